@@ -1,0 +1,15 @@
+//! Brokerlab's broker engine: message brokers as deterministic state machines on virtual time.
+//!
+//! The engine never reads a clock, never spawns a thread and holds no global state. The caller applies
+//! commands at a [`VirtualTime`] it chooses, asks for [`Broker::next_deadline`](amqp::Broker::next_deadline)
+//! and advances time explicitly; randomness comes from a [`Prng`] seeded by the caller. The same inputs and
+//! seed therefore give the same event log, byte for byte, natively and in WebAssembly.
+//!
+//! Models live in one module each; today that is [`amqp`] (RabbitMQ's AMQP 0-9-1).
+
+pub mod amqp;
+pub mod clock;
+pub mod prng;
+
+pub use clock::{DeadlineQueue, VirtualTime};
+pub use prng::Prng;

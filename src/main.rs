@@ -1,0 +1,4 @@
+//! Entry point of the web app: mounts the Yew root component.
+fn main() {
+    brokerlab::start();
+}
