@@ -13,3 +13,6 @@ pub mod prng;
 
 pub use clock::{DeadlineQueue, VirtualTime};
 pub use prng::Prng;
+
+/// The engine version, shown by the app and written into reports.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

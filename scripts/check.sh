@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Every check CI makes, in CI's order: set-up, format, clippy (native and wasm32), native tests,
+# browser tests (wasm-bindgen-test in headless Chromium), and the end-to-end test (trunk release build,
+# served on loopback, driven through WebDriver). This is the README's test command; .ci/run calls it.
+set -euo pipefail
+start=$SECONDS
+source "$(dirname "$0")/env.sh"
+step() { echo; echo "==> $* ($((SECONDS - start)) s)"; }
+
+step "cargo fmt --check"
+if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all -- --check
+elif command -v rustup >/dev/null && cargo +stable fmt --version >/dev/null 2>&1; then cargo +stable fmt --all -- --check
+else echo "rustfmt not available for this toolchain: skipped"; fi
+
+step "clippy, native"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "clippy, wasm32 (the web app)"
+cargo clippy -p brokerlab --target wasm32-unknown-unknown --lib --tests --locked -- -D warnings
+
+step "native tests: cargo test --workspace"
+cargo test --workspace --locked
+
+step "browser tests: wasm-bindgen-test in headless Chromium"
+cargo test -p brokerlab --target wasm32-unknown-unknown --tests --locked
+
+step "end-to-end: trunk build --release, served on 127.0.0.1, driven through WebDriver"
+cargo test -p brokerlab --features e2e --test e2e --locked -- --nocapture
+
+echo
+echo "all checks passed in $((SECONDS - start)) s"
