@@ -180,7 +180,8 @@ fn the_served_app_renders_its_shell_in_chromium() {
 
     let title = get(&format!("{s}/title"))["value"].as_str().unwrap().to_string();
     assert!(title.starts_with("Brokerlab"), "page title: {title}");
-    let workspace = post(&format!("{s}/element"), json!({"using": "css selector", "value": "main#workspace"}));
+    let workspace =
+        post(&format!("{s}/element"), json!({"using": "css selector", "value": "main#workspace"}));
     let ws = workspace["value"].as_object().unwrap().values().next().unwrap().as_str().unwrap().to_string();
     let ws_text = get(&format!("{s}/element/{ws}/text"))["value"].as_str().unwrap().to_string();
     assert!(ws_text.contains("Empty workspace"), "workspace area text: {ws_text}");
@@ -195,8 +196,10 @@ fn the_served_app_renders_its_shell_in_chromium() {
 
     // No errors in the page's console (a panic in the wasm would show here).
     let logs = post(&format!("{s}/se/log"), json!({"type": "browser"}));
-    let severe: Vec<&Value> =
-        logs["value"].as_array().map(|a| a.iter().filter(|e| e["level"] == "SEVERE").collect()).unwrap_or_default();
+    let severe: Vec<&Value> = logs["value"]
+        .as_array()
+        .map(|a| a.iter().filter(|e| e["level"] == "SEVERE").collect())
+        .unwrap_or_default();
     assert!(severe.is_empty(), "console errors: {severe:?}");
 
     let _ = ureq::delete(&s).call();

@@ -53,7 +53,8 @@ fn the_guard_sees_web_dependencies_in_every_table() {
 /// this catches them even when clippy is not run).
 #[test]
 fn engine_source_uses_no_clock_or_threads() {
-    let banned = ["Instant::now", "SystemTime::now", "thread::spawn", "thread::sleep", "HashMap<", "HashSet<"];
+    let banned =
+        ["Instant::now", "SystemTime::now", "thread::spawn", "thread::sleep", "HashMap<", "HashSet<"];
     let mut offenders = Vec::new();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut stack = vec![src];
@@ -82,7 +83,10 @@ fn engine_source_uses_no_clock_or_threads() {
 fn engine_clippy_config_bans_clock_and_threads_with_reasons() {
     let conf = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("clippy.toml")).unwrap();
     for api in ["std::time::Instant::now", "std::time::SystemTime::now", "std::thread::spawn"] {
-        let line = conf.lines().find(|l| l.contains(&format!("\"{api}\""))).unwrap_or_else(|| panic!("{api} not banned"));
+        let line = conf
+            .lines()
+            .find(|l| l.contains(&format!("\"{api}\"")))
+            .unwrap_or_else(|| panic!("{api} not banned"));
         assert!(line.contains("reason"), "{api} is banned without a reason");
     }
 }
