@@ -10,6 +10,8 @@
 pub mod amqp;
 pub mod clock;
 pub mod prng;
+pub mod scenario;
+pub mod testkit;
 
 pub use clock::{DeadlineQueue, VirtualTime};
 pub use prng::Prng;

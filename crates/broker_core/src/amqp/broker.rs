@@ -1,14 +1,56 @@
-//! The AMQP broker state machine.
+//! The AMQP broker state machine: one RabbitMQ virtual host on virtual time.
 //!
-//! (Skeleton: the engine helper implements this. The public signatures are the contract the runner,
-//! the simulation tests, the benchmarks and the web app use; extend, do not break.)
+//! # Driving it
+//! - Lifecycle: [`Broker::new`], [`connect`](Broker::connect), [`close_connection`](Broker::close_connection).
+//! - Commands: [`apply`](Broker::apply) one [`Method`] on a channel at a time `at`; deadlines due by `at`
+//!   fire first. The result is the `-ok` reply or the error that closed the channel (or connection).
+//! - Time: [`next_deadline`](Broker::next_deadline), [`step`](Broker::step) (fire the next instant),
+//!   [`advance_to`](Broker::advance_to). Nothing ticks: an idle broker jumps a day for free.
+//! - Observation: [`take_events`](Broker::take_events), [`queues`](Broker::queues),
+//!   [`exchanges`](Broker::exchanges), [`census`](Broker::census), [`peek`](Broker::peek),
+//!   [`assert_invariants`](Broker::assert_invariants).
+//!
+//! # Rules implemented (RabbitMQ 3.10 classic and quorum queues)
+//! - TTL: a message's expiry is fixed when it enters a queue (`now + min(x-message-ttl, expiration)`) and
+//!   kept across requeues; messages expire only at the head of the queue (of each priority level), as
+//!   classic queues do, so an expired message behind a live one waits. A message handed to a consumer no
+//!   longer expires. `x-message-ttl=0` therefore drops (or dead-letters) at once unless a consumer can
+//!   take the message immediately.
+//! - `x-expires`: the countdown restarts on declare (also passive), `basic.get`, and when the last
+//!   consumer goes; it stops while the queue has consumers. On expiry the queue is deleted with its
+//!   messages.
+//! - Round-robin: a queue serves the first consumer (in its list) with credit and moves it to the back;
+//!   a single-active-consumer queue serves only its first consumer.
+//! - Requeue: a classic queue puts a message back at its original position (by publish order into the
+//!   queue); a quorum queue puts returns ahead of never-delivered messages, in return order, counts them
+//!   (`x-delivery-count`) and dead-letters with `delivery_limit` once the count exceeds
+//!   `x-delivery-limit`.
+//! - Confirms: one `basic.ack`/`basic.nack` per publish (never `multiple`), after the message reached
+//!   every queue (or was returned / dropped as unroutable); nack if any queue refused it (`x-overflow`
+//!   `reject-publish` / `reject-publish-dlx`).
 
-use super::error::AmqpError;
-use super::event::LoggedEvent;
+use super::arguments::{
+    assert_args_equivalence, assert_field_equivalence, assert_queue_args_equivalence, exchange_resource,
+    parse_queue_arguments, queue_resource, type_name, Overflow, QueueType,
+};
+use super::census::{Census, Totals};
+use super::channel::{Channel, Connection, Unacked};
+use super::consumer::Consumer;
+use super::dead_letter::{dead_letter_copy, is_cycle};
+use super::error::{AmqpError, ErrorScope, ReplyCode};
+use super::event::{CancelReason, DropReason, Event, LoggedEvent, QueueDeletedReason};
+use super::exchange::{Binding, BindingCheck, BindingTable, Destination, ExchangeType};
+use super::message::{parse_expiration, QueuedMessage};
 use super::method::{Method, Reply};
-use super::types::{ChannelNumber, ConnectionId};
-use crate::clock::VirtualTime;
+use super::queue::{ConsumerKey, Queue};
+use super::types::{
+    BasicProperties, ChannelNumber, ConnectionId, Delivery, DeliveryTag, FieldTable, FieldValue, MessageId,
+    Name,
+};
+use crate::clock::{DeadlineQueue, VirtualTime};
+use crate::prng::Prng;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Broker-wide settings (RabbitMQ's defaults unless a scenario says otherwise).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,33 +80,278 @@ pub struct QueueInfo {
     pub consumers: u32,
 }
 
+/// An exchange and its bindings, as the management UI shows them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExchangeInfo {
+    pub name: String,
+    pub kind: ExchangeType,
+    pub durable: bool,
+    pub auto_delete: bool,
+    pub internal: bool,
+    pub arguments: FieldTable,
+    pub bindings: Vec<Binding>,
+}
+
+/// A queue's full description (arguments and per-consumer state), for detail views.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueDetail {
+    pub info: QueueInfo,
+    pub queue_type: QueueType,
+    pub arguments: FieldTable,
+    pub bytes_ready: u64,
+    /// Consumers in the queue's current round-robin order.
+    pub consumers: Vec<ConsumerInfo>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerInfo {
+    pub connection: ConnectionId,
+    pub channel: ChannelNumber,
+    pub consumer_tag: String,
+    pub auto_ack: bool,
+    pub exclusive: bool,
+    pub prefetch: u16,
+    pub unacked: u32,
+}
+
+/// A timer on the deadline queue. Cancellation is lazy: a timer that no longer matches its queue's
+/// state (incarnation, armed instant or generation) is ignored when it fires.
+#[derive(Clone, Debug)]
+enum Timer {
+    /// Expire messages at the head of a queue.
+    QueueTtl { queue: Name, incarnation: u64 },
+    /// Delete an unused queue (`x-expires`).
+    QueueExpiry { queue: Name, incarnation: u64, generation: u64 },
+}
+
+#[derive(Clone, Debug)]
+struct ExchangeState {
+    durable: bool,
+    auto_delete: bool,
+    internal: bool,
+    arguments: FieldTable,
+    alternate: Option<Name>,
+    table: BindingTable,
+}
+
+/// What settling a delivery does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Settle {
+    Ack,
+    Nack {
+        requeue: bool,
+    },
+    Reject {
+        requeue: bool,
+    },
+    /// `basic.recover(requeue=true)`: back to the queue, with no settle event.
+    Recover,
+}
+
+/// Who took a delivery, ordered as Erlang orders RabbitMQ's group keys: `basic.get` deliveries (keyed
+/// by their integer delivery tag) before consumer tags (binaries, in byte order).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Taker {
+    Get(u64),
+    Consumer(Name),
+}
+
+/// The exchanges every RabbitMQ vhost starts with (all durable).
+const PREDECLARED: &[(&str, ExchangeType, bool)] = &[
+    ("", ExchangeType::Direct, false),
+    ("amq.direct", ExchangeType::Direct, false),
+    ("amq.fanout", ExchangeType::Fanout, false),
+    ("amq.headers", ExchangeType::Headers, false),
+    ("amq.match", ExchangeType::Headers, false),
+    ("amq.rabbitmq.trace", ExchangeType::Topic, true),
+    ("amq.topic", ExchangeType::Topic, false),
+];
+
+/// Records an event if recording is on; the event expression is not evaluated otherwise.
+macro_rules! emit {
+    ($self:ident, $event:expr) => {
+        if $self.config.record_events {
+            let event = $event;
+            $self.events.push(LoggedEvent { at: $self.now, event });
+        }
+    };
+}
+
 /// A RabbitMQ broker (one vhost) on virtual time.
+///
+/// # Invariants
+/// (checked by [`assert_invariants`](Broker::assert_invariants))
+/// - Message conservation: see [`Census`]; every routed copy is in exactly one place.
+/// - A queue's `unacked` equals the deliveries of it held by channels; each consumer's and channel's
+///   unacked counters equal what their channel holds.
+/// - Consumers appear in their queue's list and in their channel, each once; a consumer never outlives
+///   its queue or its channel.
+/// - No queue has ready messages while one of its consumers could take one (deliveries run to
+///   completion after every command and timer).
+/// - No ready message at a queue head is expired, and every head with a TTL has a timer at or before
+///   its expiry.
+/// - `now` never goes back.
+#[derive(Clone, Debug)]
 pub struct Broker {
-    _config: BrokerConfig,
+    config: BrokerConfig,
+    prng: Prng,
+    now: VirtualTime,
+    timers: DeadlineQueue<Timer>,
+    events: Vec<LoggedEvent>,
+    connections: BTreeMap<ConnectionId, Connection>,
+    next_connection: u32,
+    exchanges: BTreeMap<Name, ExchangeState>,
+    queues: BTreeMap<Name, Queue>,
+    next_incarnation: u64,
+    next_message: u64,
+    totals: Totals,
+}
+
+fn not_found_queue(name: &str, vhost: &str) -> AmqpError {
+    AmqpError::channel(ReplyCode::NotFound, format!("no queue '{name}' in vhost '{vhost}'"))
+}
+
+fn not_found_exchange(name: &str, vhost: &str) -> AmqpError {
+    AmqpError::channel(ReplyCode::NotFound, format!("no exchange '{name}' in vhost '{vhost}'"))
+}
+
+fn default_exchange_refused() -> AmqpError {
+    AmqpError::channel(ReplyCode::AccessRefused, "operation not permitted on the default exchange")
+}
+
+fn resource_locked(name: &str, vhost: &str) -> AmqpError {
+    AmqpError::channel(
+        ReplyCode::ResourceLocked,
+        format!(
+            "cannot obtain exclusive access to locked {}. It could be originally declared on another \
+             connection or the exclusive property value does not match that of the original declaration.",
+            queue_resource(name, vhost)
+        ),
+    )
+}
+
+/// RabbitMQ's `rabbit_guid:binary/2`: a prefix and 16 random bytes in unpadded base64url.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 2);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let chars = chunk.len() + 1;
+        for i in 0..chars {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
 }
 
 impl Broker {
     /// A fresh broker with the default and `amq.*` exchanges declared, at time zero.
     pub fn new(config: BrokerConfig, seed: u64) -> Self {
-        let _ = seed;
-        Broker { _config: config }
+        let exchanges = PREDECLARED
+            .iter()
+            .map(|(name, kind, internal)| {
+                let state = ExchangeState {
+                    durable: true,
+                    auto_delete: false,
+                    internal: *internal,
+                    arguments: FieldTable::new(),
+                    alternate: None,
+                    table: BindingTable::new(*kind),
+                };
+                (Name::from(*name), state)
+            })
+            .collect();
+        Broker {
+            config,
+            prng: Prng::new(seed),
+            now: VirtualTime::ZERO,
+            timers: DeadlineQueue::new(),
+            events: Vec::new(),
+            connections: BTreeMap::new(),
+            next_connection: 1,
+            exchanges,
+            queues: BTreeMap::new(),
+            next_incarnation: 1,
+            next_message: 1,
+            totals: Totals::default(),
+        }
+    }
+
+    pub fn config(&self) -> &BrokerConfig {
+        &self.config
     }
 
     /// The virtual time of the last command or deadline processed.
     pub fn now(&self) -> VirtualTime {
-        todo!()
+        self.now
     }
 
     /// Opens a connection (the AMQP handshake) at `at`; `name` is the client-provided connection name.
     pub fn connect(&mut self, at: VirtualTime, name: &str) -> ConnectionId {
-        let _ = (at, name);
-        todo!()
+        self.advance_to(at);
+        let id = ConnectionId(self.next_connection);
+        self.next_connection += 1;
+        let name = Name::from(name);
+        self.connections.insert(id, Connection { name: name.clone(), channels: BTreeMap::new() });
+        emit!(self, Event::ConnectionOpened { connection: id, name });
+        id
     }
 
     /// Closes a connection: its channels close (requeueing unacked deliveries) and its exclusive queues go.
+    /// Closing an unknown or already closed connection does nothing.
     pub fn close_connection(&mut self, at: VirtualTime, connection: ConnectionId) {
-        let _ = (at, connection);
-        todo!()
+        self.advance_to(at);
+        self.close_connection_now(connection, None);
+    }
+
+    /// Restarts the broker at `at`, as a RabbitMQ node restart does: every connection is closed with
+    /// `320 CONNECTION_FORCED` (their unacknowledged deliveries go back to their queues first),
+    /// non-durable queues and exchanges disappear with their bindings, and durable queues keep only
+    /// persistent messages, in order and with their expiry. Queue expiry countdowns restart.
+    pub fn restart(&mut self, at: VirtualTime) {
+        self.advance_to(at);
+        emit!(self, Event::BrokerRestarted);
+        let forced = AmqpError::connection(
+            ReplyCode::ConnectionForced,
+            "broker forced connection closure with reason 'shutdown'",
+        );
+        let connections: Vec<ConnectionId> = self.connections.keys().copied().collect();
+        for conn in connections {
+            self.close_connection_now(conn, Some(forced.clone()));
+        }
+        let transient: Vec<Name> =
+            self.queues.values().filter(|q| !q.durable).map(|q| q.name.clone()).collect();
+        for q in transient {
+            self.delete_queue(&q, QueueDeletedReason::Restart);
+        }
+        let transient: Vec<Name> =
+            self.exchanges.iter().filter(|(_, x)| !x.durable).map(|(name, _)| name.clone()).collect();
+        for x in transient {
+            self.delete_exchange(&x);
+        }
+        let names: Vec<Name> = self.queues.keys().cloned().collect();
+        for name in names {
+            let q = self.queues.get_mut(&name).expect("listed");
+            for m in q.retain(QueuedMessage::persistent) {
+                self.totals.drop(DropReason::Restart);
+                emit!(
+                    self,
+                    Event::Dropped { message: m.id, queue: Some(name.clone()), reason: DropReason::Restart }
+                );
+            }
+            self.restart_expiry(&name);
+        }
+    }
+
+    /// Whether `connection` is open.
+    pub fn is_open(&self, connection: ConnectionId) -> bool {
+        self.connections.contains_key(&connection)
+    }
+
+    /// Whether `channel` of `connection` is open.
+    pub fn is_channel_open(&self, connection: ConnectionId, channel: ChannelNumber) -> bool {
+        self.connections.get(&connection).is_some_and(|c| c.channels.contains_key(&channel))
     }
 
     /// Applies one method sent on `channel` of `connection` at `at` (which must not be before `now()`;
@@ -77,39 +364,1658 @@ impl Broker {
         channel: ChannelNumber,
         method: Method,
     ) -> Result<Reply, AmqpError> {
-        let _ = (at, connection, channel, method);
-        todo!()
+        self.advance_to(at);
+        let Some(conn) = self.connections.get(&connection) else {
+            // Not a RabbitMQ text: a real client cannot send on a closed socket.
+            return Err(AmqpError::connection(
+                ReplyCode::ConnectionForced,
+                format!("connection '{connection}' is closed"),
+            ));
+        };
+        let open = conn.channels.contains_key(&channel);
+        let result = if channel.0 == 0 {
+            Err(AmqpError::connection(
+                ReplyCode::CommandInvalid,
+                format!("unexpected method '{}' on channel 0", method.amqp_name()),
+            ))
+        } else {
+            match (&method, open) {
+                (Method::ChannelOpen, true) => {
+                    Err(AmqpError::connection(ReplyCode::ChannelError, "second 'channel.open' seen"))
+                }
+                (Method::ChannelOpen, false) => {
+                    let conn = self.connections.get_mut(&connection).expect("checked above");
+                    conn.channels.insert(channel, Channel::new());
+                    emit!(self, Event::ChannelOpened { connection, channel });
+                    Ok(Reply::ChannelOpenOk { channel })
+                }
+                (_, false) => Err(AmqpError::connection(ReplyCode::ChannelError, "expected 'channel.open'")),
+                (_, true) => self.dispatch(connection, channel, method),
+            }
+        };
+        if let Err(e) = &result {
+            match e.scope {
+                ErrorScope::Channel => self.close_channel_now(connection, channel, Some(e.clone())),
+                ErrorScope::Connection => self.close_connection_now(connection, Some(e.clone())),
+            }
+        }
+        result
     }
 
     /// The next time something happens on its own (a TTL, a queue expiry), if anything is scheduled.
     pub fn next_deadline(&self) -> Option<VirtualTime> {
-        todo!()
+        self.timers.next_due()
     }
 
     /// Fires every deadline due at or before `to`, in `(due, seq)` order, and sets `now()` to `to`.
+    ///
+    /// Panics if `to` is before `now()`: time never goes back.
     pub fn advance_to(&mut self, to: VirtualTime) {
-        let _ = to;
-        todo!()
+        assert!(to >= self.now, "time goes back: {} is before now {}", to, self.now);
+        while let Some((due, timer)) = self.timers.pop_due(to) {
+            self.now = due;
+            self.fire(timer);
+        }
+        self.now = to;
     }
 
     /// Fires the next deadline (all timers due at that same instant); returns its time, or `None` if idle.
     pub fn step(&mut self) -> Option<VirtualTime> {
-        todo!()
+        let due = self.timers.next_due()?;
+        self.advance_to(due.max(self.now));
+        Some(self.now)
     }
 
     /// The recorded events since the last call, oldest first.
     pub fn take_events(&mut self) -> Vec<LoggedEvent> {
-        todo!()
+        std::mem::take(&mut self.events)
     }
 
     /// The counters of every queue, by name.
     pub fn queues(&self) -> Vec<QueueInfo> {
-        todo!()
+        self.queues.values().map(Self::queue_info).collect()
+    }
+
+    fn queue_info(q: &Queue) -> QueueInfo {
+        QueueInfo {
+            name: q.name.to_string(),
+            durable: q.durable,
+            exclusive: q.exclusive_owner.is_some(),
+            auto_delete: q.auto_delete,
+            messages_ready: q.ready_count() as u32,
+            messages_unacknowledged: q.unacked,
+            consumers: q.consumer_count() as u32,
+        }
+    }
+
+    /// One queue in detail, if it exists.
+    pub fn queue(&self, name: &str) -> Option<QueueDetail> {
+        let q = self.queues.get(name)?;
+        let consumers = q
+            .all_consumers()
+            .filter_map(|k| {
+                let c =
+                    self.connections.get(&k.connection)?.channels.get(&k.channel)?.consumers.get(&k.tag)?;
+                Some(ConsumerInfo {
+                    connection: k.connection,
+                    channel: k.channel,
+                    consumer_tag: k.tag.to_string(),
+                    auto_ack: c.auto_ack,
+                    exclusive: c.exclusive,
+                    prefetch: c.prefetch,
+                    unacked: c.unacked,
+                })
+            })
+            .collect();
+        Some(QueueDetail {
+            info: Self::queue_info(q),
+            queue_type: q.queue_type(),
+            arguments: q.arguments.clone(),
+            bytes_ready: q.bytes_ready(),
+            consumers,
+        })
+    }
+
+    /// Every exchange with its bindings, by name (the default exchange's implicit bindings not listed).
+    pub fn exchanges(&self) -> Vec<ExchangeInfo> {
+        self.exchanges
+            .iter()
+            .map(|(name, x)| ExchangeInfo {
+                name: name.to_string(),
+                kind: x.table.kind(),
+                durable: x.durable,
+                auto_delete: x.auto_delete,
+                internal: x.internal,
+                arguments: x.arguments.clone(),
+                bindings: x.table.bindings().cloned().collect(),
+            })
+            .collect()
+    }
+
+    /// The ready messages of a queue in delivery order, without consuming them (tags are 0).
+    pub fn peek(&self, queue: &str) -> Option<Vec<Delivery>> {
+        let q = self.queues.get(queue)?;
+        Some(q.iter_ready().map(|m| m.to_delivery(DeliveryTag(0), None, None, None)).collect())
+    }
+
+    /// Explains how exchange `exchange` would route a message with this key and headers: every binding
+    /// checked. `None` if the exchange does not exist.
+    pub fn explain_route(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        headers: &FieldTable,
+    ) -> Option<Vec<BindingCheck>> {
+        Some(self.exchanges.get(exchange)?.table.explain(routing_key, headers))
+    }
+
+    /// Counts of message copies per place (message conservation, see [`Census`]).
+    pub fn census(&self) -> Census {
+        let ready: u64 = self.queues.values().map(|q| q.ready_count() as u64).sum();
+        let unacked: u64 = self
+            .connections
+            .values()
+            .flat_map(|c| c.channels.values())
+            .map(|ch| ch.unacked.len() as u64)
+            .sum();
+        self.totals.to_census(ready, unacked)
     }
 
     /// Checks every internal invariant (message conservation included); panics with a description if one
     /// is broken. Tests call it after every step.
     pub fn assert_invariants(&self) {
-        todo!()
+        let census = self.census();
+        assert!(census.is_conserved(), "message conservation broken: {census:?}");
+        for (name, x) in &self.exchanges {
+            x.table.assert_invariants();
+            if name.is_empty() {
+                assert!(x.table.is_empty(), "the default exchange has explicit bindings");
+            }
+        }
+        // What the channels hold, per queue and per consumer.
+        let mut unacked_per_queue: BTreeMap<(Name, u64), u32> = BTreeMap::new();
+        for (cid, conn) in &self.connections {
+            for (chn, ch) in &conn.channels {
+                let mut per_consumer: BTreeMap<Name, u32> = BTreeMap::new();
+                let mut via_consumers = 0;
+                let mut last_tag = 0;
+                for (tag, u) in &ch.unacked {
+                    assert!(
+                        *tag > last_tag && *tag < ch.next_delivery_tag,
+                        "{cid}/{chn}: tag {tag} out of order"
+                    );
+                    last_tag = *tag;
+                    *unacked_per_queue.entry((u.queue.clone(), u.queue_incarnation)).or_default() += 1;
+                    if let Some(ctag) = &u.consumer_tag {
+                        via_consumers += 1;
+                        *per_consumer.entry(ctag.clone()).or_default() += 1;
+                    }
+                }
+                assert_eq!(ch.consumer_unacked, via_consumers, "{cid}/{chn}: consumer unacked count");
+                for (ctag, c) in &ch.consumers {
+                    let held = per_consumer.get(ctag).copied().unwrap_or(0);
+                    assert_eq!(c.unacked, held, "{cid}/{chn}: consumer '{ctag}' unacked count");
+                    let q = self.queues.get(&c.queue).expect("a consumer never outlives its queue");
+                    assert_eq!(q.incarnation, c.queue_incarnation, "consumer '{ctag}' of an older queue");
+                    let key = ConsumerKey { connection: *cid, channel: *chn, tag: ctag.clone() };
+                    assert!(
+                        q.all_consumers().any(|k| k == &key),
+                        "consumer '{ctag}' missing from queue '{}'",
+                        q.name
+                    );
+                }
+            }
+        }
+        for (name, q) in &self.queues {
+            assert_eq!(name, &q.name);
+            q.assert_invariants();
+            let held = unacked_per_queue.get(&(q.name.clone(), q.incarnation)).copied().unwrap_or(0);
+            assert_eq!(q.unacked, held, "queue '{name}': unacked count");
+            if let Some(owner) = q.exclusive_owner {
+                assert!(self.connections.contains_key(&owner), "queue '{name}' owned by closed {owner}");
+            }
+            for k in q.all_consumers() {
+                let c = self
+                    .connections
+                    .get(&k.connection)
+                    .and_then(|c| c.channels.get(&k.channel))
+                    .and_then(|ch| ch.consumers.get(&k.tag));
+                assert!(c.is_some_and(|c| &c.queue == name), "queue '{name}' lists a missing consumer {k:?}");
+            }
+            if !q.is_empty() {
+                let serving =
+                    if q.args.single_active_consumer { q.consumers.len().min(1) } else { q.consumers.len() };
+                for k in q.consumers.iter().take(serving) {
+                    assert!(
+                        !self.can_take(k),
+                        "queue '{name}' has ready messages and an idle consumer {k:?}"
+                    );
+                }
+            }
+            for k in &q.blocked {
+                assert!(!self.can_take(k), "queue '{name}': consumer {k:?} blocked with credit");
+            }
+            if let Some(expiry) = q.next_head_expiry() {
+                assert!(expiry > self.now, "queue '{name}': expired message at the head");
+                assert!(q.ttl_timer.is_some_and(|t| t <= expiry), "queue '{name}': head TTL without a timer");
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Kernel: timers.
+
+    fn fire(&mut self, timer: Timer) {
+        match timer {
+            Timer::QueueTtl { queue, incarnation } => {
+                let Some(q) = self.queues.get_mut(&queue) else { return };
+                if q.incarnation != incarnation || q.ttl_timer != Some(self.now) {
+                    return;
+                }
+                q.ttl_timer = None;
+                self.expire_heads(&queue);
+            }
+            Timer::QueueExpiry { queue, incarnation, generation } => {
+                let Some(q) = self.queues.get(&queue) else { return };
+                if q.incarnation == incarnation && q.expiry_generation == generation && !q.has_consumers() {
+                    self.delete_queue(&queue, QueueDeletedReason::Expired);
+                }
+            }
+        }
+    }
+
+    /// Restarts the `x-expires` countdown if the queue is unused; stops it otherwise.
+    fn restart_expiry(&mut self, queue: &str) {
+        let Some(q) = self.queues.get_mut(queue) else { return };
+        let Some(millis) = q.args.expires_millis else { return };
+        q.expiry_generation += 1;
+        if !q.has_consumers() {
+            let timer = Timer::QueueExpiry {
+                queue: q.name.clone(),
+                incarnation: q.incarnation,
+                generation: q.expiry_generation,
+            };
+            self.timers.schedule(self.now.plus_millis(millis), timer);
+        }
+    }
+
+    /// Drops or dead-letters expired messages at the queue's heads, then arms the TTL timer for the new
+    /// heads.
+    fn expire_heads(&mut self, queue: &str) {
+        loop {
+            let Some(q) = self.queues.get_mut(queue) else { return };
+            let Some(m) = q.pop_expired(self.now) else { break };
+            let name = q.name.clone();
+            emit!(self, Event::Expired { message: m.id, queue: name.clone() });
+            self.dead_letter_or_drop(&name, m, DropReason::Expired);
+        }
+        let Some(q) = self.queues.get_mut(queue) else { return };
+        if let Some(expiry) = q.next_head_expiry() {
+            if q.ttl_timer.is_none_or(|t| expiry < t) {
+                q.ttl_timer = Some(expiry);
+                self.timers
+                    .schedule(expiry, Timer::QueueTtl { queue: q.name.clone(), incarnation: q.incarnation });
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Dispatch.
+
+    fn dispatch(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        method: Method,
+    ) -> Result<Reply, AmqpError> {
+        match method {
+            Method::ChannelOpen => unreachable!("handled by apply"),
+            Method::ChannelClose => {
+                self.close_channel_now(conn, ch, None);
+                Ok(Reply::ChannelCloseOk)
+            }
+            Method::ConfirmSelect => {
+                let channel = self.channel_mut(conn, ch);
+                if !channel.confirm {
+                    channel.confirm = true;
+                    emit!(self, Event::ConfirmSelected { connection: conn, channel: ch });
+                }
+                Ok(Reply::ConfirmSelectOk)
+            }
+            Method::ExchangeDeclare {
+                exchange,
+                exchange_type,
+                passive,
+                durable,
+                auto_delete,
+                internal,
+                arguments,
+            } => self.exchange_declare(
+                exchange,
+                exchange_type,
+                passive,
+                durable,
+                auto_delete,
+                internal,
+                arguments,
+            ),
+            Method::ExchangeDelete { exchange, if_unused } => self.exchange_delete(&exchange, if_unused),
+            Method::ExchangeBind { destination, source, routing_key, arguments } => self
+                .bind(conn, &source, Destination::Exchange(Name::from(destination)), routing_key, arguments)
+                .map(|_| Reply::ExchangeBindOk),
+            Method::ExchangeUnbind { destination, source, routing_key, arguments } => self
+                .unbind(conn, &source, Destination::Exchange(Name::from(destination)), routing_key, arguments)
+                .map(|_| Reply::ExchangeUnbindOk),
+            Method::QueueDeclare { queue, passive, durable, exclusive, auto_delete, arguments } => {
+                self.queue_declare(conn, queue, passive, durable, exclusive, auto_delete, arguments)
+            }
+            Method::QueueBind { queue, exchange, routing_key, arguments } => self
+                .bind(conn, &exchange, Destination::Queue(Name::from(queue)), routing_key, arguments)
+                .map(|_| Reply::QueueBindOk),
+            Method::QueueUnbind { queue, exchange, routing_key, arguments } => self
+                .unbind(conn, &exchange, Destination::Queue(Name::from(queue)), routing_key, arguments)
+                .map(|_| Reply::QueueUnbindOk),
+            Method::QueuePurge { queue } => self.queue_purge(conn, &queue),
+            Method::QueueDelete { queue, if_unused, if_empty } => {
+                self.queue_delete(conn, &queue, if_unused, if_empty)
+            }
+            Method::BasicQos { prefetch_count, global } => {
+                let channel = self.channel_mut(conn, ch);
+                if global {
+                    channel.global_prefetch = prefetch_count;
+                } else {
+                    channel.consumer_prefetch = prefetch_count;
+                }
+                emit!(self, Event::QosSet { connection: conn, channel: ch, prefetch_count, global });
+                self.run_channel_queues(conn, ch, BTreeSet::new());
+                Ok(Reply::BasicQosOk)
+            }
+            Method::BasicConsume { queue, consumer_tag, auto_ack, exclusive, arguments } => {
+                self.basic_consume(conn, ch, &queue, consumer_tag, auto_ack, exclusive, &arguments)
+            }
+            Method::BasicCancel { consumer_tag } => self.basic_cancel(conn, ch, &consumer_tag),
+            Method::BasicPublish { exchange, routing_key, mandatory, properties, body } => {
+                self.publish(conn, ch, &exchange, &routing_key, mandatory, properties, &body)
+            }
+            Method::BasicGet { queue, auto_ack } => self.basic_get(conn, ch, &queue, auto_ack),
+            Method::BasicAck { delivery_tag, multiple } => {
+                self.settle(conn, ch, delivery_tag, multiple, Settle::Ack)
+            }
+            Method::BasicNack { delivery_tag, multiple, requeue } => {
+                self.settle(conn, ch, delivery_tag, multiple, Settle::Nack { requeue })
+            }
+            Method::BasicReject { delivery_tag, requeue } => {
+                self.settle(conn, ch, delivery_tag, false, Settle::Reject { requeue })
+            }
+            Method::BasicRecover { requeue } => {
+                if !requeue {
+                    return Err(AmqpError::connection(ReplyCode::NotImplemented, "requeue=false"));
+                }
+                let channel = self.channel_mut(conn, ch);
+                let all = std::mem::take(&mut channel.unacked).into_iter().collect();
+                self.settle_taken(conn, ch, all, Settle::Recover);
+                Ok(Reply::BasicRecoverOk)
+            }
+        }
+    }
+
+    fn channel_mut(&mut self, conn: ConnectionId, ch: ChannelNumber) -> &mut Channel {
+        self.connections
+            .get_mut(&conn)
+            .and_then(|c| c.channels.get_mut(&ch))
+            .expect("dispatch checked the channel")
+    }
+
+    fn vhost(&self) -> &str {
+        &self.config.vhost
+    }
+
+    fn gen_name(&mut self, prefix: &str) -> String {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.prng.next_u64().to_le_bytes());
+        bytes[8..].copy_from_slice(&self.prng.next_u64().to_le_bytes());
+        format!("{prefix}-{}", base64url(&bytes))
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Closing channels and connections.
+
+    fn close_connection_now(&mut self, conn: ConnectionId, error: Option<AmqpError>) {
+        let Some(c) = self.connections.get(&conn) else { return };
+        let channels: Vec<ChannelNumber> = c.channels.keys().copied().collect();
+        emit!(self, Event::ConnectionClosed { connection: conn, error });
+        for ch in channels {
+            self.close_channel_now(conn, ch, None);
+        }
+        self.connections.remove(&conn);
+        let owned: Vec<Name> = self
+            .queues
+            .values()
+            .filter(|q| q.exclusive_owner == Some(conn))
+            .map(|q| q.name.clone())
+            .collect();
+        for q in owned {
+            self.delete_queue(&q, QueueDeletedReason::OwnerClosed);
+        }
+    }
+
+    fn close_channel_now(&mut self, conn: ConnectionId, ch: ChannelNumber, error: Option<AmqpError>) {
+        let Some(channel) = self.connections.get_mut(&conn).and_then(|c| c.channels.remove(&ch)) else {
+            return;
+        };
+        emit!(self, Event::ChannelClosed { connection: conn, channel: ch, error });
+        let mut touched = BTreeSet::new();
+        for (tag, consumer) in &channel.consumers {
+            let key = ConsumerKey { connection: conn, channel: ch, tag: tag.clone() };
+            if self.detach_consumer(&key, consumer, CancelReason::ChannelClosed) {
+                touched.insert(consumer.queue.clone());
+            }
+        }
+        // An auto-delete queue whose last consumer was on this channel goes with it, before the channel's
+        // deliveries could be requeued into it (RabbitMQ's handle_ch_down).
+        for q in &touched {
+            self.maybe_auto_delete_queue(q);
+        }
+        let mut requeued = BTreeSet::new();
+        for (_, u) in channel.unacked {
+            if let Some(q) = self.requeue_one(u) {
+                requeued.insert(q);
+            }
+        }
+        for q in touched.iter().chain(requeued.iter()).collect::<BTreeSet<_>>() {
+            self.restart_expiry_if_unused(q);
+            self.after_requeue(q);
+        }
+    }
+
+    /// Removes a consumer from its queue (not from its channel); returns whether the queue still exists.
+    fn detach_consumer(&mut self, key: &ConsumerKey, consumer: &Consumer, reason: CancelReason) -> bool {
+        let Some(q) = self.queues.get_mut(&consumer.queue) else { return false };
+        if q.incarnation != consumer.queue_incarnation {
+            return false;
+        }
+        q.remove_consumer(key);
+        emit!(
+            self,
+            Event::ConsumerCancelled {
+                connection: key.connection,
+                channel: key.channel,
+                queue: consumer.queue.clone(),
+                consumer_tag: key.tag.clone(),
+                reason,
+            }
+        );
+        true
+    }
+
+    fn maybe_auto_delete_queue(&mut self, queue: &str) -> bool {
+        let Some(q) = self.queues.get(queue) else { return false };
+        if q.auto_delete && q.has_had_consumers && !q.has_consumers() {
+            self.delete_queue(queue, QueueDeletedReason::AutoDelete);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn restart_expiry_if_unused(&mut self, queue: &str) {
+        if self.queues.get(queue).is_some_and(|q| !q.has_consumers()) {
+            self.restart_expiry(queue);
+        }
+    }
+
+    /// Puts one delivery back into its queue; returns the queue if it still exists.
+    fn requeue_one(&mut self, u: Unacked) -> Option<Name> {
+        let Some(q) = self.queues.get_mut(&u.queue).filter(|q| q.incarnation == u.queue_incarnation) else {
+            self.totals.drop(DropReason::QueueDeleted);
+            emit!(
+                self,
+                Event::Dropped {
+                    message: u.message.id,
+                    queue: Some(u.queue),
+                    reason: DropReason::QueueDeleted
+                }
+            );
+            return None;
+        };
+        q.unacked -= 1;
+        let name = q.name.clone();
+        let mut m = u.message;
+        m.set_redelivered();
+        if q.is_quorum() {
+            m.delivery_count = m.delivery_count.saturating_add(1);
+            if q.args.delivery_limit.is_some_and(|limit| u64::from(m.delivery_count) > limit) {
+                self.dead_letter_or_drop(&name, m, DropReason::DeliveryLimit);
+                return Some(name);
+            }
+        }
+        emit!(self, Event::Requeued { message: m.id, queue: name.clone() });
+        q.requeue(m);
+        Some(name)
+    }
+
+    /// After messages went back into a queue: enforce drop-head limits, expire heads, deliver.
+    fn after_requeue(&mut self, queue: &str) {
+        self.drop_head_over_limit(queue);
+        self.expire_heads(queue);
+        self.run_delivery(queue);
+    }
+
+    /// Updates consumer and channel counters for a delivery that is no longer unacked.
+    fn forget_consumer_unacked(&mut self, conn: ConnectionId, ch: ChannelNumber, u: &Unacked) {
+        let Some(ctag) = &u.consumer_tag else { return };
+        let Some(channel) = self.connections.get_mut(&conn).and_then(|c| c.channels.get_mut(&ch)) else {
+            return;
+        };
+        channel.consumer_unacked -= 1;
+        if let Some(c) = channel.consumers.get_mut(ctag) {
+            c.unacked -= 1;
+        }
+    }
+
+    /// Runs delivery for the queues of this channel's consumers (credit may have been freed), and for
+    /// `also`.
+    fn run_channel_queues(&mut self, conn: ConnectionId, ch: ChannelNumber, mut also: BTreeSet<Name>) {
+        if let Some(channel) = self.connections.get(&conn).and_then(|c| c.channels.get(&ch)) {
+            also.extend(channel.consumers.values().map(|c| c.queue.clone()));
+        }
+        for q in &also {
+            self.run_delivery(q);
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Exchanges and bindings.
+
+    #[allow(clippy::too_many_arguments)]
+    fn exchange_declare(
+        &mut self,
+        exchange: String,
+        exchange_type: String,
+        passive: bool,
+        durable: bool,
+        auto_delete: bool,
+        internal: bool,
+        arguments: FieldTable,
+    ) -> Result<Reply, AmqpError> {
+        let vhost = self.vhost().to_string();
+        if passive {
+            if exchange.is_empty() {
+                return Err(default_exchange_refused());
+            }
+            return if self.exchanges.contains_key(exchange.as_str()) {
+                Ok(Reply::ExchangeDeclareOk)
+            } else {
+                Err(not_found_exchange(&exchange, &vhost))
+            };
+        }
+        let Some(kind) = ExchangeType::parse(&exchange_type) else {
+            return Err(AmqpError::connection(
+                ReplyCode::CommandInvalid,
+                format!("unknown exchange type '{exchange_type}'"),
+            ));
+        };
+        if exchange.is_empty() {
+            return Err(default_exchange_refused());
+        }
+        let resource = exchange_resource(&exchange, &vhost);
+        if let Some(x) = self.exchanges.get(exchange.as_str()) {
+            let current = x.table.kind();
+            if current != kind {
+                return Err(super::arguments::inequivalent(
+                    "type",
+                    &resource,
+                    &format!("'{kind}'"),
+                    &format!("'{current}'"),
+                ));
+            }
+            assert_field_equivalence("durable", &resource, x.durable, durable)?;
+            assert_field_equivalence("auto_delete", &resource, x.auto_delete, auto_delete)?;
+            assert_field_equivalence("internal", &resource, x.internal, internal)?;
+            assert_args_equivalence(&x.arguments, &arguments, &resource, &["alternate-exchange"])?;
+            return Ok(Reply::ExchangeDeclareOk);
+        }
+        if exchange.starts_with("amq.") {
+            return Err(AmqpError::channel(
+                ReplyCode::AccessRefused,
+                format!("exchange name '{exchange}' contains reserved prefix 'amq.*'"),
+            ));
+        }
+        let alternate = match arguments.get("alternate-exchange") {
+            None => None,
+            Some(FieldValue::Str(s)) => Some(Name::from(s.as_str())),
+            Some(other) => {
+                return Err(AmqpError::channel(
+                    ReplyCode::PreconditionFailed,
+                    format!("invalid type '{}' for arg 'alternate-exchange' in {resource}", type_name(other)),
+                ))
+            }
+        };
+        let name = Name::from(exchange);
+        emit!(
+            self,
+            Event::ExchangeDeclared {
+                exchange: name.clone(),
+                kind,
+                durable,
+                auto_delete,
+                internal,
+                arguments: arguments.clone(),
+            }
+        );
+        let state = ExchangeState {
+            durable,
+            auto_delete,
+            internal,
+            arguments,
+            alternate,
+            table: BindingTable::new(kind),
+        };
+        self.exchanges.insert(name, state);
+        Ok(Reply::ExchangeDeclareOk)
+    }
+
+    fn exchange_delete(&mut self, exchange: &str, if_unused: bool) -> Result<Reply, AmqpError> {
+        let vhost = self.vhost().to_string();
+        if exchange.is_empty() {
+            return Err(default_exchange_refused());
+        }
+        if exchange.starts_with("amq.") {
+            return Err(AmqpError::channel(
+                ReplyCode::AccessRefused,
+                format!("deletion of system {} not allowed", exchange_resource(exchange, &vhost)),
+            ));
+        }
+        let Some(x) = self.exchanges.get(exchange) else { return Ok(Reply::ExchangeDeleteOk) };
+        if if_unused && !x.table.is_empty() {
+            return Err(AmqpError::channel(
+                ReplyCode::PreconditionFailed,
+                format!("{} in use", exchange_resource(exchange, &vhost)),
+            ));
+        }
+        self.delete_exchange(exchange);
+        Ok(Reply::ExchangeDeleteOk)
+    }
+
+    /// Deletes an exchange and every binding from or to it; auto-delete exchanges left without bindings
+    /// go too.
+    fn delete_exchange(&mut self, exchange: &str) {
+        let Some((name, _)) = self.exchanges.remove_entry(exchange) else { return };
+        emit!(self, Event::ExchangeDeleted { exchange: name.clone() });
+        self.remove_bindings_to(&Destination::Exchange(name));
+    }
+
+    /// Removes every binding to `destination`; source exchanges with auto-delete left empty are deleted.
+    fn remove_bindings_to(&mut self, destination: &Destination) {
+        let mut emptied = Vec::new();
+        for (name, x) in self.exchanges.iter_mut() {
+            if x.table.remove_destination(destination) > 0 && x.auto_delete && x.table.is_empty() {
+                emptied.push(name.clone());
+            }
+        }
+        for x in emptied {
+            self.delete_exchange(&x);
+        }
+    }
+
+    fn bind(
+        &mut self,
+        conn: ConnectionId,
+        source: &str,
+        destination: Destination,
+        routing_key: String,
+        arguments: FieldTable,
+    ) -> Result<(), AmqpError> {
+        let vhost = self.vhost().to_string();
+        if source.is_empty() || matches!(&destination, Destination::Exchange(d) if d.is_empty()) {
+            return Err(default_exchange_refused());
+        }
+        if !self.exchanges.contains_key(source) {
+            return Err(not_found_exchange(source, &vhost));
+        }
+        match &destination {
+            Destination::Queue(q) => {
+                let queue = self.queues.get(q).ok_or_else(|| not_found_queue(q, &vhost))?;
+                if queue.exclusive_owner.is_some_and(|owner| owner != conn) {
+                    return Err(resource_locked(q, &vhost));
+                }
+            }
+            Destination::Exchange(x) => {
+                if !self.exchanges.contains_key(x) {
+                    return Err(not_found_exchange(x, &vhost));
+                }
+            }
+        }
+        let (source_name, x) = self.exchanges.get_key_value(source).expect("checked above");
+        let source_name = source_name.clone();
+        let _ = x;
+        let binding =
+            Binding { destination: destination.clone(), routing_key: routing_key.clone(), arguments };
+        let x = self.exchanges.get_mut(source).expect("checked above");
+        let arguments = binding.arguments.clone();
+        if x.table.bind(binding)? {
+            emit!(self, Event::Bound { source: source_name, destination, routing_key, arguments });
+        }
+        Ok(())
+    }
+
+    fn unbind(
+        &mut self,
+        conn: ConnectionId,
+        source: &str,
+        destination: Destination,
+        routing_key: String,
+        arguments: FieldTable,
+    ) -> Result<(), AmqpError> {
+        let vhost = self.vhost().to_string();
+        if source.is_empty() || matches!(&destination, Destination::Exchange(d) if d.is_empty()) {
+            return Err(default_exchange_refused());
+        }
+        // Unbinding what does not exist (exchange, queue or binding) succeeds, as in RabbitMQ.
+        if let Destination::Queue(q) = &destination {
+            if let Some(queue) = self.queues.get(q) {
+                if queue.exclusive_owner.is_some_and(|owner| owner != conn) {
+                    return Err(resource_locked(q, &vhost));
+                }
+            }
+        }
+        let Some((source_name, x)) = self.exchanges.get_key_value(source) else { return Ok(()) };
+        let source_name = source_name.clone();
+        let auto_delete = x.auto_delete;
+        let x = self.exchanges.get_mut(source).expect("just found");
+        if x.table.unbind(&destination, &routing_key, &arguments) {
+            let now_empty = x.table.is_empty();
+            emit!(self, Event::Unbound { source: source_name.clone(), destination, routing_key, arguments });
+            if auto_delete && now_empty {
+                self.delete_exchange(&source_name);
+            }
+        }
+        Ok(())
+    }
+
+    /// The queues a message published to `exchange` reaches: recursively through exchange-to-exchange
+    /// bindings and alternate exchanges, each exchange visited once (so cycles end), each queue once,
+    /// sorted by name as RabbitMQ's `lists:usort` leaves them.
+    fn route(&self, exchange: &str, routing_key: &str, headers: &FieldTable) -> Vec<Name> {
+        if exchange.is_empty() {
+            return match self.queues.get_key_value(routing_key) {
+                Some((name, _)) => vec![name.clone()],
+                None => Vec::new(),
+            };
+        }
+        let mut queues = Vec::new();
+        let Some((first, _)) = self.exchanges.get_key_value(exchange) else { return queues };
+        let mut seen: Vec<Name> = vec![first.clone()];
+        let mut work: Vec<Name> = vec![first.clone()];
+        let mut dests = Vec::new();
+        while let Some(xname) = work.pop() {
+            let Some(x) = self.exchanges.get(&xname) else { continue };
+            dests.clear();
+            x.table.route(routing_key, headers, &mut dests);
+            if dests.is_empty() {
+                if let Some(ae) = &x.alternate {
+                    dests.push(Destination::Exchange(ae.clone()));
+                }
+            }
+            for d in dests.drain(..) {
+                match d {
+                    Destination::Queue(q) => {
+                        if self.queues.contains_key(&q) {
+                            queues.push(q);
+                        }
+                    }
+                    Destination::Exchange(e) => {
+                        if !seen.contains(&e) && self.exchanges.contains_key(&e) {
+                            seen.push(e.clone());
+                            work.push(e);
+                        }
+                    }
+                }
+            }
+        }
+        queues.sort();
+        queues.dedup();
+        queues
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Queues.
+
+    #[allow(clippy::too_many_arguments)]
+    fn queue_declare(
+        &mut self,
+        conn: ConnectionId,
+        queue: String,
+        passive: bool,
+        durable: bool,
+        exclusive: bool,
+        auto_delete: bool,
+        arguments: FieldTable,
+    ) -> Result<Reply, AmqpError> {
+        let vhost = self.vhost().to_string();
+        if passive {
+            let q = self.queues.get(queue.as_str()).ok_or_else(|| not_found_queue(&queue, &vhost))?;
+            if q.exclusive_owner.is_some_and(|owner| owner != conn) {
+                return Err(resource_locked(&queue, &vhost));
+            }
+            let reply = Reply::QueueDeclareOk {
+                queue: queue.clone(),
+                message_count: q.ready_count() as u32,
+                consumer_count: q.consumer_count() as u32,
+            };
+            self.restart_expiry_if_unused(&queue);
+            return Ok(reply);
+        }
+        let owner = exclusive.then_some(conn);
+        // RabbitMQ makes exclusive queues transient whatever the client asked.
+        let durable = durable && !exclusive;
+        let name = if queue.is_empty() {
+            if matches!(arguments.get("x-queue-type"), Some(FieldValue::Str(t)) if t == "quorum") {
+                return Err(AmqpError::channel(
+                    ReplyCode::PreconditionFailed,
+                    "Cannot declare a server-named queue for type rabbit_quorum_queue",
+                ));
+            }
+            self.gen_name("amq.gen")
+        } else if queue.starts_with("amq.") {
+            return Err(AmqpError::channel(
+                ReplyCode::AccessRefused,
+                format!("queue name '{queue}' contains reserved prefix 'amq.*'"),
+            ));
+        } else {
+            queue
+        };
+        let resource = queue_resource(&name, &vhost);
+        if let Some(q) = self.queues.get(name.as_str()) {
+            if q.exclusive_owner != owner {
+                return Err(resource_locked(&name, &vhost));
+            }
+            assert_field_equivalence("durable", &resource, q.durable, durable)?;
+            assert_field_equivalence("auto_delete", &resource, q.auto_delete, auto_delete)?;
+            assert_queue_args_equivalence(q.queue_type(), &q.arguments, &arguments, &resource)?;
+            let reply = Reply::QueueDeclareOk {
+                queue: name.clone(),
+                message_count: q.ready_count() as u32,
+                consumer_count: q.consumer_count() as u32,
+            };
+            self.restart_expiry_if_unused(&name);
+            return Ok(reply);
+        }
+        if let Some(v) = arguments.get("x-dead-letter-exchange") {
+            if !matches!(v, FieldValue::Str(_)) {
+                return Err(AmqpError::channel(
+                    ReplyCode::PreconditionFailed,
+                    format!("invalid type '{}' for arg 'x-dead-letter-exchange' in {resource}", type_name(v)),
+                ));
+            }
+        }
+        let args = parse_queue_arguments(&name, &vhost, &arguments)?;
+        if args.queue_type() == QueueType::Quorum {
+            let property = if auto_delete {
+                Some("auto-delete")
+            } else if exclusive {
+                Some("exclusive-owner")
+            } else if !durable {
+                Some("non-durable")
+            } else {
+                None
+            };
+            if let Some(p) = property {
+                return Err(AmqpError::channel(
+                    ReplyCode::PreconditionFailed,
+                    format!("invalid property '{p}' for {resource}"),
+                ));
+            }
+        }
+        let name = Name::from(name);
+        let incarnation = self.next_incarnation;
+        self.next_incarnation += 1;
+        emit!(
+            self,
+            Event::QueueDeclared {
+                queue: name.clone(),
+                durable,
+                exclusive,
+                auto_delete,
+                arguments: arguments.clone(),
+            }
+        );
+        let q = Queue::new(name.clone(), incarnation, durable, auto_delete, owner, arguments, args);
+        self.queues.insert(name.clone(), q);
+        self.restart_expiry(&name);
+        Ok(Reply::QueueDeclareOk { queue: name.to_string(), message_count: 0, consumer_count: 0 })
+    }
+
+    /// Looks a queue up for a method that needs exclusive access (`basic.get`, `basic.consume`, purge).
+    fn queue_for(&self, conn: ConnectionId, queue: &str) -> Result<&Queue, AmqpError> {
+        let q = self.queues.get(queue).ok_or_else(|| not_found_queue(queue, self.vhost()))?;
+        if q.exclusive_owner.is_some_and(|owner| owner != conn) {
+            return Err(resource_locked(queue, self.vhost()));
+        }
+        Ok(q)
+    }
+
+    fn queue_purge(&mut self, conn: ConnectionId, queue: &str) -> Result<Reply, AmqpError> {
+        self.queue_for(conn, queue)?;
+        let q = self.queues.get_mut(queue).expect("checked");
+        let drained = q.drain();
+        let name = q.name.clone();
+        let n = drained.len() as u32;
+        for _ in &drained {
+            self.totals.drop(DropReason::Purged);
+        }
+        emit!(self, Event::QueuePurged { queue: name, message_count: n });
+        Ok(Reply::QueuePurgeOk { message_count: n })
+    }
+
+    fn queue_delete(
+        &mut self,
+        conn: ConnectionId,
+        queue: &str,
+        if_unused: bool,
+        if_empty: bool,
+    ) -> Result<Reply, AmqpError> {
+        let vhost = self.vhost().to_string();
+        let Some(q) = self.queues.get(queue) else { return Ok(Reply::QueueDeleteOk { message_count: 0 }) };
+        if q.exclusive_owner.is_some_and(|owner| owner != conn) {
+            return Err(resource_locked(queue, &vhost));
+        }
+        if if_empty && !q.is_empty() {
+            return Err(AmqpError::channel(
+                ReplyCode::PreconditionFailed,
+                format!("{} not empty", queue_resource(queue, &vhost)),
+            ));
+        }
+        if if_unused && q.has_consumers() {
+            return Err(AmqpError::channel(
+                ReplyCode::PreconditionFailed,
+                format!("{} in use", queue_resource(queue, &vhost)),
+            ));
+        }
+        let n = self.delete_queue(queue, QueueDeletedReason::Deleted);
+        Ok(Reply::QueueDeleteOk { message_count: n })
+    }
+
+    /// Deletes a queue: its consumers are cancelled, its ready messages dropped, its bindings removed.
+    /// Deliveries of it still held by channels stay there until settled. Returns the ready count.
+    fn delete_queue(&mut self, queue: &str, reason: QueueDeletedReason) -> u32 {
+        let Some(mut q) = self.queues.remove(queue) else { return 0 };
+        let consumers: Vec<ConsumerKey> = q.all_consumers().cloned().collect();
+        q.consumers.clear();
+        q.blocked.clear();
+        for key in consumers {
+            let consumer = self
+                .connections
+                .get_mut(&key.connection)
+                .and_then(|c| c.channels.get_mut(&key.channel))
+                .and_then(|ch| ch.consumers.remove(&key.tag));
+            if consumer.is_some() {
+                emit!(
+                    self,
+                    Event::ConsumerCancelled {
+                        connection: key.connection,
+                        channel: key.channel,
+                        queue: q.name.clone(),
+                        consumer_tag: key.tag.clone(),
+                        reason: CancelReason::QueueDeleted,
+                    }
+                );
+            }
+        }
+        let drained = q.drain();
+        let n = drained.len() as u32;
+        for _ in &drained {
+            self.totals.drop(DropReason::QueueDeleted);
+        }
+        emit!(self, Event::QueueDeleted { queue: q.name.clone(), reason, message_count: n });
+        self.remove_bindings_to(&Destination::Queue(q.name.clone()));
+        n
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Consumers and delivery.
+
+    #[allow(clippy::too_many_arguments)]
+    fn basic_consume(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        queue: &str,
+        consumer_tag: String,
+        auto_ack: bool,
+        exclusive: bool,
+        arguments: &FieldTable,
+    ) -> Result<Reply, AmqpError> {
+        let vhost = self.vhost().to_string();
+        let channel =
+            self.connections.get(&conn).and_then(|c| c.channels.get(&ch)).expect("dispatch checked");
+        if !consumer_tag.is_empty() && channel.consumers.contains_key(consumer_tag.as_str()) {
+            return Err(AmqpError::connection(
+                ReplyCode::NotAllowed,
+                format!("attempt to reuse consumer tag '{consumer_tag}'"),
+            ));
+        }
+        let global_prefetch = channel.global_prefetch;
+        let prefetch = channel.consumer_prefetch;
+        let q = self.queue_for(conn, queue)?;
+        if let Some(v) = arguments.get("x-priority") {
+            if !matches!(v, FieldValue::Int(_)) {
+                return Err(AmqpError::channel(
+                    ReplyCode::PreconditionFailed,
+                    format!(
+                        "invalid arg 'x-priority' for {}: \"expected integer, got {}\"",
+                        queue_resource(queue, &vhost),
+                        type_name(v)
+                    ),
+                ));
+            }
+        }
+        if q.is_quorum() && global_prefetch > 0 {
+            return Err(AmqpError::connection(
+                ReplyCode::NotImplemented,
+                format!("{} does not support global qos", queue_resource(queue, &vhost)),
+            ));
+        }
+        if q.exclusive_consumer.is_some() || (exclusive && q.has_consumers()) {
+            return Err(AmqpError::channel(
+                ReplyCode::AccessRefused,
+                format!("{} in exclusive use", queue_resource(queue, &vhost)),
+            ));
+        }
+        let incarnation = q.incarnation;
+        let qname = q.name.clone();
+        let tag = if consumer_tag.is_empty() { self.gen_name("amq.ctag") } else { consumer_tag };
+        let tag = Name::from(tag);
+        let consumer = Consumer {
+            queue: qname.clone(),
+            queue_incarnation: incarnation,
+            auto_ack,
+            exclusive,
+            prefetch,
+            unacked: 0,
+        };
+        self.channel_mut(conn, ch).consumers.insert(tag.clone(), consumer);
+        let key = ConsumerKey { connection: conn, channel: ch, tag: tag.clone() };
+        let q = self.queues.get_mut(queue).expect("checked");
+        q.consumers.push_back(key.clone());
+        q.has_had_consumers = true;
+        if exclusive {
+            q.exclusive_consumer = Some(key);
+        }
+        // The queue is in use now: its x-expires countdown stops.
+        q.expiry_generation += 1;
+        emit!(
+            self,
+            Event::ConsumerStarted {
+                connection: conn,
+                channel: ch,
+                queue: qname.clone(),
+                consumer_tag: tag.clone()
+            }
+        );
+        self.run_delivery(&qname);
+        Ok(Reply::BasicConsumeOk { consumer_tag: tag.to_string() })
+    }
+
+    fn basic_cancel(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        consumer_tag: &str,
+    ) -> Result<Reply, AmqpError> {
+        let reply = Reply::BasicCancelOk { consumer_tag: consumer_tag.to_string() };
+        // Cancelling an unknown tag is not an error (the AMQP spec requires ignoring it).
+        let Some((tag, consumer)) = self.channel_mut(conn, ch).consumers.remove_entry(consumer_tag) else {
+            return Ok(reply);
+        };
+        let key = ConsumerKey { connection: conn, channel: ch, tag };
+        if self.detach_consumer(&key, &consumer, CancelReason::Client)
+            && !self.maybe_auto_delete_queue(&consumer.queue)
+        {
+            self.restart_expiry_if_unused(&consumer.queue);
+            // A single-active-consumer queue hands over to the next consumer.
+            self.run_delivery(&consumer.queue);
+        }
+        Ok(reply)
+    }
+
+    /// Whether the consumer at `key` may take one more delivery now.
+    fn can_take(&self, key: &ConsumerKey) -> bool {
+        let Some(ch) = self.connections.get(&key.connection).and_then(|c| c.channels.get(&key.channel))
+        else {
+            return false;
+        };
+        let Some(c) = ch.consumers.get(&key.tag) else { return false };
+        c.auto_ack || (c.has_credit() && ch.has_global_credit())
+    }
+
+    /// Consumers that got credit back rejoin the end of the line, in the order they were blocked
+    /// (`rabbit_queue_consumers:unblock`).
+    fn unblock(&mut self, queue: &str) {
+        let Some(q) = self.queues.get(queue) else { return };
+        if q.blocked.is_empty() {
+            return;
+        }
+        let ready: Vec<bool> = q.blocked.iter().map(|k| self.can_take(k)).collect();
+        if !ready.contains(&true) {
+            return;
+        }
+        let q = self.queues.get_mut(queue).expect("looked up above");
+        let mut still = Vec::new();
+        for (k, ok) in std::mem::take(&mut q.blocked).into_iter().zip(ready) {
+            if ok {
+                q.consumers.push_back(k);
+            } else {
+                still.push(k);
+            }
+        }
+        q.blocked = still;
+    }
+
+    /// Delivers ready messages to consumers with credit until none is left. As RabbitMQ does, consumers
+    /// are served from the front of the line and go to its back; one without credit leaves the line
+    /// (blocked) until an ack gives it credit back. A single-active-consumer queue serves only the front.
+    fn run_delivery(&mut self, queue: &str) {
+        self.unblock(queue);
+        loop {
+            let Some(q) = self.queues.get(queue) else { return };
+            if q.is_empty() {
+                return;
+            }
+            let Some(front) = q.consumers.front().cloned() else { return };
+            let single_active = q.args.single_active_consumer;
+            if !self.can_take(&front) {
+                if single_active {
+                    return;
+                }
+                let q = self.queues.get_mut(queue).expect("looked up above");
+                q.consumers.pop_front();
+                q.blocked.push(front);
+                continue;
+            }
+            let key = front;
+            let q = self.queues.get_mut(queue).expect("looked up above");
+            if !single_active {
+                q.consumers.rotate_left(1);
+            }
+            let m = q.pop().expect("not empty");
+            let qname = q.name.clone();
+            let incarnation = q.incarnation;
+            let quorum_count = (q.is_quorum() && m.delivery_count > 0).then_some(m.delivery_count);
+            let channel = self
+                .connections
+                .get_mut(&key.connection)
+                .and_then(|c| c.channels.get_mut(&key.channel))
+                .expect("can_take checked the channel");
+            let tag = channel.take_delivery_tag();
+            let consumer = channel.consumers.get_mut(&key.tag).expect("can_take checked the consumer");
+            let auto_ack = consumer.auto_ack;
+            emit!(
+                self,
+                Event::Delivered {
+                    connection: key.connection,
+                    channel: key.channel,
+                    queue: qname.clone(),
+                    delivery: Box::new(m.to_delivery(DeliveryTag(tag), Some(&key.tag), None, quorum_count)),
+                }
+            );
+            if auto_ack {
+                self.totals.acked += 1;
+            } else {
+                consumer.unacked += 1;
+                channel.consumer_unacked += 1;
+                channel.unacked.insert(
+                    tag,
+                    Unacked {
+                        message: m,
+                        queue: qname,
+                        queue_incarnation: incarnation,
+                        consumer_tag: Some(key.tag),
+                    },
+                );
+                self.queues.get_mut(queue).expect("still there").unacked += 1;
+            }
+            self.expire_heads(queue);
+        }
+    }
+
+    fn basic_get(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        queue: &str,
+        auto_ack: bool,
+    ) -> Result<Reply, AmqpError> {
+        self.queue_for(conn, queue)?;
+        self.restart_expiry_if_unused(queue);
+        let q = self.queues.get_mut(queue).expect("checked");
+        let qname = q.name.clone();
+        let Some(m) = q.pop() else {
+            emit!(self, Event::GetEmpty { connection: conn, channel: ch, queue: qname });
+            return Ok(Reply::BasicGetEmpty);
+        };
+        let incarnation = q.incarnation;
+        // Quorum queues always tell basic.get how often the message came back.
+        let quorum_count = q.is_quorum().then_some(m.delivery_count);
+        if !auto_ack {
+            q.unacked += 1;
+        }
+        // RabbitMQ drops expired messages the get exposed before it counts what is left
+        // (`fetch/2` then `BQ:len`), but the get-ok goes out first: log it at this point.
+        let mark = self.events.len();
+        self.expire_heads(queue);
+        let left = self.queues.get(queue).map_or(0, |q| q.ready_count() as u32);
+        let channel = self.channel_mut(conn, ch);
+        let tag = channel.take_delivery_tag();
+        let delivery = m.to_delivery(DeliveryTag(tag), None, Some(left), quorum_count);
+        if auto_ack {
+            self.totals.acked += 1;
+        } else {
+            channel.unacked.insert(
+                tag,
+                Unacked {
+                    message: m,
+                    queue: qname.clone(),
+                    queue_incarnation: incarnation,
+                    consumer_tag: None,
+                },
+            );
+        }
+        if self.config.record_events {
+            let event = Event::Delivered {
+                connection: conn,
+                channel: ch,
+                queue: qname,
+                delivery: Box::new(delivery.clone()),
+            };
+            self.events.insert(mark, LoggedEvent { at: self.now, event });
+        }
+        Ok(Reply::BasicGetOk(Box::new(delivery)))
+    }
+
+    fn settle(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        delivery_tag: DeliveryTag,
+        multiple: bool,
+        op: Settle,
+    ) -> Result<Reply, AmqpError> {
+        let channel = self.channel_mut(conn, ch);
+        let tag = delivery_tag.0;
+        let taken: Vec<(u64, Unacked)> = if multiple && tag == 0 {
+            std::mem::take(&mut channel.unacked).into_iter().collect()
+        } else if !channel.unacked.contains_key(&tag) {
+            return Err(AmqpError::channel(
+                ReplyCode::PreconditionFailed,
+                format!("unknown delivery tag {tag}"),
+            ));
+        } else if multiple {
+            let rest = channel.unacked.split_off(&(tag + 1));
+            std::mem::replace(&mut channel.unacked, rest).into_iter().collect()
+        } else {
+            let u = channel.unacked.remove(&tag).expect("checked");
+            vec![(tag, u)]
+        };
+        self.settle_taken(conn, ch, taken, op);
+        Ok(Reply::None)
+    }
+
+    /// Settles deliveries as `rabbit_channel:foreach_per_queue` hands them to queues: grouped by (queue,
+    /// taker), groups in that order, delivery tags ascending within a group. Each group gives its
+    /// consumer credit back, then is acked, requeued or dead-lettered, then its queue delivers again.
+    fn settle_taken(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        mut taken: Vec<(u64, Unacked)>,
+        op: Settle,
+    ) {
+        let group_of = |(tag, u): &(u64, Unacked)| {
+            let taker = match &u.consumer_tag {
+                Some(ctag) => Taker::Consumer(ctag.clone()),
+                None => Taker::Get(*tag),
+            };
+            (u.queue.clone(), u.queue_incarnation, taker)
+        };
+        taken.sort_by(|a, b| group_of(a).cmp(&group_of(b)).then(a.0.cmp(&b.0)));
+        while !taken.is_empty() {
+            let key = group_of(&taken[0]);
+            let len = taken.iter().take_while(|t| group_of(t) == key).count();
+            let group: Vec<(u64, Unacked)> = taken.drain(..len).collect();
+            self.settle_group(conn, ch, group, op);
+        }
+        self.run_channel_queues(conn, ch, BTreeSet::new());
+    }
+
+    fn settle_group(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        group: Vec<(u64, Unacked)>,
+        op: Settle,
+    ) {
+        let (queue, incarnation) = (group[0].1.queue.clone(), group[0].1.queue_incarnation);
+        for (_, u) in &group {
+            self.forget_consumer_unacked(conn, ch, u);
+        }
+        let live = self.queues.get(&queue).is_some_and(|q| q.incarnation == incarnation);
+        if live {
+            self.unblock(&queue);
+        }
+        let mut requeued = false;
+        for (tag, u) in group {
+            let delivery_tag = DeliveryTag(tag);
+            let message = u.message.id;
+            let q = queue.clone();
+            match op {
+                Settle::Ack => {
+                    emit!(
+                        self,
+                        Event::Acked { message, queue: q, connection: conn, channel: ch, delivery_tag }
+                    )
+                }
+                Settle::Nack { requeue } => emit!(
+                    self,
+                    Event::Nacked { message, queue: q, connection: conn, channel: ch, delivery_tag, requeue }
+                ),
+                Settle::Reject { requeue } => emit!(
+                    self,
+                    Event::Rejected {
+                        message,
+                        queue: q,
+                        connection: conn,
+                        channel: ch,
+                        delivery_tag,
+                        requeue
+                    }
+                ),
+                Settle::Recover => {}
+            }
+            let requeue = match op {
+                Settle::Ack => None,
+                Settle::Recover => Some(true),
+                Settle::Nack { requeue } | Settle::Reject { requeue } => Some(requeue),
+            };
+            match (live, requeue) {
+                (_, Some(true)) => {
+                    requeued |= self.requeue_one(u).is_some();
+                }
+                (true, None) => {
+                    self.queues.get_mut(&queue).expect("live").unacked -= 1;
+                    self.totals.acked += 1;
+                }
+                (true, Some(false)) => {
+                    self.queues.get_mut(&queue).expect("live").unacked -= 1;
+                    self.dead_letter_or_drop(&queue, u.message, DropReason::Rejected);
+                }
+                // The queue is gone: an ack still counts as acknowledged, a reject drops.
+                (false, None) => self.totals.acked += 1,
+                (false, Some(false)) => {
+                    self.totals.drop(DropReason::QueueDeleted);
+                    emit!(
+                        self,
+                        Event::Dropped { message, queue: Some(u.queue), reason: DropReason::QueueDeleted }
+                    );
+                }
+            }
+        }
+        if requeued {
+            self.after_requeue(&queue);
+        } else {
+            self.run_delivery(&queue);
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Publishing, enqueueing and dead-lettering.
+
+    #[allow(clippy::too_many_arguments)]
+    fn publish(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        exchange: &str,
+        routing_key: &str,
+        mandatory: bool,
+        properties: BasicProperties,
+        body: &[u8],
+    ) -> Result<Reply, AmqpError> {
+        let vhost = self.vhost();
+        let Some((xname, x)) = self.exchanges.get_key_value(exchange) else {
+            return Err(not_found_exchange(exchange, vhost));
+        };
+        if x.internal {
+            return Err(AmqpError::channel(
+                ReplyCode::AccessRefused,
+                format!("cannot publish to internal {}", exchange_resource(exchange, vhost)),
+            ));
+        }
+        let xname = xname.clone();
+        if let Some(exp) = &properties.expiration {
+            if let Err(complaint) = parse_expiration(exp) {
+                return Err(AmqpError::channel(
+                    ReplyCode::PreconditionFailed,
+                    format!("invalid expiration '{exp}': {complaint}"),
+                ));
+            }
+        }
+        if exchange.len() > usize::from(u16::MAX) || routing_key.len() > usize::from(u16::MAX) {
+            return Err(AmqpError::connection(ReplyCode::FrameError, "short string too long"));
+        }
+        let channel = self.channel_mut(conn, ch);
+        let seq = if channel.confirm {
+            let s = channel.next_publish_seq;
+            channel.next_publish_seq += 1;
+            Some(s)
+        } else {
+            None
+        };
+        let id = MessageId(self.next_message);
+        self.next_message += 1;
+        self.totals.published += 1;
+        emit!(
+            self,
+            Event::Published {
+                message: id,
+                connection: conn,
+                channel: ch,
+                exchange: xname.clone(),
+                routing_key: routing_key.to_string(),
+                size: body.len(),
+            }
+        );
+        let targets = self.route(exchange, routing_key, &properties.headers);
+        emit!(self, Event::Routed { message: id, exchange: xname.clone(), queues: targets.clone() });
+        let mut ack = true;
+        if targets.is_empty() {
+            self.totals.copies += 1;
+            if mandatory {
+                self.totals.returned += 1;
+                emit!(
+                    self,
+                    Event::Returned {
+                        message: id,
+                        connection: conn,
+                        channel: ch,
+                        reply_code: ReplyCode::NoRoute.code(),
+                        reply_text: ReplyCode::NoRoute.name().to_string(),
+                        exchange: xname,
+                        routing_key: routing_key.to_string(),
+                    }
+                );
+            } else {
+                self.totals.drop(DropReason::Unroutable);
+                emit!(self, Event::Dropped { message: id, queue: None, reason: DropReason::Unroutable });
+            }
+        } else {
+            let m = QueuedMessage::new(id, exchange, routing_key, properties, body);
+            let last = targets.len() - 1;
+            let mut m = Some(m);
+            for (i, t) in targets.iter().enumerate() {
+                let copy =
+                    if i == last { m.take().expect("moved once") } else { m.clone().expect("still here") };
+                self.totals.copies += 1;
+                if !self.enqueue(t, copy) {
+                    ack = false;
+                }
+            }
+        }
+        if let Some(seq) = seq {
+            emit!(
+                self,
+                Event::Confirmed {
+                    connection: conn,
+                    channel: ch,
+                    delivery_tag: DeliveryTag(seq),
+                    multiple: false,
+                    ack
+                }
+            );
+        }
+        Ok(Reply::None)
+    }
+
+    /// Puts a new copy into a queue (the caller counted the copy); returns `false` if the queue refused it
+    /// (`x-overflow` reject-publish / reject-publish-dlx), which nacks a confirmed publish.
+    fn enqueue(&mut self, queue: &str, m: QueuedMessage) -> bool {
+        let Some(q) = self.queues.get_mut(queue) else {
+            unreachable!("routing only returns existing queues")
+        };
+        let name = q.name.clone();
+        if q.would_overflow(m.body_len()) {
+            match q.args.overflow {
+                Overflow::DropHead => {}
+                Overflow::RejectPublish => {
+                    self.totals.drop(DropReason::Overflow);
+                    emit!(
+                        self,
+                        Event::Dropped { message: m.id, queue: Some(name), reason: DropReason::Overflow }
+                    );
+                    return false;
+                }
+                Overflow::RejectPublishDlx => {
+                    if q.args.dead_letter_exchange.is_some() {
+                        self.dead_letter_or_drop(&name, m, DropReason::Maxlen);
+                    } else {
+                        self.totals.drop(DropReason::Overflow);
+                        emit!(
+                            self,
+                            Event::Dropped { message: m.id, queue: Some(name), reason: DropReason::Overflow }
+                        );
+                    }
+                    return false;
+                }
+            }
+        }
+        let ttl = match (q.args.message_ttl_millis, m.expiration().and_then(|e| parse_expiration(e).ok())) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let expires_at = ttl.map_or(VirtualTime::NEVER, |t| self.now.plus_millis(t));
+        let id = m.id;
+        q.push(m, expires_at);
+        emit!(self, Event::Enqueued { message: id, queue: name.clone() });
+        self.run_delivery(&name);
+        self.drop_head_over_limit(&name);
+        self.expire_heads(&name);
+        true
+    }
+
+    /// `x-overflow: drop-head`: removes messages from the head while the queue is over its limits.
+    fn drop_head_over_limit(&mut self, queue: &str) {
+        loop {
+            let Some(q) = self.queues.get_mut(queue) else { return };
+            if q.args.overflow != Overflow::DropHead || !q.over_limit() {
+                return;
+            }
+            let m = q.pop().expect("over the limit means not empty");
+            let name = q.name.clone();
+            self.dead_letter_or_drop(&name, m, DropReason::Maxlen);
+        }
+    }
+
+    /// A message leaves `queue` for `reason`: to the queue's dead-letter exchange if it has one, else
+    /// dropped.
+    fn dead_letter_or_drop(&mut self, queue: &Name, m: QueuedMessage, reason: DropReason) {
+        let (dlx, dlrk) = match self.queues.get(queue) {
+            Some(q) => (q.args.dead_letter_exchange.clone(), q.args.dead_letter_routing_key.clone()),
+            None => (None, None),
+        };
+        let Some(dlx) = dlx else {
+            self.totals.drop(reason);
+            emit!(self, Event::Dropped { message: m.id, queue: Some(queue.clone()), reason });
+            return;
+        };
+        let Some((dlx, _)) = self.exchanges.get_key_value(&dlx) else {
+            self.totals.drop(DropReason::DeadLetterExchangeMissing);
+            emit!(
+                self,
+                Event::Dropped {
+                    message: m.id,
+                    queue: Some(queue.clone()),
+                    reason: DropReason::DeadLetterExchangeMissing
+                }
+            );
+            return;
+        };
+        let dlx = dlx.clone();
+        self.totals.dead_lettered += 1;
+        emit!(
+            self,
+            Event::DeadLettered {
+                message: m.id,
+                queue: queue.clone(),
+                reason,
+                dead_letter_exchange: dlx.clone()
+            }
+        );
+        let copy = dead_letter_copy(&m, reason, queue, self.now, &dlx, dlrk.as_deref());
+        let targets = {
+            let props = copy.properties();
+            self.route(&dlx, copy.routing_key(), &props.headers)
+        };
+        emit!(self, Event::Routed { message: copy.id, exchange: dlx.clone(), queues: targets.clone() });
+        if targets.is_empty() {
+            self.totals.copies += 1;
+            self.totals.drop(DropReason::Unroutable);
+            emit!(self, Event::Dropped { message: copy.id, queue: None, reason: DropReason::Unroutable });
+        }
+        for t in &targets {
+            self.totals.copies += 1;
+            if is_cycle(&copy, reason, t) {
+                self.totals.drop(DropReason::DeadLetterCycle);
+                emit!(
+                    self,
+                    Event::Dropped {
+                        message: copy.id,
+                        queue: Some(t.clone()),
+                        reason: DropReason::DeadLetterCycle
+                    }
+                );
+            } else {
+                self.enqueue(t, copy.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_names_look_like_rabbitmq() {
+        let mut b = Broker::new(BrokerConfig::default(), 1);
+        let n = b.gen_name("amq.gen");
+        assert!(n.starts_with("amq.gen-") && n.len() == "amq.gen-".len() + 22, "{n}");
+        assert!(n["amq.gen-".len()..].chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn base64url_matches_known_vectors() {
+        assert_eq!(base64url(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64url(b"fo"), "Zm8");
+        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
     }
 }

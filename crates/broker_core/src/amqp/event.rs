@@ -3,9 +3,15 @@
 //! A transcript is the list of [`LoggedEvent`]s printed with `Display`, one per line, so it reads like a
 //! broker log and can be compared byte for byte (golden tests, determinism across native and wasm).
 //! Changing a `Display` form is a breaking change for every golden transcript: do it deliberately.
+//!
+//! Names are quoted with single quotes as RabbitMQ's own texts do (`queue 'q'`), message ids print as
+//! `m<n>` and a channel as `conn<c>/<n>`.
 
 use super::error::AmqpError;
-use super::types::{ChannelNumber, ConnectionId, Delivery, DeliveryTag, MessageId, Name};
+use super::exchange::{Destination, ExchangeType};
+use super::types::{
+    write_table, ChannelNumber, ConnectionId, Delivery, DeliveryTag, FieldTable, MessageId, Name,
+};
 use crate::clock::VirtualTime;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -34,9 +40,26 @@ pub enum DropReason {
     DeadLetterCycle,
     /// The dead-letter exchange does not exist.
     DeadLetterExchangeMissing,
+    /// A transient message (or one in a non-durable queue) lost in a broker restart.
+    Restart,
 }
 
 impl DropReason {
+    /// Every reason, in declaration order (for tables and censuses).
+    pub const ALL: [DropReason; 11] = [
+        DropReason::Expired,
+        DropReason::Rejected,
+        DropReason::Maxlen,
+        DropReason::DeliveryLimit,
+        DropReason::Unroutable,
+        DropReason::Overflow,
+        DropReason::Purged,
+        DropReason::QueueDeleted,
+        DropReason::DeadLetterCycle,
+        DropReason::DeadLetterExchangeMissing,
+        DropReason::Restart,
+    ];
+
     /// The `x-death` reason string, for the four reasons RabbitMQ records there.
     pub fn x_death_reason(self) -> Option<&'static str> {
         match self {
@@ -60,6 +83,7 @@ impl DropReason {
             DropReason::QueueDeleted => "queue_deleted",
             DropReason::DeadLetterCycle => "dead_letter_cycle",
             DropReason::DeadLetterExchangeMissing => "dead_letter_exchange_missing",
+            DropReason::Restart => "restart",
         }
     }
 }
@@ -70,18 +94,63 @@ impl fmt::Display for DropReason {
     }
 }
 
+/// Why a queue was deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueDeletedReason {
+    /// `queue.delete` by a client.
+    Deleted,
+    /// An auto-delete queue lost its last consumer.
+    AutoDelete,
+    /// `x-expires` ran out with the queue unused.
+    Expired,
+    /// The connection owning an exclusive queue closed.
+    OwnerClosed,
+    /// A non-durable queue does not survive a broker restart.
+    Restart,
+}
+
+impl QueueDeletedReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueDeletedReason::Deleted => "deleted",
+            QueueDeletedReason::AutoDelete => "auto-delete",
+            QueueDeletedReason::Expired => "expired",
+            QueueDeletedReason::OwnerClosed => "exclusive owner closed",
+            QueueDeletedReason::Restart => "broker restart",
+        }
+    }
+}
+
+/// Why the broker cancelled a consumer (or `Client` when the client did).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelReason {
+    /// `basic.cancel` from the client.
+    Client,
+    /// The consumer's channel closed.
+    ChannelClosed,
+    /// The queue was deleted (RabbitMQ sends `basic.cancel` to the consumer).
+    QueueDeleted,
+}
+
 /// One thing the broker did.
 ///
-/// (Skeleton: the engine helper completes the variant list and the `Display` forms.)
+/// Every variant has a stable one-line `Display` form, e.g.
+/// `deliver m3 from queue 'hello' to conn1/1 ctag 'amq.ctag-…' tag 1 redelivered=false`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
+    /// The broker restarted ([`Broker::restart`](super::Broker::restart)).
+    BrokerRestarted,
     ConnectionOpened {
         connection: ConnectionId,
         name: Name,
     },
+    /// A connection closed, by the client (`error: None`) or by the broker with a connection error.
     ConnectionClosed {
         connection: ConnectionId,
+        error: Option<AmqpError>,
     },
     ChannelOpened {
         connection: ConnectionId,
@@ -93,14 +162,79 @@ pub enum Event {
         channel: ChannelNumber,
         error: Option<AmqpError>,
     },
+    ConfirmSelected {
+        connection: ConnectionId,
+        channel: ChannelNumber,
+    },
+    QosSet {
+        connection: ConnectionId,
+        channel: ChannelNumber,
+        prefetch_count: u16,
+        global: bool,
+    },
+    ExchangeDeclared {
+        exchange: Name,
+        kind: ExchangeType,
+        durable: bool,
+        auto_delete: bool,
+        internal: bool,
+        arguments: FieldTable,
+    },
+    ExchangeDeleted {
+        exchange: Name,
+    },
+    QueueDeclared {
+        queue: Name,
+        durable: bool,
+        exclusive: bool,
+        auto_delete: bool,
+        arguments: FieldTable,
+    },
+    QueueDeleted {
+        queue: Name,
+        reason: QueueDeletedReason,
+        /// Ready messages dropped with the queue.
+        message_count: u32,
+    },
+    QueuePurged {
+        queue: Name,
+        message_count: u32,
+    },
+    Bound {
+        source: Name,
+        destination: Destination,
+        routing_key: String,
+        arguments: FieldTable,
+    },
+    Unbound {
+        source: Name,
+        destination: Destination,
+        routing_key: String,
+        arguments: FieldTable,
+    },
+    ConsumerStarted {
+        connection: ConnectionId,
+        channel: ChannelNumber,
+        queue: Name,
+        consumer_tag: Name,
+    },
+    ConsumerCancelled {
+        connection: ConnectionId,
+        channel: ChannelNumber,
+        queue: Name,
+        consumer_tag: Name,
+        reason: CancelReason,
+    },
     Published {
         message: MessageId,
         connection: ConnectionId,
         channel: ChannelNumber,
         exchange: Name,
         routing_key: String,
+        /// Body size in bytes.
+        size: usize,
     },
-    /// The routing decision: which queues the message was routed to (possibly none).
+    /// The routing decision: which queues the message was routed to (possibly none), sorted by name.
     Routed {
         message: MessageId,
         exchange: Name,
@@ -110,26 +244,38 @@ pub enum Event {
         message: MessageId,
         queue: Name,
     },
+    /// A `basic.deliver` to a consumer, or a `basic.get-ok` (then `delivery.consumer_tag` is `None`).
     Delivered {
         connection: ConnectionId,
         channel: ChannelNumber,
         queue: Name,
         delivery: Box<Delivery>,
     },
+    GetEmpty {
+        connection: ConnectionId,
+        channel: ChannelNumber,
+        queue: Name,
+    },
     Acked {
         message: MessageId,
         queue: Name,
+        connection: ConnectionId,
+        channel: ChannelNumber,
         delivery_tag: DeliveryTag,
     },
     Nacked {
         message: MessageId,
         queue: Name,
+        connection: ConnectionId,
+        channel: ChannelNumber,
         delivery_tag: DeliveryTag,
         requeue: bool,
     },
     Rejected {
         message: MessageId,
         queue: Name,
+        connection: ConnectionId,
+        channel: ChannelNumber,
         delivery_tag: DeliveryTag,
         requeue: bool,
     },
@@ -137,6 +283,7 @@ pub enum Event {
         message: MessageId,
         queue: Name,
     },
+    /// The message's TTL ran out at the head of the queue; a `DeadLettered` or `Dropped` follows.
     Expired {
         message: MessageId,
         queue: Name,
@@ -170,9 +317,164 @@ pub enum Event {
     },
 }
 
+fn write_queue_list(f: &mut fmt::Formatter<'_>, queues: &[Name]) -> fmt::Result {
+    match queues {
+        [] => write!(f, "no queues"),
+        [q] => write!(f, "queue '{q}'"),
+        many => {
+            write!(f, "queues ")?;
+            for (i, q) in many.iter().enumerate() {
+                if i > 0 {
+                    write!(f, ", ")?;
+                }
+                write!(f, "'{q}'")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn write_args(f: &mut fmt::Formatter<'_>, arguments: &FieldTable) -> fmt::Result {
+    if arguments.is_empty() {
+        Ok(())
+    } else {
+        write!(f, " ")?;
+        write_table(f, arguments)
+    }
+}
+
+fn flags(f: &mut fmt::Formatter<'_>, set: &[(bool, &str)]) -> fmt::Result {
+    for (on, name) in set {
+        if *on {
+            write!(f, " {name}")?;
+        }
+    }
+    Ok(())
+}
+
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self:?}")
+        match self {
+            Event::BrokerRestarted => write!(f, "broker restart"),
+            Event::ConnectionOpened { connection, name } => write!(f, "open {connection} '{name}'"),
+            Event::ConnectionClosed { connection, error: None } => write!(f, "close {connection}"),
+            Event::ConnectionClosed { connection, error: Some(e) } => write!(f, "{connection} closed: {e}"),
+            Event::ChannelOpened { connection, channel } => write!(f, "open channel {connection}/{channel}"),
+            Event::ChannelClosed { connection, channel, error: None } => {
+                write!(f, "close channel {connection}/{channel}")
+            }
+            Event::ChannelClosed { connection, channel, error: Some(e) } => {
+                write!(f, "channel {connection}/{channel} closed: {e}")
+            }
+            Event::ConfirmSelected { connection, channel } => {
+                write!(f, "confirm.select on {connection}/{channel}")
+            }
+            Event::QosSet { connection, channel, prefetch_count, global } => {
+                write!(f, "qos prefetch {prefetch_count} global={global} on {connection}/{channel}")
+            }
+            Event::ExchangeDeclared { exchange, kind, durable, auto_delete, internal, arguments } => {
+                write!(f, "declare exchange '{exchange}' {kind}")?;
+                flags(f, &[(*durable, "durable"), (*auto_delete, "auto-delete"), (*internal, "internal")])?;
+                write_args(f, arguments)
+            }
+            Event::ExchangeDeleted { exchange } => write!(f, "delete exchange '{exchange}'"),
+            Event::QueueDeclared { queue, durable, exclusive, auto_delete, arguments } => {
+                write!(f, "declare queue '{queue}'")?;
+                flags(f, &[(*durable, "durable"), (*exclusive, "exclusive"), (*auto_delete, "auto-delete")])?;
+                write_args(f, arguments)
+            }
+            Event::QueueDeleted { queue, reason, message_count } => {
+                write!(f, "delete queue '{queue}' ({}, {message_count} messages)", reason.as_str())
+            }
+            Event::QueuePurged { queue, message_count } => {
+                write!(f, "purge queue '{queue}' ({message_count} messages)")
+            }
+            Event::Bound { source, destination, routing_key, arguments } => {
+                write!(f, "bind {destination} to exchange '{source}' key '{routing_key}'")?;
+                write_args(f, arguments)
+            }
+            Event::Unbound { source, destination, routing_key, arguments } => {
+                write!(f, "unbind {destination} from exchange '{source}' key '{routing_key}'")?;
+                write_args(f, arguments)
+            }
+            Event::ConsumerStarted { connection, channel, queue, consumer_tag } => {
+                write!(f, "consume queue '{queue}' on {connection}/{channel} ctag '{consumer_tag}'")
+            }
+            Event::ConsumerCancelled { connection, channel, queue, consumer_tag, reason } => {
+                write!(f, "cancel ctag '{consumer_tag}' on {connection}/{channel} (queue '{queue}'")?;
+                match reason {
+                    CancelReason::Client => write!(f, ")"),
+                    CancelReason::ChannelClosed => write!(f, ", channel closed)"),
+                    CancelReason::QueueDeleted => write!(f, ", queue deleted)"),
+                }
+            }
+            Event::Published { message, connection, channel, exchange, routing_key, size } => write!(
+                f,
+                "publish {message} on {connection}/{channel} to exchange '{exchange}' key '{routing_key}' \
+                 ({size} bytes)"
+            ),
+            Event::Routed { message, exchange, queues } => {
+                write!(f, "route {message} via exchange '{exchange}' -> ")?;
+                write_queue_list(f, queues)
+            }
+            Event::Enqueued { message, queue } => write!(f, "enqueue {message} on queue '{queue}'"),
+            Event::Delivered { connection, channel, queue, delivery } => {
+                let d = delivery;
+                match &d.consumer_tag {
+                    Some(ctag) => write!(
+                        f,
+                        "deliver {} from queue '{queue}' to {connection}/{channel} ctag '{ctag}' tag {} \
+                         redelivered={}",
+                        d.message, d.delivery_tag, d.redelivered
+                    ),
+                    None => write!(
+                        f,
+                        "get {} from queue '{queue}' on {connection}/{channel} tag {} redelivered={} ({} left)",
+                        d.message,
+                        d.delivery_tag,
+                        d.redelivered,
+                        d.message_count.unwrap_or(0)
+                    ),
+                }
+            }
+            Event::GetEmpty { connection, channel, queue } => {
+                write!(f, "get-empty from queue '{queue}' on {connection}/{channel}")
+            }
+            Event::Acked { message, queue, connection, channel, delivery_tag } => {
+                write!(f, "ack {message} tag {delivery_tag} on {connection}/{channel} (queue '{queue}')")
+            }
+            Event::Nacked { message, queue, connection, channel, delivery_tag, requeue } => write!(
+                f,
+                "nack {message} tag {delivery_tag} on {connection}/{channel} requeue={requeue} (queue '{queue}')"
+            ),
+            Event::Rejected { message, queue, connection, channel, delivery_tag, requeue } => write!(
+                f,
+                "reject {message} tag {delivery_tag} on {connection}/{channel} requeue={requeue} \
+                 (queue '{queue}')"
+            ),
+            Event::Requeued { message, queue } => write!(f, "requeue {message} to queue '{queue}'"),
+            Event::Expired { message, queue } => write!(f, "expire {message} in queue '{queue}'"),
+            Event::DeadLettered { message, queue, reason, dead_letter_exchange } => write!(
+                f,
+                "dead-letter {message} from queue '{queue}' ({reason}) -> exchange '{dead_letter_exchange}'"
+            ),
+            Event::Dropped { message, queue: Some(q), reason } => {
+                write!(f, "drop {message} from queue '{q}' ({reason})")
+            }
+            Event::Dropped { message, queue: None, reason } => write!(f, "drop {message} ({reason})"),
+            Event::Returned { message, connection, channel, reply_code, reply_text, exchange, routing_key } => {
+                write!(
+                    f,
+                    "return {message} to {connection}/{channel}: {reply_code} {reply_text} (exchange \
+                     '{exchange}' key '{routing_key}')"
+                )
+            }
+            Event::Confirmed { connection, channel, delivery_tag, multiple, ack } => {
+                let what = if *ack { "ack" } else { "nack" };
+                let multiple = if *multiple { " multiple" } else { "" };
+                write!(f, "confirm {what} seq {delivery_tag}{multiple} on {connection}/{channel}")
+            }
+        }
     }
 }
 

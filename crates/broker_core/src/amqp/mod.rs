@@ -7,18 +7,28 @@
 //!
 //! Submodules: [`types`] (field tables, properties, deliveries), [`method`] (what goes in),
 //! [`error`] (reply codes and texts), [`event`] (what comes out), [`exchange`] (routing: direct, fanout,
-//! topic trie, headers), [`broker`] (the state machine).
+//! topic trie, headers), [`broker`] (the state machine) with its parts: [`arguments`] (queue argument
+//! validation), [`queue`], [`message`] (the compact queued entry), [`channel`], [`consumer`],
+//! [`dead_letter`] (`x-death`), [`census`] (message conservation).
 
+pub mod arguments;
 pub mod broker;
+pub mod census;
+pub mod channel;
+pub mod consumer;
+pub mod dead_letter;
 pub mod error;
 pub mod event;
 pub mod exchange;
+pub mod message;
 pub mod method;
+pub mod queue;
 pub mod types;
 
-pub use broker::{Broker, BrokerConfig, QueueInfo};
+pub use broker::{Broker, BrokerConfig, ConsumerInfo, ExchangeInfo, QueueDetail, QueueInfo};
+pub use census::Census;
 pub use error::{AmqpError, ErrorScope, ReplyCode};
-pub use event::{Event, LoggedEvent};
+pub use event::{CancelReason, DropReason, Event, LoggedEvent, QueueDeletedReason};
 pub use method::{Method, Reply};
 pub use types::{
     BasicProperties, ChannelNumber, ConnectionId, Delivery, DeliveryTag, FieldTable, FieldValue, MessageId,

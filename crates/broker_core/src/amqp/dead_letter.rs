@@ -1,0 +1,157 @@
+//! Dead-lettering as RabbitMQ 3.10's `rabbit_dead_letter` does it: the `x-death` header, the
+//! `x-first-death-*` headers, and the cycle rule.
+//!
+//! - `x-death` is an array of tables, most recent first, one per (queue, reason): a repeat death moves
+//!   that entry to the front and increments its `count` (its other fields keep their first values).
+//! - The first death also sets `x-first-death-reason`, `-queue` and `-exchange`, never changed after.
+//! - The dead-lettered copy loses its `expiration` (recorded as `original-expiration`), is published to
+//!   the dead-letter exchange with `x-dead-letter-routing-key` if set, else its original routing key.
+//! - A copy is not delivered to a queue it already died in, when every death since that one was
+//!   automatic (not `rejected`): such a "fully automatic" cycle would loop forever.
+
+use super::event::DropReason;
+use super::message::QueuedMessage;
+use super::types::{FieldTable, FieldValue};
+use crate::clock::VirtualTime;
+
+/// Builds the dead-lettered copy of `m`, which died in `queue` for `reason` at `now`.
+pub fn dead_letter_copy(
+    m: &QueuedMessage,
+    reason: DropReason,
+    queue: &str,
+    now: VirtualTime,
+    dead_letter_exchange: &str,
+    dead_letter_routing_key: Option<&str>,
+) -> QueuedMessage {
+    let reason_str = reason.x_death_reason().expect("only x-death reasons dead-letter");
+    let mut props = m.properties().into_owned();
+    let mut info = FieldTable::new();
+    info.insert("reason".into(), FieldValue::Str(reason_str.into()));
+    info.insert("queue".into(), FieldValue::Str(queue.into()));
+    // AMQP timestamps have second resolution.
+    info.insert("time".into(), FieldValue::Int((now.as_millis() / 1000) as i64));
+    info.insert("exchange".into(), FieldValue::Str(m.exchange().into()));
+    info.insert("routing-keys".into(), FieldValue::Array(vec![FieldValue::Str(m.routing_key().into())]));
+    if let Some(exp) = props.expiration.take() {
+        info.insert("original-expiration".into(), FieldValue::Str(exp));
+    }
+    let headers = &mut props.headers;
+    match headers.get("x-death") {
+        Some(FieldValue::Array(entries)) => {
+            let mut others = Vec::with_capacity(entries.len());
+            let mut matched: Option<FieldTable> = None;
+            for e in entries {
+                if let FieldValue::Table(t) = e {
+                    if matched.is_none() && entry_is(t, queue, reason_str) {
+                        matched = Some(t.clone());
+                        continue;
+                    }
+                }
+                others.push(e.clone());
+            }
+            let front = match matched {
+                Some(mut t) => {
+                    let count = match t.get("count") {
+                        Some(FieldValue::Int(n)) => n + 1,
+                        _ => 1,
+                    };
+                    t.insert("count".into(), FieldValue::Int(count));
+                    t
+                }
+                None => {
+                    info.insert("count".into(), FieldValue::Int(1));
+                    info
+                }
+            };
+            let mut all = vec![FieldValue::Table(front)];
+            all.extend(others);
+            headers.insert("x-death".into(), FieldValue::Array(all));
+        }
+        Some(_) => {
+            // Not an array (a client rewrote it): RabbitMQ resets it.
+            info.insert("count".into(), FieldValue::Int(1));
+            headers.insert("x-death".into(), FieldValue::Array(vec![FieldValue::Table(info)]));
+        }
+        None => {
+            headers.insert("x-first-death-reason".into(), FieldValue::Str(reason_str.into()));
+            headers.insert("x-first-death-queue".into(), FieldValue::Str(queue.into()));
+            headers.insert("x-first-death-exchange".into(), FieldValue::Str(m.exchange().into()));
+            info.insert("count".into(), FieldValue::Int(1));
+            headers.insert("x-death".into(), FieldValue::Array(vec![FieldValue::Table(info)]));
+        }
+    }
+    let routing_key = dead_letter_routing_key.unwrap_or(m.routing_key());
+    QueuedMessage::new(m.id, dead_letter_exchange, routing_key, props, m.body())
+}
+
+fn entry_is(t: &FieldTable, queue: &str, reason: &str) -> bool {
+    matches!(t.get("queue"), Some(FieldValue::Str(q)) if q == queue)
+        && matches!(t.get("reason"), Some(FieldValue::Str(r)) if r == reason)
+}
+
+/// Whether delivering the dead-lettered copy `m` to `queue` would close a fully automatic cycle.
+pub fn is_cycle(m: &QueuedMessage, reason: DropReason, queue: &str) -> bool {
+    if reason == DropReason::Rejected {
+        return false;
+    }
+    let props = m.properties();
+    let Some(FieldValue::Array(deaths)) = props.headers.get("x-death") else { return false };
+    let Some(at) = deaths.iter().position(|d| matches!(d, FieldValue::Table(t) if matches!(t.get("queue"), Some(FieldValue::Str(q)) if q == queue)))
+    else {
+        return false;
+    };
+    deaths[..=at].iter().all(|d| match d {
+        FieldValue::Table(t) => !matches!(t.get("reason"), Some(FieldValue::Str(r)) if r == "rejected"),
+        // Something a client put there: not a fully automatic cycle.
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::amqp::types::{BasicProperties, MessageId};
+
+    fn deaths(m: &QueuedMessage) -> Vec<FieldTable> {
+        match m.properties().headers.get("x-death") {
+            Some(FieldValue::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    FieldValue::Table(t) => t.clone(),
+                    _ => panic!("not a table"),
+                })
+                .collect(),
+            _ => vec![],
+        }
+    }
+
+    #[test]
+    fn repeat_death_increments_and_moves_to_front() {
+        let m = QueuedMessage::new(MessageId(1), "", "a", BasicProperties::default(), b"x");
+        let m = dead_letter_copy(&m, DropReason::Expired, "a", VirtualTime(1000), "dlx", Some("b"));
+        let m = dead_letter_copy(&m, DropReason::Rejected, "b", VirtualTime(2000), "dlx2", Some("a"));
+        let m = dead_letter_copy(&m, DropReason::Expired, "a", VirtualTime(3000), "dlx", Some("b"));
+        let d = deaths(&m);
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].get("queue"), Some(&FieldValue::Str("a".into())));
+        assert_eq!(d[0].get("count"), Some(&FieldValue::Int(2)));
+        assert_eq!(d[0].get("time"), Some(&FieldValue::Int(1)), "keeps the first time");
+        assert_eq!(d[1].get("reason"), Some(&FieldValue::Str("rejected".into())));
+        let h = m.properties().headers.clone();
+        assert_eq!(h.get("x-first-death-queue"), Some(&FieldValue::Str("a".into())));
+        assert_eq!(h.get("x-first-death-exchange"), Some(&FieldValue::Str("".into())));
+    }
+
+    #[test]
+    fn cycle_only_when_fully_automatic() {
+        let m = QueuedMessage::new(MessageId(1), "", "a", BasicProperties::default(), b"x");
+        let once = dead_letter_copy(&m, DropReason::Expired, "a", VirtualTime(0), "dlx", None);
+        assert!(is_cycle(&once, DropReason::Expired, "a"));
+        assert!(!is_cycle(&once, DropReason::Expired, "b"));
+        let rejected = dead_letter_copy(&m, DropReason::Rejected, "a", VirtualTime(0), "dlx", None);
+        assert!(!is_cycle(&rejected, DropReason::Rejected, "a"));
+        let then_expired = dead_letter_copy(&rejected, DropReason::Expired, "b", VirtualTime(0), "dlx", None);
+        assert!(!is_cycle(&then_expired, DropReason::Expired, "a"), "a reject breaks the cycle");
+        assert!(is_cycle(&then_expired, DropReason::Expired, "b"));
+    }
+}

@@ -1,0 +1,289 @@
+//! A queue: its declaration, its ready messages (by priority), its consumers and its timers' state.
+//!
+//! The queue only stores; the broker decides (delivery, expiry, dead-lettering), because those decisions
+//! reach across channels and exchanges.
+//!
+//! # Invariants
+//! - Within one priority level, ready messages are in increasing age order by `seq` (oldest first,
+//!   compared with wrapping arithmetic relative to `next_seq`), except that a quorum queue keeps
+//!   `returned` returned messages at the front in return order, as `rabbit_fifo` serves returns first.
+//! - `bytes_ready` is the sum of the ready messages' body sizes; `ready_count()` their number.
+//! - Each consumer of this queue is either in `consumers` (the line, in round-robin order; registration
+//!   order for a single-active-consumer queue, whose active consumer is the front one) or in `blocked`
+//!   (taken out of the line when it had no credit, as `rabbit_queue_consumers` does), exactly once.
+
+use super::arguments::{QueueArguments, QueueType};
+use super::message::QueuedMessage;
+use super::types::{ChannelNumber, ConnectionId, FieldTable, Name};
+use crate::clock::VirtualTime;
+use std::collections::VecDeque;
+
+/// A consumer's address: its channel and tag.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConsumerKey {
+    pub connection: ConnectionId,
+    pub channel: ChannelNumber,
+    pub tag: Name,
+}
+
+#[derive(Clone, Debug)]
+pub struct Queue {
+    pub name: Name,
+    /// Distinguishes this queue from an earlier one of the same name (for stale timers and unacked
+    /// messages whose queue was deleted).
+    pub incarnation: u64,
+    pub durable: bool,
+    pub auto_delete: bool,
+    pub exclusive_owner: Option<ConnectionId>,
+    /// The arguments as declared (for equivalence checks and listings).
+    pub arguments: FieldTable,
+    pub args: QueueArguments,
+    /// Ready messages by priority level (one level unless `x-max-priority`).
+    levels: Vec<VecDeque<QueuedMessage>>,
+    ready_count: usize,
+    bytes_ready: u64,
+    next_seq: u32,
+    /// Quorum queues: how many returned messages sit at the front of level 0.
+    returned: usize,
+    pub consumers: VecDeque<ConsumerKey>,
+    /// Consumers that had no credit when their turn came; they rejoin the end of the line when they get
+    /// credit back.
+    pub blocked: Vec<ConsumerKey>,
+    pub exclusive_consumer: Option<ConsumerKey>,
+    pub has_had_consumers: bool,
+    /// Messages of this queue held unacknowledged by channels.
+    pub unacked: u32,
+    /// The instant the queue's TTL timer is set for, if set.
+    pub ttl_timer: Option<VirtualTime>,
+    /// Bumped whenever the `x-expires` countdown restarts or stops; stale timers carry an old value.
+    pub expiry_generation: u64,
+}
+
+impl Queue {
+    pub fn new(
+        name: Name,
+        incarnation: u64,
+        durable: bool,
+        auto_delete: bool,
+        exclusive_owner: Option<ConnectionId>,
+        arguments: FieldTable,
+        args: QueueArguments,
+    ) -> Self {
+        let n_levels = args.max_priority.map_or(1, |p| usize::from(p) + 1);
+        Queue {
+            name,
+            incarnation,
+            durable,
+            auto_delete,
+            exclusive_owner,
+            arguments,
+            args,
+            levels: (0..n_levels).map(|_| VecDeque::new()).collect(),
+            ready_count: 0,
+            bytes_ready: 0,
+            next_seq: 0,
+            returned: 0,
+            consumers: VecDeque::new(),
+            blocked: Vec::new(),
+            exclusive_consumer: None,
+            has_had_consumers: false,
+            unacked: 0,
+            ttl_timer: None,
+            expiry_generation: 0,
+        }
+    }
+
+    /// Every consumer: the line, then the blocked ones.
+    pub fn all_consumers(&self) -> impl Iterator<Item = &ConsumerKey> {
+        self.consumers.iter().chain(self.blocked.iter())
+    }
+
+    pub fn consumer_count(&self) -> usize {
+        self.consumers.len() + self.blocked.len()
+    }
+
+    pub fn has_consumers(&self) -> bool {
+        self.consumer_count() > 0
+    }
+
+    /// Removes a consumer from the line or the blocked list.
+    pub fn remove_consumer(&mut self, key: &ConsumerKey) {
+        self.consumers.retain(|k| k != key);
+        self.blocked.retain(|k| k != key);
+        if self.exclusive_consumer.as_ref() == Some(key) {
+            self.exclusive_consumer = None;
+        }
+    }
+
+    pub fn queue_type(&self) -> QueueType {
+        self.args.queue_type()
+    }
+
+    pub fn is_quorum(&self) -> bool {
+        self.queue_type() == QueueType::Quorum
+    }
+
+    pub fn ready_count(&self) -> usize {
+        self.ready_count
+    }
+
+    pub fn bytes_ready(&self) -> u64 {
+        self.bytes_ready
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ready_count == 0
+    }
+
+    fn level_of(&self, m: &QueuedMessage) -> usize {
+        usize::from(m.priority()).min(self.levels.len() - 1)
+    }
+
+    /// How many enqueues ago `seq` was assigned (bigger is older).
+    fn age(&self, seq: u32) -> u32 {
+        self.next_seq.wrapping_sub(seq)
+    }
+
+    /// Whether one more message of `body_len` bytes would exceed `x-max-length` / `x-max-length-bytes`.
+    pub fn would_overflow(&self, body_len: u64) -> bool {
+        self.args.max_length.is_some_and(|max| self.ready_count as u64 + 1 > max)
+            || self.args.max_length_bytes.is_some_and(|max| self.bytes_ready + body_len > max)
+    }
+
+    /// Whether the queue holds more than its limits allow (drop-head then removes from the head).
+    pub fn over_limit(&self) -> bool {
+        self.args.max_length.is_some_and(|max| self.ready_count as u64 > max)
+            || self.args.max_length_bytes.is_some_and(|max| self.bytes_ready > max)
+    }
+
+    /// Appends a newly published message, stamping its sequence number and expiry.
+    pub fn push(&mut self, mut m: QueuedMessage, expires_at: VirtualTime) {
+        m.seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1);
+        m.expires_at = expires_at;
+        self.bytes_ready += m.body_len();
+        self.ready_count += 1;
+        let level = self.level_of(&m);
+        self.levels[level].push_back(m);
+    }
+
+    /// Puts a previously delivered message back: a classic queue at its original position, a quorum queue
+    /// behind earlier returns and ahead of everything never delivered.
+    pub fn requeue(&mut self, m: QueuedMessage) {
+        self.bytes_ready += m.body_len();
+        self.ready_count += 1;
+        let level = self.level_of(&m);
+        if self.is_quorum() {
+            let at = self.returned.min(self.levels[level].len());
+            self.levels[level].insert(at, m);
+            self.returned += 1;
+        } else {
+            let age = self.age(m.seq);
+            let at = self.levels[level].partition_point(|e| self.next_seq.wrapping_sub(e.seq) > age);
+            self.levels[level].insert(at, m);
+        }
+    }
+
+    /// The level the next delivery comes from (highest priority with messages).
+    fn head_level(&self) -> Option<usize> {
+        (0..self.levels.len()).rev().find(|&l| !self.levels[l].is_empty())
+    }
+
+    /// The message the next delivery takes.
+    pub fn head(&self) -> Option<&QueuedMessage> {
+        self.head_level().and_then(|l| self.levels[l].front())
+    }
+
+    fn pop_level(&mut self, level: usize) -> Option<QueuedMessage> {
+        let m = self.levels[level].pop_front()?;
+        if level == 0 && self.returned > 0 {
+            self.returned -= 1;
+        }
+        self.ready_count -= 1;
+        self.bytes_ready -= m.body_len();
+        Some(m)
+    }
+
+    /// Takes the next message to deliver (highest priority, oldest first).
+    pub fn pop(&mut self) -> Option<QueuedMessage> {
+        let level = self.head_level()?;
+        self.pop_level(level)
+    }
+
+    /// Takes the head of any level whose head has expired by `now` (RabbitMQ drops expired messages only
+    /// at the head of each priority sub-queue).
+    pub fn pop_expired(&mut self, now: VirtualTime) -> Option<QueuedMessage> {
+        let level = (0..self.levels.len())
+            .rev()
+            .find(|&l| self.levels[l].front().is_some_and(|m| m.expires_at <= now))?;
+        self.pop_level(level)
+    }
+
+    /// The earliest expiry among the heads of the levels.
+    pub fn next_head_expiry(&self) -> Option<VirtualTime> {
+        self.levels
+            .iter()
+            .filter_map(|l| l.front())
+            .map(|m| m.expires_at)
+            .filter(|t| *t != VirtualTime::NEVER)
+            .min()
+    }
+
+    /// Removes every ready message (purge, delete), in delivery order.
+    pub fn drain(&mut self) -> Vec<QueuedMessage> {
+        let mut out = Vec::with_capacity(self.ready_count);
+        while let Some(m) = self.pop() {
+            out.push(m);
+        }
+        out
+    }
+
+    /// Keeps only the ready messages `keep` accepts, in place; returns the ones removed.
+    pub fn retain(&mut self, mut keep: impl FnMut(&QueuedMessage) -> bool) -> Vec<QueuedMessage> {
+        let mut removed = Vec::new();
+        for (l, level) in self.levels.iter_mut().enumerate() {
+            let mut kept = VecDeque::with_capacity(level.len());
+            for (i, m) in level.drain(..).enumerate() {
+                if keep(&m) {
+                    kept.push_back(m);
+                } else {
+                    if l == 0 && i < self.returned {
+                        self.returned -= 1;
+                    }
+                    self.ready_count -= 1;
+                    self.bytes_ready -= m.body_len();
+                    removed.push(m);
+                }
+            }
+            *level = kept;
+        }
+        removed
+    }
+
+    /// Ready messages in delivery order (for peeking and invariant checks).
+    pub fn iter_ready(&self) -> impl Iterator<Item = &QueuedMessage> {
+        self.levels.iter().rev().flat_map(|l| l.iter())
+    }
+
+    /// Checks the queue's own invariants.
+    pub fn assert_invariants(&self) {
+        let count: usize = self.levels.iter().map(VecDeque::len).sum();
+        assert_eq!(count, self.ready_count, "queue '{}': ready count", self.name);
+        let bytes: u64 = self.iter_ready().map(QueuedMessage::body_len).sum();
+        assert_eq!(bytes, self.bytes_ready, "queue '{}': ready bytes", self.name);
+        assert!(self.returned <= self.levels[0].len(), "queue '{}': returned count", self.name);
+        if !self.is_quorum() {
+            for level in &self.levels {
+                let ages: Vec<u32> = level.iter().map(|m| self.age(m.seq)).collect();
+                assert!(ages.windows(2).all(|w| w[0] > w[1]), "queue '{}': seq order {ages:?}", self.name);
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for c in self.all_consumers() {
+            assert!(seen.insert(c.clone()), "queue '{}': consumer {c:?} listed twice", self.name);
+        }
+        if let Some(x) = &self.exclusive_consumer {
+            assert!(seen.contains(x), "queue '{}': exclusive consumer not a consumer", self.name);
+        }
+    }
+}

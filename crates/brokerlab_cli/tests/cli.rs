@@ -1,0 +1,133 @@
+//! Runs the `brokerlab` binary: on a golden scenario (transcript and `--json`), on a malformed file
+//! (exit 2 with `file:line:col`), with a bad command line, and into the runaway guard (exit 1).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn brokerlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_brokerlab")).args(args).output().expect("the binary runs")
+}
+
+fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios/amqp").join(name)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("UTF-8 stdout")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("UTF-8 stderr")
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("brokerlab-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("temp file");
+    path
+}
+
+#[test]
+fn run_prints_the_golden_transcript() {
+    let dir = golden("tutorial-1-hello-world");
+    let out = brokerlab(&["run", dir.join("scenario.brokerlab").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let expected = std::fs::read_to_string(dir.join("expected.txt")).expect("expected transcript");
+    assert_eq!(stdout(&out), expected);
+}
+
+#[test]
+fn json_report_has_steps_events_and_queues() {
+    let dir = golden("tutorial-1-hello-world");
+    let out = brokerlab(&["run", "--json", dir.join("scenario.brokerlab").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("stdout is JSON");
+    assert_eq!(report["format"], "brokerlab-report");
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["seed"], 1);
+    let steps = report["steps"].as_array().expect("steps");
+    assert_eq!(steps[0]["outcome"], "connected");
+    let declare =
+        steps.iter().find(|s| s["method"]["method"] == "queue_declare").expect("a queue.declare step");
+    assert_eq!(declare["reply"]["reply"], "queue_declare_ok");
+    assert_eq!(declare["reply"]["queue"], "hello");
+    let events = report["events"].as_array().expect("events");
+    assert!(events.iter().all(|e| e["event"] == "delivered"), "default filter: deliveries only here");
+    assert_eq!(events.len(), 1);
+    let queues = report["queues"].as_array().expect("queues");
+    assert!(queues.iter().any(|q| q["name"] == "hello" && q["messages_ready"] == 0));
+    assert!(report["stopped"].is_null());
+
+    let all = brokerlab(&["run", "--json", "--all-events", dir.join("scenario.brokerlab").to_str().unwrap()]);
+    let all: serde_json::Value = serde_json::from_str(&stdout(&all)).expect("JSON");
+    assert!(all["events"].as_array().unwrap().len() > events.len(), "--all-events shows more events");
+}
+
+#[test]
+fn a_malformed_file_exits_2_with_its_location() {
+    let path = temp_file("broken.brokerlab", "brokerlab-scenario 1\nc = connect(\"c\")\nch = c.channel()\nch.queue_declare(queue=\"q\", durable=yes)\n");
+    let shown = path.to_str().unwrap();
+    for command in ["run", "check"] {
+        let out = brokerlab(&[command, shown]);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(stderr(&out).trim_end(), format!("{shown}:4:37: unknown variable 'yes'"));
+        assert!(stdout(&out).is_empty(), "nothing runs");
+    }
+}
+
+#[test]
+fn a_wrong_version_or_missing_file_exits_2() {
+    let path = temp_file("v9.brokerlab", "brokerlab-scenario 9\n");
+    let out = brokerlab(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains(":1:20: unsupported format version 9"), "{}", stderr(&out));
+
+    let out = brokerlab(&["run", "/nonexistent/scenario.brokerlab"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("brokerlab: cannot read /nonexistent/scenario.brokerlab"));
+
+    let out = brokerlab(&["run", "--frobnicate", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown option '--frobnicate'"));
+}
+
+#[test]
+fn broker_errors_are_results_not_failures() {
+    let path = temp_file(
+        "errors.brokerlab",
+        "brokerlab-scenario 1\nc = connect(\"c\")\nch = c.channel()\nch.queue_declare(queue=\"nope\", passive=True)\n",
+    );
+    let out = brokerlab(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert!(
+        stdout(&out).contains(
+            "ch.queue_declare(queue=\"nope\", passive=True) -> channel error 404 NOT_FOUND - no queue 'nope' in vhost '/'"
+        ),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn the_runaway_guard_stops_the_run_with_exit_1() {
+    // Two messages expiring at different times: advancing past both needs two timer firings.
+    let path = temp_file(
+        "timers.brokerlab",
+        "brokerlab-scenario 1\nc = connect(\"c\")\nch = c.channel()\nch.queue_declare(queue=\"q\")\n\
+         ch.basic_publish(exchange=\"\", routing_key=\"q\", body=\"a\", properties=BasicProperties(expiration=\"100\"))\n\
+         ch.basic_publish(exchange=\"\", routing_key=\"q\", body=\"b\", properties=BasicProperties(expiration=\"200\"))\n\
+         wait 1s\n",
+    );
+    let out = brokerlab(&["run", "--max-timer-firings", "1", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "stdout: {}", stdout(&out));
+    assert!(
+        stderr(&out).contains(":7:1: runaway: more than 1 timer firings before 1.000s"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("stopped at 7:1: runaway"), "{}", stdout(&out));
+
+    let out = brokerlab(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "with the default guard the run completes: {}", stderr(&out));
+}
