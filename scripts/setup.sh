@@ -34,7 +34,7 @@ apt_install() {
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
 }
 
-export PATH="$HOME/.cargo/bin:/usr/local/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:/usr/local/bin:$PATH"
 
 # ---------------------------------------------------------------- the compiler and the wasm32 std
 has_wasm_std() { # $1 = toolchain name
