@@ -4,7 +4,8 @@
 //! Not a criterion benchmark (it measures bytes, not time) but a `harness = false` bench, so the same
 //! `cargo bench -p broker_core` runs it. Alone:
 //! `CARGO_TARGET_DIR=/work/targets/h5 cargo +web bench -p broker_core --bench memory`
-//! (`BENCH_MEMORY_MESSAGES=100000` for a quicker run).
+//! (`BENCH_MEMORY_MESSAGES=100000` for a quicker run; `BENCH_MEMORY_KEY_BYTES=100` for a longer routing
+//! key: the queue's name, which the default exchange routes by, is padded to that many bytes).
 //!
 //! The counted figure is bytes *requested* from the allocator (what Rust's types ask for), live after
 //! the publishes minus live before. The allocator's own per-block bookkeeping (glibc's malloc rounds each
@@ -37,6 +38,13 @@ fn main() {
         Ok(text) => text.parse().expect("BENCH_MEMORY_MESSAGES is a whole number"),
         Err(_) => 1_000_000,
     };
+    let key_bytes: usize = match std::env::var("BENCH_MEMORY_KEY_BYTES") {
+        Ok(text) => text.parse().expect("BENCH_MEMORY_KEY_BYTES is a whole number"),
+        Err(_) => QUEUE.len(),
+    };
+    assert!((QUEUE.len()..=255).contains(&key_bytes), "BENCH_MEMORY_KEY_BYTES is from 14 to 255");
+    // The queue name is the routing key; padding keeps it readable in listings.
+    let queue = format!("{QUEUE}{}", ".".repeat(key_bytes - QUEUE.len()));
     let channel = ChannelNumber(1);
     let now = VirtualTime::ZERO;
     let mut broker = Broker::new(BrokerConfig { record_events: false, ..BrokerConfig::default() }, 42);
@@ -51,7 +59,7 @@ fn main() {
     call(
         &mut broker,
         Method::QueueDeclare {
-            queue: QUEUE.to_string(),
+            queue: queue.clone(),
             passive: false,
             durable: false,
             exclusive: false,
@@ -66,7 +74,7 @@ fn main() {
         // The default exchange routes by queue name: the plainest publish there is.
         let publish = Method::BasicPublish {
             exchange: String::new(),
-            routing_key: QUEUE.to_string(),
+            routing_key: queue.clone(),
             mandatory: false,
             properties: BasicProperties::default(),
             body: vec![b'm'; BODY_BYTES],
@@ -76,23 +84,19 @@ fn main() {
     let change = region.change();
     let resident_after = resident_bytes();
 
-    let queued = broker.queues().into_iter().find(|q| q.name == QUEUE).expect("the queue exists");
+    let queued = broker.queues().into_iter().find(|q| *q.name == *queue).expect("the queue exists");
     assert_eq!(u64::from(queued.messages_ready), n_messages, "every message is queued");
 
     let live_bytes = change.bytes_allocated as f64 - change.bytes_deallocated as f64;
     let live_blocks = change.allocations as f64 - change.deallocations as f64;
     let n = n_messages as f64;
     let overhead_per_message = (live_bytes - (BODY_BYTES as f64) * n) / n;
-    println!("memory: {n_messages} messages of {BODY_BYTES} bytes queued, no consumer, events off");
+    println!(
+        "memory: {n_messages} messages of {BODY_BYTES} bytes queued, no consumer, events off, \
+         {key_bytes}-byte routing key"
+    );
     println!("memory: live bytes requested      {:>14.0} ({:.1} per message)", live_bytes, live_bytes / n);
     println!("memory: engine overhead/message   {overhead_per_message:>14.1} bytes (goal <= {GOAL_OVERHEAD_BYTES})");
-    // A message keeps its exchange name and routing key (deliveries report them), so their bytes are in
-    // the overhead above; printed apart because they depend on the names, not on the engine.
-    let names_bytes = QUEUE.len() as f64;
-    println!(
-        "memory:   of which exchange name + routing key bytes ({names_bytes:.0}); without them {:.1} bytes",
-        overhead_per_message - names_bytes
-    );
     println!("memory: live allocations/message  {:>14.2}", live_blocks / n);
     println!(
         "memory: allocation calls          {:>14} ({} reallocations), {} frees",

@@ -36,11 +36,11 @@ use super::arguments::{
 use super::census::{Census, Totals};
 use super::channel::{Channel, Connection, Unacked};
 use super::consumer::Consumer;
-use super::dead_letter::{dead_letter_copy, is_cycle};
+use super::dead_letter::{dead_letter_copy_via, is_cycle};
 use super::error::{AmqpError, ErrorScope, ReplyCode};
 use super::event::{CancelReason, DropReason, Event, LoggedEvent, QueueDeletedReason};
 use super::exchange::{Binding, BindingCheck, BindingTable, Destination, ExchangeType};
-use super::message::{parse_expiration, QueuedMessage};
+use super::message::{parse_expiration, QueuedMessage, RouteCache};
 use super::method::{Method, Reply};
 use super::queue::{ConsumerKey, Queue};
 use super::types::{
@@ -205,6 +205,8 @@ pub struct Broker {
     next_incarnation: u64,
     next_message: u64,
     totals: Totals,
+    /// Shares one (exchange, routing key) between successive messages: memory only, no behaviour.
+    routes: RouteCache,
 }
 
 fn not_found_queue(name: &str, vhost: &str) -> AmqpError {
@@ -275,6 +277,7 @@ impl Broker {
             next_incarnation: 1,
             next_message: 1,
             totals: Totals::default(),
+            routes: RouteCache::default(),
         }
     }
 
@@ -735,7 +738,7 @@ impl Broker {
             }
             Method::BasicCancel { consumer_tag } => self.basic_cancel(conn, ch, &consumer_tag),
             Method::BasicPublish { exchange, routing_key, mandatory, properties, body } => {
-                self.publish(conn, ch, &exchange, &routing_key, mandatory, properties, &body)
+                self.publish(conn, ch, &exchange, &routing_key, mandatory, properties, body)
             }
             Method::BasicGet { queue, auto_ack } => self.basic_get(conn, ch, &queue, auto_ack),
             Method::BasicAck { delivery_tag, multiple } => {
@@ -1779,7 +1782,7 @@ impl Broker {
         routing_key: &str,
         mandatory: bool,
         properties: BasicProperties,
-        body: &[u8],
+        body: Vec<u8>,
     ) -> Result<Reply, AmqpError> {
         let vhost = self.vhost();
         let Some((xname, x)) = self.exchanges.get_key_value(exchange) else {
@@ -1849,7 +1852,8 @@ impl Broker {
                 emit!(self, Event::Dropped { message: id, queue: None, reason: DropReason::Unroutable });
             }
         } else {
-            let m = QueuedMessage::new(id, exchange, routing_key, properties, body);
+            let route = self.routes.get(&xname, routing_key);
+            let m = QueuedMessage::with_route(id, route, properties, body.into_boxed_slice());
             let last = targets.len() - 1;
             let mut m = Some(m);
             for (i, t) in targets.iter().enumerate() {
@@ -1970,7 +1974,8 @@ impl Broker {
                 dead_letter_exchange: dlx.clone()
             }
         );
-        let copy = dead_letter_copy(&m, reason, queue, self.now, &dlx, dlrk.as_deref());
+        let route = self.routes.get(&dlx, dlrk.as_deref().unwrap_or(m.routing_key()));
+        let copy = dead_letter_copy_via(&m, reason, queue, self.now, route);
         let targets = {
             let props = copy.properties();
             self.route(&dlx, copy.routing_key(), &props.headers)

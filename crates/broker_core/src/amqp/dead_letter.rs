@@ -10,11 +10,13 @@
 //!   automatic (not `rejected`): such a "fully automatic" cycle would loop forever.
 
 use super::event::DropReason;
-use super::message::QueuedMessage;
-use super::types::{FieldTable, FieldValue};
+use super::message::{QueuedMessage, Route};
+use super::types::{FieldTable, FieldValue, Name};
 use crate::clock::VirtualTime;
+use std::rc::Rc;
 
-/// Builds the dead-lettered copy of `m`, which died in `queue` for `reason` at `now`.
+/// Builds the dead-lettered copy of `m`, which died in `queue` for `reason` at `now`, with a route of
+/// its own.
 pub fn dead_letter_copy(
     m: &QueuedMessage,
     reason: DropReason,
@@ -22,6 +24,20 @@ pub fn dead_letter_copy(
     now: VirtualTime,
     dead_letter_exchange: &str,
     dead_letter_routing_key: Option<&str>,
+) -> QueuedMessage {
+    let routing_key = dead_letter_routing_key.unwrap_or(m.routing_key());
+    dead_letter_copy_via(m, reason, queue, now, Route::new(Name::from(dead_letter_exchange), routing_key))
+}
+
+/// As [`dead_letter_copy`], published via `route`: the dead-letter exchange and the routing key the
+/// caller chose (`x-dead-letter-routing-key` if set, else `m`'s own), usually shared from a
+/// [`RouteCache`](super::message::RouteCache).
+pub fn dead_letter_copy_via(
+    m: &QueuedMessage,
+    reason: DropReason,
+    queue: &str,
+    now: VirtualTime,
+    route: Rc<Route>,
 ) -> QueuedMessage {
     let reason_str = reason.x_death_reason().expect("only x-death reasons dead-letter");
     let mut props = m.properties().into_owned();
@@ -80,8 +96,7 @@ pub fn dead_letter_copy(
             headers.insert("x-death".into(), FieldValue::Array(vec![FieldValue::Table(info)]));
         }
     }
-    let routing_key = dead_letter_routing_key.unwrap_or(m.routing_key());
-    QueuedMessage::new(m.id, dead_letter_exchange, routing_key, props, m.body())
+    QueuedMessage::with_route(m.id, route, props, m.body().into())
 }
 
 fn entry_is(t: &FieldTable, queue: &str, reason: &str) -> bool {

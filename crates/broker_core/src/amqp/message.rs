@@ -1,31 +1,89 @@
 //! A message as a queue holds it: one compact entry per queued copy.
 //!
 //! Memory is the design constraint here: a million queued 64-byte messages must cost at most 64 bytes
-//! each beyond the body. So an entry is 48 bytes: the message id, the expiry instant, one boxed byte
-//! string holding exchange name + routing key + body, the properties boxed only when they say more than
-//! `delivery_mode`, a per-queue sequence number (for requeue order) and a small delivery counter.
+//! each beyond the body, whatever the routing key. So an entry is 48 bytes: the message id, a shared
+//! pointer to its [`Route`] (exchange name + routing key, one allocation for all the messages published
+//! with the same pair, see [`RouteCache`]), the body in its own allocation with nothing else in it, an
+//! optional boxed [`Extras`] block (present only when the message has an expiry or properties beyond
+//! `delivery_mode`), a per-queue sequence number (for requeue order), a small delivery counter and flags.
 //!
 //! # Invariants
-//! - `data` is `[exchange_len: u16 BE][key_len: u16 BE][exchange][routing key][body]`.
-//! - `props` is `None` exactly when every property other than `delivery_mode` is unset; then the mode is
-//!   kept in `flags`.
+//! - `body` holds exactly the published body.
+//! - `extras` is `None` exactly when the message has no expiry (`VirtualTime::NEVER`) and every property
+//!   other than `delivery_mode` is unset; its `properties` is `None` exactly when every property other
+//!   than `delivery_mode` is unset. Whenever `properties` is `None`, the mode is kept in `flags`.
+//! - A `RouteCache` holds at most `RouteCache::SLOTS` routes, no two with the same exchange and key.
 
-use super::types::{BasicProperties, Delivery, DeliveryTag, FieldValue, MessageId};
+use super::types::{BasicProperties, Delivery, DeliveryTag, FieldValue, MessageId, Name};
 use crate::clock::VirtualTime;
 use std::borrow::Cow;
+use std::rc::Rc;
 
 const REDELIVERED: u8 = 1;
 const MODE_SHIFT: u8 = 1;
 const MODE_MASK: u8 = 0b110;
 
+/// Where a message was published: its exchange and routing key. Immutable and shared (`Rc`) by every
+/// queued copy published with the same pair, so a long routing key costs its bytes once, not per message.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Route {
+    pub exchange: Name,
+    pub routing_key: Box<str>,
+}
+
+impl Route {
+    pub fn new(exchange: Name, routing_key: &str) -> Rc<Route> {
+        Rc::new(Route { exchange, routing_key: routing_key.into() })
+    }
+}
+
+/// The routes used most recently, so that successive messages with the same exchange and routing key
+/// share one [`Route`]. A miss makes a new route and replaces the oldest slot (round robin); the cache
+/// only affects memory, never behaviour.
+#[derive(Clone, Debug, Default)]
+pub struct RouteCache {
+    slots: Vec<Rc<Route>>,
+    /// The slot a miss replaces once all are used.
+    next: usize,
+}
+
+impl RouteCache {
+    /// Enough for a few publishers interleaving their keys; a linear scan stays cheap.
+    pub const SLOTS: usize = 8;
+
+    /// The shared route for (`exchange`, `routing_key`).
+    pub fn get(&mut self, exchange: &Name, routing_key: &str) -> Rc<Route> {
+        if let Some(r) = self.slots.iter().find(|r| *r.routing_key == *routing_key && r.exchange == *exchange)
+        {
+            return Rc::clone(r);
+        }
+        let route = Route::new(Name::clone(exchange), routing_key);
+        if self.slots.len() < Self::SLOTS {
+            self.slots.push(Rc::clone(&route));
+        } else {
+            self.slots[self.next] = Rc::clone(&route);
+            self.next = (self.next + 1) % Self::SLOTS;
+        }
+        route
+    }
+}
+
+/// What only some messages need, boxed so the common entry stays small.
+#[derive(Clone, Debug, PartialEq)]
+struct Extras {
+    /// When the message expires at the head of its queue; `VirtualTime::NEVER` if it has no TTL.
+    expires_at: VirtualTime,
+    /// All the properties, when they say more than `delivery_mode`.
+    properties: Option<Box<BasicProperties>>,
+}
+
 /// One queued copy of a message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueuedMessage {
     pub id: MessageId,
-    /// When the message expires at the head of its queue; `VirtualTime::NEVER` if it has no TTL.
-    pub expires_at: VirtualTime,
-    data: Box<[u8]>,
-    props: Option<Box<BasicProperties>>,
+    route: Rc<Route>,
+    body: Box<[u8]>,
+    extras: Option<Box<Extras>>,
     /// Position in its queue's publish order; requeued messages go back to their position.
     pub seq: u32,
     /// Times the message went back to a quorum queue (RabbitMQ's `delivery_count`), saturating.
@@ -34,7 +92,8 @@ pub struct QueuedMessage {
 }
 
 impl QueuedMessage {
-    /// Packs a message. `expires_at` and `seq` are set by the queue on enqueue.
+    /// Packs a message with a route of its own (tests and one-off copies; the broker shares routes
+    /// through [`QueuedMessage::with_route`]). The expiry and `seq` are set by the queue on enqueue.
     pub fn new(
         id: MessageId,
         exchange: &str,
@@ -42,50 +101,62 @@ impl QueuedMessage {
         properties: BasicProperties,
         body: &[u8],
     ) -> Self {
-        assert!(exchange.len() <= u16::MAX as usize && routing_key.len() <= u16::MAX as usize);
-        let mut data = Vec::with_capacity(4 + exchange.len() + routing_key.len() + body.len());
-        data.extend_from_slice(&(exchange.len() as u16).to_be_bytes());
-        data.extend_from_slice(&(routing_key.len() as u16).to_be_bytes());
-        data.extend_from_slice(exchange.as_bytes());
-        data.extend_from_slice(routing_key.as_bytes());
-        data.extend_from_slice(body);
-        let (props, flags) = pack_properties(properties);
+        Self::with_route(id, Route::new(Name::from(exchange), routing_key), properties, body.into())
+    }
+
+    /// Packs a message published via `route`. The expiry and `seq` are set by the queue on enqueue.
+    pub fn with_route(id: MessageId, route: Rc<Route>, properties: BasicProperties, body: Box<[u8]>) -> Self {
+        let (properties, flags) = pack_properties(properties);
         QueuedMessage {
             id,
-            expires_at: VirtualTime::NEVER,
-            data: data.into_boxed_slice(),
-            props,
+            route,
+            body,
+            extras: properties
+                .map(|p| Box::new(Extras { expires_at: VirtualTime::NEVER, properties: Some(p) })),
             seq: 0,
             delivery_count: 0,
             flags,
         }
     }
 
-    fn lens(&self) -> (usize, usize) {
-        let x = u16::from_be_bytes([self.data[0], self.data[1]]) as usize;
-        let k = u16::from_be_bytes([self.data[2], self.data[3]]) as usize;
-        (x, k)
+    /// The shared route (for copies that keep it).
+    pub fn route(&self) -> &Rc<Route> {
+        &self.route
     }
 
     pub fn exchange(&self) -> &str {
-        let (x, _) = self.lens();
-        std::str::from_utf8(&self.data[4..4 + x]).unwrap_or("")
+        &self.route.exchange
     }
 
     pub fn routing_key(&self) -> &str {
-        let (x, k) = self.lens();
-        std::str::from_utf8(&self.data[4 + x..4 + x + k]).unwrap_or("")
+        &self.route.routing_key
     }
 
     pub fn body(&self) -> &[u8] {
-        let (x, k) = self.lens();
-        &self.data[4 + x + k..]
+        &self.body
     }
 
     /// Body size in bytes (what `x-max-length-bytes` counts).
     pub fn body_len(&self) -> u64 {
-        let (x, k) = self.lens();
-        (self.data.len() - 4 - x - k) as u64
+        self.body.len() as u64
+    }
+
+    /// When the message expires at the head of its queue; `VirtualTime::NEVER` if it has no TTL.
+    pub fn expires_at(&self) -> VirtualTime {
+        self.extras.as_ref().map_or(VirtualTime::NEVER, |x| x.expires_at)
+    }
+
+    pub fn set_expires_at(&mut self, expires_at: VirtualTime) {
+        match &mut self.extras {
+            Some(x) if expires_at == VirtualTime::NEVER && x.properties.is_none() => self.extras = None,
+            Some(x) => x.expires_at = expires_at,
+            None if expires_at == VirtualTime::NEVER => {}
+            None => self.extras = Some(Box::new(Extras { expires_at, properties: None })),
+        }
+    }
+
+    fn rich_properties(&self) -> Option<&BasicProperties> {
+        self.extras.as_ref().and_then(|x| x.properties.as_deref())
     }
 
     pub fn redelivered(&self) -> bool {
@@ -97,7 +168,7 @@ impl QueuedMessage {
     }
 
     pub fn properties(&self) -> Cow<'_, BasicProperties> {
-        match &self.props {
+        match self.rich_properties() {
             Some(p) => Cow::Borrowed(p),
             None => {
                 let mode = (self.flags & MODE_MASK) >> MODE_SHIFT;
@@ -111,16 +182,16 @@ impl QueuedMessage {
 
     /// The publisher's priority (0 when unset).
     pub fn priority(&self) -> u8 {
-        self.props.as_ref().and_then(|p| p.priority).unwrap_or(0)
+        self.rich_properties().and_then(|p| p.priority).unwrap_or(0)
     }
 
     /// The `expiration` property, if any.
     pub fn expiration(&self) -> Option<&str> {
-        self.props.as_ref().and_then(|p| p.expiration.as_deref())
+        self.rich_properties().and_then(|p| p.expiration.as_deref())
     }
 
     pub fn persistent(&self) -> bool {
-        match &self.props {
+        match self.rich_properties() {
             Some(p) => p.persistent(),
             None => (self.flags & MODE_MASK) >> MODE_SHIFT == 2,
         }
@@ -215,6 +286,50 @@ mod tests {
         let m = QueuedMessage::new(MessageId(8), "", "", rich.clone(), b"");
         assert_eq!(m.properties().into_owned(), rich);
         assert_eq!(m.priority(), 3);
+    }
+
+    #[test]
+    fn routes_are_shared_and_replaced_round_robin() {
+        let mut cache = RouteCache::default();
+        let x: Name = Name::from("amq.topic");
+        let a = cache.get(&x, "a.b");
+        assert!(Rc::ptr_eq(&a, &cache.get(&x, "a.b")), "same pair, same route");
+        assert!(!Rc::ptr_eq(&a, &cache.get(&Name::from(""), "a.b")), "another exchange");
+        assert!(!Rc::ptr_eq(&a, &cache.get(&x, "a.c")), "another key");
+        for i in 0..RouteCache::SLOTS {
+            let r = cache.get(&x, &format!("k{i}"));
+            assert_eq!((&*r.exchange, &*r.routing_key), ("amq.topic", format!("k{i}").as_str()));
+        }
+        assert_eq!(cache.slots.len(), RouteCache::SLOTS);
+        let again = cache.get(&x, "a.b");
+        assert!(!Rc::ptr_eq(&a, &again), "evicted, so a new route");
+        assert_eq!(*again, *a, "with the same content");
+        let m = QueuedMessage::with_route(
+            MessageId(1),
+            again.clone(),
+            BasicProperties::default(),
+            (*b"x").into(),
+        );
+        let copy = m.clone();
+        assert!(Rc::ptr_eq(copy.route(), &again), "copies share the route");
+    }
+
+    #[test]
+    fn extras_only_when_needed() {
+        let mut m = QueuedMessage::new(MessageId(1), "", "q", BasicProperties::default(), b"x");
+        assert!(m.extras.is_none());
+        assert_eq!(m.expires_at(), VirtualTime::NEVER);
+        m.set_expires_at(VirtualTime(5));
+        assert_eq!(m.expires_at(), VirtualTime(5));
+        assert!(m.extras.as_ref().is_some_and(|x| x.properties.is_none()));
+        m.set_expires_at(VirtualTime::NEVER);
+        assert!(m.extras.is_none());
+        let rich = BasicProperties { expiration: Some("10".into()), ..Default::default() };
+        let mut m = QueuedMessage::new(MessageId(2), "", "q", rich.clone(), b"x");
+        m.set_expires_at(VirtualTime(10));
+        m.set_expires_at(VirtualTime::NEVER);
+        assert_eq!((m.expires_at(), m.properties().into_owned()), (VirtualTime::NEVER, rich));
+        assert_eq!(m.expiration(), Some("10"));
     }
 
     #[test]

@@ -160,7 +160,7 @@ impl Queue {
     pub fn push(&mut self, mut m: QueuedMessage, expires_at: VirtualTime) {
         m.seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
-        m.expires_at = expires_at;
+        m.set_expires_at(expires_at);
         self.bytes_ready += m.body_len();
         self.ready_count += 1;
         let level = self.level_of(&m);
@@ -215,7 +215,7 @@ impl Queue {
     pub fn pop_expired(&mut self, now: VirtualTime) -> Option<QueuedMessage> {
         let level = (0..self.levels.len())
             .rev()
-            .find(|&l| self.levels[l].front().is_some_and(|m| m.expires_at <= now))?;
+            .find(|&l| self.levels[l].front().is_some_and(|m| m.expires_at() <= now))?;
         self.pop_level(level)
     }
 
@@ -224,7 +224,7 @@ impl Queue {
         self.levels
             .iter()
             .filter_map(|l| l.front())
-            .map(|m| m.expires_at)
+            .map(QueuedMessage::expires_at)
             .filter(|t| *t != VirtualTime::NEVER)
             .min()
     }
