@@ -90,3 +90,35 @@ fn engine_clippy_config_bans_clock_and_threads_with_reasons() {
         assert!(line.contains("reason"), "{api} is banned without a reason");
     }
 }
+
+/// The whole dependency tree the browser build pulls in, not just the direct dependencies: a crate we
+/// depend on must not bring a web dependency with it on wasm32 (Rhai ≥ 1.24 would, through `web-time`).
+#[test]
+fn engine_dependency_tree_for_wasm32_has_no_web_crate() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args([
+            "tree",
+            "-p",
+            "broker_core",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--locked",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8_lossy(&out.stdout);
+    assert!(tree.lines().any(|l| l.starts_with("broker_core ")), "unexpected cargo tree output:\n{tree}");
+    let web: Vec<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| is_web_crate(name) || *name == "web-time")
+        .collect();
+    assert!(web.is_empty(), "broker_core pulls web crates into the wasm build: {web:?}");
+}
