@@ -1,9 +1,12 @@
 //! `brokerlab`: runs a scenario file on the engine and prints the transcript (or `--json`).
 //!
-//! Exit codes: 0 the scenario ran (broker errors inside it are results, not failures); 1 the run was
-//! stopped early (the runaway guard, or a step used a value a failed step never produced); 2 the file is
-//! malformed (`file:line:col: message` on stderr), unreadable, or the command line is wrong.
+//! The format is picked by content: a JSON document (format 2, starts with `{`) or the line-oriented
+//! format 1. Exit codes: 0 the scenario ran (broker errors inside it are results, not failures) and
+//! every check of a document passed; 1 the run was stopped early (the runaway guard, or a step used a
+//! value a failed step never produced) or a check failed; 2 the file is malformed
+//! (`file:line:col: message` on stderr), unreadable, or the command line is wrong.
 
+use broker_core::scenario::sim::{CheckStatus, SimOptions, Simulation};
 use broker_core::scenario::{self, EventFilter, RunOptions, Scenario};
 use std::process::ExitCode;
 
@@ -16,7 +19,8 @@ options for run:
   --all-events             show every event (default: delivered, returned, confirmed)
   --events KINDS           show these event kinds, comma-separated (e.g. delivered,dead_lettered)
   --seed N                 override the scenario's seed
-  --max-timer-firings N    runaway guard per time advance (default 100000)
+  --max-timer-firings N    runaway guard per time advance, or per instant for a
+                           JSON document (default 100000)
   --check-invariants       check the engine's invariants after every step (slower)
 ";
 
@@ -97,6 +101,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if text.trim_start().starts_with('{') {
+        return run_document(&command, &text);
+    }
     let scenario = match Scenario::parse(&text) {
         Ok(s) => s,
         Err(e) => {
@@ -126,4 +133,46 @@ fn main() -> ExitCode {
         }
         None => ExitCode::SUCCESS,
     }
+}
+
+/// Runs (or checks) a format-2 JSON document: transcript or JSON report, then the checks.
+fn run_document(command: &Command, text: &str) -> ExitCode {
+    let options = SimOptions {
+        seed: command.options.seed,
+        keep_log: true,
+        max_firings_per_instant: command.options.max_timer_firings,
+        check_invariants: command.options.check_invariants,
+    };
+    let mut sim = match Simulation::from_json(text, options) {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("{}", e.located(&command.file));
+            return ExitCode::from(2);
+        }
+    };
+    if command.check_only {
+        println!(
+            "{}: ok (format {}, {} checks)",
+            command.file,
+            scenario::document::DOCUMENT_VERSION,
+            sim.check_results().len()
+        );
+        return ExitCode::SUCCESS;
+    }
+    sim.run();
+    if command.json {
+        println!("{}", sim.to_json(&command.filter));
+    } else {
+        print!("{}", sim.transcript_filtered(&command.filter));
+    }
+    let failed = sim.check_results().iter().filter(|r| r.status != CheckStatus::Pass).count();
+    if let Some(stop) = sim.stopped() {
+        eprintln!("{}: {} {}", command.file, stop.at, stop.message);
+        return ExitCode::from(1);
+    }
+    if failed > 0 {
+        eprintln!("{}: {failed} check(s) failed", command.file);
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
 }

@@ -131,3 +131,51 @@ fn the_runaway_guard_stops_the_run_with_exit_1() {
     let out = brokerlab(&["run", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "with the default guard the run completes: {}", stderr(&out));
 }
+
+const DOCUMENT: &str = r#"{
+  "brokerlab": 2, "duration": "2s",
+  "definitions": { "queues": [ { "name": "q" } ] },
+  "producers": [ { "name": "p", "routing_key": "q", "count": 2 } ],
+  "checks": [ { "queue": "q", "ready": EXPECTED } ]
+}"#;
+
+#[test]
+fn a_json_document_runs_and_prints_its_checks() {
+    let path = temp_file("doc-pass.json", &DOCUMENT.replace("EXPECTED", "2"));
+    let out = brokerlab(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert!(
+        stdout(&out).ends_with("2.000s check 1 pass: at the end queue 'q' ready = 2; observed 2\n"),
+        "{}",
+        stdout(&out)
+    );
+    let out = brokerlab(&["run", "--json", path.to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON report");
+    assert_eq!(report["version"], 2);
+    assert_eq!(report["checks"][0]["status"], "pass");
+    assert_eq!(report["checks"][0]["observed"], "2");
+}
+
+#[test]
+fn a_failing_check_exits_1_and_says_which() {
+    let path = temp_file("doc-fail.json", &DOCUMENT.replace("EXPECTED", "3"));
+    let out = brokerlab(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out)
+        .contains("check 1 FAIL: at the end queue 'q' ready = 3; observed 2 (2 ready, 0 unacked)"));
+    assert!(stderr(&out).ends_with("1 check(s) failed\n"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_malformed_document_exits_2_with_its_location() {
+    let path =
+        temp_file("doc-bad.json", &DOCUMENT.replace("EXPECTED", "2").replace("\"count\"", "\"cuont\""));
+    let out = brokerlab(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let file = path.to_str().unwrap();
+    assert!(stderr(&out).starts_with(&format!("{file}:4:")), "{}", stderr(&out));
+    assert!(stderr(&out).contains("unknown field `cuont`"), "{}", stderr(&out));
+    let out =
+        brokerlab(&["check", temp_file("doc-ok.json", &DOCUMENT.replace("EXPECTED", "2")).to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -17,6 +17,7 @@ pub mod census;
 pub mod channel;
 pub mod consumer;
 pub mod dead_letter;
+pub mod definitions;
 pub mod error;
 pub mod event;
 pub mod exchange;

@@ -9,8 +9,11 @@
 //! Submodules: [`syntax`] (lexer and parser), `interp` (meaning of each statement: variables, pika's
 //! argument rules, channel numbering), [`report`] (what a run produced, transcript and JSON forms).
 
+pub mod document;
 mod interp;
 pub mod report;
+pub mod script;
+pub mod sim;
 pub mod syntax;
 
 pub use interp::run;

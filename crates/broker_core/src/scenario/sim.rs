@@ -1,0 +1,2058 @@
+//! The simulation runtime of scenario documents: producers, consumers, faults, client latency and checks
+//! around one [`Broker`], all on virtual time.
+//!
+//! Actors are clients: each has its own connection and channel and acts only through
+//! [`Broker::apply`] with AMQP methods; it learns of deliveries, confirms, returns and closures from the
+//! broker's events addressed to its connection. With a latency `L`, a command reaches the broker `L`
+//! after the client sends it and an event reaches the client `L` after the broker emits it (connection
+//! set-up itself is immediate). Everything that happens later — a producer's next publish slot, the
+//! end of a consumer's work on a message, a fault, a delayed command or event — is a wake-up on one
+//! [`DeadlineQueue`], fired in `(due, seq)` order; at an equal instant the broker's own timers fire
+//! first. Randomness (templates, processing times, probabilities) comes from one [`Prng`] seeded by the
+//! document, so a document and a seed give the same transcript every time, natively and in wasm.
+//!
+//! # Driving it
+//! [`Simulation::new`] (or [`Simulation::from_json`]), then [`step`](Simulation::step) (one instant),
+//! [`run_until`](Simulation::run_until) or [`run`](Simulation::run) (to the document's end, then the
+//! final checks). Observe with [`now`](Simulation::now), [`broker`](Simulation::broker),
+//! [`take_events`](Simulation::take_events), [`check_results`](Simulation::check_results),
+//! [`report`](Simulation::report) and [`transcript`](Simulation::transcript).
+
+use super::document::{
+    Action, Check, ConfirmStrategy, Consumer, Distribution, Document, EventMatch, Millis, Problem,
+    Processing, Producer, Template, TemplatePart,
+};
+use super::report::{event_kind, EventFilter, Outcome, Report, StepRecord, StopInfo, REPORT_FORMAT};
+use super::script::{
+    Decision as ScriptDecision, ScriptHost, ScriptLimits, ScriptMessage, ScriptOutcome, ON_MESSAGE, ON_TICK,
+};
+use super::{Pos, ScenarioError};
+use crate::amqp::definitions::{self, Definitions};
+use crate::amqp::error::AmqpError;
+use crate::amqp::event::{CancelReason, Event, LoggedEvent};
+use crate::amqp::method::{Method, Reply};
+use crate::amqp::types::{BasicProperties, ChannelNumber, ConnectionId, Delivery, MessageId};
+use crate::amqp::{Broker, BrokerConfig};
+use crate::clock::{DeadlineQueue, VirtualTime};
+use crate::prng::Prng;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt::Write as _;
+
+/// Every actor uses channel 1 of its own connection.
+const CHANNEL: ChannelNumber = ChannelNumber(1);
+
+/// How to run a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimOptions {
+    /// Overrides the document's seed.
+    pub seed: Option<u64>,
+    /// Keeps every event and actor step for the transcript and the report (benchmarks turn it off;
+    /// checks do not need it).
+    pub keep_log: bool,
+    /// The runaway guard: at most this many wake-ups and broker timer firings at one instant.
+    pub max_firings_per_instant: u64,
+    /// Calls [`Broker::assert_invariants`] after every instant (tests; it panics on a broken invariant).
+    pub check_invariants: bool,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions { seed: None, keep_log: true, max_firings_per_instant: 100_000, check_invariants: false }
+    }
+}
+
+/// Work counters of a run (for benchmarks and the app's status line).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimStats {
+    /// Instants fired by [`Simulation::step`].
+    pub instants: u64,
+    /// Actor wake-ups and broker timer firings.
+    pub firings: u64,
+    /// Broker events observed.
+    pub events: u64,
+}
+
+/// A check's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Pass,
+    Fail,
+    /// Not decided yet: its time has not come (or the run stopped before it).
+    Pending,
+}
+
+/// One check's result with what was observed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// Position in the document's `checks` (from 0).
+    pub index: usize,
+    pub description: String,
+    pub status: CheckStatus,
+    pub observed: String,
+    /// Why it failed or is pending (empty on a pass).
+    pub reason: String,
+}
+
+impl CheckResult {
+    /// `check 2 FAIL: at 10.000s queue 'dlq' messages = 3; observed 2 (…)`.
+    pub fn line(&self) -> String {
+        let status = match self.status {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Fail => "FAIL",
+            CheckStatus::Pending => "pending",
+        };
+        let mut s =
+            format!("check {} {status}: {}; observed {}", self.index + 1, self.description, self.observed);
+        if !self.reason.is_empty() {
+            let _ = write!(s, " ({})", self.reason);
+        }
+        s
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum ActorRef {
+    Producer(usize),
+    Consumer(usize),
+}
+
+/// Something an actor or the scenario does at a later instant.
+#[derive(Debug)]
+enum Wake {
+    /// Connect and set up (start, reconnect, restart after a crash).
+    Connect(ActorRef),
+    /// A consumer's scheduled stop.
+    Stop(usize),
+    /// A producer's publish slot.
+    Tick(usize),
+    Burst(usize, u64),
+    /// A consumer finished its work on the message in hand (for the connection epoch given).
+    Processed(usize, u64),
+    /// A command reaching the broker after the client's latency.
+    Command(ActorRef, u64, Box<Method>),
+    /// An event reaching a client after its latency.
+    Receive(ActorRef, u64, Box<LoggedEvent>),
+    Fault(usize),
+}
+
+/// An actor's link to the broker.
+#[derive(Debug)]
+struct Link {
+    name: String,
+    conn: Option<ConnectionId>,
+    /// Bumped whenever the connection goes, so wake-ups meant for the old one are ignored.
+    epoch: u64,
+    latency_millis: u64,
+    reconnect_after_millis: u64,
+    /// Latest arrival scheduled each way, so a lowered latency never reorders traffic.
+    last_send: VirtualTime,
+    last_receive: VirtualTime,
+    /// Stopped for good (a stop, a crash without restart, a channel error).
+    gone: bool,
+}
+
+impl Link {
+    fn new(name: &str, latency: Millis, reconnect_after: Millis) -> Link {
+        Link {
+            name: name.to_string(),
+            conn: None,
+            epoch: 0,
+            latency_millis: latency.0,
+            reconnect_after_millis: reconnect_after.0,
+            last_send: VirtualTime::ZERO,
+            last_receive: VirtualTime::ZERO,
+            gone: false,
+        }
+    }
+}
+
+/// When a producer's publish slots fall: rate steps in a cycle, in integer arithmetic.
+#[derive(Debug)]
+struct Pace {
+    /// (messages per 1,000 s, step length in ms; `u64::MAX` = for ever).
+    steps: Vec<(u64, u64)>,
+    index: usize,
+    step_start: u64,
+    /// Slots already given in the current step.
+    k: u64,
+    /// No slot at or after this time.
+    end: Option<u64>,
+}
+
+impl Pace {
+    fn next(&mut self) -> Option<u64> {
+        let mut empty_steps = 0;
+        loop {
+            let (rate, length) = self.steps[self.index];
+            let step_end = self.step_start.saturating_add(length);
+            if rate > 0 {
+                let offset = u128::from(self.k) * 1_000_000 / u128::from(rate);
+                let t = self.step_start.saturating_add(u64::try_from(offset).unwrap_or(u64::MAX));
+                if t < step_end {
+                    if self.end.is_some_and(|e| t >= e) {
+                        return None;
+                    }
+                    self.k += 1;
+                    return Some(t);
+                }
+            }
+            if length == u64::MAX {
+                return None;
+            }
+            if self.k == 0 {
+                empty_steps += 1;
+                if empty_steps > self.steps.len() {
+                    return None;
+                }
+            } else {
+                empty_steps = 0;
+            }
+            self.index = (self.index + 1) % self.steps.len();
+            self.step_start = step_end;
+            self.k = 0;
+            if self.end.is_some_and(|e| self.step_start >= e) {
+                return None;
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct ProducerActor {
+    spec: Producer,
+    link: Link,
+    routing_key: Template,
+    body: Template,
+    correlation_id: Option<Template>,
+    message_id: Option<Template>,
+    base_properties: BasicProperties,
+    pace: Option<Pace>,
+    /// Messages sent (or script ticks run), across reconnects.
+    published: u64,
+    /// Slots that came due and wait for the confirm strategy to let them go.
+    backlog: u64,
+    publish_seq: u64,
+    outstanding: BTreeSet<u64>,
+    in_batch: u64,
+    batch_wait: bool,
+    confirmed: u64,
+    nacked: u64,
+}
+
+impl ProducerActor {
+    fn remaining(&self) -> u64 {
+        self.spec.count.map_or(u64::MAX, |c| c.saturating_sub(self.published))
+    }
+
+    fn gate_open(&self) -> bool {
+        match &self.spec.confirms {
+            None => true,
+            Some(c) => match c.strategy {
+                ConfirmStrategy::Individual => self.outstanding.is_empty(),
+                ConfirmStrategy::Batch => !self.batch_wait,
+                ConfirmStrategy::Async => (self.outstanding.len() as u64) < c.max_outstanding,
+            },
+        }
+    }
+}
+
+/// A delivery a consumer works on, with what its script already decided.
+#[derive(Debug)]
+struct InHand {
+    delivery: Box<Delivery>,
+    seq: u64,
+    decision: Option<Decided>,
+    publishes: Vec<Method>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Decided {
+    Ack,
+    Nack { requeue: bool },
+    Reject { requeue: bool },
+    Crash,
+    Cancel,
+}
+
+#[derive(Debug)]
+struct ConsumerActor {
+    spec: Consumer,
+    link: Link,
+    reply: Option<Template>,
+    /// Queues consumed from (resolved at set-up: a server-named queue gets its name then).
+    queues: Vec<String>,
+    tags: Vec<String>,
+    /// Delivered and waiting, with their number among all this consumer received.
+    buffer: VecDeque<(u64, Box<Delivery>)>,
+    current: Option<InHand>,
+    /// Deliveries received, across reconnects.
+    received: u64,
+    crash_after: Vec<u64>,
+    cancelled: bool,
+}
+
+/// What a script decided in one call.
+#[derive(Debug, Default)]
+struct ScriptTurn {
+    decision: Option<Decided>,
+    publishes: Vec<Method>,
+    logs: Vec<String>,
+    processing_millis: Option<u64>,
+}
+
+/// The simulation's side of the script host ([`ScriptHost`]): compiles the document's scripts and turns
+/// deliveries into [`ScriptMessage`]s and [`ScriptOutcome`]s into AMQP methods.
+#[derive(Debug)]
+struct ScriptSeam {
+    host: Option<ScriptHost>,
+}
+
+impl ScriptSeam {
+    /// Compiles every script of the document (none: no host at all) and checks that each actor's script
+    /// has the function it will call.
+    fn new(doc: &Document, seed: u64) -> Result<ScriptSeam, Problem> {
+        if doc.scripts.is_empty() {
+            return Ok(ScriptSeam { host: None });
+        }
+        let mut host = ScriptHost::new(ScriptLimits::default(), seed);
+        for (name, source) in &doc.scripts {
+            host.compile(name, source)
+                .map_err(|e| Problem { path: format!("scripts.{name}"), message: e.to_string() })?;
+        }
+        let uses = doc
+            .producers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.script.as_ref().map(|s| (format!("producers[{i}].script"), s, ON_TICK)))
+            .chain(doc.consumers.iter().enumerate().filter_map(|(i, c)| {
+                c.script.as_ref().map(|s| (format!("consumers[{i}].script"), s, ON_MESSAGE))
+            }));
+        for (path, script, function) in uses {
+            if !host.has_function(script, function) {
+                return Err(Problem {
+                    path,
+                    message: format!("script '{script}' has no `fn {function}(…)`"),
+                });
+            }
+        }
+        Ok(ScriptSeam { host: Some(host) })
+    }
+
+    fn host(&mut self, script: &str) -> Result<&mut ScriptHost, String> {
+        self.host.as_mut().ok_or_else(|| format!("no script named '{script}'"))
+    }
+
+    fn on_message(
+        &mut self,
+        script: &str,
+        actor: &str,
+        now_millis: u64,
+        delivery: &Delivery,
+        seq: u64,
+    ) -> Result<ScriptTurn, String> {
+        let msg = ScriptMessage {
+            seq,
+            body: String::from_utf8_lossy(&delivery.body).into_owned(),
+            routing_key: delivery.routing_key.clone(),
+            exchange: delivery.exchange.clone(),
+            redelivered: delivery.redelivered,
+            headers: delivery.properties.headers.clone(),
+            properties: delivery.properties.clone(),
+            delivery_tag: delivery.delivery_tag.0,
+        };
+        let outcome =
+            self.host(script)?.on_message(script, actor, now_millis, &msg).map_err(|e| e.to_string())?;
+        Ok(script_turn(outcome))
+    }
+
+    fn on_tick(
+        &mut self,
+        script: &str,
+        actor: &str,
+        now_millis: u64,
+        seq: u64,
+    ) -> Result<ScriptTurn, String> {
+        let outcome =
+            self.host(script)?.on_tick(script, actor, now_millis, seq).map_err(|e| e.to_string())?;
+        Ok(script_turn(outcome))
+    }
+}
+
+fn script_turn(outcome: ScriptOutcome) -> ScriptTurn {
+    ScriptTurn {
+        decision: outcome.decision.map(|d| match d {
+            ScriptDecision::Ack => Decided::Ack,
+            ScriptDecision::Nack { requeue } => Decided::Nack { requeue },
+            ScriptDecision::Reject { requeue } => Decided::Reject { requeue },
+            ScriptDecision::Crash => Decided::Crash,
+            ScriptDecision::Cancel => Decided::Cancel,
+        }),
+        publishes: outcome
+            .publishes
+            .into_iter()
+            .map(|p| Method::BasicPublish {
+                exchange: p.exchange,
+                routing_key: p.routing_key,
+                mandatory: false,
+                properties: p.properties,
+                body: p.body.into_bytes(),
+            })
+            .collect(),
+        logs: outcome.logs,
+        processing_millis: outcome.processing_millis,
+    }
+}
+
+/// A check being watched.
+#[derive(Debug)]
+struct CheckWatch {
+    spec: Check,
+    description: String,
+    count: u64,
+    first: Option<u64>,
+    then: Option<u64>,
+    /// Per message: redelivered deliveries to the consumer; and the highest.
+    redeliveries: BTreeMap<MessageId, u64>,
+    max_redeliveries: u64,
+    result: Option<CheckResult>,
+}
+
+/// A scenario document being run.
+///
+/// # Invariants
+/// - `now` never goes back, and the broker's clock is never ahead of it.
+/// - An actor's `link.conn`, when set, is open in the broker and owned by that actor in `owners`.
+/// - A consumer holds at most one message in hand (`current`); `buffer` keeps the rest in delivery order.
+/// - A settled check never changes.
+pub struct Simulation {
+    broker: Broker,
+    prng: Prng,
+    seed: u64,
+    options: SimOptions,
+    now: VirtualTime,
+    end: VirtualTime,
+    wakeups: DeadlineQueue<Wake>,
+    producers: Vec<ProducerActor>,
+    consumers: Vec<ConsumerActor>,
+    faults: Vec<super::document::Fault>,
+    /// Every connection ever opened by an actor (ids are never reused).
+    owners: BTreeMap<ConnectionId, ActorRef>,
+    names: BTreeMap<String, ActorRef>,
+    /// Events waiting for their actor at this instant.
+    pending: VecDeque<LoggedEvent>,
+    log: Vec<LoggedEvent>,
+    taken: usize,
+    steps: Vec<StepRecord>,
+    checks: Vec<CheckWatch>,
+    event_index: u64,
+    /// Published by actors and not yet acked by a consumer (kept only when a check needs it).
+    unacked_published: Option<BTreeSet<MessageId>>,
+    published_total: u64,
+    stopped: Option<StopInfo>,
+    finished: bool,
+    stats: SimStats,
+    scripts: ScriptSeam,
+}
+
+impl Simulation {
+    /// Parses, checks and prepares a document given as JSON text; every error is located in `text`.
+    pub fn from_json(text: &str, options: SimOptions) -> Result<Simulation, ScenarioError> {
+        let document = Document::parse(text)?;
+        Simulation::build(&document, options).map_err(|p| p.into_error(Some(text)))
+    }
+
+    /// Prepares a document (the definitions are imported at time 0). Errors carry the JSON path; their
+    /// position is `0:0` since there is no text to find it in (use [`Simulation::from_json`]).
+    pub fn new(document: &Document) -> Result<Simulation, ScenarioError> {
+        Simulation::with_options(document, SimOptions::default())
+    }
+
+    pub fn with_options(document: &Document, options: SimOptions) -> Result<Simulation, ScenarioError> {
+        document.validate().map_err(|p| p.into_error(None))?;
+        Simulation::build(document, options).map_err(|p| p.into_error(None))
+    }
+
+    fn build(doc: &Document, options: SimOptions) -> Result<Simulation, Problem> {
+        let seed = options.seed.unwrap_or(doc.seed);
+        let broker = Broker::new(BrokerConfig::default(), seed);
+        // The actors' generator is split from the broker's seed so that adding an actor does not shift
+        // the broker's own draws (generated names).
+        let prng = Prng::new(seed ^ 0x5eed_ac70_25c0_ffee);
+        let mut producers = Vec::new();
+        for (i, p) in doc.producers.iter().enumerate() {
+            let compile = |field: &str, t: &str| {
+                Template::compile(t, false)
+                    .map_err(|m| Problem { path: format!("producers[{i}].{field}"), message: m })
+            };
+            let mut base = BasicProperties {
+                headers: p.properties.headers.clone(),
+                priority: p.properties.priority,
+                reply_to: p.properties.reply_to.clone(),
+                expiration: p.properties.expiration.map(|e| e.0.to_string()),
+                content_type: p.properties.content_type.clone(),
+                kind: p.properties.kind.clone(),
+                app_id: p.properties.app_id.clone(),
+                ..BasicProperties::default()
+            };
+            if p.properties.persistent {
+                base.delivery_mode = Some(2);
+            }
+            let start = p.start.0;
+            let end = p.duration.map(|d| start.saturating_add(d.0));
+            let pace = if let Some(rate) = p.rate {
+                Some(Pace {
+                    steps: vec![(rate.per_kilosecond, u64::MAX)],
+                    index: 0,
+                    step_start: start,
+                    k: 0,
+                    end,
+                })
+            } else if !p.rate_schedule.is_empty() {
+                let steps = p.rate_schedule.iter().map(|s| (s.rate.per_kilosecond, s.duration.0)).collect();
+                Some(Pace { steps, index: 0, step_start: start, k: 0, end })
+            } else {
+                None
+            };
+            producers.push(ProducerActor {
+                link: Link::new(&p.name, p.latency, p.reconnect_after),
+                routing_key: compile("routing_key", &p.routing_key)?,
+                body: compile("body", p.body.as_deref().unwrap_or("{actor} #{seq}"))?,
+                correlation_id: p
+                    .properties
+                    .correlation_id
+                    .as_deref()
+                    .map(|t| compile("properties.correlation_id", t))
+                    .transpose()?,
+                message_id: p
+                    .properties
+                    .message_id
+                    .as_deref()
+                    .map(|t| compile("properties.message_id", t))
+                    .transpose()?,
+                base_properties: base,
+                pace,
+                published: 0,
+                backlog: 0,
+                publish_seq: 1,
+                outstanding: BTreeSet::new(),
+                in_batch: 0,
+                batch_wait: false,
+                confirmed: 0,
+                nacked: 0,
+                spec: p.clone(),
+            });
+        }
+        let mut consumers = Vec::new();
+        for (i, c) in doc.consumers.iter().enumerate() {
+            let reply = match &c.reply {
+                Some(r) => Some(
+                    Template::compile(&r.body, true)
+                        .map_err(|m| Problem { path: format!("consumers[{i}].reply.body"), message: m })?,
+                ),
+                None => None,
+            };
+            let crash_after = doc
+                .faults
+                .iter()
+                .filter(|f| f.crash.as_deref() == Some(c.name.as_str()))
+                .filter_map(|f| f.after_messages)
+                .collect();
+            consumers.push(ConsumerActor {
+                link: Link::new(&c.name, c.latency, c.reconnect_after),
+                reply,
+                queues: Vec::new(),
+                tags: Vec::new(),
+                buffer: VecDeque::new(),
+                current: None,
+                received: 0,
+                crash_after,
+                cancelled: false,
+                spec: c.clone(),
+            });
+        }
+        let scripts = ScriptSeam::new(doc, seed ^ 0x5c71_9700_0000_0001)?;
+        let mut names = BTreeMap::new();
+        for (i, p) in producers.iter().enumerate() {
+            names.insert(p.spec.name.clone(), ActorRef::Producer(i));
+        }
+        for (i, c) in consumers.iter().enumerate() {
+            names.insert(c.spec.name.clone(), ActorRef::Consumer(i));
+        }
+        let needs_acks = doc.checks.iter().any(|c| c.all_published_acked);
+        let checks = doc
+            .checks
+            .iter()
+            .map(|c| CheckWatch {
+                description: c.description.clone().unwrap_or_else(|| describe_check(c)),
+                spec: c.clone(),
+                count: 0,
+                first: None,
+                then: None,
+                redeliveries: BTreeMap::new(),
+                max_redeliveries: 0,
+                result: None,
+            })
+            .collect();
+        let mut sim = Simulation {
+            broker,
+            prng,
+            seed,
+            options,
+            now: VirtualTime::ZERO,
+            end: VirtualTime(doc.duration.0),
+            wakeups: DeadlineQueue::new(),
+            producers,
+            consumers,
+            faults: doc.faults.clone(),
+            owners: BTreeMap::new(),
+            names,
+            pending: VecDeque::new(),
+            log: Vec::new(),
+            taken: 0,
+            steps: Vec::new(),
+            checks,
+            event_index: 0,
+            unacked_published: needs_acks.then(BTreeSet::new),
+            published_total: 0,
+            stopped: None,
+            finished: false,
+            stats: SimStats::default(),
+            scripts,
+        };
+        sim.import_definitions(doc)?;
+        for i in 0..sim.producers.len() {
+            let p = &sim.producers[i];
+            sim.wakeups.schedule(VirtualTime(p.spec.start.0), Wake::Connect(ActorRef::Producer(i)));
+            for b in &p.spec.bursts {
+                sim.wakeups.schedule(VirtualTime(b.at.0), Wake::Burst(i, b.count));
+            }
+        }
+        for i in 0..sim.consumers.len() {
+            let c = &sim.consumers[i].spec;
+            let (start, stop) = (c.start.0, c.stop);
+            sim.wakeups.schedule(VirtualTime(start), Wake::Connect(ActorRef::Consumer(i)));
+            if let Some(stop) = stop {
+                sim.wakeups.schedule(VirtualTime(stop.0), Wake::Stop(i));
+            }
+        }
+        for (i, f) in sim.faults.iter().enumerate() {
+            if let Some(at) = f.at {
+                sim.wakeups.schedule(VirtualTime(at.0), Wake::Fault(i));
+            }
+        }
+        Ok(sim)
+    }
+
+    /// Imports the document's definitions at time 0 (RabbitMQ's import rules and error texts).
+    fn import_definitions(&mut self, doc: &Document) -> Result<(), Problem> {
+        let defs = &doc.definitions;
+        if *defs == Definitions::default() {
+            return Ok(());
+        }
+        let start = self.log.len();
+        let report = definitions::import(&mut self.broker, VirtualTime::ZERO, defs).map_err(|e| Problem {
+            path: format!("definitions.{}", e.path),
+            message: format!("'{}': {}", e.entity, e.message),
+        })?;
+        self.collect();
+        self.pending.clear();
+        let summary = format!(
+            "{} exchanges, {} queues, {} bindings",
+            report.exchanges.len(),
+            report.queues.len(),
+            report.bindings
+        );
+        self.record(
+            start,
+            "import definitions".to_string(),
+            None,
+            None,
+            None,
+            Outcome::Value { value: summary },
+        );
+        for warning in report.warnings {
+            self.note("import definitions".to_string(), format!("warning: {warning}"));
+        }
+        Ok(())
+    }
+
+    // ----- observation -----
+
+    pub fn now(&self) -> VirtualTime {
+        self.now
+    }
+
+    /// The document's end (its `duration`).
+    pub fn end(&self) -> VirtualTime {
+        self.end
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn broker(&self) -> &Broker {
+        &self.broker
+    }
+
+    /// Why the run stopped early (the runaway guard), if it did.
+    pub fn stopped(&self) -> Option<&StopInfo> {
+        self.stopped.as_ref()
+    }
+
+    pub fn stats(&self) -> SimStats {
+        SimStats { events: self.event_index, ..self.stats }
+    }
+
+    /// Whether the run reached its end and the final checks were made.
+    pub fn finished(&self) -> bool {
+        self.finished
+    }
+
+    /// The events recorded since the last call (empty when the log is off).
+    pub fn take_events(&mut self) -> Vec<LoggedEvent> {
+        let new = self.log[self.taken..].to_vec();
+        self.taken = self.log.len();
+        new
+    }
+
+    /// Every check's result so far: settled ones as they were decided, the others pending with the value
+    /// observed now.
+    pub fn check_results(&self) -> Vec<CheckResult> {
+        (0..self.checks.len())
+            .map(|i| match &self.checks[i].result {
+                Some(r) => r.clone(),
+                None => {
+                    let mut r = self.evaluate(i);
+                    r.status = CheckStatus::Pending;
+                    r.reason = match self.checks[i].spec.at {
+                        Some(at) => format!("decided at {}", VirtualTime(at.0)),
+                        None => "decided at the end of the run".to_string(),
+                    };
+                    r
+                }
+            })
+            .collect()
+    }
+
+    /// The run as a report (steps are actor and fault actions; events as recorded).
+    pub fn report(&self) -> Report {
+        Report {
+            format: REPORT_FORMAT.to_string(),
+            version: super::document::DOCUMENT_VERSION,
+            seed: self.seed,
+            steps: self.steps.clone(),
+            events: self.log.clone(),
+            queues: self.broker.queues(),
+            end: self.now,
+            stopped: self.stopped.clone(),
+        }
+    }
+
+    /// The transcript with the default event filter, then one line per check.
+    pub fn transcript(&self) -> String {
+        self.transcript_filtered(&EventFilter::default())
+    }
+
+    pub fn transcript_filtered(&self, filter: &EventFilter) -> String {
+        let mut out = self.report().transcript(filter);
+        for r in self.check_results() {
+            let _ = writeln!(out, "{} {}", self.now, r.line());
+        }
+        out
+    }
+
+    /// The JSON report with a `checks` array.
+    pub fn to_json(&self, filter: &EventFilter) -> String {
+        let mut value = serde_json::to_value(self.report().filtered(filter)).expect("a report is plain data");
+        if let serde_json::Value::Object(map) = &mut value {
+            map.insert(
+                "checks".to_string(),
+                serde_json::to_value(self.check_results()).expect("check results are plain data"),
+            );
+        }
+        serde_json::to_string_pretty(&value).expect("a report is plain data")
+    }
+
+    // ----- time -----
+
+    /// The next instant something happens, within the document's duration.
+    pub fn next_deadline(&self) -> Option<VirtualTime> {
+        if self.stopped.is_some() {
+            return None;
+        }
+        let due = match (self.broker.next_deadline(), self.wakeups.next_due()) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        (due <= self.end).then_some(due.max(self.now))
+    }
+
+    /// Fires one instant: the broker's timers and every wake-up due then, including those the instant
+    /// itself schedules for the same time. Returns the instant, or `None` when nothing is left before the
+    /// end (or the run stopped).
+    pub fn step(&mut self) -> Option<VirtualTime> {
+        let due = self.next_deadline()?;
+        self.settle_checks(|at| at < due);
+        self.now = due;
+        let mut fired = 0u64;
+        loop {
+            if self.stopped.is_some() {
+                break;
+            }
+            if fired >= self.options.max_firings_per_instant {
+                let message = format!(
+                    "runaway: more than {} firings at {due}; the run was stopped",
+                    self.options.max_firings_per_instant
+                );
+                self.stopped = Some(StopInfo { pos: Pos::new(0, 0), at: due, message });
+                break;
+            }
+            if self.broker.next_deadline().is_some_and(|d| d <= due) {
+                self.broker.advance_to(due);
+                self.collect();
+            } else if let Some((_, wake)) = self.wakeups.pop_due(due) {
+                self.fire(wake);
+            } else {
+                break;
+            }
+            fired += 1;
+            self.drain();
+        }
+        self.stats.instants += 1;
+        self.stats.firings += fired;
+        if self.options.check_invariants {
+            self.broker.assert_invariants();
+        }
+        Some(due)
+    }
+
+    /// Fires every instant up to `to` (clamped to the end) and settles the checks due by then.
+    pub fn run_until(&mut self, to: VirtualTime) {
+        let to = to.min(self.end);
+        while self.next_deadline().is_some_and(|d| d <= to) {
+            self.step();
+        }
+        if self.stopped.is_some() || to < self.now {
+            return;
+        }
+        self.now = to;
+        self.broker.advance_to(to);
+        self.settle_checks(|at| at <= to);
+    }
+
+    /// Runs to the document's end and makes the final checks.
+    pub fn run(&mut self) {
+        self.run_until(self.end);
+        if self.stopped.is_none() && !self.finished {
+            self.finished = true;
+            let end = self.end;
+            for i in 0..self.checks.len() {
+                if self.checks[i].result.is_none() {
+                    let mut r = self.evaluate(i);
+                    if self.checks[i].spec.at.is_some_and(|at| VirtualTime(at.0) > end) {
+                        r.status = CheckStatus::Fail;
+                        r.reason = format!("the run ended at {end}, before the check's time");
+                    }
+                    self.checks[i].result = Some(r);
+                }
+            }
+        }
+    }
+
+    // ----- events -----
+
+    /// Takes the broker's new events: checks see each, the log keeps it, actors get theirs.
+    fn collect(&mut self) {
+        for e in self.broker.take_events() {
+            self.observe(&e);
+            let for_actor = match &e.event {
+                Event::Delivered { connection, .. }
+                | Event::Confirmed { connection, .. }
+                | Event::Returned { connection, .. }
+                | Event::ChannelClosed { connection, error: Some(_), .. }
+                | Event::ConnectionClosed { connection, error: Some(_) }
+                | Event::ConsumerCancelled { connection, reason: CancelReason::QueueDeleted, .. } => {
+                    self.owners.contains_key(connection)
+                }
+                _ => false,
+            };
+            if self.options.keep_log {
+                if for_actor {
+                    self.log.push(e.clone());
+                } else {
+                    self.log.push(e);
+                    continue;
+                }
+            }
+            if for_actor {
+                self.pending.push_back(e);
+            }
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Some(e) = self.pending.pop_front() {
+            self.route(e);
+        }
+    }
+
+    /// Hands an event to the actor owning its connection, now or after the actor's latency. The loss of
+    /// a connection or channel is known at once (the socket is gone).
+    fn route(&mut self, e: LoggedEvent) {
+        let connection = match &e.event {
+            Event::Delivered { connection, .. }
+            | Event::Confirmed { connection, .. }
+            | Event::Returned { connection, .. }
+            | Event::ChannelClosed { connection, .. }
+            | Event::ConnectionClosed { connection, .. }
+            | Event::ConsumerCancelled { connection, .. } => *connection,
+            _ => return,
+        };
+        let Some(&actor) = self.owners.get(&connection) else { return };
+        let now = self.now;
+        let link = self.link_mut(actor);
+        if link.conn != Some(connection) {
+            return;
+        }
+        match &e.event {
+            Event::ChannelClosed { error: Some(error), .. } => {
+                let error = error.clone();
+                self.lost_channel(actor, error);
+            }
+            Event::ConnectionClosed { error: Some(error), .. } => {
+                let error = error.clone();
+                self.lost_connection(actor, error);
+            }
+            _ => {
+                let latency = link.latency_millis;
+                if latency == 0 {
+                    self.receive(actor, e);
+                } else {
+                    let epoch = link.epoch;
+                    let arrival = now.plus_millis(latency).max(link.last_receive);
+                    link.last_receive = arrival;
+                    self.wakeups.schedule(arrival, Wake::Receive(actor, epoch, Box::new(e)));
+                }
+            }
+        }
+    }
+
+    fn link_mut(&mut self, actor: ActorRef) -> &mut Link {
+        match actor {
+            ActorRef::Producer(i) => &mut self.producers[i].link,
+            ActorRef::Consumer(i) => &mut self.consumers[i].link,
+        }
+    }
+
+    fn link(&self, actor: ActorRef) -> &Link {
+        match actor {
+            ActorRef::Producer(i) => &self.producers[i].link,
+            ActorRef::Consumer(i) => &self.consumers[i].link,
+        }
+    }
+
+    /// An event reaches its client.
+    fn receive(&mut self, actor: ActorRef, e: LoggedEvent) {
+        match (actor, e.event) {
+            (ActorRef::Producer(i), Event::Confirmed { delivery_tag, multiple, ack, .. }) => {
+                let p = &mut self.producers[i];
+                let settled: Vec<u64> = if multiple {
+                    p.outstanding.range(..=delivery_tag.0).copied().collect()
+                } else {
+                    vec![delivery_tag.0]
+                };
+                for seq in settled {
+                    if p.outstanding.remove(&seq) {
+                        if ack {
+                            p.confirmed += 1;
+                        } else {
+                            p.nacked += 1;
+                        }
+                    }
+                }
+                if p.outstanding.is_empty() {
+                    p.batch_wait = false;
+                }
+                self.try_publish(i);
+            }
+            (ActorRef::Consumer(i), Event::Delivered { delivery, .. }) => self.delivered(i, delivery),
+            (ActorRef::Consumer(i), Event::ConsumerCancelled { consumer_tag, queue, .. }) => {
+                let c = &mut self.consumers[i];
+                c.tags.retain(|t| **t != *consumer_tag);
+                let source = format!("{} notices basic.cancel (queue '{queue}' deleted)", c.link.name);
+                let start = self.log.len();
+                self.record(
+                    start,
+                    source,
+                    None,
+                    None,
+                    None,
+                    Outcome::Value { value: "consumer cancelled".into() },
+                );
+            }
+            _ => {}
+        }
+    }
+
+    // ----- wake-ups -----
+
+    fn fire(&mut self, wake: Wake) {
+        match wake {
+            Wake::Connect(actor) => self.connect(actor),
+            Wake::Stop(i) => {
+                let link = &mut self.consumers[i].link;
+                link.gone = true;
+                if let Some(conn) = link.conn.take() {
+                    link.epoch += 1;
+                    let source = format!("{} stops", link.name);
+                    self.reset_consumer(i);
+                    let start = self.log.len();
+                    self.broker.close_connection(self.now, conn);
+                    self.collect();
+                    self.record(start, source, Some(conn), None, None, Outcome::ConnectionClosed);
+                }
+            }
+            Wake::Tick(i) => {
+                let p = &mut self.producers[i];
+                if p.link.conn.is_some() && p.remaining() > p.backlog {
+                    p.backlog += 1;
+                }
+                let more = p.remaining() > p.backlog;
+                let next = if more { p.pace.as_mut().and_then(Pace::next) } else { None };
+                if let Some(t) = next {
+                    self.wakeups.schedule(VirtualTime(t).max(self.now), Wake::Tick(i));
+                }
+                self.try_publish(i);
+            }
+            Wake::Burst(i, count) => {
+                let p = &mut self.producers[i];
+                if p.link.conn.is_some() {
+                    p.backlog = p.backlog.saturating_add(count).min(p.remaining());
+                }
+                self.try_publish(i);
+            }
+            Wake::Processed(i, epoch) => {
+                if self.consumers[i].link.epoch == epoch {
+                    self.finish_message(i);
+                }
+            }
+            Wake::Command(actor, epoch, method) => {
+                if self.link(actor).epoch == epoch {
+                    self.apply(actor, *method);
+                }
+            }
+            Wake::Receive(actor, epoch, e) => {
+                if self.link(actor).epoch == epoch {
+                    self.receive(actor, *e);
+                }
+            }
+            Wake::Fault(i) => self.fault(i),
+        }
+    }
+
+    /// Sends a method from an actor: at once, or to arrive after the actor's latency.
+    fn send(&mut self, actor: ActorRef, method: Method) {
+        let now = self.now;
+        let link = self.link_mut(actor);
+        if link.latency_millis == 0 {
+            self.apply(actor, method);
+        } else {
+            let arrival = now.plus_millis(link.latency_millis).max(link.last_send);
+            link.last_send = arrival;
+            let epoch = link.epoch;
+            self.wakeups.schedule(arrival, Wake::Command(actor, epoch, Box::new(method)));
+        }
+    }
+
+    /// Applies an actor's method at the broker now. An error closes the channel; the broker's
+    /// `channel.close` event tells the actor.
+    fn apply(&mut self, actor: ActorRef, method: Method) {
+        let Some(conn) = self.link(actor).conn else { return };
+        let _ = self.broker.apply(self.now, conn, CHANNEL, method);
+        self.collect();
+    }
+
+    /// A set-up method, recorded as a step.
+    fn setup(&mut self, actor: ActorRef, method: Method) -> Result<Reply, AmqpError> {
+        let link = self.link(actor);
+        let conn = link.conn.expect("set-up runs on an open connection");
+        let source = format!("{} {}", link.name, method_text(&method));
+        let start = self.log.len();
+        let logged = self.options.keep_log.then(|| method.clone());
+        let result = self.broker.apply(self.now, conn, CHANNEL, method);
+        self.collect();
+        let outcome = match &result {
+            Ok(reply) => Outcome::Reply { reply: reply.clone() },
+            Err(error) => Outcome::Error { error: error.clone() },
+        };
+        self.record(start, source, Some(conn), Some(CHANNEL), logged, outcome);
+        result
+    }
+
+    fn record(
+        &mut self,
+        events_start: usize,
+        source: String,
+        connection: Option<ConnectionId>,
+        channel: Option<ChannelNumber>,
+        method: Option<Method>,
+        outcome: Outcome,
+    ) {
+        if self.options.keep_log {
+            self.steps.push(StepRecord {
+                line: 0,
+                at: self.now,
+                source,
+                connection,
+                channel,
+                method,
+                outcome,
+                events_start,
+            });
+        }
+    }
+
+    fn note(&mut self, source: String, value: impl Into<String>) {
+        let start = self.log.len();
+        self.record(start, source, None, None, None, Outcome::Value { value: value.into() });
+    }
+
+    fn connect(&mut self, actor: ActorRef) {
+        let link = self.link(actor);
+        if link.gone || link.conn.is_some() {
+            return;
+        }
+        let name = link.name.clone();
+        let start = self.log.len();
+        let conn = self.broker.connect(self.now, &name);
+        self.owners.insert(conn, actor);
+        self.collect();
+        let link = self.link_mut(actor);
+        link.conn = Some(conn);
+        link.epoch += 1;
+        self.record(start, format!("{name} connects"), Some(conn), None, None, Outcome::Connected);
+        if self.setup(actor, Method::ChannelOpen).is_err() {
+            return;
+        }
+        let ok = match actor {
+            ActorRef::Producer(i) => self.setup_producer(i),
+            ActorRef::Consumer(i) => self.setup_consumer(i),
+        };
+        if ok.is_err() {
+            // The error closed the channel; the actor gives up (its `lost_channel` note says why).
+        }
+    }
+
+    fn setup_producer(&mut self, i: usize) -> Result<(), AmqpError> {
+        let actor = ActorRef::Producer(i);
+        let p = &mut self.producers[i];
+        p.outstanding.clear();
+        p.batch_wait = false;
+        p.in_batch = 0;
+        p.publish_seq = 1;
+        if p.spec.confirms.is_some() {
+            self.setup(actor, Method::ConfirmSelect)?;
+        }
+        let p = &mut self.producers[i];
+        let first_connect = p.link.epoch == 1;
+        if p.pace.is_none() && p.spec.bursts.is_empty() {
+            // Unpaced: the whole count (what is left of it) is due now.
+            p.backlog = p.remaining();
+        } else if first_connect {
+            if let Some(t) = p.pace.as_mut().and_then(Pace::next) {
+                self.wakeups.schedule(VirtualTime(t).max(self.now), Wake::Tick(i));
+            }
+        }
+        self.try_publish(i);
+        Ok(())
+    }
+
+    fn setup_consumer(&mut self, i: usize) -> Result<(), AmqpError> {
+        let actor = ActorRef::Consumer(i);
+        let c = &self.consumers[i];
+        let spec = c.spec.clone();
+        if spec.prefetch > 0 || spec.prefetch_global {
+            self.setup(
+                actor,
+                Method::BasicQos { prefetch_count: spec.prefetch, global: spec.prefetch_global },
+            )?;
+        }
+        let mut queues = match &spec.queue {
+            Some(q) => vec![q.clone()],
+            None => spec.queues.clone(),
+        };
+        if let Some(d) = &spec.declare {
+            let reply = self.setup(
+                actor,
+                Method::QueueDeclare {
+                    queue: d.name.clone(),
+                    passive: false,
+                    durable: d.durable,
+                    exclusive: d.exclusive,
+                    auto_delete: d.auto_delete,
+                    arguments: d.arguments.clone(),
+                },
+            )?;
+            let name = match reply {
+                Reply::QueueDeclareOk { queue, .. } => queue,
+                _ => d.name.clone(),
+            };
+            for b in &spec.bind {
+                self.setup(
+                    actor,
+                    Method::QueueBind {
+                        queue: name.clone(),
+                        exchange: b.exchange.clone(),
+                        routing_key: b.routing_key.clone(),
+                        arguments: b.arguments.clone(),
+                    },
+                )?;
+            }
+            queues = vec![name];
+        }
+        let mut tags = Vec::new();
+        for (k, q) in queues.iter().enumerate() {
+            let tag = if queues.len() == 1 { spec.name.clone() } else { format!("{}-{}", spec.name, k + 1) };
+            self.setup(
+                actor,
+                Method::BasicConsume {
+                    queue: q.clone(),
+                    consumer_tag: tag.clone(),
+                    auto_ack: spec.auto_ack,
+                    exclusive: spec.exclusive,
+                    arguments: spec.arguments.clone(),
+                },
+            )?;
+            tags.push(tag);
+        }
+        let c = &mut self.consumers[i];
+        c.queues = queues;
+        c.tags = tags;
+        c.cancelled = false;
+        Ok(())
+    }
+
+    fn reset_consumer(&mut self, i: usize) {
+        let c = &mut self.consumers[i];
+        c.buffer.clear();
+        c.current = None;
+        c.tags.clear();
+    }
+
+    /// The broker closed an actor's channel with an error: the actor gives up.
+    fn lost_channel(&mut self, actor: ActorRef, error: AmqpError) {
+        let link = self.link_mut(actor);
+        link.gone = true;
+        let name = link.name.clone();
+        if let Some(conn) = link.conn.take() {
+            link.epoch += 1;
+            self.broker.close_connection(self.now, conn);
+            self.collect();
+        }
+        if let ActorRef::Consumer(i) = actor {
+            self.reset_consumer(i);
+        }
+        self.note(format!("{name} gives up after a channel error"), error.to_string());
+    }
+
+    /// The broker closed an actor's connection (a restart): it reconnects after its delay.
+    fn lost_connection(&mut self, actor: ActorRef, error: AmqpError) {
+        let link = self.link_mut(actor);
+        link.conn = None;
+        link.epoch += 1;
+        let name = link.name.clone();
+        let delay = link.reconnect_after_millis;
+        if let ActorRef::Consumer(i) = actor {
+            self.reset_consumer(i);
+        }
+        self.wakeups.schedule(self.now.plus_millis(delay), Wake::Connect(actor));
+        let at = self.now.plus_millis(delay);
+        self.note(format!("{name} lost its connection ({error})"), format!("reconnects at {at}"));
+    }
+
+    // ----- producers -----
+
+    /// Publishes while slots are due and the confirm strategy allows.
+    fn try_publish(&mut self, i: usize) {
+        loop {
+            let p = &mut self.producers[i];
+            if p.backlog == 0 || p.link.conn.is_none() || p.link.gone {
+                return;
+            }
+            if p.remaining() == 0 {
+                p.backlog = 0;
+                return;
+            }
+            if !p.gate_open() {
+                return;
+            }
+            p.backlog -= 1;
+            self.publish_one(i);
+        }
+    }
+
+    fn publish_one(&mut self, i: usize) {
+        let p = &mut self.producers[i];
+        p.published += 1;
+        let seq = p.published;
+        if let Some(script) = p.spec.script.clone() {
+            // A script producer: each slot is one `on_tick` (seq from 0), publishing what it asks for.
+            let name = p.link.name.clone();
+            match self.scripts.on_tick(&script, &name, self.now.as_millis(), seq - 1) {
+                Ok(turn) => {
+                    for line in turn.logs {
+                        self.note(format!("{name} log"), line);
+                    }
+                    for method in turn.publishes {
+                        self.track_confirm(i);
+                        self.published_total += 1;
+                        self.send(ActorRef::Producer(i), method);
+                    }
+                    match turn.decision {
+                        // In a producer, `crash()` drops its connection and `cancel()` stops it.
+                        Some(Decided::Crash) => {
+                            self.drop_connection(ActorRef::Producer(i), format!("{name} crashes (script)"))
+                        }
+                        Some(Decided::Cancel) => {
+                            self.producers[i].link.gone = true;
+                            self.note(format!("{name} stops (script)"), "cancel()");
+                        }
+                        _ => {}
+                    }
+                }
+                Err(message) => self.stop_run(message),
+            }
+            return;
+        }
+        let p = &mut self.producers[i];
+        let ctx = RenderContext { seq, actor: &p.spec.name, body: "", correlation_id: "" };
+        let routing_key = render(&p.routing_key, &ctx, &mut self.prng);
+        let mut body = render(&p.body, &ctx, &mut self.prng).into_bytes();
+        if let Some(size) = p.spec.body_size {
+            body.resize(size, b'.');
+        }
+        let mut properties = p.base_properties.clone();
+        if let Some(t) = &p.correlation_id {
+            properties.correlation_id = Some(render(t, &ctx, &mut self.prng));
+        }
+        if let Some(t) = &p.message_id {
+            properties.message_id = Some(render(t, &ctx, &mut self.prng));
+        }
+        let method = Method::BasicPublish {
+            exchange: p.spec.exchange.clone(),
+            routing_key,
+            mandatory: p.spec.mandatory,
+            properties,
+            body,
+        };
+        self.track_confirm(i);
+        self.published_total += 1;
+        self.send(ActorRef::Producer(i), method);
+    }
+
+    /// Counts one publish against the producer's confirm strategy (its sequence number and batch).
+    fn track_confirm(&mut self, i: usize) {
+        let p = &mut self.producers[i];
+        if let Some(c) = &p.spec.confirms {
+            p.outstanding.insert(p.publish_seq);
+            p.publish_seq += 1;
+            if c.strategy == ConfirmStrategy::Batch {
+                p.in_batch += 1;
+                if p.in_batch >= c.batch_size {
+                    p.in_batch = 0;
+                    p.batch_wait = true;
+                }
+            }
+        }
+    }
+
+    // ----- consumers -----
+
+    fn delivered(&mut self, i: usize, delivery: Box<Delivery>) {
+        let c = &mut self.consumers[i];
+        c.received += 1;
+        if c.crash_after.contains(&c.received) {
+            let n = c.received;
+            self.crash(i, format!("after {n} messages"));
+            return;
+        }
+        c.buffer.push_back((c.received, delivery));
+        if c.current.is_none() {
+            self.start_next(i);
+        }
+    }
+
+    /// Takes the next buffered delivery in hand and schedules the end of its processing.
+    fn start_next(&mut self, i: usize) {
+        let c = &mut self.consumers[i];
+        let Some((seq, delivery)) = c.buffer.pop_front() else { return };
+        let mut millis = match &c.spec.processing {
+            Processing::Fixed(m) => m.0,
+            Processing::Random(Distribution::Uniform([lo, hi])) => self.prng.range_inclusive(lo.0, hi.0),
+            Processing::Random(Distribution::Exponential(mean)) => exponential_millis(&mut self.prng, mean.0),
+        };
+        let mut in_hand = InHand { delivery, seq, decision: None, publishes: Vec::new() };
+        if let Some(script) = c.spec.script.clone() {
+            let name = c.link.name.clone();
+            match self.scripts.on_message(&script, &name, self.now.as_millis(), &in_hand.delivery, seq) {
+                Ok(turn) => {
+                    millis = turn.processing_millis.unwrap_or(millis);
+                    in_hand.decision = turn.decision;
+                    in_hand.publishes = turn.publishes;
+                    for line in turn.logs {
+                        self.note(format!("{name} log"), line);
+                    }
+                }
+                Err(message) => return self.stop_run(message),
+            }
+        }
+        let c = &mut self.consumers[i];
+        c.current = Some(in_hand);
+        let epoch = c.link.epoch;
+        self.wakeups.schedule(self.now.plus_millis(millis), Wake::Processed(i, epoch));
+    }
+
+    /// Stops the whole run (a script error): nothing fires any more.
+    fn stop_run(&mut self, message: String) {
+        if self.stopped.is_none() {
+            self.stopped = Some(StopInfo { pos: Pos::new(0, 0), at: self.now, message });
+        }
+    }
+
+    fn decide(&mut self, i: usize, in_hand: &InHand) -> Decided {
+        if let Some(d) = in_hand.decision {
+            return d;
+        }
+        let Simulation { consumers, prng, .. } = self;
+        let spec = &consumers[i].spec;
+        let n = in_hand.seq;
+        for rule in &spec.decisions {
+            if rule.every.is_some_and(|every| n % every != 0) {
+                continue;
+            }
+            if rule.redelivered.is_some_and(|r| r != in_hand.delivery.redelivered) {
+                continue;
+            }
+            if let Some(p) = rule.probability {
+                if !prng.chance(p.numerator, p.denominator) {
+                    continue;
+                }
+            }
+            return decided(rule.action, rule.requeue);
+        }
+        decided(spec.default_decision, true)
+    }
+
+    fn finish_message(&mut self, i: usize) {
+        let Some(in_hand) = self.consumers[i].current.take() else { return };
+        let decision = self.decide(i, &in_hand);
+        let actor = ActorRef::Consumer(i);
+        if decision == Decided::Crash {
+            self.consumers[i].current = Some(in_hand);
+            self.crash(i, "decided to crash".to_string());
+            return;
+        }
+        let tag = in_hand.delivery.delivery_tag;
+        let auto_ack = self.consumers[i].spec.auto_ack;
+        if let Some(method) = self.rpc_reply(i, &in_hand) {
+            self.send(actor, method);
+        }
+        for method in in_hand.publishes {
+            self.send(actor, method);
+        }
+        match decision {
+            Decided::Ack | Decided::Cancel if !auto_ack => {
+                self.send(actor, Method::BasicAck { delivery_tag: tag, multiple: false })
+            }
+            Decided::Nack { requeue } => {
+                self.send(actor, Method::BasicNack { delivery_tag: tag, multiple: false, requeue })
+            }
+            Decided::Reject { requeue } => {
+                self.send(actor, Method::BasicReject { delivery_tag: tag, requeue })
+            }
+            _ => {}
+        }
+        if decision == Decided::Cancel && !self.consumers[i].cancelled {
+            self.consumers[i].cancelled = true;
+            for tag in self.consumers[i].tags.clone() {
+                self.send(actor, Method::BasicCancel { consumer_tag: tag });
+            }
+        }
+        if self.consumers[i].link.conn.is_some() {
+            self.start_next(i);
+        }
+    }
+
+    fn rpc_reply(&mut self, i: usize, in_hand: &InHand) -> Option<Method> {
+        let c = &self.consumers[i];
+        let template = c.reply.as_ref()?;
+        let props = &in_hand.delivery.properties;
+        let reply_to = props.reply_to.clone()?;
+        let body = String::from_utf8_lossy(&in_hand.delivery.body);
+        let correlation_id = props.correlation_id.clone().unwrap_or_default();
+        let ctx = RenderContext {
+            seq: in_hand.seq,
+            actor: &c.spec.name,
+            body: &body,
+            correlation_id: &correlation_id,
+        };
+        let text = render(template, &ctx, &mut self.prng);
+        let properties =
+            BasicProperties { correlation_id: props.correlation_id.clone(), ..BasicProperties::default() };
+        Some(Method::BasicPublish {
+            exchange: String::new(),
+            routing_key: reply_to,
+            mandatory: false,
+            properties,
+            body: text.into_bytes(),
+        })
+    }
+
+    /// The consumer process dies: its connection closes without acking (the broker requeues what it
+    /// held). It comes back after `restart_after`, if given.
+    fn crash(&mut self, i: usize, why: String) {
+        let c = &mut self.consumers[i];
+        let Some(conn) = c.link.conn.take() else { return };
+        c.link.epoch += 1;
+        let name = c.link.name.clone();
+        let restart = c.spec.restart_after;
+        if restart.is_none() {
+            c.link.gone = true;
+        }
+        self.reset_consumer(i);
+        let start = self.log.len();
+        self.broker.close_connection(self.now, conn);
+        self.collect();
+        let value = match restart {
+            Some(after) => {
+                let at = self.now.plus_millis(after.0);
+                self.wakeups.schedule(at, Wake::Connect(ActorRef::Consumer(i)));
+                format!("connection closed; restarts at {at}")
+            }
+            None => "connection closed".to_string(),
+        };
+        self.record(
+            start,
+            format!("{name} crashes ({why})"),
+            Some(conn),
+            None,
+            None,
+            Outcome::Value { value },
+        );
+    }
+
+    // ----- faults -----
+
+    fn fault(&mut self, index: usize) {
+        let f = self.faults[index].clone();
+        if let Some(name) = &f.crash {
+            if let Some(&ActorRef::Consumer(i)) = self.names.get(name) {
+                self.crash(i, "fault".to_string());
+            }
+        } else if let Some(name) = &f.drop_connection {
+            if let Some(&actor) = self.names.get(name) {
+                self.drop_connection(actor, format!("fault: {name}'s connection drops"));
+            }
+        } else if f.restart_broker {
+            let start = self.log.len();
+            self.broker.restart(self.now);
+            self.collect();
+            self.record(
+                start,
+                "fault: broker restart".to_string(),
+                None,
+                None,
+                None,
+                Outcome::Value { value: "restarted".into() },
+            );
+        } else if let (Some(latency), Some(name)) = (f.latency, &f.client) {
+            if let Some(&actor) = self.names.get(name) {
+                self.link_mut(actor).latency_millis = latency.0;
+                self.note(format!("fault: latency of {name}"), format!("{} one way", latency));
+            }
+        }
+    }
+
+    /// An actor's connection closes under it; it reconnects after its `reconnect_after`.
+    fn drop_connection(&mut self, actor: ActorRef, source: String) {
+        let link = self.link_mut(actor);
+        let Some(conn) = link.conn.take() else { return };
+        link.epoch += 1;
+        let delay = link.reconnect_after_millis;
+        if let ActorRef::Consumer(i) = actor {
+            self.reset_consumer(i);
+        }
+        let start = self.log.len();
+        self.broker.close_connection(self.now, conn);
+        self.collect();
+        let at = self.now.plus_millis(delay);
+        self.wakeups.schedule(at, Wake::Connect(actor));
+        let value = format!("connection closed; reconnects at {at}");
+        self.record(start, source, Some(conn), None, None, Outcome::Value { value });
+    }
+
+    // ----- checks -----
+
+    /// Updates the event-based checks with one event.
+    fn observe(&mut self, e: &LoggedEvent) {
+        let index = self.event_index;
+        self.event_index += 1;
+        if let Some(set) = &mut self.unacked_published {
+            match &e.event {
+                Event::Published { message, connection, .. } if self.owners.contains_key(connection) => {
+                    set.insert(*message);
+                }
+                Event::Acked { message, .. } => {
+                    set.remove(message);
+                }
+                Event::Delivered { connection, delivery, .. } => {
+                    if let Some(ActorRef::Consumer(i)) = self.owners.get(connection) {
+                        if self.consumers[*i].spec.auto_ack && delivery.consumer_tag.is_some() {
+                            set.remove(&delivery.message);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if self.checks.is_empty() {
+            return;
+        }
+        let owners = &self.owners;
+        let names = &self.names;
+        for check in self.checks.iter_mut().filter(|c| c.result.is_none()) {
+            let spec = &check.spec;
+            if let Some(m) = &spec.count {
+                if matches(m, &e.event, owners, names) {
+                    check.count += 1;
+                }
+            }
+            if let (Some(first), Some(then)) = (&spec.first, &spec.then) {
+                if check.first.is_none() && matches(first, &e.event, owners, names) {
+                    check.first = Some(index);
+                }
+                if check.then.is_none() && matches(then, &e.event, owners, names) {
+                    check.then = Some(index);
+                }
+            }
+            if let Some(name) = &spec.consumer {
+                if let Event::Delivered { connection, delivery, .. } = &e.event {
+                    let actor = owners.get(connection).copied();
+                    if delivery.redelivered && actor.is_some() && actor == names.get(name).copied() {
+                        let n = check.redeliveries.entry(delivery.message).or_insert(0);
+                        *n += 1;
+                        check.max_redeliveries = check.max_redeliveries.max(*n);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decides the checks whose time satisfies `due`.
+    fn settle_checks(&mut self, due: impl Fn(VirtualTime) -> bool) {
+        for i in 0..self.checks.len() {
+            let c = &self.checks[i];
+            if c.result.is_none() && c.spec.at.is_some_and(|at| due(VirtualTime(at.0))) {
+                let r = self.evaluate(i);
+                self.checks[i].result = Some(r);
+            }
+        }
+    }
+
+    /// A check's verdict from what is observed now.
+    fn evaluate(&self, i: usize) -> CheckResult {
+        let w = &self.checks[i];
+        let spec = &w.spec;
+        let (pass, observed, reason) = if let Some(queue) = &spec.queue {
+            match self.broker.queue(queue) {
+                None => (false, "no queue".to_string(), format!("queue '{queue}' does not exist")),
+                Some(d) => {
+                    let ready = u64::from(d.info.messages_ready);
+                    let unacked = u64::from(d.info.messages_unacknowledged);
+                    let (value, cmp) = match (&spec.messages, &spec.ready, &spec.unacked) {
+                        (Some(c), _, _) => (ready + unacked, c),
+                        (_, Some(c), _) => (ready, c),
+                        (_, _, Some(c)) => (unacked, c),
+                        _ => unreachable!("validated: one of messages, ready, unacked"),
+                    };
+                    let reason = format!("{ready} ready, {unacked} unacked");
+                    (cmp.holds(value), value.to_string(), reason)
+                }
+            }
+        } else if let (Some(_), Some(cmp)) = (&spec.count, &spec.is) {
+            (cmp.holds(w.count), w.count.to_string(), String::new())
+        } else if spec.first.is_some() {
+            match (w.first, w.then) {
+                (Some(a), Some(b)) if a < b => (true, "in order".to_string(), String::new()),
+                (Some(_), Some(_)) => {
+                    (false, "the other way round".to_string(), "'then' happened first".to_string())
+                }
+                (Some(_), None) => (false, "only 'first'".to_string(), "'then' never happened".to_string()),
+                (None, Some(_)) => (false, "only 'then'".to_string(), "'first' never happened".to_string()),
+                (None, None) => (false, "neither".to_string(), "neither event happened".to_string()),
+            }
+        } else if let Some(most) = spec.redelivered_at_most {
+            let worst = w.redeliveries.iter().find(|(_, n)| **n == w.max_redeliveries).map(|(m, _)| *m);
+            let reason = match worst {
+                Some(m) if w.max_redeliveries > most => {
+                    format!("{m} was redelivered {} times", w.max_redeliveries)
+                }
+                _ => String::new(),
+            };
+            (w.max_redeliveries <= most, w.max_redeliveries.to_string(), reason)
+        } else if spec.all_published_acked {
+            let left = self.unacked_published.as_ref().map_or(0, BTreeSet::len) as u64;
+            let acked = self.published_total.saturating_sub(left);
+            let reason = if left > 0 { format!("{left} not acked") } else { String::new() };
+            (left == 0, format!("{acked} of {} acked", self.published_total), reason)
+        } else {
+            let published: u64 =
+                self.producers.iter().filter(|p| p.spec.confirms.is_some()).map(|p| p.published).sum();
+            let confirmed: u64 = self.producers.iter().map(|p| p.confirmed).sum();
+            let nacked: u64 = self.producers.iter().map(|p| p.nacked).sum();
+            let unconfirmed_producers =
+                self.producers.iter().filter(|p| p.spec.confirms.is_none() && p.published > 0).count();
+            let reason = if unconfirmed_producers > 0 {
+                format!("{unconfirmed_producers} producers publish without confirms")
+            } else if nacked > 0 {
+                format!("{nacked} nacked")
+            } else if confirmed < published {
+                format!("{} unconfirmed", published - confirmed)
+            } else {
+                String::new()
+            };
+            (reason.is_empty(), format!("{confirmed} of {published} confirmed"), reason)
+        };
+        CheckResult {
+            index: i,
+            description: w.description.clone(),
+            status: if pass { CheckStatus::Pass } else { CheckStatus::Fail },
+            observed,
+            reason: if pass { String::new() } else { reason },
+        }
+    }
+}
+
+fn decided(action: Action, requeue: bool) -> Decided {
+    match action {
+        Action::Ack => Decided::Ack,
+        Action::Nack => Decided::Nack { requeue },
+        Action::Reject => Decided::Reject { requeue },
+        Action::Crash => Decided::Crash,
+        Action::Cancel => Decided::Cancel,
+    }
+}
+
+struct RenderContext<'a> {
+    seq: u64,
+    actor: &'a str,
+    body: &'a str,
+    correlation_id: &'a str,
+}
+
+fn render(template: &Template, ctx: &RenderContext<'_>, prng: &mut Prng) -> String {
+    if let Some(text) = template.literal() {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for part in &template.parts {
+        match part {
+            TemplatePart::Text(t) => out.push_str(t),
+            TemplatePart::Seq => {
+                let _ = write!(out, "{}", ctx.seq);
+            }
+            TemplatePart::Random(n) => {
+                let _ = write!(out, "{}", prng.below(*n));
+            }
+            TemplatePart::Actor => out.push_str(ctx.actor),
+            TemplatePart::Body => out.push_str(ctx.body),
+            TemplatePart::CorrelationId => out.push_str(ctx.correlation_id),
+        }
+    }
+    out
+}
+
+/// An exponentially distributed time with the given mean, by inversion in fixed point:
+/// `mean · −ln(u)` with `u` uniform in (0, 1] on a 2^-32 grid, `ln` from a bit-by-bit binary logarithm.
+/// Integer arithmetic only, so native and wasm agree to the millisecond.
+pub fn exponential_millis(prng: &mut Prng, mean_millis: u64) -> u64 {
+    if mean_millis == 0 {
+        return 0;
+    }
+    let u = prng.below(1 << 32) + 1; // 1..=2^32
+                                     // log2(u) in Q32: the integer part from the top bit, the fraction by repeated squaring.
+    let int_part = 63 - u64::from(u.leading_zeros());
+    let mut x: u128 = (u128::from(u) << 62) >> int_part; // x in [1, 2) as Q62
+    let one: u128 = 1 << 62;
+    let mut frac: u64 = 0;
+    for bit in (0..32).rev() {
+        x = (x * x) >> 62;
+        if x >= 2 * one {
+            x >>= 1;
+            frac |= 1 << bit;
+        }
+    }
+    let log2_q32 = (int_part << 32) | frac;
+    let neg_log2_q32 = (32u64 << 32) - log2_q32;
+    const LN2_Q32: u128 = 2_977_044_472; // ln 2 · 2^32
+    let neg_ln_q32 = (u128::from(neg_log2_q32) * LN2_Q32) >> 32;
+    let millis = (u128::from(mean_millis) * neg_ln_q32 + (1 << 31)) >> 32;
+    u64::try_from(millis).unwrap_or(u64::MAX)
+}
+
+/// Whether an event is one a check's matcher names.
+fn matches(
+    m: &EventMatch,
+    e: &Event,
+    owners: &BTreeMap<ConnectionId, ActorRef>,
+    names: &BTreeMap<String, ActorRef>,
+) -> bool {
+    let f = fields(e);
+    if f.kind != m.event {
+        return false;
+    }
+    if let Some(q) = &m.queue {
+        let hit = match e {
+            Event::Routed { queues, .. } => queues.iter().any(|n| **n == **q),
+            _ => f.queue == Some(q.as_str()),
+        };
+        if !hit {
+            return false;
+        }
+    }
+    if m.exchange.as_deref().is_some_and(|x| f.exchange != Some(x)) {
+        return false;
+    }
+    if m.routing_key.as_deref().is_some_and(|k| f.routing_key != Some(k)) {
+        return false;
+    }
+    if m.reason.as_deref().is_some_and(|r| f.reason != Some(r)) {
+        return false;
+    }
+    if let Some(actor) = &m.actor {
+        let owner = f.connection.and_then(|c| owners.get(&c));
+        if owner.is_none() || owner != names.get(actor) {
+            return false;
+        }
+    }
+    true
+}
+
+#[derive(Default)]
+struct Fields<'a> {
+    kind: &'a str,
+    connection: Option<ConnectionId>,
+    queue: Option<&'a str>,
+    exchange: Option<&'a str>,
+    routing_key: Option<&'a str>,
+    reason: Option<&'static str>,
+}
+
+/// The fields a matcher looks at, read without serializing the event.
+fn fields(e: &Event) -> Fields<'_> {
+    let mut f = Fields::default();
+    match e {
+        Event::BrokerRestarted => f.kind = "broker_restarted",
+        Event::ConnectionOpened { connection, .. } => {
+            (f.kind, f.connection) = ("connection_opened", Some(*connection))
+        }
+        Event::ConnectionClosed { connection, .. } => {
+            (f.kind, f.connection) = ("connection_closed", Some(*connection))
+        }
+        Event::ChannelOpened { connection, .. } => {
+            (f.kind, f.connection) = ("channel_opened", Some(*connection))
+        }
+        Event::ChannelClosed { connection, .. } => {
+            (f.kind, f.connection) = ("channel_closed", Some(*connection))
+        }
+        Event::ConfirmSelected { connection, .. } => {
+            (f.kind, f.connection) = ("confirm_selected", Some(*connection))
+        }
+        Event::QosSet { connection, .. } => (f.kind, f.connection) = ("qos_set", Some(*connection)),
+        Event::ExchangeDeclared { exchange, .. } => {
+            (f.kind, f.exchange) = ("exchange_declared", Some(&**exchange))
+        }
+        Event::ExchangeDeleted { exchange } => (f.kind, f.exchange) = ("exchange_deleted", Some(&**exchange)),
+        Event::QueueDeclared { queue, .. } => (f.kind, f.queue) = ("queue_declared", Some(&**queue)),
+        Event::QueueDeleted { queue, .. } => (f.kind, f.queue) = ("queue_deleted", Some(&**queue)),
+        Event::QueuePurged { queue, .. } => (f.kind, f.queue) = ("queue_purged", Some(&**queue)),
+        Event::Bound { source, routing_key, .. } => {
+            (f.kind, f.exchange, f.routing_key) = ("bound", Some(&**source), Some(routing_key.as_str()))
+        }
+        Event::Unbound { source, routing_key, .. } => {
+            (f.kind, f.exchange, f.routing_key) = ("unbound", Some(&**source), Some(routing_key.as_str()))
+        }
+        Event::ConsumerStarted { connection, queue, .. } => {
+            (f.kind, f.connection, f.queue) = ("consumer_started", Some(*connection), Some(&**queue))
+        }
+        Event::ConsumerCancelled { connection, queue, .. } => {
+            (f.kind, f.connection, f.queue) = ("consumer_cancelled", Some(*connection), Some(&**queue))
+        }
+        Event::Published { connection, exchange, routing_key, .. } => {
+            f.kind = "published";
+            f.connection = Some(*connection);
+            f.exchange = Some(&**exchange);
+            f.routing_key = Some(routing_key.as_str());
+        }
+        Event::Routed { exchange, .. } => (f.kind, f.exchange) = ("routed", Some(&**exchange)),
+        Event::Enqueued { queue, .. } => (f.kind, f.queue) = ("enqueued", Some(&**queue)),
+        Event::Delivered { connection, queue, delivery, .. } => {
+            f.kind = "delivered";
+            f.connection = Some(*connection);
+            f.queue = Some(&**queue);
+            f.exchange = Some(delivery.exchange.as_str());
+            f.routing_key = Some(delivery.routing_key.as_str());
+        }
+        Event::GetEmpty { connection, queue, .. } => {
+            (f.kind, f.connection, f.queue) = ("get_empty", Some(*connection), Some(&**queue))
+        }
+        Event::Acked { connection, queue, .. } => {
+            (f.kind, f.connection, f.queue) = ("acked", Some(*connection), Some(&**queue))
+        }
+        Event::Nacked { connection, queue, .. } => {
+            (f.kind, f.connection, f.queue) = ("nacked", Some(*connection), Some(&**queue))
+        }
+        Event::Rejected { connection, queue, .. } => {
+            (f.kind, f.connection, f.queue) = ("rejected", Some(*connection), Some(&**queue))
+        }
+        Event::Requeued { queue, .. } => (f.kind, f.queue) = ("requeued", Some(&**queue)),
+        Event::Expired { queue, .. } => (f.kind, f.queue) = ("expired", Some(&**queue)),
+        Event::DeadLettered { queue, reason, dead_letter_exchange, .. } => {
+            f.kind = "dead_lettered";
+            f.queue = Some(&**queue);
+            f.reason = Some(reason.as_str());
+            f.exchange = Some(&**dead_letter_exchange);
+        }
+        Event::Dropped { queue, reason, .. } => {
+            f.kind = "dropped";
+            f.queue = queue.as_deref();
+            f.reason = Some(reason.as_str());
+        }
+        Event::Returned { connection, exchange, routing_key, .. } => {
+            f.kind = "returned";
+            f.connection = Some(*connection);
+            f.exchange = Some(&**exchange);
+            f.routing_key = Some(routing_key.as_str());
+        }
+        Event::Confirmed { connection, .. } => (f.kind, f.connection) = ("confirmed", Some(*connection)),
+    }
+    debug_assert_eq!(f.kind, event_kind(e), "the kind table follows the events' serde tags");
+    f
+}
+
+/// A set-up method as a step's source: `basic.consume queue="q"`.
+fn method_text(m: &Method) -> String {
+    match m {
+        Method::QueueDeclare { queue, durable, exclusive, auto_delete, .. } => {
+            let mut s = format!("queue.declare queue={queue:?}");
+            for (on, flag) in
+                [(*durable, " durable"), (*exclusive, " exclusive"), (*auto_delete, " auto_delete")]
+            {
+                if on {
+                    s.push_str(flag);
+                }
+            }
+            s
+        }
+        Method::QueueBind { queue, exchange, routing_key, .. } => {
+            format!("queue.bind queue={queue:?} exchange={exchange:?} routing_key={routing_key:?}")
+        }
+        Method::BasicQos { prefetch_count, global } => {
+            format!("basic.qos prefetch_count={prefetch_count} global={global}")
+        }
+        Method::BasicConsume { queue, consumer_tag, auto_ack, exclusive, .. } => {
+            let mut s = format!("basic.consume queue={queue:?} consumer_tag={consumer_tag:?}");
+            if *auto_ack {
+                s.push_str(" auto_ack");
+            }
+            if *exclusive {
+                s.push_str(" exclusive");
+            }
+            s
+        }
+        other => other.amqp_name().to_string(),
+    }
+}
+
+fn describe_check(c: &Check) -> String {
+    let when = match c.at {
+        Some(at) => format!("at {} ", VirtualTime(at.0)),
+        None => "at the end ".to_string(),
+    };
+    let matcher = |m: &EventMatch| {
+        let mut s = m.event.clone();
+        for (name, v) in [
+            ("queue", &m.queue),
+            ("exchange", &m.exchange),
+            ("routing_key", &m.routing_key),
+            ("reason", &m.reason),
+            ("actor", &m.actor),
+        ] {
+            if let Some(v) = v {
+                let _ = write!(s, " {name} '{v}'");
+            }
+        }
+        s
+    };
+    if let Some(q) = &c.queue {
+        let (what, cmp) = match (&c.messages, &c.ready, &c.unacked) {
+            (Some(cmp), _, _) => ("messages", cmp),
+            (_, Some(cmp), _) => ("ready", cmp),
+            (_, _, Some(cmp)) => ("unacked", cmp),
+            _ => ("messages", &super::document::Comparison { op: super::document::Op::Eq, value: 0 }),
+        };
+        format!("{when}queue '{q}' {what} {cmp}")
+    } else if let (Some(m), Some(cmp)) = (&c.count, &c.is) {
+        format!("{when}count of {} {cmp}", matcher(m))
+    } else if let (Some(a), Some(b)) = (&c.first, &c.then) {
+        format!("{when}{} before {}", matcher(a), matcher(b))
+    } else if let (Some(name), Some(n)) = (&c.consumer, c.redelivered_at_most) {
+        format!("{when}consumer '{name}' got no message redelivered more than {n} times")
+    } else if c.all_published_acked {
+        format!("{when}every published message acked")
+    } else {
+        format!("{when}every published message confirmed")
+    }
+}
+
+/// Runs a document given as JSON text to its end and returns its transcript (with the check lines),
+/// or the error that stopped it from starting. Pure: the same text gives the same string everywhere.
+pub fn run_document_transcript(json_text: &str) -> Result<String, String> {
+    let mut sim = Simulation::from_json(json_text, SimOptions::default()).map_err(|e| e.to_string())?;
+    sim.run();
+    Ok(sim.transcript())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exponential_has_about_the_mean_and_is_deterministic() {
+        let mut p = Prng::new(1);
+        let n = 20_000u64;
+        let total: u64 = (0..n).map(|_| exponential_millis(&mut p, 100)).sum();
+        let mean = total / n;
+        assert!((95..=105).contains(&mean), "mean {mean}");
+        let mut a = Prng::new(9);
+        let mut b = Prng::new(9);
+        assert_eq!(exponential_millis(&mut a, 250), exponential_millis(&mut b, 250));
+    }
+
+    #[test]
+    fn pace_spreads_slots_and_cycles_a_schedule() {
+        let mut fixed =
+            Pace { steps: vec![(1_000_000, u64::MAX)], index: 0, step_start: 0, k: 0, end: Some(2) };
+        assert_eq!((fixed.next(), fixed.next(), fixed.next()), (Some(0), Some(1), None));
+        // 2/s for 1 s, then nothing for 1 s, cycling.
+        let mut s =
+            Pace { steps: vec![(2_000, 1_000), (0, 1_000)], index: 0, step_start: 0, k: 0, end: None };
+        let slots: Vec<u64> = (0..4).filter_map(|_| s.next()).collect();
+        assert_eq!(slots, [0, 500, 2_000, 2_500]);
+        let mut silent = Pace { steps: vec![(0, 1_000)], index: 0, step_start: 0, k: 0, end: None };
+        assert_eq!(silent.next(), None);
+    }
+}
