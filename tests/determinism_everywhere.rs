@@ -3,8 +3,11 @@
 //! The same test body runs natively (`cargo test`) and in headless Chromium (`cargo test --target
 //! wasm32-unknown-unknown`); both compare `deterministic_transcript(seed)` byte for byte with
 //! `tests/determinism/transcript-seed-<seed>.txt`, so a passing pair shows native and wasm produce the same
-//! event log. `UPDATE_GOLDEN=1 cargo test --test determinism_everywhere` rewrites the file natively.
+//! event log. The same holds for bundled scenario documents (actors, and Rhai scripts in the retry scenario):
+//! their transcripts are compared with `tests/determinism/scenario-<name>.txt`.
+//! `UPDATE_GOLDEN=1 cargo test --test determinism_everywhere` rewrites the files natively.
 
+use broker_core::scenario::sim::run_document_transcript;
 use broker_core::testkit::deterministic_transcript;
 
 #[cfg(target_arch = "wasm32")]
@@ -15,17 +18,39 @@ const SEEDS: [(u64, &str); 2] = [
     (7, include_str!("determinism/transcript-seed-7.txt")),
 ];
 
+/// Bundled scenario documents: (name, document, golden transcript).
+const DOCUMENTS: [(&str, &str, &str); 2] = [
+    (
+        "02-work-queues",
+        include_str!("../www/scenarios/02-work-queues.json"),
+        include_str!("determinism/scenario-02-work-queues.txt"),
+    ),
+    (
+        "08-retry-with-dlx",
+        include_str!("../www/scenarios/08-retry-with-dlx.json"),
+        include_str!("determinism/scenario-08-retry-with-dlx.txt"),
+    ),
+];
+
 /// FNV-1a, to print a short fingerprint of each transcript in both test logs.
 fn fingerprint(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 fn check(seed: u64, golden: &str, target: &str) {
-    let transcript = deterministic_transcript(seed);
+    compare(&format!("seed {seed}"), &deterministic_transcript(seed), golden, target);
+}
+
+fn check_document(name: &str, document: &str, golden: &str, target: &str) {
+    let transcript = run_document_transcript(document).unwrap_or_else(|e| panic!("{name}: {e}"));
+    compare(name, &transcript, golden, target);
+}
+
+fn compare(what: &str, transcript: &str, golden: &str, target: &str) {
     let line = format!(
-        "{target}: seed {seed}: {} events, fingerprint {:016x}",
+        "{target}: {what}: {} lines, fingerprint {:016x}",
         transcript.lines().count(),
-        fingerprint(&transcript)
+        fingerprint(transcript)
     );
     #[cfg(target_arch = "wasm32")]
     web_sys::console::log_1(&line.into());
@@ -34,7 +59,7 @@ fn check(seed: u64, golden: &str, target: &str) {
     if transcript != golden {
         let first = transcript.lines().zip(golden.lines()).position(|(a, b)| a != b);
         panic!(
-            "{target}: seed {seed}: transcript differs from the golden file (first differing line: {first:?}; \
+            "{target}: {what}: transcript differs from the golden file (first differing line: {first:?}; \
              {} lines vs {})",
             transcript.lines().count(),
             golden.lines().count()
@@ -51,10 +76,17 @@ fn native_transcripts_match_the_golden_files() {
             std::fs::write(dir.join(format!("transcript-seed-{seed}.txt")), deterministic_transcript(seed))
                 .unwrap();
         }
+        for (name, document, _) in DOCUMENTS {
+            let transcript = run_document_transcript(document).unwrap();
+            std::fs::write(dir.join(format!("scenario-{name}.txt")), transcript).unwrap();
+        }
         return;
     }
     for (seed, golden) in SEEDS {
         check(seed, golden, "native");
+    }
+    for (name, document, golden) in DOCUMENTS {
+        check_document(name, document, golden, "native");
     }
 }
 
@@ -63,5 +95,8 @@ fn native_transcripts_match_the_golden_files() {
 fn wasm_transcripts_match_the_golden_files() {
     for (seed, golden) in SEEDS {
         check(seed, golden, "wasm32 in Chromium");
+    }
+    for (name, document, golden) in DOCUMENTS {
+        check_document(name, document, golden, "wasm32 in Chromium");
     }
 }
