@@ -1,13 +1,40 @@
 //! Brokerlab's web app (Yew): drives the broker engine and shows it. Owns nothing of broker semantics.
 //!
-//! Persistence ([`persist`]) sits behind a narrow trait so native tests use memory and the browser
-//! IndexedDB.
+//! - [`session`]: the engine, the UI's AMQP connection and the event log, shared by `Rc<RefCell<…>>`.
+//! - [`state`]: the one app state and its reducer ([`state::Action`]); plain Rust, tested natively.
+//! - [`forms`], [`topology`], [`log_filter`]: the data behind forms, the graph layout and log filters.
+//! - [`app`] and [`components`]: the page.
+//! - [`persist`]: a narrow key–value trait so native tests use memory and the browser IndexedDB.
 
 pub mod app;
+pub mod components;
+pub mod forms;
+pub mod log_filter;
 pub mod persist;
+pub mod session;
+pub mod state;
+pub mod topology;
 
-/// Mounts the app on `<body>`.
+/// Mounts the app on `<body>`, after installing a panic hook that keeps the page readable.
 pub fn start() {
     #[cfg(target_arch = "wasm32")]
-    yew::Renderer::<app::App>::new().render();
+    {
+        std::panic::set_hook(Box::new(report_panic));
+        yew::Renderer::<app::App>::new().render();
+    }
+}
+
+/// A panic is a bug, but the page must not go blank: log it and show it as text at the top of the page.
+#[cfg(target_arch = "wasm32")]
+fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let text =
+        format!("Brokerlab hit an internal error and stopped: {info}. Reload the page to start again.");
+    web_sys::console::error_1(&text.clone().into());
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    if let (Ok(div), Some(body)) = (document.create_element("div"), document.body()) {
+        div.set_class_name("panic-notice");
+        div.set_attribute("role", "alert").ok();
+        div.set_text_content(Some(&text));
+        let _ = body.prepend_with_node_1(&div);
+    }
 }

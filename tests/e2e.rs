@@ -2,7 +2,9 @@
 //! Chromium through WebDriver (chromedriver), check what is rendered and save a screenshot.
 //!
 //! Needs the toolchain `scripts/setup.sh` installs, so it only builds with `--features e2e`
-//! (`scripts/check.sh` runs it). The screenshot lands in `artifacts/e2e-shell.png`.
+//! (`scripts/check.sh` runs it). Screenshots land in `artifacts/e2e-*.png`: the empty shell, a declared
+//! queue with a published message, a taken message, a refused redeclare with RabbitMQ's 406 text, and
+//! the example topology with a dead-lettered message's `x-death` chain.
 
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -144,6 +146,76 @@ fn chrome_options() -> Value {
     opts
 }
 
+/// One WebDriver session on the served app, with the few commands the test needs.
+struct Page {
+    s: String,
+}
+
+fn element_id(v: &Value) -> Option<String> {
+    v["value"].as_object()?.values().next()?.as_str().map(str::to_string)
+}
+
+impl Page {
+    fn try_find(&self, css: &str) -> Option<String> {
+        let mut r = ureq::post(&format!("{}/element", self.s))
+            .send_json(json!({"using": "css selector", "value": css}))
+            .ok()?;
+        element_id(&r.body_mut().read_json().ok()?)
+    }
+
+    /// Finds an element, waiting (bounded) for the wasm app to render it.
+    fn find(&self, css: &str) -> String {
+        for _ in 0..100 {
+            if let Some(id) = self.try_find(css) {
+                return id;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("no element matches {css}");
+    }
+
+    fn click(&self, css: &str) {
+        let id = self.find(css);
+        post(&format!("{}/element/{id}/click", self.s), json!({}));
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css);
+        post(&format!("{}/element/{id}/clear", self.s), json!({}));
+        post(&format!("{}/element/{id}/value", self.s), json!({"text": text}));
+    }
+
+    fn text(&self, css: &str) -> String {
+        let id = self.find(css);
+        get(&format!("{}/element/{id}/text", self.s))["value"].as_str().unwrap_or("").to_string()
+    }
+
+    /// Waits (bounded) until the element's text contains `needle`; returns the text.
+    fn wait_text(&self, css: &str, needle: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            if self.try_find(css).is_some() {
+                last = self.text(css);
+                if last.contains(needle) {
+                    return last;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{css} never contained {needle:?}; last text: {last:?}");
+    }
+
+    fn screenshot(&self, name: &str) {
+        let png = get(&format!("{}/screenshot", self.s))["value"].as_str().unwrap().to_string();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(png).unwrap();
+        assert_eq!(&bytes[1..4], b"PNG");
+        let artifacts = repo_root().join("artifacts");
+        std::fs::create_dir_all(&artifacts).unwrap();
+        std::fs::write(artifacts.join(name), &bytes).unwrap();
+        println!("screenshot: {}", artifacts.join(name).display());
+    }
+}
+
 #[test]
 fn the_served_app_renders_its_shell_in_chromium() {
     let dist = trunk_build();
@@ -159,40 +231,105 @@ fn the_served_app_renders_its_shell_in_chromium() {
     );
     let id = session["value"]["sessionId"].as_str().expect("a WebDriver session").to_string();
     let s = format!("{}/session/{id}", driver.base);
+    let page = Page { s: s.clone() };
+    post(&format!("{s}/window/rect"), json!({"width": 1600, "height": 1000}));
     post(&format!("{s}/url"), json!({"url": format!("http://127.0.0.1:{port}/")}));
 
     // The wasm app renders asynchronously: wait (bounded) for the header it draws.
-    let mut heading = String::new();
-    for _ in 0..200 {
-        let found = ureq::post(&format!("{s}/element"))
-            .send_json(json!({"using": "css selector", "value": "header.app-header h1"}));
-        if let Ok(mut r) = found {
-            let v: Value = r.body_mut().read_json().unwrap();
-            let el = v["value"].as_object().unwrap().values().next().unwrap().as_str().unwrap().to_string();
-            heading = get(&format!("{s}/element/{el}/text"))["value"].as_str().unwrap_or("").to_string();
-            if !heading.is_empty() {
-                break;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let heading = page.wait_text("header.app-header h1", "Brokerlab");
     assert_eq!(heading, "Brokerlab", "the header's title");
 
     let title = get(&format!("{s}/title"))["value"].as_str().unwrap().to_string();
     assert!(title.starts_with("Brokerlab"), "page title: {title}");
-    let workspace =
-        post(&format!("{s}/element"), json!({"using": "css selector", "value": "main#workspace"}));
-    let ws = workspace["value"].as_object().unwrap().values().next().unwrap().as_str().unwrap().to_string();
-    let ws_text = get(&format!("{s}/element/{ws}/text"))["value"].as_str().unwrap().to_string();
+    let ws_text = page.text("main#workspace");
     assert!(ws_text.contains("Empty workspace"), "workspace area text: {ws_text}");
+    assert_eq!(page.text("#clock"), "t = 0.000s");
+    page.screenshot("e2e-shell.png");
 
-    let png = get(&format!("{s}/screenshot"))["value"].as_str().unwrap().to_string();
-    let bytes = base64::engine::general_purpose::STANDARD.decode(png).unwrap();
-    assert_eq!(&bytes[1..4], b"PNG");
-    let artifacts = repo_root().join("artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    std::fs::write(artifacts.join("e2e-shell.png"), &bytes).unwrap();
-    println!("screenshot: {}", artifacts.join("e2e-shell.png").display());
+    // Declare a queue through the form (Queues is the first tab).
+    page.type_into("#queue-name", "e2e.orders");
+    page.click("#queue-declare");
+    page.wait_text("#notice", "Declared: queue 'e2e.orders'");
+    page.wait_text("#topology", "e2e.orders");
+
+    // Publish to it through the default exchange from the Messages tab.
+    page.click("#tab-messages");
+    page.type_into("#publish-key", "e2e.orders");
+    page.type_into("#publish-body", "<b>order 1</b> as text");
+    page.click("#publish");
+    page.wait_text("#notice", "Published to exchange '' with key 'e2e.orders'");
+
+    // The queue table shows one ready message.
+    page.click("#tab-queues");
+    let ready = page.wait_text("tr[data-queue='e2e.orders'] td.ready", "1");
+    assert_eq!(ready, "1");
+    assert_eq!(page.text("tr[data-queue='e2e.orders'] td.unacked"), "0");
+    page.screenshot("e2e-queue.png");
+
+    // Get it with "ack": the body is shown as text (not markup) and the queue is empty.
+    page.click("#tab-messages");
+    page.click("#get-mode option[value='ack']");
+    page.click("#get");
+    page.wait_text("#notice", "Got 1 message(s) from 'e2e.orders'");
+    assert_eq!(page.text("#message-body"), "<b>order 1</b> as text");
+    page.screenshot("e2e-message.png");
+    page.click("#tab-queues");
+    page.wait_text("tr[data-queue='e2e.orders'] td.ready", "0");
+
+    // A redeclare with another `durable` is refused with RabbitMQ's code and text; the app keeps working.
+    page.type_into("#queue-name", "e2e.orders");
+    page.click("#queue-durable");
+    page.click("#queue-declare");
+    let refusal = page.wait_text("#notice", "406 PRECONDITION_FAILED");
+    assert!(
+        refusal.contains(
+            "406 PRECONDITION_FAILED - inequivalent arg 'durable' for queue 'e2e.orders' in vhost '/'"
+        ),
+        "banner: {refusal}"
+    );
+    page.screenshot("e2e-refused.png");
+    page.click("#queue-durable");
+    page.click("#queue-declare");
+    page.wait_text("#notice", "Declared: queue 'e2e.orders'");
+
+    // The example topology; a message rejected without requeue is dead-lettered with its x-death.
+    page.click("#load-example");
+    page.wait_text("#notice", "Loaded the example");
+    page.click("#tab-messages");
+    page.click("#get-queue option[value='orders.eu']");
+    page.click("#get-mode option[value='reject']");
+    page.click("#get");
+    page.wait_text("#notice", "Got 1 message(s) from 'orders.eu'");
+    page.click("#get-queue option[value='orders.dead']");
+    page.click("#get-mode option[value='nack-requeue']");
+    page.click("#get");
+    let chain = page.wait_text("#x-death", "rejected");
+    assert!(chain.contains("queue 'orders.eu'"), "x-death chain: {chain}");
+    page.click("g.node.queue[aria-label^='queue orders.dead']");
+    page.wait_text(".inspector", "Queue 'orders.dead'");
+    page.screenshot("e2e-topology.png");
+
+    // Time: play advances the virtual clock; the TTL of the example queues then fires.
+    page.click("#speed option[value='1000']");
+    page.click("#play");
+    page.wait_text("#clock", "t = ");
+    let mut expired = false;
+    for _ in 0..100 {
+        let clock = page.text("#clock");
+        if clock != "t = 0.000s" && page.text("#topology").contains("0 ready") {
+            expired = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(expired, "playing moves the clock and the 5 s TTL empties 'orders.eu'");
+    page.click("#play");
+    page.click("#tab-log");
+    page.wait_text("#log-count", "events");
+    page.type_into("#log-text", "dead-letter");
+    let log = page.wait_text(".log-viewport", "dead-letter");
+    assert!(log.contains("(expired)"), "the log shows the TTL dead-lettering: {log}");
+    page.screenshot("e2e-log.png");
 
     // No errors in the page's console (a panic in the wasm would show here).
     let logs = post(&format!("{s}/se/log"), json!({"type": "browser"}));

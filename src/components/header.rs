@@ -1,0 +1,76 @@
+//! The header: the brand, time controls (play/pause, step, speed, the virtual clock) and page actions.
+
+use super::{event_value, use_app};
+use crate::state::{Action, SPEEDS};
+use yew::prelude::*;
+
+fn speed_label(speed: f64) -> String {
+    format!("{speed}×")
+}
+
+#[function_component(Header)]
+pub fn header() -> Html {
+    let app = use_app();
+    let now = app.now();
+    let toggle = {
+        let app = app.clone();
+        Callback::from(move |_| app.dispatch(Action::TogglePlay))
+    };
+    let step = {
+        let app = app.clone();
+        Callback::from(move |_| app.dispatch(Action::Step))
+    };
+    let set_speed = {
+        let app = app.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(speed) = event_value(&e).parse::<f64>() {
+                app.dispatch(Action::SetSpeed(speed));
+            }
+        })
+    };
+    let example = {
+        let app = app.clone();
+        Callback::from(move |_| app.dispatch(Action::LoadExample))
+    };
+    let theme = {
+        let app = app.clone();
+        Callback::from(move |_| app.dispatch(Action::CycleTheme))
+    };
+    let play_label = if app.playing { "Pause (space)" } else { "Play (space)" };
+    html! {
+        <header class="app-header">
+            <h1>{ "Brokerlab" }</h1>
+            <span class="tagline">{ "RabbitMQ sandbox" }</span>
+            <div class="time-controls" role="group" aria-label="Time controls">
+                <button id="play" class={classes!("btn", "primary", app.playing.then_some("on"))}
+                        onclick={toggle} aria-pressed={app.playing.to_string()} title={play_label}
+                        aria-label={play_label}>
+                    { if app.playing { "❚❚ Pause" } else { "▶ Play" } }
+                </button>
+                <button id="step" class="btn" onclick={step} title="Step to the next scheduled event (→)"
+                        aria-label="Step one event (right arrow)">{ "Step →" }</button>
+                <label class="speed">
+                    <span>{ "Speed" }</span>
+                    <select id="speed" onchange={set_speed} aria-label="Playback speed">
+                        { for SPEEDS.iter().map(|s| html! {
+                            <option value={s.to_string()} selected={*s == app.speed}>{ speed_label(*s) }</option>
+                        }) }
+                    </select>
+                </label>
+                <output id="clock" class="clock" aria-label="Virtual clock" aria-live="off">
+                    { format!("t = {now}") }
+                </output>
+                if app.lagging {
+                    <span class="lag" title="More events than one frame may process: the clock runs behind">
+                        { "lagging" }
+                    </span>
+                }
+            </div>
+            <div class="header-actions">
+                <button id="load-example" class="btn" onclick={example}>{ "Load example" }</button>
+                <button id="theme" class="btn" onclick={theme} aria-label={app.theme.label()}
+                        title={app.theme.label()}>{ "◐" }</button>
+            </div>
+        </header>
+    }
+}

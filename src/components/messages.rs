@@ -1,0 +1,289 @@
+//! The Messages tab: publish (with the routing explainer), get with ack modes, peek, purge, and the
+//! message detail with its `x-death` history drawn as a chain.
+
+use super::body_text_for_ui;
+use super::editors::{check_field, rows_field, text_field, FieldRowsEditor};
+use super::{event_value, field_table_view, use_app, value_text};
+use crate::forms::{field_table, AckMode, PublishForm};
+use crate::state::Action;
+use broker_core::amqp::{Delivery, FieldTable, FieldValue, Method};
+use yew::prelude::*;
+
+#[function_component(MessagesTab)]
+pub fn messages_tab() -> Html {
+    html! {
+        <div class="tab-body messages">
+            <PublishView />
+            <GetView />
+            <Explanation />
+            <MessageDetail />
+        </div>
+    }
+}
+
+#[function_component(PublishView)]
+fn publish_view() -> Html {
+    let app = use_app();
+    let form = use_state(PublishForm::default);
+    let onsubmit = {
+        let (app, form) = (app.clone(), form.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            match form.to_method() {
+                Ok(method) => {
+                    let done =
+                        format!("Published to exchange '{}' with key '{}'", form.exchange, form.routing_key);
+                    app.dispatch(Action::Apply { method, done });
+                }
+                Err(e) => app.dispatch(Action::FormError(e)),
+            }
+        })
+    };
+    let explain = {
+        let (app, form) = (app.clone(), form.clone());
+        Callback::from(move |_: MouseEvent| match field_table(&form.headers) {
+            Ok(headers) => app.dispatch(Action::Explain {
+                exchange: form.exchange.clone(),
+                routing_key: form.routing_key.clone(),
+                headers,
+            }),
+            Err(e) => app.dispatch(Action::FormError(e)),
+        })
+    };
+    let exchanges: Vec<String> =
+        app.session.borrow().broker().exchanges().into_iter().map(|x| x.name).collect();
+    html! {
+        <form class="card form" id="publish-form" onsubmit={onsubmit} aria-label="Publish message">
+            <h3>{ "Publish message" }</h3>
+            <label>{ "Exchange" }
+                <input id="publish-exchange" list="publish-exchanges" value={form.exchange.clone()}
+                       oninput={text_field!(form, exchange)} placeholder="empty: the default exchange" />
+            </label>
+            <datalist id="publish-exchanges">{ for exchanges.iter().map(|n| html! { <option value={n.clone()} /> }) }</datalist>
+            <label>{ "Routing key" }<input id="publish-key" value={form.routing_key.clone()}
+                                            oninput={text_field!(form, routing_key)} /></label>
+            <div class="checks">
+                <label><input type="checkbox" id="publish-persistent" checked={form.persistent}
+                              onchange={check_field!(form, persistent)} />{ "persistent (delivery_mode 2)" }</label>
+                <label><input type="checkbox" checked={form.mandatory} onchange={check_field!(form, mandatory)} />
+                       { "mandatory" }</label>
+            </div>
+            <div class="row3">
+                <label>{ "expiration (ms)" }<input id="publish-expiration" value={form.expiration.clone()}
+                                                    oninput={text_field!(form, expiration)} /></label>
+                <label>{ "priority" }<input id="publish-priority" value={form.priority.clone()}
+                                             oninput={text_field!(form, priority)} /></label>
+                <label>{ "content_type" }<input value={form.content_type.clone()}
+                                                 oninput={text_field!(form, content_type)} /></label>
+                <label>{ "reply_to" }<input value={form.reply_to.clone()} oninput={text_field!(form, reply_to)} /></label>
+                <label>{ "correlation_id" }<input value={form.correlation_id.clone()}
+                                                   oninput={text_field!(form, correlation_id)} /></label>
+            </div>
+            <fieldset>
+                <legend>{ "Headers" }</legend>
+                <FieldRowsEditor id="publish-header" rows={form.headers.clone()} onchange={rows_field!(form, headers)} />
+            </fieldset>
+            <label>{ "Body" }<textarea id="publish-body" rows="3" value={form.body.clone()}
+                                        oninput={text_field!(form, body)} /></label>
+            <div class="buttons">
+                <button class="btn primary" id="publish" type="submit">{ "Publish message" }</button>
+                <button class="btn" id="explain" type="button" onclick={explain}>{ "Explain routing" }</button>
+            </div>
+        </form>
+    }
+}
+
+#[function_component(GetView)]
+fn get_view() -> Html {
+    let app = use_app();
+    let queue = use_state(String::new);
+    let count = use_state(|| "1".to_string());
+    let mode = use_state(|| AckMode::NackRequeue);
+    let queues: Vec<String> = app.session.borrow().broker().queues().into_iter().map(|q| q.name).collect();
+    let chosen =
+        if queue.is_empty() { queues.first().cloned().unwrap_or_default() } else { (*queue).clone() };
+    let get = {
+        let (app, chosen, count, mode) = (app.clone(), chosen.clone(), count.clone(), mode.clone());
+        Callback::from(move |_: MouseEvent| match count.trim().parse::<u32>() {
+            Ok(n) if n >= 1 => app.dispatch(Action::Get { queue: chosen.clone(), count: n, mode: *mode }),
+            _ => app
+                .dispatch(Action::FormError(format!("Messages: '{}' is not a count of at least 1", *count))),
+        })
+    };
+    let peek = {
+        let (app, chosen) = (app.clone(), chosen.clone());
+        Callback::from(move |_: MouseEvent| app.dispatch(Action::Peek { queue: chosen.clone() }))
+    };
+    let purge = {
+        let (app, chosen) = (app.clone(), chosen.clone());
+        Callback::from(move |_: MouseEvent| {
+            app.dispatch(Action::Apply {
+                method: Method::QueuePurge { queue: chosen.clone() },
+                done: format!("Purged '{chosen}'"),
+            })
+        })
+    };
+    let set_queue = {
+        let queue = queue.clone();
+        Callback::from(move |e: Event| queue.set(event_value(&e)))
+    };
+    let set_count = {
+        let count = count.clone();
+        Callback::from(move |e: InputEvent| count.set(event_value(&e)))
+    };
+    let set_mode = {
+        let mode = mode.clone();
+        Callback::from(move |e: Event| mode.set(AckMode::parse(&event_value(&e))))
+    };
+    let show = |d: &Delivery| {
+        let app = app.clone();
+        let d = Box::new(d.clone());
+        Callback::from(move |_: MouseEvent| app.dispatch(Action::ShowMessage(d.clone())))
+    };
+    html! {
+        <section class="card form" aria-label="Get messages">
+            <h3>{ "Get messages" }</h3>
+            <label>{ "Queue" }
+                <select id="get-queue" onchange={set_queue}>
+                    { for queues.iter().map(|q| html! { <option value={q.clone()} selected={*q == chosen}>{ q.clone() }</option> }) }
+                </select>
+            </label>
+            <label>{ "Ack mode" }
+                <select id="get-mode" onchange={set_mode}>
+                    { for AckMode::ALL.iter().map(|m| html! {
+                        <option value={m.key()} selected={*m == *mode}>{ m.label() }</option>
+                    }) }
+                </select>
+            </label>
+            <label>{ "Messages" }<input id="get-count" type="number" min="1" max="100" value={(*count).clone()}
+                                         oninput={set_count} /></label>
+            <div class="buttons">
+                <button class="btn primary" id="get" onclick={get} disabled={chosen.is_empty()}>{ "Get message(s)" }</button>
+                <button class="btn" id="peek" onclick={peek} disabled={chosen.is_empty()}>{ "Peek" }</button>
+                <button class="btn danger" id="purge" onclick={purge} disabled={chosen.is_empty()}>{ "Purge" }</button>
+            </div>
+            if !app.got.is_empty() {
+                <h4>{ "Taken" }</h4>
+                <ol class="message-list" id="got-list">
+                    { for app.got.iter().map(|(d, m)| html! {
+                        <li><button class="link" onclick={show(d)}>{ format!("{} · {}", d.message, body_text_for_ui(&d.body)) }</button>
+                            <span class="muted">{ format!(" redelivered={} · {}", d.redelivered, m.label()) }</span></li>
+                    }) }
+                </ol>
+            }
+            if let Some((q, messages)) = &app.peeked {
+                <h4>{ format!("Peek: '{q}' ({} ready)", messages.len()) }</h4>
+                <ol class="message-list" id="peek-list">
+                    { for messages.iter().take(50).map(|d| html! {
+                        <li><button class="link" onclick={show(d)}>{ format!("{} · {}", d.message, body_text_for_ui(&d.body)) }</button></li>
+                    }) }
+                </ol>
+            }
+        </section>
+    }
+}
+
+#[function_component(Explanation)]
+fn explanation() -> Html {
+    let app = use_app();
+    let Some(e) = &app.explanation else { return html! {} };
+    let name = if e.exchange.is_empty() { "(AMQP default)".to_string() } else { format!("'{}'", e.exchange) };
+    html! {
+        <section class="card explain" id="explanation" aria-label="Routing explanation">
+            <h3>{ format!("Routing via exchange {name} with key '{}'", e.routing_key) }</h3>
+            { match &e.checks {
+                None => html! { <p class="error-text">{ format!("404 NOT_FOUND - no exchange '{}' in vhost '/'", e.exchange) }</p> },
+                Some(checks) if checks.is_empty() && e.exchange.is_empty() => html! {
+                    <p>{ format!("The default exchange routes to the queue named '{}', if it exists.", e.routing_key) }</p>
+                },
+                Some(checks) if checks.is_empty() => html! { <p>{ "The exchange has no bindings: the message is unroutable." }</p> },
+                Some(checks) => html! {
+                    <table class="grid">
+                        <thead><tr><th>{ "" }</th><th>{ "Destination" }</th><th>{ "Binding key" }</th><th>{ "Why" }</th></tr></thead>
+                        <tbody>
+                        { for checks.iter().map(|c| html! {
+                            <tr class={if c.matched { "match" } else { "nomatch" }}>
+                                <td>{ if c.matched { "✔" } else { "✘" } }</td>
+                                <td>{ c.binding.destination.to_string() }</td>
+                                <td>{ c.binding.routing_key.clone() }</td>
+                                <td>{ c.reason.clone() }</td>
+                            </tr>
+                        }) }
+                        </tbody>
+                    </table>
+                },
+            } }
+            if let Some(ae) = &e.alternate_exchange {
+                <p class="muted">{ format!("If no binding matches, the message goes to the alternate exchange '{ae}'.") }</p>
+            }
+        </section>
+    }
+}
+
+/// The `x-death` entries of a message, most recent first (as RabbitMQ keeps them).
+pub fn x_death(headers: &FieldTable) -> Vec<&FieldTable> {
+    match headers.get("x-death") {
+        Some(FieldValue::Array(entries)) => entries
+            .iter()
+            .filter_map(|e| match e {
+                FieldValue::Table(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[function_component(MessageDetail)]
+fn message_detail() -> Html {
+    let app = use_app();
+    let Some(d) = &app.message else { return html! {} };
+    let close = {
+        let app = app.clone();
+        Callback::from(move |_| app.dispatch(Action::CloseMessage))
+    };
+    let p = &d.properties;
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut headers = p.headers.clone();
+    let deaths: Vec<FieldTable> = x_death(&p.headers).into_iter().cloned().collect();
+    headers.remove("x-death");
+    let get = |t: &FieldTable, k: &str| t.get(k).map(value_text).unwrap_or_default();
+    html! {
+        <section class="card message-detail" id="message-detail" aria-label="Message detail">
+            <div class="inspector-head">
+                <h3>{ format!("Message {}", d.message) }</h3>
+                <button class="btn small" onclick={close} aria-label="Close the message">{ "✕" }</button>
+            </div>
+            <dl class="fields">
+                <dt>{ "exchange" }</dt><dd>{ if d.exchange.is_empty() { "(AMQP default)".to_string() } else { d.exchange.clone() } }</dd>
+                <dt>{ "routing key" }</dt><dd>{ d.routing_key.clone() }</dd>
+                <dt>{ "redelivered" }</dt><dd>{ d.redelivered.to_string() }</dd>
+                <dt>{ "delivery_mode" }</dt><dd>{ p.delivery_mode.map(|m| m.to_string()).unwrap_or_default() }</dd>
+                <dt>{ "priority" }</dt><dd>{ p.priority.map(|m| m.to_string()).unwrap_or_default() }</dd>
+                <dt>{ "expiration" }</dt><dd>{ opt(&p.expiration) }</dd>
+                <dt>{ "content_type" }</dt><dd>{ opt(&p.content_type) }</dd>
+                <dt>{ "reply_to" }</dt><dd>{ opt(&p.reply_to) }</dd>
+                <dt>{ "correlation_id" }</dt><dd>{ opt(&p.correlation_id) }</dd>
+                <dt>{ "message_id" }</dt><dd>{ opt(&p.message_id) }</dd>
+            </dl>
+            <h4>{ "Headers" }</h4>
+            { field_table_view(&headers) }
+            <h4>{ "Body" }</h4>
+            <pre class="body" id="message-body">{ body_text_for_ui(&d.body) }</pre>
+            if !deaths.is_empty() {
+                <h4>{ "x-death history (oldest first)" }</h4>
+                <ol class="death-chain" id="x-death">
+                    // RabbitMQ keeps the most recent death first; a chain reads best oldest first.
+                    { for deaths.iter().rev().map(|t| html! {
+                        <li class="death">
+                            <div class="death-queue">{ format!("queue '{}'", get(t, "queue")) }</div>
+                            <div class="death-reason">{ get(t, "reason") }</div>
+                            <div class="muted">{ format!("×{} · via exchange '{}' · keys {}", get(t, "count"),
+                                get(t, "exchange"), get(t, "routing-keys")) }</div>
+                        </li>
+                    }) }
+                </ol>
+            }
+        </section>
+    }
+}

@@ -1,0 +1,78 @@
+//! The page's components. Each reads the one app state through [`use_app`] and changes it only by
+//! dispatching [`Action`](crate::state::Action)s.
+
+pub mod editors;
+pub mod header;
+pub mod inspector;
+pub mod log;
+pub mod messages;
+pub mod tables;
+pub mod topology_view;
+
+use crate::state::AppState;
+use broker_core::amqp::{FieldTable, FieldValue};
+use yew::prelude::*;
+
+/// The app state as the root provides it.
+pub type AppContext = UseReducerHandle<AppState>;
+
+/// The app state and its dispatcher, from the context the root component provides.
+#[hook]
+pub fn use_app() -> AppContext {
+    use_context::<AppContext>().expect("components are rendered inside the App's context provider")
+}
+
+/// The value of the input, select or textarea an event came from.
+pub fn event_value(e: &Event) -> String {
+    use wasm_bindgen::JsCast;
+    let Some(target) = e.target() else { return String::new() };
+    if let Some(i) = target.dyn_ref::<web_sys::HtmlInputElement>() {
+        i.value()
+    } else if let Some(s) = target.dyn_ref::<web_sys::HtmlSelectElement>() {
+        s.value()
+    } else if let Some(t) = target.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        t.value()
+    } else {
+        String::new()
+    }
+}
+
+/// Whether the checkbox an event came from is checked.
+pub fn event_checked(e: &Event) -> bool {
+    use wasm_bindgen::JsCast;
+    e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()).is_some_and(|i| i.checked())
+}
+
+/// A field table as text rows (`key = value`), for tables and the inspector.
+pub fn table_text(t: &FieldTable) -> String {
+    let parts: Vec<String> = t.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    parts.join(", ")
+}
+
+/// A field table as a definition list; nested tables and arrays are shown in their compact text form.
+pub fn field_table_view(t: &FieldTable) -> Html {
+    if t.is_empty() {
+        return html! { <span class="muted">{ "none" }</span> };
+    }
+    html! {
+        <dl class="fields">
+            { for t.iter().map(|(k, v)| html! { <><dt>{ k.clone() }</dt><dd>{ value_text(v) }</dd></> }) }
+        </dl>
+    }
+}
+
+pub fn value_text(v: &FieldValue) -> String {
+    match v {
+        FieldValue::Str(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A message body for display: UTF-8 text as it is (rendered as text, never as HTML), anything else as
+/// a byte count.
+pub fn body_text_for_ui(body: &[u8]) -> String {
+    match std::str::from_utf8(body) {
+        Ok(s) => s.to_string(),
+        Err(_) => format!("<{} bytes of binary data>", body.len()),
+    }
+}

@@ -1,0 +1,385 @@
+//! The data behind the app's forms and how each becomes an AMQP [`Method`]: plain Rust, tested natively.
+//!
+//! Forms only check what a browser form must (a number is a number); every broker rule (a negative TTL,
+//! an unknown `x-overflow`, an inequivalent redeclare) is the engine's to refuse, with RabbitMQ's text.
+
+use broker_core::amqp::{BasicProperties, FieldTable, FieldValue, Method};
+
+/// The type a field-table value is entered as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    String,
+    Number,
+    Boolean,
+}
+
+impl ValueKind {
+    pub const ALL: [ValueKind; 3] = [ValueKind::String, ValueKind::Number, ValueKind::Boolean];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueKind::String => "String",
+            ValueKind::Number => "Number",
+            ValueKind::Boolean => "Boolean",
+        }
+    }
+
+    pub fn parse(s: &str) -> ValueKind {
+        match s {
+            "Number" => ValueKind::Number,
+            "Boolean" => ValueKind::Boolean,
+            _ => ValueKind::String,
+        }
+    }
+}
+
+/// Queue arguments the form offers by name, with the type RabbitMQ expects (as the management UI lists
+/// them). Anything else can be typed as a custom key.
+pub const QUEUE_ARGUMENTS: &[(&str, ValueKind)] = &[
+    ("x-message-ttl", ValueKind::Number),
+    ("x-expires", ValueKind::Number),
+    ("x-max-length", ValueKind::Number),
+    ("x-max-length-bytes", ValueKind::Number),
+    ("x-overflow", ValueKind::String),
+    ("x-dead-letter-exchange", ValueKind::String),
+    ("x-dead-letter-routing-key", ValueKind::String),
+    ("x-max-priority", ValueKind::Number),
+    ("x-queue-type", ValueKind::String),
+    ("x-single-active-consumer", ValueKind::Boolean),
+    ("x-delivery-limit", ValueKind::Number),
+];
+
+/// One row of a field-table editor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldRow {
+    pub key: String,
+    pub kind: ValueKind,
+    pub value: String,
+}
+
+impl FieldRow {
+    pub fn new(key: &str, kind: ValueKind, value: &str) -> Self {
+        FieldRow { key: key.to_string(), kind, value: value.to_string() }
+    }
+
+    /// An empty string row (the editor's trailing blank line).
+    pub fn blank() -> Self {
+        FieldRow::new("", ValueKind::String, "")
+    }
+}
+
+/// Builds a field table from editor rows; rows with an empty key are ignored.
+pub fn field_table(rows: &[FieldRow]) -> Result<FieldTable, String> {
+    let mut table = FieldTable::new();
+    for row in rows {
+        let key = row.key.trim();
+        if key.is_empty() {
+            continue;
+        }
+        let value = match row.kind {
+            ValueKind::String => FieldValue::Str(row.value.clone()),
+            ValueKind::Number => {
+                let text = row.value.trim();
+                if let Ok(i) = text.parse::<i64>() {
+                    FieldValue::Int(i)
+                } else {
+                    match text.parse::<f64>() {
+                        Ok(x) if x.is_finite() => FieldValue::Float(x),
+                        _ => return Err(format!("argument '{key}': '{text}' is not a number")),
+                    }
+                }
+            }
+            ValueKind::Boolean => match row.value.trim() {
+                "true" => FieldValue::Bool(true),
+                "false" => FieldValue::Bool(false),
+                other => return Err(format!("argument '{key}': '{other}' is not true or false")),
+            },
+        };
+        if table.insert(key.to_string(), value).is_some() {
+            return Err(format!("argument '{key}' is given twice"));
+        }
+    }
+    Ok(table)
+}
+
+/// The "Add a new exchange" form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExchangeForm {
+    pub name: String,
+    pub kind: String,
+    pub durable: bool,
+    pub auto_delete: bool,
+    pub internal: bool,
+    pub arguments: Vec<FieldRow>,
+}
+
+impl Default for ExchangeForm {
+    fn default() -> Self {
+        ExchangeForm {
+            name: String::new(),
+            kind: "direct".into(),
+            durable: true,
+            auto_delete: false,
+            internal: false,
+            arguments: vec![FieldRow::blank()],
+        }
+    }
+}
+
+impl ExchangeForm {
+    pub fn to_method(&self) -> Result<Method, String> {
+        Ok(Method::ExchangeDeclare {
+            exchange: self.name.clone(),
+            exchange_type: self.kind.clone(),
+            passive: false,
+            durable: self.durable,
+            auto_delete: self.auto_delete,
+            internal: self.internal,
+            arguments: field_table(&self.arguments)?,
+        })
+    }
+}
+
+/// The "Add a new queue" form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueForm {
+    pub name: String,
+    pub durable: bool,
+    pub exclusive: bool,
+    pub auto_delete: bool,
+    pub arguments: Vec<FieldRow>,
+}
+
+impl Default for QueueForm {
+    fn default() -> Self {
+        QueueForm {
+            name: String::new(),
+            durable: true,
+            exclusive: false,
+            auto_delete: false,
+            arguments: vec![FieldRow::blank()],
+        }
+    }
+}
+
+impl QueueForm {
+    pub fn to_method(&self) -> Result<Method, String> {
+        Ok(Method::QueueDeclare {
+            queue: self.name.clone(),
+            passive: false,
+            durable: self.durable,
+            exclusive: self.exclusive,
+            auto_delete: self.auto_delete,
+            arguments: field_table(&self.arguments)?,
+        })
+    }
+}
+
+/// The "Add binding" form: from an exchange to a queue or another exchange.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BindingForm {
+    pub source: String,
+    pub to_exchange: bool,
+    pub destination: String,
+    pub routing_key: String,
+    pub arguments: Vec<FieldRow>,
+}
+
+impl Default for BindingForm {
+    fn default() -> Self {
+        BindingForm {
+            source: String::new(),
+            to_exchange: false,
+            destination: String::new(),
+            routing_key: String::new(),
+            arguments: vec![FieldRow::blank()],
+        }
+    }
+}
+
+impl BindingForm {
+    pub fn to_method(&self) -> Result<Method, String> {
+        let arguments = field_table(&self.arguments)?;
+        Ok(if self.to_exchange {
+            Method::ExchangeBind {
+                destination: self.destination.clone(),
+                source: self.source.clone(),
+                routing_key: self.routing_key.clone(),
+                arguments,
+            }
+        } else {
+            Method::QueueBind {
+                queue: self.destination.clone(),
+                exchange: self.source.clone(),
+                routing_key: self.routing_key.clone(),
+                arguments,
+            }
+        })
+    }
+}
+
+/// The "Publish message" form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishForm {
+    pub exchange: String,
+    pub routing_key: String,
+    pub mandatory: bool,
+    pub persistent: bool,
+    pub expiration: String,
+    pub priority: String,
+    pub reply_to: String,
+    pub correlation_id: String,
+    pub content_type: String,
+    pub headers: Vec<FieldRow>,
+    pub body: String,
+}
+
+impl Default for PublishForm {
+    fn default() -> Self {
+        PublishForm {
+            exchange: String::new(),
+            routing_key: String::new(),
+            mandatory: false,
+            persistent: false,
+            expiration: String::new(),
+            priority: String::new(),
+            reply_to: String::new(),
+            correlation_id: String::new(),
+            content_type: String::new(),
+            headers: vec![FieldRow::blank()],
+            body: "Hello World!".into(),
+        }
+    }
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+impl PublishForm {
+    pub fn properties(&self) -> Result<BasicProperties, String> {
+        let priority = match self.priority.trim() {
+            "" => None,
+            p => Some(p.parse::<u8>().map_err(|_| format!("priority '{p}' is not a number from 0 to 255"))?),
+        };
+        Ok(BasicProperties {
+            content_type: non_empty(&self.content_type),
+            headers: field_table(&self.headers)?,
+            delivery_mode: Some(if self.persistent { 2 } else { 1 }),
+            priority,
+            correlation_id: non_empty(&self.correlation_id),
+            reply_to: non_empty(&self.reply_to),
+            // AMQP's expiration is a string; the engine validates it as RabbitMQ does.
+            expiration: non_empty(&self.expiration),
+            ..BasicProperties::default()
+        })
+    }
+
+    pub fn to_method(&self) -> Result<Method, String> {
+        Ok(Method::BasicPublish {
+            exchange: self.exchange.clone(),
+            routing_key: self.routing_key.clone(),
+            mandatory: self.mandatory,
+            properties: self.properties()?,
+            body: self.body.clone().into_bytes(),
+        })
+    }
+}
+
+/// What to do with messages taken by "Get messages" (the management UI's "Ack mode").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AckMode {
+    /// Take and acknowledge: the messages leave the queue.
+    Ack,
+    /// Take, then `basic.nack` with `requeue=true`: they go back, marked redelivered.
+    NackRequeue,
+    /// Take, then `basic.reject` with `requeue=false`: dropped or dead-lettered.
+    RejectDrop,
+}
+
+impl AckMode {
+    pub const ALL: [AckMode; 3] = [AckMode::NackRequeue, AckMode::Ack, AckMode::RejectDrop];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AckMode::Ack => "Ack (remove from queue)",
+            AckMode::NackRequeue => "Nack, requeue=true",
+            AckMode::RejectDrop => "Reject, requeue=false (dead-letter)",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            AckMode::Ack => "ack",
+            AckMode::NackRequeue => "nack-requeue",
+            AckMode::RejectDrop => "reject",
+        }
+    }
+
+    pub fn parse(s: &str) -> AckMode {
+        match s {
+            "ack" => AckMode::Ack,
+            "reject" => AckMode::RejectDrop,
+            _ => AckMode::NackRequeue,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_rows_become_field_values() {
+        let rows = vec![
+            FieldRow::new("x-message-ttl", ValueKind::Number, "1000"),
+            FieldRow::new("x-overflow", ValueKind::String, "reject-publish"),
+            FieldRow::new("x-single-active-consumer", ValueKind::Boolean, "true"),
+            FieldRow::new("ratio", ValueKind::Number, "0.5"),
+            FieldRow::blank(),
+        ];
+        let t = field_table(&rows).unwrap();
+        assert_eq!(t["x-message-ttl"], FieldValue::Int(1000));
+        assert_eq!(t["x-overflow"], FieldValue::Str("reject-publish".into()));
+        assert_eq!(t["x-single-active-consumer"], FieldValue::Bool(true));
+        assert_eq!(t["ratio"], FieldValue::Float(0.5));
+        assert_eq!(t.len(), 4);
+    }
+
+    #[test]
+    fn bad_input_is_a_message_not_a_panic() {
+        let bad = [FieldRow::new("x-max-length", ValueKind::Number, "ten")];
+        assert_eq!(field_table(&bad).unwrap_err(), "argument 'x-max-length': 'ten' is not a number");
+        let twice = [FieldRow::new("a", ValueKind::String, "1"), FieldRow::new("a", ValueKind::String, "2")];
+        assert!(field_table(&twice).unwrap_err().contains("twice"));
+        let form = PublishForm { priority: "300".into(), ..PublishForm::default() };
+        assert!(form.to_method().unwrap_err().contains("priority"));
+    }
+
+    #[test]
+    fn forms_build_the_methods_a_client_would_send() {
+        let q = QueueForm { name: "orders".into(), durable: false, ..QueueForm::default() };
+        assert_eq!(
+            q.to_method().unwrap(),
+            Method::QueueDeclare {
+                queue: "orders".into(),
+                passive: false,
+                durable: false,
+                exclusive: false,
+                auto_delete: false,
+                arguments: FieldTable::new()
+            }
+        );
+        let b = BindingForm {
+            source: "amq.headers".into(),
+            destination: "orders".into(),
+            arguments: vec![FieldRow::new("x-match", ValueKind::String, "any")],
+            ..BindingForm::default()
+        };
+        let Method::QueueBind { arguments, .. } = b.to_method().unwrap() else { panic!("a queue.bind") };
+        assert_eq!(arguments["x-match"], FieldValue::Str("any".into()));
+        let p = PublishForm { persistent: true, expiration: "60000".into(), ..PublishForm::default() };
+        let props = p.properties().unwrap();
+        assert_eq!((props.delivery_mode, props.expiration.as_deref()), (Some(2), Some("60000")));
+    }
+}

@@ -1,0 +1,392 @@
+//! The page's broker session: the engine, the UI's own AMQP connection, the event log and the views
+//! derived from it (connections, channels, rates).
+//!
+//! The session is shared as `Rc<RefCell<Session>>` by the app state so an action never clones the broker;
+//! every change bumps [`Session::version`], which the state copies so components know when to re-read.
+//! Everything broker-like goes through [`Broker`]; the session only records what the engine reports.
+
+use broker_core::amqp::{
+    AmqpError, Broker, BrokerConfig, ChannelNumber, ConnectionId, Event, LoggedEvent, Method, Reply,
+};
+use broker_core::VirtualTime;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The client-provided name of the connection the UI's forms use (as the management UI's own).
+pub const UI_CONNECTION_NAME: &str = "Brokerlab UI";
+
+/// A channel as the event log describes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChannelView {
+    pub prefetch: u16,
+    pub confirm: bool,
+    pub published: u64,
+}
+
+/// A connection as the event log describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionView {
+    pub name: String,
+    pub channels: BTreeMap<ChannelNumber, ChannelView>,
+    /// Exchanges this connection has published to (edges of the topology view), by publish count.
+    pub published_to: BTreeMap<String, u64>,
+}
+
+/// Cumulative per-queue counters from the event log, for rates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueCounters {
+    pub enqueued: u64,
+    pub delivered: u64,
+    pub acked: u64,
+}
+
+/// How many rate samples are kept (one per virtual second): a rate is the mean over this window.
+const RATE_WINDOW_SECS: u64 = 5;
+
+/// The engine and what the page knows about it.
+///
+/// # Invariants
+/// - `log` holds every event the engine recorded, oldest first; `connections` is exactly what replaying
+///   `log`'s connection/channel events gives.
+/// - `version` grows on every change that can alter what is shown.
+pub struct Session {
+    broker: Broker,
+    ui_connection: ConnectionId,
+    ui_channel: ChannelNumber,
+    next_channel: u16,
+    log: Vec<LoggedEvent>,
+    connections: BTreeMap<ConnectionId, ConnectionView>,
+    counters: BTreeMap<String, QueueCounters>,
+    /// Queues the default exchange has routed to (its implicit bindings worth drawing).
+    default_routes: BTreeSet<String>,
+    /// `(second, counters at that second)` for the last [`RATE_WINDOW_SECS`] virtual seconds.
+    samples: Vec<(u64, BTreeMap<String, QueueCounters>)>,
+    version: u64,
+}
+
+impl Session {
+    /// A fresh broker with the UI's connection and first channel open.
+    pub fn new(seed: u64) -> Self {
+        let mut s = Session {
+            broker: Broker::new(BrokerConfig::default(), seed),
+            ui_connection: ConnectionId(0),
+            ui_channel: ChannelNumber(1),
+            next_channel: 1,
+            log: Vec::new(),
+            connections: BTreeMap::new(),
+            counters: BTreeMap::new(),
+            default_routes: BTreeSet::new(),
+            samples: Vec::new(),
+            version: 0,
+        };
+        s.ui_connection = s.broker.connect(s.broker.now(), UI_CONNECTION_NAME);
+        s.open_ui_channel();
+        s.absorb();
+        s
+    }
+
+    pub fn broker(&self) -> &Broker {
+        &self.broker
+    }
+
+    pub fn now(&self) -> VirtualTime {
+        self.broker.now()
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub fn log(&self) -> &[LoggedEvent] {
+        &self.log
+    }
+
+    pub fn connections(&self) -> &BTreeMap<ConnectionId, ConnectionView> {
+        &self.connections
+    }
+
+    pub fn ui_connection(&self) -> ConnectionId {
+        self.ui_connection
+    }
+
+    pub fn ui_channel(&self) -> ChannelNumber {
+        self.ui_channel
+    }
+
+    fn open_ui_channel(&mut self) {
+        // A fresh number each time, as a client library allocates them; the closed one stays in the log.
+        let channel = ChannelNumber(self.next_channel);
+        self.next_channel = self.next_channel.wrapping_add(1).max(1);
+        let at = self.broker.now();
+        if !self.broker.is_open(self.ui_connection) {
+            self.ui_connection = self.broker.connect(at, UI_CONNECTION_NAME);
+        }
+        let opened = self.broker.apply(at, self.ui_connection, channel, Method::ChannelOpen);
+        assert!(opened.is_ok(), "opening a fresh UI channel cannot fail: {opened:?}");
+        self.ui_channel = channel;
+    }
+
+    /// Sends one method on the UI's channel now. If an earlier error closed that channel (or its
+    /// connection), a fresh one is opened first, as RabbitMQ's management UI does per operation.
+    pub fn ui_apply(&mut self, method: Method) -> Result<Reply, AmqpError> {
+        if !self.broker.is_channel_open(self.ui_connection, self.ui_channel) {
+            self.open_ui_channel();
+        }
+        let result = self.broker.apply(self.broker.now(), self.ui_connection, self.ui_channel, method);
+        self.absorb();
+        result
+    }
+
+    /// Opens a client connection with one channel (for examples and tests); returns its ids.
+    pub fn connect_client(&mut self, name: &str) -> (ConnectionId, ChannelNumber) {
+        let conn = self.broker.connect(self.broker.now(), name);
+        let channel = ChannelNumber(1);
+        let opened = self.broker.apply(self.broker.now(), conn, channel, Method::ChannelOpen);
+        assert!(opened.is_ok(), "channel 1 of a new connection opens: {opened:?}");
+        self.absorb();
+        (conn, channel)
+    }
+
+    /// Sends a method on a client's channel now.
+    pub fn client_apply(
+        &mut self,
+        connection: ConnectionId,
+        channel: ChannelNumber,
+        method: Method,
+    ) -> Result<Reply, AmqpError> {
+        let result = self.broker.apply(self.broker.now(), connection, channel, method);
+        self.absorb();
+        result
+    }
+
+    /// Fires the next scheduled event (one instant); returns its time, or `None` if nothing is scheduled.
+    pub fn step(&mut self) -> Option<VirtualTime> {
+        let at = self.broker.step();
+        self.absorb();
+        at
+    }
+
+    /// Moves virtual time towards `target`, firing at most `max_instants` deadline instants so one frame's
+    /// work is bounded. Returns whether the clock reached `target` (false: it lags behind, work remains).
+    pub fn run_until(&mut self, target: VirtualTime, max_instants: usize) -> bool {
+        if target <= self.broker.now() {
+            return true;
+        }
+        let mut fired = 0;
+        while let Some(due) = self.broker.next_deadline() {
+            if due > target {
+                break;
+            }
+            if fired == max_instants {
+                self.absorb();
+                return false;
+            }
+            self.broker.step();
+            fired += 1;
+        }
+        self.broker.advance_to(target);
+        self.absorb();
+        true
+    }
+
+    /// Takes the engine's new events into the log and the derived views; bumps the version.
+    fn absorb(&mut self) {
+        let events = self.broker.take_events();
+        for e in &events {
+            self.observe(&e.event);
+        }
+        self.log.extend(events);
+        self.sample_rates();
+        self.version += 1;
+    }
+
+    fn observe(&mut self, event: &Event) {
+        match event {
+            Event::ConnectionOpened { connection, name } => {
+                let view = ConnectionView {
+                    name: name.to_string(),
+                    channels: BTreeMap::new(),
+                    published_to: BTreeMap::new(),
+                };
+                self.connections.insert(*connection, view);
+            }
+            Event::ConnectionClosed { connection, .. } => {
+                self.connections.remove(connection);
+            }
+            Event::ChannelOpened { connection, channel } => {
+                if let Some(c) = self.connections.get_mut(connection) {
+                    c.channels.insert(*channel, ChannelView::default());
+                }
+            }
+            Event::ChannelClosed { connection, channel, .. } => {
+                if let Some(c) = self.connections.get_mut(connection) {
+                    c.channels.remove(channel);
+                }
+            }
+            Event::QosSet { connection, channel, prefetch_count, .. } => {
+                if let Some(ch) = self.channel_mut(*connection, *channel) {
+                    ch.prefetch = *prefetch_count;
+                }
+            }
+            Event::ConfirmSelected { connection, channel } => {
+                if let Some(ch) = self.channel_mut(*connection, *channel) {
+                    ch.confirm = true;
+                }
+            }
+            Event::Published { connection, channel, exchange, .. } => {
+                if let Some(ch) = self.channel_mut(*connection, *channel) {
+                    ch.published += 1;
+                }
+                if let Some(c) = self.connections.get_mut(connection) {
+                    *c.published_to.entry(exchange.to_string()).or_insert(0) += 1;
+                }
+            }
+            Event::Routed { exchange, queues, .. } if exchange.is_empty() => {
+                self.default_routes.extend(queues.iter().map(|q| q.to_string()));
+            }
+            Event::QueueDeleted { queue, .. } => {
+                self.default_routes.remove(&**queue);
+            }
+            Event::Enqueued { queue, .. } => {
+                self.counters.entry(queue.to_string()).or_default().enqueued += 1
+            }
+            Event::Delivered { queue, .. } => {
+                self.counters.entry(queue.to_string()).or_default().delivered += 1
+            }
+            Event::Acked { queue, .. } => self.counters.entry(queue.to_string()).or_default().acked += 1,
+            _ => {}
+        }
+    }
+
+    fn channel_mut(&mut self, connection: ConnectionId, channel: ChannelNumber) -> Option<&mut ChannelView> {
+        self.connections.get_mut(&connection)?.channels.get_mut(&channel)
+    }
+
+    fn sample_rates(&mut self) {
+        let second = self.broker.now().as_millis() / 1000;
+        if self.samples.last().is_some_and(|(s, _)| *s == second) {
+            return;
+        }
+        self.samples.push((second, self.counters.clone()));
+        let keep_from = second.saturating_sub(RATE_WINDOW_SECS);
+        self.samples.retain(|(s, _)| *s >= keep_from);
+    }
+
+    /// The queues the default exchange has routed messages to.
+    pub fn default_routes(&self) -> &BTreeSet<String> {
+        &self.default_routes
+    }
+
+    /// A queue's cumulative counters.
+    pub fn counters(&self, queue: &str) -> QueueCounters {
+        self.counters.get(queue).copied().unwrap_or_default()
+    }
+
+    /// Per-second rates `(publish, deliver, ack)` of a queue over the last few virtual seconds.
+    pub fn rates(&self, queue: &str) -> (f64, f64, f64) {
+        let Some((first_second, first)) = self.samples.first() else { return (0.0, 0.0, 0.0) };
+        let span_millis = self.broker.now().as_millis().saturating_sub(first_second * 1000);
+        if span_millis == 0 {
+            return (0.0, 0.0, 0.0);
+        }
+        let then = first.get(queue).copied().unwrap_or_default();
+        let now = self.counters(queue);
+        let per_sec = |a: u64, b: u64| (a.saturating_sub(b)) as f64 * 1000.0 / span_millis as f64;
+        (
+            per_sec(now.enqueued, then.enqueued),
+            per_sec(now.delivered, then.delivered),
+            per_sec(now.acked, then.acked),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use broker_core::amqp::{BasicProperties, FieldTable, FieldValue};
+
+    fn declare(queue: &str, durable: bool) -> Method {
+        Method::QueueDeclare {
+            queue: queue.into(),
+            passive: false,
+            durable,
+            exclusive: false,
+            auto_delete: false,
+            arguments: FieldTable::new(),
+        }
+    }
+
+    #[test]
+    fn a_refused_method_closes_the_ui_channel_and_the_next_one_gets_a_fresh_channel() {
+        let mut s = Session::new(1);
+        assert!(s.ui_apply(declare("q", true)).is_ok());
+        let first = s.ui_channel();
+        let err = s.ui_apply(declare("q", false)).expect_err("inequivalent durable is refused");
+        assert!(err.to_string().starts_with("406 PRECONDITION_FAILED - inequivalent arg 'durable'"), "{err}");
+        assert!(!s.broker().is_channel_open(s.ui_connection(), first), "the engine closed the channel");
+        // The next operation works on a new channel.
+        let reply = s.ui_apply(declare("q", true)).expect("redeclare works");
+        assert!(matches!(reply, Reply::QueueDeclareOk { .. }));
+        assert_ne!(s.ui_channel(), first);
+        let ui = &s.connections()[&s.ui_connection()];
+        assert_eq!(ui.channels.keys().copied().collect::<Vec<_>>(), vec![s.ui_channel()]);
+    }
+
+    #[test]
+    fn the_log_and_rates_follow_the_engine() {
+        let mut s = Session::new(1);
+        s.ui_apply(declare("q", false)).unwrap();
+        let v = s.version();
+        s.run_until(VirtualTime::from_millis(1000), 10);
+        assert!(s.version() > v);
+        for _ in 0..4 {
+            let publish = Method::BasicPublish {
+                exchange: String::new(),
+                routing_key: "q".into(),
+                mandatory: false,
+                properties: BasicProperties::default(),
+                body: b"x".to_vec(),
+            };
+            s.ui_apply(publish).unwrap();
+        }
+        s.run_until(VirtualTime::from_millis(2000), 10);
+        assert_eq!(s.counters("q").enqueued, 4);
+        let (publish_rate, _, _) = s.rates("q");
+        assert!(publish_rate > 0.0 && publish_rate <= 4.0, "{publish_rate}");
+        assert!(s.log().iter().any(|e| matches!(e.event, Event::Enqueued { .. })));
+        assert_eq!(s.broker().queues()[0].messages_ready, 4);
+    }
+
+    #[test]
+    fn run_until_bounds_the_work_per_call() {
+        let mut s = Session::new(1);
+        // Three queues whose messages expire at 10, 20 and 30 ms: three deadline instants.
+        for (i, ttl) in [10, 20, 30].into_iter().enumerate() {
+            let name = format!("q{i}");
+            let mut args = FieldTable::new();
+            args.insert("x-message-ttl".into(), FieldValue::Int(ttl));
+            s.ui_apply(Method::QueueDeclare {
+                queue: name.clone(),
+                passive: false,
+                durable: false,
+                exclusive: false,
+                auto_delete: false,
+                arguments: args,
+            })
+            .unwrap();
+            s.ui_apply(Method::BasicPublish {
+                exchange: String::new(),
+                routing_key: name,
+                mandatory: false,
+                properties: BasicProperties::default(),
+                body: Vec::new(),
+            })
+            .unwrap();
+        }
+        assert!(!s.run_until(VirtualTime::from_millis(100), 2), "two instants of three: lagging");
+        assert!(s.now() < VirtualTime::from_millis(100));
+        assert!(s.run_until(VirtualTime::from_millis(100), 2));
+        assert_eq!(s.now(), VirtualTime::from_millis(100));
+        assert!(s.broker().queues().iter().all(|q| q.messages_ready == 0));
+        assert_eq!(s.step(), None, "nothing left to fire");
+    }
+}

@@ -1,0 +1,602 @@
+//! The app's one state and its reducer: every user action and timer tick is an [`Action`]; the reducer is
+//! plain Rust (no DOM), tested natively.
+//!
+//! The engine lives in a shared [`Session`] (`Rc<RefCell<…>>`), so reducing an action never clones the
+//! broker: the state copies the session's version number, and a new version is what makes views re-read.
+
+use crate::forms::AckMode;
+use crate::session::Session;
+use broker_core::amqp::exchange::BindingCheck;
+use broker_core::amqp::{ConnectionId, Delivery, FieldTable, FieldValue, Method, Reply};
+use broker_core::VirtualTime;
+use std::cell::RefCell;
+use std::rc::Rc;
+use yew::Reducible;
+
+/// The playback speeds offered (virtual seconds per wall second).
+pub const SPEEDS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0, 1000.0];
+
+/// At most this many deadline instants are fired per driver tick, so a frame's work stays bounded; past
+/// it the clock lags behind wall time (shown in the header) instead of freezing the page.
+pub const MAX_INSTANTS_PER_TICK: usize = 5_000;
+
+/// A driver tick longer than this (a background tab, a debugger pause) counts as this long.
+const MAX_TICK_WALL_MILLIS: f64 = 250.0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Queues,
+    Exchanges,
+    Bindings,
+    Connections,
+    Messages,
+    Log,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 6] =
+        [Tab::Queues, Tab::Exchanges, Tab::Bindings, Tab::Connections, Tab::Messages, Tab::Log];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Queues => "Queues",
+            Tab::Exchanges => "Exchanges",
+            Tab::Bindings => "Bindings",
+            Tab::Connections => "Connections",
+            Tab::Messages => "Messages",
+            Tab::Log => "Event log",
+        }
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Tab::Queues => "queues",
+            Tab::Exchanges => "exchanges",
+            Tab::Bindings => "bindings",
+            Tab::Connections => "connections",
+            Tab::Messages => "messages",
+            Tab::Log => "log",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Theme {
+    /// Follow `prefers-color-scheme`.
+    System,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub fn next(self) -> Theme {
+        match self {
+            Theme::System => Theme::Light,
+            Theme::Light => Theme::Dark,
+            Theme::Dark => Theme::System,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Theme::System => "Theme: system",
+            Theme::Light => "Theme: light",
+            Theme::Dark => "Theme: dark",
+        }
+    }
+}
+
+/// What the inspector panel shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selection {
+    Exchange(String),
+    Queue(String),
+    Connection(ConnectionId),
+    Consumer { queue: String, consumer_tag: String },
+    Binding { source: String, destination: String, routing_key: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeKind {
+    Info,
+    Error,
+}
+
+/// The banner under the header: the last operation's outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub text: String,
+}
+
+/// A routing explanation for a would-be publish.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RouteExplanation {
+    pub exchange: String,
+    pub routing_key: String,
+    /// `None`: the exchange does not exist.
+    pub checks: Option<Vec<BindingCheck>>,
+    pub alternate_exchange: Option<String>,
+}
+
+// Actions are transient (built, dispatched, consumed), so `Apply`'s inline method costs nothing worth a
+// Box at every call site; the engine's `Method` makes the same choice.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    TogglePlay,
+    Step,
+    SetSpeed(f64),
+    /// Wall time passed while playing, in milliseconds.
+    Tick {
+        wall_millis: f64,
+    },
+    SetTab(Tab),
+    Select(Option<Selection>),
+    /// Send a method on the UI's channel; `done` is the success message.
+    Apply {
+        method: Method,
+        done: String,
+    },
+    /// A form could not build its method (the text says why).
+    FormError(String),
+    Get {
+        queue: String,
+        count: u32,
+        mode: AckMode,
+    },
+    Peek {
+        queue: String,
+    },
+    ShowMessage(Box<Delivery>),
+    CloseMessage,
+    Explain {
+        exchange: String,
+        routing_key: String,
+        headers: FieldTable,
+    },
+    DismissNotice,
+    CycleTheme,
+    /// Declares a small example topology through the UI connection and a worker connection.
+    LoadExample,
+}
+
+/// The page's state. Cheap to clone: the engine is shared, not copied.
+#[derive(Clone)]
+pub struct AppState {
+    pub session: Rc<RefCell<Session>>,
+    /// The session's version when this state was made; a change re-renders what reads the session.
+    pub version: u64,
+    pub playing: bool,
+    pub speed: f64,
+    /// Whether the last tick could not catch up with wall time (too much work at this speed).
+    pub lagging: bool,
+    /// Fractional virtual milliseconds carried to the next tick (slow speeds advance by < 1 ms a tick).
+    carry_millis: f64,
+    pub tab: Tab,
+    pub selected: Option<Selection>,
+    pub notice: Option<Notice>,
+    /// The messages the last "Get messages" took, and what was done with them.
+    pub got: Vec<(Delivery, AckMode)>,
+    /// The last peek: queue name and its ready messages.
+    pub peeked: Option<(String, Vec<Delivery>)>,
+    /// The message shown in the detail panel.
+    pub message: Option<Box<Delivery>>,
+    pub explanation: Option<RouteExplanation>,
+    pub theme: Theme,
+}
+
+impl PartialEq for AppState {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.session, &other.session)
+            && self.version == other.version
+            && self.playing == other.playing
+            && self.speed == other.speed
+            && self.lagging == other.lagging
+            && self.tab == other.tab
+            && self.selected == other.selected
+            && self.notice == other.notice
+            && self.got == other.got
+            && self.peeked == other.peeked
+            && self.message == other.message
+            && self.explanation == other.explanation
+            && self.theme == other.theme
+    }
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        AppState::new(Session::new(42))
+    }
+}
+
+impl AppState {
+    pub fn new(session: Session) -> Self {
+        let version = session.version();
+        AppState {
+            session: Rc::new(RefCell::new(session)),
+            version,
+            playing: false,
+            speed: 1.0,
+            lagging: false,
+            carry_millis: 0.0,
+            tab: Tab::Queues,
+            selected: None,
+            notice: None,
+            got: Vec::new(),
+            peeked: None,
+            message: None,
+            explanation: None,
+            theme: Theme::System,
+        }
+    }
+
+    /// The virtual clock.
+    pub fn now(&self) -> VirtualTime {
+        self.session.borrow().now()
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice { kind: NoticeKind::Info, text: text.into() });
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice { kind: NoticeKind::Error, text: text.into() });
+    }
+
+    /// Applies an action in place (the [`Reducible`] impl wraps this).
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::TogglePlay => {
+                self.playing = !self.playing;
+                self.carry_millis = 0.0;
+                self.lagging = false;
+            }
+            Action::Step => {
+                self.playing = false;
+                let stepped = self.session.borrow_mut().step();
+                match stepped {
+                    Some(at) => self.info(format!("Stepped to {at}")),
+                    None => self.info("Nothing scheduled: no timer is pending (TTL, queue expiry)"),
+                }
+            }
+            Action::SetSpeed(speed) => {
+                // Only the offered speeds: a crafted value cannot make a tick run away.
+                if SPEEDS.contains(&speed) {
+                    self.speed = speed;
+                }
+            }
+            Action::Tick { wall_millis } => {
+                if !self.playing || !wall_millis.is_finite() || wall_millis <= 0.0 {
+                    return;
+                }
+                let virtual_millis = wall_millis.min(MAX_TICK_WALL_MILLIS) * self.speed + self.carry_millis;
+                let whole = virtual_millis.floor();
+                self.carry_millis = virtual_millis - whole;
+                let mut session = self.session.borrow_mut();
+                let target = session.now().plus_millis(whole as u64);
+                let caught_up = session.run_until(target, MAX_INSTANTS_PER_TICK);
+                drop(session);
+                self.lagging = !caught_up;
+                if !caught_up {
+                    self.carry_millis = 0.0;
+                }
+            }
+            Action::SetTab(tab) => self.tab = tab,
+            Action::Select(selection) => self.selected = selection,
+            Action::Apply { method, done } => {
+                let result = self.session.borrow_mut().ui_apply(method);
+                match result {
+                    Ok(Reply::QueueDeclareOk { queue, message_count, consumer_count }) => self.info(format!(
+                        "{done}: queue '{queue}' ({message_count} messages, {consumer_count} consumers)"
+                    )),
+                    Ok(Reply::QueuePurgeOk { message_count }) => {
+                        self.info(format!("{done}: {message_count} messages purged"))
+                    }
+                    Ok(Reply::QueueDeleteOk { message_count }) => {
+                        self.info(format!("{done} ({message_count} messages deleted)"))
+                    }
+                    Ok(_) => self.info(done),
+                    Err(e) => self.error(e.to_string()),
+                }
+            }
+            Action::FormError(text) => self.error(text),
+            Action::Get { queue, count, mode } => self.get(&queue, count, mode),
+            Action::Peek { queue } => {
+                let peeked = self.session.borrow().broker().peek(&queue);
+                match peeked {
+                    Some(messages) => {
+                        self.info(format!("Queue '{queue}' holds {} ready messages", messages.len()));
+                        self.peeked = Some((queue, messages));
+                    }
+                    None => self.error(format!("404 NOT_FOUND - no queue '{queue}' in vhost '/'")),
+                }
+            }
+            Action::ShowMessage(delivery) => self.message = Some(delivery),
+            Action::CloseMessage => self.message = None,
+            Action::Explain { exchange, routing_key, headers } => {
+                let session = self.session.borrow();
+                let broker = session.broker();
+                let checks = broker.explain_route(&exchange, &routing_key, &headers);
+                let alternate_exchange =
+                    broker.exchanges().into_iter().find(|x| x.name == exchange).and_then(|x| {
+                        match x.arguments.get("alternate-exchange") {
+                            Some(FieldValue::Str(ae)) => Some(ae.clone()),
+                            _ => None,
+                        }
+                    });
+                drop(session);
+                self.explanation =
+                    Some(RouteExplanation { exchange, routing_key, checks, alternate_exchange });
+            }
+            Action::DismissNotice => self.notice = None,
+            Action::CycleTheme => self.theme = self.theme.next(),
+            Action::LoadExample => self.load_example(),
+        }
+        self.version = self.session.borrow().version();
+    }
+
+    /// "Get messages": takes up to `count` with manual ack, then settles them all as `mode` says (after
+    /// taking them all, so a requeued message is not taken twice).
+    fn get(&mut self, queue: &str, count: u32, mode: AckMode) {
+        let mut taken = Vec::new();
+        let mut session = self.session.borrow_mut();
+        for _ in 0..count.clamp(1, 100) {
+            match session.ui_apply(Method::BasicGet { queue: queue.to_string(), auto_ack: false }) {
+                Ok(Reply::BasicGetOk(d)) => taken.push(*d),
+                Ok(_) => break,
+                Err(e) => {
+                    drop(session);
+                    self.error(e.to_string());
+                    return;
+                }
+            }
+        }
+        for d in &taken {
+            let delivery_tag = d.delivery_tag;
+            let settle = match mode {
+                AckMode::Ack => Method::BasicAck { delivery_tag, multiple: false },
+                AckMode::NackRequeue => Method::BasicNack { delivery_tag, multiple: false, requeue: true },
+                AckMode::RejectDrop => Method::BasicReject { delivery_tag, requeue: false },
+            };
+            if let Err(e) = session.ui_apply(settle) {
+                drop(session);
+                self.error(e.to_string());
+                return;
+            }
+        }
+        drop(session);
+        if taken.is_empty() {
+            self.info(format!("Queue '{queue}' is empty"));
+        } else {
+            self.info(format!("Got {} message(s) from '{queue}'", taken.len()));
+        }
+        self.message = taken.first().cloned().map(Box::new);
+        self.got = taken.into_iter().map(|d| (d, mode)).collect();
+    }
+
+    fn load_example(&mut self) {
+        let mut methods = Vec::new();
+        let queue = |name: &str, args: FieldTable| Method::QueueDeclare {
+            queue: name.into(),
+            passive: false,
+            durable: true,
+            exclusive: false,
+            auto_delete: false,
+            arguments: args,
+        };
+        let exchange = |name: &str, kind: &str| Method::ExchangeDeclare {
+            exchange: name.into(),
+            exchange_type: kind.into(),
+            passive: false,
+            durable: true,
+            auto_delete: false,
+            internal: false,
+            arguments: FieldTable::new(),
+        };
+        let bind = |q: &str, x: &str, key: &str| Method::QueueBind {
+            queue: q.into(),
+            exchange: x.into(),
+            routing_key: key.into(),
+            arguments: FieldTable::new(),
+        };
+        methods.push(exchange("orders", "topic"));
+        methods.push(exchange("orders.dlx", "fanout"));
+        methods.push(exchange("audit", "fanout"));
+        let mut args = FieldTable::new();
+        args.insert("x-message-ttl".into(), FieldValue::Int(5000));
+        args.insert("x-dead-letter-exchange".into(), FieldValue::Str("orders.dlx".into()));
+        methods.push(queue("orders.eu", args.clone()));
+        methods.push(queue("orders.us", args));
+        methods.push(queue("orders.dead", FieldTable::new()));
+        methods.push(queue("audit.log", FieldTable::new()));
+        methods.push(bind("orders.eu", "orders", "order.eu.*"));
+        methods.push(bind("orders.us", "orders", "order.us.#"));
+        methods.push(bind("orders.dead", "orders.dlx", ""));
+        methods.push(bind("audit.log", "audit", ""));
+        methods.push(Method::ExchangeBind {
+            destination: "audit".into(),
+            source: "orders".into(),
+            routing_key: "#".into(),
+            arguments: FieldTable::new(),
+        });
+        let mut session = self.session.borrow_mut();
+        for m in methods {
+            if let Err(e) = session.ui_apply(m) {
+                drop(session);
+                self.error(e.to_string());
+                return;
+            }
+        }
+        // A worker consuming one queue with prefetch 1 and no acks: one message stays unacked.
+        let (conn, ch) = session.connect_client("worker-1");
+        let setup = [
+            Method::BasicQos { prefetch_count: 1, global: false },
+            Method::BasicConsume {
+                queue: "audit.log".into(),
+                consumer_tag: "audit-worker".into(),
+                auto_ack: false,
+                exclusive: false,
+                arguments: FieldTable::new(),
+            },
+        ];
+        for m in setup {
+            if let Err(e) = session.client_apply(conn, ch, m) {
+                drop(session);
+                self.error(e.to_string());
+                return;
+            }
+        }
+        let (producer, pch) = session.connect_client("order-service");
+        for (i, key) in ["order.eu.created", "order.us.ny.created", "order.eu.paid"].iter().enumerate() {
+            let publish = Method::BasicPublish {
+                exchange: "orders".into(),
+                routing_key: key.to_string(),
+                mandatory: false,
+                properties: Default::default(),
+                body: format!("{{\"order\": {}}}", i + 1).into_bytes(),
+            };
+            if let Err(e) = session.client_apply(producer, pch, publish) {
+                drop(session);
+                self.error(e.to_string());
+                return;
+            }
+        }
+        drop(session);
+        self.info("Loaded the example: a topic exchange with TTL queues dead-lettering to 'orders.dead'");
+    }
+}
+
+impl Reducible for AppState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = (*self).clone();
+        next.apply(action);
+        Rc::new(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forms::{PublishForm, QueueForm};
+
+    fn state() -> AppState {
+        AppState::new(Session::new(7))
+    }
+
+    fn declare(s: &mut AppState, form: &QueueForm) {
+        s.apply(Action::Apply { method: form.to_method().unwrap(), done: "Declared".into() });
+    }
+
+    fn publish_to(s: &mut AppState, queue: &str, body: &str) {
+        let form = PublishForm { routing_key: queue.into(), body: body.into(), ..PublishForm::default() };
+        s.apply(Action::Apply { method: form.to_method().unwrap(), done: "Published".into() });
+    }
+
+    fn ready(s: &AppState, queue: &str) -> u32 {
+        s.session.borrow().broker().queues().iter().find(|q| q.name == queue).map_or(0, |q| q.messages_ready)
+    }
+
+    #[test]
+    fn a_refusal_shows_rabbitmq_text_and_the_next_action_works() {
+        let mut s = state();
+        declare(&mut s, &QueueForm { name: "q".into(), ..QueueForm::default() });
+        assert_eq!(s.notice.as_ref().unwrap().kind, NoticeKind::Info);
+        let v = s.version;
+        declare(&mut s, &QueueForm { name: "q".into(), durable: false, ..QueueForm::default() });
+        let notice = s.notice.clone().unwrap();
+        assert_eq!(notice.kind, NoticeKind::Error);
+        assert!(
+            notice.text.starts_with("406 PRECONDITION_FAILED - inequivalent arg 'durable' for queue 'q'"),
+            "{}",
+            notice.text
+        );
+        assert!(s.version > v, "the refusal is in the log, so the version moved");
+        publish_to(&mut s, "q", "hi");
+        assert_eq!(s.notice.as_ref().unwrap().kind, NoticeKind::Info, "{:?}", s.notice);
+        assert_eq!(ready(&s, "q"), 1);
+    }
+
+    #[test]
+    fn get_with_each_ack_mode() {
+        let mut s = state();
+        declare(&mut s, &QueueForm { name: "q".into(), ..QueueForm::default() });
+        publish_to(&mut s, "q", "one");
+        publish_to(&mut s, "q", "two");
+        s.apply(Action::Get { queue: "q".into(), count: 2, mode: AckMode::NackRequeue });
+        assert_eq!(s.got.len(), 2);
+        assert_eq!(ready(&s, "q"), 2, "nack requeue puts them back");
+        s.apply(Action::Get { queue: "q".into(), count: 1, mode: AckMode::Ack });
+        assert!(s.got[0].0.redelivered, "taken again after a requeue");
+        assert_eq!(s.got[0].0.body, b"one");
+        assert_eq!(ready(&s, "q"), 1);
+        s.apply(Action::Get { queue: "q".into(), count: 1, mode: AckMode::RejectDrop });
+        assert_eq!(ready(&s, "q"), 0);
+        s.apply(Action::Get { queue: "q".into(), count: 1, mode: AckMode::Ack });
+        assert!(s.got.is_empty());
+        assert!(s.notice.as_ref().unwrap().text.contains("empty"));
+        s.apply(Action::Get { queue: "missing".into(), count: 1, mode: AckMode::Ack });
+        assert!(s.notice.as_ref().unwrap().text.starts_with("404 NOT_FOUND"));
+    }
+
+    #[test]
+    fn ticks_advance_virtual_time_by_speed_only_while_playing() {
+        let mut s = state();
+        s.apply(Action::Tick { wall_millis: 100.0 });
+        assert_eq!(s.now(), VirtualTime::ZERO, "paused: time stands still");
+        s.apply(Action::SetSpeed(10.0));
+        s.apply(Action::TogglePlay);
+        s.apply(Action::Tick { wall_millis: 100.0 });
+        assert_eq!(s.now(), VirtualTime::from_millis(1000));
+        s.apply(Action::SetSpeed(0.1));
+        for _ in 0..25 {
+            s.apply(Action::Tick { wall_millis: 4.0 });
+        }
+        assert_eq!(s.now(), VirtualTime::from_millis(1010), "fractions carry over");
+        s.apply(Action::SetSpeed(3.7));
+        assert_eq!(s.speed, 0.1, "only offered speeds");
+        s.apply(Action::Tick { wall_millis: f64::NAN });
+        assert_eq!(s.now(), VirtualTime::from_millis(1010));
+    }
+
+    #[test]
+    fn step_fires_the_next_deadline_and_pauses() {
+        let mut s = state();
+        let mut form = QueueForm { name: "ttl".into(), ..QueueForm::default() };
+        form.arguments =
+            vec![crate::forms::FieldRow::new("x-message-ttl", crate::forms::ValueKind::Number, "250")];
+        declare(&mut s, &form);
+        publish_to(&mut s, "ttl", "x");
+        s.apply(Action::TogglePlay);
+        s.apply(Action::Step);
+        assert!(!s.playing);
+        assert_eq!(s.now(), VirtualTime::from_millis(250));
+        assert_eq!(ready(&s, "ttl"), 0, "expired");
+        s.apply(Action::Step);
+        assert!(s.notice.as_ref().unwrap().text.starts_with("Nothing scheduled"));
+    }
+
+    #[test]
+    fn the_example_loads_and_explains_routing() {
+        let mut s = state();
+        s.apply(Action::LoadExample);
+        assert_eq!(s.notice.as_ref().unwrap().kind, NoticeKind::Info, "{:?}", s.notice);
+        assert_eq!(ready(&s, "orders.eu"), 2);
+        s.apply(Action::Explain {
+            exchange: "orders".into(),
+            routing_key: "order.eu.created".into(),
+            headers: FieldTable::new(),
+        });
+        let e = s.explanation.clone().unwrap();
+        let checks = e.checks.unwrap();
+        assert_eq!(checks.iter().filter(|c| c.matched).count(), 2, "orders.eu and the audit exchange");
+        s.apply(Action::Explain {
+            exchange: "nope".into(),
+            routing_key: String::new(),
+            headers: FieldTable::new(),
+        });
+        assert!(s.explanation.as_ref().unwrap().checks.is_none());
+    }
+}
