@@ -6,9 +6,9 @@
 //!   fire first. The result is the `-ok` reply or the error that closed the channel (or connection).
 //! - Time: [`next_deadline`](Broker::next_deadline), [`step`](Broker::step) (fire the next instant),
 //!   [`advance_to`](Broker::advance_to). Nothing ticks: an idle broker jumps a day for free.
-//! - Observation: [`take_events`](Broker::take_events), [`queues`](Broker::queues),
-//!   [`exchanges`](Broker::exchanges), [`census`](Broker::census), [`peek`](Broker::peek),
-//!   [`assert_invariants`](Broker::assert_invariants).
+//! - Observation: [`take_events`](Broker::take_events) or [`drain_events_into`](Broker::drain_events_into),
+//!   [`queues`](Broker::queues), [`exchanges`](Broker::exchanges), [`census`](Broker::census),
+//!   [`peek`](Broker::peek), [`assert_invariants`](Broker::assert_invariants).
 //!
 //! # Rules implemented (RabbitMQ 3.10 classic and quorum queues)
 //! - TTL: a message's expiry is fixed when it enters a queue (`now + min(x-message-ttl, expiration)`) and
@@ -51,6 +51,7 @@ use crate::clock::{DeadlineQueue, VirtualTime};
 use crate::prng::Prng;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 /// Broker-wide settings (RabbitMQ's defaults unless a scenario says otherwise).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -434,6 +435,13 @@ impl Broker {
         std::mem::take(&mut self.events)
     }
 
+    /// Moves the recorded events since the last call (oldest first) to the end of `out`: the same events
+    /// as [`take_events`](Broker::take_events), but the broker keeps its buffer and the caller reuses
+    /// `out`, so polling after every command allocates nothing once both have grown.
+    pub fn drain_events_into(&mut self, out: &mut Vec<LoggedEvent>) {
+        out.append(&mut self.events);
+    }
+
     /// The counters of every queue, by name.
     pub fn queues(&self) -> Vec<QueueInfo> {
         self.queues.values().map(Self::queue_info).collect()
@@ -647,18 +655,19 @@ impl Broker {
     fn expire_heads(&mut self, queue: &str) {
         loop {
             let Some(q) = self.queues.get_mut(queue) else { return };
-            let Some(m) = q.pop_expired(self.now) else { break };
+            let Some(m) = q.pop_expired(self.now) else {
+                if let Some(expiry) = q.next_head_expiry() {
+                    if q.ttl_timer.is_none_or(|t| expiry < t) {
+                        q.ttl_timer = Some(expiry);
+                        let timer = Timer::QueueTtl { queue: q.name.clone(), incarnation: q.incarnation };
+                        self.timers.schedule(expiry, timer);
+                    }
+                }
+                return;
+            };
             let name = q.name.clone();
             emit!(self, Event::Expired { message: m.id, queue: name.clone() });
             self.dead_letter_or_drop(&name, m, DropReason::Expired);
-        }
-        let Some(q) = self.queues.get_mut(queue) else { return };
-        if let Some(expiry) = q.next_head_expiry() {
-            if q.ttl_timer.is_none_or(|t| expiry < t) {
-                q.ttl_timer = Some(expiry);
-                self.timers
-                    .schedule(expiry, Timer::QueueTtl { queue: q.name.clone(), incarnation: q.incarnation });
-            }
         }
     }
 
@@ -738,7 +747,7 @@ impl Broker {
             }
             Method::BasicCancel { consumer_tag } => self.basic_cancel(conn, ch, &consumer_tag),
             Method::BasicPublish { exchange, routing_key, mandatory, properties, body } => {
-                self.publish(conn, ch, &exchange, &routing_key, mandatory, properties, body)
+                self.publish(conn, ch, &exchange, routing_key, mandatory, properties, body)
             }
             Method::BasicGet { queue, auto_ack } => self.basic_get(conn, ch, &queue, auto_ack),
             Method::BasicAck { delivery_tag, multiple } => {
@@ -920,6 +929,17 @@ impl Broker {
     /// `also`.
     fn run_channel_queues(&mut self, conn: ConnectionId, ch: ChannelNumber, mut also: BTreeSet<Name>) {
         if let Some(channel) = self.connections.get(&conn).and_then(|c| c.channels.get(&ch)) {
+            // Usually all of a channel's consumers read one queue: then the set would hold just that one.
+            if also.is_empty() {
+                let mut queues = channel.consumers.values().map(|c| &c.queue);
+                if let Some(first) = queues.next() {
+                    if queues.all(|q| q == first) {
+                        let only = Name::clone(first);
+                        self.run_delivery(&only);
+                        return;
+                    }
+                }
+            }
             also.extend(channel.consumers.values().map(|c| c.queue.clone()));
         }
         for q in &also {
@@ -1484,8 +1504,12 @@ impl Broker {
 
     /// Whether the consumer at `key` may take one more delivery now.
     fn can_take(&self, key: &ConsumerKey) -> bool {
-        let Some(ch) = self.connections.get(&key.connection).and_then(|c| c.channels.get(&key.channel))
-        else {
+        Self::can_take_in(&self.connections, key)
+    }
+
+    /// [`can_take`](Self::can_take) on the connections alone, so a caller may hold a queue meanwhile.
+    fn can_take_in(connections: &BTreeMap<ConnectionId, Connection>, key: &ConsumerKey) -> bool {
+        let Some(ch) = connections.get(&key.connection).and_then(|c| c.channels.get(&key.channel)) else {
             return false;
         };
         let Some(c) = ch.consumers.get(&key.tag) else { return false };
@@ -1494,19 +1518,13 @@ impl Broker {
 
     /// Consumers that got credit back rejoin the end of the line, in the order they were blocked
     /// (`rabbit_queue_consumers:unblock`).
-    fn unblock(&mut self, queue: &str) {
-        let Some(q) = self.queues.get(queue) else { return };
-        if q.blocked.is_empty() {
+    fn unblock_in(q: &mut Queue, connections: &BTreeMap<ConnectionId, Connection>) {
+        if !q.blocked.iter().any(|k| Self::can_take_in(connections, k)) {
             return;
         }
-        let ready: Vec<bool> = q.blocked.iter().map(|k| self.can_take(k)).collect();
-        if !ready.contains(&true) {
-            return;
-        }
-        let q = self.queues.get_mut(queue).expect("looked up above");
         let mut still = Vec::new();
-        for (k, ok) in std::mem::take(&mut q.blocked).into_iter().zip(ready) {
-            if ok {
+        for k in std::mem::take(&mut q.blocked) {
+            if Self::can_take_in(connections, &k) {
                 q.consumers.push_back(k);
             } else {
                 still.push(k);
@@ -1519,29 +1537,33 @@ impl Broker {
     /// are served from the front of the line and go to its back; one without credit leaves the line
     /// (blocked) until an ack gives it credit back. A single-active-consumer queue serves only the front.
     fn run_delivery(&mut self, queue: &str) {
-        self.unblock(queue);
+        let mut unblocked = false;
         loop {
-            let Some(q) = self.queues.get(queue) else { return };
+            let Some(q) = self.queues.get_mut(queue) else { return };
+            if !unblocked {
+                Self::unblock_in(q, &self.connections);
+                unblocked = true;
+            }
             if q.is_empty() {
                 return;
             }
-            let Some(front) = q.consumers.front().cloned() else { return };
+            let Some(front) = q.consumers.front() else { return };
             let single_active = q.args.single_active_consumer;
-            if !self.can_take(&front) {
+            if !Self::can_take_in(&self.connections, front) {
                 if single_active {
                     return;
                 }
-                let q = self.queues.get_mut(queue).expect("looked up above");
-                q.consumers.pop_front();
+                let front = q.consumers.pop_front().expect("just looked at");
                 q.blocked.push(front);
                 continue;
             }
-            let key = front;
-            let q = self.queues.get_mut(queue).expect("looked up above");
+            let key = front.clone();
             if !single_active {
                 q.consumers.rotate_left(1);
             }
             let m = q.pop().expect("not empty");
+            // No head left with an expiry: `expire_heads` would find nothing to drop and no timer to arm.
+            let heads_quiet = q.next_head_expiry().is_none() && self.now < VirtualTime::NEVER;
             let qname = q.name.clone();
             let incarnation = q.incarnation;
             let quorum_count = (q.is_quorum() && m.delivery_count > 0).then_some(m.delivery_count);
@@ -1576,9 +1598,11 @@ impl Broker {
                         consumer_tag: Some(key.tag),
                     },
                 );
-                self.queues.get_mut(queue).expect("still there").unacked += 1;
+                q.unacked += 1;
             }
-            self.expire_heads(queue);
+            if !heads_quiet {
+                self.expire_heads(queue);
+            }
         }
     }
 
@@ -1657,8 +1681,13 @@ impl Broker {
             let rest = channel.unacked.split_off(&(tag + 1));
             std::mem::replace(&mut channel.unacked, rest).into_iter().collect()
         } else {
+            // One delivery is one group: settle it without building, sorting and splitting a list.
             let u = channel.unacked.remove(&tag).expect("checked");
-            vec![(tag, u)]
+            self.forget_consumer_unacked(conn, ch, &u);
+            let (queue, incarnation) = (u.queue.clone(), u.queue_incarnation);
+            self.settle_group_taken(conn, ch, &queue, incarnation, std::iter::once((tag, u)), op);
+            self.run_channel_queues(conn, ch, BTreeSet::new());
+            return Ok(Reply::None);
         };
         self.settle_taken(conn, ch, taken, op);
         Ok(Reply::None)
@@ -1702,10 +1731,28 @@ impl Broker {
         for (_, u) in &group {
             self.forget_consumer_unacked(conn, ch, u);
         }
-        let live = self.queues.get(&queue).is_some_and(|q| q.incarnation == incarnation);
-        if live {
-            self.unblock(&queue);
-        }
+        self.settle_group_taken(conn, ch, &queue, incarnation, group, op);
+    }
+
+    /// The rest of [`settle_group`](Self::settle_group), once the consumers' counters were updated: the
+    /// group's queue unblocks its consumers, then each delivery is acked, requeued or dead-lettered in
+    /// order, then the queue delivers again.
+    fn settle_group_taken(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        queue: &Name,
+        incarnation: u64,
+        group: impl IntoIterator<Item = (u64, Unacked)>,
+        op: Settle,
+    ) {
+        let live = match self.queues.get_mut(queue) {
+            Some(q) if q.incarnation == incarnation => {
+                Self::unblock_in(q, &self.connections);
+                true
+            }
+            _ => false,
+        };
         let mut requeued = false;
         for (tag, u) in group {
             let delivery_tag = DeliveryTag(tag);
@@ -1745,12 +1792,12 @@ impl Broker {
                     requeued |= self.requeue_one(u).is_some();
                 }
                 (true, None) => {
-                    self.queues.get_mut(&queue).expect("live").unacked -= 1;
+                    self.queues.get_mut(queue).expect("live").unacked -= 1;
                     self.totals.acked += 1;
                 }
                 (true, Some(false)) => {
-                    self.queues.get_mut(&queue).expect("live").unacked -= 1;
-                    self.dead_letter_or_drop(&queue, u.message, DropReason::Rejected);
+                    self.queues.get_mut(queue).expect("live").unacked -= 1;
+                    self.dead_letter_or_drop(queue, u.message, DropReason::Rejected);
                 }
                 // The queue is gone: an ack still counts as acknowledged, a reject drops.
                 (false, None) => self.totals.acked += 1,
@@ -1764,9 +1811,9 @@ impl Broker {
             }
         }
         if requeued {
-            self.after_requeue(&queue);
+            self.after_requeue(queue);
         } else {
-            self.run_delivery(&queue);
+            self.run_delivery(queue);
         }
     }
 
@@ -1779,7 +1826,7 @@ impl Broker {
         conn: ConnectionId,
         ch: ChannelNumber,
         exchange: &str,
-        routing_key: &str,
+        routing_key: String,
         mandatory: bool,
         properties: BasicProperties,
         body: Vec<u8>,
@@ -1817,6 +1864,9 @@ impl Broker {
         let id = MessageId(self.next_message);
         self.next_message += 1;
         self.totals.published += 1;
+        // The shared route keeps the key from here on, so the method's own string can go to the event.
+        let route = self.routes.get(&xname, &routing_key);
+        let size = body.len();
         emit!(
             self,
             Event::Published {
@@ -1824,14 +1874,26 @@ impl Broker {
                 connection: conn,
                 channel: ch,
                 exchange: xname.clone(),
-                routing_key: routing_key.to_string(),
-                size: body.len(),
+                routing_key,
+                size
             }
         );
+        let routing_key: &str = &route.routing_key;
         let targets = self.route(exchange, routing_key, &properties.headers);
-        emit!(self, Event::Routed { message: id, exchange: xname.clone(), queues: targets.clone() });
+        // The event takes the target list; one target (the usual case) is remembered without a copy.
+        let single = match targets.as_slice() {
+            [only] => Some(Name::clone(only)),
+            _ => None,
+        };
+        let targets = if single.is_some() {
+            emit!(self, Event::Routed { message: id, exchange: xname.clone(), queues: targets });
+            Vec::new()
+        } else {
+            emit!(self, Event::Routed { message: id, exchange: xname.clone(), queues: targets.clone() });
+            targets
+        };
         let mut ack = true;
-        if targets.is_empty() {
+        if single.is_none() && targets.is_empty() {
             self.totals.copies += 1;
             if mandatory {
                 self.totals.returned += 1;
@@ -1851,9 +1913,12 @@ impl Broker {
                 self.totals.drop(DropReason::Unroutable);
                 emit!(self, Event::Dropped { message: id, queue: None, reason: DropReason::Unroutable });
             }
+        } else if let Some(only) = single {
+            let m = QueuedMessage::with_route(id, Rc::clone(&route), properties, body.into_boxed_slice());
+            self.totals.copies += 1;
+            ack = self.enqueue(&only, m);
         } else {
-            let route = self.routes.get(&xname, routing_key);
-            let m = QueuedMessage::with_route(id, route, properties, body.into_boxed_slice());
+            let m = QueuedMessage::with_route(id, Rc::clone(&route), properties, body.into_boxed_slice());
             let last = targets.len() - 1;
             let mut m = Some(m);
             for (i, t) in targets.iter().enumerate() {
@@ -1919,9 +1984,13 @@ impl Broker {
         let expires_at = ttl.map_or(VirtualTime::NEVER, |t| self.now.plus_millis(t));
         let id = m.id;
         q.push(m, expires_at);
+        // Delivery never changes a queue's arguments: without drop-head there is nothing to drop after it.
+        let drop_head = q.args.overflow == Overflow::DropHead;
         emit!(self, Event::Enqueued { message: id, queue: name.clone() });
         self.run_delivery(&name);
-        self.drop_head_over_limit(&name);
+        if drop_head {
+            self.drop_head_over_limit(&name);
+        }
         self.expire_heads(&name);
         true
     }

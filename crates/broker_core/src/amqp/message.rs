@@ -223,17 +223,49 @@ impl QueuedMessage {
     }
 }
 
-fn pack_properties(mut p: BasicProperties) -> (Option<Box<BasicProperties>>, u8) {
-    let mode = p.delivery_mode.take();
-    match mode {
-        None | Some(1) | Some(2) if p == BasicProperties::default() => {
-            (None, mode.unwrap_or(0) << MODE_SHIFT)
+fn pack_properties(p: BasicProperties) -> (Option<Box<BasicProperties>>, u8) {
+    match p.delivery_mode {
+        None | Some(1) | Some(2) if only_delivery_mode(&p) => {
+            (None, p.delivery_mode.unwrap_or(0) << MODE_SHIFT)
         }
-        _ => {
-            p.delivery_mode = mode;
-            (Some(Box::new(p)), 0)
-        }
+        _ => (Some(Box::new(p)), 0),
     }
+}
+
+/// Whether every property other than `delivery_mode` is unset (what comparing with the default, mode
+/// aside, says, without building a default per message). Destructured so a new property cannot be missed.
+fn only_delivery_mode(p: &BasicProperties) -> bool {
+    let BasicProperties {
+        content_type,
+        content_encoding,
+        headers,
+        delivery_mode: _,
+        priority,
+        correlation_id,
+        reply_to,
+        expiration,
+        message_id,
+        timestamp,
+        kind,
+        user_id,
+        app_id,
+    } = p;
+    headers.is_empty()
+        && priority.is_none()
+        && timestamp.is_none()
+        && [
+            content_type,
+            content_encoding,
+            correlation_id,
+            reply_to,
+            expiration,
+            message_id,
+            kind,
+            user_id,
+            app_id,
+        ]
+        .iter()
+        .all(|s| s.is_none())
 }
 
 /// Parses an `expiration` property as RabbitMQ's `rabbit_basic:parse_expiration` does (Erlang

@@ -442,6 +442,10 @@ pub struct Simulation {
     names: BTreeMap<String, ActorRef>,
     /// Events waiting for their actor at this instant.
     pending: VecDeque<LoggedEvent>,
+    /// The broker's events being collected (kept to reuse its buffer: one command at a time).
+    inbox: Vec<LoggedEvent>,
+    /// A rendered body before it is copied into its exact-size `basic.publish` buffer.
+    scratch: String,
     log: Vec<LoggedEvent>,
     taken: usize,
     steps: Vec<StepRecord>,
@@ -609,6 +613,8 @@ impl Simulation {
             owners: BTreeMap::new(),
             names,
             pending: VecDeque::new(),
+            inbox: Vec::new(),
+            scratch: String::new(),
             log: Vec::new(),
             taken: 0,
             steps: Vec::new(),
@@ -866,7 +872,9 @@ impl Simulation {
 
     /// Takes the broker's new events: checks see each, the log keeps it, actors get theirs.
     fn collect(&mut self) {
-        for e in self.broker.take_events() {
+        let mut inbox = std::mem::take(&mut self.inbox);
+        self.broker.drain_events_into(&mut inbox);
+        for e in inbox.drain(..) {
             self.observe(&e);
             let for_actor = match &e.event {
                 Event::Delivered { connection, .. }
@@ -891,6 +899,7 @@ impl Simulation {
                 self.pending.push_back(e);
             }
         }
+        self.inbox = inbox;
     }
 
     fn drain(&mut self) {
@@ -1330,10 +1339,20 @@ impl Simulation {
         let p = &mut self.producers[i];
         let ctx = RenderContext { seq, actor: &p.spec.name, body: "", correlation_id: "" };
         let routing_key = render(&p.routing_key, &ctx, &mut self.prng);
-        let mut body = render(&p.body, &ctx, &mut self.prng).into_bytes();
-        if let Some(size) = p.spec.body_size {
-            body.resize(size, b'.');
-        }
+        // Rendered into a reused buffer, then copied once at its final size: the broker keeps bodies as
+        // exact-size boxes, so a body with spare capacity would be reallocated there.
+        self.scratch.clear();
+        render_into(&p.body, &ctx, &mut self.prng, &mut self.scratch);
+        let rendered = self.scratch.as_bytes();
+        let body = match p.spec.body_size {
+            None => rendered.to_vec(),
+            Some(size) => {
+                let mut body = Vec::with_capacity(size);
+                body.extend_from_slice(&rendered[..rendered.len().min(size)]);
+                body.resize(size, b'.');
+                body
+            }
+        };
         let mut properties = p.base_properties.clone();
         if let Some(t) = &p.correlation_id {
             properties.correlation_id = Some(render(t, &ctx, &mut self.prng));
@@ -1734,6 +1753,14 @@ impl Simulation {
             reason: if pass { String::new() } else { reason },
         }
     }
+
+    /// The broker, for a client outside the document (the app's own UI connection). Apply methods at
+    /// [`now`](Simulation::now) and never advance the broker's clock: the simulation keeps time. Events
+    /// those methods cause stay in the broker until the next [`step`](Simulation::step) collects them, so
+    /// a delivery to an actor still reaches it.
+    pub fn broker_mut(&mut self) -> &mut Broker {
+        &mut self.broker
+    }
 }
 
 fn decided(action: Action, requeue: bool) -> Decided {
@@ -1758,6 +1785,12 @@ fn render(template: &Template, ctx: &RenderContext<'_>, prng: &mut Prng) -> Stri
         return text.to_string();
     }
     let mut out = String::new();
+    render_into(template, ctx, prng, &mut out);
+    out
+}
+
+/// Appends a rendered template to `out`.
+fn render_into(template: &Template, ctx: &RenderContext<'_>, prng: &mut Prng, out: &mut String) {
     for part in &template.parts {
         match part {
             TemplatePart::Text(t) => out.push_str(t),
@@ -1772,7 +1805,6 @@ fn render(template: &Template, ctx: &RenderContext<'_>, prng: &mut Prng) -> Stri
             TemplatePart::CorrelationId => out.push_str(ctx.correlation_id),
         }
     }
-    out
 }
 
 /// An exponentially distributed time with the given mean, by inversion in fixed point:
