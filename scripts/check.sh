@@ -20,6 +20,9 @@ cargo clippy -p brokerlab --target wasm32-unknown-unknown --lib --tests --locked
 step "native tests: cargo test --workspace"
 cargo test --workspace --locked
 
+step "real broker: every golden scenario on the engine and on RabbitMQ 3.10 (--compare)"
+"$(dirname "$0")/real-broker-tests.sh"
+
 step "browser tests: wasm-bindgen-test in headless Chromium"
 cargo test -p brokerlab --target wasm32-unknown-unknown --tests --locked
 

@@ -9,6 +9,7 @@
 #   trunk 0.21.14             builds and serves the app
 #   wasm-opt (binaryen 132)   trunk's release optimiser (Debian's binaryen 108 cannot read current wasm)
 #   chromium, chromedriver    the headless browser for the wasm tests and the end-to-end test
+#   rabbitmq-server           RabbitMQ 3.10 from Debian: the oracle scripts/real-broker-tests.sh compares with
 #
 # Prints the toolchain to use as its last line on stdout (`toolchain=NAME`); scripts/env.sh reads it.
 # BROKERLAB_ROUTE=rustup|debian forces a route (default: rustup if it works within a time limit).
@@ -135,6 +136,16 @@ if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] \
   say "chromium and chromedriver present ($(/usr/bin/chromedriver --version | awk '{print $2}'))"
 else
   apt_install chromium chromium-driver
+fi
+
+# ---------------------------------------------------------------- RabbitMQ (the differential test's oracle)
+# scripts/real-broker-tests.sh starts its own node from this package (loopback only, data in a temporary
+# folder); the package's system service is not used.
+if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] && dpkg -s rabbitmq-server >/dev/null 2>&1; then
+  say "rabbitmq-server present ($(dpkg-query -W -f='${Version}' rabbitmq-server))"
+else
+  say "rabbitmq-server: for the comparison with a real broker (scripts/real-broker-tests.sh)"
+  apt_install rabbitmq-server
 fi
 
 echo "toolchain=$toolchain"

@@ -22,6 +22,14 @@ options for run:
   --max-timer-firings N    runaway guard per time advance, or per instant for a
                            JSON document (default 100000)
   --check-invariants       check the engine's invariants after every step (slower)
+  --broker URI             run on a real RabbitMQ instead of the engine, e.g.
+                           amqp://guest:guest@127.0.0.1:5672/%2f (format 1 scenarios only)
+  --compare                with --broker: run on both and print the differences
+                           (deletes the scenario's queues and exchanges before and after)
+  --clean                  with --broker: delete them before and after without comparing
+  --allow-list FILE        with --compare: differences listed there are allowed
+  --name NAME              with --compare: the scenario's name in the allow-list
+                           (default: its folder's name)
 ";
 
 struct Command {
@@ -30,6 +38,11 @@ struct Command {
     json: bool,
     filter: EventFilter,
     options: RunOptions,
+    broker: Option<String>,
+    compare: bool,
+    clean: bool,
+    allow_list: Option<String>,
+    name: Option<String>,
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {
@@ -45,6 +58,11 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         json: false,
         filter: EventFilter::default(),
         options: RunOptions::default(),
+        broker: None,
+        compare: false,
+        clean: false,
+        allow_list: None,
+        name: None,
     };
     let mut file = None;
     let mut it = rest.iter();
@@ -65,6 +83,11 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                     v.parse().map_err(|_| format!("--max-timer-firings needs a whole number, got '{v}'"))?;
             }
             "--check-invariants" => command.options.check_invariants = true,
+            "--broker" => command.broker = Some(value("--broker")?),
+            "--compare" => command.compare = true,
+            "--clean" => command.clean = true,
+            "--allow-list" => command.allow_list = Some(value("--allow-list")?),
+            "--name" => command.name = Some(value("--name")?),
             flag if flag.starts_with("--") => return Err(format!("unknown option '{flag}'")),
             path => {
                 if file.replace(path.to_string()).is_some() {
@@ -74,6 +97,15 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         }
     }
     command.file = file.ok_or("missing the scenario file")?;
+    if (command.compare || command.clean) && command.broker.is_none() {
+        return Err("--compare and --clean need --broker URI".to_string());
+    }
+    if (command.allow_list.is_some() || command.name.is_some()) && !command.compare {
+        return Err("--allow-list and --name go with --compare".to_string());
+    }
+    if command.compare && command.json {
+        return Err("--compare prints differences; it has no --json form".to_string());
+    }
     Ok(command)
 }
 
@@ -102,6 +134,14 @@ fn main() -> ExitCode {
         }
     };
     if text.trim_start().starts_with('{') {
+        if command.broker.is_some() && !command.check_only {
+            eprintln!(
+                "brokerlab: {}: --broker runs format-1 scenarios only; a format-2 document (actors, faults, \
+                 checks) cannot run on a real broker in this version",
+                command.file
+            );
+            return ExitCode::from(2);
+        }
         return run_document(&command, &text);
     }
     let scenario = match Scenario::parse(&text) {
@@ -119,6 +159,9 @@ fn main() -> ExitCode {
             scenario.statement_count()
         );
         return ExitCode::SUCCESS;
+    }
+    if let Some(uri) = &command.broker {
+        return real::run(&command, uri, &scenario);
     }
     let report = scenario::run(&scenario, &command.options);
     if command.json {
@@ -175,4 +218,95 @@ fn run_document(command: &Command, text: &str) -> ExitCode {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
+}
+
+#[cfg(feature = "real-broker")]
+mod real {
+    //! `--broker` and `--compare`: the scenario on a real RabbitMQ (crate `real_broker`).
+
+    use super::Command;
+    use broker_core::scenario::{self, Scenario};
+    use real_broker::compare;
+    use std::process::ExitCode;
+
+    pub(super) fn run(command: &Command, uri: &str, scenario: &Scenario) -> ExitCode {
+        let allow = match &command.allow_list {
+            None => Vec::new(),
+            Some(path) => match std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|t| compare::parse_allow_list(&t))
+            {
+                Ok(entries) => entries,
+                Err(e) => {
+                    eprintln!("brokerlab: allow-list {path}: {e}");
+                    return ExitCode::from(2);
+                }
+            },
+        };
+        // The engine run gives the instants where timers fire (the real run paces itself by them) and
+        // the names to clean up.
+        let engine = scenario::run(scenario, &command.options);
+        let clean = command.compare || command.clean;
+        let real = match real_broker::run_real(scenario, &command.options, uri, &engine, clean) {
+            Ok(report) => report,
+            Err(e) => {
+                eprintln!("brokerlab: {}: {e}", command.file);
+                return ExitCode::from(2);
+            }
+        };
+        if !command.compare {
+            if command.json {
+                println!("{}", real.to_json(&command.filter));
+            } else {
+                print!("{}", real.transcript(&command.filter));
+            }
+            return match &real.stopped {
+                Some(stop) => {
+                    eprintln!("{}:{}:{}: {}", command.file, stop.pos.line, stop.pos.col, stop.message);
+                    ExitCode::from(1)
+                }
+                None => ExitCode::SUCCESS,
+            };
+        }
+        let name = command.name.clone().unwrap_or_else(|| scenario_name(&command.file));
+        let differences = compare::compare(&name, &engine, &real, &allow);
+        print!("{}", compare::render(&name, &differences));
+        let unexplained = differences.iter().filter(|d| d.allowed.is_none()).count();
+        println!(
+            "{name}: {} difference(s) between the engine and RabbitMQ, {unexplained} not in the allow-list",
+            differences.len()
+        );
+        if unexplained > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+
+    /// `tests/scenarios/amqp/<name>/scenario.brokerlab` is `<name>`; another file is its stem.
+    fn scenario_name(file: &str) -> String {
+        let path = std::path::Path::new(file);
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        if stem == "scenario" {
+            if let Some(folder) = path.parent().and_then(|p| p.file_name()) {
+                return folder.to_string_lossy().into_owned();
+            }
+        }
+        stem
+    }
+}
+
+#[cfg(not(feature = "real-broker"))]
+mod real {
+    use super::Command;
+    use broker_core::scenario::Scenario;
+    use std::process::ExitCode;
+
+    pub(super) fn run(_: &Command, _: &str, _: &Scenario) -> ExitCode {
+        eprintln!(
+            "brokerlab: this build has no real-broker support; rebuild with \
+             `cargo build -p brokerlab_cli --features real-broker`"
+        );
+        ExitCode::from(2)
+    }
 }

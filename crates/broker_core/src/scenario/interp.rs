@@ -10,6 +10,7 @@
 //! - `conns[i].open_channels` holds the channel numbers the client believes open: a number is reused
 //!   (lowest free first, as pika does) only after the broker closed that channel or the client did.
 
+use super::backend::{AdvanceStop, BackendFailure, EngineBackend, StepBackend};
 use super::report::{Outcome, Report, StepRecord, StopInfo, REPORT_FORMAT};
 use super::syntax::{Arg, Expr, ExprKind, RawKind, RawStep};
 use super::{Pos, RunOptions, Scenario, ScenarioError};
@@ -103,9 +104,9 @@ struct ChanSlot {
     number: ChannelNumber,
 }
 
-struct Interp {
+struct Interp<'b> {
     /// `None` in the dry run.
-    broker: Option<Broker>,
+    backend: Option<&'b mut dyn StepBackend>,
     options: RunOptions,
     now: VirtualTime,
     vars: BTreeMap<String, Value>,
@@ -129,8 +130,15 @@ pub(crate) fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
 /// Plays a checked scenario on a fresh broker and returns what happened.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Report {
     let seed = options.seed.unwrap_or(scenario.seed);
-    let broker = Broker::new(BrokerConfig::default(), seed);
-    let mut interp = Interp::new(Some(broker), options.clone());
+    let mut backend = EngineBackend { broker: Broker::new(BrokerConfig::default(), seed) };
+    run_on(scenario, options, &mut backend)
+}
+
+/// Plays a checked scenario on `backend` (the engine, or a real broker a native runner provides) and
+/// returns what happened; the seed recorded is the options' or the scenario's.
+pub fn run_on(scenario: &Scenario, options: &RunOptions, backend: &mut dyn StepBackend) -> Report {
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let mut interp = Interp::new(Some(backend), options.clone());
     let mut stopped = None;
     for statement in &scenario.statements {
         if let Err(e) = interp.statement(&statement.kind, statement.pos) {
@@ -138,12 +146,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Report {
             break;
         }
     }
-    let broker = interp.broker.as_ref().expect("a real run has a broker");
+    let queues = interp.backend.as_mut().expect("a real run has a backend").queues();
     Report {
         format: REPORT_FORMAT.to_string(),
         version: scenario.version,
         seed,
-        queues: broker.queues(),
+        queues,
         steps: interp.steps,
         events: interp.events,
         end: interp.now,
@@ -343,10 +351,10 @@ fn field_value(v: &Value, pos: Pos) -> Result<FieldValue, ScenarioError> {
     })
 }
 
-impl Interp {
-    fn new(broker: Option<Broker>, options: RunOptions) -> Self {
+impl<'b> Interp<'b> {
+    fn new(backend: Option<&'b mut dyn StepBackend>, options: RunOptions) -> Self {
         Interp {
-            broker,
+            backend,
             options,
             now: VirtualTime::ZERO,
             vars: BTreeMap::new(),
@@ -399,40 +407,35 @@ impl Interp {
     /// Fires every deadline due by `to`, one instant at a time, within the runaway guard.
     fn advance(&mut self, to: VirtualTime, pos: Pos) -> Result<(), ScenarioError> {
         let guard = self.options.max_timer_firings;
-        if self.broker.is_none() {
+        let Some(backend) = self.backend.as_mut() else {
             self.now = to;
             return Ok(());
-        }
-        let mut fired = 0u64;
-        while let Some(broker) = self.broker.as_mut() {
-            match broker.next_deadline() {
-                Some(due) if due <= to => {}
-                _ => break,
-            }
-            if fired >= guard {
-                self.now = broker.now();
+        };
+        match backend.advance(to, guard) {
+            Ok(()) => {
+                self.now = to;
                 self.collect_events();
-                return Err(ScenarioError::new(
+                Ok(())
+            }
+            Err(AdvanceStop::Runaway { at }) => {
+                self.now = at;
+                self.collect_events();
+                Err(ScenarioError::new(
                     pos,
                     format!("runaway: more than {guard} timer firings before {to}; the scenario was stopped"),
-                ));
+                ))
             }
-            broker.step();
-            fired += 1;
-            self.collect_events();
+            Err(AdvanceStop::Failure(failure)) => {
+                self.collect_events();
+                Err(ScenarioError::new(pos, failure.0))
+            }
         }
-        if let Some(broker) = self.broker.as_mut() {
-            broker.advance_to(to);
-        }
-        self.now = to;
-        self.collect_events();
-        Ok(())
     }
 
     /// Takes the broker's new events, keeping the client's view of open channels in step with them.
     fn collect_events(&mut self) {
-        let Some(broker) = self.broker.as_mut() else { return };
-        let events = broker.take_events();
+        let Some(backend) = self.backend.as_mut() else { return };
+        let events = backend.take_events();
         for e in &events {
             match &e.event {
                 Event::ChannelClosed { connection, channel, .. } => {
@@ -454,8 +457,8 @@ impl Interp {
     fn after_call(&mut self) {
         self.collect_events();
         if self.options.check_invariants {
-            if let Some(broker) = &self.broker {
-                broker.assert_invariants();
+            if let Some(backend) = &self.backend {
+                backend.check_invariants();
             }
         }
     }
@@ -511,7 +514,7 @@ impl Interp {
         outcome: Outcome,
         events_start: usize,
     ) {
-        if self.broker.is_none() {
+        if self.backend.is_none() {
             return;
         }
         self.steps.push(StepRecord {
@@ -541,7 +544,12 @@ impl Interp {
         let bound = bind_args("connect", &["name"], 0, args, step.expr.pos)?;
         let args = self.eval_args(&bound)?;
         let name = args.string("name", target.as_deref().unwrap_or(""))?;
-        let id = self.broker.as_mut().map(|b| b.connect(self.now, &name));
+        let id = match self.backend.as_mut() {
+            Some(backend) => {
+                Some(backend.connect(self.now, &name).map_err(|f| ScenarioError::new(pos, f.0))?)
+            }
+            None => None,
+        };
         self.conns.push(ConnSlot { id, open_channels: BTreeSet::new() });
         let index = self.conns.len() - 1;
         if let Some(t) = target {
@@ -581,7 +589,8 @@ impl Interp {
                 if let Some(t) = target {
                     self.vars.insert(t, Value::Chan(self.chans.len() - 1));
                 }
-                let result = self.send(conn, number, Method::ChannelOpen);
+                let result =
+                    self.send(conn, number, Method::ChannelOpen).map_err(|f| ScenarioError::new(pos, f.0))?;
                 self.finish_channel_step(
                     (step, pos),
                     conn,
@@ -597,8 +606,8 @@ impl Interp {
                 let slot = &mut self.conns[conn];
                 slot.open_channels.clear();
                 let id = slot.id;
-                if let (Some(broker), Some(id)) = (self.broker.as_mut(), id) {
-                    broker.close_connection(self.now, id);
+                if let (Some(backend), Some(id)) = (self.backend.as_mut(), id) {
+                    backend.close_connection(self.now, id).map_err(|f| ScenarioError::new(pos, f.0))?;
                 }
                 if let Some(t) = target {
                     self.vars.insert(t, Value::None);
@@ -619,10 +628,10 @@ impl Interp {
         conn: usize,
         number: ChannelNumber,
         method: Method,
-    ) -> Option<Result<Reply, AmqpError>> {
+    ) -> Result<Option<Result<Reply, AmqpError>>, BackendFailure> {
         let slot = &mut self.conns[conn];
-        let (broker, id) = (self.broker.as_mut()?, slot.id?);
-        let result = broker.apply(self.now, id, number, method);
+        let (Some(backend), Some(id)) = (self.backend.as_mut(), slot.id) else { return Ok(None) };
+        let result = backend.apply(self.now, id, number, method)?;
         // The client's view of which channels are open follows the broker's answer.
         match &result {
             Ok(Reply::ChannelOpenOk { .. }) => {
@@ -637,7 +646,7 @@ impl Interp {
             Err(_) => slot.open_channels.clear(),
             Ok(_) => {}
         }
-        Some(result)
+        Ok(Some(result))
     }
 
     fn finish_channel_step(
@@ -651,7 +660,7 @@ impl Interp {
     ) {
         self.after_call();
         let Some(result) = result else {
-            if self.broker.is_none() {
+            if self.backend.is_none() {
                 // Dry run: the channel is assumed to open.
                 if matches!(method, Method::ChannelOpen) {
                     self.conns[conn].open_channels.insert(number.0);
@@ -708,7 +717,7 @@ impl Interp {
         let args = self.eval_args(&bound)?;
         let method = build_method(name, &args)?;
         let events_start = self.events.len();
-        let result = self.send(conn, number, method.clone());
+        let result = self.send(conn, number, method.clone()).map_err(|f| ScenarioError::new(pos, f.0))?;
         // What the step binds: pika returns the consumer tag from basic_consume, the method frame from the
         // rest, and (method, properties, body) from basic_get.
         let bound_values: Vec<Value> = match &result {

@@ -9,6 +9,7 @@
 //! Submodules: [`syntax`] (lexer and parser), `interp` (meaning of each statement: variables, pika's
 //! argument rules, channel numbering), [`report`] (what a run produced, transcript and JSON forms).
 
+pub mod backend;
 pub mod document;
 mod interp;
 pub mod report;
@@ -16,7 +17,8 @@ pub mod script;
 pub mod sim;
 pub mod syntax;
 
-pub use interp::run;
+pub use backend::{AdvanceStop, BackendFailure, EngineBackend, StepBackend};
+pub use interp::{run, run_on};
 pub use report::{EventFilter, Outcome, Report, StepRecord, StopInfo};
 
 use serde::{Deserialize, Serialize};
