@@ -76,6 +76,21 @@ for folder in tests/scenarios/amqp/*/; do
   fi
 done
 
+# definitions.json both ways: what Brokerlab exports, RabbitMQ imports; what RabbitMQ exports (with everything
+# the imports above declared), Brokerlab imports as is.
+say "definitions.json: RabbitMQ imports Brokerlab's exports of every bundled scenario"
+for doc in www/scenarios/*.json; do
+  out="$DIR/brokerlab-$(basename "$doc")"
+  "$bin" definitions export "$doc" > "$out" || fail "brokerlab definitions export $doc"
+  if ! log=$("$CTL" import_definitions "$out" 2>&1); then
+    echo "$log" >&2
+    failed+=("definitions:$(basename "$doc")")
+  fi
+done
+say "definitions.json: Brokerlab imports RabbitMQ's own export"
+"$CTL" export_definitions "$DIR/rabbitmq-export.json" >/dev/null 2>&1 || fail "rabbitmqctl export_definitions"
+"$bin" definitions import "$DIR/rabbitmq-export.json" || failed+=("definitions:rabbitmq-export")
+
 echo
 if [ ${#failed[@]} -gt 0 ]; then
   fail "${#failed[@]} of $count scenarios differ from RabbitMQ beyond the allow-list: ${failed[*]}"

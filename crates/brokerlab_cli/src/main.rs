@@ -13,6 +13,12 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 usage: brokerlab run FILE [options]     run a scenario, print its transcript
        brokerlab check FILE             check a scenario without running it
+       brokerlab definitions import DEFS.json
+                                        import a RabbitMQ definitions.json into a fresh engine and
+                                        print what it declared, skipped and why
+       brokerlab definitions export FILE.json
+                                        print the definitions.json of a format-2 document's topology
+                                        (as RabbitMQ's management UI exports it)
 
 options for run:
   --json                   print the JSON report instead of the transcript
@@ -119,6 +125,9 @@ fn main() -> ExitCode {
         println!("brokerlab {} (scenario format {})", broker_core::VERSION, scenario::FORMAT_VERSION);
         return ExitCode::SUCCESS;
     }
+    if args.first().map(String::as_str) == Some("definitions") {
+        return definitions_command(&args[1..]);
+    }
     let command = match parse_args(&args) {
         Ok(c) => c,
         Err(message) => {
@@ -175,6 +184,59 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         None => ExitCode::SUCCESS,
+    }
+}
+
+/// `brokerlab definitions import|export FILE`: RabbitMQ's `definitions.json` in and out of the engine.
+fn definitions_command(args: &[String]) -> ExitCode {
+    use broker_core::amqp::definitions;
+    use broker_core::amqp::{Broker, BrokerConfig};
+    use broker_core::VirtualTime;
+    let (verb, file) = match args {
+        [verb, file] if verb == "import" || verb == "export" => (verb.as_str(), file),
+        _ => {
+            eprintln!("brokerlab: definitions needs 'import DEFS.json' or 'export FILE.json'\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("brokerlab: cannot read {file}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if verb == "export" {
+        return match Simulation::from_json(&text, SimOptions::default()) {
+            Ok(sim) => {
+                println!("{}", definitions::export(sim.broker()).to_json_pretty());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{}", e.located(file));
+                ExitCode::from(2)
+            }
+        };
+    }
+    let mut broker = Broker::new(BrokerConfig::default(), 0);
+    match definitions::import_json(&mut broker, VirtualTime::ZERO, &text) {
+        Ok(report) => {
+            println!(
+                "{file}: imported {} exchange(s), {} queue(s), {} binding(s); {} policy application(s)",
+                report.exchanges.len(),
+                report.queues.len(),
+                report.bindings,
+                report.applied_policies.len()
+            );
+            for warning in &report.warnings {
+                println!("warning: {warning}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{file}: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

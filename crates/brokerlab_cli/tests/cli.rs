@@ -179,3 +179,37 @@ fn a_malformed_document_exits_2_with_its_location() {
         brokerlab(&["check", temp_file("doc-ok.json", &DOCUMENT.replace("EXPECTED", "2")).to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+fn repo_file(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)
+}
+
+#[test]
+fn definitions_export_of_a_document_imports_back() {
+    let doc = repo_file("www/scenarios/08-retry-with-dlx.json");
+    let out = brokerlab(&["definitions", "export", doc.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let exported = stdout(&out);
+    let json: serde_json::Value = serde_json::from_str(&exported).expect("the export is JSON");
+    let queues: Vec<&str> =
+        json["queues"].as_array().unwrap().iter().map(|q| q["name"].as_str().unwrap()).collect();
+    assert!(queues.contains(&"work") && queues.contains(&"retry.5s"), "queues: {queues:?}");
+
+    let file = temp_file("exported-definitions.json", &exported);
+    let back = brokerlab(&["definitions", "import", file.to_str().unwrap()]);
+    assert_eq!(back.status.code(), Some(0), "{}", stderr(&back));
+    assert!(stdout(&back).contains("2 queue(s)"), "{}", stdout(&back));
+}
+
+#[test]
+fn definitions_import_of_a_rabbitmq_export_reports_what_it_skipped() {
+    let fixture = repo_file("crates/broker_core/tests/definitions/rabbitmq-3.10-export.json");
+    let out = brokerlab(&["definitions", "import", fixture.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("warning: vhosts: 'staging' is not simulated"), "{}", stdout(&out));
+
+    let broken = temp_file("broken-definitions.json", "{\"queues\": [{\"name\": 3}]}");
+    let bad = brokerlab(&["definitions", "import", broken.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("line 1, column 22"), "a located error: {}", stderr(&bad));
+}
