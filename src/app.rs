@@ -1,6 +1,7 @@
 //! The root component: the one app state (a reducer provided through a context), the driver that maps
 //! wall time to virtual time, keyboard shortcuts, the theme, and the page layout.
 
+use crate::components::checks::ChecksPanel;
 use crate::components::header::Header;
 use crate::components::inspector::Inspector;
 use crate::components::log::LogTab;
@@ -63,6 +64,7 @@ fn shell() -> Html {
                     <Inspector />
                 </section>
                 <section class="tabs-pane">
+                    <ChecksPanel />
                     <nav class="tabs" role="tablist" aria-label="Views">
                         { for Tab::ALL.iter().map(|t| tab_button(*t)) }
                     </nav>

@@ -11,6 +11,7 @@ pub mod components;
 pub mod forms;
 pub mod log_filter;
 pub mod persist;
+pub mod scenarios;
 pub mod session;
 pub mod state;
 pub mod topology;

@@ -4,10 +4,15 @@
 //! The session is shared as `Rc<RefCell<Session>>` by the app state so an action never clones the broker;
 //! every change bumps [`Session::version`], which the state copies so components know when to re-read.
 //! Everything broker-like goes through [`Broker`]; the session only records what the engine reports.
+//!
+//! The engine is either a plain broker (manual mode: only the user acts) or a [`Simulation`] of a
+//! scenario document (its producers and consumers act as time passes, its checks are judged); the UI's
+//! forms act on the simulation's broker the same way, through the UI's own connection.
 
 use broker_core::amqp::{
     AmqpError, Broker, BrokerConfig, ChannelNumber, ConnectionId, Event, LoggedEvent, Method, Reply,
 };
+use broker_core::scenario::sim::{CheckResult, SimOptions, Simulation};
 use broker_core::VirtualTime;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -42,6 +47,21 @@ pub struct QueueCounters {
 /// How many rate samples are kept (one per virtual second): a rate is the mean over this window.
 const RATE_WINDOW_SECS: u64 = 5;
 
+/// What drives the broker.
+enum Engine {
+    /// Manual mode: only the UI acts; time moves the broker's own timers.
+    Manual(Box<Broker>),
+    /// A scenario document's run.
+    Scenario(Box<Simulation>),
+}
+
+/// The loaded scenario document's name and description.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub description: String,
+}
+
 /// The engine and what the page knows about it.
 ///
 /// # Invariants
@@ -49,8 +69,10 @@ const RATE_WINDOW_SECS: u64 = 5;
 ///   `log`'s connection/channel events gives.
 /// - `version` grows on every change that can alter what is shown.
 pub struct Session {
-    broker: Broker,
-    ui_connection: ConnectionId,
+    engine: Engine,
+    scenario: Option<ScenarioInfo>,
+    /// Opened on first use, so a scenario nobody touches runs exactly as the native runner plays it.
+    ui_connection: Option<ConnectionId>,
     ui_channel: ChannelNumber,
     next_channel: u16,
     log: Vec<LoggedEvent>,
@@ -66,9 +88,30 @@ pub struct Session {
 impl Session {
     /// A fresh broker with the UI's connection and first channel open.
     pub fn new(seed: u64) -> Self {
-        let mut s = Session {
-            broker: Broker::new(BrokerConfig::default(), seed),
-            ui_connection: ConnectionId(0),
+        let mut s =
+            Session::with_engine(Engine::Manual(Box::new(Broker::new(BrokerConfig::default(), seed))), None);
+        s.open_ui_channel();
+        s.absorb();
+        s
+    }
+
+    /// A session playing a scenario document (JSON text). A malformed document is refused with the
+    /// parser's located message (`line:col: …`).
+    pub fn from_scenario(json_text: &str) -> Result<Self, String> {
+        let document =
+            broker_core::scenario::document::Document::parse(json_text).map_err(|e| e.to_string())?;
+        let sim = Simulation::from_json(json_text, SimOptions::default()).map_err(|e| e.to_string())?;
+        let info = ScenarioInfo { name: document.name, description: document.description };
+        let mut s = Session::with_engine(Engine::Scenario(Box::new(sim)), Some(info));
+        s.absorb();
+        Ok(s)
+    }
+
+    fn with_engine(engine: Engine, scenario: Option<ScenarioInfo>) -> Self {
+        Session {
+            engine,
+            scenario,
+            ui_connection: None,
             ui_channel: ChannelNumber(1),
             next_channel: 1,
             log: Vec::new(),
@@ -77,19 +120,72 @@ impl Session {
             default_routes: BTreeSet::new(),
             samples: Vec::new(),
             version: 0,
-        };
-        s.ui_connection = s.broker.connect(s.broker.now(), UI_CONNECTION_NAME);
-        s.open_ui_channel();
-        s.absorb();
-        s
+        }
+    }
+
+    /// Continues the version numbering of the session this one replaces, so views memoised on the
+    /// version never mistake the new session for the old one.
+    pub fn continue_versions_from(&mut self, previous: u64) {
+        self.version = self.version.max(previous.saturating_add(1));
     }
 
     pub fn broker(&self) -> &Broker {
-        &self.broker
+        match &self.engine {
+            Engine::Manual(b) => b,
+            Engine::Scenario(sim) => sim.broker(),
+        }
     }
 
+    fn broker_mut(&mut self) -> &mut Broker {
+        match &mut self.engine {
+            Engine::Manual(b) => b,
+            Engine::Scenario(sim) => sim.broker_mut(),
+        }
+    }
+
+    /// The virtual clock (a simulation's clock may be ahead of its broker's between broker events).
     pub fn now(&self) -> VirtualTime {
-        self.broker.now()
+        match &self.engine {
+            Engine::Manual(b) => b.now(),
+            Engine::Scenario(sim) => sim.now(),
+        }
+    }
+
+    /// The loaded scenario, if the engine is a simulation.
+    pub fn scenario(&self) -> Option<&ScenarioInfo> {
+        self.scenario.as_ref()
+    }
+
+    /// The loaded scenario's checks as judged now (settled ones keep their verdict); empty in manual mode.
+    pub fn checks(&self) -> Vec<CheckResult> {
+        match &self.engine {
+            Engine::Manual(_) => Vec::new(),
+            Engine::Scenario(sim) => sim.check_results(),
+        }
+    }
+
+    /// The scenario's end (its duration); `None` in manual mode.
+    pub fn end(&self) -> Option<VirtualTime> {
+        match &self.engine {
+            Engine::Manual(_) => None,
+            Engine::Scenario(sim) => Some(sim.end()),
+        }
+    }
+
+    /// Whether the scenario ran to its end (its final checks are made); always false in manual mode.
+    pub fn finished(&self) -> bool {
+        match &self.engine {
+            Engine::Manual(_) => false,
+            Engine::Scenario(sim) => sim.finished() || sim.stopped().is_some(),
+        }
+    }
+
+    /// Why the scenario's run was stopped early (the engine's runaway guard), if it was.
+    pub fn stopped(&self) -> Option<String> {
+        match &self.engine {
+            Engine::Manual(_) => None,
+            Engine::Scenario(sim) => sim.stopped().map(|s| s.message.clone()),
+        }
     }
 
     pub fn version(&self) -> u64 {
@@ -104,7 +200,8 @@ impl Session {
         &self.connections
     }
 
-    pub fn ui_connection(&self) -> ConnectionId {
+    /// The UI's connection, once it has been opened.
+    pub fn ui_connection(&self) -> Option<ConnectionId> {
         self.ui_connection
     }
 
@@ -116,11 +213,16 @@ impl Session {
         // A fresh number each time, as a client library allocates them; the closed one stays in the log.
         let channel = ChannelNumber(self.next_channel);
         self.next_channel = self.next_channel.wrapping_add(1).max(1);
-        let at = self.broker.now();
-        if !self.broker.is_open(self.ui_connection) {
-            self.ui_connection = self.broker.connect(at, UI_CONNECTION_NAME);
-        }
-        let opened = self.broker.apply(at, self.ui_connection, channel, Method::ChannelOpen);
+        let at = self.now();
+        let connection = match self.ui_connection {
+            Some(c) if self.broker().is_open(c) => c,
+            _ => {
+                let c = self.broker_mut().connect(at, UI_CONNECTION_NAME);
+                self.ui_connection = Some(c);
+                c
+            }
+        };
+        let opened = self.broker_mut().apply(at, connection, channel, Method::ChannelOpen);
         assert!(opened.is_ok(), "opening a fresh UI channel cannot fail: {opened:?}");
         self.ui_channel = channel;
     }
@@ -128,19 +230,23 @@ impl Session {
     /// Sends one method on the UI's channel now. If an earlier error closed that channel (or its
     /// connection), a fresh one is opened first, as RabbitMQ's management UI does per operation.
     pub fn ui_apply(&mut self, method: Method) -> Result<Reply, AmqpError> {
-        if !self.broker.is_channel_open(self.ui_connection, self.ui_channel) {
+        let open = self.ui_connection.is_some_and(|c| self.broker().is_channel_open(c, self.ui_channel));
+        if !open {
             self.open_ui_channel();
         }
-        let result = self.broker.apply(self.broker.now(), self.ui_connection, self.ui_channel, method);
+        let connection = self.ui_connection.expect("open_ui_channel opened the UI connection");
+        let (at, channel) = (self.now(), self.ui_channel);
+        let result = self.broker_mut().apply(at, connection, channel, method);
         self.absorb();
         result
     }
 
     /// Opens a client connection with one channel (for examples and tests); returns its ids.
     pub fn connect_client(&mut self, name: &str) -> (ConnectionId, ChannelNumber) {
-        let conn = self.broker.connect(self.broker.now(), name);
+        let at = self.now();
+        let conn = self.broker_mut().connect(at, name);
         let channel = ChannelNumber(1);
-        let opened = self.broker.apply(self.broker.now(), conn, channel, Method::ChannelOpen);
+        let opened = self.broker_mut().apply(at, conn, channel, Method::ChannelOpen);
         assert!(opened.is_ok(), "channel 1 of a new connection opens: {opened:?}");
         self.absorb();
         (conn, channel)
@@ -153,14 +259,26 @@ impl Session {
         channel: ChannelNumber,
         method: Method,
     ) -> Result<Reply, AmqpError> {
-        let result = self.broker.apply(self.broker.now(), connection, channel, method);
+        let at = self.now();
+        let result = self.broker_mut().apply(at, connection, channel, method);
         self.absorb();
         result
     }
 
     /// Fires the next scheduled event (one instant); returns its time, or `None` if nothing is scheduled.
+    /// A scenario with nothing left to do before its end is run to its end (its final checks are made).
     pub fn step(&mut self) -> Option<VirtualTime> {
-        let at = self.broker.step();
+        let at = match &mut self.engine {
+            Engine::Manual(b) => b.step(),
+            Engine::Scenario(sim) => match sim.step() {
+                Some(at) => Some(at),
+                None if !sim.finished() && sim.stopped().is_none() => {
+                    sim.run();
+                    Some(sim.now())
+                }
+                None => None,
+            },
+        };
         self.absorb();
         at
     }
@@ -168,29 +286,31 @@ impl Session {
     /// Moves virtual time towards `target`, firing at most `max_instants` deadline instants so one frame's
     /// work is bounded. Returns whether the clock reached `target` (false: it lags behind, work remains).
     pub fn run_until(&mut self, target: VirtualTime, max_instants: usize) -> bool {
-        if target <= self.broker.now() {
+        if target <= self.now() {
             return true;
         }
-        let mut fired = 0;
-        while let Some(due) = self.broker.next_deadline() {
-            if due > target {
-                break;
-            }
-            if fired == max_instants {
-                self.absorb();
-                return false;
-            }
-            self.broker.step();
-            fired += 1;
-        }
-        self.broker.advance_to(target);
+        let caught_up = match &mut self.engine {
+            Engine::Manual(b) => run_broker_until(b, target, max_instants),
+            Engine::Scenario(sim) => run_simulation_until(sim, target, max_instants),
+        };
         self.absorb();
-        true
+        caught_up
     }
 
     /// Takes the engine's new events into the log and the derived views; bumps the version.
     fn absorb(&mut self) {
-        let events = self.broker.take_events();
+        let events = match &mut self.engine {
+            Engine::Manual(b) => b.take_events(),
+            Engine::Scenario(sim) => {
+                let mut events = sim.take_events();
+                // After the end no step will collect what the UI's own methods caused: take it here
+                // (no actor acts any more, so none misses a delivery).
+                if sim.finished() || sim.stopped().is_some() {
+                    events.extend(sim.broker_mut().take_events());
+                }
+                events
+            }
+        };
         for e in &events {
             self.observe(&e.event);
         }
@@ -262,7 +382,7 @@ impl Session {
     }
 
     fn sample_rates(&mut self) {
-        let second = self.broker.now().as_millis() / 1000;
+        let second = self.now().as_millis() / 1000;
         if self.samples.last().is_some_and(|(s, _)| *s == second) {
             return;
         }
@@ -284,7 +404,7 @@ impl Session {
     /// Per-second rates `(publish, deliver, ack)` of a queue over the last few virtual seconds.
     pub fn rates(&self, queue: &str) -> (f64, f64, f64) {
         let Some((first_second, first)) = self.samples.first() else { return (0.0, 0.0, 0.0) };
-        let span_millis = self.broker.now().as_millis().saturating_sub(first_second * 1000);
+        let span_millis = self.now().as_millis().saturating_sub(first_second * 1000);
         if span_millis == 0 {
             return (0.0, 0.0, 0.0);
         }
@@ -297,6 +417,45 @@ impl Session {
             per_sec(now.acked, then.acked),
         )
     }
+}
+
+/// Fires the broker's deadline instants up to `target`, at most `max_instants` of them.
+fn run_broker_until(broker: &mut Broker, target: VirtualTime, max_instants: usize) -> bool {
+    let mut fired = 0;
+    while let Some(due) = broker.next_deadline() {
+        if due > target {
+            break;
+        }
+        if fired == max_instants {
+            return false;
+        }
+        broker.step();
+        fired += 1;
+    }
+    broker.advance_to(target);
+    true
+}
+
+/// Fires the simulation's instants up to `target`, at most `max_instants` of them; at or past the
+/// document's end the run is finished, which makes the final checks.
+fn run_simulation_until(sim: &mut Simulation, target: VirtualTime, max_instants: usize) -> bool {
+    let mut fired = 0;
+    while let Some(due) = sim.next_deadline() {
+        if due > target {
+            break;
+        }
+        if fired == max_instants {
+            return false;
+        }
+        sim.step();
+        fired += 1;
+    }
+    // Nothing is left before `target`: this only moves the clock and settles the checks due by then.
+    sim.run_until(target);
+    if target >= sim.end() {
+        sim.run();
+    }
+    true
 }
 
 #[cfg(test)]
@@ -322,12 +481,13 @@ mod tests {
         let first = s.ui_channel();
         let err = s.ui_apply(declare("q", false)).expect_err("inequivalent durable is refused");
         assert!(err.to_string().starts_with("406 PRECONDITION_FAILED - inequivalent arg 'durable'"), "{err}");
-        assert!(!s.broker().is_channel_open(s.ui_connection(), first), "the engine closed the channel");
+        let ui = s.ui_connection().expect("opened");
+        assert!(!s.broker().is_channel_open(ui, first), "the engine closed the channel");
         // The next operation works on a new channel.
         let reply = s.ui_apply(declare("q", true)).expect("redeclare works");
         assert!(matches!(reply, Reply::QueueDeclareOk { .. }));
         assert_ne!(s.ui_channel(), first);
-        let ui = &s.connections()[&s.ui_connection()];
+        let ui = &s.connections()[&s.ui_connection().unwrap()];
         assert_eq!(ui.channels.keys().copied().collect::<Vec<_>>(), vec![s.ui_channel()]);
     }
 

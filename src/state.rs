@@ -8,6 +8,7 @@ use crate::forms::AckMode;
 use crate::session::Session;
 use broker_core::amqp::exchange::BindingCheck;
 use broker_core::amqp::{ConnectionId, Delivery, FieldTable, FieldValue, Method, Reply};
+use broker_core::scenario::sim::CheckStatus;
 use broker_core::VirtualTime;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -159,6 +160,10 @@ pub enum Action {
     CycleTheme,
     /// Declares a small example topology through the UI connection and a worker connection.
     LoadExample,
+    /// Replaces the engine with a run of a bundled scenario (by its id in [`crate::scenarios::BUNDLED`]).
+    LoadScenario(String),
+    /// Replaces the engine with a run of a scenario document given as JSON text.
+    LoadDocument(String),
 }
 
 /// The page's state. Cheap to clone: the engine is shared, not copied.
@@ -256,6 +261,7 @@ impl AppState {
                 self.playing = false;
                 let stepped = self.session.borrow_mut().step();
                 match stepped {
+                    Some(at) if self.session.borrow().finished() => self.announce_end_at(at),
                     Some(at) => self.info(format!("Stepped to {at}")),
                     None => self.info("Nothing scheduled: no timer is pending (TTL, queue expiry)"),
                 }
@@ -276,10 +282,16 @@ impl AppState {
                 let mut session = self.session.borrow_mut();
                 let target = session.now().plus_millis(whole as u64);
                 let caught_up = session.run_until(target, MAX_INSTANTS_PER_TICK);
+                let finished = session.finished();
                 drop(session);
                 self.lagging = !caught_up;
                 if !caught_up {
                     self.carry_millis = 0.0;
+                }
+                if finished {
+                    self.playing = false;
+                    self.lagging = false;
+                    self.announce_end();
                 }
             }
             Action::SetTab(tab) => self.tab = tab,
@@ -332,6 +344,11 @@ impl AppState {
             Action::DismissNotice => self.notice = None,
             Action::CycleTheme => self.theme = self.theme.next(),
             Action::LoadExample => self.load_example(),
+            Action::LoadScenario(id) => match crate::scenarios::bundled_text(&id) {
+                Some(text) => self.load_document(text),
+                None => self.error(format!("No bundled scenario '{id}'")),
+            },
+            Action::LoadDocument(text) => self.load_document(&text),
         }
         self.version = self.session.borrow().version();
     }
@@ -373,6 +390,54 @@ impl AppState {
         }
         self.message = taken.first().cloned().map(Box::new);
         self.got = taken.into_iter().map(|d| (d, mode)).collect();
+    }
+
+    /// Replaces the session with a run of `text`; a malformed document leaves the session as it was and
+    /// shows the parser's located error.
+    fn load_document(&mut self, text: &str) {
+        let mut session = match Session::from_scenario(text) {
+            Ok(s) => s,
+            Err(e) => {
+                self.error(format!("This scenario cannot be loaded: {e}"));
+                return;
+            }
+        };
+        session.continue_versions_from(self.session.borrow().version());
+        let name = session.scenario().map(|s| s.name.clone()).unwrap_or_default();
+        *self.session.borrow_mut() = session;
+        self.playing = false;
+        self.lagging = false;
+        self.carry_millis = 0.0;
+        self.selected = None;
+        self.got.clear();
+        self.peeked = None;
+        self.message = None;
+        self.explanation = None;
+        self.info(format!("Loaded scenario '{name}': press play or step through it"));
+    }
+
+    fn announce_end(&mut self) {
+        let at = self.now();
+        self.announce_end_at(at);
+    }
+
+    /// The banner at a scenario's end: how its checks came out.
+    fn announce_end_at(&mut self, at: VirtualTime) {
+        let session = self.session.borrow();
+        if let Some(why) = session.stopped() {
+            drop(session);
+            self.error(format!("The run stopped at {at}: {why}"));
+            return;
+        }
+        let checks = session.checks();
+        drop(session);
+        let passed = checks.iter().filter(|c| c.status == CheckStatus::Pass).count();
+        let text = format!("Scenario ended at {at}: {passed} of {} checks pass", checks.len());
+        if passed == checks.len() {
+            self.info(text);
+        } else {
+            self.error(text);
+        }
     }
 
     fn load_example(&mut self) {
@@ -576,6 +641,98 @@ mod tests {
         assert_eq!(ready(&s, "ttl"), 0, "expired");
         s.apply(Action::Step);
         assert!(s.notice.as_ref().unwrap().text.starts_with("Nothing scheduled"));
+    }
+
+    #[test]
+    fn the_work_queues_scenario_plays_to_its_end_and_every_check_passes() {
+        let mut s = state();
+        s.apply(Action::LoadScenario("02-work-queues".into()));
+        assert_eq!(s.notice.as_ref().unwrap().kind, NoticeKind::Info, "{:?}", s.notice);
+        let checks = s.session.borrow().checks();
+        let n = checks.len();
+        assert!(n >= 5, "{checks:?}");
+        assert!(checks.iter().all(|c| c.status == CheckStatus::Pending), "{checks:?}");
+        // Step once by hand, then play at the top speed: bounded ticks until the run ends and pauses.
+        assert_eq!(s.session.borrow().ui_connection(), None, "the UI stays out of an untouched run");
+        let log_before = s.session.borrow().log().len();
+        s.apply(Action::Step);
+        assert!(s.notice.as_ref().unwrap().text.starts_with("Stepped to"), "{:?}", s.notice);
+        assert!(s.session.borrow().log().len() > log_before, "the actors connected");
+        s.apply(Action::SetSpeed(1000.0));
+        s.apply(Action::TogglePlay);
+        let mut ticks = 0;
+        while s.playing {
+            s.apply(Action::Tick { wall_millis: 33.0 });
+            ticks += 1;
+            assert!(ticks < 1000, "10 virtual seconds at 1000× end within a second of ticks");
+        }
+        let session = s.session.borrow();
+        assert!(session.finished());
+        assert_eq!(s.now(), VirtualTime::from_millis(10_000));
+        let checks = session.checks();
+        assert!(checks.iter().all(|c| c.status == CheckStatus::Pass), "{checks:#?}");
+        assert_eq!(session.counters("task_queue").acked, 10, "ten tasks consumed and acknowledged");
+        assert!(session.log().iter().any(|e| matches!(e.event, broker_core::amqp::Event::Delivered { .. })));
+        drop(session);
+        assert_eq!(ready(&s, "task_queue"), 0);
+        let all = format!("{n} of {n} checks pass");
+        assert!(s.notice.as_ref().unwrap().text.contains(&all), "{:?}", s.notice);
+    }
+
+    #[test]
+    fn manual_operations_act_on_the_scenario_broker() {
+        let mut s = state();
+        s.apply(Action::LoadScenario("02-work-queues".into()));
+        // Publish a task of our own before the producer starts: worker-2 does it too.
+        publish_to(&mut s, "task_queue", "mine");
+        assert_eq!(s.notice.as_ref().unwrap().kind, NoticeKind::Info, "{:?}", s.notice);
+        assert_eq!(ready(&s, "task_queue"), 1);
+        s.apply(Action::SetSpeed(1000.0));
+        s.apply(Action::TogglePlay);
+        for _ in 0..1000 {
+            if !s.playing {
+                break;
+            }
+            s.apply(Action::Tick { wall_millis: 33.0 });
+        }
+        let session = s.session.borrow();
+        assert!(session.finished());
+        assert_eq!(session.counters("task_queue").acked, 11, "the UI's message was consumed as well");
+        let ui = session.ui_connection().expect("opened on first use");
+        assert!(session.connections()[&ui].published_to.contains_key(""));
+    }
+
+    #[test]
+    fn a_malformed_document_is_refused_with_its_error_and_the_session_stays() {
+        let mut s = state();
+        declare(&mut s, &QueueForm { name: "kept".into(), ..QueueForm::default() });
+        s.apply(Action::LoadDocument("{ \"brokerlab\": 2, \"name\": ".into()));
+        let notice = s.notice.clone().unwrap();
+        assert_eq!(notice.kind, NoticeKind::Error);
+        assert!(notice.text.starts_with("This scenario cannot be loaded: 1:"), "{}", notice.text);
+        assert!(s.session.borrow().scenario().is_none());
+        s.apply(Action::LoadDocument(r#"{"brokerlab": 2, "name": "x", "duration": "1s", "checks": [{"description": "d", "queue": "nope"}]}"#.into()));
+        assert_eq!(s.notice.as_ref().unwrap().kind, NoticeKind::Error, "{:?}", s.notice);
+        assert_eq!(ready(&s, "kept"), 0);
+        assert!(s.session.borrow().broker().queue("kept").is_some(), "the old session is untouched");
+        s.apply(Action::LoadScenario("no-such".into()));
+        assert!(s.notice.as_ref().unwrap().text.contains("No bundled scenario"));
+    }
+
+    #[test]
+    fn every_bundled_scenario_loads_and_its_checks_pass_when_played() {
+        for (id, _) in crate::scenarios::BUNDLED {
+            let mut s = state();
+            s.apply(Action::LoadScenario(id.to_string()));
+            let mut steps = 0;
+            while !s.session.borrow().finished() {
+                s.apply(Action::Step);
+                steps += 1;
+                assert!(steps < 200_000, "{id} ends");
+            }
+            let checks = s.session.borrow().checks();
+            assert!(checks.iter().all(|c| c.status == CheckStatus::Pass), "{id}: {checks:#?}");
+        }
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! Needs the toolchain `scripts/setup.sh` installs, so it only builds with `--features e2e`
 //! (`scripts/check.sh` runs it). Screenshots land in `artifacts/e2e-*.png`: the empty shell, a declared
 //! queue with a published message, a taken message, a refused redeclare with RabbitMQ's 406 text, and
-//! the example topology with a dead-lettered message's `x-death` chain.
+//! the example topology with a dead-lettered message's `x-death` chain, and the "Work queues" scenario
+//! played from the picker with its checks passing.
 
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -330,6 +331,27 @@ fn the_served_app_renders_its_shell_in_chromium() {
     let log = page.wait_text(".log-viewport", "dead-letter");
     assert!(log.contains("(expired)"), "the log shows the TTL dead-lettering: {log}");
     page.screenshot("e2e-log.png");
+
+    // A bundled scenario from the picker replaces the engine; its checks start pending.
+    page.click("#scenario option[value='02-work-queues']");
+    page.wait_text("#notice", "Loaded scenario '2. Work queues'");
+    page.wait_text("#scenario-name", "Work queues");
+    assert_eq!(page.text("#clock"), "t = 0.000s", "a fresh run starts at 0");
+    let before = page.text("#checks-summary");
+    assert!(before.starts_with("0 of ") && !before.contains(" 0 pending"), "summary: {before}");
+    // Played at 1000×, the producer and the workers move the tasks; the run ends and every check passes.
+    page.click("#tab-queues");
+    page.click("#speed option[value='1000']");
+    page.click("#play");
+    let summary = page.wait_text("#checks-summary", " · 0 pending");
+    assert!(summary.contains(" · 0 fail · "), "checks: {summary}");
+    let checks = page.text("#checks");
+    assert!(!checks.to_lowercase().contains("fail\n"), "no check failed: {checks}");
+    page.wait_text("#notice", "Scenario ended at 10.000s");
+    assert_eq!(page.text("tr[data-queue='task_queue'] td.acked"), "10", "ten tasks consumed");
+    assert_eq!(page.text("tr[data-queue='task_queue'] td.total"), "0");
+    assert!(page.text("#topology").contains("worker-2"), "the workers are drawn");
+    page.screenshot("e2e-scenario.png");
 
     // No errors in the page's console (a panic in the wasm would show here).
     let logs = post(&format!("{s}/se/log"), json!({"type": "browser"}));

@@ -80,3 +80,36 @@ async fn the_app_renders_and_reacts_to_clicks_and_shortcuts() {
     settle().await;
     assert_eq!(find(&root, "#play").get_attribute("aria-pressed").as_deref(), Some("false"));
 }
+
+#[wasm_bindgen_test]
+async fn the_scenario_picker_loads_a_bundled_scenario_and_shows_its_checks() {
+    let root = root();
+    yew::Renderer::<brokerlab::app::App>::with_root(root.clone()).render();
+    settle().await;
+    assert!(root.query_selector("#checks").unwrap().is_none(), "manual mode has no checks panel");
+    let picker = find(&root, "#scenario").dyn_into::<web_sys::HtmlSelectElement>().unwrap();
+    assert_eq!(picker.length() as usize, brokerlab::scenarios::BUNDLED.len() + 1, "every scenario + manual");
+    picker.set_value("02-work-queues");
+    let change = web_sys::Event::new_with_event_init_dict("change", &{
+        let init = web_sys::EventInit::new();
+        init.set_bubbles(true);
+        init
+    })
+    .unwrap();
+    picker.dispatch_event(&change).unwrap();
+    settle().await;
+    assert_eq!(find(&root, "#scenario-name").text_content().unwrap(), "2. Work queues");
+    let checks = root.query_selector_all("#checks li.check").unwrap();
+    assert!(checks.length() >= 5);
+    for i in 0..checks.length() {
+        let item = checks.item(i).unwrap().dyn_into::<web_sys::Element>().unwrap();
+        assert_eq!(item.get_attribute("data-status").as_deref(), Some("pending"));
+    }
+    // Stepping runs the scenario's actors: the producer's queue appears with its first task.
+    for _ in 0..3 {
+        find(&root, "#step").click();
+        settle().await;
+    }
+    assert!(find(&root, "#topology").text_content().unwrap().contains("task_queue"));
+    assert_ne!(find(&root, "#clock").text_content().unwrap().trim(), "t = 0.000s");
+}

@@ -1,4 +1,5 @@
-//! The header: the brand, time controls (play/pause, step, speed, the virtual clock) and page actions.
+//! The header: the brand, time controls (play/pause, step, speed, the virtual clock) and page actions
+//! (the bundled scenario picker, the example, the theme).
 
 use super::{event_value, use_app};
 use crate::state::{Action, SPEEDS};
@@ -36,6 +37,17 @@ pub fn header() -> Html {
         let app = app.clone();
         Callback::from(move |_| app.dispatch(Action::CycleTheme))
     };
+    let catalogue = use_memo((), |_| crate::scenarios::catalogue());
+    let pick = {
+        let app = app.clone();
+        Callback::from(move |e: Event| {
+            let id = event_value(&e);
+            if !id.is_empty() {
+                app.dispatch(Action::LoadScenario(id));
+            }
+        })
+    };
+    let loaded = app.session.borrow().scenario().map(|s| s.name.clone());
     let play_label = if app.playing { "Pause (space)" } else { "Play (space)" };
     html! {
         <header class="app-header">
@@ -67,6 +79,18 @@ pub fn header() -> Html {
                 }
             </div>
             <div class="header-actions">
+                <label class="scenario-picker">
+                    <span>{ "Scenario" }</span>
+                    <select id="scenario" onchange={pick} aria-label="Load a bundled scenario">
+                        <option value="" selected={loaded.is_none()}>{ "Manual (no scenario)" }</option>
+                        { for catalogue.iter().map(|entry| html! {
+                            <option value={entry.id} title={entry.description.clone()}
+                                    selected={loaded.as_deref() == Some(entry.name.as_str())}>
+                                { entry.name.clone() }
+                            </option>
+                        }) }
+                    </select>
+                </label>
                 <button id="load-example" class="btn" onclick={example}>{ "Load example" }</button>
                 <button id="theme" class="btn" onclick={theme} aria-label={app.theme.label()}
                         title={app.theme.label()}>{ "◐" }</button>

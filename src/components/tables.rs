@@ -40,7 +40,8 @@ pub fn queues_tab() -> Html {
             .map(|q| {
                 let args = session.broker().queue(&q.name).map(|d| d.arguments).unwrap_or_default();
                 let (p, d, a) = session.rates(&q.name);
-                (q, args, p, d, a)
+                let acked = session.counters(&q.name).acked;
+                (q, args, p, d, a, acked)
             })
             .collect::<Vec<_>>()
     };
@@ -51,15 +52,16 @@ pub fn queues_tab() -> Html {
                     <th>{ "Name" }</th><th>{ "Features" }</th><th>{ "Arguments" }</th>
                     <th class="num">{ "Ready" }</th><th class="num">{ "Unacked" }</th><th class="num">{ "Total" }</th>
                     <th class="num" title="Consumers">{ "Cons." }</th>
+                    <th class="num" title="Messages acknowledged since the start (consumed)">{ "Acked" }</th>
                     <th class="num" title="Per second over the last 5 virtual seconds: incoming / deliver + get / ack">
                         { "In / out / ack" }</th>
                     <th>{ "Actions" }</th>
                 </tr></thead>
                 <tbody>
                 if rows.is_empty() {
-                    <tr><td colspan="9" class="muted">{ "No queues" }</td></tr>
+                    <tr><td colspan="10" class="muted">{ "No queues" }</td></tr>
                 }
-                { for rows.into_iter().map(|(q, args, p, d, a)| html! {
+                { for rows.into_iter().map(|(q, args, p, d, a, acked)| html! {
                     <tr data-queue={q.name.clone()}>
                         <td><button class="link" onclick={select(&app, Selection::Queue(q.name.clone()))}>{ q.name.clone() }</button></td>
                         <td>{ features(q.durable, q.exclusive, q.auto_delete) }</td>
@@ -68,6 +70,7 @@ pub fn queues_tab() -> Html {
                         <td class="num unacked">{ q.messages_unacknowledged }</td>
                         <td class="num total">{ q.messages_ready + q.messages_unacknowledged }</td>
                         <td class="num">{ q.consumers }</td>
+                        <td class="num acked">{ acked }</td>
                         <td class="num rates">{ format!("{} / {} / {}", rate(p), rate(d), rate(a)) }</td>
                         <td class="actions">
                             <button class="btn small" onclick={apply(&app, Method::QueuePurge { queue: q.name.clone() },
