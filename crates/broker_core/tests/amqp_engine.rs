@@ -807,3 +807,197 @@ fn settling_several_takers_works_group_by_group() {
     );
     assert_eq!(t.drain(c, ch, "dlq"), ["by-get", "by-consumer"]);
 }
+
+// ---- Consumer priorities (`x-priority`, see /work/notes/h11-findings.md) ---------------------------
+
+fn consume_priority(q: &str, tag: &str, auto_ack: bool, priority: i64) -> Method {
+    Method::BasicConsume {
+        queue: q.into(),
+        consumer_tag: tag.into(),
+        auto_ack,
+        exclusive: false,
+        arguments: args(&[("x-priority", int(priority))]),
+    }
+}
+
+fn bodies_to(t: &Sim, ctag: &str) -> Vec<String> {
+    t.delivered_to(ctag).iter().map(body).collect()
+}
+
+#[test]
+fn a_higher_priority_consumer_gets_every_message_while_it_has_credit() {
+    let mut t = Sim::new();
+    let (c, ch) = t.client();
+    t.ok(c, ch, qd("w"));
+    t.ok(c, ch, consume_auto("w", "lo"));
+    t.ok(c, ch, consume_priority("w", "hi", true, 5));
+    for b in ["1", "2", "3"] {
+        t.ok(c, ch, publish("", "w", b));
+    }
+    assert_eq!(bodies_to(&t, "hi"), ["1", "2", "3"]);
+    assert!(bodies_to(&t, "lo").is_empty());
+}
+
+#[test]
+fn a_lower_priority_consumer_gets_messages_while_the_higher_one_is_blocked() {
+    let mut t = Sim::new();
+    let (c, ch) = t.client();
+    let ch_hi = t.channel(c);
+    t.ok(c, ch, qd("w"));
+    t.ok(c, ch, consume_auto("w", "lo"));
+    t.ok(c, ch_hi, qos(1, false));
+    t.ok(c, ch_hi, consume_priority("w", "hi", false, 5));
+    for b in ["1", "2", "3"] {
+        t.ok(c, ch, publish("", "w", b));
+    }
+    assert_eq!(bodies_to(&t, "hi"), ["1"]);
+    assert_eq!(bodies_to(&t, "lo"), ["2", "3"]);
+    // The ack gives "hi" credit back: it is served first again.
+    t.ok(c, ch_hi, ack(1));
+    t.ok(c, ch, publish("", "w", "4"));
+    assert_eq!(bodies_to(&t, "hi"), ["1", "4"]);
+    // Once "hi" is gone, "lo" gets everything.
+    t.ok(c, ch_hi, cancel("hi"));
+    t.ok(c, ch, publish("", "w", "5"));
+    assert_eq!(bodies_to(&t, "lo"), ["2", "3", "5"]);
+}
+
+#[test]
+fn a_global_prefetch_blocks_the_higher_priority_consumer_until_acks() {
+    // The h11 finding's second form: both consumers on one channel with a shared limit of 2.
+    let mut t = Sim::new();
+    let (c, ch) = t.client();
+    let (c2, pub_ch) = t.client();
+    t.ok(c, ch, qd("w"));
+    t.ok(c, ch, qos(2, true));
+    t.ok(c, ch, consume("w", "lo"));
+    t.ok(c, ch, consume_priority("w", "hi", false, 5));
+    for b in ["1", "2", "3"] {
+        t.ok(c2, pub_ch, publish("", "w", b));
+    }
+    assert_eq!(bodies_to(&t, "hi"), ["1", "2"]);
+    assert!(bodies_to(&t, "lo").is_empty());
+    t.ok(c, ch, cancel("hi"));
+    assert!(bodies_to(&t, "lo").is_empty(), "the channel's limit still counts hi's unacked deliveries");
+    t.ok(c, ch, ack(1));
+    assert_eq!(bodies_to(&t, "lo"), ["3"]);
+}
+
+#[test]
+fn consumers_of_equal_priority_take_turns_ahead_of_lower_ones() {
+    let mut t = Sim::new();
+    let (c, ch) = t.client();
+    t.ok(c, ch, qd("w"));
+    t.ok(c, ch, consume_auto("w", "low"));
+    t.ok(c, ch, consume_priority("w", "a", true, 3));
+    t.ok(c, ch, consume_priority("w", "b", true, 3));
+    for b in ["1", "2", "3", "4", "5"] {
+        t.ok(c, ch, publish("", "w", b));
+    }
+    assert_eq!(bodies_to(&t, "a"), ["1", "3", "5"]);
+    assert_eq!(bodies_to(&t, "b"), ["2", "4"]);
+    assert!(bodies_to(&t, "low").is_empty());
+}
+
+#[test]
+fn a_negative_priority_consumer_ranks_below_the_default() {
+    let mut t = Sim::new();
+    let (c, ch) = t.client();
+    let ch_default = t.channel(c);
+    t.ok(c, ch, qd("w"));
+    t.ok(c, ch, consume_priority("w", "neg", true, -1));
+    t.ok(c, ch_default, qos(2, false));
+    t.ok(c, ch_default, consume("w", "default"));
+    for b in ["1", "2", "3"] {
+        t.ok(c, ch, publish("", "w", b));
+    }
+    assert_eq!(bodies_to(&t, "default"), ["1", "2"]);
+    assert_eq!(bodies_to(&t, "neg"), ["3"]);
+}
+
+#[test]
+fn an_unblocked_consumer_rejoins_ahead_of_lower_priorities() {
+    // "hi" is blocked, then acks: it rejoins the end of priority 5, still ahead of priority 0 ("lo").
+    let mut t = Sim::new();
+    let (c, ch) = t.client();
+    let ch_hi = t.channel(c);
+    let ch_lo = t.channel(c);
+    t.ok(c, ch, qd("w"));
+    t.ok(c, ch_hi, qos(1, false));
+    t.ok(c, ch_hi, consume_priority("w", "hi", false, 5));
+    t.ok(c, ch_lo, qos(1, false));
+    t.ok(c, ch_lo, consume("w", "lo"));
+    for b in ["1", "2", "3"] {
+        t.ok(c, ch, publish("", "w", b));
+    }
+    // "3" found both blocked; a get takes it, so the acks below only move the consumers back in line.
+    assert_eq!(body(&t.get(c, ch, "w").unwrap()), "3");
+    t.ok(c, ch_lo, ack(1)); // lo rejoins first...
+    t.ok(c, ch_hi, ack(1)); // ...but hi rejoins ahead of it, at the end of priority 5
+    t.ok(c, ch, publish("", "w", "4"));
+    assert_eq!(bodies_to(&t, "hi"), ["1", "4"]);
+    assert_eq!(bodies_to(&t, "lo"), ["2"]);
+}
+
+#[test]
+fn a_non_integer_priority_keeps_rabbitmqs_error() {
+    let mut t = Sim::new();
+    let (c, ch) = t.client();
+    t.ok(c, ch, qd("w"));
+    let m = Method::BasicConsume {
+        queue: "w".into(),
+        consumer_tag: "x".into(),
+        auto_ack: true,
+        exclusive: false,
+        arguments: args(&[("x-priority", s("high"))]),
+    };
+    assert_eq!(
+        t.channel_err(c, ch, m),
+        "406 PRECONDITION_FAILED - invalid arg 'x-priority' for queue 'w' in vhost '/': \"expected integer, \
+         got longstr\""
+    );
+}
+
+#[test]
+fn single_active_consumer_keeps_the_first_and_a_classic_queue_hands_over_by_priority() {
+    // 3.10 classic queues: the first consumer stays active whatever comes later; when it goes, the
+    // highest-priority waiting consumer takes over (rabbit_queue_consumers:get_consumer).
+    let mut t = Sim::new();
+    let (c, ch) = t.client();
+    t.ok(c, ch, qd_args("sac", &[("x-single-active-consumer", FieldValue::Bool(true))]));
+    t.ok(c, ch, consume_auto("sac", "first"));
+    t.ok(c, ch, consume_auto("sac", "second"));
+    t.ok(c, ch, consume_priority("sac", "urgent", true, 5));
+    t.ok(c, ch, publish("", "sac", "1"));
+    assert_eq!(bodies_to(&t, "first"), ["1"]);
+    t.ok(c, ch, cancel("first"));
+    t.ok(c, ch, publish("", "sac", "2"));
+    assert_eq!(bodies_to(&t, "urgent"), ["2"]);
+    t.ok(c, ch, cancel("urgent"));
+    t.ok(c, ch, publish("", "sac", "3"));
+    assert_eq!(bodies_to(&t, "second"), ["3"]);
+}
+
+#[test]
+fn single_active_consumer_of_a_quorum_queue_hands_over_in_registration_order() {
+    // 3.10 rabbit_fifo activates the first waiting consumer; priority-aware activation came with 4.0.
+    let mut t = Sim::new();
+    let (c, ch) = t.client();
+    t.ok(
+        c,
+        ch,
+        qd_durable(
+            "sac",
+            &[("x-queue-type", s("quorum")), ("x-single-active-consumer", FieldValue::Bool(true))],
+        ),
+    );
+    t.ok(c, ch, consume_auto("sac", "first"));
+    t.ok(c, ch, consume_auto("sac", "second"));
+    t.ok(c, ch, consume_priority("sac", "urgent", true, 5));
+    t.ok(c, ch, publish("", "sac", "1"));
+    t.ok(c, ch, cancel("first"));
+    t.ok(c, ch, publish("", "sac", "2"));
+    assert_eq!(bodies_to(&t, "first"), ["1"]);
+    assert_eq!(bodies_to(&t, "second"), ["2"]);
+    assert!(bodies_to(&t, "urgent").is_empty());
+}

@@ -19,8 +19,17 @@
 //! - `x-expires`: the countdown restarts on declare (also passive), `basic.get`, and when the last
 //!   consumer goes; it stops while the queue has consumers. On expiry the queue is deleted with its
 //!   messages.
-//! - Round-robin: a queue serves the first consumer (in its list) with credit and moves it to the back;
-//!   a single-active-consumer queue serves only its first consumer.
+//! - Round-robin with consumer priorities: a queue's consumers stand in a line ordered by `x-priority`
+//!   (a `basic.consume` argument, any integer, default 0), highest first. The queue serves the first
+//!   consumer with credit and moves it behind the others of its priority, so equal priorities share
+//!   round-robin and a lower priority gets messages only while every higher one is blocked (no prefetch
+//!   credit). A consumer found without credit leaves the line and, once acks give credit back, rejoins
+//!   it at the end of its priority.
+//! - Single active consumer: the queue serves only its active consumer, the first registered (a later,
+//!   higher-priority consumer does not take over in 3.10). When the active one goes, a classic queue
+//!   activates the highest-priority waiting consumer (earliest registered among equals); a quorum queue
+//!   the earliest registered, ignoring priorities. (Priority-aware activation of quorum queues came
+//!   after 3.10.)
 //! - Requeue: a classic queue puts a message back at its original position (by publish order into the
 //!   queue); a quorum queue puts returns ahead of never-delivered messages, in return order, counts them
 //!   (`x-delivery-count`) and dead-letters with `delivery_limit` once the count exceeds
@@ -42,7 +51,7 @@ use super::event::{CancelReason, DropReason, Event, LoggedEvent, QueueDeletedRea
 use super::exchange::{Binding, BindingCheck, BindingTable, Destination, ExchangeType};
 use super::message::{parse_expiration, QueuedMessage, RouteCache};
 use super::method::{Method, Reply};
-use super::queue::{ConsumerKey, Queue};
+use super::queue::{ConsumerKey, InLine, Queue};
 use super::types::{
     BasicProperties, ChannelNumber, ConnectionId, Delivery, DeliveryTag, FieldTable, FieldValue, MessageId,
     Name,
@@ -596,14 +605,14 @@ impl Broker {
             if !q.is_empty() {
                 let serving =
                     if q.args.single_active_consumer { q.consumers.len().min(1) } else { q.consumers.len() };
-                for k in q.consumers.iter().take(serving) {
+                for k in q.consumers.iter().take(serving).map(|c| &c.key) {
                     assert!(
                         !self.can_take(k),
                         "queue '{name}' has ready messages and an idle consumer {k:?}"
                     );
                 }
             }
-            for k in &q.blocked {
+            for k in q.blocked.iter().map(|c| &c.key) {
                 assert!(!self.can_take(k), "queue '{name}': consumer {k:?} blocked with credit");
             }
             if let Some(expiry) = q.next_head_expiry() {
@@ -1421,8 +1430,10 @@ impl Broker {
         let global_prefetch = channel.global_prefetch;
         let prefetch = channel.consumer_prefetch;
         let q = self.queue_for(conn, queue)?;
-        if let Some(v) = arguments.get("x-priority") {
-            if !matches!(v, FieldValue::Int(_)) {
+        let priority = match arguments.get("x-priority") {
+            None => 0,
+            Some(FieldValue::Int(p)) => *p,
+            Some(v) => {
                 return Err(AmqpError::channel(
                     ReplyCode::PreconditionFailed,
                     format!(
@@ -1432,7 +1443,7 @@ impl Broker {
                     ),
                 ));
             }
-        }
+        };
         if q.is_quorum() && global_prefetch > 0 {
             return Err(AmqpError::connection(
                 ReplyCode::NotImplemented,
@@ -1456,11 +1467,12 @@ impl Broker {
             exclusive,
             prefetch,
             unacked: 0,
+            priority,
         };
         self.channel_mut(conn, ch).consumers.insert(tag.clone(), consumer);
         let key = ConsumerKey { connection: conn, channel: ch, tag: tag.clone() };
         let q = self.queues.get_mut(queue).expect("checked");
-        q.consumers.push_back(key.clone());
+        q.enter_line(InLine { key: key.clone(), priority });
         q.has_had_consumers = true;
         if exclusive {
             q.exclusive_consumer = Some(key);
@@ -1516,25 +1528,26 @@ impl Broker {
         c.auto_ack || (c.has_credit() && ch.has_global_credit())
     }
 
-    /// Consumers that got credit back rejoin the end of the line, in the order they were blocked
-    /// (`rabbit_queue_consumers:unblock`).
+    /// Consumers that got credit back rejoin the end of their priority in the line, in the order they
+    /// were blocked (`rabbit_queue_consumers:unblock`).
     fn unblock_in(q: &mut Queue, connections: &BTreeMap<ConnectionId, Connection>) {
-        if !q.blocked.iter().any(|k| Self::can_take_in(connections, k)) {
+        if !q.blocked.iter().any(|c| Self::can_take_in(connections, &c.key)) {
             return;
         }
         let mut still = Vec::new();
-        for k in std::mem::take(&mut q.blocked) {
-            if Self::can_take_in(connections, &k) {
-                q.consumers.push_back(k);
+        for c in std::mem::take(&mut q.blocked) {
+            if Self::can_take_in(connections, &c.key) {
+                q.enter_line(c);
             } else {
-                still.push(k);
+                still.push(c);
             }
         }
         q.blocked = still;
     }
 
     /// Delivers ready messages to consumers with credit until none is left. As RabbitMQ does, consumers
-    /// are served from the front of the line and go to its back; one without credit leaves the line
+    /// are served from the front of the line (highest priority first) and go to the end of their
+    /// priority; one without credit leaves the line
     /// (blocked) until an ack gives it credit back. A single-active-consumer queue serves only the front.
     fn run_delivery(&mut self, queue: &str) {
         let mut unblocked = false;
@@ -1549,7 +1562,7 @@ impl Broker {
             }
             let Some(front) = q.consumers.front() else { return };
             let single_active = q.args.single_active_consumer;
-            if !Self::can_take_in(&self.connections, front) {
+            if !Self::can_take_in(&self.connections, &front.key) {
                 if single_active {
                     return;
                 }
@@ -1557,9 +1570,11 @@ impl Broker {
                 q.blocked.push(front);
                 continue;
             }
-            let key = front.clone();
+            let key = front.key.clone();
             if !single_active {
-                q.consumers.rotate_left(1);
+                // Served: to the end of its priority (with one priority, the back of the line).
+                let served = q.consumers.pop_front().expect("just looked at");
+                q.enter_line(served);
             }
             let m = q.pop().expect("not empty");
             // No head left with an expiry: `expire_heads` would find nothing to drop and no timer to arm.

@@ -17,6 +17,8 @@ pub struct Consumer {
     /// Per-consumer prefetch (`basic.qos global=false` in force when the consumer started); 0 = unlimited.
     pub prefetch: u16,
     pub unacked: u32,
+    /// `x-priority` (default 0): the queue serves higher priorities first while they have credit.
+    pub priority: i64,
 }
 
 impl Consumer {

@@ -8,15 +8,27 @@
 //!   compared with wrapping arithmetic relative to `next_seq`), except that a quorum queue keeps
 //!   `returned` returned messages at the front in return order, as `rabbit_fifo` serves returns first.
 //! - `bytes_ready` is the sum of the ready messages' body sizes; `ready_count()` their number.
-//! - Each consumer of this queue is either in `consumers` (the line, in round-robin order; registration
-//!   order for a single-active-consumer queue, whose active consumer is the front one) or in `blocked`
-//!   (taken out of the line when it had no credit, as `rabbit_queue_consumers` does), exactly once.
+//! - Each consumer of this queue is either in `consumers` (the line) or in `blocked` (taken out of the
+//!   line when it had no credit, as `rabbit_queue_consumers` does), exactly once.
+//! - The line is ordered by consumer priority (`x-priority`), highest first, and in round-robin order
+//!   within one priority, like RabbitMQ's `priority_queue` of consumers. A single-active-consumer queue's
+//!   active consumer is the front one whatever its priority; behind it wait the others: by priority, then
+//!   registration, for a classic queue (3.10 hands over to the highest-priority waiting consumer,
+//!   `rabbit_queue_consumers:get_consumer`), in registration order for a quorum queue (`rabbit_fifo`'s
+//!   waiting list ignores priorities in 3.10).
 
 use super::arguments::{QueueArguments, QueueType};
 use super::message::QueuedMessage;
 use super::types::{ChannelNumber, ConnectionId, FieldTable, Name};
 use crate::clock::VirtualTime;
 use std::collections::VecDeque;
+
+/// A consumer's place in its queue's line: its address and its priority (`x-priority`, default 0).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InLine {
+    pub key: ConsumerKey,
+    pub priority: i64,
+}
 
 /// A consumer's address: its channel and tag.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -45,10 +57,10 @@ pub struct Queue {
     next_seq: u32,
     /// Quorum queues: how many returned messages sit at the front of level 0.
     returned: usize,
-    pub consumers: VecDeque<ConsumerKey>,
-    /// Consumers that had no credit when their turn came; they rejoin the end of the line when they get
-    /// credit back.
-    pub blocked: Vec<ConsumerKey>,
+    pub consumers: VecDeque<InLine>,
+    /// Consumers that had no credit when their turn came; they rejoin the end of their priority in the
+    /// line when they get credit back.
+    pub blocked: Vec<InLine>,
     pub exclusive_consumer: Option<ConsumerKey>,
     pub has_had_consumers: bool,
     /// Messages of this queue held unacknowledged by channels.
@@ -95,7 +107,24 @@ impl Queue {
 
     /// Every consumer: the line, then the blocked ones.
     pub fn all_consumers(&self) -> impl Iterator<Item = &ConsumerKey> {
-        self.consumers.iter().chain(self.blocked.iter())
+        self.consumers.iter().chain(self.blocked.iter()).map(|c| &c.key)
+    }
+
+    /// Puts a consumer at the end of its priority in the line (behind every consumer of the same or a
+    /// higher priority, as `priority_queue:in` does). A single-active-consumer queue keeps its active
+    /// (front) consumer in place, and a quorum one queues waiting consumers in registration order.
+    pub fn enter_line(&mut self, entry: InLine) {
+        let first = usize::from(self.args.single_active_consumer);
+        if first > 0 && self.is_quorum() {
+            self.consumers.push_back(entry);
+            return;
+        }
+        // Scanning from the back is O(1) when every consumer has the same priority (the common case).
+        let mut at = self.consumers.len();
+        while at > first && self.consumers[at - 1].priority < entry.priority {
+            at -= 1;
+        }
+        self.consumers.insert(at, entry);
     }
 
     pub fn consumer_count(&self) -> usize {
@@ -108,8 +137,8 @@ impl Queue {
 
     /// Removes a consumer from the line or the blocked list.
     pub fn remove_consumer(&mut self, key: &ConsumerKey) {
-        self.consumers.retain(|k| k != key);
-        self.blocked.retain(|k| k != key);
+        self.consumers.retain(|c| &c.key != key);
+        self.blocked.retain(|c| &c.key != key);
         if self.exclusive_consumer.as_ref() == Some(key) {
             self.exclusive_consumer = None;
         }
@@ -281,6 +310,15 @@ impl Queue {
         let mut seen = std::collections::BTreeSet::new();
         for c in self.all_consumers() {
             assert!(seen.insert(c.clone()), "queue '{}': consumer {c:?} listed twice", self.name);
+        }
+        let waiting_from = usize::from(self.args.single_active_consumer);
+        if !(self.args.single_active_consumer && self.is_quorum()) {
+            let sorted = self.consumers.iter().skip(waiting_from).collect::<Vec<_>>();
+            assert!(
+                sorted.windows(2).all(|w| w[0].priority >= w[1].priority),
+                "queue '{}': consumer line out of priority order",
+                self.name
+            );
         }
         if let Some(x) = &self.exclusive_consumer {
             assert!(seen.contains(x), "queue '{}': exclusive consumer not a consumer", self.name);
