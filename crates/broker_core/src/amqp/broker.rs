@@ -1118,13 +1118,13 @@ impl Broker {
                 }
             }
         }
-        let (source_name, x) = self.exchanges.get_key_value(source).expect("checked above");
-        let source_name = source_name.clone();
-        let _ = x;
-        let binding =
-            Binding { destination: destination.clone(), routing_key: routing_key.clone(), arguments };
+        let source_name = self.exchanges.get_key_value(source).expect("checked above").0.clone();
+        let binding = Binding {
+            destination: destination.clone(),
+            routing_key: routing_key.clone(),
+            arguments: arguments.clone(),
+        };
         let x = self.exchanges.get_mut(source).expect("checked above");
-        let arguments = binding.arguments.clone();
         if x.table.bind(binding)? {
             emit!(self, Event::Bound { source: source_name, destination, routing_key, arguments });
         }
