@@ -1,13 +1,17 @@
 //! The root component: the one app state (a reducer provided through a context), the driver that maps
 //! wall time to virtual time, keyboard shortcuts, the theme, and the page layout.
 
+use crate::components::charts::ChartsTab;
 use crate::components::checks::ChecksPanel;
 use crate::components::header::Header;
 use crate::components::inspector::Inspector;
 use crate::components::log::LogTab;
 use crate::components::messages::MessagesTab;
+use crate::components::scenario_editor::ScenarioTab;
 use crate::components::tables::{BindingsTab, ConnectionsTab, ExchangesTab, QueuesTab};
+use crate::components::timeline::TimelineBar;
 use crate::components::topology_view::TopologyView;
+use crate::components::workspaces::{use_workspace_sync, WorkspaceBar};
 use crate::components::{use_app, AppContext};
 use crate::state::{Action, AppState, NoticeKind, Tab, Theme};
 use yew::prelude::*;
@@ -23,6 +27,7 @@ pub fn app() -> Html {
     use_driver(&state);
     use_shortcuts(&state);
     use_theme(state.theme);
+    use_workspace_sync(&state);
     html! {
         <ContextProvider<AppContext> context={state}>
             <Shell />
@@ -53,10 +58,14 @@ fn shell() -> Html {
         Tab::Connections => html! { <ConnectionsTab /> },
         Tab::Messages => html! { <MessagesTab /> },
         Tab::Log => html! { <LogTab /> },
+        Tab::Charts => html! { <ChartsTab /> },
+        Tab::Scenario => html! { <ScenarioTab /> },
     };
     html! {
         <div class="app">
             <Header />
+            <WorkspaceBar />
+            <TimelineBar />
             <NoticeBanner />
             <main class="workspace" id="workspace" aria-label="Workspace">
                 <section class="graph-pane" aria-label="Topology">

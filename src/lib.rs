@@ -4,10 +4,12 @@
 //! - [`state`]: the one app state and its reducer ([`state::Action`]); plain Rust, tested natively.
 //! - [`forms`], [`topology`], [`log_filter`]: the data behind forms, the graph layout and log filters.
 //! - [`app`] and [`components`]: the page.
+//! - [`embed`]: the compact embedded sandbox and its `postMessage` API.
 //! - [`persist`]: a narrow key–value trait so native tests use memory and the browser IndexedDB.
 
 pub mod app;
 pub mod components;
+pub mod embed;
 pub mod forms;
 pub mod log_filter;
 pub mod persist;
@@ -21,7 +23,11 @@ pub fn start() {
     #[cfg(target_arch = "wasm32")]
     {
         std::panic::set_hook(Box::new(report_panic));
-        yew::Renderer::<app::App>::new().render();
+        if embed::requested() {
+            yew::Renderer::<embed::EmbedApp>::new().render();
+        } else {
+            yew::Renderer::<app::App>::new().render();
+        }
     }
 }
 

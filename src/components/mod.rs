@@ -1,14 +1,18 @@
 //! The page's components. Each reads the one app state through [`use_app`] and changes it only by
 //! dispatching [`Action`](crate::state::Action)s.
 
+pub mod charts;
 pub mod checks;
 pub mod editors;
 pub mod header;
 pub mod inspector;
 pub mod log;
 pub mod messages;
+pub mod scenario_editor;
 pub mod tables;
+pub mod timeline;
 pub mod topology_view;
+pub mod workspaces;
 
 use crate::state::AppState;
 use broker_core::amqp::{FieldTable, FieldValue};

@@ -16,6 +16,11 @@ use broker_core::scenario::sim::{CheckResult, SimOptions, Simulation};
 use broker_core::VirtualTime;
 use std::collections::{BTreeMap, BTreeSet};
 
+// Parts of the session kept in their own files (child modules see the session's private fields).
+mod durability;
+mod editing;
+mod timeline;
+
 /// The client-provided name of the connection the UI's forms use (as the management UI's own).
 pub const UI_CONNECTION_NAME: &str = "Brokerlab UI";
 

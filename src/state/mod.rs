@@ -14,6 +14,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use yew::Reducible;
 
+// Parts of the app state kept in their own files: each owns its slice of the state and of the actions.
+pub mod editing;
+pub mod timeline;
+pub mod workspace;
+
 /// The playback speeds offered (virtual seconds per wall second).
 pub const SPEEDS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0, 1000.0];
 
@@ -32,11 +37,21 @@ pub enum Tab {
     Connections,
     Messages,
     Log,
+    Charts,
+    Scenario,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] =
-        [Tab::Queues, Tab::Exchanges, Tab::Bindings, Tab::Connections, Tab::Messages, Tab::Log];
+    pub const ALL: [Tab; 8] = [
+        Tab::Queues,
+        Tab::Exchanges,
+        Tab::Bindings,
+        Tab::Connections,
+        Tab::Messages,
+        Tab::Log,
+        Tab::Charts,
+        Tab::Scenario,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -46,6 +61,8 @@ impl Tab {
             Tab::Connections => "Connections",
             Tab::Messages => "Messages",
             Tab::Log => "Event log",
+            Tab::Charts => "Charts",
+            Tab::Scenario => "Scenario",
         }
     }
 
@@ -57,6 +74,8 @@ impl Tab {
             Tab::Connections => "connections",
             Tab::Messages => "messages",
             Tab::Log => "log",
+            Tab::Charts => "charts",
+            Tab::Scenario => "scenario",
         }
     }
 }
@@ -164,6 +183,12 @@ pub enum Action {
     LoadScenario(String),
     /// Replaces the engine with a run of a scenario document given as JSON text.
     LoadDocument(String),
+    /// Rewind, scrubbing, fast-forward and charts ([`timeline`]).
+    Timeline(timeline::TimelineAction),
+    /// Definitions, scenario editing, moving and replaying messages, lineage ([`editing`]).
+    Edit(editing::EditAction),
+    /// Workspaces, durability across reloads, permalinks and files ([`workspace`]).
+    Workspace(workspace::WorkspaceAction),
 }
 
 /// The page's state. Cheap to clone: the engine is shared, not copied.
@@ -189,6 +214,9 @@ pub struct AppState {
     pub message: Option<Box<Delivery>>,
     pub explanation: Option<RouteExplanation>,
     pub theme: Theme,
+    pub timeline: timeline::TimelineState,
+    pub edit: editing::EditState,
+    pub workspace: workspace::WorkspaceState,
 }
 
 impl PartialEq for AppState {
@@ -206,6 +234,9 @@ impl PartialEq for AppState {
             && self.message == other.message
             && self.explanation == other.explanation
             && self.theme == other.theme
+            && self.timeline == other.timeline
+            && self.edit == other.edit
+            && self.workspace == other.workspace
     }
 }
 
@@ -233,6 +264,9 @@ impl AppState {
             message: None,
             explanation: None,
             theme: Theme::System,
+            timeline: timeline::TimelineState::default(),
+            edit: editing::EditState::default(),
+            workspace: workspace::WorkspaceState::default(),
         }
     }
 
@@ -241,11 +275,11 @@ impl AppState {
         self.session.borrow().now()
     }
 
-    fn info(&mut self, text: impl Into<String>) {
+    pub(crate) fn info(&mut self, text: impl Into<String>) {
         self.notice = Some(Notice { kind: NoticeKind::Info, text: text.into() });
     }
 
-    fn error(&mut self, text: impl Into<String>) {
+    pub(crate) fn error(&mut self, text: impl Into<String>) {
         self.notice = Some(Notice { kind: NoticeKind::Error, text: text.into() });
     }
 
@@ -349,6 +383,9 @@ impl AppState {
                 None => self.error(format!("No bundled scenario '{id}'")),
             },
             Action::LoadDocument(text) => self.load_document(&text),
+            Action::Timeline(a) => self.apply_timeline(a),
+            Action::Edit(a) => self.apply_editing(a),
+            Action::Workspace(a) => self.apply_workspace(a),
         }
         self.version = self.session.borrow().version();
     }

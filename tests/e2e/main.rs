@@ -1,0 +1,9 @@
+//! End-to-end tests: the app built with trunk (release, wasm-opt) and served on 127.0.0.1, driven in headless
+//! Chromium through WebDriver (chromedriver); each file checks what is rendered and saves screenshots.
+//!
+//! Needs the toolchain `scripts/setup.sh` installs, so it only builds with `--features e2e`
+//! (`scripts/check.sh` runs it). One trunk build serves every test of the process.
+
+mod harness;
+
+mod app;
