@@ -16,14 +16,17 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Builds the app into `target/e2e-dist` exactly as a release deploy would (once per test process).
+/// Builds the app into `<target dir>/e2e-dist` exactly as a release deploy would (once per test process).
 pub fn trunk_build() -> PathBuf {
     static DIST: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIST.get_or_init(trunk_build_now).clone()
 }
 
 fn trunk_build_now() -> PathBuf {
-    let dist = repo_root().join("target/e2e-dist");
+    // Inside the target directory in use, so builds with separate target directories never share a dist.
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), PathBuf::from);
+    let dist = target.join("e2e-dist");
     let status = Command::new("trunk")
         .args(["build", "--release", "--dist"])
         .arg(&dist)
