@@ -1233,7 +1233,7 @@ impl Broker {
             let reply = Reply::QueueDeclareOk {
                 queue: queue.clone(),
                 message_count: q.ready_count() as u32,
-                consumer_count: q.consumer_count() as u32,
+                consumer_count: q.declare_ok_consumer_count() as u32,
             };
             self.restart_expiry_if_unused(&queue);
             return Ok(reply);
@@ -1268,7 +1268,7 @@ impl Broker {
             let reply = Reply::QueueDeclareOk {
                 queue: name.clone(),
                 message_count: q.ready_count() as u32,
-                consumer_count: q.consumer_count() as u32,
+                consumer_count: q.declare_ok_consumer_count() as u32,
             };
             self.restart_expiry_if_unused(&name);
             return Ok(reply);

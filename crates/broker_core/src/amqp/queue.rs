@@ -131,6 +131,18 @@ impl Queue {
         self.consumers.len() + self.blocked.len()
     }
 
+    /// The `consumer_count` of `queue.declare-ok`. A quorum queue counts the consumers its state machine
+    /// holds (`rabbit_fifo:query_stat`), and with single active consumer the waiting ones are kept apart,
+    /// so only the active one counts; a classic queue counts every consumer, waiting or not.
+    pub fn declare_ok_consumer_count(&self) -> usize {
+        let all = self.consumer_count();
+        if self.is_quorum() && self.args.single_active_consumer {
+            all.min(1)
+        } else {
+            all
+        }
+    }
+
     pub fn has_consumers(&self) -> bool {
         self.consumer_count() > 0
     }
