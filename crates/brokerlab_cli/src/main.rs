@@ -29,13 +29,15 @@ options for run:
                            JSON document (default 100000)
   --check-invariants       check the engine's invariants after every step (slower)
   --broker URI             run on a real RabbitMQ instead of the engine, e.g.
-                           amqp://guest:guest@127.0.0.1:5672/%2f (format 1 scenarios only)
+                           amqp://guest:guest@127.0.0.1:5672/%2f
   --compare                with --broker: run on both and print the differences
                            (deletes the scenario's queues and exchanges before and after)
   --clean                  with --broker: delete them before and after without comparing
   --allow-list FILE        with --compare: differences listed there are allowed
   --name NAME              with --compare: the scenario's name in the allow-list
                            (default: its folder's name)
+  --speed N                with --broker and a JSON document: run N times faster than
+                           real time (virtual ms = real ms x N; default 1)
 ";
 
 struct Command {
@@ -49,6 +51,7 @@ struct Command {
     clean: bool,
     allow_list: Option<String>,
     name: Option<String>,
+    speed: Option<u64>,
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {
@@ -69,6 +72,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         clean: false,
         allow_list: None,
         name: None,
+        speed: None,
     };
     let mut file = None;
     let mut it = rest.iter();
@@ -94,6 +98,14 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             "--clean" => command.clean = true,
             "--allow-list" => command.allow_list = Some(value("--allow-list")?),
             "--name" => command.name = Some(value("--name")?),
+            "--speed" => {
+                let v = value("--speed")?;
+                let speed: u64 = v.parse().map_err(|_| format!("--speed needs a whole number, got '{v}'"))?;
+                if speed == 0 {
+                    return Err("--speed must be at least 1".to_string());
+                }
+                command.speed = Some(speed);
+            }
             flag if flag.starts_with("--") => return Err(format!("unknown option '{flag}'")),
             path => {
                 if file.replace(path.to_string()).is_some() {
@@ -105,6 +117,9 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     command.file = file.ok_or("missing the scenario file")?;
     if (command.compare || command.clean) && command.broker.is_none() {
         return Err("--compare and --clean need --broker URI".to_string());
+    }
+    if command.speed.is_some() && command.broker.is_none() {
+        return Err("--speed goes with --broker (the engine runs in virtual time)".to_string());
     }
     if (command.allow_list.is_some() || command.name.is_some()) && !command.compare {
         return Err("--allow-list and --name go with --compare".to_string());
@@ -143,13 +158,8 @@ fn main() -> ExitCode {
         }
     };
     if text.trim_start().starts_with('{') {
-        if command.broker.is_some() && !command.check_only {
-            eprintln!(
-                "brokerlab: {}: --broker runs format-1 scenarios only; a format-2 document (actors, faults, \
-                 checks) cannot run on a real broker in this version",
-                command.file
-            );
-            return ExitCode::from(2);
+        if let (Some(uri), false) = (&command.broker, command.check_only) {
+            return real::run_document(&command, uri, &text);
         }
         return run_document(&command, &text);
     }
@@ -168,6 +178,13 @@ fn main() -> ExitCode {
             scenario.statement_count()
         );
         return ExitCode::SUCCESS;
+    }
+    if command.speed.is_some() {
+        eprintln!(
+            "brokerlab: {}: --speed runs JSON documents faster; a format-1 scenario's waits are its own",
+            command.file
+        );
+        return ExitCode::from(2);
     }
     if let Some(uri) = &command.broker {
         return real::run(&command, uri, &scenario);
@@ -240,14 +257,18 @@ fn definitions_command(args: &[String]) -> ExitCode {
     }
 }
 
-/// Runs (or checks) a format-2 JSON document: transcript or JSON report, then the checks.
-fn run_document(command: &Command, text: &str) -> ExitCode {
-    let options = SimOptions {
+fn sim_options(command: &Command) -> SimOptions {
+    SimOptions {
         seed: command.options.seed,
         keep_log: true,
         max_firings_per_instant: command.options.max_timer_firings,
         check_invariants: command.options.check_invariants,
-    };
+    }
+}
+
+/// Runs (or checks) a format-2 JSON document: transcript or JSON report, then the checks.
+fn run_document(command: &Command, text: &str) -> ExitCode {
+    let options = sim_options(command);
     let mut sim = match Simulation::from_json(text, options) {
         Ok(sim) => sim,
         Err(e) => {
@@ -345,6 +366,103 @@ mod real {
         }
     }
 
+    /// `--broker` with a format-2 document: the engine's simulation with a real RabbitMQ as its broker.
+    pub(super) fn run_document(command: &Command, uri: &str, text: &str) -> ExitCode {
+        use broker_core::scenario::document::Document;
+        use broker_core::scenario::sim::{CheckStatus, Simulation};
+        use real_broker::document::{self, DocumentOptions};
+        let allow = match load_allow_list(command) {
+            Ok(a) => a,
+            Err(code) => return code,
+        };
+        let doc = match Document::parse(text) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("{}", e.located(&command.file));
+                return ExitCode::from(2);
+            }
+        };
+        let options = DocumentOptions {
+            sim: super::sim_options(command),
+            speed: command.speed.unwrap_or(1),
+            clean: command.compare || command.clean,
+        };
+        let mut real = match document::run_document_real(&doc, &options, uri) {
+            Ok(sim) => sim,
+            Err(e) => {
+                eprintln!("brokerlab: {}: {e}", command.file);
+                return ExitCode::from(2);
+            }
+        };
+        let code = if command.compare {
+            let mut engine = match Simulation::from_json(text, options.sim.clone()) {
+                Ok(sim) => sim,
+                Err(e) => {
+                    eprintln!("{}", e.located(&command.file));
+                    return ExitCode::from(2);
+                }
+            };
+            engine.run();
+            let name = command.name.clone().unwrap_or_else(|| scenario_name(&command.file));
+            let differences = document::compare_documents(&name, &engine, &real, &allow);
+            print!("{}", compare::render(&name, &differences));
+            let unobservable = document::unobservable_checks(&real);
+            if !unobservable.is_empty() {
+                let list: Vec<String> = unobservable.iter().map(|i| (i + 1).to_string()).collect();
+                println!(
+                    "{name}: check(s) {} not compared: they count events that happen inside the broker",
+                    list.join(", ")
+                );
+            }
+            let unexplained = differences.iter().filter(|d| d.allowed.is_none()).count();
+            println!(
+                "{name}: {} difference(s) between the engine and RabbitMQ (speed {}), {unexplained} not in the \
+                 allow-list",
+                differences.len(),
+                options.speed
+            );
+            if unexplained > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        } else {
+            if command.json {
+                println!("{}", real.to_json(&command.filter));
+            } else {
+                print!("{}", real.transcript_filtered(&command.filter));
+            }
+            let failed = real.check_results().iter().filter(|r| r.status == CheckStatus::Fail).count();
+            if let Some(stop) = real.stopped() {
+                eprintln!("{}: {} {}", command.file, stop.at, stop.message);
+                ExitCode::from(1)
+            } else if failed > 0 {
+                eprintln!("{}: {failed} check(s) failed on RabbitMQ", command.file);
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        };
+        if let Err(e) = document::finish_document_real(&mut real, &doc, &options, uri) {
+            eprintln!("brokerlab: {}: clean-up: {e}", command.file);
+            return ExitCode::from(2);
+        }
+        code
+    }
+
+    fn load_allow_list(command: &Command) -> Result<Vec<compare::AllowEntry>, ExitCode> {
+        match &command.allow_list {
+            None => Ok(Vec::new()),
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|t| compare::parse_allow_list(&t))
+                .map_err(|e| {
+                    eprintln!("brokerlab: allow-list {path}: {e}");
+                    ExitCode::from(2)
+                }),
+        }
+    }
+
     /// `tests/scenarios/amqp/<name>/scenario.brokerlab` is `<name>`; another file is its stem.
     fn scenario_name(file: &str) -> String {
         let path = std::path::Path::new(file);
@@ -365,6 +483,14 @@ mod real {
     use std::process::ExitCode;
 
     pub(super) fn run(_: &Command, _: &str, _: &Scenario) -> ExitCode {
+        unsupported()
+    }
+
+    pub(super) fn run_document(_: &Command, _: &str, _: &str) -> ExitCode {
+        unsupported()
+    }
+
+    fn unsupported() -> ExitCode {
         eprintln!(
             "brokerlab: this build has no real-broker support; rebuild with \
              `cargo build -p brokerlab_cli --features real-broker`"

@@ -213,3 +213,49 @@ fn definitions_import_of_a_rabbitmq_export_reports_what_it_skipped() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("line 1, column 22"), "a located error: {}", stderr(&bad));
 }
+
+#[test]
+fn speed_goes_with_a_broker_and_a_document() {
+    let out = brokerlab(&[
+        "run",
+        "--speed",
+        "5",
+        golden("tutorial-1-hello-world").join("scenario.brokerlab").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--speed goes with --broker"), "{}", stderr(&out));
+    let out = brokerlab(&["run", "--speed", "0", "--broker", "amqp://127.0.0.1:1/%2f", "x.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--speed must be at least 1"), "{}", stderr(&out));
+    let scenario = golden("tutorial-1-hello-world").join("scenario.brokerlab");
+    let out =
+        brokerlab(&["run", "--speed", "5", "--broker", "amqp://127.0.0.1:1/%2f", scenario.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--speed runs JSON documents"), "{}", stderr(&out));
+}
+
+/// A document a real broker cannot run is refused before any connection (port 1 would refuse one).
+#[cfg(feature = "real-broker")]
+#[test]
+fn a_simulated_broker_restart_is_refused_on_a_real_broker_naming_the_field() {
+    let path = temp_file(
+        "restart.json",
+        r#"{ "brokerlab": 2, "duration": "2s",
+  "producers": [ { "name": "p", "exchange": "", "routing_key": "q", "count": 1 } ],
+  "faults": [ { "at": "1s", "restart_broker": true } ] }"#,
+    );
+    let out = brokerlab(&["run", path.to_str().unwrap(), "--broker", "amqp://guest:guest@127.0.0.1:1/%2f"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("faults[0].restart_broker: a broker restart is simulated by the engine"), "{err}");
+    assert!(!err.contains("cannot connect"), "{err}");
+}
+
+#[cfg(not(feature = "real-broker"))]
+#[test]
+fn a_document_on_a_real_broker_needs_the_feature() {
+    let path = temp_file("plain.json", r#"{ "brokerlab": 2, "duration": "1s" }"#);
+    let out = brokerlab(&["run", path.to_str().unwrap(), "--broker", "amqp://guest:guest@127.0.0.1:1/%2f"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no real-broker support"), "{}", stderr(&out));
+}

@@ -33,6 +33,8 @@ use std::collections::BTreeMap;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
+pub mod live;
+
 /// How a real run paces itself.
 #[derive(Clone, Debug)]
 pub struct RealOptions {
@@ -120,6 +122,10 @@ pub struct RealBackend {
     bodies: Vec<Vec<u8>>,
     queues_seen: BTreeMap<String, QueueFlags>,
     exchanges_seen: Vec<String>,
+    /// Virtual milliseconds per real millisecond (1 for format-1 runs; `--speed` for documents).
+    speed: u64,
+    /// Documents: message ids by body, the latest publish of a body winning (see `live`).
+    body_ids: Option<BTreeMap<Vec<u8>, MessageId>>,
 }
 
 fn failure(message: impl Into<String>) -> BackendFailure {
@@ -154,6 +160,8 @@ impl RealBackend {
             bodies: Vec::new(),
             queues_seen: BTreeMap::new(),
             exchanges_seen: Vec::new(),
+            speed: 1,
+            body_ids: None,
         })
     }
 
@@ -173,15 +181,15 @@ impl RealBackend {
     }
 
     fn real_at(&self, v: VirtualTime) -> Instant {
-        self.start + Duration::from_millis(v.as_millis()) + self.lag
+        self.start + Duration::from_micros(v.as_millis().saturating_mul(1000) / self.speed) + self.lag
     }
 
     fn event_time(&self, arrived: Instant) -> VirtualTime {
         match self.advancing {
             None => self.now,
             Some((from, to)) => {
-                let elapsed = arrived.saturating_duration_since(self.start + self.lag).as_millis();
-                let v = u64::try_from(elapsed).unwrap_or(u64::MAX);
+                let elapsed = arrived.saturating_duration_since(self.start + self.lag).as_micros();
+                let v = u64::try_from(elapsed * u128::from(self.speed) / 1000).unwrap_or(u64::MAX);
                 VirtualTime::from_millis(v.clamp(from.as_millis(), to.as_millis()))
             }
         }
@@ -195,6 +203,9 @@ impl RealBackend {
     }
 
     fn message_id(&self, body: &[u8]) -> MessageId {
+        if let Some(ids) = &self.body_ids {
+            return ids.get(body).copied().unwrap_or(MessageId(0));
+        }
         let mut matches = self.bodies.iter().enumerate().filter(|(_, b)| b.as_slice() == body);
         match (matches.next(), matches.next()) {
             (Some((i, _)), None) => MessageId(i as u64 + 1),

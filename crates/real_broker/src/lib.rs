@@ -1,17 +1,20 @@
-//! The same format-1 scenario against a real RabbitMQ: a differential runner.
+//! The same scenario against a real RabbitMQ: a differential runner.
 //!
 //! [`run_real`] plays a scenario on the broker at an AMQP URI through the engine's own interpreter
 //! (`broker_core::scenario::run_on` with a [`RealBackend`]), so the transcript has the engine's format;
 //! [`compare`] normalises an engine report and a RabbitMQ report (generated names, message ids, `x-death`
 //! times; `docs/real-broker.md`) and lists where they differ, minus an allow-list of inherent differences.
+//! Format-2 documents run through the engine's own `Simulation` over a [`LivePort`] ([`document`]).
 //!
 //! The engine (`broker_core`) stays free of I/O: sockets, threads and wall-clock time live here only.
 
 pub mod backend;
 pub mod compare;
 mod convert;
+pub mod document;
 mod wire;
 
+pub use backend::live::LivePort;
 pub use backend::{parse_uri, RealBackend, RealOptions};
 
 use broker_core::amqp::{Method, Reply};

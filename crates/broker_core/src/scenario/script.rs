@@ -193,6 +193,7 @@ pub struct ScriptOutcome {
 }
 
 /// One compiled script and the shape of its entry points, found once at compile time.
+#[derive(Clone)]
 struct Compiled {
     ast: AST,
     /// Parameter counts of the script's functions, by name (Rhai allows overloads by arity).
@@ -228,6 +229,24 @@ pub struct ScriptHost {
     last_pos: Rc<Cell<Position>>,
     /// Reused by every call; script functions cannot see it, it only has to exist for Rhai.
     scope: Scope<'static>,
+}
+
+/// An independent copy (for the app's rewind snapshots): a new Rhai engine wired to fresh shared cells,
+/// the compiled scripts reused (an `AST` is immutable), each actor's `state` map copied deeply so the two
+/// hosts never see each other's writes, and the `random(n)` generator continuing from the same point.
+impl Clone for ScriptHost {
+    fn clone(&self) -> Self {
+        // The seed is irrelevant: the whole per-call record, generator included, is copied over it.
+        let mut copy = ScriptHost::new(self.limits, 0);
+        *copy.call.borrow_mut() = self.call.borrow().clone();
+        copy.scripts = self.scripts.clone();
+        copy.states = self
+            .states
+            .iter()
+            .map(|(actor, state)| (actor.clone(), state.flatten_clone().into_shared()))
+            .collect();
+        copy
+    }
 }
 
 impl fmt::Debug for ScriptHost {

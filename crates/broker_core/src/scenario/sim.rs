@@ -11,6 +11,10 @@
 //! first. Randomness (templates, processing times, probabilities) comes from one [`Prng`] seeded by the
 //! document, so a document and a seed give the same transcript every time, natively and in wasm.
 //!
+//! The broker is reached through the narrow [`SimPort`] trait (`sim/port.rs`): the engine's [`Broker`] by
+//! default (`Simulation` is `Simulation<Broker>`), or a real RabbitMQ in the native runner (crate
+//! `real_broker`), where time passes on its own and the same actors run against it.
+//!
 //! # Driving it
 //! [`Simulation::new`] (or [`Simulation::from_json`]), then [`step`](Simulation::step) (one instant),
 //! [`run_until`](Simulation::run_until) or [`run`](Simulation::run) (to the document's end, then the
@@ -27,7 +31,7 @@ use super::script::{
     Decision as ScriptDecision, ScriptHost, ScriptLimits, ScriptMessage, ScriptOutcome, ON_MESSAGE, ON_TICK,
 };
 use super::{Pos, ScenarioError};
-use crate::amqp::definitions::{self, Definitions};
+use crate::amqp::definitions::Definitions;
 use crate::amqp::error::AmqpError;
 use crate::amqp::event::{CancelReason, Event, LoggedEvent};
 use crate::amqp::method::{Method, Reply};
@@ -38,6 +42,9 @@ use crate::prng::Prng;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
+
+pub mod port;
+pub use port::{QueueCounts, SimPort};
 
 /// Every actor uses channel 1 of its own connection.
 const CHANNEL: ChannelNumber = ChannelNumber(1);
@@ -119,7 +126,7 @@ enum ActorRef {
 }
 
 /// Something an actor or the scenario does at a later instant.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Wake {
     /// Connect and set up (start, reconnect, restart after a crash).
     Connect(ActorRef),
@@ -138,7 +145,7 @@ enum Wake {
 }
 
 /// An actor's link to the broker.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Link {
     name: String,
     conn: Option<ConnectionId>,
@@ -169,7 +176,7 @@ impl Link {
 }
 
 /// When a producer's publish slots fall: rate steps in a cycle, in integer arithmetic.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Pace {
     /// (messages per 1,000 s, step length in ms; `u64::MAX` = for ever).
     steps: Vec<(u64, u64)>,
@@ -219,7 +226,7 @@ impl Pace {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct ProducerActor {
     spec: Producer,
     link: Link,
@@ -259,7 +266,7 @@ impl ProducerActor {
 }
 
 /// A delivery a consumer works on, with what its script already decided.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct InHand {
     delivery: Box<Delivery>,
     seq: u64,
@@ -276,7 +283,7 @@ enum Decided {
     Cancel,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct ConsumerActor {
     spec: Consumer,
     link: Link,
@@ -294,7 +301,7 @@ struct ConsumerActor {
 }
 
 /// What a script decided in one call.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct ScriptTurn {
     decision: Option<Decided>,
     publishes: Vec<Method>,
@@ -304,7 +311,7 @@ struct ScriptTurn {
 
 /// The simulation's side of the script host ([`ScriptHost`]): compiles the document's scripts and turns
 /// deliveries into [`ScriptMessage`]s and [`ScriptOutcome`]s into AMQP methods.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct ScriptSeam {
     host: Option<ScriptHost>,
 }
@@ -406,7 +413,7 @@ fn script_turn(outcome: ScriptOutcome) -> ScriptTurn {
 }
 
 /// A check being watched.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct CheckWatch {
     spec: Check,
     description: String,
@@ -426,8 +433,13 @@ struct CheckWatch {
 /// - An actor's `link.conn`, when set, is open in the broker and owned by that actor in `owners`.
 /// - A consumer holds at most one message in hand (`current`); `buffer` keeps the rest in delivery order.
 /// - A settled check never changes.
-pub struct Simulation {
-    broker: Broker,
+///
+/// Clone is a full copy (the app keeps clones as rewind snapshots); a clone runs on independently.
+///
+/// `B` is the broker the actors talk to ([`SimPort`]): the engine by default, or a real one.
+#[derive(Clone)]
+pub struct Simulation<B = Broker> {
+    broker: B,
     prng: Prng,
     seed: u64,
     options: SimOptions,
@@ -480,7 +492,24 @@ impl Simulation {
 
     fn build(doc: &Document, options: SimOptions) -> Result<Simulation, Problem> {
         let seed = options.seed.unwrap_or(doc.seed);
-        let broker = Broker::new(BrokerConfig::default(), seed);
+        Simulation::build_on(doc, options, Broker::new(BrokerConfig::default(), seed))
+    }
+}
+
+impl<B: SimPort> Simulation<B> {
+    /// Prepares a document on another broker (a real RabbitMQ behind a [`SimPort`]); errors as
+    /// [`Simulation::with_options`].
+    pub fn with_port(
+        document: &Document,
+        options: SimOptions,
+        port: B,
+    ) -> Result<Simulation<B>, ScenarioError> {
+        document.validate().map_err(|p| p.into_error(None))?;
+        Simulation::build_on(document, options, port).map_err(|p| p.into_error(None))
+    }
+
+    fn build_on(doc: &Document, options: SimOptions, broker: B) -> Result<Simulation<B>, Problem> {
+        let seed = options.seed.unwrap_or(doc.seed);
         // The actors' generator is split from the broker's seed so that adding an actor does not shift
         // the broker's own draws (generated names).
         let prng = Prng::new(seed ^ 0x5eed_ac70_25c0_ffee);
@@ -658,7 +687,7 @@ impl Simulation {
             return Ok(());
         }
         let start = self.log.len();
-        let report = definitions::import(&mut self.broker, VirtualTime::ZERO, defs).map_err(|e| Problem {
+        let report = self.broker.import_definitions(VirtualTime::ZERO, defs).map_err(|e| Problem {
             path: format!("definitions.{}", e.path),
             message: format!("'{}': {}", e.entity, e.message),
         })?;
@@ -699,7 +728,7 @@ impl Simulation {
         self.seed
     }
 
-    pub fn broker(&self) -> &Broker {
+    pub fn broker(&self) -> &B {
         &self.broker
     }
 
@@ -827,6 +856,9 @@ impl Simulation {
             fired += 1;
             self.drain();
         }
+        if let Some(message) = self.broker.take_failure() {
+            self.stop_run(message);
+        }
         self.stats.instants += 1;
         self.stats.firings += fired;
         if self.options.check_invariants {
@@ -838,6 +870,9 @@ impl Simulation {
     /// Fires every instant up to `to` (clamped to the end) and settles the checks due by then.
     pub fn run_until(&mut self, to: VirtualTime) {
         let to = to.min(self.end);
+        if B::LIVE {
+            self.run_live_until(to);
+        }
         while self.next_deadline().is_some_and(|d| d <= to) {
             self.step();
         }
@@ -847,6 +882,41 @@ impl Simulation {
         self.now = to;
         self.broker.advance_to(to);
         self.settle_checks(|at| at <= to);
+    }
+
+    /// A live broker's time passes on its own: wait for the next instant, a check's time or `to`, and
+    /// take an arrival (a delivery, a confirm) as an instant of its own, when it comes. A check at `T` is
+    /// decided at `T` once everything due at `T` has fired, as in the engine.
+    fn run_live_until(&mut self, to: VirtualTime) {
+        loop {
+            if self.stopped.is_some() {
+                return;
+            }
+            let check_due = self
+                .checks
+                .iter()
+                .filter(|c| c.result.is_none())
+                .filter_map(|c| c.spec.at.map(|at| VirtualTime(at.0)))
+                .min();
+            let target = [self.next_deadline(), check_due].into_iter().flatten().fold(to, VirtualTime::min);
+            let reached = self.broker.wait_until(target.max(self.now));
+            if let Some(message) = self.broker.take_failure() {
+                self.stop_run(message);
+                return;
+            }
+            // Not at or past an instant that is still to fire (the run may lag behind the wall clock).
+            match self.next_deadline() {
+                Some(due) if due <= reached => self.settle_checks(|at| at < due),
+                _ => self.settle_checks(|at| at <= reached),
+            }
+            match self.next_deadline() {
+                Some(due) if due <= reached => {
+                    self.step();
+                }
+                _ if reached >= to => return,
+                _ => {}
+            }
+        }
     }
 
     /// Runs to the document's end and makes the final checks.
@@ -1685,12 +1755,24 @@ impl Simulation {
     fn evaluate(&self, i: usize) -> CheckResult {
         let w = &self.checks[i];
         let spec = &w.spec;
+        let matchers = [&spec.count, &spec.first, &spec.then];
+        if let Some(m) =
+            matchers.into_iter().flatten().find(|m| !self.broker.observes(&m.event, m.reason.as_deref()))
+        {
+            // A real broker does this inside; no client sees it, so the check cannot be decided there.
+            return CheckResult {
+                index: i,
+                description: w.description.clone(),
+                status: CheckStatus::Pending,
+                observed: "-".to_string(),
+                reason: format!("'{}' events are not observable on this broker", m.event),
+            };
+        }
         let (pass, observed, reason) = if let Some(queue) = &spec.queue {
-            match self.broker.queue(queue) {
+            match self.broker.queue_counts(queue) {
                 None => (false, "no queue".to_string(), format!("queue '{queue}' does not exist")),
                 Some(d) => {
-                    let ready = u64::from(d.info.messages_ready);
-                    let unacked = u64::from(d.info.messages_unacknowledged);
+                    let (ready, unacked) = (d.ready, d.unacked);
                     let (value, cmp) = match (&spec.messages, &spec.ready, &spec.unacked) {
                         (Some(c), _, _) => (ready + unacked, c),
                         (_, Some(c), _) => (ready, c),
@@ -1758,7 +1840,7 @@ impl Simulation {
     /// [`now`](Simulation::now) and never advance the broker's clock: the simulation keeps time. Events
     /// those methods cause stay in the broker until the next [`step`](Simulation::step) collects them, so
     /// a delivery to an actor still reaches it.
-    pub fn broker_mut(&mut self) -> &mut Broker {
+    pub fn broker_mut(&mut self) -> &mut B {
         &mut self.broker
     }
 }

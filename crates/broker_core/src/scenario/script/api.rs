@@ -32,7 +32,7 @@ pub(super) enum CallKind {
 /// # Invariants
 /// * `kind == Idle` exactly when no call is running; then `state` is unit and `outcome` is empty.
 /// * `output_bytes <= max_output_bytes`; output that would pass the budget is refused, not recorded.
-#[derive(Debug)]
+#[derive(Clone, Debug)] // cloned with its host (rewind snapshots)
 pub(super) struct Call {
     prng: Prng,
     now_millis: u64,
