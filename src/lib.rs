@@ -26,6 +26,7 @@ pub fn start() {
         if embed::requested() {
             yew::Renderer::<embed::EmbedApp>::new().render();
         } else {
+            components::workspaces::enable_persistence(); // the page saves workspaces; test renders do not
             yew::Renderer::<app::App>::new().render();
         }
     }

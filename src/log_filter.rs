@@ -2,7 +2,7 @@
 //! only grows is scanned once (the view stays fast with 100,000 events).
 
 use broker_core::amqp::exchange::Destination;
-use broker_core::amqp::{Event, LoggedEvent};
+use broker_core::amqp::{Event, LoggedEvent, MessageId};
 
 /// Every event kind, as the filter's list offers them (the serde tag names).
 pub const KINDS: &[&str] = &[
@@ -89,6 +89,26 @@ pub fn mentions_queue(e: &Event, name: &str) -> bool {
         Event::Bound { destination: Destination::Queue(q), .. }
         | Event::Unbound { destination: Destination::Queue(q), .. } => &**q == name,
         _ => false,
+    }
+}
+
+/// The message an event is about (its engine identity), for lineage; `None` for events about no one
+/// message.
+pub fn message_of(e: &Event) -> Option<MessageId> {
+    match e {
+        Event::Published { message, .. }
+        | Event::Routed { message, .. }
+        | Event::Enqueued { message, .. }
+        | Event::Acked { message, .. }
+        | Event::Nacked { message, .. }
+        | Event::Rejected { message, .. }
+        | Event::Requeued { message, .. }
+        | Event::Expired { message, .. }
+        | Event::DeadLettered { message, .. }
+        | Event::Dropped { message, .. }
+        | Event::Returned { message, .. } => Some(*message),
+        Event::Delivered { delivery, .. } => Some(delivery.message),
+        _ => None,
     }
 }
 

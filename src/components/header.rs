@@ -1,4 +1,5 @@
-//! The header: the brand, time controls (play/pause, step, speed, the virtual clock) and page actions
+//! The header: the brand, time controls (play/pause, step, speed, the virtual clock, a badge when an
+//! earlier moment is shown; scrubbing and fast-forward are in the timeline bar below) and page actions
 //! (the bundled scenario picker, the example, the theme).
 
 use super::{event_value, use_app};
@@ -48,6 +49,7 @@ pub fn header() -> Html {
         })
     };
     let loaded = app.session.borrow().scenario().map(|s| s.name.clone());
+    let rewound = app.session.borrow().has_future();
     let play_label = if app.playing { "Pause (space)" } else { "Play (space)" };
     html! {
         <header class="app-header">
@@ -72,6 +74,12 @@ pub fn header() -> Html {
                 <output id="clock" class="clock" aria-label="Virtual clock" aria-live="off">
                     { format!("t = {now}") }
                 </output>
+                if rewound {
+                    <span id="rewound" class="rewound-badge"
+                          title="An earlier moment of the run is shown: the timeline bar below says more">
+                        { "⟲ rewound" }
+                    </span>
+                }
                 if app.lagging {
                     <span class="lag" title="More events than one frame may process: the clock runs behind">
                         { "lagging" }

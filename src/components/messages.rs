@@ -1,12 +1,14 @@
-//! The Messages tab: publish (with the routing explainer), get with ack modes, peek, purge, and the
-//! message detail with its `x-death` history drawn as a chain.
+//! The Messages tab: publish (with the routing explainer), get with ack modes, peek, purge, move messages
+//! to another queue (a shovel), and the message detail with its `x-death` history drawn as a chain, a
+//! Replay button and the message's lineage from the event log.
 
 use super::body_text_for_ui;
 use super::editors::{check_field, rows_field, text_field, FieldRowsEditor};
 use super::{event_value, field_table_view, use_app, value_text};
 use crate::forms::{field_table, AckMode, PublishForm};
+use crate::state::editing::EditAction;
 use crate::state::Action;
-use broker_core::amqp::{Delivery, FieldTable, FieldValue, Method};
+use broker_core::amqp::{Delivery, FieldTable, FieldValue, MessageId, Method};
 use yew::prelude::*;
 
 #[function_component(MessagesTab)]
@@ -15,6 +17,8 @@ pub fn messages_tab() -> Html {
         <div class="tab-body messages">
             <PublishView />
             <GetView />
+            <MoveView />
+            <LineageLookup />
             <Explanation />
             <MessageDetail />
         </div>
@@ -248,10 +252,17 @@ fn message_detail() -> Html {
     let deaths: Vec<FieldTable> = x_death(&p.headers).into_iter().cloned().collect();
     headers.remove("x-death");
     let get = |t: &FieldTable, k: &str| t.get(k).map(value_text).unwrap_or_default();
+    let replay = {
+        let (app, d) = (app.clone(), d.clone());
+        Callback::from(move |_: MouseEvent| app.dispatch(Action::Edit(EditAction::Replay(d.clone()))))
+    };
     html! {
         <section class="card message-detail" id="message-detail" aria-label="Message detail">
             <div class="inspector-head">
                 <h3>{ format!("Message {}", d.message) }</h3>
+                <button class="btn small" id="message-replay" onclick={replay}
+                        title="Publish a copy with the same exchange, routing key, properties, headers and body">
+                    { "Replay" }</button>
                 <button class="btn small" onclick={close} aria-label="Close the message">{ "✕" }</button>
             </div>
             <dl class="fields">
@@ -284,6 +295,143 @@ fn message_detail() -> Html {
                     }) }
                 </ol>
             }
+            <Lineage message={d.message} id="lineage" />
         </section>
+    }
+}
+
+/// Finds a message by its engine id (`m12`, as the event log names it) and shows its lineage.
+#[function_component(LineageLookup)]
+fn lineage_lookup() -> Html {
+    let app = use_app();
+    let id = use_state(String::new);
+    let onsubmit = {
+        let (app, id) = (app.clone(), id.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let text = id.trim();
+            match text.strip_prefix('m').unwrap_or(text).parse::<u64>() {
+                Ok(n) => app.dispatch(Action::Edit(EditAction::ShowLineage(MessageId(n)))),
+                Err(_) => app.dispatch(Action::FormError(format!(
+                    "Lineage: '{text}' is not a message id (the event log names messages m1, m2, …)"
+                ))),
+            }
+        })
+    };
+    let set_id = {
+        let id = id.clone();
+        Callback::from(move |e: InputEvent| id.set(event_value(&e)))
+    };
+    html! {
+        <form class="card form" id="lineage-form" onsubmit={onsubmit} aria-label="Message lineage">
+            <h3>{ "Message lineage" }</h3>
+            <label>{ "Message id (as in the event log)" }
+                <input id="lineage-id" placeholder="m12" value={(*id).clone()} oninput={set_id} />
+            </label>
+            <div class="buttons">
+                <button class="btn" id="lineage-show" type="submit">{ "Show lineage" }</button>
+            </div>
+            if let Some(m) = app.edit.lineage_of {
+                <p class="muted">{ format!("{m} was never delivered and is in no queue now; its steps:") }</p>
+                <Lineage message={m} id="lineage-alone" />
+            }
+        </form>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct LineageProps {
+    message: MessageId,
+    /// The list's element id.
+    id: AttrValue,
+}
+
+/// A message's lineage: every step of it (and of its moved or replayed copies) in the event log, as a
+/// vertical chain with virtual times. Recomputed only when the log changes.
+#[function_component(Lineage)]
+fn lineage(p: &LineageProps) -> Html {
+    let app = use_app();
+    let steps = {
+        let session = app.session.clone();
+        use_memo((app.version, p.message), move |(_, id)| session.borrow().lineage(*id))
+    };
+    html! {
+        <>
+            <h4>{ format!("Lineage ({} steps in the event log)", steps.len()) }</h4>
+            <ol class="lineage" id={p.id.clone()}>
+                { for steps.iter().map(|s| html! {
+                    <li class={classes!("step", s.kind)}>
+                        <span class="at">{ s.at.to_string() }</span>
+                        <span class="what">
+                            <span class="kind">{ s.kind.replace('_', " ") }</span>
+                            <span class="text">{ s.text.clone() }</span>
+                            if let Some((from, how)) = s.copy_of {
+                                <span class="copy">{ format!("a copy of {from}, {}", how.label()) }</span>
+                            }
+                        </span>
+                    </li>
+                }) }
+            </ol>
+        </>
+    }
+}
+
+/// "Move messages", as the management UI offers it on a queue's page (with the shovel plugin).
+#[function_component(MoveView)]
+fn move_view() -> Html {
+    let app = use_app();
+    let source = use_state(String::new);
+    let destination = use_state(String::new);
+    let queues: Vec<(String, u32)> =
+        app.session.borrow().broker().queues().into_iter().map(|q| (q.name, q.messages_ready)).collect();
+    let chosen = if source.is_empty() {
+        queues.first().map(|(n, _)| n.clone()).unwrap_or_default()
+    } else {
+        (*source).clone()
+    };
+    let onsubmit = {
+        let (app, chosen, destination) = (app.clone(), chosen.clone(), destination.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if destination.trim().is_empty() {
+                app.dispatch(Action::FormError("Move messages: name the destination queue".into()));
+                return;
+            }
+            app.dispatch(Action::Edit(EditAction::MoveMessages {
+                source: chosen.clone(),
+                destination: destination.trim().to_string(),
+            }));
+        })
+    };
+    let set_source = {
+        let source = source.clone();
+        Callback::from(move |e: Event| source.set(event_value(&e)))
+    };
+    let set_destination = {
+        let destination = destination.clone();
+        Callback::from(move |e: InputEvent| destination.set(event_value(&e)))
+    };
+    html! {
+        <form class="card form" id="move-form" onsubmit={onsubmit} aria-label="Move messages">
+            <h3>{ "Move messages" }</h3>
+            <p class="muted">{ "As RabbitMQ's management UI does it, with a shovel: each message ready in the source                 now is taken, republished to the default exchange with the destination queue's name as routing key                 (properties, headers and body kept; a new message for the broker), then acknowledged at the source.                 A missing destination is declared durable." }</p>
+            <label>{ "From queue" }
+                <select id="move-source" onchange={set_source}>
+                    { for queues.iter().map(|(q, ready)| html! {
+                        <option value={q.clone()} selected={*q == chosen}>{ format!("{q} ({ready} ready)") }</option>
+                    }) }
+                </select>
+            </label>
+            <label>{ "To queue" }
+                <input id="move-destination" list="move-destinations" value={(*destination).clone()}
+                       oninput={set_destination} />
+            </label>
+            <datalist id="move-destinations">
+                { for queues.iter().filter(|(q, _)| *q != chosen).map(|(q, _)| html! { <option value={q.clone()} /> }) }
+            </datalist>
+            <div class="buttons">
+                <button class="btn primary" id="move" type="submit" disabled={chosen.is_empty()}>{ "Move messages" }</button>
+            </div>
+        </form>
     }
 }

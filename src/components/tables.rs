@@ -47,31 +47,44 @@ pub fn queues_tab() -> Html {
     };
     html! {
         <div class="tab-body">
-            <table class="grid" id="queues-table" aria-label="Queues">
+            // Features and arguments ride under the name, rates and actions stack, so the table fits the
+            // tabs pane from a laptop (about 600 px) up without scrolling sideways.
+            <table class="grid queues" id="queues-table" aria-label="Queues">
                 <thead><tr>
-                    <th>{ "Name" }</th><th>{ "Features" }</th><th>{ "Arguments" }</th>
+                    <th>{ "Name" }<span class="sub">{ "features · arguments" }</span></th>
                     <th class="num">{ "Ready" }</th><th class="num">{ "Unacked" }</th><th class="num">{ "Total" }</th>
                     <th class="num" title="Consumers">{ "Cons." }</th>
                     <th class="num" title="Messages acknowledged since the start (consumed)">{ "Acked" }</th>
                     <th class="num" title="Per second over the last 5 virtual seconds: incoming / deliver + get / ack">
-                        { "In / out / ack" }</th>
-                    <th>{ "Actions" }</th>
+                        { "Rates /s" }</th>
+                    <th><span class="visually-hidden">{ "Actions" }</span></th>
                 </tr></thead>
                 <tbody>
                 if rows.is_empty() {
-                    <tr><td colspan="10" class="muted">{ "No queues" }</td></tr>
+                    <tr><td colspan="8" class="muted">{ "No queues" }</td></tr>
                 }
-                { for rows.into_iter().map(|(q, args, p, d, a, acked)| html! {
+                { for rows.into_iter().map(|(q, args, p, d, a, acked)| {
+                    let features = features(q.durable, q.exclusive, q.auto_delete);
+                    let args = table_text(&args);
+                    html! {
                     <tr data-queue={q.name.clone()}>
-                        <td><button class="link" onclick={select(&app, Selection::Queue(q.name.clone()))}>{ q.name.clone() }</button></td>
-                        <td>{ features(q.durable, q.exclusive, q.auto_delete) }</td>
-                        <td class="args">{ table_text(&args) }</td>
+                        <td class="name">
+                            <button class="link" onclick={select(&app, Selection::Queue(q.name.clone()))}>{ q.name.clone() }</button>
+                            if !features.is_empty() || !args.is_empty() {
+                                <span class="sub">
+                                    <span class="features" title="D durable · Excl exclusive · AD auto-delete">{ features }</span>
+                                    if !args.is_empty() { <span class="args">{ args }</span> }
+                                </span>
+                            }
+                        </td>
                         <td class="num ready">{ q.messages_ready }</td>
                         <td class="num unacked">{ q.messages_unacknowledged }</td>
                         <td class="num total">{ q.messages_ready + q.messages_unacknowledged }</td>
                         <td class="num">{ q.consumers }</td>
                         <td class="num acked">{ acked }</td>
-                        <td class="num rates">{ format!("{} / {} / {}", rate(p), rate(d), rate(a)) }</td>
+                        <td class="num rates" title="incoming / deliver + get / ack, per second">
+                            <span>{ format!("in {}", rate(p)) }</span><span>{ format!("out {}", rate(d)) }</span>
+                            <span>{ format!("ack {}", rate(a)) }</span></td>
                         <td class="actions">
                             <button class="btn small" onclick={apply(&app, Method::QueuePurge { queue: q.name.clone() },
                                 format!("Purged '{}'", q.name))}>{ "Purge" }</button>
@@ -80,7 +93,7 @@ pub fn queues_tab() -> Html {
                                 format!("Deleted queue '{}'", q.name))}>{ "Delete" }</button>
                         </td>
                     </tr>
-                }) }
+                }}) }
                 </tbody>
             </table>
             <QueueFormView />

@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 // Parts of the session kept in their own files (child modules see the session's private fields).
 mod durability;
-mod editing;
-mod timeline;
+pub mod editing;
+pub mod timeline;
 
 /// The client-provided name of the connection the UI's forms use (as the management UI's own).
 pub const UI_CONNECTION_NAME: &str = "Brokerlab UI";
@@ -53,6 +53,7 @@ pub struct QueueCounters {
 const RATE_WINDOW_SECS: u64 = 5;
 
 /// What drives the broker.
+#[derive(Clone)] // rewind snapshots ([`timeline`])
 enum Engine {
     /// Manual mode: only the UI acts; time moves the broker's own timers.
     Manual(Box<Broker>),
@@ -73,6 +74,7 @@ pub struct ScenarioInfo {
 /// - `log` holds every event the engine recorded, oldest first; `connections` is exactly what replaying
 ///   `log`'s connection/channel events gives.
 /// - `version` grows on every change that can alter what is shown.
+#[derive(Clone)] // rewind snapshots clone it, without `log` and `history` ([`timeline`])
 pub struct Session {
     engine: Engine,
     scenario: Option<ScenarioInfo>,
@@ -88,6 +90,10 @@ pub struct Session {
     /// `(second, counters at that second)` for the last [`RATE_WINDOW_SECS`] virtual seconds.
     samples: Vec<(u64, BTreeMap<String, QueueCounters>)>,
     version: u64,
+    /// The loaded scenario document's text, for the editor ([`editing`]).
+    edit: editing::EditRecord,
+    /// Recorded inputs, snapshots and chart series behind rewind and fast-forward ([`timeline`]).
+    history: timeline::History,
 }
 
 impl Session {
@@ -108,6 +114,7 @@ impl Session {
         let sim = Simulation::from_json(json_text, SimOptions::default()).map_err(|e| e.to_string())?;
         let info = ScenarioInfo { name: document.name, description: document.description };
         let mut s = Session::with_engine(Engine::Scenario(Box::new(sim)), Some(info));
+        s.edit.document = Some(json_text.into());
         s.absorb();
         Ok(s)
     }
@@ -125,6 +132,8 @@ impl Session {
             default_routes: BTreeSet::new(),
             samples: Vec::new(),
             version: 0,
+            edit: editing::EditRecord::default(),
+            history: timeline::History::default(),
         }
     }
 
@@ -235,6 +244,7 @@ impl Session {
     /// Sends one method on the UI's channel now. If an earlier error closed that channel (or its
     /// connection), a fresh one is opened first, as RabbitMQ's management UI does per operation.
     pub fn ui_apply(&mut self, method: Method) -> Result<Reply, AmqpError> {
+        self.record_input(timeline::Input::Ui(method.clone()));
         let open = self.ui_connection.is_some_and(|c| self.broker().is_channel_open(c, self.ui_channel));
         if !open {
             self.open_ui_channel();
@@ -248,6 +258,7 @@ impl Session {
 
     /// Opens a client connection with one channel (for examples and tests); returns its ids.
     pub fn connect_client(&mut self, name: &str) -> (ConnectionId, ChannelNumber) {
+        self.record_input(timeline::Input::Connect(name.to_string()));
         let at = self.now();
         let conn = self.broker_mut().connect(at, name);
         let channel = ChannelNumber(1);
@@ -264,6 +275,7 @@ impl Session {
         channel: ChannelNumber,
         method: Method,
     ) -> Result<Reply, AmqpError> {
+        self.record_input(timeline::Input::Client(connection, channel, method.clone()));
         let at = self.now();
         let result = self.broker_mut().apply(at, connection, channel, method);
         self.absorb();
@@ -273,6 +285,8 @@ impl Session {
     /// Fires the next scheduled event (one instant); returns its time, or `None` if nothing is scheduled.
     /// A scenario with nothing left to do before its end is run to its end (its final checks are made).
     pub fn step(&mut self) -> Option<VirtualTime> {
+        // After a scrub back, the recorded inputs made before the next instant come first.
+        self.replay_inputs_before_next_instant();
         let at = match &mut self.engine {
             Engine::Manual(b) => b.step(),
             Engine::Scenario(sim) => match sim.step() {
@@ -294,6 +308,12 @@ impl Session {
         if target <= self.now() {
             return true;
         }
+        // Replays recorded inputs after a scrub back, and stops at each virtual second for the charts.
+        self.run_timeline_until(target, max_instants)
+    }
+
+    /// The engine's part of [`run_until`](Self::run_until): deadline instants only, no recorded inputs.
+    fn run_engine_until(&mut self, target: VirtualTime, max_instants: usize) -> bool {
         let caught_up = match &mut self.engine {
             Engine::Manual(b) => run_broker_until(b, target, max_instants),
             Engine::Scenario(sim) => run_simulation_until(sim, target, max_instants),
@@ -307,6 +327,8 @@ impl Session {
         let events = match &mut self.engine {
             Engine::Manual(b) => b.take_events(),
             Engine::Scenario(sim) => {
+                // What the UI's own methods caused reaches the actors now, not at the next scheduled event.
+                sim.take_outside_effects();
                 let mut events = sim.take_events();
                 // After the end no step will collect what the UI's own methods caused: take it here
                 // (no actor acts any more, so none misses a delivery).
@@ -322,6 +344,7 @@ impl Session {
         self.log.extend(events);
         self.sample_rates();
         self.version += 1;
+        self.after_absorb();
     }
 
     fn observe(&mut self, event: &Event) {
@@ -477,6 +500,33 @@ mod tests {
             auto_delete: false,
             arguments: FieldTable::new(),
         }
+    }
+
+    /// A worker that idles until the document's end, and one task the UI publishes mid-run.
+    const IDLE_WORKER: &str = r#"{
+      "brokerlab": 2, "name": "idle worker", "seed": 3, "duration": "60s",
+      "definitions": { "queues": [
+        { "name": "tasks", "vhost": "/", "durable": false, "auto_delete": false, "arguments": {} } ] },
+      "consumers": [ { "name": "worker", "queue": "tasks", "prefetch": 1, "processing": "100ms" } ]
+    }"#;
+
+    #[test]
+    fn a_ui_publish_reaches_an_idle_scenario_worker_at_once() {
+        let mut s = Session::from_scenario(IDLE_WORKER).expect("the document loads");
+        assert!(s.run_until(VirtualTime(10_000), 10_000));
+        s.ui_apply(Method::BasicPublish {
+            exchange: String::new(),
+            routing_key: "tasks".into(),
+            mandatory: false,
+            properties: BasicProperties::default(),
+            body: b"task".to_vec(),
+        })
+        .unwrap();
+        // The delivery is in the page's log now, and the worker acks after its 100 ms of work, not at the
+        // document's end (its next scheduled event before this change).
+        assert!(s.log().iter().any(|e| matches!(e.event, Event::Delivered { .. })), "delivered at once");
+        assert_eq!(s.step(), Some(VirtualTime(10_100)), "the worker's work is the next event");
+        assert_eq!(s.counters("tasks").acked, 1, "acked at 10.1 s");
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub const SPEEDS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0, 1000.0]
 /// it the clock lags behind wall time (shown in the header) instead of freezing the page.
 pub const MAX_INSTANTS_PER_TICK: usize = 5_000;
 
+/// At most this many deadline instants are fired by one [`Action::RunUntil`].
+pub const RUN_UNTIL_MAX_INSTANTS: usize = 200_000;
+
 /// A driver tick longer than this (a background tab, a debugger pause) counts as this long.
 const MAX_TICK_WALL_MILLIS: f64 = 250.0;
 
@@ -183,6 +186,8 @@ pub enum Action {
     LoadScenario(String),
     /// Replaces the engine with a run of a scenario document given as JSON text.
     LoadDocument(String),
+    /// Runs the engine to a virtual time at once and pauses (the embed API's "run until").
+    RunUntil(VirtualTime),
     /// Rewind, scrubbing, fast-forward and charts ([`timeline`]).
     Timeline(timeline::TimelineAction),
     /// Definitions, scenario editing, moving and replaying messages, lineage ([`editing`]).
@@ -383,6 +388,7 @@ impl AppState {
                 None => self.error(format!("No bundled scenario '{id}'")),
             },
             Action::LoadDocument(text) => self.load_document(&text),
+            Action::RunUntil(target) => self.run_until(target),
             Action::Timeline(a) => self.apply_timeline(a),
             Action::Edit(a) => self.apply_editing(a),
             Action::Workspace(a) => self.apply_workspace(a),
@@ -442,6 +448,7 @@ impl AppState {
         session.continue_versions_from(self.session.borrow().version());
         let name = session.scenario().map(|s| s.name.clone()).unwrap_or_default();
         *self.session.borrow_mut() = session;
+        self.workspace.scenario_text = Some(text.to_string()); // saved with the workspace
         self.playing = false;
         self.lagging = false;
         self.carry_millis = 0.0;
@@ -451,6 +458,22 @@ impl AppState {
         self.message = None;
         self.explanation = None;
         self.info(format!("Loaded scenario '{name}': press play or step through it"));
+    }
+
+    /// Runs to `target` (the scenario's end at most) and pauses; the work is bounded, and if the bound is
+    /// hit the clock stops short and the banner says where.
+    fn run_until(&mut self, target: VirtualTime) {
+        self.playing = false;
+        self.lagging = false;
+        self.carry_millis = 0.0;
+        let caught_up = self.session.borrow_mut().run_until(target, RUN_UNTIL_MAX_INSTANTS);
+        if self.session.borrow().finished() {
+            self.announce_end();
+        } else if caught_up {
+            self.info(format!("Ran to {target}"));
+        } else {
+            self.error(format!("Stopped at {} before {target}: too many events at once", self.now()));
+        }
     }
 
     fn announce_end(&mut self) {

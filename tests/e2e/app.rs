@@ -1,7 +1,8 @@
 //! The main app end to end. Screenshots land in `artifacts/e2e-*.png`: the empty shell, a declared
 //! queue with a published message, a taken message, a refused redeclare with RabbitMQ's 406 text, and
 //! the example topology with a dead-lettered message's `x-death` chain, and the "Work queues" scenario
-//! played from the picker with its checks passing.
+//! played from the picker with its checks passing, then scrubbed back (`e2e-timeline.png`) and charted
+//! (`e2e-charts.png`).
 
 use crate::harness::*;
 use serde_json::{json, Value};
@@ -129,6 +130,9 @@ fn the_served_app_renders_its_shell_in_chromium() {
     assert_eq!(page.text("#clock"), "t = 0.000s", "a fresh run starts at 0");
     let before = page.text("#checks-summary");
     assert!(before.starts_with("0 of ") && !before.contains(" 0 pending"), "summary: {before}");
+    // Step once: the actors connect.
+    page.click("#step");
+    page.wait_text("#notice", "Stepped to");
     // Played at 1000×, the producer and the workers move the tasks; the run ends and every check passes.
     page.click("#tab-queues");
     page.click("#speed option[value='1000']");
@@ -142,6 +146,51 @@ fn the_served_app_renders_its_shell_in_chromium() {
     assert_eq!(page.text("tr[data-queue='task_queue'] td.total"), "0");
     assert!(page.text("#topology").contains("worker-2"), "the workers are drawn");
     page.screenshot("e2e-scenario.png");
+
+    // After the end, a task of our own from the form: it stays in the queue (the workers' connections
+    // are still open, so it is delivered, but no actor acts any more to acknowledge it).
+    page.click("#tab-messages");
+    page.type_into("#publish-key", "task_queue");
+    page.type_into("#publish-body", "a task from the form");
+    page.click("#publish");
+    page.wait_text("#notice", "Published to exchange '' with key 'task_queue'");
+    page.click("#tab-queues");
+    page.wait_text("tr[data-queue='task_queue'] td.total", "1");
+
+    // Rewind: the slider's Home key goes back to the start, dragging (an input event) to 1 s, and the
+    // left arrow one step earlier; the tables show that moment and the bar says what acting would do.
+    let slider = page.find("#timeline-scrub");
+    post(&format!("{s}/element/{slider}/value"), json!({"text": "\u{E011}"})); // Home
+    page.wait_text("#clock", "t = 0.000s");
+    assert_eq!(page.text("tr[data-queue='task_queue'] td.acked"), "0");
+    page.execute(
+        "const r = document.querySelector('#timeline-scrub'); r.value = '1000';
+         r.dispatchEvent(new Event('input', { bubbles: true }));",
+        json!([]),
+    );
+    page.wait_text("#clock", "t = 1.000s");
+    post(&format!("{s}/element/{slider}/value"), json!({"text": "\u{E012}"})); // ←
+    page.wait_text("#clock", "t = 0.900s");
+    let acked_then: u32 = page.text("tr[data-queue='task_queue'] td.acked").parse().expect("a count");
+    let ready_then: u32 = page.text("tr[data-queue='task_queue'] td.ready").parse().expect("a count");
+    assert!(acked_then < 10 && ready_then > 0, "earlier counts: {acked_then} acked, {ready_then} ready");
+    assert!(page.text("#timeline-rewound").contains("discards everything after it"));
+    assert_eq!(page.text("#timeline-time"), "t = 0.900s of 10.000s");
+    assert!(page.text("#checks-summary").contains("pending"), "the checks as they stood then");
+    page.screenshot("e2e-timeline.png");
+
+    // The charts: the whole run, with the moment shown as a line.
+    page.click("#tab-charts");
+    page.wait_text("#chart-depth", "Depth of 'task_queue'");
+    page.wait_text("#chart-rates", "Rates of 'task_queue'");
+    page.screenshot("e2e-charts.png");
+
+    // Back to the latest moment: the same end as before the scrub, our task replayed with it.
+    page.click("#timeline-latest");
+    page.wait_text("#clock", "t = 10.000s");
+    page.click("#tab-queues");
+    assert_eq!(page.text("tr[data-queue='task_queue'] td.acked"), "10");
+    assert_eq!(page.text("tr[data-queue='task_queue'] td.total"), "1");
 
     // No errors in the page's console (a panic in the wasm would show here).
     let logs = post(&format!("{s}/se/log"), json!({"type": "browser"}));

@@ -7,3 +7,7 @@
 mod harness;
 
 mod app;
+mod editing;
+mod embed;
+mod persist;
+mod render;

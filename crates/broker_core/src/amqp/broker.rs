@@ -357,6 +357,38 @@ impl Broker {
         }
     }
 
+    /// Durable recovery (`amqp/durable.rs`): the queue's state, to read its ready messages.
+    pub(crate) fn queue_state(&self, queue: &str) -> Option<&Queue> {
+        self.queues.get(queue)
+    }
+
+    /// Durable recovery (`amqp/durable.rs`): the id the next published message gets.
+    pub(crate) fn next_message_id(&self) -> u64 {
+        self.next_message
+    }
+
+    /// Durable recovery (`amqp/durable.rs`): later publishes get ids from `next` on (never going back).
+    pub(crate) fn continue_message_ids(&mut self, next: u64) {
+        self.next_message = self.next_message.max(next);
+    }
+
+    /// Durable recovery (`amqp/durable.rs`): appends a message read back from disk to `queue`, keeping its
+    /// expiry and flags (a quorum queue's `returned` one goes back among the returns), counted as a copy.
+    /// Returns `false` if there is no such queue.
+    pub(crate) fn recover_message(&mut self, queue: &str, m: QueuedMessage, returned: bool) -> bool {
+        let Some(q) = self.queues.get_mut(queue) else { return false };
+        self.next_message = self.next_message.max(m.id.0.saturating_add(1));
+        self.totals.copies += 1;
+        if returned && q.is_quorum() {
+            q.requeue(m);
+        } else {
+            let expires_at = m.expires_at();
+            q.push(m, expires_at);
+        }
+        self.expire_heads(queue);
+        true
+    }
+
     /// Whether `connection` is open.
     pub fn is_open(&self, connection: ConnectionId) -> bool {
         self.connections.contains_key(&connection)

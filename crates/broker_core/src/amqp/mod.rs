@@ -18,6 +18,7 @@ pub mod channel;
 pub mod consumer;
 pub mod dead_letter;
 pub mod definitions;
+pub mod durable;
 pub mod error;
 pub mod event;
 pub mod exchange;

@@ -172,6 +172,11 @@ impl Queue {
         self.bytes_ready
     }
 
+    /// Quorum queues: how many returned messages lead the queue (served before never-delivered ones).
+    pub fn returned_count(&self) -> usize {
+        self.returned
+    }
+
     pub fn is_empty(&self) -> bool {
         self.ready_count == 0
     }

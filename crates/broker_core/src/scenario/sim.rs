@@ -1837,11 +1837,23 @@ impl<B: SimPort> Simulation<B> {
     }
 
     /// The broker, for a client outside the document (the app's own UI connection). Apply methods at
-    /// [`now`](Simulation::now) and never advance the broker's clock: the simulation keeps time. Events
-    /// those methods cause stay in the broker until the next [`step`](Simulation::step) collects them, so
-    /// a delivery to an actor still reaches it.
+    /// [`now`](Simulation::now) and never advance the broker's clock: the simulation keeps time. Then call
+    /// [`take_outside_effects`](Simulation::take_outside_effects), or the events those methods caused
+    /// wait in the broker until the next [`step`](Simulation::step) collects them.
     pub fn broker_mut(&mut self) -> &mut B {
         &mut self.broker
+    }
+
+    /// Collects, at this instant, what methods applied through [`broker_mut`](Simulation::broker_mut)
+    /// caused: checks see it, and a delivery to an actor reaches it now (after the actor's latency), as
+    /// it would on a real broker — not at the document's next scheduled event, which may be far off.
+    /// Does nothing after the end (no actor acts any more).
+    pub fn take_outside_effects(&mut self) {
+        if self.finished || self.stopped.is_some() {
+            return;
+        }
+        self.collect();
+        self.drain();
     }
 }
 

@@ -1,0 +1,235 @@
+//! The web budgets of issue #6, measured in headless Chromium through WebDriver (`scripts/web-bench.sh`):
+//! (a) frame times with 100 queues and 10,000 virtual messages a second playing, (b) the initial
+//! download (wasm + JS + CSS, gzipped), (c) first render against a blank Yew page built with the same
+//! toolchain, measured in the same run. Prints a table; asserts nothing about time.
+//!
+//! Environment: `WEB_BENCH_SECONDS` (frame sampling, default 12), `WEB_BENCH_LOADS` (page loads per page
+//! for first render, default 9), `WEB_BENCH_QUEUES` / `WEB_BENCH_PRODUCERS` / `WEB_BENCH_RATE` (the load:
+//! default 100 queues, 10 producers × 1,000 messages a second).
+
+#[path = "../tests/e2e/harness.rs"]
+mod harness;
+
+use harness::*;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Builds one of the benchmark's own pages (`benches/pages/<page>/index.html`) with the app's trunk settings.
+fn trunk_build_page(page: &str) -> PathBuf {
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), PathBuf::from);
+    let dist = target.join(format!("bench-{page}-dist"));
+    let status = Command::new("trunk")
+        .args(["build", "--release", "--dist"])
+        .arg(&dist)
+        .arg(format!("benches/pages/{page}/index.html"))
+        .current_dir(repo_root())
+        .status()
+        .expect("trunk is installed (scripts/setup.sh)");
+    assert!(status.success(), "trunk build of benches/pages/{page} failed");
+    dist
+}
+
+/// Gzipped (`gzip -9`) bytes of the page's initial download: every wasm, JS and CSS file of its dist.
+fn download_sizes(dist: &Path) -> Vec<(String, u64, u64)> {
+    let mut out = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dist).unwrap().flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !matches!(ext, "wasm" | "js" | "css") {
+            continue;
+        }
+        let raw = std::fs::metadata(&path).unwrap().len();
+        let gz = Command::new("gzip").args(["-9", "-c"]).arg(&path).output().expect("gzip");
+        out.push((path.file_name().unwrap().to_string_lossy().into_owned(), raw, gz.stdout.len() as u64));
+    }
+    out
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    percentile(&v, 50.0)
+}
+
+/// A new WebDriver session on an open browser: `Browser::open` then navigate where asked.
+fn browser_at(port: u16, path: &str) -> Browser {
+    let b = Browser::open("/");
+    post(&format!("{}/url", b.page.s), json!({"url": format!("http://127.0.0.1:{port}{path}")}));
+    b
+}
+
+/// First contentful paint (ms since navigation start) after loading `path`, waiting for `selector`.
+fn first_paint(page: &Page, port: u16, path: &str, selector: &str) -> (f64, f64) {
+    post(&format!("{}/url", page.s), json!({"url": format!("http://127.0.0.1:{port}{path}")}));
+    page.find(selector);
+    let v = page.execute_async(
+        "const done = arguments[arguments.length - 1];
+         const read = () => {
+           const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+           const nav = performance.getEntriesByType('navigation')[0];
+           if (fcp) done([fcp.startTime, nav ? nav.loadEventEnd : -1]); else setTimeout(read, 20);
+         };
+         read();",
+        json!([]),
+    );
+    (v[0].as_f64().unwrap_or(f64::NAN), v[1].as_f64().unwrap_or(f64::NAN))
+}
+
+fn main() {
+    let seconds = env_u64("WEB_BENCH_SECONDS", 12).max(10);
+    let loads = env_u64("WEB_BENCH_LOADS", 9).max(1);
+    let (queues, producers, rate) = (
+        env_u64("WEB_BENCH_QUEUES", 100),
+        env_u64("WEB_BENCH_PRODUCERS", 10),
+        env_u64("WEB_BENCH_RATE", 1000),
+    );
+
+    let app_dist = trunk_build();
+    let blank_dist = trunk_build_page("blank");
+    let load_dist = trunk_build_page("load");
+    let app_port = served_port();
+    let blank_port = serve(blank_dist.clone());
+    let load_port = serve(load_dist);
+
+    // (b) The initial download.
+    println!("\n## Initial download (gzip -9 of the dist's wasm, JS and CSS)\n");
+    println!("| Page | File | Bytes | Gzipped |\n| --- | --- | ---: | ---: |");
+    let mut app_total = 0;
+    for (name, dist) in [("app", &app_dist), ("blank", &blank_dist)] {
+        let mut total = (0, 0);
+        for (file, raw, gz) in download_sizes(dist) {
+            println!("| {name} | {file} | {raw} | {gz} |");
+            total = (total.0 + raw, total.1 + gz);
+        }
+        println!(
+            "| {name} | **total** | {} | **{}** ({:.1} kB) |",
+            total.0,
+            total.1,
+            total.1 as f64 / 1000.0
+        );
+        if name == "app" {
+            app_total = total.1;
+        }
+    }
+
+    // (c) First render: the app and the blank page loaded alternately in one browser, same run.
+    let browser = Browser::open("/");
+    let page = &browser.page;
+    let (mut app_fcp, mut blank_fcp, mut app_load, mut blank_load) = (vec![], vec![], vec![], vec![]);
+    // One warm-up load each (compiling caches, disk), not counted.
+    first_paint(page, app_port, "/", "header.app-header");
+    first_paint(page, blank_port, "/", "#blank");
+    for _ in 0..loads {
+        let (f, l) = first_paint(page, app_port, "/", "header.app-header");
+        app_fcp.push(f);
+        app_load.push(l);
+        let (f, l) = first_paint(page, blank_port, "/", "#blank");
+        blank_fcp.push(f);
+        blank_load.push(l);
+    }
+    drop(browser);
+    let (app_median, blank_median) = (median(app_fcp.clone()), median(blank_fcp.clone()));
+    println!("\n## First render ({loads} loads each, alternating; first contentful paint)\n");
+    println!(
+        "| Page | FCP median ms | FCP min–max ms | load event median ms |\n| --- | ---: | ---: | ---: |"
+    );
+    for (name, fcp, load) in [("app", &app_fcp, &app_load), ("blank Yew page", &blank_fcp, &blank_load)] {
+        let mut s = fcp.clone();
+        s.sort_by(f64::total_cmp);
+        println!(
+            "| {name} | {:.1} | {:.1}–{:.1} | {:.1} |",
+            median(fcp.clone()),
+            s[0],
+            s[s.len() - 1],
+            median(load.clone())
+        );
+    }
+    let ratio = app_median / blank_median;
+
+    // (a) Frame times under load.
+    let browser = browser_at(load_port, &format!("/?queues={queues}&producers={producers}&rate={rate}"));
+    let page = &browser.page;
+    page.find("svg g.node.queue");
+    std::thread::sleep(Duration::from_secs(3)); // warm-up: connections open, the graph fills
+    let clock_before = page.text("#clock");
+    let v: Value = page.execute_async(
+        "const done = arguments[arguments.length - 1];
+         const ms = arguments[0];
+         const stamps = [];
+         const t0 = performance.now();
+         const frame = (t) => { stamps.push(t); if (t - t0 < ms) requestAnimationFrame(frame);
+           else done({stamps, tokens: document.querySelectorAll('.token').length,
+                      badges: document.querySelectorAll('.token-badge').length,
+                      nodes: document.querySelectorAll('g.node').length,
+                      lag: !!document.querySelector('.lag')}); };
+         requestAnimationFrame(frame);",
+        json!([seconds as f64 * 1000.0]),
+    );
+    let clock_after = page.text("#clock");
+    let errors = page.console_errors();
+    drop(browser);
+    let stamps: Vec<f64> =
+        v["stamps"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+    let mut intervals: Vec<f64> = stamps.windows(2).map(|w| w[1] - w[0]).collect();
+    intervals.sort_by(f64::total_cmp);
+    let clock =
+        |s: &str| s.trim_start_matches("t = ").trim_end_matches('s').parse::<f64>().unwrap_or(f64::NAN);
+    let virtual_seconds = clock(&clock_after) - clock(&clock_before);
+    println!("\n## Frame times under load\n");
+    println!(
+        "Load: {queues} queues, {producers} producers × {rate} msg/s = {} virtual msg/s at 1×; sampled {seconds} s \
+         of requestAnimationFrame after a 3 s warm-up. Nodes drawn: {}; at the end {} dots, {} count badges; \
+         virtual clock {clock_before} → {clock_after} ({virtual_seconds:.2} virtual s in {seconds} wall s{}).",
+        producers * rate,
+        v["nodes"],
+        v["tokens"],
+        v["badges"],
+        if v["lag"] == json!(true) { ", lagging shown" } else { "" }
+    );
+    println!(
+        "\n| Frames | p50 ms | p95 ms | p99 ms | max ms | frames > 16.7 ms | frames > 20 ms (dropped) |\n\
+         | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    println!(
+        "| {} | {:.2} | {:.2} | {:.2} | {:.1} | {} | {} |",
+        intervals.len(),
+        percentile(&intervals, 50.0),
+        percentile(&intervals, 95.0),
+        percentile(&intervals, 99.0),
+        intervals.last().copied().unwrap_or(f64::NAN),
+        intervals.iter().filter(|&&i| i > 16.7).count(),
+        intervals.iter().filter(|&&i| i > 20.0).count()
+    );
+    if !errors.is_empty() {
+        println!("\nconsole errors on the load page: {errors:?}");
+    }
+
+    println!("\n## Budgets\n");
+    println!("| Budget | Measured | Met |\n| --- | --- | --- |");
+    let p95 = percentile(&intervals, 95.0);
+    println!("| p95 frame time ≤ 16.7 ms | {p95:.2} ms | {} |", if p95 <= 16.7 { "yes" } else { "no" });
+    println!(
+        "| initial download ≤ 500 kB gzipped | {:.1} kB | {} |",
+        app_total as f64 / 1000.0,
+        if app_total <= 500_000 { "yes" } else { "no" }
+    );
+    println!(
+        "| first render ≤ 2.5× blank Yew page | {app_median:.1} / {blank_median:.1} ms = {ratio:.2}× | {} |",
+        if ratio <= 2.5 { "yes" } else { "no" }
+    );
+}

@@ -1,0 +1,225 @@
+//! The page side of the embed protocol: listens for `message` events, obeys only the allowed origins,
+//! answers each request to the window and origin it came from, and pushes notifications (events to
+//! subscribers; `ready`, `resize` and `finished` to the embedding page).
+
+use super::protocol::{self, Incoming, Request, Sandbox};
+use crate::state::{Action, AppState};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use wasm_bindgen::JsCast;
+use yew::UseReducerHandle;
+
+impl Sandbox for UseReducerHandle<AppState> {
+    fn current(&self) -> &AppState {
+        // Yew 0.23's handle reads the shared current state, which dispatch updates synchronously.
+        self
+    }
+
+    fn act(&mut self, action: Action) {
+        UseReducerHandle::dispatch(self, action);
+    }
+}
+
+/// A window that asked for event notifications.
+struct Subscriber {
+    target: web_sys::Window,
+    origin: String,
+    /// Only these event kinds; all when `None`.
+    kinds: Option<BTreeSet<String>>,
+}
+
+/// What the bridge remembers between messages and renders.
+///
+/// # Invariants
+/// - `sent_events` ≤ the session log's length after every [`Hub::flush`]; events before it were offered
+///   to the subscribers of their time (a new subscriber sees events from its subscription on).
+/// - Every subscriber's `origin` is one of `allowed_origins`.
+pub struct Hub {
+    allowed_origins: Vec<String>,
+    /// The embedding page's origin, when allowed: where `ready`, `resize` and `finished` go.
+    parent_origin: Option<String>,
+    subscribers: Vec<Subscriber>,
+    sent_events: usize,
+    /// Messages dropped because their origin is not allowed (reported by `info`, so a test can tell a
+    /// message was seen and ignored rather than not delivered yet).
+    ignored_messages: u64,
+    announced_finished: bool,
+    last_height: i32,
+}
+
+impl Hub {
+    pub fn new(allowed_origins: Vec<String>, parent_origin: Option<String>) -> Hub {
+        let parent_origin = parent_origin.filter(|o| allowed_origins.contains(o));
+        Hub {
+            allowed_origins,
+            parent_origin,
+            subscribers: Vec::new(),
+            sent_events: 0,
+            ignored_messages: 0,
+            announced_finished: false,
+            last_height: 0,
+        }
+    }
+
+    /// Handles one `message` event.
+    pub fn receive(&mut self, sandbox: &mut UseReducerHandle<AppState>, event: &web_sys::MessageEvent) {
+        let origin = event.origin();
+        // Not from an allowed origin: ignored without a word (an answer would tell a stranger we exist).
+        if !self.allowed_origins.contains(&origin) {
+            self.ignored_messages += 1;
+            return;
+        }
+        let Some(source) = event.source() else { return };
+        // A cross-origin window proxy fails `instanceof Window`, yet `postMessage` on it works.
+        let source: web_sys::Window = source.unchecked_into();
+        let (id, outcome) = match parse_js(&event.data()) {
+            Incoming::Ignore => return,
+            Incoming::Bad { id, error } => (id, Err(error)),
+            Incoming::Request { id, request } => {
+                let outcome = match request {
+                    Request::Subscribe { kinds } => {
+                        self.subscribers.retain(|s| !(same_window(&s.target, &source) && s.origin == origin));
+                        self.subscribers.push(Subscriber {
+                            target: source.clone(),
+                            origin: origin.clone(),
+                            kinds,
+                        });
+                        Ok(json!({"subscribed": true}))
+                    }
+                    Request::Unsubscribe => {
+                        let before = self.subscribers.len();
+                        self.subscribers.retain(|s| !(same_window(&s.target, &source) && s.origin == origin));
+                        Ok(json!({"subscribed": false, "removed": before - self.subscribers.len()}))
+                    }
+                    request @ Request::Load(_) => {
+                        let outcome = protocol::handle(sandbox, request);
+                        if outcome.is_ok() {
+                            // A new run: its log starts afresh.
+                            self.sent_events = 0;
+                            self.announced_finished = false;
+                        }
+                        outcome
+                    }
+                    Request::Info => {
+                        let mut info = protocol::info(sandbox.current());
+                        info["ignoredMessages"] = json!(self.ignored_messages);
+                        Ok(info)
+                    }
+                    request => protocol::handle(sandbox, request),
+                };
+                (id, outcome)
+            }
+        };
+        // Events the request caused go out before its reply, so a page that awaits the reply has them.
+        self.flush(sandbox.current());
+        post(&source, &origin, &protocol::reply(&id, outcome));
+    }
+
+    /// Sends what is new since the last call: log events to subscribers, `finished` at a run's end, and
+    /// `resize` when the content's height changed.
+    pub fn flush(&mut self, state: &AppState) {
+        let session = state.session.borrow();
+        let log = session.log();
+        if log.len() < self.sent_events {
+            self.sent_events = 0;
+        }
+        if !self.subscribers.is_empty() && log.len() > self.sent_events {
+            let records: Vec<Value> = log[self.sent_events..].iter().map(protocol::event_record).collect();
+            for s in &self.subscribers {
+                let chosen: Vec<&Value> = records
+                    .iter()
+                    .filter(|r| s.kinds.as_ref().is_none_or(|k| k.contains(protocol::event_kind(r))))
+                    .collect();
+                if !chosen.is_empty() {
+                    post(&s.target, &s.origin, &protocol::notification("events", json!({"events": chosen})));
+                }
+            }
+        }
+        self.sent_events = log.len();
+        let finished = session.finished();
+        drop(session);
+        if finished && !self.announced_finished {
+            self.announced_finished = true;
+            self.to_parent(&protocol::notification("finished", protocol::checks(state)));
+        } else if !finished {
+            self.announced_finished = false;
+        }
+        // The body's content, not the document: a document is never shorter than its frame, so measuring
+        // it would let the frame grow but never shrink (embed.css lets the body be as short as it is).
+        let height = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+            .map_or(0, |body| body.scroll_height());
+        if height != self.last_height {
+            self.last_height = height;
+            self.to_parent(&protocol::notification("resize", json!({"height": height})));
+        }
+    }
+
+    /// Tells the embedding page the sandbox is listening.
+    pub fn announce_ready(&self, state: &AppState) {
+        self.to_parent(&protocol::notification("ready", protocol::info(state)));
+    }
+
+    fn to_parent(&self, message: &Value) {
+        let (Some(origin), Some(parent)) = (&self.parent_origin, parent_window()) else { return };
+        post(&parent, origin, message);
+    }
+}
+
+/// Classifies a message's data as it arrives from JavaScript. Values JSON cannot hold (a function, a DOM
+/// node, a cycle) are not a Brokerlab message: ignored.
+pub fn parse_js(data: &wasm_bindgen::JsValue) -> Incoming {
+    match serde_wasm_bindgen::from_value::<Value>(data.clone()) {
+        Ok(value) => protocol::parse(&value),
+        Err(_) => Incoming::Ignore,
+    }
+}
+
+/// The embedding window, or `None` when the sandbox is the top-level page.
+pub fn parent_window() -> Option<web_sys::Window> {
+    let window = web_sys::window()?;
+    let parent = window.parent().ok().flatten()?;
+    (!same_window(&parent, &window)).then_some(parent)
+}
+
+fn same_window(a: &web_sys::Window, b: &web_sys::Window) -> bool {
+    let (a, b): (&wasm_bindgen::JsValue, &wasm_bindgen::JsValue) = (a.as_ref(), b.as_ref());
+    a == b
+}
+
+/// Posts a JSON value as a plain JavaScript object (not a `Map`) to `target`, for `origin` only.
+fn post(target: &web_sys::Window, origin: &str, message: &Value) {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    if let Ok(js) = message.serialize(&serializer) {
+        // A window that went away (its frame removed) cannot be answered; nothing else to do.
+        let _ = target.post_message(&js, origin);
+    }
+}
+
+/// The decoded query pairs of the page's address.
+pub fn query_pairs() -> Vec<(String, String)> {
+    let Some(search) = web_sys::window().and_then(|w| w.location().search().ok()) else { return Vec::new() };
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else { return Vec::new() };
+    let Ok(Some(entries)) = js_sys::try_iter(&params) else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|pair| {
+            let pair: js_sys::Array = pair.dyn_into().ok()?;
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
+}
+
+/// The sandbox's own origin.
+pub fn own_origin() -> String {
+    web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
+}
+
+/// The embedding page's origin as the referrer tells it (browsers send at least the origin to a frame).
+pub fn referrer_origin() -> Option<String> {
+    parent_window()?;
+    let referrer = web_sys::window()?.document()?.referrer();
+    super::config::origin_of(&referrer)
+}

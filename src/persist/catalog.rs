@@ -1,0 +1,201 @@
+//! The store's schema: a `meta` record with the schema version, a `workspaces` index (names, the last
+//! one opened) and one `workspace/<id>` record per workspace. Opening checks the version and migrates an
+//! older store forward in one atomic batch; a newer or corrupt store is reported and left untouched,
+//! so the user can export its raw records before resetting it.
+
+use super::workspace::WorkspaceDoc;
+use super::{KvStore, PersistError, Write};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The schema this build writes. Version 0 is the unversioned store of the first prototype (bare
+/// `workspace/<id>` records, no index); [`migrate`] brings any older store here.
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub const META_KEY: &str = "meta";
+pub const INDEX_KEY: &str = "workspaces";
+
+pub fn workspace_key(id: &str) -> String {
+    format!("workspace/{id}")
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    pub schema: u32,
+}
+
+/// One workspace in the list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: String,
+    pub name: String,
+}
+
+/// The list of workspaces.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    pub entries: Vec<Entry>,
+    /// The workspace open last (reopened on load).
+    pub last: Option<String>,
+    /// The next id handed out (`w<n>`).
+    pub next_id: u64,
+}
+
+impl Index {
+    /// A fresh id (never reused, even after a delete).
+    pub fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("w{}", self.next_id)
+    }
+
+    pub fn name_of(&self, id: &str) -> Option<&str> {
+        self.entries.iter().find(|e| e.id == id).map(|e| e.name.as_str())
+    }
+
+    /// Adds or renames `id`.
+    pub fn upsert(&mut self, id: &str, name: &str) {
+        match self.entries.iter_mut().find(|e| e.id == id) {
+            Some(e) => e.name = name.to_string(),
+            None => self.entries.push(Entry { id: id.to_string(), name: name.to_string() }),
+        }
+    }
+
+    pub fn remove(&mut self, id: &str) {
+        self.entries.retain(|e| e.id != id);
+        if self.last.as_deref() == Some(id) {
+            self.last = self.entries.first().map(|e| e.id.clone());
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("the index serialises")
+    }
+}
+
+/// Why the store cannot be used as it is. The store is left untouched in every case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreProblem {
+    /// Written by a newer Brokerlab.
+    Newer { found: u32 },
+    /// A record that cannot be read.
+    Corrupt { key: String, reason: String },
+    /// IndexedDB itself failed (unavailable, private mode, …).
+    Unavailable(String),
+}
+
+impl fmt::Display for StoreProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreProblem::Newer { found } => write!(
+                f,
+                "Saved workspaces were written by a newer Brokerlab (store schema {found}; this version reads \
+                 up to {SCHEMA_VERSION}). They are left untouched: export them, or reset to start afresh."
+            ),
+            StoreProblem::Corrupt { key, reason } => write!(
+                f,
+                "The saved workspaces are damaged (record '{key}': {reason}). They are left untouched: export \
+                 them, or reset to start afresh."
+            ),
+            StoreProblem::Unavailable(e) => write!(f, "Workspaces cannot be saved in this browser: {e}"),
+        }
+    }
+}
+
+impl From<PersistError> for StoreProblem {
+    fn from(e: PersistError) -> Self {
+        StoreProblem::Unavailable(e.0)
+    }
+}
+
+/// Reads the index, migrating an older store (one atomic batch); reports a newer or corrupt one.
+pub async fn open(store: &impl KvStore) -> Result<Index, StoreProblem> {
+    let meta = match store.get(META_KEY).await? {
+        Some(text) => serde_json::from_str::<Meta>(&text)
+            .map_err(|e| StoreProblem::Corrupt { key: META_KEY.into(), reason: e.to_string() })?,
+        None => Meta { schema: 0 },
+    };
+    if meta.schema > SCHEMA_VERSION {
+        return Err(StoreProblem::Newer { found: meta.schema });
+    }
+    if meta.schema < SCHEMA_VERSION {
+        let mut records = BTreeMap::new();
+        for key in store.keys().await? {
+            if let Some(v) = store.get(&key).await? {
+                records.insert(key, v);
+            }
+        }
+        let writes = migrate(meta.schema, &records)?;
+        store.write_batch(&writes).await?;
+    }
+    let text = store.get(INDEX_KEY).await?.unwrap_or_else(|| Index::default().to_json());
+    serde_json::from_str(&text)
+        .map_err(|e| StoreProblem::Corrupt { key: INDEX_KEY.into(), reason: e.to_string() })
+}
+
+/// The writes that bring a store at schema `from` to [`SCHEMA_VERSION`] (each step in turn).
+pub fn migrate(from: u32, records: &BTreeMap<String, String>) -> Result<Vec<Write>, StoreProblem> {
+    let mut writes = Vec::new();
+    if from == 0 {
+        // 0 → 1: index the bare workspace records (their name from the document, else the key).
+        let mut index = Index::default();
+        for (key, text) in records.range("workspace/".to_string()..) {
+            let Some(id) = key.strip_prefix("workspace/") else { break };
+            let name = serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string))
+                .unwrap_or_else(|| id.to_string());
+            index.upsert(id, &name);
+            if let Some(n) = id.strip_prefix('w').and_then(|n| n.parse::<u64>().ok()) {
+                index.next_id = index.next_id.max(n);
+            }
+        }
+        index.last = index.entries.first().map(|e| e.id.clone());
+        writes.push(Write::Put { key: INDEX_KEY.into(), json: index.to_json() });
+    }
+    let meta = Meta { schema: SCHEMA_VERSION };
+    writes.push(Write::Put { key: META_KEY.into(), json: serde_json::to_string(&meta).expect("meta") });
+    Ok(writes)
+}
+
+/// Reads one workspace; a damaged record is a [`StoreProblem::Corrupt`] (left as it is).
+pub async fn load(store: &impl KvStore, id: &str) -> Result<Option<WorkspaceDoc>, StoreProblem> {
+    let key = workspace_key(id);
+    match store.get(&key).await? {
+        None => Ok(None),
+        Some(text) => {
+            WorkspaceDoc::from_json(&text).map(Some).map_err(|reason| StoreProblem::Corrupt { key, reason })
+        }
+    }
+}
+
+/// Every record as raw text, keyed (the "export" offered for a store that cannot be read).
+pub async fn export_raw(store: &impl KvStore) -> Result<String, PersistError> {
+    let mut records = serde_json::Map::new();
+    for key in store.keys().await? {
+        if let Some(v) = store.get(&key).await? {
+            records.insert(key, serde_json::Value::String(v));
+        }
+    }
+    Ok(serde_json::to_string_pretty(&serde_json::Value::Object(records)).expect("strings serialise"))
+}
+
+/// Deletes every record and writes a fresh schema (the "reset" offered for a bad store), atomically.
+pub async fn reset(store: &impl KvStore) -> Result<Index, PersistError> {
+    let mut writes: Vec<Write> = store.keys().await?.into_iter().map(|key| Write::Delete { key }).collect();
+    writes.push(Write::Put { key: INDEX_KEY.into(), json: Index::default().to_json() });
+    let meta = Meta { schema: SCHEMA_VERSION };
+    writes.push(Write::Put { key: META_KEY.into(), json: serde_json::to_string(&meta).expect("meta") });
+    store.write_batch(&writes).await?;
+    Ok(Index::default())
+}
+
+/// The writes that save `doc` as workspace `id` and make it the last one opened (one batch).
+pub fn save_writes(index: &mut Index, id: &str, doc: &WorkspaceDoc) -> [Write; 2] {
+    index.upsert(id, &doc.name);
+    index.last = Some(id.to_string());
+    [
+        Write::Put { key: workspace_key(id), json: doc.to_json() },
+        Write::Put { key: INDEX_KEY.into(), json: index.to_json() },
+    ]
+}

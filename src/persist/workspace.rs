@@ -1,0 +1,107 @@
+//! A workspace as stored in IndexedDB and as a file: which scenario (its document text) or a manual broker
+//! with its durable image, the timeline position and the layout.
+//!
+//! A manual workspace keeps only what RabbitMQ keeps across a restart ([`DurableImage`]): reopening it is
+//! a node restart. A scenario workspace keeps its document and the virtual time: reopening replays the
+//! deterministic run to that instant.
+
+use broker_core::amqp::durable::DurableImage;
+use serde::{Deserialize, Serialize};
+
+/// The workspace document's format; a newer one is reported, not read.
+pub const WORKSPACE_FORMAT: u32 = 1;
+
+/// The largest workspace file accepted on import (bytes).
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Tab, theme and speed, by their stable ids.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Layout {
+    pub tab: String,
+    pub theme: String,
+    pub speed: f64,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Layout { tab: "queues".into(), theme: "system".into(), speed: 1.0 }
+    }
+}
+
+/// One workspace.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceDoc {
+    pub format: u32,
+    pub name: String,
+    /// The scenario document (JSON text) when the workspace plays one; `None`: a manual broker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+    /// A manual broker's durable state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<DurableImage>,
+    /// The timeline position (virtual milliseconds).
+    #[serde(default)]
+    pub virtual_millis: u64,
+    #[serde(default)]
+    pub layout: Layout,
+}
+
+impl WorkspaceDoc {
+    /// An empty manual workspace.
+    pub fn manual(name: &str) -> Self {
+        WorkspaceDoc {
+            format: WORKSPACE_FORMAT,
+            name: name.to_string(),
+            scenario: None,
+            image: None,
+            virtual_millis: 0,
+            layout: Layout::default(),
+        }
+    }
+
+    /// Reads a stored or exported workspace; refuses newer formats and oversized text.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        if text.len() > MAX_FILE_BYTES {
+            return Err(format!(
+                "the workspace is {} bytes; at most {MAX_FILE_BYTES} are accepted",
+                text.len()
+            ));
+        }
+        let doc: WorkspaceDoc =
+            serde_json::from_str(text).map_err(|e| format!("not a Brokerlab workspace: {e}"))?;
+        if doc.format > WORKSPACE_FORMAT {
+            return Err(format!(
+                "workspace format {} was written by a newer Brokerlab (this one reads up to {WORKSPACE_FORMAT})",
+                doc.format
+            ));
+        }
+        if doc.name.chars().count() > 200 {
+            return Err("the workspace name is longer than 200 characters".into());
+        }
+        Ok(doc)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a workspace serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workspace_round_trips_and_newer_or_garbage_is_refused() {
+        let mut doc = WorkspaceDoc::manual("orders <b>demo</b>");
+        doc.virtual_millis = 1234;
+        doc.scenario = Some("{}".into());
+        assert_eq!(WorkspaceDoc::from_json(&doc.to_json()), Ok(doc.clone()));
+        doc.format = WORKSPACE_FORMAT + 1;
+        let err = WorkspaceDoc::from_json(&doc.to_json()).unwrap_err();
+        assert!(err.contains("newer Brokerlab"), "{err}");
+        assert!(WorkspaceDoc::from_json("{\"format\":1")
+            .unwrap_err()
+            .starts_with("not a Brokerlab workspace"));
+    }
+}
