@@ -12,9 +12,12 @@ impl Session {
     /// entities and messages gone, unacked persistent ones back as redelivered). The UI reconnects on its
     /// next operation.
     pub fn restart_broker(&mut self) {
-        let at = self.now();
-        self.broker_mut().restart(at);
-        self.absorb();
+        // Recorded, so scrubbing back past the restart and forward again repeats it.
+        self.apply_recorded(|s: &mut Session| {
+            let at = s.now();
+            s.broker_mut().restart(at);
+            s.absorb();
+        });
     }
 
     /// What the broker would keep if it stopped now (stored with a manual workspace).
@@ -69,6 +72,19 @@ mod tests {
             auto_delete: false,
             arguments: FieldTable::new(),
         }
+    }
+
+    #[test]
+    fn a_restart_is_repeated_when_the_timeline_is_replayed() {
+        let mut s = Session::new(5);
+        s.ui_apply(declare("transient", false)).unwrap();
+        assert!(s.run_until(VirtualTime(1_000), 1_000));
+        s.restart_broker();
+        assert!(s.broker().queue("transient").is_none(), "a restart drops a transient queue");
+        s.seek(VirtualTime(500));
+        assert!(s.broker().queue("transient").is_some(), "before the restart it is there");
+        s.seek(VirtualTime(1_000));
+        assert!(s.broker().queue("transient").is_none(), "replaying forward restarts again");
     }
 
     fn publish(queue: &str, mode: u8) -> Method {
