@@ -113,8 +113,9 @@ fn notice_banner() -> Html {
 }
 
 /// While playing, ticks the engine from wall time (an interval; wall time is measured, not assumed).
+/// The embedded view uses it too.
 #[hook]
-fn use_driver(state: &UseReducerHandle<AppState>) {
+pub(crate) fn use_driver(state: &UseReducerHandle<AppState>) {
     let dispatcher = state.dispatcher();
     use_effect_with(state.playing, move |playing| {
         let interval = playing.then(|| {

@@ -9,20 +9,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn root() -> web_sys::Element {
-    let document = web_sys::window().unwrap().document().unwrap();
-    let div = document.create_element("div").unwrap();
-    document.body().unwrap().append_child(&div).unwrap();
-    div
-}
-
-fn find(root: &web_sys::Element, css: &str) -> web_sys::HtmlElement {
-    root.query_selector(css)
-        .unwrap()
-        .unwrap_or_else(|| panic!("no element matches {css}"))
-        .dyn_into::<web_sys::HtmlElement>()
-        .unwrap()
-}
+mod web_common;
+use web_common::{find, root};
 
 fn element(root: &web_sys::Element, css: &str) -> web_sys::Element {
     root.query_selector(css).unwrap().unwrap_or_else(|| panic!("no element matches {css}"))

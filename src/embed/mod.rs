@@ -23,9 +23,6 @@ pub fn requested() -> bool {
     cfg!(target_arch = "wasm32") && config::wants_embed(&bridge::query_pairs())
 }
 
-/// The driver's tick period while playing (wall milliseconds), as in the full app.
-const TICK_MILLIS: u32 = 33;
-
 /// The embedded sandbox's root component.
 #[function_component(EmbedApp)]
 pub fn embed_app() -> Html {
@@ -54,7 +51,7 @@ pub fn embed_app() -> Html {
         use_mut_ref(move || bridge::Hub::new(config.allowed_origins.clone(), bridge::referrer_origin()))
     };
     use_listener(&state, &hub);
-    use_driver(&state);
+    crate::app::use_driver(&state);
     use_page_setup(config.theme);
     {
         // After every render (a banner or a button can change the height without a new engine version):
@@ -102,23 +99,6 @@ fn use_listener(state: &UseReducerHandle<AppState>, hub: &Rc<RefCell<bridge::Hub
                     window.remove_event_listener_with_callback("message", handler.as_ref().unchecked_ref());
             }
         }
-    });
-}
-
-/// While playing, ticks the engine from the wall time that really passed.
-#[hook]
-fn use_driver(state: &UseReducerHandle<AppState>) {
-    let dispatcher = state.dispatcher();
-    use_effect_with(state.playing, move |playing| {
-        let interval = playing.then(|| {
-            let last = std::cell::Cell::new(js_sys::Date::now());
-            gloo_timers::callback::Interval::new(TICK_MILLIS, move || {
-                let now = js_sys::Date::now();
-                let wall_millis = now - last.replace(now);
-                dispatcher.dispatch(Action::Tick { wall_millis });
-            })
-        });
-        move || drop(interval)
     });
 }
 
