@@ -100,6 +100,61 @@ pub struct EdgeGeometry {
     pub d: String,
     pub label_at: (f64, f64),
     pub badge_at: (f64, f64),
+    /// A box holding the whole curve (its control points' box): `[left, top, right, bottom]`.
+    pub bounds: [f64; 4],
+}
+
+/// The part of the graph the pane shows, in graph coordinates (the SVG's user units).
+///
+/// Only what meets it (plus [`OVERSCAN`] around) is put in the DOM: the browser lays out and paints
+/// every SVG element on each change, so a 200-node graph costs the same per frame as the 40 nodes on
+/// screen only if the others are not there. Scrolling brings them in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Viewport {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// Graph units drawn beyond each side of the viewport, so a scroll shows drawn content at once.
+pub const OVERSCAN: f64 = 400.0;
+
+impl Viewport {
+    /// The viewport of a pane scrolled to `(scroll_x, scroll_y)` with `client` size in CSS pixels,
+    /// showing the graph at `scale` CSS pixels per unit, snapped outwards to whole [`OVERSCAN`] steps so
+    /// that scrolling re-renders the graph only every few hundred units.
+    pub fn of_pane(scroll: (f64, f64), client: (f64, f64), scale: f64) -> Option<Viewport> {
+        let ok = |v: f64| v.is_finite() && v >= 0.0;
+        if !(ok(scroll.0) && ok(scroll.1) && client.0 > 0.0 && client.1 > 0.0 && scale > 0.0) {
+            return None;
+        }
+        let snap_down = |v: f64| (v / OVERSCAN).floor() * OVERSCAN;
+        let snap_up = |v: f64| (v / OVERSCAN).ceil() * OVERSCAN;
+        let (x0, y0) = (snap_down(scroll.0 / scale), snap_down(scroll.1 / scale));
+        let (x1, y1) = (snap_up((scroll.0 + client.0) / scale), snap_up((scroll.1 + client.1) / scale));
+        Some(Viewport { x: x0, y: y0, width: x1 - x0, height: y1 - y0 })
+    }
+
+    /// Whether the box `[left, top, right, bottom]` meets the viewport grown by [`OVERSCAN`].
+    pub fn meets(&self, b: [f64; 4]) -> bool {
+        b[2] >= self.x - OVERSCAN
+            && b[0] <= self.x + self.width + OVERSCAN
+            && b[3] >= self.y - OVERSCAN
+            && b[1] <= self.y + self.height + OVERSCAN
+    }
+
+    /// Whether the point meets the viewport grown by [`OVERSCAN`].
+    pub fn shows(&self, (x, y): (f64, f64)) -> bool {
+        self.meets([x, y, x, y])
+    }
+}
+
+/// The box of a set of points.
+fn bounds_of(points: &[(f64, f64)]) -> [f64; 4] {
+    points.iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |b, &(x, y)| {
+        [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)]
+    })
 }
 
 /// A point of the cubic Bézier `p0 p1 p2 p3` at `t` in 0..=1.
@@ -124,6 +179,43 @@ fn exchange_label(name: &str) -> String {
 impl Graph {
     /// The graph of what the session's broker holds now, laid out.
     pub fn from_session(session: &Session) -> Graph {
+        Graph::from_session_after(session, None)
+    }
+
+    /// The graph of what the session holds now, keeping `previous`'s layout when the shape is the same
+    /// (the same nodes in the same columns, the same edges): a refresh that only changes counts and
+    /// labels costs no layout, and nodes never move while nothing is declared or deleted. The result
+    /// equals a fresh [`from_session`](Self::from_session), because the layout depends on the shape only.
+    pub fn from_session_after(session: &Session, previous: Option<&Graph>) -> Graph {
+        let mut g = Graph::unplaced(session);
+        match previous {
+            Some(p) if p.same_shape(&g) => {
+                for (n, old) in g.nodes.iter_mut().zip(&p.nodes) {
+                    (n.x, n.y) = (old.x, old.y);
+                }
+                (g.width, g.height) = (p.width, p.height);
+            }
+            _ => g.layout(),
+        }
+        g
+    }
+
+    /// Whether `other` has the same nodes (identity and column, in order) and edges (ends and kind):
+    /// everything the layout reads.
+    pub fn same_shape(&self, other: &Graph) -> bool {
+        self.keys == other.keys
+            && self.nodes.len() == other.nodes.len()
+            && self.nodes.iter().zip(&other.nodes).all(|(a, b)| a.column == b.column)
+            && self.edges.len() == other.edges.len()
+            && self
+                .edges
+                .iter()
+                .zip(&other.edges)
+                .all(|(a, b)| (a.from, a.to, a.dead_letter) == (b.from, b.to, b.dead_letter))
+    }
+
+    /// The graph's nodes and edges, not yet placed.
+    fn unplaced(session: &Session) -> Graph {
         let broker = session.broker();
         let exchanges = broker.exchanges();
         let queues = broker.queues();
@@ -319,8 +411,13 @@ impl Graph {
             g.edge_index.entry((e.from, e.to)).or_insert(i);
         }
         g.keys = index;
-        g.layout();
         g
+    }
+
+    /// Node `i`'s box `[left, top, right, bottom]`.
+    pub fn node_box(&self, i: usize) -> [f64; 4] {
+        let n = &self.nodes[i];
+        [n.x, n.y, n.x + NODE_WIDTH, n.y + NODE_HEIGHT]
     }
 
     /// The index of a node by its identity (see the type's invariants).
@@ -439,6 +536,7 @@ impl Graph {
                 d: format!("M{x1},{y1} C{},{y1} {x2},{} {x2},{y2}", x1 + 60.0, y2 + 60.0),
                 label_at: (x1 + 40.0, (y1 + y2) / 2.0 + 30.0),
                 badge_at: bezier(p, 0.5),
+                bounds: bounds_of(&p),
             };
         }
         let (x2, y2) = (b.x, b.y + NODE_HEIGHT / 2.0);
@@ -453,6 +551,7 @@ impl Graph {
             d: format!("M{x1},{y1} C{},{y1} {},{y2} {x2},{y2}", x1 + bend, x2 - bend),
             label_at: (lx, ly - 4.0),
             badge_at: bezier(p, 0.35),
+            bounds: bounds_of(&p),
         }
     }
 
@@ -1012,5 +1111,72 @@ mod tests {
                 assert!((geo.label_at.1 - (to.y + NODE_HEIGHT / 2.0)).abs() < (NODE_HEIGHT + ROW_GAP) * 2.0);
             }
         }
+    }
+
+    #[test]
+    fn a_refresh_of_the_same_shape_keeps_the_layout_and_equals_a_fresh_one() {
+        let mut s = fan_out_state(2, 12);
+        s.apply(Action::SetSpeed(10.0));
+        s.apply(Action::TogglePlay);
+        s.apply(Action::Tick { wall_millis: 100.0 }); // connected and publishing
+        let first = Graph::from_session(&s.session.borrow());
+        s.apply(Action::Tick { wall_millis: 100.0 });
+        let session = s.session.borrow();
+        let fresh = Graph::from_session(&session);
+        assert!(first.same_shape(&fresh), "playing changes counts, not the shape");
+        assert_ne!(first, fresh, "the counts did change");
+        assert_eq!(Graph::from_session_after(&session, Some(&first)), fresh);
+        drop(session);
+        // A new queue changes the shape: the layout is made again, not reused.
+        s.apply(Action::Apply {
+            method: Method::QueueDeclare {
+                queue: "new".into(),
+                passive: false,
+                durable: false,
+                exclusive: false,
+                auto_delete: false,
+                arguments: FieldTable::new(),
+            },
+            done: "Declared".into(),
+        });
+        let session = s.session.borrow();
+        let fresh = Graph::from_session(&session);
+        assert!(!first.same_shape(&fresh));
+        assert_eq!(Graph::from_session_after(&session, Some(&first)), fresh);
+    }
+
+    #[test]
+    fn a_viewport_draws_what_it_meets_and_snaps_to_steps() {
+        let s = fan_out_state(1, 100);
+        let g = Graph::from_session(&s.session.borrow());
+        let geo: Vec<EdgeGeometry> = (0..g.edges.len()).map(|i| g.edge_geometry(i)).collect();
+        assert!(g.height > 5_000.0, "a tall graph: {}", g.height);
+        // The pane's top 800 CSS px at scale 0.8: graph units 0..1000, drawn with the overscan.
+        let top = Viewport::of_pane((0.0, 0.0), (700.0, 800.0), 0.8).expect("a measured pane");
+        assert_eq!((top.y, top.height), (0.0, 1200.0), "snapped outwards to whole steps");
+        assert_eq!(
+            Viewport::of_pane((0.0, 150.0), (700.0, 800.0), 0.8),
+            Viewport::of_pane((0.0, 0.0), (700.0, 850.0), 0.8)
+        );
+        let drawn: Vec<usize> = (0..g.nodes.len()).filter(|&i| top.meets(g.node_box(i))).collect();
+        let queues = drawn.iter().filter(|&&i| g.nodes[i].kind == NodeKind::Queue).count();
+        assert!((20..=40).contains(&queues), "only the queues near the top: {queues}");
+        for (i, n) in g.nodes.iter().enumerate() {
+            let far = n.y > top.y + top.height + OVERSCAN || n.y + NODE_HEIGHT < top.y - OVERSCAN;
+            assert_eq!(drawn.contains(&i), !far, "{}", n.label);
+        }
+        // An edge is drawn when its curve's box meets the viewport: every edge ending at a node in sight.
+        let in_sight = |b: [f64; 4]| b[3] >= top.y && b[1] <= top.y + top.height;
+        for (i, e) in g.edges.iter().enumerate() {
+            if in_sight(g.node_box(e.to)) || in_sight(g.node_box(e.from)) {
+                assert!(top.meets(geo[i].bounds), "edge {i} ends at a node in sight");
+            }
+        }
+        // A viewport over the whole graph draws everything; no measurement is refused.
+        let all = Viewport { x: 0.0, y: 0.0, width: g.width, height: g.height };
+        assert!((0..g.nodes.len()).all(|i| all.meets(g.node_box(i))));
+        assert!(geo.iter().all(|e| all.meets(e.bounds)));
+        assert_eq!(Viewport::of_pane((0.0, 0.0), (0.0, 800.0), 1.0), None, "a pane not laid out yet");
+        assert_eq!(Viewport::of_pane((0.0, f64::NAN), (10.0, 800.0), 1.0), None);
     }
 }

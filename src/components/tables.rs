@@ -3,7 +3,7 @@
 use super::editors::{BindingFormView, ExchangeFormView, QueueFormView};
 use super::inspector::features;
 use super::{table_text, use_app, AppContext};
-use crate::state::{Action, Selection};
+use crate::state::{Action, AppState, Selection};
 use broker_core::amqp::exchange::Destination;
 use broker_core::amqp::{FieldTable, Method};
 use yew::prelude::*;
@@ -28,9 +28,25 @@ fn rate(r: f64) -> String {
     }
 }
 
+/// One row of the queues table, as plain values: a row renders again only when one of them changes.
+#[derive(Properties, PartialEq)]
+struct QueueRowProps {
+    name: String,
+    features: String,
+    arguments: String,
+    ready: u32,
+    unacked: u32,
+    consumers: u32,
+    acked: u64,
+    /// `in …`, `out …`, `ack …` per second.
+    rates: [String; 3],
+    dispatch: UseReducerDispatcher<AppState>,
+}
+
 #[function_component(QueuesTab)]
 pub fn queues_tab() -> Html {
     let app = use_app();
+    let dispatch = app.dispatcher();
     let rows = {
         let session = app.session.borrow();
         session
@@ -40,8 +56,21 @@ pub fn queues_tab() -> Html {
             .map(|q| {
                 let args = session.broker().queue(&q.name).map(|d| d.arguments).unwrap_or_default();
                 let (p, d, a) = session.rates(&q.name);
-                let acked = session.counters(&q.name).acked;
-                (q, args, p, d, a, acked)
+                QueueRowProps {
+                    features: features(q.durable, q.exclusive, q.auto_delete),
+                    arguments: table_text(&args),
+                    ready: q.messages_ready,
+                    unacked: q.messages_unacknowledged,
+                    consumers: q.consumers,
+                    acked: session.counters(&q.name).acked,
+                    rates: [
+                        format!("in {}", rate(p)),
+                        format!("out {}", rate(d)),
+                        format!("ack {}", rate(a)),
+                    ],
+                    dispatch: dispatch.clone(),
+                    name: q.name,
+                }
             })
             .collect::<Vec<_>>()
     };
@@ -49,55 +78,79 @@ pub fn queues_tab() -> Html {
         <div class="tab-body">
             // Features and arguments ride under the name, rates and actions stack, so the table fits the
             // tabs pane from a laptop (about 600 px) up without scrolling sideways.
-            <table class="grid queues" id="queues-table" aria-label="Queues">
-                <thead><tr>
-                    <th>{ "Name" }<span class="sub">{ "features · arguments" }</span></th>
-                    <th class="num">{ "Ready" }</th><th class="num">{ "Unacked" }</th><th class="num">{ "Total" }</th>
-                    <th class="num" title="Consumers">{ "Cons." }</th>
-                    <th class="num" title="Messages acknowledged since the start (consumed)">{ "Acked" }</th>
-                    <th class="num" title="Per second over the last 5 virtual seconds: incoming / deliver + get / ack">
+            // Explicit roles: the rows are laid out as grids (www/style.css), which must not cost the table
+            // its semantics.
+            <table class="grid queues" id="queues-table" aria-label="Queues" role="table">
+                <thead role="rowgroup"><tr role="row">
+                    <th role="columnheader">{ "Name" }<span class="sub">{ "features · arguments" }</span></th>
+                    <th role="columnheader" class="num">{ "Ready" }</th>
+                    <th role="columnheader" class="num">{ "Unacked" }</th>
+                    <th role="columnheader" class="num">{ "Total" }</th>
+                    <th role="columnheader" class="num" title="Consumers">{ "Cons." }</th>
+                    <th role="columnheader" class="num" title="Messages acknowledged since the start (consumed)">
+                        { "Acked" }</th>
+                    <th role="columnheader" class="num"
+                        title="Per second over the last 5 virtual seconds: incoming / deliver + get / ack">
                         { "Rates /s" }</th>
-                    <th><span class="visually-hidden">{ "Actions" }</span></th>
+                    <th role="columnheader"><span class="visually-hidden">{ "Actions" }</span></th>
                 </tr></thead>
-                <tbody>
+                <tbody role="rowgroup">
                 if rows.is_empty() {
-                    <tr><td colspan="8" class="muted">{ "No queues" }</td></tr>
+                    <tr role="row"><td role="cell" colspan="8" class="muted">{ "No queues" }</td></tr>
                 }
-                { for rows.into_iter().map(|(q, args, p, d, a, acked)| {
-                    let features = features(q.durable, q.exclusive, q.auto_delete);
-                    let args = table_text(&args);
-                    html! {
-                    <tr data-queue={q.name.clone()}>
-                        <td class="name">
-                            <button class="link" onclick={select(&app, Selection::Queue(q.name.clone()))}>{ q.name.clone() }</button>
-                            if !features.is_empty() || !args.is_empty() {
-                                <span class="sub">
-                                    <span class="features" title="D durable · Excl exclusive · AD auto-delete">{ features }</span>
-                                    if !args.is_empty() { <span class="args">{ args }</span> }
-                                </span>
-                            }
-                        </td>
-                        <td class="num ready">{ q.messages_ready }</td>
-                        <td class="num unacked">{ q.messages_unacknowledged }</td>
-                        <td class="num total">{ q.messages_ready + q.messages_unacknowledged }</td>
-                        <td class="num">{ q.consumers }</td>
-                        <td class="num acked">{ acked }</td>
-                        <td class="num rates" title="incoming / deliver + get / ack, per second">
-                            <span>{ format!("in {}", rate(p)) }</span><span>{ format!("out {}", rate(d)) }</span>
-                            <span>{ format!("ack {}", rate(a)) }</span></td>
-                        <td class="actions">
-                            <button class="btn small" onclick={apply(&app, Method::QueuePurge { queue: q.name.clone() },
-                                format!("Purged '{}'", q.name))}>{ "Purge" }</button>
-                            <button class="btn small danger" onclick={apply(&app,
-                                Method::QueueDelete { queue: q.name.clone(), if_unused: false, if_empty: false },
-                                format!("Deleted queue '{}'", q.name))}>{ "Delete" }</button>
-                        </td>
-                    </tr>
-                }}) }
+                { for rows.into_iter().map(|row| {
+                    let key = row.name.clone();
+                    html! { <QueueRow key={key} ..row /> }
+                }) }
                 </tbody>
             </table>
             <QueueFormView />
         </div>
+    }
+}
+
+#[function_component(QueueRow)]
+fn queue_row(row: &QueueRowProps) -> Html {
+    let act = |method: Method, done: String| {
+        let dispatch = row.dispatch.clone();
+        Callback::from(move |_: MouseEvent| {
+            dispatch.dispatch(Action::Apply { method: method.clone(), done: done.clone() })
+        })
+    };
+    let select = {
+        let (dispatch, name) = (row.dispatch.clone(), row.name.clone());
+        Callback::from(move |_: MouseEvent| {
+            dispatch.dispatch(Action::Select(Some(Selection::Queue(name.clone()))))
+        })
+    };
+    let name = &row.name;
+    html! {
+        <tr role="row" data-queue={name.clone()}>
+            <td role="cell" class="name">
+                <button class="link" onclick={select}>{ name.clone() }</button>
+                if !row.features.is_empty() || !row.arguments.is_empty() {
+                    <span class="sub">
+                        <span class="features" title="D durable · Excl exclusive · AD auto-delete">{ row.features.clone() }</span>
+                        if !row.arguments.is_empty() { <span class="args">{ row.arguments.clone() }</span> }
+                    </span>
+                }
+            </td>
+            <td role="cell" class="num ready">{ row.ready }</td>
+            <td role="cell" class="num unacked">{ row.unacked }</td>
+            <td role="cell" class="num total">{ row.ready + row.unacked }</td>
+            <td role="cell" class="num">{ row.consumers }</td>
+            <td role="cell" class="num acked">{ row.acked }</td>
+            <td role="cell" class="num rates" title="incoming / deliver + get / ack, per second">
+                <span>{ row.rates[0].clone() }</span><span>{ row.rates[1].clone() }</span>
+                <span>{ row.rates[2].clone() }</span></td>
+            <td role="cell" class="actions">
+                <button class="btn small" onclick={act(Method::QueuePurge { queue: name.clone() },
+                    format!("Purged '{name}'"))}>{ "Purge" }</button>
+                <button class="btn small danger" onclick={act(
+                    Method::QueueDelete { queue: name.clone(), if_unused: false, if_empty: false },
+                    format!("Deleted queue '{name}'"))}>{ "Delete" }</button>
+            </td>
+        </tr>
     }
 }
 
@@ -176,7 +229,7 @@ pub fn bindings_tab() -> Html {
                         <td>{ b.destination.to_string() }</td>
                         <td>{ b.routing_key.clone() }</td>
                         <td class="args">{ table_text(&b.arguments) }</td>
-                        <td class="actions"><button class="btn small danger"
+                        <td role="cell" class="actions"><button class="btn small danger"
                             onclick={apply(&app, unbind(&source, &b.destination, &b.routing_key, &b.arguments), "Unbound".into())}>
                             { "Unbind" }</button></td>
                     </tr>
@@ -226,8 +279,8 @@ pub fn connections_tab() -> Html {
                         c.channels.iter().map(|(n, ch)| html! {
                             <tr>
                                 <td>{ id.to_string() }</td><td>{ name.clone() }</td><td>{ n.to_string() }</td>
-                                <td class="num">{ ch.prefetch }</td><td>{ if ch.confirm { "yes" } else { "" } }</td>
-                                <td class="num">{ ch.published }</td><td class="num">{ unacked_on(id, *n) }</td>
+                                <td role="cell" class="num">{ ch.prefetch }</td><td>{ if ch.confirm { "yes" } else { "" } }</td>
+                                <td role="cell" class="num">{ ch.published }</td><td class="num">{ unacked_on(id, *n) }</td>
                             </tr>
                         }).collect()
                     };
@@ -249,7 +302,7 @@ pub fn connections_tab() -> Html {
                         <td>{ format!("{}/{}", c.connection, c.channel) }</td>
                         <td>{ if c.auto_ack { "auto" } else { "manual" } }</td>
                         <td>{ if c.exclusive { "yes" } else { "" } }</td>
-                        <td class="num">{ c.prefetch }</td><td class="num">{ c.unacked }</td>
+                        <td role="cell" class="num">{ c.prefetch }</td><td class="num">{ c.unacked }</td>
                     </tr>
                 }) }
                 </tbody>

@@ -111,7 +111,10 @@ impl Session {
     pub fn from_scenario(json_text: &str) -> Result<Self, String> {
         let document =
             broker_core::scenario::document::Document::parse(json_text).map_err(|e| e.to_string())?;
-        let sim = Simulation::from_json(json_text, SimOptions::default()).map_err(|e| e.to_string())?;
+        // The session keeps the one log: the simulation hands its events over instead of keeping a copy
+        // (which every rewind snapshot would clone).
+        let options = SimOptions { keep_log: false, hand_over_events: true, ..SimOptions::default() };
+        let sim = Simulation::from_json(json_text, options).map_err(|e| e.to_string())?;
         let info = ScenarioInfo { name: document.name, description: document.description };
         let mut s = Session::with_engine(Engine::Scenario(Box::new(sim)), Some(info));
         s.edit.document = Some(json_text.into());
@@ -385,24 +388,37 @@ impl Session {
                     ch.published += 1;
                 }
                 if let Some(c) = self.connections.get_mut(connection) {
-                    *c.published_to.entry(exchange.to_string()).or_insert(0) += 1;
+                    match c.published_to.get_mut(&**exchange) {
+                        Some(n) => *n += 1,
+                        None => {
+                            c.published_to.insert(exchange.to_string(), 1);
+                        }
+                    }
                 }
             }
             Event::Routed { exchange, queues, .. } if exchange.is_empty() => {
-                self.default_routes.extend(queues.iter().map(|q| q.to_string()));
+                for q in queues.iter() {
+                    if !self.default_routes.contains(&**q) {
+                        self.default_routes.insert(q.to_string());
+                    }
+                }
             }
             Event::QueueDeleted { queue, .. } => {
                 self.default_routes.remove(&**queue);
             }
-            Event::Enqueued { queue, .. } => {
-                self.counters.entry(queue.to_string()).or_default().enqueued += 1
-            }
-            Event::Delivered { queue, .. } => {
-                self.counters.entry(queue.to_string()).or_default().delivered += 1
-            }
-            Event::Acked { queue, .. } => self.counters.entry(queue.to_string()).or_default().acked += 1,
+            Event::Enqueued { queue, .. } => self.queue_counters(queue).enqueued += 1,
+            Event::Delivered { queue, .. } => self.queue_counters(queue).delivered += 1,
+            Event::Acked { queue, .. } => self.queue_counters(queue).acked += 1,
             _ => {}
         }
+    }
+
+    /// A queue's counters, made on first use (without allocating its name on every event).
+    fn queue_counters(&mut self, queue: &str) -> &mut QueueCounters {
+        if !self.counters.contains_key(queue) {
+            self.counters.insert(queue.to_string(), QueueCounters::default());
+        }
+        self.counters.get_mut(queue).expect("inserted above")
     }
 
     fn channel_mut(&mut self, connection: ConnectionId, channel: ChannelNumber) -> Option<&mut ChannelView> {

@@ -10,7 +10,7 @@ use broker_core::amqp::exchange::BindingCheck;
 use broker_core::amqp::{ConnectionId, Delivery, FieldTable, FieldValue, Method, Reply};
 use broker_core::scenario::sim::CheckStatus;
 use broker_core::VirtualTime;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use yew::Reducible;
 
@@ -28,6 +28,19 @@ pub const MAX_INSTANTS_PER_TICK: usize = 5_000;
 
 /// At most this many deadline instants are fired by one [`Action::RunUntil`].
 pub const RUN_UNTIL_MAX_INSTANTS: usize = 200_000;
+
+/// While playing, the views re-read the session at most this often (wall milliseconds). The engine
+/// moves at every driver tick (about 30 a second); the page shows it 10 times a second, which counts
+/// and depths follow smoothly (tokens move by CSS animation in between), so the rendering work of a
+/// busy page comes at a third of the tick rate.
+pub const VIEW_REFRESH_MILLIS: f64 = 100.0;
+
+/// What a driver tick did to the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct TickOutcome {
+    caught_up: bool,
+    finished: bool,
+}
 
 /// A driver tick longer than this (a background tab, a debugger pause) counts as this long.
 const MAX_TICK_WALL_MILLIS: f64 = 250.0;
@@ -207,7 +220,10 @@ pub struct AppState {
     /// Whether the last tick could not catch up with wall time (too much work at this speed).
     pub lagging: bool,
     /// Fractional virtual milliseconds carried to the next tick (slow speeds advance by < 1 ms a tick).
-    carry_millis: f64,
+    /// A cell, like `unshown_millis`: a tick that changes nothing on screen keeps the same state.
+    carry_millis: Cell<f64>,
+    /// Wall milliseconds played since the views last re-read the session ([`VIEW_REFRESH_MILLIS`]).
+    unshown_millis: Cell<f64>,
     pub tab: Tab,
     pub selected: Option<Selection>,
     pub notice: Option<Notice>,
@@ -260,7 +276,8 @@ impl AppState {
             playing: false,
             speed: 1.0,
             lagging: false,
-            carry_millis: 0.0,
+            carry_millis: Cell::new(0.0),
+            unshown_millis: Cell::new(0.0),
             tab: Tab::Queues,
             selected: None,
             notice: None,
@@ -293,7 +310,7 @@ impl AppState {
         match action {
             Action::TogglePlay => {
                 self.playing = !self.playing;
-                self.carry_millis = 0.0;
+                self.carry_millis.set(0.0);
                 self.lagging = false;
             }
             Action::Step => {
@@ -312,25 +329,8 @@ impl AppState {
                 }
             }
             Action::Tick { wall_millis } => {
-                if !self.playing || !wall_millis.is_finite() || wall_millis <= 0.0 {
-                    return;
-                }
-                let virtual_millis = wall_millis.min(MAX_TICK_WALL_MILLIS) * self.speed + self.carry_millis;
-                let whole = virtual_millis.floor();
-                self.carry_millis = virtual_millis - whole;
-                let mut session = self.session.borrow_mut();
-                let target = session.now().plus_millis(whole as u64);
-                let caught_up = session.run_until(target, MAX_INSTANTS_PER_TICK);
-                let finished = session.finished();
-                drop(session);
-                self.lagging = !caught_up;
-                if !caught_up {
-                    self.carry_millis = 0.0;
-                }
-                if finished {
-                    self.playing = false;
-                    self.lagging = false;
-                    self.announce_end();
+                if let Some(tick) = self.advance(wall_millis) {
+                    self.show_tick(tick);
                 }
             }
             Action::SetTab(tab) => self.tab = tab,
@@ -451,7 +451,7 @@ impl AppState {
         self.workspace.scenario_text = Some(text.to_string()); // saved with the workspace
         self.playing = false;
         self.lagging = false;
-        self.carry_millis = 0.0;
+        self.carry_millis.set(0.0);
         self.selected = None;
         self.got.clear();
         self.peeked = None;
@@ -460,12 +460,52 @@ impl AppState {
         self.info(format!("Loaded scenario '{name}': press play or step through it"));
     }
 
+    /// The engine's part of a driver tick: while playing, moves virtual time by the wall time passed
+    /// times the speed (bounded work). Changes only the shared session and the cells, so the state
+    /// itself stays valid to keep; `None` when nothing was to be done.
+    fn advance(&self, wall_millis: f64) -> Option<TickOutcome> {
+        if !self.playing || !wall_millis.is_finite() || wall_millis <= 0.0 {
+            return None;
+        }
+        let wall_millis = wall_millis.min(MAX_TICK_WALL_MILLIS);
+        let virtual_millis = wall_millis * self.speed + self.carry_millis.get();
+        let whole = virtual_millis.floor();
+        self.carry_millis.set(virtual_millis - whole);
+        let mut session = self.session.borrow_mut();
+        let target = session.now().plus_millis(whole as u64);
+        let caught_up = session.run_until(target, MAX_INSTANTS_PER_TICK);
+        let finished = session.finished();
+        drop(session);
+        if !caught_up {
+            self.carry_millis.set(0.0);
+        }
+        self.unshown_millis.set(self.unshown_millis.get() + wall_millis);
+        Some(TickOutcome { caught_up, finished })
+    }
+
+    /// Whether a tick's outcome must be shown now: the run ended, lagging started or stopped, or the
+    /// views have not re-read the session for [`VIEW_REFRESH_MILLIS`].
+    fn tick_shows(&self, tick: TickOutcome) -> bool {
+        tick.finished || self.lagging == tick.caught_up || self.unshown_millis.get() >= VIEW_REFRESH_MILLIS
+    }
+
+    /// The page's part of a driver tick: the flags, the end of the run.
+    fn show_tick(&mut self, tick: TickOutcome) {
+        self.unshown_millis.set(0.0);
+        self.lagging = !tick.caught_up;
+        if tick.finished {
+            self.playing = false;
+            self.lagging = false;
+            self.announce_end();
+        }
+    }
+
     /// Runs to `target` (the scenario's end at most) and pauses; the work is bounded, and if the bound is
     /// hit the clock stops short and the banner says where.
     fn run_until(&mut self, target: VirtualTime) {
         self.playing = false;
         self.lagging = false;
-        self.carry_millis = 0.0;
+        self.carry_millis.set(0.0);
         let caught_up = self.session.borrow_mut().run_until(target, RUN_UNTIL_MAX_INSTANTS);
         if self.session.borrow().finished() {
             self.announce_end();
@@ -596,6 +636,19 @@ impl Reducible for AppState {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        if let Action::Tick { wall_millis } = action {
+            // The engine moves at every tick; the page re-renders only when the tick is to be shown, so
+            // a tick that is not keeps the same state (and Yew renders nothing).
+            return match self.advance(wall_millis) {
+                Some(tick) if self.tick_shows(tick) => {
+                    let mut next = (*self).clone();
+                    next.show_tick(tick);
+                    next.version = next.session.borrow().version();
+                    Rc::new(next)
+                }
+                _ => self,
+            };
+        }
         let mut next = (*self).clone();
         next.apply(action);
         Rc::new(next)
@@ -664,6 +717,30 @@ mod tests {
         assert!(s.notice.as_ref().unwrap().text.contains("empty"));
         s.apply(Action::Get { queue: "missing".into(), count: 1, mode: AckMode::Ack });
         assert!(s.notice.as_ref().unwrap().text.starts_with("404 NOT_FOUND"));
+    }
+
+    #[test]
+    fn ticks_move_the_engine_at_once_and_the_views_ten_times_a_second() {
+        let mut s = state();
+        publish_to(&mut s, "", "x"); // something in the session
+        s.apply(Action::TogglePlay);
+        let mut shown = Rc::new(s);
+        let mut renders = 0;
+        for i in 1..=30 {
+            let before = Rc::clone(&shown);
+            shown = Rc::clone(&shown).reduce(Action::Tick { wall_millis: 10.0 });
+            assert_eq!(shown.now(), VirtualTime::from_millis(10 * i), "the engine moves at every tick");
+            if !Rc::ptr_eq(&before, &shown) {
+                renders += 1;
+                assert_eq!(shown.version, shown.session.borrow().version(), "a shown state is current");
+            }
+        }
+        assert_eq!(renders, 3, "300 ms of ticks are shown three times");
+        // Pausing is an ordinary action: shown at once, with the session's latest version.
+        let paused = Rc::clone(&shown).reduce(Action::TogglePlay);
+        assert!(!paused.playing);
+        assert_eq!(paused.version, paused.session.borrow().version());
+        assert!(Rc::ptr_eq(&paused, &Rc::clone(&paused).reduce(Action::Tick { wall_millis: 10.0 })));
     }
 
     #[test]

@@ -84,7 +84,7 @@ impl AppState {
             TimelineAction::Seek(t) => {
                 self.playing = false;
                 self.lagging = false;
-                self.carry_millis = 0.0;
+                self.carry_millis.set(0.0);
                 self.timeline.fast_forward = None;
                 self.session.borrow_mut().seek(t);
             }

@@ -184,7 +184,7 @@ impl AppState {
         self.workspace.entries = entries;
         self.playing = false;
         self.lagging = false;
-        self.carry_millis = 0.0;
+        self.carry_millis.set(0.0);
         self.selected = None;
         self.got.clear();
         self.peeked = None;

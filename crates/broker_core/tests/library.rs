@@ -152,3 +152,33 @@ fn the_checks_guard_each_tutorials_point() {
     });
     assert!(failed(&results).contains(&2), "{}", lines(&results));
 }
+
+/// The web app runs documents without the simulation's own log, taking each event as it happens
+/// (`hand_over_events`): it must see exactly the events the kept log records, in the same order, taken
+/// in pieces of any size.
+#[test]
+fn handed_over_events_are_the_logged_events_in_order() {
+    use broker_core::VirtualTime;
+    for (name, text) in bundled() {
+        let mut logged = Simulation::from_json(&text, SimOptions::default()).expect("loads");
+        logged.run();
+        let expected = logged.take_events();
+        assert!(!expected.is_empty(), "{name}: the run logs events");
+
+        let options = SimOptions { keep_log: false, hand_over_events: true, ..SimOptions::default() };
+        let mut handed = Simulation::from_json(&text, options).expect("loads");
+        let mut got = Vec::new();
+        let mut t = 0;
+        while !handed.finished() {
+            t += 137; // an odd step, so pieces end anywhere
+            handed.run_until(VirtualTime::from_millis(t));
+            if VirtualTime::from_millis(t) >= handed.end() {
+                handed.run();
+            }
+            got.extend(handed.take_events());
+        }
+        got.extend(handed.take_events());
+        assert_eq!(got, expected, "{name}");
+        assert!(handed.report().events.is_empty(), "{name}: nothing is kept twice");
+    }
+}

@@ -261,6 +261,7 @@ fn sim_options(command: &Command) -> SimOptions {
     SimOptions {
         seed: command.options.seed,
         keep_log: true,
+        hand_over_events: false,
         max_firings_per_instant: command.options.max_timer_firings,
         check_invariants: command.options.check_invariants,
     }

@@ -57,6 +57,9 @@ pub struct SimOptions {
     /// Keeps every event and actor step for the transcript and the report (benchmarks turn it off;
     /// checks do not need it).
     pub keep_log: bool,
+    /// Without `keep_log`: still hands every event to [`Simulation::take_events`], moved rather than
+    /// copied, for a caller that keeps its own log (the web app). With `keep_log` it changes nothing.
+    pub hand_over_events: bool,
     /// The runaway guard: at most this many wake-ups and broker timer firings at one instant.
     pub max_firings_per_instant: u64,
     /// Calls [`Broker::assert_invariants`] after every instant (tests; it panics on a broken invariant).
@@ -65,7 +68,13 @@ pub struct SimOptions {
 
 impl Default for SimOptions {
     fn default() -> Self {
-        SimOptions { seed: None, keep_log: true, max_firings_per_instant: 100_000, check_invariants: false }
+        SimOptions {
+            seed: None,
+            keep_log: true,
+            hand_over_events: false,
+            max_firings_per_instant: 100_000,
+            check_invariants: false,
+        }
     }
 }
 
@@ -460,6 +469,8 @@ pub struct Simulation<B = Broker> {
     scratch: String,
     log: Vec<LoggedEvent>,
     taken: usize,
+    /// Events not yet taken, when they are handed over instead of logged ([`SimOptions::hand_over_events`]).
+    handed_over: Vec<LoggedEvent>,
     steps: Vec<StepRecord>,
     checks: Vec<CheckWatch>,
     event_index: u64,
@@ -646,6 +657,7 @@ impl<B: SimPort> Simulation<B> {
             scratch: String::new(),
             log: Vec::new(),
             taken: 0,
+            handed_over: Vec::new(),
             steps: Vec::new(),
             checks,
             event_index: 0,
@@ -746,8 +758,12 @@ impl<B: SimPort> Simulation<B> {
         self.finished
     }
 
-    /// The events recorded since the last call (empty when the log is off).
+    /// The events recorded since the last call (empty when the log is off and events are not handed
+    /// over).
     pub fn take_events(&mut self) -> Vec<LoggedEvent> {
+        if !self.options.keep_log {
+            return std::mem::take(&mut self.handed_over);
+        }
         let new = self.log[self.taken..].to_vec();
         self.taken = self.log.len();
         new
@@ -957,11 +973,12 @@ impl<B: SimPort> Simulation<B> {
                 }
                 _ => false,
             };
-            if self.options.keep_log {
+            if self.options.keep_log || self.options.hand_over_events {
+                let log = if self.options.keep_log { &mut self.log } else { &mut self.handed_over };
                 if for_actor {
-                    self.log.push(e.clone());
+                    log.push(e.clone());
                 } else {
-                    self.log.push(e);
+                    log.push(e);
                     continue;
                 }
             }
