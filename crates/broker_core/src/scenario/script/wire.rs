@@ -384,4 +384,28 @@ mod tests {
         }
         assert!(scripted >= 2, "the bundled library has scripted documents");
     }
+
+    /// A rewind snapshot through the wire: a simulation cloned mid-run (its remote host duplicated, `state`
+    /// maps and `random(n)` included) plays on exactly as the built-in host's run does, and so does the
+    /// original after it.
+    #[test]
+    fn a_clone_through_the_wire_plays_on_identically() {
+        use crate::clock::VirtualTime;
+        use crate::scenario::sim::{SimOptions, Simulation};
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../www/scenarios/09-poison-message.json");
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut reference = Simulation::from_json(&text, SimOptions::default()).unwrap();
+        reference.run();
+        let reference = reference.transcript();
+        super::super::set_runtime_factory(Some(remote));
+        let mut sim = Simulation::from_json(&text, SimOptions::default()).unwrap();
+        sim.run_until(VirtualTime::from_millis(1_500));
+        let mut copy = sim.clone();
+        sim.run();
+        copy.run();
+        super::super::set_runtime_factory(None);
+        assert_eq!(sim.transcript(), reference, "the original");
+        assert_eq!(copy.transcript(), reference, "the clone");
+    }
 }
