@@ -36,10 +36,20 @@ fn trunk_build_page(page: &str) -> PathBuf {
     dist
 }
 
-/// Gzipped (`gzip -9`) bytes of the page's initial download: every wasm, JS and CSS file of its dist.
+/// Gzipped (`gzip -9`) bytes of the page's initial download: every wasm, JS and CSS file at the top of its
+/// dist, and wasm-bindgen's JS snippets (`snippets/`, imported by the page's JS at start). Not counted:
+/// `lazy/` (the scripting module, fetched only when a document with scripts opens) and `examples/`.
 fn download_sizes(dist: &Path) -> Vec<(String, u64, u64)> {
     let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dist).unwrap().flatten().map(|e| e.path()).collect();
+    let list =
+        |dir: &Path| -> Vec<_> { std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect() };
+    let mut entries = list(dist);
+    let snippets = dist.join("snippets");
+    if snippets.is_dir() {
+        for dir in list(&snippets) {
+            entries.extend(list(&dir));
+        }
+    }
     entries.sort();
     for path in entries {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -48,7 +58,8 @@ fn download_sizes(dist: &Path) -> Vec<(String, u64, u64)> {
         }
         let raw = std::fs::metadata(&path).unwrap().len();
         let gz = Command::new("gzip").args(["-9", "-c"]).arg(&path).output().expect("gzip");
-        out.push((path.file_name().unwrap().to_string_lossy().into_owned(), raw, gz.stdout.len() as u64));
+        let name = path.strip_prefix(dist).unwrap().to_string_lossy().into_owned();
+        out.push((name, raw, gz.stdout.len() as u64));
     }
     out
 }

@@ -16,6 +16,9 @@ step "clippy, native"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "clippy, wasm32 (the web app)"
 cargo clippy -p brokerlab --target wasm32-unknown-unknown --lib --tests --locked -- -D warnings
+# The page's own build: without Rhai, with its on-demand scripting module (src/scripting.rs, crates/brokerlab_scripts).
+cargo clippy -p brokerlab --target wasm32-unknown-unknown --lib --features lazy-scripts --locked -- -D warnings
+cargo clippy -p brokerlab_scripts --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "native tests: cargo test --workspace"
 cargo test --workspace --locked

@@ -14,6 +14,8 @@ pub mod forms;
 pub mod log_filter;
 pub mod persist;
 pub mod scenarios;
+#[cfg(all(target_arch = "wasm32", feature = "lazy-scripts"))]
+mod scripting;
 pub mod session;
 pub mod state;
 pub mod topology;
@@ -23,6 +25,8 @@ pub fn start() {
     #[cfg(target_arch = "wasm32")]
     {
         std::panic::set_hook(Box::new(report_panic));
+        #[cfg(feature = "lazy-scripts")]
+        scripting::install();
         if embed::requested() {
             yew::Renderer::<embed::EmbedApp>::new().render();
         } else {

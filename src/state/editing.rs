@@ -8,7 +8,7 @@ use super::AppState;
 use crate::session::editing::LocatedError;
 use broker_core::amqp::{Delivery, MessageId};
 use broker_core::scenario::document::locate;
-use broker_core::scenario::script::{ScriptHost, ScriptLimits};
+use broker_core::scenario::script::check_script;
 use broker_core::scenario::sim::{SimOptions, Simulation};
 use std::collections::BTreeMap;
 
@@ -244,9 +244,7 @@ impl AppState {
 
 /// Compiles a script as the simulation will, for its errors at their line and column in the script.
 pub fn compile_script(name: &str, source: &str) -> Result<(), LocatedError> {
-    ScriptHost::new(ScriptLimits::default(), 0)
-        .compile(name, source)
-        .map_err(|e| LocatedError::new(e.line, e.col, e.message))
+    check_script(name, source).map_err(|e| LocatedError::new(e.line, e.col, e.message))
 }
 
 /// The `scripts` map of a document, by name.

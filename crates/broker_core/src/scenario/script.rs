@@ -18,12 +18,21 @@
 //! The script API is described for users in `docs/scripts.md`.
 //!
 //! Submodules: `api` (the functions scripts call, and the per-call record they write into), `convert`
-//! (messages, field tables and publish options between Rust and Rhai values).
+//! (messages, field tables and publish options between Rust and Rhai values), `wire` (the text protocol
+//! through which a [`ScriptHost`] in another wasm module serves a simulation, see [`ScriptRuntime`]).
+//!
+//! The simulation reaches its host through the [`ScriptRuntime`] trait, made by [`new_runtime`]: the
+//! [`ScriptHost`] in this crate, or — where the caller registered one with [`set_runtime_factory`] — a
+//! host elsewhere. The web page uses that to keep Rhai out of its first download: its scripting engine is a
+//! second wasm module (the same `ScriptHost`, built from this crate) loaded when a document has scripts.
+//! The feature `external-scripts` (set only by the page's trunk build) compiles the built-in fallback out, so
+//! Rhai is not linked into that build; without a registered factory it then refuses scripts.
 
 mod api;
 mod convert;
 #[cfg(test)]
 mod tests;
+pub mod wire;
 
 use crate::amqp::types::{BasicProperties, FieldTable};
 use crate::prng::Prng;
@@ -257,6 +266,103 @@ impl fmt::Debug for ScriptHost {
             .field("actors", &self.states.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
+}
+
+/// What a simulation needs of a script host: compile, look up entry points, call them, and copy itself for
+/// the app's rewind snapshots. [`ScriptHost`] is the implementation; [`wire::RemoteHost`] forwards every
+/// call, unchanged, to a `ScriptHost` behind a [`wire::Transport`] (another wasm module in the web page).
+pub trait ScriptRuntime: fmt::Debug {
+    /// See [`ScriptHost::compile`].
+    fn compile(&mut self, name: &str, source: &str) -> Result<(), ScriptError>;
+    /// See [`ScriptHost::has_function`].
+    fn has_function(&self, name: &str, function: &str) -> bool;
+    /// See [`ScriptHost::on_message`].
+    fn on_message(
+        &mut self,
+        script: &str,
+        actor: &str,
+        now_millis: u64,
+        msg: &ScriptMessage,
+    ) -> Result<ScriptOutcome, ScriptError>;
+    /// See [`ScriptHost::on_tick`].
+    fn on_tick(
+        &mut self,
+        script: &str,
+        actor: &str,
+        now_millis: u64,
+        seq: u64,
+    ) -> Result<ScriptOutcome, ScriptError>;
+    /// An independent copy, as [`ScriptHost`]'s `Clone`.
+    fn clone_runtime(&self) -> Box<dyn ScriptRuntime>;
+}
+
+impl Clone for Box<dyn ScriptRuntime> {
+    fn clone(&self) -> Self {
+        self.clone_runtime()
+    }
+}
+
+impl ScriptRuntime for ScriptHost {
+    fn compile(&mut self, name: &str, source: &str) -> Result<(), ScriptError> {
+        ScriptHost::compile(self, name, source)
+    }
+    fn has_function(&self, name: &str, function: &str) -> bool {
+        ScriptHost::has_function(self, name, function)
+    }
+    fn on_message(
+        &mut self,
+        script: &str,
+        actor: &str,
+        now_millis: u64,
+        msg: &ScriptMessage,
+    ) -> Result<ScriptOutcome, ScriptError> {
+        ScriptHost::on_message(self, script, actor, now_millis, msg)
+    }
+    fn on_tick(
+        &mut self,
+        script: &str,
+        actor: &str,
+        now_millis: u64,
+        seq: u64,
+    ) -> Result<ScriptOutcome, ScriptError> {
+        ScriptHost::on_tick(self, script, actor, now_millis, seq)
+    }
+    fn clone_runtime(&self) -> Box<dyn ScriptRuntime> {
+        Box::new(self.clone())
+    }
+}
+
+/// Makes a script runtime from the limits and the `random(n)` seed (what [`ScriptHost::new`] takes); an
+/// `Err` says why none is available (the web page: its scripting module could not be loaded).
+pub type RuntimeFactory = fn(ScriptLimits, u64) -> Result<Box<dyn ScriptRuntime>, String>;
+
+thread_local! {
+    /// The factory [`new_runtime`] uses instead of the built-in host (per thread: tests stay independent).
+    static FACTORY: Cell<Option<RuntimeFactory>> = const { Cell::new(None) };
+}
+
+/// Registers (`Some`) or removes (`None`) the factory behind [`new_runtime`] on this thread.
+pub fn set_runtime_factory(factory: Option<RuntimeFactory>) {
+    FACTORY.with(|f| f.set(factory));
+}
+
+/// The script runtime a simulation uses: the registered factory's, else the built-in [`ScriptHost`]
+/// (compiled out with the feature `external-scripts`, where a missing factory is an error).
+pub fn new_runtime(limits: ScriptLimits, seed: u64) -> Result<Box<dyn ScriptRuntime>, String> {
+    if let Some(factory) = FACTORY.with(Cell::get) {
+        return factory(limits, seed);
+    }
+    #[cfg(not(feature = "external-scripts"))]
+    return Ok(Box::new(ScriptHost::new(limits, seed)));
+    #[cfg(feature = "external-scripts")]
+    Err("no scripting engine is available in this build".to_string())
+}
+
+/// Compiles `source` as a simulation would (through [`new_runtime`]), for the editor's located errors.
+pub fn check_script(name: &str, source: &str) -> Result<(), ScriptError> {
+    new_runtime(ScriptLimits::default(), 0)
+        .map_err(|e| ScriptError::unlocated(name, e))?
+        .compile(name, source)
 }
 
 impl ScriptHost {

@@ -28,7 +28,8 @@ use super::document::{
 };
 use super::report::{event_kind, EventFilter, Outcome, Report, StepRecord, StopInfo, REPORT_FORMAT};
 use super::script::{
-    Decision as ScriptDecision, ScriptHost, ScriptLimits, ScriptMessage, ScriptOutcome, ON_MESSAGE, ON_TICK,
+    new_runtime, Decision as ScriptDecision, ScriptLimits, ScriptMessage, ScriptOutcome, ScriptRuntime,
+    ON_MESSAGE, ON_TICK,
 };
 use super::{Pos, ScenarioError};
 use crate::amqp::definitions::Definitions;
@@ -318,11 +319,11 @@ struct ScriptTurn {
     processing_millis: Option<u64>,
 }
 
-/// The simulation's side of the script host ([`ScriptHost`]): compiles the document's scripts and turns
+/// The simulation's side of the script host ([`ScriptRuntime`], from [`new_runtime`]): compiles the document's scripts and turns
 /// deliveries into [`ScriptMessage`]s and [`ScriptOutcome`]s into AMQP methods.
 #[derive(Clone, Debug)]
 struct ScriptSeam {
-    host: Option<ScriptHost>,
+    host: Option<Box<dyn ScriptRuntime>>,
 }
 
 impl ScriptSeam {
@@ -332,7 +333,8 @@ impl ScriptSeam {
         if doc.scripts.is_empty() {
             return Ok(ScriptSeam { host: None });
         }
-        let mut host = ScriptHost::new(ScriptLimits::default(), seed);
+        let mut host = new_runtime(ScriptLimits::default(), seed)
+            .map_err(|message| Problem { path: "scripts".to_string(), message })?;
         for (name, source) in &doc.scripts {
             host.compile(name, source)
                 .map_err(|e| Problem { path: format!("scripts.{name}"), message: e.to_string() })?;
@@ -356,7 +358,7 @@ impl ScriptSeam {
         Ok(ScriptSeam { host: Some(host) })
     }
 
-    fn host(&mut self, script: &str) -> Result<&mut ScriptHost, String> {
+    fn host(&mut self, script: &str) -> Result<&mut Box<dyn ScriptRuntime>, String> {
         self.host.as_mut().ok_or_else(|| format!("no script named '{script}'"))
     }
 
