@@ -241,6 +241,34 @@ fn pattern_is_a_regex_searched_anywhere_in_the_name() {
     assert_eq!(ttl("adlq"), None);
 }
 
+/// Erlang's `re` without its `unicode` option, as `rabbit_policy` calls it: a name's UTF-8 bytes read as
+/// latin-1. Each row's answer was taken from `re:run(Name, Pattern, [{capture, none}])` in Erlang/OTP 25
+/// (RabbitMQ 3.10's runtime).
+#[test]
+fn patterns_read_names_as_latin1_bytes_as_erlang_re_does() {
+    let rows: [(&str, &str, bool); 7] = [
+        ("^.$", "é", false), // "é" is two bytes
+        ("^..$", "é", true),
+        ("(?i)^JOBS", "jobs.a", true), // ASCII case folding
+        ("(?i)^É", "é", false),        // no folding beyond ASCII
+        (r"^\\w+$", "café", false),    // \w is ASCII (JSON-escaped here)
+        (r"^caf\\xC3\\xA9$", "café", true),
+        ("^café$", "café", true),
+    ];
+    for (pattern, name, applies) in rows {
+        let text = with_policies(
+            &format!(
+                r#"{{"name": "p", "pattern": "{pattern}", "definition": {{"message-ttl": 5}}, "priority": 0}}"#
+            ),
+            &format!(r#"{{"name": "{name}", "durable": true}}"#),
+        );
+        let (b, r) = import_text(&text);
+        r.expect("imports");
+        let ttl = args(&b, name).get("x-message-ttl").cloned();
+        assert_eq!(ttl.is_some(), applies, "pattern {pattern:?} on the name {name:?}");
+    }
+}
+
 #[test]
 fn dead_letter_routing_key_needs_a_dead_letter_exchange() {
     let text = with_policies(

@@ -538,7 +538,7 @@ fn validate_policy_value(key: &str, v: &serde_json::Value) -> Result<(), String>
 /// A validated policy with its compiled pattern.
 struct CompiledPolicy<'a> {
     policy: &'a Policy,
-    pattern: regex::bytes::Regex,
+    pattern: regex_lite::Regex,
 }
 
 impl CompiledPolicy<'_> {
@@ -556,8 +556,15 @@ impl CompiledPolicy<'_> {
             }
             None => true,
         };
-        kind_ok && applicable && self.pattern.is_match(name.as_bytes())
+        kind_ok && applicable && self.pattern.is_match(&latin1(name))
     }
+}
+
+/// Erlang's `re` runs without its `unicode` option on a name's and a pattern's bytes, read as latin-1:
+/// `.` is one byte, `\xE9` is the byte 0xE9, and `\w`, `\d` and `(?i)` know only ASCII (PCRE's C-locale
+/// tables). The regex engine reads characters, so both sides are spelt one character per byte.
+fn latin1(text: &str) -> String {
+    text.bytes().map(char::from).collect()
 }
 
 /// Validates one policy as `rabbit_policy:set` does; compiles its pattern.
@@ -565,8 +572,7 @@ fn compile_policy(policy: &Policy) -> Result<CompiledPolicy<'_>, String> {
     if policy.name.is_empty() {
         return Err("policy has undefined name".to_string());
     }
-    // Erlang's `re` works on bytes (latin-1) by default: so do we, and `\w`, `\d` are ASCII.
-    let pattern = regex::bytes::RegexBuilder::new(&policy.pattern).unicode(false).build().map_err(|e| {
+    let pattern = regex_lite::Regex::new(&latin1(&policy.pattern)).map_err(|e| {
         format!(
             "Validation failed: pattern should be regular expression but is invalid \
              (or uses a feature Brokerlab's regex engine lacks, e.g. look-around): {e}"
