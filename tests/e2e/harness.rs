@@ -53,18 +53,23 @@ pub fn content_type(path: &Path) -> &'static str {
 
 /// A minimal static file server on an ephemeral loopback port; answers until the test process ends.
 pub fn serve(dist: PathBuf) -> u16 {
+    serve_with_headers(dist, "")
+}
+
+/// [`serve`], adding `headers` (each line ending in `\r\n`) to every response.
+pub fn serve_with_headers(dist: PathBuf, headers: &'static str) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let dist = dist.clone();
-            std::thread::spawn(move || handle(stream, &dist));
+            std::thread::spawn(move || handle(stream, &dist, headers));
         }
     });
     port
 }
 
-fn handle(mut stream: TcpStream, dist: &Path) {
+fn handle(mut stream: TcpStream, dist: &Path, headers: &str) {
     let mut line = String::new();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     if reader.read_line(&mut line).is_err() {
@@ -85,7 +90,7 @@ fn handle(mut stream: TcpStream, dist: &Path) {
         _ => ("404 Not Found", b"not found".to_vec(), "text/plain"),
     };
     let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n",
         body.len()
     );
     let _ = stream.write_all(head.as_bytes());
