@@ -3,35 +3,31 @@
 
 use broker_core::amqp::exchange::Destination;
 use broker_core::amqp::{Event, LoggedEvent, MessageId};
+use broker_core::scenario::document::EVENT_KINDS;
 
-/// Every event kind, as the filter's list offers them (the serde tag names).
-pub const KINDS: &[&str] = &[
-    "connection",
-    "channel",
-    "exchange_declared",
-    "exchange_deleted",
-    "queue_declared",
-    "queue_deleted",
-    "queue_purged",
-    "bound",
-    "unbound",
-    "consumer",
-    "published",
-    "routed",
-    "enqueued",
-    "delivered",
-    "get_empty",
-    "acked",
-    "nacked",
-    "rejected",
-    "requeued",
-    "expired",
-    "dead_lettered",
-    "dropped",
-    "returned",
-    "confirmed",
-    "broker_restarted",
-];
+/// The filter group of an event tag (`event` in the engine's log): a connection's, a channel's or a
+/// consumer's opening and closing share one group; every other tag is its own.
+fn group_of_tag(tag: &'static str) -> &'static str {
+    match tag {
+        "connection_opened" | "connection_closed" => "connection",
+        "channel_opened" | "channel_closed" | "confirm_selected" | "qos_set" => "channel",
+        "consumer_started" | "consumer_cancelled" => "consumer",
+        other => other,
+    }
+}
+
+/// Every event kind, as the filter's list offers them: the engine's event tags
+/// ([`EVENT_KINDS`]), grouped as [`event_kind`] groups events, in the engine's order.
+pub fn kinds() -> Vec<&'static str> {
+    let mut kinds = Vec::new();
+    for tag in EVENT_KINDS {
+        let group = group_of_tag(tag);
+        if !kinds.contains(&group) {
+            kinds.push(group);
+        }
+    }
+    kinds
+}
 
 /// The kind of an event (its filter group).
 pub fn event_kind(e: &Event) -> &'static str {
@@ -207,6 +203,27 @@ mod tests {
         g.update(&log, &by_id);
         assert!(!g.matches.is_empty());
         assert!(g.matches.iter().all(|&i| !log[i].event.to_string().contains("m10")));
+    }
+
+    #[test]
+    fn every_logged_event_is_in_the_group_of_its_engine_tag_and_the_list_offers_it() {
+        let kinds = kinds();
+        let mut seen = std::collections::BTreeSet::new();
+        for (name, text) in crate::scenarios::BUNDLED {
+            let mut s = Session::from_scenario(text).expect("a bundled scenario loads");
+            s.run_until(broker_core::VirtualTime::from_millis(60_000), 1_000_000);
+            for e in s.log() {
+                let tag = broker_core::scenario::report::event_kind(&e.event);
+                let tag: &'static str =
+                    EVENT_KINDS.iter().find(|k| **k == tag).unwrap_or_else(|| panic!("{name}: tag {tag}"));
+                assert_eq!(event_kind(&e.event), group_of_tag(tag), "{name}: {}", e.event);
+                assert!(kinds.contains(&event_kind(&e.event)));
+                seen.insert(event_kind(&e.event));
+            }
+        }
+        assert!(seen.len() >= 15, "the bundled scenarios show most kinds: {seen:?}");
+        let unique: std::collections::BTreeSet<_> = kinds.iter().collect();
+        assert_eq!(unique.len(), kinds.len(), "each kind offered once");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! rows in view, so 100,000 events cost what 40 do.
 
 use super::{event_checked, event_value, use_app};
-use crate::log_filter::{FilteredLog, LogFilter, KINDS};
+use crate::log_filter::{kinds, FilteredLog, LogFilter};
 use yew::prelude::*;
 
 /// Row height in pixels; must match `.log-row` in `www/style.css`.
@@ -84,7 +84,7 @@ pub fn log_tab() -> Html {
                 <label>{ "Kind" }
                     <select id="log-kind" onchange={set(|f, v| f.kind = v)}>
                         <option value="" selected={filter.kind.is_empty()}>{ "all" }</option>
-                        { for KINDS.iter().map(|k| html! { <option value={*k} selected={filter.kind == *k}>{ *k }</option> }) }
+                        { for kinds().into_iter().map(|k| html! { <option value={k} selected={filter.kind == k}>{ k }</option> }) }
                     </select>
                 </label>
                 <label>{ "Queue" }
