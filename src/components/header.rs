@@ -2,7 +2,7 @@
 //! earlier moment is shown; scrubbing and fast-forward are in the timeline bar below) and page actions
 //! (the bundled scenario picker, the example, the theme).
 
-use super::{event_value, use_app};
+use super::{event_value, use_app, AppContext};
 use crate::state::{Action, SPEEDS};
 use yew::prelude::*;
 
@@ -10,26 +10,47 @@ fn speed_label(speed: f64) -> String {
     format!("{speed}×")
 }
 
+/// What the page's time controls dispatch; the header and the embed's control bar share them.
+pub struct TimeCallbacks {
+    pub toggle: Callback<MouseEvent>,
+    pub step: Callback<MouseEvent>,
+    /// From the speed `<select>`: its value is one of [`SPEEDS`].
+    pub set_speed: Callback<Event>,
+}
+
+impl TimeCallbacks {
+    pub fn new(app: &AppContext) -> Self {
+        let dispatch = |action: fn() -> Action| {
+            let app = app.clone();
+            Callback::from(move |_: MouseEvent| app.dispatch(action()))
+        };
+        let app = app.clone();
+        TimeCallbacks {
+            toggle: dispatch(|| Action::TogglePlay),
+            step: dispatch(|| Action::Step),
+            set_speed: Callback::from(move |e: Event| {
+                if let Ok(speed) = event_value(&e).parse::<f64>() {
+                    app.dispatch(Action::SetSpeed(speed));
+                }
+            }),
+        }
+    }
+}
+
+/// The speed `<select>`'s options, `current` selected.
+pub fn speed_options(current: f64) -> Html {
+    html! {
+        { for SPEEDS.iter().map(|s| html! {
+            <option value={s.to_string()} selected={*s == current}>{ speed_label(*s) }</option>
+        }) }
+    }
+}
+
 #[function_component(Header)]
 pub fn header() -> Html {
     let app = use_app();
     let now = app.now();
-    let toggle = {
-        let app = app.clone();
-        Callback::from(move |_| app.dispatch(Action::TogglePlay))
-    };
-    let step = {
-        let app = app.clone();
-        Callback::from(move |_| app.dispatch(Action::Step))
-    };
-    let set_speed = {
-        let app = app.clone();
-        Callback::from(move |e: Event| {
-            if let Ok(speed) = event_value(&e).parse::<f64>() {
-                app.dispatch(Action::SetSpeed(speed));
-            }
-        })
-    };
+    let TimeCallbacks { toggle, step, set_speed } = TimeCallbacks::new(&app);
     let example = {
         let app = app.clone();
         Callback::from(move |_| app.dispatch(Action::LoadExample))
@@ -66,9 +87,7 @@ pub fn header() -> Html {
                 <label class="speed">
                     <span>{ "Speed" }</span>
                     <select id="speed" onchange={set_speed} aria-label="Playback speed">
-                        { for SPEEDS.iter().map(|s| html! {
-                            <option value={s.to_string()} selected={*s == app.speed}>{ speed_label(*s) }</option>
-                        }) }
+                        { speed_options(app.speed) }
                     </select>
                 </label>
                 <output id="clock" class="clock" aria-label="Virtual clock" aria-live="off">

@@ -3,9 +3,10 @@
 
 use super::config::Panel;
 use crate::components::checks::ChecksPanel;
+use crate::components::header::{speed_options, TimeCallbacks};
 use crate::components::topology_view::TopologyView;
-use crate::components::{event_value, use_app};
-use crate::state::{Action, NoticeKind, SPEEDS};
+use crate::components::use_app;
+use crate::state::NoticeKind;
 use yew::prelude::*;
 
 /// How many of the latest events the log panel lists.
@@ -49,22 +50,7 @@ fn controls() -> Html {
     let (now, end, finished) = (session.now(), session.end(), session.finished());
     let name = session.scenario().map(|s| s.name.clone()).unwrap_or_else(|| "Manual broker".into());
     drop(session);
-    let toggle = {
-        let app = app.clone();
-        Callback::from(move |_| app.dispatch(Action::TogglePlay))
-    };
-    let step = {
-        let app = app.clone();
-        Callback::from(move |_| app.dispatch(Action::Step))
-    };
-    let speed = {
-        let app = app.clone();
-        Callback::from(move |e: Event| {
-            if let Ok(s) = event_value(&e).parse::<f64>() {
-                app.dispatch(Action::SetSpeed(s));
-            }
-        })
-    };
+    let TimeCallbacks { toggle, step, set_speed: speed } = TimeCallbacks::new(&app);
     let clock = match end {
         Some(end) => format!("t = {now} / {end}"),
         None => format!("t = {now}"),
@@ -84,9 +70,7 @@ fn controls() -> Html {
                 <button id="embed-step" class="btn small" onclick={step} disabled={finished}>{ "Step" }</button>
                 <label class="embed-speed">{ "Speed " }
                     <select id="embed-speed" onchange={speed} aria-label="Speed">
-                        { for SPEEDS.iter().map(|s| html! {
-                            <option value={s.to_string()} selected={*s == app.speed}>{ format!("{s}×") }</option>
-                        }) }
+                        { speed_options(app.speed) }
                     </select>
                 </label>
                 <span id="embed-clock" class="embed-clock">{ clock }</span>
