@@ -61,18 +61,8 @@ mod log {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use broker_core::amqp::{BasicProperties, FieldTable, Method};
-
-    fn declare(queue: &str, durable: bool) -> Method {
-        Method::QueueDeclare {
-            queue: queue.into(),
-            passive: false,
-            durable,
-            exclusive: false,
-            auto_delete: false,
-            arguments: FieldTable::new(),
-        }
-    }
+    use crate::session::tests::declare;
+    use broker_core::amqp::{BasicProperties, Method};
 
     #[test]
     fn a_restart_is_repeated_when_the_timeline_is_replayed() {

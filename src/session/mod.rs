@@ -507,7 +507,8 @@ mod tests {
     use super::*;
     use broker_core::amqp::{BasicProperties, FieldTable, FieldValue};
 
-    fn declare(queue: &str, durable: bool) -> Method {
+    /// A plain `queue.declare` (the session's other test modules use it too).
+    pub(super) fn declare(queue: &str, durable: bool) -> Method {
         Method::QueueDeclare {
             queue: queue.into(),
             passive: false,
