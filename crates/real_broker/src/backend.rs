@@ -77,6 +77,28 @@ struct Chan {
     pending_declare: Option<QueueFlags>,
 }
 
+impl Chan {
+    /// Notes what a consume, get or queue.declare about to be sent will need to read its reply.
+    fn note_pending(&mut self, method: &Method, owner: usize) {
+        match method {
+            Method::BasicConsume { queue, auto_ack, .. } => {
+                self.pending_consume = Some((queue.clone(), *auto_ack))
+            }
+            Method::BasicGet { queue, auto_ack } => self.pending_get = Some((queue.clone(), *auto_ack)),
+            Method::QueueDeclare { durable, exclusive, auto_delete, passive, .. } => {
+                self.pending_declare = Some(QueueFlags {
+                    durable: *durable,
+                    exclusive: *exclusive,
+                    auto_delete: *auto_delete,
+                    passive: *passive,
+                    owner,
+                })
+            }
+            _ => {}
+        }
+    }
+}
+
 struct Conn {
     wire: Option<Wire>,
     channels: BTreeMap<u16, Chan>,
@@ -661,23 +683,10 @@ impl StepBackend for RealBackend {
         let was_open = self.conns[conn].channels.get(&ch).is_some_and(|c| c.open);
         {
             let chan = self.conns[conn].channels.entry(ch).or_default();
-            match &method {
-                Method::BasicConsume { queue, auto_ack, .. } => {
-                    chan.pending_consume = Some((queue.clone(), *auto_ack))
-                }
-                Method::BasicGet { queue, auto_ack } => chan.pending_get = Some((queue.clone(), *auto_ack)),
-                Method::QueueDeclare { durable, exclusive, auto_delete, passive, .. } => {
-                    chan.pending_declare = Some(QueueFlags {
-                        durable: *durable,
-                        exclusive: *exclusive,
-                        auto_delete: *auto_delete,
-                        passive: *passive,
-                        owner: conn,
-                    })
-                }
-                // RabbitMQ requeues every unacked delivery on recover, whatever `requeue` says.
-                Method::BasicRecover { .. } => chan.unacked.clear(),
-                _ => {}
+            chan.note_pending(&method, conn);
+            // RabbitMQ requeues every unacked delivery on recover, whatever `requeue` says.
+            if let Method::BasicRecover { .. } = method {
+                chan.unacked.clear();
             }
         }
         if let Method::BasicPublish { body, .. } = &method {

@@ -379,20 +379,8 @@ impl SimPort for LivePort {
         let now = Instant::now();
         {
             let chan = inner.conns[conn].channels.entry(ch).or_default();
+            chan.note_pending(&method, conn);
             match &method {
-                Method::BasicConsume { queue, auto_ack, .. } => {
-                    chan.pending_consume = Some((queue.clone(), *auto_ack))
-                }
-                Method::BasicGet { queue, auto_ack } => chan.pending_get = Some((queue.clone(), *auto_ack)),
-                Method::QueueDeclare { durable, exclusive, auto_delete, passive, .. } => {
-                    chan.pending_declare = Some(QueueFlags {
-                        durable: *durable,
-                        exclusive: *exclusive,
-                        auto_delete: *auto_delete,
-                        passive: *passive,
-                        owner: conn,
-                    })
-                }
                 Method::BasicAck { delivery_tag, .. }
                 | Method::BasicNack { delivery_tag, .. }
                 | Method::BasicReject { delivery_tag, .. } => {
