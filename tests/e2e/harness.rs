@@ -51,9 +51,6 @@ pub fn content_type(path: &Path) -> &'static str {
     }
 }
 
-/// The script policy of `?csp=strict` pages: no `eval`, no `new Function`.
-pub const STRICT_SCRIPT_POLICY: &str = "script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'";
-
 /// A minimal static file server on an ephemeral loopback port; answers until the test process ends.
 pub fn serve(dist: PathBuf) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -80,23 +77,15 @@ fn handle(mut stream: TcpStream, dist: &Path) {
             break;
         }
     }
-    let target = line.split_whitespace().nth(1).unwrap_or("/");
-    let path = target.split('?').next().unwrap_or("/");
+    let path = line.split_whitespace().nth(1).unwrap_or("/").split('?').next().unwrap_or("/");
     let rel = if path == "/" { "index.html" } else { path.trim_start_matches('/') };
-    // `?csp=strict` serves the page as a strict embedder would: no `unsafe-eval` (trunk's inline
-    // bootstrap needs `unsafe-inline`; instantiating wasm needs `wasm-unsafe-eval`).
-    let policy = if rel == "index.html" && target.contains("csp=strict") {
-        format!("Content-Security-Policy: {STRICT_SCRIPT_POLICY}\r\n")
-    } else {
-        String::new()
-    };
     let file = dist.join(rel);
     let (status, body, ctype) = match (rel.contains(".."), std::fs::read(&file)) {
         (false, Ok(bytes)) => ("200 OK", bytes, content_type(&file)),
         _ => ("404 Not Found", b"not found".to_vec(), "text/plain"),
     };
     let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{policy}Connection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     let _ = stream.write_all(head.as_bytes());

@@ -1,7 +1,11 @@
 //! The scripting engine end to end: the page loads `lazy/` (the second wasm module) asynchronously and
 //! only for a document with scripts; a failed load is a readable error that leaves the page as it was; a
-//! scripted scenario from the picker then loads and plays to its end, also under a Content-Security-
-//! Policy without `unsafe-eval`. Screenshot: `artifacts/e2e-scripting.png`.
+//! scripted scenario from the picker then loads and plays to its end. Screenshot:
+//! `artifacts/e2e-scripting.png`.
+//!
+//! Not checked here: a Content-Security-Policy without `unsafe-eval`. ChromeDriver lifts the page's
+//! policy for the session (a `new Function` in a page script still runs under such a header), so a test
+//! through WebDriver cannot tell; the loader simply has no `eval` or `new Function` (`src/scripting.rs`).
 
 use crate::harness::*;
 use serde_json::{json, Value};
@@ -37,6 +41,8 @@ fn the_scripting_engine_loads_only_for_scripts_and_a_failed_load_keeps_the_page(
     page.click("#step");
     page.wait_text("#notice", "Stepped to");
     assert_eq!(lazy_requests(page), Vec::<String>::new(), "no scripts, no scripting engine");
+    page.click("#tab-log");
+    let log_count = page.wait_text("#log-count", "events");
 
     // The engine's files made unreachable (the page's base moved): the load fails with a sentence that
     // names the file, and the page keeps the scenario it had.
@@ -50,7 +56,7 @@ fn the_scripting_engine_loads_only_for_scripts_and_a_failed_load_keeps_the_page(
     assert!(error.contains("lazy/brokerlab_scripts.js"), "the file is named: {error}");
     assert!(error.contains("Nothing was opened"), "{error}");
     assert!(page.text("#scenario-name").contains("Work queues"), "the previous scenario stays");
-    assert_ne!(page.text("#clock"), "t = 0.000s", "and its moment");
+    assert_eq!(page.text("#log-count"), log_count, "and its run");
     let _ = page.console_errors(); // the 404 of the failed import is logged; forget it
 
     // Back to the real base: a scripted scenario loads the engine (asynchronously) and plays.
@@ -70,22 +76,6 @@ fn the_scripting_engine_loads_only_for_scripts_and_a_failed_load_keeps_the_page(
     page.click("#scenario option[value='09-poison-message']");
     page.wait_text("#notice", "Loaded scenario 'Poison message");
     assert_eq!(lazy_requests(page).len(), fetched.len(), "loaded once");
-    play_to_the_end(page);
-    assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
-}
-
-#[test]
-fn a_scripted_scenario_plays_under_a_policy_without_unsafe_eval() {
-    let browser = Browser::open("/?csp=strict");
-    let page = &browser.page;
-    page.wait_text("header.app-header h1", "Brokerlab");
-    let eval_refused = page.execute(
-        "try { new Function('return 1')(); return false; } catch (e) { return e instanceof EvalError; }",
-        json!([]),
-    );
-    assert_eq!(eval_refused, json!(true), "the policy is in force: {STRICT_SCRIPT_POLICY}");
-    page.click("#scenario option[value='09-poison-message']");
-    page.wait_text("#notice", "Loaded scenario 'Poison message");
     play_to_the_end(page);
     assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
 }
