@@ -12,7 +12,7 @@ use crate::components::tables::{BindingsTab, ConnectionsTab, ExchangesTab, Queue
 use crate::components::timeline::TimelineBar;
 use crate::components::topology_view::TopologyView;
 use crate::components::workspaces::{use_workspace_sync, WorkspaceBar};
-use crate::components::{use_app, AppContext};
+use crate::components::{use_app, use_scripting_loader, AppContext};
 use crate::state::{Action, AppState, NoticeKind, Tab, Theme};
 use yew::prelude::*;
 
@@ -25,6 +25,7 @@ const TICK_MILLIS: u32 = 33;
 pub fn app() -> Html {
     let state = use_reducer(AppState::default);
     use_driver(&state);
+    use_scripting_loader(&state);
     use_shortcuts(&state);
     use_theme(state.theme);
     use_workspace_sync(&state);

@@ -6,6 +6,7 @@
 //! - [`app`] and [`components`]: the page.
 //! - [`embed`]: the compact embedded sandbox and its `postMessage` API.
 //! - [`persist`]: a narrow key–value trait so native tests use memory and the browser IndexedDB.
+//! - [`scripting`]: the scripting engine (a second wasm module), loaded before a document with scripts.
 
 pub mod app;
 pub mod components;
@@ -14,8 +15,7 @@ pub mod forms;
 pub mod log_filter;
 pub mod persist;
 pub mod scenarios;
-#[cfg(all(target_arch = "wasm32", feature = "lazy-scripts"))]
-mod scripting;
+pub mod scripting;
 pub mod session;
 pub mod state;
 pub mod topology;

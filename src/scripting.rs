@@ -1,91 +1,211 @@
-//! The page's scripting engine, loaded on demand (feature `lazy-scripts`, set by the page's trunk build).
+//! The page's scripting engine, loaded asynchronously before the first document with scripts opens.
 //!
 //! Rhai is a quarter of the page's gzipped wasm, and only documents with `scripts` need it, so the page's
-//! own module is built without it (`broker_core`'s `external-scripts`) and the engine's script host runs in
-//! a second wasm module, `crates/brokerlab_scripts`, which trunk puts in `lazy/` without loading it. The
-//! first time a simulation needs a script host ([`broker_core::scenario::script::new_runtime`]), the factory
-//! registered here fetches and instantiates that module, synchronously (the engine's calls are synchronous;
-//! browsers allow synchronous compilation of a module this size on the main thread), then every script call
-//! crosses as `wire` text to a host there. The same `ScriptHost` code and an exact encoding give the same
-//! outcomes as the built-in host, so the event log is the same (`wire`'s tests check it natively).
+//! own module is built without it (feature `lazy-scripts` → `broker_core`'s `external-scripts`) and the
+//! engine's script host runs in a second wasm module, `crates/brokerlab_scripts`, which trunk puts in
+//! `lazy/` (an ES module, `data-bindgen-target="web"`) without loading it.
+//!
+//! Loading is asynchronous and happens before the engine asks for a host: when an action would open a
+//! document with scripts and [`ready`] is false, the reducer parks it (`state/scripting.rs`), the app's
+//! [`use_scripting_loader`](crate::components::use_scripting_loader) effect awaits [`load`] — a dynamic
+//! `import()` of `lazy/brokerlab_scripts.js` resolved against `document.baseURI`, then its async init
+//! with the fetched `lazy/brokerlab_scripts_bg.wasm` — and the parked action runs once it is there. Places
+//! outside the reducer that build a session to validate a document (a permalink, a workspace file) await
+//! [`prepare`] first. Nothing here uses `eval` or `new Function`, so a Content-Security-Policy without
+//! `unsafe-eval` allows it, and the page never blocks on the download. A failed load (HTTP error, a
+//! module of another protocol) is an `Err` naming the file; the page stays as it was, and the next
+//! attempt fetches again.
+//!
+//! The engine side stays synchronous: the factory registered with
+//! [`broker_core::scenario::script::set_runtime_factory`] only uses the module already loaded, and refuses
+//! with a clear error if called before. Every script call then crosses as `wire` text to a host there.
+//! The same `ScriptHost` code and an exact encoding give the same outcomes as the built-in host, so the
+//! event log is the same (`wire`'s tests check it natively).
+//!
+//! Builds without `lazy-scripts` (native tests, the browser tests, the bench pages) use the engine's
+//! built-in host: [`ready`] is always true there and nothing is loaded.
 
-use broker_core::scenario::script::wire::{self, RemoteHost, Transport};
-use broker_core::scenario::script::{set_runtime_factory, ScriptLimits, ScriptRuntime};
-use wasm_bindgen::prelude::*;
+use crate::state::editing::document_scripts;
 
-#[wasm_bindgen(inline_js = r#"
-let api = null;
-function get(url, binary) {
-  const xhr = new XMLHttpRequest();
-  xhr.open('GET', url, false);
-  if (binary) xhr.overrideMimeType('text/plain; charset=x-user-defined');
-  xhr.send();
-  if (xhr.status !== 200) throw new Error(`${url}: HTTP ${xhr.status}`);
-  return xhr.responseText;
+/// Whether a document (JSON text) has scripts, so opening it needs the scripting engine. A document that
+/// is not even JSON needs none: it is refused for its syntax before any script matters.
+pub fn needs_engine(document_text: &str) -> bool {
+    document_scripts(document_text).is_ok_and(|scripts| !scripts.is_empty())
 }
-export function scripts_load(protocol) {
-  if (api !== null) return;
-  const base = new URL('lazy/', document.baseURI);
+
+/// Loads the engine if `document_text` needs it and it is not loaded yet; `Err` says why it could not be.
+pub async fn prepare(document_text: &str) -> Result<(), String> {
+    if needs_engine(document_text) && !ready() {
+        load().await
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", feature = "lazy-scripts"))]
+pub use module::{install, load, ready};
+
+#[cfg(not(all(target_arch = "wasm32", feature = "lazy-scripts")))]
+pub use built_in::{load, ready};
+
+/// Without `lazy-scripts` the engine's own host serves every simulation: always ready.
+#[cfg(not(all(target_arch = "wasm32", feature = "lazy-scripts")))]
+mod built_in {
+    #[cfg(test)]
+    use std::cell::Cell;
+
+    #[cfg(test)]
+    thread_local! {
+        /// Native tests of the reducer's waiting pretend the engine is still to be loaded.
+        static PRETEND_UNLOADED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Makes [`ready`] answer `!unloaded` on this thread (tests of the reducer's waiting).
+    #[cfg(test)]
+    pub fn pretend_unloaded(unloaded: bool) {
+        PRETEND_UNLOADED.with(|p| p.set(unloaded));
+    }
+
+    /// Whether the scripting engine is loaded.
+    pub fn ready() -> bool {
+        #[cfg(test)]
+        return !PRETEND_UNLOADED.with(Cell::get);
+        #[cfg(not(test))]
+        true
+    }
+
+    /// Loads the scripting engine: nothing to load here.
+    pub async fn load() -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub use built_in::pretend_unloaded;
+
+/// The page's side of the scripting module (the `lazy-scripts` build in the browser).
+#[cfg(all(target_arch = "wasm32", feature = "lazy-scripts"))]
+mod module {
+    use broker_core::scenario::script::wire::{self, RemoteHost, Transport};
+    use broker_core::scenario::script::{set_runtime_factory, ScriptLimits, ScriptRuntime};
+    use wasm_bindgen::prelude::*;
+
+    /// The module's files, relative to the page (`document.baseURI`), as error messages name them.
+    const GLUE: &str = "lazy/brokerlab_scripts.js";
+
+    // One load at a time: concurrent callers share the promise; a failed load is forgotten, so the next
+    // call fetches again. `api` is set only once the module is instantiated and speaks our protocol.
+    #[wasm_bindgen(inline_js = r#"
+let api = null;
+let loading = null;
+async function fetch_module(protocol) {
+  const glue = 'lazy/brokerlab_scripts.js';
+  const wasm = 'lazy/brokerlab_scripts_bg.wasm';
+  const url = (file) => new URL(file, document.baseURI).href;
   console.info('Brokerlab: loading the scripting engine');
-  const glue = get(new URL('brokerlab_scripts.js', base), false);
-  const module = new Function(`${glue}\nreturn wasm_bindgen;`)();
-  const text = get(new URL('brokerlab_scripts_bg.wasm', base), true);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
-  module.initSync({ module: bytes });
-  if (module.scripts_protocol() !== protocol) {
-    throw new Error(`the scripting module speaks protocol ${module.scripts_protocol()}, the page ${protocol}: reload the page`);
+  let module;
+  try {
+    module = await import(url(glue));
+  } catch (e) {
+    throw new Error(`${glue}: ${e && e.message ? e.message : e}`);
   }
-  api = module;
+  let response;
+  try {
+    response = await fetch(url(wasm));
+  } catch (e) {
+    throw new Error(`${wasm}: ${e && e.message ? e.message : e}`);
+  }
+  if (!response.ok) throw new Error(`${wasm}: HTTP ${response.status}`);
+  try {
+    await module.default({ module_or_path: response });
+  } catch (e) {
+    throw new Error(`${wasm}: ${e && e.message ? e.message : e}`);
+  }
+  const theirs = typeof module.scripts_protocol === 'function' ? module.scripts_protocol() : 'none';
+  if (theirs !== protocol) {
+    throw new Error(`${glue} speaks protocol ${theirs}, the page ${protocol}: reload the page`);
+  }
+  return module;
+}
+export function scripts_ready() { return api !== null; }
+export function scripts_load(protocol) {
+  if (api !== null) return Promise.resolve();
+  if (loading === null) {
+    loading = fetch_module(protocol).then(
+      (module) => { api = module; loading = null; },
+      (e) => { loading = null; throw e; },
+    );
+  }
+  return loading;
 }
 export function scripts_new(config) { return api.scripts_new(config); }
 export function scripts_clone(handle) { return api.scripts_clone(handle); }
 export function scripts_drop(handle) { api.scripts_drop(handle); }
 export function scripts_call(handle, request) { return api.scripts_call(handle, request); }
 "#)]
-extern "C" {
-    #[wasm_bindgen(catch)]
-    fn scripts_load(protocol: u32) -> Result<(), JsValue>;
-    #[wasm_bindgen(catch)]
-    fn scripts_new(config: &str) -> Result<u32, JsValue>;
-    fn scripts_clone(handle: u32) -> u32;
-    fn scripts_drop(handle: u32);
-    fn scripts_call(handle: u32, request: &str) -> String;
-}
-
-/// One host in the scripting module; freed with the simulation (or snapshot) that owns it.
-#[derive(Debug)]
-struct ModuleHost(u32);
-
-impl Transport for ModuleHost {
-    fn call(&self, request: &str) -> String {
-        scripts_call(self.0, request)
+    extern "C" {
+        fn scripts_ready() -> bool;
+        fn scripts_load(protocol: u32) -> js_sys::Promise;
+        #[wasm_bindgen(catch)]
+        fn scripts_new(config: &str) -> Result<u32, JsValue>;
+        fn scripts_clone(handle: u32) -> u32;
+        fn scripts_drop(handle: u32);
+        fn scripts_call(handle: u32, request: &str) -> String;
     }
-    fn duplicate(&self) -> Box<dyn Transport> {
-        Box::new(ModuleHost(scripts_clone(self.0)))
+
+    /// Whether the scripting module is loaded (and speaks the page's protocol).
+    pub fn ready() -> bool {
+        scripts_ready()
     }
-}
 
-impl Drop for ModuleHost {
-    fn drop(&mut self) {
-        scripts_drop(self.0);
+    /// Fetches and instantiates the scripting module (once; later calls return at once). The `Err` is a
+    /// sentence naming the file that failed.
+    pub async fn load() -> Result<(), String> {
+        wasm_bindgen_futures::JsFuture::from(scripts_load(wire::PROTOCOL))
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("the scripting engine could not be loaded: {}", js_text(&e)))
     }
-}
 
-fn js_text(e: &JsValue) -> String {
-    e.as_string()
-        .or_else(|| js_sys::Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()))
-        .unwrap_or_else(|| format!("{e:?}"))
-}
+    /// One host in the scripting module; freed with the simulation (or snapshot) that owns it.
+    #[derive(Debug)]
+    struct ModuleHost(u32);
 
-fn module_runtime(limits: ScriptLimits, seed: u64) -> Result<Box<dyn ScriptRuntime>, String> {
-    scripts_load(wire::PROTOCOL)
-        .map_err(|e| format!("the scripting engine could not be loaded: {}", js_text(&e)))?;
-    let handle = scripts_new(&wire::host_config(limits, seed)).map_err(|e| js_text(&e))?;
-    Ok(Box::new(RemoteHost::new(Box::new(ModuleHost(handle)))))
-}
+    impl Transport for ModuleHost {
+        fn call(&self, request: &str) -> String {
+            scripts_call(self.0, request)
+        }
+        fn duplicate(&self) -> Box<dyn Transport> {
+            Box::new(ModuleHost(scripts_clone(self.0)))
+        }
+    }
 
-/// Makes every simulation of the page use the scripting module.
-pub fn install() {
-    set_runtime_factory(Some(module_runtime));
+    impl Drop for ModuleHost {
+        fn drop(&mut self) {
+            scripts_drop(self.0);
+        }
+    }
+
+    fn js_text(e: &JsValue) -> String {
+        e.as_string()
+            .or_else(|| js_sys::Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()))
+            .unwrap_or_else(|| format!("{e:?}"))
+    }
+
+    /// The engine's factory: synchronous, so it only uses a module already loaded (the app awaits
+    /// [`load`] before it opens a document with scripts).
+    fn module_runtime(limits: ScriptLimits, seed: u64) -> Result<Box<dyn ScriptRuntime>, String> {
+        if !scripts_ready() {
+            return Err(format!(
+                "the scripting engine ({GLUE}) is not loaded yet: open the document again once it is"
+            ));
+        }
+        let handle = scripts_new(&wire::host_config(limits, seed)).map_err(|e| js_text(&e))?;
+        Ok(Box::new(RemoteHost::new(Box::new(ModuleHost(handle)))))
+    }
+
+    /// Makes every simulation of the page use the scripting module.
+    pub fn install() {
+        set_runtime_factory(Some(module_runtime));
+    }
 }

@@ -27,6 +27,23 @@ pub fn use_app() -> AppContext {
     use_context::<AppContext>().expect("components are rendered inside the App's context provider")
 }
 
+/// Loads the scripting engine when the state parks an action for it (`state/scripting.rs`), then
+/// answers with how the load went; the parked action runs then. The app and the embedded view use it.
+#[hook]
+pub fn use_scripting_loader(state: &UseReducerHandle<AppState>) {
+    let dispatcher = state.dispatcher();
+    let waiting = state.scripting.waiting.is_some();
+    use_effect_with(state.scripting.request, move |&request| {
+        if waiting {
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = crate::scripting::load().await;
+                let finished = crate::state::scripting::ScriptingAction::Finished { request, result };
+                dispatcher.dispatch(crate::state::Action::Scripting(finished));
+            });
+        }
+    });
+}
+
 /// The value of the input, select or textarea an event came from.
 pub fn event_value(e: &Event) -> String {
     use wasm_bindgen::JsCast;

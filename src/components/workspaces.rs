@@ -319,7 +319,9 @@ mod store_side {
             match permalink::decode(&hash) {
                 Ok(Some(text)) => {
                     clear_hash();
-                    match Session::from_scenario(&text) {
+                    // A scripted document needs the scripting engine to be checked (and run).
+                    let prepared = crate::scripting::prepare(&text).await;
+                    match prepared.and_then(|()| Session::from_scenario(&text)) {
                         Ok(s) => {
                             let name = s
                                 .scenario()
@@ -638,7 +640,7 @@ mod store_side {
                             return;
                         }
                     };
-                    match validate_import(&text) {
+                    match validate_import(&text).await {
                         Ok(doc) => {
                             save_current_now(&p);
                             create_and_open(&p, doc).await;
@@ -674,11 +676,15 @@ mod store_side {
         });
     }
 
-    /// A workspace file is hostile input: parsed with limits, its scenario or image must load.
-    pub fn validate_import(text: &str) -> Result<WorkspaceDoc, String> {
+    /// A workspace file is hostile input: parsed with limits, its scenario or image must load (a scenario
+    /// with scripts after the scripting engine has).
+    pub async fn validate_import(text: &str) -> Result<WorkspaceDoc, String> {
         let doc = WorkspaceDoc::from_json(text)?;
         match (&doc.scenario, &doc.image) {
-            (Some(s), _) => Session::from_scenario(s).map(|_| ())?,
+            (Some(s), _) => {
+                crate::scripting::prepare(s).await?;
+                Session::from_scenario(s).map(|_| ())?
+            }
             (None, Some(image)) => Session::from_durable_image(image, 42).map(|_| ())?,
             (None, None) => {}
         }

@@ -2,7 +2,7 @@
 //! answers each request to the window and origin it came from, and pushes notifications (events to
 //! subscribers; `ready`, `resize` and `finished` to the embedding page).
 
-use super::protocol::{self, Incoming, Request, Sandbox};
+use super::protocol::{self, Incoming, LoadSource, Request, Sandbox};
 use crate::state::{Action, AppState};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -27,6 +27,16 @@ struct Subscriber {
     origin: String,
     /// Only these event kinds; all when `None`.
     kinds: Option<BTreeSet<String>>,
+}
+
+/// A `load` request whose document needs the scripting engine, which is not loaded yet: the listener
+/// awaits the engine, then [`Hub::finish_load`] carries the request out and answers it, so a page that
+/// awaits the reply finds the scenario loaded.
+pub struct PendingLoad {
+    id: Value,
+    source: web_sys::Window,
+    origin: String,
+    request: Request,
 }
 
 /// What the bridge remembers between messages and renders.
@@ -62,19 +72,27 @@ impl Hub {
         }
     }
 
-    /// Handles one `message` event.
-    pub fn receive(&mut self, sandbox: &mut UseReducerHandle<AppState>, event: &web_sys::MessageEvent) {
+    /// Handles one `message` event; a `load` that must wait for the scripting engine comes back
+    /// unanswered, for [`Hub::finish_load`].
+    pub fn receive(
+        &mut self,
+        sandbox: &mut UseReducerHandle<AppState>,
+        event: &web_sys::MessageEvent,
+    ) -> Option<PendingLoad> {
         let origin = event.origin();
         // Not from an allowed origin: ignored without a word (an answer would tell a stranger we exist).
         if !self.allowed_origins.contains(&origin) {
             self.ignored_messages += 1;
-            return;
+            return None;
         }
-        let Some(source) = event.source() else { return };
+        let source = event.source()?;
         // A cross-origin window proxy fails `instanceof Window`, yet `postMessage` on it works.
         let source: web_sys::Window = source.unchecked_into();
         let (id, outcome) = match parse_js(&event.data()) {
-            Incoming::Ignore => return,
+            Incoming::Ignore => return None,
+            Incoming::Request { id, request } if waits_for_scripting(&request) => {
+                return Some(PendingLoad { id, source, origin, request });
+            }
             Incoming::Bad { id, error } => (id, Err(error)),
             Incoming::Request { id, request } => {
                 let outcome = match request {
@@ -92,15 +110,7 @@ impl Hub {
                         self.subscribers.retain(|s| !(same_window(&s.target, &source) && s.origin == origin));
                         Ok(json!({"subscribed": false, "removed": before - self.subscribers.len()}))
                     }
-                    request @ Request::Load(_) => {
-                        let outcome = protocol::handle(sandbox, request);
-                        if outcome.is_ok() {
-                            // A new run: its log starts afresh.
-                            self.sent_events = 0;
-                            self.announced_finished = false;
-                        }
-                        outcome
-                    }
+                    request @ Request::Load(_) => self.load(sandbox, request),
                     Request::Info => {
                         let mut info = protocol::info(sandbox.current());
                         info["ignoredMessages"] = json!(self.ignored_messages);
@@ -112,6 +122,32 @@ impl Hub {
             }
         };
         // Events the request caused go out before its reply, so a page that awaits the reply has them.
+        self.flush(sandbox.current());
+        post(&source, &origin, &protocol::reply(&id, outcome));
+        None
+    }
+
+    /// Carries out a `load` request.
+    fn load(&mut self, sandbox: &mut UseReducerHandle<AppState>, request: Request) -> Result<Value, String> {
+        let outcome = protocol::handle(sandbox, request);
+        if outcome.is_ok() {
+            // A new run: its log starts afresh.
+            self.sent_events = 0;
+            self.announced_finished = false;
+        }
+        outcome
+    }
+
+    /// Answers a `load` that waited for the scripting engine: carried out if the engine loaded, else
+    /// refused with why (the sandbox keeps what it had).
+    pub fn finish_load(
+        &mut self,
+        sandbox: &mut UseReducerHandle<AppState>,
+        pending: PendingLoad,
+        loaded: Result<(), String>,
+    ) {
+        let PendingLoad { id, source, origin, request } = pending;
+        let outcome = loaded.and_then(|()| self.load(sandbox, request));
         self.flush(sandbox.current());
         post(&source, &origin, &protocol::reply(&id, outcome));
     }
@@ -166,6 +202,16 @@ impl Hub {
         let (Some(origin), Some(parent)) = (&self.parent_origin, parent_window()) else { return };
         post(&parent, origin, message);
     }
+}
+
+/// Whether a `load` request's document has scripts and the scripting engine is not loaded yet.
+fn waits_for_scripting(request: &Request) -> bool {
+    let text = match request {
+        Request::Load(LoadSource::Bundled(id)) => crate::scenarios::bundled_text(id),
+        Request::Load(LoadSource::Document(text)) => Some(text.as_str()),
+        _ => None,
+    };
+    text.is_some_and(|t| !crate::scripting::ready() && crate::scripting::needs_engine(t))
 }
 
 /// Classifies a message's data as it arrives from JavaScript. Values JSON cannot hold (a function, a DOM

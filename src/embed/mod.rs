@@ -52,6 +52,7 @@ pub fn embed_app() -> Html {
     };
     use_listener(&state, &hub);
     crate::app::use_driver(&state);
+    crate::components::use_scripting_loader(&state);
     use_page_setup(config.theme);
     {
         // After every render (a banner or a button can change the height without a new engine version):
@@ -82,8 +83,17 @@ fn use_listener(state: &UseReducerHandle<AppState>, hub: &Rc<RefCell<bridge::Hub
                 move |event: web_sys::MessageEvent| {
                     // A message arriving while another is handled (it cannot, single-threaded) is dropped
                     // rather than panicking.
-                    if let Ok(mut hub) = hub.try_borrow_mut() {
-                        hub.receive(&mut sandbox, &event);
+                    let Ok(mut hub_now) = hub.try_borrow_mut() else { return };
+                    if let Some(pending) = hub_now.receive(&mut sandbox, &event) {
+                        // A `load` that needs the scripting engine: answered once the engine is loaded.
+                        let (mut sandbox, hub) = (sandbox.clone(), hub.clone());
+                        wasm_bindgen_futures::spawn_local(async move {
+                            let loaded = crate::scripting::load().await;
+                            // No borrow is held across an await, so this one is free.
+                            if let Ok(mut hub) = hub.try_borrow_mut() {
+                                hub.finish_load(&mut sandbox, pending, loaded);
+                            }
+                        });
                     }
                 },
             );

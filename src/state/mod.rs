@@ -16,6 +16,7 @@ use yew::Reducible;
 
 // Parts of the app state kept in their own files: each owns its slice of the state and of the actions.
 pub mod editing;
+pub mod scripting;
 pub mod timeline;
 pub mod workspace;
 
@@ -207,6 +208,8 @@ pub enum Action {
     Edit(editing::EditAction),
     /// Workspaces, durability across reloads, permalinks and files ([`workspace`]).
     Workspace(workspace::WorkspaceAction),
+    /// The scripting engine's load finished ([`scripting`]).
+    Scripting(scripting::ScriptingAction),
 }
 
 /// The page's state. Cheap to clone: the engine is shared, not copied.
@@ -238,6 +241,7 @@ pub struct AppState {
     pub timeline: timeline::TimelineState,
     pub edit: editing::EditState,
     pub workspace: workspace::WorkspaceState,
+    pub scripting: scripting::ScriptingState,
 }
 
 impl PartialEq for AppState {
@@ -258,6 +262,7 @@ impl PartialEq for AppState {
             && self.timeline == other.timeline
             && self.edit == other.edit
             && self.workspace == other.workspace
+            && self.scripting == other.scripting
     }
 }
 
@@ -289,6 +294,7 @@ impl AppState {
             timeline: timeline::TimelineState::default(),
             edit: editing::EditState::default(),
             workspace: workspace::WorkspaceState::default(),
+            scripting: scripting::ScriptingState::default(),
         }
     }
 
@@ -305,8 +311,10 @@ impl AppState {
         self.notice = Some(Notice { kind: NoticeKind::Error, text: text.into() });
     }
 
-    /// Applies an action in place (the [`Reducible`] impl wraps this).
+    /// Applies an action in place (the [`Reducible`] impl wraps this). An action that opens a document
+    /// with scripts waits for the scripting engine first ([`scripting`]).
     pub fn apply(&mut self, action: Action) {
+        let Some(action) = self.admit(action) else { return };
         match action {
             Action::TogglePlay => {
                 self.playing = !self.playing;
@@ -392,6 +400,7 @@ impl AppState {
             Action::Timeline(a) => self.apply_timeline(a),
             Action::Edit(a) => self.apply_editing(a),
             Action::Workspace(a) => self.apply_workspace(a),
+            Action::Scripting(a) => self.apply_scripting(a),
         }
         self.version = self.session.borrow().version();
     }

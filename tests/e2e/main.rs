@@ -11,3 +11,4 @@ mod editing;
 mod embed;
 mod persist;
 mod render;
+mod scripting;

@@ -1,7 +1,8 @@
 //! The web page's scripting engine, a second wasm module: the engine's own [`ScriptHost`] (Rhai), serving
 //! the page's simulations through `broker_core::scenario::script::wire`. The page (`src/scripting.rs`)
-//! loads it the first time a document with scripts is opened and calls these exports synchronously; each
-//! handle is one host, so a simulation and its rewind snapshots each keep their own.
+//! imports it (an ES module) asynchronously before it opens the first document with scripts, then calls
+//! these exports synchronously; each handle is one host, so a simulation and its rewind snapshots each
+//! keep their own.
 
 use broker_core::scenario::script::{wire, ScriptHost};
 use std::cell::RefCell;

@@ -28,8 +28,8 @@ use super::document::{
 };
 use super::report::{event_kind, EventFilter, Outcome, Report, StepRecord, StopInfo, REPORT_FORMAT};
 use super::script::{
-    new_runtime, Decision as ScriptDecision, ScriptLimits, ScriptMessage, ScriptOutcome, ScriptRuntime,
-    ON_MESSAGE, ON_TICK,
+    new_runtime, Decision as ScriptDecision, ScriptError, ScriptLimits, ScriptMessage, ScriptOutcome,
+    ScriptRuntime, ON_MESSAGE, ON_TICK,
 };
 use super::{Pos, ScenarioError};
 use crate::amqp::definitions::Definitions;
@@ -358,8 +358,14 @@ impl ScriptSeam {
         Ok(ScriptSeam { host: Some(host) })
     }
 
-    fn host(&mut self, script: &str) -> Result<&mut Box<dyn ScriptRuntime>, String> {
-        self.host.as_mut().ok_or_else(|| format!("no script named '{script}'"))
+    /// One call of script `script`: the host's outcome as the simulation's turn, an error as its text.
+    fn turn(
+        &mut self,
+        script: &str,
+        call: impl FnOnce(&mut dyn ScriptRuntime) -> Result<ScriptOutcome, ScriptError>,
+    ) -> Result<ScriptTurn, String> {
+        let host = self.host.as_mut().ok_or_else(|| format!("no script named '{script}'"))?;
+        call(host.as_mut()).map(script_turn).map_err(|e| e.to_string())
     }
 
     fn on_message(
@@ -380,9 +386,7 @@ impl ScriptSeam {
             properties: delivery.properties.clone(),
             delivery_tag: delivery.delivery_tag.0,
         };
-        let outcome =
-            self.host(script)?.on_message(script, actor, now_millis, &msg).map_err(|e| e.to_string())?;
-        Ok(script_turn(outcome))
+        self.turn(script, |host| host.on_message(script, actor, now_millis, &msg))
     }
 
     fn on_tick(
@@ -392,9 +396,7 @@ impl ScriptSeam {
         now_millis: u64,
         seq: u64,
     ) -> Result<ScriptTurn, String> {
-        let outcome =
-            self.host(script)?.on_tick(script, actor, now_millis, seq).map_err(|e| e.to_string())?;
-        Ok(script_turn(outcome))
+        self.turn(script, |host| host.on_tick(script, actor, now_millis, seq))
     }
 }
 

@@ -244,23 +244,37 @@ impl RemoteHost {
         }
     }
 
-    fn outcome(&self, script: &str, request: &Request) -> Result<ScriptOutcome, ScriptError> {
+    /// Asks for what script `name` needs and takes the reply `pick` accepts; another kind of reply, or
+    /// none, is an error of that script.
+    fn ask_for<T>(
+        &self,
+        name: &str,
+        request: &Request,
+        pick: impl FnOnce(Reply) -> Option<Result<T, ScriptError>>,
+    ) -> Result<T, ScriptError> {
         match self.ask(request) {
-            Ok(Reply::Outcome(result)) => result.map(outcome_from_wire),
-            Ok(_) => Err(ScriptError::unlocated(script, "the scripting module gave another kind of reply")),
-            Err(e) => Err(ScriptError::unlocated(script, e)),
+            Ok(reply) => pick(reply).unwrap_or_else(|| {
+                Err(ScriptError::unlocated(name, "the scripting module gave another kind of reply"))
+            }),
+            Err(e) => Err(ScriptError::unlocated(name, e)),
         }
+    }
+
+    fn outcome(&self, script: &str, request: &Request) -> Result<ScriptOutcome, ScriptError> {
+        self.ask_for(script, request, |reply| match reply {
+            Reply::Outcome(result) => Some(result.map(outcome_from_wire)),
+            _ => None,
+        })
     }
 }
 
 impl ScriptRuntime for RemoteHost {
     fn compile(&mut self, name: &str, source: &str) -> Result<(), ScriptError> {
         let request = Request::Compile { name: name.to_string(), source: source.to_string() };
-        match self.ask(&request) {
-            Ok(Reply::Compiled(result)) => result,
-            Ok(_) => Err(ScriptError::unlocated(name, "the scripting module gave another kind of reply")),
-            Err(e) => Err(ScriptError::unlocated(name, e)),
-        }
+        self.ask_for(name, &request, |reply| match reply {
+            Reply::Compiled(result) => Some(result),
+            _ => None,
+        })
     }
 
     fn has_function(&self, name: &str, function: &str) -> bool {
