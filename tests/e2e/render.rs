@@ -37,16 +37,22 @@ fn tokens(page: &Page) -> Vec<Value> {
     page.execute(TOKENS_JS, json!([])).as_array().cloned().unwrap_or_default()
 }
 
-/// Polls (bounded) until the tokens layer shows something.
+/// Waits (up to 20 s) until the tokens layer shows something. The page itself looks at every animation
+/// frame, so a token that lives only a few frames is not missed between two WebDriver round trips.
 fn wait_tokens(page: &Page) -> Vec<Value> {
-    for _ in 0..200 {
-        let t = tokens(page);
-        if !t.is_empty() {
-            return t;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("no token appeared on any edge");
+    let script = format!(
+        "const done = arguments[arguments.length - 1];
+         const read = () => {{ {TOKENS_JS} }};
+         const t0 = performance.now();
+         const look = () => {{
+           const t = read();
+           if (t.length > 0 || performance.now() - t0 > 20000) done(t); else requestAnimationFrame(look);
+         }};
+         look();"
+    );
+    let t = page.execute_async(&script, json!([])).as_array().cloned().unwrap_or_default();
+    assert!(!t.is_empty(), "no token appeared on any edge in 20 s");
+    t
 }
 
 #[test]
