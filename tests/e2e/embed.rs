@@ -227,3 +227,26 @@ fn the_embed_address_chooses_the_scenario_and_the_panels() {
     let errors = page.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
+
+/// A `load` of a bundled document with scripts, sent through the API: the sandbox fetches its scripting
+/// module only then, answers once it is there, and the scripted run passes its checks.
+#[test]
+fn an_embedded_sandbox_answers_a_scripted_load_once_its_scripting_engine_is_loaded() {
+    let browser = Browser::open("/examples/work-queues.html");
+    let page = &browser.page;
+    api(page, "Brokerlab.get('#sandbox-one').ready()").expect("the sandbox starts");
+    let lazy_fetches = "Array.from(document.querySelector('#sandbox-one iframe').contentWindow.performance
+        .getEntriesByType('resource')).filter(e => e.name.includes('/lazy/')).length";
+    assert_eq!(api(page, lazy_fetches), Ok(json!(0)), "nothing scripted yet, nothing fetched");
+
+    let info = api(page, "Brokerlab.get('#sandbox-one').load('08-retry-with-dlx')").expect("it loads");
+    assert_eq!(info["scenario"]["name"], "Retry with a dead-letter exchange and a TTL", "{info}");
+    let fetched = api(page, lazy_fetches).expect("resource entries").as_u64().unwrap_or(0);
+    assert!(fetched >= 2, "the reply came after the module's JS and wasm were fetched ({fetched})");
+
+    let end = api(page, "Brokerlab.get('#sandbox-one').runUntil('15s')").expect("runs");
+    assert_eq!(end["timeMillis"], 15_000, "{end}");
+    let checks = api(page, "Brokerlab.get('#sandbox-one').checks()").unwrap();
+    assert_eq!((checks["passed"].clone(), checks["failed"].clone()), (json!(8), json!(0)), "{checks}");
+    assert!(page.console_errors().is_empty());
+}
