@@ -70,11 +70,17 @@ pub struct BrokerConfig {
     pub vhost: String,
     /// Whether events are recorded (benchmarks of the hot path may turn this off).
     pub record_events: bool,
+    /// The `channel_max` every connection negotiates: RabbitMQ's (2047 by default in 3.10) is below
+    /// what clients offer (pika: 65535), and the lower non-zero value wins. 0 = no limit.
+    pub channel_max: u16,
 }
+
+/// RabbitMQ 3.10's default `channel_max` (`rabbit.app`), which connections from pika negotiate.
+pub const DEFAULT_CHANNEL_MAX: u16 = 2047;
 
 impl Default for BrokerConfig {
     fn default() -> Self {
-        BrokerConfig { vhost: "/".to_string(), record_events: true }
+        BrokerConfig { vhost: "/".to_string(), record_events: true, channel_max: DEFAULT_CHANNEL_MAX }
     }
 }
 
@@ -418,10 +424,26 @@ impl Broker {
             ));
         };
         let open = conn.channels.contains_key(&channel);
+        let channel_max = usize::from(self.config.channel_max);
         let result = if channel.0 == 0 {
             Err(AmqpError::connection(
                 ReplyCode::CommandInvalid,
                 format!("unexpected method '{}' on channel 0", method.amqp_name()),
+            ))
+        } else if let Err(too_long) = method.check_short_strings() {
+            // No client can encode this method (pika refuses it before sending), so RabbitMQ never sees
+            // it; the engine refuses it as a frame it cannot decode, changing nothing but the connection.
+            // Not a RabbitMQ text. Callers that play a client (scenarios, documents) refuse it first.
+            Err(AmqpError::connection(ReplyCode::FrameError, too_long))
+        } else if !open && channel_max != 0 && conn.channels.len() >= channel_max {
+            // `rabbit_reader:create_channel/2`: any frame on a new channel number starts a channel, and
+            // the *number of open channels* (not the channel number) is held to the negotiated maximum.
+            Err(AmqpError::connection(
+                ReplyCode::NotAllowed,
+                format!(
+                    "number of channels opened ({}) has reached the negotiated channel_max ({channel_max})",
+                    conn.channels.len()
+                ),
             ))
         } else {
             match (&method, open) {
@@ -588,7 +610,8 @@ impl Broker {
         let mut unacked_per_queue: BTreeMap<(Name, u64), u32> = BTreeMap::new();
         for (cid, conn) in &self.connections {
             for (chn, ch) in &conn.channels {
-                let mut per_consumer: BTreeMap<Name, u32> = BTreeMap::new();
+                // (tag, queue, incarnation) → (unacked, unacked before `first_delivery_tag`)
+                let mut per_consumer: BTreeMap<(Name, Name, u64), (u32, u32)> = BTreeMap::new();
                 let mut via_consumers = 0;
                 let mut last_tag = 0;
                 for (tag, u) in &ch.unacked {
@@ -600,14 +623,22 @@ impl Broker {
                     *unacked_per_queue.entry((u.queue.clone(), u.queue_incarnation)).or_default() += 1;
                     if let Some(ctag) = &u.consumer_tag {
                         via_consumers += 1;
-                        *per_consumer.entry(ctag.clone()).or_default() += 1;
+                        let key = (ctag.clone(), u.queue.clone(), u.queue_incarnation);
+                        let held = per_consumer.entry(key).or_default();
+                        held.0 += 1;
+                        if ch.consumers.get(ctag).is_some_and(|c| *tag < c.first_delivery_tag) {
+                            held.1 += 1;
+                        }
                     }
                 }
                 assert_eq!(ch.consumer_unacked, via_consumers, "{cid}/{chn}: consumer unacked count");
                 for (ctag, c) in &ch.consumers {
-                    let held = per_consumer.get(ctag).copied().unwrap_or(0);
+                    let key = (ctag.clone(), c.queue.clone(), c.queue_incarnation);
+                    let (held, earlier) = per_consumer.get(&key).copied().unwrap_or((0, 0));
                     assert_eq!(c.unacked, held, "{cid}/{chn}: consumer '{ctag}' unacked count");
                     let q = self.queues.get(&c.queue).expect("a consumer never outlives its queue");
+                    let earlier = if q.is_quorum() { 0 } else { earlier };
+                    assert_eq!(c.earlier_unacked, earlier, "{cid}/{chn}: consumer '{ctag}' earlier unacked");
                     assert_eq!(q.incarnation, c.queue_incarnation, "consumer '{ctag}' of an older queue");
                     let key = ConsumerKey { connection: *cid, channel: *chn, tag: ctag.clone() };
                     assert!(
@@ -954,15 +985,21 @@ impl Broker {
         self.run_delivery(queue);
     }
 
-    /// Updates consumer and channel counters for a delivery that is no longer unacked.
-    fn forget_consumer_unacked(&mut self, conn: ConnectionId, ch: ChannelNumber, u: &Unacked) {
+    /// Updates consumer and channel counters for a delivery (`tag`) that is no longer unacked. The
+    /// consumer now holding its tag counts it only if it reads the same queue: its consumer may have been
+    /// cancelled and the tag reused, on this queue or another.
+    fn forget_consumer_unacked(&mut self, conn: ConnectionId, ch: ChannelNumber, tag: u64, u: &Unacked) {
         let Some(ctag) = &u.consumer_tag else { return };
         let Some(channel) = self.connections.get_mut(&conn).and_then(|c| c.channels.get_mut(&ch)) else {
             return;
         };
         channel.consumer_unacked -= 1;
-        if let Some(c) = channel.consumers.get_mut(ctag) {
-            c.unacked -= 1;
+        if let Some(c) = channel
+            .consumers
+            .get_mut(ctag)
+            .filter(|c| c.queue == u.queue && c.queue_incarnation == u.queue_incarnation)
+        {
+            c.settled(tag);
         }
     }
 
@@ -1489,19 +1526,33 @@ impl Broker {
             ));
         }
         let incarnation = q.incarnation;
+        let quorum = q.is_quorum();
         let qname = q.name.clone();
         let tag = if consumer_tag.is_empty() { self.gen_name("amq.ctag") } else { consumer_tag };
         let tag = Name::from(tag);
+        let channel = self.channel_mut(conn, ch);
+        // A tag reused after a cancel: the old consumer's deliveries from this queue are still unacked
+        // under it (see `consumer.rs` for what they mean to the new consumer).
+        let earlier = channel
+            .unacked
+            .values()
+            .filter(|u| {
+                u.consumer_tag.as_ref() == Some(&tag) && u.queue == qname && u.queue_incarnation == incarnation
+            })
+            .count() as u32;
         let consumer = Consumer {
             queue: qname.clone(),
             queue_incarnation: incarnation,
             auto_ack,
             exclusive,
             prefetch,
-            unacked: 0,
+            unacked: earlier,
             priority,
+            first_delivery_tag: channel.next_delivery_tag,
+            earlier_unacked: if quorum { 0 } else { earlier },
+            extra_credit: 0,
         };
-        self.channel_mut(conn, ch).consumers.insert(tag.clone(), consumer);
+        channel.consumers.insert(tag.clone(), consumer);
         let key = ConsumerKey { connection: conn, channel: ch, tag: tag.clone() };
         let q = self.queues.get_mut(queue).expect("checked");
         q.enter_line(InLine { key: key.clone(), priority });
@@ -1730,7 +1781,7 @@ impl Broker {
         } else {
             // One delivery is one group: settle it without building, sorting and splitting a list.
             let u = channel.unacked.remove(&tag).expect("checked");
-            self.forget_consumer_unacked(conn, ch, &u);
+            self.forget_consumer_unacked(conn, ch, tag, &u);
             let (queue, incarnation) = (u.queue.clone(), u.queue_incarnation);
             self.settle_group_taken(conn, ch, &queue, incarnation, std::iter::once((tag, u)), op);
             self.run_channel_queues(conn, ch, BTreeSet::new());
@@ -1775,8 +1826,8 @@ impl Broker {
         op: Settle,
     ) {
         let (queue, incarnation) = (group[0].1.queue.clone(), group[0].1.queue_incarnation);
-        for (_, u) in &group {
-            self.forget_consumer_unacked(conn, ch, u);
+        for (tag, u) in &group {
+            self.forget_consumer_unacked(conn, ch, *tag, u);
         }
         self.settle_group_taken(conn, ch, &queue, incarnation, group, op);
     }
@@ -1896,9 +1947,6 @@ impl Broker {
                     format!("invalid expiration '{exp}': {complaint}"),
                 ));
             }
-        }
-        if exchange.len() > usize::from(u16::MAX) || routing_key.len() > usize::from(u16::MAX) {
-            return Err(AmqpError::connection(ReplyCode::FrameError, "short string too long"));
         }
         let channel = self.channel_mut(conn, ch);
         let seq = if channel.confirm {

@@ -3,8 +3,85 @@
 //! Field names follow the AMQP spec and pika (`queue_declare(queue=…, durable=…)`), so a client program
 //! translates line by line. Every field has the spec's default via `#[serde(default)]`.
 
-use super::types::{BasicProperties, ChannelNumber, Delivery, DeliveryTag, FieldTable};
+use super::types::{BasicProperties, ChannelNumber, Delivery, DeliveryTag, FieldTable, FieldValue};
 use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The most bytes an AMQP 0-9-1 short string carries (spec 4.2.5.3: an 8-bit length, then the bytes).
+/// Queue, exchange and exchange-type names, routing keys, consumer tags, field-table keys and the
+/// string message properties are short strings.
+pub const SHORT_STRING_MAX: usize = 255;
+
+/// A method field too long for a short string, so no AMQP 0-9-1 client can send the method: pika refuses
+/// it before sending (`pika/data.py` `encode_short_string` raises `exceptions.ShortStringTooLong`, whose
+/// text starts "AMQP Short String can contain up to 255 bytes"), and RabbitMQ never receives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShortStringTooLong {
+    /// The field, e.g. `queue` or `arguments key`.
+    pub field: String,
+    /// The field's length in bytes (UTF-8).
+    pub len: usize,
+    /// The value's first characters, for the message.
+    pub start: String,
+}
+
+impl fmt::Display for ShortStringTooLong {
+    /// pika's `ShortStringTooLong` text, then which field and how long it is.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ShortStringTooLong: AMQP Short String can contain up to {SHORT_STRING_MAX} bytes: {} '{}…' is {} bytes",
+            self.field, self.start, self.len
+        )
+    }
+}
+
+impl std::error::Error for ShortStringTooLong {}
+
+/// `Err` if `value` does not fit a short string.
+pub fn check_short_string(field: &str, value: &str) -> Result<(), ShortStringTooLong> {
+    if value.len() <= SHORT_STRING_MAX {
+        return Ok(());
+    }
+    Err(ShortStringTooLong { field: field.to_string(), len: value.len(), start: value.chars().take(32).collect() })
+}
+
+/// Field-table keys are short strings, nested tables' too (values are long strings).
+fn check_table(field: &str, table: &FieldTable) -> Result<(), ShortStringTooLong> {
+    for (key, value) in table {
+        check_short_string(&format!("{field} key"), key)?;
+        check_value(field, value)?;
+    }
+    Ok(())
+}
+
+fn check_value(field: &str, value: &FieldValue) -> Result<(), ShortStringTooLong> {
+    match value {
+        FieldValue::Table(t) => check_table(field, t),
+        FieldValue::Array(items) => items.iter().try_for_each(|v| check_value(field, v)),
+        _ => Ok(()),
+    }
+}
+
+fn check_properties(p: &BasicProperties) -> Result<(), ShortStringTooLong> {
+    let strings = [
+        ("content_type", &p.content_type),
+        ("content_encoding", &p.content_encoding),
+        ("correlation_id", &p.correlation_id),
+        ("reply_to", &p.reply_to),
+        ("expiration", &p.expiration),
+        ("message_id", &p.message_id),
+        ("type", &p.kind),
+        ("user_id", &p.user_id),
+        ("app_id", &p.app_id),
+    ];
+    for (field, value) in strings {
+        if let Some(v) = value {
+            check_short_string(field, v)?;
+        }
+    }
+    check_table("headers", &p.headers)
+}
 
 /// An AMQP method sent by a client on one channel of one connection.
 // Methods are transient inputs, built and consumed one at a time, so the size of `BasicPublish` (with its
@@ -168,6 +245,59 @@ fn default_true() -> bool {
 }
 
 impl Method {
+    /// `Err` if a short-string field (a name, key, tag, table key or string property) is over
+    /// [`SHORT_STRING_MAX`] bytes: such a method cannot be encoded, so a client refuses it before sending.
+    pub fn check_short_strings(&self) -> Result<(), ShortStringTooLong> {
+        let s = check_short_string;
+        match self {
+            Method::ChannelOpen
+            | Method::ChannelClose
+            | Method::ConfirmSelect
+            | Method::BasicQos { .. }
+            | Method::BasicAck { .. }
+            | Method::BasicNack { .. }
+            | Method::BasicReject { .. }
+            | Method::BasicRecover { .. } => Ok(()),
+            Method::ExchangeDeclare { exchange, exchange_type, arguments, .. } => {
+                s("exchange", exchange)?;
+                s("exchange_type", exchange_type)?;
+                check_table("arguments", arguments)
+            }
+            Method::ExchangeDelete { exchange, .. } => s("exchange", exchange),
+            Method::ExchangeBind { destination, source, routing_key, arguments }
+            | Method::ExchangeUnbind { destination, source, routing_key, arguments } => {
+                s("destination", destination)?;
+                s("source", source)?;
+                s("routing_key", routing_key)?;
+                check_table("arguments", arguments)
+            }
+            Method::QueueDeclare { queue, arguments, .. } => {
+                s("queue", queue)?;
+                check_table("arguments", arguments)
+            }
+            Method::QueueBind { queue, exchange, routing_key, arguments }
+            | Method::QueueUnbind { queue, exchange, routing_key, arguments } => {
+                s("queue", queue)?;
+                s("exchange", exchange)?;
+                s("routing_key", routing_key)?;
+                check_table("arguments", arguments)
+            }
+            Method::QueuePurge { queue } | Method::QueueDelete { queue, .. } => s("queue", queue),
+            Method::BasicConsume { queue, consumer_tag, arguments, .. } => {
+                s("queue", queue)?;
+                s("consumer_tag", consumer_tag)?;
+                check_table("arguments", arguments)
+            }
+            Method::BasicCancel { consumer_tag } => s("consumer_tag", consumer_tag),
+            Method::BasicPublish { exchange, routing_key, properties, .. } => {
+                s("exchange", exchange)?;
+                s("routing_key", routing_key)?;
+                check_properties(properties)
+            }
+            Method::BasicGet { queue, .. } => s("queue", queue),
+        }
+    }
+
     /// The method's AMQP name, e.g. `queue.declare`, as RabbitMQ writes it in logs.
     pub fn amqp_name(&self) -> &'static str {
         match self {

@@ -27,11 +27,11 @@ pub mod method;
 pub mod queue;
 pub mod types;
 
-pub use broker::{Broker, BrokerConfig, ConsumerInfo, ExchangeInfo, QueueDetail, QueueInfo};
+pub use broker::{Broker, BrokerConfig, ConsumerInfo, ExchangeInfo, QueueDetail, QueueInfo, DEFAULT_CHANNEL_MAX};
 pub use census::Census;
 pub use error::{AmqpError, ErrorScope, ReplyCode};
 pub use event::{CancelReason, DropReason, Event, LoggedEvent, QueueDeletedReason};
-pub use method::{Method, Reply};
+pub use method::{check_short_string, Method, Reply, ShortStringTooLong, SHORT_STRING_MAX};
 pub use types::{
     BasicProperties, ChannelNumber, ConnectionId, Delivery, DeliveryTag, FieldTable, FieldValue, MessageId,
     Name,

@@ -470,6 +470,21 @@ impl Model {
             .unwrap_or_default()
     }
 
+    /// Consumer tags of unacked deliveries on a channel whose consumer was cancelled (no consumer holds
+    /// the tag now), with the delivery's queue; each once, in delivery order.
+    pub fn cancelled_tags_with_unacked(&self, c: ConnectionId, ch: ChannelNumber) -> Vec<(String, String)> {
+        let Some(channel) = self.channel(c, ch) else { return Vec::new() };
+        let mut out: Vec<(String, String)> = Vec::new();
+        for u in &channel.unacked {
+            if let Taker::Consumer(tag) = &u.taker {
+                if !channel.consumers.contains(tag) && !out.iter().any(|(t, q)| t == tag && *q == u.queue) {
+                    out.push((tag.clone(), u.queue.clone()));
+                }
+            }
+        }
+        out
+    }
+
     pub fn channel_in_confirm_mode(&self, c: ConnectionId, ch: ChannelNumber) -> bool {
         self.channel(c, ch).is_some_and(|x| x.confirm)
     }
@@ -740,7 +755,9 @@ impl Model {
                     ));
                 }
                 let key: ConsumerKey = (c, ch, consumer_tag.clone());
-                assert!(!self.consumers.contains_key(&key), "model: consumer tag reused");
+                // A tag may be reused once its consumer was cancelled (the workload does that); reusing
+                // one still held is a 530 the model leaves out.
+                assert!(!self.consumers.contains_key(&key), "model: consumer tag still in use");
                 let prefetch = self.channel_mut(c, ch).prefetch;
                 let credit = if *auto_ack || prefetch == 0 { None } else { Some(i64::from(prefetch)) };
                 self.consumers
@@ -1388,9 +1405,13 @@ impl Model {
             let mut credited = false;
             for u in &group {
                 if let Taker::Consumer(tag) = &u.taker {
+                    // `rabbit_limiter:ack_from_queue`: the queue's credit for this tag, whichever consumer
+                    // holds the tag now (it may have been cancelled and the tag reused on this queue).
                     if let Some(consumer) = self.consumers.get_mut(&(c, ch, tag.clone())) {
-                        if let Some(credit) = &mut consumer.credit {
-                            *credit += 1;
+                        if consumer.queue == name {
+                            if let Some(credit) = &mut consumer.credit {
+                                *credit += 1;
+                            }
                         }
                     }
                     credited = true;

@@ -485,15 +485,29 @@ impl Workload {
 
     fn consume(&mut self, model: &Model, c: ConnectionId, ch: ChannelNumber) -> Method {
         let mut queue = self.any_queue();
+        // Reuse the tag of a cancelled consumer whose deliveries are still unacked (RabbitMQ allows it; the
+        // old deliveries then credit the new consumer), mostly on the same queue, sometimes on another.
+        let reused = self.prng.pick(&model.cancelled_tags_with_unacked(c, ch)).cloned();
+        let consumer_tag = match reused {
+            Some((tag, old_queue)) if self.prng.chance(1, 2) => {
+                if self.prng.chance(3, 4) {
+                    queue = old_queue;
+                }
+                tag
+            }
+            _ => {
+                self.next_consumer += 1;
+                format!("c{}", self.next_consumer)
+            }
+        };
         if self.config.one_consumer_per_queue_and_channel
             && model.channel_consumers(c, ch).iter().any(|(_, q)| *q == queue)
         {
             queue = "q.missing".to_string();
         }
-        self.next_consumer += 1;
         Method::BasicConsume {
             queue,
-            consumer_tag: format!("c{}", self.next_consumer),
+            consumer_tag,
             auto_ack: self.prng.chance(1, 5),
             exclusive: self.prng.chance(1, 25),
             arguments: FieldTable::new(),
