@@ -668,6 +668,9 @@ impl StepBackend for RealBackend {
         method: Method,
     ) -> Result<Result<Reply, AmqpError>, BackendFailure> {
         self.now = at;
+        // A client cannot encode a short string over 255 bytes: refused before sending, as pika does
+        // (`ShortStringTooLong`); the encoder would panic (debug) or write a corrupt frame.
+        method.check_short_strings().map_err(|e| failure(e.to_string()))?;
         let conn = (connection.0 as usize)
             .checked_sub(1)
             .filter(|i| *i < self.conns.len())

@@ -73,14 +73,33 @@ pub struct BrokerConfig {
     /// The `channel_max` every connection negotiates: RabbitMQ's (2047 by default in 3.10) is below
     /// what clients offer (pika: 65535), and the lower non-zero value wins. 0 = no limit.
     pub channel_max: u16,
+    /// The largest body a publish may carry (`max_message_size`, 128 MiB by default in RabbitMQ 3.10);
+    /// a larger one closes the channel with 406.
+    pub max_message_size: u64,
 }
+
+/// RabbitMQ 3.10's default `max_message_size` (`rabbit.app`: 134217728 bytes).
+pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 134_217_728;
+
+/// RabbitMQ's hard ceiling for `max_message_size` (`?MAX_MSG_SIZE` in `rabbit.hrl`); its error text differs.
+const MAX_MSG_SIZE_CEILING: u64 = 536_870_912;
+
+/// The highest message id the engine hands out: ids stay exact integers in JSON read by JavaScript
+/// (2^53 − 1), far beyond any session's publishes. A stored image beyond it is refused
+/// ([`Broker::from_durable_image`]); a publish past it fails instead of wrapping around.
+pub const MAX_MESSAGE_ID: u64 = (1 << 53) - 1;
 
 /// RabbitMQ 3.10's default `channel_max` (`rabbit.app`), which connections from pika negotiate.
 pub const DEFAULT_CHANNEL_MAX: u16 = 2047;
 
 impl Default for BrokerConfig {
     fn default() -> Self {
-        BrokerConfig { vhost: "/".to_string(), record_events: true, channel_max: DEFAULT_CHANNEL_MAX }
+        BrokerConfig {
+            vhost: "/".to_string(),
+            record_events: true,
+            channel_max: DEFAULT_CHANNEL_MAX,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+        }
     }
 }
 
@@ -1537,7 +1556,9 @@ impl Broker {
             .unacked
             .values()
             .filter(|u| {
-                u.consumer_tag.as_ref() == Some(&tag) && u.queue == qname && u.queue_incarnation == incarnation
+                u.consumer_tag.as_ref() == Some(&tag)
+                    && u.queue == qname
+                    && u.queue_incarnation == incarnation
             })
             .count() as u32;
         let consumer = Consumer {
@@ -1929,6 +1950,22 @@ impl Broker {
         properties: BasicProperties,
         body: Vec<u8>,
     ) -> Result<Reply, AmqpError> {
+        // `rabbit_channel:check_msg_size/3`, before anything else about the publish.
+        let max = self.config.max_message_size;
+        if body.len() as u64 > max {
+            let configured = if max == MAX_MSG_SIZE_CEILING { "" } else { "configured " };
+            return Err(AmqpError::channel(
+                ReplyCode::PreconditionFailed,
+                format!("message size {} is larger than {configured}max size {max}", body.len()),
+            ));
+        }
+        if self.next_message > MAX_MESSAGE_ID {
+            // Only a hand-made broker state gets here (see MAX_MESSAGE_ID). Not a RabbitMQ text.
+            return Err(AmqpError::connection(
+                ReplyCode::InternalError,
+                format!("message ids are exhausted (the next would be {})", self.next_message),
+            ));
+        }
         let vhost = self.vhost();
         let Some((xname, x)) = self.exchanges.get_key_value(exchange) else {
             return Err(not_found_exchange(exchange, vhost));

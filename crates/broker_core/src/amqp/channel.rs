@@ -10,7 +10,7 @@
 use super::consumer::Consumer;
 use super::message::QueuedMessage;
 use super::types::{ChannelNumber, Name};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A delivery awaiting its ack.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,4 +59,103 @@ impl Channel {
 pub struct Connection {
     pub name: Name,
     pub channels: BTreeMap<ChannelNumber, Channel>,
+}
+
+/// A client's view of its open channel numbers, handing out the lowest free one as pika does
+/// (`Connection._next_channel_number`), in logarithmic time: numbers that were used and are free again
+/// sit in `free`, every number from `fresh` up is unused.
+///
+/// # Invariants
+/// - `open` and `free` are disjoint; every number in `1..fresh` is in exactly one of them; every open
+///   number is below `fresh`.
+#[derive(Clone, Debug)]
+pub struct ChannelNumbers {
+    open: BTreeSet<u16>,
+    free: BTreeSet<u16>,
+    /// The lowest number never handed out since the last `clear` (65,536 when all were).
+    fresh: u32,
+}
+
+impl Default for ChannelNumbers {
+    fn default() -> Self {
+        ChannelNumbers { open: BTreeSet::new(), free: BTreeSet::new(), fresh: 1 }
+    }
+}
+
+impl ChannelNumbers {
+    /// How many channels are open.
+    pub fn len(&self) -> usize {
+        self.open.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+
+    pub fn contains(&self, number: u16) -> bool {
+        self.open.contains(&number)
+    }
+
+    /// The lowest number not open (from 1), or `None` when all 65,535 are.
+    pub fn lowest_free(&self) -> Option<u16> {
+        self.free.first().copied().or_else(|| u16::try_from(self.fresh).ok())
+    }
+
+    /// Marks `number` open (a number the client chose may skip ahead: the skipped ones become free).
+    pub fn insert(&mut self, number: u16) {
+        if number == 0 || !self.open.insert(number) {
+            return;
+        }
+        if u32::from(number) >= self.fresh {
+            self.free.extend((self.fresh..u32::from(number)).map(|n| n as u16));
+            self.fresh = u32::from(number) + 1;
+        } else {
+            self.free.remove(&number);
+        }
+    }
+
+    /// Marks `number` closed, free to be handed out again.
+    pub fn remove(&mut self, number: u16) {
+        if self.open.remove(&number) {
+            self.free.insert(number);
+        }
+    }
+
+    /// Every channel closed (the connection closed).
+    pub fn clear(&mut self) {
+        *self = ChannelNumbers::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ChannelNumbers;
+
+    #[test]
+    fn hands_out_the_lowest_free_number_like_pika() {
+        let mut n = ChannelNumbers::default();
+        assert_eq!(n.lowest_free(), Some(1));
+        for k in 1..=5 {
+            n.insert(k);
+        }
+        assert_eq!(n.lowest_free(), Some(6));
+        n.remove(3);
+        n.remove(2);
+        assert_eq!(n.lowest_free(), Some(2));
+        n.insert(2);
+        assert_eq!(n.lowest_free(), Some(3));
+        // An explicit number far ahead leaves the gap free.
+        n.insert(10);
+        n.insert(3);
+        assert_eq!(n.lowest_free(), Some(6));
+        assert_eq!(n.len(), 6);
+        n.clear();
+        assert_eq!(n.lowest_free(), Some(1));
+        n.insert(u16::MAX);
+        assert_eq!(n.lowest_free(), Some(1));
+        for k in 1..u16::MAX {
+            n.insert(k);
+        }
+        assert_eq!(n.lowest_free(), None);
+    }
 }

@@ -376,6 +376,21 @@ impl fmt::Display for ImportError {
 impl std::error::Error for ImportError {}
 
 impl ImportError {
+    /// A name, key or table key over 255 bytes: no AMQP 0-9-1 client could ever use the entity. RabbitMQ's
+    /// HTTP API refuses such a queue name with this text (`rabbit_parameter_validation:amqp091_queue_name`
+    /// via `rabbit_mgmt_wm_queue`); its definitions import (`rabbit_definitions:add_queue_int`) does not
+    /// check, which would leave an entity no client can name, so Brokerlab refuses it there too.
+    fn too_long(path: String, entity: &str, method: &Method) -> Result<(), Self> {
+        method.check_short_strings().map_err(|e| {
+            let entity: String = entity.chars().take(64).collect();
+            ImportError::invalid(
+                path,
+                &entity,
+                format!("{} should be less than 255 bytes, actually was {}", e.field, e.len),
+            )
+        })
+    }
+
     fn invalid(path: String, entity: &str, message: String) -> Self {
         ImportError { path, entity: entity.to_string(), amqp: None, message }
     }
@@ -816,6 +831,7 @@ fn import_entities(
             internal: x.internal,
             arguments,
         };
+        ImportError::too_long(path.clone(), &x.name, &method)?;
         broker.apply(at, connection, channel, method).map_err(|e| ImportError::amqp(path, &x.name, e))?;
         report.exchanges.push(x.name.clone());
     }
@@ -884,6 +900,7 @@ fn import_entities(
             auto_delete: q.auto_delete,
             arguments,
         };
+        ImportError::too_long(path.clone(), &q.name, &method)?;
         broker.apply(at, connection, channel, method).map_err(|e| ImportError::amqp(path, &q.name, e))?;
         report.queues.push(q.name.clone());
     }
@@ -922,6 +939,7 @@ fn import_entities(
                 ))
             }
         };
+        ImportError::too_long(path.clone(), &entity, &method)?;
         broker.apply(at, connection, channel, method).map_err(|e| ImportError::amqp(path, &entity, e))?;
         report.bindings += 1;
     }

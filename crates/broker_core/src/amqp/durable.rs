@@ -27,7 +27,7 @@
 //! **Limitation**: a durable, non-exclusive queue with a server-generated `amq.gen-…` name cannot be
 //! declared by name, so recovery skips it (listed in [`Recovery::skipped`]); RabbitMQ would recover it.
 
-use super::broker::{Broker, BrokerConfig};
+use super::broker::{Broker, BrokerConfig, MAX_MESSAGE_ID};
 use super::definitions::{self, BindingDefinition, ExchangeDefinition, QueueDefinition};
 use super::error::AmqpError;
 use super::message::QueuedMessage;
@@ -106,6 +106,8 @@ pub enum RecoveryError {
     Refused { entity: String, error: AmqpError },
     /// A message whose body is not valid base64 or whose queue is missing.
     BadMessage { queue: String, id: u64, reason: String },
+    /// A message id (or the next id) beyond [`MAX_MESSAGE_ID`].
+    IdOutOfRange { what: String, id: u64 },
 }
 
 impl fmt::Display for RecoveryError {
@@ -118,6 +120,9 @@ impl fmt::Display for RecoveryError {
             RecoveryError::Refused { entity, error } => write!(f, "recovering {entity}: {error}"),
             RecoveryError::BadMessage { queue, id, reason } => {
                 write!(f, "recovering message {id} of queue '{queue}': {reason}")
+            }
+            RecoveryError::IdOutOfRange { what, id } => {
+                write!(f, "durable image: the {what} has id {id}, beyond the highest message id {MAX_MESSAGE_ID}")
             }
         }
     }
@@ -179,6 +184,22 @@ impl Broker {
     ) -> Result<(Broker, Recovery), RecoveryError> {
         if image.format > IMAGE_FORMAT {
             return Err(RecoveryError::NewerFormat(image.format));
+        }
+        // Ids beyond MAX_MESSAGE_ID come only from a corrupt or hand-edited image; later publishes could
+        // not be numbered.
+        if image.next_message > MAX_MESSAGE_ID + 1 {
+            return Err(RecoveryError::IdOutOfRange {
+                what: "next_message".to_string(),
+                id: image.next_message,
+            });
+        }
+        for q in &image.queues {
+            if let Some(m) = q.messages.iter().find(|m| m.id > MAX_MESSAGE_ID) {
+                return Err(RecoveryError::IdOutOfRange {
+                    what: format!("message of queue '{}'", q.definition.name),
+                    id: m.id,
+                });
+            }
         }
         let mut broker = Broker::new(config, seed);
         let at = image.at;

@@ -43,7 +43,11 @@ pub fn check_short_string(field: &str, value: &str) -> Result<(), ShortStringToo
     if value.len() <= SHORT_STRING_MAX {
         return Ok(());
     }
-    Err(ShortStringTooLong { field: field.to_string(), len: value.len(), start: value.chars().take(32).collect() })
+    Err(ShortStringTooLong {
+        field: field.to_string(),
+        len: value.len(),
+        start: value.chars().take(32).collect(),
+    })
 }
 
 /// Field-table keys are short strings, nested tables' too (values are long strings).

@@ -27,7 +27,10 @@ pub mod method;
 pub mod queue;
 pub mod types;
 
-pub use broker::{Broker, BrokerConfig, ConsumerInfo, ExchangeInfo, QueueDetail, QueueInfo, DEFAULT_CHANNEL_MAX};
+pub use broker::{
+    Broker, BrokerConfig, ConsumerInfo, ExchangeInfo, QueueDetail, QueueInfo, DEFAULT_CHANNEL_MAX,
+    DEFAULT_MAX_MESSAGE_SIZE, MAX_MESSAGE_ID,
+};
 pub use census::Census;
 pub use error::{AmqpError, ErrorScope, ReplyCode};
 pub use event::{CancelReason, DropReason, Event, LoggedEvent, QueueDeletedReason};

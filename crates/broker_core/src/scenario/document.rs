@@ -868,6 +868,17 @@ impl Document {
                 ));
             }
             Template::compile(&p.routing_key, false).map_err(|m| Problem::new(at("routing_key"), m))?;
+            // Refused here, before a body of that size is ever allocated: RabbitMQ would refuse each
+            // publish anyway (406, `max_message_size`).
+            if let Some(size) = p.body_size.filter(|s| *s as u64 > crate::amqp::DEFAULT_MAX_MESSAGE_SIZE) {
+                return Err(Problem::new(
+                    at("body_size"),
+                    format!(
+                        "body_size {size} is larger than RabbitMQ's max message size {} bytes",
+                        crate::amqp::DEFAULT_MAX_MESSAGE_SIZE
+                    ),
+                ));
+            }
             if let Some(body) = &p.body {
                 Template::compile(body, false).map_err(|m| Problem::new(at("body"), m))?;
             }

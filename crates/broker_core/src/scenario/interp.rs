@@ -14,13 +14,14 @@ use super::backend::{AdvanceStop, BackendFailure, EngineBackend, StepBackend};
 use super::report::{Outcome, Report, StepRecord, StopInfo, REPORT_FORMAT};
 use super::syntax::{Arg, Expr, ExprKind, RawKind, RawStep};
 use super::{Pos, RunOptions, Scenario, ScenarioError};
+use crate::amqp::channel::ChannelNumbers;
 use crate::amqp::error::{AmqpError, ErrorScope};
 use crate::amqp::event::{Event, LoggedEvent};
 use crate::amqp::method::{Method, Reply};
 use crate::amqp::types::{BasicProperties, ChannelNumber, ConnectionId, DeliveryTag, FieldTable, FieldValue};
-use crate::amqp::{Broker, BrokerConfig};
+use crate::amqp::{Broker, BrokerConfig, DEFAULT_CHANNEL_MAX};
 use crate::clock::VirtualTime;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// A value a scenario expression evaluates to.
@@ -96,7 +97,7 @@ impl Value {
 
 struct ConnSlot {
     id: Option<ConnectionId>,
-    open_channels: BTreeSet<u16>,
+    open_channels: ChannelNumbers,
 }
 
 struct ChanSlot {
@@ -440,7 +441,7 @@ impl<'b> Interp<'b> {
             match &e.event {
                 Event::ChannelClosed { connection, channel, .. } => {
                     if let Some(slot) = self.conns.iter_mut().find(|c| c.id == Some(*connection)) {
-                        slot.open_channels.remove(&channel.0);
+                        slot.open_channels.remove(channel.0);
                     }
                 }
                 Event::ConnectionClosed { connection, .. } => {
@@ -550,7 +551,7 @@ impl<'b> Interp<'b> {
             }
             None => None,
         };
-        self.conns.push(ConnSlot { id, open_channels: BTreeSet::new() });
+        self.conns.push(ConnSlot { id, open_channels: ChannelNumbers::default() });
         let index = self.conns.len() - 1;
         if let Some(t) = target {
             self.vars.insert(t, Value::Conn(index));
@@ -581,8 +582,21 @@ impl<'b> Interp<'b> {
                 let slot = &mut self.conns[conn];
                 let number = match args.int("channel_number", 1, 65535)? {
                     Some(n) => n as u16,
-                    // pika: the lowest number not held by an open channel.
-                    None => (1..=u16::MAX).find(|n| !slot.open_channels.contains(n)).unwrap_or(u16::MAX),
+                    // pika: the lowest number not held by an open channel, refused on the client once the
+                    // negotiated channel_max are open (`Connection._next_channel_number`).
+                    None => match slot.open_channels.lowest_free() {
+                        Some(n) if slot.open_channels.len() < usize::from(DEFAULT_CHANNEL_MAX) => n,
+                        _ => {
+                            return Err(ScenarioError::new(
+                                call_pos,
+                                format!(
+                                    "NoFreeChannels: The connection has run out of free channels ({} open, \
+                                     the channel_max negotiated with RabbitMQ is {DEFAULT_CHANNEL_MAX})",
+                                    slot.open_channels.len()
+                                ),
+                            ))
+                        }
+                    },
                 };
                 let number = ChannelNumber(number);
                 self.chans.push(ChanSlot { conn, number });
@@ -629,6 +643,9 @@ impl<'b> Interp<'b> {
         number: ChannelNumber,
         method: Method,
     ) -> Result<Option<Result<Reply, AmqpError>>, BackendFailure> {
+        // pika refuses a method with a short string over 255 bytes before sending it (also in the dry
+        // run, so a literal name is caught by the check).
+        method.check_short_strings().map_err(|e| BackendFailure(e.to_string()))?;
         let slot = &mut self.conns[conn];
         let (Some(backend), Some(id)) = (self.backend.as_mut(), slot.id) else { return Ok(None) };
         let result = backend.apply(self.now, id, number, method)?;
@@ -638,10 +655,10 @@ impl<'b> Interp<'b> {
                 slot.open_channels.insert(number.0);
             }
             Ok(Reply::ChannelCloseOk) => {
-                slot.open_channels.remove(&number.0);
+                slot.open_channels.remove(number.0);
             }
             Err(e) if e.scope == ErrorScope::Channel => {
-                slot.open_channels.remove(&number.0);
+                slot.open_channels.remove(number.0);
             }
             Err(_) => slot.open_channels.clear(),
             Ok(_) => {}
@@ -665,7 +682,7 @@ impl<'b> Interp<'b> {
                 if matches!(method, Method::ChannelOpen) {
                     self.conns[conn].open_channels.insert(number.0);
                 } else if matches!(method, Method::ChannelClose) {
-                    self.conns[conn].open_channels.remove(&number.0);
+                    self.conns[conn].open_channels.remove(number.0);
                 }
             }
             return;

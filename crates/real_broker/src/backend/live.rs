@@ -113,6 +113,8 @@ impl LivePort {
         ch: u16,
         method: &Method,
     ) -> Result<Result<Reply, AmqpError>, String> {
+        // Refused before sending, as pika refuses it (`ShortStringTooLong`): see `RealBackend::apply`.
+        method.check_short_strings().map_err(|e| e.to_string())?;
         let out = outgoing(method);
         let sent = match (inner.conns[conn].wire.as_mut(), out.content) {
             (Some(wire), Some((props, body))) => wire.send_content(ch, out.class, props, &body),
