@@ -271,3 +271,44 @@ fn a_stored_message_id_counter_at_the_edge_is_refused_or_stops_cleanly() {
     broker.apply(at, c, ChannelNumber(1), publish("", "q", "the last id")).expect("publishes");
     broker.assert_invariants();
 }
+
+/// Documents: a long name in the definitions, in a consumer's own declaration, or as a producer's
+/// routing key is refused at load with its place, before anything runs.
+#[test]
+fn documents_refuse_long_names_with_their_place() {
+    use broker_core::scenario::sim::{SimOptions, Simulation};
+    let long_queue = long(256);
+    let cases = [
+        (
+            format!(
+                r#"{{"brokerlab": 2, "name": "n", "duration": "1s",
+  "definitions": {{ "queues": [ {{ "name": "{long_queue}" }} ] }} }}"#
+            ),
+            "definitions.queues[0]",
+        ),
+        (
+            format!(
+                r#"{{"brokerlab": 2, "name": "n", "duration": "1s",
+  "consumers": [ {{ "name": "c", "declare": {{ "name": "{long_queue}" }} }} ] }}"#
+            ),
+            "consumers[0]",
+        ),
+        (
+            format!(
+                r#"{{"brokerlab": 2, "name": "n", "duration": "1s",
+  "definitions": {{ "queues": [ {{ "name": "q" }} ] }},
+  "producers": [ {{ "name": "p", "routing_key": "{long_queue}", "rate": 1 }} ] }}"#
+            ),
+            "producers[0].routing_key",
+        ),
+    ];
+    for (text, path) in cases {
+        let e = match Simulation::from_json(&text, SimOptions::default()) {
+            Ok(_) => panic!("accepted: {path}"),
+            Err(e) => e,
+        };
+        assert!(e.message.starts_with(path), "{path}: {e}");
+        assert!(e.message.contains("255 bytes"), "{path}: {e}");
+        assert!(e.pos.line > 0, "{path}: located: {e}");
+    }
+}

@@ -850,3 +850,33 @@ impl Drop for RealBackend {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name over 255 bytes cannot be encoded (amq-protocol's encoder asserts in debug builds and would
+    /// write a corrupt frame in release ones): the backend refuses the method first, as pika does, before
+    /// it even looks for the connection, so no broker is needed to see it.
+    #[test]
+    fn a_short_string_over_255_bytes_is_refused_before_sending() {
+        let mut backend =
+            RealBackend::new("amqp://guest:guest@127.0.0.1:1/%2f", RealOptions::default()).expect("a URI");
+        let method = Method::QueueDeclare {
+            queue: "q".repeat(256),
+            passive: false,
+            durable: false,
+            exclusive: false,
+            auto_delete: false,
+            arguments: Default::default(),
+        };
+        let refused = backend
+            .apply(VirtualTime::ZERO, ConnectionId(1), ChannelNumber(1), method)
+            .expect_err("refused before sending");
+        assert!(
+            refused.0.starts_with("ShortStringTooLong: AMQP Short String can contain up to 255 bytes: queue"),
+            "{}",
+            refused.0
+        );
+    }
+}

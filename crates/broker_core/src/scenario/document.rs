@@ -868,6 +868,23 @@ impl Document {
                 ));
             }
             Template::compile(&p.routing_key, false).map_err(|m| Problem::new(at("routing_key"), m))?;
+            // The key's fixed text alone must fit a short string (placeholders render at run time).
+            let literal: String = p
+                .routing_key
+                .split('{')
+                .enumerate()
+                .map(
+                    |(k, part)| {
+                        if k == 0 {
+                            part
+                        } else {
+                            part.split_once('}').map_or(part, |(_, rest)| rest)
+                        }
+                    },
+                )
+                .collect();
+            crate::amqp::check_short_string("routing_key", &literal)
+                .map_err(|e| Problem::new(at("routing_key"), e.to_string()))?;
             // Refused here, before a body of that size is ever allocated: RabbitMQ would refuse each
             // publish anyway (406, `max_message_size`).
             if let Some(size) = p.body_size.filter(|s| *s as u64 > crate::amqp::DEFAULT_MAX_MESSAGE_SIZE) {
@@ -938,6 +955,11 @@ impl Document {
                     at("name"),
                     "a consumer needs exactly one of 'queue', 'queues', 'declare'",
                 ));
+            }
+            // A queue name is an AMQP short string (the client refuses a longer one before sending).
+            if let Some(d) = &c.declare {
+                crate::amqp::check_short_string("queue", &d.name)
+                    .map_err(|e| Problem::new(at("declare.name"), e.to_string()))?;
             }
             let named: Vec<(String, &String)> = match &c.queue {
                 Some(q) => vec![(at("queue"), q)],
