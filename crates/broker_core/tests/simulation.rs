@@ -86,6 +86,8 @@ fn engine_matches_the_reference_model_on_random_workloads() {
         // The workload must actually reach every path it is meant to test.
         assert!(stats.errors > 1_000, "too few error paths: {stats:?}");
         assert!(stats.deliveries > 10_000, "too few deliveries: {stats:?}");
+        // Reusing a cancelled consumer's tag while its deliveries are unacked found issue 15's credit bug.
+        assert!(stats.reused_consumer_tags > 80, "too few reused consumer tags: {stats:?}");
         assert!(census.dead_lettered > 500 && census.returned > 500 && census.acked > 1_000, "{census:?}");
         for reason in [
             DropReason::Expired,

@@ -37,6 +37,28 @@
 //! - Confirms: one `basic.ack`/`basic.nack` per publish (never `multiple`), after the message reached
 //!   every queue (or was returned / dropped as unroutable); nack if any queue refused it (`x-overflow`
 //!   `reject-publish` / `reject-publish-dlx`).
+//! - Consumer tags: a tag is refused (`530`) only while a consumer on the channel holds it; after
+//!   `basic.cancel` it may be reused. The old consumer's deliveries stay unacked on the channel and can be
+//!   settled. On a classic queue the new consumer starts with its full prefetch and every settled old
+//!   delivery adds one credit to it (RabbitMQ's limiter keeps credit per tag: `rabbit_limiter:
+//!   ack_from_queue/3`); on a quorum queue the new consumer takes the old deliveries over against its
+//!   prefetch (`rabbit_fifo:merge_consumer/4`). Details in `consumer.rs`.
+//!
+//! # Limits (RabbitMQ 3.10 defaults, see [`BrokerConfig`])
+//! - `channel_max` 2047: the connection's *number of open channels* is limited, not the channel number;
+//!   a method on a new channel number past the limit is a `530 NOT_ALLOWED` connection error, "number of
+//!   channels opened (2047) has reached the negotiated channel_max (2047)" (`rabbit_reader:
+//!   create_channel/2`). pika itself never asks for more: its `channel()` raises `NoFreeChannels` first.
+//! - `max_message_size` 128 MiB: a larger body is a `406` channel error, "message size N is larger than
+//!   configured max size 134217728" (`rabbit_channel:check_msg_size/3`).
+//! - Short strings (names, routing keys, consumer tags, field-table keys, string properties) carry at
+//!   most 255 bytes (AMQP 0-9-1 §4.2.5.3). No client can send a longer one — pika raises
+//!   `ShortStringTooLong` before sending — so RabbitMQ never sees it; the engine refuses such a method as
+//!   an undecodable frame (`501 FRAME_ERROR`, the connection closes, nothing else changes; not a RabbitMQ
+//!   text). Callers playing a client (format 1, documents, `--broker`) and definitions import refuse it
+//!   before it reaches the engine.
+//! - Message ids stop at [`MAX_MESSAGE_ID`]: a stored image beyond it is refused, and a publish past it
+//!   is a `541` connection error instead of an id wrapping around (only a hand-made state gets there).
 
 use super::arguments::{
     assert_args_equivalence, assert_field_equivalence, assert_queue_args_equivalence, exchange_resource,

@@ -29,6 +29,8 @@ pub struct SimStats {
     pub errors: u64,
     pub deliveries: u64,
     pub publishes: u64,
+    /// `basic.consume`s reusing the tag of a cancelled consumer whose deliveries are still unacked.
+    pub reused_consumer_tags: u64,
 }
 
 impl SimStats {
@@ -38,6 +40,7 @@ impl SimStats {
         self.errors += other.errors;
         self.deliveries += other.deliveries;
         self.publishes += other.publishes;
+        self.reused_consumer_tags += other.reused_consumer_tags;
     }
 }
 
@@ -210,6 +213,12 @@ impl Simulation {
                 }
                 if let crate::amqp::Method::BasicGet { queue, .. } = method {
                     get_queue = Some(queue.clone());
+                }
+                if let crate::amqp::Method::BasicConsume { consumer_tag, .. } = method {
+                    let cancelled = self.model.cancelled_tags_with_unacked(*connection, *channel);
+                    if cancelled.iter().any(|(tag, _)| tag == consumer_tag) {
+                        self.stats.reused_consumer_tags += 1;
+                    }
                 }
                 let before = self.model.last_publish_index();
                 let e = self.broker.apply(at, *connection, *channel, method.clone());

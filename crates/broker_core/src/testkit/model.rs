@@ -485,6 +485,20 @@ impl Model {
         out
     }
 
+    /// Consumer tags that unacked deliveries on a channel were made under (each once).
+    pub fn tags_of_unacked(&self, c: ConnectionId, ch: ChannelNumber) -> Vec<String> {
+        let Some(channel) = self.channel(c, ch) else { return Vec::new() };
+        let mut out: Vec<String> = Vec::new();
+        for u in &channel.unacked {
+            if let Taker::Consumer(tag) = &u.taker {
+                if !out.contains(tag) {
+                    out.push(tag.clone());
+                }
+            }
+        }
+        out
+    }
+
     pub fn channel_in_confirm_mode(&self, c: ConnectionId, ch: ChannelNumber) -> bool {
         self.channel(c, ch).is_some_and(|x| x.confirm)
     }

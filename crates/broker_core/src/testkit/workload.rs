@@ -389,7 +389,7 @@ impl Workload {
             }
             450..=499 => Method::BasicGet { queue: self.any_queue(), auto_ack: self.prng.chance(1, 4) },
             500..=579 => self.consume(model, connection, channel),
-            580..=599 => self.cancel(model, connection, channel),
+            580..=599 | 920..=939 => self.cancel(model, connection, channel),
             600..=619 => Method::BasicQos {
                 prefetch_count: *self.prng.pick(&[0u16, 1, 2, 3, 5]).expect("x"),
                 global: false,
@@ -489,7 +489,7 @@ impl Workload {
         // old deliveries then credit the new consumer), mostly on the same queue, sometimes on another.
         let reused = self.prng.pick(&model.cancelled_tags_with_unacked(c, ch)).cloned();
         let consumer_tag = match reused {
-            Some((tag, old_queue)) if self.prng.chance(1, 2) => {
+            Some((tag, old_queue)) if self.prng.chance(9, 10) => {
                 if self.prng.chance(3, 4) {
                     queue = old_queue;
                 }
@@ -515,7 +515,12 @@ impl Workload {
     }
 
     fn cancel(&mut self, model: &Model, c: ConnectionId, ch: ChannelNumber) -> Method {
-        let consumers = model.channel_consumers(c, ch);
+        let mut consumers = model.channel_consumers(c, ch);
+        // Mostly a consumer with unacked deliveries, whose tag a later consume may then reuse.
+        let holding = model.tags_of_unacked(c, ch);
+        if self.prng.chance(2, 3) && consumers.iter().any(|(t, _)| holding.contains(t)) {
+            consumers.retain(|(t, _)| holding.contains(t));
+        }
         let consumer_tag = match self.prng.pick(&consumers) {
             Some((tag, _)) if self.prng.chance(9, 10) => tag.clone(),
             _ => "c-unknown".to_string(),
