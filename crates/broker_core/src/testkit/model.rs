@@ -10,7 +10,9 @@
 //! `drop-head` / `reject-publish` / `reject-publish-dlx`, `x-dead-letter-exchange` and
 //! `-routing-key`, auto-delete and exclusive queues, per-consumer prefetch (`global=false`),
 //! `basic.get`, ack / nack / reject with `multiple` and `requeue`, `basic.recover`, publisher confirms,
-//! `mandatory` returns, purge, delete, channel and connection close.
+//! `mandatory` returns, purge, delete, channel and connection close, and consumer tags reused after
+//! `basic.cancel` (credit is the queue's per tag, as `rabbit_limiter` keeps it, so settling a cancelled
+//! consumer's delivery credits the new consumer with that tag on the same queue).
 //!
 //! The model does not know the engine's message ids: a message is identified by its *publish index*
 //! (the n-th accepted `basic.publish`, from 0), and the lockstep runner maps engine ids to it.

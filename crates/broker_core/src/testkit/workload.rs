@@ -2,7 +2,8 @@
 //! per-seed topology, with virtual time moving forward at random.
 //!
 //! The generator looks at the reference [`Model`] to aim well (pick outstanding delivery tags, reopen
-//! closed channels, redeclare only what the model can judge) but never at the engine.
+//! closed channels, redeclare only what the model can judge, cancel consumers that hold unacked
+//! deliveries and reuse their tags) but never at the engine.
 //!
 //! The topology keeps one rule that makes RabbitMQ's own behaviour deterministic: each dead-letter
 //! exchange routes only to its own `dead.*` queue, and only one source queue dead-letters into it, and
