@@ -312,3 +312,38 @@ fn documents_refuse_long_names_with_their_place() {
         assert!(e.pos.line > 0, "{path}: located: {e}");
     }
 }
+
+/// A consumer's tag is its actor's name: a name over 255 bytes is refused at load; a routing key that
+/// only grows too long when rendered stops the run with the client's error instead of reaching the broker.
+#[test]
+fn documents_refuse_long_consumer_tags_and_stop_on_long_rendered_keys() {
+    use broker_core::scenario::sim::{SimOptions, Simulation};
+    let text = format!(
+        r#"{{"brokerlab": 2, "name": "n", "duration": "1s",
+  "definitions": {{ "queues": [ {{ "name": "q" }} ] }},
+  "consumers": [ {{ "name": "{}", "queue": "q" }} ] }}"#,
+        "c".repeat(256)
+    );
+    let e = match Simulation::from_json(&text, SimOptions::default()) {
+        Ok(_) => panic!("accepted a 256-byte consumer name"),
+        Err(e) => e,
+    };
+    assert!(e.message.starts_with("consumers[0].name: ShortStringTooLong"), "{e}");
+    let producer = "p".repeat(200);
+    let text = format!(
+        r#"{{"brokerlab": 2, "name": "n", "duration": "1s",
+  "definitions": {{ "queues": [ {{ "name": "q" }} ] }},
+  "producers": [ {{ "name": "{producer}", "routing_key": "{{actor}}.{{actor}}", "rate": 10 }} ] }}"#
+    );
+    let options = SimOptions { check_invariants: true, ..SimOptions::default() };
+    let mut sim = Simulation::from_json(&text, options).expect("loads: the key's fixed text is short");
+    sim.run();
+    let stopped = sim.stopped().expect("stopped by the client's refusal");
+    assert!(
+        stopped.message.starts_with(&format!(
+            "{producer}: ShortStringTooLong: AMQP Short String can contain up to 255 bytes: routing_key"
+        )),
+        "{}",
+        stopped.message
+    );
+}

@@ -956,7 +956,10 @@ impl Document {
                     "a consumer needs exactly one of 'queue', 'queues', 'declare'",
                 ));
             }
-            // A queue name is an AMQP short string (the client refuses a longer one before sending).
+            // The consumer tag (the actor's name) and a queue name are AMQP short strings (the client
+            // refuses a longer one before sending).
+            crate::amqp::check_short_string("consumer_tag", &c.name)
+                .map_err(|e| Problem::new(at("name"), e.to_string()))?;
             if let Some(d) = &c.declare {
                 crate::amqp::check_short_string("queue", &d.name)
                     .map_err(|e| Problem::new(at("declare.name"), e.to_string()))?;

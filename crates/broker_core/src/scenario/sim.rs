@@ -1155,6 +1155,13 @@ impl<B: SimPort> Simulation<B> {
 
     /// Sends a method from an actor: at once, or to arrive after the actor's latency.
     fn send(&mut self, actor: ActorRef, method: Method) {
+        // A rendered name or key over 255 bytes cannot be sent: the client library raises (pika's
+        // `ShortStringTooLong`), which ends the run here, as it does against a real broker.
+        if let Err(e) = method.check_short_strings() {
+            let name = self.link(actor).name.clone();
+            self.stop_run(format!("{name}: {e}"));
+            return;
+        }
         let now = self.now;
         let link = self.link_mut(actor);
         if link.latency_millis == 0 {
