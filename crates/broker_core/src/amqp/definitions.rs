@@ -376,10 +376,12 @@ impl fmt::Display for ImportError {
 impl std::error::Error for ImportError {}
 
 impl ImportError {
-    /// A name, key or table key over 255 bytes: no AMQP 0-9-1 client could ever use the entity. RabbitMQ's
-    /// HTTP API refuses such a queue name with this text (`rabbit_parameter_validation:amqp091_queue_name`
-    /// via `rabbit_mgmt_wm_queue`); its definitions import (`rabbit_definitions:add_queue_int`) does not
-    /// check, which would leave an entity no client can name, so Brokerlab refuses it there too.
+    /// A name, key or table key over 255 bytes: no AMQP 0-9-1 client could ever use the entity. RabbitMQ
+    /// 3.10's HTTP API refuses such a queue name with this text (`rabbit_parameter_validation:
+    /// amqp091_queue_name/2`, called by `rabbit_mgmt_wm_queue`), but not an exchange name (declared
+    /// through the direct Erlang client, which encodes no short strings), and its definitions import
+    /// (`rabbit_definitions:add_queue_int/3`, `add_exchange_int/3`, `add_binding_int/4`) checks neither:
+    /// it would leave entities no client can name, so Brokerlab refuses all of them, with the text.
     fn too_long(path: String, entity: &str, method: &Method) -> Result<(), Self> {
         method.check_short_strings().map_err(|e| {
             let entity: String = entity.chars().take(64).collect();
