@@ -19,7 +19,10 @@
 //! entity without a `vhost` field (a per-vhost export) belongs to the broker's. Users, permissions,
 //! topic permissions and runtime parameters are kept in the file but have no effect (Brokerlab has no
 //! authentication, federation or shovels). Stream queues are skipped with a warning (not modelled), as
-//! are the bindings to them.
+//! are the bindings to them. A queue or exchange name, routing key or argument key over 255 bytes (an
+//! AMQP short string's limit) stops the import at its entity, "queue should be less than 255 bytes,
+//! actually was 300": RabbitMQ's own import would create an entity no AMQP 0-9-1 client can name (see
+//! `ImportError::too_long`).
 //!
 //! # Policies
 //! A policy applies to a queue or exchange of its vhost whose name its `pattern` matches (a regular
