@@ -44,7 +44,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
 
+pub mod budget;
 pub mod port;
+pub use budget::RunBudget;
 pub use port::{QueueCounts, SimPort};
 
 /// Every actor uses channel 1 of its own connection.
@@ -65,6 +67,9 @@ pub struct SimOptions {
     pub max_firings_per_instant: u64,
     /// Calls [`Broker::assert_invariants`] after every instant (tests; it panics on a broken invariant).
     pub check_invariants: bool,
+    /// The most messages, body bytes and events the run may cost ([`budget`]): a document over it is
+    /// refused before it runs, and a run that goes past it is stopped at that message or event.
+    pub budget: RunBudget,
 }
 
 impl Default for SimOptions {
@@ -75,6 +80,7 @@ impl Default for SimOptions {
             hand_over_events: false,
             max_firings_per_instant: 100_000,
             check_invariants: false,
+            budget: RunBudget::DEFAULT,
         }
     }
 }
@@ -485,13 +491,18 @@ pub struct Simulation<B = Broker> {
     finished: bool,
     stats: SimStats,
     scripts: ScriptSeam,
+    /// What the run has used of its budget.
+    meter: budget::Meter,
 }
 
 impl Simulation {
     /// Parses, checks and prepares a document given as JSON text; every error is located in `text`.
     pub fn from_json(text: &str, options: SimOptions) -> Result<Simulation, ScenarioError> {
+        let text = super::strip_bom(text);
         let document = Document::parse(text)?;
-        Simulation::build(&document, options).map_err(|p| p.into_error(Some(text)))
+        let mut sim = Simulation::build(&document, options).map_err(|p| p.into_error(Some(text)))?;
+        sim.meter.locate_actors(text, sim.producers.len(), sim.consumers.len());
+        Ok(sim)
     }
 
     /// Prepares a document (the definitions are imported at time 0). Errors carry the JSON path; their
@@ -524,6 +535,8 @@ impl<B: SimPort> Simulation<B> {
     }
 
     fn build_on(doc: &Document, options: SimOptions, broker: B) -> Result<Simulation<B>, Problem> {
+        budget::check_document(doc, &options.budget)?;
+        let budget = options.budget;
         let seed = options.seed.unwrap_or(doc.seed);
         // The actors' generator is split from the broker's seed so that adding an actor does not shift
         // the broker's own draws (generated names).
@@ -671,6 +684,7 @@ impl<B: SimPort> Simulation<B> {
             finished: false,
             stats: SimStats::default(),
             scripts,
+            meter: budget::Meter::new(budget),
         };
         sim.import_definitions(doc)?;
         for i in 0..sim.producers.len() {
@@ -1153,8 +1167,27 @@ impl<B: SimPort> Simulation<B> {
         }
     }
 
-    /// Sends a method from an actor: at once, or to arrive after the actor's latency.
+    /// Sends a method from an actor: at once, or to arrive after the actor's latency. A publish is
+    /// charged to the run's budget first; the one past it is not sent and stops the run.
     fn send(&mut self, actor: ActorRef, method: Method) {
+        if self.stopped.is_some() {
+            return;
+        }
+        if let Method::BasicPublish { body, .. } = &method {
+            if let Err(exceeded) = self.meter.charge_message(body.len()) {
+                let (who, pos) = match actor {
+                    ActorRef::Producer(i) => {
+                        (format!("producer '{}' (producers[{i}])", self.producers[i].link.name), self.meter.producer_pos(i))
+                    }
+                    ActorRef::Consumer(i) => {
+                        (format!("consumer '{}' (consumers[{i}])", self.consumers[i].link.name), self.meter.consumer_pos(i))
+                    }
+                };
+                let message = self.meter.stop_message(exceeded, &who);
+                self.stopped = Some(StopInfo { pos, at: self.now, message });
+                return;
+            }
+        }
         let now = self.now;
         let link = self.link_mut(actor);
         if link.latency_millis == 0 {
@@ -1386,7 +1419,7 @@ impl<B: SimPort> Simulation<B> {
                 p.backlog = 0;
                 return;
             }
-            if !p.gate_open() {
+            if !p.gate_open() || self.stopped.is_some() {
                 return;
             }
             p.backlog -= 1;
@@ -1710,6 +1743,10 @@ impl<B: SimPort> Simulation<B> {
     fn observe(&mut self, e: &LoggedEvent) {
         let index = self.event_index;
         self.event_index += 1;
+        if self.event_index > self.meter.budget.events && self.stopped.is_none() {
+            let message = self.meter.stop_message(budget::Exceeded::Events, "");
+            self.stopped = Some(StopInfo { pos: Pos::new(0, 0), at: self.now, message });
+        }
         if let Some(set) = &mut self.unacked_published {
             match &e.event {
                 Event::Published { message, connection, .. } if self.owners.contains_key(connection) => {
