@@ -1148,7 +1148,18 @@ fn json_error(e: serde_json::Error) -> ScenarioError {
         Some(i) => message[..i].to_string(),
         None => message,
     };
-    ScenarioError::new(Pos::new(e.line() as u32, e.column() as u32), message)
+    let message = match message.as_str() {
+        // serde_json stops at 128 nested arrays and objects rather than overflow the stack.
+        "recursion limit exceeded" => {
+            "the JSON nests more than 128 levels deep (arrays and objects inside each other)".to_string()
+        }
+        "EOF while parsing a value" if e.line() == 1 && e.column() == 0 => {
+            "the document is empty: a scenario document is a JSON object".to_string()
+        }
+        _ => message,
+    };
+    // serde_json counts a position before the first character of a line as column 0.
+    ScenarioError::new(Pos::new(e.line() as u32, (e.column() as u32).max(1)), message)
 }
 
 /// Finds the `line:col` of the value at `path` (`consumers[1].queue`) in the JSON `text`.

@@ -502,6 +502,7 @@ impl Simulation {
         let document = Document::parse(text)?;
         let mut sim = Simulation::build(&document, options).map_err(|p| p.into_error(Some(text)))?;
         sim.meter.locate_actors(text, sim.producers.len(), sim.consumers.len());
+        sim.meter.locate_scripts(text, document.scripts.keys());
         Ok(sim)
     }
 
@@ -1456,7 +1457,7 @@ impl<B: SimPort> Simulation<B> {
                         _ => {}
                     }
                 }
-                Err(message) => self.stop_run(message),
+                Err(message) => self.stop_script(&script, message),
             }
             return;
         }
@@ -1549,7 +1550,7 @@ impl<B: SimPort> Simulation<B> {
                         self.note(format!("{name} log"), line);
                     }
                 }
-                Err(message) => return self.stop_run(message),
+                Err(message) => return self.stop_script(&script, message),
             }
         }
         let c = &mut self.consumers[i];
@@ -1559,6 +1560,14 @@ impl<B: SimPort> Simulation<B> {
     }
 
     /// Stops the whole run (a script error): nothing fires any more.
+    /// Stops the whole run for a script's error, located at the script in the document.
+    fn stop_script(&mut self, script: &str, message: String) {
+        if self.stopped.is_none() {
+            let pos = self.meter.script_pos(script);
+            self.stopped = Some(StopInfo { pos, at: self.now, message });
+        }
+    }
+
     fn stop_run(&mut self, message: String) {
         if self.stopped.is_none() {
             self.stopped = Some(StopInfo { pos: Pos::new(0, 0), at: self.now, message });

@@ -143,6 +143,7 @@ pub(crate) fn parse(text: &str) -> Result<(u32, Vec<RawStatement>), ScenarioErro
         let mut parser = Parser { text, tokens, i: 0 };
         statements.push(parser.statement()?);
     }
+    statements.shrink_to_fit();
     Ok((version, statements))
 }
 

@@ -22,6 +22,7 @@
 use super::super::document::{Document, Millis, Producer, Template, TemplatePart};
 use super::super::document::{locate, Problem};
 use super::super::Pos;
+use std::collections::BTreeMap;
 
 /// The most one run may do. The defaults are about a hundred times what the largest bundled scenario
 /// uses (`crates/broker_core/tests/library.rs` prints each one's use) and keep a run's memory in the
@@ -63,6 +64,15 @@ pub(crate) fn grouped(n: u128) -> String {
         out.push(c);
     }
     out
+}
+
+/// `1 message`, `2 messages` (grouped by thousands).
+fn plural(n: u128, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", grouped(n))
+    }
 }
 
 /// The most messages a producer can publish in a run ending at `end`, and the field that sets that bound.
@@ -164,12 +174,12 @@ pub fn check_document(doc: &Document, budget: &RunBudget) -> Result<(), Problem>
             return Err(Problem {
                 path: format!("producers[{i}].{path}"),
                 message: format!(
-                    "producer '{}' can publish {} bytes of message bodies in this run ({} messages of up to \
+                    "producer '{}' can publish {} bytes of message bodies in this run ({} of up to \
                      {} bytes), more than a run's budget of {} bytes: lower its 'body_size' or its message \
                      count",
                     p.name,
                     grouped(bytes),
-                    grouped(messages),
+                    plural(messages, "message"),
                     grouped(per_message),
                     grouped(u128::from(budget.body_bytes))
                 ),
@@ -196,11 +206,20 @@ pub(crate) struct Meter {
     /// `line:col` of `producers[i]` and `consumers[i]` when the document's text is known.
     producer_pos: Vec<Pos>,
     consumer_pos: Vec<Pos>,
+    /// `line:col` of each script's text (`scripts.<name>`), for a script error that stops the run.
+    script_pos: BTreeMap<String, Pos>,
 }
 
 impl Meter {
     pub fn new(budget: RunBudget) -> Meter {
-        Meter { budget, messages: 0, body_bytes: 0, producer_pos: Vec::new(), consumer_pos: Vec::new() }
+        Meter {
+            budget,
+            messages: 0,
+            body_bytes: 0,
+            producer_pos: Vec::new(),
+            consumer_pos: Vec::new(),
+            script_pos: BTreeMap::new(),
+        }
     }
 
     /// Finds every actor in the document's text, so a stop can point at the one that overspent.
@@ -208,6 +227,22 @@ impl Meter {
         let find = |kind: &str, i: usize| locate(text, &format!("{kind}[{i}]")).unwrap_or(Pos::new(0, 0));
         self.producer_pos = (0..producers).map(|i| find("producers", i)).collect();
         self.consumer_pos = (0..consumers).map(|i| find("consumers", i)).collect();
+    }
+
+    /// Finds every script's text (a name `locate` cannot follow, with a `.` or `[`, points at `scripts`).
+    pub fn locate_scripts<'n>(&mut self, text: &str, names: impl Iterator<Item = &'n String>) {
+        let all = locate(text, "scripts").unwrap_or(Pos::new(0, 0));
+        self.script_pos = names
+            .map(|name| {
+                let plain = !name.contains(['.', '[', ']']);
+                let pos = plain.then(|| locate(text, &format!("scripts.{name}"))).flatten().unwrap_or(all);
+                (name.clone(), pos)
+            })
+            .collect();
+    }
+
+    pub fn script_pos(&self, name: &str) -> Pos {
+        self.script_pos.get(name).copied().unwrap_or(Pos::new(0, 0))
     }
 
     pub fn producer_pos(&self, i: usize) -> Pos {
