@@ -25,7 +25,9 @@ fn scenario(n: usize) -> String {
                  properties=pika.BasicProperties(delivery_mode=2, headers={{\"n\": {i}}}))\n"
             )),
             1 => text.push_str("wait 1ms\n"),
-            2 => text.push_str(&format!("ch.queue_bind(queue=\"jobs\", exchange=\"amq.topic\", routing_key=\"k.{i}\")\n")),
+            2 => text.push_str(&format!(
+                "ch.queue_bind(queue=\"jobs\", exchange=\"amq.topic\", routing_key=\"k.{i}\")\n"
+            )),
             _ => text.push_str("ch.basic_qos(prefetch_count=10)\n"),
         }
     }

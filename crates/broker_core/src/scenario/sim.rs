@@ -1177,12 +1177,14 @@ impl<B: SimPort> Simulation<B> {
         if let Method::BasicPublish { body, .. } = &method {
             if let Err(exceeded) = self.meter.charge_message(body.len()) {
                 let (who, pos) = match actor {
-                    ActorRef::Producer(i) => {
-                        (format!("producer '{}' (producers[{i}])", self.producers[i].link.name), self.meter.producer_pos(i))
-                    }
-                    ActorRef::Consumer(i) => {
-                        (format!("consumer '{}' (consumers[{i}])", self.consumers[i].link.name), self.meter.consumer_pos(i))
-                    }
+                    ActorRef::Producer(i) => (
+                        format!("producer '{}' (producers[{i}])", self.producers[i].link.name),
+                        self.meter.producer_pos(i),
+                    ),
+                    ActorRef::Consumer(i) => (
+                        format!("consumer '{}' (consumers[{i}])", self.consumers[i].link.name),
+                        self.meter.consumer_pos(i),
+                    ),
                 };
                 let message = self.meter.stop_message(exceeded, &who);
                 self.stopped = Some(StopInfo { pos, at: self.now, message });

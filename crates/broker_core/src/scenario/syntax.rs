@@ -507,7 +507,10 @@ impl Parser<'_> {
             } else {
                 "`at` names a time from the start of the run, 0 or more"
             };
-            return Err(ScenarioError::new(self.peek().pos, format!("negative times are not allowed: {what}")));
+            return Err(ScenarioError::new(
+                self.peek().pos,
+                format!("negative times are not allowed: {what}"),
+            ));
         }
         let t = self.bump();
         let Tok::Number { text, unit } = &t.tok else {

@@ -19,8 +19,8 @@
 //! - The limits live in the simulation ([`super::SimOptions::budget`]), so the native runner and the page
 //!   refuse and stop the same documents at the same message.
 
-use super::super::document::{Document, Millis, Producer, Template, TemplatePart};
 use super::super::document::{locate, Problem};
+use super::super::document::{Document, Millis, Producer, Template, TemplatePart};
 use super::super::Pos;
 use std::collections::BTreeMap;
 
