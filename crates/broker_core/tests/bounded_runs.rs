@@ -135,3 +135,24 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         assert!(got.starts_with(expected), "{got}");
     }
 }
+
+/// The default budget is generous: every bundled scenario uses at most 1% of each part of it.
+#[test]
+fn every_bundled_scenario_stays_far_inside_the_default_budget() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/scenarios");
+    let mut paths: Vec<_> =
+        std::fs::read_dir(&dir).expect("the library").map(|e| e.expect("entry").path()).collect();
+    paths.sort();
+    let budget = RunBudget::DEFAULT;
+    for path in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+        let text = std::fs::read_to_string(path).expect("readable");
+        let mut sim = Simulation::from_json(&text, options(budget)).expect("a bundled scenario loads");
+        sim.run();
+        let used = sim.budget_used();
+        println!("{}: {used:?}", path.display());
+        assert!(sim.stopped().is_none(), "{}", path.display());
+        assert!(used.messages * 100 <= budget.messages, "{}: {used:?}", path.display());
+        assert!(used.body_bytes * 100 <= budget.body_bytes, "{}: {used:?}", path.display());
+        assert!(used.events * 100 <= budget.events, "{}: {used:?}", path.display());
+    }
+}

@@ -772,6 +772,15 @@ impl<B: SimPort> Simulation<B> {
         SimStats { events: self.event_index, ..self.stats }
     }
 
+    /// What the run has used of its budget so far (messages, body bytes and events).
+    pub fn budget_used(&self) -> RunBudget {
+        RunBudget {
+            messages: self.meter.messages,
+            body_bytes: self.meter.body_bytes,
+            events: self.event_index,
+        }
+    }
+
     /// Whether the run reached its end and the final checks were made.
     pub fn finished(&self) -> bool {
         self.finished
