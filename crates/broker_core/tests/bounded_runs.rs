@@ -2,7 +2,6 @@
 //! format-1 parser refuses deep nesting instead of overflowing the stack, and the error says where.
 
 use broker_core::scenario::sim::{RunBudget, SimOptions, Simulation};
-use broker_core::scenario::Scenario;
 
 fn options(budget: RunBudget) -> SimOptions {
     SimOptions { keep_log: false, budget, ..SimOptions::default() }
@@ -87,53 +86,6 @@ fn a_count_of_a_trillion_is_refused_before_the_run() {
     assert!(e
         .message
         .starts_with("producers[0].count: producer 'flood' can publish 1,000,000,000,000 messages"));
-}
-
-fn nested(open: &str, close: &str, depth: usize) -> String {
-    format!(
-        "brokerlab-scenario 1\nconn = connect(\"c\")\nch = conn.channel()\nx = {}1{}\n",
-        open.repeat(depth),
-        close.repeat(depth)
-    )
-}
-
-/// 100,000 nested brackets used to overflow the parser's stack (a crash, not an error); on a thread with
-/// an ordinary stack they are now an error at the bracket past the limit.
-#[test]
-fn deep_nesting_is_an_error_not_a_stack_overflow() {
-    let cases = [
-        (nested("[", "]", 100_000), "4:105: brackets nest more than 100 levels deep"),
-        (nested("{1: ", "}", 100_000), "4:405: brackets nest more than 100 levels deep"),
-        (
-            format!(
-                "brokerlab-scenario 1\nconn = connect(\"c\")\nch = conn.channel()\nx = ch{}\n",
-                ".a".repeat(100_000)
-            ),
-            "4:205: this expression nests more than 100 levels deep",
-        ),
-        (
-            format!(
-                "brokerlab-scenario 1\nconn = connect(\"c\")\nch = conn.channel()\nx = ch.close{}\n",
-                "()".repeat(100_000)
-            ),
-            "4:209: this expression nests more than 100 levels deep",
-        ),
-    ];
-    let worker = std::thread::Builder::new()
-        .stack_size(256 * 1024)
-        .spawn(move || {
-            cases
-                .iter()
-                .map(|(text, expected)| {
-                    let e = Scenario::parse(text).expect_err("too deep");
-                    (e.to_string(), *expected)
-                })
-                .collect::<Vec<_>>()
-        })
-        .expect("a thread");
-    for (got, expected) in worker.join().expect("no stack overflow") {
-        assert!(got.starts_with(expected), "{got}");
-    }
 }
 
 /// The default budget is generous: every bundled scenario uses at most 1% of each part of it.
