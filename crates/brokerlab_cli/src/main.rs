@@ -261,7 +261,11 @@ fn definitions_command(args: &[String]) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("{file}: {e}");
+            // The entity's place in the file (`queues[3]`) found again in the text, as for documents.
+            match scenario::document::locate(&text, &e.path) {
+                Some(pos) => eprintln!("{file}:{}:{}: {e}", pos.line, pos.col),
+                None => eprintln!("{file}: {e}"),
+            }
             ExitCode::from(2)
         }
     }
