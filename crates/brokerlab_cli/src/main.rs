@@ -309,7 +309,12 @@ fn run_document(command: &Command, text: &str) -> ExitCode {
     }
     let failed = sim.check_results().iter().filter(|r| r.status != CheckStatus::Pass).count();
     if let Some(stop) = sim.stopped() {
-        eprintln!("{}: {} {}", command.file, stop.at, stop.message);
+        // A stop located in the document (the actor or script that went past a limit) says where.
+        if stop.pos.line > 0 {
+            eprintln!("{}:{}:{}: {} {}", command.file, stop.pos.line, stop.pos.col, stop.at, stop.message);
+        } else {
+            eprintln!("{}: {} {}", command.file, stop.at, stop.message);
+        }
         return ExitCode::from(1);
     }
     if failed > 0 {
