@@ -74,9 +74,27 @@ const HUGE_NUMBERS: &[&str] = &[
 
 fn mutate(input: &[u8], corpus: &[Vec<u8>], rng: &mut Rng) -> Vec<u8> {
     let mut data = input.to_vec();
-    for _ in 0..1 + rng.below(4) {
+    // Mostly one edit, so most inputs stay close to valid and reach the runner.
+    for _ in 0..[1, 1, 1, 2, 3, 4][rng.below(6)] {
         let len = data.len();
-        match rng.below(9) {
+        match rng.below(11) {
+            9 | 10 => {
+                // Whole lines: one deleted, duplicated or moved (statements and JSON members).
+                let mut lines: Vec<Vec<u8>> = data.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+                let i = rng.below(lines.len());
+                let j = rng.below(lines.len());
+                match rng.below(3) {
+                    0 => {
+                        lines.remove(i);
+                    }
+                    1 => {
+                        let copy = lines[i].clone();
+                        lines.insert(j, copy);
+                    }
+                    _ => lines.swap(i, j),
+                }
+                data = lines.join(&b'\n');
+            }
             0 if len > 0 => {
                 let i = rng.below(len);
                 data[i] = INTERESTING_BYTES[rng.below(INTERESTING_BYTES.len())];
@@ -136,6 +154,84 @@ fn mutate(input: &[u8], corpus: &[Vec<u8>], rng: &mut Rng) -> Vec<u8> {
     data
 }
 
+/// Values a JSON-aware mutation puts in place of another.
+fn weird_value(rng: &mut Rng) -> serde_json::Value {
+    use serde_json::json;
+    match rng.below(22) {
+        0 => json!(0),
+        1 => json!(-1),
+        2 => json!(u64::MAX),
+        3 => json!(9_007_199_254_740_991u64),
+        4 => json!(1.5),
+        5 => json!(1e300),
+        6 => json!(""),
+        7 => json!("x".repeat(300)),
+        8 => json!(null),
+        9 => json!(true),
+        10 => json!([]),
+        11 => json!({}),
+        12 => json!("-1s"),
+        13 => json!("1/0"),
+        14 => json!(["a", 1, {"x": []}]),
+        15 => json!(rng.next() % 100_000),
+        16 => json!(format!("{}ms", rng.next() % 100_000)),
+        17 => json!(format!("{}s", rng.next() % 1_000)),
+        18 => json!("q"),
+        _ => json!(rng.next() % 10),
+    }
+}
+
+/// Walks to a random value inside `value` and changes it: a number, string or container replaced by a
+/// weird value, an array element duplicated or removed, an object key removed.
+fn mutate_json(value: &mut serde_json::Value, rng: &mut Rng, depth: usize) {
+    use serde_json::Value;
+    let descend = depth < 8 && rng.below(3) != 0;
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            let key = &keys[rng.below(keys.len())];
+            if descend {
+                mutate_json(map.get_mut(key).expect("a key of the map"), rng, depth + 1);
+            } else if rng.below(3) == 0 {
+                map.remove(key);
+            } else {
+                map.insert(key.clone(), weird_value(rng));
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            let i = rng.below(items.len());
+            if descend {
+                mutate_json(&mut items[i], rng, depth + 1);
+            } else {
+                match rng.below(3) {
+                    0 => {
+                        items.remove(i);
+                    }
+                    1 => {
+                        let copy = items[i].clone();
+                        items.insert(i, copy);
+                    }
+                    _ => items[i] = weird_value(rng),
+                }
+            }
+        }
+        other => *other = weird_value(rng),
+    }
+}
+
+/// A byte mutation, or (half the time, for JSON that parses) one to three value mutations.
+fn mutate_any(input: &[u8], corpus: &[Vec<u8>], rng: &mut Rng, json: bool) -> Vec<u8> {
+    if json && rng.below(10) < 7 {
+        if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(input) {
+            for _ in 0..[1, 1, 2, 3][rng.below(4)] {
+                mutate_json(&mut value, rng, 0);
+            }
+            return serde_json::to_vec_pretty(&value).expect("a value serialises");
+        }
+    }
+    mutate(input, corpus, rng)
+}
+
 fn read_corpus(paths: impl IntoIterator<Item = PathBuf>) -> Vec<Vec<u8>> {
     let mut corpus: Vec<(PathBuf, Vec<u8>)> =
         paths.into_iter().map(|p| (p.clone(), std::fs::read(&p).expect("readable corpus file"))).collect();
@@ -158,9 +254,9 @@ fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
 }
 
 /// A refusal must say where: `line:col`, both at least 1.
-fn located(e: &ScenarioError) -> Result<(), String> {
+fn located(e: &ScenarioError) -> Result<bool, String> {
     if e.pos.line >= 1 && e.pos.col >= 1 {
-        Ok(())
+        Ok(false)
     } else {
         Err(format!("an error without a location: {e}"))
     }
@@ -175,7 +271,7 @@ fn fuzz_options() -> SimOptions {
     }
 }
 
-fn check_format1(bytes: &[u8]) -> Result<(), String> {
+fn check_format1(bytes: &[u8]) -> Result<bool, String> {
     let text = match scenario::decode_source(bytes) {
         Ok(text) => text,
         Err(e) => return located(&e),
@@ -190,13 +286,13 @@ fn check_format1(bytes: &[u8]) -> Result<(), String> {
                 Some(stop) if stop.pos.line == 0 => {
                     Err(format!("a stop without a location: {}", stop.message))
                 }
-                _ => Ok(()),
+                _ => Ok(true),
             }
         }
     }
 }
 
-fn check_document(bytes: &[u8]) -> Result<(), String> {
+fn check_document(bytes: &[u8]) -> Result<bool, String> {
     let text = match scenario::decode_source(bytes) {
         Ok(text) => text,
         Err(e) => return located(&e),
@@ -205,12 +301,12 @@ fn check_document(bytes: &[u8]) -> Result<(), String> {
         Err(e) => located(&e),
         Ok(mut sim) => {
             sim.run();
-            Ok(())
+            Ok(true)
         }
     }
 }
 
-fn check_definitions(bytes: &[u8]) -> Result<(), String> {
+fn check_definitions(bytes: &[u8]) -> Result<bool, String> {
     let text = match scenario::decode_source(bytes) {
         Ok(text) => text,
         Err(e) => return located(&e),
@@ -219,44 +315,55 @@ fn check_definitions(bytes: &[u8]) -> Result<(), String> {
     match definitions::import_json(&mut broker, VirtualTime::ZERO, text) {
         Ok(_) => {
             broker.assert_invariants();
-            Ok(())
+            Ok(true)
         }
         // A JSON error carries serde_json's line and column.
-        Err(e) if e.path == "json" => Ok(()),
+        Err(e) if e.path == "json" => Ok(false),
         Err(e) => match locate(text, &e.path) {
-            Some(Pos { line, col }) if line >= 1 && col >= 1 => Ok(()),
+            Some(Pos { line, col }) if line >= 1 && col >= 1 => Ok(false),
             _ => Err(format!("an import error whose path is not in the file: {e}")),
         },
     }
 }
 
-fn check_script(bytes: &[u8]) -> Result<(), String> {
-    let source = String::from_utf8_lossy(bytes);
+fn check_script(bytes: &[u8]) -> Result<bool, String> {
+    let mut source = String::from_utf8_lossy(bytes).into_owned();
+    // The actors call both functions; a script without one gets a plain one.
+    if !source.contains("fn on_tick") {
+        source.push_str("\nfn on_tick() { publish(\"\", \"q\", \"t\"); }");
+    }
+    if !source.contains("fn on_message") {
+        source.push_str("\nfn on_message(msg) { ack(); }");
+    }
     let document = serde_json::json!({
         "brokerlab": 2,
         "duration": "2s",
         "definitions": { "queues": [ { "name": "q" } ] },
         "producers": [ { "name": "p", "routing_key": "q", "rate": 20, "script": "s" } ],
         "consumers": [ { "name": "c", "queue": "q", "script": "s" } ],
-        "scripts": { "s": format!("{source}\nfn on_tick() {{ publish(\"\", \"q\", \"t\"); }}\nfn on_message(msg) {{ ack(); }}") }
+        "scripts": { "s": source }
     });
     check_document(document.to_string().as_bytes())
 }
 
-fn fuzz(kind: &str, corpus: Vec<Vec<u8>>, check: fn(&[u8]) -> Result<(), String>, seed: u64) {
+fn fuzz(kind: &str, corpus: Vec<Vec<u8>>, check: fn(&[u8]) -> Result<bool, String>, seed: u64, json: bool) {
     assert!(!corpus.is_empty(), "{kind}: empty corpus");
     let iterations = ITERATIONS * env_u64("FUZZ_SCALE", 1);
     let mut rng = Rng(seed ^ env_u64("FUZZ_SEED", 0).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let mut failures = Vec::new();
+    let mut accepted = 0;
     // Caught panics are reported with their input below; the default hook would print each one too.
     static QUIET: std::sync::Once = std::sync::Once::new();
     QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
     for iteration in 0..iterations {
         let base = &corpus[rng.below(corpus.len())];
-        let input = mutate(base, &corpus, &mut rng);
+        let input = mutate_any(base, &corpus, &mut rng, json);
         let outcome = catch_unwind(AssertUnwindSafe(|| check(&input)));
         let problem = match outcome {
-            Ok(Ok(())) => continue,
+            Ok(Ok(ran)) => {
+                accepted += u64::from(ran);
+                continue;
+            }
             Ok(Err(problem)) => problem,
             Err(panic) => {
                 let text = panic
@@ -273,6 +380,7 @@ fn fuzz(kind: &str, corpus: Vec<Vec<u8>>, check: fn(&[u8]) -> Result<(), String>
         std::fs::write(&file, &input).expect("writable");
         failures.push(format!("{}: {problem}", file.display()));
     }
+    println!("{kind}: {iterations} mutated inputs, {accepted} accepted and run, the others refused with a location");
     assert!(failures.is_empty(), "{kind}: {} failing input(s):\n{}", failures.len(), failures.join("\n"));
 }
 
@@ -284,18 +392,23 @@ fn fuzz_format1_scenarios() {
             .into_iter()
             .chain(files(&root.join("tests/bad-input/format1"), "brokerlab")),
     );
-    fuzz("format1", corpus, check_format1, 0x0f01);
+    fuzz("format1", corpus, check_format1, 0x0f01, false);
 }
 
 #[test]
 fn fuzz_documents() {
     let root = root();
+    // The bundled scenarios three times over: most mutants should start from a document that runs.
+    let bundled = files(&root.join("www/scenarios"), "json");
     let corpus = read_corpus(
-        files(&root.join("www/scenarios"), "json")
-            .into_iter()
+        bundled
+            .iter()
+            .chain(&bundled)
+            .chain(&bundled)
+            .cloned()
             .chain(files(&root.join("tests/bad-input/document"), "json")),
     );
-    fuzz("document", corpus, check_document, 0x0d02);
+    fuzz("document", corpus, check_document, 0x0d02, true);
 }
 
 #[test]
@@ -313,7 +426,7 @@ fn fuzz_definitions() {
             corpus.push(serde_json::to_vec_pretty(defs).expect("JSON"));
         }
     }
-    fuzz("definitions", corpus, check_definitions, 0xde03);
+    fuzz("definitions", corpus, check_definitions, 0xde03, true);
 }
 
 #[test]
@@ -326,5 +439,5 @@ fn fuzz_scripts() {
             corpus.extend(scripts.values().filter_map(|s| s.as_str()).map(|s| s.as_bytes().to_vec()));
         }
     }
-    fuzz("script", corpus, check_script, 0x5c04);
+    fuzz("script", corpus, check_script, 0x5c04, false);
 }
