@@ -103,10 +103,13 @@ fn script_outcome(bytes: &[u8]) -> String {
     document_outcome(document.to_string().as_bytes())
 }
 
+/// What a kind's input came to, as the expected files hold it.
+type Outcome = fn(&[u8]) -> String;
+
 #[test]
 fn every_bad_input_gets_its_catalogued_answer() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    let kinds: [(&str, fn(&[u8]) -> String); 4] = [
+    let kinds: [(&str, Outcome); 4] = [
         ("format1", format1_outcome),
         ("document", document_outcome),
         ("definitions", definitions_outcome),

@@ -15,6 +15,8 @@ fn nested(open: &str, close: &str, depth: usize) -> String {
 /// 100,000 nested brackets used to overflow the parser's stack (a crash, not an error); on a thread with
 /// an ordinary stack they are now an error at the bracket past the limit.
 #[test]
+// A thread of its own only to give the parser a small stack (256 KiB); the engine stays single-threaded.
+#[allow(clippy::disallowed_methods)]
 fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let cases = [
         (nested("[", "]", 100_000), "4:105: brackets nest more than 100 levels deep"),
