@@ -9,6 +9,8 @@
 //! - [`scripting`]: the scripting engine (a second wasm module), loaded before a document with scripts.
 
 pub mod app;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod bad_input;
 pub mod components;
 pub mod embed;
 pub mod forms;

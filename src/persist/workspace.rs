@@ -6,6 +6,7 @@
 //! deterministic run to that instant.
 
 use broker_core::amqp::durable::DurableImage;
+use broker_core::scenario::MAX_TIME_MILLIS;
 use serde::{Deserialize, Serialize};
 
 /// The workspace document's format; a newer one is reported, not read.
@@ -68,6 +69,8 @@ impl WorkspaceDoc {
                 text.len()
             ));
         }
+        // A byte-order mark (a file saved by a Windows editor) is ignored, as in every other input.
+        let text = broker_core::scenario::strip_bom(text);
         let doc: WorkspaceDoc =
             serde_json::from_str(text).map_err(|e| format!("not a Brokerlab workspace: {e}"))?;
         if doc.format > WORKSPACE_FORMAT {
@@ -78,6 +81,14 @@ impl WorkspaceDoc {
         }
         if doc.name.chars().count() > 200 {
             return Err("the workspace name is longer than 200 characters".into());
+        }
+        // Reopening replays the run to this position: a time no scenario can reach is refused here.
+        if doc.virtual_millis > MAX_TIME_MILLIS {
+            return Err(format!(
+                "the workspace's time position ({} ms) is past the latest time a run can reach, {MAX_TIME_MILLIS} \
+                 ms (about 285,000 years)",
+                doc.virtual_millis
+            ));
         }
         Ok(doc)
     }

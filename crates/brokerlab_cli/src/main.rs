@@ -150,12 +150,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let text = match std::fs::read_to_string(&command.file) {
+    let text = match read_source(&command.file) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("brokerlab: cannot read {}: {e}", command.file);
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     if text.trim_start().starts_with('{') {
         if let (Some(uri), false) = (&command.broker, command.check_only) {
@@ -204,6 +201,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// A scenario or definitions file as text, without a byte-order mark; unreadable or non-UTF-8 bytes are
+/// reported (`file:line:col: …` with the byte offset) and give exit code 2.
+fn read_source(file: &str) -> Result<String, ExitCode> {
+    let bytes = std::fs::read(file).map_err(|e| {
+        eprintln!("brokerlab: cannot read {file}: {e}");
+        ExitCode::from(2)
+    })?;
+    match scenario::decode_source(&bytes) {
+        Ok(text) => Ok(text.to_string()),
+        Err(e) => {
+            eprintln!("{}", e.located(file));
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 /// `brokerlab definitions import|export FILE`: RabbitMQ's `definitions.json` in and out of the engine.
 fn definitions_command(args: &[String]) -> ExitCode {
     use broker_core::amqp::definitions;
@@ -216,12 +229,9 @@ fn definitions_command(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let text = match std::fs::read_to_string(file) {
+    let text = match read_source(file) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("brokerlab: cannot read {file}: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     if verb == "export" {
         return match Simulation::from_json(&text, SimOptions::default()) {
@@ -251,7 +261,11 @@ fn definitions_command(args: &[String]) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("{file}: {e}");
+            // The entity's place in the file (`queues[3]`) found again in the text, as for documents.
+            match scenario::document::locate(&text, &e.path) {
+                Some(pos) => eprintln!("{file}:{}:{}: {e}", pos.line, pos.col),
+                None => eprintln!("{file}: {e}"),
+            }
             ExitCode::from(2)
         }
     }
@@ -264,6 +278,7 @@ fn sim_options(command: &Command) -> SimOptions {
         hand_over_events: false,
         max_firings_per_instant: command.options.max_timer_firings,
         check_invariants: command.options.check_invariants,
+        ..SimOptions::default()
     }
 }
 
@@ -294,7 +309,12 @@ fn run_document(command: &Command, text: &str) -> ExitCode {
     }
     let failed = sim.check_results().iter().filter(|r| r.status != CheckStatus::Pass).count();
     if let Some(stop) = sim.stopped() {
-        eprintln!("{}: {} {}", command.file, stop.at, stop.message);
+        // A stop located in the document (the actor or script that went past a limit) says where.
+        if stop.pos.line > 0 {
+            eprintln!("{}:{}:{}: {} {}", command.file, stop.pos.line, stop.pos.col, stop.at, stop.message);
+        } else {
+            eprintln!("{}: {} {}", command.file, stop.at, stop.message);
+        }
         return ExitCode::from(1);
     }
     if failed > 0 {

@@ -259,3 +259,67 @@ fn a_document_on_a_real_broker_needs_the_feature() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no real-broker support"), "{}", stderr(&out));
 }
+
+fn temp_bytes(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("brokerlab-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("temp file");
+    path
+}
+
+#[test]
+fn a_byte_order_mark_before_a_document_is_ignored() {
+    let doc = "\u{feff}{ \"brokerlab\": 2, \"duration\": \"1s\",\n  \"definitions\": { \"queues\": [ { \"name\": \"q\" } ] },\n  \"producers\": [ { \"name\": \"p\", \"routing_key\": \"q\", \"count\": 1 } ] }\n";
+    let path = temp_file("bom.json", doc);
+    let out = brokerlab(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let defs = temp_file("bom-defs.json", "\u{feff}{ \"queues\": [ { \"name\": \"q\", \"vhost\": \"/\", \"durable\": true, \"auto_delete\": false, \"arguments\": {} } ] }");
+    let out = brokerlab(&["definitions", "import", defs.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+}
+
+#[test]
+fn bytes_that_are_not_utf8_are_located() {
+    let path = temp_bytes("latin1.brokerlab", b"brokerlab-scenario 1\nconn = connect(\"caf\xe9\")\n");
+    let out = brokerlab(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let expected = format!(
+        "{}:2:20: the file is not UTF-8 text: byte 40 (0xe9) is not valid UTF-8; save the file as UTF-8\n",
+        path.display()
+    );
+    assert_eq!(stderr(&out), expected);
+}
+
+#[test]
+fn a_definitions_import_error_is_located() {
+    let defs = temp_file(
+        "bad-defs.json",
+        "{\n  \"queues\": [\n    { \"name\": \"q\", \"vhost\": \"/\", \"durable\": true, \"auto_delete\": false,\n      \"arguments\": { \"x-max-length\": -1 } }\n  ]\n}\n",
+    );
+    let out = brokerlab(&["definitions", "import", defs.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with(&format!("{}:3:5: queues[0] 'q': 406 PRECONDITION_FAILED", defs.display())),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_document_over_the_run_budget_is_refused_where_it_says_so() {
+    let path = temp_file(
+        "flood.json",
+        "{ \"brokerlab\": 2,\n  \"producers\": [ { \"name\": \"flood\", \"count\": 1000000000000 } ] }\n",
+    );
+    let out = brokerlab(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with(&format!(
+            "{}:2:46: producers[0].count: producer 'flood' can publish 1,000,000,000,000 messages",
+            path.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -7,7 +7,7 @@
 //! path of the offending value and, found again in the text, its `line:col`. The format is described for
 //! users in `docs/scenario-format.md` ("Format 2").
 
-use super::{Pos, ScenarioError};
+use super::{Pos, ScenarioError, MAX_TIME_MILLIS};
 use crate::amqp::definitions::Definitions;
 use crate::amqp::types::FieldTable;
 use serde::de::{self, Deserializer, Visitor};
@@ -465,9 +465,13 @@ pub const EVENT_KINDS: &[&str] = &[
 pub struct Millis(pub u64);
 
 impl Millis {
-    /// Parses `"250ms"`, `"1.5s"`, `"2m"`, `"1h"` (a whole number of milliseconds in the end).
+    /// Parses `"250ms"`, `"1.5s"`, `"2m"`, `"1h"` (a whole number of milliseconds in the end), at most
+    /// [`MAX_TIME_MILLIS`].
     pub fn parse(text: &str) -> Result<Millis, String> {
         let t = text.trim();
+        if t.starts_with('-') {
+            return Err(format!("a duration cannot be negative ('{text}')"));
+        }
         let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
         let (number, unit) = t.split_at(split);
         let scale: u64 = match unit.trim() {
@@ -482,14 +486,12 @@ impl Millis {
         if whole.is_empty() && fraction.is_empty() || fraction.contains('.') {
             return Err(format!("'{text}' is not a duration"));
         }
-        let whole: u64 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().map_err(|_| format!("'{text}' is not a duration"))?
-        };
+        let too_long = || format!("duration '{text}' is too long: {}", Millis::MAX_TEXT);
+        // Digits only here: a number past u64 is too long, not malformed.
+        let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| too_long())? };
         // The fraction in integer arithmetic: "1.5s" is 1,500 ms exactly, and "1.0005s" is refused
         // rather than rounded.
-        let mut millis = whole.checked_mul(scale).ok_or_else(|| format!("duration '{text}' is too long"))?;
+        let mut millis = whole.checked_mul(scale).ok_or_else(too_long)?;
         let mut place = scale;
         for digit in fraction.chars() {
             let d = u64::from(digit.to_digit(10).ok_or_else(|| format!("'{text}' is not a duration"))?);
@@ -497,10 +499,17 @@ impl Millis {
                 return Err(format!("duration '{text}' is finer than a millisecond"));
             }
             place /= 10;
-            millis = millis.saturating_add(d * place);
+            millis = millis.checked_add(d * place).ok_or_else(too_long)?;
+        }
+        if millis > MAX_TIME_MILLIS {
+            return Err(too_long());
         }
         Ok(Millis(millis))
     }
+
+    /// What the error texts say about the longest time.
+    pub const MAX_TEXT: &'static str =
+        "times are at most 9007199254740991 ms (2^53 - 1, about 285,000 years)";
 }
 
 impl fmt::Display for Millis {
@@ -526,12 +535,28 @@ impl<'de> Deserialize<'de> for Millis {
                 )
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Millis, E> {
+                if v > MAX_TIME_MILLIS {
+                    return Err(E::custom(format!("the duration {v} ms is too long: {}", Millis::MAX_TEXT)));
+                }
                 Ok(Millis(v))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Millis, E> {
-                u64::try_from(v)
-                    .map(Millis)
-                    .map_err(|_| E::custom(format!("a duration cannot be negative ({v})")))
+                match u64::try_from(v) {
+                    Ok(v) => self.visit_u64(v),
+                    Err(_) => Err(E::custom(format!("a duration cannot be negative ({v})"))),
+                }
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Millis, E> {
+                // serde_json reads an integer past u64 (or with a fraction or exponent) as a float.
+                if v < 0.0 {
+                    Err(E::custom(format!("a duration cannot be negative ({v})")))
+                } else if v.fract() == 0.0 {
+                    Err(E::custom(format!("the duration {v} ms is too long: {}", Millis::MAX_TEXT)))
+                } else {
+                    Err(E::custom(format!(
+                        "a duration in milliseconds is a whole number ({v}); write \"1.5s\" for fractions"
+                    )))
+                }
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Millis, E> {
                 Millis::parse(v).map_err(E::custom)
@@ -796,6 +821,8 @@ impl Problem {
 impl Document {
     /// Parses and checks a document. Errors carry `line:col`; semantic ones start with the JSON path.
     pub fn parse(text: &str) -> Result<Document, ScenarioError> {
+        // A byte-order mark is accepted and ignored, as RFC 8259 allows: editors on Windows write one.
+        let text = super::strip_bom(text);
         // The version first, so a newer document fails on its version and not on a field this runner
         // does not know.
         let value: serde_json::Value = serde_json::from_str(text).map_err(json_error)?;
@@ -1040,6 +1067,14 @@ impl Document {
                         "a crash needs exactly one of 'at' and 'after_messages'",
                     ));
                 }
+                if f.after_messages == Some(0) {
+                    // Deliveries are counted from 1, so a crash "after 0 messages" could never fire.
+                    return Err(Problem::new(
+                        at("after_messages"),
+                        "after_messages counts deliveries from 1 (the consumer crashes on receiving its Nth \
+                         message), so 0 would never fire; to crash before any message, use 'at'",
+                    ));
+                }
             } else {
                 if f.after_messages.is_some() {
                     return Err(Problem::new(at("after_messages"), "'after_messages' goes with 'crash'"));
@@ -1149,7 +1184,18 @@ fn json_error(e: serde_json::Error) -> ScenarioError {
         Some(i) => message[..i].to_string(),
         None => message,
     };
-    ScenarioError::new(Pos::new(e.line() as u32, e.column() as u32), message)
+    let message = match message.as_str() {
+        // serde_json stops at 128 nested arrays and objects rather than overflow the stack.
+        "recursion limit exceeded" => {
+            "the JSON nests more than 128 levels deep (arrays and objects inside each other)".to_string()
+        }
+        "EOF while parsing a value" if e.line() == 1 && e.column() == 0 => {
+            "the document is empty: a scenario document is a JSON object".to_string()
+        }
+        _ => message,
+    };
+    // serde_json counts a position before the first character of a line as column 0.
+    ScenarioError::new(Pos::new(e.line() as u32, (e.column() as u32).max(1)), message)
 }
 
 /// Finds the `line:col` of the value at `path` (`consumers[1].queue`) in the JSON `text`.

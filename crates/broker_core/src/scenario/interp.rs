@@ -382,6 +382,17 @@ impl<'b> Interp<'b> {
             }
             RawKind::Wait(millis) => {
                 self.seen_step = true;
+                if self.now.as_millis().saturating_add(*millis) > super::MAX_TIME_MILLIS {
+                    return Err(ScenarioError::new(
+                        pos,
+                        format!(
+                            "`wait` would move the clock from {} past the latest time a scenario can reach, \
+                             {}ms (about 285,000 years)",
+                            self.now,
+                            super::MAX_TIME_MILLIS
+                        ),
+                    ));
+                }
                 let to = self.now.plus_millis(*millis);
                 self.advance(to, pos)
             }

@@ -44,7 +44,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
 
+pub mod budget;
 pub mod port;
+pub use budget::RunBudget;
 pub use port::{QueueCounts, SimPort};
 
 /// Every actor uses channel 1 of its own connection.
@@ -65,6 +67,9 @@ pub struct SimOptions {
     pub max_firings_per_instant: u64,
     /// Calls [`Broker::assert_invariants`] after every instant (tests; it panics on a broken invariant).
     pub check_invariants: bool,
+    /// The most messages, body bytes and events the run may cost ([`budget`]): a document over it is
+    /// refused before it runs, and a run that goes past it is stopped at that message or event.
+    pub budget: RunBudget,
 }
 
 impl Default for SimOptions {
@@ -75,6 +80,7 @@ impl Default for SimOptions {
             hand_over_events: false,
             max_firings_per_instant: 100_000,
             check_invariants: false,
+            budget: RunBudget::DEFAULT,
         }
     }
 }
@@ -485,13 +491,19 @@ pub struct Simulation<B = Broker> {
     finished: bool,
     stats: SimStats,
     scripts: ScriptSeam,
+    /// What the run has used of its budget.
+    meter: budget::Meter,
 }
 
 impl Simulation {
     /// Parses, checks and prepares a document given as JSON text; every error is located in `text`.
     pub fn from_json(text: &str, options: SimOptions) -> Result<Simulation, ScenarioError> {
+        let text = super::strip_bom(text);
         let document = Document::parse(text)?;
-        Simulation::build(&document, options).map_err(|p| p.into_error(Some(text)))
+        let mut sim = Simulation::build(&document, options).map_err(|p| p.into_error(Some(text)))?;
+        sim.meter.locate_actors(text, sim.producers.len(), sim.consumers.len());
+        sim.meter.locate_scripts(text, document.scripts.keys());
+        Ok(sim)
     }
 
     /// Prepares a document (the definitions are imported at time 0). Errors carry the JSON path; their
@@ -524,6 +536,8 @@ impl<B: SimPort> Simulation<B> {
     }
 
     fn build_on(doc: &Document, options: SimOptions, broker: B) -> Result<Simulation<B>, Problem> {
+        budget::check_document(doc, &options.budget)?;
+        let budget = options.budget;
         let seed = options.seed.unwrap_or(doc.seed);
         // The actors' generator is split from the broker's seed so that adding an actor does not shift
         // the broker's own draws (generated names).
@@ -671,6 +685,7 @@ impl<B: SimPort> Simulation<B> {
             finished: false,
             stats: SimStats::default(),
             scripts,
+            meter: budget::Meter::new(budget),
         };
         sim.import_definitions(doc)?;
         for i in 0..sim.producers.len() {
@@ -755,6 +770,15 @@ impl<B: SimPort> Simulation<B> {
 
     pub fn stats(&self) -> SimStats {
         SimStats { events: self.event_index, ..self.stats }
+    }
+
+    /// What the run has used of its budget so far (messages, body bytes and events).
+    pub fn budget_used(&self) -> RunBudget {
+        RunBudget {
+            messages: self.meter.messages,
+            body_bytes: self.meter.body_bytes,
+            events: self.event_index,
+        }
     }
 
     /// Whether the run reached its end and the final checks were made.
@@ -1153,14 +1177,35 @@ impl<B: SimPort> Simulation<B> {
         }
     }
 
-    /// Sends a method from an actor: at once, or to arrive after the actor's latency.
+    /// Sends a method from an actor: at once, or to arrive after the actor's latency. A publish is
+    /// charged to the run's budget first; the one past it is not sent and stops the run.
     fn send(&mut self, actor: ActorRef, method: Method) {
+        if self.stopped.is_some() {
+            return;
+        }
         // A rendered name or key over 255 bytes cannot be sent: the client library raises (pika's
         // `ShortStringTooLong`), which ends the run here, as it does against a real broker.
         if let Err(e) = method.check_short_strings() {
             let name = self.link(actor).name.clone();
             self.stop_run(format!("{name}: {e}"));
             return;
+        }
+        if let Method::BasicPublish { body, .. } = &method {
+            if let Err(exceeded) = self.meter.charge_message(body.len()) {
+                let (who, pos) = match actor {
+                    ActorRef::Producer(i) => (
+                        format!("producer '{}' (producers[{i}])", self.producers[i].link.name),
+                        self.meter.producer_pos(i),
+                    ),
+                    ActorRef::Consumer(i) => (
+                        format!("consumer '{}' (consumers[{i}])", self.consumers[i].link.name),
+                        self.meter.consumer_pos(i),
+                    ),
+                };
+                let message = self.meter.stop_message(exceeded, &who);
+                self.stopped = Some(StopInfo { pos, at: self.now, message });
+                return;
+            }
         }
         let now = self.now;
         let link = self.link_mut(actor);
@@ -1393,7 +1438,7 @@ impl<B: SimPort> Simulation<B> {
                 p.backlog = 0;
                 return;
             }
-            if !p.gate_open() {
+            if !p.gate_open() || self.stopped.is_some() {
                 return;
             }
             p.backlog -= 1;
@@ -1430,7 +1475,7 @@ impl<B: SimPort> Simulation<B> {
                         _ => {}
                     }
                 }
-                Err(message) => self.stop_run(message),
+                Err(message) => self.stop_script(&script, message),
             }
             return;
         }
@@ -1523,7 +1568,7 @@ impl<B: SimPort> Simulation<B> {
                         self.note(format!("{name} log"), line);
                     }
                 }
-                Err(message) => return self.stop_run(message),
+                Err(message) => return self.stop_script(&script, message),
             }
         }
         let c = &mut self.consumers[i];
@@ -1533,6 +1578,14 @@ impl<B: SimPort> Simulation<B> {
     }
 
     /// Stops the whole run (a script error): nothing fires any more.
+    /// Stops the whole run for a script's error, located at the script in the document.
+    fn stop_script(&mut self, script: &str, message: String) {
+        if self.stopped.is_none() {
+            let pos = self.meter.script_pos(script);
+            self.stopped = Some(StopInfo { pos, at: self.now, message });
+        }
+    }
+
     fn stop_run(&mut self, message: String) {
         if self.stopped.is_none() {
             self.stopped = Some(StopInfo { pos: Pos::new(0, 0), at: self.now, message });
@@ -1717,6 +1770,10 @@ impl<B: SimPort> Simulation<B> {
     fn observe(&mut self, e: &LoggedEvent) {
         let index = self.event_index;
         self.event_index += 1;
+        if self.event_index > self.meter.budget.events && self.stopped.is_none() {
+            let message = self.meter.stop_message(budget::Exceeded::Events, "");
+            self.stopped = Some(StopInfo { pos: Pos::new(0, 0), at: self.now, message });
+        }
         if let Some(set) = &mut self.unacked_published {
             match &e.event {
                 Event::Published { message, connection, .. } if self.owners.contains_key(connection) => {

@@ -4,7 +4,7 @@
 //! one statement per line, `#` comments, implicit line continuation inside `(…)`, `[…]` and `{…}`.
 //! Nothing here knows the broker; [`super::interp`] gives the statements their meaning.
 
-use super::{Pos, ScenarioError};
+use super::{Pos, ScenarioError, MAX_TIME_MILLIS};
 
 /// The word the first line starts with: `brokerlab-scenario 1`.
 pub const HEADER_WORD: &str = "brokerlab-scenario";
@@ -104,21 +104,46 @@ pub(crate) struct RawStep {
     pub source: String,
 }
 
+/// How deeply an expression may nest: brackets (`(`, `[`, `{`) in the lexer, and the expression tree
+/// (each bracket, call and `.name` adds a level) in the parser. The parser and the interpreter recurse
+/// once per level, so without a bound 100,000 nested `[` overflow the stack; pika programs nest a few
+/// levels, and Python's own parser stops at 200 nested brackets.
+pub const MAX_NESTING: usize = 100;
+
+/// The most statements one scenario may hold. A statement costs a few hundred bytes once parsed
+/// (`tests/format1_memory.rs` measures it), so this bounds a scenario's memory to tens of megabytes; the
+/// golden scenarios have at most a few hundred.
+pub const MAX_STATEMENTS: usize = 100_000;
+
 /// Reads the header line and returns the declared version and the rest of the statements.
+///
+/// The body is lexed one logical line (a statement with its bracket-continued lines) at a time and each
+/// line's tokens are dropped once its statement is parsed, so the memory a scenario takes is its
+/// statements', not its tokens' (about 60 bytes per token).
 pub(crate) fn parse(text: &str) -> Result<(u32, Vec<RawStatement>), ScenarioError> {
     let first_line = text.lines().next().unwrap_or("");
     let version = parse_header(first_line)?;
     let body_start = text.find('\n').map_or(text.len(), |i| i + 1);
-    let tokens = lex(text, body_start, 2)?;
-    let mut parser = Parser { text, tokens, i: 0 };
+    let mut lexer = Lexer::new(text, body_start, 2);
     let mut statements = Vec::new();
     loop {
-        parser.skip_newlines();
-        if parser.peek().tok == Tok::Eof {
-            break;
+        let mut tokens = lexer.next_line()?;
+        let Some(first) = tokens.first() else { break };
+        if first.tok == Tok::Newline {
+            continue;
         }
+        if statements.len() >= MAX_STATEMENTS {
+            return Err(ScenarioError::new(
+                first.pos,
+                format!("a scenario holds at most {MAX_STATEMENTS} statements; split it into several files"),
+            ));
+        }
+        let last = tokens[tokens.len() - 1].pos;
+        tokens.push(Token { tok: Tok::Eof, pos: last, start: text.len(), end: text.len() });
+        let mut parser = Parser { text, tokens, i: 0 };
         statements.push(parser.statement()?);
     }
+    statements.shrink_to_fit();
     Ok((version, statements))
 }
 
@@ -157,128 +182,161 @@ fn parse_header(line: &str) -> Result<u32, ScenarioError> {
     Ok(version)
 }
 
-/// Splits `text[start..]` (which begins on line `first_line`) into tokens.
-fn lex(text: &str, start: usize, first_line: u32) -> Result<Vec<Token>, ScenarioError> {
-    let mut tokens = Vec::new();
-    let mut chars = text[start..].char_indices().map(|(i, c)| (i + start, c)).peekable();
-    let (mut line, mut col) = (first_line, 1u32);
-    let mut depth: Vec<(char, Pos)> = Vec::new();
-    while let Some(&(i, c)) = chars.peek() {
-        let pos = Pos::new(line, col);
-        let advance = |chars: &mut std::iter::Peekable<_>, col: &mut u32| {
-            let next: Option<(usize, char)> = Iterator::next(chars);
-            *col += 1;
-            next
-        };
-        match c {
-            '\n' => {
-                advance(&mut chars, &mut col);
-                if depth.is_empty() {
-                    tokens.push(Token { tok: Tok::Newline, pos, start: i, end: i });
+/// Splits `text[start..]` (which begins on line `first_line`) into tokens, one logical line at a time.
+struct Lexer<'t> {
+    chars: std::iter::Peekable<std::str::CharIndices<'t>>,
+    text_len: usize,
+    line: u32,
+    col: u32,
+    /// Open brackets, innermost last, with where each was opened.
+    depth: Vec<(char, Pos)>,
+    /// The end of the text was reached (the last line's tokens were handed out).
+    finished: bool,
+}
+
+impl<'t> Lexer<'t> {
+    fn new(text: &'t str, start: usize, first_line: u32) -> Self {
+        let mut chars = text.char_indices().peekable();
+        while chars.peek().is_some_and(|&(i, _)| i < start) {
+            chars.next();
+        }
+        Lexer { chars, text_len: text.len(), line: first_line, col: 1, depth: Vec::new(), finished: false }
+    }
+
+    fn advance(&mut self) -> Option<(usize, char)> {
+        self.col += 1;
+        self.chars.next()
+    }
+
+    /// The tokens of the next logical line, ending with [`Tok::Newline`] (a blank line is that token
+    /// alone); empty once the text is exhausted.
+    fn next_line(&mut self) -> Result<Vec<Token>, ScenarioError> {
+        let mut tokens = Vec::new();
+        if self.finished {
+            return Ok(tokens);
+        }
+        while let Some(&(i, c)) = self.chars.peek() {
+            let pos = Pos::new(self.line, self.col);
+            match c {
+                '\n' => {
+                    self.advance();
+                    self.line += 1;
+                    self.col = 1;
+                    if self.depth.is_empty() {
+                        tokens.push(Token { tok: Tok::Newline, pos, start: i, end: i });
+                        return Ok(tokens);
+                    }
                 }
-                line += 1;
-                col = 1;
-            }
-            ' ' | '\t' | '\r' => {
-                advance(&mut chars, &mut col);
-            }
-            '#' => {
-                while chars.peek().is_some_and(|&(_, c)| c != '\n') {
-                    advance(&mut chars, &mut col);
+                ' ' | '\t' | '\r' => {
+                    self.advance();
                 }
-            }
-            '(' | '[' | '{' => {
-                advance(&mut chars, &mut col);
-                depth.push((c, pos));
-                tokens.push(Token { tok: Tok::Punct(c), pos, start: i, end: i + 1 });
-            }
-            ')' | ']' | '}' => {
-                advance(&mut chars, &mut col);
-                let open = match c {
-                    ')' => '(',
-                    ']' => '[',
-                    _ => '{',
-                };
-                match depth.pop() {
-                    Some((o, _)) if o == open => {}
-                    Some((o, opos)) => {
+                '#' => {
+                    while self.chars.peek().is_some_and(|&(_, c)| c != '\n') {
+                        self.advance();
+                    }
+                }
+                '(' | '[' | '{' => {
+                    if self.depth.len() >= MAX_NESTING {
                         return Err(ScenarioError::new(
                             pos,
-                            format!("'{c}' does not match '{o}' at {}:{}", opos.line, opos.col),
-                        ))
+                            format!(
+                                "brackets nest more than {MAX_NESTING} levels deep here; write the value in \
+                                 flatter pieces"
+                            ),
+                        ));
                     }
-                    None => return Err(ScenarioError::new(pos, format!("unmatched '{c}'"))),
+                    self.advance();
+                    self.depth.push((c, pos));
+                    tokens.push(Token { tok: Tok::Punct(c), pos, start: i, end: i + 1 });
                 }
-                tokens.push(Token { tok: Tok::Punct(c), pos, start: i, end: i + 1 });
-            }
-            ',' | ':' | '.' | '=' | '-' => {
-                advance(&mut chars, &mut col);
-                tokens.push(Token { tok: Tok::Punct(c), pos, start: i, end: i + 1 });
-            }
-            '"' | '\'' => {
-                let (s, end) = lex_string(&mut chars, &mut col, pos, false)?;
-                tokens.push(Token {
-                    tok: Tok::Str(String::from_utf8(s).unwrap_or_default()),
-                    pos,
-                    start: i,
-                    end,
-                });
-            }
-            c if c.is_ascii_digit() => {
-                let mut number = String::new();
-                let mut end = i;
-                while let Some(&(j, d)) = chars.peek() {
-                    if d.is_ascii_digit() || d == '_' || d == '.' {
-                        number.push(d);
-                        end = j + 1;
-                        advance(&mut chars, &mut col);
+                ')' | ']' | '}' => {
+                    self.advance();
+                    let open = match c {
+                        ')' => '(',
+                        ']' => '[',
+                        _ => '{',
+                    };
+                    match self.depth.pop() {
+                        Some((o, _)) if o == open => {}
+                        Some((o, opos)) => {
+                            return Err(ScenarioError::new(
+                                pos,
+                                format!("'{c}' does not match '{o}' at {}:{}", opos.line, opos.col),
+                            ))
+                        }
+                        None => return Err(ScenarioError::new(pos, format!("unmatched '{c}'"))),
+                    }
+                    tokens.push(Token { tok: Tok::Punct(c), pos, start: i, end: i + 1 });
+                }
+                ',' | ':' | '.' | '=' | '-' => {
+                    self.advance();
+                    tokens.push(Token { tok: Tok::Punct(c), pos, start: i, end: i + 1 });
+                }
+                '"' | '\'' => {
+                    let (s, end) = lex_string(&mut self.chars, &mut self.col, pos, false)?;
+                    tokens.push(Token {
+                        tok: Tok::Str(String::from_utf8(s).unwrap_or_default()),
+                        pos,
+                        start: i,
+                        end,
+                    });
+                }
+                c if c.is_ascii_digit() => {
+                    let mut number = String::new();
+                    let mut end = i;
+                    while let Some(&(j, d)) = self.chars.peek() {
+                        if d.is_ascii_digit() || d == '_' || d == '.' {
+                            number.push(d);
+                            end = j + 1;
+                            self.advance();
+                        } else {
+                            break;
+                        }
+                    }
+                    let mut unit = String::new();
+                    while let Some(&(j, d)) = self.chars.peek() {
+                        if d.is_ascii_alphanumeric() || d == '_' {
+                            unit.push(d);
+                            end = j + d.len_utf8();
+                            self.advance();
+                        } else {
+                            break;
+                        }
+                    }
+                    let unit = (!unit.is_empty()).then_some(unit);
+                    tokens.push(Token { tok: Tok::Number { text: number, unit }, pos, start: i, end });
+                }
+                c if c.is_alphabetic() || c == '_' => {
+                    let mut word = String::new();
+                    let mut end = i;
+                    while let Some(&(j, d)) = self.chars.peek() {
+                        if d.is_alphanumeric() || d == '_' {
+                            word.push(d);
+                            end = j + d.len_utf8();
+                            self.advance();
+                        } else {
+                            break;
+                        }
+                    }
+                    let is_bytes_prefix = word == "b" || word == "B";
+                    if is_bytes_prefix && self.chars.peek().is_some_and(|&(_, q)| q == '"' || q == '\'') {
+                        let (s, end) = lex_string(&mut self.chars, &mut self.col, pos, true)?;
+                        tokens.push(Token { tok: Tok::Bytes(s), pos, start: i, end });
                     } else {
-                        break;
+                        tokens.push(Token { tok: Tok::Ident(word), pos, start: i, end });
                     }
                 }
-                let mut unit = String::new();
-                while let Some(&(j, d)) = chars.peek() {
-                    if d.is_ascii_alphanumeric() || d == '_' {
-                        unit.push(d);
-                        end = j + d.len_utf8();
-                        advance(&mut chars, &mut col);
-                    } else {
-                        break;
-                    }
-                }
-                let unit = (!unit.is_empty()).then_some(unit);
-                tokens.push(Token { tok: Tok::Number { text: number, unit }, pos, start: i, end });
+                other => return Err(ScenarioError::new(pos, format!("unexpected character '{other}'"))),
             }
-            c if c.is_alphabetic() || c == '_' => {
-                let mut word = String::new();
-                let mut end = i;
-                while let Some(&(j, d)) = chars.peek() {
-                    if d.is_alphanumeric() || d == '_' {
-                        word.push(d);
-                        end = j + d.len_utf8();
-                        advance(&mut chars, &mut col);
-                    } else {
-                        break;
-                    }
-                }
-                let is_bytes_prefix = word == "b" || word == "B";
-                if is_bytes_prefix && chars.peek().is_some_and(|&(_, q)| q == '"' || q == '\'') {
-                    let (s, end) = lex_string(&mut chars, &mut col, pos, true)?;
-                    tokens.push(Token { tok: Tok::Bytes(s), pos, start: i, end });
-                } else {
-                    tokens.push(Token { tok: Tok::Ident(word), pos, start: i, end });
-                }
-            }
-            other => return Err(ScenarioError::new(pos, format!("unexpected character '{other}'"))),
         }
+        if let Some((open, pos)) = self.depth.pop() {
+            return Err(ScenarioError::new(pos, format!("'{open}' is never closed")));
+        }
+        self.finished = true;
+        let end = self.text_len;
+        tokens.push(Token { tok: Tok::Newline, pos: Pos::new(self.line, self.col), start: end, end });
+        Ok(tokens)
     }
-    if let Some((open, pos)) = depth.pop() {
-        return Err(ScenarioError::new(pos, format!("'{open}' is never closed")));
-    }
-    let end = text.len();
-    tokens.push(Token { tok: Tok::Newline, pos: Pos::new(line, col), start: end, end });
-    tokens.push(Token { tok: Tok::Eof, pos: Pos::new(line, col), start: end, end });
-    Ok(tokens)
 }
 
 /// Reads a quoted string whose opening quote is next; returns its bytes and the end offset.
@@ -389,11 +447,6 @@ impl Parser<'_> {
         }
         t
     }
-    fn skip_newlines(&mut self) {
-        while self.peek().tok == Tok::Newline {
-            self.bump();
-        }
-    }
     fn error_here(&self, what: &str) -> ScenarioError {
         let t = self.peek();
         ScenarioError::new(t.pos, format!("expected {what}, found {}", t.tok.describe()))
@@ -446,8 +499,19 @@ impl Parser<'_> {
         Ok(RawStatement { pos: first.pos, kind })
     }
 
-    /// A time such as `200ms`, `1.5s` or `2s`, in milliseconds.
+    /// A time such as `200ms`, `1.5s` or `2s`, in milliseconds, at most [`MAX_TIME_MILLIS`].
     fn duration(&mut self, keyword: &str) -> Result<u64, ScenarioError> {
+        if self.at_punct('-') && matches!(self.peek_at(1), Tok::Number { .. }) {
+            let what = if keyword == "wait" {
+                "`wait` moves the clock forward by a time of 0 or more"
+            } else {
+                "`at` names a time from the start of the run, 0 or more"
+            };
+            return Err(ScenarioError::new(
+                self.peek().pos,
+                format!("negative times are not allowed: {what}"),
+            ));
+        }
         let t = self.bump();
         let Tok::Number { text, unit } = &t.tok else {
             return Err(ScenarioError::new(
@@ -455,38 +519,52 @@ impl Parser<'_> {
                 format!("expected a time after `{keyword}`, like `{keyword} 200ms` or `{keyword} 1.5s`"),
             ));
         };
-        let invalid = |msg: &str| ScenarioError::new(t.pos, msg.to_string());
+        let written = format!("{text}{}", unit.as_deref().unwrap_or(""));
+        let invalid = |msg: String| ScenarioError::new(t.pos, msg);
+        let too_large = || {
+            invalid(format!(
+                "the time '{written}' is too large: a scenario's times are at most {MAX_TIME_MILLIS}ms \
+                 (about 285,000 years)"
+            ))
+        };
         let (whole, frac) = match text.split_once('.') {
             Some((w, f)) => (w, Some(f)),
             None => (text.as_str(), None),
         };
-        let whole: u64 =
-            parse_int(whole).and_then(|v| u64::try_from(v).ok()).ok_or_else(|| invalid("invalid time"))?;
-        match unit.as_deref() {
+        let whole_valid =
+            !whole.is_empty() && !whole.starts_with('_') && !whole.ends_with('_') && !whole.contains("__");
+        if !whole_valid {
+            return Err(invalid(format!("'{written}' is not a time: write digits, like 200ms or 1.5s")));
+        }
+        // Digits only past this point; a number past u64 is simply too large.
+        let whole: Option<u64> = whole.replace('_', "").parse().ok();
+        let millis = match unit.as_deref() {
             Some("ms") => {
                 if frac.is_some() {
-                    return Err(invalid("virtual time counts whole milliseconds"));
+                    return Err(invalid("virtual time counts whole milliseconds".to_string()));
                 }
-                Ok(whole)
+                whole
             }
             Some("s") => {
                 let frac_millis = match frac {
                     None => 0,
                     Some(f) if !f.is_empty() && f.len() <= 3 && f.bytes().all(|b| b.is_ascii_digit()) => {
-                        let padded = format!("{f:0<3}");
-                        padded.parse::<u64>().map_err(|_| invalid("invalid time"))?
+                        format!("{f:0<3}").parse::<u64>().expect("three digits")
                     }
                     Some(_) => {
-                        return Err(invalid("virtual time counts whole milliseconds: at most 3 decimals"))
+                        return Err(invalid(
+                            "virtual time counts whole milliseconds: at most 3 decimals".to_string(),
+                        ))
                     }
                 };
-                whole
-                    .checked_mul(1000)
-                    .and_then(|m| m.checked_add(frac_millis))
-                    .ok_or_else(|| invalid("time too large"))
+                whole.and_then(|w| w.checked_mul(1000)).and_then(|m| m.checked_add(frac_millis))
             }
-            Some(other) => Err(invalid(&format!("unknown time unit '{other}': use ms or s"))),
-            None => Err(invalid("a time needs a unit: 200ms or 1.5s")),
+            Some(other) => return Err(invalid(format!("unknown time unit '{other}': use ms or s"))),
+            None => return Err(invalid("a time needs a unit: 200ms or 1.5s".to_string())),
+        };
+        match millis {
+            Some(m) if m <= MAX_TIME_MILLIS => Ok(m),
+            _ => Err(too_large()),
         }
     }
 
@@ -548,8 +626,15 @@ impl Parser<'_> {
     }
 
     fn expr(&mut self) -> Result<Expr, ScenarioError> {
-        let mut e = self.primary()?;
+        self.nested_expr().map(|(e, _)| e)
+    }
+
+    /// An expression and the depth of its tree (a literal or a name is 1; every bracket, call and
+    /// `.name` adds one), refused past [`MAX_NESTING`]: the interpreter evaluates it recursively.
+    fn nested_expr(&mut self) -> Result<(Expr, usize), ScenarioError> {
+        let (mut e, mut depth) = self.primary()?;
         loop {
+            let link = self.peek().pos;
             if self.at_punct('.') {
                 self.bump();
                 let t = self.bump();
@@ -558,23 +643,30 @@ impl Parser<'_> {
                 };
                 let pos = e.pos;
                 e = Expr { kind: ExprKind::Attr(Box::new(e), name), pos };
+                depth += 1;
             } else if self.at_punct('(') {
                 self.bump();
-                let args = self.args()?;
+                let (args, args_depth) = self.args()?;
                 let pos = e.pos;
                 e = Expr { kind: ExprKind::Call { callee: Box::new(e), args }, pos };
+                depth = depth.max(args_depth) + 1;
             } else {
-                return Ok(e);
+                return Ok((e, depth));
+            }
+            if depth > MAX_NESTING {
+                return Err(too_deep(link));
             }
         }
     }
 
-    fn args(&mut self) -> Result<Vec<Arg>, ScenarioError> {
+    /// A call's arguments after its `(`, and the deepest argument's depth.
+    fn args(&mut self) -> Result<(Vec<Arg>, usize), ScenarioError> {
         let mut args: Vec<Arg> = Vec::new();
+        let mut deepest = 0;
         loop {
             if self.at_punct(')') {
                 self.bump();
-                return Ok(args);
+                return Ok((args, deepest));
             }
             let keyword = match (self.peek_at(0), self.peek_at(1)) {
                 (Tok::Ident(name), Tok::Punct('=')) => {
@@ -585,7 +677,8 @@ impl Parser<'_> {
                 }
                 _ => None,
             };
-            let value = self.expr()?;
+            let (value, depth) = self.nested_expr()?;
+            deepest = deepest.max(depth);
             if keyword.is_none() && args.iter().any(|a| a.keyword.is_some()) {
                 return Err(ScenarioError::new(
                     value.pos,
@@ -601,8 +694,9 @@ impl Parser<'_> {
         }
     }
 
-    fn primary(&mut self) -> Result<Expr, ScenarioError> {
+    fn primary(&mut self) -> Result<(Expr, usize), ScenarioError> {
         let t = self.peek().clone();
+        let mut depth = 1;
         let kind = match t.tok {
             Tok::Ident(name) => {
                 self.bump();
@@ -616,7 +710,7 @@ impl Parser<'_> {
                 self.bump();
                 ExprKind::Bytes(b)
             }
-            Tok::Number { .. } => return self.number(false),
+            Tok::Number { .. } => return Ok((self.number(false)?, 1)),
             Tok::Punct('-') => {
                 self.bump();
                 if !matches!(self.peek().tok, Tok::Number { .. }) {
@@ -624,13 +718,15 @@ impl Parser<'_> {
                 }
                 let mut e = self.number(true)?;
                 e.pos = t.pos;
-                return Ok(e);
+                return Ok((e, 1));
             }
             Tok::Punct('[') => {
                 self.bump();
                 let mut items = Vec::new();
                 while !self.at_punct(']') {
-                    items.push(self.expr()?);
+                    let (item, d) = self.nested_expr()?;
+                    depth = depth.max(d + 1);
+                    items.push(item);
                     if self.at_punct(',') {
                         self.bump();
                     } else if !self.at_punct(']') {
@@ -644,9 +740,10 @@ impl Parser<'_> {
                 self.bump();
                 let mut entries = Vec::new();
                 while !self.at_punct('}') {
-                    let key = self.expr()?;
+                    let (key, dk) = self.nested_expr()?;
                     self.expect_punct(':')?;
-                    let value = self.expr()?;
+                    let (value, dv) = self.nested_expr()?;
+                    depth = depth.max(dk.max(dv) + 1);
                     entries.push((key, value));
                     if self.at_punct(',') {
                         self.bump();
@@ -659,7 +756,10 @@ impl Parser<'_> {
             }
             _ => return Err(self.error_here("a value or a call")),
         };
-        Ok(Expr { kind, pos: t.pos })
+        if depth > MAX_NESTING {
+            return Err(too_deep(t.pos));
+        }
+        Ok((Expr { kind, pos: t.pos }, depth))
     }
 
     fn number(&mut self, negative: bool) -> Result<Expr, ScenarioError> {
@@ -684,6 +784,16 @@ impl Parser<'_> {
         };
         Ok(Expr { kind, pos: t.pos })
     }
+}
+
+fn too_deep(pos: Pos) -> ScenarioError {
+    ScenarioError::new(
+        pos,
+        format!(
+            "this expression nests more than {MAX_NESTING} levels deep (each bracket, call and '.name' is a \
+             level); write it in flatter pieces"
+        ),
+    )
 }
 
 /// Parses an integer the way Python writes one: digits with optional `_` separators between them.

@@ -1,0 +1,304 @@
+//! A run's budget: the most work and memory one document may cost, whatever it says.
+//!
+//! A document is hostile input (a permalink, a stored workspace, an embed message): `count: 10^12` with no
+//! rate, `rate × duration`, `body_size × count` would otherwise publish until the process runs out of
+//! memory, in one wake-up. Two guards share one [`RunBudget`]:
+//!
+//! - **Before the run** ([`check_document`]): every producer's most messages (its `count`, or the publish
+//!   slots its pacing gives within the run, plus its bursts) and most body bytes are added up; a document
+//!   over the budget is refused with the JSON path of the producer field that makes it so, like any other
+//!   malformed document. This needs no run, so a hostile document costs nothing.
+//! - **During the run** ([`Meter`]): every message an actor publishes (knob producers, script publishes,
+//!   RPC replies) and every broker event is counted one by one; the message or event past the budget stops
+//!   the run with a [`StopInfo`](super::super::report::StopInfo) naming the actor and, when the text is
+//!   known, its `line:col`. This catches what the estimate cannot see (scripts, consumers that republish).
+//!
+//! # Invariants
+//! - The meter is charged per message and per event, never per wake-up: one wake-up that would publish a
+//!   billion messages stops at the budget.
+//! - The limits live in the simulation ([`super::SimOptions::budget`]), so the native runner and the page
+//!   refuse and stop the same documents at the same message.
+
+use super::super::document::{locate, Problem};
+use super::super::document::{Document, Millis, Producer, Template, TemplatePart};
+use super::super::Pos;
+use std::collections::BTreeMap;
+
+/// The most one run may do. The defaults are hundreds of times what the largest bundled scenario uses
+/// (3,000 messages and 12,000 events; `tests/bounded_runs.rs` holds every one to 1% of each) and keep a
+/// run's memory bounded: a message held in a queue costs the engine about 100 bytes plus its body, and an
+/// event kept in a log 104 bytes plus what it carries (a delivery, its body).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunBudget {
+    /// Messages published by the document's actors (producers, script publishes, RPC replies).
+    pub messages: u64,
+    /// Total body bytes of those messages.
+    pub body_bytes: u64,
+    /// Broker events (each publish, route, delivery, ack, expiry… is one).
+    pub events: u64,
+}
+
+impl RunBudget {
+    /// What every run gets unless its caller says otherwise.
+    pub const DEFAULT: RunBudget =
+        RunBudget { messages: 1_000_000, body_bytes: 256 * 1024 * 1024, events: 5_000_000 };
+
+    /// No limit at all (benchmarks that measure a long run on purpose).
+    pub const UNLIMITED: RunBudget = RunBudget { messages: u64::MAX, body_bytes: u64::MAX, events: u64::MAX };
+}
+
+impl Default for RunBudget {
+    fn default() -> Self {
+        RunBudget::DEFAULT
+    }
+}
+
+/// A number with thousands separators, as the error texts show budgets.
+pub(crate) fn grouped(n: u128) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1 message`, `2 messages` (grouped by thousands).
+fn plural(n: u128, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", grouped(n))
+    }
+}
+
+/// The most messages a producer can publish in a run ending at `end`, and the field that sets that bound.
+fn producer_bound(p: &Producer, run_end: Millis) -> (u128, &'static str) {
+    let start = u128::from(p.start.0);
+    let end = u128::from(run_end.0);
+    let stop = match p.duration {
+        Some(d) => end.min(start + u128::from(d.0)),
+        None => end,
+    };
+    // Publish slots fall in [start, stop]: both ends count (a slot at the very end of the run fires).
+    let window = if stop >= start { stop - start + 1 } else { 0 };
+    let per_ms = |per_kilosecond: u64, millis: u128| u128::from(per_kilosecond) * millis / 1_000_000 + 1;
+    let paced: Option<(u128, &'static str)> = if window == 0 {
+        Some((0, "start"))
+    } else if let Some(rate) = p.rate {
+        let slots = if rate.per_kilosecond > 0 { per_ms(rate.per_kilosecond, window) } else { 0 };
+        Some((slots, "rate"))
+    } else if !p.rate_schedule.is_empty() {
+        // Each step with a rate gives at most rate × length + 1 slots; the cycle repeats over the window.
+        let cycle: u128 = p.rate_schedule.iter().map(|s| u128::from(s.duration.0)).sum::<u128>().max(1);
+        let per_cycle: u128 = p
+            .rate_schedule
+            .iter()
+            .filter(|s| s.rate.per_kilosecond > 0)
+            .map(|s| per_ms(s.rate.per_kilosecond, u128::from(s.duration.0)))
+            .sum();
+        Some(((window / cycle + 1) * per_cycle, "rate_schedule"))
+    } else {
+        None
+    };
+    let bursts: u128 = p.bursts.iter().filter(|b| b.at <= run_end).map(|b| u128::from(b.count)).sum();
+    let unbounded = match (paced, p.bursts.is_empty()) {
+        (Some((n, field)), true) => (n, field),
+        (Some((n, field)), false) if n >= bursts => (n + bursts, field),
+        (Some((n, _)), false) => (n + bursts, "bursts"),
+        (None, false) => (bursts, "bursts"),
+        // Unpaced: the whole count at once (validation makes sure there is one).
+        (None, true) => (u128::MAX, "count"),
+    };
+    match p.count {
+        Some(count) if u128::from(count) <= unbounded.0 => (u128::from(count), "count"),
+        _ => unbounded,
+    }
+}
+
+/// The longest body a template can render to: its text, and at most 20 digits per number.
+fn template_bound(template: &Template, actor: &str) -> u128 {
+    template
+        .parts
+        .iter()
+        .map(|part| match part {
+            TemplatePart::Text(t) => t.len() as u128,
+            TemplatePart::Actor => actor.len() as u128,
+            TemplatePart::Seq | TemplatePart::Random(_) => 20,
+            // Reply-only placeholders never appear in a producer's body.
+            TemplatePart::Body | TemplatePart::CorrelationId => 0,
+        })
+        .sum()
+}
+
+/// Refuses a document whose producers can publish more messages or body bytes than `budget`, with the
+/// JSON path of the field to change. Run after [`Document::validate`] (templates compile, paced or
+/// counted producers).
+pub fn check_document(doc: &Document, budget: &RunBudget) -> Result<(), Problem> {
+    let mut total_messages: u128 = 0;
+    let mut total_bytes: u128 = 0;
+    for (i, p) in doc.producers.iter().enumerate() {
+        let (messages, field) = producer_bound(p, doc.duration);
+        total_messages = total_messages.saturating_add(messages);
+        if total_messages > u128::from(budget.messages) {
+            let shown = if messages == u128::MAX { "without limit".to_string() } else { grouped(messages) };
+            let alone = if messages > u128::from(budget.messages) {
+                String::new()
+            } else {
+                " (with the producers before it)".to_string()
+            };
+            return Err(Problem {
+                path: format!("producers[{i}].{field}"),
+                message: format!(
+                    "producer '{}' can publish {shown} messages in this run{alone}, more than a run's budget \
+                     of {} messages: lower its 'count', or give it a 'rate' and a shorter 'duration'",
+                    p.name,
+                    grouped(u128::from(budget.messages))
+                ),
+            });
+        }
+        let per_message = match p.body_size {
+            Some(size) => size as u128,
+            None => match &p.body {
+                Some(body) => Template::compile(body, false).map_or(0, |t| template_bound(&t, &p.name)),
+                None => p.name.len() as u128 + 22,
+            },
+        };
+        let bytes = per_message.saturating_mul(messages);
+        total_bytes = total_bytes.saturating_add(bytes);
+        if total_bytes > u128::from(budget.body_bytes) {
+            let path = if p.body_size.is_some() { "body_size" } else { "body" };
+            return Err(Problem {
+                path: format!("producers[{i}].{path}"),
+                message: format!(
+                    "producer '{}' can publish {} bytes of message bodies in this run ({} of up to \
+                     {} bytes), more than a run's budget of {} bytes: lower its 'body_size' or its message \
+                     count",
+                    p.name,
+                    grouped(bytes),
+                    plural(messages, "message"),
+                    grouped(per_message),
+                    grouped(u128::from(budget.body_bytes))
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Which budget a run exceeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exceeded {
+    Messages,
+    BodyBytes,
+    Events,
+}
+
+/// What a run has used of its budget so far, and where each actor is written in the document.
+#[derive(Clone, Debug)]
+pub(crate) struct Meter {
+    pub budget: RunBudget,
+    pub messages: u64,
+    pub body_bytes: u64,
+    /// `line:col` of `producers[i]` and `consumers[i]` when the document's text is known.
+    producer_pos: Vec<Pos>,
+    consumer_pos: Vec<Pos>,
+    /// `line:col` of each script's text (`scripts.<name>`), for a script error that stops the run.
+    script_pos: BTreeMap<String, Pos>,
+}
+
+impl Meter {
+    pub fn new(budget: RunBudget) -> Meter {
+        Meter {
+            budget,
+            messages: 0,
+            body_bytes: 0,
+            producer_pos: Vec::new(),
+            consumer_pos: Vec::new(),
+            script_pos: BTreeMap::new(),
+        }
+    }
+
+    /// Finds every actor in the document's text, so a stop can point at the one that overspent.
+    pub fn locate_actors(&mut self, text: &str, producers: usize, consumers: usize) {
+        let find = |kind: &str, i: usize| locate(text, &format!("{kind}[{i}]")).unwrap_or(Pos::new(0, 0));
+        self.producer_pos = (0..producers).map(|i| find("producers", i)).collect();
+        self.consumer_pos = (0..consumers).map(|i| find("consumers", i)).collect();
+    }
+
+    /// Finds every script's text (a name `locate` cannot follow, with a `.` or `[`, points at `scripts`).
+    pub fn locate_scripts<'n>(&mut self, text: &str, names: impl Iterator<Item = &'n String>) {
+        let all = locate(text, "scripts").unwrap_or(Pos::new(0, 0));
+        self.script_pos = names
+            .map(|name| {
+                let plain = !name.contains(['.', '[', ']']);
+                let pos = plain.then(|| locate(text, &format!("scripts.{name}"))).flatten().unwrap_or(all);
+                (name.clone(), pos)
+            })
+            .collect();
+    }
+
+    pub fn script_pos(&self, name: &str) -> Pos {
+        self.script_pos.get(name).copied().unwrap_or(Pos::new(0, 0))
+    }
+
+    pub fn producer_pos(&self, i: usize) -> Pos {
+        self.producer_pos.get(i).copied().unwrap_or(Pos::new(0, 0))
+    }
+
+    pub fn consumer_pos(&self, i: usize) -> Pos {
+        self.consumer_pos.get(i).copied().unwrap_or(Pos::new(0, 0))
+    }
+
+    /// Counts one published message; `Err` names the budget it goes past (it is not to be sent).
+    pub fn charge_message(&mut self, body_len: usize) -> Result<(), Exceeded> {
+        if self.messages >= self.budget.messages {
+            return Err(Exceeded::Messages);
+        }
+        let bytes = self.body_bytes.saturating_add(body_len as u64);
+        if bytes > self.budget.body_bytes {
+            return Err(Exceeded::BodyBytes);
+        }
+        self.messages += 1;
+        self.body_bytes = bytes;
+        Ok(())
+    }
+
+    /// The stop message for an exceeded budget, `who` being the actor that went past it.
+    pub fn stop_message(&self, exceeded: Exceeded, who: &str) -> String {
+        match exceeded {
+            Exceeded::Messages => format!(
+                "budget: {who} would publish message {} of the run, past the budget of {} messages per run; \
+                 the run was stopped",
+                grouped(u128::from(self.messages) + 1),
+                grouped(u128::from(self.budget.messages))
+            ),
+            Exceeded::BodyBytes => format!(
+                "budget: {who} would publish past the budget of {} body bytes per run ({} bytes published); \
+                 the run was stopped",
+                grouped(u128::from(self.budget.body_bytes)),
+                grouped(u128::from(self.body_bytes))
+            ),
+            Exceeded::Events => format!(
+                "budget: more than {} broker events in this run; the run was stopped",
+                grouped(u128::from(self.budget.events))
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_000), "1,000");
+        assert_eq!(grouped(1_000_000_000_000), "1,000,000,000,000");
+    }
+}
