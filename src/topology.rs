@@ -135,6 +135,8 @@ struct Builder {
     keys: BTreeMap<(NodeKind, String), usize>,
     /// Identities and the names events use (a queue's generated name, a connection id, `queue\0tag`).
     lookup: BTreeMap<(NodeKind, String), usize>,
+    /// Edges by `(from, to, dead_letter, label)`.
+    edges: BTreeMap<(usize, usize, bool, String), usize>,
 }
 
 impl Builder {
@@ -159,17 +161,18 @@ impl Builder {
     }
 
     fn edge(&mut self, edge: Edge) {
-        let same = self.g.edges.iter_mut().find(|e| {
-            (e.from, e.to, e.dead_letter, &e.label) == (edge.from, edge.to, edge.dead_letter, &edge.label)
-        });
-        match same {
+        let key = (edge.from, edge.to, edge.dead_letter, edge.label.clone());
+        match self.edges.get(&key) {
             // A declared binding the broker also holds: one edge, live.
-            Some(e) => {
-                if e.pending && !edge.pending {
-                    *e = edge;
+            Some(&i) => {
+                if self.g.edges[i].pending && !edge.pending {
+                    self.g.edges[i] = edge;
                 }
             }
-            None => self.g.edges.push(edge),
+            None => {
+                self.edges.insert(key, self.g.edges.len());
+                self.g.edges.push(edge);
+            }
         }
     }
 }
@@ -363,6 +366,17 @@ impl PanZoom {
     pub fn transform(self) -> String {
         format!("translate({:.1},{:.1}) scale({:.4})", self.x, self.y, self.scale)
     }
+}
+
+/// What a routing explanation lights on the graph ([`Graph::route_marks`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RouteMarks {
+    /// An explanation of an exchange on the graph is shown.
+    pub active: bool,
+    /// Edge → whether its binding matched.
+    pub edges: BTreeMap<usize, bool>,
+    /// Node → whether a matched binding reaches it.
+    pub nodes: BTreeMap<usize, bool>,
 }
 
 /// The box of a set of points.
@@ -809,7 +823,7 @@ impl Graph {
                 b.edge(plain_edge(from, to, label.clone(), room_of(&label)));
             }
         }
-        let Builder { mut g, keys, lookup } = b;
+        let Builder { mut g, keys, lookup, .. } = b;
         g.edge_index = BTreeMap::new();
         for (i, e) in g.edges.iter().enumerate() {
             g.edge_index.entry((e.from, e.to)).or_insert(i);
@@ -876,6 +890,37 @@ impl Graph {
             frontier = next;
         }
         Vec::new()
+    }
+
+    /// What a routing explanation lights on the graph: the explained exchange's bindings that matched
+    /// (`true`) and those that did not (`false`), and the nodes they lead to (`true` when reached).
+    pub fn route_marks(&self, x: &crate::state::RouteExplanation) -> RouteMarks {
+        let mut marks = RouteMarks::default();
+        let (Some(source), Some(checks)) = (self.node(NodeKind::Exchange, &x.exchange), &x.checks) else {
+            return marks;
+        };
+        marks.active = true;
+        marks.nodes.insert(source, true);
+        for (i, e) in self.edges.iter().enumerate() {
+            let binding = e.from == source && !e.dead_letter && self.nodes[e.to].kind != NodeKind::Consumer;
+            if !binding {
+                continue;
+            }
+            let matched = match &e.selection {
+                Some(Selection::Binding { destination, routing_key, .. }) => checks.iter().any(|c| {
+                    let name = match &c.binding.destination {
+                        Destination::Queue(n) | Destination::Exchange(n) => &**n,
+                    };
+                    c.matched && &c.binding.routing_key == routing_key && name == destination
+                }),
+                // The default exchange's implicit binding: to the queue the key names.
+                None if x.exchange.is_empty() => self.node(NodeKind::Queue, &x.routing_key) == Some(e.to),
+                _ => false,
+            };
+            marks.edges.insert(i, matched);
+            *marks.nodes.entry(e.to).or_insert(false) |= matched;
+        }
+        marks
     }
 
     /// How many messages crossed each edge in `events` (edge index → count): a publish crosses its
@@ -1761,5 +1806,46 @@ mod tests {
         );
         assert!(!v.meets([0.0, 0.0, 100.0, 100.0]), "the graph's corner is far out of sight");
         assert_eq!(PanZoom { scale: 0.0, x: 0.0, y: 0.0 }.viewport((600.0, 400.0)), None);
+    }
+
+    #[test]
+    fn an_explained_publish_lights_the_bindings_that_matched() {
+        let mut s = AppState::new(Session::new(1));
+        s.apply(Action::LoadScenario("04-routing".into()));
+        // The consumers declare and bind their queues as they start.
+        s.apply(Action::RunUntil(broker_core::VirtualTime(500)));
+        s.apply(Action::Explain {
+            exchange: "direct_logs".into(),
+            routing_key: "error".into(),
+            headers: FieldTable::new(),
+        });
+        let g = Graph::from_session(&s.session.borrow());
+        let marks = g.route_marks(s.explanation.as_ref().unwrap());
+        assert!(marks.active);
+        let lit: Vec<(String, bool)> =
+            marks.edges.iter().map(|(&i, &m)| (g.edges[i].label.clone(), m)).collect();
+        let mut expected = vec![
+            ("error".to_string(), true),
+            ("error".to_string(), true),
+            ("info".to_string(), false),
+            ("warning".to_string(), false),
+        ];
+        let mut sorted = lit.clone();
+        sorted.sort();
+        expected.sort();
+        assert_eq!(sorted, expected, "both queues' 'error' bindings matched, the others did not");
+        let reached = marks.nodes.iter().filter(|(&n, &m)| m && g.nodes[n].kind == NodeKind::Queue).count();
+        assert_eq!(reached, 2);
+        // Through the default exchange: the queue named by the key.
+        s.apply(Action::LoadScenario("01-hello-world".into()));
+        s.apply(Action::Explain {
+            exchange: String::new(),
+            routing_key: "hello".into(),
+            headers: FieldTable::new(),
+        });
+        let g = Graph::from_session(&s.session.borrow());
+        let marks = g.route_marks(s.explanation.as_ref().unwrap());
+        let hello = g.node(NodeKind::Queue, "hello").unwrap();
+        assert!(marks.edges.iter().any(|(&i, &m)| m && g.edges[i].to == hello), "{marks:?}");
     }
 }

@@ -6,9 +6,9 @@
 //! per moving token; `www/style.css` stops the motion under `prefers-reduced-motion`.
 
 use super::use_app;
-use crate::state::{Action, AppState, RouteExplanation, Selection};
+use crate::state::{Action, AppState, Selection};
 use crate::topology::{
-    EdgeGeometry, Graph, Node, NodeKind, NodeStatus, PanZoom, TokenTracker, TokenView, Viewport, NODE_HEIGHT,
+    EdgeGeometry, Graph, Node, NodeStatus, PanZoom, TokenTracker, TokenView, Viewport, NODE_HEIGHT,
     NODE_WIDTH, TOKEN_MILLIS,
 };
 use std::rc::Rc;
@@ -138,7 +138,7 @@ pub fn topology_view() -> Html {
         TokenView::Dots(dots) => dots.iter().map(|d| d.1).collect(),
         TokenView::Badges(badges) => badges.iter().map(|b| b.0).collect(),
     };
-    let route = RouteMarks::of(graph, app.explanation.as_ref());
+    let route = app.explanation.as_ref().map(|x| graph.route_marks(x)).unwrap_or_default();
     // Only what the pane shows (and a margin) is drawn; before the pane is measured, everything.
     let all = Viewport { x: 0.0, y: 0.0, width: graph.width, height: graph.height };
     let shown = view.zip(*pane_size).and_then(|(v, p)| v.viewport(p)).unwrap_or(all);
@@ -253,45 +253,6 @@ pub fn topology_view() -> Html {
                         onclick={fit}>{ "Fit" }</button>
             </div>
         </div>
-    }
-}
-
-/// The routing explanation drawn on the graph: the explained exchange's bindings that matched
-/// (`true`) and those that did not (`false`), and the nodes at their ends.
-#[derive(Default)]
-struct RouteMarks {
-    active: bool,
-    edges: std::collections::BTreeMap<usize, bool>,
-    nodes: std::collections::BTreeMap<usize, bool>,
-}
-
-impl RouteMarks {
-    fn of(graph: &Graph, explanation: Option<&RouteExplanation>) -> RouteMarks {
-        let mut marks = RouteMarks::default();
-        let Some(x) = explanation else { return marks };
-        let Some(source) = graph.node(NodeKind::Exchange, &x.exchange) else { return marks };
-        let Some(checks) = &x.checks else { return marks };
-        marks.active = true;
-        marks.nodes.insert(source, true);
-        for (i, e) in graph.edges.iter().enumerate() {
-            if e.from != source || e.dead_letter || graph.nodes[e.to].kind == NodeKind::Consumer {
-                continue;
-            }
-            let matched = match &e.selection {
-                Some(Selection::Binding { destination, routing_key, .. }) => checks.iter().any(|c| {
-                    c.matched
-                        && &c.binding.routing_key == routing_key
-                        && &c.binding.destination.to_string() == destination
-                }),
-                // The default exchange's implicit binding: the queue named by the key.
-                None if x.exchange.is_empty() => graph.node(NodeKind::Queue, &x.routing_key) == Some(e.to),
-                _ => false,
-            };
-            marks.edges.insert(i, matched);
-            let mark = marks.nodes.entry(e.to).or_insert(false);
-            *mark |= matched;
-        }
-        marks
     }
 }
 
