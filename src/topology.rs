@@ -25,7 +25,8 @@ pub const NODE_HEIGHT: f64 = 42.0;
 /// [`MAX_COLUMN_GAP`], wide enough for a label of [`EDGE_LABEL_CHARS`] and the edges' ends.
 const COLUMN_GAP: f64 = 100.0;
 const MAX_COLUMN_GAP: f64 = 150.0;
-const ROW_GAP: f64 = 16.0;
+/// Between two rows: room for a routed edge and its label to run between them.
+const ROW_GAP: f64 = 24.0;
 const MARGIN: f64 = 16.0;
 /// Edge labels are cut to this many characters (11 px monospace: about 6.6 px each) so they fit the gap.
 pub const EDGE_LABEL_CHARS: usize = 14;
