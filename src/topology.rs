@@ -13,14 +13,20 @@
 use crate::session::Session;
 use crate::state::Selection;
 use broker_core::amqp::exchange::Destination;
+use broker_core::amqp::ConnectionId;
 use broker_core::amqp::{Event, LoggedEvent};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+mod placement;
 
 pub const NODE_WIDTH: f64 = 150.0;
 pub const NODE_HEIGHT: f64 = 42.0;
-/// Wide enough for a binding key of [`EDGE_LABEL_CHARS`] between two columns.
+/// The narrowest gap between two columns; a gap grows with its labels ([`Graph::layout`]) up to
+/// [`MAX_COLUMN_GAP`], wide enough for a label of [`EDGE_LABEL_CHARS`] and the edges' ends.
 const COLUMN_GAP: f64 = 100.0;
-const ROW_GAP: f64 = 16.0;
+const MAX_COLUMN_GAP: f64 = 150.0;
+/// Between two rows: room for a routed edge and its label to run between them.
+const ROW_GAP: f64 = 24.0;
 const MARGIN: f64 = 16.0;
 /// Edge labels are cut to this many characters (11 px monospace: about 6.6 px each) so they fit the gap.
 pub const EDGE_LABEL_CHARS: usize = 14;
@@ -55,18 +61,45 @@ impl NodeKind {
     }
 }
 
+/// Whether a graph node stands for something there now, or something declared that is not (yet, or
+/// any more) there: the graph places every declared entity and actor from the start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeStatus {
+    Live,
+    /// Declared and not there yet (an actor before its start, a queue its consumer declares later) or
+    /// reconnecting.
+    Waiting,
+    /// A worker that crashed and has not restarted.
+    Crashed,
+    /// Stopped for good, or deleted.
+    Gone,
+}
+
+impl NodeStatus {
+    pub fn class(self) -> Option<&'static str> {
+        match self {
+            NodeStatus::Live => None,
+            NodeStatus::Waiting => Some("waiting"),
+            NodeStatus::Crashed => Some("crashed"),
+            NodeStatus::Gone => Some("gone"),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     pub kind: NodeKind,
     pub label: String,
-    /// A second line: exchange type, queue depth, consumer's connection.
+    /// A second line: exchange type, queue depth, consumer's connection, an actor's state.
     pub detail: String,
-    pub selection: Selection,
+    /// What clicking it inspects (nothing for an actor or queue not there).
+    pub selection: Option<Selection>,
     pub column: usize,
     pub x: f64,
     pub y: f64,
     /// Whether the node wants attention (a queue with ready messages).
     pub busy: bool,
+    pub status: NodeStatus,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -74,23 +107,138 @@ pub struct Edge {
     pub from: usize,
     pub to: usize,
     pub label: String,
+    /// Characters kept for the label (its box in the layout): a label that changes while the shape
+    /// stays (a count) is given a fixed room and clipped to it.
+    pub label_room: usize,
     pub selection: Option<Selection>,
     /// Dead-letter routes are drawn dashed.
     pub dead_letter: bool,
+    /// A declared binding or route not in the broker now (its queue not declared yet, or gone).
+    pub pending: bool,
+}
+
+/// Node identities of declared actors and their server-named queues start with this (a character no
+/// client puts in a name), so they never meet a broker entity's name.
+const ACTOR_KEY: char = '\u{1}';
+
+fn actor_key(name: &str) -> String {
+    format!("{ACTOR_KEY}{name}")
+}
+
+/// Label room of an edge whose label is a count ("12345 msgs").
+const COUNT_LABEL_ROOM: usize = 10;
+
+/// A graph being built: nodes by identity, edges deduplicated by `(from, to, label)`.
+#[derive(Default)]
+struct Builder {
+    g: Graph,
+    /// Identity → node.
+    keys: BTreeMap<(NodeKind, String), usize>,
+    /// Identities and the names events use (a queue's generated name, a connection id, `queue\0tag`).
+    lookup: BTreeMap<(NodeKind, String), usize>,
+    /// Edges by `(from, to, dead_letter, label)`.
+    edges: BTreeMap<(usize, usize, bool, String), usize>,
+}
+
+impl Builder {
+    fn add(&mut self, node: Node, key: String) -> usize {
+        let kind = node.kind;
+        if let Some(&i) = self.keys.get(&(kind, key.clone())) {
+            return i;
+        }
+        self.g.nodes.push(node);
+        let i = self.g.nodes.len() - 1;
+        self.keys.insert((kind, key.clone()), i);
+        self.lookup.insert((kind, key), i);
+        i
+    }
+
+    fn alias(&mut self, kind: NodeKind, name: String, node: usize) {
+        self.lookup.entry((kind, name)).or_insert(node);
+    }
+
+    fn find(&self, kind: NodeKind, name: &str) -> Option<usize> {
+        self.lookup.get(&(kind, name.to_string())).copied()
+    }
+
+    fn edge(&mut self, edge: Edge) {
+        let key = (edge.from, edge.to, edge.dead_letter, edge.label.clone());
+        match self.edges.get(&key) {
+            // A declared binding the broker also holds: one edge, live.
+            Some(&i) => {
+                if self.g.edges[i].pending && !edge.pending {
+                    self.g.edges[i] = edge;
+                }
+            }
+            None => {
+                self.edges.insert(key, self.g.edges.len());
+                self.g.edges.push(edge);
+            }
+        }
+    }
+}
+
+fn plain_edge(from: usize, to: usize, label: String, room: usize) -> Edge {
+    Edge { from, to, label, label_room: room, selection: None, dead_letter: false, pending: false }
+}
+
+fn binding_label(routing_key: &str, arguments: &broker_core::amqp::FieldTable) -> String {
+    if arguments.is_empty() {
+        routing_key.to_string()
+    } else {
+        let args: Vec<String> = arguments.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        args.join(" ")
+    }
+}
+
+fn room_of(label: &str) -> usize {
+    label.chars().count().min(EDGE_LABEL_CHARS)
+}
+
+/// A routing key that names one queue through the default exchange (no template parts).
+fn literal_key(template: &str) -> Option<&str> {
+    (!template.contains('{')).then_some(template)
+}
+
+/// An actor node's status and second line (`live` describes it while connected).
+fn actor_state(
+    a: &broker_core::scenario::sim::ActorStatus<'_>,
+    live: impl FnOnce() -> String,
+) -> (NodeStatus, String) {
+    if a.connection.is_some() {
+        (NodeStatus::Live, live())
+    } else if a.crashed {
+        let restarts = !a.gone;
+        (NodeStatus::Crashed, if restarts { "crashed · restarting".into() } else { "crashed".into() })
+    } else if a.gone {
+        (NodeStatus::Gone, "stopped".into())
+    } else if a.started {
+        (NodeStatus::Waiting, "reconnecting".into())
+    } else {
+        (NodeStatus::Waiting, "not started yet".into())
+    }
 }
 
 /// The graph and its layout.
 ///
 /// # Invariants
 /// - `keys` maps each node's identity (kind and name; a consumer is `queue\0tag`, a producer its
-///   connection id) to its index in `nodes`; `edge_index` maps `(from, to)` to the first such edge.
+///   connection id, a declared actor or the server-named queue it declares [`ACTOR_KEY`] and its
+///   name) to its index in `nodes`; `edge_index` maps `(from, to)` to the first such edge.
+/// - After [`Graph::layout`], `geometry[i]` is edge `i`'s; no two placed labels' boxes meet, and no
+///   label meets a node or an edge's end ([`placement`]).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Graph {
     pub nodes: Vec<Node>,
     pub edges: Vec<Edge>,
     pub width: f64,
     pub height: f64,
+    /// Each edge's path and label place (made by [`Graph::layout`], one per edge).
+    pub geometry: Vec<EdgeGeometry>,
     keys: BTreeMap<(NodeKind, String), usize>,
+    /// `keys` and the names events use for the same nodes (a server-named queue's generated name, an
+    /// actor's connection id, a consumer's `queue\0tag`).
+    lookup: BTreeMap<(NodeKind, String), usize>,
     edge_index: BTreeMap<(usize, usize), usize>,
 }
 
@@ -98,10 +246,17 @@ pub struct Graph {
 #[derive(Clone, Debug, PartialEq)]
 pub struct EdgeGeometry {
     pub d: String,
-    pub label_at: (f64, f64),
+    /// The centre of the label's box; `None` when no free place was found (the text is in the tooltip).
+    pub label_at: Option<(f64, f64)>,
     pub badge_at: (f64, f64),
-    /// A box holding the whole curve (its control points' box): `[left, top, right, bottom]`.
+    /// A box holding the whole path (a curve's control points' box): `[left, top, right, bottom]`.
     pub bounds: [f64; 4],
+    /// Where the edge leaves its source and reaches its target.
+    pub ends: [(f64, f64); 2],
+    /// The path as a polyline (a curve sampled), for tests and hit checks.
+    pub points: Vec<(f64, f64)>,
+    /// Routed orthogonally around the boxes (a backward edge, or a curve that would cross a node).
+    pub routed: bool,
 }
 
 /// The part of the graph the pane shows, in graph coordinates (the SVG's user units).
@@ -121,18 +276,20 @@ pub struct Viewport {
 pub const OVERSCAN: f64 = 400.0;
 
 impl Viewport {
-    /// The viewport of a pane scrolled to `(scroll_x, scroll_y)` with `client` size in CSS pixels,
-    /// showing the graph at `scale` CSS pixels per unit, snapped outwards to whole [`OVERSCAN`] steps so
-    /// that scrolling re-renders the graph only every few hundred units.
-    pub fn of_pane(scroll: (f64, f64), client: (f64, f64), scale: f64) -> Option<Viewport> {
-        let ok = |v: f64| v.is_finite() && v >= 0.0;
-        if !(ok(scroll.0) && ok(scroll.1) && client.0 > 0.0 && client.1 > 0.0 && scale > 0.0) {
+    /// The viewport of a pane of `client` size in CSS pixels showing the graph at `scale` CSS pixels
+    /// per unit, its origin at `offset` pixels from the pane's top left (negative when the graph is
+    /// panned left or up), snapped outwards to whole [`OVERSCAN`] steps so that panning re-renders the
+    /// graph only every few hundred units. `None` for a pane not laid out yet.
+    pub fn of_pane(offset: (f64, f64), client: (f64, f64), scale: f64) -> Option<Viewport> {
+        let ok = |v: f64| v.is_finite();
+        if !(ok(offset.0) && ok(offset.1) && client.0 > 0.0 && client.1 > 0.0 && scale > 0.0 && ok(scale)) {
             return None;
         }
         let snap_down = |v: f64| (v / OVERSCAN).floor() * OVERSCAN;
         let snap_up = |v: f64| (v / OVERSCAN).ceil() * OVERSCAN;
-        let (x0, y0) = (snap_down(scroll.0 / scale), snap_down(scroll.1 / scale));
-        let (x1, y1) = (snap_up((scroll.0 + client.0) / scale), snap_up((scroll.1 + client.1) / scale));
+        let (left, top) = (-offset.0 / scale, -offset.1 / scale);
+        let (x0, y0) = (snap_down(left), snap_down(top));
+        let (x1, y1) = (snap_up(left + client.0 / scale), snap_up(top + client.1 / scale));
         Some(Viewport { x: x0, y: y0, width: x1 - x0, height: y1 - y0 })
     }
 
@@ -148,6 +305,79 @@ impl Viewport {
     pub fn shows(&self, (x, y): (f64, f64)) -> bool {
         self.meets([x, y, x, y])
     }
+}
+
+/// How the graph sits in its pane: `scale` CSS pixels per graph unit, the graph's origin at `(x, y)`
+/// CSS pixels from the pane's top left.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PanZoom {
+    pub scale: f64,
+    pub x: f64,
+    pub y: f64,
+}
+
+/// The zoom range of the +/− buttons and the wheel.
+pub const MIN_ZOOM: f64 = 0.1;
+pub const MAX_ZOOM: f64 = 4.0;
+/// On load the graph is fitted to its pane when that takes no less than this scale (and no more than
+/// [`MAX_FIT`]); a graph too big for it is shown from its top left at [`READABLE_ZOOM`] instead, where
+/// labels stay readable and only the part in sight is drawn. "Fit" fits whatever the size.
+pub const FIT_FLOOR: f64 = 0.5;
+pub const READABLE_ZOOM: f64 = 0.75;
+pub const MAX_FIT: f64 = 1.5;
+/// Room kept around a fitted graph, in CSS pixels.
+const FIT_PADDING: f64 = 8.0;
+
+impl PanZoom {
+    /// The whole graph (`size` in graph units) centred in a pane of `pane` CSS pixels, as large as fits
+    /// up to [`MAX_FIT`]; with `readable`, a graph that would need less than [`FIT_FLOOR`] is shown at
+    /// [`READABLE_ZOOM`] from its top left instead.
+    pub fn fit(size: (f64, f64), pane: (f64, f64), readable: bool) -> PanZoom {
+        let room = ((pane.0 - 2.0 * FIT_PADDING).max(1.0), (pane.1 - 2.0 * FIT_PADDING).max(1.0));
+        if size.0 <= 0.0 || size.1 <= 0.0 {
+            return PanZoom { scale: 1.0, x: FIT_PADDING, y: FIT_PADDING };
+        }
+        let fit = (room.0 / size.0).min(room.1 / size.1).clamp(MIN_ZOOM, MAX_FIT);
+        if readable && fit < FIT_FLOOR {
+            let scale = READABLE_ZOOM;
+            let x = if size.0 * scale <= room.0 { (pane.0 - size.0 * scale) / 2.0 } else { FIT_PADDING };
+            return PanZoom { scale, x, y: FIT_PADDING };
+        }
+        PanZoom { scale: fit, x: (pane.0 - size.0 * fit) / 2.0, y: (pane.1 - size.1 * fit) / 2.0 }
+    }
+
+    /// Zoomed by `factor` (clamped to the zoom range) about the pane point `at`, which stays put.
+    pub fn zoom_at(self, factor: f64, at: (f64, f64)) -> PanZoom {
+        let scale = (self.scale * factor).clamp(MIN_ZOOM, MAX_ZOOM);
+        let f = scale / self.scale;
+        PanZoom { scale, x: at.0 - (at.0 - self.x) * f, y: at.1 - (at.1 - self.y) * f }
+    }
+
+    /// Moved by `(dx, dy)` CSS pixels.
+    pub fn pan(self, dx: f64, dy: f64) -> PanZoom {
+        PanZoom { scale: self.scale, x: self.x + dx, y: self.y + dy }
+    }
+
+    /// The part of the graph a pane of `pane` CSS pixels shows ([`Viewport::of_pane`]).
+    pub fn viewport(self, pane: (f64, f64)) -> Option<Viewport> {
+        Viewport::of_pane((self.x, self.y), pane, self.scale)
+    }
+
+    /// The SVG transform that draws the graph so.
+    pub fn transform(self) -> String {
+        format!("translate({:.1},{:.1}) scale({:.4})", self.x, self.y, self.scale)
+    }
+}
+
+/// What a routing explanation lights on the graph ([`Graph::route_marks`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RouteMarks {
+    /// An explanation of an exchange on the graph is shown.
+    pub active: bool,
+    /// Edge → whether its binding matched.
+    pub edges: BTreeMap<usize, bool>,
+    /// Node → whether a matched binding reaches it.
+    pub nodes: BTreeMap<usize, bool>,
 }
 
 /// The box of a set of points.
@@ -194,6 +424,7 @@ impl Graph {
                     (n.x, n.y) = (old.x, old.y);
                 }
                 (g.width, g.height) = (p.width, p.height);
+                g.geometry = p.geometry.clone();
             }
             _ => g.layout(),
         }
@@ -207,54 +438,57 @@ impl Graph {
             && self.nodes.len() == other.nodes.len()
             && self.nodes.iter().zip(&other.nodes).all(|(a, b)| a.column == b.column)
             && self.edges.len() == other.edges.len()
-            && self
-                .edges
-                .iter()
-                .zip(&other.edges)
-                .all(|(a, b)| (a.from, a.to, a.dead_letter) == (b.from, b.to, b.dead_letter))
+            && self.edges.iter().zip(&other.edges).all(|(a, b)| {
+                (a.from, a.to, a.dead_letter, a.label_room) == (b.from, b.to, b.dead_letter, b.label_room)
+            })
     }
 
-    /// The graph's nodes and edges, not yet placed.
+    /// The graph's nodes and edges, not yet placed: what the broker holds now, plus every entity and
+    /// actor the scenario document declares (those not there are marked, not left out, so the layout
+    /// is the same from the start to the end of a run).
     fn unplaced(session: &Session) -> Graph {
+        use broker_core::scenario::sim::ActorSpec;
         let broker = session.broker();
         let exchanges = broker.exchanges();
         let queues = broker.queues();
-        let mut g = Graph::default();
-        let mut index: BTreeMap<(NodeKind, String), usize> = BTreeMap::new();
-        fn add(
-            g: &mut Graph,
-            index: &mut BTreeMap<(NodeKind, String), usize>,
-            node: Node,
-            key: String,
-        ) -> usize {
-            *index.entry((node.kind, key)).or_insert_with(|| {
-                g.nodes.push(node);
-                g.nodes.len() - 1
-            })
-        }
+        let actors = session.actors();
+        let mut b = Builder::default();
+        let actor_connections: BTreeSet<ConnectionId> = actors.iter().filter_map(|a| a.connection).collect();
+        let dead_letter_exchange =
+            |arguments: &broker_core::amqp::FieldTable| match arguments.get("x-dead-letter-exchange") {
+                Some(broker_core::amqp::FieldValue::Str(dlx)) => Some(dlx.clone()),
+                _ => None,
+            };
+        let queue_details: Vec<_> = queues.iter().filter_map(|q| broker.queue(&q.name)).collect();
 
-        // Exchanges worth showing: user-declared ones, and predeclared ones in use.
-        let published: BTreeMap<&str, ()> = session
-            .connections()
-            .values()
-            .flat_map(|c| c.published_to.keys().map(|x| (x.as_str(), ())))
-            .collect();
-        let bound_to: BTreeMap<String, ()> = exchanges
-            .iter()
-            .flat_map(|x| x.bindings.iter())
-            .filter_map(|b| match &b.destination {
-                Destination::Exchange(d) => Some((d.to_string(), ())),
-                Destination::Queue(_) => None,
-            })
-            .collect();
+        // Exchanges worth showing: user-declared ones, and predeclared ones in use or named by the
+        // document (published to, bound from, a dead-letter target).
+        let mut wanted: BTreeSet<String> =
+            session.connections().values().flat_map(|c| c.published_to.keys().cloned()).collect();
+        for x in &exchanges {
+            for bd in &x.bindings {
+                if let Destination::Exchange(d) = &bd.destination {
+                    wanted.insert(d.to_string());
+                }
+            }
+        }
+        for a in &actors {
+            match a.spec {
+                ActorSpec::Producer(p) => {
+                    wanted.insert(p.exchange.clone());
+                }
+                ActorSpec::Consumer(c) => {
+                    wanted.extend(c.bind.iter().map(|bd| bd.exchange.clone()));
+                    if c.reply.is_some() {
+                        wanted.insert(String::new());
+                    }
+                }
+            }
+        }
+        wanted.extend(queue_details.iter().filter_map(|q| dead_letter_exchange(&q.arguments)));
         let shown: Vec<_> = exchanges
             .iter()
-            .filter(|x| {
-                !is_predeclared(&x.name)
-                    || !x.bindings.is_empty()
-                    || published.contains_key(x.name.as_str())
-                    || bound_to.contains_key(&x.name)
-            })
+            .filter(|x| !is_predeclared(&x.name) || !x.bindings.is_empty() || wanted.contains(&x.name))
             .collect();
 
         // Exchange columns: 1 + the longest chain of exchange-to-exchange bindings leading here.
@@ -262,8 +496,8 @@ impl Graph {
         for _ in 0..MAX_EXCHANGE_DEPTH {
             for x in &shown {
                 let d = depth[x.name.as_str()];
-                for b in &x.bindings {
-                    if let Destination::Exchange(dest) = &b.destination {
+                for bd in &x.bindings {
+                    if let Destination::Exchange(dest) = &bd.destination {
                         if let Some(dd) = depth.get_mut(&**dest) {
                             *dd = (*dd).max((d + 1).min(MAX_EXCHANGE_DEPTH - 1));
                         }
@@ -278,139 +512,325 @@ impl Graph {
                 kind: NodeKind::Exchange,
                 label: exchange_label(&x.name),
                 detail: format!("{}{}", x.kind, if x.internal { " · internal" } else { "" }),
-                selection: Selection::Exchange(x.name.clone()),
+                selection: Some(Selection::Exchange(x.name.clone())),
                 column: 1 + depth[x.name.as_str()],
                 x: 0.0,
                 y: 0.0,
                 busy: false,
+                status: NodeStatus::Live,
             };
-            add(&mut g, &mut index, node, x.name.clone());
+            b.add(node, x.name.clone());
+        }
+        let queue_node = |name: &str, label: String, status: NodeStatus, detail: String| Node {
+            kind: NodeKind::Queue,
+            label,
+            detail,
+            selection: (status == NodeStatus::Live).then(|| Selection::Queue(name.to_string())),
+            column: queue_column,
+            x: 0.0,
+            y: 0.0,
+            busy: false,
+            status,
+        };
+        let live_queue = |name: &str| queues.iter().find(|q| q.name == name);
+        let queue_text = |q: &broker_core::amqp::QueueInfo| {
+            format!("{} ready · {} unacked", q.messages_ready, q.messages_unacknowledged)
+        };
+        // Queues the document's consumers declare, before the broker's (a server-named one is known by
+        // its consumer until it has a name).
+        for a in &actors {
+            let ActorSpec::Consumer(c) = a.spec else { continue };
+            let Some(d) = &c.declare else { continue };
+            let resolved = a.queues.first().cloned().or_else(|| (!d.name.is_empty()).then(|| d.name.clone()));
+            let key = if d.name.is_empty() { actor_key(&c.name) } else { d.name.clone() };
+            let live = resolved.as_deref().and_then(live_queue);
+            let (status, detail) = match live {
+                Some(q) => (NodeStatus::Live, queue_text(q)),
+                None if a.started => (NodeStatus::Gone, "deleted".to_string()),
+                None => (NodeStatus::Waiting, format!("declared by {}", c.name)),
+            };
+            let label = resolved.clone().unwrap_or_else(|| "(server-named)".to_string());
+            let mut node = queue_node(resolved.as_deref().unwrap_or(""), label, status, detail);
+            node.busy = live.is_some_and(|q| q.messages_ready > 0);
+            let i = b.add(node, key);
+            if let Some(name) = resolved {
+                b.alias(NodeKind::Queue, name, i);
+            }
         }
         for q in &queues {
+            if b.find(NodeKind::Queue, &q.name).is_some() {
+                continue;
+            }
+            let mut node = queue_node(&q.name, q.name.clone(), NodeStatus::Live, queue_text(q));
+            node.busy = q.messages_ready > 0;
+            b.add(node, q.name.clone());
+        }
+        // Queues the document's consumers consume from without declaring them, not there (yet).
+        for a in &actors {
+            let ActorSpec::Consumer(c) = a.spec else { continue };
+            if c.declare.is_some() {
+                continue;
+            }
+            for name in c.queue.iter().chain(&c.queues) {
+                if b.find(NodeKind::Queue, name).is_none() {
+                    let node = queue_node(name, name.clone(), NodeStatus::Waiting, "not declared".into());
+                    b.add(node, name.clone());
+                }
+            }
+        }
+
+        // Producers: the document's, then other connections that published (the UI's, a manual worker's).
+        for a in &actors {
+            let ActorSpec::Producer(p) = a.spec else { continue };
+            let published: u64 = a
+                .connection
+                .and_then(|c| session.connections().get(&c))
+                .map_or(0, |c| c.published_to.values().sum());
+            let (status, detail) = actor_state(a, || {
+                format!(
+                    "{} · {published} published",
+                    a.connection.map_or_else(String::new, |c| c.to_string())
+                )
+            });
             let node = Node {
-                kind: NodeKind::Queue,
-                label: q.name.clone(),
-                detail: format!("{} ready · {} unacked", q.messages_ready, q.messages_unacknowledged),
-                selection: Selection::Queue(q.name.clone()),
-                column: queue_column,
+                kind: NodeKind::Producer,
+                label: p.name.clone(),
+                detail,
+                selection: a.connection.map(Selection::Connection),
+                column: 0,
                 x: 0.0,
                 y: 0.0,
-                busy: q.messages_ready > 0,
+                busy: false,
+                status,
             };
-            add(&mut g, &mut index, node, q.name.clone());
+            let from = b.add(node, actor_key(&p.name));
+            if let Some(conn) = a.connection {
+                b.alias(NodeKind::Producer, conn.to_string(), from);
+            }
+            if let Some(to) = b.find(NodeKind::Exchange, &p.exchange) {
+                let mut e = plain_edge(from, to, p.routing_key.clone(), room_of(&p.routing_key));
+                e.pending = status != NodeStatus::Live;
+                b.edge(e);
+            }
         }
         for (id, c) in session.connections() {
-            if c.published_to.is_empty() {
+            if c.published_to.is_empty() || actor_connections.contains(id) {
                 continue;
             }
             let node = Node {
                 kind: NodeKind::Producer,
                 label: c.name.clone(),
                 detail: format!("{id} · producer"),
-                selection: Selection::Connection(*id),
+                selection: Some(Selection::Connection(*id)),
                 column: 0,
                 x: 0.0,
                 y: 0.0,
                 busy: false,
+                status: NodeStatus::Live,
             };
-            let from = add(&mut g, &mut index, node, id.to_string());
+            let from = b.add(node, id.to_string());
             for (x, count) in &c.published_to {
-                if let Some(&to) = index.get(&(NodeKind::Exchange, x.clone())) {
-                    g.edges.push(Edge {
-                        from,
-                        to,
-                        label: format!("{count} msgs"),
-                        selection: None,
-                        dead_letter: false,
-                    });
+                if let Some(to) = b.find(NodeKind::Exchange, x) {
+                    b.edge(plain_edge(from, to, format!("{count} msgs"), COUNT_LABEL_ROOM));
                 }
             }
         }
+
+        // The document's consumers: their queues' edges, the bindings they declare, their replies.
+        let consumers_of = |conn: ConnectionId| {
+            queue_details.iter().flat_map(move |q| {
+                q.consumers
+                    .iter()
+                    .filter(move |c| c.connection == conn)
+                    .map(move |c| (q.info.name.clone(), c))
+            })
+        };
+        for a in &actors {
+            let ActorSpec::Consumer(c) = a.spec else { continue };
+            let unacked: u32 =
+                a.connection.map_or(0, |conn| consumers_of(conn).map(|(_, c)| c.unacked).sum());
+            let (status, detail) = actor_state(a, || {
+                format!("{} · {unacked} unacked", a.connection.map_or_else(String::new, |c| c.to_string()))
+            });
+            let first = a.connection.and_then(|conn| consumers_of(conn).next());
+            let node = Node {
+                kind: NodeKind::Consumer,
+                label: c.name.clone(),
+                detail,
+                selection: first.as_ref().map(|(queue, ci)| Selection::Consumer {
+                    queue: queue.clone(),
+                    consumer_tag: ci.consumer_tag.clone(),
+                }),
+                column: queue_column + 1,
+                x: 0.0,
+                y: 0.0,
+                busy: false,
+                status,
+            };
+            let to = b.add(node, actor_key(&c.name));
+            if let Some(conn) = a.connection {
+                for (queue, ci) in consumers_of(conn) {
+                    b.alias(NodeKind::Consumer, format!("{queue}\u{0}{}", ci.consumer_tag), to);
+                }
+                b.alias(NodeKind::Producer, conn.to_string(), to);
+            }
+            let declared =
+                c.declare
+                    .as_ref()
+                    .map(|d| if d.name.is_empty() { actor_key(&c.name) } else { d.name.clone() });
+            let consumed: Vec<String> = match &declared {
+                Some(key) => vec![key.clone()],
+                None => c.queue.iter().chain(&c.queues).cloned().collect(),
+            };
+            let prefetch = if c.auto_ack {
+                "auto-ack".to_string()
+            } else if c.prefetch == 0 {
+                "prefetch ∞".to_string()
+            } else {
+                format!("prefetch {}", c.prefetch)
+            };
+            for key in &consumed {
+                let Some(from) = b.find(NodeKind::Queue, key) else { continue };
+                let mut e = plain_edge(from, to, prefetch.clone(), room_of(&prefetch));
+                e.pending = status != NodeStatus::Live;
+                b.edge(e);
+            }
+            if let Some(queue) = declared.as_ref().and_then(|k| b.find(NodeKind::Queue, k)) {
+                for bd in &c.bind {
+                    let Some(from) = b.find(NodeKind::Exchange, &bd.exchange) else { continue };
+                    let label = binding_label(&bd.routing_key, &bd.arguments);
+                    let mut e = plain_edge(from, queue, label.clone(), room_of(&label));
+                    e.pending = true;
+                    b.edge(e);
+                }
+            }
+            let mut publishes: BTreeMap<String, &str> = BTreeMap::new();
+            if c.reply.is_some() {
+                publishes.insert(String::new(), "replies");
+            }
+            if let Some(conn) = a.connection.and_then(|conn| session.connections().get(&conn)) {
+                for x in conn.published_to.keys() {
+                    publishes.entry(x.clone()).or_insert("publishes");
+                }
+            }
+            for (x, label) in publishes {
+                if let Some(x) = b.find(NodeKind::Exchange, &x) {
+                    let mut e = plain_edge(to, x, label.to_string(), room_of(label));
+                    e.pending = status != NodeStatus::Live;
+                    b.edge(e);
+                }
+            }
+        }
+
+        // The broker's bindings.
         for x in &shown {
-            let from = index[&(NodeKind::Exchange, x.name.clone())];
-            for b in &x.bindings {
-                let (kind, name) = match &b.destination {
+            let Some(from) = b.find(NodeKind::Exchange, &x.name) else { continue };
+            for bd in &x.bindings {
+                let (kind, name) = match &bd.destination {
                     Destination::Queue(n) => (NodeKind::Queue, n.to_string()),
                     Destination::Exchange(n) => (NodeKind::Exchange, n.to_string()),
                 };
-                let Some(&to) = index.get(&(kind, name.clone())) else { continue };
-                let label = if b.arguments.is_empty() {
-                    b.routing_key.clone()
-                } else {
-                    let args: Vec<String> = b.arguments.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    args.join(" ")
-                };
-                g.edges.push(Edge {
+                let Some(to) = b.find(kind, &name) else { continue };
+                let label = binding_label(&bd.routing_key, &bd.arguments);
+                b.edge(Edge {
                     from,
                     to,
+                    label_room: room_of(&label),
                     label,
                     selection: Some(Selection::Binding {
                         source: x.name.clone(),
                         destination: name,
-                        routing_key: b.routing_key.clone(),
+                        routing_key: bd.routing_key.clone(),
                     }),
                     dead_letter: false,
+                    pending: false,
                 });
             }
         }
-        // The default exchange's implicit bindings, for the queues it has routed to (key = queue name).
-        if let Some(&from) = index.get(&(NodeKind::Exchange, String::new())) {
-            for q in session.default_routes() {
-                if let Some(&to) = index.get(&(NodeKind::Queue, q.clone())) {
-                    g.edges.push(Edge { from, to, label: q.clone(), selection: None, dead_letter: false });
+        // The default exchange's implicit bindings (key = queue name) worth drawing: to the queues it
+        // has routed to, and to those the document addresses through it (a producer's literal key, a
+        // `reply_to`, a dead-letter routing key), so they are there from the start.
+        if let Some(from) = b.find(NodeKind::Exchange, "") {
+            let mut targets: BTreeSet<String> = session.default_routes().clone();
+            for a in &actors {
+                if let ActorSpec::Producer(p) = a.spec {
+                    if p.exchange.is_empty() {
+                        targets.extend(literal_key(&p.routing_key).map(str::to_string));
+                    }
+                    targets.extend(
+                        p.properties.reply_to.iter().filter_map(|r| literal_key(r)).map(str::to_string),
+                    );
+                }
+            }
+            for q in &queue_details {
+                if dead_letter_exchange(&q.arguments).as_deref() == Some("") {
+                    if let Some(broker_core::amqp::FieldValue::Str(k)) =
+                        q.arguments.get("x-dead-letter-routing-key")
+                    {
+                        targets.insert(k.clone());
+                    }
+                }
+            }
+            for q in targets {
+                if let Some(to) = b.find(NodeKind::Queue, &q) {
+                    let mut e = plain_edge(from, to, q.clone(), room_of(&q));
+                    e.pending = b.g.nodes[to].status != NodeStatus::Live;
+                    b.edge(e);
                 }
             }
         }
         // Dead-letter exchanges: a dashed edge from the queue back to its DLX.
-        for q in &queues {
-            let Some(detail) = broker.queue(&q.name) else { continue };
-            if let Some(broker_core::amqp::FieldValue::Str(dlx)) =
-                detail.arguments.get("x-dead-letter-exchange")
-            {
-                if let Some(&to) = index.get(&(NodeKind::Exchange, dlx.clone())) {
-                    let from = index[&(NodeKind::Queue, q.name.clone())];
-                    g.edges.push(Edge {
-                        from,
-                        to,
-                        label: "dead letters".into(),
-                        selection: None,
-                        dead_letter: true,
-                    });
-                }
-            }
-            for c in &detail.consumers {
+        for q in &queue_details {
+            let Some(dlx) = dead_letter_exchange(&q.arguments) else { continue };
+            let (Some(from), Some(to)) =
+                (b.find(NodeKind::Queue, &q.info.name), b.find(NodeKind::Exchange, &dlx))
+            else {
+                continue;
+            };
+            let label = "dead letters".to_string();
+            b.edge(Edge {
+                from,
+                to,
+                label_room: room_of(&label),
+                label,
+                selection: None,
+                dead_letter: true,
+                pending: false,
+            });
+        }
+        // Consumers of other connections (the UI's, a manual worker's).
+        for q in &queue_details {
+            for c in q.consumers.iter().filter(|c| !actor_connections.contains(&c.connection)) {
                 let conn =
                     session.connections().get(&c.connection).map_or_else(String::new, |v| v.name.clone());
                 let node = Node {
                     kind: NodeKind::Consumer,
                     label: c.consumer_tag.clone(),
                     detail: format!("{conn} · {} unacked", c.unacked),
-                    selection: Selection::Consumer {
-                        queue: q.name.clone(),
+                    selection: Some(Selection::Consumer {
+                        queue: q.info.name.clone(),
                         consumer_tag: c.consumer_tag.clone(),
-                    },
+                    }),
                     column: queue_column + 1,
                     x: 0.0,
                     y: 0.0,
                     busy: false,
+                    status: NodeStatus::Live,
                 };
-                let to = add(&mut g, &mut index, node, format!("{}\u{0}{}", q.name, c.consumer_tag));
-                let from = index[&(NodeKind::Queue, q.name.clone())];
+                let to = b.add(node, format!("{}\u{0}{}", q.info.name, c.consumer_tag));
+                let Some(from) = b.find(NodeKind::Queue, &q.info.name) else { continue };
                 let prefetch = if c.prefetch == 0 { "∞".to_string() } else { c.prefetch.to_string() };
-                g.edges.push(Edge {
-                    from,
-                    to,
-                    label: format!("prefetch {prefetch}"),
-                    selection: None,
-                    dead_letter: false,
-                });
+                let label = format!("prefetch {prefetch}");
+                b.edge(plain_edge(from, to, label.clone(), room_of(&label)));
             }
         }
+        let Builder { mut g, keys, lookup, .. } = b;
         g.edge_index = BTreeMap::new();
         for (i, e) in g.edges.iter().enumerate() {
             g.edge_index.entry((e.from, e.to)).or_insert(i);
         }
-        g.keys = index;
+        g.keys = keys;
+        g.lookup = lookup;
         g
     }
 
@@ -422,7 +842,7 @@ impl Graph {
 
     /// The index of a node by its identity (see the type's invariants).
     pub fn node(&self, kind: NodeKind, key: &str) -> Option<usize> {
-        self.keys.get(&(kind, key.to_string())).copied()
+        self.lookup.get(&(kind, key.to_string())).copied()
     }
 
     fn edge_between(&self, from: usize, to: usize) -> Option<usize> {
@@ -471,6 +891,37 @@ impl Graph {
             frontier = next;
         }
         Vec::new()
+    }
+
+    /// What a routing explanation lights on the graph: the explained exchange's bindings that matched
+    /// (`true`) and those that did not (`false`), and the nodes they lead to (`true` when reached).
+    pub fn route_marks(&self, x: &crate::state::RouteExplanation) -> RouteMarks {
+        let mut marks = RouteMarks::default();
+        let (Some(source), Some(checks)) = (self.node(NodeKind::Exchange, &x.exchange), &x.checks) else {
+            return marks;
+        };
+        marks.active = true;
+        marks.nodes.insert(source, true);
+        for (i, e) in self.edges.iter().enumerate() {
+            let binding = e.from == source && !e.dead_letter && self.nodes[e.to].kind != NodeKind::Consumer;
+            if !binding {
+                continue;
+            }
+            let matched = match &e.selection {
+                Some(Selection::Binding { destination, routing_key, .. }) => checks.iter().any(|c| {
+                    let name = match &c.binding.destination {
+                        Destination::Queue(n) | Destination::Exchange(n) => &**n,
+                    };
+                    c.matched && &c.binding.routing_key == routing_key && name == destination
+                }),
+                // The default exchange's implicit binding: to the queue the key names.
+                None if x.exchange.is_empty() => self.node(NodeKind::Queue, &x.routing_key) == Some(e.to),
+                _ => false,
+            };
+            marks.edges.insert(i, matched);
+            *marks.nodes.entry(e.to).or_insert(false) |= matched;
+        }
+        marks
     }
 
     /// How many messages crossed each edge in `events` (edge index → count): a publish crosses its
@@ -522,37 +973,9 @@ impl Graph {
         out
     }
 
-    /// The SVG path of edge `i` (a horizontal S-curve; a backwards edge, such as a dead-letter route to
-    /// an exchange further left, loops below), its label's place and its count badge's place.
+    /// Edge `i`'s path, label place and badge place ([`placement`]).
     pub fn edge_geometry(&self, i: usize) -> EdgeGeometry {
-        let e = &self.edges[i];
-        let (a, b) = (&self.nodes[e.from], &self.nodes[e.to]);
-        let backwards = b.x <= a.x;
-        let (x1, y1) = (a.x + NODE_WIDTH, a.y + NODE_HEIGHT / 2.0);
-        if backwards {
-            let (x2, y2) = (b.x + NODE_WIDTH / 2.0, b.y + NODE_HEIGHT);
-            let p = [(x1, y1), (x1 + 60.0, y1), (x2, y2 + 60.0), (x2, y2)];
-            return EdgeGeometry {
-                d: format!("M{x1},{y1} C{},{y1} {x2},{} {x2},{y2}", x1 + 60.0, y2 + 60.0),
-                label_at: (x1 + 40.0, (y1 + y2) / 2.0 + 30.0),
-                badge_at: bezier(p, 0.5),
-                bounds: bounds_of(&p),
-            };
-        }
-        let (x2, y2) = (b.x, b.y + NODE_HEIGHT / 2.0);
-        let bend = ((x2 - x1).abs() / 2.0).max(40.0);
-        let p = [(x1, y1), (x1 + bend, y1), (x2 - bend, y2), (x2, y2)];
-        // A binding's label sits near its destination, where fanned-out edges are a row apart (at the
-        // midpoint they converge on the source); other labels sit mid-way.
-        let label_t =
-            if self.nodes[e.to].kind == NodeKind::Queue && x2 - x1 <= COLUMN_GAP + 1.0 { 0.72 } else { 0.5 };
-        let (lx, ly) = bezier(p, label_t);
-        EdgeGeometry {
-            d: format!("M{x1},{y1} C{},{y1} {},{y2} {x2},{y2}", x1 + bend, x2 - bend),
-            label_at: (lx, ly - 4.0),
-            badge_at: bezier(p, 0.35),
-            bounds: bounds_of(&p),
-        }
+        self.geometry[i].clone()
     }
 
     /// Assigns `x`, `y` and the canvas size: columns left to right, each ordered by barycentre.
@@ -605,15 +1028,27 @@ impl Graph {
         for col in order.iter().take(tallest).rev() {
             self.place_column(col, &mut y, false);
         }
+        // Each gap between two columns is wide enough for the widest label of an edge across it, with
+        // room for the edges' ends on both sides.
+        let mut gap = vec![COLUMN_GAP; used.max(1)];
+        for e in &self.edges {
+            let (a, b) = (slot[self.nodes[e.from].column], slot[self.nodes[e.to].column]);
+            if b == a + 1 {
+                let wanted = placement::label_width(e.label_room) + 4.0 * placement::END_HALF + 8.0;
+                gap[a] = gap[a].max(wanted.min(MAX_COLUMN_GAP));
+            }
+        }
+        let mut slot_x = vec![MARGIN; used.max(1)];
+        for s in 1..used {
+            slot_x[s] = slot_x[s - 1] + NODE_WIDTH + gap[s - 1];
+        }
         for (c, col) in order.iter().enumerate() {
             for &i in col {
-                self.nodes[i].x = MARGIN + slot[c] as f64 * (NODE_WIDTH + COLUMN_GAP);
+                self.nodes[i].x = slot_x[slot[c]];
                 self.nodes[i].y = y[i];
             }
         }
-        self.width =
-            if used == 0 { 0.0 } else { 2.0 * MARGIN + used as f64 * (NODE_WIDTH + COLUMN_GAP) - COLUMN_GAP };
-        self.height = self.nodes.iter().map(|n| n.y + NODE_HEIGHT + MARGIN).fold(0.0, f64::max);
+        placement::place(self);
     }
 
     /// Gives one column's nodes (in their order) the mean `y` of their placed neighbours (predecessors
@@ -1104,11 +1539,14 @@ mod tests {
         let g = Graph::from_session(&s.session.borrow());
         for (i, e) in g.edges.iter().enumerate() {
             let geo = g.edge_geometry(i);
-            assert!(geo.d.starts_with('M') && geo.d.contains(" C"), "{}", geo.d);
+            assert!(geo.d.starts_with('M'), "{}", geo.d);
+            assert_eq!(geo.routed, !geo.d.contains(" C"), "a curve, or a route of straight runs: {}", geo.d);
+            assert_eq!(geo.routed, e.dead_letter, "only the dead-letter route goes backwards: {}", geo.d);
             let (from, to) = (&g.nodes[e.from], &g.nodes[e.to]);
-            if to.kind == NodeKind::Queue && to.x > from.x {
-                assert!(geo.label_at.0 > from.x + NODE_WIDTH && geo.label_at.0 < to.x, "between the columns");
-                assert!((geo.label_at.1 - (to.y + NODE_HEIGHT / 2.0)).abs() < (NODE_HEIGHT + ROW_GAP) * 2.0);
+            if to.kind == NodeKind::Queue && to.x > from.x && !e.label.is_empty() {
+                let at = geo.label_at.expect("every binding label finds a place");
+                assert!(at.0 > from.x + NODE_WIDTH && at.0 < to.x, "between the columns");
+                assert!((at.1 - (to.y + NODE_HEIGHT / 2.0)).abs() < (NODE_HEIGHT + ROW_GAP) * 2.0);
             }
         }
     }
@@ -1155,8 +1593,9 @@ mod tests {
         let top = Viewport::of_pane((0.0, 0.0), (700.0, 800.0), 0.8).expect("a measured pane");
         assert_eq!((top.y, top.height), (0.0, 1200.0), "snapped outwards to whole steps");
         assert_eq!(
-            Viewport::of_pane((0.0, 150.0), (700.0, 800.0), 0.8),
-            Viewport::of_pane((0.0, 0.0), (700.0, 850.0), 0.8)
+            Viewport::of_pane((0.0, -150.0), (700.0, 800.0), 0.8),
+            Viewport::of_pane((0.0, 0.0), (700.0, 850.0), 0.8),
+            "a graph panned up by 150 px shows what a pane 150 px taller would"
         );
         let drawn: Vec<usize> = (0..g.nodes.len()).filter(|&i| top.meets(g.node_box(i))).collect();
         let queues = drawn.iter().filter(|&&i| g.nodes[i].kind == NodeKind::Queue).count();
@@ -1178,5 +1617,236 @@ mod tests {
         assert!(geo.iter().all(|e| all.meets(e.bounds)));
         assert_eq!(Viewport::of_pane((0.0, 0.0), (0.0, 800.0), 1.0), None, "a pane not laid out yet");
         assert_eq!(Viewport::of_pane((0.0, f64::NAN), (10.0, 800.0), 1.0), None);
+    }
+
+    // ----- every bundled scenario: readable, stable, complete -----
+
+    /// Each bundled scenario's graph at t = 0, at a few moments of its run and at its end.
+    fn bundled_graphs() -> Vec<(String, Vec<(u64, Graph)>)> {
+        crate::scenarios::BUNDLED
+            .iter()
+            .map(|(id, _)| {
+                let mut s = AppState::new(Session::new(1));
+                s.apply(Action::LoadScenario(id.to_string()));
+                let end = s.session.borrow().end().expect("a scenario").as_millis();
+                let mut graphs = vec![(0, Graph::from_session(&s.session.borrow()))];
+                for k in 1..=4 {
+                    let t = end * k / 4;
+                    s.apply(Action::RunUntil(broker_core::VirtualTime(t)));
+                    graphs.push((t, Graph::from_session(&s.session.borrow())));
+                }
+                (id.to_string(), graphs)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bundled_scenarios_labels_meet_no_label_node_or_edge_end() {
+        use placement::{end_box, label_box, meet};
+        for (id, graphs) in bundled_graphs() {
+            for (t, g) in graphs {
+                let labels: Vec<(usize, [f64; 4])> = g
+                    .edges
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| !e.label.is_empty())
+                    .map(|(i, e)| {
+                        let at = g.geometry[i].label_at.unwrap_or_else(|| {
+                            panic!("{id} at {t} ms: edge {i} '{}' found no place for its label", e.label)
+                        });
+                        (i, label_box(at, e.label_room))
+                    })
+                    .collect();
+                for (k, &(i, a)) in labels.iter().enumerate() {
+                    assert!(
+                        a[0] >= 0.0 && a[1] >= 0.0 && a[2] <= g.width && a[3] <= g.height,
+                        "{id} at {t} ms: label '{}' {a:?} leaves the {}×{} canvas",
+                        g.edges[i].label,
+                        g.width,
+                        g.height
+                    );
+                    for &(j, b) in &labels[k + 1..] {
+                        assert!(
+                            !meet(a, b),
+                            "{id} at {t} ms: labels '{}' and '{}' overlap",
+                            g.edges[i].label,
+                            g.edges[j].label
+                        );
+                    }
+                    for (n, node) in g.nodes.iter().enumerate() {
+                        assert!(
+                            !meet(a, g.node_box(n)),
+                            "{id} at {t} ms: label '{}' covers {}",
+                            g.edges[i].label,
+                            node.label
+                        );
+                    }
+                    for (j, geo) in g.geometry.iter().enumerate() {
+                        for end in geo.ends {
+                            assert!(
+                                !meet(a, end_box(end)),
+                                "{id} at {t} ms: label '{}' covers an end of edge {j} ({} → {})",
+                                g.edges[i].label,
+                                g.nodes[g.edges[j].from].label,
+                                g.nodes[g.edges[j].to].label
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bundled_scenarios_dead_letter_routes_cross_no_other_node_and_stay_inside() {
+        use placement::segment_crosses;
+        let mut dead_letter_edges = 0;
+        for (id, graphs) in bundled_graphs() {
+            for (t, g) in graphs {
+                for (i, e) in g.edges.iter().enumerate() {
+                    let geo = &g.geometry[i];
+                    for &(x, y) in &geo.points {
+                        assert!(
+                            x >= 0.0 && y >= 0.0 && x <= g.width && y <= g.height,
+                            "{id}: edge {i} leaves the canvas"
+                        );
+                    }
+                    if e.dead_letter {
+                        dead_letter_edges += 1;
+                    }
+                    for w in geo.points.windows(2) {
+                        for n in (0..g.nodes.len()).filter(|&n| n != e.from && n != e.to) {
+                            let b = g.node_box(n);
+                            assert!(
+                                !segment_crosses(w[0], w[1], b),
+                                "{id} at {t} ms: edge {} → {}{} crosses node {}",
+                                g.nodes[e.from].label,
+                                g.nodes[e.to].label,
+                                if e.dead_letter { " (dead letters)" } else { "" },
+                                g.nodes[n].label
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(dead_letter_edges > 0, "the library has dead-letter routes to check");
+    }
+
+    #[test]
+    fn bundled_scenarios_place_every_declared_node_from_the_start_and_never_move_it() {
+        for (id, graphs) in bundled_graphs() {
+            let (_, first) = &graphs[0];
+            let place = |g: &Graph| -> Vec<(NodeKind, String, i64, i64)> {
+                let mut v: Vec<_> = g
+                    .keys
+                    .iter()
+                    .map(|((kind, key), &i)| (*kind, key.clone(), g.nodes[i].x as i64, g.nodes[i].y as i64))
+                    .collect();
+                v.sort();
+                v
+            };
+            for (t, g) in &graphs[1..] {
+                assert_eq!(place(g), place(first), "{id}: the nodes at {t} ms are not those at 0 ms");
+            }
+            let doc: serde_json::Value =
+                serde_json::from_str(crate::scenarios::bundled_text(&id).unwrap()).unwrap();
+            for role in ["producers", "consumers"] {
+                for actor in doc[role].as_array().into_iter().flatten() {
+                    let name = actor["name"].as_str().unwrap();
+                    assert!(
+                        first.nodes.iter().any(|n| n.label == name),
+                        "{id}: {name} is drawn from the start"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_crashed_worker_stays_on_the_graph_marked_crashed() {
+        let mut s = AppState::new(Session::new(1));
+        s.apply(Action::LoadScenario("02-work-queues".into()));
+        let before = Graph::from_session(&s.session.borrow());
+        let worker = |g: &Graph| g.nodes.iter().find(|n| n.label == "worker-1").cloned();
+        assert_eq!(worker(&before).map(|n| n.status), Some(NodeStatus::Waiting));
+        // The fault crashes worker-1 at 1 s, with a task in hand.
+        s.apply(Action::RunUntil(broker_core::VirtualTime(1_500)));
+        let after = Graph::from_session(&s.session.borrow());
+        let w = worker(&after).expect("the crashed worker is still drawn");
+        assert_eq!(w.status, NodeStatus::Crashed);
+        assert!(w.detail.contains("crashed"), "{}", w.detail);
+        let w2 = after.nodes.iter().find(|n| n.label == "worker-2").unwrap();
+        assert_eq!(w2.status, NodeStatus::Live);
+        let before_w = worker(&before).unwrap();
+        assert_eq!((w.x, w.y), (before_w.x, before_w.y), "it did not move");
+    }
+
+    #[test]
+    fn fit_centres_a_small_graph_and_keeps_a_big_one_readable() {
+        let small = PanZoom::fit((400.0, 200.0), (800.0, 600.0), true);
+        assert_eq!(small.scale, MAX_FIT.min((800.0 - 16.0) / 400.0));
+        assert!((small.x - (800.0 - 400.0 * small.scale) / 2.0).abs() < 1e-9, "centred");
+        let wide = PanZoom::fit((1000.0, 300.0), (600.0, 500.0), true);
+        assert!(wide.scale < 1.0 && wide.scale >= FIT_FLOOR);
+        assert!(wide.x >= 0.0 && wide.x + 1000.0 * wide.scale <= 600.0, "inside the pane: {wide:?}");
+        let tall = PanZoom::fit((900.0, 4000.0), (600.0, 500.0), true);
+        assert_eq!((tall.scale, tall.y), (READABLE_ZOOM, FIT_PADDING), "from the top, readable");
+        let all = PanZoom::fit((900.0, 4000.0), (600.0, 500.0), false);
+        assert!(all.y >= 0.0 && all.y + 4000.0 * all.scale <= 500.0 + 1e-9, "Fit shows everything: {all:?}");
+        // Zooming keeps the point under the cursor; the viewport follows the pan and zoom.
+        let z = small.zoom_at(2.0, (100.0, 100.0));
+        let graph_point = |v: PanZoom, p: (f64, f64)| ((p.0 - v.x) / v.scale, (p.1 - v.y) / v.scale);
+        let (a, b) = (graph_point(small, (100.0, 100.0)), graph_point(z, (100.0, 100.0)));
+        assert!((a.0 - b.0).abs() < 1e-9 && (a.1 - b.1).abs() < 1e-9);
+        let panned = PanZoom { scale: 0.5, x: -1000.0, y: -2000.0 };
+        let v = panned.viewport((600.0, 400.0)).unwrap();
+        assert!(
+            v.x <= 2000.0 && v.x + v.width >= 3200.0 && v.y <= 4000.0 && v.y + v.height >= 4800.0,
+            "{v:?}"
+        );
+        assert!(!v.meets([0.0, 0.0, 100.0, 100.0]), "the graph's corner is far out of sight");
+        assert_eq!(PanZoom { scale: 0.0, x: 0.0, y: 0.0 }.viewport((600.0, 400.0)), None);
+    }
+
+    #[test]
+    fn an_explained_publish_lights_the_bindings_that_matched() {
+        let mut s = AppState::new(Session::new(1));
+        s.apply(Action::LoadScenario("04-routing".into()));
+        // The consumers declare and bind their queues as they start.
+        s.apply(Action::RunUntil(broker_core::VirtualTime(500)));
+        s.apply(Action::Explain {
+            exchange: "direct_logs".into(),
+            routing_key: "error".into(),
+            headers: FieldTable::new(),
+        });
+        let g = Graph::from_session(&s.session.borrow());
+        let marks = g.route_marks(s.explanation.as_ref().unwrap());
+        assert!(marks.active);
+        let lit: Vec<(String, bool)> =
+            marks.edges.iter().map(|(&i, &m)| (g.edges[i].label.clone(), m)).collect();
+        let mut expected = vec![
+            ("error".to_string(), true),
+            ("error".to_string(), true),
+            ("info".to_string(), false),
+            ("warning".to_string(), false),
+        ];
+        let mut sorted = lit.clone();
+        sorted.sort();
+        expected.sort();
+        assert_eq!(sorted, expected, "both queues' 'error' bindings matched, the others did not");
+        let reached = marks.nodes.iter().filter(|(&n, &m)| m && g.nodes[n].kind == NodeKind::Queue).count();
+        assert_eq!(reached, 2);
+        // Through the default exchange: the queue named by the key.
+        s.apply(Action::LoadScenario("01-hello-world".into()));
+        s.apply(Action::Explain {
+            exchange: String::new(),
+            routing_key: "hello".into(),
+            headers: FieldTable::new(),
+        });
+        let g = Graph::from_session(&s.session.borrow());
+        let marks = g.route_marks(s.explanation.as_ref().unwrap());
+        let hello = g.node(NodeKind::Queue, "hello").unwrap();
+        assert!(marks.edges.iter().any(|(&i, &m)| m && g.edges[i].to == hello), "{marks:?}");
     }
 }

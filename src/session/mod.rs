@@ -189,6 +189,15 @@ impl Session {
         }
     }
 
+    /// The scenario's producers and consumers as declared and where each stands (empty in manual
+    /// mode): the graph places them all from the start.
+    pub fn actors(&self) -> Vec<broker_core::scenario::sim::ActorStatus<'_>> {
+        match &self.engine {
+            Engine::Manual(_) => Vec::new(),
+            Engine::Scenario(sim) => sim.actors(),
+        }
+    }
+
     /// Whether the scenario ran to its end (its final checks are made); always false in manual mode.
     pub fn finished(&self) -> bool {
         match &self.engine {

@@ -9,6 +9,7 @@ mod harness;
 mod app;
 mod editing;
 mod embed;
+mod graph;
 mod persist;
 mod render;
 mod scripting;

@@ -135,6 +135,30 @@ impl CheckResult {
     }
 }
 
+/// A document's actor as declared.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ActorSpec<'a> {
+    Producer(&'a Producer),
+    Consumer(&'a Consumer),
+}
+
+/// One actor and where it stands ([`Simulation::actors`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActorStatus<'a> {
+    pub spec: ActorSpec<'a>,
+    /// Its open connection, if connected now.
+    pub connection: Option<ConnectionId>,
+    /// Whether it has connected at least once.
+    pub started: bool,
+    /// Crashed (a crash fault, `after_messages`, a script's `crash()`) and not restarted since.
+    pub crashed: bool,
+    /// Stopped for good: a stop, a crash without restart, a channel error.
+    pub gone: bool,
+    /// A consumer's queues as resolved at its last set-up (a server-named queue's generated name);
+    /// empty before it first sets up, and for producers.
+    pub queues: &'a [String],
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum ActorRef {
     Producer(usize),
@@ -174,6 +198,8 @@ struct Link {
     last_receive: VirtualTime,
     /// Stopped for good (a stop, a crash without restart, a channel error).
     gone: bool,
+    /// Crashed and not (yet) restarted: observation only ([`Simulation::actors`]).
+    crashed: bool,
 }
 
 impl Link {
@@ -187,6 +213,7 @@ impl Link {
             last_send: VirtualTime::ZERO,
             last_receive: VirtualTime::ZERO,
             gone: false,
+            crashed: false,
         }
     }
 }
@@ -755,6 +782,35 @@ impl<B: SimPort> Simulation<B> {
         self.end
     }
 
+    /// Every actor of the document, producers first, in document order, and where each stands now
+    /// (the page's graph draws them all from the start, so its layout does not move as they begin).
+    pub fn actors(&self) -> Vec<ActorStatus<'_>> {
+        let status = |link: &Link| (link.conn, link.epoch > 0, link.crashed, link.gone);
+        let producers = self.producers.iter().map(|p| {
+            let (connection, started, crashed, gone) = status(&p.link);
+            ActorStatus {
+                spec: ActorSpec::Producer(&p.spec),
+                connection,
+                started,
+                crashed,
+                gone,
+                queues: &[],
+            }
+        });
+        let consumers = self.consumers.iter().map(|c| {
+            let (connection, started, crashed, gone) = status(&c.link);
+            ActorStatus {
+                spec: ActorSpec::Consumer(&c.spec),
+                connection,
+                started,
+                crashed,
+                gone,
+                queues: &c.queues,
+            }
+        });
+        producers.chain(consumers).collect()
+    }
+
     pub fn seed(&self) -> u64 {
         self.seed
     }
@@ -1285,6 +1341,7 @@ impl<B: SimPort> Simulation<B> {
         let link = self.link_mut(actor);
         link.conn = Some(conn);
         link.epoch += 1;
+        link.crashed = false;
         self.record(start, format!("{name} connects"), Some(conn), None, None, Outcome::Connected);
         if self.setup(actor, Method::ChannelOpen).is_err() {
             return;
@@ -1466,7 +1523,8 @@ impl<B: SimPort> Simulation<B> {
                     match turn.decision {
                         // In a producer, `crash()` drops its connection and `cancel()` stops it.
                         Some(Decided::Crash) => {
-                            self.drop_connection(ActorRef::Producer(i), format!("{name} crashes (script)"))
+                            self.drop_connection(ActorRef::Producer(i), format!("{name} crashes (script)"));
+                            self.producers[i].link.crashed = true;
                         }
                         Some(Decided::Cancel) => {
                             self.producers[i].link.gone = true;
@@ -1687,6 +1745,7 @@ impl<B: SimPort> Simulation<B> {
         let c = &mut self.consumers[i];
         let Some(conn) = c.link.conn.take() else { return };
         c.link.epoch += 1;
+        c.link.crashed = true;
         let name = c.link.name.clone();
         let restart = c.spec.restart_after;
         if restart.is_none() {
