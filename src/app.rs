@@ -8,6 +8,7 @@ use crate::components::inspector::Inspector;
 use crate::components::log::LogTab;
 use crate::components::messages::MessagesTab;
 use crate::components::scenario_editor::ScenarioTab;
+use crate::components::start::StartCard;
 use crate::components::tables::{BindingsTab, ConnectionsTab, ExchangesTab, QueuesTab};
 use crate::components::timeline::TimelineBar;
 use crate::components::topology_view::TopologyView;
@@ -70,6 +71,7 @@ fn shell() -> Html {
             <NoticeBanner />
             <main class="workspace" id="workspace" aria-label="Workspace">
                 <section class="graph-pane" aria-label="Topology">
+                    <StartCard />
                     <TopologyView />
                     <Inspector />
                 </section>

@@ -181,7 +181,7 @@ async fn definitions_import_moving_messages_and_lineage() {
     el(&root, "#move").await.click();
     settle().await;
     let notice = text_with(&root, "#notice", "Moved").await;
-    assert!(notice.starts_with("Moved 1 message(s) from 'jobs' to 'jobs.retry'"), "{notice}");
+    assert!(notice.starts_with("Moved 1 message from 'jobs' to 'jobs.retry'"), "{notice}");
     select(&root, "#get-queue", "jobs.retry");
     select(&root, "#get-mode", "ack");
     settle().await;

@@ -9,6 +9,7 @@ pub mod inspector;
 pub mod log;
 pub mod messages;
 pub mod scenario_editor;
+pub mod start;
 pub mod tables;
 pub mod timeline;
 pub mod topology_view;

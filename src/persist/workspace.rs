@@ -43,8 +43,16 @@ pub struct WorkspaceDoc {
     /// The timeline position (virtual milliseconds).
     #[serde(default)]
     pub virtual_millis: u64,
+    /// A manual broker's messages that the durable image does not keep (transient messages, messages
+    /// in non-durable queues) when it was saved: reopening says how many the restart dropped.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped_messages: u64,
     #[serde(default)]
     pub layout: Layout,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl WorkspaceDoc {
@@ -56,6 +64,7 @@ impl WorkspaceDoc {
             scenario: None,
             image: None,
             virtual_millis: 0,
+            dropped_messages: 0,
             layout: Layout::default(),
         }
     }
