@@ -283,7 +283,11 @@ fn definitions_panel() -> Html {
             let text = app.session.borrow().export_definitions();
             app.dispatch(match download("definitions.json", "application/json", &text) {
                 Ok(()) => Action::Edit(EditAction::Downloaded(
-                    "Exported the broker's definitions as definitions.json".into(),
+                    format!(
+                        "Exported the broker's definitions as definitions.json (rabbit_version {}, the RabbitMQ \
+                         version imitated)",
+                        broker_core::amqp::definitions::EXPORT_RABBIT_VERSION
+                    ),
                 )),
                 Err(e) => Action::FormError(e),
             });

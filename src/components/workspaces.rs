@@ -706,8 +706,15 @@ mod store_side {
                 }
                 Op::Export => {
                     let file = format!("{}.brokerlab.json", safe_file_name(&doc_now.name));
-                    if let Err(e) = download(&file, &doc_now.to_json()) {
-                        act(&p.dispatch, WorkspaceAction::Refused(e));
+                    match download(&file, &doc_now.to_json()) {
+                        Ok(()) => act(
+                            &p.dispatch,
+                            WorkspaceAction::Copied(format!(
+                                "Exported workspace '{}' as {file} (a broker imitating RabbitMQ {})",
+                                doc_now.name, doc_now.rabbitmq_version
+                            )),
+                        ),
+                        Err(e) => act(&p.dispatch, WorkspaceAction::Refused(e)),
                     }
                 }
                 Op::Import(Some(file)) => {

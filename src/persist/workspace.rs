@@ -49,6 +49,15 @@ pub struct WorkspaceDoc {
     pub dropped_messages: u64,
     #[serde(default)]
     pub layout: Layout,
+    /// The RabbitMQ version the broker imitates (`rabbit_version` of its definitions export), so a file
+    /// says what it models; informative, not checked on reading.
+    #[serde(default = "imitated_version")]
+    pub rabbitmq_version: String,
+}
+
+/// The version written into workspaces: the engine's, as in its `definitions.json` export.
+pub fn imitated_version() -> String {
+    broker_core::amqp::definitions::EXPORT_RABBIT_VERSION.to_string()
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -66,6 +75,7 @@ impl WorkspaceDoc {
             virtual_millis: 0,
             dropped_messages: 0,
             layout: Layout::default(),
+            rabbitmq_version: imitated_version(),
         }
     }
 

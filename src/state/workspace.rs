@@ -268,6 +268,7 @@ impl AppState {
                 theme: theme_id(self.theme).to_string(),
                 speed: self.speed,
             },
+            rabbitmq_version: crate::persist::workspace::imitated_version(),
         }
     }
 }
@@ -290,6 +291,7 @@ mod tests {
         app.apply(Action::CycleTheme);
         let doc = app.workspace_doc();
         assert!(doc.image.is_some() && doc.scenario.is_none());
+        assert!(doc.to_json().contains(r#""rabbitmq_version":"3.10.0""#), "the export says what it imitates");
         let queues_before: Vec<String> = app
             .session
             .borrow()
