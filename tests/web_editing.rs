@@ -152,7 +152,7 @@ async fn definitions_import_moving_messages_and_lineage() {
     settle().await;
     el(&root, "#definitions-import").await.click();
     settle().await;
-    text_with(&root, "#notice", "3 queue(s)").await;
+    text_with(&root, "#notice", "3 queues").await;
     assert!(root.query_selector("#definitions-error").unwrap().is_none());
 
     // Publish two messages, reject the first: it is dead-lettered.

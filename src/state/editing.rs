@@ -218,15 +218,16 @@ impl AppState {
         let result = self.session.borrow_mut().import_definitions(text);
         match result {
             Ok(report) => {
+                let count = |n: usize, one: &str, many: &str| super::count(n as u64, one, many);
                 self.info(format!(
-                    "Imported definitions.json: {} exchange(s), {} queue(s), {} binding(s){}",
-                    report.exchanges.len(),
-                    report.queues.len(),
-                    report.bindings,
+                    "Imported definitions.json: {}, {}, {}{}",
+                    count(report.exchanges.len(), "exchange", "exchanges"),
+                    count(report.queues.len(), "queue", "queues"),
+                    count(report.bindings, "binding", "bindings"),
                     if report.warnings.is_empty() {
                         String::new()
                     } else {
-                        format!(" ({} warning(s))", report.warnings.len())
+                        format!(" ({})", count(report.warnings.len(), "warning", "warnings"))
                     }
                 ));
                 self.edit.import_error = None;

@@ -148,7 +148,7 @@ fn editing_definitions_round_trip_moving_messages_and_lineage() {
         assert!(!other.text("#topology").contains("orders.dead"), "nothing declared");
         other.screenshot("e2e-editing-definitions-error.png");
         other.type_into("#definitions-file", file.to_str().unwrap());
-        other.wait_text("#notice", "Imported definitions.json: 3 exchange(s), 4 queue(s), 5 binding(s)");
+        other.wait_text("#notice", "Imported definitions.json: 3 exchanges, 4 queues, 5 bindings");
         other.wait_text("#topology", "orders.dead");
         other.screenshot("e2e-editing-imported.png");
     }

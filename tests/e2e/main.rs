@@ -12,3 +12,4 @@ mod embed;
 mod persist;
 mod render;
 mod scripting;
+mod start;
