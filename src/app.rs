@@ -1,6 +1,7 @@
 //! The root component: the one app state (a reducer provided through a context), the driver that maps
 //! wall time to virtual time, keyboard shortcuts, the theme, and the page layout.
 
+use crate::components::actors::ActorsBar;
 use crate::components::charts::ChartsTab;
 use crate::components::checks::ChecksPanel;
 use crate::components::header::Header;
@@ -73,6 +74,7 @@ fn shell() -> Html {
                 <section class="graph-pane" aria-label="Topology">
                     <StartCard />
                     <TopologyView />
+                    <ActorsBar />
                     <Inspector />
                 </section>
                 <section class="tabs-pane">

@@ -1,6 +1,7 @@
 //! The page's components. Each reads the one app state through [`use_app`] and changes it only by
 //! dispatching [`Action`](crate::state::Action)s.
 
+pub mod actors;
 pub mod charts;
 pub mod checks;
 pub mod editors;

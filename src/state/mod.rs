@@ -15,6 +15,7 @@ use std::rc::Rc;
 use yew::Reducible;
 
 // Parts of the app state kept in their own files: each owns its slice of the state and of the actions.
+pub mod actors;
 pub mod editing;
 pub mod scripting;
 pub mod timeline;
@@ -217,6 +218,8 @@ pub enum Action {
     LoadEmpty,
     /// Shows the start card (the tutorials, the empty broker, the example) again.
     ShowStart,
+    /// Adds a producer or a consumer to what the page plays ([`actors`]).
+    AddActor(actors::NewActor),
     /// Closes the start card.
     CloseStart,
     /// Replaces the engine with a run of a scenario document given as JSON text.
@@ -457,6 +460,7 @@ impl AppState {
                 );
             }
             Action::ShowStart => self.start.requested = true,
+            Action::AddActor(actor) => self.add_actor(actor),
             Action::CloseStart => self.start = StartCard { dismissed: true, requested: false },
             Action::RunUntil(target) => self.run_until(target),
             Action::Timeline(a) => self.apply_timeline(a),
