@@ -113,6 +113,35 @@ fn a_newcomer_starts_from_the_card_and_nothing_on_the_page_goes_stale() {
     page.click("#ws-undo-delete");
     page.wait_text("#notice", "Restored workspace 'Orders demo'");
     page.wait_text("#topology", "orders.eu");
+
+    // A hand-built broker gets a producer and a consumer from the graph pane's forms, typed key by key.
+    page.click("#start");
+    page.click("#start-empty");
+    page.wait_text("#notice", "An empty broker");
+    page.click("#tab-queues");
+    page.type_into("#queue-name", "jobs");
+    page.click("#queue-declare");
+    page.wait_text("#notice", "Declared: queue 'jobs' (0 messages, 0 consumers)");
+    page.click("#add-producer");
+    page.type_into("#producer-key", "jobs");
+    page.type_into("#producer-rate", "5");
+    page.type_into("#producer-body", "job {seq}");
+    assert_eq!(value_of(page, "#producer-key"), json!("jobs"), "every key in one field");
+    assert!(in_viewport(page, "#producer-add"), "the form's button is in view at 1280×720");
+    page.screenshot("start-actors-1280.png");
+    page.click("#producer-add");
+    page.wait_text("#notice", "Added producer 'producer-1'");
+    page.click("#add-consumer");
+    page.type_into("#consumer-processing", "100");
+    page.click("#consumer-add");
+    page.wait_text("#notice", "Added consumer 'consumer-1'");
+    page.click("#speed option[value='10']");
+    page.click("#play");
+    page.wait_text("#topology", "consumer-1");
+    wait_until("the consumer acknowledges jobs", || {
+        page.text("tr[data-queue='jobs'] td.acked").parse::<u32>().is_ok_and(|n| n >= 3)
+    });
+    page.click("#play");
     assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
 }
 
