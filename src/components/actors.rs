@@ -90,9 +90,9 @@ pub fn actors_bar() -> Html {
     html! {
         <div class="actors-bar" id="actors-bar">
             <button class="btn small" id="add-producer" aria-expanded={(*open == Open::Producer).to_string()}
-                    onclick={toggle(Open::Producer)}>{ "＋ Producer" }</button>
+                    onclick={toggle(Open::Producer)}>{ "+ Producer" }</button>
             <button class="btn small" id="add-consumer" aria-expanded={(*open == Open::Consumer).to_string()}
-                    onclick={toggle(Open::Consumer)}>{ "＋ Consumer" }</button>
+                    onclick={toggle(Open::Consumer)}>{ "+ Consumer" }</button>
             <span class="muted actors-hint">{ "Actors make this a scenario: the run starts over at t = 0." }</span>
             if *open == Open::Producer {
                 <form class="actor-form" id="producer-form" onsubmit={add_producer} aria-label="Add a producer">
