@@ -1,6 +1,7 @@
 //! The root component: the one app state (a reducer provided through a context), the driver that maps
 //! wall time to virtual time, keyboard shortcuts, the theme, and the page layout.
 
+use crate::components::actors::ActorsBar;
 use crate::components::charts::ChartsTab;
 use crate::components::checks::ChecksPanel;
 use crate::components::header::Header;
@@ -8,6 +9,7 @@ use crate::components::inspector::Inspector;
 use crate::components::log::LogTab;
 use crate::components::messages::MessagesTab;
 use crate::components::scenario_editor::ScenarioTab;
+use crate::components::start::StartCard;
 use crate::components::tables::{BindingsTab, ConnectionsTab, ExchangesTab, QueuesTab};
 use crate::components::timeline::TimelineBar;
 use crate::components::topology_view::TopologyView;
@@ -70,7 +72,9 @@ fn shell() -> Html {
             <NoticeBanner />
             <main class="workspace" id="workspace" aria-label="Workspace">
                 <section class="graph-pane" aria-label="Topology">
+                    <StartCard />
                     <TopologyView />
+                    <ActorsBar />
                     <Inspector />
                 </section>
                 <section class="tabs-pane">

@@ -152,7 +152,7 @@ async fn definitions_import_moving_messages_and_lineage() {
     settle().await;
     el(&root, "#definitions-import").await.click();
     settle().await;
-    text_with(&root, "#notice", "3 queue(s)").await;
+    text_with(&root, "#notice", "3 queues").await;
     assert!(root.query_selector("#definitions-error").unwrap().is_none());
 
     // Publish two messages, reject the first: it is dead-lettered.
@@ -181,7 +181,7 @@ async fn definitions_import_moving_messages_and_lineage() {
     el(&root, "#move").await.click();
     settle().await;
     let notice = text_with(&root, "#notice", "Moved").await;
-    assert!(notice.starts_with("Moved 1 message(s) from 'jobs' to 'jobs.retry'"), "{notice}");
+    assert!(notice.starts_with("Moved 1 message from 'jobs' to 'jobs.retry'"), "{notice}");
     select(&root, "#get-queue", "jobs.retry");
     select(&root, "#get-mode", "ack");
     settle().await;

@@ -15,7 +15,14 @@
  *
  * The sandbox is loaded from index.html next to this script (override with data-src). It only obeys
  * messages from this page's origin (passed as ?origin=), and this script only accepts messages from the
- * sandbox's own window and origin. Every message is checked before it is used. See docs/embed.md.
+ * sandbox's own window. Every message is checked before it is used. See docs/embed.md.
+ *
+ * Isolation: the iframe is sandboxed with `allow-scripts` but never `allow-same-origin` (the two together
+ * let a framed page remove its own sandbox). The sandbox therefore runs in an opaque origin: its messages
+ * arrive with the origin "null", so they are recognised by their source window (this page's own iframe),
+ * and messages to it are posted with the target origin "*" (an opaque origin cannot be named; they carry
+ * commands, never secrets). The app's files must be fetchable from an opaque origin, i.e. served with
+ * `Access-Control-Allow-Origin: *` (GitHub Pages and most static hosts do).
  */
 (function () {
   "use strict";
@@ -61,7 +68,8 @@
 
   Sandbox.prototype.post = function (message) {
     var target = this.frame.contentWindow;
-    if (target) target.postMessage(message, this.origin);
+    // The sandboxed frame's origin is opaque: no origin can be named, the window is the address.
+    if (target) target.postMessage(message, "*");
   };
 
   /** Sends a request; resolves with its result, rejects with its error (or after a timeout). */
@@ -261,7 +269,8 @@
     var frame = document.createElement("iframe");
     frame.className = "brokerlab-frame";
     frame.title = host.getAttribute("data-title") || options.title || "Brokerlab sandbox";
-    frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox");
+    // Never together with allow-same-origin: scripts plus the page's origin could lift the sandbox.
+    frame.setAttribute("sandbox", "allow-scripts allow-popups allow-popups-to-escape-sandbox");
     frame.style.width = "100%";
     frame.style.border = "1px solid #d5dae1";
     frame.style.borderRadius = "6px";
@@ -304,8 +313,9 @@
   window.addEventListener("message", function (event) {
     for (var i = 0; i < sandboxes.length; i++) {
       var s = sandboxes[i];
-      // Only the sandbox's own window, from its own origin: anything else is ignored.
-      if (event.source === s.frame.contentWindow && event.origin === s.origin) {
+      // Only the sandbox's own window, from its opaque origin ("null") or, were the frame not sandboxed,
+      // from the app's origin: anything else is ignored.
+      if (event.source === s.frame.contentWindow && (event.origin === "null" || event.origin === s.origin)) {
         s.receive(event.data);
         return;
       }

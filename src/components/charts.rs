@@ -4,7 +4,7 @@
 //! min–max range is drawn as a band so no spike disappears.
 
 use super::{event_value, use_app};
-use crate::session::timeline::{Point, Range};
+use crate::session::timeline::{sample_millis, Point, Range};
 use crate::state::timeline::TimelineAction;
 use crate::state::Action;
 use yew::prelude::*;
@@ -87,7 +87,7 @@ pub fn charts_tab() -> Html {
             app.dispatch(Action::Timeline(TimelineAction::SelectChartQueue(event_value(&e))))
         })
     };
-    let coarse = points.iter().any(|p| p.to_second > p.from_second);
+    let coarse = points.iter().any(|p| p.is_merged(sample_millis(p.from_millis)));
     html! {
         <div class="charts" id="charts">
             <div class="charts-head">
@@ -121,7 +121,8 @@ fn chart(id: &str, title: &str, unit: &str, lines: &[Line], points: &[Point], x_
     let plot_h = HEIGHT - TOP - BOTTOM;
     let x = move |s: f64| LEFT + (s / x_max).clamp(0.0, 1.0) * plot_w;
     let y = move |v: f64| TOP + plot_h - (v / y_max).clamp(0.0, 1.0) * plot_h;
-    let mid = |p: &Point| (p.from_second + p.to_second) as f64 / 2.0;
+    // A point holds the values at its interval's end.
+    let mid = |p: &Point| p.to_millis as f64 / 1000.0;
 
     let x_ticks: Vec<f64> = (0..).map(|i| f64::from(i) * x_step).take_while(|s| *s <= x_max + 1e-9).collect();
     let y_ticks: Vec<f64> = (0..).map(|i| f64::from(i) * y_step).take_while(|v| *v <= y_max + 1e-9).collect();
@@ -167,7 +168,7 @@ fn chart(id: &str, title: &str, unit: &str, lines: &[Line], points: &[Point], x_
             <svg viewBox={format!("0 0 {WIDTH} {HEIGHT}")} role="img"
                  aria-labelledby={format!("{title_id} {desc_id}")} class="chart-svg">
                 <title id={title_id}>{ format!("{title} over the run, in {unit} against virtual seconds") }</title>
-                <desc id={desc_id}>{ format!("At the latest second: {}", latest.join(", ")) }</desc>
+                <desc id={desc_id}>{ format!("At the latest sample: {}", latest.join(", ")) }</desc>
                 <g class="grid" aria-hidden="true">
                     { for y_ticks.iter().map(|v| html! {
                         <>

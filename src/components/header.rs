@@ -1,10 +1,17 @@
 //! The header: the brand, time controls (play/pause, step, speed, the virtual clock, a badge when an
 //! earlier moment is shown; scrubbing and fast-forward are in the timeline bar below) and page actions
-//! (the bundled scenario picker, the example, the theme).
+//! (the start card, the bundled scenario picker, the example, the theme).
+//!
+//! The picker always names what the page holds: a `<select>`'s shown option is DOM state the user changes
+//! by picking, so after every render it is set back to the loaded scenario (a pick that did not load, a
+//! workspace opened, the example loaded all show the truth).
 
 use super::{event_value, use_app, AppContext};
 use crate::state::{Action, SPEEDS};
 use yew::prelude::*;
+
+/// The picker's value while a document that is not a bundled one (as bundled) plays.
+const OTHER_SCENARIO: &str = "other";
 
 fn speed_label(speed: f64) -> String {
     format!("{speed}×")
@@ -64,12 +71,37 @@ pub fn header() -> Html {
         let app = app.clone();
         Callback::from(move |e: Event| {
             let id = event_value(&e);
-            if !id.is_empty() {
+            if !id.is_empty() && id != OTHER_SCENARIO {
                 app.dispatch(Action::LoadScenario(id));
             }
         })
     };
     let loaded = app.session.borrow().scenario().map(|s| s.name.clone());
+    // The picker's value for what is loaded: a bundled scenario's id, "other" for any other document
+    // (edited, imported, shared), "" for a hand-built broker.
+    let loaded_id = match &loaded {
+        None => String::new(),
+        Some(name) => catalogue
+            .iter()
+            .find(|e| &e.name == name && app.workspace.scenario_text.as_deref() == crate::scenarios::bundled_text(e.id))
+            .map_or_else(|| OTHER_SCENARIO.to_string(), |e| e.id.to_string()),
+    };
+    let picker = use_node_ref();
+    {
+        let picker = picker.clone();
+        let loaded_id = loaded_id.clone();
+        use_effect(move || {
+            if let Some(select) = picker.cast::<web_sys::HtmlSelectElement>() {
+                if select.value() != loaded_id {
+                    select.set_value(&loaded_id);
+                }
+            }
+        });
+    }
+    let show_start = {
+        let app = app.clone();
+        Callback::from(move |_| app.dispatch(Action::ShowStart))
+    };
     let rewound = app.session.borrow().has_future();
     let play_label = if app.playing { "Pause (space)" } else { "Play (space)" };
     html! {
@@ -108,17 +140,27 @@ pub fn header() -> Html {
             <div class="header-actions">
                 <label class="scenario-picker">
                     <span>{ "Scenario" }</span>
-                    <select id="scenario" onchange={pick} aria-label="Load a bundled scenario">
-                        <option value="" selected={loaded.is_none()}>{ "Manual (no scenario)" }</option>
+                    <select id="scenario" ref={picker} onchange={pick} aria-label="Load a bundled scenario">
+                        <option value="" selected={loaded_id.is_empty()} disabled=true>
+                            { "Hand-built broker" }
+                        </option>
                         { for catalogue.iter().map(|entry| html! {
                             <option value={entry.id} title={entry.description.clone()}
-                                    selected={loaded.as_deref() == Some(entry.name.as_str())}>
+                                    selected={loaded_id == entry.id}>
                                 { entry.name.clone() }
                             </option>
                         }) }
+                        if loaded_id == OTHER_SCENARIO {
+                            <option value={OTHER_SCENARIO} selected=true disabled=true>
+                                { loaded.clone().unwrap_or_default() }
+                            </option>
+                        }
                     </select>
                 </label>
-                <button id="load-example" class="btn" onclick={example}>{ "Load example" }</button>
+                <button id="start" class="btn" onclick={show_start}
+                        title="The tutorials, an empty broker, the example">{ "Start…" }</button>
+                <button id="load-example" class="btn" onclick={example}
+                        title="The example topology in a fresh broker">{ "Load example" }</button>
                 <button id="theme" class="btn" onclick={theme} aria-label={app.theme.label()}
                         title={app.theme.label()}>{ "◐" }</button>
             </div>

@@ -1,6 +1,7 @@
 //! The page's components. Each reads the one app state through [`use_app`] and changes it only by
 //! dispatching [`Action`](crate::state::Action)s.
 
+pub mod actors;
 pub mod charts;
 pub mod checks;
 pub mod editors;
@@ -9,6 +10,7 @@ pub mod inspector;
 pub mod log;
 pub mod messages;
 pub mod scenario_editor;
+pub mod start;
 pub mod tables;
 pub mod timeline;
 pub mod topology_view;

@@ -283,7 +283,11 @@ fn definitions_panel() -> Html {
             let text = app.session.borrow().export_definitions();
             app.dispatch(match download("definitions.json", "application/json", &text) {
                 Ok(()) => Action::Edit(EditAction::Downloaded(
-                    "Exported the broker's definitions as definitions.json".into(),
+                    format!(
+                        "Exported the broker's definitions as definitions.json (rabbit_version {}, the RabbitMQ \
+                         version imitated)",
+                        broker_core::amqp::definitions::EXPORT_RABBIT_VERSION
+                    ),
                 )),
                 Err(e) => Action::FormError(e),
             });
@@ -317,6 +321,7 @@ fn definitions_panel() -> Html {
             app.dispatch(Action::Edit(EditAction::ImportDefinitions(text)))
         })
     };
+    let policies = app.session.borrow().policies();
     html! {
         <section class="card form" aria-label="definitions.json">
             <h3>{ "definitions.json" }</h3>
@@ -342,6 +347,27 @@ fn definitions_panel() -> Html {
                 <ul class="import-warnings" id="definitions-warnings">
                     { for app.edit.import_warnings.iter().map(|w| html! { <li>{ w.clone() }</li> }) }
                 </ul>
+            }
+            if !policies.is_empty() {
+                <h4>{ "Policies" }</h4>
+                <table class="grid" id="policies">
+                    <thead><tr>
+                        <th>{ "Name" }</th><th>{ "Pattern" }</th><th>{ "Apply to" }</th><th>{ "Priority" }</th>
+                        <th>{ "Definition" }</th><th>{ "In effect on" }</th>
+                    </tr></thead>
+                    <tbody>
+                    { for policies.iter().map(|(p, applied)| html! {
+                        <tr data-policy={p.name.clone()}>
+                            <td>{ p.name.clone() }</td>
+                            <td><code>{ p.pattern.clone() }</code></td>
+                            <td>{ p.apply_to.clone() }</td>
+                            <td>{ p.priority }</td>
+                            <td><code>{ p.definition.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ") }</code></td>
+                            <td>{ if applied.is_empty() { "—".to_string() } else { applied.join(", ") } }</td>
+                        </tr>
+                    }) }
+                    </tbody>
+                </table>
             }
         </section>
     }

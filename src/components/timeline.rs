@@ -21,7 +21,6 @@ fn slider_step_millis(span_millis: u64) -> u64 {
 pub fn timeline_bar() -> Html {
     let app = use_app();
     use_fast_forward_frames(&app);
-    let target_text = use_state(String::new);
     let session = app.session.borrow();
     let (now, furthest, floor, rewound) =
         (session.now(), session.furthest(), session.rewind_floor(), session.has_future());
@@ -40,16 +39,17 @@ pub fn timeline_bar() -> Html {
         let app = app.clone();
         Callback::from(move |_| app.dispatch(Action::Timeline(TimelineAction::Seek(furthest))))
     };
+    // The field's text lives in the app state, so loading another run clears it (nothing stale).
     let on_target = {
-        let target_text = target_text.clone();
-        Callback::from(move |e: InputEvent| target_text.set(event_value(&e)))
+        let app = app.clone();
+        Callback::from(move |e: InputEvent| app.dispatch(Action::Timeline(TimelineAction::EditRunTo(event_value(&e)))))
     };
     let on_run_to = {
         let app = app.clone();
-        let target_text = target_text.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            app.dispatch(Action::Timeline(TimelineAction::StartFastForward((*target_text).clone())));
+            let text = app.timeline.run_to_text.clone();
+            app.dispatch(Action::Timeline(TimelineAction::StartFastForward(text)));
         })
     };
     let cancel = {
@@ -60,15 +60,15 @@ pub fn timeline_bar() -> Html {
     let span = furthest.as_millis().saturating_sub(floor.as_millis());
     let value_text = format!("t = {now} of {furthest}");
     let placeholder = end.map_or_else(|| "e.g. 30s".to_string(), |end| format!("e.g. {end}"));
-    let progress = app.timeline.fast_forward.map(|ff| {
+    let progress = app.timeline.fast_forward.as_ref().map(|ff| {
         let percent = ff.percent(now);
+        let label = ff.label();
         html! {
             <div class="ff-progress" role="status" aria-live="polite">
-                <progress id="ff-progress" max="100" value={percent.to_string()}
-                          aria-label={format!("Fast-forward to {}", ff.target)}>
+                <progress id="ff-progress" max="100" value={percent.to_string()} aria-label={label.clone()}>
                     { format!("{percent}%") }
                 </progress>
-                <span id="ff-status">{ format!("{percent}% · t = {now} of {}", ff.target) }</span>
+                <span id="ff-status">{ format!("{label}: {percent}% · t = {now}") }</span>
                 <button id="ff-cancel" type="button" class="btn small" onclick={cancel}>{ "Cancel" }</button>
             </div>
         }
@@ -97,7 +97,7 @@ pub fn timeline_bar() -> Html {
             <form class="ff-form" onsubmit={on_run_to} aria-label="Fast-forward">
                 <label for="ff-target">{ "Run to t =" }</label>
                 <input id="ff-target" type="text" inputmode="decimal" size="7" placeholder={placeholder}
-                       value={(*target_text).clone()} oninput={on_target}
+                       value={app.timeline.run_to_text.clone()} oninput={on_target}
                        aria-label="Fast-forward to virtual time (30s, 1500ms, 2m)" />
                 <button id="ff-go" type="submit" class="btn small"
                         disabled={app.timeline.fast_forward.is_some()}>{ "Go" }</button>

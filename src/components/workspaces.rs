@@ -52,10 +52,23 @@ pub fn workspace_bar() -> Html {
             renaming.set(None);
         })
     };
+    let copy_link = {
+        let app = app.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(link) = &app.workspace.permalink {
+                let said = if copy_to_clipboard(link) {
+                    "Copied the share link: it opens this workspace at this moment"
+                } else {
+                    "The link is selected: copy it with Ctrl+C"
+                };
+                app.dispatch(Action::Workspace(WorkspaceAction::Copied(said.into())));
+            }
+        })
+    };
     let current_id = ws.current.as_ref().map(|c| c.id.clone()).unwrap_or_default();
     let status = match ws.ownership {
         Ownership::Pending => "Opening saved workspaces…".to_string(),
-        Ownership::Owner => format!("Saved automatically ({} writes)", ws.saves),
+        Ownership::Owner => "Saved automatically".to_string(),
         Ownership::OtherTab => "Open in another tab: not saved here".to_string(),
         Ownership::TakenOver => "Taken over by another tab: not saved here".to_string(),
         Ownership::NoStore => "Not saved (storage unavailable)".to_string(),
@@ -99,8 +112,17 @@ pub fn workspace_bar() -> Html {
                     <button class="btn small danger" id="ws-reset-store" onclick={op(|_| Op::ResetStore)}>{ "Reset saved data" }</button>
                 </span>
             }
+            if let Some(name) = &ws.undo_delete {
+                <span class="ws-undo" role="status">
+                    { format!("Deleted '{name}'") }
+                    <button class="btn small primary" id="ws-undo-delete" onclick={op(|_| Op::UndoDelete)}>{ "Undo" }</button>
+                </span>
+            }
             if let Some(link) = &ws.permalink {
-                <input class="ws-permalink" id="ws-permalink" readonly=true aria-label="Permalink" value={link.clone()} />
+                <span class="ws-share-field">
+                    <input class="ws-permalink" id="ws-permalink" readonly=true aria-label="Share link" value={link.clone()} />
+                    <button class="btn small" id="ws-copy-link" onclick={copy_link}>{ "Copy" }</button>
+                </span>
             }
         </section>
     }
@@ -114,6 +136,7 @@ enum Op {
     Rename(String),
     Duplicate,
     Delete,
+    UndoDelete,
     Restart,
     Share,
     Export,
@@ -133,19 +156,40 @@ fn file_of(e: &Event) -> Option<web_sys::File> {
 fn run(op: Op, app: &UseReducerHandle<AppState>) {
     match op {
         Op::Restart => app.dispatch(Action::Workspace(WorkspaceAction::RestartBroker)),
-        Op::Share => match &app.workspace.scenario_text {
-            Some(text) if app.session.borrow().scenario().is_some() => {
-                let fragment = crate::persist::permalink::encode(text);
-                app.dispatch(Action::Workspace(WorkspaceAction::Permalink(Some(page_url(&fragment)))));
+        Op::Share => {
+            // The whole workspace — its scenario or its hand-built broker, and the moment shown.
+            let fragment = crate::persist::permalink::encode_workspace(&app.workspace_doc().to_json());
+            match fragment {
+                Ok(fragment) => {
+                    app.dispatch(Action::Workspace(WorkspaceAction::Permalink(Some(page_url(&fragment)))))
+                }
+                Err(e) => app.dispatch(Action::Workspace(WorkspaceAction::Refused(e))),
             }
-            _ => app.dispatch(Action::Workspace(WorkspaceAction::Refused(
-                "A permalink carries a scenario document; this workspace is a manual broker (export it as a file \
-                 instead)"
-                    .into(),
-            ))),
-        },
+        }
         op => store_side::run(op, app),
     }
+}
+
+/// Puts `text` on the clipboard (the asynchronous Clipboard API, reached through `js_sys` so the page needs
+/// no extra `web-sys` feature); where it is missing (an insecure origin), selects the share field instead.
+fn copy_to_clipboard(text: &str) -> bool {
+    use wasm_bindgen::JsCast;
+    let Some(window) = web_sys::window() else { return false };
+    let navigator = window.navigator();
+    let clipboard = js_sys::Reflect::get(navigator.as_ref(), &"clipboard".into()).ok().filter(|c| c.is_object());
+    let write = clipboard.as_ref().and_then(|c| {
+        js_sys::Reflect::get(c, &"writeText".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    });
+    if let (Some(clipboard), Some(write)) = (clipboard, write) {
+        if write.call1(&clipboard, &text.into()).is_ok() {
+            return true;
+        }
+    }
+    let field = window.document().and_then(|d| d.get_element_by_id("ws-permalink"));
+    if let Some(field) = field.and_then(|f| f.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+        field.select();
+    }
+    false
 }
 
 fn page_url(fragment: &str) -> String {
@@ -217,12 +261,14 @@ mod store_side {
     //! The browser side: IndexedDB, the per-frame saver, the tab lock, files and permalinks.
     use super::Op;
     use crate::persist::catalog::{self, Entry, Index, StoreProblem};
+    use crate::persist::import::Found;
     use crate::persist::idb::IdbStore;
     use crate::persist::lock::{self, TabLock};
     use crate::persist::saver::Saver;
     use crate::persist::workspace::WorkspaceDoc;
     use crate::persist::{permalink, KvStore, Write};
     use crate::session::Session;
+    use crate::state::editing::EditAction;
     use crate::state::workspace::{Ownership, WorkspaceAction};
     use crate::state::{Action, AppState};
     use std::cell::{Cell, RefCell};
@@ -248,6 +294,8 @@ mod store_side {
         dispatch: UseReducerDispatcher<AppState>,
         /// Bumped on every lock change so a stale "lost" callback is ignored.
         lock_generation: Cell<u64>,
+        /// The workspace deleted last, kept in memory while its Undo is offered.
+        deleted: RefCell<Option<WorkspaceDoc>>,
     }
 
     thread_local! {
@@ -302,6 +350,7 @@ mod store_side {
                 frame_scheduled: Cell::new(false),
                 dispatch: dispatch.clone(),
                 lock_generation: Cell::new(0),
+                deleted: RefCell::new(None),
             });
             PERSIST.with(|slot| *slot.borrow_mut() = Some(Rc::clone(&p)));
             let index = match opened {
@@ -315,34 +364,12 @@ mod store_side {
             // A permalink opens in a new workspace; a hostile one is refused and nothing runs (the refusal
             // is shown after the last workspace reopens, so its notice stays up).
             let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
-            let mut refusal = None;
-            match permalink::decode(&hash) {
-                Ok(Some(text)) => {
-                    clear_hash();
-                    // A scripted document needs the scripting engine to be checked (and run).
-                    let prepared = crate::scripting::prepare(&text).await;
-                    match prepared.and_then(|()| Session::from_scenario(&text)) {
-                        Ok(s) => {
-                            let name = s
-                                .scenario()
-                                .map_or("Shared scenario".to_string(), |i| format!("Shared: {}", i.name));
-                            let mut doc = WorkspaceDoc::manual(&name);
-                            doc.scenario = Some(text);
-                            create_and_open(&p, doc).await;
-                            return;
-                        }
-                        Err(e) => {
-                            refusal =
-                                Some(format!("This link's scenario cannot be loaded: {e}. Nothing was run."))
-                        }
-                    }
-                }
-                Ok(None) => {}
-                Err(text) => {
-                    clear_hash();
-                    refusal = Some(text);
-                }
-            }
+            listen_for_links(&p);
+            let refusal = match open_link(&p, &hash).await {
+                Ok(true) => return,
+                Ok(false) => None,
+                Err(text) => Some(text),
+            };
             let last = p.index.borrow().last.clone();
             match last {
                 Some(id) => open_existing(&p, &id).await,
@@ -360,6 +387,60 @@ mod store_side {
                 act(&dispatch, WorkspaceAction::Refused(text));
             }
         });
+    }
+
+    /// Opens the link in `hash` (a shared workspace or scenario) in a new workspace. `Ok(false)`: the
+    /// fragment is no link; `Err`: a refused link (nothing was run), as a sentence.
+    async fn open_link(p: &Rc<Persist>, hash: &str) -> Result<bool, String> {
+        let link = match permalink::decode_link(hash) {
+            Ok(Some(link)) => link,
+            Ok(None) => return Ok(false),
+            Err(text) => {
+                clear_hash();
+                return Err(text);
+            }
+        };
+        clear_hash();
+        let doc = match link {
+            permalink::Link::Scenario(text) => {
+                // A scripted document needs the scripting engine to be checked (and run).
+                let prepared = crate::scripting::prepare(&text).await;
+                let s = prepared
+                    .and_then(|()| Session::from_scenario(&text))
+                    .map_err(|e| format!("This link's scenario cannot be loaded: {e}. Nothing was run."))?;
+                let name = s.scenario().map_or("Shared scenario".to_string(), |i| format!("Shared: {}", i.name));
+                let mut doc = WorkspaceDoc::manual(&name);
+                doc.scenario = Some(text);
+                doc
+            }
+            permalink::Link::Workspace(text) => {
+                let mut doc = validate_import(&text)
+                    .await
+                    .map_err(|e| format!("This link's workspace cannot be opened: {e}. Nothing was run."))?;
+                doc.name = format!("Shared: {}", doc.name).chars().take(200).collect();
+                doc
+            }
+        };
+        save_current_now(p);
+        create_and_open(p, doc).await;
+        Ok(true)
+    }
+
+    /// A link opened in a tab where the app already runs changes only the fragment: load it then too.
+    fn listen_for_links(p: &Rc<Persist>) {
+        let Some(window) = web_sys::window() else { return };
+        let weak = Rc::downgrade(p);
+        let on_change = Closure::<dyn Fn()>::new(move || {
+            let Some(p) = weak.upgrade() else { return };
+            let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+            spawn_local(async move {
+                if let Err(text) = open_link(&p, &hash).await {
+                    act(&p.dispatch, WorkspaceAction::Refused(text));
+                }
+            });
+        });
+        let _ = window.add_event_listener_with_callback("hashchange", on_change.as_ref().unchecked_ref());
+        on_change.forget(); // for the page's lifetime, as the store itself
     }
 
     fn report_unreadable(p: &Persist, problem: &StoreProblem) {
@@ -581,6 +662,7 @@ mod store_side {
                 }
                 Op::Delete => {
                     let Some(current) = current else { return };
+                    *p.deleted.borrow_mut() = Some(doc_now);
                     p.index.borrow_mut().remove(&current.id);
                     let index_json = p.index.borrow().to_json();
                     if let Some(old) = p.lock.borrow_mut().take() {
@@ -607,6 +689,15 @@ mod store_side {
                         None => create_and_open(&p, WorkspaceDoc::manual("Workspace 1")).await,
                     }
                     act(&p.dispatch, WorkspaceAction::Entries(p.index.borrow().entries.clone()));
+                    act(&p.dispatch, WorkspaceAction::Deleted(current.name.clone()));
+                }
+                Op::UndoDelete => {
+                    let Some(doc) = p.deleted.borrow_mut().take() else { return };
+                    save_current_now(&p);
+                    let name = doc.name.clone();
+                    create_and_open(&p, doc).await;
+                    act(&p.dispatch, WorkspaceAction::Entries(p.index.borrow().entries.clone()));
+                    act(&p.dispatch, WorkspaceAction::Copied(format!("Restored workspace '{name}'")));
                 }
                 Op::TakeOver => {
                     if let Some(current) = current {
@@ -615,8 +706,15 @@ mod store_side {
                 }
                 Op::Export => {
                     let file = format!("{}.brokerlab.json", safe_file_name(&doc_now.name));
-                    if let Err(e) = download(&file, &doc_now.to_json()) {
-                        act(&p.dispatch, WorkspaceAction::Refused(e));
+                    match download(&file, &doc_now.to_json()) {
+                        Ok(()) => act(
+                            &p.dispatch,
+                            WorkspaceAction::Copied(format!(
+                                "Exported workspace '{}' as {file} (a broker imitating RabbitMQ {})",
+                                doc_now.name, doc_now.rabbitmq_version
+                            )),
+                        ),
+                        Err(e) => act(&p.dispatch, WorkspaceAction::Refused(e)),
                     }
                 }
                 Op::Import(Some(file)) => {
@@ -640,14 +738,43 @@ mod store_side {
                             return;
                         }
                     };
-                    match validate_import(&text).await {
-                        Ok(doc) => {
+                    let name = file.name();
+                    let found = match crate::persist::import::detect(&text) {
+                        Ok(found) => found,
+                        Err(e) => {
+                            act(&p.dispatch, WorkspaceAction::Refused(format!("'{name}' was not imported: {e}")));
+                            return;
+                        }
+                    };
+                    let what = found.describe();
+                    let opened = match found {
+                        Found::Workspace(doc) => validate_workspace(*doc).await.map(|doc| (doc, None)),
+                        Found::Scenario { text, name: title } => validate_scenario(&text).await.map(|()| {
+                            let title = if title.is_empty() { name.clone() } else { title };
+                            let mut doc = WorkspaceDoc::manual(&title.chars().take(200).collect::<String>());
+                            doc.scenario = Some(text);
+                            (doc, None)
+                        }),
+                        Found::Definitions(text) => {
+                            // All or nothing, checked on a scratch broker before a workspace is made.
+                            Session::new(42).import_definitions(&text).map_err(|e| e.to_string()).map(|_| {
+                                let stem = name.trim_end_matches(".json");
+                                (WorkspaceDoc::manual(&format!("Imported {stem}")), Some(text))
+                            })
+                        }
+                    };
+                    match opened {
+                        Ok((doc, definitions)) => {
                             save_current_now(&p);
                             create_and_open(&p, doc).await;
+                            if let Some(text) = definitions {
+                                app.dispatch(Action::Edit(EditAction::ImportDefinitions(text)));
+                            }
+                            act(&p.dispatch, WorkspaceAction::Found(format!("Found {what} in '{name}'")));
                         }
                         Err(e) => act(
                             &p.dispatch,
-                            WorkspaceAction::Refused(format!("'{}' was not imported: {e}", file.name())),
+                            WorkspaceAction::Refused(format!("'{name}' ({what}) was not imported: {e}")),
                         ),
                     }
                 }
@@ -679,16 +806,21 @@ mod store_side {
     /// A workspace file is hostile input: parsed with limits, its scenario or image must load (a scenario
     /// with scripts after the scripting engine has).
     pub async fn validate_import(text: &str) -> Result<WorkspaceDoc, String> {
-        let doc = WorkspaceDoc::from_json(text)?;
+        validate_workspace(WorkspaceDoc::from_json(text)?).await
+    }
+
+    async fn validate_workspace(doc: WorkspaceDoc) -> Result<WorkspaceDoc, String> {
         match (&doc.scenario, &doc.image) {
-            (Some(s), _) => {
-                crate::scripting::prepare(s).await?;
-                Session::from_scenario(s).map(|_| ())?
-            }
+            (Some(s), _) => validate_scenario(s).await?,
             (None, Some(image)) => Session::from_durable_image(image, 42).map(|_| ())?,
             (None, None) => {}
         }
         Ok(doc)
+    }
+
+    async fn validate_scenario(text: &str) -> Result<(), String> {
+        crate::scripting::prepare(text).await?;
+        Session::from_scenario(text).map(|_| ())
     }
 
     fn safe_file_name(name: &str) -> String {

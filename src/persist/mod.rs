@@ -10,6 +10,7 @@
 //! [`saver`] (one write per animation frame), `lock` (tab ownership through Web Locks, browser only).
 
 pub mod catalog;
+pub mod import;
 #[cfg(target_arch = "wasm32")]
 pub mod idb;
 #[cfg(target_arch = "wasm32")]

@@ -6,8 +6,44 @@
 use miniz_oxide::deflate::compress_to_vec;
 use miniz_oxide::inflate::{decompress_to_vec_with_limit, DecompressError, TINFLStatus};
 
-/// The fragment key.
+/// The fragment key of a scenario link.
 pub const PREFIX: &str = "scenario=";
+/// The fragment key of a workspace link: the whole workspace document (a scenario and its moment, or a
+/// hand-built broker's durable state), as the Share button makes it.
+pub const WORKSPACE_PREFIX: &str = "workspace=";
+
+/// What a link carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// A scenario document (JSON text).
+    Scenario(String),
+    /// A workspace document (JSON text, read with `WorkspaceDoc::from_json`).
+    Workspace(String),
+}
+
+/// The fragment (without `#`) for a workspace document; a workspace too large for a link is refused
+/// with what to do instead.
+pub fn encode_workspace(workspace_json: &str) -> Result<String, String> {
+    let payload = base64url_encode(&compress_to_vec(workspace_json.as_bytes(), 9));
+    if payload.len() > MAX_FRAGMENT_CHARS || workspace_json.len() > MAX_DOCUMENT_BYTES {
+        return Err(format!(
+            "This workspace is too large for a link ({} characters compressed; at most {MAX_FRAGMENT_CHARS}): \
+             export it as a file instead",
+            payload.len()
+        ));
+    }
+    Ok(format!("{WORKSPACE_PREFIX}{payload}"))
+}
+
+/// The scenario or workspace a fragment carries (with or without `#`). `Ok(None)`: not a link.
+pub fn decode_link(fragment: &str) -> Result<Option<Link>, String> {
+    let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
+    if let Some(payload) = fragment.strip_prefix(WORKSPACE_PREFIX) {
+        // The same bounds and messages as a scenario link: only the key differs.
+        return decode(&format!("{PREFIX}{payload}")).map(|text| text.map(Link::Workspace));
+    }
+    decode(fragment).map(|text| text.map(Link::Scenario))
+}
 /// The longest fragment accepted (characters); browsers keep far longer URLs, but no scenario needs more.
 pub const MAX_FRAGMENT_CHARS: usize = 256 * 1024;
 /// The largest inflated document accepted (bytes).
@@ -83,6 +119,19 @@ fn base64url_decode(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_workspace_link_round_trips_and_a_scenario_link_still_opens() {
+        let json = r#"{"format":1,"name":"Demo","virtual_millis":1500}"#;
+        let fragment = encode_workspace(json).unwrap();
+        assert!(fragment.starts_with("workspace="));
+        assert_eq!(decode_link(&format!("#{fragment}")), Ok(Some(Link::Workspace(json.to_string()))));
+        let scenario = encode("{\"brokerlab\": 2}");
+        assert_eq!(decode_link(&scenario), Ok(Some(Link::Scenario("{\"brokerlab\": 2}".to_string()))));
+        assert_eq!(decode_link("#queues"), Ok(None));
+        assert!(decode_link("#workspace=!!!!").unwrap_err().contains("malformed"));
+    }
+
 
     #[test]
     fn a_scenario_round_trips_through_the_fragment() {

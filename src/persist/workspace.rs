@@ -44,8 +44,25 @@ pub struct WorkspaceDoc {
     /// The timeline position (virtual milliseconds).
     #[serde(default)]
     pub virtual_millis: u64,
+    /// A manual broker's messages that the durable image does not keep (transient messages, messages
+    /// in non-durable queues) when it was saved: reopening says how many the restart dropped.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped_messages: u64,
     #[serde(default)]
     pub layout: Layout,
+    /// The RabbitMQ version the broker imitates (`rabbit_version` of its definitions export), so a file
+    /// says what it models; informative, not checked on reading.
+    #[serde(default = "imitated_version")]
+    pub rabbitmq_version: String,
+}
+
+/// The version written into workspaces: the engine's, as in its `definitions.json` export.
+pub fn imitated_version() -> String {
+    broker_core::amqp::definitions::EXPORT_RABBIT_VERSION.to_string()
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl WorkspaceDoc {
@@ -57,7 +74,9 @@ impl WorkspaceDoc {
             scenario: None,
             image: None,
             virtual_millis: 0,
+            dropped_messages: 0,
             layout: Layout::default(),
+            rabbitmq_version: imitated_version(),
         }
     }
 

@@ -8,7 +8,7 @@
 
 use super::Session;
 use crate::log_filter::{event_kind, message_of};
-use broker_core::amqp::definitions::{self, Definitions, ImportReport};
+use broker_core::amqp::definitions::{self, Definitions, ImportReport, Policy};
 use broker_core::amqp::{
     AmqpError, ChannelNumber, ConnectionId, Delivery, Event, FieldTable, MessageId, Method, Reply,
 };
@@ -72,6 +72,9 @@ pub struct EditRecord {
     /// The document the session was made from, exactly as given (`None` in manual mode); shared, as
     /// rewind snapshots clone the session.
     pub(super) document: Option<Rc<str>>,
+    /// The policies imported with definitions (and what each applied to), merged over every import:
+    /// they stay policies, shown by name and exported as policies. Shared, as snapshots clone it.
+    pub(super) policies: Option<Rc<ImportReport>>,
 }
 
 /// The connection name of a move's shovel (the management UI names the shovel `Move from <queue>`).
@@ -110,7 +113,29 @@ impl Session {
     /// The broker's topology as RabbitMQ's `definitions.json` (pretty-printed, as the management UI
     /// downloads it).
     pub fn export_definitions(&self) -> String {
-        definitions::export(self.broker()).to_json_pretty()
+        match &self.edit.policies {
+            // The merged policy values come back out of the arguments; the policies go out as policies.
+            Some(report) => definitions::export_with_policies(self.broker(), report).to_json_pretty(),
+            None => definitions::export(self.broker()).to_json_pretty(),
+        }
+    }
+
+    /// The policies imported with definitions.json, by name, and what each took effect on.
+    pub fn policies(&self) -> Vec<(Policy, Vec<String>)> {
+        let Some(report) = &self.edit.policies else { return Vec::new() };
+        report
+            .policies
+            .iter()
+            .map(|p| {
+                let applied = report
+                    .applied_policies
+                    .iter()
+                    .filter(|a| a.policy == p.name)
+                    .map(|a| a.name.clone())
+                    .collect();
+                (p.clone(), applied)
+            })
+            .collect()
     }
 
     /// A scenario document holding the broker's current topology and no actors, for the editor.
@@ -148,6 +173,7 @@ impl Session {
         match definitions::import(&mut candidate, at, &parsed) {
             Ok(report) => {
                 *self.broker_mut() = candidate;
+                self.keep_policies(&report);
                 self.absorb();
                 Ok(report)
             }
@@ -156,6 +182,29 @@ impl Session {
                 Err(LocatedError::new(line, col, e.to_string()))
             }
         }
+    }
+
+    /// Adds an import's policies to those kept (a policy of the same name is replaced, as RabbitMQ's
+    /// import overwrites it).
+    fn keep_policies(&mut self, report: &ImportReport) {
+        if report.policies.is_empty() && report.applied_policies.is_empty() {
+            return;
+        }
+        let mut kept = self
+            .edit
+            .policies
+            .as_deref()
+            .cloned()
+            .unwrap_or_else(|| ImportReport { vhost: report.vhost.clone(), ..ImportReport::default() });
+        for p in &report.policies {
+            kept.policies.retain(|k| k.name != p.name);
+            kept.policies.push(p.clone());
+        }
+        for a in &report.applied_policies {
+            kept.applied_policies.retain(|k| !(k.kind == a.kind && k.name == a.name));
+            kept.applied_policies.push(a.clone());
+        }
+        self.edit.policies = Some(Rc::new(kept));
     }
 
     /// Opens a connection for a tool (the shovel, a replay) with channel 1 open, as a client would.
@@ -449,5 +498,30 @@ mod tests {
         assert!(s.broker().queue("c").is_some(), "and the import");
         assert_eq!(s.lineage(s.broker().peek("b").unwrap()[0].message), lineage_then);
         assert!(s.connections().values().all(|c| !c.name.starts_with(SHOVEL_PREFIX)), "shovel closed");
+    }
+
+    #[test]
+    fn imported_policies_stay_policies_listed_by_name_and_exported_as_policies() {
+        let file = r#"{"rabbit_version": "3.10.0",
+            "policies": [{"vhost": "/", "name": "ttl-for-jobs", "pattern": "^jobs$", "apply-to": "queues",
+                          "definition": {"message-ttl": 5000}, "priority": 0}],
+            "queues": [{"name": "jobs", "vhost": "/", "durable": true, "auto_delete": false, "arguments": {}}],
+            "exchanges": [], "bindings": []}"#;
+        let mut s = Session::new(1);
+        s.import_definitions(file).unwrap();
+        let policies = s.policies();
+        assert_eq!(policies.len(), 1);
+        assert_eq!(policies[0].0.name, "ttl-for-jobs");
+        assert_eq!(policies[0].1, ["jobs"], "in effect on the queue it matches");
+        // The export gives the policy back as a policy, and the queue its own (empty) arguments.
+        let exported: serde_json::Value = serde_json::from_str(&s.export_definitions()).unwrap();
+        assert_eq!(exported["policies"][0]["name"], "ttl-for-jobs", "{exported}");
+        assert_eq!(exported["queues"][0]["arguments"], serde_json::json!({}), "{exported}");
+        // A fresh broker has none; importing the same file twice keeps one policy of that name.
+        let mut fresh = Session::new(1);
+        assert!(fresh.policies().is_empty());
+        fresh.import_definitions(file).unwrap();
+        fresh.import_definitions(file).unwrap();
+        assert_eq!(fresh.policies().len(), 1, "a second import of the same policy replaces it");
     }
 }

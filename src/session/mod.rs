@@ -320,7 +320,7 @@ impl Session {
         if target <= self.now() {
             return true;
         }
-        // Replays recorded inputs after a scrub back, and stops at each virtual second for the charts.
+        // Replays recorded inputs after a scrub back, and stops at each sampling boundary for the charts.
         self.run_timeline_until(target, max_instants)
     }
 

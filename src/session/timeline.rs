@@ -1,5 +1,5 @@
 //! The session's history: the recorded inputs and engine snapshots behind rewind and scrubbing
-//! (deterministic replay from the nearest snapshot), the second-by-second stops of fast-forward, and the
+//! (deterministic replay from the nearest snapshot), the sampling stops of fast-forward, and the
 //! per-queue series behind the charts (the whole run, old parts downsampled).
 //!
 //! How a moment is rebuilt: the engine is deterministic, so the state at `t` is the state of the nearest
@@ -95,12 +95,12 @@ impl Range {
     }
 }
 
-/// One chart bucket of a queue: virtual seconds `[from_second, to_second]`; depths as sampled at each
-/// second's end, rates (per second) over each second; min and max over the bucket.
+/// One chart bucket of a queue: virtual milliseconds `[from_millis, to_millis)`; depths as sampled at the
+/// bucket's end, rates (messages per second) over the second before it; min and max over the bucket.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Point {
-    pub from_second: u64,
-    pub to_second: u64,
+    pub from_millis: u64,
+    pub to_millis: u64,
     pub ready: Range,
     pub unacked: Range,
     pub publish: Range,
@@ -111,8 +111,8 @@ pub struct Point {
 impl Point {
     fn merge(&self, later: &Point) -> Point {
         Point {
-            from_second: self.from_second,
-            to_second: later.to_second,
+            from_millis: self.from_millis,
+            to_millis: later.to_millis,
             ready: self.ready.merge(later.ready),
             unacked: self.unacked.merge(later.unacked),
             publish: self.publish.merge(later.publish),
@@ -120,22 +120,46 @@ impl Point {
             ack: self.ack.merge(later.ack),
         }
     }
+
+    /// Whether this point merges several samples (an old part of a long run).
+    pub fn is_merged(&self, sample_millis: u64) -> bool {
+        self.to_millis - self.from_millis > sample_millis
+    }
 }
+
+/// The charts' sampling interval at virtual time `now_millis`: fine at the start of a run, so a run of a
+/// few seconds draws a curve (30 points for 3 s), coarser as the run grows, so a long run costs a
+/// bounded number of engine stops per virtual minute. Each interval divides the next, so samples of a
+/// growing run stay aligned and never overlap.
+pub fn sample_millis(now_millis: u64) -> u64 {
+    match now_millis {
+        0..60_000 => 100,
+        60_000..600_000 => 1_000,
+        _ => 10_000,
+    }
+}
+
+/// The window the rates are measured over: a second, so a rate reads "per second" however fine the
+/// sampling (a burst at one instant is spread over the second after it, not drawn 10× as high).
+const RATE_WINDOW_MILLIS: u64 = 1_000;
 
 /// Per queue, its points oldest first.
 ///
 /// # Invariants
 /// - Points of a queue are in time order and do not overlap; at most [`MAX_POINTS_PER_QUEUE`] per queue.
-/// - The last second's points are provisional: every sample in that second replaces them, so a point
-///   holds the values at its second's end.
+/// - The last sample's points are provisional: every sample in that interval replaces them, so a point
+///   holds the values at its interval's end.
+/// - `ends` holds the counters at the end of recent intervals, oldest first, none older than the last
+///   one at least [`RATE_WINDOW_MILLIS`] before the latest interval's end (a dozen at most); `origin` is
+///   the base while none is that old (the run's start, or the moment a future was discarded).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Series {
     queues: BTreeMap<String, Vec<Point>>,
-    last_second: Option<u64>,
-    /// The second before the last one sampled, and the counters at its end: the base of the last
-    /// second's rates.
-    base_second: Option<u64>,
-    base_counters: BTreeMap<String, QueueCounters>,
+    /// The start of the last interval sampled, and its length.
+    last: Option<(u64, u64)>,
+    /// `(end millis, counters)` of finished intervals: the bases of the rates.
+    ends: std::collections::VecDeque<(u64, BTreeMap<String, QueueCounters>)>,
+    origin: (u64, BTreeMap<String, QueueCounters>),
     /// The counters at the last sample.
     last_counters: BTreeMap<String, QueueCounters>,
 }
@@ -159,29 +183,44 @@ impl Series {
         self.queues.get(queue).map_or(&[], Vec::as_slice)
     }
 
-    /// The last second sampled.
-    pub fn last_second(&self) -> Option<u64> {
-        self.last_second
+    /// The start of the last interval sampled (virtual milliseconds).
+    pub fn last_sample_millis(&self) -> Option<u64> {
+        self.last.map(|(start, _)| start)
     }
 
-    /// Records every queue's values in `second` (the last second sampled again, or a later one).
-    pub fn record(&mut self, second: u64, samples: &BTreeMap<String, Sample>) {
-        match self.last_second {
-            Some(last) if second < last => return,
-            Some(last) if second == last => {}
-            _ => {
-                self.base_second = self.last_second;
-                self.base_counters = std::mem::take(&mut self.last_counters);
-                self.last_second = Some(second);
+    /// Records every queue's values at virtual time `now_millis` (in the last interval sampled, or a
+    /// later one); the interval is [`sample_millis`]'s.
+    pub fn record(&mut self, now_millis: u64, samples: &BTreeMap<String, Sample>) {
+        let width = sample_millis(now_millis);
+        let start = now_millis / width * width;
+        match self.last {
+            Some((last, _)) if start < last => return,
+            Some((last, _)) if start == last => {}
+            previous => {
+                if let Some((last, last_width)) = previous {
+                    let counters = std::mem::take(&mut self.last_counters);
+                    self.ends.push_back((last + last_width, counters));
+                }
+                self.last = Some((start, width));
             }
         }
-        let span = self.base_second.map_or(1, |base| second - base).max(1) as f64;
+        let end = start + width;
+        // The base: the latest finished interval ending at least a window before this one's end (the
+        // origin while there is none yet). The span is at least the window: a rate is per second.
+        while self.ends.len() > 1 && self.ends[1].0 + RATE_WINDOW_MILLIS <= end {
+            self.ends.pop_front();
+        }
+        let (base_end, base) = match self.ends.front() {
+            Some((at, counters)) if at + RATE_WINDOW_MILLIS <= end => (*at, counters),
+            _ => (self.origin.0, &self.origin.1),
+        };
+        let span = end.saturating_sub(base_end).max(RATE_WINDOW_MILLIS) as f64 / 1000.0;
         for (queue, s) in samples {
-            let before = self.base_counters.get(queue).copied().unwrap_or_default();
+            let before = base.get(queue).copied().unwrap_or_default();
             let rate = |now: u64, then: u64| now.saturating_sub(then) as f64 / span;
             let point = Point {
-                from_second: second,
-                to_second: second,
+                from_millis: start,
+                to_millis: end,
                 ready: Range::of(f64::from(s.ready)),
                 unacked: Range::of(f64::from(s.unacked)),
                 publish: Range::of(rate(s.counters.enqueued, before.enqueued)),
@@ -190,7 +229,7 @@ impl Series {
             };
             let points = self.queues.entry(queue.clone()).or_default();
             match points.last_mut() {
-                Some(last) if last.from_second == second => *last = point,
+                Some(last) if last.from_millis == start => *last = point,
                 _ => points.push(point),
             }
             if points.len() > MAX_POINTS_PER_QUEUE {
@@ -200,16 +239,19 @@ impl Series {
         }
     }
 
-    /// Forgets `second` and everything after it (the future discarded by acting at an earlier moment);
-    /// `counters`, the values now, become the base of the next rates.
-    fn truncate_from(&mut self, second: u64, counters: BTreeMap<String, QueueCounters>) {
+    /// Forgets the interval holding `now_millis` and everything after it (the future discarded by acting
+    /// at an earlier moment); `counters`, the values now, become the base of the next rates.
+    fn truncate_from(&mut self, now_millis: u64, counters: BTreeMap<String, QueueCounters>) {
+        let width = sample_millis(now_millis);
+        let start = now_millis / width * width;
         for points in self.queues.values_mut() {
-            points.retain(|p| p.to_second < second);
+            points.retain(|p| p.to_millis <= start);
         }
         self.queues.retain(|_, points| !points.is_empty());
-        self.last_second = self.queues.values().filter_map(|p| p.last()).map(|p| p.to_second).max();
-        self.base_second = self.last_second;
-        self.base_counters = counters.clone();
+        // The next sample opens a fresh interval; its rates count from now.
+        self.last = None;
+        self.ends.clear();
+        self.origin = (now_millis, counters.clone());
         self.last_counters = counters;
     }
 }
@@ -365,20 +407,19 @@ impl Session {
         history.snapshots.retain(|s| s.at <= now && s.journal_pos <= pos && s.instants <= instants);
         history.furthest = now;
         let counters = self.counters.clone();
-        self.history.series.truncate_from(now.as_millis() / 1000, counters);
+        self.history.series.truncate_from(now.as_millis(), counters);
     }
 
-    /// Called after every absorb: at the frontier, moves it, samples the charts once per virtual second
-    /// and takes a snapshot when one is due.
+    /// Called after every absorb: at the frontier, moves it, samples the charts once per sampling interval
+    /// ([`sample_millis`]) and takes a snapshot when one is due.
     pub(super) fn after_absorb(&mut self) {
         let now = self.now();
         if self.history.pos < self.history.journal.len() || now < self.history.furthest {
             return; // replaying known ground: its points and snapshots exist
         }
         self.history.furthest = now;
-        let second = now.as_millis() / 1000;
         let samples = self.chart_samples();
-        self.history.series.record(second, &samples);
+        self.history.series.record(now.as_millis(), &samples);
         if !self.history.in_input && self.snapshot_due() {
             self.take_snapshot();
         }
@@ -434,7 +475,8 @@ impl Session {
     }
 
     /// Moves towards `target`: recorded inputs due by then are replayed at their points (after a scrub
-    /// back), and the clock stops at each virtual second so the charts get one sample per second. At most
+    /// back), and the clock stops at each sampling boundary ([`sample_millis`]) so the charts get a point
+    /// per interval. At most
     /// `max_instants` deadline instants are fired; returns whether `target` was reached.
     pub(super) fn run_timeline_until(&mut self, target: VirtualTime, max_instants: usize) -> bool {
         let start = self.instant_count().unwrap_or(0);
@@ -455,7 +497,9 @@ impl Session {
             if now >= target {
                 return true;
             }
-            let boundary = VirtualTime::from_millis((now.as_millis() / 1000 + 1) * 1000).min(target);
+            // Stop at every sampling boundary, so the charts get a point per interval.
+            let width = sample_millis(now.as_millis());
+            let boundary = VirtualTime::from_millis((now.as_millis() / width + 1) * width).min(target);
             if !self.run_engine_until(boundary, budget) {
                 return false;
             }
@@ -695,8 +739,8 @@ mod tests {
         assert!(s.snapshot_count() > 4, "{}", s.snapshot_count());
         assert_eq!(s.rewind_floor(), VirtualTime::ZERO, "the start is always kept");
         let points = s.series().points("q");
-        assert_eq!(points.first().map(|p| p.from_second), Some(0));
-        assert_eq!(points.last().map(|p| p.to_second), Some(300));
+        assert_eq!(points.first().map(|p| p.from_millis), Some(0));
+        assert_eq!(points.last().map(|p| p.to_millis), Some(301_000), "the interval holding t = 300 s");
         assert_eq!(points.last().unwrap().ready.max, 12_000.0);
         assert!(points.iter().any(|p| p.publish.max == 40.0), "{:?}", &points[..3]);
         // An old moment comes back exactly.
@@ -716,18 +760,39 @@ mod tests {
                 _ => 10,
             };
             samples.insert("q".to_string(), Sample { ready, ..Sample::default() });
-            series.record(second, &samples);
+            series.record(second * 1000, &samples);
         }
         let points = series.points("q");
         assert!(points.len() <= MAX_POINTS_PER_QUEUE);
-        assert_eq!(points.first().unwrap().from_second, 0);
-        assert_eq!(points.last().unwrap().to_second, 4_999);
-        assert!(points.windows(2).all(|w| w[0].to_second < w[1].from_second), "ordered, no overlap");
-        let at =
-            |second: u64| points.iter().find(|p| p.from_second <= second && second <= p.to_second).unwrap();
-        assert_eq!(at(123).ready.max, 999.0);
-        assert_eq!(at(456).ready.min, 0.0);
-        assert_eq!(at(4_999).from_second, 4_999, "recent seconds keep their own point");
-        assert!(at(10).to_second > at(10).from_second, "old parts are coarser");
+        assert_eq!(points.first().unwrap().from_millis, 0);
+        assert_eq!(points.last().unwrap().to_millis, 5_000_000);
+        assert!(points.windows(2).all(|w| w[0].to_millis <= w[1].from_millis), "ordered, no overlap");
+        let at = |millis: u64| points.iter().find(|p| p.from_millis <= millis && millis < p.to_millis).unwrap();
+        assert_eq!(at(123_000).ready.max, 999.0);
+        assert_eq!(at(456_000).ready.min, 0.0);
+        assert!(!at(4_999_000).is_merged(sample_millis(4_999_000)), "recent intervals keep their own point");
+        assert!(at(10_000).is_merged(sample_millis(10_000)), "old parts are coarser");
+    }
+
+    #[test]
+    fn a_three_second_run_draws_a_curve_and_a_long_one_stays_bounded() {
+        let mut s = Session::new(5);
+        s.ui_apply(declare("q")).unwrap();
+        // One publish every 100 ms for 3 s: the depth climbs to 30.
+        for tenth in 1..=30u64 {
+            s.ui_apply(publish("q", "x")).unwrap();
+            s.run_until(VirtualTime::from_millis(tenth * 100), 10);
+        }
+        let points = s.series().points("q");
+        assert!(points.len() >= 30, "a point per 100 ms, not one per second: {}", points.len());
+        let depths: Vec<f64> = points.iter().map(|p| p.ready.max).collect();
+        assert!(depths.windows(2).all(|w| w[0] <= w[1]) && depths.last() == Some(&30.0), "{depths:?}");
+        // The publish rate reads per second (10 a second), not per sample.
+        let rate = points.iter().rev().nth(2).unwrap().publish.max;
+        assert!((rate - 10.0).abs() < 1e-9, "{rate}");
+        // Two hours on: bounded points, and few engine stops per virtual minute.
+        assert!(s.run_until(VirtualTime::from_millis(7_200_000), 1_000_000));
+        assert!(s.series().points("q").len() <= MAX_POINTS_PER_QUEUE);
+        assert_eq!(sample_millis(7_200_000), 10_000);
     }
 }

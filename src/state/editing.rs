@@ -113,8 +113,8 @@ impl AppState {
                             String::new()
                         };
                         self.info(format!(
-                            "Moved {} message(s) from '{source}' to '{destination}'{declared}",
-                            outcome.moved
+                            "Moved {} from '{source}' to '{destination}'{declared}",
+                            super::count(outcome.moved.into(), "message", "messages")
                         ));
                         self.peeked = None;
                     }
@@ -218,15 +218,16 @@ impl AppState {
         let result = self.session.borrow_mut().import_definitions(text);
         match result {
             Ok(report) => {
+                let count = |n: usize, one: &str, many: &str| super::count(n as u64, one, many);
                 self.info(format!(
-                    "Imported definitions.json: {} exchange(s), {} queue(s), {} binding(s){}",
-                    report.exchanges.len(),
-                    report.queues.len(),
-                    report.bindings,
+                    "Imported definitions.json: {}, {}, {}{}",
+                    count(report.exchanges.len(), "exchange", "exchanges"),
+                    count(report.queues.len(), "queue", "queues"),
+                    count(report.bindings, "binding", "bindings"),
                     if report.warnings.is_empty() {
                         String::new()
                     } else {
-                        format!(" ({} warning(s))", report.warnings.len())
+                        format!(" ({})", count(report.warnings.len(), "warning", "warnings"))
                     }
                 ));
                 self.edit.import_error = None;
@@ -355,7 +356,7 @@ mod tests {
         edit(&mut s, EditAction::MoveMessages { source: "from".into(), destination: "to".into() });
         let notice = s.notice.clone().unwrap();
         assert_eq!(notice.kind, NoticeKind::Info, "{notice:?}");
-        assert!(notice.text.starts_with("Moved 5 message(s) from 'from' to 'to'"), "{}", notice.text);
+        assert!(notice.text.starts_with("Moved 5 messages from 'from' to 'to'"), "{}", notice.text);
         assert!(bodies(&s, "from").is_empty());
         assert_eq!(bodies(&s, "to"), ["already there", "m1", "m2", "m3", "m4", "m5"]);
         let moved = s.session.borrow().broker().peek("to").unwrap();

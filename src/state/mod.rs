@@ -15,6 +15,7 @@ use std::rc::Rc;
 use yew::Reducible;
 
 // Parts of the app state kept in their own files: each owns its slice of the state and of the actions.
+pub mod actors;
 pub mod editing;
 pub mod scripting;
 pub mod timeline;
@@ -35,6 +36,11 @@ pub const RUN_UNTIL_MAX_INSTANTS: usize = 200_000;
 /// and depths follow smoothly (tokens move by CSS animation in between), so the rendering work of a
 /// busy page comes at a third of the tick rate.
 pub const VIEW_REFRESH_MILLIS: f64 = 100.0;
+
+/// `n` and the word for it, singular or plural: "1 message", "2 messages".
+pub fn count(n: u64, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
 
 /// What a driver tick did to the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,6 +152,16 @@ pub struct Notice {
     pub text: String,
 }
 
+/// The start card: where a newcomer begins (the tutorials, an empty broker, the example). It is shown
+/// while the page holds nothing yet (no scenario, nothing declared) unless closed, and whenever asked for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StartCard {
+    /// Closed by the user: an empty broker stays empty without the card.
+    pub dismissed: bool,
+    /// Opened from the header's "Start" button, whatever the page holds.
+    pub requested: bool,
+}
+
 /// A routing explanation for a would-be publish.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RouteExplanation {
@@ -198,6 +214,14 @@ pub enum Action {
     LoadExample,
     /// Replaces the engine with a run of a bundled scenario (by its id in [`crate::scenarios::BUNDLED`]).
     LoadScenario(String),
+    /// Replaces the engine with an empty hand-built broker (the start card's "empty broker").
+    LoadEmpty,
+    /// Shows the start card (the tutorials, the empty broker, the example) again.
+    ShowStart,
+    /// Adds a producer or a consumer to what the page plays ([`actors`]).
+    AddActor(actors::NewActor),
+    /// Closes the start card.
+    CloseStart,
     /// Replaces the engine with a run of a scenario document given as JSON text.
     LoadDocument(String),
     /// Runs the engine to a virtual time at once and pauses (the embed API's "run until").
@@ -237,7 +261,12 @@ pub struct AppState {
     /// The message shown in the detail panel.
     pub message: Option<Box<Delivery>>,
     pub explanation: Option<RouteExplanation>,
+    /// The last publish from the page came back with `basic.return` (mandatory, unroutable): the text for
+    /// the publish form ("312 NO_ROUTE …").
+    pub publish_returned: Option<String>,
     pub theme: Theme,
+    /// Whether the start card is shown ([`AppState::start_card_shown`]).
+    pub start: StartCard,
     pub timeline: timeline::TimelineState,
     pub edit: editing::EditState,
     pub workspace: workspace::WorkspaceState,
@@ -258,7 +287,9 @@ impl PartialEq for AppState {
             && self.peeked == other.peeked
             && self.message == other.message
             && self.explanation == other.explanation
+            && self.publish_returned == other.publish_returned
             && self.theme == other.theme
+            && self.start == other.start
             && self.timeline == other.timeline
             && self.edit == other.edit
             && self.workspace == other.workspace
@@ -290,7 +321,9 @@ impl AppState {
             peeked: None,
             message: None,
             explanation: None,
+            publish_returned: None,
             theme: Theme::System,
+            start: StartCard::default(),
             timeline: timeline::TimelineState::default(),
             edit: editing::EditState::default(),
             workspace: workspace::WorkspaceState::default(),
@@ -301,6 +334,38 @@ impl AppState {
     /// The virtual clock.
     pub fn now(&self) -> VirtualTime {
         self.session.borrow().now()
+    }
+
+    /// Forgets what was shown of the session being replaced (peek, taken messages, the message detail, a
+    /// routing explanation, a fast-forward in progress), so nothing of the old run stays on screen.
+    pub(crate) fn forget_shown(&mut self) {
+        self.playing = false;
+        self.lagging = false;
+        self.carry_millis.set(0.0);
+        self.selected = None;
+        self.got.clear();
+        self.peeked = None;
+        self.message = None;
+        self.explanation = None;
+        self.publish_returned = None;
+        self.timeline.fast_forward = None;
+        self.timeline.run_to_text.clear();
+        self.start.requested = false;
+    }
+
+    /// Whether the start card is shown: asked for, or the page holds nothing yet and it was not closed.
+    pub fn start_card_shown(&self) -> bool {
+        if self.start.requested {
+            return true;
+        }
+        if self.start.dismissed || self.timeline.fast_forward.is_some() {
+            return false;
+        }
+        let session = self.session.borrow();
+        let broker = session.broker();
+        session.scenario().is_none()
+            && broker.queues().is_empty()
+            && broker.exchanges().iter().all(|x| x.name.is_empty() || x.name.starts_with("amq."))
     }
 
     pub(crate) fn info(&mut self, text: impl Into<String>) {
@@ -343,29 +408,15 @@ impl AppState {
             }
             Action::SetTab(tab) => self.tab = tab,
             Action::Select(selection) => self.selected = selection,
-            Action::Apply { method, done } => {
-                let result = self.session.borrow_mut().ui_apply(method);
-                match result {
-                    Ok(Reply::QueueDeclareOk { queue, message_count, consumer_count }) => self.info(format!(
-                        "{done}: queue '{queue}' ({message_count} messages, {consumer_count} consumers)"
-                    )),
-                    Ok(Reply::QueuePurgeOk { message_count }) => {
-                        self.info(format!("{done}: {message_count} messages purged"))
-                    }
-                    Ok(Reply::QueueDeleteOk { message_count }) => {
-                        self.info(format!("{done} ({message_count} messages deleted)"))
-                    }
-                    Ok(_) => self.info(done),
-                    Err(e) => self.error(e.to_string()),
-                }
-            }
+            Action::Apply { method, done } => self.apply_method(method, done),
             Action::FormError(text) => self.error(text),
             Action::Get { queue, count, mode } => self.get(&queue, count, mode),
             Action::Peek { queue } => {
                 let peeked = self.session.borrow().broker().peek(&queue);
                 match peeked {
                     Some(messages) => {
-                        self.info(format!("Queue '{queue}' holds {} ready messages", messages.len()));
+                        let ready = count(messages.len() as u64, "ready message", "ready messages");
+                        self.info(format!("Queue '{queue}' holds {ready}"));
                         self.peeked = Some((queue, messages));
                     }
                     None => self.error(format!("404 NOT_FOUND - no queue '{queue}' in vhost '/'")),
@@ -396,6 +447,21 @@ impl AppState {
                 None => self.error(format!("No bundled scenario '{id}'")),
             },
             Action::LoadDocument(text) => self.load_document(&text),
+            Action::LoadEmpty => {
+                let mut fresh = Session::new(42);
+                fresh.continue_versions_from(self.session.borrow().version());
+                *self.session.borrow_mut() = fresh;
+                self.workspace.scenario_text = None;
+                self.forget_shown();
+                self.start = StartCard { dismissed: true, requested: false };
+                self.info(
+                    "An empty broker: declare exchanges and queues in the tabs, publish from Messages, and add \
+                     producers and consumers to watch messages flow",
+                );
+            }
+            Action::ShowStart => self.start.requested = true,
+            Action::AddActor(actor) => self.add_actor(actor),
+            Action::CloseStart => self.start = StartCard { dismissed: true, requested: false },
             Action::RunUntil(target) => self.run_until(target),
             Action::Timeline(a) => self.apply_timeline(a),
             Action::Edit(a) => self.apply_editing(a),
@@ -403,14 +469,79 @@ impl AppState {
             Action::Scripting(a) => self.apply_scripting(a),
         }
         self.version = self.session.borrow().version();
+        self.refresh_peek();
+    }
+
+    /// Sends a form's method on the UI's channel and says what came of it. A mandatory publish that no
+    /// queue took comes back as `basic.return` 312 NO_ROUTE (RabbitMQ's answer to the publisher), and the
+    /// notice says so instead of "Published".
+    fn apply_method(&mut self, method: Method, done: String) {
+        let published = match &method {
+            Method::BasicPublish { exchange, routing_key, .. } => Some((exchange.clone(), routing_key.clone())),
+            _ => None,
+        };
+        let log_before = self.session.borrow().log().len();
+        let result = self.session.borrow_mut().ui_apply(method);
+        self.publish_returned = None;
+        match result {
+            Ok(Reply::QueueDeclareOk { queue, message_count, consumer_count }) => self.info(format!(
+                "{done}: queue '{queue}' ({}, {})",
+                count(message_count.into(), "message", "messages"),
+                count(consumer_count.into(), "consumer", "consumers")
+            )),
+            Ok(Reply::QueuePurgeOk { message_count }) => {
+                self.info(format!("{done}: {} purged", count(message_count.into(), "message", "messages")))
+            }
+            Ok(Reply::QueueDeleteOk { message_count }) => {
+                self.info(format!("{done} ({} deleted)", count(message_count.into(), "message", "messages")))
+            }
+            Ok(_) => {
+                let returned = published.and_then(|(exchange, key)| {
+                    let session = self.session.borrow();
+                    let ui = session.ui_connection();
+                    session.log()[log_before..].iter().find_map(|e| match &e.event {
+                        broker_core::amqp::Event::Returned { connection, reply_code, reply_text, .. }
+                            if Some(*connection) == ui =>
+                        {
+                            let via = if exchange.is_empty() { "the default exchange".to_string() } else { format!("exchange '{exchange}'") };
+                            Some(format!(
+                                "Returned to the publisher: {reply_code} {reply_text} - the mandatory message published to \
+                                 {via} with routing key '{key}' matched no queue"
+                            ))
+                        }
+                        _ => None,
+                    })
+                });
+                match returned {
+                    Some(text) => {
+                        self.publish_returned = Some(text.clone());
+                        self.error(text);
+                    }
+                    None => self.info(done),
+                }
+            }
+            Err(e) => self.error(e.to_string()),
+        }
+    }
+
+    /// Keeps the peek list what the queue holds now: it is re-read after every change (a scenario
+    /// loaded, a rewind, a restart, a tick shown), and dropped when the queue is gone.
+    fn refresh_peek(&mut self) {
+        let Some((queue, shown)) = &self.peeked else { return };
+        let now = self.session.borrow().broker().peek(queue);
+        match now {
+            Some(messages) if &messages == shown => {}
+            Some(messages) => self.peeked = Some((queue.clone(), messages)),
+            None => self.peeked = None,
+        }
     }
 
     /// "Get messages": takes up to `count` with manual ack, then settles them all as `mode` says (after
     /// taking them all, so a requeued message is not taken twice).
-    fn get(&mut self, queue: &str, count: u32, mode: AckMode) {
+    fn get(&mut self, queue: &str, at_most: u32, mode: AckMode) {
         let mut taken = Vec::new();
         let mut session = self.session.borrow_mut();
-        for _ in 0..count.clamp(1, 100) {
+        for _ in 0..at_most.clamp(1, 100) {
             match session.ui_apply(Method::BasicGet { queue: queue.to_string(), auto_ack: false }) {
                 Ok(Reply::BasicGetOk(d)) => taken.push(*d),
                 Ok(_) => break,
@@ -438,7 +569,7 @@ impl AppState {
         if taken.is_empty() {
             self.info(format!("Queue '{queue}' is empty"));
         } else {
-            self.info(format!("Got {} message(s) from '{queue}'", taken.len()));
+            self.info(format!("Got {} from '{queue}'", count(taken.len() as u64, "message", "messages")));
         }
         self.message = taken.first().cloned().map(Box::new);
         self.got = taken.into_iter().map(|d| (d, mode)).collect();
@@ -458,14 +589,7 @@ impl AppState {
         let name = session.scenario().map(|s| s.name.clone()).unwrap_or_default();
         *self.session.borrow_mut() = session;
         self.workspace.scenario_text = Some(text.to_string()); // saved with the workspace
-        self.playing = false;
-        self.lagging = false;
-        self.carry_millis.set(0.0);
-        self.selected = None;
-        self.got.clear();
-        self.peeked = None;
-        self.message = None;
-        self.explanation = None;
+        self.forget_shown();
         self.info(format!("Loaded scenario '{name}': press play or step through it"));
     }
 
@@ -501,6 +625,7 @@ impl AppState {
     /// The page's part of a driver tick: the flags, the end of the run.
     fn show_tick(&mut self, tick: TickOutcome) {
         self.unshown_millis.set(0.0);
+        self.refresh_peek();
         self.lagging = !tick.caught_up;
         if tick.finished {
             self.playing = false;
@@ -549,7 +674,14 @@ impl AppState {
         }
     }
 
+    /// "Load example": a fresh hand-built broker holding the example topology, replacing what was open
+    /// (as loading a scenario does), so the example never mixes into another run.
     fn load_example(&mut self) {
+        let mut fresh = Session::new(42);
+        fresh.continue_versions_from(self.session.borrow().version());
+        *self.session.borrow_mut() = fresh;
+        self.workspace.scenario_text = None;
+        self.forget_shown();
         let mut methods = Vec::new();
         let queue = |name: &str, args: FieldTable| Method::QueueDeclare {
             queue: name.into(),
@@ -637,7 +769,9 @@ impl AppState {
             }
         }
         drop(session);
-        self.info("Loaded the example: a topic exchange with TTL queues dead-lettering to 'orders.dead'");
+        self.info(
+            "Loaded the example in a fresh broker: a topic exchange with TTL queues dead-lettering to 'orders.dead'",
+        );
     }
 }
 
@@ -879,6 +1013,85 @@ mod tests {
             let checks = s.session.borrow().checks();
             assert!(checks.iter().all(|c| c.status == CheckStatus::Pass), "{id}: {checks:#?}");
         }
+    }
+
+    #[test]
+    fn the_example_opens_in_a_fresh_broker_instead_of_mixing_into_the_open_one() {
+        let mut s = state();
+        s.apply(Action::LoadScenario("02-work-queues".into()));
+        s.apply(Action::Step);
+        s.apply(Action::LoadExample);
+        let session = s.session.borrow();
+        assert!(session.scenario().is_none(), "the example is a hand-built broker of its own");
+        assert!(session.broker().queue("task_queue").is_none(), "nothing of the scenario stays");
+        assert_eq!(session.now(), VirtualTime::ZERO);
+        drop(session);
+        assert!(s.workspace.scenario_text.is_none(), "the workspace no longer saves the scenario");
+        assert_eq!(ready(&s, "orders.eu"), 2);
+        // Loading it twice gives the same broker (not twice the messages).
+        s.apply(Action::LoadExample);
+        assert_eq!(ready(&s, "orders.eu"), 2);
+    }
+
+    #[test]
+    fn counts_in_notices_are_singular_for_one() {
+        let mut s = state();
+        declare(&mut s, &QueueForm { name: "q".into(), ..QueueForm::default() });
+        assert!(s.notice.as_ref().unwrap().text.ends_with("(0 messages, 0 consumers)"), "{:?}", s.notice);
+        publish_to(&mut s, "q", "one");
+        declare(&mut s, &QueueForm { name: "q".into(), ..QueueForm::default() });
+        assert!(s.notice.as_ref().unwrap().text.ends_with("(1 message, 0 consumers)"), "{:?}", s.notice);
+        s.apply(Action::Peek { queue: "q".into() });
+        assert_eq!(s.notice.as_ref().unwrap().text, "Queue 'q' holds 1 ready message");
+        s.apply(Action::Get { queue: "q".into(), count: 5, mode: AckMode::NackRequeue });
+        assert_eq!(s.notice.as_ref().unwrap().text, "Got 1 message from 'q'");
+        publish_to(&mut s, "q", "two");
+        s.apply(Action::Get { queue: "q".into(), count: 5, mode: AckMode::Ack });
+        assert_eq!(s.notice.as_ref().unwrap().text, "Got 2 messages from 'q'");
+    }
+
+    #[test]
+    fn the_peek_list_follows_the_queue_through_loads_rewinds_and_restarts() {
+        let mut s = state();
+        declare(&mut s, &QueueForm { name: "q".into(), durable: true, ..QueueForm::default() });
+        s.session.borrow_mut().run_until(VirtualTime::from_millis(1_000), 100);
+        publish_to(&mut s, "q", "one");
+        s.apply(Action::Peek { queue: "q".into() });
+        assert_eq!(s.peeked.as_ref().unwrap().1.len(), 1);
+        publish_to(&mut s, "q", "two");
+        assert_eq!(s.peeked.as_ref().unwrap().1.len(), 2, "a publish after the peek shows in the list");
+        s.apply(Action::Get { queue: "q".into(), count: 1, mode: AckMode::Ack });
+        assert_eq!(s.peeked.as_ref().unwrap().1.len(), 1, "a taken message leaves the list");
+        s.apply(Action::Timeline(timeline::TimelineAction::Seek(VirtualTime::from_millis(500))));
+        assert_eq!(s.peeked.as_ref().unwrap().1.len(), 0, "rewound to before the publishes");
+        s.apply(Action::Workspace(workspace::WorkspaceAction::RestartBroker));
+        s.apply(Action::Peek { queue: "q".into() });
+        publish_to(&mut s, "q", "three");
+        s.apply(Action::LoadScenario("02-work-queues".into()));
+        assert!(s.peeked.is_none(), "another scenario: no queue 'q', no list");
+    }
+
+    #[test]
+    fn a_mandatory_publish_that_no_queue_takes_says_312_no_route() {
+        let mut s = state();
+        let form = PublishForm {
+            exchange: "amq.direct".into(),
+            routing_key: "nowhere".into(),
+            body: "x".into(),
+            mandatory: true,
+            ..PublishForm::default()
+        };
+        s.apply(Action::Apply { method: form.to_method().unwrap(), done: "Published".into() });
+        let notice = s.notice.clone().unwrap();
+        assert_eq!(notice.kind, NoticeKind::Error, "{notice:?}");
+        assert!(notice.text.contains("312 NO_ROUTE"), "{}", notice.text);
+        assert!(notice.text.contains("exchange 'amq.direct' with routing key 'nowhere'"), "{}", notice.text);
+        assert_eq!(s.publish_returned.as_deref(), Some(notice.text.as_str()));
+        // Not mandatory: dropped silently, as RabbitMQ does.
+        let form = PublishForm { mandatory: false, ..form };
+        s.apply(Action::Apply { method: form.to_method().unwrap(), done: "Published".into() });
+        assert_eq!(s.notice.as_ref().unwrap().text, "Published");
+        assert!(s.publish_returned.is_none());
     }
 
     #[test]

@@ -12,10 +12,31 @@ use broker_core::VirtualTime;
 pub const FAST_FORWARD_FRAME_MILLIS: u64 = 60_000;
 
 /// A fast-forward in progress.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FastForward {
     pub from: VirtualTime,
     pub target: VirtualTime,
+    pub purpose: Purpose,
+}
+
+/// Why a fast-forward runs: every long replay in the page goes through the same chunked frames.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// The user's "run to t".
+    RunTo,
+    /// Reopening something stored at a later moment (a workspace, a shared link): replaying the run to its
+    /// saved position. The text names it for the notices ("workspace 'Demo'").
+    Restore(String),
+}
+
+impl FastForward {
+    /// What the progress line says it is doing.
+    pub fn label(&self) -> String {
+        match &self.purpose {
+            Purpose::RunTo => format!("Fast-forward to {}", self.target),
+            Purpose::Restore(what) => format!("Restoring {what} to {}", self.target),
+        }
+    }
 }
 
 impl FastForward {
@@ -34,6 +55,8 @@ impl FastForward {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimelineState {
     pub fast_forward: Option<FastForward>,
+    /// What is typed in the "run to" field; cleared when the run it was typed for is replaced or reached.
+    pub run_to_text: String,
     /// The queue the charts show (`None`: the first one).
     pub chart_queue: Option<String>,
 }
@@ -45,6 +68,8 @@ pub enum TimelineAction {
     Seek(VirtualTime),
     /// Fast-forward to the time typed in the "run to" field (`30s`, `1500ms`, `2m`, or seconds).
     StartFastForward(String),
+    /// The "run to" field was edited.
+    EditRunTo(String),
     /// One animation frame's chunk of the fast-forward in progress.
     FastForwardFrame,
     CancelFastForward,
@@ -79,6 +104,22 @@ pub fn parse_time(text: &str) -> Result<VirtualTime, String> {
 }
 
 impl AppState {
+    /// Replays the session to `target` in the page's chunked frames (progress, Cancel) instead of in one
+    /// blocking loop: reopening a run at a later moment.
+    pub(crate) fn restore_to(&mut self, target: VirtualTime, what: String) {
+        let now = self.now();
+        if target <= now {
+            return;
+        }
+        self.info(format!("Restoring {what} to t = {target}…"));
+        self.timeline.fast_forward = Some(FastForward { from: now, target, purpose: Purpose::Restore(what) });
+    }
+
+    /// The moment being restored to, while a restore runs (a save in between keeps that position).
+    pub(crate) fn restoring_to(&self) -> Option<VirtualTime> {
+        self.timeline.fast_forward.as_ref().filter(|ff| matches!(ff.purpose, Purpose::Restore(_))).map(|ff| ff.target)
+    }
+
     pub(super) fn apply_timeline(&mut self, action: TimelineAction) {
         match action {
             TimelineAction::Seek(t) => {
@@ -86,8 +127,17 @@ impl AppState {
                 self.lagging = false;
                 self.carry_millis.set(0.0);
                 self.timeline.fast_forward = None;
-                self.session.borrow_mut().seek(t);
+                let shown = self.session.borrow_mut().seek(t);
+                // The notice of what was done at another moment ("ended", "fast-forwarded") is stale now.
+                if self.session.borrow().has_future() {
+                    self.info(format!(
+                        "Showing t = {shown}: play or step replays the recorded run from here"
+                    ));
+                } else {
+                    self.info(format!("Showing the latest moment, t = {shown}"));
+                }
             }
+            TimelineAction::EditRunTo(text) => self.timeline.run_to_text = text,
             TimelineAction::StartFastForward(text) => {
                 let target = match parse_time(&text) {
                     Ok(t) => t,
@@ -105,11 +155,11 @@ impl AppState {
                 }
                 self.playing = false;
                 self.lagging = false;
-                self.timeline.fast_forward = Some(FastForward { from: now, target });
+                self.timeline.fast_forward = Some(FastForward { from: now, target, purpose: Purpose::RunTo });
                 self.info(format!("Fast-forwarding to {target}"));
             }
             TimelineAction::FastForwardFrame => {
-                let Some(ff) = self.timeline.fast_forward else { return };
+                let Some(ff) = self.timeline.fast_forward.clone() else { return };
                 if self.playing {
                     // Play took over: the driver moves the clock now.
                     self.timeline.fast_forward = None;
@@ -120,18 +170,28 @@ impl AppState {
                 session.run_until(chunk, MAX_INSTANTS_PER_TICK);
                 let (now, finished) = (session.now(), session.finished());
                 drop(session);
-                if finished {
+                let reached = finished || now >= ff.target;
+                if reached {
                     self.timeline.fast_forward = None;
-                    self.announce_end();
-                } else if now >= ff.target {
-                    self.timeline.fast_forward = None;
-                    self.info(format!("Fast-forwarded to {now}"));
+                    self.timeline.run_to_text.clear();
+                }
+                match (&ff.purpose, reached) {
+                    (_, false) => {}
+                    (Purpose::Restore(what), true) => self.info(format!("Opened {what} at t = {now}")),
+                    (Purpose::RunTo, true) if finished => self.announce_end(),
+                    (Purpose::RunTo, true) => self.info(format!("Fast-forwarded to {now}")),
                 }
             }
             TimelineAction::CancelFastForward => {
-                if self.timeline.fast_forward.take().is_some() {
+                if let Some(ff) = self.timeline.fast_forward.take() {
                     let now = self.now();
-                    self.info(format!("Fast-forward cancelled at {now}"));
+                    match ff.purpose {
+                        Purpose::RunTo => self.info(format!("Fast-forward cancelled at {now}")),
+                        Purpose::Restore(what) => self.info(format!(
+                            "Restoring {what} was cancelled at t = {now} (saved at {}): it goes on from here",
+                            ff.target
+                        )),
+                    }
                 }
             }
             TimelineAction::SelectChartQueue(queue) => self.timeline.chart_queue = Some(queue),
@@ -171,7 +231,7 @@ mod tests {
     fn fast_forward_runs_in_frames_with_progress_and_can_be_cancelled() {
         let mut s = AppState::new(Session::new(1));
         tl(&mut s, TimelineAction::StartFastForward("5m".into()));
-        let ff = s.timeline.fast_forward.expect("started");
+        let ff = s.timeline.fast_forward.clone().expect("started");
         assert_eq!(ff.target, VirtualTime::from_millis(300_000));
         tl(&mut s, TimelineAction::FastForwardFrame);
         assert_eq!(s.now(), VirtualTime::from_millis(FAST_FORWARD_FRAME_MILLIS), "one frame's chunk");
@@ -200,7 +260,7 @@ mod tests {
     fn fast_forward_stops_at_a_scenarios_end_and_reports_its_checks() {
         let mut s = work_queues();
         tl(&mut s, TimelineAction::StartFastForward("1h".into()));
-        assert_eq!(s.timeline.fast_forward.unwrap().target, VirtualTime::from_millis(10_000), "clamped");
+        assert_eq!(s.timeline.fast_forward.clone().unwrap().target, VirtualTime::from_millis(10_000), "clamped");
         tl(&mut s, TimelineAction::FastForwardFrame);
         assert!(s.timeline.fast_forward.is_none());
         assert!(s.session.borrow().finished());

@@ -62,7 +62,7 @@ fn the_served_app_renders_its_shell_in_chromium() {
     page.click("#tab-messages");
     page.click("#get-mode option[value='ack']");
     page.click("#get");
-    page.wait_text("#notice", "Got 1 message(s) from 'e2e.orders'");
+    page.wait_text("#notice", "Got 1 message from 'e2e.orders'");
     assert_eq!(page.text("#message-body"), "<b>order 1</b> as text");
     page.screenshot("e2e-message.png");
     page.click("#tab-queues");
@@ -91,7 +91,7 @@ fn the_served_app_renders_its_shell_in_chromium() {
     page.click("#get-queue option[value='orders.eu']");
     page.click("#get-mode option[value='reject']");
     page.click("#get");
-    page.wait_text("#notice", "Got 1 message(s) from 'orders.eu'");
+    page.wait_text("#notice", "Got 1 message from 'orders.eu'");
     page.click("#get-queue option[value='orders.dead']");
     page.click("#get-mode option[value='nack-requeue']");
     page.click("#get");

@@ -148,7 +148,7 @@ fn editing_definitions_round_trip_moving_messages_and_lineage() {
         assert!(!other.text("#topology").contains("orders.dead"), "nothing declared");
         other.screenshot("e2e-editing-definitions-error.png");
         other.type_into("#definitions-file", file.to_str().unwrap());
-        other.wait_text("#notice", "Imported definitions.json: 3 exchange(s), 4 queue(s), 5 binding(s)");
+        other.wait_text("#notice", "Imported definitions.json: 3 exchanges, 4 queues, 5 bindings");
         other.wait_text("#topology", "orders.dead");
         other.screenshot("e2e-editing-imported.png");
     }
@@ -159,7 +159,7 @@ fn editing_definitions_round_trip_moving_messages_and_lineage() {
     page.click("#move-source option[value='orders.eu']");
     page.type_into("#move-destination", "orders.eu.archive");
     page.click("#move");
-    page.wait_text("#notice", "Moved 2 message(s) from 'orders.eu' to 'orders.eu.archive'");
+    page.wait_text("#notice", "Moved 2 messages from 'orders.eu' to 'orders.eu.archive'");
     page.click("#tab-queues");
     page.wait_text("tr[data-queue='orders.eu.archive'] td.ready", "2");
     assert_eq!(page.text("tr[data-queue='orders.eu'] td.ready"), "0");
@@ -177,11 +177,11 @@ fn editing_definitions_round_trip_moving_messages_and_lineage() {
     page.click("#get-queue option[value='orders.us']");
     page.click("#get-mode option[value='reject']");
     page.click("#get");
-    page.wait_text("#notice", "Got 1 message(s) from 'orders.us'");
+    page.wait_text("#notice", "Got 1 message from 'orders.us'");
     page.click("#get-queue option[value='orders.dead']");
     page.click("#get-mode option[value='nack-requeue']");
     page.click("#get");
-    page.wait_text("#notice", "Got 1 message(s) from 'orders.dead'");
+    page.wait_text("#notice", "Got 1 message from 'orders.dead'");
     page.click("#get");
     let lineage = page.wait_text("#lineage", "redelivered=true");
     let kinds = page.execute(

@@ -35,7 +35,6 @@ fn task_queue(page: &Page, selector: &str) -> Value {
 fn raw_reply(page: &Page, message: Value) -> Value {
     let script = "const [message, done] = arguments;
         const frame = document.querySelector('#sandbox-one iframe');
-        const origin = new URL(frame.src).origin;
         const onMessage = e => {
             if (e.source === frame.contentWindow && e.data && e.data.type === 'reply' && e.data.id === message.id) {
                 window.removeEventListener('message', onMessage);
@@ -43,7 +42,8 @@ fn raw_reply(page: &Page, message: Value) -> Value {
             }
         };
         window.addEventListener('message', onMessage);
-        frame.contentWindow.postMessage(message, origin);";
+        // The sandbox's origin is opaque (no allow-same-origin): it cannot be named as the target.
+        frame.contentWindow.postMessage(message, '*');";
     page.execute_async(script, json!([message]))
 }
 
@@ -57,6 +57,19 @@ fn the_example_tutorial_drives_two_embedded_sandboxes() {
     )
     .expect("both sandboxes start and answer");
     assert_eq!(infos[0]["scenario"], Value::Null, "sandbox one waits for the page to load its scenario");
+    // Isolation: scripts run, but never with the page's origin (the pair would let the frame lift its
+    // sandbox): the sandbox has an opaque origin, and the page cannot reach into it.
+    let isolation = page.execute(
+        "const frame = document.querySelector('#sandbox-one iframe');
+         let reachable = true;
+         try { void frame.contentWindow.document.body; } catch (e) { reachable = false; }
+         return [frame.getAttribute('sandbox'), reachable];",
+        json!([]),
+    );
+    let tokens = isolation[0].as_str().expect("a sandbox attribute");
+    assert!(tokens.split(' ').any(|t| t == "allow-scripts"), "{tokens}");
+    assert!(!tokens.split(' ').any(|t| t == "allow-same-origin"), "{tokens}");
+    assert_eq!(isolation[1], json!(false), "the sandbox's document is out of the page's reach");
     assert_eq!(infos[1]["scenario"]["name"], "2. Work queues", "sandbox two loaded by its data-scenario");
     assert_eq!(infos[1]["protocol"], 1);
 
@@ -235,13 +248,22 @@ fn an_embedded_sandbox_answers_a_scripted_load_once_its_scripting_engine_is_load
     let browser = Browser::open("/examples/work-queues.html");
     let page = &browser.page;
     api(page, "Brokerlab.get('#sandbox-one').ready()").expect("the sandbox starts");
-    let lazy_fetches = "Array.from(document.querySelector('#sandbox-one iframe').contentWindow.performance
-        .getEntriesByType('resource')).filter(e => e.name.includes('/lazy/')).length";
-    assert_eq!(api(page, lazy_fetches), Ok(json!(0)), "nothing scripted yet, nothing fetched");
+    // The sandbox has an opaque origin: its resource timeline is read from inside it, through WebDriver.
+    let lazy_fetches = || {
+        let frame = page.find("#sandbox-one iframe");
+        post(&format!("{}/frame", page.s), json!({"id": {"element-6066-11e4-a52e-4f735466cecf": frame}}));
+        let n = page.execute(
+            "return performance.getEntriesByType('resource').filter(e => e.name.includes('/lazy/')).length;",
+            json!([]),
+        );
+        post(&format!("{}/frame/parent", page.s), json!({}));
+        n
+    };
+    assert_eq!(lazy_fetches(), json!(0), "nothing scripted yet, nothing fetched");
 
     let info = api(page, "Brokerlab.get('#sandbox-one').load('08-retry-with-dlx')").expect("it loads");
     assert_eq!(info["scenario"]["name"], "Retry with a dead-letter exchange and a TTL", "{info}");
-    let fetched = api(page, lazy_fetches).expect("resource entries").as_u64().unwrap_or(0);
+    let fetched = lazy_fetches().as_u64().unwrap_or(0);
     assert!(fetched >= 2, "the reply came after the module's JS and wasm were fetched ({fetched})");
 
     let end = api(page, "Brokerlab.get('#sandbox-one').runUntil('15s')").expect("runs");

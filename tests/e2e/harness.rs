@@ -229,10 +229,12 @@ impl Page {
     }
 }
 
-/// The port the built app is served on (built and served once per test process).
+/// The port the built app is served on (built and served once per test process). Served with
+/// `Access-Control-Allow-Origin: *`, as docs/embed.md asks of a host: an embedded sandbox (an iframe
+/// without `allow-same-origin`) has an opaque origin and fetches the app's files cross-origin.
 pub fn served_port() -> u16 {
     static PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
-    *PORT.get_or_init(|| serve(trunk_build()))
+    *PORT.get_or_init(|| serve_with_headers(trunk_build(), "Access-Control-Allow-Origin: *\r\n"))
 }
 
 /// A browser (its own chromedriver and profile) with one WebDriver session; closed when dropped.

@@ -13,3 +13,4 @@ mod graph;
 mod persist;
 mod render;
 mod scripting;
+mod start;

@@ -118,7 +118,7 @@ fn a_reload_keeps_exactly_the_durable_queues_and_their_persistent_messages() {
     page.click("#get-queue option[value='keep.q']");
     page.click("#get-mode option[value='ack']");
     page.click("#get");
-    page.wait_text("#notice", "Got 1 message(s) from 'keep.q'");
+    page.wait_text("#notice", "Got 1 message from 'keep.q'");
     assert_eq!(page.text("#message-body"), "keep.q persistent");
     page.screenshot("e2e-persist-after.png");
     assert!(page.console_errors().is_empty(), "console errors: {:?}", page.console_errors());
