@@ -9,6 +9,7 @@ mod harness;
 mod app;
 mod editing;
 mod embed;
+mod laptop;
 mod persist;
 mod render;
 mod scripting;
