@@ -359,6 +359,12 @@ impl Page {
         post(&format!("{}/element/{id}/value", self.s), json!({"text": text}));
     }
 
+    /// Presses one key (e.g. [`KEY_ENTER`]) in a field, leaving what it holds.
+    pub fn press(&self, css: &str, key: char) {
+        let id = self.find(css);
+        post(&format!("{}/element/{id}/value", self.s), json!({"text": key.to_string()}));
+    }
+
     /// Types `text` into a field with WebDriver's low-level key actions: a click gives it focus, then each
     /// character is a keyDown and a keyUp sent to whatever element has the focus, as a keyboard does
     /// (a field that moves the focus elsewhere while typing loses the rest of the text).
