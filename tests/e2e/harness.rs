@@ -294,3 +294,159 @@ impl Page {
             .unwrap_or_default()
     }
 }
+
+// ---- Laptop-sized windows, real key typing and "is it where the user looks" (tests/e2e/laptop.rs) ----
+
+/// The WebDriver key for Control (held until [`KEY_RELEASE_ALL`]).
+pub const KEY_CONTROL: char = '\u{E009}';
+/// Releases the held modifier keys (WebDriver's NULL key).
+pub const KEY_RELEASE_ALL: char = '\u{E000}';
+pub const KEY_BACKSPACE: char = '\u{E003}';
+pub const KEY_ENTER: char = '\u{E007}';
+pub const KEY_END: char = '\u{E010}';
+
+impl Browser {
+    /// [`Browser::open`] with the page's viewport (`innerWidth` × `innerHeight`) exactly `width` × `height`.
+    pub fn open_sized(path: &str, width: i64, height: i64) -> Browser {
+        let browser = Browser::open(path);
+        browser.page.set_viewport(width, height);
+        browser
+    }
+}
+
+impl Page {
+    /// The viewport's size: `innerWidth` × `innerHeight`.
+    pub fn viewport(&self) -> (i64, i64) {
+        let v = self.execute("return [window.innerWidth, window.innerHeight];", json!([]));
+        (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0))
+    }
+
+    /// Sizes the window so that the viewport is `width` × `height` (the window's own frame, if any, is
+    /// measured and added); panics if the browser does not get there.
+    pub fn set_viewport(&self, width: i64, height: i64) {
+        let (mut outer_w, mut outer_h) = (width, height);
+        for _ in 0..3 {
+            post(&format!("{}/window/rect", self.s), json!({"width": outer_w, "height": outer_h}));
+            let mut inner = (0, 0);
+            for _ in 0..20 {
+                inner = self.viewport();
+                if inner == (width, height) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            outer_w += width - inner.0;
+            outer_h += height - inner.1;
+        }
+        panic!("the viewport never became {width}×{height} (it is {:?})", self.viewport());
+    }
+
+    /// The `value` of a form field.
+    pub fn value(&self, css: &str) -> String {
+        self.execute("const e = document.querySelector(arguments[0]); return e ? e.value : null;", json!([css]))
+            .as_str()
+            .unwrap_or_else(|| panic!("no field {css}"))
+            .to_string()
+    }
+
+    /// Types `text` into a field as a user does: clicks it, selects what it holds with Ctrl+A and deletes
+    /// it with Backspace, then presses one key per character. WebDriver's "send keys" dispatches real
+    /// key events (keydown, keypress, input, keyup) one character after another, and the page renders
+    /// between them, so a field that loses its text or its focus while typing shows it here.
+    pub fn send_keys(&self, css: &str, text: &str) {
+        let id = self.find(css);
+        post(&format!("{}/element/{id}/click", self.s), json!({}));
+        let clear = format!("{KEY_CONTROL}a{KEY_RELEASE_ALL}{KEY_BACKSPACE}");
+        post(&format!("{}/element/{id}/value", self.s), json!({"text": clear}));
+        post(&format!("{}/element/{id}/value", self.s), json!({"text": text}));
+    }
+
+    /// Presses one key (e.g. [`KEY_ENTER`]) in a field, leaving what it holds.
+    pub fn press(&self, css: &str, key: char) {
+        let id = self.find(css);
+        post(&format!("{}/element/{id}/value", self.s), json!({"text": key.to_string()}));
+    }
+
+    /// Types `text` into a field with WebDriver's low-level key actions: a click gives it focus, then each
+    /// character is a keyDown and a keyUp sent to whatever element has the focus, as a keyboard does
+    /// (a field that moves the focus elsewhere while typing loses the rest of the text).
+    pub fn type_keys(&self, css: &str, text: &str) {
+        self.click(css);
+        let mut actions = vec![
+            json!({"type": "keyDown", "value": KEY_CONTROL.to_string()}),
+            json!({"type": "keyDown", "value": "a"}),
+            json!({"type": "keyUp", "value": "a"}),
+            json!({"type": "keyUp", "value": KEY_CONTROL.to_string()}),
+            json!({"type": "keyDown", "value": KEY_BACKSPACE.to_string()}),
+            json!({"type": "keyUp", "value": KEY_BACKSPACE.to_string()}),
+        ];
+        for c in text.chars() {
+            actions.push(json!({"type": "keyDown", "value": c.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": c.to_string()}));
+        }
+        post(
+            &format!("{}/actions", self.s),
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        );
+        let _ = ureq::delete(&format!("{}/actions", self.s)).call();
+    }
+
+    /// Why the element is not where the user looks, or `None` when it is: its top edge is inside the
+    /// viewport (`getBoundingClientRect` against `innerHeight` / `innerWidth`) and nothing clips or
+    /// covers it there (the element at that point is it or inside it; a scrolled pane would clip it).
+    pub fn not_in_view(&self, css: &str) -> Option<String> {
+        let v = self.execute(
+            "const el = document.querySelector(arguments[0]);
+             if (!el) return 'missing';
+             const r = el.getBoundingClientRect();
+             const where = `top ${Math.round(r.top)}, bottom ${Math.round(r.bottom)}, left ${Math.round(r.left)}, ` +
+               `right ${Math.round(r.right)} in a ${innerWidth}×${innerHeight} viewport`;
+             if (r.width === 0 || r.height === 0) return 'not drawn: ' + where;
+             if (r.top < 0 || r.top >= innerHeight - 8 || r.left < 0 || r.left >= innerWidth - 8)
+               return 'outside the viewport: ' + where;
+             const x = r.left + Math.min(r.width / 2, 24), y = r.top + Math.min(r.height / 2, 8);
+             const hit = document.elementFromPoint(x, y);
+             if (!hit || !(el === hit || el.contains(hit)))
+               return `clipped or covered at (${Math.round(x)}, ${Math.round(y)}) by ` +
+                 (hit ? hit.outerHTML.slice(0, 120) : 'nothing') + ': ' + where;
+             return null;",
+            json!([css]),
+        );
+        v.as_str().map(str::to_string)
+    }
+
+    /// Panics unless `css` is where the user looks ([`Page::not_in_view`]); waits a little first, since
+    /// scrolling into view happens after the render.
+    pub fn assert_in_view(&self, css: &str, what: &str) {
+        let mut why = None;
+        for _ in 0..20 {
+            why = self.not_in_view(css);
+            if why.is_none() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (w, h) = self.viewport();
+        let shot = format!("e2e-not-in-view-{w}x{h}.png");
+        self.screenshot(&shot);
+        panic!("{what} ({css}) is not in view at {w}×{h}: {}; see artifacts/{shot}", why.unwrap_or_default());
+    }
+
+    /// Loads a bundled scenario from the picker and waits until it is loaded.
+    pub fn load_scenario(&self, id: &str) {
+        let option = format!("#scenario option[value='{id}']");
+        let name = self.execute("return document.querySelector(arguments[0]).textContent.trim();", json!([option]));
+        let name = name.as_str().unwrap_or_else(|| panic!("no bundled scenario {id}")).to_string();
+        self.click(&option);
+        self.wait_text("#notice", &format!("Loaded scenario '{name}'"));
+    }
+
+    /// The ids of the bundled scenarios, as the picker offers them.
+    pub fn bundled_scenarios(&self) -> Vec<String> {
+        let v = self.execute(
+            "return [...document.querySelectorAll('#scenario option')].map(o => o.value).filter(v => v);",
+            json!([]),
+        );
+        v.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    }
+}

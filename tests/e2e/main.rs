@@ -10,6 +10,7 @@ mod app;
 mod editing;
 mod embed;
 mod graph;
+mod laptop;
 mod persist;
 mod render;
 mod scripting;
