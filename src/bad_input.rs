@@ -55,7 +55,11 @@ fn workspace_outcome(_case: &Path, bytes: &[u8]) -> String {
     };
     let at = VirtualTime::from_millis(doc.virtual_millis);
     let session = match (&doc.scenario, &doc.image) {
-        (Some(text), _) => Session::replay_scenario(text, at),
+        // As the page restores it, in one loop instead of the page's chunked frames.
+        (Some(text), _) => Session::from_scenario(text).map(|mut session| {
+            while !session.run_until(at, 100_000) {}
+            session
+        }),
         (None, Some(image)) => Session::from_durable_image(image, 42),
         (None, None) => Ok(Session::new(42)),
     };
