@@ -42,13 +42,20 @@ pub fn timeline_bar() -> Html {
     // The field's text lives in the app state, so loading another run clears it (nothing stale).
     let on_target = {
         let app = app.clone();
-        Callback::from(move |e: InputEvent| app.dispatch(Action::Timeline(TimelineAction::EditRunTo(event_value(&e)))))
+        Callback::from(move |e: InputEvent| {
+            app.dispatch(Action::Timeline(TimelineAction::EditRunTo(event_value(&e))))
+        })
     };
+    let target_field = use_node_ref();
     let on_run_to = {
         let app = app.clone();
+        let target_field = target_field.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let text = app.timeline.run_to_text.clone();
+            // What the field shows now (a key typed just before Enter may not have re-rendered yet).
+            let text = target_field
+                .cast::<web_sys::HtmlInputElement>()
+                .map_or_else(|| app.timeline.run_to_text.clone(), |input| input.value());
             app.dispatch(Action::Timeline(TimelineAction::StartFastForward(text)));
         })
     };
@@ -96,7 +103,7 @@ pub fn timeline_bar() -> Html {
             }
             <form class="ff-form" onsubmit={on_run_to} aria-label="Fast-forward">
                 <label for="ff-target">{ "Run to t =" }</label>
-                <input id="ff-target" type="text" inputmode="decimal" size="7" placeholder={placeholder}
+                <input id="ff-target" ref={target_field} type="text" inputmode="decimal" size="7" placeholder={placeholder}
                        value={app.timeline.run_to_text.clone()} oninput={on_target}
                        aria-label="Fast-forward to virtual time (30s, 1500ms, 2m)" />
                 <button id="ff-go" type="submit" class="btn small"

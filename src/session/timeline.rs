@@ -335,14 +335,23 @@ impl Session {
     /// it and replays the recorded inputs and instants up to it. Moving forward replays from where the
     /// session is. Returns the moment shown.
     pub fn seek(&mut self, target: VirtualTime) -> VirtualTime {
+        self.seek_within(target, usize::MAX);
+        self.now()
+    }
+
+    /// [`seek`](Self::seek) with bounded work: restores the snapshot and replays at most `max_instants`
+    /// deadline instants towards the (clamped) target. Returns the clamped target and whether it was
+    /// reached; if not, `run_until` towards it goes on from where the replay stopped (the page does that
+    /// in animation frames, so a scrub into a sparsely snapshotted part never freezes the tab).
+    pub fn seek_within(&mut self, target: VirtualTime, max_instants: usize) -> (VirtualTime, bool) {
         let target = target.clamp(self.rewind_floor(), self.history.furthest);
         if target < self.now() || self.history.pos > self.journal_pos_at(target) {
             let index = self.history.snapshots.iter().rposition(|s| s.at <= target).unwrap_or(0);
             self.restore(index);
         }
-        self.run_timeline_until(target, usize::MAX);
+        let reached = self.run_timeline_until(target, max_instants);
         self.absorb();
-        self.now()
+        (target, reached)
     }
 
     /// Inputs recorded at or before `t`.
@@ -767,7 +776,8 @@ mod tests {
         assert_eq!(points.first().unwrap().from_millis, 0);
         assert_eq!(points.last().unwrap().to_millis, 5_000_000);
         assert!(points.windows(2).all(|w| w[0].to_millis <= w[1].from_millis), "ordered, no overlap");
-        let at = |millis: u64| points.iter().find(|p| p.from_millis <= millis && millis < p.to_millis).unwrap();
+        let at =
+            |millis: u64| points.iter().find(|p| p.from_millis <= millis && millis < p.to_millis).unwrap();
         assert_eq!(at(123_000).ready.max, 999.0);
         assert_eq!(at(456_000).ready.min, 0.0);
         assert!(!at(4_999_000).is_merged(sample_millis(4_999_000)), "recent intervals keep their own point");

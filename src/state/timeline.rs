@@ -27,6 +27,8 @@ pub enum Purpose {
     /// Reopening something stored at a later moment (a workspace, a shared link): replaying the run to its
     /// saved position. The text names it for the notices ("workspace 'Demo'").
     Restore(String),
+    /// A scrub whose replay from the nearest snapshot is longer than one frame's work.
+    Scrub,
 }
 
 impl FastForward {
@@ -35,6 +37,7 @@ impl FastForward {
         match &self.purpose {
             Purpose::RunTo => format!("Fast-forward to {}", self.target),
             Purpose::Restore(what) => format!("Restoring {what} to {}", self.target),
+            Purpose::Scrub => format!("Replaying to {}", self.target),
         }
     }
 }
@@ -117,7 +120,11 @@ impl AppState {
 
     /// The moment being restored to, while a restore runs (a save in between keeps that position).
     pub(crate) fn restoring_to(&self) -> Option<VirtualTime> {
-        self.timeline.fast_forward.as_ref().filter(|ff| matches!(ff.purpose, Purpose::Restore(_))).map(|ff| ff.target)
+        self.timeline
+            .fast_forward
+            .as_ref()
+            .filter(|ff| matches!(ff.purpose, Purpose::Restore(_)))
+            .map(|ff| ff.target)
     }
 
     pub(super) fn apply_timeline(&mut self, action: TimelineAction) {
@@ -127,7 +134,16 @@ impl AppState {
                 self.lagging = false;
                 self.carry_millis.set(0.0);
                 self.timeline.fast_forward = None;
-                let shown = self.session.borrow_mut().seek(t);
+                let from = self.now();
+                let (target, reached) = self.session.borrow_mut().seek_within(t, MAX_INSTANTS_PER_TICK);
+                let shown = self.now();
+                if !reached {
+                    // The rest of the replay runs in frames, with progress and Cancel.
+                    let from = from.min(shown);
+                    self.timeline.fast_forward = Some(FastForward { from, target, purpose: Purpose::Scrub });
+                    self.info(format!("Replaying the run to t = {target}…"));
+                    return;
+                }
                 // The notice of what was done at another moment ("ended", "fast-forwarded") is stale now.
                 if self.session.borrow().has_future() {
                     self.info(format!(
@@ -178,6 +194,8 @@ impl AppState {
                 match (&ff.purpose, reached) {
                     (_, false) => {}
                     (Purpose::Restore(what), true) => self.info(format!("Opened {what} at t = {now}")),
+                    (Purpose::Scrub, true) => self
+                        .info(format!("Showing t = {now}: play or step replays the recorded run from here")),
                     (Purpose::RunTo, true) if finished => self.announce_end(),
                     (Purpose::RunTo, true) => self.info(format!("Fast-forwarded to {now}")),
                 }
@@ -191,6 +209,7 @@ impl AppState {
                             "Restoring {what} was cancelled at t = {now} (saved at {}): it goes on from here",
                             ff.target
                         )),
+                        Purpose::Scrub => self.info(format!("Replay cancelled: showing t = {now}")),
                     }
                 }
             }
@@ -257,10 +276,42 @@ mod tests {
     }
 
     #[test]
+    fn a_scrub_far_from_any_snapshot_replays_in_frames_and_lands_on_the_same_moment() {
+        let text = r#"{"brokerlab": 2, "name": "Busy", "duration": "10m",
+            "definitions": {"queues": [{"name": "q", "vhost": "/", "durable": true, "auto_delete": false,
+                                        "arguments": {}}]},
+            "producers": [{"name": "p", "exchange": "", "routing_key": "q", "rate": 100}],
+            "consumers": [{"name": "c", "queue": "q", "auto_ack": true}]}"#;
+        let mut s = AppState::new(Session::new(1));
+        s.apply(Action::LoadDocument(text.into()));
+        let target = VirtualTime::from_millis(599_000);
+        assert!(s.session.borrow_mut().run_until(target, usize::MAX));
+        let log_then = s.session.borrow().log().len();
+        assert!(s.session.borrow_mut().run_until(VirtualTime::from_millis(600_000), usize::MAX));
+        tl(&mut s, TimelineAction::Seek(target));
+        let ff = s.timeline.fast_forward.clone().expect("the replay from the snapshot goes on in frames");
+        assert_eq!((ff.target, ff.purpose.clone()), (target, Purpose::Scrub));
+        assert!(s.now() < target, "one frame's work done in the action: {}", s.now());
+        let mut frames = 0;
+        while s.timeline.fast_forward.is_some() {
+            tl(&mut s, TimelineAction::FastForwardFrame);
+            frames += 1;
+            assert!(frames < 100);
+        }
+        assert_eq!(s.now(), target);
+        assert_eq!(s.session.borrow().log().len(), log_then, "the same moment as when the run passed it");
+        assert!(s.notice.as_ref().unwrap().text.starts_with("Showing t = 599.000s"), "{:?}", s.notice);
+    }
+
+    #[test]
     fn fast_forward_stops_at_a_scenarios_end_and_reports_its_checks() {
         let mut s = work_queues();
         tl(&mut s, TimelineAction::StartFastForward("1h".into()));
-        assert_eq!(s.timeline.fast_forward.clone().unwrap().target, VirtualTime::from_millis(10_000), "clamped");
+        assert_eq!(
+            s.timeline.fast_forward.clone().unwrap().target,
+            VirtualTime::from_millis(10_000),
+            "clamped"
+        );
         tl(&mut s, TimelineAction::FastForwardFrame);
         assert!(s.timeline.fast_forward.is_none());
         assert!(s.session.borrow().finished());

@@ -31,6 +31,16 @@ fn task_queue(page: &Page, selector: &str) -> Value {
     q
 }
 
+/// Runs `script` inside the first sandbox's frame. Its origin is opaque (no `allow-same-origin`), so the
+/// page's own scripts cannot reach into it; WebDriver can.
+fn in_sandbox(page: &Page, script: &str) -> Value {
+    let frame = page.find("#sandbox-one iframe");
+    post(&format!("{}/frame", page.s), json!({"id": {"element-6066-11e4-a52e-4f735466cecf": frame}}));
+    let result = page.execute(script, json!([]));
+    post(&format!("{}/frame/parent", page.s), json!({}));
+    result
+}
+
 /// The reply a raw message posted by the page to the first sandbox's frame gets (waits for it).
 fn raw_reply(page: &Page, message: Value) -> Value {
     let script = "const [message, done] = arguments;
@@ -70,6 +80,15 @@ fn the_example_tutorial_drives_two_embedded_sandboxes() {
     assert!(tokens.split(' ').any(|t| t == "allow-scripts"), "{tokens}");
     assert!(!tokens.split(' ').any(|t| t == "allow-same-origin"), "{tokens}");
     assert_eq!(isolation[1], json!(false), "the sandbox's document is out of the page's reach");
+    // Its stylesheets still load (cross-origin from the opaque origin, with their integrity checked).
+    let styles = in_sandbox(
+        page,
+        "const links = [...document.querySelectorAll('link[rel=stylesheet]')];
+         return [links.length, links.filter(l => l.sheet).length, origin];",
+    );
+    assert!(styles[0].as_u64().unwrap_or(0) >= 5, "{styles}");
+    assert_eq!(styles[0], styles[1], "every stylesheet applies inside the sandbox: {styles}");
+    assert_eq!(styles[2], "null", "the sandbox's origin is opaque");
     assert_eq!(infos[1]["scenario"]["name"], "2. Work queues", "sandbox two loaded by its data-scenario");
     assert_eq!(infos[1]["protocol"], 1);
 
@@ -250,14 +269,10 @@ fn an_embedded_sandbox_answers_a_scripted_load_once_its_scripting_engine_is_load
     api(page, "Brokerlab.get('#sandbox-one').ready()").expect("the sandbox starts");
     // The sandbox has an opaque origin: its resource timeline is read from inside it, through WebDriver.
     let lazy_fetches = || {
-        let frame = page.find("#sandbox-one iframe");
-        post(&format!("{}/frame", page.s), json!({"id": {"element-6066-11e4-a52e-4f735466cecf": frame}}));
-        let n = page.execute(
+        in_sandbox(
+            page,
             "return performance.getEntriesByType('resource').filter(e => e.name.includes('/lazy/')).length;",
-            json!([]),
-        );
-        post(&format!("{}/frame/parent", page.s), json!({}));
-        n
+        )
     };
     assert_eq!(lazy_fetches(), json!(0), "nothing scripted yet, nothing fetched");
 
