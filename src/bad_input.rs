@@ -234,3 +234,18 @@ fn fuzz_app_inputs() {
         assert!(!answer.trim().is_empty(), "{name}: an empty answer for {input:?}");
     }
 }
+
+/// The page's definitions import reads the engine's catalogue cases: a byte-order mark is ignored, and a
+/// refused entity or malformed file is located.
+#[test]
+fn the_page_imports_definitions_as_the_runner_does() {
+    let read = |name: &str| {
+        std::fs::read_to_string(catalogue_root().join("definitions").join(name)).expect("a catalogue case")
+    };
+    let report = Session::new(1).import_definitions(&read("bom.json")).expect("a BOM is ignored");
+    assert_eq!(report.queues.len(), 1);
+    let e = Session::new(1).import_definitions(&read("bad-argument.json")).expect_err("x-max-length -1");
+    assert_eq!((e.line, e.col), (3, 5), "{e:?}");
+    let e = Session::new(1).import_definitions(&read("wrong-type.json")).expect_err("durable: \"yes\"");
+    assert_eq!((e.line, e.col), (3, 49), "{e:?}");
+}

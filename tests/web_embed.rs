@@ -61,3 +61,30 @@ fn foreign_and_malformed_messages_from_javascript() {
         other => panic!("{other:?}"),
     }
 }
+
+/// `depth` arrays inside each other, built in JavaScript without JSON (whose parser has its own limit).
+fn nested_arrays(depth: usize) -> JsValue {
+    let mut value: JsValue = js_sys::Array::new().into();
+    for _ in 0..depth {
+        let outer = js_sys::Array::new();
+        outer.push(&value);
+        value = outer.into();
+    }
+    value
+}
+
+#[wasm_bindgen_test]
+fn a_deeply_nested_message_is_refused_not_a_stack_overflow() {
+    for depth in [5_000, 100_000] {
+        let message = js(r#"{"brokerlab": 1, "id": "deep", "type": "load"}"#);
+        js_sys::Reflect::set(&message, &"document".into(), &nested_arrays(depth)).expect("an object");
+        match parse_js(&message) {
+            Incoming::Bad { error, .. } => {
+                assert!(error.starts_with("the message nests more than 64 levels deep"), "{error}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // Someone else's deep message is still none of ours.
+        assert_eq!(parse_js(&nested_arrays(depth)), Incoming::Ignore);
+    }
+}

@@ -214,13 +214,51 @@ fn waits_for_scripting(request: &Request) -> bool {
     text.is_some_and(|t| !crate::scripting::ready() && crate::scripting::needs_engine(t))
 }
 
+/// The deepest a message may nest (arrays and objects inside each other): converting it to JSON recurses
+/// once per level on the wasm stack (1 MiB), which a few thousand levels overflow, killing the sandbox.
+pub const MAX_MESSAGE_DEPTH: usize = 64;
+/// The most values a message may hold, counting a shared object each time it is reached (so a small
+/// object graph cannot expand into an exponential tree).
+pub const MAX_MESSAGE_VALUES: usize = 1_000_000;
+
 /// Classifies a message's data as it arrives from JavaScript. Values JSON cannot hold (a function, a DOM
-/// node, a cycle) are not a Brokerlab message: ignored.
+/// node, a cycle) are not a Brokerlab message: ignored. A message too deep or too large to convert is
+/// refused before the conversion (an error reply when it is a Brokerlab request, else ignored).
 pub fn parse_js(data: &wasm_bindgen::JsValue) -> Incoming {
+    if let Err(error) = check_shape(data) {
+        let ours = data.is_object() && js_sys::Reflect::has(data, &"brokerlab".into()).unwrap_or(false);
+        return if ours { Incoming::Bad { id: Value::Null, error } } else { Incoming::Ignore };
+    }
     match serde_wasm_bindgen::from_value::<Value>(data.clone()) {
         Ok(value) => protocol::parse(&value),
         Err(_) => Incoming::Ignore,
     }
+}
+
+/// Walks the message without recursion: at most [`MAX_MESSAGE_DEPTH`] levels and
+/// [`MAX_MESSAGE_VALUES`] values (a cycle stops at the depth limit).
+fn check_shape(data: &wasm_bindgen::JsValue) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let mut pending = vec![(data.clone(), 0usize)];
+    let mut seen = 0usize;
+    while let Some((value, depth)) = pending.pop() {
+        seen += 1;
+        if seen > MAX_MESSAGE_VALUES {
+            return Err(format!("the message holds more than {MAX_MESSAGE_VALUES} values"));
+        }
+        if depth > MAX_MESSAGE_DEPTH {
+            return Err(format!(
+                "the message nests more than {MAX_MESSAGE_DEPTH} levels deep (arrays and objects inside each other)"
+            ));
+        }
+        if js_sys::Array::is_array(&value) {
+            pending.extend(js_sys::Array::from(&value).iter().map(|item| (item, depth + 1)));
+        } else if value.is_object() && !value.is_function() {
+            let object: &js_sys::Object = value.unchecked_ref();
+            pending.extend(js_sys::Object::values(object).iter().map(|item| (item, depth + 1)));
+        }
+    }
+    Ok(())
 }
 
 /// The embedding window, or `None` when the sandbox is the top-level page.

@@ -78,8 +78,12 @@ pub fn decode(fragment: &str) -> Result<Option<String>, String> {
             _ => "This link is malformed (its scenario is not valid compressed data). Nothing was loaded.".to_string(),
         }
     })?;
-    let text =
-        String::from_utf8(text).map_err(|_| "This link's scenario is not UTF-8 text. Nothing was loaded.")?;
+    let text = String::from_utf8(text).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        format!(
+            "This link's scenario is not UTF-8 text (its byte {at} is not valid UTF-8). Nothing was loaded."
+        )
+    })?;
     Ok(Some(text))
 }
 

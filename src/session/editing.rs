@@ -161,6 +161,8 @@ impl Session {
     }
 
     fn import_definitions_now(&mut self, text: &str) -> Result<ImportReport, LocatedError> {
+        // A byte-order mark (a file saved by a Windows editor) is ignored, as in every input.
+        let text = broker_core::scenario::strip_bom(text);
         let parsed = Definitions::from_json(text).map_err(|e| {
             LocatedError::new(
                 u32::try_from(e.line).unwrap_or(u32::MAX),

@@ -34,12 +34,17 @@ mod page {
         let state = use_reducer(|| {
             let (queues, producers, rate) =
                 (param("queues", 100), param("producers", 10), param("rate", 1000));
+            // At most an hour, and no longer than the producers' messages fit in a run's budget (a document
+            // over it is refused): 60 s of the default load, far more than the bench samples.
+            let per_second = (producers * rate).max(1);
+            let budget = broker_core::scenario::sim::RunBudget::DEFAULT.messages;
+            let duration_millis = (budget * 600 / per_second).min(3_600_000);
             let doc = brokerlab::topology::fan_out_document(
                 1,
                 queues as usize,
                 producers as usize,
                 rate,
-                3_600_000,
+                duration_millis,
             );
             let mut s = AppState::default();
             s.apply(Action::LoadDocument(doc));

@@ -194,6 +194,11 @@ fn mutate_json(value: &mut serde_json::Value, rng: &mut Rng, depth: usize) {
                 mutate_json(map.get_mut(key).expect("a key of the map"), rng, depth + 1);
             } else if rng.below(3) == 0 {
                 map.remove(key);
+            } else if rng.below(4) == 0 {
+                // A key that a JSON path cannot spell (`a.b`, `a[0]`): its errors must still be located.
+                let value = map.remove(key).expect("a key of the map");
+                let renamed = format!("{key}{}", [".x", "[0]", "]", ""][rng.below(4)]);
+                map.insert(renamed, value);
             } else {
                 map.insert(key.clone(), weird_value(rng));
             }

@@ -813,7 +813,7 @@ impl Problem {
 
     /// The problem as a [`ScenarioError`] located in `source` when it is given and the path is found.
     pub fn into_error(self, source: Option<&str>) -> ScenarioError {
-        let pos = source.and_then(|s| locate(s, &self.path)).unwrap_or(Pos::new(0, 0));
+        let pos = source.and_then(|s| locate_nearest(s, &self.path)).unwrap_or(Pos::new(0, 0));
         ScenarioError::new(pos, format!("{}: {}", self.path, self.message))
     }
 }
@@ -1196,6 +1196,21 @@ fn json_error(e: serde_json::Error) -> ScenarioError {
     };
     // serde_json counts a position before the first character of a line as column 0.
     ScenarioError::new(Pos::new(e.line() as u32, (e.column() as u32).max(1)), message)
+}
+
+/// Finds the value at `path`, or else the nearest enclosing one that can be found: a path through a key
+/// with a `.` or `[` in it (a script named `a.b`) cannot be followed, and its object is the next best place.
+fn locate_nearest(text: &str, path: &str) -> Option<Pos> {
+    let mut path = path;
+    loop {
+        if let Some(pos) = locate(text, path) {
+            return Some(pos);
+        }
+        match path.rfind(['.', '[']) {
+            Some(i) if i > 0 => path = &path[..i],
+            _ => return None,
+        }
+    }
 }
 
 /// Finds the `line:col` of the value at `path` (`consumers[1].queue`) in the JSON `text`.

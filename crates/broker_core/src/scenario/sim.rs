@@ -479,6 +479,9 @@ struct CheckWatch {
 /// - An actor's `link.conn`, when set, is open in the broker and owned by that actor in `owners`.
 /// - A consumer holds at most one message in hand (`current`); `buffer` keeps the rest in delivery order.
 /// - A settled check never changes.
+/// - Every message an actor publishes and every broker event is charged to the run's budget as it
+///   happens ([`budget`]); the one past it is not published and the run is stopped, so a run is bounded
+///   whatever its document says.
 ///
 /// Clone is a full copy (the app keeps clones as rewind snapshots); a clone runs on independently.
 ///
@@ -1635,7 +1638,6 @@ impl<B: SimPort> Simulation<B> {
         self.wakeups.schedule(self.now.plus_millis(millis), Wake::Processed(i, epoch));
     }
 
-    /// Stops the whole run (a script error): nothing fires any more.
     /// Stops the whole run for a script's error, located at the script in the document.
     fn stop_script(&mut self, script: &str, message: String) {
         if self.stopped.is_none() {
@@ -1644,6 +1646,7 @@ impl<B: SimPort> Simulation<B> {
         }
     }
 
+    /// Stops the whole run (the broker's failure): nothing fires any more.
     fn stop_run(&mut self, message: String) {
         if self.stopped.is_none() {
             self.stopped = Some(StopInfo { pos: Pos::new(0, 0), at: self.now, message });

@@ -75,7 +75,8 @@ fn plural(n: u128, noun: &str) -> String {
     }
 }
 
-/// The most messages a producer can publish in a run ending at `end`, and the field that sets that bound.
+/// The most messages a producer can publish in a run ending at `run_end`, and the field that sets that
+/// bound.
 fn producer_bound(p: &Producer, run_end: Millis) -> (u128, &'static str) {
     let start = u128::from(p.start.0);
     let end = u128::from(run_end.0);
