@@ -90,6 +90,10 @@ pub fn segment_crosses(p: (f64, f64), q: (f64, f64), b: [f64; 4]) -> bool {
     t1 - t0 > 1e-9
 }
 
+/// An edge's end on one side of a node: the other end's place along that side, the edge, and
+/// whether it leaves the node.
+type SideEnd = (f64, usize, bool);
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Side {
     Left,
@@ -102,7 +106,7 @@ pub fn place(g: &mut Graph) {
     let n = g.edges.len();
     let backwards: Vec<bool> = g.edges.iter().map(|e| g.nodes[e.to].x <= g.nodes[e.from].x).collect();
     // Ends spread along each side, ordered by the other end's place.
-    let mut sides: BTreeMap<(usize, u8), Vec<(f64, usize, bool)>> = BTreeMap::new();
+    let mut sides: BTreeMap<(usize, u8), Vec<SideEnd>> = BTreeMap::new();
     let side_id = |s: Side| match s {
         Side::Left => 0u8,
         Side::Right => 1,
