@@ -28,8 +28,9 @@ pub const LABEL_CHAR_WIDTH: f64 = 6.8;
 pub const LABEL_HEIGHT: f64 = 14.0;
 /// The halo drawn around a label's text, each side.
 const LABEL_PAD: f64 = 3.0;
-/// An edge end's box is this far around the end point each way (the arrow head, the curve's start).
-pub const END_HALF: f64 = 6.0;
+/// An edge end's box is this far around the end point each way: it holds the arrow head (9 graph units
+/// long, `topology_view.rs`) and the curve's start.
+pub const END_HALF: f64 = 8.5;
 /// Routed edges keep this far from every node (less than half the gap between two rows, so a route
 /// can run between them).
 const CLEARANCE: f64 = 5.0;
