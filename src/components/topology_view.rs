@@ -231,8 +231,9 @@ pub fn topology_view() -> Html {
             <svg class={classes!(aggregated.then_some("aggregated"), route.active.then_some("explaining"))}
                  role="group" aria-label="Topology: producers, exchanges, queues and consumers">
                 <defs>
-                    <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7"
-                            orient="auto-start-reverse">
+                    // In graph units, so a highlighted (thicker) edge keeps the same arrow head.
+                    <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9"
+                            markerUnits="userSpaceOnUse" orient="auto-start-reverse">
                         <path d="M0,0 L10,5 L0,10 z" />
                     </marker>
                 </defs>

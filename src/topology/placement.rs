@@ -28,8 +28,9 @@ pub const LABEL_CHAR_WIDTH: f64 = 6.8;
 pub const LABEL_HEIGHT: f64 = 14.0;
 /// The halo drawn around a label's text, each side.
 const LABEL_PAD: f64 = 3.0;
-/// An edge end's box is this far around the end point each way (the arrow head, the curve's start).
-pub const END_HALF: f64 = 6.0;
+/// An edge end's box is this far around the end point each way: it holds the arrow head (9 graph units
+/// long, `topology_view.rs`) and the curve's start.
+pub const END_HALF: f64 = 8.5;
 /// Routed edges keep this far from every node (less than half the gap between two rows, so a route
 /// can run between them).
 const CLEARANCE: f64 = 5.0;
@@ -90,6 +91,10 @@ pub fn segment_crosses(p: (f64, f64), q: (f64, f64), b: [f64; 4]) -> bool {
     t1 - t0 > 1e-9
 }
 
+/// An edge's end on one side of a node: the other end's place along that side, the edge, and
+/// whether it leaves the node.
+type SideEnd = (f64, usize, bool);
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Side {
     Left,
@@ -102,7 +107,7 @@ pub fn place(g: &mut Graph) {
     let n = g.edges.len();
     let backwards: Vec<bool> = g.edges.iter().map(|e| g.nodes[e.to].x <= g.nodes[e.from].x).collect();
     // Ends spread along each side, ordered by the other end's place.
-    let mut sides: BTreeMap<(usize, u8), Vec<(f64, usize, bool)>> = BTreeMap::new();
+    let mut sides: BTreeMap<(usize, u8), Vec<SideEnd>> = BTreeMap::new();
     let side_id = |s: Side| match s {
         Side::Left => 0u8,
         Side::Right => 1,
