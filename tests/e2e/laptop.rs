@@ -255,6 +255,20 @@ fn tour(width: i64, height: i64) {
     let tallest = tallest_scenario(page);
     page.load_scenario(&tallest);
     check_tabs_usable(page, &format!("{tag} with '{tallest}'"));
+    // The scenario's panel folds to its head and summary, giving the room to the tabs, and unfolds.
+    let panel_height = || {
+        page.execute("return document.getElementById('tab-panel').getBoundingClientRect().height;", json!([]))
+            .as_f64()
+            .unwrap()
+    };
+    let unfolded = panel_height();
+    page.click("#checks-fold");
+    page.wait_text("#checks-fold[aria-expanded='false']", "Show details");
+    assert!(panel_height() > unfolded, "folding the checks gives the tabs more room");
+    page.assert_in_view("#checks-summary", "the checks' summary when folded");
+    page.click("#checks-fold");
+    page.wait_text("#checks-fold[aria-expanded='true']", "Hide details");
+    page.assert_in_view("#checks .check", "the first check when unfolded");
     // With the scenario's panel above them, the results still appear in view.
     page.click("#tab-messages");
     page.click("#explain");
