@@ -179,12 +179,14 @@ fn get_view() -> Html {
                 </ol>
             }
             if let Some((q, messages)) = &app.peeked {
-                <h4>{ format!("Peek: '{q}' ({} ready)", messages.len()) }</h4>
-                <ol class="message-list" id="peek-list" ref={peek_list}>
-                    { for messages.iter().take(50).map(|d| html! {
-                        <li><button class="link" onclick={show(d)}>{ format!("{} · {}", d.message, body_text_for_ui(&d.body)) }</button></li>
-                    }) }
-                </ol>
+                <div id="peek-result" ref={peek_list}>
+                    <h4>{ format!("Peek: '{q}' ({} ready)", messages.len()) }</h4>
+                    <ol class="message-list" id="peek-list">
+                        { for messages.iter().take(50).map(|d| html! {
+                            <li><button class="link" onclick={show(d)}>{ format!("{} · {}", d.message, body_text_for_ui(&d.body)) }</button></li>
+                        }) }
+                    </ol>
+                </div>
             }
         </section>
     }
