@@ -54,6 +54,17 @@ fn shell() -> Html {
             </button>
         }
     };
+    // A newly opened tab shows its top: the panel is one element for every tab, and its scroll position
+    // from the previous tab would open this one somewhere in its middle.
+    let panel = use_node_ref();
+    {
+        let panel = panel.clone();
+        use_effect_with(app.tab, move |_| {
+            if let Some(panel) = panel.cast::<web_sys::Element>() {
+                panel.set_scroll_top(0);
+            }
+        });
+    }
     let body = match app.tab {
         Tab::Queues => html! { <QueuesTab /> },
         Tab::Exchanges => html! { <ExchangesTab /> },
@@ -82,7 +93,7 @@ fn shell() -> Html {
                     <nav class="tabs" role="tablist" aria-label="Views">
                         { for Tab::ALL.iter().map(|t| tab_button(*t)) }
                     </nav>
-                    <div id="tab-panel" role="tabpanel" aria-labelledby={format!("tab-{}", app.tab.id())}>
+                    <div id="tab-panel" role="tabpanel" ref={panel} aria-labelledby={format!("tab-{}", app.tab.id())}>
                         { body }
                     </div>
                 </section>

@@ -1,5 +1,7 @@
 //! The loaded scenario's panel: its name, description, progress to its end, and its checks shown live as
-//! pass / fail / pending with the value observed.
+//! pass / fail / pending with the value observed. It sits above the tabs: its height is capped (it
+//! scrolls inside, `www/style.css`) and it folds to its head and summary line, so the tabs keep their room
+//! on a laptop whatever the scenario says.
 
 use super::use_app;
 use broker_core::scenario::sim::CheckStatus;
@@ -16,6 +18,7 @@ fn status_label(status: CheckStatus) -> &'static str {
 #[function_component(ChecksPanel)]
 pub fn checks_panel() -> Html {
     let app = use_app();
+    let folded = use_state(|| false);
     let session = app.session.borrow();
     let Some(info) = session.scenario() else { return html! {} };
     let checks = session.checks();
@@ -28,30 +31,40 @@ pub fn checks_panel() -> Html {
         checks.len(),
         checks.len() - passed - failed
     );
+    let toggle = {
+        let folded = folded.clone();
+        Callback::from(move |_: MouseEvent| folded.set(!*folded))
+    };
     html! {
-        <section class="scenario-panel" id="checks" aria-label="Scenario checks">
+        <section class={classes!("scenario-panel", folded.then_some("folded"))} id="checks" aria-label="Scenario checks">
             <header class="scenario-head">
                 <h2 id="scenario-name">{ info.name.clone() }</h2>
                 <span class="scenario-time">{ format!("{now} of {end}") }</span>
                 <progress max="100" value={percent.min(100).to_string()} aria-label="Run progress" />
+                <button type="button" class="btn small" id="checks-fold" onclick={toggle}
+                        aria-expanded={(!*folded).to_string()} aria-controls="checks-details">
+                    { if *folded { "Show details" } else { "Hide details" } }
+                </button>
             </header>
-            <p class="scenario-description">{ info.description.clone() }</p>
             <p id="checks-summary" class="checks-summary" aria-live="polite">{ summary }</p>
-            <ol class="checks">
-                { for checks.iter().map(|c| {
-                    let status = status_label(c.status);
-                    html! {
-                        <li class={classes!("check", status)} data-status={status}>
-                            <span class="check-status">{ status }</span>
-                            <span class="check-description">{ c.description.clone() }</span>
-                            <span class="check-observed">{ format!("observed {}", c.observed) }</span>
-                            if !c.reason.is_empty() {
-                                <span class="check-reason">{ c.reason.clone() }</span>
-                            }
-                        </li>
-                    }
-                }) }
-            </ol>
+            <div id="checks-details" class="scenario-details" hidden={*folded}>
+                <p class="scenario-description">{ info.description.clone() }</p>
+                <ol class="checks">
+                    { for checks.iter().map(|c| {
+                        let status = status_label(c.status);
+                        html! {
+                            <li class={classes!("check", status)} data-status={status}>
+                                <span class="check-status">{ status }</span>
+                                <span class="check-description">{ c.description.clone() }</span>
+                                <span class="check-observed">{ format!("observed {}", c.observed) }</span>
+                                if !c.reason.is_empty() {
+                                    <span class="check-reason">{ c.reason.clone() }</span>
+                                }
+                            </li>
+                        }
+                    }) }
+                </ol>
+            </div>
         </section>
     }
 }

@@ -17,6 +17,15 @@ pub struct FieldRowsProps {
 }
 
 /// A field-table editor: key, type and value per row; a blank row is always kept at the end.
+///
+/// The rows are keyed by their position and are the only children of their element. Yew matches an
+/// unkeyed list of children from the END, and a `for` list is diffed together with its siblings: when the
+/// first keystroke in the blank row appended a new blank row, the DOM row being typed in (with the focus)
+/// was reused for the new blank row and the typed row was drawn into a new DOM row, so every later
+/// keystroke went into yet another row (issue 15). A keyed list diffs by key only when every child of the
+/// element is keyed (a sibling such as the `<datalist>` made the row be replaced, losing the focus), so
+/// the datalist is outside. Position keys are enough: rows are only appended at the end, and a removal
+/// redraws the controlled values of the rows after it.
 #[function_component(FieldRowsEditor)]
 pub fn field_rows_editor(p: &FieldRowsProps) -> Html {
     let list_id = format!("{}-known", p.id);
@@ -48,14 +57,15 @@ pub fn field_rows_editor(p: &FieldRowsProps) -> Html {
         })
     };
     html! {
+        <>
+        if !p.known.is_empty() {
+            <datalist id={list_id.clone()}>
+                { for p.known.iter().map(|(k, _)| html! { <option value={*k} /> }) }
+            </datalist>
+        }
         <div class="field-rows">
-            if !p.known.is_empty() {
-                <datalist id={list_id.clone()}>
-                    { for p.known.iter().map(|(k, _)| html! { <option value={*k} /> }) }
-                </datalist>
-            }
             { for p.rows.iter().enumerate().map(|(i, row)| html! {
-                <div class="field-row">
+                <div class="field-row" key={i}>
                     <input id={format!("{}-key-{i}", p.id)} aria-label="Argument name" placeholder="key"
                            list={list_id.clone()} value={row.key.clone()}
                            oninput={update(i, |r, v, known| {
@@ -76,6 +86,7 @@ pub fn field_rows_editor(p: &FieldRowsProps) -> Html {
                 </div>
             }) }
         </div>
+        </>
     }
 }
 

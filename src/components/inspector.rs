@@ -1,12 +1,14 @@
 //! The inspector: details and arguments of the node or binding selected in the graph or a table.
 
-use super::{field_table_view, use_app};
-use crate::state::{Action, Selection};
+use super::{field_table_view, use_app, use_reveal};
+use crate::state::{Action, Reveal, Selection};
 use yew::prelude::*;
 
 #[function_component(Inspector)]
 pub fn inspector() -> Html {
     let app = use_app();
+    let node = use_node_ref();
+    use_reveal(&node, Reveal::Inspector);
     let Some(selection) = app.selected.clone() else { return html! {} };
     let close = {
         let app = app.clone();
@@ -130,7 +132,7 @@ pub fn inspector() -> Html {
         ),
     };
     html! {
-        <aside class="inspector" aria-label="Inspector">
+        <aside class="inspector" aria-label="Inspector" ref={node}>
             <div class="inspector-head">
                 <h3>{ title }</h3>
                 <button class="btn small" onclick={close} aria-label="Close the inspector">{ "✕" }</button>

@@ -4,10 +4,10 @@
 
 use super::body_text_for_ui;
 use super::editors::{check_field, rows_field, text_field, FieldRowsEditor};
-use super::{event_value, field_table_view, use_app, value_text};
+use super::{event_value, field_table_view, use_app, use_reveal, value_text};
 use crate::forms::{field_table, AckMode, PublishForm};
 use crate::state::editing::EditAction;
-use crate::state::Action;
+use crate::state::{Action, Reveal};
 use broker_core::amqp::{Delivery, FieldTable, FieldValue, MessageId, Method};
 use yew::prelude::*;
 
@@ -77,10 +77,10 @@ fn publish_view() -> Html {
                                                     oninput={text_field!(form, expiration)} /></label>
                 <label>{ "priority" }<input id="publish-priority" value={form.priority.clone()}
                                              oninput={text_field!(form, priority)} /></label>
-                <label>{ "content_type" }<input value={form.content_type.clone()}
+                <label>{ "content_type" }<input id="publish-content-type" value={form.content_type.clone()}
                                                  oninput={text_field!(form, content_type)} /></label>
-                <label>{ "reply_to" }<input value={form.reply_to.clone()} oninput={text_field!(form, reply_to)} /></label>
-                <label>{ "correlation_id" }<input value={form.correlation_id.clone()}
+                <label>{ "reply_to" }<input id="publish-reply-to" value={form.reply_to.clone()} oninput={text_field!(form, reply_to)} /></label>
+                <label>{ "correlation_id" }<input id="publish-correlation-id" value={form.correlation_id.clone()}
                                                    oninput={text_field!(form, correlation_id)} /></label>
             </div>
             <fieldset>
@@ -103,6 +103,9 @@ fn get_view() -> Html {
     let queue = use_state(String::new);
     let count = use_state(|| "1".to_string());
     let mode = use_state(|| AckMode::NackRequeue);
+    let (taken_list, peek_list) = (use_node_ref(), use_node_ref());
+    use_reveal(&taken_list, Reveal::Taken);
+    use_reveal(&peek_list, Reveal::Peeked);
     let queues: Vec<String> = app.session.borrow().broker().queues().into_iter().map(|q| q.name).collect();
     let chosen =
         if queue.is_empty() { queues.first().cloned().unwrap_or_default() } else { (*queue).clone() };
@@ -168,7 +171,7 @@ fn get_view() -> Html {
             </div>
             if !app.got.is_empty() {
                 <h4>{ "Taken" }</h4>
-                <ol class="message-list" id="got-list">
+                <ol class="message-list" id="got-list" ref={taken_list}>
                     { for app.got.iter().map(|(d, m)| html! {
                         <li><button class="link" onclick={show(d)}>{ format!("{} · {}", d.message, body_text_for_ui(&d.body)) }</button>
                             <span class="muted">{ format!(" redelivered={} · {}", d.redelivered, m.label()) }</span></li>
@@ -176,12 +179,14 @@ fn get_view() -> Html {
                 </ol>
             }
             if let Some((q, messages)) = &app.peeked {
-                <h4>{ format!("Peek: '{q}' ({} ready)", messages.len()) }</h4>
-                <ol class="message-list" id="peek-list">
-                    { for messages.iter().take(50).map(|d| html! {
-                        <li><button class="link" onclick={show(d)}>{ format!("{} · {}", d.message, body_text_for_ui(&d.body)) }</button></li>
-                    }) }
-                </ol>
+                <div id="peek-result" ref={peek_list}>
+                    <h4>{ format!("Peek: '{q}' ({} ready)", messages.len()) }</h4>
+                    <ol class="message-list" id="peek-list">
+                        { for messages.iter().take(50).map(|d| html! {
+                            <li><button class="link" onclick={show(d)}>{ format!("{} · {}", d.message, body_text_for_ui(&d.body)) }</button></li>
+                        }) }
+                    </ol>
+                </div>
             }
         </section>
     }
@@ -190,10 +195,12 @@ fn get_view() -> Html {
 #[function_component(Explanation)]
 fn explanation() -> Html {
     let app = use_app();
+    let node = use_node_ref();
+    use_reveal(&node, Reveal::Explanation);
     let Some(e) = &app.explanation else { return html! {} };
     let name = if e.exchange.is_empty() { "(AMQP default)".to_string() } else { format!("'{}'", e.exchange) };
     html! {
-        <section class="card explain" id="explanation" aria-label="Routing explanation">
+        <section class="card explain" id="explanation" aria-label="Routing explanation" ref={node}>
             <h3>{ format!("Routing via exchange {name} with key '{}'", e.routing_key) }</h3>
             { match &e.checks {
                 None => html! { <p class="error-text">{ format!("404 NOT_FOUND - no exchange '{}' in vhost '/'", e.exchange) }</p> },
@@ -241,6 +248,8 @@ pub fn x_death(headers: &FieldTable) -> Vec<&FieldTable> {
 #[function_component(MessageDetail)]
 fn message_detail() -> Html {
     let app = use_app();
+    let node = use_node_ref();
+    use_reveal(&node, Reveal::Message);
     let Some(d) = &app.message else { return html! {} };
     let close = {
         let app = app.clone();
@@ -257,7 +266,7 @@ fn message_detail() -> Html {
         Callback::from(move |_: MouseEvent| app.dispatch(Action::Edit(EditAction::Replay(d.clone()))))
     };
     html! {
-        <section class="card message-detail" id="message-detail" aria-label="Message detail">
+        <section class="card message-detail" id="message-detail" aria-label="Message detail" ref={node}>
             <div class="inspector-head">
                 <h3>{ format!("Message {}", d.message) }</h3>
                 <button class="btn small" id="message-replay" onclick={replay}
@@ -304,6 +313,8 @@ fn message_detail() -> Html {
 #[function_component(LineageLookup)]
 fn lineage_lookup() -> Html {
     let app = use_app();
+    let alone = use_node_ref();
+    use_reveal(&alone, Reveal::Lineage);
     let id = use_state(String::new);
     let onsubmit = {
         let (app, id) = (app.clone(), id.clone());
@@ -332,8 +343,10 @@ fn lineage_lookup() -> Html {
                 <button class="btn" id="lineage-show" type="submit">{ "Show lineage" }</button>
             </div>
             if let Some(m) = app.edit.lineage_of {
-                <p class="muted">{ format!("{m} was never delivered and is in no queue now; its steps:") }</p>
-                <Lineage message={m} id="lineage-alone" />
+                <div ref={alone}>
+                    <p class="muted">{ format!("{m} was never delivered and is in no queue now; its steps:") }</p>
+                    <Lineage message={m} id="lineage-alone" />
+                </div>
             }
         </form>
     }

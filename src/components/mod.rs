@@ -16,7 +16,7 @@ pub mod timeline;
 pub mod topology_view;
 pub mod workspaces;
 
-use crate::state::AppState;
+use crate::state::{AppState, Reveal};
 use broker_core::amqp::{FieldTable, FieldValue};
 use yew::prelude::*;
 
@@ -42,6 +42,27 @@ pub fn use_scripting_loader(state: &UseReducerHandle<AppState>) {
                 let finished = crate::state::scripting::ScriptingAction::Finished { request, result };
                 dispatcher.dispatch(crate::state::Action::Scripting(finished));
             });
+        }
+    });
+}
+
+/// Scrolls `node`'s element into view after a click drew `what` in it ([`Reveal`]): to the nearest edge,
+/// so a result already in view stays put, and every scrolled pane on the way moves. A view mounted
+/// after the click (a tab opened later) does not scroll for it.
+#[hook]
+pub fn use_reveal(node: &NodeRef, what: Reveal) {
+    let app = use_app();
+    let seen = use_mut_ref(|| app.revealed.serial);
+    let node = node.clone();
+    use_effect_with(app.revealed, move |revealed| {
+        let new = seen.replace(revealed.serial) != revealed.serial;
+        if new && revealed.what == Some(what) {
+            if let Some(element) = node.cast::<web_sys::Element>() {
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+                options.set_inline(web_sys::ScrollLogicalPosition::Nearest);
+                element.scroll_into_view_with_scroll_into_view_options(&options);
+            }
         }
     });
 }

@@ -109,7 +109,10 @@ pub fn timeline_bar() -> Html {
                 <button id="ff-go" type="submit" class="btn small"
                         disabled={app.timeline.fast_forward.is_some()}>{ "Go" }</button>
             </form>
-            { for progress }
+            // One child, present or empty: a `for` over the option would add a child to the bar's flat
+            // list, and Yew, matching it from the end, would rebuild every element before it (the field
+            // typed in included).
+            { progress.unwrap_or_default() }
         </div>
     }
 }

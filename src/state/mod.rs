@@ -162,6 +162,32 @@ pub struct StartCard {
     pub requested: bool,
 }
 
+/// A result drawn in response to a click, which the view showing it scrolls into view
+/// (`components::use_reveal`): the user sees what the click did without hunting for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reveal {
+    /// The routing explanation.
+    Explanation,
+    /// The messages "Get messages" took.
+    Taken,
+    /// A peek's list.
+    Peeked,
+    /// The message detail.
+    Message,
+    /// The lineage of a message that is in no queue any more.
+    Lineage,
+    /// The inspector (a node or binding selected).
+    Inspector,
+}
+
+/// The last click's result to reveal, and a serial that every such click increments: asking for the
+/// same result again reveals it again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Revealed {
+    pub serial: u64,
+    pub what: Option<Reveal>,
+}
+
 /// A routing explanation for a would-be publish.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RouteExplanation {
@@ -264,6 +290,8 @@ pub struct AppState {
     /// The last publish from the page came back with `basic.return` (mandatory, unroutable): the text for
     /// the publish form ("312 NO_ROUTE …").
     pub publish_returned: Option<String>,
+    /// What the last click drew, to be scrolled into view.
+    pub revealed: Revealed,
     pub theme: Theme,
     /// Whether the start card is shown ([`AppState::start_card_shown`]).
     pub start: StartCard,
@@ -288,6 +316,7 @@ impl PartialEq for AppState {
             && self.message == other.message
             && self.explanation == other.explanation
             && self.publish_returned == other.publish_returned
+            && self.revealed == other.revealed
             && self.theme == other.theme
             && self.start == other.start
             && self.timeline == other.timeline
@@ -322,6 +351,7 @@ impl AppState {
             message: None,
             explanation: None,
             publish_returned: None,
+            revealed: Revealed::default(),
             theme: Theme::System,
             start: StartCard::default(),
             timeline: timeline::TimelineState::default(),
@@ -372,6 +402,11 @@ impl AppState {
         self.notice = Some(Notice { kind: NoticeKind::Info, text: text.into() });
     }
 
+    /// Asks the view of `what` to scroll it into view (again, if it already was).
+    pub(crate) fn reveal(&mut self, what: Reveal) {
+        self.revealed = Revealed { serial: self.revealed.serial.wrapping_add(1), what: Some(what) };
+    }
+
     pub(crate) fn error(&mut self, text: impl Into<String>) {
         self.notice = Some(Notice { kind: NoticeKind::Error, text: text.into() });
     }
@@ -407,7 +442,12 @@ impl AppState {
                 }
             }
             Action::SetTab(tab) => self.tab = tab,
-            Action::Select(selection) => self.selected = selection,
+            Action::Select(selection) => {
+                if selection.is_some() {
+                    self.reveal(Reveal::Inspector);
+                }
+                self.selected = selection;
+            }
             Action::Apply { method, done } => self.apply_method(method, done),
             Action::FormError(text) => self.error(text),
             Action::Get { queue, count, mode } => self.get(&queue, count, mode),
@@ -418,11 +458,15 @@ impl AppState {
                         let ready = count(messages.len() as u64, "ready message", "ready messages");
                         self.info(format!("Queue '{queue}' holds {ready}"));
                         self.peeked = Some((queue, messages));
+                        self.reveal(Reveal::Peeked);
                     }
                     None => self.error(format!("404 NOT_FOUND - no queue '{queue}' in vhost '/'")),
                 }
             }
-            Action::ShowMessage(delivery) => self.message = Some(delivery),
+            Action::ShowMessage(delivery) => {
+                self.message = Some(delivery);
+                self.reveal(Reveal::Message);
+            }
             Action::CloseMessage => self.message = None,
             Action::Explain { exchange, routing_key, headers } => {
                 let session = self.session.borrow();
@@ -438,6 +482,7 @@ impl AppState {
                 drop(session);
                 self.explanation =
                     Some(RouteExplanation { exchange, routing_key, checks, alternate_exchange });
+                self.reveal(Reveal::Explanation);
             }
             Action::DismissNotice => self.notice = None,
             Action::CycleTheme => self.theme = self.theme.next(),
@@ -464,7 +509,15 @@ impl AppState {
             Action::CloseStart => self.start = StartCard { dismissed: true, requested: false },
             Action::RunUntil(target) => self.run_until(target),
             Action::Timeline(a) => self.apply_timeline(a),
-            Action::Edit(a) => self.apply_editing(a),
+            Action::Edit(a) => {
+                let lineage = matches!(a, editing::EditAction::ShowLineage(_));
+                self.apply_editing(a);
+                if lineage && self.message.is_some() {
+                    self.reveal(Reveal::Message);
+                } else if lineage && self.edit.lineage_of.is_some() {
+                    self.reveal(Reveal::Lineage);
+                }
+            }
             Action::Workspace(a) => self.apply_workspace(a),
             Action::Scripting(a) => self.apply_scripting(a),
         }
@@ -575,6 +628,9 @@ impl AppState {
         }
         self.message = taken.first().cloned().map(Box::new);
         self.got = taken.into_iter().map(|d| (d, mode)).collect();
+        if !self.got.is_empty() {
+            self.reveal(Reveal::Taken);
+        }
     }
 
     /// Replaces the session with a run of `text`; a malformed document leaves the session as it was and
@@ -1116,5 +1172,43 @@ mod tests {
             headers: FieldTable::new(),
         });
         assert!(s.explanation.as_ref().unwrap().checks.is_none());
+    }
+
+    /// Every click that draws a result asks for it to be scrolled into view, again when asked again;
+    /// a refused one (a missing queue) does not.
+    #[test]
+    fn each_click_that_draws_a_result_reveals_it() {
+        let mut s = state();
+        declare(&mut s, &QueueForm { name: "q".into(), ..QueueForm::default() });
+        publish_to(&mut s, "q", "one");
+        assert_eq!(s.revealed, Revealed::default(), "a declare or a publish answers in the notice");
+        let mut serials = Vec::new();
+        let mut expect = |s: &AppState, what: Reveal| {
+            assert_eq!(s.revealed.what, Some(what));
+            assert!(!serials.contains(&s.revealed.serial), "a new serial for each click");
+            serials.push(s.revealed.serial);
+        };
+        let explain = || Action::Explain { exchange: String::new(), routing_key: "q".into(), headers: FieldTable::new() };
+        s.apply(explain());
+        expect(&s, Reveal::Explanation);
+        s.apply(explain());
+        expect(&s, Reveal::Explanation);
+        s.apply(Action::Peek { queue: "q".into() });
+        expect(&s, Reveal::Peeked);
+        let before = s.revealed;
+        s.apply(Action::Peek { queue: "missing".into() });
+        assert_eq!(s.revealed, before, "a refused peek draws nothing");
+        let message = s.peeked.clone().unwrap().1[0].clone();
+        s.apply(Action::ShowMessage(Box::new(message.clone())));
+        expect(&s, Reveal::Message);
+        s.apply(Action::Get { queue: "q".into(), count: 1, mode: AckMode::NackRequeue });
+        expect(&s, Reveal::Taken);
+        s.apply(Action::Edit(editing::EditAction::ShowLineage(message.message)));
+        expect(&s, Reveal::Message);
+        s.apply(Action::Select(Some(Selection::Queue("q".into()))));
+        expect(&s, Reveal::Inspector);
+        let before = s.revealed;
+        s.apply(Action::Select(None));
+        assert_eq!(s.revealed, before, "closing the inspector reveals nothing");
     }
 }

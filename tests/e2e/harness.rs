@@ -391,9 +391,10 @@ impl Page {
         let _ = ureq::delete(&format!("{}/actions", self.s)).call();
     }
 
-    /// Why the element is not where the user looks, or `None` when it is: its top edge is inside the
-    /// viewport (`getBoundingClientRect` against `innerHeight` / `innerWidth`) and nothing clips or
-    /// covers it there (the element at that point is it or inside it; a scrolled pane would clip it).
+    /// Why the element is not where the user looks, or `None` when it is: inside the viewport
+    /// (`getBoundingClientRect` against `innerHeight` / `innerWidth`) and inside every pane that clips it,
+    /// at least 100 px of it (or all of it, when shorter) shows, and nothing covers its top (the element at
+    /// that point is it or inside it).
     pub fn not_in_view(&self, css: &str) -> Option<String> {
         let v = self.execute(
             "const el = document.querySelector(arguments[0]);
@@ -402,12 +403,22 @@ impl Page {
              const where = `top ${Math.round(r.top)}, bottom ${Math.round(r.bottom)}, left ${Math.round(r.left)}, ` +
                `right ${Math.round(r.right)} in a ${innerWidth}×${innerHeight} viewport`;
              if (r.width === 0 || r.height === 0) return 'not drawn: ' + where;
-             if (r.top < 0 || r.top >= innerHeight - 8 || r.left < 0 || r.left >= innerWidth - 8)
-               return 'outside the viewport: ' + where;
-             const x = r.left + Math.min(r.width / 2, 24), y = r.top + Math.min(r.height / 2, 8);
+             let top = Math.max(r.top, 0), bottom = Math.min(r.bottom, innerHeight);
+             let left = Math.max(r.left, 0), right = Math.min(r.right, innerWidth);
+             for (let a = el.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+               const s = getComputedStyle(a);
+               if (s.overflowY === 'visible' && s.overflowX === 'visible') continue;
+               const c = a.getBoundingClientRect();
+               top = Math.max(top, c.top); bottom = Math.min(bottom, c.bottom);
+               left = Math.max(left, c.left); right = Math.min(right, c.right);
+             }
+             const need = Math.min(r.height, 100);
+             if (bottom - top < need - 1 || right - left < Math.min(r.width, 40) - 1)
+               return `only ${Math.max(0, Math.round(bottom - top))} px high shows: ` + where;
+             const x = left + Math.min((right - left) / 2, 24), y = top + Math.min((bottom - top) / 2, 8);
              const hit = document.elementFromPoint(x, y);
              if (!hit || !(el === hit || el.contains(hit)))
-               return `clipped or covered at (${Math.round(x)}, ${Math.round(y)}) by ` +
+               return `covered at (${Math.round(x)}, ${Math.round(y)}) by ` +
                  (hit ? hit.outerHTML.slice(0, 120) : 'nothing') + ': ' + where;
              return null;",
             json!([css]),

@@ -128,7 +128,7 @@ fn type_every_form(page: &Page, tag: &str) {
     page.click("#get-queue option[value='laptop.orders']");
     page.click("#peek");
     page.wait_text("#peek-list", "hello from a laptop");
-    page.assert_in_view("#peek-list", "the peeked messages");
+    page.assert_in_view("#peek-result", "the peeked messages");
     page.click("#peek-list button");
     let detail = page.wait_text("#message-detail", "hello from a laptop");
     page.assert_in_view("#message-detail", "the peeked message's detail");
@@ -255,6 +255,21 @@ fn tour(width: i64, height: i64) {
     let tallest = tallest_scenario(page);
     page.load_scenario(&tallest);
     check_tabs_usable(page, &format!("{tag} with '{tallest}'"));
+    // The scenario's panel folds to its head and summary, giving the room to the tabs, and unfolds.
+    let panel_height = || {
+        page.execute("return document.getElementById('tab-panel').getBoundingClientRect().height;", json!([]))
+            .as_f64()
+            .unwrap()
+    };
+    let unfolded = panel_height();
+    page.click("#checks-fold");
+    page.wait_text("#checks-fold[aria-expanded='false']", "Show details");
+    assert!(panel_height() > unfolded, "folding the checks gives the tabs more room");
+    page.assert_in_view("#checks-summary", "the checks' summary when folded");
+    page.click("#checks-fold");
+    page.wait_text("#checks-fold[aria-expanded='true']", "Hide details");
+    let details = page.execute("return document.getElementById('checks-details').offsetHeight;", json!([]));
+    assert!(details.as_f64().unwrap_or(0.0) > 0.0, "the checks show again when unfolded");
     // With the scenario's panel above them, the results still appear in view.
     page.click("#tab-messages");
     page.click("#explain");
@@ -262,7 +277,7 @@ fn tour(width: i64, height: i64) {
     page.assert_in_view("#explanation", "the routing explanation under a scenario");
     page.click("#peek");
     page.wait_text("#notice", "ready messages");
-    page.assert_in_view("#peek-list", "the peeked messages under a scenario");
+    page.assert_in_view("#peek-result", "the peek's result under a scenario");
     page.click("#tab-queues");
     page.screenshot(&format!("e2e-laptop-{tag}-{tallest}.png"));
     assert_no_sideways_scroll(page, &tag);
@@ -295,6 +310,8 @@ fn every_bundled_scenario_fits_1366x768_and_1024x700_and_narrow_pages_never_scro
             check_tabs_usable(page, &format!("{width}x{height} with '{id}'"));
             page.click("#tab-messages");
             page.assert_in_view("#publish-form", &format!("{width}x{height} with '{id}': the publish form"));
+            // Reachable: scrolled to inside the tab area, the button shows whole and nothing covers it.
+            page.execute("document.getElementById('publish').scrollIntoView({block: 'nearest'});", json!([]));
             page.assert_in_view("#publish", &format!("{width}x{height} with '{id}': the Publish button"));
             assert_no_sideways_scroll(page, &format!("{width}x{height} with '{id}'"));
         }
