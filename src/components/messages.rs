@@ -93,6 +93,10 @@ fn publish_view() -> Html {
                 <button class="btn primary" id="publish" type="submit">{ "Publish message" }</button>
                 <button class="btn" id="explain" type="button" onclick={explain}>{ "Explain routing" }</button>
             </div>
+            // A mandatory publish that no queue took comes back (basic.return): said here, where it was published.
+            if let Some(returned) = app.publish_returned.clone() {
+                <p class="error-text" id="publish-returned" role="status">{ returned }</p>
+            }
         </form>
     }
 }

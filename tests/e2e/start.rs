@@ -109,6 +109,9 @@ fn a_newcomer_starts_from_the_card_and_nothing_on_the_page_goes_stale() {
     page.click("#publish");
     let returned = page.wait_text("#notice", "312 NO_ROUTE");
     assert!(returned.contains("exchange 'amq.direct' with routing key 'nowhere.at.all'"), "{returned}");
+    // ... and under the form's Publish button, where the user is looking.
+    let at_form = page.wait_text("#publish-form #publish-returned", "312 NO_ROUTE");
+    assert!(at_form.contains("exchange 'amq.direct' with routing key 'nowhere.at.all'"), "{at_form}");
 
     // Deleting the workspace can be undone.
     page.click("#ws-rename");
