@@ -173,6 +173,8 @@ const PIECES: &[&str] = &[
     "A",
     "_",
     "-",
+    "é",
+    "€",
 ];
 
 /// One to four byte-level edits of a JSON value's text, or of a link's fragment.
