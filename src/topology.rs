@@ -1035,7 +1035,7 @@ impl Graph {
         for e in &self.edges {
             let (a, b) = (slot[self.nodes[e.from].column], slot[self.nodes[e.to].column]);
             if b == a + 1 {
-                let wanted = placement::label_width(e.label_room) + 4.0 * placement::END_HALF + 8.0;
+                let wanted = placement::label_width(e.label_room) + 2.0 * placement::END_HALF + 8.0;
                 gap[a] = gap[a].max(wanted.min(MAX_COLUMN_GAP));
             }
         }
