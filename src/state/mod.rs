@@ -973,7 +973,11 @@ mod tests {
             assert!(!serials.contains(&s.revealed.serial), "a new serial for each click");
             serials.push(s.revealed.serial);
         };
-        let explain = || Action::Explain { exchange: String::new(), routing_key: "q".into(), headers: FieldTable::new() };
+        let explain = || Action::Explain {
+            exchange: String::new(),
+            routing_key: "q".into(),
+            headers: FieldTable::new(),
+        };
         s.apply(explain());
         expect(&s, Reveal::Explanation);
         s.apply(explain());
