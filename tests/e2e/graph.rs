@@ -107,8 +107,7 @@ fn every_bundled_scenario_fits_its_pane_at_1280_and_2560_wide() {
     let page = &browser.page;
     settle(page);
     for (width, height) in [(1280, 720), (2560, 1440)] {
-        post(&format!("{}/window/rect", page.s), json!({"width": width, "height": height}));
-        std::thread::sleep(Duration::from_millis(300));
+        page.set_viewport(width, height);
         for id in bundled() {
             load(page, &id);
             assert_fitted(page, &format!("{id} at {width}×{height}"));
@@ -123,7 +122,7 @@ fn the_graph_zooms_pans_and_fits_by_buttons_wheel_keys_and_drag() {
     let browser = Browser::open("/");
     let page = &browser.page;
     settle(page);
-    post(&format!("{}/window/rect", page.s), json!({"width": 1280, "height": 720}));
+    page.set_viewport(1280, 720);
     load(page, "04-routing");
     let fitted = view(page);
     page.click("#graph-zoom-in");
@@ -196,7 +195,7 @@ fn a_crashed_worker_stays_marked_and_an_explained_publish_lights_its_bindings() 
     let browser = Browser::open("/");
     let page = &browser.page;
     settle(page);
-    post(&format!("{}/window/rect", page.s), json!({"width": 1280, "height": 720}));
+    page.set_viewport(1280, 720);
     load(page, "02-work-queues");
     let nodes =
         |css: &str| page.execute("return document.querySelectorAll(arguments[0]).length;", json!([css]));

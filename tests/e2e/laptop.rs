@@ -140,7 +140,7 @@ fn type_every_form(page: &Page, tag: &str) {
     // Get (the count typed), requeued: the taken list and the detail in view.
     typed(page, "#get-count", "2");
     page.click("#get-mode option[value='nack-requeue']");
-    click_for_notice(page, "#get", "Got 1 message(s) from 'laptop.orders'");
+    click_for_notice(page, "#get", "Got 1 message from 'laptop.orders'");
     page.assert_in_view("#got-list", "the taken messages");
 
     // Move to a typed destination.
