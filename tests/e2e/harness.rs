@@ -137,8 +137,13 @@ pub fn start_chromedriver() -> Driver {
 }
 
 pub fn post(url: &str, body: Value) -> Value {
-    let mut r = ureq::post(url).send_json(body).unwrap_or_else(|e| panic!("POST {url}: {e}"));
-    r.body_mut().read_json().unwrap()
+    // WebDriver answers a failed command with an error status and a JSON body that says why: show it.
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut r = agent.post(url).send_json(&body).unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let status = r.status();
+    let answer: Value = r.body_mut().read_json().unwrap_or_else(|e| panic!("POST {url}: {status}: {e}"));
+    assert!(status.is_success(), "POST {url} {body}: {status}: {answer}");
+    answer
 }
 
 pub fn get(url: &str) -> Value {
@@ -456,10 +461,11 @@ impl Page {
         self.wait_text("#notice", &format!("Loaded scenario '{name}'"));
     }
 
-    /// The ids of the bundled scenarios, as the picker offers them.
+    /// The ids of the bundled scenarios, as the picker offers them (not the disabled entries that name what
+    /// is loaded: "Hand-built broker", or a document of its own).
     pub fn bundled_scenarios(&self) -> Vec<String> {
         let v = self.execute(
-            "return [...document.querySelectorAll('#scenario option')].map(o => o.value).filter(v => v);",
+            "return [...document.querySelectorAll('#scenario option:not([disabled])')].map(o => o.value).filter(v => v);",
             json!([]),
         );
         v.as_array()
