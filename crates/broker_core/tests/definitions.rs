@@ -55,7 +55,13 @@ fn ready(b: &Broker, queue: &str) -> u32 {
     b.queue(queue).unwrap_or_else(|| panic!("queue {queue} exists")).info.messages_ready
 }
 
+/// The arguments the queue acts on: its own with the policy's effective values.
 fn args(b: &Broker, queue: &str) -> FieldTable {
+    b.queue(queue).unwrap_or_else(|| panic!("queue {queue} exists")).effective_arguments
+}
+
+/// The queue's own arguments, as declared (what a redeclaration is compared with).
+fn declared(b: &Broker, queue: &str) -> FieldTable {
     b.queue(queue).unwrap_or_else(|| panic!("queue {queue} exists")).arguments
 }
 
@@ -570,7 +576,8 @@ fn export_with_policies_round_trips_the_fixture() {
     let mut copy = broker();
     import(&mut copy, t(0), &defs).expect("re-imports");
     assert_eq!(topology(&copy), topology(&b));
-    // A plain export carries the effective values as arguments instead, with the same topology.
+    // The broker keeps the policies itself: a plain export carries them too.
+    assert_eq!(export(&b).policies, defs.policies);
     let mut plain = broker();
     import(&mut plain, t(0), &export(&b)).expect("re-imports");
     assert_eq!(topology(&plain), topology(&b));

@@ -63,7 +63,7 @@
 //! exchange). Queues carry `type` (`classic` / `quorum`) as RabbitMQ 3.11+ writes it; importers ignore it
 //! in favour of `x-queue-type`.
 
-use super::arguments::{parse_queue_arguments, QueueType};
+use super::arguments::QueueType;
 use super::broker::Broker;
 use super::error::AmqpError;
 use super::exchange::Destination;
@@ -689,9 +689,38 @@ fn merge_policy(
     merged
 }
 
+/// The policy in effect on a broker entity, from the broker's policies: its name, the entity's own
+/// arguments with the policy's effective values merged in (what the engine acts on; never what
+/// equivalence compares), and what the merge changed. `queue_type` is `None` for an exchange.
+pub(crate) fn effective_arguments(
+    policies: &[Policy],
+    kind: EntityKind,
+    name: &str,
+    own: &FieldTable,
+    queue_type: Option<QueueType>,
+) -> Option<(String, FieldTable, Merged)> {
+    if policies.is_empty() {
+        return None;
+    }
+    // The broker keeps validated policies only (`Broker::set_policy`), so none is dropped here.
+    let compiled: Vec<CompiledPolicy> = policies.iter().filter_map(|p| compile_policy(p).ok()).collect();
+    let p = effective_policy(&compiled, kind, name, queue_type)?;
+    let mut arguments = own.clone();
+    let merged = match queue_type {
+        Some(t) => merge_policy(p.policy, &mut arguments, |k| queue_rule(t, k), |k: &str| format!("x-{k}")),
+        None => merge_policy(p.policy, &mut arguments, exchange_rule, |k: &str| k.to_string()),
+    };
+    Some((p.policy.name.clone(), arguments, merged))
+}
+
+/// Validates `policy` as `rabbit_policy:set` does (see [`Broker::set_policy`]).
+pub(crate) fn validate_policy(policy: &Policy) -> Result<(), String> {
+    compile_policy(policy).map(|_| ())
+}
+
 /// What [`merge_policy`] did to one declaration.
 #[derive(Default)]
-struct Merged {
+pub(crate) struct Merged {
     arguments: FieldTable,
     replaced: FieldTable,
     without_effect: Vec<String>,
@@ -815,18 +844,7 @@ fn import_entities(
             report.warnings.push(format!("{path} '{}': already exists: left as it is", x.name));
             continue;
         }
-        let mut arguments = x.arguments.clone();
-        if let Some(p) = effective_policy(policies, EntityKind::Exchange, &x.name, None) {
-            let merged = merge_policy(p.policy, &mut arguments, exchange_rule, |k: &str| k.to_string());
-            report.applied_policies.push(AppliedPolicy {
-                kind: EntityKind::Exchange,
-                name: x.name.clone(),
-                policy: p.policy.name.clone(),
-                arguments: merged.arguments,
-                replaced: merged.replaced,
-                without_effect: merged.without_effect,
-            });
-        }
+        let arguments = x.arguments.clone();
         let method = Method::ExchangeDeclare {
             exchange: x.name.clone(),
             exchange_type: x.kind.clone(),
@@ -839,6 +857,31 @@ fn import_entities(
         ImportError::too_long(path.clone(), &x.name, &method)?;
         broker.apply(at, connection, channel, method).map_err(|e| ImportError::amqp(path, &x.name, e))?;
         report.exchanges.push(x.name.clone());
+    }
+
+    // The policies become the broker's (replacing those of the same name) and apply to every queue and
+    // exchange, including those declared before or after the import.
+    for p in policies {
+        let policy = p.policy.clone();
+        let name = policy.name.clone();
+        broker.set_policy(policy).map_err(|m| ImportError::invalid("policies".to_string(), &name, m))?;
+    }
+    let policies = broker.policies().to_vec();
+    for name in &report.exchanges {
+        let own = broker.exchanges().into_iter().find(|x| &x.name == name).map(|x| x.arguments);
+        let Some(own) = own else { continue };
+        if let Some((policy, _, merged)) =
+            effective_arguments(&policies, EntityKind::Exchange, name, &own, None)
+        {
+            report.applied_policies.push(AppliedPolicy {
+                kind: EntityKind::Exchange,
+                name: name.clone(),
+                policy,
+                arguments: merged.arguments,
+                replaced: merged.replaced,
+                without_effect: merged.without_effect,
+            });
+        }
     }
 
     let existing: BTreeSet<String> = broker.queues().into_iter().map(|q| q.name).collect();
@@ -877,37 +920,30 @@ fn import_entities(
                 q.name
             ));
         }
-        let mut arguments = q.arguments.clone();
-        if let Some(p) = effective_policy(policies, EntityKind::Queue, &q.name, Some(queue_type)) {
-            // RabbitMQ validates the declared arguments before any policy applies.
-            parse_queue_arguments(&q.name, &report.vhost, &q.arguments)
-                .map_err(|e| ImportError::amqp(path.clone(), &q.name, e))?;
-            let merged = merge_policy(
-                p.policy,
-                &mut arguments,
-                |k| queue_rule(queue_type, k),
-                |k: &str| format!("x-{k}"),
-            );
-            report.applied_policies.push(AppliedPolicy {
-                kind: EntityKind::Queue,
-                name: q.name.clone(),
-                policy: p.policy.name.clone(),
-                arguments: merged.arguments,
-                replaced: merged.replaced,
-                without_effect: merged.without_effect,
-            });
-        }
+        // Declared with its own arguments: the broker applies the policy (see the module doc).
         let method = Method::QueueDeclare {
             queue: q.name.clone(),
             passive: false,
             durable: q.durable,
             exclusive: false,
             auto_delete: q.auto_delete,
-            arguments,
+            arguments: q.arguments.clone(),
         };
         ImportError::too_long(path.clone(), &q.name, &method)?;
         broker.apply(at, connection, channel, method).map_err(|e| ImportError::amqp(path, &q.name, e))?;
         report.queues.push(q.name.clone());
+        if let Some((policy, _, merged)) =
+            effective_arguments(&policies, EntityKind::Queue, &q.name, &q.arguments, Some(queue_type))
+        {
+            report.applied_policies.push(AppliedPolicy {
+                kind: EntityKind::Queue,
+                name: q.name.clone(),
+                policy,
+                arguments: merged.arguments,
+                replaced: merged.replaced,
+                without_effect: merged.without_effect,
+            });
+        }
     }
 
     for (i, b) in definitions.bindings.iter().enumerate() {
@@ -1016,6 +1052,8 @@ pub fn export(broker: &Broker) -> Definitions {
             });
         }
     }
+    let policies =
+        broker.policies().iter().map(|p| Policy { vhost: Some(vhost.clone()), ..p.clone() }).collect();
     Definitions {
         rabbit_version: Some(EXPORT_RABBIT_VERSION.to_string()),
         rabbitmq_version: Some(EXPORT_RABBIT_VERSION.to_string()),
@@ -1026,6 +1064,7 @@ pub fn export(broker: &Broker) -> Definitions {
             limits: serde_json::Value::Null,
             metadata: serde_json::Value::Null,
         }],
+        policies,
         queues,
         exchanges,
         bindings,
@@ -1033,30 +1072,15 @@ pub fn export(broker: &Broker) -> Definitions {
     }
 }
 
-/// [`export`], with the policies of an earlier import put back as policies: the arguments they set
-/// (still at the value the policy gave) are taken out of the declarations, and the entity's own values
-/// they replaced are put back.
+/// [`export`], plus any policy of an earlier import's `report` the broker no longer holds. The broker
+/// keeps its policies itself and never merges them into the declared arguments, so [`export`] alone
+/// already writes them; this stays for callers that keep an import's report.
 pub fn export_with_policies(broker: &Broker, report: &ImportReport) -> Definitions {
     let mut definitions = export(broker);
-    let unmerge = |kind: EntityKind, name: &str, arguments: &mut FieldTable| {
-        for applied in report.applied_policies.iter().filter(|a| a.kind == kind && a.name == name) {
-            for (key, value) in &applied.arguments {
-                if arguments.get(key) == Some(value) {
-                    match applied.replaced.get(key) {
-                        Some(own) => arguments.insert(key.clone(), own.clone()),
-                        None => arguments.remove(key),
-                    };
-                }
-            }
+    for p in &report.policies {
+        if !definitions.policies.iter().any(|k| k.name == p.name) {
+            definitions.policies.push(Policy { vhost: Some(report.vhost.clone()), ..p.clone() });
         }
-    };
-    for q in &mut definitions.queues {
-        unmerge(EntityKind::Queue, &q.name, &mut q.arguments);
     }
-    for x in &mut definitions.exchanges {
-        unmerge(EntityKind::Exchange, &x.name, &mut x.arguments);
-    }
-    definitions.policies =
-        report.policies.iter().map(|p| Policy { vhost: Some(report.vhost.clone()), ..p.clone() }).collect();
     definitions
 }
