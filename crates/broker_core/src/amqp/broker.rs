@@ -44,6 +44,17 @@
 //!   ack_from_queue/3`); on a quorum queue the new consumer takes the old deliveries over against its
 //!   prefetch (`rabbit_fifo:merge_consumer/4`). Details in `consumer.rs`.
 //!
+//! - Policies ([`set_policy`](Broker::set_policy), `definitions.json` import): a queue or exchange keeps
+//!   the arguments it was declared with, and only those are compared when it is redeclared; what it acts
+//!   on (TTL, expiry, length limits, overflow, dead-lettering, delivery limit, alternate exchange) is its
+//!   arguments combined with the one policy in effect (highest priority among those whose pattern matches
+//!   and whose `apply-to` and queue type allow it), per RabbitMQ 3.10's rules: the lower value for
+//!   `message-ttl`, `max-length(-bytes)`, `delivery-limit` and (classic) `expires`, the argument for the
+//!   dead-letter keys, (classic) `overflow` and `alternate-exchange`, the policy for quorum `expires` and
+//!   `overflow` (table and sources in `definitions.rs`). Setting a policy re-evaluates every entity;
+//!   messages already queued keep the expiry they got on entering, a changed `expires` restarts the
+//!   countdown, and a lowered length limit acts at the next publish (not checked against RabbitMQ).
+//!
 //! # Limits (RabbitMQ 3.10 defaults, see [`BrokerConfig`])
 //! - `channel_max` 2047: the connection's *number of open channels* is limited, not the channel number;
 //!   a method on a new channel number past the limit is a `530 NOT_ALLOWED` connection error, "number of

@@ -50,14 +50,18 @@
 //! keys) are validated, count for applicability, and otherwise have no effect in Brokerlab (listed in
 //! [`AppliedPolicy::without_effect`]). An unrecognised key fails the import as RabbitMQ's validation does.
 //!
-//! **Limitation**: the engine takes a queue's behaviour from its declared arguments, so the import
-//! merges the effective policy values into the arguments it declares. A policy therefore acts only on
-//! entities declared by the import (one added later does not re-apply), and a client that later
-//! redeclares such a queue with its original arguments gets `406 inequivalent arg`, where RabbitMQ
-//! would accept it. [`export_with_policies`] takes the merged values back out.
+//! The policies become the broker's own ([`Broker::set_policy`]; one of the same name is replaced) and
+//! the entities are declared with their own arguments only: the broker combines them with the policy in
+//! effect (the table above; `x-max-priority` is not a policy key in 3.10), for every queue and exchange,
+//! including those that existed before the import and those declared after it. A client that later
+//! redeclares a queue with its own arguments, or without any (pika's `queue_declare('q', durable=True)`
+//! when the queue had none), is accepted, as RabbitMQ compares only the declared arguments.
+//! [`ImportReport::applied_policies`] says which policy took effect on each imported entity and what it
+//! changed.
 //!
 //! # Export ([`export`])
-//! What the management export would list for the broker's vhost: every exchange but the default and
+//! What the management export would list for the broker's vhost: the broker's policies, every exchange
+//! (with its own arguments, never a policy's value) but the default and
 //! `amq.*` ones, every queue but exclusive ones (they cannot be restored) and server-named `amq.` ones
 //! (RabbitMQ's import skips them), and the explicit bindings between those (none from the default
 //! exchange). Queues carry `type` (`classic` / `quorum`) as RabbitMQ 3.11+ writes it; importers ignore it
