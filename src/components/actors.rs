@@ -44,7 +44,8 @@ pub fn actors_bar() -> Html {
     let queues: Vec<String> = session.broker().queues().into_iter().map(|q| q.name).collect();
     let exchanges: Vec<String> = session.broker().exchanges().into_iter().map(|x| x.name).collect();
     drop(session);
-    let chosen_queue = if queues.contains(&*queue) { (*queue).clone() } else { queues.first().cloned().unwrap_or_default() };
+    let chosen_queue =
+        if queues.contains(&*queue) { (*queue).clone() } else { queues.first().cloned().unwrap_or_default() };
 
     let add_producer = {
         let (app, open) = (app.clone(), open.clone());
@@ -61,7 +62,8 @@ pub fn actors_bar() -> Html {
                     }));
                     open.set(Open::None);
                 }
-                Err(_) => app.dispatch(Action::FormError(format!("'{}' is not a rate (messages per second)", *rate))),
+                Err(_) => app
+                    .dispatch(Action::FormError(format!("'{}' is not a rate (messages per second)", *rate))),
             }
         })
     };
@@ -71,7 +73,9 @@ pub fn actors_bar() -> Html {
         let chosen_queue = chosen_queue.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let (Ok(prefetch), Ok(millis)) = (prefetch.trim().parse::<u16>(), processing.trim().parse::<u64>()) else {
+            let (Ok(prefetch), Ok(millis)) =
+                (prefetch.trim().parse::<u16>(), processing.trim().parse::<u64>())
+            else {
                 app.dispatch(Action::FormError(
                     "Prefetch is 0–65535 and processing a number of milliseconds".into(),
                 ));

@@ -83,7 +83,10 @@ pub fn header() -> Html {
         None => String::new(),
         Some(name) => catalogue
             .iter()
-            .find(|e| &e.name == name && app.workspace.scenario_text.as_deref() == crate::scenarios::bundled_text(e.id))
+            .find(|e| {
+                &e.name == name
+                    && app.workspace.scenario_text.as_deref() == crate::scenarios::bundled_text(e.id)
+            })
             .map_or_else(|| OTHER_SCENARIO.to_string(), |e| e.id.to_string()),
     };
     let picker = use_node_ref();

@@ -282,13 +282,11 @@ fn definitions_panel() -> Html {
         Callback::from(move |_: MouseEvent| {
             let text = app.session.borrow().export_definitions();
             app.dispatch(match download("definitions.json", "application/json", &text) {
-                Ok(()) => Action::Edit(EditAction::Downloaded(
-                    format!(
-                        "Exported the broker's definitions as definitions.json (rabbit_version {}, the RabbitMQ \
+                Ok(()) => Action::Edit(EditAction::Downloaded(format!(
+                    "Exported the broker's definitions as definitions.json (rabbit_version {}, the RabbitMQ \
                          version imitated)",
-                        broker_core::amqp::definitions::EXPORT_RABBIT_VERSION
-                    ),
-                )),
+                    broker_core::amqp::definitions::EXPORT_RABBIT_VERSION
+                ))),
                 Err(e) => Action::FormError(e),
             });
         })

@@ -108,7 +108,10 @@ mod tests {
             summary("RabbitMQ tutorial 1: a producer sends one message. Then more."),
             "a producer sends one message."
         );
-        assert_eq!(summary("A delayed retry built from queue features. The worker…"), "A delayed retry built from queue features.");
+        assert_eq!(
+            summary("A delayed retry built from queue features. The worker…"),
+            "A delayed retry built from queue features."
+        );
         assert_eq!(summary("No full stop"), "No full stop");
         assert_eq!(summary(""), "");
         let catalogue = crate::scenarios::catalogue();

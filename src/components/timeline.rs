@@ -42,7 +42,9 @@ pub fn timeline_bar() -> Html {
     // The field's text lives in the app state, so loading another run clears it (nothing stale).
     let on_target = {
         let app = app.clone();
-        Callback::from(move |e: InputEvent| app.dispatch(Action::Timeline(TimelineAction::EditRunTo(event_value(&e)))))
+        Callback::from(move |e: InputEvent| {
+            app.dispatch(Action::Timeline(TimelineAction::EditRunTo(event_value(&e))))
+        })
     };
     let on_run_to = {
         let app = app.clone();

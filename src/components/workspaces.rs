@@ -176,7 +176,8 @@ fn copy_to_clipboard(text: &str) -> bool {
     use wasm_bindgen::JsCast;
     let Some(window) = web_sys::window() else { return false };
     let navigator = window.navigator();
-    let clipboard = js_sys::Reflect::get(navigator.as_ref(), &"clipboard".into()).ok().filter(|c| c.is_object());
+    let clipboard =
+        js_sys::Reflect::get(navigator.as_ref(), &"clipboard".into()).ok().filter(|c| c.is_object());
     let write = clipboard.as_ref().and_then(|c| {
         js_sys::Reflect::get(c, &"writeText".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok())
     });
@@ -261,8 +262,8 @@ mod store_side {
     //! The browser side: IndexedDB, the per-frame saver, the tab lock, files and permalinks.
     use super::Op;
     use crate::persist::catalog::{self, Entry, Index, StoreProblem};
-    use crate::persist::import::Found;
     use crate::persist::idb::IdbStore;
+    use crate::persist::import::Found;
     use crate::persist::lock::{self, TabLock};
     use crate::persist::saver::Saver;
     use crate::persist::workspace::WorkspaceDoc;
@@ -408,7 +409,8 @@ mod store_side {
                 let s = prepared
                     .and_then(|()| Session::from_scenario(&text))
                     .map_err(|e| format!("This link's scenario cannot be loaded: {e}. Nothing was run."))?;
-                let name = s.scenario().map_or("Shared scenario".to_string(), |i| format!("Shared: {}", i.name));
+                let name =
+                    s.scenario().map_or("Shared scenario".to_string(), |i| format!("Shared: {}", i.name));
                 let mut doc = WorkspaceDoc::manual(&name);
                 doc.scenario = Some(text);
                 doc
@@ -742,7 +744,10 @@ mod store_side {
                     let found = match crate::persist::import::detect(&text) {
                         Ok(found) => found,
                         Err(e) => {
-                            act(&p.dispatch, WorkspaceAction::Refused(format!("'{name}' was not imported: {e}")));
+                            act(
+                                &p.dispatch,
+                                WorkspaceAction::Refused(format!("'{name}' was not imported: {e}")),
+                            );
                             return;
                         }
                     };

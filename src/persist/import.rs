@@ -60,16 +60,20 @@ pub fn detect(text: &str) -> Result<Found, String> {
         format!("it is not JSON ({e}); Import opens a workspace export, a scenario document or a definitions.json")
     })?;
     let Some(object) = value.as_object() else {
-        return Err("it is JSON but not an object; Import opens a workspace export, a scenario document or a \
+        return Err(
+            "it is JSON but not an object; Import opens a workspace export, a scenario document or a \
                     definitions.json"
-            .into());
+                .into(),
+        );
     };
     if object.contains_key("brokerlab") {
         let name = object.get("name").and_then(|n| n.as_str()).unwrap_or_default().to_string();
         return Ok(Found::Scenario { text: body.to_string(), name });
     }
     let workspace_keys = ["format", "image", "scenario", "virtual_millis", "layout"];
-    if object.contains_key("format") && workspace_keys.iter().filter(|k| object.contains_key(**k)).count() >= 2 {
+    if object.contains_key("format")
+        && workspace_keys.iter().filter(|k| object.contains_key(**k)).count() >= 2
+    {
         return WorkspaceDoc::from_json(body).map(|doc| Found::Workspace(Box::new(doc)));
     }
     if DEFINITIONS_KEYS.iter().any(|k| object.contains_key(*k)) {

@@ -10,9 +10,9 @@
 //! [`saver`] (one write per animation frame), `lock` (tab ownership through Web Locks, browser only).
 
 pub mod catalog;
-pub mod import;
 #[cfg(target_arch = "wasm32")]
 pub mod idb;
+pub mod import;
 #[cfg(target_arch = "wasm32")]
 pub mod lock;
 pub mod permalink;

@@ -132,7 +132,6 @@ mod tests {
         assert!(decode_link("#workspace=!!!!").unwrap_err().contains("malformed"));
     }
 
-
     #[test]
     fn a_scenario_round_trips_through_the_fragment() {
         let doc = r#"{"format":2,"name":"<script>alert(1)</script>"}"#;

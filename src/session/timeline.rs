@@ -767,7 +767,8 @@ mod tests {
         assert_eq!(points.first().unwrap().from_millis, 0);
         assert_eq!(points.last().unwrap().to_millis, 5_000_000);
         assert!(points.windows(2).all(|w| w[0].to_millis <= w[1].from_millis), "ordered, no overlap");
-        let at = |millis: u64| points.iter().find(|p| p.from_millis <= millis && millis < p.to_millis).unwrap();
+        let at =
+            |millis: u64| points.iter().find(|p| p.from_millis <= millis && millis < p.to_millis).unwrap();
         assert_eq!(at(123_000).ready.max, 999.0);
         assert_eq!(at(456_000).ready.min, 0.0);
         assert!(!at(4_999_000).is_merged(sample_millis(4_999_000)), "recent intervals keep their own point");

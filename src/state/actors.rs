@@ -41,13 +41,15 @@ impl AppState {
         };
         if from_broker {
             doc["name"] = json!("Hand-built broker");
-            doc["description"] = json!("A broker built in the page, with producers and consumers added from it.");
+            doc["description"] =
+                json!("A broker built in the page, with producers and consumers added from it.");
             doc["duration"] = json!(HAND_BUILT_DURATION);
         }
         let (list, prefix, actor_json) = match actor {
             NewActor::Producer { exchange, routing_key, rate, body } => {
                 if !(rate.is_finite() && rate > 0.0 && rate <= 10_000.0) {
-                    return self.error("A producer's rate is messages per second, more than 0 and at most 10000");
+                    return self
+                        .error("A producer's rate is messages per second, more than 0 and at most 10000");
                 }
                 let mut p = json!({"exchange": exchange, "routing_key": routing_key, "rate": rate});
                 if !body.is_empty() {

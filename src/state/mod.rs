@@ -477,7 +477,9 @@ impl AppState {
     /// notice says so instead of "Published".
     fn apply_method(&mut self, method: Method, done: String) {
         let published = match &method {
-            Method::BasicPublish { exchange, routing_key, .. } => Some((exchange.clone(), routing_key.clone())),
+            Method::BasicPublish { exchange, routing_key, .. } => {
+                Some((exchange.clone(), routing_key.clone()))
+            }
             _ => None,
         };
         let log_before = self.session.borrow().log().len();

@@ -117,7 +117,11 @@ impl AppState {
 
     /// The moment being restored to, while a restore runs (a save in between keeps that position).
     pub(crate) fn restoring_to(&self) -> Option<VirtualTime> {
-        self.timeline.fast_forward.as_ref().filter(|ff| matches!(ff.purpose, Purpose::Restore(_))).map(|ff| ff.target)
+        self.timeline
+            .fast_forward
+            .as_ref()
+            .filter(|ff| matches!(ff.purpose, Purpose::Restore(_)))
+            .map(|ff| ff.target)
     }
 
     pub(super) fn apply_timeline(&mut self, action: TimelineAction) {
@@ -260,7 +264,11 @@ mod tests {
     fn fast_forward_stops_at_a_scenarios_end_and_reports_its_checks() {
         let mut s = work_queues();
         tl(&mut s, TimelineAction::StartFastForward("1h".into()));
-        assert_eq!(s.timeline.fast_forward.clone().unwrap().target, VirtualTime::from_millis(10_000), "clamped");
+        assert_eq!(
+            s.timeline.fast_forward.clone().unwrap().target,
+            VirtualTime::from_millis(10_000),
+            "clamped"
+        );
         tl(&mut s, TimelineAction::FastForwardFrame);
         assert!(s.timeline.fast_forward.is_none());
         assert!(s.session.borrow().finished());

@@ -365,11 +365,19 @@ mod tests {
         assert_eq!(app.now(), VirtualTime::ZERO, "nothing replayed in the action itself");
         let ff = app.timeline.fast_forward.clone().expect("a restore in frames");
         assert_eq!(ff.target, VirtualTime::from_millis(3_600_000));
-        assert!(app.notice.as_ref().unwrap().text.starts_with("Restoring workspace 'Long'"), "{:?}", app.notice);
+        assert!(
+            app.notice.as_ref().unwrap().text.starts_with("Restoring workspace 'Long'"),
+            "{:?}",
+            app.notice
+        );
         app.apply(Action::Timeline(TimelineAction::FastForwardFrame));
         assert!(app.now() > VirtualTime::ZERO && app.now() < ff.target, "one chunk: {}", app.now());
         assert!(ff.percent(app.now()) < 100);
-        assert_eq!(app.workspace_doc().virtual_millis, 3_600_000, "a save meanwhile keeps the saved position");
+        assert_eq!(
+            app.workspace_doc().virtual_millis,
+            3_600_000,
+            "a save meanwhile keeps the saved position"
+        );
         app.apply(Action::Timeline(TimelineAction::CancelFastForward));
         assert!(app.timeline.fast_forward.is_none());
         assert!(app.notice.as_ref().unwrap().text.contains("cancelled"), "{:?}", app.notice);

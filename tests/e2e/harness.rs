@@ -343,10 +343,13 @@ impl Page {
 
     /// The `value` of a form field.
     pub fn value(&self, css: &str) -> String {
-        self.execute("const e = document.querySelector(arguments[0]); return e ? e.value : null;", json!([css]))
-            .as_str()
-            .unwrap_or_else(|| panic!("no field {css}"))
-            .to_string()
+        self.execute(
+            "const e = document.querySelector(arguments[0]); return e ? e.value : null;",
+            json!([css]),
+        )
+        .as_str()
+        .unwrap_or_else(|| panic!("no field {css}"))
+        .to_string()
     }
 
     /// Types `text` into a field as a user does: clicks it, selects what it holds with Ctrl+A and deletes
@@ -435,7 +438,8 @@ impl Page {
     /// Loads a bundled scenario from the picker and waits until it is loaded.
     pub fn load_scenario(&self, id: &str) {
         let option = format!("#scenario option[value='{id}']");
-        let name = self.execute("return document.querySelector(arguments[0]).textContent.trim();", json!([option]));
+        let name =
+            self.execute("return document.querySelector(arguments[0]).textContent.trim();", json!([option]));
         let name = name.as_str().unwrap_or_else(|| panic!("no bundled scenario {id}")).to_string();
         self.click(&option);
         self.wait_text("#notice", &format!("Loaded scenario '{name}'"));
@@ -447,6 +451,8 @@ impl Page {
             "return [...document.querySelectorAll('#scenario option')].map(o => o.value).filter(v => v);",
             json!([]),
         );
-        v.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
+        v.as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
     }
 }

@@ -166,8 +166,11 @@ fn type_every_form(page: &Page, tag: &str) {
     }
     typed(page, "#ws-name", "My laptop lab");
     page.press("#ws-name", KEY_ENTER);
-    let chosen = page.execute("const s = document.getElementById('ws-select'); \
-                               return s ? s.options[s.selectedIndex].text : null;", json!([]));
+    let chosen = page.execute(
+        "const s = document.getElementById('ws-select'); \
+                               return s ? s.options[s.selectedIndex].text : null;",
+        json!([]),
+    );
     assert_eq!(chosen, json!("My laptop lab"), "the workspace is renamed as typed");
 
     // Run to a typed time, submitted with Enter.
@@ -187,8 +190,12 @@ fn type_every_form(page: &Page, tag: &str) {
 /// The tabs pane: one row of tabs, each visible and clickable, and a tab area of usable height.
 fn check_tabs_usable(page: &Page, what: &str) {
     let (_, height) = page.viewport();
-    let tops = page.execute("return [...document.querySelectorAll('.tabs .tab')].map(t => t.getBoundingClientRect().top);", json!([]));
-    let tops: Vec<i64> = tops.as_array().unwrap().iter().map(|t| t.as_f64().unwrap().round() as i64).collect();
+    let tops = page.execute(
+        "return [...document.querySelectorAll('.tabs .tab')].map(t => t.getBoundingClientRect().top);",
+        json!([]),
+    );
+    let tops: Vec<i64> =
+        tops.as_array().unwrap().iter().map(|t| t.as_f64().unwrap().round() as i64).collect();
     assert_eq!(tops.len(), 8, "eight tabs");
     assert!(tops.iter().all(|t| *t == tops[0]), "{what}: the tabs wrap into more rows: tops {tops:?}");
     let ids = page.execute("return [...document.querySelectorAll('.tabs .tab')].map(t => t.id);", json!([]));
@@ -196,7 +203,10 @@ fn check_tabs_usable(page: &Page, what: &str) {
         page.assert_in_view(&format!("#{id}"), &format!("{what}: the tab button"));
         page.click(&format!("#{id}"));
         page.wait_text(&format!("#{id}[aria-selected='true']"), "");
-        let panel = page.execute("return document.getElementById('tab-panel').getBoundingClientRect().height;", json!([]));
+        let panel = page.execute(
+            "return document.getElementById('tab-panel').getBoundingClientRect().height;",
+            json!([]),
+        );
         let panel = panel.as_f64().unwrap_or(0.0);
         assert!(
             panel >= (height / 3) as f64,
@@ -305,7 +315,8 @@ fn every_bundled_scenario_fits_1366x768_and_1024x700_and_narrow_pages_never_scro
     page.load_scenario(&tallest);
     for (width, height) in [(700, 900), (390, 844)] {
         page.set_viewport(width, height);
-        let ids = page.execute("return [...document.querySelectorAll('.tabs .tab')].map(t => t.id);", json!([]));
+        let ids =
+            page.execute("return [...document.querySelectorAll('.tabs .tab')].map(t => t.id);", json!([]));
         for id in ids.as_array().unwrap().iter().filter_map(Value::as_str) {
             page.click(&format!("#{id}"));
             page.wait_text(&format!("#{id}[aria-selected='true']"), "");

@@ -51,7 +51,9 @@ fn a_newcomer_starts_from_the_card_and_nothing_on_the_page_goes_stale() {
 
     // The start card: the tutorials by their titles, one click opens one.
     let card = page.wait_text("#start-card", "Where to begin");
-    for title in ["1. Hello World", "2. Work queues", "7. Publisher confirms", "Retry with a dead-letter exchange"] {
+    for title in
+        ["1. Hello World", "2. Work queues", "7. Publisher confirms", "Retry with a dead-letter exchange"]
+    {
         assert!(card.contains(title), "the card lists '{title}': {card}");
     }
     assert!(card.contains("Start with an empty broker"), "{card}");
@@ -86,7 +88,10 @@ fn a_newcomer_starts_from_the_card_and_nothing_on_the_page_goes_stale() {
     page.click("#get-queue option[value='orders.eu']");
     page.click("#peek");
     page.wait_text("#notice", "Queue 'orders.eu' holds 2 ready messages");
-    assert_eq!(page.execute("return document.querySelectorAll('#peek-list li').length;", json!([])), json!(2));
+    assert_eq!(
+        page.execute("return document.querySelectorAll('#peek-list li').length;", json!([])),
+        json!(2)
+    );
     page.type_into("#publish-exchange", "orders");
     page.type_into("#publish-key", "order.eu.shipped");
     page.type_into("#publish-body", "third");

@@ -618,8 +618,7 @@ fn lifetime(b: &mut Broker, queue: &str, limit: u64) -> Option<u64> {
     None
 }
 
-const TTL_POLICY: &str =
-    r#"{"name": "ttl", "pattern": "^q", "apply-to": "queues", "definition": {"message-ttl": 1000}, "priority": 0}"#;
+const TTL_POLICY: &str = r#"{"name": "ttl", "pattern": "^q", "apply-to": "queues", "definition": {"message-ttl": 1000}, "priority": 0}"#;
 
 #[test]
 fn a_queue_a_policy_applies_to_accepts_a_redeclare_without_arguments() {
@@ -719,7 +718,8 @@ fn policies_survive_a_restart_through_the_durable_image() {
     let (b, r) = import_text(&with_policies(TTL_POLICY, r#"{"name": "q", "durable": true}"#));
     r.expect("imports");
     let image = b.durable_image();
-    let (mut restarted, _) = Broker::from_durable_image(BrokerConfig::default(), 7, &image).expect("recovers");
+    let (mut restarted, _) =
+        Broker::from_durable_image(BrokerConfig::default(), 7, &image).expect("recovers");
     assert_eq!(restarted.policies(), b.policies());
     let now = restarted.now();
     declare(&mut restarted, now, "q", FieldTable::new()).expect("redeclared without arguments");
@@ -734,8 +734,7 @@ fn set_policy_reapplies_to_existing_queues() {
     declare(&mut b, t(0), "q", FieldTable::new()).expect("declared");
     declare(&mut b, t(0), "q-before", FieldTable::new()).expect("declared");
     assert_eq!(lifetime(&mut b, "q-before", 3000), None);
-    let policy: broker_core::amqp::definitions::Policy =
-        serde_json::from_str(TTL_POLICY).expect("a policy");
+    let policy: broker_core::amqp::definitions::Policy = serde_json::from_str(TTL_POLICY).expect("a policy");
     b.set_policy(policy.clone()).expect("valid");
     assert_eq!(lifetime(&mut b, "q", 5000), Some(1000));
     let bad = broker_core::amqp::definitions::Policy { definition: Default::default(), ..policy };

@@ -75,12 +75,12 @@ use super::arguments::{
     assert_args_equivalence, assert_field_equivalence, assert_queue_args_equivalence, exchange_resource,
     parse_queue_arguments, queue_resource, type_name, Overflow, QueueType,
 };
-use super::definitions::validate_policy;
 use super::census::{Census, Totals};
-use super::definitions::{self, EntityKind, Policy};
 use super::channel::{Channel, Connection, Unacked};
 use super::consumer::Consumer;
 use super::dead_letter::{dead_letter_copy_via, is_cycle};
+use super::definitions::validate_policy;
+use super::definitions::{self, EntityKind, Policy};
 use super::error::{AmqpError, ErrorScope, ReplyCode};
 use super::event::{CancelReason, DropReason, Event, LoggedEvent, QueueDeletedReason};
 use super::exchange::{Binding, BindingCheck, BindingTable, Destination, ExchangeType};
@@ -158,7 +158,11 @@ pub struct ExchangeInfo {
     pub durable: bool,
     pub auto_delete: bool,
     pub internal: bool,
+    /// The arguments as declared.
     pub arguments: FieldTable,
+    /// The policy in effect on the exchange, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
     pub bindings: Vec<Binding>,
 }
 
@@ -633,6 +637,7 @@ impl Broker {
                 auto_delete: x.auto_delete,
                 internal: x.internal,
                 arguments: x.arguments.clone(),
+                policy: x.policy.as_ref().map(|p| p.to_string()),
                 bindings: x.table.bindings().cloned().collect(),
             })
             .collect()
@@ -1527,9 +1532,10 @@ impl Broker {
             // A policy value the arguments' validator refuses (an expiry over ten years) is ignored.
             Some((policy, merged, _)) => match parse_queue_arguments(&q.name, vhost, &merged) {
                 Ok(args) => (Some((Name::from(policy), merged)), args),
-                Err(_) => {
-                    (Some((Name::from(policy), q.arguments.clone())), own().unwrap_or_else(|_| q.args.clone()))
-                }
+                Err(_) => (
+                    Some((Name::from(policy), q.arguments.clone())),
+                    own().unwrap_or_else(|_| q.args.clone()),
+                ),
             },
             None => (None, own().unwrap_or_else(|_| q.args.clone())),
         };
