@@ -79,8 +79,7 @@ use super::census::{Census, Totals};
 use super::channel::{Channel, Connection, Unacked};
 use super::consumer::Consumer;
 use super::dead_letter::{dead_letter_copy_via, is_cycle};
-use super::definitions::validate_policy;
-use super::definitions::{self, EntityKind, Policy};
+use super::definitions::{self, CompiledPolicy, EntityKind, Policy};
 use super::error::{AmqpError, ErrorScope, ReplyCode};
 use super::event::{CancelReason, DropReason, Event, LoggedEvent, QueueDeletedReason};
 use super::exchange::{Binding, BindingCheck, BindingTable, Destination, ExchangeType};
@@ -293,8 +292,8 @@ pub struct Broker {
     totals: Totals,
     /// Shares one (exchange, routing key) between successive messages: memory only, no behaviour.
     routes: RouteCache,
-    /// The vhost's policies, validated, in the order they were first set.
-    policies: Vec<Policy>,
+    /// The vhost's policies, validated and compiled, in the order they were first set.
+    policies: Vec<CompiledPolicy>,
 }
 
 fn not_found_queue(name: &str, vhost: &str) -> AmqpError {
@@ -1471,7 +1470,11 @@ impl Broker {
     // Policies.
 
     /// The vhost's policies, in the order they were first set.
-    pub fn policies(&self) -> &[Policy] {
+    pub fn policies(&self) -> Vec<Policy> {
+        self.policies.iter().map(|p| p.policy.clone()).collect()
+    }
+
+    pub(crate) fn compiled_policies(&self) -> &[CompiledPolicy] {
         &self.policies
     }
 
@@ -1479,14 +1482,21 @@ impl Broker {
     /// policy of the same name or is added, then every queue and exchange is re-evaluated (see the
     /// module doc, "Policies"). Its `vhost` is dropped: the broker is one vhost.
     pub fn set_policy(&mut self, policy: Policy) -> Result<(), String> {
-        validate_policy(&policy)?;
-        let policy = Policy { vhost: None, ..policy };
-        match self.policies.iter_mut().find(|p| p.name == policy.name) {
-            Some(existing) => *existing = policy,
-            None => self.policies.push(policy),
+        let compiled = definitions::compile_policy(&policy)?;
+        self.set_compiled_policies(vec![compiled]);
+        Ok(())
+    }
+
+    /// Sets validated policies (an import's, in file order) and re-evaluates every entity once.
+    pub(crate) fn set_compiled_policies(&mut self, policies: Vec<CompiledPolicy>) {
+        for mut compiled in policies {
+            compiled.policy.vhost = None;
+            match self.policies.iter_mut().find(|p| p.policy.name == compiled.policy.name) {
+                Some(existing) => *existing = compiled,
+                None => self.policies.push(compiled),
+            }
         }
         self.reapply_policies();
-        Ok(())
     }
 
     /// Re-evaluates which policy applies to every queue and exchange and recomputes their effective

@@ -560,12 +560,13 @@ fn validate_policy_value(key: &str, v: &serde_json::Value) -> Result<(), String>
 }
 
 /// A validated policy with its compiled pattern.
-struct CompiledPolicy<'a> {
-    policy: &'a Policy,
+#[derive(Clone, Debug)]
+pub(crate) struct CompiledPolicy {
+    pub(crate) policy: Policy,
     pattern: regex_lite::Regex,
 }
 
-impl CompiledPolicy<'_> {
+impl CompiledPolicy {
     fn applies_to(&self, kind: EntityKind, name: &str, queue_type: Option<QueueType>) -> bool {
         let kind_ok = match self.policy.apply_to.as_str() {
             "all" => true,
@@ -592,7 +593,7 @@ fn latin1(text: &str) -> String {
 }
 
 /// Validates one policy as `rabbit_policy:set` does; compiles its pattern.
-fn compile_policy(policy: &Policy) -> Result<CompiledPolicy<'_>, String> {
+pub(crate) fn compile_policy(policy: &Policy) -> Result<CompiledPolicy, String> {
     if policy.name.is_empty() {
         return Err("policy has undefined name".to_string());
     }
@@ -625,16 +626,16 @@ fn compile_policy(policy: &Policy) -> Result<CompiledPolicy<'_>, String> {
     for (key, value) in &policy.definition {
         validate_policy_value(key, value).map_err(|e| format!("Validation failed: {e}"))?;
     }
-    Ok(CompiledPolicy { policy, pattern })
+    Ok(CompiledPolicy { policy: policy.clone(), pattern })
 }
 
 /// The policy in effect: the highest priority among those that apply, the first listed on ties.
-fn effective_policy<'p, 'a>(
-    policies: &'p [CompiledPolicy<'a>],
+fn effective_policy<'p>(
+    policies: &'p [CompiledPolicy],
     kind: EntityKind,
     name: &str,
     queue_type: Option<QueueType>,
-) -> Option<&'p CompiledPolicy<'a>> {
+) -> Option<&'p CompiledPolicy> {
     let mut best: Option<&CompiledPolicy> = None;
     for p in policies.iter().filter(|p| p.applies_to(kind, name, queue_type)) {
         if best.is_none_or(|b| p.policy.priority > b.policy.priority) {
@@ -697,7 +698,7 @@ fn merge_policy(
 /// arguments with the policy's effective values merged in (what the engine acts on; never what
 /// equivalence compares), and what the merge changed. `queue_type` is `None` for an exchange.
 pub(crate) fn effective_arguments(
-    policies: &[Policy],
+    policies: &[CompiledPolicy],
     kind: EntityKind,
     name: &str,
     own: &FieldTable,
@@ -706,20 +707,13 @@ pub(crate) fn effective_arguments(
     if policies.is_empty() {
         return None;
     }
-    // The broker keeps validated policies only (`Broker::set_policy`), so none is dropped here.
-    let compiled: Vec<CompiledPolicy> = policies.iter().filter_map(|p| compile_policy(p).ok()).collect();
-    let p = effective_policy(&compiled, kind, name, queue_type)?;
+    let p = effective_policy(policies, kind, name, queue_type)?;
     let mut arguments = own.clone();
     let merged = match queue_type {
-        Some(t) => merge_policy(p.policy, &mut arguments, |k| queue_rule(t, k), |k: &str| format!("x-{k}")),
-        None => merge_policy(p.policy, &mut arguments, exchange_rule, |k: &str| k.to_string()),
+        Some(t) => merge_policy(&p.policy, &mut arguments, |k| queue_rule(t, k), |k: &str| format!("x-{k}")),
+        None => merge_policy(&p.policy, &mut arguments, exchange_rule, |k: &str| k.to_string()),
     };
     Some((p.policy.name.clone(), arguments, merged))
-}
-
-/// Validates `policy` as `rabbit_policy:set` does (see [`Broker::set_policy`]).
-pub(crate) fn validate_policy(policy: &Policy) -> Result<(), String> {
-    compile_policy(policy).map(|_| ())
 }
 
 /// What [`merge_policy`] did to one declaration.
@@ -814,7 +808,7 @@ fn import_entities(
     connection: super::types::ConnectionId,
     channel: ChannelNumber,
     definitions: &Definitions,
-    policies: &[CompiledPolicy<'_>],
+    policies: &[CompiledPolicy],
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
     let vhost = report.vhost.clone();
@@ -865,17 +859,14 @@ fn import_entities(
 
     // The policies become the broker's (replacing those of the same name) and apply to every queue and
     // exchange, including those declared before or after the import.
-    for p in policies {
-        let policy = p.policy.clone();
-        let name = policy.name.clone();
-        broker.set_policy(policy).map_err(|m| ImportError::invalid("policies".to_string(), &name, m))?;
-    }
-    let policies = broker.policies().to_vec();
+    broker.set_compiled_policies(policies.to_vec());
+    let policies = broker.compiled_policies().to_vec();
+    let declared: BTreeMap<String, FieldTable> =
+        broker.exchanges().into_iter().map(|x| (x.name, x.arguments)).collect();
     for name in &report.exchanges {
-        let own = broker.exchanges().into_iter().find(|x| &x.name == name).map(|x| x.arguments);
-        let Some(own) = own else { continue };
+        let Some(own) = declared.get(name) else { continue };
         if let Some((policy, _, merged)) =
-            effective_arguments(&policies, EntityKind::Exchange, name, &own, None)
+            effective_arguments(&policies, EntityKind::Exchange, name, own, None)
         {
             report.applied_policies.push(AppliedPolicy {
                 kind: EntityKind::Exchange,

@@ -180,7 +180,7 @@ impl Broker {
             exchanges: topology.exchanges,
             queues,
             bindings: topology.bindings,
-            policies: copy.policies().to_vec(),
+            policies: copy.policies(),
         }
     }
 
