@@ -66,15 +66,12 @@ impl Republished {
 }
 
 /// What the session keeps for editing: the loaded document's text. (Which messages are copies of which
-/// is read from the log, not kept: see [`Session::lineage`].)
+/// is read from the log, not kept: see [`Session::lineage`]; imported policies are the broker's own.)
 #[derive(Clone, Debug, Default)]
 pub struct EditRecord {
     /// The document the session was made from, exactly as given (`None` in manual mode); shared, as
     /// rewind snapshots clone the session.
     pub(super) document: Option<Rc<str>>,
-    /// The policies imported with definitions (and what each applied to), merged over every import:
-    /// they stay policies, shown by name and exported as policies. Shared, as snapshots clone it.
-    pub(super) policies: Option<Rc<ImportReport>>,
 }
 
 /// The connection name of a move's shovel (the management UI names the shovel `Move from <queue>`).
@@ -113,25 +110,29 @@ impl Session {
     /// The broker's topology as RabbitMQ's `definitions.json` (pretty-printed, as the management UI
     /// downloads it).
     pub fn export_definitions(&self) -> String {
-        match &self.edit.policies {
-            // The merged policy values come back out of the arguments; the policies go out as policies.
-            Some(report) => definitions::export_with_policies(self.broker(), report).to_json_pretty(),
-            None => definitions::export(self.broker()).to_json_pretty(),
-        }
+        definitions::export(self.broker()).to_json_pretty()
     }
 
-    /// The policies imported with definitions.json, by name, and what each took effect on.
+    /// The broker's policies (the engine keeps them; see `broker_core::amqp::broker`), by name, and the
+    /// queues and exchanges each is in effect on.
     pub fn policies(&self) -> Vec<(Policy, Vec<String>)> {
-        let Some(report) = &self.edit.policies else { return Vec::new() };
-        report
-            .policies
+        let broker = self.broker();
+        let queues: Vec<(String, Option<String>)> = broker
+            .queues()
+            .into_iter()
+            .filter_map(|q| broker.queue(&q.name).map(|d| (q.name, d.policy)))
+            .collect();
+        let exchanges: Vec<(String, Option<String>)> =
+            broker.exchanges().into_iter().map(|x| (x.name, x.policy)).collect();
+        broker
+            .policies()
             .iter()
             .map(|p| {
-                let applied = report
-                    .applied_policies
+                let applied = exchanges
                     .iter()
-                    .filter(|a| a.policy == p.name)
-                    .map(|a| a.name.clone())
+                    .chain(queues.iter())
+                    .filter(|(_, policy)| policy.as_deref() == Some(p.name.as_str()))
+                    .map(|(name, _)| name.clone())
                     .collect();
                 (p.clone(), applied)
             })
@@ -175,7 +176,6 @@ impl Session {
         match definitions::import(&mut candidate, at, &parsed) {
             Ok(report) => {
                 *self.broker_mut() = candidate;
-                self.keep_policies(&report);
                 self.absorb();
                 Ok(report)
             }
@@ -184,29 +184,6 @@ impl Session {
                 Err(LocatedError::new(line, col, e.to_string()))
             }
         }
-    }
-
-    /// Adds an import's policies to those kept (a policy of the same name is replaced, as RabbitMQ's
-    /// import overwrites it).
-    fn keep_policies(&mut self, report: &ImportReport) {
-        if report.policies.is_empty() && report.applied_policies.is_empty() {
-            return;
-        }
-        let mut kept = self
-            .edit
-            .policies
-            .as_deref()
-            .cloned()
-            .unwrap_or_else(|| ImportReport { vhost: report.vhost.clone(), ..ImportReport::default() });
-        for p in &report.policies {
-            kept.policies.retain(|k| k.name != p.name);
-            kept.policies.push(p.clone());
-        }
-        for a in &report.applied_policies {
-            kept.applied_policies.retain(|k| !(k.kind == a.kind && k.name == a.name));
-            kept.applied_policies.push(a.clone());
-        }
-        self.edit.policies = Some(Rc::new(kept));
     }
 
     /// Opens a connection for a tool (the shovel, a replay) with channel 1 open, as a client would.
@@ -525,5 +502,29 @@ mod tests {
         fresh.import_definitions(file).unwrap();
         fresh.import_definitions(file).unwrap();
         assert_eq!(fresh.policies().len(), 1, "a second import of the same policy replaces it");
+    }
+
+    #[test]
+    fn policies_apply_to_later_queues_accept_a_bare_redeclare_and_survive_a_reload() {
+        let file = r#"{"policies": [{"vhost": "/", "name": "ttl", "pattern": "^jobs", "apply-to": "queues",
+                                     "definition": {"message-ttl": 5000}, "priority": 0}],
+                       "queues": [{"name": "jobs", "vhost": "/", "durable": true, "arguments": {}}]}"#;
+        let mut s = Session::new(1);
+        s.import_definitions(file).unwrap();
+        let declare = |queue: &str| Method::QueueDeclare {
+            queue: queue.into(),
+            passive: false,
+            durable: true,
+            exclusive: false,
+            auto_delete: false,
+            arguments: FieldTable::new(),
+        };
+        // What every client does: redeclare without arguments (RabbitMQ accepts it; it was a 406).
+        s.ui_apply(declare("jobs")).expect("a redeclare without arguments is accepted");
+        s.ui_apply(declare("jobs.later")).expect("declared");
+        assert_eq!(s.policies()[0].1, ["jobs", "jobs.later"], "in effect on the later queue too");
+        let reloaded = Session::from_durable_image(&s.durable_image(), 1).unwrap();
+        assert_eq!(reloaded.policies().len(), 1, "a reload keeps the policy");
+        assert_eq!(reloaded.policies()[0].1, ["jobs", "jobs.later"]);
     }
 }

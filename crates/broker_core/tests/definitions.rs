@@ -55,7 +55,13 @@ fn ready(b: &Broker, queue: &str) -> u32 {
     b.queue(queue).unwrap_or_else(|| panic!("queue {queue} exists")).info.messages_ready
 }
 
+/// The arguments the queue acts on: its own with the policy's effective values.
 fn args(b: &Broker, queue: &str) -> FieldTable {
+    b.queue(queue).unwrap_or_else(|| panic!("queue {queue} exists")).effective_arguments
+}
+
+/// The queue's own arguments, as declared (what a redeclaration is compared with).
+fn declared(b: &Broker, queue: &str) -> FieldTable {
     b.queue(queue).unwrap_or_else(|| panic!("queue {queue} exists")).arguments
 }
 
@@ -570,8 +576,167 @@ fn export_with_policies_round_trips_the_fixture() {
     let mut copy = broker();
     import(&mut copy, t(0), &defs).expect("re-imports");
     assert_eq!(topology(&copy), topology(&b));
-    // A plain export carries the effective values as arguments instead, with the same topology.
+    // The broker keeps the policies itself: a plain export carries them too.
+    assert_eq!(export(&b).policies, defs.policies);
     let mut plain = broker();
     import(&mut plain, t(0), &export(&b)).expect("re-imports");
     assert_eq!(topology(&plain), topology(&b));
+}
+
+// ---- Policies stay policies: the broker applies them, declarations keep their own arguments --------------
+
+/// `queue.declare` of a durable queue, as pika's `queue_declare(name, durable=True, arguments=...)`.
+fn declare(b: &mut Broker, at: VirtualTime, queue: &str, arguments: FieldTable) -> Result<(), String> {
+    let (c, ch) = client(b, at);
+    let method = Method::QueueDeclare {
+        queue: queue.into(),
+        passive: false,
+        durable: true,
+        exclusive: false,
+        auto_delete: false,
+        arguments,
+    };
+    let result = b.apply(at, c, ch, method).map(|_| ()).map_err(|e| e.to_string());
+    b.close_connection(at, c);
+    result
+}
+
+/// How long a message published at 0 to `queue` through the default exchange stays ready (ms, up to
+/// `limit`): the queue's effective TTL.
+fn lifetime(b: &mut Broker, queue: &str, limit: u64) -> Option<u64> {
+    let start = b.now().as_millis();
+    publish(b, t(start), "", queue);
+    assert_eq!(ready(b, queue), 1, "published into {queue}");
+    let mut at = start;
+    while at < start + limit {
+        at += 100;
+        b.advance_to(t(at));
+        if ready(b, queue) == 0 {
+            return Some(at - start);
+        }
+    }
+    None
+}
+
+const TTL_POLICY: &str = r#"{"name": "ttl", "pattern": "^q", "apply-to": "queues", "definition": {"message-ttl": 1000}, "priority": 0}"#;
+
+#[test]
+fn a_queue_a_policy_applies_to_accepts_a_redeclare_without_arguments() {
+    let (mut b, r) = import_text(&with_policies(TTL_POLICY, r#"{"name": "q", "durable": true}"#));
+    r.expect("imports");
+    // pika's `queue_declare('q', durable=True)`: RabbitMQ compares only the queue's own arguments.
+    declare(&mut b, t(0), "q", FieldTable::new()).expect("a redeclare without arguments is accepted");
+    assert!(declared(&b, "q").is_empty(), "the policy is not a declared argument");
+    assert_eq!(b.queue("q").unwrap().policy.as_deref(), Some("ttl"));
+    // The policy still acts: the message expires after the policy's 1000 ms.
+    assert_eq!(lifetime(&mut b, "q", 5000), Some(1000));
+    b.assert_invariants();
+}
+
+#[test]
+fn own_ttl_and_policy_ttl_the_lower_applies_and_the_own_redeclares() {
+    let queues = r#"{"name": "q-own-higher", "durable": true, "arguments": {"x-message-ttl": 5000}},
+                    {"name": "q-own-lower", "durable": true, "arguments": {"x-message-ttl": 500}}"#;
+    let (mut b, r) = import_text(&with_policies(TTL_POLICY, queues));
+    r.expect("imports");
+    // `rabbit_amqqueue_process:process_args_policy`: message-ttl takes the lower of argument and policy.
+    assert_eq!(lifetime(&mut b, "q-own-higher", 6000), Some(1000));
+    assert_eq!(lifetime(&mut b, "q-own-lower", 6000), Some(500));
+    let now = b.now();
+    declare(&mut b, now, "q-own-higher", table(&[("x-message-ttl", int(5000))]))
+        .expect("redeclared with its own arguments");
+    let e = declare(&mut b, now, "q-own-higher", table(&[("x-message-ttl", int(1000))]))
+        .expect_err("the effective value is not the declared one");
+    assert!(e.contains("406 PRECONDITION_FAILED - inequivalent arg 'x-message-ttl'"), "{e}");
+}
+
+#[test]
+fn a_queue_declared_after_the_import_gets_the_policy() {
+    let (mut b, r) = import_text(&with_policies(TTL_POLICY, ""));
+    r.expect("imports");
+    declare(&mut b, t(0), "q-late", FieldTable::new()).expect("declared");
+    declare(&mut b, t(0), "other", FieldTable::new()).expect("declared");
+    assert_eq!(lifetime(&mut b, "q-late", 5000), Some(1000));
+    assert_eq!(lifetime(&mut b, "other", 3000), None, "the pattern does not match 'other'");
+}
+
+#[test]
+fn of_two_matching_policies_the_higher_priority_applies_also_later() {
+    let policies = r#"{"name": "low", "pattern": "^q", "definition": {"message-ttl": 1000}, "priority": 1},
+                      {"name": "high", "pattern": "^q", "definition": {"message-ttl": 3000}, "priority": 5}"#;
+    let (mut b, r) = import_text(&with_policies(policies, ""));
+    r.expect("imports");
+    declare(&mut b, t(0), "q", FieldTable::new()).expect("declared");
+    assert_eq!(b.queue("q").unwrap().policy.as_deref(), Some("high"));
+    assert_eq!(lifetime(&mut b, "q", 5000), Some(3000));
+}
+
+#[test]
+fn an_exchange_declared_after_the_import_gets_the_policys_alternate_exchange() {
+    let text = r#"{"policies": [{"name": "ae", "pattern": "^events$", "apply-to": "exchanges",
+                                 "definition": {"alternate-exchange": "unrouted"}, "priority": 0}],
+                   "exchanges": [{"name": "unrouted", "type": "fanout"}],
+                   "queues": [{"name": "lost", "durable": true}],
+                   "bindings": [{"source": "unrouted", "destination": "lost", "destination_type": "queue", "routing_key": ""}]}"#;
+    let (mut b, r) = import_text(text);
+    r.expect("imports");
+    let (c, ch) = client(&mut b, t(0));
+    let method = Method::ExchangeDeclare {
+        exchange: "events".into(),
+        exchange_type: "topic".into(),
+        passive: false,
+        durable: true,
+        auto_delete: false,
+        internal: false,
+        arguments: FieldTable::new(),
+    };
+    b.apply(t(0), c, ch, method).expect("declared");
+    b.close_connection(t(0), c);
+    publish(&mut b, t(1), "events", "nobody.binds.this");
+    assert_eq!(ready(&b, "lost"), 1);
+}
+
+#[test]
+fn policies_export_as_policies_and_round_trip() {
+    let queues = r#"{"name": "q", "durable": true, "arguments": {"x-message-ttl": 5000}}"#;
+    let (b, r) = import_text(&with_policies(TTL_POLICY, queues));
+    r.expect("imports");
+    let defs = export(&b);
+    assert_eq!(defs.policies.len(), 1);
+    assert_eq!(defs.policies[0].name, "ttl");
+    assert_eq!(defs.policies[0].vhost.as_deref(), Some("/"));
+    let q = defs.queues.iter().find(|q| q.name == "q").unwrap();
+    assert_eq!(q.arguments, table(&[("x-message-ttl", int(5000))]), "the queue's own arguments");
+    let mut copy = broker();
+    import(&mut copy, t(0), &Definitions::from_json(&defs.to_json_pretty()).unwrap()).expect("re-imports");
+    assert_eq!(export(&copy), defs);
+    assert_eq!(lifetime(&mut copy, "q", 6000), Some(1000));
+}
+
+#[test]
+fn policies_survive_a_restart_through_the_durable_image() {
+    let (b, r) = import_text(&with_policies(TTL_POLICY, r#"{"name": "q", "durable": true}"#));
+    r.expect("imports");
+    let image = b.durable_image();
+    let (mut restarted, _) =
+        Broker::from_durable_image(BrokerConfig::default(), 7, &image).expect("recovers");
+    assert_eq!(restarted.policies(), b.policies());
+    let now = restarted.now();
+    declare(&mut restarted, now, "q", FieldTable::new()).expect("redeclared without arguments");
+    declare(&mut restarted, now, "q-new", FieldTable::new()).expect("declared");
+    assert_eq!(lifetime(&mut restarted, "q", 5000), Some(1000));
+    assert_eq!(lifetime(&mut restarted, "q-new", 5000), Some(1000));
+}
+
+#[test]
+fn set_policy_reapplies_to_existing_queues() {
+    let mut b = broker();
+    declare(&mut b, t(0), "q", FieldTable::new()).expect("declared");
+    declare(&mut b, t(0), "q-before", FieldTable::new()).expect("declared");
+    assert_eq!(lifetime(&mut b, "q-before", 3000), None);
+    let policy: broker_core::amqp::definitions::Policy = serde_json::from_str(TTL_POLICY).expect("a policy");
+    b.set_policy(policy.clone()).expect("valid");
+    assert_eq!(lifetime(&mut b, "q", 5000), Some(1000));
+    let bad = broker_core::amqp::definitions::Policy { definition: Default::default(), ..policy };
+    assert_eq!(b.set_policy(bad), Err("Validation failed: no policy provided".to_string()));
 }

@@ -44,6 +44,17 @@
 //!   ack_from_queue/3`); on a quorum queue the new consumer takes the old deliveries over against its
 //!   prefetch (`rabbit_fifo:merge_consumer/4`). Details in `consumer.rs`.
 //!
+//! - Policies ([`set_policy`](Broker::set_policy), `definitions.json` import): a queue or exchange keeps
+//!   the arguments it was declared with, and only those are compared when it is redeclared; what it acts
+//!   on (TTL, expiry, length limits, overflow, dead-lettering, delivery limit, alternate exchange) is its
+//!   arguments combined with the one policy in effect (highest priority among those whose pattern matches
+//!   and whose `apply-to` and queue type allow it), per RabbitMQ 3.10's rules: the lower value for
+//!   `message-ttl`, `max-length(-bytes)`, `delivery-limit` and (classic) `expires`, the argument for the
+//!   dead-letter keys, (classic) `overflow` and `alternate-exchange`, the policy for quorum `expires` and
+//!   `overflow` (table and sources in `definitions.rs`). Setting a policy re-evaluates every entity;
+//!   messages already queued keep the expiry they got on entering, a changed `expires` restarts the
+//!   countdown, and a lowered length limit acts at the next publish (not checked against RabbitMQ).
+//!
 //! # Limits (RabbitMQ 3.10 defaults, see [`BrokerConfig`])
 //! - `channel_max` 2047: the connection's *number of open channels* is limited, not the channel number;
 //!   a method on a new channel number past the limit is a `530 NOT_ALLOWED` connection error, "number of
@@ -68,6 +79,7 @@ use super::census::{Census, Totals};
 use super::channel::{Channel, Connection, Unacked};
 use super::consumer::Consumer;
 use super::dead_letter::{dead_letter_copy_via, is_cycle};
+use super::definitions::{self, CompiledPolicy, EntityKind, Policy};
 use super::error::{AmqpError, ErrorScope, ReplyCode};
 use super::event::{CancelReason, DropReason, Event, LoggedEvent, QueueDeletedReason};
 use super::exchange::{Binding, BindingCheck, BindingTable, Destination, ExchangeType};
@@ -145,7 +157,11 @@ pub struct ExchangeInfo {
     pub durable: bool,
     pub auto_delete: bool,
     pub internal: bool,
+    /// The arguments as declared.
     pub arguments: FieldTable,
+    /// The policy in effect on the exchange, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
     pub bindings: Vec<Binding>,
 }
 
@@ -154,7 +170,15 @@ pub struct ExchangeInfo {
 pub struct QueueDetail {
     pub info: QueueInfo,
     pub queue_type: QueueType,
+    /// The arguments as declared.
     pub arguments: FieldTable,
+    /// The policy in effect on the queue, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// What the queue acts on: `arguments` with the policy's effective values merged in per RabbitMQ's
+    /// rules (the module doc, "Policies"); equal to `arguments` without a policy.
+    #[serde(default)]
+    pub effective_arguments: FieldTable,
     pub bytes_ready: u64,
     /// Consumers in the queue's current round-robin order.
     pub consumers: Vec<ConsumerInfo>,
@@ -186,8 +210,12 @@ struct ExchangeState {
     durable: bool,
     auto_delete: bool,
     internal: bool,
+    /// The arguments as declared (for equivalence checks and listings).
     arguments: FieldTable,
+    /// The alternate exchange in effect: the declared `alternate-exchange`, else the policy's.
     alternate: Option<Name>,
+    /// The policy in effect on the exchange, by name.
+    policy: Option<Name>,
     table: BindingTable,
 }
 
@@ -264,6 +292,8 @@ pub struct Broker {
     totals: Totals,
     /// Shares one (exchange, routing key) between successive messages: memory only, no behaviour.
     routes: RouteCache,
+    /// The vhost's policies, validated and compiled, in the order they were first set.
+    policies: Vec<CompiledPolicy>,
 }
 
 fn not_found_queue(name: &str, vhost: &str) -> AmqpError {
@@ -316,6 +346,7 @@ impl Broker {
                     internal: *internal,
                     arguments: FieldTable::new(),
                     alternate: None,
+                    policy: None,
                     table: BindingTable::new(*kind),
                 };
                 (Name::from(*name), state)
@@ -335,6 +366,7 @@ impl Broker {
             next_message: 1,
             totals: Totals::default(),
             routes: RouteCache::default(),
+            policies: Vec::new(),
         }
     }
 
@@ -586,6 +618,8 @@ impl Broker {
             info: Self::queue_info(q),
             queue_type: q.queue_type(),
             arguments: q.arguments.clone(),
+            policy: q.policy.as_ref().map(|(p, _)| p.to_string()),
+            effective_arguments: q.policy.as_ref().map_or_else(|| q.arguments.clone(), |(_, a)| a.clone()),
             bytes_ready: q.bytes_ready(),
             consumers,
         })
@@ -602,6 +636,7 @@ impl Broker {
                 auto_delete: x.auto_delete,
                 internal: x.internal,
                 arguments: x.arguments.clone(),
+                policy: x.policy.as_ref().map(|p| p.to_string()),
                 bindings: x.table.bindings().cloned().collect(),
             })
             .collect()
@@ -1145,14 +1180,16 @@ impl Broker {
                 arguments: arguments.clone(),
             }
         );
-        let state = ExchangeState {
+        let mut state = ExchangeState {
             durable,
             auto_delete,
             internal,
             arguments,
             alternate,
+            policy: None,
             table: BindingTable::new(kind),
         };
+        self.apply_exchange_policy(&name, &mut state);
         self.exchanges.insert(name, state);
         Ok(Reply::ExchangeDeclareOk)
     }
@@ -1422,10 +1459,112 @@ impl Broker {
                 arguments: arguments.clone(),
             }
         );
-        let q = Queue::new(name.clone(), incarnation, durable, auto_delete, owner, arguments, args);
+        let mut q = Queue::new(name.clone(), incarnation, durable, auto_delete, owner, arguments, args);
+        self.apply_queue_policy(&vhost, &mut q);
         self.queues.insert(name.clone(), q);
         self.restart_expiry(&name);
         Ok(Reply::QueueDeclareOk { queue: name.to_string(), message_count: 0, consumer_count: 0 })
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Policies.
+
+    /// The vhost's policies, in the order they were first set.
+    pub fn policies(&self) -> Vec<Policy> {
+        self.policies.iter().map(|p| p.policy.clone()).collect()
+    }
+
+    pub(crate) fn compiled_policies(&self) -> &[CompiledPolicy] {
+        &self.policies
+    }
+
+    /// Sets a policy (`rabbitmqctl set_policy`): validated as `rabbit_policy:set` does, it replaces the
+    /// policy of the same name or is added, then every queue and exchange is re-evaluated (see the
+    /// module doc, "Policies"). Its `vhost` is dropped: the broker is one vhost.
+    pub fn set_policy(&mut self, policy: Policy) -> Result<(), String> {
+        let compiled = definitions::compile_policy(&policy)?;
+        self.set_compiled_policies(vec![compiled]);
+        Ok(())
+    }
+
+    /// Sets validated policies (an import's, in file order) and re-evaluates every entity once.
+    pub(crate) fn set_compiled_policies(&mut self, policies: Vec<CompiledPolicy>) {
+        for mut compiled in policies {
+            compiled.policy.vhost = None;
+            match self.policies.iter_mut().find(|p| p.policy.name == compiled.policy.name) {
+                Some(existing) => *existing = compiled,
+                None => self.policies.push(compiled),
+            }
+        }
+        self.reapply_policies();
+    }
+
+    /// Re-evaluates which policy applies to every queue and exchange and recomputes their effective
+    /// settings. Messages already queued keep the expiry they got on entering (as RabbitMQ's do); a
+    /// changed `expires` restarts the queue's countdown.
+    fn reapply_policies(&mut self) {
+        let vhost = self.vhost().to_string();
+        let names: Vec<Name> = self.queues.keys().cloned().collect();
+        for name in names {
+            let mut q = self.queues.remove(&name).expect("listed");
+            let before = q.args.expires_millis;
+            self.apply_queue_policy(&vhost, &mut q);
+            let expires_changed = q.args.expires_millis != before;
+            if expires_changed {
+                // A countdown armed under the old setting is stale.
+                q.expiry_generation += 1;
+            }
+            self.queues.insert(name.clone(), q);
+            if expires_changed {
+                self.restart_expiry_if_unused(&name);
+            }
+        }
+        let names: Vec<Name> = self.exchanges.keys().cloned().collect();
+        for name in names {
+            let mut x = self.exchanges.remove(&name).expect("listed");
+            self.apply_exchange_policy(&name, &mut x);
+            self.exchanges.insert(name, x);
+        }
+    }
+
+    /// Sets a queue's effective settings from its declared arguments and the policy in effect.
+    fn apply_queue_policy(&self, vhost: &str, q: &mut Queue) {
+        let own = || parse_queue_arguments(&q.name, vhost, &q.arguments);
+        let queue_type = q.queue_type();
+        let effective = definitions::effective_arguments(
+            &self.policies,
+            EntityKind::Queue,
+            &q.name,
+            &q.arguments,
+            Some(queue_type),
+        );
+        let (policy, args) = match effective {
+            // A policy value the arguments' validator refuses (an expiry over ten years) is ignored.
+            Some((policy, merged, _)) => match parse_queue_arguments(&q.name, vhost, &merged) {
+                Ok(args) => (Some((Name::from(policy), merged)), args),
+                Err(_) => (
+                    Some((Name::from(policy), q.arguments.clone())),
+                    own().unwrap_or_else(|_| q.args.clone()),
+                ),
+            },
+            None => (None, own().unwrap_or_else(|_| q.args.clone())),
+        };
+        // `x-max-priority` is not a policy key: the priority levels never change.
+        debug_assert_eq!(args.max_priority, q.args.max_priority);
+        q.args = args;
+        q.policy = policy;
+    }
+
+    /// Sets an exchange's alternate exchange from its declared argument and the policy in effect.
+    fn apply_exchange_policy(&self, name: &str, x: &mut ExchangeState) {
+        let effective =
+            definitions::effective_arguments(&self.policies, EntityKind::Exchange, name, &x.arguments, None);
+        let arguments = effective.as_ref().map_or(&x.arguments, |(_, merged, _)| merged);
+        x.alternate = match arguments.get("alternate-exchange") {
+            Some(FieldValue::Str(s)) => Some(Name::from(s.as_str())),
+            _ => None,
+        };
+        x.policy = effective.map(|(policy, _, _)| Name::from(policy));
     }
 
     /// Looks a queue up for a method that needs exclusive access (`basic.get`, `basic.consume`, purge).

@@ -30,7 +30,7 @@
 //! (`queues`, `exchanges`, `all`, default `all`) and when the queue type supports every key of the
 //! definition (`rabbit_queue_type:is_policy_applicable`: a policy with `delivery-limit` does not apply
 //! to a classic queue, one with `ha-mode` not to a quorum queue). Of the policies that apply, the
-//! highest `priority` wins (ties: the one listed first); only that one has effect.
+//! highest `priority` wins (ties: the one set first); only that one has effect.
 //!
 //! How a policy key combines with the queue's own `x-` argument (RabbitMQ 3.10,
 //! `rabbit_amqqueue_process:process_args_policy` for classic queues, `rabbit_quorum_queue` for quorum
@@ -50,20 +50,26 @@
 //! keys) are validated, count for applicability, and otherwise have no effect in Brokerlab (listed in
 //! [`AppliedPolicy::without_effect`]). An unrecognised key fails the import as RabbitMQ's validation does.
 //!
-//! **Limitation**: the engine takes a queue's behaviour from its declared arguments, so the import
-//! merges the effective policy values into the arguments it declares. A policy therefore acts only on
-//! entities declared by the import (one added later does not re-apply), and a client that later
-//! redeclares such a queue with its original arguments gets `406 inequivalent arg`, where RabbitMQ
-//! would accept it. [`export_with_policies`] takes the merged values back out.
+//! The policies become the broker's own ([`Broker::set_policy`]; one of the same name is replaced) and
+//! the entities are declared with their own arguments only: the broker combines them with the policy in
+//! effect (the table above; `x-max-priority` is not a policy key in 3.10), for every queue and exchange,
+//! including those that existed before the import and those declared after it. A client that later
+//! redeclares a queue with its own arguments, or without any (pika's `queue_declare('q', durable=True)`
+//! when the queue had none), is accepted, as RabbitMQ compares only the declared arguments.
+//! [`ImportReport::applied_policies`] says which policy took effect on each imported entity and what it
+//! changed. Checked on a RabbitMQ 3.10 node (policy `message-ttl` 1000 on `^q`): a bare redeclare of a
+//! matched queue is accepted; own `x-message-ttl` 5000 expires after 1000 ms, own 500 after 500 ms; a
+//! redeclare with 1000 is refused, "inequivalent arg 'x-message-ttl' … received '1000' but current is
+//! '5000'"; of two matching policies, priority 5 beats priority 1.
 //!
 //! # Export ([`export`])
-//! What the management export would list for the broker's vhost: every exchange but the default and
-//! `amq.*` ones, every queue but exclusive ones (they cannot be restored) and server-named `amq.` ones
+//! What the management export would list for the broker's vhost: the broker's policies, every exchange
+//! (with its own arguments, never a policy's value) but the default and `amq.*` ones, every queue but exclusive ones (they cannot be restored) and server-named `amq.` ones
 //! (RabbitMQ's import skips them), and the explicit bindings between those (none from the default
 //! exchange). Queues carry `type` (`classic` / `quorum`) as RabbitMQ 3.11+ writes it; importers ignore it
 //! in favour of `x-queue-type`.
 
-use super::arguments::{parse_queue_arguments, QueueType};
+use super::arguments::QueueType;
 use super::broker::Broker;
 use super::error::AmqpError;
 use super::exchange::Destination;
@@ -329,7 +335,7 @@ pub struct ImportReport {
     pub bindings: usize,
     /// The policy that took effect on each declared queue and exchange that one matched.
     pub applied_policies: Vec<AppliedPolicy>,
-    /// The vhost's policies, validated (kept for [`export_with_policies`]).
+    /// The vhost's policies in the file, validated (the broker now holds them too).
     pub policies: Vec<Policy>,
     /// Entities skipped and settings without effect, one sentence each, with the entity's location.
     pub warnings: Vec<String>,
@@ -556,12 +562,13 @@ fn validate_policy_value(key: &str, v: &serde_json::Value) -> Result<(), String>
 }
 
 /// A validated policy with its compiled pattern.
-struct CompiledPolicy<'a> {
-    policy: &'a Policy,
+#[derive(Clone, Debug)]
+pub(crate) struct CompiledPolicy {
+    pub(crate) policy: Policy,
     pattern: regex_lite::Regex,
 }
 
-impl CompiledPolicy<'_> {
+impl CompiledPolicy {
     fn applies_to(&self, kind: EntityKind, name: &str, queue_type: Option<QueueType>) -> bool {
         let kind_ok = match self.policy.apply_to.as_str() {
             "all" => true,
@@ -588,7 +595,7 @@ fn latin1(text: &str) -> String {
 }
 
 /// Validates one policy as `rabbit_policy:set` does; compiles its pattern.
-fn compile_policy(policy: &Policy) -> Result<CompiledPolicy<'_>, String> {
+pub(crate) fn compile_policy(policy: &Policy) -> Result<CompiledPolicy, String> {
     if policy.name.is_empty() {
         return Err("policy has undefined name".to_string());
     }
@@ -621,16 +628,16 @@ fn compile_policy(policy: &Policy) -> Result<CompiledPolicy<'_>, String> {
     for (key, value) in &policy.definition {
         validate_policy_value(key, value).map_err(|e| format!("Validation failed: {e}"))?;
     }
-    Ok(CompiledPolicy { policy, pattern })
+    Ok(CompiledPolicy { policy: policy.clone(), pattern })
 }
 
 /// The policy in effect: the highest priority among those that apply, the first listed on ties.
-fn effective_policy<'p, 'a>(
-    policies: &'p [CompiledPolicy<'a>],
+fn effective_policy<'p>(
+    policies: &'p [CompiledPolicy],
     kind: EntityKind,
     name: &str,
     queue_type: Option<QueueType>,
-) -> Option<&'p CompiledPolicy<'a>> {
+) -> Option<&'p CompiledPolicy> {
     let mut best: Option<&CompiledPolicy> = None;
     for p in policies.iter().filter(|p| p.applies_to(kind, name, queue_type)) {
         if best.is_none_or(|b| p.policy.priority > b.policy.priority) {
@@ -689,9 +696,31 @@ fn merge_policy(
     merged
 }
 
+/// The policy in effect on a broker entity, from the broker's policies: its name, the entity's own
+/// arguments with the policy's effective values merged in (what the engine acts on; never what
+/// equivalence compares), and what the merge changed. `queue_type` is `None` for an exchange.
+pub(crate) fn effective_arguments(
+    policies: &[CompiledPolicy],
+    kind: EntityKind,
+    name: &str,
+    own: &FieldTable,
+    queue_type: Option<QueueType>,
+) -> Option<(String, FieldTable, Merged)> {
+    if policies.is_empty() {
+        return None;
+    }
+    let p = effective_policy(policies, kind, name, queue_type)?;
+    let mut arguments = own.clone();
+    let merged = match queue_type {
+        Some(t) => merge_policy(&p.policy, &mut arguments, |k| queue_rule(t, k), |k: &str| format!("x-{k}")),
+        None => merge_policy(&p.policy, &mut arguments, exchange_rule, |k: &str| k.to_string()),
+    };
+    Some((p.policy.name.clone(), arguments, merged))
+}
+
 /// What [`merge_policy`] did to one declaration.
 #[derive(Default)]
-struct Merged {
+pub(crate) struct Merged {
     arguments: FieldTable,
     replaced: FieldTable,
     without_effect: Vec<String>,
@@ -781,7 +810,7 @@ fn import_entities(
     connection: super::types::ConnectionId,
     channel: ChannelNumber,
     definitions: &Definitions,
-    policies: &[CompiledPolicy<'_>],
+    policies: &[CompiledPolicy],
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
     let vhost = report.vhost.clone();
@@ -815,18 +844,7 @@ fn import_entities(
             report.warnings.push(format!("{path} '{}': already exists: left as it is", x.name));
             continue;
         }
-        let mut arguments = x.arguments.clone();
-        if let Some(p) = effective_policy(policies, EntityKind::Exchange, &x.name, None) {
-            let merged = merge_policy(p.policy, &mut arguments, exchange_rule, |k: &str| k.to_string());
-            report.applied_policies.push(AppliedPolicy {
-                kind: EntityKind::Exchange,
-                name: x.name.clone(),
-                policy: p.policy.name.clone(),
-                arguments: merged.arguments,
-                replaced: merged.replaced,
-                without_effect: merged.without_effect,
-            });
-        }
+        let arguments = x.arguments.clone();
         let method = Method::ExchangeDeclare {
             exchange: x.name.clone(),
             exchange_type: x.kind.clone(),
@@ -839,6 +857,28 @@ fn import_entities(
         ImportError::too_long(path.clone(), &x.name, &method)?;
         broker.apply(at, connection, channel, method).map_err(|e| ImportError::amqp(path, &x.name, e))?;
         report.exchanges.push(x.name.clone());
+    }
+
+    // The policies become the broker's (replacing those of the same name) and apply to every queue and
+    // exchange, including those declared before or after the import.
+    broker.set_compiled_policies(policies.to_vec());
+    let policies = broker.compiled_policies().to_vec();
+    let declared: BTreeMap<String, FieldTable> =
+        broker.exchanges().into_iter().map(|x| (x.name, x.arguments)).collect();
+    for name in &report.exchanges {
+        let Some(own) = declared.get(name) else { continue };
+        if let Some((policy, _, merged)) =
+            effective_arguments(&policies, EntityKind::Exchange, name, own, None)
+        {
+            report.applied_policies.push(AppliedPolicy {
+                kind: EntityKind::Exchange,
+                name: name.clone(),
+                policy,
+                arguments: merged.arguments,
+                replaced: merged.replaced,
+                without_effect: merged.without_effect,
+            });
+        }
     }
 
     let existing: BTreeSet<String> = broker.queues().into_iter().map(|q| q.name).collect();
@@ -877,37 +917,30 @@ fn import_entities(
                 q.name
             ));
         }
-        let mut arguments = q.arguments.clone();
-        if let Some(p) = effective_policy(policies, EntityKind::Queue, &q.name, Some(queue_type)) {
-            // RabbitMQ validates the declared arguments before any policy applies.
-            parse_queue_arguments(&q.name, &report.vhost, &q.arguments)
-                .map_err(|e| ImportError::amqp(path.clone(), &q.name, e))?;
-            let merged = merge_policy(
-                p.policy,
-                &mut arguments,
-                |k| queue_rule(queue_type, k),
-                |k: &str| format!("x-{k}"),
-            );
-            report.applied_policies.push(AppliedPolicy {
-                kind: EntityKind::Queue,
-                name: q.name.clone(),
-                policy: p.policy.name.clone(),
-                arguments: merged.arguments,
-                replaced: merged.replaced,
-                without_effect: merged.without_effect,
-            });
-        }
+        // Declared with its own arguments: the broker applies the policy (see the module doc).
         let method = Method::QueueDeclare {
             queue: q.name.clone(),
             passive: false,
             durable: q.durable,
             exclusive: false,
             auto_delete: q.auto_delete,
-            arguments,
+            arguments: q.arguments.clone(),
         };
         ImportError::too_long(path.clone(), &q.name, &method)?;
         broker.apply(at, connection, channel, method).map_err(|e| ImportError::amqp(path, &q.name, e))?;
         report.queues.push(q.name.clone());
+        if let Some((policy, _, merged)) =
+            effective_arguments(&policies, EntityKind::Queue, &q.name, &q.arguments, Some(queue_type))
+        {
+            report.applied_policies.push(AppliedPolicy {
+                kind: EntityKind::Queue,
+                name: q.name.clone(),
+                policy,
+                arguments: merged.arguments,
+                replaced: merged.replaced,
+                without_effect: merged.without_effect,
+            });
+        }
     }
 
     for (i, b) in definitions.bindings.iter().enumerate() {
@@ -1016,6 +1049,8 @@ pub fn export(broker: &Broker) -> Definitions {
             });
         }
     }
+    let policies =
+        broker.policies().iter().map(|p| Policy { vhost: Some(vhost.clone()), ..p.clone() }).collect();
     Definitions {
         rabbit_version: Some(EXPORT_RABBIT_VERSION.to_string()),
         rabbitmq_version: Some(EXPORT_RABBIT_VERSION.to_string()),
@@ -1026,6 +1061,7 @@ pub fn export(broker: &Broker) -> Definitions {
             limits: serde_json::Value::Null,
             metadata: serde_json::Value::Null,
         }],
+        policies,
         queues,
         exchanges,
         bindings,
@@ -1033,30 +1069,15 @@ pub fn export(broker: &Broker) -> Definitions {
     }
 }
 
-/// [`export`], with the policies of an earlier import put back as policies: the arguments they set
-/// (still at the value the policy gave) are taken out of the declarations, and the entity's own values
-/// they replaced are put back.
+/// [`export`], plus any policy of an earlier import's `report` the broker no longer holds. The broker
+/// keeps its policies itself and never merges them into the declared arguments, so [`export`] alone
+/// already writes them; this stays for callers that keep an import's report.
 pub fn export_with_policies(broker: &Broker, report: &ImportReport) -> Definitions {
     let mut definitions = export(broker);
-    let unmerge = |kind: EntityKind, name: &str, arguments: &mut FieldTable| {
-        for applied in report.applied_policies.iter().filter(|a| a.kind == kind && a.name == name) {
-            for (key, value) in &applied.arguments {
-                if arguments.get(key) == Some(value) {
-                    match applied.replaced.get(key) {
-                        Some(own) => arguments.insert(key.clone(), own.clone()),
-                        None => arguments.remove(key),
-                    };
-                }
-            }
+    for p in &report.policies {
+        if !definitions.policies.iter().any(|k| k.name == p.name) {
+            definitions.policies.push(Policy { vhost: Some(report.vhost.clone()), ..p.clone() });
         }
-    };
-    for q in &mut definitions.queues {
-        unmerge(EntityKind::Queue, &q.name, &mut q.arguments);
     }
-    for x in &mut definitions.exchanges {
-        unmerge(EntityKind::Exchange, &x.name, &mut x.arguments);
-    }
-    definitions.policies =
-        report.policies.iter().map(|p| Policy { vhost: Some(report.vhost.clone()), ..p.clone() }).collect();
     definitions
 }

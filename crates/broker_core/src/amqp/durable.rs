@@ -5,6 +5,7 @@
 //! - Durable exchanges (the default and `amq.*` ones exist in every vhost anyway).
 //! - Durable, non-exclusive queues: an exclusive queue dies with its connection, which a restart closes.
 //! - Bindings whose two ends are both durable (a binding to a transient end goes with it).
+//! - The vhost's policies (they apply again to the recovered queues and exchanges).
 //! - Persistent messages (`delivery_mode` 2) in durable queues, in the order the queue recovers them; a
 //!   message that was delivered but not acknowledged when the node stopped comes back in its place with
 //!   `redelivered` set (classic queues), or among the returns (quorum queues), keeping its expiry and
@@ -28,7 +29,7 @@
 //! declared by name, so recovery skips it (listed in [`Recovery::skipped`]); RabbitMQ would recover it.
 
 use super::broker::{Broker, BrokerConfig, MAX_MESSAGE_ID};
-use super::definitions::{self, BindingDefinition, ExchangeDefinition, QueueDefinition};
+use super::definitions::{self, BindingDefinition, ExchangeDefinition, Policy, QueueDefinition};
 use super::error::AmqpError;
 use super::message::QueuedMessage;
 use super::method::Method;
@@ -54,6 +55,9 @@ pub struct DurableImage {
     pub queues: Vec<DurableQueue>,
     /// Bindings between durable ends.
     pub bindings: Vec<BindingDefinition>,
+    /// The vhost's policies (RabbitMQ keeps them in its schema database); absent in older images.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<Policy>,
 }
 
 /// A durable queue and the persistent messages it recovers, in recovery (delivery) order.
@@ -102,6 +106,8 @@ fn is_zero(n: &u16) -> bool {
 pub enum RecoveryError {
     /// Written by a newer Brokerlab.
     NewerFormat(u32),
+    /// A policy that does not validate (a corrupt or hand-edited image).
+    BadPolicy { name: String, reason: String },
     /// A declaration the engine refused (a corrupt or hand-edited image), with the entity.
     Refused { entity: String, error: AmqpError },
     /// A message whose body is not valid base64 or whose queue is missing.
@@ -118,6 +124,7 @@ impl fmt::Display for RecoveryError {
                 "durable image format {v} was written by a newer Brokerlab (this one reads up to {IMAGE_FORMAT})"
             ),
             RecoveryError::Refused { entity, error } => write!(f, "recovering {entity}: {error}"),
+            RecoveryError::BadPolicy { name, reason } => write!(f, "recovering policy '{name}': {reason}"),
             RecoveryError::BadMessage { queue, id, reason } => {
                 write!(f, "recovering message {id} of queue '{queue}': {reason}")
             }
@@ -173,6 +180,7 @@ impl Broker {
             exchanges: topology.exchanges,
             queues,
             bindings: topology.bindings,
+            policies: copy.policies(),
         }
     }
 
@@ -245,6 +253,12 @@ fn recover_into(
     image: &DurableImage,
 ) -> Result<Recovery, RecoveryError> {
     let mut recovery = Recovery::default();
+    // Policies first, so every queue and exchange is declared under the policy in effect.
+    for p in &image.policies {
+        broker
+            .set_policy(p.clone())
+            .map_err(|reason| RecoveryError::BadPolicy { name: p.name.clone(), reason })?;
+    }
     let declare = |broker: &mut Broker, entity: String, method: Method| {
         broker
             .apply(at, connection, channel, method)

@@ -49,7 +49,11 @@ pub struct Queue {
     pub exclusive_owner: Option<ConnectionId>,
     /// The arguments as declared (for equivalence checks and listings).
     pub arguments: FieldTable,
+    /// The settings in effect: the declared arguments combined with the policy (see `broker.rs`).
     pub args: QueueArguments,
+    /// The policy in effect, by name, and the arguments with its effective values merged in (what
+    /// `args` was parsed from; shown to the user, never compared on redeclaration).
+    pub policy: Option<(Name, FieldTable)>,
     /// Ready messages by priority level (one level unless `x-max-priority`).
     levels: Vec<VecDeque<QueuedMessage>>,
     ready_count: usize,
@@ -90,6 +94,7 @@ impl Queue {
             exclusive_owner,
             arguments,
             args,
+            policy: None,
             levels: (0..n_levels).map(|_| VecDeque::new()).collect(),
             ready_count: 0,
             bytes_ready: 0,
