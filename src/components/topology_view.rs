@@ -120,6 +120,10 @@ pub fn topology_view() -> Html {
         });
     }
 
+    // The drag's start (declared before the empty pane's early return: hooks run in the same order on
+    // every render, with or without nodes).
+    let drag = use_mut_ref(|| None::<(f64, f64, PanZoom)>);
+
     let graph = &drawing.graph;
     if graph.nodes.is_empty() {
         return html! {
@@ -183,7 +187,6 @@ pub fn topology_view() -> Html {
         })
     };
     // Drag to pan: from anywhere but a node or a button (those are clicked).
-    let drag = use_mut_ref(|| None::<(f64, f64, PanZoom)>);
     let onpointerdown = {
         let drag = drag.clone();
         Callback::from(move |e: PointerEvent| {
