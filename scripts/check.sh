@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every check CI makes, in CI's order: set-up, format, clippy (native and wasm32), native tests,
-# browser tests (wasm-bindgen-test in headless Chromium), and the end-to-end test (trunk release build,
-# served on loopback, driven through WebDriver). This is the README's test command; .ci/run calls it.
+# Every check CI makes, in CI's order: set-up, format, clippy (native and wasm32), native tests, the
+# real-RabbitMQ comparison, bounded cargo-fuzz runs of every input kind, browser tests (wasm-bindgen-test
+# in headless Chromium), and the end-to-end test (trunk release build, served on loopback, driven through
+# WebDriver). This is the README's test command; .ci/run calls it.
 set -euo pipefail
 start=$SECONDS
 source "$(dirname "$0")/env.sh"
@@ -25,6 +26,9 @@ cargo test --workspace --locked
 
 step "real broker: every golden scenario on the engine and on RabbitMQ 3.10 (--compare)"
 "$(dirname "$0")/real-broker-tests.sh"
+
+step "fuzz: every cargo-fuzz target, bounded (fixed seed and input count)"
+"$(dirname "$0")/fuzz-bounded.sh"
 
 step "browser tests: wasm-bindgen-test in headless Chromium"
 cargo test -p brokerlab --target wasm32-unknown-unknown --tests --locked

@@ -8,7 +8,11 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|bytes: &[u8]| {
     let Ok(doc) = WorkspaceDoc::from_json(&String::from_utf8_lossy(bytes)) else { return };
     let _ = match (&doc.scenario, &doc.image) {
-        (Some(text), _) => Session::replay_scenario(text, VirtualTime::from_millis(doc.virtual_millis)),
+        // The page replays in frames; here in one loop, each call bounded like a frame.
+        (Some(text), _) => Session::from_scenario(text).map(|mut session| {
+            while !session.run_until(VirtualTime::from_millis(doc.virtual_millis), 100_000) {}
+            session
+        }),
         (None, Some(image)) => Session::from_durable_image(image, 42),
         (None, None) => Ok(Session::new(42)),
     };
