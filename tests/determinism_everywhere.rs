@@ -18,17 +18,63 @@ const SEEDS: [(u64, &str); 2] = [
     (7, include_str!("determinism/transcript-seed-7.txt")),
 ];
 
-/// Bundled scenario documents: (name, document, golden transcript).
-const DOCUMENTS: [(&str, &str, &str); 2] = [
+/// Every bundled scenario document: (name, document, golden transcript). Each transcript is frozen here
+/// before the simulation kernel is shared between broker models (issue #16): a move must keep it byte for byte.
+const DOCUMENTS: [(&str, &str, &str); 11] = [
+    (
+        "01-hello-world",
+        include_str!("../www/scenarios/01-hello-world.json"),
+        include_str!("determinism/scenario-01-hello-world.txt"),
+    ),
     (
         "02-work-queues",
         include_str!("../www/scenarios/02-work-queues.json"),
         include_str!("determinism/scenario-02-work-queues.txt"),
     ),
     (
+        "03-publish-subscribe",
+        include_str!("../www/scenarios/03-publish-subscribe.json"),
+        include_str!("determinism/scenario-03-publish-subscribe.txt"),
+    ),
+    (
+        "04-routing",
+        include_str!("../www/scenarios/04-routing.json"),
+        include_str!("determinism/scenario-04-routing.txt"),
+    ),
+    (
+        "05-topics",
+        include_str!("../www/scenarios/05-topics.json"),
+        include_str!("determinism/scenario-05-topics.txt"),
+    ),
+    (
+        "06-rpc",
+        include_str!("../www/scenarios/06-rpc.json"),
+        include_str!("determinism/scenario-06-rpc.txt"),
+    ),
+    (
+        "07-publisher-confirms",
+        include_str!("../www/scenarios/07-publisher-confirms.json"),
+        include_str!("determinism/scenario-07-publisher-confirms.txt"),
+    ),
+    (
         "08-retry-with-dlx",
         include_str!("../www/scenarios/08-retry-with-dlx.json"),
         include_str!("determinism/scenario-08-retry-with-dlx.txt"),
+    ),
+    (
+        "09-poison-message",
+        include_str!("../www/scenarios/09-poison-message.json"),
+        include_str!("determinism/scenario-09-poison-message.txt"),
+    ),
+    (
+        "10-priority-queue",
+        include_str!("../www/scenarios/10-priority-queue.json"),
+        include_str!("determinism/scenario-10-priority-queue.txt"),
+    ),
+    (
+        "11-slow-consumer-backlog",
+        include_str!("../www/scenarios/11-slow-consumer-backlog.json"),
+        include_str!("determinism/scenario-11-slow-consumer-backlog.txt"),
     ),
 ];
 
