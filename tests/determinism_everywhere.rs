@@ -46,11 +46,7 @@ const DOCUMENTS: [(&str, &str, &str); 11] = [
         include_str!("../www/scenarios/05-topics.json"),
         include_str!("determinism/scenario-05-topics.txt"),
     ),
-    (
-        "06-rpc",
-        include_str!("../www/scenarios/06-rpc.json"),
-        include_str!("determinism/scenario-06-rpc.txt"),
-    ),
+    ("06-rpc", include_str!("../www/scenarios/06-rpc.json"), include_str!("determinism/scenario-06-rpc.txt")),
     (
         "07-publisher-confirms",
         include_str!("../www/scenarios/07-publisher-confirms.json"),

@@ -529,6 +529,13 @@ impl AppState {
     /// queue took comes back as `basic.return` 312 NO_ROUTE (RabbitMQ's answer to the publisher), and the
     /// notice says so instead of "Published".
     fn apply_method(&mut self, method: Method, done: String) {
+        // The page is a client of the broker: a name, key or header over 255 bytes cannot be encoded, so
+        // it is refused here as a client library refuses it (pika's ShortStringTooLong), before it is sent;
+        // the page's connection stays open.
+        if let Err(too_long) = method.check_short_strings() {
+            self.error(too_long.to_string());
+            return;
+        }
         let published = match &method {
             Method::BasicPublish { exchange, routing_key, .. } => {
                 Some((exchange.clone(), routing_key.clone()))
@@ -1150,6 +1157,28 @@ mod tests {
         s.apply(Action::Apply { method: form.to_method().unwrap(), done: "Published".into() });
         assert_eq!(s.notice.as_ref().unwrap().text, "Published");
         assert!(s.publish_returned.is_none());
+    }
+
+    #[test]
+    fn a_name_over_255_bytes_is_refused_by_the_form_as_a_client_refuses_it() {
+        let mut s = state();
+        declare(&mut s, &QueueForm { name: "kept".into(), ..QueueForm::default() });
+        let connection = s.session.borrow().ui_connection();
+        let long = "q".repeat(256);
+        declare(&mut s, &QueueForm { name: long.clone(), ..QueueForm::default() });
+        let notice = s.notice.clone().unwrap();
+        assert_eq!(notice.kind, NoticeKind::Error, "{notice:?}");
+        assert!(
+            notice.text.starts_with("ShortStringTooLong: AMQP Short String can contain up to 255 bytes"),
+            "{}",
+            notice.text
+        );
+        // Nothing reached the broker: the page's connection is the same one, and no such queue exists.
+        assert_eq!(s.session.borrow().ui_connection(), connection);
+        assert!(s.session.borrow().broker().queues().iter().all(|q| q.name != long));
+        // 255 bytes is a valid name.
+        declare(&mut s, &QueueForm { name: "q".repeat(255), ..QueueForm::default() });
+        assert_eq!(s.notice.as_ref().unwrap().kind, NoticeKind::Info, "{:?}", s.notice);
     }
 
     #[test]
