@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# A real Apache Kafka 4.1 broker (KRaft, one node that is broker and controller) on 127.0.0.1, for the Kafka
+# model's differential tests (issue #16). Not called by scripts/check.sh yet.
+#
+#   scripts/kafka-node.sh start DIR    fetches the jars once (Maven Central, into $BROKERLAB_KAFKA_LIB or
+#                                      ~/.cache/brokerlab/kafka-4.1.1), formats DIR and starts the node;
+#                                      returns when 127.0.0.1:9092 accepts connections (about 7 s here)
+#   scripts/kafka-node.sh stop DIR     stops it and removes DIR
+#   scripts/kafka-node.sh tool DIR CLASS ARGS…   runs one of Kafka's command-line tools with the same jars,
+#                                      e.g. `tool DIR org.apache.kafka.tools.TopicCommand --bootstrap-server
+#                                      127.0.0.1:9092 --create --topic t --partitions 3`
+#
+# Run on 2026-12-06 (Debian 12, 2 cores, Java 17); what the recipe this started from left open —
+# - `mvn dependency:copy-dependencies` on kafka_2.13 + kafka-tools + kafka-clients 4.1.1 takes ~22 s (54 MB, 93 jars);
+# - the resolved slf4j-api is 1.7.36, so log4j-slf4j2-impl does not bind: Kafka runs silently (SLF4J NOP
+#   warnings on stderr); logs are not needed for the oracle, so no binding is added;
+# - the note's server.properties is enough as it stands (no `advertised.listeners` or protocol map needed);
+# - the node accepts connections about 7 s after `kafka.Kafka` starts, a topic command takes about 2 s (JVM start);
+# - the topic tool is `org.apache.kafka.tools.TopicCommand` (kafka-tools), not `kafka.admin.TopicCommand`;
+# - their error texts (what the Kafka model must reproduce), e.g. "Topic name is invalid: 'bad name' contains one
+#   or more characters other than ASCII alphanumerics, '.', '_' and '-'" and "Unable to replicate the partition 2
+#   time(s): The target replication factor of 2 cannot be reached because only 1 broker(s) are registered."
+set -euo pipefail
+VERSION=4.1.1
+LIB=${BROKERLAB_KAFKA_LIB:-$HOME/.cache/brokerlab/kafka-$VERSION}
+PORT=${BROKERLAB_KAFKA_PORT:-9092}
+CONTROLLER_PORT=$((PORT + 1))
+say() { echo "[kafka] $*" >&2; }
+
+fetch_jars() {
+  if [ -f "$LIB/.complete" ]; then return; fi
+  command -v mvn >/dev/null || { say "mvn is missing (apt-get install -y maven)"; exit 1; }
+  mkdir -p "$LIB"
+  local pom; pom=$(mktemp -d)
+  cat > "$pom/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>brokerlab</groupId><artifactId>kafka-oracle</artifactId><version>1</version>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-clients</artifactId><version>$VERSION</version></dependency>
+  </dependencies>
+</project>
+POM
+  say "fetching Kafka $VERSION's jars from Maven Central into $LIB"
+  (cd "$pom" && timeout 300 mvn -q -B dependency:copy-dependencies -DoutputDirectory="$LIB") >&2
+  rm -rf "$pom"
+  touch "$LIB/.complete"
+}
+
+java_run() { java -Xmx512m -cp "$LIB/*" "$@"; }
+
+case "${1:-}" in
+  start)
+    DIR=${2:?usage: kafka-node.sh start DIR}
+    fetch_jars
+    mkdir -p "$DIR/data"
+    cat > "$DIR/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+controller.listener.names=CONTROLLER
+log.dirs=$DIR/data
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.retention.check.interval.ms=1000
+PROPS
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then say "127.0.0.1:$PORT is taken"; exit 1; fi
+    id=$(java_run kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
+    java_run kafka.tools.StorageTool format -t "$id" -c "$DIR/server.properties" >/dev/null 2>&1
+    nohup java -Xmx512m -cp "$LIB/*" kafka.Kafka "$DIR/server.properties" > "$DIR/kafka.out" 2>&1 &
+    echo $! > "$DIR/pid"
+    for _ in $(seq 1 120); do
+      if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then say "up on 127.0.0.1:$PORT"; exit 0; fi
+      sleep 0.5
+    done
+    say "did not accept connections within 60 s"; tail -20 "$DIR/kafka.out" >&2; exit 1 ;;
+  stop)
+    DIR=${2:?usage: kafka-node.sh stop DIR}
+    if [ -f "$DIR/pid" ]; then kill "$(cat "$DIR/pid")" 2>/dev/null || true; fi
+    for _ in $(seq 1 60); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || break; sleep 0.5; done
+    rm -rf "$DIR" ;;
+  tool)
+    DIR=${2:?}; shift 2; fetch_jars; java_run "$@" ;;
+  *) echo "usage: $0 start|stop|tool DIR …" >&2; exit 2 ;;
+esac
