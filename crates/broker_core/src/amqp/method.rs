@@ -68,17 +68,7 @@ fn check_value(field: &str, value: &FieldValue) -> Result<(), ShortStringTooLong
 }
 
 fn check_properties(p: &BasicProperties) -> Result<(), ShortStringTooLong> {
-    let strings = [
-        ("content_type", &p.content_type),
-        ("content_encoding", &p.content_encoding),
-        ("correlation_id", &p.correlation_id),
-        ("reply_to", &p.reply_to),
-        ("expiration", &p.expiration),
-        ("message_id", &p.message_id),
-        ("type", &p.kind),
-        ("user_id", &p.user_id),
-        ("app_id", &p.app_id),
-    ];
+    let strings = p.string_fields();
     for (field, value) in strings {
         if let Some(v) = value {
             check_short_string(field, v)?;

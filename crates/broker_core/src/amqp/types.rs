@@ -142,6 +142,21 @@ pub struct BasicProperties {
 }
 
 impl BasicProperties {
+    /// The short-string properties by their pika names (`type` for `kind`), set or not, in AMQP's order.
+    pub fn string_fields(&self) -> [(&'static str, &Option<String>); 9] {
+        [
+            ("content_type", &self.content_type),
+            ("content_encoding", &self.content_encoding),
+            ("correlation_id", &self.correlation_id),
+            ("reply_to", &self.reply_to),
+            ("expiration", &self.expiration),
+            ("message_id", &self.message_id),
+            ("type", &self.kind),
+            ("user_id", &self.user_id),
+            ("app_id", &self.app_id),
+        ]
+    }
+
     pub fn persistent(&self) -> bool {
         self.delivery_mode == Some(2)
     }

@@ -43,17 +43,7 @@ pub(super) fn message_map(msg: &ScriptMessage) -> Dynamic {
 /// headers are in `msg.headers`.
 pub(super) fn properties_map(p: &BasicProperties) -> Map {
     let mut map = Map::new();
-    let strings = [
-        ("content_type", &p.content_type),
-        ("content_encoding", &p.content_encoding),
-        ("correlation_id", &p.correlation_id),
-        ("reply_to", &p.reply_to),
-        ("expiration", &p.expiration),
-        ("message_id", &p.message_id),
-        ("type", &p.kind),
-        ("user_id", &p.user_id),
-        ("app_id", &p.app_id),
-    ];
+    let strings = p.string_fields();
     for (key, value) in strings {
         if let Some(value) = value {
             map.insert(key.into(), Dynamic::from(value.clone()));
