@@ -22,22 +22,6 @@ fn bundled() -> Vec<String> {
     ids
 }
 
-/// Waits (bounded) for the start-up restore of the saved workspace, which replaces the session once
-/// IndexedDB answers: acting before it would be undone.
-fn settle(page: &Page) {
-    page.wait_text("header.app-header h1", "Brokerlab");
-    for _ in 0..60 {
-        let restored = page.execute(
-            "const n = document.getElementById('notice'); return !!n && /workspace/i.test(n.textContent);",
-            json!([]),
-        );
-        if restored == json!(true) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn load(page: &Page, id: &str) {
     page.click(&format!("#scenario option[value='{id}']"));
     page.wait_text("#notice", "Loaded scenario");
@@ -105,7 +89,7 @@ fn assert_fitted(page: &Page, what: &str) {
 fn every_bundled_scenario_fits_its_pane_at_1280_and_2560_wide() {
     let browser = Browser::open("/");
     let page = &browser.page;
-    settle(page);
+    page.settle_after_restore();
     for (width, height) in [(1280, 720), (2560, 1440)] {
         page.set_viewport(width, height);
         for id in bundled() {
@@ -121,7 +105,7 @@ fn every_bundled_scenario_fits_its_pane_at_1280_and_2560_wide() {
 fn the_graph_zooms_pans_and_fits_by_buttons_wheel_keys_and_drag() {
     let browser = Browser::open("/");
     let page = &browser.page;
-    settle(page);
+    page.settle_after_restore();
     page.set_viewport(1280, 720);
     load(page, "04-routing");
     let fitted = view(page);
@@ -194,7 +178,7 @@ fn the_graph_zooms_pans_and_fits_by_buttons_wheel_keys_and_drag() {
 fn a_crashed_worker_stays_marked_and_an_explained_publish_lights_its_bindings() {
     let browser = Browser::open("/");
     let page = &browser.page;
-    settle(page);
+    page.settle_after_restore();
     page.set_viewport(1280, 720);
     load(page, "02-work-queues");
     let nodes =

@@ -320,6 +320,22 @@ impl Browser {
 }
 
 impl Page {
+    /// Waits (bounded, best effort) for the start-up restore of the saved workspace, which replaces the
+    /// session once IndexedDB answers: acting before it would be undone.
+    pub fn settle_after_restore(&self) {
+        self.wait_text("header.app-header h1", "Brokerlab");
+        for _ in 0..60 {
+            let restored = self.execute(
+                "const n = document.getElementById('notice'); return !!n && /workspace/i.test(n.textContent);",
+                json!([]),
+            );
+            if restored == json!(true) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The viewport's size: `innerWidth` × `innerHeight`.
     pub fn viewport(&self) -> (i64, i64) {
         let v = self.execute("return [window.innerWidth, window.innerHeight];", json!([]));

@@ -18,22 +18,6 @@ const TOKENS_JS: &str = "
               animation: getComputedStyle(t).animationName, x: r.x, y: r.y};
     });";
 
-/// Waits (bounded, best effort) for the start-up restore of the saved workspace, which replaces the
-/// session once IndexedDB answers: acting before it would be undone.
-fn settle(page: &Page) {
-    page.wait_text("header.app-header h1", "Brokerlab");
-    for _ in 0..60 {
-        let restored = page.execute(
-            "const n = document.getElementById('notice'); return !!n && /workspace/i.test(n.textContent);",
-            json!([]),
-        );
-        if restored == json!(true) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn tokens(page: &Page) -> Vec<Value> {
     page.execute(TOKENS_JS, json!([])).as_array().cloned().unwrap_or_default()
 }
@@ -60,7 +44,7 @@ fn wait_tokens(page: &Page) -> Vec<Value> {
 fn tokens_ride_the_edges_while_a_scenario_plays() {
     let browser = Browser::open("/");
     let page = &browser.page;
-    settle(page);
+    page.settle_after_restore();
     page.click("#scenario option[value='02-work-queues']");
     page.wait_text("#notice", "Loaded scenario '2. Work queues'");
     assert!(tokens(page).is_empty(), "nothing moves before play");
@@ -153,7 +137,7 @@ fn boxes_of(v: &Value) -> Vec<(String, [f64; 4])> {
 fn a_topology_of_thirty_plus_nodes_is_readable_from_1280_to_2560_wide() {
     let browser = Browser::open("/");
     let page = &browser.page;
-    settle(page);
+    page.settle_after_restore();
     // Three exchanges and 30 queues, each queue bound to one exchange, through the forms.
     page.click("#tab-exchanges");
     for x in ["orders", "billing", "shipping"] {
