@@ -5,10 +5,11 @@
 //! and advances time explicitly; randomness comes from a [`Prng`] seeded by the caller. The same inputs and
 //! seed therefore give the same event log, byte for byte, natively and in WebAssembly.
 //!
-//! Models live in one module each; today that is [`amqp`] (RabbitMQ's AMQP 0-9-1).
+//! Models live in one module each: [`amqp`] (RabbitMQ's AMQP 0-9-1) and [`kafka`] (Apache Kafka).
 
 pub mod amqp;
 pub mod clock;
+pub mod kafka;
 pub mod prng;
 pub mod scenario;
 pub mod testkit;

@@ -1,0 +1,20 @@
+//! Apache Kafka's model, in Kafka's own vocabulary: a cluster of brokers holding topics split into
+//! partitions, each partition a replicated log of records addressed by offset; producers that choose a
+//! partition and write batches; consumers that fetch from a position and commit offsets, alone or in
+//! consumer groups. Faithful to Apache Kafka 4.1 with the Java client's semantics (partitioner, assignors,
+//! error codes and messages), checked against a real Kafka in CI.
+//!
+//! Like every model it is a deterministic state machine on virtual time: no clock, no threads, no global
+//! state; randomness (the sticky partitioner's choices) comes from a seeded [`Prng`](crate::Prng).
+//!
+//! Layout: [`types`] (records, partitions, offsets as the Java client names them) and [`error`] (Kafka's
+//! error codes, exception names and messages) are shared by everything below.
+
+pub mod error;
+pub mod types;
+
+pub use error::{ErrorCode, KafkaError};
+pub use types::{
+    ConsumerRecord, Header, IsolationLevel, NodeId, Offset, OffsetAndMetadata, OffsetSpec, PartitionReader,
+    ProducerRecord, RecordMetadata, TimestampType, TopicPartition,
+};
