@@ -148,4 +148,15 @@ else
   apt_install rabbitmq-server
 fi
 
+# ---------------------------------------------------------------- Kafka (the Kafka differential test's oracle)
+# scripts/kafka-node.sh runs Apache Kafka from Maven Central's jars with a JDK; the Java client itself is the
+# reference client (scripts/real-kafka-tests.sh compiles a small driver against it). The jars are fetched on
+# first use, into ~/.cache/brokerlab/kafka-<version>.
+if command -v java >/dev/null && command -v javac >/dev/null && command -v mvn >/dev/null; then
+  say "java, javac and mvn present ($(javac -version 2>&1), mvn $(mvn -B -v 2>/dev/null | head -1 | awk '{print $3}'))"
+else
+  say "a JDK and Maven: for the comparison with a real Kafka (scripts/real-kafka-tests.sh)"
+  apt_install openjdk-17-jdk-headless maven
+fi
+
 echo "toolchain=$toolchain"
