@@ -44,7 +44,7 @@ impl fmt::Display for VirtualTime {
 /// A priority queue of timers ordered by `(due, seq)`.
 ///
 /// Entries are never removed early; a model that cancels a timer bumps a generation counter in the payload
-/// and ignores stale entries when they fire (lazy cancellation keeps the queue a plain binary heap).
+/// and ignores stale entries when they fire (lazy cancellation keeps it a plain binary heap).
 #[derive(Clone, Debug)]
 pub struct DeadlineQueue<T> {
     heap: BinaryHeap<Reverse<Entry<T>>>,
