@@ -64,12 +64,120 @@ impl Placeholders for Placeholder {
 /// The format version a document declares in `"brokerlab": 2`.
 pub const DOCUMENT_VERSION: u32 = 2;
 
+/// The broker models a document can be written for (its `"model"` field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelName {
+    /// RabbitMQ's AMQP 0-9-1 ([`crate::amqp`]); what a document without `"model"` is.
+    Amqp,
+    /// Apache Kafka.
+    Kafka,
+}
+
+impl ModelName {
+    /// Every model, in the order error texts list them.
+    pub const ALL: [ModelName; 2] = [ModelName::Amqp, ModelName::Kafka];
+
+    /// The name a document writes (`"amqp"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelName::Amqp => "amqp",
+            ModelName::Kafka => "kafka",
+        }
+    }
+
+    /// What the name stands for, for error texts.
+    fn system(self) -> &'static str {
+        match self {
+            ModelName::Amqp => "RabbitMQ's AMQP 0-9-1",
+            ModelName::Kafka => "Apache Kafka",
+        }
+    }
+
+    /// `"amqp" (RabbitMQ's AMQP 0-9-1), "kafka" (Apache Kafka)`.
+    fn known_list() -> String {
+        ModelName::ALL
+            .iter()
+            .map(|m| format!("\"{}\" ({})", m.as_str(), m.system()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Which model a scenario document is written for, read before anything else of it: the dispatch every
+/// caller (the native runner, the page) makes before choosing the document type and runtime. The
+/// document's envelope is checked on the way (JSON, an object, `"brokerlab": 2`); a `"model"` that is
+/// not a known model's name is refused, located at the field, with the known models listed.
+pub fn model_of(text: &str) -> Result<ModelName, ScenarioError> {
+    envelope(super::strip_bom(text))
+}
+
+/// The checks every model's document shares (`text` without a byte-order mark), and its model.
+fn envelope(text: &str) -> Result<ModelName, ScenarioError> {
+    // The version first, so a newer document fails on its version and not on a field this runner
+    // does not know.
+    let value: serde_json::Value = serde_json::from_str(text).map_err(json_error)?;
+    let Some(object) = value.as_object() else {
+        return Err(ScenarioError::new(Pos::new(1, 1), "a scenario document is a JSON object"));
+    };
+    match object.get("brokerlab") {
+        Some(serde_json::Value::Number(n)) if n.as_u64() == Some(u64::from(DOCUMENT_VERSION)) => {}
+        Some(other) => {
+            return Err(Problem::new(
+                "brokerlab",
+                format!("unsupported format version {other}; this runner reads {DOCUMENT_VERSION}"),
+            )
+            .into_error(Some(text)))
+        }
+        None => {
+            return Err(ScenarioError::new(
+                Pos::new(1, 1),
+                format!("missing \"brokerlab\": {DOCUMENT_VERSION} (the format version)"),
+            ))
+        }
+    }
+    match object.get("model") {
+        None => Ok(ModelName::Amqp),
+        Some(serde_json::Value::String(name)) => {
+            ModelName::ALL.into_iter().find(|m| m.as_str() == name).ok_or_else(|| {
+                Problem::new(
+                    "model",
+                    format!("unknown model '{name}'; the models are {}", ModelName::known_list()),
+                )
+                .into_error(Some(text))
+            })
+        }
+        Some(other) => Err(Problem::new(
+            "model",
+            format!("a model is a name in a string, not {other}; the models are {}", ModelName::known_list()),
+        )
+        .into_error(Some(text))),
+    }
+}
+
+/// A document for a model whose runtime this build does not have.
+fn runtime_missing(model: ModelName) -> Problem {
+    Problem::new(
+        "model",
+        format!(
+            "the {} document runtime is not in this build; it runs \"{}\" documents (a document without \"model\" is one)",
+            model.system(),
+            ModelName::Amqp.as_str()
+        ),
+    )
+}
+
 /// A scenario document, format 2.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Document {
     /// The format version; always [`DOCUMENT_VERSION`].
     pub brokerlab: u32,
+    /// The broker model the document is written for; absent means [`ModelName::Amqp`], so every
+    /// document written before models existed (saved workspaces, permalinks, the bundled library) reads
+    /// unchanged. This type is the AMQP document: any other model is refused by [`Document::validate`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelName>,
     #[serde(default)]
     pub name: String,
     #[serde(default)]
@@ -475,27 +583,11 @@ impl Document {
     pub fn parse(text: &str) -> Result<Document, ScenarioError> {
         // A byte-order mark is accepted and ignored, as RFC 8259 allows: editors on Windows write one.
         let text = super::strip_bom(text);
-        // The version first, so a newer document fails on its version and not on a field this runner
-        // does not know.
-        let value: serde_json::Value = serde_json::from_str(text).map_err(json_error)?;
-        let Some(object) = value.as_object() else {
-            return Err(ScenarioError::new(Pos::new(1, 1), "a scenario document is a JSON object"));
-        };
-        match object.get("brokerlab") {
-            Some(serde_json::Value::Number(n)) if n.as_u64() == Some(u64::from(DOCUMENT_VERSION)) => {}
-            Some(other) => {
-                return Err(Problem::new(
-                    "brokerlab",
-                    format!("unsupported format version {other}; this runner reads {DOCUMENT_VERSION}"),
-                )
-                .into_error(Some(text)))
-            }
-            None => {
-                return Err(ScenarioError::new(
-                    Pos::new(1, 1),
-                    format!("missing \"brokerlab\": {DOCUMENT_VERSION} (the format version)"),
-                ))
-            }
+        // The envelope and the model first: this type is the AMQP document, and another model's fields
+        // would only be reported as unknown here.
+        match envelope(text)? {
+            ModelName::Amqp => {}
+            other => return Err(runtime_missing(other).into_error(Some(text))),
         }
         let document: Document = serde_json::from_str(text).map_err(json_error)?;
         document.validate().map_err(|p| p.into_error(Some(text)))?;
@@ -513,6 +605,9 @@ impl Document {
                     self.brokerlab
                 ),
             ));
+        }
+        if let Some(model) = self.model.filter(|m| *m != ModelName::Amqp) {
+            return Err(runtime_missing(model));
         }
         let mut actors = BTreeSet::new();
         let named =
@@ -831,6 +926,48 @@ impl Document {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_document_says_its_model_and_without_one_it_is_amqp() {
+        let plain = r#"{ "brokerlab": 2, "duration": "1s" }"#;
+        assert_eq!(model_of(plain), Ok(ModelName::Amqp));
+        assert_eq!(Document::parse(plain).unwrap().model, None);
+        let amqp = r#"{ "brokerlab": 2, "model": "amqp" }"#;
+        assert_eq!(model_of(amqp), Ok(ModelName::Amqp));
+        let doc = Document::parse(amqp).unwrap();
+        assert_eq!(doc.model, Some(ModelName::Amqp));
+        // Written back, a document keeps what it said, and one that said nothing still says nothing.
+        assert!(serde_json::to_string(&doc).unwrap().contains(r#""model":"amqp""#));
+        assert!(!serde_json::to_string(&Document::parse(plain).unwrap()).unwrap().contains("model"));
+        assert_eq!(model_of("\u{feff}{ \"brokerlab\": 2, \"model\": \"kafka\" }"), Ok(ModelName::Kafka));
+    }
+
+    #[test]
+    fn an_unknown_model_or_one_not_in_this_build_is_a_located_error() {
+        let misspelt = "{\n  \"brokerlab\": 2,\n  \"model\": \"kafak\"\n}";
+        let e = model_of(misspelt).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "3:12: model: unknown model 'kafak'; the models are \"amqp\" (RabbitMQ's AMQP 0-9-1), \"kafka\" \
+             (Apache Kafka)"
+        );
+        assert_eq!(Document::parse(misspelt).unwrap_err(), e);
+        let number = "{ \"brokerlab\": 2, \"model\": 1 }";
+        assert!(model_of(number)
+            .unwrap_err()
+            .to_string()
+            .starts_with("1:28: model: a model is a name in a string"));
+        let kafka = "{\n  \"brokerlab\": 2,\n  \"model\": \"kafka\",\n  \"topics\": []\n}";
+        assert_eq!(
+            Document::parse(kafka).unwrap_err().to_string(),
+            "3:12: model: the Apache Kafka document runtime is not in this build; it runs \"amqp\" documents (a \
+             document without \"model\" is one)"
+        );
+        // A Kafka document reached without its text (a stored value) is refused as well.
+        let mut doc = Document::parse("{ \"brokerlab\": 2 }").unwrap();
+        doc.model = Some(ModelName::Kafka);
+        assert_eq!(doc.validate().unwrap_err().path, "model");
+    }
 
     #[test]
     fn durations_parse_in_integer_arithmetic() {
