@@ -1,7 +1,7 @@
 //! Brokerlab's simulation kernel: what every broker model shares, in no model's words.
 //!
-//! A model (`broker_core::amqp` today) is a deterministic state machine on virtual time; the kernel gives
-//! it the clock ([`VirtualTime`], [`DeadlineQueue`]) and seeded randomness ([`Prng`]), and gives the
+//! A model (one module per broker in the engine crate, `broker_core`) is a deterministic state machine on
+//! virtual time; the kernel gives it the clock ([`VirtualTime`], [`DeadlineQueue`]) and seeded randomness ([`Prng`]), and gives the
 //! runtime that plays scenario documents on a model its generic parts: the values documents are written
 //! in ([`values`]), located errors and JSON paths ([`located`]), pacing ([`pace`]), processing times
 //! ([`processing`]), client latency ([`link`]), templates ([`template`]), count and order checks over any
