@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn order_verdicts_say_what_happened() {
-        assert_eq!(order_verdict(Some(1), Some(2)).0, true);
+        assert_eq!(order_verdict(Some(1), Some(2)), (true, "in order".to_string(), String::new()));
         assert_eq!(order_verdict(Some(3), Some(2)).2, "'then' happened first");
         assert_eq!(order_verdict(None, None).1, "neither");
     }
