@@ -4,7 +4,7 @@
 //! virtual time; the kernel gives it the clock ([`VirtualTime`], [`DeadlineQueue`]) and seeded randomness ([`Prng`]), and gives the
 //! runtime that plays scenario documents on a model its generic parts: the values documents are written
 //! in ([`values`]), located errors and JSON paths ([`located`]), pacing ([`pace`]), processing times
-//! ([`processing`]), client latency ([`link`]), templates ([`template`]), count and order checks over any
+//! ([`processing`]), the time loop ([`runtime`]), client latency ([`link`]), templates ([`template`]), count and order checks over any
 //! model's events ([`checks`]: [`EventInfo`]), the run budget's counting ([`budget`]), the report
 //! envelope ([`transcript`]) and the diff used to compare a run with a real system ([`diff`]).
 //!
@@ -23,6 +23,7 @@ pub mod located;
 pub mod pace;
 pub mod prng;
 pub mod processing;
+pub mod runtime;
 pub mod template;
 pub mod transcript;
 pub mod values;

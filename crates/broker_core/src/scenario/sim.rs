@@ -42,6 +42,7 @@ use crate::prng::Prng;
 use serde::{Deserialize, Serialize};
 use sim_kernel::checks::order_verdict;
 use sim_kernel::pace::Pace;
+use sim_kernel::runtime::{self, Run};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
 
@@ -793,110 +794,25 @@ impl<B: SimPort> Simulation<B> {
 
     // ----- time -----
 
-    /// The next instant something happens, within the document's duration.
+    /// The next instant something happens, within the document's duration (the kernel's time loop,
+    /// [`sim_kernel::runtime`]).
     pub fn next_deadline(&self) -> Option<VirtualTime> {
-        if self.stopped.is_some() {
-            return None;
-        }
-        let due = match (self.broker.next_deadline(), self.wakeups.next_due()) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b)?,
-        };
-        (due <= self.end).then_some(due.max(self.now))
+        let (system, wake) = (self.broker.next_deadline(), self.wakeups.next_due());
+        runtime::next_instant(self.stopped.is_some(), system, wake, self.now, self.end)
     }
 
     /// Fires one instant: the broker's timers and every wake-up due then, including those the instant
     /// itself schedules for the same time. Returns the instant, or `None` when nothing is left before the
     /// end (or the run stopped).
     pub fn step(&mut self) -> Option<VirtualTime> {
-        let due = self.next_deadline()?;
-        self.settle_checks(|at| at < due);
-        self.now = due;
-        let mut fired = 0u64;
-        loop {
-            if self.stopped.is_some() {
-                break;
-            }
-            if fired >= self.options.max_firings_per_instant {
-                let message = format!(
-                    "runaway: more than {} firings at {due}; the run was stopped",
-                    self.options.max_firings_per_instant
-                );
-                self.stopped = Some(StopInfo { pos: Pos::new(0, 0), at: due, message });
-                break;
-            }
-            if self.broker.next_deadline().is_some_and(|d| d <= due) {
-                self.broker.advance_to(due);
-                self.collect();
-            } else if let Some((_, wake)) = self.wakeups.pop_due(due) {
-                self.fire(wake);
-            } else {
-                break;
-            }
-            fired += 1;
-            self.drain();
-        }
-        if let Some(message) = self.broker.take_failure() {
-            self.stop_run(message);
-        }
-        self.stats.instants += 1;
-        self.stats.firings += fired;
-        if self.options.check_invariants {
-            self.broker.assert_invariants();
-        }
-        Some(due)
+        runtime::step(&mut Driven(self))
     }
 
-    /// Fires every instant up to `to` (clamped to the end) and settles the checks due by then.
+    /// Fires every instant up to `to` (clamped to the end) and settles the checks due by then. A live
+    /// broker's time passes on its own: the loop waits for it, and takes an arrival (a delivery, a
+    /// confirm) as an instant of its own.
     pub fn run_until(&mut self, to: VirtualTime) {
-        let to = to.min(self.end);
-        if B::LIVE {
-            self.run_live_until(to);
-        }
-        while self.next_deadline().is_some_and(|d| d <= to) {
-            self.step();
-        }
-        if self.stopped.is_some() || to < self.now {
-            return;
-        }
-        self.now = to;
-        self.broker.advance_to(to);
-        self.settle_checks(|at| at <= to);
-    }
-
-    /// A live broker's time passes on its own: wait for the next instant, a check's time or `to`, and
-    /// take an arrival (a delivery, a confirm) as an instant of its own, when it comes. A check at `T` is
-    /// decided at `T` once everything due at `T` has fired, as in the engine.
-    fn run_live_until(&mut self, to: VirtualTime) {
-        loop {
-            if self.stopped.is_some() {
-                return;
-            }
-            let check_due = self
-                .checks
-                .iter()
-                .filter(|c| c.result.is_none())
-                .filter_map(|c| c.spec.at.map(|at| VirtualTime(at.0)))
-                .min();
-            let target = [self.next_deadline(), check_due].into_iter().flatten().fold(to, VirtualTime::min);
-            let reached = self.broker.wait_until(target.max(self.now));
-            if let Some(message) = self.broker.take_failure() {
-                self.stop_run(message);
-                return;
-            }
-            // Not at or past an instant that is still to fire (the run may lag behind the wall clock).
-            match self.next_deadline() {
-                Some(due) if due <= reached => self.settle_checks(|at| at < due),
-                _ => self.settle_checks(|at| at <= reached),
-            }
-            match self.next_deadline() {
-                Some(due) if due <= reached => {
-                    self.step();
-                }
-                _ if reached >= to => return,
-                _ => {}
-            }
-        }
+        runtime::run_until(&mut Driven(self), to)
     }
 
     /// Runs to the document's end and makes the final checks.
@@ -1864,6 +1780,96 @@ impl<B: SimPort> Simulation<B> {
         }
         self.collect();
         self.drain();
+    }
+}
+
+/// The simulation as the kernel's time loop drives it: the broker is the system, the actors' later work
+/// are its wake-ups. A private wrapper, so that nothing outside can move the clock or fire a wake-up.
+struct Driven<'a, B>(&'a mut Simulation<B>);
+
+impl<B: SimPort> Run for Driven<'_, B> {
+    type Wake = Wake;
+    const LIVE: bool = B::LIVE;
+
+    fn now(&self) -> VirtualTime {
+        self.0.now
+    }
+
+    fn set_now(&mut self, now: VirtualTime) {
+        self.0.now = now;
+    }
+
+    fn end(&self) -> VirtualTime {
+        self.0.end
+    }
+
+    fn is_stopped(&self) -> bool {
+        self.0.stopped.is_some()
+    }
+
+    fn stop(&mut self, stop: StopInfo) {
+        self.0.stopped = Some(stop);
+    }
+
+    fn max_firings_per_instant(&self) -> u64 {
+        self.0.options.max_firings_per_instant
+    }
+
+    fn next_wake(&self) -> Option<VirtualTime> {
+        self.0.wakeups.next_due()
+    }
+
+    fn pop_wake(&mut self, due: VirtualTime) -> Option<Wake> {
+        self.0.wakeups.pop_due(due).map(|(_, wake)| wake)
+    }
+
+    fn fire(&mut self, wake: Wake) {
+        self.0.fire(wake)
+    }
+
+    fn system_deadline(&self) -> Option<VirtualTime> {
+        self.0.broker.next_deadline()
+    }
+
+    fn advance_system(&mut self, to: VirtualTime) {
+        self.0.broker.advance_to(to)
+    }
+
+    fn collect(&mut self) {
+        self.0.collect()
+    }
+
+    fn drain(&mut self) {
+        self.0.drain()
+    }
+
+    fn wait_system(&mut self, to: VirtualTime) -> VirtualTime {
+        self.0.broker.wait_until(to)
+    }
+
+    fn take_failure(&mut self) -> Option<String> {
+        self.0.broker.take_failure()
+    }
+
+    fn settle_checks(&mut self, due: impl Fn(VirtualTime) -> bool) {
+        self.0.settle_checks(due)
+    }
+
+    fn next_check_due(&self) -> Option<VirtualTime> {
+        self.0
+            .checks
+            .iter()
+            .filter(|c| c.result.is_none())
+            .filter_map(|c| c.spec.at.map(|at| VirtualTime(at.0)))
+            .min()
+    }
+
+    fn instant_done(&mut self, firings: u64) {
+        self.0.stats.instants += 1;
+        self.0.stats.firings += firings;
+        if self.0.options.check_invariants {
+            self.0.broker.assert_invariants();
+        }
     }
 }
 
