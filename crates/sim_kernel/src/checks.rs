@@ -1,5 +1,5 @@
 //! What every model's events tell the kernel ([`EventInfo`]), and the checks built on that alone: count
-//! and order matchers ([`EventPattern`], [`matches`]), verdicts ([`CheckResult`]).
+//! and order matchers ([`EventPattern`], [`matches()`]), verdicts ([`CheckResult`]).
 //!
 //! # Invariants
 //! - An event's kind is its model's own word, the same as its `event` tag in JSON; a model lists every

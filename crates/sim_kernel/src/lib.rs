@@ -1,12 +1,13 @@
 //! Brokerlab's simulation kernel: what every broker model shares, in no model's words.
 //!
 //! A model (one module per broker in the engine crate, `broker_core`) is a deterministic state machine on
-//! virtual time; the kernel gives it the clock ([`VirtualTime`], [`DeadlineQueue`]) and seeded randomness ([`Prng`]), and gives the
-//! runtime that plays scenario documents on a model its generic parts: the values documents are written
-//! in ([`values`]), located errors and JSON paths ([`located`]), pacing ([`pace`]), processing times
-//! ([`processing`]), the time loop ([`runtime`]), client latency ([`link`]), templates ([`template`]), count and order checks over any
-//! model's events ([`checks`]: [`EventInfo`]), the run budget's counting ([`budget`]), the report
-//! envelope ([`transcript`]) and the diff used to compare a run with a real system ([`diff`]).
+//! virtual time; the kernel gives it the clock ([`VirtualTime`], [`DeadlineQueue`]) and seeded randomness
+//! ([`Prng`]), and gives the runtime that plays scenario documents on a model its generic parts: the time
+//! loop ([`runtime`]), the values documents are written in ([`values`]), located errors and JSON paths
+//! ([`located`]), pacing ([`pace`]), processing times ([`processing`]), client latency ([`link`]),
+//! templates ([`template`]), count and order checks over any model's events ([`checks`]: [`EventInfo`]),
+//! the run budget's counting ([`budget`]), the report envelope ([`transcript`]) and the diff used to
+//! compare a run with a real system ([`diff`]).
 //!
 //! # Invariants
 //! - The kernel names no broker model and none of a model's vocabulary, and depends on no model crate
