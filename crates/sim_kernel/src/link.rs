@@ -43,6 +43,14 @@ impl<C> Link<C> {
         }
     }
 
+    /// The connection goes (a stop, a crash, a dropped connection): it is taken out and the epoch moves
+    /// on, so wake-ups meant for it are dropped. `None` (and nothing changes) when there was none.
+    pub fn disconnect(&mut self) -> Option<C> {
+        let conn = self.conn.take()?;
+        self.epoch += 1;
+        Some(conn)
+    }
+
     /// When a command sent `now` arrives (call only with a latency: without one it is applied at once).
     pub fn send_arrival(&mut self, now: VirtualTime) -> VirtualTime {
         let arrival = now.plus_millis(self.latency_millis).max(self.last_send);
@@ -71,5 +79,15 @@ mod tests {
         assert_eq!(link.send_arrival(VirtualTime(20)), VirtualTime(100));
         assert_eq!(link.send_arrival(VirtualTime(200)), VirtualTime(210));
         assert_eq!(link.receive_arrival(VirtualTime(5)), VirtualTime(15));
+    }
+
+    #[test]
+    fn a_disconnect_moves_the_epoch_only_when_there_was_a_connection() {
+        let mut link: Link<u32> = Link::new("c", Millis(0), Millis(0));
+        assert_eq!(link.disconnect(), None);
+        assert_eq!(link.epoch, 0);
+        (link.conn, link.epoch) = (Some(7), 1);
+        assert_eq!(link.disconnect(), Some(7));
+        assert_eq!((link.conn, link.epoch), (None, 2));
     }
 }

@@ -31,6 +31,31 @@ impl Pace {
         Pace::new(vec![(per_kilosecond, u64::MAX)], start, end)
     }
 
+    /// The most slots a pace of `steps` can give in a window of `window` ms (both ends count: a slot at the
+    /// very end fires), found without running it: a step at rate `r` gives at most `r × length + 1`, and
+    /// a cycle of steps repeats over the window. An upper bound (at most one slot per step too many).
+    pub fn slot_bound(steps: &[(u64, u64)], window: u128) -> u128 {
+        let per_ms = |per_kilosecond: u64, millis: u128| u128::from(per_kilosecond) * millis / 1_000_000 + 1;
+        if window == 0 {
+            return 0;
+        }
+        match steps {
+            [(rate, u64::MAX)] => {
+                if *rate > 0 {
+                    per_ms(*rate, window)
+                } else {
+                    0
+                }
+            }
+            _ => {
+                let cycle: u128 = steps.iter().map(|s| u128::from(s.1)).sum::<u128>().max(1);
+                let per_cycle: u128 =
+                    steps.iter().filter(|s| s.0 > 0).map(|s| per_ms(s.0, u128::from(s.1))).sum();
+                (window / cycle + 1) * per_cycle
+            }
+        }
+    }
+
     /// The next slot's time in ms, or `None` when there is none left.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<u64> {
@@ -84,5 +109,19 @@ mod tests {
         assert_eq!(slots, [0, 500, 2_000, 2_500]);
         let mut silent = Pace::new(vec![(0, 1_000)], 0, None);
         assert_eq!(silent.next(), None);
+    }
+
+    #[test]
+    fn the_slot_bound_is_never_below_the_slots_given() {
+        // 1,000/s over slots 0..=10 ms: 11 slots, exactly.
+        let mut fixed = Pace::constant(1_000_000, 0, Some(11));
+        assert_eq!(std::iter::from_fn(|| fixed.next()).count(), 11);
+        assert_eq!(Pace::slot_bound(&[(1_000_000, u64::MAX)], 11), 12);
+        let steps = vec![(2_000, 1_000), (0, 1_000)];
+        let mut cycling = Pace::new(steps.clone(), 0, Some(10_001));
+        let given = std::iter::from_fn(|| cycling.next()).count() as u128;
+        assert!(Pace::slot_bound(&steps, 10_001) >= given, "{given}");
+        assert_eq!(Pace::slot_bound(&steps, 0), 0);
+        assert_eq!(Pace::slot_bound(&[(0, u64::MAX)], 5), 0);
     }
 }

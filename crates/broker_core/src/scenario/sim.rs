@@ -980,8 +980,7 @@ impl<B: SimPort> Simulation<B> {
             Wake::Stop(i) => {
                 let link = &mut self.consumers[i].link;
                 link.gone = true;
-                if let Some(conn) = link.conn.take() {
-                    link.epoch += 1;
+                if let Some(conn) = link.disconnect() {
                     let source = format!("{} stops", link.name);
                     self.reset_consumer(i);
                     let start = self.log.len();
@@ -1250,8 +1249,7 @@ impl<B: SimPort> Simulation<B> {
         let link = self.link_mut(actor);
         link.gone = true;
         let name = link.name.clone();
-        if let Some(conn) = link.conn.take() {
-            link.epoch += 1;
+        if let Some(conn) = link.disconnect() {
             self.broker.close_connection(self.now, conn);
             self.collect();
         }
@@ -1533,8 +1531,7 @@ impl<B: SimPort> Simulation<B> {
     /// held). It comes back after `restart_after`, if given.
     fn crash(&mut self, i: usize, why: String) {
         let c = &mut self.consumers[i];
-        let Some(conn) = c.link.conn.take() else { return };
-        c.link.epoch += 1;
+        let Some(conn) = c.link.disconnect() else { return };
         c.link.crashed = true;
         let name = c.link.name.clone();
         let restart = c.spec.restart_after;
@@ -1598,8 +1595,7 @@ impl<B: SimPort> Simulation<B> {
     /// An actor's connection closes under it; it reconnects after its `reconnect_after`.
     fn drop_connection(&mut self, actor: ActorRef, source: String) {
         let link = self.link_mut(actor);
-        let Some(conn) = link.conn.take() else { return };
-        link.epoch += 1;
+        let Some(conn) = link.disconnect() else { return };
         let delay = link.reconnect_after_millis;
         if let ActorRef::Consumer(i) = actor {
             self.reset_consumer(i);

@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 pub(crate) use sim_kernel::budget::Exceeded;
 pub use sim_kernel::budget::RunBudget;
 use sim_kernel::budget::{grouped, plural};
+use sim_kernel::pace::Pace;
 
 /// The most messages a producer can publish in a run ending at `run_end`, and the field that sets that
 /// bound.
@@ -40,22 +41,14 @@ fn producer_bound(p: &Producer, run_end: Millis) -> (u128, &'static str) {
     };
     // Publish slots fall in [start, stop]: both ends count (a slot at the very end of the run fires).
     let window = if stop >= start { stop - start + 1 } else { 0 };
-    let per_ms = |per_kilosecond: u64, millis: u128| u128::from(per_kilosecond) * millis / 1_000_000 + 1;
     let paced: Option<(u128, &'static str)> = if window == 0 {
         Some((0, "start"))
     } else if let Some(rate) = p.rate {
-        let slots = if rate.per_kilosecond > 0 { per_ms(rate.per_kilosecond, window) } else { 0 };
-        Some((slots, "rate"))
+        Some((Pace::slot_bound(&[(rate.per_kilosecond, u64::MAX)], window), "rate"))
     } else if !p.rate_schedule.is_empty() {
-        // Each step with a rate gives at most rate × length + 1 slots; the cycle repeats over the window.
-        let cycle: u128 = p.rate_schedule.iter().map(|s| u128::from(s.duration.0)).sum::<u128>().max(1);
-        let per_cycle: u128 = p
-            .rate_schedule
-            .iter()
-            .filter(|s| s.rate.per_kilosecond > 0)
-            .map(|s| per_ms(s.rate.per_kilosecond, u128::from(s.duration.0)))
-            .sum();
-        Some(((window / cycle + 1) * per_cycle, "rate_schedule"))
+        let steps: Vec<(u64, u64)> =
+            p.rate_schedule.iter().map(|s| (s.rate.per_kilosecond, s.duration.0)).collect();
+        Some((Pace::slot_bound(&steps, window), "rate_schedule"))
     } else {
         None
     };
