@@ -8,11 +8,10 @@
 //! Models live in one module each; today that is [`amqp`] (RabbitMQ's AMQP 0-9-1).
 
 pub mod amqp;
+pub mod clock;
+pub mod prng;
 pub mod scenario;
 pub mod testkit;
-
-// The clock and the PRNG live in the simulation kernel every model shares; their old paths stay.
-pub use sim_kernel::{clock, prng};
 
 pub use clock::{DeadlineQueue, VirtualTime};
 pub use prng::Prng;
