@@ -180,6 +180,26 @@ fn a_malformed_document_exits_2_with_its_location() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
+#[test]
+fn a_document_names_its_model_and_an_unknown_or_missing_one_exits_2_at_the_field() {
+    let amqp = temp_file(
+        "model-amqp.json",
+        &DOCUMENT.replace("EXPECTED", "2").replacen('{', "{ \"model\": \"amqp\",", 1),
+    );
+    let out = brokerlab(&["run", amqp.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for (name, model, message) in [
+        ("model-typo.json", "kafak", "model: unknown model 'kafak'; the models are \"amqp\""),
+        ("model-kafka.json", "kafka", "model: the Apache Kafka document runtime is not in this build"),
+    ] {
+        let path = temp_file(name, &format!("{{\n  \"brokerlab\": 2,\n  \"model\": \"{model}\"\n}}"));
+        let out = brokerlab(&["run", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        let expected = format!("{}:3:12: {message}", path.to_str().unwrap());
+        assert!(stderr(&out).starts_with(&expected), "{}", stderr(&out));
+    }
+}
+
 fn repo_file(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)
 }

@@ -15,85 +15,15 @@ use broker_core::scenario::report::{event_line, outcome_text};
 use broker_core::scenario::{EventFilter, Report};
 use std::collections::BTreeMap;
 
+// The diff, its lines and the allow-list are the kernel's (every model's `--compare` uses them); they keep
+// their paths here.
+pub use sim_kernel::diff::{parse_allow_list, AllowEntry, Difference, Line};
+
+/// The two sides' names, as the differences carry them.
+const SIDES: [&str; 2] = ["engine", "rabbitmq"];
+
 /// The event kinds a client observes, so the only ones both sides can have.
 pub const OBSERVABLE: &str = "delivered,get,returned,confirmed";
-
-/// One normalised line and the scenario line of the step it belongs to (0: the end lines).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Line {
-    pub step_line: u32,
-    pub text: String,
-}
-
-/// A line one side has and the other has not.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Difference {
-    /// `"engine"` or `"rabbitmq"`: the side that has the line.
-    pub side: &'static str,
-    pub line: Line,
-    /// The reason from the allow-list, when an entry covers this difference.
-    pub allowed: Option<String>,
-}
-
-/// One allow-list entry: differences at `line` of scenario `scenario` (whose text contains `contains`,
-/// when given) are inherent, for `reason`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AllowEntry {
-    pub scenario: String,
-    pub line: u32,
-    pub contains: Option<String>,
-    pub reason: String,
-}
-
-/// Parses the allow-list: a TOML subset of `[[allow]]` tables with `scenario = "…"`, `line = N`,
-/// `contains = "…"` (optional) and `reason = "…"` (required, non-empty).
-pub fn parse_allow_list(text: &str) -> Result<Vec<AllowEntry>, String> {
-    let mut entries: Vec<BTreeMap<String, String>> = Vec::new();
-    for (n, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if line == "[[allow]]" {
-            entries.push(BTreeMap::new());
-            continue;
-        }
-        let (key, value) =
-            line.split_once('=').ok_or_else(|| format!("line {}: expected `key = value`", n + 1))?;
-        let key = key.trim().to_string();
-        let value = value.trim();
-        let value = if let Some(quoted) = value.strip_prefix('"') {
-            quoted
-                .strip_suffix('"')
-                .ok_or_else(|| format!("line {}: unterminated string", n + 1))?
-                .replace("\\\"", "\"")
-                .replace("\\\\", "\\")
-        } else {
-            value.to_string()
-        };
-        let entry = entries.last_mut().ok_or_else(|| format!("line {}: a key outside [[allow]]", n + 1))?;
-        entry.insert(key, value);
-    }
-    entries
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut e)| {
-            let mut take = |k: &str| e.remove(k);
-            let scenario = take("scenario").ok_or_else(|| format!("entry {}: no scenario", i + 1))?;
-            let line = take("line")
-                .ok_or_else(|| format!("entry {}: no line", i + 1))?
-                .parse()
-                .map_err(|_| format!("entry {}: line must be a number", i + 1))?;
-            let contains = take("contains");
-            let reason = take("reason").filter(|r| !r.trim().is_empty());
-            let reason = reason.ok_or_else(|| format!("entry {}: every entry needs a reason", i + 1))?;
-            if let Some(k) = e.keys().next() {
-                return Err(format!("entry {}: unknown key '{k}'", i + 1));
-            }
-            Ok(AllowEntry { scenario, line, contains, reason })
-        })
-        .collect()
-}
 
 /// Replaces each distinct `prefix` name (`amq.gen-…`) by `prefix#N`, N by first appearance.
 fn number_generated(text: &str, prefix: &str, seen: &mut Vec<String>) -> String {
@@ -273,64 +203,19 @@ pub fn normalised_lines(report: &Report) -> Vec<Line> {
 
 /// The lines only one side has, in order (a longest-common-subsequence diff).
 pub fn diff(engine: &[Line], rabbitmq: &[Line]) -> Vec<Difference> {
-    let (n, m) = (engine.len(), rabbitmq.len());
-    // lcs[i][j]: the longest common subsequence of engine[i..] and rabbitmq[j..].
-    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if engine[i].text == rabbitmq[j].text {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::new();
-    while i < n || j < m {
-        if i < n && j < m && engine[i].text == rabbitmq[j].text {
-            i += 1;
-            j += 1;
-        } else if j == m || (i < n && lcs[i + 1][j] >= lcs[i][j + 1]) {
-            out.push(Difference { side: "engine", line: engine[i].clone(), allowed: None });
-            i += 1;
-        } else {
-            out.push(Difference { side: "rabbitmq", line: rabbitmq[j].clone(), allowed: None });
-            j += 1;
-        }
-    }
-    out
+    sim_kernel::diff::diff(engine, rabbitmq, SIDES)
 }
 
 /// Compares two reports of scenario `name`; differences an allow-list entry covers carry its reason.
 pub fn compare(name: &str, engine: &Report, rabbitmq: &Report, allow: &[AllowEntry]) -> Vec<Difference> {
     let mut differences = diff(&normalised_lines(engine), &normalised_lines(rabbitmq));
-    for d in &mut differences {
-        d.allowed = allow
-            .iter()
-            .find(|a| {
-                a.scenario == name
-                    && a.line == d.line.step_line
-                    && a.contains.as_ref().is_none_or(|c| d.line.text.contains(c.as_str()))
-            })
-            .map(|a| a.reason.clone());
-    }
+    sim_kernel::diff::apply_allow_list(name, &mut differences, allow);
     differences
 }
 
 /// The differences as text: `- engine` / `+ rabbitmq` lines with the scenario line, allowed ones marked.
 pub fn render(name: &str, differences: &[Difference]) -> String {
-    let mut out = String::new();
-    for d in differences {
-        let sign = if d.side == "engine" { '-' } else { '+' };
-        let at = if d.line.step_line == 0 { "end".to_string() } else { format!("line {}", d.line.step_line) };
-        out.push_str(&format!("{sign} {name} {at} [{}] {}", d.side, d.line.text));
-        if let Some(reason) = &d.allowed {
-            out.push_str(&format!("   (allowed: {reason})"));
-        }
-        out.push('\n');
-    }
-    out
+    sim_kernel::diff::render(name, differences, SIDES[0])
 }
 
 #[cfg(test)]

@@ -317,6 +317,190 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// Every event kind (the `event` tags), in the order of the variants: what a check may name, what
+    /// the event log's filter offers.
+    pub const KINDS: &'static [&'static str] = &[
+        "broker_restarted",
+        "connection_opened",
+        "connection_closed",
+        "channel_opened",
+        "channel_closed",
+        "confirm_selected",
+        "qos_set",
+        "exchange_declared",
+        "exchange_deleted",
+        "queue_declared",
+        "queue_deleted",
+        "queue_purged",
+        "bound",
+        "unbound",
+        "consumer_started",
+        "consumer_cancelled",
+        "published",
+        "routed",
+        "enqueued",
+        "delivered",
+        "get_empty",
+        "acked",
+        "nacked",
+        "rejected",
+        "requeued",
+        "expired",
+        "dead_lettered",
+        "dropped",
+        "returned",
+        "confirmed",
+    ];
+
+    /// The event's kind: its `event` tag in JSON (`delivered`). The one place a kind is derived.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::BrokerRestarted => "broker_restarted",
+            Event::ConnectionOpened { .. } => "connection_opened",
+            Event::ConnectionClosed { .. } => "connection_closed",
+            Event::ChannelOpened { .. } => "channel_opened",
+            Event::ChannelClosed { .. } => "channel_closed",
+            Event::ConfirmSelected { .. } => "confirm_selected",
+            Event::QosSet { .. } => "qos_set",
+            Event::ExchangeDeclared { .. } => "exchange_declared",
+            Event::ExchangeDeleted { .. } => "exchange_deleted",
+            Event::QueueDeclared { .. } => "queue_declared",
+            Event::QueueDeleted { .. } => "queue_deleted",
+            Event::QueuePurged { .. } => "queue_purged",
+            Event::Bound { .. } => "bound",
+            Event::Unbound { .. } => "unbound",
+            Event::ConsumerStarted { .. } => "consumer_started",
+            Event::ConsumerCancelled { .. } => "consumer_cancelled",
+            Event::Published { .. } => "published",
+            Event::Routed { .. } => "routed",
+            Event::Enqueued { .. } => "enqueued",
+            Event::Delivered { .. } => "delivered",
+            Event::GetEmpty { .. } => "get_empty",
+            Event::Acked { .. } => "acked",
+            Event::Nacked { .. } => "nacked",
+            Event::Rejected { .. } => "rejected",
+            Event::Requeued { .. } => "requeued",
+            Event::Expired { .. } => "expired",
+            Event::DeadLettered { .. } => "dead_lettered",
+            Event::Dropped { .. } => "dropped",
+            Event::Returned { .. } => "returned",
+            Event::Confirmed { .. } => "confirmed",
+        }
+    }
+
+    /// The connection the event happened on, if any.
+    pub fn connection(&self) -> Option<ConnectionId> {
+        self.fields().connection
+    }
+
+    /// The fields a check's matcher looks at, read without serializing the event.
+    fn fields(&self) -> Fields<'_> {
+        let mut f = Fields::default();
+        match self {
+            Event::BrokerRestarted => {}
+            Event::ConnectionOpened { connection, .. }
+            | Event::ConnectionClosed { connection, .. }
+            | Event::ChannelOpened { connection, .. }
+            | Event::ChannelClosed { connection, .. }
+            | Event::ConfirmSelected { connection, .. }
+            | Event::QosSet { connection, .. }
+            | Event::Confirmed { connection, .. } => f.connection = Some(*connection),
+            Event::ExchangeDeclared { exchange, .. } | Event::ExchangeDeleted { exchange } => {
+                f.exchange = Some(&**exchange)
+            }
+            Event::QueueDeclared { queue, .. }
+            | Event::QueueDeleted { queue, .. }
+            | Event::QueuePurged { queue, .. }
+            | Event::Enqueued { queue, .. }
+            | Event::Requeued { queue, .. }
+            | Event::Expired { queue, .. } => f.queue = Some(&**queue),
+            Event::Bound { source, routing_key, .. } | Event::Unbound { source, routing_key, .. } => {
+                (f.exchange, f.routing_key) = (Some(&**source), Some(routing_key.as_str()))
+            }
+            Event::ConsumerStarted { connection, queue, .. }
+            | Event::ConsumerCancelled { connection, queue, .. }
+            | Event::GetEmpty { connection, queue, .. }
+            | Event::Acked { connection, queue, .. }
+            | Event::Nacked { connection, queue, .. }
+            | Event::Rejected { connection, queue, .. } => {
+                (f.connection, f.queue) = (Some(*connection), Some(&**queue))
+            }
+            Event::Published { connection, exchange, routing_key, .. }
+            | Event::Returned { connection, exchange, routing_key, .. } => {
+                f.connection = Some(*connection);
+                f.exchange = Some(&**exchange);
+                f.routing_key = Some(routing_key.as_str());
+            }
+            Event::Routed { exchange, .. } => f.exchange = Some(&**exchange),
+            Event::Delivered { connection, queue, delivery, .. } => {
+                f.connection = Some(*connection);
+                f.queue = Some(&**queue);
+                f.exchange = Some(delivery.exchange.as_str());
+                f.routing_key = Some(delivery.routing_key.as_str());
+            }
+            Event::DeadLettered { queue, reason, dead_letter_exchange, .. } => {
+                f.queue = Some(&**queue);
+                f.reason = Some(reason.as_str());
+                f.exchange = Some(&**dead_letter_exchange);
+            }
+            Event::Dropped { queue, reason, .. } => {
+                f.queue = queue.as_deref();
+                f.reason = Some(reason.as_str());
+            }
+        }
+        f
+    }
+}
+
+/// The fields of an event a check can filter on.
+#[derive(Default)]
+struct Fields<'a> {
+    connection: Option<ConnectionId>,
+    queue: Option<&'a str>,
+    exchange: Option<&'a str>,
+    routing_key: Option<&'a str>,
+    reason: Option<&'static str>,
+}
+
+impl sim_kernel::EventInfo for Event {
+    const KINDS: &'static [&'static str] = Event::KINDS;
+    type Client = ConnectionId;
+
+    fn kind(&self) -> &'static str {
+        Event::kind(self)
+    }
+
+    /// A `delivered` event answering a `basic.get` is `get` to a filter: its step line already shows the
+    /// message, so the default transcript leaves it out.
+    fn filter_kind(&self) -> &'static str {
+        match self {
+            Event::Delivered { delivery, .. } if delivery.consumer_tag.is_none() => "get",
+            _ => Event::kind(self),
+        }
+    }
+
+    fn client(&self) -> Option<ConnectionId> {
+        self.connection()
+    }
+
+    /// Fields `queue` (any of a routing decision's queues), `exchange`, `routing_key` and `reason`.
+    fn field_is(&self, name: &str, value: &str) -> bool {
+        if let (Event::Routed { queues, .. }, "queue") = (self, name) {
+            return queues.iter().any(|q| **q == *value);
+        }
+        let f = self.fields();
+        let field = match name {
+            "queue" => f.queue,
+            "exchange" => f.exchange,
+            "routing_key" => f.routing_key,
+            "reason" => f.reason,
+            _ => None,
+        };
+        field == Some(value)
+    }
+}
+
 fn write_queue_list(f: &mut fmt::Formatter<'_>, queues: &[Name]) -> fmt::Result {
     match queues {
         [] => write!(f, "no queues"),

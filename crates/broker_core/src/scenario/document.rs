@@ -7,16 +7,165 @@
 //! path of the offending value and, found again in the text, its `line:col`. The format is described for
 //! users in `docs/scenario-format.md` ("Format 2").
 
-use super::{Pos, ScenarioError, MAX_TIME_MILLIS};
+use super::{Pos, ScenarioError};
 use crate::amqp::definitions::Definitions;
 use crate::amqp::types::FieldTable;
-use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
+use sim_kernel::template::Placeholders;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
+
+// The values, processing times, JSON paths and located problems are the kernel's (every model's
+// documents use them); they keep their paths here.
+pub use sim_kernel::located::{json_error, locate, locate_nearest, Problem};
+pub use sim_kernel::processing::{Distribution, Processing};
+pub use sim_kernel::values::{Comparison, Millis, Op, Rate, Ratio};
+
+/// A template of this model: `{seq}`, `{random:N}`, `{actor}` and, in an RPC reply, `{body}` and
+/// `{correlation_id}` (see [`Placeholder`]).
+pub type Template = sim_kernel::template::Template<Placeholder>;
+pub type TemplatePart = sim_kernel::template::TemplatePart<Placeholder>;
+
+/// The placeholders of this model's templates besides the kernel's `{random:N}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placeholder {
+    /// `{seq}`: the actor's message number (from 1).
+    Seq,
+    /// `{actor}`: the actor's name.
+    Actor,
+    /// `{body}` (replies only): the request's body.
+    Body,
+    /// `{correlation_id}` (replies only): the request's `correlation_id`.
+    CorrelationId,
+}
+
+impl Placeholders for Placeholder {
+    /// Whether the template is an RPC reply's body.
+    type Scope = bool;
+
+    fn parse(name: &str, reply: bool) -> Option<Placeholder> {
+        match name {
+            "seq" => Some(Placeholder::Seq),
+            "actor" => Some(Placeholder::Actor),
+            "body" if reply => Some(Placeholder::Body),
+            "correlation_id" if reply => Some(Placeholder::CorrelationId),
+            _ => None,
+        }
+    }
+
+    fn known(reply: bool) -> &'static str {
+        if reply {
+            "{seq}, {random:N}, {actor}, {body}, {correlation_id}"
+        } else {
+            "{seq}, {random:N}, {actor}"
+        }
+    }
+}
 
 /// The format version a document declares in `"brokerlab": 2`.
 pub const DOCUMENT_VERSION: u32 = 2;
+
+/// The broker models a document can be written for (its `"model"` field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelName {
+    /// RabbitMQ's AMQP 0-9-1 ([`crate::amqp`]); what a document without `"model"` is.
+    Amqp,
+    /// Apache Kafka.
+    Kafka,
+}
+
+impl ModelName {
+    /// Every model, in the order error texts list them.
+    pub const ALL: [ModelName; 2] = [ModelName::Amqp, ModelName::Kafka];
+
+    /// The name a document writes (`"amqp"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelName::Amqp => "amqp",
+            ModelName::Kafka => "kafka",
+        }
+    }
+
+    /// What the name stands for, for error texts.
+    fn system(self) -> &'static str {
+        match self {
+            ModelName::Amqp => "RabbitMQ's AMQP 0-9-1",
+            ModelName::Kafka => "Apache Kafka",
+        }
+    }
+
+    /// `"amqp" (RabbitMQ's AMQP 0-9-1), "kafka" (Apache Kafka)`.
+    fn known_list() -> String {
+        ModelName::ALL
+            .iter()
+            .map(|m| format!("\"{}\" ({})", m.as_str(), m.system()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Which model a scenario document is written for, read before anything else of it: the dispatch every
+/// caller (the native runner, the page) makes before choosing the document type and runtime. The
+/// document's envelope is checked on the way (JSON, an object, `"brokerlab": 2`); a `"model"` that is
+/// not a known model's name is refused, located at the field, with the known models listed.
+pub fn model_of(text: &str) -> Result<ModelName, ScenarioError> {
+    envelope(super::strip_bom(text))
+}
+
+/// The checks every model's document shares (`text` without a byte-order mark), and its model.
+fn envelope(text: &str) -> Result<ModelName, ScenarioError> {
+    // The version first, so a newer document fails on its version and not on a field this runner
+    // does not know.
+    let value: serde_json::Value = serde_json::from_str(text).map_err(json_error)?;
+    let Some(object) = value.as_object() else {
+        return Err(ScenarioError::new(Pos::new(1, 1), "a scenario document is a JSON object"));
+    };
+    match object.get("brokerlab") {
+        Some(serde_json::Value::Number(n)) if n.as_u64() == Some(u64::from(DOCUMENT_VERSION)) => {}
+        Some(other) => {
+            return Err(Problem::new(
+                "brokerlab",
+                format!("unsupported format version {other}; this runner reads {DOCUMENT_VERSION}"),
+            )
+            .into_error(Some(text)))
+        }
+        None => {
+            return Err(ScenarioError::new(
+                Pos::new(1, 1),
+                format!("missing \"brokerlab\": {DOCUMENT_VERSION} (the format version)"),
+            ))
+        }
+    }
+    match object.get("model") {
+        None => Ok(ModelName::Amqp),
+        Some(serde_json::Value::String(name)) => {
+            ModelName::ALL.into_iter().find(|m| m.as_str() == name).ok_or_else(|| {
+                Problem::new(
+                    "model",
+                    format!("unknown model '{name}'; the models are {}", ModelName::known_list()),
+                )
+                .into_error(Some(text))
+            })
+        }
+        Some(other) => Err(Problem::new(
+            "model",
+            format!("a model is a name in a string, not {other}; the models are {}", ModelName::known_list()),
+        )
+        .into_error(Some(text))),
+    }
+}
+
+/// A document for a model whose runtime this build does not have.
+fn runtime_missing(model: ModelName) -> Problem {
+    Problem::new(
+        "model",
+        format!(
+            "the {} document runtime is not in this build; it runs \"{}\" documents (a document without \"model\" is one)",
+            model.system(),
+            ModelName::Amqp.as_str()
+        ),
+    )
+}
 
 /// A scenario document, format 2.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,6 +173,11 @@ pub const DOCUMENT_VERSION: u32 = 2;
 pub struct Document {
     /// The format version; always [`DOCUMENT_VERSION`].
     pub brokerlab: u32,
+    /// The broker model the document is written for; absent means [`ModelName::Amqp`], so every
+    /// document written before models existed (saved workspaces, permalinks, the bundled library) reads
+    /// unchanged. This type is the AMQP document: any other model is refused by [`Document::validate`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelName>,
     #[serde(default)]
     pub name: String,
     #[serde(default)]
@@ -278,31 +432,6 @@ fn default_reply_body() -> String {
     "{body}".to_string()
 }
 
-/// How long a consumer works on one message.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Processing {
-    /// Always this long.
-    Fixed(Millis),
-    /// A seeded random time.
-    Random(Distribution),
-}
-
-impl Default for Processing {
-    fn default() -> Self {
-        Processing::Fixed(Millis(0))
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub enum Distribution {
-    /// Uniform between two times, inclusive.
-    Uniform([Millis; 2]),
-    /// Exponential with this mean.
-    Exponential(Millis),
-}
-
 /// What a consumer does with a message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -425,425 +554,40 @@ pub struct EventMatch {
     pub actor: Option<String>,
 }
 
-/// The event kinds (`event` tags) a check may name.
-pub const EVENT_KINDS: &[&str] = &[
-    "broker_restarted",
-    "connection_opened",
-    "connection_closed",
-    "channel_opened",
-    "channel_closed",
-    "confirm_selected",
-    "qos_set",
-    "exchange_declared",
-    "exchange_deleted",
-    "queue_declared",
-    "queue_deleted",
-    "queue_purged",
-    "bound",
-    "unbound",
-    "consumer_started",
-    "consumer_cancelled",
-    "published",
-    "routed",
-    "enqueued",
-    "delivered",
-    "get_empty",
-    "acked",
-    "nacked",
-    "rejected",
-    "requeued",
-    "expired",
-    "dead_lettered",
-    "dropped",
-    "returned",
-    "confirmed",
-];
-
-/// A duration or a point in virtual time, in milliseconds. In JSON: an integer (milliseconds) or a
-/// string `"250ms"`, `"1.5s"`, `"2m"`, `"1h"`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Millis(pub u64);
-
-impl Millis {
-    /// Parses `"250ms"`, `"1.5s"`, `"2m"`, `"1h"` (a whole number of milliseconds in the end), at most
-    /// [`MAX_TIME_MILLIS`].
-    pub fn parse(text: &str) -> Result<Millis, String> {
-        let t = text.trim();
-        if t.starts_with('-') {
-            return Err(format!("a duration cannot be negative ('{text}')"));
-        }
-        let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-        let (number, unit) = t.split_at(split);
-        let scale: u64 = match unit.trim() {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" | "min" => 60_000,
-            "h" => 3_600_000,
-            "" => return Err(format!("duration '{text}' needs a unit (ms, s, m, h)")),
-            other => return Err(format!("unknown duration unit '{other}' in '{text}' (use ms, s, m, h)")),
-        };
-        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-        if whole.is_empty() && fraction.is_empty() || fraction.contains('.') {
-            return Err(format!("'{text}' is not a duration"));
-        }
-        let too_long = || format!("duration '{text}' is too long: {}", Millis::MAX_TEXT);
-        // Digits only here: a number past u64 is too long, not malformed.
-        let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| too_long())? };
-        // The fraction in integer arithmetic: "1.5s" is 1,500 ms exactly, and "1.0005s" is refused
-        // rather than rounded.
-        let mut millis = whole.checked_mul(scale).ok_or_else(too_long)?;
-        let mut place = scale;
-        for digit in fraction.chars() {
-            let d = u64::from(digit.to_digit(10).ok_or_else(|| format!("'{text}' is not a duration"))?);
-            if place % 10 != 0 {
-                return Err(format!("duration '{text}' is finer than a millisecond"));
-            }
-            place /= 10;
-            millis = millis.checked_add(d * place).ok_or_else(too_long)?;
-        }
-        if millis > MAX_TIME_MILLIS {
-            return Err(too_long());
-        }
-        Ok(Millis(millis))
+impl sim_kernel::EventPattern for EventMatch {
+    fn kind(&self) -> &str {
+        &self.event
     }
 
-    /// What the error texts say about the longest time.
-    pub const MAX_TEXT: &'static str =
-        "times are at most 9007199254740991 ms (2^53 - 1, about 285,000 years)";
-}
+    fn fields(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("queue", &self.queue),
+            ("exchange", &self.exchange),
+            ("routing_key", &self.routing_key),
+            ("reason", &self.reason),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_deref().map(|v| (name, v)))
+    }
 
-impl fmt::Display for Millis {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", crate::clock::VirtualTime(self.0))
+    fn actor(&self) -> Option<&str> {
+        self.actor.as_deref()
     }
 }
 
-impl Serialize for Millis {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Millis {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Millis;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(
-                    "a duration: milliseconds as an integer, or a string like \"250ms\", \"1.5s\", \"2m\"",
-                )
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Millis, E> {
-                if v > MAX_TIME_MILLIS {
-                    return Err(E::custom(format!("the duration {v} ms is too long: {}", Millis::MAX_TEXT)));
-                }
-                Ok(Millis(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Millis, E> {
-                match u64::try_from(v) {
-                    Ok(v) => self.visit_u64(v),
-                    Err(_) => Err(E::custom(format!("a duration cannot be negative ({v})"))),
-                }
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Millis, E> {
-                // serde_json reads an integer past u64 (or with a fraction or exponent) as a float.
-                if v < 0.0 {
-                    Err(E::custom(format!("a duration cannot be negative ({v})")))
-                } else if v.fract() == 0.0 {
-                    Err(E::custom(format!("the duration {v} ms is too long: {}", Millis::MAX_TEXT)))
-                } else {
-                    Err(E::custom(format!(
-                        "a duration in milliseconds is a whole number ({v}); write \"1.5s\" for fractions"
-                    )))
-                }
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Millis, E> {
-                Millis::parse(v).map_err(E::custom)
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// Messages per second, kept as messages per 1,000 seconds so schedules are integer arithmetic.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Rate {
-    pub per_kilosecond: u64,
-}
-
-impl Rate {
-    pub fn per_second(rate: u64) -> Rate {
-        Rate { per_kilosecond: rate.saturating_mul(1_000) }
-    }
-}
-
-impl Serialize for Rate {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.per_kilosecond % 1_000 == 0 {
-            s.serialize_u64(self.per_kilosecond / 1_000)
-        } else {
-            s.serialize_f64(self.per_kilosecond as f64 / 1_000.0)
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Rate {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = f64::deserialize(d)?;
-        // IEEE multiplication and rounding are exact operations, identical natively and in wasm.
-        if !(0.0..=1e12).contains(&v) {
-            return Err(de::Error::custom(format!("a rate is messages per second, 0 or more (got {v})")));
-        }
-        Ok(Rate { per_kilosecond: (v * 1_000.0).round() as u64 })
-    }
-}
-
-/// An integer probability `p/q`, written `"1/10"`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Ratio {
-    pub numerator: u64,
-    pub denominator: u64,
-}
-
-impl Serialize for Ratio {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format!("{}/{}", self.numerator, self.denominator))
-    }
-}
-
-impl<'de> Deserialize<'de> for Ratio {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        let bad = || {
-            de::Error::custom(format!("a probability is \"p/q\" with 0 <= p <= q and q > 0, got '{text}'"))
-        };
-        let (p, q) = text.split_once('/').ok_or_else(bad)?;
-        let numerator: u64 = p.trim().parse().map_err(|_| bad())?;
-        let denominator: u64 = q.trim().parse().map_err(|_| bad())?;
-        if denominator == 0 || numerator > denominator {
-            return Err(bad());
-        }
-        Ok(Ratio { numerator, denominator })
-    }
-}
-
-/// How an observed number compares with the expected one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Op {
-    #[serde(rename = "=")]
-    Eq,
-    #[serde(rename = "<=")]
-    Le,
-    #[serde(rename = ">=")]
-    Ge,
-    #[serde(rename = "<")]
-    Lt,
-    #[serde(rename = ">")]
-    Gt,
-}
-
-/// An expected number: `3` (equal) or a string `"<= 3"`, `">= 10"`, `"< 5"`, `"> 0"`, `"= 3"`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Comparison {
-    pub op: Op,
-    pub value: u64,
-}
-
-impl Comparison {
-    pub fn holds(&self, observed: u64) -> bool {
-        match self.op {
-            Op::Eq => observed == self.value,
-            Op::Le => observed <= self.value,
-            Op::Ge => observed >= self.value,
-            Op::Lt => observed < self.value,
-            Op::Gt => observed > self.value,
-        }
-    }
-}
-
-impl fmt::Display for Comparison {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let op = match self.op {
-            Op::Eq => "=",
-            Op::Le => "<=",
-            Op::Ge => ">=",
-            Op::Lt => "<",
-            Op::Gt => ">",
-        };
-        write!(f, "{op} {}", self.value)
-    }
-}
-
-impl Serialize for Comparison {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.op {
-            Op::Eq => s.serialize_u64(self.value),
-            _ => s.serialize_str(&self.to_string()),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Comparison {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Comparison;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a whole number, or a string like \"<= 3\", \">= 10\", \"= 0\"")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Comparison, E> {
-                Ok(Comparison { op: Op::Eq, value: v })
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Comparison, E> {
-                let t = v.trim();
-                let (op, rest) =
-                    [("<=", Op::Le), (">=", Op::Ge), ("=", Op::Eq), ("<", Op::Lt), (">", Op::Gt)]
-                        .iter()
-                        .find_map(|(p, op)| t.strip_prefix(p).map(|rest| (*op, rest)))
-                        .unwrap_or((Op::Eq, t));
-                let value = rest
-                    .trim()
-                    .parse()
-                    .map_err(|_| E::custom(format!("'{v}' is not a comparison like \">= 3\"")))?;
-                Ok(Comparison { op, value })
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// A template: literal text with `{seq}`, `{random:N}`, `{actor}` (and, in replies, `{body}`,
-/// `{correlation_id}`); `{{` and `}}` are literal braces.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Template {
-    pub parts: Vec<TemplatePart>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TemplatePart {
-    Text(String),
-    Seq,
-    Random(u64),
-    Actor,
-    Body,
-    CorrelationId,
-}
-
-impl Template {
-    /// Compiles `text`; `reply` allows the reply-only placeholders.
-    pub fn compile(text: &str, reply: bool) -> Result<Template, String> {
-        let mut parts = Vec::new();
-        let mut literal = String::new();
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '{' if chars.peek() == Some(&'{') => {
-                    chars.next();
-                    literal.push('{');
-                }
-                '}' if chars.peek() == Some(&'}') => {
-                    chars.next();
-                    literal.push('}');
-                }
-                '{' => {
-                    let mut name = String::new();
-                    loop {
-                        match chars.next() {
-                            Some('}') => break,
-                            Some(c) => name.push(c),
-                            None => return Err(format!("unclosed '{{' in template '{text}'")),
-                        }
-                    }
-                    let part = match name.as_str() {
-                        "seq" => TemplatePart::Seq,
-                        "actor" => TemplatePart::Actor,
-                        "body" if reply => TemplatePart::Body,
-                        "correlation_id" if reply => TemplatePart::CorrelationId,
-                        _ => match name.strip_prefix("random:").map(|n| n.trim().parse::<u64>()) {
-                            Some(Ok(n)) if n > 0 => TemplatePart::Random(n),
-                            _ => {
-                                let known = if reply {
-                                    "{seq}, {random:N}, {actor}, {body}, {correlation_id}"
-                                } else {
-                                    "{seq}, {random:N}, {actor}"
-                                };
-                                return Err(format!(
-                                    "unknown placeholder '{{{name}}}' in template (use {known})"
-                                ));
-                            }
-                        },
-                    };
-                    if !literal.is_empty() {
-                        parts.push(TemplatePart::Text(std::mem::take(&mut literal)));
-                    }
-                    parts.push(part);
-                }
-                '}' => return Err(format!("a lone '}}' in template '{text}' (write '}}}}')")),
-                c => literal.push(c),
-            }
-        }
-        if !literal.is_empty() {
-            parts.push(TemplatePart::Text(literal));
-        }
-        Ok(Template { parts })
-    }
-
-    /// Whether the template has no placeholder (then it renders to one fixed text).
-    pub fn literal(&self) -> Option<&str> {
-        match self.parts.as_slice() {
-            [] => Some(""),
-            [TemplatePart::Text(t)] => Some(t),
-            _ => None,
-        }
-    }
-}
-
-/// A semantic problem: the JSON path of the offending value and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub path: String,
-    pub message: String,
-}
-
-impl Problem {
-    fn new(path: impl Into<String>, message: impl Into<String>) -> Problem {
-        Problem { path: path.into(), message: message.into() }
-    }
-
-    /// The problem as a [`ScenarioError`] located in `source` when it is given and the path is found.
-    pub fn into_error(self, source: Option<&str>) -> ScenarioError {
-        let pos = source.and_then(|s| locate_nearest(s, &self.path)).unwrap_or(Pos::new(0, 0));
-        ScenarioError::new(pos, format!("{}: {}", self.path, self.message))
-    }
-}
+/// The event kinds (`event` tags) a check may name: the events' own list ([`Event::KINDS`](crate::amqp::Event::KINDS)).
+pub const EVENT_KINDS: &[&str] = crate::amqp::Event::KINDS;
 
 impl Document {
     /// Parses and checks a document. Errors carry `line:col`; semantic ones start with the JSON path.
     pub fn parse(text: &str) -> Result<Document, ScenarioError> {
         // A byte-order mark is accepted and ignored, as RFC 8259 allows: editors on Windows write one.
         let text = super::strip_bom(text);
-        // The version first, so a newer document fails on its version and not on a field this runner
-        // does not know.
-        let value: serde_json::Value = serde_json::from_str(text).map_err(json_error)?;
-        let Some(object) = value.as_object() else {
-            return Err(ScenarioError::new(Pos::new(1, 1), "a scenario document is a JSON object"));
-        };
-        match object.get("brokerlab") {
-            Some(serde_json::Value::Number(n)) if n.as_u64() == Some(u64::from(DOCUMENT_VERSION)) => {}
-            Some(other) => {
-                return Err(Problem::new(
-                    "brokerlab",
-                    format!("unsupported format version {other}; this runner reads {DOCUMENT_VERSION}"),
-                )
-                .into_error(Some(text)))
-            }
-            None => {
-                return Err(ScenarioError::new(
-                    Pos::new(1, 1),
-                    format!("missing \"brokerlab\": {DOCUMENT_VERSION} (the format version)"),
-                ))
-            }
+        // The envelope and the model first: this type is the AMQP document, and another model's fields
+        // would only be reported as unknown here.
+        match envelope(text)? {
+            ModelName::Amqp => {}
+            other => return Err(runtime_missing(other).into_error(Some(text))),
         }
         let document: Document = serde_json::from_str(text).map_err(json_error)?;
         document.validate().map_err(|p| p.into_error(Some(text)))?;
@@ -861,6 +605,9 @@ impl Document {
                     self.brokerlab
                 ),
             ));
+        }
+        if let Some(model) = self.model.filter(|m| *m != ModelName::Amqp) {
+            return Err(runtime_missing(model));
         }
         let mut actors = BTreeSet::new();
         let named =
@@ -1176,208 +923,51 @@ impl Document {
     }
 }
 
-/// serde_json's error with its line and column (`line 0` means the end of the input).
-fn json_error(e: serde_json::Error) -> ScenarioError {
-    let message = e.to_string();
-    // serde_json appends " at line L column C"; the position already says it.
-    let message = match message.rfind(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message,
-    };
-    let message = match message.as_str() {
-        // serde_json stops at 128 nested arrays and objects rather than overflow the stack.
-        "recursion limit exceeded" => {
-            "the JSON nests more than 128 levels deep (arrays and objects inside each other)".to_string()
-        }
-        "EOF while parsing a value" if e.line() == 1 && e.column() == 0 => {
-            "the document is empty: a scenario document is a JSON object".to_string()
-        }
-        _ => message,
-    };
-    // serde_json counts a position before the first character of a line as column 0.
-    ScenarioError::new(Pos::new(e.line() as u32, (e.column() as u32).max(1)), message)
-}
-
-/// Finds the value at `path`, or else the nearest enclosing one that can be found: a path through a key
-/// with a `.` or `[` in it (a script named `a.b`) cannot be followed, and its object is the next best place.
-fn locate_nearest(text: &str, path: &str) -> Option<Pos> {
-    let mut path = path;
-    loop {
-        if let Some(pos) = locate(text, path) {
-            return Some(pos);
-        }
-        match path.rfind(['.', '[']) {
-            Some(i) if i > 0 => path = &path[..i],
-            _ => return None,
-        }
-    }
-}
-
-/// Finds the `line:col` of the value at `path` (`consumers[1].queue`) in the JSON `text`.
-pub fn locate(text: &str, path: &str) -> Option<Pos> {
-    let mut segments = Vec::new();
-    for part in path.split('.') {
-        let (key, mut rest) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
-        };
-        if !key.is_empty() {
-            segments.push(Segment::Key(key.to_string()));
-        }
-        while let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']')?;
-            segments.push(Segment::Index(r[..end].parse().ok()?));
-            rest = &r[end + 1..];
-        }
-    }
-    let mut scanner = Scanner { chars: text.chars().collect(), i: 0, line: 1, col: 1 };
-    scanner.find(&segments)
-}
-
-enum Segment {
-    Key(String),
-    Index(usize),
-}
-
-/// A forgiving JSON walker that tracks line and column (the text already parsed, so it is valid).
-struct Scanner {
-    chars: Vec<char>,
-    i: usize,
-    line: u32,
-    col: u32,
-}
-
-impl Scanner {
-    fn peek(&self) -> Option<char> {
-        self.chars.get(self.i).copied()
-    }
-
-    fn bump(&mut self) -> Option<char> {
-        let c = self.peek()?;
-        self.i += 1;
-        if c == '\n' {
-            self.line += 1;
-            self.col = 1;
-        } else {
-            self.col += 1;
-        }
-        Some(c)
-    }
-
-    fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(' ' | '\t' | '\n' | '\r')) {
-            self.bump();
-        }
-    }
-
-    fn string(&mut self) -> Option<String> {
-        if self.bump()? != '"' {
-            return None;
-        }
-        let mut s = String::new();
-        loop {
-            match self.bump()? {
-                '"' => return Some(s),
-                '\\' => match self.bump()? {
-                    'n' => s.push('\n'),
-                    't' => s.push('\t'),
-                    'u' => {
-                        let hex: String = (0..4).filter_map(|_| self.bump()).collect();
-                        s.push(u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32).unwrap_or('?'));
-                    }
-                    c => s.push(c),
-                },
-                c => s.push(c),
-            }
-        }
-    }
-
-    fn skip_value(&mut self) -> Option<()> {
-        self.skip_ws();
-        match self.peek()? {
-            '"' => {
-                self.string()?;
-            }
-            '{' | '[' => {
-                let mut depth = 0usize;
-                loop {
-                    match self.peek()? {
-                        '"' => {
-                            self.string()?;
-                            continue;
-                        }
-                        '{' | '[' => depth += 1,
-                        '}' | ']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                self.bump();
-                                return Some(());
-                            }
-                        }
-                        _ => {}
-                    }
-                    self.bump();
-                }
-            }
-            _ => {
-                while !matches!(self.peek(), None | Some(',' | '}' | ']' | ' ' | '\n' | '\r' | '\t')) {
-                    self.bump();
-                }
-            }
-        }
-        Some(())
-    }
-
-    fn find(&mut self, path: &[Segment]) -> Option<Pos> {
-        self.skip_ws();
-        let Some((first, rest)) = path.split_first() else {
-            return Some(Pos::new(self.line, self.col));
-        };
-        match first {
-            Segment::Key(key) => {
-                if self.bump()? != '{' {
-                    return None;
-                }
-                loop {
-                    self.skip_ws();
-                    if self.peek()? == '}' {
-                        return None;
-                    }
-                    let name = self.string()?;
-                    self.skip_ws();
-                    if self.bump()? != ':' {
-                        return None;
-                    }
-                    if &name == key {
-                        return self.find(rest);
-                    }
-                    self.skip_value()?;
-                    self.skip_ws();
-                    if self.peek()? == ',' {
-                        self.bump();
-                    }
-                }
-            }
-            Segment::Index(index) => {
-                if self.bump()? != '[' {
-                    return None;
-                }
-                for _ in 0..*index {
-                    self.skip_value()?;
-                    self.skip_ws();
-                    if self.bump()? != ',' {
-                        return None;
-                    }
-                }
-                self.find(rest)
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_document_says_its_model_and_without_one_it_is_amqp() {
+        let plain = r#"{ "brokerlab": 2, "duration": "1s" }"#;
+        assert_eq!(model_of(plain), Ok(ModelName::Amqp));
+        assert_eq!(Document::parse(plain).unwrap().model, None);
+        let amqp = r#"{ "brokerlab": 2, "model": "amqp" }"#;
+        assert_eq!(model_of(amqp), Ok(ModelName::Amqp));
+        let doc = Document::parse(amqp).unwrap();
+        assert_eq!(doc.model, Some(ModelName::Amqp));
+        // Written back, a document keeps what it said, and one that said nothing still says nothing.
+        assert!(serde_json::to_string(&doc).unwrap().contains(r#""model":"amqp""#));
+        assert!(!serde_json::to_string(&Document::parse(plain).unwrap()).unwrap().contains("model"));
+        assert_eq!(model_of("\u{feff}{ \"brokerlab\": 2, \"model\": \"kafka\" }"), Ok(ModelName::Kafka));
+    }
+
+    #[test]
+    fn an_unknown_model_or_one_not_in_this_build_is_a_located_error() {
+        let misspelt = "{\n  \"brokerlab\": 2,\n  \"model\": \"kafak\"\n}";
+        let e = model_of(misspelt).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "3:12: model: unknown model 'kafak'; the models are \"amqp\" (RabbitMQ's AMQP 0-9-1), \"kafka\" \
+             (Apache Kafka)"
+        );
+        assert_eq!(Document::parse(misspelt).unwrap_err(), e);
+        let number = "{ \"brokerlab\": 2, \"model\": 1 }";
+        assert!(model_of(number)
+            .unwrap_err()
+            .to_string()
+            .starts_with("1:28: model: a model is a name in a string"));
+        let kafka = "{\n  \"brokerlab\": 2,\n  \"model\": \"kafka\",\n  \"topics\": []\n}";
+        assert_eq!(
+            Document::parse(kafka).unwrap_err().to_string(),
+            "3:12: model: the Apache Kafka document runtime is not in this build; it runs \"amqp\" documents (a \
+             document without \"model\" is one)"
+        );
+        // A Kafka document reached without its text (a stored value) is refused as well.
+        let mut doc = Document::parse("{ \"brokerlab\": 2 }").unwrap();
+        doc.model = Some(ModelName::Kafka);
+        assert_eq!(doc.validate().unwrap_err().path, "model");
+    }
 
     #[test]
     fn durations_parse_in_integer_arithmetic() {

@@ -21,88 +21,12 @@ pub use backend::{AdvanceStop, BackendFailure, EngineBackend, StepBackend};
 pub use interp::{run, run_on};
 pub use report::{EventFilter, Outcome, Report, StepRecord, StopInfo};
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
+// Located errors and the longest time are the kernel's, shared by every model's documents.
+pub use sim_kernel::located::{decode_source, strip_bom, Pos, ScenarioError};
+pub use sim_kernel::values::MAX_TIME_MILLIS;
 
 /// The format version this runner reads (the first line: `brokerlab-scenario 1`).
 pub const FORMAT_VERSION: u32 = 1;
-
-/// The latest virtual time a scenario may name or reach, in milliseconds: 2^53 − 1, about 285,000 years.
-/// It is the largest integer JavaScript keeps exact, so a time survives the page's JSON and `postMessage`
-/// unchanged, and the sum of two such times stays far below `u64::MAX` (nothing saturates silently).
-/// Every time a scenario or document writes, and the clock a format-1 scenario's waits move, is checked
-/// against it with an error that says so.
-pub const MAX_TIME_MILLIS: u64 = (1 << 53) - 1;
-
-/// A 1-based line and column (columns count characters, not bytes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Pos {
-    pub line: u32,
-    pub col: u32,
-}
-
-impl Pos {
-    pub fn new(line: u32, col: u32) -> Self {
-        Pos { line, col }
-    }
-}
-
-/// A malformed scenario (or a step that cannot run), located in the file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScenarioError {
-    pub pos: Pos,
-    pub message: String,
-}
-
-impl ScenarioError {
-    pub fn new(pos: Pos, message: impl Into<String>) -> Self {
-        ScenarioError { pos, message: message.into() }
-    }
-
-    /// `file:line:col: message`, the form editors and CI logs link to.
-    pub fn located(&self, file: &str) -> String {
-        format!("{file}:{self}")
-    }
-}
-
-impl fmt::Display for ScenarioError {
-    /// `line:col: message`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.pos.line, self.pos.col, self.message)
-    }
-}
-
-impl std::error::Error for ScenarioError {}
-
-/// `text` without a leading byte-order mark (U+FEFF). Every text input accepts one and ignores it, as
-/// RFC 8259 allows for JSON: Windows editors write it, and a user cannot see it to remove it.
-pub fn strip_bom(text: &str) -> &str {
-    text.strip_prefix('\u{feff}').unwrap_or(text)
-}
-
-/// A scenario file's bytes as text: a leading UTF-8 byte-order mark is dropped, and bytes that are not
-/// UTF-8 are refused with the `line:col` (columns in characters, as everywhere) and the byte offset of the
-/// first bad byte, since an editor showing the file cannot show the bad byte itself.
-pub fn decode_source(file: &[u8]) -> Result<&str, ScenarioError> {
-    let bytes = file.strip_prefix(b"\xef\xbb\xbf").unwrap_or(file);
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(text),
-        Err(e) => {
-            let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).expect("valid up to here");
-            let line = good.matches('\n').count() + 1;
-            let col = good.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            let offset = e.valid_up_to() + (file.len() - bytes.len());
-            Err(ScenarioError::new(
-                Pos::new(u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(col).unwrap_or(u32::MAX)),
-                format!(
-                    "the file is not UTF-8 text: byte {offset} (0x{:02x}) is not valid UTF-8; save the file \
-                     as UTF-8",
-                    file[offset]
-                ),
-            ))
-        }
-    }
-}
 
 /// A parsed and checked scenario, ready to [`run`].
 #[derive(Clone, Debug, PartialEq)]

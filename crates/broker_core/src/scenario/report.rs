@@ -2,7 +2,6 @@
 //! counters, printable as a transcript (one line per step or event, each starting with the virtual time)
 //! or serialized as the JSON report.
 
-use super::Pos;
 use crate::amqp::error::AmqpError;
 use crate::amqp::event::{Event, LoggedEvent};
 use crate::amqp::method::{Method, Reply};
@@ -10,11 +9,13 @@ use crate::amqp::types::{body_text, BasicProperties, ChannelNumber, ConnectionId
 use crate::amqp::QueueInfo;
 use crate::clock::VirtualTime;
 use serde::{Deserialize, Serialize};
+use sim_kernel::transcript::end_line;
+use sim_kernel::EventInfo;
+
+// The report's envelope is the kernel's, shared by every model's reports.
+pub use sim_kernel::transcript::{StopInfo, REPORT_FORMAT};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-
-/// The `format` field of every JSON report.
-pub const REPORT_FORMAT: &str = "brokerlab-report";
 
 /// The result of one run. Events are all recorded; [`Report::filtered`] keeps the kinds a reader wants.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -71,14 +72,6 @@ pub enum Outcome {
     Value { value: String },
 }
 
-/// Why a run stopped before the end of the scenario.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StopInfo {
-    pub pos: Pos,
-    pub at: VirtualTime,
-    pub message: String,
-}
-
 /// Which event kinds a transcript or JSON report shows (kinds are the `event` tags: `delivered`, …).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventFilter {
@@ -105,29 +98,15 @@ impl EventFilter {
     pub fn accepts(&self, event: &Event) -> bool {
         match self {
             EventFilter::All => true,
-            EventFilter::Kinds(kinds) => kinds.contains(&filter_kind(event)),
+            // A `delivered` event answering a `basic.get` is `get` here ([`EventInfo::filter_kind`]).
+            EventFilter::Kinds(kinds) => kinds.contains(event.filter_kind()),
         }
     }
 }
 
-/// The kind a filter names an event by: its serde tag, except that a `delivered` event answering a
-/// `basic.get` is `get` (its step line already shows the message, so the default leaves it out).
-fn filter_kind(event: &Event) -> String {
-    match event {
-        Event::Delivered { delivery, .. } if delivery.consumer_tag.is_none() => "get".to_string(),
-        _ => event_kind(event),
-    }
-}
-
-/// The event's kind as its serde tag (`delivered`), so new engine variants need no change here.
+/// The event's kind, its serde tag (`delivered`): [`Event::kind`], kept under its old name.
 pub fn event_kind(event: &Event) -> String {
-    match serde_json::to_value(event) {
-        Ok(serde_json::Value::Object(map)) => match map.get("event") {
-            Some(serde_json::Value::String(kind)) => kind.clone(),
-            _ => String::new(),
-        },
-        _ => String::new(),
-    }
+    event.kind().to_string()
 }
 
 impl Report {
@@ -169,10 +148,9 @@ impl Report {
             let _ = writeln!(out, "{}", event_line(e));
         }
         if let Some(stop) = &report.stopped {
-            let _ =
-                writeln!(out, "{} stopped at {}:{}: {}", stop.at, stop.pos.line, stop.pos.col, stop.message);
+            let _ = writeln!(out, "{}", stop.transcript_line());
         }
-        let _ = writeln!(out, "{} end", report.end);
+        let _ = writeln!(out, "{}", end_line(report.end));
         for q in &report.queues {
             let mut flags = String::new();
             for (on, name) in

@@ -23,10 +23,9 @@
 //! [`report`](Simulation::report) and [`transcript`](Simulation::transcript).
 
 use super::document::{
-    Action, Check, ConfirmStrategy, Consumer, Distribution, Document, EventMatch, Millis, Problem,
-    Processing, Producer, Template, TemplatePart,
+    Action, Check, ConfirmStrategy, Consumer, Document, EventMatch, Placeholder, Problem, Producer, Template,
 };
-use super::report::{event_kind, EventFilter, Outcome, Report, StepRecord, StopInfo, REPORT_FORMAT};
+use super::report::{EventFilter, Outcome, Report, StepRecord, StopInfo, REPORT_FORMAT};
 use super::script::{
     new_runtime, Decision as ScriptDecision, ScriptError, ScriptLimits, ScriptMessage, ScriptOutcome,
     ScriptRuntime, ON_MESSAGE, ON_TICK,
@@ -41,6 +40,9 @@ use crate::amqp::{Broker, BrokerConfig};
 use crate::clock::{DeadlineQueue, VirtualTime};
 use crate::prng::Prng;
 use serde::{Deserialize, Serialize};
+use sim_kernel::checks::order_verdict;
+use sim_kernel::pace::Pace;
+use sim_kernel::runtime::{self, Run};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
 
@@ -48,6 +50,9 @@ pub mod budget;
 pub mod port;
 pub use budget::RunBudget;
 pub use port::{QueueCounts, SimPort};
+// Check verdicts and processing times are the kernel's (every model's runtime has them).
+pub use sim_kernel::checks::{CheckResult, CheckStatus};
+pub use sim_kernel::processing::exponential_millis;
 
 /// Every actor uses channel 1 of its own connection.
 const CHANNEL: ChannelNumber = ChannelNumber(1);
@@ -94,45 +99,6 @@ pub struct SimStats {
     pub firings: u64,
     /// Broker events observed.
     pub events: u64,
-}
-
-/// A check's verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckStatus {
-    Pass,
-    Fail,
-    /// Not decided yet: its time has not come (or the run stopped before it).
-    Pending,
-}
-
-/// One check's result with what was observed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckResult {
-    /// Position in the document's `checks` (from 0).
-    pub index: usize,
-    pub description: String,
-    pub status: CheckStatus,
-    pub observed: String,
-    /// Why it failed or is pending (empty on a pass).
-    pub reason: String,
-}
-
-impl CheckResult {
-    /// `check 2 FAIL: at 10.000s queue 'dlq' messages = 3; observed 2 (…)`.
-    pub fn line(&self) -> String {
-        let status = match self.status {
-            CheckStatus::Pass => "pass",
-            CheckStatus::Fail => "FAIL",
-            CheckStatus::Pending => "pending",
-        };
-        let mut s =
-            format!("check {} {status}: {}; observed {}", self.index + 1, self.description, self.observed);
-        if !self.reason.is_empty() {
-            let _ = write!(s, " ({})", self.reason);
-        }
-        s
-    }
 }
 
 /// A document's actor as declared.
@@ -184,90 +150,8 @@ enum Wake {
     Fault(usize),
 }
 
-/// An actor's link to the broker.
-#[derive(Clone, Debug)]
-struct Link {
-    name: String,
-    conn: Option<ConnectionId>,
-    /// Bumped whenever the connection goes, so wake-ups meant for the old one are ignored.
-    epoch: u64,
-    latency_millis: u64,
-    reconnect_after_millis: u64,
-    /// Latest arrival scheduled each way, so a lowered latency never reorders traffic.
-    last_send: VirtualTime,
-    last_receive: VirtualTime,
-    /// Stopped for good (a stop, a crash without restart, a channel error).
-    gone: bool,
-    /// Crashed and not (yet) restarted: observation only ([`Simulation::actors`]).
-    crashed: bool,
-}
-
-impl Link {
-    fn new(name: &str, latency: Millis, reconnect_after: Millis) -> Link {
-        Link {
-            name: name.to_string(),
-            conn: None,
-            epoch: 0,
-            latency_millis: latency.0,
-            reconnect_after_millis: reconnect_after.0,
-            last_send: VirtualTime::ZERO,
-            last_receive: VirtualTime::ZERO,
-            gone: false,
-            crashed: false,
-        }
-    }
-}
-
-/// When a producer's publish slots fall: rate steps in a cycle, in integer arithmetic.
-#[derive(Clone, Debug)]
-struct Pace {
-    /// (messages per 1,000 s, step length in ms; `u64::MAX` = for ever).
-    steps: Vec<(u64, u64)>,
-    index: usize,
-    step_start: u64,
-    /// Slots already given in the current step.
-    k: u64,
-    /// No slot at or after this time.
-    end: Option<u64>,
-}
-
-impl Pace {
-    fn next(&mut self) -> Option<u64> {
-        let mut empty_steps = 0;
-        loop {
-            let (rate, length) = self.steps[self.index];
-            let step_end = self.step_start.saturating_add(length);
-            if rate > 0 {
-                let offset = u128::from(self.k) * 1_000_000 / u128::from(rate);
-                let t = self.step_start.saturating_add(u64::try_from(offset).unwrap_or(u64::MAX));
-                if t < step_end {
-                    if self.end.is_some_and(|e| t >= e) {
-                        return None;
-                    }
-                    self.k += 1;
-                    return Some(t);
-                }
-            }
-            if length == u64::MAX {
-                return None;
-            }
-            if self.k == 0 {
-                empty_steps += 1;
-                if empty_steps > self.steps.len() {
-                    return None;
-                }
-            } else {
-                empty_steps = 0;
-            }
-            self.index = (self.index + 1) % self.steps.len();
-            self.step_start = step_end;
-            self.k = 0;
-            if self.end.is_some_and(|e| self.step_start >= e) {
-                return None;
-            }
-        }
-    }
-}
+/// An actor's link to the broker: its connection, latency and epoch (the kernel's [`sim_kernel::link`]).
+type Link = sim_kernel::link::Link<ConnectionId>;
 
 #[derive(Clone, Debug)]
 struct ProducerActor {
@@ -594,16 +478,10 @@ impl<B: SimPort> Simulation<B> {
             let start = p.start.0;
             let end = p.duration.map(|d| start.saturating_add(d.0));
             let pace = if let Some(rate) = p.rate {
-                Some(Pace {
-                    steps: vec![(rate.per_kilosecond, u64::MAX)],
-                    index: 0,
-                    step_start: start,
-                    k: 0,
-                    end,
-                })
+                Some(Pace::constant(rate.per_kilosecond, start, end))
             } else if !p.rate_schedule.is_empty() {
                 let steps = p.rate_schedule.iter().map(|s| (s.rate.per_kilosecond, s.duration.0)).collect();
-                Some(Pace { steps, index: 0, step_start: start, k: 0, end })
+                Some(Pace::new(steps, start, end))
             } else {
                 None
             };
@@ -834,8 +712,8 @@ impl<B: SimPort> Simulation<B> {
     /// What the run has used of its budget so far (messages, body bytes and events).
     pub fn budget_used(&self) -> RunBudget {
         RunBudget {
-            messages: self.meter.messages,
-            body_bytes: self.meter.body_bytes,
+            messages: self.meter.count.messages,
+            body_bytes: self.meter.count.body_bytes,
             events: self.event_index,
         }
     }
@@ -916,110 +794,25 @@ impl<B: SimPort> Simulation<B> {
 
     // ----- time -----
 
-    /// The next instant something happens, within the document's duration.
+    /// The next instant something happens, within the document's duration (the kernel's time loop,
+    /// [`sim_kernel::runtime`]).
     pub fn next_deadline(&self) -> Option<VirtualTime> {
-        if self.stopped.is_some() {
-            return None;
-        }
-        let due = match (self.broker.next_deadline(), self.wakeups.next_due()) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b)?,
-        };
-        (due <= self.end).then_some(due.max(self.now))
+        let (system, wake) = (self.broker.next_deadline(), self.wakeups.next_due());
+        runtime::next_instant(self.stopped.is_some(), system, wake, self.now, self.end)
     }
 
     /// Fires one instant: the broker's timers and every wake-up due then, including those the instant
     /// itself schedules for the same time. Returns the instant, or `None` when nothing is left before the
     /// end (or the run stopped).
     pub fn step(&mut self) -> Option<VirtualTime> {
-        let due = self.next_deadline()?;
-        self.settle_checks(|at| at < due);
-        self.now = due;
-        let mut fired = 0u64;
-        loop {
-            if self.stopped.is_some() {
-                break;
-            }
-            if fired >= self.options.max_firings_per_instant {
-                let message = format!(
-                    "runaway: more than {} firings at {due}; the run was stopped",
-                    self.options.max_firings_per_instant
-                );
-                self.stopped = Some(StopInfo { pos: Pos::new(0, 0), at: due, message });
-                break;
-            }
-            if self.broker.next_deadline().is_some_and(|d| d <= due) {
-                self.broker.advance_to(due);
-                self.collect();
-            } else if let Some((_, wake)) = self.wakeups.pop_due(due) {
-                self.fire(wake);
-            } else {
-                break;
-            }
-            fired += 1;
-            self.drain();
-        }
-        if let Some(message) = self.broker.take_failure() {
-            self.stop_run(message);
-        }
-        self.stats.instants += 1;
-        self.stats.firings += fired;
-        if self.options.check_invariants {
-            self.broker.assert_invariants();
-        }
-        Some(due)
+        runtime::step(&mut Driven(self))
     }
 
-    /// Fires every instant up to `to` (clamped to the end) and settles the checks due by then.
+    /// Fires every instant up to `to` (clamped to the end) and settles the checks due by then. A live
+    /// broker's time passes on its own: the loop waits for it, and takes an arrival (a delivery, a
+    /// confirm) as an instant of its own.
     pub fn run_until(&mut self, to: VirtualTime) {
-        let to = to.min(self.end);
-        if B::LIVE {
-            self.run_live_until(to);
-        }
-        while self.next_deadline().is_some_and(|d| d <= to) {
-            self.step();
-        }
-        if self.stopped.is_some() || to < self.now {
-            return;
-        }
-        self.now = to;
-        self.broker.advance_to(to);
-        self.settle_checks(|at| at <= to);
-    }
-
-    /// A live broker's time passes on its own: wait for the next instant, a check's time or `to`, and
-    /// take an arrival (a delivery, a confirm) as an instant of its own, when it comes. A check at `T` is
-    /// decided at `T` once everything due at `T` has fired, as in the engine.
-    fn run_live_until(&mut self, to: VirtualTime) {
-        loop {
-            if self.stopped.is_some() {
-                return;
-            }
-            let check_due = self
-                .checks
-                .iter()
-                .filter(|c| c.result.is_none())
-                .filter_map(|c| c.spec.at.map(|at| VirtualTime(at.0)))
-                .min();
-            let target = [self.next_deadline(), check_due].into_iter().flatten().fold(to, VirtualTime::min);
-            let reached = self.broker.wait_until(target.max(self.now));
-            if let Some(message) = self.broker.take_failure() {
-                self.stop_run(message);
-                return;
-            }
-            // Not at or past an instant that is still to fire (the run may lag behind the wall clock).
-            match self.next_deadline() {
-                Some(due) if due <= reached => self.settle_checks(|at| at < due),
-                _ => self.settle_checks(|at| at <= reached),
-            }
-            match self.next_deadline() {
-                Some(due) if due <= reached => {
-                    self.step();
-                }
-                _ if reached >= to => return,
-                _ => {}
-            }
-        }
+        runtime::run_until(&mut Driven(self), to)
     }
 
     /// Runs to the document's end and makes the final checks.
@@ -1115,8 +908,7 @@ impl<B: SimPort> Simulation<B> {
                     self.receive(actor, e);
                 } else {
                     let epoch = link.epoch;
-                    let arrival = now.plus_millis(latency).max(link.last_receive);
-                    link.last_receive = arrival;
+                    let arrival = link.receive_arrival(now);
                     self.wakeups.schedule(arrival, Wake::Receive(actor, epoch, Box::new(e)));
                 }
             }
@@ -1188,8 +980,7 @@ impl<B: SimPort> Simulation<B> {
             Wake::Stop(i) => {
                 let link = &mut self.consumers[i].link;
                 link.gone = true;
-                if let Some(conn) = link.conn.take() {
-                    link.epoch += 1;
+                if let Some(conn) = link.disconnect() {
                     let source = format!("{} stops", link.name);
                     self.reset_consumer(i);
                     let start = self.log.len();
@@ -1250,7 +1041,7 @@ impl<B: SimPort> Simulation<B> {
             return;
         }
         if let Method::BasicPublish { body, .. } = &method {
-            if let Err(exceeded) = self.meter.charge_message(body.len()) {
+            if let Err(exceeded) = self.meter.count.charge_message(body.len()) {
                 let (who, pos) = match actor {
                     ActorRef::Producer(i) => (
                         format!("producer '{}' (producers[{i}])", self.producers[i].link.name),
@@ -1261,7 +1052,7 @@ impl<B: SimPort> Simulation<B> {
                         self.meter.consumer_pos(i),
                     ),
                 };
-                let message = self.meter.stop_message(exceeded, &who);
+                let message = self.meter.count.stop_message(exceeded, &who);
                 self.stopped = Some(StopInfo { pos, at: self.now, message });
                 return;
             }
@@ -1271,8 +1062,7 @@ impl<B: SimPort> Simulation<B> {
         if link.latency_millis == 0 {
             self.apply(actor, method);
         } else {
-            let arrival = now.plus_millis(link.latency_millis).max(link.last_send);
-            link.last_send = arrival;
+            let arrival = link.send_arrival(now);
             let epoch = link.epoch;
             self.wakeups.schedule(arrival, Wake::Command(actor, epoch, Box::new(method)));
         }
@@ -1459,8 +1249,7 @@ impl<B: SimPort> Simulation<B> {
         let link = self.link_mut(actor);
         link.gone = true;
         let name = link.name.clone();
-        if let Some(conn) = link.conn.take() {
-            link.epoch += 1;
+        if let Some(conn) = link.disconnect() {
             self.broker.close_connection(self.now, conn);
             self.collect();
         }
@@ -1612,11 +1401,7 @@ impl<B: SimPort> Simulation<B> {
     fn start_next(&mut self, i: usize) {
         let c = &mut self.consumers[i];
         let Some((seq, delivery)) = c.buffer.pop_front() else { return };
-        let mut millis = match &c.spec.processing {
-            Processing::Fixed(m) => m.0,
-            Processing::Random(Distribution::Uniform([lo, hi])) => self.prng.range_inclusive(lo.0, hi.0),
-            Processing::Random(Distribution::Exponential(mean)) => exponential_millis(&mut self.prng, mean.0),
-        };
+        let mut millis = c.spec.processing.draw(&mut self.prng);
         let mut in_hand = InHand { delivery, seq, decision: None, publishes: Vec::new() };
         if let Some(script) = c.spec.script.clone() {
             let name = c.link.name.clone();
@@ -1746,8 +1531,7 @@ impl<B: SimPort> Simulation<B> {
     /// held). It comes back after `restart_after`, if given.
     fn crash(&mut self, i: usize, why: String) {
         let c = &mut self.consumers[i];
-        let Some(conn) = c.link.conn.take() else { return };
-        c.link.epoch += 1;
+        let Some(conn) = c.link.disconnect() else { return };
         c.link.crashed = true;
         let name = c.link.name.clone();
         let restart = c.spec.restart_after;
@@ -1811,8 +1595,7 @@ impl<B: SimPort> Simulation<B> {
     /// An actor's connection closes under it; it reconnects after its `reconnect_after`.
     fn drop_connection(&mut self, actor: ActorRef, source: String) {
         let link = self.link_mut(actor);
-        let Some(conn) = link.conn.take() else { return };
-        link.epoch += 1;
+        let Some(conn) = link.disconnect() else { return };
         let delay = link.reconnect_after_millis;
         if let ActorRef::Consumer(i) = actor {
             self.reset_consumer(i);
@@ -1832,8 +1615,8 @@ impl<B: SimPort> Simulation<B> {
     fn observe(&mut self, e: &LoggedEvent) {
         let index = self.event_index;
         self.event_index += 1;
-        if self.event_index > self.meter.budget.events && self.stopped.is_none() {
-            let message = self.meter.stop_message(budget::Exceeded::Events, "");
+        if self.event_index > self.meter.count.budget.events && self.stopped.is_none() {
+            let message = self.meter.count.stop_message(budget::Exceeded::Events, "");
             self.stopped = Some(StopInfo { pos: Pos::new(0, 0), at: self.now, message });
         }
         if let Some(set) = &mut self.unacked_published {
@@ -1933,15 +1716,7 @@ impl<B: SimPort> Simulation<B> {
         } else if let (Some(_), Some(cmp)) = (&spec.count, &spec.is) {
             (cmp.holds(w.count), w.count.to_string(), String::new())
         } else if spec.first.is_some() {
-            match (w.first, w.then) {
-                (Some(a), Some(b)) if a < b => (true, "in order".to_string(), String::new()),
-                (Some(_), Some(_)) => {
-                    (false, "the other way round".to_string(), "'then' happened first".to_string())
-                }
-                (Some(_), None) => (false, "only 'first'".to_string(), "'then' never happened".to_string()),
-                (None, Some(_)) => (false, "only 'then'".to_string(), "'first' never happened".to_string()),
-                (None, None) => (false, "neither".to_string(), "neither event happened".to_string()),
-            }
+            order_verdict(w.first, w.then)
         } else if let Some(most) = spec.redelivered_at_most {
             let worst = w.redeliveries.iter().find(|(_, n)| **n == w.max_redeliveries).map(|(m, _)| *m);
             let reason = match worst {
@@ -2004,6 +1779,96 @@ impl<B: SimPort> Simulation<B> {
     }
 }
 
+/// The simulation as the kernel's time loop drives it: the broker is the system, the actors' later work
+/// are its wake-ups. A private wrapper, so that nothing outside can move the clock or fire a wake-up.
+struct Driven<'a, B>(&'a mut Simulation<B>);
+
+impl<B: SimPort> Run for Driven<'_, B> {
+    type Wake = Wake;
+    const LIVE: bool = B::LIVE;
+
+    fn now(&self) -> VirtualTime {
+        self.0.now
+    }
+
+    fn set_now(&mut self, now: VirtualTime) {
+        self.0.now = now;
+    }
+
+    fn end(&self) -> VirtualTime {
+        self.0.end
+    }
+
+    fn is_stopped(&self) -> bool {
+        self.0.stopped.is_some()
+    }
+
+    fn stop(&mut self, stop: StopInfo) {
+        self.0.stopped = Some(stop);
+    }
+
+    fn max_firings_per_instant(&self) -> u64 {
+        self.0.options.max_firings_per_instant
+    }
+
+    fn next_wake(&self) -> Option<VirtualTime> {
+        self.0.wakeups.next_due()
+    }
+
+    fn pop_wake(&mut self, due: VirtualTime) -> Option<Wake> {
+        self.0.wakeups.pop_due(due).map(|(_, wake)| wake)
+    }
+
+    fn fire(&mut self, wake: Wake) {
+        self.0.fire(wake)
+    }
+
+    fn system_deadline(&self) -> Option<VirtualTime> {
+        self.0.broker.next_deadline()
+    }
+
+    fn advance_system(&mut self, to: VirtualTime) {
+        self.0.broker.advance_to(to)
+    }
+
+    fn collect(&mut self) {
+        self.0.collect()
+    }
+
+    fn drain(&mut self) {
+        self.0.drain()
+    }
+
+    fn wait_system(&mut self, to: VirtualTime) -> VirtualTime {
+        self.0.broker.wait_until(to)
+    }
+
+    fn take_failure(&mut self) -> Option<String> {
+        self.0.broker.take_failure()
+    }
+
+    fn settle_checks(&mut self, due: impl Fn(VirtualTime) -> bool) {
+        self.0.settle_checks(due)
+    }
+
+    fn next_check_due(&self) -> Option<VirtualTime> {
+        self.0
+            .checks
+            .iter()
+            .filter(|c| c.result.is_none())
+            .filter_map(|c| c.spec.at.map(|at| VirtualTime(at.0)))
+            .min()
+    }
+
+    fn instant_done(&mut self, firings: u64) {
+        self.0.stats.instants += 1;
+        self.0.stats.firings += firings;
+        if self.0.options.check_invariants {
+            self.0.broker.assert_invariants();
+        }
+    }
+}
+
 fn decided(action: Action, requeue: bool) -> Decided {
     match action {
         Action::Ack => Decided::Ack,
@@ -2021,199 +1886,37 @@ struct RenderContext<'a> {
     correlation_id: &'a str,
 }
 
-fn render(template: &Template, ctx: &RenderContext<'_>, prng: &mut Prng) -> String {
-    if let Some(text) = template.literal() {
-        return text.to_string();
+impl RenderContext<'_> {
+    /// Writes a placeholder's value.
+    fn write(&self, var: &Placeholder, out: &mut String) {
+        match var {
+            Placeholder::Seq => {
+                let _ = write!(out, "{}", self.seq);
+            }
+            Placeholder::Actor => out.push_str(self.actor),
+            Placeholder::Body => out.push_str(self.body),
+            Placeholder::CorrelationId => out.push_str(self.correlation_id),
+        }
     }
-    let mut out = String::new();
-    render_into(template, ctx, prng, &mut out);
-    out
+}
+
+fn render(template: &Template, ctx: &RenderContext<'_>, prng: &mut Prng) -> String {
+    template.render(prng, |var, out| ctx.write(var, out))
 }
 
 /// Appends a rendered template to `out`.
 fn render_into(template: &Template, ctx: &RenderContext<'_>, prng: &mut Prng, out: &mut String) {
-    for part in &template.parts {
-        match part {
-            TemplatePart::Text(t) => out.push_str(t),
-            TemplatePart::Seq => {
-                let _ = write!(out, "{}", ctx.seq);
-            }
-            TemplatePart::Random(n) => {
-                let _ = write!(out, "{}", prng.below(*n));
-            }
-            TemplatePart::Actor => out.push_str(ctx.actor),
-            TemplatePart::Body => out.push_str(ctx.body),
-            TemplatePart::CorrelationId => out.push_str(ctx.correlation_id),
-        }
-    }
+    template.render_into(prng, out, |var, out| ctx.write(var, out))
 }
 
-/// An exponentially distributed time with the given mean, by inversion in fixed point:
-/// `mean · −ln(u)` with `u` uniform in (0, 1] on a 2^-32 grid, `ln` from a bit-by-bit binary logarithm.
-/// Integer arithmetic only, so native and wasm agree to the millisecond.
-pub fn exponential_millis(prng: &mut Prng, mean_millis: u64) -> u64 {
-    if mean_millis == 0 {
-        return 0;
-    }
-    let u = prng.below(1 << 32) + 1; // 1..=2^32
-                                     // log2(u) in Q32: the integer part from the top bit, the fraction by repeated squaring.
-    let int_part = 63 - u64::from(u.leading_zeros());
-    let mut x: u128 = (u128::from(u) << 62) >> int_part; // x in [1, 2) as Q62
-    let one: u128 = 1 << 62;
-    let mut frac: u64 = 0;
-    for bit in (0..32).rev() {
-        x = (x * x) >> 62;
-        if x >= 2 * one {
-            x >>= 1;
-            frac |= 1 << bit;
-        }
-    }
-    let log2_q32 = (int_part << 32) | frac;
-    let neg_log2_q32 = (32u64 << 32) - log2_q32;
-    const LN2_Q32: u128 = 2_977_044_472; // ln 2 · 2^32
-    let neg_ln_q32 = (u128::from(neg_log2_q32) * LN2_Q32) >> 32;
-    let millis = (u128::from(mean_millis) * neg_ln_q32 + (1 << 31)) >> 32;
-    u64::try_from(millis).unwrap_or(u64::MAX)
-}
-
-/// Whether an event is one a check's matcher names.
+/// Whether an event is one a check's matcher names (the kernel's matcher over [`Event`]'s fields).
 fn matches(
     m: &EventMatch,
     e: &Event,
     owners: &BTreeMap<ConnectionId, ActorRef>,
     names: &BTreeMap<String, ActorRef>,
 ) -> bool {
-    let f = fields(e);
-    if f.kind != m.event {
-        return false;
-    }
-    if let Some(q) = &m.queue {
-        let hit = match e {
-            Event::Routed { queues, .. } => queues.iter().any(|n| **n == **q),
-            _ => f.queue == Some(q.as_str()),
-        };
-        if !hit {
-            return false;
-        }
-    }
-    if m.exchange.as_deref().is_some_and(|x| f.exchange != Some(x)) {
-        return false;
-    }
-    if m.routing_key.as_deref().is_some_and(|k| f.routing_key != Some(k)) {
-        return false;
-    }
-    if m.reason.as_deref().is_some_and(|r| f.reason != Some(r)) {
-        return false;
-    }
-    if let Some(actor) = &m.actor {
-        let owner = f.connection.and_then(|c| owners.get(&c));
-        if owner.is_none() || owner != names.get(actor) {
-            return false;
-        }
-    }
-    true
-}
-
-#[derive(Default)]
-struct Fields<'a> {
-    kind: &'a str,
-    connection: Option<ConnectionId>,
-    queue: Option<&'a str>,
-    exchange: Option<&'a str>,
-    routing_key: Option<&'a str>,
-    reason: Option<&'static str>,
-}
-
-/// The fields a matcher looks at, read without serializing the event.
-fn fields(e: &Event) -> Fields<'_> {
-    let mut f = Fields::default();
-    match e {
-        Event::BrokerRestarted => f.kind = "broker_restarted",
-        Event::ConnectionOpened { connection, .. } => {
-            (f.kind, f.connection) = ("connection_opened", Some(*connection))
-        }
-        Event::ConnectionClosed { connection, .. } => {
-            (f.kind, f.connection) = ("connection_closed", Some(*connection))
-        }
-        Event::ChannelOpened { connection, .. } => {
-            (f.kind, f.connection) = ("channel_opened", Some(*connection))
-        }
-        Event::ChannelClosed { connection, .. } => {
-            (f.kind, f.connection) = ("channel_closed", Some(*connection))
-        }
-        Event::ConfirmSelected { connection, .. } => {
-            (f.kind, f.connection) = ("confirm_selected", Some(*connection))
-        }
-        Event::QosSet { connection, .. } => (f.kind, f.connection) = ("qos_set", Some(*connection)),
-        Event::ExchangeDeclared { exchange, .. } => {
-            (f.kind, f.exchange) = ("exchange_declared", Some(&**exchange))
-        }
-        Event::ExchangeDeleted { exchange } => (f.kind, f.exchange) = ("exchange_deleted", Some(&**exchange)),
-        Event::QueueDeclared { queue, .. } => (f.kind, f.queue) = ("queue_declared", Some(&**queue)),
-        Event::QueueDeleted { queue, .. } => (f.kind, f.queue) = ("queue_deleted", Some(&**queue)),
-        Event::QueuePurged { queue, .. } => (f.kind, f.queue) = ("queue_purged", Some(&**queue)),
-        Event::Bound { source, routing_key, .. } => {
-            (f.kind, f.exchange, f.routing_key) = ("bound", Some(&**source), Some(routing_key.as_str()))
-        }
-        Event::Unbound { source, routing_key, .. } => {
-            (f.kind, f.exchange, f.routing_key) = ("unbound", Some(&**source), Some(routing_key.as_str()))
-        }
-        Event::ConsumerStarted { connection, queue, .. } => {
-            (f.kind, f.connection, f.queue) = ("consumer_started", Some(*connection), Some(&**queue))
-        }
-        Event::ConsumerCancelled { connection, queue, .. } => {
-            (f.kind, f.connection, f.queue) = ("consumer_cancelled", Some(*connection), Some(&**queue))
-        }
-        Event::Published { connection, exchange, routing_key, .. } => {
-            f.kind = "published";
-            f.connection = Some(*connection);
-            f.exchange = Some(&**exchange);
-            f.routing_key = Some(routing_key.as_str());
-        }
-        Event::Routed { exchange, .. } => (f.kind, f.exchange) = ("routed", Some(&**exchange)),
-        Event::Enqueued { queue, .. } => (f.kind, f.queue) = ("enqueued", Some(&**queue)),
-        Event::Delivered { connection, queue, delivery, .. } => {
-            f.kind = "delivered";
-            f.connection = Some(*connection);
-            f.queue = Some(&**queue);
-            f.exchange = Some(delivery.exchange.as_str());
-            f.routing_key = Some(delivery.routing_key.as_str());
-        }
-        Event::GetEmpty { connection, queue, .. } => {
-            (f.kind, f.connection, f.queue) = ("get_empty", Some(*connection), Some(&**queue))
-        }
-        Event::Acked { connection, queue, .. } => {
-            (f.kind, f.connection, f.queue) = ("acked", Some(*connection), Some(&**queue))
-        }
-        Event::Nacked { connection, queue, .. } => {
-            (f.kind, f.connection, f.queue) = ("nacked", Some(*connection), Some(&**queue))
-        }
-        Event::Rejected { connection, queue, .. } => {
-            (f.kind, f.connection, f.queue) = ("rejected", Some(*connection), Some(&**queue))
-        }
-        Event::Requeued { queue, .. } => (f.kind, f.queue) = ("requeued", Some(&**queue)),
-        Event::Expired { queue, .. } => (f.kind, f.queue) = ("expired", Some(&**queue)),
-        Event::DeadLettered { queue, reason, dead_letter_exchange, .. } => {
-            f.kind = "dead_lettered";
-            f.queue = Some(&**queue);
-            f.reason = Some(reason.as_str());
-            f.exchange = Some(&**dead_letter_exchange);
-        }
-        Event::Dropped { queue, reason, .. } => {
-            f.kind = "dropped";
-            f.queue = queue.as_deref();
-            f.reason = Some(reason.as_str());
-        }
-        Event::Returned { connection, exchange, routing_key, .. } => {
-            f.kind = "returned";
-            f.connection = Some(*connection);
-            f.exchange = Some(&**exchange);
-            f.routing_key = Some(routing_key.as_str());
-        }
-        Event::Confirmed { connection, .. } => (f.kind, f.connection) = ("confirmed", Some(*connection)),
-    }
-    debug_assert_eq!(f.kind, event_kind(e), "the kind table follows the events' serde tags");
-    f
+    sim_kernel::checks::matches(m, e, |c| owners.get(&c).copied(), |n| names.get(n).copied())
 }
 
 /// A set-up method as a step's source: `basic.consume queue="q"`.
@@ -2297,35 +2000,4 @@ pub fn run_document_transcript(json_text: &str) -> Result<String, String> {
     let mut sim = Simulation::from_json(json_text, SimOptions::default()).map_err(|e| e.to_string())?;
     sim.run();
     Ok(sim.transcript())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exponential_has_about_the_mean_and_is_deterministic() {
-        let mut p = Prng::new(1);
-        let n = 20_000u64;
-        let total: u64 = (0..n).map(|_| exponential_millis(&mut p, 100)).sum();
-        let mean = total / n;
-        assert!((95..=105).contains(&mean), "mean {mean}");
-        let mut a = Prng::new(9);
-        let mut b = Prng::new(9);
-        assert_eq!(exponential_millis(&mut a, 250), exponential_millis(&mut b, 250));
-    }
-
-    #[test]
-    fn pace_spreads_slots_and_cycles_a_schedule() {
-        let mut fixed =
-            Pace { steps: vec![(1_000_000, u64::MAX)], index: 0, step_start: 0, k: 0, end: Some(2) };
-        assert_eq!((fixed.next(), fixed.next(), fixed.next()), (Some(0), Some(1), None));
-        // 2/s for 1 s, then nothing for 1 s, cycling.
-        let mut s =
-            Pace { steps: vec![(2_000, 1_000), (0, 1_000)], index: 0, step_start: 0, k: 0, end: None };
-        let slots: Vec<u64> = (0..4).filter_map(|_| s.next()).collect();
-        assert_eq!(slots, [0, 500, 2_000, 2_500]);
-        let mut silent = Pace { steps: vec![(0, 1_000)], index: 0, step_start: 0, k: 0, end: None };
-        assert_eq!(silent.next(), None);
-    }
 }

@@ -20,60 +20,15 @@
 //!   refuse and stop the same documents at the same message.
 
 use super::super::document::{locate, Problem};
-use super::super::document::{Document, Millis, Producer, Template, TemplatePart};
+use super::super::document::{Document, Millis, Placeholder, Producer, Template, TemplatePart};
 use super::super::Pos;
 use std::collections::BTreeMap;
 
-/// The most one run may do. The defaults are hundreds of times what the largest bundled scenario uses
-/// (3,000 messages and 12,000 events; `tests/bounded_runs.rs` holds every one to 1% of each) and keep a
-/// run's memory bounded: a message held in a queue costs the engine about 100 bytes plus its body, and an
-/// event kept in a log 104 bytes plus what it carries (a delivery, its body).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RunBudget {
-    /// Messages published by the document's actors (producers, script publishes, RPC replies).
-    pub messages: u64,
-    /// Total body bytes of those messages.
-    pub body_bytes: u64,
-    /// Broker events (each publish, route, delivery, ack, expiry… is one).
-    pub events: u64,
-}
-
-impl RunBudget {
-    /// What every run gets unless its caller says otherwise.
-    pub const DEFAULT: RunBudget =
-        RunBudget { messages: 1_000_000, body_bytes: 256 * 1024 * 1024, events: 5_000_000 };
-
-    /// No limit at all (benchmarks that measure a long run on purpose).
-    pub const UNLIMITED: RunBudget = RunBudget { messages: u64::MAX, body_bytes: u64::MAX, events: u64::MAX };
-}
-
-impl Default for RunBudget {
-    fn default() -> Self {
-        RunBudget::DEFAULT
-    }
-}
-
-/// A number with thousands separators, as the error texts show budgets.
-pub(crate) fn grouped(n: u128) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `1 message`, `2 messages` (grouped by thousands).
-fn plural(n: u128, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{} {noun}s", grouped(n))
-    }
-}
+// The budget, its counting and its texts are the kernel's; the estimate before a run is this model's.
+pub(crate) use sim_kernel::budget::Exceeded;
+pub use sim_kernel::budget::RunBudget;
+use sim_kernel::budget::{grouped, plural};
+use sim_kernel::pace::Pace;
 
 /// The most messages a producer can publish in a run ending at `run_end`, and the field that sets that
 /// bound.
@@ -86,22 +41,14 @@ fn producer_bound(p: &Producer, run_end: Millis) -> (u128, &'static str) {
     };
     // Publish slots fall in [start, stop]: both ends count (a slot at the very end of the run fires).
     let window = if stop >= start { stop - start + 1 } else { 0 };
-    let per_ms = |per_kilosecond: u64, millis: u128| u128::from(per_kilosecond) * millis / 1_000_000 + 1;
     let paced: Option<(u128, &'static str)> = if window == 0 {
         Some((0, "start"))
     } else if let Some(rate) = p.rate {
-        let slots = if rate.per_kilosecond > 0 { per_ms(rate.per_kilosecond, window) } else { 0 };
-        Some((slots, "rate"))
+        Some((Pace::slot_bound(&[(rate.per_kilosecond, u64::MAX)], window), "rate"))
     } else if !p.rate_schedule.is_empty() {
-        // Each step with a rate gives at most rate × length + 1 slots; the cycle repeats over the window.
-        let cycle: u128 = p.rate_schedule.iter().map(|s| u128::from(s.duration.0)).sum::<u128>().max(1);
-        let per_cycle: u128 = p
-            .rate_schedule
-            .iter()
-            .filter(|s| s.rate.per_kilosecond > 0)
-            .map(|s| per_ms(s.rate.per_kilosecond, u128::from(s.duration.0)))
-            .sum();
-        Some(((window / cycle + 1) * per_cycle, "rate_schedule"))
+        let steps: Vec<(u64, u64)> =
+            p.rate_schedule.iter().map(|s| (s.rate.per_kilosecond, s.duration.0)).collect();
+        Some((Pace::slot_bound(&steps, window), "rate_schedule"))
     } else {
         None
     };
@@ -127,10 +74,10 @@ fn template_bound(template: &Template, actor: &str) -> u128 {
         .iter()
         .map(|part| match part {
             TemplatePart::Text(t) => t.len() as u128,
-            TemplatePart::Actor => actor.len() as u128,
-            TemplatePart::Seq | TemplatePart::Random(_) => 20,
+            TemplatePart::Var(Placeholder::Actor) => actor.len() as u128,
+            TemplatePart::Var(Placeholder::Seq) | TemplatePart::Random(_) => 20,
             // Reply-only placeholders never appear in a producer's body.
-            TemplatePart::Body | TemplatePart::CorrelationId => 0,
+            TemplatePart::Var(Placeholder::Body | Placeholder::CorrelationId) => 0,
         })
         .sum()
 }
@@ -190,20 +137,11 @@ pub fn check_document(doc: &Document, budget: &RunBudget) -> Result<(), Problem>
     Ok(())
 }
 
-/// Which budget a run exceeded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Exceeded {
-    Messages,
-    BodyBytes,
-    Events,
-}
-
-/// What a run has used of its budget so far, and where each actor is written in the document.
+/// What a run has used of its budget so far (the kernel's counting), and where each actor is written in
+/// the document.
 #[derive(Clone, Debug)]
 pub(crate) struct Meter {
-    pub budget: RunBudget,
-    pub messages: u64,
-    pub body_bytes: u64,
+    pub count: sim_kernel::budget::Meter,
     /// `line:col` of `producers[i]` and `consumers[i]` when the document's text is known.
     producer_pos: Vec<Pos>,
     consumer_pos: Vec<Pos>,
@@ -214,9 +152,7 @@ pub(crate) struct Meter {
 impl Meter {
     pub fn new(budget: RunBudget) -> Meter {
         Meter {
-            budget,
-            messages: 0,
-            body_bytes: 0,
+            count: sim_kernel::budget::Meter::new(budget),
             producer_pos: Vec::new(),
             consumer_pos: Vec::new(),
             script_pos: BTreeMap::new(),
@@ -252,54 +188,5 @@ impl Meter {
 
     pub fn consumer_pos(&self, i: usize) -> Pos {
         self.consumer_pos.get(i).copied().unwrap_or(Pos::new(0, 0))
-    }
-
-    /// Counts one published message; `Err` names the budget it goes past (it is not to be sent).
-    pub fn charge_message(&mut self, body_len: usize) -> Result<(), Exceeded> {
-        if self.messages >= self.budget.messages {
-            return Err(Exceeded::Messages);
-        }
-        let bytes = self.body_bytes.saturating_add(body_len as u64);
-        if bytes > self.budget.body_bytes {
-            return Err(Exceeded::BodyBytes);
-        }
-        self.messages += 1;
-        self.body_bytes = bytes;
-        Ok(())
-    }
-
-    /// The stop message for an exceeded budget, `who` being the actor that went past it.
-    pub fn stop_message(&self, exceeded: Exceeded, who: &str) -> String {
-        match exceeded {
-            Exceeded::Messages => format!(
-                "budget: {who} would publish message {} of the run, past the budget of {} messages per run; \
-                 the run was stopped",
-                grouped(u128::from(self.messages) + 1),
-                grouped(u128::from(self.budget.messages))
-            ),
-            Exceeded::BodyBytes => format!(
-                "budget: {who} would publish past the budget of {} body bytes per run ({} bytes published); \
-                 the run was stopped",
-                grouped(u128::from(self.budget.body_bytes)),
-                grouped(u128::from(self.body_bytes))
-            ),
-            Exceeded::Events => format!(
-                "budget: more than {} broker events in this run; the run was stopped",
-                grouped(u128::from(self.budget.events))
-            ),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_are_grouped_by_thousands() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1_000), "1,000");
-        assert_eq!(grouped(1_000_000_000_000), "1,000,000,000,000");
     }
 }
