@@ -10,10 +10,20 @@
 //! Layout: [`types`] (records, partitions, offsets as the Java client names them) and [`error`] (Kafka's
 //! error codes, exception names and messages) are shared by everything below.
 
+pub mod admin;
+pub mod cluster;
+pub mod config;
 pub mod error;
+pub mod event;
+pub mod log;
+pub mod replication;
 pub mod types;
 
+pub use cluster::{
+    Acks, Cluster, ClusterSettings, NewTopic, ProduceOutcome, ProduceRequest, ProduceResponse,
+};
 pub use error::{ErrorCode, KafkaError};
+pub use event::KafkaEvent;
 pub use types::{
     ConsumerRecord, Header, IsolationLevel, NodeId, Offset, OffsetAndMetadata, OffsetSpec, PartitionReader,
     ProducerRecord, RecordMetadata, TimestampType, TopicPartition,
