@@ -268,6 +268,8 @@ pub struct Cluster {
     pub(crate) completions: Vec<ProduceCompletion>,
     pub(crate) next_producer_id: i64,
     pub(crate) maintenance_scheduled: bool,
+    /// The transaction coordinator's state, by `transactional.id`.
+    pub(crate) transactions: BTreeMap<String, crate::kafka::transaction::TxnMeta>,
 }
 
 fn unknown_topic() -> KafkaError {
@@ -291,6 +293,7 @@ impl Cluster {
             completions: Vec::new(),
             next_producer_id: 0,
             maintenance_scheduled: false,
+            transactions: BTreeMap::new(),
         }
     }
 
@@ -703,6 +706,13 @@ impl Cluster {
     /// Answers to requests that were waiting for their replicas, in the order they were answered.
     pub fn take_completions(&mut self) -> Vec<ProduceCompletion> {
         std::mem::take(&mut self.completions)
+    }
+
+    /// The answer to one waiting request, once it has one (a producer sharing the cluster with others
+    /// takes only its own).
+    pub fn take_completion(&mut self, request: RequestId) -> Option<ProduceCompletion> {
+        let i = self.completions.iter().position(|c| c.request == request)?;
+        Some(self.completions.remove(i))
     }
 
     /// Appends a batch at its partition's leader. `acks=all` waits (`Pending`) until the high watermark

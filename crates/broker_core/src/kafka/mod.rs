@@ -16,7 +16,10 @@ pub mod config;
 pub mod error;
 pub mod event;
 pub mod log;
+pub mod partitioner;
+pub mod producer;
 pub mod replication;
+pub mod transaction;
 pub mod types;
 
 pub use cluster::{
