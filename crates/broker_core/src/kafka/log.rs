@@ -13,7 +13,7 @@
 //! `Arc`; a chunk holds batch headers, one 8-byte slot per record (offset delta, position) and one byte arena
 //! with each record's timestamp delta, key, value and headers length-prefixed. Only the last chunk of the
 //! active segment is written (copy on write when a clone shares it), and a chunk is sealed and shrunk when it
-//! reaches 64 KiB or 4,096 records, so a `Clone` of a log copies at most one small chunk. Per record that is
+//! reaches 64 KiB or 256 records, so a `Clone` of a log copies at most one small chunk. Per record that is
 //! 8 bytes of slot plus about 4 bytes of length prefixes, plus a batch header (80 bytes) per batch.
 //!
 //! Batch size, as Kafka counts it for `max.message.bytes` and `segment.bytes`: the v2 record batch on the
@@ -32,7 +32,7 @@ use std::sync::Arc;
 /// The v2 record batch header's size on the wire.
 pub const BATCH_OVERHEAD: usize = 61;
 const CHUNK_BYTES: usize = 64 * 1024;
-const CHUNK_RECORDS: usize = 4096;
+const CHUNK_RECORDS: usize = 256;
 /// How many recent batches per producer the leader remembers to spot a retried duplicate (Kafka's 5).
 pub const PRODUCER_BATCH_CACHE: usize = 5;
 
@@ -946,8 +946,19 @@ impl PartitionLog {
         removed
     }
 
-    /// Checks the invariants in the module doc; the message names the first one broken.
+    /// Checks the invariants in the module doc; the message names the first one broken. Cheap enough
+    /// for every step of a long run: sealed chunks never change (compaction checks the chunks it builds,
+    /// truncation only shortens), so they are checked at their boundaries and the open chunk in full.
     pub fn check(&self) -> Result<(), String> {
+        self.check_with(false)
+    }
+
+    /// [`check`](Self::check), every chunk in full and every segment's byte and record counts summed.
+    pub fn check_full(&self) -> Result<(), String> {
+        self.check_with(true)
+    }
+
+    fn check_with(&self, full: bool) -> Result<(), String> {
         if !(self.log_start_offset <= self.high_watermark && self.high_watermark <= self.log_end_offset) {
             return Err(format!(
                 "offsets out of order: log start {} high watermark {} log end {}",
@@ -958,43 +969,84 @@ impl PartitionLog {
             return Err("no active segment".into());
         }
         let mut last: Option<Offset> = None;
+        let last_segment = self.segments.len() - 1;
         for (i, segment) in self.segments.iter().enumerate() {
             let end = self.segment_end(i);
             if segment.base_offset > end {
                 return Err(format!("segment {} starts after its end {end}", segment.base_offset));
             }
-            let mut size = 0u64;
-            let mut records = 0u64;
-            for (chunk, batch) in segment.batches() {
-                size += u64::from(batch.size_bytes);
-                records += u64::from(batch.slot_count);
-                if batch.base_offset < segment.base_offset || batch.last_offset >= end {
-                    return Err(format!(
-                        "batch {}..{} outside its segment {}..{end}",
-                        batch.base_offset, batch.last_offset, segment.base_offset
-                    ));
-                }
-                for &slot in
-                    &chunk.slots[batch.first_slot as usize..(batch.first_slot + batch.slot_count) as usize]
+            for (ci, chunk) in segment.chunks.iter().enumerate() {
+                let open = i == last_segment && ci + 1 == segment.chunks.len();
+                if full || open {
+                    last = chunk.check(last, segment.base_offset, end)?;
+                } else if let (Some(first), Some(final_batch)) = (chunk.batches.first(), chunk.batches.last())
                 {
-                    let offset = batch.base_offset + i64::from(slot.offset_delta);
-                    if last.is_some_and(|l| offset <= l) || offset > batch.last_offset {
-                        return Err(format!("offset {offset} out of order (previous {last:?})"));
+                    let first_offset = first.base_offset
+                        + chunk.slots.get(first.first_slot as usize).map_or(0, |s| i64::from(s.offset_delta));
+                    if last.is_some_and(|l| first_offset <= l)
+                        || first.base_offset < segment.base_offset
+                        || final_batch.last_offset >= end
+                    {
+                        return Err(format!(
+                            "chunk {first_offset}..{} out of order or outside its segment {}..{end} (previous {last:?})",
+                            final_batch.last_offset, segment.base_offset
+                        ));
                     }
-                    last = Some(offset);
+                    let tail = (final_batch.first_slot + final_batch.slot_count) as usize;
+                    last = chunk
+                        .slots
+                        .get(tail.wrapping_sub(1))
+                        .map(|s| final_batch.base_offset + i64::from(s.offset_delta))
+                        .or(last);
                 }
             }
-            if size != segment.size_bytes || records != segment.records {
-                return Err(format!(
-                    "segment {} counts {} bytes {} records, holds {size} and {records}",
-                    segment.base_offset, segment.size_bytes, segment.records
-                ));
+            if full {
+                let size: u64 = segment.batches().map(|(_, b)| u64::from(b.size_bytes)).sum();
+                let records: u64 = segment.batches().map(|(_, b)| u64::from(b.slot_count)).sum();
+                if size != segment.size_bytes || records != segment.records {
+                    return Err(format!(
+                        "segment {} counts {} bytes {} records, holds {size} and {records}",
+                        segment.base_offset, segment.size_bytes, segment.records
+                    ));
+                }
             }
         }
         if last.is_some_and(|l| l >= self.log_end_offset) {
             return Err(format!("record {last:?} at or past the log end {}", self.log_end_offset));
         }
         Ok(())
+    }
+}
+
+impl Chunk {
+    /// Every batch inside `[segment_base, segment_end)`, every offset above `previous` and increasing.
+    /// Returns the last offset seen.
+    pub(crate) fn check(
+        &self,
+        mut previous: Option<Offset>,
+        segment_base: Offset,
+        segment_end: Offset,
+    ) -> Result<Option<Offset>, String> {
+        for batch in &self.batches {
+            if batch.base_offset < segment_base || batch.last_offset >= segment_end {
+                return Err(format!(
+                    "batch {}..{} outside its segment {segment_base}..{segment_end}",
+                    batch.base_offset, batch.last_offset
+                ));
+            }
+            let end = (batch.first_slot + batch.slot_count) as usize;
+            let Some(slots) = self.slots.get(batch.first_slot as usize..end) else {
+                return Err(format!("batch {} points past its chunk's records", batch.base_offset));
+            };
+            for slot in slots {
+                let offset = batch.base_offset + i64::from(slot.offset_delta);
+                if previous.is_some_and(|l| offset <= l) || offset > batch.last_offset {
+                    return Err(format!("offset {offset} out of order (previous {previous:?})"));
+                }
+                previous = Some(offset);
+            }
+        }
+        Ok(previous)
     }
 }
 

@@ -148,6 +148,11 @@ impl PartitionLog {
             chunk.batches.shrink_to_fit();
             chunk.slots.shrink_to_fit();
             chunk.data.shrink_to_fit();
+            // A sealed chunk is checked once, here (PartitionLog::check looks only at its boundaries).
+            debug_assert!(
+                chunk.check(None, s.base_offset, self.segment_end(index)).is_ok(),
+                "a cleaned chunk keeps its order"
+            );
             rebuilt.push(Segment {
                 base_offset: s.base_offset,
                 size_bytes: size,
