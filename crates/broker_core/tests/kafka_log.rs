@@ -266,3 +266,41 @@ fn log_append_time_replaces_the_producers_timestamp() {
         None
     );
 }
+
+/// Engine bytes per stored record beyond its key, value and headers (the goal: at most 40), for
+/// records batched ten to a batch as a loaded producer sends them, and for one record per batch.
+fn overhead_per_record(per_batch: usize, records: usize) -> f64 {
+    let mut c = cluster(ClusterSettings::default());
+    c.create_topic(at(0), &NewTopic::new("m", 1, 1)).unwrap();
+    let tp = TopicPartition::new("m", 0);
+    let mut payload = 0usize;
+    for b in 0..records / per_batch {
+        let batch: Vec<AppendRecord> = (0..per_batch)
+            .map(|i| {
+                let n = b * per_batch + i;
+                let key = format!("key{n:05}");
+                let value = vec![(n % 251) as u8; 100];
+                payload += key.len() + value.len();
+                AppendRecord {
+                    timestamp: n as i64,
+                    key: Some(key.into_bytes()),
+                    value: Some(value),
+                    headers: vec![],
+                }
+            })
+            .collect();
+        send(&mut c, 0, &tp, batch);
+    }
+    let heap = c.partition(&tp).unwrap().log.heap_bytes();
+    (heap - payload) as f64 / records as f64
+}
+
+#[test]
+fn stored_records_cost_at_most_40_bytes_each_beyond_their_payload_when_batched() {
+    let batched = overhead_per_record(10, 100_000);
+    assert!(batched <= 40.0, "{batched:.1} bytes per record in batches of 10");
+    // One record per batch pays a whole batch header each (linger.ms=0 without load): not within the goal.
+    let single = overhead_per_record(1, 20_000);
+    assert!(single <= 90.0, "{single:.1} bytes per record in batches of 1");
+    println!("overhead per record: {batched:.1} bytes (batches of 10), {single:.1} bytes (batches of 1)");
+}

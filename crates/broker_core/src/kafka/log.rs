@@ -119,7 +119,8 @@ pub fn batch_size(records: &[AppendRecord]) -> usize {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Batch {
     pub(crate) base_offset: Offset,
-    pub(crate) last_offset: Offset,
+    /// The last offset minus the base (kept after compaction, as Kafka keeps a batch's last offset).
+    pub(crate) last_offset_delta: u32,
     pub(crate) first_slot: u32,
     pub(crate) slot_count: u32,
     pub(crate) base_timestamp: i64,
@@ -129,11 +130,18 @@ pub(crate) struct Batch {
     pub(crate) base_sequence: i32,
     pub(crate) flags: u8,
     pub(crate) size_bytes: u32,
-    /// Set by the cleaner on a batch holding tombstones: they go at the first cleaning after this time.
-    pub(crate) delete_horizon: Option<i64>,
+    /// Set by the cleaner on a batch holding tombstones: they go at the first cleaning after this time
+    /// ([`NO_HORIZON`] until then).
+    pub(crate) delete_horizon: i64,
 }
 
+/// A batch's delete horizon before the cleaner has set one.
+pub(crate) const NO_HORIZON: i64 = i64::MIN;
+
 impl Batch {
+    pub(crate) fn last_offset(&self) -> Offset {
+        self.base_offset + i64::from(self.last_offset_delta)
+    }
     pub(crate) fn is_control(&self) -> bool {
         self.flags & CONTROL != 0
     }
@@ -435,6 +443,26 @@ impl PartitionLog {
     pub fn size_bytes(&self) -> u64 {
         self.segments.iter().map(|s| s.size_bytes).sum()
     }
+    /// The heap bytes the stored records take: every segment's chunks (their batch headers, record slots
+    /// and byte arenas, by capacity, with the `Arc` counters), the segment list, the transaction index.
+    /// A chunk shared with a clone is counted whole. Producer state (a few entries per producer) is left out.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let mut total = self.segments.capacity() * size_of::<Segment>()
+            + self.aborted.capacity() * size_of::<AbortedTxn>();
+        for segment in &self.segments {
+            total += segment.chunks.capacity() * size_of::<Arc<Chunk>>();
+            for chunk in &segment.chunks {
+                total += 2 * size_of::<usize>()
+                    + size_of::<Chunk>()
+                    + chunk.batches.capacity() * size_of::<Batch>()
+                    + chunk.slots.capacity() * size_of::<Slot>()
+                    + chunk.data.capacity();
+            }
+        }
+        total
+    }
+
     /// Aborted transactions still in the log.
     pub fn aborted_transactions(&self) -> &[AbortedTxn] {
         &self.aborted
@@ -555,7 +583,7 @@ impl PartitionLog {
         let last_offset = base_offset + records.len() as i64 - 1;
         chunk.batches.push(Batch {
             base_offset,
-            last_offset,
+            last_offset_delta: (last_offset - base_offset) as u32,
             first_slot,
             slot_count: records.len() as u32,
             base_timestamp: base_ts,
@@ -565,7 +593,7 @@ impl PartitionLog {
             base_sequence: producer.map_or(-1, |p| p.base_sequence),
             flags,
             size_bytes: size as u32,
-            delete_horizon: None,
+            delete_horizon: NO_HORIZON,
         });
         active.size_bytes += size as u64;
         active.records += records.len() as u64;
@@ -720,10 +748,10 @@ impl PartitionLog {
         };
         for segment in &self.segments[self.segment_index(from)..] {
             for chunk in &segment.chunks {
-                if chunk.batches.last().is_none_or(|b| b.last_offset < from) {
+                if chunk.batches.last().is_none_or(|b| b.last_offset() < from) {
                     continue;
                 }
-                let first_batch = chunk.batches.partition_point(|b| b.last_offset < from);
+                let first_batch = chunk.batches.partition_point(|b| b.last_offset() < from);
                 for batch in &chunk.batches[first_batch..] {
                     if batch.base_offset >= upper {
                         return out;
@@ -915,9 +943,9 @@ impl PartitionLog {
             if chunk.first_offset().is_some_and(|f| f >= end) {
                 break;
             }
-            if chunk.batches.last().is_some_and(|b| b.last_offset >= end) {
+            if chunk.batches.last().is_some_and(|b| b.last_offset() >= end) {
                 let mut c = (**chunk).clone();
-                let keep = c.batches.partition_point(|b| b.last_offset < end);
+                let keep = c.batches.partition_point(|b| b.last_offset() < end);
                 c.batches.truncate(keep);
                 let slots = c.batches.last().map_or(0, |b| (b.first_slot + b.slot_count) as usize);
                 c.slots.truncate(slots);
@@ -985,11 +1013,11 @@ impl PartitionLog {
                         + chunk.slots.get(first.first_slot as usize).map_or(0, |s| i64::from(s.offset_delta));
                     if last.is_some_and(|l| first_offset <= l)
                         || first.base_offset < segment.base_offset
-                        || final_batch.last_offset >= end
+                        || final_batch.last_offset() >= end
                     {
                         return Err(format!(
                             "chunk {first_offset}..{} out of order or outside its segment {}..{end} (previous {last:?})",
-                            final_batch.last_offset, segment.base_offset
+                            final_batch.last_offset(), segment.base_offset
                         ));
                     }
                     let tail = (final_batch.first_slot + final_batch.slot_count) as usize;
@@ -1028,10 +1056,11 @@ impl Chunk {
         segment_end: Offset,
     ) -> Result<Option<Offset>, String> {
         for batch in &self.batches {
-            if batch.base_offset < segment_base || batch.last_offset >= segment_end {
+            if batch.base_offset < segment_base || batch.last_offset() >= segment_end {
                 return Err(format!(
                     "batch {}..{} outside its segment {segment_base}..{segment_end}",
-                    batch.base_offset, batch.last_offset
+                    batch.base_offset,
+                    batch.last_offset()
                 ));
             }
             let end = (batch.first_slot + batch.slot_count) as usize;
@@ -1040,7 +1069,7 @@ impl Chunk {
             };
             for slot in slots {
                 let offset = batch.base_offset + i64::from(slot.offset_delta);
-                if previous.is_some_and(|l| offset <= l) || offset > batch.last_offset {
+                if previous.is_some_and(|l| offset <= l) || offset > batch.last_offset() {
                     return Err(format!("offset {offset} out of order (previous {previous:?})"));
                 }
                 previous = Some(offset);

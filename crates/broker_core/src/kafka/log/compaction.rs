@@ -98,7 +98,7 @@ impl PartitionLog {
                             }
                         }
                         if old.is_tombstone(slot) {
-                            if batch.delete_horizon.is_some_and(|h| now_ms >= h) {
+                            if batch.delete_horizon != super::NO_HORIZON && now_ms >= batch.delete_horizon {
                                 continue;
                             }
                             has_tombstone = true;
@@ -126,8 +126,11 @@ impl PartitionLog {
                     chunk.data.extend_from_slice(bytes);
                     chunk.slots.push(super::Slot { offset_delta: slot.offset_delta, position });
                 }
-                let horizon =
-                    batch.delete_horizon.or(has_tombstone.then_some(now_ms + config.delete_retention_ms));
+                let horizon = if batch.delete_horizon == super::NO_HORIZON && has_tombstone {
+                    now_ms + config.delete_retention_ms
+                } else {
+                    batch.delete_horizon
+                };
                 chunk.batches.push(Batch {
                     first_slot,
                     slot_count: kept.len() as u32,
