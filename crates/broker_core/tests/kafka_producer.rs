@@ -293,3 +293,50 @@ fn unsent_records_of_an_aborted_transaction_fail_and_a_new_producer_fences_the_o
     assert_eq!(e, ProducerError::Kafka(broker_core::kafka::KafkaError::new(ErrorCode::ProducerFenced)));
     let _ = AlterConfigOp { name: String::new(), value: None };
 }
+
+fn in_flight_scenario(max_in_flight: usize, idempotent: bool) -> (Vec<String>, Vec<String>) {
+    let mut c = Cluster::with_brokers(3, 3);
+    c.create_topic(at(0), &NewTopic::new("t", 1, 3)).unwrap();
+    let tp = TopicPartition::new("t", 0);
+    let leader = c.partition(&tp).unwrap().leader.unwrap();
+    c.take_events();
+    let config = ProducerConfig {
+        linger_ms: 0,
+        max_in_flight_requests_per_connection: max_in_flight,
+        enable_idempotence: Some(idempotent),
+        ..Default::default()
+    };
+    let mut p = KafkaProducer::new(config, 1).unwrap();
+    for v in ["a", "b", "c"] {
+        p.send(&mut c, at(0), record("t", Some("k"), v)).unwrap();
+    }
+    let sent_at_once = appended(&mut c);
+    // The leader fails before its followers fetched: everything in flight is lost and retried.
+    c.broker_down(at(0), leader).unwrap();
+    p.advance_to(&mut c, at(10_000));
+    assert_eq!(p.unanswered(), 0);
+    let values = c
+        .fetch(at(10_000), &tp, 0, 10, IsolationLevel::ReadUncommitted)
+        .unwrap()
+        .into_iter()
+        .map(|r| String::from_utf8(r.value.unwrap()).unwrap())
+        .collect();
+    c.assert_invariants();
+    (sent_at_once, values)
+}
+
+#[test]
+fn max_in_flight_caps_the_batches_outstanding_and_retries_keep_the_order() {
+    let (sent, values) = in_flight_scenario(1, false);
+    assert_eq!(sent, vec!["0 RecordsAppended t-0 base_offset=0 count=1"], "one request at a time");
+    assert_eq!(values, vec!["a", "b", "c"]);
+    // Without idempotence each failed batch is put back at the head of its partition's queue
+    // (RecordAccumulator.reenqueue's addFirst): three batches failing together come back reversed —
+    // the reordering Kafka's documentation warns of for max.in.flight > 1 without idempotence.
+    let (sent, values) = in_flight_scenario(5, false);
+    assert_eq!(sent.len(), 3, "three requests outstanding: {sent:?}");
+    assert_eq!(values, vec!["c", "b", "a"]);
+    let (sent, values) = in_flight_scenario(5, true);
+    assert_eq!(sent.len(), 3);
+    assert_eq!(values, vec!["a", "b", "c"], "retried in sequence order on the new leader");
+}
