@@ -386,3 +386,135 @@ fn replication_matches_a_naive_model() {
     }
     assert!(acked.len() > 1000, "the run acknowledged records ({})", acked.len());
 }
+
+/// Producers against a cluster with failing brokers: every send is answered exactly once; an `acks=all`
+/// success names the offset where its value is and stays; an idempotent producer never writes a value
+/// twice. Cluster invariants after every step.
+#[test]
+fn producers_answer_every_send_once_and_idempotence_never_duplicates() {
+    use broker_core::kafka::producer::{KafkaProducer, ProducerConfig};
+    use broker_core::kafka::ProducerRecord;
+    let mut c = Cluster::with_brokers(13, 3);
+    c.create_topic(VirtualTime::ZERO, &NewTopic::new("p", 4, 3).config("min.insync.replicas", "2")).unwrap();
+    let mut prng = Prng::new(4242);
+    let mut producers: Vec<(KafkaProducer, bool)> = (0..4)
+        .map(|i| {
+            let idempotent = i % 2 == 0;
+            let config = ProducerConfig {
+                linger_ms: [0, 5, 20][i % 3],
+                batch_size: [200, 16_384][i % 2],
+                enable_idempotence: Some(idempotent),
+                acks: if idempotent { Acks::All } else { [Acks::Leader, Acks::All][i / 2 % 2] },
+                delivery_timeout_ms: 60_000,
+                request_timeout_ms: 5_000,
+                ..Default::default()
+            };
+            (KafkaProducer::new(config, i as u64).unwrap(), idempotent)
+        })
+        .collect();
+    // (producer, send id) → value.
+    let mut sent: BTreeMap<(usize, u64), String> = BTreeMap::new();
+    let mut answered: BTreeMap<(usize, u64), Result<(i32, i64), String>> = BTreeMap::new();
+    let mut now = 0u64;
+    let mut counter = 0;
+    for step in 0..10_000 {
+        now += prng.below(20);
+        let at = VirtualTime::from_millis(now);
+        let i = prng.below(4) as usize;
+        match prng.below(20) {
+            0..=14 => {
+                counter += 1;
+                let value = format!("v{counter}");
+                let key = match prng.below(3) {
+                    0 => None,
+                    _ => Some(format!("k{}", prng.below(10)).into_bytes()),
+                };
+                let record = ProducerRecord {
+                    topic: "p".into(),
+                    partition: None,
+                    timestamp: None,
+                    key,
+                    value: Some(value.clone().into_bytes()),
+                    headers: vec![],
+                };
+                let id = producers[i].0.send(&mut c, at, record).unwrap();
+                sent.insert((i, id), value);
+            }
+            15 => producers[i].0.flush(&mut c, at),
+            16 | 17 => {
+                let b = NodeId(prng.range_inclusive(1, 3) as i32);
+                let down: Vec<NodeId> = c.brokers().iter().filter(|x| !x.up).map(|x| x.id).collect();
+                if down.is_empty() {
+                    c.broker_down(at, b).unwrap();
+                } else {
+                    c.broker_up(at, down[0]).unwrap();
+                }
+            }
+            18 => {
+                let b = NodeId(prng.range_inclusive(1, 3) as i32);
+                c.set_follower_delay(at, b, [0, 0, 3_000, 40_000][prng.below(4) as usize]);
+            }
+            _ => {}
+        }
+        for (j, (p, _)) in producers.iter_mut().enumerate() {
+            p.advance_to(&mut c, at);
+            for r in p.take_results() {
+                let outcome = r.result.map(|m| (m.partition.partition, m.offset)).map_err(|e| e.to_string());
+                assert!(
+                    answered.insert((j, r.id), outcome).is_none(),
+                    "step {step}: send {j}/{} answered twice",
+                    r.id
+                );
+            }
+        }
+        c.assert_invariants();
+    }
+    // Bring every broker back and let everything settle.
+    let down: Vec<NodeId> = c.brokers().iter().filter(|x| !x.up).map(|x| x.id).collect();
+    for b in down {
+        c.broker_up(VirtualTime::from_millis(now), b).unwrap();
+    }
+    for b in 1..=3 {
+        c.set_follower_delay(VirtualTime::from_millis(now), NodeId(b), 0);
+    }
+    let end = VirtualTime::from_millis(now + 200_000);
+    for (j, (p, _)) in producers.iter_mut().enumerate() {
+        p.flush(&mut c, end);
+        p.advance_to(&mut c, end);
+        for r in p.take_results() {
+            let outcome = r.result.map(|m| (m.partition.partition, m.offset)).map_err(|e| e.to_string());
+            assert!(answered.insert((j, r.id), outcome).is_none());
+        }
+        assert_eq!(p.unanswered(), 0);
+    }
+    assert_eq!(answered.len(), sent.len(), "every send answered");
+    let mut logs: Vec<BTreeMap<i64, String>> = Vec::new();
+    for part in 0..4 {
+        let tp = TopicPartition::new("p", part);
+        let records = c.fetch(end, &tp, 0, usize::MAX, IsolationLevel::ReadUncommitted).unwrap();
+        logs.push(
+            records.into_iter().map(|r| (r.offset, String::from_utf8(r.value.unwrap()).unwrap())).collect(),
+        );
+    }
+    let mut successes = 0;
+    for ((j, id), outcome) in &answered {
+        let (_, idempotent) = producers[*j];
+        let value = &sent[&(*j, *id)];
+        if let Ok((part, offset)) = outcome {
+            if idempotent || producers[*j].0.is_idempotent() {
+                successes += 1;
+                assert_eq!(
+                    logs[*part as usize].get(offset),
+                    Some(value),
+                    "acks=all success at {part}/{offset}"
+                );
+            }
+        }
+        if idempotent {
+            let copies = logs.iter().flat_map(|l| l.values()).filter(|v| *v == value).count();
+            assert!(copies <= 1, "{value} written {copies} times by an idempotent producer");
+        }
+    }
+    assert!(successes > 1_000, "{successes} acknowledged idempotent sends");
+    c.assert_invariants();
+}
