@@ -190,3 +190,30 @@ fn unclean_election_elects_a_stale_replica_and_its_log_wins() {
     assert!(matches!(c.take_events().last(), Some((_, KafkaEvent::IsrExpanded { .. }))));
     c.assert_invariants();
 }
+
+#[test]
+fn a_clone_plays_on_exactly_as_the_original() {
+    let (mut c, tp, replicas) = setup(3, &[("segment.ms", "100")]);
+    let script = |c: &mut Cluster, start: u64| {
+        for i in 0..300u64 {
+            let t = start + i * 7;
+            c.produce(at(t), &req(&tp, [Acks::All, Acks::Leader][(i % 2) as usize], &format!("v{i}")));
+            if i == 150 {
+                c.broker_down(at(t), replicas[0]).unwrap();
+            }
+            if i == 220 {
+                c.broker_up(at(t), replicas[0]).unwrap();
+            }
+        }
+        c.advance_to(at(start + 10_000));
+        (c.take_events(), c.take_completions(), values(c, start + 10_000, &tp))
+    };
+    script(&mut c, 0);
+    let mut copy = c.clone();
+    let before = c.partition(&tp).unwrap().log.heap_bytes();
+    assert!(before > 0);
+    let original = script(&mut c, 20_000);
+    let cloned = script(&mut copy, 20_000);
+    assert_eq!(original, cloned);
+    c.assert_invariants();
+}
