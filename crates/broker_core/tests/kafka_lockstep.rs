@@ -417,7 +417,7 @@ fn producers_answer_every_send_once_and_idempotence_never_duplicates() {
     let mut answered: BTreeMap<(usize, u64), Result<(i32, i64), String>> = BTreeMap::new();
     let mut now = 0u64;
     let mut counter = 0;
-    for step in 0..10_000 {
+    for step in 0..6_000 {
         now += prng.below(20);
         let at = VirtualTime::from_millis(now);
         let i = prng.below(4) as usize;
