@@ -6,8 +6,10 @@
 //!
 //! Invariants (checked by [`PartitionLog::check`]): `log_start ≤ high_watermark ≤ log_end`; offsets strictly
 //! increase through segments, chunks, batches and records (dense except where compaction removed records:
-//! gaps); every segment but the last is sealed and no segment but the last is empty; the active segment is
-//! the last one and is never deleted while active nor cleaned.
+//! gaps), every batch lies inside its segment's range and holds at least one record, no record is at or
+//! past the log end; there is always an active segment, the last one, which retention never deletes while
+//! active (it rolls a new one first) and the cleaner never rewrites. Only the active segment's last chunk
+//! is ever appended to.
 //!
 //! Storage, sized for a small per-record overhead and cheap clones: a segment is a list of chunks shared by
 //! `Arc`; a chunk holds 24-byte batch headers, one 8-byte slot per record (offset delta, position), a
