@@ -304,3 +304,36 @@ fn stored_records_cost_at_most_40_bytes_each_beyond_their_payload() {
     assert!(single <= 40.0, "{single:.1} bytes per record in batches of 1");
     println!("overhead per record: {batched:.1} bytes (batches of 10), {single:.1} bytes (batches of 1)");
 }
+
+#[test]
+fn create_time_is_checked_against_the_leaders_clock_as_kafka_4_1_checks_it() {
+    // tests/kafka/timestamps_probe.golden: the broker's clock was 1796550234914 ms, the client's when it
+    // stamped the records 1796550234844 ms.
+    let broker_now = 1_796_550_234_914u64;
+    let client_now = 1_796_550_234_844i64;
+    let mut c = cluster(ClusterSettings::default());
+    c.create_topic(at(broker_now), &NewTopic::new("ts", 1, 1)).unwrap();
+    let mut out = Vec::new();
+    let configs = c.describe_configs("ts").unwrap();
+    for k in ["message.timestamp.after.max.ms", "message.timestamp.before.max.ms"] {
+        out.push(format!("default {k} => {}", configs.iter().find(|e| e.name == k).unwrap().value));
+    }
+    let tp = TopicPartition::new("ts", 0);
+    for d in [7_200_000i64, -8_640_000_000] {
+        let req = ProduceRequest {
+            partition: tp.clone(),
+            acks: Acks::All,
+            timeout_ms: 30_000,
+            records: vec![rec(client_now + d, "k", Some(b"v"))],
+            producer: None,
+        };
+        let line = match c.produce(at(broker_now), &req) {
+            ProduceOutcome::Done(Ok(r)) => format!("offset {}", r.base_offset),
+            ProduceOutcome::Done(Err(e)) => e.to_string(),
+            other => panic!("{other:?}"),
+        };
+        out.push(format!("send now{}{d} => {line}", if d >= 0 { "+" } else { "" }));
+    }
+    let golden: Vec<&str> = include_str!("kafka/timestamps_probe.golden").lines().collect();
+    assert_eq!(out, golden);
+}

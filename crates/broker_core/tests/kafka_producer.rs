@@ -340,3 +340,46 @@ fn max_in_flight_caps_the_batches_outstanding_and_retries_keep_the_order() {
     assert_eq!(sent.len(), 3);
     assert_eq!(values, vec!["a", "b", "c"], "retried in sequence order on the new leader");
 }
+
+#[test]
+fn transactions_take_offsets_for_their_markers_as_on_a_real_broker() {
+    // tests/kafka/transactions_probe.golden: commit "a", abort "b", commit "c" on a one-partition topic.
+    let mut c = Cluster::with_brokers(1, 1);
+    c.create_topic(at(0), &NewTopic::new("tx", 1, 1)).unwrap();
+    let config = ProducerConfig { transactional_id: Some("probe-tx".into()), ..Default::default() };
+    let mut p = KafkaProducer::new(config, 1).unwrap();
+    p.init_transactions(&mut c, at(0)).unwrap();
+    let mut out = Vec::new();
+    let mut t = 10;
+    for (value, commit) in [("a", true), ("b", false), ("c", true)] {
+        p.begin_transaction().unwrap();
+        let mut r = record("tx", Some("k"), value);
+        r.partition = Some(0);
+        p.send(&mut c, at(t), r).unwrap();
+        p.advance_to(&mut c, at(t + 10));
+        let offset = p.take_results()[0].result.as_ref().unwrap().offset;
+        out.push(format!("send {value} => offset {offset}"));
+        if commit {
+            p.commit_transaction(&mut c, at(t + 20)).unwrap();
+        } else {
+            p.abort_transaction(&mut c, at(t + 20)).unwrap();
+        }
+        t += 100;
+    }
+    let tp = TopicPartition::new("tx", 0);
+    for (name, iso) in [
+        ("read_uncommitted", IsolationLevel::ReadUncommitted),
+        ("read_committed", IsolationLevel::ReadCommitted),
+    ] {
+        let seen: String = c
+            .fetch(at(t), &tp, 0, 100, iso)
+            .unwrap()
+            .iter()
+            .map(|r| format!(" {}:{}", r.offset, String::from_utf8(r.value.clone().unwrap()).unwrap()))
+            .collect();
+        let end = c.list_offset(&tp, broker_core::kafka::OffsetSpec::Latest, iso).unwrap().unwrap();
+        out.push(format!("{name} =>{seen} end {end}"));
+    }
+    let golden: Vec<&str> = include_str!("kafka/transactions_probe.golden").lines().collect();
+    assert_eq!(out, golden);
+}

@@ -683,6 +683,22 @@ impl PartitionLog {
                 format!("Compacted topic cannot accept message without key in topic partition {tp}"),
             ));
         }
+        if config.message_timestamp_type == TimestampType::CreateTime {
+            // Kafka's LogValidator: the offset named is the record's within its batch.
+            let low = now_ms.saturating_sub(config.message_timestamp_before_max_ms);
+            let high = now_ms.saturating_add(config.message_timestamp_after_max_ms);
+            if let Some((i, r)) =
+                records.iter().enumerate().find(|(_, r)| r.timestamp < low || r.timestamp > high)
+            {
+                return Err(KafkaError::with_message(
+                    ErrorCode::InvalidTimestamp,
+                    format!(
+                        "Timestamp {} of message with offset {i} is out of range. The timestamp should be within [{low}, {high}]",
+                        r.timestamp
+                    ),
+                ));
+            }
+        }
         if let Some(p) = producer {
             if let Some((base, last)) = self.producer_check(tp, p, records.len() as i32)? {
                 return Ok(AppendInfo {
