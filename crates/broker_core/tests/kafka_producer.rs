@@ -383,3 +383,35 @@ fn transactions_take_offsets_for_their_markers_as_on_a_real_broker() {
     let golden: Vec<&str> = include_str!("kafka/transactions_probe.golden").lines().collect();
     assert_eq!(out, golden);
 }
+
+#[test]
+fn send_refuses_what_the_java_client_refuses() {
+    // Messages read from the kafka-clients 4.1.1 jar (ProducerRecord, KafkaProducer).
+    let mut c = Cluster::with_brokers(1, 1);
+    c.create_topic(at(0), &NewTopic::new("t", 2, 1)).unwrap();
+    let mut p = KafkaProducer::new(ProducerConfig::default(), 1).unwrap();
+    let mut r = record("t", None, "v");
+    r.partition = Some(-1);
+    assert_eq!(
+        p.send(&mut c, at(0), r).unwrap_err().to_string(),
+        "IllegalArgumentException: Invalid partition: -1. Partition number should always be non-negative or null."
+    );
+    let mut r = record("t", None, "v");
+    r.partition = Some(5);
+    assert_eq!(
+        p.send(&mut c, at(0), r).unwrap_err().to_string(),
+        "TimeoutException: Partition 5 of topic t with partition count 2 is not present in metadata after 60000 ms."
+    );
+    assert_eq!(
+        p.send(&mut c, at(0), record("nope", None, "v")).unwrap_err().to_string(),
+        "TimeoutException: Topic nope not present in metadata after 60000 ms."
+    );
+    // The Java client's upper bound (DefaultRecordBatch.estimateBatchSizeUpperBound): 61 + 21 (record
+    // overhead at its widest) + 1 (null key) + 4 + 1,048,576 (value) + 1 (no headers) = 1,048,664.
+    let big = "x".repeat(1_048_576);
+    let e = p.send(&mut c, at(0), record("t", None, &big)).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "RecordTooLargeException: The message is 1048664 bytes when serialized which is larger than 1048576, which is the value of the max.request.size configuration."
+    );
+}

@@ -105,6 +105,17 @@ pub fn record_size(
     zigzag_len(body as i64) + body
 }
 
+/// The Java producer's upper bound for a batch holding one record (`estimateSizeInBytesUpperBound`, what
+/// `max.request.size` is checked against at `send`): the batch header, 21 bytes for the record's length,
+/// attributes and deltas at their widest, then the key, value and headers as they are encoded.
+pub fn record_batch_size_upper_bound(key: Option<&[u8]>, value: Option<&[u8]>, headers: &[Header]) -> usize {
+    let mut size = BATCH_OVERHEAD + 21 + bytes_len(key) + bytes_len(value) + zigzag_len(headers.len() as i64);
+    for h in headers {
+        size += bytes_len(Some(h.key.as_bytes())) + bytes_len(h.value.as_deref());
+    }
+    size
+}
+
 /// The size of a batch of `records` on the wire (uncompressed v2), as Kafka compares it with
 /// `max.message.bytes`.
 pub fn batch_size(records: &[AppendRecord]) -> usize {

@@ -28,7 +28,9 @@
 
 use crate::clock::VirtualTime;
 use crate::kafka::cluster::{Acks, Cluster, ProduceOutcome, ProduceRequest, RequestId};
-use crate::kafka::log::{record_size, AppendRecord, ProducerBatch, BATCH_OVERHEAD};
+use crate::kafka::log::{
+    record_batch_size_upper_bound, record_size, AppendRecord, ProducerBatch, BATCH_OVERHEAD,
+};
 use crate::kafka::partitioner::{partition_for_key, StickyPartitioner};
 use crate::kafka::{
     ErrorCode, KafkaError, OffsetAndMetadata, PartitionReader, ProducerRecord, RecordMetadata, TopicPartition,
@@ -300,6 +302,17 @@ impl KafkaProducer {
             }
             _ => {}
         }
+        // The checks `new ProducerRecord(...)` makes (messages from the kafka-clients 4.1.1 jar).
+        if let Some(p) = record.partition.filter(|p| *p < 0) {
+            return Err(ProducerError::Client(format!(
+                "IllegalArgumentException: Invalid partition: {p}. Partition number should always be non-negative or null."
+            )));
+        }
+        if let Some(t) = record.timestamp.filter(|t| *t < 0) {
+            return Err(ProducerError::Client(format!(
+                "IllegalArgumentException: Invalid timestamp: {t}. Timestamp should always be non-negative or null."
+            )));
+        }
         self.ensure_producer_id(cluster, at)?;
         let partitions = cluster.partition_count(&record.topic).ok_or_else(|| {
             // The Java client waits max.block.ms for the topic's metadata, then throws.
@@ -311,11 +324,14 @@ impl KafkaProducer {
         let timestamp = record.timestamp.unwrap_or(at.as_millis() as i64);
         let size = BATCH_OVERHEAD
             + record_size(0, 0, record.key.as_deref(), record.value.as_deref(), &record.headers);
-        if size > self.config.max_request_size {
+        // The Java client checks its upper-bound estimate, not the exact size.
+        let estimate =
+            record_batch_size_upper_bound(record.key.as_deref(), record.value.as_deref(), &record.headers);
+        if estimate > self.config.max_request_size {
             return Err(KafkaError::with_message(
                 ErrorCode::MessageTooLarge,
                 format!(
-                    "The message is {size} bytes when serialized which is larger than {}, which is the value of the max.request.size configuration.",
+                    "The message is {estimate} bytes when serialized which is larger than {}, which is the value of the max.request.size configuration.",
                     self.config.max_request_size
                 ),
             )
@@ -323,7 +339,7 @@ impl KafkaProducer {
         }
         let partition = match (record.partition, &record.key) {
             (Some(p), _) => {
-                if p < 0 || p >= partitions {
+                if p >= partitions {
                     return Err(KafkaError::with_message(
                         ErrorCode::RequestTimedOut,
                         format!("Partition {p} of topic {} with partition count {partitions} is not present in metadata after 60000 ms.", record.topic),
