@@ -415,3 +415,21 @@ fn send_refuses_what_the_java_client_refuses() {
         "RecordTooLargeException: The message is 1048664 bytes when serialized which is larger than 1048576, which is the value of the max.request.size configuration."
     );
 }
+
+#[test]
+fn acks_0_counts_a_send_done_once_sent_even_when_the_leader_refused_it() {
+    let mut c = Cluster::with_brokers(1, 1);
+    c.create_topic(at(0), &NewTopic::new("t", 1, 1).config("max.message.bytes", "100")).unwrap();
+    let config = ProducerConfig { acks: Acks::None, linger_ms: 0, ..Default::default() };
+    let mut p = KafkaProducer::new(config, 1).unwrap();
+    p.send(&mut c, at(0), record("t", Some("k"), "small")).unwrap();
+    p.send(&mut c, at(1), record("t", Some("k"), &"x".repeat(200))).unwrap();
+    p.advance_to(&mut c, at(10));
+    let offsets: Vec<i64> = p.take_results().iter().map(|r| r.result.as_ref().unwrap().offset).collect();
+    assert_eq!(offsets, vec![-1, -1], "RecordMetadata.offset() is -1 without acknowledgements");
+    assert_eq!(
+        c.partition(&TopicPartition::new("t", 0)).unwrap().log.log_end_offset(),
+        1,
+        "the large one was dropped"
+    );
+}

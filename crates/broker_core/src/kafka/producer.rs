@@ -659,6 +659,10 @@ impl KafkaProducer {
                 };
                 *self.in_flight_count.entry(tp.clone()).or_insert(0) += 1;
                 match cluster.produce(now, &request) {
+                    // acks=0: no answer comes back; the client counts the batch done once sent, offset -1.
+                    ProduceOutcome::Done(_) if self.config.acks == Acks::None => {
+                        self.answered(tp.clone(), batch, now, Ok((-1, -1)));
+                    }
                     ProduceOutcome::Done(result) => {
                         self.answered(
                             tp.clone(),
