@@ -140,7 +140,14 @@ fn a_broker_down_moves_leadership_and_back_up_it_catches_up_and_rejoins() {
     c.advance_to(at(41));
     let p = c.partition(&tp).unwrap();
     assert_eq!(p.isr.len(), 3, "caught up and back in the ISR: {:?}", p.isr);
-    assert_eq!(p.leader, Some(replicas[1]), "no automatic move back in the model");
+    assert_eq!(p.leader, Some(replicas[1]), "leadership stays until the controller's imbalance check");
+    // auto.leader.rebalance.enable: leader.imbalance.check.interval.seconds (300 s) after the move, the
+    // preferred replica (the first) leads again.
+    c.advance_to(at(300_009));
+    assert_eq!(c.partition(&tp).unwrap().leader, Some(replicas[1]));
+    c.advance_to(at(300_010));
+    assert_eq!(c.partition(&tp).unwrap().leader, Some(leader));
+    assert_eq!(values(&mut c, 300_010, &tp), vec!["a", "b"]);
     c.assert_invariants();
 }
 

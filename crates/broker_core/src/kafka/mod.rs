@@ -22,9 +22,8 @@ pub mod replication;
 pub mod transaction;
 pub mod types;
 
-pub use cluster::{
-    Acks, Cluster, ClusterSettings, NewTopic, ProduceOutcome, ProduceRequest, ProduceResponse,
-};
+pub use cluster::{Acks, Cluster, ClusterSettings, NewTopic};
+pub use cluster::{ProduceOutcome, ProduceRequest, ProduceResponse};
 pub use error::{ErrorCode, KafkaError};
 pub use event::KafkaEvent;
 pub use types::{
