@@ -337,3 +337,29 @@ fn create_time_is_checked_against_the_leaders_clock_as_kafka_4_1_checks_it() {
     let golden: Vec<&str> = include_str!("kafka/timestamps_probe.golden").lines().collect();
     assert_eq!(out, golden);
 }
+
+#[test]
+fn compact_delete_both_cleans_and_deletes_old_segments() {
+    let settings = ClusterSettings {
+        log_cleaner_backoff_ms: 1000,
+        log_retention_check_interval_ms: 1000,
+        ..Default::default()
+    };
+    let mut c = cluster(settings);
+    let topic = NewTopic::new("t", 1, 1)
+        .config("cleanup.policy", "compact,delete")
+        .config("segment.ms", "100")
+        .config("retention.ms", "10000");
+    c.create_topic(at(0), &topic).unwrap();
+    let tp = TopicPartition::new("t", 0);
+    send(&mut c, 0, &tp, vec![rec(0, "a", Some(b"1")), rec(0, "a", Some(b"2"))]);
+    send(&mut c, 200, &tp, vec![rec(200, "b", Some(b"1"))]);
+    c.advance_to(at(1000));
+    assert_eq!(offsets(&mut c, 1000, &tp, 0), vec![1, 2], "compacted: a=1 is gone");
+    send(&mut c, 2000, &tp, vec![rec(2000, "c", Some(b"1"))]);
+    // Segments whose newest record is more than 10,000 ms old go: [0..2) and [2] at 11,000, not [3].
+    c.advance_to(at(11_000));
+    assert_eq!(c.partition(&tp).unwrap().log.log_start_offset(), 3);
+    assert_eq!(offsets(&mut c, 11_000, &tp, 3), vec![3]);
+    c.assert_invariants();
+}
