@@ -10,9 +10,12 @@
 //! Layout: [`types`] (records, partitions, offsets as the Java client names them) and [`error`] (Kafka's
 //! error codes, exception names and messages) are shared by everything below.
 
+pub mod assignor;
 pub mod error;
 pub mod types;
 
+pub use assignor::{Assignment, ClientAssignor, MemberSubscription, PartitionCounts, RebalanceProtocol};
+pub use assignor::{ServerAssignor, ServerMember};
 pub use error::{ErrorCode, KafkaError};
 pub use types::{
     ConsumerRecord, Header, IsolationLevel, NodeId, Offset, OffsetAndMetadata, OffsetSpec, PartitionReader,
