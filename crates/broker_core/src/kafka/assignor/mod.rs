@@ -15,13 +15,18 @@
 //! assigned to at most one member; a member gets only partitions of topics it subscribes to that exist;
 //! every existing partition of a subscribed topic is assigned (for the cooperative-sticky assignor, except
 //! the partitions that must first be revoked from their previous owner); each member's list is sorted by
-//! topic, then partition.
+//! topic, then partition (the Java consumer keeps its assignment in a `HashSet` anyway).
 //!
-//! Where Kafka's Java code breaks a tie by a `HashMap`'s iteration order (which of two members claiming a
-//! partition in one generation is seen first, which member is filled first in the sticky assignor's
-//! constrained path), this module iterates members in member-id order (Java's `String.compareTo`), so a
-//! tie may be broken differently from a particular JVM run; Kafka's own sticky tests assert properties
-//! (balance, stickiness, no double ownership), which hold either way.
+//! Where Kafka's Java code breaks a tie by a `HashMap`'s iteration order (the sticky assignors iterate
+//! their member maps and take the first element of `HashSet`s of partitions), this module reproduces that
+//! order from Java's hash functions ([`java_hash_map_order`]), so results equal Kafka's exactly: 646 cases
+//! (Kafka's own assignor tests and 600 seeded random groups) are checked against Kafka 4.1.1's assignor
+//! classes in `tests/kafka_assignors.rs`. Faithful down to one Kafka quirk: a sticky assignor may give a
+//! member back a partition it owned in an earlier generation of a topic it no longer subscribes to (the
+//! Java consumer then finds its assignment does not match its subscription and rejoins).
+//!
+//! The server-side assignors iterate topic ids (random UUIDs in a real cluster) and members in hash order;
+//! this module uses topic names and member ids in order instead, so it equals one possible cluster.
 
 mod client;
 mod server;

@@ -538,10 +538,11 @@ impl<'a> General<'a> {
                 }
                 let Some(owner) = self.partition_consumer.get(tp).cloned() else { continue };
                 if let Some((previous_owner, _)) = prev.get(tp) {
-                    // Kafka does not check the earlier owner still subscribes; this model does, so a member
-                    // never receives a topic it does not read.
-                    let eligible = self.current.contains_key(previous_owner)
-                        && self.consumer_topics[previous_owner].contains(&tp.topic);
+                    // As in Kafka, the earlier owner gets the partition back without a check that it still
+                    // subscribes to the topic (its consumer then sees an assignment that does not match its
+                    // subscription and rejoins). Only a member that left the balancing (fixed) is skipped,
+                    // where Kafka would fail.
+                    let eligible = self.current.contains_key(previous_owner);
                     if eligible && self.size(&owner) > self.size(previous_owner) + 1 {
                         self.reassign_to(tp, previous_owner);
                         performed = true;
