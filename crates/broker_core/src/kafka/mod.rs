@@ -12,6 +12,8 @@
 
 pub mod assignor;
 pub mod error;
+pub mod group;
+pub mod offsets;
 pub mod types;
 
 pub use assignor::{Assignment, ClientAssignor, MemberSubscription, PartitionCounts, RebalanceProtocol};
@@ -21,3 +23,5 @@ pub use types::{
     ConsumerRecord, Header, IsolationLevel, NodeId, Offset, OffsetAndMetadata, OffsetSpec, PartitionReader,
     ProducerRecord, RecordMetadata, TimestampType, TopicPartition,
 };
+pub use group::GroupCoordinator;
+pub use offsets::OffsetStore;
