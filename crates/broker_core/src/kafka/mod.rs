@@ -19,9 +19,9 @@ pub mod types;
 pub use assignor::{Assignment, ClientAssignor, MemberSubscription, PartitionCounts, RebalanceProtocol};
 pub use assignor::{ServerAssignor, ServerMember};
 pub use error::{ErrorCode, KafkaError};
+pub use group::GroupCoordinator;
+pub use offsets::OffsetStore;
 pub use types::{
     ConsumerRecord, Header, IsolationLevel, NodeId, Offset, OffsetAndMetadata, OffsetSpec, PartitionReader,
     ProducerRecord, RecordMetadata, TimestampType, TopicPartition,
 };
-pub use group::GroupCoordinator;
-pub use offsets::OffsetStore;

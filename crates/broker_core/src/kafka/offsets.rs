@@ -31,7 +31,13 @@ impl OffsetStore {
     }
 
     /// Stores `offset` for `group` and `partition`, replacing an earlier commit.
-    pub fn commit(&mut self, at: VirtualTime, group: &str, partition: TopicPartition, offset: OffsetAndMetadata) {
+    pub fn commit(
+        &mut self,
+        at: VirtualTime,
+        group: &str,
+        partition: TopicPartition,
+        offset: OffsetAndMetadata,
+    ) {
         self.groups
             .entry(group.to_string())
             .or_default()

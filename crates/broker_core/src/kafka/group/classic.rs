@@ -139,7 +139,9 @@ impl Group {
             return !protocol_type.is_empty() && !protocols.is_empty();
         }
         self.protocol_type.as_deref() == Some(protocol_type)
-            && protocols.iter().any(|p| self.members.iter().all(|m| m.protocols.iter().any(|q| q.name == p.name)))
+            && protocols
+                .iter()
+                .any(|p| self.members.iter().all(|m| m.protocols.iter().any(|q| q.name == p.name)))
     }
 
     fn candidate_protocols(&self) -> BTreeSet<String> {
@@ -235,7 +237,12 @@ impl Group {
                 member_id: m.member_id.clone(),
                 group_instance_id: m.group_instance_id.clone(),
                 metadata: m.protocols.iter().find(|p| &p.name == protocol).cloned().unwrap_or_else(|| {
-                    ProtocolMetadata { name: protocol.clone(), topics: Vec::new(), owned_partitions: Vec::new(), generation: -1 }
+                    ProtocolMetadata {
+                        name: protocol.clone(),
+                        topics: Vec::new(),
+                        owned_partitions: Vec::new(),
+                        generation: -1,
+                    }
                 }),
             })
             .collect()
@@ -336,12 +343,17 @@ impl GroupCoordinator {
 
     /// Fires every timer due at or before `at`, in deadline order; returns the responses they complete.
     pub fn advance_to(&mut self, at: VirtualTime) -> Vec<Delivery> {
+        self.fire_due(at);
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// Fires due timers, leaving their responses in the outbox for the caller's answer.
+    fn fire_due(&mut self, at: VirtualTime) {
         while let Some(due) = self.next_deadline().filter(|t| *t <= at) {
             self.now = self.now.max(due);
             self.fire_timers_at(due);
         }
         self.now = self.now.max(at);
-        std::mem::take(&mut self.outbox)
     }
 
     fn fire_timers_at(&mut self, due: VirtualTime) {
@@ -350,8 +362,12 @@ impl GroupCoordinator {
             let Some(g) = self.groups.get(&id) else { continue };
             let pending: Vec<String> =
                 g.pending_join.iter().filter(|(_, t)| **t == due).map(|(m, _)| m.clone()).collect();
-            let expired: Vec<String> =
-                g.members.iter().filter(|m| m.heartbeat_deadline == due).map(|m| m.member_id.clone()).collect();
+            let expired: Vec<String> = g
+                .members
+                .iter()
+                .filter(|m| m.heartbeat_deadline == due)
+                .map(|m| m.member_id.clone())
+                .collect();
             let join = g.join_timer.filter(|(t, _)| *t == due);
             let sync = g.sync_timer.filter(|(t, _)| *t == due);
             for member in pending {
@@ -426,7 +442,7 @@ impl GroupCoordinator {
 
     /// A JoinGroup from connection `conn` at `at`. The response may come now or when the rebalance completes.
     pub fn join_group(&mut self, at: VirtualTime, conn: u64, request: JoinGroupRequest) -> Vec<Delivery> {
-        self.advance_to(at);
+        self.fire_due(at);
         self.handle_join(conn, request);
         std::mem::take(&mut self.outbox)
     }
@@ -450,7 +466,8 @@ impl GroupCoordinator {
         let accept = match g.state {
             ClassicGroupState::Empty | ClassicGroupState::Dead => true,
             ClassicGroupState::PreparingRebalance => {
-                g.member(&member_id).is_some_and(|m| m.awaiting_join.is_some()) || g.awaiting_join_count() < max_size
+                g.member(&member_id).is_some_and(|m| m.awaiting_join.is_some())
+                    || g.awaiting_join_count() < max_size
             }
             _ => g.has_member(&member_id) || g.members.len() < max_size,
         };
@@ -487,7 +504,11 @@ impl GroupCoordinator {
                 let g = self.groups.get_mut(&request.group_id).expect("exists");
                 g.pending_join.insert(new_member_id.clone(), deadline);
                 let at = self.now;
-                self.event(GroupEvent::MemberIdRequired { at, group: request.group_id.clone(), member: new_member_id.clone() });
+                self.event(GroupEvent::MemberIdRequired {
+                    at,
+                    group: request.group_id.clone(),
+                    member: new_member_id.clone(),
+                });
                 self.deliver(conn, join_error(&new_member_id, ErrorCode::MemberIdRequired));
             }
         }
@@ -660,8 +681,10 @@ impl GroupCoordinator {
         let initial = g.state == ClassicGroupState::Empty;
         if initial {
             let remaining = g.rebalance_timeout_ms().saturating_sub(delay);
-            g.join_timer =
-                Some((now.plus_millis(delay), JoinTimer::InitialDelay { delay_ms: delay, remaining_ms: remaining }));
+            g.join_timer = Some((
+                now.plus_millis(delay),
+                JoinTimer::InitialDelay { delay_ms: delay, remaining_ms: remaining },
+            ));
         }
         self.transition(group_id, ClassicGroupState::PreparingRebalance);
         if !initial {
@@ -804,7 +827,7 @@ impl GroupCoordinator {
 
     /// A SyncGroup from connection `conn`; a follower's is answered when the leader's assignment arrives.
     pub fn sync_group(&mut self, at: VirtualTime, conn: u64, request: SyncGroupRequest) -> Vec<Delivery> {
-        self.advance_to(at);
+        self.fire_due(at);
         self.handle_sync(conn, request);
         std::mem::take(&mut self.outbox)
     }
@@ -823,13 +846,17 @@ impl GroupCoordinator {
         if request.generation_id != g.generation_id {
             return self.deliver(conn, sync_error(ErrorCode::IllegalGeneration));
         }
-        let inconsistent = |asked: &Option<String>, actual: &Option<String>| asked.is_some() && asked != actual;
-        if inconsistent(&request.protocol_type, &g.protocol_type) || inconsistent(&request.protocol_name, &g.protocol_name)
+        let inconsistent =
+            |asked: &Option<String>, actual: &Option<String>| asked.is_some() && asked != actual;
+        if inconsistent(&request.protocol_type, &g.protocol_type)
+            || inconsistent(&request.protocol_name, &g.protocol_name)
         {
             return self.deliver(conn, sync_error(ErrorCode::InconsistentGroupProtocol));
         }
         match g.state {
-            ClassicGroupState::PreparingRebalance => self.deliver(conn, sync_error(ErrorCode::RebalanceInProgress)),
+            ClassicGroupState::PreparingRebalance => {
+                self.deliver(conn, sync_error(ErrorCode::RebalanceInProgress))
+            }
             ClassicGroupState::CompletingRebalance => {
                 let g = self.groups.get_mut(&request.group_id).expect("exists");
                 g.member_mut(&request.member_id).expect("validated").awaiting_sync = Some(conn);
@@ -838,7 +865,8 @@ impl GroupCoordinator {
                     g.sync_timer = None;
                 }
                 if g.is_leader(&request.member_id) {
-                    let assignment: BTreeMap<String, Vec<TopicPartition>> = request.assignments.into_iter().collect();
+                    let assignment: BTreeMap<String, Vec<TopicPartition>> =
+                        request.assignments.into_iter().collect();
                     let mut propagated = Vec::new();
                     let mut replies = Vec::new();
                     for m in &mut g.members {
@@ -860,7 +888,11 @@ impl GroupCoordinator {
                     for (c, assignment) in replies {
                         self.deliver(
                             c,
-                            GroupResponse::SyncGroup { error: None, protocol_name: protocol_name.clone(), assignment },
+                            GroupResponse::SyncGroup {
+                                error: None,
+                                protocol_name: protocol_name.clone(),
+                                assignment,
+                            },
                         );
                     }
                     self.transition(&request.group_id, ClassicGroupState::Stable);
@@ -914,7 +946,7 @@ impl GroupCoordinator {
         group_instance_id: Option<&str>,
         generation_id: i32,
     ) -> Vec<Delivery> {
-        self.advance_to(at);
+        self.fire_due(at);
         let error = self.handle_heartbeat(group_id, member_id, group_instance_id, generation_id);
         self.deliver(conn, GroupResponse::Heartbeat { error });
         std::mem::take(&mut self.outbox)
@@ -970,7 +1002,9 @@ impl GroupCoordinator {
             ClassicGroupState::Stable | ClassicGroupState::CompletingRebalance => {
                 self.maybe_prepare_rebalance_or_complete_join(group_id)
             }
-            ClassicGroupState::PreparingRebalance if g.has_all_members_joined() => self.complete_join(group_id),
+            ClassicGroupState::PreparingRebalance if g.has_all_members_joined() => {
+                self.complete_join(group_id)
+            }
             _ => {}
         }
     }
@@ -979,7 +1013,12 @@ impl GroupCoordinator {
         let now = self.now;
         let Some(g) = self.groups.get_mut(group_id) else { return };
         g.remove(member_id);
-        self.event(GroupEvent::MemberRemoved { at: now, group: group_id.to_string(), member: member_id.to_string(), reason });
+        self.event(GroupEvent::MemberRemoved {
+            at: now,
+            group: group_id.to_string(),
+            member: member_id.to_string(),
+            reason,
+        });
         let g = &self.groups[group_id];
         if g.state == ClassicGroupState::PreparingRebalance && g.has_all_members_joined() {
             self.complete_join(group_id);
@@ -1008,8 +1047,14 @@ impl GroupCoordinator {
 
     /// A LeaveGroup for one or more members (the consumer's `close()` / `unsubscribe()`, or the admin
     /// client's `removeMembersFromConsumerGroup` by instance id).
-    pub fn leave_group(&mut self, at: VirtualTime, conn: u64, group_id: &str, members: &[LeaveMember]) -> Vec<Delivery> {
-        self.advance_to(at);
+    pub fn leave_group(
+        &mut self,
+        at: VirtualTime,
+        conn: u64,
+        group_id: &str,
+        members: &[LeaveMember],
+    ) -> Vec<Delivery> {
+        self.fire_due(at);
         let response = self.handle_leave(group_id, members);
         self.deliver(conn, response);
         std::mem::take(&mut self.outbox)
@@ -1017,10 +1062,16 @@ impl GroupCoordinator {
 
     fn handle_leave(&mut self, group_id: &str, members: &[LeaveMember]) -> GroupResponse {
         let Some(g) = self.groups.get(group_id) else {
-            return GroupResponse::LeaveGroup { error: Some(ErrorCode::UnknownMemberId), members: Vec::new() };
+            return GroupResponse::LeaveGroup {
+                error: Some(ErrorCode::UnknownMemberId),
+                members: Vec::new(),
+            };
         };
         if g.state == ClassicGroupState::Dead {
-            return GroupResponse::LeaveGroup { error: Some(ErrorCode::CoordinatorNotAvailable), members: Vec::new() };
+            return GroupResponse::LeaveGroup {
+                error: Some(ErrorCode::CoordinatorNotAvailable),
+                members: Vec::new(),
+            };
         }
         let mut results = Vec::new();
         let mut left = 0;
@@ -1066,14 +1117,20 @@ impl GroupCoordinator {
     // ----- Offsets -----
 
     /// An OffsetCommit; a consumer outside the group protocol commits with generation `-1` and no member id.
-    pub fn offset_commit(&mut self, at: VirtualTime, conn: u64, request: OffsetCommitRequest) -> Vec<Delivery> {
-        self.advance_to(at);
+    pub fn offset_commit(
+        &mut self,
+        at: VirtualTime,
+        conn: u64,
+        request: OffsetCommitRequest,
+    ) -> Vec<Delivery> {
+        self.fire_due(at);
         let error = self.validate_offset_commit(&request);
         let mut partitions = Vec::new();
         let mut committed = Vec::new();
         for (tp, offset) in &request.offsets {
             // `offset.metadata.max.bytes` (4096).
-            let e = error.or_else(|| (offset.metadata.len() > 4096).then_some(ErrorCode::OffsetMetadataTooLarge));
+            let e =
+                error.or_else(|| (offset.metadata.len() > 4096).then_some(ErrorCode::OffsetMetadataTooLarge));
             if e.is_none() {
                 committed.push((tp.clone(), offset.clone()));
             }
@@ -1113,7 +1170,8 @@ impl GroupCoordinator {
         if request.generation_id < 0 && g.state == ClassicGroupState::Empty {
             return None;
         }
-        if request.generation_id >= 0 || !request.member_id.is_empty() || request.group_instance_id.is_some() {
+        if request.generation_id >= 0 || !request.member_id.is_empty() || request.group_instance_id.is_some()
+        {
             if let Err(e) = g.validate_member(&request.member_id, request.group_instance_id.as_deref()) {
                 return Some(e);
             }
@@ -1181,7 +1239,11 @@ impl GroupCoordinator {
                 client_id: m.client_id.clone(),
                 client_host: m.client_host.clone(),
                 // Kafka shows assignments only once the group is Stable.
-                assignment: if g.state == ClassicGroupState::Stable { m.assignment.clone() } else { Vec::new() },
+                assignment: if g.state == ClassicGroupState::Stable {
+                    m.assignment.clone()
+                } else {
+                    Vec::new()
+                },
             })
             .collect();
         members.sort_by(|a, b| a.member_id.cmp(&b.member_id));
@@ -1189,7 +1251,11 @@ impl GroupCoordinator {
             group_id: g.group_id.clone(),
             state: g.state,
             protocol_type: g.protocol_type.clone().unwrap_or_default(),
-            protocol: if g.state == ClassicGroupState::Stable { g.protocol_name.clone().unwrap_or_default() } else { String::new() },
+            protocol: if g.state == ClassicGroupState::Stable {
+                g.protocol_name.clone().unwrap_or_default()
+            } else {
+                String::new()
+            },
             generation_id: g.generation_id,
             leader: g.leader_id.clone(),
             members,
@@ -1199,7 +1265,7 @@ impl GroupCoordinator {
     /// DeleteGroups for one group: only an Empty group can go (`NON_EMPTY_GROUP`), an unknown one is
     /// `GROUP_ID_NOT_FOUND`; its committed offsets go with it.
     pub fn delete_group(&mut self, at: VirtualTime, group_id: &str) -> Result<(), ErrorCode> {
-        self.advance_to(at);
+        self.fire_due(at);
         match self.groups.get(group_id).map(|g| g.state) {
             None | Some(ClassicGroupState::Dead) => Err(ErrorCode::GroupIdNotFound),
             Some(ClassicGroupState::Empty) => {

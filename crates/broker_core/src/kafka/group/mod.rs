@@ -23,7 +23,7 @@ mod types;
 
 pub use classic::GroupCoordinator;
 pub use types::{
-    ClassicGroupState, CoordinatorConfig, Delivery, DescribedGroup, DescribedMember, GroupEvent, GroupListing,
-    GroupResponse, JoinGroupRequest, JoinGroupResponse, JoinedMember, LeaveMember, OffsetCommitRequest,
-    ProtocolMetadata, RemovalReason, SyncGroupRequest,
+    ClassicGroupState, CoordinatorConfig, Delivery, DescribedGroup, DescribedMember, GroupEvent,
+    GroupListing, GroupResponse, JoinGroupRequest, JoinGroupResponse, JoinedMember, LeaveMember,
+    OffsetCommitRequest, ProtocolMetadata, RemovalReason, SyncGroupRequest,
 };

@@ -397,7 +397,9 @@ impl fmt::Display for GroupEvent {
             GroupEvent::MemberRemoved { at, group, member, reason } => {
                 write!(f, "{at} group {group}: member {member} removed ({})", reason.text())
             }
-            GroupEvent::StateChanged { at, group, from, to } => write!(f, "{at} group {group}: {from} -> {to}"),
+            GroupEvent::StateChanged { at, group, from, to } => {
+                write!(f, "{at} group {group}: {from} -> {to}")
+            }
             GroupEvent::GenerationStarted { at, group, generation, protocol, leader, members } => write!(
                 f,
                 "{at} group {group}: generation {generation} protocol {} leader {} members {members}",
