@@ -116,6 +116,10 @@ impl Harness {
     fn join(&mut self, i: usize) {
         let m = &mut self.members[i];
         m.phase = Phase::Joining;
+        // `onJoinPrepare`: an eager member revokes everything before it joins.
+        if m.assignor != ClientAssignor::CooperativeSticky {
+            m.assignment.clear();
+        }
         let protocols = vec![ProtocolMetadata {
             name: m.assignor.name().to_string(),
             topics: m.topics.clone(),
@@ -270,8 +274,14 @@ impl Harness {
                     let m = &mut self.members[i];
                     match error {
                         None => {
+                            // A cooperative member that lost partitions revokes them and rejoins at once, so
+                            // the partitions can be given to their new owner in a second rebalance (KIP-429).
+                            let revoked = m.assignment.iter().any(|tp| !assignment.contains(tp));
                             m.assignment = assignment;
                             m.phase = Phase::Stable;
+                            if revoked && m.assignor == ClientAssignor::CooperativeSticky {
+                                follow_ups.push((i, true));
+                            }
                         }
                         Some(ErrorCode::RebalanceInProgress) => follow_ups.push((i, true)),
                         Some(ErrorCode::FencedInstanceId) => m.phase = Phase::Dead,
@@ -321,6 +331,7 @@ impl Harness {
             }
         }
         check_invariants(&self.coordinator, &mut self.last_generation);
+        self.check_owners();
         for (i, request) in syncs {
             let (conn, at) = (self.members[i].conn, self.now);
             self.log(format!("{at} {} SyncGroup generation={}", self.name(i), request.generation_id));
@@ -337,6 +348,30 @@ impl Harness {
             }
         }
         check_invariants(&self.coordinator, &mut self.last_generation);
+    }
+}
+
+impl Harness {
+    /// No partition is held by two members of the current generation at once (eager members revoke
+    /// before rejoining; cooperative ones revoke before the partition is reassigned). Members the
+    /// coordinator removed (zombies that have not heard yet) are left out, as Kafka cannot stop them.
+    fn check_owners(&self) {
+        let Some((_, generation, _)) = self.coordinator.group_state(GROUP) else { return };
+        let current: BTreeSet<String> =
+            self.coordinator.describe_group(GROUP).members.into_iter().map(|m| m.member_id).collect();
+        let mut owners: BTreeMap<&TopicPartition, &str> = BTreeMap::new();
+        for m in &self.members {
+            if m.phase == Phase::Dead || !current.contains(&m.member_id) || m.generation < generation - 1 {
+                continue;
+            }
+            for tp in &m.assignment {
+                if let Some(other) = owners.insert(tp, &m.client_id) {
+                    let tail: Vec<&str> = self.transcript.lines().rev().take(60).collect();
+                    let tail: Vec<&str> = tail.into_iter().rev().collect();
+                    panic!("{tp} held by {other} and {} at once\n{}", m.client_id, tail.join("\n"));
+                }
+            }
+        }
     }
 }
 
@@ -555,6 +590,29 @@ fn offset_commits_are_validated_as_kafka_validates_them() {
     check_golden("offset_commit", &h.transcript);
 }
 
+#[test]
+fn cooperative_members_keep_their_partitions_and_hand_over_in_a_second_rebalance() {
+    let mut h = Harness::new(config(0), 8);
+    let a = h.add_member("c1", None, &["orders", "payments"], ClientAssignor::CooperativeSticky);
+    let b = h.add_member("c2", None, &["orders", "payments"], ClientAssignor::CooperativeSticky);
+    h.join(a);
+    h.join(b);
+    h.heartbeat(a);
+    let c = h.add_member("c3", None, &["orders", "payments"], ClientAssignor::CooperativeSticky);
+    h.join(c);
+    h.heartbeat(a);
+    h.heartbeat(b);
+    h.advance(3000);
+    h.heartbeat(a);
+    h.heartbeat(b);
+    h.heartbeat(c);
+    h.advance(3000);
+    h.heartbeat(a);
+    h.heartbeat(c);
+    h.heartbeat(b);
+    check_golden("cooperative_rebalance", &h.transcript);
+}
+
 /// Seeded random membership traffic: joins, heartbeats, commits, leaves, crashes (silence), restarts of
 /// static members and time passing, with every invariant checked after every step.
 #[test]
@@ -584,6 +642,8 @@ fn seeded_random_membership_keeps_the_invariants() {
                 8 if h.members[i].instance.is_some() && rng.chance(1, 4) => {
                     // A static member's process restarts with the same instance id.
                     h.members[i].member_id.clear();
+                    h.members[i].generation = -1;
+                    h.members[i].assignment.clear();
                     h.members[i].phase = Phase::Out;
                     h.join(i);
                 }
@@ -594,6 +654,7 @@ fn seeded_random_membership_keeps_the_invariants() {
                 h.members[i].phase = Phase::Out;
                 h.members[i].member_id.clear();
                 h.members[i].generation = -1;
+                h.members[i].assignment.clear();
             }
         }
         // Quiet: every timer eventually fires and the group settles without members that stopped.
