@@ -11,6 +11,7 @@
 //! error codes, exception names and messages) are shared by everything below.
 
 pub mod assignor;
+pub mod consumer;
 pub mod error;
 pub mod group;
 pub mod offsets;
@@ -18,6 +19,10 @@ pub mod types;
 
 pub use assignor::{Assignment, ClientAssignor, MemberSubscription, PartitionCounts, RebalanceProtocol};
 pub use assignor::{ServerAssignor, ServerMember};
+pub use consumer::{
+    AutoOffsetReset, ConsumerConfig, ConsumerEnv, ConsumerError, ConsumerEvent, KafkaConsumer, Mailbox,
+    PollResult,
+};
 pub use error::{ErrorCode, KafkaError};
 pub use group::GroupCoordinator;
 pub use offsets::OffsetStore;
