@@ -785,14 +785,19 @@ impl KafkaConsumer {
             }
             let tp = &fetchable[(start + k) % fetchable.len()];
             let position = self.assigned[tp].position.expect("fetchable");
-            let batch = match env.reader.fetch(at, tp, position, room, self.config.isolation_level) {
+            let mut fetched = env.reader.fetch(at, tp, position, room, self.config.isolation_level);
+            if matches!(&fetched, Err(e) if e.code == ErrorCode::OffsetOutOfRange) {
+                if let Some(reset) = self.policy() {
+                    // Reset, then fetch again within the same poll, as the Java client's poll loop does.
+                    let offset = self.reset_offset(tp, reset, env)?;
+                    self.assigned.get_mut(tp).expect("assigned").position = Some(offset);
+                    fetched = env.reader.fetch(at, tp, offset, room, self.config.isolation_level);
+                }
+            }
+            let batch = match fetched {
                 Ok(b) => b,
                 Err(e) if e.code == ErrorCode::OffsetOutOfRange => match self.policy() {
-                    Some(reset) => {
-                        let offset = self.reset_offset(tp, reset, env)?;
-                        self.assigned.get_mut(tp).expect("assigned").position = Some(offset);
-                        continue;
-                    }
+                    Some(_) => continue,
                     None => {
                         return Err(ConsumerError::client(
                             "OffsetOutOfRangeException",

@@ -1,0 +1,380 @@
+//! `KafkaConsumer` against a small honest data plane (partition logs as `Vec`s with a log start offset)
+//! and the real group coordinator: positions, resets, seeks, pause, commits and their Java-client errors,
+//! group consumption that reads each record once, lag rows, and the poll-timeout leave.
+
+use broker_core::kafka::consumer::describe_group_offsets;
+use broker_core::kafka::group::CoordinatorConfig;
+use broker_core::kafka::{
+    AutoOffsetReset, ClientAssignor, ConsumerConfig, ConsumerEnv, ConsumerEvent, ConsumerRecord, ErrorCode,
+    GroupCoordinator, IsolationLevel, KafkaConsumer, KafkaError, Mailbox, Offset, OffsetAndMetadata,
+    OffsetSpec, PartitionReader, TimestampType, TopicPartition,
+};
+use broker_core::VirtualTime;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One partition: records from `start` on, each with its timestamp.
+struct Log {
+    start: Offset,
+    records: Vec<(i64, String)>,
+}
+
+#[derive(Default)]
+struct Logs {
+    topics: BTreeMap<String, Vec<Log>>,
+}
+
+impl Logs {
+    fn with_topic(mut self, topic: &str, partitions: usize, per_partition: usize) -> Self {
+        let logs = (0..partitions)
+            .map(|p| Log {
+                start: 0,
+                records: (0..per_partition)
+                    .map(|i| (1000 + i as i64 * 10, format!("{topic}-{p}-{i}")))
+                    .collect(),
+            })
+            .collect();
+        self.topics.insert(topic.to_string(), logs);
+        self
+    }
+
+    fn log(&self, tp: &TopicPartition) -> Result<&Log, KafkaError> {
+        self.topics
+            .get(&tp.topic)
+            .and_then(|l| l.get(tp.partition as usize))
+            .ok_or_else(|| KafkaError::new(ErrorCode::UnknownTopicOrPartition))
+    }
+
+    /// `deleteRecords` up to `offset`: the log start moves.
+    fn delete_before(&mut self, tp: &TopicPartition, offset: Offset) {
+        let log = &mut self.topics.get_mut(&tp.topic).unwrap()[tp.partition as usize];
+        let drop = (offset - log.start) as usize;
+        log.records.drain(..drop);
+        log.start = offset;
+    }
+}
+
+impl PartitionReader for Logs {
+    fn partition_count(&self, topic: &str) -> Option<i32> {
+        self.topics.get(topic).map(|l| l.len() as i32)
+    }
+
+    fn fetch(
+        &mut self,
+        _at: VirtualTime,
+        tp: &TopicPartition,
+        offset: Offset,
+        max_records: usize,
+        _isolation: IsolationLevel,
+    ) -> Result<Vec<ConsumerRecord>, KafkaError> {
+        let log = self.log(tp)?;
+        let end = log.start + log.records.len() as i64;
+        if offset < log.start || offset > end {
+            return Err(KafkaError::new(ErrorCode::OffsetOutOfRange));
+        }
+        let from = (offset - log.start) as usize;
+        Ok(log.records[from..]
+            .iter()
+            .take(max_records)
+            .enumerate()
+            .map(|(i, (ts, value))| ConsumerRecord {
+                partition: tp.clone(),
+                offset: offset + i as i64,
+                timestamp: *ts,
+                timestamp_type: TimestampType::CreateTime,
+                key: None,
+                value: Some(value.clone().into_bytes()),
+                headers: Vec::new(),
+            })
+            .collect())
+    }
+
+    fn list_offset(
+        &self,
+        tp: &TopicPartition,
+        spec: OffsetSpec,
+        _isolation: IsolationLevel,
+    ) -> Result<Option<Offset>, KafkaError> {
+        let log = self.log(tp)?;
+        Ok(match spec {
+            OffsetSpec::Earliest => Some(log.start),
+            OffsetSpec::Latest => Some(log.start + log.records.len() as i64),
+            OffsetSpec::ForTimestamp(t) => {
+                log.records.iter().position(|(ts, _)| *ts >= t).map(|i| log.start + i as i64)
+            }
+        })
+    }
+}
+
+fn tp(topic: &str, p: i32) -> TopicPartition {
+    TopicPartition::new(topic, p)
+}
+
+struct World {
+    coordinator: GroupCoordinator,
+    mailbox: Mailbox,
+    logs: Logs,
+    now: VirtualTime,
+}
+
+impl World {
+    fn new(logs: Logs) -> Self {
+        let config = CoordinatorConfig { initial_rebalance_delay_ms: 0, ..CoordinatorConfig::default() };
+        World {
+            coordinator: GroupCoordinator::new(config, 42),
+            mailbox: Mailbox::new(),
+            logs,
+            now: VirtualTime::ZERO,
+        }
+    }
+
+    fn env(&mut self) -> ConsumerEnv<'_> {
+        ConsumerEnv { coordinator: &mut self.coordinator, mailbox: &mut self.mailbox, reader: &mut self.logs }
+    }
+
+    /// Polls every consumer, ticking the ones with mail or due timers, advancing time to the earliest
+    /// wake-up, until `done` or the step budget runs out. Returns every record each consumer got.
+    fn run(
+        &mut self,
+        consumers: &mut [KafkaConsumer],
+        steps: usize,
+        done: impl Fn(&[KafkaConsumer], &[Vec<ConsumerRecord>]) -> bool,
+    ) -> Vec<Vec<ConsumerRecord>> {
+        let mut got = vec![Vec::new(); consumers.len()];
+        for _ in 0..steps {
+            let mut wake = self.now.plus_millis(1000);
+            for (i, c) in consumers.iter_mut().enumerate() {
+                let now = self.now;
+                let result = c.poll(now, 1000, &mut self.env()).expect("poll");
+                if let Some(t) = result.wait_until {
+                    wake = wake.min(t);
+                }
+                got[i].extend(result.records);
+            }
+            // Deliver mail at once (the heartbeat thread reads responses as they arrive).
+            for c in consumers.iter_mut() {
+                if self.mailbox.has_mail(c.conn()) {
+                    let now = self.now;
+                    c.tick(now, &mut self.env());
+                }
+            }
+            if done(consumers, &got) {
+                return got;
+            }
+            if let Some(t) = self.coordinator.next_deadline() {
+                wake = wake.min(t.max(self.now));
+            }
+            self.now = wake.max(self.now.plus_millis(1));
+            let out = self.coordinator.advance_to(self.now);
+            self.mailbox.post(out);
+            for c in consumers.iter_mut() {
+                let now = self.now;
+                c.tick(now, &mut self.env());
+            }
+        }
+        panic!("did not finish within {steps} steps");
+    }
+}
+
+#[test]
+fn an_assigned_consumer_reads_from_its_positions_with_max_poll_records() {
+    let mut w = World::new(Logs::default().with_topic("orders", 2, 7));
+    let mut config = ConsumerConfig::new("c1", None);
+    config.auto_offset_reset = AutoOffsetReset::Earliest;
+    config.max_poll_records = 5;
+    let mut c = KafkaConsumer::new(config, 1);
+    c.assign(&[tp("orders", 0), tp("orders", 1)]).unwrap();
+    let now = w.now;
+    let first = c.poll(now, 100, &mut w.env()).unwrap();
+    assert_eq!(first.records.len(), 5, "max.poll.records");
+    assert_eq!(
+        first.records.iter().map(|r| (r.partition.partition, r.offset)).collect::<Vec<_>>(),
+        [(0, 0), (0, 1), (0, 2), (0, 3), (0, 4)]
+    );
+    assert_eq!(c.position(&tp("orders", 0), &mut w.env()).unwrap(), 5);
+    assert_eq!(c.position(&tp("orders", 1), &mut w.env()).unwrap(), 0);
+    let second = c.poll(now, 100, &mut w.env()).unwrap();
+    assert_eq!(
+        second.records.iter().map(|r| (r.partition.partition, r.offset)).collect::<Vec<_>>(),
+        [(1, 0), (1, 1), (1, 2), (1, 3), (1, 4)]
+    );
+    // pause, seek, seekToEnd, seekToBeginning.
+    c.pause(&[tp("orders", 1)]).unwrap();
+    assert_eq!(c.paused(), [tp("orders", 1)]);
+    let third = c.poll(now, 100, &mut w.env()).unwrap();
+    assert!(third.records.iter().all(|r| r.partition.partition == 0));
+    assert_eq!(third.records.len(), 2);
+    let empty = c.poll(now, 100, &mut w.env()).unwrap();
+    assert!(empty.records.is_empty());
+    assert_eq!(
+        empty.wait_until,
+        Some(now.plus_millis(100)),
+        "nothing new: the poll would block for its timeout"
+    );
+    c.resume(&[tp("orders", 1)]).unwrap();
+    c.seek(&tp("orders", 0), 3).unwrap();
+    c.seek_to_end(&[tp("orders", 1)]).unwrap();
+    assert_eq!(c.position(&tp("orders", 1), &mut w.env()).unwrap(), 7);
+    let fourth = c.poll(now, 100, &mut w.env()).unwrap();
+    assert_eq!(fourth.records.iter().map(|r| r.offset).collect::<Vec<_>>(), [3, 4, 5, 6]);
+    c.seek_to_beginning(&[tp("orders", 1)]).unwrap();
+    assert_eq!(c.position(&tp("orders", 1), &mut w.env()).unwrap(), 0);
+    // offsetsForTimes: record i has timestamp 1000 + 10 i.
+    let env = w.env();
+    let times = c.offsets_for_times(&[(tp("orders", 0), 1025), (tp("orders", 1), 9999)], &env).unwrap();
+    assert_eq!(times, [(tp("orders", 0), Some(3)), (tp("orders", 1), None)]);
+    // Errors as the Java client words them.
+    assert_eq!(
+        c.seek(&tp("orders", 0), -1).unwrap_err().to_string(),
+        "IllegalArgumentException: seek offset must not be a negative number"
+    );
+    assert_eq!(
+        c.pause(&[tp("orders", 9)]).unwrap_err().to_string(),
+        "IllegalStateException: No current assignment for partition orders-9"
+    );
+    assert_eq!(
+        c.subscribe(&["orders"]).unwrap_err().to_string(),
+        "InvalidGroupIdException: To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration."
+    );
+}
+
+#[test]
+fn auto_offset_reset_latest_none_and_out_of_range() {
+    let mut w = World::new(Logs::default().with_topic("orders", 1, 10));
+    let mut latest = KafkaConsumer::new(ConsumerConfig::new("c1", Some("g")), 1);
+    latest.assign(&[tp("orders", 0)]).unwrap();
+    assert_eq!(latest.position(&tp("orders", 0), &mut w.env()).unwrap(), 10, "latest: the log end");
+
+    let mut config = ConsumerConfig::new("c2", Some("g"));
+    config.auto_offset_reset = AutoOffsetReset::None;
+    let mut none = KafkaConsumer::new(config.clone(), 2);
+    none.assign(&[tp("orders", 0)]).unwrap();
+    let now = w.now;
+    assert_eq!(
+        none.poll(now, 100, &mut w.env()).unwrap_err().to_string(),
+        "NoOffsetForPartitionException: Undefined offset with no reset policy for partitions: [orders-0]"
+    );
+    // A committed offset is used; when the log start passes it, none raises, earliest resets.
+    latest
+        .commit_sync(
+            now,
+            Some(vec![(tp("orders", 0), OffsetAndMetadata { offset: 2, metadata: String::new() })]),
+            &mut w.env(),
+        )
+        .unwrap();
+    let got = none.poll(now, 100, &mut w.env()).unwrap();
+    assert_eq!(got.records.first().map(|r| r.offset), Some(2));
+    none.seek(&tp("orders", 0), 3).unwrap();
+    w.logs.delete_before(&tp("orders", 0), 6);
+    assert_eq!(
+        none.poll(now, 100, &mut w.env()).unwrap_err().to_string(),
+        "OffsetOutOfRangeException: Fetch position FetchPosition{offset=3} is out of range for partition orders-0"
+    );
+    config.auto_offset_reset = AutoOffsetReset::Earliest;
+    let mut earliest = KafkaConsumer::new(config, 3);
+    earliest.assign(&[tp("orders", 0)]).unwrap();
+    earliest.seek(&tp("orders", 0), 3).unwrap();
+    let got = earliest.poll(now, 100, &mut w.env()).unwrap();
+    assert_eq!(got.records.first().map(|r| r.offset), Some(6));
+    assert!(earliest
+        .take_events()
+        .contains(&ConsumerEvent::PositionReset { partition: tp("orders", 0), offset: 6 }));
+}
+
+#[test]
+fn a_group_reads_every_record_once_commits_and_hands_over_on_close() {
+    for assignor in [ClientAssignor::Range, ClientAssignor::CooperativeSticky] {
+        let mut w = World::new(Logs::default().with_topic("orders", 4, 6).with_topic("payments", 2, 3));
+        let mut consumers: Vec<KafkaConsumer> = (0..2)
+            .map(|i| {
+                let mut config = ConsumerConfig::new(&format!("c{i}"), Some("g1"));
+                config.auto_offset_reset = AutoOffsetReset::Earliest;
+                config.assignors = vec![assignor];
+                config.enable_auto_commit = false;
+                let mut c = KafkaConsumer::new(config, i as u64 + 1);
+                c.subscribe(&["orders", "payments"]).unwrap();
+                c
+            })
+            .collect();
+        let got = w.run(&mut consumers, 200, |cs, got| {
+            cs.iter().all(|c| !c.assignment().is_empty()) && got.iter().map(Vec::len).sum::<usize>() == 30
+        });
+        // Each record once, by the member assigned its partition.
+        let mut seen = BTreeSet::new();
+        for (i, records) in got.iter().enumerate() {
+            for r in records {
+                assert!(seen.insert((r.partition.clone(), r.offset)), "{} read twice", r.partition);
+                assert!(
+                    consumers[i].assignment().contains(&r.partition),
+                    "read {} without owning it",
+                    r.partition
+                );
+            }
+        }
+        let a: BTreeSet<_> = consumers[0].assignment().into_iter().collect();
+        let b: BTreeSet<_> = consumers[1].assignment().into_iter().collect();
+        assert!(a.is_disjoint(&b), "{assignor:?}: disjoint assignments");
+        assert_eq!(a.len() + b.len(), 6);
+        // Commits and lag rows.
+        let now = w.now;
+        consumers[0].commit_sync(now, None, &mut w.env()).unwrap();
+        let rows = describe_group_offsets("g1", &w.coordinator, &w.logs);
+        assert_eq!(rows.len(), 6);
+        for r in &rows {
+            let owner = if a.contains(&tp(&r.topic, r.partition)) { &consumers[0] } else { &consumers[1] };
+            assert_eq!(r.consumer_id.as_deref(), Some(owner.member_id()));
+            assert_eq!(r.client_id.as_deref(), Some(owner.config().client_id.as_str()));
+            if owner.conn() == 1 {
+                assert_eq!((r.current_offset, r.lag), (r.log_end_offset, Some(0)));
+            } else {
+                assert_eq!((r.current_offset, r.lag), (None, None), "not committed yet");
+            }
+        }
+        let env = w.env();
+        let committed = consumers[0].committed(&consumers[0].assignment(), &env).unwrap();
+        assert!(committed.iter().all(|(_, o)| o.is_some()));
+        // Both commit; c0 closes: c1 takes over everything from the committed offsets, re-reading nothing.
+        consumers[1].commit_sync(now, None, &mut w.env()).unwrap();
+        let mut closing = consumers.remove(0);
+        let now = w.now;
+        closing.close(now, &mut w.env());
+        let got = w.run(&mut consumers, 200, |cs, _| cs[0].assignment().len() == 6);
+        assert!(got[0].is_empty(), "{assignor:?}: nothing re-read after c0's commit: {:?}", got[0].len());
+    }
+}
+
+#[test]
+fn a_consumer_that_stops_polling_leaves_and_its_commit_fails() {
+    let mut w = World::new(Logs::default().with_topic("orders", 2, 2));
+    let mut config = ConsumerConfig::new("c1", Some("g1"));
+    config.max_poll_interval_ms = 10_000;
+    config.enable_auto_commit = false;
+    let mut consumers = vec![KafkaConsumer::new(config, 1)];
+    consumers[0].subscribe(&["orders"]).unwrap();
+    w.run(&mut consumers, 50, |cs, _| cs[0].assignment().len() == 2);
+    // Only the heartbeat thread runs now.
+    let deadline = w.now.plus_millis(10_000);
+    while w.now < deadline {
+        w.now = consumers[0].next_deadline().unwrap().min(deadline);
+        let now = w.now;
+        consumers[0].tick(now, &mut w.env());
+    }
+    assert!(consumers[0].take_events().contains(&ConsumerEvent::PollTimeoutExpired));
+    let now = w.now;
+    let err = consumers[0]
+        .commit_sync(
+            now,
+            Some(vec![(tp("orders", 0), OffsetAndMetadata { offset: 1, metadata: String::new() })]),
+            &mut w.env(),
+        )
+        .unwrap_err();
+    assert_eq!(err.exception(), "CommitFailedException");
+    assert!(err.to_string().starts_with(
+        "CommitFailedException: Commit cannot be completed since the group has already rebalanced"
+    ));
+    assert_eq!(w.coordinator.describe_group("g1").members.len(), 0, "it left the group");
+    // Mixing subscribe and assign is refused as the Java client refuses it.
+    assert_eq!(
+        consumers[0].assign(&[tp("orders", 0)]).unwrap_err().to_string(),
+        "IllegalStateException: Subscription to topics, partitions and pattern are mutually exclusive"
+    );
+}
