@@ -171,7 +171,22 @@ impl World {
                 c.tick(now, &mut self.env());
             }
         }
-        panic!("did not finish within {steps} steps");
+        let state: Vec<String> = consumers
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} epoch {} gen {} {:?}",
+                    c.member_id(),
+                    c.member_epoch(),
+                    c.generation(),
+                    c.assignment()
+                )
+            })
+            .collect();
+        panic!(
+            "did not finish within {steps} steps: {state:?} {:?}",
+            self.coordinator.consumer_groups().group("g2")
+        );
     }
 }
 
@@ -377,4 +392,42 @@ fn a_consumer_that_stops_polling_leaves_and_its_commit_fails() {
         consumers[0].assign(&[tp("orders", 0)]).unwrap_err().to_string(),
         "IllegalStateException: Subscription to topics, partitions and pattern are mutually exclusive"
     );
+}
+
+#[test]
+fn consumer_protocol_members_share_the_partitions_and_hand_over_on_close() {
+    use broker_core::kafka::GroupProtocol;
+    let mut w = World::new(Logs::default().with_topic("orders", 4, 5));
+    let mut consumers: Vec<KafkaConsumer> = (0..2)
+        .map(|i| {
+            let mut config = ConsumerConfig::new(&format!("c{i}"), Some("g2"));
+            config.group_protocol = GroupProtocol::Consumer;
+            config.auto_offset_reset = AutoOffsetReset::Earliest;
+            let mut c = KafkaConsumer::new(config, i as u64 + 1);
+            c.subscribe(&["orders"]).unwrap();
+            c
+        })
+        .collect();
+    // The first member takes all four partitions, then gives two up (committing their positions first,
+    // auto-commit being on), so every record is read once.
+    let got = w.run(&mut consumers, 400, |cs, got| {
+        cs.iter().all(|c| c.assignment().len() == 2) && got.iter().map(Vec::len).sum::<usize>() >= 20
+    });
+    let mut seen = BTreeSet::new();
+    for records in &got {
+        for r in records {
+            assert!(seen.insert((r.partition.clone(), r.offset)), "{}@{} read twice", r.partition, r.offset);
+        }
+    }
+    let group = w.coordinator.consumer_groups().group("g2").expect("a consumer-protocol group");
+    assert_eq!(group.members.len(), 2);
+    assert!(consumers.iter().all(|c| c.member_epoch() == group.assignment_epoch));
+    // A commit with the member's epoch is accepted; the stale epoch of an earlier one is not.
+    let now = w.now;
+    consumers[0].commit_sync(now, None, &mut w.env()).unwrap();
+    consumers[1].commit_sync(now, None, &mut w.env()).unwrap();
+    let mut closing = consumers.remove(0);
+    closing.close(now, &mut w.env());
+    let got = w.run(&mut consumers, 400, |cs, _| cs[0].assignment().len() == 4);
+    assert!(got[0].is_empty(), "nothing re-read after the commits");
 }

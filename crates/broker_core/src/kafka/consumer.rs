@@ -72,6 +72,20 @@ pub struct ConsumerConfig {
     pub isolation_level: IsolationLevel,
     /// The host the broker sees (`/127.0.0.1`).
     pub client_host: String,
+    /// `group.protocol`: `classic` (the default in 4.1) or `consumer` (KIP-848).
+    pub group_protocol: GroupProtocol,
+    /// `group.remote.assignor` for the consumer protocol (`uniform`, `range`; none: the broker's default).
+    pub group_remote_assignor: Option<String>,
+}
+
+/// `group.protocol`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupProtocol {
+    /// JoinGroup / SyncGroup / Heartbeat with client-side assignors.
+    #[default]
+    Classic,
+    /// ConsumerGroupHeartbeat with server-side assignors (KIP-848).
+    Consumer,
 }
 
 impl ConsumerConfig {
@@ -91,6 +105,8 @@ impl ConsumerConfig {
             assignors: vec![ClientAssignor::Range, ClientAssignor::CooperativeSticky],
             isolation_level: IsolationLevel::ReadUncommitted,
             client_host: "/127.0.0.1".to_string(),
+            group_protocol: GroupProtocol::Classic,
+            group_remote_assignor: None,
         }
     }
 }
@@ -262,6 +278,8 @@ pub struct KafkaConsumer {
     events: Vec<ConsumerEvent>,
     fatal: Option<ConsumerError>,
     closed: bool,
+    /// Consumer protocol: the member epoch (0 until joined).
+    member_epoch: i32,
 }
 
 impl KafkaConsumer {
@@ -284,6 +302,114 @@ impl KafkaConsumer {
             events: Vec::new(),
             fatal: None,
             closed: false,
+            member_epoch: 0,
+        }
+    }
+
+    fn uses_consumer_protocol(&self) -> bool {
+        self.config.group_protocol == GroupProtocol::Consumer
+    }
+
+    /// Consumer protocol: the member epoch (`0` before joining).
+    pub fn member_epoch(&self) -> i32 {
+        self.member_epoch
+    }
+
+    /// One `ConsumerGroupHeartbeat` (KIP-848) and the reconciliation of its answer: partitions no longer
+    /// assigned are revoked (and the revocation acknowledged by another heartbeat at once), new ones
+    /// assigned. `leave_epoch` sends -1 / -2 instead.
+    fn consumer_heartbeat(&mut self, at: VirtualTime, env: &mut ConsumerEnv<'_>, leave_epoch: Option<i32>) {
+        let Subscription::Topics(topics) = self.subscription.clone() else { return };
+        // At most a heartbeat and the acknowledgement of a revocation, plus one spare.
+        for _ in 0..3 {
+            let joining = self.member_epoch == 0 && leave_epoch.is_none();
+            let mut counts = PartitionCounts::new();
+            for t in &topics {
+                if let Some(n) = env.reader.partition_count(t) {
+                    counts.insert(t.clone(), n);
+                }
+            }
+            let request = crate::kafka::group::ConsumerGroupHeartbeatRequest {
+                group_id: self.config.group_id.clone().unwrap_or_default(),
+                member_id: self.member_id.clone(),
+                member_epoch: leave_epoch.unwrap_or(self.member_epoch),
+                instance_id: self.config.group_instance_id.clone(),
+                rack_id: None,
+                rebalance_timeout_ms: Some(self.config.max_poll_interval_ms),
+                subscribed_topic_names: Some(topics.clone()),
+                server_assignor: self.config.group_remote_assignor.clone(),
+                owned_partitions: Some(if joining { Vec::new() } else { self.assignment() }),
+                client_id: self.config.client_id.clone(),
+                client_host: self.config.client_host.clone(),
+            };
+            let result = env.coordinator.consumer_group_heartbeat(at, request, &counts);
+            if leave_epoch.is_some() {
+                self.member_epoch = 0;
+                self.membership = Membership::Unjoined;
+                self.next_heartbeat = VirtualTime::NEVER;
+                return;
+            }
+            match result {
+                Ok(r) => {
+                    self.member_id = r.member_id;
+                    self.member_epoch = r.member_epoch;
+                    self.next_heartbeat = at.plus_millis(r.heartbeat_interval_ms);
+                    self.membership =
+                        if r.member_epoch > 0 { Membership::Stable } else { Membership::Joining };
+                    let Some(list) = r.assignment else { return };
+                    let new: BTreeSet<TopicPartition> = list.into_iter().collect();
+                    let owned: BTreeSet<TopicPartition> = self.assigned.keys().cloned().collect();
+                    let revoked: Vec<TopicPartition> = owned.difference(&new).cloned().collect();
+                    let added: Vec<TopicPartition> = new.difference(&owned).cloned().collect();
+                    if !revoked.is_empty() {
+                        // With auto-commit, the positions of what goes are committed before it goes.
+                        if self.config.enable_auto_commit {
+                            let offsets: Vec<(TopicPartition, OffsetAndMetadata)> = revoked
+                                .iter()
+                                .filter_map(|tp| {
+                                    let p = self.assigned.get(tp)?.position?;
+                                    Some((
+                                        tp.clone(),
+                                        OffsetAndMetadata { offset: p, metadata: String::new() },
+                                    ))
+                                })
+                                .collect();
+                            if !offsets.is_empty() {
+                                let _ = self.send_commit(at, offsets, env);
+                            }
+                        }
+                        self.events.push(ConsumerEvent::PartitionsRevoked(revoked.clone()));
+                        for tp in &revoked {
+                            self.assigned.remove(tp);
+                        }
+                    }
+                    if !added.is_empty() {
+                        for tp in &added {
+                            self.assigned.entry(tp.clone()).or_default();
+                        }
+                        self.events.push(ConsumerEvent::PartitionsAssigned(added));
+                    }
+                    if self.config.enable_auto_commit && self.next_auto_commit == VirtualTime::NEVER {
+                        self.next_auto_commit = at.plus_millis(self.config.auto_commit_interval_ms);
+                    }
+                    if revoked.is_empty() {
+                        return;
+                    }
+                    // Acknowledge the revocation at once: loop for another heartbeat.
+                }
+                Err(e) if matches!(e.code, ErrorCode::FencedMemberEpoch | ErrorCode::UnknownMemberId) => {
+                    // Fenced: give up every partition and rejoin with epoch 0.
+                    self.lose_partitions();
+                    self.member_epoch = 0;
+                    self.membership = Membership::Unjoined;
+                    self.next_heartbeat = at;
+                    return;
+                }
+                Err(e) => {
+                    self.fatal = Some(ConsumerError::Kafka(e));
+                    return;
+                }
+            }
         }
     }
 
@@ -403,6 +529,19 @@ impl KafkaConsumer {
             return;
         }
         self.read_mail(at, env);
+        if self.uses_consumer_protocol() {
+            if self.membership == Membership::Stable
+                && at >= self.last_poll.plus_millis(self.config.max_poll_interval_ms)
+            {
+                self.events.push(ConsumerEvent::PollTimeoutExpired);
+                let epoch = if self.config.group_instance_id.is_some() { -2 } else { -1 };
+                self.consumer_heartbeat(at, env, Some(epoch));
+                self.lose_partitions();
+            } else if self.membership != Membership::Unjoined && at >= self.next_heartbeat {
+                self.consumer_heartbeat(at, env, None);
+            }
+            return;
+        }
         let in_group = matches!(self.membership, Membership::Stable | Membership::Syncing);
         if in_group
             && self.membership == Membership::Stable
@@ -651,13 +790,23 @@ impl KafkaConsumer {
         if let Some(e) = self.fatal.clone() {
             return Err(e);
         }
-        if matches!(self.subscription, Subscription::Topics(_)) {
+        if matches!(self.subscription, Subscription::Topics(_)) && self.uses_consumer_protocol() {
+            if self.membership == Membership::Unjoined || self.rejoin_needed {
+                self.rejoin_needed = false;
+                self.membership = Membership::Joining;
+                self.consumer_heartbeat(at, env, None);
+            }
+            if let Some(e) = self.fatal.clone() {
+                return Err(e);
+            }
+        } else if matches!(self.subscription, Subscription::Topics(_)) {
             // `onJoinPrepare` and the join: eager members revoke everything first.
             if self.rejoin_needed && matches!(self.membership, Membership::Stable | Membership::Unjoined) {
+                // `onJoinPrepare`: with auto-commit, the positions are committed before every rejoin.
+                if self.config.enable_auto_commit && self.membership == Membership::Stable {
+                    let _ = self.commit_positions(at, env, false);
+                }
                 if !self.cooperative() && !self.assigned.is_empty() {
-                    if self.config.enable_auto_commit {
-                        let _ = self.commit_positions(at, env, false);
-                    }
                     let revoked = self.assignment();
                     self.events.push(ConsumerEvent::PartitionsRevoked(revoked));
                     self.assigned.clear();
@@ -856,11 +1005,10 @@ impl KafkaConsumer {
         if in_group && matches!(self.membership, Membership::Joining | Membership::Syncing) {
             return Err(ConsumerError::client("RebalanceInProgressException", COMMIT_DURING_REBALANCE));
         }
-        let (generation, member_id) = if in_group && self.generation >= 0 {
-            (self.generation, self.member_id.clone())
-        } else {
-            (-1, String::new())
-        };
+        let current = if self.uses_consumer_protocol() { self.member_epoch } else { self.generation };
+        let valid = if self.uses_consumer_protocol() { current > 0 } else { current >= 0 };
+        let (generation, member_id) =
+            if in_group && valid { (current, self.member_id.clone()) } else { (-1, String::new()) };
         if in_group && generation < 0 {
             return Err(ConsumerError::client("CommitFailedException", COMMIT_FAILED));
         }
@@ -896,6 +1044,9 @@ impl KafkaConsumer {
             Some(ErrorCode::RebalanceInProgress) => {
                 self.rejoin_needed = true;
                 Err(ConsumerError::client("RebalanceInProgressException", COMMIT_DURING_REBALANCE))
+            }
+            Some(ErrorCode::StaleMemberEpoch) => {
+                Err(ConsumerError::client("CommitFailedException", COMMIT_FAILED))
             }
             Some(e) => Err(ConsumerError::Kafka(KafkaError::new(e))),
         }
@@ -1052,7 +1203,12 @@ impl KafkaConsumer {
             self.events.push(ConsumerEvent::PartitionsRevoked(self.assignment()));
         }
         if matches!(self.subscription, Subscription::Topics(_)) && self.membership != Membership::Unjoined {
-            self.leave_group(at, env);
+            if self.uses_consumer_protocol() {
+                let epoch = if self.config.group_instance_id.is_some() { -2 } else { -1 };
+                self.consumer_heartbeat(at, env, Some(epoch));
+            } else {
+                self.leave_group(at, env);
+            }
         }
         self.assigned.clear();
         self.closed = true;

@@ -19,6 +19,7 @@ pub mod types;
 
 pub use assignor::{Assignment, ClientAssignor, MemberSubscription, PartitionCounts, RebalanceProtocol};
 pub use assignor::{ServerAssignor, ServerMember};
+pub use consumer::GroupProtocol;
 pub use consumer::{
     AutoOffsetReset, ConsumerConfig, ConsumerEnv, ConsumerError, ConsumerEvent, KafkaConsumer, Mailbox,
     PollResult,
