@@ -1266,12 +1266,24 @@ pub fn describe_group_offsets(
             client_id: None,
         }
     };
-    for m in &described.members {
-        for tp in &m.assignment {
+    let mut owners: Vec<(String, String, String, Vec<TopicPartition>)> = described
+        .members
+        .iter()
+        .map(|m| (m.member_id.clone(), m.client_host.clone(), m.client_id.clone(), m.assignment.clone()))
+        .collect();
+    // A consumer-protocol group's members and their current assignments.
+    if let Some(g) = coordinator.consumer_groups().group(group) {
+        for m in g.members.values() {
+            let owned = m.assigned.iter().chain(&m.pending_revocation).cloned().collect();
+            owners.push((m.member_id.clone(), m.client_host.clone(), m.client_id.clone(), owned));
+        }
+    }
+    for (member_id, host, client_id, assignment) in owners {
+        for tp in &assignment {
             let mut r = row(tp);
-            r.consumer_id = Some(m.member_id.clone());
-            r.host = Some(m.client_host.clone());
-            r.client_id = Some(m.client_id.clone());
+            r.consumer_id = Some(member_id.clone());
+            r.host = Some(host.clone());
+            r.client_id = Some(client_id.clone());
             rows.insert(tp.clone(), r);
         }
     }
