@@ -452,7 +452,7 @@ fn seeded_consumer_groups_keep_ownership_exclusive_and_commits_within_the_log() 
             _ => (GroupProtocol::Consumer, ClientAssignor::Range),
         };
         let mut next_conn = 1u64;
-        let mut make = |rng: &mut Prng, next_conn: &mut u64| {
+        let make = |rng: &mut Prng, next_conn: &mut u64| {
             let mut config = ConsumerConfig::new(&format!("c{next_conn}"), Some("g"));
             config.group_protocol = protocol;
             config.assignors = vec![assignor];
