@@ -540,3 +540,121 @@ fn seeded_consumer_groups_keep_ownership_exclusive_and_commits_within_the_log() 
         assert!(polled > 50 && revocations > 3, "seed {seed}: {polled} records, {revocations} revocations");
     }
 }
+
+/// The model replays `scripts/kafka-probes/GroupProbe.java`, which ran two real Java consumers against a
+/// real Kafka 4.1.1 broker (its output is `tests/kafka/groups/real_kafka_probe.txt`), poll for poll on the
+/// same timeline, and must print the same lines (member ids aside, which are random: only their shape is
+/// compared).
+#[test]
+fn the_model_replays_the_real_kafka_group_probe() {
+    use broker_core::kafka::GroupProtocol;
+    let real = include_str!("kafka/groups/real_kafka_probe.txt");
+    let mut lines = Vec::new();
+    // A blocking `poll(timeout)`: the model says until when it would wait; time moves on to then.
+    fn poll_blocking(w: &mut World, consumers: &mut [KafkaConsumer], i: usize, timeout: u64) {
+        let end = w.now.plus_millis(timeout);
+        loop {
+            let now = w.now;
+            let r = consumers[i].poll(now, end.as_millis() - now.as_millis(), &mut w.env()).expect("poll");
+            assert!(r.records.is_empty(), "the probe's topics are empty");
+            let wake = r.wait_until.unwrap_or(end).min(end);
+            w.now = wake.max(w.now);
+            let out = w.coordinator.advance_to(w.now);
+            w.mailbox.post(out);
+            for c in consumers.iter_mut() {
+                let now = w.now;
+                c.tick(now, &mut w.env());
+            }
+            if w.now >= end {
+                return;
+            }
+        }
+    }
+    let show = |label: &str, c: &KafkaConsumer| {
+        let epoch = if c.config().group_protocol == GroupProtocol::Consumer {
+            c.member_epoch()
+        } else {
+            c.generation()
+        };
+        let list: Vec<String> = c.assignment().iter().map(ToString::to_string).collect();
+        format!("{label} generation={epoch} member={} assignment=[{}]", c.member_id(), list.join(", "))
+    };
+    let mut client = 0;
+    for protocol in [GroupProtocol::Classic, GroupProtocol::Consumer] {
+        let name = if protocol == GroupProtocol::Classic { "classic" } else { "consumer" };
+        let group = format!("probe-{name}");
+        let mut w = World::new(Logs::default().with_topic("orders", 4, 0).with_topic("payments", 2, 0));
+        let mut consumers: Vec<KafkaConsumer> = (0..2)
+            .map(|i| {
+                client += 1;
+                let mut config = ConsumerConfig::new(&format!("consumer-{group}-{client}"), Some(&group));
+                config.group_protocol = protocol;
+                config.assignors = vec![ClientAssignor::Range];
+                let mut c = KafkaConsumer::new(config, i + 1);
+                c.subscribe(&["orders", "payments"]).unwrap();
+                c
+            })
+            .collect();
+        for _ in 0..8 {
+            poll_blocking(&mut w, &mut consumers, 0, 500);
+        }
+        lines.push(show(&format!("{name} a alone"), &consumers[0]));
+        for _ in 0..12 {
+            poll_blocking(&mut w, &mut consumers, 0, 300);
+            poll_blocking(&mut w, &mut consumers, 1, 300);
+        }
+        lines.push(show(&format!("{name} a"), &consumers[0]));
+        lines.push(show(&format!("{name} b"), &consumers[1]));
+        let (state, kind, assignor, members) = match protocol {
+            GroupProtocol::Classic => {
+                let d = w.coordinator.describe_group(&group);
+                (d.state.to_string(), "Classic", d.protocol, d.members.len())
+            }
+            GroupProtocol::Consumer => {
+                let g = w.coordinator.consumer_groups().group(&group).expect("group");
+                (g.state().to_string(), "Consumer", "uniform".to_string(), g.members.len())
+            }
+        };
+        lines
+            .push(format!("{name} describe state={state} type={kind} assignor={assignor} members={members}"));
+        let now = w.now;
+        let commit = consumers[0].commit_sync(
+            now,
+            Some(vec![(tp("orders", 0), OffsetAndMetadata { offset: 0, metadata: String::new() })]),
+            &mut w.env(),
+        );
+        lines.push(format!("{name} commit {}", commit.map_or_else(|e| e.to_string(), |_| "ok".to_string())));
+        let now = w.now;
+        consumers[1].close(now, &mut w.env());
+        for _ in 0..10 {
+            poll_blocking(&mut w, &mut consumers, 0, 300);
+        }
+        lines.push(show(&format!("{name} a after b closed"), &consumers[0]));
+    }
+    // Member ids: `client.id-UUID` (classic) or 22 characters of URL-safe base64 (consumer protocol).
+    let mask = |line: &str| -> String {
+        let mut out = Vec::new();
+        for word in line.split(' ') {
+            match word.strip_prefix("member=") {
+                Some(id) if id.starts_with("consumer-") => {
+                    let (client, uuid) = id.split_at(id.len() - 36);
+                    assert!(uuid.len() == 36 && uuid.as_bytes()[14] == b'4', "{id}: a version-4 UUID");
+                    out.push(format!("member={client}<uuid>"));
+                }
+                Some(id) => {
+                    assert!(
+                        id.len() == 22
+                            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                        "{id}"
+                    );
+                    out.push("member=<base64 uuid>".to_string());
+                }
+                None => out.push(word.to_string()),
+            }
+        }
+        out.join(" ")
+    };
+    let expected: Vec<String> = real.lines().filter(|l| !l.starts_with('#')).map(mask).collect();
+    let got: Vec<String> = lines.iter().map(|l| mask(l)).collect();
+    assert_eq!(got, expected);
+}
