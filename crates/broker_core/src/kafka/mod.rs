@@ -15,6 +15,7 @@ pub mod consumer;
 pub mod error;
 pub mod group;
 pub mod offsets;
+pub mod share;
 pub mod types;
 
 pub use assignor::{Assignment, ClientAssignor, MemberSubscription, PartitionCounts, RebalanceProtocol};
@@ -27,6 +28,7 @@ pub use consumer::{
 pub use error::{ErrorCode, KafkaError};
 pub use group::GroupCoordinator;
 pub use offsets::OffsetStore;
+pub use share::{AcknowledgeType, KafkaShareConsumer, ShareConfig, SharePartitions};
 pub use types::{
     ConsumerRecord, Header, IsolationLevel, NodeId, Offset, OffsetAndMetadata, OffsetSpec, PartitionReader,
     ProducerRecord, RecordMetadata, TimestampType, TopicPartition,
