@@ -419,6 +419,8 @@ fn consumer_protocol_members_share_the_partitions_and_hand_over_on_close() {
             assert!(seen.insert((r.partition.clone(), r.offset)), "{}@{} read twice", r.partition, r.offset);
         }
     }
+    let listed = w.coordinator.list_consumer_protocol_groups();
+    assert_eq!(listed.iter().map(|(g, s)| format!("{g} {s}")).collect::<Vec<_>>(), ["g2 Stable"]);
     let group = w.coordinator.consumer_groups().group("g2").expect("a consumer-protocol group");
     assert_eq!(group.members.len(), 2);
     assert!(consumers.iter().all(|c| c.member_epoch() == group.assignment_epoch));

@@ -336,6 +336,16 @@ impl GroupCoordinator {
         self.consumer_groups.heartbeat(at, request, partitions)
     }
 
+    /// ListGroups for the consumer-protocol groups (`kafka-consumer-groups --list` shows both kinds):
+    /// group id and state, in group-id order.
+    pub fn list_consumer_protocol_groups(&self) -> Vec<(String, super::consumer::ConsumerGroupState)> {
+        self.consumer_groups
+            .group_ids()
+            .into_iter()
+            .filter_map(|id| self.consumer_groups.group(&id).map(|g| (id.clone(), g.state())))
+            .collect()
+    }
+
     /// Events of the consumer-protocol groups since the last call.
     pub fn take_consumer_group_events(&mut self) -> Vec<ConsumerGroupEvent> {
         self.consumer_groups.take_events()
