@@ -358,3 +358,52 @@ fn seeded_random_consumer_groups_never_double_own_a_partition() {
         }
     }
 }
+
+/// KIP-848's rebalance timeout: a member asked to revoke partitions that does not acknowledge within its
+/// rebalance timeout (`max.poll.interval.ms`) is fenced, so the partitions reach their new owner
+/// (`GroupMetadataManager.scheduleConsumerGroupRebalanceTimeout`).
+#[test]
+fn a_member_that_does_not_revoke_in_time_is_fenced() {
+    let mut groups = ConsumerGroups::new(ConsumerProtocolConfig::default(), 9);
+    let mut partitions = BTreeMap::new();
+    partitions.insert("orders".to_string(), 2);
+    let join = |member: &str| ConsumerGroupHeartbeatRequest {
+        group_id: GROUP.to_string(),
+        member_id: member.to_string(),
+        member_epoch: 0,
+        instance_id: None,
+        rack_id: None,
+        rebalance_timeout_ms: Some(10_000),
+        subscribed_topic_names: Some(vec!["orders".to_string()]),
+        server_assignor: None,
+        owned_partitions: Some(Vec::new()),
+        client_id: member.to_string(),
+        client_host: "/127.0.0.1".to_string(),
+    };
+    let a = groups.heartbeat(VirtualTime::ZERO, join("a"), &partitions).unwrap();
+    assert_eq!((a.member_epoch, a.assignment.map(|l| l.len())), (1, Some(2)));
+    let b = groups.heartbeat(VirtualTime::from_millis(1000), join("b"), &partitions).unwrap();
+    assert_eq!((b.member_epoch, b.assignment), (2, Some(Vec::new())), "b waits for a partition a still owns");
+    // a hears it must give one up, but never acknowledges.
+    let owned = vec![TopicPartition::new("orders", 0), TopicPartition::new("orders", 1)];
+    let heartbeat =
+        ConsumerGroupHeartbeatRequest { member_epoch: 1, owned_partitions: Some(owned), ..join("a") };
+    let a = groups.heartbeat(VirtualTime::from_millis(2000), heartbeat, &partitions).unwrap();
+    assert_eq!((a.member_epoch, a.assignment.map(|l| l.len())), (1, Some(1)));
+    assert_eq!(groups.next_deadline(), Some(VirtualTime::from_millis(12_000)), "its rebalance timeout");
+    groups.advance_to(VirtualTime::from_millis(12_000));
+    let events: Vec<String> = groups.take_events().iter().map(ToString::to_string).collect();
+    assert!(events.iter().any(|e| e.ends_with("member a fenced (rebalance timeout)")), "{events:?}");
+    let poll =
+        ConsumerGroupHeartbeatRequest { member_epoch: 2, owned_partitions: Some(Vec::new()), ..join("b") };
+    let b = groups.heartbeat(VirtualTime::from_millis(12_500), poll, &partitions).unwrap();
+    assert_eq!(
+        (b.member_epoch, b.assignment.map(|l| l.len())),
+        (3, Some(2)),
+        "b gets both at the next epoch"
+    );
+    let late =
+        ConsumerGroupHeartbeatRequest { member_epoch: 1, owned_partitions: Some(Vec::new()), ..join("a") };
+    let e = groups.heartbeat(VirtualTime::from_millis(13_000), late, &partitions).unwrap_err();
+    assert_eq!(e.to_string(), "UnknownMemberIdException: Member a is not a member of group g1.");
+}
