@@ -21,12 +21,12 @@
 //! (messages, field tables and publish options between Rust and Rhai values), `wire` (the text protocol
 //! through which a [`ScriptHost`] in another wasm module serves a simulation, see [`ScriptRuntime`]).
 //!
-//! The simulation reaches its host through the [`ScriptRuntime`] trait, made by [`new_runtime`]: the
-//! [`ScriptHost`] in this crate, or — where the caller registered one with [`set_runtime_factory`] — a
-//! host elsewhere. The web page uses that to keep Rhai out of its first download: its scripting engine is a
+//! The simulation reaches its host through the [`ScriptRuntime`] trait, made by the [`ScriptFactory`] its
+//! caller passes in `SimOptions` (a value: no global state): the [`ScriptHost`] in this crate by default,
+//! or a host elsewhere. The web page uses that to keep Rhai out of its first download: its scripting engine is a
 //! second wasm module (the same `ScriptHost`, built from this crate) loaded when a document has scripts.
 //! The feature `external-scripts` (set only by the page's trunk build) compiles the built-in fallback out, so
-//! Rhai is not linked into that build; without a registered factory it then refuses scripts.
+//! Rhai is not linked into that build; the default [`ScriptFactory`] then refuses scripts.
 
 mod api;
 mod convert;
@@ -336,33 +336,65 @@ impl ScriptRuntime for ScriptHost {
 /// `Err` says why none is available (the web page: its scripting module could not be loaded).
 pub type RuntimeFactory = fn(ScriptLimits, u64) -> Result<Box<dyn ScriptRuntime>, String>;
 
-thread_local! {
-    /// The factory [`new_runtime`] uses instead of the built-in host (per thread: tests stay independent).
-    static FACTORY: Cell<Option<RuntimeFactory>> = const { Cell::new(None) };
+/// Which script runtime a simulation builds its host with: a plain value the caller passes
+/// ([`SimOptions::scripts`](crate::scenario::sim::SimOptions::scripts)), never state registered
+/// somewhere, so two simulations on one thread can use different runtimes.
+///
+/// [`ScriptFactory::default`] is the built-in [`ScriptHost`]; under the `external-scripts` feature there
+/// is none built in, and the default refuses scripts with a clear error. [`ScriptFactory::new`] wraps
+/// another factory (the web page's, which serves every call from its separately loaded module).
+#[derive(Clone, Copy, Default)]
+pub struct ScriptFactory {
+    /// `None`: the built-in host (or, under `external-scripts`, none).
+    external: Option<RuntimeFactory>,
 }
 
-/// Registers (`Some`) or removes (`None`) the factory behind [`new_runtime`] on this thread.
-pub fn set_runtime_factory(factory: Option<RuntimeFactory>) {
-    FACTORY.with(|f| f.set(factory));
-}
-
-/// The script runtime a simulation uses: the registered factory's, else the built-in [`ScriptHost`]
-/// (compiled out with the feature `external-scripts`, where a missing factory is an error).
-pub fn new_runtime(limits: ScriptLimits, seed: u64) -> Result<Box<dyn ScriptRuntime>, String> {
-    if let Some(factory) = FACTORY.with(Cell::get) {
-        return factory(limits, seed);
+impl ScriptFactory {
+    /// Runtimes made by `factory` instead of the built-in host.
+    pub fn new(factory: RuntimeFactory) -> Self {
+        ScriptFactory { external: Some(factory) }
     }
-    #[cfg(not(feature = "external-scripts"))]
-    return Ok(Box::new(ScriptHost::new(limits, seed)));
-    #[cfg(feature = "external-scripts")]
-    Err("no scripting engine is available in this build".to_string())
+
+    /// A runtime with no scripts yet, under `limits`, its `random(n)` seeded with `seed`.
+    pub fn runtime(&self, limits: ScriptLimits, seed: u64) -> Result<Box<dyn ScriptRuntime>, String> {
+        if let Some(factory) = self.external {
+            return factory(limits, seed);
+        }
+        #[cfg(not(feature = "external-scripts"))]
+        return Ok(Box::new(ScriptHost::new(limits, seed)));
+        #[cfg(feature = "external-scripts")]
+        Err("no scripting engine is available in this build".to_string())
+    }
+
+    /// Compiles `source` as a simulation using these runtimes would, for the editor's located errors.
+    pub fn check(&self, name: &str, source: &str) -> Result<(), ScriptError> {
+        self.runtime(ScriptLimits::default(), 0)
+            .map_err(|e| ScriptError::unlocated(name, e))?
+            .compile(name, source)
+    }
 }
 
-/// Compiles `source` as a simulation would (through [`new_runtime`]), for the editor's located errors.
-pub fn check_script(name: &str, source: &str) -> Result<(), ScriptError> {
-    new_runtime(ScriptLimits::default(), 0)
-        .map_err(|e| ScriptError::unlocated(name, e))?
-        .compile(name, source)
+/// Two values are equal when they make runtimes the same way (the same function, or both built in).
+impl PartialEq for ScriptFactory {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.external, other.external) {
+            (None, None) => true,
+            (Some(a), Some(b)) => std::ptr::fn_addr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for ScriptFactory {}
+
+impl fmt::Debug for ScriptFactory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.external.is_some() {
+            "ScriptFactory(external)"
+        } else {
+            "ScriptFactory(built-in)"
+        })
+    }
 }
 
 impl ScriptHost {
