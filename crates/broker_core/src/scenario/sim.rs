@@ -1266,16 +1266,14 @@ impl<B: SimPort> Simulation<B> {
 
     /// The broker closed an actor's connection (a restart): it reconnects after its delay.
     fn lost_connection(&mut self, actor: ActorRef, error: AmqpError) {
+        let now = self.now;
         let link = self.link_mut(actor);
-        link.conn = None;
-        link.epoch += 1;
+        let at = link.lost(now);
         let name = link.name.clone();
-        let delay = link.reconnect_after_millis;
         if let ActorRef::Consumer(i) = actor {
             self.reset_consumer(i);
         }
-        self.wakeups.schedule(self.now.plus_millis(delay), Wake::Connect(actor));
-        let at = self.now.plus_millis(delay);
+        self.wakeups.schedule(at, Wake::Connect(actor));
         self.note(format!("{name} lost its connection ({error})"), format!("reconnects at {at}"));
     }
 
@@ -1536,20 +1534,14 @@ impl<B: SimPort> Simulation<B> {
     /// held). It comes back after `restart_after`, if given.
     fn crash(&mut self, i: usize, why: String) {
         let c = &mut self.consumers[i];
-        let Some(conn) = c.link.disconnect() else { return };
-        c.link.crashed = true;
+        let Some((conn, restart)) = c.link.crash(self.now, c.spec.restart_after) else { return };
         let name = c.link.name.clone();
-        let restart = c.spec.restart_after;
-        if restart.is_none() {
-            c.link.gone = true;
-        }
         self.reset_consumer(i);
         let start = self.log.len();
         self.broker.close_connection(self.now, conn);
         self.collect();
         let value = match restart {
-            Some(after) => {
-                let at = self.now.plus_millis(after.0);
+            Some(at) => {
                 self.wakeups.schedule(at, Wake::Connect(ActorRef::Consumer(i)));
                 format!("connection closed; restarts at {at}")
             }
@@ -1599,16 +1591,14 @@ impl<B: SimPort> Simulation<B> {
 
     /// An actor's connection closes under it; it reconnects after its `reconnect_after`.
     fn drop_connection(&mut self, actor: ActorRef, source: String) {
-        let link = self.link_mut(actor);
-        let Some(conn) = link.disconnect() else { return };
-        let delay = link.reconnect_after_millis;
+        let now = self.now;
+        let Some((conn, at)) = self.link_mut(actor).drop_connection(now) else { return };
         if let ActorRef::Consumer(i) = actor {
             self.reset_consumer(i);
         }
         let start = self.log.len();
         self.broker.close_connection(self.now, conn);
         self.collect();
-        let at = self.now.plus_millis(delay);
         self.wakeups.schedule(at, Wake::Connect(actor));
         let value = format!("connection closed; reconnects at {at}");
         self.record(start, source, Some(conn), None, None, Outcome::Value { value });
