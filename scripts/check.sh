@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every check CI makes, in CI's order: set-up, format, clippy (native and wasm32), native tests, the
-# real-RabbitMQ comparison, bounded cargo-fuzz runs of every input kind, browser tests (wasm-bindgen-test
-# in headless Chromium), and the end-to-end test (trunk release build, served on loopback, driven through
+# real-RabbitMQ comparison, the real-Kafka comparison beside bounded cargo-fuzz runs of every input kind,
+# browser tests (wasm-bindgen-test in headless Chromium), and the end-to-end test (trunk release build, served on loopback, driven through
 # WebDriver). This is the README's test command; .ci/run calls it.
 set -euo pipefail
 start=$SECONDS
@@ -27,8 +27,18 @@ cargo test --workspace --locked
 step "real broker: every golden scenario on the engine and on RabbitMQ 3.10 (--compare)"
 "$(dirname "$0")/real-broker-tests.sh"
 
+# The Kafka comparison waits mostly on the JVM and the broker, the fuzzers on the CPU and none of their
+# outcomes depends on timing, so they run side by side (the RabbitMQ comparison above has checks timed in
+# tens of milliseconds and runs alone). Each is bounded on its own; both logs are printed whole.
+step "real Kafka: every Kafka golden program on Apache Kafka 4.1 and on the engine (--compare), beside the bounded fuzzers"
+logs=$(mktemp -d /tmp/brokerlab-check.XXXXXX)
+"$(dirname "$0")/real-kafka-tests.sh" > "$logs/kafka.log" 2>&1 & kafka_pid=$!
 step "fuzz: every cargo-fuzz target, bounded (fixed seed and input count)"
-"$(dirname "$0")/fuzz-bounded.sh"
+fuzz_status=0; "$(dirname "$0")/fuzz-bounded.sh" || fuzz_status=$?
+kafka_status=0; wait "$kafka_pid" || kafka_status=$?
+echo; echo "==> real Kafka's log"; cat "$logs/kafka.log"; rm -rf "$logs"
+[ "$fuzz_status" = 0 ] || { echo "fuzz: FAILED ($fuzz_status)" >&2; exit 1; }
+[ "$kafka_status" = 0 ] || { echo "real Kafka: FAILED ($kafka_status)" >&2; exit 1; }
 
 step "browser tests: wasm-bindgen-test in headless Chromium"
 cargo test -p brokerlab --target wasm32-unknown-unknown --tests --locked
