@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every check CI makes, in CI's order: set-up, format, clippy (native and wasm32), native tests, the
 # real-RabbitMQ comparison, the real-Kafka comparison beside bounded cargo-fuzz runs of every input kind,
-# browser tests (wasm-bindgen-test in headless Chromium), and the end-to-end test (trunk release build, served on loopback, driven through
-# WebDriver). This is the README's test command; .ci/run calls it.
+# browser tests (wasm-bindgen-test in headless Chromium), and the end-to-end test (trunk release build,
+# served on loopback, driven through WebDriver). This is the README's test command; .ci/run calls it.
 set -euo pipefail
 start=$SECONDS
 source "$(dirname "$0")/env.sh"
