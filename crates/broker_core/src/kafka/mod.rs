@@ -11,6 +11,7 @@
 //! error codes, exception names and messages) are shared by everything below.
 
 pub mod error;
+pub mod program;
 pub mod types;
 
 pub use error::{ErrorCode, KafkaError};
