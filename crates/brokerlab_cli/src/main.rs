@@ -10,6 +10,8 @@ use broker_core::scenario::sim::{CheckStatus, SimOptions, Simulation};
 use broker_core::scenario::{self, EventFilter, RunOptions, Scenario};
 use std::process::ExitCode;
 
+mod kafka;
+
 const USAGE: &str = "\
 usage: brokerlab run FILE [options]     run a scenario, print its transcript
        brokerlab check FILE             check a scenario without running it
@@ -154,6 +156,9 @@ fn main() -> ExitCode {
         Ok(t) => t,
         Err(code) => return code,
     };
+    if kafka::is_kafka_program(&command.file) {
+        return kafka::main(&command, &text);
+    }
     if text.trim_start().starts_with('{') {
         if let (Some(uri), false) = (&command.broker, command.check_only) {
             return real::run_document(&command, uri, &text);
@@ -324,6 +329,19 @@ fn run_document(command: &Command, text: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `tests/scenarios/<model>/<name>/scenario.brokerlab` (or `program.kafka`) is `<name>`; another file is its stem.
+#[cfg_attr(not(feature = "real-broker"), allow(dead_code))]
+pub(crate) fn scenario_name(file: &str) -> String {
+    let path = std::path::Path::new(file);
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    if stem == "scenario" || stem == "program" {
+        if let Some(folder) = path.parent().and_then(|p| p.file_name()) {
+            return folder.to_string_lossy().into_owned();
+        }
+    }
+    stem
+}
+
 #[cfg(feature = "real-broker")]
 mod real {
     //! `--broker` and `--compare`: the scenario on a real RabbitMQ (crate `real_broker`).
@@ -372,7 +390,7 @@ mod real {
                 None => ExitCode::SUCCESS,
             };
         }
-        let name = command.name.clone().unwrap_or_else(|| scenario_name(&command.file));
+        let name = command.name.clone().unwrap_or_else(|| super::scenario_name(&command.file));
         let differences = compare::compare(&name, &engine, &real, &allow);
         print!("{}", compare::render(&name, &differences));
         let unexplained = differences.iter().filter(|d| d.allowed.is_none()).count();
@@ -424,7 +442,7 @@ mod real {
                 }
             };
             engine.run();
-            let name = command.name.clone().unwrap_or_else(|| scenario_name(&command.file));
+            let name = command.name.clone().unwrap_or_else(|| super::scenario_name(&command.file));
             let differences = document::compare_documents(&name, &engine, &real, &allow);
             print!("{}", compare::render(&name, &differences));
             let unobservable = document::unobservable_checks(&real);
@@ -482,18 +500,6 @@ mod real {
                     ExitCode::from(2)
                 }),
         }
-    }
-
-    /// `tests/scenarios/amqp/<name>/scenario.brokerlab` is `<name>`; another file is its stem.
-    fn scenario_name(file: &str) -> String {
-        let path = std::path::Path::new(file);
-        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        if stem == "scenario" {
-            if let Some(folder) = path.parent().and_then(|p| p.file_name()) {
-                return folder.to_string_lossy().into_owned();
-            }
-        }
-        stem
     }
 }
 

@@ -102,6 +102,8 @@ pub enum ClientCall {
     ListConsumerGroupOffsets { admin: String, group: String },
     /// `admin.describeConsumerGroups(…)`.
     DescribeConsumerGroups { admin: String, groups: Vec<String> },
+    /// `admin.deleteConsumerGroups(…)` (the runner uses it to clean up on a real broker).
+    DeleteConsumerGroups { admin: String, groups: Vec<String> },
     /// `admin.alterConsumerGroupOffsets(group, …)` (what `kafka-consumer-groups --reset-offsets` does).
     AlterConsumerGroupOffsets { admin: String, group: String, offsets: Vec<PartitionOffset> },
     /// `new KafkaProducer<>(props)` with `StringSerializer`s.

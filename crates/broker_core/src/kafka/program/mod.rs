@@ -15,4 +15,4 @@ mod tests;
 
 pub use client::{ClientCall, ClientError, ClientReply, KafkaClients};
 pub use parse::{parse, Program, ProgramError, Statement};
-pub use run::{created_topics, run, Transcript, TranscriptLine};
+pub use run::{created_topics, run, used_groups, Transcript, TranscriptLine};

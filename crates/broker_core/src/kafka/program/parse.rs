@@ -770,6 +770,10 @@ impl Context {
                 arity(e, m, args, &[1])?;
                 ClientCall::DescribeConsumerGroups { admin: name, groups: strs_of(&args[0])? }
             }
+            (Var::Admin, "deleteConsumerGroups") => {
+                arity(e, m, args, &[1])?;
+                ClientCall::DeleteConsumerGroups { admin: name, groups: strs_of(&args[0])? }
+            }
             (Var::Admin, "alterConsumerGroupOffsets") => {
                 arity(e, m, args, &[2])?;
                 let mut offsets = Vec::new();

@@ -207,6 +207,17 @@ impl<C: KafkaClients> Runner<'_, C> {
         Ok((info, committed))
     }
 
+    /// As `kafka-topics` reports a failure; it checks that a topic exists before it alters, describes or
+    /// deletes it.
+    fn topic_command_error(&mut self, topic: &str, error: &ClientError) {
+        self.out.errors += 1;
+        if error.exception == "UnknownTopicOrPartitionException" {
+            self.emit(format!("Error while executing topic command : Topic '{topic}' does not exist as expected"));
+        } else {
+            self.emit(format!("Error while executing topic command : {}", error.message));
+        }
+    }
+
     fn tool_inner(&mut self, tool: &Tool) -> Result<(), ClientError> {
         match tool {
             Tool::TopicsCreate { topic } => {
@@ -221,19 +232,14 @@ impl<C: KafkaClients> Runner<'_, C> {
             }
             Tool::TopicsDelete { topic } => {
                 let admin = self.admin()?;
-                match self.call(&ClientCall::DeleteTopics { admin, topics: vec![topic.clone()] }) {
-                    ClientReply::Error { error } => {
-                        self.out.errors += 1;
-                        self.emit(format!("Error while executing topic command : {}", error.message));
-                    }
-                    _ => {}
+                if let ClientReply::Error { error } = self.call(&ClientCall::DeleteTopics { admin, topics: vec![topic.clone()] }) {
+                    self.topic_command_error(topic, &error);
                 }
             }
             Tool::TopicsAlter { topic, partitions } => {
                 let admin = self.admin()?;
                 if let ClientReply::Error { error } = self.call(&ClientCall::CreatePartitions { admin, topic: topic.clone(), total: *partitions }) {
-                    self.out.errors += 1;
-                    self.emit(format!("Error while executing topic command : {}", error.message));
+                    self.topic_command_error(topic, &error);
                 }
             }
             Tool::TopicsDescribe { topic } => {
@@ -241,8 +247,7 @@ impl<C: KafkaClients> Runner<'_, C> {
                 let topics = match self.call(&ClientCall::DescribeTopics { admin: admin.clone(), topics: vec![topic.clone()] }) {
                     ClientReply::Topics { topics } => topics,
                     ClientReply::Error { error } => {
-                        self.out.errors += 1;
-                        self.emit(format!("Error while executing topic command : {}", error.message));
+                        self.topic_command_error(topic, &error);
                         return Ok(());
                     }
                     _ => Vec::new(),
@@ -432,6 +437,27 @@ pub fn run<C: KafkaClients>(program: &Program, clients: &mut C) -> Transcript {
         }
     }
     r.out
+}
+
+/// The consumer groups a program's consumers and tools use (for cleaning them away on a real broker).
+pub fn used_groups(program: &Program) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in &program.statements {
+        let group = match &s.action {
+            Action::Call(ClientCall::NewConsumer { properties, .. }) => {
+                properties.iter().find(|(k, _)| k == "group.id").map(|(_, v)| v.clone())
+            }
+            Action::Tool(Tool::ConsoleConsumer { group, .. }) => Some(group.clone().unwrap_or_else(|| format!("console-consumer-{}", s.line))),
+            Action::Tool(Tool::GroupsDescribe { group } | Tool::GroupsReset { group, .. }) => Some(group.clone()),
+            _ => None,
+        };
+        if let Some(g) = group {
+            if !out.contains(&g) {
+                out.push(g);
+            }
+        }
+    }
+    out
 }
 
 /// The topics a program creates (for cleaning them away before and after a run on a real broker).
