@@ -44,6 +44,8 @@ public class KafkaDriver {
         final int maxPollRecords;
         boolean subscribed;
         boolean assignedSinceSubscribe;
+        // Polled since it subscribed: it has joined its group (a consumer joins at its first poll).
+        boolean polledSinceSubscribe;
         final List<ConsumerRecord<String, String>> buffer = new ArrayList<>();
         Exception asyncCommitError;
 
@@ -305,7 +307,14 @@ public class KafkaDriver {
             }
             case "listConsumerGroupOffsets":
                 return offsets(admin.listConsumerGroupOffsets(call.get("group").asText()).partitionsToOffsetAndMetadata().get());
-            case "deleteConsumerGroups": admin.deleteConsumerGroups(strings(call.get("groups"))).all().get(); return reply("done");
+            case "deleteConsumerGroups": {
+                // Static members stay in a group after close() until their session times out: remove them.
+                for (String g : strings(call.get("groups"))) {
+                    quietly(() -> admin.removeMembersFromConsumerGroup(g, new RemoveMembersFromConsumerGroupOptions()).all().get());
+                }
+                admin.deleteConsumerGroups(strings(call.get("groups"))).all().get();
+                return reply("done");
+            }
             case "alterConsumerGroupOffsets": {
                 Map<TopicPartition, OffsetAndMetadata> m = new LinkedHashMap<>();
                 for (JsonNode o : call.get("offsets")) m.put(tp(o), new OffsetAndMetadata(o.get("offset").asLong()));
@@ -389,7 +398,7 @@ public class KafkaDriver {
             int gen = c.client.groupMetadata().generationId();
             if (gen < 0) return false;
             for (Consumer o : consumers.values()) {
-                if (o != c && o.subscribed && Objects.equals(o.group, c.group) && o.client.groupMetadata().generationId() != gen) return false;
+                if (o != c && o.subscribed && o.polledSinceSubscribe && Objects.equals(o.group, c.group) && o.client.groupMetadata().generationId() != gen) return false;
             }
         }
         Set<TopicPartition> mine = new HashSet<>(c.client.assignment());
@@ -413,6 +422,7 @@ public class KafkaDriver {
                 c.client.subscribe(strings(call.get("topics")), c.listener());
                 c.subscribed = true;
                 c.assignedSinceSubscribe = false;
+                c.polledSinceSubscribe = false;
                 return reply("done");
             case "assign":
                 c.client.assign(tps(call.get("partitions")));
@@ -424,6 +434,7 @@ public class KafkaDriver {
                 c.buffer.clear();
                 return reply("done");
             case "poll": {
+                c.polledSinceSubscribe = true;
                 List<ConsumerRecord<String, String>> got = new ArrayList<>(c.buffer);
                 c.buffer.clear();
                 long deadline = System.currentTimeMillis() + POLL_BOUND_MS;
@@ -432,9 +443,10 @@ public class KafkaDriver {
                     int before = got.size();
                     for (ConsumerRecord<String, String> r : c.client.poll(Duration.ofMillis(100))) got.add(r);
                     lastEmpty = got.size() == before;
-                    // The group's other consumers here take part in a rebalance this one started.
+                    // The group's other members here (consumers that have polled, so joined) take part in a
+                    // rebalance this one started, as their own poll loops would.
                     for (Consumer o : consumers.values()) {
-                        if (o != c && o.subscribed && c.subscribed && Objects.equals(o.group, c.group)) {
+                        if (o != c && o.subscribed && o.polledSinceSubscribe && c.subscribed && Objects.equals(o.group, c.group)) {
                             for (ConsumerRecord<String, String> r : o.client.poll(Duration.ofMillis(20))) o.buffer.add(r);
                         }
                     }
