@@ -6,6 +6,8 @@
 #                                      ~/.cache/brokerlab/kafka-4.1.1), formats DIR and starts the node;
 #                                      returns when 127.0.0.1:9092 accepts connections (about 7 s here)
 #   scripts/kafka-node.sh stop DIR     stops it and removes DIR
+#   (BROKERLAB_KAFKA_PORT picks the client port, default 9092, the controller's is the next one;
+#   BROKERLAB_KAFKA_PROPS adds lines to server.properties, e.g. "offsets.topic.num.partitions=1")
 #   scripts/kafka-node.sh tool DIR CLASS ARGS…   runs one of Kafka's command-line tools with the same jars,
 #                                      e.g. `tool DIR org.apache.kafka.tools.TopicCommand --bootstrap-server
 #                                      127.0.0.1:9092 --create --topic t --partitions 3`
@@ -69,6 +71,7 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.check.interval.ms=1000
+${BROKERLAB_KAFKA_PROPS:-}
 PROPS
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then say "127.0.0.1:$PORT is taken"; exit 1; fi
     id=$(java_run kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
@@ -87,5 +90,7 @@ PROPS
     rm -rf "$DIR" ;;
   tool)
     DIR=${2:?}; shift 2; fetch_jars; java_run "$@" ;;
-  *) echo "usage: $0 start|stop|tool DIR …" >&2; exit 2 ;;
+  fetch)
+    fetch_jars; echo "$LIB" ;;
+  *) echo "usage: $0 start|stop|tool DIR …|fetch" >&2; exit 2 ;;
 esac

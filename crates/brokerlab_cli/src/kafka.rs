@@ -94,6 +94,12 @@ mod real {
                 return ExitCode::from(2);
             }
         };
+        if let Some(path) = &command.record {
+            if let Err(e) = std::fs::write(path, real.text()) {
+                eprintln!("brokerlab: cannot write {path}: {e}");
+                return ExitCode::from(2);
+            }
+        }
         let Some(engine_transcript) = engine_transcript else {
             print(command, &real);
             return ExitCode::SUCCESS;

@@ -38,6 +38,8 @@ options for run:
   --allow-list FILE        with --compare: differences listed there are allowed
   --name NAME              with --compare: the scenario's name in the allow-list
                            (default: its folder's name)
+  --record FILE            with --broker and a Kafka program: also write the real
+                           transcript to FILE (how tests/scenarios/kafka goldens are made)
   --speed N                with --broker and a JSON document: run N times faster than
                            real time (virtual ms = real ms x N; default 1)
 ";
@@ -54,6 +56,7 @@ struct Command {
     allow_list: Option<String>,
     name: Option<String>,
     speed: Option<u64>,
+    record: Option<String>,
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {
@@ -75,6 +78,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         allow_list: None,
         name: None,
         speed: None,
+        record: None,
     };
     let mut file = None;
     let mut it = rest.iter();
@@ -100,6 +104,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             "--clean" => command.clean = true,
             "--allow-list" => command.allow_list = Some(value("--allow-list")?),
             "--name" => command.name = Some(value("--name")?),
+            "--record" => command.record = Some(value("--record")?),
             "--speed" => {
                 let v = value("--speed")?;
                 let speed: u64 = v.parse().map_err(|_| format!("--speed needs a whole number, got '{v}'"))?;
@@ -125,6 +130,9 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     }
     if (command.allow_list.is_some() || command.name.is_some()) && !command.compare {
         return Err("--allow-list and --name go with --compare".to_string());
+    }
+    if command.record.is_some() && command.broker.is_none() {
+        return Err("--record goes with --broker".to_string());
     }
     if command.compare && command.json {
         return Err("--compare prints differences; it has no --json form".to_string());
@@ -158,6 +166,10 @@ fn main() -> ExitCode {
     };
     if kafka::is_kafka_program(&command.file) {
         return kafka::main(&command, &text);
+    }
+    if command.record.is_some() {
+        eprintln!("brokerlab: --record is for Kafka programs (FILE.kafka)");
+        return ExitCode::from(2);
     }
     if text.trim_start().starts_with('{') {
         if let (Some(uri), false) = (&command.broker, command.check_only) {
