@@ -492,10 +492,10 @@ fn new_topic_of(e: &Located) -> Result<NewTopic, ProgramError> {
                 }
             };
             let partitions = optional(&args[1])?
-                .map(|n| i32::try_from(n).or_else(|_| err(args[1].line, args[1].col, "does not fit in an int")))
+                .map(|n| i32::try_from(n).or_else(|_| err(args[1].line, args[1].col, format!("{n} does not fit in an int"))))
                 .transpose()?;
             let rf = optional(&args[2])?
-                .map(|n| i16::try_from(n).or_else(|_| err(args[2].line, args[2].col, "does not fit in a short")))
+                .map(|n| i16::try_from(n).or_else(|_| err(args[2].line, args[2].col, format!("{n} does not fit in a short"))))
                 .transpose()?;
             Ok(NewTopic { name: str_of(&args[0])?, partitions, replication_factor: rf, configs })
         }
@@ -572,7 +572,7 @@ fn record_of(e: &Located) -> Result<SendRecord, ProgramError> {
                 n => return err(e.line, e.col, format!("new ProducerRecord takes 2 to 5 arguments, not {n}")),
             };
             let partition = partition
-                .map(|p| i32::try_from(p).or_else(|_| err(args[1].line, args[1].col, "does not fit in an int")))
+                .map(|p| i32::try_from(p).or_else(|_| err(args[1].line, args[1].col, format!("{p} does not fit in an int"))))
                 .transpose()?;
             Ok(SendRecord { topic, partition, timestamp, key, value })
         }
