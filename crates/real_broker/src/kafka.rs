@@ -11,7 +11,9 @@
 //! [`REPLY_TIMEOUT`] (the driver bounds its own waits well below it), so a run never hangs.
 
 use crate::compare::{diff, AllowEntry, Difference, Line};
-use broker_core::kafka::program::{self, ClientCall, ClientError, ClientReply, KafkaClients, Program, Transcript};
+use broker_core::kafka::program::{
+    self, ClientCall, ClientError, ClientReply, KafkaClients, Program, Transcript,
+};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -26,7 +28,8 @@ const DRIVER_SOURCE: &str = include_str!("../kafka-driver/KafkaDriver.java");
 
 /// `kafka://host:port` → `host:port`.
 pub fn parse_kafka_uri(uri: &str) -> Result<String, String> {
-    let rest = uri.strip_prefix("kafka://").ok_or_else(|| format!("'{uri}' is not a kafka://host:port URI"))?;
+    let rest =
+        uri.strip_prefix("kafka://").ok_or_else(|| format!("'{uri}' is not a kafka://host:port URI"))?;
     let rest = rest.trim_end_matches('/');
     match rest.rsplit_once(':') {
         Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(rest.to_string()),
@@ -38,7 +41,9 @@ pub fn parse_kafka_uri(uri: &str) -> Result<String, String> {
 pub fn kafka_lib() -> PathBuf {
     match std::env::var_os("BROKERLAB_KAFKA_LIB") {
         Some(p) => PathBuf::from(p),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/brokerlab/kafka-4.1.1"),
+        None => {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/brokerlab/kafka-4.1.1")
+        }
     }
 }
 
@@ -66,7 +71,10 @@ pub fn driver_classes(lib: &Path) -> Result<PathBuf, String> {
         .output()
         .map_err(|e| format!("cannot run javac (a JDK is needed): {e}"))?;
     if !status.status.success() {
-        return Err(format!("javac could not compile the Kafka driver: {}", String::from_utf8_lossy(&status.stderr)));
+        return Err(format!(
+            "javac could not compile the Kafka driver: {}",
+            String::from_utf8_lossy(&status.stderr)
+        ));
     }
     Ok(dir)
 }
@@ -121,10 +129,13 @@ impl JavaClients {
         }
         let line = serde_json::to_string(call).map_err(|e| e.to_string())?;
         let stdin = self.stdin.as_mut().ok_or("the driver is closed")?;
-        writeln!(stdin, "{line}").and_then(|_| stdin.flush()).map_err(|e| format!("the driver is gone: {e}"))?;
-        let reply = self.replies.recv_timeout(REPLY_TIMEOUT).map_err(|_| {
-            format!("the driver did not answer within {} s", REPLY_TIMEOUT.as_secs())
-        })?;
+        writeln!(stdin, "{line}")
+            .and_then(|_| stdin.flush())
+            .map_err(|e| format!("the driver is gone: {e}"))?;
+        let reply = self
+            .replies
+            .recv_timeout(REPLY_TIMEOUT)
+            .map_err(|_| format!("the driver did not answer within {} s", REPLY_TIMEOUT.as_secs()))?;
         serde_json::from_str(&reply).map_err(|e| format!("the driver answered '{reply}': {e}"))
     }
 }
@@ -135,7 +146,9 @@ impl KafkaClients for JavaClients {
             Ok(reply) => reply,
             Err(message) => {
                 self.broken = Some(message.clone());
-                ClientReply::Error { error: ClientError { exception: "BrokerlabDriverError".into(), message } }
+                ClientReply::Error {
+                    error: ClientError { exception: "BrokerlabDriverError".into(), message },
+                }
             }
         }
     }
@@ -166,7 +179,9 @@ fn clean(bootstrap: &str, topics: &[String], groups: &[String]) -> Result<(), St
     }
     let mut c = JavaClients::start(bootstrap)?;
     let admin = "cleaner".to_string();
-    if let ClientReply::Error { error } = c.call(&ClientCall::NewAdmin { admin: admin.clone(), properties: Vec::new() }) {
+    if let ClientReply::Error { error } =
+        c.call(&ClientCall::NewAdmin { admin: admin.clone(), properties: Vec::new() })
+    {
         return Err(error.message);
     }
     for g in groups {
@@ -178,7 +193,9 @@ fn clean(bootstrap: &str, topics: &[String], groups: &[String]) -> Result<(), St
     for t in topics {
         for _ in 0..100 {
             match c.call(&ClientCall::DescribeTopics { admin: admin.clone(), topics: vec![t.clone()] }) {
-                ClientReply::Error { error } if error.exception == "BrokerlabDriverError" => return Err(error.message),
+                ClientReply::Error { error } if error.exception == "BrokerlabDriverError" => {
+                    return Err(error.message)
+                }
                 // Gone (or a name that never could exist).
                 ClientReply::Error { .. } => break,
                 _ => std::thread::sleep(Duration::from_millis(100)),

@@ -62,10 +62,22 @@ pub enum Tool {
     TopicsAlter { topic: String, partitions: i32 },
     /// `kafka-console-producer --topic T [--property parse.key=true] [--property key.separator=S]
     /// [--producer-property k=v]…` and the `>` lines after it.
-    ConsoleProducer { topic: String, parse_key: bool, separator: String, properties: Vec<(String, String)>, lines: Vec<String> },
+    ConsoleProducer {
+        topic: String,
+        parse_key: bool,
+        separator: String,
+        properties: Vec<(String, String)>,
+        lines: Vec<String>,
+    },
     /// `kafka-console-consumer --topic T [--from-beginning] [--group G] [--max-messages N]
     /// [--property print.key=true] [--timeout-ms N]`.
-    ConsoleConsumer { topic: String, from_beginning: bool, group: Option<String>, max_messages: Option<i64>, print_key: bool },
+    ConsoleConsumer {
+        topic: String,
+        from_beginning: bool,
+        group: Option<String>,
+        max_messages: Option<i64>,
+        print_key: bool,
+    },
     /// `kafka-consumer-groups --describe --group G`.
     GroupsDescribe { group: String },
     /// `kafka-consumer-groups --reset-offsets --group G --topic T (--to-earliest|--to-latest|--to-offset N|
@@ -174,7 +186,13 @@ fn lex(chunks: &[(u32, &str)]) -> Result<Vec<Token>, ProgramError> {
                                 Some('t') => '\t',
                                 Some('"') => '"',
                                 Some('\\') => '\\',
-                                _ => return err(line, i as u32 + 1, "unknown escape in a string (use \\n \\t \\\" \\\\)"),
+                                _ => {
+                                    return err(
+                                        line,
+                                        i as u32 + 1,
+                                        "unknown escape in a string (use \\n \\t \\\" \\\\)",
+                                    )
+                                }
                             };
                             s.push(e);
                             i += 2;
@@ -187,7 +205,8 @@ fn lex(chunks: &[(u32, &str)]) -> Result<Vec<Token>, ProgramError> {
                 }
                 i += 1;
                 out.push(Token { tok: Tok::Str(s), line, col });
-            } else if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) {
+            } else if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
+            {
                 let start = i;
                 i += 1;
                 while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '_') {
@@ -200,7 +219,9 @@ fn lex(chunks: &[(u32, &str)]) -> Result<Vec<Token>, ProgramError> {
                 if i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '.') {
                     return err(line, col, "a whole number is expected here");
                 }
-                let n = text.parse::<i64>().or_else(|_| err(line, col, format!("{text} does not fit in a long")))?;
+                let n = text
+                    .parse::<i64>()
+                    .or_else(|_| err(line, col, format!("{text} does not fit in a long")))?;
                 out.push(Token { tok: Tok::Num(n), line, col });
             } else if c.is_alphabetic() || c == '_' || c == '$' {
                 let start = i;
@@ -269,7 +290,12 @@ impl Parser {
             match t {
                 Tok::Punct('<') => depth += 1,
                 Tok::Punct('>') => depth -= 1,
-                Tok::Ident(_) | Tok::Punct(',') | Tok::Punct('?') | Tok::Punct('.') | Tok::Punct('[') | Tok::Punct(']') => {}
+                Tok::Ident(_)
+                | Tok::Punct(',')
+                | Tok::Punct('?')
+                | Tok::Punct('.')
+                | Tok::Punct('[')
+                | Tok::Punct(']') => {}
                 _ => return err(l, c, "malformed type arguments"),
             }
             self.at += 1;
@@ -315,7 +341,11 @@ impl Parser {
                 self.at += 1;
                 let ty = self.ident()?;
                 if !["short", "int", "long", "Short", "Integer", "Long"].contains(&ty.as_str()) {
-                    return err(line, col + 1, format!("only a number cast like (short) is allowed here, not ({ty})"));
+                    return err(
+                        line,
+                        col + 1,
+                        format!("only a number cast like (short) is allowed here, not ({ty})"),
+                    );
                 }
                 self.expect(')')?;
                 return self.expr(depth + 1);
@@ -359,7 +389,11 @@ impl Parser {
             self.at += 1;
             let name = self.ident()?;
             let target = Box::new(Located { expr: e, line, col });
-            e = if self.is('(') { Expr::Call(target, name, self.args(depth)?) } else { Expr::Field(target, name) };
+            e = if self.is('(') {
+                Expr::Call(target, name, self.args(depth)?)
+            } else {
+                Expr::Field(target, name)
+            };
         }
         Ok(Located { expr: e, line, col })
     }
@@ -422,7 +456,9 @@ fn list_of(e: &Located) -> Result<&[Located], ProgramError> {
         if let Expr::Name(class) = &target.expr {
             let ok = matches!(
                 (class.as_str(), method.as_str()),
-                ("List" | "Set", "of") | ("Arrays", "asList") | ("Collections", "singleton" | "singletonList")
+                ("List" | "Set", "of")
+                    | ("Arrays", "asList")
+                    | ("Collections", "singleton" | "singletonList")
             );
             if ok {
                 return Ok(args);
@@ -486,16 +522,34 @@ fn new_topic_of(e: &Located) -> Result<NewTopic, ProgramError> {
             arity(base, "new NewTopic", args, &[3])?;
             let optional = |a: &Located| -> Result<Option<i64>, ProgramError> {
                 match &a.expr {
-                    Expr::Call(t, m, x) if m == "empty" && x.is_empty() && matches!(&t.expr, Expr::Name(n) if n == "Optional") => Ok(None),
-                    Expr::Call(t, m, x) if m == "of" && x.len() == 1 && matches!(&t.expr, Expr::Name(n) if n == "Optional") => Ok(Some(num_of(&x[0])?)),
+                    Expr::Call(t, m, x)
+                        if m == "empty"
+                            && x.is_empty()
+                            && matches!(&t.expr, Expr::Name(n) if n == "Optional") =>
+                    {
+                        Ok(None)
+                    }
+                    Expr::Call(t, m, x)
+                        if m == "of"
+                            && x.len() == 1
+                            && matches!(&t.expr, Expr::Name(n) if n == "Optional") =>
+                    {
+                        Ok(Some(num_of(&x[0])?))
+                    }
                     _ => Ok(Some(num_of(a)?)),
                 }
             };
             let partitions = optional(&args[1])?
-                .map(|n| i32::try_from(n).or_else(|_| err(args[1].line, args[1].col, format!("{n} does not fit in an int"))))
+                .map(|n| {
+                    i32::try_from(n)
+                        .or_else(|_| err(args[1].line, args[1].col, format!("{n} does not fit in an int")))
+                })
                 .transpose()?;
             let rf = optional(&args[2])?
-                .map(|n| i16::try_from(n).or_else(|_| err(args[2].line, args[2].col, format!("{n} does not fit in a short"))))
+                .map(|n| {
+                    i16::try_from(n)
+                        .or_else(|_| err(args[2].line, args[2].col, format!("{n} does not fit in a short")))
+                })
                 .transpose()?;
             Ok(NewTopic { name: str_of(&args[0])?, partitions, replication_factor: rf, configs })
         }
@@ -522,17 +576,29 @@ fn config_op_of(e: &Located) -> Result<ConfigOp, ProgramError> {
     if let Expr::New(class, args) = &e.expr {
         if class == "AlterConfigOp" && args.len() == 2 {
             let (name, value) = match &args[0].expr {
-                Expr::New(c, kv) if c == "ConfigEntry" && kv.len() == 2 => (str_of(&kv[0])?, opt_str_of(&kv[1])?),
+                Expr::New(c, kv) if c == "ConfigEntry" && kv.len() == 2 => {
+                    (str_of(&kv[0])?, opt_str_of(&kv[1])?)
+                }
                 _ => return err(args[0].line, args[0].col, "expected new ConfigEntry(name, value) here"),
             };
             return match &args[1].expr {
-                Expr::Field(_, op) if op == "SET" => Ok(ConfigOp { name, value: Some(value.unwrap_or_default()) }),
+                Expr::Field(_, op) if op == "SET" => {
+                    Ok(ConfigOp { name, value: Some(value.unwrap_or_default()) })
+                }
                 Expr::Field(_, op) if op == "DELETE" => Ok(ConfigOp { name, value: None }),
-                _ => err(args[1].line, args[1].col, "expected AlterConfigOp.OpType.SET or AlterConfigOp.OpType.DELETE"),
+                _ => err(
+                    args[1].line,
+                    args[1].col,
+                    "expected AlterConfigOp.OpType.SET or AlterConfigOp.OpType.DELETE",
+                ),
             };
         }
     }
-    err(e.line, e.col, "expected new AlterConfigOp(new ConfigEntry(name, value), AlterConfigOp.OpType.SET) here")
+    err(
+        e.line,
+        e.col,
+        "expected new AlterConfigOp(new ConfigEntry(name, value), AlterConfigOp.OpType.SET) here",
+    )
 }
 
 /// `Duration.ofMillis(n)` / `ofSeconds(n)` in ms.
@@ -557,7 +623,11 @@ fn duration_of(e: &Located) -> Result<i64, ProgramError> {
 fn record_of(e: &Located) -> Result<SendRecord, ProgramError> {
     match &e.expr {
         Expr::New(class, args) if class == "ProducerRecord" => {
-            let topic = str_of(args.first().ok_or_else(|| ProgramError { line: e.line, col: e.col, message: "new ProducerRecord needs a topic".into() })?)?;
+            let topic = str_of(args.first().ok_or_else(|| ProgramError {
+                line: e.line,
+                col: e.col,
+                message: "new ProducerRecord needs a topic".into(),
+            })?)?;
             let opt_int = |a: &Located| -> Result<Option<i64>, ProgramError> {
                 match &a.expr {
                     Expr::Null => Ok(None),
@@ -569,10 +639,15 @@ fn record_of(e: &Located) -> Result<SendRecord, ProgramError> {
                 3 => (None, None, opt_str_of(&args[1])?, opt_str_of(&args[2])?),
                 4 => (opt_int(&args[1])?, None, opt_str_of(&args[2])?, opt_str_of(&args[3])?),
                 5 => (opt_int(&args[1])?, opt_int(&args[2])?, opt_str_of(&args[3])?, opt_str_of(&args[4])?),
-                n => return err(e.line, e.col, format!("new ProducerRecord takes 2 to 5 arguments, not {n}")),
+                n => {
+                    return err(e.line, e.col, format!("new ProducerRecord takes 2 to 5 arguments, not {n}"))
+                }
             };
             let partition = partition
-                .map(|p| i32::try_from(p).or_else(|_| err(args[1].line, args[1].col, format!("{p} does not fit in an int"))))
+                .map(|p| {
+                    i32::try_from(p)
+                        .or_else(|_| err(args[1].line, args[1].col, format!("{p} does not fit in an int")))
+                })
                 .transpose()?;
             Ok(SendRecord { topic, partition, timestamp, key, value })
         }
@@ -585,7 +660,17 @@ fn strip_future(mut e: &Located) -> &Located {
     loop {
         match &e.expr {
             Expr::Call(t, m, args)
-                if args.is_empty() && ["get", "all", "values", "allTopicNames", "partitionsToOffsetAndMetadata", "describedGroups", "lowWatermark"].contains(&m.as_str()) =>
+                if args.is_empty()
+                    && [
+                        "get",
+                        "all",
+                        "values",
+                        "allTopicNames",
+                        "partitionsToOffsetAndMetadata",
+                        "describedGroups",
+                        "lowWatermark",
+                    ]
+                    .contains(&m.as_str()) =>
             {
                 e = t
             }
@@ -622,17 +707,32 @@ impl Context {
             Expr::New(class, args) if class == "KafkaProducer" || class == "KafkaConsumer" => {
                 arity(e, class, args, &[1, 3])?;
                 let properties = self.props_of(&args[0])?;
-                let name = declared.ok_or_else(|| ProgramError { line: e.line, col: e.col, message: format!("keep the new {class} in a variable") })?.to_string();
+                let name = declared
+                    .ok_or_else(|| ProgramError {
+                        line: e.line,
+                        col: e.col,
+                        message: format!("keep the new {class} in a variable"),
+                    })?
+                    .to_string();
                 if class == "KafkaProducer" {
                     Ok((Var::Producer, Action::Call(ClientCall::NewProducer { producer: name, properties })))
                 } else {
                     Ok((Var::Consumer, Action::Call(ClientCall::NewConsumer { consumer: name, properties })))
                 }
             }
-            Expr::Call(t, m, args) if m == "create" && matches!(&t.expr, Expr::Name(n) if n == "Admin" || n == "AdminClient") => {
+            Expr::Call(t, m, args)
+                if m == "create"
+                    && matches!(&t.expr, Expr::Name(n) if n == "Admin" || n == "AdminClient") =>
+            {
                 arity(e, "Admin.create", args, &[1])?;
                 let properties = self.props_of(&args[0])?;
-                let name = declared.ok_or_else(|| ProgramError { line: e.line, col: e.col, message: "keep the new Admin in a variable".into() })?.to_string();
+                let name = declared
+                    .ok_or_else(|| ProgramError {
+                        line: e.line,
+                        col: e.col,
+                        message: "keep the new Admin in a variable".into(),
+                    })?
+                    .to_string();
                 Ok((Var::Admin, Action::Call(ClientCall::NewAdmin { admin: name, properties })))
             }
             _ => Ok((Var::Value, self.call(e)?)),
@@ -657,7 +757,14 @@ impl Context {
         }
     }
 
-    fn method(&mut self, e: &Located, target: &Located, m: &str, args: &[Located], get: bool) -> Result<Action, ProgramError> {
+    fn method(
+        &mut self,
+        e: &Located,
+        target: &Located,
+        m: &str,
+        args: &[Located],
+        get: bool,
+    ) -> Result<Action, ProgramError> {
         if let Expr::Name(class) = &target.expr {
             if class == "Thread" && m == "sleep" {
                 arity(e, "Thread.sleep", args, &[1])?;
@@ -694,7 +801,10 @@ impl Context {
             }
             (Var::Admin, "createTopics") => {
                 arity(e, m, args, &[1])?;
-                ClientCall::CreateTopics { admin: name, topics: list_of(&args[0])?.iter().map(new_topic_of).collect::<Result<_, _>>()? }
+                ClientCall::CreateTopics {
+                    admin: name,
+                    topics: list_of(&args[0])?.iter().map(new_topic_of).collect::<Result<_, _>>()?,
+                }
             }
             (Var::Admin, "deleteTopics") => {
                 arity(e, m, args, &[1])?;
@@ -708,10 +818,20 @@ impl Context {
                 arity(e, m, args, &[1])?;
                 let pairs = map_of(&args[0])?;
                 let [(topic, np)] = pairs.as_slice() else {
-                    return err(args[0].line, args[0].col, "give one topic per createPartitions in a program");
+                    return err(
+                        args[0].line,
+                        args[0].col,
+                        "give one topic per createPartitions in a program",
+                    );
                 };
                 let total = match &np.expr {
-                    Expr::Call(t, im, a) if im == "increaseTo" && a.len() == 1 && matches!(&t.expr, Expr::Name(n) if n == "NewPartitions") => int_of(&a[0])?,
+                    Expr::Call(t, im, a)
+                        if im == "increaseTo"
+                            && a.len() == 1
+                            && matches!(&t.expr, Expr::Name(n) if n == "NewPartitions") =>
+                    {
+                        int_of(&a[0])?
+                    }
                     _ => return err(np.line, np.col, "expected NewPartitions.increaseTo(n) here"),
                 };
                 ClientCall::CreatePartitions { admin: name, topic: str_of(topic)?, total }
@@ -720,7 +840,11 @@ impl Context {
                 arity(e, m, args, &[1])?;
                 let pairs = map_of(&args[0])?;
                 let [(resource, ops)] = pairs.as_slice() else {
-                    return err(args[0].line, args[0].col, "give one topic per incrementalAlterConfigs in a program");
+                    return err(
+                        args[0].line,
+                        args[0].col,
+                        "give one topic per incrementalAlterConfigs in a program",
+                    );
                 };
                 let ops = list_of(ops)?.iter().map(config_op_of).collect::<Result<_, _>>()?;
                 ClientCall::IncrementalAlterConfigs { admin: name, topic: topic_resource_of(resource)?, ops }
@@ -737,11 +861,23 @@ impl Context {
                 arity(e, m, args, &[1])?;
                 let pairs = map_of(&args[0])?;
                 let [(tp, before)] = pairs.as_slice() else {
-                    return err(args[0].line, args[0].col, "give one partition per deleteRecords in a program");
+                    return err(
+                        args[0].line,
+                        args[0].col,
+                        "give one partition per deleteRecords in a program",
+                    );
                 };
                 let before_offset = match &before.expr {
-                    Expr::Call(t, bm, a) if bm == "beforeOffset" && a.len() == 1 && matches!(&t.expr, Expr::Name(n) if n == "RecordsToDelete") => num_of(&a[0])?,
-                    _ => return err(before.line, before.col, "expected RecordsToDelete.beforeOffset(n) here"),
+                    Expr::Call(t, bm, a)
+                        if bm == "beforeOffset"
+                            && a.len() == 1
+                            && matches!(&t.expr, Expr::Name(n) if n == "RecordsToDelete") =>
+                    {
+                        num_of(&a[0])?
+                    }
+                    _ => {
+                        return err(before.line, before.col, "expected RecordsToDelete.beforeOffset(n) here")
+                    }
                 };
                 ClientCall::DeleteRecords { admin: name, partition: tp_of(tp)?, before_offset }
             }
@@ -752,13 +888,27 @@ impl Context {
                     return err(args[0].line, args[0].col, "give one partition per listOffsets in a program");
                 };
                 let spec = match &spec.expr {
-                    Expr::Call(t, sm, a) if matches!(&t.expr, Expr::Name(n) if n == "OffsetSpec") => match (sm.as_str(), a.len()) {
-                        ("earliest", 0) => OffsetQuery::Earliest,
-                        ("latest", 0) => OffsetQuery::Latest,
-                        ("forTimestamp", 1) => OffsetQuery::ForTimestamp(num_of(&a[0])?),
-                        _ => return err(spec.line, spec.col, "expected OffsetSpec.earliest(), latest() or forTimestamp(ms)"),
-                    },
-                    _ => return err(spec.line, spec.col, "expected OffsetSpec.earliest(), latest() or forTimestamp(ms)"),
+                    Expr::Call(t, sm, a) if matches!(&t.expr, Expr::Name(n) if n == "OffsetSpec") => {
+                        match (sm.as_str(), a.len()) {
+                            ("earliest", 0) => OffsetQuery::Earliest,
+                            ("latest", 0) => OffsetQuery::Latest,
+                            ("forTimestamp", 1) => OffsetQuery::ForTimestamp(num_of(&a[0])?),
+                            _ => {
+                                return err(
+                                    spec.line,
+                                    spec.col,
+                                    "expected OffsetSpec.earliest(), latest() or forTimestamp(ms)",
+                                )
+                            }
+                        }
+                    }
+                    _ => {
+                        return err(
+                            spec.line,
+                            spec.col,
+                            "expected OffsetSpec.earliest(), latest() or forTimestamp(ms)",
+                        )
+                    }
                 };
                 ClientCall::ListOffsets { admin: name, partition: tp_of(tp)?, spec }
             }
@@ -779,11 +929,17 @@ impl Context {
                 let mut offsets = Vec::new();
                 for (tp, om) in map_of(&args[1])? {
                     let tp = tp_of(tp)?;
-                    offsets.push(PartitionOffset { topic: tp.topic, partition: tp.partition, offset: Some(offset_and_metadata_of(om)?) });
+                    offsets.push(PartitionOffset {
+                        topic: tp.topic,
+                        partition: tp.partition,
+                        offset: Some(offset_and_metadata_of(om)?),
+                    });
                 }
                 ClientCall::AlterConsumerGroupOffsets { admin: name, group: str_of(&args[0])?, offsets }
             }
-            (Var::Admin, "close") => return err(e.line, e.col, "the admin is closed at the end of the program"),
+            (Var::Admin, "close") => {
+                return err(e.line, e.col, "the admin is closed at the end of the program")
+            }
             (Var::Producer, "send") => {
                 arity(e, m, args, &[1])?;
                 ClientCall::Send { producer: name, record: record_of(&args[0])?, get }
@@ -815,7 +971,11 @@ impl Context {
                         let mut out = Vec::new();
                         for (tp, om) in map_of(a)? {
                             let tp = tp_of(tp)?;
-                            out.push(PartitionOffset { topic: tp.topic, partition: tp.partition, offset: Some(offset_and_metadata_of(om)?) });
+                            out.push(PartitionOffset {
+                                topic: tp.topic,
+                                partition: tp.partition,
+                                offset: Some(offset_and_metadata_of(om)?),
+                            });
                         }
                         Some(out)
                     }
@@ -864,10 +1024,28 @@ impl Context {
                     Var::Consumer => "KafkaConsumer",
                     Var::Value => "kept result",
                 };
-                return err(e.line, e.col, format!("'{name}' is a {what}; this program format has no {what}.{m}"));
+                return err(
+                    e.line,
+                    e.col,
+                    format!("'{name}' is a {what}; this program format has no {what}.{m}"),
+                );
             }
         };
-        if !matches!(call, ClientCall::Send { .. }) && !args.is_empty() && matches!(call, ClientCall::Flush { .. } | ClientCall::Assignment { .. } | ClientCall::CloseConsumer { .. } | ClientCall::CloseProducer { .. } | ClientCall::Unsubscribe { .. } | ClientCall::InitTransactions { .. } | ClientCall::BeginTransaction { .. } | ClientCall::CommitTransaction { .. } | ClientCall::AbortTransaction { .. }) {
+        if !matches!(call, ClientCall::Send { .. })
+            && !args.is_empty()
+            && matches!(
+                call,
+                ClientCall::Flush { .. }
+                    | ClientCall::Assignment { .. }
+                    | ClientCall::CloseConsumer { .. }
+                    | ClientCall::CloseProducer { .. }
+                    | ClientCall::Unsubscribe { .. }
+                    | ClientCall::InitTransactions { .. }
+                    | ClientCall::BeginTransaction { .. }
+                    | ClientCall::CommitTransaction { .. }
+                    | ClientCall::AbortTransaction { .. }
+            )
+        {
             return err(e.line, e.col, format!("{m} takes no arguments in a program"));
         }
         Ok(Action::Call(call))
@@ -934,12 +1112,30 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
         if !w.starts_with("--") {
             return err(line, *col, format!("expected an option like --topic here, not '{w}'"));
         }
-        let flag = matches!(w.as_str(), "--create" | "--describe" | "--delete" | "--alter" | "--list" | "--from-beginning" | "--reset-offsets" | "--dry-run" | "--execute" | "--to-earliest" | "--to-latest" | "--all-topics");
+        let flag = matches!(
+            w.as_str(),
+            "--create"
+                | "--describe"
+                | "--delete"
+                | "--alter"
+                | "--list"
+                | "--from-beginning"
+                | "--reset-offsets"
+                | "--dry-run"
+                | "--execute"
+                | "--to-earliest"
+                | "--to-latest"
+                | "--all-topics"
+        );
         if flag {
             opts.push((w.clone(), None, *col, *col));
             i += 1;
         } else {
-            let value = words.get(i + 1).ok_or_else(|| ProgramError { line, col: *col, message: format!("{w} needs a value") })?;
+            let value = words.get(i + 1).ok_or_else(|| ProgramError {
+                line,
+                col: *col,
+                message: format!("{w} needs a value"),
+            })?;
             opts.push((w.clone(), Some(value.0.clone()), *col, value.1));
             i += 2;
         }
@@ -950,27 +1146,58 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
         }
     }
     let has = |o: &str| opts.iter().any(|(k, _, _, _)| k == o);
-    let value = |o: &str| opts.iter().rev().find(|(k, _, _, _)| k == o).and_then(|(_, v, _, c)| v.clone().map(|v| (v, *c)));
-    let all = |o: &str| opts.iter().filter(|(k, _, _, _)| k == o).filter_map(|(_, v, _, c)| v.clone().map(|v| (v, *c))).collect::<Vec<_>>();
-    let need = |o: &str| value(o).ok_or_else(|| ProgramError { line, col: col0, message: format!("{command} needs {o}") });
-    let number = |(v, c): (String, u32)| -> Result<i64, ProgramError> { v.parse::<i64>().or_else(|_| err(line, c, format!("'{v}' is not a whole number"))) };
+    let value = |o: &str| {
+        opts.iter().rev().find(|(k, _, _, _)| k == o).and_then(|(_, v, _, c)| v.clone().map(|v| (v, *c)))
+    };
+    let all = |o: &str| {
+        opts.iter()
+            .filter(|(k, _, _, _)| k == o)
+            .filter_map(|(_, v, _, c)| v.clone().map(|v| (v, *c)))
+            .collect::<Vec<_>>()
+    };
+    let need = |o: &str| {
+        value(o).ok_or_else(|| ProgramError { line, col: col0, message: format!("{command} needs {o}") })
+    };
+    let number = |(v, c): (String, u32)| -> Result<i64, ProgramError> {
+        v.parse::<i64>().or_else(|_| err(line, c, format!("'{v}' is not a whole number")))
+    };
     let pairs = |o: &str| -> Result<Vec<(String, String)>, ProgramError> {
-        all(o).into_iter().map(|(v, c)| match v.split_once('=') {
-            Some((k, val)) => Ok((k.to_string(), val.to_string())),
-            None => err(line, c, format!("{o} needs key=value, not '{v}'")),
-        }).collect()
+        all(o)
+            .into_iter()
+            .map(|(v, c)| match v.split_once('=') {
+                Some((k, val)) => Ok((k.to_string(), val.to_string())),
+                None => err(line, c, format!("{o} needs key=value, not '{v}'")),
+            })
+            .collect()
     };
     match command.as_str() {
         "kafka-topics" => {
             let topic = need("--topic")?.0;
             let actions = ["--create", "--describe", "--delete", "--alter"].iter().filter(|a| has(a)).count();
             if actions != 1 {
-                return err(line, col0, "kafka-topics needs exactly one of --create, --describe, --delete, --alter");
+                return err(
+                    line,
+                    col0,
+                    "kafka-topics needs exactly one of --create, --describe, --delete, --alter",
+                );
             }
             if has("--create") {
-                let partitions = value("--partitions").map(number).transpose()?.map(|n| i32::try_from(n).unwrap_or(i32::MAX));
-                let rf = value("--replication-factor").map(number).transpose()?.map(|n| i16::try_from(n).unwrap_or(i16::MAX));
-                Ok(Tool::TopicsCreate { topic: NewTopic { name: topic, partitions, replication_factor: rf, configs: pairs("--config")? } })
+                let partitions = value("--partitions")
+                    .map(number)
+                    .transpose()?
+                    .map(|n| i32::try_from(n).unwrap_or(i32::MAX));
+                let rf = value("--replication-factor")
+                    .map(number)
+                    .transpose()?
+                    .map(|n| i16::try_from(n).unwrap_or(i16::MAX));
+                Ok(Tool::TopicsCreate {
+                    topic: NewTopic {
+                        name: topic,
+                        partitions,
+                        replication_factor: rf,
+                        configs: pairs("--config")?,
+                    },
+                })
             } else if has("--describe") {
                 Ok(Tool::TopicsDescribe { topic })
             } else if has("--delete") {
@@ -988,17 +1215,35 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
                 match k.as_str() {
                     "parse.key" => parse_key = v == "true",
                     "key.separator" => separator = v,
-                    _ => return err(line, col0, format!("kafka-console-producer in a program has no --property {k}")),
+                    _ => {
+                        return err(
+                            line,
+                            col0,
+                            format!("kafka-console-producer in a program has no --property {k}"),
+                        )
+                    }
                 }
             }
-            Ok(Tool::ConsoleProducer { topic, parse_key, separator, properties: pairs("--producer-property")?, lines: input })
+            Ok(Tool::ConsoleProducer {
+                topic,
+                parse_key,
+                separator,
+                properties: pairs("--producer-property")?,
+                lines: input,
+            })
         }
         "kafka-console-consumer" => {
             let mut print_key = false;
             for (k, v) in pairs("--property")? {
                 match k.as_str() {
                     "print.key" => print_key = v == "true",
-                    _ => return err(line, col0, format!("kafka-console-consumer in a program has no --property {k}")),
+                    _ => {
+                        return err(
+                            line,
+                            col0,
+                            format!("kafka-console-consumer in a program has no --property {k}"),
+                        )
+                    }
                 }
             }
             Ok(Tool::ConsoleConsumer {
@@ -1017,9 +1262,16 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
             if has("--describe") {
                 return Ok(Tool::GroupsDescribe { group });
             }
-            let specs = ["--to-earliest", "--to-latest", "--to-offset", "--shift-by"].iter().filter(|a| has(a)).count();
+            let specs = ["--to-earliest", "--to-latest", "--to-offset", "--shift-by"]
+                .iter()
+                .filter(|a| has(a))
+                .count();
             if specs != 1 {
-                return err(line, col0, "--reset-offsets needs one of --to-earliest, --to-latest, --to-offset N, --shift-by N");
+                return err(
+                    line,
+                    col0,
+                    "--reset-offsets needs one of --to-earliest, --to-latest, --to-offset N, --shift-by N",
+                );
             }
             let spec = if has("--to-earliest") {
                 ResetSpec::ToEarliest
@@ -1072,7 +1324,11 @@ pub fn parse(text: &str) -> Result<Program, ProgramError> {
             if !matches!(tool, Tool::ConsoleProducer { .. }) && j > i + 1 {
                 return err(line_no + 1, 1, "only kafka-console-producer takes '>' input lines");
             }
-            statements.push(Statement { line: line_no, source: command.trim_end().to_string(), action: Action::Tool(tool) });
+            statements.push(Statement {
+                line: line_no,
+                source: command.trim_end().to_string(),
+                action: Action::Tool(tool),
+            });
             i = j;
             continue;
         }
@@ -1092,7 +1348,11 @@ pub fn parse(text: &str) -> Result<Program, ProgramError> {
             j += 1;
             if j == lines.len() || j - i >= 50 {
                 let last = chunks.last().map(|c| c.0).unwrap_or(line_no);
-                return err(last, lines[last as usize - 1].chars().count() as u32 + 1, "a Java statement ends with ';'");
+                return err(
+                    last,
+                    lines[last as usize - 1].chars().count() as u32 + 1,
+                    "a Java statement ends with ';'",
+                );
             }
         }
         let source = chunks.iter().map(|(_, l)| strip_comment(l).trim()).collect::<Vec<_>>().join(" ");
@@ -1134,7 +1394,9 @@ fn statement(p: &mut Parser, ctx: &mut Context) -> Result<Action, ProgramError> 
             p.ident()?;
         }
         p.skip_type_args()?;
-        if let (Some(Tok::Ident(name)), Some(Tok::Punct('='))) = (p.peek().cloned(), p.toks.get(p.at + 1).map(|t| t.tok.clone())) {
+        if let (Some(Tok::Ident(name)), Some(Tok::Punct('='))) =
+            (p.peek().cloned(), p.toks.get(p.at + 1).map(|t| t.tok.clone()))
+        {
             let (line, col) = p.pos();
             if ctx.vars.contains_key(&name) {
                 return err(line, col, format!("'{name}' is already declared"));

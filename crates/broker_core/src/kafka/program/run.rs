@@ -7,7 +7,10 @@
 //! are not shown. The tools are emulated with the same client calls a program makes; their output follows
 //! the real tool's text, each line with its trailing blanks trimmed.
 
-use super::client::{ClientCall, ClientError, ClientReply, GroupInfo, KafkaClients, NewTopic, OffsetQuery, PartitionOffset, SendOutcome, SendRecord, Tp};
+use super::client::{
+    ClientCall, ClientError, ClientReply, GroupInfo, KafkaClients, NewTopic, OffsetQuery, PartitionOffset,
+    SendOutcome, SendRecord, Tp,
+};
 use super::parse::{Action, Program, ResetSpec, Tool};
 use serde::{Deserialize, Serialize};
 
@@ -45,7 +48,13 @@ impl Transcript {
 pub fn show(s: &Option<String>) -> String {
     match s {
         None => "null".to_string(),
-        Some(s) if !s.is_empty() && s != "null" && s.chars().all(|c| !c.is_whitespace() && !c.is_control() && c != '"') => s.clone(),
+        Some(s)
+            if !s.is_empty()
+                && s != "null"
+                && s.chars().all(|c| !c.is_whitespace() && !c.is_control() && c != '"') =>
+        {
+            s.clone()
+        }
         Some(s) => format!("{s:?}"),
     }
 }
@@ -74,7 +83,10 @@ const TOOLS_ADMIN: &str = "kafka-tools";
 impl<C: KafkaClients> Runner<'_, C> {
     fn emit(&mut self, text: impl Into<String>) {
         let text: String = text.into();
-        self.out.lines.push(TranscriptLine { line: self.line, text: format!("  {}", text.trim_end()).trim_end().to_string() });
+        self.out.lines.push(TranscriptLine {
+            line: self.line,
+            text: format!("  {}", text.trim_end()).trim_end().to_string(),
+        });
     }
 
     fn member(&mut self, id: &str) -> String {
@@ -97,7 +109,9 @@ impl<C: KafkaClients> Runner<'_, C> {
 
     fn admin(&mut self) -> Result<String, ClientError> {
         if !self.tools_admin {
-            if let ClientReply::Error { error } = self.call(&ClientCall::NewAdmin { admin: TOOLS_ADMIN.into(), properties: Vec::new() }) {
+            if let ClientReply::Error { error } =
+                self.call(&ClientCall::NewAdmin { admin: TOOLS_ADMIN.into(), properties: Vec::new() })
+            {
                 return Err(error);
             }
             self.tools_admin = true;
@@ -119,13 +133,24 @@ impl<C: KafkaClients> Runner<'_, C> {
             }
             ClientReply::Records { records } => {
                 let mut records = records.clone();
-                records.sort_by(|a, b| (&a.topic, a.partition, a.offset).cmp(&(&b.topic, b.partition, b.offset)));
+                records.sort_by(|a, b| {
+                    (&a.topic, a.partition, a.offset).cmp(&(&b.topic, b.partition, b.offset))
+                });
                 self.emit(format!("{} record(s)", records.len()));
                 for r in &records {
-                    self.emit(format!("{}-{}@{} key={} value={}", r.topic, r.partition, r.offset, show(&r.key), show(&r.value)));
+                    self.emit(format!(
+                        "{}-{}@{} key={} value={}",
+                        r.topic,
+                        r.partition,
+                        r.offset,
+                        show(&r.key),
+                        show(&r.value)
+                    ));
                 }
             }
-            ClientReply::Offset { offset } => self.emit(offset.map(|o| o.to_string()).unwrap_or_else(|| "null".into())),
+            ClientReply::Offset { offset } => {
+                self.emit(offset.map(|o| o.to_string()).unwrap_or_else(|| "null".into()))
+            }
             ClientReply::Offsets { offsets } => {
                 if offsets.is_empty() {
                     self.emit("{}");
@@ -143,7 +168,10 @@ impl<C: KafkaClients> Runner<'_, C> {
                 for t in topics {
                     for p in &t.partitions {
                         let leader = p.leader.map(|l| l.to_string()).unwrap_or_else(|| "none".into());
-                        self.emit(format!("{}-{} leader={leader} replicas={:?} isr={:?}", t.name, p.partition, p.replicas, p.isr));
+                        self.emit(format!(
+                            "{}-{} leader={leader} replicas={:?} isr={:?}",
+                            t.name, p.partition, p.replicas, p.isr
+                        ));
                     }
                 }
             }
@@ -157,12 +185,22 @@ impl<C: KafkaClients> Runner<'_, C> {
             }
             ClientReply::Groups { groups } => {
                 for g in groups {
-                    self.emit(format!("group {} state={} assignor={}", g.group_id, g.state, if g.assignor.is_empty() { "-" } else { &g.assignor }));
+                    self.emit(format!(
+                        "group {} state={} assignor={}",
+                        g.group_id,
+                        g.state,
+                        if g.assignor.is_empty() { "-" } else { &g.assignor }
+                    ));
                     for m in &g.members {
                         let id = self.member(&m.member_id);
                         let parts: Vec<String> = m.assignment.iter().map(|p| p.to_string()).collect();
                         let instance = m.instance_id.clone().unwrap_or_else(|| "null".into());
-                        self.emit(format!("  {id} instance={instance} client={} host={} assignment=[{}]", m.client_id, m.host, parts.join(", ")));
+                        self.emit(format!(
+                            "  {id} instance={instance} client={} host={} assignment=[{}]",
+                            m.client_id,
+                            m.host,
+                            parts.join(", ")
+                        ));
                     }
                 }
             }
@@ -188,19 +226,34 @@ impl<C: KafkaClients> Runner<'_, C> {
     }
 
     fn list_offset(&mut self, admin: &str, tp: &Tp, spec: OffsetQuery) -> Result<Option<i64>, ClientError> {
-        match Self::ok(self.call(&ClientCall::ListOffsets { admin: admin.into(), partition: tp.clone(), spec }))? {
+        match Self::ok(self.call(&ClientCall::ListOffsets {
+            admin: admin.into(),
+            partition: tp.clone(),
+            spec,
+        }))? {
             ClientReply::Offset { offset } => Ok(offset),
             _ => Ok(None),
         }
     }
 
     fn group(&mut self, admin: &str, group: &str) -> Result<(GroupInfo, Vec<PartitionOffset>), ClientError> {
-        let reply = Self::ok(self.call(&ClientCall::DescribeConsumerGroups { admin: admin.into(), groups: vec![group.into()] }))?;
+        let reply =
+            Self::ok(self.call(&ClientCall::DescribeConsumerGroups {
+                admin: admin.into(),
+                groups: vec![group.into()],
+            }))?;
         let info = match reply {
             ClientReply::Groups { mut groups } if !groups.is_empty() => groups.remove(0),
-            _ => return Err(ClientError { exception: "GroupIdNotFoundException".into(), message: format!("Group {group} not found.") }),
+            _ => {
+                return Err(ClientError {
+                    exception: "GroupIdNotFoundException".into(),
+                    message: format!("Group {group} not found."),
+                })
+            }
         };
-        let committed = match Self::ok(self.call(&ClientCall::ListConsumerGroupOffsets { admin: admin.into(), group: group.into() }))? {
+        let committed = match Self::ok(
+            self.call(&ClientCall::ListConsumerGroupOffsets { admin: admin.into(), group: group.into() }),
+        )? {
             ClientReply::Offsets { offsets } => offsets,
             _ => Vec::new(),
         };
@@ -212,7 +265,9 @@ impl<C: KafkaClients> Runner<'_, C> {
     fn topic_command_error(&mut self, topic: &str, error: &ClientError) {
         self.out.errors += 1;
         if error.exception == "UnknownTopicOrPartitionException" {
-            self.emit(format!("Error while executing topic command : Topic '{topic}' does not exist as expected"));
+            self.emit(format!(
+                "Error while executing topic command : Topic '{topic}' does not exist as expected"
+            ));
         } else {
             self.emit(format!("Error while executing topic command : {}", error.message));
         }
@@ -232,19 +287,27 @@ impl<C: KafkaClients> Runner<'_, C> {
             }
             Tool::TopicsDelete { topic } => {
                 let admin = self.admin()?;
-                if let ClientReply::Error { error } = self.call(&ClientCall::DeleteTopics { admin, topics: vec![topic.clone()] }) {
+                if let ClientReply::Error { error } =
+                    self.call(&ClientCall::DeleteTopics { admin, topics: vec![topic.clone()] })
+                {
                     self.topic_command_error(topic, &error);
                 }
             }
             Tool::TopicsAlter { topic, partitions } => {
                 let admin = self.admin()?;
-                if let ClientReply::Error { error } = self.call(&ClientCall::CreatePartitions { admin, topic: topic.clone(), total: *partitions }) {
+                if let ClientReply::Error { error } = self.call(&ClientCall::CreatePartitions {
+                    admin,
+                    topic: topic.clone(),
+                    total: *partitions,
+                }) {
                     self.topic_command_error(topic, &error);
                 }
             }
             Tool::TopicsDescribe { topic } => {
                 let admin = self.admin()?;
-                let topics = match self.call(&ClientCall::DescribeTopics { admin: admin.clone(), topics: vec![topic.clone()] }) {
+                let topics = match self
+                    .call(&ClientCall::DescribeTopics { admin: admin.clone(), topics: vec![topic.clone()] })
+                {
                     ClientReply::Topics { topics } => topics,
                     ClientReply::Error { error } => {
                         self.topic_command_error(topic, &error);
@@ -252,14 +315,21 @@ impl<C: KafkaClients> Runner<'_, C> {
                     }
                     _ => Vec::new(),
                 };
-                let configs = match Self::ok(self.call(&ClientCall::DescribeConfigs { admin, topic: topic.clone() }))? {
+                let configs = match Self::ok(
+                    self.call(&ClientCall::DescribeConfigs { admin, topic: topic.clone() }),
+                )? {
                     ClientReply::Configs { configs } => configs,
                     _ => Vec::new(),
                 };
                 let configs: Vec<String> = configs.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 for t in &topics {
                     let rf = t.partitions.first().map(|p| p.replicas.len()).unwrap_or(0);
-                    self.emit(format!("Topic: {}\tPartitionCount: {}\tReplicationFactor: {rf}\tConfigs: {}", t.name, t.partitions.len(), configs.join(",")));
+                    self.emit(format!(
+                        "Topic: {}\tPartitionCount: {}\tReplicationFactor: {rf}\tConfigs: {}",
+                        t.name,
+                        t.partitions.len(),
+                        configs.join(",")
+                    ));
                     for p in &t.partitions {
                         let list = |v: &[i32]| v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",");
                         let leader = p.leader.map(|l| l.to_string()).unwrap_or_else(|| "none".into());
@@ -269,24 +339,39 @@ impl<C: KafkaClients> Runner<'_, C> {
             }
             Tool::ConsoleProducer { topic, parse_key, separator, properties, lines } => {
                 let producer = format!("console-producer@{}", self.line);
-                Self::ok(self.call(&ClientCall::NewProducer { producer: producer.clone(), properties: properties.clone() }))?;
+                Self::ok(self.call(&ClientCall::NewProducer {
+                    producer: producer.clone(),
+                    properties: properties.clone(),
+                }))?;
                 let mut outcomes = Vec::new();
                 for l in lines {
                     let (key, value) = match (parse_key, l.split_once(separator.as_str())) {
                         (true, Some((k, v))) => (Some(k.to_string()), Some(v.to_string())),
                         (true, None) => {
                             self.out.errors += 1;
-                            self.emit(format!("Error: KafkaException: No key separator found on line number 1: '{l}'"));
+                            self.emit(format!(
+                                "Error: KafkaException: No key separator found on line number 1: '{l}'"
+                            ));
                             break;
                         }
                         (false, _) => (None, Some(l.clone())),
                     };
-                    let record = SendRecord { topic: topic.clone(), partition: None, timestamp: None, key, value };
-                    if let ClientReply::Error { error } = self.call(&ClientCall::Send { producer: producer.clone(), record, get: false }) {
-                        outcomes.push(SendOutcome { topic: topic.clone(), partition: -1, offset: -1, error: Some(error) });
+                    let record =
+                        SendRecord { topic: topic.clone(), partition: None, timestamp: None, key, value };
+                    if let ClientReply::Error { error } =
+                        self.call(&ClientCall::Send { producer: producer.clone(), record, get: false })
+                    {
+                        outcomes.push(SendOutcome {
+                            topic: topic.clone(),
+                            partition: -1,
+                            offset: -1,
+                            error: Some(error),
+                        });
                     }
                 }
-                if let ClientReply::SendOutcomes { outcomes: o } = self.call(&ClientCall::CloseProducer { producer }) {
+                if let ClientReply::SendOutcomes { outcomes: o } =
+                    self.call(&ClientCall::CloseProducer { producer })
+                {
                     outcomes.extend(o);
                 }
                 for o in &outcomes {
@@ -298,7 +383,10 @@ impl<C: KafkaClients> Runner<'_, C> {
             }
             Tool::ConsoleConsumer { topic, from_beginning, group, max_messages, print_key } => {
                 let consumer = format!("console-consumer@{}", self.line);
-                let mut properties = vec![("auto.offset.reset".to_string(), if *from_beginning { "earliest" } else { "latest" }.to_string())];
+                let mut properties = vec![(
+                    "auto.offset.reset".to_string(),
+                    if *from_beginning { "earliest" } else { "latest" }.to_string(),
+                )];
                 match group {
                     Some(g) => properties.push(("group.id".into(), g.clone())),
                     None => properties.push(("group.id".into(), format!("console-consumer-{}", self.line))),
@@ -307,11 +395,16 @@ impl<C: KafkaClients> Runner<'_, C> {
                     properties.push(("max.poll.records".into(), n.max(&1).to_string()));
                 }
                 Self::ok(self.call(&ClientCall::NewConsumer { consumer: consumer.clone(), properties }))?;
-                let reply = self.call(&ClientCall::Subscribe { consumer: consumer.clone(), topics: vec![topic.clone()] });
+                let reply = self
+                    .call(&ClientCall::Subscribe { consumer: consumer.clone(), topics: vec![topic.clone()] });
                 Self::ok(reply)?;
-                let records = match Self::ok(self.call(&ClientCall::Poll { consumer: consumer.clone(), timeout_ms: 10_000 }))? {
+                let records = match Self::ok(
+                    self.call(&ClientCall::Poll { consumer: consumer.clone(), timeout_ms: 10_000 }),
+                )? {
                     ClientReply::Records { mut records } => {
-                        records.sort_by(|a, b| (&a.topic, a.partition, a.offset).cmp(&(&b.topic, b.partition, b.offset)));
+                        records.sort_by(|a, b| {
+                            (&a.topic, a.partition, a.offset).cmp(&(&b.topic, b.partition, b.offset))
+                        });
                         if let Some(n) = max_messages {
                             records.truncate(usize::try_from(*n).unwrap_or(0));
                         }
@@ -345,7 +438,10 @@ impl<C: KafkaClients> Runner<'_, C> {
                 for m in &info.members {
                     let id = self.member(&m.member_id);
                     for tp in &m.assignment {
-                        let current = committed.iter().find(|c| c.topic == tp.topic && c.partition == tp.partition).and_then(|c| c.offset);
+                        let current = committed
+                            .iter()
+                            .find(|c| c.topic == tp.topic && c.partition == tp.partition)
+                            .and_then(|c| c.offset);
                         rows.push((tp.clone(), current, id.clone(), m.host.clone(), m.client_id.clone()));
                     }
                 }
@@ -365,7 +461,17 @@ impl<C: KafkaClients> Runner<'_, C> {
                 let tw = rows.iter().map(|r| r.0.topic.len()).max().unwrap_or(0).max(15);
                 let cw = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(15);
                 let hw = rows.iter().map(|r| r.3.len()).max().unwrap_or(0).max(15);
-                self.emit(format!("{:gw$} {:tw$} {:10} {:15} {:15} {:15} {:cw$} {:hw$} CLIENT-ID", "GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "HOST"));
+                self.emit(format!(
+                    "{:gw$} {:tw$} {:10} {:15} {:15} {:15} {:cw$} {:hw$} CLIENT-ID",
+                    "GROUP",
+                    "TOPIC",
+                    "PARTITION",
+                    "CURRENT-OFFSET",
+                    "LOG-END-OFFSET",
+                    "LAG",
+                    "CONSUMER-ID",
+                    "HOST"
+                ));
                 for (tp, current, id, host, client) in rows {
                     let end = self.list_offset(&admin, &tp, OffsetQuery::Latest)?;
                     let show = |o: Option<i64>| o.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
@@ -373,16 +479,29 @@ impl<C: KafkaClients> Runner<'_, C> {
                         (Some(c), Some(e)) => Some(e - c),
                         _ => None,
                     };
-                    self.emit(format!("{group:gw$} {:tw$} {:<10} {:15} {:15} {:15} {id:cw$} {host:hw$} {client}", tp.topic, tp.partition, show(current), show(end), show(lag)));
+                    self.emit(format!(
+                        "{group:gw$} {:tw$} {:<10} {:15} {:15} {:15} {id:cw$} {host:hw$} {client}",
+                        tp.topic,
+                        tp.partition,
+                        show(current),
+                        show(end),
+                        show(lag)
+                    ));
                 }
             }
             Tool::GroupsReset { group, topic, spec, execute } => {
                 let admin = self.admin()?;
                 let (info, committed) = match self.group(&admin, group) {
                     Ok(x) => x,
-                    Err(e) if e.exception == "GroupIdNotFoundException" => {
-                        (GroupInfo { group_id: group.clone(), state: "Dead".into(), assignor: String::new(), members: Vec::new() }, Vec::new())
-                    }
+                    Err(e) if e.exception == "GroupIdNotFoundException" => (
+                        GroupInfo {
+                            group_id: group.clone(),
+                            state: "Dead".into(),
+                            assignor: String::new(),
+                            members: Vec::new(),
+                        },
+                        Vec::new(),
+                    ),
                     Err(e) => return Err(e),
                 };
                 if !(info.state == "Empty" || info.state == "Dead") {
@@ -390,30 +509,57 @@ impl<C: KafkaClients> Runner<'_, C> {
                     self.emit(format!("Error: Assignments can only be reset if the group '{group}' is inactive, but the current state is {}.", info.state));
                     return Ok(());
                 }
-                let partitions = match Self::ok(self.call(&ClientCall::DescribeTopics { admin: admin.clone(), topics: vec![topic.clone()] }))? {
-                    ClientReply::Topics { topics } => topics.into_iter().flat_map(|t| t.partitions.into_iter().map(move |p| Tp { topic: t.name.clone(), partition: p.partition })).collect::<Vec<_>>(),
-                    _ => Vec::new(),
-                };
+                let partitions =
+                    match Self::ok(self.call(&ClientCall::DescribeTopics {
+                        admin: admin.clone(),
+                        topics: vec![topic.clone()],
+                    }))? {
+                        ClientReply::Topics { topics } => topics
+                            .into_iter()
+                            .flat_map(|t| {
+                                t.partitions
+                                    .into_iter()
+                                    .map(move |p| Tp { topic: t.name.clone(), partition: p.partition })
+                            })
+                            .collect::<Vec<_>>(),
+                        _ => Vec::new(),
+                    };
                 let mut new_offsets = Vec::new();
                 for tp in &partitions {
                     let earliest = self.list_offset(&admin, tp, OffsetQuery::Earliest)?.unwrap_or(0);
                     let latest = self.list_offset(&admin, tp, OffsetQuery::Latest)?.unwrap_or(0);
-                    let current = committed.iter().find(|c| c.topic == tp.topic && c.partition == tp.partition).and_then(|c| c.offset);
+                    let current = committed
+                        .iter()
+                        .find(|c| c.topic == tp.topic && c.partition == tp.partition)
+                        .and_then(|c| c.offset);
                     let target = match spec {
                         ResetSpec::ToEarliest => earliest,
                         ResetSpec::ToLatest => latest,
                         ResetSpec::ToOffset(n) => *n,
                         ResetSpec::ShiftBy(n) => current.unwrap_or(latest).saturating_add(*n),
                     };
-                    new_offsets.push(PartitionOffset { topic: tp.topic.clone(), partition: tp.partition, offset: Some(target.clamp(earliest, latest.max(earliest))) });
+                    new_offsets.push(PartitionOffset {
+                        topic: tp.topic.clone(),
+                        partition: tp.partition,
+                        offset: Some(target.clamp(earliest, latest.max(earliest))),
+                    });
                 }
                 if *execute {
-                    Self::ok(self.call(&ClientCall::AlterConsumerGroupOffsets { admin, group: group.clone(), offsets: new_offsets.clone() }))?;
+                    Self::ok(self.call(&ClientCall::AlterConsumerGroupOffsets {
+                        admin,
+                        group: group.clone(),
+                        offsets: new_offsets.clone(),
+                    }))?;
                 }
                 self.emit("");
                 self.emit(format!("{:30} {:30} {:10} {:15}", "GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"));
                 for o in &new_offsets {
-                    self.emit(format!("{group:30} {:30} {:<10} {:<15}", o.topic, o.partition, o.offset.unwrap_or(0)));
+                    self.emit(format!(
+                        "{group:30} {:30} {:<10} {:<15}",
+                        o.topic,
+                        o.partition,
+                        o.offset.unwrap_or(0)
+                    ));
                 }
             }
         }
@@ -423,7 +569,8 @@ impl<C: KafkaClients> Runner<'_, C> {
 
 /// Runs `program` on `clients` and returns its transcript.
 pub fn run<C: KafkaClients>(program: &Program, clients: &mut C) -> Transcript {
-    let mut r = Runner { clients, out: Transcript::default(), line: 0, members: Vec::new(), tools_admin: false };
+    let mut r =
+        Runner { clients, out: Transcript::default(), line: 0, members: Vec::new(), tools_admin: false };
     for s in &program.statements {
         r.line = s.line;
         r.out.lines.push(TranscriptLine { line: s.line, text: format!("{}: {}", s.line, s.source) });
@@ -447,8 +594,12 @@ pub fn used_groups(program: &Program) -> Vec<String> {
             Action::Call(ClientCall::NewConsumer { properties, .. }) => {
                 properties.iter().find(|(k, _)| k == "group.id").map(|(_, v)| v.clone())
             }
-            Action::Tool(Tool::ConsoleConsumer { group, .. }) => Some(group.clone().unwrap_or_else(|| format!("console-consumer-{}", s.line))),
-            Action::Tool(Tool::GroupsDescribe { group } | Tool::GroupsReset { group, .. }) => Some(group.clone()),
+            Action::Tool(Tool::ConsoleConsumer { group, .. }) => {
+                Some(group.clone().unwrap_or_else(|| format!("console-consumer-{}", s.line)))
+            }
+            Action::Tool(Tool::GroupsDescribe { group } | Tool::GroupsReset { group, .. }) => {
+                Some(group.clone())
+            }
             _ => None,
         };
         if let Some(g) = group {

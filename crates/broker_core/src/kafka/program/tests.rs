@@ -20,7 +20,8 @@ fn calls(text: &str) -> Vec<ClientCall> {
         .collect()
 }
 
-const SETUP: &str = "Properties props = new Properties();\nprops.put(\"bootstrap.servers\", \"localhost:9092\");\n\
+const SETUP: &str =
+    "Properties props = new Properties();\nprops.put(\"bootstrap.servers\", \"localhost:9092\");\n\
                      props.put(\"acks\", \"all\");\nAdmin admin = Admin.create(props);\n\
                      KafkaProducer<String, String> producer = new KafkaProducer<>(props);\n\
                      KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props);\n";
@@ -45,7 +46,10 @@ fn javadoc_statements_become_client_calls() {
         c[0],
         ClientCall::NewAdmin {
             admin: "admin".into(),
-            properties: vec![("bootstrap.servers".into(), "localhost:9092".into()), ("acks".into(), "all".into())]
+            properties: vec![
+                ("bootstrap.servers".into(), "localhost:9092".into()),
+                ("acks".into(), "all".into())
+            ]
         }
     );
     assert_eq!(
@@ -67,8 +71,18 @@ fn javadoc_statements_become_client_calls() {
         key: key.map(String::from),
         value: Some(value.into()),
     };
-    assert_eq!(c[4], ClientCall::Send { producer: "producer".into(), record: record(None, Some("alice"), "o-1"), get: true });
-    assert_eq!(c[5], ClientCall::Send { producer: "producer".into(), record: record(Some(2), None, "v"), get: false });
+    assert_eq!(
+        c[4],
+        ClientCall::Send {
+            producer: "producer".into(),
+            record: record(None, Some("alice"), "o-1"),
+            get: true
+        }
+    );
+    assert_eq!(
+        c[5],
+        ClientCall::Send { producer: "producer".into(), record: record(Some(2), None, "v"), get: false }
+    );
     assert_eq!(c[7], ClientCall::Poll { consumer: "consumer".into(), timeout_ms: 500 });
     assert_eq!(
         c[8],
@@ -77,10 +91,21 @@ fn javadoc_statements_become_client_calls() {
             offsets: Some(vec![PartitionOffset { topic: "orders".into(), partition: 0, offset: Some(4) }])
         }
     );
-    assert_eq!(c[9], ClientCall::Seek { consumer: "consumer".into(), partition: Tp { topic: "orders".into(), partition: 1 }, offset: 2 });
+    assert_eq!(
+        c[9],
+        ClientCall::Seek {
+            consumer: "consumer".into(),
+            partition: Tp { topic: "orders".into(), partition: 1 },
+            offset: 2
+        }
+    );
     assert_eq!(
         c[10],
-        ClientCall::DeleteRecords { admin: "admin".into(), partition: Tp { topic: "orders".into(), partition: 0 }, before_offset: 3 }
+        ClientCall::DeleteRecords {
+            admin: "admin".into(),
+            partition: Tp { topic: "orders".into(), partition: 0 },
+            before_offset: 3
+        }
     );
     assert_eq!(
         c[11],
@@ -196,7 +221,9 @@ fn transcript_sorts_records_numbers_members_and_names_exceptions() {
             ClientReply::Done,
             ClientReply::Done,
             ClientReply::Done,
-            ClientReply::Records { records: vec![rec(2, 0, None, "x y"), rec(0, 1, Some("k"), "b"), rec(0, 0, Some("k"), "a")] },
+            ClientReply::Records {
+                records: vec![rec(2, 0, None, "x y"), rec(0, 1, Some("k"), "b"), rec(0, 0, Some("k"), "a")],
+            },
             ClientReply::Groups {
                 groups: vec![GroupInfo {
                     group_id: "g".into(),
@@ -206,7 +233,10 @@ fn transcript_sorts_records_numbers_members_and_names_exceptions() {
                 }],
             },
             ClientReply::Error {
-                error: ClientError { exception: "TopicExistsException".into(), message: "Topic 'orders' already exists.".into() },
+                error: ClientError {
+                    exception: "TopicExistsException".into(),
+                    message: "Topic 'orders' already exists.".into(),
+                },
             },
         ],
         seen: Vec::new(),
