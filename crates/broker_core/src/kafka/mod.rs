@@ -10,11 +10,24 @@
 //! Layout: [`types`] (records, partitions, offsets as the Java client names them) and [`error`] (Kafka's
 //! error codes, exception names and messages) are shared by everything below.
 
+pub mod admin;
+pub mod cluster;
+pub mod config;
 pub mod error;
 pub mod program;
+pub mod event;
+pub mod log;
+pub mod partitioner;
+pub mod producer;
+pub mod replication;
+pub mod transaction;
 pub mod types;
 
+pub use cluster::{
+    Acks, Cluster, ClusterSettings, NewTopic, ProduceOutcome, ProduceRequest, ProduceResponse,
+};
 pub use error::{ErrorCode, KafkaError};
+pub use event::KafkaEvent;
 pub use types::{
     ConsumerRecord, Header, IsolationLevel, NodeId, Offset, OffsetAndMetadata, OffsetSpec, PartitionReader,
     ProducerRecord, RecordMetadata, TimestampType, TopicPartition,

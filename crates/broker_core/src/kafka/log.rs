@@ -1,0 +1,1018 @@
+//! One partition's log as its leader keeps it: record batches in segments, addressed by offset.
+//!
+//! Offsets: the log start offset (first readable), the high watermark (first offset not yet replicated to
+//! the whole ISR; consumers read below it), the last stable offset (the high watermark or the first offset
+//! of a transaction still open, if lower) and the log end offset (next offset to write).
+//!
+//! Invariants (checked by [`PartitionLog::check`]): `log_start ≤ high_watermark ≤ log_end`; offsets strictly
+//! increase through segments, chunks, batches and records (dense except where compaction removed records:
+//! gaps); every segment but the last is sealed and no segment but the last is empty; the active segment is
+//! the last one and is never deleted while active nor cleaned.
+//!
+//! Storage, sized for a small per-record overhead and cheap clones: a segment is a list of chunks shared by
+//! `Arc`; a chunk holds batch headers, one 8-byte slot per record (offset delta, position) and one byte arena
+//! with each record's timestamp delta, key, value and headers length-prefixed. Only the last chunk of the
+//! active segment is written (copy on write when a clone shares it), and a chunk is sealed and shrunk when it
+//! reaches 64 KiB or 4,096 records, so a `Clone` of a log copies at most one small chunk. Per record that is
+//! 8 bytes of slot plus about 4 bytes of length prefixes, plus a batch header (80 bytes) per batch.
+//!
+//! Batch size, as Kafka counts it for `max.message.bytes` and `segment.bytes`: the v2 record batch on the
+//! wire, 61 bytes of header plus each record's varint length and body (attributes, timestamp and offset
+//! deltas as zigzag varints, key and value with varint lengths, -1 for null, and the headers), uncompressed.
+
+pub mod compaction;
+
+use crate::kafka::{
+    ConsumerRecord, ErrorCode, Header, IsolationLevel, KafkaError, Offset, TimestampType, TopicPartition,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+/// The v2 record batch header's size on the wire.
+pub const BATCH_OVERHEAD: usize = 61;
+const CHUNK_BYTES: usize = 64 * 1024;
+const CHUNK_RECORDS: usize = 4096;
+/// How many recent batches per producer the leader remembers to spot a retried duplicate (Kafka's 5).
+pub const PRODUCER_BATCH_CACHE: usize = 5;
+
+const TRANSACTIONAL: u8 = 1;
+const CONTROL: u8 = 2;
+const LOG_APPEND_TIME: u8 = 4;
+const COMMIT: u8 = 8;
+
+/// A record to append, as the producer serialized it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppendRecord {
+    /// The producer's timestamp (`CreateTime`).
+    pub timestamp: i64,
+    /// The key; `None` is null.
+    pub key: Option<Vec<u8>>,
+    /// The value; `None` is null (a tombstone).
+    pub value: Option<Vec<u8>>,
+    /// Headers, in order.
+    pub headers: Vec<Header>,
+}
+
+/// The idempotent or transactional producer's fields of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducerBatch {
+    /// The producer id.
+    pub producer_id: i64,
+    /// The producer epoch.
+    pub producer_epoch: i16,
+    /// The first record's sequence number.
+    pub base_sequence: i32,
+    /// Part of a transaction.
+    pub transactional: bool,
+}
+
+fn zigzag_len(v: i64) -> usize {
+    let mut u = ((v << 1) ^ (v >> 63)) as u64;
+    let mut n = 1;
+    while u >= 0x80 {
+        u >>= 7;
+        n += 1;
+    }
+    n
+}
+
+fn bytes_len(b: Option<&[u8]>) -> usize {
+    match b {
+        None => zigzag_len(-1),
+        Some(b) => zigzag_len(b.len() as i64) + b.len(),
+    }
+}
+
+/// The size of one record inside a v2 batch, its length prefix included.
+pub fn record_size(
+    offset_delta: i64,
+    timestamp_delta: i64,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: &[Header],
+) -> usize {
+    let mut body =
+        1 + zigzag_len(timestamp_delta) + zigzag_len(offset_delta) + bytes_len(key) + bytes_len(value);
+    body += zigzag_len(headers.len() as i64);
+    for h in headers {
+        body += bytes_len(Some(h.key.as_bytes())) + bytes_len(h.value.as_deref());
+    }
+    zigzag_len(body as i64) + body
+}
+
+/// The size of a batch of `records` on the wire (uncompressed v2), as Kafka compares it with
+/// `max.message.bytes`.
+pub fn batch_size(records: &[AppendRecord]) -> usize {
+    let base = records.first().map_or(0, |r| r.timestamp);
+    BATCH_OVERHEAD
+        + records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                record_size(i as i64, r.timestamp - base, r.key.as_deref(), r.value.as_deref(), &r.headers)
+            })
+            .sum::<usize>()
+}
+
+/// A batch header as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Batch {
+    pub(crate) base_offset: Offset,
+    pub(crate) last_offset: Offset,
+    pub(crate) first_slot: u32,
+    pub(crate) slot_count: u32,
+    pub(crate) base_timestamp: i64,
+    pub(crate) max_timestamp: i64,
+    pub(crate) producer_id: i64,
+    pub(crate) producer_epoch: i16,
+    pub(crate) base_sequence: i32,
+    pub(crate) flags: u8,
+    pub(crate) size_bytes: u32,
+    /// Set by the cleaner on a batch holding tombstones: they go at the first cleaning after this time.
+    pub(crate) delete_horizon: Option<i64>,
+}
+
+impl Batch {
+    pub(crate) fn is_control(&self) -> bool {
+        self.flags & CONTROL != 0
+    }
+    pub(crate) fn is_transactional(&self) -> bool {
+        self.flags & TRANSACTIONAL != 0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Slot {
+    pub(crate) offset_delta: u32,
+    pub(crate) position: u32,
+}
+
+/// Batches with their records' slots and bytes; sealed chunks are never written again.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Chunk {
+    pub(crate) batches: Vec<Batch>,
+    pub(crate) slots: Vec<Slot>,
+    pub(crate) data: Vec<u8>,
+}
+
+fn put_varint(out: &mut Vec<u8>, mut u: u64) {
+    while u >= 0x80 {
+        out.push((u as u8) | 0x80);
+        u >>= 7;
+    }
+    out.push(u as u8);
+}
+
+fn get_varint(data: &[u8], pos: &mut usize) -> u64 {
+    let mut result = 0u64;
+    let mut shift = 0;
+    while let Some(&b) = data.get(*pos) {
+        *pos += 1;
+        result |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    result
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
+    match b {
+        None => put_varint(out, 0),
+        Some(b) => {
+            put_varint(out, b.len() as u64 + 1);
+            out.extend_from_slice(b);
+        }
+    }
+}
+
+fn get_bytes(data: &[u8], pos: &mut usize) -> Option<Vec<u8>> {
+    let n = get_varint(data, pos);
+    if n == 0 {
+        return None;
+    }
+    let len = (n - 1) as usize;
+    let start = (*pos).min(data.len());
+    let end = (start + len).min(data.len());
+    *pos = end;
+    Some(data[start..end].to_vec())
+}
+
+/// A record read back from the log, with its batch's facts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct StoredRecord {
+    pub(crate) offset: Offset,
+    pub(crate) timestamp: i64,
+    pub(crate) key: Option<Vec<u8>>,
+    pub(crate) value: Option<Vec<u8>>,
+    pub(crate) headers: Vec<Header>,
+}
+
+impl Chunk {
+    fn first_offset(&self) -> Option<Offset> {
+        self.batches.first().map(|b| b.base_offset)
+    }
+
+    fn encode(&mut self, batch_base: Offset, batch_ts: i64, offset: Offset, r: &StoredRecordRef<'_>) {
+        let position = self.data.len() as u32;
+        let delta = r.timestamp - batch_ts;
+        put_varint(&mut self.data, ((delta << 1) ^ (delta >> 63)) as u64);
+        put_bytes(&mut self.data, r.key);
+        put_bytes(&mut self.data, r.value);
+        put_varint(&mut self.data, r.headers.len() as u64);
+        for h in r.headers {
+            put_bytes(&mut self.data, Some(h.key.as_bytes()));
+            put_bytes(&mut self.data, h.value.as_deref());
+        }
+        self.slots.push(Slot { offset_delta: (offset - batch_base) as u32, position });
+    }
+
+    pub(crate) fn decode(&self, batch: &Batch, slot: Slot) -> StoredRecord {
+        let mut pos = slot.position as usize;
+        let zz = get_varint(&self.data, &mut pos);
+        let delta = ((zz >> 1) as i64) ^ -((zz & 1) as i64);
+        let key = get_bytes(&self.data, &mut pos);
+        let value = get_bytes(&self.data, &mut pos);
+        let count = get_varint(&self.data, &mut pos) as usize;
+        let mut headers = Vec::with_capacity(count.min(64));
+        for _ in 0..count {
+            let k = get_bytes(&self.data, &mut pos).unwrap_or_default();
+            let v = get_bytes(&self.data, &mut pos);
+            headers.push(Header { key: String::from_utf8_lossy(&k).into_owned(), value: v });
+        }
+        let timestamp = if batch.flags & LOG_APPEND_TIME != 0 {
+            batch.max_timestamp
+        } else {
+            batch.base_timestamp + delta
+        };
+        StoredRecord {
+            offset: batch.base_offset + i64::from(slot.offset_delta),
+            timestamp,
+            key,
+            value,
+            headers,
+        }
+    }
+
+    /// The key of a record, without decoding the rest (the cleaner's offset map).
+    pub(crate) fn key_of(&self, slot: Slot) -> Option<&[u8]> {
+        let mut pos = slot.position as usize;
+        get_varint(&self.data, &mut pos);
+        let n = get_varint(&self.data, &mut pos);
+        if n == 0 {
+            return None;
+        }
+        let start = pos.min(self.data.len());
+        Some(&self.data[start..(start + n as usize - 1).min(self.data.len())])
+    }
+
+    /// Whether a record's value is null (a tombstone).
+    pub(crate) fn is_tombstone(&self, slot: Slot) -> bool {
+        let mut pos = slot.position as usize;
+        get_varint(&self.data, &mut pos);
+        let n = get_varint(&self.data, &mut pos);
+        if n > 0 {
+            pos += n as usize - 1;
+        }
+        get_varint(&self.data, &mut pos) == 0
+    }
+
+    fn full(&self) -> bool {
+        self.data.len() >= CHUNK_BYTES || self.slots.len() >= CHUNK_RECORDS
+    }
+
+    fn seal(&mut self) {
+        self.batches.shrink_to_fit();
+        self.slots.shrink_to_fit();
+        self.data.shrink_to_fit();
+    }
+}
+
+struct StoredRecordRef<'a> {
+    timestamp: i64,
+    key: Option<&'a [u8]>,
+    value: Option<&'a [u8]>,
+    headers: &'a [Header],
+}
+
+/// A segment: a contiguous range of offsets, rolled by size or age and deleted whole.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    /// The first offset this segment may hold.
+    pub base_offset: Offset,
+    /// Its size in bytes, as Kafka counts batches.
+    pub size_bytes: u64,
+    /// When it was created (ms of virtual time).
+    pub created_ms: i64,
+    /// The largest record timestamp in it (retention by time), -1 when empty.
+    pub max_timestamp: i64,
+    /// The first batch's largest timestamp: `segment.ms` counts from here.
+    pub rolling_timestamp: Option<i64>,
+    /// The number of records stored.
+    pub records: u64,
+    pub(crate) chunks: Vec<Arc<Chunk>>,
+}
+
+impl Segment {
+    fn new(base_offset: Offset, now: i64) -> Self {
+        Segment {
+            base_offset,
+            size_bytes: 0,
+            created_ms: now,
+            max_timestamp: -1,
+            rolling_timestamp: None,
+            records: 0,
+            chunks: Vec::new(),
+        }
+    }
+
+    fn seal(&mut self) {
+        if let Some(last) = self.chunks.last_mut() {
+            Arc::make_mut(last).seal();
+        }
+    }
+
+    fn batches(&self) -> impl Iterator<Item = (&Chunk, &Batch)> {
+        self.chunks.iter().flat_map(|c| c.batches.iter().map(move |b| (&**c, b)))
+    }
+}
+
+/// An open transaction's or an aborted one's span in this partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbortedTxn {
+    /// The producer.
+    pub producer_id: i64,
+    /// Its first offset in this partition.
+    pub first_offset: Offset,
+    /// The abort marker's offset.
+    pub last_offset: Offset,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct ProducerEntry {
+    epoch: i16,
+    /// (first sequence, last sequence, base offset, last offset) of the latest batches.
+    batches: VecDeque<(i32, i32, Offset, Offset)>,
+}
+
+/// What an append did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppendInfo {
+    /// The first offset of the batch.
+    pub base_offset: Offset,
+    /// Its last offset.
+    pub last_offset: Offset,
+    /// The timestamp the leader stamped (`LogAppendTime`), if it did.
+    pub log_append_time: Option<i64>,
+    /// The batch was a retry of one already written: nothing was appended, the offsets are the first write's.
+    pub duplicate: bool,
+    /// A new segment was rolled for it, starting here.
+    pub rolled: Option<Offset>,
+}
+
+/// One partition's log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartitionLog {
+    segments: Vec<Segment>,
+    log_start_offset: Offset,
+    log_end_offset: Offset,
+    high_watermark: Offset,
+    /// The cleaner has compacted everything below this offset (a segment boundary).
+    cleaner_checkpoint: Offset,
+    /// Open transactions: producer id → first offset here.
+    ongoing: BTreeMap<i64, Offset>,
+    aborted: Vec<AbortedTxn>,
+    producers: BTreeMap<i64, ProducerEntry>,
+}
+
+impl PartitionLog {
+    /// An empty log created at `now_ms`.
+    pub fn new(now_ms: i64) -> Self {
+        PartitionLog {
+            segments: vec![Segment::new(0, now_ms)],
+            log_start_offset: 0,
+            log_end_offset: 0,
+            high_watermark: 0,
+            cleaner_checkpoint: 0,
+            ongoing: BTreeMap::new(),
+            aborted: Vec::new(),
+            producers: BTreeMap::new(),
+        }
+    }
+
+    /// The first offset that can be read.
+    pub fn log_start_offset(&self) -> Offset {
+        self.log_start_offset
+    }
+    /// The next offset to be written.
+    pub fn log_end_offset(&self) -> Offset {
+        self.log_end_offset
+    }
+    /// The first offset not yet replicated to every in-sync replica.
+    pub fn high_watermark(&self) -> Offset {
+        self.high_watermark
+    }
+    /// The first offset a `read_committed` consumer may not read: the high watermark, or the first offset
+    /// of the earliest open transaction if lower.
+    pub fn last_stable_offset(&self) -> Offset {
+        self.ongoing
+            .values()
+            .copied()
+            .min()
+            .map_or(self.high_watermark, |first| first.min(self.high_watermark))
+    }
+    /// The segments, oldest first; the last is the active one.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+    /// The offset the cleaner has compacted up to.
+    pub fn cleaner_checkpoint(&self) -> Offset {
+        self.cleaner_checkpoint
+    }
+    /// Total size of the segments in bytes.
+    pub fn size_bytes(&self) -> u64 {
+        self.segments.iter().map(|s| s.size_bytes).sum()
+    }
+    /// Aborted transactions still in the log.
+    pub fn aborted_transactions(&self) -> &[AbortedTxn] {
+        &self.aborted
+    }
+
+    /// Moves the high watermark (replication decides it); clamped to the log's range. Returns whether it
+    /// moved forward.
+    pub fn set_high_watermark(&mut self, hw: Offset) -> bool {
+        let hw = hw.clamp(self.log_start_offset, self.log_end_offset);
+        let advanced = hw > self.high_watermark;
+        self.high_watermark = hw;
+        advanced
+    }
+
+    fn producer_check(
+        &self,
+        tp: &TopicPartition,
+        p: &ProducerBatch,
+        count: i32,
+    ) -> Result<Option<(Offset, Offset)>, KafkaError> {
+        let last_seq = p.base_sequence.wrapping_add(count - 1);
+        let Some(entry) = self.producers.get(&p.producer_id) else {
+            if p.base_sequence != 0 {
+                return Err(KafkaError::with_message(
+                    ErrorCode::OutOfOrderSequenceNumber,
+                    format!(
+                        "Out of order sequence number for producer {} at offset {} in partition {tp}: {} (incoming seq. number), -1 (current end sequence number)",
+                        p.producer_id, self.log_end_offset, p.base_sequence
+                    ),
+                ));
+            }
+            return Ok(None);
+        };
+        if p.producer_epoch < entry.epoch {
+            let code =
+                if p.transactional { ErrorCode::ProducerFenced } else { ErrorCode::InvalidProducerEpoch };
+            return Err(KafkaError::with_message(
+                code,
+                format!(
+                    "Epoch of producer {} at offset {} in {tp} is {}, which is smaller than the last seen epoch {}",
+                    p.producer_id, self.log_end_offset, p.producer_epoch, entry.epoch
+                ),
+            ));
+        }
+        if p.producer_epoch > entry.epoch {
+            if p.base_sequence != 0 {
+                return Err(KafkaError::with_message(
+                    ErrorCode::OutOfOrderSequenceNumber,
+                    format!(
+                        "Invalid sequence number for new epoch of producer {} at offset {} in partition {tp}: {} (request epoch), {} (seq. number), {} (current producer epoch)",
+                        p.producer_id, self.log_end_offset, p.producer_epoch, p.base_sequence, entry.epoch
+                    ),
+                ));
+            }
+            return Ok(None);
+        }
+        if let Some(&(_, _, base, last)) =
+            entry.batches.iter().find(|b| b.0 == p.base_sequence && b.1 == last_seq)
+        {
+            return Ok(Some((base, last)));
+        }
+        let current = entry.batches.back().map_or(-1, |b| b.1);
+        let expected = if current == i32::MAX { 0 } else { current + 1 };
+        if p.base_sequence != expected {
+            return Err(KafkaError::with_message(
+                ErrorCode::OutOfOrderSequenceNumber,
+                format!(
+                    "Out of order sequence number for producer {} at offset {} in partition {tp}: {} (incoming seq. number), {} (current end sequence number)",
+                    p.producer_id, self.log_end_offset, p.base_sequence, current
+                ),
+            ));
+        }
+        Ok(None)
+    }
+
+    fn roll(&mut self, now_ms: i64) -> Offset {
+        if let Some(active) = self.segments.last_mut() {
+            active.seal();
+        }
+        self.segments.push(Segment::new(self.log_end_offset, now_ms));
+        self.log_end_offset
+    }
+
+    fn append_batch(
+        &mut self,
+        now_ms: i64,
+        size: usize,
+        records: &[StoredRecordRef<'_>],
+        producer: Option<&ProducerBatch>,
+        flags: u8,
+        config: &crate::kafka::config::TopicConfig,
+    ) -> (Offset, Offset, Option<Offset>) {
+        let (segment_bytes, segment_ms) = (config.segment_bytes, config.segment_ms);
+        let base_offset = self.log_end_offset;
+        let base_ts = records.first().map_or(now_ms, |r| r.timestamp);
+        let max_ts = records.iter().map(|r| r.timestamp).max().unwrap_or(now_ms);
+        let mut rolled = None;
+        {
+            let active = self.segments.last().expect("a log always has an active segment");
+            let too_big = active.size_bytes + size as u64 > segment_bytes.max(0) as u64;
+            let too_old = active.rolling_timestamp.is_some_and(|t| now_ms - t > segment_ms);
+            if active.records > 0 && (too_big || too_old) {
+                rolled = Some(self.roll(now_ms));
+            }
+        }
+        let active = self.segments.last_mut().expect("a log always has an active segment");
+        if active.chunks.last().is_none_or(|c| c.full()) {
+            if let Some(last) = active.chunks.last_mut() {
+                Arc::make_mut(last).seal();
+            }
+            active.chunks.push(Arc::new(Chunk::default()));
+        }
+        let chunk = Arc::make_mut(active.chunks.last_mut().expect("just ensured"));
+        let first_slot = chunk.slots.len() as u32;
+        for (i, r) in records.iter().enumerate() {
+            chunk.encode(base_offset, base_ts, base_offset + i as i64, r);
+        }
+        let last_offset = base_offset + records.len() as i64 - 1;
+        chunk.batches.push(Batch {
+            base_offset,
+            last_offset,
+            first_slot,
+            slot_count: records.len() as u32,
+            base_timestamp: base_ts,
+            max_timestamp: max_ts,
+            producer_id: producer.map_or(-1, |p| p.producer_id),
+            producer_epoch: producer.map_or(-1, |p| p.producer_epoch),
+            base_sequence: producer.map_or(-1, |p| p.base_sequence),
+            flags,
+            size_bytes: size as u32,
+            delete_horizon: None,
+        });
+        active.size_bytes += size as u64;
+        active.records += records.len() as u64;
+        active.max_timestamp = active.max_timestamp.max(max_ts);
+        if active.rolling_timestamp.is_none() {
+            active.rolling_timestamp = Some(max_ts);
+        }
+        self.log_end_offset = last_offset + 1;
+        (base_offset, last_offset, rolled)
+    }
+
+    /// Appends a producer's batch as the leader does: size and key checks, the producer's sequence (a
+    /// retried batch already written is answered with its first write's offsets, not written again),
+    /// `LogAppendTime` stamping, a roll when the active segment is full or old.
+    pub fn append(
+        &mut self,
+        now_ms: i64,
+        tp: &TopicPartition,
+        config: &crate::kafka::config::TopicConfig,
+        records: &[AppendRecord],
+        producer: Option<&ProducerBatch>,
+    ) -> Result<AppendInfo, KafkaError> {
+        if records.is_empty() {
+            return Err(KafkaError::new(ErrorCode::InvalidRecord));
+        }
+        let size = batch_size(records);
+        if size > config.max_message_bytes.max(0) as usize {
+            return Err(KafkaError::new(ErrorCode::MessageTooLarge));
+        }
+        if size > config.segment_bytes.max(0) as usize {
+            return Err(KafkaError::with_message(
+                ErrorCode::RecordListTooLarge,
+                format!(
+                    "Message batch size is {size} bytes in append to partition {tp} which exceeds the maximum configured segment size of {}.",
+                    config.segment_bytes
+                ),
+            ));
+        }
+        if config.cleanup_policy.compact && records.iter().any(|r| r.key.is_none()) {
+            return Err(KafkaError::with_message(
+                ErrorCode::InvalidRecord,
+                format!("Compacted topic cannot accept message without key in topic partition {tp}"),
+            ));
+        }
+        if let Some(p) = producer {
+            if let Some((base, last)) = self.producer_check(tp, p, records.len() as i32)? {
+                return Ok(AppendInfo {
+                    base_offset: base,
+                    last_offset: last,
+                    log_append_time: None,
+                    duplicate: true,
+                    rolled: None,
+                });
+            }
+        }
+        let log_append = config.message_timestamp_type == TimestampType::LogAppendTime;
+        let refs: Vec<StoredRecordRef<'_>> = records
+            .iter()
+            .map(|r| StoredRecordRef {
+                timestamp: if log_append { now_ms } else { r.timestamp },
+                key: r.key.as_deref(),
+                value: r.value.as_deref(),
+                headers: &r.headers,
+            })
+            .collect();
+        let mut flags = if log_append { LOG_APPEND_TIME } else { 0 };
+        if producer.is_some_and(|p| p.transactional) {
+            flags |= TRANSACTIONAL;
+        }
+        let (base, last, rolled) = self.append_batch(now_ms, size, &refs, producer, flags, config);
+        if let Some(p) = producer {
+            let count = records.len() as i32;
+            let entry = self
+                .producers
+                .entry(p.producer_id)
+                .or_insert(ProducerEntry { epoch: p.producer_epoch, batches: VecDeque::new() });
+            if entry.epoch != p.producer_epoch {
+                entry.epoch = p.producer_epoch;
+                entry.batches.clear();
+            }
+            entry.batches.push_back((p.base_sequence, p.base_sequence.wrapping_add(count - 1), base, last));
+            if entry.batches.len() > PRODUCER_BATCH_CACHE {
+                entry.batches.pop_front();
+            }
+            if p.transactional {
+                self.ongoing.entry(p.producer_id).or_insert(base);
+            }
+        }
+        Ok(AppendInfo {
+            base_offset: base,
+            last_offset: last,
+            log_append_time: log_append.then_some(now_ms),
+            duplicate: false,
+            rolled,
+        })
+    }
+
+    /// Writes a transaction marker (a control record) for `producer_id` and closes its transaction here.
+    pub fn write_marker(
+        &mut self,
+        now_ms: i64,
+        config: &crate::kafka::config::TopicConfig,
+        producer_id: i64,
+        producer_epoch: i16,
+        commit: bool,
+    ) -> (Offset, Option<Offset>) {
+        // A control record: key = version (2 bytes) + type (2 bytes), value = version + coordinator epoch.
+        let key = [0u8, 0, 0, u8::from(commit)];
+        let value = [0u8; 6];
+        let size = BATCH_OVERHEAD + record_size(0, 0, Some(&key), Some(&value), &[]);
+        let r = StoredRecordRef { timestamp: now_ms, key: Some(&key), value: Some(&value), headers: &[] };
+        let p = ProducerBatch { producer_id, producer_epoch, base_sequence: -1, transactional: true };
+        let flags = CONTROL | TRANSACTIONAL | if commit { COMMIT } else { 0 };
+        let (offset, _, rolled) = self.append_batch(now_ms, size, &[r], Some(&p), flags, config);
+        if let Some(first) = self.ongoing.remove(&producer_id) {
+            if !commit {
+                self.aborted.push(AbortedTxn { producer_id, first_offset: first, last_offset: offset });
+            }
+        }
+        (offset, rolled)
+    }
+
+    /// Whether `producer_id` has an open transaction in this partition.
+    pub fn has_open_transaction(&self, producer_id: i64) -> bool {
+        self.ongoing.contains_key(&producer_id)
+    }
+
+    fn segment_index(&self, offset: Offset) -> usize {
+        self.segments.partition_point(|s| s.base_offset <= offset).saturating_sub(1)
+    }
+
+    /// Records from `from` up to (not including) `upper`, at most `max_records`, as a consumer sees them:
+    /// control records never, and with `read_committed` no record of an aborted transaction.
+    pub fn read(
+        &self,
+        tp: &TopicPartition,
+        from: Offset,
+        upper: Offset,
+        max_records: usize,
+        isolation: IsolationLevel,
+    ) -> Vec<ConsumerRecord> {
+        let mut out = Vec::new();
+        if from >= upper || max_records == 0 {
+            return out;
+        }
+        let log_append = |b: &Batch| {
+            if b.flags & LOG_APPEND_TIME != 0 {
+                TimestampType::LogAppendTime
+            } else {
+                TimestampType::CreateTime
+            }
+        };
+        for segment in &self.segments[self.segment_index(from)..] {
+            for chunk in &segment.chunks {
+                if chunk.batches.last().is_none_or(|b| b.last_offset < from) {
+                    continue;
+                }
+                let first_batch = chunk.batches.partition_point(|b| b.last_offset < from);
+                for batch in &chunk.batches[first_batch..] {
+                    if batch.base_offset >= upper {
+                        return out;
+                    }
+                    if batch.is_control() {
+                        continue;
+                    }
+                    if isolation == IsolationLevel::ReadCommitted
+                        && batch.is_transactional()
+                        && self.aborted.iter().any(|a| {
+                            a.producer_id == batch.producer_id
+                                && a.first_offset <= batch.base_offset
+                                && batch.base_offset <= a.last_offset
+                        })
+                    {
+                        continue;
+                    }
+                    let slots = &chunk.slots
+                        [batch.first_slot as usize..(batch.first_slot + batch.slot_count) as usize];
+                    for &slot in slots {
+                        let offset = batch.base_offset + i64::from(slot.offset_delta);
+                        if offset < from {
+                            continue;
+                        }
+                        if offset >= upper {
+                            return out;
+                        }
+                        let r = chunk.decode(batch, slot);
+                        out.push(ConsumerRecord {
+                            partition: tp.clone(),
+                            offset: r.offset,
+                            timestamp: r.timestamp,
+                            timestamp_type: log_append(batch),
+                            key: r.key,
+                            value: r.value,
+                            headers: r.headers,
+                        });
+                        if out.len() >= max_records {
+                            return out;
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The earliest offset below `upper` whose record's timestamp is at or after `timestamp`
+    /// (`offsetsForTimes`), skipping control records.
+    pub fn offset_for_timestamp(&self, timestamp: i64, upper: Offset) -> Option<Offset> {
+        for segment in &self.segments {
+            if segment.max_timestamp < timestamp {
+                continue;
+            }
+            for (chunk, batch) in segment.batches() {
+                if batch.base_offset >= upper {
+                    return None;
+                }
+                if batch.is_control() || batch.max_timestamp < timestamp {
+                    continue;
+                }
+                for &slot in
+                    &chunk.slots[batch.first_slot as usize..(batch.first_slot + batch.slot_count) as usize]
+                {
+                    let r = chunk.decode(batch, slot);
+                    if r.offset >= upper {
+                        return None;
+                    }
+                    if r.offset >= self.log_start_offset && r.timestamp >= timestamp {
+                        return Some(r.offset);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// `deleteRecords`: moves the log start offset up to `offset` (-1: the high watermark). Segments wholly
+    /// below it go at the next retention check, as in Kafka. `OFFSET_OUT_OF_RANGE` beyond the high watermark.
+    pub fn delete_records_before(&mut self, offset: Offset) -> Result<Offset, KafkaError> {
+        let target = if offset == -1 { self.high_watermark } else { offset };
+        if target > self.high_watermark || target < 0 {
+            return Err(KafkaError::new(ErrorCode::OffsetOutOfRange));
+        }
+        if target > self.log_start_offset {
+            self.log_start_offset = target;
+            self.cleaner_checkpoint = self.cleaner_checkpoint.max(target);
+        }
+        Ok(self.log_start_offset)
+    }
+
+    fn segment_end(&self, index: usize) -> Offset {
+        self.segments.get(index + 1).map_or(self.log_end_offset, |s| s.base_offset)
+    }
+
+    /// Retention as Kafka's log manager applies it every `log.retention.check.interval.ms`: whole segments
+    /// past `retention.ms` (by their largest timestamp) or over `retention.bytes` (oldest first), when the
+    /// policy includes `delete`, and segments wholly below the log start offset in any case. Only segments
+    /// wholly below the high watermark go; when the active one must go a new one is rolled first, so the
+    /// active segment is never deleted. Returns `(segments deleted, reason)` per rule that deleted some.
+    pub fn apply_retention(
+        &mut self,
+        now_ms: i64,
+        config: &crate::kafka::config::TopicConfig,
+    ) -> Vec<(u32, &'static str, Offset)> {
+        let mut out = Vec::new();
+        if config.cleanup_policy.delete {
+            if config.retention_ms >= 0 {
+                let n = self.delete_while(now_ms, |s, _| now_ms - s.max_timestamp > config.retention_ms);
+                if n > 0 {
+                    out.push((n, "retention.ms", self.log_start_offset));
+                }
+            }
+            if config.retention_bytes >= 0 {
+                let mut diff = self.size_bytes() as i64 - config.retention_bytes;
+                let n = self.delete_while(now_ms, |s, _| {
+                    if diff - s.size_bytes as i64 >= 0 {
+                        diff -= s.size_bytes as i64;
+                        true
+                    } else {
+                        false
+                    }
+                });
+                if n > 0 {
+                    out.push((n, "retention.bytes", self.log_start_offset));
+                }
+            }
+        }
+        let start = self.log_start_offset;
+        let n = self.delete_while(now_ms, |_, next_base| next_base.is_some_and(|b| b <= start));
+        if n > 0 {
+            out.push((n, "log-start-offset", self.log_start_offset));
+        }
+        self.aborted.retain(|a| a.last_offset >= self.log_start_offset);
+        out
+    }
+
+    /// Deletes segments from the oldest while `predicate(segment, next segment's base)` holds and the
+    /// segment lies wholly below the high watermark.
+    fn delete_while(
+        &mut self,
+        now_ms: i64,
+        mut predicate: impl FnMut(&Segment, Option<Offset>) -> bool,
+    ) -> u32 {
+        let mut count = 0usize;
+        while count < self.segments.len() {
+            let segment = &self.segments[count];
+            let next = self.segments.get(count + 1).map(|s| s.base_offset);
+            let last_and_empty = next.is_none() && segment.size_bytes == 0;
+            if self.high_watermark >= self.segment_end(count) && !last_and_empty && predicate(segment, next) {
+                count += 1;
+            } else {
+                break;
+            }
+        }
+        if count == 0 {
+            return 0;
+        }
+        if count == self.segments.len() {
+            self.roll(now_ms);
+        }
+        self.segments.drain(..count);
+        let first_base = self.segments[0].base_offset;
+        if first_base > self.log_start_offset {
+            self.log_start_offset = first_base;
+        }
+        self.high_watermark = self.high_watermark.max(self.log_start_offset);
+        self.cleaner_checkpoint = self.cleaner_checkpoint.max(self.log_start_offset);
+        count as u32
+    }
+
+    /// Cuts the log back to `end` (a batch boundary: a follower that becomes leader has whole batches), as
+    /// a replica does when the new leader's log is shorter. Returns the number of offsets removed.
+    pub fn truncate_to(&mut self, end: Offset) -> u64 {
+        if end >= self.log_end_offset {
+            return 0;
+        }
+        let end = end.max(self.log_start_offset);
+        let removed = (self.log_end_offset - end) as u64;
+        while self.segments.len() > 1 && self.segments.last().is_some_and(|s| s.base_offset >= end) {
+            self.segments.pop();
+        }
+        let segment = self.segments.last_mut().expect("a log always has a segment");
+        if segment.base_offset > end {
+            segment.base_offset = end;
+        }
+        let mut kept = Vec::new();
+        for chunk in &segment.chunks {
+            if chunk.first_offset().is_some_and(|f| f >= end) {
+                break;
+            }
+            if chunk.batches.last().is_some_and(|b| b.last_offset >= end) {
+                let mut c = (**chunk).clone();
+                let keep = c.batches.partition_point(|b| b.last_offset < end);
+                c.batches.truncate(keep);
+                let slots = c.batches.last().map_or(0, |b| (b.first_slot + b.slot_count) as usize);
+                c.slots.truncate(slots);
+                // The arena keeps the removed records' bytes until the chunk is sealed; no slot points there.
+                kept.push(Arc::new(c));
+                break;
+            }
+            kept.push(chunk.clone());
+        }
+        segment.chunks = kept;
+        let batches: Vec<&Batch> = segment.chunks.iter().flat_map(|c| c.batches.iter()).collect();
+        segment.size_bytes = batches.iter().map(|b| u64::from(b.size_bytes)).sum();
+        segment.records = batches.iter().map(|b| u64::from(b.slot_count)).sum();
+        segment.max_timestamp = batches.iter().map(|b| b.max_timestamp).max().unwrap_or(-1);
+        segment.rolling_timestamp = batches.first().map(|b| b.max_timestamp);
+        let active_base = segment.base_offset;
+        self.log_end_offset = end;
+        self.high_watermark = self.high_watermark.min(end);
+        self.cleaner_checkpoint = self.cleaner_checkpoint.min(active_base);
+        self.ongoing.retain(|_, first| *first < end);
+        self.aborted.retain(|a| a.last_offset < end);
+        for entry in self.producers.values_mut() {
+            entry.batches.retain(|b| b.3 < end);
+        }
+        self.producers.retain(|_, e| !e.batches.is_empty());
+        removed
+    }
+
+    /// Checks the invariants in the module doc; the message names the first one broken.
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.log_start_offset <= self.high_watermark && self.high_watermark <= self.log_end_offset) {
+            return Err(format!(
+                "offsets out of order: log start {} high watermark {} log end {}",
+                self.log_start_offset, self.high_watermark, self.log_end_offset
+            ));
+        }
+        if self.segments.is_empty() {
+            return Err("no active segment".into());
+        }
+        let mut last: Option<Offset> = None;
+        for (i, segment) in self.segments.iter().enumerate() {
+            let end = self.segment_end(i);
+            if segment.base_offset > end {
+                return Err(format!("segment {} starts after its end {end}", segment.base_offset));
+            }
+            let mut size = 0u64;
+            let mut records = 0u64;
+            for (chunk, batch) in segment.batches() {
+                size += u64::from(batch.size_bytes);
+                records += u64::from(batch.slot_count);
+                if batch.base_offset < segment.base_offset || batch.last_offset >= end {
+                    return Err(format!(
+                        "batch {}..{} outside its segment {}..{end}",
+                        batch.base_offset, batch.last_offset, segment.base_offset
+                    ));
+                }
+                for &slot in
+                    &chunk.slots[batch.first_slot as usize..(batch.first_slot + batch.slot_count) as usize]
+                {
+                    let offset = batch.base_offset + i64::from(slot.offset_delta);
+                    if last.is_some_and(|l| offset <= l) || offset > batch.last_offset {
+                        return Err(format!("offset {offset} out of order (previous {last:?})"));
+                    }
+                    last = Some(offset);
+                }
+            }
+            if size != segment.size_bytes || records != segment.records {
+                return Err(format!(
+                    "segment {} counts {} bytes {} records, holds {size} and {records}",
+                    segment.base_offset, segment.size_bytes, segment.records
+                ));
+            }
+        }
+        if last.is_some_and(|l| l >= self.log_end_offset) {
+            return Err(format!("record {last:?} at or past the log end {}", self.log_end_offset));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_size_is_kafkas_v2_size() {
+        // From the real broker (tests/kafka/admin_probe.golden): with max.message.bytes=100, key "k" and a
+        // 31-byte value fit (61 + 39 = 100 bytes), 32 bytes do not.
+        let rec = |n: usize| AppendRecord {
+            timestamp: 1000,
+            key: Some(b"k".to_vec()),
+            value: Some(vec![0; n]),
+            headers: vec![],
+        };
+        assert_eq!(batch_size(&[rec(31)]), 100);
+        assert_eq!(batch_size(&[rec(32)]), 101);
+    }
+}

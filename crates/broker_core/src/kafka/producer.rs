@@ -1,0 +1,741 @@
+//! `KafkaProducer` with the Java client's semantics, on virtual time.
+//!
+//! `send` partitions the record (explicit partition, murmur2 of the key, or the sticky partitioner) and
+//! appends it to the partition's open batch in the accumulator; a batch is sent when it is full
+//! (`batch.size`), when it has waited `linger.ms`, on `flush`, or when its retry backoff has passed, and at
+//! most `max.in.flight.requests.per.connection` batches per partition are outstanding (one broker
+//! connection per partition leader in the model). Answers come back through the cluster; retriable errors
+//! (`NOT_ENOUGH_REPLICAS`, `NOT_ENOUGH_REPLICAS_AFTER_APPEND`, `NOT_LEADER_OR_FOLLOWER`,
+//! `LEADER_NOT_AVAILABLE`, `REQUEST_TIMED_OUT`) are retried after `retry.backoff.ms` while `retries` and
+//! `delivery.timeout.ms` allow; a batch waiting longer than `delivery.timeout.ms` since its creation
+//! expires with Kafka's `TimeoutException`.
+//!
+//! Idempotence (the default when `acks=all`, `retries > 0` and at most 5 in flight, as in Kafka ≥ 3.0):
+//! the producer gets a producer id and epoch and numbers each partition's batches; a retried batch keeps
+//! its sequence, so a leader that already wrote it answers with the first write's offset instead of
+//! writing it again. Without idempotence the same retry is written twice.
+//!
+//! Transactions (`transactional.id`): `init_transactions` (fences an older producer with the same id),
+//! `begin_transaction`, sends (their partitions join the transaction), `send_offsets_to_transaction`,
+//! then `commit_transaction` / `abort_transaction`. Ending a transaction waits for its batches: it completes
+//! inside [`KafkaProducer::advance_to`] once nothing is in flight, writing the markers, and reports a
+//! [`TransactionOutcome`] (`take_transaction_outcomes`). The offsets given to `send_offsets_to_transaction`
+//! are handed back in the outcome of a commit — the hook through which the group coordinator makes them
+//! visible at that moment (and drops them on abort).
+//!
+//! Invariant: a record's result is reported exactly once; per partition, sequence numbers of batches sent
+//! by an idempotent producer are consecutive.
+
+use crate::clock::VirtualTime;
+use crate::kafka::cluster::{Acks, Cluster, ProduceOutcome, ProduceRequest, RequestId};
+use crate::kafka::log::{record_size, AppendRecord, ProducerBatch, BATCH_OVERHEAD};
+use crate::kafka::partitioner::{partition_for_key, StickyPartitioner};
+use crate::kafka::{
+    ErrorCode, KafkaError, OffsetAndMetadata, PartitionReader, ProducerRecord, RecordMetadata, TopicPartition,
+};
+use crate::Prng;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+
+/// The producer's configuration (`ProducerConfig`), with Kafka 4.1's defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducerConfig {
+    /// `acks` (default `all`).
+    pub acks: Acks,
+    /// `linger.ms` (default 5 since Kafka 4.0).
+    pub linger_ms: u64,
+    /// `batch.size` in bytes (default 16384).
+    pub batch_size: usize,
+    /// `retries` (default `Integer.MAX_VALUE`).
+    pub retries: u32,
+    /// `retry.backoff.ms` (default 100).
+    pub retry_backoff_ms: u64,
+    /// `delivery.timeout.ms` (default 120000).
+    pub delivery_timeout_ms: u64,
+    /// `request.timeout.ms` (default 30000).
+    pub request_timeout_ms: u64,
+    /// `max.in.flight.requests.per.connection` (default 5).
+    pub max_in_flight_requests_per_connection: usize,
+    /// `enable.idempotence`; `None` is the default: on when the other settings allow it.
+    pub enable_idempotence: Option<bool>,
+    /// `transactional.id`.
+    pub transactional_id: Option<String>,
+    /// `max.request.size` (default 1048576).
+    pub max_request_size: usize,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        ProducerConfig {
+            acks: Acks::All,
+            linger_ms: 5,
+            batch_size: 16_384,
+            retries: i32::MAX as u32,
+            retry_backoff_ms: 100,
+            delivery_timeout_ms: 120_000,
+            request_timeout_ms: 30_000,
+            max_in_flight_requests_per_connection: 5,
+            enable_idempotence: None,
+            transactional_id: None,
+            max_request_size: 1_048_576,
+        }
+    }
+}
+
+/// Why a record failed, as the Java client reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProducerError {
+    /// A broker error or a client error with a protocol code (`TimeoutException`, `RecordTooLargeException`).
+    Kafka(KafkaError),
+    /// The record was in a transaction aborted before it was sent (`TransactionAbortedException`).
+    TransactionAborted,
+    /// A misuse the client refuses (`IllegalStateException`, `ConfigException`), with its message.
+    Client(String),
+}
+
+impl fmt::Display for ProducerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProducerError::Kafka(e) => write!(f, "{e}"),
+            ProducerError::TransactionAborted => {
+                f.write_str("TransactionAbortedException: Failing batch since transaction was aborted")
+            }
+            ProducerError::Client(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<KafkaError> for ProducerError {
+    fn from(e: KafkaError) -> Self {
+        ProducerError::Kafka(e)
+    }
+}
+
+/// Identifies one `send`.
+pub type SendId = u64;
+
+/// A record's outcome: what the `send` future (or callback) completes with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendResult {
+    /// The send.
+    pub id: SendId,
+    /// When the producer learned it.
+    pub at: VirtualTime,
+    /// Where it was written, or why not.
+    pub result: Result<RecordMetadata, ProducerError>,
+}
+
+/// How a transaction ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionOutcome {
+    /// When its markers were written.
+    pub at: VirtualTime,
+    /// Committed (`true`) or aborted.
+    pub committed: bool,
+    /// The offsets given to `send_offsets_to_transaction`, by group id: they become the groups' committed
+    /// offsets now if committed, and are dropped if aborted.
+    pub offsets: Vec<(String, TopicPartition, OffsetAndMetadata)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Batch {
+    records: Vec<(SendId, AppendRecord)>,
+    size: usize,
+    created: VirtualTime,
+    attempts: u32,
+    base_sequence: Option<i32>,
+    retry_at: Option<VirtualTime>,
+    closed: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum TxnState {
+    Uninitialized,
+    Ready,
+    InTransaction,
+    Committing,
+    Aborting,
+}
+
+/// A Kafka producer.
+#[derive(Clone, Debug)]
+pub struct KafkaProducer {
+    config: ProducerConfig,
+    idempotent: bool,
+    prng: Prng,
+    producer_id: i64,
+    epoch: i16,
+    next_send: SendId,
+    queues: BTreeMap<TopicPartition, VecDeque<Batch>>,
+    in_flight: BTreeMap<RequestId, (TopicPartition, Batch)>,
+    in_flight_count: BTreeMap<TopicPartition, usize>,
+    next_sequence: BTreeMap<TopicPartition, i32>,
+    sticky: BTreeMap<String, StickyPartitioner>,
+    results: Vec<SendResult>,
+    flush_requested: bool,
+    txn: TxnState,
+    txn_partitions: Vec<TopicPartition>,
+    txn_offsets: Vec<(String, TopicPartition, OffsetAndMetadata)>,
+    txn_outcomes: Vec<TransactionOutcome>,
+}
+
+fn is_retriable(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::NotEnoughReplicas
+            | ErrorCode::NotEnoughReplicasAfterAppend
+            | ErrorCode::NotLeaderOrFollower
+            | ErrorCode::LeaderNotAvailable
+            | ErrorCode::RequestTimedOut
+    )
+}
+
+fn config_error(message: &str) -> ProducerError {
+    ProducerError::Client(format!("ConfigException: {message}"))
+}
+
+fn illegal_state(message: &str) -> ProducerError {
+    ProducerError::Client(format!("IllegalStateException: {message}"))
+}
+
+impl KafkaProducer {
+    /// A producer, after the Java client's checks of its configuration; randomness (the sticky
+    /// partitioner) from `seed`.
+    pub fn new(config: ProducerConfig, seed: u64) -> Result<Self, ProducerError> {
+        let compatible = config.acks == Acks::All
+            && config.retries > 0
+            && config.max_in_flight_requests_per_connection <= 5;
+        let idempotent = match config.enable_idempotence {
+            Some(true) => {
+                if config.acks != Acks::All {
+                    return Err(config_error("Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence."));
+                }
+                if config.retries == 0 {
+                    return Err(config_error(
+                        "Must set retries to non-zero when using the idempotent producer.",
+                    ));
+                }
+                if config.max_in_flight_requests_per_connection > 5 {
+                    return Err(config_error(&format!(
+                        "To use the idempotent producer, max.in.flight.requests.per.connection must be set to at most 5. Current value is {}.",
+                        config.max_in_flight_requests_per_connection
+                    )));
+                }
+                true
+            }
+            Some(false) => false,
+            None => compatible || config.transactional_id.is_some(),
+        };
+        if config.transactional_id.is_some() && !idempotent {
+            return Err(config_error("Cannot set a transactional.id without also enabling idempotence."));
+        }
+        if config.delivery_timeout_ms < config.linger_ms + config.request_timeout_ms {
+            return Err(config_error(
+                "delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms",
+            ));
+        }
+        Ok(KafkaProducer {
+            txn: if config.transactional_id.is_some() { TxnState::Uninitialized } else { TxnState::Ready },
+            config,
+            idempotent,
+            prng: Prng::new(seed),
+            producer_id: -1,
+            epoch: -1,
+            next_send: 1,
+            queues: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
+            in_flight_count: BTreeMap::new(),
+            next_sequence: BTreeMap::new(),
+            sticky: BTreeMap::new(),
+            results: Vec::new(),
+            flush_requested: false,
+            txn_partitions: Vec::new(),
+            txn_offsets: Vec::new(),
+            txn_outcomes: Vec::new(),
+        })
+    }
+
+    /// Whether the producer is idempotent.
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent
+    }
+
+    /// The producer id and epoch (-1 before the first send of an idempotent producer).
+    pub fn producer_id_and_epoch(&self) -> (i64, i16) {
+        (self.producer_id, self.epoch)
+    }
+
+    fn ensure_producer_id(&mut self, cluster: &mut Cluster, at: VirtualTime) -> Result<(), ProducerError> {
+        if self.idempotent && self.producer_id < 0 {
+            let (id, epoch) = cluster.init_producer_id(at, None)?;
+            self.producer_id = id;
+            self.epoch = epoch;
+        }
+        Ok(())
+    }
+
+    /// `send`: queues the record and returns its id; its result comes later from
+    /// [`take_results`](Self::take_results). Errors the Java client throws from `send` itself come back
+    /// at once.
+    pub fn send(
+        &mut self,
+        cluster: &mut Cluster,
+        at: VirtualTime,
+        record: ProducerRecord,
+    ) -> Result<SendId, ProducerError> {
+        self.advance_to(cluster, at);
+        match self.txn {
+            TxnState::Uninitialized => {
+                return Err(illegal_state("Cannot perform a 'send' before completing a call to initTransactions when transactions are enabled."))
+            }
+            TxnState::Ready if self.config.transactional_id.is_some() => {
+                return Err(illegal_state("Cannot call send in state READY"))
+            }
+            TxnState::Committing | TxnState::Aborting => {
+                return Err(illegal_state("Cannot call send in state COMMITTING_TRANSACTION"))
+            }
+            _ => {}
+        }
+        self.ensure_producer_id(cluster, at)?;
+        let partitions = cluster.partition_count(&record.topic).ok_or_else(|| {
+            // The Java client waits max.block.ms for the topic's metadata, then throws.
+            KafkaError::with_message(
+                ErrorCode::RequestTimedOut,
+                format!("Topic {} not present in metadata after 60000 ms.", record.topic),
+            )
+        })?;
+        let timestamp = record.timestamp.unwrap_or(at.as_millis() as i64);
+        let size = BATCH_OVERHEAD
+            + record_size(0, 0, record.key.as_deref(), record.value.as_deref(), &record.headers);
+        if size > self.config.max_request_size {
+            return Err(KafkaError::with_message(
+                ErrorCode::MessageTooLarge,
+                format!(
+                    "The message is {size} bytes when serialized which is larger than {}, which is the value of the max.request.size configuration.",
+                    self.config.max_request_size
+                ),
+            )
+            .into());
+        }
+        let partition = match (record.partition, &record.key) {
+            (Some(p), _) => {
+                if p < 0 || p >= partitions {
+                    return Err(KafkaError::with_message(
+                        ErrorCode::RequestTimedOut,
+                        format!("Partition {p} of topic {} with partition count {partitions} is not present in metadata after 60000 ms.", record.topic),
+                    )
+                    .into());
+                }
+                p
+            }
+            (None, Some(key)) => partition_for_key(key, partitions),
+            (None, None) => {
+                let available: Vec<i32> = (0..partitions)
+                    .filter(|&p| {
+                        cluster
+                            .partition(&TopicPartition::new(record.topic.clone(), p))
+                            .is_some_and(|s| s.leader.is_some())
+                    })
+                    .collect();
+                let sticky = self.sticky.entry(record.topic.clone()).or_default();
+                sticky.partition(partitions, &available, &mut self.prng)
+            }
+        };
+        let tp = TopicPartition::new(record.topic.clone(), partition);
+        let sticky_placed = record.partition.is_none() && record.key.is_none();
+        if self.txn == TxnState::InTransaction && !self.txn_partitions.contains(&tp) {
+            let tid = self.config.transactional_id.clone().unwrap_or_default();
+            cluster.add_partitions_to_txn(
+                at,
+                &tid,
+                self.producer_id,
+                self.epoch,
+                std::slice::from_ref(&tp),
+            )?;
+            self.txn_partitions.push(tp.clone());
+        }
+        let id = self.next_send;
+        self.next_send += 1;
+        let append =
+            AppendRecord { timestamp, key: record.key, value: record.value, headers: record.headers };
+        let queue = self.queues.entry(tp.clone()).or_default();
+        let fits = queue.back().is_some_and(|b| {
+            !b.closed && b.base_sequence.is_none() && b.retry_at.is_none() && {
+                let delta = b.records.len() as i64;
+                let ts = timestamp - b.records[0].1.timestamp;
+                b.size
+                    + record_size(delta, ts, append.key.as_deref(), append.value.as_deref(), &append.headers)
+                    <= self.config.batch_size
+            }
+        });
+        let appended = if fits {
+            let b = queue.back_mut().expect("checked");
+            let bytes = record_size(
+                b.records.len() as i64,
+                timestamp - b.records[0].1.timestamp,
+                append.key.as_deref(),
+                append.value.as_deref(),
+                &append.headers,
+            );
+            b.size += bytes;
+            b.records.push((id, append));
+            bytes
+        } else {
+            if let Some(b) = queue.back_mut() {
+                b.closed = true;
+            }
+            let bytes = size - BATCH_OVERHEAD;
+            queue.push_back(Batch {
+                records: vec![(id, append)],
+                size,
+                created: at,
+                attempts: 0,
+                base_sequence: None,
+                retry_at: None,
+                closed: false,
+            });
+            bytes
+        };
+        if sticky_placed {
+            if let Some(s) = self.sticky.get_mut(&record.topic) {
+                s.record_appended(appended, self.config.batch_size);
+            }
+        }
+        if let Some(b) = self.queues.get_mut(&tp).and_then(|q| q.back_mut()) {
+            if b.size >= self.config.batch_size {
+                b.closed = true;
+            }
+        }
+        self.drain(cluster, at);
+        Ok(id)
+    }
+
+    /// `flush`: sends every batch now, without waiting for `linger.ms`.
+    pub fn flush(&mut self, cluster: &mut Cluster, at: VirtualTime) {
+        self.advance_to(cluster, at);
+        self.flush_requested = true;
+        self.drain(cluster, at);
+    }
+
+    /// Results since the last call, in the order the producer learned them.
+    pub fn take_results(&mut self) -> Vec<SendResult> {
+        std::mem::take(&mut self.results)
+    }
+
+    /// Transactions ended since the last call.
+    pub fn take_transaction_outcomes(&mut self) -> Vec<TransactionOutcome> {
+        std::mem::take(&mut self.txn_outcomes)
+    }
+
+    /// Records not yet answered (queued or in flight).
+    pub fn unanswered(&self) -> usize {
+        self.queues.values().flat_map(|q| q.iter()).map(|b| b.records.len()).sum::<usize>()
+            + self.in_flight.values().map(|(_, b)| b.records.len()).sum::<usize>()
+    }
+
+    /// The earliest moment the producer has something to do on its own (a linger or backoff ending, a
+    /// batch expiring), or the cluster has (an answer may come).
+    pub fn next_deadline(&self, cluster: &Cluster) -> Option<VirtualTime> {
+        let own = self
+            .queues
+            .values()
+            .flat_map(|q| q.iter())
+            .map(|b| {
+                let ready = b.retry_at.unwrap_or(b.created.plus_millis(self.config.linger_ms));
+                ready.min(b.created.plus_millis(self.config.delivery_timeout_ms))
+            })
+            .min();
+        match (own, cluster.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Moves the producer and its cluster to `t`: every cluster timer and producer deadline in between
+    /// fires at its own time, answers are taken as they come.
+    pub fn advance_to(&mut self, cluster: &mut Cluster, t: VirtualTime) {
+        loop {
+            let next = self.next_deadline(cluster).filter(|&d| d <= t);
+            let now = next.unwrap_or(t);
+            cluster.advance_to(now);
+            self.collect(cluster);
+            self.expire(now);
+            self.drain(cluster, now);
+            self.maybe_end_transaction(cluster, now);
+            if next.is_none() {
+                break;
+            }
+        }
+    }
+
+    fn collect(&mut self, cluster: &mut Cluster) {
+        let ids: Vec<RequestId> = self.in_flight.keys().copied().collect();
+        for id in ids {
+            if let Some(done) = cluster.take_completion(id) {
+                if let Some((tp, batch)) = self.in_flight.remove(&id) {
+                    self.answered(
+                        tp,
+                        batch,
+                        done.at,
+                        done.result.map(|r| (r.base_offset, r.log_append_time)),
+                    );
+                }
+            }
+        }
+    }
+
+    fn answered(
+        &mut self,
+        tp: TopicPartition,
+        mut batch: Batch,
+        at: VirtualTime,
+        result: Result<(i64, i64), KafkaError>,
+    ) {
+        if let Some(n) = self.in_flight_count.get_mut(&tp) {
+            *n = n.saturating_sub(1);
+        }
+        match result {
+            Ok((base, log_append_time)) => {
+                for (i, (id, r)) in batch.records.iter().enumerate() {
+                    let offset = if base < 0 { -1 } else { base + i as i64 };
+                    let timestamp = if log_append_time >= 0 { log_append_time } else { r.timestamp };
+                    self.results.push(SendResult {
+                        id: *id,
+                        at,
+                        result: Ok(RecordMetadata { partition: tp.clone(), offset, timestamp }),
+                    });
+                }
+            }
+            Err(e) => {
+                let expired = at >= batch.created.plus_millis(self.config.delivery_timeout_ms);
+                if is_retriable(e.code) && batch.attempts <= self.config.retries && !expired {
+                    batch.retry_at = Some(at.plus_millis(self.config.retry_backoff_ms));
+                    let queue = self.queues.entry(tp).or_default();
+                    // A retried batch goes back before the batches created after it.
+                    let pos = queue
+                        .iter()
+                        .position(|b| b.created > batch.created || b.base_sequence.is_none())
+                        .unwrap_or(queue.len());
+                    queue.insert(pos, batch);
+                } else {
+                    for (id, _) in batch.records {
+                        self.results.push(SendResult {
+                            id,
+                            at,
+                            result: Err(ProducerError::Kafka(e.clone())),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn expire(&mut self, now: VirtualTime) {
+        let timeout = self.config.delivery_timeout_ms;
+        let mut expired = Vec::new();
+        for (tp, queue) in self.queues.iter_mut() {
+            queue.retain(|b| {
+                if now >= b.created.plus_millis(timeout) {
+                    expired.push((tp.clone(), b.clone()));
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        for (tp, b) in expired {
+            let waited = now.as_millis() - b.created.as_millis();
+            let e = KafkaError::with_message(
+                ErrorCode::RequestTimedOut,
+                format!(
+                    "Expiring {} record(s) for {tp}:{waited} ms has passed since batch creation",
+                    b.records.len()
+                ),
+            );
+            for (id, _) in b.records {
+                self.results.push(SendResult { id, at: now, result: Err(ProducerError::Kafka(e.clone())) });
+            }
+        }
+    }
+
+    fn drain(&mut self, cluster: &mut Cluster, now: VirtualTime) {
+        let partitions: Vec<TopicPartition> = self.queues.keys().cloned().collect();
+        for tp in partitions {
+            loop {
+                let in_flight = self.in_flight_count.get(&tp).copied().unwrap_or(0);
+                if in_flight >= self.config.max_in_flight_requests_per_connection {
+                    break;
+                }
+                let Some(queue) = self.queues.get_mut(&tp) else { break };
+                let Some(head) = queue.front() else { break };
+                let ready = match head.retry_at {
+                    Some(r) => now >= r,
+                    None => {
+                        head.closed
+                            || self.flush_requested
+                            || now >= head.created.plus_millis(self.config.linger_ms)
+                            || self.txn == TxnState::Committing
+                    }
+                };
+                if !ready {
+                    break;
+                }
+                // An idempotent producer retries a batch only in its sequence order.
+                let mut batch = queue.pop_front().expect("checked");
+                batch.closed = true;
+                batch.retry_at = None;
+                batch.attempts += 1;
+                let producer = if self.idempotent {
+                    let seq = *batch.base_sequence.get_or_insert_with(|| {
+                        let next = self.next_sequence.entry(tp.clone()).or_insert(0);
+                        let s = *next;
+                        *next = next.wrapping_add(batch.records.len() as i32);
+                        s
+                    });
+                    Some(ProducerBatch {
+                        producer_id: self.producer_id,
+                        producer_epoch: self.epoch,
+                        base_sequence: seq,
+                        transactional: self.config.transactional_id.is_some(),
+                    })
+                } else {
+                    None
+                };
+                let request = ProduceRequest {
+                    partition: tp.clone(),
+                    acks: self.config.acks,
+                    timeout_ms: self.config.request_timeout_ms,
+                    records: batch.records.iter().map(|(_, r)| r.clone()).collect(),
+                    producer,
+                };
+                *self.in_flight_count.entry(tp.clone()).or_insert(0) += 1;
+                match cluster.produce(now, &request) {
+                    ProduceOutcome::Done(result) => {
+                        self.answered(
+                            tp.clone(),
+                            batch,
+                            now,
+                            result.map(|r| (r.base_offset, r.log_append_time)),
+                        );
+                    }
+                    ProduceOutcome::Pending(id) => {
+                        self.in_flight.insert(id, (tp.clone(), batch));
+                    }
+                }
+            }
+        }
+        if self.queues.values().all(|q| q.is_empty()) {
+            self.flush_requested = false;
+        }
+    }
+
+    /// `initTransactions`: registers the transactional id, fencing an older producer with the same id.
+    pub fn init_transactions(&mut self, cluster: &mut Cluster, at: VirtualTime) -> Result<(), ProducerError> {
+        self.advance_to(cluster, at);
+        let Some(tid) = self.config.transactional_id.clone() else {
+            return Err(illegal_state("Transactional method invoked on a non-transactional producer."));
+        };
+        let (id, epoch) = cluster.init_producer_id(at, Some(&tid))?;
+        self.producer_id = id;
+        self.epoch = epoch;
+        self.next_sequence.clear();
+        self.txn = TxnState::Ready;
+        Ok(())
+    }
+
+    /// `beginTransaction`.
+    pub fn begin_transaction(&mut self) -> Result<(), ProducerError> {
+        match self.txn {
+            TxnState::Ready if self.config.transactional_id.is_some() => {
+                self.txn = TxnState::InTransaction;
+                Ok(())
+            }
+            TxnState::Uninitialized => Err(illegal_state("Cannot call beginTransaction before completing a call to initTransactions")),
+            _ if self.config.transactional_id.is_none() => Err(illegal_state("Transactional method invoked on a non-transactional producer.")),
+            _ => Err(illegal_state("TransactionalId: Invalid transition attempted from state IN_TRANSACTION to state IN_TRANSACTION")),
+        }
+    }
+
+    /// `sendOffsetsToTransaction`: the consumer group `group_id`'s offsets, committed with the transaction.
+    pub fn send_offsets_to_transaction(
+        &mut self,
+        group_id: &str,
+        offsets: Vec<(TopicPartition, OffsetAndMetadata)>,
+    ) -> Result<(), ProducerError> {
+        if self.txn != TxnState::InTransaction {
+            return Err(illegal_state(
+                "Cannot send offsets if a transaction is not in progress (currentState= READY)",
+            ));
+        }
+        for (tp, o) in offsets {
+            self.txn_offsets.retain(|(g, t, _)| !(g == group_id && *t == tp));
+            self.txn_offsets.push((group_id.to_string(), tp, o));
+        }
+        Ok(())
+    }
+
+    /// `commitTransaction`: flushes, and once every batch of the transaction is answered writes the commit
+    /// markers (within `advance_to`); the outcome is reported by `take_transaction_outcomes`.
+    pub fn commit_transaction(
+        &mut self,
+        cluster: &mut Cluster,
+        at: VirtualTime,
+    ) -> Result<(), ProducerError> {
+        self.end_transaction(cluster, at, true)
+    }
+
+    /// `abortTransaction`: records not yet sent fail with `TransactionAbortedException`; once the batches in
+    /// flight are answered the abort markers are written.
+    pub fn abort_transaction(&mut self, cluster: &mut Cluster, at: VirtualTime) -> Result<(), ProducerError> {
+        self.end_transaction(cluster, at, false)
+    }
+
+    fn end_transaction(
+        &mut self,
+        cluster: &mut Cluster,
+        at: VirtualTime,
+        commit: bool,
+    ) -> Result<(), ProducerError> {
+        self.advance_to(cluster, at);
+        if self.txn != TxnState::InTransaction {
+            return Err(illegal_state("Cannot commit or abort: no transaction in progress"));
+        }
+        if commit {
+            self.txn = TxnState::Committing;
+            self.flush_requested = true;
+            self.drain(cluster, at);
+        } else {
+            self.txn = TxnState::Aborting;
+            let queued: Vec<Batch> = self.queues.values_mut().flat_map(|q| q.drain(..)).collect();
+            for b in queued {
+                for (id, _) in b.records {
+                    self.results.push(SendResult { id, at, result: Err(ProducerError::TransactionAborted) });
+                }
+            }
+        }
+        self.maybe_end_transaction(cluster, at);
+        Ok(())
+    }
+
+    fn maybe_end_transaction(&mut self, cluster: &mut Cluster, now: VirtualTime) {
+        let commit = match self.txn {
+            TxnState::Committing => true,
+            TxnState::Aborting => false,
+            _ => return,
+        };
+        if !self.in_flight.is_empty() || self.queues.values().any(|q| !q.is_empty()) {
+            return;
+        }
+        let tid = self.config.transactional_id.clone().unwrap_or_default();
+        let result = cluster.end_transaction(now, &tid, self.producer_id, self.epoch, commit);
+        let offsets = std::mem::take(&mut self.txn_offsets);
+        self.txn_partitions.clear();
+        self.txn = TxnState::Ready;
+        self.txn_outcomes.push(TransactionOutcome {
+            at: now,
+            committed: commit && result.is_ok(),
+            offsets: if commit && result.is_ok() { offsets } else { Vec::new() },
+        });
+    }
+}

@@ -1,0 +1,403 @@
+//! Replication: followers copying their leader's log, the ISR, the high watermark and leader election.
+//!
+//! The model keeps one log per partition, the leader's; a follower is its log end offset into that log
+//! (a follower's log is always a prefix of its leader's: when a leader with a shorter log is elected, the
+//! log is truncated to it and every replica's end is clipped, as Kafka's followers truncate to the new
+//! leader epoch's end offset).
+//!
+//! - A follower fetches `replica_fetch_latency_ms` (+ its broker's slow-follower delay) after an append
+//!   and comes up to the leader's end; it counts as caught up at that time. A follower that was caught up
+//!   before an append stays caught up as of the append.
+//! - ISR shrink: a follower behind the leader's end and not caught up for more than
+//!   `replica.lag.time.max.ms` leaves the ISR (Kafka checks every half of that; the model checks at the
+//!   exact moment, so a shrink comes at most lag/2 earlier than on a real broker). A follower whose end
+//!   reaches the high watermark rejoins.
+//! - High watermark: the smallest log end among the ISR (the leader's included); it never goes back
+//!   except by an unclean truncation. A waiting `acks=all` request is answered when the high watermark
+//!   passes its batch: `NOT_ENOUGH_REPLICAS_AFTER_APPEND` if the ISR is by then smaller than
+//!   `min.insync.replicas` (capped at the replication factor).
+//! - A broker going down is fenced at once (the controller's view after a controlled shutdown; a crash
+//!   is seen after `broker.session.timeout.ms` on a real cluster): it leaves every ISR it is in unless it
+//!   is the last member, and its leaderships move to the first live ISR member in replica order. With none,
+//!   `unclean.leader.election.enable` elects the first live replica (its log wins; the records beyond it
+//!   are lost) or the partition goes offline until an ISR member returns.
+
+use crate::clock::VirtualTime;
+use crate::kafka::cluster::{Cluster, ProduceResponse, Timer};
+use crate::kafka::event::KafkaEvent;
+use crate::kafka::{ErrorCode, KafkaError, NodeId, TopicPartition};
+
+impl Cluster {
+    /// After the leader's log grew: schedule follower fetches and ISR checks, move the high watermark.
+    pub(crate) fn after_leader_append(&mut self, topic: &str, partition: usize) {
+        let now = self.now;
+        let lag = self.settings.replica_lag_time_max_ms;
+        let latency = self.settings.replica_fetch_latency_ms;
+        let delays: Vec<(NodeId, bool, u64)> =
+            self.brokers.iter().map(|b| (b.id, b.up, b.fetch_delay_ms)).collect();
+        let Some(t) = self.topics.get_mut(topic) else { return };
+        let topic_id = t.id;
+        let Some(p) = t.partitions.get_mut(partition) else { return };
+        let Some(leader) = p.leader else { return };
+        let end = p.log.log_end_offset();
+        for (j, r) in p.replicas.iter().enumerate() {
+            if *r == leader {
+                continue;
+            }
+            let Some(&(_, up, delay)) = delays.iter().find(|d| d.0 == *r) else { continue };
+            let f = &mut p.followers[j];
+            if up && !f.fetch_scheduled && f.log_end_offset < end {
+                f.fetch_scheduled = true;
+                self.timers.schedule(
+                    now.plus_millis(latency + delay),
+                    Timer::FollowerFetch {
+                        topic_id,
+                        partition: partition as i32,
+                        replica: j,
+                        leader_epoch: p.leader_epoch,
+                    },
+                );
+            }
+            if p.isr.contains(r) && !f.isr_check_scheduled && f.log_end_offset < end {
+                f.isr_check_scheduled = true;
+                let due = VirtualTime::from_millis((f.last_caught_up_ms.max(0) as u64) + lag + 1).max(now);
+                self.timers.schedule(
+                    due,
+                    Timer::IsrCheck {
+                        topic_id,
+                        partition: partition as i32,
+                        replica: j,
+                        leader_epoch: p.leader_epoch,
+                    },
+                );
+            }
+        }
+        self.update_high_watermark(topic, partition);
+    }
+
+    fn locate(&self, topic_id: u64) -> Option<String> {
+        self.topics.iter().find(|(_, t)| t.id == topic_id).map(|(n, _)| n.clone())
+    }
+
+    pub(crate) fn follower_fetch(
+        &mut self,
+        topic_id: u64,
+        partition: i32,
+        replica: usize,
+        leader_epoch: i32,
+    ) {
+        let Some(name) = self.locate(topic_id) else { return };
+        let now = self.now_ms();
+        let mut expanded = None;
+        let tp = TopicPartition::new(name.clone(), partition);
+        if !self.broker_up_by_replica(&tp, replica) {
+            if let Some(p) = self.partition_mut(&tp) {
+                if let Some(f) = p.followers.get_mut(replica) {
+                    f.fetch_scheduled = false;
+                }
+            }
+            return;
+        }
+        {
+            let Some(p) = self.topics.get_mut(&name).and_then(|t| t.partitions.get_mut(partition as usize))
+            else {
+                return;
+            };
+            if p.leader_epoch != leader_epoch || replica >= p.replicas.len() {
+                return;
+            }
+            let r = p.replicas[replica];
+            let f = &mut p.followers[replica];
+            f.fetch_scheduled = false;
+            f.log_end_offset = p.log.log_end_offset();
+            f.last_caught_up_ms = now;
+            if !p.isr.contains(&r) && f.log_end_offset >= p.log.high_watermark() {
+                p.isr.push(r);
+                let order = p.replicas.clone();
+                p.isr.sort_by_key(|x| order.iter().position(|y| y == x));
+                expanded = Some(p.isr.clone());
+            }
+        }
+        if let Some(isr) = expanded {
+            self.emit(KafkaEvent::IsrExpanded { partition: tp, isr });
+        }
+        self.update_high_watermark(&name, partition as usize);
+    }
+
+    fn broker_up_by_replica(&self, tp: &TopicPartition, replica: usize) -> bool {
+        self.partition(tp).and_then(|p| p.replicas.get(replica)).is_some_and(|r| self.is_broker_up(*r))
+    }
+
+    pub(crate) fn isr_check(&mut self, topic_id: u64, partition: i32, replica: usize, leader_epoch: i32) {
+        let Some(name) = self.locate(topic_id) else { return };
+        let now = self.now_ms();
+        let lag = self.settings.replica_lag_time_max_ms as i64;
+        let mut shrunk = None;
+        let mut again = None;
+        {
+            let Some(p) = self.topics.get_mut(&name).and_then(|t| t.partitions.get_mut(partition as usize))
+            else {
+                return;
+            };
+            if p.leader_epoch != leader_epoch || replica >= p.replicas.len() {
+                return;
+            }
+            let r = p.replicas[replica];
+            let end = p.log.log_end_offset();
+            let f = &mut p.followers[replica];
+            f.isr_check_scheduled = false;
+            if p.isr.contains(&r) && Some(r) != p.leader && f.log_end_offset < end {
+                if now - f.last_caught_up_ms > lag {
+                    p.isr.retain(|x| *x != r);
+                    shrunk = Some(p.isr.clone());
+                } else {
+                    f.isr_check_scheduled = true;
+                    again = Some(f.last_caught_up_ms + lag + 1);
+                }
+            }
+        }
+        if let Some(due) = again {
+            self.timers.schedule(
+                VirtualTime::from_millis(due.max(0) as u64),
+                Timer::IsrCheck { topic_id, partition, replica, leader_epoch },
+            );
+        }
+        if let Some(isr) = shrunk {
+            self.emit(KafkaEvent::IsrShrunk { partition: TopicPartition::new(name.clone(), partition), isr });
+            self.update_high_watermark(&name, partition as usize);
+        }
+    }
+
+    /// Recomputes the high watermark from the ISR and answers the waiting requests it satisfies.
+    pub(crate) fn update_high_watermark(&mut self, topic: &str, partition: usize) {
+        let Some(t) = self.topics.get_mut(topic) else { return };
+        let topic_id = t.id;
+        let min_isr = t.config.min_insync_replicas as usize;
+        let Some(p) = t.partitions.get_mut(partition) else { return };
+        let Some(leader) = p.leader else { return };
+        let mut hw = p.log.log_end_offset();
+        for (j, r) in p.replicas.iter().enumerate() {
+            if *r != leader && p.isr.contains(r) {
+                hw = hw.min(p.followers[j].log_end_offset);
+            }
+        }
+        let advanced = p.log.set_high_watermark(hw.max(p.log.high_watermark()));
+        let hw = p.log.high_watermark();
+        let enough = p.isr.len() >= min_isr.min(p.replicas.len());
+        let log_start = p.log.log_start_offset();
+        let epoch = p.leader_epoch;
+        if advanced {
+            self.emit(KafkaEvent::HighWatermarkAdvanced {
+                partition: TopicPartition::new(topic, partition as i32),
+                high_watermark: hw,
+            });
+        }
+        let ready: Vec<(u64, i64, i64, i64)> = self
+            .pending
+            .iter()
+            .filter(|(_, w)| {
+                w.topic_id == topic_id
+                    && w.partition == partition as i32
+                    && w.leader_epoch == epoch
+                    && w.required_offset <= hw
+            })
+            .map(|(&id, w)| (id, w.base_offset, w.log_append_time, w.required_offset))
+            .collect();
+        for (id, base, lat, required) in ready {
+            if enough {
+                if let Some(p) = self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(partition)) {
+                    p.acked_all_end = p.acked_all_end.max(required);
+                }
+                self.complete(
+                    id,
+                    Ok(ProduceResponse {
+                        base_offset: base,
+                        log_append_time: lat,
+                        log_start_offset: log_start,
+                    }),
+                );
+            } else {
+                self.complete(id, Err(KafkaError::new(ErrorCode::NotEnoughReplicasAfterAppend)));
+            }
+        }
+    }
+
+    /// The slow-follower fault: every fetch of `broker`'s follower replicas takes `delay_ms` longer.
+    pub fn set_follower_delay(&mut self, at: VirtualTime, broker: NodeId, delay_ms: u64) {
+        self.advance_to(at);
+        if let Some(b) = self.brokers.iter_mut().find(|b| b.id == broker) {
+            b.fetch_delay_ms = delay_ms;
+        }
+    }
+
+    /// Stops `broker`: it leaves the ISRs (unless last), its leaderships move (see the module doc).
+    pub fn broker_down(&mut self, at: VirtualTime, broker: NodeId) -> Result<(), KafkaError> {
+        self.advance_to(at);
+        let b = self.brokers.iter_mut().find(|b| b.id == broker).ok_or_else(|| {
+            KafkaError::with_message(
+                ErrorCode::BrokerIdNotRegistered,
+                format!("Broker {} is not registered.", broker.0),
+            )
+        })?;
+        if !b.up {
+            return Ok(());
+        }
+        b.up = false;
+        self.emit(KafkaEvent::BrokerDown { broker });
+        for (name, index) in self.partitions_on(broker) {
+            let tp = TopicPartition::new(name.clone(), index as i32);
+            let mut shrunk = None;
+            let was_leader;
+            {
+                let Some(p) = self.partition_mut(&tp) else { continue };
+                was_leader = p.leader == Some(broker);
+                if was_leader {
+                    // The departing leader had the whole log.
+                    let end = p.log.log_end_offset();
+                    if let Some(j) = p.replicas.iter().position(|r| *r == broker) {
+                        p.followers[j].log_end_offset = end;
+                    }
+                }
+                if p.isr.contains(&broker) && p.isr.len() > 1 {
+                    p.isr.retain(|r| *r != broker);
+                    shrunk = Some(p.isr.clone());
+                }
+            }
+            if let Some(isr) = shrunk {
+                self.emit(KafkaEvent::IsrShrunk { partition: tp.clone(), isr });
+            }
+            if was_leader {
+                self.elect(&tp);
+            } else {
+                self.update_high_watermark(&name, index);
+            }
+        }
+        Ok(())
+    }
+
+    /// Restarts `broker`: its replicas follow again (and catch up), or lead partitions left offline.
+    pub fn broker_up(&mut self, at: VirtualTime, broker: NodeId) -> Result<(), KafkaError> {
+        self.advance_to(at);
+        let b = self.brokers.iter_mut().find(|b| b.id == broker).ok_or_else(|| {
+            KafkaError::with_message(
+                ErrorCode::BrokerIdNotRegistered,
+                format!("Broker {} is not registered.", broker.0),
+            )
+        })?;
+        if b.up {
+            return Ok(());
+        }
+        b.up = true;
+        self.emit(KafkaEvent::BrokerUp { broker });
+        for (name, index) in self.partitions_on(broker) {
+            let tp = TopicPartition::new(name.clone(), index as i32);
+            if self.partition(&tp).is_some_and(|p| p.leader.is_none()) {
+                self.try_elect_offline(&name, index);
+            } else {
+                self.after_leader_append(&name, index);
+            }
+        }
+        Ok(())
+    }
+
+    fn partitions_on(&self, broker: NodeId) -> Vec<(String, usize)> {
+        let mut out = Vec::new();
+        for (name, t) in &self.topics {
+            for (i, p) in t.partitions.iter().enumerate() {
+                if p.replicas.contains(&broker) {
+                    out.push((name.clone(), i));
+                }
+            }
+        }
+        out
+    }
+
+    pub(crate) fn try_elect_offline(&mut self, topic: &str, partition: usize) {
+        let tp = TopicPartition::new(topic, partition as i32);
+        if self.partition(&tp).is_some_and(|p| p.leader.is_none()) {
+            self.elect(&tp);
+        }
+    }
+
+    /// Chooses a new leader for `tp` (its current one is gone): the first live ISR member in replica order;
+    /// else, if allowed, the first live replica (unclean); else none.
+    fn elect(&mut self, tp: &TopicPartition) {
+        let Some(t) = self.topics.get(&tp.topic) else { return };
+        let unclean_allowed = t.config.unclean_leader_election_enable;
+        let Some(p) = t.partitions.get(tp.partition as usize) else { return };
+        let old = p.leader;
+        let clean = p
+            .replicas
+            .iter()
+            .copied()
+            .find(|r| Some(*r) != old && p.isr.contains(r) && self.is_broker_up(*r));
+        let unclean = if clean.is_none() && unclean_allowed {
+            p.replicas.iter().copied().find(|r| Some(*r) != old && self.is_broker_up(*r))
+        } else {
+            None
+        };
+        let new_leader = clean.or(unclean);
+        let is_unclean = clean.is_none() && unclean.is_some();
+        let now = self.now_ms();
+        let mut truncated = None;
+        let (epoch, isr_after);
+        {
+            let Some(p) = self.partition_mut(tp) else { return };
+            p.leader = new_leader;
+            p.leader_epoch += 1;
+            epoch = p.leader_epoch;
+            for f in p.followers.iter_mut() {
+                f.fetch_scheduled = false;
+                f.isr_check_scheduled = false;
+            }
+            if let Some(l) = new_leader {
+                let j = p.replicas.iter().position(|r| *r == l).unwrap_or(0);
+                let end = p.followers[j].log_end_offset;
+                let lost = p.log.truncate_to(end);
+                let new_end = p.log.log_end_offset();
+                for f in p.followers.iter_mut() {
+                    f.log_end_offset = f.log_end_offset.min(new_end);
+                    f.last_caught_up_ms = now;
+                }
+                if lost > 0 {
+                    truncated = Some((new_end, lost));
+                }
+                if is_unclean {
+                    p.isr = vec![l];
+                    p.unclean = true;
+                }
+            }
+            isr_after = p.isr.clone();
+        }
+        if let Some((end, lost)) = truncated {
+            self.emit(KafkaEvent::RecordsTruncated {
+                partition: tp.clone(),
+                log_end_offset: end,
+                records_lost: lost,
+            });
+        }
+        if is_unclean {
+            self.emit(KafkaEvent::IsrShrunk { partition: tp.clone(), isr: isr_after });
+        }
+        self.emit(KafkaEvent::LeaderElected {
+            partition: tp.clone(),
+            leader: new_leader,
+            leader_epoch: epoch,
+            unclean: is_unclean,
+        });
+        // Requests waiting on the old leader fail.
+        let topic_id = self.topics.get(&tp.topic).map_or(0, |t| t.id);
+        let stale: Vec<u64> = self
+            .pending
+            .iter()
+            .filter(|(_, w)| w.topic_id == topic_id && w.partition == tp.partition && w.leader_epoch != epoch)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in stale {
+            self.complete(id, Err(KafkaError::new(ErrorCode::NotLeaderOrFollower)));
+        }
+        if new_leader.is_some() {
+            self.after_leader_append(&tp.topic, tp.partition as usize);
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! The producer client: partitioning, linger and batch size, retries with and without idempotence,
+//! delivery timeout, transactions. Expected values come from Kafka's own vectors (murmur2, UtilsTest),
+//! messages read from the kafka-clients 4.1.1 jar, and the documented rules.
+
+use broker_core::kafka::cluster::{AlterConfigOp, Cluster, NewTopic};
+use broker_core::kafka::partitioner::{murmur2, to_positive};
+use broker_core::kafka::producer::{KafkaProducer, ProducerConfig, ProducerError};
+use broker_core::kafka::{
+    Acks, ErrorCode, IsolationLevel, KafkaEvent, NodeId, OffsetAndMetadata, PartitionReader, ProducerRecord,
+    TopicPartition,
+};
+use broker_core::VirtualTime;
+
+fn at(ms: u64) -> VirtualTime {
+    VirtualTime::from_millis(ms)
+}
+
+fn record(topic: &str, key: Option<&str>, value: &str) -> ProducerRecord {
+    ProducerRecord {
+        topic: topic.into(),
+        partition: None,
+        timestamp: None,
+        key: key.map(|k| k.as_bytes().to_vec()),
+        value: Some(value.as_bytes().to_vec()),
+        headers: vec![],
+    }
+}
+
+fn appended(c: &mut Cluster) -> Vec<String> {
+    c.take_events()
+        .into_iter()
+        .filter(|(_, e)| e.kind() == "RecordsAppended")
+        .map(|(t, e)| format!("{} {e}", t.as_millis()))
+        .collect()
+}
+
+#[test]
+fn keyed_records_go_to_murmur2_partitions() {
+    let mut c = Cluster::with_brokers(1, 1);
+    c.create_topic(at(0), &NewTopic::new("t", 7, 1)).unwrap();
+    let mut p = KafkaProducer::new(ProducerConfig::default(), 1).unwrap();
+    let keys = ["21", "foobar", "a-little-bit-long-string", "abc"];
+    for k in keys {
+        p.send(&mut c, at(0), record("t", Some(k), "v")).unwrap();
+    }
+    p.advance_to(&mut c, at(100));
+    let mut results = p.take_results();
+    results.sort_by_key(|r| r.id);
+    // murmur2 values from Kafka's UtilsTest: -973932308, -790332482, -985981536, 479470107.
+    let want: Vec<i32> = [-973_932_308i32, -790_332_482, -985_981_536, 479_470_107]
+        .iter()
+        .map(|&h| (h & 0x7fff_ffff) % 7)
+        .collect();
+    let got: Vec<i32> = results.iter().map(|r| r.result.as_ref().unwrap().partition.partition).collect();
+    assert_eq!(got, want);
+    assert_eq!(to_positive(murmur2(b"21")) % 7, want[0]);
+}
+
+#[test]
+fn records_linger_into_one_batch_and_a_full_batch_goes_at_once() {
+    let mut c = Cluster::with_brokers(1, 1);
+    c.create_topic(at(0), &NewTopic::new("t", 1, 1)).unwrap();
+    c.take_events();
+    let config = ProducerConfig { linger_ms: 10, batch_size: 200, ..Default::default() };
+    let mut p = KafkaProducer::new(config, 1).unwrap();
+    p.send(&mut c, at(0), record("t", Some("k"), "a")).unwrap();
+    p.send(&mut c, at(4), record("t", Some("k"), "b")).unwrap();
+    p.advance_to(&mut c, at(9));
+    assert!(appended(&mut c).is_empty(), "still lingering");
+    p.advance_to(&mut c, at(10));
+    assert_eq!(appended(&mut c), vec!["10 RecordsAppended t-0 base_offset=0 count=2"]);
+    // Key "k" with a 70-byte value is a 78-byte record: 61 + 78 = 139 fits batch.size=200, a second one
+    // (217) does not, so the first batch closes and is sent at once.
+    let big = "x".repeat(70);
+    p.send(&mut c, at(20), record("t", Some("k"), &big)).unwrap();
+    p.send(&mut c, at(21), record("t", Some("k"), &big)).unwrap();
+    assert_eq!(appended(&mut c), vec!["21 RecordsAppended t-0 base_offset=2 count=1"]);
+    p.flush(&mut c, at(22));
+    assert_eq!(appended(&mut c), vec!["22 RecordsAppended t-0 base_offset=3 count=1"]);
+}
+
+#[test]
+fn records_without_key_stick_to_a_partition_for_batch_size_bytes() {
+    let mut c = Cluster::with_brokers(1, 1);
+    c.create_topic(at(0), &NewTopic::new("t", 4, 1)).unwrap();
+    let config = ProducerConfig { batch_size: 300, linger_ms: 0, ..Default::default() };
+    let mut p = KafkaProducer::new(config, 42).unwrap();
+    for i in 0..40u64 {
+        p.send(&mut c, at(i), record("t", None, &"v".repeat(20))).unwrap();
+    }
+    p.advance_to(&mut c, at(100));
+    let parts: Vec<i32> =
+        p.take_results().iter().map(|r| r.result.as_ref().unwrap().partition.partition).collect();
+    // Each record adds 27 bytes (1 length + 26 body): 12 records reach 324 ≥ 300, then a new draw.
+    for run in parts.chunks(12) {
+        assert!(run.iter().all(|&x| x == run[0]), "{parts:?}");
+    }
+    let distinct: std::collections::BTreeSet<i32> = parts.iter().copied().collect();
+    assert!(distinct.len() > 1, "{parts:?}");
+}
+
+fn retry_scenario(idempotent: bool) -> (Vec<String>, Vec<i64>) {
+    let mut c = Cluster::with_brokers(3, 3);
+    c.create_topic(at(0), &NewTopic::new("t", 1, 3)).unwrap();
+    let tp = TopicPartition::new("t", 0);
+    let slow = c.partition(&tp).unwrap().replicas[2];
+    // Slower than request.timeout.ms, faster than replica.lag.time.max.ms: the leader times the request
+    // out while the follower stays in the ISR, and the producer retries a batch already written.
+    c.set_follower_delay(at(0), slow, 20_000);
+    let config = ProducerConfig {
+        enable_idempotence: Some(idempotent),
+        request_timeout_ms: 10_000,
+        linger_ms: 0,
+        ..Default::default()
+    };
+    let mut p = KafkaProducer::new(config, 1).unwrap();
+    p.send(&mut c, at(0), record("t", Some("k"), "once")).unwrap();
+    p.advance_to(&mut c, at(60_000));
+    let results: Vec<i64> = p.take_results().iter().map(|r| r.result.as_ref().unwrap().offset).collect();
+    let values: Vec<String> = c
+        .fetch(at(60_000), &tp, 0, 10, IsolationLevel::ReadUncommitted)
+        .unwrap()
+        .into_iter()
+        .map(|r| String::from_utf8(r.value.unwrap()).unwrap())
+        .collect();
+    c.assert_invariants();
+    (values, results)
+}
+
+#[test]
+fn a_retried_batch_is_written_twice_without_idempotence_and_once_with_it() {
+    let (values, offsets) = retry_scenario(false);
+    assert_eq!(values, vec!["once", "once"], "the retry was appended again");
+    assert_eq!(offsets, vec![1]);
+    let (values, offsets) = retry_scenario(true);
+    assert_eq!(values, vec!["once"], "the leader recognised the sequence number");
+    assert_eq!(offsets, vec![0], "answered with the first write's offset");
+}
+
+#[test]
+fn records_for_an_offline_partition_expire_after_delivery_timeout() {
+    let mut c = Cluster::with_brokers(1, 1);
+    c.create_topic(at(0), &NewTopic::new("t", 1, 1)).unwrap();
+    c.broker_down(at(0), NodeId(1)).unwrap();
+    let mut p = KafkaProducer::new(ProducerConfig::default(), 1).unwrap();
+    p.send(&mut c, at(1), record("t", Some("k"), "v")).unwrap();
+    p.advance_to(&mut c, at(200_000));
+    let r = p.take_results();
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].at, at(120_001));
+    assert_eq!(
+        r[0].result.clone().unwrap_err().to_string(),
+        "TimeoutException: Expiring 1 record(s) for t-0:120000 ms has passed since batch creation"
+    );
+}
+
+#[test]
+fn idempotence_conflicts_are_the_java_clients_config_exceptions() {
+    let e = KafkaProducer::new(
+        ProducerConfig { acks: Acks::Leader, enable_idempotence: Some(true), ..Default::default() },
+        1,
+    )
+    .unwrap_err();
+    assert_eq!(e.to_string(), "ConfigException: Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence.");
+    let p = KafkaProducer::new(ProducerConfig { acks: Acks::Leader, ..Default::default() }, 1).unwrap();
+    assert!(!p.is_idempotent(), "acks=1 without an explicit setting turns idempotence off");
+    let e = KafkaProducer::new(
+        ProducerConfig {
+            enable_idempotence: Some(false),
+            transactional_id: Some("tx".into()),
+            ..Default::default()
+        },
+        1,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "ConfigException: Cannot set a transactional.id without also enabling idempotence."
+    );
+}
+
+fn txn_cluster() -> Cluster {
+    let mut c = Cluster::with_brokers(1, 1);
+    c.create_topic(at(0), &NewTopic::new("t", 2, 1)).unwrap();
+    c
+}
+
+fn read(c: &mut Cluster, t: u64, p: i32, isolation: IsolationLevel) -> Vec<(i64, String)> {
+    c.fetch(at(t), &TopicPartition::new("t", p), 0, 100, isolation)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.offset, String::from_utf8(r.value.unwrap()).unwrap()))
+        .collect()
+}
+
+#[test]
+fn read_committed_sees_a_transaction_only_once_committed_and_never_an_aborted_one() {
+    let mut c = txn_cluster();
+    let config = ProducerConfig { transactional_id: Some("tx".into()), ..Default::default() };
+    let mut p = KafkaProducer::new(config, 1).unwrap();
+    let e = p.send(&mut c, at(0), record("t", Some("k"), "early")).unwrap_err();
+    assert!(e.to_string().starts_with(
+        "IllegalStateException: Cannot perform a 'send' before completing a call to initTransactions"
+    ));
+    p.init_transactions(&mut c, at(0)).unwrap();
+    p.begin_transaction().unwrap();
+    let mut rec = record("t", Some("k"), "a");
+    rec.partition = Some(0);
+    p.send(&mut c, at(1), rec).unwrap();
+    p.send_offsets_to_transaction(
+        "g",
+        vec![(TopicPartition::new("in", 0), OffsetAndMetadata { offset: 7, metadata: String::new() })],
+    )
+    .unwrap();
+    p.advance_to(&mut c, at(20));
+    assert_eq!(read(&mut c, 20, 0, IsolationLevel::ReadUncommitted), vec![(0, "a".into())]);
+    assert_eq!(read(&mut c, 20, 0, IsolationLevel::ReadCommitted), vec![], "the last stable offset is 0");
+    p.commit_transaction(&mut c, at(30)).unwrap();
+    let outcome = p.take_transaction_outcomes();
+    assert_eq!(outcome.len(), 1);
+    assert!(outcome[0].committed);
+    assert_eq!(
+        outcome[0].offsets,
+        vec![(
+            "g".to_string(),
+            TopicPartition::new("in", 0),
+            OffsetAndMetadata { offset: 7, metadata: String::new() }
+        )]
+    );
+    assert_eq!(read(&mut c, 30, 0, IsolationLevel::ReadCommitted), vec![(0, "a".into())]);
+    // An aborted transaction: the records stay in the log, hidden from read_committed; the markers take offsets.
+    p.begin_transaction().unwrap();
+    let mut rec = record("t", Some("k"), "b");
+    rec.partition = Some(0);
+    p.send(&mut c, at(40), rec).unwrap();
+    p.send_offsets_to_transaction(
+        "g",
+        vec![(TopicPartition::new("in", 0), OffsetAndMetadata { offset: 9, metadata: String::new() })],
+    )
+    .unwrap();
+    p.advance_to(&mut c, at(50));
+    p.abort_transaction(&mut c, at(60)).unwrap();
+    let outcome = p.take_transaction_outcomes();
+    assert!(!outcome[0].committed && outcome[0].offsets.is_empty());
+    let mut rec = record("t", Some("k"), "c");
+    rec.partition = Some(0);
+    p.begin_transaction().unwrap();
+    p.send(&mut c, at(70), rec).unwrap();
+    p.commit_transaction(&mut c, at(80)).unwrap();
+    p.advance_to(&mut c, at(100));
+    assert_eq!(
+        read(&mut c, 100, 0, IsolationLevel::ReadUncommitted),
+        vec![(0, "a".into()), (2, "b".into()), (4, "c".into())]
+    );
+    assert_eq!(read(&mut c, 100, 0, IsolationLevel::ReadCommitted), vec![(0, "a".into()), (4, "c".into())]);
+    let markers: Vec<String> = c
+        .take_events()
+        .into_iter()
+        .filter(|(_, e)| matches!(e, KafkaEvent::TransactionMarkerWritten { .. }))
+        .map(|(_, e)| e.to_string())
+        .collect();
+    assert_eq!(
+        markers,
+        vec![
+            "TransactionMarkerWritten t-0 producer_id=0 marker=COMMIT offset=1",
+            "TransactionMarkerWritten t-0 producer_id=0 marker=ABORT offset=3",
+            "TransactionMarkerWritten t-0 producer_id=0 marker=COMMIT offset=5",
+        ]
+    );
+    c.assert_invariants();
+}
+
+#[test]
+fn unsent_records_of_an_aborted_transaction_fail_and_a_new_producer_fences_the_old_one() {
+    let mut c = txn_cluster();
+    let config = ProducerConfig { transactional_id: Some("tx".into()), linger_ms: 50, ..Default::default() };
+    let mut old = KafkaProducer::new(config.clone(), 1).unwrap();
+    old.init_transactions(&mut c, at(0)).unwrap();
+    old.begin_transaction().unwrap();
+    old.send(&mut c, at(1), record("t", Some("k"), "lingering")).unwrap();
+    old.abort_transaction(&mut c, at(2)).unwrap();
+    let r = old.take_results();
+    assert_eq!(r[0].result.clone().unwrap_err(), ProducerError::TransactionAborted);
+    assert_eq!(
+        r[0].result.clone().unwrap_err().to_string(),
+        "TransactionAbortedException: Failing batch since transaction was aborted"
+    );
+    old.begin_transaction().unwrap();
+    let mut new = KafkaProducer::new(config, 2).unwrap();
+    new.init_transactions(&mut c, at(10)).unwrap();
+    assert_eq!(new.producer_id_and_epoch(), (0, 1));
+    let e = old.send(&mut c, at(11), record("t", Some("k"), "zombie")).unwrap_err();
+    assert_eq!(e, ProducerError::Kafka(broker_core::kafka::KafkaError::new(ErrorCode::ProducerFenced)));
+    let _ = AlterConfigOp { name: String::new(), value: None };
+}

@@ -1,0 +1,192 @@
+//! Replication on a three-broker cluster: acks, the ISR and `replica.lag.time.max.ms`,
+//! `min.insync.replicas` before and after the append, the high watermark, brokers down and back, leader
+//! election clean and unclean (the records it loses). Rules from Kafka's documentation and
+//! `Partition.scala` (ISR shrink, `NOT_ENOUGH_REPLICAS_AFTER_APPEND` once the high watermark passes a batch
+//! with too small an ISR); the effective minimum ISR is capped at the replication factor as in Kafka 4.1
+//! (the real broker accepted `acks=all` with `min.insync.replicas=2` on a one-replica topic:
+//! `tests/kafka/admin_probe.golden`).
+
+use broker_core::kafka::cluster::{AlterConfigOp, Cluster, NewTopic, ProduceOutcome, ProduceRequest};
+use broker_core::kafka::log::AppendRecord;
+use broker_core::kafka::{
+    Acks, ErrorCode, IsolationLevel, KafkaEvent, NodeId, PartitionReader, TopicPartition,
+};
+use broker_core::VirtualTime;
+
+fn at(ms: u64) -> VirtualTime {
+    VirtualTime::from_millis(ms)
+}
+
+fn req(tp: &TopicPartition, acks: Acks, value: &str) -> ProduceRequest {
+    ProduceRequest {
+        partition: tp.clone(),
+        acks,
+        timeout_ms: 120_000,
+        records: vec![AppendRecord {
+            timestamp: 0,
+            key: Some(b"k".to_vec()),
+            value: Some(value.as_bytes().to_vec()),
+            headers: vec![],
+        }],
+        producer: None,
+    }
+}
+
+fn setup(rf: i32, configs: &[(&str, &str)]) -> (Cluster, TopicPartition, Vec<NodeId>) {
+    let mut c = Cluster::with_brokers(11, 3);
+    let mut t = NewTopic::new("t", 1, rf);
+    for (k, v) in configs {
+        t = t.config(k, v);
+    }
+    c.create_topic(at(0), &t).unwrap();
+    let tp = TopicPartition::new("t", 0);
+    let replicas = c.partition(&tp).unwrap().replicas.clone();
+    c.take_events();
+    (c, tp, replicas)
+}
+
+fn values(c: &mut Cluster, t: u64, tp: &TopicPartition) -> Vec<String> {
+    c.fetch(at(t), tp, c.partition(tp).unwrap().log.log_start_offset(), 1000, IsolationLevel::ReadUncommitted)
+        .unwrap()
+        .into_iter()
+        .map(|r| String::from_utf8(r.value.unwrap()).unwrap())
+        .collect()
+}
+
+#[test]
+fn acks_all_is_answered_when_the_followers_have_fetched_and_consumers_read_up_to_the_high_watermark() {
+    let (mut c, tp, _) = setup(3, &[]);
+    let ProduceOutcome::Pending(id) = c.produce(at(10), &req(&tp, Acks::All, "a")) else {
+        panic!("waits for the ISR")
+    };
+    assert_eq!(values(&mut c, 10, &tp), Vec::<String>::new(), "not yet below the high watermark");
+    assert!(c.take_completions().is_empty());
+    c.advance_to(at(11));
+    let done = c.take_completions();
+    assert_eq!(done.len(), 1);
+    assert_eq!((done[0].request, done[0].at, done[0].result.as_ref().unwrap().base_offset), (id, at(11), 0));
+    assert_eq!(values(&mut c, 11, &tp), vec!["a"]);
+    let ProduceOutcome::Done(Ok(r)) = c.produce(at(20), &req(&tp, Acks::Leader, "b")) else {
+        panic!("acks=1 answers at once")
+    };
+    assert_eq!(r.base_offset, 1);
+    assert_eq!(values(&mut c, 20, &tp), vec!["a"], "acks=1: written, not yet committed");
+    c.advance_to(at(21));
+    assert_eq!(values(&mut c, 21, &tp), vec!["a", "b"]);
+    c.assert_invariants();
+}
+
+#[test]
+fn a_slow_follower_leaves_the_isr_after_replica_lag_time_max_ms_and_rejoins_when_caught_up() {
+    let (mut c, tp, replicas) = setup(3, &[]);
+    let slow = replicas[2];
+    c.set_follower_delay(at(0), slow, 40_000);
+    c.produce(at(1000), &req(&tp, Acks::All, "a"));
+    c.advance_to(at(31_000));
+    assert_eq!(c.partition(&tp).unwrap().isr.len(), 3, "30,000 ms is not more than the lag limit");
+    c.advance_to(at(31_001));
+    assert_eq!(c.partition(&tp).unwrap().isr, replicas[..2].to_vec());
+    let done = c.take_completions();
+    assert!(done[0].result.is_ok(), "min.insync.replicas=1: answered once the ISR shrinks");
+    // Its fetch (1 + 40,000 ms after the append) brings it up to the end: it rejoins.
+    c.advance_to(at(41_001));
+    assert_eq!(c.partition(&tp).unwrap().isr, replicas);
+    let kinds: Vec<String> =
+        c.take_events().into_iter().map(|(t, e)| format!("{} {e}", t.as_millis())).collect();
+    assert!(
+        kinds.contains(&format!("31001 IsrShrunk t-0 isr=[{},{}]", replicas[0].0, replicas[1].0)),
+        "{kinds:?}"
+    );
+    assert!(kinds.iter().any(|k| k.starts_with("41001 IsrExpanded")), "{kinds:?}");
+    c.assert_invariants();
+}
+
+#[test]
+fn not_enough_replicas_before_the_append_and_after_it() {
+    let (mut c, tp, replicas) = setup(3, &[("min.insync.replicas", "3")]);
+    // A slow follower: the batch is written, then the ISR shrinks below 3 before it is replicated.
+    c.set_follower_delay(at(0), replicas[2], 60_000);
+    let ProduceOutcome::Pending(_) = c.produce(at(0), &req(&tp, Acks::All, "a")) else { panic!() };
+    c.advance_to(at(30_001));
+    let done = c.take_completions();
+    assert_eq!(done.len(), 1);
+    let e = done[0].result.clone().unwrap_err();
+    assert_eq!(e.to_string(), "NotEnoughReplicasAfterAppendException: Messages are written to the log, but to fewer in-sync replicas than required.");
+    assert_eq!(values(&mut c, 30_001, &tp), vec!["a"], "written and committed all the same");
+    // Now the ISR has 2 members: refused before the append.
+    let ProduceOutcome::Done(Err(e)) = c.produce(at(30_002), &req(&tp, Acks::All, "b")) else { panic!() };
+    assert_eq!(e.code, ErrorCode::NotEnoughReplicas);
+    assert_eq!(c.partition(&tp).unwrap().log.log_end_offset(), 1, "nothing written");
+    let ProduceOutcome::Done(Ok(_)) = c.produce(at(30_003), &req(&tp, Acks::Leader, "c")) else {
+        panic!("acks=1 ignores min.insync.replicas")
+    };
+    c.assert_invariants();
+}
+
+#[test]
+fn a_broker_down_moves_leadership_and_back_up_it_catches_up_and_rejoins() {
+    let (mut c, tp, replicas) = setup(3, &[("min.insync.replicas", "2")]);
+    let leader = replicas[0];
+    c.produce(at(0), &req(&tp, Acks::All, "a"));
+    c.advance_to(at(5));
+    c.broker_down(at(10), leader).unwrap();
+    let p = c.partition(&tp).unwrap();
+    assert_eq!(p.leader, Some(replicas[1]), "the next ISR member in replica order");
+    assert_eq!(p.isr, replicas[1..].to_vec());
+    c.produce(at(20), &req(&tp, Acks::All, "b"));
+    c.advance_to(at(30));
+    assert_eq!(values(&mut c, 30, &tp), vec!["a", "b"], "no acknowledged record lost");
+    c.broker_up(at(40), leader).unwrap();
+    c.advance_to(at(41));
+    let p = c.partition(&tp).unwrap();
+    assert_eq!(p.isr.len(), 3, "caught up and back in the ISR: {:?}", p.isr);
+    assert_eq!(p.leader, Some(replicas[1]), "no automatic move back in the model");
+    c.assert_invariants();
+}
+
+#[test]
+fn unclean_election_elects_a_stale_replica_and_its_log_wins() {
+    let (mut c, tp, replicas) = setup(2, &[]);
+    let (first, second) = (replicas[0], replicas[1]);
+    c.produce(at(0), &req(&tp, Acks::All, "a"));
+    c.advance_to(at(5));
+    c.broker_down(at(10), second).unwrap();
+    for (i, v) in ["b", "c"].iter().enumerate() {
+        let ProduceOutcome::Done(Ok(_)) = c.produce(at(20 + i as u64), &req(&tp, Acks::All, v)) else {
+            panic!("ISR [leader] is enough")
+        };
+    }
+    c.broker_down(at(30), first).unwrap();
+    assert_eq!(c.partition(&tp).unwrap().leader, None);
+    assert_eq!(c.partition(&tp).unwrap().isr, vec![first], "the last ISR member stays");
+    let ProduceOutcome::Done(Err(e)) = c.produce(at(31), &req(&tp, Acks::Leader, "x")) else { panic!() };
+    assert_eq!(e.code, ErrorCode::NotLeaderOrFollower);
+    c.broker_up(at(40), second).unwrap();
+    assert_eq!(c.partition(&tp).unwrap().leader, None, "unclean election is off: offline");
+    c.alter_configs(
+        at(50),
+        "t",
+        &[AlterConfigOp { name: "unclean.leader.election.enable".into(), value: Some("true".into()) }],
+    )
+    .unwrap();
+    let p = c.partition(&tp).unwrap();
+    assert_eq!((p.leader, p.isr.clone()), (Some(second), vec![second]));
+    assert_eq!(values(&mut c, 50, &tp), vec!["a"], "b and c were acknowledged and are lost");
+    let events: Vec<String> = c.take_events().into_iter().map(|(_, e)| e.to_string()).collect();
+    assert!(
+        events.contains(&"RecordsTruncated t-0 log_end_offset=1 records_lost=2".to_string()),
+        "{events:?}"
+    );
+    assert!(events
+        .iter()
+        .any(|e| e.starts_with(&format!("LeaderElected t-0 leader={} ", second.0))
+            && e.ends_with("unclean=true")));
+    // The old leader returns as a follower, truncated to the new leader's log, and catches up.
+    c.produce(at(60), &req(&tp, Acks::Leader, "d"));
+    c.broker_up(at(70), first).unwrap();
+    c.advance_to(at(80));
+    assert_eq!(c.partition(&tp).unwrap().isr.len(), 2);
+    assert_eq!(values(&mut c, 80, &tp), vec!["a", "d"]);
+    assert!(matches!(c.take_events().last(), Some((_, KafkaEvent::IsrExpanded { .. }))));
+    c.assert_invariants();
+}
