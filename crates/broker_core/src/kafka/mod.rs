@@ -11,23 +11,30 @@
 //! error codes, exception names and messages) are shared by everything below.
 
 pub mod admin;
+pub mod assignor;
 pub mod cluster;
 pub mod config;
 pub mod error;
-pub mod program;
 pub mod event;
+pub mod group;
 pub mod log;
+pub mod offsets;
 pub mod partitioner;
 pub mod producer;
+pub mod program;
 pub mod replication;
 pub mod transaction;
 pub mod types;
 
+pub use assignor::{Assignment, ClientAssignor, MemberSubscription, PartitionCounts, RebalanceProtocol};
+pub use assignor::{ServerAssignor, ServerMember};
 pub use cluster::{
     Acks, Cluster, ClusterSettings, NewTopic, ProduceOutcome, ProduceRequest, ProduceResponse,
 };
 pub use error::{ErrorCode, KafkaError};
 pub use event::KafkaEvent;
+pub use group::GroupCoordinator;
+pub use offsets::OffsetStore;
 pub use types::{
     ConsumerRecord, Header, IsolationLevel, NodeId, Offset, OffsetAndMetadata, OffsetSpec, PartitionReader,
     ProducerRecord, RecordMetadata, TimestampType, TopicPartition,

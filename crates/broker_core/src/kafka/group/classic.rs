@@ -1,0 +1,1291 @@
+//! The classic group protocol, following Kafka 4.1's `GroupMetadataManager` (`classicGroupJoin…`,
+//! `classicGroupSync…`, `classicGroupHeartbeat…`, `classicGroupLeave…`) and `ClassicGroup`.
+
+use super::types::*;
+use crate::kafka::assignor::{java_bucket, java_capacity, java_string_hash};
+use crate::kafka::offsets::OffsetStore;
+use crate::kafka::{ErrorCode, OffsetAndMetadata, TopicPartition};
+use crate::{Prng, VirtualTime};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the group's join timer does when it fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum JoinTimer {
+    /// `tryCompleteInitialRebalanceElseSchedule(delay, remaining)`.
+    InitialDelay { delay_ms: u64, remaining_ms: u64 },
+    /// `completeClassicGroupJoin` (the rebalance timeout).
+    Complete,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Member {
+    member_id: String,
+    group_instance_id: Option<String>,
+    client_id: String,
+    client_host: String,
+    rebalance_timeout_ms: u64,
+    session_timeout_ms: u64,
+    protocol_type: String,
+    protocols: Vec<ProtocolMetadata>,
+    assignment: Vec<TopicPartition>,
+    /// The connection waiting for this member's JoinGroup response.
+    awaiting_join: Option<u64>,
+    /// The connection waiting for this member's SyncGroup response.
+    awaiting_sync: Option<u64>,
+    is_new: bool,
+    /// When its heartbeat (or, new, its join) expires.
+    heartbeat_deadline: VirtualTime,
+}
+
+impl Member {
+    fn matches(&self, protocols: &[ProtocolMetadata]) -> bool {
+        self.protocols == protocols
+    }
+
+    /// `vote`: its most preferred protocol among the candidates.
+    fn vote(&self, candidates: &BTreeSet<String>) -> Option<String> {
+        self.protocols.iter().find(|p| candidates.contains(&p.name)).map(|p| p.name.clone())
+    }
+
+    fn has_satisfied_heartbeat(&self) -> bool {
+        !self.is_new && (self.awaiting_join.is_some() || self.awaiting_sync.is_some())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Group {
+    group_id: String,
+    state: ClassicGroupState,
+    previous_state: ClassicGroupState,
+    generation_id: i32,
+    protocol_type: Option<String>,
+    protocol_name: Option<String>,
+    leader_id: Option<String>,
+    /// Members in insertion order; Kafka keeps them in a `HashMap`, see [`Group::java_order`].
+    members: Vec<Member>,
+    /// The most members the map ever held (its capacity never shrinks).
+    max_members: usize,
+    static_members: BTreeMap<String, String>,
+    /// Pending (MEMBER_ID_REQUIRED) members and when they expire.
+    pending_join: BTreeMap<String, VirtualTime>,
+    pending_sync: BTreeSet<String>,
+    new_member_added: bool,
+    join_timer: Option<(VirtualTime, JoinTimer)>,
+    sync_timer: Option<(VirtualTime, i32)>,
+}
+
+impl Group {
+    fn new(group_id: &str) -> Self {
+        Group {
+            group_id: group_id.to_string(),
+            state: ClassicGroupState::Empty,
+            previous_state: ClassicGroupState::Empty,
+            generation_id: 0,
+            protocol_type: None,
+            protocol_name: None,
+            leader_id: None,
+            members: Vec::new(),
+            max_members: 0,
+            static_members: BTreeMap::new(),
+            pending_join: BTreeMap::new(),
+            pending_sync: BTreeSet::new(),
+            new_member_added: false,
+            join_timer: None,
+            sync_timer: None,
+        }
+    }
+
+    fn member(&self, id: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.member_id == id)
+    }
+
+    fn member_mut(&mut self, id: &str) -> Option<&mut Member> {
+        self.members.iter_mut().find(|m| m.member_id == id)
+    }
+
+    fn has_member(&self, id: &str) -> bool {
+        self.member(id).is_some()
+    }
+
+    /// Member indices in the order Kafka's `HashMap<String, ClassicGroupMember>` iterates them.
+    fn java_order(&self) -> Vec<usize> {
+        let capacity = java_capacity(self.max_members);
+        let mut order: Vec<usize> = (0..self.members.len()).collect();
+        order.sort_by_key(|&i| java_bucket(java_string_hash(&self.members[i].member_id), capacity));
+        order
+    }
+
+    fn awaiting_join_count(&self) -> usize {
+        self.members.iter().filter(|m| m.awaiting_join.is_some()).count()
+    }
+
+    fn has_all_members_joined(&self) -> bool {
+        self.members.len() == self.awaiting_join_count() && self.pending_join.is_empty()
+    }
+
+    fn rebalance_timeout_ms(&self) -> u64 {
+        self.members.iter().map(|m| m.rebalance_timeout_ms).max().unwrap_or(0)
+    }
+
+    fn is_leader(&self, id: &str) -> bool {
+        self.leader_id.as_deref() == Some(id)
+    }
+
+    /// `supportsProtocols`: an empty group takes any non-empty protocol list; otherwise the protocol type
+    /// must match and one protocol must be supported by every member.
+    fn supports_protocols(&self, protocol_type: &str, protocols: &[ProtocolMetadata]) -> bool {
+        if self.members.is_empty() {
+            return !protocol_type.is_empty() && !protocols.is_empty();
+        }
+        self.protocol_type.as_deref() == Some(protocol_type)
+            && protocols
+                .iter()
+                .any(|p| self.members.iter().all(|m| m.protocols.iter().any(|q| q.name == p.name)))
+    }
+
+    fn candidate_protocols(&self) -> BTreeSet<String> {
+        let mut candidates = BTreeSet::new();
+        if let Some(first) = self.members.first() {
+            for p in &first.protocols {
+                if self.members.iter().all(|m| m.protocols.iter().any(|q| q.name == p.name)) {
+                    candidates.insert(p.name.clone());
+                }
+            }
+        }
+        candidates
+    }
+
+    /// `selectProtocol`: each member votes for its preferred candidate; most votes wins, a tie going to
+    /// the protocol Kafka's `HashMap` of votes yields first.
+    fn select_protocol(&self) -> Option<String> {
+        let candidates = self.candidate_protocols();
+        let mut votes: Vec<(String, usize)> = Vec::new();
+        for i in self.java_order() {
+            if let Some(vote) = self.members[i].vote(&candidates) {
+                match votes.iter_mut().find(|(name, _)| *name == vote) {
+                    Some(entry) => entry.1 += 1,
+                    None => votes.push((vote, 1)),
+                }
+            }
+        }
+        let capacity = java_capacity(votes.len());
+        votes.sort_by_key(|(name, _)| java_bucket(java_string_hash(name), capacity));
+        let best = votes.iter().map(|(_, n)| *n).max()?;
+        votes.into_iter().find(|(_, n)| *n == best).map(|(name, _)| name)
+    }
+
+    fn remove(&mut self, id: &str) -> Option<Member> {
+        let removed = self.members.iter().position(|m| m.member_id == id).map(|i| self.members.remove(i));
+        if let Some(m) = &removed {
+            if let Some(instance) = &m.group_instance_id {
+                self.static_members.remove(instance);
+            }
+        }
+        if self.is_leader(id) {
+            self.leader_id = self.java_order().first().map(|&i| self.members[i].member_id.clone());
+        }
+        self.pending_join.remove(id);
+        self.pending_sync.remove(id);
+        removed
+    }
+
+    fn add(&mut self, member: Member) {
+        if let Some(instance) = &member.group_instance_id {
+            self.static_members.insert(instance.clone(), member.member_id.clone());
+        }
+        if self.members.is_empty() {
+            self.protocol_type = Some(member.protocol_type.clone());
+        }
+        if self.leader_id.is_none() {
+            self.leader_id = Some(member.member_id.clone());
+        }
+        self.pending_join.remove(&member.member_id);
+        self.members.push(member);
+        self.max_members = self.max_members.max(self.members.len());
+    }
+
+    /// `validateMember`: a static member's instance id must map to this member id.
+    fn validate_member(&self, member_id: &str, instance: Option<&str>) -> Result<(), ErrorCode> {
+        if let Some(instance) = instance {
+            match self.static_members.get(instance) {
+                None => return Err(ErrorCode::UnknownMemberId),
+                Some(existing) if existing != member_id => return Err(ErrorCode::FencedInstanceId),
+                Some(_) => {}
+            }
+        }
+        if self.has_member(member_id) {
+            Ok(())
+        } else {
+            Err(ErrorCode::UnknownMemberId)
+        }
+    }
+
+    fn can_rebalance(&self) -> bool {
+        matches!(
+            self.state,
+            ClassicGroupState::Stable | ClassicGroupState::CompletingRebalance | ClassicGroupState::Empty
+        )
+    }
+
+    fn leader_members(&self) -> Vec<JoinedMember> {
+        let Some(protocol) = &self.protocol_name else { return Vec::new() };
+        self.java_order()
+            .into_iter()
+            .map(|i| &self.members[i])
+            .map(|m| JoinedMember {
+                member_id: m.member_id.clone(),
+                group_instance_id: m.group_instance_id.clone(),
+                metadata: m.protocols.iter().find(|p| &p.name == protocol).cloned().unwrap_or_else(|| {
+                    ProtocolMetadata {
+                        name: protocol.clone(),
+                        topics: Vec::new(),
+                        owned_partitions: Vec::new(),
+                        generation: -1,
+                    }
+                }),
+            })
+            .collect()
+    }
+
+    fn join_response(&self, member_id: &str, skip_assignment: bool) -> JoinGroupResponse {
+        JoinGroupResponse {
+            error: None,
+            generation_id: self.generation_id,
+            protocol_name: self.protocol_name.clone(),
+            leader: self.leader_id.clone().unwrap_or_default(),
+            member_id: member_id.to_string(),
+            members: if self.is_leader(member_id) { self.leader_members() } else { Vec::new() },
+            skip_assignment,
+        }
+    }
+}
+
+fn join_error(member_id: &str, error: ErrorCode) -> GroupResponse {
+    GroupResponse::JoinGroup(JoinGroupResponse {
+        error: Some(error),
+        generation_id: -1,
+        protocol_name: None,
+        leader: String::new(),
+        member_id: member_id.to_string(),
+        members: Vec::new(),
+        skip_assignment: false,
+    })
+}
+
+fn sync_error(error: ErrorCode) -> GroupResponse {
+    GroupResponse::SyncGroup { error: Some(error), protocol_name: None, assignment: Vec::new() }
+}
+
+/// The group coordinator of one cluster (the model has one coordinator for every group).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GroupCoordinator {
+    config: CoordinatorConfig,
+    groups: BTreeMap<String, Group>,
+    offsets: OffsetStore,
+    prng: Prng,
+    now: VirtualTime,
+    outbox: Vec<Delivery>,
+    events: Vec<GroupEvent>,
+}
+
+impl GroupCoordinator {
+    /// A coordinator with these settings; `seed` draws the UUIDs of member ids.
+    pub fn new(config: CoordinatorConfig, seed: u64) -> Self {
+        GroupCoordinator {
+            config,
+            groups: BTreeMap::new(),
+            offsets: OffsetStore::new(),
+            prng: Prng::new(seed),
+            now: VirtualTime::ZERO,
+            outbox: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// The coordinator's settings.
+    pub fn config(&self) -> &CoordinatorConfig {
+        &self.config
+    }
+
+    /// The committed offsets.
+    pub fn offsets(&self) -> &OffsetStore {
+        &self.offsets
+    }
+
+    /// Events since the last call, oldest first.
+    pub fn take_events(&mut self) -> Vec<GroupEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// When the next timer is due, if any.
+    pub fn next_deadline(&self) -> Option<VirtualTime> {
+        let mut next: Option<VirtualTime> = None;
+        let mut consider = |t: VirtualTime| next = Some(next.map_or(t, |n| n.min(t)));
+        for g in self.groups.values() {
+            if let Some((t, _)) = g.join_timer {
+                consider(t);
+            }
+            if let Some((t, _)) = g.sync_timer {
+                consider(t);
+            }
+            for t in g.pending_join.values() {
+                consider(*t);
+            }
+            for m in &g.members {
+                if m.heartbeat_deadline != VirtualTime::NEVER {
+                    consider(m.heartbeat_deadline);
+                }
+            }
+        }
+        next
+    }
+
+    /// Fires every timer due at or before `at`, in deadline order; returns the responses they complete.
+    pub fn advance_to(&mut self, at: VirtualTime) -> Vec<Delivery> {
+        self.fire_due(at);
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// Fires due timers, leaving their responses in the outbox for the caller's answer.
+    fn fire_due(&mut self, at: VirtualTime) {
+        while let Some(due) = self.next_deadline().filter(|t| *t <= at) {
+            self.now = self.now.max(due);
+            self.fire_timers_at(due);
+        }
+        self.now = self.now.max(at);
+    }
+
+    fn fire_timers_at(&mut self, due: VirtualTime) {
+        let ids: Vec<String> = self.groups.keys().cloned().collect();
+        for id in ids {
+            let Some(g) = self.groups.get(&id) else { continue };
+            let pending: Vec<String> =
+                g.pending_join.iter().filter(|(_, t)| **t == due).map(|(m, _)| m.clone()).collect();
+            let expired: Vec<String> = g
+                .members
+                .iter()
+                .filter(|m| m.heartbeat_deadline == due)
+                .map(|m| m.member_id.clone())
+                .collect();
+            let join = g.join_timer.filter(|(t, _)| *t == due);
+            let sync = g.sync_timer.filter(|(t, _)| *t == due);
+            for member in pending {
+                self.remove_pending_member(&id, &member, RemovalReason::PendingJoinTimeout);
+            }
+            for member in expired {
+                self.expire_heartbeat(&id, &member);
+            }
+            if let Some((_, timer)) = join {
+                if let Some(g) = self.groups.get_mut(&id) {
+                    g.join_timer = None;
+                }
+                match timer {
+                    JoinTimer::Complete => self.complete_join(&id),
+                    JoinTimer::InitialDelay { delay_ms, remaining_ms } => {
+                        self.try_complete_initial_rebalance(&id, delay_ms, remaining_ms)
+                    }
+                }
+            }
+            if let Some((_, generation)) = sync {
+                if let Some(g) = self.groups.get_mut(&id) {
+                    g.sync_timer = None;
+                }
+                self.expire_pending_sync(&id, generation);
+            }
+        }
+    }
+
+    fn deliver(&mut self, to: u64, response: GroupResponse) {
+        self.outbox.push(Delivery { to, response });
+    }
+
+    fn event(&mut self, event: GroupEvent) {
+        self.events.push(event);
+    }
+
+    fn transition(&mut self, group: &str, to: ClassicGroupState) {
+        let at = self.now;
+        let Some(g) = self.groups.get_mut(group) else { return };
+        let from = g.state;
+        g.previous_state = from;
+        g.state = to;
+        self.event(GroupEvent::StateChanged { at, group: group.to_string(), from, to });
+    }
+
+    fn uuid(&mut self) -> String {
+        let hi = self.prng.next_u64();
+        let lo = self.prng.next_u64();
+        // A version-4 UUID, as `UUID.randomUUID()` makes.
+        let hi = (hi & !0xF000) | 0x4000;
+        let lo = (lo & !(0xC000_0000_0000_0000)) | 0x8000_0000_0000_0000;
+        format!(
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            hi >> 32,
+            (hi >> 16) & 0xFFFF,
+            hi & 0xFFFF,
+            lo >> 48,
+            lo & 0xFFFF_FFFF_FFFF
+        )
+    }
+
+    fn get_or_create(&mut self, group_id: &str) -> &mut Group {
+        if !self.groups.contains_key(group_id) {
+            self.groups.insert(group_id.to_string(), Group::new(group_id));
+            let at = self.now;
+            self.event(GroupEvent::GroupCreated { at, group: group_id.to_string() });
+        }
+        self.groups.get_mut(group_id).expect("just inserted")
+    }
+
+    // ----- JoinGroup -----
+
+    /// A JoinGroup from connection `conn` at `at`. The response may come now or when the rebalance completes.
+    pub fn join_group(&mut self, at: VirtualTime, conn: u64, request: JoinGroupRequest) -> Vec<Delivery> {
+        self.fire_due(at);
+        self.handle_join(conn, request);
+        std::mem::take(&mut self.outbox)
+    }
+
+    fn handle_join(&mut self, conn: u64, request: JoinGroupRequest) {
+        let member_id = request.member_id.clone();
+        if request.group_id.is_empty() {
+            return self.deliver(conn, join_error(&member_id, ErrorCode::InvalidGroupId));
+        }
+        if request.session_timeout_ms < self.config.min_session_timeout_ms
+            || request.session_timeout_ms > self.config.max_session_timeout_ms
+        {
+            return self.deliver(conn, join_error(&member_id, ErrorCode::InvalidSessionTimeout));
+        }
+        let unknown = member_id.is_empty();
+        if !self.groups.contains_key(&request.group_id) && !unknown {
+            return self.deliver(conn, join_error(&member_id, ErrorCode::UnknownMemberId));
+        }
+        let max_size = self.config.max_size;
+        let g = self.get_or_create(&request.group_id);
+        let accept = match g.state {
+            ClassicGroupState::Empty | ClassicGroupState::Dead => true,
+            ClassicGroupState::PreparingRebalance => {
+                g.member(&member_id).is_some_and(|m| m.awaiting_join.is_some())
+                    || g.awaiting_join_count() < max_size
+            }
+            _ => g.has_member(&member_id) || g.members.len() < max_size,
+        };
+        if !accept {
+            g.remove(&member_id);
+            return self.deliver(conn, join_error("", ErrorCode::GroupMaxSizeReached));
+        }
+        if unknown {
+            self.join_new_member(conn, request)
+        } else {
+            self.join_existing_member(conn, request)
+        }
+    }
+
+    fn join_new_member(&mut self, conn: u64, request: JoinGroupRequest) {
+        let g = &self.groups[&request.group_id];
+        if g.state == ClassicGroupState::Dead {
+            return self.deliver(conn, join_error("", ErrorCode::CoordinatorNotAvailable));
+        }
+        if !g.supports_protocols(&request.protocol_type, &request.protocols) {
+            return self.deliver(conn, join_error("", ErrorCode::InconsistentGroupProtocol));
+        }
+        let prefix = request.group_instance_id.clone().unwrap_or_else(|| request.client_id.clone());
+        let existing = request.group_instance_id.as_ref().and_then(|i| g.static_members.get(i)).cloned();
+        let new_member_id = format!("{prefix}-{}", self.uuid());
+        match request.group_instance_id.clone() {
+            Some(_) => match existing {
+                Some(old) => self.update_static_member(conn, request, &old, &new_member_id),
+                None => self.add_member_then_rebalance(conn, request, new_member_id),
+            },
+            None => {
+                // JoinGroup v4+: register a pending member and ask it to rejoin with its id.
+                let deadline = self.now.plus_millis(request.session_timeout_ms);
+                let g = self.groups.get_mut(&request.group_id).expect("exists");
+                g.pending_join.insert(new_member_id.clone(), deadline);
+                let at = self.now;
+                self.event(GroupEvent::MemberIdRequired {
+                    at,
+                    group: request.group_id.clone(),
+                    member: new_member_id.clone(),
+                });
+                self.deliver(conn, join_error(&new_member_id, ErrorCode::MemberIdRequired));
+            }
+        }
+    }
+
+    fn join_existing_member(&mut self, conn: u64, request: JoinGroupRequest) {
+        let member_id = request.member_id.clone();
+        let g = &self.groups[&request.group_id];
+        if g.state == ClassicGroupState::Dead {
+            return self.deliver(conn, join_error(&member_id, ErrorCode::CoordinatorNotAvailable));
+        }
+        if !g.supports_protocols(&request.protocol_type, &request.protocols) {
+            return self.deliver(conn, join_error(&member_id, ErrorCode::InconsistentGroupProtocol));
+        }
+        if g.pending_join.contains_key(&member_id) {
+            return self.add_member_then_rebalance(conn, request, member_id);
+        }
+        if let Err(e) = g.validate_member(&member_id, request.group_instance_id.as_deref()) {
+            return self.deliver(conn, join_error(&member_id, e));
+        }
+        let member = g.member(&member_id).expect("validated");
+        let matches = member.matches(&request.protocols);
+        match g.state {
+            ClassicGroupState::PreparingRebalance => self.update_member_then_rebalance(conn, request),
+            ClassicGroupState::CompletingRebalance if matches => {
+                // It lost the JoinGroup response: the current generation again.
+                let response = g.join_response(&member_id, false);
+                self.deliver(conn, GroupResponse::JoinGroup(response));
+            }
+            ClassicGroupState::CompletingRebalance => self.update_member_then_rebalance(conn, request),
+            ClassicGroupState::Stable if g.is_leader(&member_id) || !matches => {
+                self.update_member_then_rebalance(conn, request)
+            }
+            ClassicGroupState::Stable => {
+                let mut response = g.join_response(&member_id, false);
+                response.members.clear();
+                self.deliver(conn, GroupResponse::JoinGroup(response));
+            }
+            _ => self.deliver(conn, join_error(&member_id, ErrorCode::UnknownMemberId)),
+        }
+    }
+
+    fn add_member_then_rebalance(&mut self, conn: u64, request: JoinGroupRequest, member_id: String) {
+        let deadline = self.now.plus_millis(self.config.new_member_join_timeout_ms);
+        let member = Member {
+            member_id: member_id.clone(),
+            group_instance_id: request.group_instance_id.clone(),
+            client_id: request.client_id.clone(),
+            client_host: request.client_host.clone(),
+            rebalance_timeout_ms: request.rebalance_timeout_ms,
+            session_timeout_ms: request.session_timeout_ms,
+            protocol_type: request.protocol_type.clone(),
+            protocols: request.protocols.clone(),
+            assignment: Vec::new(),
+            awaiting_join: Some(conn),
+            awaiting_sync: None,
+            is_new: true,
+            heartbeat_deadline: deadline,
+        };
+        let g = self.groups.get_mut(&request.group_id).expect("exists");
+        if g.state == ClassicGroupState::PreparingRebalance && g.previous_state == ClassicGroupState::Empty {
+            g.new_member_added = true;
+        }
+        g.add(member);
+        let at = self.now;
+        self.event(GroupEvent::MemberAdded {
+            at,
+            group: request.group_id.clone(),
+            member: member_id,
+            instance: request.group_instance_id.clone(),
+        });
+        self.maybe_prepare_rebalance_or_complete_join(&request.group_id);
+    }
+
+    fn update_member_then_rebalance(&mut self, conn: u64, request: JoinGroupRequest) {
+        let g = self.groups.get_mut(&request.group_id).expect("exists");
+        let m = g.member_mut(&request.member_id).expect("validated");
+        m.protocols = request.protocols;
+        m.rebalance_timeout_ms = request.rebalance_timeout_ms;
+        m.session_timeout_ms = request.session_timeout_ms;
+        m.awaiting_join = Some(conn);
+        self.maybe_prepare_rebalance_or_complete_join(&request.group_id);
+    }
+
+    fn update_static_member(&mut self, conn: u64, request: JoinGroupRequest, old_id: &str, new_id: &str) {
+        let group_id = request.group_id.clone();
+        let instance = request.group_instance_id.clone().expect("static");
+        let now = self.now;
+        let g = self.groups.get_mut(&group_id).expect("exists");
+        let Some(pos) = g.members.iter().position(|m| m.member_id == old_id) else { return };
+        let mut old = g.members.remove(pos);
+        // The old member's pending requests are fenced at once.
+        let fenced_join = old.awaiting_join.take();
+        let fenced_sync = old.awaiting_sync.take();
+        let mut member = old.clone();
+        member.member_id = new_id.to_string();
+        // Rescheduled with the session timeout it had before this JoinGroup's values apply.
+        member.heartbeat_deadline = now.plus_millis(member.session_timeout_ms);
+        member.protocols = request.protocols.clone();
+        member.rebalance_timeout_ms = request.rebalance_timeout_ms;
+        member.session_timeout_ms = request.session_timeout_ms;
+        member.awaiting_join = Some(conn);
+        g.members.push(member);
+        g.max_members = g.max_members.max(g.members.len());
+        if g.is_leader(old_id) {
+            g.leader_id = Some(new_id.to_string());
+        }
+        g.static_members.insert(instance.clone(), new_id.to_string());
+        g.pending_sync.remove(old_id);
+        let state = g.state;
+        if let Some(c) = fenced_join {
+            self.deliver(c, join_error(old_id, ErrorCode::FencedInstanceId));
+        }
+        if let Some(c) = fenced_sync {
+            self.deliver(c, sync_error(ErrorCode::FencedInstanceId));
+        }
+        self.event(GroupEvent::StaticMemberReplaced {
+            at: now,
+            group: group_id.clone(),
+            instance,
+            old_member: old_id.to_string(),
+            new_member: new_id.to_string(),
+        });
+        match state {
+            ClassicGroupState::Stable => {
+                let g = &self.groups[&group_id];
+                if g.protocol_name.is_some() && g.select_protocol() == g.protocol_name {
+                    // No rebalance: the member keeps its assignment; a leader need not assign again.
+                    let is_leader = g.is_leader(new_id);
+                    let response = g.join_response(new_id, is_leader);
+                    let g = self.groups.get_mut(&group_id).expect("exists");
+                    g.member_mut(new_id).expect("added").awaiting_join = None;
+                    self.deliver(conn, GroupResponse::JoinGroup(response));
+                } else {
+                    self.maybe_prepare_rebalance_or_complete_join(&group_id);
+                }
+            }
+            ClassicGroupState::CompletingRebalance => self.prepare_rebalance(&group_id),
+            _ => self.maybe_prepare_rebalance_or_complete_join(&group_id),
+        }
+    }
+
+    fn maybe_prepare_rebalance_or_complete_join(&mut self, group_id: &str) {
+        if self.groups[group_id].can_rebalance() {
+            self.prepare_rebalance(group_id)
+        } else {
+            self.maybe_complete_join_phase(group_id)
+        }
+    }
+
+    fn maybe_complete_join_phase(&mut self, group_id: &str) {
+        let g = &self.groups[group_id];
+        if g.state == ClassicGroupState::PreparingRebalance
+            && g.previous_state != ClassicGroupState::Empty
+            && g.has_all_members_joined()
+        {
+            self.complete_join(group_id);
+        }
+    }
+
+    fn prepare_rebalance(&mut self, group_id: &str) {
+        if self.groups[group_id].state == ClassicGroupState::CompletingRebalance {
+            self.reset_and_propagate_assignment_with_error(group_id, ErrorCode::RebalanceInProgress);
+        }
+        let now = self.now;
+        let delay = self.config.initial_rebalance_delay_ms;
+        let g = self.groups.get_mut(group_id).expect("exists");
+        g.pending_sync.clear();
+        g.sync_timer = None;
+        let initial = g.state == ClassicGroupState::Empty;
+        if initial {
+            let remaining = g.rebalance_timeout_ms().saturating_sub(delay);
+            g.join_timer = Some((
+                now.plus_millis(delay),
+                JoinTimer::InitialDelay { delay_ms: delay, remaining_ms: remaining },
+            ));
+        }
+        self.transition(group_id, ClassicGroupState::PreparingRebalance);
+        if !initial {
+            let g = self.groups.get_mut(group_id).expect("exists");
+            if g.has_all_members_joined() {
+                self.complete_join(group_id);
+            } else {
+                g.join_timer = Some((now.plus_millis(g.rebalance_timeout_ms()), JoinTimer::Complete));
+            }
+        }
+    }
+
+    fn try_complete_initial_rebalance(&mut self, group_id: &str, delay_ms: u64, remaining_ms: u64) {
+        let now = self.now;
+        let initial_delay = self.config.initial_rebalance_delay_ms;
+        let Some(g) = self.groups.get_mut(group_id) else { return };
+        if g.new_member_added && remaining_ms != 0 {
+            g.new_member_added = false;
+            let new_delay = initial_delay.min(remaining_ms);
+            let new_remaining = remaining_ms.saturating_sub(delay_ms);
+            g.join_timer = Some((
+                now.plus_millis(new_delay),
+                JoinTimer::InitialDelay { delay_ms: new_delay, remaining_ms: new_remaining },
+            ));
+        } else {
+            self.complete_join(group_id);
+        }
+    }
+
+    fn complete_join(&mut self, group_id: &str) {
+        let now = self.now;
+        let Some(g) = self.groups.get_mut(group_id) else { return };
+        g.join_timer = None;
+        let not_rejoined: Vec<String> = g
+            .members
+            .iter()
+            .filter(|m| m.awaiting_join.is_none() && m.group_instance_id.is_none())
+            .map(|m| m.member_id.clone())
+            .collect();
+        for id in not_rejoined {
+            self.groups.get_mut(group_id).expect("exists").remove(&id);
+            self.event(GroupEvent::MemberRemoved {
+                at: now,
+                group: group_id.to_string(),
+                member: id,
+                reason: RemovalReason::RebalanceTimeout,
+            });
+        }
+        let g = self.groups.get_mut(group_id).expect("exists");
+        if g.state == ClassicGroupState::Dead {
+            return;
+        }
+        // `maybeElectNewJoinedLeader`.
+        let leader_ok = match g.leader_id.clone() {
+            None => false,
+            Some(leader) => {
+                if g.member(&leader).is_some_and(|m| m.awaiting_join.is_some()) {
+                    true
+                } else {
+                    let next = g.java_order().into_iter().find(|&i| g.members[i].awaiting_join.is_some());
+                    match next {
+                        Some(i) => {
+                            g.leader_id = Some(g.members[i].member_id.clone());
+                            true
+                        }
+                        None => false,
+                    }
+                }
+            }
+        };
+        if !leader_ok && !g.members.is_empty() {
+            // No member rejoined: try again after another rebalance timeout (at least 1 ms later, so a
+            // zero timeout cannot spin at one instant).
+            g.join_timer = Some((now.plus_millis(g.rebalance_timeout_ms().max(1)), JoinTimer::Complete));
+            return;
+        }
+        // `initNextGeneration`.
+        g.generation_id += 1;
+        let generation = g.generation_id;
+        if g.members.is_empty() {
+            g.protocol_name = None;
+            g.pending_sync.clear();
+            self.transition(group_id, ClassicGroupState::Empty);
+            self.event(GroupEvent::GenerationStarted {
+                at: now,
+                group: group_id.to_string(),
+                generation,
+                protocol: None,
+                leader: None,
+                members: 0,
+            });
+            return;
+        }
+        g.protocol_name = g.select_protocol();
+        g.pending_sync.clear();
+        let (protocol, leader, count) = (g.protocol_name.clone(), g.leader_id.clone(), g.members.len());
+        self.transition(group_id, ClassicGroupState::CompletingRebalance);
+        self.event(GroupEvent::GenerationStarted {
+            at: now,
+            group: group_id.to_string(),
+            generation,
+            protocol,
+            leader,
+            members: count,
+        });
+        let g = self.groups.get_mut(group_id).expect("exists");
+        let mut replies = Vec::new();
+        for i in g.java_order() {
+            let id = g.members[i].member_id.clone();
+            let response = g.join_response(&id, false);
+            let m = &mut g.members[i];
+            if let Some(conn) = m.awaiting_join.take() {
+                replies.push((conn, response));
+            }
+            m.heartbeat_deadline = now.plus_millis(m.session_timeout_ms);
+            m.is_new = false;
+            g.pending_sync.insert(id);
+        }
+        g.sync_timer = Some((now.plus_millis(g.rebalance_timeout_ms()), generation));
+        for (conn, response) in replies {
+            self.deliver(conn, GroupResponse::JoinGroup(response));
+        }
+    }
+
+    fn reset_and_propagate_assignment_with_error(&mut self, group_id: &str, error: ErrorCode) {
+        let g = self.groups.get_mut(group_id).expect("exists");
+        let mut replies = Vec::new();
+        for m in &mut g.members {
+            m.assignment.clear();
+            if let Some(conn) = m.awaiting_sync.take() {
+                replies.push(conn);
+            }
+        }
+        for conn in replies {
+            self.deliver(conn, sync_error(error));
+        }
+    }
+
+    // ----- SyncGroup -----
+
+    /// A SyncGroup from connection `conn`; a follower's is answered when the leader's assignment arrives.
+    pub fn sync_group(&mut self, at: VirtualTime, conn: u64, request: SyncGroupRequest) -> Vec<Delivery> {
+        self.fire_due(at);
+        self.handle_sync(conn, request);
+        std::mem::take(&mut self.outbox)
+    }
+
+    fn handle_sync(&mut self, conn: u64, request: SyncGroupRequest) {
+        let now = self.now;
+        let Some(g) = self.groups.get(&request.group_id) else {
+            return self.deliver(conn, sync_error(ErrorCode::UnknownMemberId));
+        };
+        if g.state == ClassicGroupState::Dead {
+            return self.deliver(conn, sync_error(ErrorCode::CoordinatorNotAvailable));
+        }
+        if let Err(e) = g.validate_member(&request.member_id, request.group_instance_id.as_deref()) {
+            return self.deliver(conn, sync_error(e));
+        }
+        if request.generation_id != g.generation_id {
+            return self.deliver(conn, sync_error(ErrorCode::IllegalGeneration));
+        }
+        let inconsistent =
+            |asked: &Option<String>, actual: &Option<String>| asked.is_some() && asked != actual;
+        if inconsistent(&request.protocol_type, &g.protocol_type)
+            || inconsistent(&request.protocol_name, &g.protocol_name)
+        {
+            return self.deliver(conn, sync_error(ErrorCode::InconsistentGroupProtocol));
+        }
+        match g.state {
+            ClassicGroupState::PreparingRebalance => {
+                self.deliver(conn, sync_error(ErrorCode::RebalanceInProgress))
+            }
+            ClassicGroupState::CompletingRebalance => {
+                let g = self.groups.get_mut(&request.group_id).expect("exists");
+                g.member_mut(&request.member_id).expect("validated").awaiting_sync = Some(conn);
+                g.pending_sync.remove(&request.member_id);
+                if g.pending_sync.is_empty() {
+                    g.sync_timer = None;
+                }
+                if g.is_leader(&request.member_id) {
+                    let assignment: BTreeMap<String, Vec<TopicPartition>> =
+                        request.assignments.into_iter().collect();
+                    let mut propagated = Vec::new();
+                    let mut replies = Vec::new();
+                    for m in &mut g.members {
+                        m.assignment = assignment.get(&m.member_id).cloned().unwrap_or_default();
+                        propagated.push((m.member_id.clone(), m.assignment.clone()));
+                        if let Some(c) = m.awaiting_sync.take() {
+                            replies.push((c, m.assignment.clone()));
+                        }
+                    }
+                    propagated.sort();
+                    let protocol_name = g.protocol_name.clone();
+                    let generation = g.generation_id;
+                    self.event(GroupEvent::AssignmentPropagated {
+                        at: now,
+                        group: request.group_id.clone(),
+                        generation,
+                        assignment: propagated,
+                    });
+                    for (c, assignment) in replies {
+                        self.deliver(
+                            c,
+                            GroupResponse::SyncGroup {
+                                error: None,
+                                protocol_name: protocol_name.clone(),
+                                assignment,
+                            },
+                        );
+                    }
+                    self.transition(&request.group_id, ClassicGroupState::Stable);
+                }
+            }
+            ClassicGroupState::Stable => {
+                let g = self.groups.get_mut(&request.group_id).expect("exists");
+                g.pending_sync.remove(&request.member_id);
+                if g.pending_sync.is_empty() {
+                    g.sync_timer = None;
+                }
+                let assignment = g.member(&request.member_id).expect("validated").assignment.clone();
+                let protocol_name = g.protocol_name.clone();
+                self.deliver(conn, GroupResponse::SyncGroup { error: None, protocol_name, assignment });
+            }
+            _ => self.deliver(conn, sync_error(ErrorCode::UnknownMemberId)),
+        }
+    }
+
+    fn expire_pending_sync(&mut self, group_id: &str, generation: i32) {
+        let now = self.now;
+        let Some(g) = self.groups.get(group_id) else { return };
+        if generation != g.generation_id
+            || !matches!(g.state, ClassicGroupState::CompletingRebalance | ClassicGroupState::Stable)
+            || g.pending_sync.is_empty()
+        {
+            return;
+        }
+        let pending: Vec<String> = g.pending_sync.iter().cloned().collect();
+        for id in pending {
+            self.groups.get_mut(group_id).expect("exists").remove(&id);
+            self.event(GroupEvent::MemberRemoved {
+                at: now,
+                group: group_id.to_string(),
+                member: id,
+                reason: RemovalReason::SyncTimeout,
+            });
+        }
+        self.prepare_rebalance(group_id);
+    }
+
+    // ----- Heartbeat -----
+
+    /// A Heartbeat: `REBALANCE_IN_PROGRESS` tells the member to rejoin.
+    pub fn heartbeat(
+        &mut self,
+        at: VirtualTime,
+        conn: u64,
+        group_id: &str,
+        member_id: &str,
+        group_instance_id: Option<&str>,
+        generation_id: i32,
+    ) -> Vec<Delivery> {
+        self.fire_due(at);
+        let error = self.handle_heartbeat(group_id, member_id, group_instance_id, generation_id);
+        self.deliver(conn, GroupResponse::Heartbeat { error });
+        std::mem::take(&mut self.outbox)
+    }
+
+    fn handle_heartbeat(
+        &mut self,
+        group_id: &str,
+        member_id: &str,
+        instance: Option<&str>,
+        generation_id: i32,
+    ) -> Option<ErrorCode> {
+        let now = self.now;
+        let Some(g) = self.groups.get_mut(group_id) else { return Some(ErrorCode::UnknownMemberId) };
+        if g.state == ClassicGroupState::Dead {
+            return Some(ErrorCode::CoordinatorNotAvailable);
+        }
+        if let Err(e) = g.validate_member(member_id, instance) {
+            return Some(e);
+        }
+        if generation_id != g.generation_id {
+            return Some(ErrorCode::IllegalGeneration);
+        }
+        let state = g.state;
+        let m = g.member_mut(member_id).expect("validated");
+        match state {
+            ClassicGroupState::Empty => Some(ErrorCode::UnknownMemberId),
+            ClassicGroupState::PreparingRebalance => {
+                m.heartbeat_deadline = now.plus_millis(m.session_timeout_ms);
+                Some(ErrorCode::RebalanceInProgress)
+            }
+            _ => {
+                m.heartbeat_deadline = now.plus_millis(m.session_timeout_ms);
+                None
+            }
+        }
+    }
+
+    fn expire_heartbeat(&mut self, group_id: &str, member_id: &str) {
+        let Some(g) = self.groups.get_mut(group_id) else { return };
+        if g.state == ClassicGroupState::Dead {
+            return;
+        }
+        let Some(m) = g.member_mut(member_id) else { return };
+        if m.has_satisfied_heartbeat() {
+            // Awaiting a join or sync response: the completion reschedules it.
+            m.heartbeat_deadline = VirtualTime::NEVER;
+            return;
+        }
+        self.remove_member(group_id, member_id, Some(RemovalReason::SessionTimeout));
+        let g = &self.groups[group_id];
+        match g.state {
+            ClassicGroupState::Stable | ClassicGroupState::CompletingRebalance => {
+                self.maybe_prepare_rebalance_or_complete_join(group_id)
+            }
+            ClassicGroupState::PreparingRebalance if g.has_all_members_joined() => {
+                self.complete_join(group_id)
+            }
+            _ => {}
+        }
+    }
+
+    fn remove_pending_member(&mut self, group_id: &str, member_id: &str, reason: RemovalReason) {
+        let now = self.now;
+        let Some(g) = self.groups.get_mut(group_id) else { return };
+        g.remove(member_id);
+        self.event(GroupEvent::MemberRemoved {
+            at: now,
+            group: group_id.to_string(),
+            member: member_id.to_string(),
+            reason,
+        });
+        let g = &self.groups[group_id];
+        if g.state == ClassicGroupState::PreparingRebalance && g.has_all_members_joined() {
+            self.complete_join(group_id);
+        }
+    }
+
+    /// Removes a current member, failing its pending JoinGroup with `UNKNOWN_MEMBER_ID`.
+    fn remove_member(&mut self, group_id: &str, member_id: &str, reason: Option<RemovalReason>) {
+        let now = self.now;
+        let Some(g) = self.groups.get_mut(group_id) else { return };
+        let Some(removed) = g.remove(member_id) else { return };
+        if let Some(conn) = removed.awaiting_join {
+            self.deliver(conn, join_error("", ErrorCode::UnknownMemberId));
+        }
+        if let Some(reason) = reason {
+            self.event(GroupEvent::MemberRemoved {
+                at: now,
+                group: group_id.to_string(),
+                member: member_id.to_string(),
+                reason,
+            });
+        }
+    }
+
+    // ----- LeaveGroup -----
+
+    /// A LeaveGroup for one or more members (the consumer's `close()` / `unsubscribe()`, or the admin
+    /// client's `removeMembersFromConsumerGroup` by instance id).
+    pub fn leave_group(
+        &mut self,
+        at: VirtualTime,
+        conn: u64,
+        group_id: &str,
+        members: &[LeaveMember],
+    ) -> Vec<Delivery> {
+        self.fire_due(at);
+        let response = self.handle_leave(group_id, members);
+        self.deliver(conn, response);
+        std::mem::take(&mut self.outbox)
+    }
+
+    fn handle_leave(&mut self, group_id: &str, members: &[LeaveMember]) -> GroupResponse {
+        let Some(g) = self.groups.get(group_id) else {
+            return GroupResponse::LeaveGroup {
+                error: Some(ErrorCode::UnknownMemberId),
+                members: Vec::new(),
+            };
+        };
+        if g.state == ClassicGroupState::Dead {
+            return GroupResponse::LeaveGroup {
+                error: Some(ErrorCode::CoordinatorNotAvailable),
+                members: Vec::new(),
+            };
+        }
+        let mut results = Vec::new();
+        let mut left = 0;
+        for who in members {
+            let g = &self.groups[group_id];
+            let error = if who.member_id.is_empty() {
+                match who.group_instance_id.as_ref().and_then(|i| g.static_members.get(i)).cloned() {
+                    Some(id) => {
+                        self.remove_member(group_id, &id, Some(RemovalReason::Left));
+                        None
+                    }
+                    None => Some(ErrorCode::UnknownMemberId),
+                }
+            } else if g.pending_join.contains_key(&who.member_id) {
+                self.remove_pending_member(group_id, &who.member_id, RemovalReason::Left);
+                None
+            } else {
+                match g.validate_member(&who.member_id, who.group_instance_id.as_deref()) {
+                    Ok(()) => {
+                        self.remove_member(group_id, &who.member_id, Some(RemovalReason::Left));
+                        None
+                    }
+                    Err(e) => Some(e),
+                }
+            };
+            if error.is_none() {
+                left += 1;
+            }
+            results.push((who.member_id.clone(), who.group_instance_id.clone(), error));
+        }
+        if left > 0 {
+            match self.groups[group_id].state {
+                ClassicGroupState::Stable | ClassicGroupState::CompletingRebalance => {
+                    self.maybe_prepare_rebalance_or_complete_join(group_id)
+                }
+                ClassicGroupState::PreparingRebalance => self.maybe_complete_join_phase(group_id),
+                _ => {}
+            }
+        }
+        GroupResponse::LeaveGroup { error: None, members: results }
+    }
+
+    // ----- Offsets -----
+
+    /// An OffsetCommit; a consumer outside the group protocol commits with generation `-1` and no member id.
+    pub fn offset_commit(
+        &mut self,
+        at: VirtualTime,
+        conn: u64,
+        request: OffsetCommitRequest,
+    ) -> Vec<Delivery> {
+        self.fire_due(at);
+        let error = self.validate_offset_commit(&request);
+        let mut partitions = Vec::new();
+        let mut committed = Vec::new();
+        for (tp, offset) in &request.offsets {
+            // `offset.metadata.max.bytes` (4096).
+            let e =
+                error.or_else(|| (offset.metadata.len() > 4096).then_some(ErrorCode::OffsetMetadataTooLarge));
+            if e.is_none() {
+                committed.push((tp.clone(), offset.clone()));
+            }
+            partitions.push((tp.clone(), e));
+        }
+        if !committed.is_empty() {
+            let now = self.now;
+            for (tp, offset) in &committed {
+                self.offsets.commit(now, &request.group_id, tp.clone(), offset.clone());
+            }
+            self.event(GroupEvent::OffsetsCommitted {
+                at: now,
+                group: request.group_id.clone(),
+                offsets: committed.iter().map(|(tp, o)| (tp.clone(), o.offset)).collect(),
+            });
+        }
+        self.deliver(conn, GroupResponse::OffsetCommit { partitions });
+        std::mem::take(&mut self.outbox)
+    }
+
+    fn validate_offset_commit(&mut self, request: &OffsetCommitRequest) -> Option<ErrorCode> {
+        if request.group_id.is_empty() {
+            return Some(ErrorCode::InvalidGroupId);
+        }
+        if !self.groups.contains_key(&request.group_id) {
+            if request.generation_id < 0 {
+                self.get_or_create(&request.group_id);
+            } else {
+                // OffsetCommit v9+ answers GROUP_ID_NOT_FOUND (older versions ILLEGAL_GENERATION).
+                return Some(ErrorCode::GroupIdNotFound);
+            }
+        }
+        let g = &self.groups[&request.group_id];
+        if g.state == ClassicGroupState::Dead {
+            return Some(ErrorCode::CoordinatorNotAvailable);
+        }
+        if request.generation_id < 0 && g.state == ClassicGroupState::Empty {
+            return None;
+        }
+        if request.generation_id >= 0 || !request.member_id.is_empty() || request.group_instance_id.is_some()
+        {
+            if let Err(e) = g.validate_member(&request.member_id, request.group_instance_id.as_deref()) {
+                return Some(e);
+            }
+            if request.generation_id != g.generation_id {
+                return Some(ErrorCode::IllegalGeneration);
+            }
+        } else if g.state != ClassicGroupState::Empty {
+            return Some(ErrorCode::UnknownMemberId);
+        }
+        if g.state == ClassicGroupState::CompletingRebalance {
+            return Some(ErrorCode::RebalanceInProgress);
+        }
+        None
+    }
+
+    /// OffsetFetch: the committed offset per partition (`None`: no commit, which the client reads as `-1`).
+    pub fn offset_fetch(
+        &self,
+        group_id: &str,
+        partitions: &[TopicPartition],
+    ) -> Result<Vec<(TopicPartition, Option<OffsetAndMetadata>)>, ErrorCode> {
+        if self.groups.get(group_id).is_some_and(|g| g.state == ClassicGroupState::Dead) {
+            return Err(ErrorCode::GroupIdNotFound);
+        }
+        Ok(partitions
+            .iter()
+            .map(|tp| (tp.clone(), self.offsets.committed(group_id, tp).map(|c| c.offset.clone())))
+            .collect())
+    }
+
+    // ----- Admin -----
+
+    /// ListGroups, in group-id order.
+    pub fn list_groups(&self) -> Vec<GroupListing> {
+        self.groups
+            .values()
+            .filter(|g| g.state != ClassicGroupState::Dead)
+            .map(|g| GroupListing {
+                group_id: g.group_id.clone(),
+                protocol_type: g.protocol_type.clone().unwrap_or_default(),
+                state: g.state,
+            })
+            .collect()
+    }
+
+    /// DescribeGroups for one group; an unknown group is `Dead` with no members, as Kafka answers.
+    pub fn describe_group(&self, group_id: &str) -> DescribedGroup {
+        let Some(g) = self.groups.get(group_id) else {
+            return DescribedGroup {
+                group_id: group_id.to_string(),
+                state: ClassicGroupState::Dead,
+                protocol_type: String::new(),
+                protocol: String::new(),
+                generation_id: -1,
+                leader: None,
+                members: Vec::new(),
+            };
+        };
+        let mut members: Vec<DescribedMember> = g
+            .members
+            .iter()
+            .map(|m| DescribedMember {
+                member_id: m.member_id.clone(),
+                group_instance_id: m.group_instance_id.clone(),
+                client_id: m.client_id.clone(),
+                client_host: m.client_host.clone(),
+                // Kafka shows assignments only once the group is Stable.
+                assignment: if g.state == ClassicGroupState::Stable {
+                    m.assignment.clone()
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect();
+        members.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+        DescribedGroup {
+            group_id: g.group_id.clone(),
+            state: g.state,
+            protocol_type: g.protocol_type.clone().unwrap_or_default(),
+            protocol: if g.state == ClassicGroupState::Stable {
+                g.protocol_name.clone().unwrap_or_default()
+            } else {
+                String::new()
+            },
+            generation_id: g.generation_id,
+            leader: g.leader_id.clone(),
+            members,
+        }
+    }
+
+    /// DeleteGroups for one group: only an Empty group can go (`NON_EMPTY_GROUP`), an unknown one is
+    /// `GROUP_ID_NOT_FOUND`; its committed offsets go with it.
+    pub fn delete_group(&mut self, at: VirtualTime, group_id: &str) -> Result<(), ErrorCode> {
+        self.fire_due(at);
+        match self.groups.get(group_id).map(|g| g.state) {
+            None | Some(ClassicGroupState::Dead) => Err(ErrorCode::GroupIdNotFound),
+            Some(ClassicGroupState::Empty) => {
+                self.groups.remove(group_id);
+                self.offsets.delete_group(group_id);
+                let now = self.now;
+                self.event(GroupEvent::GroupDeleted { at: now, group: group_id.to_string() });
+                Ok(())
+            }
+            Some(_) => Err(ErrorCode::NonEmptyGroup),
+        }
+    }
+
+    /// A group's state, generation, leader and members' assignments, for checks and tests.
+    pub fn group_state(&self, group_id: &str) -> Option<(ClassicGroupState, i32, Option<String>)> {
+        self.groups.get(group_id).map(|g| (g.state, g.generation_id, g.leader_id.clone()))
+    }
+
+    /// Every group's id, in order.
+    pub fn group_ids(&self) -> Vec<String> {
+        self.groups.keys().cloned().collect()
+    }
+}

@@ -1,0 +1,29 @@
+//! The group coordinator: consumer groups of the classic protocol (JoinGroup / SyncGroup / Heartbeat /
+//! LeaveGroup), their committed offsets (OffsetCommit / OffsetFetch), and the admin requests over groups
+//! (DescribeGroups / ListGroups / DeleteGroups), as Kafka 4.1's group coordinator
+//! (`group-coordinator/…/GroupMetadataManager.java`, `classic/ClassicGroup.java`) handles them.
+//!
+//! A deterministic state machine on virtual time: every request is applied at a [`VirtualTime`] the
+//! caller chooses; timers (session timeouts, the rebalance timeout, `group.initial.rebalance.delay.ms`,
+//! the pending-sync timeout, the new-member join timeout) fire in [`GroupCoordinator::advance_to`], and
+//! [`GroupCoordinator::next_deadline`] says when the next one is due. Responses Kafka holds back (a
+//! JoinGroup answered when the rebalance completes, a follower's SyncGroup answered when the leader's
+//! arrives) come out later, from whichever call completes them, as [`Delivery`]s addressed to the
+//! connection that sent the request. Member ids are `client.id` (or `group.instance.id`) + `-` + a UUID
+//! drawn from the coordinator's seeded [`Prng`].
+//!
+//! Invariants (checked by `tests/kafka_groups.rs` after every step): a group's state is one of
+//! Empty, PreparingRebalance, CompletingRebalance, Stable, Dead; a Stable group's members' assignments are
+//! disjoint; the generation never decreases and increases by one at each completed join; a group with
+//! members has a leader that is one of them; an Empty group has no members; `group.instance.id`s map to
+//! exactly one member each.
+
+mod classic;
+mod types;
+
+pub use classic::GroupCoordinator;
+pub use types::{
+    ClassicGroupState, CoordinatorConfig, Delivery, DescribedGroup, DescribedMember, GroupEvent,
+    GroupListing, GroupResponse, JoinGroupRequest, JoinGroupResponse, JoinedMember, LeaveMember,
+    OffsetCommitRequest, ProtocolMetadata, RemovalReason, SyncGroupRequest,
+};
