@@ -31,13 +31,13 @@ pub(super) fn main(command: &Command, text: &str) -> ExitCode {
         println!("{}: ok (kafka program, {} statements)", command.file, program.statements.len());
         return ExitCode::SUCCESS;
     }
-    if command.speed.is_some() || command.options.seed.is_some() {
-        eprintln!("brokerlab: {}: --speed and --seed do not apply to a Kafka program", command.file);
+    if command.speed.is_some() {
+        eprintln!("brokerlab: {}: --speed does not apply to a Kafka program", command.file);
         return ExitCode::from(2);
     }
     match &command.broker {
         Some(uri) => real::run(command, uri, &program),
-        None => match engine(&program) {
+        None => match engine(&program, command.options.seed.unwrap_or(0)) {
             Ok(t) => {
                 print(command, &t);
                 ExitCode::SUCCESS
@@ -50,9 +50,10 @@ pub(super) fn main(command: &Command, text: &str) -> ExitCode {
     }
 }
 
-/// The program on the engine's Kafka model.
-fn engine(_program: &Program) -> Result<Transcript, String> {
-    Err("this build's engine has no Kafka model yet; run it with --broker kafka://HOST:PORT".to_string())
+/// The program on the engine's Kafka model (one broker, as `scripts/kafka-node.sh` starts it).
+fn engine(program: &Program, seed: u64) -> Result<Transcript, String> {
+    let mut clients = program::engine::EngineClients::new(seed);
+    Ok(program::run(program, &mut clients))
 }
 
 #[cfg(feature = "real-broker")]
@@ -77,7 +78,7 @@ mod real {
             },
         };
         let engine_transcript = if command.compare {
-            match engine(program) {
+            match engine(program, command.options.seed.unwrap_or(0)) {
                 Ok(t) => Some(t),
                 Err(e) => {
                     eprintln!("brokerlab: {}: {e}", command.file);

@@ -8,6 +8,7 @@
 //! of the replies alone (member ids numbered, records sorted by partition and offset).
 
 pub mod client;
+pub mod engine;
 pub mod parse;
 pub mod run;
 #[cfg(test)]
