@@ -13,7 +13,8 @@ use std::process::ExitCode;
 mod kafka;
 
 const USAGE: &str = "\
-usage: brokerlab run FILE [options]     run a scenario, print its transcript
+usage: brokerlab run FILE [options]     run a scenario (or a Kafka program, FILE.kafka:
+                                        docs/kafka-programs.md), print its transcript
        brokerlab check FILE             check a scenario without running it
        brokerlab definitions import DEFS.json
                                         import a RabbitMQ definitions.json into a fresh engine and
@@ -31,7 +32,8 @@ options for run:
                            JSON document (default 100000)
   --check-invariants       check the engine's invariants after every step (slower)
   --broker URI             run on a real RabbitMQ instead of the engine, e.g.
-                           amqp://guest:guest@127.0.0.1:5672/%2f
+                           amqp://guest:guest@127.0.0.1:5672/%2f (kafka://HOST:PORT
+                           for a Kafka program: Kafka's Java client, needs a JDK)
   --compare                with --broker: run on both and print the differences
                            (deletes the scenario's queues and exchanges before and after)
   --clean                  with --broker: delete them before and after without comparing

@@ -36,9 +36,6 @@ use crate::kafka::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 
-/// How long a poll may take in virtual time before it gives up waiting (as the real side's 20 s).
-const POLL_BOUND_MS: u64 = 20_000;
-
 fn client_error(exception: &str, message: impl Into<String>) -> ClientError {
     ClientError { exception: exception.to_string(), message: message.into() }
 }
@@ -225,7 +222,12 @@ impl EngineClients {
                             offset: m.offset,
                             error: None,
                         },
-                        Err(e) => SendOutcome { topic: String::new(), partition: -1, offset: -1, error: Some(producer_error(e)) },
+                        Err(e) => SendOutcome {
+                            topic: String::new(),
+                            partition: -1,
+                            offset: -1,
+                            error: Some(producer_error(e)),
+                        },
                     };
                     p.results.insert(r.id, outcome);
                 }
@@ -257,7 +259,12 @@ impl EngineClients {
     }
 
     fn outcomes(&mut self, producer: &str) -> ClientReply {
-        let Some(p) = self.producers.get_mut(producer) else { return error(client_error("IllegalStateException", "Cannot perform operation after producer has been closed")) };
+        let Some(p) = self.producers.get_mut(producer) else {
+            return error(client_error(
+                "IllegalStateException",
+                "Cannot perform operation after producer has been closed",
+            ));
+        };
         let mut outcomes = Vec::new();
         let mut left = Vec::new();
         for (id, topic) in p.pending.drain(..) {
@@ -283,7 +290,9 @@ impl EngineClients {
             return;
         }
         let name = producer.to_string();
-        self.advance_until(300_000, |s| s.producers.get(&name).is_none_or(|p| p.pending.iter().all(|(id, _)| p.results.contains_key(id))));
+        self.advance_until(300_000, |s| {
+            s.producers.get(&name).is_none_or(|p| p.pending.iter().all(|(id, _)| p.results.contains_key(id)))
+        });
     }
 
     fn admin(&mut self, call: &ClientCall) -> ClientReply {
@@ -311,10 +320,12 @@ impl EngineClients {
                 }
                 ClientReply::Done
             }
-            ClientCall::CreatePartitions { topic, total, .. } => match self.cluster.create_partitions(now, topic, *total) {
-                Ok(()) => ClientReply::Done,
-                Err(e) => error(kafka_error(&e)),
-            },
+            ClientCall::CreatePartitions { topic, total, .. } => {
+                match self.cluster.create_partitions(now, topic, *total) {
+                    Ok(()) => ClientReply::Done,
+                    Err(e) => error(kafka_error(&e)),
+                }
+            }
             ClientCall::DescribeTopics { topics, .. } => {
                 let mut out = Vec::new();
                 for t in topics {
@@ -338,7 +349,10 @@ impl EngineClients {
                 ClientReply::Topics { topics: out }
             }
             ClientCall::IncrementalAlterConfigs { topic, ops, .. } => {
-                let ops: Vec<AlterConfigOp> = ops.iter().map(|o| AlterConfigOp { name: o.name.clone(), value: o.value.clone() }).collect();
+                let ops: Vec<AlterConfigOp> = ops
+                    .iter()
+                    .map(|o| AlterConfigOp { name: o.name.clone(), value: o.value.clone() })
+                    .collect();
                 match self.cluster.alter_configs(now, topic, &ops) {
                     Ok(()) => ClientReply::Done,
                     Err(e) => error(kafka_error(&e)),
@@ -356,10 +370,12 @@ impl EngineClients {
                 }
                 Err(e) => error(kafka_error(&e)),
             },
-            ClientCall::DeleteRecords { partition, before_offset, .. } => match self.cluster.delete_records(now, &tp(partition), *before_offset) {
-                Ok(low) => ClientReply::Offset { offset: Some(low) },
-                Err(e) => error(kafka_error(&e)),
-            },
+            ClientCall::DeleteRecords { partition, before_offset, .. } => {
+                match self.cluster.delete_records(now, &tp(partition), *before_offset) {
+                    Ok(low) => ClientReply::Offset { offset: Some(low) },
+                    Err(e) => error(kafka_error(&e)),
+                }
+            }
             ClientCall::ListOffsets { partition, spec, .. } => {
                 let spec = match spec {
                     OffsetQuery::Earliest => OffsetSpec::Earliest,
@@ -375,10 +391,15 @@ impl EngineClients {
                 let mut offsets = Vec::new();
                 for t in self.cluster.topic_names() {
                     let n = self.cluster.partition_count(&t).unwrap_or(0);
-                    let parts: Vec<TopicPartition> = (0..n).map(|p| TopicPartition::new(t.clone(), p)).collect();
+                    let parts: Vec<TopicPartition> =
+                        (0..n).map(|p| TopicPartition::new(t.clone(), p)).collect();
                     match self.coordinator.offset_fetch(group, &parts) {
                         Ok(list) => offsets.extend(list.into_iter().filter_map(|(tp, o)| {
-                            o.map(|o| PartitionOffset { topic: tp.topic, partition: tp.partition, offset: Some(o.offset) })
+                            o.map(|o| PartitionOffset {
+                                topic: tp.topic,
+                                partition: tp.partition,
+                                offset: Some(o.offset),
+                            })
                         })),
                         Err(code) => return error(code_error(code)),
                     }
@@ -391,7 +412,10 @@ impl EngineClients {
                 for g in groups {
                     let d = self.coordinator.describe_group(g);
                     if d.state == crate::kafka::group::ClassicGroupState::Dead {
-                        return error(client_error("GroupIdNotFoundException", format!("Group {g} not found.")));
+                        return error(client_error(
+                            "GroupIdNotFoundException",
+                            format!("Group {g} not found."),
+                        ));
                     }
                     out.push(GroupInfo {
                         group_id: d.group_id,
@@ -401,9 +425,19 @@ impl EngineClients {
                             .members
                             .into_iter()
                             .map(|m| {
-                                let mut assignment: Vec<Tp> = m.assignment.iter().map(|p| Tp { topic: p.topic.clone(), partition: p.partition }).collect();
+                                let mut assignment: Vec<Tp> = m
+                                    .assignment
+                                    .iter()
+                                    .map(|p| Tp { topic: p.topic.clone(), partition: p.partition })
+                                    .collect();
                                 assignment.sort();
-                                MemberInfo { member_id: m.member_id, instance_id: m.group_instance_id, client_id: m.client_id, host: m.client_host, assignment }
+                                MemberInfo {
+                                    member_id: m.member_id,
+                                    instance_id: m.group_instance_id,
+                                    client_id: m.client_id,
+                                    host: m.client_host,
+                                    assignment,
+                                }
                             })
                             .collect(),
                     });
@@ -421,7 +455,12 @@ impl EngineClients {
             ClientCall::AlterConsumerGroupOffsets { group, offsets, .. } => {
                 let offsets = offsets
                     .iter()
-                    .map(|o| (TopicPartition::new(o.topic.clone(), o.partition), OffsetAndMetadata { offset: o.offset.unwrap_or(0), metadata: String::new() }))
+                    .map(|o| {
+                        (
+                            TopicPartition::new(o.topic.clone(), o.partition),
+                            OffsetAndMetadata { offset: o.offset.unwrap_or(0), metadata: String::new() },
+                        )
+                    })
                     .collect();
                 self.commit(group, -1, String::new(), None, offsets)
             }
@@ -429,10 +468,23 @@ impl EngineClients {
         }
     }
 
-    fn commit(&mut self, group: &str, generation: i32, member: String, instance: Option<String>, offsets: Vec<(TopicPartition, OffsetAndMetadata)>) -> ClientReply {
+    fn commit(
+        &mut self,
+        group: &str,
+        generation: i32,
+        member: String,
+        instance: Option<String>,
+        offsets: Vec<(TopicPartition, OffsetAndMetadata)>,
+    ) -> ClientReply {
         let conn = self.next_conn;
         self.next_conn += 1;
-        let request = OffsetCommitRequest { group_id: group.to_string(), generation_id: generation, member_id: member, group_instance_id: instance, offsets };
+        let request = OffsetCommitRequest {
+            group_id: group.to_string(),
+            generation_id: generation,
+            member_id: member,
+            group_instance_id: instance,
+            offsets,
+        };
         for d in self.coordinator.offset_commit(self.now, conn, request) {
             if let GroupResponse::OffsetCommit { partitions } = d.response {
                 if let Some(code) = partitions.iter().find_map(|(_, e)| *e) {
@@ -454,14 +506,22 @@ impl EngineClients {
                 let seed = self.seed.wrapping_add(self.producers.len() as u64 + 1);
                 match KafkaProducer::new(config, seed) {
                     Ok(client) => {
-                        self.producers.insert(producer.clone(), Producer { client, pending: Vec::new(), results: BTreeMap::new() });
+                        self.producers.insert(
+                            producer.clone(),
+                            Producer { client, pending: Vec::new(), results: BTreeMap::new() },
+                        );
                         ClientReply::Done
                     }
                     Err(e) => error(producer_error(&e)),
                 }
             }
             ClientCall::Send { producer, record, get } => {
-                let Some(p) = self.producers.get_mut(producer) else { return error(client_error("IllegalStateException", "Cannot perform operation after producer has been closed")) };
+                let Some(p) = self.producers.get_mut(producer) else {
+                    return error(client_error(
+                        "IllegalStateException",
+                        "Cannot perform operation after producer has been closed",
+                    ));
+                };
                 let r = ProducerRecord {
                     topic: record.topic.clone(),
                     partition: record.partition,
@@ -477,7 +537,9 @@ impl EngineClients {
                             return ClientReply::Done;
                         }
                         let name = producer.clone();
-                        self.advance_until(300_000, |s| s.producers.get(&name).is_none_or(|p| p.results.contains_key(&id)));
+                        self.advance_until(300_000, |s| {
+                            s.producers.get(&name).is_none_or(|p| p.results.contains_key(&id))
+                        });
                         let p = self.producers.get_mut(producer).expect("still open");
                         p.pending.retain(|(i, _)| *i != id);
                         match p.results.remove(&id) {
@@ -486,7 +548,10 @@ impl EngineClients {
                                 o.topic = record.topic.clone();
                                 ClientReply::Sent { outcome: o }
                             }
-                            None => error(client_error("TimeoutException", "the engine gave no answer within 300 s")),
+                            None => error(client_error(
+                                "TimeoutException",
+                                "the engine gave no answer within 300 s",
+                            )),
                         }
                     }
                     Err(e) => error(producer_error(&e)),
@@ -503,17 +568,30 @@ impl EngineClients {
                 }
                 reply
             }
-            ClientCall::InitTransactions { producer } => self.with_producer(producer, |p, c, at| p.init_transactions(c, at)),
-            ClientCall::BeginTransaction { producer } => self.with_producer(producer, |p, _, _| p.begin_transaction()),
+            ClientCall::InitTransactions { producer } => {
+                self.with_producer(producer, |p, c, at| p.init_transactions(c, at))
+            }
+            ClientCall::BeginTransaction { producer } => {
+                self.with_producer(producer, |p, _, _| p.begin_transaction())
+            }
             ClientCall::CommitTransaction { producer } | ClientCall::AbortTransaction { producer } => {
                 let commit = matches!(call, ClientCall::CommitTransaction { .. });
-                let r = self.with_producer(producer, |p, c, at| if commit { p.commit_transaction(c, at) } else { p.abort_transaction(c, at) });
+                let r = self.with_producer(producer, |p, c, at| {
+                    if commit {
+                        p.commit_transaction(c, at)
+                    } else {
+                        p.abort_transaction(c, at)
+                    }
+                });
                 if matches!(r, ClientReply::Error { .. }) {
                     return r;
                 }
                 let name = producer.clone();
                 self.advance_until(300_000, |s| {
-                    s.producers.get(&name).is_none_or(|p| p.client.unanswered() == 0 && p.pending.iter().all(|(id, _)| p.results.contains_key(id)))
+                    s.producers.get(&name).is_none_or(|p| {
+                        p.client.unanswered() == 0
+                            && p.pending.iter().all(|(id, _)| p.results.contains_key(id))
+                    })
                 });
                 if let Some(p) = self.producers.get_mut(producer) {
                     let _ = p.client.take_transaction_outcomes();
@@ -530,7 +608,12 @@ impl EngineClients {
         f: impl FnOnce(&mut KafkaProducer, &mut Cluster, VirtualTime) -> Result<(), ProducerError>,
     ) -> ClientReply {
         let now = self.now;
-        let Some(p) = self.producers.get_mut(producer) else { return error(client_error("IllegalStateException", "Cannot perform operation after producer has been closed")) };
+        let Some(p) = self.producers.get_mut(producer) else {
+            return error(client_error(
+                "IllegalStateException",
+                "Cannot perform operation after producer has been closed",
+            ));
+        };
         match f(&mut p.client, &mut self.cluster, now) {
             Ok(()) => ClientReply::Done,
             Err(e) => error(producer_error(&e)),
@@ -565,7 +648,8 @@ impl EngineClients {
         }
         let assignor = match prop(props, "partition.assignment.strategy") {
             None => ClientAssignor::Range,
-            Some(v) => ClientAssignor::from_name(v.split(',').next().unwrap_or("").trim()).ok_or_else(|| bad_config("partition.assignment.strategy", v))?,
+            Some(v) => ClientAssignor::from_name(v.split(',').next().unwrap_or("").trim())
+                .ok_or_else(|| bad_config("partition.assignment.strategy", v))?,
         };
         let conn = self.next_conn;
         self.next_conn += 1;
@@ -598,7 +682,13 @@ impl EngineClients {
     fn committed_offset(&self, name: &str, p: &TopicPartition) -> Option<i64> {
         let c = &self.consumers[name];
         let group = c.group.as_ref()?;
-        self.coordinator.offset_fetch(group, std::slice::from_ref(p)).ok()?.into_iter().next()?.1.map(|o| o.offset)
+        self.coordinator
+            .offset_fetch(group, std::slice::from_ref(p))
+            .ok()?
+            .into_iter()
+            .next()?
+            .1
+            .map(|o| o.offset)
     }
 
     /// Gives every assigned partition without a position one: the committed offset, else the reset policy.
@@ -623,7 +713,10 @@ impl EngineClients {
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(client_error("NoOffsetForPartitionException", format!("Undefined offset with no reset policy for partitions: [{}]", missing.join(", "))))
+            Err(client_error(
+                "NoOffsetForPartitionException",
+                format!("Undefined offset with no reset policy for partitions: [{}]", missing.join(", ")),
+            ))
         }
     }
 
@@ -641,7 +734,12 @@ impl EngineClients {
     fn fetch(&mut self, name: &str, max: usize) -> Result<Vec<Received>, ClientError> {
         self.fill_positions(name)?;
         let c = &self.consumers[name];
-        let parts: Vec<(TopicPartition, i64)> = c.assigned.iter().filter(|p| !c.paused.contains(*p)).filter_map(|p| c.positions.get(p).map(|o| (p.clone(), *o))).collect();
+        let parts: Vec<(TopicPartition, i64)> = c
+            .assigned
+            .iter()
+            .filter(|p| !c.paused.contains(*p))
+            .filter_map(|p| c.positions.get(p).map(|o| (p.clone(), *o)))
+            .collect();
         let isolation = c.isolation;
         let mut out = Vec::new();
         for (p, position) in parts {
@@ -695,11 +793,23 @@ impl EngineClients {
         let Some(group) = c.group.clone() else {
             return error(client_error("InvalidGroupIdException", "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration."));
         };
-        let offsets: Vec<(TopicPartition, OffsetAndMetadata)> = c.assigned.iter().filter_map(|p| c.positions.get(p).map(|o| (p.clone(), OffsetAndMetadata { offset: *o, metadata: String::new() }))).collect();
+        let offsets: Vec<(TopicPartition, OffsetAndMetadata)> = c
+            .assigned
+            .iter()
+            .filter_map(|p| {
+                c.positions
+                    .get(p)
+                    .map(|o| (p.clone(), OffsetAndMetadata { offset: *o, metadata: String::new() }))
+            })
+            .collect();
         if offsets.is_empty() {
             return ClientReply::Done;
         }
-        let (generation, member, instance) = if c.subscription.is_some() { (c.generation, c.member_id.clone(), c.instance_id.clone()) } else { (-1, String::new(), None) };
+        let (generation, member, instance) = if c.subscription.is_some() {
+            (c.generation, c.member_id.clone(), c.instance_id.clone())
+        } else {
+            (-1, String::new(), None)
+        };
         self.commit(&group, generation, member, instance, offsets)
     }
 
@@ -708,7 +818,11 @@ impl EngineClients {
         let group = self.consumers[name].group.clone();
         self.consumers
             .iter()
-            .filter(|(n, c)| c.group == group && c.subscription.is_some() && (c.polled_since_subscribe || n.as_str() == name))
+            .filter(|(n, c)| {
+                c.group == group
+                    && c.subscription.is_some()
+                    && (c.polled_since_subscribe || n.as_str() == name)
+            })
             .map(|(n, _)| n.clone())
             .collect()
     }
@@ -738,7 +852,8 @@ impl EngineClients {
             c.assigned.clear();
             c.positions.clear();
         }
-        let mut joined: BTreeMap<String, (i32, String, Vec<crate::kafka::group::JoinedMember>)> = BTreeMap::new();
+        let mut joined: BTreeMap<String, (i32, String, Vec<crate::kafka::group::JoinedMember>)> =
+            BTreeMap::new();
         for _round in 0..4 {
             let mut deliveries = Vec::new();
             for m in &members {
@@ -753,7 +868,12 @@ impl EngineClients {
                     member_id: c.member_id.clone(),
                     group_instance_id: c.instance_id.clone(),
                     protocol_type: "consumer".into(),
-                    protocols: vec![ProtocolMetadata { name: c.assignor.name().into(), topics: c.subscription.clone().unwrap_or_default(), owned_partitions: Vec::new(), generation: -1 }],
+                    protocols: vec![ProtocolMetadata {
+                        name: c.assignor.name().into(),
+                        topics: c.subscription.clone().unwrap_or_default(),
+                        owned_partitions: Vec::new(),
+                        generation: -1,
+                    }],
                     client_id: c.client_id.clone(),
                     client_host: "/127.0.0.1".into(),
                 };
@@ -761,7 +881,9 @@ impl EngineClients {
                 deliveries.extend(self.coordinator.join_group(self.now, conn, request));
             }
             for d in deliveries {
-                let Some(m) = members.iter().find(|m| self.consumers[*m].conn == d.to).cloned() else { continue };
+                let Some(m) = members.iter().find(|m| self.consumers[*m].conn == d.to).cloned() else {
+                    continue;
+                };
                 if let GroupResponse::JoinGroup(r) = d.response {
                     let c = self.consumers.get_mut(&m).expect("exists");
                     match r.error {
@@ -779,7 +901,10 @@ impl EngineClients {
             }
         }
         if joined.len() != members.len() {
-            return Err(client_error("TimeoutException", "the group did not complete its join in the engine"));
+            return Err(client_error(
+                "TimeoutException",
+                "the group did not complete its join in the engine",
+            ));
         }
         // The leader (whose JoinGroup response lists the members) computes the assignment.
         let mut assignments: Vec<(String, Vec<TopicPartition>)> = Vec::new();
@@ -839,11 +964,7 @@ impl EngineClients {
     }
 
     fn poll(&mut self, name: &str) -> ClientReply {
-        let start = self.now;
-        {
-            let c = self.consumers.get_mut(name).expect("exists");
-            c.polled_since_subscribe = true;
-        }
+        self.consumers.get_mut(name).expect("exists").polled_since_subscribe = true;
         let mut got = std::mem::take(&mut self.consumers.get_mut(name).expect("exists").buffer);
         if self.consumers[name].subscription.is_some() {
             if let Err(e) = self.rebalance(name) {
@@ -853,9 +974,10 @@ impl EngineClients {
             for other in self.group_members(name) {
                 if other != name {
                     let max = self.consumers[&other].max_poll_records;
-                    match self.fetch(&other, max.saturating_sub(self.consumers[&other].buffer.len())) {
-                        Ok(records) => self.consumers.get_mut(&other).expect("exists").buffer.extend(records),
-                        Err(_) => {}
+                    let room = max.saturating_sub(self.consumers[&other].buffer.len());
+                    // A member whose fetch fails here sees the error at its own next poll.
+                    if let Ok(records) = self.fetch(&other, room) {
+                        self.consumers.get_mut(&other).expect("exists").buffer.extend(records);
                     }
                 }
             }
@@ -867,7 +989,6 @@ impl EngineClients {
                 Err(e) => return error(e),
             }
         }
-        let _ = start.plus_millis(POLL_BOUND_MS);
         ClientReply::Records { records: got }
     }
 
@@ -893,7 +1014,9 @@ impl EngineClients {
         if !self.consumers.contains_key(&name) {
             return error(client_error("IllegalStateException", "This consumer has already been closed."));
         }
-        let not_assigned = |p: &Tp| client_error("IllegalStateException", format!("No current assignment for partition {p}"));
+        let not_assigned = |p: &Tp| {
+            client_error("IllegalStateException", format!("No current assignment for partition {p}"))
+        };
         match call {
             ClientCall::Subscribe { topics, .. } => {
                 let c = self.consumers.get_mut(&name).expect("exists");
@@ -930,8 +1053,20 @@ impl EngineClients {
                 Some(list) => {
                     let c = &self.consumers[&name];
                     let Some(group) = c.group.clone() else { return self.commit_positions(&name) };
-                    let offsets = list.iter().map(|o| (TopicPartition::new(o.topic.clone(), o.partition), OffsetAndMetadata { offset: o.offset.unwrap_or(0), metadata: String::new() })).collect();
-                    let (generation, member, instance) = if c.subscription.is_some() { (c.generation, c.member_id.clone(), c.instance_id.clone()) } else { (-1, String::new(), None) };
+                    let offsets = list
+                        .iter()
+                        .map(|o| {
+                            (
+                                TopicPartition::new(o.topic.clone(), o.partition),
+                                OffsetAndMetadata { offset: o.offset.unwrap_or(0), metadata: String::new() },
+                            )
+                        })
+                        .collect();
+                    let (generation, member, instance) = if c.subscription.is_some() {
+                        (c.generation, c.member_id.clone(), c.instance_id.clone())
+                    } else {
+                        (-1, String::new(), None)
+                    };
                     self.commit(&group, generation, member, instance, offsets)
                 }
             },
@@ -946,7 +1081,11 @@ impl EngineClients {
                 ClientReply::Done
             }
             ClientCall::SeekToBeginning { partitions, .. } | ClientCall::SeekToEnd { partitions, .. } => {
-                let spec = if matches!(call, ClientCall::SeekToBeginning { .. }) { OffsetSpec::Earliest } else { OffsetSpec::Latest };
+                let spec = if matches!(call, ClientCall::SeekToBeginning { .. }) {
+                    OffsetSpec::Earliest
+                } else {
+                    OffsetSpec::Latest
+                };
                 for partition in partitions {
                     let p = tp(partition);
                     if !self.consumers[&name].assigned.contains(&p) {
@@ -966,7 +1105,10 @@ impl EngineClients {
             ClientCall::Position { partition, .. } => {
                 let p = tp(partition);
                 if !self.consumers[&name].assigned.contains(&p) {
-                    return error(client_error("IllegalStateException", format!("You can only check the position for partitions assigned to this consumer.")));
+                    return error(client_error(
+                        "IllegalStateException",
+                        "You can only check the position for partitions assigned to this consumer.",
+                    ));
                 }
                 if let Err(e) = self.fill_positions(&name) {
                     return error(e);
@@ -976,7 +1118,11 @@ impl EngineClients {
             ClientCall::Committed { partitions, .. } => {
                 let mut offsets: Vec<PartitionOffset> = partitions
                     .iter()
-                    .map(|p| PartitionOffset { topic: p.topic.clone(), partition: p.partition, offset: self.committed_offset(&name, &tp(p)) })
+                    .map(|p| PartitionOffset {
+                        topic: p.topic.clone(),
+                        partition: p.partition,
+                        offset: self.committed_offset(&name, &tp(p)),
+                    })
                     .collect();
                 offsets.sort();
                 ClientReply::Offsets { offsets }
@@ -987,7 +1133,10 @@ impl EngineClients {
                     let p = tp(partition);
                     let c = self.consumers.get_mut(&name).expect("exists");
                     if !c.assigned.contains(&p) {
-                        return error(client_error("IllegalStateException", format!("No current assignment for partition {partition}")));
+                        return error(client_error(
+                            "IllegalStateException",
+                            format!("No current assignment for partition {partition}"),
+                        ));
                     }
                     if pause {
                         c.paused.insert(p);
@@ -998,7 +1147,11 @@ impl EngineClients {
                 ClientReply::Done
             }
             ClientCall::Assignment { .. } => {
-                let partitions = self.consumers[&name].assigned.iter().map(|p| Tp { topic: p.topic.clone(), partition: p.partition }).collect();
+                let partitions = self.consumers[&name]
+                    .assigned
+                    .iter()
+                    .map(|p| Tp { topic: p.topic.clone(), partition: p.partition })
+                    .collect();
                 ClientReply::Partitions { partitions }
             }
             ClientCall::CloseConsumer { .. } => {
@@ -1038,7 +1191,8 @@ impl KafkaClients for EngineClients {
                 self.admins.insert(admin.clone());
                 ClientReply::Done
             }
-            ClientCall::NewConsumer { consumer, properties } => match self.new_consumer(consumer, properties) {
+            ClientCall::NewConsumer { consumer, properties } => match self.new_consumer(consumer, properties)
+            {
                 Ok(()) => ClientReply::Done,
                 Err(e) => error(e),
             },

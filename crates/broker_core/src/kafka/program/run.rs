@@ -70,6 +70,14 @@ fn outcome_text(o: &SendOutcome) -> String {
     }
 }
 
+/// A group with its members sorted by client id, then instance id: the coordinator lists them in its hash
+/// map's order, which differs from run to run on a real broker.
+fn sorted_members(g: &GroupInfo) -> GroupInfo {
+    let mut g = g.clone();
+    g.members.sort_by(|a, b| (&a.client_id, &a.instance_id).cmp(&(&b.client_id, &b.instance_id)));
+    g
+}
+
 struct Runner<'a, C: KafkaClients> {
     clients: &'a mut C,
     out: Transcript,
@@ -185,6 +193,7 @@ impl<C: KafkaClients> Runner<'_, C> {
             }
             ClientReply::Groups { groups } => {
                 for g in groups {
+                    let g = sorted_members(g);
                     self.emit(format!(
                         "group {} state={} assignor={}",
                         g.group_id,
@@ -426,7 +435,7 @@ impl<C: KafkaClients> Runner<'_, C> {
             Tool::GroupsDescribe { group } => {
                 let admin = self.admin()?;
                 let (info, committed) = match self.group(&admin, group) {
-                    Ok(x) => x,
+                    Ok((info, committed)) => (sorted_members(&info), committed),
                     Err(e) => {
                         self.out.errors += 1;
                         self.emit(format!("Error: Executing consumer group command failed due to org.apache.kafka.common.errors.{}", error_text(&e)));
