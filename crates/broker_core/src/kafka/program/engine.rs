@@ -23,7 +23,7 @@ use super::client::{
     PartitionOffset, Received, SendOutcome, TopicInfo, Tp,
 };
 use crate::clock::VirtualTime;
-use crate::kafka::cluster::{Acks, AlterConfigOp, Cluster, NewTopic};
+use crate::kafka::cluster::{Acks, AlterConfigOp, Cluster, ClusterSettings, NewTopic};
 use crate::kafka::config::ConfigSource;
 use crate::kafka::group::{
     CoordinatorConfig, GroupCoordinator, GroupResponse, JoinGroupRequest, LeaveMember, OffsetCommitRequest,
@@ -31,8 +31,8 @@ use crate::kafka::group::{
 };
 use crate::kafka::producer::{KafkaProducer, ProducerConfig, ProducerError, SendId};
 use crate::kafka::{
-    ClientAssignor, ErrorCode, IsolationLevel, KafkaError, MemberSubscription, OffsetAndMetadata, OffsetSpec,
-    PartitionReader, ProducerRecord, TopicPartition,
+    ClientAssignor, ErrorCode, IsolationLevel, KafkaError, MemberSubscription, NodeId, OffsetAndMetadata,
+    OffsetSpec, PartitionReader, ProducerRecord, TopicPartition,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -168,11 +168,13 @@ pub struct EngineClients {
     consumers: BTreeMap<String, Consumer>,
     next_conn: u64,
     client_id_sequence: u32,
+    /// Coordinator responses completed by its timers, for the rebalance waiting on them.
+    deliveries: Vec<crate::kafka::group::Delivery>,
 }
 
 impl EngineClients {
-    /// A one-broker cluster (node id 1) as `scripts/kafka-node.sh` starts one, with the coordinator's
-    /// initial rebalance delay at 0 as that broker has it.
+    /// A one-broker cluster (node id 1) as `scripts/kafka-node.sh` starts one: the coordinator's initial
+    /// rebalance delay at 0 and `log.retention.check.interval.ms=1000`, as that broker has them.
     pub fn new(seed: u64) -> Self {
         let coordinator = GroupCoordinator::new(
             CoordinatorConfig { initial_rebalance_delay_ms: 0, ..CoordinatorConfig::default() },
@@ -180,7 +182,14 @@ impl EngineClients {
         );
         EngineClients {
             now: VirtualTime::ZERO,
-            cluster: Cluster::with_brokers(seed, 1),
+            cluster: {
+                // As scripts/kafka-node.sh configures its broker: node id 1, retention checked every second.
+                let settings =
+                    ClusterSettings { log_retention_check_interval_ms: 1000, ..ClusterSettings::default() };
+                let mut cluster = Cluster::new(seed, settings);
+                cluster.add_broker(NodeId(1), None).expect("one broker fits a cluster");
+                cluster
+            },
             coordinator,
             seed,
             admins: BTreeSet::new(),
@@ -188,6 +197,7 @@ impl EngineClients {
             consumers: BTreeMap::new(),
             next_conn: 1,
             client_id_sequence: 1,
+            deliveries: Vec::new(),
         }
     }
 
@@ -233,7 +243,8 @@ impl EngineClients {
                 }
             }
             self.cluster.advance_to(step);
-            self.coordinator.advance_to(step);
+            let due = self.coordinator.advance_to(step);
+            self.deliveries.extend(due);
             self.now = step;
             if step >= t {
                 break;
@@ -854,13 +865,16 @@ impl EngineClients {
         }
         let mut joined: BTreeMap<String, (i32, String, Vec<crate::kafka::group::JoinedMember>)> =
             BTreeMap::new();
-        for _round in 0..4 {
-            let mut deliveries = Vec::new();
-            for m in &members {
-                if joined.contains_key(m) {
-                    continue;
-                }
-                let c = &self.consumers[m];
+        // A JoinGroup is answered when the round completes (Kafka holds it), perhaps on a timer: members
+        // are sent again only when asked to (MEMBER_ID_REQUIRED), never while their request waits.
+        // New members first: an existing member's rejoin alone would complete a round without them.
+        let mut to_send: Vec<String> = members.clone();
+        to_send.sort_by_key(|m| self.consumers[m].generation >= 0);
+        let end = self.now.plus_millis(30_000);
+        while joined.len() < members.len() && self.now <= end {
+            let mut deliveries = std::mem::take(&mut self.deliveries);
+            for m in std::mem::take(&mut to_send) {
+                let c = &self.consumers[&m];
                 let request = JoinGroupRequest {
                     group_id: group.clone(),
                     session_timeout_ms: c.session_timeout_ms,
@@ -891,13 +905,29 @@ impl EngineClients {
                             c.member_id = r.member_id.clone();
                             joined.insert(m, (r.generation_id, r.leader, r.members));
                         }
-                        Some(ErrorCode::MemberIdRequired) => c.member_id = r.member_id.clone(),
+                        Some(ErrorCode::MemberIdRequired) => {
+                            c.member_id = r.member_id.clone();
+                            to_send.push(m);
+                        }
                         Some(code) => return Err(code_error(code)),
                     }
                 }
             }
+            // A round that completed without some members is followed by another: whoever answered for
+            // an older generation joins again (as a heartbeat's REBALANCE_IN_PROGRESS makes it do).
             if joined.len() == members.len() {
-                break;
+                let newest = joined.values().map(|j| j.0).max().unwrap_or(-1);
+                let stale: Vec<String> =
+                    joined.iter().filter(|(_, j)| j.0 < newest).map(|(m, _)| m.clone()).collect();
+                for m in stale {
+                    joined.remove(&m);
+                    to_send.push(m);
+                }
+            }
+            if to_send.is_empty() && joined.len() < members.len() {
+                // The round completes on a timer (the initial delay, a member's rebalance timeout).
+                let t = self.now.plus_millis(1);
+                self.advance(t);
             }
         }
         if joined.len() != members.len() {
