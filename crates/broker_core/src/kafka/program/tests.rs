@@ -270,3 +270,59 @@ fn calls_and_replies_are_json_lines_with_the_java_method_names() {
     let reply: ClientReply = serde_json::from_str(r#"{"reply":"offset","offset":5}"#).unwrap();
     assert_eq!(reply, ClientReply::Offset { offset: Some(5) });
 }
+
+/// Every golden program and bad-input case, mutated with a seeded PRNG (byte flips, deletions, duplicated
+/// spans, cut-offs): the parser answers each with a program or a located error, and never panics.
+#[test]
+fn mutated_programs_never_panic_the_parser() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests");
+    let mut corpus: Vec<Vec<u8>> = Vec::new();
+    for dir in [root.join("scenarios/kafka"), root.join("bad-input/kafka")] {
+        let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+            .expect("the corpus folder")
+            .map(|e| e.expect("entry").path())
+            .map(|p| if p.is_dir() { p.join("program.kafka") } else { p })
+            .filter(|p| p.extension().is_some_and(|e| e == "kafka") && p.is_file())
+            .collect();
+        paths.sort();
+        corpus.extend(paths.iter().map(|p| std::fs::read(p).expect("readable")));
+    }
+    assert!(corpus.len() >= 20, "the corpus lost programs: {}", corpus.len());
+    let mut prng = crate::Prng::new(0x6b61_666b_61);
+    let mut parsed = 0;
+    for base in &corpus {
+        for _ in 0..40 {
+            let mut bytes = base.clone();
+            for _ in 0..prng.range_inclusive(1, 4) {
+                if bytes.is_empty() {
+                    break;
+                }
+                let at = prng.below(bytes.len() as u64) as usize;
+                match prng.below(4) {
+                    0 => bytes[at] = b"();.,\"<>=/ \n>$-x0"[prng.below(17) as usize],
+                    1 => {
+                        bytes.remove(at);
+                    }
+                    2 => {
+                        let end = (at + prng.below(40) as usize).min(bytes.len());
+                        let span = bytes[at..end].to_vec();
+                        bytes.splice(at..at, span);
+                    }
+                    _ => bytes.truncate(at),
+                }
+            }
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                match parse(text) {
+                    Ok(program) => {
+                        parsed += 1;
+                        // And the engine runs what parses, without panicking.
+                        let mut engine = super::engine::EngineClients::new(1);
+                        run(&program, &mut engine);
+                    }
+                    Err(e) => assert!(e.line >= 1 && e.col >= 1 && !e.message.is_empty(), "{e:?}"),
+                }
+            }
+        }
+    }
+    assert!(parsed > 0, "no mutation parsed at all: the mutations are too destructive to test much");
+}
