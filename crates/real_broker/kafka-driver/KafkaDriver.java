@@ -43,6 +43,7 @@ public class KafkaDriver {
         final String group;
         final int maxPollRecords;
         boolean subscribed;
+        boolean closed;
         boolean assignedSinceSubscribe;
         // Polled since it subscribed: it has joined its group (a consumer joins at its first poll).
         boolean polledSinceSubscribe;
@@ -79,7 +80,7 @@ public class KafkaDriver {
             }
             out.println(JSON.writeValueAsString(reply));
         }
-        for (Consumer c : consumers.values()) quietly(() -> c.client.close(Duration.ofSeconds(5)));
+        for (Consumer c : consumers.values()) if (!c.closed) quietly(() -> c.client.close(Duration.ofSeconds(5)));
         for (KafkaProducer<String, String> p : producers.values()) quietly(() -> p.close(Duration.ofSeconds(5)));
         for (Admin a : admins.values()) quietly(() -> a.close(Duration.ofSeconds(5)));
     }
@@ -383,8 +384,8 @@ public class KafkaDriver {
             case "commitTransaction": p.commitTransaction(); return drainPending(name);
             case "abortTransaction": p.abortTransaction(); return drainPending(name);
             case "closeProducer": {
+                // Kept: a later send gets the client's own "closed" exception.
                 p.close(Duration.ofSeconds(30));
-                producers.remove(name);
                 return drainPending(name);
             }
         }
@@ -446,7 +447,7 @@ public class KafkaDriver {
                     // The group's other members here (consumers that have polled, so joined) take part in a
                     // rebalance this one started, as their own poll loops would.
                     for (Consumer o : consumers.values()) {
-                        if (o != c && o.subscribed && o.polledSinceSubscribe && c.subscribed && Objects.equals(o.group, c.group)) {
+                        if (o != c && !o.closed && o.subscribed && o.polledSinceSubscribe && c.subscribed && Objects.equals(o.group, c.group)) {
                             for (ConsumerRecord<String, String> r : o.client.poll(Duration.ofMillis(20))) o.buffer.add(r);
                         }
                     }
@@ -500,8 +501,10 @@ public class KafkaDriver {
                 return r;
             }
             case "closeConsumer":
+                // Kept: a later call on it gets the client's own "already closed" exception.
                 c.client.close(Duration.ofSeconds(30));
-                consumers.remove(c.name);
+                c.closed = true;
+                c.subscribed = false;
                 return reply("done");
         }
         throw new IllegalArgumentException("unknown consumer call " + op);

@@ -36,6 +36,10 @@ use crate::kafka::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The Java consumer's message for a group operation without `group.id`.
+const NO_GROUP_ID: &str =
+    "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration.";
+
 fn client_error(exception: &str, message: impl Into<String>) -> ClientError {
     ClientError { exception: exception.to_string(), message: message.into() }
 }
@@ -802,7 +806,7 @@ impl EngineClients {
     fn commit_positions(&mut self, name: &str) -> ClientReply {
         let c = &self.consumers[name];
         let Some(group) = c.group.clone() else {
-            return error(client_error("InvalidGroupIdException", "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration."));
+            return error(client_error("InvalidGroupIdException", NO_GROUP_ID));
         };
         let offsets: Vec<(TopicPartition, OffsetAndMetadata)> = c
             .assigned
@@ -840,7 +844,10 @@ impl EngineClients {
 
     /// Runs JoinGroup and SyncGroup for the group's members here until they share a generation.
     fn rebalance(&mut self, name: &str) -> Result<(), ClientError> {
-        let group = self.consumers[name].group.clone().ok_or_else(|| client_error("InvalidGroupIdException", "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration."))?;
+        let group = self.consumers[name]
+            .group
+            .clone()
+            .ok_or_else(|| client_error("InvalidGroupIdException", NO_GROUP_ID))?;
         let members = self.group_members(name);
         let stable = {
             let d = self.coordinator.describe_group(&group);
@@ -994,6 +1001,12 @@ impl EngineClients {
     }
 
     fn poll(&mut self, name: &str) -> ClientReply {
+        if self.consumers[name].subscription.is_none() && self.consumers[name].assigned.is_empty() {
+            return error(client_error(
+                "IllegalStateException",
+                "Consumer is not subscribed to any topics or assigned any partitions",
+            ));
+        }
         self.consumers.get_mut(name).expect("exists").polled_since_subscribe = true;
         let mut got = std::mem::take(&mut self.consumers.get_mut(name).expect("exists").buffer);
         if self.consumers[name].subscription.is_some() {
@@ -1051,7 +1064,7 @@ impl EngineClients {
             ClientCall::Subscribe { topics, .. } => {
                 let c = self.consumers.get_mut(&name).expect("exists");
                 if c.group.is_none() {
-                    return error(client_error("InvalidGroupIdException", "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration."));
+                    return error(client_error("InvalidGroupIdException", NO_GROUP_ID));
                 }
                 c.subscription = Some(topics.clone());
                 c.polled_since_subscribe = false;
@@ -1146,6 +1159,9 @@ impl EngineClients {
                 ClientReply::Offset { offset: self.consumers[&name].positions.get(&p).copied() }
             }
             ClientCall::Committed { partitions, .. } => {
+                if self.consumers[&name].group.is_none() {
+                    return error(client_error("InvalidGroupIdException", NO_GROUP_ID));
+                }
                 let mut offsets: Vec<PartitionOffset> = partitions
                     .iter()
                     .map(|p| PartitionOffset {
