@@ -6,7 +6,8 @@
 #   2. `brokerlab run --compare` diffs the engine's transcript with the real one; a difference not in
 #      tests/real_broker/kafka-allowlist.toml fails the test.
 # Self-contained: fetches the jars once (scripts/kafka-node.sh, Maven Central), starts one KRaft node on
-# 127.0.0.1 with its data in a temporary folder, compiles the Java driver, and stops everything at the end.
+# 127.0.0.1 with its data in a temporary folder (then a three-broker cluster for the programs whose `args`
+# say --brokers 3), compiles the Java driver, and stops everything at the end.
 # Bounded: the whole run is killed after BROKERLAB_KAFKA_TEST_TIMEOUT seconds (default 330).
 # Environment: BROKERLAB_KAFKA_PORT (default 9092; the controller uses the next port).
 set -euo pipefail
@@ -28,8 +29,9 @@ LIB=$(scripts/kafka-node.sh fetch) || fail "cannot fetch Kafka's jars (Maven Cen
 export BROKERLAB_KAFKA_LIB=$LIB
 DIR=$(mktemp -d /tmp/brokerlab-kafka.XXXXXX)
 stop_all() {
-  say "stopping the node"
+  say "stopping Kafka"
   scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
+  scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
   rm -rf "$DIR"
 }
 trap stop_all EXIT
@@ -54,11 +56,14 @@ say "Kafka is up after $((SECONDS - start)) s"
 
 failed=()
 count=0
-for folder in tests/scenarios/kafka/*/; do
+# run_golden FOLDER: the program on Kafka and on the engine (--compare), and the real transcript against
+# the golden. A folder's `args` file (`--brokers 3`) gives the engine's cluster size.
+run_golden() {
+  local folder=$1 name args=() t=$SECONDS
   name=$(basename "$folder")
+  if [ -f "$folder/args" ]; then read -r -a args < "$folder/args"; fi
   count=$((count + 1))
-  t=$SECONDS
-  if ! "$bin" run "$folder/program.kafka" --broker "$URI" --compare --allow-list "$ALLOW" \
+  if ! "$bin" run "$folder/program.kafka" "${args[@]}" --broker "$URI" --compare --allow-list "$ALLOW" \
        --record "$DIR/$name.real.txt"; then
     failed+=("$name(engine)")
   fi
@@ -66,6 +71,25 @@ for folder in tests/scenarios/kafka/*/; do
     failed+=("$name(golden)")
   fi
   say "$name: $((SECONDS - t)) s"
+}
+for folder in tests/scenarios/kafka/*/; do
+  [ -f "$folder/args" ] && continue
+  run_golden "$folder"
+done
+
+# Programs for a three-broker cluster (`args`: --brokers 3) run on one started after the single node
+# stops (memory: three brokers at -Xmx256m). `kafka-server-stop --node-id N` in a program stops node N
+# through BROKERLAB_KAFKA_NODE_CONTROL; each such program gets a fresh cluster.
+for folder in tests/scenarios/kafka/*/; do
+  [ -f "$folder/args" ] || continue
+  scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
+  scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
+  say "starting a three-broker cluster for $(basename "$folder")"
+  BROKERLAB_KAFKA_PROPS="offsets.topic.num.partitions=1" scripts/kafka-node.sh cluster "$DIR/cluster" 3 \
+    || fail "the cluster did not start"
+  export BROKERLAB_KAFKA_NODE_CONTROL="scripts/kafka-node.sh $DIR/cluster"
+  run_golden "$folder"
+  unset BROKERLAB_KAFKA_NODE_CONTROL
 done
 
 echo

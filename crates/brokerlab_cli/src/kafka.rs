@@ -37,7 +37,7 @@ pub(super) fn main(command: &Command, text: &str) -> ExitCode {
     }
     match &command.broker {
         Some(uri) => real::run(command, uri, &program),
-        None => match engine(&program, command.options.seed.unwrap_or(0)) {
+        None => match engine(&program, command) {
             Ok(t) => {
                 print(command, &t);
                 ExitCode::SUCCESS
@@ -50,9 +50,11 @@ pub(super) fn main(command: &Command, text: &str) -> ExitCode {
     }
 }
 
-/// The program on the engine's Kafka model (one broker, as `scripts/kafka-node.sh` starts it).
-fn engine(program: &Program, seed: u64) -> Result<Transcript, String> {
-    let mut clients = program::engine::EngineClients::new(seed);
+/// The program on the engine's Kafka model (one broker as `scripts/kafka-node.sh start` starts it, or
+/// `--brokers N` as its `cluster DIR N` does).
+fn engine(program: &Program, command: &Command) -> Result<Transcript, String> {
+    let seed = command.options.seed.unwrap_or(0);
+    let mut clients = program::engine::EngineClients::with_brokers(seed, command.brokers.unwrap_or(1));
     Ok(program::run(program, &mut clients))
 }
 
@@ -78,7 +80,7 @@ mod real {
             },
         };
         let engine_transcript = if command.compare {
-            match engine(program, command.options.seed.unwrap_or(0)) {
+            match engine(program, command) {
                 Ok(t) => Some(t),
                 Err(e) => {
                     eprintln!("brokerlab: {}: {e}", command.file);

@@ -40,6 +40,7 @@ options for run:
   --allow-list FILE        with --compare: differences listed there are allowed
   --name NAME              with --compare: the scenario's name in the allow-list
                            (default: its folder's name)
+  --brokers N              a Kafka program's cluster size on the engine (default 1)
   --record FILE            with --broker and a Kafka program: also write the real
                            transcript to FILE (how tests/scenarios/kafka goldens are made)
   --speed N                with --broker and a JSON document: run N times faster than
@@ -59,6 +60,7 @@ struct Command {
     name: Option<String>,
     speed: Option<u64>,
     record: Option<String>,
+    brokers: Option<i32>,
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {
@@ -81,6 +83,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         name: None,
         speed: None,
         record: None,
+        brokers: None,
     };
     let mut file = None;
     let mut it = rest.iter();
@@ -107,6 +110,14 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             "--allow-list" => command.allow_list = Some(value("--allow-list")?),
             "--name" => command.name = Some(value("--name")?),
             "--record" => command.record = Some(value("--record")?),
+            "--brokers" => {
+                let v = value("--brokers")?;
+                let n: i32 = v.parse().map_err(|_| format!("--brokers needs a whole number, got '{v}'"))?;
+                if !(1..=9).contains(&n) {
+                    return Err("--brokers is 1 to 9".to_string());
+                }
+                command.brokers = Some(n);
+            }
             "--speed" => {
                 let v = value("--speed")?;
                 let speed: u64 = v.parse().map_err(|_| format!("--speed needs a whole number, got '{v}'"))?;
@@ -169,8 +180,8 @@ fn main() -> ExitCode {
     if kafka::is_kafka_program(&command.file) {
         return kafka::main(&command, &text);
     }
-    if command.record.is_some() {
-        eprintln!("brokerlab: --record is for Kafka programs (FILE.kafka)");
+    if command.record.is_some() || command.brokers.is_some() {
+        eprintln!("brokerlab: --record and --brokers are for Kafka programs (FILE.kafka)");
         return ExitCode::from(2);
     }
     if text.trim_start().starts_with('{') {

@@ -140,8 +140,56 @@ impl JavaClients {
     }
 }
 
+/// Stops or starts broker `node` with `$BROKERLAB_KAFKA_NODE_CONTROL node-stop|node-start N` (the test
+/// script sets it to `scripts/kafka-node.sh` with the cluster's folder: `… node-stop DIR N`); it returns
+/// when the broker's port is closed (its controlled shutdown done) or open again.
+fn control_broker(call: &ClientCall) -> ClientReply {
+    let (verb, node) = match call {
+        ClientCall::StopBroker { node } => ("node-stop", node),
+        ClientCall::StartBroker { node } => ("node-start", node),
+        _ => unreachable!("only broker faults come here"),
+    };
+    let Some(prefix) = std::env::var_os("BROKERLAB_KAFKA_NODE_CONTROL") else {
+        return ClientReply::Error {
+            error: ClientError {
+                exception: "BrokerlabDriverError".into(),
+                message: "stopping a broker needs BROKERLAB_KAFKA_NODE_CONTROL (scripts/real-kafka-tests.sh sets it)"
+                    .into(),
+            },
+        };
+    };
+    let mut words = prefix.to_string_lossy().split_whitespace().map(String::from).collect::<Vec<_>>();
+    if words.is_empty() {
+        words.push("true".into());
+    }
+    let cluster_dir = words.split_off(1.min(words.len()));
+    let status = Command::new(&words[0])
+        .arg(verb)
+        .args(&cluster_dir)
+        .arg(node.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    match status {
+        Ok(s) if s.success() => ClientReply::Done,
+        other => ClientReply::Error {
+            error: ClientError {
+                exception: "BrokerlabDriverError".into(),
+                message: format!("{verb} {node}: {other:?}"),
+            },
+        },
+    }
+}
+
 impl KafkaClients for JavaClients {
     fn call(&mut self, call: &ClientCall) -> ClientReply {
+        if matches!(call, ClientCall::StopBroker { .. } | ClientCall::StartBroker { .. }) {
+            let reply = control_broker(call);
+            if let ClientReply::Error { error } = &reply {
+                self.broken = Some(error.message.clone());
+            }
+            return reply;
+        }
         match self.exchange(call) {
             Ok(reply) => reply,
             Err(message) => {

@@ -157,6 +157,10 @@ pub enum ClientCall {
     CloseConsumer { consumer: String },
     /// `Thread.sleep(ms)`.
     Sleep { ms: i64 },
+    /// `kafka-server-stop --node-id N`: broker N shuts down (a controlled shutdown).
+    StopBroker { node: i32 },
+    /// `kafka-server-start --node-id N`: broker N starts again.
+    StartBroker { node: i32 },
 }
 
 /// Which offset `listOffsets` asks for.

@@ -180,6 +180,12 @@ impl EngineClients {
     /// A one-broker cluster (node id 1) as `scripts/kafka-node.sh` starts one: the coordinator's initial
     /// rebalance delay at 0 and `log.retention.check.interval.ms=1000`, as that broker has them.
     pub fn new(seed: u64) -> Self {
+        Self::with_brokers(seed, 1)
+    }
+
+    /// A cluster of `brokers` (node ids 1..=brokers, 1 to 9) configured as [`EngineClients::new`]'s, as
+    /// `scripts/kafka-node.sh cluster DIR N` starts one.
+    pub fn with_brokers(seed: u64, brokers: i32) -> Self {
         let coordinator = GroupCoordinator::new(
             CoordinatorConfig { initial_rebalance_delay_ms: 0, ..CoordinatorConfig::default() },
             seed ^ 0x5eed,
@@ -191,7 +197,9 @@ impl EngineClients {
                 let settings =
                     ClusterSettings { log_retention_check_interval_ms: 1000, ..ClusterSettings::default() };
                 let mut cluster = Cluster::new(seed, settings);
-                cluster.add_broker(NodeId(1), None).expect("one broker fits a cluster");
+                for id in 1..=brokers.clamp(1, 9) {
+                    cluster.add_broker(NodeId(id), None).expect("1 to 9 brokers fit a cluster");
+                }
                 cluster
             },
             coordinator,
@@ -1232,6 +1240,18 @@ impl KafkaClients for EngineClients {
                 let t = self.now.plus_millis(u64::try_from(*ms).unwrap_or(0));
                 self.advance(t);
                 ClientReply::Done
+            }
+            ClientCall::StopBroker { node } | ClientCall::StartBroker { node } => {
+                let now = self.now;
+                let result = if matches!(call, ClientCall::StopBroker { .. }) {
+                    self.cluster.broker_down(now, NodeId(*node))
+                } else {
+                    self.cluster.broker_up(now, NodeId(*node))
+                };
+                match result {
+                    Ok(()) => ClientReply::Done,
+                    Err(e) => error(kafka_error(&e)),
+                }
             }
             ClientCall::NewAdmin { admin, .. } => {
                 self.admins.insert(admin.clone());

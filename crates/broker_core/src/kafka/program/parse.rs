@@ -83,6 +83,8 @@ pub enum Tool {
     /// `kafka-consumer-groups --reset-offsets --group G --topic T (--to-earliest|--to-latest|--to-offset N|
     /// --shift-by N) (--dry-run|--execute)`.
     GroupsReset { group: String, topic: String, spec: ResetSpec, execute: bool },
+    /// `kafka-server-stop --node-id N` / `kafka-server-start --node-id N`: a broker fault.
+    Server { start: bool, node: i32 },
 }
 
 /// What a statement does when run.
@@ -1095,7 +1097,16 @@ fn shell_words(line: u32, text: &str, first_col: u32) -> Result<Vec<(String, u32
 
 /// Parses a tool command line (`kafka-topics --create …`); `input` are the `>` lines after it.
 fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Tool, ProgramError> {
-    let words = shell_words(line, text, first_col)?;
+    let mut words = Vec::new();
+    for (w, c) in shell_words(line, text, first_col)? {
+        match w.split_once('=') {
+            Some((k, v)) if k == "--node-id" => {
+                words.push((k.to_string(), c));
+                words.push((v.to_string(), c + k.chars().count() as u32 + 1));
+            }
+            _ => words.push((w, c)),
+        }
+    }
     let (command, col0) = words[0].clone();
     let command = command.trim_start_matches("bin/").trim_end_matches(".sh").to_string();
     let known: &[&str] = match command.as_str() {
@@ -1103,7 +1114,8 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
         "kafka-console-producer" => &["--topic", "--property", "--producer-property", "--bootstrap-server"],
         "kafka-console-consumer" => &["--topic", "--from-beginning", "--group", "--max-messages", "--property", "--bootstrap-server"],
         "kafka-consumer-groups" => &["--describe", "--group", "--reset-offsets", "--topic", "--to-earliest", "--to-latest", "--to-offset", "--shift-by", "--dry-run", "--execute", "--bootstrap-server"],
-        _ => return err(line, col0, format!("unknown tool '{command}' (kafka-topics, kafka-console-producer, kafka-console-consumer, kafka-consumer-groups)")),
+        "kafka-server-stop" | "kafka-server-start" => &["--node-id"],
+        _ => return err(line, col0, format!("unknown tool '{command}' (kafka-topics, kafka-console-producer, kafka-console-consumer, kafka-consumer-groups, kafka-server-stop, kafka-server-start)")),
     };
     let mut opts: Vec<(String, Option<String>, u32, u32)> = Vec::new();
     let mut i = 1;
@@ -1253,6 +1265,14 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
                 max_messages: value("--max-messages").map(number).transpose()?,
                 print_key,
             })
+        }
+        "kafka-server-stop" | "kafka-server-start" => {
+            let (v, c) = need("--node-id")?;
+            let node = number((v, c))?;
+            if !(1..=9).contains(&node) {
+                return err(line, c, format!("--node-id is 1 to 9, not {node}"));
+            }
+            Ok(Tool::Server { start: command == "kafka-server-start", node: node as i32 })
         }
         _ => {
             let group = need("--group")?.0;

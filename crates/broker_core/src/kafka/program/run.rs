@@ -498,6 +498,15 @@ impl<C: KafkaClients> Runner<'_, C> {
                     ));
                 }
             }
+            Tool::Server { start, node } => {
+                let call = if *start {
+                    ClientCall::StartBroker { node: *node }
+                } else {
+                    ClientCall::StopBroker { node: *node }
+                };
+                let reply = self.call(&call);
+                self.show_reply(&reply);
+            }
             Tool::GroupsReset { group, topic, spec, execute } => {
                 let admin = self.admin()?;
                 let (info, committed) = match self.group(&admin, group) {
