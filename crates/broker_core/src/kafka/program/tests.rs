@@ -164,7 +164,7 @@ fn each_kind_of_malformed_line_is_located() {
         ("kafka-topics --create --bootstrap-server x\n", "1:1: kafka-topics needs --topic"),
         ("kafka-topics --create --topic t --partitions three\n", "1:46: 'three' is not a whole number"),
         ("kafka-topics --create --topic t --colour red\n", "1:33: kafka-topics in a program has no option --colour"),
-        ("kafka-stuff --x\n", "1:1: unknown tool 'kafka-stuff' (kafka-topics, kafka-console-producer, kafka-console-consumer, kafka-consumer-groups)"),
+        ("kafka-stuff --x\n", "1:1: unknown tool 'kafka-stuff' (kafka-topics, kafka-console-producer, kafka-console-consumer, kafka-consumer-groups, kafka-server-stop, kafka-server-start)"),
         ("kafka-topics --describe --topic t\n>oops\n", "2:1: only kafka-console-producer takes '>' input lines"),
         (">stray\n", "1:1: a '>' input line belongs after kafka-console-producer"),
         ("kafka-consumer-groups --reset-offsets --group g --topic t --execute\n", "1:1: --reset-offsets needs one of --to-earliest, --to-latest, --to-offset N, --shift-by N"),
