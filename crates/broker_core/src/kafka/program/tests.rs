@@ -170,6 +170,8 @@ fn each_kind_of_malformed_line_is_located() {
         ("kafka-consumer-groups --reset-offsets --group g --topic t --execute\n", "1:1: --reset-offsets needs one of --to-earliest, --to-latest, --to-offset N, --shift-by N"),
         ("kafka-console-producer --topic 't\n", "1:32: this quote is not closed"),
         ("Thread.sleep(99999999999999999999);\n", "1:14: 99999999999999999999 does not fit in a long"),
+        ("kafka-server-stop --node-id=12\n", "1:29: --node-id is 1 to 9, not 12"),
+        ("kafka-server-start --node-id\n", "1:20: --node-id needs a value"),
     ];
     for (text, want) in cases {
         assert_eq!(&error_of(text), want, "for {text:?}");
