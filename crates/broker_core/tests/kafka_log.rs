@@ -266,3 +266,100 @@ fn log_append_time_replaces_the_producers_timestamp() {
         None
     );
 }
+
+/// Engine bytes per stored record beyond its key, value and headers (the goal: at most 40), for
+/// records batched ten to a batch as a loaded producer sends them, and for one record per batch.
+fn overhead_per_record(per_batch: usize, records: usize) -> f64 {
+    let mut c = cluster(ClusterSettings::default());
+    c.create_topic(at(0), &NewTopic::new("m", 1, 1)).unwrap();
+    let tp = TopicPartition::new("m", 0);
+    let mut payload = 0usize;
+    for b in 0..records / per_batch {
+        let batch: Vec<AppendRecord> = (0..per_batch)
+            .map(|i| {
+                let n = b * per_batch + i;
+                let key = format!("key{n:05}");
+                let value = vec![(n % 251) as u8; 100];
+                payload += key.len() + value.len();
+                AppendRecord {
+                    timestamp: n as i64,
+                    key: Some(key.into_bytes()),
+                    value: Some(value),
+                    headers: vec![],
+                }
+            })
+            .collect();
+        send(&mut c, 0, &tp, batch);
+    }
+    let heap = c.partition(&tp).unwrap().log.heap_bytes();
+    (heap - payload) as f64 / records as f64
+}
+
+#[test]
+fn stored_records_cost_at_most_40_bytes_each_beyond_their_payload() {
+    let batched = overhead_per_record(10, 100_000);
+    assert!(batched <= 40.0, "{batched:.1} bytes per record in batches of 10");
+    // One record per batch (linger.ms=0 without load) pays a whole 24-byte batch header each.
+    let single = overhead_per_record(1, 20_000);
+    assert!(single <= 40.0, "{single:.1} bytes per record in batches of 1");
+    println!("overhead per record: {batched:.1} bytes (batches of 10), {single:.1} bytes (batches of 1)");
+}
+
+#[test]
+fn create_time_is_checked_against_the_leaders_clock_as_kafka_4_1_checks_it() {
+    // tests/kafka/timestamps_probe.golden: the broker's clock was 1796550234914 ms, the client's when it
+    // stamped the records 1796550234844 ms.
+    let broker_now = 1_796_550_234_914u64;
+    let client_now = 1_796_550_234_844i64;
+    let mut c = cluster(ClusterSettings::default());
+    c.create_topic(at(broker_now), &NewTopic::new("ts", 1, 1)).unwrap();
+    let mut out = Vec::new();
+    let configs = c.describe_configs("ts").unwrap();
+    for k in ["message.timestamp.after.max.ms", "message.timestamp.before.max.ms"] {
+        out.push(format!("default {k} => {}", configs.iter().find(|e| e.name == k).unwrap().value));
+    }
+    let tp = TopicPartition::new("ts", 0);
+    for d in [7_200_000i64, -8_640_000_000] {
+        let req = ProduceRequest {
+            partition: tp.clone(),
+            acks: Acks::All,
+            timeout_ms: 30_000,
+            records: vec![rec(client_now + d, "k", Some(b"v"))],
+            producer: None,
+        };
+        let line = match c.produce(at(broker_now), &req) {
+            ProduceOutcome::Done(Ok(r)) => format!("offset {}", r.base_offset),
+            ProduceOutcome::Done(Err(e)) => e.to_string(),
+            other => panic!("{other:?}"),
+        };
+        out.push(format!("send now{}{d} => {line}", if d >= 0 { "+" } else { "" }));
+    }
+    let golden: Vec<&str> = include_str!("kafka/timestamps_probe.golden").lines().collect();
+    assert_eq!(out, golden);
+}
+
+#[test]
+fn compact_delete_both_cleans_and_deletes_old_segments() {
+    let settings = ClusterSettings {
+        log_cleaner_backoff_ms: 1000,
+        log_retention_check_interval_ms: 1000,
+        ..Default::default()
+    };
+    let mut c = cluster(settings);
+    let topic = NewTopic::new("t", 1, 1)
+        .config("cleanup.policy", "compact,delete")
+        .config("segment.ms", "100")
+        .config("retention.ms", "10000");
+    c.create_topic(at(0), &topic).unwrap();
+    let tp = TopicPartition::new("t", 0);
+    send(&mut c, 0, &tp, vec![rec(0, "a", Some(b"1")), rec(0, "a", Some(b"2"))]);
+    send(&mut c, 200, &tp, vec![rec(200, "b", Some(b"1"))]);
+    c.advance_to(at(1000));
+    assert_eq!(offsets(&mut c, 1000, &tp, 0), vec![1, 2], "compacted: a=1 is gone");
+    send(&mut c, 2000, &tp, vec![rec(2000, "c", Some(b"1"))]);
+    // Segments whose newest record is more than 10,000 ms old go: [0..2) and [2] at 11,000, not [3].
+    c.advance_to(at(11_000));
+    assert_eq!(c.partition(&tp).unwrap().log.log_start_offset(), 3);
+    assert_eq!(offsets(&mut c, 11_000, &tp, 3), vec![3]);
+    c.assert_invariants();
+}

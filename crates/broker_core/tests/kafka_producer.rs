@@ -293,3 +293,143 @@ fn unsent_records_of_an_aborted_transaction_fail_and_a_new_producer_fences_the_o
     assert_eq!(e, ProducerError::Kafka(broker_core::kafka::KafkaError::new(ErrorCode::ProducerFenced)));
     let _ = AlterConfigOp { name: String::new(), value: None };
 }
+
+fn in_flight_scenario(max_in_flight: usize, idempotent: bool) -> (Vec<String>, Vec<String>) {
+    let mut c = Cluster::with_brokers(3, 3);
+    c.create_topic(at(0), &NewTopic::new("t", 1, 3)).unwrap();
+    let tp = TopicPartition::new("t", 0);
+    let leader = c.partition(&tp).unwrap().leader.unwrap();
+    c.take_events();
+    let config = ProducerConfig {
+        linger_ms: 0,
+        max_in_flight_requests_per_connection: max_in_flight,
+        enable_idempotence: Some(idempotent),
+        ..Default::default()
+    };
+    let mut p = KafkaProducer::new(config, 1).unwrap();
+    for v in ["a", "b", "c"] {
+        p.send(&mut c, at(0), record("t", Some("k"), v)).unwrap();
+    }
+    let sent_at_once = appended(&mut c);
+    // The leader fails before its followers fetched: everything in flight is lost and retried.
+    c.broker_down(at(0), leader).unwrap();
+    p.advance_to(&mut c, at(10_000));
+    assert_eq!(p.unanswered(), 0);
+    let values = c
+        .fetch(at(10_000), &tp, 0, 10, IsolationLevel::ReadUncommitted)
+        .unwrap()
+        .into_iter()
+        .map(|r| String::from_utf8(r.value.unwrap()).unwrap())
+        .collect();
+    c.assert_invariants();
+    (sent_at_once, values)
+}
+
+#[test]
+fn max_in_flight_caps_the_batches_outstanding_and_retries_keep_the_order() {
+    let (sent, values) = in_flight_scenario(1, false);
+    assert_eq!(sent, vec!["0 RecordsAppended t-0 base_offset=0 count=1"], "one request at a time");
+    assert_eq!(values, vec!["a", "b", "c"]);
+    // Without idempotence each failed batch is put back at the head of its partition's queue
+    // (RecordAccumulator.reenqueue's addFirst): three batches failing together come back reversed —
+    // the reordering Kafka's documentation warns of for max.in.flight > 1 without idempotence.
+    let (sent, values) = in_flight_scenario(5, false);
+    assert_eq!(sent.len(), 3, "three requests outstanding: {sent:?}");
+    assert_eq!(values, vec!["c", "b", "a"]);
+    let (sent, values) = in_flight_scenario(5, true);
+    assert_eq!(sent.len(), 3);
+    assert_eq!(values, vec!["a", "b", "c"], "retried in sequence order on the new leader");
+}
+
+#[test]
+fn transactions_take_offsets_for_their_markers_as_on_a_real_broker() {
+    // tests/kafka/transactions_probe.golden: commit "a", abort "b", commit "c" on a one-partition topic.
+    let mut c = Cluster::with_brokers(1, 1);
+    c.create_topic(at(0), &NewTopic::new("tx", 1, 1)).unwrap();
+    let config = ProducerConfig { transactional_id: Some("probe-tx".into()), ..Default::default() };
+    let mut p = KafkaProducer::new(config, 1).unwrap();
+    p.init_transactions(&mut c, at(0)).unwrap();
+    let mut out = Vec::new();
+    let mut t = 10;
+    for (value, commit) in [("a", true), ("b", false), ("c", true)] {
+        p.begin_transaction().unwrap();
+        let mut r = record("tx", Some("k"), value);
+        r.partition = Some(0);
+        p.send(&mut c, at(t), r).unwrap();
+        p.advance_to(&mut c, at(t + 10));
+        let offset = p.take_results()[0].result.as_ref().unwrap().offset;
+        out.push(format!("send {value} => offset {offset}"));
+        if commit {
+            p.commit_transaction(&mut c, at(t + 20)).unwrap();
+        } else {
+            p.abort_transaction(&mut c, at(t + 20)).unwrap();
+        }
+        t += 100;
+    }
+    let tp = TopicPartition::new("tx", 0);
+    for (name, iso) in [
+        ("read_uncommitted", IsolationLevel::ReadUncommitted),
+        ("read_committed", IsolationLevel::ReadCommitted),
+    ] {
+        let seen: String = c
+            .fetch(at(t), &tp, 0, 100, iso)
+            .unwrap()
+            .iter()
+            .map(|r| format!(" {}:{}", r.offset, String::from_utf8(r.value.clone().unwrap()).unwrap()))
+            .collect();
+        let end = c.list_offset(&tp, broker_core::kafka::OffsetSpec::Latest, iso).unwrap().unwrap();
+        out.push(format!("{name} =>{seen} end {end}"));
+    }
+    let golden: Vec<&str> = include_str!("kafka/transactions_probe.golden").lines().collect();
+    assert_eq!(out, golden);
+}
+
+#[test]
+fn send_refuses_what_the_java_client_refuses() {
+    // Messages read from the kafka-clients 4.1.1 jar (ProducerRecord, KafkaProducer).
+    let mut c = Cluster::with_brokers(1, 1);
+    c.create_topic(at(0), &NewTopic::new("t", 2, 1)).unwrap();
+    let mut p = KafkaProducer::new(ProducerConfig::default(), 1).unwrap();
+    let mut r = record("t", None, "v");
+    r.partition = Some(-1);
+    assert_eq!(
+        p.send(&mut c, at(0), r).unwrap_err().to_string(),
+        "IllegalArgumentException: Invalid partition: -1. Partition number should always be non-negative or null."
+    );
+    let mut r = record("t", None, "v");
+    r.partition = Some(5);
+    assert_eq!(
+        p.send(&mut c, at(0), r).unwrap_err().to_string(),
+        "TimeoutException: Partition 5 of topic t with partition count 2 is not present in metadata after 60000 ms."
+    );
+    assert_eq!(
+        p.send(&mut c, at(0), record("nope", None, "v")).unwrap_err().to_string(),
+        "TimeoutException: Topic nope not present in metadata after 60000 ms."
+    );
+    // The Java client's upper bound (DefaultRecordBatch.estimateBatchSizeUpperBound): 61 + 21 (record
+    // overhead at its widest) + 1 (null key) + 4 + 1,048,576 (value) + 1 (no headers) = 1,048,664.
+    let big = "x".repeat(1_048_576);
+    let e = p.send(&mut c, at(0), record("t", None, &big)).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "RecordTooLargeException: The message is 1048664 bytes when serialized which is larger than 1048576, which is the value of the max.request.size configuration."
+    );
+}
+
+#[test]
+fn acks_0_counts_a_send_done_once_sent_even_when_the_leader_refused_it() {
+    let mut c = Cluster::with_brokers(1, 1);
+    c.create_topic(at(0), &NewTopic::new("t", 1, 1).config("max.message.bytes", "100")).unwrap();
+    let config = ProducerConfig { acks: Acks::None, linger_ms: 0, ..Default::default() };
+    let mut p = KafkaProducer::new(config, 1).unwrap();
+    p.send(&mut c, at(0), record("t", Some("k"), "small")).unwrap();
+    p.send(&mut c, at(1), record("t", Some("k"), &"x".repeat(200))).unwrap();
+    p.advance_to(&mut c, at(10));
+    let offsets: Vec<i64> = p.take_results().iter().map(|r| r.result.as_ref().unwrap().offset).collect();
+    assert_eq!(offsets, vec![-1, -1], "RecordMetadata.offset() is -1 without acknowledgements");
+    assert_eq!(
+        c.partition(&TopicPartition::new("t", 0)).unwrap().log.log_end_offset(),
+        1,
+        "the large one was dropped"
+    );
+}

@@ -140,7 +140,14 @@ fn a_broker_down_moves_leadership_and_back_up_it_catches_up_and_rejoins() {
     c.advance_to(at(41));
     let p = c.partition(&tp).unwrap();
     assert_eq!(p.isr.len(), 3, "caught up and back in the ISR: {:?}", p.isr);
-    assert_eq!(p.leader, Some(replicas[1]), "no automatic move back in the model");
+    assert_eq!(p.leader, Some(replicas[1]), "leadership stays until the controller's imbalance check");
+    // auto.leader.rebalance.enable: leader.imbalance.check.interval.seconds (300 s) after the move, the
+    // preferred replica (the first) leads again.
+    c.advance_to(at(300_009));
+    assert_eq!(c.partition(&tp).unwrap().leader, Some(replicas[1]));
+    c.advance_to(at(300_010));
+    assert_eq!(c.partition(&tp).unwrap().leader, Some(leader));
+    assert_eq!(values(&mut c, 300_010, &tp), vec!["a", "b"]);
     c.assert_invariants();
 }
 
@@ -188,5 +195,32 @@ fn unclean_election_elects_a_stale_replica_and_its_log_wins() {
     assert_eq!(c.partition(&tp).unwrap().isr.len(), 2);
     assert_eq!(values(&mut c, 80, &tp), vec!["a", "d"]);
     assert!(matches!(c.take_events().last(), Some((_, KafkaEvent::IsrExpanded { .. }))));
+    c.assert_invariants();
+}
+
+#[test]
+fn a_clone_plays_on_exactly_as_the_original() {
+    let (mut c, tp, replicas) = setup(3, &[("segment.ms", "100")]);
+    let script = |c: &mut Cluster, start: u64| {
+        for i in 0..300u64 {
+            let t = start + i * 7;
+            c.produce(at(t), &req(&tp, [Acks::All, Acks::Leader][(i % 2) as usize], &format!("v{i}")));
+            if i == 150 {
+                c.broker_down(at(t), replicas[0]).unwrap();
+            }
+            if i == 220 {
+                c.broker_up(at(t), replicas[0]).unwrap();
+            }
+        }
+        c.advance_to(at(start + 10_000));
+        (c.take_events(), c.take_completions(), values(c, start + 10_000, &tp))
+    };
+    script(&mut c, 0);
+    let mut copy = c.clone();
+    let before = c.partition(&tp).unwrap().log.heap_bytes();
+    assert!(before > 0);
+    let original = script(&mut c, 20_000);
+    let cloned = script(&mut copy, 20_000);
+    assert_eq!(original, cloned);
     c.assert_invariants();
 }

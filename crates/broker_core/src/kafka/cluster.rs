@@ -42,6 +42,12 @@ pub struct ClusterSettings {
     pub num_partitions: i32,
     /// `default.replication.factor` (default 1).
     pub default_replication_factor: i32,
+    /// `auto.leader.rebalance.enable` (default true): the controller moves leadership back to each
+    /// partition's preferred replica (the first) once it is in the ISR again.
+    pub auto_leader_rebalance_enable: bool,
+    /// `leader.imbalance.check.interval.seconds` in ms (default 300 s): how long after a partition loses
+    /// its preferred leader the controller tries to restore it (and again every interval while some remain).
+    pub leader_imbalance_check_interval_ms: u64,
 }
 
 impl Default for ClusterSettings {
@@ -53,6 +59,8 @@ impl Default for ClusterSettings {
             log_cleaner_backoff_ms: 15_000,
             num_partitions: 1,
             default_replication_factor: 1,
+            auto_leader_rebalance_enable: true,
+            leader_imbalance_check_interval_ms: 300_000,
         }
     }
 }
@@ -250,6 +258,7 @@ pub(crate) enum Timer {
     RequestTimeout(RequestId),
     Retention,
     Cleaner,
+    PreferredLeaderElection,
 }
 
 /// The cluster.
@@ -270,6 +279,8 @@ pub struct Cluster {
     pub(crate) maintenance_scheduled: bool,
     /// The transaction coordinator's state, by `transactional.id`.
     pub(crate) transactions: BTreeMap<String, crate::kafka::transaction::TxnMeta>,
+    /// A preferred leader election is scheduled.
+    pub(crate) rebalance_scheduled: bool,
 }
 
 fn unknown_topic() -> KafkaError {
@@ -294,6 +305,7 @@ impl Cluster {
             next_producer_id: 0,
             maintenance_scheduled: false,
             transactions: BTreeMap::new(),
+            rebalance_scheduled: false,
         }
     }
 
@@ -642,6 +654,10 @@ impl Cluster {
                     self.now.plus_millis(self.settings.log_retention_check_interval_ms),
                     Timer::Retention,
                 );
+            }
+            Timer::PreferredLeaderElection => {
+                self.rebalance_scheduled = false;
+                self.elect_preferred_leaders();
             }
             Timer::Cleaner => {
                 self.run_cleaner();

@@ -14,6 +14,8 @@ pub const SUPPORTED: &[&str] = &[
     "cleanup.policy",
     "delete.retention.ms",
     "max.message.bytes",
+    "message.timestamp.after.max.ms",
+    "message.timestamp.before.max.ms",
     "message.timestamp.type",
     "min.cleanable.dirty.ratio",
     "min.insync.replicas",
@@ -52,6 +54,11 @@ pub struct TopicConfig {
     pub max_message_bytes: i32,
     /// `message.timestamp.type` (default `CreateTime`).
     pub message_timestamp_type: TimestampType,
+    /// `message.timestamp.after.max.ms`: how far ahead of the leader's clock a `CreateTime` may be
+    /// (default 1 hour).
+    pub message_timestamp_after_max_ms: i64,
+    /// `message.timestamp.before.max.ms`: how far behind (default `Long.MAX_VALUE`).
+    pub message_timestamp_before_max_ms: i64,
     /// `delete.retention.ms`: how long a tombstone survives compaction (default 1 day).
     pub delete_retention_ms: i64,
     /// `min.cleanable.dirty.ratio` (default 0.5).
@@ -73,6 +80,8 @@ impl Default for TopicConfig {
             min_insync_replicas: 1,
             max_message_bytes: 1_048_588,
             message_timestamp_type: TimestampType::CreateTime,
+            message_timestamp_after_max_ms: 3_600_000,
+            message_timestamp_before_max_ms: i64::MAX,
             delete_retention_ms: 86_400_000,
             min_cleanable_dirty_ratio: 0.5,
             unclean_leader_election_enable: false,
@@ -207,6 +216,12 @@ impl TopicConfig {
                 }
             }
             "delete.retention.ms" => self.delete_retention_ms = parse_long(name, value, Some(0))?,
+            "message.timestamp.after.max.ms" => {
+                self.message_timestamp_after_max_ms = parse_long(name, value, Some(0))?
+            }
+            "message.timestamp.before.max.ms" => {
+                self.message_timestamp_before_max_ms = parse_long(name, value, Some(0))?
+            }
             "min.cleanable.dirty.ratio" => self.min_cleanable_dirty_ratio = parse_ratio(name, value)?,
             "unclean.leader.election.enable" => {
                 let v = value.trim();
@@ -289,6 +304,12 @@ impl TopicConfig {
                     }
                     "max.message.bytes" => (d.max_message_bytes.to_string(), ConfigSource::DefaultConfig),
                     "message.timestamp.type" => ("CreateTime".to_string(), ConfigSource::DefaultConfig),
+                    "message.timestamp.after.max.ms" => {
+                        (d.message_timestamp_after_max_ms.to_string(), ConfigSource::DefaultConfig)
+                    }
+                    "message.timestamp.before.max.ms" => {
+                        (d.message_timestamp_before_max_ms.to_string(), ConfigSource::DefaultConfig)
+                    }
                     "delete.retention.ms" => (d.delete_retention_ms.to_string(), ConfigSource::DefaultConfig),
                     "min.cleanable.dirty.ratio" => {
                         (java_double(d.min_cleanable_dirty_ratio), ConfigSource::DefaultConfig)

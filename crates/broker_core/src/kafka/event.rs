@@ -249,3 +249,64 @@ impl fmt::Display for KafkaEvent {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_print_one_stable_line_and_round_trip_through_serde() {
+        let tp = TopicPartition::new("orders", 2);
+        let cases = vec![
+            (
+                KafkaEvent::BrokerRegistered { broker: NodeId(1), rack: Some("r1".into()) },
+                "BrokerRegistered broker=1 rack=r1",
+            ),
+            (KafkaEvent::BrokerDown { broker: NodeId(3) }, "BrokerDown broker=3"),
+            (
+                KafkaEvent::TopicCreated { topic: "orders".into(), partitions: 3, replication_factor: 2 },
+                "TopicCreated topic=orders partitions=3 replication_factor=2",
+            ),
+            (
+                KafkaEvent::ConfigAltered {
+                    topic: "orders".into(),
+                    name: "retention.ms".into(),
+                    value: None,
+                },
+                "ConfigAltered topic=orders retention.ms reset",
+            ),
+            (
+                KafkaEvent::RecordsAppended { partition: tp.clone(), base_offset: 10, count: 3 },
+                "RecordsAppended orders-2 base_offset=10 count=3",
+            ),
+            (
+                KafkaEvent::IsrShrunk { partition: tp.clone(), isr: vec![NodeId(1), NodeId(2)] },
+                "IsrShrunk orders-2 isr=[1,2]",
+            ),
+            (
+                KafkaEvent::LeaderElected {
+                    partition: tp.clone(),
+                    leader: None,
+                    leader_epoch: 4,
+                    unclean: false,
+                },
+                "LeaderElected orders-2 leader=none leader_epoch=4 unclean=false",
+            ),
+            (
+                KafkaEvent::TransactionMarkerWritten {
+                    partition: tp,
+                    producer_id: 7,
+                    commit: false,
+                    offset: 12,
+                },
+                "TransactionMarkerWritten orders-2 producer_id=7 marker=ABORT offset=12",
+            ),
+        ];
+        for (event, line) in cases {
+            assert_eq!(event.to_string(), line);
+            assert!(line.starts_with(event.kind()));
+            let json = serde_json::to_string(&event).unwrap();
+            assert_eq!(serde_json::from_str::<KafkaEvent>(&json).unwrap(), event);
+        }
+    }
+}

@@ -6,15 +6,19 @@
 //!
 //! Invariants (checked by [`PartitionLog::check`]): `log_start ≤ high_watermark ≤ log_end`; offsets strictly
 //! increase through segments, chunks, batches and records (dense except where compaction removed records:
-//! gaps); every segment but the last is sealed and no segment but the last is empty; the active segment is
-//! the last one and is never deleted while active nor cleaned.
+//! gaps), every batch lies inside its segment's range and holds at least one record, no record is at or
+//! past the log end; there is always an active segment, the last one, which retention never deletes while
+//! active (it rolls a new one first) and the cleaner never rewrites. Only the active segment's last chunk
+//! is ever appended to.
 //!
 //! Storage, sized for a small per-record overhead and cheap clones: a segment is a list of chunks shared by
-//! `Arc`; a chunk holds batch headers, one 8-byte slot per record (offset delta, position) and one byte arena
-//! with each record's timestamp delta, key, value and headers length-prefixed. Only the last chunk of the
-//! active segment is written (copy on write when a clone shares it), and a chunk is sealed and shrunk when it
-//! reaches 64 KiB or 4,096 records, so a `Clone` of a log copies at most one small chunk. Per record that is
-//! 8 bytes of slot plus about 4 bytes of length prefixes, plus a batch header (80 bytes) per batch.
+//! `Arc`; a chunk holds 24-byte batch headers, one 8-byte slot per record (offset delta, position), a
+//! table of the producers (id, epoch) its batches name, and one byte arena with each record's timestamp
+//! (a delta from the chunk's first), key, value and headers, length-prefixed. Only the last chunk of the
+//! active segment is written (copy on write when a clone shares it), and a chunk is sealed and shrunk when
+//! it reaches 64 KiB or 256 records, so a `Clone` of a log copies at most one small chunk. Per record that
+//! is the 8-byte slot and about 5 bytes of prefixes, plus a 24-byte header per batch: about 38 bytes for
+//! a record alone in its batch, 16 in batches of ten (`tests/kafka_log.rs` measures it).
 //!
 //! Batch size, as Kafka counts it for `max.message.bytes` and `segment.bytes`: the v2 record batch on the
 //! wire, 61 bytes of header plus each record's varint length and body (attributes, timestamp and offset
@@ -32,7 +36,7 @@ use std::sync::Arc;
 /// The v2 record batch header's size on the wire.
 pub const BATCH_OVERHEAD: usize = 61;
 const CHUNK_BYTES: usize = 64 * 1024;
-const CHUNK_RECORDS: usize = 4096;
+const CHUNK_RECORDS: usize = 256;
 /// How many recent batches per producer the leader remembers to spot a retried duplicate (Kafka's 5).
 pub const PRODUCER_BATCH_CACHE: usize = 5;
 
@@ -101,6 +105,17 @@ pub fn record_size(
     zigzag_len(body as i64) + body
 }
 
+/// The Java producer's upper bound for a batch holding one record (`estimateSizeInBytesUpperBound`, what
+/// `max.request.size` is checked against at `send`): the batch header, 21 bytes for the record's length,
+/// attributes and deltas at their widest, then the key, value and headers as they are encoded.
+pub fn record_batch_size_upper_bound(key: Option<&[u8]>, value: Option<&[u8]>, headers: &[Header]) -> usize {
+    let mut size = BATCH_OVERHEAD + 21 + bytes_len(key) + bytes_len(value) + zigzag_len(headers.len() as i64);
+    for h in headers {
+        size += bytes_len(Some(h.key.as_bytes())) + bytes_len(h.value.as_deref());
+    }
+    size
+}
+
 /// The size of a batch of `records` on the wire (uncompressed v2), as Kafka compares it with
 /// `max.message.bytes`.
 pub fn batch_size(records: &[AppendRecord]) -> usize {
@@ -115,25 +130,28 @@ pub fn batch_size(records: &[AppendRecord]) -> usize {
             .sum::<usize>()
 }
 
-/// A batch header as stored.
+/// A batch header as stored: 24 bytes. The producer id and epoch live in the chunk's table, the record
+/// count is up to the next batch's first slot, timestamps are the records' own (as deltas from the chunk's
+/// base), a delete horizon is in the chunk's sparse list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Batch {
     pub(crate) base_offset: Offset,
-    pub(crate) last_offset: Offset,
+    /// The last offset minus the base (kept after compaction, as Kafka keeps a batch's last offset).
+    pub(crate) last_offset_delta: u32,
     pub(crate) first_slot: u32,
-    pub(crate) slot_count: u32,
-    pub(crate) base_timestamp: i64,
-    pub(crate) max_timestamp: i64,
-    pub(crate) producer_id: i64,
-    pub(crate) producer_epoch: i16,
-    pub(crate) base_sequence: i32,
-    pub(crate) flags: u8,
     pub(crate) size_bytes: u32,
-    /// Set by the cleaner on a batch holding tombstones: they go at the first cleaning after this time.
-    pub(crate) delete_horizon: Option<i64>,
+    /// Index into the chunk's producer table, [`NO_PRODUCER`] for none.
+    pub(crate) producer: u16,
+    pub(crate) flags: u8,
 }
 
+/// A batch without producer id.
+pub(crate) const NO_PRODUCER: u16 = u16::MAX;
+
 impl Batch {
+    pub(crate) fn last_offset(&self) -> Offset {
+        self.base_offset + i64::from(self.last_offset_delta)
+    }
     pub(crate) fn is_control(&self) -> bool {
         self.flags & CONTROL != 0
     }
@@ -154,6 +172,12 @@ pub(crate) struct Chunk {
     pub(crate) batches: Vec<Batch>,
     pub(crate) slots: Vec<Slot>,
     pub(crate) data: Vec<u8>,
+    /// Record timestamps are stored as deltas from this (the first record's).
+    pub(crate) base_timestamp: i64,
+    /// (producer id, epoch) of the batches that have one.
+    pub(crate) producers: Vec<(i64, i16)>,
+    /// (batch index, delete horizon) for batches the cleaner gave one, by index.
+    pub(crate) horizons: Vec<(u32, i64)>,
 }
 
 fn put_varint(out: &mut Vec<u8>, mut u: u64) {
@@ -215,9 +239,39 @@ impl Chunk {
         self.batches.first().map(|b| b.base_offset)
     }
 
-    fn encode(&mut self, batch_base: Offset, batch_ts: i64, offset: Offset, r: &StoredRecordRef<'_>) {
+    /// The slots of batch `i`.
+    pub(crate) fn slots_at(&self, i: usize) -> &[Slot] {
+        let start = self.batches.get(i).map_or(0, |b| b.first_slot as usize);
+        let end = self.batches.get(i + 1).map_or(self.slots.len(), |b| b.first_slot as usize);
+        self.slots.get(start..end).unwrap_or(&[])
+    }
+
+    /// The producer id of a batch, -1 for none.
+    pub(crate) fn producer_id(&self, batch: &Batch) -> i64 {
+        self.producers.get(batch.producer as usize).map_or(-1, |p| p.0)
+    }
+
+    fn producer_index(&mut self, producer: Option<(i64, i16)>) -> u16 {
+        let Some(p) = producer else { return NO_PRODUCER };
+        if let Some(i) = self.producers.iter().position(|q| *q == p) {
+            return i as u16;
+        }
+        // A chunk is sealed long before it could hold u16::MAX producers (at most 256 records).
+        self.producers.push(p);
+        (self.producers.len() - 1).min(usize::from(NO_PRODUCER - 1)) as u16
+    }
+
+    /// The delete horizon the cleaner gave batch `i`, if any.
+    pub(crate) fn horizon(&self, i: usize) -> Option<i64> {
+        self.horizons.binary_search_by_key(&(i as u32), |h| h.0).ok().map(|j| self.horizons[j].1)
+    }
+
+    fn encode(&mut self, batch_base: Offset, offset: Offset, r: &StoredRecordRef<'_>) {
+        if self.slots.is_empty() {
+            self.base_timestamp = r.timestamp;
+        }
         let position = self.data.len() as u32;
-        let delta = r.timestamp - batch_ts;
+        let delta = r.timestamp.wrapping_sub(self.base_timestamp);
         put_varint(&mut self.data, ((delta << 1) ^ (delta >> 63)) as u64);
         put_bytes(&mut self.data, r.key);
         put_bytes(&mut self.data, r.value);
@@ -242,11 +296,7 @@ impl Chunk {
             let v = get_bytes(&self.data, &mut pos);
             headers.push(Header { key: String::from_utf8_lossy(&k).into_owned(), value: v });
         }
-        let timestamp = if batch.flags & LOG_APPEND_TIME != 0 {
-            batch.max_timestamp
-        } else {
-            batch.base_timestamp + delta
-        };
+        let timestamp = self.base_timestamp.wrapping_add(delta);
         StoredRecord {
             offset: batch.base_offset + i64::from(slot.offset_delta),
             timestamp,
@@ -334,8 +384,28 @@ impl Segment {
         }
     }
 
-    fn batches(&self) -> impl Iterator<Item = (&Chunk, &Batch)> {
-        self.chunks.iter().flat_map(|c| c.batches.iter().map(move |b| (&**c, b)))
+    /// Recomputes the size, record count and timestamps from the chunks (after a truncation or a
+    /// cleaning): the rolling timestamp is the first batch's largest.
+    pub(crate) fn recount(&mut self) {
+        let (mut size, mut records, mut max_ts, mut rolling) = (0u64, 0u64, -1i64, None);
+        for (chunk, index, batch) in self.batches() {
+            size += u64::from(batch.size_bytes);
+            let slots = chunk.slots_at(index);
+            records += slots.len() as u64;
+            let batch_max = slots.iter().map(|&s| chunk.decode(batch, s).timestamp).max().unwrap_or(-1);
+            max_ts = max_ts.max(batch_max);
+            if rolling.is_none() {
+                rolling = Some(batch_max);
+            }
+        }
+        self.size_bytes = size;
+        self.records = records;
+        self.max_timestamp = max_ts;
+        self.rolling_timestamp = rolling;
+    }
+
+    fn batches(&self) -> impl Iterator<Item = (&Chunk, usize, &Batch)> {
+        self.chunks.iter().flat_map(|c| c.batches.iter().enumerate().map(move |(i, b)| (&**c, i, b)))
     }
 }
 
@@ -435,6 +505,26 @@ impl PartitionLog {
     pub fn size_bytes(&self) -> u64 {
         self.segments.iter().map(|s| s.size_bytes).sum()
     }
+    /// The heap bytes the stored records take: every segment's chunks (their batch headers, record slots
+    /// and byte arenas, by capacity, with the `Arc` counters), the segment list, the transaction index.
+    /// A chunk shared with a clone is counted whole. Producer state (a few entries per producer) is left out.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let mut total = self.segments.capacity() * size_of::<Segment>()
+            + self.aborted.capacity() * size_of::<AbortedTxn>();
+        for segment in &self.segments {
+            total += segment.chunks.capacity() * size_of::<Arc<Chunk>>();
+            for chunk in &segment.chunks {
+                total += 2 * size_of::<usize>()
+                    + size_of::<Chunk>()
+                    + chunk.batches.capacity() * size_of::<Batch>()
+                    + chunk.slots.capacity() * size_of::<Slot>()
+                    + chunk.data.capacity();
+            }
+        }
+        total
+    }
+
     /// Aborted transactions still in the log.
     pub fn aborted_transactions(&self) -> &[AbortedTxn] {
         &self.aborted
@@ -529,7 +619,6 @@ impl PartitionLog {
     ) -> (Offset, Offset, Option<Offset>) {
         let (segment_bytes, segment_ms) = (config.segment_bytes, config.segment_ms);
         let base_offset = self.log_end_offset;
-        let base_ts = records.first().map_or(now_ms, |r| r.timestamp);
         let max_ts = records.iter().map(|r| r.timestamp).max().unwrap_or(now_ms);
         let mut rolled = None;
         {
@@ -550,22 +639,17 @@ impl PartitionLog {
         let chunk = Arc::make_mut(active.chunks.last_mut().expect("just ensured"));
         let first_slot = chunk.slots.len() as u32;
         for (i, r) in records.iter().enumerate() {
-            chunk.encode(base_offset, base_ts, base_offset + i as i64, r);
+            chunk.encode(base_offset, base_offset + i as i64, r);
         }
         let last_offset = base_offset + records.len() as i64 - 1;
+        let producer = chunk.producer_index(producer.map(|p| (p.producer_id, p.producer_epoch)));
         chunk.batches.push(Batch {
             base_offset,
-            last_offset,
+            last_offset_delta: (last_offset - base_offset) as u32,
             first_slot,
-            slot_count: records.len() as u32,
-            base_timestamp: base_ts,
-            max_timestamp: max_ts,
-            producer_id: producer.map_or(-1, |p| p.producer_id),
-            producer_epoch: producer.map_or(-1, |p| p.producer_epoch),
-            base_sequence: producer.map_or(-1, |p| p.base_sequence),
-            flags,
             size_bytes: size as u32,
-            delete_horizon: None,
+            producer,
+            flags,
         });
         active.size_bytes += size as u64;
         active.records += records.len() as u64;
@@ -609,6 +693,22 @@ impl PartitionLog {
                 ErrorCode::InvalidRecord,
                 format!("Compacted topic cannot accept message without key in topic partition {tp}"),
             ));
+        }
+        if config.message_timestamp_type == TimestampType::CreateTime {
+            // Kafka's LogValidator: the offset named is the record's within its batch.
+            let low = now_ms.saturating_sub(config.message_timestamp_before_max_ms);
+            let high = now_ms.saturating_add(config.message_timestamp_after_max_ms);
+            if let Some((i, r)) =
+                records.iter().enumerate().find(|(_, r)| r.timestamp < low || r.timestamp > high)
+            {
+                return Err(KafkaError::with_message(
+                    ErrorCode::InvalidTimestamp,
+                    format!(
+                        "Timestamp {} of message with offset {i} is out of range. The timestamp should be within [{low}, {high}]",
+                        r.timestamp
+                    ),
+                ));
+            }
         }
         if let Some(p) = producer {
             if let Some((base, last)) = self.producer_check(tp, p, records.len() as i32)? {
@@ -720,11 +820,11 @@ impl PartitionLog {
         };
         for segment in &self.segments[self.segment_index(from)..] {
             for chunk in &segment.chunks {
-                if chunk.batches.last().is_none_or(|b| b.last_offset < from) {
+                if chunk.batches.last().is_none_or(|b| b.last_offset() < from) {
                     continue;
                 }
-                let first_batch = chunk.batches.partition_point(|b| b.last_offset < from);
-                for batch in &chunk.batches[first_batch..] {
+                let first_batch = chunk.batches.partition_point(|b| b.last_offset() < from);
+                for (index, batch) in chunk.batches.iter().enumerate().skip(first_batch) {
                     if batch.base_offset >= upper {
                         return out;
                     }
@@ -734,16 +834,14 @@ impl PartitionLog {
                     if isolation == IsolationLevel::ReadCommitted
                         && batch.is_transactional()
                         && self.aborted.iter().any(|a| {
-                            a.producer_id == batch.producer_id
+                            a.producer_id == chunk.producer_id(batch)
                                 && a.first_offset <= batch.base_offset
                                 && batch.base_offset <= a.last_offset
                         })
                     {
                         continue;
                     }
-                    let slots = &chunk.slots
-                        [batch.first_slot as usize..(batch.first_slot + batch.slot_count) as usize];
-                    for &slot in slots {
+                    for &slot in chunk.slots_at(index) {
                         let offset = batch.base_offset + i64::from(slot.offset_delta);
                         if offset < from {
                             continue;
@@ -778,16 +876,14 @@ impl PartitionLog {
             if segment.max_timestamp < timestamp {
                 continue;
             }
-            for (chunk, batch) in segment.batches() {
+            for (chunk, index, batch) in segment.batches() {
                 if batch.base_offset >= upper {
                     return None;
                 }
-                if batch.is_control() || batch.max_timestamp < timestamp {
+                if batch.is_control() {
                     continue;
                 }
-                for &slot in
-                    &chunk.slots[batch.first_slot as usize..(batch.first_slot + batch.slot_count) as usize]
-                {
+                for &slot in chunk.slots_at(index) {
                     let r = chunk.decode(batch, slot);
                     if r.offset >= upper {
                         return None;
@@ -915,12 +1011,13 @@ impl PartitionLog {
             if chunk.first_offset().is_some_and(|f| f >= end) {
                 break;
             }
-            if chunk.batches.last().is_some_and(|b| b.last_offset >= end) {
+            if chunk.batches.last().is_some_and(|b| b.last_offset() >= end) {
                 let mut c = (**chunk).clone();
-                let keep = c.batches.partition_point(|b| b.last_offset < end);
+                let keep = c.batches.partition_point(|b| b.last_offset() < end);
+                let slots = c.batches.get(keep).map_or(c.slots.len(), |b| b.first_slot as usize);
                 c.batches.truncate(keep);
-                let slots = c.batches.last().map_or(0, |b| (b.first_slot + b.slot_count) as usize);
                 c.slots.truncate(slots);
+                c.horizons.retain(|h| (h.0 as usize) < keep);
                 // The arena keeps the removed records' bytes until the chunk is sealed; no slot points there.
                 kept.push(Arc::new(c));
                 break;
@@ -928,11 +1025,7 @@ impl PartitionLog {
             kept.push(chunk.clone());
         }
         segment.chunks = kept;
-        let batches: Vec<&Batch> = segment.chunks.iter().flat_map(|c| c.batches.iter()).collect();
-        segment.size_bytes = batches.iter().map(|b| u64::from(b.size_bytes)).sum();
-        segment.records = batches.iter().map(|b| u64::from(b.slot_count)).sum();
-        segment.max_timestamp = batches.iter().map(|b| b.max_timestamp).max().unwrap_or(-1);
-        segment.rolling_timestamp = batches.first().map(|b| b.max_timestamp);
+        segment.recount();
         let active_base = segment.base_offset;
         self.log_end_offset = end;
         self.high_watermark = self.high_watermark.min(end);
@@ -946,8 +1039,19 @@ impl PartitionLog {
         removed
     }
 
-    /// Checks the invariants in the module doc; the message names the first one broken.
+    /// Checks the invariants in the module doc; the message names the first one broken. Cheap enough
+    /// for every step of a long run: sealed chunks never change (compaction checks the chunks it builds,
+    /// truncation only shortens), so they are checked at their boundaries and the open chunk in full.
     pub fn check(&self) -> Result<(), String> {
+        self.check_with(false)
+    }
+
+    /// [`check`](Self::check), every chunk in full and every segment's byte and record counts summed.
+    pub fn check_full(&self) -> Result<(), String> {
+        self.check_with(true)
+    }
+
+    fn check_with(&self, full: bool) -> Result<(), String> {
         if !(self.log_start_offset <= self.high_watermark && self.high_watermark <= self.log_end_offset) {
             return Err(format!(
                 "offsets out of order: log start {} high watermark {} log end {}",
@@ -958,43 +1062,84 @@ impl PartitionLog {
             return Err("no active segment".into());
         }
         let mut last: Option<Offset> = None;
+        let last_segment = self.segments.len() - 1;
         for (i, segment) in self.segments.iter().enumerate() {
             let end = self.segment_end(i);
             if segment.base_offset > end {
                 return Err(format!("segment {} starts after its end {end}", segment.base_offset));
             }
-            let mut size = 0u64;
-            let mut records = 0u64;
-            for (chunk, batch) in segment.batches() {
-                size += u64::from(batch.size_bytes);
-                records += u64::from(batch.slot_count);
-                if batch.base_offset < segment.base_offset || batch.last_offset >= end {
-                    return Err(format!(
-                        "batch {}..{} outside its segment {}..{end}",
-                        batch.base_offset, batch.last_offset, segment.base_offset
-                    ));
-                }
-                for &slot in
-                    &chunk.slots[batch.first_slot as usize..(batch.first_slot + batch.slot_count) as usize]
+            for (ci, chunk) in segment.chunks.iter().enumerate() {
+                let open = i == last_segment && ci + 1 == segment.chunks.len();
+                if full || open {
+                    last = chunk.check(last, segment.base_offset, end)?;
+                } else if let (Some(first), Some(final_batch)) = (chunk.batches.first(), chunk.batches.last())
                 {
-                    let offset = batch.base_offset + i64::from(slot.offset_delta);
-                    if last.is_some_and(|l| offset <= l) || offset > batch.last_offset {
-                        return Err(format!("offset {offset} out of order (previous {last:?})"));
+                    let first_offset = first.base_offset
+                        + chunk.slots.get(first.first_slot as usize).map_or(0, |s| i64::from(s.offset_delta));
+                    if last.is_some_and(|l| first_offset <= l)
+                        || first.base_offset < segment.base_offset
+                        || final_batch.last_offset() >= end
+                    {
+                        return Err(format!(
+                            "chunk {first_offset}..{} out of order or outside its segment {}..{end} (previous {last:?})",
+                            final_batch.last_offset(), segment.base_offset
+                        ));
                     }
-                    last = Some(offset);
+                    last = chunk
+                        .slots
+                        .last()
+                        .map(|s| final_batch.base_offset + i64::from(s.offset_delta))
+                        .or(last);
                 }
             }
-            if size != segment.size_bytes || records != segment.records {
-                return Err(format!(
-                    "segment {} counts {} bytes {} records, holds {size} and {records}",
-                    segment.base_offset, segment.size_bytes, segment.records
-                ));
+            if full {
+                let size: u64 = segment.batches().map(|(_, _, b)| u64::from(b.size_bytes)).sum();
+                let records: u64 = segment.chunks.iter().map(|c| c.slots.len() as u64).sum();
+                if size != segment.size_bytes || records != segment.records {
+                    return Err(format!(
+                        "segment {} counts {} bytes {} records, holds {size} and {records}",
+                        segment.base_offset, segment.size_bytes, segment.records
+                    ));
+                }
             }
         }
         if last.is_some_and(|l| l >= self.log_end_offset) {
             return Err(format!("record {last:?} at or past the log end {}", self.log_end_offset));
         }
         Ok(())
+    }
+}
+
+impl Chunk {
+    /// Every batch inside `[segment_base, segment_end)`, every offset above `previous` and increasing.
+    /// Returns the last offset seen.
+    pub(crate) fn check(
+        &self,
+        mut previous: Option<Offset>,
+        segment_base: Offset,
+        segment_end: Offset,
+    ) -> Result<Option<Offset>, String> {
+        for (index, batch) in self.batches.iter().enumerate() {
+            if batch.base_offset < segment_base || batch.last_offset() >= segment_end {
+                return Err(format!(
+                    "batch {}..{} outside its segment {segment_base}..{segment_end}",
+                    batch.base_offset,
+                    batch.last_offset()
+                ));
+            }
+            let end = self.batches.get(index + 1).map_or(self.slots.len(), |b| b.first_slot as usize);
+            let Some(slots) = self.slots.get(batch.first_slot as usize..end).filter(|s| !s.is_empty()) else {
+                return Err(format!("batch {} has no records in its chunk", batch.base_offset));
+            };
+            for slot in slots {
+                let offset = batch.base_offset + i64::from(slot.offset_delta);
+                if previous.is_some_and(|l| offset <= l) || offset > batch.last_offset() {
+                    return Err(format!("offset {offset} out of order (previous {previous:?})"));
+                }
+                previous = Some(offset);
+            }
+        }
+        Ok(previous)
     }
 }
 

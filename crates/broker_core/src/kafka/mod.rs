@@ -28,9 +28,8 @@ pub mod types;
 
 pub use assignor::{Assignment, ClientAssignor, MemberSubscription, PartitionCounts, RebalanceProtocol};
 pub use assignor::{ServerAssignor, ServerMember};
-pub use cluster::{
-    Acks, Cluster, ClusterSettings, NewTopic, ProduceOutcome, ProduceRequest, ProduceResponse,
-};
+pub use cluster::{Acks, Cluster, ClusterSettings, NewTopic};
+pub use cluster::{ProduceOutcome, ProduceRequest, ProduceResponse};
 pub use error::{ErrorCode, KafkaError};
 pub use event::KafkaEvent;
 pub use group::GroupCoordinator;

@@ -28,7 +28,9 @@
 
 use crate::clock::VirtualTime;
 use crate::kafka::cluster::{Acks, Cluster, ProduceOutcome, ProduceRequest, RequestId};
-use crate::kafka::log::{record_size, AppendRecord, ProducerBatch, BATCH_OVERHEAD};
+use crate::kafka::log::{
+    record_batch_size_upper_bound, record_size, AppendRecord, ProducerBatch, BATCH_OVERHEAD,
+};
 use crate::kafka::partitioner::{partition_for_key, StickyPartitioner};
 use crate::kafka::{
     ErrorCode, KafkaError, OffsetAndMetadata, PartitionReader, ProducerRecord, RecordMetadata, TopicPartition,
@@ -178,6 +180,8 @@ pub struct KafkaProducer {
     txn_partitions: Vec<TopicPartition>,
     txn_offsets: Vec<(String, TopicPartition, OffsetAndMetadata)>,
     txn_outcomes: Vec<TransactionOutcome>,
+    /// The last instant handled.
+    now: VirtualTime,
 }
 
 fn is_retriable(code: ErrorCode) -> bool {
@@ -253,6 +257,7 @@ impl KafkaProducer {
             txn_partitions: Vec::new(),
             txn_offsets: Vec::new(),
             txn_outcomes: Vec::new(),
+            now: VirtualTime::ZERO,
         })
     }
 
@@ -297,6 +302,17 @@ impl KafkaProducer {
             }
             _ => {}
         }
+        // The checks `new ProducerRecord(...)` makes (messages from the kafka-clients 4.1.1 jar).
+        if let Some(p) = record.partition.filter(|p| *p < 0) {
+            return Err(ProducerError::Client(format!(
+                "IllegalArgumentException: Invalid partition: {p}. Partition number should always be non-negative or null."
+            )));
+        }
+        if let Some(t) = record.timestamp.filter(|t| *t < 0) {
+            return Err(ProducerError::Client(format!(
+                "IllegalArgumentException: Invalid timestamp: {t}. Timestamp should always be non-negative or null."
+            )));
+        }
         self.ensure_producer_id(cluster, at)?;
         let partitions = cluster.partition_count(&record.topic).ok_or_else(|| {
             // The Java client waits max.block.ms for the topic's metadata, then throws.
@@ -308,11 +324,14 @@ impl KafkaProducer {
         let timestamp = record.timestamp.unwrap_or(at.as_millis() as i64);
         let size = BATCH_OVERHEAD
             + record_size(0, 0, record.key.as_deref(), record.value.as_deref(), &record.headers);
-        if size > self.config.max_request_size {
+        // The Java client checks its upper-bound estimate, not the exact size.
+        let estimate =
+            record_batch_size_upper_bound(record.key.as_deref(), record.value.as_deref(), &record.headers);
+        if estimate > self.config.max_request_size {
             return Err(KafkaError::with_message(
                 ErrorCode::MessageTooLarge,
                 format!(
-                    "The message is {size} bytes when serialized which is larger than {}, which is the value of the max.request.size configuration.",
+                    "The message is {estimate} bytes when serialized which is larger than {}, which is the value of the max.request.size configuration.",
                     self.config.max_request_size
                 ),
             )
@@ -320,7 +339,7 @@ impl KafkaProducer {
         }
         let partition = match (record.partition, &record.key) {
             (Some(p), _) => {
-                if p < 0 || p >= partitions {
+                if p >= partitions {
                     return Err(KafkaError::with_message(
                         ErrorCode::RequestTimedOut,
                         format!("Partition {p} of topic {} with partition count {partitions} is not present in metadata after 60000 ms.", record.topic),
@@ -434,37 +453,51 @@ impl KafkaProducer {
             + self.in_flight.values().map(|(_, b)| b.records.len()).sum::<usize>()
     }
 
-    /// The earliest moment the producer has something to do on its own (a linger or backoff ending, a
-    /// batch expiring), or the cluster has (an answer may come).
+    /// The earliest moment after the producer's present when it has something to do on its own (a linger
+    /// or backoff ending, a batch expiring), or its cluster has (an answer may come). A batch held back by
+    /// `max.in.flight.requests.per.connection` waits for an answer, not for a time.
     pub fn next_deadline(&self, cluster: &Cluster) -> Option<VirtualTime> {
+        self.next_deadline_after(cluster, self.now)
+    }
+
+    fn next_deadline_after(&self, cluster: &Cluster, now: VirtualTime) -> Option<VirtualTime> {
         let own = self
             .queues
             .values()
             .flat_map(|q| q.iter())
-            .map(|b| {
+            .flat_map(|b| {
                 let ready = b.retry_at.unwrap_or(b.created.plus_millis(self.config.linger_ms));
-                ready.min(b.created.plus_millis(self.config.delivery_timeout_ms))
+                [ready, b.created.plus_millis(self.config.delivery_timeout_ms)]
             })
+            .filter(|&d| d > now)
             .min();
-        match (own, cluster.next_deadline()) {
+        let theirs = cluster.next_deadline().filter(|&d| d > now);
+        match (own, theirs) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
     }
 
     /// Moves the producer and its cluster to `t`: every cluster timer and producer deadline in between
-    /// fires at its own time, answers are taken as they come.
+    /// fires at its own time, answers are taken as they come. Each pass handles one instant and the next
+    /// one is strictly later, so it always ends.
     pub fn advance_to(&mut self, cluster: &mut Cluster, t: VirtualTime) {
+        let mut now = self.now.max(cluster.now().min(t));
         loop {
-            let next = self.next_deadline(cluster).filter(|&d| d <= t);
-            let now = next.unwrap_or(t);
             cluster.advance_to(now);
             self.collect(cluster);
             self.expire(now);
             self.drain(cluster, now);
             self.maybe_end_transaction(cluster, now);
-            if next.is_none() {
-                break;
+            self.now = self.now.max(now);
+            // Timers the drain just set for this same instant (a zero fetch latency) fire first.
+            if cluster.next_deadline().is_some_and(|d| d <= now) {
+                continue;
+            }
+            match self.next_deadline_after(cluster, now).filter(|&d| d <= t) {
+                Some(d) => now = d,
+                None if now < t => now = t,
+                None => break,
             }
         }
     }
@@ -509,13 +542,28 @@ impl KafkaProducer {
             }
             Err(e) => {
                 let expired = at >= batch.created.plus_millis(self.config.delivery_timeout_ms);
-                if is_retriable(e.code) && batch.attempts <= self.config.retries && !expired {
+                // An idempotent producer's later batch is refused while an earlier one of the same partition
+                // is being retried; it is retried after it, as the Java client does.
+                let earlier_retrying = self.idempotent
+                    && e.code == ErrorCode::OutOfOrderSequenceNumber
+                    && batch.base_sequence.is_some_and(|seq| {
+                        let earlier = |b: &Batch| b.base_sequence.is_some_and(|s| s < seq);
+                        self.queues.get(&tp).is_some_and(|q| q.iter().any(earlier))
+                            || self.in_flight.values().any(|(t, b)| *t == tp && earlier(b))
+                    });
+                if (is_retriable(e.code) || earlier_retrying)
+                    && batch.attempts <= self.config.retries
+                    && !expired
+                {
                     batch.retry_at = Some(at.plus_millis(self.config.retry_backoff_ms));
                     let queue = self.queues.entry(tp).or_default();
                     // A retried batch goes back before the batches created after it.
                     let pos = queue
                         .iter()
-                        .position(|b| b.created > batch.created || b.base_sequence.is_none())
+                        .position(|b| match (b.base_sequence, batch.base_sequence) {
+                            (Some(other), Some(own)) => other > own,
+                            _ => b.base_sequence.is_none() || b.created > batch.created,
+                        })
                         .unwrap_or(queue.len());
                     queue.insert(pos, batch);
                 } else {
@@ -611,6 +659,10 @@ impl KafkaProducer {
                 };
                 *self.in_flight_count.entry(tp.clone()).or_insert(0) += 1;
                 match cluster.produce(now, &request) {
+                    // acks=0: no answer comes back; the client counts the batch done once sent, offset -1.
+                    ProduceOutcome::Done(_) if self.config.acks == Acks::None => {
+                        self.answered(tp.clone(), batch, now, Ok((-1, -1)));
+                    }
                     ProduceOutcome::Done(result) => {
                         self.answered(
                             tp.clone(),

@@ -21,6 +21,10 @@
 //!   is the last member, and its leaderships move to the first live ISR member in replica order. With none,
 //!   `unclean.leader.election.enable` elects the first live replica (its log wins; the records beyond it
 //!   are lost) or the partition goes offline until an ISR member returns.
+//! - Preferred leaders (`auto.leader.rebalance.enable`, as the KRaft controller does it): once a partition
+//!   is led by another replica than its first, a check is scheduled `leader.imbalance.check.interval.seconds`
+//!   later; it gives every such partition back to its first replica if that one is live and in the ISR,
+//!   and is scheduled again while some partition stays imbalanced.
 
 use crate::clock::VirtualTime;
 use crate::kafka::cluster::{Cluster, ProduceResponse, Timer};
@@ -319,17 +323,64 @@ impl Cluster {
         }
     }
 
-    /// Chooses a new leader for `tp` (its current one is gone): the first live ISR member in replica order;
-    /// else, if allowed, the first live replica (unclean); else none.
+    /// Gives every partition led by another replica than its first back to the first one, if it is live
+    /// and in the ISR; schedules another check while some cannot be.
+    pub(crate) fn elect_preferred_leaders(&mut self) {
+        let mut moves = Vec::new();
+        for (name, t) in &self.topics {
+            for (i, p) in t.partitions.iter().enumerate() {
+                let preferred = p.replicas[0];
+                if p.leader.is_some()
+                    && p.leader != Some(preferred)
+                    && p.isr.contains(&preferred)
+                    && self.is_broker_up(preferred)
+                {
+                    moves.push(TopicPartition::new(name.clone(), i as i32));
+                }
+            }
+        }
+        for tp in moves {
+            self.elect_leader(&tp, true);
+        }
+        self.schedule_preferred_election();
+    }
+
+    fn schedule_preferred_election(&mut self) {
+        if !self.settings.auto_leader_rebalance_enable || self.rebalance_scheduled {
+            return;
+        }
+        let imbalanced = self
+            .topics
+            .values()
+            .flat_map(|t| t.partitions.iter())
+            .any(|p| p.leader.is_some_and(|l| l != p.replicas[0]));
+        if imbalanced {
+            self.rebalance_scheduled = true;
+            self.timers.schedule(
+                self.now.plus_millis(self.settings.leader_imbalance_check_interval_ms),
+                Timer::PreferredLeaderElection,
+            );
+        }
+    }
+
     fn elect(&mut self, tp: &TopicPartition) {
+        self.elect_leader(tp, false);
+        self.schedule_preferred_election();
+    }
+
+    /// Chooses a new leader for `tp`: with `preferred`, its first replica; otherwise (its current one is
+    /// gone) the first live ISR member in replica order, else, if allowed, the first live replica
+    /// (unclean), else none.
+    fn elect_leader(&mut self, tp: &TopicPartition, preferred: bool) {
         let Some(t) = self.topics.get(&tp.topic) else { return };
-        let unclean_allowed = t.config.unclean_leader_election_enable;
+        let unclean_allowed = t.config.unclean_leader_election_enable && !preferred;
         let Some(p) = t.partitions.get(tp.partition as usize) else { return };
         let old = p.leader;
         let clean = p
             .replicas
             .iter()
             .copied()
+            .take(if preferred { 1 } else { p.replicas.len() })
             .find(|r| Some(*r) != old && p.isr.contains(r) && self.is_broker_up(*r));
         let unclean = if clean.is_none() && unclean_allowed {
             p.replicas.iter().copied().find(|r| Some(*r) != old && self.is_broker_up(*r))
@@ -343,6 +394,13 @@ impl Cluster {
         let (epoch, isr_after);
         {
             let Some(p) = self.partition_mut(tp) else { return };
+            if preferred && new_leader.is_none() {
+                return;
+            }
+            // The departing leader has the whole log (it stays a follower when it is still up).
+            if let Some(j) = old.and_then(|o| p.replicas.iter().position(|r| *r == o)) {
+                p.followers[j].log_end_offset = p.log.log_end_offset();
+            }
             p.leader = new_leader;
             p.leader_epoch += 1;
             epoch = p.leader_epoch;

@@ -63,13 +63,11 @@ impl PartitionLog {
         // key → last offset in the dirty segments.
         let mut latest: BTreeMap<&[u8], Offset> = BTreeMap::new();
         for s in self.segments[..end].iter().filter(|s| s.base_offset >= first_dirty) {
-            for (chunk, batch) in s.batches() {
+            for (chunk, index, batch) in s.batches() {
                 if batch.is_control() {
                     continue;
                 }
-                for &slot in
-                    &chunk.slots[batch.first_slot as usize..(batch.first_slot + batch.slot_count) as usize]
-                {
+                for &slot in chunk.slots_at(index) {
                     if let Some(key) = chunk.key_of(slot) {
                         latest.insert(key, batch.base_offset + i64::from(slot.offset_delta));
                     }
@@ -79,14 +77,11 @@ impl PartitionLog {
         let mut removed = 0u64;
         let mut rebuilt: Vec<Segment> = Vec::with_capacity(end);
         for (index, s) in self.segments[..end].iter().enumerate() {
+            let mut chunks: Vec<Arc<Chunk>> = Vec::new();
             let mut chunk = Chunk::default();
-            let mut size = 0u64;
-            let mut records = 0u64;
-            let mut max_ts = -1;
-            let mut rolling = None;
-            for (old, batch) in s.batches() {
-                let slots =
-                    &old.slots[batch.first_slot as usize..(batch.first_slot + batch.slot_count) as usize];
+            for (old, bi, batch) in s.batches() {
+                let slots = old.slots_at(bi);
+                let horizon = old.horizon(bi);
                 let mut kept = Vec::new();
                 let mut has_tombstone = false;
                 for &slot in slots {
@@ -98,7 +93,7 @@ impl PartitionLog {
                             }
                         }
                         if old.is_tombstone(slot) {
-                            if batch.delete_horizon.is_some_and(|h| now_ms >= h) {
+                            if horizon.is_some_and(|h| now_ms >= h) {
                                 continue;
                             }
                             has_tombstone = true;
@@ -110,80 +105,67 @@ impl PartitionLog {
                 if kept.is_empty() {
                     continue;
                 }
+                if chunk.full() {
+                    chunk.seal();
+                    chunks.push(Arc::new(std::mem::take(&mut chunk)));
+                }
+                let records: Vec<super::StoredRecord> =
+                    kept.iter().map(|&slot| old.decode(batch, slot)).collect();
+                let base_ts = records[0].timestamp;
                 let first_slot = chunk.slots.len() as u32;
-                let mut new_size = super::BATCH_OVERHEAD as u64;
-                for slot in &kept {
-                    let r = old.decode(batch, *slot);
-                    new_size += super::record_size(
+                let mut size = super::BATCH_OVERHEAD as u64;
+                for r in &records {
+                    size += super::record_size(
                         r.offset - batch.base_offset,
-                        r.timestamp - batch.base_timestamp,
+                        r.timestamp.wrapping_sub(base_ts),
                         r.key.as_deref(),
                         r.value.as_deref(),
                         &r.headers,
                     ) as u64;
-                    let position = chunk.data.len() as u32;
-                    let bytes = record_bytes(old, *slot);
-                    chunk.data.extend_from_slice(bytes);
-                    chunk.slots.push(super::Slot { offset_delta: slot.offset_delta, position });
+                    let stored = super::StoredRecordRef {
+                        timestamp: r.timestamp,
+                        key: r.key.as_deref(),
+                        value: r.value.as_deref(),
+                        headers: &r.headers,
+                    };
+                    chunk.encode(batch.base_offset, r.offset, &stored);
                 }
-                let horizon =
-                    batch.delete_horizon.or(has_tombstone.then_some(now_ms + config.delete_retention_ms));
-                chunk.batches.push(Batch {
-                    first_slot,
-                    slot_count: kept.len() as u32,
-                    size_bytes: new_size as u32,
-                    delete_horizon: horizon,
-                    ..batch.clone()
-                });
-                size += new_size;
-                records += kept.len() as u64;
-                max_ts = max_ts.max(batch.max_timestamp);
-                if rolling.is_none() {
-                    rolling = Some(batch.max_timestamp);
+                let producer = chunk.producer_index(old.producers.get(batch.producer as usize).copied());
+                let new_index = chunk.batches.len() as u32;
+                chunk.batches.push(Batch { first_slot, size_bytes: size as u32, producer, ..batch.clone() });
+                // A tombstone kept for the first time gets its batch's horizon: delete.retention.ms from now.
+                let horizon = horizon.or(has_tombstone.then_some(now_ms + config.delete_retention_ms));
+                if let Some(h) = horizon {
+                    chunk.horizons.push((new_index, h));
                 }
             }
-            if records == 0 && index > 0 {
+            if !chunk.batches.is_empty() {
+                chunk.seal();
+                chunks.push(Arc::new(chunk));
+            }
+            let mut segment = Segment {
+                base_offset: s.base_offset,
+                size_bytes: 0,
+                created_ms: s.created_ms,
+                max_timestamp: -1,
+                rolling_timestamp: None,
+                records: 0,
+                chunks,
+            };
+            segment.recount();
+            if segment.records == 0 && index > 0 {
                 continue;
             }
-            chunk.batches.shrink_to_fit();
-            chunk.slots.shrink_to_fit();
-            chunk.data.shrink_to_fit();
-            rebuilt.push(Segment {
-                base_offset: s.base_offset,
-                size_bytes: size,
-                created_ms: s.created_ms,
-                max_timestamp: max_ts,
-                rolling_timestamp: rolling,
-                records,
-                chunks: if records == 0 { Vec::new() } else { vec![Arc::new(chunk)] },
-            });
+            // Sealed chunks are checked once, here (PartitionLog::check looks only at their boundaries).
+            debug_assert!(
+                segment.chunks.iter().all(|c| c.check(None, s.base_offset, self.segment_end(index)).is_ok()),
+                "a cleaned chunk keeps its order"
+            );
+            rebuilt.push(segment);
         }
         let cleaned_up_to = self.segment_end(end - 1);
         self.segments.splice(..end, rebuilt);
         self.cleaner_checkpoint = cleaned_up_to;
         Some(CleanResult { records_removed: removed, cleaned_up_to })
     }
-}
-
-/// A stored record's encoded bytes (timestamp delta, key, value, headers) in its chunk's arena.
-fn record_bytes(chunk: &Chunk, slot: super::Slot) -> &[u8] {
-    let start = slot.position as usize;
-    let mut pos = start;
-    super::get_varint(&chunk.data, &mut pos);
-    for _ in 0..2 {
-        let n = super::get_varint(&chunk.data, &mut pos);
-        if n > 0 {
-            pos += n as usize - 1;
-        }
-    }
-    let headers = super::get_varint(&chunk.data, &mut pos);
-    for _ in 0..headers {
-        for _ in 0..2 {
-            let n = super::get_varint(&chunk.data, &mut pos);
-            if n > 0 {
-                pos += n as usize - 1;
-            }
-        }
-    }
-    &chunk.data[start..pos.min(chunk.data.len())]
 }
