@@ -14,6 +14,7 @@ pub mod admin;
 pub mod assignor;
 pub mod cluster;
 pub mod config;
+pub mod consumer;
 pub mod error;
 pub mod event;
 pub mod group;
@@ -23,6 +24,7 @@ pub mod partitioner;
 pub mod producer;
 pub mod program;
 pub mod replication;
+pub mod share;
 pub mod transaction;
 pub mod types;
 
@@ -30,10 +32,16 @@ pub use assignor::{Assignment, ClientAssignor, MemberSubscription, PartitionCoun
 pub use assignor::{ServerAssignor, ServerMember};
 pub use cluster::{Acks, Cluster, ClusterSettings, NewTopic};
 pub use cluster::{ProduceOutcome, ProduceRequest, ProduceResponse};
+pub use consumer::GroupProtocol;
+pub use consumer::{
+    AutoOffsetReset, ConsumerConfig, ConsumerEnv, ConsumerError, ConsumerEvent, KafkaConsumer, Mailbox,
+    PollResult,
+};
 pub use error::{ErrorCode, KafkaError};
 pub use event::KafkaEvent;
 pub use group::GroupCoordinator;
 pub use offsets::OffsetStore;
+pub use share::{AcknowledgeType, KafkaShareConsumer, ShareConfig, SharePartitions};
 pub use types::{
     ConsumerRecord, Header, IsolationLevel, NodeId, Offset, OffsetAndMetadata, OffsetSpec, PartitionReader,
     ProducerRecord, RecordMetadata, TimestampType, TopicPartition,

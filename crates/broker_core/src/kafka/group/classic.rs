@@ -1,10 +1,14 @@
 //! The classic group protocol, following Kafka 4.1's `GroupMetadataManager` (`classicGroupJoin…`,
 //! `classicGroupSync…`, `classicGroupHeartbeat…`, `classicGroupLeave…`) and `ClassicGroup`.
 
+use super::consumer::{
+    ConsumerGroupEvent, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, ConsumerGroups,
+    ConsumerProtocolConfig,
+};
 use super::types::*;
 use crate::kafka::assignor::{java_bucket, java_capacity, java_string_hash};
 use crate::kafka::offsets::OffsetStore;
-use crate::kafka::{ErrorCode, OffsetAndMetadata, TopicPartition};
+use crate::kafka::{ErrorCode, KafkaError, OffsetAndMetadata, TopicPartition};
 use crate::{Prng, VirtualTime};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -287,6 +291,8 @@ pub struct GroupCoordinator {
     now: VirtualTime,
     outbox: Vec<Delivery>,
     events: Vec<GroupEvent>,
+    /// The groups of the consumer protocol (KIP-848), beside the classic ones.
+    consumer_groups: ConsumerGroups,
 }
 
 impl GroupCoordinator {
@@ -300,7 +306,49 @@ impl GroupCoordinator {
             now: VirtualTime::ZERO,
             outbox: Vec::new(),
             events: Vec::new(),
+            consumer_groups: ConsumerGroups::new(
+                ConsumerProtocolConfig::default(),
+                seed ^ 0x9E37_79B9_7F4A_7C15,
+            ),
         }
+    }
+
+    /// The consumer-protocol groups (`group.protocol=consumer`).
+    pub fn consumer_groups(&self) -> &ConsumerGroups {
+        &self.consumer_groups
+    }
+
+    /// A `ConsumerGroupHeartbeat` at `at` over topics with these partition counts. A group id belongs to
+    /// one protocol: a heartbeat for a classic group's id is refused as Kafka refuses it.
+    pub fn consumer_group_heartbeat(
+        &mut self,
+        at: VirtualTime,
+        request: ConsumerGroupHeartbeatRequest,
+        partitions: &BTreeMap<String, i32>,
+    ) -> Result<ConsumerGroupHeartbeatResponse, KafkaError> {
+        self.fire_due(at);
+        if self.groups.get(&request.group_id).is_some_and(|g| !g.members.is_empty()) {
+            return Err(KafkaError::with_message(
+                ErrorCode::GroupIdNotFound,
+                format!("Group {} is not a consumer group", request.group_id),
+            ));
+        }
+        self.consumer_groups.heartbeat(at, request, partitions)
+    }
+
+    /// ListGroups for the consumer-protocol groups (`kafka-consumer-groups --list` shows both kinds):
+    /// group id and state, in group-id order.
+    pub fn list_consumer_protocol_groups(&self) -> Vec<(String, super::consumer::ConsumerGroupState)> {
+        self.consumer_groups
+            .group_ids()
+            .into_iter()
+            .filter_map(|id| self.consumer_groups.group(&id).map(|g| (id.clone(), g.state())))
+            .collect()
+    }
+
+    /// Events of the consumer-protocol groups since the last call.
+    pub fn take_consumer_group_events(&mut self) -> Vec<ConsumerGroupEvent> {
+        self.consumer_groups.take_events()
     }
 
     /// The coordinator's settings.
@@ -338,6 +386,9 @@ impl GroupCoordinator {
                 }
             }
         }
+        if let Some(t) = self.consumer_groups.next_deadline() {
+            consider(t);
+        }
         next
     }
 
@@ -351,6 +402,7 @@ impl GroupCoordinator {
     fn fire_due(&mut self, at: VirtualTime) {
         while let Some(due) = self.next_deadline().filter(|t| *t <= at) {
             self.now = self.now.max(due);
+            self.consumer_groups.advance_to(due);
             self.fire_timers_at(due);
         }
         self.now = self.now.max(at);
@@ -1154,6 +1206,16 @@ impl GroupCoordinator {
     fn validate_offset_commit(&mut self, request: &OffsetCommitRequest) -> Option<ErrorCode> {
         if request.group_id.is_empty() {
             return Some(ErrorCode::InvalidGroupId);
+        }
+        if self.consumer_groups.group(&request.group_id).is_some()
+            && !self.groups.contains_key(&request.group_id)
+        {
+            // A consumer-protocol group: the generation is the member epoch.
+            return self
+                .consumer_groups
+                .validate_offset_commit(&request.group_id, &request.member_id, request.generation_id)
+                .err()
+                .map(|e| e.code);
         }
         if !self.groups.contains_key(&request.group_id) {
             if request.generation_id < 0 {

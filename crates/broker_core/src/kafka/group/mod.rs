@@ -1,5 +1,6 @@
 //! The group coordinator: consumer groups of the classic protocol (JoinGroup / SyncGroup / Heartbeat /
-//! LeaveGroup), their committed offsets (OffsetCommit / OffsetFetch), and the admin requests over groups
+//! LeaveGroup) in [`GroupCoordinator`], groups of Kafka 4's consumer protocol (KIP-848,
+//! ConsumerGroupHeartbeat) in [`ConsumerGroups`], their committed offsets (OffsetCommit / OffsetFetch), and the admin requests over groups
 //! (DescribeGroups / ListGroups / DeleteGroups), as Kafka 4.1's group coordinator
 //! (`group-coordinator/…/GroupMetadataManager.java`, `classic/ClassicGroup.java`) handles them.
 //!
@@ -19,9 +20,14 @@
 //! exactly one member each.
 
 mod classic;
+pub mod consumer;
 mod types;
 
 pub use classic::GroupCoordinator;
+pub use consumer::{
+    ConsumerGroup, ConsumerGroupEvent, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse,
+    ConsumerGroupMember, ConsumerGroupState, ConsumerGroups, ConsumerProtocolConfig, MemberState,
+};
 pub use types::{
     ClassicGroupState, CoordinatorConfig, Delivery, DescribedGroup, DescribedMember, GroupEvent,
     GroupListing, GroupResponse, JoinGroupRequest, JoinGroupResponse, JoinedMember, LeaveMember,
