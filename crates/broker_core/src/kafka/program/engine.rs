@@ -3,20 +3,20 @@
 //! virtual time, so a program's transcript can be compared with the one a real Kafka gives through the
 //! Java client (`real_broker::kafka`).
 //!
-//! Consumers here are the program's consumers, written over the model's seams (`PartitionReader` for
-//! fetches and list-offsets, the coordinator's JoinGroup/SyncGroup/OffsetCommit/OffsetFetch/LeaveGroup,
-//! the assignors for the group leader's part): positions per assigned partition, `auto.offset.reset`,
-//! `max.poll.records`, pause/resume, eager rebalances. A poll means what `docs/kafka-programs.md` says:
-//! the records the consumer gets until it has caught up; the group's other members that have polled
-//! rejoin within the same statement, as they do on a real Kafka while the driver polls them.
+//! Consumers are the model's [`KafkaConsumer`]s, sharing one [`Mailbox`] for the coordinator's responses;
+//! their heartbeat threads are ticked whenever virtual time passes one of their deadlines or mail waits.
+//! A poll means what `docs/kafka-programs.md` says: the consumer polls (in 10 ms steps of virtual time)
+//! until it has caught up — in its group's current generation with the other members here that have
+//! polled, at the end of every assigned and unpaused partition, last poll empty — or has
+//! `max.poll.records` records, or 20 s have passed; the group's other members poll meanwhile and keep what
+//! they get for their own next poll, as the real side's driver does.
 //!
 //! Time: a statement runs at the current virtual instant; `Thread.sleep` and the waits a call implies
 //! (a send's `.get()` until its batch is answered, a flush) advance it, firing the cluster's, the
 //! producers' and the coordinator's timers in order.
 //!
-//! Invariants: every consumer's positions are for partitions it is assigned; a subscribed consumer's
-//! assignment is the one its last SyncGroup gave; the cluster's invariants hold after every call (checked
-//! by the golden test).
+//! Invariants: a consumer's buffer holds only records of partitions it was assigned when they were
+//! fetched; the cluster's invariants hold after every call (checked by the golden test).
 
 use super::client::{
     ClientCall, ClientError, ClientReply, GroupInfo, KafkaClients, MemberInfo, OffsetQuery, PartitionInfo,
@@ -25,20 +25,16 @@ use super::client::{
 use crate::clock::VirtualTime;
 use crate::kafka::cluster::{Acks, AlterConfigOp, Cluster, ClusterSettings, NewTopic};
 use crate::kafka::config::ConfigSource;
-use crate::kafka::group::{
-    CoordinatorConfig, GroupCoordinator, GroupResponse, JoinGroupRequest, LeaveMember, OffsetCommitRequest,
-    ProtocolMetadata, SyncGroupRequest,
+use crate::kafka::consumer::{
+    AutoOffsetReset, ConsumerConfig, ConsumerEnv, ConsumerError, GroupProtocol, KafkaConsumer, Mailbox,
 };
+use crate::kafka::group::{CoordinatorConfig, GroupCoordinator, GroupResponse, OffsetCommitRequest};
 use crate::kafka::producer::{KafkaProducer, ProducerConfig, ProducerError, SendId};
 use crate::kafka::{
-    ClientAssignor, ErrorCode, IsolationLevel, KafkaError, MemberSubscription, NodeId, OffsetAndMetadata,
-    OffsetSpec, PartitionReader, ProducerRecord, TopicPartition,
+    ClientAssignor, ErrorCode, IsolationLevel, KafkaError, NodeId, OffsetAndMetadata, OffsetSpec,
+    PartitionReader, ProducerRecord, TopicPartition,
 };
 use std::collections::{BTreeMap, BTreeSet};
-
-/// The Java consumer's message for a group operation without `group.id`.
-const NO_GROUP_ID: &str =
-    "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration.";
 
 fn client_error(exception: &str, message: impl Into<String>) -> ClientError {
     ClientError { exception: exception.to_string(), message: message.into() }
@@ -138,26 +134,15 @@ struct Producer {
 }
 
 struct Consumer {
+    /// The model's `KafkaConsumer`.
+    client: KafkaConsumer,
     group: Option<String>,
-    instance_id: Option<String>,
-    client_id: String,
-    reset: String,
-    auto_commit: bool,
-    max_poll_records: usize,
     isolation: IsolationLevel,
-    session_timeout_ms: u64,
-    rebalance_timeout_ms: u64,
-    assignor: ClientAssignor,
-    /// Connection id for the coordinator's responses.
-    conn: u64,
-    subscription: Option<Vec<String>>,
+    max_poll_records: usize,
+    subscribed: bool,
+    /// Polled since it subscribed: it has joined its group (a consumer joins at its first poll).
     polled_since_subscribe: bool,
-    member_id: String,
-    generation: i32,
-    assigned: Vec<TopicPartition>,
-    positions: BTreeMap<TopicPartition, i64>,
-    paused: BTreeSet<TopicPartition>,
-    /// Records received while another member's poll ran a rebalance, kept for this one's next poll.
+    /// Records received while another member's poll ran, kept for this one's next poll.
     buffer: Vec<Received>,
 }
 
@@ -172,8 +157,8 @@ pub struct EngineClients {
     consumers: BTreeMap<String, Consumer>,
     next_conn: u64,
     client_id_sequence: u32,
-    /// Coordinator responses completed by its timers, for the rebalance waiting on them.
-    deliveries: Vec<crate::kafka::group::Delivery>,
+    /// Coordinator responses on their way to the consumers.
+    mailbox: Mailbox,
 }
 
 impl EngineClients {
@@ -209,7 +194,7 @@ impl EngineClients {
             consumers: BTreeMap::new(),
             next_conn: 1,
             client_id_sequence: 1,
-            deliveries: Vec::new(),
+            mailbox: Mailbox::new(),
         }
     }
 
@@ -228,6 +213,14 @@ impl EngineClients {
                 }
             }
             if let Some(d) = self.cluster.next_deadline() {
+                next = Some(next.map_or(d, |n| n.min(d)));
+            }
+            for c in self.consumers.values() {
+                if let Some(d) = c.client.next_deadline().filter(|&d| d > self.now) {
+                    next = Some(next.map_or(d, |n| n.min(d)));
+                }
+            }
+            if let Some(d) = self.coordinator.next_deadline().filter(|&d| d > self.now) {
                 next = Some(next.map_or(d, |n| n.min(d)));
             }
             let step = match next {
@@ -256,7 +249,17 @@ impl EngineClients {
             }
             self.cluster.advance_to(step);
             let due = self.coordinator.advance_to(step);
-            self.deliveries.extend(due);
+            self.mailbox.post(due);
+            // Each consumer's heartbeat thread: due timers and responses waiting for it.
+            let names: Vec<String> = self.consumers.keys().cloned().collect();
+            for n in names {
+                let c = &self.consumers[&n];
+                let due = c.client.next_deadline().is_some_and(|d| d <= step)
+                    || self.mailbox.has_mail(c.client.conn());
+                if due {
+                    self.with_consumer(&n, |c, _, env| c.tick(step, env));
+                }
+            }
             self.now = step;
             if step >= t {
                 break;
@@ -646,6 +649,7 @@ impl EngineClients {
     fn new_consumer(&mut self, name: &str, props: &[(String, String)]) -> Result<(), ClientError> {
         let group = prop(props, "group.id").map(String::from);
         let instance_id = prop(props, "group.instance.id").map(String::from);
+        // The Java client's default client.id: consumer-<group>-<instance id or a JVM-wide sequence>.
         let client_id = match prop(props, "client.id") {
             Some(c) => c.to_string(),
             None => {
@@ -660,385 +664,158 @@ impl EngineClients {
                 format!("consumer-{}-{suffix}", group.as_deref().unwrap_or("null"))
             }
         };
-        let isolation = match prop(props, "isolation.level") {
+        let mut config = ConsumerConfig::new(&client_id, group.as_deref());
+        config.group_instance_id = instance_id;
+        config.auto_offset_reset = match prop(props, "auto.offset.reset") {
+            None | Some("latest") => AutoOffsetReset::Latest,
+            Some("earliest") => AutoOffsetReset::Earliest,
+            Some("none") => AutoOffsetReset::None,
+            Some(v) => return Err(bad_config("auto.offset.reset", v)),
+        };
+        if let Some(v) = prop(props, "enable.auto.commit") {
+            config.enable_auto_commit = group.is_some() && v == "true";
+        }
+        if let Some(v) = num(props, "auto.commit.interval.ms")? {
+            config.auto_commit_interval_ms = v;
+        }
+        if let Some(v) = num(props, "max.poll.records")? {
+            config.max_poll_records = v;
+        }
+        if let Some(v) = num(props, "session.timeout.ms")? {
+            config.session_timeout_ms = v;
+        }
+        // As the real side's driver: 300 ms unless the program sets it (rebalances finish sooner).
+        config.heartbeat_interval_ms = num(props, "heartbeat.interval.ms")?.unwrap_or(300);
+        if let Some(v) = num(props, "max.poll.interval.ms")? {
+            config.max_poll_interval_ms = v;
+        }
+        if let Some(v) = prop(props, "partition.assignment.strategy") {
+            let mut assignors = Vec::new();
+            for name in v.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                assignors.push(
+                    ClientAssignor::from_name(name)
+                        .ok_or_else(|| bad_config("partition.assignment.strategy", v))?,
+                );
+            }
+            config.assignors = assignors;
+        }
+        config.isolation_level = match prop(props, "isolation.level") {
             None | Some("read_uncommitted") => IsolationLevel::ReadUncommitted,
             Some("read_committed") => IsolationLevel::ReadCommitted,
             Some(v) => return Err(bad_config("isolation.level", v)),
         };
-        let reset = prop(props, "auto.offset.reset").unwrap_or("latest").to_string();
-        if !["earliest", "latest", "none"].contains(&reset.as_str()) {
-            return Err(bad_config("auto.offset.reset", &reset));
+        if let Some(v) = prop(props, "group.protocol") {
+            config.group_protocol = match v {
+                "classic" => GroupProtocol::Classic,
+                "consumer" => GroupProtocol::Consumer,
+                _ => return Err(bad_config("group.protocol", v)),
+            };
         }
-        let assignor = match prop(props, "partition.assignment.strategy") {
-            None => ClientAssignor::Range,
-            Some(v) => ClientAssignor::from_name(v.split(',').next().unwrap_or("").trim())
-                .ok_or_else(|| bad_config("partition.assignment.strategy", v))?,
-        };
         let conn = self.next_conn;
         self.next_conn += 1;
-        let consumer = Consumer {
-            auto_commit: group.is_some() && prop(props, "enable.auto.commit") != Some("false"),
-            group,
-            instance_id,
-            client_id,
-            reset,
-            max_poll_records: num(props, "max.poll.records")?.unwrap_or(500),
-            isolation,
-            session_timeout_ms: num(props, "session.timeout.ms")?.unwrap_or(45_000),
-            rebalance_timeout_ms: num(props, "max.poll.interval.ms")?.unwrap_or(300_000),
-            assignor,
-            conn,
-            subscription: None,
-            polled_since_subscribe: false,
-            member_id: String::new(),
-            generation: -1,
-            assigned: Vec::new(),
-            positions: BTreeMap::new(),
-            paused: BTreeSet::new(),
-            buffer: Vec::new(),
-        };
-        self.consumers.insert(name.to_string(), consumer);
+        let max_poll_records = config.max_poll_records;
+        let isolation = config.isolation_level;
+        self.consumers.insert(
+            name.to_string(),
+            Consumer {
+                client: KafkaConsumer::new(config, conn),
+                group,
+                isolation,
+                max_poll_records,
+                subscribed: false,
+                polled_since_subscribe: false,
+                buffer: Vec::new(),
+            },
+        );
         Ok(())
     }
 
-    /// The committed offset of `tp` for the consumer's group.
-    fn committed_offset(&self, name: &str, p: &TopicPartition) -> Option<i64> {
-        let c = &self.consumers[name];
-        let group = c.group.as_ref()?;
-        self.coordinator
-            .offset_fetch(group, std::slice::from_ref(p))
-            .ok()?
-            .into_iter()
-            .next()?
-            .1
-            .map(|o| o.offset)
+    /// Runs `f` on consumer `name` with the model around it.
+    fn with_consumer<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&mut KafkaConsumer, VirtualTime, &mut ConsumerEnv<'_>) -> T,
+    ) -> T {
+        let now = self.now;
+        let EngineClients { consumers, coordinator, mailbox, cluster, .. } = self;
+        let c = consumers.get_mut(name).expect("a consumer the parser declared");
+        let mut env = ConsumerEnv { coordinator, mailbox, reader: cluster };
+        f(&mut c.client, now, &mut env)
     }
 
-    /// Gives every assigned partition without a position one: the committed offset, else the reset policy.
-    fn fill_positions(&mut self, name: &str) -> Result<(), ClientError> {
-        let assigned = self.consumers[name].assigned.clone();
-        let mut missing = Vec::new();
-        for p in &assigned {
-            if self.consumers[name].positions.contains_key(p) {
-                continue;
-            }
-            let position = match self.committed_offset(name, p) {
-                Some(o) => Some(o),
-                None => self.reset_position(name, p),
-            };
-            match position {
-                Some(o) => {
-                    self.consumers.get_mut(name).expect("exists").positions.insert(p.clone(), o);
-                }
-                None => missing.push(p.to_string()),
-            }
-        }
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(client_error(
-                "NoOffsetForPartitionException",
-                format!("Undefined offset with no reset policy for partitions: [{}]", missing.join(", ")),
-            ))
-        }
-    }
-
-    fn reset_position(&self, name: &str, p: &TopicPartition) -> Option<i64> {
-        let c = &self.consumers[name];
-        let spec = match c.reset.as_str() {
-            "earliest" => OffsetSpec::Earliest,
-            "latest" => OffsetSpec::Latest,
-            _ => return None,
-        };
-        self.cluster.list_offset(p, spec, c.isolation).ok().flatten()
-    }
-
-    /// Fetches for `name` from its positions, up to `max` records.
-    fn fetch(&mut self, name: &str, max: usize) -> Result<Vec<Received>, ClientError> {
-        self.fill_positions(name)?;
-        let c = &self.consumers[name];
-        let parts: Vec<(TopicPartition, i64)> = c
-            .assigned
-            .iter()
-            .filter(|p| !c.paused.contains(*p))
-            .filter_map(|p| c.positions.get(p).map(|o| (p.clone(), *o)))
-            .collect();
-        let isolation = c.isolation;
-        let mut out = Vec::new();
-        for (p, position) in parts {
-            if out.len() >= max {
-                break;
-            }
-            let records = match self.cluster.fetch(self.now, &p, position, max - out.len(), isolation) {
-                Ok(r) => r,
-                Err(e) if e.code == ErrorCode::OffsetOutOfRange => {
-                    match self.reset_position(name, &p) {
-                        Some(o) => {
-                            self.consumers.get_mut(name).expect("exists").positions.insert(p.clone(), o);
-                            self.cluster.fetch(self.now, &p, o, max - out.len(), isolation).map_err(|e| kafka_error(&e))?
-                        }
-                        None => return Err(client_error("OffsetOutOfRangeException", format!("Fetch position FetchPosition{{offset={position}}} is out of range for partition {p}"))),
-                    }
-                }
-                Err(e) => return Err(kafka_error(&e)),
-            };
-            let end = self.cluster.list_offset(&p, OffsetSpec::Latest, isolation).ok().flatten();
-            let mut next = None;
-            for r in records {
-                next = Some(r.offset + 1);
-                out.push(Received {
-                    topic: r.partition.topic.clone(),
-                    partition: r.partition.partition,
-                    offset: r.offset,
-                    key: r.key.as_ref().map(|k| String::from_utf8_lossy(k).into_owned()),
-                    value: r.value.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()),
-                });
-            }
-            // Control records and aborted data (read_committed) take offsets too: a caught-up consumer's
-            // position is the end, as on a real broker.
-            let c = self.consumers.get_mut(name).expect("exists");
-            let pos = c.positions.entry(p.clone()).or_insert(position);
-            if let Some(n) = next {
-                *pos = (*pos).max(n);
-            }
-            if out.len() < max {
-                if let Some(e) = end {
-                    *pos = (*pos).max(e);
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// Commits the positions of `name` (auto-commit before a rebalance or at close).
-    fn commit_positions(&mut self, name: &str) -> ClientReply {
-        let c = &self.consumers[name];
-        let Some(group) = c.group.clone() else {
-            return error(client_error("InvalidGroupIdException", NO_GROUP_ID));
-        };
-        let offsets: Vec<(TopicPartition, OffsetAndMetadata)> = c
-            .assigned
-            .iter()
-            .filter_map(|p| {
-                c.positions
-                    .get(p)
-                    .map(|o| (p.clone(), OffsetAndMetadata { offset: *o, metadata: String::new() }))
-            })
-            .collect();
-        if offsets.is_empty() {
-            return ClientReply::Done;
-        }
-        let (generation, member, instance) = if c.subscription.is_some() {
-            (c.generation, c.member_id.clone(), c.instance_id.clone())
-        } else {
-            (-1, String::new(), None)
-        };
-        self.commit(&group, generation, member, instance, offsets)
-    }
-
-    /// The group's members in this program that take part in a rebalance `name` starts.
+    /// The group's members in this program that take part in a rebalance `name` starts: the subscribed
+    /// consumers of its group that have polled (joined), and itself.
     fn group_members(&self, name: &str) -> Vec<String> {
         let group = self.consumers[name].group.clone();
         self.consumers
             .iter()
             .filter(|(n, c)| {
-                c.group == group
-                    && c.subscription.is_some()
-                    && (c.polled_since_subscribe || n.as_str() == name)
+                c.group == group && c.subscribed && (c.polled_since_subscribe || n.as_str() == name)
             })
             .map(|(n, _)| n.clone())
             .collect()
     }
 
-    /// Runs JoinGroup and SyncGroup for the group's members here until they share a generation.
-    fn rebalance(&mut self, name: &str) -> Result<(), ClientError> {
-        let group = self.consumers[name]
-            .group
-            .clone()
-            .ok_or_else(|| client_error("InvalidGroupIdException", NO_GROUP_ID))?;
-        let members = self.group_members(name);
-        let stable = {
-            let d = self.coordinator.describe_group(&group);
-            d.state == crate::kafka::group::ClassicGroupState::Stable
-                && d.members.len() == members.len()
-                && members.iter().all(|m| {
-                    let c = &self.consumers[m];
-                    c.generation == d.generation_id && d.members.iter().any(|x| x.member_id == c.member_id)
-                })
-        };
-        if stable {
-            return Ok(());
-        }
-        // Eager protocol: every member gives up its partitions (committing first when auto-committing).
-        for m in &members {
-            if self.consumers[m].auto_commit && self.consumers[m].generation >= 0 {
-                self.commit_positions(m);
+    /// Whether `name` has caught up: in its group's current generation with the other members here, at
+    /// the end of every assigned, unpaused partition.
+    fn caught_up(&mut self, name: &str) -> bool {
+        let c = &self.consumers[name];
+        if c.subscribed {
+            let generation = c.client.generation();
+            if generation < 0 {
+                return false;
             }
-            let c = self.consumers.get_mut(m).expect("exists");
-            c.assigned.clear();
-            c.positions.clear();
-        }
-        let mut joined: BTreeMap<String, (i32, String, Vec<crate::kafka::group::JoinedMember>)> =
-            BTreeMap::new();
-        // A JoinGroup is answered when the round completes (Kafka holds it), perhaps on a timer: members
-        // are sent again only when asked to (MEMBER_ID_REQUIRED), never while their request waits.
-        // New members first: an existing member's rejoin alone would complete a round without them.
-        let mut to_send: Vec<String> = members.clone();
-        to_send.sort_by_key(|m| self.consumers[m].generation >= 0);
-        let end = self.now.plus_millis(30_000);
-        while joined.len() < members.len() && self.now <= end {
-            let mut deliveries = std::mem::take(&mut self.deliveries);
-            for m in std::mem::take(&mut to_send) {
-                let c = &self.consumers[&m];
-                let request = JoinGroupRequest {
-                    group_id: group.clone(),
-                    session_timeout_ms: c.session_timeout_ms,
-                    rebalance_timeout_ms: c.rebalance_timeout_ms,
-                    member_id: c.member_id.clone(),
-                    group_instance_id: c.instance_id.clone(),
-                    protocol_type: "consumer".into(),
-                    protocols: vec![ProtocolMetadata {
-                        name: c.assignor.name().into(),
-                        topics: c.subscription.clone().unwrap_or_default(),
-                        owned_partitions: Vec::new(),
-                        generation: -1,
-                    }],
-                    client_id: c.client_id.clone(),
-                    client_host: "/127.0.0.1".into(),
-                };
-                let conn = c.conn;
-                deliveries.extend(self.coordinator.join_group(self.now, conn, request));
-            }
-            for d in deliveries {
-                let Some(m) = members.iter().find(|m| self.consumers[*m].conn == d.to).cloned() else {
-                    continue;
-                };
-                if let GroupResponse::JoinGroup(r) = d.response {
-                    let c = self.consumers.get_mut(&m).expect("exists");
-                    match r.error {
-                        None => {
-                            c.member_id = r.member_id.clone();
-                            joined.insert(m, (r.generation_id, r.leader, r.members));
-                        }
-                        Some(ErrorCode::MemberIdRequired) => {
-                            c.member_id = r.member_id.clone();
-                            to_send.push(m);
-                        }
-                        Some(code) => return Err(code_error(code)),
-                    }
+            if let Some(group) = &c.group {
+                if self.coordinator.describe_group(group).state
+                    != crate::kafka::group::ClassicGroupState::Stable
+                {
+                    return false;
                 }
             }
-            // A round that completed without some members is followed by another: whoever answered for
-            // an older generation joins again (as a heartbeat's REBALANCE_IN_PROGRESS makes it do).
-            if joined.len() == members.len() {
-                let newest = joined.values().map(|j| j.0).max().unwrap_or(-1);
-                let stale: Vec<String> =
-                    joined.iter().filter(|(_, j)| j.0 < newest).map(|(m, _)| m.clone()).collect();
-                for m in stale {
-                    joined.remove(&m);
-                    to_send.push(m);
-                }
-            }
-            if to_send.is_empty() && joined.len() < members.len() {
-                // The round completes on a timer (the initial delay, a member's rebalance timeout).
-                let t = self.now.plus_millis(1);
-                self.advance(t);
+            if self.group_members(name).iter().any(|m| self.consumers[m].client.generation() != generation) {
+                return false;
             }
         }
-        if joined.len() != members.len() {
-            return Err(client_error(
-                "TimeoutException",
-                "the group did not complete its join in the engine",
-            ));
-        }
-        // The leader (whose JoinGroup response lists the members) computes the assignment.
-        let mut assignments: Vec<(String, Vec<TopicPartition>)> = Vec::new();
-        if let Some((_, (_, _, list))) = joined.iter().find(|(_, (_, _, list))| !list.is_empty()) {
-            let subs: Vec<MemberSubscription> = list
-                .iter()
-                .map(|j| MemberSubscription {
-                    member_id: j.member_id.clone(),
-                    group_instance_id: j.group_instance_id.clone(),
-                    topics: j.metadata.topics.clone(),
-                    owned_partitions: Vec::new(),
-                    generation: None,
-                })
-                .collect();
-            let mut counts = crate::kafka::PartitionCounts::new();
-            for s in &subs {
-                for t in &s.topics {
-                    if let Some(n) = self.cluster.partition_count(t) {
-                        counts.insert(t.clone(), n);
-                    }
-                }
-            }
-            let assignor = self.consumers[name].assignor;
-            assignments = assignor.assign(&subs, &counts).into_iter().collect();
-        }
-        let mut deliveries = Vec::new();
-        for m in &members {
-            let (generation, leader, _) = joined[m].clone();
-            let c = self.consumers.get_mut(m).expect("exists");
-            c.generation = generation;
-            let is_leader = c.member_id == leader;
-            let request = SyncGroupRequest {
-                group_id: group.clone(),
-                generation_id: generation,
-                member_id: c.member_id.clone(),
-                group_instance_id: c.instance_id.clone(),
-                protocol_type: Some("consumer".into()),
-                protocol_name: Some(c.assignor.name().into()),
-                assignments: if is_leader { assignments.clone() } else { Vec::new() },
-            };
-            let conn = c.conn;
-            deliveries.extend(self.coordinator.sync_group(self.now, conn, request));
-        }
-        for d in deliveries {
-            let Some(m) = members.iter().find(|m| self.consumers[*m].conn == d.to).cloned() else { continue };
-            if let GroupResponse::SyncGroup { error: e, assignment, .. } = d.response {
-                if let Some(code) = e {
-                    return Err(code_error(code));
-                }
-                let c = self.consumers.get_mut(&m).expect("exists");
-                let mut a = assignment;
-                a.sort();
-                c.assigned = a;
+        let paused = c.client.paused();
+        let isolation = c.isolation;
+        let parts: Vec<TopicPartition> =
+            c.client.assignment().into_iter().filter(|p| !paused.contains(p)).collect();
+        for p in parts {
+            let end = self.cluster.list_offset(&p, OffsetSpec::Latest, isolation).ok().flatten().unwrap_or(0);
+            match self.with_consumer(name, |c, _, env| c.position(&p, env)) {
+                Ok(position) if position >= end => {}
+                _ => return false,
             }
         }
-        Ok(())
+        true
     }
 
     fn poll(&mut self, name: &str) -> ClientReply {
-        if self.consumers[name].subscription.is_none() && self.consumers[name].assigned.is_empty() {
-            return error(client_error(
-                "IllegalStateException",
-                "Consumer is not subscribed to any topics or assigned any partitions",
-            ));
-        }
         self.consumers.get_mut(name).expect("exists").polled_since_subscribe = true;
         let mut got = std::mem::take(&mut self.consumers.get_mut(name).expect("exists").buffer);
-        if self.consumers[name].subscription.is_some() {
-            if let Err(e) = self.rebalance(name) {
-                return error(e);
-            }
-            // The other members fetch in their own loops meanwhile; what they get waits for their poll.
+        let max = self.consumers[name].max_poll_records;
+        let end = self.now.plus_millis(20_000);
+        loop {
+            let result = match self.with_consumer(name, |c, at, env| c.poll(at, 0, env)) {
+                Ok(r) => r,
+                Err(e) => return error(consumer_error(&e)),
+            };
+            let empty = result.records.is_empty();
+            got.extend(result.records.iter().map(received));
+            // The group's other members poll in their own loops meanwhile; what they get waits for them.
             for other in self.group_members(name) {
                 if other != name {
-                    let max = self.consumers[&other].max_poll_records;
-                    let room = max.saturating_sub(self.consumers[&other].buffer.len());
-                    // A member whose fetch fails here sees the error at its own next poll.
-                    if let Ok(records) = self.fetch(&other, room) {
+                    if let Ok(r) = self.with_consumer(&other, |c, at, env| c.poll(at, 0, env)) {
+                        let records: Vec<Received> = r.records.iter().map(received).collect();
                         self.consumers.get_mut(&other).expect("exists").buffer.extend(records);
                     }
                 }
             }
-        }
-        let max = self.consumers[name].max_poll_records;
-        if got.len() < max {
-            match self.fetch(name, max - got.len()) {
-                Ok(records) => got.extend(records),
-                Err(e) => return error(e),
+            if got.len() >= max || (empty && self.caught_up(name)) || self.now >= end {
+                break;
             }
+            let t = self.now.plus_millis(10);
+            self.advance(t);
         }
         ClientReply::Records { records: got }
     }
@@ -1062,174 +839,131 @@ impl EngineClients {
             | ClientCall::CloseConsumer { consumer } => consumer.clone(),
             _ => return error(client_error("IllegalArgumentException", "not a consumer call")),
         };
-        if !self.consumers.contains_key(&name) {
-            return error(client_error("IllegalStateException", "This consumer has already been closed."));
-        }
-        let not_assigned = |p: &Tp| {
-            client_error("IllegalStateException", format!("No current assignment for partition {p}"))
+        let tps = |list: &[Tp]| list.iter().map(tp).collect::<Vec<_>>();
+        let done = |r: Result<(), ConsumerError>| match r {
+            Ok(()) => ClientReply::Done,
+            Err(e) => error(consumer_error(&e)),
         };
         match call {
             ClientCall::Subscribe { topics, .. } => {
-                let c = self.consumers.get_mut(&name).expect("exists");
-                if c.group.is_none() {
-                    return error(client_error("InvalidGroupIdException", NO_GROUP_ID));
+                let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+                let r = self.with_consumer(&name, |c, _, _| c.subscribe(&topics));
+                if r.is_ok() {
+                    let c = self.consumers.get_mut(&name).expect("exists");
+                    c.subscribed = true;
+                    c.polled_since_subscribe = false;
                 }
-                c.subscription = Some(topics.clone());
-                c.polled_since_subscribe = false;
-                ClientReply::Done
+                done(r)
             }
             ClientCall::Assign { partitions, .. } => {
-                let c = self.consumers.get_mut(&name).expect("exists");
-                c.subscription = None;
-                let new: Vec<TopicPartition> = partitions.iter().map(tp).collect();
-                c.positions.retain(|p, _| new.contains(p));
-                c.paused.retain(|p| new.contains(p));
-                let mut sorted = new;
-                sorted.sort();
-                c.assigned = sorted;
-                ClientReply::Done
+                let parts = tps(partitions);
+                let r = self.with_consumer(&name, |c, _, _| c.assign(&parts));
+                if r.is_ok() {
+                    self.consumers.get_mut(&name).expect("exists").subscribed = false;
+                }
+                done(r)
             }
-            ClientCall::Unsubscribe { .. } => {
-                self.leave(&name);
-                let c = self.consumers.get_mut(&name).expect("exists");
-                c.subscription = None;
-                c.assigned.clear();
-                c.positions.clear();
-                c.buffer.clear();
-                ClientReply::Done
-            }
+            ClientCall::Unsubscribe { .. } => error(client_error(
+                "UnsupportedOperationException",
+                "the engine's KafkaConsumer has no unsubscribe yet",
+            )),
             ClientCall::Poll { .. } => self.poll(&name),
-            ClientCall::CommitSync { offsets, .. } => match offsets {
-                None => self.commit_positions(&name),
-                Some(list) => {
-                    let c = &self.consumers[&name];
-                    let Some(group) = c.group.clone() else { return self.commit_positions(&name) };
-                    let offsets = list
-                        .iter()
+            ClientCall::CommitSync { offsets, .. } => {
+                let offsets = offsets.as_ref().map(|list| {
+                    list.iter()
                         .map(|o| {
                             (
                                 TopicPartition::new(o.topic.clone(), o.partition),
                                 OffsetAndMetadata { offset: o.offset.unwrap_or(0), metadata: String::new() },
                             )
                         })
-                        .collect();
-                    let (generation, member, instance) = if c.subscription.is_some() {
-                        (c.generation, c.member_id.clone(), c.instance_id.clone())
-                    } else {
-                        (-1, String::new(), None)
-                    };
-                    self.commit(&group, generation, member, instance, offsets)
-                }
-            },
-            ClientCall::CommitAsync { .. } => self.commit_positions(&name),
+                        .collect()
+                });
+                done(self.with_consumer(&name, |c, at, env| c.commit_sync(at, offsets, env)))
+            }
+            ClientCall::CommitAsync { .. } => {
+                done(self.with_consumer(&name, |c, at, env| c.commit_async(at, env)))
+            }
             ClientCall::Seek { partition, offset, .. } => {
                 let p = tp(partition);
-                let c = self.consumers.get_mut(&name).expect("exists");
-                if !c.assigned.contains(&p) {
-                    return error(not_assigned(partition));
-                }
-                c.positions.insert(p, *offset);
-                ClientReply::Done
+                done(self.with_consumer(&name, |c, _, _| c.seek(&p, *offset)))
             }
-            ClientCall::SeekToBeginning { partitions, .. } | ClientCall::SeekToEnd { partitions, .. } => {
-                let spec = if matches!(call, ClientCall::SeekToBeginning { .. }) {
-                    OffsetSpec::Earliest
-                } else {
-                    OffsetSpec::Latest
-                };
-                for partition in partitions {
-                    let p = tp(partition);
-                    if !self.consumers[&name].assigned.contains(&p) {
-                        return error(not_assigned(partition));
-                    }
-                    let isolation = self.consumers[&name].isolation;
-                    match self.cluster.list_offset(&p, spec, isolation) {
-                        Ok(Some(o)) => {
-                            self.consumers.get_mut(&name).expect("exists").positions.insert(p, o);
-                        }
-                        Ok(None) => {}
-                        Err(e) => return error(kafka_error(&e)),
-                    }
-                }
-                ClientReply::Done
+            ClientCall::SeekToBeginning { partitions, .. } => {
+                let parts = tps(partitions);
+                done(self.with_consumer(&name, |c, _, _| c.seek_to_beginning(&parts)))
+            }
+            ClientCall::SeekToEnd { partitions, .. } => {
+                let parts = tps(partitions);
+                done(self.with_consumer(&name, |c, _, _| c.seek_to_end(&parts)))
             }
             ClientCall::Position { partition, .. } => {
                 let p = tp(partition);
-                if !self.consumers[&name].assigned.contains(&p) {
-                    return error(client_error(
-                        "IllegalStateException",
-                        "You can only check the position for partitions assigned to this consumer.",
-                    ));
+                match self.with_consumer(&name, |c, _, env| c.position(&p, env)) {
+                    Ok(o) => ClientReply::Offset { offset: Some(o) },
+                    Err(e) => error(consumer_error(&e)),
                 }
-                if let Err(e) = self.fill_positions(&name) {
-                    return error(e);
-                }
-                ClientReply::Offset { offset: self.consumers[&name].positions.get(&p).copied() }
             }
             ClientCall::Committed { partitions, .. } => {
-                if self.consumers[&name].group.is_none() {
-                    return error(client_error("InvalidGroupIdException", NO_GROUP_ID));
+                let parts = tps(partitions);
+                match self.with_consumer(&name, |c, _, env| c.committed(&parts, env)) {
+                    Ok(list) => {
+                        let mut offsets: Vec<PartitionOffset> = list
+                            .into_iter()
+                            .map(|(p, o)| PartitionOffset {
+                                topic: p.topic,
+                                partition: p.partition,
+                                offset: o.map(|o| o.offset),
+                            })
+                            .collect();
+                        offsets.sort();
+                        ClientReply::Offsets { offsets }
+                    }
+                    Err(e) => error(consumer_error(&e)),
                 }
-                let mut offsets: Vec<PartitionOffset> = partitions
-                    .iter()
-                    .map(|p| PartitionOffset {
-                        topic: p.topic.clone(),
-                        partition: p.partition,
-                        offset: self.committed_offset(&name, &tp(p)),
-                    })
-                    .collect();
-                offsets.sort();
-                ClientReply::Offsets { offsets }
             }
-            ClientCall::Pause { partitions, .. } | ClientCall::Resume { partitions, .. } => {
-                let pause = matches!(call, ClientCall::Pause { .. });
-                for partition in partitions {
-                    let p = tp(partition);
-                    let c = self.consumers.get_mut(&name).expect("exists");
-                    if !c.assigned.contains(&p) {
-                        return error(client_error(
-                            "IllegalStateException",
-                            format!("No current assignment for partition {partition}"),
-                        ));
-                    }
-                    if pause {
-                        c.paused.insert(p);
-                    } else {
-                        c.paused.remove(&p);
-                    }
-                }
-                ClientReply::Done
+            ClientCall::Pause { partitions, .. } => {
+                let parts = tps(partitions);
+                done(self.with_consumer(&name, |c, _, _| c.pause(&parts)))
+            }
+            ClientCall::Resume { partitions, .. } => {
+                let parts = tps(partitions);
+                done(self.with_consumer(&name, |c, _, _| c.resume(&parts)))
             }
             ClientCall::Assignment { .. } => {
-                let partitions = self.consumers[&name]
-                    .assigned
-                    .iter()
-                    .map(|p| Tp { topic: p.topic.clone(), partition: p.partition })
+                let mut partitions: Vec<Tp> = self.consumers[&name]
+                    .client
+                    .assignment()
+                    .into_iter()
+                    .map(|p| Tp { topic: p.topic, partition: p.partition })
                     .collect();
+                partitions.sort();
                 ClientReply::Partitions { partitions }
             }
             ClientCall::CloseConsumer { .. } => {
-                if self.consumers[&name].auto_commit {
-                    self.commit_positions(&name);
-                }
-                self.leave(&name);
-                self.consumers.remove(&name);
+                self.with_consumer(&name, |c, at, env| c.close(at, env));
+                let c = self.consumers.get_mut(&name).expect("exists");
+                c.subscribed = false;
                 ClientReply::Done
             }
             _ => error(client_error("IllegalArgumentException", "not a consumer call")),
         }
     }
+}
 
-    /// A dynamic member leaves its group (a static member stays until its session times out, as in Kafka).
-    fn leave(&mut self, name: &str) {
-        let c = &self.consumers[name];
-        if c.subscription.is_none() || c.member_id.is_empty() || c.instance_id.is_some() {
-            return;
-        }
-        let Some(group) = c.group.clone() else { return };
-        let member = LeaveMember { member_id: c.member_id.clone(), group_instance_id: None };
-        let conn = c.conn;
-        self.coordinator.leave_group(self.now, conn, &group, &[member]);
+fn consumer_error(e: &ConsumerError) -> ClientError {
+    match e {
+        ConsumerError::Kafka(k) => kafka_error(k),
+        ConsumerError::Client { exception, message } => client_error(exception, message.clone()),
+    }
+}
+
+fn received(r: &crate::kafka::ConsumerRecord) -> Received {
+    Received {
+        topic: r.partition.topic.clone(),
+        partition: r.partition.partition,
+        offset: r.offset,
+        key: r.key.as_ref().map(|k| String::from_utf8_lossy(k).into_owned()),
+        value: r.value.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()),
     }
 }
 
