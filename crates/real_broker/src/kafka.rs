@@ -221,12 +221,13 @@ impl Drop for JavaClients {
 }
 
 /// Deletes `topics` and `groups` (missing ones are fine) and waits until the topics are gone.
-fn clean(bootstrap: &str, topics: &[String], groups: &[String]) -> Result<(), String> {
+/// Uses the run's own driver (one JVM per run): its `cleaner` admin is not one of the program's clients, and
+/// admins do not take from the sequences that number producers' and consumers' client ids.
+fn clean(c: &mut JavaClients, topics: &[String], groups: &[String]) -> Result<(), String> {
     if topics.is_empty() && groups.is_empty() {
         return Ok(());
     }
-    let mut c = JavaClients::start(bootstrap)?;
-    let admin = "cleaner".to_string();
+    let admin = " cleaner".to_string();
     if let ClientReply::Error { error } =
         c.call(&ClientCall::NewAdmin { admin: admin.clone(), properties: Vec::new() })
     {
@@ -259,19 +260,16 @@ pub fn run_real(program: &Program, uri: &str, clean_up: bool) -> Result<Transcri
     let bootstrap = parse_kafka_uri(uri)?;
     let topics = program::created_topics(program);
     let groups = program::used_groups(program);
+    let mut clients = JavaClients::start(&bootstrap)?;
     if clean_up {
-        clean(&bootstrap, &topics, &groups)?;
+        clean(&mut clients, &topics, &groups)?;
     }
-    let transcript = {
-        let mut clients = JavaClients::start(&bootstrap)?;
-        let t = program::run(program, &mut clients);
-        if let Some(why) = &clients.broken {
-            return Err(why.clone());
-        }
-        t
-    };
+    let transcript = program::run(program, &mut clients);
+    if let Some(why) = &clients.broken {
+        return Err(why.clone());
+    }
     if clean_up {
-        clean(&bootstrap, &topics, &groups)?;
+        clean(&mut clients, &topics, &groups)?;
     }
     Ok(transcript)
 }
