@@ -158,8 +158,10 @@ PROPS
         for _ in $(seq 1 60); do port_open $((PORT + 2 * (i - 1))) || break; sleep 0.5; done
       done
     fi
-    if [ -f "$DIR/pid" ]; then kill "$(cat "$DIR/pid")" 2>/dev/null || true; fi
-    for _ in $(seq 1 60); do port_open "$PORT" || break; sleep 0.5; done
+    if [ -f "$DIR/pid" ]; then
+      kill "$(cat "$DIR/pid")" 2>/dev/null || true
+      for _ in $(seq 1 60); do port_open "$PORT" || break; sleep 0.5; done
+    fi
     rm -rf "$DIR" ;;
   tool)
     DIR=${2:?}; shift 2; fetch_jars; java_run "$@" ;;

@@ -34,8 +34,8 @@ export BROKERLAB_KAFKA_LIB=$LIB
 DIR=$(mktemp -d /tmp/brokerlab-kafka.XXXXXX)
 stop_all() {
   say "stopping Kafka"
-  scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
   scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
+  scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
   rm -rf "$DIR"
 }
 trap stop_all EXIT
