@@ -5,7 +5,15 @@
 #   scripts/kafka-node.sh start DIR    fetches the jars once (Maven Central, into $BROKERLAB_KAFKA_LIB or
 #                                      ~/.cache/brokerlab/kafka-4.1.1), formats DIR and starts the node;
 #                                      returns when 127.0.0.1:9092 accepts connections (about 7 s here)
-#   scripts/kafka-node.sh stop DIR     stops it and removes DIR
+#   scripts/kafka-node.sh stop DIR     stops it (or every node of a cluster) and removes DIR
+#   scripts/kafka-node.sh cluster DIR N  N nodes (1-9): node 1 is broker and controller on $PORT (its
+#                                      controller on $PORT+1), node i a broker on $PORT+2(i-1) (9092, 9094,
+#                                      9096, …), all in one KRaft cluster; -Xmx256m each; returns when every
+#                                      node accepts connections
+#   scripts/kafka-node.sh node-stop DIR I / node-start DIR I   stops (SIGTERM: a controlled shutdown) or
+#                                      restarts node I of a cluster, for broker-down cases
+#   (BROKERLAB_KAFKA_PORT picks the client port, default 9092, the controller's is the next one;
+#   BROKERLAB_KAFKA_PROPS adds lines to server.properties, e.g. "offsets.topic.num.partitions=1")
 #   scripts/kafka-node.sh tool DIR CLASS ARGS…   runs one of Kafka's command-line tools with the same jars,
 #                                      e.g. `tool DIR org.apache.kafka.tools.TopicCommand --bootstrap-server
 #                                      127.0.0.1:9092 --create --topic t --partitions 3`
@@ -50,6 +58,40 @@ POM
 }
 
 java_run() { java -Xmx512m -cp "$LIB/*" "$@"; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() {
+  for _ in $(seq 1 120); do port_open "$1" && return 0; sleep 0.5; done
+  return 1
+}
+
+# server.properties of cluster node $2 (of $3) in folder $1.
+cluster_props() {
+  local dir=$1 i=$2 n=$3 roles=broker listeners
+  listeners="PLAINTEXT://127.0.0.1:$((PORT + 2 * (i - 1)))"
+  if [ "$i" = 1 ]; then roles=broker,controller; listeners="$listeners,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"; fi
+  local rf=$(( n < 3 ? n : 3 ))
+  cat > "$dir/server.properties" <<PROPS
+process.roles=$roles
+node.id=$i
+controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
+listeners=$listeners
+controller.listener.names=CONTROLLER
+log.dirs=$dir/data
+auto.create.topics.enable=false
+offsets.topic.replication.factor=$rf
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.retention.check.interval.ms=1000
+${BROKERLAB_KAFKA_PROPS:-}
+PROPS
+}
+
+start_node() {
+  local dir=$1
+  nohup java -Xmx256m -cp "$LIB/*" kafka.Kafka "$dir/server.properties" > "$dir/kafka.out" 2>&1 &
+  echo $! > "$dir/pid"
+}
 
 case "${1:-}" in
   start)
@@ -69,6 +111,7 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.check.interval.ms=1000
+${BROKERLAB_KAFKA_PROPS:-}
 PROPS
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then say "127.0.0.1:$PORT is taken"; exit 1; fi
     id=$(java_run kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
@@ -80,12 +123,49 @@ PROPS
       sleep 0.5
     done
     say "did not accept connections within 60 s"; tail -20 "$DIR/kafka.out" >&2; exit 1 ;;
+  cluster)
+    DIR=${2:?usage: kafka-node.sh cluster DIR N}; N=${3:?usage: kafka-node.sh cluster DIR N}
+    [[ "$N" =~ ^[1-9]$ ]] || { say "N is 1 to 9"; exit 2; }
+    fetch_jars
+    for i in $(seq 1 "$N"); do
+      if port_open $((PORT + 2 * (i - 1))); then say "127.0.0.1:$((PORT + 2 * (i - 1))) is taken"; exit 1; fi
+    done
+    id=$(java_run kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
+    for i in $(seq 1 "$N"); do
+      mkdir -p "$DIR/node-$i/data"
+      cluster_props "$DIR/node-$i" "$i" "$N"
+      java_run kafka.tools.StorageTool format -t "$id" -c "$DIR/node-$i/server.properties" >/dev/null 2>&1
+      start_node "$DIR/node-$i"
+    done
+    echo "$N" > "$DIR/nodes"
+    for i in $(seq 1 "$N"); do
+      wait_port $((PORT + 2 * (i - 1))) || { say "node $i did not start"; tail -20 "$DIR/node-$i/kafka.out" >&2; exit 1; }
+    done
+    say "cluster of $N up on 127.0.0.1:$PORT (nodes every second port)" ;;
+  node-stop)
+    DIR=${2:?}; I=${3:?}
+    kill "$(cat "$DIR/node-$I/pid")" 2>/dev/null || true
+    for _ in $(seq 1 60); do port_open $((PORT + 2 * (I - 1))) || break; sleep 0.5; done ;;
+  node-start)
+    DIR=${2:?}; I=${3:?}
+    start_node "$DIR/node-$I"
+    wait_port $((PORT + 2 * (I - 1))) || { say "node $I did not start"; exit 1; } ;;
   stop)
     DIR=${2:?usage: kafka-node.sh stop DIR}
-    if [ -f "$DIR/pid" ]; then kill "$(cat "$DIR/pid")" 2>/dev/null || true; fi
-    for _ in $(seq 1 60); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || break; sleep 0.5; done
+    if [ -f "$DIR/nodes" ]; then
+      for i in $(seq 1 "$(cat "$DIR/nodes")"); do kill "$(cat "$DIR/node-$i/pid")" 2>/dev/null || true; done
+      for i in $(seq 1 "$(cat "$DIR/nodes")"); do
+        for _ in $(seq 1 60); do port_open $((PORT + 2 * (i - 1))) || break; sleep 0.5; done
+      done
+    fi
+    if [ -f "$DIR/pid" ]; then
+      kill "$(cat "$DIR/pid")" 2>/dev/null || true
+      for _ in $(seq 1 60); do port_open "$PORT" || break; sleep 0.5; done
+    fi
     rm -rf "$DIR" ;;
   tool)
     DIR=${2:?}; shift 2; fetch_jars; java_run "$@" ;;
-  *) echo "usage: $0 start|stop|tool DIR …" >&2; exit 2 ;;
+  fetch)
+    fetch_jars; echo "$LIB" ;;
+  *) echo "usage: $0 start|stop|cluster|node-stop|node-start|tool DIR …|fetch" >&2; exit 2 ;;
 esac

@@ -2,7 +2,8 @@
 //! answer it must get. `tests/bad-input/<kind>/<case>.<ext>` is the input and `<case>.expected` what the
 //! engine answers: an error with its `line:col`, or how the (bounded) run ended. Kinds read here:
 //! `format1` (`.brokerlab`), `document` (`.json`), `definitions` (`.json`, RabbitMQ's definitions
-//! import), `script` (`.rhai`, run as a consumer's `on_message` in a small document). The app's own
+//! import), `script` (`.rhai`, run as a consumer's `on_message` in a small document), `kafka` (`.kafka`,
+//! a Kafka program: parsed only). The app's own
 //! decoders (permalinks, workspaces, embed messages) keep theirs in the same tree, read by the app
 //! crate's `bad_input` unit test.
 //!
@@ -103,17 +104,30 @@ fn script_outcome(bytes: &[u8]) -> String {
     document_outcome(document.to_string().as_bytes())
 }
 
+/// A Kafka program (`docs/kafka-programs.md`): its parse error, or how many statements it has.
+fn kafka_outcome(bytes: &[u8]) -> String {
+    let text = match scenario::decode_source(bytes) {
+        Ok(text) => text,
+        Err(e) => return format!("error {e}"),
+    };
+    match broker_core::kafka::program::parse(text) {
+        Ok(p) => format!("parsed {} statements", p.statements.len()),
+        Err(e) => format!("error {e}"),
+    }
+}
+
 /// What a kind's input came to, as the expected files hold it.
 type Outcome = fn(&[u8]) -> String;
 
 #[test]
 fn every_bad_input_gets_its_catalogued_answer() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    let kinds: [(&str, Outcome); 4] = [
+    let kinds: [(&str, Outcome); 5] = [
         ("format1", format1_outcome),
         ("document", document_outcome),
         ("definitions", definitions_outcome),
         ("script", script_outcome),
+        ("kafka", kafka_outcome),
     ];
     // `BAD_INPUT_ONLY=deep` runs only the cases whose `kind/file` name contains the text.
     let only = std::env::var("BAD_INPUT_ONLY").ok();

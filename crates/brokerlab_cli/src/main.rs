@@ -10,8 +10,11 @@ use broker_core::scenario::sim::{CheckStatus, SimOptions, Simulation};
 use broker_core::scenario::{self, EventFilter, RunOptions, Scenario};
 use std::process::ExitCode;
 
+mod kafka;
+
 const USAGE: &str = "\
-usage: brokerlab run FILE [options]     run a scenario, print its transcript
+usage: brokerlab run FILE [options]     run a scenario (or a Kafka program, FILE.kafka:
+                                        docs/kafka-programs.md), print its transcript
        brokerlab check FILE             check a scenario without running it
        brokerlab definitions import DEFS.json
                                         import a RabbitMQ definitions.json into a fresh engine and
@@ -29,13 +32,17 @@ options for run:
                            JSON document (default 100000)
   --check-invariants       check the engine's invariants after every step (slower)
   --broker URI             run on a real RabbitMQ instead of the engine, e.g.
-                           amqp://guest:guest@127.0.0.1:5672/%2f
+                           amqp://guest:guest@127.0.0.1:5672/%2f (kafka://HOST:PORT
+                           for a Kafka program: Kafka's Java client, needs a JDK)
   --compare                with --broker: run on both and print the differences
                            (deletes the scenario's queues and exchanges before and after)
   --clean                  with --broker: delete them before and after without comparing
   --allow-list FILE        with --compare: differences listed there are allowed
   --name NAME              with --compare: the scenario's name in the allow-list
                            (default: its folder's name)
+  --brokers N              a Kafka program's cluster size on the engine (default 1)
+  --record FILE            with --broker and a Kafka program: also write the real
+                           transcript to FILE (how tests/scenarios/kafka goldens are made)
   --speed N                with --broker and a JSON document: run N times faster than
                            real time (virtual ms = real ms x N; default 1)
 ";
@@ -52,6 +59,8 @@ struct Command {
     allow_list: Option<String>,
     name: Option<String>,
     speed: Option<u64>,
+    record: Option<String>,
+    brokers: Option<i32>,
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {
@@ -73,6 +82,8 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         allow_list: None,
         name: None,
         speed: None,
+        record: None,
+        brokers: None,
     };
     let mut file = None;
     let mut it = rest.iter();
@@ -98,6 +109,15 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             "--clean" => command.clean = true,
             "--allow-list" => command.allow_list = Some(value("--allow-list")?),
             "--name" => command.name = Some(value("--name")?),
+            "--record" => command.record = Some(value("--record")?),
+            "--brokers" => {
+                let v = value("--brokers")?;
+                let n: i32 = v.parse().map_err(|_| format!("--brokers needs a whole number, got '{v}'"))?;
+                if !(1..=9).contains(&n) {
+                    return Err("--brokers is 1 to 9".to_string());
+                }
+                command.brokers = Some(n);
+            }
             "--speed" => {
                 let v = value("--speed")?;
                 let speed: u64 = v.parse().map_err(|_| format!("--speed needs a whole number, got '{v}'"))?;
@@ -123,6 +143,9 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     }
     if (command.allow_list.is_some() || command.name.is_some()) && !command.compare {
         return Err("--allow-list and --name go with --compare".to_string());
+    }
+    if command.record.is_some() && command.broker.is_none() {
+        return Err("--record goes with --broker".to_string());
     }
     if command.compare && command.json {
         return Err("--compare prints differences; it has no --json form".to_string());
@@ -154,6 +177,13 @@ fn main() -> ExitCode {
         Ok(t) => t,
         Err(code) => return code,
     };
+    if kafka::is_kafka_program(&command.file) {
+        return kafka::main(&command, &text);
+    }
+    if command.record.is_some() || command.brokers.is_some() {
+        eprintln!("brokerlab: --record and --brokers are for Kafka programs (FILE.kafka)");
+        return ExitCode::from(2);
+    }
     if text.trim_start().starts_with('{') {
         if let (Some(uri), false) = (&command.broker, command.check_only) {
             return real::run_document(&command, uri, &text);
@@ -324,6 +354,19 @@ fn run_document(command: &Command, text: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `tests/scenarios/<model>/<name>/scenario.brokerlab` (or `program.kafka`) is `<name>`; another file is its stem.
+#[cfg_attr(not(feature = "real-broker"), allow(dead_code))]
+pub(crate) fn scenario_name(file: &str) -> String {
+    let path = std::path::Path::new(file);
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    if stem == "scenario" || stem == "program" {
+        if let Some(folder) = path.parent().and_then(|p| p.file_name()) {
+            return folder.to_string_lossy().into_owned();
+        }
+    }
+    stem
+}
+
 #[cfg(feature = "real-broker")]
 mod real {
     //! `--broker` and `--compare`: the scenario on a real RabbitMQ (crate `real_broker`).
@@ -372,7 +415,7 @@ mod real {
                 None => ExitCode::SUCCESS,
             };
         }
-        let name = command.name.clone().unwrap_or_else(|| scenario_name(&command.file));
+        let name = command.name.clone().unwrap_or_else(|| super::scenario_name(&command.file));
         let differences = compare::compare(&name, &engine, &real, &allow);
         print!("{}", compare::render(&name, &differences));
         let unexplained = differences.iter().filter(|d| d.allowed.is_none()).count();
@@ -424,7 +467,7 @@ mod real {
                 }
             };
             engine.run();
-            let name = command.name.clone().unwrap_or_else(|| scenario_name(&command.file));
+            let name = command.name.clone().unwrap_or_else(|| super::scenario_name(&command.file));
             let differences = document::compare_documents(&name, &engine, &real, &allow);
             print!("{}", compare::render(&name, &differences));
             let unobservable = document::unobservable_checks(&real);
@@ -482,18 +525,6 @@ mod real {
                     ExitCode::from(2)
                 }),
         }
-    }
-
-    /// `tests/scenarios/amqp/<name>/scenario.brokerlab` is `<name>`; another file is its stem.
-    fn scenario_name(file: &str) -> String {
-        let path = std::path::Path::new(file);
-        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        if stem == "scenario" {
-            if let Some(folder) = path.parent().and_then(|p| p.file_name()) {
-                return folder.to_string_lossy().into_owned();
-            }
-        }
-        stem
     }
 }
 

@@ -12,6 +12,7 @@ pub mod backend;
 pub mod compare;
 mod convert;
 pub mod document;
+pub mod kafka;
 mod wire;
 
 pub use backend::live::LivePort;

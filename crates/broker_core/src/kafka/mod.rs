@@ -22,6 +22,7 @@ pub mod log;
 pub mod offsets;
 pub mod partitioner;
 pub mod producer;
+pub mod program;
 pub mod replication;
 pub mod share;
 pub mod transaction;

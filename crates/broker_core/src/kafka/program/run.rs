@@ -1,0 +1,648 @@
+//! Runs a parsed program against a [`KafkaClients`] and writes its transcript.
+//!
+//! The transcript is the program's statements in order, each as `LINE: source` followed by what it returned,
+//! indented by two spaces (see `docs/kafka-programs.md`). It holds nothing that differs between two runs
+//! of equal behaviour: member ids the coordinator generates are numbered by first appearance (`member#1`),
+//! topic ids are left out, records a poll returns are sorted by partition and offset, and record timestamps
+//! are not shown. The tools are emulated with the same client calls a program makes; their output follows
+//! the real tool's text, each line with its trailing blanks trimmed.
+
+use super::client::{
+    ClientCall, ClientError, ClientReply, GroupInfo, KafkaClients, NewTopic, OffsetQuery, PartitionOffset,
+    SendOutcome, SendRecord, Tp,
+};
+use super::parse::{Action, Program, ResetSpec, Tool};
+use serde::{Deserialize, Serialize};
+
+/// One line of a transcript and the program line of the statement it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptLine {
+    /// The statement's first line in the program.
+    pub line: u32,
+    /// The text.
+    pub text: String,
+}
+
+/// A program's transcript.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transcript {
+    /// The lines, in order.
+    pub lines: Vec<TranscriptLine>,
+    /// How many statements threw (a thrown statement is a result, not a failure of the run).
+    pub errors: usize,
+}
+
+impl Transcript {
+    /// As text, one line each, ending with a newline.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for l in &self.lines {
+            out.push_str(&l.text);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// A key or value as the transcript shows it: as is when it has no blank or quote, else quoted; `null`.
+pub fn show(s: &Option<String>) -> String {
+    match s {
+        None => "null".to_string(),
+        Some(s)
+            if !s.is_empty()
+                && s != "null"
+                && s.chars().all(|c| !c.is_whitespace() && !c.is_control() && c != '"') =>
+        {
+            s.clone()
+        }
+        Some(s) => format!("{s:?}"),
+    }
+}
+
+fn error_text(e: &ClientError) -> String {
+    format!("{}: {}", e.exception, e.message)
+}
+
+fn outcome_text(o: &SendOutcome) -> String {
+    match &o.error {
+        None => format!("{}-{}@{}", o.topic, o.partition, o.offset),
+        Some(e) => format!("{}: {}", o.topic, error_text(e)),
+    }
+}
+
+/// A group with its members sorted by client id, then instance id: the coordinator lists them in its hash
+/// map's order, which differs from run to run on a real broker.
+fn sorted_members(g: &GroupInfo) -> GroupInfo {
+    let mut g = g.clone();
+    g.members.sort_by(|a, b| (&a.client_id, &a.instance_id).cmp(&(&b.client_id, &b.instance_id)));
+    g
+}
+
+struct Runner<'a, C: KafkaClients> {
+    clients: &'a mut C,
+    out: Transcript,
+    line: u32,
+    members: Vec<String>,
+    tools_admin: bool,
+}
+
+const TOOLS_ADMIN: &str = "kafka-tools";
+
+impl<C: KafkaClients> Runner<'_, C> {
+    fn emit(&mut self, text: impl Into<String>) {
+        let text: String = text.into();
+        self.out.lines.push(TranscriptLine {
+            line: self.line,
+            text: format!("  {}", text.trim_end()).trim_end().to_string(),
+        });
+    }
+
+    fn member(&mut self, id: &str) -> String {
+        if id.is_empty() {
+            return String::new();
+        }
+        let n = match self.members.iter().position(|m| m == id) {
+            Some(i) => i + 1,
+            None => {
+                self.members.push(id.to_string());
+                self.members.len()
+            }
+        };
+        format!("member#{n}")
+    }
+
+    fn call(&mut self, call: &ClientCall) -> ClientReply {
+        self.clients.call(call)
+    }
+
+    fn admin(&mut self) -> Result<String, ClientError> {
+        if !self.tools_admin {
+            if let ClientReply::Error { error } =
+                self.call(&ClientCall::NewAdmin { admin: TOOLS_ADMIN.into(), properties: Vec::new() })
+            {
+                return Err(error);
+            }
+            self.tools_admin = true;
+        }
+        Ok(TOOLS_ADMIN.to_string())
+    }
+
+    fn show_reply(&mut self, reply: &ClientReply) {
+        match reply {
+            ClientReply::Done => self.emit("ok"),
+            ClientReply::Sent { outcome } => self.emit(outcome_text(outcome)),
+            ClientReply::SendOutcomes { outcomes } => {
+                if outcomes.is_empty() {
+                    self.emit("ok");
+                }
+                for o in outcomes {
+                    self.emit(outcome_text(o));
+                }
+            }
+            ClientReply::Records { records } => {
+                let mut records = records.clone();
+                records.sort_by(|a, b| {
+                    (&a.topic, a.partition, a.offset).cmp(&(&b.topic, b.partition, b.offset))
+                });
+                self.emit(format!("{} record(s)", records.len()));
+                for r in &records {
+                    self.emit(format!(
+                        "{}-{}@{} key={} value={}",
+                        r.topic,
+                        r.partition,
+                        r.offset,
+                        show(&r.key),
+                        show(&r.value)
+                    ));
+                }
+            }
+            ClientReply::Offset { offset } => {
+                self.emit(offset.map(|o| o.to_string()).unwrap_or_else(|| "null".into()))
+            }
+            ClientReply::Offsets { offsets } => {
+                if offsets.is_empty() {
+                    self.emit("{}");
+                }
+                for o in offsets {
+                    let v = o.offset.map(|o| o.to_string()).unwrap_or_else(|| "null".into());
+                    self.emit(format!("{}-{}: {v}", o.topic, o.partition));
+                }
+            }
+            ClientReply::Partitions { partitions } => {
+                let list: Vec<String> = partitions.iter().map(|p| p.to_string()).collect();
+                self.emit(format!("[{}]", list.join(", ")));
+            }
+            ClientReply::Topics { topics } => {
+                for t in topics {
+                    for p in &t.partitions {
+                        let leader = p.leader.map(|l| l.to_string()).unwrap_or_else(|| "none".into());
+                        self.emit(format!(
+                            "{}-{} leader={leader} replicas={:?} isr={:?}",
+                            t.name, p.partition, p.replicas, p.isr
+                        ));
+                    }
+                }
+            }
+            ClientReply::Configs { configs } => {
+                if configs.is_empty() {
+                    self.emit("(all defaults)");
+                }
+                for (k, v) in configs {
+                    self.emit(format!("{k}={v}"));
+                }
+            }
+            ClientReply::Groups { groups } => {
+                for g in groups {
+                    let g = sorted_members(g);
+                    self.emit(format!(
+                        "group {} state={} assignor={}",
+                        g.group_id,
+                        g.state,
+                        if g.assignor.is_empty() { "-" } else { &g.assignor }
+                    ));
+                    for m in &g.members {
+                        let id = self.member(&m.member_id);
+                        let parts: Vec<String> = m.assignment.iter().map(|p| p.to_string()).collect();
+                        let instance = m.instance_id.clone().unwrap_or_else(|| "null".into());
+                        self.emit(format!(
+                            "  {id} instance={instance} client={} host={} assignment=[{}]",
+                            m.client_id,
+                            m.host,
+                            parts.join(", ")
+                        ));
+                    }
+                }
+            }
+            ClientReply::Error { error } => {
+                self.out.errors += 1;
+                self.emit(error_text(error));
+            }
+        }
+    }
+
+    fn tool(&mut self, tool: &Tool) {
+        if let Err(e) = self.tool_inner(tool) {
+            self.out.errors += 1;
+            self.emit(format!("Error: {}", error_text(&e)));
+        }
+    }
+
+    fn ok(reply: ClientReply) -> Result<ClientReply, ClientError> {
+        match reply {
+            ClientReply::Error { error } => Err(error),
+            r => Ok(r),
+        }
+    }
+
+    fn list_offset(&mut self, admin: &str, tp: &Tp, spec: OffsetQuery) -> Result<Option<i64>, ClientError> {
+        match Self::ok(self.call(&ClientCall::ListOffsets {
+            admin: admin.into(),
+            partition: tp.clone(),
+            spec,
+        }))? {
+            ClientReply::Offset { offset } => Ok(offset),
+            _ => Ok(None),
+        }
+    }
+
+    fn group(&mut self, admin: &str, group: &str) -> Result<(GroupInfo, Vec<PartitionOffset>), ClientError> {
+        let reply =
+            Self::ok(self.call(&ClientCall::DescribeConsumerGroups {
+                admin: admin.into(),
+                groups: vec![group.into()],
+            }))?;
+        let info = match reply {
+            ClientReply::Groups { mut groups } if !groups.is_empty() => groups.remove(0),
+            _ => {
+                return Err(ClientError {
+                    exception: "GroupIdNotFoundException".into(),
+                    message: format!("Group {group} not found."),
+                })
+            }
+        };
+        let committed = match Self::ok(
+            self.call(&ClientCall::ListConsumerGroupOffsets { admin: admin.into(), group: group.into() }),
+        )? {
+            ClientReply::Offsets { offsets } => offsets,
+            _ => Vec::new(),
+        };
+        Ok((info, committed))
+    }
+
+    /// As `kafka-topics` reports a failure; it checks that a topic exists before it alters, describes or
+    /// deletes it.
+    fn topic_command_error(&mut self, topic: &str, error: &ClientError) {
+        self.out.errors += 1;
+        if error.exception == "UnknownTopicOrPartitionException" {
+            self.emit(format!(
+                "Error while executing topic command : Topic '{topic}' does not exist as expected"
+            ));
+        } else {
+            self.emit(format!("Error while executing topic command : {}", error.message));
+        }
+    }
+
+    fn tool_inner(&mut self, tool: &Tool) -> Result<(), ClientError> {
+        match tool {
+            Tool::TopicsCreate { topic } => {
+                let admin = self.admin()?;
+                match self.call(&ClientCall::CreateTopics { admin, topics: vec![topic.clone()] }) {
+                    ClientReply::Error { error } => {
+                        self.out.errors += 1;
+                        self.emit(format!("Error while executing topic command : {}", error.message));
+                    }
+                    _ => self.emit(format!("Created topic {}.", topic.name)),
+                }
+            }
+            Tool::TopicsDelete { topic } => {
+                let admin = self.admin()?;
+                if let ClientReply::Error { error } =
+                    self.call(&ClientCall::DeleteTopics { admin, topics: vec![topic.clone()] })
+                {
+                    self.topic_command_error(topic, &error);
+                }
+            }
+            Tool::TopicsAlter { topic, partitions } => {
+                let admin = self.admin()?;
+                if let ClientReply::Error { error } = self.call(&ClientCall::CreatePartitions {
+                    admin,
+                    topic: topic.clone(),
+                    total: *partitions,
+                }) {
+                    self.topic_command_error(topic, &error);
+                }
+            }
+            Tool::TopicsDescribe { topic } => {
+                let admin = self.admin()?;
+                let topics = match self
+                    .call(&ClientCall::DescribeTopics { admin: admin.clone(), topics: vec![topic.clone()] })
+                {
+                    ClientReply::Topics { topics } => topics,
+                    ClientReply::Error { error } => {
+                        self.topic_command_error(topic, &error);
+                        return Ok(());
+                    }
+                    _ => Vec::new(),
+                };
+                let configs = match Self::ok(
+                    self.call(&ClientCall::DescribeConfigs { admin, topic: topic.clone() }),
+                )? {
+                    ClientReply::Configs { configs } => configs,
+                    _ => Vec::new(),
+                };
+                let configs: Vec<String> = configs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                for t in &topics {
+                    let rf = t.partitions.first().map(|p| p.replicas.len()).unwrap_or(0);
+                    self.emit(format!(
+                        "Topic: {}\tPartitionCount: {}\tReplicationFactor: {rf}\tConfigs: {}",
+                        t.name,
+                        t.partitions.len(),
+                        configs.join(",")
+                    ));
+                    for p in &t.partitions {
+                        let list = |v: &[i32]| v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",");
+                        let leader = p.leader.map(|l| l.to_string()).unwrap_or_else(|| "none".into());
+                        self.emit(format!("\tTopic: {}\tPartition: {}\tLeader: {leader}\tReplicas: {}\tIsr: {}\tElr: \tLastKnownElr: ", t.name, p.partition, list(&p.replicas), list(&p.isr)));
+                    }
+                }
+            }
+            Tool::ConsoleProducer { topic, parse_key, separator, properties, lines } => {
+                let producer = format!("console-producer@{}", self.line);
+                Self::ok(self.call(&ClientCall::NewProducer {
+                    producer: producer.clone(),
+                    properties: properties.clone(),
+                }))?;
+                let mut outcomes = Vec::new();
+                for l in lines {
+                    let (key, value) = match (parse_key, l.split_once(separator.as_str())) {
+                        (true, Some((k, v))) => (Some(k.to_string()), Some(v.to_string())),
+                        (true, None) => {
+                            self.out.errors += 1;
+                            self.emit(format!(
+                                "Error: KafkaException: No key separator found on line number 1: '{l}'"
+                            ));
+                            break;
+                        }
+                        (false, _) => (None, Some(l.clone())),
+                    };
+                    let record =
+                        SendRecord { topic: topic.clone(), partition: None, timestamp: None, key, value };
+                    if let ClientReply::Error { error } =
+                        self.call(&ClientCall::Send { producer: producer.clone(), record, get: false })
+                    {
+                        outcomes.push(SendOutcome {
+                            topic: topic.clone(),
+                            partition: -1,
+                            offset: -1,
+                            error: Some(error),
+                        });
+                    }
+                }
+                if let ClientReply::SendOutcomes { outcomes: o } =
+                    self.call(&ClientCall::CloseProducer { producer })
+                {
+                    outcomes.extend(o);
+                }
+                for o in &outcomes {
+                    if o.error.is_some() {
+                        self.out.errors += 1;
+                    }
+                    self.emit(outcome_text(o));
+                }
+            }
+            Tool::ConsoleConsumer { topic, from_beginning, group, max_messages, print_key } => {
+                let consumer = format!("console-consumer@{}", self.line);
+                let mut properties = vec![(
+                    "auto.offset.reset".to_string(),
+                    if *from_beginning { "earliest" } else { "latest" }.to_string(),
+                )];
+                match group {
+                    Some(g) => properties.push(("group.id".into(), g.clone())),
+                    None => properties.push(("group.id".into(), format!("console-consumer-{}", self.line))),
+                }
+                if let Some(n) = max_messages {
+                    properties.push(("max.poll.records".into(), n.max(&1).to_string()));
+                }
+                Self::ok(self.call(&ClientCall::NewConsumer { consumer: consumer.clone(), properties }))?;
+                let reply = self
+                    .call(&ClientCall::Subscribe { consumer: consumer.clone(), topics: vec![topic.clone()] });
+                Self::ok(reply)?;
+                let records = match Self::ok(
+                    self.call(&ClientCall::Poll { consumer: consumer.clone(), timeout_ms: 10_000 }),
+                )? {
+                    ClientReply::Records { mut records } => {
+                        records.sort_by(|a, b| {
+                            (&a.topic, a.partition, a.offset).cmp(&(&b.topic, b.partition, b.offset))
+                        });
+                        if let Some(n) = max_messages {
+                            records.truncate(usize::try_from(*n).unwrap_or(0));
+                        }
+                        records
+                    }
+                    _ => Vec::new(),
+                };
+                for r in &records {
+                    let value = r.value.clone().unwrap_or_else(|| "null".into());
+                    if *print_key {
+                        self.emit(format!("{}\t{value}", r.key.clone().unwrap_or_else(|| "null".into())));
+                    } else {
+                        self.emit(value);
+                    }
+                }
+                self.emit(format!("Processed a total of {} messages", records.len()));
+                Self::ok(self.call(&ClientCall::CloseConsumer { consumer }))?;
+            }
+            Tool::GroupsDescribe { group } => {
+                let admin = self.admin()?;
+                let (info, committed) = match self.group(&admin, group) {
+                    Ok((info, committed)) => (sorted_members(&info), committed),
+                    Err(e) => {
+                        self.out.errors += 1;
+                        self.emit(format!("Error: Executing consumer group command failed due to org.apache.kafka.common.errors.{}", error_text(&e)));
+                        return Ok(());
+                    }
+                };
+                // Rows: every assigned partition with its member, then committed partitions nobody has.
+                let mut rows: Vec<(Tp, Option<i64>, String, String, String)> = Vec::new();
+                for m in &info.members {
+                    let id = self.member(&m.member_id);
+                    for tp in &m.assignment {
+                        let current = committed
+                            .iter()
+                            .find(|c| c.topic == tp.topic && c.partition == tp.partition)
+                            .and_then(|c| c.offset);
+                        rows.push((tp.clone(), current, id.clone(), m.host.clone(), m.client_id.clone()));
+                    }
+                }
+                for c in &committed {
+                    let tp = Tp { topic: c.topic.clone(), partition: c.partition };
+                    if !rows.iter().any(|r| r.0 == tp) {
+                        rows.push((tp, c.offset, "-".into(), "-".into(), "-".into()));
+                    }
+                }
+                rows.sort_by(|a, b| a.0.cmp(&b.0));
+                if info.members.is_empty() {
+                    self.emit("");
+                    self.emit(format!("Consumer group '{group}' has no active members."));
+                }
+                self.emit("");
+                let gw = rows.iter().map(|_| group.len()).max().unwrap_or(0).max(15);
+                let tw = rows.iter().map(|r| r.0.topic.len()).max().unwrap_or(0).max(15);
+                let cw = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(15);
+                let hw = rows.iter().map(|r| r.3.len()).max().unwrap_or(0).max(15);
+                self.emit(format!(
+                    "{:gw$} {:tw$} {:10} {:15} {:15} {:15} {:cw$} {:hw$} CLIENT-ID",
+                    "GROUP",
+                    "TOPIC",
+                    "PARTITION",
+                    "CURRENT-OFFSET",
+                    "LOG-END-OFFSET",
+                    "LAG",
+                    "CONSUMER-ID",
+                    "HOST"
+                ));
+                for (tp, current, id, host, client) in rows {
+                    let end = self.list_offset(&admin, &tp, OffsetQuery::Latest)?;
+                    let show = |o: Option<i64>| o.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+                    let lag = match (current, end) {
+                        (Some(c), Some(e)) => Some(e - c),
+                        _ => None,
+                    };
+                    self.emit(format!(
+                        "{group:gw$} {:tw$} {:<10} {:15} {:15} {:15} {id:cw$} {host:hw$} {client}",
+                        tp.topic,
+                        tp.partition,
+                        show(current),
+                        show(end),
+                        show(lag)
+                    ));
+                }
+            }
+            Tool::Server { start, node } => {
+                let call = if *start {
+                    ClientCall::StartBroker { node: *node }
+                } else {
+                    ClientCall::StopBroker { node: *node }
+                };
+                let reply = self.call(&call);
+                self.show_reply(&reply);
+            }
+            Tool::GroupsReset { group, topic, spec, execute } => {
+                let admin = self.admin()?;
+                let (info, committed) = match self.group(&admin, group) {
+                    Ok(x) => x,
+                    Err(e) if e.exception == "GroupIdNotFoundException" => (
+                        GroupInfo {
+                            group_id: group.clone(),
+                            state: "Dead".into(),
+                            assignor: String::new(),
+                            members: Vec::new(),
+                        },
+                        Vec::new(),
+                    ),
+                    Err(e) => return Err(e),
+                };
+                if !(info.state == "Empty" || info.state == "Dead") {
+                    self.out.errors += 1;
+                    self.emit(format!("Error: Assignments can only be reset if the group '{group}' is inactive, but the current state is {}.", info.state));
+                    return Ok(());
+                }
+                let partitions =
+                    match Self::ok(self.call(&ClientCall::DescribeTopics {
+                        admin: admin.clone(),
+                        topics: vec![topic.clone()],
+                    }))? {
+                        ClientReply::Topics { topics } => topics
+                            .into_iter()
+                            .flat_map(|t| {
+                                t.partitions
+                                    .into_iter()
+                                    .map(move |p| Tp { topic: t.name.clone(), partition: p.partition })
+                            })
+                            .collect::<Vec<_>>(),
+                        _ => Vec::new(),
+                    };
+                let mut new_offsets = Vec::new();
+                for tp in &partitions {
+                    let earliest = self.list_offset(&admin, tp, OffsetQuery::Earliest)?.unwrap_or(0);
+                    let latest = self.list_offset(&admin, tp, OffsetQuery::Latest)?.unwrap_or(0);
+                    let current = committed
+                        .iter()
+                        .find(|c| c.topic == tp.topic && c.partition == tp.partition)
+                        .and_then(|c| c.offset);
+                    let target = match spec {
+                        ResetSpec::ToEarliest => earliest,
+                        ResetSpec::ToLatest => latest,
+                        ResetSpec::ToOffset(n) => *n,
+                        ResetSpec::ShiftBy(n) => current.unwrap_or(latest).saturating_add(*n),
+                    };
+                    new_offsets.push(PartitionOffset {
+                        topic: tp.topic.clone(),
+                        partition: tp.partition,
+                        offset: Some(target.clamp(earliest, latest.max(earliest))),
+                    });
+                }
+                if *execute {
+                    Self::ok(self.call(&ClientCall::AlterConsumerGroupOffsets {
+                        admin,
+                        group: group.clone(),
+                        offsets: new_offsets.clone(),
+                    }))?;
+                }
+                self.emit("");
+                self.emit(format!("{:30} {:30} {:10} {:15}", "GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"));
+                for o in &new_offsets {
+                    self.emit(format!(
+                        "{group:30} {:30} {:<10} {:<15}",
+                        o.topic,
+                        o.partition,
+                        o.offset.unwrap_or(0)
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs `program` on `clients` and returns its transcript.
+pub fn run<C: KafkaClients>(program: &Program, clients: &mut C) -> Transcript {
+    let mut r =
+        Runner { clients, out: Transcript::default(), line: 0, members: Vec::new(), tools_admin: false };
+    for s in &program.statements {
+        r.line = s.line;
+        r.out.lines.push(TranscriptLine { line: s.line, text: format!("{}: {}", s.line, s.source) });
+        match &s.action {
+            Action::Local => {}
+            Action::Call(call) => {
+                let reply = r.call(call);
+                r.show_reply(&reply);
+            }
+            Action::Tool(tool) => r.tool(tool),
+        }
+    }
+    r.out
+}
+
+/// The consumer groups a program's consumers and tools use (for cleaning them away on a real broker).
+pub fn used_groups(program: &Program) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in &program.statements {
+        let group = match &s.action {
+            Action::Call(ClientCall::NewConsumer { properties, .. }) => {
+                properties.iter().find(|(k, _)| k == "group.id").map(|(_, v)| v.clone())
+            }
+            Action::Tool(Tool::ConsoleConsumer { group, .. }) => {
+                Some(group.clone().unwrap_or_else(|| format!("console-consumer-{}", s.line)))
+            }
+            Action::Tool(Tool::GroupsDescribe { group } | Tool::GroupsReset { group, .. }) => {
+                Some(group.clone())
+            }
+            _ => None,
+        };
+        if let Some(g) = group {
+            if !out.contains(&g) {
+                out.push(g);
+            }
+        }
+    }
+    out
+}
+
+/// The topics a program creates (for cleaning them away before and after a run on a real broker).
+pub fn created_topics(program: &Program) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |t: &NewTopic| {
+        if !out.contains(&t.name) {
+            out.push(t.name.clone());
+        }
+    };
+    for s in &program.statements {
+        match &s.action {
+            Action::Call(ClientCall::CreateTopics { topics, .. }) => topics.iter().for_each(&mut add),
+            Action::Tool(Tool::TopicsCreate { topic }) => add(topic),
+            _ => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,139 @@
+//! `brokerlab run|check FILE.kafka`: Kafka programs (`docs/kafka-programs.md`) on the engine, or with
+//! `--broker kafka://HOST:PORT [--compare]` on a real Kafka through the Java client (`real-broker` feature).
+
+use super::Command;
+use broker_core::kafka::program::{self, Program, Transcript};
+use std::process::ExitCode;
+
+/// Whether `file` is a Kafka program (by its extension).
+pub(super) fn is_kafka_program(file: &str) -> bool {
+    file.ends_with(".kafka")
+}
+
+fn print(command: &Command, transcript: &Transcript) {
+    if command.json {
+        println!("{}", serde_json::to_string_pretty(transcript).unwrap_or_default());
+    } else {
+        print!("{}", transcript.text());
+    }
+}
+
+/// Runs or checks the program in `text`.
+pub(super) fn main(command: &Command, text: &str) -> ExitCode {
+    let program = match program::parse(text) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{}", e.located(&command.file));
+            return ExitCode::from(2);
+        }
+    };
+    if command.check_only {
+        println!("{}: ok (kafka program, {} statements)", command.file, program.statements.len());
+        return ExitCode::SUCCESS;
+    }
+    if command.speed.is_some() {
+        eprintln!("brokerlab: {}: --speed does not apply to a Kafka program", command.file);
+        return ExitCode::from(2);
+    }
+    match &command.broker {
+        Some(uri) => real::run(command, uri, &program),
+        None => match engine(&program, command) {
+            Ok(t) => {
+                print(command, &t);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("brokerlab: {}: {e}", command.file);
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+/// The program on the engine's Kafka model (one broker as `scripts/kafka-node.sh start` starts it, or
+/// `--brokers N` as its `cluster DIR N` does).
+fn engine(program: &Program, command: &Command) -> Result<Transcript, String> {
+    let seed = command.options.seed.unwrap_or(0);
+    let mut clients = program::engine::EngineClients::with_brokers(seed, command.brokers.unwrap_or(1));
+    Ok(program::run(program, &mut clients))
+}
+
+#[cfg(feature = "real-broker")]
+mod real {
+    use super::{engine, print, Command};
+    use broker_core::kafka::program::Program;
+    use real_broker::{compare, kafka};
+    use std::process::ExitCode;
+
+    pub(super) fn run(command: &Command, uri: &str, program: &Program) -> ExitCode {
+        let allow = match &command.allow_list {
+            None => Vec::new(),
+            Some(path) => match std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|t| compare::parse_allow_list(&t))
+            {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("brokerlab: allow-list {path}: {e}");
+                    return ExitCode::from(2);
+                }
+            },
+        };
+        let engine_transcript = if command.compare {
+            match engine(program, command) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    eprintln!("brokerlab: {}: {e}", command.file);
+                    return ExitCode::from(2);
+                }
+            }
+        } else {
+            None
+        };
+        let real = match kafka::run_real(program, uri, command.compare || command.clean) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("brokerlab: {}: {e}", command.file);
+                return ExitCode::from(2);
+            }
+        };
+        if let Some(path) = &command.record {
+            if let Err(e) = std::fs::write(path, real.text()) {
+                eprintln!("brokerlab: cannot write {path}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+        let Some(engine_transcript) = engine_transcript else {
+            print(command, &real);
+            return ExitCode::SUCCESS;
+        };
+        let name = command.name.clone().unwrap_or_else(|| crate::scenario_name(&command.file));
+        let differences = kafka::compare(&name, &engine_transcript, &real, &allow);
+        print!("{}", compare::render(&name, &differences));
+        let unexplained = differences.iter().filter(|d| d.allowed.is_none()).count();
+        println!(
+            "{name}: {} difference(s) between the engine and Kafka, {unexplained} not in the allow-list",
+            differences.len()
+        );
+        if unexplained > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+#[cfg(not(feature = "real-broker"))]
+mod real {
+    use super::Command;
+    use broker_core::kafka::program::Program;
+    use std::process::ExitCode;
+
+    pub(super) fn run(_: &Command, _: &str, _: &Program) -> ExitCode {
+        eprintln!(
+            "brokerlab: this build has no real-broker support; rebuild with \
+             `cargo build -p brokerlab_cli --features real-broker`"
+        );
+        ExitCode::from(2)
+    }
+}

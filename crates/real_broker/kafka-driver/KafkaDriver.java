@@ -1,0 +1,512 @@
+// The real side of Brokerlab's Kafka programs: Kafka's own Java client (Admin, KafkaProducer, KafkaConsumer)
+// driven by JSON lines. `java -cp "$LIB/*:DIR" KafkaDriver BOOTSTRAP` reads one call per line on stdin (the
+// serde form of broker_core::kafka::program::ClientCall) and answers one ClientReply per line on stdout.
+// Compiled by scripts/real-kafka-tests.sh with `javac -cp "$LIB/*"`; Jackson comes with Kafka's jars.
+//
+// What a poll means here (docs/real-broker.md): the consumer is polled until it has caught up — it has
+// joined its group (every consumer of that group in this driver is in the same generation), it has a
+// position at the end of every assigned, unpaused partition, and its last poll returned nothing — or it
+// has max.poll.records records, or 20 s have passed. Other consumers of the same group are polled too, so
+// a rebalance can complete; what they receive meanwhile is kept for their own next poll.
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.*;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.admin.*;
+import org.apache.kafka.clients.consumer.*;
+import org.apache.kafka.clients.producer.*;
+import org.apache.kafka.common.*;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+public class KafkaDriver {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final long POLL_BOUND_MS = 20_000;
+    static String bootstrap;
+    static final Map<String, Admin> admins = new HashMap<>();
+    static final Map<String, KafkaProducer<String, String>> producers = new HashMap<>();
+    static final Map<String, List<Object[]>> pending = new HashMap<>(); // producer -> [topic, future]
+    static final Map<String, Consumer> consumers = new LinkedHashMap<>();
+
+    static final class Consumer {
+        final String name;
+        final KafkaConsumer<String, String> client;
+        final String group;
+        final int maxPollRecords;
+        boolean subscribed;
+        boolean closed;
+        boolean assignedSinceSubscribe;
+        // Polled since it subscribed: it has joined its group (a consumer joins at its first poll).
+        boolean polledSinceSubscribe;
+        final List<ConsumerRecord<String, String>> buffer = new ArrayList<>();
+        Exception asyncCommitError;
+
+        Consumer(String name, KafkaConsumer<String, String> client, String group, int maxPollRecords) {
+            this.name = name;
+            this.client = client;
+            this.group = group;
+            this.maxPollRecords = maxPollRecords;
+        }
+
+        ConsumerRebalanceListener listener() {
+            return new ConsumerRebalanceListener() {
+                public void onPartitionsRevoked(Collection<TopicPartition> p) {}
+                public void onPartitionsAssigned(Collection<TopicPartition> p) { assignedSinceSubscribe = true; }
+            };
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        bootstrap = args[0];
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.isBlank()) continue;
+            ObjectNode reply;
+            try {
+                reply = handle(JSON.readTree(line));
+            } catch (Exception e) {
+                reply = error(e);
+            }
+            out.println(JSON.writeValueAsString(reply));
+        }
+        for (Consumer c : consumers.values()) if (!c.closed) quietly(() -> c.client.close(Duration.ofSeconds(5)));
+        for (KafkaProducer<String, String> p : producers.values()) quietly(() -> p.close(Duration.ofSeconds(5)));
+        for (Admin a : admins.values()) quietly(() -> a.close(Duration.ofSeconds(5)));
+    }
+
+    interface Action { void run() throws Exception; }
+    static void quietly(Action a) { try { a.run(); } catch (Exception ignored) { } }
+
+    static Throwable cause(Throwable e) {
+        while ((e instanceof ExecutionException || e instanceof java.util.concurrent.CompletionException) && e.getCause() != null) e = e.getCause();
+        return e;
+    }
+
+    static ObjectNode errorNode(Throwable e) {
+        Throwable c = cause(e);
+        ObjectNode n = JSON.createObjectNode();
+        n.put("exception", c.getClass().getSimpleName());
+        n.put("message", c.getMessage() == null ? "" : c.getMessage());
+        return n;
+    }
+
+    static ObjectNode error(Throwable e) {
+        ObjectNode r = reply("error");
+        r.set("error", errorNode(e));
+        return r;
+    }
+
+    static ObjectNode reply(String kind) {
+        ObjectNode r = JSON.createObjectNode();
+        r.put("reply", kind);
+        return r;
+    }
+
+    static Properties props(JsonNode pairs) {
+        Properties p = new Properties();
+        for (JsonNode kv : pairs) p.put(kv.get(0).asText(), kv.get(1).asText());
+        p.put("bootstrap.servers", bootstrap);
+        return p;
+    }
+
+    static TopicPartition tp(JsonNode n) { return new TopicPartition(n.get("topic").asText(), n.get("partition").asInt()); }
+
+    static List<TopicPartition> tps(JsonNode list) {
+        List<TopicPartition> out = new ArrayList<>();
+        for (JsonNode n : list) out.add(tp(n));
+        return out;
+    }
+
+    static List<String> strings(JsonNode list) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode n : list) out.add(n.asText());
+        return out;
+    }
+
+    static String text(JsonNode n) { return n == null || n.isNull() ? null : n.asText(); }
+
+    static ObjectNode tpNode(TopicPartition t) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("topic", t.topic());
+        n.put("partition", t.partition());
+        return n;
+    }
+
+    static ObjectNode offsetNode(TopicPartition t, Long offset) {
+        ObjectNode n = tpNode(t);
+        if (offset == null) n.putNull("offset"); else n.put("offset", offset);
+        return n;
+    }
+
+    static ObjectNode offsets(Map<TopicPartition, OffsetAndMetadata> map) {
+        ObjectNode r = reply("offsets");
+        ArrayNode a = r.putArray("offsets");
+        List<TopicPartition> keys = new ArrayList<>(map.keySet());
+        keys.sort(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
+        for (TopicPartition t : keys) {
+            OffsetAndMetadata om = map.get(t);
+            a.add(offsetNode(t, om == null ? null : om.offset()));
+        }
+        return r;
+    }
+
+    static ObjectNode outcome(String topic, Future<RecordMetadata> f) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("topic", topic);
+        try {
+            RecordMetadata m = f.get();
+            n.put("partition", m.partition());
+            n.put("offset", m.offset());
+            n.putNull("error");
+        } catch (Exception e) {
+            n.put("partition", -1);
+            n.put("offset", -1);
+            n.set("error", errorNode(e));
+        }
+        return n;
+    }
+
+    static ObjectNode drainPending(String producer) {
+        ObjectNode r = reply("sendOutcomes");
+        ArrayNode a = r.putArray("outcomes");
+        List<Object[]> list = pending.computeIfAbsent(producer, k -> new ArrayList<>());
+        for (Object[] p : list) {
+            @SuppressWarnings("unchecked") Future<RecordMetadata> f = (Future<RecordMetadata>) p[1];
+            a.add(outcome((String) p[0], f));
+        }
+        list.clear();
+        return r;
+    }
+
+    static <T> T need(Map<String, T> m, String name, String what) {
+        T v = m.get(name);
+        if (v == null) throw new IllegalStateException("no " + what + " named " + name);
+        return v;
+    }
+
+    static ObjectNode handle(JsonNode call) throws Exception {
+        String op = call.get("op").asText();
+        switch (op) {
+            case "sleep": Thread.sleep(call.get("ms").asLong()); return reply("done");
+            case "newAdmin": admins.put(call.get("admin").asText(), Admin.create(props(call.get("properties")))); return reply("done");
+            case "newProducer": {
+                Properties p = props(call.get("properties"));
+                KafkaProducer<String, String> k = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+                producers.put(call.get("producer").asText(), k);
+                return reply("done");
+            }
+            case "newConsumer": {
+                Properties p = props(call.get("properties"));
+                // Faster rebalances than the 3 s default; behaviour is otherwise the same.
+                p.putIfAbsent("heartbeat.interval.ms", "300");
+                String name = call.get("consumer").asText();
+                KafkaConsumer<String, String> k = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+                int max = Integer.parseInt(p.getProperty("max.poll.records", "500"));
+                consumers.put(name, new Consumer(name, k, p.getProperty("group.id"), max));
+                return reply("done");
+            }
+        }
+        if (call.has("admin")) return admin(need(admins, call.get("admin").asText(), "admin"), op, call);
+        if (call.has("producer")) return producer(call.get("producer").asText(), op, call);
+        if (call.has("consumer")) return consumer(need(consumers, call.get("consumer").asText(), "consumer"), op, call);
+        throw new IllegalArgumentException("unknown call " + op);
+    }
+
+    static ObjectNode admin(Admin admin, String op, JsonNode call) throws Exception {
+        switch (op) {
+            case "createTopics": {
+                List<NewTopic> topics = new ArrayList<>();
+                for (JsonNode t : call.get("topics")) {
+                    Optional<Integer> parts = t.get("partitions").isNull() ? Optional.empty() : Optional.of(t.get("partitions").asInt());
+                    Optional<Short> rf = t.get("replication_factor").isNull() ? Optional.empty() : Optional.of((short) t.get("replication_factor").asInt());
+                    NewTopic nt = new NewTopic(t.get("name").asText(), parts, rf);
+                    Map<String, String> configs = new LinkedHashMap<>();
+                    for (JsonNode kv : t.get("configs")) configs.put(kv.get(0).asText(), kv.get(1).asText());
+                    if (!configs.isEmpty()) nt.configs(configs);
+                    topics.add(nt);
+                }
+                admin.createTopics(topics).all().get();
+                return reply("done");
+            }
+            case "deleteTopics": admin.deleteTopics(strings(call.get("topics"))).all().get(); return reply("done");
+            case "createPartitions":
+                admin.createPartitions(Map.of(call.get("topic").asText(), NewPartitions.increaseTo(call.get("total").asInt()))).all().get();
+                return reply("done");
+            case "describeTopics": {
+                List<String> names = strings(call.get("topics"));
+                Map<String, TopicDescription> d = admin.describeTopics(names).allTopicNames().get();
+                ObjectNode r = reply("topics");
+                ArrayNode a = r.putArray("topics");
+                for (String name : names) {
+                    TopicDescription td = d.get(name);
+                    ObjectNode t = a.addObject();
+                    t.put("name", name);
+                    ArrayNode ps = t.putArray("partitions");
+                    for (TopicPartitionInfo p : td.partitions()) {
+                        ObjectNode pn = ps.addObject();
+                        pn.put("partition", p.partition());
+                        if (p.leader() == null || p.leader().isEmpty()) pn.putNull("leader"); else pn.put("leader", p.leader().id());
+                        ArrayNode rs = pn.putArray("replicas");
+                        for (Node n : p.replicas()) rs.add(n.id());
+                        ArrayNode isr = pn.putArray("isr");
+                        for (Node n : p.isr()) isr.add(n.id());
+                    }
+                }
+                return r;
+            }
+            case "incrementalAlterConfigs": {
+                List<AlterConfigOp> ops = new ArrayList<>();
+                for (JsonNode o : call.get("ops")) {
+                    String v = text(o.get("value"));
+                    ops.add(v == null
+                        ? new AlterConfigOp(new ConfigEntry(o.get("name").asText(), null), AlterConfigOp.OpType.DELETE)
+                        : new AlterConfigOp(new ConfigEntry(o.get("name").asText(), v), AlterConfigOp.OpType.SET));
+                }
+                ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, call.get("topic").asText());
+                admin.incrementalAlterConfigs(Map.of(res, ops)).all().get();
+                return reply("done");
+            }
+            case "describeConfigs": {
+                ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, call.get("topic").asText());
+                Config c = admin.describeConfigs(List.of(res)).all().get().get(res);
+                List<ConfigEntry> entries = new ArrayList<>();
+                for (ConfigEntry e : c.entries()) if (e.source() != ConfigEntry.ConfigSource.DEFAULT_CONFIG) entries.add(e);
+                entries.sort(Comparator.comparing(ConfigEntry::name));
+                ObjectNode r = reply("configs");
+                ArrayNode a = r.putArray("configs");
+                for (ConfigEntry e : entries) a.addArray().add(e.name()).add(e.value());
+                return r;
+            }
+            case "deleteRecords": {
+                TopicPartition t = tp(call.get("partition"));
+                DeletedRecords d = admin.deleteRecords(Map.of(t, RecordsToDelete.beforeOffset(call.get("before_offset").asLong()))).lowWatermarks().get(t).get();
+                ObjectNode r = reply("offset");
+                r.put("offset", d.lowWatermark());
+                return r;
+            }
+            case "listOffsets": {
+                TopicPartition t = tp(call.get("partition"));
+                JsonNode spec = call.get("spec");
+                OffsetSpec s = spec.isTextual()
+                    ? (spec.asText().equals("earliest") ? OffsetSpec.earliest() : OffsetSpec.latest())
+                    : OffsetSpec.forTimestamp(spec.get("for_timestamp").asLong());
+                long o = admin.listOffsets(Map.of(t, s)).partitionResult(t).get().offset();
+                ObjectNode r = reply("offset");
+                if (o < 0) r.putNull("offset"); else r.put("offset", o);
+                return r;
+            }
+            case "listConsumerGroupOffsets":
+                return offsets(admin.listConsumerGroupOffsets(call.get("group").asText()).partitionsToOffsetAndMetadata().get());
+            case "deleteConsumerGroups": {
+                // Static members stay in a group after close() until their session times out: remove them.
+                for (String g : strings(call.get("groups"))) {
+                    quietly(() -> admin.removeMembersFromConsumerGroup(g, new RemoveMembersFromConsumerGroupOptions()).all().get());
+                }
+                admin.deleteConsumerGroups(strings(call.get("groups"))).all().get();
+                return reply("done");
+            }
+            case "alterConsumerGroupOffsets": {
+                Map<TopicPartition, OffsetAndMetadata> m = new LinkedHashMap<>();
+                for (JsonNode o : call.get("offsets")) m.put(tp(o), new OffsetAndMetadata(o.get("offset").asLong()));
+                admin.alterConsumerGroupOffsets(call.get("group").asText(), m).all().get();
+                return reply("done");
+            }
+            case "describeConsumerGroups": {
+                List<String> names = strings(call.get("groups"));
+                Map<String, ConsumerGroupDescription> d = admin.describeConsumerGroups(names).all().get();
+                ObjectNode r = reply("groups");
+                ArrayNode a = r.putArray("groups");
+                for (String name : names) {
+                    ConsumerGroupDescription g = d.get(name);
+                    ObjectNode gn = a.addObject();
+                    gn.put("group_id", g.groupId());
+                    gn.put("state", g.groupState().toString());
+                    gn.put("assignor", g.partitionAssignor());
+                    ArrayNode ms = gn.putArray("members");
+                    for (MemberDescription m : g.members()) {
+                        ObjectNode mn = ms.addObject();
+                        mn.put("member_id", m.consumerId());
+                        if (m.groupInstanceId().isPresent()) mn.put("instance_id", m.groupInstanceId().get()); else mn.putNull("instance_id");
+                        mn.put("client_id", m.clientId());
+                        mn.put("host", m.host());
+                        List<TopicPartition> parts = new ArrayList<>(m.assignment().topicPartitions());
+                        parts.sort(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
+                        ArrayNode an = mn.putArray("assignment");
+                        for (TopicPartition t : parts) an.add(tpNode(t));
+                    }
+                }
+                return r;
+            }
+        }
+        throw new IllegalArgumentException("unknown admin call " + op);
+    }
+
+    static ObjectNode producer(String name, String op, JsonNode call) throws Exception {
+        KafkaProducer<String, String> p = need(producers, name, "producer");
+        switch (op) {
+            case "send": {
+                JsonNode r = call.get("record");
+                JsonNode part = r.get("partition"), ts = r.get("timestamp");
+                String topic = r.get("topic").asText();
+                ProducerRecord<String, String> rec = new ProducerRecord<>(topic,
+                    part == null || part.isNull() ? null : part.asInt(),
+                    ts == null || ts.isNull() ? null : ts.asLong(),
+                    text(r.get("key")), text(r.get("value")));
+                Future<RecordMetadata> f = p.send(rec);
+                if (call.get("get").asBoolean()) {
+                    ObjectNode o = outcome(topic, f);
+                    if (!o.get("error").isNull()) {
+                        ObjectNode e = reply("error");
+                        e.set("error", o.get("error"));
+                        return e;
+                    }
+                    ObjectNode reply = reply("sent");
+                    reply.set("outcome", o);
+                    return reply;
+                }
+                pending.computeIfAbsent(name, k -> new ArrayList<>()).add(new Object[] {topic, f});
+                return reply("done");
+            }
+            case "flush": p.flush(); return drainPending(name);
+            case "initTransactions": p.initTransactions(); return reply("done");
+            case "beginTransaction": p.beginTransaction(); return reply("done");
+            case "commitTransaction": p.commitTransaction(); return drainPending(name);
+            case "abortTransaction": p.abortTransaction(); return drainPending(name);
+            case "closeProducer": {
+                // Kept: a later send gets the client's own "closed" exception.
+                p.close(Duration.ofSeconds(30));
+                return drainPending(name);
+            }
+        }
+        throw new IllegalArgumentException("unknown producer call " + op);
+    }
+
+    /// Whether `c` has caught up: joined with its group's other consumers here, at the end of its partitions.
+    static boolean caughtUp(Consumer c) {
+        if (c.subscribed) {
+            if (!c.assignedSinceSubscribe) return false;
+            int gen = c.client.groupMetadata().generationId();
+            if (gen < 0) return false;
+            for (Consumer o : consumers.values()) {
+                if (o != c && o.subscribed && o.polledSinceSubscribe && Objects.equals(o.group, c.group) && o.client.groupMetadata().generationId() != gen) return false;
+            }
+        }
+        Set<TopicPartition> mine = new HashSet<>(c.client.assignment());
+        mine.removeAll(c.client.paused());
+        if (mine.isEmpty()) return true;
+        Map<TopicPartition, Long> ends = c.client.endOffsets(mine, Duration.ofSeconds(5));
+        for (TopicPartition t : mine) {
+            if (c.client.position(t, Duration.ofSeconds(5)) < ends.get(t)) return false;
+        }
+        return true;
+    }
+
+    static ObjectNode consumer(Consumer c, String op, JsonNode call) throws Exception {
+        if (c.asyncCommitError != null && !op.equals("commitAsync")) {
+            Exception e = c.asyncCommitError;
+            c.asyncCommitError = null;
+            return error(e);
+        }
+        switch (op) {
+            case "subscribe":
+                c.client.subscribe(strings(call.get("topics")), c.listener());
+                c.subscribed = true;
+                c.assignedSinceSubscribe = false;
+                c.polledSinceSubscribe = false;
+                return reply("done");
+            case "assign":
+                c.client.assign(tps(call.get("partitions")));
+                c.subscribed = false;
+                return reply("done");
+            case "unsubscribe":
+                c.client.unsubscribe();
+                c.subscribed = false;
+                c.buffer.clear();
+                return reply("done");
+            case "poll": {
+                c.polledSinceSubscribe = true;
+                List<ConsumerRecord<String, String>> got = new ArrayList<>(c.buffer);
+                c.buffer.clear();
+                long deadline = System.currentTimeMillis() + POLL_BOUND_MS;
+                boolean lastEmpty = false;
+                while (System.currentTimeMillis() < deadline && got.size() < c.maxPollRecords) {
+                    int before = got.size();
+                    for (ConsumerRecord<String, String> r : c.client.poll(Duration.ofMillis(100))) got.add(r);
+                    lastEmpty = got.size() == before;
+                    // The group's other members here (consumers that have polled, so joined) take part in a
+                    // rebalance this one started, as their own poll loops would.
+                    for (Consumer o : consumers.values()) {
+                        if (o != c && !o.closed && o.subscribed && o.polledSinceSubscribe && c.subscribed && Objects.equals(o.group, c.group)) {
+                            for (ConsumerRecord<String, String> r : o.client.poll(Duration.ofMillis(20))) o.buffer.add(r);
+                        }
+                    }
+                    if (lastEmpty && caughtUp(c)) break;
+                }
+                ObjectNode r = reply("records");
+                ArrayNode a = r.putArray("records");
+                for (ConsumerRecord<String, String> rec : got) {
+                    ObjectNode n = a.addObject();
+                    n.put("topic", rec.topic());
+                    n.put("partition", rec.partition());
+                    n.put("offset", rec.offset());
+                    if (rec.key() == null) n.putNull("key"); else n.put("key", rec.key());
+                    if (rec.value() == null) n.putNull("value"); else n.put("value", rec.value());
+                }
+                return r;
+            }
+            case "commitSync": {
+                JsonNode o = call.get("offsets");
+                if (o == null || o.isNull()) c.client.commitSync();
+                else {
+                    Map<TopicPartition, OffsetAndMetadata> m = new LinkedHashMap<>();
+                    for (JsonNode e : o) m.put(tp(e), new OffsetAndMetadata(e.get("offset").asLong()));
+                    c.client.commitSync(m);
+                }
+                return reply("done");
+            }
+            case "commitAsync":
+                c.client.commitAsync((offsets, e) -> { if (e != null) c.asyncCommitError = e; });
+                // The outcome is known by the next statement: a synchronous round trip completes it.
+                c.client.commitSync(Map.of());
+                return reply("done");
+            case "seek": c.client.seek(tp(call.get("partition")), call.get("offset").asLong()); return reply("done");
+            case "seekToBeginning": c.client.seekToBeginning(tps(call.get("partitions"))); return reply("done");
+            case "seekToEnd": c.client.seekToEnd(tps(call.get("partitions"))); return reply("done");
+            case "position": {
+                ObjectNode r = reply("offset");
+                r.put("offset", c.client.position(tp(call.get("partition")), Duration.ofSeconds(10)));
+                return r;
+            }
+            case "committed":
+                return offsets(c.client.committed(new HashSet<>(tps(call.get("partitions"))), Duration.ofSeconds(10)));
+            case "pause": c.client.pause(tps(call.get("partitions"))); return reply("done");
+            case "resume": c.client.resume(tps(call.get("partitions"))); return reply("done");
+            case "assignment": {
+                List<TopicPartition> parts = new ArrayList<>(c.client.assignment());
+                parts.sort(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
+                ObjectNode r = reply("partitions");
+                ArrayNode a = r.putArray("partitions");
+                for (TopicPartition t : parts) a.add(tpNode(t));
+                return r;
+            }
+            case "closeConsumer":
+                // Kept: a later call on it gets the client's own "already closed" exception.
+                c.client.close(Duration.ofSeconds(30));
+                c.closed = true;
+                c.subscribed = false;
+                return reply("done");
+        }
+        throw new IllegalArgumentException("unknown consumer call " + op);
+    }
+}

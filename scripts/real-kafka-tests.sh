@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The Kafka differential test (issue #16): every Kafka golden program (tests/scenarios/kafka/*/program.kafka)
+# runs on a real Apache Kafka 4.1 through Kafka's own Java client, and
+#   1. the real transcript must equal the golden (expected.txt was recorded from a real Kafka: this checks
+#      that Kafka, the driver and the normalisation still give it), and
+#   2. `brokerlab run --compare` diffs the engine's transcript with the real one; a difference not in
+#      tests/real_broker/kafka-allowlist.toml fails the test.
+# Self-contained: fetches the jars once (scripts/kafka-node.sh, Maven Central), starts one KRaft node on
+# 127.0.0.1 with its data in a temporary folder (then a three-broker cluster for the programs whose `args`
+# say --brokers 3), compiles the Java driver, and stops everything at the end.
+# Bounded: everything after the runner's build is killed after BROKERLAB_KAFKA_TEST_TIMEOUT seconds
+# (default 330; a run takes about 3 minutes here).
+# Environment: BROKERLAB_KAFKA_PORT (default 9092; the controller uses the next port).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${BROKERLAB_KAFKA_TEST_UNDER_TIMEOUT:-}" ]; then
+  # The build (as long as a cold cache needs) comes before the clock starts.
+  echo "[real-kafka] building the runner with the real-broker feature"
+  cargo build -q -p brokerlab_cli --features real-broker --locked
+  export BROKERLAB_KAFKA_TEST_UNDER_TIMEOUT=1
+  exec timeout --kill-after=15 "${BROKERLAB_KAFKA_TEST_TIMEOUT:-330}" "$0" "$@"
+fi
+start=$SECONDS
+say() { echo "[real-kafka] $*"; }
+fail() { echo "[real-kafka] FAILED: $*" >&2; exit 1; }
+
+export BROKERLAB_KAFKA_PORT=${BROKERLAB_KAFKA_PORT:-9092}
+URI="kafka://127.0.0.1:$BROKERLAB_KAFKA_PORT"
+ALLOW=tests/real_broker/kafka-allowlist.toml
+command -v java >/dev/null && command -v javac >/dev/null || fail "a JDK (java and javac, 17 or newer) is needed"
+
+LIB=$(scripts/kafka-node.sh fetch) || fail "cannot fetch Kafka's jars (Maven Central)"
+export BROKERLAB_KAFKA_LIB=$LIB
+DIR=$(mktemp -d /tmp/brokerlab-kafka.XXXXXX)
+stop_all() {
+  say "stopping Kafka"
+  scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
+  scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
+  rm -rf "$DIR"
+}
+trap stop_all EXIT
+trap 'exit 143' TERM INT
+
+say "compiling the Java driver"
+mkdir -p "$DIR/driver"
+javac -nowarn -d "$DIR/driver" -cp "$LIB/*" crates/real_broker/kafka-driver/KafkaDriver.java 2>/dev/null \
+  || javac -d "$DIR/driver" -cp "$LIB/*" crates/real_broker/kafka-driver/KafkaDriver.java \
+  || fail "javac could not compile the driver"
+export BROKERLAB_KAFKA_DRIVER=$DIR/driver
+bin="${CARGO_TARGET_DIR:-target}/debug/brokerlab"
+[ -x "$bin" ] || fail "no runner at $bin"
+
+# One partition for __consumer_offsets (created at the first group operation): 50 take seconds here and
+# change nothing a program can see.
+say "starting Kafka on 127.0.0.1:$BROKERLAB_KAFKA_PORT"
+BROKERLAB_KAFKA_PROPS="offsets.topic.num.partitions=1" scripts/kafka-node.sh start "$DIR/node" \
+  || fail "Kafka did not start"
+say "Kafka is up after $((SECONDS - start)) s"
+
+failed=()
+count=0
+# run_golden FOLDER: the program on Kafka and on the engine (--compare), and the real transcript against
+# the golden. A folder's `args` file (`--brokers 3`) gives the engine's cluster size.
+run_golden() {
+  local folder=$1 name args=() t=$SECONDS
+  name=$(basename "$folder")
+  if [ -f "$folder/args" ]; then read -r -a args < "$folder/args"; fi
+  count=$((count + 1))
+  if ! "$bin" run "$folder/program.kafka" "${args[@]}" --broker "$URI" --compare --allow-list "$ALLOW" \
+       --record "$DIR/$name.real.txt"; then
+    failed+=("$name(engine)")
+  fi
+  if [ ! -f "$DIR/$name.real.txt" ] || ! diff -u "$folder/expected.txt" "$DIR/$name.real.txt"; then
+    failed+=("$name(golden)")
+  fi
+  say "$name: $((SECONDS - t)) s"
+}
+for folder in tests/scenarios/kafka/*/; do
+  [ -f "$folder/args" ] && continue
+  run_golden "$folder"
+done
+
+# Programs for a three-broker cluster (`args`: --brokers 3) run on one started after the single node
+# stops (memory: three brokers at -Xmx256m). `kafka-server-stop --node-id N` in a program stops node N
+# through BROKERLAB_KAFKA_NODE_CONTROL; each such program gets a fresh cluster.
+for folder in tests/scenarios/kafka/*/; do
+  [ -f "$folder/args" ] || continue
+  scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
+  scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
+  say "starting a three-broker cluster for $(basename "$folder")"
+  BROKERLAB_KAFKA_PROPS="offsets.topic.num.partitions=1" scripts/kafka-node.sh cluster "$DIR/cluster" 3 \
+    || fail "the cluster did not start"
+  export BROKERLAB_KAFKA_NODE_CONTROL="scripts/kafka-node.sh $DIR/cluster"
+  run_golden "$folder"
+  unset BROKERLAB_KAFKA_NODE_CONTROL
+done
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+  fail "${#failed[@]} check(s) of $count programs failed: ${failed[*]}"
+fi
+say "all $count Kafka programs agree with Kafka 4.1 (goldens and engine; allow-list: $ALLOW) in $((SECONDS - start)) s"
