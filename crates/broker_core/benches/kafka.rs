@@ -26,7 +26,7 @@ use broker_core::kafka::{
 };
 use broker_core::VirtualTime;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use kafka_support::{cluster_with_topic, ClusterReader, Group};
+use kafka_support::{cluster_with_topic, Group};
 use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::time::Duration;
@@ -58,7 +58,8 @@ impl Pipeline {
     fn new() -> Self {
         // Retention keeps the log bounded however many iterations criterion runs: segments roll every
         // second of virtual time and go after five, checked every second.
-        let cluster = cluster_with_topic(TOPIC, 1, &[("segment.ms", "1000"), ("retention.ms", "5000")], 1000);
+        let mut cluster =
+            cluster_with_topic(TOPIC, 1, &[("segment.ms", "1000"), ("retention.ms", "5000")], 1000);
         let config = ProducerConfig { acks: Acks::Leader, ..ProducerConfig::default() };
         let producer = KafkaProducer::new(config, 3).expect("a valid producer config");
         let mut group = Group::new();
@@ -67,7 +68,7 @@ impl Pipeline {
         config.max_poll_records = BATCH_RECORDS;
         let mut consumer = vec![KafkaConsumer::new(config, 1)];
         consumer[0].subscribe(&[TOPIC]).expect("subscribe");
-        let now = group.settle(VirtualTime::ZERO, &cluster, &mut consumer);
+        let now = group.settle(VirtualTime::ZERO, &mut cluster, &mut consumer);
         Pipeline { cluster, producer, group, consumer, now, read: 0 }
     }
 
@@ -93,11 +94,10 @@ impl Pipeline {
         drop(self.cluster.take_events());
         let mut got = 0;
         while got < BATCH_RECORDS {
-            let mut reader = ClusterReader(&self.cluster);
             let mut env = broker_core::kafka::ConsumerEnv {
                 coordinator: &mut self.group.coordinator,
                 mailbox: &mut self.group.mailbox,
-                reader: &mut reader,
+                reader: &mut self.cluster,
             };
             let polled = self.consumer[0].poll(now, 0, &mut env).expect("poll");
             assert!(!polled.records.is_empty(), "records were produced, so the poll returns some");
@@ -106,14 +106,13 @@ impl Pipeline {
         }
         assert_eq!(got, BATCH_RECORDS, "exactly the records sent are read");
         self.read += got as u64;
-        let mut reader = ClusterReader(&self.cluster);
         let mut env = broker_core::kafka::ConsumerEnv {
             coordinator: &mut self.group.coordinator,
             mailbox: &mut self.group.mailbox,
-            reader: &mut reader,
+            reader: &mut self.cluster,
         };
         self.consumer[0].commit_sync(now, None, &mut env).expect("commitSync");
-        self.group.tick(now, &self.cluster, &mut self.consumer);
+        self.group.tick(now, &mut self.cluster, &mut self.consumer);
     }
 
     fn committed(&self) -> i64 {
@@ -135,11 +134,21 @@ struct PlainRecord {
 fn vec_round(log: &mut Vec<PlainRecord>, committed: &mut i64, now: i64) {
     log.clear();
     for i in 0..BATCH_RECORDS {
-        log.push(PlainRecord { offset: *committed + i as i64, timestamp: now, key: None, value: Some(value()) });
+        log.push(PlainRecord {
+            offset: *committed + i as i64,
+            timestamp: now,
+            key: None,
+            value: Some(value()),
+        });
     }
     let mut read = Vec::with_capacity(BATCH_RECORDS);
     for r in log.iter() {
-        read.push(PlainRecord { offset: r.offset, timestamp: r.timestamp, key: r.key.clone(), value: r.value.clone() });
+        read.push(PlainRecord {
+            offset: r.offset,
+            timestamp: r.timestamp,
+            key: r.key.clone(),
+            value: r.value.clone(),
+        });
     }
     *committed = read.last().map_or(*committed, |r| r.offset + 1);
     black_box(read);
@@ -250,8 +259,12 @@ fn rebalance(c: &mut Criterion) {
         let before = assignor.assign(&fresh[..MEMBERS - 1], &counts);
         let joined = client_members(Some(&before), 1);
         check(&assignor.assign(&joined, &counts), MEMBERS, name);
-        group.bench_function(format!("{name}/fresh"), |b| b.iter(|| assignor.assign(black_box(&fresh), &counts)));
-        group.bench_function(format!("{name}/join"), |b| b.iter(|| assignor.assign(black_box(&joined), &counts)));
+        group.bench_function(format!("{name}/fresh"), |b| {
+            b.iter(|| assignor.assign(black_box(&fresh), &counts))
+        });
+        group.bench_function(format!("{name}/join"), |b| {
+            b.iter(|| assignor.assign(black_box(&joined), &counts))
+        });
     }
     for assignor in [ServerAssignor::Uniform, ServerAssignor::Range] {
         let name = format!("server-{}", assignor.name());
@@ -260,8 +273,12 @@ fn rebalance(c: &mut Criterion) {
         let before = assignor.assign(&fresh[..MEMBERS - 1], &counts);
         let joined = server_members(Some(&before));
         check(&assignor.assign(&joined, &counts), MEMBERS, &name);
-        group.bench_function(format!("{name}/fresh"), |b| b.iter(|| assignor.assign(black_box(&fresh), &counts)));
-        group.bench_function(format!("{name}/join"), |b| b.iter(|| assignor.assign(black_box(&joined), &counts)));
+        group.bench_function(format!("{name}/fresh"), |b| {
+            b.iter(|| assignor.assign(black_box(&fresh), &counts))
+        });
+        group.bench_function(format!("{name}/join"), |b| {
+            b.iter(|| assignor.assign(black_box(&joined), &counts))
+        });
     }
     group.finish();
 }

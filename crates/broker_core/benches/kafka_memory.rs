@@ -63,7 +63,8 @@ fn measure(n: u64, one_per_batch: bool) -> bool {
     let mut producer = KafkaProducer::new(config, 3).expect("a valid producer config");
     let mut batches = 0u64;
     let mut count_batches = |events: Vec<(VirtualTime, KafkaEvent)>| {
-        batches += events.iter().filter(|(_, e)| matches!(e, KafkaEvent::RecordsAppended { .. })).count() as u64;
+        batches +=
+            events.iter().filter(|(_, e)| matches!(e, KafkaEvent::RecordsAppended { .. })).count() as u64;
     };
 
     let resident_before = resident_bytes();
@@ -106,7 +107,10 @@ fn measure(n: u64, one_per_batch: bool) -> bool {
         HEADER_KEY.len(),
         nf / batches.max(1) as f64
     );
-    println!("kafka memory [{label}]: live bytes requested     {live_bytes:>14.0} ({:.1} per record)", live_bytes / nf);
+    println!(
+        "kafka memory [{label}]: live bytes requested     {live_bytes:>14.0} ({:.1} per record)",
+        live_bytes / nf
+    );
     println!(
         "kafka memory [{label}]: log.heap_bytes()         {:>14} ({:.1} per record)",
         log.heap_bytes(),
@@ -119,7 +123,10 @@ fn measure(n: u64, one_per_batch: bool) -> bool {
     );
     if let (Some(before), Some(after)) = (resident_before, resident_after) {
         let grown = after as f64 - before as f64;
-        println!("kafka memory [{label}]: resident set grew        {grown:>14.0} ({:.1} per record)", grown / nf);
+        println!(
+            "kafka memory [{label}]: resident set grew        {grown:>14.0} ({:.1} per record)",
+            grown / nf
+        );
     }
     overhead <= GOAL_OVERHEAD_BYTES
 }
@@ -134,5 +141,9 @@ fn main() {
     let default_met = measure(n, false);
     let worst_met = measure(n, true);
     let met = |m: bool| if m { "met" } else { "MISSED" };
-    println!("kafka memory: goal <= {GOAL_OVERHEAD_BYTES} bytes/record: default batching {}, one per batch {}", met(default_met), met(worst_met));
+    println!(
+        "kafka memory: goal <= {GOAL_OVERHEAD_BYTES} bytes/record: default batching {}, one per batch {}",
+        met(default_met),
+        met(worst_met)
+    );
 }

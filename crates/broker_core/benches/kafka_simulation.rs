@@ -25,7 +25,7 @@ use broker_core::kafka::{
     Acks, AutoOffsetReset, ConsumerConfig, ConsumerEnv, KafkaConsumer, ProducerRecord, TopicPartition,
 };
 use broker_core::VirtualTime;
-use kafka_support::{cluster_with_topic, ClusterReader, Group};
+use kafka_support::{cluster_with_topic, Group};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hint::black_box;
@@ -67,7 +67,7 @@ fn simulate(seconds: u64) -> Outcome {
             c
         })
         .collect();
-    let start = group.settle(VirtualTime::ZERO, &cluster, &mut consumers);
+    let start = group.settle(VirtualTime::ZERO, &mut cluster, &mut consumers);
     let (mut produced, mut consumed, mut commits) = (0u64, 0u64, 0u64);
     let end_ms = start.as_millis() + seconds * 1_000;
     for ms in start.as_millis() + 1..=end_ms {
@@ -91,12 +91,14 @@ fn simulate(seconds: u64) -> Outcome {
             assert!(r.result.is_ok(), "send failed: {:?}", r.result);
         }
         drop(cluster.take_events());
-        group.tick(now, &cluster, &mut consumers);
+        group.tick(now, &mut cluster, &mut consumers);
         let commit = ms % COMMIT_EVERY_MS == 0;
         for c in consumers.iter_mut() {
-            let mut reader = ClusterReader(&cluster);
-            let mut env =
-                ConsumerEnv { coordinator: &mut group.coordinator, mailbox: &mut group.mailbox, reader: &mut reader };
+            let mut env = ConsumerEnv {
+                coordinator: &mut group.coordinator,
+                mailbox: &mut group.mailbox,
+                reader: &mut cluster,
+            };
             let polled = c.poll(now, 0, &mut env).expect("poll");
             consumed += polled.records.len() as u64;
             black_box(polled.records);
@@ -110,7 +112,8 @@ fn simulate(seconds: u64) -> Outcome {
     let wall = started.elapsed().as_secs_f64();
 
     cluster.assert_invariants();
-    let committed: i64 = group.coordinator.offsets().group_offsets("bench").map(|(_, c)| c.offset.offset).sum();
+    let committed: i64 =
+        group.coordinator.offsets().group_offsets("bench").map(|(_, c)| c.offset.offset).sum();
     let (mut retained, mut log_start_sum) = (0, 0);
     for p in 0..PARTITIONS {
         let log = &cluster.partition(&TopicPartition::new(TOPIC, p)).expect("partition").log;
