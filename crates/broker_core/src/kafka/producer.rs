@@ -664,8 +664,7 @@ impl KafkaProducer {
             .map(|(tp, _)| tp.clone())
             .collect();
         for tp in partitions {
-            loop {
-                let Some(head) = self.queues.get(&tp).and_then(|q| q.front()) else { break };
+            while let Some(head) = self.queues.get(&tp).and_then(|q| q.front()) {
                 if !self.head_ready(&tp, head, now) {
                     break;
                 }
