@@ -65,12 +65,23 @@ pub struct StickyPartitioner {
 impl StickyPartitioner {
     /// The partition a record without key goes to now; `available` are the partitions with a leader.
     pub fn partition(&mut self, partitions: i32, available: &[i32], prng: &mut Prng) -> i32 {
+        self.partition_with(partitions, || available.to_vec(), prng)
+    }
+
+    /// [`partition`](Self::partition) with the available partitions listed only if a new partition is drawn
+    /// (most records go to the current one, and listing them is a walk over the topic's partitions).
+    pub fn partition_with(
+        &mut self,
+        partitions: i32,
+        available: impl FnOnce() -> Vec<i32>,
+        prng: &mut Prng,
+    ) -> i32 {
         if let Some(p) = self.current {
             if p < partitions {
                 return p;
             }
         }
-        let p = Self::next(partitions, available, prng);
+        let p = Self::next(partitions, &available(), prng);
         self.current = Some(p);
         self.produced_bytes = 0;
         p

@@ -350,15 +350,21 @@ impl KafkaProducer {
             }
             (None, Some(key)) => partition_for_key(key, partitions),
             (None, None) => {
-                let available: Vec<i32> = (0..partitions)
-                    .filter(|&p| {
-                        cluster
-                            .partition(&TopicPartition::new(record.topic.clone(), p))
-                            .is_some_and(|s| s.leader.is_some())
+                // Read off the topic's partitions in place: a `TopicPartition` per partition and send
+                // (a name copied each time) was most of a send's cost.
+                // Only when the sticky partition is drawn anew.
+                let available = || {
+                    cluster.topic(&record.topic).map_or_else(Vec::new, |t| {
+                        (0..partitions)
+                            .filter(|&p| t.partitions.get(p as usize).is_some_and(|s| s.leader.is_some()))
+                            .collect()
                     })
-                    .collect();
-                let sticky = self.sticky.entry(record.topic.clone()).or_default();
-                sticky.partition(partitions, &available, &mut self.prng)
+                };
+                if !self.sticky.contains_key(&record.topic) {
+                    self.sticky.insert(record.topic.clone(), StickyPartitioner::default());
+                }
+                let sticky = self.sticky.get_mut(&record.topic).expect("inserted");
+                sticky.partition_with(partitions, available, &mut self.prng)
             }
         };
         let tp = TopicPartition::new(record.topic.clone(), partition);
@@ -378,7 +384,10 @@ impl KafkaProducer {
         self.next_send += 1;
         let append =
             AppendRecord { timestamp, key: record.key, value: record.value, headers: record.headers };
-        let queue = self.queues.entry(tp.clone()).or_default();
+        if !self.queues.contains_key(&tp) {
+            self.queues.insert(tp.clone(), VecDeque::new());
+        }
+        let queue = self.queues.get_mut(&tp).expect("inserted");
         let fits = queue.back().is_some_and(|b| {
             !b.closed && b.base_sequence.is_none() && b.retry_at.is_none() && {
                 let delta = b.records.len() as i64;
@@ -482,6 +491,21 @@ impl KafkaProducer {
     /// fires at its own time, answers are taken as they come. Each pass handles one instant and the next
     /// one is strictly later, so it always ends.
     pub fn advance_to(&mut self, cluster: &mut Cluster, t: VirtualTime) {
+        // The fast path of a `send` at the instant already handled, when nothing can have arrived since (no
+        // request waits for an answer, no cluster timer is due, no transaction is ending): the one pass
+        // below would only expire and drain. If that drain set a timer due now, the full loop runs.
+        if t == self.now
+            && cluster.now() == t
+            && self.in_flight.is_empty()
+            && !matches!(self.txn, TxnState::Committing | TxnState::Aborting)
+            && cluster.next_deadline().is_none_or(|d| d > t)
+        {
+            self.expire(t);
+            self.drain(cluster, t);
+            if self.in_flight.is_empty() && cluster.next_deadline().is_none_or(|d| d > t) {
+                return;
+            }
+        }
         let mut now = self.now.max(cluster.now().min(t));
         loop {
             cluster.advance_to(now);
@@ -530,6 +554,7 @@ impl KafkaProducer {
         }
         match result {
             Ok((base, log_append_time)) => {
+                self.results.reserve(batch.records.len());
                 for (i, (id, r)) in batch.records.iter().enumerate() {
                     let offset = if base < 0 { -1 } else { base + i as i64 };
                     let timestamp = if log_append_time >= 0 { log_append_time } else { r.timestamp };
@@ -582,9 +607,13 @@ impl KafkaProducer {
     fn expire(&mut self, now: VirtualTime) {
         let timeout = self.config.delivery_timeout_ms;
         let mut expired = Vec::new();
+        let due = |b: &Batch| now >= b.created.plus_millis(timeout);
+        if !self.queues.values().flat_map(|q| q.iter()).any(due) {
+            return;
+        }
         for (tp, queue) in self.queues.iter_mut() {
             queue.retain(|b| {
-                if now >= b.created.plus_millis(timeout) {
+                if due(b) {
                     expired.push((tp.clone(), b.clone()));
                     false
                 } else {
@@ -592,6 +621,7 @@ impl KafkaProducer {
                 }
             });
         }
+        self.queues.retain(|_, q| !q.is_empty());
         for (tp, b) in expired {
             let waited = now.as_millis() - b.created.as_millis();
             let e = KafkaError::with_message(
@@ -607,30 +637,45 @@ impl KafkaProducer {
         }
     }
 
+    /// Whether `tp`'s first queued batch may be sent at `now` (room in flight, lingered, closed, flushed,
+    /// or its backoff over).
+    fn head_ready(&self, tp: &TopicPartition, head: &Batch, now: VirtualTime) -> bool {
+        let due = match head.retry_at {
+            Some(r) => now >= r,
+            None => {
+                head.closed
+                    || self.flush_requested
+                    || now >= head.created.plus_millis(self.config.linger_ms)
+                    || self.txn == TxnState::Committing
+            }
+        };
+        // The cheap test first: most calls find a batch still lingering.
+        due && self.in_flight_count.get(tp).copied().unwrap_or(0)
+            < self.config.max_in_flight_requests_per_connection
+    }
+
     fn drain(&mut self, cluster: &mut Cluster, now: VirtualTime) {
-        let partitions: Vec<TopicPartition> = self.queues.keys().cloned().collect();
+        // Only partitions with a batch ready now are visited (most calls, one per `send`, find none):
+        // sending one partition's batches never makes another's ready, so this is the same drain.
+        let partitions: Vec<TopicPartition> = self
+            .queues
+            .iter()
+            .filter(|(tp, q)| q.front().is_some_and(|head| self.head_ready(tp, head, now)))
+            .map(|(tp, _)| tp.clone())
+            .collect();
         for tp in partitions {
-            loop {
-                let in_flight = self.in_flight_count.get(&tp).copied().unwrap_or(0);
-                if in_flight >= self.config.max_in_flight_requests_per_connection {
-                    break;
-                }
-                let Some(queue) = self.queues.get_mut(&tp) else { break };
-                let Some(head) = queue.front() else { break };
-                let ready = match head.retry_at {
-                    Some(r) => now >= r,
-                    None => {
-                        head.closed
-                            || self.flush_requested
-                            || now >= head.created.plus_millis(self.config.linger_ms)
-                            || self.txn == TxnState::Committing
-                    }
-                };
-                if !ready {
+            while let Some(head) = self.queues.get(&tp).and_then(|q| q.front()) {
+                if !self.head_ready(&tp, head, now) {
                     break;
                 }
                 // An idempotent producer retries a batch only in its sequence order.
+                let queue = self.queues.get_mut(&tp).expect("checked");
                 let mut batch = queue.pop_front().expect("checked");
+                // No empty queues are kept: every pass over the queues (one per `send`) visits only
+                // partitions with something to send.
+                if queue.is_empty() {
+                    self.queues.remove(&tp);
+                }
                 batch.closed = true;
                 batch.retry_at = None;
                 batch.attempts += 1;
@@ -650,15 +695,34 @@ impl KafkaProducer {
                 } else {
                     None
                 };
+                // The records move into the request and back after it (the batch keeps them for a retry),
+                // rather than being copied for every attempt.
+                let records = batch
+                    .records
+                    .iter_mut()
+                    .map(|(_, r)| {
+                        let hollow = AppendRecord {
+                            timestamp: r.timestamp,
+                            key: None,
+                            value: None,
+                            headers: Vec::new(),
+                        };
+                        std::mem::replace(r, hollow)
+                    })
+                    .collect();
                 let request = ProduceRequest {
                     partition: tp.clone(),
                     acks: self.config.acks,
                     timeout_ms: self.config.request_timeout_ms,
-                    records: batch.records.iter().map(|(_, r)| r.clone()).collect(),
+                    records,
                     producer,
                 };
                 *self.in_flight_count.entry(tp.clone()).or_insert(0) += 1;
-                match cluster.produce(now, &request) {
+                let outcome = cluster.produce(now, &request);
+                for ((_, slot), r) in batch.records.iter_mut().zip(request.records) {
+                    *slot = r;
+                }
+                match outcome {
                     // acks=0: no answer comes back; the client counts the batch done once sent, offset -1.
                     ProduceOutcome::Done(_) if self.config.acks == Acks::None => {
                         self.answered(tp.clone(), batch, now, Ok((-1, -1)));
