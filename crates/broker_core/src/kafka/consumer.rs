@@ -1060,6 +1060,10 @@ impl KafkaConsumer {
         env: &mut ConsumerEnv<'_>,
     ) -> Result<(), ConsumerError> {
         self.check_open()?;
+        // The Java client checks for a group.id before anything else, even with nothing to commit.
+        if self.config.group_id.is_none() {
+            return Err(ConsumerError::client("InvalidGroupIdException", NO_GROUP_ID));
+        }
         match offsets {
             None => self.commit_positions(at, env, true),
             Some(list) => {
@@ -1077,6 +1081,9 @@ impl KafkaConsumer {
     /// `commitAsync()`: the result comes back as a [`ConsumerEvent::CommitCompleted`].
     pub fn commit_async(&mut self, at: VirtualTime, env: &mut ConsumerEnv<'_>) -> Result<(), ConsumerError> {
         self.check_open()?;
+        if self.config.group_id.is_none() {
+            return Err(ConsumerError::client("InvalidGroupIdException", NO_GROUP_ID));
+        }
         let _ = self.commit_positions(at, env, false);
         Ok(())
     }
