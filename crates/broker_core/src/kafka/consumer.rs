@@ -959,6 +959,19 @@ impl KafkaConsumer {
             if let Some(last) = batch.last() {
                 self.assigned.get_mut(tp).expect("assigned").position = Some(last.offset + 1);
             }
+            if batch.len() < room {
+                // The read stopped at the end the consumer may see (high watermark or last stable
+                // offset), not at max.poll.records: the Java fetcher's position moves past the batches it
+                // skipped on the way (commit/abort markers, aborted records) to that end.
+                if let Ok(Some(end)) =
+                    env.reader.list_offset(tp, OffsetSpec::Latest, self.config.isolation_level)
+                {
+                    let state = self.assigned.get_mut(tp).expect("assigned");
+                    if state.position.is_some_and(|p| p < end) {
+                        state.position = Some(end);
+                    }
+                }
+            }
             records.extend(batch);
         }
         // The next poll starts after the partition that filled this one (the Java client rotates too).
