@@ -703,10 +703,26 @@ impl KafkaProducer {
                 self.txn = TxnState::InTransaction;
                 Ok(())
             }
-            TxnState::Uninitialized => Err(illegal_state("Cannot call beginTransaction before completing a call to initTransactions")),
-            _ if self.config.transactional_id.is_none() => Err(illegal_state("Transactional method invoked on a non-transactional producer.")),
-            _ => Err(illegal_state("TransactionalId: Invalid transition attempted from state IN_TRANSACTION to state IN_TRANSACTION")),
+            _ if self.config.transactional_id.is_none() => {
+                Err(illegal_state("Transactional method invoked on a non-transactional producer."))
+            }
+            _ => Err(self.invalid_transition("IN_TRANSACTION")),
         }
+    }
+
+    /// The Java client's `TransactionManager` refusing a move of its state machine to `to`.
+    fn invalid_transition(&self, to: &str) -> ProducerError {
+        let from = match self.txn {
+            TxnState::Uninitialized => "UNINITIALIZED",
+            TxnState::Ready => "READY",
+            TxnState::InTransaction => "IN_TRANSACTION",
+            TxnState::Committing => "COMMITTING_TRANSACTION",
+            TxnState::Aborting => "ABORTING_TRANSACTION",
+        };
+        let tid = self.config.transactional_id.as_deref().unwrap_or_default();
+        illegal_state(&format!(
+            "TransactionalId {tid}: Invalid transition attempted from state {from} to state {to}"
+        ))
     }
 
     /// `sendOffsetsToTransaction`: the consumer group `group_id`'s offsets, committed with the transaction.
@@ -750,8 +766,15 @@ impl KafkaProducer {
         commit: bool,
     ) -> Result<(), ProducerError> {
         self.advance_to(cluster, at);
+        if self.config.transactional_id.is_none() {
+            return Err(illegal_state("Transactional method invoked on a non-transactional producer."));
+        }
         if self.txn != TxnState::InTransaction {
-            return Err(illegal_state("Cannot commit or abort: no transaction in progress"));
+            return Err(self.invalid_transition(if commit {
+                "COMMITTING_TRANSACTION"
+            } else {
+                "ABORTING_TRANSACTION"
+            }));
         }
         if commit {
             self.txn = TxnState::Committing;
