@@ -185,9 +185,12 @@ impl Cluster {
                 hw = hw.min(p.followers[j].log_end_offset);
             }
         }
-        let advanced = p.log.set_high_watermark(hw.max(p.log.high_watermark()));
-        let hw = p.log.high_watermark();
+        // KIP-966 (Kafka 4.x): the high watermark does not advance while the ISR is smaller than the
+        // effective min.insync.replicas (capped at the replication factor), so an acks=0/1 record
+        // written then stays unreadable until the ISR grows back.
         let enough = p.isr.len() >= min_isr.min(p.replicas.len());
+        let advanced = enough && p.log.set_high_watermark(hw.max(p.log.high_watermark()));
+        let hw = p.log.high_watermark();
         let log_start = p.log.log_start_offset();
         let epoch = p.leader_epoch;
         if advanced {
