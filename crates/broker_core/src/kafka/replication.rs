@@ -13,9 +13,10 @@
 //!   exact moment, so a shrink comes at most lag/2 earlier than on a real broker). A follower whose end
 //!   reaches the high watermark rejoins.
 //! - High watermark: the smallest log end among the ISR (the leader's included); it never goes back
-//!   except by an unclean truncation. A waiting `acks=all` request is answered when the high watermark
-//!   passes its batch: `NOT_ENOUGH_REPLICAS_AFTER_APPEND` if the ISR is by then smaller than
-//!   `min.insync.replicas` (capped at the replication factor).
+//!   except by an unclean truncation, and (KIP-966, Kafka 4.x) does not advance while the ISR is smaller
+//!   than `min.insync.replicas` (capped at the replication factor). A waiting `acks=all` request is
+//!   answered when the high watermark passes its batch (or times out); the
+//!   `NOT_ENOUGH_REPLICAS_AFTER_APPEND` answer is kept for an ISR found too small at that moment.
 //! - A broker going down is fenced at once (the controller's view after a controlled shutdown; a crash
 //!   is seen after `broker.session.timeout.ms` on a real cluster): it leaves every ISR it is in unless it
 //!   is the last member, and its leaderships move to the first live ISR member in replica order. With none,
