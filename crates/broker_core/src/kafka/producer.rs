@@ -65,6 +65,13 @@ pub struct ProducerConfig {
     pub transactional_id: Option<String>,
     /// `max.request.size` (default 1048576).
     pub max_request_size: usize,
+    /// `max.block.ms` (default 60000): how long `send` waits for a topic's or partition's metadata.
+    #[serde(default = "default_max_block_ms")]
+    pub max_block_ms: u64,
+}
+
+fn default_max_block_ms() -> u64 {
+    60_000
 }
 
 impl Default for ProducerConfig {
@@ -81,6 +88,7 @@ impl Default for ProducerConfig {
             enable_idempotence: None,
             transactional_id: None,
             max_request_size: 1_048_576,
+            max_block_ms: default_max_block_ms(),
         }
     }
 }
@@ -318,7 +326,10 @@ impl KafkaProducer {
             // The Java client waits max.block.ms for the topic's metadata, then throws.
             KafkaError::with_message(
                 ErrorCode::RequestTimedOut,
-                format!("Topic {} not present in metadata after 60000 ms.", record.topic),
+                format!(
+                    "Topic {} not present in metadata after {} ms.",
+                    record.topic, self.config.max_block_ms
+                ),
             )
         })?;
         let timestamp = record.timestamp.unwrap_or(at.as_millis() as i64);
@@ -342,7 +353,10 @@ impl KafkaProducer {
                 if p >= partitions {
                     return Err(KafkaError::with_message(
                         ErrorCode::RequestTimedOut,
-                        format!("Partition {p} of topic {} with partition count {partitions} is not present in metadata after 60000 ms.", record.topic),
+                        format!(
+                            "Partition {p} of topic {} with partition count {partitions} is not present in metadata after {} ms.",
+                            record.topic, self.config.max_block_ms
+                        ),
                     )
                     .into());
                 }
