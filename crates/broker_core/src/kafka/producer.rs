@@ -37,7 +37,7 @@ use crate::kafka::{
 };
 use crate::Prng;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
 /// The producer's configuration (`ProducerConfig`), with Kafka 4.1's defaults.
@@ -188,6 +188,9 @@ pub struct KafkaProducer {
     txn_partitions: Vec<TopicPartition>,
     txn_offsets: Vec<(String, TopicPartition, OffsetAndMetadata)>,
     txn_outcomes: Vec<TransactionOutcome>,
+    /// Sends refused by `send` itself whose record was written all the same (a send before
+    /// `initTransactions`): their later results are not reported.
+    refused_at_send: BTreeSet<SendId>,
     /// The last instant handled.
     now: VirtualTime,
 }
@@ -263,6 +266,7 @@ impl KafkaProducer {
             results: Vec::new(),
             flush_requested: false,
             txn_partitions: Vec::new(),
+            refused_at_send: BTreeSet::new(),
             txn_offsets: Vec::new(),
             txn_outcomes: Vec::new(),
             now: VirtualTime::ZERO,
@@ -298,10 +302,12 @@ impl KafkaProducer {
         record: ProducerRecord,
     ) -> Result<SendId, ProducerError> {
         self.advance_to(cluster, at);
+        // Kafka 4.1's client queues a record sent before initTransactions, then fails the send when it
+        // adds the partition to the (absent) transaction; the queued record is sent all the same, without
+        // a producer id (seen on the real broker: producer-acks-and-config, line 32).
+        let before_init = self.txn == TxnState::Uninitialized;
         match self.txn {
-            TxnState::Uninitialized => {
-                return Err(illegal_state("Cannot perform a 'send' before completing a call to initTransactions when transactions are enabled."))
-            }
+            TxnState::Uninitialized => {}
             TxnState::Ready if self.config.transactional_id.is_some() => {
                 return Err(illegal_state("Cannot call send in state READY"))
             }
@@ -321,7 +327,9 @@ impl KafkaProducer {
                 "IllegalArgumentException: Invalid timestamp: {t}. Timestamp should always be non-negative or null."
             )));
         }
-        self.ensure_producer_id(cluster, at)?;
+        if !before_init {
+            self.ensure_producer_id(cluster, at)?;
+        }
         let partitions = cluster.partition_count(&record.topic).ok_or_else(|| {
             // The Java client waits max.block.ms for the topic's metadata, then throws.
             KafkaError::with_message(
@@ -440,6 +448,14 @@ impl KafkaProducer {
                 b.closed = true;
             }
         }
+        if before_init {
+            self.refused_at_send.insert(id);
+            self.flush_requested = true;
+            self.drain(cluster, at);
+            return Err(illegal_state(&format!(
+                "Cannot add partition {tp} to transaction before completing a call to initTransactions"
+            )));
+        }
         self.drain(cluster, at);
         Ok(id)
     }
@@ -453,7 +469,9 @@ impl KafkaProducer {
 
     /// Results since the last call, in the order the producer learned them.
     pub fn take_results(&mut self) -> Vec<SendResult> {
-        std::mem::take(&mut self.results)
+        let mut results = std::mem::take(&mut self.results);
+        results.retain(|r| !self.refused_at_send.remove(&r.id));
+        results
     }
 
     /// Transactions ended since the last call.
@@ -648,7 +666,8 @@ impl KafkaProducer {
                 batch.closed = true;
                 batch.retry_at = None;
                 batch.attempts += 1;
-                let producer = if self.idempotent {
+                // No producer id yet (a record sent before initTransactions): a plain batch.
+                let producer = if self.idempotent && self.producer_id >= 0 {
                     let seq = *batch.base_sequence.get_or_insert_with(|| {
                         let next = self.next_sequence.entry(tp.clone()).or_insert(0);
                         let s = *next;
