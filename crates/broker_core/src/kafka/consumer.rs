@@ -959,6 +959,19 @@ impl KafkaConsumer {
             if let Some(last) = batch.last() {
                 self.assigned.get_mut(tp).expect("assigned").position = Some(last.offset + 1);
             }
+            if batch.len() < room {
+                // The read stopped at the end the consumer may see (high watermark or last stable
+                // offset), not at max.poll.records: the Java fetcher's position moves past the batches it
+                // skipped on the way (commit/abort markers, aborted records) to that end.
+                if let Ok(Some(end)) =
+                    env.reader.list_offset(tp, OffsetSpec::Latest, self.config.isolation_level)
+                {
+                    let state = self.assigned.get_mut(tp).expect("assigned");
+                    if state.position.is_some_and(|p| p < end) {
+                        state.position = Some(end);
+                    }
+                }
+            }
             records.extend(batch);
         }
         // The next poll starts after the partition that filled this one (the Java client rotates too).
@@ -1060,6 +1073,10 @@ impl KafkaConsumer {
         env: &mut ConsumerEnv<'_>,
     ) -> Result<(), ConsumerError> {
         self.check_open()?;
+        // The Java client checks for a group.id before anything else, even with nothing to commit.
+        if self.config.group_id.is_none() {
+            return Err(ConsumerError::client("InvalidGroupIdException", NO_GROUP_ID));
+        }
         match offsets {
             None => self.commit_positions(at, env, true),
             Some(list) => {
@@ -1077,6 +1094,9 @@ impl KafkaConsumer {
     /// `commitAsync()`: the result comes back as a [`ConsumerEvent::CommitCompleted`].
     pub fn commit_async(&mut self, at: VirtualTime, env: &mut ConsumerEnv<'_>) -> Result<(), ConsumerError> {
         self.check_open()?;
+        if self.config.group_id.is_none() {
+            return Err(ConsumerError::client("InvalidGroupIdException", NO_GROUP_ID));
+        }
         let _ = self.commit_positions(at, env, false);
         Ok(())
     }

@@ -37,7 +37,7 @@ use crate::kafka::{
 };
 use crate::Prng;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
 /// The producer's configuration (`ProducerConfig`), with Kafka 4.1's defaults.
@@ -65,6 +65,13 @@ pub struct ProducerConfig {
     pub transactional_id: Option<String>,
     /// `max.request.size` (default 1048576).
     pub max_request_size: usize,
+    /// `max.block.ms` (default 60000): how long `send` waits for a topic's or partition's metadata.
+    #[serde(default = "default_max_block_ms")]
+    pub max_block_ms: u64,
+}
+
+fn default_max_block_ms() -> u64 {
+    60_000
 }
 
 impl Default for ProducerConfig {
@@ -81,6 +88,7 @@ impl Default for ProducerConfig {
             enable_idempotence: None,
             transactional_id: None,
             max_request_size: 1_048_576,
+            max_block_ms: default_max_block_ms(),
         }
     }
 }
@@ -180,6 +188,9 @@ pub struct KafkaProducer {
     txn_partitions: Vec<TopicPartition>,
     txn_offsets: Vec<(String, TopicPartition, OffsetAndMetadata)>,
     txn_outcomes: Vec<TransactionOutcome>,
+    /// Sends refused by `send` itself whose record was written all the same (a send before
+    /// `initTransactions`): their later results are not reported.
+    refused_at_send: BTreeSet<SendId>,
     /// The last instant handled.
     now: VirtualTime,
 }
@@ -255,6 +266,7 @@ impl KafkaProducer {
             results: Vec::new(),
             flush_requested: false,
             txn_partitions: Vec::new(),
+            refused_at_send: BTreeSet::new(),
             txn_offsets: Vec::new(),
             txn_outcomes: Vec::new(),
             now: VirtualTime::ZERO,
@@ -290,10 +302,12 @@ impl KafkaProducer {
         record: ProducerRecord,
     ) -> Result<SendId, ProducerError> {
         self.advance_to(cluster, at);
+        // Kafka 4.1's client queues a record sent before initTransactions, then fails the send when it
+        // adds the partition to the (absent) transaction; the queued record is sent all the same, without
+        // a producer id (seen on the real broker: producer-acks-and-config, line 32).
+        let before_init = self.txn == TxnState::Uninitialized;
         match self.txn {
-            TxnState::Uninitialized => {
-                return Err(illegal_state("Cannot perform a 'send' before completing a call to initTransactions when transactions are enabled."))
-            }
+            TxnState::Uninitialized => {}
             TxnState::Ready if self.config.transactional_id.is_some() => {
                 return Err(illegal_state("Cannot call send in state READY"))
             }
@@ -313,12 +327,17 @@ impl KafkaProducer {
                 "IllegalArgumentException: Invalid timestamp: {t}. Timestamp should always be non-negative or null."
             )));
         }
-        self.ensure_producer_id(cluster, at)?;
+        if !before_init {
+            self.ensure_producer_id(cluster, at)?;
+        }
         let partitions = cluster.partition_count(&record.topic).ok_or_else(|| {
             // The Java client waits max.block.ms for the topic's metadata, then throws.
             KafkaError::with_message(
                 ErrorCode::RequestTimedOut,
-                format!("Topic {} not present in metadata after 60000 ms.", record.topic),
+                format!(
+                    "Topic {} not present in metadata after {} ms.",
+                    record.topic, self.config.max_block_ms
+                ),
             )
         })?;
         let timestamp = record.timestamp.unwrap_or(at.as_millis() as i64);
@@ -342,7 +361,10 @@ impl KafkaProducer {
                 if p >= partitions {
                     return Err(KafkaError::with_message(
                         ErrorCode::RequestTimedOut,
-                        format!("Partition {p} of topic {} with partition count {partitions} is not present in metadata after 60000 ms.", record.topic),
+                        format!(
+                            "Partition {p} of topic {} with partition count {partitions} is not present in metadata after {} ms.",
+                            record.topic, self.config.max_block_ms
+                        ),
                     )
                     .into());
                 }
@@ -435,6 +457,14 @@ impl KafkaProducer {
                 b.closed = true;
             }
         }
+        if before_init {
+            self.refused_at_send.insert(id);
+            self.flush_requested = true;
+            self.drain(cluster, at);
+            return Err(illegal_state(&format!(
+                "Cannot add partition {tp} to transaction before completing a call to initTransactions"
+            )));
+        }
         self.drain(cluster, at);
         Ok(id)
     }
@@ -448,7 +478,9 @@ impl KafkaProducer {
 
     /// Results since the last call, in the order the producer learned them.
     pub fn take_results(&mut self) -> Vec<SendResult> {
-        std::mem::take(&mut self.results)
+        let mut results = std::mem::take(&mut self.results);
+        results.retain(|r| !self.refused_at_send.remove(&r.id));
+        results
     }
 
     /// Transactions ended since the last call.
@@ -679,7 +711,8 @@ impl KafkaProducer {
                 batch.closed = true;
                 batch.retry_at = None;
                 batch.attempts += 1;
-                let producer = if self.idempotent {
+                // No producer id yet (a record sent before initTransactions): a plain batch.
+                let producer = if self.idempotent && self.producer_id >= 0 {
                     let seq = *batch.base_sequence.get_or_insert_with(|| {
                         let next = self.next_sequence.entry(tp.clone()).or_insert(0);
                         let s = *next;
@@ -767,10 +800,26 @@ impl KafkaProducer {
                 self.txn = TxnState::InTransaction;
                 Ok(())
             }
-            TxnState::Uninitialized => Err(illegal_state("Cannot call beginTransaction before completing a call to initTransactions")),
-            _ if self.config.transactional_id.is_none() => Err(illegal_state("Transactional method invoked on a non-transactional producer.")),
-            _ => Err(illegal_state("TransactionalId: Invalid transition attempted from state IN_TRANSACTION to state IN_TRANSACTION")),
+            _ if self.config.transactional_id.is_none() => {
+                Err(illegal_state("Transactional method invoked on a non-transactional producer."))
+            }
+            _ => Err(self.invalid_transition("IN_TRANSACTION")),
         }
+    }
+
+    /// The Java client's `TransactionManager` refusing a move of its state machine to `to`.
+    fn invalid_transition(&self, to: &str) -> ProducerError {
+        let from = match self.txn {
+            TxnState::Uninitialized => "UNINITIALIZED",
+            TxnState::Ready => "READY",
+            TxnState::InTransaction => "IN_TRANSACTION",
+            TxnState::Committing => "COMMITTING_TRANSACTION",
+            TxnState::Aborting => "ABORTING_TRANSACTION",
+        };
+        let tid = self.config.transactional_id.as_deref().unwrap_or_default();
+        illegal_state(&format!(
+            "TransactionalId {tid}: Invalid transition attempted from state {from} to state {to}"
+        ))
     }
 
     /// `sendOffsetsToTransaction`: the consumer group `group_id`'s offsets, committed with the transaction.
@@ -814,8 +863,15 @@ impl KafkaProducer {
         commit: bool,
     ) -> Result<(), ProducerError> {
         self.advance_to(cluster, at);
+        if self.config.transactional_id.is_none() {
+            return Err(illegal_state("Transactional method invoked on a non-transactional producer."));
+        }
         if self.txn != TxnState::InTransaction {
-            return Err(illegal_state("Cannot commit or abort: no transaction in progress"));
+            return Err(self.invalid_transition(if commit {
+                "COMMITTING_TRANSACTION"
+            } else {
+                "ABORTING_TRANSACTION"
+            }));
         }
         if commit {
             self.txn = TxnState::Committing;

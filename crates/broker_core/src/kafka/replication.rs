@@ -13,9 +13,10 @@
 //!   exact moment, so a shrink comes at most lag/2 earlier than on a real broker). A follower whose end
 //!   reaches the high watermark rejoins.
 //! - High watermark: the smallest log end among the ISR (the leader's included); it never goes back
-//!   except by an unclean truncation. A waiting `acks=all` request is answered when the high watermark
-//!   passes its batch: `NOT_ENOUGH_REPLICAS_AFTER_APPEND` if the ISR is by then smaller than
-//!   `min.insync.replicas` (capped at the replication factor).
+//!   except by an unclean truncation, and (KIP-966, Kafka 4.x) does not advance while the ISR is smaller
+//!   than `min.insync.replicas` (capped at the replication factor). A waiting `acks=all` request is
+//!   answered when the high watermark passes its batch (or times out); the
+//!   `NOT_ENOUGH_REPLICAS_AFTER_APPEND` answer is kept for an ISR found too small at that moment.
 //! - A broker going down is fenced at once (the controller's view after a controlled shutdown; a crash
 //!   is seen after `broker.session.timeout.ms` on a real cluster): it leaves every ISR it is in unless it
 //!   is the last member, and its leaderships move to the first live ISR member in replica order. With none,
@@ -185,9 +186,12 @@ impl Cluster {
                 hw = hw.min(p.followers[j].log_end_offset);
             }
         }
-        let advanced = p.log.set_high_watermark(hw.max(p.log.high_watermark()));
-        let hw = p.log.high_watermark();
+        // KIP-966 (Kafka 4.x): the high watermark does not advance while the ISR is smaller than the
+        // effective min.insync.replicas (capped at the replication factor), so an acks=0/1 record
+        // written then stays unreadable until the ISR grows back.
         let enough = p.isr.len() >= min_isr.min(p.replicas.len());
+        let advanced = enough && p.log.set_high_watermark(hw.max(p.log.high_watermark()));
+        let hw = p.log.high_watermark();
         let log_start = p.log.log_start_offset();
         let epoch = p.leader_epoch;
         if advanced {

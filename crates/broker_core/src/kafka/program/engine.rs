@@ -118,6 +118,9 @@ fn producer_config(props: &[(String, String)]) -> Result<ProducerConfig, ClientE
     if let Some(v) = num(props, "max.request.size")? {
         c.max_request_size = v;
     }
+    if let Some(v) = num(props, "max.block.ms")? {
+        c.max_block_ms = v;
+    }
     if let Some(v) = prop(props, "enable.idempotence") {
         c.enable_idempotence = Some(v == "true");
     }
