@@ -23,6 +23,7 @@ pub mod offsets;
 pub mod partitioner;
 pub mod producer;
 pub mod replication;
+pub mod scenario;
 pub mod share;
 pub mod transaction;
 pub mod types;
