@@ -87,5 +87,5 @@ fn bad_kafka_documents_are_refused_where_they_are_wrong() {
     let e = refuse(
         "{ \"brokerlab\": 2, \"model\": \"kafka\", \"duration\": \"1h\",\n  \"topics\": [ { \"name\": \"t\", \"partitions\": 1 } ],\n  \"producers\": [ { \"name\": \"p\", \"topic\": \"t\", \"rate\": 1000000 } ] }",
     );
-    assert!(e.starts_with("3:18: producers[0]: the producers could send"), "{e}");
+    assert!(e.starts_with("3:18: producers[0]: the producers could send up to"), "{e}");
 }

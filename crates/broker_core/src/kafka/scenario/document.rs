@@ -545,7 +545,7 @@ impl KafkaDocument {
                 return Err(Problem::new(
                     path,
                     format!(
-                        "the producers could send {} records; a run's budget is {} records",
+                        "the producers could send up to {} records, more than a run's budget of {} records: lower a 'count' or 'rate', or shorten 'duration'",
                         sim_kernel::budget::grouped(budget),
                         sim_kernel::budget::grouped(u128::from(MAX_RECORDS))
                     ),
