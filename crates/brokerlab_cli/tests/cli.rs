@@ -342,3 +342,37 @@ fn a_document_over_the_run_budget_is_refused_where_it_says_so() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_kafka_document_runs_with_its_transcript_or_json_and_checks() {
+    let doc = repo_file("tests/scenarios/kafka-documents/keyed-order/document.json");
+    let out = brokerlab(&["run", doc.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let expected =
+        std::fs::read_to_string(repo_file("tests/scenarios/kafka-documents/keyed-order/expected.txt"))
+            .unwrap();
+    assert_eq!(stdout(&out), expected);
+    let out = brokerlab(&["run", doc.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("the report is JSON");
+    assert_eq!(json["format"], "brokerlab-report");
+    assert_eq!(json["model"], "kafka");
+    assert_eq!(json["checks"].as_array().unwrap().len(), 6);
+    assert_eq!(json["events"][1]["event"], "acknowledged");
+    let out = brokerlab(&["check", doc.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).ends_with("ok (format 2, model kafka, 6 checks)\n"), "{}", stdout(&out));
+    // A failing check exits 1.
+    let failing = temp_file(
+        "kafka-failing.json",
+        "{ \"brokerlab\": 2, \"model\": \"kafka\", \"duration\": \"1s\", \"topics\": [ { \"name\": \"t\", \"partitions\": 1 } ],\n  \"checks\": [ { \"records\": { \"topic\": \"t\" }, \"expect\": 1 } ] }",
+    );
+    let out = brokerlab(&["run", failing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out)
+            .ends_with("1.000s check 1 FAIL: at the end records in t = 1; observed 0 (expected = 1)\n"),
+        "{}",
+        stdout(&out)
+    );
+}
