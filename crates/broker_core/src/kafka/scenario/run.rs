@@ -359,6 +359,8 @@ struct CheckState {
 /// One run of a Kafka document.
 pub struct KafkaRun {
     doc: KafkaDocument,
+    /// The seed played (the document's, or the one the caller gave instead).
+    seed: u64,
     now: VirtualTime,
     end: VirtualTime,
     stopped: Option<StopInfo>,
@@ -548,6 +550,7 @@ impl KafkaRun {
             .collect();
         let mut run = KafkaRun {
             doc,
+            seed,
             now: VirtualTime::ZERO,
             end,
             stopped: None,
@@ -1087,7 +1090,7 @@ impl KafkaRun {
         let report = Report {
             format: REPORT_FORMAT,
             model: "kafka",
-            seed: self.doc.seed,
+            seed: self.seed,
             end: self.now.to_string(),
             stopped: self.stopped.as_ref().map(|s| s.message.clone()),
             events,
