@@ -27,8 +27,6 @@ pub fn start() {
     #[cfg(target_arch = "wasm32")]
     {
         std::panic::set_hook(Box::new(report_panic));
-        #[cfg(feature = "lazy-scripts")]
-        scripting::install();
         if embed::requested() {
             yew::Renderer::<embed::EmbedApp>::new().render();
         } else {

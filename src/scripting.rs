@@ -16,14 +16,15 @@
 //! module of another protocol) is an `Err` naming the file; the page stays as it was, and the next
 //! attempt fetches again.
 //!
-//! The engine side stays synchronous: the factory registered with
-//! [`broker_core::scenario::script::set_runtime_factory`] only uses the module already loaded, and refuses
-//! with a clear error if called before. Every script call then crosses as `wire` text to a host there.
+//! The engine side stays synchronous: [`factory`] — the value every simulation the page builds gets in
+//! its `SimOptions::scripts` (and the script editor's check uses), never registered globally — only uses
+//! the module already loaded, and refuses with a clear error if called before. Every script call then crosses as `wire` text to a host there.
 //! The same `ScriptHost` code and an exact encoding give the same outcomes as the built-in host, so the
 //! event log is the same (`wire`'s tests check it natively).
 //!
 //! Builds without `lazy-scripts` (native tests, the browser tests, the bench pages) use the engine's
-//! built-in host: [`ready`] is always true there and nothing is loaded.
+//! built-in host ([`factory`] is `ScriptFactory::default()`): [`ready`] is always true there and nothing
+//! is loaded.
 
 use crate::state::editing::document_scripts;
 
@@ -43,14 +44,15 @@ pub async fn prepare(document_text: &str) -> Result<(), String> {
 }
 
 #[cfg(all(target_arch = "wasm32", feature = "lazy-scripts"))]
-pub use module::{install, load, ready};
+pub use module::{factory, load, ready};
 
 #[cfg(not(all(target_arch = "wasm32", feature = "lazy-scripts")))]
-pub use built_in::{load, ready};
+pub use built_in::{factory, load, ready};
 
 /// Without `lazy-scripts` the engine's own host serves every simulation: always ready.
 #[cfg(not(all(target_arch = "wasm32", feature = "lazy-scripts")))]
 mod built_in {
+    use broker_core::scenario::script::ScriptFactory;
     #[cfg(test)]
     use std::cell::Cell;
 
@@ -74,6 +76,11 @@ mod built_in {
         true
     }
 
+    /// Where the page's simulations run their scripts: the engine's built-in host.
+    pub fn factory() -> ScriptFactory {
+        ScriptFactory::default()
+    }
+
     /// Loads the scripting engine: nothing to load here.
     pub async fn load() -> Result<(), String> {
         Ok(())
@@ -87,7 +94,7 @@ pub use built_in::pretend_unloaded;
 #[cfg(all(target_arch = "wasm32", feature = "lazy-scripts"))]
 mod module {
     use broker_core::scenario::script::wire::{self, RemoteHost, Transport};
-    use broker_core::scenario::script::{set_runtime_factory, ScriptLimits, ScriptRuntime};
+    use broker_core::scenario::script::{ScriptFactory, ScriptLimits, ScriptRuntime};
     use wasm_bindgen::prelude::*;
 
     /// The module's files, relative to the page (`document.baseURI`), as error messages name them.
@@ -204,8 +211,8 @@ export function scripts_call(handle, request) { return api.scripts_call(handle, 
         Ok(Box::new(RemoteHost::new(Box::new(ModuleHost(handle)))))
     }
 
-    /// Makes every simulation of the page use the scripting module.
-    pub fn install() {
-        set_runtime_factory(Some(module_runtime));
+    /// Where the page's simulations run their scripts: the scripting module (passed in `SimOptions`).
+    pub fn factory() -> ScriptFactory {
+        ScriptFactory::new(module_runtime)
     }
 }

@@ -113,7 +113,12 @@ impl Session {
             broker_core::scenario::document::Document::parse(json_text).map_err(|e| e.to_string())?;
         // The session keeps the one log: the simulation hands its events over instead of keeping a copy
         // (which every rewind snapshot would clone).
-        let options = SimOptions { keep_log: false, hand_over_events: true, ..SimOptions::default() };
+        let options = SimOptions {
+            keep_log: false,
+            hand_over_events: true,
+            scripts: crate::scripting::factory(),
+            ..SimOptions::default()
+        };
         let sim = Simulation::from_json(json_text, options).map_err(|e| e.to_string())?;
         let info = ScenarioInfo { name: document.name, description: document.description };
         let mut s = Session::with_engine(Engine::Scenario(Box::new(sim)), Some(info));

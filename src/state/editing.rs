@@ -8,7 +8,6 @@ use super::AppState;
 use crate::session::editing::LocatedError;
 use broker_core::amqp::{Delivery, MessageId};
 use broker_core::scenario::document::locate;
-use broker_core::scenario::script::check_script;
 use broker_core::scenario::sim::{SimOptions, Simulation};
 use std::collections::BTreeMap;
 
@@ -170,7 +169,8 @@ impl AppState {
 
     fn apply_document(&mut self) {
         let text = self.document_text();
-        match Simulation::from_json(&text, SimOptions::default()) {
+        let options = SimOptions { scripts: crate::scripting::factory(), ..SimOptions::default() };
+        match Simulation::from_json(&text, options) {
             Ok(_) => {
                 self.load_document(&text);
                 self.edit.draft = None;
@@ -245,7 +245,7 @@ impl AppState {
 
 /// Compiles a script as the simulation will, for its errors at their line and column in the script.
 pub fn compile_script(name: &str, source: &str) -> Result<(), LocatedError> {
-    check_script(name, source).map_err(|e| LocatedError::new(e.line, e.col, e.message))
+    crate::scripting::factory().check(name, source).map_err(|e| LocatedError::new(e.line, e.col, e.message))
 }
 
 /// The `scripts` map of a document, by name.

@@ -749,3 +749,54 @@ mod script_host {
         assert!(doc.contains(&e.to_string()), "docs/scripts.md should show: {e}");
     }
 }
+
+/// The script runtime is a value each simulation gets from its caller (`SimOptions::scripts`), not state
+/// registered on the thread: two simulations built one after the other on one thread, with different
+/// factories, each use their own, and the one with the built-in host is not affected by the other.
+mod script_factory {
+    use broker_core::scenario::script::{ScriptFactory, ScriptLimits, ScriptRuntime};
+    use broker_core::scenario::sim::{CheckStatus, SimOptions, Simulation};
+
+    fn unavailable(_: ScriptLimits, _: u64) -> Result<Box<dyn ScriptRuntime>, String> {
+        Err("the test's scripting engine is switched off".to_string())
+    }
+
+    fn poison_message() -> String {
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../www/scenarios/09-poison-message.json"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn script_factory_is_per_simulation_not_per_thread() {
+        let text = poison_message();
+        let refusing = SimOptions { scripts: ScriptFactory::new(unavailable), ..SimOptions::default() };
+        let Err(e) = Simulation::from_json(&text, refusing) else { panic!("scripts ran without an engine") };
+        let scripts_line = text.lines().position(|l| l.trim_start().starts_with("\"scripts\"")).unwrap() + 1;
+        assert_eq!(usize::try_from(e.pos.line).unwrap(), scripts_line, "{e}");
+        assert_eq!(e.message, "scripts: the test's scripting engine is switched off");
+        // Built next, on the same thread, with the default: the built-in host runs the scripts, and the
+        // document's checks (which need its consumer script's nacks) all pass.
+        let Ok(mut built_in) = Simulation::from_json(&text, SimOptions::default()) else {
+            panic!("it builds")
+        };
+        built_in.run();
+        let results = built_in.check_results();
+        assert!(!results.is_empty());
+        assert!(results.iter().all(|c| c.status == CheckStatus::Pass), "{results:?}");
+    }
+
+    #[test]
+    fn script_factory_checks_a_script_with_its_own_runtime() {
+        let source = "fn on_message(msg) {\n  ack(\n}";
+        let built_in = ScriptFactory::default().check("typo", source).unwrap_err();
+        assert_eq!((built_in.line, built_in.script.as_str()), (3, "typo"));
+        let refused = ScriptFactory::new(unavailable).check("typo", source).unwrap_err();
+        assert_eq!((refused.line, refused.col), (0, 0));
+        assert_eq!(refused.message, "the test's scripting engine is switched off");
+        assert_ne!(ScriptFactory::new(unavailable), ScriptFactory::default());
+        assert_eq!(ScriptFactory::new(unavailable), ScriptFactory::new(unavailable));
+    }
+}

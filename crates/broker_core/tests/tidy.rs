@@ -1,6 +1,11 @@
-//! Architecture guards, run as ordinary tests: the engine stays free of web dependencies, clocks and threads.
+//! Architecture guards, run as ordinary tests: the engine stays free of web dependencies, clocks, threads
+//! and global state.
 
 use std::path::Path;
+
+/// The kernel's global-state scanner, shared so every crate of the engine applies the same rule.
+#[path = "../../sim_kernel/tests/support/global_state.rs"]
+mod global_state;
 
 const WEB_CRATES: &[&str] = &["yew", "web-sys", "js-sys", "wasm-bindgen", "gloo"];
 
@@ -77,6 +82,35 @@ fn engine_source_uses_no_clock_or_threads() {
         }
     }
     assert!(offenders.is_empty(), "banned API in the engine:\n{}", offenders.join("\n"));
+}
+
+/// No global mutable state in the engine (the script runtime factory included: the caller passes it in
+/// `SimOptions`): no `thread_local!`, `static mut`, `lazy_static!`, and no `static` of a type with interior
+/// mutability (`OnceLock`, `LazyLock`, `Cell`, `Mutex`, atomics …).
+#[test]
+fn engine_source_holds_no_global_state() {
+    let mut offenders = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (line, what) in global_state::global_state(&text) {
+                    offenders.push(format!("{}:{line}: {what}", path.display()));
+                }
+            }
+        }
+    }
+    offenders.sort();
+    assert!(offenders.is_empty(), "global state in the engine:\n{}", offenders.join("\n"));
+}
+
+#[test]
+fn the_global_state_guard_sees_every_kind_and_nothing_else() {
+    global_state::self_test();
 }
 
 #[test]

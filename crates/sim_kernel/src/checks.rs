@@ -14,6 +14,10 @@ pub trait EventInfo {
     /// Every kind the model's events have, in the model's order.
     const KINDS: &'static [&'static str];
 
+    /// The kinds a transcript shows when its reader names none ([`EventFilter`](crate::transcript::EventFilter)'s
+    /// default): what a client sees arrive on its own. Every kind unless the model names fewer.
+    const SHOWN_BY_DEFAULT: &'static [&'static str] = Self::KINDS;
+
     /// The client handle events name (a connection, a session…).
     type Client: Copy + Ord;
 

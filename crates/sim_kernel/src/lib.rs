@@ -6,8 +6,9 @@
 //! loop ([`runtime`]), the values documents are written in ([`values`]), located errors and JSON paths
 //! ([`located`]), pacing ([`pace`]), processing times ([`processing`]), client latency ([`link`]),
 //! templates ([`template`]), count and order checks over any model's events ([`checks`]: [`EventInfo`]),
-//! the run budget's counting ([`budget`]), the report envelope ([`transcript`]) and the diff used to
-//! compare a run with a real system ([`diff`]).
+//! the run budget's counting ([`budget`]), the report envelope ([`transcript`]), the diff used to
+//! compare a run with a real system ([`diff`]) and the script sandbox ([`script`]: Rhai with limits,
+//! located errors and seeded randomness; a model adds its script API).
 //!
 //! # Invariants
 //! - The kernel names no broker model and none of a model's vocabulary, and depends on no model crate
@@ -25,6 +26,7 @@ pub mod pace;
 pub mod prng;
 pub mod processing;
 pub mod runtime;
+pub mod script;
 pub mod template;
 pub mod transcript;
 pub mod values;

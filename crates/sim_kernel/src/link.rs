@@ -51,6 +51,39 @@ impl<C> Link<C> {
         Some(conn)
     }
 
+    /// A crash fault at `now`: the connection goes (as [`disconnect`](Self::disconnect)), the client is
+    /// marked crashed, and gone for good unless it restarts. Returns the connection to close and when the
+    /// client comes back (`now + restart_after`; `None`: never); `None` (nothing changes) when it had no
+    /// connection.
+    pub fn crash(
+        &mut self,
+        now: VirtualTime,
+        restart_after: Option<Millis>,
+    ) -> Option<(C, Option<VirtualTime>)> {
+        let conn = self.disconnect()?;
+        self.crashed = true;
+        if restart_after.is_none() {
+            self.gone = true;
+        }
+        Some((conn, restart_after.map(|after| now.plus_millis(after.0))))
+    }
+
+    /// A dropped-connection fault at `now`: the connection goes (as [`disconnect`](Self::disconnect)).
+    /// Returns it, to close, and when the client reconnects (after its reconnect delay); `None` (nothing
+    /// changes) when it had no connection.
+    pub fn drop_connection(&mut self, now: VirtualTime) -> Option<(C, VirtualTime)> {
+        let conn = self.disconnect()?;
+        Some((conn, now.plus_millis(self.reconnect_after_millis)))
+    }
+
+    /// The system closed the client's connection itself at `now` (its restart): the connection is
+    /// forgotten, the epoch moves on, and the client reconnects at the returned time.
+    pub fn lost(&mut self, now: VirtualTime) -> VirtualTime {
+        self.conn = None;
+        self.epoch += 1;
+        now.plus_millis(self.reconnect_after_millis)
+    }
+
     /// When a command sent `now` arrives (call only with a latency: without one it is applied at once).
     pub fn send_arrival(&mut self, now: VirtualTime) -> VirtualTime {
         let arrival = now.plus_millis(self.latency_millis).max(self.last_send);
@@ -89,5 +122,31 @@ mod tests {
         (link.conn, link.epoch) = (Some(7), 1);
         assert_eq!(link.disconnect(), Some(7));
         assert_eq!((link.conn, link.epoch), (None, 2));
+    }
+
+    #[test]
+    fn faults_time_the_comeback_and_mark_the_client() {
+        let mut link: Link<u32> = Link::new("c", Millis(0), Millis(250));
+        assert_eq!(
+            link.crash(VirtualTime(1_000), Some(Millis(500))),
+            None,
+            "no connection, nothing to crash"
+        );
+        assert!(!link.crashed);
+        link.conn = Some(1);
+        assert_eq!(link.crash(VirtualTime(1_000), Some(Millis(500))), Some((1, Some(VirtualTime(1_500)))));
+        assert_eq!((link.crashed, link.gone, link.epoch), (true, false, 1));
+        link.conn = Some(2);
+        assert_eq!(link.crash(VirtualTime(2_000), None), Some((2, None)));
+        assert_eq!((link.gone, link.epoch), (true, 2));
+
+        let mut link: Link<u32> = Link::new("c", Millis(0), Millis(250));
+        assert_eq!(link.drop_connection(VirtualTime(10)), None);
+        link.conn = Some(3);
+        assert_eq!(link.drop_connection(VirtualTime(10)), Some((3, VirtualTime(260))));
+        assert_eq!((link.conn, link.epoch, link.crashed, link.gone), (None, 1, false, false));
+        // Lost without a connection still moves the epoch: wake-ups meant for the old one are dropped.
+        assert_eq!(link.lost(VirtualTime(20)), VirtualTime(270));
+        assert_eq!(link.epoch, 2);
     }
 }

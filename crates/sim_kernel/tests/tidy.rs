@@ -4,6 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "support/global_state.rs"]
+mod global_state;
+
 /// Words that name a model or belong to one model's vocabulary.
 const MODEL_WORDS: &[&str] = &[
     "amqp",
@@ -248,6 +251,26 @@ fn kernel_source_uses_no_clock_threads_or_global_state() {
         }
     }
     assert!(offenders.is_empty(), "banned API in the kernel:\n{}", offenders.join("\n"));
+}
+
+/// No global mutable state in the kernel: no `thread_local!`, `static mut`, `lazy_static!`, and no
+/// `static` of a type with interior mutability (`OnceLock`, `LazyLock`, `Cell`, `Mutex`, atomics …), so two
+/// simulations never share anything but what their callers pass them.
+#[test]
+fn kernel_source_holds_no_global_state() {
+    let mut offenders = Vec::new();
+    for path in kernel_files(&crate_dir().join("src")) {
+        let text = std::fs::read_to_string(&path).expect("readable source");
+        for (line, what) in global_state::global_state(&text) {
+            offenders.push(format!("{}:{line}: {what}", path.display()));
+        }
+    }
+    assert!(offenders.is_empty(), "global state in the kernel:\n{}", offenders.join("\n"));
+}
+
+#[test]
+fn the_global_state_guard_sees_every_kind_and_nothing_else() {
+    global_state::self_test();
 }
 
 #[test]

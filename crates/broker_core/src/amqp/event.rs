@@ -465,6 +465,8 @@ struct Fields<'a> {
 
 impl sim_kernel::EventInfo for Event {
     const KINDS: &'static [&'static str] = Event::KINDS;
+    /// Deliveries, returns and confirms: what a client sees arrive on its own.
+    const SHOWN_BY_DEFAULT: &'static [&'static str] = &["delivered", "returned", "confirmed"];
     type Client = ConnectionId;
 
     fn kind(&self) -> &'static str {

@@ -10,11 +10,9 @@ use crate::amqp::QueueInfo;
 use crate::clock::VirtualTime;
 use serde::{Deserialize, Serialize};
 use sim_kernel::transcript::end_line;
-use sim_kernel::EventInfo;
 
 // The report's envelope is the kernel's, shared by every model's reports.
 pub use sim_kernel::transcript::{StopInfo, REPORT_FORMAT};
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 /// The result of one run. Events are all recorded; [`Report::filtered`] keeps the kinds a reader wants.
@@ -72,37 +70,11 @@ pub enum Outcome {
     Value { value: String },
 }
 
-/// Which event kinds a transcript or JSON report shows (kinds are the `event` tags: `delivered`, …).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EventFilter {
-    All,
-    Kinds(BTreeSet<String>),
-}
-
-impl Default for EventFilter {
-    /// Deliveries, returns and confirms: what a client sees arrive on its own.
-    fn default() -> Self {
-        EventFilter::Kinds(["delivered", "returned", "confirmed"].iter().map(|k| k.to_string()).collect())
-    }
-}
-
-impl EventFilter {
-    /// `all`, or a comma-separated list of event kinds (`delivered,dead_lettered`).
-    pub fn parse(list: &str) -> EventFilter {
-        if list.trim() == "all" {
-            return EventFilter::All;
-        }
-        EventFilter::Kinds(list.split(',').map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect())
-    }
-
-    pub fn accepts(&self, event: &Event) -> bool {
-        match self {
-            EventFilter::All => true,
-            // A `delivered` event answering a `basic.get` is `get` here ([`EventInfo::filter_kind`]).
-            EventFilter::Kinds(kinds) => kinds.contains(event.filter_kind()),
-        }
-    }
-}
+/// Which event kinds a transcript or JSON report shows (kinds are the `event` tags: `delivered`, …): the
+/// kernel's filter over RabbitMQ's events. Its default is [`Event`]'s `SHOWN_BY_DEFAULT` — deliveries,
+/// returns and confirms, what a client sees arrive on its own; a `delivered` event answering a `basic.get`
+/// is `get` to it (`EventInfo::filter_kind`).
+pub type EventFilter = sim_kernel::transcript::EventFilter<Event>;
 
 /// The event's kind, its serde tag (`delivered`): [`Event::kind`], kept under its old name.
 pub fn event_kind(event: &Event) -> String {

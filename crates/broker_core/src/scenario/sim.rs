@@ -27,7 +27,7 @@ use super::document::{
 };
 use super::report::{EventFilter, Outcome, Report, StepRecord, StopInfo, REPORT_FORMAT};
 use super::script::{
-    new_runtime, Decision as ScriptDecision, ScriptError, ScriptLimits, ScriptMessage, ScriptOutcome,
+    Decision as ScriptDecision, ScriptError, ScriptFactory, ScriptLimits, ScriptMessage, ScriptOutcome,
     ScriptRuntime, ON_MESSAGE, ON_TICK,
 };
 use super::{Pos, ScenarioError};
@@ -75,6 +75,9 @@ pub struct SimOptions {
     /// The most messages, body bytes and events the run may cost ([`budget`]): a document over it is
     /// refused before it runs, and a run that goes past it is stopped at that message or event.
     pub budget: RunBudget,
+    /// Where the document's scripts run: the built-in host by default, or the caller's factory (the web
+    /// page's scripting module). A value, not something registered elsewhere: no global state.
+    pub scripts: ScriptFactory,
 }
 
 impl Default for SimOptions {
@@ -86,6 +89,7 @@ impl Default for SimOptions {
             max_firings_per_instant: 100_000,
             check_invariants: false,
             budget: RunBudget::DEFAULT,
+            scripts: ScriptFactory::default(),
         }
     }
 }
@@ -236,7 +240,7 @@ struct ScriptTurn {
     processing_millis: Option<u64>,
 }
 
-/// The simulation's side of the script host ([`ScriptRuntime`], from [`new_runtime`]): compiles the document's scripts and turns
+/// The simulation's side of the script host ([`ScriptRuntime`], from the options' [`ScriptFactory`]): compiles the document's scripts and turns
 /// deliveries into [`ScriptMessage`]s and [`ScriptOutcome`]s into AMQP methods.
 #[derive(Clone, Debug)]
 struct ScriptSeam {
@@ -246,11 +250,12 @@ struct ScriptSeam {
 impl ScriptSeam {
     /// Compiles every script of the document (none: no host at all) and checks that each actor's script
     /// has the function it will call.
-    fn new(doc: &Document, seed: u64) -> Result<ScriptSeam, Problem> {
+    fn new(doc: &Document, factory: &ScriptFactory, seed: u64) -> Result<ScriptSeam, Problem> {
         if doc.scripts.is_empty() {
             return Ok(ScriptSeam { host: None });
         }
-        let mut host = new_runtime(ScriptLimits::default(), seed)
+        let mut host = factory
+            .runtime(ScriptLimits::default(), seed)
             .map_err(|message| Problem { path: "scripts".to_string(), message })?;
         for (name, source) in &doc.scripts {
             host.compile(name, source)
@@ -542,7 +547,7 @@ impl<B: SimPort> Simulation<B> {
                 spec: c.clone(),
             });
         }
-        let scripts = ScriptSeam::new(doc, seed ^ 0x5c71_9700_0000_0001)?;
+        let scripts = ScriptSeam::new(doc, &options.scripts, seed ^ 0x5c71_9700_0000_0001)?;
         let mut names = BTreeMap::new();
         for (i, p) in producers.iter().enumerate() {
             names.insert(p.spec.name.clone(), ActorRef::Producer(i));
@@ -1261,16 +1266,14 @@ impl<B: SimPort> Simulation<B> {
 
     /// The broker closed an actor's connection (a restart): it reconnects after its delay.
     fn lost_connection(&mut self, actor: ActorRef, error: AmqpError) {
+        let now = self.now;
         let link = self.link_mut(actor);
-        link.conn = None;
-        link.epoch += 1;
+        let at = link.lost(now);
         let name = link.name.clone();
-        let delay = link.reconnect_after_millis;
         if let ActorRef::Consumer(i) = actor {
             self.reset_consumer(i);
         }
-        self.wakeups.schedule(self.now.plus_millis(delay), Wake::Connect(actor));
-        let at = self.now.plus_millis(delay);
+        self.wakeups.schedule(at, Wake::Connect(actor));
         self.note(format!("{name} lost its connection ({error})"), format!("reconnects at {at}"));
     }
 
@@ -1531,20 +1534,14 @@ impl<B: SimPort> Simulation<B> {
     /// held). It comes back after `restart_after`, if given.
     fn crash(&mut self, i: usize, why: String) {
         let c = &mut self.consumers[i];
-        let Some(conn) = c.link.disconnect() else { return };
-        c.link.crashed = true;
+        let Some((conn, restart)) = c.link.crash(self.now, c.spec.restart_after) else { return };
         let name = c.link.name.clone();
-        let restart = c.spec.restart_after;
-        if restart.is_none() {
-            c.link.gone = true;
-        }
         self.reset_consumer(i);
         let start = self.log.len();
         self.broker.close_connection(self.now, conn);
         self.collect();
         let value = match restart {
-            Some(after) => {
-                let at = self.now.plus_millis(after.0);
+            Some(at) => {
                 self.wakeups.schedule(at, Wake::Connect(ActorRef::Consumer(i)));
                 format!("connection closed; restarts at {at}")
             }
@@ -1594,16 +1591,14 @@ impl<B: SimPort> Simulation<B> {
 
     /// An actor's connection closes under it; it reconnects after its `reconnect_after`.
     fn drop_connection(&mut self, actor: ActorRef, source: String) {
-        let link = self.link_mut(actor);
-        let Some(conn) = link.disconnect() else { return };
-        let delay = link.reconnect_after_millis;
+        let now = self.now;
+        let Some((conn, at)) = self.link_mut(actor).drop_connection(now) else { return };
         if let ActorRef::Consumer(i) = actor {
             self.reset_consumer(i);
         }
         let start = self.log.len();
         self.broker.close_connection(self.now, conn);
         self.collect();
-        let at = self.now.plus_millis(delay);
         self.wakeups.schedule(at, Wake::Connect(actor));
         let value = format!("connection closed; reconnects at {at}");
         self.record(start, source, Some(conn), None, None, Outcome::Value { value });

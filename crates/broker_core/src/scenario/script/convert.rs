@@ -6,22 +6,10 @@
 
 use super::ScriptMessage;
 use crate::amqp::types::{BasicProperties, FieldTable, FieldValue};
-use rhai::{Array, Dynamic, Map};
+use sim_kernel::script::rhai::{Array, Dynamic, Map};
 
-/// A `u64` counter as a script integer.
-pub(super) fn int(value: u64) -> Dynamic {
-    Dynamic::from_int(i64::try_from(value).unwrap_or(i64::MAX))
-}
-
-/// Any value as text: a string as it is, anything else as Rhai prints it (`42`, `true`, `#{"a": 1}`).
-pub(super) fn text(value: &Dynamic) -> String {
-    let value = value.flatten_clone();
-    if value.is_string() {
-        value.into_string().unwrap_or_default()
-    } else {
-        value.to_string()
-    }
-}
+// Counters and text cross as the kernel's sandbox converts them for every model.
+pub(super) use sim_kernel::script::{int, text};
 
 /// The `msg` a consumer script receives.
 pub(super) fn message_map(msg: &ScriptMessage) -> Dynamic {

@@ -1,10 +1,10 @@
-//! Unit tests of the script host's internals: value conversions, publish options, size measuring and
-//! error texts. Behaviour through the public API is tested in `tests/scripts.rs`.
+//! Unit tests of the script host's internals: value conversions, publish options and error texts (the
+//! sandbox's own internals are tested in `sim_kernel::script`). Behaviour through the public API is tested in `tests/scripts.rs`.
 
 use super::convert::{dynamic_to_field, field_to_dynamic, publish_properties};
 use super::*;
 use crate::amqp::types::FieldValue;
-use rhai::Map;
+use sim_kernel::script::rhai::{self, Map};
 
 fn table(entries: &[(&str, FieldValue)]) -> FieldTable {
     entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
@@ -55,38 +55,6 @@ fn script_publish_options_fill_the_properties() {
 }
 
 #[test]
-fn script_measure_counts_nested_data_like_rhai() {
-    let limits =
-        ScriptLimits { max_map_size: 3, max_array_size: 2, max_string_size: 5, ..ScriptLimits::default() };
-    let mut inner = Map::new();
-    inner.insert("a".into(), Dynamic::from("abc".to_string()));
-    let mut outer = Map::new();
-    outer.insert("x".into(), Dynamic::from_map(inner.clone()));
-    outer.insert("y".into(), Dynamic::from_int(1));
-    let ok = Dynamic::from_map(outer.clone());
-    assert_eq!(measure_live_data(std::iter::once(&ok), &limits), Ok(()));
-    // One more nested entry passes the map limit (2 + 1 + 1 > 3), counted across levels.
-    outer.insert("z".into(), Dynamic::from_map(inner));
-    let too_many = Dynamic::from_map(outer).into_shared();
-    assert_eq!(measure_live_data(std::iter::once(&too_many), &limits), Err("Size of object map"));
-    // Each value is measured on its own, as Rhai does.
-    let s = Dynamic::from("abcd".to_string());
-    assert_eq!(measure_live_data([&s, &s].into_iter(), &limits), Ok(()));
-    let arr = Dynamic::from_array(vec![s.clone(), s]);
-    assert_eq!(measure_live_data(std::iter::once(&arr), &limits), Err("Length of string"));
-}
-
-#[test]
-fn script_measure_refuses_deep_nesting() {
-    let mut value = Dynamic::from_map(Map::new());
-    for _ in 0..=MAX_DATA_DEPTH {
-        value = Dynamic::from_array(vec![value]);
-    }
-    let limits = ScriptLimits { max_array_size: 1_000, ..ScriptLimits::default() };
-    assert_eq!(measure_live_data(std::iter::once(&value), &limits), Err("Depth of nested arrays and maps"));
-}
-
-#[test]
 fn script_error_display_with_and_without_location() {
     let located =
         ScriptError { script: "spin".into(), line: 2, col: 5, message: "too many operations".into() };
@@ -107,24 +75,4 @@ fn script_decisions_display_as_the_calls_that_made_them() {
     .map(Decision::to_string)
     .collect();
     assert_eq!(shown, ["ack()", "nack(false)", "reject(true)", "crash()", "cancel()"]);
-}
-
-#[test]
-fn script_find_fn_locates_entry_points() {
-    assert_eq!(find_fn("// x\n  fn  on_tick() {}\n", ON_TICK), (2, 3));
-    assert_eq!(find_fn("fn other() {}", ON_TICK), (0, 0));
-}
-
-#[test]
-fn script_a_failed_call_leaves_the_host_clean_for_the_next() {
-    let limits = ScriptLimits { max_operations: 5_000, max_map_size: 50, ..ScriptLimits::default() };
-    let mut host = ScriptHost::new(limits, 0);
-    let src = "fn on_message(msg) { if msg.seq == 0 { let m = #{}; for i in 0..40 { m[`k${i}`] = i; } loop {} } ack(); }";
-    host.compile("s", src).unwrap();
-    assert!(host.on_message("s", "a", 0, &ScriptMessage::default()).is_err());
-    assert!(host.call.borrow().state().is_unit(), "the actor's state must not stay lent out");
-    assert!(host.scope.is_empty(), "the failed call's variables must not outlive it");
-    let msg = ScriptMessage { seq: 1, ..ScriptMessage::default() };
-    let outcome = host.on_message("s", "a", 0, &msg).unwrap();
-    assert_eq!(outcome.decision, Some(Decision::Ack));
 }

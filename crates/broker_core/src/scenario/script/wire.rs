@@ -328,6 +328,7 @@ impl ScriptRuntime for RemoteHost {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::script::ScriptFactory;
     use std::cell::RefCell;
     use std::rc::Rc;
 
@@ -382,7 +383,13 @@ mod tests {
     /// with the built-in host (the scripts' outcomes, their errors and their clones all cross it).
     #[test]
     fn documents_run_identically_through_the_wire() {
-        use crate::scenario::sim::run_document_transcript;
+        use crate::scenario::sim::{run_document_transcript, SimOptions, Simulation};
+        let through_wire = |text: &str| -> Result<String, String> {
+            let options = SimOptions { scripts: ScriptFactory::new(remote), ..SimOptions::default() };
+            let mut sim = Simulation::from_json(text, options).map_err(|e| e.to_string())?;
+            sim.run();
+            Ok(sim.transcript())
+        };
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/scenarios");
         let mut scripted = 0;
         let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
@@ -391,10 +398,7 @@ mod tests {
             let text = std::fs::read_to_string(&path).unwrap();
             scripted += usize::from(text.contains("\"scripts\""));
             let local = run_document_transcript(&text);
-            super::super::set_runtime_factory(Some(remote));
-            let through_wire = run_document_transcript(&text);
-            super::super::set_runtime_factory(None);
-            assert_eq!(local, through_wire, "{}", path.display());
+            assert_eq!(local, through_wire(&text), "{}", path.display());
         }
         assert!(scripted >= 2, "the bundled library has scripted documents");
     }
@@ -412,13 +416,12 @@ mod tests {
         let mut reference = Simulation::from_json(&text, SimOptions::default()).unwrap();
         reference.run();
         let reference = reference.transcript();
-        super::super::set_runtime_factory(Some(remote));
-        let mut sim = Simulation::from_json(&text, SimOptions::default()).unwrap();
+        let options = SimOptions { scripts: ScriptFactory::new(remote), ..SimOptions::default() };
+        let mut sim = Simulation::from_json(&text, options).unwrap();
         sim.run_until(VirtualTime::from_millis(1_500));
         let mut copy = sim.clone();
         sim.run();
         copy.run();
-        super::super::set_runtime_factory(None);
         assert_eq!(sim.transcript(), reference, "the original");
         assert_eq!(copy.transcript(), reference, "the clone");
     }
