@@ -77,7 +77,7 @@ const DOCUMENTS: [(&str, &str, &str); 11] = [
 
 /// The Kafka document goldens (`"model": "kafka"`): (name, document, expected transcript), the same files
 /// `crates/broker_core/tests/kafka_documents.rs` plays natively.
-const KAFKA_DOCUMENTS: [(&str, &str, &str); 8] = [
+const KAFKA_DOCUMENTS: [(&str, &str, &str); 9] = [
     (
         "broker-down-min-insync",
         include_str!("scenarios/kafka-documents/broker-down-min-insync/document.json"),
@@ -112,6 +112,11 @@ const KAFKA_DOCUMENTS: [(&str, &str, &str); 8] = [
         "slow-poll-loop-and-transactions",
         include_str!("scenarios/kafka-documents/slow-poll-loop-and-transactions/document.json"),
         include_str!("scenarios/kafka-documents/slow-poll-loop-and-transactions/expected.txt"),
+    ),
+    (
+        "script-per-record",
+        include_str!("scenarios/kafka-documents/script-per-record/document.json"),
+        include_str!("scenarios/kafka-documents/script-per-record/expected.txt"),
     ),
     (
         "slow-consumer-lag",

@@ -49,6 +49,9 @@ pub struct KafkaDocument {
     pub faults: Vec<FaultSpec>,
     #[serde(default)]
     pub checks: Vec<CheckSpec>,
+    /// Rhai scripts by name (`fn on_record(record)`), for consumers' `script`.
+    #[serde(default)]
+    pub scripts: BTreeMap<String, String>,
 }
 
 /// The brokers: node ids 1..=brokers, optional racks (one per broker).
@@ -251,6 +254,9 @@ pub struct ConsumerSpec {
     /// `close()` at this time.
     #[serde(default)]
     pub stop: Option<Millis>,
+    /// A script of `scripts` whose `on_record(record)` runs for every record polled.
+    #[serde(default)]
+    pub script: Option<String>,
 }
 
 /// A fault at a time.
@@ -598,6 +604,14 @@ impl KafkaDocument {
                     format!("{path}.max_poll_records"),
                     "max.poll.records is at least 1",
                 ));
+            }
+            if let Some(script) = &c.script {
+                if !self.scripts.contains_key(script) {
+                    return Err(Problem::new(
+                        format!("{path}.script"),
+                        format!("no script '{script}' in scripts"),
+                    ));
+                }
             }
             if c.poll_timeout.is_some_and(|t| t.0 == 0) {
                 return Err(Problem::new(

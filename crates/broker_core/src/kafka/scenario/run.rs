@@ -14,6 +14,7 @@
 //!   kernel's runaway guard stops an instant that would never end.
 
 use super::document::*;
+use super::script::{record_map, RecordCall, API, ON_RECORD};
 use crate::kafka::consumer::ConsumerEvent;
 use crate::kafka::group::CoordinatorConfig;
 use crate::kafka::producer::{KafkaProducer, ProducerConfig, SendId};
@@ -29,6 +30,7 @@ use sim_kernel::located::{Pos, Problem, ScenarioError};
 use sim_kernel::pace::Pace;
 use sim_kernel::prng::Prng;
 use sim_kernel::runtime::{self, Run};
+use sim_kernel::script::{Sandbox, ScriptLimits};
 use sim_kernel::template::Template;
 use sim_kernel::transcript::{end_line, StopInfo, REPORT_FORMAT};
 use std::collections::{BTreeMap, BTreeSet};
@@ -127,6 +129,11 @@ pub enum ActorEvent {
     Fault {
         what: String,
     },
+    /// A line a consumer's script logged.
+    ScriptLog {
+        consumer: String,
+        line: String,
+    },
     /// The cluster's own event (leaders, ISR, brokers).
     Cluster {
         what: String,
@@ -172,6 +179,7 @@ impl EventInfo for ActorEvent {
             ActorEvent::Closed { .. } => "closed",
             ActorEvent::Crashed { .. } => "crashed",
             ActorEvent::Fault { .. } => "fault",
+            ActorEvent::ScriptLog { .. } => "script_log",
             ActorEvent::Cluster { .. } => "cluster",
         }
     }
@@ -260,6 +268,7 @@ impl fmt::Display for ActorEvent {
             ActorEvent::Closed { consumer } => write!(f, "{consumer} close()"),
             ActorEvent::Crashed { consumer } => write!(f, "{consumer} crashed (no close, no leave)"),
             ActorEvent::Fault { what } => write!(f, "fault: {what}"),
+            ActorEvent::ScriptLog { consumer, line } => write!(f, "{consumer} log: {line}"),
             ActorEvent::Cluster { what } => write!(f, "cluster: {what}"),
         }
     }
@@ -348,6 +357,8 @@ struct ConsumerActor {
     crashed: bool,
     processed_since_commit: u64,
     poll_timeout: u64,
+    /// The script called `commit()` during the last poll's records.
+    commit_requested: bool,
 }
 
 struct CheckState {
@@ -375,6 +386,8 @@ pub struct KafkaRun {
     events: Vec<(VirtualTime, ActorEvent)>,
     checks: Vec<CheckState>,
     failure: Option<String>,
+    /// The consumers' scripts (none drawn from the seed when the document has no script).
+    sandbox: Option<Sandbox<RecordCall>>,
 }
 
 /// Options a caller may override.
@@ -527,6 +540,7 @@ impl KafkaRun {
                 crashed: false,
                 processed_since_commit: 0,
                 poll_timeout: c.poll_timeout.map_or(100, |t| t.0),
+                commit_requested: false,
             });
         }
         for (i, f) in doc.faults.iter().enumerate() {
@@ -548,6 +562,17 @@ impl KafkaRun {
                 },
             })
             .collect();
+        let sandbox = if doc.scripts.is_empty() {
+            None
+        } else {
+            let mut sandbox = Sandbox::new(ScriptLimits::default(), prng.next_u64(), &API);
+            for (name, source) in &doc.scripts {
+                sandbox
+                    .compile(name, source)
+                    .map_err(|e| Problem::new(format!("scripts.{name}"), e.to_string()))?;
+            }
+            Some(sandbox)
+        };
         let mut run = KafkaRun {
             doc,
             seed,
@@ -565,6 +590,7 @@ impl KafkaRun {
             events: Vec::new(),
             checks,
             failure: None,
+            sandbox,
         };
         run.collect();
         Ok(run)
@@ -726,11 +752,53 @@ impl KafkaRun {
             }
             Ok(r) => {
                 let mut t = now.as_millis();
+                let mut crash = false;
                 for rec in &r.records {
-                    t = t.saturating_add(c.spec.processing.draw(&mut self.prng));
                     out.push(consumed(&name, rec));
+                    c.processed_since_commit += 1;
+                    let mut asked = None;
+                    if let (Some(script), Some(sandbox)) = (&c.spec.script, self.sandbox.as_mut()) {
+                        let headers: Vec<(String, Option<String>)> =
+                            rec.headers.iter().map(|h| (h.key.clone(), text(&h.value))).collect();
+                        let record = record_map(
+                            &rec.partition.topic,
+                            rec.partition.partition,
+                            rec.offset,
+                            rec.timestamp,
+                            text(&rec.key),
+                            text(&rec.value),
+                            &headers,
+                        );
+                        match sandbox.call(script, &name, t, ON_RECORD, vec![record], RecordCall::default()) {
+                            Ok(o) => {
+                                for line in o.logs {
+                                    out.push(ActorEvent::ScriptLog { consumer: name.clone(), line });
+                                }
+                                asked = o.processing_millis;
+                                c.commit_requested |= o.model.commit;
+                                crash = o.model.crash;
+                            }
+                            Err(e) => {
+                                self.failure = Some(format!("{name}: {e}"));
+                                break;
+                            }
+                        }
+                    }
+                    t = t.saturating_add(asked.unwrap_or_else(|| c.spec.processing.draw(&mut self.prng)));
+                    if crash {
+                        break;
+                    }
                 }
-                c.processed_since_commit += r.records.len() as u64;
+                if crash {
+                    c.running = false;
+                    c.crashed = true;
+                    out.push(ActorEvent::Crashed { consumer: name.clone() });
+                    self.take_consumer_events(i);
+                    for e in out {
+                        self.push(e);
+                    }
+                    return;
+                }
                 t = t.saturating_add(c.spec.poll_overhead.0);
                 Wake::Processed(i).at(VirtualTime::from_millis(t))
             }
@@ -743,6 +811,8 @@ impl KafkaRun {
                 Wake::Poll(i).at(now.plus_millis(c.poll_timeout))
             }
         };
+        // The rebalance listener runs inside poll, before its records are returned (as in the Java client).
+        self.take_consumer_events(i);
         for e in out {
             self.push(e);
         }
@@ -758,7 +828,20 @@ impl KafkaRun {
         }
         let name = c.spec.name.clone();
         let mut out = Vec::new();
+        let requested = std::mem::take(&mut c.commit_requested);
         match c.spec.commit {
+            _ if requested => {
+                c.processed_since_commit = 0;
+                let offsets = positions(&mut c.consumer, &mut env);
+                match c.consumer.commit_sync(now, None, &mut env) {
+                    Ok(()) => out.push(ActorEvent::Committed { consumer: name, offsets, error: None }),
+                    Err(e) => out.push(ActorEvent::ConsumerError {
+                        consumer: name,
+                        call: "commitSync".into(),
+                        error: e.to_string(),
+                    }),
+                }
+            }
             Some(CommitPolicy::Sync { every }) if c.processed_since_commit >= every => {
                 c.processed_since_commit = 0;
                 let offsets = positions(&mut c.consumer, &mut env);
@@ -1319,9 +1402,11 @@ impl Run for KafkaRun {
     fn next_check_due(&self) -> Option<VirtualTime> {
         self.checks.iter().filter(|c| c.result.status == CheckStatus::Pending).map(|c| c.at).min()
     }
+    fn take_failure(&mut self) -> Option<String> {
+        self.failure.take()
+    }
     fn instant_done(&mut self, _firings: u64) {
         if let Err(e) = self.cluster.check_invariants() {
-            self.failure = Some(e.clone());
             self.stopped = Some(StopInfo {
                 pos: Pos::new(0, 0),
                 at: self.now,
