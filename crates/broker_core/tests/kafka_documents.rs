@@ -89,3 +89,30 @@ fn bad_kafka_documents_are_refused_where_they_are_wrong() {
     );
     assert!(e.starts_with("3:18: producers[0]: the producers could send up to"), "{e}");
 }
+
+#[test]
+fn a_consumer_script_that_does_not_compile_or_fails_is_located() {
+    let doc = |script: &str| {
+        format!(
+            "{{ \"brokerlab\": 2, \"model\": \"kafka\", \"duration\": \"5s\",\n  \"topics\": [ {{ \"name\": \"t\", \"partitions\": 1 }} ],\n  \"producers\": [ {{ \"name\": \"p\", \"topic\": \"t\", \"count\": 1 }} ],\n  \"consumers\": [ {{ \"name\": \"c\", \"group\": \"g\", \"topics\": [\"t\"], \"script\": \"s\" }} ],\n  \"scripts\": {{ \"s\": {script:?} }} }}"
+        )
+    };
+    let e = KafkaRun::from_json(&doc("fn on_record(record) { let x = ; }"), KafkaRunOptions::default())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert_eq!(e, "5:21: scripts.s: script 's' line 1, col 32: Unexpected ';'");
+    let e = KafkaRun::from_json(&doc("fn on_record() { }"), KafkaRunOptions::default())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(e.contains("fn on_record(record)"), "{e}");
+    let mut run = KafkaRun::from_json(
+        &doc("fn on_record(record) {\n  throw \"bad record\";\n}"),
+        KafkaRunOptions::default(),
+    )
+    .expect("compiles");
+    run.run();
+    let stop = run.stopped().expect("the failing call stops the run");
+    assert_eq!(stop.message, "c: script 's' line 2, col 3: bad record");
+}
