@@ -4,7 +4,8 @@
 //! wasm32-unknown-unknown`); both compare `deterministic_transcript(seed)` byte for byte with
 //! `tests/determinism/transcript-seed-<seed>.txt`, so a passing pair shows native and wasm produce the same
 //! event log. The same holds for bundled scenario documents (actors, and Rhai scripts in the retry scenario):
-//! their transcripts are compared with `tests/determinism/scenario-<name>.txt`.
+//! their transcripts are compared with `tests/determinism/scenario-<name>.txt`, and the Kafka document goldens'
+//! with their `tests/scenarios/kafka-documents/<name>/expected.txt`.
 //! `UPDATE_GOLDEN=1 cargo test --test determinism_everywhere` rewrites the files natively.
 
 use broker_core::scenario::sim::run_document_transcript;
@@ -74,6 +75,56 @@ const DOCUMENTS: [(&str, &str, &str); 11] = [
     ),
 ];
 
+/// The Kafka document goldens (`"model": "kafka"`): (name, document, expected transcript), the same files
+/// `crates/broker_core/tests/kafka_documents.rs` plays natively.
+const KAFKA_DOCUMENTS: [(&str, &str, &str); 9] = [
+    (
+        "broker-down-min-insync",
+        include_str!("scenarios/kafka-documents/broker-down-min-insync/document.json"),
+        include_str!("scenarios/kafka-documents/broker-down-min-insync/expected.txt"),
+    ),
+    (
+        "consumer-crash-rebalance",
+        include_str!("scenarios/kafka-documents/consumer-crash-rebalance/document.json"),
+        include_str!("scenarios/kafka-documents/consumer-crash-rebalance/expected.txt"),
+    ),
+    (
+        "groups-share-and-fan-out",
+        include_str!("scenarios/kafka-documents/groups-share-and-fan-out/document.json"),
+        include_str!("scenarios/kafka-documents/groups-share-and-fan-out/expected.txt"),
+    ),
+    (
+        "hot-key-skew",
+        include_str!("scenarios/kafka-documents/hot-key-skew/document.json"),
+        include_str!("scenarios/kafka-documents/hot-key-skew/expected.txt"),
+    ),
+    (
+        "idempotence-and-retries",
+        include_str!("scenarios/kafka-documents/idempotence-and-retries/document.json"),
+        include_str!("scenarios/kafka-documents/idempotence-and-retries/expected.txt"),
+    ),
+    (
+        "keyed-order",
+        include_str!("scenarios/kafka-documents/keyed-order/document.json"),
+        include_str!("scenarios/kafka-documents/keyed-order/expected.txt"),
+    ),
+    (
+        "slow-poll-loop-and-transactions",
+        include_str!("scenarios/kafka-documents/slow-poll-loop-and-transactions/document.json"),
+        include_str!("scenarios/kafka-documents/slow-poll-loop-and-transactions/expected.txt"),
+    ),
+    (
+        "script-per-record",
+        include_str!("scenarios/kafka-documents/script-per-record/document.json"),
+        include_str!("scenarios/kafka-documents/script-per-record/expected.txt"),
+    ),
+    (
+        "slow-consumer-lag",
+        include_str!("scenarios/kafka-documents/slow-consumer-lag/document.json"),
+        include_str!("scenarios/kafka-documents/slow-consumer-lag/expected.txt"),
+    ),
+];
+
 /// FNV-1a, to print a short fingerprint of each transcript in both test logs.
 fn fingerprint(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
@@ -85,6 +136,12 @@ fn check(seed: u64, golden: &str, target: &str) {
 
 fn check_document(name: &str, document: &str, golden: &str, target: &str) {
     let transcript = run_document_transcript(document).unwrap_or_else(|e| panic!("{name}: {e}"));
+    compare(name, &transcript, golden, target);
+}
+
+fn check_kafka_document(name: &str, document: &str, golden: &str, target: &str) {
+    let transcript = broker_core::kafka::scenario::run_document_transcript(document)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     compare(name, &transcript, golden, target);
 }
 
@@ -130,6 +187,9 @@ fn native_transcripts_match_the_golden_files() {
     for (name, document, golden) in DOCUMENTS {
         check_document(name, document, golden, "native");
     }
+    for (name, document, golden) in KAFKA_DOCUMENTS {
+        check_kafka_document(name, document, golden, "native");
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -140,5 +200,8 @@ fn wasm_transcripts_match_the_golden_files() {
     }
     for (name, document, golden) in DOCUMENTS {
         check_document(name, document, golden, "wasm32 in Chromium");
+    }
+    for (name, document, golden) in KAFKA_DOCUMENTS {
+        check_kafka_document(name, document, golden, "wasm32 in Chromium");
     }
 }

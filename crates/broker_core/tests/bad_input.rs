@@ -48,6 +48,9 @@ fn document_outcome(bytes: &[u8]) -> String {
         Ok(text) => text,
         Err(e) => return format!("error {e}"),
     };
+    if scenario::document::model_of(text) == Ok(scenario::document::ModelName::Kafka) {
+        return kafka_document_outcome(text);
+    }
     let mut sim = match Simulation::from_json(text, SimOptions::default()) {
         Ok(sim) => sim,
         Err(e) => return format!("error {e}"),
@@ -60,6 +63,25 @@ fn document_outcome(bytes: &[u8]) -> String {
         None => format!("ran to {}", sim.now()),
     };
     for r in sim.check_results() {
+        out.push('\n');
+        out.push_str(&r.line());
+    }
+    out
+}
+
+/// A Kafka document (`"model": "kafka"`): its error, or how its run ended and its checks.
+fn kafka_document_outcome(text: &str) -> String {
+    use broker_core::kafka::scenario::{KafkaRun, KafkaRunOptions};
+    let mut run = match KafkaRun::from_json(text, KafkaRunOptions::default()) {
+        Ok(run) => run,
+        Err(e) => return format!("error {e}"),
+    };
+    run.run();
+    let mut out = match run.stopped() {
+        Some(stop) => format!("stopped at {}: {}", stop.at, stop.message),
+        None => "ran to the end".to_string(),
+    };
+    for r in run.check_results() {
         out.push('\n');
         out.push_str(&r.line());
     }

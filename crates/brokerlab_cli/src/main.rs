@@ -185,6 +185,9 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     if text.trim_start().starts_with('{') {
+        if scenario::document::model_of(&text) == Ok(scenario::document::ModelName::Kafka) {
+            return run_kafka_document(&command, &text);
+        }
         if let (Some(uri), false) = (&command.broker, command.check_only) {
             return real::run_document(&command, uri, &text);
         }
@@ -365,6 +368,54 @@ pub(crate) fn scenario_name(file: &str) -> String {
         }
     }
     stem
+}
+
+/// Runs (or checks) a Kafka document (`"model": "kafka"`): transcript or JSON report, then the checks.
+fn run_kafka_document(command: &Command, text: &str) -> ExitCode {
+    use broker_core::kafka::scenario::{KafkaRun, KafkaRunOptions};
+    if command.broker.is_some() {
+        eprintln!(
+            "brokerlab: {}: --broker plays RabbitMQ documents; a Kafka document runs on the engine",
+            command.file
+        );
+        return ExitCode::from(2);
+    }
+    let options = KafkaRunOptions {
+        seed: command.options.seed,
+        max_firings_per_instant: Some(command.options.max_timer_firings),
+    };
+    let mut run = match KafkaRun::from_json(text, options) {
+        Ok(run) => run,
+        Err(e) => {
+            eprintln!("{}", e.located(&command.file));
+            return ExitCode::from(2);
+        }
+    };
+    if command.check_only {
+        println!(
+            "{}: ok (format {}, model kafka, {} checks)",
+            command.file,
+            scenario::document::DOCUMENT_VERSION,
+            run.check_results().len()
+        );
+        return ExitCode::SUCCESS;
+    }
+    run.run();
+    if command.json {
+        println!("{}", run.to_json());
+    } else {
+        print!("{}", run.transcript());
+    }
+    if let Some(stop) = run.stopped() {
+        eprintln!("{}: {} {}", command.file, stop.at, stop.message);
+        return ExitCode::from(1);
+    }
+    let failed = run.check_results().iter().filter(|r| r.status != CheckStatus::Pass).count();
+    if failed > 0 {
+        eprintln!("{}: {failed} check(s) failed", command.file);
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
 }
 
 #[cfg(feature = "real-broker")]

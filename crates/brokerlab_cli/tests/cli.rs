@@ -188,16 +188,22 @@ fn a_document_names_its_model_and_an_unknown_or_missing_one_exits_2_at_the_field
     );
     let out = brokerlab(&["run", amqp.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    for (name, model, message) in [
-        ("model-typo.json", "kafak", "model: unknown model 'kafak'; the models are \"amqp\""),
-        ("model-kafka.json", "kafka", "model: the Apache Kafka document runtime is not in this build"),
-    ] {
-        let path = temp_file(name, &format!("{{\n  \"brokerlab\": 2,\n  \"model\": \"{model}\"\n}}"));
-        let out = brokerlab(&["run", path.to_str().unwrap()]);
-        assert_eq!(out.status.code(), Some(2));
-        let expected = format!("{}:3:12: {message}", path.to_str().unwrap());
-        assert!(stderr(&out).starts_with(&expected), "{}", stderr(&out));
-    }
+    let path = temp_file("model-typo.json", "{\n  \"brokerlab\": 2,\n  \"model\": \"kafak\"\n}");
+    let out = brokerlab(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let expected =
+        format!("{}:3:12: model: unknown model 'kafak'; the models are \"amqp\"", path.to_str().unwrap());
+    assert!(stderr(&out).starts_with(&expected), "{}", stderr(&out));
+    // A Kafka document is played by its own runtime; its problems are located as well.
+    let path =
+        temp_file("model-kafka.json", "{\n  \"brokerlab\": 2,\n  \"model\": \"kafka\",\n  \"topics\": 3\n}");
+    let out = brokerlab(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with(&format!("{}:4:13: invalid type", path.to_str().unwrap())),
+        "{}",
+        stderr(&out)
+    );
 }
 
 fn repo_file(rel: &str) -> PathBuf {
@@ -341,5 +347,39 @@ fn a_document_over_the_run_budget_is_refused_where_it_says_so() {
         )),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn a_kafka_document_runs_with_its_transcript_or_json_and_checks() {
+    let doc = repo_file("tests/scenarios/kafka-documents/keyed-order/document.json");
+    let out = brokerlab(&["run", doc.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let expected =
+        std::fs::read_to_string(repo_file("tests/scenarios/kafka-documents/keyed-order/expected.txt"))
+            .unwrap();
+    assert_eq!(stdout(&out), expected);
+    let out = brokerlab(&["run", doc.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("the report is JSON");
+    assert_eq!(json["format"], "brokerlab-report");
+    assert_eq!(json["model"], "kafka");
+    assert_eq!(json["checks"].as_array().unwrap().len(), 6);
+    assert_eq!(json["events"][1]["event"], "acknowledged");
+    let out = brokerlab(&["check", doc.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).ends_with("ok (format 2, model kafka, 6 checks)\n"), "{}", stdout(&out));
+    // A failing check exits 1.
+    let failing = temp_file(
+        "kafka-failing.json",
+        "{ \"brokerlab\": 2, \"model\": \"kafka\", \"duration\": \"1s\", \"topics\": [ { \"name\": \"t\", \"partitions\": 1 } ],\n  \"checks\": [ { \"records\": { \"topic\": \"t\" }, \"expect\": 1 } ] }",
+    );
+    let out = brokerlab(&["run", failing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out)
+            .ends_with("1.000s check 1 FAIL: at the end records in t = 1; observed 0 (expected = 1)\n"),
+        "{}",
+        stdout(&out)
     );
 }

@@ -24,6 +24,7 @@ pub mod partitioner;
 pub mod producer;
 pub mod program;
 pub mod replication;
+pub mod scenario;
 pub mod share;
 pub mod transaction;
 pub mod types;

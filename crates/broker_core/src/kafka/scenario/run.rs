@@ -1,0 +1,1430 @@
+//! Playing a Kafka document: producers and consumers as clients of the engine (`Cluster`,
+//! `KafkaProducer`, `GroupCoordinator`, `KafkaConsumer`) on the kernel's time loop
+//! ([`sim_kernel::runtime::Run`]), faults at their times, checks decided at theirs, a transcript and a
+//! JSON report.
+//!
+//! # Invariants
+//! - Deterministic: one seed gives one transcript (one [`Prng`] for the actors' draws, the engine's own
+//!   seeded from it); nothing iterates a hash map.
+//! - Every `Vec<Delivery>` the coordinator returns is posted into the [`Mailbox`], and every running
+//!   consumer with mail is ticked before the instant ends.
+//! - The cluster's invariants hold after every instant ([`Cluster::check_invariants`]); a violation stops
+//!   the run with its text.
+//! - A run is bounded: its producers' sends are counted before it starts ([`MAX_RECORDS`]) and the
+//!   kernel's runaway guard stops an instant that would never end.
+
+use super::document::*;
+use super::script::{record_map, RecordCall, API, ON_RECORD};
+use crate::kafka::consumer::ConsumerEvent;
+use crate::kafka::group::CoordinatorConfig;
+use crate::kafka::producer::{KafkaProducer, ProducerConfig, SendId};
+use crate::kafka::{
+    AutoOffsetReset, ClientAssignor, Cluster, ClusterSettings, ConsumerConfig, ConsumerEnv, ConsumerRecord,
+    GroupCoordinator, GroupProtocol, Header, IsolationLevel, KafkaConsumer, KafkaEvent, Mailbox, NewTopic,
+    NodeId, Offset, PartitionReader, ProducerRecord, TopicPartition,
+};
+use serde::Serialize;
+use sim_kernel::checks::{CheckResult, CheckStatus, EventInfo};
+use sim_kernel::clock::{DeadlineQueue, VirtualTime};
+use sim_kernel::located::{Pos, Problem, ScenarioError};
+use sim_kernel::pace::Pace;
+use sim_kernel::prng::Prng;
+use sim_kernel::runtime::{self, Run};
+use sim_kernel::script::{Sandbox, ScriptLimits};
+use sim_kernel::template::Template;
+use sim_kernel::transcript::{end_line, StopInfo, REPORT_FORMAT};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// The header every record carries so checks can tell a record from its copies: `producer/seq`.
+pub const ORIGIN_HEADER: &str = "brokerlab-origin";
+/// The runaway guard's default: the most firings at one instant.
+pub const MAX_FIRINGS_PER_INSTANT: u64 = 100_000;
+
+/// Something an actor or the document does at a later instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wake {
+    Send(usize),
+    ConsumerStart(usize),
+    Poll(usize),
+    /// A poll's records are processed: commit as the policy says, then poll again.
+    Processed(usize),
+    ConsumerStop(usize),
+    Fault(usize),
+}
+
+/// What the actors saw, one plain value each (the checks and the transcript read these).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum ActorEvent {
+    /// A send was acknowledged (`RecordMetadata`).
+    Acknowledged {
+        producer: String,
+        seq: u64,
+        key: Option<String>,
+        partition: String,
+        offset: Offset,
+    },
+    /// A send failed (the callback's exception).
+    SendFailed {
+        producer: String,
+        seq: u64,
+        error: String,
+    },
+    /// A transaction was committed (its markers written) or aborted.
+    TransactionEnded {
+        producer: String,
+        committed: bool,
+    },
+    /// A consumer's poll returned this record.
+    Consumed {
+        consumer: String,
+        partition: String,
+        offset: Offset,
+        key: Option<String>,
+        value: Option<String>,
+        origin: Option<String>,
+    },
+    /// `onPartitionsAssigned` / `onPartitionsRevoked` / `onPartitionsLost`.
+    Assigned {
+        consumer: String,
+        partitions: Vec<String>,
+    },
+    Revoked {
+        consumer: String,
+        partitions: Vec<String>,
+    },
+    Lost {
+        consumer: String,
+        partitions: Vec<String>,
+    },
+    /// A commit completed (or failed).
+    Committed {
+        consumer: String,
+        offsets: Vec<(String, Offset)>,
+        error: Option<String>,
+    },
+    /// A consumer method threw.
+    ConsumerError {
+        consumer: String,
+        call: String,
+        error: String,
+    },
+    /// The heartbeat thread left the group: `poll` was not called within `max.poll.interval.ms`.
+    PollTimeout {
+        consumer: String,
+    },
+    /// The consumer subscribed, closed, or crashed.
+    Subscribed {
+        consumer: String,
+        topics: Vec<String>,
+    },
+    Closed {
+        consumer: String,
+    },
+    Crashed {
+        consumer: String,
+    },
+    /// A fault.
+    Fault {
+        what: String,
+    },
+    /// A line a consumer's script logged.
+    ScriptLog {
+        consumer: String,
+        line: String,
+    },
+    /// The cluster's own event (leaders, ISR, brokers).
+    Cluster {
+        what: String,
+    },
+}
+
+impl ActorEvent {
+    pub const KINDS: &'static [&'static str] = &[
+        "acknowledged",
+        "send_failed",
+        "transaction_ended",
+        "consumed",
+        "assigned",
+        "revoked",
+        "lost",
+        "committed",
+        "consumer_error",
+        "poll_timeout",
+        "subscribed",
+        "closed",
+        "crashed",
+        "fault",
+        "cluster",
+    ];
+}
+
+impl EventInfo for ActorEvent {
+    const KINDS: &'static [&'static str] = ActorEvent::KINDS;
+    type Client = ();
+    fn kind(&self) -> &'static str {
+        match self {
+            ActorEvent::Acknowledged { .. } => "acknowledged",
+            ActorEvent::SendFailed { .. } => "send_failed",
+            ActorEvent::TransactionEnded { .. } => "transaction_ended",
+            ActorEvent::Consumed { .. } => "consumed",
+            ActorEvent::Assigned { .. } => "assigned",
+            ActorEvent::Revoked { .. } => "revoked",
+            ActorEvent::Lost { .. } => "lost",
+            ActorEvent::Committed { .. } => "committed",
+            ActorEvent::ConsumerError { .. } => "consumer_error",
+            ActorEvent::PollTimeout { .. } => "poll_timeout",
+            ActorEvent::Subscribed { .. } => "subscribed",
+            ActorEvent::Closed { .. } => "closed",
+            ActorEvent::Crashed { .. } => "crashed",
+            ActorEvent::Fault { .. } => "fault",
+            ActorEvent::ScriptLog { .. } => "script_log",
+            ActorEvent::Cluster { .. } => "cluster",
+        }
+    }
+    fn client(&self) -> Option<()> {
+        None
+    }
+    fn field_is(&self, name: &str, value: &str) -> bool {
+        match (self, name) {
+            (
+                ActorEvent::Acknowledged { producer, .. } | ActorEvent::SendFailed { producer, .. },
+                "producer",
+            ) => producer == value,
+            (
+                ActorEvent::Acknowledged { partition, .. } | ActorEvent::Consumed { partition, .. },
+                "partition",
+            ) => partition == value,
+            (ActorEvent::Acknowledged { key, .. } | ActorEvent::Consumed { key, .. }, "key") => {
+                key.as_deref() == Some(value)
+            }
+            (
+                ActorEvent::Consumed { consumer, .. }
+                | ActorEvent::Assigned { consumer, .. }
+                | ActorEvent::Revoked { consumer, .. }
+                | ActorEvent::Lost { consumer, .. }
+                | ActorEvent::Committed { consumer, .. }
+                | ActorEvent::ConsumerError { consumer, .. }
+                | ActorEvent::PollTimeout { consumer }
+                | ActorEvent::Subscribed { consumer, .. }
+                | ActorEvent::Closed { consumer }
+                | ActorEvent::Crashed { consumer },
+                "consumer",
+            ) => consumer == value,
+            _ => false,
+        }
+    }
+}
+
+fn quoted(v: &Option<String>) -> String {
+    match v {
+        Some(s) => format!("{s:?}"),
+        None => "null".to_string(),
+    }
+}
+
+impl fmt::Display for ActorEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ActorEvent::Acknowledged { producer, seq, key, partition, offset } => {
+                write!(f, "{producer} send #{seq} key={} -> {partition}@{offset}", quoted(key))
+            }
+            ActorEvent::SendFailed { producer, seq, error } => {
+                write!(f, "{producer} send #{seq} failed: {error}")
+            }
+            ActorEvent::TransactionEnded { producer, committed } => {
+                write!(f, "{producer} transaction {}", if *committed { "committed" } else { "aborted" })
+            }
+            ActorEvent::Consumed { consumer, partition, offset, key, value, .. } => {
+                write!(f, "{consumer} <- {partition}@{offset} key={} value={}", quoted(key), quoted(value))
+            }
+            ActorEvent::Assigned { consumer, partitions } => {
+                write!(f, "{consumer} onPartitionsAssigned [{}]", partitions.join(", "))
+            }
+            ActorEvent::Revoked { consumer, partitions } => {
+                write!(f, "{consumer} onPartitionsRevoked [{}]", partitions.join(", "))
+            }
+            ActorEvent::Lost { consumer, partitions } => {
+                write!(f, "{consumer} onPartitionsLost [{}]", partitions.join(", "))
+            }
+            ActorEvent::Committed { consumer, offsets, error } => {
+                let list: Vec<String> = offsets.iter().map(|(tp, o)| format!("{tp}={o}")).collect();
+                write!(f, "{consumer} committed {{{}}}", list.join(", "))?;
+                if let Some(e) = error {
+                    write!(f, " failed: {e}")?;
+                }
+                Ok(())
+            }
+            ActorEvent::ConsumerError { consumer, call, error } => {
+                write!(f, "{consumer} {call} threw {error}")
+            }
+            ActorEvent::PollTimeout { consumer } => {
+                write!(f, "{consumer} left the group: poll not called within max.poll.interval.ms")
+            }
+            ActorEvent::Subscribed { consumer, topics } => {
+                write!(f, "{consumer} subscribe [{}]", topics.join(", "))
+            }
+            ActorEvent::Closed { consumer } => write!(f, "{consumer} close()"),
+            ActorEvent::Crashed { consumer } => write!(f, "{consumer} crashed (no close, no leave)"),
+            ActorEvent::Fault { what } => write!(f, "fault: {what}"),
+            ActorEvent::ScriptLog { consumer, line } => write!(f, "{consumer} log: {line}"),
+            ActorEvent::Cluster { what } => write!(f, "cluster: {what}"),
+        }
+    }
+}
+
+fn text(bytes: &Option<Vec<u8>>) -> Option<String> {
+    bytes.as_ref().map(|b| String::from_utf8_lossy(b).into_owned())
+}
+
+fn names(list: &[TopicPartition]) -> Vec<String> {
+    list.iter().map(ToString::to_string).collect()
+}
+
+/// Key numbers drawn as the distribution says (cumulative weights for Zipf, integer arithmetic).
+#[derive(Clone, Debug)]
+enum KeyDraw {
+    Uniform(u64),
+    Hot { keys: u64, numerator: u64, denominator: u64 },
+    Weighted(Vec<u128>),
+    Sequence,
+}
+
+impl KeyDraw {
+    fn new(d: &Option<KeyDistribution>) -> KeyDraw {
+        match d {
+            None | Some(KeyDistribution::Sequence) => KeyDraw::Sequence,
+            Some(KeyDistribution::Uniform { keys }) => KeyDraw::Uniform(*keys),
+            Some(KeyDistribution::Hot { keys, share }) => KeyDraw::Hot {
+                keys: *keys,
+                numerator: share.numerator,
+                denominator: share.denominator.max(1),
+            },
+            Some(KeyDistribution::Zipf { keys, exponent }) => {
+                // Weight of rank k: 10^30 / k^s, exact in u128 for k <= 10^5 and s <= 4 (k^s <= 10^20).
+                let mut total = 0u128;
+                let cumulative = (1..=*keys)
+                    .map(|k| {
+                        total += 10u128.pow(30) / u128::from(k).pow(*exponent);
+                        total
+                    })
+                    .collect();
+                KeyDraw::Weighted(cumulative)
+            }
+        }
+    }
+
+    fn draw(&self, prng: &mut Prng, seq: u64) -> u64 {
+        match self {
+            KeyDraw::Sequence => seq,
+            KeyDraw::Uniform(n) => prng.below(*n),
+            KeyDraw::Hot { keys, numerator, denominator } => {
+                if *keys <= 1 || prng.chance(*numerator, *denominator) {
+                    0
+                } else {
+                    1 + prng.below(keys - 1)
+                }
+            }
+            KeyDraw::Weighted(cumulative) => {
+                let total = *cumulative.last().expect("at least one key");
+                // Two 64-bit draws make a 128-bit one; the modulo bias is below 2^-28 for these totals.
+                let r = ((u128::from(prng.next_u64()) << 64) | u128::from(prng.next_u64())) % total;
+                cumulative.partition_point(|c| *c <= r) as u64
+            }
+        }
+    }
+}
+
+struct ProducerActor {
+    spec: ProducerSpec,
+    producer: Option<KafkaProducer>,
+    pace: Pace,
+    key: Option<Template<RecordVar>>,
+    value: Template<RecordVar>,
+    keys: KeyDraw,
+    sent: u64,
+    in_transaction: u64,
+    pending: BTreeMap<SendId, (u64, Option<String>)>,
+    acknowledged: u64,
+    failed: u64,
+}
+
+struct ConsumerActor {
+    spec: ConsumerSpec,
+    consumer: KafkaConsumer,
+    running: bool,
+    crashed: bool,
+    processed_since_commit: u64,
+    poll_timeout: u64,
+    /// The script called `commit()` during the last poll's records.
+    commit_requested: bool,
+}
+
+struct CheckState {
+    spec: CheckSpec,
+    at: VirtualTime,
+    result: CheckResult,
+}
+
+/// One run of a Kafka document.
+pub struct KafkaRun {
+    doc: KafkaDocument,
+    /// The seed played (the document's, or the one the caller gave instead).
+    seed: u64,
+    now: VirtualTime,
+    end: VirtualTime,
+    stopped: Option<StopInfo>,
+    max_firings: u64,
+    cluster: Cluster,
+    coordinator: GroupCoordinator,
+    mailbox: Mailbox,
+    prng: Prng,
+    producers: Vec<ProducerActor>,
+    consumers: Vec<ConsumerActor>,
+    wakes: DeadlineQueue<Wake>,
+    events: Vec<(VirtualTime, ActorEvent)>,
+    checks: Vec<CheckState>,
+    failure: Option<String>,
+    /// The consumers' scripts (none drawn from the seed when the document has no script).
+    sandbox: Option<Sandbox<RecordCall>>,
+}
+
+/// Options a caller may override.
+#[derive(Clone, Debug, Default)]
+pub struct KafkaRunOptions {
+    pub seed: Option<u64>,
+    pub max_firings_per_instant: Option<u64>,
+}
+
+impl KafkaRun {
+    /// Parses a document and builds its run (topics created at 0). Errors carry `line:col`.
+    pub fn from_json(text: &str, options: KafkaRunOptions) -> Result<KafkaRun, ScenarioError> {
+        let text = sim_kernel::located::strip_bom(text);
+        let doc = KafkaDocument::parse(text)?;
+        KafkaRun::build(doc, options).map_err(|p| p.into_error(Some(text)))
+    }
+
+    fn build(doc: KafkaDocument, options: KafkaRunOptions) -> Result<KafkaRun, Problem> {
+        let seed = options.seed.unwrap_or(doc.seed);
+        let mut prng = Prng::new(seed);
+        let mut settings = ClusterSettings::default();
+        if let Some(m) = doc.cluster.replica_lag_time_max {
+            settings.replica_lag_time_max_ms = m.0;
+        }
+        let mut cluster = Cluster::new(prng.next_u64(), settings);
+        for id in 1..=doc.cluster.brokers {
+            let rack = doc.cluster.racks.get(id as usize - 1).cloned();
+            cluster.add_broker(NodeId(id), rack).map_err(|e| Problem::new("cluster", e.to_string()))?;
+        }
+        for (i, t) in doc.topics.iter().enumerate() {
+            let mut new = NewTopic::new(t.name.clone(), t.partitions, t.replication_factor);
+            for (k, v) in &t.configs {
+                new = new.config(k, v);
+            }
+            cluster
+                .create_topic(VirtualTime::ZERO, &new)
+                .map_err(|e| Problem::new(format!("topics[{i}]"), e.to_string()))?;
+        }
+        let coordinator = GroupCoordinator::new(CoordinatorConfig::default(), prng.next_u64());
+        let end = VirtualTime::from_millis(doc.duration.0);
+        let mut wakes = DeadlineQueue::new();
+        let mut producers = Vec::new();
+        for (i, p) in doc.producers.iter().enumerate() {
+            let path = format!("producers[{i}]");
+            let mut config = ProducerConfig::default();
+            if let Some(a) = p.acks {
+                config.acks = a.acks();
+            }
+            if let Some(v) = p.linger_ms {
+                config.linger_ms = v;
+            }
+            if let Some(v) = p.batch_size {
+                config.batch_size = v;
+            }
+            if let Some(v) = p.retries {
+                config.retries = v;
+            }
+            if let Some(v) = p.delivery_timeout_ms {
+                config.delivery_timeout_ms = v;
+            }
+            if let Some(v) = p.request_timeout_ms {
+                config.request_timeout_ms = v;
+            }
+            if let Some(v) = p.max_in_flight {
+                config.max_in_flight_requests_per_connection = v;
+            }
+            config.enable_idempotence = p.idempotence;
+            config.transactional_id = p.transactional.as_ref().map(|t| t.id.clone());
+            let producer = KafkaProducer::new(config, prng.next_u64())
+                .map_err(|e| Problem::new(path.clone(), e.to_string()))?;
+            let stop = p.stop.map_or(doc.duration.0, |s| s.0.min(doc.duration.0));
+            let mut pace = match &p.bursts {
+                Some(steps) => Pace::new(
+                    steps.iter().map(|s| (s.rate.per_kilosecond, s.length.0)).collect(),
+                    p.start.0,
+                    Some(stop),
+                ),
+                None => Pace::constant(
+                    p.rate.unwrap_or(sim_kernel::values::Rate::per_second(1)).per_kilosecond,
+                    p.start.0,
+                    Some(stop),
+                ),
+            };
+            if let Some(first) = pace.next() {
+                wakes.schedule(VirtualTime::from_millis(first), Wake::Send(i));
+            }
+            let compile = |t: &str| Template::<RecordVar>::compile(t, ()).expect("validated");
+            producers.push(ProducerActor {
+                spec: p.clone(),
+                producer: Some(producer),
+                pace,
+                key: p.key.as_deref().map(compile),
+                value: compile(p.value.as_deref().unwrap_or("{producer}-{seq}")),
+                keys: KeyDraw::new(&p.keys),
+                sent: 0,
+                in_transaction: 0,
+                pending: BTreeMap::new(),
+                acknowledged: 0,
+                failed: 0,
+            });
+        }
+        let mut consumers = Vec::new();
+        for (i, c) in doc.consumers.iter().enumerate() {
+            let mut config = ConsumerConfig::new(&c.name, Some(&c.group));
+            config.auto_offset_reset = match c.auto_offset_reset.as_deref() {
+                Some("latest") => AutoOffsetReset::Latest,
+                Some("none") => AutoOffsetReset::None,
+                _ => AutoOffsetReset::Earliest,
+            };
+            match &c.commit {
+                None => {}
+                Some(CommitPolicy::Auto { interval }) => {
+                    config.enable_auto_commit = true;
+                    config.auto_commit_interval_ms = interval.0;
+                }
+                Some(_) => config.enable_auto_commit = false,
+            }
+            let protocol = doc.protocol(c).expect("validated");
+            config.group_protocol = protocol;
+            match (protocol, &c.assignor) {
+                (GroupProtocol::Classic, Some(a)) => {
+                    config.assignors = vec![ClientAssignor::from_name(a).expect("validated")]
+                }
+                (GroupProtocol::Consumer, a) => config.group_remote_assignor = a.clone(),
+                _ => {}
+            }
+            if let Some(v) = c.max_poll_records {
+                config.max_poll_records = v;
+            }
+            if let Some(v) = c.max_poll_interval {
+                config.max_poll_interval_ms = v.0;
+            }
+            if let Some(v) = c.session_timeout {
+                config.session_timeout_ms = v.0;
+            }
+            if let Some(v) = c.heartbeat_interval {
+                config.heartbeat_interval_ms = v.0;
+            }
+            if c.read_committed {
+                config.isolation_level = IsolationLevel::ReadCommitted;
+            }
+            wakes.schedule(VirtualTime::from_millis(c.start.0), Wake::ConsumerStart(i));
+            if let Some(stop) = c.stop {
+                wakes.schedule(VirtualTime::from_millis(stop.0), Wake::ConsumerStop(i));
+            }
+            consumers.push(ConsumerActor {
+                spec: c.clone(),
+                consumer: KafkaConsumer::new(config, i as u64 + 1),
+                running: false,
+                crashed: false,
+                processed_since_commit: 0,
+                poll_timeout: c.poll_timeout.map_or(100, |t| t.0),
+                commit_requested: false,
+            });
+        }
+        for (i, f) in doc.faults.iter().enumerate() {
+            wakes.schedule(VirtualTime::from_millis(f.at.0), Wake::Fault(i));
+        }
+        let checks = doc
+            .checks
+            .iter()
+            .enumerate()
+            .map(|(index, spec)| CheckState {
+                spec: spec.clone(),
+                at: spec.at.map_or(end, |a| VirtualTime::from_millis(a.0)),
+                result: CheckResult {
+                    index,
+                    description: describe(spec),
+                    status: CheckStatus::Pending,
+                    observed: "-".to_string(),
+                    reason: "its time has not come".to_string(),
+                },
+            })
+            .collect();
+        let sandbox = if doc.scripts.is_empty() {
+            None
+        } else {
+            let mut sandbox = Sandbox::new(ScriptLimits::default(), prng.next_u64(), &API);
+            for (name, source) in &doc.scripts {
+                sandbox
+                    .compile(name, source)
+                    .map_err(|e| Problem::new(format!("scripts.{name}"), e.to_string()))?;
+            }
+            Some(sandbox)
+        };
+        let mut run = KafkaRun {
+            doc,
+            seed,
+            now: VirtualTime::ZERO,
+            end,
+            stopped: None,
+            max_firings: options.max_firings_per_instant.unwrap_or(MAX_FIRINGS_PER_INSTANT),
+            cluster,
+            coordinator,
+            mailbox: Mailbox::new(),
+            prng,
+            producers,
+            consumers,
+            wakes,
+            events: Vec::new(),
+            checks,
+            failure: None,
+            sandbox,
+        };
+        run.collect();
+        Ok(run)
+    }
+
+    /// Plays the document to its end (or until it stops).
+    pub fn run(&mut self) {
+        let end = self.end;
+        runtime::run_until(self, end);
+    }
+
+    pub fn events(&self) -> &[(VirtualTime, ActorEvent)] {
+        &self.events
+    }
+
+    pub fn check_results(&self) -> Vec<CheckResult> {
+        self.checks.iter().map(|c| c.result.clone()).collect()
+    }
+
+    pub fn stopped(&self) -> Option<&StopInfo> {
+        self.stopped.as_ref()
+    }
+
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    fn push(&mut self, event: ActorEvent) {
+        self.events.push((self.now, event));
+    }
+
+    fn env_parts(&mut self) -> (&mut Vec<ConsumerActor>, ConsumerEnv<'_>) {
+        (
+            &mut self.consumers,
+            ConsumerEnv {
+                coordinator: &mut self.coordinator,
+                mailbox: &mut self.mailbox,
+                reader: &mut self.cluster,
+            },
+        )
+    }
+
+    fn send(&mut self, i: usize) {
+        let now = self.now;
+        let p = &mut self.producers[i];
+        if p.spec.count.is_some_and(|c| p.sent >= c) {
+            return;
+        }
+        let Some(producer) = p.producer.as_mut() else { return };
+        let mut errors = Vec::new();
+        if let Some(t) = &p.spec.transactional {
+            if p.sent == 0 {
+                if let Err(e) = producer.init_transactions(&mut self.cluster, now) {
+                    errors.push((0, format!("initTransactions threw {e}")));
+                }
+            }
+            if p.in_transaction == 0 {
+                if let Err(e) = producer.begin_transaction() {
+                    errors.push((p.sent + 1, format!("beginTransaction threw {e}")));
+                }
+            }
+            let _ = t;
+        }
+        p.sent += 1;
+        let seq = p.sent;
+        let name = p.spec.name.clone();
+        let number = p.keys.draw(&mut self.prng, seq);
+        let render = |t: &Template<RecordVar>, prng: &mut Prng| {
+            t.render(prng, |v, out| match v {
+                RecordVar::Seq => out.push_str(&seq.to_string()),
+                RecordVar::Key => out.push_str(&number.to_string()),
+                RecordVar::Producer => out.push_str(&name),
+            })
+        };
+        let key = p.key.as_ref().map(|t| render(t, &mut self.prng));
+        let value = render(&p.value, &mut self.prng);
+        let mut headers: Vec<Header> = p
+            .spec
+            .headers
+            .iter()
+            .map(|(k, v)| Header { key: k.clone(), value: Some(v.clone().into_bytes()) })
+            .collect();
+        headers.push(Header {
+            key: ORIGIN_HEADER.to_string(),
+            value: Some(format!("{name}/{seq}").into_bytes()),
+        });
+        let record = ProducerRecord {
+            topic: p.spec.topic.clone(),
+            partition: p.spec.partition,
+            timestamp: None,
+            key: key.clone().map(String::into_bytes),
+            value: Some(value.into_bytes()),
+            headers,
+        };
+        match producer.send(&mut self.cluster, now, record) {
+            Ok(id) => {
+                p.pending.insert(id, (seq, key));
+            }
+            Err(e) => {
+                p.failed += 1;
+                errors.push((seq, e.to_string()));
+            }
+        }
+        if let Some(t) = &p.spec.transactional {
+            p.in_transaction += 1;
+            if p.in_transaction >= t.commit_every {
+                p.in_transaction = 0;
+                if let Err(e) = producer.commit_transaction(&mut self.cluster, now) {
+                    errors.push((seq, format!("commitTransaction threw {e}")));
+                }
+            }
+        }
+        let next = if p.spec.count.is_some_and(|c| p.sent >= c) { None } else { p.pace.next() };
+        if let Some(next) = next {
+            self.wakes.schedule(VirtualTime::from_millis(next), Wake::Send(i));
+        }
+        for (seq, error) in errors {
+            self.push(ActorEvent::SendFailed { producer: name.clone(), seq, error });
+        }
+    }
+
+    fn start_consumer(&mut self, i: usize) {
+        let c = &mut self.consumers[i];
+        let topics: Vec<&str> = c.spec.topics.iter().map(String::as_str).collect();
+        let name = c.spec.name.clone();
+        match c.consumer.subscribe(&topics) {
+            Ok(()) => {
+                c.running = true;
+                let topics = c.spec.topics.clone();
+                self.push(ActorEvent::Subscribed { consumer: name, topics });
+                self.wakes.schedule(self.now, Wake::Poll(i));
+            }
+            Err(e) => self.push(ActorEvent::ConsumerError {
+                consumer: name,
+                call: "subscribe".into(),
+                error: e.to_string(),
+            }),
+        }
+    }
+
+    fn poll(&mut self, i: usize) {
+        let now = self.now;
+        let mut env = ConsumerEnv {
+            coordinator: &mut self.coordinator,
+            mailbox: &mut self.mailbox,
+            reader: &mut self.cluster,
+        };
+        let c = &mut self.consumers[i];
+        if !c.running {
+            return;
+        }
+        let name = c.spec.name.clone();
+        let result = c.consumer.poll(now, c.poll_timeout, &mut env);
+        let mut out = Vec::new();
+        let next = match result {
+            Ok(r) if r.records.is_empty() => {
+                let wait = r.wait_until.unwrap_or(now.plus_millis(c.poll_timeout));
+                Wake::Poll(i).at(wait.min(now.plus_millis(c.poll_timeout)).max(now.plus_millis(1)))
+            }
+            Ok(r) => {
+                let mut t = now.as_millis();
+                let mut crash = false;
+                for rec in &r.records {
+                    out.push(consumed(&name, rec));
+                    c.processed_since_commit += 1;
+                    let mut asked = None;
+                    if let (Some(script), Some(sandbox)) = (&c.spec.script, self.sandbox.as_mut()) {
+                        let headers: Vec<(String, Option<String>)> =
+                            rec.headers.iter().map(|h| (h.key.clone(), text(&h.value))).collect();
+                        let record = record_map(
+                            &rec.partition.topic,
+                            rec.partition.partition,
+                            rec.offset,
+                            rec.timestamp,
+                            text(&rec.key),
+                            text(&rec.value),
+                            &headers,
+                        );
+                        match sandbox.call(script, &name, t, ON_RECORD, vec![record], RecordCall::default()) {
+                            Ok(o) => {
+                                for line in o.logs {
+                                    out.push(ActorEvent::ScriptLog { consumer: name.clone(), line });
+                                }
+                                asked = o.processing_millis;
+                                c.commit_requested |= o.model.commit;
+                                crash = o.model.crash;
+                            }
+                            Err(e) => {
+                                self.failure = Some(format!("{name}: {e}"));
+                                break;
+                            }
+                        }
+                    }
+                    t = t.saturating_add(asked.unwrap_or_else(|| c.spec.processing.draw(&mut self.prng)));
+                    if crash {
+                        break;
+                    }
+                }
+                if crash {
+                    c.running = false;
+                    c.crashed = true;
+                    out.push(ActorEvent::Crashed { consumer: name.clone() });
+                    self.take_consumer_events(i);
+                    for e in out {
+                        self.push(e);
+                    }
+                    return;
+                }
+                t = t.saturating_add(c.spec.poll_overhead.0);
+                Wake::Processed(i).at(VirtualTime::from_millis(t))
+            }
+            Err(e) => {
+                out.push(ActorEvent::ConsumerError {
+                    consumer: name,
+                    call: "poll".into(),
+                    error: e.to_string(),
+                });
+                Wake::Poll(i).at(now.plus_millis(c.poll_timeout))
+            }
+        };
+        // The rebalance listener runs inside poll, before its records are returned (as in the Java client).
+        self.take_consumer_events(i);
+        for e in out {
+            self.push(e);
+        }
+        self.wakes.schedule(next.0, next.1);
+    }
+
+    fn processed(&mut self, i: usize) {
+        let now = self.now;
+        let (consumers, mut env) = self.env_parts();
+        let c = &mut consumers[i];
+        if !c.running {
+            return;
+        }
+        let name = c.spec.name.clone();
+        let mut out = Vec::new();
+        let requested = std::mem::take(&mut c.commit_requested);
+        match c.spec.commit {
+            _ if requested => {
+                c.processed_since_commit = 0;
+                let offsets = positions(&mut c.consumer, &mut env);
+                match c.consumer.commit_sync(now, None, &mut env) {
+                    Ok(()) => out.push(ActorEvent::Committed { consumer: name, offsets, error: None }),
+                    Err(e) => out.push(ActorEvent::ConsumerError {
+                        consumer: name,
+                        call: "commitSync".into(),
+                        error: e.to_string(),
+                    }),
+                }
+            }
+            Some(CommitPolicy::Sync { every }) if c.processed_since_commit >= every => {
+                c.processed_since_commit = 0;
+                let offsets = positions(&mut c.consumer, &mut env);
+                match c.consumer.commit_sync(now, None, &mut env) {
+                    Ok(()) => out.push(ActorEvent::Committed { consumer: name, offsets, error: None }),
+                    Err(e) => out.push(ActorEvent::ConsumerError {
+                        consumer: name,
+                        call: "commitSync".into(),
+                        error: e.to_string(),
+                    }),
+                }
+            }
+            Some(CommitPolicy::Async) => {
+                c.processed_since_commit = 0;
+                if let Err(e) = c.consumer.commit_async(now, &mut env) {
+                    out.push(ActorEvent::ConsumerError {
+                        consumer: name,
+                        call: "commitAsync".into(),
+                        error: e.to_string(),
+                    });
+                }
+            }
+            _ => {}
+        }
+        for e in out {
+            self.push(e);
+        }
+        self.wakes.schedule(now, Wake::Poll(i));
+    }
+
+    fn stop_consumer(&mut self, i: usize) {
+        let now = self.now;
+        let (consumers, mut env) = self.env_parts();
+        let c = &mut consumers[i];
+        if !c.running {
+            return;
+        }
+        c.consumer.close(now, &mut env);
+        c.running = false;
+        let name = c.spec.name.clone();
+        self.take_consumer_events(i);
+        self.push(ActorEvent::Closed { consumer: name });
+    }
+
+    fn fault(&mut self, i: usize) {
+        let now = self.now;
+        let f = self.doc.faults[i].clone();
+        let what = if let Some(b) = f.broker_down {
+            match self.cluster.broker_down(now, NodeId(b)) {
+                Ok(()) => format!("broker {b} down"),
+                Err(e) => format!("broker {b} down refused: {e}"),
+            }
+        } else if let Some(b) = f.broker_up {
+            match self.cluster.broker_up(now, NodeId(b)) {
+                Ok(()) => format!("broker {b} up"),
+                Err(e) => format!("broker {b} up refused: {e}"),
+            }
+        } else if let Some(s) = &f.slow_follower {
+            self.cluster.set_follower_delay(now, NodeId(s.broker), s.delay.0);
+            format!("broker {}'s followers fetch {} later", s.broker, s.delay)
+        } else if let Some(name) = &f.consumer_crash {
+            let Some(c) = self.consumers.iter_mut().find(|c| &c.spec.name == name) else { return };
+            if c.running {
+                c.running = false;
+                c.crashed = true;
+                let consumer = name.clone();
+                self.push(ActorEvent::Crashed { consumer });
+            }
+            return;
+        } else {
+            return;
+        };
+        self.push(ActorEvent::Fault { what });
+    }
+
+    fn take_consumer_events(&mut self, i: usize) {
+        let c = &mut self.consumers[i];
+        let name = c.spec.name.clone();
+        let events = c.consumer.take_events();
+        for e in events {
+            let event = match e {
+                ConsumerEvent::PartitionsAssigned(list) => {
+                    ActorEvent::Assigned { consumer: name.clone(), partitions: names(&list) }
+                }
+                ConsumerEvent::PartitionsRevoked(list) => {
+                    ActorEvent::Revoked { consumer: name.clone(), partitions: names(&list) }
+                }
+                ConsumerEvent::PartitionsLost(list) => {
+                    ActorEvent::Lost { consumer: name.clone(), partitions: names(&list) }
+                }
+                ConsumerEvent::PositionReset { .. } => continue,
+                ConsumerEvent::CommitCompleted { offsets, error } => ActorEvent::Committed {
+                    consumer: name.clone(),
+                    offsets: offsets.iter().map(|(tp, o)| (tp.to_string(), *o)).collect(),
+                    error,
+                },
+                ConsumerEvent::PollTimeoutExpired => ActorEvent::PollTimeout { consumer: name.clone() },
+            };
+            self.push(event);
+        }
+    }
+
+    fn settle(&mut self, i: usize) {
+        let spec = self.checks[i].spec.clone();
+        let (observed, pass, reason) = self.evaluate(&spec);
+        let r = &mut self.checks[i].result;
+        r.observed = observed;
+        r.status = if pass { CheckStatus::Pass } else { CheckStatus::Fail };
+        r.reason = if pass { String::new() } else { reason };
+    }
+
+    /// The reads of a group or a consumer, in the order they happened.
+    fn reads(&self, reader: &Reader) -> Vec<(&String, Offset, &Option<String>, &Option<String>)> {
+        let members: BTreeSet<&str> = self
+            .consumers
+            .iter()
+            .filter(|c| {
+                reader.group.as_ref() == Some(&c.spec.group) || reader.consumer.as_ref() == Some(&c.spec.name)
+            })
+            .map(|c| c.spec.name.as_str())
+            .collect();
+        self.events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                ActorEvent::Consumed { consumer, partition, offset, key, origin, .. }
+                    if members.contains(consumer.as_str()) =>
+                {
+                    Some((partition, *offset, key, origin))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn partitions(&self, topic: &str) -> Vec<TopicPartition> {
+        let n = self.cluster.partition_count(topic).unwrap_or(0);
+        (0..n).map(|p| TopicPartition::new(topic, p)).collect()
+    }
+
+    fn evaluate(&self, spec: &CheckSpec) -> (String, bool, String) {
+        let count = |n: u64| -> (String, bool, String) {
+            let expect = spec.expect.expect("validated");
+            (n.to_string(), expect.holds(n), format!("expected {expect}"))
+        };
+        if let Some(x) = &spec.lag {
+            let mut lag = 0u64;
+            for tp in self.partitions(&x.topic) {
+                let Some(state) = self.cluster.partition(&tp) else { continue };
+                let end = state.log.log_end_offset();
+                let from = self
+                    .coordinator
+                    .offsets()
+                    .committed_offset(&x.group, &tp)
+                    .unwrap_or(state.log.log_start_offset());
+                lag += u64::try_from(end - from).unwrap_or(0);
+            }
+            return count(lag);
+        }
+        if let Some(x) = &spec.committed {
+            let tp = TopicPartition::new(x.topic.clone(), x.partition);
+            let c = self.coordinator.offsets().committed_offset(&x.group, &tp);
+            let expect = spec.expect.expect("validated");
+            return match c {
+                Some(o) => (o.to_string(), o >= 0 && expect.holds(o as u64), format!("expected {expect}")),
+                None => ("none".to_string(), false, format!("expected {expect}; nothing committed")),
+            };
+        }
+        if let Some(x) = &spec.records {
+            let list = match x.partition {
+                Some(p) => vec![TopicPartition::new(x.topic.clone(), p)],
+                None => self.partitions(&x.topic),
+            };
+            let n: i64 = list
+                .iter()
+                .filter_map(|tp| self.cluster.partition(tp))
+                .map(|s| s.log.high_watermark() - s.log.log_start_offset())
+                .sum();
+            return count(n.max(0) as u64);
+        }
+        if let Some(r) = &spec.consumed {
+            return count(self.reads(r).len() as u64);
+        }
+        if let Some(r) = &spec.duplicates {
+            let mut seen = BTreeSet::new();
+            let dups = self
+                .reads(r)
+                .iter()
+                .filter(|(_, _, _, origin)| origin.is_some() && !seen.insert(*origin))
+                .count();
+            return count(dups as u64);
+        }
+        if let Some(r) = &spec.key_order {
+            // Per partition and key, each producer's records sorted by offset must have rising sequence numbers.
+            let mut by: BTreeMap<(String, String, String), BTreeMap<Offset, u64>> = BTreeMap::new();
+            for (partition, offset, key, origin) in self.reads(r) {
+                let (Some(key), Some(origin)) = (key, origin) else { continue };
+                let Some((producer, seq)) = origin.rsplit_once('/') else { continue };
+                let seq: u64 = seq.parse().unwrap_or(0);
+                by.entry((partition.clone(), key.clone(), producer.to_string()))
+                    .or_default()
+                    .insert(offset, seq);
+            }
+            for ((partition, key, producer), offsets) in &by {
+                let mut last: Option<(Offset, u64)> = None;
+                for (offset, seq) in offsets {
+                    if let Some((lo, ls)) = last {
+                        if *seq <= ls {
+                            return (
+                                "out of order".to_string(),
+                                false,
+                                format!("key {key:?} from {producer} in {partition}: send #{ls} at offset {lo}, send #{seq} at offset {offset}"),
+                            );
+                        }
+                    }
+                    last = Some((*offset, *seq));
+                }
+            }
+            return (format!("in order ({} keys)", by.len()), true, String::new());
+        }
+        if let Some(a) = &spec.assignment {
+            let c = self.consumers.iter().find(|c| c.spec.name == a.consumer).expect("validated");
+            let held = if c.running { names(&c.consumer.assignment()) } else { Vec::new() };
+            let mut want = a.partitions.clone();
+            want.sort();
+            let mut got = held.clone();
+            got.sort();
+            let observed = format!("[{}]", held.join(", "));
+            return (observed, got == want, format!("expected [{}]", a.partitions.join(", ")));
+        }
+        if let Some(g) = &spec.group_state {
+            let state = match self.coordinator.group_state(&g.group) {
+                Some((s, _, _)) => s.to_string(),
+                None => match self.coordinator.consumer_groups().group(&g.group) {
+                    Some(cg) => cg.state().to_string(),
+                    None => "Dead".to_string(),
+                },
+            };
+            let pass = state.eq_ignore_ascii_case(&g.state);
+            return (state, pass, format!("expected {}", g.state));
+        }
+        if let Some(p) = &spec.acknowledged {
+            let a = self.producers.iter().find(|a| a.spec.name == p.producer).expect("validated");
+            return count(a.acknowledged);
+        }
+        if let Some(p) = &spec.failed {
+            let a = self.producers.iter().find(|a| a.spec.name == p.producer).expect("validated");
+            return count(a.failed);
+        }
+        ("-".to_string(), false, "no check".to_string())
+    }
+
+    /// The transcript: one line per event, the end, the partitions, the groups' lag, the checks.
+    pub fn transcript(&self) -> String {
+        let mut out = String::new();
+        for (at, e) in &self.events {
+            out.push_str(&format!("{at} {e}\n"));
+        }
+        if let Some(stop) = &self.stopped {
+            out.push_str(&stop.transcript_line());
+            out.push('\n');
+        }
+        let at = self.now;
+        out.push_str(&end_line(at));
+        out.push('\n');
+        for t in &self.doc.topics {
+            for tp in self.partitions(&t.name) {
+                let Some(s) = self.cluster.partition(&tp) else { continue };
+                let leader = s.leader.map_or("none".to_string(), |l| l.0.to_string());
+                let isr: Vec<String> = s.isr.iter().map(|n| n.0.to_string()).collect();
+                out.push_str(&format!(
+                    "{at} partition {tp} leader={leader} isr=[{}] log-start={} high-watermark={} log-end={}\n",
+                    isr.join(","),
+                    s.log.log_start_offset(),
+                    s.log.high_watermark(),
+                    s.log.log_end_offset()
+                ));
+            }
+        }
+        let groups: BTreeSet<&String> = self.consumers.iter().map(|c| &c.spec.group).collect();
+        for g in groups {
+            for row in crate::kafka::consumer::describe_group_offsets(g, &self.coordinator, &self.cluster) {
+                let show = |v: Option<i64>| v.map_or("-".to_string(), |v| v.to_string());
+                out.push_str(&format!(
+                    "{at} group {g} {}-{} current-offset={} log-end-offset={} lag={} client-id={}\n",
+                    row.topic,
+                    row.partition,
+                    show(row.current_offset),
+                    show(row.log_end_offset),
+                    show(row.lag),
+                    row.client_id.as_deref().unwrap_or("-")
+                ));
+            }
+        }
+        for p in &self.producers {
+            out.push_str(&format!(
+                "{at} producer {} sent={} acknowledged={} failed={}\n",
+                p.spec.name, p.sent, p.acknowledged, p.failed
+            ));
+        }
+        for c in &self.checks {
+            out.push_str(&format!("{at} {}\n", c.result.line()));
+        }
+        out
+    }
+
+    /// The JSON report (the kernel's envelope).
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Report {
+            format: &'static str,
+            model: &'static str,
+            seed: u64,
+            end: String,
+            stopped: Option<String>,
+            events: Vec<serde_json::Value>,
+            checks: Vec<CheckResult>,
+        }
+        let events = self
+            .events
+            .iter()
+            .map(|(at, e)| {
+                let mut v = serde_json::to_value(e).unwrap_or(serde_json::Value::Null);
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("at_ms".to_string(), serde_json::Value::from(at.as_millis()));
+                }
+                v
+            })
+            .collect();
+        let report = Report {
+            format: REPORT_FORMAT,
+            model: "kafka",
+            seed: self.seed,
+            end: self.now.to_string(),
+            stopped: self.stopped.as_ref().map(|s| s.message.clone()),
+            events,
+            checks: self.check_results(),
+        };
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    }
+}
+
+trait At {
+    fn at(self, t: VirtualTime) -> (VirtualTime, Wake);
+}
+
+impl At for Wake {
+    fn at(self, t: VirtualTime) -> (VirtualTime, Wake) {
+        (t, self)
+    }
+}
+
+fn consumed(name: &str, rec: &ConsumerRecord) -> ActorEvent {
+    let origin = rec.headers.iter().find(|h| h.key == ORIGIN_HEADER).and_then(|h| text(&h.value));
+    ActorEvent::Consumed {
+        consumer: name.to_string(),
+        partition: rec.partition.to_string(),
+        offset: rec.offset,
+        key: text(&rec.key),
+        value: text(&rec.value),
+        origin,
+    }
+}
+
+/// A consumer's positions, as `commitSync()` commits them.
+fn positions(consumer: &mut KafkaConsumer, env: &mut ConsumerEnv<'_>) -> Vec<(String, Offset)> {
+    consumer
+        .assignment()
+        .into_iter()
+        .filter_map(|tp| consumer.position(&tp, env).ok().map(|o| (tp.to_string(), o)))
+        .collect()
+}
+
+fn describe(spec: &CheckSpec) -> String {
+    if let Some(d) = &spec.description {
+        return d.clone();
+    }
+    let at = spec.at.map_or("at the end".to_string(), |a| format!("at {}", VirtualTime::from_millis(a.0)));
+    let expect = spec.expect.map(|e| format!(" {e}")).unwrap_or_default();
+    let what = if let Some(x) = &spec.lag {
+        format!("lag of {} on {}", x.group, x.topic)
+    } else if let Some(x) = &spec.committed {
+        format!("committed offset of {} on {}-{}", x.group, x.topic, x.partition)
+    } else if let Some(x) = &spec.records {
+        match x.partition {
+            Some(p) => format!("records in {}-{p}", x.topic),
+            None => format!("records in {}", x.topic),
+        }
+    } else if let Some(r) = &spec.consumed {
+        format!("records consumed by {}", reader_name(r))
+    } else if let Some(r) = &spec.duplicates {
+        format!("duplicates seen by {}", reader_name(r))
+    } else if let Some(r) = &spec.key_order {
+        format!("per-key order seen by {}", reader_name(r))
+    } else if let Some(a) = &spec.assignment {
+        format!("assignment of {} is [{}]", a.consumer, a.partitions.join(", "))
+    } else if let Some(g) = &spec.group_state {
+        format!("group {} is {}", g.group, g.state)
+    } else if let Some(p) = &spec.acknowledged {
+        format!("records acknowledged to {}", p.producer)
+    } else if let Some(p) = &spec.failed {
+        format!("records failed for {}", p.producer)
+    } else {
+        String::new()
+    };
+    format!("{at} {what}{expect}")
+}
+
+fn reader_name(r: &Reader) -> String {
+    match (&r.group, &r.consumer) {
+        (Some(g), _) => format!("group {g}"),
+        (_, Some(c)) => c.clone(),
+        _ => String::new(),
+    }
+}
+
+impl Run for KafkaRun {
+    type Wake = Wake;
+
+    fn now(&self) -> VirtualTime {
+        self.now
+    }
+    fn set_now(&mut self, now: VirtualTime) {
+        self.now = now;
+    }
+    fn end(&self) -> VirtualTime {
+        self.end
+    }
+    fn is_stopped(&self) -> bool {
+        self.stopped.is_some()
+    }
+    fn stop(&mut self, stop: StopInfo) {
+        self.stopped = Some(stop);
+    }
+    fn max_firings_per_instant(&self) -> u64 {
+        self.max_firings
+    }
+    fn next_wake(&self) -> Option<VirtualTime> {
+        self.wakes.next_due()
+    }
+    fn pop_wake(&mut self, due: VirtualTime) -> Option<Wake> {
+        self.wakes.pop_due(due).map(|(_, w)| w)
+    }
+    fn fire(&mut self, wake: Wake) {
+        match wake {
+            Wake::Send(i) => self.send(i),
+            Wake::ConsumerStart(i) => self.start_consumer(i),
+            Wake::Poll(i) => self.poll(i),
+            Wake::Processed(i) => self.processed(i),
+            Wake::ConsumerStop(i) => self.stop_consumer(i),
+            Wake::Fault(i) => self.fault(i),
+        }
+        self.collect();
+    }
+    fn system_deadline(&self) -> Option<VirtualTime> {
+        let producers =
+            self.producers.iter().filter_map(|p| p.producer.as_ref()?.next_deadline(&self.cluster));
+        let consumers =
+            self.consumers.iter().filter(|c| c.running).filter_map(|c| c.consumer.next_deadline());
+        [self.cluster.next_deadline(), self.coordinator.next_deadline()]
+            .into_iter()
+            .flatten()
+            .chain(producers)
+            .chain(consumers)
+            .min()
+    }
+    fn advance_system(&mut self, to: VirtualTime) {
+        self.cluster.advance_to(to);
+        for p in &mut self.producers {
+            if let Some(producer) = p.producer.as_mut() {
+                producer.advance_to(&mut self.cluster, to);
+            }
+        }
+        let deliveries = self.coordinator.advance_to(to);
+        self.mailbox.post(deliveries);
+        let (consumers, mut env) = self.env_parts();
+        for c in consumers.iter_mut().filter(|c| c.running) {
+            if c.consumer.next_deadline().is_some_and(|d| d <= to) {
+                c.consumer.tick(to, &mut env);
+            }
+        }
+    }
+    fn collect(&mut self) {
+        for (_, e) in self.cluster.take_events() {
+            let shown = matches!(
+                e,
+                KafkaEvent::BrokerDown { .. }
+                    | KafkaEvent::BrokerUp { .. }
+                    | KafkaEvent::TopicCreated { .. }
+                    | KafkaEvent::IsrShrunk { .. }
+                    | KafkaEvent::IsrExpanded { .. }
+                    | KafkaEvent::LeaderElected { .. }
+                    | KafkaEvent::RecordsTruncated { .. }
+            );
+            if shown {
+                self.push(ActorEvent::Cluster { what: e.to_string() });
+            }
+        }
+        for i in 0..self.producers.len() {
+            let Some(producer) = self.producers[i].producer.as_mut() else { continue };
+            let results = producer.take_results();
+            let outcomes = producer.take_transaction_outcomes();
+            let name = self.producers[i].spec.name.clone();
+            for r in results {
+                let (seq, key) = self.producers[i].pending.remove(&r.id).unwrap_or((0, None));
+                let event = match r.result {
+                    Ok(m) => {
+                        self.producers[i].acknowledged += 1;
+                        ActorEvent::Acknowledged {
+                            producer: name.clone(),
+                            seq,
+                            key,
+                            partition: m.partition.to_string(),
+                            offset: m.offset,
+                        }
+                    }
+                    Err(e) => {
+                        self.producers[i].failed += 1;
+                        ActorEvent::SendFailed { producer: name.clone(), seq, error: e.to_string() }
+                    }
+                };
+                self.push(event);
+            }
+            for o in outcomes {
+                self.push(ActorEvent::TransactionEnded { producer: name.clone(), committed: o.committed });
+            }
+        }
+        for i in 0..self.consumers.len() {
+            self.take_consumer_events(i);
+        }
+        let _ = self.coordinator.take_events();
+    }
+    fn drain(&mut self) {
+        // Responses waiting for consumers: tick each one with mail until none is left (bounded: a tick
+        // reads its mail, and the coordinator answers a request once).
+        for _ in 0..64 {
+            let now = self.now;
+            let (consumers, mut env) = self.env_parts();
+            let mut ticked = false;
+            for c in consumers.iter_mut().filter(|c| c.running) {
+                if env.mailbox.has_mail(c.consumer.conn()) {
+                    c.consumer.tick(now, &mut env);
+                    ticked = true;
+                }
+            }
+            if !ticked {
+                break;
+            }
+        }
+        self.collect();
+    }
+    fn settle_checks(&mut self, due: impl Fn(VirtualTime) -> bool) {
+        for i in 0..self.checks.len() {
+            if self.checks[i].result.status == CheckStatus::Pending && due(self.checks[i].at) {
+                self.settle(i);
+            }
+        }
+    }
+    fn next_check_due(&self) -> Option<VirtualTime> {
+        self.checks.iter().filter(|c| c.result.status == CheckStatus::Pending).map(|c| c.at).min()
+    }
+    fn take_failure(&mut self) -> Option<String> {
+        self.failure.take()
+    }
+    fn instant_done(&mut self, _firings: u64) {
+        if let Err(e) = self.cluster.check_invariants() {
+            self.stopped = Some(StopInfo {
+                pos: Pos::new(0, 0),
+                at: self.now,
+                message: format!("engine invariant broken: {e}"),
+            });
+        }
+    }
+}
+
+/// Runs a Kafka document and returns its transcript, or its error located in the text.
+pub fn run_document_transcript(text: &str) -> Result<String, String> {
+    let mut run = KafkaRun::from_json(text, KafkaRunOptions::default()).map_err(|e| e.to_string())?;
+    run.run();
+    Ok(run.transcript())
+}
+
+impl PartialEq for KafkaRun {
+    fn eq(&self, other: &Self) -> bool {
+        self.transcript() == other.transcript()
+    }
+}

@@ -1,0 +1,118 @@
+//! The Kafka document goldens: every `tests/scenarios/kafka-documents/<name>/document.json` is played and
+//! its transcript compared with `expected.txt` next to it (written once from a reviewed run; a change
+//! in a transcript is a change in behaviour, to be explained, never regenerated to hide it). Every check
+//! of every golden passes. `UPDATE_GOLDEN=1` writes missing or changed files for review.
+
+use broker_core::kafka::scenario::{KafkaRun, KafkaRunOptions};
+use sim_kernel::checks::CheckStatus;
+use std::path::{Path, PathBuf};
+
+fn golden_dirs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios/kafka-documents");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("tests/scenarios/kafka-documents")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.join("document.json").exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn every_kafka_golden_plays_its_expected_transcript_and_its_checks_pass() {
+    let dirs = golden_dirs();
+    assert!(dirs.len() >= 6, "at least six Kafka goldens, found {}", dirs.len());
+    let mut problems = Vec::new();
+    for dir in dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(dir.join("document.json")).unwrap();
+        let mut run =
+            KafkaRun::from_json(&text, KafkaRunOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        run.run();
+        assert!(run.stopped().is_none(), "{name}: stopped: {:?}", run.stopped());
+        for r in run.check_results() {
+            if r.status != CheckStatus::Pass {
+                problems.push(format!("{name}: {}", r.line()));
+            }
+        }
+        let transcript = run.transcript();
+        let expected_path = dir.join("expected.txt");
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&expected_path, &transcript).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if transcript != expected {
+            let first = transcript.lines().zip(expected.lines()).position(|(a, b)| a != b);
+            problems.push(format!(
+                "{name}: transcript differs from expected.txt (first differing line {first:?}; {} lines vs {})",
+                transcript.lines().count(),
+                expected.lines().count()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_kafka_document_is_the_same_run_twice_and_a_seed_changes_its_draws() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/scenarios/kafka-documents/hot-key-skew/document.json"),
+    )
+    .unwrap();
+    let play = |seed: Option<u64>| {
+        let mut run = KafkaRun::from_json(&text, KafkaRunOptions { seed, ..Default::default() }).unwrap();
+        run.run();
+        run.transcript()
+    };
+    assert_eq!(play(None), play(None));
+    assert_ne!(play(None), play(Some(99)), "the keys are drawn from the seed");
+}
+
+#[test]
+fn bad_kafka_documents_are_refused_where_they_are_wrong() {
+    let refuse = |text: &str| {
+        KafkaRun::from_json(text, KafkaRunOptions::default()).err().expect("refused").to_string()
+    };
+    assert_eq!(
+        refuse("{\n  \"brokerlab\": 2,\n  \"model\": \"kafka\",\n  \"topics\": [ { \"name\": \"t\", \"partitions\": 1, \"replicas\": 3 } ]\n}"),
+        "4:56: unknown field `replicas`, expected one of `name`, `partitions`, `replication_factor`, `configs`"
+    );
+    // The engine's own validation, located at the topic.
+    let e = refuse("{ \"brokerlab\": 2, \"model\": \"kafka\",\n  \"topics\": [ { \"name\": \"t\", \"partitions\": 1, \"replication_factor\": 3 } ] }");
+    assert!(e.starts_with("2:15: topics[0]: "), "{e}");
+    assert!(e.contains("InvalidReplicationFactorException"), "{e}");
+    // The budget: more records than a run may send, refused before it runs, at the producer.
+    let e = refuse(
+        "{ \"brokerlab\": 2, \"model\": \"kafka\", \"duration\": \"1h\",\n  \"topics\": [ { \"name\": \"t\", \"partitions\": 1 } ],\n  \"producers\": [ { \"name\": \"p\", \"topic\": \"t\", \"rate\": 1000000 } ] }",
+    );
+    assert!(e.starts_with("3:18: producers[0]: the producers could send up to"), "{e}");
+}
+
+#[test]
+fn a_consumer_script_that_does_not_compile_or_fails_is_located() {
+    let doc = |script: &str| {
+        format!(
+            "{{ \"brokerlab\": 2, \"model\": \"kafka\", \"duration\": \"5s\",\n  \"topics\": [ {{ \"name\": \"t\", \"partitions\": 1 }} ],\n  \"producers\": [ {{ \"name\": \"p\", \"topic\": \"t\", \"count\": 1 }} ],\n  \"consumers\": [ {{ \"name\": \"c\", \"group\": \"g\", \"topics\": [\"t\"], \"script\": \"s\" }} ],\n  \"scripts\": {{ \"s\": {script:?} }} }}"
+        )
+    };
+    let e = KafkaRun::from_json(&doc("fn on_record(record) { let x = ; }"), KafkaRunOptions::default())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert_eq!(e, "5:21: scripts.s: script 's' line 1, col 32: Unexpected ';'");
+    let e = KafkaRun::from_json(&doc("fn on_record() { }"), KafkaRunOptions::default())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(e.contains("fn on_record(record)"), "{e}");
+    let mut run = KafkaRun::from_json(
+        &doc("fn on_record(record) {\n  throw \"bad record\";\n}"),
+        KafkaRunOptions::default(),
+    )
+    .expect("compiles");
+    run.run();
+    let stop = run.stopped().expect("the failing call stops the run");
+    assert_eq!(stop.message, "c: script 's' line 2, col 3: bad record");
+}
