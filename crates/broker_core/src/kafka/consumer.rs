@@ -972,7 +972,12 @@ impl KafkaConsumer {
                     }
                 }
             }
-            records.extend(batch);
+            if records.is_empty() {
+                // The first partition's records are the poll's: moved, not copied.
+                records = batch;
+            } else {
+                records.extend(batch);
+            }
         }
         // The next poll starts after the partition that filled this one (the Java client rotates too).
         self.fetch_cursor = self.fetch_cursor.wrapping_add(1);

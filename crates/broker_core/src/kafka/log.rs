@@ -807,10 +807,11 @@ impl PartitionLog {
         max_records: usize,
         isolation: IsolationLevel,
     ) -> Vec<ConsumerRecord> {
-        let mut out = Vec::new();
         if from >= upper || max_records == 0 {
-            return out;
+            return Vec::new();
         }
+        // Room for every record that can come back, up to `max_records` (offsets may have gaps: fewer).
+        let mut out = Vec::with_capacity(max_records.min(usize::try_from(upper - from).unwrap_or(usize::MAX)));
         let log_append = |b: &Batch| {
             if b.flags & LOG_APPEND_TIME != 0 {
                 TimestampType::LogAppendTime
@@ -819,7 +820,7 @@ impl PartitionLog {
             }
         };
         for segment in &self.segments[self.segment_index(from)..] {
-            for chunk in &segment.chunks {
+            for chunk in &segment.chunks[first_chunk_reaching(&segment.chunks, from)..] {
                 if chunk.batches.last().is_none_or(|b| b.last_offset() < from) {
                     continue;
                 }
@@ -1108,6 +1109,20 @@ impl PartitionLog {
         }
         Ok(())
     }
+}
+
+/// The index of the first chunk holding a batch that ends at or after `from` (the chunks before it can be
+/// skipped), found by bisection rather than a walk from the segment's start. Offsets increase through
+/// non-empty chunks; an empty chunk (none is kept today) would break the bisection's order, so the
+/// answer steps back over empty chunks and ones that still reach `from` until a non-empty chunk wholly
+/// below `from`, which every earlier non-empty chunk then is too.
+fn first_chunk_reaching(chunks: &[Arc<Chunk>], from: Offset) -> usize {
+    let below = |c: &Arc<Chunk>| c.batches.last().is_some_and(|b| b.last_offset() < from);
+    let mut i = chunks.partition_point(below);
+    while i > 0 && !below(&chunks[i - 1]) {
+        i -= 1;
+    }
+    i
 }
 
 impl Chunk {

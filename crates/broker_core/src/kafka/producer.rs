@@ -193,6 +193,16 @@ pub struct KafkaProducer {
     refused_at_send: BTreeSet<SendId>,
     /// The last instant handled.
     now: VirtualTime,
+    /// At most the earliest `created` of a queued batch (`None`: none queued since the last exact
+    /// count): `expire` has nothing to do before this plus `delivery.timeout.ms`.
+    expiry_floor: Option<VirtualTime>,
+    /// At most the earliest instant a queued batch's linger or retry backoff ends (`None`: none queued
+    /// since the last exact count), and whether a queued batch may be closed. With neither due, no flush
+    /// requested and no commit waiting, no partition is ready and `drain` skips its pass over the queues
+    /// (a pass per `send` was a tenth of a send's cost). Kept on every insertion into the queues (`send`,
+    /// a retry), recomputed after each full pass.
+    ready_floor: Option<VirtualTime>,
+    maybe_closed: bool,
 }
 
 fn is_retriable(code: ErrorCode) -> bool {
@@ -270,6 +280,9 @@ impl KafkaProducer {
             txn_offsets: Vec::new(),
             txn_outcomes: Vec::new(),
             now: VirtualTime::ZERO,
+            expiry_floor: None,
+            ready_floor: None,
+            maybe_closed: false,
         })
     }
 
@@ -356,6 +369,7 @@ impl KafkaProducer {
             )
             .into());
         }
+        let mut sticky_state: Option<&mut StickyPartitioner> = None;
         let partition = match (record.partition, &record.key) {
             (Some(p), _) => {
                 if p >= partitions {
@@ -386,11 +400,16 @@ impl KafkaProducer {
                     self.sticky.insert(record.topic.clone(), StickyPartitioner::default());
                 }
                 let sticky = self.sticky.get_mut(&record.topic).expect("inserted");
-                sticky.partition_with(partitions, available, &mut self.prng)
+                let p = sticky.partition_with(partitions, available, &mut self.prng);
+                // Kept for `record_appended` below: one map lookup per send, not two.
+                sticky_state = Some(sticky);
+                p
             }
         };
-        let tp = TopicPartition::new(record.topic.clone(), partition);
         let sticky_placed = record.partition.is_none() && record.key.is_none();
+        // The record's own topic name becomes the partition's: no copy per send.
+        let ProducerRecord { topic, key, value, headers, .. } = record;
+        let tp = TopicPartition::new(topic, partition);
         if self.txn == TxnState::InTransaction && !self.txn_partitions.contains(&tp) {
             let tid = self.config.transactional_id.clone().unwrap_or_default();
             cluster.add_partitions_to_txn(
@@ -404,40 +423,43 @@ impl KafkaProducer {
         }
         let id = self.next_send;
         self.next_send += 1;
-        let append =
-            AppendRecord { timestamp, key: record.key, value: record.value, headers: record.headers };
-        if !self.queues.contains_key(&tp) {
-            self.queues.insert(tp.clone(), VecDeque::new());
-        }
-        let queue = self.queues.get_mut(&tp).expect("inserted");
-        let fits = queue.back().is_some_and(|b| {
-            !b.closed && b.base_sequence.is_none() && b.retry_at.is_none() && {
-                let delta = b.records.len() as i64;
-                let ts = timestamp - b.records[0].1.timestamp;
-                b.size
-                    + record_size(delta, ts, append.key.as_deref(), append.value.as_deref(), &append.headers)
-                    <= self.config.batch_size
+        let append = AppendRecord { timestamp, key, value, headers };
+        let ready_at = at.plus_millis(self.config.linger_ms);
+        // One lookup of the partition's queue per send (inserting it the first time).
+        let queue = match self.queues.get_mut(&tp) {
+            Some(q) => q,
+            None => self.queues.entry(tp.clone()).or_default(),
+        };
+        // The record's size in the open batch, if it fits there.
+        let fits = queue.back().and_then(|b| {
+            if b.closed || b.base_sequence.is_some() || b.retry_at.is_some() {
+                return None;
             }
+            let delta = b.records.len() as i64;
+            let ts = timestamp - b.records[0].1.timestamp;
+            let bytes =
+                record_size(delta, ts, append.key.as_deref(), append.value.as_deref(), &append.headers);
+            (b.size + bytes <= self.config.batch_size).then_some(bytes)
         });
-        let appended = if fits {
+        let appended = if let Some(bytes) = fits {
             let b = queue.back_mut().expect("checked");
-            let bytes = record_size(
-                b.records.len() as i64,
-                timestamp - b.records[0].1.timestamp,
-                append.key.as_deref(),
-                append.value.as_deref(),
-                &append.headers,
-            );
             b.size += bytes;
             b.records.push((id, append));
             bytes
         } else {
             if let Some(b) = queue.back_mut() {
                 b.closed = true;
+                self.maybe_closed = true;
             }
             let bytes = size - BATCH_OVERHEAD;
+            // Room for a few records: a batch that lingers takes several, and growing from one costs
+            // a reallocation at 1, 4, 8 and 16.
+            let mut records = Vec::with_capacity(16);
+            records.push((id, append));
+            self.ready_floor = Some(self.ready_floor.map_or(ready_at, |f| f.min(ready_at)));
+            self.expiry_floor = Some(self.expiry_floor.map_or(at, |f| f.min(at)));
             queue.push_back(Batch {
-                records: vec![(id, append)],
+                records,
                 size,
                 created: at,
                 attempts: 0,
@@ -448,13 +470,14 @@ impl KafkaProducer {
             bytes
         };
         if sticky_placed {
-            if let Some(s) = self.sticky.get_mut(&record.topic) {
+            if let Some(s) = sticky_state {
                 s.record_appended(appended, self.config.batch_size);
             }
         }
-        if let Some(b) = self.queues.get_mut(&tp).and_then(|q| q.back_mut()) {
+        if let Some(b) = queue.back_mut() {
             if b.size >= self.config.batch_size {
                 b.closed = true;
+                self.maybe_closed = true;
             }
         }
         if before_init {
@@ -612,7 +635,11 @@ impl KafkaProducer {
                     && batch.attempts <= self.config.retries
                     && !expired
                 {
-                    batch.retry_at = Some(at.plus_millis(self.config.retry_backoff_ms));
+                    let retry_at = at.plus_millis(self.config.retry_backoff_ms);
+                    batch.retry_at = Some(retry_at);
+                    self.ready_floor = Some(self.ready_floor.map_or(retry_at, |f| f.min(retry_at)));
+                    self.expiry_floor =
+                        Some(self.expiry_floor.map_or(batch.created, |f| f.min(batch.created)));
                     let queue = self.queues.entry(tp).or_default();
                     // A retried batch goes back before the batches created after it.
                     let pos = queue
@@ -638,9 +665,13 @@ impl KafkaProducer {
 
     fn expire(&mut self, now: VirtualTime) {
         let timeout = self.config.delivery_timeout_ms;
+        if self.expiry_floor.is_none_or(|f| now < f.plus_millis(timeout)) {
+            return;
+        }
         let mut expired = Vec::new();
         let due = |b: &Batch| now >= b.created.plus_millis(timeout);
         if !self.queues.values().flat_map(|q| q.iter()).any(due) {
+            self.expiry_floor = self.queues.values().flat_map(|q| q.iter()).map(|b| b.created).min();
             return;
         }
         for (tp, queue) in self.queues.iter_mut() {
@@ -654,6 +685,7 @@ impl KafkaProducer {
             });
         }
         self.queues.retain(|_, q| !q.is_empty());
+        self.expiry_floor = self.queues.values().flat_map(|q| q.iter()).map(|b| b.created).min();
         for (tp, b) in expired {
             let waited = now.as_millis() - b.created.as_millis();
             let e = KafkaError::with_message(
@@ -687,6 +719,14 @@ impl KafkaProducer {
     }
 
     fn drain(&mut self, cluster: &mut Cluster, now: VirtualTime) {
+        // No batch can be ready: nothing to visit (see `ready_floor`).
+        if !self.flush_requested
+            && self.txn != TxnState::Committing
+            && !self.maybe_closed
+            && self.ready_floor.is_none_or(|f| now < f)
+        {
+            return;
+        }
         // Only partitions with a batch ready now are visited (most calls, one per `send`, find none):
         // sending one partition's batches never makes another's ready, so this is the same drain.
         let partitions: Vec<TopicPartition> = self
@@ -777,6 +817,10 @@ impl KafkaProducer {
         if self.queues.values().all(|q| q.is_empty()) {
             self.flush_requested = false;
         }
+        let queued = self.queues.values().flat_map(|q| q.iter());
+        self.ready_floor =
+            queued.clone().map(|b| b.retry_at.unwrap_or(b.created.plus_millis(self.config.linger_ms))).min();
+        self.maybe_closed = queued.clone().any(|b| b.closed && b.retry_at.is_none());
     }
 
     /// `initTransactions`: registers the transactional id, fencing an older producer with the same id.
