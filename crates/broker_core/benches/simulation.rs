@@ -8,11 +8,11 @@
 // Benchmarks measure wall time by definition; the engine itself never reads a clock.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
+mod timer_baseline;
+
 use broker_core::amqp::{Broker, BrokerConfig, ChannelNumber, Event, Method};
 use broker_core::scenario::sim::{CheckStatus, RunBudget, SimOptions, SimStats, Simulation};
 use broker_core::{DeadlineQueue, VirtualTime};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -61,30 +61,10 @@ fn simulate(text: &str) -> (f64, SimStats) {
     (wall, sim.stats())
 }
 
-/// The baseline: a discrete-event loop on a bare `BinaryHeap` of `(due, seq, payload)` timers, keeping
-/// `live` timers pending; each pop schedules a successor a pseudo-random 1–8 ms later. Returns timer
-/// firings per second.
+/// The baseline (`timer_baseline`): timer firings per second of a bare `BinaryHeap` loop with `live`
+/// timers pending.
 fn heap_baseline(firings: u64, live: u64) -> f64 {
-    let mut heap: BinaryHeap<Reverse<(u64, u64, u64)>> = BinaryHeap::new();
-    let mut seq = 0u64;
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    for i in 0..live {
-        heap.push(Reverse((i, seq, i)));
-        seq += 1;
-    }
-    let started = Instant::now();
-    let mut sum = 0u64;
-    for _ in 0..firings {
-        let Reverse((due, _, payload)) = heap.pop().expect("never empty");
-        sum = sum.wrapping_add(payload);
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        heap.push(Reverse((due + 1 + (x & 7), seq, payload)));
-        seq += 1;
-    }
-    black_box(sum);
-    firings as f64 / started.elapsed().as_secs_f64()
+    firings as f64 / timer_baseline::heap_timer_seconds(firings, live)
 }
 
 /// The engine floor: the same traffic (a publish every millisecond from two connections, four consumers

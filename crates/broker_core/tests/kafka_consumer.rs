@@ -39,14 +39,14 @@ impl Logs {
 
     fn log(&self, tp: &TopicPartition) -> Result<&Log, KafkaError> {
         self.topics
-            .get(&tp.topic)
+            .get(tp.topic.as_str())
             .and_then(|l| l.get(tp.partition as usize))
             .ok_or_else(|| KafkaError::new(ErrorCode::UnknownTopicOrPartition))
     }
 
     /// `deleteRecords` up to `offset`: the log start moves.
     fn delete_before(&mut self, tp: &TopicPartition, offset: Offset) {
-        let log = &mut self.topics.get_mut(&tp.topic).unwrap()[tp.partition as usize];
+        let log = &mut self.topics.get_mut(tp.topic.as_str()).unwrap()[tp.partition as usize];
         let drop = (offset - log.start) as usize;
         log.records.drain(..drop);
         log.start = offset;

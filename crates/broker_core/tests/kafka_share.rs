@@ -37,7 +37,7 @@ impl PartitionReader for Logs {
     ) -> Result<Vec<ConsumerRecord>, KafkaError> {
         let (start, values) = self
             .0
-            .get(&tp.topic)
+            .get(tp.topic.as_str())
             .and_then(|p| p.get(tp.partition as usize))
             .ok_or_else(|| KafkaError::new(ErrorCode::UnknownTopicOrPartition))?;
         let end = start + values.len() as i64;
@@ -68,7 +68,7 @@ impl PartitionReader for Logs {
     ) -> Result<Option<Offset>, KafkaError> {
         let (start, values) = self
             .0
-            .get(&tp.topic)
+            .get(tp.topic.as_str())
             .and_then(|p| p.get(tp.partition as usize))
             .ok_or_else(|| KafkaError::new(ErrorCode::UnknownTopicOrPartition))?;
         Ok(match spec {

@@ -382,7 +382,7 @@ impl Cluster {
 
     /// One partition's state.
     pub fn partition(&self, tp: &TopicPartition) -> Option<&PartitionState> {
-        self.topics.get(&tp.topic)?.partitions.get(usize::try_from(tp.partition).ok()?)
+        self.topics.get(tp.topic.as_str())?.partitions.get(usize::try_from(tp.partition).ok()?)
     }
 
     fn usable_brokers(&self) -> Vec<UsableBroker> {
@@ -607,7 +607,7 @@ impl Cluster {
     }
 
     pub(crate) fn partition_mut(&mut self, tp: &TopicPartition) -> Option<&mut PartitionState> {
-        self.topics.get_mut(&tp.topic)?.partitions.get_mut(usize::try_from(tp.partition).ok()?)
+        self.topics.get_mut(tp.topic.as_str())?.partitions.get_mut(usize::try_from(tp.partition).ok()?)
     }
 
     /// A new producer id (`InitProducerId`).
@@ -738,7 +738,7 @@ impl Cluster {
         self.advance_to(at);
         let now = self.now_ms();
         let tp = &request.partition;
-        let Some(topic) = self.topics.get_mut(&tp.topic) else {
+        let Some(topic) = self.topics.get_mut(tp.topic.as_str()) else {
             return ProduceOutcome::Done(Err(unknown_topic()));
         };
         let topic_id = topic.id;
@@ -821,7 +821,7 @@ impl Cluster {
         self.advance_to(at);
         let now = self.now_ms();
         for tp in partitions {
-            let Some(topic) = self.topics.get_mut(&tp.topic) else { continue };
+            let Some(topic) = self.topics.get_mut(tp.topic.as_str()) else { continue };
             let config = topic.config.clone();
             let Some(state) = usize::try_from(tp.partition).ok().and_then(|i| topic.partitions.get_mut(i))
             else {

@@ -1278,7 +1278,7 @@ pub fn describe_group_offsets(
         let end = reader.list_offset(tp, OffsetSpec::Latest, IsolationLevel::ReadUncommitted).ok().flatten();
         GroupOffsetRow {
             group: group.to_string(),
-            topic: tp.topic.clone(),
+            topic: tp.topic.to_string(),
             partition: tp.partition,
             current_offset: committed,
             log_end_offset: end,

@@ -45,5 +45,5 @@ pub use offsets::OffsetStore;
 pub use share::{AcknowledgeType, KafkaShareConsumer, ShareConfig, SharePartitions};
 pub use types::{
     ConsumerRecord, Header, IsolationLevel, NodeId, Offset, OffsetAndMetadata, OffsetSpec, PartitionReader,
-    ProducerRecord, RecordMetadata, TimestampType, TopicPartition,
+    ProducerRecord, RecordMetadata, TimestampType, TopicName, TopicPartition,
 };

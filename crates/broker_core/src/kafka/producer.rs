@@ -33,7 +33,8 @@ use crate::kafka::log::{
 };
 use crate::kafka::partitioner::{partition_for_key, StickyPartitioner};
 use crate::kafka::{
-    ErrorCode, KafkaError, OffsetAndMetadata, PartitionReader, ProducerRecord, RecordMetadata, TopicPartition,
+    ErrorCode, KafkaError, OffsetAndMetadata, PartitionReader, ProducerRecord, RecordMetadata, TopicName,
+    TopicPartition,
 };
 use crate::Prng;
 use serde::{Deserialize, Serialize};
@@ -159,6 +160,12 @@ struct Batch {
     closed: bool,
 }
 
+#[derive(Clone, Debug)]
+struct ProducerTopic {
+    name: TopicName,
+    sticky: StickyPartitioner,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum TxnState {
     Uninitialized,
@@ -181,7 +188,9 @@ pub struct KafkaProducer {
     in_flight: BTreeMap<RequestId, (TopicPartition, Batch)>,
     in_flight_count: BTreeMap<TopicPartition, usize>,
     next_sequence: BTreeMap<TopicPartition, i32>,
-    sticky: BTreeMap<String, StickyPartitioner>,
+    /// Per topic sent to: its name as shared by every `TopicPartition` the producer makes (no copy per
+    /// record) and the sticky partitioner's state.
+    topics: BTreeMap<String, ProducerTopic>,
     results: Vec<SendResult>,
     flush_requested: bool,
     txn: TxnState,
@@ -272,7 +281,7 @@ impl KafkaProducer {
             in_flight: BTreeMap::new(),
             in_flight_count: BTreeMap::new(),
             next_sequence: BTreeMap::new(),
-            sticky: BTreeMap::new(),
+            topics: BTreeMap::new(),
             results: Vec::new(),
             flush_requested: false,
             txn_partitions: Vec::new(),
@@ -369,7 +378,13 @@ impl KafkaProducer {
             )
             .into());
         }
-        let mut sticky_state: Option<&mut StickyPartitioner> = None;
+        let topic = match self.topics.get_mut(&record.topic) {
+            Some(t) => t,
+            None => self.topics.entry(record.topic.clone()).or_insert_with(|| ProducerTopic {
+                name: TopicName::from(&record.topic),
+                sticky: StickyPartitioner::default(),
+            }),
+        };
         let partition = match (record.partition, &record.key) {
             (Some(p), _) => {
                 if p >= partitions {
@@ -396,20 +411,12 @@ impl KafkaProducer {
                             .collect()
                     })
                 };
-                if !self.sticky.contains_key(&record.topic) {
-                    self.sticky.insert(record.topic.clone(), StickyPartitioner::default());
-                }
-                let sticky = self.sticky.get_mut(&record.topic).expect("inserted");
-                let p = sticky.partition_with(partitions, available, &mut self.prng);
-                // Kept for `record_appended` below: one map lookup per send, not two.
-                sticky_state = Some(sticky);
-                p
+                topic.sticky.partition_with(partitions, available, &mut self.prng)
             }
         };
         let sticky_placed = record.partition.is_none() && record.key.is_none();
-        // The record's own topic name becomes the partition's: no copy per send.
-        let ProducerRecord { topic, key, value, headers, .. } = record;
-        let tp = TopicPartition::new(topic, partition);
+        let ProducerRecord { key, value, headers, .. } = record;
+        let tp = TopicPartition { topic: topic.name.clone(), partition };
         if self.txn == TxnState::InTransaction && !self.txn_partitions.contains(&tp) {
             let tid = self.config.transactional_id.clone().unwrap_or_default();
             cluster.add_partitions_to_txn(
@@ -470,9 +477,7 @@ impl KafkaProducer {
             bytes
         };
         if sticky_placed {
-            if let Some(s) = sticky_state {
-                s.record_appended(appended, self.config.batch_size);
-            }
+            topic.sticky.record_appended(appended, self.config.batch_size);
         }
         if let Some(b) = queue.back_mut() {
             if b.size >= self.config.batch_size {

@@ -376,7 +376,7 @@ impl Cluster {
     /// gone) the first live ISR member in replica order, else, if allowed, the first live replica
     /// (unclean), else none.
     fn elect_leader(&mut self, tp: &TopicPartition, preferred: bool) {
-        let Some(t) = self.topics.get(&tp.topic) else { return };
+        let Some(t) = self.topics.get(tp.topic.as_str()) else { return };
         let unclean_allowed = t.config.unclean_leader_election_enable && !preferred;
         let Some(p) = t.partitions.get(tp.partition as usize) else { return };
         let old = p.leader;
@@ -448,7 +448,7 @@ impl Cluster {
             unclean: is_unclean,
         });
         // Requests waiting on the old leader fail.
-        let topic_id = self.topics.get(&tp.topic).map_or(0, |t| t.id);
+        let topic_id = self.topics.get(tp.topic.as_str()).map_or(0, |t| t.id);
         let stale: Vec<u64> = self
             .pending
             .iter()

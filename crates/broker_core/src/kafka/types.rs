@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// A broker's `node.id`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -15,18 +16,160 @@ pub struct NodeId(pub i32);
 /// A position in a partition's log: the offset of a record, or of the next one to read or write.
 pub type Offset = i64;
 
+/// A topic's name, shared: every [`TopicPartition`] made from one is a reference count, not a copy, so
+/// the per-record `TopicPartition` of a [`RecordMetadata`] or [`ConsumerRecord`] costs no allocation
+/// (a copied `String` per record was most of the allocator's work in a long run). It reads, prints,
+/// compares, orders and serializes exactly as the `String` it holds.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct TopicName(Arc<str>);
+
+/// By the names' text, as `String` orders; two handles to one name compare equal without reading it (a
+/// map keyed by partition compares mostly those).
+impl Ord for TopicName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            std::cmp::Ordering::Equal
+        } else {
+            self.0.cmp(&other.0)
+        }
+    }
+}
+
+impl PartialOrd for TopicName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl TopicName {
+    /// The name as a `&str`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for TopicName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for TopicName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for TopicName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for TopicName {
+    fn from(s: &str) -> Self {
+        TopicName(Arc::from(s))
+    }
+}
+
+impl From<String> for TopicName {
+    fn from(s: String) -> Self {
+        TopicName(Arc::from(s))
+    }
+}
+
+impl From<&String> for TopicName {
+    fn from(s: &String) -> Self {
+        TopicName(Arc::from(s.as_str()))
+    }
+}
+
+impl From<&TopicName> for TopicName {
+    fn from(s: &TopicName) -> Self {
+        s.clone()
+    }
+}
+
+impl From<TopicName> for String {
+    fn from(s: TopicName) -> Self {
+        s.0.as_ref().to_owned()
+    }
+}
+
+impl PartialEq<str> for TopicName {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for TopicName {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for TopicName {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<TopicName> for String {
+    fn eq(&self, other: &TopicName) -> bool {
+        **self == *other.0
+    }
+}
+
+impl PartialEq<TopicName> for str {
+    fn eq(&self, other: &TopicName) -> bool {
+        *self == *other.0
+    }
+}
+
+impl PartialEq<TopicName> for &str {
+    fn eq(&self, other: &TopicName) -> bool {
+        **self == *other.0
+    }
+}
+
+/// As the `String` would: `"orders"`.
+impl fmt::Debug for TopicName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for TopicName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for TopicName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for TopicName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(TopicName::from)
+    }
+}
+
 /// One partition of one topic.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TopicPartition {
     /// The topic's name.
-    pub topic: String,
+    pub topic: TopicName,
     /// The partition's index, from 0.
     pub partition: i32,
 }
 
 impl TopicPartition {
     /// `topic`'s partition `partition`.
-    pub fn new(topic: impl Into<String>, partition: i32) -> Self {
+    pub fn new(topic: impl Into<TopicName>, partition: i32) -> Self {
         TopicPartition { topic: topic.into(), partition }
     }
 }

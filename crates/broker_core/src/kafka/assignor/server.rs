@@ -281,11 +281,11 @@ impl<'a> Heterogeneous<'a> {
         }
         for (i, m) in self.members.iter().enumerate() {
             for tp in &m.assignment {
-                if !m.topics.contains(&tp.topic) {
+                if !m.topics.contains(tp.topic.as_str()) {
                     continue;
                 }
                 if let Some(slot) =
-                    self.owners.get_mut(&tp.topic).and_then(|o| o.get_mut(tp.partition as usize))
+                    self.owners.get_mut(tp.topic.as_str()).and_then(|o| o.get_mut(tp.partition as usize))
                 {
                     if slot.is_none() {
                         *slot = Some(i);

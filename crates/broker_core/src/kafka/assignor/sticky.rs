@@ -126,7 +126,7 @@ fn validate_owned(members: &[&MemberSubscription], topics: &BTreeMap<String, i32
         owned.insert(member.member_id.clone(), Vec::new());
         for tp in &member.owned_partitions {
             // A partition beyond the topic's count is as unknown as a deleted topic's.
-            if !topics.get(&tp.topic).is_some_and(|&n| tp.partition >= 0 && tp.partition < n) {
+            if !topics.get(tp.topic.as_str()).is_some_and(|&n| tp.partition >= 0 && tp.partition < n) {
                 continue;
             }
             match claimed_by.get(tp).cloned() {
@@ -400,10 +400,10 @@ impl<'a> General<'a> {
         for (member, list) in self.current.iter_mut() {
             let subscribed = &self.subscriptions[member];
             list.retain(|tp| {
-                if !self.topic_consumers.contains_key(&tp.topic) {
+                if !self.topic_consumers.contains_key(tp.topic.as_str()) {
                     self.partition_consumer.remove(tp);
                     false
-                } else if !subscribed.contains(&tp.topic) {
+                } else if !subscribed.contains(tp.topic.as_str()) {
                     self.revocation_required = true;
                     false
                 } else {
@@ -470,7 +470,7 @@ impl<'a> General<'a> {
         let chosen = self
             .sorted_consumers
             .iter()
-            .find(|(_, m)| self.consumer_topics[&m.0].contains(&tp.topic))
+            .find(|(_, m)| self.consumer_topics[&m.0].iter().any(|t| *t == tp.topic))
             .map(|(_, m)| m.0.clone());
         if let Some(member) = chosen {
             self.sorted_consumers.remove(&self.key(&member));
@@ -487,15 +487,15 @@ impl<'a> General<'a> {
     ) {
         let initializing = self.sorted_consumers.last().is_none_or(|(n, _)| *n == 0);
         for tp in &unassigned {
-            if self.topic_consumers[&tp.topic].is_empty() {
+            if self.topic_consumers[tp.topic.as_str()].is_empty() {
                 continue;
             }
             self.maybe_assign_partition(tp);
         }
         let fixed_topics: BTreeSet<String> =
             self.topic_consumers.keys().filter(|t| !self.can_topic_participate(t)).cloned().collect();
-        self.sorted_all_partitions.retain(|tp| !fixed_topics.contains(&tp.topic));
-        unassigned.retain(|tp| !fixed_topics.contains(&tp.topic));
+        self.sorted_all_partitions.retain(|tp| !fixed_topics.contains(tp.topic.as_str()));
+        unassigned.retain(|tp| !fixed_topics.contains(tp.topic.as_str()));
 
         let mut fixed_assignments = BTreeMap::new();
         for member in self.consumer_topics.keys().cloned().collect::<Vec<_>>() {
@@ -551,14 +551,14 @@ impl<'a> General<'a> {
                     }
                 }
                 let owner_size = self.size(&owner);
-                let lighter = self.topic_consumers[&tp.topic]
+                let lighter = self.topic_consumers[tp.topic.as_str()]
                     .iter()
                     .any(|other| self.current.contains_key(other) && owner_size > self.size(other) + 1);
                 if lighter {
                     let target = self
                         .sorted_consumers
                         .iter()
-                        .find(|(_, m)| self.consumer_topics[&m.0].contains(&tp.topic))
+                        .find(|(_, m)| self.consumer_topics[&m.0].iter().any(|t| *t == tp.topic))
                         .map(|(_, m)| m.0.clone());
                     if let Some(target) = target {
                         self.reassign_to(tp, &target);
@@ -644,7 +644,7 @@ struct Movements {
 impl Movements {
     fn remove_record(&mut self, tp: &TopicPartition) -> Option<(String, String)> {
         let pair = self.moves.remove(tp)?;
-        if let Some(topic) = self.by_topic.get_mut(&tp.topic) {
+        if let Some(topic) = self.by_topic.get_mut(tp.topic.as_str()) {
             if let Some(set) = topic.get_mut(&pair) {
                 set.remove(tp);
                 if set.items.is_empty() {
@@ -652,7 +652,7 @@ impl Movements {
                 }
             }
             if topic.is_empty() {
-                self.by_topic.remove(&tp.topic);
+                self.by_topic.remove(tp.topic.as_str());
             }
         }
         Some(pair)
@@ -660,7 +660,7 @@ impl Movements {
 
     fn add_record(&mut self, tp: &TopicPartition, pair: (String, String)) {
         self.moves.insert(tp.clone(), pair.clone());
-        self.by_topic.entry(tp.topic.clone()).or_default().entry(pair).or_default().insert(tp);
+        self.by_topic.entry(tp.topic.to_string()).or_default().entry(pair).or_default().insert(tp);
     }
 
     fn move_partition(&mut self, tp: &TopicPartition, old: &str, new: &str) {
@@ -675,7 +675,7 @@ impl Movements {
     }
 
     fn actual_partition_to_move(&self, tp: &TopicPartition, old: &str, new: &str) -> TopicPartition {
-        let Some(topic) = self.by_topic.get(&tp.topic) else { return tp.clone() };
+        let Some(topic) = self.by_topic.get(tp.topic.as_str()) else { return tp.clone() };
         let old = self.moves.get(tp).map_or(old, |(source, _)| source.as_str());
         match topic.get(&(new.to_string(), old.to_string())).and_then(JavaPartitionSet::first) {
             Some(first) => first.clone(),

@@ -235,7 +235,7 @@ impl EngineClients {
                 for r in p.client.take_results() {
                     let outcome = match &r.result {
                         Ok(m) => SendOutcome {
-                            topic: m.partition.topic.clone(),
+                            topic: m.partition.topic.to_string(),
                             partition: m.partition.partition,
                             offset: m.offset,
                             error: None,
@@ -425,7 +425,7 @@ impl EngineClients {
                     match self.coordinator.offset_fetch(group, &parts) {
                         Ok(list) => offsets.extend(list.into_iter().filter_map(|(tp, o)| {
                             o.map(|o| PartitionOffset {
-                                topic: tp.topic,
+                                topic: tp.topic.into(),
                                 partition: tp.partition,
                                 offset: Some(o.offset),
                             })
@@ -457,7 +457,7 @@ impl EngineClients {
                                 let mut assignment: Vec<Tp> = m
                                     .assignment
                                     .iter()
-                                    .map(|p| Tp { topic: p.topic.clone(), partition: p.partition })
+                                    .map(|p| Tp { topic: p.topic.to_string(), partition: p.partition })
                                     .collect();
                                 assignment.sort();
                                 MemberInfo {
@@ -913,7 +913,7 @@ impl EngineClients {
                         let mut offsets: Vec<PartitionOffset> = list
                             .into_iter()
                             .map(|(p, o)| PartitionOffset {
-                                topic: p.topic,
+                                topic: p.topic.into(),
                                 partition: p.partition,
                                 offset: o.map(|o| o.offset),
                             })
@@ -937,7 +937,7 @@ impl EngineClients {
                     .client
                     .assignment()
                     .into_iter()
-                    .map(|p| Tp { topic: p.topic, partition: p.partition })
+                    .map(|p| Tp { topic: p.topic.into(), partition: p.partition })
                     .collect();
                 partitions.sort();
                 ClientReply::Partitions { partitions }
@@ -962,7 +962,7 @@ fn consumer_error(e: &ConsumerError) -> ClientError {
 
 fn received(r: &crate::kafka::ConsumerRecord) -> Received {
     Received {
-        topic: r.partition.topic.clone(),
+        topic: r.partition.topic.to_string(),
         partition: r.partition.partition,
         offset: r.offset,
         key: r.key.as_ref().map(|k| String::from_utf8_lossy(k).into_owned()),
