@@ -811,7 +811,8 @@ impl PartitionLog {
             return Vec::new();
         }
         // Room for every record that can come back, up to `max_records` (offsets may have gaps: fewer).
-        let mut out = Vec::with_capacity(max_records.min(usize::try_from(upper - from).unwrap_or(usize::MAX)));
+        let mut out =
+            Vec::with_capacity(max_records.min(usize::try_from(upper - from).unwrap_or(usize::MAX)));
         let log_append = |b: &Batch| {
             if b.flags & LOG_APPEND_TIME != 0 {
                 TimestampType::LogAppendTime
