@@ -149,6 +149,9 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(if testing { 10 } else { 3_600 });
+    for n in [0, 7, 10, 1_234_567, u64::MAX] {
+        assert_eq!(event_value(n), format!("event {n}").into_bytes(), "the values are format!'s");
+    }
     let o = simulate(seconds);
     assert_eq!(o.produced, seconds * 1_000 * RECORDS_PER_MS, "the rate was kept");
     // Consumers keep up: what they have not read is at most the last poll interval's records.
