@@ -359,10 +359,18 @@ public class KafkaDriver {
                 JsonNode r = call.get("record");
                 JsonNode part = r.get("partition"), ts = r.get("timestamp");
                 String topic = r.get("topic").asText();
+                List<org.apache.kafka.common.header.Header> headers = new ArrayList<>();
+                if (r.has("headers")) {
+                    for (JsonNode h : r.get("headers")) {
+                        String v = text(h.get(1));
+                        headers.add(new org.apache.kafka.common.header.internals.RecordHeader(h.get(0).asText(),
+                            v == null ? null : v.getBytes(StandardCharsets.UTF_8)));
+                    }
+                }
                 ProducerRecord<String, String> rec = new ProducerRecord<>(topic,
                     part == null || part.isNull() ? null : part.asInt(),
                     ts == null || ts.isNull() ? null : ts.asLong(),
-                    text(r.get("key")), text(r.get("value")));
+                    text(r.get("key")), text(r.get("value")), headers);
                 Future<RecordMetadata> f = p.send(rec);
                 if (call.get("get").asBoolean()) {
                     ObjectNode o = outcome(topic, f);
@@ -376,6 +384,16 @@ public class KafkaDriver {
                     return reply;
                 }
                 pending.computeIfAbsent(name, k -> new ArrayList<>()).add(new Object[] {topic, f});
+                return reply("done");
+            }
+            case "sendOffsetsToTransaction": {
+                Map<TopicPartition, OffsetAndMetadata> m = new LinkedHashMap<>();
+                for (JsonNode o : call.get("offsets")) m.put(tp(o), new OffsetAndMetadata(o.get("offset").asLong()));
+                JsonNode c = call.get("consumer");
+                ConsumerGroupMetadata meta = c != null && !c.isNull()
+                    ? need(consumers, c.asText(), "consumer").client.groupMetadata()
+                    : new ConsumerGroupMetadata(call.get("group").asText());
+                p.sendOffsetsToTransaction(m, meta);
                 return reply("done");
             }
             case "flush": p.flush(); return drainPending(name);
@@ -462,6 +480,13 @@ public class KafkaDriver {
                     n.put("offset", rec.offset());
                     if (rec.key() == null) n.putNull("key"); else n.put("key", rec.key());
                     if (rec.value() == null) n.putNull("value"); else n.put("value", rec.value());
+                    if (rec.headers().toArray().length > 0) {
+                        ArrayNode hs = n.putArray("headers");
+                        for (org.apache.kafka.common.header.Header h : rec.headers()) {
+                            ArrayNode pair = hs.addArray().add(h.key());
+                            if (h.value() == null) pair.addNull(); else pair.add(new String(h.value(), StandardCharsets.UTF_8));
+                        }
+                    }
                 }
                 return r;
             }
@@ -483,6 +508,24 @@ public class KafkaDriver {
             case "seek": c.client.seek(tp(call.get("partition")), call.get("offset").asLong()); return reply("done");
             case "seekToBeginning": c.client.seekToBeginning(tps(call.get("partitions"))); return reply("done");
             case "seekToEnd": c.client.seekToEnd(tps(call.get("partitions"))); return reply("done");
+            case "offsetsForTimes": {
+                Map<TopicPartition, Long> q = new LinkedHashMap<>();
+                for (JsonNode e : call.get("query")) q.put(tp(e.get(0)), e.get(1).asLong());
+                Map<TopicPartition, OffsetAndTimestamp> got = c.client.offsetsForTimes(q, Duration.ofSeconds(10));
+                Map<TopicPartition, OffsetAndMetadata> asOffsets = new HashMap<>();
+                for (TopicPartition t : q.keySet()) {
+                    OffsetAndTimestamp o = got.get(t);
+                    asOffsets.put(t, o == null ? null : new OffsetAndMetadata(o.offset()));
+                }
+                return offsets(asOffsets);
+            }
+            case "seekToTimestamp": {
+                TopicPartition t = tp(call.get("partition"));
+                long ts = call.get("timestamp").asLong();
+                // The Java idiom, as a program writes it (a null lookup throws its NullPointerException).
+                c.client.seek(t, c.client.offsetsForTimes(Map.of(t, ts)).get(t).offset());
+                return reply("done");
+            }
             case "position": {
                 ObjectNode r = reply("offset");
                 r.put("offset", c.client.position(tp(call.get("partition")), Duration.ofSeconds(10)));

@@ -63,6 +63,9 @@ pub struct SendRecord {
     pub key: Option<String>,
     /// The value.
     pub value: Option<String>,
+    /// Headers in order (`new RecordHeader(key, value.getBytes())`), values as UTF-8 strings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, Option<String>)>,
 }
 
 /// A partition and an offset (a commit, a reset, a seek target).
@@ -120,6 +123,14 @@ pub enum ClientCall {
     CommitTransaction { producer: String },
     /// `producer.abortTransaction()`.
     AbortTransaction { producer: String },
+    /// `producer.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(n)), c.groupMetadata())`: the
+    /// group of consumer `consumer` (or `new ConsumerGroupMetadata(group)`) commits with the transaction.
+    SendOffsetsToTransaction {
+        producer: String,
+        offsets: Vec<PartitionOffset>,
+        consumer: Option<String>,
+        group: Option<String>,
+    },
     /// `producer.close()`: answers the outcome of the sends not yet reported.
     CloseProducer { producer: String },
     /// `new KafkaConsumer<>(props)` with `StringDeserializer`s.
@@ -143,6 +154,12 @@ pub enum ClientCall {
     SeekToBeginning { consumer: String, partitions: Vec<Tp> },
     /// `consumer.seekToEnd(…)`.
     SeekToEnd { consumer: String, partitions: Vec<Tp> },
+    /// `consumer.offsetsForTimes(Map.of(tp, timestamp, …))`: per partition the earliest offset whose
+    /// timestamp is at or after the one given (`None` when there is none).
+    OffsetsForTimes { consumer: String, query: Vec<(Tp, i64)> },
+    /// `consumer.seek(tp, consumer.offsetsForTimes(Map.of(tp, timestamp)).get(tp).offset())`: seek by
+    /// timestamp, as the Java idiom does (a null lookup throws `NullPointerException`).
+    SeekToTimestamp { consumer: String, partition: Tp, timestamp: i64 },
     /// `consumer.position(tp)`.
     Position { consumer: String, partition: Tp },
     /// `consumer.committed(Set.of(…))`.
@@ -210,6 +227,9 @@ pub struct Received {
     pub key: Option<String>,
     /// The value.
     pub value: Option<String>,
+    /// The record's headers in order (values read as UTF-8).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, Option<String>)>,
 }
 
 /// One partition of a described topic.

@@ -31,7 +31,7 @@ use crate::kafka::consumer::{
 use crate::kafka::group::{CoordinatorConfig, GroupCoordinator, GroupResponse, OffsetCommitRequest};
 use crate::kafka::producer::{KafkaProducer, ProducerConfig, ProducerError, SendId};
 use crate::kafka::{
-    ClientAssignor, ErrorCode, IsolationLevel, KafkaError, NodeId, OffsetAndMetadata, OffsetSpec,
+    ClientAssignor, ErrorCode, Header, IsolationLevel, KafkaError, NodeId, OffsetAndMetadata, OffsetSpec,
     PartitionReader, ProducerRecord, TopicPartition,
 };
 use std::collections::{BTreeMap, BTreeSet};
@@ -134,6 +134,9 @@ struct Producer {
     pending: Vec<(SendId, String)>,
     /// Results taken from the producer and not yet reported.
     results: BTreeMap<SendId, SendOutcome>,
+    /// Per group given to `sendOffsetsToTransaction` in the open transaction: the consumer's generation (or
+    /// member epoch), member id and instance id, with which the offsets are committed at the commit.
+    txn_groups: BTreeMap<String, (i32, String, Option<String>)>,
 }
 
 struct Consumer {
@@ -505,6 +508,19 @@ impl EngineClients {
         instance: Option<String>,
         offsets: Vec<(TopicPartition, OffsetAndMetadata)>,
     ) -> ClientReply {
+        self.commit_as(group, generation, member, instance, offsets, false)
+    }
+
+    /// An OffsetCommit, or a TxnOffsetCommit when `transactional`.
+    fn commit_as(
+        &mut self,
+        group: &str,
+        generation: i32,
+        member: String,
+        instance: Option<String>,
+        offsets: Vec<(TopicPartition, OffsetAndMetadata)>,
+        transactional: bool,
+    ) -> ClientReply {
         let conn = self.next_conn;
         self.next_conn += 1;
         let request = OffsetCommitRequest {
@@ -514,7 +530,12 @@ impl EngineClients {
             group_instance_id: instance,
             offsets,
         };
-        for d in self.coordinator.offset_commit(self.now, conn, request) {
+        let deliveries = if transactional {
+            self.coordinator.txn_offset_commit(self.now, conn, request)
+        } else {
+            self.coordinator.offset_commit(self.now, conn, request)
+        };
+        for d in deliveries {
             if let GroupResponse::OffsetCommit { partitions } = d.response {
                 if let Some(code) = partitions.iter().find_map(|(_, e)| *e) {
                     return error(code_error(code));
@@ -537,7 +558,12 @@ impl EngineClients {
                     Ok(client) => {
                         self.producers.insert(
                             producer.clone(),
-                            Producer { client, pending: Vec::new(), results: BTreeMap::new() },
+                            Producer {
+                                client,
+                                pending: Vec::new(),
+                                results: BTreeMap::new(),
+                                txn_groups: BTreeMap::new(),
+                            },
                         );
                         ClientReply::Done
                     }
@@ -557,7 +583,14 @@ impl EngineClients {
                     timestamp: record.timestamp,
                     key: record.key.as_ref().map(|k| k.as_bytes().to_vec()),
                     value: record.value.as_ref().map(|v| v.as_bytes().to_vec()),
-                    headers: Vec::new(),
+                    headers: record
+                        .headers
+                        .iter()
+                        .map(|(k, v)| Header {
+                            key: k.clone(),
+                            value: v.as_ref().map(|v| v.as_bytes().to_vec()),
+                        })
+                        .collect(),
                 };
                 match p.client.send(&mut self.cluster, now, r) {
                     Ok(id) => {
@@ -597,6 +630,51 @@ impl EngineClients {
                 }
                 reply
             }
+            ClientCall::SendOffsetsToTransaction { producer, offsets, consumer, group } => {
+                // `consumer.groupMetadata()` carries the member's generation and id; a
+                // `new ConsumerGroupMetadata(group)` none (generation -1, no member id).
+                let (group, identity) = match (consumer, group) {
+                    (Some(c), _) => match self.consumers.get(c) {
+                        Some(c) => {
+                            let generation = if c.client.config().group_protocol == GroupProtocol::Consumer {
+                                c.client.member_epoch()
+                            } else {
+                                c.client.generation()
+                            };
+                            let member = c.client.member_id().to_string();
+                            (
+                                c.group.clone(),
+                                (generation, member, c.client.config().group_instance_id.clone()),
+                            )
+                        }
+                        None => (None, (-1, String::new(), None)),
+                    },
+                    (None, g) => (g.clone(), (-1, String::new(), None)),
+                };
+                let Some(group) = group else {
+                    return error(client_error(
+                        "InvalidGroupIdException",
+                        "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration.",
+                    ));
+                };
+                let offsets = offsets
+                    .iter()
+                    .map(|o| {
+                        (
+                            TopicPartition::new(o.topic.clone(), o.partition),
+                            OffsetAndMetadata { offset: o.offset.unwrap_or(0), metadata: String::new() },
+                        )
+                    })
+                    .collect();
+                let reply =
+                    self.with_producer(producer, |p, _, _| p.send_offsets_to_transaction(&group, offsets));
+                if reply == ClientReply::Done {
+                    if let Some(p) = self.producers.get_mut(producer) {
+                        p.txn_groups.insert(group, identity);
+                    }
+                }
+                reply
+            }
             ClientCall::InitTransactions { producer } => {
                 self.with_producer(producer, |p, c, at| p.init_transactions(c, at))
             }
@@ -622,8 +700,28 @@ impl EngineClients {
                             && p.pending.iter().all(|(id, _)| p.results.contains_key(id))
                     })
                 });
+                // A committed transaction's offsets become its groups' committed offsets now.
+                let mut commits = Vec::new();
                 if let Some(p) = self.producers.get_mut(producer) {
-                    let _ = p.client.take_transaction_outcomes();
+                    let groups = std::mem::take(&mut p.txn_groups);
+                    for o in p.client.take_transaction_outcomes() {
+                        let mut by_group: BTreeMap<String, Vec<(TopicPartition, OffsetAndMetadata)>> =
+                            BTreeMap::new();
+                        for (g, tp, om) in o.offsets {
+                            by_group.entry(g).or_default().push((tp, om));
+                        }
+                        for (g, offsets) in by_group {
+                            let identity = groups.get(&g).cloned().unwrap_or((-1, String::new(), None));
+                            commits.push((g, identity, offsets));
+                        }
+                    }
+                }
+                for (g, (generation, member, instance), offsets) in commits {
+                    if let ClientReply::Error { error } =
+                        self.commit_as(&g, generation, member, instance, offsets, true)
+                    {
+                        return ClientReply::Error { error };
+                    }
                 }
                 self.outcomes(producer)
             }
@@ -835,6 +933,8 @@ impl EngineClients {
             | ClientCall::SeekToBeginning { consumer, .. }
             | ClientCall::SeekToEnd { consumer, .. }
             | ClientCall::Position { consumer, .. }
+            | ClientCall::OffsetsForTimes { consumer, .. }
+            | ClientCall::SeekToTimestamp { consumer, .. }
             | ClientCall::Committed { consumer, .. }
             | ClientCall::Pause { consumer, .. }
             | ClientCall::Resume { consumer, .. }
@@ -899,6 +999,36 @@ impl EngineClients {
                 let parts = tps(partitions);
                 done(self.with_consumer(&name, |c, _, _| c.seek_to_end(&parts)))
             }
+            ClientCall::OffsetsForTimes { query, .. } => {
+                let q: Vec<(TopicPartition, i64)> = query.iter().map(|(p, ts)| (tp(p), *ts)).collect();
+                match self.with_consumer(&name, |c, _, env| c.offsets_for_times(&q, env)) {
+                    Ok(list) => {
+                        let mut offsets: Vec<PartitionOffset> = list
+                            .into_iter()
+                            .map(|(p, o)| PartitionOffset {
+                                topic: p.topic,
+                                partition: p.partition,
+                                offset: o,
+                            })
+                            .collect();
+                        offsets.sort();
+                        ClientReply::Offsets { offsets }
+                    }
+                    Err(e) => error(consumer_error(&e)),
+                }
+            }
+            ClientCall::SeekToTimestamp { partition, timestamp, .. } => {
+                let p = tp(partition);
+                let q = [(p.clone(), *timestamp)];
+                match self.with_consumer(&name, |c, _, env| c.offsets_for_times(&q, env)) {
+                    Ok(list) => match list.first().and_then(|(_, o)| *o) {
+                        Some(offset) => done(self.with_consumer(&name, |c, _, _| c.seek(&p, offset))),
+                        // What the Java idiom throws when no record is that new (Java 17's message).
+                        None => error(client_error("NullPointerException", SEEK_TO_TIMESTAMP_NPE)),
+                    },
+                    Err(e) => error(consumer_error(&e)),
+                }
+            }
             ClientCall::Position { partition, .. } => {
                 let p = tp(partition);
                 match self.with_consumer(&name, |c, _, env| c.position(&p, env)) {
@@ -953,6 +1083,9 @@ impl EngineClients {
     }
 }
 
+/// Java 17's helpful message for the seek-by-timestamp idiom when `offsetsForTimes` found no record.
+const SEEK_TO_TIMESTAMP_NPE: &str = "Cannot invoke \"org.apache.kafka.clients.consumer.OffsetAndTimestamp.offset()\" because the return value of \"java.util.Map.get(Object)\" is null";
+
 fn consumer_error(e: &ConsumerError) -> ClientError {
     match e {
         ConsumerError::Kafka(k) => kafka_error(k),
@@ -967,6 +1100,11 @@ fn received(r: &crate::kafka::ConsumerRecord) -> Received {
         offset: r.offset,
         key: r.key.as_ref().map(|k| String::from_utf8_lossy(k).into_owned()),
         value: r.value.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()),
+        headers: r
+            .headers
+            .iter()
+            .map(|h| (h.key.clone(), h.value.as_ref().map(|v| String::from_utf8_lossy(v).into_owned())))
+            .collect(),
     }
 }
 
@@ -1018,6 +1156,7 @@ impl KafkaClients for EngineClients {
             | ClientCall::BeginTransaction { .. }
             | ClientCall::CommitTransaction { .. }
             | ClientCall::AbortTransaction { .. }
+            | ClientCall::SendOffsetsToTransaction { .. }
             | ClientCall::CloseProducer { .. } => self.producer(call),
             _ => self.consumer(call),
         };

@@ -636,13 +636,22 @@ fn record_of(e: &Located) -> Result<SendRecord, ProgramError> {
                     _ => Ok(Some(num_of(a)?)),
                 }
             };
+            // The Java constructors: (topic, value), (topic, key, value), (topic, partition, key, value),
+            // (topic, partition, timestamp, key, value), and the last two with headers at the end.
+            let with_headers = matches!(args.len(), 5 | 6)
+                && matches!(&args[args.len() - 1].expr, Expr::Call(_, m, _) if m == "of");
+            let (args, headers) = if with_headers {
+                (&args[..args.len() - 1], headers_of(&args[args.len() - 1])?)
+            } else {
+                (&args[..], Vec::new())
+            };
             let (partition, timestamp, key, value) = match args.len() {
                 2 => (None, None, None, opt_str_of(&args[1])?),
                 3 => (None, None, opt_str_of(&args[1])?, opt_str_of(&args[2])?),
                 4 => (opt_int(&args[1])?, None, opt_str_of(&args[2])?, opt_str_of(&args[3])?),
                 5 => (opt_int(&args[1])?, opt_int(&args[2])?, opt_str_of(&args[3])?, opt_str_of(&args[4])?),
                 n => {
-                    return err(e.line, e.col, format!("new ProducerRecord takes 2 to 5 arguments, not {n}"))
+                    return err(e.line, e.col, format!("new ProducerRecord takes 2 to 6 arguments, not {n}"))
                 }
             };
             let partition = partition
@@ -651,9 +660,64 @@ fn record_of(e: &Located) -> Result<SendRecord, ProgramError> {
                         .or_else(|_| err(args[1].line, args[1].col, format!("{p} does not fit in an int")))
                 })
                 .transpose()?;
-            Ok(SendRecord { topic, partition, timestamp, key, value })
+            Ok(SendRecord { topic, partition, timestamp, key, value, headers })
         }
         _ => err(e.line, e.col, "expected new ProducerRecord<>(topic, key, value) here"),
+    }
+}
+
+/// `List.of(new RecordHeader("k", "v".getBytes()), …)` → the headers (a value may be `null`).
+fn headers_of(e: &Located) -> Result<Vec<(String, Option<String>)>, ProgramError> {
+    let mut out = Vec::new();
+    for h in list_of(e)? {
+        match &h.expr {
+            Expr::New(class, a)
+                if (class == "RecordHeader" || class.ends_with(".RecordHeader")) && a.len() == 2 =>
+            {
+                let key = str_of(&a[0])?;
+                let value = match &a[1].expr {
+                    Expr::Null => None,
+                    Expr::Call(t, m, _) if m == "getBytes" => Some(str_of(t)?),
+                    _ => return err(a[1].line, a[1].col, "expected \"value\".getBytes() or null here"),
+                };
+                out.push((key, value));
+            }
+            _ => return err(h.line, h.col, "expected new RecordHeader(key, value.getBytes()) here"),
+        }
+    }
+    Ok(out)
+}
+
+/// `Map.of(tp, ts, …)` of `offsetsForTimes`.
+fn timestamps_of(e: &Located) -> Result<Vec<(Tp, i64)>, ProgramError> {
+    map_of(e)?.into_iter().map(|(tp, ts)| Ok((tp_of(tp)?, num_of(ts)?))).collect()
+}
+
+/// `c.offsetsForTimes(Map.of(tp, ts)).get(tp).offset()` (the Java idiom of a seek by timestamp) → the
+/// consumer's name and the timestamp, when `e` is that expression.
+fn offset_for_time_of(e: &Located, tp: &Tp) -> Result<Option<(String, i64)>, ProgramError> {
+    let Expr::Call(get, m, a) = &e.expr else { return Ok(None) };
+    if m != "offset" || !a.is_empty() {
+        return Ok(None);
+    }
+    let Expr::Call(lookup, gm, ga) = &get.expr else { return Ok(None) };
+    if gm != "get" || ga.len() != 1 {
+        return Ok(None);
+    }
+    let Expr::Call(target, om, oa) = &lookup.expr else { return Ok(None) };
+    if om != "offsetsForTimes" || oa.len() != 1 {
+        return Ok(None);
+    }
+    let Expr::Name(consumer) = &target.expr else { return Ok(None) };
+    let query = timestamps_of(&oa[0])?;
+    let key = tp_of(&ga[0])?;
+    match query.as_slice() {
+        [(q, ts)] if *q == key && q == tp => Ok(Some((consumer.clone(), *ts))),
+        _ => err(
+            oa[0].line,
+            oa[0].col,
+            "a seek by timestamp looks up the partition it seeks: seek(tp, c.offsetsForTimes(Map.of(tp, ts)).get(tp).offset())",
+        ),
     }
 }
 
@@ -946,6 +1010,35 @@ impl Context {
                 arity(e, m, args, &[1])?;
                 ClientCall::Send { producer: name, record: record_of(&args[0])?, get }
             }
+            (Var::Producer, "sendOffsetsToTransaction") => {
+                arity(e, m, args, &[2])?;
+                let mut offsets = Vec::new();
+                for (tp, om) in map_of(&args[0])? {
+                    let tp = tp_of(tp)?;
+                    offsets.push(PartitionOffset {
+                        topic: tp.topic,
+                        partition: tp.partition,
+                        offset: Some(offset_and_metadata_of(om)?),
+                    });
+                }
+                let (consumer, group) = match &args[1].expr {
+                    Expr::Call(t, gm, a) if gm == "groupMetadata" && a.is_empty() => match self.var(t)? {
+                        (c, Var::Consumer) => (Some(c), None),
+                        (n, _) => return err(t.line, t.col, format!("'{n}' is not a KafkaConsumer")),
+                    },
+                    Expr::New(class, a) if class == "ConsumerGroupMetadata" && a.len() == 1 => {
+                        (None, Some(str_of(&a[0])?))
+                    }
+                    _ => {
+                        return err(
+                            args[1].line,
+                            args[1].col,
+                            "expected consumer.groupMetadata() or new ConsumerGroupMetadata(group) here",
+                        )
+                    }
+                };
+                ClientCall::SendOffsetsToTransaction { producer: name, offsets, consumer, group }
+            }
             (Var::Producer, "flush") => ClientCall::Flush { producer: name },
             (Var::Producer, "initTransactions") => ClientCall::InitTransactions { producer: name },
             (Var::Producer, "beginTransaction") => ClientCall::BeginTransaction { producer: name },
@@ -990,7 +1083,24 @@ impl Context {
             }
             (Var::Consumer, "seek") => {
                 arity(e, m, args, &[2])?;
-                ClientCall::Seek { consumer: name, partition: tp_of(&args[0])?, offset: num_of(&args[1])? }
+                let partition = tp_of(&args[0])?;
+                match offset_for_time_of(&args[1], &partition)? {
+                    Some((other, timestamp)) => {
+                        if other != name {
+                            return err(
+                                args[1].line,
+                                args[1].col,
+                                format!("look up the offset with '{name}', the consumer that seeks"),
+                            );
+                        }
+                        ClientCall::SeekToTimestamp { consumer: name, partition, timestamp }
+                    }
+                    None => ClientCall::Seek { consumer: name, partition, offset: num_of(&args[1])? },
+                }
+            }
+            (Var::Consumer, "offsetsForTimes") => {
+                arity(e, m, args, &[1])?;
+                ClientCall::OffsetsForTimes { consumer: name, query: timestamps_of(&args[0])? }
             }
             (Var::Consumer, "seekToBeginning") => {
                 arity(e, m, args, &[1])?;

@@ -146,14 +146,20 @@ impl<C: KafkaClients> Runner<'_, C> {
                 });
                 self.emit(format!("{} record(s)", records.len()));
                 for r in &records {
-                    self.emit(format!(
+                    let mut line = format!(
                         "{}-{}@{} key={} value={}",
                         r.topic,
                         r.partition,
                         r.offset,
                         show(&r.key),
                         show(&r.value)
-                    ));
+                    );
+                    if !r.headers.is_empty() {
+                        let headers: Vec<String> =
+                            r.headers.iter().map(|(k, v)| format!("{}={}", k, show(v))).collect();
+                        line.push_str(&format!(" headers=[{}]", headers.join(", ")));
+                    }
+                    self.emit(line);
                 }
             }
             ClientReply::Offset { offset } => {
@@ -365,8 +371,14 @@ impl<C: KafkaClients> Runner<'_, C> {
                         }
                         (false, _) => (None, Some(l.clone())),
                     };
-                    let record =
-                        SendRecord { topic: topic.clone(), partition: None, timestamp: None, key, value };
+                    let record = SendRecord {
+                        topic: topic.clone(),
+                        partition: None,
+                        timestamp: None,
+                        key,
+                        value,
+                        headers: Vec::new(),
+                    };
                     if let ClientReply::Error { error } =
                         self.call(&ClientCall::Send { producer: producer.clone(), record, get: false })
                     {
