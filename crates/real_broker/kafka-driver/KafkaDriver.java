@@ -42,6 +42,7 @@ public class KafkaDriver {
         final KafkaConsumer<String, String> client;
         final String group;
         final int maxPollRecords;
+        final boolean consumerProtocol;
         boolean subscribed;
         boolean closed;
         boolean assignedSinceSubscribe;
@@ -50,11 +51,12 @@ public class KafkaDriver {
         final List<ConsumerRecord<String, String>> buffer = new ArrayList<>();
         Exception asyncCommitError;
 
-        Consumer(String name, KafkaConsumer<String, String> client, String group, int maxPollRecords) {
+        Consumer(String name, KafkaConsumer<String, String> client, String group, int maxPollRecords, boolean consumerProtocol) {
             this.name = name;
             this.client = client;
             this.group = group;
             this.maxPollRecords = maxPollRecords;
+            this.consumerProtocol = consumerProtocol;
         }
 
         ConsumerRebalanceListener listener() {
@@ -209,11 +211,13 @@ public class KafkaDriver {
             case "newConsumer": {
                 Properties p = props(call.get("properties"));
                 // Faster rebalances than the 3 s default; behaviour is otherwise the same.
-                p.putIfAbsent("heartbeat.interval.ms", "300");
+                // (The consumer protocol of KIP-848 takes the broker's interval and refuses this setting.)
+                if (!"consumer".equalsIgnoreCase(p.getProperty("group.protocol", "classic"))) p.putIfAbsent("heartbeat.interval.ms", "300");
                 String name = call.get("consumer").asText();
                 KafkaConsumer<String, String> k = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
                 int max = Integer.parseInt(p.getProperty("max.poll.records", "500"));
-                consumers.put(name, new Consumer(name, k, p.getProperty("group.id"), max));
+                boolean kip848 = "consumer".equalsIgnoreCase(p.getProperty("group.protocol", "classic"));
+                consumers.put(name, new Consumer(name, k, p.getProperty("group.id"), max, kip848));
                 return reply("done");
             }
         }
@@ -419,6 +423,19 @@ public class KafkaDriver {
             for (Consumer o : consumers.values()) {
                 if (o != c && o.subscribed && o.polledSinceSubscribe && Objects.equals(o.group, c.group) && o.client.groupMetadata().generationId() != gen) return false;
             }
+            // The consumer protocol (KIP-848) reconciles each member on its own: a member's assignment()
+            // changes when its own poll runs. Caught up means every subscribed partition is assigned to one
+            // of the group's members here (a program holds all of its group's members).
+            if (c.consumerProtocol) {
+                Set<String> topics = c.client.subscription();
+                int total = 0;
+                for (String t : topics) total += c.client.partitionsFor(t, Duration.ofSeconds(5)).size();
+                int assigned = 0;
+                for (Consumer o : consumers.values()) {
+                    if (!o.closed && o.subscribed && (o == c || o.polledSinceSubscribe) && Objects.equals(o.group, c.group)) assigned += o.client.assignment().size();
+                }
+                if (assigned != total) return false;
+            }
         }
         Set<TopicPartition> mine = new HashSet<>(c.client.assignment());
         mine.removeAll(c.client.paused());
@@ -541,6 +558,15 @@ public class KafkaDriver {
                 ObjectNode r = reply("partitions");
                 ArrayNode a = r.putArray("partitions");
                 for (TopicPartition t : parts) a.add(tpNode(t));
+                return r;
+            }
+            case "groupMetadata": {
+                ConsumerGroupMetadata m = c.client.groupMetadata();
+                ObjectNode r = reply("groupMetadata");
+                r.put("group_id", m.groupId());
+                r.put("generation_id", m.generationId());
+                r.put("member_id", m.memberId());
+                if (m.groupInstanceId().isPresent()) r.put("instance_id", m.groupInstanceId().get()); else r.putNull("instance_id");
                 return r;
             }
             case "closeConsumer":

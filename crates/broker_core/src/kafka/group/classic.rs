@@ -313,6 +313,12 @@ impl GroupCoordinator {
         }
     }
 
+    /// The same coordinator with these consumer-protocol settings (`group.consumer.*`), before any group.
+    pub fn with_consumer_protocol(mut self, config: ConsumerProtocolConfig, seed: u64) -> Self {
+        self.consumer_groups = ConsumerGroups::new(config, seed ^ 0x9E37_79B9_7F4A_7C15);
+        self
+    }
+
     /// The consumer-protocol groups (`group.protocol=consumer`).
     pub fn consumer_groups(&self) -> &ConsumerGroups {
         &self.consumer_groups

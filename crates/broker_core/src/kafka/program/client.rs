@@ -170,6 +170,9 @@ pub enum ClientCall {
     Resume { consumer: String, partitions: Vec<Tp> },
     /// `consumer.assignment()`.
     Assignment { consumer: String },
+    /// `consumer.groupMetadata()`: the group, the generation (the member epoch with
+    /// `group.protocol=consumer`), the member id and the instance id.
+    GroupMetadata { consumer: String },
     /// `consumer.close()`.
     CloseConsumer { consumer: String },
     /// `Thread.sleep(ms)`.
@@ -306,6 +309,8 @@ pub enum ClientReply {
     Configs { configs: Vec<(String, String)> },
     /// Described groups, in the order asked.
     Groups { groups: Vec<GroupInfo> },
+    /// `groupMetadata()`.
+    GroupMetadata { group_id: String, generation_id: i32, member_id: String, instance_id: Option<String> },
     /// The call threw.
     Error { error: ClientError },
 }

@@ -177,8 +177,13 @@ impl EngineClients {
     /// A cluster of `brokers` (node ids 1..=brokers, 1 to 9) configured as [`EngineClients::new`]'s, as
     /// `scripts/kafka-node.sh cluster DIR N` starts one.
     pub fn with_brokers(seed: u64, brokers: i32) -> Self {
+        // As scripts/kafka-node.sh: the KIP-848 heartbeat interval at 500 ms.
         let coordinator = GroupCoordinator::new(
             CoordinatorConfig { initial_rebalance_delay_ms: 0, ..CoordinatorConfig::default() },
+            seed ^ 0x5eed,
+        )
+        .with_consumer_protocol(
+            crate::kafka::group::ConsumerProtocolConfig { heartbeat_interval_ms: 500, ..Default::default() },
             seed ^ 0x5eed,
         );
         EngineClients {
@@ -442,6 +447,36 @@ impl EngineClients {
             ClientCall::DescribeConsumerGroups { groups, .. } => {
                 let mut out = Vec::new();
                 for g in groups {
+                    // A group of the consumer protocol (KIP-848): its members' current assignments.
+                    if let Some(cg) = self.coordinator.consumer_groups().group(g) {
+                        let members = cg
+                            .members
+                            .values()
+                            .map(|m| MemberInfo {
+                                member_id: m.member_id.clone(),
+                                instance_id: m.instance_id.clone(),
+                                client_id: m.client_id.clone(),
+                                host: m.client_host.clone(),
+                                assignment: m
+                                    .assigned
+                                    .iter()
+                                    .map(|p| Tp { topic: p.topic.clone(), partition: p.partition })
+                                    .collect(),
+                            })
+                            .collect();
+                        out.push(GroupInfo {
+                            group_id: g.clone(),
+                            state: cg.state().to_string(),
+                            assignor: self
+                                .coordinator
+                                .consumer_groups()
+                                .assignor_name(g)
+                                .unwrap_or_default()
+                                .to_string(),
+                            members,
+                        });
+                        continue;
+                    }
                     let d = self.coordinator.describe_group(g);
                     if d.state == crate::kafka::group::ClassicGroupState::Dead {
                         return error(client_error(
@@ -805,6 +840,9 @@ impl EngineClients {
             Some("read_committed") => IsolationLevel::ReadCommitted,
             Some(v) => return Err(bad_config("isolation.level", v)),
         };
+        if let Some(v) = prop(props, "group.remote.assignor") {
+            config.group_remote_assignor = Some(v.to_string());
+        }
         if let Some(v) = prop(props, "group.protocol") {
             config.group_protocol = match v {
                 "classic" => GroupProtocol::Classic,
@@ -862,18 +900,35 @@ impl EngineClients {
     fn caught_up(&mut self, name: &str) -> bool {
         let c = &self.consumers[name];
         if c.subscribed {
-            let generation = c.client.generation();
-            if generation < 0 {
+            let consumer_protocol = c.client.config().group_protocol == GroupProtocol::Consumer;
+            let generation = if consumer_protocol { c.client.member_epoch() } else { c.client.generation() };
+            if generation <= 0 && (generation < 0 || consumer_protocol) {
                 return false;
             }
             if let Some(group) = &c.group {
-                if self.coordinator.describe_group(group).state
-                    != crate::kafka::group::ClassicGroupState::Stable
-                {
+                let stable = if consumer_protocol {
+                    self.coordinator
+                        .consumer_groups()
+                        .group(group)
+                        .is_some_and(|g| g.state() == crate::kafka::group::ConsumerGroupState::Stable)
+                } else {
+                    self.coordinator.describe_group(group).state
+                        == crate::kafka::group::ClassicGroupState::Stable
+                };
+                if !stable {
                     return false;
                 }
             }
-            if self.group_members(name).iter().any(|m| self.consumers[m].client.generation() != generation) {
+            // With the consumer protocol the generation is the member epoch.
+            let epoch = |c: &Consumer| {
+                if consumer_protocol {
+                    c.client.member_epoch()
+                } else {
+                    c.client.generation()
+                }
+            };
+            let mine = epoch(c);
+            if self.group_members(name).iter().any(|m| epoch(&self.consumers[m]) != mine) {
                 return false;
             }
         }
@@ -939,6 +994,7 @@ impl EngineClients {
             | ClientCall::Pause { consumer, .. }
             | ClientCall::Resume { consumer, .. }
             | ClientCall::Assignment { consumer }
+            | ClientCall::GroupMetadata { consumer }
             | ClientCall::CloseConsumer { consumer } => consumer.clone(),
             _ => return error(client_error("IllegalArgumentException", "not a consumer call")),
         };
@@ -1071,6 +1127,28 @@ impl EngineClients {
                     .collect();
                 partitions.sort();
                 ClientReply::Partitions { partitions }
+            }
+            ClientCall::GroupMetadata { .. } => {
+                let c = &self.consumers[&name];
+                let Some(group) = c.group.clone() else {
+                    return error(client_error(
+                        "InvalidGroupIdException",
+                        "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration.",
+                    ));
+                };
+                let consumer_protocol = c.client.config().group_protocol == GroupProtocol::Consumer;
+                // The Java client reports -1 until the first heartbeat gives it an epoch.
+                let generation_id = match (consumer_protocol, c.client.member_epoch()) {
+                    (true, 0) => -1,
+                    (true, epoch) => epoch,
+                    (false, _) => c.client.generation(),
+                };
+                ClientReply::GroupMetadata {
+                    group_id: group,
+                    generation_id,
+                    member_id: c.client.member_id().to_string(),
+                    instance_id: c.client.config().group_instance_id.clone(),
+                }
             }
             ClientCall::CloseConsumer { .. } => {
                 self.with_consumer(&name, |c, at, env| c.close(at, env));

@@ -1127,6 +1127,7 @@ impl Context {
                 ClientCall::Resume { consumer: name, partitions: tps_of(&args[0])? }
             }
             (Var::Consumer, "assignment") => ClientCall::Assignment { consumer: name },
+            (Var::Consumer, "groupMetadata") => ClientCall::GroupMetadata { consumer: name },
             (Var::Consumer, "close") => ClientCall::CloseConsumer { consumer: name },
             (var, _) => {
                 let what = match var {
@@ -1149,6 +1150,7 @@ impl Context {
                 call,
                 ClientCall::Flush { .. }
                     | ClientCall::Assignment { .. }
+                    | ClientCall::GroupMetadata { .. }
                     | ClientCall::CloseConsumer { .. }
                     | ClientCall::CloseProducer { .. }
                     | ClientCall::Unsubscribe { .. }

@@ -219,6 +219,14 @@ impl<C: KafkaClients> Runner<'_, C> {
                     }
                 }
             }
+            ClientReply::GroupMetadata { group_id, generation_id, member_id, instance_id } => {
+                let member = self.member(member_id);
+                let member = if member.is_empty() { "\"\"".to_string() } else { member };
+                let instance = instance_id.clone().unwrap_or_else(|| "null".into());
+                self.emit(format!(
+                    "group={group_id} generation={generation_id} member={member} instance={instance}"
+                ));
+            }
             ClientReply::Error { error } => {
                 self.out.errors += 1;
                 self.emit(error_text(error));
