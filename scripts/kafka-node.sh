@@ -66,8 +66,8 @@ wait_port() {
 
 # The group coordinator's settings every node gets: the KIP-848 and share groups' heartbeat interval at
 # 500 ms instead of 5 s (their clients take the broker's interval; rebalances then finish in about a
-# second), one partition for the share-group state topic, and acquisition locks allowed down to 1 s (a
-# program sets a share group's `share.record.lock.duration.ms`; the broker's minimum is 15 s by default).
+# second), one partition for the share-group state topic, and share groups' acquisition locks allowed
+# down to 1 s (a program sets its group's `share.record.lock.duration.ms`; the minimum is 15 s by default).
 # The engine's EngineClients is configured the same (kafka::program::engine).
 group_props() {
   cat <<GROUP

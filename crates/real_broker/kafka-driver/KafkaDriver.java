@@ -36,6 +36,14 @@ public class KafkaDriver {
     static final Map<String, KafkaProducer<String, String>> producers = new HashMap<>();
     static final Map<String, List<Object[]>> pending = new HashMap<>(); // producer -> [topic, future]
     static final Map<String, Consumer> consumers = new LinkedHashMap<>();
+    static final Map<String, Share> shares = new LinkedHashMap<>();
+
+    /// A share consumer (KIP-932) and the records of its last poll (for a loop that acknowledges them).
+    static final class Share {
+        final KafkaShareConsumer<String, String> client;
+        List<ConsumerRecord<String, String>> last = new ArrayList<>();
+        Share(KafkaShareConsumer<String, String> client) { this.client = client; }
+    }
 
     static final class Consumer {
         final String name;
@@ -83,6 +91,7 @@ public class KafkaDriver {
             out.println(JSON.writeValueAsString(reply));
         }
         for (Consumer c : consumers.values()) if (!c.closed) quietly(() -> c.client.close(Duration.ofSeconds(5)));
+        for (Share s : shares.values()) quietly(() -> s.client.close(Duration.ofSeconds(5)));
         for (KafkaProducer<String, String> p : producers.values()) quietly(() -> p.close(Duration.ofSeconds(5)));
         for (Admin a : admins.values()) quietly(() -> a.close(Duration.ofSeconds(5)));
     }
@@ -221,6 +230,12 @@ public class KafkaDriver {
                 return reply("done");
             }
         }
+        if (op.equals("newShareConsumer")) {
+            Properties p = props(call.get("properties"));
+            shares.put(call.get("share").asText(), new Share(new KafkaShareConsumer<>(p, new StringDeserializer(), new StringDeserializer())));
+            return reply("done");
+        }
+        if (call.has("share")) return share(need(shares, call.get("share").asText(), "share consumer"), op, call);
         if (call.has("admin")) return admin(need(admins, call.get("admin").asText(), "admin"), op, call);
         if (call.has("producer")) return producer(call.get("producer").asText(), op, call);
         if (call.has("consumer")) return consumer(need(consumers, call.get("consumer").asText(), "consumer"), op, call);
@@ -281,6 +296,18 @@ public class KafkaDriver {
                 admin.incrementalAlterConfigs(Map.of(res, ops)).all().get();
                 return reply("done");
             }
+            case "alterGroupConfigs": {
+                List<AlterConfigOp> ops = new ArrayList<>();
+                for (JsonNode o : call.get("ops")) {
+                    String v = text(o.get("value"));
+                    ops.add(v == null
+                        ? new AlterConfigOp(new ConfigEntry(o.get("name").asText(), null), AlterConfigOp.OpType.DELETE)
+                        : new AlterConfigOp(new ConfigEntry(o.get("name").asText(), v), AlterConfigOp.OpType.SET));
+                }
+                ConfigResource res = new ConfigResource(ConfigResource.Type.GROUP, call.get("group").asText());
+                admin.incrementalAlterConfigs(Map.of(res, ops)).all().get();
+                return reply("done");
+            }
             case "describeConfigs": {
                 ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, call.get("topic").asText());
                 Config c = admin.describeConfigs(List.of(res)).all().get().get(res);
@@ -317,6 +344,8 @@ public class KafkaDriver {
                 for (String g : strings(call.get("groups"))) {
                     quietly(() -> admin.removeMembersFromConsumerGroup(g, new RemoveMembersFromConsumerGroupOptions()).all().get());
                 }
+                // A share group (KIP-932) goes by its own call.
+                quietly(() -> admin.deleteShareGroups(strings(call.get("groups"))).all().get());
                 admin.deleteConsumerGroups(strings(call.get("groups"))).all().get();
                 return reply("done");
             }
@@ -445,6 +474,55 @@ public class KafkaDriver {
             if (c.client.position(t, Duration.ofSeconds(5)) < ends.get(t)) return false;
         }
         return true;
+    }
+
+    static ObjectNode recordNode(ConsumerRecord<String, String> rec) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("topic", rec.topic());
+        n.put("partition", rec.partition());
+        n.put("offset", rec.offset());
+        if (rec.key() == null) n.putNull("key"); else n.put("key", rec.key());
+        if (rec.value() == null) n.putNull("value"); else n.put("value", rec.value());
+        if (rec.headers().toArray().length > 0) {
+            ArrayNode hs = n.putArray("headers");
+            for (org.apache.kafka.common.header.Header h : rec.headers()) {
+                ArrayNode pair = hs.addArray().add(h.key());
+                if (h.value() == null) pair.addNull(); else pair.add(new String(h.value(), StandardCharsets.UTF_8));
+            }
+        }
+        if (rec.deliveryCount().isPresent()) n.put("delivery_count", rec.deliveryCount().get().intValue());
+        return n;
+    }
+
+    static ObjectNode share(Share s, String op, JsonNode call) throws Exception {
+        switch (op) {
+            case "shareSubscribe": s.client.subscribe(strings(call.get("topics"))); return reply("done");
+            case "sharePoll": {
+                // The first poll that returns records, or none once the program's duration has passed.
+                long deadline = System.currentTimeMillis() + Math.min(call.get("timeout_ms").asLong(), POLL_BOUND_MS);
+                List<ConsumerRecord<String, String>> got = new ArrayList<>();
+                do {
+                    for (ConsumerRecord<String, String> r : s.client.poll(Duration.ofMillis(100))) got.add(r);
+                } while (got.isEmpty() && System.currentTimeMillis() < deadline);
+                s.last = got;
+                ObjectNode r = reply("records");
+                ArrayNode a = r.putArray("records");
+                for (ConsumerRecord<String, String> rec : got) a.add(recordNode(rec));
+                return r;
+            }
+            case "shareAcknowledge": {
+                AcknowledgeType type = AcknowledgeType.valueOf(call.get("kind").asText());
+                for (ConsumerRecord<String, String> r : s.last) s.client.acknowledge(r, type);
+                return reply("done");
+            }
+            case "shareCommitSync": {
+                // The first failure of a partition's acknowledgements, as the program would see it.
+                for (Optional<KafkaException> e : s.client.commitSync().values()) if (e.isPresent()) return error(e.get());
+                return reply("done");
+            }
+            case "shareClose": s.client.close(); return reply("done");
+        }
+        throw new IllegalArgumentException("unknown share consumer call " + op);
     }
 
     static ObjectNode consumer(Consumer c, String op, JsonNode call) throws Exception {

@@ -290,12 +290,40 @@ impl SharePartition {
 pub struct SharePartitions {
     config: ShareConfig,
     partitions: BTreeMap<(String, TopicPartition), SharePartition>,
+    /// Per-group configs (`share.auto.offset.reset`, `share.record.lock.duration.ms`) set with
+    /// `incrementalAlterConfigs` on the group, over the broker's.
+    #[serde(default)]
+    group_configs: BTreeMap<String, ShareConfig>,
 }
 
 impl SharePartitions {
     /// None yet.
     pub fn new(config: ShareConfig) -> Self {
-        SharePartitions { config, partitions: BTreeMap::new() }
+        SharePartitions { config, partitions: BTreeMap::new(), group_configs: BTreeMap::new() }
+    }
+
+    /// Group `group`'s settings: the broker's, with the group's own configs over them.
+    pub fn group_config(&self, group: &str) -> ShareConfig {
+        self.group_configs.get(group).cloned().unwrap_or_else(|| self.config.clone())
+    }
+
+    /// Sets group `group`'s `share.auto.offset.reset` (`Some(true)` earliest, `Some(false)` latest) and
+    /// `share.record.lock.duration.ms`; `None` leaves one as it is. A share-partition's start, once fixed by
+    /// its first fetch, stays (as Kafka's does).
+    pub fn set_group_config(
+        &mut self,
+        group: &str,
+        reset_earliest: Option<bool>,
+        lock_duration_ms: Option<u64>,
+    ) {
+        let mut c = self.group_config(group);
+        if let Some(e) = reset_earliest {
+            c.reset_earliest = e;
+        }
+        if let Some(ms) = lock_duration_ms {
+            c.record_lock_duration_ms = ms;
+        }
+        self.group_configs.insert(group.to_string(), c);
     }
 
     /// The settings.
@@ -332,7 +360,7 @@ impl SharePartitions {
         reader: &mut dyn PartitionReader,
     ) -> Result<Vec<AcquiredRecord>, KafkaError> {
         self.advance_to(at);
-        let config = self.config.clone();
+        let config = self.group_config(group);
         self.partitions
             .entry((group.to_string(), tp.clone()))
             .or_insert_with(|| SharePartition::new(tp.clone()))

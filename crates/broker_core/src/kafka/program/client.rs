@@ -95,6 +95,9 @@ pub enum ClientCall {
     DescribeTopics { admin: String, topics: Vec<String> },
     /// `admin.incrementalAlterConfigs(…)` on one topic.
     IncrementalAlterConfigs { admin: String, topic: String, ops: Vec<ConfigOp> },
+    /// `admin.incrementalAlterConfigs(…)` on one group (`ConfigResource.Type.GROUP`: a share group's
+    /// `share.auto.offset.reset`, `share.record.lock.duration.ms`, …).
+    AlterGroupConfigs { admin: String, group: String, ops: Vec<ConfigOp> },
     /// `admin.describeConfigs(…)` on one topic: the entries that are not the default.
     DescribeConfigs { admin: String, topic: String },
     /// `admin.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(n)))`: answers the new low watermark.
@@ -175,6 +178,21 @@ pub enum ClientCall {
     GroupMetadata { consumer: String },
     /// `consumer.close()`.
     CloseConsumer { consumer: String },
+    /// `new KafkaShareConsumer<>(props)` (KIP-932) with `StringDeserializer`s; `group.id` names the share
+    /// group.
+    NewShareConsumer { share: String, properties: Vec<(String, String)> },
+    /// `share.subscribe(List.of(…))`.
+    ShareSubscribe { share: String, topics: Vec<String> },
+    /// `share.poll(Duration.ofMillis(timeout_ms))`: the records of the first poll that returns any, or none
+    /// once `timeout_ms` has passed.
+    SharePoll { share: String, timeout_ms: i64 },
+    /// `for (ConsumerRecord<String, String> r : records) share.acknowledge(r, AcknowledgeType.X);` over the
+    /// records of the share consumer's last poll; `kind` is `ACCEPT`, `RELEASE` or `REJECT`.
+    ShareAcknowledge { share: String, kind: String },
+    /// `share.commitSync()`.
+    ShareCommitSync { share: String },
+    /// `share.close()`.
+    ShareClose { share: String },
     /// `Thread.sleep(ms)`.
     Sleep { ms: i64 },
     /// `kafka-server-stop --node-id N`: broker N shuts down (a controlled shutdown).
@@ -233,6 +251,9 @@ pub struct Received {
     /// The record's headers in order (values read as UTF-8).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, Option<String>)>,
+    /// A share consumer's record: how often it has been delivered (`deliveryCount()`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_count: Option<i32>,
 }
 
 /// One partition of a described topic.

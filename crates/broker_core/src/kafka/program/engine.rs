@@ -31,8 +31,9 @@ use crate::kafka::consumer::{
 use crate::kafka::group::{CoordinatorConfig, GroupCoordinator, GroupResponse, OffsetCommitRequest};
 use crate::kafka::producer::{KafkaProducer, ProducerConfig, ProducerError, SendId};
 use crate::kafka::{
-    ClientAssignor, ErrorCode, Header, IsolationLevel, KafkaError, NodeId, OffsetAndMetadata, OffsetSpec,
-    PartitionReader, ProducerRecord, TopicPartition,
+    AcknowledgeType, ClientAssignor, ErrorCode, Header, IsolationLevel, KafkaError, KafkaShareConsumer,
+    NodeId, OffsetAndMetadata, OffsetSpec, PartitionReader, ProducerRecord, ShareConfig, SharePartitions,
+    TopicPartition,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -152,8 +153,27 @@ struct Consumer {
     buffer: Vec<Received>,
 }
 
+/// The broker's `group.share.record.lock.duration.ms` (Kafka's default, 30 s).
+const SHARE_LOCK_MS: u64 = 30_000;
+
+/// A share consumer of a program (KIP-932).
+struct ShareConsumer {
+    client: KafkaShareConsumer,
+    /// `share.acknowledgement.mode=explicit`.
+    explicit: bool,
+    /// The records of the last poll, not yet acknowledged in explicit mode.
+    last: Vec<crate::kafka::ConsumerRecord>,
+    /// An acknowledgement the broker refused (its lock had expired), reported by the next commitSync.
+    ack_error: Option<ClientError>,
+    subscribed: bool,
+    closed: bool,
+}
+
 /// The program seam over the engine's Kafka model.
 pub struct EngineClients {
+    /// The share groups' share-partitions.
+    shares: SharePartitions,
+    share_consumers: BTreeMap<String, ShareConsumer>,
     now: VirtualTime,
     cluster: Cluster,
     coordinator: GroupCoordinator,
@@ -206,6 +226,8 @@ impl EngineClients {
             next_conn: 1,
             client_id_sequence: 1,
             mailbox: Mailbox::new(),
+            shares: SharePartitions::new(ShareConfig::default()),
+            share_consumers: BTreeMap::new(),
         }
     }
 
@@ -394,6 +416,29 @@ impl EngineClients {
                     Ok(()) => ClientReply::Done,
                     Err(e) => error(kafka_error(&e)),
                 }
+            }
+            ClientCall::AlterGroupConfigs { group, ops, .. } => {
+                // The share-group configs the engine models; Kafka validates each against its range.
+                let (mut reset, mut lock) = (None, None);
+                for op in ops {
+                    match (op.name.as_str(), op.value.as_deref()) {
+                        ("share.auto.offset.reset", Some("earliest")) => reset = Some(true),
+                        ("share.auto.offset.reset", Some("latest") | None) => reset = Some(false),
+                        ("share.record.lock.duration.ms", None) => lock = Some(SHARE_LOCK_MS),
+                        ("share.record.lock.duration.ms", Some(v)) => match v.parse::<u64>() {
+                            Ok(ms) if (1000..=3_600_000).contains(&ms) => lock = Some(ms),
+                            _ => return error(bad_config(&op.name, v)),
+                        },
+                        (name, _) => {
+                            return error(client_error(
+                                "InvalidConfigurationException",
+                                format!("the engine models no group config {name}"),
+                            ))
+                        }
+                    }
+                }
+                self.shares.set_group_config(group, reset, lock);
+                ClientReply::Done
             }
             ClientCall::DescribeConfigs { topic, .. } => match self.cluster.describe_configs(topic) {
                 Ok(entries) => {
@@ -1164,6 +1209,143 @@ impl EngineClients {
 /// Java 17's helpful message for the seek-by-timestamp idiom when `offsetsForTimes` found no record.
 const SEEK_TO_TIMESTAMP_NPE: &str = "Cannot invoke \"org.apache.kafka.clients.consumer.OffsetAndTimestamp.offset()\" because the return value of \"java.util.Map.get(Object)\" is null";
 
+impl EngineClients {
+    fn share(&mut self, call: &ClientCall) -> ClientReply {
+        let now = self.now;
+        match call {
+            ClientCall::NewShareConsumer { share, properties } => {
+                let Some(group) = prop(properties, "group.id") else {
+                    return error(client_error(
+                        "InvalidGroupIdException",
+                        "The configured group.id should not be null or empty.",
+                    ));
+                };
+                let explicit = match prop(properties, "share.acknowledgement.mode") {
+                    None | Some("implicit") => false,
+                    Some("explicit") => true,
+                    Some(v) => return error(bad_config("share.acknowledgement.mode", v)),
+                };
+                // The broker gives a member id; the transcript never shows it.
+                let member = format!("share-member-{}", self.next_conn);
+                self.next_conn += 1;
+                let mut client = KafkaShareConsumer::new(group, &member, explicit);
+                match num::<usize>(properties, "max.poll.records") {
+                    Ok(Some(n)) => client.set_max_poll_records(n),
+                    Ok(None) => {}
+                    Err(e) => return error(e),
+                }
+                self.share_consumers.insert(
+                    share.clone(),
+                    ShareConsumer {
+                        client,
+                        explicit,
+                        last: Vec::new(),
+                        ack_error: None,
+                        subscribed: false,
+                        closed: false,
+                    },
+                );
+                ClientReply::Done
+            }
+            ClientCall::ShareSubscribe { share, .. }
+            | ClientCall::SharePoll { share, .. }
+            | ClientCall::ShareAcknowledge { share, .. }
+            | ClientCall::ShareCommitSync { share }
+            | ClientCall::ShareClose { share } => {
+                let Some(c) = self.share_consumers.get_mut(share) else {
+                    return error(client_error("IllegalStateException", "no such share consumer"));
+                };
+                if c.closed {
+                    return error(client_error(
+                        "IllegalStateException",
+                        "This consumer has already been closed.",
+                    ));
+                }
+                match call {
+                    ClientCall::ShareSubscribe { topics, .. } => {
+                        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+                        c.client.subscribe(&names);
+                        c.subscribed = true;
+                        ClientReply::Done
+                    }
+                    ClientCall::SharePoll { timeout_ms, .. } => {
+                        if c.explicit && !c.last.is_empty() {
+                            return error(client_error(
+                                "IllegalStateException",
+                                "All records must be acknowledged in explicit acknowledgement mode.",
+                            ));
+                        }
+                        if !c.subscribed {
+                            return error(client_error(
+                                "IllegalStateException",
+                                "Consumer is not subscribed to any topics.",
+                            ));
+                        }
+                        let name = share.clone();
+                        let end = now.plus_millis(u64::try_from(*timeout_ms).unwrap_or(0));
+                        loop {
+                            let EngineClients { share_consumers, shares, cluster, .. } = self;
+                            let c = share_consumers.get_mut(&name).expect("exists");
+                            let got = match c.client.poll(self.now, shares, cluster) {
+                                Ok(r) => r,
+                                Err(e) => return error(kafka_error(&e)),
+                            };
+                            if !got.is_empty() {
+                                let records = got
+                                    .iter()
+                                    .map(|a| Received {
+                                        delivery_count: Some(a.delivery_count),
+                                        ..received(&a.record)
+                                    })
+                                    .collect();
+                                c.last = got.into_iter().map(|a| a.record).collect();
+                                return ClientReply::Records { records };
+                            }
+                            if self.now >= end {
+                                return ClientReply::Records { records: Vec::new() };
+                            }
+                            let t = self.now.plus_millis(10).min(end);
+                            self.advance(t);
+                        }
+                    }
+                    ClientCall::ShareAcknowledge { kind, .. } => {
+                        let kind = match kind.as_str() {
+                            "ACCEPT" => AcknowledgeType::Accept,
+                            "RELEASE" => AcknowledgeType::Release,
+                            _ => AcknowledgeType::Reject,
+                        };
+                        if !c.explicit {
+                            return error(client_error(
+                                "IllegalStateException",
+                                "Implicit acknowledgement of delivery is being used.",
+                            ));
+                        }
+                        for r in std::mem::take(&mut c.last) {
+                            // A lock that expired meanwhile: the broker refuses it when the commit sends it
+                            // (the record was released already).
+                            if let Err(e) = c.client.acknowledge(now, &r, kind, &mut self.shares) {
+                                c.ack_error.get_or_insert(kafka_error(&e));
+                            }
+                        }
+                        ClientReply::Done
+                    }
+                    ClientCall::ShareCommitSync { .. } => match c.ack_error.take() {
+                        Some(e) => error(e),
+                        None => ClientReply::Done,
+                    },
+                    _ => {
+                        c.client.close(now, &mut self.shares);
+                        c.closed = true;
+                        c.last.clear();
+                        ClientReply::Done
+                    }
+                }
+            }
+            _ => error(client_error("IllegalArgumentException", "not a share consumer call")),
+        }
+    }
+}
+
 fn consumer_error(e: &ConsumerError) -> ClientError {
     match e {
         ConsumerError::Kafka(k) => kafka_error(k),
@@ -1183,6 +1365,7 @@ fn received(r: &crate::kafka::ConsumerRecord) -> Received {
             .iter()
             .map(|h| (h.key.clone(), h.value.as_ref().map(|v| String::from_utf8_lossy(v).into_owned())))
             .collect(),
+        delivery_count: None,
     }
 }
 
@@ -1220,6 +1403,7 @@ impl KafkaClients for EngineClients {
             | ClientCall::CreatePartitions { .. }
             | ClientCall::DescribeTopics { .. }
             | ClientCall::IncrementalAlterConfigs { .. }
+            | ClientCall::AlterGroupConfigs { .. }
             | ClientCall::DescribeConfigs { .. }
             | ClientCall::DeleteRecords { .. }
             | ClientCall::ListOffsets { .. }
@@ -1236,6 +1420,12 @@ impl KafkaClients for EngineClients {
             | ClientCall::AbortTransaction { .. }
             | ClientCall::SendOffsetsToTransaction { .. }
             | ClientCall::CloseProducer { .. } => self.producer(call),
+            ClientCall::NewShareConsumer { .. }
+            | ClientCall::ShareSubscribe { .. }
+            | ClientCall::SharePoll { .. }
+            | ClientCall::ShareAcknowledge { .. }
+            | ClientCall::ShareCommitSync { .. }
+            | ClientCall::ShareClose { .. } => self.share(call),
             _ => self.consumer(call),
         };
         // A statement takes a moment: the next one runs a millisecond later.

@@ -231,7 +231,7 @@ fn lex(chunks: &[(u32, &str)]) -> Result<Vec<Token>, ProgramError> {
                     i += 1;
                 }
                 out.push(Token { tok: Tok::Ident(chars[start..i].iter().collect()), line, col });
-            } else if "(),;.<>=[]?{}".contains(c) {
+            } else if "(),;.<>=[]?{}:".contains(c) {
                 out.push(Token { tok: Tok::Punct(c), line, col });
                 i += 1;
             } else {
@@ -408,6 +408,10 @@ enum Var {
     Admin,
     Producer,
     Consumer,
+    /// A `KafkaShareConsumer`.
+    ShareConsumer,
+    /// The records of a share consumer's poll (`ConsumerRecords<…> records = share.poll(…)`).
+    Records(String),
     /// A result kept in a variable (`RecordMetadata m = …`): it can be named, not used.
     Value,
 }
@@ -560,6 +564,19 @@ fn new_topic_of(e: &Located) -> Result<NewTopic, ProgramError> {
 }
 
 /// `new ConfigResource(ConfigResource.Type.TOPIC, "t")` → the topic.
+/// `new ConfigResource(ConfigResource.Type.TOPIC | GROUP, name)` → (is a group, name).
+fn resource_of(e: &Located) -> Result<(bool, String), ProgramError> {
+    if let Expr::New(class, args) = &e.expr {
+        if class == "ConfigResource"
+            && args.len() == 2
+            && matches!(&args[0].expr, Expr::Field(_, f) if f == "GROUP")
+        {
+            return Ok((true, str_of(&args[1])?));
+        }
+    }
+    Ok((false, topic_resource_of(e)?))
+}
+
 fn topic_resource_of(e: &Located) -> Result<String, ProgramError> {
     if let Expr::New(class, args) = &e.expr {
         if class == "ConfigResource" && args.len() == 2 {
@@ -770,6 +787,18 @@ impl Context {
                 arity(e, "new Properties", args, &[0])?;
                 Ok((Var::Props(Vec::new()), Action::Local))
             }
+            Expr::New(class, args) if class == "KafkaShareConsumer" => {
+                arity(e, class, args, &[1, 3])?;
+                let properties = self.props_of(&args[0])?;
+                let share = declared
+                    .ok_or_else(|| ProgramError {
+                        line: e.line,
+                        col: e.col,
+                        message: format!("keep the new {class} in a variable"),
+                    })?
+                    .to_string();
+                Ok((Var::ShareConsumer, Action::Call(ClientCall::NewShareConsumer { share, properties })))
+            }
             Expr::New(class, args) if class == "KafkaProducer" || class == "KafkaConsumer" => {
                 arity(e, class, args, &[1, 3])?;
                 let properties = self.props_of(&args[0])?;
@@ -801,7 +830,13 @@ impl Context {
                     .to_string();
                 Ok((Var::Admin, Action::Call(ClientCall::NewAdmin { admin: name, properties })))
             }
-            _ => Ok((Var::Value, self.call(e)?)),
+            _ => match self.call(e)? {
+                Action::Call(ClientCall::SharePoll { share, timeout_ms }) => Ok((
+                    Var::Records(share.clone()),
+                    Action::Call(ClientCall::SharePoll { share, timeout_ms }),
+                )),
+                action => Ok((Var::Value, action)),
+            },
         }
     }
 
@@ -913,7 +948,10 @@ impl Context {
                     );
                 };
                 let ops = list_of(ops)?.iter().map(config_op_of).collect::<Result<_, _>>()?;
-                ClientCall::IncrementalAlterConfigs { admin: name, topic: topic_resource_of(resource)?, ops }
+                match resource_of(resource)? {
+                    (true, group) => ClientCall::AlterGroupConfigs { admin: name, group, ops },
+                    (false, topic) => ClientCall::IncrementalAlterConfigs { admin: name, topic, ops },
+                }
             }
             (Var::Admin, "describeConfigs") => {
                 arity(e, m, args, &[1])?;
@@ -1128,6 +1166,29 @@ impl Context {
             }
             (Var::Consumer, "assignment") => ClientCall::Assignment { consumer: name },
             (Var::Consumer, "groupMetadata") => ClientCall::GroupMetadata { consumer: name },
+            (Var::ShareConsumer, "subscribe") => {
+                arity(e, m, args, &[1])?;
+                ClientCall::ShareSubscribe { share: name, topics: strs_of(&args[0])? }
+            }
+            (Var::ShareConsumer, "poll") => {
+                arity(e, m, args, &[1])?;
+                ClientCall::SharePoll { share: name, timeout_ms: duration_of(&args[0])? }
+            }
+            (Var::ShareConsumer, "commitSync") => {
+                arity(e, m, args, &[0])?;
+                ClientCall::ShareCommitSync { share: name }
+            }
+            (Var::ShareConsumer, "close") => {
+                arity(e, m, args, &[0])?;
+                ClientCall::ShareClose { share: name }
+            }
+            (Var::ShareConsumer, "acknowledge") => {
+                return err(
+                    e.line,
+                    e.col,
+                    "acknowledge the records of a poll with: for (ConsumerRecord<String, String> r : records) share.acknowledge(r, AcknowledgeType.ACCEPT);",
+                )
+            }
             (Var::Consumer, "close") => ClientCall::CloseConsumer { consumer: name },
             (var, _) => {
                 let what = match var {
@@ -1135,6 +1196,8 @@ impl Context {
                     Var::Admin => "Admin",
                     Var::Producer => "KafkaProducer",
                     Var::Consumer => "KafkaConsumer",
+                    Var::ShareConsumer => "KafkaShareConsumer",
+                    Var::Records(_) => "ConsumerRecords",
                     Var::Value => "kept result",
                 };
                 return err(
@@ -1514,8 +1577,76 @@ fn strip_comment(line: &str) -> &str {
     line
 }
 
+/// `for (ConsumerRecord<String, String> r : records) share.acknowledge(r, AcknowledgeType.X);` on one line:
+/// every record of a share consumer's poll acknowledged alike.
+fn for_each(p: &mut Parser, ctx: &mut Context) -> Result<Action, ProgramError> {
+    p.at += 1; // `for`
+    p.expect('(')?;
+    let (line, col) = p.pos();
+    let ty = p.ident()?;
+    if ty != "ConsumerRecord" && ty != "var" {
+        return err(
+            line,
+            col,
+            "a for loop in a program goes over records: for (ConsumerRecord<String, String> r : records)",
+        );
+    }
+    p.skip_type_args()?;
+    let record = p.ident()?;
+    p.expect(':')?;
+    let (line, col) = p.pos();
+    let records = p.ident()?;
+    let share = match ctx.vars.get(&records) {
+        Some(Var::Records(share)) => share.clone(),
+        Some(_) => {
+            return err(line, col, format!("'{records}' is not the records of a share consumer's poll"))
+        }
+        None => return err(line, col, format!("'{records}' is not declared before this line")),
+    };
+    p.expect(')')?;
+    let call = p.expr(0)?;
+    p.expect(';')?;
+    if p.at < p.toks.len() {
+        let (l, c) = p.pos();
+        return err(l, c, "one statement per line: nothing may follow the loop");
+    }
+    let shape = "expected share.acknowledge(r, AcknowledgeType.ACCEPT | RELEASE | REJECT) in the loop";
+    let Expr::Call(target, m, args) = &call.expr else { return err(call.line, call.col, shape) };
+    if m != "acknowledge" || args.len() != 2 {
+        return err(call.line, call.col, shape);
+    }
+    match &target.expr {
+        Expr::Name(n) if *n == share => {}
+        _ => {
+            return err(
+                target.line,
+                target.col,
+                format!("acknowledge with '{share}', whose poll gave '{records}'"),
+            )
+        }
+    }
+    if !matches!(&args[0].expr, Expr::Name(n) if *n == record) {
+        return err(args[0].line, args[0].col, format!("acknowledge the loop's record '{record}'"));
+    }
+    let kind = match &args[1].expr {
+        Expr::Field(t, k)
+            if matches!(&t.expr, Expr::Name(n) if n == "AcknowledgeType")
+                && ["ACCEPT", "RELEASE", "REJECT"].contains(&k.as_str()) =>
+        {
+            k.clone()
+        }
+        _ => {
+            return err(args[1].line, args[1].col, "expected AcknowledgeType.ACCEPT, RELEASE or REJECT here")
+        }
+    };
+    Ok(Action::Call(ClientCall::ShareAcknowledge { share, kind }))
+}
+
 /// One Java statement: `Type name = value;`, `var name = value;` or `call;`.
 fn statement(p: &mut Parser, ctx: &mut Context) -> Result<Action, ProgramError> {
+    if matches!(p.peek(), Some(Tok::Ident(w)) if w == "for") {
+        return for_each(p, ctx);
+    }
     // A declaration starts with a type (a name, maybe dotted, maybe generic) and then a name and '='.
     let start = p.at;
     let mut declared = None;

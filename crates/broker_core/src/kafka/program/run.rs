@@ -154,6 +154,9 @@ impl<C: KafkaClients> Runner<'_, C> {
                         show(&r.key),
                         show(&r.value)
                     );
+                    if let Some(n) = r.delivery_count {
+                        line.push_str(&format!(" delivery={n}"));
+                    }
                     if !r.headers.is_empty() {
                         let headers: Vec<String> =
                             r.headers.iter().map(|(k, v)| format!("{}={}", k, show(v))).collect();
@@ -629,9 +632,9 @@ pub fn used_groups(program: &Program) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for s in &program.statements {
         let group = match &s.action {
-            Action::Call(ClientCall::NewConsumer { properties, .. }) => {
-                properties.iter().find(|(k, _)| k == "group.id").map(|(_, v)| v.clone())
-            }
+            Action::Call(
+                ClientCall::NewConsumer { properties, .. } | ClientCall::NewShareConsumer { properties, .. },
+            ) => properties.iter().find(|(k, _)| k == "group.id").map(|(_, v)| v.clone()),
             Action::Tool(Tool::ConsoleConsumer { group, .. }) => {
                 Some(group.clone().unwrap_or_else(|| format!("console-consumer-{}", s.line)))
             }
