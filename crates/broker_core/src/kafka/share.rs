@@ -2,7 +2,8 @@
 //! share group read the same partitions cooperatively; each record is acquired by one member at a time
 //! under an acquisition lock, then acknowledged (`ACCEPT`), released for redelivery (`RELEASE`) or
 //! rejected (`REJECT`); a record delivered `group.share.delivery.count.limit` times and released again, or
-//! whose lock expires then, is archived.
+//! whose lock expires then, is archived. Records a member holds when its session ends are released without
+//! counting that delivery.
 //!
 //! Per share-partition: the share-partition start offset (SPSO) below which every record is done, and the
 //! in-flight records from it on, each `Available`, `Acquired` (by a member, until a deadline),
@@ -12,8 +13,10 @@
 //!
 //! The model tracks states per record, where Kafka keeps whole record batches together while it can: the
 //! same records are delivered, acknowledged and redelivered, batch boundaries aside. Membership is not
-//! modelled (no ShareGroupHeartbeat, no share-group assignor): a [`KafkaShareConsumer`] reads the partitions
-//! of the topics it subscribes to, all of them.
+//! modelled (no ShareGroupHeartbeat, no share-group assignor — Kafka 4.1's `simple` assignor may give a
+//! member only some partitions when there are more partitions than members; the goldens use one
+//! partition, which every member reads): a [`KafkaShareConsumer`] reads the partitions of the topics it
+//! subscribes to, all of them.
 //!
 //! Invariants (checked in `tests/kafka_share.rs` after every step): a record is acquired by at most one
 //! member; its delivery count never exceeds the limit; the SPSO never decreases and every in-flight record
@@ -275,9 +278,13 @@ impl SharePartition {
         Ok(())
     }
 
+    /// A member's session ended: what it held goes back to `Available` and, as Kafka 4.1 does it, the
+    /// delivery does not count (seen in `tests/scenarios/kafka/share-group-members`: the next member gets
+    /// the records with delivery count 1 again).
     fn release_member(&mut self, member: &str, limit: i32) {
         for r in self.in_flight.values_mut() {
             if r.state == RecordState::Acquired && r.member.as_deref() == Some(member) {
+                r.delivery_count = (r.delivery_count - 1).max(0);
                 Self::release(r, limit);
             }
         }
