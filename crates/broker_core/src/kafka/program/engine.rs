@@ -1043,6 +1043,13 @@ impl EngineClients {
             | ClientCall::CloseConsumer { consumer } => consumer.clone(),
             _ => return error(client_error("IllegalArgumentException", "not a consumer call")),
         };
+        // Its constructor threw (a bad config): in Java the variable was never assigned.
+        if !self.consumers.contains_key(&name) {
+            return error(client_error(
+                "NullPointerException",
+                format!("'{name}' is null: its KafkaConsumer constructor threw"),
+            ));
+        }
         let tps = |list: &[Tp]| list.iter().map(tp).collect::<Vec<_>>();
         let done = |r: Result<(), ConsumerError>| match r {
             Ok(()) => ClientReply::Done,
