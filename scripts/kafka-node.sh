@@ -64,6 +64,22 @@ wait_port() {
   return 1
 }
 
+# The group coordinator's settings every node gets: the KIP-848 and share groups' heartbeat interval at
+# 500 ms instead of 5 s (their clients take the broker's interval; rebalances then finish in about a
+# second), one partition for the share-group state topic, and share groups' acquisition locks allowed
+# down to 1 s (a program sets its group's `share.record.lock.duration.ms`; the minimum is 15 s by default).
+# The engine's EngineClients is configured the same (kafka::program::engine).
+group_props() {
+  cat <<GROUP
+group.consumer.heartbeat.interval.ms=500
+group.consumer.min.heartbeat.interval.ms=500
+group.share.heartbeat.interval.ms=500
+group.share.min.heartbeat.interval.ms=500
+group.share.min.record.lock.duration.ms=1000
+share.coordinator.state.topic.num.partitions=1
+GROUP
+}
+
 # server.properties of cluster node $2 (of $3) in folder $1.
 cluster_props() {
   local dir=$1 i=$2 n=$3 roles=broker listeners
@@ -83,6 +99,9 @@ transaction.state.log.replication.factor=$rf
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.check.interval.ms=1000
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=1
+$(group_props)
 ${BROKERLAB_KAFKA_PROPS:-}
 PROPS
 }
@@ -111,11 +130,14 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.check.interval.ms=1000
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+$(group_props)
 ${BROKERLAB_KAFKA_PROPS:-}
 PROPS
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then say "127.0.0.1:$PORT is taken"; exit 1; fi
     id=$(java_run kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
-    java_run kafka.tools.StorageTool format -t "$id" -c "$DIR/server.properties" >/dev/null 2>&1
+    java_run kafka.tools.StorageTool format -t "$id" -c "$DIR/server.properties" --feature share.version=1 >/dev/null 2>&1
     nohup java -Xmx512m -cp "$LIB/*" kafka.Kafka "$DIR/server.properties" > "$DIR/kafka.out" 2>&1 &
     echo $! > "$DIR/pid"
     for _ in $(seq 1 120); do
@@ -134,7 +156,7 @@ PROPS
     for i in $(seq 1 "$N"); do
       mkdir -p "$DIR/node-$i/data"
       cluster_props "$DIR/node-$i" "$i" "$N"
-      java_run kafka.tools.StorageTool format -t "$id" -c "$DIR/node-$i/server.properties" >/dev/null 2>&1
+      java_run kafka.tools.StorageTool format -t "$id" -c "$DIR/node-$i/server.properties" --feature share.version=1 >/dev/null 2>&1
       start_node "$DIR/node-$i"
     done
     echo "$N" > "$DIR/nodes"

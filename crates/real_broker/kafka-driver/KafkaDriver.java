@@ -36,12 +36,21 @@ public class KafkaDriver {
     static final Map<String, KafkaProducer<String, String>> producers = new HashMap<>();
     static final Map<String, List<Object[]>> pending = new HashMap<>(); // producer -> [topic, future]
     static final Map<String, Consumer> consumers = new LinkedHashMap<>();
+    static final Map<String, Share> shares = new LinkedHashMap<>();
+
+    /// A share consumer (KIP-932) and the records of its last poll (for a loop that acknowledges them).
+    static final class Share {
+        final KafkaShareConsumer<String, String> client;
+        List<ConsumerRecord<String, String>> last = new ArrayList<>();
+        Share(KafkaShareConsumer<String, String> client) { this.client = client; }
+    }
 
     static final class Consumer {
         final String name;
         final KafkaConsumer<String, String> client;
         final String group;
         final int maxPollRecords;
+        final boolean consumerProtocol;
         boolean subscribed;
         boolean closed;
         boolean assignedSinceSubscribe;
@@ -50,11 +59,12 @@ public class KafkaDriver {
         final List<ConsumerRecord<String, String>> buffer = new ArrayList<>();
         Exception asyncCommitError;
 
-        Consumer(String name, KafkaConsumer<String, String> client, String group, int maxPollRecords) {
+        Consumer(String name, KafkaConsumer<String, String> client, String group, int maxPollRecords, boolean consumerProtocol) {
             this.name = name;
             this.client = client;
             this.group = group;
             this.maxPollRecords = maxPollRecords;
+            this.consumerProtocol = consumerProtocol;
         }
 
         ConsumerRebalanceListener listener() {
@@ -81,6 +91,7 @@ public class KafkaDriver {
             out.println(JSON.writeValueAsString(reply));
         }
         for (Consumer c : consumers.values()) if (!c.closed) quietly(() -> c.client.close(Duration.ofSeconds(5)));
+        for (Share s : shares.values()) quietly(() -> s.client.close(Duration.ofSeconds(5)));
         for (KafkaProducer<String, String> p : producers.values()) quietly(() -> p.close(Duration.ofSeconds(5)));
         for (Admin a : admins.values()) quietly(() -> a.close(Duration.ofSeconds(5)));
     }
@@ -209,14 +220,22 @@ public class KafkaDriver {
             case "newConsumer": {
                 Properties p = props(call.get("properties"));
                 // Faster rebalances than the 3 s default; behaviour is otherwise the same.
-                p.putIfAbsent("heartbeat.interval.ms", "300");
+                // (The consumer protocol of KIP-848 takes the broker's interval and refuses this setting.)
+                if (!"consumer".equalsIgnoreCase(p.getProperty("group.protocol", "classic"))) p.putIfAbsent("heartbeat.interval.ms", "300");
                 String name = call.get("consumer").asText();
                 KafkaConsumer<String, String> k = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
                 int max = Integer.parseInt(p.getProperty("max.poll.records", "500"));
-                consumers.put(name, new Consumer(name, k, p.getProperty("group.id"), max));
+                boolean kip848 = "consumer".equalsIgnoreCase(p.getProperty("group.protocol", "classic"));
+                consumers.put(name, new Consumer(name, k, p.getProperty("group.id"), max, kip848));
                 return reply("done");
             }
         }
+        if (op.equals("newShareConsumer")) {
+            Properties p = props(call.get("properties"));
+            shares.put(call.get("share").asText(), new Share(new KafkaShareConsumer<>(p, new StringDeserializer(), new StringDeserializer())));
+            return reply("done");
+        }
+        if (call.has("share")) return share(need(shares, call.get("share").asText(), "share consumer"), op, call);
         if (call.has("admin")) return admin(need(admins, call.get("admin").asText(), "admin"), op, call);
         if (call.has("producer")) return producer(call.get("producer").asText(), op, call);
         if (call.has("consumer")) return consumer(need(consumers, call.get("consumer").asText(), "consumer"), op, call);
@@ -277,6 +296,18 @@ public class KafkaDriver {
                 admin.incrementalAlterConfigs(Map.of(res, ops)).all().get();
                 return reply("done");
             }
+            case "alterGroupConfigs": {
+                List<AlterConfigOp> ops = new ArrayList<>();
+                for (JsonNode o : call.get("ops")) {
+                    String v = text(o.get("value"));
+                    ops.add(v == null
+                        ? new AlterConfigOp(new ConfigEntry(o.get("name").asText(), null), AlterConfigOp.OpType.DELETE)
+                        : new AlterConfigOp(new ConfigEntry(o.get("name").asText(), v), AlterConfigOp.OpType.SET));
+                }
+                ConfigResource res = new ConfigResource(ConfigResource.Type.GROUP, call.get("group").asText());
+                admin.incrementalAlterConfigs(Map.of(res, ops)).all().get();
+                return reply("done");
+            }
             case "describeConfigs": {
                 ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, call.get("topic").asText());
                 Config c = admin.describeConfigs(List.of(res)).all().get().get(res);
@@ -313,6 +344,8 @@ public class KafkaDriver {
                 for (String g : strings(call.get("groups"))) {
                     quietly(() -> admin.removeMembersFromConsumerGroup(g, new RemoveMembersFromConsumerGroupOptions()).all().get());
                 }
+                // A share group (KIP-932) goes by its own call.
+                quietly(() -> admin.deleteShareGroups(strings(call.get("groups"))).all().get());
                 admin.deleteConsumerGroups(strings(call.get("groups"))).all().get();
                 return reply("done");
             }
@@ -359,10 +392,18 @@ public class KafkaDriver {
                 JsonNode r = call.get("record");
                 JsonNode part = r.get("partition"), ts = r.get("timestamp");
                 String topic = r.get("topic").asText();
+                List<org.apache.kafka.common.header.Header> headers = new ArrayList<>();
+                if (r.has("headers")) {
+                    for (JsonNode h : r.get("headers")) {
+                        String v = text(h.get(1));
+                        headers.add(new org.apache.kafka.common.header.internals.RecordHeader(h.get(0).asText(),
+                            v == null ? null : v.getBytes(StandardCharsets.UTF_8)));
+                    }
+                }
                 ProducerRecord<String, String> rec = new ProducerRecord<>(topic,
                     part == null || part.isNull() ? null : part.asInt(),
                     ts == null || ts.isNull() ? null : ts.asLong(),
-                    text(r.get("key")), text(r.get("value")));
+                    text(r.get("key")), text(r.get("value")), headers);
                 Future<RecordMetadata> f = p.send(rec);
                 if (call.get("get").asBoolean()) {
                     ObjectNode o = outcome(topic, f);
@@ -376,6 +417,16 @@ public class KafkaDriver {
                     return reply;
                 }
                 pending.computeIfAbsent(name, k -> new ArrayList<>()).add(new Object[] {topic, f});
+                return reply("done");
+            }
+            case "sendOffsetsToTransaction": {
+                Map<TopicPartition, OffsetAndMetadata> m = new LinkedHashMap<>();
+                for (JsonNode o : call.get("offsets")) m.put(tp(o), new OffsetAndMetadata(o.get("offset").asLong()));
+                JsonNode c = call.get("consumer");
+                ConsumerGroupMetadata meta = c != null && !c.isNull()
+                    ? need(consumers, c.asText(), "consumer").client.groupMetadata()
+                    : new ConsumerGroupMetadata(call.get("group").asText());
+                p.sendOffsetsToTransaction(m, meta);
                 return reply("done");
             }
             case "flush": p.flush(); return drainPending(name);
@@ -401,6 +452,19 @@ public class KafkaDriver {
             for (Consumer o : consumers.values()) {
                 if (o != c && o.subscribed && o.polledSinceSubscribe && Objects.equals(o.group, c.group) && o.client.groupMetadata().generationId() != gen) return false;
             }
+            // The consumer protocol (KIP-848) reconciles each member on its own: a member's assignment()
+            // changes when its own poll runs. Caught up means every subscribed partition is assigned to one
+            // of the group's members here (a program holds all of its group's members).
+            if (c.consumerProtocol) {
+                Set<String> topics = c.client.subscription();
+                int total = 0;
+                for (String t : topics) total += c.client.partitionsFor(t, Duration.ofSeconds(5)).size();
+                int assigned = 0;
+                for (Consumer o : consumers.values()) {
+                    if (!o.closed && o.subscribed && (o == c || o.polledSinceSubscribe) && Objects.equals(o.group, c.group)) assigned += o.client.assignment().size();
+                }
+                if (assigned != total) return false;
+            }
         }
         Set<TopicPartition> mine = new HashSet<>(c.client.assignment());
         mine.removeAll(c.client.paused());
@@ -410,6 +474,55 @@ public class KafkaDriver {
             if (c.client.position(t, Duration.ofSeconds(5)) < ends.get(t)) return false;
         }
         return true;
+    }
+
+    static ObjectNode recordNode(ConsumerRecord<String, String> rec) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("topic", rec.topic());
+        n.put("partition", rec.partition());
+        n.put("offset", rec.offset());
+        if (rec.key() == null) n.putNull("key"); else n.put("key", rec.key());
+        if (rec.value() == null) n.putNull("value"); else n.put("value", rec.value());
+        if (rec.headers().toArray().length > 0) {
+            ArrayNode hs = n.putArray("headers");
+            for (org.apache.kafka.common.header.Header h : rec.headers()) {
+                ArrayNode pair = hs.addArray().add(h.key());
+                if (h.value() == null) pair.addNull(); else pair.add(new String(h.value(), StandardCharsets.UTF_8));
+            }
+        }
+        if (rec.deliveryCount().isPresent()) n.put("delivery_count", rec.deliveryCount().get().intValue());
+        return n;
+    }
+
+    static ObjectNode share(Share s, String op, JsonNode call) throws Exception {
+        switch (op) {
+            case "shareSubscribe": s.client.subscribe(strings(call.get("topics"))); return reply("done");
+            case "sharePoll": {
+                // The first poll that returns records, or none once the program's duration has passed.
+                long deadline = System.currentTimeMillis() + Math.min(call.get("timeout_ms").asLong(), POLL_BOUND_MS);
+                List<ConsumerRecord<String, String>> got = new ArrayList<>();
+                do {
+                    for (ConsumerRecord<String, String> r : s.client.poll(Duration.ofMillis(100))) got.add(r);
+                } while (got.isEmpty() && System.currentTimeMillis() < deadline);
+                s.last = got;
+                ObjectNode r = reply("records");
+                ArrayNode a = r.putArray("records");
+                for (ConsumerRecord<String, String> rec : got) a.add(recordNode(rec));
+                return r;
+            }
+            case "shareAcknowledge": {
+                AcknowledgeType type = AcknowledgeType.valueOf(call.get("kind").asText());
+                for (ConsumerRecord<String, String> r : s.last) s.client.acknowledge(r, type);
+                return reply("done");
+            }
+            case "shareCommitSync": {
+                // The first failure of a partition's acknowledgements, as the program would see it.
+                for (Optional<KafkaException> e : s.client.commitSync().values()) if (e.isPresent()) return error(e.get());
+                return reply("done");
+            }
+            case "shareClose": s.client.close(); return reply("done");
+        }
+        throw new IllegalArgumentException("unknown share consumer call " + op);
     }
 
     static ObjectNode consumer(Consumer c, String op, JsonNode call) throws Exception {
@@ -462,6 +575,13 @@ public class KafkaDriver {
                     n.put("offset", rec.offset());
                     if (rec.key() == null) n.putNull("key"); else n.put("key", rec.key());
                     if (rec.value() == null) n.putNull("value"); else n.put("value", rec.value());
+                    if (rec.headers().toArray().length > 0) {
+                        ArrayNode hs = n.putArray("headers");
+                        for (org.apache.kafka.common.header.Header h : rec.headers()) {
+                            ArrayNode pair = hs.addArray().add(h.key());
+                            if (h.value() == null) pair.addNull(); else pair.add(new String(h.value(), StandardCharsets.UTF_8));
+                        }
+                    }
                 }
                 return r;
             }
@@ -483,6 +603,24 @@ public class KafkaDriver {
             case "seek": c.client.seek(tp(call.get("partition")), call.get("offset").asLong()); return reply("done");
             case "seekToBeginning": c.client.seekToBeginning(tps(call.get("partitions"))); return reply("done");
             case "seekToEnd": c.client.seekToEnd(tps(call.get("partitions"))); return reply("done");
+            case "offsetsForTimes": {
+                Map<TopicPartition, Long> q = new LinkedHashMap<>();
+                for (JsonNode e : call.get("query")) q.put(tp(e.get(0)), e.get(1).asLong());
+                Map<TopicPartition, OffsetAndTimestamp> got = c.client.offsetsForTimes(q, Duration.ofSeconds(10));
+                Map<TopicPartition, OffsetAndMetadata> asOffsets = new HashMap<>();
+                for (TopicPartition t : q.keySet()) {
+                    OffsetAndTimestamp o = got.get(t);
+                    asOffsets.put(t, o == null ? null : new OffsetAndMetadata(o.offset()));
+                }
+                return offsets(asOffsets);
+            }
+            case "seekToTimestamp": {
+                TopicPartition t = tp(call.get("partition"));
+                long ts = call.get("timestamp").asLong();
+                // The Java idiom, as a program writes it (a null lookup throws its NullPointerException).
+                c.client.seek(t, c.client.offsetsForTimes(Map.of(t, ts)).get(t).offset());
+                return reply("done");
+            }
             case "position": {
                 ObjectNode r = reply("offset");
                 r.put("offset", c.client.position(tp(call.get("partition")), Duration.ofSeconds(10)));
@@ -498,6 +636,15 @@ public class KafkaDriver {
                 ObjectNode r = reply("partitions");
                 ArrayNode a = r.putArray("partitions");
                 for (TopicPartition t : parts) a.add(tpNode(t));
+                return r;
+            }
+            case "groupMetadata": {
+                ConsumerGroupMetadata m = c.client.groupMetadata();
+                ObjectNode r = reply("groupMetadata");
+                r.put("group_id", m.groupId());
+                r.put("generation_id", m.generationId());
+                r.put("member_id", m.memberId());
+                if (m.groupInstanceId().isPresent()) r.put("instance_id", m.groupInstanceId().get()); else r.putNull("instance_id");
                 return r;
             }
             case "closeConsumer":

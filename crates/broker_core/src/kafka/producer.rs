@@ -878,9 +878,16 @@ impl KafkaProducer {
         offsets: Vec<(TopicPartition, OffsetAndMetadata)>,
     ) -> Result<(), ProducerError> {
         if self.txn != TxnState::InTransaction {
-            return Err(illegal_state(
-                "Cannot send offsets if a transaction is not in progress (currentState= READY)",
-            ));
+            let state = match self.txn {
+                TxnState::Uninitialized => "UNINITIALIZED",
+                TxnState::Ready => "READY",
+                TxnState::InTransaction => "IN_TRANSACTION",
+                TxnState::Committing => "COMMITTING_TRANSACTION",
+                TxnState::Aborting => "ABORTING_TRANSACTION",
+            };
+            return Err(illegal_state(&format!(
+                "Cannot send offsets if a transaction is not in progress (currentState= {state})"
+            )));
         }
         for (tp, o) in offsets {
             self.txn_offsets.retain(|(g, t, _)| !(g == group_id && *t == tp));

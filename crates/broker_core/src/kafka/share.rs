@@ -2,7 +2,8 @@
 //! share group read the same partitions cooperatively; each record is acquired by one member at a time
 //! under an acquisition lock, then acknowledged (`ACCEPT`), released for redelivery (`RELEASE`) or
 //! rejected (`REJECT`); a record delivered `group.share.delivery.count.limit` times and released again, or
-//! whose lock expires then, is archived.
+//! whose lock expires then, is archived. Records a member holds when its session ends are released without
+//! counting that delivery.
 //!
 //! Per share-partition: the share-partition start offset (SPSO) below which every record is done, and the
 //! in-flight records from it on, each `Available`, `Acquired` (by a member, until a deadline),
@@ -12,8 +13,10 @@
 //!
 //! The model tracks states per record, where Kafka keeps whole record batches together while it can: the
 //! same records are delivered, acknowledged and redelivered, batch boundaries aside. Membership is not
-//! modelled (no ShareGroupHeartbeat, no share-group assignor): a [`KafkaShareConsumer`] reads the partitions
-//! of the topics it subscribes to, all of them.
+//! modelled (no ShareGroupHeartbeat, no share-group assignor — Kafka 4.1's `simple` assignor may give a
+//! member only some partitions when there are more partitions than members; the goldens use one
+//! partition, which every member reads): a [`KafkaShareConsumer`] reads the partitions of the topics it
+//! subscribes to, all of them.
 //!
 //! Invariants (checked in `tests/kafka_share.rs` after every step): a record is acquired by at most one
 //! member; its delivery count never exceeds the limit; the SPSO never decreases and every in-flight record
@@ -275,9 +278,13 @@ impl SharePartition {
         Ok(())
     }
 
+    /// A member's session ended: what it held goes back to `Available` and, as Kafka 4.1 does it, the
+    /// delivery does not count (seen in `tests/scenarios/kafka/share-group-members`: the next member gets
+    /// the records with delivery count 1 again).
     fn release_member(&mut self, member: &str, limit: i32) {
         for r in self.in_flight.values_mut() {
             if r.state == RecordState::Acquired && r.member.as_deref() == Some(member) {
+                r.delivery_count = (r.delivery_count - 1).max(0);
                 Self::release(r, limit);
             }
         }
@@ -290,12 +297,40 @@ impl SharePartition {
 pub struct SharePartitions {
     config: ShareConfig,
     partitions: BTreeMap<(String, TopicPartition), SharePartition>,
+    /// Per-group configs (`share.auto.offset.reset`, `share.record.lock.duration.ms`) set with
+    /// `incrementalAlterConfigs` on the group, over the broker's.
+    #[serde(default)]
+    group_configs: BTreeMap<String, ShareConfig>,
 }
 
 impl SharePartitions {
     /// None yet.
     pub fn new(config: ShareConfig) -> Self {
-        SharePartitions { config, partitions: BTreeMap::new() }
+        SharePartitions { config, partitions: BTreeMap::new(), group_configs: BTreeMap::new() }
+    }
+
+    /// Group `group`'s settings: the broker's, with the group's own configs over them.
+    pub fn group_config(&self, group: &str) -> ShareConfig {
+        self.group_configs.get(group).cloned().unwrap_or_else(|| self.config.clone())
+    }
+
+    /// Sets group `group`'s `share.auto.offset.reset` (`Some(true)` earliest, `Some(false)` latest) and
+    /// `share.record.lock.duration.ms`; `None` leaves one as it is. A share-partition's start, once fixed by
+    /// its first fetch, stays (as Kafka's does).
+    pub fn set_group_config(
+        &mut self,
+        group: &str,
+        reset_earliest: Option<bool>,
+        lock_duration_ms: Option<u64>,
+    ) {
+        let mut c = self.group_config(group);
+        if let Some(e) = reset_earliest {
+            c.reset_earliest = e;
+        }
+        if let Some(ms) = lock_duration_ms {
+            c.record_lock_duration_ms = ms;
+        }
+        self.group_configs.insert(group.to_string(), c);
     }
 
     /// The settings.
@@ -332,7 +367,7 @@ impl SharePartitions {
         reader: &mut dyn PartitionReader,
     ) -> Result<Vec<AcquiredRecord>, KafkaError> {
         self.advance_to(at);
-        let config = self.config.clone();
+        let config = self.group_config(group);
         self.partitions
             .entry((group.to_string(), tp.clone()))
             .or_insert_with(|| SharePartition::new(tp.clone()))

@@ -313,6 +313,12 @@ impl GroupCoordinator {
         }
     }
 
+    /// The same coordinator with these consumer-protocol settings (`group.consumer.*`), before any group.
+    pub fn with_consumer_protocol(mut self, config: ConsumerProtocolConfig, seed: u64) -> Self {
+        self.consumer_groups = ConsumerGroups::new(config, seed ^ 0x9E37_79B9_7F4A_7C15);
+        self
+    }
+
     /// The consumer-protocol groups (`group.protocol=consumer`).
     pub fn consumer_groups(&self) -> &ConsumerGroups {
         &self.consumer_groups
@@ -1201,6 +1207,42 @@ impl GroupCoordinator {
         }
         self.deliver(conn, GroupResponse::OffsetCommit { partitions });
         std::mem::take(&mut self.outbox)
+    }
+
+    /// A TxnOffsetCommit (the offsets of `sendOffsetsToTransaction`, at the transaction's commit). One
+    /// without a generation or member id (`new ConsumerGroupMetadata(group)`) is taken even while the group
+    /// has members, as Kafka 4.1 takes it (seen in `tests/scenarios/kafka/send-offsets-to-transaction`);
+    /// otherwise it is checked as an OffsetCommit.
+    pub fn txn_offset_commit(
+        &mut self,
+        at: VirtualTime,
+        conn: u64,
+        request: OffsetCommitRequest,
+    ) -> Vec<Delivery> {
+        let simple =
+            request.generation_id < 0 && request.member_id.is_empty() && request.group_instance_id.is_none();
+        let dead = self.groups.get(&request.group_id).is_some_and(|g| g.state == ClassicGroupState::Dead);
+        if simple
+            && !dead
+            && !request.group_id.is_empty()
+            && self.consumer_groups.group(&request.group_id).is_none()
+        {
+            self.fire_due(at);
+            self.get_or_create(&request.group_id);
+            let now = self.now;
+            for (tp, offset) in &request.offsets {
+                self.offsets.commit(now, &request.group_id, tp.clone(), offset.clone());
+            }
+            self.event(GroupEvent::OffsetsCommitted {
+                at: now,
+                group: request.group_id.clone(),
+                offsets: request.offsets.iter().map(|(tp, o)| (tp.clone(), o.offset)).collect(),
+            });
+            let partitions = request.offsets.iter().map(|(tp, _)| (tp.clone(), None)).collect();
+            self.deliver(conn, GroupResponse::OffsetCommit { partitions });
+            return std::mem::take(&mut self.outbox);
+        }
+        self.offset_commit(at, conn, request)
     }
 
     fn validate_offset_commit(&mut self, request: &OffsetCommitRequest) -> Option<ErrorCode> {

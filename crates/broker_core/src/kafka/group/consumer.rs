@@ -422,6 +422,11 @@ impl ConsumerGroups {
         self.groups.get(group_id)
     }
 
+    /// The server-side assignor group `group_id` uses (`uniform`, `range`), as DescribeGroups reports it.
+    pub fn assignor_name(&self, group_id: &str) -> Option<&'static str> {
+        self.groups.get(group_id).map(|g| g.preferred_assignor(&self.config).name())
+    }
+
     /// Every group id, in order.
     pub fn group_ids(&self) -> Vec<String> {
         self.groups.keys().cloned().collect()

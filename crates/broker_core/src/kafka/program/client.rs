@@ -63,6 +63,9 @@ pub struct SendRecord {
     pub key: Option<String>,
     /// The value.
     pub value: Option<String>,
+    /// Headers in order (`new RecordHeader(key, value.getBytes())`), values as UTF-8 strings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, Option<String>)>,
 }
 
 /// A partition and an offset (a commit, a reset, a seek target).
@@ -92,6 +95,9 @@ pub enum ClientCall {
     DescribeTopics { admin: String, topics: Vec<String> },
     /// `admin.incrementalAlterConfigs(…)` on one topic.
     IncrementalAlterConfigs { admin: String, topic: String, ops: Vec<ConfigOp> },
+    /// `admin.incrementalAlterConfigs(…)` on one group (`ConfigResource.Type.GROUP`: a share group's
+    /// `share.auto.offset.reset`, `share.record.lock.duration.ms`, …).
+    AlterGroupConfigs { admin: String, group: String, ops: Vec<ConfigOp> },
     /// `admin.describeConfigs(…)` on one topic: the entries that are not the default.
     DescribeConfigs { admin: String, topic: String },
     /// `admin.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(n)))`: answers the new low watermark.
@@ -120,6 +126,14 @@ pub enum ClientCall {
     CommitTransaction { producer: String },
     /// `producer.abortTransaction()`.
     AbortTransaction { producer: String },
+    /// `producer.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(n)), c.groupMetadata())`: the
+    /// group of consumer `consumer` (or `new ConsumerGroupMetadata(group)`) commits with the transaction.
+    SendOffsetsToTransaction {
+        producer: String,
+        offsets: Vec<PartitionOffset>,
+        consumer: Option<String>,
+        group: Option<String>,
+    },
     /// `producer.close()`: answers the outcome of the sends not yet reported.
     CloseProducer { producer: String },
     /// `new KafkaConsumer<>(props)` with `StringDeserializer`s.
@@ -143,6 +157,12 @@ pub enum ClientCall {
     SeekToBeginning { consumer: String, partitions: Vec<Tp> },
     /// `consumer.seekToEnd(…)`.
     SeekToEnd { consumer: String, partitions: Vec<Tp> },
+    /// `consumer.offsetsForTimes(Map.of(tp, timestamp, …))`: per partition the earliest offset whose
+    /// timestamp is at or after the one given (`None` when there is none).
+    OffsetsForTimes { consumer: String, query: Vec<(Tp, i64)> },
+    /// `consumer.seek(tp, consumer.offsetsForTimes(Map.of(tp, timestamp)).get(tp).offset())`: seek by
+    /// timestamp, as the Java idiom does (a null lookup throws `NullPointerException`).
+    SeekToTimestamp { consumer: String, partition: Tp, timestamp: i64 },
     /// `consumer.position(tp)`.
     Position { consumer: String, partition: Tp },
     /// `consumer.committed(Set.of(…))`.
@@ -153,8 +173,26 @@ pub enum ClientCall {
     Resume { consumer: String, partitions: Vec<Tp> },
     /// `consumer.assignment()`.
     Assignment { consumer: String },
+    /// `consumer.groupMetadata()`: the group, the generation (the member epoch with
+    /// `group.protocol=consumer`), the member id and the instance id.
+    GroupMetadata { consumer: String },
     /// `consumer.close()`.
     CloseConsumer { consumer: String },
+    /// `new KafkaShareConsumer<>(props)` (KIP-932) with `StringDeserializer`s; `group.id` names the share
+    /// group.
+    NewShareConsumer { share: String, properties: Vec<(String, String)> },
+    /// `share.subscribe(List.of(…))`.
+    ShareSubscribe { share: String, topics: Vec<String> },
+    /// `share.poll(Duration.ofMillis(timeout_ms))`: the records of the first poll that returns any, or none
+    /// once `timeout_ms` has passed.
+    SharePoll { share: String, timeout_ms: i64 },
+    /// `for (ConsumerRecord<String, String> r : records) share.acknowledge(r, AcknowledgeType.X);` over the
+    /// records of the share consumer's last poll; `kind` is `ACCEPT`, `RELEASE` or `REJECT`.
+    ShareAcknowledge { share: String, kind: String },
+    /// `share.commitSync()`.
+    ShareCommitSync { share: String },
+    /// `share.close()`.
+    ShareClose { share: String },
     /// `Thread.sleep(ms)`.
     Sleep { ms: i64 },
     /// `kafka-server-stop --node-id N`: broker N shuts down (a controlled shutdown).
@@ -210,6 +248,12 @@ pub struct Received {
     pub key: Option<String>,
     /// The value.
     pub value: Option<String>,
+    /// The record's headers in order (values read as UTF-8).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, Option<String>)>,
+    /// A share consumer's record: how often it has been delivered (`deliveryCount()`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_count: Option<i32>,
 }
 
 /// One partition of a described topic.
@@ -286,6 +330,8 @@ pub enum ClientReply {
     Configs { configs: Vec<(String, String)> },
     /// Described groups, in the order asked.
     Groups { groups: Vec<GroupInfo> },
+    /// `groupMetadata()`.
+    GroupMetadata { group_id: String, generation_id: i32, member_id: String, instance_id: Option<String> },
     /// The call threw.
     Error { error: ClientError },
 }

@@ -31,8 +31,9 @@ use crate::kafka::consumer::{
 use crate::kafka::group::{CoordinatorConfig, GroupCoordinator, GroupResponse, OffsetCommitRequest};
 use crate::kafka::producer::{KafkaProducer, ProducerConfig, ProducerError, SendId};
 use crate::kafka::{
-    ClientAssignor, ErrorCode, IsolationLevel, KafkaError, NodeId, OffsetAndMetadata, OffsetSpec,
-    PartitionReader, ProducerRecord, TopicPartition,
+    AcknowledgeType, ClientAssignor, ErrorCode, Header, IsolationLevel, KafkaError, KafkaShareConsumer,
+    NodeId, OffsetAndMetadata, OffsetSpec, PartitionReader, ProducerRecord, ShareConfig, SharePartitions,
+    TopicPartition,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -134,6 +135,9 @@ struct Producer {
     pending: Vec<(SendId, String)>,
     /// Results taken from the producer and not yet reported.
     results: BTreeMap<SendId, SendOutcome>,
+    /// Per group given to `sendOffsetsToTransaction` in the open transaction: the consumer's generation (or
+    /// member epoch), member id and instance id, with which the offsets are committed at the commit.
+    txn_groups: BTreeMap<String, (i32, String, Option<String>)>,
 }
 
 struct Consumer {
@@ -149,8 +153,27 @@ struct Consumer {
     buffer: Vec<Received>,
 }
 
+/// The broker's `group.share.record.lock.duration.ms` (Kafka's default, 30 s).
+const SHARE_LOCK_MS: u64 = 30_000;
+
+/// A share consumer of a program (KIP-932).
+struct ShareConsumer {
+    client: KafkaShareConsumer,
+    /// `share.acknowledgement.mode=explicit`.
+    explicit: bool,
+    /// The records of the last poll, not yet acknowledged in explicit mode.
+    last: Vec<crate::kafka::ConsumerRecord>,
+    /// An acknowledgement the broker refused (its lock had expired), reported by the next commitSync.
+    ack_error: Option<ClientError>,
+    subscribed: bool,
+    closed: bool,
+}
+
 /// The program seam over the engine's Kafka model.
 pub struct EngineClients {
+    /// The share groups' share-partitions.
+    shares: SharePartitions,
+    share_consumers: BTreeMap<String, ShareConsumer>,
     now: VirtualTime,
     cluster: Cluster,
     coordinator: GroupCoordinator,
@@ -174,8 +197,13 @@ impl EngineClients {
     /// A cluster of `brokers` (node ids 1..=brokers, 1 to 9) configured as [`EngineClients::new`]'s, as
     /// `scripts/kafka-node.sh cluster DIR N` starts one.
     pub fn with_brokers(seed: u64, brokers: i32) -> Self {
+        // As scripts/kafka-node.sh: the KIP-848 heartbeat interval at 500 ms.
         let coordinator = GroupCoordinator::new(
             CoordinatorConfig { initial_rebalance_delay_ms: 0, ..CoordinatorConfig::default() },
+            seed ^ 0x5eed,
+        )
+        .with_consumer_protocol(
+            crate::kafka::group::ConsumerProtocolConfig { heartbeat_interval_ms: 500, ..Default::default() },
             seed ^ 0x5eed,
         );
         EngineClients {
@@ -198,6 +226,8 @@ impl EngineClients {
             next_conn: 1,
             client_id_sequence: 1,
             mailbox: Mailbox::new(),
+            shares: SharePartitions::new(ShareConfig::default()),
+            share_consumers: BTreeMap::new(),
         }
     }
 
@@ -387,6 +417,29 @@ impl EngineClients {
                     Err(e) => error(kafka_error(&e)),
                 }
             }
+            ClientCall::AlterGroupConfigs { group, ops, .. } => {
+                // The share-group configs the engine models; Kafka validates each against its range.
+                let (mut reset, mut lock) = (None, None);
+                for op in ops {
+                    match (op.name.as_str(), op.value.as_deref()) {
+                        ("share.auto.offset.reset", Some("earliest")) => reset = Some(true),
+                        ("share.auto.offset.reset", Some("latest") | None) => reset = Some(false),
+                        ("share.record.lock.duration.ms", None) => lock = Some(SHARE_LOCK_MS),
+                        ("share.record.lock.duration.ms", Some(v)) => match v.parse::<u64>() {
+                            Ok(ms) if (1000..=3_600_000).contains(&ms) => lock = Some(ms),
+                            _ => return error(bad_config(&op.name, v)),
+                        },
+                        (name, _) => {
+                            return error(client_error(
+                                "InvalidConfigurationException",
+                                format!("the engine models no group config {name}"),
+                            ))
+                        }
+                    }
+                }
+                self.shares.set_group_config(group, reset, lock);
+                ClientReply::Done
+            }
             ClientCall::DescribeConfigs { topic, .. } => match self.cluster.describe_configs(topic) {
                 Ok(entries) => {
                     let mut configs: Vec<(String, String)> = entries
@@ -439,6 +492,36 @@ impl EngineClients {
             ClientCall::DescribeConsumerGroups { groups, .. } => {
                 let mut out = Vec::new();
                 for g in groups {
+                    // A group of the consumer protocol (KIP-848): its members' current assignments.
+                    if let Some(cg) = self.coordinator.consumer_groups().group(g) {
+                        let members = cg
+                            .members
+                            .values()
+                            .map(|m| MemberInfo {
+                                member_id: m.member_id.clone(),
+                                instance_id: m.instance_id.clone(),
+                                client_id: m.client_id.clone(),
+                                host: m.client_host.clone(),
+                                assignment: m
+                                    .assigned
+                                    .iter()
+                                    .map(|p| Tp { topic: p.topic.clone(), partition: p.partition })
+                                    .collect(),
+                            })
+                            .collect();
+                        out.push(GroupInfo {
+                            group_id: g.clone(),
+                            state: cg.state().to_string(),
+                            assignor: self
+                                .coordinator
+                                .consumer_groups()
+                                .assignor_name(g)
+                                .unwrap_or_default()
+                                .to_string(),
+                            members,
+                        });
+                        continue;
+                    }
                     let d = self.coordinator.describe_group(g);
                     if d.state == crate::kafka::group::ClassicGroupState::Dead {
                         return error(client_error(
@@ -505,6 +588,19 @@ impl EngineClients {
         instance: Option<String>,
         offsets: Vec<(TopicPartition, OffsetAndMetadata)>,
     ) -> ClientReply {
+        self.commit_as(group, generation, member, instance, offsets, false)
+    }
+
+    /// An OffsetCommit, or a TxnOffsetCommit when `transactional`.
+    fn commit_as(
+        &mut self,
+        group: &str,
+        generation: i32,
+        member: String,
+        instance: Option<String>,
+        offsets: Vec<(TopicPartition, OffsetAndMetadata)>,
+        transactional: bool,
+    ) -> ClientReply {
         let conn = self.next_conn;
         self.next_conn += 1;
         let request = OffsetCommitRequest {
@@ -514,7 +610,12 @@ impl EngineClients {
             group_instance_id: instance,
             offsets,
         };
-        for d in self.coordinator.offset_commit(self.now, conn, request) {
+        let deliveries = if transactional {
+            self.coordinator.txn_offset_commit(self.now, conn, request)
+        } else {
+            self.coordinator.offset_commit(self.now, conn, request)
+        };
+        for d in deliveries {
             if let GroupResponse::OffsetCommit { partitions } = d.response {
                 if let Some(code) = partitions.iter().find_map(|(_, e)| *e) {
                     return error(code_error(code));
@@ -537,7 +638,12 @@ impl EngineClients {
                     Ok(client) => {
                         self.producers.insert(
                             producer.clone(),
-                            Producer { client, pending: Vec::new(), results: BTreeMap::new() },
+                            Producer {
+                                client,
+                                pending: Vec::new(),
+                                results: BTreeMap::new(),
+                                txn_groups: BTreeMap::new(),
+                            },
                         );
                         ClientReply::Done
                     }
@@ -557,7 +663,14 @@ impl EngineClients {
                     timestamp: record.timestamp,
                     key: record.key.as_ref().map(|k| k.as_bytes().to_vec()),
                     value: record.value.as_ref().map(|v| v.as_bytes().to_vec()),
-                    headers: Vec::new(),
+                    headers: record
+                        .headers
+                        .iter()
+                        .map(|(k, v)| Header {
+                            key: k.clone(),
+                            value: v.as_ref().map(|v| v.as_bytes().to_vec()),
+                        })
+                        .collect(),
                 };
                 match p.client.send(&mut self.cluster, now, r) {
                     Ok(id) => {
@@ -597,6 +710,51 @@ impl EngineClients {
                 }
                 reply
             }
+            ClientCall::SendOffsetsToTransaction { producer, offsets, consumer, group } => {
+                // `consumer.groupMetadata()` carries the member's generation and id; a
+                // `new ConsumerGroupMetadata(group)` none (generation -1, no member id).
+                let (group, identity) = match (consumer, group) {
+                    (Some(c), _) => match self.consumers.get(c) {
+                        Some(c) => {
+                            let generation = if c.client.config().group_protocol == GroupProtocol::Consumer {
+                                c.client.member_epoch()
+                            } else {
+                                c.client.generation()
+                            };
+                            let member = c.client.member_id().to_string();
+                            (
+                                c.group.clone(),
+                                (generation, member, c.client.config().group_instance_id.clone()),
+                            )
+                        }
+                        None => (None, (-1, String::new(), None)),
+                    },
+                    (None, g) => (g.clone(), (-1, String::new(), None)),
+                };
+                let Some(group) = group else {
+                    return error(client_error(
+                        "InvalidGroupIdException",
+                        "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration.",
+                    ));
+                };
+                let offsets = offsets
+                    .iter()
+                    .map(|o| {
+                        (
+                            TopicPartition::new(o.topic.clone(), o.partition),
+                            OffsetAndMetadata { offset: o.offset.unwrap_or(0), metadata: String::new() },
+                        )
+                    })
+                    .collect();
+                let reply =
+                    self.with_producer(producer, |p, _, _| p.send_offsets_to_transaction(&group, offsets));
+                if reply == ClientReply::Done {
+                    if let Some(p) = self.producers.get_mut(producer) {
+                        p.txn_groups.insert(group, identity);
+                    }
+                }
+                reply
+            }
             ClientCall::InitTransactions { producer } => {
                 self.with_producer(producer, |p, c, at| p.init_transactions(c, at))
             }
@@ -622,8 +780,28 @@ impl EngineClients {
                             && p.pending.iter().all(|(id, _)| p.results.contains_key(id))
                     })
                 });
+                // A committed transaction's offsets become its groups' committed offsets now.
+                let mut commits = Vec::new();
                 if let Some(p) = self.producers.get_mut(producer) {
-                    let _ = p.client.take_transaction_outcomes();
+                    let groups = std::mem::take(&mut p.txn_groups);
+                    for o in p.client.take_transaction_outcomes() {
+                        let mut by_group: BTreeMap<String, Vec<(TopicPartition, OffsetAndMetadata)>> =
+                            BTreeMap::new();
+                        for (g, tp, om) in o.offsets {
+                            by_group.entry(g).or_default().push((tp, om));
+                        }
+                        for (g, offsets) in by_group {
+                            let identity = groups.get(&g).cloned().unwrap_or((-1, String::new(), None));
+                            commits.push((g, identity, offsets));
+                        }
+                    }
+                }
+                for (g, (generation, member, instance), offsets) in commits {
+                    if let ClientReply::Error { error } =
+                        self.commit_as(&g, generation, member, instance, offsets, true)
+                    {
+                        return ClientReply::Error { error };
+                    }
                 }
                 self.outcomes(producer)
             }
@@ -707,6 +885,9 @@ impl EngineClients {
             Some("read_committed") => IsolationLevel::ReadCommitted,
             Some(v) => return Err(bad_config("isolation.level", v)),
         };
+        if let Some(v) = prop(props, "group.remote.assignor") {
+            config.group_remote_assignor = Some(v.to_string());
+        }
         if let Some(v) = prop(props, "group.protocol") {
             config.group_protocol = match v {
                 "classic" => GroupProtocol::Classic,
@@ -764,18 +945,35 @@ impl EngineClients {
     fn caught_up(&mut self, name: &str) -> bool {
         let c = &self.consumers[name];
         if c.subscribed {
-            let generation = c.client.generation();
-            if generation < 0 {
+            let consumer_protocol = c.client.config().group_protocol == GroupProtocol::Consumer;
+            let generation = if consumer_protocol { c.client.member_epoch() } else { c.client.generation() };
+            if generation <= 0 && (generation < 0 || consumer_protocol) {
                 return false;
             }
             if let Some(group) = &c.group {
-                if self.coordinator.describe_group(group).state
-                    != crate::kafka::group::ClassicGroupState::Stable
-                {
+                let stable = if consumer_protocol {
+                    self.coordinator
+                        .consumer_groups()
+                        .group(group)
+                        .is_some_and(|g| g.state() == crate::kafka::group::ConsumerGroupState::Stable)
+                } else {
+                    self.coordinator.describe_group(group).state
+                        == crate::kafka::group::ClassicGroupState::Stable
+                };
+                if !stable {
                     return false;
                 }
             }
-            if self.group_members(name).iter().any(|m| self.consumers[m].client.generation() != generation) {
+            // With the consumer protocol the generation is the member epoch.
+            let epoch = |c: &Consumer| {
+                if consumer_protocol {
+                    c.client.member_epoch()
+                } else {
+                    c.client.generation()
+                }
+            };
+            let mine = epoch(c);
+            if self.group_members(name).iter().any(|m| epoch(&self.consumers[m]) != mine) {
                 return false;
             }
         }
@@ -835,13 +1033,23 @@ impl EngineClients {
             | ClientCall::SeekToBeginning { consumer, .. }
             | ClientCall::SeekToEnd { consumer, .. }
             | ClientCall::Position { consumer, .. }
+            | ClientCall::OffsetsForTimes { consumer, .. }
+            | ClientCall::SeekToTimestamp { consumer, .. }
             | ClientCall::Committed { consumer, .. }
             | ClientCall::Pause { consumer, .. }
             | ClientCall::Resume { consumer, .. }
             | ClientCall::Assignment { consumer }
+            | ClientCall::GroupMetadata { consumer }
             | ClientCall::CloseConsumer { consumer } => consumer.clone(),
             _ => return error(client_error("IllegalArgumentException", "not a consumer call")),
         };
+        // Its constructor threw (a bad config): in Java the variable was never assigned.
+        if !self.consumers.contains_key(&name) {
+            return error(client_error(
+                "NullPointerException",
+                format!("'{name}' is null: its KafkaConsumer constructor threw"),
+            ));
+        }
         let tps = |list: &[Tp]| list.iter().map(tp).collect::<Vec<_>>();
         let done = |r: Result<(), ConsumerError>| match r {
             Ok(()) => ClientReply::Done,
@@ -899,6 +1107,36 @@ impl EngineClients {
                 let parts = tps(partitions);
                 done(self.with_consumer(&name, |c, _, _| c.seek_to_end(&parts)))
             }
+            ClientCall::OffsetsForTimes { query, .. } => {
+                let q: Vec<(TopicPartition, i64)> = query.iter().map(|(p, ts)| (tp(p), *ts)).collect();
+                match self.with_consumer(&name, |c, _, env| c.offsets_for_times(&q, env)) {
+                    Ok(list) => {
+                        let mut offsets: Vec<PartitionOffset> = list
+                            .into_iter()
+                            .map(|(p, o)| PartitionOffset {
+                                topic: p.topic,
+                                partition: p.partition,
+                                offset: o,
+                            })
+                            .collect();
+                        offsets.sort();
+                        ClientReply::Offsets { offsets }
+                    }
+                    Err(e) => error(consumer_error(&e)),
+                }
+            }
+            ClientCall::SeekToTimestamp { partition, timestamp, .. } => {
+                let p = tp(partition);
+                let q = [(p.clone(), *timestamp)];
+                match self.with_consumer(&name, |c, _, env| c.offsets_for_times(&q, env)) {
+                    Ok(list) => match list.first().and_then(|(_, o)| *o) {
+                        Some(offset) => done(self.with_consumer(&name, |c, _, _| c.seek(&p, offset))),
+                        // What the Java idiom throws when no record is that new (Java 17's message).
+                        None => error(client_error("NullPointerException", SEEK_TO_TIMESTAMP_NPE)),
+                    },
+                    Err(e) => error(consumer_error(&e)),
+                }
+            }
             ClientCall::Position { partition, .. } => {
                 let p = tp(partition);
                 match self.with_consumer(&name, |c, _, env| c.position(&p, env)) {
@@ -942,6 +1180,28 @@ impl EngineClients {
                 partitions.sort();
                 ClientReply::Partitions { partitions }
             }
+            ClientCall::GroupMetadata { .. } => {
+                let c = &self.consumers[&name];
+                let Some(group) = c.group.clone() else {
+                    return error(client_error(
+                        "InvalidGroupIdException",
+                        "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration.",
+                    ));
+                };
+                let consumer_protocol = c.client.config().group_protocol == GroupProtocol::Consumer;
+                // The Java client reports -1 until the first heartbeat gives it an epoch.
+                let generation_id = match (consumer_protocol, c.client.member_epoch()) {
+                    (true, 0) => -1,
+                    (true, epoch) => epoch,
+                    (false, _) => c.client.generation(),
+                };
+                ClientReply::GroupMetadata {
+                    group_id: group,
+                    generation_id,
+                    member_id: c.client.member_id().to_string(),
+                    instance_id: c.client.config().group_instance_id.clone(),
+                }
+            }
             ClientCall::CloseConsumer { .. } => {
                 self.with_consumer(&name, |c, at, env| c.close(at, env));
                 let c = self.consumers.get_mut(&name).expect("exists");
@@ -949,6 +1209,146 @@ impl EngineClients {
                 ClientReply::Done
             }
             _ => error(client_error("IllegalArgumentException", "not a consumer call")),
+        }
+    }
+}
+
+/// Java 17's helpful message for the seek-by-timestamp idiom when `offsetsForTimes` found no record.
+const SEEK_TO_TIMESTAMP_NPE: &str = "Cannot invoke \"org.apache.kafka.clients.consumer.OffsetAndTimestamp.offset()\" because the return value of \"java.util.Map.get(Object)\" is null";
+
+impl EngineClients {
+    fn share(&mut self, call: &ClientCall) -> ClientReply {
+        let now = self.now;
+        match call {
+            ClientCall::NewShareConsumer { share, properties } => {
+                let Some(group) = prop(properties, "group.id") else {
+                    return error(client_error(
+                        "InvalidGroupIdException",
+                        "The configured group.id should not be null or empty.",
+                    ));
+                };
+                let explicit = match prop(properties, "share.acknowledgement.mode") {
+                    None | Some("implicit") => false,
+                    Some("explicit") => true,
+                    Some(v) => return error(bad_config("share.acknowledgement.mode", v)),
+                };
+                // The broker gives a member id; the transcript never shows it.
+                let member = format!("share-member-{}", self.next_conn);
+                self.next_conn += 1;
+                let mut client = KafkaShareConsumer::new(group, &member, explicit);
+                match num::<usize>(properties, "max.poll.records") {
+                    Ok(Some(n)) => client.set_max_poll_records(n),
+                    Ok(None) => {}
+                    Err(e) => return error(e),
+                }
+                self.share_consumers.insert(
+                    share.clone(),
+                    ShareConsumer {
+                        client,
+                        explicit,
+                        last: Vec::new(),
+                        ack_error: None,
+                        subscribed: false,
+                        closed: false,
+                    },
+                );
+                ClientReply::Done
+            }
+            ClientCall::ShareSubscribe { share, .. }
+            | ClientCall::SharePoll { share, .. }
+            | ClientCall::ShareAcknowledge { share, .. }
+            | ClientCall::ShareCommitSync { share }
+            | ClientCall::ShareClose { share } => {
+                let Some(c) = self.share_consumers.get_mut(share) else {
+                    return error(client_error("IllegalStateException", "no such share consumer"));
+                };
+                if c.closed {
+                    return error(client_error(
+                        "IllegalStateException",
+                        "This consumer has already been closed.",
+                    ));
+                }
+                match call {
+                    ClientCall::ShareSubscribe { topics, .. } => {
+                        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+                        c.client.subscribe(&names);
+                        c.subscribed = true;
+                        ClientReply::Done
+                    }
+                    ClientCall::SharePoll { timeout_ms, .. } => {
+                        if c.explicit && !c.last.is_empty() {
+                            return error(client_error(
+                                "IllegalStateException",
+                                "All records must be acknowledged in explicit acknowledgement mode.",
+                            ));
+                        }
+                        if !c.subscribed {
+                            return error(client_error(
+                                "IllegalStateException",
+                                "Consumer is not subscribed to any topics.",
+                            ));
+                        }
+                        let name = share.clone();
+                        let end = now.plus_millis(u64::try_from(*timeout_ms).unwrap_or(0));
+                        loop {
+                            let EngineClients { share_consumers, shares, cluster, .. } = self;
+                            let c = share_consumers.get_mut(&name).expect("exists");
+                            let got = match c.client.poll(self.now, shares, cluster) {
+                                Ok(r) => r,
+                                Err(e) => return error(kafka_error(&e)),
+                            };
+                            if !got.is_empty() {
+                                let records = got
+                                    .iter()
+                                    .map(|a| Received {
+                                        delivery_count: Some(a.delivery_count),
+                                        ..received(&a.record)
+                                    })
+                                    .collect();
+                                c.last = got.into_iter().map(|a| a.record).collect();
+                                return ClientReply::Records { records };
+                            }
+                            if self.now >= end {
+                                return ClientReply::Records { records: Vec::new() };
+                            }
+                            let t = self.now.plus_millis(10).min(end);
+                            self.advance(t);
+                        }
+                    }
+                    ClientCall::ShareAcknowledge { kind, .. } => {
+                        let kind = match kind.as_str() {
+                            "ACCEPT" => AcknowledgeType::Accept,
+                            "RELEASE" => AcknowledgeType::Release,
+                            _ => AcknowledgeType::Reject,
+                        };
+                        if !c.explicit {
+                            return error(client_error(
+                                "IllegalStateException",
+                                "Implicit acknowledgement of delivery is being used.",
+                            ));
+                        }
+                        for r in std::mem::take(&mut c.last) {
+                            // A lock that expired meanwhile: the broker refuses it when the commit sends it
+                            // (the record was released already).
+                            if let Err(e) = c.client.acknowledge(now, &r, kind, &mut self.shares) {
+                                c.ack_error.get_or_insert(kafka_error(&e));
+                            }
+                        }
+                        ClientReply::Done
+                    }
+                    ClientCall::ShareCommitSync { .. } => match c.ack_error.take() {
+                        Some(e) => error(e),
+                        None => ClientReply::Done,
+                    },
+                    _ => {
+                        c.client.close(now, &mut self.shares);
+                        c.closed = true;
+                        c.last.clear();
+                        ClientReply::Done
+                    }
+                }
+            }
+            _ => error(client_error("IllegalArgumentException", "not a share consumer call")),
         }
     }
 }
@@ -967,6 +1367,12 @@ fn received(r: &crate::kafka::ConsumerRecord) -> Received {
         offset: r.offset,
         key: r.key.as_ref().map(|k| String::from_utf8_lossy(k).into_owned()),
         value: r.value.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()),
+        headers: r
+            .headers
+            .iter()
+            .map(|h| (h.key.clone(), h.value.as_ref().map(|v| String::from_utf8_lossy(v).into_owned())))
+            .collect(),
+        delivery_count: None,
     }
 }
 
@@ -1004,6 +1410,7 @@ impl KafkaClients for EngineClients {
             | ClientCall::CreatePartitions { .. }
             | ClientCall::DescribeTopics { .. }
             | ClientCall::IncrementalAlterConfigs { .. }
+            | ClientCall::AlterGroupConfigs { .. }
             | ClientCall::DescribeConfigs { .. }
             | ClientCall::DeleteRecords { .. }
             | ClientCall::ListOffsets { .. }
@@ -1018,7 +1425,14 @@ impl KafkaClients for EngineClients {
             | ClientCall::BeginTransaction { .. }
             | ClientCall::CommitTransaction { .. }
             | ClientCall::AbortTransaction { .. }
+            | ClientCall::SendOffsetsToTransaction { .. }
             | ClientCall::CloseProducer { .. } => self.producer(call),
+            ClientCall::NewShareConsumer { .. }
+            | ClientCall::ShareSubscribe { .. }
+            | ClientCall::SharePoll { .. }
+            | ClientCall::ShareAcknowledge { .. }
+            | ClientCall::ShareCommitSync { .. }
+            | ClientCall::ShareClose { .. } => self.share(call),
             _ => self.consumer(call),
         };
         // A statement takes a moment: the next one runs a millisecond later.

@@ -231,7 +231,7 @@ fn lex(chunks: &[(u32, &str)]) -> Result<Vec<Token>, ProgramError> {
                     i += 1;
                 }
                 out.push(Token { tok: Tok::Ident(chars[start..i].iter().collect()), line, col });
-            } else if "(),;.<>=[]?{}".contains(c) {
+            } else if "(),;.<>=[]?{}:".contains(c) {
                 out.push(Token { tok: Tok::Punct(c), line, col });
                 i += 1;
             } else {
@@ -408,6 +408,10 @@ enum Var {
     Admin,
     Producer,
     Consumer,
+    /// A `KafkaShareConsumer`.
+    ShareConsumer,
+    /// The records of a share consumer's poll (`ConsumerRecords<…> records = share.poll(…)`).
+    Records(String),
     /// A result kept in a variable (`RecordMetadata m = …`): it can be named, not used.
     Value,
 }
@@ -560,6 +564,19 @@ fn new_topic_of(e: &Located) -> Result<NewTopic, ProgramError> {
 }
 
 /// `new ConfigResource(ConfigResource.Type.TOPIC, "t")` → the topic.
+/// `new ConfigResource(ConfigResource.Type.TOPIC | GROUP, name)` → (is a group, name).
+fn resource_of(e: &Located) -> Result<(bool, String), ProgramError> {
+    if let Expr::New(class, args) = &e.expr {
+        if class == "ConfigResource"
+            && args.len() == 2
+            && matches!(&args[0].expr, Expr::Field(_, f) if f == "GROUP")
+        {
+            return Ok((true, str_of(&args[1])?));
+        }
+    }
+    Ok((false, topic_resource_of(e)?))
+}
+
 fn topic_resource_of(e: &Located) -> Result<String, ProgramError> {
     if let Expr::New(class, args) = &e.expr {
         if class == "ConfigResource" && args.len() == 2 {
@@ -636,13 +653,22 @@ fn record_of(e: &Located) -> Result<SendRecord, ProgramError> {
                     _ => Ok(Some(num_of(a)?)),
                 }
             };
+            // The Java constructors: (topic, value), (topic, key, value), (topic, partition, key, value),
+            // (topic, partition, timestamp, key, value), and the last two with headers at the end.
+            let with_headers = matches!(args.len(), 5 | 6)
+                && matches!(&args[args.len() - 1].expr, Expr::Call(_, m, _) if m == "of");
+            let (args, headers) = if with_headers {
+                (&args[..args.len() - 1], headers_of(&args[args.len() - 1])?)
+            } else {
+                (&args[..], Vec::new())
+            };
             let (partition, timestamp, key, value) = match args.len() {
                 2 => (None, None, None, opt_str_of(&args[1])?),
                 3 => (None, None, opt_str_of(&args[1])?, opt_str_of(&args[2])?),
                 4 => (opt_int(&args[1])?, None, opt_str_of(&args[2])?, opt_str_of(&args[3])?),
                 5 => (opt_int(&args[1])?, opt_int(&args[2])?, opt_str_of(&args[3])?, opt_str_of(&args[4])?),
                 n => {
-                    return err(e.line, e.col, format!("new ProducerRecord takes 2 to 5 arguments, not {n}"))
+                    return err(e.line, e.col, format!("new ProducerRecord takes 2 to 6 arguments, not {n}"))
                 }
             };
             let partition = partition
@@ -651,9 +677,64 @@ fn record_of(e: &Located) -> Result<SendRecord, ProgramError> {
                         .or_else(|_| err(args[1].line, args[1].col, format!("{p} does not fit in an int")))
                 })
                 .transpose()?;
-            Ok(SendRecord { topic, partition, timestamp, key, value })
+            Ok(SendRecord { topic, partition, timestamp, key, value, headers })
         }
         _ => err(e.line, e.col, "expected new ProducerRecord<>(topic, key, value) here"),
+    }
+}
+
+/// `List.of(new RecordHeader("k", "v".getBytes()), …)` → the headers (a value may be `null`).
+fn headers_of(e: &Located) -> Result<Vec<(String, Option<String>)>, ProgramError> {
+    let mut out = Vec::new();
+    for h in list_of(e)? {
+        match &h.expr {
+            Expr::New(class, a)
+                if (class == "RecordHeader" || class.ends_with(".RecordHeader")) && a.len() == 2 =>
+            {
+                let key = str_of(&a[0])?;
+                let value = match &a[1].expr {
+                    Expr::Null => None,
+                    Expr::Call(t, m, _) if m == "getBytes" => Some(str_of(t)?),
+                    _ => return err(a[1].line, a[1].col, "expected \"value\".getBytes() or null here"),
+                };
+                out.push((key, value));
+            }
+            _ => return err(h.line, h.col, "expected new RecordHeader(key, value.getBytes()) here"),
+        }
+    }
+    Ok(out)
+}
+
+/// `Map.of(tp, ts, …)` of `offsetsForTimes`.
+fn timestamps_of(e: &Located) -> Result<Vec<(Tp, i64)>, ProgramError> {
+    map_of(e)?.into_iter().map(|(tp, ts)| Ok((tp_of(tp)?, num_of(ts)?))).collect()
+}
+
+/// `c.offsetsForTimes(Map.of(tp, ts)).get(tp).offset()` (the Java idiom of a seek by timestamp) → the
+/// consumer's name and the timestamp, when `e` is that expression.
+fn offset_for_time_of(e: &Located, tp: &Tp) -> Result<Option<(String, i64)>, ProgramError> {
+    let Expr::Call(get, m, a) = &e.expr else { return Ok(None) };
+    if m != "offset" || !a.is_empty() {
+        return Ok(None);
+    }
+    let Expr::Call(lookup, gm, ga) = &get.expr else { return Ok(None) };
+    if gm != "get" || ga.len() != 1 {
+        return Ok(None);
+    }
+    let Expr::Call(target, om, oa) = &lookup.expr else { return Ok(None) };
+    if om != "offsetsForTimes" || oa.len() != 1 {
+        return Ok(None);
+    }
+    let Expr::Name(consumer) = &target.expr else { return Ok(None) };
+    let query = timestamps_of(&oa[0])?;
+    let key = tp_of(&ga[0])?;
+    match query.as_slice() {
+        [(q, ts)] if *q == key && q == tp => Ok(Some((consumer.clone(), *ts))),
+        _ => err(
+            oa[0].line,
+            oa[0].col,
+            "a seek by timestamp looks up the partition it seeks: seek(tp, c.offsetsForTimes(Map.of(tp, ts)).get(tp).offset())",
+        ),
     }
 }
 
@@ -706,6 +787,18 @@ impl Context {
                 arity(e, "new Properties", args, &[0])?;
                 Ok((Var::Props(Vec::new()), Action::Local))
             }
+            Expr::New(class, args) if class == "KafkaShareConsumer" => {
+                arity(e, class, args, &[1, 3])?;
+                let properties = self.props_of(&args[0])?;
+                let share = declared
+                    .ok_or_else(|| ProgramError {
+                        line: e.line,
+                        col: e.col,
+                        message: format!("keep the new {class} in a variable"),
+                    })?
+                    .to_string();
+                Ok((Var::ShareConsumer, Action::Call(ClientCall::NewShareConsumer { share, properties })))
+            }
             Expr::New(class, args) if class == "KafkaProducer" || class == "KafkaConsumer" => {
                 arity(e, class, args, &[1, 3])?;
                 let properties = self.props_of(&args[0])?;
@@ -737,7 +830,13 @@ impl Context {
                     .to_string();
                 Ok((Var::Admin, Action::Call(ClientCall::NewAdmin { admin: name, properties })))
             }
-            _ => Ok((Var::Value, self.call(e)?)),
+            _ => match self.call(e)? {
+                Action::Call(ClientCall::SharePoll { share, timeout_ms }) => Ok((
+                    Var::Records(share.clone()),
+                    Action::Call(ClientCall::SharePoll { share, timeout_ms }),
+                )),
+                action => Ok((Var::Value, action)),
+            },
         }
     }
 
@@ -849,7 +948,10 @@ impl Context {
                     );
                 };
                 let ops = list_of(ops)?.iter().map(config_op_of).collect::<Result<_, _>>()?;
-                ClientCall::IncrementalAlterConfigs { admin: name, topic: topic_resource_of(resource)?, ops }
+                match resource_of(resource)? {
+                    (true, group) => ClientCall::AlterGroupConfigs { admin: name, group, ops },
+                    (false, topic) => ClientCall::IncrementalAlterConfigs { admin: name, topic, ops },
+                }
             }
             (Var::Admin, "describeConfigs") => {
                 arity(e, m, args, &[1])?;
@@ -946,6 +1048,35 @@ impl Context {
                 arity(e, m, args, &[1])?;
                 ClientCall::Send { producer: name, record: record_of(&args[0])?, get }
             }
+            (Var::Producer, "sendOffsetsToTransaction") => {
+                arity(e, m, args, &[2])?;
+                let mut offsets = Vec::new();
+                for (tp, om) in map_of(&args[0])? {
+                    let tp = tp_of(tp)?;
+                    offsets.push(PartitionOffset {
+                        topic: tp.topic,
+                        partition: tp.partition,
+                        offset: Some(offset_and_metadata_of(om)?),
+                    });
+                }
+                let (consumer, group) = match &args[1].expr {
+                    Expr::Call(t, gm, a) if gm == "groupMetadata" && a.is_empty() => match self.var(t)? {
+                        (c, Var::Consumer) => (Some(c), None),
+                        (n, _) => return err(t.line, t.col, format!("'{n}' is not a KafkaConsumer")),
+                    },
+                    Expr::New(class, a) if class == "ConsumerGroupMetadata" && a.len() == 1 => {
+                        (None, Some(str_of(&a[0])?))
+                    }
+                    _ => {
+                        return err(
+                            args[1].line,
+                            args[1].col,
+                            "expected consumer.groupMetadata() or new ConsumerGroupMetadata(group) here",
+                        )
+                    }
+                };
+                ClientCall::SendOffsetsToTransaction { producer: name, offsets, consumer, group }
+            }
             (Var::Producer, "flush") => ClientCall::Flush { producer: name },
             (Var::Producer, "initTransactions") => ClientCall::InitTransactions { producer: name },
             (Var::Producer, "beginTransaction") => ClientCall::BeginTransaction { producer: name },
@@ -990,7 +1121,24 @@ impl Context {
             }
             (Var::Consumer, "seek") => {
                 arity(e, m, args, &[2])?;
-                ClientCall::Seek { consumer: name, partition: tp_of(&args[0])?, offset: num_of(&args[1])? }
+                let partition = tp_of(&args[0])?;
+                match offset_for_time_of(&args[1], &partition)? {
+                    Some((other, timestamp)) => {
+                        if other != name {
+                            return err(
+                                args[1].line,
+                                args[1].col,
+                                format!("look up the offset with '{name}', the consumer that seeks"),
+                            );
+                        }
+                        ClientCall::SeekToTimestamp { consumer: name, partition, timestamp }
+                    }
+                    None => ClientCall::Seek { consumer: name, partition, offset: num_of(&args[1])? },
+                }
+            }
+            (Var::Consumer, "offsetsForTimes") => {
+                arity(e, m, args, &[1])?;
+                ClientCall::OffsetsForTimes { consumer: name, query: timestamps_of(&args[0])? }
             }
             (Var::Consumer, "seekToBeginning") => {
                 arity(e, m, args, &[1])?;
@@ -1017,6 +1165,30 @@ impl Context {
                 ClientCall::Resume { consumer: name, partitions: tps_of(&args[0])? }
             }
             (Var::Consumer, "assignment") => ClientCall::Assignment { consumer: name },
+            (Var::Consumer, "groupMetadata") => ClientCall::GroupMetadata { consumer: name },
+            (Var::ShareConsumer, "subscribe") => {
+                arity(e, m, args, &[1])?;
+                ClientCall::ShareSubscribe { share: name, topics: strs_of(&args[0])? }
+            }
+            (Var::ShareConsumer, "poll") => {
+                arity(e, m, args, &[1])?;
+                ClientCall::SharePoll { share: name, timeout_ms: duration_of(&args[0])? }
+            }
+            (Var::ShareConsumer, "commitSync") => {
+                arity(e, m, args, &[0])?;
+                ClientCall::ShareCommitSync { share: name }
+            }
+            (Var::ShareConsumer, "close") => {
+                arity(e, m, args, &[0])?;
+                ClientCall::ShareClose { share: name }
+            }
+            (Var::ShareConsumer, "acknowledge") => {
+                return err(
+                    e.line,
+                    e.col,
+                    "acknowledge the records of a poll with: for (ConsumerRecord<String, String> r : records) share.acknowledge(r, AcknowledgeType.ACCEPT);",
+                )
+            }
             (Var::Consumer, "close") => ClientCall::CloseConsumer { consumer: name },
             (var, _) => {
                 let what = match var {
@@ -1024,6 +1196,8 @@ impl Context {
                     Var::Admin => "Admin",
                     Var::Producer => "KafkaProducer",
                     Var::Consumer => "KafkaConsumer",
+                    Var::ShareConsumer => "KafkaShareConsumer",
+                    Var::Records(_) => "ConsumerRecords",
                     Var::Value => "kept result",
                 };
                 return err(
@@ -1039,6 +1213,7 @@ impl Context {
                 call,
                 ClientCall::Flush { .. }
                     | ClientCall::Assignment { .. }
+                    | ClientCall::GroupMetadata { .. }
                     | ClientCall::CloseConsumer { .. }
                     | ClientCall::CloseProducer { .. }
                     | ClientCall::Unsubscribe { .. }
@@ -1402,8 +1577,76 @@ fn strip_comment(line: &str) -> &str {
     line
 }
 
+/// `for (ConsumerRecord<String, String> r : records) share.acknowledge(r, AcknowledgeType.X);` on one line:
+/// every record of a share consumer's poll acknowledged alike.
+fn for_each(p: &mut Parser, ctx: &mut Context) -> Result<Action, ProgramError> {
+    p.at += 1; // `for`
+    p.expect('(')?;
+    let (line, col) = p.pos();
+    let ty = p.ident()?;
+    if ty != "ConsumerRecord" && ty != "var" {
+        return err(
+            line,
+            col,
+            "a for loop in a program goes over records: for (ConsumerRecord<String, String> r : records)",
+        );
+    }
+    p.skip_type_args()?;
+    let record = p.ident()?;
+    p.expect(':')?;
+    let (line, col) = p.pos();
+    let records = p.ident()?;
+    let share = match ctx.vars.get(&records) {
+        Some(Var::Records(share)) => share.clone(),
+        Some(_) => {
+            return err(line, col, format!("'{records}' is not the records of a share consumer's poll"))
+        }
+        None => return err(line, col, format!("'{records}' is not declared before this line")),
+    };
+    p.expect(')')?;
+    let call = p.expr(0)?;
+    p.expect(';')?;
+    if p.at < p.toks.len() {
+        let (l, c) = p.pos();
+        return err(l, c, "one statement per line: nothing may follow the loop");
+    }
+    let shape = "expected share.acknowledge(r, AcknowledgeType.ACCEPT | RELEASE | REJECT) in the loop";
+    let Expr::Call(target, m, args) = &call.expr else { return err(call.line, call.col, shape) };
+    if m != "acknowledge" || args.len() != 2 {
+        return err(call.line, call.col, shape);
+    }
+    match &target.expr {
+        Expr::Name(n) if *n == share => {}
+        _ => {
+            return err(
+                target.line,
+                target.col,
+                format!("acknowledge with '{share}', whose poll gave '{records}'"),
+            )
+        }
+    }
+    if !matches!(&args[0].expr, Expr::Name(n) if *n == record) {
+        return err(args[0].line, args[0].col, format!("acknowledge the loop's record '{record}'"));
+    }
+    let kind = match &args[1].expr {
+        Expr::Field(t, k)
+            if matches!(&t.expr, Expr::Name(n) if n == "AcknowledgeType")
+                && ["ACCEPT", "RELEASE", "REJECT"].contains(&k.as_str()) =>
+        {
+            k.clone()
+        }
+        _ => {
+            return err(args[1].line, args[1].col, "expected AcknowledgeType.ACCEPT, RELEASE or REJECT here")
+        }
+    };
+    Ok(Action::Call(ClientCall::ShareAcknowledge { share, kind }))
+}
+
 /// One Java statement: `Type name = value;`, `var name = value;` or `call;`.
 fn statement(p: &mut Parser, ctx: &mut Context) -> Result<Action, ProgramError> {
+    if matches!(p.peek(), Some(Tok::Ident(w)) if w == "for") {
+        return for_each(p, ctx);
+    }
     // A declaration starts with a type (a name, maybe dotted, maybe generic) and then a name and '='.
     let start = p.at;
     let mut declared = None;

@@ -146,14 +146,23 @@ impl<C: KafkaClients> Runner<'_, C> {
                 });
                 self.emit(format!("{} record(s)", records.len()));
                 for r in &records {
-                    self.emit(format!(
+                    let mut line = format!(
                         "{}-{}@{} key={} value={}",
                         r.topic,
                         r.partition,
                         r.offset,
                         show(&r.key),
                         show(&r.value)
-                    ));
+                    );
+                    if let Some(n) = r.delivery_count {
+                        line.push_str(&format!(" delivery={n}"));
+                    }
+                    if !r.headers.is_empty() {
+                        let headers: Vec<String> =
+                            r.headers.iter().map(|(k, v)| format!("{}={}", k, show(v))).collect();
+                        line.push_str(&format!(" headers=[{}]", headers.join(", ")));
+                    }
+                    self.emit(line);
                 }
             }
             ClientReply::Offset { offset } => {
@@ -212,6 +221,14 @@ impl<C: KafkaClients> Runner<'_, C> {
                         ));
                     }
                 }
+            }
+            ClientReply::GroupMetadata { group_id, generation_id, member_id, instance_id } => {
+                let member = self.member(member_id);
+                let member = if member.is_empty() { "\"\"".to_string() } else { member };
+                let instance = instance_id.clone().unwrap_or_else(|| "null".into());
+                self.emit(format!(
+                    "group={group_id} generation={generation_id} member={member} instance={instance}"
+                ));
             }
             ClientReply::Error { error } => {
                 self.out.errors += 1;
@@ -365,8 +382,14 @@ impl<C: KafkaClients> Runner<'_, C> {
                         }
                         (false, _) => (None, Some(l.clone())),
                     };
-                    let record =
-                        SendRecord { topic: topic.clone(), partition: None, timestamp: None, key, value };
+                    let record = SendRecord {
+                        topic: topic.clone(),
+                        partition: None,
+                        timestamp: None,
+                        key,
+                        value,
+                        headers: Vec::new(),
+                    };
                     if let ClientReply::Error { error } =
                         self.call(&ClientCall::Send { producer: producer.clone(), record, get: false })
                     {
@@ -609,9 +632,9 @@ pub fn used_groups(program: &Program) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for s in &program.statements {
         let group = match &s.action {
-            Action::Call(ClientCall::NewConsumer { properties, .. }) => {
-                properties.iter().find(|(k, _)| k == "group.id").map(|(_, v)| v.clone())
-            }
+            Action::Call(
+                ClientCall::NewConsumer { properties, .. } | ClientCall::NewShareConsumer { properties, .. },
+            ) => properties.iter().find(|(k, _)| k == "group.id").map(|(_, v)| v.clone()),
             Action::Tool(Tool::ConsoleConsumer { group, .. }) => {
                 Some(group.clone().unwrap_or_else(|| format!("console-consumer-{}", s.line)))
             }

@@ -70,6 +70,7 @@ fn javadoc_statements_become_client_calls() {
         timestamp: None,
         key: key.map(String::from),
         value: Some(value.into()),
+        headers: Vec::new(),
     };
     assert_eq!(
         c[4],
@@ -210,6 +211,8 @@ fn transcript_sorts_records_numbers_members_and_names_exceptions() {
         offset,
         key: key.map(String::from),
         value: Some(value.into()),
+        headers: Vec::new(),
+        delivery_count: None,
     };
     let member = |id: &str| MemberInfo {
         member_id: id.into(),
@@ -327,4 +330,55 @@ fn mutated_programs_never_panic_the_parser() {
         }
     }
     assert!(parsed > 0, "no mutation parsed at all: the mutations are too destructive to test much");
+}
+
+/// The forms of headers, a seek by timestamp, `sendOffsetsToTransaction` and a share consumer's
+/// acknowledging loop parse into the calls the driver and the engine run.
+#[test]
+fn headers_seek_by_time_transactional_offsets_and_share_loops_parse() {
+    let program = parse(
+        "Properties p = new Properties();\n\
+         KafkaProducer<String, String> producer = new KafkaProducer<>(p);\n\
+         KafkaConsumer<String, String> c = new KafkaConsumer<>(p);\n\
+         KafkaShareConsumer<String, String> s = new KafkaShareConsumer<>(p);\n\
+         producer.send(new ProducerRecord<>(\"t\", 0, \"k\", \"v\", List.of(new RecordHeader(\"h\", \"x\".getBytes()), new RecordHeader(\"n\", null))));\n\
+         c.seek(new TopicPartition(\"t\", 0), c.offsetsForTimes(Map.of(new TopicPartition(\"t\", 0), 5L)).get(new TopicPartition(\"t\", 0)).offset());\n\
+         producer.sendOffsetsToTransaction(Map.of(new TopicPartition(\"t\", 0), new OffsetAndMetadata(3)), c.groupMetadata());\n\
+         ConsumerRecords<String, String> records = s.poll(Duration.ofMillis(100));\n\
+         for (ConsumerRecord<String, String> r : records) s.acknowledge(r, AcknowledgeType.RELEASE);\n",
+    )
+    .unwrap();
+    let calls: Vec<&ClientCall> = program
+        .statements
+        .iter()
+        .filter_map(|s| match &s.action {
+            Action::Call(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    match calls[3] {
+        ClientCall::Send { record, .. } => assert_eq!(
+            record.headers,
+            vec![("h".to_string(), Some("x".to_string())), ("n".to_string(), None)]
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        calls[4],
+        &ClientCall::SeekToTimestamp {
+            consumer: "c".into(),
+            partition: Tp { topic: "t".into(), partition: 0 },
+            timestamp: 5
+        }
+    );
+    assert_eq!(
+        calls[5],
+        &ClientCall::SendOffsetsToTransaction {
+            producer: "producer".into(),
+            offsets: vec![PartitionOffset { topic: "t".into(), partition: 0, offset: Some(3) }],
+            consumer: Some("c".into()),
+            group: None
+        }
+    );
+    assert_eq!(calls[7], &ClientCall::ShareAcknowledge { share: "s".into(), kind: "RELEASE".into() });
 }
