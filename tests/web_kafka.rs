@@ -126,6 +126,6 @@ async fn the_quickstart_tutorial_is_played_to_its_checks() {
     key("End");
     settle().await;
     assert_eq!(text(&root, "#kafka-checks h2"), "Checks: 5 passed, 0 failed, 0 to come");
-    assert_eq!(text(&root, "#group-console-consumer-group td.lag"), "0");
+    assert_eq!(text(&root, "#group-console-consumer-group td.lag-value"), "0");
     assert!(text(&root, "#log-quickstart-events-0").contains("log end 10"));
 }

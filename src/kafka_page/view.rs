@@ -257,7 +257,7 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                 <section class="kafka-col">
                     <section id="kafka-checks" class="panel kafka-panel" aria-label="Checks">
                         <h2>{ format!("Checks: {passed} passed, {failed} failed, {pending} to come") }</h2>
-                        <ol class="kafka-check-list">
+                        <ul class="kafka-check-list">
                             { for checks.iter().map(|c| {
                                 let (class, word) = match c.status {
                                     CheckStatus::Pass => ("pass", "passed"),
@@ -277,17 +277,17 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                                     </li>
                                 }
                             }) }
-                        </ol>
+                        </ul>
                     </section>
                     <GroupsView groups={groups.clone()} />
                     <LagChart series={s.lag.clone()} now={now} end={end} />
                     <section id="kafka-log" class="panel kafka-panel" aria-label="Event log">
                         <h2>{ "Events" }</h2>
-                        <ol class="kafka-events" reversed=true>
+                        <ul class="kafka-events" aria-label="Latest first">
                             { for s.events().into_iter().rev().take(60).map(|(t, e)| html! {
                                 <li><span class="muted">{ seconds(t) }</span>{ " " }{ e }</li>
                             }) }
-                        </ol>
+                        </ul>
                     </section>
                 </section>
             </main>
@@ -480,7 +480,7 @@ pub fn groups_view(props: &GroupsProps) -> Html {
                                 <tr>
                                     <td>{ format!("{}-{}", tp.topic, tp.partition) }</td>
                                     <td>{ c.map_or("-".to_string(), |c| c.to_string()) }</td>
-                                    <td class="lag">{ lag }</td>
+                                    <td class="lag-value">{ lag }</td>
                                 </tr>
                             }) }
                         </tbody>
