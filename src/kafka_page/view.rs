@@ -125,7 +125,7 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
         let session = session.clone();
         let seek = seek.clone();
         use_effect_with((), move |_| {
-            let listener = gloo_events_listener(move |e: web_sys::KeyboardEvent| {
+            let listener = key_listener(move |e: web_sys::KeyboardEvent| {
                 let in_field =
                     e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| {
                         matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON")
@@ -296,13 +296,24 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
 }
 
 /// A `keydown` listener on the document, removed when dropped.
-fn gloo_events_listener(
-    f: impl Fn(web_sys::KeyboardEvent) + 'static,
-) -> Option<(web_sys::Document, wasm_bindgen::closure::Closure<dyn Fn(web_sys::KeyboardEvent)>)> {
+struct KeyListener {
+    document: web_sys::Document,
+    closure: wasm_bindgen::closure::Closure<dyn Fn(web_sys::KeyboardEvent)>,
+}
+
+impl Drop for KeyListener {
+    fn drop(&mut self) {
+        let _ = self
+            .document
+            .remove_event_listener_with_callback("keydown", self.closure.as_ref().unchecked_ref());
+    }
+}
+
+fn key_listener(f: impl Fn(web_sys::KeyboardEvent) + 'static) -> Option<KeyListener> {
     let document = web_sys::window()?.document()?;
     let closure = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(f);
     document.add_event_listener_with_callback("keydown", closure.as_ref().unchecked_ref()).ok()?;
-    Some((document, closure))
+    Some(KeyListener { document, closure })
 }
 
 #[derive(Properties, PartialEq)]
