@@ -6,6 +6,7 @@
 //! - [`app`] and [`components`]: the page.
 //! - [`embed`]: the compact embedded sandbox and its `postMessage` API.
 //! - [`persist`]: a narrow key–value trait so native tests use memory and the browser IndexedDB.
+//! - [`kafka_page`]: the Kafka page (its own wasm module, `src/kafka_main.rs`).
 //! - [`scripting`]: the scripting engine (a second wasm module), loaded before a document with scripts.
 
 pub mod app;
@@ -14,6 +15,7 @@ mod bad_input;
 pub mod components;
 pub mod embed;
 pub mod forms;
+pub mod kafka_page;
 pub mod log_filter;
 pub mod persist;
 pub mod scenarios;

@@ -29,38 +29,9 @@ pub fn kinds() -> Vec<&'static str> {
     kinds
 }
 
-/// The kind of an event (its filter group).
+/// The kind of an event (its filter group): the engine's own tag ([`Event::kind`]), grouped.
 pub fn event_kind(e: &Event) -> &'static str {
-    match e {
-        Event::BrokerRestarted => "broker_restarted",
-        Event::ConnectionOpened { .. } | Event::ConnectionClosed { .. } => "connection",
-        Event::ChannelOpened { .. }
-        | Event::ChannelClosed { .. }
-        | Event::ConfirmSelected { .. }
-        | Event::QosSet { .. } => "channel",
-        Event::ExchangeDeclared { .. } => "exchange_declared",
-        Event::ExchangeDeleted { .. } => "exchange_deleted",
-        Event::QueueDeclared { .. } => "queue_declared",
-        Event::QueueDeleted { .. } => "queue_deleted",
-        Event::QueuePurged { .. } => "queue_purged",
-        Event::Bound { .. } => "bound",
-        Event::Unbound { .. } => "unbound",
-        Event::ConsumerStarted { .. } | Event::ConsumerCancelled { .. } => "consumer",
-        Event::Published { .. } => "published",
-        Event::Routed { .. } => "routed",
-        Event::Enqueued { .. } => "enqueued",
-        Event::Delivered { .. } => "delivered",
-        Event::GetEmpty { .. } => "get_empty",
-        Event::Acked { .. } => "acked",
-        Event::Nacked { .. } => "nacked",
-        Event::Rejected { .. } => "rejected",
-        Event::Requeued { .. } => "requeued",
-        Event::Expired { .. } => "expired",
-        Event::DeadLettered { .. } => "dead_lettered",
-        Event::Dropped { .. } => "dropped",
-        Event::Returned { .. } => "returned",
-        Event::Confirmed { .. } => "confirmed",
-    }
+    group_of_tag(e.kind())
 }
 
 /// Whether an event concerns the named queue.

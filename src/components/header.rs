@@ -1,6 +1,7 @@
 //! The header: the brand, time controls (play/pause, step, speed, the virtual clock, a badge when an
 //! earlier moment is shown; scrubbing and fast-forward are in the timeline bar below) and page actions
-//! (the start card, the bundled scenario picker, the example, the theme).
+//! (the start card, the bundled scenario picker, the example, the theme), and the model picker (RabbitMQ or
+//! Kafka: the Kafka page is another module, opened by `?model=kafka`).
 //!
 //! The picker always names what the page holds: a `<select>`'s shown option is DOM state the user changes
 //! by picking, so after every render it is set back to the loaded scenario (a pick that did not load, a
@@ -105,12 +106,27 @@ pub fn header() -> Html {
         let app = app.clone();
         Callback::from(move |_| app.dispatch(Action::ShowStart))
     };
+    // One page per model: the Kafka page is another wasm module, loaded by the address (index.html).
+    let pick_model = Callback::from(|e: Event| {
+        let model = event_value(&e);
+        if model != "rabbitmq" {
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().set_search(&format!("?model={model}"));
+            }
+        }
+    });
     let rewound = app.session.borrow().has_future();
     let play_label = if app.playing { "Pause (space)" } else { "Play (space)" };
     html! {
         <header class="app-header">
             <h1>{ "Brokerlab" }</h1>
-            <span class="tagline">{ "RabbitMQ sandbox" }</span>
+            <label class="tagline model-pick">
+                <select id="model-picker" onchange={pick_model} aria-label="Broker model">
+                    <option value="rabbitmq" selected=true>{ "RabbitMQ" }</option>
+                    <option value="kafka">{ "Kafka" }</option>
+                </select>
+                { " sandbox" }
+            </label>
             <div class="time-controls" role="group" aria-label="Time controls">
                 <button id="play" class={classes!("btn", "primary", app.playing.then_some("on"))}
                         onclick={toggle} aria-pressed={app.playing.to_string()} title={play_label}

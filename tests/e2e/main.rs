@@ -10,6 +10,7 @@ mod app;
 mod editing;
 mod embed;
 mod graph;
+mod kafka;
 mod laptop;
 mod persist;
 mod render;

@@ -14,7 +14,9 @@
 //!   kernel's runaway guard stops an instant that would never end.
 
 use super::document::*;
-use super::script::{record_map, RecordCall, API, ON_RECORD};
+#[cfg(not(feature = "external-scripts"))]
+use super::script::API;
+use super::script::{record_map, RecordCall, ON_RECORD};
 use crate::kafka::consumer::ConsumerEvent;
 use crate::kafka::group::CoordinatorConfig;
 use crate::kafka::producer::{KafkaProducer, ProducerConfig, SendId};
@@ -30,6 +32,7 @@ use sim_kernel::located::{Pos, Problem, ScenarioError};
 use sim_kernel::pace::Pace;
 use sim_kernel::prng::Prng;
 use sim_kernel::runtime::{self, Run};
+#[cfg(not(feature = "external-scripts"))]
 use sim_kernel::script::{Sandbox, ScriptLimits};
 use sim_kernel::template::Template;
 use sim_kernel::transcript::{end_line, StopInfo, REPORT_FORMAT};
@@ -387,7 +390,50 @@ pub struct KafkaRun {
     checks: Vec<CheckState>,
     failure: Option<String>,
     /// The consumers' scripts (none drawn from the seed when the document has no script).
-    sandbox: Option<Sandbox<RecordCall>>,
+    sandbox: Option<RecordSandbox>,
+}
+
+/// The consumers' script sandbox. The web page's build (`external-scripts`, set only by its trunk build)
+/// has none: Rhai stays out of the Kafka page's download (issue 17, BENCHMARKS.md), and there a document
+/// with scripts is refused. `NoSandbox` has no value, so every script call is compiled out with it.
+#[cfg(not(feature = "external-scripts"))]
+type RecordSandbox = Sandbox<RecordCall>;
+#[cfg(feature = "external-scripts")]
+type RecordSandbox = NoSandbox;
+
+#[cfg(feature = "external-scripts")]
+enum NoSandbox {}
+
+#[cfg(feature = "external-scripts")]
+impl NoSandbox {
+    fn call<A>(
+        &mut self,
+        _: &str,
+        _: &str,
+        _: u64,
+        _: &str,
+        _: Vec<A>,
+        _: RecordCall,
+    ) -> Result<sim_kernel::script::CallOutput<RecordCall>, sim_kernel::script::ScriptError> {
+        match *self {}
+    }
+}
+
+#[cfg(not(feature = "external-scripts"))]
+fn new_sandbox(doc: &KafkaDocument, prng: &mut Prng) -> Result<RecordSandbox, Problem> {
+    let mut sandbox = Sandbox::new(ScriptLimits::default(), prng.next_u64(), &API);
+    for (name, source) in &doc.scripts {
+        sandbox.compile(name, source).map_err(|e| Problem::new(format!("scripts.{name}"), e.to_string()))?;
+    }
+    Ok(sandbox)
+}
+
+#[cfg(feature = "external-scripts")]
+fn new_sandbox(_: &KafkaDocument, _: &mut Prng) -> Result<RecordSandbox, Problem> {
+    Err(Problem::new(
+        "scripts",
+        "this page does not run consumers' scripts yet; the native runner (brokerlab run) does",
+    ))
 }
 
 /// Options a caller may override.
@@ -562,17 +608,7 @@ impl KafkaRun {
                 },
             })
             .collect();
-        let sandbox = if doc.scripts.is_empty() {
-            None
-        } else {
-            let mut sandbox = Sandbox::new(ScriptLimits::default(), prng.next_u64(), &API);
-            for (name, source) in &doc.scripts {
-                sandbox
-                    .compile(name, source)
-                    .map_err(|e| Problem::new(format!("scripts.{name}"), e.to_string()))?;
-            }
-            Some(sandbox)
-        };
+        let sandbox = if doc.scripts.is_empty() { None } else { Some(new_sandbox(&doc, &mut prng)?) };
         let mut run = KafkaRun {
             doc,
             seed,
@@ -616,6 +652,31 @@ impl KafkaRun {
 
     pub fn cluster(&self) -> &Cluster {
         &self.cluster
+    }
+
+    /// Plays the document up to `to` (at most its end), for a page that shows the run as it goes.
+    pub fn run_until(&mut self, to: VirtualTime) {
+        runtime::run_until(self, to);
+    }
+
+    /// The instant played up to.
+    pub fn time(&self) -> VirtualTime {
+        self.now
+    }
+
+    /// The document's end (its `duration`).
+    pub fn end_time(&self) -> VirtualTime {
+        self.end
+    }
+
+    /// The group coordinator (groups, members, committed offsets), for views.
+    pub fn coordinator(&self) -> &GroupCoordinator {
+        &self.coordinator
+    }
+
+    /// The document played.
+    pub fn document(&self) -> &KafkaDocument {
+        &self.doc
     }
 
     fn push(&mut self, event: ActorEvent) {

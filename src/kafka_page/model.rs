@@ -1,0 +1,422 @@
+//! The Kafka page's state, in plain Rust (tested natively): a document, the faults the learner added by
+//! clicking, the run played up to the page's time, and what the views show of it.
+//!
+//! Invariants: the run is always the document (with the learner's faults) played from 0 to `time`, so
+//! going back rebuilds it and plays it again — the engine is deterministic, so the state at a time never
+//! depends on how the page got there. The lag chart covers the whole run: it is sampled from a second run
+//! played to the end whenever the document changes.
+
+use broker_core::kafka::scenario::{KafkaRun, KafkaRunOptions};
+use broker_core::kafka::TopicPartition;
+use broker_core::scenario::sim::{CheckResult, CheckStatus};
+use broker_core::VirtualTime;
+
+/// A bundled Kafka document: its id (`?doc=`), its title and its text.
+pub struct Bundled {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub text: &'static str,
+}
+
+/// The documents the Kafka page offers; the first is the quickstart tutorial.
+pub const BUNDLED: &[Bundled] = &[
+    Bundled {
+        id: "quickstart",
+        title: "Tutorial: Kafka's quickstart",
+        text: include_str!("documents/quickstart.json"),
+    },
+    Bundled {
+        id: "replicas-broker-down",
+        title: "Replication, acks=all and min.insync.replicas with brokers going down",
+        text: include_str!("../../tests/scenarios/kafka-documents/broker-down-min-insync/document.json"),
+    },
+    Bundled {
+        id: "consumer-crash-rebalance",
+        title: "A consumer crashes: the group rebalances after its session times out",
+        text: include_str!("../../tests/scenarios/kafka-documents/consumer-crash-rebalance/document.json"),
+    },
+    Bundled {
+        id: "slow-consumer-lag",
+        title: "A slow consumer: lag grows, then falls back to 0",
+        text: include_str!("../../tests/scenarios/kafka-documents/slow-consumer-lag/document.json"),
+    },
+];
+
+/// How many lag samples the chart holds over the whole run.
+pub const LAG_SAMPLES: u64 = 120;
+
+/// A broker as the cluster view shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BrokerView {
+    pub id: i32,
+    pub up: bool,
+    /// Partitions it leads.
+    pub leads: usize,
+}
+
+/// A partition as the cluster view and its log strip show it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartitionView {
+    pub topic: String,
+    pub partition: i32,
+    pub leader: Option<i32>,
+    pub leader_epoch: i32,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+    pub log_start: i64,
+    pub high_watermark: i64,
+    pub log_end: i64,
+    pub segments: usize,
+}
+
+impl PartitionView {
+    pub fn name(&self) -> String {
+        format!("{}-{}", self.topic, self.partition)
+    }
+}
+
+/// A group member and its assignment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemberView {
+    /// The consumer's `client.id` (the document's consumer name).
+    pub client_id: String,
+    pub member_id: String,
+    pub assignment: Vec<TopicPartition>,
+}
+
+/// A consumer group: state, generation (classic) or group epoch (consumer protocol), members, and per
+/// partition its committed offset and lag.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupView {
+    pub id: String,
+    pub protocol: &'static str,
+    pub state: String,
+    /// Classic: the generation; consumer protocol: the group epoch.
+    pub generation: i32,
+    pub members: Vec<MemberView>,
+    /// (partition, committed offset or None, lag).
+    pub offsets: Vec<(TopicPartition, Option<i64>, u64)>,
+}
+
+/// One sample of every (group, partition)'s lag.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LagSample {
+    pub at_ms: u64,
+    pub lags: Vec<u64>,
+}
+
+/// The lag of every (group, partition) over the whole run.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct LagSeries {
+    /// `group: topic-partition` per line.
+    pub lines: Vec<String>,
+    pub samples: Vec<LagSample>,
+}
+
+/// The page's session: the document, its run at the page's time, the whole-run lag chart.
+pub struct KafkaSession {
+    /// The bundled document's id, when it is one.
+    pub bundled: Option<&'static str>,
+    /// The document as loaded (the learner's faults are added to it when it is played).
+    pub text: String,
+    /// Broker faults the learner added: (at ms, broker, up).
+    pub clicks: Vec<(u64, i32, bool)>,
+    run: KafkaRun,
+    pub lag: LagSeries,
+}
+
+impl KafkaSession {
+    /// Opens a document at time 0; refuses it with the engine's error (`line:col`).
+    pub fn open(text: &str, bundled: Option<&'static str>) -> Result<KafkaSession, String> {
+        let run = KafkaRun::from_json(text, KafkaRunOptions::default()).map_err(|e| e.to_string())?;
+        let mut session = KafkaSession {
+            bundled,
+            text: text.to_string(),
+            clicks: Vec::new(),
+            run,
+            lag: LagSeries::default(),
+        };
+        session.lag = session.sample_lag()?;
+        Ok(session)
+    }
+
+    /// A bundled document by id.
+    pub fn bundled(id: &str) -> Option<KafkaSession> {
+        let b = BUNDLED.iter().find(|b| b.id == id)?;
+        KafkaSession::open(b.text, Some(b.id)).ok()
+    }
+
+    /// The document with the learner's faults, as it is played.
+    pub fn played_text(&self) -> String {
+        if self.clicks.is_empty() {
+            return self.text.clone();
+        }
+        let Ok(mut doc) =
+            serde_json::from_str::<serde_json::Value>(broker_core::scenario::strip_bom(&self.text))
+        else {
+            return self.text.clone();
+        };
+        let Some(object) = doc.as_object_mut() else { return self.text.clone() };
+        let faults = object.entry("faults").or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        if let Some(list) = faults.as_array_mut() {
+            for &(at, broker, up) in &self.clicks {
+                let key = if up { "broker_up" } else { "broker_down" };
+                list.push(serde_json::json!({ "at": format!("{at}ms"), key: broker }));
+            }
+            // The engine fires faults of one instant in document order; the learner's come in time order.
+            list.sort_by_key(|f| f.get("at").and_then(|a| a.as_str()).map(millis).unwrap_or(0));
+        }
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|_| self.text.clone())
+    }
+
+    fn build(&self) -> Result<KafkaRun, String> {
+        KafkaRun::from_json(&self.played_text(), KafkaRunOptions::default()).map_err(|e| e.to_string())
+    }
+
+    fn sample_lag(&self) -> Result<LagSeries, String> {
+        let mut run = self.build()?;
+        let end = run.end_time().as_millis();
+        let lines: Vec<(String, TopicPartition)> = group_partitions(&run);
+        let mut samples = Vec::new();
+        for i in 0..=LAG_SAMPLES {
+            let at_ms = end * i / LAG_SAMPLES;
+            run.run_until(VirtualTime::from_millis(at_ms));
+            let lags = lines.iter().map(|(g, tp)| lag_of(&run, g, tp).1).collect();
+            samples.push(LagSample { at_ms, lags });
+        }
+        let lines = lines.iter().map(|(g, tp)| format!("{g}: {}-{}", tp.topic, tp.partition)).collect();
+        Ok(LagSeries { lines, samples })
+    }
+
+    /// The time played up to, in ms.
+    pub fn time_ms(&self) -> u64 {
+        self.run.time().as_millis()
+    }
+
+    pub fn end_ms(&self) -> u64 {
+        self.run.end_time().as_millis()
+    }
+
+    /// Plays to `to_ms` (clamped to the end); going back plays again from 0.
+    pub fn seek(&mut self, to_ms: u64) {
+        let to_ms = to_ms.min(self.end_ms());
+        if to_ms < self.time_ms() {
+            match self.build() {
+                Ok(run) => self.run = run,
+                Err(_) => return,
+            }
+        }
+        self.run.run_until(VirtualTime::from_millis(to_ms));
+    }
+
+    /// Takes a broker down (or brings it back) now: a fault added to the document at the current time,
+    /// so playing back and forth keeps it.
+    pub fn toggle_broker(&mut self, broker: i32) {
+        let now = self.time_ms();
+        let up = self.brokers().iter().find(|b| b.id == broker).is_some_and(|b| !b.up);
+        self.clicks.push((now, broker, up));
+        if let Ok(run) = self.build() {
+            self.run = run;
+            self.run.run_until(VirtualTime::from_millis(now));
+        }
+        if let Ok(lag) = self.sample_lag() {
+            self.lag = lag;
+        }
+    }
+
+    pub fn description(&self) -> &str {
+        self.run.document().description.as_deref().unwrap_or("")
+    }
+
+    pub fn checks(&self) -> Vec<CheckResult> {
+        self.run.check_results()
+    }
+
+    /// The run's events up to now, as the transcript words them.
+    pub fn events(&self) -> Vec<(u64, String)> {
+        self.run.events().iter().map(|(t, e)| (t.as_millis(), e.to_string())).collect()
+    }
+
+    pub fn stopped(&self) -> Option<String> {
+        self.run.stopped().map(|s| s.message.clone())
+    }
+
+    pub fn brokers(&self) -> Vec<BrokerView> {
+        let cluster = self.run.cluster();
+        let partitions = self.partitions();
+        cluster
+            .brokers()
+            .iter()
+            .map(|b| BrokerView {
+                id: b.id.0,
+                up: b.up,
+                leads: partitions.iter().filter(|p| p.leader == Some(b.id.0)).count(),
+            })
+            .collect()
+    }
+
+    pub fn partitions(&self) -> Vec<PartitionView> {
+        let cluster = self.run.cluster();
+        let mut out = Vec::new();
+        for name in cluster.topic_names() {
+            let Some(topic) = cluster.topic(&name) else { continue };
+            for (i, p) in topic.partitions.iter().enumerate() {
+                out.push(PartitionView {
+                    topic: name.clone(),
+                    partition: i as i32,
+                    leader: p.leader.map(|n| n.0),
+                    leader_epoch: p.leader_epoch,
+                    replicas: p.replicas.iter().map(|n| n.0).collect(),
+                    isr: p.isr.iter().map(|n| n.0).collect(),
+                    log_start: p.log.log_start_offset(),
+                    high_watermark: p.log.high_watermark(),
+                    log_end: p.log.log_end_offset(),
+                    segments: p.log.segments().len(),
+                });
+            }
+        }
+        out
+    }
+
+    pub fn groups(&self) -> Vec<GroupView> {
+        let coordinator = self.run.coordinator();
+        let mut out = Vec::new();
+        let pairs = group_partitions(&self.run);
+        let offsets_of = |group: &str| -> Vec<(TopicPartition, Option<i64>, u64)> {
+            pairs
+                .iter()
+                .filter(|(g, _)| g == group)
+                .map(|(g, tp)| {
+                    let (committed, lag) = lag_of(&self.run, g, tp);
+                    (tp.clone(), committed, lag)
+                })
+                .collect()
+        };
+        for id in coordinator.group_ids() {
+            let g = coordinator.describe_group(&id);
+            let members = g
+                .members
+                .iter()
+                .map(|m| MemberView {
+                    client_id: m.client_id.clone(),
+                    member_id: m.member_id.clone(),
+                    assignment: m.assignment.clone(),
+                })
+                .collect();
+            out.push(GroupView {
+                offsets: offsets_of(&id),
+                id,
+                protocol: "classic",
+                state: g.state.to_string(),
+                generation: g.generation_id,
+                members,
+            });
+        }
+        let consumer_groups = coordinator.consumer_groups();
+        for id in consumer_groups.group_ids() {
+            let Some(g) = consumer_groups.group(&id) else { continue };
+            let members = g
+                .members
+                .values()
+                .map(|m| MemberView {
+                    client_id: m.client_id.clone(),
+                    member_id: m.member_id.clone(),
+                    assignment: m.assigned.iter().cloned().collect(),
+                })
+                .collect();
+            out.push(GroupView {
+                offsets: offsets_of(&id),
+                id,
+                protocol: "consumer",
+                state: format!("{:?}", g.state()),
+                generation: g.group_epoch,
+                members,
+            });
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+}
+
+/// Every (group, partition) the document's consumers subscribe to, in document order.
+fn group_partitions(run: &KafkaRun) -> Vec<(String, TopicPartition)> {
+    let mut out: Vec<(String, TopicPartition)> = Vec::new();
+    for c in &run.document().consumers {
+        for topic in &c.topics {
+            let count = run.cluster().topic(topic).map_or(0, |t| t.partitions.len());
+            for p in 0..count {
+                let pair = (c.group.clone(), TopicPartition::new(topic.clone(), p as i32));
+                if !out.contains(&pair) {
+                    out.push(pair);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A group's committed offset of a partition and its lag: log end offset minus the committed offset
+/// (the log start offset where nothing is committed), as the documents' `lag` check counts it.
+fn lag_of(run: &KafkaRun, group: &str, tp: &TopicPartition) -> (Option<i64>, u64) {
+    let Some(state) = run.cluster().partition(tp) else { return (None, 0) };
+    let committed = run.coordinator().offsets().committed_offset(group, tp);
+    let from = committed.unwrap_or(state.log.log_start_offset());
+    (committed, u64::try_from(state.log.log_end_offset() - from).unwrap_or(0))
+}
+
+/// `"1500ms"` → 1500 (the faults this page writes are in ms; others parse as the document's durations).
+fn millis(text: &str) -> u64 {
+    broker_core::scenario::document::Millis::parse(text).map_or(0, |m| m.0)
+}
+
+/// Counts of check statuses: (passed, failed, pending).
+pub fn check_counts(checks: &[CheckResult]) -> (usize, usize, usize) {
+    let count = |s: CheckStatus| checks.iter().filter(|c| c.status == s).count();
+    (count(CheckStatus::Pass), count(CheckStatus::Fail), count(CheckStatus::Pending))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_quickstart_tutorial_passes_its_checks_at_the_end() {
+        let mut s = KafkaSession::bundled("quickstart").expect("the quickstart opens");
+        assert_eq!(check_counts(&s.checks()).0, 0);
+        s.seek(s.end_ms());
+        let checks = s.checks();
+        assert_eq!(check_counts(&checks), (5, 0, 0), "{checks:#?}");
+        let p = &s.partitions()[0];
+        assert_eq!((p.log_start, p.high_watermark, p.log_end), (0, 10, 10));
+        let g = &s.groups()[0];
+        assert_eq!(g.id, "console-consumer-group");
+        assert_eq!(g.offsets[0].2, 0, "lag 0 at the end");
+        // The lag chart rose while the consumer had not started (3.5 s) and is 0 at the end.
+        assert!(s.lag.samples.iter().any(|x| x.lags[0] >= 3));
+        assert_eq!(s.lag.samples.last().map(|x| x.lags[0]), Some(0));
+    }
+
+    #[test]
+    fn a_broker_taken_down_by_a_click_leaves_the_isr_and_stays_down_when_played_again() {
+        let mut s = KafkaSession::bundled("replicas-broker-down").expect("opens");
+        s.seek(2_000);
+        let mut isr = s.partitions()[0].isr.clone();
+        isr.sort();
+        assert_eq!(isr, vec![1, 2, 3], "every replica in sync before the click");
+        let leader = s.partitions()[0].leader.expect("a leader");
+        s.toggle_broker(leader);
+        assert!(!s.brokers().iter().find(|b| b.id == leader).unwrap().up);
+        s.seek(4_500);
+        let p = s.partitions()[0].clone();
+        assert_ne!(p.leader, Some(leader), "a new leader was elected");
+        assert!(!p.isr.contains(&leader), "the ISR shrank: {:?}", p.isr);
+        // Back before the click: the broker is up again; forward again: down again.
+        s.seek(1_000);
+        assert!(s.brokers().iter().find(|b| b.id == leader).unwrap().up);
+        s.seek(3_000);
+        assert!(!s.brokers().iter().find(|b| b.id == leader).unwrap().up);
+        // Brought back by a second click.
+        s.toggle_broker(leader);
+        assert!(s.brokers().iter().find(|b| b.id == leader).unwrap().up);
+    }
+}

@@ -1,0 +1,545 @@
+//! The Kafka page's views: the cluster (brokers, partitions' leaders, followers and ISR, a broker taken
+//! down or brought back by a click), each partition's log strip (log start, high watermark, log end, the
+//! retention cut, each group's committed offset), consumer groups (state, generation or epoch, members and
+//! their assignments coloured per member), the lag of every partition over the whole run, the checks of
+//! the document (a tutorial's steps) and its event log. Keyboard: Space plays or pauses, ← / → move one
+//! second, Home goes back to 0, End to the end; every control is a focusable button, select or slider.
+
+use super::model::{check_counts, GroupView, KafkaSession, LagSeries, PartitionView, BUNDLED};
+use broker_core::kafka::TopicPartition;
+use broker_core::scenario::sim::CheckStatus;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+/// The page's own styles (only the Kafka page's download carries them).
+const STYLE: &str = include_str!("kafka.css");
+
+/// Wall milliseconds between two steps while playing; each step plays as much virtual time.
+const TICK_MS: u32 = 100;
+
+/// Member colours (assignment chips, committed-offset marks, lag lines).
+pub const PALETTE: &[&str] =
+    &["#2f6fde", "#d9480f", "#2b8a3e", "#ae3ec9", "#c2255c", "#0c8599", "#e67700", "#5f3dc4"];
+
+fn colour(i: usize) -> &'static str {
+    PALETTE[i % PALETTE.len()]
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{}.{:03} s", ms / 1000, ms % 1000)
+}
+
+/// The page's model from its address: `?doc=ID` picks a bundled document (default: the quickstart).
+fn initial_doc() -> String {
+    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()
+        .and_then(|p| p.get("doc"))
+        .filter(|d| BUNDLED.iter().any(|b| b.id == d))
+        .unwrap_or_else(|| BUNDLED[0].id.to_string())
+}
+
+/// Navigates to the page of another model (each model's page downloads only its own module).
+fn go_to_model(model: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().set_search(&format!("?model={model}"));
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct KafkaAppProps {
+    /// The bundled document to open (tests pass one; the page reads `?doc=`).
+    #[prop_or_default]
+    pub doc: Option<String>,
+}
+
+/// The whole Kafka page.
+#[function_component(KafkaApp)]
+pub fn kafka_app(props: &KafkaAppProps) -> Html {
+    let doc_id = props.doc.clone().unwrap_or_else(initial_doc);
+    let session: Rc<RefCell<KafkaSession>> = {
+        let id = doc_id.clone();
+        use_mut_ref(move || {
+            KafkaSession::bundled(&id)
+                .or_else(|| KafkaSession::bundled(BUNDLED[0].id))
+                .expect("bundled documents open")
+        })
+    };
+    let version = use_state(|| 0u64);
+    let playing = use_state(|| false);
+    let bump = {
+        let version = version.clone();
+        Rc::new(move || version.set(*version + 1))
+    };
+    let seek = {
+        let session = session.clone();
+        let bump = bump.clone();
+        Callback::from(move |to: u64| {
+            session.borrow_mut().seek(to);
+            bump();
+        })
+    };
+    // The player: while playing, every tick plays TICK_MS more; it stops at the end.
+    {
+        let session = session.clone();
+        let playing_handle = playing.clone();
+        let bump = bump.clone();
+        use_effect_with(*playing, move |on| {
+            let interval = on.then(|| {
+                gloo_timers::callback::Interval::new(TICK_MS, move || {
+                    let (now, end) = {
+                        let s = session.borrow();
+                        (s.time_ms(), s.end_ms())
+                    };
+                    if now >= end {
+                        playing_handle.set(false);
+                        return;
+                    }
+                    session.borrow_mut().seek(now + u64::from(TICK_MS));
+                    bump();
+                })
+            });
+            move || drop(interval)
+        });
+    }
+    let toggle_play = {
+        let playing = playing.clone();
+        let session = session.clone();
+        let seek = seek.clone();
+        Callback::from(move |_: ()| {
+            let (now, end) = {
+                let s = session.borrow();
+                (s.time_ms(), s.end_ms())
+            };
+            if !*playing && now >= end {
+                seek.emit(0);
+            }
+            playing.set(!*playing);
+        })
+    };
+    // Keyboard: Space, ←, →, Home, End — unless a field has the focus.
+    {
+        let toggle_play = toggle_play.clone();
+        let session = session.clone();
+        let seek = seek.clone();
+        use_effect_with((), move |_| {
+            let listener = key_listener(move |e: web_sys::KeyboardEvent| {
+                let in_field =
+                    e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| {
+                        matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON")
+                    });
+                if in_field || e.ctrl_key() || e.meta_key() || e.alt_key() {
+                    return;
+                }
+                let (now, end) = {
+                    let s = session.borrow();
+                    (s.time_ms(), s.end_ms())
+                };
+                match e.key().as_str() {
+                    " " => toggle_play.emit(()),
+                    "ArrowLeft" => seek.emit(now.saturating_sub(1000)),
+                    "ArrowRight" => seek.emit(now + 1000),
+                    "Home" => seek.emit(0),
+                    "End" => seek.emit(end),
+                    _ => return,
+                }
+                e.prevent_default();
+            });
+            move || drop(listener)
+        });
+    }
+    let toggle_broker = {
+        let session = session.clone();
+        let bump = bump.clone();
+        Callback::from(move |broker: i32| {
+            session.borrow_mut().toggle_broker(broker);
+            bump();
+        })
+    };
+    let pick_doc = Callback::from(move |e: Event| {
+        let value = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().set_search(&format!("?model=kafka&doc={value}"));
+        }
+    });
+    let pick_model = Callback::from(|e: Event| {
+        let value = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+        if value != "kafka" {
+            go_to_model(&value);
+        }
+    });
+
+    let s = session.borrow();
+    let now = s.time_ms();
+    let end = s.end_ms();
+    let groups = s.groups();
+    let partitions = s.partitions();
+    // Member colours: by the member's place in its group (client ids in order).
+    let owner_of = |tp: &TopicPartition| -> Vec<(String, usize)> {
+        let mut out = Vec::new();
+        for g in &groups {
+            for (i, m) in g.members.iter().enumerate() {
+                if m.assignment.contains(tp) {
+                    out.push((m.client_id.clone(), i));
+                }
+            }
+        }
+        out
+    };
+    let on_play = {
+        let t = toggle_play.clone();
+        Callback::from(move |_: MouseEvent| t.emit(()))
+    };
+    let back = {
+        let seek = seek.clone();
+        Callback::from(move |_: MouseEvent| seek.emit(now.saturating_sub(1000)))
+    };
+    let fwd = {
+        let seek = seek.clone();
+        Callback::from(move |_: MouseEvent| seek.emit(now + 1000))
+    };
+    let scrub = {
+        let seek = seek.clone();
+        Callback::from(move |e: InputEvent| {
+            let v = e.target_unchecked_into::<web_sys::HtmlInputElement>().value();
+            if let Ok(ms) = v.parse::<u64>() {
+                seek.emit(ms);
+            }
+        })
+    };
+    let checks = s.checks();
+    let (passed, failed, pending) = check_counts(&checks);
+    let tutorial = s.bundled == Some("quickstart");
+    html! {
+        <div class="app kafka-app" data-model="kafka">
+            <style>{ STYLE }</style>
+            <header class="app-header">
+                <h1>{ "Brokerlab" }</h1>
+                <label class="model-pick">
+                    <span class="visually-hidden">{ "Model" }</span>
+                    <select id="model-picker" aria-label="Broker model" onchange={pick_model}>
+                        <option value="rabbitmq">{ "RabbitMQ" }</option>
+                        <option value="kafka" selected=true>{ "Kafka" }</option>
+                    </select>
+                </label>
+                <select id="kafka-doc" aria-label="Kafka document" onchange={pick_doc}>
+                    { for BUNDLED.iter().map(|b| html! {
+                        <option value={b.id} selected={s.bundled == Some(b.id)}>{ b.title }</option>
+                    }) }
+                </select>
+                <div class="time-controls">
+                    <button id="kafka-play" class="btn primary" onclick={on_play}
+                            aria-keyshortcuts="Space">{ if *playing { "Pause" } else { "Play" } }</button>
+                    <button id="kafka-back" class="btn" onclick={back} aria-label="Back one second"
+                            aria-keyshortcuts="ArrowLeft">{ "−1 s" }</button>
+                    <button id="kafka-forward" class="btn" onclick={fwd} aria-label="Forward one second"
+                            aria-keyshortcuts="ArrowRight">{ "+1 s" }</button>
+                    <span id="kafka-clock" class="clock">{ format!("{} / {}", seconds(now), seconds(end)) }</span>
+                </div>
+                <input id="kafka-time" type="range" class="kafka-scrub" min="0" max={end.to_string()} step="100"
+                       value={now.to_string()} oninput={scrub} aria-label="Time (rewind or fast-forward)" />
+            </header>
+            <main class="kafka-main">
+                <section class="kafka-col">
+                    <section id="kafka-about" class="panel kafka-panel">
+                        <h2>{ if tutorial { "Tutorial: Kafka's quickstart" } else { "This document" } }</h2>
+                        <p class="kafka-description">{ s.description() }</p>
+                        if let Some(stop) = s.stopped() { <p class="notice error" role="alert">{ stop }</p> }
+                    </section>
+                    <ClusterView brokers={s.brokers()} partitions={partitions.clone()} on_toggle={toggle_broker} />
+                    <section id="kafka-logs" class="panel kafka-panel" aria-label="Partition logs">
+                        <h2>{ "Partition logs" }</h2>
+                        { for partitions.iter().map(|p| log_strip(p, &groups, owner_of(&TopicPartition::new(p.topic.clone(), p.partition)))) }
+                    </section>
+                </section>
+                <section class="kafka-col">
+                    <section id="kafka-checks" class="panel kafka-panel" aria-label="Checks">
+                        <h2>{ format!("Checks: {passed} passed, {failed} failed, {pending} to come") }</h2>
+                        <ul class="kafka-check-list">
+                            { for checks.iter().map(|c| {
+                                let (class, word) = match c.status {
+                                    CheckStatus::Pass => ("pass", "passed"),
+                                    CheckStatus::Fail => ("fail", "failed"),
+                                    CheckStatus::Pending => ("pending", "to come"),
+                                };
+                                html! {
+                                    <li class={classes!("kafka-check", class)}>
+                                        <span class="kafka-check-status">{ word }</span>{ " " }
+                                        <span>{ &c.description }</span>
+                                        if c.status != CheckStatus::Pending {
+                                            <span class="muted">{ format!(" — observed {}", c.observed) }</span>
+                                        }
+                                        if c.status == CheckStatus::Fail {
+                                            <span class="muted">{ format!(" ({})", c.reason) }</span>
+                                        }
+                                    </li>
+                                }
+                            }) }
+                        </ul>
+                    </section>
+                    <GroupsView groups={groups.clone()} />
+                    <LagChart series={s.lag.clone()} now={now} end={end} />
+                    <section id="kafka-log" class="panel kafka-panel" aria-label="Event log">
+                        <h2>{ "Events" }</h2>
+                        <ul class="kafka-events" aria-label="Latest first">
+                            { for s.events().into_iter().rev().take(60).map(|(t, e)| html! {
+                                <li><span class="muted">{ seconds(t) }</span>{ " " }{ e }</li>
+                            }) }
+                        </ul>
+                    </section>
+                </section>
+            </main>
+        </div>
+    }
+}
+
+/// A `keydown` listener on the document, removed when dropped.
+struct KeyListener {
+    document: web_sys::Document,
+    closure: wasm_bindgen::closure::Closure<dyn Fn(web_sys::KeyboardEvent)>,
+}
+
+impl Drop for KeyListener {
+    fn drop(&mut self) {
+        let _ = self
+            .document
+            .remove_event_listener_with_callback("keydown", self.closure.as_ref().unchecked_ref());
+    }
+}
+
+fn key_listener(f: impl Fn(web_sys::KeyboardEvent) + 'static) -> Option<KeyListener> {
+    let document = web_sys::window()?.document()?;
+    let closure = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(f);
+    document.add_event_listener_with_callback("keydown", closure.as_ref().unchecked_ref()).ok()?;
+    Some(KeyListener { document, closure })
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ClusterProps {
+    pub brokers: Vec<super::model::BrokerView>,
+    pub partitions: Vec<PartitionView>,
+    pub on_toggle: Callback<i32>,
+}
+
+/// The brokers and, per broker, the replicas it holds: the leader filled, followers outlined, replicas
+/// out of the ISR struck and dashed.
+#[function_component(ClusterView)]
+pub fn cluster_view(props: &ClusterProps) -> Html {
+    html! {
+        <section id="kafka-cluster" class="panel kafka-panel" aria-label="Cluster">
+            <h2>{ "Cluster" }</h2>
+            <p class="muted kafka-legend">
+                <span class="replica leader">{ "leader" }</span>{ " " }
+                <span class="replica follower">{ "in-sync follower" }</span>{ " " }
+                <span class="replica out">{ "out of sync" }</span>
+            </p>
+            <div class="kafka-brokers">
+                { for props.brokers.iter().map(|b| {
+                    let id = b.id;
+                    let onclick = {
+                        let t = props.on_toggle.clone();
+                        Callback::from(move |_: MouseEvent| t.emit(id))
+                    };
+                    let replicas = props.partitions.iter().filter(|p| p.replicas.contains(&id));
+                    html! {
+                        <div class={classes!("kafka-broker", (!b.up).then_some("down"))} id={format!("broker-{id}")}>
+                            <div class="kafka-broker-head">
+                                <strong>{ format!("broker {id}") }</strong>
+                                <span class="muted">{ if b.up { format!("up · leads {}", b.leads) } else { "down".to_string() } }</span>
+                            </div>
+                            <ul class="kafka-replicas">
+                                { for replicas.map(|p| {
+                                    let (class, role) = if p.leader == Some(id) {
+                                        ("leader", "leader")
+                                    } else if p.isr.contains(&id) {
+                                        ("follower", "in-sync follower")
+                                    } else {
+                                        ("out", "follower out of the ISR")
+                                    };
+                                    html! {
+                                        <li class={classes!("replica", class)} title={format!("{}: {role}", p.name())}>
+                                            { p.name() }
+                                        </li>
+                                    }
+                                }) }
+                            </ul>
+                            <button class="btn kafka-broker-toggle" id={format!("broker-{id}-toggle")} onclick={onclick}>
+                                { if b.up { format!("Take broker {id} down") } else { format!("Bring broker {id} back") } }
+                            </button>
+                        </div>
+                    }
+                }) }
+            </div>
+            <table class="kafka-table" aria-label="Partitions">
+                <thead><tr><th>{ "partition" }</th><th>{ "leader" }</th><th>{ "epoch" }</th><th>{ "replicas" }</th><th>{ "ISR" }</th></tr></thead>
+                <tbody>
+                    { for props.partitions.iter().map(|p| html! {
+                        <tr class={classes!((p.isr.len() < p.replicas.len()).then_some("under-replicated"), p.leader.is_none().then_some("offline"))}>
+                            <td>{ p.name() }</td>
+                            <td>{ p.leader.map_or("none (offline)".to_string(), |l| l.to_string()) }</td>
+                            <td>{ p.leader_epoch }</td>
+                            <td>{ join(&p.replicas) }</td>
+                            <td class="isr">{ join(&p.isr) }</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+fn join(ids: &[i32]) -> String {
+    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// One partition's log as a strip of offsets: deleted by retention (before the log start), readable
+/// (log start → high watermark), written but not yet replicated (high watermark → log end); each group's
+/// committed offset marked below.
+fn log_strip(p: &PartitionView, groups: &[GroupView], owners: Vec<(String, usize)>) -> Html {
+    const WIDTH: f64 = 560.0;
+    let span = (p.log_end.max(1)) as f64;
+    let x = |o: i64| o as f64 / span * WIDTH;
+    let cells = p.log_end <= 120;
+    let committed: Vec<(String, i64)> = groups
+        .iter()
+        .filter_map(|g| {
+            g.offsets
+                .iter()
+                .find(|(tp, _, _)| tp.topic == p.topic && tp.partition == p.partition)
+                .and_then(|(_, c, _)| c.map(|c| (g.id.clone(), c)))
+        })
+        .collect();
+    html! {
+        <div class="kafka-log" id={format!("log-{}", p.name())}>
+            <div class="kafka-log-head">
+                <strong>{ p.name() }</strong>
+                <span class="muted">
+                    { format!("log start {} · high watermark {} · log end {} · {} segment{}", p.log_start, p.high_watermark,
+                              p.log_end, p.segments, if p.segments == 1 { "" } else { "s" }) }
+                    if p.log_start > 0 { { format!(" · retention cut before {}", p.log_start) } }
+                </span>
+                { for owners.iter().map(|(name, i)| html! {
+                    <span class="chip" style={format!("border-color:{0};color:{0}", colour(*i))}>{ format!("read by {name}") }</span>
+                }) }
+            </div>
+            <svg class="kafka-strip" viewBox={format!("-4 0 {} 34", WIDTH + 8.0)} role="img"
+                 aria-label={format!("{}: offsets {} to {}, high watermark {}", p.name(), p.log_start, p.log_end, p.high_watermark)}>
+                <rect class="strip-bg" x="0" y="2" width={WIDTH.to_string()} height="16" />
+                if p.log_start > 0 {
+                    <rect class="strip-deleted" x="0" y="2" width={x(p.log_start).to_string()} height="16" />
+                }
+                <rect class="strip-readable" x={x(p.log_start).to_string()} y="2"
+                      width={(x(p.high_watermark) - x(p.log_start)).max(0.0).to_string()} height="16" />
+                <rect class="strip-unreplicated" x={x(p.high_watermark).to_string()} y="2"
+                      width={(x(p.log_end) - x(p.high_watermark)).max(0.0).to_string()} height="16" />
+                if cells && p.log_end > 0 {
+                    { for (1..p.log_end).map(|o| html! {
+                        <line class="strip-cell" x1={x(o).to_string()} x2={x(o).to_string()} y1="2" y2="18" />
+                    }) }
+                }
+                <line class="strip-hw" x1={x(p.high_watermark).to_string()} x2={x(p.high_watermark).to_string()} y1="0" y2="20" />
+                { for committed.iter().enumerate().map(|(i, (g, c))| html! {
+                    <g class="strip-commit">
+                        <polygon points={format!("{0},20 {1},28 {2},28", x(*c), x(*c) - 4.0, x(*c) + 4.0)} style={format!("fill:{}", colour(i + 3))} />
+                        <title>{ format!("{g} committed {c}") }</title>
+                    </g>
+                }) }
+            </svg>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct GroupsProps {
+    pub groups: Vec<GroupView>,
+}
+
+/// Consumer groups: state, generation, members with their partitions (one colour per member), and per
+/// partition the committed offset and the lag.
+#[function_component(GroupsView)]
+pub fn groups_view(props: &GroupsProps) -> Html {
+    html! {
+        <section id="kafka-groups" class="panel kafka-panel" aria-label="Consumer groups">
+            <h2>{ "Consumer groups" }</h2>
+            if props.groups.is_empty() { <p class="muted">{ "No group has joined yet." }</p> }
+            { for props.groups.iter().map(|g| html! {
+                <div class="kafka-group" id={format!("group-{}", g.id)}>
+                    <div class="kafka-group-head">
+                        <strong>{ &g.id }</strong>
+                        <span class="group-state">{ &g.state }</span>
+                        <span class="muted">{ if g.protocol == "classic" { format!("generation {}", g.generation) } else { format!("group epoch {}", g.generation) } }</span>
+                        <span class="muted">{ format!("{} protocol", g.protocol) }</span>
+                    </div>
+                    <ul class="kafka-members">
+                        { for g.members.iter().enumerate().map(|(i, m)| html! {
+                            <li>
+                                <span class="swatch" style={format!("background:{}", colour(i))}></span>
+                                <strong>{ &m.client_id }</strong>{ " " }
+                                if m.assignment.is_empty() { <span class="muted">{ "no partitions" }</span> }
+                                { for m.assignment.iter().map(|tp| html! {
+                                    <span class="chip" style={format!("border-color:{0};color:{0}", colour(i))}>{ format!("{}-{}", tp.topic, tp.partition) }</span>
+                                }) }
+                            </li>
+                        }) }
+                    </ul>
+                    <table class="kafka-table">
+                        <thead><tr><th>{ "partition" }</th><th>{ "committed" }</th><th>{ "lag" }</th></tr></thead>
+                        <tbody>
+                            { for g.offsets.iter().map(|(tp, c, lag)| html! {
+                                <tr>
+                                    <td>{ format!("{}-{}", tp.topic, tp.partition) }</td>
+                                    <td>{ c.map_or("-".to_string(), |c| c.to_string()) }</td>
+                                    <td class="lag-value">{ lag }</td>
+                                </tr>
+                            }) }
+                        </tbody>
+                    </table>
+                </div>
+            }) }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct LagProps {
+    pub series: LagSeries,
+    pub now: u64,
+    pub end: u64,
+}
+
+/// The lag of every (group, partition) over the whole run, the page's time marked.
+#[function_component(LagChart)]
+pub fn lag_chart(props: &LagProps) -> Html {
+    const W: f64 = 520.0;
+    const H: f64 = 140.0;
+    let s = &props.series;
+    let end = props.end.max(1) as f64;
+    let max = s.samples.iter().flat_map(|x| x.lags.iter().copied()).max().unwrap_or(0).max(1) as f64;
+    let x = |t: u64| t as f64 / end * W;
+    let y = |l: u64| H - l as f64 / max * (H - 8.0);
+    html! {
+        <section id="kafka-lag" class="panel kafka-panel" aria-label="Lag over the run">
+            <h2>{ "Lag per partition over the run" }</h2>
+            <svg class="kafka-lag-chart" viewBox={format!("-34 -4 {} {}", W + 40.0, H + 22.0)} role="img"
+                 aria-label="Lag per partition over the whole run">
+                <line class="axis" x1="0" y1={H.to_string()} x2={W.to_string()} y2={H.to_string()} />
+                <line class="axis" x1="0" y1="0" x2="0" y2={H.to_string()} />
+                <text class="tick" x="-4" y={(H - (H - 8.0)).to_string()} text-anchor="end">{ max as u64 }</text>
+                <text class="tick" x="-4" y={H.to_string()} text-anchor="end">{ "0" }</text>
+                <text class="tick" x={W.to_string()} y={(H + 14.0).to_string()} text-anchor="end">{ seconds(props.end) }</text>
+                { for s.lines.iter().enumerate().map(|(i, _)| {
+                    let points = s.samples.iter().map(|p| format!("{:.1},{:.1}", x(p.at_ms), y(p.lags[i]))).collect::<Vec<_>>().join(" ");
+                    html! { <polyline class="lag-line" points={points} style={format!("stroke:{}", colour(i))} /> }
+                }) }
+                <line class="now" x1={x(props.now).to_string()} x2={x(props.now).to_string()} y1="0" y2={H.to_string()} />
+            </svg>
+            <ul class="kafka-lag-legend">
+                { for s.lines.iter().enumerate().map(|(i, l)| html! {
+                    <li><span class="swatch" style={format!("background:{}", colour(i))}></span>{ l }</li>
+                }) }
+            </ul>
+        </section>
+    }
+}

@@ -1,0 +1,127 @@
+//! The Kafka page in the browser (issue 17), opened by `?model=kafka` from the same index.html as the
+//! RabbitMQ page, at 1280×720 and 1920×1080: the quickstart tutorial played with the keyboard until its
+//! checks pass and the lag is 0; a broker taken down by a click (the ISR shrinks, a new leader), scrubbed
+//! back before the click and brought back; the model picker switching pages both ways. Each page fetched
+//! only its own model's module. Screenshots: `artifacts/e2e-kafka-*.png`.
+
+use crate::harness::*;
+use serde_json::json;
+use std::time::Duration;
+
+const KEY_HOME: char = '\u{E011}';
+const KEY_LEFT: char = '\u{E012}';
+const KEY_RIGHT: char = '\u{E014}';
+
+/// Presses keys on the page as a keyboard does (keyDown/keyUp to whatever has the focus: the body).
+fn keys(page: &Page, keys: &[char]) {
+    let mut actions = Vec::new();
+    for k in keys {
+        actions.push(json!({"type": "keyDown", "value": k.to_string()}));
+        actions.push(json!({"type": "keyUp", "value": k.to_string()}));
+    }
+    post(
+        &format!("{}/actions", page.s),
+        json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+    );
+    let _ = ureq::delete(&format!("{}/actions", page.s)).call();
+}
+
+/// Moves the focus off any control, as a click on the page's background does.
+fn blur(page: &Page) {
+    page.execute("document.activeElement && document.activeElement.blur();", json!([]));
+}
+
+/// The wasm and JS files the page fetched (Resource Timing).
+fn fetched(page: &Page) -> Vec<String> {
+    let v = page.execute(
+        "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)
+                .filter(p => p.endsWith('.wasm') || p.endsWith('.js'));",
+        json!([]),
+    );
+    v.as_array().unwrap().iter().map(|s| s.as_str().unwrap_or("").to_string()).collect()
+}
+
+fn first_partition(page: &Page) -> (String, String) {
+    let v = page.execute(
+        "const c = document.querySelectorAll('#kafka-cluster tbody tr:first-child td');
+         return [c[1].textContent, c[4].textContent];",
+        json!([]),
+    );
+    (v[0].as_str().unwrap().to_string(), v[1].as_str().unwrap().to_string())
+}
+
+fn run_at(width: i64, height: i64) {
+    let b = Browser::open_sized("/?model=kafka", width, height);
+    let page = &b.page;
+    page.wait_text("#kafka-about h2", "quickstart");
+    let files = fetched(page);
+    assert!(files.iter().any(|f| f.ends_with("kafka/brokerlab_kafka_bg.wasm")), "{files:?}");
+    assert!(
+        !files.iter().any(|f| f.contains("brokerlab_web")),
+        "the RabbitMQ module was not fetched: {files:?}"
+    );
+    page.assert_in_view("#kafka-play", "the play button");
+    page.assert_in_view("#kafka-cluster", "the cluster view");
+
+    // The quickstart: play by a click, then to 5 s with the keyboard; records arrive, the group lags.
+    page.click("#kafka-play");
+    std::thread::sleep(Duration::from_millis(300));
+    page.click("#kafka-play");
+    blur(page);
+    keys(page, &[KEY_HOME, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT]);
+    page.wait_text("#kafka-clock", "3.000 s / 20.000 s");
+    page.wait_text("#kafka-checks h2", "0 passed");
+    page.screenshot(&format!("e2e-kafka-quickstart-3s-{width}.png"));
+    // Eighteen seconds on: every check has passed and the lag is 0.
+    keys(page, &[KEY_RIGHT; 17]);
+    page.wait_text("#kafka-clock", "20.000 s / 20.000 s");
+    page.wait_text("#kafka-checks h2", "Checks: 5 passed, 0 failed, 0 to come");
+    assert_eq!(page.text("#group-console-consumer-group td.lag-value"), "0");
+    page.screenshot(&format!("e2e-kafka-quickstart-end-{width}.png"));
+
+    // The replication document: 2 s on, the leader taken down by a click.
+    page.click("#kafka-doc option[value='replicas-broker-down']");
+    page.wait_text("#kafka-clock", "0.000 s / 40.000 s");
+    blur(page);
+    keys(page, &[KEY_RIGHT, KEY_RIGHT]);
+    page.wait_text("#kafka-clock", "2.000 s");
+    let (leader, isr) = first_partition(page);
+    assert_eq!(isr.split(", ").count(), 3, "{isr}");
+    page.click(&format!("#broker-{leader}-toggle"));
+    page.wait_text(&format!("#broker-{leader} .kafka-broker-head"), "down");
+    blur(page);
+    keys(page, &[KEY_RIGHT]);
+    page.wait_text("#kafka-clock", "3.000 s");
+    let (new_leader, isr) = first_partition(page);
+    assert_ne!(new_leader, leader, "a new leader");
+    assert!(!isr.split(", ").any(|b| b == leader), "the ISR shrank: {isr}");
+    page.assert_in_view(&format!("#broker-{leader}-toggle"), "the toggle of the broker taken down");
+    page.screenshot(&format!("e2e-kafka-broker-down-{width}.png"));
+    // Scrubbed back before the click: up; forward again: down; brought back by a click.
+    keys(page, &[KEY_LEFT, KEY_LEFT, KEY_LEFT]);
+    page.wait_text("#kafka-clock", "0.000 s");
+    page.wait_text(&format!("#broker-{leader} .kafka-broker-head"), "up");
+    keys(page, &[KEY_RIGHT, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT]);
+    page.wait_text(&format!("#broker-{leader} .kafka-broker-head"), "down");
+    page.click(&format!("#broker-{leader}-toggle"));
+    page.wait_text(&format!("#broker-{leader}-toggle"), "Take broker");
+    assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
+
+    // The picker: to the RabbitMQ page (its own module only), and back.
+    page.click("#model-picker option[value='rabbitmq']");
+    page.wait_text("header.app-header", "Scenario");
+    let files = fetched(page);
+    assert!(!files.iter().any(|f| f.contains("kafka")), "the Kafka module was not fetched: {files:?}");
+    page.click("#model-picker option[value='kafka']");
+    page.wait_text("#kafka-about h2", "quickstart");
+}
+
+#[test]
+fn kafka_page_at_1280x720() {
+    run_at(1280, 720);
+}
+
+#[test]
+fn kafka_page_at_1920x1080() {
+    run_at(1920, 1080);
+}
