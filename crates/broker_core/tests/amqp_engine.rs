@@ -212,7 +212,7 @@ fn alternate_exchange_argument_must_be_a_string() {
     let (c, ch) = t.client();
     assert_eq!(
         t.channel_err(c, ch, xd_args("x", "direct", &[("alternate-exchange", int(1))])),
-        "406 PRECONDITION_FAILED - invalid type 'long' for arg 'alternate-exchange' in exchange 'x' in vhost '/'"
+        "406 PRECONDITION_FAILED - invalid type 'signedint' for arg 'alternate-exchange' in exchange 'x' in vhost '/'"
     );
 }
 
@@ -304,7 +304,7 @@ fn redeclare_with_an_argument_missing_prints_typed_value_and_none() {
     assert_eq!(
         t.channel_err(c, ch, qd_args("q", &[("x-max-length", int(5))])),
         "406 PRECONDITION_FAILED - inequivalent arg 'x-max-length' for queue 'q' in vhost '/': received the value \
-         '5' of type 'long' but current is none"
+         '5' of type 'signedint' but current is none"
     );
 }
 

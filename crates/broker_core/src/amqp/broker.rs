@@ -83,7 +83,7 @@ use super::definitions::{self, CompiledPolicy, EntityKind, Policy};
 use super::error::{AmqpError, ErrorScope, ReplyCode};
 use super::event::{CancelReason, DropReason, Event, LoggedEvent, QueueDeletedReason};
 use super::exchange::{Binding, BindingCheck, BindingTable, Destination, ExchangeType};
-use super::message::{parse_expiration, QueuedMessage, RouteCache};
+use super::message::{header_routes, parse_expiration, QueuedMessage, Route, RouteCache};
 use super::method::{Method, Reply};
 use super::queue::{ConsumerKey, InLine, Queue};
 use super::types::{
@@ -1315,12 +1315,20 @@ impl Broker {
     /// The queues a message published to `exchange` reaches: recursively through exchange-to-exchange
     /// bindings and alternate exchanges, each exchange visited once (so cycles end), each queue once,
     /// sorted by name as RabbitMQ's `lists:usort` leaves them.
-    fn route(&self, exchange: &str, routing_key: &str, headers: &FieldTable) -> Vec<Name> {
+    /// The queues a message published to `exchange` via `route` reaches: every routing key of the route
+    /// (the published one and the sender-selected `CC` / `BCC` ones) through the exchange graph, with an
+    /// exchange's alternate exchange used when none of the keys matched a binding of that exchange.
+    fn route(&self, exchange: &str, route: &Route, headers: &FieldTable) -> Vec<Name> {
         if exchange.is_empty() {
-            return match self.queues.get_key_value(routing_key) {
-                Some((name, _)) => vec![name.clone()],
-                None => Vec::new(),
-            };
+            let mut queues: Vec<Name> = route
+                .keys()
+                .filter_map(|k| self.queues.get_key_value(k).map(|(name, _)| name.clone()))
+                .collect();
+            if !route.also.is_empty() {
+                queues.sort();
+                queues.dedup();
+            }
+            return queues;
         }
         let mut queues = Vec::new();
         let Some((first, _)) = self.exchanges.get_key_value(exchange) else { return queues };
@@ -1330,7 +1338,9 @@ impl Broker {
         while let Some(xname) = work.pop() {
             let Some(x) = self.exchanges.get(&xname) else { continue };
             dests.clear();
-            x.table.route(routing_key, headers, &mut dests);
+            for key in route.keys() {
+                x.table.route(key, headers, &mut dests);
+            }
             if dests.is_empty() {
                 if let Some(ae) = &x.alternate {
                     dests.push(Destination::Exchange(ae.clone()));
@@ -2146,6 +2156,16 @@ impl Broker {
                 ));
             }
         }
+        // Sender-selected distribution: `CC` and `BCC` name more routing keys (`rabbit_basic:message/3`,
+        // after the expiration check); `BCC` is removed from the message before it is routed.
+        let also = header_routes(&properties.headers).map_err(|(header, kind)| {
+            AmqpError::channel(
+                ReplyCode::PreconditionFailed,
+                format!("invalid message: {{unacceptable_type_in_header,\"{header}\",{kind}}}"),
+            )
+        })?;
+        let mut properties = properties;
+        properties.headers.remove("BCC");
         let channel = self.channel_mut(conn, ch);
         let seq = if channel.confirm {
             let s = channel.next_publish_seq;
@@ -2158,7 +2178,11 @@ impl Broker {
         self.next_message += 1;
         self.totals.published += 1;
         // The shared route keeps the key from here on, so the method's own string can go to the event.
-        let route = self.routes.get(&xname, &routing_key);
+        let route = if also.is_empty() {
+            self.routes.get(&xname, &routing_key)
+        } else {
+            Route::with_also(xname.clone(), &routing_key, also.into_boxed_slice())
+        };
         let size = body.len();
         emit!(
             self,
@@ -2172,7 +2196,7 @@ impl Broker {
             }
         );
         let routing_key: &str = &route.routing_key;
-        let targets = self.route(exchange, routing_key, &properties.headers);
+        let targets = self.route(exchange, &route, &properties.headers);
         // The event takes the target list; one target (the usual case) is remembered without a copy.
         let single = match targets.as_slice() {
             [only] => Some(Name::clone(only)),
@@ -2336,11 +2360,17 @@ impl Broker {
                 dead_letter_exchange: dlx.clone()
             }
         );
-        let route = self.routes.get(&dlx, dlrk.as_deref().unwrap_or(m.routing_key()));
-        let copy = dead_letter_copy_via(&m, reason, queue, self.now, route);
+        // With `x-dead-letter-routing-key` the copy goes by that key alone; without, by every key the
+        // message was published with, sender-selected ones included.
+        let route = match &dlrk {
+            Some(key) => self.routes.get(&dlx, key),
+            None if m.route().also.is_empty() => self.routes.get(&dlx, m.routing_key()),
+            None => Route::with_also(dlx.clone(), m.routing_key(), m.route().also.clone()),
+        };
+        let copy = dead_letter_copy_via(&m, reason, queue, self.now, route, dlrk.is_some());
         let targets = {
             let props = copy.properties();
-            self.route(&dlx, copy.routing_key(), &props.headers)
+            self.route(&dlx, copy.route(), &props.headers)
         };
         emit!(self, Event::Routed { message: copy.id, exchange: dlx.clone(), queues: targets.clone() });
         if targets.is_empty() {

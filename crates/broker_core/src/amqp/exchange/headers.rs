@@ -154,18 +154,9 @@ fn describe(key: &str, expected: &FieldValue, actual: Option<&FieldValue>) -> St
     }
 }
 
-/// The AMQP field type RabbitMQ would name for a value. Integers are taken as `long` (64-bit signed),
-/// the type that holds every `FieldValue::Int`.
+/// The AMQP field type RabbitMQ would name for a value (see [`FieldValue::amqp_type_name`]).
 fn amqp_type_name(value: &FieldValue) -> &'static str {
-    match value {
-        FieldValue::Bool(_) => "bool",
-        FieldValue::Int(_) => "long",
-        FieldValue::Float(_) => "double",
-        FieldValue::Str(_) => "longstr",
-        FieldValue::Array(_) => "array",
-        FieldValue::Table(_) => "table",
-        FieldValue::Void => "void",
-    }
+    value.amqp_type_name()
 }
 
 /// A string as Erlang's `~tp` prints a binary: `<<"all">>`, or `<<"é"/utf8>>` beyond ASCII.
@@ -246,7 +237,7 @@ mod tests {
         let e = validate(&table(&[("x-match", FieldValue::Int(1))])).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "406 PRECONDITION_FAILED - Invalid x-match field type long (value 1); expected longstr"
+            "406 PRECONDITION_FAILED - Invalid x-match field type signedint (value 1); expected longstr"
         );
         for ok in ["all", "any", "all-with-x", "any-with-x"] {
             assert!(validate(&table(&[("x-match", s(ok))])).is_ok(), "{ok}");
@@ -262,7 +253,7 @@ mod tests {
         assert_eq!(erlang_float(1e-7), "1.0e-7");
         assert_eq!(
             erlang_value(&FieldValue::Array(vec![s("a"), FieldValue::Int(2)])),
-            "[{longstr,<<\"a\">>},{long,2}]"
+            "[{longstr,<<\"a\">>},{signedint,2}]"
         );
     }
 
