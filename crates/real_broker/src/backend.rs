@@ -75,16 +75,20 @@ struct Chan {
     pending_consume: Option<(String, bool)>,
     pending_get: Option<(String, bool)>,
     pending_declare: Option<QueueFlags>,
+    /// The queue of the channel's latest `queue.declare-ok`: what RabbitMQ reads an empty queue name as.
+    last_declared: String,
 }
 
 impl Chan {
     /// Notes what a consume, get or queue.declare about to be sent will need to read its reply.
     fn note_pending(&mut self, method: &Method, owner: usize) {
+        let named =
+            |queue: &String| if queue.is_empty() { self.last_declared.clone() } else { queue.clone() };
         match method {
             Method::BasicConsume { queue, auto_ack, .. } => {
-                self.pending_consume = Some((queue.clone(), *auto_ack))
+                self.pending_consume = Some((named(queue), *auto_ack))
             }
-            Method::BasicGet { queue, auto_ack } => self.pending_get = Some((queue.clone(), *auto_ack)),
+            Method::BasicGet { queue, auto_ack } => self.pending_get = Some((named(queue), *auto_ack)),
             Method::QueueDeclare { durable, exclusive, auto_delete, passive, .. } => {
                 self.pending_declare = Some(QueueFlags {
                     durable: *durable,
@@ -393,7 +397,9 @@ impl RealBackend {
             AMQPClass::Exchange(exchange::AMQPMethod::UnbindOk(_)) => reply(Reply::ExchangeUnbindOk),
             AMQPClass::Queue(queue::AMQPMethod::DeclareOk(ok)) => {
                 let name = ok.queue.as_str().to_string();
-                if let Some(flags) = self.conns[conn].channels.entry(ch).or_default().pending_declare.take() {
+                let chan = self.conns[conn].channels.entry(ch).or_default();
+                chan.last_declared = name.clone();
+                if let Some(flags) = chan.pending_declare.take() {
                     let hidden = self.conns[conn].hidden;
                     let known = self.queues_seen.get(&name).is_some_and(|f| !f.passive);
                     if !(hidden || known && flags.passive) {

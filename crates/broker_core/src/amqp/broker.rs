@@ -828,6 +828,58 @@ impl Broker {
         ch: ChannelNumber,
         method: Method,
     ) -> Result<Reply, AmqpError> {
+        let method = self.expand_queue_shortcut(conn, ch, method)?;
+        let declared = matches!(method, Method::QueueDeclare { .. });
+        let result = self.dispatch_expanded(conn, ch, method);
+        if let (true, Ok(Reply::QueueDeclareOk { queue, .. })) = (declared, &result) {
+            let name = Name::from(queue.as_str());
+            self.channel_mut(conn, ch).last_declared_queue = Some(name);
+        }
+        result
+    }
+
+    /// RabbitMQ's queue-name shortcut: an empty queue name in `queue.bind`, `queue.unbind`,
+    /// `queue.purge`, `queue.delete`, `basic.consume` and `basic.get` means the channel's last declared
+    /// queue (404 when it has declared none), and a bind or unbind with an empty queue *and* an empty
+    /// routing key binds by that queue's name. `queue.declare` takes no shortcut (a passive declare of
+    /// `''` looks for a queue named `''`). Checked on RabbitMQ 3.10.8: `tests/scenarios/amqp/empty-queue-name`.
+    fn expand_queue_shortcut(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        mut method: Method,
+    ) -> Result<Method, AmqpError> {
+        let (queue, routing_key) = match &mut method {
+            Method::QueueBind { queue, routing_key, .. } | Method::QueueUnbind { queue, routing_key, .. } => {
+                (queue, Some(routing_key))
+            }
+            Method::QueuePurge { queue }
+            | Method::QueueDelete { queue, .. }
+            | Method::BasicConsume { queue, .. }
+            | Method::BasicGet { queue, .. } => (queue, None),
+            _ => return Ok(method),
+        };
+        if !queue.is_empty() {
+            return Ok(method);
+        }
+        let Some(last) = self.channel_mut(conn, ch).last_declared_queue.clone() else {
+            return Err(AmqpError::channel(ReplyCode::NotFound, "no previously declared queue"));
+        };
+        queue.push_str(&last);
+        if let Some(key) = routing_key {
+            if key.is_empty() {
+                key.push_str(&last);
+            }
+        }
+        Ok(method)
+    }
+
+    fn dispatch_expanded(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        method: Method,
+    ) -> Result<Reply, AmqpError> {
         match method {
             Method::ChannelOpen => unreachable!("handled by apply"),
             Method::ChannelClose => {

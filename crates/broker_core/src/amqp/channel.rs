@@ -35,6 +35,9 @@ pub struct Channel {
     pub confirm: bool,
     /// The next publish sequence number once `confirm.select` is on (starts at 1).
     pub next_publish_seq: u64,
+    /// The queue of this channel's latest `queue.declare-ok` (passive or not): what an empty queue name
+    /// means in the methods that take a queue (RabbitMQ's `most_recently_declared_queue`).
+    pub last_declared_queue: Option<Name>,
 }
 
 impl Channel {
