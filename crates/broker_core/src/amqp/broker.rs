@@ -12,8 +12,11 @@
 //!
 //! # Rules implemented (RabbitMQ 3.10 classic and quorum queues)
 //! - TTL: a message's expiry is fixed when it enters a queue (`now + min(x-message-ttl, expiration)`) and
-//!   kept across requeues; messages expire only at the head of the queue (of each priority level), as
-//!   classic queues do, so an expired message behind a live one waits. A message handed to a consumer no
+//!   kept across requeues; messages expire only at the head of the queue, as classic queues do, so an
+//!   expired message behind a live one waits. In a priority queue the head is the next message to
+//!   deliver: expired messages go from the highest non-empty level down, stopping at the first live head,
+//!   so an expired low-priority message waits (and is counted) while a live higher one is ready (as
+//!   RabbitMQ 3.10.8 does: `tests/scenarios/amqp/priority-message-ttl`). A message handed to a consumer no
 //!   longer expires. `x-message-ttl=0` therefore drops (or dead-letters) at once unless a consumer can
 //!   take the message immediately.
 //! - `x-expires`: the countdown restarts on declare (also passive), `basic.get`, and when the last
