@@ -21,7 +21,7 @@
 
 use crate::convert::{self, broker_error, outgoing};
 use crate::wire::{Arrival, Inbound, Wire};
-use amq_protocol::protocol::{basic, channel, confirm, connection, exchange, queue, AMQPClass};
+use amq_protocol::protocol::{basic, channel, confirm, connection, exchange, queue, tx, AMQPClass};
 use amq_protocol::uri::AMQPUri;
 use broker_core::amqp::{
     AmqpError, CancelReason, ChannelNumber, ConnectionId, Delivery, DeliveryTag, ErrorScope, Event,
@@ -391,6 +391,9 @@ impl RealBackend {
                 Ok(Signal::Other)
             }
             AMQPClass::Confirm(confirm::AMQPMethod::SelectOk(_)) => reply(Reply::ConfirmSelectOk),
+            AMQPClass::Tx(tx::AMQPMethod::SelectOk(_)) => reply(Reply::TxSelectOk),
+            AMQPClass::Tx(tx::AMQPMethod::CommitOk(_)) => reply(Reply::TxCommitOk),
+            AMQPClass::Tx(tx::AMQPMethod::RollbackOk(_)) => reply(Reply::TxRollbackOk),
             AMQPClass::Exchange(exchange::AMQPMethod::DeclareOk(_)) => reply(Reply::ExchangeDeclareOk),
             AMQPClass::Exchange(exchange::AMQPMethod::DeleteOk(_)) => reply(Reply::ExchangeDeleteOk),
             AMQPClass::Exchange(exchange::AMQPMethod::BindOk(_)) => reply(Reply::ExchangeBindOk),

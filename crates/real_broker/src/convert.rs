@@ -1,7 +1,7 @@
 //! Between the engine's AMQP vocabulary (`broker_core::amqp`) and `amq-protocol`'s wire types: field
 //! tables, message properties, the methods a scenario sends and the replies and errors RabbitMQ sends back.
 
-use amq_protocol::protocol::{basic, channel, confirm, exchange, queue, AMQPClass};
+use amq_protocol::protocol::{basic, channel, confirm, exchange, queue, tx, AMQPClass};
 use amq_protocol::types::{AMQPValue, FieldArray, FieldTable, LongString, ShortString};
 use broker_core::amqp::{AmqpError, BasicProperties, ErrorScope, FieldValue, Method, ReplyCode};
 
@@ -150,6 +150,9 @@ pub(crate) fn outgoing(method: &Method) -> Outgoing {
         Method::ConfirmSelect => {
             sync(AMQPClass::Confirm(confirm::AMQPMethod::Select(confirm::Select { nowait: false })))
         }
+        Method::TxSelect => sync(AMQPClass::Tx(tx::AMQPMethod::Select(tx::Select {}))),
+        Method::TxCommit => sync(AMQPClass::Tx(tx::AMQPMethod::Commit(tx::Commit {}))),
+        Method::TxRollback => sync(AMQPClass::Tx(tx::AMQPMethod::Rollback(tx::Rollback {}))),
         Method::ExchangeDeclare {
             exchange,
             exchange_type,

@@ -79,7 +79,7 @@ use super::arguments::{
     parse_queue_arguments, queue_resource, type_name, Overflow, QueueType,
 };
 use super::census::{Census, Totals};
-use super::channel::{Channel, Connection, Unacked};
+use super::channel::{Channel, Connection, HeldPublish, HeldSettle, Transaction, Unacked};
 use super::consumer::Consumer;
 use super::dead_letter::{dead_letter_copy_via, is_cycle};
 use super::definitions::{self, CompiledPolicy, EntityKind, Policy};
@@ -891,11 +891,38 @@ impl Broker {
             }
             Method::ConfirmSelect => {
                 let channel = self.channel_mut(conn, ch);
+                if channel.tx.is_some() {
+                    return Err(AmqpError::channel(
+                        ReplyCode::PreconditionFailed,
+                        "cannot switch from tx to confirm mode",
+                    ));
+                }
                 if !channel.confirm {
                     channel.confirm = true;
                     emit!(self, Event::ConfirmSelected { connection: conn, channel: ch });
                 }
                 Ok(Reply::ConfirmSelectOk)
+            }
+            Method::TxSelect => {
+                let channel = self.channel_mut(conn, ch);
+                if channel.confirm {
+                    return Err(AmqpError::channel(
+                        ReplyCode::PreconditionFailed,
+                        "cannot switch from confirm to tx mode",
+                    ));
+                }
+                channel.tx.get_or_insert_with(Transaction::default);
+                Ok(Reply::TxSelectOk)
+            }
+            Method::TxCommit => {
+                let tx = self.take_transaction(conn, ch)?;
+                self.commit(conn, ch, tx);
+                Ok(Reply::TxCommitOk)
+            }
+            Method::TxRollback => {
+                // The held publishes are forgotten; the held settlements' deliveries never left `unacked`.
+                self.take_transaction(conn, ch)?;
+                Ok(Reply::TxRollbackOk)
             }
             Method::ExchangeDeclare {
                 exchange,
@@ -967,7 +994,14 @@ impl Broker {
                     return Err(AmqpError::connection(ReplyCode::NotImplemented, "requeue=false"));
                 }
                 let channel = self.channel_mut(conn, ch);
-                let all = std::mem::take(&mut channel.unacked).into_iter().collect();
+                let mut all: Vec<(u64, Unacked)> = std::mem::take(&mut channel.unacked).into_iter().collect();
+                // Deliveries a transaction settles are no longer the channel's to recover.
+                if let Some(tx) = &channel.tx {
+                    let (held, rest): (Vec<_>, Vec<_>) =
+                        all.into_iter().partition(|(tag, _)| tx.held_tags.contains(tag));
+                    channel.unacked = held.into_iter().collect();
+                    all = rest;
+                }
                 self.settle_taken(conn, ch, all, Settle::Recover);
                 Ok(Reply::BasicRecoverOk)
             }
@@ -2015,6 +2049,31 @@ impl Broker {
     ) -> Result<Reply, AmqpError> {
         let channel = self.channel_mut(conn, ch);
         let tag = delivery_tag.0;
+        if let Some(tx) = &mut channel.tx {
+            let unacked = &channel.unacked;
+            let open = |t: &u64| !tx.held_tags.contains(t);
+            let tags: Vec<u64> = if multiple && tag == 0 {
+                unacked.keys().copied().filter(open).collect()
+            } else if !unacked.contains_key(&tag) || !open(&tag) {
+                return Err(AmqpError::channel(
+                    ReplyCode::PreconditionFailed,
+                    format!("unknown delivery tag {tag}"),
+                ));
+            } else if multiple {
+                unacked.range(..=tag).map(|(t, _)| *t).filter(open).collect()
+            } else {
+                vec![tag]
+            };
+            let held = match op {
+                Settle::Ack => HeldSettle::Ack,
+                Settle::Nack { requeue } => HeldSettle::Nack { requeue },
+                Settle::Reject { requeue } => HeldSettle::Reject { requeue },
+                Settle::Recover => unreachable!("basic.recover does not settle through here"),
+            };
+            tx.held_tags.extend(tags.iter().copied());
+            tx.settles.push((held, tags));
+            return Ok(Reply::None);
+        }
         let taken: Vec<(u64, Unacked)> = if multiple && tag == 0 {
             std::mem::take(&mut channel.unacked).into_iter().collect()
         } else if !channel.unacked.contains_key(&tag) {
@@ -2222,6 +2281,37 @@ impl Broker {
         let mut properties = properties;
         properties.headers.remove("BCC");
         let channel = self.channel_mut(conn, ch);
+        if let Some(tx) = &mut channel.tx {
+            tx.publishes.push(HeldPublish {
+                exchange: xname,
+                routing_key,
+                also,
+                mandatory,
+                properties,
+                body,
+            });
+            return Ok(Reply::None);
+        }
+        self.publish_checked(conn, ch, xname, routing_key, also, mandatory, properties, body);
+        Ok(Reply::None)
+    }
+
+    /// The rest of a publish once it passed every check: a message id, routing, enqueueing, the
+    /// return or the confirm. A committed transaction's publishes come here at the commit.
+    #[allow(clippy::too_many_arguments)]
+    fn publish_checked(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        xname: Name,
+        routing_key: String,
+        also: Vec<Box<str>>,
+        mandatory: bool,
+        properties: BasicProperties,
+        body: Vec<u8>,
+    ) {
+        let exchange: &str = &Name::clone(&xname);
+        let channel = self.channel_mut(conn, ch);
         let seq = if channel.confirm {
             let s = channel.next_publish_seq;
             channel.next_publish_seq += 1;
@@ -2314,7 +2404,42 @@ impl Broker {
                 }
             );
         }
-        Ok(Reply::None)
+    }
+
+    /// Ends the channel's transaction (a new one starts at once); 406 if the channel is not transactional.
+    fn take_transaction(&mut self, conn: ConnectionId, ch: ChannelNumber) -> Result<Transaction, AmqpError> {
+        match &mut self.channel_mut(conn, ch).tx {
+            Some(tx) => Ok(std::mem::take(tx)),
+            None => Err(AmqpError::channel(ReplyCode::PreconditionFailed, "channel is not transactional")),
+        }
+    }
+
+    /// `tx.commit`: the held publishes in order, then the held settlements in order (as
+    /// `rabbit_channel` commits: deliveries first, then acks and rejects).
+    fn commit(&mut self, conn: ConnectionId, ch: ChannelNumber, tx: Transaction) {
+        for p in tx.publishes {
+            self.publish_checked(
+                conn,
+                ch,
+                p.exchange,
+                p.routing_key,
+                p.also,
+                p.mandatory,
+                p.properties,
+                p.body,
+            );
+        }
+        for (held, tags) in tx.settles {
+            let channel = self.channel_mut(conn, ch);
+            let taken: Vec<(u64, Unacked)> =
+                tags.iter().filter_map(|t| channel.unacked.remove(t).map(|u| (*t, u))).collect();
+            let op = match held {
+                HeldSettle::Ack => Settle::Ack,
+                HeldSettle::Nack { requeue } => Settle::Nack { requeue },
+                HeldSettle::Reject { requeue } => Settle::Reject { requeue },
+            };
+            self.settle_taken(conn, ch, taken, op);
+        }
     }
 
     /// Puts a new copy into a queue (the caller counted the copy); returns `false` if the queue refused it

@@ -90,6 +90,12 @@ pub enum Method {
     ChannelClose,
     /// `confirm.select`: publisher confirms on this channel from now on.
     ConfirmSelect,
+    /// `tx.select`: the channel is transactional from now on (publishes and settlements wait for a commit).
+    TxSelect,
+    /// `tx.commit`: carries out what the transaction holds, then starts a new one.
+    TxCommit,
+    /// `tx.rollback`: forgets what the transaction holds, then starts a new one.
+    TxRollback,
     ExchangeDeclare {
         exchange: String,
         /// `direct`, `fanout`, `topic` or `headers`.
@@ -247,6 +253,9 @@ impl Method {
             Method::ChannelOpen
             | Method::ChannelClose
             | Method::ConfirmSelect
+            | Method::TxSelect
+            | Method::TxCommit
+            | Method::TxRollback
             | Method::BasicQos { .. }
             | Method::BasicAck { .. }
             | Method::BasicNack { .. }
@@ -298,6 +307,9 @@ impl Method {
             Method::ChannelOpen => "channel.open",
             Method::ChannelClose => "channel.close",
             Method::ConfirmSelect => "confirm.select",
+            Method::TxSelect => "tx.select",
+            Method::TxCommit => "tx.commit",
+            Method::TxRollback => "tx.rollback",
             Method::ExchangeDeclare { .. } => "exchange.declare",
             Method::ExchangeDelete { .. } => "exchange.delete",
             Method::ExchangeBind { .. } => "exchange.bind",
@@ -331,6 +343,9 @@ pub enum Reply {
     ChannelOpenOk { channel: ChannelNumber },
     ChannelCloseOk,
     ConfirmSelectOk,
+    TxSelectOk,
+    TxCommitOk,
+    TxRollbackOk,
     ExchangeDeclareOk,
     ExchangeDeleteOk,
     ExchangeBindOk,

@@ -190,6 +190,9 @@ const CHANNEL_METHODS: &[(&str, &[&str], usize)] = &[
     ("basic_nack", &["delivery_tag", "multiple", "requeue"], 0),
     ("basic_reject", &["delivery_tag", "requeue"], 0),
     ("basic_recover", &["requeue"], 0),
+    ("tx_select", &[], 0),
+    ("tx_commit", &[], 0),
+    ("tx_rollback", &[], 0),
 ];
 
 const PROPERTY_FIELDS: &[&str] = &[
@@ -1019,6 +1022,9 @@ fn build_method(name: &str, a: &Args) -> Result<Method, ScenarioError> {
     Ok(match name {
         "close" => Method::ChannelClose,
         "confirm_delivery" => Method::ConfirmSelect,
+        "tx_select" => Method::TxSelect,
+        "tx_commit" => Method::TxCommit,
+        "tx_rollback" => Method::TxRollback,
         "exchange_declare" => Method::ExchangeDeclare {
             exchange: a.string("exchange", "")?,
             exchange_type: a.string("exchange_type", "direct")?,
