@@ -402,7 +402,9 @@ impl RealBackend {
                 let name = ok.queue.as_str().to_string();
                 let chan = self.conns[conn].channels.entry(ch).or_default();
                 chan.last_declared = name.clone();
-                if let Some(flags) = chan.pending_declare.take() {
+                // Direct reply-to's pseudo-queue answers a declare but is no queue (the engine lists none).
+                let pending = chan.pending_declare.take().filter(|_| name != "amq.rabbitmq.reply-to");
+                if let Some(flags) = pending {
                     let hidden = self.conns[conn].hidden;
                     let known = self.queues_seen.get(&name).is_some_and(|f| !f.passive);
                     if !(hidden || known && flags.passive) {

@@ -83,6 +83,7 @@ use super::channel::{Channel, Connection, HeldPublish, HeldSettle, Transaction, 
 use super::consumer::Consumer;
 use super::dead_letter::{dead_letter_copy_via, is_cycle};
 use super::definitions::{self, CompiledPolicy, EntityKind, Policy};
+use super::durable::base64_encode;
 use super::error::{AmqpError, ErrorScope, ReplyCode};
 use super::event::{CancelReason, DropReason, Event, LoggedEvent, QueueDeletedReason};
 use super::exchange::{Binding, BindingCheck, BindingTable, Destination, ExchangeType};
@@ -221,6 +222,11 @@ struct ExchangeState {
     policy: Option<Name>,
     table: BindingTable,
 }
+
+/// Direct reply-to's pseudo-queue: consumed (with auto-ack) to receive replies without a reply queue.
+pub const REPLY_TO_QUEUE: &str = "amq.rabbitmq.reply-to";
+/// The start of the routing key a direct reply is published with (the rest names the channel).
+const REPLY_TO_PREFIX: &str = "amq.rabbitmq.reply-to.";
 
 /// What settling a delivery does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -948,6 +954,10 @@ impl Broker {
             Method::ExchangeUnbind { destination, source, routing_key, arguments } => self
                 .unbind(conn, &source, Destination::Exchange(Name::from(destination)), routing_key, arguments)
                 .map(|_| Reply::ExchangeUnbindOk),
+            // RabbitMQ 3.10 answers any declare of the direct reply-to pseudo-queue with these counts.
+            Method::QueueDeclare { queue, .. } if queue == REPLY_TO_QUEUE => {
+                Ok(Reply::QueueDeclareOk { queue, message_count: 0, consumer_count: 1 })
+            }
             Method::QueueDeclare { queue, passive, durable, exclusive, auto_delete, arguments } => {
                 self.queue_declare(conn, queue, passive, durable, exclusive, auto_delete, arguments)
             }
@@ -971,6 +981,9 @@ impl Broker {
                 emit!(self, Event::QosSet { connection: conn, channel: ch, prefetch_count, global });
                 self.run_channel_queues(conn, ch, BTreeSet::new());
                 Ok(Reply::BasicQosOk)
+            }
+            Method::BasicConsume { queue, consumer_tag, auto_ack, .. } if queue == REPLY_TO_QUEUE => {
+                self.reply_consume(conn, ch, consumer_tag, auto_ack)
             }
             Method::BasicConsume { queue, consumer_tag, auto_ack, exclusive, arguments } => {
                 self.basic_consume(conn, ch, &queue, consumer_tag, auto_ack, exclusive, &arguments)
@@ -1856,6 +1869,73 @@ impl Broker {
         Ok(Reply::BasicConsumeOk { consumer_tag: tag.to_string() })
     }
 
+    /// `basic.consume` of `amq.rabbitmq.reply-to`: the channel's direct reply-to consumer (one per
+    /// channel, auto-ack only), reached by the routing key its requests carry in `reply_to`.
+    fn reply_consume(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        consumer_tag: String,
+        auto_ack: bool,
+    ) -> Result<Reply, AmqpError> {
+        let channel = self.channel_mut(conn, ch);
+        if !auto_ack {
+            return Err(AmqpError::channel(
+                ReplyCode::PreconditionFailed,
+                "reply consumer cannot acknowledge",
+            ));
+        }
+        if channel.reply_consumer.is_some() {
+            return Err(AmqpError::channel(ReplyCode::PreconditionFailed, "reply consumer already set"));
+        }
+        let tag = if consumer_tag.is_empty() { self.gen_name("amq.ctag") } else { consumer_tag };
+        // RabbitMQ's key encodes the channel's process and a random suffix; the engine draws both parts.
+        let mut node = [0u8; 24];
+        let mut suffix = [0u8; 16];
+        for chunk in node.chunks_mut(8).chain(suffix.chunks_mut(8)) {
+            chunk.copy_from_slice(&self.prng.next_u64().to_le_bytes());
+        }
+        let key = format!("{REPLY_TO_PREFIX}{}.{}", base64_encode(&node), base64_encode(&suffix));
+        let channel = self.channel_mut(conn, ch);
+        channel.reply_consumer = Some((Name::from(tag.as_str()), Name::from(key)));
+        Ok(Reply::BasicConsumeOk { consumer_tag: tag })
+    }
+
+    /// A direct reply (default exchange, `amq.rabbitmq.reply-to.…` key) to the channel whose reply
+    /// consumer that key names: delivered to it at once, with the channel's next delivery tag, which
+    /// RabbitMQ 3.10 does not use up (auto-ack). `false` if no channel has that key (a cancelled consumer,
+    /// a closed channel, a made-up key): then it is routed as any other publish.
+    fn deliver_reply(
+        &mut self,
+        id: MessageId,
+        routing_key: &str,
+        properties: &BasicProperties,
+        body: &[u8],
+    ) -> bool {
+        let found = self.connections.iter().find_map(|(cid, c)| {
+            c.channels.iter().find_map(|(chn, channel)| match &channel.reply_consumer {
+                Some((tag, key)) if &**key == routing_key => {
+                    Some((*cid, *chn, tag.clone(), channel.next_delivery_tag))
+                }
+                _ => None,
+            })
+        });
+        let Some((connection, channel, tag, delivery_tag)) = found else { return false };
+        let m = QueuedMessage::new(id, "", routing_key, properties.clone(), body);
+        self.totals.copies += 1;
+        self.totals.acked += 1;
+        emit!(
+            self,
+            Event::Delivered {
+                connection,
+                channel,
+                queue: Name::from(REPLY_TO_QUEUE),
+                delivery: Box::new(m.to_delivery(DeliveryTag(delivery_tag), Some(&tag), None, None)),
+            }
+        );
+        true
+    }
+
     fn basic_cancel(
         &mut self,
         conn: ConnectionId,
@@ -1863,6 +1943,11 @@ impl Broker {
         consumer_tag: &str,
     ) -> Result<Reply, AmqpError> {
         let reply = Reply::BasicCancelOk { consumer_tag: consumer_tag.to_string() };
+        let channel = self.channel_mut(conn, ch);
+        if channel.reply_consumer.as_ref().is_some_and(|(tag, _)| &**tag == consumer_tag) {
+            channel.reply_consumer = None;
+            return Ok(reply);
+        }
         // Cancelling an unknown tag is not an error (the AMQP spec requires ignoring it).
         let Some((tag, consumer)) = self.channel_mut(conn, ch).consumers.remove_entry(consumer_tag) else {
             return Ok(reply);
@@ -2262,6 +2347,17 @@ impl Broker {
             ));
         }
         let xname = xname.clone();
+        let mut properties = properties;
+        if properties.reply_to.as_deref() == Some(REPLY_TO_QUEUE) {
+            // Direct reply-to: the request carries the key of this channel's reply consumer.
+            let Some((_, key)) = &self.channel_mut(conn, ch).reply_consumer else {
+                return Err(AmqpError::channel(
+                    ReplyCode::PreconditionFailed,
+                    "fast reply consumer does not exist",
+                ));
+            };
+            properties.reply_to = Some(key.to_string());
+        }
         if let Some(exp) = &properties.expiration {
             if let Err(complaint) = parse_expiration(exp) {
                 return Err(AmqpError::channel(
@@ -2278,7 +2374,6 @@ impl Broker {
                 format!("invalid message: {{unacceptable_type_in_header,\"{header}\",{kind}}}"),
             )
         })?;
-        let mut properties = properties;
         properties.headers.remove("BCC");
         let channel = self.channel_mut(conn, ch);
         if let Some(tx) = &mut channel.tx {
@@ -2341,6 +2436,11 @@ impl Broker {
             }
         );
         let routing_key: &str = &route.routing_key;
+        // A direct reply reaches its consumer without a queue; RabbitMQ 3.10 still finds no queue for it,
+        // so a mandatory one is also returned.
+        let replied = exchange.is_empty()
+            && routing_key.starts_with(REPLY_TO_PREFIX)
+            && self.deliver_reply(id, routing_key, &properties, &body);
         let targets = self.route(exchange, &route, &properties.headers);
         // The event takes the target list; one target (the usual case) is remembered without a copy.
         let single = match targets.as_slice() {
@@ -2355,7 +2455,9 @@ impl Broker {
             targets
         };
         let mut ack = true;
-        if single.is_none() && targets.is_empty() {
+        if single.is_none() && targets.is_empty() && replied && !mandatory {
+            // Delivered to its reply consumer: nothing was dropped.
+        } else if single.is_none() && targets.is_empty() {
             self.totals.copies += 1;
             if mandatory {
                 self.totals.returned += 1;

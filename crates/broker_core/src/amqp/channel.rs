@@ -75,6 +75,9 @@ pub struct Channel {
     pub last_declared_queue: Option<Name>,
     /// `tx.select` was sent: the open transaction.
     pub tx: Option<Transaction>,
+    /// The direct reply-to consumer (`basic.consume` of `amq.rabbitmq.reply-to`): its consumer tag and
+    /// the routing key (`amq.rabbitmq.reply-to.…`) that reaches it.
+    pub reply_consumer: Option<(Name, Name)>,
 }
 
 impl Channel {
