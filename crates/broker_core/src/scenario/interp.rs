@@ -747,6 +747,11 @@ impl<'b> Interp<'b> {
         let bound = bind_args(name, params, *required, args, call_pos)?;
         let args = self.eval_args(&bound)?;
         let method = build_method(name, &args)?;
+        // pika refuses a short string over 255 bytes before sending; point at the argument that holds it.
+        if let Err(too_long) = method.check_short_strings() {
+            let at = args.get(short_string_argument(&too_long.field)).map_or(pos, |(_, p)| *p);
+            return Err(ScenarioError::new(at, too_long.to_string()));
+        }
         let events_start = self.events.len();
         let result = self.send(conn, number, method.clone()).map_err(|f| ScenarioError::new(pos, f.0))?;
         // What the step binds: pika returns the consumer tag from basic_consume, the method frame from the
@@ -1015,6 +1020,15 @@ fn build_properties(args: &Args) -> Result<BasicProperties, ScenarioError> {
         user_id: args.opt_string("user_id")?,
         app_id: args.opt_string("app_id")?,
     })
+}
+
+/// The pika argument that holds a method's short-string field (`queue`, `arguments key`, a property).
+fn short_string_argument(field: &str) -> &str {
+    match field {
+        "queue" | "exchange" | "exchange_type" | "routing_key" | "consumer_tag" | "destination" | "source" => field,
+        "arguments key" => "arguments",
+        _ => "properties",
+    }
 }
 
 /// Builds the AMQP method a pika call sends, with pika's defaults for absent arguments.
