@@ -710,7 +710,7 @@ impl StepBackend for RealBackend {
         let what = method.amqp_name();
         let sent = match (self.conns[conn].wire.as_mut(), out.content) {
             (Some(wire), Some((props, body))) => wire.send_content(ch, out.class, props, &body),
-            (Some(wire), None) => wire.send_method(ch, out.class),
+            (Some(wire), None) => wire.send_method_with_prefetch_size(ch, out.class, out.prefetch_size),
             (None, _) => Ok(()),
         };
         sent.map_err(failure)?;

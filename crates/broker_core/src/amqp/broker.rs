@@ -971,7 +971,12 @@ impl Broker {
             Method::QueueDelete { queue, if_unused, if_empty } => {
                 self.queue_delete(conn, &queue, if_unused, if_empty)
             }
-            Method::BasicQos { prefetch_count, global } => {
+            // `rabbit_channel`: a prefetch window in bytes is not implemented (a connection error).
+            Method::BasicQos { prefetch_size, .. } if prefetch_size != 0 => Err(AmqpError::connection(
+                ReplyCode::NotImplemented,
+                format!("prefetch_size!=0 ({prefetch_size})"),
+            )),
+            Method::BasicQos { prefetch_count, global, .. } => {
                 let channel = self.channel_mut(conn, ch);
                 if global {
                     channel.global_prefetch = prefetch_count;

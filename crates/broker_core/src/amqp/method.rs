@@ -176,6 +176,9 @@ pub enum Method {
         if_empty: bool,
     },
     BasicQos {
+        /// A prefetch window in bytes: RabbitMQ implements none and refuses any but 0.
+        #[serde(default, skip_serializing_if = "is_zero_u32")]
+        prefetch_size: u32,
         #[serde(default)]
         prefetch_count: u16,
         #[serde(default)]
@@ -242,6 +245,9 @@ fn default_exchange_type() -> String {
 }
 fn default_true() -> bool {
     true
+}
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Method {

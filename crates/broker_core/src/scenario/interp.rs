@@ -1025,7 +1025,8 @@ fn build_properties(args: &Args) -> Result<BasicProperties, ScenarioError> {
 /// The pika argument that holds a method's short-string field (`queue`, `arguments key`, a property).
 fn short_string_argument(field: &str) -> &str {
     match field {
-        "queue" | "exchange" | "exchange_type" | "routing_key" | "consumer_tag" | "destination" | "source" => field,
+        "queue" | "exchange" | "exchange_type" | "routing_key" | "consumer_tag" | "destination"
+        | "source" => field,
         "arguments key" => "arguments",
         _ => "properties",
     }
@@ -1086,21 +1087,11 @@ fn build_method(name: &str, a: &Args) -> Result<Method, ScenarioError> {
             if_unused: a.boolean("if_unused", false)?,
             if_empty: a.boolean("if_empty", false)?,
         },
-        "basic_qos" => {
-            if let Some(size) = a.int("prefetch_size", 0, u32::MAX.into())? {
-                if size != 0 {
-                    let pos = a.get("prefetch_size").map_or(Pos::new(0, 0), |(_, p)| *p);
-                    return Err(ScenarioError::new(
-                        pos,
-                        "prefetch_size must be 0: RabbitMQ does not implement a prefetch window in bytes",
-                    ));
-                }
-            }
-            Method::BasicQos {
-                prefetch_count: a.int("prefetch_count", 0, 65535)?.unwrap_or(0) as u16,
-                global: a.boolean("global_qos", false)?,
-            }
-        }
+        "basic_qos" => Method::BasicQos {
+            prefetch_size: a.int("prefetch_size", 0, u32::MAX.into())?.unwrap_or(0) as u32,
+            prefetch_count: a.int("prefetch_count", 0, 65535)?.unwrap_or(0) as u16,
+            global: a.boolean("global_qos", false)?,
+        },
         "basic_consume" => Method::BasicConsume {
             queue: a.string("queue", "")?,
             consumer_tag: a.string("consumer_tag", "")?,

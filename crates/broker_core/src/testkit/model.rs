@@ -658,7 +658,7 @@ impl Model {
             Method::TxSelect | Method::TxCommit | Method::TxRollback => {
                 panic!("model: transactions are not modelled (the workload does not send them)")
             }
-            Method::BasicQos { prefetch_count, global } => {
+            Method::BasicQos { prefetch_count, global, .. } => {
                 assert!(!global, "model: only per-consumer prefetch is modelled");
                 self.channel_mut(c, ch).prefetch = *prefetch_count;
                 Ok(Reply::BasicQosOk)
