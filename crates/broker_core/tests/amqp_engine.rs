@@ -734,6 +734,33 @@ fn restart_keeps_durable_entities_and_persistent_messages() {
     assert_eq!(t.broker.census().dropped(DropReason::Restart), 1);
 }
 
+/// A persistent message keeps its sender-selected (`BCC`) routing keys through a restart: dead-lettered
+/// without `x-dead-letter-routing-key`, it is routed by them again (tests/scenarios/amqp/
+/// sender-selected-distribution shows RabbitMQ 3.10.8 doing so without a restart).
+#[test]
+fn restart_keeps_the_bcc_routing_keys_of_a_persistent_message() {
+    let mut t = Sim::new();
+    let (c, ch) = t.client();
+    t.ok(c, ch, xd("dlx", "direct"));
+    t.ok(c, ch, qd("dead-b"));
+    t.ok(c, ch, bind("dead-b", "dlx", "b"));
+    t.ok(c, ch, qd_durable("src", &[("x-dead-letter-exchange", s("dlx"))]));
+    let mut headers = FieldTable::new();
+    headers.insert("BCC".into(), FieldValue::Array(vec![s("b")]));
+    let persistent = BasicProperties { delivery_mode: Some(2), headers, ..Default::default() };
+    t.ok(c, ch, publish_props("", "src", "hidden copy", persistent));
+    t.broker.restart(VirtualTime(5));
+    t.at(5);
+    let (c, ch) = t.client();
+    t.ok(c, ch, xd("dlx", "direct"));
+    t.ok(c, ch, qd("dead-b"));
+    t.ok(c, ch, bind("dead-b", "dlx", "b"));
+    let d = t.get(c, ch, "src").expect("the persistent message survived");
+    assert!(d.properties.headers.is_empty(), "BCC is not delivered: {:?}", d.properties.headers);
+    t.ok(c, ch, reject(d.delivery_tag.0, false));
+    assert_eq!(t.drain(c, ch, "dead-b"), ["hidden copy"]);
+}
+
 // ---- Found by the seeded simulation (see /work/notes/h4-findings.md) ------------------------------
 
 #[test]
