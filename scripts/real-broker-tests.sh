@@ -36,8 +36,13 @@ fi
 
 DIR=$(mktemp -d /tmp/brokerlab-rabbitmq.XXXXXX)
 mkdir -p "$DIR/home"
+# Every port follows PORT, so sessions on other ports never meet: the distribution port, and epmd's own
+# port (4369 for 5672), since two nodes named rabbit@localhost cannot register with one epmd and stopping
+# kills the epmd.
+EPMD_PORT=$((4369 + PORT - 5672))
 export HOME=$DIR/home RABBITMQ_NODENAME=rabbit@localhost RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
        RABBITMQ_NODE_PORT=$PORT RABBITMQ_DIST_PORT=$((PORT + 20000)) ERL_EPMD_ADDRESS=127.0.0.1 \
+       ERL_EPMD_PORT=$EPMD_PORT \
        RABBITMQ_MNESIA_BASE=$DIR/mnesia RABBITMQ_LOG_BASE=$DIR/log \
        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}'
 stop_node() {
@@ -45,7 +50,7 @@ stop_node() {
   "$CTL" stop >/dev/null 2>&1 || true
   local epmd
   epmd=$(ls /usr/lib/erlang/erts-*/bin/epmd 2>/dev/null | head -1)
-  if [ -n "$epmd" ]; then "$epmd" -kill >/dev/null 2>&1 || true; fi
+  if [ -n "$epmd" ]; then "$epmd" -port "$EPMD_PORT" -kill >/dev/null 2>&1 || true; fi
   # `rabbitmqctl stop` returns while the VM is still exiting; wait until the port is free.
   for _ in $(seq 1 30); do
     (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || break

@@ -802,7 +802,7 @@ impl AppState {
         // A worker consuming one queue with prefetch 1 and no acks: one message stays unacked.
         let (conn, ch) = session.connect_client("worker-1");
         let setup = [
-            Method::BasicQos { prefetch_count: 1, global: false },
+            Method::BasicQos { prefetch_size: 0, prefetch_count: 1, global: false },
             Method::BasicConsume {
                 queue: "audit.log".into(),
                 consumer_tag: "audit-worker".into(),

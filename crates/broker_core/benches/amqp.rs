@@ -137,7 +137,7 @@ impl Client {
     }
 
     fn qos(&mut self, channel: u16, prefetch_count: u16) {
-        self.call(channel, Method::BasicQos { prefetch_count, global: false });
+        self.call(channel, Method::BasicQos { prefetch_size: 0, prefetch_count, global: false });
     }
 
     /// One `basic.publish` of a fresh 64-byte body with default properties.

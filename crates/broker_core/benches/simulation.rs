@@ -93,7 +93,9 @@ fn engine_floor(seconds: u64) -> f64 {
     for i in 0..4 {
         let c = broker.connect(t0, &format!("w{i}"));
         broker.apply(t0, c, ch, Method::ChannelOpen).expect("open");
-        broker.apply(t0, c, ch, Method::BasicQos { prefetch_count: 10, global: false }).expect("qos");
+        broker
+            .apply(t0, c, ch, Method::BasicQos { prefetch_size: 0, prefetch_count: 10, global: false })
+            .expect("qos");
         let consume = Method::BasicConsume {
             queue: "tasks".into(),
             consumer_tag: format!("w{i}"),

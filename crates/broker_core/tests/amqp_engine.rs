@@ -212,7 +212,7 @@ fn alternate_exchange_argument_must_be_a_string() {
     let (c, ch) = t.client();
     assert_eq!(
         t.channel_err(c, ch, xd_args("x", "direct", &[("alternate-exchange", int(1))])),
-        "406 PRECONDITION_FAILED - invalid type 'long' for arg 'alternate-exchange' in exchange 'x' in vhost '/'"
+        "406 PRECONDITION_FAILED - invalid type 'signedint' for arg 'alternate-exchange' in exchange 'x' in vhost '/'"
     );
 }
 
@@ -304,7 +304,7 @@ fn redeclare_with_an_argument_missing_prints_typed_value_and_none() {
     assert_eq!(
         t.channel_err(c, ch, qd_args("q", &[("x-max-length", int(5))])),
         "406 PRECONDITION_FAILED - inequivalent arg 'x-max-length' for queue 'q' in vhost '/': received the value \
-         '5' of type 'long' but current is none"
+         '5' of type 'signedint' but current is none"
     );
 }
 
@@ -732,6 +732,33 @@ fn restart_keeps_durable_entities_and_persistent_messages() {
     t.ok(c, ch, publish("dx", "", "still bound"));
     assert_eq!(t.ready("dq"), 1);
     assert_eq!(t.broker.census().dropped(DropReason::Restart), 1);
+}
+
+/// A persistent message keeps its sender-selected (`BCC`) routing keys through a restart: dead-lettered
+/// without `x-dead-letter-routing-key`, it is routed by them again (tests/scenarios/amqp/
+/// sender-selected-distribution shows RabbitMQ 3.10.8 doing so without a restart).
+#[test]
+fn restart_keeps_the_bcc_routing_keys_of_a_persistent_message() {
+    let mut t = Sim::new();
+    let (c, ch) = t.client();
+    t.ok(c, ch, xd("dlx", "direct"));
+    t.ok(c, ch, qd("dead-b"));
+    t.ok(c, ch, bind("dead-b", "dlx", "b"));
+    t.ok(c, ch, qd_durable("src", &[("x-dead-letter-exchange", s("dlx"))]));
+    let mut headers = FieldTable::new();
+    headers.insert("BCC".into(), FieldValue::Array(vec![s("b")]));
+    let persistent = BasicProperties { delivery_mode: Some(2), headers, ..Default::default() };
+    t.ok(c, ch, publish_props("", "src", "hidden copy", persistent));
+    t.broker.restart(VirtualTime(5));
+    t.at(5);
+    let (c, ch) = t.client();
+    t.ok(c, ch, xd("dlx", "direct"));
+    t.ok(c, ch, qd("dead-b"));
+    t.ok(c, ch, bind("dead-b", "dlx", "b"));
+    let d = t.get(c, ch, "src").expect("the persistent message survived");
+    assert!(d.properties.headers.is_empty(), "BCC is not delivered: {:?}", d.properties.headers);
+    t.ok(c, ch, reject(d.delivery_tag.0, false));
+    assert_eq!(t.drain(c, ch, "dead-b"), ["hidden copy"]);
 }
 
 // ---- Found by the seeded simulation (see /work/notes/h4-findings.md) ------------------------------

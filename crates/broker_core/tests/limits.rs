@@ -119,7 +119,7 @@ fn the_engine_refuses_names_over_255_bytes() {
 }
 
 /// Format 1 plays pika, which raises `ShortStringTooLong` before sending: the check (a dry run) already
-/// stops at the statement.
+/// stops at the argument that holds the long string.
 #[test]
 fn format_1_refuses_a_long_name_at_its_statement() {
     let text = format!(
@@ -127,7 +127,7 @@ fn format_1_refuses_a_long_name_at_its_statement() {
         long(300)
     );
     let e = Scenario::parse(&text).expect_err("refused");
-    assert_eq!(e.pos.line, 4, "{e}");
+    assert_eq!((e.pos.line, e.pos.col), (4, 24), "at the queue argument's value: {e}");
     assert!(
         e.message.starts_with("ShortStringTooLong: AMQP Short String can contain up to 255 bytes: queue"),
         "{e}"

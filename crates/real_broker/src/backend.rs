@@ -21,7 +21,7 @@
 
 use crate::convert::{self, broker_error, outgoing};
 use crate::wire::{Arrival, Inbound, Wire};
-use amq_protocol::protocol::{basic, channel, confirm, connection, exchange, queue, AMQPClass};
+use amq_protocol::protocol::{basic, channel, confirm, connection, exchange, queue, tx, AMQPClass};
 use amq_protocol::uri::AMQPUri;
 use broker_core::amqp::{
     AmqpError, CancelReason, ChannelNumber, ConnectionId, Delivery, DeliveryTag, ErrorScope, Event,
@@ -75,16 +75,20 @@ struct Chan {
     pending_consume: Option<(String, bool)>,
     pending_get: Option<(String, bool)>,
     pending_declare: Option<QueueFlags>,
+    /// The queue of the channel's latest `queue.declare-ok`: what RabbitMQ reads an empty queue name as.
+    last_declared: String,
 }
 
 impl Chan {
     /// Notes what a consume, get or queue.declare about to be sent will need to read its reply.
     fn note_pending(&mut self, method: &Method, owner: usize) {
+        let named =
+            |queue: &String| if queue.is_empty() { self.last_declared.clone() } else { queue.clone() };
         match method {
             Method::BasicConsume { queue, auto_ack, .. } => {
-                self.pending_consume = Some((queue.clone(), *auto_ack))
+                self.pending_consume = Some((named(queue), *auto_ack))
             }
-            Method::BasicGet { queue, auto_ack } => self.pending_get = Some((queue.clone(), *auto_ack)),
+            Method::BasicGet { queue, auto_ack } => self.pending_get = Some((named(queue), *auto_ack)),
             Method::QueueDeclare { durable, exclusive, auto_delete, passive, .. } => {
                 self.pending_declare = Some(QueueFlags {
                     durable: *durable,
@@ -387,13 +391,20 @@ impl RealBackend {
                 Ok(Signal::Other)
             }
             AMQPClass::Confirm(confirm::AMQPMethod::SelectOk(_)) => reply(Reply::ConfirmSelectOk),
+            AMQPClass::Tx(tx::AMQPMethod::SelectOk(_)) => reply(Reply::TxSelectOk),
+            AMQPClass::Tx(tx::AMQPMethod::CommitOk(_)) => reply(Reply::TxCommitOk),
+            AMQPClass::Tx(tx::AMQPMethod::RollbackOk(_)) => reply(Reply::TxRollbackOk),
             AMQPClass::Exchange(exchange::AMQPMethod::DeclareOk(_)) => reply(Reply::ExchangeDeclareOk),
             AMQPClass::Exchange(exchange::AMQPMethod::DeleteOk(_)) => reply(Reply::ExchangeDeleteOk),
             AMQPClass::Exchange(exchange::AMQPMethod::BindOk(_)) => reply(Reply::ExchangeBindOk),
             AMQPClass::Exchange(exchange::AMQPMethod::UnbindOk(_)) => reply(Reply::ExchangeUnbindOk),
             AMQPClass::Queue(queue::AMQPMethod::DeclareOk(ok)) => {
                 let name = ok.queue.as_str().to_string();
-                if let Some(flags) = self.conns[conn].channels.entry(ch).or_default().pending_declare.take() {
+                let chan = self.conns[conn].channels.entry(ch).or_default();
+                chan.last_declared = name.clone();
+                // Direct reply-to's pseudo-queue answers a declare but is no queue (the engine lists none).
+                let pending = chan.pending_declare.take().filter(|_| name != "amq.rabbitmq.reply-to");
+                if let Some(flags) = pending {
                     let hidden = self.conns[conn].hidden;
                     let known = self.queues_seen.get(&name).is_some_and(|f| !f.passive);
                     if !(hidden || known && flags.passive) {
@@ -699,7 +710,7 @@ impl StepBackend for RealBackend {
         let what = method.amqp_name();
         let sent = match (self.conns[conn].wire.as_mut(), out.content) {
             (Some(wire), Some((props, body))) => wire.send_content(ch, out.class, props, &body),
-            (Some(wire), None) => wire.send_method(ch, out.class),
+            (Some(wire), None) => wire.send_method_with_prefetch_size(ch, out.class, out.prefetch_size),
             (None, _) => Ok(()),
         };
         sent.map_err(failure)?;

@@ -27,13 +27,22 @@ pub const OBSERVABLE: &str = "delivered,get,returned,confirmed";
 
 /// Replaces each distinct `prefix` name (`amq.gen-…`) by `prefix#N`, N by first appearance.
 fn number_generated(text: &str, prefix: &str, seen: &mut Vec<String>) -> String {
+    number_generated_with(text, prefix, seen, |c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// [`number_generated`] for names made of the characters `in_name` accepts.
+fn number_generated_with(
+    text: &str,
+    prefix: &str,
+    seen: &mut Vec<String>,
+    in_name: impl Fn(char) -> bool,
+) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find(prefix) {
         out.push_str(&rest[..at]);
         let after = &rest[at + prefix.len()..];
-        let len =
-            after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(after.len());
+        let len = after.find(|c: char| !in_name(c)).unwrap_or(after.len());
         let name = &after[..len];
         let n = match seen.iter().position(|s| s == name) {
             Some(i) => i + 1,
@@ -106,12 +115,17 @@ fn blank_message_ids(text: &str) -> String {
 struct Normaliser {
     gen: Vec<String>,
     ctag: Vec<String>,
+    reply_to: Vec<String>,
 }
 
 impl Normaliser {
     fn text(&mut self, text: &str) -> String {
         let text = number_generated(text, "amq.gen-", &mut self.gen);
         let text = number_generated(&text, "amq.ctag-", &mut self.ctag);
+        // Direct reply-to keys: base64 of the channel's process and a random suffix, joined by a dot.
+        let text = number_generated_with(&text, "amq.rabbitmq.reply-to.", &mut self.reply_to, |c| {
+            c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '.' | '_' | '-')
+        });
         let text = blank_number_after(&text, " time: ");
         blank_vhost(&blank_message_ids(&text))
     }
@@ -138,7 +152,7 @@ fn channel_key(e: &Event) -> (u64, u16) {
 /// A report as normalised lines (see the module documentation).
 pub fn normalised_lines(report: &Report) -> Vec<Line> {
     let report = report.filtered(&EventFilter::parse(OBSERVABLE));
-    let mut norm = Normaliser { gen: Vec::new(), ctag: Vec::new() };
+    let mut norm = Normaliser { gen: Vec::new(), ctag: Vec::new(), reply_to: Vec::new() };
     let mut last_confirmed: BTreeMap<(u64, u16), u64> = BTreeMap::new();
     let mut out = Vec::new();
     let mut events_block =
@@ -232,7 +246,7 @@ mod tests {
 
     #[test]
     fn x_death_times_message_ids_and_vhosts_are_blanked() {
-        let mut n = Normaliser { gen: Vec::new(), ctag: Vec::new() };
+        let mut n = Normaliser { gen: Vec::new(), ctag: Vec::new(), reply_to: Vec::new() };
         let text = n.text(
             "basic.get-ok m12 delivery_tag=1 properties={headers: {x-death: [{count: 1, exchange: \"\", \
              queue: \"src\", time: 1700000000}]}} body=\"m1 body\" no queue 'q' in vhost 'test'",

@@ -1,7 +1,7 @@
 //! Between the engine's AMQP vocabulary (`broker_core::amqp`) and `amq-protocol`'s wire types: field
 //! tables, message properties, the methods a scenario sends and the replies and errors RabbitMQ sends back.
 
-use amq_protocol::protocol::{basic, channel, confirm, exchange, queue, AMQPClass};
+use amq_protocol::protocol::{basic, channel, confirm, exchange, queue, tx, AMQPClass};
 use amq_protocol::types::{AMQPValue, FieldArray, FieldTable, LongString, ShortString};
 use broker_core::amqp::{AmqpError, BasicProperties, ErrorScope, FieldValue, Method, ReplyCode};
 
@@ -133,11 +133,13 @@ pub(crate) struct Outgoing {
     pub content: Option<(basic::AMQPProperties, Vec<u8>)>,
     /// Whether the broker answers with a `-ok` (otherwise the method is asynchronous).
     pub synchronous: bool,
+    /// `basic.qos`'s prefetch-size, which `amq-protocol`'s `Qos` cannot carry (see `Wire`).
+    pub prefetch_size: u32,
 }
 
 pub(crate) fn outgoing(method: &Method) -> Outgoing {
-    let sync = |class| Outgoing { class, content: None, synchronous: true };
-    let async_ = |class| Outgoing { class, content: None, synchronous: false };
+    let sync = |class| Outgoing { class, content: None, synchronous: true, prefetch_size: 0 };
+    let async_ = |class| Outgoing { class, content: None, synchronous: false, prefetch_size: 0 };
     let s = |v: &str| ShortString::from(v);
     match method {
         Method::ChannelOpen => sync(AMQPClass::Channel(channel::AMQPMethod::Open(channel::Open {}))),
@@ -150,6 +152,9 @@ pub(crate) fn outgoing(method: &Method) -> Outgoing {
         Method::ConfirmSelect => {
             sync(AMQPClass::Confirm(confirm::AMQPMethod::Select(confirm::Select { nowait: false })))
         }
+        Method::TxSelect => sync(AMQPClass::Tx(tx::AMQPMethod::Select(tx::Select {}))),
+        Method::TxCommit => sync(AMQPClass::Tx(tx::AMQPMethod::Commit(tx::Commit {}))),
+        Method::TxRollback => sync(AMQPClass::Tx(tx::AMQPMethod::Rollback(tx::Rollback {}))),
         Method::ExchangeDeclare {
             exchange,
             exchange_type,
@@ -232,12 +237,13 @@ pub(crate) fn outgoing(method: &Method) -> Outgoing {
                 nowait: false,
             })))
         }
-        Method::BasicQos { prefetch_count, global } => {
-            sync(AMQPClass::Basic(basic::AMQPMethod::Qos(basic::Qos {
+        Method::BasicQos { prefetch_size, prefetch_count, global } => Outgoing {
+            prefetch_size: *prefetch_size,
+            ..sync(AMQPClass::Basic(basic::AMQPMethod::Qos(basic::Qos {
                 prefetch_count: *prefetch_count,
                 global: *global,
             })))
-        }
+        },
         Method::BasicConsume { queue, consumer_tag, auto_ack, exclusive, arguments } => {
             sync(AMQPClass::Basic(basic::AMQPMethod::Consume(basic::Consume {
                 queue: s(queue),
@@ -264,6 +270,7 @@ pub(crate) fn outgoing(method: &Method) -> Outgoing {
             })),
             content: Some((to_amqp_properties(properties), body.clone())),
             synchronous: false,
+            prefetch_size: 0,
         },
         Method::BasicGet { queue, auto_ack } => {
             sync(AMQPClass::Basic(basic::AMQPMethod::Get(basic::Get { queue: s(queue), no_ack: *auto_ack })))

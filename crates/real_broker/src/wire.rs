@@ -200,6 +200,23 @@ impl Wire {
         self.write(&AMQPFrame::Method(channel, class))
     }
 
+    /// A method with its `basic.qos` prefetch-size set: `amq-protocol`'s `Qos` has no such field and
+    /// writes 0, so the value goes into its place (after the 7-byte frame header and the class and
+    /// method ids) as pika would send it.
+    pub(crate) fn send_method_with_prefetch_size(
+        &mut self,
+        channel: u16,
+        class: AMQPClass,
+        prefetch_size: u32,
+    ) -> Result<(), String> {
+        let mut bytes = encode(&AMQPFrame::Method(channel, class))?;
+        if prefetch_size != 0 {
+            let field = bytes.get_mut(11..15).ok_or("basic.qos frame too short")?;
+            field.copy_from_slice(&prefetch_size.to_be_bytes());
+        }
+        self.stream.write_all(&bytes).map_err(|e| format!("cannot send to the broker: {e}"))
+    }
+
     /// A content method (basic.publish): the method, its header and the body in frames of `frame_max`.
     pub(crate) fn send_content(
         &mut self,

@@ -109,17 +109,9 @@ impl QueueArguments {
     }
 }
 
-/// The AMQP type name RabbitMQ prints for a value (pika sends Python ints as `long`).
+/// The AMQP type name RabbitMQ prints for a value (see [`FieldValue::amqp_type_name`]).
 pub fn type_name(v: &FieldValue) -> &'static str {
-    match v {
-        FieldValue::Bool(_) => "bool",
-        FieldValue::Int(_) => "long",
-        FieldValue::Float(_) => "double",
-        FieldValue::Str(_) => "longstr",
-        FieldValue::Array(_) => "array",
-        FieldValue::Table(_) => "table",
-        FieldValue::Void => "void",
-    }
+    v.amqp_type_name()
 }
 
 /// A value as Erlang's `~p` prints it inside an error term (`{value_negative,-1}`).
@@ -363,7 +355,7 @@ fn erlang_plain(v: &FieldValue) -> String {
     }
 }
 
-/// `the value '1000' of type 'long'` or `none`: RabbitMQ's `val/1` for a typed value or a missing one.
+/// `the value '1000' of type 'signedint'` or `none`: RabbitMQ's `val/1` for a typed value or a missing one.
 fn typed_val(v: Option<&FieldValue>) -> String {
     match v {
         None => "none".to_string(),
@@ -460,7 +452,11 @@ mod tests {
         let new = table(&[("x-message-ttl", FieldValue::Int(5))]);
         let e =
             assert_args_equivalence(&cur, &new, "queue 'q' in vhost '/'", &["x-message-ttl"]).unwrap_err();
-        assert!(e.text.ends_with("received the value '5' of type 'long' but current is none"), "{}", e.text);
+        assert!(
+            e.text.ends_with("received the value '5' of type 'signedint' but current is none"),
+            "{}",
+            e.text
+        );
     }
 
     #[test]

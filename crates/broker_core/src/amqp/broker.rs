@@ -12,8 +12,11 @@
 //!
 //! # Rules implemented (RabbitMQ 3.10 classic and quorum queues)
 //! - TTL: a message's expiry is fixed when it enters a queue (`now + min(x-message-ttl, expiration)`) and
-//!   kept across requeues; messages expire only at the head of the queue (of each priority level), as
-//!   classic queues do, so an expired message behind a live one waits. A message handed to a consumer no
+//!   kept across requeues; messages expire only at the head of the queue, as classic queues do, so an
+//!   expired message behind a live one waits. In a priority queue the head is the next message to
+//!   deliver: expired messages go from the highest non-empty level down, stopping at the first live head,
+//!   so an expired low-priority message waits (and is counted) while a live higher one is ready (as
+//!   RabbitMQ 3.10.8 does: `tests/scenarios/amqp/priority-message-ttl`). A message handed to a consumer no
 //!   longer expires. `x-message-ttl=0` therefore drops (or dead-letters) at once unless a consumer can
 //!   take the message immediately.
 //! - `x-expires`: the countdown restarts on declare (also passive), `basic.get`, and when the last
@@ -76,14 +79,15 @@ use super::arguments::{
     parse_queue_arguments, queue_resource, type_name, Overflow, QueueType,
 };
 use super::census::{Census, Totals};
-use super::channel::{Channel, Connection, Unacked};
+use super::channel::{Channel, Connection, HeldPublish, HeldSettle, Transaction, Unacked};
 use super::consumer::Consumer;
 use super::dead_letter::{dead_letter_copy_via, is_cycle};
 use super::definitions::{self, CompiledPolicy, EntityKind, Policy};
+use super::durable::base64_encode;
 use super::error::{AmqpError, ErrorScope, ReplyCode};
 use super::event::{CancelReason, DropReason, Event, LoggedEvent, QueueDeletedReason};
 use super::exchange::{Binding, BindingCheck, BindingTable, Destination, ExchangeType};
-use super::message::{parse_expiration, QueuedMessage, RouteCache};
+use super::message::{header_routes, parse_expiration, QueuedMessage, Route, RouteCache};
 use super::method::{Method, Reply};
 use super::queue::{ConsumerKey, InLine, Queue};
 use super::types::{
@@ -218,6 +222,11 @@ struct ExchangeState {
     policy: Option<Name>,
     table: BindingTable,
 }
+
+/// Direct reply-to's pseudo-queue: consumed (with auto-ack) to receive replies without a reply queue.
+pub const REPLY_TO_QUEUE: &str = "amq.rabbitmq.reply-to";
+/// The start of the routing key a direct reply is published with (the rest names the channel).
+const REPLY_TO_PREFIX: &str = "amq.rabbitmq.reply-to.";
 
 /// What settling a delivery does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -828,6 +837,58 @@ impl Broker {
         ch: ChannelNumber,
         method: Method,
     ) -> Result<Reply, AmqpError> {
+        let method = self.expand_queue_shortcut(conn, ch, method)?;
+        let declared = matches!(method, Method::QueueDeclare { .. });
+        let result = self.dispatch_expanded(conn, ch, method);
+        if let (true, Ok(Reply::QueueDeclareOk { queue, .. })) = (declared, &result) {
+            let name = Name::from(queue.as_str());
+            self.channel_mut(conn, ch).last_declared_queue = Some(name);
+        }
+        result
+    }
+
+    /// RabbitMQ's queue-name shortcut: an empty queue name in `queue.bind`, `queue.unbind`,
+    /// `queue.purge`, `queue.delete`, `basic.consume` and `basic.get` means the channel's last declared
+    /// queue (404 when it has declared none), and a bind or unbind with an empty queue *and* an empty
+    /// routing key binds by that queue's name. `queue.declare` takes no shortcut (a passive declare of
+    /// `''` looks for a queue named `''`). Checked on RabbitMQ 3.10.8: `tests/scenarios/amqp/empty-queue-name`.
+    fn expand_queue_shortcut(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        mut method: Method,
+    ) -> Result<Method, AmqpError> {
+        let (queue, routing_key) = match &mut method {
+            Method::QueueBind { queue, routing_key, .. } | Method::QueueUnbind { queue, routing_key, .. } => {
+                (queue, Some(routing_key))
+            }
+            Method::QueuePurge { queue }
+            | Method::QueueDelete { queue, .. }
+            | Method::BasicConsume { queue, .. }
+            | Method::BasicGet { queue, .. } => (queue, None),
+            _ => return Ok(method),
+        };
+        if !queue.is_empty() {
+            return Ok(method);
+        }
+        let Some(last) = self.channel_mut(conn, ch).last_declared_queue.clone() else {
+            return Err(AmqpError::channel(ReplyCode::NotFound, "no previously declared queue"));
+        };
+        queue.push_str(&last);
+        if let Some(key) = routing_key {
+            if key.is_empty() {
+                key.push_str(&last);
+            }
+        }
+        Ok(method)
+    }
+
+    fn dispatch_expanded(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        method: Method,
+    ) -> Result<Reply, AmqpError> {
         match method {
             Method::ChannelOpen => unreachable!("handled by apply"),
             Method::ChannelClose => {
@@ -836,11 +897,38 @@ impl Broker {
             }
             Method::ConfirmSelect => {
                 let channel = self.channel_mut(conn, ch);
+                if channel.tx.is_some() {
+                    return Err(AmqpError::channel(
+                        ReplyCode::PreconditionFailed,
+                        "cannot switch from tx to confirm mode",
+                    ));
+                }
                 if !channel.confirm {
                     channel.confirm = true;
                     emit!(self, Event::ConfirmSelected { connection: conn, channel: ch });
                 }
                 Ok(Reply::ConfirmSelectOk)
+            }
+            Method::TxSelect => {
+                let channel = self.channel_mut(conn, ch);
+                if channel.confirm {
+                    return Err(AmqpError::channel(
+                        ReplyCode::PreconditionFailed,
+                        "cannot switch from confirm to tx mode",
+                    ));
+                }
+                channel.tx.get_or_insert_with(Transaction::default);
+                Ok(Reply::TxSelectOk)
+            }
+            Method::TxCommit => {
+                let tx = self.take_transaction(conn, ch)?;
+                self.commit(conn, ch, tx);
+                Ok(Reply::TxCommitOk)
+            }
+            Method::TxRollback => {
+                // The held publishes are forgotten; the held settlements' deliveries never left `unacked`.
+                self.take_transaction(conn, ch)?;
+                Ok(Reply::TxRollbackOk)
             }
             Method::ExchangeDeclare {
                 exchange,
@@ -866,6 +954,10 @@ impl Broker {
             Method::ExchangeUnbind { destination, source, routing_key, arguments } => self
                 .unbind(conn, &source, Destination::Exchange(Name::from(destination)), routing_key, arguments)
                 .map(|_| Reply::ExchangeUnbindOk),
+            // RabbitMQ 3.10 answers any declare of the direct reply-to pseudo-queue with these counts.
+            Method::QueueDeclare { queue, .. } if queue == REPLY_TO_QUEUE => {
+                Ok(Reply::QueueDeclareOk { queue, message_count: 0, consumer_count: 1 })
+            }
             Method::QueueDeclare { queue, passive, durable, exclusive, auto_delete, arguments } => {
                 self.queue_declare(conn, queue, passive, durable, exclusive, auto_delete, arguments)
             }
@@ -879,7 +971,12 @@ impl Broker {
             Method::QueueDelete { queue, if_unused, if_empty } => {
                 self.queue_delete(conn, &queue, if_unused, if_empty)
             }
-            Method::BasicQos { prefetch_count, global } => {
+            // `rabbit_channel`: a prefetch window in bytes is not implemented (a connection error).
+            Method::BasicQos { prefetch_size, .. } if prefetch_size != 0 => Err(AmqpError::connection(
+                ReplyCode::NotImplemented,
+                format!("prefetch_size!=0 ({prefetch_size})"),
+            )),
+            Method::BasicQos { prefetch_count, global, .. } => {
                 let channel = self.channel_mut(conn, ch);
                 if global {
                     channel.global_prefetch = prefetch_count;
@@ -889,6 +986,9 @@ impl Broker {
                 emit!(self, Event::QosSet { connection: conn, channel: ch, prefetch_count, global });
                 self.run_channel_queues(conn, ch, BTreeSet::new());
                 Ok(Reply::BasicQosOk)
+            }
+            Method::BasicConsume { queue, consumer_tag, auto_ack, .. } if queue == REPLY_TO_QUEUE => {
+                self.reply_consume(conn, ch, consumer_tag, auto_ack)
             }
             Method::BasicConsume { queue, consumer_tag, auto_ack, exclusive, arguments } => {
                 self.basic_consume(conn, ch, &queue, consumer_tag, auto_ack, exclusive, &arguments)
@@ -912,7 +1012,14 @@ impl Broker {
                     return Err(AmqpError::connection(ReplyCode::NotImplemented, "requeue=false"));
                 }
                 let channel = self.channel_mut(conn, ch);
-                let all = std::mem::take(&mut channel.unacked).into_iter().collect();
+                let mut all: Vec<(u64, Unacked)> = std::mem::take(&mut channel.unacked).into_iter().collect();
+                // Deliveries a transaction settles are no longer the channel's to recover.
+                if let Some(tx) = &channel.tx {
+                    let (held, rest): (Vec<_>, Vec<_>) =
+                        all.into_iter().partition(|(tag, _)| tx.held_tags.contains(tag));
+                    channel.unacked = held.into_iter().collect();
+                    all = rest;
+                }
                 self.settle_taken(conn, ch, all, Settle::Recover);
                 Ok(Reply::BasicRecoverOk)
             }
@@ -1315,12 +1422,20 @@ impl Broker {
     /// The queues a message published to `exchange` reaches: recursively through exchange-to-exchange
     /// bindings and alternate exchanges, each exchange visited once (so cycles end), each queue once,
     /// sorted by name as RabbitMQ's `lists:usort` leaves them.
-    fn route(&self, exchange: &str, routing_key: &str, headers: &FieldTable) -> Vec<Name> {
+    /// The queues a message published to `exchange` via `route` reaches: every routing key of the route
+    /// (the published one and the sender-selected `CC` / `BCC` ones) through the exchange graph, with an
+    /// exchange's alternate exchange used when none of the keys matched a binding of that exchange.
+    fn route(&self, exchange: &str, route: &Route, headers: &FieldTable) -> Vec<Name> {
         if exchange.is_empty() {
-            return match self.queues.get_key_value(routing_key) {
-                Some((name, _)) => vec![name.clone()],
-                None => Vec::new(),
-            };
+            let mut queues: Vec<Name> = route
+                .keys()
+                .filter_map(|k| self.queues.get_key_value(k).map(|(name, _)| name.clone()))
+                .collect();
+            if !route.also.is_empty() {
+                queues.sort();
+                queues.dedup();
+            }
+            return queues;
         }
         let mut queues = Vec::new();
         let Some((first, _)) = self.exchanges.get_key_value(exchange) else { return queues };
@@ -1330,7 +1445,9 @@ impl Broker {
         while let Some(xname) = work.pop() {
             let Some(x) = self.exchanges.get(&xname) else { continue };
             dests.clear();
-            x.table.route(routing_key, headers, &mut dests);
+            for key in route.keys() {
+                x.table.route(key, headers, &mut dests);
+            }
             if dests.is_empty() {
                 if let Some(ae) = &x.alternate {
                     dests.push(Destination::Exchange(ae.clone()));
@@ -1757,6 +1874,73 @@ impl Broker {
         Ok(Reply::BasicConsumeOk { consumer_tag: tag.to_string() })
     }
 
+    /// `basic.consume` of `amq.rabbitmq.reply-to`: the channel's direct reply-to consumer (one per
+    /// channel, auto-ack only), reached by the routing key its requests carry in `reply_to`.
+    fn reply_consume(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        consumer_tag: String,
+        auto_ack: bool,
+    ) -> Result<Reply, AmqpError> {
+        let channel = self.channel_mut(conn, ch);
+        if !auto_ack {
+            return Err(AmqpError::channel(
+                ReplyCode::PreconditionFailed,
+                "reply consumer cannot acknowledge",
+            ));
+        }
+        if channel.reply_consumer.is_some() {
+            return Err(AmqpError::channel(ReplyCode::PreconditionFailed, "reply consumer already set"));
+        }
+        let tag = if consumer_tag.is_empty() { self.gen_name("amq.ctag") } else { consumer_tag };
+        // RabbitMQ's key encodes the channel's process and a random suffix; the engine draws both parts.
+        let mut node = [0u8; 24];
+        let mut suffix = [0u8; 16];
+        for chunk in node.chunks_mut(8).chain(suffix.chunks_mut(8)) {
+            chunk.copy_from_slice(&self.prng.next_u64().to_le_bytes());
+        }
+        let key = format!("{REPLY_TO_PREFIX}{}.{}", base64_encode(&node), base64_encode(&suffix));
+        let channel = self.channel_mut(conn, ch);
+        channel.reply_consumer = Some((Name::from(tag.as_str()), Name::from(key)));
+        Ok(Reply::BasicConsumeOk { consumer_tag: tag })
+    }
+
+    /// A direct reply (default exchange, `amq.rabbitmq.reply-to.…` key) to the channel whose reply
+    /// consumer that key names: delivered to it at once, with the channel's next delivery tag, which
+    /// RabbitMQ 3.10 does not use up (auto-ack). `false` if no channel has that key (a cancelled consumer,
+    /// a closed channel, a made-up key): then it is routed as any other publish.
+    fn deliver_reply(
+        &mut self,
+        id: MessageId,
+        routing_key: &str,
+        properties: &BasicProperties,
+        body: &[u8],
+    ) -> bool {
+        let found = self.connections.iter().find_map(|(cid, c)| {
+            c.channels.iter().find_map(|(chn, channel)| match &channel.reply_consumer {
+                Some((tag, key)) if &**key == routing_key => {
+                    Some((*cid, *chn, tag.clone(), channel.next_delivery_tag))
+                }
+                _ => None,
+            })
+        });
+        let Some((connection, channel, tag, delivery_tag)) = found else { return false };
+        let m = QueuedMessage::new(id, "", routing_key, properties.clone(), body);
+        self.totals.copies += 1;
+        self.totals.acked += 1;
+        emit!(
+            self,
+            Event::Delivered {
+                connection,
+                channel,
+                queue: Name::from(REPLY_TO_QUEUE),
+                delivery: Box::new(m.to_delivery(DeliveryTag(delivery_tag), Some(&tag), None, None)),
+            }
+        );
+        true
+    }
+
     fn basic_cancel(
         &mut self,
         conn: ConnectionId,
@@ -1764,6 +1948,11 @@ impl Broker {
         consumer_tag: &str,
     ) -> Result<Reply, AmqpError> {
         let reply = Reply::BasicCancelOk { consumer_tag: consumer_tag.to_string() };
+        let channel = self.channel_mut(conn, ch);
+        if channel.reply_consumer.as_ref().is_some_and(|(tag, _)| &**tag == consumer_tag) {
+            channel.reply_consumer = None;
+            return Ok(reply);
+        }
         // Cancelling an unknown tag is not an error (the AMQP spec requires ignoring it).
         let Some((tag, consumer)) = self.channel_mut(conn, ch).consumers.remove_entry(consumer_tag) else {
             return Ok(reply);
@@ -1950,6 +2139,31 @@ impl Broker {
     ) -> Result<Reply, AmqpError> {
         let channel = self.channel_mut(conn, ch);
         let tag = delivery_tag.0;
+        if let Some(tx) = &mut channel.tx {
+            let unacked = &channel.unacked;
+            let open = |t: &u64| !tx.held_tags.contains(t);
+            let tags: Vec<u64> = if multiple && tag == 0 {
+                unacked.keys().copied().filter(open).collect()
+            } else if !unacked.contains_key(&tag) || !open(&tag) {
+                return Err(AmqpError::channel(
+                    ReplyCode::PreconditionFailed,
+                    format!("unknown delivery tag {tag}"),
+                ));
+            } else if multiple {
+                unacked.range(..=tag).map(|(t, _)| *t).filter(open).collect()
+            } else {
+                vec![tag]
+            };
+            let held = match op {
+                Settle::Ack => HeldSettle::Ack,
+                Settle::Nack { requeue } => HeldSettle::Nack { requeue },
+                Settle::Reject { requeue } => HeldSettle::Reject { requeue },
+                Settle::Recover => unreachable!("basic.recover does not settle through here"),
+            };
+            tx.held_tags.extend(tags.iter().copied());
+            tx.settles.push((held, tags));
+            return Ok(Reply::None);
+        }
         let taken: Vec<(u64, Unacked)> = if multiple && tag == 0 {
             std::mem::take(&mut channel.unacked).into_iter().collect()
         } else if !channel.unacked.contains_key(&tag) {
@@ -2138,6 +2352,17 @@ impl Broker {
             ));
         }
         let xname = xname.clone();
+        let mut properties = properties;
+        if properties.reply_to.as_deref() == Some(REPLY_TO_QUEUE) {
+            // Direct reply-to: the request carries the key of this channel's reply consumer.
+            let Some((_, key)) = &self.channel_mut(conn, ch).reply_consumer else {
+                return Err(AmqpError::channel(
+                    ReplyCode::PreconditionFailed,
+                    "fast reply consumer does not exist",
+                ));
+            };
+            properties.reply_to = Some(key.to_string());
+        }
         if let Some(exp) = &properties.expiration {
             if let Err(complaint) = parse_expiration(exp) {
                 return Err(AmqpError::channel(
@@ -2146,6 +2371,46 @@ impl Broker {
                 ));
             }
         }
+        // Sender-selected distribution: `CC` and `BCC` name more routing keys (`rabbit_basic:message/3`,
+        // after the expiration check); `BCC` is removed from the message before it is routed.
+        let also = header_routes(&properties.headers).map_err(|(header, kind)| {
+            AmqpError::channel(
+                ReplyCode::PreconditionFailed,
+                format!("invalid message: {{unacceptable_type_in_header,\"{header}\",{kind}}}"),
+            )
+        })?;
+        properties.headers.remove("BCC");
+        let channel = self.channel_mut(conn, ch);
+        if let Some(tx) = &mut channel.tx {
+            tx.publishes.push(HeldPublish {
+                exchange: xname,
+                routing_key,
+                also,
+                mandatory,
+                properties,
+                body,
+            });
+            return Ok(Reply::None);
+        }
+        self.publish_checked(conn, ch, xname, routing_key, also, mandatory, properties, body);
+        Ok(Reply::None)
+    }
+
+    /// The rest of a publish once it passed every check: a message id, routing, enqueueing, the
+    /// return or the confirm. A committed transaction's publishes come here at the commit.
+    #[allow(clippy::too_many_arguments)]
+    fn publish_checked(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        xname: Name,
+        routing_key: String,
+        also: Vec<Box<str>>,
+        mandatory: bool,
+        properties: BasicProperties,
+        body: Vec<u8>,
+    ) {
+        let exchange: &str = &Name::clone(&xname);
         let channel = self.channel_mut(conn, ch);
         let seq = if channel.confirm {
             let s = channel.next_publish_seq;
@@ -2158,7 +2423,11 @@ impl Broker {
         self.next_message += 1;
         self.totals.published += 1;
         // The shared route keeps the key from here on, so the method's own string can go to the event.
-        let route = self.routes.get(&xname, &routing_key);
+        let route = if also.is_empty() {
+            self.routes.get(&xname, &routing_key)
+        } else {
+            Route::with_also(xname.clone(), &routing_key, also.into_boxed_slice())
+        };
         let size = body.len();
         emit!(
             self,
@@ -2172,7 +2441,12 @@ impl Broker {
             }
         );
         let routing_key: &str = &route.routing_key;
-        let targets = self.route(exchange, routing_key, &properties.headers);
+        // A direct reply reaches its consumer without a queue; RabbitMQ 3.10 still finds no queue for it,
+        // so a mandatory one is also returned.
+        let replied = exchange.is_empty()
+            && routing_key.starts_with(REPLY_TO_PREFIX)
+            && self.deliver_reply(id, routing_key, &properties, &body);
+        let targets = self.route(exchange, &route, &properties.headers);
         // The event takes the target list; one target (the usual case) is remembered without a copy.
         let single = match targets.as_slice() {
             [only] => Some(Name::clone(only)),
@@ -2186,7 +2460,9 @@ impl Broker {
             targets
         };
         let mut ack = true;
-        if single.is_none() && targets.is_empty() {
+        if single.is_none() && targets.is_empty() && replied && !mandatory {
+            // Delivered to its reply consumer: nothing was dropped.
+        } else if single.is_none() && targets.is_empty() {
             self.totals.copies += 1;
             if mandatory {
                 self.totals.returned += 1;
@@ -2235,7 +2511,42 @@ impl Broker {
                 }
             );
         }
-        Ok(Reply::None)
+    }
+
+    /// Ends the channel's transaction (a new one starts at once); 406 if the channel is not transactional.
+    fn take_transaction(&mut self, conn: ConnectionId, ch: ChannelNumber) -> Result<Transaction, AmqpError> {
+        match &mut self.channel_mut(conn, ch).tx {
+            Some(tx) => Ok(std::mem::take(tx)),
+            None => Err(AmqpError::channel(ReplyCode::PreconditionFailed, "channel is not transactional")),
+        }
+    }
+
+    /// `tx.commit`: the held publishes in order, then the held settlements in order (as
+    /// `rabbit_channel` commits: deliveries first, then acks and rejects).
+    fn commit(&mut self, conn: ConnectionId, ch: ChannelNumber, tx: Transaction) {
+        for p in tx.publishes {
+            self.publish_checked(
+                conn,
+                ch,
+                p.exchange,
+                p.routing_key,
+                p.also,
+                p.mandatory,
+                p.properties,
+                p.body,
+            );
+        }
+        for (held, tags) in tx.settles {
+            let channel = self.channel_mut(conn, ch);
+            let taken: Vec<(u64, Unacked)> =
+                tags.iter().filter_map(|t| channel.unacked.remove(t).map(|u| (*t, u))).collect();
+            let op = match held {
+                HeldSettle::Ack => Settle::Ack,
+                HeldSettle::Nack { requeue } => Settle::Nack { requeue },
+                HeldSettle::Reject { requeue } => Settle::Reject { requeue },
+            };
+            self.settle_taken(conn, ch, taken, op);
+        }
     }
 
     /// Puts a new copy into a queue (the caller counted the copy); returns `false` if the queue refused it
@@ -2336,11 +2647,17 @@ impl Broker {
                 dead_letter_exchange: dlx.clone()
             }
         );
-        let route = self.routes.get(&dlx, dlrk.as_deref().unwrap_or(m.routing_key()));
-        let copy = dead_letter_copy_via(&m, reason, queue, self.now, route);
+        // With `x-dead-letter-routing-key` the copy goes by that key alone; without, by every key the
+        // message was published with, sender-selected ones included.
+        let route = match &dlrk {
+            Some(key) => self.routes.get(&dlx, key),
+            None if m.route().also.is_empty() => self.routes.get(&dlx, m.routing_key()),
+            None => Route::with_also(dlx.clone(), m.routing_key(), m.route().also.clone()),
+        };
+        let copy = dead_letter_copy_via(&m, reason, queue, self.now, route, dlrk.is_some());
         let targets = {
             let props = copy.properties();
-            self.route(&dlx, copy.routing_key(), &props.headers)
+            self.route(&dlx, copy.route(), &props.headers)
         };
         emit!(self, Event::Routed { message: copy.id, exchange: dlx.clone(), queues: targets.clone() });
         if targets.is_empty() {

@@ -6,11 +6,46 @@
 //!   `basic.get-ok`); `unacked` is keyed by tag, so iteration is in delivery order.
 //! - `consumer_unacked` is the number of entries of `unacked` that came from a consumer (not `basic.get`),
 //!   which is what a global (`basic.qos global=true`) prefetch limits, as RabbitMQ 3.x's limiter does.
+//! - A transactional channel (`tx`) never has confirms on. Its `held_tags` are exactly the tags of its
+//!   held settlements, each also still in `unacked` (it stays there, counted, until the commit).
 
 use super::consumer::Consumer;
 use super::message::QueuedMessage;
-use super::types::{ChannelNumber, Name};
+use super::types::{BasicProperties, ChannelNumber, Name};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// A publish held by a transaction until `tx.commit`, already checked (exchange, size, expiration,
+/// `CC` / `BCC`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeldPublish {
+    pub exchange: Name,
+    pub routing_key: String,
+    /// The sender-selected routing keys (`CC`, then `BCC`).
+    pub also: Vec<Box<str>>,
+    pub mandatory: bool,
+    pub properties: BasicProperties,
+    pub body: Vec<u8>,
+}
+
+/// What a held settlement does at commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeldSettle {
+    Ack,
+    Nack { requeue: bool },
+    Reject { requeue: bool },
+}
+
+/// A channel's open transaction (`tx.select`): the publishes and settlements it holds, in order, until
+/// `tx.commit` carries them out or `tx.rollback` forgets them. After either a new one starts at once.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Transaction {
+    pub publishes: Vec<HeldPublish>,
+    /// Each `basic.ack` / `nack` / `reject`, with the delivery tags it settles (ascending).
+    pub settles: Vec<(HeldSettle, Vec<u64>)>,
+    /// Every tag in `settles`: settled once, a tag is unknown to a second settlement, as in RabbitMQ
+    /// (which takes it out of the channel's unacked list at once and puts it back on rollback).
+    pub held_tags: BTreeSet<u64>,
+}
 
 /// A delivery awaiting its ack.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +70,14 @@ pub struct Channel {
     pub confirm: bool,
     /// The next publish sequence number once `confirm.select` is on (starts at 1).
     pub next_publish_seq: u64,
+    /// The queue of this channel's latest `queue.declare-ok` (passive or not): what an empty queue name
+    /// means in the methods that take a queue (RabbitMQ's `most_recently_declared_queue`).
+    pub last_declared_queue: Option<Name>,
+    /// `tx.select` was sent: the open transaction.
+    pub tx: Option<Transaction>,
+    /// The direct reply-to consumer (`basic.consume` of `amq.rabbitmq.reply-to`): its consumer tag and
+    /// the routing key (`amq.rabbitmq.reply-to.…`) that reaches it.
+    pub reply_consumer: Option<(Name, Name)>,
 }
 
 impl Channel {

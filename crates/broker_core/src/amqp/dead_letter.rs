@@ -1,16 +1,21 @@
 //! Dead-lettering as RabbitMQ 3.10's `rabbit_dead_letter` does it: the `x-death` header, the
 //! `x-first-death-*` headers, and the cycle rule.
 //!
-//! - `x-death` is an array of tables, most recent first, one per (queue, reason): a repeat death moves
-//!   that entry to the front and increments its `count` (its other fields keep their first values).
+//! - `x-death` is an array of tables, one per (queue, reason), the latest death's first: a repeat death
+//!   moves that entry to the front and increments its `count` (its other fields keep their first values).
+//!   Behind the front entry, 3.10 groups the old entries by (queue, reason) and, when there are two or
+//!   more, reverses them (`group_by_queue_and_reason`), so their order flips on every death — observed
+//!   on RabbitMQ 3.10.8 (`tests/scenarios/amqp/x-death-order`).
 //! - The first death also sets `x-first-death-reason`, `-queue` and `-exchange`, never changed after.
 //! - The dead-lettered copy loses its `expiration` (recorded as `original-expiration`), is published to
-//!   the dead-letter exchange with `x-dead-letter-routing-key` if set, else its original routing key.
+//!   the dead-letter exchange with `x-dead-letter-routing-key` if set (and then loses its `CC` header),
+//!   else with all its original routing keys (`CC` and `BCC` ones included). The entry's `routing-keys`
+//!   are the published key and the `CC` keys.
 //! - A copy is not delivered to a queue it already died in, when every death since that one was
 //!   automatic (not `rejected`): such a "fully automatic" cycle would loop forever.
 
 use super::event::DropReason;
-use super::message::{QueuedMessage, Route};
+use super::message::{header_routes, QueuedMessage, Route};
 use super::types::{FieldTable, FieldValue, Name};
 use crate::clock::VirtualTime;
 use std::rc::Rc;
@@ -26,18 +31,22 @@ pub fn dead_letter_copy(
     dead_letter_routing_key: Option<&str>,
 ) -> QueuedMessage {
     let routing_key = dead_letter_routing_key.unwrap_or(m.routing_key());
-    dead_letter_copy_via(m, reason, queue, now, Route::new(Name::from(dead_letter_exchange), routing_key))
+    let route = Route::new(Name::from(dead_letter_exchange), routing_key);
+    dead_letter_copy_via(m, reason, queue, now, route, dead_letter_routing_key.is_some())
 }
 
 /// As [`dead_letter_copy`], published via `route`: the dead-letter exchange and the routing key the
 /// caller chose (`x-dead-letter-routing-key` if set, else `m`'s own), usually shared from a
-/// [`RouteCache`](super::message::RouteCache).
+/// [`RouteCache`](super::message::RouteCache). `by_dead_letter_key`: the queue has
+/// `x-dead-letter-routing-key`, so the copy loses its `CC` header (RabbitMQ 3.10 drops it then, and only
+/// then).
 pub fn dead_letter_copy_via(
     m: &QueuedMessage,
     reason: DropReason,
     queue: &str,
     now: VirtualTime,
     route: Rc<Route>,
+    by_dead_letter_key: bool,
 ) -> QueuedMessage {
     let reason_str = reason.x_death_reason().expect("only x-death reasons dead-letter");
     let mut props = m.properties().into_owned();
@@ -47,28 +56,33 @@ pub fn dead_letter_copy_via(
     // AMQP timestamps have second resolution.
     info.insert("time".into(), FieldValue::Int((now.as_millis() / 1000) as i64));
     info.insert("exchange".into(), FieldValue::Str(m.exchange().into()));
-    info.insert("routing-keys".into(), FieldValue::Array(vec![FieldValue::Str(m.routing_key().into())]));
+    // The published key, then the sender-selected keys still in the headers (`CC`; `BCC` was removed
+    // at publish).
+    let mut keys = vec![FieldValue::Str(m.routing_key().into())];
+    keys.extend(
+        header_routes(&props.headers).unwrap_or_default().into_iter().map(|k| FieldValue::Str(k.into())),
+    );
+    info.insert("routing-keys".into(), FieldValue::Array(keys));
     if let Some(exp) = props.expiration.take() {
         info.insert("original-expiration".into(), FieldValue::Str(exp));
     }
     let headers = &mut props.headers;
     match headers.get("x-death") {
         Some(FieldValue::Array(entries)) => {
-            let mut others = Vec::with_capacity(entries.len());
-            let mut matched: Option<FieldTable> = None;
-            for e in entries {
-                if let FieldValue::Table(t) = e {
-                    if matched.is_none() && entry_is(t, queue, reason_str) {
-                        matched = Some(t.clone());
-                        continue;
-                    }
+            let grouped = group_by_queue_and_reason(entries);
+            let mut front = None;
+            let mut others = Vec::with_capacity(grouped.len());
+            for t in grouped {
+                if front.is_none() && entry_is(&t, queue, reason_str) {
+                    front = Some(t);
+                } else {
+                    others.push(FieldValue::Table(t));
                 }
-                others.push(e.clone());
             }
-            let front = match matched {
+            let front = match front {
                 Some(mut t) => {
                     let count = match t.get("count") {
-                        Some(FieldValue::Int(n)) => n + 1,
+                        Some(FieldValue::Int(n)) => n.saturating_add(1),
                         _ => 1,
                     };
                     t.insert("count".into(), FieldValue::Int(count));
@@ -79,7 +93,8 @@ pub fn dead_letter_copy_via(
                     info
                 }
             };
-            let mut all = vec![FieldValue::Table(front)];
+            let mut all = Vec::with_capacity(others.len() + 1);
+            all.push(FieldValue::Table(front));
             all.extend(others);
             headers.insert("x-death".into(), FieldValue::Array(all));
         }
@@ -96,7 +111,44 @@ pub fn dead_letter_copy_via(
             headers.insert("x-death".into(), FieldValue::Array(vec![FieldValue::Table(info)]));
         }
     }
+    if by_dead_letter_key {
+        props.headers.remove("CC");
+    }
     QueuedMessage::with_route(m.id, route, props, m.body().into())
+}
+
+/// RabbitMQ 3.10's `group_by_queue_and_reason`: one table per (queue, reason), the first of each, its
+/// `count` set to how many tables had that pair when it has none. A lone table is kept as it is; two or
+/// more come out in reverse order (3.10 accumulates by prepending), which is why the entries behind the
+/// front one change order on every death. Entries that are not tables are dropped.
+fn group_by_queue_and_reason(entries: &[FieldValue]) -> Vec<FieldTable> {
+    let tables: Vec<&FieldTable> = entries
+        .iter()
+        .filter_map(|e| match e {
+            FieldValue::Table(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    if let [only] = tables.as_slice() {
+        return vec![(*only).clone()];
+    }
+    let mut grouped: Vec<FieldTable> = Vec::with_capacity(tables.len());
+    let mut seen: Vec<(Option<&FieldValue>, Option<&FieldValue>)> = Vec::new();
+    for t in &tables {
+        let key = (t.get("queue"), t.get("reason"));
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        let same = tables.iter().filter(|o| (o.get("queue"), o.get("reason")) == key).count();
+        let mut first = (*t).clone();
+        if !first.contains_key("count") {
+            first.insert("count".into(), FieldValue::Int(same as i64));
+        }
+        grouped.push(first);
+    }
+    grouped.reverse();
+    grouped
 }
 
 fn entry_is(t: &FieldTable, queue: &str, reason: &str) -> bool {

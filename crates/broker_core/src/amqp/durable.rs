@@ -31,9 +31,9 @@
 use super::broker::{Broker, BrokerConfig, MAX_MESSAGE_ID};
 use super::definitions::{self, BindingDefinition, ExchangeDefinition, Policy, QueueDefinition};
 use super::error::AmqpError;
-use super::message::QueuedMessage;
+use super::message::{QueuedMessage, Route};
 use super::method::Method;
-use super::types::{BasicProperties, ChannelNumber, MessageId};
+use super::types::{BasicProperties, ChannelNumber, MessageId, Name};
 use crate::clock::VirtualTime;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -74,6 +74,10 @@ pub struct DurableMessage {
     pub id: u64,
     pub exchange: String,
     pub routing_key: String,
+    /// The sender-selected routing keys (`CC`, `BCC`) it was published with, which a dead-lettering
+    /// without `x-dead-letter-routing-key` routes by again (RabbitMQ keeps them with the message).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_routing_keys: Vec<String>,
     #[serde(default)]
     pub properties: BasicProperties,
     /// The body: UTF-8 text as is, anything else in standard base64 (`base64` set).
@@ -235,6 +239,7 @@ fn durable_message(m: &QueuedMessage, returned: bool) -> DurableMessage {
         id: m.id.0,
         exchange: m.exchange().to_string(),
         routing_key: m.routing_key().to_string(),
+        also_routing_keys: m.route().also.iter().map(|k| k.to_string()).collect(),
         properties: m.properties().into_owned(),
         body,
         base64,
@@ -330,8 +335,14 @@ fn recover_into(
             } else {
                 m.body.as_bytes().to_vec()
             };
-            let mut queued =
-                QueuedMessage::new(MessageId(m.id), &m.exchange, &m.routing_key, m.properties.clone(), &body);
+            let also: Box<[Box<str>]> = m.also_routing_keys.iter().map(|k| Box::from(k.as_str())).collect();
+            let route = Route::with_also(Name::from(m.exchange.as_str()), &m.routing_key, also);
+            let mut queued = QueuedMessage::with_route(
+                MessageId(m.id),
+                route,
+                m.properties.clone(),
+                body.into_boxed_slice(),
+            );
             queued.set_expires_at(m.expires_at.unwrap_or(VirtualTime::NEVER));
             if m.redelivered {
                 queued.set_redelivered();

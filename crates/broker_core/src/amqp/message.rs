@@ -14,7 +14,7 @@
 //!   than `delivery_mode` is unset. Whenever `properties` is `None`, the mode is kept in `flags`.
 //! - A `RouteCache` holds at most `RouteCache::SLOTS` routes, no two with the same exchange and key.
 
-use super::types::{BasicProperties, Delivery, DeliveryTag, FieldValue, MessageId, Name};
+use super::types::{BasicProperties, Delivery, DeliveryTag, FieldTable, FieldValue, MessageId, Name};
 use crate::clock::VirtualTime;
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -29,12 +29,47 @@ const MODE_MASK: u8 = 0b110;
 pub struct Route {
     pub exchange: Name,
     pub routing_key: Box<str>,
+    /// The sender-selected keys (the `CC` then the `BCC` header's strings at publish time): RabbitMQ's
+    /// `routing_keys` after the first. They route the message, and route it again when it is
+    /// dead-lettered without `x-dead-letter-routing-key`. Empty for almost every message.
+    pub also: Box<[Box<str>]>,
 }
 
 impl Route {
     pub fn new(exchange: Name, routing_key: &str) -> Rc<Route> {
-        Rc::new(Route { exchange, routing_key: routing_key.into() })
+        Rc::new(Route { exchange, routing_key: routing_key.into(), also: Box::default() })
     }
+
+    /// A route with sender-selected keys besides `routing_key` (never cached: rare).
+    pub fn with_also(exchange: Name, routing_key: &str, also: Box<[Box<str>]>) -> Rc<Route> {
+        Rc::new(Route { exchange, routing_key: routing_key.into(), also })
+    }
+
+    /// Every routing key: the published one, then the sender-selected ones.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(&*self.routing_key).chain(self.also.iter().map(|k| &**k))
+    }
+}
+
+/// The headers that name extra routing keys (sender-selected distribution), in RabbitMQ's order.
+pub const ROUTING_HEADERS: [&str; 2] = ["CC", "BCC"];
+
+/// The sender-selected routing keys of a message with these headers: the string elements of its `CC`
+/// and then its `BCC` array (other elements are skipped), as `rabbit_basic:header_routes/1` reads them.
+/// `Err((header, type))` when one of them is present but not an array, which RabbitMQ refuses.
+pub fn header_routes(headers: &FieldTable) -> Result<Vec<Box<str>>, (&'static str, &'static str)> {
+    let mut keys = Vec::new();
+    for header in ROUTING_HEADERS {
+        match headers.get(header) {
+            None => {}
+            Some(FieldValue::Array(items)) => keys.extend(items.iter().filter_map(|v| match v {
+                FieldValue::Str(k) => Some(Box::from(k.as_str())),
+                _ => None,
+            })),
+            Some(other) => return Err((header, other.amqp_type_name())),
+        }
+    }
+    Ok(keys)
 }
 
 /// The routes used most recently, so that successive messages with the same exchange and routing key

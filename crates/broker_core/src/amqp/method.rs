@@ -90,6 +90,12 @@ pub enum Method {
     ChannelClose,
     /// `confirm.select`: publisher confirms on this channel from now on.
     ConfirmSelect,
+    /// `tx.select`: the channel is transactional from now on (publishes and settlements wait for a commit).
+    TxSelect,
+    /// `tx.commit`: carries out what the transaction holds, then starts a new one.
+    TxCommit,
+    /// `tx.rollback`: forgets what the transaction holds, then starts a new one.
+    TxRollback,
     ExchangeDeclare {
         exchange: String,
         /// `direct`, `fanout`, `topic` or `headers`.
@@ -170,6 +176,9 @@ pub enum Method {
         if_empty: bool,
     },
     BasicQos {
+        /// A prefetch window in bytes: RabbitMQ implements none and refuses any but 0.
+        #[serde(default, skip_serializing_if = "is_zero_u32")]
+        prefetch_size: u32,
         #[serde(default)]
         prefetch_count: u16,
         #[serde(default)]
@@ -237,6 +246,9 @@ fn default_exchange_type() -> String {
 fn default_true() -> bool {
     true
 }
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
+}
 
 impl Method {
     /// `Err` if a short-string field (a name, key, tag, table key or string property) is over
@@ -247,6 +259,9 @@ impl Method {
             Method::ChannelOpen
             | Method::ChannelClose
             | Method::ConfirmSelect
+            | Method::TxSelect
+            | Method::TxCommit
+            | Method::TxRollback
             | Method::BasicQos { .. }
             | Method::BasicAck { .. }
             | Method::BasicNack { .. }
@@ -298,6 +313,9 @@ impl Method {
             Method::ChannelOpen => "channel.open",
             Method::ChannelClose => "channel.close",
             Method::ConfirmSelect => "confirm.select",
+            Method::TxSelect => "tx.select",
+            Method::TxCommit => "tx.commit",
+            Method::TxRollback => "tx.rollback",
             Method::ExchangeDeclare { .. } => "exchange.declare",
             Method::ExchangeDelete { .. } => "exchange.delete",
             Method::ExchangeBind { .. } => "exchange.bind",
@@ -331,6 +349,9 @@ pub enum Reply {
     ChannelOpenOk { channel: ChannelNumber },
     ChannelCloseOk,
     ConfirmSelectOk,
+    TxSelectOk,
+    TxCommitOk,
+    TxRollbackOk,
     ExchangeDeclareOk,
     ExchangeDeleteOk,
     ExchangeBindOk,

@@ -261,23 +261,24 @@ impl Queue {
         self.pop_level(level)
     }
 
-    /// Takes the head of any level whose head has expired by `now` (RabbitMQ drops expired messages only
-    /// at the head of each priority sub-queue).
+    /// Takes the next message to deliver if it has expired by `now`. As RabbitMQ 3.10's priority queue
+    /// drops expired messages (`dropwhile` over the sub-queues, highest priority first, stopping at the
+    /// first head that has not expired), an expired message behind a live head of a higher priority
+    /// stays, and is counted, until every message above it is gone
+    /// (`tests/scenarios/amqp/priority-message-ttl`).
     pub fn pop_expired(&mut self, now: VirtualTime) -> Option<QueuedMessage> {
-        let level = (0..self.levels.len())
-            .rev()
-            .find(|&l| self.levels[l].front().is_some_and(|m| m.expires_at() <= now))?;
-        self.pop_level(level)
+        let level = self.head_level()?;
+        if self.levels[level].front().is_some_and(|m| m.expires_at() <= now) {
+            self.pop_level(level)
+        } else {
+            None
+        }
     }
 
-    /// The earliest expiry among the heads of the levels.
+    /// When the next message to deliver expires, if it has a TTL: the only expiry that can drop
+    /// anything (see [`Queue::pop_expired`]).
     pub fn next_head_expiry(&self) -> Option<VirtualTime> {
-        self.levels
-            .iter()
-            .filter_map(|l| l.front())
-            .map(QueuedMessage::expires_at)
-            .filter(|t| *t != VirtualTime::NEVER)
-            .min()
+        self.head().map(QueuedMessage::expires_at).filter(|t| *t != VirtualTime::NEVER)
     }
 
     /// Removes every ready message (purge, delete), in delivery order.

@@ -68,6 +68,25 @@ pub enum FieldValue {
     Void,
 }
 
+impl FieldValue {
+    /// The AMQP field type RabbitMQ names in its error texts (`rabbit_binary_parser`'s atoms) for the type
+    /// a client sends this value as. Integers go as pika encodes a Python `int`: `I` (`signedint`) when
+    /// they fit 32 bits, else `l` (`long`); floats as `d` (`double`); strings as `S` (`longstr`).
+    /// Checked on RabbitMQ 3.10.8: `tests/scenarios/amqp/field-type-names`.
+    pub fn amqp_type_name(&self) -> &'static str {
+        match self {
+            FieldValue::Bool(_) => "bool",
+            FieldValue::Int(i) if i32::try_from(*i).is_ok() => "signedint",
+            FieldValue::Int(_) => "long",
+            FieldValue::Float(_) => "double",
+            FieldValue::Str(_) => "longstr",
+            FieldValue::Array(_) => "array",
+            FieldValue::Table(_) => "table",
+            FieldValue::Void => "void",
+        }
+    }
+}
+
 /// An AMQP field table. Keys are kept sorted so every printout is stable.
 pub type FieldTable = BTreeMap<String, FieldValue>;
 

@@ -190,6 +190,9 @@ const CHANNEL_METHODS: &[(&str, &[&str], usize)] = &[
     ("basic_nack", &["delivery_tag", "multiple", "requeue"], 0),
     ("basic_reject", &["delivery_tag", "requeue"], 0),
     ("basic_recover", &["requeue"], 0),
+    ("tx_select", &[], 0),
+    ("tx_commit", &[], 0),
+    ("tx_rollback", &[], 0),
 ];
 
 const PROPERTY_FIELDS: &[&str] = &[
@@ -744,6 +747,11 @@ impl<'b> Interp<'b> {
         let bound = bind_args(name, params, *required, args, call_pos)?;
         let args = self.eval_args(&bound)?;
         let method = build_method(name, &args)?;
+        // pika refuses a short string over 255 bytes before sending; point at the argument that holds it.
+        if let Err(too_long) = method.check_short_strings() {
+            let at = args.get(short_string_argument(&too_long.field)).map_or(pos, |(_, p)| *p);
+            return Err(ScenarioError::new(at, too_long.to_string()));
+        }
         let events_start = self.events.len();
         let result = self.send(conn, number, method.clone()).map_err(|f| ScenarioError::new(pos, f.0))?;
         // What the step binds: pika returns the consumer tag from basic_consume, the method frame from the
@@ -1014,11 +1022,24 @@ fn build_properties(args: &Args) -> Result<BasicProperties, ScenarioError> {
     })
 }
 
+/// The pika argument that holds a method's short-string field (`queue`, `arguments key`, a property).
+fn short_string_argument(field: &str) -> &str {
+    match field {
+        "queue" | "exchange" | "exchange_type" | "routing_key" | "consumer_tag" | "destination"
+        | "source" => field,
+        "arguments key" => "arguments",
+        _ => "properties",
+    }
+}
+
 /// Builds the AMQP method a pika call sends, with pika's defaults for absent arguments.
 fn build_method(name: &str, a: &Args) -> Result<Method, ScenarioError> {
     Ok(match name {
         "close" => Method::ChannelClose,
         "confirm_delivery" => Method::ConfirmSelect,
+        "tx_select" => Method::TxSelect,
+        "tx_commit" => Method::TxCommit,
+        "tx_rollback" => Method::TxRollback,
         "exchange_declare" => Method::ExchangeDeclare {
             exchange: a.string("exchange", "")?,
             exchange_type: a.string("exchange_type", "direct")?,
@@ -1066,21 +1087,11 @@ fn build_method(name: &str, a: &Args) -> Result<Method, ScenarioError> {
             if_unused: a.boolean("if_unused", false)?,
             if_empty: a.boolean("if_empty", false)?,
         },
-        "basic_qos" => {
-            if let Some(size) = a.int("prefetch_size", 0, u32::MAX.into())? {
-                if size != 0 {
-                    let pos = a.get("prefetch_size").map_or(Pos::new(0, 0), |(_, p)| *p);
-                    return Err(ScenarioError::new(
-                        pos,
-                        "prefetch_size must be 0: RabbitMQ does not implement a prefetch window in bytes",
-                    ));
-                }
-            }
-            Method::BasicQos {
-                prefetch_count: a.int("prefetch_count", 0, 65535)?.unwrap_or(0) as u16,
-                global: a.boolean("global_qos", false)?,
-            }
-        }
+        "basic_qos" => Method::BasicQos {
+            prefetch_size: a.int("prefetch_size", 0, u32::MAX.into())?.unwrap_or(0) as u32,
+            prefetch_count: a.int("prefetch_count", 0, 65535)?.unwrap_or(0) as u16,
+            global: a.boolean("global_qos", false)?,
+        },
         "basic_consume" => Method::BasicConsume {
             queue: a.string("queue", "")?,
             consumer_tag: a.string("consumer_tag", "")?,

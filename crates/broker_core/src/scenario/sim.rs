@@ -1184,7 +1184,11 @@ impl<B: SimPort> Simulation<B> {
         if spec.prefetch > 0 || spec.prefetch_global {
             self.setup(
                 actor,
-                Method::BasicQos { prefetch_count: spec.prefetch, global: spec.prefetch_global },
+                Method::BasicQos {
+                    prefetch_size: 0,
+                    prefetch_count: spec.prefetch,
+                    global: spec.prefetch_global,
+                },
             )?;
         }
         let mut queues = match &spec.queue {
@@ -1931,7 +1935,7 @@ fn method_text(m: &Method) -> String {
         Method::QueueBind { queue, exchange, routing_key, .. } => {
             format!("queue.bind queue={queue:?} exchange={exchange:?} routing_key={routing_key:?}")
         }
-        Method::BasicQos { prefetch_count, global } => {
+        Method::BasicQos { prefetch_count, global, .. } => {
             format!("basic.qos prefetch_count={prefetch_count} global={global}")
         }
         Method::BasicConsume { queue, consumer_tag, auto_ack, exclusive, .. } => {

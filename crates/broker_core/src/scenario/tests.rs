@@ -130,10 +130,6 @@ fn literal_types_follow_pika() {
         "the callback keyword is explained"
     );
     assert_eq!(
-        error(&format!("{pre}ch.basic_qos(prefetch_size=10)\n")),
-        "4:28: prefetch_size must be 0: RabbitMQ does not implement a prefetch window in bytes"
-    );
-    assert_eq!(
         error(&format!("{pre}ch.queue_declare(\"q\", queue=\"r\")\n")),
         "4:23: argument 'queue' given twice"
     );

@@ -655,7 +655,10 @@ impl Model {
                 self.channel_mut(c, ch).confirm = true;
                 Ok(Reply::ConfirmSelectOk)
             }
-            Method::BasicQos { prefetch_count, global } => {
+            Method::TxSelect | Method::TxCommit | Method::TxRollback => {
+                panic!("model: transactions are not modelled (the workload does not send them)")
+            }
+            Method::BasicQos { prefetch_count, global, .. } => {
                 assert!(!global, "model: only per-consumer prefetch is modelled");
                 self.channel_mut(c, ch).prefetch = *prefetch_count;
                 Ok(Reply::BasicQosOk)

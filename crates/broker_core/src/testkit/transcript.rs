@@ -204,7 +204,7 @@ fn scripted(seed: u64) -> Vec<LoggedEvent> {
     s.bind(consumer, &private, "fan", "");
     s.bind(producer, &strict, "route", "strict");
     s.call(producer, 1, Method::ConfirmSelect);
-    s.call(consumer, 1, Method::BasicQos { prefetch_count: 2, global: false });
+    s.call(consumer, 1, Method::BasicQos { prefetch_size: 0, prefetch_count: 2, global: false });
     let _work_tag = s.consume(consumer, 1, &work, false);
     let _private_tag = s.consume(consumer, 2, &private, true);
     for (i, key) in

@@ -392,6 +392,7 @@ impl Workload {
             500..=579 => self.consume(model, connection, channel),
             580..=599 | 920..=939 => self.cancel(model, connection, channel),
             600..=619 => Method::BasicQos {
+                prefetch_size: 0,
                 prefetch_count: *self.prng.pick(&[0u16, 1, 2, 3, 5]).expect("x"),
                 global: false,
             },

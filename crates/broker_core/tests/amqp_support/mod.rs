@@ -344,7 +344,7 @@ pub fn reject(tag: u64, requeue: bool) -> Method {
     Method::BasicReject { delivery_tag: DeliveryTag(tag), requeue }
 }
 pub fn qos(prefetch_count: u16, global: bool) -> Method {
-    Method::BasicQos { prefetch_count, global }
+    Method::BasicQos { prefetch_size: 0, prefetch_count, global }
 }
 
 /// The body of a delivery as text.

@@ -118,7 +118,7 @@ impl LivePort {
         let out = outgoing(method);
         let sent = match (inner.conns[conn].wire.as_mut(), out.content) {
             (Some(wire), Some((props, body))) => wire.send_content(ch, out.class, props, &body),
-            (Some(wire), None) => wire.send_method(ch, out.class),
+            (Some(wire), None) => wire.send_method_with_prefetch_size(ch, out.class, out.prefetch_size),
             (None, _) => Ok(()),
         };
         sent?;

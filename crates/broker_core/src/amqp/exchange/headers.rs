@@ -3,8 +3,8 @@
 //! As in `rabbit_exchange_type_headers`: a binding's arguments are compared with the message's headers
 //! (the message's own `x-` headers included). Under `all` / `any` the binding's arguments whose names start
 //! with `x-` take no part; under `all-with-x` / `any-with-x` only `x-match` itself is left out. An argument
-//! whose value is void matches when the header is present with any value; any other value must be
-//! identical to the header's (1 and 1.0 differ, as do 1 and "1"). `all` with nothing to compare matches
+//! whose value is void matches when the header is present with any value; any other value must equal the
+//! header's as Erlang's `==` compares them (1 and 1.0 are equal, 1 and "1" are not; see [`identical`]). `all` with nothing to compare matches
 //! every message; `any` with nothing to compare matches none. A missing `x-match` means `all`.
 
 use super::super::error::{AmqpError, ReplyCode};
@@ -127,19 +127,32 @@ fn argument_matches(expected: &FieldValue, actual: Option<&FieldValue>) -> bool 
     }
 }
 
-/// Erlang's `=:=` on the decoded values: same kind and same value. Floats compare by their bits, so
-/// 0.0 and -0.0 differ as they do in current Erlang.
+/// RabbitMQ 3.10's comparison of a binding argument with a header: Erlang's `==` on the decoded values,
+/// whatever their AMQP types. So numbers compare by value across types (1 matches 1.0, 0.0 matches -0.0
+/// and 0), while a string never equals a number and `true` never equals 1. Inside an array or a table
+/// each element is a `{Type, Value}` tuple, so there the types must be the same too (`[1]` does not
+/// match `[1.0]`). Observed on RabbitMQ 3.10.8: `tests/scenarios/amqp/headers-value-comparison`.
 fn identical(a: &FieldValue, b: &FieldValue) -> bool {
     match (a, b) {
-        (FieldValue::Float(x), FieldValue::Float(y)) => x.to_bits() == y.to_bits(),
+        (FieldValue::Int(x), FieldValue::Int(y)) => x == y,
+        // Erlang converts the integer to a float to compare it with one.
+        (FieldValue::Int(i), FieldValue::Float(f)) | (FieldValue::Float(f), FieldValue::Int(i)) => {
+            *i as f64 == *f
+        }
+        (FieldValue::Float(x), FieldValue::Float(y)) => x == y,
         (FieldValue::Array(xs), FieldValue::Array(ys)) => {
-            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| identical(x, y))
+            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_typed(x, y))
         }
         (FieldValue::Table(xs), FieldValue::Table(ys)) => {
-            xs.len() == ys.len() && xs.iter().zip(ys).all(|((kx, x), (ky, y))| kx == ky && identical(x, y))
+            xs.len() == ys.len() && xs.iter().zip(ys).all(|((kx, x), (ky, y))| kx == ky && same_typed(x, y))
         }
         _ => a == b,
     }
+}
+
+/// `{Type, Value} == {Type, Value}`: an element of an array or a table.
+fn same_typed(a: &FieldValue, b: &FieldValue) -> bool {
+    a.amqp_type_name() == b.amqp_type_name() && identical(a, b)
 }
 
 fn describe(key: &str, expected: &FieldValue, actual: Option<&FieldValue>) -> String {
@@ -154,18 +167,9 @@ fn describe(key: &str, expected: &FieldValue, actual: Option<&FieldValue>) -> St
     }
 }
 
-/// The AMQP field type RabbitMQ would name for a value. Integers are taken as `long` (64-bit signed),
-/// the type that holds every `FieldValue::Int`.
+/// The AMQP field type RabbitMQ would name for a value (see [`FieldValue::amqp_type_name`]).
 fn amqp_type_name(value: &FieldValue) -> &'static str {
-    match value {
-        FieldValue::Bool(_) => "bool",
-        FieldValue::Int(_) => "long",
-        FieldValue::Float(_) => "double",
-        FieldValue::Str(_) => "longstr",
-        FieldValue::Array(_) => "array",
-        FieldValue::Table(_) => "table",
-        FieldValue::Void => "void",
-    }
+    value.amqp_type_name()
 }
 
 /// A string as Erlang's `~tp` prints a binary: `<<"all">>`, or `<<"é"/utf8>>` beyond ASCII.
@@ -246,7 +250,7 @@ mod tests {
         let e = validate(&table(&[("x-match", FieldValue::Int(1))])).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "406 PRECONDITION_FAILED - Invalid x-match field type long (value 1); expected longstr"
+            "406 PRECONDITION_FAILED - Invalid x-match field type signedint (value 1); expected longstr"
         );
         for ok in ["all", "any", "all-with-x", "any-with-x"] {
             assert!(validate(&table(&[("x-match", s(ok))])).is_ok(), "{ok}");
@@ -262,19 +266,27 @@ mod tests {
         assert_eq!(erlang_float(1e-7), "1.0e-7");
         assert_eq!(
             erlang_value(&FieldValue::Array(vec![s("a"), FieldValue::Int(2)])),
-            "[{longstr,<<\"a\">>},{long,2}]"
+            "[{longstr,<<\"a\">>},{signedint,2}]"
         );
     }
 
     #[test]
-    fn values_compare_as_erlang_exact_equality() {
+    fn values_compare_as_erlang_equality() {
+        // Values from tests/scenarios/amqp/headers-value-comparison (RabbitMQ 3.10.8).
         assert!(identical(&FieldValue::Int(1), &FieldValue::Int(1)));
-        assert!(!identical(&FieldValue::Int(1), &FieldValue::Float(1.0)));
+        assert!(identical(&FieldValue::Int(1), &FieldValue::Float(1.0)));
+        assert!(identical(&FieldValue::Int(5_000_000_000), &FieldValue::Float(5e9)));
         assert!(!identical(&FieldValue::Int(1), &s("1")));
-        assert!(!identical(&FieldValue::Float(0.0), &FieldValue::Float(-0.0)));
+        assert!(!identical(&FieldValue::Int(1), &FieldValue::Bool(true)));
+        assert!(identical(&FieldValue::Float(0.0), &FieldValue::Float(-0.0)));
+        assert!(identical(&FieldValue::Float(0.0), &FieldValue::Int(0)));
+        assert!(!identical(
+            &FieldValue::Array(vec![FieldValue::Int(1), s("x")]),
+            &FieldValue::Array(vec![FieldValue::Float(1.0), s("x")])
+        ));
         assert!(identical(
-            &FieldValue::Array(vec![FieldValue::Float(2.5)]),
-            &FieldValue::Array(vec![FieldValue::Float(2.5)])
+            &FieldValue::Array(vec![FieldValue::Float(-0.0)]),
+            &FieldValue::Array(vec![FieldValue::Float(0.0)])
         ));
     }
 
