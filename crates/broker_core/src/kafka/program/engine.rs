@@ -505,7 +505,7 @@ impl EngineClients {
                                 assignment: m
                                     .assigned
                                     .iter()
-                                    .map(|p| Tp { topic: p.topic.clone(), partition: p.partition })
+                                    .map(|p| Tp { topic: p.topic.to_string(), partition: p.partition })
                                     .collect(),
                             })
                             .collect();
@@ -1114,7 +1114,7 @@ impl EngineClients {
                         let mut offsets: Vec<PartitionOffset> = list
                             .into_iter()
                             .map(|(p, o)| PartitionOffset {
-                                topic: p.topic,
+                                topic: p.topic.to_string(),
                                 partition: p.partition,
                                 offset: o,
                             })
