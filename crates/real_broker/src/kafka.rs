@@ -10,7 +10,7 @@
 //! Invariants: one driver process per run, killed when dropped; every reply is awaited at most
 //! [`REPLY_TIMEOUT`] (the driver bounds its own waits well below it), so a run never hangs.
 
-use crate::compare::{diff, AllowEntry, Difference, Line};
+use crate::compare::{AllowEntry, Difference, Line};
 use broker_core::kafka::program::{
     self, ClientCall, ClientError, ClientReply, KafkaClients, Program, Transcript,
 };
@@ -279,23 +279,14 @@ pub fn lines(transcript: &Transcript) -> Vec<Line> {
     transcript.lines.iter().map(|l| Line { step_line: l.line, text: l.text.clone() }).collect()
 }
 
-/// The lines of two transcripts of program `name` that differ (`engine` side first, then `rabbitmq`
-/// meaning the real broker in `compare`'s vocabulary), with the allow-list's reasons.
+/// The two sides of a Kafka comparison, as the differences carry them.
+pub const SIDES: [&str; 2] = ["engine", "kafka"];
+
+/// The lines of two transcripts of program `name` that differ (`engine` side first, then `kafka`), with
+/// the allow-list's reasons.
 pub fn compare(name: &str, engine: &Transcript, real: &Transcript, allow: &[AllowEntry]) -> Vec<Difference> {
-    let mut differences = diff(&lines(engine), &lines(real));
-    for d in &mut differences {
-        if d.side == "rabbitmq" {
-            d.side = "kafka";
-        }
-        d.allowed = allow
-            .iter()
-            .find(|a| {
-                a.scenario == name
-                    && a.line == d.line.step_line
-                    && a.contains.as_ref().is_none_or(|c| d.line.text.contains(c.as_str()))
-            })
-            .map(|a| a.reason.clone());
-    }
+    let mut differences = sim_kernel::diff::diff(&lines(engine), &lines(real), SIDES);
+    sim_kernel::diff::apply_allow_list(name, &mut differences, allow);
     differences
 }
 

@@ -282,7 +282,7 @@ fn names(list: &[TopicPartition]) -> Vec<String> {
     list.iter().map(ToString::to_string).collect()
 }
 
-/// Key numbers drawn as the distribution says (cumulative weights for Zipf, integer arithmetic).
+/// Key numbers drawn as the distribution says (cumulative weights for Zipf, `super::zipf`).
 #[derive(Clone, Debug)]
 enum KeyDraw {
     Uniform(u64),
@@ -302,15 +302,7 @@ impl KeyDraw {
                 denominator: share.denominator.max(1),
             },
             Some(KeyDistribution::Zipf { keys, exponent }) => {
-                // Weight of rank k: 10^30 / k^s, exact in u128 for k <= 10^5 and s <= 4 (k^s <= 10^20).
-                let mut total = 0u128;
-                let cumulative = (1..=*keys)
-                    .map(|k| {
-                        total += 10u128.pow(30) / u128::from(k).pow(*exponent);
-                        total
-                    })
-                    .collect();
-                KeyDraw::Weighted(cumulative)
+                KeyDraw::Weighted(super::zipf::cumulative_weights(*keys, *exponent))
             }
         }
     }
@@ -432,30 +424,21 @@ impl KafkaRun {
         let mut producers = Vec::new();
         for (i, p) in doc.producers.iter().enumerate() {
             let path = format!("producers[{i}]");
-            let mut config = ProducerConfig::default();
-            if let Some(a) = p.acks {
-                config.acks = a.acks();
-            }
-            if let Some(v) = p.linger_ms {
-                config.linger_ms = v;
-            }
-            if let Some(v) = p.batch_size {
-                config.batch_size = v;
-            }
-            if let Some(v) = p.retries {
-                config.retries = v;
-            }
-            if let Some(v) = p.delivery_timeout_ms {
-                config.delivery_timeout_ms = v;
-            }
-            if let Some(v) = p.request_timeout_ms {
-                config.request_timeout_ms = v;
-            }
-            if let Some(v) = p.max_in_flight {
-                config.max_in_flight_requests_per_connection = v;
-            }
-            config.enable_idempotence = p.idempotence;
-            config.transactional_id = p.transactional.as_ref().map(|t| t.id.clone());
+            let d = ProducerConfig::default();
+            let config = ProducerConfig {
+                acks: p.acks.map_or(d.acks, AcksSpec::acks),
+                linger_ms: p.linger_ms.unwrap_or(d.linger_ms),
+                batch_size: p.batch_size.unwrap_or(d.batch_size),
+                retries: p.retries.unwrap_or(d.retries),
+                delivery_timeout_ms: p.delivery_timeout_ms.unwrap_or(d.delivery_timeout_ms),
+                request_timeout_ms: p.request_timeout_ms.unwrap_or(d.request_timeout_ms),
+                max_in_flight_requests_per_connection: p
+                    .max_in_flight
+                    .unwrap_or(d.max_in_flight_requests_per_connection),
+                enable_idempotence: p.idempotence,
+                transactional_id: p.transactional.as_ref().map(|t| t.id.clone()),
+                ..d
+            };
             let producer = KafkaProducer::new(config, prng.next_u64())
                 .map_err(|e| Problem::new(path.clone(), e.to_string()))?;
             let stop = p.stop.map_or(doc.duration.0, |s| s.0.min(doc.duration.0));
@@ -830,19 +813,10 @@ impl KafkaRun {
         let mut out = Vec::new();
         let requested = std::mem::take(&mut c.commit_requested);
         match c.spec.commit {
-            _ if requested => {
-                c.processed_since_commit = 0;
-                let offsets = positions(&mut c.consumer, &mut env);
-                match c.consumer.commit_sync(now, None, &mut env) {
-                    Ok(()) => out.push(ActorEvent::Committed { consumer: name, offsets, error: None }),
-                    Err(e) => out.push(ActorEvent::ConsumerError {
-                        consumer: name,
-                        call: "commitSync".into(),
-                        error: e.to_string(),
-                    }),
-                }
-            }
-            Some(CommitPolicy::Sync { every }) if c.processed_since_commit >= every => {
+            // A script's `commit()`, or the sync policy's count reached: `commitSync()`.
+            _ if requested
+                || matches!(c.spec.commit, Some(CommitPolicy::Sync { every }) if c.processed_since_commit >= every) =>
+            {
                 c.processed_since_commit = 0;
                 let offsets = positions(&mut c.consumer, &mut env);
                 match c.consumer.commit_sync(now, None, &mut env) {
