@@ -80,6 +80,41 @@ for folder in tests/scenarios/kafka/*/; do
   run_golden "$folder"
 done
 
+# Kafka documents (tests/scenarios/kafka-documents/*/document.json) on the same node: the engine plays each
+# first, then the runner sends the same records at the same times through the Java client and runs the
+# consumers' poll loops in real time; `--compare` diffs the outcomes (checks, records per partition,
+# committed offsets, producers' counts, each group's reads and state) with the documents' allow-list.
+# Scaled by --speed where the document states no Kafka timer (the runner refuses a speed-up otherwise):
+# a document of D virtual seconds takes D/speed real seconds plus about 2 s of set-up.
+DOC_ALLOW=tests/real_broker/kafka-documents-allowlist.toml
+doc_count=0
+run_document() {
+  local folder=$1 speed=$2 name t=$SECONDS
+  name=$(basename "$folder")
+  doc_count=$((doc_count + 1))
+  if ! "$bin" run "$folder/document.json" --broker "$URI" --compare --allow-list "$DOC_ALLOW" --speed "$speed"; then
+    failed+=("$name(document)")
+  fi
+  say "document $name: $((SECONDS - t)) s"
+}
+# The speed per document; a document not named here runs in real time. Refused here, and why:
+#   idempotence-and-retries: its slow_follower fault has no counterpart on a real broker (the runner says so).
+for folder in tests/scenarios/kafka-documents/*/; do
+  name=$(basename "$folder")
+  case "$name" in
+    idempotence-and-retries|broker-down-min-insync) continue ;;
+    keyed-order|groups-share-and-fan-out|zipf-decimal-exponent) run_document "$folder" 3 ;;
+    hot-key-skew|slow-consumer-lag) run_document "$folder" 4 ;;
+    *) run_document "$folder" 1 ;;
+  esac
+done
+if "$bin" run tests/scenarios/kafka-documents/idempotence-and-retries/document.json --broker "$URI" 2>&1 \
+     | grep -q "faults\[0\].slow_follower"; then
+  say "document idempotence-and-retries: refused as expected (slow_follower)"
+else
+  failed+=("idempotence-and-retries(refusal)")
+fi
+
 # Programs for a three-broker cluster (`args`: --brokers 3) run on one started after the single node
 # stops (memory: three brokers at -Xmx256m). `kafka-server-stop --node-id N` in a program stops node N
 # through BROKERLAB_KAFKA_NODE_CONTROL; each such program gets a fresh cluster.
@@ -95,8 +130,20 @@ for folder in tests/scenarios/kafka/*/; do
   unset BROKERLAB_KAFKA_NODE_CONTROL
 done
 
+# The document that stops brokers: a fresh three-broker cluster with the document's
+# replica.lag.time.max.ms (5 s), in real time (broker shutdowns and elections do not speed up).
+scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
+scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
+say "starting a three-broker cluster for broker-down-min-insync"
+BROKERLAB_KAFKA_PROPS=$'offsets.topic.num.partitions=1\nreplica.lag.time.max.ms=5000' \
+  scripts/kafka-node.sh cluster "$DIR/cluster" 3 || fail "the cluster did not start"
+export BROKERLAB_KAFKA_NODE_CONTROL="scripts/kafka-node.sh $DIR/cluster"
+run_document tests/scenarios/kafka-documents/broker-down-min-insync/ 1
+unset BROKERLAB_KAFKA_NODE_CONTROL
+
 echo
 if [ ${#failed[@]} -gt 0 ]; then
-  fail "${#failed[@]} check(s) of $count programs failed: ${failed[*]}"
+  fail "${#failed[@]} check(s) of $count programs and $doc_count documents failed: ${failed[*]}"
 fi
+say "all $doc_count Kafka documents agree with Kafka 4.1 (allow-list: $DOC_ALLOW)"
 say "all $count Kafka programs agree with Kafka 4.1 (goldens and engine; allow-list: $ALLOW) in $((SECONDS - start)) s"

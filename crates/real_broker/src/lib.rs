@@ -13,6 +13,7 @@ pub mod compare;
 mod convert;
 pub mod document;
 pub mod kafka;
+pub mod kafka_document;
 mod wire;
 
 pub use backend::live::LivePort;

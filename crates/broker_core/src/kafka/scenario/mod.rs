@@ -12,4 +12,4 @@ pub mod script;
 pub mod zipf;
 
 pub use document::KafkaDocument;
-pub use run::{run_document_transcript, ActorEvent, KafkaRun, KafkaRunOptions};
+pub use run::{run_document_transcript, ActorEvent, KafkaRun, KafkaRunOptions, SentRecord};

@@ -328,6 +328,18 @@ impl KeyDraw {
     }
 }
 
+/// One record a producer sent: when, and what (a real broker's run sends the same records at the same
+/// times: `real_broker::kafka_document`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SentRecord {
+    pub at: VirtualTime,
+    /// The producer's index in the document.
+    pub producer: usize,
+    pub seq: u64,
+    pub key: Option<String>,
+    pub value: String,
+}
+
 struct ProducerActor {
     spec: ProducerSpec,
     producer: Option<KafkaProducer>,
@@ -380,6 +392,8 @@ pub struct KafkaRun {
     failure: Option<String>,
     /// The consumers' scripts (none drawn from the seed when the document has no script).
     sandbox: Option<Sandbox<RecordCall>>,
+    /// Every record sent, in order.
+    sends: Vec<SentRecord>,
 }
 
 /// Options a caller may override.
@@ -574,6 +588,7 @@ impl KafkaRun {
             checks,
             failure: None,
             sandbox,
+            sends: Vec::new(),
         };
         run.collect();
         Ok(run)
@@ -599,6 +614,36 @@ impl KafkaRun {
 
     pub fn cluster(&self) -> &Cluster {
         &self.cluster
+    }
+
+    pub fn document(&self) -> &KafkaDocument {
+        &self.doc
+    }
+
+    /// Every record the producers sent, in order.
+    pub fn sends(&self) -> &[SentRecord] {
+        &self.sends
+    }
+
+    /// A group's committed offset of a partition.
+    pub fn committed(&self, group: &str, tp: &TopicPartition) -> Option<Offset> {
+        self.coordinator.offsets().committed_offset(group, tp)
+    }
+
+    /// A group's state as `kafka-consumer-groups --describe --state` prints it (`Dead` for none).
+    pub fn group_state(&self, group: &str) -> String {
+        match self.coordinator.group_state(group) {
+            Some((s, _, _)) => s.to_string(),
+            None => match self.coordinator.consumer_groups().group(group) {
+                Some(cg) => cg.state().to_string(),
+                None => "Dead".to_string(),
+            },
+        }
+    }
+
+    /// Each producer's acknowledged and failed sends.
+    pub fn producer_counts(&self) -> Vec<(String, u64, u64)> {
+        self.producers.iter().map(|p| (p.spec.name.clone(), p.acknowledged, p.failed)).collect()
     }
 
     fn push(&mut self, event: ActorEvent) {
@@ -650,6 +695,7 @@ impl KafkaRun {
         };
         let key = p.key.as_ref().map(|t| render(t, &mut self.prng));
         let value = render(&p.value, &mut self.prng);
+        self.sends.push(SentRecord { at: now, producer: i, seq, key: key.clone(), value: value.clone() });
         let mut headers: Vec<Header> = p
             .spec
             .headers
@@ -1046,13 +1092,7 @@ impl KafkaRun {
             return (observed, got == want, format!("expected [{}]", a.partitions.join(", ")));
         }
         if let Some(g) = &spec.group_state {
-            let state = match self.coordinator.group_state(&g.group) {
-                Some((s, _, _)) => s.to_string(),
-                None => match self.coordinator.consumer_groups().group(&g.group) {
-                    Some(cg) => cg.state().to_string(),
-                    None => "Dead".to_string(),
-                },
-            };
+            let state = self.group_state(&g.group);
             let pass = state.eq_ignore_ascii_case(&g.state);
             return (state, pass, format!("expected {}", g.state));
         }
