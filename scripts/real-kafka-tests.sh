@@ -9,7 +9,7 @@
 # 127.0.0.1 with its data in a temporary folder (then a three-broker cluster for the programs whose `args`
 # say --brokers 3), compiles the Java driver, and stops everything at the end.
 # Bounded: everything after the runner's build is killed after BROKERLAB_KAFKA_TEST_TIMEOUT seconds
-# (default 330; a run takes about 3 minutes here).
+# (default 600; the programs take about 3 minutes here, the documents about 4 more).
 # Environment: BROKERLAB_KAFKA_PORT (default 9092; the controller uses the next port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ if [ -z "${BROKERLAB_KAFKA_TEST_UNDER_TIMEOUT:-}" ]; then
   echo "[real-kafka] building the runner with the real-broker feature"
   cargo build -q -p brokerlab_cli --features real-broker --locked
   export BROKERLAB_KAFKA_TEST_UNDER_TIMEOUT=1
-  exec timeout --kill-after=15 "${BROKERLAB_KAFKA_TEST_TIMEOUT:-330}" "$0" "$@"
+  exec timeout --kill-after=15 "${BROKERLAB_KAFKA_TEST_TIMEOUT:-600}" "$0" "$@"
 fi
 start=$SECONDS
 say() { echo "[real-kafka] $*"; }
@@ -80,13 +80,37 @@ for folder in tests/scenarios/kafka/*/; do
   run_golden "$folder"
 done
 
-# Kafka documents (tests/scenarios/kafka-documents/*/document.json) on the same node: the engine plays each
+# Programs for a three-broker cluster (`args`: --brokers 3) run on one started after the single node
+# stops (memory: three brokers at -Xmx256m). `kafka-server-stop --node-id N` in a program stops node N
+# through BROKERLAB_KAFKA_NODE_CONTROL; each such program gets a fresh cluster.
+for folder in tests/scenarios/kafka/*/; do
+  [ -f "$folder/args" ] || continue
+  scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
+  scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
+  say "starting a three-broker cluster for $(basename "$folder")"
+  BROKERLAB_KAFKA_PROPS="offsets.topic.num.partitions=1" scripts/kafka-node.sh cluster "$DIR/cluster" 3 \
+    || fail "the cluster did not start"
+  export BROKERLAB_KAFKA_NODE_CONTROL="scripts/kafka-node.sh $DIR/cluster"
+  run_golden "$folder"
+  unset BROKERLAB_KAFKA_NODE_CONTROL
+done
+
+
+# Kafka documents (tests/scenarios/kafka-documents/*/document.json), on a node of their own with Kafka's
+# default group.initial.rebalance.delay.ms (3 s: the engine's, and a classic group's first join waits for
+# it; the programs' node sets 0): the engine plays each
 # first, then the runner sends the same records at the same times through the Java client and runs the
 # consumers' poll loops in real time; `--compare` diffs the outcomes (checks, records per partition,
 # committed offsets, producers' counts, each group's reads and state) with the documents' allow-list.
 # Scaled by --speed where the document states no Kafka timer (the runner refuses a speed-up otherwise):
 # a document of D virtual seconds takes D/speed real seconds plus about 2 s of set-up.
 DOC_ALLOW=tests/real_broker/kafka-documents-allowlist.toml
+DOC_PROPS=$'offsets.topic.num.partitions=1\ngroup.initial.rebalance.delay.ms=3000'
+scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
+scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
+docs_start=$SECONDS
+say "starting Kafka for the documents"
+BROKERLAB_KAFKA_PROPS=$DOC_PROPS scripts/kafka-node.sh start "$DIR/node" || fail "Kafka did not start"
 doc_count=0
 run_document() {
   local folder=$1 speed=$2 name t=$SECONDS
@@ -115,31 +139,17 @@ else
   failed+=("idempotence-and-retries(refusal)")
 fi
 
-# Programs for a three-broker cluster (`args`: --brokers 3) run on one started after the single node
-# stops (memory: three brokers at -Xmx256m). `kafka-server-stop --node-id N` in a program stops node N
-# through BROKERLAB_KAFKA_NODE_CONTROL; each such program gets a fresh cluster.
-for folder in tests/scenarios/kafka/*/; do
-  [ -f "$folder/args" ] || continue
-  scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
-  scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
-  say "starting a three-broker cluster for $(basename "$folder")"
-  BROKERLAB_KAFKA_PROPS="offsets.topic.num.partitions=1" scripts/kafka-node.sh cluster "$DIR/cluster" 3 \
-    || fail "the cluster did not start"
-  export BROKERLAB_KAFKA_NODE_CONTROL="scripts/kafka-node.sh $DIR/cluster"
-  run_golden "$folder"
-  unset BROKERLAB_KAFKA_NODE_CONTROL
-done
-
 # The document that stops brokers: a fresh three-broker cluster with the document's
 # replica.lag.time.max.ms (5 s), in real time (broker shutdowns and elections do not speed up).
 scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
 scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
 say "starting a three-broker cluster for broker-down-min-insync"
-BROKERLAB_KAFKA_PROPS=$'offsets.topic.num.partitions=1\nreplica.lag.time.max.ms=5000' \
+BROKERLAB_KAFKA_PROPS="$DOC_PROPS"$'\nreplica.lag.time.max.ms=5000' \
   scripts/kafka-node.sh cluster "$DIR/cluster" 3 || fail "the cluster did not start"
 export BROKERLAB_KAFKA_NODE_CONTROL="scripts/kafka-node.sh $DIR/cluster"
 run_document tests/scenarios/kafka-documents/broker-down-min-insync/ 1
 unset BROKERLAB_KAFKA_NODE_CONTROL
+say "the documents took $((SECONDS - docs_start)) s"
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then

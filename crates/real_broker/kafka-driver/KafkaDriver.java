@@ -209,7 +209,7 @@ public class KafkaDriver {
             case "newConsumer": {
                 Properties p = props(call.get("properties"));
                 // Faster rebalances than the 3 s default; behaviour is otherwise the same.
-                p.putIfAbsent("heartbeat.interval.ms", "300");
+                if (!"consumer".equalsIgnoreCase(p.getProperty("group.protocol", "classic"))) p.putIfAbsent("heartbeat.interval.ms", "300");
                 String name = call.get("consumer").asText();
                 KafkaConsumer<String, String> k = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
                 int max = Integer.parseInt(p.getProperty("max.poll.records", "500"));
@@ -589,9 +589,19 @@ public class KafkaDriver {
         return r;
     }
 
-    /// A crashed process: the consumer stops without leaving its group (KIP-1092's REMAIN_IN_GROUP) and
-    /// without waiting, so its session times out on the broker.
+    /// A crashed process: the consumer stops without leaving its group (KIP-1092's REMAIN_IN_GROUP),
+    /// without committing, and without waiting, so its session times out on the broker.
     static ObjectNode docCrash(Consumer c) {
+        // close() still auto-commits the positions (enable.auto.commit): a crashed process would not, so the
+        // positions go back to the last committed offsets first, and that commit changes nothing.
+        quietly(() -> {
+            Set<TopicPartition> mine = c.client.assignment();
+            Map<TopicPartition, OffsetAndMetadata> committed = c.client.committed(mine, Duration.ofSeconds(5));
+            for (TopicPartition t : mine) {
+                OffsetAndMetadata o = committed.get(t);
+                if (o != null) c.client.seek(t, o.offset()); else c.client.seekToBeginning(List.of(t));
+            }
+        });
         quietly(() -> c.client.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP).withTimeout(Duration.ZERO)));
         c.closed = true;
         c.subscribed = false;

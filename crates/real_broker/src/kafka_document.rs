@@ -708,7 +708,9 @@ pub fn run_document_real(
             if records.is_empty() {
                 continue;
             }
+            p.say(format!("{name} poll returned {} record(s)", records.len()));
             let mut t = now;
+            let mut crashed = false;
             for r in &records {
                 let partition = format!("{}-{}", r["topic"].as_str().unwrap_or(""), r["partition"]);
                 let key = r["key"].as_str().map(String::from);
@@ -736,11 +738,22 @@ pub fn run_document_real(
                         Ok(o) => {
                             asked = o.processing_millis;
                             c.commit_requested |= o.model.commit;
+                            crashed = o.model.crash;
                         }
                         Err(e) => return Err(format!("{name}: {e}")),
                     }
                 }
                 t = t.saturating_add(asked.unwrap_or_else(|| c.spec.processing.draw(&mut prng)));
+                if crashed {
+                    break;
+                }
+            }
+            if crashed {
+                // The script's `crash()`: the rest of the poll's records are never processed.
+                c.running = false;
+                p.raw(json!({ "op": "docCrash", "consumer": name }))?;
+                p.say(format!("{name} crashed (no close, no leave)"));
+                continue;
             }
             c.processed_at = Some(t.saturating_add(c.spec.poll_overhead.0));
         }
