@@ -75,16 +75,18 @@ mod real {
     use real_broker::{compare, kafka};
     use std::process::ExitCode;
 
-    fn allow_list(command: &Command) -> Result<Vec<compare::AllowEntry>, ExitCode> {
-        match &command.allow_list {
-            None => Ok(Vec::new()),
-            Some(path) => std::fs::read_to_string(path)
-                .map_err(|e| e.to_string())
-                .and_then(|t| compare::parse_allow_list(&t))
-                .map_err(|e| {
-                    eprintln!("brokerlab: allow-list {path}: {e}");
-                    ExitCode::from(2)
-                }),
+    /// The differences of `name` and a summary line; exit code 1 when one is not in the allow-list.
+    fn report(name: &str, differences: &[compare::Difference]) -> ExitCode {
+        print!("{}", compare::render(name, differences));
+        let unexplained = differences.iter().filter(|d| d.allowed.is_none()).count();
+        println!(
+            "{name}: {} difference(s) between the engine and Kafka, {unexplained} not in the allow-list",
+            differences.len()
+        );
+        if unexplained > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
         }
     }
 
@@ -94,7 +96,7 @@ mod real {
         run: &broker_core::kafka::scenario::KafkaRun,
     ) -> ExitCode {
         use real_broker::kafka_document as doc;
-        let allow = match allow_list(command) {
+        let allow = match crate::real::load_allow_list(command) {
             Ok(a) => a,
             Err(code) => return code,
         };
@@ -118,35 +120,20 @@ mod real {
         }
         let name = command.name.clone().unwrap_or_else(|| crate::scenario_name(&command.file));
         let differences = doc::compare(&name, &doc::engine_outcome(run), &real.outcome, &allow);
-        print!("{}", compare::render(&name, &differences));
-        let unexplained = differences.iter().filter(|d| d.allowed.is_none()).count();
-        println!(
-            "{name}: {} difference(s) between the engine and Kafka, {unexplained} not in the allow-list",
-            differences.len()
-        );
-        if unexplained > 0 {
+        let code = report(&name, &differences);
+        if differences.iter().any(|d| d.allowed.is_none()) {
+            // What the real run did, to tell a difference's cause.
             for l in &real.log {
                 println!("  kafka: {l}");
             }
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
         }
+        code
     }
 
     pub(super) fn run(command: &Command, uri: &str, program: &Program) -> ExitCode {
-        let allow = match &command.allow_list {
-            None => Vec::new(),
-            Some(path) => match std::fs::read_to_string(path)
-                .map_err(|e| e.to_string())
-                .and_then(|t| compare::parse_allow_list(&t))
-            {
-                Ok(a) => a,
-                Err(e) => {
-                    eprintln!("brokerlab: allow-list {path}: {e}");
-                    return ExitCode::from(2);
-                }
-            },
+        let allow = match crate::real::load_allow_list(command) {
+            Ok(a) => a,
+            Err(code) => return code,
         };
         let engine_transcript = if command.compare {
             match engine(program, command) {
@@ -178,17 +165,7 @@ mod real {
         };
         let name = command.name.clone().unwrap_or_else(|| crate::scenario_name(&command.file));
         let differences = kafka::compare(&name, &engine_transcript, &real, &allow);
-        print!("{}", compare::render(&name, &differences));
-        let unexplained = differences.iter().filter(|d| d.allowed.is_none()).count();
-        println!(
-            "{name}: {} difference(s) between the engine and Kafka, {unexplained} not in the allow-list",
-            differences.len()
-        );
-        if unexplained > 0 {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        }
+        report(&name, &differences)
     }
 }
 

@@ -563,7 +563,8 @@ mod real {
         code
     }
 
-    fn load_allow_list(command: &Command) -> Result<Vec<compare::AllowEntry>, ExitCode> {
+    /// The `--allow-list` file's entries (none without one); a bad file is reported, exit code 2.
+    pub(crate) fn load_allow_list(command: &Command) -> Result<Vec<compare::AllowEntry>, ExitCode> {
         match &command.allow_list {
             None => Ok(Vec::new()),
             Some(path) => std::fs::read_to_string(path)

@@ -84,6 +84,15 @@ pub fn refusals(doc: &KafkaDocument, speed: u64) -> Vec<String> {
                 }
             }
         }
+        if let Some(i) = doc
+            .consumers
+            .iter()
+            .position(|c| doc.protocol(c).is_ok_and(|p| p == broker_core::kafka::GroupProtocol::Classic))
+        {
+            timers.push(format!(
+                "consumers[{i}] (a classic group's first join waits for the broker's group.initial.rebalance.delay.ms)"
+            ));
+        }
         for (i, _) in doc.faults.iter().enumerate().filter(|(_, f)| f.consumer_crash.is_some()) {
             timers.push(format!("faults[{i}].consumer_crash (the session timeout)"));
         }
@@ -539,6 +548,24 @@ pub fn run_document_real(
             return Err(format!("new KafkaProducer threw {}: {}", error.exception, error.message));
         }
         p.outcome.producers.insert(doc.producers[i].name.clone(), (0, 0));
+        // `initTransactions()` before the clock starts (it takes seconds on a real broker; the engine's is
+        // instantaneous at the first send).
+        if doc.producers[i].transactional.is_some() {
+            let producer = doc.producers[i].name.clone();
+            if let ClientReply::Error { error } = p.call(&ClientCall::InitTransactions { producer })? {
+                return Err(format!("initTransactions threw {}: {}", error.exception, error.message));
+            }
+        }
+    }
+    // The consumers are made before the clock starts too (a JVM's first consumer takes a while); each
+    // subscribes at its start time.
+    for c in &doc.consumers {
+        let properties = consumer_properties(doc, c, speed);
+        if let ClientReply::Error { error } =
+            p.call(&ClientCall::NewConsumer { consumer: c.name.clone(), properties })?
+        {
+            return Err(format!("new KafkaConsumer threw {}: {}", error.exception, error.message));
+        }
     }
     let mut consumers: Vec<RealConsumer> = doc
         .consumers
@@ -581,9 +608,6 @@ pub fn run_document_real(
             let spec = &doc.producers[s.producer];
             if let Some(t) = &spec.transactional {
                 let count = in_transaction.entry(s.producer).or_insert(0);
-                if s.seq == 1 {
-                    p.call(&ClientCall::InitTransactions { producer: spec.name.clone() })?;
-                }
                 if *count == 0 {
                     p.call(&ClientCall::BeginTransaction { producer: spec.name.clone() })?;
                 }
@@ -649,12 +673,6 @@ pub fn run_document_real(
             let name = c.spec.name.clone();
             if !c.started && c.spec.start.0 <= now {
                 c.started = true;
-                let properties = consumer_properties(doc, &c.spec, speed);
-                if let ClientReply::Error { error } =
-                    p.call(&ClientCall::NewConsumer { consumer: name.clone(), properties })?
-                {
-                    return Err(format!("new KafkaConsumer threw {}: {}", error.exception, error.message));
-                }
                 p.call(&ClientCall::Subscribe { consumer: name.clone(), topics: c.spec.topics.clone() })?;
                 c.running = true;
                 p.say(format!("{name} subscribe [{}]", c.spec.topics.join(", ")));
@@ -803,4 +821,108 @@ pub fn run_document_real(
         crate::kafka::clean(&mut p.clients, &topics, &groups)?;
     }
     Ok(RealDocumentRun { outcome: p.outcome, log: p.log })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use broker_core::kafka::scenario::KafkaRunOptions;
+
+    fn document(name: &str) -> String {
+        let path = format!(
+            "{}/../../tests/scenarios/kafka-documents/{name}/document.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn engine(name: &str) -> KafkaRun {
+        let mut run = KafkaRun::from_json(&document(name), KafkaRunOptions::default()).expect("it builds");
+        run.run();
+        run
+    }
+
+    #[test]
+    fn refusals_name_the_document_field() {
+        let idempotence = KafkaDocument::parse(&document("idempotence-and-retries")).unwrap();
+        let r = refusals(&idempotence, 1);
+        assert!(r.iter().any(|r| r.starts_with("faults[0].slow_follower: ")), "{r:?}");
+        // No Kafka timer and no consumer: a speed-up is fine.
+        assert!(refusals(&KafkaDocument::parse(&document("hot-key-skew")).unwrap(), 5).is_empty());
+        // A classic group's first join waits for a broker timer.
+        let keyed = KafkaDocument::parse(&document("keyed-order")).unwrap();
+        assert!(refusals(&keyed, 1).is_empty());
+        let r = refusals(&keyed, 3);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(
+            r[0].starts_with("--speed 3: Kafka runs its own timers in real time (consumers[0] "),
+            "{}",
+            r[0]
+        );
+        let crash = KafkaDocument::parse(&document("consumer-crash-rebalance")).unwrap();
+        let r = refusals(&crash, 2);
+        assert!(r[0].contains("consumers[0].session_timeout"), "{}", r[0]);
+        assert!(r[0].contains("faults[0].consumer_crash"), "{}", r[0]);
+    }
+
+    #[test]
+    fn the_java_clients_get_the_documents_settings() {
+        let doc = KafkaDocument::parse(&document("broker-down-min-insync")).unwrap();
+        let p = producer_properties(&doc, 0);
+        for (k, v) in [
+            ("acks", "all"),
+            ("linger.ms", "0"),
+            ("delivery.timeout.ms", "4000"),
+            ("enable.idempotence", "false"),
+        ] {
+            assert!(p.contains(&(k.to_string(), v.to_string())), "{k}={v} in {p:?}");
+        }
+        let doc = KafkaDocument::parse(&document("slow-poll-loop-and-transactions")).unwrap();
+        let slow = consumer_properties(&doc, &doc.consumers[0], 1);
+        for (k, v) in [
+            ("max.poll.interval.ms", "5000"),
+            ("max.poll.records", "2"),
+            ("isolation.level", "read_committed"),
+            ("auto.offset.reset", "earliest"),
+            ("enable.auto.commit", "true"),
+            ("auto.commit.interval.ms", "5000"),
+        ] {
+            assert!(slow.contains(&(k.to_string(), v.to_string())), "{k}={v} in {slow:?}");
+        }
+        let kip848 = consumer_properties(&doc, &doc.consumers[2], 1);
+        assert!(kip848.contains(&("group.protocol".to_string(), "consumer".to_string())), "{kip848:?}");
+        assert!(kip848.contains(&("group.remote.assignor".to_string(), "uniform".to_string())), "{kip848:?}");
+        // A speed-up divides the client's auto-commit interval.
+        let fast = consumer_properties(&doc, &doc.consumers[0], 4);
+        assert!(fast.contains(&("auto.commit.interval.ms".to_string(), "1250".to_string())), "{fast:?}");
+    }
+
+    #[test]
+    fn the_outcome_lines_of_an_engine_run() {
+        let run = engine("keyed-order");
+        let o = engine_outcome(&run);
+        let lines: Vec<String> = outcome_lines(&o, &BTreeSet::new()).into_iter().map(|l| l.text).collect();
+        // The same numbers the golden transcript shows (tests/scenarios/kafka-documents/keyed-order/expected.txt).
+        for want in [
+            "check 1 pass: every customer's orders are read in the order they were placed",
+            "records in orders-0: 3",
+            "records in orders-2: 6",
+            "group billing committed orders-2: 6",
+            "producer shop: acknowledged 12, failed 0",
+            "group billing: consumed 12, duplicates 0, per-key order held",
+            "group billing state: Stable",
+        ] {
+            assert!(lines.iter().any(|l| l == want), "{want:?} not in {lines:#?}");
+        }
+        assert!(compare("keyed-order", &o, &o, &[]).is_empty());
+        // A crash re-reads: the engine's outcome says so, and a difference is named with its side.
+        let crash = engine_outcome(&engine("consumer-crash-rebalance"));
+        let d = compare("x", &o, &crash, &[]);
+        assert!(
+            d.iter()
+                .any(|d| d.side == "kafka"
+                    && d.line.text.starts_with("group ledger: consumed 61, duplicates 1")),
+            "{d:#?}"
+        );
+    }
 }
