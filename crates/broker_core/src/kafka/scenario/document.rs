@@ -198,6 +198,11 @@ pub struct ProducerSpec {
     pub idempotence: Option<bool>,
     #[serde(default)]
     pub transactional: Option<TransactionalSpec>,
+    /// The client's one-way latency to the cluster (default 0): a record reaches the producer's sender
+    /// this much after `send`, and its acknowledgment (or failure) reaches the callback this much after
+    /// the broker's answer; order is kept both ways (the kernel's `Link`).
+    #[serde(default)]
+    pub latency: Millis,
 }
 
 /// When a consumer commits.
@@ -259,6 +264,11 @@ pub struct ConsumerSpec {
     /// A script of `scripts` whose `on_record(record)` runs for every record polled.
     #[serde(default)]
     pub script: Option<String>,
+    /// The client's one-way latency to the cluster (default 0): each poll's fetch reaches the broker this
+    /// much after the poll is made, and its records reach the consumer this much later (group requests
+    /// are not delayed).
+    #[serde(default)]
+    pub latency: Millis,
 }
 
 /// A fault at a time.

@@ -26,6 +26,7 @@ use crate::kafka::{
 use serde::Serialize;
 use sim_kernel::checks::{CheckResult, CheckStatus, EventInfo};
 use sim_kernel::clock::{DeadlineQueue, VirtualTime};
+use sim_kernel::link::Link;
 use sim_kernel::located::{Pos, Problem, ScenarioError};
 use sim_kernel::pace::Pace;
 use sim_kernel::prng::Prng;
@@ -33,7 +34,7 @@ use sim_kernel::runtime::{self, Run};
 use sim_kernel::script::{Sandbox, ScriptLimits};
 use sim_kernel::template::Template;
 use sim_kernel::transcript::{end_line, StopInfo, REPORT_FORMAT};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
 /// The header every record carries so checks can tell a record from its copies: `producer/seq`.
@@ -51,6 +52,10 @@ pub enum Wake {
     Processed(usize),
     ConsumerStop(usize),
     Fault(usize),
+    /// A producer's record reaches its `KafkaProducer` after the client's latency.
+    Deliver(usize),
+    /// A producer sees its acknowledgments and failures after the client's latency.
+    Notice(usize),
 }
 
 /// What the actors saw, one plain value each (the checks and the transcript read these).
@@ -352,6 +357,12 @@ struct ProducerActor {
     pending: BTreeMap<SendId, (u64, Option<String>)>,
     acknowledged: u64,
     failed: u64,
+    /// The client's latency (`latency`): records on their way to the producer's sender, outcomes on
+    /// their way back, each in order.
+    link: Link<()>,
+    on_the_way: VecDeque<(VirtualTime, u64, Option<String>, ProducerRecord)>,
+    /// With whether it counts as acknowledged (`Some(true)`) or failed (`Some(false)`).
+    coming_back: VecDeque<(VirtualTime, ActorEvent, Option<bool>)>,
 }
 
 struct ConsumerActor {
@@ -363,6 +374,9 @@ struct ConsumerActor {
     poll_timeout: u64,
     /// The script called `commit()` during the last poll's records.
     commit_requested: bool,
+    /// The client's one-way latency (`latency`): a poll's fetch reaches the broker this much later, and
+    /// its records reach the consumer this much after that.
+    latency: u64,
 }
 
 struct CheckState {
@@ -484,6 +498,9 @@ impl KafkaRun {
                 pending: BTreeMap::new(),
                 acknowledged: 0,
                 failed: 0,
+                link: Link::new(&p.name, p.latency, sim_kernel::values::Millis(0)),
+                on_the_way: VecDeque::new(),
+                coming_back: VecDeque::new(),
             });
         }
         let mut consumers = Vec::new();
@@ -538,6 +555,7 @@ impl KafkaRun {
                 processed_since_commit: 0,
                 poll_timeout: c.poll_timeout.map_or(100, |t| t.0),
                 commit_requested: false,
+                latency: c.latency.0,
             });
         }
         for (i, f) in doc.faults.iter().enumerate() {
@@ -667,20 +685,8 @@ impl KafkaRun {
         if p.spec.count.is_some_and(|c| p.sent >= c) {
             return;
         }
-        let Some(producer) = p.producer.as_mut() else { return };
-        let mut errors = Vec::new();
-        if let Some(t) = &p.spec.transactional {
-            if p.sent == 0 {
-                if let Err(e) = producer.init_transactions(&mut self.cluster, now) {
-                    errors.push((0, format!("initTransactions threw {e}")));
-                }
-            }
-            if p.in_transaction == 0 {
-                if let Err(e) = producer.begin_transaction() {
-                    errors.push((p.sent + 1, format!("beginTransaction threw {e}")));
-                }
-            }
-            let _ = t;
+        if p.producer.is_none() {
+            return;
         }
         p.sent += 1;
         let seq = p.sent;
@@ -714,6 +720,63 @@ impl KafkaRun {
             value: Some(value.into_bytes()),
             headers,
         };
+        let errors = if p.link.latency_millis == 0 {
+            self.hand_over(i, seq, key, record)
+        } else {
+            let arrival = p.link.send_arrival(now);
+            p.on_the_way.push_back((arrival, seq, key, record));
+            self.wakes.schedule(arrival, Wake::Deliver(i));
+            Vec::new()
+        };
+        let p = &mut self.producers[i];
+        let next = if p.spec.count.is_some_and(|c| p.sent >= c) { None } else { p.pace.next() };
+        if let Some(next) = next {
+            self.wakes.schedule(VirtualTime::from_millis(next), Wake::Send(i));
+        }
+        for (seq, error) in errors {
+            self.push(ActorEvent::SendFailed { producer: name.clone(), seq, error });
+        }
+    }
+
+    /// The records of producer `i` whose latency has passed reach its `KafkaProducer`.
+    fn deliver(&mut self, i: usize) {
+        let name = self.producers[i].spec.name.clone();
+        while let Some((at, ..)) = self.producers[i].on_the_way.front() {
+            if *at > self.now {
+                break;
+            }
+            let (_, seq, key, record) = self.producers[i].on_the_way.pop_front().expect("a front");
+            for (seq, error) in self.hand_over(i, seq, key, record) {
+                self.notice(i, ActorEvent::SendFailed { producer: name.clone(), seq, error }, None);
+            }
+        }
+    }
+
+    /// `send(record)` on producer `i`'s `KafkaProducer`, inside a transaction when it is transactional
+    /// (`initTransactions` before the first, a commit every `commit_every`); returns the calls that threw.
+    fn hand_over(
+        &mut self,
+        i: usize,
+        seq: u64,
+        key: Option<String>,
+        record: ProducerRecord,
+    ) -> Vec<(u64, String)> {
+        let now = self.now;
+        let p = &mut self.producers[i];
+        let Some(producer) = p.producer.as_mut() else { return Vec::new() };
+        let mut errors = Vec::new();
+        if p.spec.transactional.is_some() {
+            if seq == 1 {
+                if let Err(e) = producer.init_transactions(&mut self.cluster, now) {
+                    errors.push((0, format!("initTransactions threw {e}")));
+                }
+            }
+            if p.in_transaction == 0 {
+                if let Err(e) = producer.begin_transaction() {
+                    errors.push((seq, format!("beginTransaction threw {e}")));
+                }
+            }
+        }
         match producer.send(&mut self.cluster, now, record) {
             Ok(id) => {
                 p.pending.insert(id, (seq, key));
@@ -732,13 +795,40 @@ impl KafkaRun {
                 }
             }
         }
-        let next = if p.spec.count.is_some_and(|c| p.sent >= c) { None } else { p.pace.next() };
-        if let Some(next) = next {
-            self.wakes.schedule(VirtualTime::from_millis(next), Wake::Send(i));
+        errors
+    }
+
+    /// What producer `i` learns now (`counts`: an acknowledgment or a failure to count): at once without a
+    /// latency, else after it, in order.
+    fn notice(&mut self, i: usize, event: ActorEvent, counts: Option<bool>) {
+        let p = &mut self.producers[i];
+        if p.link.latency_millis == 0 {
+            self.learn(i, event, counts);
+            return;
         }
-        for (seq, error) in errors {
-            self.push(ActorEvent::SendFailed { producer: name.clone(), seq, error });
+        let at = p.link.receive_arrival(self.now);
+        p.coming_back.push_back((at, event, counts));
+        self.wakes.schedule(at, Wake::Notice(i));
+    }
+
+    /// Producer `i`'s outcomes whose latency has passed: its callbacks run.
+    fn noticed(&mut self, i: usize) {
+        while let Some((at, ..)) = self.producers[i].coming_back.front() {
+            if *at > self.now {
+                break;
+            }
+            let (_, event, counts) = self.producers[i].coming_back.pop_front().expect("a front");
+            self.learn(i, event, counts);
         }
+    }
+
+    fn learn(&mut self, i: usize, event: ActorEvent, counts: Option<bool>) {
+        match counts {
+            Some(true) => self.producers[i].acknowledged += 1,
+            Some(false) => self.producers[i].failed += 1,
+            None => {}
+        }
+        self.push(event);
     }
 
     fn start_consumer(&mut self, i: usize) {
@@ -777,10 +867,15 @@ impl KafkaRun {
         let next = match result {
             Ok(r) if r.records.is_empty() => {
                 let wait = r.wait_until.unwrap_or(now.plus_millis(c.poll_timeout));
-                Wake::Poll(i).at(wait.min(now.plus_millis(c.poll_timeout)).max(now.plus_millis(1)))
+                // The next poll's fetch reaches the broker one latency after it is made.
+                Wake::Poll(i).at(wait
+                    .min(now.plus_millis(c.poll_timeout))
+                    .max(now.plus_millis(1))
+                    .plus_millis(c.latency))
             }
             Ok(r) => {
-                let mut t = now.as_millis();
+                // The records reach the consumer one latency after the fetch.
+                let mut t = now.as_millis() + c.latency;
                 let mut crash = false;
                 for rec in &r.records {
                     out.push(consumed(&name, rec));
@@ -886,10 +981,11 @@ impl KafkaRun {
             }
             _ => {}
         }
+        let latency = self.consumers[i].latency;
         for e in out {
             self.push(e);
         }
-        self.wakes.schedule(now, Wake::Poll(i));
+        self.wakes.schedule(now.plus_millis(latency), Wake::Poll(i));
     }
 
     fn stop_consumer(&mut self, i: usize) {
@@ -1306,6 +1402,8 @@ impl Run for KafkaRun {
             Wake::Processed(i) => self.processed(i),
             Wake::ConsumerStop(i) => self.stop_consumer(i),
             Wake::Fault(i) => self.fault(i),
+            Wake::Deliver(i) => self.deliver(i),
+            Wake::Notice(i) => self.noticed(i),
         }
         self.collect();
     }
@@ -1360,26 +1458,26 @@ impl Run for KafkaRun {
             let name = self.producers[i].spec.name.clone();
             for r in results {
                 let (seq, key) = self.producers[i].pending.remove(&r.id).unwrap_or((0, None));
-                let event = match r.result {
-                    Ok(m) => {
-                        self.producers[i].acknowledged += 1;
+                let (event, acknowledged) = match r.result {
+                    Ok(m) => (
                         ActorEvent::Acknowledged {
                             producer: name.clone(),
                             seq,
                             key,
                             partition: m.partition.to_string(),
                             offset: m.offset,
-                        }
-                    }
+                        },
+                        true,
+                    ),
                     Err(e) => {
-                        self.producers[i].failed += 1;
-                        ActorEvent::SendFailed { producer: name.clone(), seq, error: e.to_string() }
+                        (ActorEvent::SendFailed { producer: name.clone(), seq, error: e.to_string() }, false)
                     }
                 };
-                self.push(event);
+                self.notice(i, event, Some(acknowledged));
             }
             for o in outcomes {
-                self.push(ActorEvent::TransactionEnded { producer: name.clone(), committed: o.committed });
+                let event = ActorEvent::TransactionEnded { producer: name.clone(), committed: o.committed };
+                self.notice(i, event, None);
             }
         }
         for i in 0..self.consumers.len() {
