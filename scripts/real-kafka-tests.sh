@@ -132,7 +132,7 @@ lane() {
   for entry in "$@"; do run_document "tests/scenarios/kafka-documents/${entry% *}/" "${entry#* }"; done
 }
 lane_a=("keyed-order 1" "script-per-record 1" "slow-poll-loop-and-transactions 1" "consumer-crash-rebalance 1")
-lane_b=("slow-consumer-lag 1" "groups-share-and-fan-out 1" "zipf-decimal-exponent 1" "hot-key-skew 5")
+lane_b=("slow-consumer-lag 1" "groups-share-and-fan-out 1" "zipf-decimal-exponent 1" "hot-key-skew 5" "client-latency 1")
 doc_count=$(( ${#lane_a[@]} + ${#lane_b[@]} + 1 ))
 for folder in tests/scenarios/kafka-documents/*/; do
   name=$(basename "$folder")
@@ -146,8 +146,8 @@ lane_a_pid=$!
 lane "${lane_b[@]}" 2>&1 | tee "$DIR/lane-b.log"
 wait "$lane_a_pid" || true
 cat "$DIR/lane-a.log"
-if "$bin" run tests/scenarios/kafka-documents/idempotence-and-retries/document.json --broker "$URI" 2>&1 \
-     | grep -q "faults\[0\].slow_follower"; then
+refusal=$("$bin" run tests/scenarios/kafka-documents/idempotence-and-retries/document.json --broker "$URI" 2>&1 || true)
+if grep -q "faults\[0\].slow_follower" <<< "$refusal"; then
   say "document idempotence-and-retries: refused as expected (slow_follower)"
 else
   failed+=("idempotence-and-retries(refusal)")

@@ -486,6 +486,25 @@ impl Player<'_> {
     }
 }
 
+/// Starts `$BROKERLAB_KAFKA_NODE_CONTROL verb N` (`scripts/kafka-node.sh DIR node-stop|node-start N`)
+/// without waiting for it: a broker's controlled shutdown or start takes seconds on a real cluster, and
+/// the document's clients go on meanwhile, as they would.
+fn control_broker(verb: &str, node: i32) -> Result<std::process::Child, String> {
+    let prefix = std::env::var("BROKERLAB_KAFKA_NODE_CONTROL")
+        .map_err(|_| "stopping a broker needs BROKERLAB_KAFKA_NODE_CONTROL".to_string())?;
+    let mut words = prefix.split_whitespace();
+    let program = words.next().ok_or("BROKERLAB_KAFKA_NODE_CONTROL is empty")?;
+    let dir: Vec<&str> = words.collect();
+    std::process::Command::new(program)
+        .arg(verb)
+        .args(dir)
+        .arg(node.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{verb} {node}: {e}"))
+}
+
 /// A real run of a document: its outcome and a log of what happened (virtual times).
 pub struct RealDocumentRun {
     pub outcome: DocumentOutcome,
@@ -596,6 +615,8 @@ pub fn run_document_real(
     let mut next_send = 0;
     let mut in_transaction: BTreeMap<usize, u64> = BTreeMap::new();
     let mut faults_done = vec![false; doc.faults.len()];
+    // Brokers being stopped or started: the document's other actors go on meanwhile.
+    let mut brokers: Vec<std::process::Child> = Vec::new();
     let mut checks: Vec<(usize, u64, Option<bool>)> =
         doc.checks.iter().enumerate().map(|(i, c)| (i, c.at.map_or(doc.duration.0, |a| a.0), None)).collect();
     // The end: the document's duration, then the last checks.
@@ -654,10 +675,10 @@ pub fn run_document_real(
             }
             faults_done[i] = true;
             if let Some(b) = f.broker_down {
-                p.call(&ClientCall::StopBroker { node: b })?;
+                brokers.push(control_broker("node-stop", b)?);
                 p.say(format!("fault: broker {b} down"));
             } else if let Some(b) = f.broker_up {
-                p.call(&ClientCall::StartBroker { node: b })?;
+                brokers.push(control_broker("node-start", b)?);
                 p.say(format!("fault: broker {b} up"));
             } else if let Some(name) = &f.consumer_crash {
                 if let Some(c) = consumers.iter_mut().find(|c| &c.spec.name == name && c.running) {
@@ -777,10 +798,10 @@ pub fn run_document_real(
         }
         // Checks due.
         let now = p.now();
-        for k in 0..checks.len() {
-            if checks[k].2.is_none() && checks[k].1 <= now {
-                let spec = doc.checks[checks[k].0].clone();
-                checks[k].2 = Some(p.evaluate(&spec, &consumers)?);
+        for (index, at, result) in checks.iter_mut() {
+            if result.is_none() && *at <= now {
+                let spec = doc.checks[*index].clone();
+                *result = Some(p.evaluate(&spec, &consumers)?);
             }
         }
         if now >= doc.duration.0 && checks.iter().all(|c| c.2.is_some()) {
@@ -816,6 +837,9 @@ pub fn run_document_real(
     }
     for c in consumers.iter().filter(|c| c.running) {
         p.call(&ClientCall::CloseConsumer { consumer: c.spec.name.clone() })?;
+    }
+    for mut b in brokers {
+        let _ = b.wait();
     }
     if clean {
         crate::kafka::clean(&mut p.clients, &topics, &groups)?;
