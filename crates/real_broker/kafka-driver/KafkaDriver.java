@@ -461,14 +461,7 @@ public class KafkaDriver {
                 }
                 ObjectNode r = reply("records");
                 ArrayNode a = r.putArray("records");
-                for (ConsumerRecord<String, String> rec : got) {
-                    ObjectNode n = a.addObject();
-                    n.put("topic", rec.topic());
-                    n.put("partition", rec.partition());
-                    n.put("offset", rec.offset());
-                    if (rec.key() == null) n.putNull("key"); else n.put("key", rec.key());
-                    if (rec.value() == null) n.putNull("value"); else n.put("value", rec.value());
-                }
+                for (ConsumerRecord<String, String> rec : got) recordNode(a, rec);
                 return r;
             }
             case "commitSync": {
@@ -573,12 +566,7 @@ public class KafkaDriver {
         ObjectNode r = reply("docPolled");
         ArrayNode a = r.putArray("records");
         for (ConsumerRecord<String, String> rec : c.client.poll(Duration.ofMillis(ms))) {
-            ObjectNode n = a.addObject();
-            n.put("topic", rec.topic());
-            n.put("partition", rec.partition());
-            n.put("offset", rec.offset());
-            if (rec.key() == null) n.putNull("key"); else n.put("key", rec.key());
-            if (rec.value() == null) n.putNull("value"); else n.put("value", rec.value());
+            ObjectNode n = recordNode(a, rec);
             org.apache.kafka.common.header.Header h = rec.headers().lastHeader("brokerlab-origin");
             if (h == null) n.putNull("origin"); else n.put("origin", new String(h.value(), StandardCharsets.UTF_8));
         }
@@ -587,6 +575,17 @@ public class KafkaDriver {
         ArrayNode an = r.putArray("assignment");
         for (TopicPartition t : parts) an.add(t.topic() + "-" + t.partition());
         return r;
+    }
+
+    /// A received record as the `Received` of a reply, added to `a`.
+    static ObjectNode recordNode(ArrayNode a, ConsumerRecord<String, String> rec) {
+        ObjectNode n = a.addObject();
+        n.put("topic", rec.topic());
+        n.put("partition", rec.partition());
+        n.put("offset", rec.offset());
+        if (rec.key() == null) n.putNull("key"); else n.put("key", rec.key());
+        if (rec.value() == null) n.putNull("value"); else n.put("value", rec.value());
+        return n;
     }
 
     /// A crashed process: the consumer stops without leaving its group (KIP-1092's REMAIN_IN_GROUP),
