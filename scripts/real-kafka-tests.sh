@@ -9,8 +9,7 @@
 # 127.0.0.1 with its data in a temporary folder (then a three-broker cluster for the programs whose `args`
 # say --brokers 3), compiles the Java driver, and stops everything at the end.
 # Bounded: everything after the runner's build is killed after BROKERLAB_KAFKA_TEST_TIMEOUT seconds
-# (default 330; a run of the 26 programs took 208 s here on 2026-12-06, the share-group ones waiting for
-# acquisition locks and group joins).
+# (default 600; on 2026-12-06 the 26 programs took 208 s here and the documents about 4 minutes more).
 # Environment: BROKERLAB_KAFKA_PORT (default 9092; the controller uses the next port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +18,7 @@ if [ -z "${BROKERLAB_KAFKA_TEST_UNDER_TIMEOUT:-}" ]; then
   echo "[real-kafka] building the runner with the real-broker feature"
   cargo build -q -p brokerlab_cli --features real-broker --locked
   export BROKERLAB_KAFKA_TEST_UNDER_TIMEOUT=1
-  exec timeout --kill-after=15 "${BROKERLAB_KAFKA_TEST_TIMEOUT:-330}" "$0" "$@"
+  exec timeout --kill-after=15 "${BROKERLAB_KAFKA_TEST_TIMEOUT:-600}" "$0" "$@"
 fi
 start=$SECONDS
 say() { echo "[real-kafka] $*"; }
@@ -96,8 +95,80 @@ for folder in tests/scenarios/kafka/*/; do
   unset BROKERLAB_KAFKA_NODE_CONTROL
 done
 
+
+# Kafka documents (tests/scenarios/kafka-documents/*/document.json), on a node of their own with Kafka's
+# default group.initial.rebalance.delay.ms (3 s: the engine's, and a classic group's first join waits for
+# it; the programs' node sets 0): the engine plays each
+# first, then the runner sends the same records at the same times through the Java client and runs the
+# consumers' poll loops in real time; `--compare` diffs the outcomes (checks, records per partition,
+# committed offsets, producers' counts, each group's reads and state) with the documents' allow-list.
+# Scaled by --speed where the document states no Kafka timer (the runner refuses a speed-up otherwise):
+# a document of D virtual seconds takes D/speed real seconds plus about 2 s of set-up.
+DOC_ALLOW=tests/real_broker/kafka-documents-allowlist.toml
+DOC_PROPS=$'offsets.topic.num.partitions=1\ngroup.initial.rebalance.delay.ms=3000'
+scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
+scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
+docs_start=$SECONDS
+say "starting Kafka for the documents"
+BROKERLAB_KAFKA_PROPS=$DOC_PROPS scripts/kafka-node.sh start "$DIR/node" || fail "Kafka did not start"
+doc_count=0
+# run_document FOLDER SPEED: one document with --compare; a failure is written to $DIR/documents.failed.
+run_document() {
+  local folder=$1 speed=$2 name t=$SECONDS
+  name=$(basename "$folder")
+  if ! "$bin" run "$folder/document.json" --broker "$URI" --compare --allow-list "$DOC_ALLOW" --speed "$speed"; then
+    echo "$name(document)" >> "$DIR/documents.failed"
+  fi
+  say "document $name: $((SECONDS - t)) s"
+}
+# Real time (--speed 1): a classic group's first join waits for the broker's initial rebalance delay, a
+# Kafka timer (the runner refuses a speed-up for a document with a classic group); hot-key-skew has no
+# consumer: --speed 5. Two lanes run side by side; documents that share a topic or group name
+# (orders, g, views) are in the same lane, one after the other. Refused, and why:
+#   idempotence-and-retries: its slow_follower fault has no counterpart on a real broker (checked below);
+#   broker-down-min-insync: runs on a three-broker cluster below.
+lane() {
+  local entry
+  for entry in "$@"; do run_document "tests/scenarios/kafka-documents/${entry% *}/" "${entry#* }"; done
+}
+lane_a=("keyed-order 1" "script-per-record 1" "slow-poll-loop-and-transactions 1" "consumer-crash-rebalance 1")
+lane_b=("slow-consumer-lag 1" "groups-share-and-fan-out 1" "zipf-decimal-exponent 1" "hot-key-skew 5" "client-latency 1")
+doc_count=$(( ${#lane_a[@]} + ${#lane_b[@]} + 1 ))
+for folder in tests/scenarios/kafka-documents/*/; do
+  name=$(basename "$folder")
+  case " ${lane_a[*]} ${lane_b[*]} idempotence-and-retries broker-down-min-insync " in
+    *" $name "*) ;;
+    *) fail "document $name is in no lane of scripts/real-kafka-tests.sh" ;;
+  esac
+done
+lane "${lane_a[@]}" > "$DIR/lane-a.log" 2>&1 &
+lane_a_pid=$!
+lane "${lane_b[@]}" 2>&1 | tee "$DIR/lane-b.log"
+wait "$lane_a_pid" || true
+cat "$DIR/lane-a.log"
+refusal=$("$bin" run tests/scenarios/kafka-documents/idempotence-and-retries/document.json --broker "$URI" 2>&1 || true)
+if grep -q "faults\[0\].slow_follower" <<< "$refusal"; then
+  say "document idempotence-and-retries: refused as expected (slow_follower)"
+else
+  failed+=("idempotence-and-retries(refusal)")
+fi
+
+# The document that stops brokers: a fresh three-broker cluster with the document's
+# replica.lag.time.max.ms (5 s), in real time (broker shutdowns and elections do not speed up).
+scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
+scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
+say "starting a three-broker cluster for broker-down-min-insync"
+BROKERLAB_KAFKA_PROPS="$DOC_PROPS"$'\nreplica.lag.time.max.ms=5000' \
+  scripts/kafka-node.sh cluster "$DIR/cluster" 3 || fail "the cluster did not start"
+export BROKERLAB_KAFKA_NODE_CONTROL="scripts/kafka-node.sh $DIR/cluster"
+run_document tests/scenarios/kafka-documents/broker-down-min-insync/ 1
+unset BROKERLAB_KAFKA_NODE_CONTROL
+if [ -f "$DIR/documents.failed" ]; then mapfile -t -O "${#failed[@]}" failed < "$DIR/documents.failed"; fi
+say "the documents took $((SECONDS - docs_start)) s"
+
 echo
 if [ ${#failed[@]} -gt 0 ]; then
-  fail "${#failed[@]} check(s) of $count programs failed: ${failed[*]}"
+  fail "${#failed[@]} check(s) of $count programs and $doc_count documents failed: ${failed[*]}"
 fi
+say "all $doc_count Kafka documents agree with Kafka 4.1 (allow-list: $DOC_ALLOW)"
 say "all $count Kafka programs agree with Kafka 4.1 (goldens and engine; allow-list: $ALLOW) in $((SECONDS - start)) s"

@@ -77,11 +77,16 @@ const DOCUMENTS: [(&str, &str, &str); 11] = [
 
 /// The Kafka document goldens (`"model": "kafka"`): (name, document, expected transcript), the same files
 /// `crates/broker_core/tests/kafka_documents.rs` plays natively.
-const KAFKA_DOCUMENTS: [(&str, &str, &str); 9] = [
+const KAFKA_DOCUMENTS: [(&str, &str, &str); 11] = [
     (
         "broker-down-min-insync",
         include_str!("scenarios/kafka-documents/broker-down-min-insync/document.json"),
         include_str!("scenarios/kafka-documents/broker-down-min-insync/expected.txt"),
+    ),
+    (
+        "client-latency",
+        include_str!("scenarios/kafka-documents/client-latency/document.json"),
+        include_str!("scenarios/kafka-documents/client-latency/expected.txt"),
     ),
     (
         "consumer-crash-rebalance",
@@ -122,6 +127,11 @@ const KAFKA_DOCUMENTS: [(&str, &str, &str); 9] = [
         "slow-consumer-lag",
         include_str!("scenarios/kafka-documents/slow-consumer-lag/document.json"),
         include_str!("scenarios/kafka-documents/slow-consumer-lag/expected.txt"),
+    ),
+    (
+        "zipf-decimal-exponent",
+        include_str!("scenarios/kafka-documents/zipf-decimal-exponent/document.json"),
+        include_str!("scenarios/kafka-documents/zipf-decimal-exponent/expected.txt"),
     ),
 ];
 

@@ -90,6 +90,36 @@ fn bad_kafka_documents_are_refused_where_they_are_wrong() {
     assert!(e.starts_with("3:18: producers[0]: the producers could send up to"), "{e}");
 }
 
+/// A consumer setting Kafka refuses is refused with the Java client's own `ConfigException` text (taken from
+/// `new KafkaConsumer(props)` of kafka-clients 4.1.1 with each bad value).
+#[test]
+fn bad_consumer_settings_get_kafkas_own_messages() {
+    let refuse = |consumer: &str| {
+        let text = format!(
+            "{{ \"brokerlab\": 2, \"model\": \"kafka\", \"topics\": [ {{ \"name\": \"t\", \"partitions\": 1 }} ],\n  \"consumers\": [ {{ \"name\": \"c\", \"group\": \"g\", \"topics\": [\"t\"], {consumer} }} ] }}"
+        );
+        let e = KafkaRun::from_json(&text, KafkaRunOptions::default()).err().expect("refused").to_string();
+        // Located at the field: `2:COL: path: message`.
+        assert!(e.starts_with("2:"), "{e}");
+        e.split_once(' ').expect("a location").1.to_string()
+    };
+    assert_eq!(
+        refuse("\"auto_offset_reset\": \"soonest\""),
+        "consumers[0].auto_offset_reset: ConfigException: Invalid value soonest for configuration auto.offset.reset: Invalid value `soonest` for configuration auto.offset.reset. The value must be either 'earliest', 'latest', 'none' or of the format 'by_duration:<PnDTnHnMn.nS.>'."
+    );
+    assert_eq!(
+        refuse("\"max_poll_records\": 0"),
+        "consumers[0].max_poll_records: ConfigException: Invalid value 0 for configuration max.poll.records: Value must be at least 1"
+    );
+    assert_eq!(
+        refuse("\"protocol\": \"fancy\""),
+        "consumers[0].protocol: ConfigException: Invalid value fancy for configuration group.protocol: String must be one of (case insensitive): CONSUMER, CLASSIC"
+    );
+    // Case-insensitive, as Kafka's validator is.
+    let ok = "{ \"brokerlab\": 2, \"model\": \"kafka\", \"topics\": [ { \"name\": \"t\", \"partitions\": 1 } ],\n  \"consumers\": [ { \"name\": \"c\", \"group\": \"g\", \"topics\": [\"t\"], \"protocol\": \"CONSUMER\" } ] }";
+    assert!(KafkaRun::from_json(ok, KafkaRunOptions::default()).is_ok());
+}
+
 #[test]
 fn a_consumer_script_that_does_not_compile_or_fails_is_located() {
     let doc = |script: &str| {

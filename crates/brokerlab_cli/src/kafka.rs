@@ -1,5 +1,6 @@
 //! `brokerlab run|check FILE.kafka`: Kafka programs (`docs/kafka-programs.md`) on the engine, or with
-//! `--broker kafka://HOST:PORT [--compare]` on a real Kafka through the Java client (`real-broker` feature).
+//! `--broker kafka://HOST:PORT [--compare]` on a real Kafka through the Java client (`real-broker` feature);
+//! and Kafka documents (`"model": "kafka"`) with `--broker kafka://… [--compare] [--speed N]`.
 
 use super::Command;
 use broker_core::kafka::program::{self, Program, Transcript};
@@ -58,6 +59,15 @@ fn engine(program: &Program, command: &Command) -> Result<Transcript, String> {
     Ok(program::run(program, &mut clients))
 }
 
+/// A Kafka document (already played on the engine as `run`) on the real Kafka at `uri`.
+pub(super) fn real_document(
+    command: &Command,
+    uri: &str,
+    run: &broker_core::kafka::scenario::KafkaRun,
+) -> ExitCode {
+    real::document(command, uri, run)
+}
+
 #[cfg(feature = "real-broker")]
 mod real {
     use super::{engine, print, Command};
@@ -65,19 +75,65 @@ mod real {
     use real_broker::{compare, kafka};
     use std::process::ExitCode;
 
+    /// The differences of `name` and a summary line; exit code 1 when one is not in the allow-list.
+    fn report(name: &str, differences: &[compare::Difference]) -> ExitCode {
+        print!("{}", compare::render(name, differences));
+        let unexplained = differences.iter().filter(|d| d.allowed.is_none()).count();
+        println!(
+            "{name}: {} difference(s) between the engine and Kafka, {unexplained} not in the allow-list",
+            differences.len()
+        );
+        if unexplained > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+
+    pub(super) fn document(
+        command: &Command,
+        uri: &str,
+        run: &broker_core::kafka::scenario::KafkaRun,
+    ) -> ExitCode {
+        use real_broker::kafka_document as doc;
+        let allow = match crate::real::load_allow_list(command) {
+            Ok(a) => a,
+            Err(code) => return code,
+        };
+        let speed = command.speed.unwrap_or(1);
+        let real = match doc::run_document_real(run, uri, speed, command.compare || command.clean) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("brokerlab: {}: {e}", command.file);
+                return ExitCode::from(2);
+            }
+        };
+        let real_lines = doc::outcome_lines(&real.outcome, &Default::default());
+        if !command.compare {
+            for l in &real.log {
+                println!("{l}");
+            }
+            for l in &real_lines {
+                println!("{}", l.text);
+            }
+            return ExitCode::SUCCESS;
+        }
+        let name = command.name.clone().unwrap_or_else(|| crate::scenario_name(&command.file));
+        let differences = doc::compare(&name, &doc::engine_outcome(run), &real.outcome, &allow);
+        let code = report(&name, &differences);
+        if differences.iter().any(|d| d.allowed.is_none()) {
+            // What the real run did, to tell a difference's cause.
+            for l in &real.log {
+                println!("  kafka: {l}");
+            }
+        }
+        code
+    }
+
     pub(super) fn run(command: &Command, uri: &str, program: &Program) -> ExitCode {
-        let allow = match &command.allow_list {
-            None => Vec::new(),
-            Some(path) => match std::fs::read_to_string(path)
-                .map_err(|e| e.to_string())
-                .and_then(|t| compare::parse_allow_list(&t))
-            {
-                Ok(a) => a,
-                Err(e) => {
-                    eprintln!("brokerlab: allow-list {path}: {e}");
-                    return ExitCode::from(2);
-                }
-            },
+        let allow = match crate::real::load_allow_list(command) {
+            Ok(a) => a,
+            Err(code) => return code,
         };
         let engine_transcript = if command.compare {
             match engine(program, command) {
@@ -109,17 +165,7 @@ mod real {
         };
         let name = command.name.clone().unwrap_or_else(|| crate::scenario_name(&command.file));
         let differences = kafka::compare(&name, &engine_transcript, &real, &allow);
-        print!("{}", compare::render(&name, &differences));
-        let unexplained = differences.iter().filter(|d| d.allowed.is_none()).count();
-        println!(
-            "{name}: {} difference(s) between the engine and Kafka, {unexplained} not in the allow-list",
-            differences.len()
-        );
-        if unexplained > 0 {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        }
+        report(&name, &differences)
     }
 }
 
@@ -129,7 +175,15 @@ mod real {
     use broker_core::kafka::program::Program;
     use std::process::ExitCode;
 
+    pub(super) fn document(_: &Command, _: &str, _: &broker_core::kafka::scenario::KafkaRun) -> ExitCode {
+        run_unsupported()
+    }
+
     pub(super) fn run(_: &Command, _: &str, _: &Program) -> ExitCode {
+        run_unsupported()
+    }
+
+    fn run_unsupported() -> ExitCode {
         eprintln!(
             "brokerlab: this build has no real-broker support; rebuild with \
              `cargo build -p brokerlab_cli --features real-broker`"

@@ -357,12 +357,13 @@ fn run_document(command: &Command, text: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `tests/scenarios/<model>/<name>/scenario.brokerlab` (or `program.kafka`) is `<name>`; another file is its stem.
+/// `tests/scenarios/<model>/<name>/scenario.brokerlab` (or `program.kafka`, `document.json`) is `<name>`;
+/// another file is its stem.
 #[cfg_attr(not(feature = "real-broker"), allow(dead_code))]
 pub(crate) fn scenario_name(file: &str) -> String {
     let path = std::path::Path::new(file);
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    if stem == "scenario" || stem == "program" {
+    if stem == "scenario" || stem == "program" || stem == "document" {
         if let Some(folder) = path.parent().and_then(|p| p.file_name()) {
             return folder.to_string_lossy().into_owned();
         }
@@ -373,13 +374,6 @@ pub(crate) fn scenario_name(file: &str) -> String {
 /// Runs (or checks) a Kafka document (`"model": "kafka"`): transcript or JSON report, then the checks.
 fn run_kafka_document(command: &Command, text: &str) -> ExitCode {
     use broker_core::kafka::scenario::{KafkaRun, KafkaRunOptions};
-    if command.broker.is_some() {
-        eprintln!(
-            "brokerlab: {}: --broker plays RabbitMQ documents; a Kafka document runs on the engine",
-            command.file
-        );
-        return ExitCode::from(2);
-    }
     let options = KafkaRunOptions {
         seed: command.options.seed,
         max_firings_per_instant: Some(command.options.max_timer_firings),
@@ -401,6 +395,10 @@ fn run_kafka_document(command: &Command, text: &str) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     run.run();
+    if let Some(uri) = &command.broker {
+        // The engine's run gives the records to send and the outcome to compare with.
+        return kafka::real_document(command, uri, &run);
+    }
     if command.json {
         println!("{}", run.to_json());
     } else {
@@ -565,7 +563,8 @@ mod real {
         code
     }
 
-    fn load_allow_list(command: &Command) -> Result<Vec<compare::AllowEntry>, ExitCode> {
+    /// The `--allow-list` file's entries (none without one); a bad file is reported, exit code 2.
+    pub(crate) fn load_allow_list(command: &Command) -> Result<Vec<compare::AllowEntry>, ExitCode> {
         match &command.allow_list {
             None => Ok(Vec::new()),
             Some(path) => std::fs::read_to_string(path)

@@ -229,6 +229,12 @@ public class KafkaDriver {
                 consumers.put(name, new Consumer(name, k, p.getProperty("group.id"), max, kip848));
                 return reply("done");
             }
+            // Kafka documents (crates/real_broker/src/kafka_document.rs): sends with headers, one plain poll,
+            // a crash.
+            case "docSend": return docSend(call);
+            case "docOutcomes": return docOutcomes(call.get("producer").asText());
+            case "docPoll": return docPoll(need(consumers, call.get("consumer").asText(), "consumer"), call.get("ms").asLong());
+            case "docCrash": return docCrash(need(consumers, call.get("consumer").asText(), "consumer"));
         }
         if (op.equals("newShareConsumer")) {
             Properties p = props(call.get("properties"));
@@ -568,21 +574,7 @@ public class KafkaDriver {
                 }
                 ObjectNode r = reply("records");
                 ArrayNode a = r.putArray("records");
-                for (ConsumerRecord<String, String> rec : got) {
-                    ObjectNode n = a.addObject();
-                    n.put("topic", rec.topic());
-                    n.put("partition", rec.partition());
-                    n.put("offset", rec.offset());
-                    if (rec.key() == null) n.putNull("key"); else n.put("key", rec.key());
-                    if (rec.value() == null) n.putNull("value"); else n.put("value", rec.value());
-                    if (rec.headers().toArray().length > 0) {
-                        ArrayNode hs = n.putArray("headers");
-                        for (org.apache.kafka.common.header.Header h : rec.headers()) {
-                            ArrayNode pair = hs.addArray().add(h.key());
-                            if (h.value() == null) pair.addNull(); else pair.add(new String(h.value(), StandardCharsets.UTF_8));
-                        }
-                    }
-                }
+                for (ConsumerRecord<String, String> rec : got) recordNode(a, rec);
                 return r;
             }
             case "commitSync": {
@@ -655,5 +647,99 @@ public class KafkaDriver {
                 return reply("done");
         }
         throw new IllegalArgumentException("unknown consumer call " + op);
+    }
+
+    // ---- Kafka documents: each actor's call as the document's poll loop makes it ----
+
+    static final Map<String, List<Object[]>> docPending = new HashMap<>(); // producer -> [seq, future]
+
+    /// `producer.send(record)` with headers, not waited for; its outcome comes with `docOutcomes`.
+    static ObjectNode docSend(JsonNode call) {
+        String name = call.get("producer").asText();
+        KafkaProducer<String, String> p = need(producers, name, "producer");
+        JsonNode part = call.get("partition");
+        ProducerRecord<String, String> rec = new ProducerRecord<>(call.get("topic").asText(),
+            part == null || part.isNull() ? null : part.asInt(), text(call.get("key")), text(call.get("value")));
+        for (JsonNode h : call.get("headers")) rec.headers().add(h.get(0).asText(), h.get(1).asText().getBytes(StandardCharsets.UTF_8));
+        Object[] entry = new Object[] {call.get("seq").asLong(), null};
+        try {
+            entry[1] = p.send(rec);
+        } catch (Exception e) {
+            entry[1] = e;
+        }
+        docPending.computeIfAbsent(name, k -> new ArrayList<>()).add(entry);
+        return reply("done");
+    }
+
+    /// The sends of `producer` that completed since the last call, in send order (one not yet done stops
+    /// the list: outcomes are reported in order).
+    static ObjectNode docOutcomes(String producer) {
+        ObjectNode r = reply("docOutcomes");
+        ArrayNode a = r.putArray("outcomes");
+        List<Object[]> list = docPending.computeIfAbsent(producer, k -> new ArrayList<>());
+        while (!list.isEmpty()) {
+            Object[] e = list.get(0);
+            ObjectNode n = JSON.createObjectNode();
+            n.put("seq", (Long) e[0]);
+            if (e[1] instanceof Exception) {
+                n.set("error", errorNode((Exception) e[1]));
+            } else {
+                @SuppressWarnings("unchecked") Future<RecordMetadata> f = (Future<RecordMetadata>) e[1];
+                if (!f.isDone()) break;
+                try {
+                    RecordMetadata m = f.get();
+                    n.put("partition", m.partition());
+                    n.put("offset", m.offset());
+                } catch (Exception x) {
+                    n.set("error", errorNode(x));
+                }
+            }
+            a.add(n);
+            list.remove(0);
+        }
+        return r;
+    }
+
+    /// One `poll(Duration.ofMillis(ms))`: its records (with the `brokerlab-origin` header) and the
+    /// assignment after it.
+    static ObjectNode docPoll(Consumer c, long ms) {
+        ObjectNode r = reply("docPolled");
+        ArrayNode a = r.putArray("records");
+        for (ConsumerRecord<String, String> rec : c.client.poll(Duration.ofMillis(ms))) {
+            ObjectNode n = recordNode(a, rec);
+            org.apache.kafka.common.header.Header h = rec.headers().lastHeader("brokerlab-origin");
+            if (h == null) n.putNull("origin"); else n.put("origin", new String(h.value(), StandardCharsets.UTF_8));
+        }
+        List<TopicPartition> parts = new ArrayList<>(c.client.assignment());
+        parts.sort(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
+        ArrayNode an = r.putArray("assignment");
+        for (TopicPartition t : parts) an.add(t.topic() + "-" + t.partition());
+        return r;
+    }
+
+    /// A received record as the `Received` of a reply, added to `a`.
+    static ObjectNode recordNode(ArrayNode a, ConsumerRecord<String, String> rec) {
+        ObjectNode n = recordNode(rec);
+        a.add(n);
+        return n;
+    }
+
+    /// A crashed process: the consumer stops without leaving its group (KIP-1092's REMAIN_IN_GROUP),
+    /// without committing, and without waiting, so its session times out on the broker.
+    static ObjectNode docCrash(Consumer c) {
+        // close() still auto-commits the positions (enable.auto.commit): a crashed process would not, so the
+        // positions go back to the last committed offsets first, and that commit changes nothing.
+        quietly(() -> {
+            Set<TopicPartition> mine = c.client.assignment();
+            Map<TopicPartition, OffsetAndMetadata> committed = c.client.committed(mine, Duration.ofSeconds(5));
+            for (TopicPartition t : mine) {
+                OffsetAndMetadata o = committed.get(t);
+                if (o != null) c.client.seek(t, o.offset()); else c.client.seekToBeginning(List.of(t));
+            }
+        });
+        quietly(() -> c.client.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP).withTimeout(Duration.ZERO)));
+        c.closed = true;
+        c.subscribed = false;
+        return reply("done");
     }
 }

@@ -377,16 +377,7 @@ pub fn compare_documents<A: SimPort, B: SimPort>(
 ) -> Vec<Difference> {
     let skip = unobservable_checks(real);
     let mut differences = diff(&outcome_lines(engine, &skip), &outcome_lines(real, &skip));
-    for d in &mut differences {
-        d.allowed = allow
-            .iter()
-            .find(|a| {
-                a.scenario == name
-                    && a.line == d.line.step_line
-                    && a.contains.as_ref().is_none_or(|c| d.line.text.contains(c.as_str()))
-            })
-            .map(|a| a.reason.clone());
-    }
+    sim_kernel::diff::apply_allow_list(name, &mut differences, allow);
     differences
 }
 

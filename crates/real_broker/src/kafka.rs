@@ -10,7 +10,7 @@
 //! Invariants: one driver process per run, killed when dropped; every reply is awaited at most
 //! [`REPLY_TIMEOUT`] (the driver bounds its own waits well below it), so a run never hangs.
 
-use crate::compare::{diff, AllowEntry, Difference, Line};
+use crate::compare::{AllowEntry, Difference, Line};
 use broker_core::kafka::program::{
     self, ClientCall, ClientError, ClientReply, KafkaClients, Program, Transcript,
 };
@@ -124,19 +124,28 @@ impl JavaClients {
     }
 
     fn exchange(&mut self, call: &ClientCall) -> Result<ClientReply, String> {
+        let line = serde_json::to_string(call).map_err(|e| e.to_string())?;
+        let reply = self.exchange_line(&line)?;
+        serde_json::from_str(&reply).map_err(|e| format!("the driver answered '{reply}': {e}"))
+    }
+
+    /// One call outside the program seam (the driver's `doc…` commands for Kafka documents), as JSON.
+    pub fn exchange_json(&mut self, call: &serde_json::Value) -> Result<serde_json::Value, String> {
+        let reply = self.exchange_line(&call.to_string())?;
+        serde_json::from_str(&reply).map_err(|e| format!("the driver answered '{reply}': {e}"))
+    }
+
+    fn exchange_line(&mut self, line: &str) -> Result<String, String> {
         if let Some(why) = &self.broken {
             return Err(why.clone());
         }
-        let line = serde_json::to_string(call).map_err(|e| e.to_string())?;
         let stdin = self.stdin.as_mut().ok_or("the driver is closed")?;
         writeln!(stdin, "{line}")
             .and_then(|_| stdin.flush())
             .map_err(|e| format!("the driver is gone: {e}"))?;
-        let reply = self
-            .replies
+        self.replies
             .recv_timeout(REPLY_TIMEOUT)
-            .map_err(|_| format!("the driver did not answer within {} s", REPLY_TIMEOUT.as_secs()))?;
-        serde_json::from_str(&reply).map_err(|e| format!("the driver answered '{reply}': {e}"))
+            .map_err(|_| format!("the driver did not answer within {} s", REPLY_TIMEOUT.as_secs()))
     }
 }
 
@@ -223,7 +232,7 @@ impl Drop for JavaClients {
 /// Deletes `topics` and `groups` (missing ones are fine) and waits until the topics are gone.
 /// Uses the run's own driver (one JVM per run): its `cleaner` admin is not one of the program's clients, and
 /// admins do not take from the sequences that number producers' and consumers' client ids.
-fn clean(c: &mut JavaClients, topics: &[String], groups: &[String]) -> Result<(), String> {
+pub(crate) fn clean(c: &mut JavaClients, topics: &[String], groups: &[String]) -> Result<(), String> {
     if topics.is_empty() && groups.is_empty() {
         return Ok(());
     }
@@ -279,23 +288,14 @@ pub fn lines(transcript: &Transcript) -> Vec<Line> {
     transcript.lines.iter().map(|l| Line { step_line: l.line, text: l.text.clone() }).collect()
 }
 
-/// The lines of two transcripts of program `name` that differ (`engine` side first, then `rabbitmq`
-/// meaning the real broker in `compare`'s vocabulary), with the allow-list's reasons.
+/// The two sides of a Kafka comparison, as the differences carry them.
+pub const SIDES: [&str; 2] = ["engine", "kafka"];
+
+/// The lines of two transcripts of program `name` that differ (`engine` side first, then `kafka`), with
+/// the allow-list's reasons.
 pub fn compare(name: &str, engine: &Transcript, real: &Transcript, allow: &[AllowEntry]) -> Vec<Difference> {
-    let mut differences = diff(&lines(engine), &lines(real));
-    for d in &mut differences {
-        if d.side == "rabbitmq" {
-            d.side = "kafka";
-        }
-        d.allowed = allow
-            .iter()
-            .find(|a| {
-                a.scenario == name
-                    && a.line == d.line.step_line
-                    && a.contains.as_ref().is_none_or(|c| d.line.text.contains(c.as_str()))
-            })
-            .map(|a| a.reason.clone());
-    }
+    let mut differences = sim_kernel::diff::diff(&lines(engine), &lines(real), SIDES);
+    sim_kernel::diff::apply_allow_list(name, &mut differences, allow);
     differences
 }
 

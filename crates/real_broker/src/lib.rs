@@ -5,6 +5,8 @@
 //! [`compare`] normalises an engine report and a RabbitMQ report (generated names, message ids, `x-death`
 //! times; `docs/real-broker.md`) and lists where they differ, minus an allow-list of inherent differences.
 //! Format-2 documents run through the engine's own `Simulation` over a [`LivePort`] ([`document`]).
+//! Kafka programs and Kafka documents run on a real Kafka through Kafka's own Java client ([`kafka`],
+//! [`kafka_document`]).
 //!
 //! The engine (`broker_core`) stays free of I/O: sockets, threads and wall-clock time live here only.
 
@@ -13,6 +15,7 @@ pub mod compare;
 mod convert;
 pub mod document;
 pub mod kafka;
+pub mod kafka_document;
 mod wire;
 
 pub use backend::live::LivePort;

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 #[path = "support/global_state.rs"]
 mod global_state;
+#[path = "support/tidy.rs"]
+mod tidy;
+use tidy::declared_dependencies;
 
 /// Words that name a model or belong to one model's vocabulary.
 const MODEL_WORDS: &[&str] = &[
@@ -110,22 +113,8 @@ fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every `.rs` file under `dir`, and the manifest and clippy configuration.
 fn kernel_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("readable folder") {
-            let path = entry.expect("readable entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
+    tidy::rust_files(dir)
 }
 
 #[test]
@@ -154,32 +143,6 @@ fn the_word_guard_sees_model_words_in_every_spelling() {
     assert!(model_words_in("acknowledged messages, upstream, backtrack").is_empty());
 }
 
-/// Every dependency name declared in a Cargo.toml, in any dependency table.
-fn declared_dependencies(manifest: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut in_deps = false;
-    for line in manifest.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_deps = line.contains("dependencies");
-            if let Some(rest) = line.trim_matches(|c| c == '[' || c == ']').rsplit_once("dependencies.") {
-                names.push(rest.1.trim().to_string());
-            }
-            continue;
-        }
-        if in_deps {
-            if let Some((name, _)) = line.split_once('=') {
-                // `serde.workspace = true` declares `serde`.
-                let name = name.trim().split('.').next().unwrap_or("");
-                if !name.is_empty() && !name.starts_with('#') {
-                    names.push(name.trim_matches('"').to_string());
-                }
-            }
-        }
-    }
-    names
-}
-
 fn is_forbidden_crate(name: &str) -> bool {
     MODEL_CRATES.contains(&name)
         || WEB_CRATES
@@ -194,18 +157,8 @@ fn kernel_depends_on_no_model_and_no_web_crate() {
         declared_dependencies(&manifest).into_iter().filter(|d| is_forbidden_crate(d)).collect();
     assert!(bad.is_empty(), "sim_kernel must not depend on {bad:?}");
     // The whole tree the browser build pulls in, not only the direct dependencies.
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = std::process::Command::new(cargo)
-        .args(["tree", "-p", "sim_kernel", "--target", "wasm32-unknown-unknown", "-e", "normal"])
-        .args(["--prefix", "none", "--locked"])
-        .current_dir(crate_dir())
-        .output()
-        .expect("cargo tree runs");
-    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
-    let tree = String::from_utf8_lossy(&out.stdout);
-    assert!(tree.lines().any(|l| l.starts_with("sim_kernel ")), "unexpected cargo tree output:\n{tree}");
-    let bad: Vec<&str> =
-        tree.lines().filter_map(|l| l.split_whitespace().next()).filter(|n| is_forbidden_crate(n)).collect();
+    let tree = tidy::wasm_dependency_tree("sim_kernel", &crate_dir());
+    let bad: Vec<&String> = tree.iter().filter(|n| is_forbidden_crate(n)).collect();
     assert!(bad.is_empty(), "sim_kernel pulls in {bad:?}");
 }
 
@@ -238,18 +191,7 @@ fn kernel_source_uses_no_clock_threads_or_global_state() {
         "HashMap<",
         "HashSet<",
     ];
-    let mut offenders = Vec::new();
-    for path in kernel_files(&crate_dir().join("src")) {
-        let text = std::fs::read_to_string(&path).expect("readable source");
-        for (n, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or("");
-            for b in banned {
-                if code.contains(b) {
-                    offenders.push(format!("{}:{}: {b}", path.display(), n + 1));
-                }
-            }
-        }
-    }
+    let offenders = tidy::banned_uses(&kernel_files(&crate_dir().join("src")), &banned);
     assert!(offenders.is_empty(), "banned API in the kernel:\n{}", offenders.join("\n"));
 }
 
@@ -275,12 +217,5 @@ fn the_global_state_guard_sees_every_kind_and_nothing_else() {
 
 #[test]
 fn kernel_clippy_config_bans_clock_and_threads_with_reasons() {
-    let conf = std::fs::read_to_string(crate_dir().join("clippy.toml")).expect("a clippy.toml");
-    for api in ["std::time::Instant::now", "std::time::SystemTime::now", "std::thread::spawn"] {
-        let line = conf
-            .lines()
-            .find(|l| l.contains(&format!("\"{api}\"")))
-            .unwrap_or_else(|| panic!("{api} not banned"));
-        assert!(line.contains("reason"), "{api} is banned without a reason");
-    }
+    tidy::assert_clippy_bans_clock_and_threads(&crate_dir());
 }

@@ -8,6 +8,7 @@
 //! - The budget is checked before the run: a document whose producers could send more than
 //!   [`MAX_RECORDS`] records is refused at the producer that goes past it.
 
+use super::zipf::Exponent;
 use crate::kafka::{Acks, ClientAssignor, GroupProtocol};
 use serde::{Deserialize, Serialize};
 use sim_kernel::located::{json_error, Problem, ScenarioError};
@@ -122,8 +123,9 @@ pub enum KeyDistribution {
     /// Key number 0 (the hot key) with probability `share`, else uniform over `1..keys`.
     Hot { keys: u64, share: Ratio },
     /// Key number `k-1` with probability proportional to `1/k^exponent`, `k` in `1..=keys`; the
-    /// exponent is a whole number from 1 to 4 (integer arithmetic, so native and wasm agree).
-    Zipf { keys: u64, exponent: u32 },
+    /// exponent is a number from 0.001 to 4 with at most three decimals (`super::zipf`: the same weights
+    /// natively and in WebAssembly).
+    Zipf { keys: u64, exponent: Exponent },
     /// The key number is the record's sequence number (every key new).
     Sequence,
 }
@@ -196,6 +198,11 @@ pub struct ProducerSpec {
     pub idempotence: Option<bool>,
     #[serde(default)]
     pub transactional: Option<TransactionalSpec>,
+    /// The client's one-way latency to the cluster (default 0): a record reaches the producer's sender
+    /// this much after `send`, and its acknowledgment (or failure) reaches the callback this much after
+    /// the broker's answer; order is kept both ways (the kernel's `Link`).
+    #[serde(default)]
+    pub latency: Millis,
 }
 
 /// When a consumer commits.
@@ -257,6 +264,11 @@ pub struct ConsumerSpec {
     /// A script of `scripts` whose `on_record(record)` runs for every record polled.
     #[serde(default)]
     pub script: Option<String>,
+    /// The client's one-way latency to the cluster (default 0): each poll's fetch reaches the broker this
+    /// much after the poll is made, and its records reach the consumer this much later (group requests
+    /// are not delayed).
+    #[serde(default)]
+    pub latency: Millis,
 }
 
 /// A fault at a time.
@@ -507,10 +519,10 @@ impl KafkaDocument {
                 ) if *keys == 0 || *keys > MAX_KEYS => {
                     return Err(Problem::new(format!("{path}.keys"), format!("from 1 to {MAX_KEYS} keys")));
                 }
-                Some(KeyDistribution::Zipf { exponent, .. }) if !(1..=4).contains(exponent) => {
+                Some(KeyDistribution::Zipf { exponent, .. }) if !exponent.in_range() => {
                     return Err(Problem::new(
                         format!("{path}.keys.zipf.exponent"),
-                        "a whole exponent from 1 to 4",
+                        "an exponent from 0.001 to 4",
                     ));
                 }
                 Some(KeyDistribution::Hot { share, .. }) if share.numerator > share.denominator => {
@@ -589,7 +601,8 @@ impl KafkaDocument {
                 if !["earliest", "latest", "none"].contains(&r.as_str()) {
                     return Err(Problem::new(
                         format!("{path}.auto_offset_reset"),
-                        format!("auto.offset.reset is earliest, latest or none, not '{r}'"),
+                        // Kafka's own ConfigException (4.1 also takes `by_duration:…`, not simulated).
+                        format!("ConfigException: Invalid value {r} for configuration auto.offset.reset: Invalid value `{r}` for configuration auto.offset.reset. The value must be either 'earliest', 'latest', 'none' or of the format 'by_duration:<PnDTnHnMn.nS.>'."),
                     ));
                 }
             }
@@ -602,7 +615,7 @@ impl KafkaDocument {
             if c.max_poll_records == Some(0) {
                 return Err(Problem::new(
                     format!("{path}.max_poll_records"),
-                    "max.poll.records is at least 1",
+                    "ConfigException: Invalid value 0 for configuration max.poll.records: Value must be at least 1",
                 ));
             }
             if let Some(script) = &c.script {
@@ -729,10 +742,14 @@ impl KafkaDocument {
 
     /// A consumer's `group.protocol`.
     pub fn protocol(&self, c: &ConsumerSpec) -> Result<GroupProtocol, String> {
-        match c.protocol.as_deref() {
+        // Kafka's own validation: case-insensitive, and its ConfigException's text.
+        match c.protocol.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("classic") => Ok(GroupProtocol::Classic),
             Some("consumer") => Ok(GroupProtocol::Consumer),
-            Some(other) => Err(format!("group.protocol is classic or consumer, not '{other}'")),
+            Some(_) => Err(format!(
+                "ConfigException: Invalid value {} for configuration group.protocol: String must be one of (case insensitive): CONSUMER, CLASSIC",
+                c.protocol.as_deref().unwrap_or_default()
+            )),
         }
     }
 }

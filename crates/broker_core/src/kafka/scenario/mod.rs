@@ -9,6 +9,7 @@
 pub mod document;
 pub mod run;
 pub mod script;
+pub mod zipf;
 
 pub use document::KafkaDocument;
-pub use run::{run_document_transcript, ActorEvent, KafkaRun, KafkaRunOptions};
+pub use run::{run_document_transcript, ActorEvent, KafkaRun, KafkaRunOptions, SentRecord};

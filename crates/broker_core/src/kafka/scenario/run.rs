@@ -28,6 +28,7 @@ use crate::kafka::{
 use serde::Serialize;
 use sim_kernel::checks::{CheckResult, CheckStatus, EventInfo};
 use sim_kernel::clock::{DeadlineQueue, VirtualTime};
+use sim_kernel::link::Link;
 use sim_kernel::located::{Pos, Problem, ScenarioError};
 use sim_kernel::pace::Pace;
 use sim_kernel::prng::Prng;
@@ -36,7 +37,7 @@ use sim_kernel::runtime::{self, Run};
 use sim_kernel::script::{Sandbox, ScriptLimits};
 use sim_kernel::template::Template;
 use sim_kernel::transcript::{end_line, StopInfo, REPORT_FORMAT};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
 /// The header every record carries so checks can tell a record from its copies: `producer/seq`.
@@ -54,6 +55,10 @@ pub enum Wake {
     Processed(usize),
     ConsumerStop(usize),
     Fault(usize),
+    /// A producer's record reaches its `KafkaProducer` after the client's latency.
+    Deliver(usize),
+    /// A producer sees its acknowledgments and failures after the client's latency.
+    Notice(usize),
 }
 
 /// What the actors saw, one plain value each (the checks and the transcript read these).
@@ -285,7 +290,7 @@ fn names(list: &[TopicPartition]) -> Vec<String> {
     list.iter().map(ToString::to_string).collect()
 }
 
-/// Key numbers drawn as the distribution says (cumulative weights for Zipf, integer arithmetic).
+/// Key numbers drawn as the distribution says (cumulative weights for Zipf, `super::zipf`).
 #[derive(Clone, Debug)]
 enum KeyDraw {
     Uniform(u64),
@@ -305,15 +310,7 @@ impl KeyDraw {
                 denominator: share.denominator.max(1),
             },
             Some(KeyDistribution::Zipf { keys, exponent }) => {
-                // Weight of rank k: 10^30 / k^s, exact in u128 for k <= 10^5 and s <= 4 (k^s <= 10^20).
-                let mut total = 0u128;
-                let cumulative = (1..=*keys)
-                    .map(|k| {
-                        total += 10u128.pow(30) / u128::from(k).pow(*exponent);
-                        total
-                    })
-                    .collect();
-                KeyDraw::Weighted(cumulative)
+                KeyDraw::Weighted(super::zipf::cumulative_weights(*keys, *exponent))
             }
         }
     }
@@ -339,6 +336,18 @@ impl KeyDraw {
     }
 }
 
+/// One record a producer sent: when, and what (a real broker's run sends the same records at the same
+/// times: `real_broker::kafka_document`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SentRecord {
+    pub at: VirtualTime,
+    /// The producer's index in the document.
+    pub producer: usize,
+    pub seq: u64,
+    pub key: Option<String>,
+    pub value: String,
+}
+
 struct ProducerActor {
     spec: ProducerSpec,
     producer: Option<KafkaProducer>,
@@ -351,6 +360,12 @@ struct ProducerActor {
     pending: BTreeMap<SendId, (u64, Option<String>)>,
     acknowledged: u64,
     failed: u64,
+    /// The client's latency (`latency`): records on their way to the producer's sender, outcomes on
+    /// their way back, each in order.
+    link: Link<()>,
+    on_the_way: VecDeque<(VirtualTime, u64, Option<String>, ProducerRecord)>,
+    /// With whether it counts as acknowledged (`Some(true)`) or failed (`Some(false)`).
+    coming_back: VecDeque<(VirtualTime, ActorEvent, Option<bool>)>,
 }
 
 struct ConsumerActor {
@@ -362,6 +377,9 @@ struct ConsumerActor {
     poll_timeout: u64,
     /// The script called `commit()` during the last poll's records.
     commit_requested: bool,
+    /// The client's one-way latency (`latency`): a poll's fetch reaches the broker this much later, and
+    /// its records reach the consumer this much after that.
+    latency: u64,
 }
 
 struct CheckState {
@@ -391,6 +409,8 @@ pub struct KafkaRun {
     failure: Option<String>,
     /// The consumers' scripts (none drawn from the seed when the document has no script).
     sandbox: Option<RecordSandbox>,
+    /// Every record sent, in order.
+    sends: Vec<SentRecord>,
 }
 
 /// The consumers' script sandbox. The web page's build (`external-scripts`, set only by its trunk build)
@@ -478,30 +498,21 @@ impl KafkaRun {
         let mut producers = Vec::new();
         for (i, p) in doc.producers.iter().enumerate() {
             let path = format!("producers[{i}]");
-            let mut config = ProducerConfig::default();
-            if let Some(a) = p.acks {
-                config.acks = a.acks();
-            }
-            if let Some(v) = p.linger_ms {
-                config.linger_ms = v;
-            }
-            if let Some(v) = p.batch_size {
-                config.batch_size = v;
-            }
-            if let Some(v) = p.retries {
-                config.retries = v;
-            }
-            if let Some(v) = p.delivery_timeout_ms {
-                config.delivery_timeout_ms = v;
-            }
-            if let Some(v) = p.request_timeout_ms {
-                config.request_timeout_ms = v;
-            }
-            if let Some(v) = p.max_in_flight {
-                config.max_in_flight_requests_per_connection = v;
-            }
-            config.enable_idempotence = p.idempotence;
-            config.transactional_id = p.transactional.as_ref().map(|t| t.id.clone());
+            let d = ProducerConfig::default();
+            let config = ProducerConfig {
+                acks: p.acks.map_or(d.acks, AcksSpec::acks),
+                linger_ms: p.linger_ms.unwrap_or(d.linger_ms),
+                batch_size: p.batch_size.unwrap_or(d.batch_size),
+                retries: p.retries.unwrap_or(d.retries),
+                delivery_timeout_ms: p.delivery_timeout_ms.unwrap_or(d.delivery_timeout_ms),
+                request_timeout_ms: p.request_timeout_ms.unwrap_or(d.request_timeout_ms),
+                max_in_flight_requests_per_connection: p
+                    .max_in_flight
+                    .unwrap_or(d.max_in_flight_requests_per_connection),
+                enable_idempotence: p.idempotence,
+                transactional_id: p.transactional.as_ref().map(|t| t.id.clone()),
+                ..d
+            };
             let producer = KafkaProducer::new(config, prng.next_u64())
                 .map_err(|e| Problem::new(path.clone(), e.to_string()))?;
             let stop = p.stop.map_or(doc.duration.0, |s| s.0.min(doc.duration.0));
@@ -533,6 +544,9 @@ impl KafkaRun {
                 pending: BTreeMap::new(),
                 acknowledged: 0,
                 failed: 0,
+                link: Link::new(&p.name, p.latency, sim_kernel::values::Millis(0)),
+                on_the_way: VecDeque::new(),
+                coming_back: VecDeque::new(),
             });
         }
         let mut consumers = Vec::new();
@@ -587,6 +601,7 @@ impl KafkaRun {
                 processed_since_commit: 0,
                 poll_timeout: c.poll_timeout.map_or(100, |t| t.0),
                 commit_requested: false,
+                latency: c.latency.0,
             });
         }
         for (i, f) in doc.faults.iter().enumerate() {
@@ -627,6 +642,7 @@ impl KafkaRun {
             checks,
             failure: None,
             sandbox,
+            sends: Vec::new(),
         };
         run.collect();
         Ok(run)
@@ -679,6 +695,32 @@ impl KafkaRun {
         &self.doc
     }
 
+    /// Every record the producers sent, in order.
+    pub fn sends(&self) -> &[SentRecord] {
+        &self.sends
+    }
+
+    /// A group's committed offset of a partition.
+    pub fn committed(&self, group: &str, tp: &TopicPartition) -> Option<Offset> {
+        self.coordinator.offsets().committed_offset(group, tp)
+    }
+
+    /// A group's state as `kafka-consumer-groups --describe --state` prints it (`Dead` for none).
+    pub fn group_state(&self, group: &str) -> String {
+        match self.coordinator.group_state(group) {
+            Some((s, _, _)) => s.to_string(),
+            None => match self.coordinator.consumer_groups().group(group) {
+                Some(cg) => cg.state().to_string(),
+                None => "Dead".to_string(),
+            },
+        }
+    }
+
+    /// Each producer's acknowledged and failed sends.
+    pub fn producer_counts(&self) -> Vec<(String, u64, u64)> {
+        self.producers.iter().map(|p| (p.spec.name.clone(), p.acknowledged, p.failed)).collect()
+    }
+
     fn push(&mut self, event: ActorEvent) {
         self.events.push((self.now, event));
     }
@@ -700,20 +742,8 @@ impl KafkaRun {
         if p.spec.count.is_some_and(|c| p.sent >= c) {
             return;
         }
-        let Some(producer) = p.producer.as_mut() else { return };
-        let mut errors = Vec::new();
-        if let Some(t) = &p.spec.transactional {
-            if p.sent == 0 {
-                if let Err(e) = producer.init_transactions(&mut self.cluster, now) {
-                    errors.push((0, format!("initTransactions threw {e}")));
-                }
-            }
-            if p.in_transaction == 0 {
-                if let Err(e) = producer.begin_transaction() {
-                    errors.push((p.sent + 1, format!("beginTransaction threw {e}")));
-                }
-            }
-            let _ = t;
+        if p.producer.is_none() {
+            return;
         }
         p.sent += 1;
         let seq = p.sent;
@@ -728,6 +758,7 @@ impl KafkaRun {
         };
         let key = p.key.as_ref().map(|t| render(t, &mut self.prng));
         let value = render(&p.value, &mut self.prng);
+        self.sends.push(SentRecord { at: now, producer: i, seq, key: key.clone(), value: value.clone() });
         let mut headers: Vec<Header> = p
             .spec
             .headers
@@ -746,6 +777,63 @@ impl KafkaRun {
             value: Some(value.into_bytes()),
             headers,
         };
+        let errors = if p.link.latency_millis == 0 {
+            self.hand_over(i, seq, key, record)
+        } else {
+            let arrival = p.link.send_arrival(now);
+            p.on_the_way.push_back((arrival, seq, key, record));
+            self.wakes.schedule(arrival, Wake::Deliver(i));
+            Vec::new()
+        };
+        let p = &mut self.producers[i];
+        let next = if p.spec.count.is_some_and(|c| p.sent >= c) { None } else { p.pace.next() };
+        if let Some(next) = next {
+            self.wakes.schedule(VirtualTime::from_millis(next), Wake::Send(i));
+        }
+        for (seq, error) in errors {
+            self.push(ActorEvent::SendFailed { producer: name.clone(), seq, error });
+        }
+    }
+
+    /// The records of producer `i` whose latency has passed reach its `KafkaProducer`.
+    fn deliver(&mut self, i: usize) {
+        let name = self.producers[i].spec.name.clone();
+        while let Some((at, ..)) = self.producers[i].on_the_way.front() {
+            if *at > self.now {
+                break;
+            }
+            let (_, seq, key, record) = self.producers[i].on_the_way.pop_front().expect("a front");
+            for (seq, error) in self.hand_over(i, seq, key, record) {
+                self.notice(i, ActorEvent::SendFailed { producer: name.clone(), seq, error }, None);
+            }
+        }
+    }
+
+    /// `send(record)` on producer `i`'s `KafkaProducer`, inside a transaction when it is transactional
+    /// (`initTransactions` before the first, a commit every `commit_every`); returns the calls that threw.
+    fn hand_over(
+        &mut self,
+        i: usize,
+        seq: u64,
+        key: Option<String>,
+        record: ProducerRecord,
+    ) -> Vec<(u64, String)> {
+        let now = self.now;
+        let p = &mut self.producers[i];
+        let Some(producer) = p.producer.as_mut() else { return Vec::new() };
+        let mut errors = Vec::new();
+        if p.spec.transactional.is_some() {
+            if seq == 1 {
+                if let Err(e) = producer.init_transactions(&mut self.cluster, now) {
+                    errors.push((0, format!("initTransactions threw {e}")));
+                }
+            }
+            if p.in_transaction == 0 {
+                if let Err(e) = producer.begin_transaction() {
+                    errors.push((seq, format!("beginTransaction threw {e}")));
+                }
+            }
+        }
         match producer.send(&mut self.cluster, now, record) {
             Ok(id) => {
                 p.pending.insert(id, (seq, key));
@@ -764,13 +852,40 @@ impl KafkaRun {
                 }
             }
         }
-        let next = if p.spec.count.is_some_and(|c| p.sent >= c) { None } else { p.pace.next() };
-        if let Some(next) = next {
-            self.wakes.schedule(VirtualTime::from_millis(next), Wake::Send(i));
+        errors
+    }
+
+    /// What producer `i` learns now (`counts`: an acknowledgment or a failure to count): at once without a
+    /// latency, else after it, in order.
+    fn notice(&mut self, i: usize, event: ActorEvent, counts: Option<bool>) {
+        let p = &mut self.producers[i];
+        if p.link.latency_millis == 0 {
+            self.learn(i, event, counts);
+            return;
         }
-        for (seq, error) in errors {
-            self.push(ActorEvent::SendFailed { producer: name.clone(), seq, error });
+        let at = p.link.receive_arrival(self.now);
+        p.coming_back.push_back((at, event, counts));
+        self.wakes.schedule(at, Wake::Notice(i));
+    }
+
+    /// Producer `i`'s outcomes whose latency has passed: its callbacks run.
+    fn noticed(&mut self, i: usize) {
+        while let Some((at, ..)) = self.producers[i].coming_back.front() {
+            if *at > self.now {
+                break;
+            }
+            let (_, event, counts) = self.producers[i].coming_back.pop_front().expect("a front");
+            self.learn(i, event, counts);
         }
+    }
+
+    fn learn(&mut self, i: usize, event: ActorEvent, counts: Option<bool>) {
+        match counts {
+            Some(true) => self.producers[i].acknowledged += 1,
+            Some(false) => self.producers[i].failed += 1,
+            None => {}
+        }
+        self.push(event);
     }
 
     fn start_consumer(&mut self, i: usize) {
@@ -809,10 +924,15 @@ impl KafkaRun {
         let next = match result {
             Ok(r) if r.records.is_empty() => {
                 let wait = r.wait_until.unwrap_or(now.plus_millis(c.poll_timeout));
-                Wake::Poll(i).at(wait.min(now.plus_millis(c.poll_timeout)).max(now.plus_millis(1)))
+                // The next poll's fetch reaches the broker one latency after it is made.
+                Wake::Poll(i).at(wait
+                    .min(now.plus_millis(c.poll_timeout))
+                    .max(now.plus_millis(1))
+                    .plus_millis(c.latency))
             }
             Ok(r) => {
-                let mut t = now.as_millis();
+                // The records reach the consumer one latency after the fetch.
+                let mut t = now.as_millis() + c.latency;
                 let mut crash = false;
                 for rec in &r.records {
                     out.push(consumed(&name, rec));
@@ -891,19 +1011,10 @@ impl KafkaRun {
         let mut out = Vec::new();
         let requested = std::mem::take(&mut c.commit_requested);
         match c.spec.commit {
-            _ if requested => {
-                c.processed_since_commit = 0;
-                let offsets = positions(&mut c.consumer, &mut env);
-                match c.consumer.commit_sync(now, None, &mut env) {
-                    Ok(()) => out.push(ActorEvent::Committed { consumer: name, offsets, error: None }),
-                    Err(e) => out.push(ActorEvent::ConsumerError {
-                        consumer: name,
-                        call: "commitSync".into(),
-                        error: e.to_string(),
-                    }),
-                }
-            }
-            Some(CommitPolicy::Sync { every }) if c.processed_since_commit >= every => {
+            // A script's `commit()`, or the sync policy's count reached: `commitSync()`.
+            _ if requested
+                || matches!(c.spec.commit, Some(CommitPolicy::Sync { every }) if c.processed_since_commit >= every) =>
+            {
                 c.processed_since_commit = 0;
                 let offsets = positions(&mut c.consumer, &mut env);
                 match c.consumer.commit_sync(now, None, &mut env) {
@@ -927,10 +1038,11 @@ impl KafkaRun {
             }
             _ => {}
         }
+        let latency = self.consumers[i].latency;
         for e in out {
             self.push(e);
         }
-        self.wakes.schedule(now, Wake::Poll(i));
+        self.wakes.schedule(now.plus_millis(latency), Wake::Poll(i));
     }
 
     fn stop_consumer(&mut self, i: usize) {
@@ -1133,13 +1245,7 @@ impl KafkaRun {
             return (observed, got == want, format!("expected [{}]", a.partitions.join(", ")));
         }
         if let Some(g) = &spec.group_state {
-            let state = match self.coordinator.group_state(&g.group) {
-                Some((s, _, _)) => s.to_string(),
-                None => match self.coordinator.consumer_groups().group(&g.group) {
-                    Some(cg) => cg.state().to_string(),
-                    None => "Dead".to_string(),
-                },
-            };
+            let state = self.group_state(&g.group);
             let pass = state.eq_ignore_ascii_case(&g.state);
             return (state, pass, format!("expected {}", g.state));
         }
@@ -1353,6 +1459,8 @@ impl Run for KafkaRun {
             Wake::Processed(i) => self.processed(i),
             Wake::ConsumerStop(i) => self.stop_consumer(i),
             Wake::Fault(i) => self.fault(i),
+            Wake::Deliver(i) => self.deliver(i),
+            Wake::Notice(i) => self.noticed(i),
         }
         self.collect();
     }
@@ -1407,26 +1515,26 @@ impl Run for KafkaRun {
             let name = self.producers[i].spec.name.clone();
             for r in results {
                 let (seq, key) = self.producers[i].pending.remove(&r.id).unwrap_or((0, None));
-                let event = match r.result {
-                    Ok(m) => {
-                        self.producers[i].acknowledged += 1;
+                let (event, acknowledged) = match r.result {
+                    Ok(m) => (
                         ActorEvent::Acknowledged {
                             producer: name.clone(),
                             seq,
                             key,
                             partition: m.partition.to_string(),
                             offset: m.offset,
-                        }
-                    }
+                        },
+                        true,
+                    ),
                     Err(e) => {
-                        self.producers[i].failed += 1;
-                        ActorEvent::SendFailed { producer: name.clone(), seq, error: e.to_string() }
+                        (ActorEvent::SendFailed { producer: name.clone(), seq, error: e.to_string() }, false)
                     }
                 };
-                self.push(event);
+                self.notice(i, event, Some(acknowledged));
             }
             for o in outcomes {
-                self.push(ActorEvent::TransactionEnded { producer: name.clone(), committed: o.committed });
+                let event = ActorEvent::TransactionEnded { producer: name.clone(), committed: o.committed };
+                self.notice(i, event, None);
             }
         }
         for i in 0..self.consumers.len() {
