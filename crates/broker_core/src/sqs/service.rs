@@ -176,8 +176,8 @@ impl Sqs {
         for (key, value) in attributes {
             parsed.set(key, value)?;
         }
-        if let Some((_, policy)) = &parsed.redrive_policy {
-            self.check_dead_letter_target(policy, fifo)?;
+        if let Some((text, policy)) = &parsed.redrive_policy {
+            self.check_dead_letter_target(text, policy, fifo)?;
         }
         if let Some(existing) = self.queues.get(name) {
             // Same name: the URL if every given attribute equals the queue's, else `QueueNameExists`.
@@ -210,12 +210,9 @@ impl Sqs {
         Ok(url)
     }
 
-    fn check_dead_letter_target(&self, policy: &RedrivePolicy, fifo: bool) -> Result<(), SqsError> {
+    /// The dead-letter target must exist and be of the source's type; `text` is the policy as given.
+    fn check_dead_letter_target(&self, text: &str, policy: &RedrivePolicy, fifo: bool) -> Result<(), SqsError> {
         let target = policy.dead_letter_target_arn.rsplit(':').next().unwrap_or("");
-        let text = format!(
-            "{{\"deadLetterTargetArn\":\"{}\",\"maxReceiveCount\":{}}}",
-            policy.dead_letter_target_arn, policy.max_receive_count
-        );
         match self.queues.get(target) {
             None => Err(SqsError::invalid_value(text, "RedrivePolicy", "Dead letter target does not exist")),
             Some(q) if q.attributes.fifo != fifo => Err(SqsError::invalid_value(
@@ -303,8 +300,8 @@ impl Sqs {
         for (k, v) in attributes {
             next.set(k, v)?;
         }
-        if let Some((_, policy)) = &next.redrive_policy {
-            self.check_dead_letter_target(policy, next.fifo)?;
+        if let Some((text, policy)) = &next.redrive_policy {
+            self.check_dead_letter_target(text, policy, next.fifo)?;
         }
         let now = self.now;
         let q = self.queues.get_mut(&name).ok_or_else(SqsError::queue_does_not_exist)?;

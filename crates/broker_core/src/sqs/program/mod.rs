@@ -7,6 +7,7 @@
 //! names a boto3 SQS method with only its parameters and all its required ones; a transcript is a
 //! function of the program and the seed.
 
+pub mod compare;
 pub mod parse;
 pub mod run;
 pub mod value;

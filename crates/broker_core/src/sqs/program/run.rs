@@ -120,10 +120,16 @@ pub fn run(program: &Program, seed: u64) -> Transcript {
                         }
                         match value {
                             Ok(v) => {
+                                // A bare `sqs.…(…)[key]` echoes the value too, as Python's session does.
+                                let shown = if st.target.is_none() && !subscripts.is_empty() {
+                                    format!("{}\n{}", reply.repr(), v.repr())
+                                } else {
+                                    reply.repr()
+                                };
                                 if let Some(t) = &st.target {
                                     s.names.insert(t.clone(), v);
                                 }
-                                (Some(reply.repr()), Some(reply), None)
+                                (Some(shown), Some(reply), None)
                             }
                             Err(f) => (Some(format!("{}\n{}", reply.repr(), f.line(operation))), Some(reply), None),
                         }
