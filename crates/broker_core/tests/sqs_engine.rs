@@ -102,7 +102,7 @@ fn attribute_bounds_as_the_api_reference_lists_them() {
     let url = sqs.create_queue("plain", &BTreeMap::new()).unwrap();
     let e = sqs.set_queue_attributes(&url, &attrs(&[("ContentBasedDeduplication", "true")])).unwrap_err();
     assert_eq!((e.code.as_str(), e.message.as_str()), ("InvalidAttributeName", "Unknown Attribute ContentBasedDeduplication."));
-    let all = sqs.get_queue_attributes(&url, &["All".into()]).unwrap();
+    let all: BTreeMap<String, String> = sqs.get_queue_attributes(&url, &["All".into()]).unwrap().into_iter().collect();
     assert_eq!(all["VisibilityTimeout"], "30");
     assert_eq!(all["MessageRetentionPeriod"], "345600");
     assert_eq!(all["QueueArn"], "arn:aws:sqs:us-east-1:123456789012:plain");
@@ -150,7 +150,7 @@ fn visibility_timeout_receipt_handles_and_receive_counts() {
     assert_eq!(sqs.census("work").in_flight, 0);
     assert_eq!(sqs.queue("work").unwrap().messages.len(), 0);
     let e = sqs.delete_message(&url, "garbage").unwrap_err();
-    assert_eq!(e.message, "The input receipt handle \"garbage\" is not a valid receipt handle.");
+    assert_eq!(e.message, "The input receipt handle 'garbage' is not a valid receipt handle.");
 }
 
 #[test]
@@ -251,6 +251,16 @@ fn fifo_groups_in_order_and_blocked_while_in_flight() {
     assert!(sqs.receive_message(&url, &receive(10)).unwrap().is_empty());
     sqs.delete_message(&url, &got_b[0].receipt_handle).unwrap();
     assert_eq!(bodies(&sqs.receive_message(&url, &receive(10)).unwrap()), ["b2"]);
+    // A FIFO receipt handle expires with its visibility timeout ("sqs-receipt-handle-error").
+    at(&mut sqs, 30);
+    let late = sqs.receive_message(&url, &ReceiveMessage { visibility_timeout: Some(1), ..receive(1) }).unwrap();
+    assert_eq!(bodies(&late), ["a1"]);
+    at(&mut sqs, 31);
+    let e = sqs.delete_message(&url, &late[0].receipt_handle).unwrap_err();
+    assert_eq!(
+        e.message,
+        format!("Value '{}' for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", late[0].receipt_handle)
+    );
     // Sequence numbers increase.
     let s1: u128 = sqs.send_message(&url, &fifo_body("s1", "C")).unwrap().sequence_number.unwrap().parse().unwrap();
     let s2: u128 = sqs.send_message(&url, &fifo_body("s2", "C")).unwrap().sequence_number.unwrap().parse().unwrap();

@@ -146,10 +146,18 @@ fn run(seed: u64, fifo: bool) {
             }
             6..=7 if !handles.is_empty() => {
                 let (body, handle, no) = handles.swap_remove(prng.below(handles.len() as u64) as usize);
-                sqs.delete_message(&url, &handle).unwrap();
-                // Only the most recent handle deletes.
-                if let Some(m) = naive.messages.iter_mut().find(|m| m.body == body && !m.deleted) {
-                    if m.receive_no == no {
+                let result = sqs.delete_message(&url, &handle);
+                let now = naive.now;
+                // Only the most recent handle deletes; on a FIFO queue a handle past its visibility
+                // timeout (or superseded) is refused as expired, on a standard queue it does nothing.
+                let live = naive.messages.iter_mut().find(|m| m.body == body && !m.deleted);
+                let latest = live.as_ref().is_some_and(|m| m.receive_no == no);
+                let in_flight = live.as_ref().is_some_and(|m| m.visible_at > now);
+                if fifo && live.is_some() && !(latest && in_flight) {
+                    assert!(result.is_err(), "seed {seed} step {step}: an expired FIFO handle");
+                } else {
+                    result.unwrap();
+                    if let (Some(m), true) = (live, latest) {
                         m.deleted = true;
                     }
                 }

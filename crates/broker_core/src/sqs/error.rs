@@ -83,8 +83,14 @@ impl SqsError {
         Self::modeled(
             "ReceiptHandleIsInvalid",
             "ReceiptHandleIsInvalid",
-            format!("The input receipt handle \"{handle}\" is not a valid receipt handle."),
+            // As AWS's knowledge-center article "sqs-receipt-handle-error" quotes it.
+            format!("The input receipt handle '{handle}' is not a valid receipt handle."),
         )
+    }
+
+    /// A FIFO queue's receipt handle used after its visibility timeout ("sqs-receipt-handle-error").
+    pub fn receipt_handle_expired(handle: &str) -> Self {
+        Self::invalid_value(format!("'{handle}'"), "ReceiptHandle", "The receipt handle has expired")
     }
 
     pub fn message_not_inflight() -> Self {

@@ -263,7 +263,7 @@ impl Sqs {
         Ok(())
     }
 
-    pub fn get_queue_attributes(&mut self, url: &str, names: &[String]) -> Result<BTreeMap<String, String>, SqsError> {
+    pub fn get_queue_attributes(&mut self, url: &str, names: &[String]) -> Result<Vec<(String, String)>, SqsError> {
         self.expire();
         let now = self.now;
         let name = self.name_of_url(url)?;
@@ -276,14 +276,17 @@ impl Sqs {
         all.insert("ApproximateNumberOfMessages".into(), q.count(now, MessageState::Visible).to_string());
         all.insert("ApproximateNumberOfMessagesNotVisible".into(), q.count(now, MessageState::InFlight).to_string());
         all.insert("ApproximateNumberOfMessagesDelayed".into(), q.count(now, MessageState::Delayed).to_string());
-        let mut out = BTreeMap::new();
+        // In the order asked for (`All`: by name).
+        let mut out = Vec::new();
         for n in names {
             if n == "All" {
-                return Ok(all);
+                return Ok(all.into_iter().collect());
             }
             match all.get(n) {
                 Some(v) => {
-                    out.insert(n.clone(), v.clone());
+                    if !out.iter().any(|(k, _): &(String, String)| k == n) {
+                        out.push((n.clone(), v.clone()));
+                    }
                 }
                 // Known names a queue does not show (FIFO ones on a standard queue, an unset policy).
                 None if KNOWN_ATTRIBUTES.contains(&n.as_str()) => {}
@@ -611,13 +614,22 @@ impl Sqs {
         self.expire();
         let name = self.name_of_url(url)?;
         let (nonce, arrival) = parse_handle(handle)?;
+        let now = self.now;
         let q = self.queues.get_mut(&name).ok_or_else(SqsError::queue_does_not_exist)?;
-        // A handle of a message already gone, or of an earlier receive, succeeds without deleting
-        // (DeleteMessage's API Reference: the most recent receipt handle is the one that deletes).
-        if q.messages.get(&arrival).is_some_and(|m| m.handle_nonce == nonce && m.receive_count > 0) {
-            q.messages.remove(&arrival);
+        let current = q.messages.get(&arrival).map(|m| (m.handle_nonce == nonce && m.receive_count > 0, m.state(now)));
+        match current {
+            // A FIFO handle expires with its visibility timeout ("sqs-receipt-handle-error").
+            Some((latest, state)) if q.attributes.fifo && !(latest && state == MessageState::InFlight) => {
+                Err(SqsError::receipt_handle_expired(handle))
+            }
+            Some((true, _)) => {
+                q.messages.remove(&arrival);
+                Ok(())
+            }
+            // A standard queue: a handle of a message already gone, or of an earlier receive, succeeds
+            // without deleting (DeleteMessage's API Reference: the most recent handle is the one that deletes).
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     pub fn delete_message_batch(&mut self, url: &str, entries: &[(String, String)]) -> Result<BatchResult<()>, SqsError> {

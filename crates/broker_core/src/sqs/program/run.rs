@@ -284,6 +284,21 @@ fn sent_reply(sent: &Sent) -> Vec<(String, Py)> {
     out
 }
 
+/// A `SendMessageBatchResultEntry` after its `Id`, in the API model's member order.
+fn sent_entry(sent: &Sent) -> Vec<(String, Py)> {
+    let mut out = vec![
+        ("MessageId".to_string(), Py::Str(sent.message_id.clone())),
+        ("MD5OfMessageBody".to_string(), Py::Str(sent.md5_of_body.clone())),
+    ];
+    if let Some(m) = &sent.md5_of_attributes {
+        out.push(("MD5OfMessageAttributes".into(), Py::Str(m.clone())));
+    }
+    if let Some(s) = &sent.sequence_number {
+        out.push(("SequenceNumber".into(), Py::Str(s.clone())));
+    }
+    out
+}
+
 fn attribute_reply(v: &AttributeValue) -> Py {
     let mut d = Py::dict();
     match &v.value {
@@ -310,41 +325,38 @@ fn received_reply(m: &Received) -> Py {
     d
 }
 
+/// A batch reply: `Successful` and `Failed`, both always there (the API Reference marks both required).
 fn batch_reply<T>(r: &BatchResult<T>, ok: impl Fn(&T) -> Vec<(String, Py)>) -> Py {
     let mut d = Py::dict();
-    if !r.successful.is_empty() {
-        d.put(
-            "Successful",
-            Py::List(
-                r.successful
-                    .iter()
-                    .map(|(id, t)| {
-                        let mut items = vec![("Id".to_string(), Py::Str(id.clone()))];
-                        items.extend(ok(t));
-                        Py::Dict(items)
-                    })
-                    .collect(),
-            ),
-        );
-    }
-    if !r.failed.is_empty() {
-        d.put(
-            "Failed",
-            Py::List(
-                r.failed
-                    .iter()
-                    .map(|f| {
-                        Py::Dict(vec![
-                            ("Id".into(), Py::Str(f.id.clone())),
-                            ("SenderFault".into(), Py::Bool(f.sender_fault)),
-                            ("Code".into(), Py::Str(f.code.clone())),
-                            ("Message".into(), Py::Str(f.message.clone())),
-                        ])
-                    })
-                    .collect(),
-            ),
-        );
-    }
+    d.put(
+        "Successful",
+        Py::List(
+            r.successful
+                .iter()
+                .map(|(id, t)| {
+                    let mut items = vec![("Id".to_string(), Py::Str(id.clone()))];
+                    items.extend(ok(t));
+                    Py::Dict(items)
+                })
+                .collect(),
+        ),
+    );
+    d.put(
+        "Failed",
+        Py::List(
+            r.failed
+                .iter()
+                .map(|f| {
+                    Py::Dict(vec![
+                        ("Id".into(), Py::Str(f.id.clone())),
+                        ("SenderFault".into(), Py::Bool(f.sender_fault)),
+                        ("Code".into(), Py::Str(f.code.clone())),
+                        ("Message".into(), Py::Str(f.message.clone())),
+                    ])
+                })
+                .collect(),
+        ),
+    );
     d
 }
 
@@ -458,7 +470,7 @@ impl Session {
                     }
                     requests.push((id.clone(), send_request(&format!("Entries[{n}]"), fields)?));
                 }
-                batch_reply(&sqs.send_message_batch(&url()?, &requests).map_err(Failure::Sqs)?, sent_reply)
+                batch_reply(&sqs.send_message_batch(&url()?, &requests).map_err(Failure::Sqs)?, sent_entry)
             }
             "receive_message" => {
                 let mut system = a("AttributeNames").map(|v| str_list("AttributeNames", v)).transpose()?.unwrap_or_default();
