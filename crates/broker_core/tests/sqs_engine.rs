@@ -58,7 +58,10 @@ fn queue_names_urls_and_reuse_after_sixty_seconds() {
     assert_eq!(e.code, "AWS.SimpleQueueService.NonExistentQueue");
     assert_eq!(e.message, "The specified queue does not exist.");
     sqs.delete_queue(&url).unwrap();
-    assert_eq!(sqs.create_queue("orders", &BTreeMap::new()).unwrap_err().exception.as_deref(), Some("QueueDeletedRecently"));
+    assert_eq!(
+        sqs.create_queue("orders", &BTreeMap::new()).unwrap_err().exception.as_deref(),
+        Some("QueueDeletedRecently")
+    );
     at(&mut sqs, 59);
     assert!(sqs.create_queue("orders", &BTreeMap::new()).is_err());
     at(&mut sqs, 60);
@@ -101,8 +104,12 @@ fn attribute_bounds_as_the_api_reference_lists_them() {
     }
     let url = sqs.create_queue("plain", &BTreeMap::new()).unwrap();
     let e = sqs.set_queue_attributes(&url, &attrs(&[("ContentBasedDeduplication", "true")])).unwrap_err();
-    assert_eq!((e.code.as_str(), e.message.as_str()), ("InvalidAttributeName", "Unknown Attribute ContentBasedDeduplication."));
-    let all: BTreeMap<String, String> = sqs.get_queue_attributes(&url, &["All".into()]).unwrap().into_iter().collect();
+    assert_eq!(
+        (e.code.as_str(), e.message.as_str()),
+        ("InvalidAttributeName", "Unknown Attribute ContentBasedDeduplication.")
+    );
+    let all: BTreeMap<String, String> =
+        sqs.get_queue_attributes(&url, &["All".into()]).unwrap().into_iter().collect();
     assert_eq!(all["VisibilityTimeout"], "30");
     assert_eq!(all["MessageRetentionPeriod"], "345600");
     assert_eq!(all["QueueArn"], "arn:aws:sqs:us-east-1:123456789012:plain");
@@ -161,7 +168,10 @@ fn body_md5_and_limits() {
     assert_eq!(sqs.send_message(&url, &body("abc")).unwrap().md5_of_body, "900150983cd24fb0d6963f7d28e17f72");
     sqs.send_message(&url, &body(&"x".repeat(1024))).unwrap();
     let e = sqs.send_message(&url, &body(&"x".repeat(1025))).unwrap_err();
-    assert_eq!(e.message, "One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes.");
+    assert_eq!(
+        e.message,
+        "One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes."
+    );
     assert_eq!(sqs.send_message(&url, &body("")).unwrap_err().code, "MissingParameter");
     assert_eq!(sqs.send_message(&url, &body("a\u{0}b")).unwrap_err().code, "InvalidMessageContents");
     let mut with = body("x");
@@ -169,16 +179,25 @@ fn body_md5_and_limits() {
         "attribName1".into(),
         AttributeValue { data_type: "String".into(), value: AttributeData::String("attribValue 1".into()) },
     );
-    assert_eq!(sqs.send_message(&url, &with).unwrap().md5_of_attributes.as_deref(), Some("19e27d4e946b072f3f58da80d94fd778"));
+    assert_eq!(
+        sqs.send_message(&url, &with).unwrap().md5_of_attributes.as_deref(),
+        Some("19e27d4e946b072f3f58da80d94fd778")
+    );
     for i in 0..10 {
-        with.attributes.insert(format!("n{i}"), AttributeValue { data_type: "Number".into(), value: AttributeData::String("1".into()) });
+        with.attributes.insert(
+            format!("n{i}"),
+            AttributeValue { data_type: "Number".into(), value: AttributeData::String("1".into()) },
+        );
     }
     assert_eq!(
         sqs.send_message(&url, &with).unwrap_err().message,
         "Number of message attributes [11] exceeds the allowed maximum [10]."
     );
     let e = sqs.send_message(&url, &SendMessage { delay_seconds: Some(901), ..body("x") }).unwrap_err();
-    assert_eq!(e.message, "Value 901 for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.");
+    assert_eq!(
+        e.message,
+        "Value 901 for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900."
+    );
 }
 
 #[test]
@@ -200,14 +219,20 @@ fn long_polling_returns_when_a_message_becomes_visible() {
     let mut sqs = engine();
     let url = sqs.create_queue("lp", &BTreeMap::new()).unwrap();
     sqs.send_message(&url, &SendMessage { delay_seconds: Some(3), ..body("later") }).unwrap();
-    let got = sqs.receive_message(&url, &ReceiveMessage { wait_time_seconds: Some(20), ..receive(1) }).unwrap();
+    let got =
+        sqs.receive_message(&url, &ReceiveMessage { wait_time_seconds: Some(20), ..receive(1) }).unwrap();
     assert_eq!(bodies(&got), ["later"]);
     assert_eq!(sqs.now(), VirtualTime::from_millis(3000));
-    let got = sqs.receive_message(&url, &ReceiveMessage { wait_time_seconds: Some(5), ..receive(1) }).unwrap();
+    let got =
+        sqs.receive_message(&url, &ReceiveMessage { wait_time_seconds: Some(5), ..receive(1) }).unwrap();
     assert!(got.is_empty());
     assert_eq!(sqs.now(), VirtualTime::from_millis(8000));
-    let e = sqs.receive_message(&url, &ReceiveMessage { wait_time_seconds: Some(21), ..receive(1) }).unwrap_err();
-    assert_eq!(e.message, "Value 21 for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.");
+    let e =
+        sqs.receive_message(&url, &ReceiveMessage { wait_time_seconds: Some(21), ..receive(1) }).unwrap_err();
+    assert_eq!(
+        e.message,
+        "Value 21 for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided."
+    );
     let e = sqs.receive_message(&url, &receive(11)).unwrap_err();
     assert_eq!(e.message, "Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.");
 }
@@ -219,28 +244,39 @@ fn short_polling_samples_servers_and_can_come_back_empty() {
     sqs.send_message(&url, &body("only")).unwrap();
     let mut empties = 0;
     for _ in 0..40 {
-        let got = sqs.receive_message(&url, &ReceiveMessage { visibility_timeout: Some(0), ..receive(1) }).unwrap();
+        let got =
+            sqs.receive_message(&url, &ReceiveMessage { visibility_timeout: Some(0), ..receive(1) }).unwrap();
         if got.is_empty() {
             empties += 1;
         }
     }
     assert!(empties > 0 && empties < 40, "{empties} empty receives of 40");
     // A long poll asks every server.
-    let got = sqs.receive_message(&url, &ReceiveMessage { wait_time_seconds: Some(1), ..receive(1) }).unwrap();
+    let got =
+        sqs.receive_message(&url, &ReceiveMessage { wait_time_seconds: Some(1), ..receive(1) }).unwrap();
     assert_eq!(bodies(&got), ["only"]);
 }
 
 #[test]
 fn fifo_groups_in_order_and_blocked_while_in_flight() {
     let mut sqs = engine();
-    assert_eq!(sqs.create_queue("f", &attrs(&[("FifoQueue", "true")])).unwrap_err().code, "InvalidParameterValue");
-    let url = sqs.create_queue("f.fifo", &attrs(&[("FifoQueue", "true"), ("ContentBasedDeduplication", "true")])).unwrap();
+    assert_eq!(
+        sqs.create_queue("f", &attrs(&[("FifoQueue", "true")])).unwrap_err().code,
+        "InvalidParameterValue"
+    );
+    let url = sqs
+        .create_queue("f.fifo", &attrs(&[("FifoQueue", "true"), ("ContentBasedDeduplication", "true")]))
+        .unwrap();
     for (b, g) in [("a1", "A"), ("b1", "B"), ("a2", "A"), ("b2", "B")] {
         sqs.send_message(&url, &fifo_body(b, g)).unwrap();
     }
     let e = sqs.send_message(&url, &body("no-group")).unwrap_err();
-    assert_eq!((e.code.as_str(), e.message.as_str()), ("MissingParameter", "The request must contain the parameter MessageGroupId."));
-    let e = sqs.send_message(&url, &SendMessage { delay_seconds: Some(1), ..fifo_body("x", "A") }).unwrap_err();
+    assert_eq!(
+        (e.code.as_str(), e.message.as_str()),
+        ("MissingParameter", "The request must contain the parameter MessageGroupId.")
+    );
+    let e =
+        sqs.send_message(&url, &SendMessage { delay_seconds: Some(1), ..fifo_body("x", "A") }).unwrap_err();
     assert_eq!(e.code, "InvalidParameterValue");
     // As many of one group as possible first.
     let got = sqs.receive_message(&url, &receive(2)).unwrap();
@@ -253,17 +289,23 @@ fn fifo_groups_in_order_and_blocked_while_in_flight() {
     assert_eq!(bodies(&sqs.receive_message(&url, &receive(10)).unwrap()), ["b2"]);
     // A FIFO receipt handle expires with its visibility timeout ("sqs-receipt-handle-error").
     at(&mut sqs, 30);
-    let late = sqs.receive_message(&url, &ReceiveMessage { visibility_timeout: Some(1), ..receive(1) }).unwrap();
+    let late =
+        sqs.receive_message(&url, &ReceiveMessage { visibility_timeout: Some(1), ..receive(1) }).unwrap();
     assert_eq!(bodies(&late), ["a1"]);
     at(&mut sqs, 31);
     let e = sqs.delete_message(&url, &late[0].receipt_handle).unwrap_err();
     assert_eq!(
         e.message,
-        format!("Value '{}' for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", late[0].receipt_handle)
+        format!(
+            "Value '{}' for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.",
+            late[0].receipt_handle
+        )
     );
     // Sequence numbers increase.
-    let s1: u128 = sqs.send_message(&url, &fifo_body("s1", "C")).unwrap().sequence_number.unwrap().parse().unwrap();
-    let s2: u128 = sqs.send_message(&url, &fifo_body("s2", "C")).unwrap().sequence_number.unwrap().parse().unwrap();
+    let s1: u128 =
+        sqs.send_message(&url, &fifo_body("s1", "C")).unwrap().sequence_number.unwrap().parse().unwrap();
+    let s2: u128 =
+        sqs.send_message(&url, &fifo_body("s2", "C")).unwrap().sequence_number.unwrap().parse().unwrap();
     assert!(s2 > s1);
 }
 
@@ -291,15 +333,23 @@ fn fifo_deduplication_over_five_minutes_even_after_deletion() {
     sqs.send_message(&url, &with_id("four")).unwrap();
     assert_eq!(bodies(&sqs.receive_message(&url, &receive(10)).unwrap()), ["four"]);
     // Content-based: SHA-256 of the body is the deduplication id.
-    let cbd = sqs.create_queue("c.fifo", &attrs(&[("FifoQueue", "true"), ("ContentBasedDeduplication", "true")])).unwrap();
+    let cbd = sqs
+        .create_queue("c.fifo", &attrs(&[("FifoQueue", "true"), ("ContentBasedDeduplication", "true")]))
+        .unwrap();
     sqs.send_message(&cbd, &fifo_body("abc", "g")).unwrap();
     sqs.send_message(&cbd, &fifo_body("abc", "g")).unwrap();
     let got = sqs
-        .receive_message(&cbd, &ReceiveMessage { system_attribute_names: vec!["MessageDeduplicationId".into()], ..receive(10) })
+        .receive_message(
+            &cbd,
+            &ReceiveMessage { system_attribute_names: vec!["MessageDeduplicationId".into()], ..receive(10) },
+        )
         .unwrap();
     assert_eq!(got.len(), 1);
     // FIPS 180-4's SHA-256("abc").
-    assert_eq!(got[0].attributes["MessageDeduplicationId"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(
+        got[0].attributes["MessageDeduplicationId"],
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
 }
 
 #[test]
@@ -311,7 +361,8 @@ fn dead_letter_queue_after_max_receive_count() {
         .create_queue("src", &attrs(&[("RedrivePolicy", &policy.replace(":dlq", ":missing"))]))
         .unwrap_err();
     assert!(e.message.ends_with("Reason: Dead letter target does not exist."), "{}", e.message);
-    let url = sqs.create_queue("src", &attrs(&[("RedrivePolicy", policy), ("VisibilityTimeout", "1")])).unwrap();
+    let url =
+        sqs.create_queue("src", &attrs(&[("RedrivePolicy", policy), ("VisibilityTimeout", "1")])).unwrap();
     let id = sqs.send_message(&url, &body("poison")).unwrap().message_id;
     for second in 1..=2 {
         assert_eq!(sqs.receive_message(&url, &receive(1)).unwrap().len(), 1);
@@ -323,7 +374,15 @@ fn dead_letter_queue_after_max_receive_count() {
     assert_eq!(got[0].message_id, id);
     // The moved message keeps its count (2) and this receive adds one.
     assert_eq!(got[0].attributes["ApproximateReceiveCount"], "3");
-    let e = sqs.create_queue("bad", &attrs(&[("RedrivePolicy", r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:dlq","maxReceiveCount":0}"#)])).unwrap_err();
+    let e = sqs
+        .create_queue(
+            "bad",
+            &attrs(&[(
+                "RedrivePolicy",
+                r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:dlq","maxReceiveCount":0}"#,
+            )]),
+        )
+        .unwrap_err();
     assert_eq!(e.code, "InvalidParameterValue");
 }
 
@@ -352,12 +411,21 @@ fn batches_validate_and_fail_per_entry() {
     let e = sqs.send_message_batch(&url, &[]).unwrap_err();
     assert_eq!(e.message, "There should be at least one SendMessageBatchRequestEntry in the request.");
     let eleven: Vec<_> = (0..11).map(|i| (format!("m{i}"), body("x"))).collect();
-    assert_eq!(sqs.send_message_batch(&url, &eleven).unwrap_err().message, "Maximum number of entries per request are 10. You have sent 11.");
+    assert_eq!(
+        sqs.send_message_batch(&url, &eleven).unwrap_err().message,
+        "Maximum number of entries per request are 10. You have sent 11."
+    );
     let twice = vec![("a".to_string(), body("x")), ("a".to_string(), body("y"))];
     assert_eq!(sqs.send_message_batch(&url, &twice).unwrap_err().message, "Id a repeated.");
     let bad_id = vec![("a b".to_string(), body("x"))];
-    assert_eq!(sqs.send_message_batch(&url, &bad_id).unwrap_err().exception.as_deref(), Some("InvalidBatchEntryId"));
-    let mixed = vec![("ok".to_string(), body("x")), ("bad".to_string(), SendMessage { delay_seconds: Some(1000), ..body("y") })];
+    assert_eq!(
+        sqs.send_message_batch(&url, &bad_id).unwrap_err().exception.as_deref(),
+        Some("InvalidBatchEntryId")
+    );
+    let mixed = vec![
+        ("ok".to_string(), body("x")),
+        ("bad".to_string(), SendMessage { delay_seconds: Some(1000), ..body("y") }),
+    ];
     let r = sqs.send_message_batch(&url, &mixed).unwrap();
     assert_eq!(r.successful.len(), 1);
     assert_eq!(r.failed[0].id, "bad");
@@ -365,7 +433,10 @@ fn batches_validate_and_fail_per_entry() {
     assert!(r.failed[0].sender_fault);
     let got = sqs.receive_message(&url, &receive(10)).unwrap();
     let r = sqs
-        .change_message_visibility_batch(&url, &[("1".into(), got[0].receipt_handle.clone(), 60), ("2".into(), "junk".into(), 60)])
+        .change_message_visibility_batch(
+            &url,
+            &[("1".into(), got[0].receipt_handle.clone(), 60), ("2".into(), "junk".into(), 60)],
+        )
         .unwrap();
     assert_eq!((r.successful.len(), r.failed[0].code.as_str()), (1, "ReceiptHandleIsInvalid"));
     let r = sqs.delete_message_batch(&url, &[("1".into(), got[0].receipt_handle.clone())]).unwrap();

@@ -111,7 +111,12 @@ fn run(seed: u64, fifo: bool) {
                 let delay = if fifo { None } else { Some(prng.below(3) as i64) };
                 sqs.send_message(
                     &url,
-                    &SendMessage { body: body.clone(), delay_seconds: delay, group_id: group.clone(), ..SendMessage::default() },
+                    &SendMessage {
+                        body: body.clone(),
+                        delay_seconds: delay,
+                        group_id: group.clone(),
+                        ..SendMessage::default()
+                    },
                 )
                 .unwrap();
                 naive.messages.push(NaiveMessage {
@@ -183,7 +188,11 @@ fn run(seed: u64, fifo: bool) {
         let census = sqs.census(name);
         let now = naive.now;
         let live: Vec<&NaiveMessage> = naive.live().collect();
-        assert_eq!(census.visible, live.iter().filter(|m| m.visible_at <= now).count(), "seed {seed} step {step}");
+        assert_eq!(
+            census.visible,
+            live.iter().filter(|m| m.visible_at <= now).count(),
+            "seed {seed} step {step}"
+        );
         assert_eq!(
             census.in_flight,
             live.iter().filter(|m| m.visible_at > now && m.received > 0).count(),

@@ -32,7 +32,10 @@ pub(super) fn main(command: &Command, text: &str) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if command.speed.is_some() || command.record.is_some() || command.brokers.is_some() {
-        eprintln!("brokerlab: {}: --speed, --record and --brokers do not apply to an SQS program", command.file);
+        eprintln!(
+            "brokerlab: {}: --speed, --record and --brokers do not apply to an SQS program",
+            command.file
+        );
         return ExitCode::from(2);
     }
     if let Some(uri) = &command.broker {
@@ -49,8 +52,9 @@ fn real(command: &Command, uri: &str, program: &program::Program) -> ExitCode {
         eprintln!("brokerlab: an SQS program runs against --broker sqs://HOST:PORT");
         return ExitCode::from(2);
     };
-    let driver = std::env::var("BROKERLAB_SQS_DRIVER")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../real_broker/sqs-driver/driver.py").to_string());
+    let driver = std::env::var("BROKERLAB_SQS_DRIVER").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../real_broker/sqs-driver/driver.py").to_string()
+    });
     let python = std::env::var("BROKERLAB_PYTHON").unwrap_or_else(|_| "python3".to_string());
     let out = std::process::Command::new(&python)
         .arg(&driver)
@@ -82,7 +86,10 @@ fn real(command: &Command, uri: &str, program: &program::Program) -> ExitCode {
     let name = command.name.clone().unwrap_or_else(|| golden_name(&command.file));
     let differences = program::compare::differences(&name, &engine, &real_text, program, &allow);
     if differences.is_empty() {
-        println!("{}: same as the emulator (after normalizing ids, handles, URLs and timestamps)", command.file);
+        println!(
+            "{}: no differences from the emulator outside the allow-list (after normalising ids, handles, URLs and timestamps)",
+            command.file
+        );
         ExitCode::SUCCESS
     } else {
         for d in &differences {

@@ -31,7 +31,11 @@ impl SqsError {
     }
 
     pub fn queue_does_not_exist() -> Self {
-        Self::modeled("QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
+        Self::modeled(
+            "QueueDoesNotExist",
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "The specified queue does not exist.",
+        )
     }
 
     pub fn queue_deleted_recently() -> Self {
@@ -46,7 +50,9 @@ impl SqsError {
         Self::modeled(
             "QueueNameExists",
             "QueueAlreadyExists",
-            format!("A queue already exists with the same name and a different value for attribute {attribute}"),
+            format!(
+                "A queue already exists with the same name and a different value for attribute {attribute}"
+            ),
         )
     }
 
@@ -55,7 +61,11 @@ impl SqsError {
     }
 
     pub fn invalid_attribute_value(name: &str) -> Self {
-        Self::modeled("InvalidAttributeValue", "InvalidAttributeValue", format!("Invalid value for the parameter {name}."))
+        Self::modeled(
+            "InvalidAttributeValue",
+            "InvalidAttributeValue",
+            format!("Invalid value for the parameter {name}."),
+        )
     }
 
     pub fn invalid_parameter(message: impl Into<String>) -> Self {
@@ -64,7 +74,9 @@ impl SqsError {
 
     /// `Value V for parameter P is invalid. Reason: R.`, SQS's shape for a parameter out of bounds.
     pub fn invalid_value(value: impl fmt::Display, parameter: &str, reason: &str) -> Self {
-        Self::invalid_parameter(format!("Value {value} for parameter {parameter} is invalid. Reason: {reason}."))
+        Self::invalid_parameter(format!(
+            "Value {value} for parameter {parameter} is invalid. Reason: {reason}."
+        ))
     }
 
     pub fn missing_parameter(parameter: &str) -> Self {
@@ -130,7 +142,11 @@ impl SqsError {
     }
 
     pub fn batch_ids_not_distinct(id: &str) -> Self {
-        Self::modeled("BatchEntryIdsNotDistinct", "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", format!("Id {id} repeated."))
+        Self::modeled(
+            "BatchEntryIdsNotDistinct",
+            "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+            format!("Id {id} repeated."),
+        )
     }
 
     pub fn invalid_batch_entry_id() -> Self {

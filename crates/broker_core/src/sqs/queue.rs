@@ -153,7 +153,8 @@ impl QueueAttributes {
 /// Reads `{"deadLetterTargetArn": "...", "maxReceiveCount": N}` (the count as a number or a string).
 fn parse_redrive(value: &str) -> Result<RedrivePolicy, SqsError> {
     let invalid = |reason: &str| SqsError::invalid_value(value, "RedrivePolicy", reason);
-    let json: serde_json::Value = serde_json::from_str(value).map_err(|_| invalid("Redrive policy is not a valid JSON map"))?;
+    let json: serde_json::Value =
+        serde_json::from_str(value).map_err(|_| invalid("Redrive policy is not a valid JSON map"))?;
     let map = json.as_object().ok_or_else(|| invalid("Redrive policy is not a valid JSON map"))?;
     let arn = map
         .get("deadLetterTargetArn")

@@ -151,7 +151,11 @@ impl Sqs {
 
     // ---- queues ----
 
-    pub fn create_queue(&mut self, name: &str, attributes: &BTreeMap<String, String>) -> Result<String, SqsError> {
+    pub fn create_queue(
+        &mut self,
+        name: &str,
+        attributes: &BTreeMap<String, String>,
+    ) -> Result<String, SqsError> {
         self.expire();
         let fifo_attr = attributes.get("FifoQueue").map(|v| v.to_ascii_lowercase());
         let fifo = match fifo_attr.as_deref() {
@@ -182,9 +186,10 @@ impl Sqs {
         if let Some(existing) = self.queues.get(name) {
             // Same name: the URL if every given attribute equals the queue's, else `QueueNameExists`.
             let shown: BTreeMap<&str, String> = existing.attributes.shown().into_iter().collect();
-            for (key, _) in attributes {
+            for key in attributes.keys() {
                 let mine = shown.get(key.as_str()).cloned().unwrap_or_default();
-                let theirs = parsed.shown().into_iter().find(|(k, _)| k == key).map(|(_, v)| v).unwrap_or_default();
+                let theirs =
+                    parsed.shown().into_iter().find(|(k, _)| k == key).map(|(_, v)| v).unwrap_or_default();
                 if mine != theirs {
                     return Err(SqsError::queue_name_exists(key));
                 }
@@ -211,7 +216,12 @@ impl Sqs {
     }
 
     /// The dead-letter target must exist and be of the source's type; `text` is the policy as given.
-    fn check_dead_letter_target(&self, text: &str, policy: &RedrivePolicy, fifo: bool) -> Result<(), SqsError> {
+    fn check_dead_letter_target(
+        &self,
+        text: &str,
+        policy: &RedrivePolicy,
+        fifo: bool,
+    ) -> Result<(), SqsError> {
         let target = policy.dead_letter_target_arn.rsplit(':').next().unwrap_or("");
         match self.queues.get(target) {
             None => Err(SqsError::invalid_value(text, "RedrivePolicy", "Dead letter target does not exist")),
@@ -239,7 +249,11 @@ impl Sqs {
         self.expire();
         if let Some(m) = max_results {
             if !(1..=1000).contains(&m) {
-                return Err(SqsError::invalid_value(m, "MaxResults", "MaxResults must be an integer between 1 and 1000"));
+                return Err(SqsError::invalid_value(
+                    m,
+                    "MaxResults",
+                    "MaxResults must be an integer between 1 and 1000",
+                ));
             }
         }
         let limit = max_results.unwrap_or(1000) as usize;
@@ -251,7 +265,11 @@ impl Sqs {
             .collect();
         let page: Vec<String> = names.iter().take(limit).map(|n| queue_url(n)).collect();
         // A token only when the caller paginates, as SQS does.
-        let token = if max_results.is_some() && names.len() > limit { Some(names[limit - 1].to_string()) } else { None };
+        let token = if max_results.is_some() && names.len() > limit {
+            Some(names[limit - 1].to_string())
+        } else {
+            None
+        };
         Ok((page, token))
     }
 
@@ -263,7 +281,11 @@ impl Sqs {
         Ok(())
     }
 
-    pub fn get_queue_attributes(&mut self, url: &str, names: &[String]) -> Result<Vec<(String, String)>, SqsError> {
+    pub fn get_queue_attributes(
+        &mut self,
+        url: &str,
+        names: &[String],
+    ) -> Result<Vec<(String, String)>, SqsError> {
         self.expire();
         let now = self.now;
         let name = self.name_of_url(url)?;
@@ -274,8 +296,14 @@ impl Sqs {
         all.insert("CreatedTimestamp".into(), (q.created.as_millis() / 1000).to_string());
         all.insert("LastModifiedTimestamp".into(), (q.last_modified.as_millis() / 1000).to_string());
         all.insert("ApproximateNumberOfMessages".into(), q.count(now, MessageState::Visible).to_string());
-        all.insert("ApproximateNumberOfMessagesNotVisible".into(), q.count(now, MessageState::InFlight).to_string());
-        all.insert("ApproximateNumberOfMessagesDelayed".into(), q.count(now, MessageState::Delayed).to_string());
+        all.insert(
+            "ApproximateNumberOfMessagesNotVisible".into(),
+            q.count(now, MessageState::InFlight).to_string(),
+        );
+        all.insert(
+            "ApproximateNumberOfMessagesDelayed".into(),
+            q.count(now, MessageState::Delayed).to_string(),
+        );
         // In the order asked for (`All`: by name).
         let mut out = Vec::new();
         for n in names {
@@ -296,7 +324,11 @@ impl Sqs {
         Ok(out)
     }
 
-    pub fn set_queue_attributes(&mut self, url: &str, attributes: &BTreeMap<String, String>) -> Result<(), SqsError> {
+    pub fn set_queue_attributes(
+        &mut self,
+        url: &str,
+        attributes: &BTreeMap<String, String>,
+    ) -> Result<(), SqsError> {
         self.expire();
         let name = self.name_of_url(url)?;
         let mut next = self.queues[&name].attributes.clone();
@@ -338,14 +370,22 @@ impl Sqs {
         let attrs = self.queues[name].attributes.clone();
         validate_body(&request.body, &request.attributes, attrs.maximum_message_size)?;
         let not_for_queue_type = |value: &dyn std::fmt::Display, parameter: &str| {
-            SqsError::invalid_value(value, parameter, "The request include parameter that is not valid for this queue type")
+            SqsError::invalid_value(
+                value,
+                parameter,
+                "The request include parameter that is not valid for this queue type",
+            )
         };
         if let Some(d) = request.delay_seconds {
             if attrs.fifo {
                 return Err(not_for_queue_type(&d, "DelaySeconds"));
             }
             if !(0..=900).contains(&d) {
-                return Err(SqsError::invalid_value(d, "DelaySeconds", "DelaySeconds must be >= 0 and <= 900"));
+                return Err(SqsError::invalid_value(
+                    d,
+                    "DelaySeconds",
+                    "DelaySeconds must be >= 0 and <= 900",
+                ));
             }
         }
         if let Some(g) = &request.group_id {
@@ -361,7 +401,8 @@ impl Sqs {
         let md5_of_attributes = md5_of_attributes(&request.attributes);
         let mut dedup_key = None;
         if attrs.fifo {
-            let group = request.group_id.as_deref().ok_or_else(|| SqsError::missing_parameter("MessageGroupId"))?;
+            let group =
+                request.group_id.as_deref().ok_or_else(|| SqsError::missing_parameter("MessageGroupId"))?;
             let id = match (&request.deduplication_id, attrs.content_based_deduplication) {
                 (Some(id), _) => id.clone(),
                 (None, true) => sha256_hex(request.body.as_bytes()),
@@ -371,7 +412,11 @@ impl Sqs {
                     ))
                 }
             };
-            let key = if attrs.deduplication_scope == "messageGroup" { format!("{group}\u{0}{id}") } else { id.clone() };
+            let key = if attrs.deduplication_scope == "messageGroup" {
+                format!("{group}\u{0}{id}")
+            } else {
+                id.clone()
+            };
             if let Some(record) = self.queues[name].dedup.get(&key) {
                 // A duplicate within the interval is accepted and not enqueued: the first copy's ids.
                 return Ok(Sent {
@@ -455,21 +500,37 @@ impl Sqs {
     /// `ReceiveMessage`. With a wait (the request's or the queue's `ReceiveMessageWaitTimeSeconds`) and
     /// nothing to return, the clock moves to the first moment a message becomes visible — the call
     /// returns then — or to the end of the wait, returning nothing.
-    pub fn receive_message(&mut self, url: &str, request: &ReceiveMessage) -> Result<Vec<Received>, SqsError> {
+    pub fn receive_message(
+        &mut self,
+        url: &str,
+        request: &ReceiveMessage,
+    ) -> Result<Vec<Received>, SqsError> {
         self.expire();
         let name = self.name_of_url(url)?;
         let max = request.max_number_of_messages.unwrap_or(1);
         if !(1..=10).contains(&max) {
-            return Err(SqsError::invalid_value(max, "MaxNumberOfMessages", "Must be between 1 and 10, if provided"));
+            return Err(SqsError::invalid_value(
+                max,
+                "MaxNumberOfMessages",
+                "Must be between 1 and 10, if provided",
+            ));
         }
         if let Some(v) = request.visibility_timeout {
             if !(0..=MAX_VISIBILITY_SECONDS).contains(&v) {
-                return Err(SqsError::invalid_value(v, "VisibilityTimeout", "Must be >= 0 and <= 43200, if provided"));
+                return Err(SqsError::invalid_value(
+                    v,
+                    "VisibilityTimeout",
+                    "Must be >= 0 and <= 43200, if provided",
+                ));
             }
         }
         if let Some(w) = request.wait_time_seconds {
             if !(0..=20).contains(&w) {
-                return Err(SqsError::invalid_value(w, "WaitTimeSeconds", "Must be >= 0 and <= 20, if provided"));
+                return Err(SqsError::invalid_value(
+                    w,
+                    "WaitTimeSeconds",
+                    "Must be >= 0 and <= 20, if provided",
+                ));
             }
         }
         for n in &request.system_attribute_names {
@@ -477,7 +538,9 @@ impl Sqs {
                 return Err(SqsError::invalid_attribute_name(n));
             }
         }
-        let wait = request.wait_time_seconds.unwrap_or(self.queues[&name].attributes.receive_message_wait_time_seconds);
+        let wait = request
+            .wait_time_seconds
+            .unwrap_or(self.queues[&name].attributes.receive_message_wait_time_seconds);
         let deadline = self.now.plus_millis(wait as u64 * 1000);
         loop {
             // A long poll asks every server; a short poll a sample of them.
@@ -527,11 +590,15 @@ impl Sqs {
                 let doomed: Vec<u64> = self.queues[name]
                     .messages
                     .iter()
-                    .filter(|(_, m)| m.state(now) == MessageState::Visible && m.receive_count >= policy.max_receive_count)
+                    .filter(|(_, m)| {
+                        m.state(now) == MessageState::Visible && m.receive_count >= policy.max_receive_count
+                    })
                     .map(|(k, _)| *k)
                     .collect();
                 for k in doomed {
-                    let Some(mut m) = self.queues.get_mut(name).and_then(|q| q.messages.remove(&k)) else { continue };
+                    let Some(mut m) = self.queues.get_mut(name).and_then(|q| q.messages.remove(&k)) else {
+                        continue;
+                    };
                     // The moved copy keeps its id, body, attributes, receive count and first send time.
                     m.visible_at = now;
                     let arrival = self.next_arrival;
@@ -616,7 +683,8 @@ impl Sqs {
         let (nonce, arrival) = parse_handle(handle)?;
         let now = self.now;
         let q = self.queues.get_mut(&name).ok_or_else(SqsError::queue_does_not_exist)?;
-        let current = q.messages.get(&arrival).map(|m| (m.handle_nonce == nonce && m.receive_count > 0, m.state(now)));
+        let current =
+            q.messages.get(&arrival).map(|m| (m.handle_nonce == nonce && m.receive_count > 0, m.state(now)));
         match current {
             // A FIFO handle expires with its visibility timeout ("sqs-receipt-handle-error").
             Some((latest, state)) if q.attributes.fifo && !(latest && state == MessageState::InFlight) => {
@@ -632,7 +700,11 @@ impl Sqs {
         }
     }
 
-    pub fn delete_message_batch(&mut self, url: &str, entries: &[(String, String)]) -> Result<BatchResult<()>, SqsError> {
+    pub fn delete_message_batch(
+        &mut self,
+        url: &str,
+        entries: &[(String, String)],
+    ) -> Result<BatchResult<()>, SqsError> {
         self.expire();
         self.name_of_url(url)?;
         check_batch(entries.iter().map(|(id, _)| id.as_str()), "DeleteMessageBatchRequestEntry")?;
@@ -646,13 +718,22 @@ impl Sqs {
         Ok(result)
     }
 
-    pub fn change_message_visibility(&mut self, url: &str, handle: &str, timeout: i64) -> Result<(), SqsError> {
+    pub fn change_message_visibility(
+        &mut self,
+        url: &str,
+        handle: &str,
+        timeout: i64,
+    ) -> Result<(), SqsError> {
         self.expire();
         let now = self.now;
         let name = self.name_of_url(url)?;
         let (nonce, arrival) = parse_handle(handle)?;
         if !(0..=MAX_VISIBILITY_SECONDS).contains(&timeout) {
-            return Err(SqsError::invalid_value(timeout, "VisibilityTimeout", "Must be between 0 and 43200, if provided"));
+            return Err(SqsError::invalid_value(
+                timeout,
+                "VisibilityTimeout",
+                "Must be between 0 and 43200, if provided",
+            ));
         }
         let q = self.queues.get_mut(&name).ok_or_else(SqsError::queue_does_not_exist)?;
         let m = match q.messages.get_mut(&arrival) {
@@ -679,7 +760,10 @@ impl Sqs {
     ) -> Result<BatchResult<()>, SqsError> {
         self.expire();
         self.name_of_url(url)?;
-        check_batch(entries.iter().map(|(id, _, _)| id.as_str()), "ChangeMessageVisibilityBatchRequestEntry")?;
+        check_batch(
+            entries.iter().map(|(id, _, _)| id.as_str()),
+            "ChangeMessageVisibilityBatchRequestEntry",
+        )?;
         let mut result = BatchResult { successful: Vec::new(), failed: Vec::new() };
         for (id, handle, timeout) in entries {
             match self.change_message_visibility(url, handle, *timeout) {
@@ -721,7 +805,9 @@ impl Sqs {
             }
         }
         for q in self.queues.values() {
-            if self.deleted.contains_key(&q.name) && self.deleted[&q.name].plus_millis(NAME_REUSE_MILLIS) > self.now {
+            if self.deleted.contains_key(&q.name)
+                && self.deleted[&q.name].plus_millis(NAME_REUSE_MILLIS) > self.now
+            {
                 return Err(format!("{}: re-created within 60 s of its deletion", q.name));
             }
         }
@@ -781,7 +867,10 @@ fn check_batch<'a>(ids: impl Iterator<Item = &'a str> + Clone, entry_type: &str)
     }
     let mut seen = std::collections::BTreeSet::new();
     for id in ids {
-        if id.is_empty() || id.len() > 80 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if id.is_empty()
+            || id.len() > 80
+            || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(SqsError::invalid_batch_entry_id());
         }
         if !seen.insert(id) {
@@ -797,7 +886,9 @@ fn check_token(value: &str, parameter: &str) -> Result<(), SqsError> {
         return Err(SqsError::invalid_value(
             value,
             parameter,
-            &format!("{parameter} can only include alphanumeric and punctuation characters. 1 to 128 in length"),
+            &format!(
+                "{parameter} can only include alphanumeric and punctuation characters. 1 to 128 in length"
+            ),
         ));
     }
     Ok(())
@@ -819,7 +910,11 @@ fn message_size(body: &str, attributes: &BTreeMap<String, AttributeValue>) -> us
             .sum::<usize>()
 }
 
-fn validate_body(body: &str, attributes: &BTreeMap<String, AttributeValue>, max: i64) -> Result<(), SqsError> {
+fn validate_body(
+    body: &str,
+    attributes: &BTreeMap<String, AttributeValue>,
+    max: i64,
+) -> Result<(), SqsError> {
     if body.is_empty() {
         return Err(SqsError::missing_parameter("MessageBody"));
     }
@@ -843,7 +938,9 @@ fn validate_body(body: &str, attributes: &BTreeMap<String, AttributeValue>, max:
             && !name.to_ascii_lowercase().starts_with("aws.")
             && !name.to_ascii_lowercase().starts_with("amazon.");
         if !name_ok {
-            return Err(SqsError::invalid_parameter(format!("Message ({name}) contains invalid attribute name.")));
+            return Err(SqsError::invalid_parameter(format!(
+                "Message ({name}) contains invalid attribute name."
+            )));
         }
         let base = value.data_type.split('.').next().unwrap_or("");
         let type_ok = matches!(
@@ -916,7 +1013,9 @@ fn received(m: &StoredMessage, arrival: u64, request: &ReceiveMessage) -> Receiv
                 want == "All"
                     || want == ".*"
                     || want == *n
-                    || want.strip_suffix(".*").is_some_and(|p| n.starts_with(p) && n[p.len()..].starts_with('.'))
+                    || want
+                        .strip_suffix(".*")
+                        .is_some_and(|p| n.starts_with(p) && n[p.len()..].starts_with('.'))
             })
         })
         .map(|(n, v)| (n.clone(), v.clone()))

@@ -10,9 +10,9 @@
 pub mod compare;
 pub mod parse;
 pub mod run;
-pub mod value;
 #[cfg(test)]
 mod tests;
+pub mod value;
 
 pub use parse::{parse, Program, ProgramError, Statement};
 pub use run::{run, Transcript, TranscriptLine};

@@ -50,8 +50,14 @@ pub enum Expr {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// `sqs.method(args)` and subscripts applied to its reply.
-    Call { method: String, args: Vec<(String, Expr)>, subscripts: Vec<Py> },
-    Sleep { millis: u64 },
+    Call {
+        method: String,
+        args: Vec<(String, Expr)>,
+        subscripts: Vec<Py>,
+    },
+    Sleep {
+        millis: u64,
+    },
     ShortPollSampling(bool),
     Print(Expr),
     /// A bare expression: its `repr` is printed, as in Python's interactive mode.
@@ -81,20 +87,68 @@ pub struct MethodSpec {
 }
 
 pub const METHODS: &[MethodSpec] = &[
-    MethodSpec { name: "create_queue", operation: "CreateQueue", params: &["QueueName", "Attributes", "tags"], required: &["QueueName"] },
-    MethodSpec { name: "get_queue_url", operation: "GetQueueUrl", params: &["QueueName", "QueueOwnerAWSAccountId"], required: &["QueueName"] },
-    MethodSpec { name: "list_queues", operation: "ListQueues", params: &["QueueNamePrefix", "NextToken", "MaxResults"], required: &[] },
-    MethodSpec { name: "delete_queue", operation: "DeleteQueue", params: &["QueueUrl"], required: &["QueueUrl"] },
-    MethodSpec { name: "get_queue_attributes", operation: "GetQueueAttributes", params: &["QueueUrl", "AttributeNames"], required: &["QueueUrl"] },
-    MethodSpec { name: "set_queue_attributes", operation: "SetQueueAttributes", params: &["QueueUrl", "Attributes"], required: &["QueueUrl", "Attributes"] },
-    MethodSpec { name: "purge_queue", operation: "PurgeQueue", params: &["QueueUrl"], required: &["QueueUrl"] },
+    MethodSpec {
+        name: "create_queue",
+        operation: "CreateQueue",
+        params: &["QueueName", "Attributes", "tags"],
+        required: &["QueueName"],
+    },
+    MethodSpec {
+        name: "get_queue_url",
+        operation: "GetQueueUrl",
+        params: &["QueueName", "QueueOwnerAWSAccountId"],
+        required: &["QueueName"],
+    },
+    MethodSpec {
+        name: "list_queues",
+        operation: "ListQueues",
+        params: &["QueueNamePrefix", "NextToken", "MaxResults"],
+        required: &[],
+    },
+    MethodSpec {
+        name: "delete_queue",
+        operation: "DeleteQueue",
+        params: &["QueueUrl"],
+        required: &["QueueUrl"],
+    },
+    MethodSpec {
+        name: "get_queue_attributes",
+        operation: "GetQueueAttributes",
+        params: &["QueueUrl", "AttributeNames"],
+        required: &["QueueUrl"],
+    },
+    MethodSpec {
+        name: "set_queue_attributes",
+        operation: "SetQueueAttributes",
+        params: &["QueueUrl", "Attributes"],
+        required: &["QueueUrl", "Attributes"],
+    },
+    MethodSpec {
+        name: "purge_queue",
+        operation: "PurgeQueue",
+        params: &["QueueUrl"],
+        required: &["QueueUrl"],
+    },
     MethodSpec {
         name: "send_message",
         operation: "SendMessage",
-        params: &["QueueUrl", "MessageBody", "DelaySeconds", "MessageAttributes", "MessageSystemAttributes", "MessageDeduplicationId", "MessageGroupId"],
+        params: &[
+            "QueueUrl",
+            "MessageBody",
+            "DelaySeconds",
+            "MessageAttributes",
+            "MessageSystemAttributes",
+            "MessageDeduplicationId",
+            "MessageGroupId",
+        ],
         required: &["QueueUrl", "MessageBody"],
     },
-    MethodSpec { name: "send_message_batch", operation: "SendMessageBatch", params: &["QueueUrl", "Entries"], required: &["QueueUrl", "Entries"] },
+    MethodSpec {
+        name: "send_message_batch",
+        operation: "SendMessageBatch",
+        params: &["QueueUrl", "Entries"],
+        required: &["QueueUrl", "Entries"],
+    },
     MethodSpec {
         name: "receive_message",
         operation: "ReceiveMessage",
@@ -110,8 +164,18 @@ pub const METHODS: &[MethodSpec] = &[
         ],
         required: &["QueueUrl"],
     },
-    MethodSpec { name: "delete_message", operation: "DeleteMessage", params: &["QueueUrl", "ReceiptHandle"], required: &["QueueUrl", "ReceiptHandle"] },
-    MethodSpec { name: "delete_message_batch", operation: "DeleteMessageBatch", params: &["QueueUrl", "Entries"], required: &["QueueUrl", "Entries"] },
+    MethodSpec {
+        name: "delete_message",
+        operation: "DeleteMessage",
+        params: &["QueueUrl", "ReceiptHandle"],
+        required: &["QueueUrl", "ReceiptHandle"],
+    },
+    MethodSpec {
+        name: "delete_message_batch",
+        operation: "DeleteMessageBatch",
+        params: &["QueueUrl", "Entries"],
+        required: &["QueueUrl", "Entries"],
+    },
     MethodSpec {
         name: "change_message_visibility",
         operation: "ChangeMessageVisibility",
@@ -351,7 +415,13 @@ impl Parser<'_> {
             Tok::Punct('-') => match self.next().tok {
                 Tok::Int(i) => Expr::Lit(Py::Int(-i)),
                 Tok::Float(f) => Expr::Lit(Py::Float(format!("-{f}"))),
-                other => return Err(err(t.line, t.col, format!("expected a number after '-', found {}", describe(&other)))),
+                other => {
+                    return Err(err(
+                        t.line,
+                        t.col,
+                        format!("expected a number after '-', found {}", describe(&other)),
+                    ))
+                }
             },
             Tok::Ident(name) => match name.as_str() {
                 "True" => Expr::Lit(Py::Bool(true)),
@@ -380,7 +450,11 @@ impl Parser<'_> {
                 while !self.eat('}') {
                     let k = self.next();
                     let Tok::Str(key) = k.tok else {
-                        return Err(err(k.line, k.col, format!("expected a string key, found {}", describe(&k.tok))));
+                        return Err(err(
+                            k.line,
+                            k.col,
+                            format!("expected a string key, found {}", describe(&k.tok)),
+                        ));
                     };
                     self.expect(':')?;
                     items.push((key, self.value()?));
@@ -408,9 +482,17 @@ impl Parser<'_> {
             Tok::Int(i) => Py::Int(i),
             Tok::Punct('-') => match self.next().tok {
                 Tok::Int(i) => Py::Int(-i),
-                other => return Err(err(t.line, t.col, format!("expected an index, found {}", describe(&other)))),
+                other => {
+                    return Err(err(t.line, t.col, format!("expected an index, found {}", describe(&other))))
+                }
             },
-            other => return Err(err(t.line, t.col, format!("expected a string or integer subscript, found {}", describe(&other)))),
+            other => {
+                return Err(err(
+                    t.line,
+                    t.col,
+                    format!("expected a string or integer subscript, found {}", describe(&other)),
+                ))
+            }
         };
         self.expect(']')?;
         Ok(key)
@@ -437,7 +519,11 @@ impl Parser<'_> {
         let t = self.next();
         match t.tok {
             Tok::Newline | Tok::Punct(';') => Ok(()),
-            other => Err(err(t.line, t.col, format!("expected the end of the statement, found {}", describe(&other)))),
+            other => Err(err(
+                t.line,
+                t.col,
+                format!("expected the end of the statement, found {}", describe(&other)),
+            )),
         }
     }
 
@@ -449,9 +535,18 @@ impl Parser<'_> {
             if let Tok::Punct('[' | '{') | Tok::Str(_) | Tok::Int(_) = first.tok {
                 let e = self.value()?;
                 self.end_of_statement()?;
-                return Ok(Some(Statement { line, source: source_line, target: None, action: Action::Show(e) }));
+                return Ok(Some(Statement {
+                    line,
+                    source: source_line,
+                    target: None,
+                    action: Action::Show(e),
+                }));
             }
-            return Err(err(first.line, first.col, format!("expected a statement, found {}", describe(&first.tok))));
+            return Err(err(
+                first.line,
+                first.col,
+                format!("expected a statement, found {}", describe(&first.tok)),
+            ));
         };
         // `import boto3`, `import time`: nothing to do.
         if head == "import" || head == "from" {

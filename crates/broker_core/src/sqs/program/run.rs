@@ -64,12 +64,19 @@ impl Failure {
     fn line(&self, operation: &str) -> String {
         match self {
             Failure::Sqs(e) => {
-                let class = e.exception.as_deref().map(|c| format!("botocore.errorfactory.{c}")).unwrap_or_else(|| {
-                    "botocore.exceptions.ClientError".to_string()
-                });
-                format!("{class}: An error occurred ({}) when calling the {operation} operation: {}", e.code, e.message)
+                let class = e
+                    .exception
+                    .as_deref()
+                    .map(|c| format!("botocore.errorfactory.{c}"))
+                    .unwrap_or_else(|| "botocore.exceptions.ClientError".to_string());
+                format!(
+                    "{class}: An error occurred ({}) when calling the {operation} operation: {}",
+                    e.code, e.message
+                )
             }
-            Failure::Param(m) => format!("botocore.exceptions.ParamValidationError: Parameter validation failed:\n{m}"),
+            Failure::Param(m) => {
+                format!("botocore.exceptions.ParamValidationError: Parameter validation failed:\n{m}")
+            }
             Failure::Python(m) => m.clone(),
         }
     }
@@ -131,7 +138,9 @@ pub fn run(program: &Program, seed: u64) -> Transcript {
                                 }
                                 (Some(shown), Some(reply), None)
                             }
-                            Err(f) => (Some(format!("{}\n{}", reply.repr(), f.line(operation))), Some(reply), None),
+                            Err(f) => {
+                                (Some(format!("{}\n{}", reply.repr(), f.line(operation))), Some(reply), None)
+                            }
                         }
                     }
                     Err(f) => {
@@ -177,7 +186,9 @@ fn index(v: &Py, key: &Py) -> Result<Py, Failure> {
             key.type_name()
         ))),
         (Py::Dict(_), _) => Err(Failure::Python(format!("KeyError: {}", key.repr()))),
-        (other, _) => Err(Failure::Python(format!("TypeError: '{}' object is not subscriptable", other.type_name()))),
+        (other, _) => {
+            Err(Failure::Python(format!("TypeError: '{}' object is not subscriptable", other.type_name())))
+        }
     }
 }
 
@@ -234,19 +245,30 @@ fn message_attributes(path: &str, v: &Py) -> Result<BTreeMap<String, AttributeVa
         let fields = want_dict(&p, value)?;
         let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v);
         for (k, _) in fields {
-            if !["StringValue", "BinaryValue", "StringListValues", "BinaryListValues", "DataType"].contains(&k.as_str()) {
+            if !["StringValue", "BinaryValue", "StringListValues", "BinaryListValues", "DataType"]
+                .contains(&k.as_str())
+            {
                 return Err(Failure::Param(format!(
                     "Unknown parameter in {p}: \"{k}\", must be one of: StringValue, BinaryValue, StringListValues, BinaryListValues, DataType"
                 )));
             }
         }
-        let data_type =
-            want_str(&format!("{p}.DataType"), get("DataType").ok_or_else(|| Failure::Param(format!("Missing required parameter in {p}: \"DataType\"")))?)?;
+        let data_type = want_str(
+            &format!("{p}.DataType"),
+            get("DataType")
+                .ok_or_else(|| Failure::Param(format!("Missing required parameter in {p}: \"DataType\"")))?,
+        )?;
         let value = match (get("StringValue"), get("BinaryValue")) {
             (Some(s), _) => AttributeData::String(want_str(&format!("{p}.StringValue"), s)?),
             (None, Some(Py::Bytes(b))) => AttributeData::Binary(b.clone()),
             (None, Some(Py::Str(s))) => AttributeData::Binary(s.as_bytes().to_vec()),
-            (None, Some(other)) => return Err(invalid_type(&format!("{p}.BinaryValue"), other, "<class 'bytes'>, <class 'bytearray'>, file-like object")),
+            (None, Some(other)) => {
+                return Err(invalid_type(
+                    &format!("{p}.BinaryValue"),
+                    other,
+                    "<class 'bytes'>, <class 'bytearray'>, file-like object",
+                ))
+            }
             (None, None) => AttributeData::String(String::new()),
         };
         out.insert(name.clone(), AttributeValue { data_type, value });
@@ -268,7 +290,9 @@ fn send_request(path: &str, args: &[(String, Py)]) -> Result<SendMessage, Failur
             .transpose()?
             .unwrap_or_default(),
         group_id: arg(args, "MessageGroupId").map(|v| want_str(&p("MessageGroupId"), v)).transpose()?,
-        deduplication_id: arg(args, "MessageDeduplicationId").map(|v| want_str(&p("MessageDeduplicationId"), v)).transpose()?,
+        deduplication_id: arg(args, "MessageDeduplicationId")
+            .map(|v| want_str(&p("MessageDeduplicationId"), v))
+            .transpose()?,
     })
 }
 
@@ -316,11 +340,17 @@ fn received_reply(m: &Received) -> Py {
     d.put("MD5OfBody", Py::Str(m.md5_of_body.clone()));
     d.put("Body", Py::Str(m.body.clone()));
     if !m.attributes.is_empty() {
-        d.put("Attributes", Py::Dict(m.attributes.iter().map(|(k, v)| (k.clone(), Py::Str(v.clone()))).collect()));
+        d.put(
+            "Attributes",
+            Py::Dict(m.attributes.iter().map(|(k, v)| (k.clone(), Py::Str(v.clone()))).collect()),
+        );
     }
     if let Some(md5) = &m.md5_of_attributes {
         d.put("MD5OfMessageAttributes", Py::Str(md5.clone()));
-        d.put("MessageAttributes", Py::Dict(m.message_attributes.iter().map(|(k, v)| (k.clone(), attribute_reply(v))).collect()));
+        d.put(
+            "MessageAttributes",
+            Py::Dict(m.message_attributes.iter().map(|(k, v)| (k.clone(), attribute_reply(v))).collect()),
+        );
     }
     d
 }
@@ -360,8 +390,14 @@ fn batch_reply<T>(r: &BatchResult<T>, ok: impl Fn(&T) -> Vec<(String, Py)>) -> P
     d
 }
 
+/// One batch entry: its `Id` and its fields.
+type Entry<'a> = (String, &'a [(String, Py)]);
+
 /// A batch's `Entries`: each a dict with an `Id` and the entry's own parameters.
-fn entries<'a>(args: &'a [(String, Py)], allowed: &[&str]) -> Result<Vec<(String, &'a [(String, Py)])>, Failure> {
+fn entries<'a>(
+    args: &'a [(String, Py)],
+    allowed: &[&str],
+) -> Result<Vec<Entry<'a>>, Failure> {
     let Some(given) = arg(args, "Entries") else { return Ok(Vec::new()) };
     let list = want_list("Entries", given)?;
     let mut out = Vec::new();
@@ -372,7 +408,10 @@ fn entries<'a>(args: &'a [(String, Py)], allowed: &[&str]) -> Result<Vec<(String
             if k != "Id" && !allowed.contains(&k.as_str()) {
                 let mut all = vec!["Id"];
                 all.extend_from_slice(allowed);
-                return Err(Failure::Param(format!("Unknown parameter in {path}: \"{k}\", must be one of: {}", all.join(", "))));
+                return Err(Failure::Param(format!(
+                    "Unknown parameter in {path}: \"{k}\", must be one of: {}",
+                    all.join(", ")
+                )));
             }
         }
         let id = fields
@@ -390,9 +429,11 @@ impl Session {
     fn eval(&self, e: &Expr) -> Result<Py, Failure> {
         match e {
             Expr::Lit(v) => Ok(v.clone()),
-            Expr::Name { name, .. } => {
-                self.names.get(name).cloned().ok_or_else(|| Failure::Python(format!("NameError: name '{name}' is not defined")))
-            }
+            Expr::Name { name, .. } => self
+                .names
+                .get(name)
+                .cloned()
+                .ok_or_else(|| Failure::Python(format!("NameError: name '{name}' is not defined"))),
             Expr::List(items) => Ok(Py::List(items.iter().map(|i| self.eval(i)).collect::<Result<_, _>>()?)),
             Expr::Dict(items) => Ok(Py::Dict(
                 items.iter().map(|(k, v)| Ok((k.clone(), self.eval(v)?))).collect::<Result<_, Failure>>()?,
@@ -402,7 +443,8 @@ impl Session {
     }
 
     fn call(&mut self, name: &str, args: &[(String, Expr)]) -> Result<Py, Failure> {
-        let args: Vec<(String, Py)> = args.iter().map(|(n, e)| Ok((n.clone(), self.eval(e)?))).collect::<Result<_, Failure>>()?;
+        let args: Vec<(String, Py)> =
+            args.iter().map(|(n, e)| Ok((n.clone(), self.eval(e)?))).collect::<Result<_, Failure>>()?;
         let a = |n: &str| arg(&args, n);
         let s = |n: &str| a(n).map(|v| want_str(n, v)).transpose();
         let i = |n: &str| a(n).map(|v| want_int(n, v)).transpose();
@@ -411,8 +453,10 @@ impl Session {
         let empty = Py::dict;
         let reply = match name {
             "create_queue" => {
-                let attrs = a("Attributes").map(|v| str_map("Attributes", v)).transpose()?.unwrap_or_default();
-                let url = sqs.create_queue(&s("QueueName")?.unwrap_or_default(), &attrs).map_err(Failure::Sqs)?;
+                let attrs =
+                    a("Attributes").map(|v| str_map("Attributes", v)).transpose()?.unwrap_or_default();
+                let url =
+                    sqs.create_queue(&s("QueueName")?.unwrap_or_default(), &attrs).map_err(Failure::Sqs)?;
                 Py::Dict(vec![("QueueUrl".into(), Py::Str(url))])
             }
             "get_queue_url" => {
@@ -421,7 +465,11 @@ impl Session {
             }
             "list_queues" => {
                 let (urls, token) = sqs
-                    .list_queues(s("QueueNamePrefix")?.as_deref(), i("MaxResults")?, s("NextToken")?.as_deref())
+                    .list_queues(
+                        s("QueueNamePrefix")?.as_deref(),
+                        i("MaxResults")?,
+                        s("NextToken")?.as_deref(),
+                    )
                     .map_err(Failure::Sqs)?;
                 let mut d = empty();
                 if !urls.is_empty() {
@@ -437,7 +485,10 @@ impl Session {
                 empty()
             }
             "get_queue_attributes" => {
-                let names = a("AttributeNames").map(|v| str_list("AttributeNames", v)).transpose()?.unwrap_or_default();
+                let names = a("AttributeNames")
+                    .map(|v| str_list("AttributeNames", v))
+                    .transpose()?
+                    .unwrap_or_default();
                 let attrs = sqs.get_queue_attributes(&url()?, &names).map_err(Failure::Sqs)?;
                 let mut d = empty();
                 if !attrs.is_empty() {
@@ -461,21 +512,36 @@ impl Session {
             "send_message_batch" => {
                 let list = entries(
                     &args,
-                    &["MessageBody", "DelaySeconds", "MessageAttributes", "MessageSystemAttributes", "MessageDeduplicationId", "MessageGroupId"],
+                    &[
+                        "MessageBody",
+                        "DelaySeconds",
+                        "MessageAttributes",
+                        "MessageSystemAttributes",
+                        "MessageDeduplicationId",
+                        "MessageGroupId",
+                    ],
                 )?;
                 let mut requests = Vec::new();
                 for (n, (id, fields)) in list.iter().enumerate() {
                     if arg(fields, "MessageBody").is_none() {
-                        return Err(Failure::Param(format!("Missing required parameter in Entries[{n}]: \"MessageBody\"")));
+                        return Err(Failure::Param(format!(
+                            "Missing required parameter in Entries[{n}]: \"MessageBody\""
+                        )));
                     }
                     requests.push((id.clone(), send_request(&format!("Entries[{n}]"), fields)?));
                 }
                 batch_reply(&sqs.send_message_batch(&url()?, &requests).map_err(Failure::Sqs)?, sent_entry)
             }
             "receive_message" => {
-                let mut system = a("AttributeNames").map(|v| str_list("AttributeNames", v)).transpose()?.unwrap_or_default();
+                let mut system = a("AttributeNames")
+                    .map(|v| str_list("AttributeNames", v))
+                    .transpose()?
+                    .unwrap_or_default();
                 system.extend(
-                    a("MessageSystemAttributeNames").map(|v| str_list("MessageSystemAttributeNames", v)).transpose()?.unwrap_or_default(),
+                    a("MessageSystemAttributeNames")
+                        .map(|v| str_list("MessageSystemAttributeNames", v))
+                        .transpose()?
+                        .unwrap_or_default(),
                 );
                 let request = ReceiveMessage {
                     max_number_of_messages: i("MaxNumberOfMessages")?,
@@ -495,36 +561,62 @@ impl Session {
                 d
             }
             "delete_message" => {
-                sqs.delete_message(&url()?, &s("ReceiptHandle")?.unwrap_or_default()).map_err(Failure::Sqs)?;
+                sqs.delete_message(&url()?, &s("ReceiptHandle")?.unwrap_or_default())
+                    .map_err(Failure::Sqs)?;
                 empty()
             }
             "delete_message_batch" => {
                 let list = entries(&args, &["ReceiptHandle"])?;
                 let mut requests = Vec::new();
                 for (n, (id, fields)) in list.iter().enumerate() {
-                    let h = arg(fields, "ReceiptHandle")
-                        .ok_or_else(|| Failure::Param(format!("Missing required parameter in Entries[{n}]: \"ReceiptHandle\"")))?;
+                    let h = arg(fields, "ReceiptHandle").ok_or_else(|| {
+                        Failure::Param(format!(
+                            "Missing required parameter in Entries[{n}]: \"ReceiptHandle\""
+                        ))
+                    })?;
                     requests.push((id.clone(), want_str(&format!("Entries[{n}].ReceiptHandle"), h)?));
                 }
-                batch_reply(&sqs.delete_message_batch(&url()?, &requests).map_err(Failure::Sqs)?, |_| Vec::new())
+                batch_reply(&sqs.delete_message_batch(&url()?, &requests).map_err(Failure::Sqs)?, |_| {
+                    Vec::new()
+                })
             }
             "change_message_visibility" => {
-                sqs.change_message_visibility(&url()?, &s("ReceiptHandle")?.unwrap_or_default(), i("VisibilityTimeout")?.unwrap_or(0))
-                    .map_err(Failure::Sqs)?;
+                sqs.change_message_visibility(
+                    &url()?,
+                    &s("ReceiptHandle")?.unwrap_or_default(),
+                    i("VisibilityTimeout")?.unwrap_or(0),
+                )
+                .map_err(Failure::Sqs)?;
                 empty()
             }
             "change_message_visibility_batch" => {
                 let list = entries(&args, &["ReceiptHandle", "VisibilityTimeout"])?;
                 let mut requests = Vec::new();
                 for (n, (id, fields)) in list.iter().enumerate() {
-                    let h = arg(fields, "ReceiptHandle")
-                        .ok_or_else(|| Failure::Param(format!("Missing required parameter in Entries[{n}]: \"ReceiptHandle\"")))?;
-                    let t = arg(fields, "VisibilityTimeout").map(|v| want_int(&format!("Entries[{n}].VisibilityTimeout"), v)).transpose()?;
-                    requests.push((id.clone(), want_str(&format!("Entries[{n}].ReceiptHandle"), h)?, t.unwrap_or(0)));
+                    let h = arg(fields, "ReceiptHandle").ok_or_else(|| {
+                        Failure::Param(format!(
+                            "Missing required parameter in Entries[{n}]: \"ReceiptHandle\""
+                        ))
+                    })?;
+                    let t = arg(fields, "VisibilityTimeout")
+                        .map(|v| want_int(&format!("Entries[{n}].VisibilityTimeout"), v))
+                        .transpose()?;
+                    requests.push((
+                        id.clone(),
+                        want_str(&format!("Entries[{n}].ReceiptHandle"), h)?,
+                        t.unwrap_or(0),
+                    ));
                 }
-                batch_reply(&sqs.change_message_visibility_batch(&url()?, &requests).map_err(Failure::Sqs)?, |_| Vec::new())
+                batch_reply(
+                    &sqs.change_message_visibility_batch(&url()?, &requests).map_err(Failure::Sqs)?,
+                    |_| Vec::new(),
+                )
             }
-            other => return Err(Failure::Python(format!("AttributeError: 'SQS' object has no attribute '{other}'"))),
+            other => {
+                return Err(Failure::Python(format!(
+                    "AttributeError: 'SQS' object has no attribute '{other}'"
+                )))
+            }
         };
         Ok(reply)
     }

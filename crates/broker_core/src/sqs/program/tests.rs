@@ -3,7 +3,10 @@ use super::*;
 #[test]
 fn errors_name_line_and_column() {
     let e = parse("import boto3\nsqs = boto3.client(\"sqs\")\nsqs.create_queue(Name=\"x\")\n").unwrap_err();
-    assert_eq!(e.located("p.sqs"), "p.sqs:3:18: Unknown parameter in input: \"Name\", must be one of: QueueName, Attributes, tags");
+    assert_eq!(
+        e.located("p.sqs"),
+        "p.sqs:3:18: Unknown parameter in input: \"Name\", must be one of: QueueName, Attributes, tags"
+    );
     let e = parse("sqs.send_message(QueueUrl=url, MessageBody=\"x\")").unwrap_err();
     assert_eq!((e.line, e.col, e.message.as_str()), (1, 27, "name 'url' is not defined"));
     let e = parse("sqs.receive_message()").unwrap_err();
