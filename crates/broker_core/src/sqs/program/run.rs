@@ -394,10 +394,7 @@ fn batch_reply<T>(r: &BatchResult<T>, ok: impl Fn(&T) -> Vec<(String, Py)>) -> P
 type Entry<'a> = (String, &'a [(String, Py)]);
 
 /// A batch's `Entries`: each a dict with an `Id` and the entry's own parameters.
-fn entries<'a>(
-    args: &'a [(String, Py)],
-    allowed: &[&str],
-) -> Result<Vec<Entry<'a>>, Failure> {
+fn entries<'a>(args: &'a [(String, Py)], allowed: &[&str]) -> Result<Vec<Entry<'a>>, Failure> {
     let Some(given) = arg(args, "Entries") else { return Ok(Vec::new()) };
     let list = want_list("Entries", given)?;
     let mut out = Vec::new();
