@@ -13,8 +13,9 @@
 //! or in flight (received, its visibility timeout running) — in exactly one queue; a deleted, expired,
 //! purged or dead-lettered message is in no state of its source queue; no message outlives its queue's
 //! retention period; no message stays in flight more than 12 hours past its last receive; FIFO messages
-//! all have a group, and a FIFO group with a message in flight delivers nothing else; a message id
-//! appears once per queue; a deleted queue's name stays unavailable for 60 seconds.
+//! all have a group; a message id appears once per queue; a deleted queue's name stays unavailable for
+//! 60 seconds. That a FIFO group with a message in flight delivers nothing else, and that receives return
+//! the oldest visible messages, is checked against the naive model of `tests/sqs_lockstep.rs`.
 
 pub mod digest;
 pub mod error;

@@ -774,8 +774,9 @@ impl Sqs {
         Ok(result)
     }
 
-    /// Checks the invariants (module doc of `sqs`): every message in exactly one state and in one
-    /// queue, ids unique per queue, FIFO groups with at most... (see `sqs` module doc).
+    /// Checks the stored-state invariants of the `sqs` module doc: the census adds up (each message in
+    /// exactly one state), ids unique per queue, nothing kept past retention or in flight past 12 hours,
+    /// every FIFO message in a group, no name re-created within 60 s of its deletion.
     pub fn check_invariants(&self) -> Result<(), String> {
         for q in self.queues.values() {
             let mut ids = std::collections::BTreeSet::new();
