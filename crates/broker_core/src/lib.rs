@@ -12,6 +12,7 @@ pub mod clock;
 pub mod kafka;
 pub mod prng;
 pub mod scenario;
+pub mod sqs;
 pub mod testkit;
 
 pub use clock::{DeadlineQueue, VirtualTime};

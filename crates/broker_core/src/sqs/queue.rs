@@ -1,0 +1,260 @@
+//! One queue: its attributes (with the bounds of the SQS API Reference's `CreateQueue` page) and its
+//! messages, each in exactly one state — delayed, visible or in flight — derived from its timers.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::SqsError;
+use super::types::AttributeValue;
+use crate::VirtualTime;
+
+/// The account and region every queue URL and ARN names (the documentation's example account).
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+
+/// The largest visibility timeout, and the longest a message may stay in flight from its receive: 12 hours.
+pub const MAX_VISIBILITY_SECONDS: i64 = 43_200;
+/// The deduplication interval of FIFO queues: 5 minutes.
+pub const DEDUP_WINDOW_MILLIS: u64 = 300_000;
+/// The in-flight quota of a standard queue ("Amazon SQS standard queue quotas"): past it, `OverLimit`.
+pub const STANDARD_IN_FLIGHT_LIMIT: usize = 120_000;
+/// The in-flight quota of a FIFO queue ("Amazon SQS FIFO queue quotas"): past it, no error, no message.
+pub const FIFO_IN_FLIGHT_LIMIT: usize = 120_000;
+
+/// A queue's settable attributes, parsed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueAttributes {
+    pub delay_seconds: i64,
+    pub maximum_message_size: i64,
+    pub message_retention_period: i64,
+    pub receive_message_wait_time_seconds: i64,
+    pub visibility_timeout: i64,
+    /// As given (a JSON string), and parsed.
+    pub redrive_policy: Option<(String, RedrivePolicy)>,
+    pub redrive_allow_policy: Option<String>,
+    pub policy: Option<String>,
+    pub fifo: bool,
+    pub content_based_deduplication: bool,
+    /// `queue` or `messageGroup` (FIFO only).
+    pub deduplication_scope: String,
+    /// `perQueue` or `perMessageGroupId` (FIFO only).
+    pub fifo_throughput_limit: String,
+    pub sqs_managed_sse_enabled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedrivePolicy {
+    pub dead_letter_target_arn: String,
+    pub max_receive_count: u32,
+}
+
+impl QueueAttributes {
+    pub fn defaults(fifo: bool) -> Self {
+        QueueAttributes {
+            delay_seconds: 0,
+            maximum_message_size: 262_144,
+            message_retention_period: 345_600,
+            receive_message_wait_time_seconds: 0,
+            visibility_timeout: 30,
+            redrive_policy: None,
+            redrive_allow_policy: None,
+            policy: None,
+            fifo,
+            content_based_deduplication: false,
+            deduplication_scope: "queue".into(),
+            fifo_throughput_limit: "perQueue".into(),
+            sqs_managed_sse_enabled: true,
+        }
+    }
+
+    /// Applies one attribute as `CreateQueue` or `SetQueueAttributes` gives it. The redrive policy's
+    /// target is checked by the caller (it needs the other queues).
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), SqsError> {
+        let int = |lo: i64, hi: i64| -> Result<i64, SqsError> {
+            match value.trim().parse::<i64>() {
+                Ok(v) if (lo..=hi).contains(&v) => Ok(v),
+                _ => Err(SqsError::invalid_attribute_value(name)),
+            }
+        };
+        let boolean = || -> Result<bool, SqsError> {
+            match value.to_ascii_lowercase().as_str() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(SqsError::invalid_attribute_value(name)),
+            }
+        };
+        match name {
+            "DelaySeconds" => self.delay_seconds = int(0, 900)?,
+            // AWS raised the maximum to 1 MiB in 2025 ("Amazon SQS message quotas").
+            "MaximumMessageSize" => self.maximum_message_size = int(1_024, 1_048_576)?,
+            "MessageRetentionPeriod" => self.message_retention_period = int(60, 1_209_600)?,
+            "ReceiveMessageWaitTimeSeconds" => self.receive_message_wait_time_seconds = int(0, 20)?,
+            "VisibilityTimeout" => self.visibility_timeout = int(0, MAX_VISIBILITY_SECONDS)?,
+            "RedrivePolicy" => {
+                self.redrive_policy =
+                    if value.is_empty() { None } else { Some((value.to_string(), parse_redrive(value)?)) };
+            }
+            "RedriveAllowPolicy" => {
+                self.redrive_allow_policy = if value.is_empty() { None } else { Some(value.to_string()) };
+            }
+            "Policy" => self.policy = if value.is_empty() { None } else { Some(value.to_string()) },
+            "SqsManagedSseEnabled" => self.sqs_managed_sse_enabled = boolean()?,
+            "KmsMasterKeyId" | "KmsDataKeyReusePeriodSeconds" => {}
+            "FifoQueue" if self.fifo => {
+                if !boolean()? {
+                    return Err(SqsError::invalid_attribute_value(name));
+                }
+            }
+            "ContentBasedDeduplication" if self.fifo => self.content_based_deduplication = boolean()?,
+            "DeduplicationScope" if self.fifo => match value {
+                "queue" | "messageGroup" => self.deduplication_scope = value.to_string(),
+                _ => return Err(SqsError::invalid_attribute_value(name)),
+            },
+            "FifoThroughputLimit" if self.fifo => match value {
+                "perQueue" | "perMessageGroupId" => self.fifo_throughput_limit = value.to_string(),
+                _ => return Err(SqsError::invalid_attribute_value(name)),
+            },
+            // Standard queues know no FIFO attribute: SQS answers as for any unknown name.
+            _ => return Err(SqsError::invalid_attribute_name(name)),
+        }
+        Ok(())
+    }
+
+    /// The settable attributes as `GetQueueAttributes` shows them, by name.
+    pub fn shown(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![
+            ("DelaySeconds", self.delay_seconds.to_string()),
+            ("MaximumMessageSize", self.maximum_message_size.to_string()),
+            ("MessageRetentionPeriod", self.message_retention_period.to_string()),
+            ("ReceiveMessageWaitTimeSeconds", self.receive_message_wait_time_seconds.to_string()),
+            ("VisibilityTimeout", self.visibility_timeout.to_string()),
+            ("SqsManagedSseEnabled", self.sqs_managed_sse_enabled.to_string()),
+        ];
+        if let Some((text, _)) = &self.redrive_policy {
+            out.push(("RedrivePolicy", text.clone()));
+        }
+        if let Some(text) = &self.redrive_allow_policy {
+            out.push(("RedriveAllowPolicy", text.clone()));
+        }
+        if let Some(text) = &self.policy {
+            out.push(("Policy", text.clone()));
+        }
+        if self.fifo {
+            out.push(("FifoQueue", "true".into()));
+            out.push(("ContentBasedDeduplication", self.content_based_deduplication.to_string()));
+            out.push(("DeduplicationScope", self.deduplication_scope.clone()));
+            out.push(("FifoThroughputLimit", self.fifo_throughput_limit.clone()));
+        }
+        out
+    }
+}
+
+/// Reads `{"deadLetterTargetArn": "...", "maxReceiveCount": N}` (the count as a number or a string).
+fn parse_redrive(value: &str) -> Result<RedrivePolicy, SqsError> {
+    let invalid = |reason: &str| SqsError::invalid_value(value, "RedrivePolicy", reason);
+    let json: serde_json::Value =
+        serde_json::from_str(value).map_err(|_| invalid("Redrive policy is not a valid JSON map"))?;
+    let map = json.as_object().ok_or_else(|| invalid("Redrive policy is not a valid JSON map"))?;
+    let arn = map
+        .get("deadLetterTargetArn")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| invalid("Redrive policy does not contain mandatory attribute: deadLetterTargetArn"))?;
+    let count = match map.get("maxReceiveCount") {
+        Some(serde_json::Value::Number(n)) => n.as_i64(),
+        Some(serde_json::Value::String(s)) => s.parse::<i64>().ok(),
+        None => return Err(invalid("Redrive policy does not contain mandatory attribute: maxReceiveCount")),
+        _ => None,
+    };
+    let count = count.ok_or_else(|| invalid("Invalid value for maxReceiveCount"))?;
+    if !(1..=1_000).contains(&count) {
+        return Err(invalid("Value for parameter maxReceiveCount must be between 1 and 1000"));
+    }
+    Ok(RedrivePolicy { dead_letter_target_arn: arn.to_string(), max_receive_count: count as u32 })
+}
+
+/// A message in a queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredMessage {
+    pub message_id: String,
+    pub body: String,
+    pub attributes: BTreeMap<String, AttributeValue>,
+    pub md5_of_body: String,
+    pub md5_of_attributes: Option<String>,
+    pub group_id: Option<String>,
+    pub deduplication_id: Option<String>,
+    pub sequence_number: Option<String>,
+    /// When it was first sent (kept through a move to a dead-letter queue: retention counts from here).
+    pub sent: VirtualTime,
+    /// Before this it is delayed (never received) or in flight (received); from it on, visible.
+    pub visible_at: VirtualTime,
+    pub receive_count: u32,
+    pub first_receive: Option<VirtualTime>,
+    /// The last receive: the 12-hour in-flight bound counts from here.
+    pub last_receive: Option<VirtualTime>,
+    /// The secret part of the current receipt handle (a new one per receive).
+    pub handle_nonce: u64,
+    /// The server of a standard queue that holds it (short polling samples servers).
+    pub server: u8,
+}
+
+/// Where a message is at a moment: exactly one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MessageState {
+    Delayed,
+    Visible,
+    InFlight,
+}
+
+impl StoredMessage {
+    pub fn state(&self, now: VirtualTime) -> MessageState {
+        if self.visible_at <= now {
+            MessageState::Visible
+        } else if self.receive_count == 0 {
+            MessageState::Delayed
+        } else {
+            MessageState::InFlight
+        }
+    }
+}
+
+/// A FIFO deduplication record: kept for 5 minutes from the first send, even once its message is gone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DedupRecord {
+    pub expires: VirtualTime,
+    pub message_id: String,
+    pub sequence_number: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Queue {
+    pub name: String,
+    pub created: VirtualTime,
+    pub last_modified: VirtualTime,
+    pub attributes: QueueAttributes,
+    /// The attributes as given at creation, for `CreateQueue`'s idempotence check.
+    pub created_with: BTreeMap<String, String>,
+    /// By arrival number: arrival order is the FIFO order and a standard queue's best-effort order.
+    pub messages: BTreeMap<u64, StoredMessage>,
+    pub dedup: BTreeMap<String, DedupRecord>,
+    pub last_purge: Option<VirtualTime>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Queue {
+    pub fn url(&self) -> String {
+        queue_url(&self.name)
+    }
+
+    pub fn arn(&self) -> String {
+        format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{}", self.name)
+    }
+
+    pub fn count(&self, now: VirtualTime, state: MessageState) -> usize {
+        self.messages.values().filter(|m| m.state(now) == state).count()
+    }
+}
+
+pub fn queue_url(name: &str) -> String {
+    format!("https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}")
+}

@@ -1,0 +1,112 @@
+//! `brokerlab run|check FILE.sqs`: SQS programs (`docs/sqs-programs.md`) on the engine's SQS model, or
+//! with `--broker sqs://HOST:PORT [--compare]` on an SQS emulator through boto3 (`scripts/real-sqs-tests.sh`).
+
+use super::Command;
+use broker_core::sqs::program::{self, Transcript};
+use std::process::ExitCode;
+
+/// Whether `file` is an SQS program (by its extension).
+pub(super) fn is_sqs_program(file: &str) -> bool {
+    file.ends_with(".sqs")
+}
+
+fn print(command: &Command, transcript: &Transcript) {
+    if command.json {
+        println!("{}", serde_json::to_string_pretty(transcript).unwrap_or_default());
+    } else {
+        print!("{}", transcript.text());
+    }
+}
+
+/// Runs or checks the program in `text`.
+pub(super) fn main(command: &Command, text: &str) -> ExitCode {
+    let program = match program::parse(text) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{}", e.located(&command.file));
+            return ExitCode::from(2);
+        }
+    };
+    if command.check_only {
+        println!("{}: ok (sqs program, {} statements)", command.file, program.statements.len());
+        return ExitCode::SUCCESS;
+    }
+    if command.speed.is_some() || command.record.is_some() || command.brokers.is_some() {
+        eprintln!(
+            "brokerlab: {}: --speed, --record and --brokers do not apply to an SQS program",
+            command.file
+        );
+        return ExitCode::from(2);
+    }
+    if let Some(uri) = &command.broker {
+        return real(command, uri, &program);
+    }
+    print(command, &program::run(&program, command.options.seed.unwrap_or(0)));
+    ExitCode::SUCCESS
+}
+
+/// The program on an emulator, through the boto3 driver (`crates/real_broker/sqs-driver/driver.py`),
+/// and with `--compare` the differences from the engine's transcript outside the allow-list.
+fn real(command: &Command, uri: &str, program: &program::Program) -> ExitCode {
+    let Some(endpoint) = uri.strip_prefix("sqs://") else {
+        eprintln!("brokerlab: an SQS program runs against --broker sqs://HOST:PORT");
+        return ExitCode::from(2);
+    };
+    let driver = std::env::var("BROKERLAB_SQS_DRIVER").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../real_broker/sqs-driver/driver.py").to_string()
+    });
+    let python = std::env::var("BROKERLAB_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let out = std::process::Command::new(&python)
+        .arg(&driver)
+        .arg(format!("http://{endpoint}"))
+        .arg(&command.file)
+        .stdin(std::process::Stdio::null())
+        .output();
+    let out = match out {
+        Ok(o) if o.status.success() => o,
+        Ok(o) => {
+            eprintln!("brokerlab: the SQS driver failed: {}", String::from_utf8_lossy(&o.stderr));
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("brokerlab: cannot start {python} {driver}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let real_text = String::from_utf8_lossy(&out.stdout).to_string();
+    if !command.compare {
+        print!("{real_text}");
+        return ExitCode::SUCCESS;
+    }
+    let engine = program::run(program, command.options.seed.unwrap_or(0)).text();
+    let allow = match &command.allow_list {
+        Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
+        None => String::new(),
+    };
+    let name = command.name.clone().unwrap_or_else(|| golden_name(&command.file));
+    let differences = program::compare::differences(&name, &engine, &real_text, program, &allow);
+    if differences.is_empty() {
+        println!(
+            "{}: no differences from the emulator outside the allow-list (after normalising ids, handles, URLs and timestamps)",
+            command.file
+        );
+        ExitCode::SUCCESS
+    } else {
+        for d in &differences {
+            println!("{d}");
+        }
+        ExitCode::from(1)
+    }
+}
+
+/// `tests/scenarios/sqs/<name>/program.sqs` is `<name>`; another file is its stem.
+fn golden_name(file: &str) -> String {
+    let path = std::path::Path::new(file);
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or(file);
+    if stem == "program" {
+        if let Some(dir) = path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()) {
+            return dir.to_string();
+        }
+    }
+    stem.to_string()
+}
