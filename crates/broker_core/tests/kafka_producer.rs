@@ -440,3 +440,34 @@ fn acks_0_counts_a_send_done_once_sent_even_when_the_leader_refused_it() {
         "the large one was dropped"
     );
 }
+
+#[test]
+fn an_idempotent_producer_bumps_its_epoch_after_a_batch_expires_and_goes_on() {
+    // The real Kafka 4.1.1 with its Java client: tests/scenarios/kafka/idempotent-after-delivery-timeout.
+    let mut c = Cluster::with_brokers(1, 3);
+    c.create_topic(at(0), &NewTopic::new("t", 1, 3).config("min.insync.replicas", "3")).unwrap();
+    c.broker_down(at(0), NodeId(3)).unwrap();
+    let config = ProducerConfig { request_timeout_ms: 1000, delivery_timeout_ms: 3000, ..Default::default() };
+    let mut p = KafkaProducer::new(config, 1).unwrap();
+    p.send(&mut c, at(1), record("t", Some("k"), "refused")).unwrap();
+    p.advance_to(&mut c, at(5000));
+    let r = p.take_results();
+    assert_eq!(r.len(), 1);
+    assert!(r[0]
+        .result
+        .clone()
+        .unwrap_err()
+        .to_string()
+        .starts_with("TimeoutException: Expiring 1 record(s)"));
+    let (id, epoch) = p.producer_id_and_epoch();
+    assert_eq!(epoch, 1, "bumped once nothing is in flight");
+    c.broker_up(at(5000), NodeId(3)).unwrap();
+    p.advance_to(&mut c, at(6000));
+    p.send(&mut c, at(6000), record("t", Some("k"), "a")).unwrap();
+    p.send(&mut c, at(6001), record("t", Some("k"), "b")).unwrap();
+    p.advance_to(&mut c, at(10_000));
+    let offsets: Vec<i64> = p.take_results().into_iter().map(|r| r.result.unwrap().offset).collect();
+    assert_eq!(offsets, vec![0, 1]);
+    assert_eq!(p.producer_id_and_epoch(), (id, 1), "same producer id, one bump, sequences from 0");
+    c.assert_invariants();
+}

@@ -233,3 +233,37 @@ fn a_clone_plays_on_exactly_as_the_original() {
     assert_eq!(original, cloned);
     c.assert_invariants();
 }
+
+#[test]
+fn a_slow_follower_delays_the_first_acks_all_send_until_it_has_fetched() {
+    let (mut c, tp, replicas) = setup(3, &[]);
+    c.set_follower_delay(at(0), replicas[2], 500);
+    let ProduceOutcome::Pending(id) = c.produce(at(10), &req(&tp, Acks::All, "a")) else {
+        panic!("waits for the ISR")
+    };
+    c.advance_to(at(500));
+    assert!(c.take_completions().is_empty(), "the slow follower has not fetched yet");
+    c.advance_to(at(511));
+    let done = c.take_completions();
+    assert_eq!((done.len(), done[0].request, done[0].at), (1, id, at(511)));
+    c.assert_invariants();
+}
+
+#[test]
+fn a_restarted_broker_that_missed_nothing_rejoins_the_isr() {
+    // The real cluster: tests/scenarios/kafka/isr-shrink-and-expand (acks=all with min.insync.replicas=3
+    // is accepted again once the broker is back).
+    let (mut c, tp, replicas) = setup(3, &[("min.insync.replicas", "3")]);
+    let follower = replicas[2];
+    c.broker_down(at(10), follower).unwrap();
+    assert_eq!(c.partition(&tp).unwrap().isr.len(), 2);
+    c.broker_up(at(20), follower).unwrap();
+    c.advance_to(at(30));
+    assert_eq!(c.partition(&tp).unwrap().isr.len(), 3, "{:?}", c.partition(&tp).unwrap().isr);
+    let ProduceOutcome::Pending(_) = c.produce(at(40), &req(&tp, Acks::All, "a")) else {
+        panic!("accepted: the ISR has three members again")
+    };
+    c.advance_to(at(50));
+    assert!(c.take_completions()[0].result.is_ok());
+    c.assert_invariants();
+}

@@ -13,7 +13,9 @@
 //! Idempotence (the default when `acks=all`, `retries > 0` and at most 5 in flight, as in Kafka ≥ 3.0):
 //! the producer gets a producer id and epoch and numbers each partition's batches; a retried batch keeps
 //! its sequence, so a leader that already wrote it answers with the first write's offset instead of
-//! writing it again. Without idempotence the same retry is written twice.
+//! writing it again. Without idempotence the same retry is written twice. A sequenced batch that fails
+//! for good (expired, out of retries) makes the producer bump its epoch and number every partition from 0
+//! again once nothing is in flight, as the Java client does (tests/scenarios/kafka/idempotent-after-delivery-timeout).
 //!
 //! Transactions (`transactional.id`): `init_transactions` (fences an older producer with the same id),
 //! `begin_transaction`, sends (their partitions join the transaction), `send_offsets_to_transaction`,
@@ -191,6 +193,10 @@ pub struct KafkaProducer {
     /// Per topic sent to: its name as shared by every `TopicPartition` the producer makes (no copy per
     /// record) and the sticky partitioner's state.
     topics: BTreeMap<String, ProducerTopic>,
+    /// An idempotent (not transactional) producer's batch with a sequence failed for good (expired or
+    /// out of retries): as the Java client, it bumps its epoch and restarts its sequences at 0 once
+    /// nothing is in flight, instead of failing every later batch with an out-of-order sequence.
+    epoch_bump_required: bool,
     results: Vec<SendResult>,
     flush_requested: bool,
     txn: TxnState,
@@ -282,6 +288,7 @@ impl KafkaProducer {
             in_flight_count: BTreeMap::new(),
             next_sequence: BTreeMap::new(),
             topics: BTreeMap::new(),
+            epoch_bump_required: false,
             results: Vec::new(),
             flush_requested: false,
             txn_partitions: Vec::new(),
@@ -656,6 +663,7 @@ impl KafkaProducer {
                         .unwrap_or(queue.len());
                     queue.insert(pos, batch);
                 } else {
+                    self.note_failed_sequence(&batch);
                     for (id, _) in batch.records {
                         self.results.push(SendResult {
                             id,
@@ -692,6 +700,7 @@ impl KafkaProducer {
         self.queues.retain(|_, q| !q.is_empty());
         self.expiry_floor = self.queues.values().flat_map(|q| q.iter()).map(|b| b.created).min();
         for (tp, b) in expired {
+            self.note_failed_sequence(&b);
             let waited = now.as_millis() - b.created.as_millis();
             let e = KafkaError::with_message(
                 ErrorCode::RequestTimedOut,
@@ -723,6 +732,39 @@ impl KafkaProducer {
             < self.config.max_in_flight_requests_per_connection
     }
 
+    fn note_failed_sequence(&mut self, batch: &Batch) {
+        if self.idempotent && self.config.transactional_id.is_none() && batch.base_sequence.is_some() {
+            self.epoch_bump_required = true;
+        }
+    }
+
+    /// The Java client's idempotent epoch bump: same producer id, epoch + 1 (a new id once the epoch is
+    /// exhausted), every partition's sequence from 0 — queued batches are numbered again as they go.
+    fn bump_epoch_if_required(&mut self, cluster: &mut Cluster, now: VirtualTime) {
+        if !self.epoch_bump_required || !self.in_flight.is_empty() {
+            return;
+        }
+        self.epoch_bump_required = false;
+        if self.epoch == i16::MAX {
+            match cluster.init_producer_id(now, None) {
+                Ok((id, epoch)) => {
+                    self.producer_id = id;
+                    self.epoch = epoch;
+                }
+                Err(_) => {
+                    self.epoch_bump_required = true;
+                    return;
+                }
+            }
+        } else {
+            self.epoch += 1;
+        }
+        self.next_sequence.clear();
+        for b in self.queues.values_mut().flat_map(|q| q.iter_mut()) {
+            b.base_sequence = None;
+        }
+    }
+
     fn drain(&mut self, cluster: &mut Cluster, now: VirtualTime) {
         // No batch can be ready: nothing to visit (see `ready_floor`).
         if !self.flush_requested
@@ -732,6 +774,7 @@ impl KafkaProducer {
         {
             return;
         }
+        self.bump_epoch_if_required(cluster, now);
         // Only partitions with a batch ready now are visited (most calls, one per `send`, find none):
         // sending one partition's batches never makes another's ready, so this is the same drain.
         let partitions: Vec<TopicPartition> = self

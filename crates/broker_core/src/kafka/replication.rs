@@ -11,7 +11,8 @@
 //! - ISR shrink: a follower behind the leader's end and not caught up for more than
 //!   `replica.lag.time.max.ms` leaves the ISR (Kafka checks every half of that; the model checks at the
 //!   exact moment, so a shrink comes at most lag/2 earlier than on a real broker). A follower whose end
-//!   reaches the high watermark rejoins.
+//!   reaches the high watermark rejoins; a restarted broker's followers fetch at once, so one that
+//!   missed nothing rejoins too.
 //! - High watermark: the smallest log end among the ISR (the leader's included); it never goes back
 //!   except by an unclean truncation, and (KIP-966, Kafka 4.x) does not advance while the ISR is smaller
 //!   than `min.insync.replicas` (capped at the replication factor). A waiting `acks=all` request is
@@ -303,9 +304,39 @@ impl Cluster {
                 self.try_elect_offline(&name, index);
             } else {
                 self.after_leader_append(&name, index);
+                self.schedule_rejoin_fetch(&tp, broker);
             }
         }
         Ok(())
+    }
+
+    /// A restarted follower fetches from its leader even when it missed nothing: that fetch is what
+    /// brings it back into the ISR (a real follower rejoins at its first fetch that reaches the high
+    /// watermark, seen in tests/scenarios/kafka/isr-shrink-and-expand).
+    fn schedule_rejoin_fetch(&mut self, tp: &TopicPartition, broker: NodeId) {
+        let latency = self.settings.replica_fetch_latency_ms;
+        let delay = self.brokers.iter().find(|b| b.id == broker).map_or(0, |b| b.fetch_delay_ms);
+        let due = self.now.plus_millis(latency + delay);
+        let Some(t) = self.topics.get_mut(&tp.topic) else { return };
+        let topic_id = t.id;
+        let Some(p) = t.partitions.get_mut(tp.partition as usize) else { return };
+        if p.leader.is_none() || p.leader == Some(broker) || p.isr.contains(&broker) {
+            return;
+        }
+        let Some(j) = p.replicas.iter().position(|r| *r == broker) else { return };
+        if p.followers[j].fetch_scheduled {
+            return;
+        }
+        p.followers[j].fetch_scheduled = true;
+        self.timers.schedule(
+            due,
+            Timer::FollowerFetch {
+                topic_id,
+                partition: tp.partition,
+                replica: j,
+                leader_epoch: p.leader_epoch,
+            },
+        );
     }
 
     fn partitions_on(&self, broker: NodeId) -> Vec<(String, usize)> {
