@@ -317,7 +317,7 @@ impl Cluster {
         let latency = self.settings.replica_fetch_latency_ms;
         let delay = self.brokers.iter().find(|b| b.id == broker).map_or(0, |b| b.fetch_delay_ms);
         let due = self.now.plus_millis(latency + delay);
-        let Some(t) = self.topics.get_mut(&tp.topic) else { return };
+        let Some(t) = self.topics.get_mut(tp.topic.as_str()) else { return };
         let topic_id = t.id;
         let Some(p) = t.partitions.get_mut(tp.partition as usize) else { return };
         if p.leader.is_none() || p.leader == Some(broker) || p.isr.contains(&broker) {
