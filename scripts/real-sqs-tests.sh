@@ -25,7 +25,8 @@ if ! "$VENV/bin/python" -c 'import moto, boto3' 2>/dev/null; then
 fi
 
 say "building the runner"
-cargo build -q -p brokerlab_cli --locked
+# The same build as the other real-broker scripts, so none of them replaces the runner another one uses.
+cargo build -q -p brokerlab_cli --features real-broker --locked
 bin="${CARGO_TARGET_DIR:-target}/debug/brokerlab"
 [ -x "$bin" ] || fail "no runner at $bin"
 
