@@ -471,3 +471,175 @@ fn an_idempotent_producer_bumps_its_epoch_after_a_batch_expires_and_goes_on() {
     assert_eq!(p.producer_id_and_epoch(), (id, 1), "same producer id, one bump, sequences from 0");
     c.assert_invariants();
 }
+
+/// A producer of transactional id `tid` (timeout `timeout_ms`) with its transaction's first record sent.
+fn open_transaction(c: &mut Cluster, tid: &str, timeout_ms: u64, t: u64, value: &str) -> KafkaProducer {
+    let config = ProducerConfig {
+        transactional_id: Some(tid.into()),
+        transaction_timeout_ms: timeout_ms,
+        ..Default::default()
+    };
+    let mut p = KafkaProducer::new(config, 1).unwrap();
+    p.init_transactions(c, at(t)).unwrap();
+    p.begin_transaction().unwrap();
+    let mut r = record("t", Some("k"), value);
+    r.partition = Some(0);
+    p.send(c, at(t + 1), r).unwrap();
+    p.flush(c, at(t + 2));
+    p
+}
+
+fn send_p0(p: &mut KafkaProducer, c: &mut Cluster, t: u64, value: &str) -> String {
+    let mut r = record("t", Some("k"), value);
+    r.partition = Some(0);
+    p.send(c, at(t), r).unwrap();
+    p.flush(c, at(t + 1));
+    match &p.take_results().last().unwrap().result {
+        Ok(m) => format!("t-0@{}", m.offset),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn last_stable(c: &Cluster) -> i64 {
+    c.list_offset(
+        &TopicPartition::new("t", 0),
+        broker_core::kafka::OffsetSpec::Latest,
+        IsolationLevel::ReadCommitted,
+    )
+    .unwrap()
+    .unwrap()
+}
+
+#[test]
+fn the_coordinator_aborts_a_transaction_open_past_its_timeout_and_the_producer_recovers_by_aborting() {
+    // tests/scenarios/kafka/transaction-timeout, as Kafka 4.1.1 answered: transaction.timeout.ms=5000, the
+    // coordinator's check every 10 s (transaction.abort.timed.out.transaction.cleanup.interval.ms).
+    let mut c = txn_cluster();
+    let mut p = open_transaction(&mut c, "payments-writer", 5000, 0, "slow");
+    assert_eq!(p.take_results()[0].result.as_ref().unwrap().offset, 0);
+    c.advance_to(at(9_999));
+    assert_eq!(last_stable(&c), 0, "held by the open transaction before the check");
+    c.advance_to(at(10_000));
+    assert_eq!(last_stable(&c), 2, "the abort marker (offset 1) releases it");
+    assert_eq!(read(&mut c, 10_000, 0, IsolationLevel::ReadCommitted), vec![]);
+    assert_eq!(read(&mut c, 10_000, 0, IsolationLevel::ReadUncommitted), vec![(0, "slow".to_string())]);
+    assert_eq!(
+        send_p0(&mut p, &mut c, 17_000, "late"),
+        "InvalidProducerEpochException: Producer attempted to produce with an old epoch."
+    );
+    assert_eq!(
+        p.commit_transaction(&mut c, at(17_010)).unwrap_err().to_string(),
+        "InvalidProducerEpochException: Producer with transactionalId 'payments-writer' and (producerId=0, epoch=0) attempted to produce with an old epoch"
+    );
+    p.abort_transaction(&mut c, at(17_020)).unwrap();
+    p.begin_transaction().unwrap();
+    assert_eq!(send_p0(&mut p, &mut c, 17_030, "quick"), "t-0@2");
+    p.commit_transaction(&mut c, at(17_040)).unwrap();
+    p.advance_to(&mut c, at(17_050));
+    assert_eq!(last_stable(&c), 4);
+    assert_eq!(read(&mut c, 17_050, 0, IsolationLevel::ReadCommitted), vec![(2, "quick".to_string())]);
+    c.assert_invariants();
+}
+
+#[test]
+fn a_transaction_timeout_above_transaction_max_timeout_ms_is_refused_at_init_transactions() {
+    let mut c = txn_cluster();
+    let config = ProducerConfig {
+        transactional_id: Some("greedy".into()),
+        transaction_timeout_ms: 900_001,
+        ..Default::default()
+    };
+    let mut p = KafkaProducer::new(config, 1).unwrap();
+    // Kafka 4.1.1's client and broker (tests/scenarios/kafka/transaction-timeout, line 17).
+    assert_eq!(
+        p.init_transactions(&mut c, at(0)).unwrap_err().to_string(),
+        "KafkaException: Unexpected error in InitProducerIdResponse; The transaction timeout is larger than the maximum value allowed by the broker (as configured by transaction.max.timeout.ms)."
+    );
+    let config = ProducerConfig {
+        transactional_id: Some("patient".into()),
+        transaction_timeout_ms: 900_000,
+        ..Default::default()
+    };
+    KafkaProducer::new(config, 1).unwrap().init_transactions(&mut c, at(1)).unwrap();
+}
+
+#[test]
+fn a_producer_fenced_by_a_newer_one_cannot_recover_by_aborting() {
+    // tests/scenarios/kafka/transaction-fencing, as Kafka 4.1.1 answered.
+    let mut c = txn_cluster();
+    let mut first = open_transaction(&mut c, "auditor", 60_000, 0, "half-1");
+    assert_eq!(last_stable(&c), 0);
+    let config = ProducerConfig { transactional_id: Some("auditor".into()), ..Default::default() };
+    let mut second = KafkaProducer::new(config, 2).unwrap();
+    second.init_transactions(&mut c, at(100)).unwrap();
+    assert_eq!(last_stable(&c), 2, "the new producer's initTransactions aborted the open transaction");
+    assert_eq!(
+        send_p0(&mut first, &mut c, 200, "half-2"),
+        "InvalidProducerEpochException: Producer attempted to produce with an old epoch."
+    );
+    assert_eq!(
+        first.commit_transaction(&mut c, at(210)).unwrap_err().to_string(),
+        "InvalidProducerEpochException: Producer with transactionalId 'auditor' and (producerId=0, epoch=0) attempted to produce with an old epoch"
+    );
+    assert_eq!(
+        first.abort_transaction(&mut c, at(220)).unwrap_err().to_string(),
+        "ProducerFencedException: There is a newer producer with the same transactionalId which fences the current one."
+    );
+    second.begin_transaction().unwrap();
+    assert_eq!(send_p0(&mut second, &mut c, 300, "whole-1"), "t-0@2");
+    second.commit_transaction(&mut c, at(310)).unwrap();
+    second.advance_to(&mut c, at(320));
+    assert_eq!(read(&mut c, 320, 0, IsolationLevel::ReadCommitted), vec![(2, "whole-1".to_string())]);
+    c.assert_invariants();
+}
+
+#[test]
+fn the_cleaner_removes_aborted_transactions_records_but_not_the_committed_ones() {
+    // tests/scenarios/kafka/compaction-aborted-transactions, as Kafka 4.1.1 cleaned it: aborted alice and
+    // bob (0, 1, marker 2), committed alice (3, marker 4), then carol and alice again in a new segment.
+    let mut c = Cluster::with_brokers(1, 1);
+    let topic = NewTopic::new("t", 1, 1)
+        .config("cleanup.policy", "compact")
+        .config("segment.ms", "100")
+        .config("min.cleanable.dirty.ratio", "0.01");
+    c.create_topic(at(0), &topic).unwrap();
+    let config = ProducerConfig { transactional_id: Some("accounts-writer".into()), ..Default::default() };
+    let mut p = KafkaProducer::new(config, 1).unwrap();
+    p.init_transactions(&mut c, at(0)).unwrap();
+    p.begin_transaction().unwrap();
+    for key in ["alice", "bob"] {
+        let mut r = record("t", Some(key), "aborted");
+        r.partition = Some(0);
+        p.send(&mut c, at(1), r).unwrap();
+    }
+    p.flush(&mut c, at(2));
+    p.abort_transaction(&mut c, at(10)).unwrap();
+    p.begin_transaction().unwrap();
+    let mut r = record("t", Some("alice"), "v1");
+    r.partition = Some(0);
+    p.send(&mut c, at(20), r).unwrap();
+    p.commit_transaction(&mut c, at(21)).unwrap();
+    p.advance_to(&mut c, at(30));
+    let all = |c: &mut Cluster, t: u64| -> Vec<(i64, String)> {
+        c.fetch(at(t), &TopicPartition::new("t", 0), 0, 100, IsolationLevel::ReadUncommitted)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.offset, String::from_utf8(r.key.unwrap()).unwrap()))
+            .collect()
+    };
+    assert_eq!(all(&mut c, 30), vec![(0, "alice".into()), (1, "bob".into()), (3, "alice".into())]);
+    let mut plain = KafkaProducer::new(ProducerConfig::default(), 2).unwrap();
+    for (t, key) in [(600, "carol"), (610, "alice")] {
+        let mut r = record("t", Some(key), "v");
+        r.partition = Some(0);
+        plain.send(&mut c, at(t), r).unwrap();
+        plain.flush(&mut c, at(t + 1));
+    }
+    c.advance_to(at(16_000));
+    assert_eq!(
+        all(&mut c, 16_000),
+        vec![(3, "alice".into()), (5, "carol".into()), (6, "alice".into())],
+        "the aborted records are gone; alice@3 stays (alice@6 is in the active segment)"
+    );
+    c.assert_invariants();
+}

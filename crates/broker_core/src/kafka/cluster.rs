@@ -48,6 +48,22 @@ pub struct ClusterSettings {
     /// `leader.imbalance.check.interval.seconds` in ms (default 300 s): how long after a partition loses
     /// its preferred leader the controller tries to restore it (and again every interval while some remain).
     pub leader_imbalance_check_interval_ms: u64,
+    /// `transaction.max.timeout.ms` (default 15 minutes): a producer asking for a longer
+    /// `transaction.timeout.ms` is refused at `initTransactions`.
+    #[serde(default = "default_transaction_max_timeout_ms")]
+    pub transaction_max_timeout_ms: u64,
+    /// `transaction.abort.timed.out.transaction.cleanup.interval.ms` (default 10 s): how often the
+    /// transaction coordinator looks for transactions open longer than their timeout, and aborts them.
+    #[serde(default = "default_transaction_abort_interval_ms")]
+    pub transaction_abort_timed_out_transaction_cleanup_interval_ms: u64,
+}
+
+fn default_transaction_max_timeout_ms() -> u64 {
+    900_000
+}
+
+fn default_transaction_abort_interval_ms() -> u64 {
+    10_000
 }
 
 impl Default for ClusterSettings {
@@ -61,6 +77,9 @@ impl Default for ClusterSettings {
             default_replication_factor: 1,
             auto_leader_rebalance_enable: true,
             leader_imbalance_check_interval_ms: 300_000,
+            transaction_max_timeout_ms: default_transaction_max_timeout_ms(),
+            transaction_abort_timed_out_transaction_cleanup_interval_ms:
+                default_transaction_abort_interval_ms(),
         }
     }
 }
@@ -253,12 +272,24 @@ pub(crate) struct PendingProduce {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Timer {
-    FollowerFetch { topic_id: u64, partition: i32, replica: usize, leader_epoch: i32 },
-    IsrCheck { topic_id: u64, partition: i32, replica: usize, leader_epoch: i32 },
+    FollowerFetch {
+        topic_id: u64,
+        partition: i32,
+        replica: usize,
+        leader_epoch: i32,
+    },
+    IsrCheck {
+        topic_id: u64,
+        partition: i32,
+        replica: usize,
+        leader_epoch: i32,
+    },
     RequestTimeout(RequestId),
     Retention,
     Cleaner,
     PreferredLeaderElection,
+    /// The transaction coordinator's check for timed-out transactions.
+    TransactionTimeouts,
 }
 
 /// The cluster.
@@ -281,6 +312,8 @@ pub struct Cluster {
     pub(crate) transactions: BTreeMap<String, crate::kafka::transaction::TxnMeta>,
     /// A preferred leader election is scheduled.
     pub(crate) rebalance_scheduled: bool,
+    /// The coordinator's timed-out transactions check is scheduled (from the first transactional id on).
+    pub(crate) txn_check_scheduled: bool,
 }
 
 fn unknown_topic() -> KafkaError {
@@ -306,6 +339,7 @@ impl Cluster {
             maintenance_scheduled: false,
             transactions: BTreeMap::new(),
             rebalance_scheduled: false,
+            txn_check_scheduled: false,
         }
     }
 
@@ -658,6 +692,15 @@ impl Cluster {
             Timer::PreferredLeaderElection => {
                 self.rebalance_scheduled = false;
                 self.elect_preferred_leaders();
+            }
+            Timer::TransactionTimeouts => {
+                self.abort_timed_out_transactions();
+                self.timers.schedule(
+                    self.now.plus_millis(
+                        self.settings.transaction_abort_timed_out_transaction_cleanup_interval_ms,
+                    ),
+                    Timer::TransactionTimeouts,
+                );
             }
             Timer::Cleaner => {
                 self.run_cleaner();

@@ -559,10 +559,13 @@ impl PartitionLog {
             return Ok(None);
         };
         if p.producer_epoch < entry.epoch {
-            let code =
-                if p.transactional { ErrorCode::ProducerFenced } else { ErrorCode::InvalidProducerEpoch };
+            // A transactional producer's old epoch (a newer producer, or the coordinator aborting its timed-out
+            // transaction, wrote a marker with a higher one): Kafka 4.1's client reports the code's own text.
+            if p.transactional {
+                return Err(KafkaError::new(ErrorCode::InvalidProducerEpoch));
+            }
             return Err(KafkaError::with_message(
-                code,
+                ErrorCode::InvalidProducerEpoch,
                 format!(
                     "Epoch of producer {} at offset {} in {tp} is {}, which is smaller than the last seen epoch {}",
                     p.producer_id, self.log_end_offset, p.producer_epoch, entry.epoch
@@ -780,6 +783,13 @@ impl PartitionLog {
         let p = ProducerBatch { producer_id, producer_epoch, base_sequence: -1, transactional: true };
         let flags = CONTROL | TRANSACTIONAL | if commit { COMMIT } else { 0 };
         let (offset, _, rolled) = self.append_batch(now_ms, size, &[r], Some(&p), flags, config);
+        // A marker with a newer epoch (a fencing or timed-out abort) makes the producer's older epoch stale here.
+        if let Some(entry) = self.producers.get_mut(&producer_id) {
+            if producer_epoch > entry.epoch {
+                entry.epoch = producer_epoch;
+                entry.batches.clear();
+            }
+        }
         if let Some(first) = self.ongoing.remove(&producer_id) {
             if !commit {
                 self.aborted.push(AbortedTxn { producer_id, first_offset: first, last_offset: offset });

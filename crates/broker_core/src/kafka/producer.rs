@@ -71,6 +71,14 @@ pub struct ProducerConfig {
     /// `max.block.ms` (default 60000): how long `send` waits for a topic's or partition's metadata.
     #[serde(default = "default_max_block_ms")]
     pub max_block_ms: u64,
+    /// `transaction.timeout.ms` (default 60000): how long the coordinator lets a transaction stay open
+    /// before aborting it.
+    #[serde(default = "default_transaction_timeout_ms")]
+    pub transaction_timeout_ms: u64,
+}
+
+fn default_transaction_timeout_ms() -> u64 {
+    crate::kafka::transaction::DEFAULT_TRANSACTION_TIMEOUT_MS
 }
 
 fn default_max_block_ms() -> u64 {
@@ -92,6 +100,7 @@ impl Default for ProducerConfig {
             transactional_id: None,
             max_request_size: 1_048_576,
             max_block_ms: default_max_block_ms(),
+            transaction_timeout_ms: default_transaction_timeout_ms(),
         }
     }
 }
@@ -203,6 +212,10 @@ pub struct KafkaProducer {
     txn_partitions: Vec<TopicPartition>,
     txn_offsets: Vec<(String, TopicPartition, OffsetAndMetadata)>,
     txn_outcomes: Vec<TransactionOutcome>,
+    /// The Java client's abortable error: a write of the open transaction failed because its epoch is
+    /// old (the coordinator aborted it, or a newer producer fenced it). `commitTransaction` throws it;
+    /// `abortTransaction` asks the coordinator for a bumped epoch.
+    txn_error: Option<String>,
     /// Sends refused by `send` itself whose record was written all the same (a send before
     /// `initTransactions`): their later results are not reported.
     refused_at_send: BTreeSet<SendId>,
@@ -295,6 +308,7 @@ impl KafkaProducer {
             refused_at_send: BTreeSet::new(),
             txn_offsets: Vec::new(),
             txn_outcomes: Vec::new(),
+            txn_error: None,
             now: VirtualTime::ZERO,
             expiry_floor: None,
             ready_floor: None,
@@ -664,6 +678,15 @@ impl KafkaProducer {
                     queue.insert(pos, batch);
                 } else {
                     self.note_failed_sequence(&batch);
+                    if e.code == ErrorCode::InvalidProducerEpoch
+                        && matches!(self.txn, TxnState::InTransaction | TxnState::Committing)
+                    {
+                        let tid = self.config.transactional_id.as_deref().unwrap_or_default();
+                        self.txn_error = Some(format!(
+                            "InvalidProducerEpochException: Producer with transactionalId '{tid}' and (producerId={}, epoch={}) attempted to produce with an old epoch",
+                            self.producer_id, self.epoch
+                        ));
+                    }
                     for (id, _) in batch.records {
                         self.results.push(SendResult {
                             id,
@@ -877,7 +900,17 @@ impl KafkaProducer {
         let Some(tid) = self.config.transactional_id.clone() else {
             return Err(illegal_state("Transactional method invoked on a non-transactional producer."));
         };
-        let (id, epoch) = cluster.init_producer_id(at, Some(&tid))?;
+        let (id, epoch) = cluster
+            .init_transactional_producer_id(at, &tid, self.config.transaction_timeout_ms)
+            .map_err(|e| match e.code {
+                // The Java client's TransactionManager has no case for this code (Kafka 4.1.1, seen on the
+                // real broker with transaction.timeout.ms above transaction.max.timeout.ms).
+                ErrorCode::InvalidTransactionTimeout => ProducerError::Client(format!(
+                    "KafkaException: Unexpected error in InitProducerIdResponse; {}",
+                    e.message
+                )),
+                _ => ProducerError::Kafka(e),
+            })?;
         self.producer_id = id;
         self.epoch = epoch;
         self.next_sequence.clear();
@@ -972,6 +1005,9 @@ impl KafkaProducer {
                 "ABORTING_TRANSACTION"
             }));
         }
+        if let Some(error) = self.txn_error.clone() {
+            return self.end_after_abortable_error(cluster, at, commit, error);
+        }
         if commit {
             self.txn = TxnState::Committing;
             self.flush_requested = true;
@@ -986,6 +1022,38 @@ impl KafkaProducer {
             }
         }
         self.maybe_end_transaction(cluster, at);
+        Ok(())
+    }
+
+    /// Ending a transaction after an old-epoch write: a commit throws the error; an abort drops the
+    /// unsent records and asks the coordinator for a bumped epoch (`InitProducerId` with the current one),
+    /// which it grants only after its own timeout abort — a fenced producer gets `ProducerFencedException`.
+    fn end_after_abortable_error(
+        &mut self,
+        cluster: &mut Cluster,
+        at: VirtualTime,
+        commit: bool,
+        error: String,
+    ) -> Result<(), ProducerError> {
+        if commit {
+            return Err(ProducerError::Client(error));
+        }
+        let queued: Vec<Batch> = self.queues.values_mut().flat_map(|q| q.drain(..)).collect();
+        self.queues.clear();
+        for b in queued {
+            for (id, _) in b.records {
+                self.results.push(SendResult { id, at, result: Err(ProducerError::TransactionAborted) });
+            }
+        }
+        let tid = self.config.transactional_id.clone().unwrap_or_default();
+        let epoch = cluster.bump_epoch_after_timeout(at, &tid, self.producer_id, self.epoch)?;
+        self.epoch = epoch;
+        self.next_sequence.clear();
+        self.txn_error = None;
+        self.txn_offsets.clear();
+        self.txn_partitions.clear();
+        self.txn = TxnState::Ready;
+        self.txn_outcomes.push(TransactionOutcome { at, committed: false, offsets: Vec::new() });
         Ok(())
     }
 

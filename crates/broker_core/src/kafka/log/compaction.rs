@@ -7,8 +7,12 @@
 //! dirty segments, then rewrites every cleanable segment keeping a record only if no later record of its
 //! key is in the map. Offsets are kept, so gaps appear. A tombstone (null value) survives the first pass
 //! that keeps it and gets a delete horizon `delete.retention.ms` later on its batch (Kafka's v2 batches
-//! store it the same way); a pass after the horizon drops it. Control records are kept; a segment left
-//! empty is dropped (except the first); batches left empty are dropped.
+//! store it the same way); a pass after the horizon drops it. The batches of aborted transactions (an abort
+//! marker of the same producer at or after them) are dropped whole and play no part in the key map, as
+//! Kafka's cleaner discards them; a `read_uncommitted` consumer no longer sees them. Control records (the
+//! markers) are kept: Kafka removes a marker only passes later, once its transaction has no record left and
+//! its own delete horizon passed, and no consumer sees markers either way. A segment left empty is dropped
+//! (except the first); batches left empty are dropped.
 //!
 //! Invariant: the active segment is never rewritten, and the checkpoint only moves to segment boundaries.
 
@@ -60,11 +64,20 @@ impl PartitionLog {
             return None;
         }
         let first_dirty = self.cleaner_checkpoint.max(self.log_start_offset);
+        let aborted = |chunk: &Chunk, batch: &Batch| {
+            batch.is_transactional()
+                && !batch.is_control()
+                && self.aborted.iter().any(|a| {
+                    a.producer_id == chunk.producer_id(batch)
+                        && a.first_offset <= batch.base_offset
+                        && batch.base_offset <= a.last_offset
+                })
+        };
         // key → last offset in the dirty segments.
         let mut latest: BTreeMap<&[u8], Offset> = BTreeMap::new();
         for s in self.segments[..end].iter().filter(|s| s.base_offset >= first_dirty) {
             for (chunk, index, batch) in s.batches() {
-                if batch.is_control() {
+                if batch.is_control() || aborted(chunk, batch) {
                     continue;
                 }
                 for &slot in chunk.slots_at(index) {
@@ -81,6 +94,10 @@ impl PartitionLog {
             let mut chunk = Chunk::default();
             for (old, bi, batch) in s.batches() {
                 let slots = old.slots_at(bi);
+                if aborted(old, batch) {
+                    removed += slots.len() as u64;
+                    continue;
+                }
                 let horizon = old.horizon(bi);
                 let mut kept = Vec::new();
                 let mut has_tombstone = false;

@@ -125,6 +125,9 @@ fn producer_config(props: &[(String, String)]) -> Result<ProducerConfig, ClientE
     if let Some(v) = prop(props, "enable.idempotence") {
         c.enable_idempotence = Some(v == "true");
     }
+    if let Some(v) = num(props, "transaction.timeout.ms")? {
+        c.transaction_timeout_ms = v;
+    }
     c.transactional_id = prop(props, "transactional.id").map(String::from);
     Ok(c)
 }
