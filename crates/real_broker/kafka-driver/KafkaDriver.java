@@ -441,8 +441,10 @@ public class KafkaDriver {
             case "commitTransaction": p.commitTransaction(); return drainPending(name);
             case "abortTransaction": p.abortTransaction(); return drainPending(name);
             case "closeProducer": {
-                // Kept: a later send gets the client's own "closed" exception.
-                p.close(Duration.ofSeconds(30));
+                // Kept: a later send gets the client's own "closed" exception. A zero timeout is a forced
+                // close: an open transaction is left to the coordinator's timeout (a crashed producer).
+                JsonNode timeout = call.get("timeout_ms");
+                p.close(timeout == null || timeout.isNull() ? Duration.ofSeconds(30) : Duration.ofMillis(timeout.asLong()));
                 return drainPending(name);
             }
         }

@@ -894,6 +894,11 @@ impl KafkaProducer {
         self.maybe_closed = queued.clone().any(|b| b.closed && b.retry_at.is_none());
     }
 
+    /// A transaction is open (begun and not yet ending).
+    pub fn in_transaction(&self) -> bool {
+        self.txn == TxnState::InTransaction
+    }
+
     /// `initTransactions`: registers the transactional id, fencing an older producer with the same id.
     pub fn init_transactions(&mut self, cluster: &mut Cluster, at: VirtualTime) -> Result<(), ProducerError> {
         self.advance_to(cluster, at);

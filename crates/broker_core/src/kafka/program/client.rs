@@ -134,8 +134,14 @@ pub enum ClientCall {
         consumer: Option<String>,
         group: Option<String>,
     },
-    /// `producer.close()`: answers the outcome of the sends not yet reported.
-    CloseProducer { producer: String },
+    /// `producer.close()` (or `close(Duration.ofMillis(n))`): answers the outcome of the sends not yet
+    /// reported. A graceful close sends what is queued and aborts an open transaction; `close` with a zero
+    /// timeout is forced and leaves the transaction open, as a producer that crashed leaves it.
+    CloseProducer {
+        producer: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_ms: Option<u64>,
+    },
     /// `new KafkaConsumer<>(props)` with `StringDeserializer`s.
     NewConsumer { consumer: String, properties: Vec<(String, String)> },
     /// `consumer.subscribe(List.of(…))`.

@@ -702,15 +702,36 @@ impl EngineClients {
                     Err(e) => error(producer_error(&e)),
                 }
             }
-            ClientCall::Flush { producer } | ClientCall::CloseProducer { producer } => {
+            ClientCall::Flush { producer } => {
                 if let Some(p) = self.producers.get_mut(producer) {
                     p.client.flush(&mut self.cluster, now);
                 }
                 self.wait_sends(producer);
-                let reply = self.outcomes(producer);
-                if matches!(call, ClientCall::CloseProducer { .. }) {
-                    self.producers.remove(producer);
+                self.outcomes(producer)
+            }
+            ClientCall::CloseProducer { producer, timeout_ms } => {
+                // A forced close (zero timeout) sends nothing more and leaves an open transaction to the
+                // coordinator's timeout; a graceful one sends what is queued, then aborts an open
+                // transaction (the Java client's sender does so at shutdown).
+                if *timeout_ms != Some(0) {
+                    if let Some(p) = self.producers.get_mut(producer) {
+                        p.client.flush(&mut self.cluster, now);
+                    }
+                    self.wait_sends(producer);
+                    let at = self.now;
+                    if let Some(p) = self.producers.get_mut(producer) {
+                        if p.client.in_transaction()
+                            && p.client.abort_transaction(&mut self.cluster, at).is_ok()
+                        {
+                            let name = producer.clone();
+                            self.advance_until(300_000, |s| {
+                                s.producers.get(&name).is_none_or(|p| p.client.unanswered() == 0)
+                            });
+                        }
+                    }
                 }
+                let reply = self.outcomes(producer);
+                self.producers.remove(producer);
                 reply
             }
             ClientCall::SendOffsetsToTransaction { producer, offsets, consumer, group } => {

@@ -1082,7 +1082,14 @@ impl Context {
             (Var::Producer, "beginTransaction") => ClientCall::BeginTransaction { producer: name },
             (Var::Producer, "commitTransaction") => ClientCall::CommitTransaction { producer: name },
             (Var::Producer, "abortTransaction") => ClientCall::AbortTransaction { producer: name },
-            (Var::Producer, "close") => ClientCall::CloseProducer { producer: name },
+            (Var::Producer, "close") => {
+                arity(e, m, args, &[0, 1])?;
+                let timeout_ms = match args.first() {
+                    Some(a) => Some(duration_of(a)? as u64),
+                    None => None,
+                };
+                ClientCall::CloseProducer { producer: name, timeout_ms }
+            }
             (Var::Consumer, "subscribe") => {
                 arity(e, m, args, &[1])?;
                 ClientCall::Subscribe { consumer: name, topics: strs_of(&args[0])? }
@@ -1215,7 +1222,6 @@ impl Context {
                     | ClientCall::Assignment { .. }
                     | ClientCall::GroupMetadata { .. }
                     | ClientCall::CloseConsumer { .. }
-                    | ClientCall::CloseProducer { .. }
                     | ClientCall::Unsubscribe { .. }
                     | ClientCall::InitTransactions { .. }
                     | ClientCall::BeginTransaction { .. }

@@ -441,7 +441,7 @@ impl<C: KafkaClients> Runner<'_, C> {
                     }
                 }
                 if let ClientReply::SendOutcomes { outcomes: o } =
-                    self.call(&ClientCall::CloseProducer { producer })
+                    self.call(&ClientCall::CloseProducer { producer, timeout_ms: None })
                 {
                     outcomes.extend(o);
                 }

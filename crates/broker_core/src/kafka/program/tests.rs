@@ -173,6 +173,8 @@ fn each_kind_of_malformed_line_is_located() {
         ("Thread.sleep(99999999999999999999);\n", "1:14: 99999999999999999999 does not fit in a long"),
         ("kafka-server-stop --node-id=12\n", "1:29: --node-id is 1 to 9, not 12"),
         ("kafka-server-start --node-id\n", "1:20: --node-id needs a value"),
+        ("Properties p = new Properties();\nKafkaProducer<String, String> k = new KafkaProducer<>(p);\nk.close(5);\n", "3:9: expected Duration.ofMillis(n) here"),
+        ("Properties p = new Properties();\nKafkaProducer<String, String> k = new KafkaProducer<>(p);\nk.close(Duration.ofMillis(0), 1);\n", "3:1: close takes 0 or 1 argument(s), not 2"),
     ];
     for (text, want) in cases {
         assert_eq!(&error_of(text), want, "for {text:?}");
