@@ -6,8 +6,12 @@
 //! - Null key: the producer sticks to one partition until it has appended `batch.size` bytes to it, then
 //!   draws the next one at random among the partitions that have a leader (all partitions when none has),
 //!   `toPositive(random int) % n` as `BuiltInPartitioner` does. The random ints come from the seeded
-//!   [`Prng`]. The adaptive part of KIP-794 (weighting by queue sizes) applies only when the queues differ;
-//!   the model's queues are drained every time a batch is ready, so it draws uniformly (documented gap).
+//!   [`Prng`]. The adaptive part of KIP-794 (`partitioner.adaptive.partitioning.enable`, on by default)
+//!   weights the draw by the partitions' queue sizes: [`PartitionLoadStats`] gives partition `i` the
+//!   frequency `max + 1 - queue[i]` and picks with `toPositive(random) % sum` in the cumulative table; with
+//!   fewer than two partitions or all queues equal the draw is uniform. The producer does not feed it queue
+//!   sizes yet: its queues are drained every time a batch is ready, so it draws uniformly (documented gap;
+//!   nor is `partitioner.availability.timeout.ms` modelled).
 
 use crate::Prng;
 use serde::{Deserialize, Serialize};
@@ -55,6 +59,52 @@ pub fn partition_for_key(key: &[u8], partitions: i32) -> i32 {
     to_positive(murmur2(key)) % partitions.max(1)
 }
 
+/// KIP-794's partition load statistics for one topic: the cumulative frequency table built from the
+/// queue sizes of its available partitions (`BuiltInPartitioner.updatePartitionLoadStats`).
+///
+/// Invariant: `cumulative_frequency` is strictly increasing, positive and as long as `partition_ids`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionLoadStats {
+    cumulative_frequency: Vec<i32>,
+    partition_ids: Vec<i32>,
+}
+
+impl PartitionLoadStats {
+    /// The statistics for `queue_sizes[i]` batches queued for partition `partition_ids[i]`; `None` (draw
+    /// uniformly) for fewer than two partitions, all queues equal, or mismatched lengths.
+    pub fn new(queue_sizes: &[i32], partition_ids: &[i32]) -> Option<Self> {
+        if queue_sizes.len() < 2 || queue_sizes.len() != partition_ids.len() {
+            return None;
+        }
+        let max = *queue_sizes.iter().max()?;
+        if queue_sizes.iter().all(|&q| q == max) {
+            return None;
+        }
+        // The shortest queue gets the highest weight; the longest still gets 1.
+        let mut sum = 0i32;
+        let cumulative_frequency = queue_sizes
+            .iter()
+            .map(|&q| {
+                sum = sum.saturating_add(max.saturating_add(1).saturating_sub(q.max(0)).max(1));
+                sum
+            })
+            .collect();
+        Some(PartitionLoadStats { cumulative_frequency, partition_ids: partition_ids.to_vec() })
+    }
+
+    /// The sum of the weights: a draw is `toPositive(random) % range_end()`.
+    pub fn range_end(&self) -> i32 {
+        *self.cumulative_frequency.last().expect("at least two partitions")
+    }
+
+    /// The partition a random int picks: the first whose cumulative frequency exceeds the weighted draw.
+    pub fn pick(&self, random: i32) -> i32 {
+        let weighted = to_positive(random) % self.range_end();
+        let index = self.cumulative_frequency.partition_point(|&c| c <= weighted);
+        self.partition_ids[index]
+    }
+}
+
 /// The sticky partitioner's state for one topic.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StickyPartitioner {
@@ -81,19 +131,39 @@ impl StickyPartitioner {
                 return p;
             }
         }
-        let p = Self::next(partitions, &available(), prng);
+        self.partition_adaptive(partitions, available, None, || prng.next_u64() as u32 as i32)
+    }
+
+    /// The sticky partition, a new one drawn when there is none: weighted by `load` when given (KIP-794's
+    /// adaptive partitioning), else uniformly among the `available` partitions (all when none is), with
+    /// `random` as `BuiltInPartitioner`'s random ints.
+    pub fn partition_adaptive(
+        &mut self,
+        partitions: i32,
+        available: impl FnOnce() -> Vec<i32>,
+        load: Option<&PartitionLoadStats>,
+        mut random: impl FnMut() -> i32,
+    ) -> i32 {
+        if let Some(p) = self.current {
+            if p < partitions {
+                return p;
+            }
+        }
+        let p = match load {
+            Some(stats) => stats.pick(random()),
+            None => {
+                let r = to_positive(random());
+                let available = available();
+                if available.is_empty() {
+                    r % partitions.max(1)
+                } else {
+                    available[(r as usize) % available.len()]
+                }
+            }
+        };
         self.current = Some(p);
         self.produced_bytes = 0;
         p
-    }
-
-    fn next(partitions: i32, available: &[i32], prng: &mut Prng) -> i32 {
-        let random = to_positive(prng.next_u64() as u32 as i32);
-        if available.is_empty() {
-            random % partitions.max(1)
-        } else {
-            available[(random as usize) % available.len()]
-        }
     }
 
     /// Counts `bytes` appended to the sticky partition; after `batch_size` bytes the next record without
@@ -109,6 +179,7 @@ impl StickyPartitioner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn murmur2_matches_kafkas_utils_test_vectors() {
@@ -143,5 +214,87 @@ mod tests {
         assert_eq!(s.partition(4, &[0, 1, 2, 3], &mut prng), first, "200 < 250 bytes: same partition");
         s.record_appended(100, 250);
         assert!(s.current.is_none(), "300 ≥ 250: the next record draws again");
+    }
+
+    /// Kafka's random ints replaced by 0, 1, 2, … as Kafka's BuiltInPartitionerTest replaces them.
+    fn sequential() -> impl FnMut() -> i32 {
+        let mut n = -1;
+        move || {
+            n += 1;
+            n
+        }
+    }
+
+    #[test]
+    fn sticky_partitioning_switches_after_the_sticky_batch_size_as_in_kafkas_test() {
+        // BuiltInPartitionerTest.testStickyPartitioning: a sticky batch size of 3 one-byte records over
+        // topicA's partitions 0-2, then topicB's single partition.
+        let mut random = sequential();
+        let mut a = StickyPartitioner::default();
+        let first = a.partition_adaptive(3, || vec![0, 1, 2], None, &mut random);
+        for _ in 0..3 {
+            assert_eq!(a.partition_adaptive(3, || vec![0, 1, 2], None, &mut random), first);
+            a.record_appended(1, 3);
+        }
+        assert_ne!(a.partition_adaptive(3, || vec![0, 1, 2], None, &mut random), first);
+        let mut b = StickyPartitioner::default();
+        for _ in 0..10 {
+            assert_eq!(b.partition_adaptive(1, || vec![0], None, &mut random), 0);
+            b.record_appended(1, 1);
+        }
+    }
+
+    #[test]
+    fn unavailable_partitions_are_never_drawn_unless_none_is_available_as_in_kafkas_test() {
+        // BuiltInPartitionerTest.unavailablePartitionsTest: topicA's partition 1, topicB's 0 and topicC's
+        // only partition have no leader; the sticky batch size is one record.
+        let mut prng = Prng::new(7);
+        let mut a = StickyPartitioner::default();
+        let mut seen = BTreeSet::new();
+        for _ in 0..101 {
+            let p = a.partition(3, &[0, 2], &mut prng);
+            assert_ne!(p, 1);
+            seen.insert(p);
+            a.record_appended(1, 1);
+        }
+        assert_eq!(seen.len(), 2, "another partition than the first was drawn");
+        let mut b = StickyPartitioner::default();
+        for _ in 0..101 {
+            assert_eq!(b.partition(2, &[1], &mut prng), 1);
+            b.record_appended(1, 1);
+        }
+        let mut c = StickyPartitioner::default();
+        assert_eq!(c.partition(1, &[], &mut prng), 0);
+        c.record_appended(1, 1);
+        assert_eq!(c.partition(1, &[], &mut prng), 0);
+    }
+
+    #[test]
+    fn adaptive_partitioning_draws_partitions_reciprocally_to_their_queue_sizes_as_in_kafkas_test() {
+        // BuiltInPartitionerTest.adaptivePartitionsTest: queue sizes {5, 0, 3, 0, 1}; over two cycles of
+        // the table's range with sequential random ints, partition i is drawn 2 × (6 − queue[i]) times.
+        let queues = [5, 0, 3, 0, 1];
+        let ids = [0, 1, 2, 3, 4];
+        let stats = PartitionLoadStats::new(&queues, &ids).expect("queues differ");
+        assert_eq!(stats.range_end(), 21);
+        let mut random = sequential();
+        let mut s = StickyPartitioner::default();
+        let mut frequencies = [0; 5];
+        for _ in 0..stats.range_end() * 2 {
+            let p = s.partition_adaptive(5, || ids.to_vec(), Some(&stats), &mut random);
+            frequencies[p as usize] += 1;
+            s.record_appended(1, 1);
+        }
+        assert_eq!(frequencies, [2, 12, 6, 12, 10]);
+    }
+
+    #[test]
+    fn equal_queues_or_a_single_partition_give_no_load_stats() {
+        assert_eq!(PartitionLoadStats::new(&[2, 2, 2], &[0, 1, 2]), None);
+        assert_eq!(PartitionLoadStats::new(&[4], &[0]), None);
+        assert_eq!(PartitionLoadStats::new(&[1, 0], &[0]), None);
+        // Partition ids need not be 0..n: the picked id is the table's.
+        let stats = PartitionLoadStats::new(&[0, 1], &[3, 7]).unwrap();
+        assert_eq!((stats.pick(0), stats.pick(1), stats.pick(2)), (3, 3, 7));
     }
 }
