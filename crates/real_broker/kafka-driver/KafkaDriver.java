@@ -355,6 +355,24 @@ public class KafkaDriver {
                 admin.deleteConsumerGroups(strings(call.get("groups"))).all().get();
                 return reply("done");
             }
+            case "deleteConsumerGroupOffsets": {
+                // Each partition's own future: a group-level error fails all of them alike.
+                List<TopicPartition> parts = tps(call.get("partitions"));
+                DeleteConsumerGroupOffsetsResult res = admin.deleteConsumerGroupOffsets(call.get("group").asText(), new LinkedHashSet<>(parts));
+                ObjectNode r = reply("partitionResults");
+                ArrayNode a = r.putArray("results");
+                for (TopicPartition t : parts) {
+                    ObjectNode n = tpNode(t);
+                    try {
+                        res.partitionResult(t).get();
+                        n.putNull("error");
+                    } catch (Exception e) {
+                        n.set("error", errorNode(e));
+                    }
+                    a.add(n);
+                }
+                return r;
+            }
             case "alterConsumerGroupOffsets": {
                 Map<TopicPartition, OffsetAndMetadata> m = new LinkedHashMap<>();
                 for (JsonNode o : call.get("offsets")) m.put(tp(o), new OffsetAndMetadata(o.get("offset").asLong()));

@@ -1383,6 +1383,66 @@ impl GroupCoordinator {
         }
     }
 
+    /// OffsetDelete (`admin.deleteConsumerGroupOffsets`), as Kafka 4.1's `OffsetMetadataManager.deleteOffsets`
+    /// answers it: an unknown or dead group fails whole with `GROUP_ID_NOT_FOUND`; a classic group with
+    /// members whose protocol type is not `consumer` with `NON_EMPTY_GROUP`. Otherwise each partition of a
+    /// topic the group subscribes to fails with `GROUP_SUBSCRIBED_TO_TOPIC`, and every other partition's
+    /// committed offset is removed — a partition without one succeeds all the same.
+    pub fn offset_delete(
+        &mut self,
+        at: VirtualTime,
+        group_id: &str,
+        partitions: &[TopicPartition],
+    ) -> Result<Vec<(TopicPartition, Option<ErrorCode>)>, ErrorCode> {
+        self.fire_due(at);
+        // `None`: every topic counts as subscribed.
+        let subscribed: Option<BTreeSet<String>> = match self.groups.get(group_id) {
+            Some(g) => match g.state {
+                ClassicGroupState::Dead => return Err(ErrorCode::GroupIdNotFound),
+                ClassicGroupState::Empty => Some(BTreeSet::new()),
+                _ if g.protocol_type.as_deref() != Some("consumer") => return Err(ErrorCode::NonEmptyGroup),
+                // Before its first generation a consumer group's topics are not known yet, and Kafka counts
+                // every topic as subscribed (`isSubscribedToTopic` falls back to `usesConsumerGroupProtocol`).
+                _ if g.protocol_name.is_none() => None,
+                // `ClassicGroup.subscribedTopics`: the topics in the members' metadata of the chosen protocol.
+                _ => Some(
+                    g.members
+                        .iter()
+                        .flat_map(|m| {
+                            m.protocols.iter().filter(|p| Some(&p.name) == g.protocol_name.as_ref())
+                        })
+                        .flat_map(|p| p.topics.iter().cloned())
+                        .collect(),
+                ),
+            },
+            None => match self.consumer_groups.group(group_id) {
+                Some(g) => Some(g.subscribed_topics()),
+                None => return Err(ErrorCode::GroupIdNotFound),
+            },
+        };
+        let mut results = Vec::new();
+        let mut deleted = Vec::new();
+        for tp in partitions {
+            if subscribed.as_ref().is_none_or(|s| s.contains(tp.topic.as_str())) {
+                results.push((tp.clone(), Some(ErrorCode::GroupSubscribedToTopic)));
+            } else {
+                if self.offsets.delete(group_id, tp) {
+                    deleted.push(tp.clone());
+                }
+                results.push((tp.clone(), None));
+            }
+        }
+        if !deleted.is_empty() {
+            let now = self.now;
+            self.event(GroupEvent::OffsetsDeleted {
+                at: now,
+                group: group_id.to_string(),
+                partitions: deleted,
+            });
+        }
+        Ok(results)
+    }
+
     /// A group's state, generation, leader and members' assignments, for checks and tests.
     pub fn group_state(&self, group_id: &str) -> Option<(ClassicGroupState, i32, Option<String>)> {
         self.groups.get(group_id).map(|g| (g.state, g.generation_id, g.leader_id.clone()))
@@ -1391,5 +1451,81 @@ impl GroupCoordinator {
     /// Every group's id, in order.
     pub fn group_ids(&self) -> Vec<String> {
         self.groups.keys().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tp(topic: &str, partition: i32) -> TopicPartition {
+        TopicPartition::new(topic.to_string(), partition)
+    }
+
+    /// A static member (no MEMBER_ID_REQUIRED round) of `protocol_type` subscribing to `topics`.
+    fn join(c: &mut GroupCoordinator, protocol_type: &str, topics: &[&str]) {
+        c.join_group(
+            VirtualTime::ZERO,
+            1,
+            JoinGroupRequest {
+                group_id: "g".into(),
+                session_timeout_ms: 45_000,
+                rebalance_timeout_ms: 300_000,
+                member_id: String::new(),
+                group_instance_id: Some("i1".into()),
+                protocol_type: protocol_type.into(),
+                protocols: vec![ProtocolMetadata {
+                    name: "range".into(),
+                    topics: topics.iter().map(|t| t.to_string()).collect(),
+                    owned_partitions: Vec::new(),
+                    generation: -1,
+                }],
+                client_id: "c".into(),
+                client_host: "/127.0.0.1".into(),
+            },
+        );
+    }
+
+    fn commit(c: &mut GroupCoordinator, partitions: &[TopicPartition]) {
+        for p in partitions {
+            let offset = OffsetAndMetadata { offset: 1, metadata: String::new() };
+            c.offsets.commit(VirtualTime::ZERO, "g", p.clone(), offset);
+        }
+    }
+
+    // OffsetMetadataManager.deleteOffsets and ClassicGroup.validateOffsetDelete of Kafka 4.1.1.
+    #[test]
+    fn offset_delete_refuses_subscribed_topics_and_non_consumer_groups() {
+        let mut c = GroupCoordinator::new(CoordinatorConfig::default(), 7);
+        assert_eq!(c.offset_delete(VirtualTime::ZERO, "g", &[tp("t", 0)]), Err(ErrorCode::GroupIdNotFound));
+
+        join(&mut c, "consumer", &["t"]);
+        commit(&mut c, &[tp("t", 0), tp("u", 0)]);
+        // Before the first generation every topic counts as subscribed.
+        assert_eq!(
+            c.offset_delete(VirtualTime::ZERO, "g", &[tp("u", 0)]).unwrap(),
+            vec![(tp("u", 0), Some(ErrorCode::GroupSubscribedToTopic))]
+        );
+        // group.initial.rebalance.delay.ms passes: generation 1 knows the member's topics.
+        c.advance_to(VirtualTime::from_millis(10_000));
+        let results = c.offset_delete(VirtualTime::ZERO, "g", &[tp("t", 0), tp("u", 0), tp("u", 1)]).unwrap();
+        assert_eq!(
+            results,
+            vec![
+                (tp("t", 0), Some(ErrorCode::GroupSubscribedToTopic)),
+                (tp("u", 0), None),
+                (tp("u", 1), None)
+            ]
+        );
+        assert!(c.offsets().committed("g", &tp("t", 0)).is_some());
+        assert!(c.offsets().committed("g", &tp("u", 0)).is_none());
+
+        // A group of another protocol type (Kafka Connect's workers) with members refuses the whole request.
+        let mut connect = GroupCoordinator::new(CoordinatorConfig::default(), 7);
+        join(&mut connect, "connect", &["t"]);
+        assert_eq!(
+            connect.offset_delete(VirtualTime::ZERO, "g", &[tp("u", 0)]),
+            Err(ErrorCode::NonEmptyGroup)
+        );
     }
 }

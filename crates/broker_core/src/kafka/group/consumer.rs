@@ -266,7 +266,8 @@ impl ConsumerGroup {
         Some(old)
     }
 
-    fn subscribed_topics(&self) -> BTreeSet<String> {
+    /// The topics any member subscribes to (`subscribedTopicNames`).
+    pub fn subscribed_topics(&self) -> BTreeSet<String> {
         self.members.values().flat_map(|m| m.subscribed_topics.iter().cloned()).collect()
     }
 

@@ -345,6 +345,15 @@ pub enum GroupEvent {
         /// The committed offsets.
         offsets: Vec<(TopicPartition, i64)>,
     },
+    /// Committed offsets were deleted (OffsetDelete).
+    OffsetsDeleted {
+        /// When.
+        at: VirtualTime,
+        /// Group.
+        group: String,
+        /// The partitions whose committed offset is gone.
+        partitions: Vec<TopicPartition>,
+    },
     /// A group was deleted.
     GroupDeleted {
         /// When.
@@ -367,6 +376,7 @@ impl GroupEvent {
             GroupEvent::GenerationStarted { .. } => "generation-started",
             GroupEvent::AssignmentPropagated { .. } => "assignment-propagated",
             GroupEvent::OffsetsCommitted { .. } => "offsets-committed",
+            GroupEvent::OffsetsDeleted { .. } => "offsets-deleted",
             GroupEvent::GroupDeleted { .. } => "group-deleted",
         }
     }
@@ -419,6 +429,9 @@ impl fmt::Display for GroupEvent {
                     write!(f, " {tp}@{offset}")?;
                 }
                 Ok(())
+            }
+            GroupEvent::OffsetsDeleted { at, group, partitions: list } => {
+                write!(f, "{at} group {group}: offsets deleted [{}]", partitions(list))
             }
             GroupEvent::GroupDeleted { at, group } => write!(f, "{at} group {group}: deleted"),
         }

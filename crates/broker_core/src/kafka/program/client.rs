@@ -110,6 +110,9 @@ pub enum ClientCall {
     DescribeConsumerGroups { admin: String, groups: Vec<String> },
     /// `admin.deleteConsumerGroups(…)` (the runner uses it to clean up on a real broker).
     DeleteConsumerGroups { admin: String, groups: Vec<String> },
+    /// `admin.deleteConsumerGroupOffsets(group, Set.of(tp, …))` (OffsetDelete; what
+    /// `kafka-consumer-groups --delete-offsets` does): answers each partition's outcome.
+    DeleteConsumerGroupOffsets { admin: String, group: String, partitions: Vec<Tp> },
     /// `admin.alterConsumerGroupOffsets(group, …)` (what `kafka-consumer-groups --reset-offsets` does).
     AlterConsumerGroupOffsets { admin: String, group: String, offsets: Vec<PartitionOffset> },
     /// `new KafkaProducer<>(props)` with `StringSerializer`s.
@@ -284,6 +287,17 @@ pub struct TopicInfo {
     pub partitions: Vec<PartitionInfo>,
 }
 
+/// One partition's outcome of a call that answers per partition (`partitionResult(tp).get()`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionResult {
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// What it threw; `None` when it succeeded.
+    pub error: Option<ClientError>,
+}
+
 /// A member of a described group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberInfo {
@@ -336,6 +350,9 @@ pub enum ClientReply {
     Configs { configs: Vec<(String, String)> },
     /// Described groups, in the order asked.
     Groups { groups: Vec<GroupInfo> },
+    /// Per partition, in the order asked (`deleteConsumerGroupOffsets`); `.all().get()` throws the first
+    /// partition's error.
+    PartitionResults { results: Vec<PartitionResult> },
     /// `groupMetadata()`.
     GroupMetadata { group_id: String, generation_id: i32, member_id: String, instance_id: Option<String> },
     /// The call threw.

@@ -20,7 +20,7 @@
 
 use super::client::{
     ClientCall, ClientError, ClientReply, GroupInfo, KafkaClients, MemberInfo, OffsetQuery, PartitionInfo,
-    PartitionOffset, Received, SendOutcome, TopicInfo, Tp,
+    PartitionOffset, PartitionResult, Received, SendOutcome, TopicInfo, Tp,
 };
 use crate::clock::VirtualTime;
 use crate::kafka::cluster::{Acks, AlterConfigOp, Cluster, ClusterSettings, NewTopic};
@@ -566,6 +566,32 @@ impl EngineClients {
                     }
                 }
                 ClientReply::Done
+            }
+            ClientCall::DeleteConsumerGroupOffsets { group, partitions, .. } => {
+                let asked: Vec<TopicPartition> = partitions.iter().map(tp).collect();
+                match self.coordinator.offset_delete(now, group, &asked) {
+                    Ok(results) => ClientReply::PartitionResults {
+                        results: results
+                            .into_iter()
+                            .map(|(p, e)| PartitionResult {
+                                topic: p.topic.to_string(),
+                                partition: p.partition,
+                                error: e.map(code_error),
+                            })
+                            .collect(),
+                    },
+                    // A group-level error fails every partition's future.
+                    Err(code) => ClientReply::PartitionResults {
+                        results: partitions
+                            .iter()
+                            .map(|p| PartitionResult {
+                                topic: p.topic.clone(),
+                                partition: p.partition,
+                                error: Some(code_error(code)),
+                            })
+                            .collect(),
+                    },
+                }
             }
             ClientCall::AlterConsumerGroupOffsets { group, offsets, .. } => {
                 let offsets = offsets
@@ -1441,6 +1467,7 @@ impl KafkaClients for EngineClients {
             | ClientCall::ListConsumerGroupOffsets { .. }
             | ClientCall::DescribeConsumerGroups { .. }
             | ClientCall::DeleteConsumerGroups { .. }
+            | ClientCall::DeleteConsumerGroupOffsets { .. }
             | ClientCall::AlterConsumerGroupOffsets { .. } => self.admin(call),
             ClientCall::NewProducer { .. }
             | ClientCall::Send { .. }

@@ -83,6 +83,9 @@ pub enum Tool {
     /// `kafka-consumer-groups --reset-offsets --group G --topic T (--to-earliest|--to-latest|--to-offset N|
     /// --shift-by N) (--dry-run|--execute)`.
     GroupsReset { group: String, topic: String, spec: ResetSpec, execute: bool },
+    /// `kafka-consumer-groups --delete-offsets --group G --topic T[:P,P…]…`: every partition of `T`, or
+    /// the ones listed.
+    GroupsDeleteOffsets { group: String, topics: Vec<(String, Option<Vec<i32>>)> },
     /// `kafka-server-stop --node-id N` / `kafka-server-start --node-id N`: a broker fault.
     Server { start: bool, node: i32 },
 }
@@ -1028,6 +1031,14 @@ impl Context {
                 arity(e, m, args, &[1])?;
                 ClientCall::DeleteConsumerGroups { admin: name, groups: strs_of(&args[0])? }
             }
+            (Var::Admin, "deleteConsumerGroupOffsets") => {
+                arity(e, m, args, &[2])?;
+                ClientCall::DeleteConsumerGroupOffsets {
+                    admin: name,
+                    group: str_of(&args[0])?,
+                    partitions: tps_of(&args[1])?,
+                }
+            }
             (Var::Admin, "alterConsumerGroupOffsets") => {
                 arity(e, m, args, &[2])?;
                 let mut offsets = Vec::new();
@@ -1294,7 +1305,7 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
         "kafka-topics" => &["--create", "--describe", "--delete", "--alter", "--topic", "--partitions", "--replication-factor", "--config", "--bootstrap-server"],
         "kafka-console-producer" => &["--topic", "--property", "--producer-property", "--bootstrap-server"],
         "kafka-console-consumer" => &["--topic", "--from-beginning", "--group", "--max-messages", "--property", "--bootstrap-server"],
-        "kafka-consumer-groups" => &["--describe", "--group", "--reset-offsets", "--topic", "--to-earliest", "--to-latest", "--to-offset", "--shift-by", "--dry-run", "--execute", "--bootstrap-server"],
+        "kafka-consumer-groups" => &["--describe", "--group", "--reset-offsets", "--delete-offsets", "--topic", "--to-earliest", "--to-latest", "--to-offset", "--shift-by", "--dry-run", "--execute", "--bootstrap-server"],
         "kafka-server-stop" | "kafka-server-start" => &["--node-id"],
         _ => return err(line, col0, format!("unknown tool '{command}' (kafka-topics, kafka-console-producer, kafka-console-consumer, kafka-consumer-groups, kafka-server-stop, kafka-server-start)")),
     };
@@ -1314,6 +1325,7 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
                 | "--list"
                 | "--from-beginning"
                 | "--reset-offsets"
+                | "--delete-offsets"
                 | "--dry-run"
                 | "--execute"
                 | "--to-earliest"
@@ -1457,11 +1469,48 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
         }
         _ => {
             let group = need("--group")?.0;
-            if has("--describe") == has("--reset-offsets") {
-                return err(line, col0, "kafka-consumer-groups needs one of --describe and --reset-offsets");
+            let actions =
+                ["--describe", "--reset-offsets", "--delete-offsets"].iter().filter(|a| has(a)).count();
+            if actions != 1 {
+                return err(
+                    line,
+                    col0,
+                    "kafka-consumer-groups needs one of --describe, --reset-offsets and --delete-offsets",
+                );
             }
             if has("--describe") {
                 return Ok(Tool::GroupsDescribe { group });
+            }
+            if has("--delete-offsets") {
+                // `--topic T` (every partition) or `--topic T:0,2`, as often as needed.
+                let mut topics = Vec::new();
+                for (v, c) in all("--topic") {
+                    let (topic, list) = match v.split_once(':') {
+                        Some((t, l)) => (t.to_string(), Some(l.to_string())),
+                        None => (v.clone(), None),
+                    };
+                    let partitions = match list {
+                        None => None,
+                        Some(l) => Some(
+                            l.split(',')
+                                .map(|p| {
+                                    p.trim().parse::<i32>().or_else(|_| {
+                                        err(
+                                            line,
+                                            c,
+                                            format!("'{p}' is not a partition number in --topic {v}"),
+                                        )
+                                    })
+                                })
+                                .collect::<Result<Vec<_>, _>>()?,
+                        ),
+                    };
+                    topics.push((topic, partitions));
+                }
+                if topics.is_empty() {
+                    return err(line, col0, "--delete-offsets needs --topic T (or T:0,1)");
+                }
+                return Ok(Tool::GroupsDeleteOffsets { group, topics });
             }
             let specs = ["--to-earliest", "--to-latest", "--to-offset", "--shift-by"]
                 .iter()

@@ -256,6 +256,16 @@ impl<C: KafkaClients> Runner<'_, C> {
                     }
                 }
             }
+            // `.all().get()`: the first partition's error, else nothing.
+            ClientReply::PartitionResults { results } => {
+                match results.iter().find_map(|r| r.error.as_ref()) {
+                    Some(error) => {
+                        self.out.errors += 1;
+                        self.emit(error_text(error));
+                    }
+                    None => self.emit("ok"),
+                }
+            }
             ClientReply::GroupMetadata { group_id, generation_id, member_id, instance_id } => {
                 let member = self.member(member_id);
                 let member = if member.is_empty() { "\"\"".to_string() } else { member };
@@ -569,6 +579,80 @@ impl<C: KafkaClients> Runner<'_, C> {
                 let reply = self.call(&call);
                 self.show_reply(&reply);
             }
+            Tool::GroupsDeleteOffsets { group, topics } => {
+                // As `ConsumerGroupCommand.deleteOffsets`: a topic named without partitions stands for all
+                // of them (an unknown one is a row of its own), then one OffsetDelete for the rest.
+                let admin = self.admin()?;
+                let mut rows: Vec<(String, String, Option<ClientError>)> = Vec::new();
+                let mut asked = Vec::new();
+                for (topic, list) in topics {
+                    match list {
+                        Some(list) => {
+                            asked.extend(list.iter().map(|&p| Tp { topic: topic.clone(), partition: p }))
+                        }
+                        None => match self.call(&ClientCall::DescribeTopics {
+                            admin: admin.clone(),
+                            topics: vec![topic.clone()],
+                        }) {
+                            ClientReply::Topics { topics } => {
+                                for t in topics {
+                                    asked.extend(
+                                        t.partitions
+                                            .iter()
+                                            .map(|p| Tp { topic: t.name.clone(), partition: p.partition }),
+                                    );
+                                }
+                            }
+                            ClientReply::Error { error } => {
+                                rows.push((topic.clone(), "-".into(), Some(error)))
+                            }
+                            _ => {}
+                        },
+                    }
+                }
+                let results = match Self::ok(self.call(&ClientCall::DeleteConsumerGroupOffsets {
+                    admin,
+                    group: group.clone(),
+                    partitions: asked,
+                }))? {
+                    ClientReply::PartitionResults { results } => results,
+                    _ => Vec::new(),
+                };
+                // The headline speaks of the OffsetDelete alone; an unknown topic is only a row.
+                let errors: Vec<ClientError> = results.iter().filter_map(|r| r.error.clone()).collect();
+                let group_error = !errors.is_empty()
+                    && errors.len() == results.len()
+                    && matches!(
+                        errors[0].exception.as_str(),
+                        "GroupIdNotFoundException" | "NonEmptyGroupException"
+                    );
+                for r in results {
+                    rows.push((r.topic, r.partition.to_string(), r.error));
+                }
+                // The tool sorts its rows by `TopicPartition.toString()`.
+                rows.sort_by(|a, b| format!("{}-{}", a.0, a.1).cmp(&format!("{}-{}", b.0, b.1)));
+                if errors.is_empty() {
+                    self.emit(format!("Request succeeded for deleting offsets from group {group}."));
+                } else if group_error {
+                    self.out.errors += 1;
+                    self.emit("");
+                    self.emit(format!("Error: {}", errors[0].message));
+                } else {
+                    self.out.errors += 1;
+                    self.emit("");
+                    self.emit("Error: Encountered some partition-level error, see the follow-up details.");
+                }
+                let tw = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(15);
+                self.emit("");
+                self.emit(format!("{:tw$} {:10} {:15}", "TOPIC", "PARTITION", "STATUS"));
+                for (topic, partition, error) in &rows {
+                    let status = match error {
+                        None => "Successful".to_string(),
+                        Some(e) => format!("Error: org.apache.kafka.common.errors.{}", error_text(e)),
+                    };
+                    self.emit(format!("{topic:tw$} {partition:10} {status:15}"));
+                }
+            }
             Tool::GroupsReset { group, topic, spec, execute } => {
                 let admin = self.admin()?;
                 let (info, committed) = match self.group(&admin, group) {
@@ -677,9 +761,11 @@ pub fn used_groups(program: &Program) -> Vec<String> {
             Action::Tool(Tool::ConsoleConsumer { group, .. }) => {
                 Some(group.clone().unwrap_or_else(|| format!("console-consumer-{}", s.line)))
             }
-            Action::Tool(Tool::GroupsDescribe { group } | Tool::GroupsReset { group, .. }) => {
-                Some(group.clone())
-            }
+            Action::Tool(
+                Tool::GroupsDescribe { group }
+                | Tool::GroupsReset { group, .. }
+                | Tool::GroupsDeleteOffsets { group, .. },
+            ) => Some(group.clone()),
             _ => None,
         };
         if let Some(g) = group {

@@ -149,6 +149,31 @@ fn quickstart_tools_parse_with_their_input_lines() {
 }
 
 #[test]
+fn delete_offsets_takes_whole_topics_and_listed_partitions() {
+    let p = parse(
+        "kafka-consumer-groups --bootstrap-server localhost:9092 --delete-offsets --group g --topic t --topic u:0,2\n\
+         Properties p = new Properties();\n\
+         Admin a = Admin.create(p);\n\
+         a.deleteConsumerGroupOffsets(\"g\", Set.of(new TopicPartition(\"t\", 1))).all().get();\n",
+    )
+    .unwrap();
+    match &p.statements[0].action {
+        Action::Tool(Tool::GroupsDeleteOffsets { group, topics }) => {
+            assert_eq!(group, "g");
+            assert_eq!(topics, &vec![("t".to_string(), None), ("u".to_string(), Some(vec![0, 2]))]);
+        }
+        other => panic!("{other:?}"),
+    }
+    match &p.statements[3].action {
+        Action::Call(ClientCall::DeleteConsumerGroupOffsets { group, partitions, .. }) => {
+            assert_eq!(group, "g");
+            assert_eq!(partitions, &vec![Tp { topic: "t".into(), partition: 1 }]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn each_kind_of_malformed_line_is_located() {
     let cases: &[(&str, &str)] = &[
         ("producer.flush();\n", "1:1: 'producer' is not declared before this line"),
@@ -175,6 +200,9 @@ fn each_kind_of_malformed_line_is_located() {
         ("kafka-server-start --node-id\n", "1:20: --node-id needs a value"),
         ("Properties p = new Properties();\nKafkaProducer<String, String> k = new KafkaProducer<>(p);\nk.close(5);\n", "3:9: expected Duration.ofMillis(n) here"),
         ("Properties p = new Properties();\nKafkaProducer<String, String> k = new KafkaProducer<>(p);\nk.close(Duration.ofMillis(0), 1);\n", "3:1: close takes 0 or 1 argument(s), not 2"),
+        ("kafka-consumer-groups --delete-offsets --group g\n", "1:1: --delete-offsets needs --topic T (or T:0,1)"),
+        ("kafka-consumer-groups --delete-offsets --group g --topic t:0,x\n", "1:58: 'x' is not a partition number in --topic t:0,x"),
+        ("kafka-consumer-groups --describe --delete-offsets --group g --topic t\n", "1:1: kafka-consumer-groups needs one of --describe, --reset-offsets and --delete-offsets"),
     ];
     for (text, want) in cases {
         assert_eq!(&error_of(text), want, "for {text:?}");
