@@ -17,6 +17,8 @@ pub const REGION: &str = "us-east-1";
 pub const MAX_VISIBILITY_SECONDS: i64 = 43_200;
 /// The deduplication interval of FIFO queues: 5 minutes.
 pub const DEDUP_WINDOW_MILLIS: u64 = 300_000;
+/// How long a `ReceiveRequestAttemptId` can be retried after its receive: 5 minutes.
+pub const RECEIVE_ATTEMPT_MILLIS: u64 = 300_000;
 /// The in-flight quota of a standard queue ("Amazon SQS standard queue quotas"): past it, `OverLimit`.
 pub const STANDARD_IN_FLIGHT_LIMIT: usize = 120_000;
 /// The in-flight quota of a FIFO queue ("Amazon SQS FIFO queue quotas"): past it, no error, no message.
@@ -117,6 +119,16 @@ impl QueueAttributes {
             },
             // Standard queues know no FIFO attribute: SQS answers as for any unknown name.
             _ => return Err(SqsError::invalid_attribute_name(name)),
+        }
+        Ok(())
+    }
+
+    /// The rules between attributes, checked once all of a request's are applied: `perMessageGroupId`
+    /// is allowed only with the `messageGroup` deduplication scope (API Reference, `SetQueueAttributes`:
+    /// high throughput for FIFO queues is both together).
+    pub fn check_combination(&self) -> Result<(), SqsError> {
+        if self.fifo_throughput_limit == "perMessageGroupId" && self.deduplication_scope != "messageGroup" {
+            return Err(SqsError::invalid_attribute_value("FifoThroughputLimit"));
         }
         Ok(())
     }
@@ -226,6 +238,19 @@ pub struct DedupRecord {
     pub sequence_number: Option<String>,
 }
 
+/// A FIFO receive made with a `ReceiveRequestAttemptId` (API Reference, `ReceiveMessage`): for 5 minutes
+/// a retry with the same id returns the same messages with the same receipt handles, resetting their
+/// visibility timeout, as long as none of them was modified (deleted, its visibility changed, received
+/// again) since.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiveAttempt {
+    pub expires: VirtualTime,
+    /// Each message's arrival number and the handle nonce the receive gave it, in reply order.
+    pub messages: Vec<(u64, u64)>,
+    /// When the receive (or its last retry) made them visible again: a change means a modification.
+    pub visible_at: VirtualTime,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Queue {
     pub name: String,
@@ -237,6 +262,9 @@ pub struct Queue {
     /// By arrival number: arrival order is the FIFO order and a standard queue's best-effort order.
     pub messages: BTreeMap<u64, StoredMessage>,
     pub dedup: BTreeMap<String, DedupRecord>,
+    /// FIFO receives made with a `ReceiveRequestAttemptId`, by that id (kept 5 minutes).
+    #[serde(default)]
+    pub receive_attempts: BTreeMap<String, ReceiveAttempt>,
     pub last_purge: Option<VirtualTime>,
     pub tags: BTreeMap<String, String>,
 }
