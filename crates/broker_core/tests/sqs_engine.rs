@@ -503,3 +503,42 @@ fn high_throughput_needs_message_group_scope() {
     }
     assert_eq!(sqs.census("q.fifo").visible, 2);
 }
+
+#[test]
+fn redrive_allow_policy_decides_the_sources() {
+    let mut sqs = engine();
+    let one = |k: &str, v: &str| {
+        let mut m = std::collections::BTreeMap::new();
+        m.insert(k.to_string(), v.to_string());
+        m
+    };
+    let dlq = sqs
+        .create_queue(
+            "dlq",
+            &one(
+                "RedriveAllowPolicy",
+                r#"{"redrivePermission":"byQueue","sourceQueueArns":["arn:aws:sqs:us-east-1:123456789012:a"]}"#,
+            ),
+        )
+        .unwrap();
+    let redrive = one(
+        "RedrivePolicy",
+        r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:dlq","maxReceiveCount":1}"#,
+    );
+    sqs.create_queue("a", &redrive).unwrap();
+    assert_eq!(sqs.create_queue("b", &redrive).unwrap_err().code, "InvalidParameterValue");
+    sqs.set_queue_attributes(&dlq, &one("RedriveAllowPolicy", r#"{"redrivePermission":"denyAll"}"#)).unwrap();
+    assert!(sqs.create_queue("b", &redrive).is_err());
+    for bad in [
+        r#"{"redrivePermission":"byQueue"}"#,
+        r#"{"redrivePermission":"denyAll","sourceQueueArns":["x"]}"#,
+        r#"{"redrivePermission":"nobody"}"#,
+        "not json",
+    ] {
+        assert!(sqs.set_queue_attributes(&dlq, &one("RedriveAllowPolicy", bad)).is_err(), "{bad}");
+    }
+    sqs.set_queue_attributes(&dlq, &one("RedriveAllowPolicy", r#"{"redrivePermission":"allowAll"}"#))
+        .unwrap();
+    sqs.create_queue("b", &redrive).unwrap();
+    sqs.check_invariants().unwrap();
+}

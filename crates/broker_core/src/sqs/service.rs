@@ -183,7 +183,7 @@ impl Sqs {
         }
         parsed.check_combination()?;
         if let Some((text, policy)) = &parsed.redrive_policy {
-            self.check_dead_letter_target(text, policy, fifo)?;
+            self.check_dead_letter_target(name, text, policy, fifo)?;
         }
         if let Some(existing) = self.queues.get(name) {
             // Same name: the URL if every given attribute equals the queue's, else `QueueNameExists`.
@@ -218,9 +218,11 @@ impl Sqs {
         Ok(url)
     }
 
-    /// The dead-letter target must exist and be of the source's type; `text` is the policy as given.
+    /// The dead-letter target must exist, be of the source's type and allow the source by its
+    /// `RedriveAllowPolicy`; `text` is the policy as given.
     fn check_dead_letter_target(
         &self,
+        source: &str,
         text: &str,
         policy: &RedrivePolicy,
         fifo: bool,
@@ -233,7 +235,25 @@ impl Sqs {
                 "RedrivePolicy",
                 "Dead-letter queue must be same type of queue as the source.",
             )),
-            Some(_) => Ok(()),
+            Some(q) => {
+                let allow = match &q.attributes.redrive_allow_policy {
+                    Some(p) => parse_redrive_allow(p)?,
+                    None => RedriveAllow::AllowAll,
+                };
+                let source_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{source}");
+                if allow.allows(&source_arn) {
+                    Ok(())
+                } else {
+                    Err(SqsError::invalid_value(
+                        text,
+                        "RedrivePolicy",
+                        &format!(
+                            "Queue {} does not allow {source_arn} to use it as a dead-letter queue (RedriveAllowPolicy)",
+                            q.arn()
+                        ),
+                    ))
+                }
+            }
         }
     }
 
@@ -340,7 +360,7 @@ impl Sqs {
         }
         next.check_combination()?;
         if let Some((text, policy)) = &next.redrive_policy {
-            self.check_dead_letter_target(text, policy, next.fifo)?;
+            self.check_dead_letter_target(&name, text, policy, next.fifo)?;
         }
         let now = self.now;
         let q = self.queues.get_mut(&name).ok_or_else(SqsError::queue_does_not_exist)?;
