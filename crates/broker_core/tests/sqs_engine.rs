@@ -144,7 +144,7 @@ fn visibility_timeout_receipt_handles_and_receive_counts() {
     assert_eq!(e.exception.as_deref(), Some("MessageNotInflight"));
     let third = sqs.receive_message(&url, &receive(1)).unwrap();
     let e = sqs.change_message_visibility(&url, &third[0].receipt_handle, 43_201).unwrap_err();
-    assert_eq!(e.message, "Value 43201 for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200, if provided.");
+    assert_eq!(e.message, "Value 43201 for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds].");
     at(&mut sqs, 15);
     // 12 hours from the receive (at 10 s) at most.
     let e = sqs.change_message_visibility(&url, &third[0].receipt_handle, 43_200).unwrap_err();
@@ -442,4 +442,103 @@ fn batches_validate_and_fail_per_entry() {
     let r = sqs.delete_message_batch(&url, &[("1".into(), got[0].receipt_handle.clone())]).unwrap();
     assert_eq!(r.successful.len(), 1);
     assert_eq!(sqs.queue("b").unwrap().messages.len(), 0);
+}
+
+#[test]
+fn receive_request_attempt_id_retries_the_same_receive() {
+    let mut sqs = engine();
+    let mut attrs = std::collections::BTreeMap::new();
+    attrs.insert("FifoQueue".to_string(), "true".to_string());
+    attrs.insert("VisibilityTimeout".to_string(), "10".to_string());
+    let url = sqs.create_queue("q.fifo", &attrs).unwrap();
+    for body in ["a1", "a2"] {
+        let send = SendMessage {
+            body: body.into(),
+            group_id: Some("g".into()),
+            deduplication_id: Some(body.into()),
+            ..SendMessage::default()
+        };
+        sqs.send_message(&url, &send).unwrap();
+    }
+    let attempt = |id: &str| ReceiveMessage { receive_request_attempt_id: Some(id.into()), ..receive(1) };
+    let first = sqs.receive_message(&url, &attempt("r1")).unwrap();
+    at(&mut sqs, 8);
+    let again = sqs.receive_message(&url, &attempt("r1")).unwrap();
+    // The same message and handle; the visibility timeout restarted at 8 s.
+    assert_eq!(again, first);
+    at(&mut sqs, 16);
+    assert!(sqs.receive_message(&url, &receive(1)).unwrap().is_empty());
+    sqs.delete_message(&url, &first[0].receipt_handle).unwrap();
+    let e = sqs.receive_message(&url, &attempt("r1")).unwrap_err();
+    assert_eq!(e.code, "InvalidParameterValue");
+    assert_eq!(bodies(&sqs.receive_message(&url, &attempt("r2")).unwrap()), ["a2"]);
+    // After 5 minutes the id is forgotten: a new receive (a2 is visible again by then).
+    at(&mut sqs, 16 + 300);
+    let later = sqs.receive_message(&url, &attempt("r1")).unwrap();
+    assert_eq!(bodies(&later), ["a2"]);
+    sqs.check_invariants().unwrap();
+}
+
+#[test]
+fn high_throughput_needs_message_group_scope() {
+    let mut sqs = engine();
+    let mut attrs = std::collections::BTreeMap::new();
+    attrs.insert("FifoQueue".to_string(), "true".to_string());
+    attrs.insert("FifoThroughputLimit".to_string(), "perMessageGroupId".to_string());
+    let e = sqs.create_queue("q.fifo", &attrs).unwrap_err();
+    assert_eq!(e.code, "InvalidAttributeValue");
+    attrs.insert("DeduplicationScope".to_string(), "messageGroup".to_string());
+    let url = sqs.create_queue("q.fifo", &attrs).unwrap();
+    let mut scope = std::collections::BTreeMap::new();
+    scope.insert("DeduplicationScope".to_string(), "queue".to_string());
+    assert_eq!(sqs.set_queue_attributes(&url, &scope).unwrap_err().code, "InvalidAttributeValue");
+    for group in ["a", "b", "b"] {
+        let send = SendMessage {
+            body: "x".into(),
+            group_id: Some(group.into()),
+            deduplication_id: Some("same".into()),
+            ..SendMessage::default()
+        };
+        sqs.send_message(&url, &send).unwrap();
+    }
+    assert_eq!(sqs.census("q.fifo").visible, 2);
+}
+
+#[test]
+fn redrive_allow_policy_decides_the_sources() {
+    let mut sqs = engine();
+    let one = |k: &str, v: &str| {
+        let mut m = std::collections::BTreeMap::new();
+        m.insert(k.to_string(), v.to_string());
+        m
+    };
+    let dlq = sqs
+        .create_queue(
+            "dlq",
+            &one(
+                "RedriveAllowPolicy",
+                r#"{"redrivePermission":"byQueue","sourceQueueArns":["arn:aws:sqs:us-east-1:123456789012:a"]}"#,
+            ),
+        )
+        .unwrap();
+    let redrive = one(
+        "RedrivePolicy",
+        r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:dlq","maxReceiveCount":1}"#,
+    );
+    sqs.create_queue("a", &redrive).unwrap();
+    assert_eq!(sqs.create_queue("b", &redrive).unwrap_err().code, "InvalidParameterValue");
+    sqs.set_queue_attributes(&dlq, &one("RedriveAllowPolicy", r#"{"redrivePermission":"denyAll"}"#)).unwrap();
+    assert!(sqs.create_queue("b", &redrive).is_err());
+    for bad in [
+        r#"{"redrivePermission":"byQueue"}"#,
+        r#"{"redrivePermission":"denyAll","sourceQueueArns":["x"]}"#,
+        r#"{"redrivePermission":"nobody"}"#,
+        "not json",
+    ] {
+        assert!(sqs.set_queue_attributes(&dlq, &one("RedriveAllowPolicy", bad)).is_err(), "{bad}");
+    }
+    sqs.set_queue_attributes(&dlq, &one("RedriveAllowPolicy", r#"{"redrivePermission":"allowAll"}"#))
+        .unwrap();
+    sqs.create_queue("b", &redrive).unwrap();
+    sqs.check_invariants().unwrap();
 }

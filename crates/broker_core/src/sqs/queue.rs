@@ -17,6 +17,8 @@ pub const REGION: &str = "us-east-1";
 pub const MAX_VISIBILITY_SECONDS: i64 = 43_200;
 /// The deduplication interval of FIFO queues: 5 minutes.
 pub const DEDUP_WINDOW_MILLIS: u64 = 300_000;
+/// How long a `ReceiveRequestAttemptId` can be retried after its receive: 5 minutes.
+pub const RECEIVE_ATTEMPT_MILLIS: u64 = 300_000;
 /// The in-flight quota of a standard queue ("Amazon SQS standard queue quotas"): past it, `OverLimit`.
 pub const STANDARD_IN_FLIGHT_LIMIT: usize = 120_000;
 /// The in-flight quota of a FIFO queue ("Amazon SQS FIFO queue quotas"): past it, no error, no message.
@@ -96,7 +98,12 @@ impl QueueAttributes {
                     if value.is_empty() { None } else { Some((value.to_string(), parse_redrive(value)?)) };
             }
             "RedriveAllowPolicy" => {
-                self.redrive_allow_policy = if value.is_empty() { None } else { Some(value.to_string()) };
+                self.redrive_allow_policy = if value.is_empty() {
+                    None
+                } else {
+                    parse_redrive_allow(value)?;
+                    Some(value.to_string())
+                };
             }
             "Policy" => self.policy = if value.is_empty() { None } else { Some(value.to_string()) },
             "SqsManagedSseEnabled" => self.sqs_managed_sse_enabled = boolean()?,
@@ -117,6 +124,16 @@ impl QueueAttributes {
             },
             // Standard queues know no FIFO attribute: SQS answers as for any unknown name.
             _ => return Err(SqsError::invalid_attribute_name(name)),
+        }
+        Ok(())
+    }
+
+    /// The rules between attributes, checked once all of a request's are applied: `perMessageGroupId`
+    /// is allowed only with the `messageGroup` deduplication scope (API Reference, `SetQueueAttributes`:
+    /// high throughput for FIFO queues is both together).
+    pub fn check_combination(&self) -> Result<(), SqsError> {
+        if self.fifo_throughput_limit == "perMessageGroupId" && self.deduplication_scope != "messageGroup" {
+            return Err(SqsError::invalid_attribute_value("FifoThroughputLimit"));
         }
         Ok(())
     }
@@ -173,6 +190,59 @@ fn parse_redrive(value: &str) -> Result<RedrivePolicy, SqsError> {
     Ok(RedrivePolicy { dead_letter_target_arn: arn.to_string(), max_receive_count: count as u32 })
 }
 
+/// Which source queues may name a queue as their dead-letter queue (`RedriveAllowPolicy`, API Reference
+/// `SetQueueAttributes`): all (the default), none, or up to 10 listed by ARN.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RedriveAllow {
+    AllowAll,
+    DenyAll,
+    ByQueue(Vec<String>),
+}
+
+impl RedriveAllow {
+    pub fn allows(&self, source_arn: &str) -> bool {
+        match self {
+            RedriveAllow::AllowAll => true,
+            RedriveAllow::DenyAll => false,
+            RedriveAllow::ByQueue(arns) => arns.iter().any(|a| a == source_arn),
+        }
+    }
+}
+
+/// Reads `{"redrivePermission": "allowAll"|"denyAll"|"byQueue", "sourceQueueArns": [...]}`: the ARNs only
+/// with `byQueue` (and then 1 to 10 of them), as the API Reference describes the two fields. The
+/// reasons' wording is the engine's (no AWS page quotes one).
+pub fn parse_redrive_allow(value: &str) -> Result<RedriveAllow, SqsError> {
+    let invalid = |reason: &str| SqsError::invalid_value(value, "RedriveAllowPolicy", reason);
+    let json: serde_json::Value =
+        serde_json::from_str(value).map_err(|_| invalid("Redrive allow policy is not a valid JSON map"))?;
+    let map = json.as_object().ok_or_else(|| invalid("Redrive allow policy is not a valid JSON map"))?;
+    let permission = map.get("redrivePermission").and_then(|v| v.as_str()).ok_or_else(|| {
+        invalid("Redrive allow policy does not contain mandatory attribute: redrivePermission")
+    })?;
+    let arns = match map.get("sourceQueueArns") {
+        None => None,
+        Some(serde_json::Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|i| i.as_str().map(str::to_string))
+                .collect::<Option<Vec<String>>>()
+                .ok_or_else(|| invalid("sourceQueueArns must be a list of queue ARNs"))?,
+        ),
+        Some(_) => return Err(invalid("sourceQueueArns must be a list of queue ARNs")),
+    };
+    match (permission, arns) {
+        ("allowAll", None) => Ok(RedriveAllow::AllowAll),
+        ("denyAll", None) => Ok(RedriveAllow::DenyAll),
+        ("allowAll" | "denyAll", Some(_)) => {
+            Err(invalid("sourceQueueArns can be specified only when redrivePermission is byQueue"))
+        }
+        ("byQueue", Some(arns)) if (1..=10).contains(&arns.len()) => Ok(RedriveAllow::ByQueue(arns)),
+        ("byQueue", _) => Err(invalid("byQueue needs between 1 and 10 sourceQueueArns")),
+        _ => Err(invalid("redrivePermission must be allowAll, denyAll or byQueue")),
+    }
+}
+
 /// A message in a queue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredMessage {
@@ -226,6 +296,19 @@ pub struct DedupRecord {
     pub sequence_number: Option<String>,
 }
 
+/// A FIFO receive made with a `ReceiveRequestAttemptId` (API Reference, `ReceiveMessage`): for 5 minutes
+/// a retry with the same id returns the same messages with the same receipt handles, resetting their
+/// visibility timeout, as long as none of them was modified (deleted, its visibility changed, received
+/// again) since.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiveAttempt {
+    pub expires: VirtualTime,
+    /// Each message's arrival number and the handle nonce the receive gave it, in reply order.
+    pub messages: Vec<(u64, u64)>,
+    /// When the receive (or its last retry) made them visible again: a change means a modification.
+    pub visible_at: VirtualTime,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Queue {
     pub name: String,
@@ -237,6 +320,9 @@ pub struct Queue {
     /// By arrival number: arrival order is the FIFO order and a standard queue's best-effort order.
     pub messages: BTreeMap<u64, StoredMessage>,
     pub dedup: BTreeMap<String, DedupRecord>,
+    /// FIFO receives made with a `ReceiveRequestAttemptId`, by that id (kept 5 minutes).
+    #[serde(default)]
+    pub receive_attempts: BTreeMap<String, ReceiveAttempt>,
     pub last_purge: Option<VirtualTime>,
     pub tags: BTreeMap<String, String>,
 }

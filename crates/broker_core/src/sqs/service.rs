@@ -116,6 +116,7 @@ impl Sqs {
             let retention = q.attributes.message_retention_period as u64 * 1000;
             q.messages.retain(|_, m| m.sent.plus_millis(retention) > now);
             q.dedup.retain(|_, d| d.expires > now);
+            q.receive_attempts.retain(|_, a| a.expires > now);
         }
     }
 
@@ -180,8 +181,9 @@ impl Sqs {
         for (key, value) in attributes {
             parsed.set(key, value)?;
         }
+        parsed.check_combination()?;
         if let Some((text, policy)) = &parsed.redrive_policy {
-            self.check_dead_letter_target(text, policy, fifo)?;
+            self.check_dead_letter_target(name, text, policy, fifo)?;
         }
         if let Some(existing) = self.queues.get(name) {
             // Same name: the URL if every given attribute equals the queue's, else `QueueNameExists`.
@@ -207,6 +209,7 @@ impl Sqs {
             created_with: attributes.clone(),
             messages: BTreeMap::new(),
             dedup: BTreeMap::new(),
+            receive_attempts: BTreeMap::new(),
             last_purge: None,
             tags: BTreeMap::new(),
         };
@@ -215,9 +218,11 @@ impl Sqs {
         Ok(url)
     }
 
-    /// The dead-letter target must exist and be of the source's type; `text` is the policy as given.
+    /// The dead-letter target must exist, be of the source's type and allow the source by its
+    /// `RedriveAllowPolicy`; `text` is the policy as given.
     fn check_dead_letter_target(
         &self,
+        source: &str,
         text: &str,
         policy: &RedrivePolicy,
         fifo: bool,
@@ -230,7 +235,25 @@ impl Sqs {
                 "RedrivePolicy",
                 "Dead-letter queue must be same type of queue as the source.",
             )),
-            Some(_) => Ok(()),
+            Some(q) => {
+                let allow = match &q.attributes.redrive_allow_policy {
+                    Some(p) => parse_redrive_allow(p)?,
+                    None => RedriveAllow::AllowAll,
+                };
+                let source_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{source}");
+                if allow.allows(&source_arn) {
+                    Ok(())
+                } else {
+                    Err(SqsError::invalid_value(
+                        text,
+                        "RedrivePolicy",
+                        &format!(
+                            "Queue {} does not allow {source_arn} to use it as a dead-letter queue (RedriveAllowPolicy)",
+                            q.arn()
+                        ),
+                    ))
+                }
+            }
         }
     }
 
@@ -335,8 +358,9 @@ impl Sqs {
         for (k, v) in attributes {
             next.set(k, v)?;
         }
+        next.check_combination()?;
         if let Some((text, policy)) = &next.redrive_policy {
-            self.check_dead_letter_target(text, policy, next.fifo)?;
+            self.check_dead_letter_target(&name, text, policy, next.fifo)?;
         }
         let now = self.now;
         let q = self.queues.get_mut(&name).ok_or_else(SqsError::queue_does_not_exist)?;
@@ -538,6 +562,17 @@ impl Sqs {
                 return Err(SqsError::invalid_attribute_name(n));
             }
         }
+        let attempt = match &request.receive_request_attempt_id {
+            Some(id) if self.queues[&name].attributes.fifo => {
+                check_token(id, "ReceiveRequestAttemptId")?;
+                if let Some(again) = self.retry_receive(&name, id, request)? {
+                    return Ok(again);
+                }
+                Some(id.clone())
+            }
+            // "This parameter applies only to FIFO queues": a standard queue ignores it.
+            _ => None,
+        };
         let wait = request
             .wait_time_seconds
             .unwrap_or(self.queues[&name].attributes.receive_message_wait_time_seconds);
@@ -545,6 +580,24 @@ impl Sqs {
         loop {
             // A long poll asks every server; a short poll a sample of them.
             let got = self.receive_now(&name, max as usize, request, wait == 0)?;
+            if let (Some(id), false) = (&attempt, got.is_empty()) {
+                let now = self.now;
+                let messages: Vec<(u64, u64)> = got
+                    .iter()
+                    .filter_map(|m| parse_handle(&m.receipt_handle).ok())
+                    .map(|(n, a)| (a, n))
+                    .collect();
+                let q = self.queues.get_mut(&name).ok_or_else(SqsError::queue_does_not_exist)?;
+                let visible_at = messages
+                    .first()
+                    .and_then(|(a, _)| q.messages.get(a))
+                    .map(|m| m.visible_at)
+                    .unwrap_or(now);
+                q.receive_attempts.insert(
+                    id.clone(),
+                    ReceiveAttempt { expires: now.plus_millis(RECEIVE_ATTEMPT_MILLIS), messages, visible_at },
+                );
+            }
             if !got.is_empty() || self.now >= deadline {
                 return Ok(got);
             }
@@ -558,6 +611,47 @@ impl Sqs {
                 return Err(SqsError::queue_does_not_exist());
             }
         }
+    }
+
+    /// A retried FIFO receive: the same messages and handles when its attempt is known and none of its
+    /// messages was modified since (visibility reset from now); `None` for an unknown or expired id; an
+    /// error when the attempt can no longer be retried. The error's text is the one AWS returned for an
+    /// attempt that is "not retryable" (amazon-sqs-java-messaging-lib#213); no AWS page quotes it.
+    fn retry_receive(
+        &mut self,
+        name: &str,
+        id: &str,
+        request: &ReceiveMessage,
+    ) -> Result<Option<Vec<Received>>, SqsError> {
+        let now = self.now;
+        let q = self.queues.get_mut(name).ok_or_else(SqsError::queue_does_not_exist)?;
+        let Some(attempt) = q.receive_attempts.get(id).cloned() else { return Ok(None) };
+        let intact = attempt.messages.iter().all(|(arrival, nonce)| {
+            q.messages
+                .get(arrival)
+                .is_some_and(|m| m.handle_nonce == *nonce && m.visible_at == attempt.visible_at)
+        });
+        if !intact {
+            return Err(SqsError::invalid_value(
+                id,
+                "ReceiveRequestAttemptId",
+                "The receiveRequestAttemptId is not valid anymore since the receive call is not retryable",
+            ));
+        }
+        let visibility = request.visibility_timeout.unwrap_or(q.attributes.visibility_timeout) as u64;
+        let visible_at = now.plus_millis(visibility * 1000);
+        let mut out = Vec::with_capacity(attempt.messages.len());
+        for (arrival, _) in &attempt.messages {
+            if let Some(m) = q.messages.get_mut(arrival) {
+                m.visible_at = visible_at;
+                m.last_receive = Some(now);
+                out.push(received(m, *arrival, request));
+            }
+        }
+        if let Some(a) = q.receive_attempts.get_mut(id) {
+            a.visible_at = visible_at;
+        }
+        Ok(Some(out))
     }
 
     fn receive_now(
@@ -728,7 +822,10 @@ impl Sqs {
         let now = self.now;
         let name = self.name_of_url(url)?;
         let (nonce, arrival) = parse_handle(handle)?;
-        if !(0..=MAX_VISIBILITY_SECONDS).contains(&timeout) {
+        // Above 12 hours the total in flight is beyond the limit whatever has elapsed: the text SQS
+        // returns for that (as reported from AWS in aws/aws-sdk-net#794 and localstack#3956; no AWS page
+        // quotes it). A negative value keeps the engine's own wording (unverified, see the allow-list).
+        if timeout < 0 {
             return Err(SqsError::invalid_value(
                 timeout,
                 "VisibilityTimeout",

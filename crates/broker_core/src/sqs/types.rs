@@ -47,6 +47,9 @@ pub struct ReceiveMessage {
     pub system_attribute_names: Vec<String>,
     /// Message attributes to return: names, `prefix.*`, or `All` / `.*`.
     pub message_attribute_names: Vec<String>,
+    /// FIFO only: a retry with the same id within 5 minutes returns the same messages and handles.
+    #[serde(default)]
+    pub receive_request_attempt_id: Option<String>,
 }
 
 /// One received message as `ReceiveMessage` returns it.

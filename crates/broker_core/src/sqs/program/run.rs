@@ -549,6 +549,7 @@ impl Session {
                         .map(|v| str_list("MessageAttributeNames", v))
                         .transpose()?
                         .unwrap_or_default(),
+                    receive_request_attempt_id: s("ReceiveRequestAttemptId")?,
                 };
                 let got = sqs.receive_message(&url()?, &request).map_err(Failure::Sqs)?;
                 let mut d = empty();
