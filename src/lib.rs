@@ -27,16 +27,25 @@ pub mod state;
 pub mod topology;
 
 /// Mounts the app on `<body>`, after installing a panic hook that keeps the page readable.
+///
+/// The embedded sandbox is its own wasm module ([`start_embed`], `src/embed_main.rs`), which index.html's
+/// loader imports for `?embed=1`: this entry never references it, so the full page does not download
+/// the embed's protocol and views, nor the embed the workspaces.
 pub fn start() {
     #[cfg(target_arch = "wasm32")]
     {
         std::panic::set_hook(Box::new(report_panic));
-        if embed::requested() {
-            yew::Renderer::<embed::EmbedApp>::new().render();
-        } else {
-            components::workspaces::enable_persistence(); // the page saves workspaces; test renders do not
-            yew::Renderer::<app::App>::new().render();
-        }
+        components::workspaces::enable_persistence(); // the page saves workspaces; test renders do not
+        yew::Renderer::<app::App>::new().render();
+    }
+}
+
+/// Mounts the embedded sandbox on `<body>` (the embed module's entry, `src/embed_main.rs`).
+pub fn start_embed() {
+    #[cfg(target_arch = "wasm32")]
+    {
+        std::panic::set_hook(Box::new(report_panic));
+        yew::Renderer::<embed::EmbedApp>::new().render();
     }
 }
 

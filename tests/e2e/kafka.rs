@@ -2,7 +2,9 @@
 //! RabbitMQ page, at 1280×720 and 1920×1080: the quickstart tutorial played with the keyboard until its
 //! checks pass and the lag is 0; a broker taken down by a click (the ISR shrinks, a new leader), scrubbed
 //! back before the click and brought back; the model picker switching pages both ways. Each page fetched
-//! only its own model's module. Screenshots: `artifacts/e2e-kafka-*.png`.
+//! only its own model's module. A document reaches its model's page from either page's Import or link
+//! (a Kafka document on the RabbitMQ page, a RabbitMQ document on the Kafka page), and the Kafka page's
+//! share link carries the brokers taken down. Screenshots: `artifacts/e2e-kafka-*.png`.
 
 use crate::harness::*;
 use serde_json::json;
