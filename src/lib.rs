@@ -7,6 +7,7 @@
 //! - [`embed`]: the compact embedded sandbox and its `postMessage` API.
 //! - [`persist`]: a narrow key–value trait so native tests use memory and the browser IndexedDB.
 //! - [`kafka_page`]: the Kafka page (its own wasm module, `src/kafka_main.rs`).
+//! - [`shell`]: what every model's page shares of its shell (files, links, forwarding to another model's page).
 //! - [`scripting`]: the scripting engine (a second wasm module), loaded before a document with scripts.
 
 pub mod app;
@@ -21,20 +22,30 @@ pub mod persist;
 pub mod scenarios;
 pub mod scripting;
 pub mod session;
+pub mod shell;
 pub mod state;
 pub mod topology;
 
 /// Mounts the app on `<body>`, after installing a panic hook that keeps the page readable.
+///
+/// The embedded sandbox is its own wasm module ([`start_embed`], `src/embed_main.rs`), which index.html's
+/// loader imports for `?embed=1`: this entry never references it, so the full page does not download
+/// the embed's protocol and views, nor the embed the workspaces.
 pub fn start() {
     #[cfg(target_arch = "wasm32")]
     {
         std::panic::set_hook(Box::new(report_panic));
-        if embed::requested() {
-            yew::Renderer::<embed::EmbedApp>::new().render();
-        } else {
-            components::workspaces::enable_persistence(); // the page saves workspaces; test renders do not
-            yew::Renderer::<app::App>::new().render();
-        }
+        components::workspaces::enable_persistence(); // the page saves workspaces; test renders do not
+        yew::Renderer::<app::App>::new().render();
+    }
+}
+
+/// Mounts the embedded sandbox on `<body>` (the embed module's entry, `src/embed_main.rs`).
+pub fn start_embed() {
+    #[cfg(target_arch = "wasm32")]
+    {
+        std::panic::set_hook(Box::new(report_panic));
+        yew::Renderer::<embed::EmbedApp>::new().render();
     }
 }
 

@@ -454,7 +454,9 @@ impl Graph {
         let queues = broker.queues();
         let actors = session.actors();
         let mut b = Builder::default();
-        let actor_connections: BTreeSet<ConnectionId> = actors.iter().filter_map(|a| a.connection).collect();
+        // Inserted one by one: `collect` into a set compiles its own sort (broker_core::order).
+        let mut actor_connections: BTreeSet<ConnectionId> = BTreeSet::new();
+        actor_connections.extend(actors.iter().filter_map(|a| a.connection));
         let dead_letter_exchange =
             |arguments: &broker_core::amqp::FieldTable| match arguments.get("x-dead-letter-exchange") {
                 Some(broker_core::amqp::FieldValue::Str(dlx)) => Some(dlx.clone()),
@@ -493,7 +495,9 @@ impl Graph {
             .collect();
 
         // Exchange columns: 1 + the longest chain of exchange-to-exchange bindings leading here.
-        let mut depth: BTreeMap<&str, usize> = shown.iter().map(|x| (x.name.as_str(), 0)).collect();
+        // Inserted one by one: `collect` into a map would compile its own sort (sim_kernel::order).
+        let mut depth: BTreeMap<&str, usize> = BTreeMap::new();
+        depth.extend(shown.iter().map(|x| (x.name.as_str(), 0)));
         for _ in 0..MAX_EXCHANGE_DEPTH {
             for x in &shown {
                 let d = depth[x.name.as_str()];
@@ -1132,7 +1136,7 @@ impl Graph {
             }
         };
         let mut keyed: Vec<(f64, usize)> = col.iter().map(|&i| (key(i), i)).collect();
-        keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
+        broker_core::order::sort_by(&mut keyed, |a, b| a.0.total_cmp(&b.0));
         for (slot, (_, i)) in col.iter_mut().zip(keyed) {
             *slot = i;
         }

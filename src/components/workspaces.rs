@@ -7,8 +7,10 @@
 //! the workspace's Web Lock saves.
 
 use crate::components::{event_value, use_app};
+use crate::shell::{FileButtons, ShareField};
 use crate::state::workspace::{Ownership, WorkspaceAction};
 use crate::state::{Action, AppState};
+use broker_core::scenario::document::ModelName;
 use yew::prelude::*;
 
 /// The workspace bar (under the header).
@@ -27,7 +29,7 @@ pub fn workspace_bar() -> Html {
     };
     let on_import = {
         let app = app.clone();
-        Callback::from(move |e: Event| run(Op::Import(file_of(&e)), &app))
+        Callback::from(move |e: Event| run(Op::Import(crate::shell::file_of(&e)), &app))
     };
     let start_rename = {
         let renaming = renaming.clone();
@@ -56,7 +58,7 @@ pub fn workspace_bar() -> Html {
         let app = app.clone();
         Callback::from(move |_: MouseEvent| {
             if let Some(link) = &app.workspace.permalink {
-                let said = if copy_to_clipboard(link) {
+                let said = if crate::shell::copy_to_clipboard(link, "ws-permalink") {
                     "Copied the share link: it opens this workspace at this moment"
                 } else {
                     "The link is selected: copy it with Ctrl+C"
@@ -96,12 +98,7 @@ pub fn workspace_bar() -> Html {
             <span class="ws-sep" />
             <button class="btn small" id="ws-restart" title="A RabbitMQ node restart: only durable state survives"
                     onclick={op(|_| Op::Restart)}>{ "Restart broker" }</button>
-            <button class="btn small" id="ws-share" onclick={op(|_| Op::Share)}>{ "Share link" }</button>
-            <button class="btn small" id="ws-export" onclick={op(|_| Op::Export)}>{ "Export" }</button>
-            <label class="btn small ws-import">
-                { "Import" }
-                <input type="file" id="ws-import" accept=".json,application/json" onchange={on_import} />
-            </label>
+            <FileButtons prefix="ws" on_share={op(|_| Op::Share)} on_export={op(|_| Op::Export)} on_import={on_import} />
             if take_over {
                 <button class="btn small primary" id="ws-take-over" onclick={op(|_| Op::TakeOver)}>{ "Take over" }</button>
             }
@@ -119,10 +116,7 @@ pub fn workspace_bar() -> Html {
                 </span>
             }
             if let Some(link) = &ws.permalink {
-                <span class="ws-share-field">
-                    <input class="ws-permalink" id="ws-permalink" readonly=true aria-label="Share link" value={link.clone()} />
-                    <button class="btn small" id="ws-copy-link" onclick={copy_link}>{ "Copy" }</button>
-                </span>
+                <ShareField prefix="ws" link={link.clone()} on_copy={copy_link} />
             }
         </section>
     }
@@ -146,13 +140,6 @@ enum Op {
     ResetStore,
 }
 
-fn file_of(e: &Event) -> Option<web_sys::File> {
-    let input = e.target_dyn_into::<web_sys::HtmlInputElement>()?;
-    let file = input.files()?.get(0);
-    input.set_value("");
-    file
-}
-
 fn run(op: Op, app: &UseReducerHandle<AppState>) {
     match op {
         Op::Restart => app.dispatch(Action::Workspace(WorkspaceAction::RestartBroker)),
@@ -160,47 +147,14 @@ fn run(op: Op, app: &UseReducerHandle<AppState>) {
             // The whole workspace — its scenario or its hand-built broker, and the moment shown.
             let fragment = crate::persist::permalink::encode_workspace(&app.workspace_doc().to_json());
             match fragment {
-                Ok(fragment) => {
-                    app.dispatch(Action::Workspace(WorkspaceAction::Permalink(Some(page_url(&fragment)))))
-                }
+                Ok(fragment) => app.dispatch(Action::Workspace(WorkspaceAction::Permalink(Some(
+                    crate::shell::page_url(ModelName::Amqp, &fragment),
+                )))),
                 Err(e) => app.dispatch(Action::Workspace(WorkspaceAction::Refused(e))),
             }
         }
         op => store_side::run(op, app),
     }
-}
-
-/// Puts `text` on the clipboard (the asynchronous Clipboard API, reached through `js_sys` so the page needs
-/// no extra `web-sys` feature); where it is missing (an insecure origin), selects the share field instead.
-fn copy_to_clipboard(text: &str) -> bool {
-    use wasm_bindgen::JsCast;
-    let Some(window) = web_sys::window() else { return false };
-    let navigator = window.navigator();
-    let clipboard =
-        js_sys::Reflect::get(navigator.as_ref(), &"clipboard".into()).ok().filter(|c| c.is_object());
-    let write = clipboard.as_ref().and_then(|c| {
-        js_sys::Reflect::get(c, &"writeText".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-    });
-    if let (Some(clipboard), Some(write)) = (clipboard, write) {
-        if write.call1(&clipboard, &text.into()).is_ok() {
-            return true;
-        }
-    }
-    let field = window.document().and_then(|d| d.get_element_by_id("ws-permalink"));
-    if let Some(field) = field.and_then(|f| f.dyn_into::<web_sys::HtmlInputElement>().ok()) {
-        field.select();
-    }
-    false
-}
-
-fn page_url(fragment: &str) -> String {
-    let base = web_sys::window()
-        .and_then(|w| {
-            let l = w.location();
-            Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?))
-        })
-        .unwrap_or_default();
-    format!("{base}#{fragment}")
 }
 
 thread_local! {
@@ -269,9 +223,11 @@ mod store_side {
     use crate::persist::workspace::WorkspaceDoc;
     use crate::persist::{permalink, KvStore, Write};
     use crate::session::Session;
+    use crate::shell::{download, safe_file_name};
     use crate::state::editing::EditAction;
     use crate::state::workspace::{Ownership, WorkspaceAction};
     use crate::state::{Action, AppState};
+    use broker_core::scenario::document::ModelName;
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
     use wasm_bindgen::prelude::*;
@@ -402,6 +358,18 @@ mod store_side {
             }
         };
         clear_hash();
+        // Another model's document (or a workspace holding one) goes to that model's page, whole.
+        let foreign = match &link {
+            permalink::Link::Scenario(text) => Some(text.clone()),
+            permalink::Link::Workspace(text) => WorkspaceDoc::from_json(text).ok().and_then(|d| d.scenario),
+        };
+        if let Some(text) = foreign {
+            if let Some(model) = crate::shell::elsewhere(&text, ModelName::Amqp) {
+                crate::shell::forward(model, &text)
+                    .map_err(|e| format!("This link's scenario cannot be opened: {e}. Nothing was run."))?;
+                return Ok(true);
+            }
+        }
         let doc = match link {
             permalink::Link::Scenario(text) => {
                 // A scripted document needs the scripting engine to be checked (and run).
@@ -707,8 +675,8 @@ mod store_side {
                     }
                 }
                 Op::Export => {
-                    let file = format!("{}.brokerlab.json", safe_file_name(&doc_now.name));
-                    match download(&file, &doc_now.to_json()) {
+                    let file = format!("{}.brokerlab.json", safe_file_name(&doc_now.name, "workspace"));
+                    match download(&file, "application/json", &doc_now.to_json()) {
                         Ok(()) => act(
                             &p.dispatch,
                             WorkspaceAction::Copied(format!(
@@ -752,6 +720,25 @@ mod store_side {
                         }
                     };
                     let what = found.describe();
+                    // A document of another model is that model's page's to open (or refuse).
+                    let foreign = match &found {
+                        Found::Scenario { text, .. } => Some(text.clone()),
+                        Found::Workspace(doc) => doc.scenario.clone(),
+                        Found::Definitions(_) => None,
+                    };
+                    if let Some(text) = foreign {
+                        if let Some(model) = crate::shell::elsewhere(&text, ModelName::Amqp) {
+                            if let Err(e) = crate::shell::forward(model, &text) {
+                                act(
+                                    &p.dispatch,
+                                    WorkspaceAction::Refused(format!(
+                                        "'{name}' ({what}) was not opened: {e}"
+                                    )),
+                                );
+                            }
+                            return;
+                        }
+                    }
                     let opened = match found {
                         Found::Workspace(doc) => validate_workspace(*doc).await.map(|doc| (doc, None)),
                         Found::Scenario { text, name: title } => validate_scenario(&text).await.map(|()| {
@@ -786,7 +773,7 @@ mod store_side {
                 Op::Import(None) => {}
                 Op::ExportStore => match catalog::export_raw(&p.store).await {
                     Ok(text) => {
-                        if let Err(e) = download("brokerlab-saved-data.json", &text) {
+                        if let Err(e) = download("brokerlab-saved-data.json", "application/json", &text) {
                             act(&p.dispatch, WorkspaceAction::Refused(e));
                         }
                     }
@@ -826,31 +813,5 @@ mod store_side {
     async fn validate_scenario(text: &str) -> Result<(), String> {
         crate::scripting::prepare(text).await?;
         Session::from_scenario(text).map(|_| ())
-    }
-
-    fn safe_file_name(name: &str) -> String {
-        let s: String =
-            name.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).take(60).collect();
-        if s.is_empty() {
-            "workspace".into()
-        } else {
-            s
-        }
-    }
-
-    fn download(file_name: &str, text: &str) -> Result<(), String> {
-        let fail = |e: JsValue| format!("download failed: {e:?}");
-        let parts = js_sys::Array::of1(&JsValue::from_str(text));
-        let options = web_sys::BlobPropertyBag::new();
-        options.set_type("application/json");
-        let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(fail)?;
-        let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
-        let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-        let a: web_sys::HtmlAnchorElement = document.create_element("a").map_err(fail)?.unchecked_into();
-        a.set_href(&url);
-        a.set_download(file_name);
-        a.click();
-        let _ = web_sys::Url::revoke_object_url(&url);
-        Ok(())
     }
 }

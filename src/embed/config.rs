@@ -54,7 +54,8 @@ pub struct EmbedConfig {
     pub warnings: Vec<String>,
 }
 
-/// Whether the query asks for embed mode (`embed`, `embed=1` or `embed=true`).
+/// Whether the query asks for embed mode (`embed`, `embed=1` or `embed=true`). index.html's loader
+/// (`Trunk.toml`) applies the same rule in JavaScript to choose the embed's module.
 pub fn wants_embed(pairs: &[(String, String)]) -> bool {
     pairs.iter().any(|(k, v)| k == "embed" && matches!(v.as_str(), "" | "1" | "true"))
 }

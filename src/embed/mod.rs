@@ -18,11 +18,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
 
-/// Whether the page was opened as an embed (its address has `embed=1`).
-pub fn requested() -> bool {
-    cfg!(target_arch = "wasm32") && config::wants_embed(&bridge::query_pairs())
-}
-
 /// The embedded sandbox's root component.
 #[function_component(EmbedApp)]
 pub fn embed_app() -> Html {

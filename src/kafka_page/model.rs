@@ -6,8 +6,10 @@
 //! depends on how the page got there. The lag chart covers the whole run: it is sampled from a second run
 //! played to the end whenever the document changes.
 
+use crate::persist::{import, permalink, workspace::WorkspaceDoc};
 use broker_core::kafka::scenario::{KafkaRun, KafkaRunOptions};
 use broker_core::kafka::TopicPartition;
+use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::{CheckResult, CheckStatus};
 use broker_core::VirtualTime;
 
@@ -369,6 +371,89 @@ fn millis(text: &str) -> u64 {
     broker_core::scenario::document::Millis::parse(text).map_or(0, |m| m.0)
 }
 
+/// What the Kafka page does with a link, an imported file or a forwarded document.
+#[derive(Debug)]
+pub enum Opening {
+    /// Not a link (no fragment, or another fragment): the page shows its bundled document.
+    Nothing,
+    /// A Kafka document, opened at time 0.
+    Open(Box<KafkaSession>),
+    /// Another model's document or workspace: the page of `model` opens `fragment` (a share link's).
+    Forward { model: ModelName, fragment: String },
+    /// Refused, as a sentence; nothing was run.
+    Refused(String),
+}
+
+impl std::fmt::Debug for KafkaSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaSession").field("name", &self.name()).finish_non_exhaustive()
+    }
+}
+
+impl KafkaSession {
+    /// What the page calls the document: a bundled one's title, else "Opened document" (a Kafka document
+    /// has no name field).
+    pub fn name(&self) -> &'static str {
+        let bundled = self.bundled.and_then(|id| BUNDLED.iter().find(|b| b.id == id));
+        bundled.map_or("Opened document", |b| b.title)
+    }
+}
+
+/// A scenario document's text: a Kafka document opens here, another model's goes to its page, anything
+/// else is refused with the parser's error (`line:col`) after `what` ("This link's scenario").
+fn open_document(text: String, what: &str) -> Opening {
+    if let Some(model) = crate::shell::elsewhere(&text, ModelName::Kafka) {
+        return Opening::Forward { model, fragment: permalink::encode(&text) };
+    }
+    match KafkaSession::open(&text, None) {
+        Ok(s) => Opening::Open(Box::new(s)),
+        Err(e) => Opening::Refused(format!("{what} cannot be opened: {e}. Nothing was run.")),
+    }
+}
+
+/// The page's fragment (a share link, `#scenario=…` or `#workspace=…`, as either model's page makes it).
+pub fn open_link(fragment: &str) -> Opening {
+    match permalink::decode_link(fragment) {
+        Ok(None) => Opening::Nothing,
+        Err(e) => Opening::Refused(e),
+        Ok(Some(permalink::Link::Scenario(text))) => open_document(text, "This link's scenario"),
+        Ok(Some(permalink::Link::Workspace(text))) => open_workspace(&text, "This link's workspace"),
+    }
+}
+
+/// A workspace (the RabbitMQ page's share link or export): the Kafka page keeps no workspaces yet, so
+/// one holding a Kafka document opens that document, any other goes to the RabbitMQ page whole.
+fn open_workspace(text: &str, what: &str) -> Opening {
+    match WorkspaceDoc::from_json(text) {
+        Err(e) => Opening::Refused(format!("{what} cannot be opened: {e}. Nothing was run.")),
+        Ok(doc) => match doc.scenario {
+            Some(scenario) if crate::shell::elsewhere(&scenario, ModelName::Kafka).is_none() => {
+                open_document(scenario, what)
+            }
+            _ => match permalink::encode_workspace(text) {
+                Ok(fragment) => Opening::Forward { model: ModelName::Amqp, fragment },
+                Err(e) => Opening::Refused(e),
+            },
+        },
+    }
+}
+
+/// An imported file (`name`): recognised as the RabbitMQ page's Import recognises it ([`import::detect`]).
+pub fn open_file(name: &str, text: &str) -> Opening {
+    let found = match import::detect(text) {
+        Ok(found) => found,
+        Err(e) => return Opening::Refused(format!("'{name}' was not imported: {e}")),
+    };
+    let what = format!("'{name}' ({})", found.describe());
+    match found {
+        import::Found::Scenario { text, .. } => open_document(text, &what),
+        import::Found::Workspace(_) => open_workspace(text.strip_prefix('\u{feff}').unwrap_or(text), &what),
+        import::Found::Definitions(_) => Opening::Refused(format!(
+            "{what} was not imported: a definitions.json describes a RabbitMQ broker; import it on the RabbitMQ page"
+        )),
+    }
+}
+
 /// Counts of check statuses: (passed, failed, pending).
 pub fn check_counts(checks: &[CheckResult]) -> (usize, usize, usize) {
     let count = |s: CheckStatus| checks.iter().filter(|c| c.status == s).count();
@@ -378,6 +463,40 @@ pub fn check_counts(checks: &[CheckResult]) -> (usize, usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_or_file_opens_a_kafka_document_and_forwards_another_models() {
+        let kafka = BUNDLED[3].text;
+        let fragment = permalink::encode(kafka);
+        let Opening::Open(s) = open_link(&format!("#{fragment}")) else { panic!("opens") };
+        assert_eq!(s.text, kafka, "the document byte for byte");
+        assert!(s.bundled.is_none());
+        assert!(matches!(open_file("slow.json", kafka), Opening::Open(_)));
+        assert!(matches!(open_link(""), Opening::Nothing));
+        // A RabbitMQ document (no "model") goes to the RabbitMQ page, intact.
+        let amqp = crate::scenarios::BUNDLED[1].1;
+        let Opening::Forward { model, fragment } = open_file("work.json", amqp) else { panic!("forwarded") };
+        assert_eq!(model, ModelName::Amqp);
+        assert_eq!(permalink::decode(&fragment), Ok(Some(amqp.to_string())));
+        assert!(matches!(
+            open_link(&permalink::encode(amqp)),
+            Opening::Forward { model: ModelName::Amqp, .. }
+        ));
+        // A RabbitMQ workspace goes there whole; one holding a Kafka document opens here.
+        let mut ws = WorkspaceDoc::manual("W");
+        let as_link = |ws: &WorkspaceDoc| permalink::encode_workspace(&ws.to_json()).unwrap();
+        assert!(matches!(open_link(&as_link(&ws)), Opening::Forward { model: ModelName::Amqp, .. }));
+        ws.scenario = Some(kafka.to_string());
+        assert!(matches!(open_link(&as_link(&ws)), Opening::Open(_)));
+        // Refusals say what and where; nothing runs.
+        let Opening::Refused(e) = open_file("defs.json", r#"{"queues": []}"#) else { panic!("refused") };
+        assert!(e.contains("RabbitMQ page"), "{e}");
+        let bad = kafka.replacen("\"model\": \"kafka\"", "\"model\": \"kafka\", \"cluster\": 7", 1);
+        let Opening::Refused(e) = open_file("bad.json", &bad) else { panic!("refused") };
+        assert!(e.starts_with("'bad.json' (a scenario document") && e.contains("Nothing was run"), "{e}");
+        let Opening::Refused(e) = open_link("#scenario=%%") else { panic!("refused") };
+        assert!(e.contains("malformed"), "{e}");
+    }
 
     #[test]
     fn the_quickstart_tutorial_passes_its_checks_at_the_end() {

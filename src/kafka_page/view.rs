@@ -5,8 +5,13 @@
 //! the document (a tutorial's steps) and its event log. Keyboard: Space plays or pauses, ← / → move one
 //! second, Home goes back to 0, End to the end; every control is a focusable button, select or slider.
 
-use super::model::{check_counts, GroupView, KafkaSession, LagSeries, PartitionView, BUNDLED};
+use super::model::{
+    check_counts, open_file, open_link, GroupView, KafkaSession, LagSeries, Opening, PartitionView, BUNDLED,
+};
+use crate::persist::permalink;
+use crate::shell::{FileButtons, ShareField};
 use broker_core::kafka::TopicPartition;
+use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::CheckStatus;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -41,6 +46,40 @@ fn initial_doc() -> String {
         .unwrap_or_else(|| BUNDLED[0].id.to_string())
 }
 
+/// A notice under the header: (is it a refusal, the sentence).
+type Notice = Option<(bool, String)>;
+
+/// The session the page starts with: the document of the address's link (`#scenario=…`, made by either
+/// model's page), else the bundled `doc_id`. Another model's document is forwarded to its page.
+fn starting_session(doc_id: &str, from_address: bool) -> (KafkaSession, Notice) {
+    let bundled = || {
+        KafkaSession::bundled(doc_id)
+            .or_else(|| KafkaSession::bundled(BUNDLED[0].id))
+            .expect("bundled documents open")
+    };
+    if !from_address {
+        return (bundled(), None);
+    }
+    match open_link(&crate::shell::take_hash()) {
+        Opening::Nothing => (bundled(), None),
+        Opening::Open(s) => (*s, Some((false, "Opened the document of the link".into()))),
+        Opening::Refused(e) => (bundled(), Some((true, e))),
+        Opening::Forward { model, fragment } => {
+            go_to(model, &fragment);
+            (bundled(), Some((false, format!("Opening it on the {} page…", crate::shell::page_name(model)))))
+        }
+    }
+}
+
+/// Opens `fragment` (a share link's) on `model`'s page.
+fn go_to(model: ModelName, fragment: &str) {
+    if let Some(w) = web_sys::window() {
+        let l = w.location();
+        let path = l.pathname().unwrap_or_default();
+        let _ = l.set_href(&format!("{path}{}#{fragment}", crate::shell::model_query(model)));
+    }
+}
+
 /// Navigates to the page of another model (each model's page downloads only its own module).
 fn go_to_model(model: &str) {
     if let Some(w) = web_sys::window() {
@@ -59,14 +98,17 @@ pub struct KafkaAppProps {
 #[function_component(KafkaApp)]
 pub fn kafka_app(props: &KafkaAppProps) -> Html {
     let doc_id = props.doc.clone().unwrap_or_else(initial_doc);
-    let session: Rc<RefCell<KafkaSession>> = {
-        let id = doc_id.clone();
-        use_mut_ref(move || {
-            KafkaSession::bundled(&id)
-                .or_else(|| KafkaSession::bundled(BUNDLED[0].id))
-                .expect("bundled documents open")
-        })
+    let start = {
+        let from_address = props.doc.is_none();
+        use_mut_ref(move || Some(starting_session(&doc_id, from_address)))
     };
+    let first_notice = start.borrow().as_ref().and_then(|(_, n)| n.clone());
+    let notice = use_state(move || first_notice);
+    let session: Rc<RefCell<KafkaSession>> = {
+        let start = start.clone();
+        use_mut_ref(move || start.borrow_mut().take().map(|(s, _)| s).expect("the starting session"))
+    };
+    let share_link = use_state(|| None::<String>);
     let version = use_state(|| 0u64);
     let playing = use_state(|| false);
     let bump = {
@@ -158,6 +200,84 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
             bump();
         })
     };
+    // The shell's document buttons (shared with the RabbitMQ page: crate::shell).
+    let on_share = {
+        let session = session.clone();
+        let share_link = share_link.clone();
+        let notice = notice.clone();
+        Callback::from(move |_: MouseEvent| {
+            let text = session.borrow().played_text();
+            let link = crate::shell::page_url(ModelName::Kafka, &permalink::encode(&text));
+            let said = if crate::shell::copy_to_clipboard(&link, "kafka-permalink") {
+                "Copied the share link: it opens this document, with the brokers you took down"
+            } else {
+                "The share link is below: copy it with Ctrl+C"
+            };
+            share_link.set(Some(link));
+            notice.set(Some((false, said.into())));
+        })
+    };
+    let on_copy = {
+        let share_link = share_link.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(link) = &*share_link {
+                crate::shell::copy_to_clipboard(link, "kafka-permalink");
+            }
+        })
+    };
+    let on_export = {
+        let session = session.clone();
+        let notice = notice.clone();
+        Callback::from(move |_: MouseEvent| {
+            let s = session.borrow();
+            let file = format!("{}.json", s.bundled.unwrap_or("kafka-document"));
+            notice.set(Some(match crate::shell::download(&file, "application/json", &s.played_text()) {
+                Ok(()) => (false, format!("Exported the document as {file}")),
+                Err(e) => (true, e),
+            }));
+        })
+    };
+    let on_import = {
+        let session = session.clone();
+        let notice = notice.clone();
+        let playing = playing.clone();
+        let bump = bump.clone();
+        Callback::from(move |e: Event| {
+            let Some(file) = crate::shell::file_of(&e) else { return };
+            let session = session.clone();
+            let notice = notice.clone();
+            let playing = playing.clone();
+            let bump = bump.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let max = crate::persist::workspace::MAX_FILE_BYTES;
+                let text = match crate::shell::read_file(&file, max).await {
+                    Ok(text) => text,
+                    Err(e) => return notice.set(Some((true, e))),
+                };
+                let name = file.name();
+                match open_file(&name, &text) {
+                    Opening::Open(s) => {
+                        *session.borrow_mut() = *s;
+                        playing.set(false);
+                        notice.set(Some((false, format!("Opened the Kafka document in '{name}'"))));
+                        bump();
+                    }
+                    Opening::Forward { model, fragment } => {
+                        notice.set(Some((
+                            false,
+                            format!(
+                                "'{name}' is for the {} page: opening it there…",
+                                crate::shell::page_name(model)
+                            ),
+                        )));
+                        go_to(model, &fragment);
+                    }
+                    Opening::Refused(e) => notice.set(Some((true, e))),
+                    Opening::Nothing => {}
+                }
+            });
+        })
+    };
     let pick_doc = Callback::from(move |e: Event| {
         let value = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
         if let Some(w) = web_sys::window() {
@@ -225,10 +345,16 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                     </select>
                 </label>
                 <select id="kafka-doc" aria-label="Kafka document" onchange={pick_doc}>
+                    if s.bundled.is_none() {
+                        <option value="" selected=true disabled=true>{ "Opened document" }</option>
+                    }
                     { for BUNDLED.iter().map(|b| html! {
                         <option value={b.id} selected={s.bundled == Some(b.id)}>{ b.title }</option>
                     }) }
                 </select>
+                <span class="kafka-files">
+                    <FileButtons prefix="kafka" on_share={on_share} on_export={on_export} on_import={on_import} />
+                </span>
                 <div class="time-controls">
                     <button id="kafka-play" class="btn primary" onclick={on_play}
                             aria-keyshortcuts="Space">{ if *playing { "Pause" } else { "Play" } }</button>
@@ -241,6 +367,17 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                 <input id="kafka-time" type="range" class="kafka-scrub" min="0" max={end.to_string()} step="100"
                        value={now.to_string()} oninput={scrub} aria-label="Time (rewind or fast-forward)" />
             </header>
+            if notice.is_some() || share_link.is_some() {
+                <div class="kafka-notices">
+                    if let Some((refused, text)) = &*notice {
+                        <p id="kafka-notice" class={classes!("notice", if *refused { "error" } else { "info" })}
+                           role={if *refused { "alert" } else { "status" }}>{ text }</p>
+                    }
+                    if let Some(link) = &*share_link {
+                        <ShareField prefix="kafka" link={link.clone()} on_copy={on_copy} />
+                    }
+                </div>
+            }
             <main class="kafka-main">
                 <section class="kafka-col">
                     <section id="kafka-about" class="panel kafka-panel">

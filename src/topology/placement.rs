@@ -124,7 +124,7 @@ pub fn place(g: &mut Graph) {
     let mut start = vec![(0.0, 0.0); n];
     let mut end = vec![(0.0, 0.0); n];
     for ((node, side), mut ends) in sides {
-        ends.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        broker_core::order::sort_by(&mut ends, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let nd = &g.nodes[node];
         let k = ends.len() as f64;
         for (pos, &(_, edge, outgoing)) in ends.iter().enumerate() {
@@ -218,7 +218,7 @@ pub fn place(g: &mut Graph) {
         obstacles.add(end_box(end[i]));
     }
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by_key(|&i| {
+    broker_core::order::sort_by_key(&mut order, |&i| {
         let e = &g.edges[i];
         let binding = g.nodes[e.from].kind == NodeKind::Exchange && !e.dead_letter;
         (!binding, curves[i].is_none(), i)
@@ -306,7 +306,9 @@ fn candidates(
                 .map(|w| (w[0], w[1]))
                 .filter(|(a, b)| (a.1 - b.1).abs() < 0.5 && (a.0 - b.0).abs() > 1.0)
                 .collect();
-            runs.sort_by(|a, b| (b.1 .0 - b.0 .0).abs().total_cmp(&(a.1 .0 - a.0 .0).abs()));
+            broker_core::order::sort_by(&mut runs, |a, b| {
+                (b.1 .0 - b.0 .0).abs().total_cmp(&(a.1 .0 - a.0 .0).abs())
+            });
             for &dy in &[0.0, -LABEL_HEIGHT * 0.6, LABEL_HEIGHT * 0.6] {
                 for (a, b) in &runs {
                     for f in [0.5, 0.3, 0.7, 0.15, 0.85] {
@@ -411,7 +413,7 @@ impl Grid {
         }
         let mut ys = Vec::new();
         for col in columns.values_mut() {
-            col.sort_by(|a, b| a[1].total_cmp(&b[1]));
+            broker_core::order::sort_by(col, |a, b| a[1].total_cmp(&b[1]));
             for w in col.windows(2) {
                 if w[1][1] - w[0][3] > 2.0 * CLEARANCE {
                     ys.push((w[0][3] + w[1][1]) / 2.0);
@@ -428,7 +430,7 @@ impl Grid {
             ys.push(y);
         }
         let sort = |v: &mut Vec<f64>| {
-            v.sort_by(f64::total_cmp);
+            broker_core::order::sort_by(v, f64::total_cmp);
             v.dedup_by(|a, b| (*a - *b).abs() < 0.5);
         };
         sort(&mut xs);

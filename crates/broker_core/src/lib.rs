@@ -17,6 +17,8 @@ pub mod testkit;
 
 pub use clock::{DeadlineQueue, VirtualTime};
 pub use prng::Prng;
+/// Stable sorts sharing one instantiation (the page's download: `sim_kernel::order`).
+pub use sim_kernel::order;
 
 /// The engine version, shown by the app and written into reports.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -22,6 +22,7 @@ pub mod clock;
 pub mod diff;
 pub mod link;
 pub mod located;
+pub mod order;
 pub mod pace;
 pub mod prng;
 pub mod processing;

@@ -346,21 +346,19 @@ fn base64url(bytes: &[u8]) -> String {
 impl Broker {
     /// A fresh broker with the default and `amq.*` exchanges declared, at time zero.
     pub fn new(config: BrokerConfig, seed: u64) -> Self {
-        let exchanges = PREDECLARED
-            .iter()
-            .map(|(name, kind, internal)| {
-                let state = ExchangeState {
-                    durable: true,
-                    auto_delete: false,
-                    internal: *internal,
-                    arguments: FieldTable::new(),
-                    alternate: None,
-                    policy: None,
-                    table: BindingTable::new(*kind),
-                };
-                (Name::from(*name), state)
-            })
-            .collect();
+        let mut exchanges = BTreeMap::new(); // not `collect`: see crate::order
+        exchanges.extend(PREDECLARED.iter().map(|(name, kind, internal)| {
+            let state = ExchangeState {
+                durable: true,
+                auto_delete: false,
+                internal: *internal,
+                arguments: FieldTable::new(),
+                alternate: None,
+                policy: None,
+                table: BindingTable::new(*kind),
+            };
+            (Name::from(*name), state)
+        }));
         Broker {
             config,
             prng: Prng::new(seed),
@@ -1017,7 +1015,8 @@ impl Broker {
                 if let Some(tx) = &channel.tx {
                     let (held, rest): (Vec<_>, Vec<_>) =
                         all.into_iter().partition(|(tag, _)| tx.held_tags.contains(tag));
-                    channel.unacked = held.into_iter().collect();
+                    channel.unacked = BTreeMap::new();
+                    channel.unacked.extend(held); // not `collect`: see crate::order
                     all = rest;
                 }
                 self.settle_taken(conn, ch, all, Settle::Recover);
@@ -1089,7 +1088,9 @@ impl Broker {
                 requeued.insert(q);
             }
         }
-        for q in touched.iter().chain(requeued.iter()).collect::<BTreeSet<_>>() {
+        let mut queues = BTreeSet::new(); // not `collect`: see crate::order
+        queues.extend(touched.iter().chain(requeued.iter()));
+        for q in queues {
             self.restart_expiry_if_unused(q);
             self.after_requeue(q);
         }
@@ -1432,7 +1433,7 @@ impl Broker {
                 .filter_map(|k| self.queues.get_key_value(k).map(|(name, _)| name.clone()))
                 .collect();
             if !route.also.is_empty() {
-                queues.sort();
+                crate::order::sort(&mut queues);
                 queues.dedup();
             }
             return queues;
@@ -1469,7 +1470,7 @@ impl Broker {
                 }
             }
         }
-        queues.sort();
+        crate::order::sort(&mut queues);
         queues.dedup();
         queues
     }
@@ -2204,7 +2205,7 @@ impl Broker {
             };
             (u.queue.clone(), u.queue_incarnation, taker)
         };
-        taken.sort_by(|a, b| group_of(a).cmp(&group_of(b)).then(a.0.cmp(&b.0)));
+        crate::order::sort_by(&mut taken, |a, b| group_of(a).cmp(&group_of(b)).then(a.0.cmp(&b.0)));
         while !taken.is_empty() {
             let key = group_of(&taken[0]);
             let len = taken.iter().take_while(|t| group_of(t) == key).count();

@@ -78,11 +78,17 @@ impl Totals {
             acked: self.acked,
             dead_lettered: self.dead_lettered,
             returned: self.returned,
-            dropped: DropReason::ALL
-                .iter()
-                .filter(|r| self.dropped[**r as usize] > 0)
-                .map(|r| (*r, self.dropped[*r as usize]))
-                .collect(),
+            // Inserted one by one: `collect` into a map compiles a sort per element type (crate::order).
+            dropped: {
+                let mut dropped = BTreeMap::new();
+                dropped.extend(
+                    DropReason::ALL
+                        .iter()
+                        .filter(|r| self.dropped[**r as usize] > 0)
+                        .map(|r| (*r, self.dropped[*r as usize])),
+                );
+                dropped
+            },
         }
     }
 }

@@ -658,7 +658,7 @@ fn merge_policy(
     let mut merged = Merged::default();
     // The dead-letter routing key needs a dead-letter exchange; merge the exchange first.
     let mut keys: Vec<&String> = policy.definition.keys().collect();
-    keys.sort_by_key(|k| k.as_str() == "dead-letter-routing-key");
+    crate::order::sort_by_key(&mut keys, |k| k.as_str() == "dead-letter-routing-key");
     for key in keys {
         let value = &policy.definition[key];
         let arg = argument_name(key);
@@ -822,7 +822,8 @@ fn import_entities(
         )
     };
 
-    let existing: BTreeSet<String> = broker.exchanges().into_iter().map(|x| x.name).collect();
+    let mut existing = BTreeSet::new(); // not `collect`: see crate::order
+    existing.extend(broker.exchanges().into_iter().map(|x| x.name));
     for (i, x) in definitions.exchanges.iter().enumerate() {
         let path = format!("exchanges[{i}]");
         if !ours(&x.vhost) {
@@ -863,8 +864,8 @@ fn import_entities(
     // exchange, including those declared before or after the import.
     broker.set_compiled_policies(policies.to_vec());
     let policies = broker.compiled_policies().to_vec();
-    let declared: BTreeMap<String, FieldTable> =
-        broker.exchanges().into_iter().map(|x| (x.name, x.arguments)).collect();
+    let mut declared: BTreeMap<String, FieldTable> = BTreeMap::new(); // not `collect`: see crate::order
+    declared.extend(broker.exchanges().into_iter().map(|x| (x.name, x.arguments)));
     for name in &report.exchanges {
         let Some(own) = declared.get(name) else { continue };
         if let Some((policy, _, merged)) =
@@ -881,7 +882,8 @@ fn import_entities(
         }
     }
 
-    let existing: BTreeSet<String> = broker.queues().into_iter().map(|q| q.name).collect();
+    let mut existing = BTreeSet::new(); // not `collect`: see crate::order
+    existing.extend(broker.queues().into_iter().map(|q| q.name));
     let mut skipped_queues = BTreeSet::new();
     for (i, q) in definitions.queues.iter().enumerate() {
         let path = format!("queues[{i}]");
@@ -1016,7 +1018,8 @@ pub fn export(broker: &Broker) -> Definitions {
             arguments: d.arguments,
         })
         .collect();
-    let queue_names: BTreeSet<&str> = queues.iter().map(|q| q.name.as_str()).collect();
+    let mut queue_names: BTreeSet<&str> = BTreeSet::new(); // not `collect`: see crate::order
+    queue_names.extend(queues.iter().map(|q| q.name.as_str()));
     let all_exchanges = broker.exchanges();
     let exchanges = all_exchanges
         .iter()

@@ -629,7 +629,8 @@ impl Document {
                 .into_iter()
                 .chain(self.definitions.exchanges.iter().map(|x| x.name.as_str()))
                 .collect();
-        let mut queues: BTreeSet<&str> = self.definitions.queues.iter().map(|q| q.name.as_str()).collect();
+        let mut queues: BTreeSet<&str> = BTreeSet::new(); // not `collect`: see crate::order
+        queues.extend(self.definitions.queues.iter().map(|q| q.name.as_str()));
         for c in &self.consumers {
             if let Some(d) = &c.declare {
                 queues.insert(d.name.as_str());
@@ -793,7 +794,8 @@ impl Document {
                 }
             }
         }
-        let consumer_names: BTreeSet<&str> = self.consumers.iter().map(|c| c.name.as_str()).collect();
+        let mut consumer_names: BTreeSet<&str> = BTreeSet::new(); // not `collect`: see crate::order
+        consumer_names.extend(self.consumers.iter().map(|c| c.name.as_str()));
         for (i, f) in self.faults.iter().enumerate() {
             let at = |field: &str| format!("faults[{i}].{field}");
             let kinds = usize::from(f.crash.is_some())

@@ -59,11 +59,16 @@ fn from_wire(v: Value) -> FieldValue {
 }
 
 fn table_to_wire(t: &FieldTable) -> BTreeMap<String, Value> {
-    t.iter().map(|(k, v)| (k.clone(), to_wire(v))).collect()
+    // Inserted one by one: `collect` into a map compiles a sort per element type (crate::order).
+    let mut table = BTreeMap::new();
+    table.extend(t.iter().map(|(k, v)| (k.clone(), to_wire(v))));
+    table
 }
 
 fn table_from_wire(t: BTreeMap<String, Value>) -> FieldTable {
-    t.into_iter().map(|(k, v)| (k, from_wire(v))).collect()
+    let mut table = FieldTable::new(); // not `collect`: see table_to_wire
+    table.extend(t.into_iter().map(|(k, v)| (k, from_wire(v))));
+    table
 }
 
 /// Properties with their headers carried apart (the rest of [`BasicProperties`] has no float).

@@ -169,13 +169,13 @@ impl Meter {
     /// Finds every script's text (a name `locate` cannot follow, with a `.` or `[`, points at `scripts`).
     pub fn locate_scripts<'n>(&mut self, text: &str, names: impl Iterator<Item = &'n String>) {
         let all = locate(text, "scripts").unwrap_or(Pos::new(0, 0));
-        self.script_pos = names
-            .map(|name| {
-                let plain = !name.contains(['.', '[', ']']);
-                let pos = plain.then(|| locate(text, &format!("scripts.{name}"))).flatten().unwrap_or(all);
-                (name.clone(), pos)
-            })
-            .collect();
+        // Inserted one by one: `collect` into a map compiles a sort per element type (crate::order).
+        self.script_pos = BTreeMap::new();
+        self.script_pos.extend(names.map(|name| {
+            let plain = !name.contains(['.', '[', ']']);
+            let pos = plain.then(|| locate(text, &format!("scripts.{name}"))).flatten().unwrap_or(all);
+            (name.clone(), pos)
+        }));
     }
 
     pub fn script_pos(&self, name: &str) -> Pos {

@@ -1,0 +1,268 @@
+//! What every model's page shares of the shell around its views: files in and out (import, export),
+//! share links, the clipboard, and the hand-over of a document to the page of its model.
+//!
+//! One page per model (ARCHITECTURE.md): each page's wasm module carries only its model, so a document
+//! written for another model is not refused but *forwarded*: the page navigates to the other model's page
+//! with the document in a scenario link (`#scenario=…`, [`crate::persist::permalink`]), which that page
+//! opens as it opens any link. [`forward_address`] decides the address (plain Rust, tested natively);
+//! the browser side only follows it.
+//!
+//! Invariant: a forwarded document is carried byte for byte (deflated, not re-serialized), so the other
+//! page refuses or plays exactly what the user chose; a document too large for a link is refused here
+//! with what to do instead, and nothing is navigated.
+
+use crate::persist::permalink;
+use broker_core::scenario::document::{model_of, ModelName};
+
+/// The address query that selects a model's page (index.html's loader reads it): RabbitMQ's page is the
+/// default and has none.
+pub fn model_query(model: ModelName) -> &'static str {
+    match model {
+        ModelName::Amqp => "",
+        ModelName::Kafka => "?model=kafka",
+    }
+}
+
+/// The model a scenario document is written for, when it is not `here`'s: the document goes to that
+/// model's page. `None`: this page opens it (or refuses it with its own parser's error, at its line).
+pub fn elsewhere(text: &str, here: ModelName) -> Option<ModelName> {
+    model_of(text).ok().filter(|m| *m != here)
+}
+
+/// The address (relative to the page's path: query and fragment) that opens `document` on `model`'s
+/// page. Refused when the document is too large for a link.
+pub fn forward_address(model: ModelName, document: &str) -> Result<String, String> {
+    let fragment = permalink::encode(document);
+    if fragment.len() > permalink::MAX_FRAGMENT_CHARS + permalink::PREFIX.len()
+        || document.len() > permalink::MAX_DOCUMENT_BYTES
+    {
+        return Err(format!(
+            "this document is for the {} page and too large to be handed to it by a link ({} bytes)",
+            page_name(model),
+            document.len()
+        ));
+    }
+    Ok(format!("{}#{fragment}", model_query(model)))
+}
+
+/// The page's name as the model picker shows it.
+pub fn page_name(model: ModelName) -> &'static str {
+    match model {
+        ModelName::Amqp => "RabbitMQ",
+        ModelName::Kafka => "Kafka",
+    }
+}
+
+/// A file name from a document or workspace name: letters, digits and `-`; the rest becomes `_`.
+pub fn safe_file_name(name: &str, fallback: &str) -> String {
+    let s: String =
+        name.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).take(60).collect();
+    if s.is_empty() {
+        fallback.into()
+    } else {
+        s
+    }
+}
+
+pub use browser::*;
+
+/// The browser side (compiles natively too, as web-sys does; only the page calls it).
+mod browser {
+    use super::*;
+    use wasm_bindgen::JsCast;
+
+    /// Opens `document` on `model`'s page (see [`forward_address`]); the current page is left (and kept in
+    /// the history, so Back returns to it).
+    pub fn forward(model: ModelName, document: &str) -> Result<(), String> {
+        let address = forward_address(model, document)?;
+        let location = web_sys::window().ok_or("no window")?.location();
+        let path = location.pathname().unwrap_or_default();
+        location
+            .set_href(&format!("{path}{address}"))
+            .map_err(|_| "the browser refused to navigate".to_string())
+    }
+
+    /// The page's own address with `fragment` (a share link): origin, path and model query.
+    pub fn page_url(model: ModelName, fragment: &str) -> String {
+        let base = web_sys::window()
+            .and_then(|w| {
+                let l = w.location();
+                Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?))
+            })
+            .unwrap_or_default();
+        format!("{base}{}#{fragment}", model_query(model))
+    }
+
+    /// The location's fragment, and removes it from the address (a link is opened once; reloading the page
+    /// must not open it again).
+    pub fn take_hash() -> String {
+        let Some(w) = web_sys::window() else { return String::new() };
+        let location = w.location();
+        let hash = location.hash().unwrap_or_default();
+        if !hash.is_empty() {
+            let url = format!(
+                "{}{}",
+                location.pathname().unwrap_or_default(),
+                location.search().unwrap_or_default()
+            );
+            if let Ok(h) = w.history() {
+                let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+            }
+        }
+        hash
+    }
+
+    /// The file chosen in a file input's `change` event (the input is cleared, so choosing the same file
+    /// again fires again).
+    pub fn file_of(e: &yew::Event) -> Option<web_sys::File> {
+        use yew::TargetCast;
+        let input = e.target_dyn_into::<web_sys::HtmlInputElement>()?;
+        let file = input.files()?.get(0);
+        input.set_value("");
+        file
+    }
+
+    /// A chosen file's text, bounded by `max_bytes`; refusals are sentences naming the file.
+    pub async fn read_file(file: &web_sys::File, max_bytes: usize) -> Result<String, String> {
+        if file.size() > max_bytes as f64 {
+            return Err(format!(
+                "'{}' is too large ({} bytes; at most {max_bytes})",
+                file.name(),
+                file.size()
+            ));
+        }
+        match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+            Ok(t) => Ok(t.as_string().unwrap_or_default()),
+            Err(_) => Err(format!("'{}' cannot be read", file.name())),
+        }
+    }
+
+    /// Hands a text to the user as a file download.
+    pub fn download(file_name: &str, mime: &str, text: &str) -> Result<(), String> {
+        let fail = |what: &str| format!("Could not save {file_name}: {what}");
+        let parts = js_sys::Array::of1(&text.into());
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type(mime);
+        let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+            .map_err(|_| fail("the browser refused the file"))?;
+        let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| fail("no object URL"))?;
+        let document = web_sys::window().and_then(|w| w.document()).ok_or_else(|| fail("no document"))?;
+        let anchor = document
+            .create_element("a")
+            .ok()
+            .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+            .ok_or_else(|| fail("no link"))?;
+        anchor.set_href(&url);
+        anchor.set_download(file_name);
+        anchor.click();
+        let _ = web_sys::Url::revoke_object_url(&url);
+        Ok(())
+    }
+
+    /// Puts `text` on the clipboard (the asynchronous Clipboard API, reached through `js_sys` so the page
+    /// needs no extra `web-sys` feature); where it is missing (an insecure origin), selects the input
+    /// `field_id` that shows it instead.
+    pub fn copy_to_clipboard(text: &str, field_id: &str) -> bool {
+        let Some(window) = web_sys::window() else { return false };
+        let navigator = window.navigator();
+        let clipboard =
+            js_sys::Reflect::get(navigator.as_ref(), &"clipboard".into()).ok().filter(|c| c.is_object());
+        let write = clipboard.as_ref().and_then(|c| {
+            js_sys::Reflect::get(c, &"writeText".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        });
+        if let (Some(clipboard), Some(write)) = (clipboard, write) {
+            if write.call1(&clipboard, &text.into()).is_ok() {
+                return true;
+            }
+        }
+        let field = window.document().and_then(|d| d.get_element_by_id(field_id));
+        if let Some(field) = field.and_then(|f| f.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+            field.select();
+        }
+        false
+    }
+}
+
+/// The shell's document buttons, the same on every model's page: Share link, Export, Import (a file
+/// input in a button-like label). `prefix` names their ids (`ws` on the RabbitMQ page: `ws-share`, …).
+#[derive(yew::Properties, PartialEq)]
+pub struct FileButtonsProps {
+    pub prefix: &'static str,
+    pub on_share: yew::Callback<yew::MouseEvent>,
+    pub on_export: yew::Callback<yew::MouseEvent>,
+    pub on_import: yew::Callback<yew::Event>,
+}
+
+#[yew::function_component(FileButtons)]
+pub fn file_buttons(props: &FileButtonsProps) -> yew::Html {
+    let p = props.prefix;
+    yew::html! {
+        <>
+            <button class="btn small" id={format!("{p}-share")} onclick={props.on_share.clone()}>{ "Share link" }</button>
+            <button class="btn small" id={format!("{p}-export")} onclick={props.on_export.clone()}>{ "Export" }</button>
+            <label class="btn small ws-import">
+                { "Import" }
+                <input type="file" id={format!("{p}-import")} accept=".json,application/json"
+                       onchange={props.on_import.clone()} />
+            </label>
+        </>
+    }
+}
+
+/// The share link, shown to be copied (ids `{prefix}-permalink`, `{prefix}-copy-link`).
+#[derive(yew::Properties, PartialEq)]
+pub struct ShareFieldProps {
+    pub prefix: &'static str,
+    pub link: String,
+    pub on_copy: yew::Callback<yew::MouseEvent>,
+}
+
+#[yew::function_component(ShareField)]
+pub fn share_field(props: &ShareFieldProps) -> yew::Html {
+    let p = props.prefix;
+    yew::html! {
+        <span class="ws-share-field">
+            <input class="ws-permalink" id={format!("{p}-permalink")} readonly=true aria-label="Share link"
+                   value={props.link.clone()} />
+            <button class="btn small" id={format!("{p}-copy-link")} onclick={props.on_copy.clone()}>{ "Copy" }</button>
+        </span>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_of_the_other_model_goes_to_its_page_with_the_document_intact() {
+        let kafka = r#"{"brokerlab": 2, "model": "kafka", "name": "k"}"#;
+        let amqp = r#"{"brokerlab": 2, "name": "a"}"#;
+        assert_eq!(elsewhere(kafka, ModelName::Amqp), Some(ModelName::Kafka));
+        assert_eq!(elsewhere(kafka, ModelName::Kafka), None);
+        assert_eq!(elsewhere(amqp, ModelName::Kafka), Some(ModelName::Amqp));
+        assert_eq!(elsewhere(amqp, ModelName::Amqp), None);
+        // Not a document, or an unknown model: this page's own parser refuses it, at its field.
+        assert_eq!(elsewhere("not json", ModelName::Amqp), None);
+        assert_eq!(elsewhere(r#"{"brokerlab": 2, "model": "mqtt"}"#, ModelName::Amqp), None);
+        let to_kafka = forward_address(ModelName::Kafka, kafka).unwrap();
+        let fragment = to_kafka.strip_prefix("?model=kafka#").expect("the Kafka page's query");
+        assert_eq!(permalink::decode(fragment), Ok(Some(kafka.to_string())));
+        let to_rabbit = forward_address(ModelName::Amqp, amqp).unwrap();
+        assert!(to_rabbit.starts_with("#scenario="), "{to_rabbit}");
+        assert_eq!(permalink::decode(&to_rabbit), Ok(Some(amqp.to_string())));
+    }
+
+    #[test]
+    fn a_document_too_large_for_a_link_is_refused_saying_so() {
+        let huge = format!(
+            r#"{{"brokerlab": 2, "model": "kafka", "description": "{}"}}"#,
+            "x".repeat(permalink::MAX_DOCUMENT_BYTES)
+        );
+        let e = forward_address(ModelName::Kafka, &huge).unwrap_err();
+        assert!(e.contains("Kafka page") && e.contains("too large"), "{e}");
+        assert_eq!(safe_file_name("My doc: 1", "document"), "My_doc__1");
+        assert_eq!(safe_file_name("", "document"), "document");
+    }
+}
