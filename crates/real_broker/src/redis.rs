@@ -122,6 +122,54 @@ impl Conn {
     }
 }
 
+fn is_pubsub(argv: &[Vec<u8>]) -> bool {
+    let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
+    matches!(name.as_str(), "subscribe" | "psubscribe" | "unsubscribe" | "punsubscribe")
+}
+
+fn is_pong(r: &Reply) -> bool {
+    match r {
+        Reply::Status(s) => s == "PONG",
+        Reply::Array(items) => {
+            items.len() == 2 && items[0] == Reply::bulk("pong") && items[1] == Reply::bulk("")
+        }
+        _ => false,
+    }
+}
+
+/// Sends `PING` and reads up to its reply: what came before it on this connection. In subscribe mode
+/// Redis answers `PING` after every message already queued for the client, so this reads exactly the
+/// replies and messages sent so far. `skip_first` keeps the first reply whatever it is (a `PING` of the
+/// program's own).
+fn until_pong(conn: &mut Conn, skip_first: bool) -> Result<Vec<Reply>, String> {
+    conn.send(&[b"PING".to_vec()])?;
+    let mut out = Vec::new();
+    if skip_first {
+        out.push(conn.read()?);
+    }
+    loop {
+        let r = conn.read()?;
+        if is_pong(&r) {
+            return Ok(out);
+        }
+        if out.len() > 100_000 {
+            return Err("more than 100,000 messages before PONG".into());
+        }
+        out.push(r);
+    }
+}
+
+/// The subscription count in the last (un)subscribe confirmation of `replies`, if any.
+fn subscription_count(replies: &[Reply]) -> Option<i64> {
+    replies.iter().rev().find_map(|r| match r {
+        Reply::Array(items) if items.len() == 3 => match (&items[0], &items[2]) {
+            (Reply::Bulk(kind), Reply::Int(n)) if kind.ends_with(b"subscribe") => Some(*n),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
 fn is_blocking(argv: &[Vec<u8>]) -> bool {
     let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
     matches!(
@@ -168,6 +216,7 @@ pub fn run(uri: &str, program: &Program) -> Result<String, String> {
     // Blocked clients in blocking order, with the real instant their timeout ends (None: forever).
     let mut blocked: Vec<(usize, Option<Instant>)> = Vec::new();
     let mut t = Transcript::new(names.len());
+    let mut subscribed = vec![false; names.len()];
     for s in &program.statements {
         match &s.kind {
             StatementKind::Client(_) => continue,
@@ -186,7 +235,14 @@ pub fn run(uri: &str, program: &Program) -> Result<String, String> {
                 }
                 let conn = conns[s.client].as_mut().expect("opened");
                 conn.send(argv)?;
-                if is_blocking(argv) {
+                if is_pubsub(argv) || subscribed[s.client] {
+                    let own_ping = argv[0].eq_ignore_ascii_case(b"PING");
+                    let replies = until_pong(conn, own_ping)?;
+                    if let Some(n) = subscription_count(&replies) {
+                        subscribed[s.client] = n > 0;
+                    }
+                    replies.iter().for_each(|r| t.reply(r));
+                } else if is_blocking(argv) {
                     let id = conn.id;
                     let waited_from = Instant::now();
                     loop {
@@ -244,6 +300,14 @@ pub fn run(uri: &str, program: &Program) -> Result<String, String> {
             t.unblocked(names, woken);
             break;
         }
+        let mut pushes = Vec::new();
+        for (c, on) in subscribed.iter().enumerate() {
+            if *on {
+                let conn = conns[c].as_mut().expect("open");
+                pushes.extend(until_pong(conn, false)?.into_iter().map(|r| (c, r)));
+            }
+        }
+        t.pushed(names, &pushes);
     }
     t.finish(names);
     Ok(t.text())

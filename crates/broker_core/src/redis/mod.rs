@@ -1,5 +1,6 @@
 //! Redis as a message broker, in Redis's vocabulary: a keyspace of keys with expiry on virtual time,
-//! lists used as queues (with clients blocked in `BLPOP`/`BRPOP`/`BLMOVE`), and streams with consumer
+//! lists used as queues (with clients blocked in `BLPOP`/`BRPOP`/`BLMOVE`), pub/sub channels and
+//! patterns (fire-and-forget: nothing is kept for absent subscribers), and streams with consumer
 //! groups and pending entries lists — replying exactly as redis-server 7.0 does, RESP value for RESP
 //! value and error text for error text.
 //!

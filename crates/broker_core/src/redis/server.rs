@@ -87,6 +87,8 @@ pub enum Outcome {
     Reply(Reply),
     /// The client is blocked; its reply comes later.
     Blocked,
+    /// Several replies to one command (`SUBSCRIBE a b` confirms each channel).
+    Replies(Vec<Reply>),
 }
 
 /// One Redis server with one database.
@@ -99,6 +101,13 @@ pub struct Redis {
     pub blocked: Vec<Blocked>,
     /// Keys that became lists during the current command (Redis's `ready_keys`), in order.
     ready: Vec<Vec<u8>>,
+    /// Pub/sub channels and the clients subscribed to each, in the order they subscribed.
+    pub channels: BTreeMap<Vec<u8>, Vec<ClientId>>,
+    /// Pub/sub patterns and their subscribers.
+    pub patterns: BTreeMap<Vec<u8>, Vec<ClientId>>,
+    /// Messages published to subscribers and not yet taken ([`Redis::take_pushes`]). Nothing is kept for
+    /// a channel without subscribers: pub/sub is fire-and-forget.
+    pushes: Vec<(ClientId, Reply)>,
 }
 
 /// Replies to clients that were blocked, in the order they were produced.
@@ -138,6 +147,9 @@ fn arity(name: &str) -> Option<i32> {
         "xreadgroup" => -7,
         "xack" => -4,
         "xpending" => -3,
+        "subscribe" | "psubscribe" => -2,
+        "unsubscribe" | "punsubscribe" => -1,
+        "publish" => 3,
         _ => return None,
     })
 }
@@ -177,6 +189,11 @@ impl Redis {
         let n = argv.len() as i32;
         if (a > 0 && n != a) || n < -a {
             return (Outcome::Reply(arity_error(&name)), Vec::new());
+        }
+        let allowed = ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ping"];
+        if self.subscriptions(client) > 0 && !allowed.contains(&name.as_str()) {
+            let e = format!("ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
+            return (Outcome::Reply(Reply::err(e)), Vec::new());
         }
         let outcome = match self.dispatch(client, &name, argv) {
             Ok(o) => o,
@@ -221,6 +238,17 @@ impl Redis {
     fn dispatch(&mut self, client: ClientId, name: &str, argv: &[Vec<u8>]) -> Result<Outcome, Reply> {
         let r = |reply: Reply| Ok(Outcome::Reply(reply));
         match name {
+            "ping" if self.subscriptions(client) > 0 => {
+                if argv.len() > 2 {
+                    return r(arity_error("ping"));
+                }
+                let text = argv.get(1).cloned().unwrap_or_default();
+                r(Reply::Array(vec![Reply::bulk("pong"), Reply::Bulk(text)]))
+            }
+            "subscribe" | "psubscribe" | "unsubscribe" | "punsubscribe" => {
+                Ok(Outcome::Replies(self.pubsub(client, name, &argv[1..])))
+            }
+            "publish" => r(Reply::Int(self.publish(&argv[1], &argv[2]))),
             "ping" => match argv.len() {
                 1 => r(Reply::Status("PONG".into())),
                 2 => r(Reply::Bulk(argv[1].clone())),
@@ -413,6 +441,84 @@ impl Redis {
             "xpending" => self.xpending(argv).map(Outcome::Reply),
             _ => r(unknown_command(argv)),
         }
+    }
+
+    /// How many channels and patterns `client` is subscribed to.
+    pub fn subscriptions(&self, client: ClientId) -> usize {
+        self.channels.values().chain(self.patterns.values()).filter(|subs| subs.contains(&client)).count()
+    }
+
+    /// The messages published since the last call, in the order they were sent.
+    pub fn take_pushes(&mut self) -> Vec<(ClientId, Reply)> {
+        std::mem::take(&mut self.pushes)
+    }
+
+    /// `SUBSCRIBE`/`PSUBSCRIBE`/`UNSUBSCRIBE`/`PUNSUBSCRIBE`: one confirmation per channel or pattern,
+    /// each with the client's subscription count after it. Unsubscribing from everything goes through
+    /// the client's channels in name order (Redis: its dict's order).
+    fn pubsub(&mut self, client: ClientId, name: &str, targets: &[Vec<u8>]) -> Vec<Reply> {
+        let pattern = name.starts_with('p');
+        let subscribe = !name.contains("unsub");
+        let mut targets = targets.to_vec();
+        if !subscribe && targets.is_empty() {
+            let map = if pattern { &self.patterns } else { &self.channels };
+            targets = map.iter().filter(|(_, subs)| subs.contains(&client)).map(|(k, _)| k.clone()).collect();
+            if targets.is_empty() {
+                return vec![Reply::Array(vec![
+                    Reply::bulk(name),
+                    Reply::Nil,
+                    Reply::Int(self.subscriptions(client) as i64),
+                ])];
+            }
+        }
+        let mut out = Vec::new();
+        for t in targets {
+            let map = if pattern { &mut self.patterns } else { &mut self.channels };
+            let subs = map.entry(t.clone()).or_default();
+            if subscribe {
+                if !subs.contains(&client) {
+                    subs.push(client);
+                }
+            } else {
+                subs.retain(|c| *c != client);
+                if subs.is_empty() {
+                    map.remove(&t);
+                }
+            }
+            out.push(Reply::Array(vec![
+                Reply::bulk(name),
+                Reply::Bulk(t),
+                Reply::Int(self.subscriptions(client) as i64),
+            ]));
+        }
+        out
+    }
+
+    /// `PUBLISH`: the channel's subscribers, then every matching pattern's; the number of deliveries.
+    fn publish(&mut self, channel: &[u8], message: &[u8]) -> i64 {
+        let mut n = 0;
+        for &c in self.channels.get(channel).into_iter().flatten() {
+            self.pushes.push((
+                c,
+                Reply::Array(vec![Reply::bulk("message"), Reply::bulk(channel), Reply::bulk(message)]),
+            ));
+            n += 1;
+        }
+        for (p, subs) in &self.patterns {
+            if glob::matches(p, channel) {
+                for &c in subs {
+                    let m = vec![
+                        Reply::bulk("pmessage"),
+                        Reply::bulk(p),
+                        Reply::bulk(channel),
+                        Reply::bulk(message),
+                    ];
+                    self.pushes.push((c, Reply::Array(m)));
+                    n += 1;
+                }
+            }
+        }
+        n
     }
 
     fn block(&mut self, client: ClientId, keys: Vec<Vec<u8>>, timeout: u64, op: BlockedOp) {

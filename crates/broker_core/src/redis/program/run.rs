@@ -69,6 +69,20 @@ impl Transcript {
         }
     }
 
+    /// Messages pushed to subscribers, grouped by client in the program's client order.
+    pub fn pushed(&mut self, names: &[String], pushes: &[(usize, Reply)]) {
+        for (client, name) in names.iter().enumerate() {
+            let mine: Vec<&Reply> = pushes.iter().filter(|(c, _)| *c == client).map(|(_, r)| r).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            self.lines.push(format!("{name}> (received)"));
+            for r in mine {
+                self.reply(r);
+            }
+        }
+    }
+
     pub fn finish(&mut self, names: &[String]) {
         for (client, at) in self.blocked_at.iter().enumerate() {
             if let Some(line) = at {
@@ -109,8 +123,10 @@ pub fn run_checked(
                 match outcome {
                     Outcome::Reply(r) => t.reply(&r),
                     Outcome::Blocked => t.blocked(s.client, s.line),
+                    Outcome::Replies(rs) => rs.iter().for_each(|r| t.reply(r)),
                 }
                 t.unblocked(names, woken);
+                t.pushed(names, &redis.take_pushes());
             }
         }
         if let Err(e) = check(&redis) {
