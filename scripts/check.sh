@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every check CI makes, in CI's order: set-up, format, clippy (native and wasm32), native tests, the
-# real-RabbitMQ comparison, the SQS emulator comparison, the real-Kafka comparison beside bounded cargo-fuzz runs of every input kind,
+# real-RabbitMQ comparison, the SQS emulator comparison, the real-Redis comparison, the real-Kafka comparison beside bounded cargo-fuzz runs of every input kind,
 # browser tests (wasm-bindgen-test in headless Chromium), and the end-to-end test (trunk release build,
 # served on loopback, driven through WebDriver). This is the README's test command; .ci/run calls it.
 set -euo pipefail
@@ -29,6 +29,9 @@ step "real broker: every golden scenario on the engine and on RabbitMQ 3.10 (--c
 
 step "SQS emulator: every SQS golden program on moto (boto3) and on the engine (--compare, AWS's pages decide)"
 timeout 900 "$(dirname "$0")/real-sqs-tests.sh"
+
+step "real Redis: every Redis golden program on redis-server 7 and on the engine (--compare)"
+timeout 600 "$(dirname "$0")/real-redis-tests.sh"
 
 # The Kafka comparison waits mostly on the JVM and the broker, the fuzzers on the CPU and none of their
 # outcomes depends on timing, so they run side by side (the RabbitMQ comparison above has checks timed in

@@ -11,6 +11,7 @@ pub mod amqp;
 pub mod clock;
 pub mod kafka;
 pub mod prng;
+pub mod redis;
 pub mod scenario;
 pub mod sqs;
 pub mod testkit;

@@ -11,12 +11,15 @@ use broker_core::scenario::{self, EventFilter, RunOptions, Scenario};
 use std::process::ExitCode;
 
 mod kafka;
+mod redis;
 mod sqs;
 
 const USAGE: &str = "\
 usage: brokerlab run FILE [options]     run a scenario (or a Kafka program, FILE.kafka:
                                         docs/kafka-programs.md), print its transcript
                                         (an SQS program, FILE.sqs: docs/sqs-programs.md)
+                                        (a Redis program, FILE.redis: docs/redis-programs.md;
+                                        --broker redis://HOST:PORT, --record FILE)
        brokerlab check FILE             check a scenario without running it
        brokerlab definitions import DEFS.json
                                         import a RabbitMQ definitions.json into a fresh engine and
@@ -184,6 +187,9 @@ fn main() -> ExitCode {
     }
     if sqs::is_sqs_program(&command.file) {
         return sqs::main(&command, &text);
+    }
+    if redis::is_redis_program(&command.file) {
+        return redis::main(&command, &text);
     }
     if command.record.is_some() || command.brokers.is_some() {
         eprintln!("brokerlab: --record and --brokers are for Kafka programs (FILE.kafka)");

@@ -16,6 +16,7 @@ mod convert;
 pub mod document;
 pub mod kafka;
 pub mod kafka_document;
+pub mod redis;
 mod wire;
 
 pub use backend::live::LivePort;

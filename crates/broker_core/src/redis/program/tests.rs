@@ -1,0 +1,48 @@
+use super::*;
+use crate::redis::reply::Reply;
+
+#[test]
+fn redis_cli_quoting_and_errors_name_line_and_column() {
+    let p = parse("RPUSH q \"a b\" 'c\\'d' \"\\x41\\n\"\n").unwrap();
+    assert_eq!(
+        p.statements[0].kind,
+        StatementKind::Command(vec![
+            b"RPUSH".to_vec(),
+            b"q".to_vec(),
+            b"a b".to_vec(),
+            b"c'd".to_vec(),
+            b"A\n".to_vec()
+        ])
+    );
+    assert_eq!(
+        parse("# c\nSET a \"b\"c\n").unwrap_err().located("p.redis"),
+        "p.redis:2:10: Invalid argument(s)"
+    );
+    assert_eq!(parse("SET a \"b\n").unwrap_err().located("p.redis"), "p.redis:1:7: Invalid argument(s)");
+    assert!(parse("sleep -1").is_err());
+    assert!(parse("sleep 61").is_err());
+    assert!(parse("client a b").is_err());
+    assert!(parse("client bad!name").is_err());
+}
+
+#[test]
+fn redis_cli_prints_nested_arrays() {
+    let r = Reply::Array(vec![Reply::Array(vec![
+        Reply::bulk("1-1"),
+        Reply::Array(vec![Reply::bulk("a"), Reply::bulk("x\"\n\x01")]),
+    ])]);
+    assert_eq!(r.render(), "1) 1) \"1-1\"\n   2) 1) \"a\"\n      2) \"x\\\"\\n\\x01\"\n");
+    let wide = Reply::Array((0..10).map(Reply::Int).collect());
+    assert!(wide.render().starts_with(" 1) (integer) 0\n 2) (integer) 1\n"));
+    assert!(wide.render().ends_with("10) (integer) 9\n"));
+    assert_eq!(Reply::Array(vec![]).render(), "(empty array)\n");
+}
+
+#[test]
+fn a_blocked_pop_is_served_by_another_client() {
+    let p = parse("client w\nBRPOP jobs 0\nclient main\nLPUSH jobs a b\nLLEN jobs\n").unwrap();
+    assert_eq!(
+        run(&p).text(),
+        "w> BRPOP jobs 0\n(blocked)\nmain> LPUSH jobs a b\n(integer) 2\nw> (unblocked, line 2)\n1) \"jobs\"\n2) \"a\"\nmain> LLEN jobs\n(integer) 1\n"
+    );
+}

@@ -1,0 +1,793 @@
+//! Streams: entries with increasing ids in radix-tree nodes of up to 100 entries, consumer groups with
+//! their last-delivered id, and each group's pending entries list (PEL) shared with its consumers' own
+//! PELs — and the stream commands (`XADD`, `XRANGE`, `XDEL`, `XTRIM`, `XGROUP`, `XREADGROUP`, `XACK`,
+//! `XPENDING`) with Redis 7.0's argument rules and error texts.
+//!
+//! Invariants (checked by [`Stream::check_invariants`]): entry ids are strictly increasing and none is
+//! above `last_id`; each node holds the live entries from its first id up to the next node's first id,
+//! and no node is empty; every group PEL entry is owned by exactly one consumer, whose own PEL holds it,
+//! and no consumer PEL holds an id the group's PEL does not.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use super::args::{self, is, INVALID_ID, NOT_INTEGER, SYNTAX};
+use super::reply::Reply;
+use super::server::{Entry, Redis, Value, EPOCH_MS};
+
+/// `stream-node-max-entries`: entries (live or deleted) a node takes before a new one starts.
+pub const NODE_MAX_ENTRIES: usize = 100;
+
+/// A stream entry id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct StreamId {
+    pub ms: u64,
+    pub seq: u64,
+}
+
+impl StreamId {
+    pub const MIN: StreamId = StreamId { ms: 0, seq: 0 };
+    pub const MAX: StreamId = StreamId { ms: u64::MAX, seq: u64::MAX };
+
+    fn incr(self) -> Option<StreamId> {
+        if self.seq == u64::MAX {
+            (self.ms != u64::MAX).then(|| StreamId { ms: self.ms + 1, seq: 0 })
+        } else {
+            Some(StreamId { ms: self.ms, seq: self.seq + 1 })
+        }
+    }
+
+    fn decr(self) -> Option<StreamId> {
+        if self.seq == 0 {
+            (self.ms != 0).then(|| StreamId { ms: self.ms - 1, seq: u64::MAX })
+        } else {
+            Some(StreamId { ms: self.ms, seq: self.seq - 1 })
+        }
+    }
+
+    fn reply(self) -> Reply {
+        Reply::Bulk(self.to_string().into_bytes())
+    }
+}
+
+impl std::fmt::Display for StreamId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+/// A radix-tree node: its first (master) id, live entries, entries ever appended to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    pub master: StreamId,
+    pub live: usize,
+    pub appended: usize,
+}
+
+/// A pending entry: delivered to `consumer`, not yet acknowledged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub consumer: Vec<u8>,
+    /// Virtual milliseconds of the last delivery.
+    pub delivered_at: u64,
+    pub deliveries: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consumer {
+    pub pel: BTreeSet<StreamId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub last_delivered: StreamId,
+    pub pel: BTreeMap<StreamId, Pending>,
+    pub consumers: BTreeMap<Vec<u8>, Consumer>,
+}
+
+pub type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stream {
+    pub entries: BTreeMap<StreamId, Fields>,
+    pub nodes: VecDeque<Node>,
+    pub last_id: StreamId,
+    pub max_deleted: StreamId,
+    pub entries_added: u64,
+    pub groups: BTreeMap<Vec<u8>, Group>,
+}
+
+impl Stream {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn append(&mut self, id: StreamId, fields: Fields) {
+        match self.nodes.back_mut() {
+            Some(n) if n.appended < NODE_MAX_ENTRIES => {
+                n.live += 1;
+                n.appended += 1;
+            }
+            _ => self.nodes.push_back(Node { master: id, live: 1, appended: 1 }),
+        }
+        self.entries.insert(id, fields);
+        self.last_id = id;
+        self.entries_added += 1;
+    }
+
+    /// The index of the node holding `id`.
+    fn node_of(&self, id: StreamId) -> usize {
+        self.nodes.partition_point(|n| n.master <= id).saturating_sub(1)
+    }
+
+    fn delete(&mut self, id: StreamId) -> bool {
+        if self.entries.remove(&id).is_none() {
+            return false;
+        }
+        let i = self.node_of(id);
+        self.nodes[i].live -= 1;
+        if self.nodes[i].live == 0 {
+            self.nodes.remove(i);
+        }
+        true
+    }
+
+    /// Trims by `MAXLEN` or `MINID`, whole nodes only when `approx`, at most `limit` entries (0: no
+    /// limit), as Redis's `streamTrim`; returns the number of entries deleted.
+    fn trim(&mut self, strategy: Trim, approx: bool, limit: u64) -> u64 {
+        let mut deleted = 0u64;
+        while let Some(node) = self.nodes.front().cloned() {
+            if let Trim::MaxLen(max) = strategy {
+                if self.len() as u64 <= max {
+                    break;
+                }
+            }
+            if limit > 0 && deleted + node.live as u64 > limit {
+                break;
+            }
+            let remove_node = match strategy {
+                Trim::MaxLen(max) => (self.len() - node.live) as u64 >= max,
+                Trim::MinId(min) => {
+                    let last = match self.nodes.get(1) {
+                        Some(next) => self.entries.range(node.master..next.master).next_back(),
+                        None => self.entries.range(node.master..).next_back(),
+                    };
+                    last.is_some_and(|(l, _)| *l < min)
+                }
+            };
+            if remove_node {
+                let ids: Vec<StreamId> =
+                    self.entries.range(node.master..).take(node.live).map(|(k, _)| *k).collect();
+                for id in ids {
+                    self.entries.remove(&id);
+                }
+                self.nodes.pop_front();
+                deleted += node.live as u64;
+                continue;
+            }
+            if approx {
+                break;
+            }
+            // Exact trimming inside the first node, entry by entry.
+            let ids: Vec<StreamId> =
+                self.entries.range(node.master..).take(node.live).map(|(k, _)| *k).collect();
+            for id in ids {
+                let stop = match strategy {
+                    Trim::MaxLen(max) => self.len() as u64 <= max,
+                    Trim::MinId(min) => id >= min,
+                };
+                if stop {
+                    break;
+                }
+                self.delete(id);
+                deleted += 1;
+            }
+            break;
+        }
+        deleted
+    }
+
+    pub fn check_invariants(&self) -> Result<(), String> {
+        if let Some((last, _)) = self.entries.iter().next_back() {
+            if *last > self.last_id {
+                return Err(format!("entry {last} is above the last id {}", self.last_id));
+            }
+        }
+        let mut counted = 0;
+        for (i, n) in self.nodes.iter().enumerate() {
+            let live = match self.nodes.get(i + 1) {
+                Some(next) => self.entries.range(n.master..next.master).count(),
+                None => self.entries.range(n.master..).count(),
+            };
+            if n.live == 0 || live != n.live {
+                return Err(format!("node {} counts {} live entries, holds {live}", n.master, n.live));
+            }
+            counted += live;
+        }
+        if counted != self.entries.len() {
+            return Err(format!("{} entries are outside the nodes", self.entries.len() - counted));
+        }
+        for (g, group) in &self.groups {
+            let g = String::from_utf8_lossy(g);
+            for (id, p) in &group.pel {
+                let owner = group
+                    .consumers
+                    .get(&p.consumer)
+                    .ok_or(format!("group {g}: {id} is owned by a missing consumer"))?;
+                if !owner.pel.contains(id) {
+                    return Err(format!("group {g}: {id} is not in its owner's PEL"));
+                }
+            }
+            for (c, consumer) in &group.consumers {
+                for id in &consumer.pel {
+                    if group.pel.get(id).map(|p| &p.consumer) != Some(c) {
+                        return Err(format!("group {g}: {id} is in a consumer PEL it is not owned by"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Trim {
+    MaxLen(u64),
+    MinId(StreamId),
+}
+
+/// `XADD`/`XTRIM` options, as Redis's `streamParseAddOrTrimArgsOrReply`.
+struct TrimArgs {
+    strategy: Option<Trim>,
+    approx: bool,
+    limit: u64,
+    nomkstream: bool,
+    /// `XADD`'s id: `None` for `*`; the bool says whether the sequence was given.
+    id: Option<(StreamId, bool)>,
+    /// Index of the id argument (`XADD`) or of the end.
+    next: usize,
+}
+
+fn parse_trim_args(argv: &[Vec<u8>], xadd: bool) -> Result<TrimArgs, Reply> {
+    let mut a = TrimArgs { strategy: None, approx: false, limit: 0, nomkstream: false, id: None, next: 2 };
+    let mut limit_given = false;
+    let mut i = 2;
+    while i < argv.len() {
+        let more = argv.len() - 1 - i;
+        let opt = &argv[i];
+        if xadd && opt.as_slice() == b"*" {
+            break;
+        } else if (is(opt, "MAXLEN") || is(opt, "MINID")) && more > 0 {
+            if a.strategy.is_some() {
+                return Err(Reply::err(
+                    "ERR syntax error, MAXLEN and MINID options at the same time are not compatible",
+                ));
+            }
+            a.approx = false;
+            let next = &argv[i + 1];
+            if more >= 2 && (next.as_slice() == b"~" || next.as_slice() == b"=") {
+                a.approx = next.as_slice() == b"~";
+                i += 1;
+            }
+            let value = &argv[i + 1];
+            a.strategy = Some(if is(opt, "MAXLEN") {
+                let n = args::int_or_err(value)?;
+                if n < 0 {
+                    return Err(Reply::err("ERR The MAXLEN argument must be >= 0."));
+                }
+                Trim::MaxLen(n as u64)
+            } else {
+                Trim::MinId(args::stream_id(value, 0, true)?)
+            });
+            i += 1;
+        } else if is(opt, "LIMIT") && more > 0 {
+            let n = args::int_or_err(&argv[i + 1])?;
+            if n < 0 {
+                return Err(Reply::err("ERR The LIMIT argument must be >= 0."));
+            }
+            a.limit = n as u64;
+            limit_given = true;
+            i += 1;
+        } else if xadd && is(opt, "NOMKSTREAM") {
+            a.nomkstream = true;
+        } else if xadd {
+            let seq_given = !opt.ends_with(b"-*");
+            let id = if seq_given {
+                args::stream_id(opt, 0, true)?
+            } else {
+                StreamId {
+                    ms: args::uint(&opt[..opt.len() - 2]).ok_or_else(|| Reply::err(INVALID_ID))?,
+                    seq: 0,
+                }
+            };
+            a.id = Some((id, seq_given));
+            break;
+        } else {
+            return Err(Reply::err(SYNTAX));
+        }
+        i += 1;
+    }
+    a.next = i;
+    if a.limit > 0 && a.strategy.is_none() {
+        return Err(Reply::err(
+            "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy",
+        ));
+    }
+    if !xadd && a.strategy.is_none() {
+        return Err(Reply::err("ERR syntax error, XTRIM must be called with a trimming strategy"));
+    }
+    if limit_given {
+        if !a.approx {
+            return Err(Reply::err("ERR syntax error, LIMIT cannot be used without the special ~ option"));
+        }
+    } else if a.approx {
+        a.limit = 100 * NODE_MAX_ENTRIES as u64;
+    } else {
+        a.limit = 0;
+    }
+    Ok(a)
+}
+
+fn entry_reply(id: StreamId, fields: &Fields) -> Reply {
+    let flat = fields.iter().flat_map(|(f, v)| [Reply::bulk(f), Reply::bulk(v)]).collect();
+    Reply::Array(vec![id.reply(), Reply::Array(flat)])
+}
+
+fn no_group(key: &[u8], group: &[u8], tail: &str) -> Reply {
+    Reply::err(format!(
+        "NOGROUP No such key '{}' or consumer group '{}'{tail}",
+        String::from_utf8_lossy(key),
+        String::from_utf8_lossy(group)
+    ))
+}
+
+impl Redis {
+    pub(super) fn xadd(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let a = parse_trim_args(argv, true)?;
+        let field_pos = a.next + 1;
+        if argv.len() < field_pos + 2 || (argv.len() - field_pos) % 2 == 1 {
+            return Err(Reply::err("ERR wrong number of arguments for 'xadd' command"));
+        }
+        if let Some((StreamId { ms: 0, seq: 0 }, true)) = a.id {
+            return Err(Reply::err("ERR The ID specified in XADD must be greater than 0-0"));
+        }
+        let key = &argv[1];
+        if self.stream(key)?.is_none() {
+            if a.nomkstream {
+                return Ok(Reply::Nil);
+            }
+            self.keys.insert(key.clone(), Entry { value: Value::Stream(Box::default()), expires_at: None });
+        }
+        let now = EPOCH_MS + self.now;
+        let s = self.stream_mut(key)?.expect("created above");
+        if s.last_id == StreamId::MAX {
+            return Err(Reply::err(
+                "ERR The stream has exhausted the last possible ID, unable to add more items",
+            ));
+        }
+        let smaller =
+            || Reply::err("ERR The ID specified in XADD is equal or smaller than the target stream top item");
+        let id = match a.id {
+            None => {
+                if now > s.last_id.ms {
+                    StreamId { ms: now, seq: 0 }
+                } else {
+                    s.last_id.incr().ok_or_else(smaller)?
+                }
+            }
+            Some((id, true)) => {
+                if id <= s.last_id {
+                    return Err(smaller());
+                }
+                id
+            }
+            Some((id, false)) => {
+                if id.ms == s.last_id.ms {
+                    if s.last_id.seq == u64::MAX {
+                        return Err(smaller());
+                    }
+                    StreamId { ms: id.ms, seq: s.last_id.seq + 1 }
+                } else if id.ms > s.last_id.ms {
+                    id
+                } else {
+                    return Err(smaller());
+                }
+            }
+        };
+        let fields = argv[field_pos..].chunks(2).map(|c| (c[0].clone(), c[1].clone())).collect();
+        s.append(id, fields);
+        if let Some(strategy) = a.strategy {
+            s.trim(strategy, a.approx, a.limit);
+        }
+        Ok(id.reply())
+    }
+
+    pub(super) fn xtrim(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        if self.stream(&argv[1])?.is_none() {
+            return Ok(Reply::Int(0));
+        }
+        let a = parse_trim_args(argv, false)?;
+        let s = self.stream_mut(&argv[1])?.expect("checked");
+        let strategy = a.strategy.expect("XTRIM has one");
+        Ok(Reply::Int(s.trim(strategy, a.approx, a.limit) as i64))
+    }
+
+    pub(super) fn xrange(&mut self, argv: &[Vec<u8>], rev: bool) -> Result<Reply, Reply> {
+        let (start_arg, end_arg) = if rev { (&argv[3], &argv[2]) } else { (&argv[2], &argv[3]) };
+        let (mut start, ex) = args::interval_id(start_arg, 0)?;
+        if ex {
+            start = start.incr().ok_or_else(|| Reply::err("ERR invalid start ID for the interval"))?;
+        }
+        let (mut end, ex) = args::interval_id(end_arg, u64::MAX)?;
+        if ex {
+            end = end.decr().ok_or_else(|| Reply::err("ERR invalid end ID for the interval"))?;
+        }
+        let mut count: i64 = -1;
+        let mut j = 4;
+        while j < argv.len() {
+            if is(&argv[j], "COUNT") && j + 1 < argv.len() {
+                count = args::int_or_err(&argv[j + 1])?.max(0);
+                j += 2;
+            } else {
+                return Err(Reply::err(SYNTAX));
+            }
+        }
+        let Some(s) = self.stream(&argv[1])? else { return Ok(Reply::Array(Vec::new())) };
+        if count == 0 {
+            return Ok(Reply::NilArray);
+        }
+        let limit = if count < 0 { usize::MAX } else { count as usize };
+        if start > end {
+            return Ok(Reply::Array(Vec::new()));
+        }
+        let range = s.entries.range(start..=end);
+        let items: Vec<Reply> = if rev {
+            range.rev().take(limit).map(|(id, f)| entry_reply(*id, f)).collect()
+        } else {
+            range.take(limit).map(|(id, f)| entry_reply(*id, f)).collect()
+        };
+        Ok(Reply::Array(items))
+    }
+
+    pub(super) fn xdel(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        if self.stream(&argv[1])?.is_none() {
+            return Ok(Reply::Int(0));
+        }
+        let ids = argv[2..].iter().map(|a| args::stream_id(a, 0, true)).collect::<Result<Vec<_>, _>>()?;
+        let s = self.stream_mut(&argv[1])?.expect("checked");
+        let mut n = 0;
+        for id in ids {
+            if s.delete(id) {
+                n += 1;
+                if id > s.max_deleted {
+                    s.max_deleted = id;
+                }
+            }
+        }
+        Ok(Reply::Int(n))
+    }
+
+    pub(super) fn xgroup(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+        let sub_arity = match sub.as_str() {
+            "create" | "setid" => -5,
+            "destroy" => 4,
+            "createconsumer" | "delconsumer" => 5,
+            "help" => 2,
+            _ => {
+                return Err(Reply::err(format!(
+                    "ERR unknown subcommand '{}'. Try XGROUP HELP.",
+                    String::from_utf8_lossy(&argv[1]).chars().take(128).collect::<String>()
+                )))
+            }
+        };
+        let n = argv.len() as i32;
+        if (sub_arity > 0 && n != sub_arity) || n < -sub_arity {
+            return Err(Reply::err(format!("ERR wrong number of arguments for 'xgroup|{sub}' command")));
+        }
+        let subcommand_syntax = || {
+            Reply::err(format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
+                String::from_utf8_lossy(&argv[1])
+            ))
+        };
+        if sub == "help" {
+            return Err(Reply::err("ERR XGROUP HELP is not modelled"));
+        }
+        let mut mkstream = false;
+        if sub == "create" || sub == "setid" {
+            let mut i = 5;
+            while i < argv.len() {
+                if sub == "create" && is(&argv[i], "MKSTREAM") {
+                    mkstream = true;
+                    i += 1;
+                } else if argv.len() - i >= 2 && is(&argv[i], "ENTRIESREAD") {
+                    let n = args::int_or_err(&argv[i + 1])?;
+                    if n < 0 && n != -1 {
+                        return Err(Reply::err("ERR value for ENTRIESREAD must be positive or -1"));
+                    }
+                    i += 2;
+                } else {
+                    return Err(subcommand_syntax());
+                }
+            }
+        }
+        let key = &argv[1 + 1];
+        let group = argv[3].clone();
+        if self.stream(key)?.is_none() {
+            if sub == "create" && mkstream {
+            } else {
+                return Err(Reply::err("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."));
+            }
+        }
+        let exists = self.stream(key)?.is_some_and(|s| s.groups.contains_key(&group));
+        if !exists && matches!(sub.as_str(), "setid" | "createconsumer" | "delconsumer") {
+            return Err(Reply::err(format!(
+                "NOGROUP No such consumer group '{}' for key name '{}'",
+                String::from_utf8_lossy(&group),
+                String::from_utf8_lossy(key)
+            )));
+        }
+        match sub.as_str() {
+            "create" if argv.len() <= 8 => {
+                let last = self.stream(key)?.map_or(StreamId::MIN, |s| s.last_id);
+                let id = if argv[4].as_slice() == b"$" { last } else { args::stream_id(&argv[4], 0, true)? };
+                if self.stream(key)?.is_none() {
+                    self.keys.insert(
+                        key.clone(),
+                        Entry { value: Value::Stream(Box::default()), expires_at: None },
+                    );
+                }
+                let s = self.stream_mut(key)?.expect("exists");
+                if s.groups.contains_key(&group) {
+                    return Err(Reply::err("BUSYGROUP Consumer Group name already exists"));
+                }
+                s.groups.insert(
+                    group,
+                    Group { last_delivered: id, pel: BTreeMap::new(), consumers: BTreeMap::new() },
+                );
+                Ok(Reply::ok())
+            }
+            "setid" if argv.len() == 5 || argv.len() == 7 => {
+                let last = self.stream(key)?.map_or(StreamId::MIN, |s| s.last_id);
+                let id = if argv[4].as_slice() == b"$" { last } else { args::stream_id(&argv[4], 0, false)? };
+                let s = self.stream_mut(key)?.expect("exists");
+                s.groups.get_mut(&group).expect("checked").last_delivered = id;
+                Ok(Reply::ok())
+            }
+            "destroy" => {
+                let s = self.stream_mut(key)?.expect("exists");
+                Ok(Reply::Int(i64::from(s.groups.remove(&group).is_some())))
+            }
+            "createconsumer" => {
+                let s = self.stream_mut(key)?.expect("exists");
+                let g = s.groups.get_mut(&group).expect("checked");
+                if g.consumers.contains_key(&argv[4]) {
+                    return Ok(Reply::Int(0));
+                }
+                g.consumers.insert(argv[4].clone(), Consumer::default());
+                Ok(Reply::Int(1))
+            }
+            "delconsumer" => {
+                let s = self.stream_mut(key)?.expect("exists");
+                let g = s.groups.get_mut(&group).expect("checked");
+                let Some(c) = g.consumers.remove(&argv[4]) else { return Ok(Reply::Int(0)) };
+                for id in &c.pel {
+                    g.pel.remove(id);
+                }
+                Ok(Reply::Int(c.pel.len() as i64))
+            }
+            _ => Err(subcommand_syntax()),
+        }
+    }
+
+    pub(super) fn xreadgroup(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let (mut count, mut noack, mut streams_at, mut group) = (0i64, false, None, None);
+        let mut i = 1;
+        while i < argv.len() {
+            let more = argv.len() - i - 1;
+            let o = &argv[i];
+            if is(o, "BLOCK") && more > 0 {
+                return Err(Reply::err("ERR XREADGROUP BLOCK is not modelled yet"));
+            } else if is(o, "COUNT") && more > 0 {
+                i += 1;
+                count = args::int_or_err(&argv[i])?.max(0);
+            } else if is(o, "STREAMS") && more > 0 {
+                if (argv.len() - i - 1) % 2 != 0 {
+                    return Err(Reply::err("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."));
+                }
+                streams_at = Some(i + 1);
+                break;
+            } else if is(o, "GROUP") && more >= 2 {
+                group = Some((argv[i + 1].clone(), argv[i + 2].clone()));
+                i += 2;
+            } else if is(o, "NOACK") {
+                noack = true;
+            } else {
+                return Err(Reply::err(SYNTAX));
+            }
+            i += 1;
+        }
+        let Some(at) = streams_at else { return Err(Reply::err(SYNTAX)) };
+        let Some((group, consumer)) = group else {
+            return Err(Reply::err("ERR Missing GROUP option for XREADGROUP"));
+        };
+        let n = (argv.len() - at) / 2;
+        // Validate every stream first, as Redis does before serving any.
+        let mut ids = Vec::with_capacity(n);
+        for k in 0..n {
+            let key = &argv[at + k];
+            let id_arg = &argv[at + n + k];
+            let exists = self.stream(key)?.is_some_and(|s| s.groups.contains_key(&group));
+            if !exists {
+                return Err(no_group(key, &group, " in XREADGROUP with GROUP option"));
+            }
+            if id_arg.as_slice() == b"$" {
+                return Err(Reply::err("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."));
+            }
+            ids.push(if id_arg.as_slice() == b">" { None } else { Some(args::stream_id(id_arg, 0, true)?) });
+        }
+        let now = self.now;
+        let limit = if count == 0 { usize::MAX } else { count as usize };
+        let mut out = Vec::new();
+        for (k, id) in ids.into_iter().enumerate() {
+            let key = argv[at + k].clone();
+            let s = self.stream_mut(&key)?.expect("checked");
+            let Stream { entries, groups, .. } = s;
+            let g = groups.get_mut(&group).expect("checked");
+            match id {
+                Some(from) => {
+                    let c = g.consumers.entry(consumer.clone()).or_default();
+                    let mut items = Vec::new();
+                    let from = from.incr().unwrap_or(StreamId::MAX);
+                    for pid in c.pel.range(from..).take(limit) {
+                        match entries.get(pid) {
+                            Some(fields) => {
+                                items.push(entry_reply(*pid, fields));
+                                let p = g.pel.get_mut(pid).expect("shared PEL");
+                                p.delivered_at = now;
+                                p.deliveries += 1;
+                            }
+                            None => items.push(Reply::Array(vec![pid.reply(), Reply::NilArray])),
+                        }
+                    }
+                    out.push(Reply::Array(vec![Reply::bulk(&key), Reply::Array(items)]));
+                }
+                None => {
+                    let start = g.last_delivered.incr().unwrap_or(StreamId::MAX);
+                    let new: Vec<StreamId> = entries.range(start..).take(limit).map(|(id, _)| *id).collect();
+                    if new.is_empty() {
+                        continue;
+                    }
+                    g.consumers.entry(consumer.clone()).or_default();
+                    let mut items = Vec::new();
+                    for id in new {
+                        g.last_delivered = g.last_delivered.max(id);
+                        items.push(entry_reply(id, &entries[&id]));
+                        if noack {
+                            continue;
+                        }
+                        if let Some(old) = g.pel.get(&id).map(|p| p.consumer.clone()) {
+                            if let Some(c) = g.consumers.get_mut(&old) {
+                                c.pel.remove(&id);
+                            }
+                        }
+                        g.pel.insert(
+                            id,
+                            Pending { consumer: consumer.clone(), delivered_at: now, deliveries: 1 },
+                        );
+                        g.consumers.get_mut(&consumer).expect("created").pel.insert(id);
+                    }
+                    out.push(Reply::Array(vec![Reply::bulk(&key), Reply::Array(items)]));
+                }
+            }
+        }
+        Ok(if out.is_empty() { Reply::NilArray } else { Reply::Array(out) })
+    }
+
+    pub(super) fn xack(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let exists = self.stream(&argv[1])?.is_some_and(|s| s.groups.contains_key(&argv[2]));
+        if !exists {
+            return Ok(Reply::Int(0));
+        }
+        let ids = argv[3..].iter().map(|a| args::stream_id(a, 0, true)).collect::<Result<Vec<_>, _>>()?;
+        let s = self.stream_mut(&argv[1])?.expect("checked");
+        let g = s.groups.get_mut(&argv[2]).expect("checked");
+        let mut n = 0;
+        for id in ids {
+            if let Some(p) = g.pel.remove(&id) {
+                if let Some(c) = g.consumers.get_mut(&p.consumer) {
+                    c.pel.remove(&id);
+                }
+                n += 1;
+            }
+        }
+        Ok(Reply::Int(n))
+    }
+
+    pub(super) fn xpending(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let argc = argv.len();
+        if argc != 3 && !(6..=9).contains(&argc) {
+            return Err(Reply::err(SYNTAX));
+        }
+        let mut extended = None;
+        if argc >= 6 {
+            let mut at = 3;
+            let mut min_idle = 0;
+            if is(&argv[3], "IDLE") {
+                min_idle = args::int_or_err(&argv[4])?;
+                if argc < 8 {
+                    return Err(Reply::err(SYNTAX));
+                }
+                at += 2;
+            }
+            let count = args::int(&argv[at + 2]).ok_or_else(|| Reply::err(NOT_INTEGER))?.max(0);
+            let (mut start, ex) = args::interval_id(&argv[at], 0)?;
+            if ex {
+                start = start.incr().ok_or_else(|| Reply::err("ERR invalid start ID for the interval"))?;
+            }
+            let (mut end, ex) = args::interval_id(&argv[at + 1], u64::MAX)?;
+            if ex {
+                end = end.decr().ok_or_else(|| Reply::err("ERR invalid end ID for the interval"))?;
+            }
+            extended = Some((start, end, count, min_idle, argv.get(at + 3).cloned()));
+        }
+        let exists = self.stream(&argv[1])?.is_some_and(|s| s.groups.contains_key(&argv[2]));
+        if !exists {
+            return Err(no_group(&argv[1], &argv[2], ""));
+        }
+        let now = self.now;
+        let g = &self.stream(&argv[1])?.expect("checked").groups[&argv[2]];
+        let Some((start, end, count, min_idle, consumer)) = extended else {
+            if g.pel.is_empty() {
+                return Ok(Reply::Array(vec![Reply::Int(0), Reply::Nil, Reply::Nil, Reply::NilArray]));
+            }
+            let first = g.pel.keys().next().expect("non-empty");
+            let last = g.pel.keys().next_back().expect("non-empty");
+            let per: Vec<Reply> = g
+                .consumers
+                .iter()
+                .filter(|(_, c)| !c.pel.is_empty())
+                .map(|(name, c)| Reply::Array(vec![Reply::bulk(name), Reply::bulk(c.pel.len().to_string())]))
+                .collect();
+            return Ok(Reply::Array(vec![
+                Reply::Int(g.pel.len() as i64),
+                first.reply(),
+                last.reply(),
+                Reply::Array(per),
+            ]));
+        };
+        let ids: Vec<StreamId> = match &consumer {
+            Some(name) => match g.consumers.get(name) {
+                None => return Ok(Reply::Array(Vec::new())),
+                Some(c) => c.pel.iter().copied().collect(),
+            },
+            None => g.pel.keys().copied().collect(),
+        };
+        let mut out = Vec::new();
+        if start <= end {
+            for id in ids.into_iter().filter(|id| *id >= start && *id <= end) {
+                if out.len() as i64 >= count {
+                    break;
+                }
+                let p = &g.pel[&id];
+                let idle = now.saturating_sub(p.delivered_at) as i64;
+                if min_idle > 0 && idle < min_idle {
+                    continue;
+                }
+                out.push(Reply::Array(vec![
+                    id.reply(),
+                    Reply::bulk(&p.consumer),
+                    Reply::Int(idle),
+                    Reply::Int(p.deliveries as i64),
+                ]));
+            }
+        }
+        Ok(Reply::Array(out))
+    }
+}

@@ -1,0 +1,103 @@
+//! `brokerlab run|check FILE.redis`: Redis programs (`docs/redis-programs.md`, redis-cli's own line
+//! format) on the engine's Redis model, or with `--broker redis://HOST:PORT [--compare] [--record FILE]`
+//! on a real redis-server over RESP (`scripts/real-redis-tests.sh`).
+
+use super::Command;
+use broker_core::redis::program::{self, Program, Transcript};
+use std::process::ExitCode;
+
+/// Whether `file` is a Redis program (by its extension).
+pub(super) fn is_redis_program(file: &str) -> bool {
+    file.ends_with(".redis")
+}
+
+fn print(command: &Command, transcript: &Transcript) {
+    if command.json {
+        println!("{}", serde_json::to_string_pretty(transcript).unwrap_or_default());
+    } else {
+        print!("{}", transcript.text());
+    }
+}
+
+/// Runs or checks the program in `text`.
+pub(super) fn main(command: &Command, text: &str) -> ExitCode {
+    let program = match program::parse(text) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{}", e.located(&command.file));
+            return ExitCode::from(2);
+        }
+    };
+    if command.check_only {
+        println!("{}: ok (redis program, {} statements)", command.file, program.statements.len());
+        return ExitCode::SUCCESS;
+    }
+    if command.speed.is_some() || command.brokers.is_some() {
+        eprintln!("brokerlab: {}: --speed and --brokers do not apply to a Redis program", command.file);
+        return ExitCode::from(2);
+    }
+    if let Some(uri) = &command.broker {
+        return real(command, uri, &program);
+    }
+    print(command, &program::run(&program));
+    ExitCode::SUCCESS
+}
+
+#[cfg(feature = "real-broker")]
+fn real(command: &Command, uri: &str, program: &Program) -> ExitCode {
+    let real_text = match real_broker::redis::run(uri, program) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("brokerlab: {}: {e}", command.file);
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(path) = &command.record {
+        if let Err(e) = std::fs::write(path, &real_text) {
+            eprintln!("brokerlab: cannot write {path}: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    if !command.compare {
+        print!("{real_text}");
+        return ExitCode::SUCCESS;
+    }
+    let engine = program::run(program).text();
+    let allow = match &command.allow_list {
+        Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
+        None => String::new(),
+    };
+    let name = command.name.clone().unwrap_or_else(|| golden_name(&command.file));
+    let differences = program::compare::differences(&name, &engine, &real_text, program, &allow);
+    if differences.is_empty() {
+        println!(
+            "{}: no differences from redis-server (after normalising stream-id milliseconds and idle times)",
+            command.file
+        );
+        ExitCode::SUCCESS
+    } else {
+        for d in &differences {
+            println!("{d}");
+        }
+        ExitCode::from(1)
+    }
+}
+
+#[cfg(not(feature = "real-broker"))]
+fn real(command: &Command, _: &str, _: &Program) -> ExitCode {
+    eprintln!("brokerlab: {}: --broker needs a build with `--features real-broker`", command.file);
+    ExitCode::from(2)
+}
+
+/// `tests/scenarios/redis/<name>/program.redis` is `<name>`; another file is its stem.
+#[cfg_attr(not(feature = "real-broker"), allow(dead_code))]
+fn golden_name(file: &str) -> String {
+    let path = std::path::Path::new(file);
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or(file);
+    if stem == "program" {
+        if let Some(dir) = path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()) {
+            return dir.to_string();
+        }
+    }
+    stem.to_string()
+}
