@@ -62,11 +62,11 @@ count=0
 # run_golden FOLDER: the program on Kafka and on the engine (--compare), and the real transcript against
 # the golden. A folder's `args` file (`--brokers 3`) gives the engine's cluster size.
 run_golden() {
-  local folder=$1 name args=() t=$SECONDS
+  local folder=$1 uri=${2:-$URI} name args=() t=$SECONDS
   name=$(basename "$folder")
   if [ -f "$folder/args" ]; then read -r -a args < "$folder/args"; fi
   count=$((count + 1))
-  if ! "$bin" run "$folder/program.kafka" "${args[@]}" --broker "$URI" --compare --allow-list "$ALLOW" \
+  if ! "$bin" run "$folder/program.kafka" "${args[@]}" --broker "$uri" --compare --allow-list "$ALLOW" \
        --record "$DIR/$name.real.txt"; then
     failed+=("$name(engine)")
   fi
@@ -81,8 +81,10 @@ for folder in tests/scenarios/kafka/*/; do
 done
 
 # Programs for a three-broker cluster (`args`: --brokers 3) run on one started after the single node
-# stops (memory: three brokers at -Xmx256m). `kafka-server-stop --node-id N` in a program stops node N
-# through BROKERLAB_KAFKA_NODE_CONTROL; each such program gets a fresh cluster.
+# stops (memory: three brokers and their controller at -Xmx256m). `kafka-server-stop --node-id N` in a
+# program stops broker N (`SIGNAL=KILL kafka-server-stop` kills it) through BROKERLAB_KAFKA_NODE_CONTROL;
+# each such program gets a fresh cluster, and its clients bootstrap from all three brokers (any may be down).
+CLUSTER_URI="kafka://127.0.0.1:$BROKERLAB_KAFKA_PORT,127.0.0.1:$((BROKERLAB_KAFKA_PORT + 2)),127.0.0.1:$((BROKERLAB_KAFKA_PORT + 4))"
 for folder in tests/scenarios/kafka/*/; do
   [ -f "$folder/args" ] || continue
   scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
@@ -91,7 +93,7 @@ for folder in tests/scenarios/kafka/*/; do
   BROKERLAB_KAFKA_PROPS="offsets.topic.num.partitions=1" scripts/kafka-node.sh cluster "$DIR/cluster" 3 \
     || fail "the cluster did not start"
   export BROKERLAB_KAFKA_NODE_CONTROL="scripts/kafka-node.sh $DIR/cluster"
-  run_golden "$folder"
+  run_golden "$folder" "$CLUSTER_URI"
   unset BROKERLAB_KAFKA_NODE_CONTROL
 done
 
