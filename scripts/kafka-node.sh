@@ -175,8 +175,8 @@ PROPS
     mkdir -p "$DIR/controller/data"
     controller_props "$DIR/controller"
     java_run kafka.tools.StorageTool format -t "$id" -c "$DIR/controller/server.properties" --feature share.version=1 >/dev/null 2>&1
+    # The brokers start alongside the controller (they retry until it answers): a few seconds sooner.
     start_node "$DIR/controller"
-    wait_port "$CONTROLLER_PORT" || { say "the controller did not start"; tail -20 "$DIR/controller/kafka.out" >&2; exit 1; }
     for i in $(seq 1 "$N"); do
       mkdir -p "$DIR/node-$i/data"
       cluster_props "$DIR/node-$i" "$i" "$N"
@@ -184,6 +184,7 @@ PROPS
       start_node "$DIR/node-$i"
     done
     echo "$N" > "$DIR/nodes"
+    wait_port "$CONTROLLER_PORT" || { say "the controller did not start"; tail -20 "$DIR/controller/kafka.out" >&2; exit 1; }
     for i in $(seq 1 "$N"); do
       wait_port $((PORT + 2 * (i - 1))) || { say "node $i did not start"; tail -20 "$DIR/node-$i/kafka.out" >&2; exit 1; }
     done

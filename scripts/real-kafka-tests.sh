@@ -85,13 +85,26 @@ done
 # program stops broker N (`SIGNAL=KILL kafka-server-stop` kills it) through BROKERLAB_KAFKA_NODE_CONTROL;
 # each such program gets a fresh cluster, and its clients bootstrap from all three brokers (any may be down).
 CLUSTER_URI="kafka://127.0.0.1:$BROKERLAB_KAFKA_PORT,127.0.0.1:$((BROKERLAB_KAFKA_PORT + 2)),127.0.0.1:$((BROKERLAB_KAFKA_PORT + 4))"
+# Programs that stop no broker come first and share the first cluster, which the first one that does
+# stop a broker then gets too, still untouched.
+cluster_fresh=0
+cluster_programs=()
 for folder in tests/scenarios/kafka/*/; do
-  [ -f "$folder/args" ] || continue
-  scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
-  scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
-  say "starting a three-broker cluster for $(basename "$folder")"
-  BROKERLAB_KAFKA_PROPS="offsets.topic.num.partitions=1" scripts/kafka-node.sh cluster "$DIR/cluster" 3 \
-    || fail "the cluster did not start"
+  [ -f "$folder/args" ] && ! grep -q "kafka-server-" "$folder/program.kafka" && cluster_programs+=("$folder")
+done
+for folder in tests/scenarios/kafka/*/; do
+  [ -f "$folder/args" ] && grep -q "kafka-server-" "$folder/program.kafka" && cluster_programs+=("$folder")
+done
+for folder in "${cluster_programs[@]}"; do
+  if [ "$cluster_fresh" = 0 ]; then
+    scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
+    scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
+    say "starting a three-broker cluster for $(basename "$folder")"
+    BROKERLAB_KAFKA_PROPS="offsets.topic.num.partitions=1" scripts/kafka-node.sh cluster "$DIR/cluster" 3 \
+      || fail "the cluster did not start"
+    cluster_fresh=1
+  fi
+  grep -q "kafka-server-" "$folder/program.kafka" && cluster_fresh=0
   export BROKERLAB_KAFKA_NODE_CONTROL="scripts/kafka-node.sh $DIR/cluster"
   run_golden "$folder" "$CLUSTER_URI"
   unset BROKERLAB_KAFKA_NODE_CONTROL
