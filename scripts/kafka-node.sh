@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real Apache Kafka 4.1 broker (KRaft, one node that is broker and controller) on 127.0.0.1, for the Kafka
+# A real Apache Kafka 4.1 broker (KRaft, one node that is broker and controller; or a cluster) on 127.0.0.1, for the Kafka
 # model's differential tests (issue #16). Not called by scripts/check.sh yet.
 #
 #   scripts/kafka-node.sh start DIR    fetches the jars once (Maven Central, into $BROKERLAB_KAFKA_LIB or
