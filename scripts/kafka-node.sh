@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# A real Apache Kafka 4.1 broker (KRaft, one node that is broker and controller) on 127.0.0.1, for the Kafka
+# A real Apache Kafka 4.1 broker (KRaft, one node that is broker and controller; or a cluster) on 127.0.0.1, for the Kafka
 # model's differential tests (issue #16). Not called by scripts/check.sh yet.
 #
 #   scripts/kafka-node.sh start DIR    fetches the jars once (Maven Central, into $BROKERLAB_KAFKA_LIB or
 #                                      ~/.cache/brokerlab/kafka-4.1.1), formats DIR and starts the node;
 #                                      returns when 127.0.0.1:9092 accepts connections (about 7 s here)
 #   scripts/kafka-node.sh stop DIR     stops it (or every node of a cluster) and removes DIR
-#   scripts/kafka-node.sh cluster DIR N  N nodes (1-9): node 1 is broker and controller on $PORT (its
-#                                      controller on $PORT+1), node i a broker on $PORT+2(i-1) (9092, 9094,
-#                                      9096, …), all in one KRaft cluster; -Xmx256m each; returns when every
-#                                      node accepts connections
+#   scripts/kafka-node.sh cluster DIR N  N brokers (1-9), node i on $PORT+2(i-1) (9092, 9094, 9096, …), and
+#                                      one KRaft controller of their own (node 100, controller-only, on
+#                                      $PORT+1), so that any broker, data and all, can be stopped; -Xmx256m
+#                                      each; returns when every broker accepts connections. Brokers heartbeat
+#                                      every 500 ms and are fenced 4 s after their last one
+#                                      (broker.session.timeout.ms, 9 s by default): what a crash shows
 #   scripts/kafka-node.sh node-stop DIR I / node-start DIR I   stops (SIGTERM: a controlled shutdown) or
-#                                      restarts node I of a cluster, for broker-down cases
+#                                      restarts broker I of a cluster, for broker-down cases; node-kill DIR I
+#                                      kills it (SIGKILL: a crash, no controlled shutdown)
 #   (BROKERLAB_KAFKA_PORT picks the client port, default 9092, the controller's is the next one;
 #   BROKERLAB_KAFKA_PROPS adds lines to server.properties, e.g. "offsets.topic.num.partitions=1")
 #   scripts/kafka-node.sh tool DIR CLASS ARGS…   runs one of Kafka's command-line tools with the same jars,
@@ -80,16 +83,31 @@ share.coordinator.state.topic.num.partitions=1
 GROUP
 }
 
-# server.properties of cluster node $2 (of $3) in folder $1.
+# The cluster's controller: node 100, controller-only, in folder $1.
+CONTROLLER_ID=100
+controller_props() {
+  cat > "$1/server.properties" <<PROPS
+process.roles=controller
+node.id=$CONTROLLER_ID
+controller.quorum.voters=$CONTROLLER_ID@127.0.0.1:$CONTROLLER_PORT
+listeners=CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+controller.listener.names=CONTROLLER
+log.dirs=$1/data
+broker.session.timeout.ms=4000
+${BROKERLAB_KAFKA_PROPS:-}
+PROPS
+}
+
+# server.properties of cluster broker $2 (of $3) in folder $1.
 cluster_props() {
-  local dir=$1 i=$2 n=$3 roles=broker listeners
+  local dir=$1 i=$2 n=$3 listeners
   listeners="PLAINTEXT://127.0.0.1:$((PORT + 2 * (i - 1)))"
-  if [ "$i" = 1 ]; then roles=broker,controller; listeners="$listeners,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"; fi
   local rf=$(( n < 3 ? n : 3 ))
   cat > "$dir/server.properties" <<PROPS
-process.roles=$roles
+process.roles=broker
 node.id=$i
-controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
+controller.quorum.voters=$CONTROLLER_ID@127.0.0.1:$CONTROLLER_PORT
+broker.heartbeat.interval.ms=500
 listeners=$listeners
 controller.listener.names=CONTROLLER
 log.dirs=$dir/data
@@ -152,7 +170,13 @@ PROPS
     for i in $(seq 1 "$N"); do
       if port_open $((PORT + 2 * (i - 1))); then say "127.0.0.1:$((PORT + 2 * (i - 1))) is taken"; exit 1; fi
     done
+    if port_open "$CONTROLLER_PORT"; then say "127.0.0.1:$CONTROLLER_PORT is taken"; exit 1; fi
     id=$(java_run kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
+    mkdir -p "$DIR/controller/data"
+    controller_props "$DIR/controller"
+    java_run kafka.tools.StorageTool format -t "$id" -c "$DIR/controller/server.properties" --feature share.version=1 >/dev/null 2>&1
+    # The brokers start alongside the controller (they retry until it answers): a few seconds sooner.
+    start_node "$DIR/controller"
     for i in $(seq 1 "$N"); do
       mkdir -p "$DIR/node-$i/data"
       cluster_props "$DIR/node-$i" "$i" "$N"
@@ -160,6 +184,7 @@ PROPS
       start_node "$DIR/node-$i"
     done
     echo "$N" > "$DIR/nodes"
+    wait_port "$CONTROLLER_PORT" || { say "the controller did not start"; tail -20 "$DIR/controller/kafka.out" >&2; exit 1; }
     for i in $(seq 1 "$N"); do
       wait_port $((PORT + 2 * (i - 1))) || { say "node $i did not start"; tail -20 "$DIR/node-$i/kafka.out" >&2; exit 1; }
     done
@@ -168,6 +193,10 @@ PROPS
     DIR=${2:?}; I=${3:?}
     kill "$(cat "$DIR/node-$I/pid")" 2>/dev/null || true
     for _ in $(seq 1 60); do port_open $((PORT + 2 * (I - 1))) || break; sleep 0.5; done ;;
+  node-kill)
+    DIR=${2:?}; I=${3:?}
+    kill -KILL "$(cat "$DIR/node-$I/pid")" 2>/dev/null || true
+    for _ in $(seq 1 60); do port_open $((PORT + 2 * (I - 1))) || break; sleep 0.1; done ;;
   node-start)
     DIR=${2:?}; I=${3:?}
     start_node "$DIR/node-$I"
@@ -180,6 +209,10 @@ PROPS
         for _ in $(seq 1 60); do port_open $((PORT + 2 * (i - 1))) || break; sleep 0.5; done
       done
     fi
+    if [ -f "$DIR/controller/pid" ]; then
+      kill "$(cat "$DIR/controller/pid")" 2>/dev/null || true
+      for _ in $(seq 1 60); do port_open "$CONTROLLER_PORT" || break; sleep 0.5; done
+    fi
     if [ -f "$DIR/pid" ]; then
       kill "$(cat "$DIR/pid")" 2>/dev/null || true
       for _ in $(seq 1 60); do port_open "$PORT" || break; sleep 0.5; done
@@ -189,5 +222,5 @@ PROPS
     DIR=${2:?}; shift 2; fetch_jars; java_run "$@" ;;
   fetch)
     fetch_jars; echo "$LIB" ;;
-  *) echo "usage: $0 start|stop|cluster|node-stop|node-start|tool DIR …|fetch" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|cluster|node-stop|node-start|node-kill|tool DIR …|fetch" >&2; exit 2 ;;
 esac

@@ -9,7 +9,12 @@
 # 127.0.0.1 with its data in a temporary folder (then a three-broker cluster for the programs whose `args`
 # say --brokers 3), compiles the Java driver, and stops everything at the end.
 # Bounded: everything after the runner's build is killed after BROKERLAB_KAFKA_TEST_TIMEOUT seconds
-# (default 600; on 2026-12-06 the 26 programs took 208 s here and the documents about 4 minutes more).
+# (default 720; on 2026-12-06 the 26 programs took 208 s here and the documents about 4 minutes more;
+# later that day, on a 2-core machine at a load of ~10, the 30 programs ran 268 s plus seven cluster
+# starts of ~15 s each, the documents ~205 s: about 620 s in all. The four replication goldens
+# (replica-assignment, broker-crash-session-timeout, leader-failover-and-preferred-election,
+# unclean-leader-election) cost 62 s of programs and three cluster starts, ~105 s; the first of them
+# shares its cluster with the next, and brokers start alongside their controller).
 # Environment: BROKERLAB_KAFKA_PORT (default 9092; the controller uses the next port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +23,7 @@ if [ -z "${BROKERLAB_KAFKA_TEST_UNDER_TIMEOUT:-}" ]; then
   echo "[real-kafka] building the runner with the real-broker feature"
   cargo build -q -p brokerlab_cli --features real-broker --locked
   export BROKERLAB_KAFKA_TEST_UNDER_TIMEOUT=1
-  exec timeout --kill-after=15 "${BROKERLAB_KAFKA_TEST_TIMEOUT:-600}" "$0" "$@"
+  exec timeout --kill-after=15 "${BROKERLAB_KAFKA_TEST_TIMEOUT:-720}" "$0" "$@"
 fi
 start=$SECONDS
 say() { echo "[real-kafka] $*"; }
@@ -62,11 +67,11 @@ count=0
 # run_golden FOLDER: the program on Kafka and on the engine (--compare), and the real transcript against
 # the golden. A folder's `args` file (`--brokers 3`) gives the engine's cluster size.
 run_golden() {
-  local folder=$1 name args=() t=$SECONDS
+  local folder=$1 uri=${2:-$URI} name args=() t=$SECONDS
   name=$(basename "$folder")
   if [ -f "$folder/args" ]; then read -r -a args < "$folder/args"; fi
   count=$((count + 1))
-  if ! "$bin" run "$folder/program.kafka" "${args[@]}" --broker "$URI" --compare --allow-list "$ALLOW" \
+  if ! "$bin" run "$folder/program.kafka" "${args[@]}" --broker "$uri" --compare --allow-list "$ALLOW" \
        --record "$DIR/$name.real.txt"; then
     failed+=("$name(engine)")
   fi
@@ -81,17 +86,32 @@ for folder in tests/scenarios/kafka/*/; do
 done
 
 # Programs for a three-broker cluster (`args`: --brokers 3) run on one started after the single node
-# stops (memory: three brokers at -Xmx256m). `kafka-server-stop --node-id N` in a program stops node N
-# through BROKERLAB_KAFKA_NODE_CONTROL; each such program gets a fresh cluster.
+# stops (memory: three brokers and their controller at -Xmx256m). `kafka-server-stop --node-id N` in a
+# program stops broker N (`SIGNAL=KILL kafka-server-stop` kills it) through BROKERLAB_KAFKA_NODE_CONTROL;
+# each such program gets a fresh cluster, and its clients bootstrap from all three brokers (any may be down).
+CLUSTER_URI="kafka://127.0.0.1:$BROKERLAB_KAFKA_PORT,127.0.0.1:$((BROKERLAB_KAFKA_PORT + 2)),127.0.0.1:$((BROKERLAB_KAFKA_PORT + 4))"
+# Programs that stop no broker come first and share the first cluster, which the first one that does
+# stop a broker then gets too, still untouched.
+cluster_fresh=0
+cluster_programs=()
 for folder in tests/scenarios/kafka/*/; do
-  [ -f "$folder/args" ] || continue
-  scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
-  scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
-  say "starting a three-broker cluster for $(basename "$folder")"
-  BROKERLAB_KAFKA_PROPS="offsets.topic.num.partitions=1" scripts/kafka-node.sh cluster "$DIR/cluster" 3 \
-    || fail "the cluster did not start"
+  [ -f "$folder/args" ] && ! grep -q "kafka-server-" "$folder/program.kafka" && cluster_programs+=("$folder")
+done
+for folder in tests/scenarios/kafka/*/; do
+  [ -f "$folder/args" ] && grep -q "kafka-server-" "$folder/program.kafka" && cluster_programs+=("$folder")
+done
+for folder in "${cluster_programs[@]}"; do
+  if [ "$cluster_fresh" = 0 ]; then
+    scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
+    scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
+    say "starting a three-broker cluster for $(basename "$folder")"
+    BROKERLAB_KAFKA_PROPS="offsets.topic.num.partitions=1" scripts/kafka-node.sh cluster "$DIR/cluster" 3 \
+      || fail "the cluster did not start"
+    cluster_fresh=1
+  fi
+  grep -q "kafka-server-" "$folder/program.kafka" && cluster_fresh=0
   export BROKERLAB_KAFKA_NODE_CONTROL="scripts/kafka-node.sh $DIR/cluster"
-  run_golden "$folder"
+  run_golden "$folder" "$CLUSTER_URI"
   unset BROKERLAB_KAFKA_NODE_CONTROL
 done
 

@@ -28,6 +28,7 @@ fn create(
         partitions: parts,
         replication_factor: rf,
         configs: configs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        replica_assignment: Vec::new(),
     };
     out.push(format!("create {label} => {}", res(c.create_topic(VirtualTime::ZERO, &t))));
 }

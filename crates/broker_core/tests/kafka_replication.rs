@@ -174,7 +174,10 @@ fn unclean_election_elects_a_stale_replica_and_its_log_wins() {
     }
     c.broker_down(at(30), first).unwrap();
     assert_eq!(c.partition(&tp).unwrap().leader, None);
-    assert_eq!(c.partition(&tp).unwrap().isr, vec![first], "the last ISR member stays");
+    // KIP-966 (Kafka 4.1): the last ISR member leaves the ISR for the ELR; a real broker describes the
+    // leaderless partition with an empty ISR (tests/scenarios/kafka/unclean-leader-election).
+    assert_eq!(c.partition(&tp).unwrap().isr, Vec::<NodeId>::new());
+    assert_eq!(c.partition(&tp).unwrap().elr, vec![first], "the last ISR member is eligible");
     let ProduceOutcome::Done(Err(e)) = c.produce(at(31), &req(&tp, Acks::Leader, "x")) else { panic!() };
     assert_eq!(e.code, ErrorCode::NotLeaderOrFollower);
     c.broker_up(at(40), second).unwrap();
@@ -265,5 +268,93 @@ fn a_restarted_broker_that_missed_nothing_rejoins_the_isr() {
     };
     c.advance_to(at(50));
     assert!(c.take_completions()[0].result.is_ok());
+    c.assert_invariants();
+}
+
+/// A manual assignment: the first replica of each list leads, and the controller's checks, in its order
+/// and with its messages (recorded from Kafka 4.1.1: tests/scenarios/kafka/replica-assignment).
+#[test]
+fn a_manual_assignment_places_replicas_as_written_and_is_checked_as_the_controller_checks_it() {
+    let mut c = Cluster::with_brokers(11, 3);
+    let n = |v: &[i32]| v.iter().map(|&b| NodeId(b)).collect::<Vec<_>>();
+    c.create_topic(at(0), &NewTopic::with_assignment("placed", vec![(0, n(&[1, 2, 3])), (1, n(&[2, 3, 1]))]))
+        .unwrap();
+    let p1 = c.partition(&TopicPartition::new("placed", 1)).unwrap();
+    assert_eq!(
+        (p1.leader, p1.replicas.clone(), p1.isr.clone()),
+        (Some(NodeId(2)), n(&[2, 3, 1]), n(&[2, 3, 1]))
+    );
+    type Assignment<'a> = &'a [(i32, &'a [i32])];
+    let cases: &[(Assignment, &str)] = &[
+        (&[(0, &[1, 1])], "The manual partition assignment includes the broker 1 more than once."),
+        (&[(0, &[1, 7])], "The manual partition assignment includes broker 7, but no such broker is registered."),
+        (
+            &[(0, &[1, 2]), (1, &[3])],
+            "The manual partition assignment includes a partition with 1 replica(s), but this is not consistent \
+             with previous partitions, which have 2 replica(s).",
+        ),
+        (&[(0, &[1]), (2, &[2])], "partitions should be a consecutive 0-based integer sequence"),
+        (&[(0, &[])], "The manual partition assignment includes an empty replica list."),
+    ];
+    for (assignment, message) in cases {
+        let t = NewTopic::with_assignment("bad", assignment.iter().map(|(p, r)| (*p, n(r))).collect());
+        let e = c.create_topic(at(1), &t).unwrap_err();
+        assert_eq!((e.code, e.message.as_str()), (ErrorCode::InvalidReplicaAssignment, *message));
+    }
+    c.broker_down(at(2), NodeId(3)).unwrap();
+    let e = c.create_topic(at(3), &NewTopic::with_assignment("fenced", vec![(0, n(&[3]))])).unwrap_err();
+    assert_eq!(
+        e.message,
+        "All brokers specified in the manual partition assignment for partition 0 are fenced or in controlled shutdown."
+    );
+    c.assert_invariants();
+}
+
+/// A killed broker keeps its leadership and ISR place until broker.session.timeout.ms has passed
+/// (tests/scenarios/kafka/broker-crash-session-timeout, recorded with a 4 s session).
+#[test]
+fn a_killed_leader_is_fenced_only_when_its_session_expires() {
+    let mut c = Cluster::new(
+        11,
+        broker_core::kafka::cluster::ClusterSettings {
+            broker_session_timeout_ms: 4000,
+            ..Default::default()
+        },
+    );
+    for i in 1..=3 {
+        c.add_broker(NodeId(i), None).unwrap();
+    }
+    let n = |v: &[i32]| v.iter().map(|&b| NodeId(b)).collect::<Vec<_>>();
+    c.create_topic(at(0), &NewTopic::with_assignment("ledger", vec![(0, n(&[1, 2, 3]))])).unwrap();
+    let tp = TopicPartition::new("ledger", 0);
+    c.broker_crash(at(10), NodeId(1)).unwrap();
+    c.advance_to(at(4009));
+    let p = c.partition(&tp).unwrap();
+    assert_eq!((p.leader, p.isr.clone()), (Some(NodeId(1)), n(&[1, 2, 3])), "not fenced yet");
+    c.advance_to(at(4010));
+    let p = c.partition(&tp).unwrap();
+    assert_eq!((p.leader, p.isr.clone()), (Some(NodeId(2)), n(&[2, 3])), "fenced: the next ISR member leads");
+    c.assert_invariants();
+}
+
+/// `electLeaders(PREFERRED)` gives leadership back to the first replica once it is in the ISR again
+/// (appended there, as Kafka's AlterPartition does), and answers ELECTION_NOT_NEEDED when it leads already
+/// (tests/scenarios/kafka/leader-failover-and-preferred-election).
+#[test]
+fn a_preferred_election_restores_the_first_replica() {
+    let mut c = Cluster::with_brokers(11, 3);
+    let n = |v: &[i32]| v.iter().map(|&b| NodeId(b)).collect::<Vec<_>>();
+    c.create_topic(at(0), &NewTopic::with_assignment("payments", vec![(0, n(&[1, 2, 3]))])).unwrap();
+    let tp = TopicPartition::new("payments", 0);
+    c.broker_down(at(10), NodeId(1)).unwrap();
+    let e = c.elect_leaders(at(11), &tp, false).unwrap_err();
+    assert_eq!(e.code, ErrorCode::PreferredLeaderNotAvailable);
+    c.broker_up(at(20), NodeId(1)).unwrap();
+    c.advance_to(at(100));
+    let p = c.partition(&tp).unwrap();
+    assert_eq!((p.leader, p.isr.clone()), (Some(NodeId(2)), n(&[2, 3, 1])));
+    c.elect_leaders(at(101), &tp, false).unwrap();
+    assert_eq!(c.partition(&tp).unwrap().leader, Some(NodeId(1)));
+    assert_eq!(c.elect_leaders(at(102), &tp, false).unwrap_err().code, ErrorCode::ElectionNotNeeded);
     c.assert_invariants();
 }

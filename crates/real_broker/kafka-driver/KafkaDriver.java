@@ -255,7 +255,19 @@ public class KafkaDriver {
                 for (JsonNode t : call.get("topics")) {
                     Optional<Integer> parts = t.get("partitions").isNull() ? Optional.empty() : Optional.of(t.get("partitions").asInt());
                     Optional<Short> rf = t.get("replication_factor").isNull() ? Optional.empty() : Optional.of((short) t.get("replication_factor").asInt());
-                    NewTopic nt = new NewTopic(t.get("name").asText(), parts, rf);
+                    NewTopic nt;
+                    if (t.has("replica_assignment")) {
+                        // A TreeMap: the request lists the partitions in order (Map.of's order is random).
+                        Map<Integer, List<Integer>> assignment = new TreeMap<>();
+                        for (JsonNode pr : t.get("replica_assignment")) {
+                            List<Integer> replicas = new ArrayList<>();
+                            for (JsonNode b : pr.get(1)) replicas.add(b.asInt());
+                            assignment.put(pr.get(0).asInt(), replicas);
+                        }
+                        nt = new NewTopic(t.get("name").asText(), assignment);
+                    } else {
+                        nt = new NewTopic(t.get("name").asText(), parts, rf);
+                    }
                     Map<String, String> configs = new LinkedHashMap<>();
                     for (JsonNode kv : t.get("configs")) configs.put(kv.get(0).asText(), kv.get(1).asText());
                     if (!configs.isEmpty()) nt.configs(configs);
@@ -268,6 +280,12 @@ public class KafkaDriver {
             case "createPartitions":
                 admin.createPartitions(Map.of(call.get("topic").asText(), NewPartitions.increaseTo(call.get("total").asInt()))).all().get();
                 return reply("done");
+            case "electLeaders": {
+                Set<TopicPartition> tps = new LinkedHashSet<>();
+                for (JsonNode tp : call.get("partitions")) tps.add(new TopicPartition(tp.get("topic").asText(), tp.get("partition").asInt()));
+                admin.electLeaders(ElectionType.valueOf(call.get("election").asText()), tps).all().get();
+                return reply("done");
+            }
             case "describeTopics": {
                 List<String> names = strings(call.get("topics"));
                 Map<String, TopicDescription> d = admin.describeTopics(names).allTopicNames().get();

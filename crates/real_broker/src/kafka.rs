@@ -31,10 +31,15 @@ pub fn parse_kafka_uri(uri: &str) -> Result<String, String> {
     let rest =
         uri.strip_prefix("kafka://").ok_or_else(|| format!("'{uri}' is not a kafka://host:port URI"))?;
     let rest = rest.trim_end_matches('/');
-    match rest.rsplit_once(':') {
-        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(rest.to_string()),
-        _ => Err(format!("'{uri}' needs a host and a port, like kafka://127.0.0.1:9092")),
+    // Several brokers as bootstrap.servers lists them (`kafka://h:9092,h:9094`): a client then still
+    // starts when one of them is down.
+    for address in rest.split(',') {
+        match address.rsplit_once(':') {
+            Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {}
+            _ => return Err(format!("'{uri}' needs a host and a port, like kafka://127.0.0.1:9092")),
+        }
     }
+    Ok(rest.to_string())
 }
 
 /// The folder of Kafka's jars: `$BROKERLAB_KAFKA_LIB`, else `~/.cache/brokerlab/kafka-4.1.1`.
@@ -155,6 +160,7 @@ impl JavaClients {
 fn control_broker(call: &ClientCall) -> ClientReply {
     let (verb, node) = match call {
         ClientCall::StopBroker { node } => ("node-stop", node),
+        ClientCall::KillBroker { node } => ("node-kill", node),
         ClientCall::StartBroker { node } => ("node-start", node),
         _ => unreachable!("only broker faults come here"),
     };
@@ -192,7 +198,10 @@ fn control_broker(call: &ClientCall) -> ClientReply {
 
 impl KafkaClients for JavaClients {
     fn call(&mut self, call: &ClientCall) -> ClientReply {
-        if matches!(call, ClientCall::StopBroker { .. } | ClientCall::StartBroker { .. }) {
+        if matches!(
+            call,
+            ClientCall::StopBroker { .. } | ClientCall::StartBroker { .. } | ClientCall::KillBroker { .. }
+        ) {
             let reply = control_broker(call);
             if let ClientReply::Error { error } = &reply {
                 self.broken = Some(error.message.clone());
@@ -308,5 +317,10 @@ mod tests {
         assert_eq!(parse_kafka_uri("kafka://127.0.0.1:9092").unwrap(), "127.0.0.1:9092");
         assert!(parse_kafka_uri("amqp://x:1").is_err());
         assert!(parse_kafka_uri("kafka://127.0.0.1").is_err());
+        assert_eq!(
+            parse_kafka_uri("kafka://127.0.0.1:9092,127.0.0.1:9094").unwrap(),
+            "127.0.0.1:9092,127.0.0.1:9094"
+        );
+        assert!(parse_kafka_uri("kafka://127.0.0.1:9092,127.0.0.1").is_err());
     }
 }

@@ -553,6 +553,7 @@ pub fn run_document_real(
             partitions: Some(t.partitions),
             replication_factor: Some(t.replication_factor as i16),
             configs: t.configs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            replica_assignment: Vec::new(),
         })
         .collect();
     if let ClientReply::Error { error } =

@@ -56,6 +56,10 @@ pub struct ClusterSettings {
     /// transaction coordinator looks for transactions open longer than their timeout, and aborts them.
     #[serde(default = "default_transaction_abort_interval_ms")]
     pub transaction_abort_timed_out_transaction_cleanup_interval_ms: u64,
+    /// `broker.session.timeout.ms` (default 9 s): a broker that stops heartbeating without a controlled
+    /// shutdown (a crash) is fenced this long after it went away.
+    #[serde(default = "default_broker_session_timeout_ms")]
+    pub broker_session_timeout_ms: u64,
 }
 
 fn default_transaction_max_timeout_ms() -> u64 {
@@ -64,6 +68,10 @@ fn default_transaction_max_timeout_ms() -> u64 {
 
 fn default_transaction_abort_interval_ms() -> u64 {
     10_000
+}
+
+fn default_broker_session_timeout_ms() -> u64 {
+    9_000
 }
 
 impl Default for ClusterSettings {
@@ -80,6 +88,7 @@ impl Default for ClusterSettings {
             transaction_max_timeout_ms: default_transaction_max_timeout_ms(),
             transaction_abort_timed_out_transaction_cleanup_interval_ms:
                 default_transaction_abort_interval_ms(),
+            broker_session_timeout_ms: default_broker_session_timeout_ms(),
         }
     }
 }
@@ -95,6 +104,10 @@ pub struct BrokerState {
     pub up: bool,
     /// The slow-follower fault: extra delay of each of its follower fetches, in ms.
     pub fetch_delay_ms: u64,
+    /// Killed and not yet fenced: the controller still counts it (leader, ISR member) until its session
+    /// times out, but it serves nothing.
+    #[serde(default)]
+    pub crashed: bool,
 }
 
 /// A follower's view as its leader tracks it (the leader's own entry is unused).
@@ -111,8 +124,14 @@ pub(crate) struct ReplicaState {
 pub struct PartitionState {
     /// Replicas in preference order (the first is the preferred leader).
     pub replicas: Vec<NodeId>,
-    /// The in-sync replicas.
+    /// The in-sync replicas; empty only while the partition has no leader (KIP-966: its last member
+    /// went down and is kept in `elr`).
     pub isr: Vec<NodeId>,
+    /// Eligible leader replicas (KIP-966, on by default in Kafka 4.1): the last ISR member of a partition
+    /// left leaderless by its broker going down. It holds every committed record, so it may lead again
+    /// cleanly when it returns.
+    #[serde(default)]
+    pub elr: Vec<NodeId>,
     /// The leader, `None` while offline.
     pub leader: Option<NodeId>,
     /// Bumped at every leader change.
@@ -148,6 +167,10 @@ pub struct NewTopic {
     pub replication_factor: Option<i32>,
     /// Configurations, in order.
     pub configs: Vec<(String, String)>,
+    /// A manual replica assignment (partition, replicas), in the order the request lists it; empty for
+    /// none (then the counts above apply). With one, both counts must be `None` (-1 on the wire).
+    #[serde(default)]
+    pub replica_assignment: Vec<(i32, Vec<NodeId>)>,
 }
 
 impl NewTopic {
@@ -158,7 +181,13 @@ impl NewTopic {
             partitions: Some(partitions),
             replication_factor: Some(replication_factor),
             configs: Vec::new(),
+            replica_assignment: Vec::new(),
         }
+    }
+
+    /// `new NewTopic(name, Map.of(partition, List.of(broker, …), …))`: replicas assigned by hand.
+    pub fn with_assignment(name: impl Into<String>, assignment: Vec<(i32, Vec<NodeId>)>) -> Self {
+        NewTopic { name: name.into(), replica_assignment: assignment, ..NewTopic::default() }
     }
 
     /// Adds a configuration.
@@ -290,6 +319,10 @@ pub(crate) enum Timer {
     PreferredLeaderElection,
     /// The transaction coordinator's check for timed-out transactions.
     TransactionTimeouts,
+    /// A crashed broker's session times out: the controller fences it.
+    BrokerSessionExpired {
+        broker: NodeId,
+    },
 }
 
 /// The cluster.
@@ -389,7 +422,13 @@ impl Cluster {
                 format!("A cluster holds at most {MAX_BROKERS} brokers with ids ≥ 0."),
             ));
         }
-        self.brokers.push(BrokerState { id, rack: rack.clone(), up: true, fetch_delay_ms: 0 });
+        self.brokers.push(BrokerState {
+            id,
+            rack: rack.clone(),
+            up: true,
+            fetch_delay_ms: 0,
+            crashed: false,
+        });
         self.brokers.sort_by_key(|b| b.id);
         self.emit(KafkaEvent::BrokerRegistered { broker: id, rack });
         Ok(())
@@ -438,6 +477,7 @@ impl Cluster {
                 })
                 .collect(),
             isr: if isr.is_empty() { replicas.clone() } else { isr },
+            elr: Vec::new(),
             leader,
             leader_epoch: 0,
             log: PartitionLog::new(now),
@@ -477,6 +517,13 @@ impl Cluster {
             ));
         }
         let config = TopicConfig::from_pairs(topic.configs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+        if !topic.replica_assignment.is_empty() {
+            let placement = self.manual_placement(topic)?;
+            let (partitions, rf) = (placement.len() as i32, placement[0].len() as i32);
+            let parts = placement.into_iter().map(|replicas| self.new_partition(replicas)).collect();
+            self.add_topic(topic, config, parts, partitions, rf);
+            return Ok(());
+        }
         let partitions = match topic.partitions {
             None | Some(-1) => self.settings.num_partitions,
             Some(n) if n <= 0 => {
@@ -499,12 +546,92 @@ impl Cluster {
         };
         let placement = place_replicas(&self.usable_brokers(), partitions, rf, &mut self.prng)?;
         let parts = placement.into_iter().map(|replicas| self.new_partition(replicas)).collect();
+        self.add_topic(topic, config, parts, partitions, rf);
+        Ok(())
+    }
+
+    fn add_topic(
+        &mut self,
+        topic: &NewTopic,
+        config: TopicConfig,
+        parts: Vec<PartitionState>,
+        partitions: i32,
+        rf: i32,
+    ) {
         let id = self.next_topic_id;
         self.next_topic_id += 1;
         self.topics.insert(topic.name.clone(), Topic { id, config, partitions: parts });
         self.emit(KafkaEvent::TopicCreated { topic: topic.name.clone(), partitions, replication_factor: rf });
         self.ensure_maintenance();
-        Ok(())
+    }
+
+    /// A manual assignment, checked as the KRaft controller checks one (`INVALID_REQUEST` when a count is
+    /// given too; per partition in the request's order: no partition twice, a non-empty list, every broker
+    /// registered and named once, the same replica count as the partitions before, one broker not fenced;
+    /// then the partitions must be 0, 1, …). Returns the replica lists by partition.
+    fn manual_placement(&self, topic: &NewTopic) -> Result<Vec<Vec<NodeId>>, KafkaError> {
+        let invalid = |m: String| KafkaError::with_message(ErrorCode::InvalidReplicaAssignment, m);
+        if topic.replication_factor.is_some_and(|r| r != -1) {
+            return Err(KafkaError::with_message(
+                ErrorCode::InvalidRequest,
+                "A manual partition assignment was specified, but replication factor was not set to -1.",
+            ));
+        }
+        if topic.partitions.is_some_and(|n| n != -1) {
+            return Err(KafkaError::with_message(
+                ErrorCode::InvalidRequest,
+                "A manual partition assignment was specified, but numPartitions was not set to -1.",
+            ));
+        }
+        let mut placed: BTreeMap<i32, Vec<NodeId>> = BTreeMap::new();
+        let mut rf: Option<usize> = None;
+        for (partition, replicas) in &topic.replica_assignment {
+            if placed.contains_key(partition) {
+                return Err(invalid(format!(
+                    "Found multiple manual partition assignments for partition {partition}"
+                )));
+            }
+            if replicas.is_empty() {
+                return Err(invalid(
+                    "The manual partition assignment includes an empty replica list.".into(),
+                ));
+            }
+            let mut seen = Vec::new();
+            for r in replicas {
+                if !self.brokers.iter().any(|b| b.id == *r) {
+                    return Err(invalid(format!(
+                        "The manual partition assignment includes broker {}, but no such broker is registered.",
+                        r.0
+                    )));
+                }
+                if seen.contains(r) {
+                    return Err(invalid(format!(
+                        "The manual partition assignment includes the broker {} more than once.",
+                        r.0
+                    )));
+                }
+                seen.push(*r);
+            }
+            if let Some(expected) = rf.filter(|e| *e != replicas.len()) {
+                return Err(invalid(format!(
+                    "The manual partition assignment includes a partition with {} replica(s), but this is not \
+                     consistent with previous partitions, which have {expected} replica(s).",
+                    replicas.len()
+                )));
+            }
+            rf = Some(replicas.len());
+            if !replicas.iter().any(|r| self.is_broker_up(*r)) {
+                return Err(invalid(format!(
+                    "All brokers specified in the manual partition assignment for partition {partition} are \
+                     fenced or in controlled shutdown."
+                )));
+            }
+            placed.insert(*partition, replicas.clone());
+        }
+        if placed.keys().copied().ne(0..placed.len() as i32) {
+            return Err(invalid("partitions should be a consecutive 0-based integer sequence".into()));
+        }
+        Ok(placed.into_values().collect())
     }
 
     /// `deleteTopics` for one topic; requests waiting on it fail with `UNKNOWN_TOPIC_OR_PARTITION`.
@@ -702,6 +829,7 @@ impl Cluster {
                     Timer::TransactionTimeouts,
                 );
             }
+            Timer::BrokerSessionExpired { broker } => self.fence_crashed(broker),
             Timer::Cleaner => {
                 self.run_cleaner();
                 self.timers
@@ -907,8 +1035,14 @@ impl Cluster {
             for (i, p) in topic.partitions.iter().enumerate() {
                 let tp = format!("{name}-{i}");
                 p.log.check().map_err(|e| format!("{tp}: {e}"))?;
-                if p.isr.is_empty() {
-                    return Err(format!("{tp}: empty ISR"));
+                if p.isr.is_empty() && p.leader.is_some() {
+                    return Err(format!("{tp}: empty ISR with a leader"));
+                }
+                if p.isr.is_empty() && p.elr.is_empty() && !p.unclean {
+                    return Err(format!("{tp}: neither ISR nor ELR"));
+                }
+                if let Some(r) = p.elr.iter().find(|r| !p.replicas.contains(r) || p.isr.contains(r)) {
+                    return Err(format!("{tp}: ELR member {} is not an out-of-ISR replica", r.0));
                 }
                 if let Some(r) = p.isr.iter().find(|r| !p.replicas.contains(r)) {
                     return Err(format!("{tp}: ISR member {} is not a replica", r.0));

@@ -18,11 +18,16 @@
 //!   than `min.insync.replicas` (capped at the replication factor). A waiting `acks=all` request is
 //!   answered when the high watermark passes its batch (or times out); the
 //!   `NOT_ENOUGH_REPLICAS_AFTER_APPEND` answer is kept for an ISR found too small at that moment.
-//! - A broker going down is fenced at once (the controller's view after a controlled shutdown; a crash
-//!   is seen after `broker.session.timeout.ms` on a real cluster): it leaves every ISR it is in unless it
-//!   is the last member, and its leaderships move to the first live ISR member in replica order. With none,
-//!   `unclean.leader.election.enable` elects the first live replica (its log wins; the records beyond it
-//!   are lost) or the partition goes offline until an ISR member returns.
+//! - A broker going down ([`Cluster::broker_down`], a controlled shutdown) is fenced at once: it leaves
+//!   every ISR it is in, and its leaderships move to the first live ISR member in replica order. The last
+//!   ISR member leaves the ISR for the ELR (KIP-966's eligible leader replicas, on by default in Kafka
+//!   4.1: a leaderless partition describes an empty ISR) and may lead again cleanly when it returns. With
+//!   no live ISR or ELR member, `unclean.leader.election.enable` elects the first live replica (its log
+//!   wins; the records beyond it are lost, and their offsets are given again) or the partition stays
+//!   offline. A killed broker ([`Cluster::broker_crash`]) tells the controller nothing: it keeps its
+//!   leaderships and ISR places until `broker.session.timeout.ms` has passed, then is fenced the same way.
+//! - `Admin.electLeaders` ([`Cluster::elect_leaders`]): `PREFERRED` moves leadership to the first replica
+//!   when it is live and in the ISR; `UNCLEAN` elects a leader for a leaderless partition.
 //! - Preferred leaders (`auto.leader.rebalance.enable`, as the KRaft controller does it): once a partition
 //!   is led by another replica than its first, a check is scheduled `leader.imbalance.check.interval.seconds`
 //!   later; it gives every such partition back to its first replica if that one is live and in the ISR,
@@ -118,9 +123,10 @@ impl Cluster {
             f.log_end_offset = p.log.log_end_offset();
             f.last_caught_up_ms = now;
             if !p.isr.contains(&r) && f.log_end_offset >= p.log.high_watermark() {
+                // Appended, as the leader's AlterPartition does (Kafka 4.1 describes a rejoined
+                // replica last: tests/scenarios/kafka/leader-failover-and-preferred-election).
                 p.isr.push(r);
-                let order = p.replicas.clone();
-                p.isr.sort_by_key(|x| order.iter().position(|y| y == x));
+                p.elr.retain(|x| *x != r);
                 expanded = Some(p.isr.clone());
             }
         }
@@ -267,8 +273,12 @@ impl Cluster {
                         p.followers[j].log_end_offset = end;
                     }
                 }
-                if p.isr.contains(&broker) && p.isr.len() > 1 {
+                if p.isr.contains(&broker) {
                     p.isr.retain(|r| *r != broker);
+                    if p.isr.is_empty() {
+                        // KIP-966: the last ISR member leaves the ISR for the ELR.
+                        p.elr.push(broker);
+                    }
                     shrunk = Some(p.isr.clone());
                 }
             }
@@ -284,6 +294,72 @@ impl Cluster {
         Ok(())
     }
 
+    /// Kills `broker` (SIGKILL, no controlled shutdown): it stops serving at once, but the controller
+    /// keeps it as leader and ISR member until its session expires `broker.session.timeout.ms` later,
+    /// when it is fenced as [`Cluster::broker_down`] removes a broker.
+    pub fn broker_crash(&mut self, at: VirtualTime, broker: NodeId) -> Result<(), KafkaError> {
+        self.advance_to(at);
+        let b = self.brokers.iter_mut().find(|b| b.id == broker).ok_or_else(|| {
+            KafkaError::with_message(
+                ErrorCode::BrokerIdNotRegistered,
+                format!("Broker {} is not registered.", broker.0),
+            )
+        })?;
+        if !b.up || b.crashed {
+            return Ok(());
+        }
+        b.crashed = true;
+        let due = self.now.plus_millis(self.settings.broker_session_timeout_ms);
+        self.timers.schedule(due, Timer::BrokerSessionExpired { broker });
+        Ok(())
+    }
+
+    /// A crashed broker's session expired: fenced, unless it was restarted meanwhile.
+    pub(crate) fn fence_crashed(&mut self, broker: NodeId) {
+        if self.brokers.iter().any(|b| b.id == broker && b.crashed && b.up) {
+            let now = self.now;
+            let _ = self.broker_down(now, broker);
+            if let Some(b) = self.brokers.iter_mut().find(|b| b.id == broker) {
+                b.crashed = false;
+            }
+        }
+    }
+
+    /// `Admin.electLeaders` for one partition: `PREFERRED` gives it to its first replica if that one is
+    /// live and in the ISR (`ELECTION_NOT_NEEDED` if it leads already, `PREFERRED_LEADER_NOT_AVAILABLE`
+    /// otherwise); `UNCLEAN` elects a leader for a partition without one, from the ISR if possible, else
+    /// any live replica (`ELECTION_NOT_NEEDED` while it has a leader, `ELIGIBLE_LEADERS_NOT_AVAILABLE`
+    /// with no live replica).
+    pub fn elect_leaders(
+        &mut self,
+        at: VirtualTime,
+        tp: &TopicPartition,
+        unclean: bool,
+    ) -> Result<(), KafkaError> {
+        self.advance_to(at);
+        let p = self.partition(tp).ok_or_else(|| KafkaError::new(ErrorCode::UnknownTopicOrPartition))?;
+        if unclean {
+            if p.leader.is_some() {
+                return Err(KafkaError::new(ErrorCode::ElectionNotNeeded));
+            }
+            if !p.replicas.iter().any(|r| self.is_broker_up(*r)) {
+                return Err(KafkaError::new(ErrorCode::EligibleLeadersNotAvailable));
+            }
+            self.elect_leader_allowing_unclean(tp);
+            self.schedule_preferred_election();
+            return Ok(());
+        }
+        let preferred = p.replicas[0];
+        if p.leader == Some(preferred) {
+            return Err(KafkaError::new(ErrorCode::ElectionNotNeeded));
+        }
+        if !(p.isr.contains(&preferred) && self.is_broker_up(preferred)) {
+            return Err(KafkaError::new(ErrorCode::PreferredLeaderNotAvailable));
+        }
+        self.elect_leader(tp, true);
+        Ok(())
+    }
+
     /// Restarts `broker`: its replicas follow again (and catch up), or lead partitions left offline.
     pub fn broker_up(&mut self, at: VirtualTime, broker: NodeId) -> Result<(), KafkaError> {
         self.advance_to(at);
@@ -293,7 +369,14 @@ impl Cluster {
                 format!("Broker {} is not registered.", broker.0),
             )
         })?;
+        let was_crashed = std::mem::replace(&mut b.crashed, false);
         if b.up {
+            // Restarted before its session expired: it re-registers and is followed again.
+            if was_crashed {
+                for (name, index) in self.partitions_on(broker) {
+                    self.schedule_rejoin_fetch(&TopicPartition::new(name, index as i32), broker);
+                }
+            }
             return Ok(());
         }
         b.up = true;
@@ -407,16 +490,25 @@ impl Cluster {
     /// gone) the first live ISR member in replica order, else, if allowed, the first live replica
     /// (unclean), else none.
     fn elect_leader(&mut self, tp: &TopicPartition, preferred: bool) {
+        let allowed =
+            self.topics.get(tp.topic.as_str()).is_some_and(|t| t.config.unclean_leader_election_enable);
+        self.elect_leader_as(tp, preferred, allowed && !preferred);
+    }
+
+    /// An unclean election asked for by `electLeaders(UNCLEAN)`, whatever the topic's config says.
+    fn elect_leader_allowing_unclean(&mut self, tp: &TopicPartition) {
+        self.elect_leader_as(tp, false, true);
+    }
+
+    fn elect_leader_as(&mut self, tp: &TopicPartition, preferred: bool, unclean_allowed: bool) {
         let Some(t) = self.topics.get(tp.topic.as_str()) else { return };
-        let unclean_allowed = t.config.unclean_leader_election_enable && !preferred;
         let Some(p) = t.partitions.get(tp.partition as usize) else { return };
         let old = p.leader;
-        let clean = p
-            .replicas
-            .iter()
-            .copied()
-            .take(if preferred { 1 } else { p.replicas.len() })
-            .find(|r| Some(*r) != old && p.isr.contains(r) && self.is_broker_up(*r));
+        let candidates = || p.replicas.iter().copied().take(if preferred { 1 } else { p.replicas.len() });
+        let from_isr = candidates().find(|r| Some(*r) != old && p.isr.contains(r) && self.is_broker_up(*r));
+        // KIP-966: with no live ISR member, an eligible leader replica is a clean choice.
+        let from_elr = candidates().find(|r| Some(*r) != old && p.elr.contains(r) && self.is_broker_up(*r));
+        let clean = from_isr.or(from_elr);
         let unclean = if clean.is_none() && unclean_allowed {
             p.replicas.iter().copied().find(|r| Some(*r) != old && self.is_broker_up(*r))
         } else {
@@ -457,7 +549,11 @@ impl Cluster {
                 }
                 if is_unclean {
                     p.isr = vec![l];
+                    p.elr.clear();
                     p.unclean = true;
+                } else if from_isr.is_none() {
+                    p.isr = vec![l];
+                    p.elr.retain(|r| *r != l);
                 }
             }
             isr_after = p.isr.clone();

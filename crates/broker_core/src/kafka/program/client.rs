@@ -28,7 +28,8 @@ impl std::fmt::Display for Tp {
 }
 
 /// `new NewTopic(name, partitions, (short) replicationFactor).configs(Map.of(…))`; `Optional.empty()` for a
-/// count leaves it to the broker's default.
+/// count leaves it to the broker's default. `new NewTopic(name, Map.of(0, List.of(1, 2, 3), …))` assigns the
+/// replicas by hand (both counts are then `None`: the request says -1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewTopic {
     /// The topic's name.
@@ -39,6 +40,11 @@ pub struct NewTopic {
     pub replication_factor: Option<i16>,
     /// Topic configs, in the order written.
     pub configs: Vec<(String, String)>,
+    /// A manual replica assignment: partition → broker ids, the first the preferred leader; sorted by
+    /// partition (Java's `Map.of` iterates in a random order, so the driver sends a `TreeMap`'s). Empty
+    /// for none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replica_assignment: Vec<(i32, Vec<i32>)>,
 }
 
 /// One `AlterConfigOp`: `SET` a value or `DELETE` it (back to the default).
@@ -91,6 +97,9 @@ pub enum ClientCall {
     DeleteTopics { admin: String, topics: Vec<String> },
     /// `admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(total))).all().get()`.
     CreatePartitions { admin: String, topic: String, total: i32 },
+    /// `admin.electLeaders(ElectionType.PREFERRED|UNCLEAN, Set.of(tp, …)).all().get()`: `election` is
+    /// `PREFERRED` or `UNCLEAN`; the reply is the first partition's failure (as `all().get()` throws it).
+    ElectLeaders { admin: String, election: String, partitions: Vec<Tp> },
     /// `admin.describeTopics(…).allTopicNames().get()`.
     DescribeTopics { admin: String, topics: Vec<String> },
     /// `admin.incrementalAlterConfigs(…)` on one topic.
@@ -206,6 +215,9 @@ pub enum ClientCall {
     Sleep { ms: i64 },
     /// `kafka-server-stop --node-id N`: broker N shuts down (a controlled shutdown).
     StopBroker { node: i32 },
+    /// `SIGNAL=KILL kafka-server-stop --node-id N`: broker N is killed (a crash: no controlled shutdown;
+    /// the controller fences it once its session times out).
+    KillBroker { node: i32 },
     /// `kafka-server-start --node-id N`: broker N starts again.
     StartBroker { node: i32 },
 }

@@ -213,8 +213,12 @@ impl EngineClients {
             now: VirtualTime::ZERO,
             cluster: {
                 // As scripts/kafka-node.sh configures its broker: node id 1, retention checked every second.
-                let settings =
-                    ClusterSettings { log_retention_check_interval_ms: 1000, ..ClusterSettings::default() };
+                let settings = ClusterSettings {
+                    log_retention_check_interval_ms: 1000,
+                    // scripts/kafka-node.sh's cluster: brokers fenced 4 s after their last heartbeat.
+                    broker_session_timeout_ms: 4000,
+                    ..ClusterSettings::default()
+                };
                 let mut cluster = Cluster::new(seed, settings);
                 for id in 1..=brokers.clamp(1, 9) {
                     cluster.add_broker(NodeId(id), None).expect("1 to 9 brokers fit a cluster");
@@ -367,8 +371,23 @@ impl EngineClients {
                         partitions: t.partitions,
                         replication_factor: t.replication_factor.map(i32::from),
                         configs: t.configs.clone(),
+                        replica_assignment: t
+                            .replica_assignment
+                            .iter()
+                            .map(|(p, r)| (*p, r.iter().map(|&b| NodeId(b)).collect()))
+                            .collect(),
                     };
                     if let Err(e) = self.cluster.create_topic(now, &new) {
+                        return error(kafka_error(&e));
+                    }
+                }
+                ClientReply::Done
+            }
+            ClientCall::ElectLeaders { election, partitions, .. } => {
+                let unclean = election == "UNCLEAN";
+                for tp in partitions {
+                    let tp = TopicPartition::new(tp.topic.clone(), tp.partition);
+                    if let Err(e) = self.cluster.elect_leaders(now, &tp, unclean) {
                         return error(kafka_error(&e));
                     }
                 }
@@ -1434,10 +1453,14 @@ impl KafkaClients for EngineClients {
                 self.advance(t);
                 ClientReply::Done
             }
-            ClientCall::StopBroker { node } | ClientCall::StartBroker { node } => {
+            ClientCall::StopBroker { node }
+            | ClientCall::StartBroker { node }
+            | ClientCall::KillBroker { node } => {
                 let now = self.now;
                 let result = if matches!(call, ClientCall::StopBroker { .. }) {
                     self.cluster.broker_down(now, NodeId(*node))
+                } else if matches!(call, ClientCall::KillBroker { .. }) {
+                    self.cluster.broker_crash(now, NodeId(*node))
                 } else {
                     self.cluster.broker_up(now, NodeId(*node))
                 };
@@ -1468,7 +1491,8 @@ impl KafkaClients for EngineClients {
             | ClientCall::DescribeConsumerGroups { .. }
             | ClientCall::DeleteConsumerGroups { .. }
             | ClientCall::DeleteConsumerGroupOffsets { .. }
-            | ClientCall::AlterConsumerGroupOffsets { .. } => self.admin(call),
+            | ClientCall::AlterConsumerGroupOffsets { .. }
+            | ClientCall::ElectLeaders { .. } => self.admin(call),
             ClientCall::NewProducer { .. }
             | ClientCall::Send { .. }
             | ClientCall::Flush { .. }

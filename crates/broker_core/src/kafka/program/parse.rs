@@ -86,8 +86,9 @@ pub enum Tool {
     /// `kafka-consumer-groups --delete-offsets --group G --topic T[:P,P…]…`: every partition of `T`, or
     /// the ones listed.
     GroupsDeleteOffsets { group: String, topics: Vec<(String, Option<Vec<i32>>)> },
-    /// `kafka-server-stop --node-id N` / `kafka-server-start --node-id N`: a broker fault.
-    Server { start: bool, node: i32 },
+    /// `kafka-server-stop --node-id N` / `kafka-server-start --node-id N`: a broker fault; `kill` for
+    /// `SIGNAL=KILL kafka-server-stop …` (the script's `kill -s $SIGNAL`: a crash, not a controlled shutdown).
+    Server { start: bool, node: i32, kill: bool },
 }
 
 /// What a statement does when run.
@@ -527,8 +528,29 @@ fn new_topic_of(e: &Located) -> Result<NewTopic, ProgramError> {
         _ => (e, Vec::new()),
     };
     match &base.expr {
+        Expr::New(class, args) if class == "NewTopic" && args.len() == 2 => {
+            // `new NewTopic(name, Map.of(partition, List.of(broker, …), …))`: replicas by hand.
+            let mut replica_assignment: Vec<(i32, Vec<i32>)> = Vec::new();
+            for (k, v) in map_of(&args[1])? {
+                let partition = int_of(k)?;
+                if replica_assignment.iter().any(|(p, _)| *p == partition) {
+                    // Java's Map.of refuses a repeated key.
+                    return err(k.line, k.col, format!("duplicate key: {partition}"));
+                }
+                let replicas = list_of(v)?.iter().map(int_of).collect::<Result<Vec<_>, _>>()?;
+                replica_assignment.push((partition, replicas));
+            }
+            replica_assignment.sort_by_key(|(p, _)| *p);
+            Ok(NewTopic {
+                name: str_of(&args[0])?,
+                partitions: None,
+                replication_factor: None,
+                configs,
+                replica_assignment,
+            })
+        }
         Expr::New(class, args) if class == "NewTopic" => {
-            arity(base, "new NewTopic", args, &[3])?;
+            arity(base, "new NewTopic", args, &[2, 3])?;
             let optional = |a: &Located| -> Result<Option<i64>, ProgramError> {
                 match &a.expr {
                     Expr::Call(t, m, x)
@@ -560,7 +582,13 @@ fn new_topic_of(e: &Located) -> Result<NewTopic, ProgramError> {
                         .or_else(|_| err(args[2].line, args[2].col, format!("{n} does not fit in a short")))
                 })
                 .transpose()?;
-            Ok(NewTopic { name: str_of(&args[0])?, partitions, replication_factor: rf, configs })
+            Ok(NewTopic {
+                name: str_of(&args[0])?,
+                partitions,
+                replication_factor: rf,
+                configs,
+                replica_assignment: Vec::new(),
+            })
         }
         _ => err(e.line, e.col, "expected new NewTopic(name, partitions, (short) replicationFactor) here"),
     }
@@ -913,6 +941,19 @@ impl Context {
             (Var::Admin, "deleteTopics") => {
                 arity(e, m, args, &[1])?;
                 ClientCall::DeleteTopics { admin: name, topics: strs_of(&args[0])? }
+            }
+            (Var::Admin, "electLeaders") => {
+                arity(e, m, args, &[2])?;
+                let election = match &args[0].expr {
+                    Expr::Field(t, f)
+                        if matches!(&t.expr, Expr::Name(n) if n == "ElectionType")
+                            && (f == "PREFERRED" || f == "UNCLEAN") =>
+                    {
+                        f.clone()
+                    }
+                    _ => return err(args[0].line, args[0].col, "expected ElectionType.PREFERRED or ElectionType.UNCLEAN here"),
+                };
+                ClientCall::ElectLeaders { admin: name, election, partitions: tps_of(&args[1])? }
             }
             (Var::Admin, "describeTopics") => {
                 arity(e, m, args, &[1])?;
@@ -1299,10 +1340,25 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
             _ => words.push((w, c)),
         }
     }
+    // `SIGNAL=KILL kafka-server-stop …`: kafka-server-stop.sh sends `kill -s $SIGNAL` (TERM by default).
+    let mut kill = false;
+    if let Some(signal) = words[0].0.strip_prefix("SIGNAL=").map(str::to_string) {
+        match signal.as_str() {
+            "KILL" | "SIGKILL" | "9" => kill = true,
+            "TERM" | "SIGTERM" | "15" => {}
+            _ => {
+                return err(line, words[0].1, format!("SIGNAL is TERM or KILL in a program, not '{signal}'"))
+            }
+        }
+        words.remove(0);
+        if words.first().is_none_or(|w| !w.0.trim_start_matches("bin/").starts_with("kafka-server-stop")) {
+            return err(line, first_col, "SIGNAL= goes before kafka-server-stop only");
+        }
+    }
     let (command, col0) = words[0].clone();
     let command = command.trim_start_matches("bin/").trim_end_matches(".sh").to_string();
     let known: &[&str] = match command.as_str() {
-        "kafka-topics" => &["--create", "--describe", "--delete", "--alter", "--topic", "--partitions", "--replication-factor", "--config", "--bootstrap-server"],
+        "kafka-topics" => &["--create", "--describe", "--delete", "--alter", "--topic", "--partitions", "--replication-factor", "--replica-assignment", "--config", "--bootstrap-server"],
         "kafka-console-producer" => &["--topic", "--property", "--producer-property", "--bootstrap-server"],
         "kafka-console-consumer" => &["--topic", "--from-beginning", "--group", "--max-messages", "--property", "--bootstrap-server"],
         "kafka-consumer-groups" => &["--describe", "--group", "--reset-offsets", "--delete-offsets", "--topic", "--to-earliest", "--to-latest", "--to-offset", "--shift-by", "--dry-run", "--execute", "--bootstrap-server"],
@@ -1395,12 +1451,40 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
                     .map(number)
                     .transpose()?
                     .map(|n| i16::try_from(n).unwrap_or(i16::MAX));
+                let mut replica_assignment = Vec::new();
+                if let Some((v, c)) = value("--replica-assignment") {
+                    // The tool refuses the counts with an assignment (and prints its usage).
+                    for other in ["--partitions", "--replication-factor"] {
+                        if has(other) {
+                            return err(
+                                line,
+                                c,
+                                format!(
+                                    "Option \"[replica-assignment]\" can't be used with option \"[{}]\"",
+                                    &other[2..]
+                                ),
+                            );
+                        }
+                    }
+                    for (i, part) in v.split(',').enumerate() {
+                        let replicas = part
+                            .split(':')
+                            .map(|b| {
+                                b.trim().parse::<i32>().or_else(|_| {
+                                    err(line, c, format!("--replica-assignment takes broker ids like 1:2:3,2:3:1, not '{v}'"))
+                                })
+                            })
+                            .collect::<Result<Vec<i32>, _>>()?;
+                        replica_assignment.push((i as i32, replicas));
+                    }
+                }
                 Ok(Tool::TopicsCreate {
                     topic: NewTopic {
                         name: topic,
                         partitions,
                         replication_factor: rf,
                         configs: pairs("--config")?,
+                        replica_assignment,
                     },
                 })
             } else if has("--describe") {
@@ -1465,7 +1549,7 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
             if !(1..=9).contains(&node) {
                 return err(line, c, format!("--node-id is 1 to 9, not {node}"));
             }
-            Ok(Tool::Server { start: command == "kafka-server-start", node: node as i32 })
+            Ok(Tool::Server { start: command == "kafka-server-start", node: node as i32, kill })
         }
         _ => {
             let group = need("--group")?.0;
@@ -1563,7 +1647,9 @@ pub fn parse(text: &str) -> Result<Program, ProgramError> {
         }
         let command = trimmed.strip_prefix("$ ").unwrap_or(trimmed);
         let command_col = indent + 1 + (trimmed.chars().count() - command.chars().count()) as u32;
-        if command.trim_start_matches("bin/").starts_with("kafka-") {
+        let unprefixed =
+            command.strip_prefix("SIGNAL=").map_or(command, |r| r.split_once(' ').map_or(r, |x| x.1));
+        if unprefixed.trim_start().trim_start_matches("bin/").starts_with("kafka-") {
             let mut input = Vec::new();
             let mut j = i + 1;
             while j < lines.len() && lines[j].trim_start().starts_with('>') {

@@ -346,6 +346,12 @@ impl<C: KafkaClients> Runner<'_, C> {
     fn tool_inner(&mut self, tool: &Tool) -> Result<(), ClientError> {
         match tool {
             Tool::TopicsCreate { topic } => {
+                // The tool's own checks of --replica-assignment, before it sends anything.
+                if let Some(message) = replica_assignment_tool_error(&topic.replica_assignment) {
+                    self.out.errors += 1;
+                    self.emit(format!("Error while executing topic command : {message}"));
+                    return Ok(());
+                }
                 let admin = self.admin()?;
                 // TopicCommand warns before it asks, whatever the answer (Kafka 4.1.1's text, seen on the
                 // real tool): '.' and '_' map to the same character in metric names.
@@ -570,9 +576,11 @@ impl<C: KafkaClients> Runner<'_, C> {
                     ));
                 }
             }
-            Tool::Server { start, node } => {
+            Tool::Server { start, node, kill } => {
                 let call = if *start {
                     ClientCall::StartBroker { node: *node }
+                } else if *kill {
+                    ClientCall::KillBroker { node: *node }
                 } else {
                     ClientCall::StopBroker { node: *node }
                 };
@@ -793,6 +801,37 @@ pub fn created_topics(program: &Program) -> Vec<String> {
         }
     }
     out
+}
+
+/// `kafka-topics --replica-assignment`'s own checks (TopicCommand, before any request): no broker twice in
+/// a partition's list, and every list as long as the first.
+fn replica_assignment_tool_error(assignment: &[(i32, Vec<i32>)]) -> Option<String> {
+    let first = assignment.first().map(|(_, r)| r.len())?;
+    for (partition, replicas) in assignment {
+        let mut duplicates: Vec<i32> = replicas
+            .iter()
+            .enumerate()
+            .filter(|(i, b)| replicas[..*i].contains(b))
+            .map(|(_, b)| *b)
+            .collect();
+        duplicates.sort_unstable();
+        duplicates.dedup();
+        if !duplicates.is_empty() {
+            let list: Vec<String> = duplicates.iter().map(|b| b.to_string()).collect();
+            return Some(format!(
+                "Partition replica lists may not contain duplicate entries: {}",
+                list.join(",")
+            ));
+        }
+        if replicas.len() != first {
+            let list: Vec<String> = replicas.iter().map(|b| b.to_string()).collect();
+            return Some(format!(
+                "Partition {partition} has different replication factor: [{}]",
+                list.join(", ")
+            ));
+        }
+    }
+    None
 }
 
 #[cfg(test)]

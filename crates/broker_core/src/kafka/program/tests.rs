@@ -60,7 +60,8 @@ fn javadoc_statements_become_client_calls() {
                 name: "orders".into(),
                 partitions: Some(3),
                 replication_factor: Some(1),
-                configs: vec![("retention.ms".into(), "1000".into())]
+                configs: vec![("retention.ms".into(), "1000".into())],
+                replica_assignment: Vec::new(),
             }]
         }
     );
@@ -180,7 +181,14 @@ fn each_kind_of_malformed_line_is_located() {
         ("Properties p = new Properties()\n", "1:32: a Java statement ends with ';'"),
         ("Properties p = new Properties();\np.put(\"acks\", \"all);\n", "2:15: this string is not closed on its line"),
         ("Properties p = new Properties();\np.put(\"a\" \"b\");\n", "2:11: expected ')' here"),
-        ("Properties p = new Properties();\nAdmin a = Admin.create(p);\na.createTopics(List.of(new NewTopic(\"t\", 3)));\n", "3:24: new NewTopic takes 3 argument(s), not 2"),
+        ("Properties p = new Properties();\nAdmin a = Admin.create(p);\na.createTopics(List.of(new NewTopic(\"t\", 3)));\n", "3:42: expected a map here, like Map.of(key, value)"),
+        ("Properties p = new Properties();\nAdmin a = Admin.create(p);\na.createTopics(List.of(new NewTopic(\"t\")));\n", "3:24: new NewTopic takes 2 or 3 argument(s), not 1"),
+        ("Properties p = new Properties();\nAdmin a = Admin.create(p);\na.createTopics(List.of(new NewTopic(\"t\", Map.of(0, List.of(1), 0, List.of(2)))));\n", "3:64: duplicate key: 0"),
+        ("Properties p = new Properties();\nAdmin a = Admin.create(p);\na.electLeaders(ElectionType.ANY, Set.of());\n", "3:16: expected ElectionType.PREFERRED or ElectionType.UNCLEAN here"),
+        ("kafka-topics --create --topic t --replica-assignment 1:x\n", "1:54: --replica-assignment takes broker ids like 1:2:3,2:3:1, not '1:x'"),
+        ("kafka-topics --create --topic t --partitions 2 --replica-assignment 1:2\n", "1:69: Option \"[replica-assignment]\" can't be used with option \"[partitions]\""),
+        ("SIGNAL=HUP kafka-server-stop --node-id 1\n", "1:1: SIGNAL is TERM or KILL in a program, not 'HUP'"),
+        ("SIGNAL=KILL kafka-topics --describe --topic t\n", "1:1: SIGNAL= goes before kafka-server-stop only"),
         ("Properties p = new Properties();\nKafkaConsumer<String, String> c = new KafkaConsumer<>(p);\nc.poll(500);\n", "3:8: expected Duration.ofMillis(n) here"),
         ("Properties p = new Properties();\nKafkaConsumer<String, String> c = new KafkaConsumer<>(p);\nc.send(new ProducerRecord<>(\"t\", \"v\"));\n", "3:1: 'c' is a KafkaConsumer; this program format has no KafkaConsumer.send"),
         ("Properties p = new Properties();\nProperties p = new Properties();\n", "2:12: 'p' is already declared"),
