@@ -971,6 +971,10 @@ impl Broker {
             Method::QueueDelete { queue, if_unused, if_empty } => {
                 self.queue_delete(conn, &queue, if_unused, if_empty)
             }
+            // `rabbit_channel` refuses `immediate` before anything else of the publish (a connection error).
+            Method::BasicPublishImmediate { .. } => {
+                Err(AmqpError::connection(ReplyCode::NotImplemented, "immediate=true"))
+            }
             // `rabbit_channel`: a prefetch window in bytes is not implemented (a connection error).
             Method::BasicQos { prefetch_size, .. } if prefetch_size != 0 => Err(AmqpError::connection(
                 ReplyCode::NotImplemented,
