@@ -1820,7 +1820,11 @@ impl Broker {
                 format!("{} does not support global qos", queue_resource(queue, &vhost)),
             ));
         }
-        if q.exclusive_consumer.is_some() || (exclusive && q.has_consumers()) {
+        // A classic single-active-consumer queue refuses every exclusive consumer, even as its only one; a
+        // quorum queue takes it (`tests/scenarios/amqp/sac-exclusive-conflict`, RabbitMQ 3.10.8).
+        let sac_classic = q.args.single_active_consumer && !q.is_quorum();
+        let exclusive_refused = exclusive && (q.has_consumers() || sac_classic);
+        if q.exclusive_consumer.is_some() || exclusive_refused {
             return Err(AmqpError::channel(
                 ReplyCode::AccessRefused,
                 format!("{} in exclusive use", queue_resource(queue, &vhost)),
@@ -2384,8 +2388,9 @@ impl Broker {
             )
         })?;
         properties.headers.remove("BCC");
-        let channel = self.channel_mut(conn, ch);
-        if let Some(tx) = &mut channel.tx {
+        if self.channel_mut(conn, ch).tx.is_some() {
+            let queues = self.route_at_publish(&xname, &routing_key, &also, &properties.headers);
+            let tx = self.channel_mut(conn, ch).tx.as_mut().expect("checked above");
             tx.publishes.push(HeldPublish {
                 exchange: xname,
                 routing_key,
@@ -2393,11 +2398,37 @@ impl Broker {
                 mandatory,
                 properties,
                 body,
+                queues,
             });
             return Ok(Reply::None);
         }
-        self.publish_checked(conn, ch, xname, routing_key, also, mandatory, properties, body);
+        self.publish_checked(conn, ch, xname, routing_key, also, mandatory, properties, body, None);
         Ok(Reply::None)
+    }
+
+    /// The queues a transaction's publish goes to, chosen when it arrives (see [`HeldPublish::queues`]).
+    fn route_at_publish(
+        &mut self,
+        xname: &Name,
+        routing_key: &str,
+        also: &[Box<str>],
+        headers: &FieldTable,
+    ) -> Vec<Name> {
+        let route = if also.is_empty() {
+            self.routes.get(xname, routing_key)
+        } else {
+            Route::with_also(xname.clone(), routing_key, also.to_vec().into_boxed_slice())
+        };
+        if !xname.is_empty() {
+            return self.route(xname, &route, headers);
+        }
+        // `rabbit_exchange:route/2` on the default exchange: a queue name per key, unchecked.
+        let mut queues: Vec<Name> = route.keys().map(Name::from).collect();
+        if !route.also.is_empty() {
+            queues.sort();
+            queues.dedup();
+        }
+        queues
     }
 
     /// The rest of a publish once it passed every check: a message id, routing, enqueueing, the
@@ -2413,6 +2444,7 @@ impl Broker {
         mandatory: bool,
         properties: BasicProperties,
         body: Vec<u8>,
+        chosen: Option<Vec<Name>>,
     ) {
         let exchange: &str = &Name::clone(&xname);
         let channel = self.channel_mut(conn, ch);
@@ -2450,7 +2482,14 @@ impl Broker {
         let replied = exchange.is_empty()
             && routing_key.starts_with(REPLY_TO_PREFIX)
             && self.deliver_reply(id, routing_key, &properties, &body);
-        let targets = self.route(exchange, &route, &properties.headers);
+        let targets = match chosen {
+            // A committed publish: the queues chosen at its publish that still exist.
+            Some(mut queues) => {
+                queues.retain(|q| self.queues.contains_key(q));
+                queues
+            }
+            None => self.route(exchange, &route, &properties.headers),
+        };
         // The event takes the target list; one target (the usual case) is remembered without a copy.
         let single = match targets.as_slice() {
             [only] => Some(Name::clone(only)),
@@ -2538,6 +2577,7 @@ impl Broker {
                 p.mandatory,
                 p.properties,
                 p.body,
+                Some(p.queues),
             );
         }
         for (held, tags) in tx.settles {
