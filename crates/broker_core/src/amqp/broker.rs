@@ -2600,7 +2600,12 @@ impl Broker {
             unreachable!("routing only returns existing queues")
         };
         let name = q.name.clone();
-        if q.would_overflow(m.body_len()) {
+        let full = if q.is_quorum() && q.args.overflow == Overflow::RejectPublish {
+            q.reject_blocked()
+        } else {
+            q.would_overflow(m.body_len())
+        };
+        if full {
             match q.args.overflow {
                 Overflow::DropHead => {}
                 Overflow::RejectPublish => {
