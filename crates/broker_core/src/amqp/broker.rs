@@ -1089,7 +1089,7 @@ impl Broker {
         }
         let mut requeued = BTreeSet::new();
         for (_, u) in channel.unacked {
-            if let Some(q) = self.requeue_one(u) {
+            if let Some(q) = self.requeue_one(u, false) {
                 requeued.insert(q);
             }
         }
@@ -1135,8 +1135,10 @@ impl Broker {
         }
     }
 
-    /// Puts one delivery back into its queue; returns the queue if it still exists.
-    fn requeue_one(&mut self, u: Unacked) -> Option<Name> {
+    /// Puts one delivery back into its queue; returns the queue if it still exists. `by_client`: the
+    /// client asked for it (nack, reject, recover), which sends a quorum queue's message to the back;
+    /// otherwise its channel closed with it unacked.
+    fn requeue_one(&mut self, u: Unacked, by_client: bool) -> Option<Name> {
         let Some(q) = self.queues.get_mut(&u.queue).filter(|q| q.incarnation == u.queue_incarnation) else {
             self.totals.drop(DropReason::QueueDeleted);
             emit!(
@@ -1161,7 +1163,11 @@ impl Broker {
             }
         }
         emit!(self, Event::Requeued { message: m.id, queue: name.clone() });
-        q.requeue(m);
+        if by_client && q.is_quorum() {
+            q.requeue_at_back(m);
+        } else {
+            q.requeue(m);
+        }
         Some(name)
     }
 
@@ -2291,7 +2297,7 @@ impl Broker {
             };
             match (live, requeue) {
                 (_, Some(true)) => {
-                    requeued |= self.requeue_one(u).is_some();
+                    requeued |= self.requeue_one(u, true).is_some();
                 }
                 (true, None) => {
                     self.queues.get_mut(queue).expect("live").unacked -= 1;

@@ -249,6 +249,15 @@ impl Queue {
         self.evaluate_reject_limit();
     }
 
+    /// Puts a quorum queue's message that a client requeued (`basic.nack` / `basic.reject` with requeue,
+    /// `basic.recover`) at the back, behind everything ready, as RabbitMQ 3.10.8 does; it keeps its expiry
+    /// (`tests/scenarios/amqp/quorum-requeue-order`). A delivery its channel left unacked goes back to the
+    /// front instead ([`Queue::requeue`]).
+    pub fn requeue_at_back(&mut self, m: QueuedMessage) {
+        let expires_at = m.expires_at();
+        self.push(m, expires_at);
+    }
+
     /// Puts a previously delivered message back: a classic queue at its original position, a quorum queue
     /// behind earlier returns and ahead of everything never delivered.
     pub fn requeue(&mut self, m: QueuedMessage) {
