@@ -1135,10 +1135,12 @@ impl Broker {
         }
     }
 
-    /// Puts one delivery back into its queue; returns the queue if it still exists. `by_client`: the
-    /// client asked for it (nack, reject, recover), which sends a quorum queue's message to the back;
-    /// otherwise its channel closed with it unacked.
-    fn requeue_one(&mut self, u: Unacked, by_client: bool) -> Option<Name> {
+    /// Puts one delivery back into its queue; returns the queue if it still exists. `to_back`: a quorum
+    /// queue puts it behind everything ready, as RabbitMQ 3.10.8 does when a client nacks, rejects or
+    /// recovers with requeue a message it took with basic.get or whose consumer it has cancelled
+    /// (`tests/scenarios/amqp/quorum-requeue-order`); otherwise (an active consumer's message, a channel
+    /// that closed with it unacked) it goes among the returns at the front.
+    fn requeue_one(&mut self, u: Unacked, to_back: bool) -> Option<Name> {
         let Some(q) = self.queues.get_mut(&u.queue).filter(|q| q.incarnation == u.queue_incarnation) else {
             self.totals.drop(DropReason::QueueDeleted);
             emit!(
@@ -1163,7 +1165,7 @@ impl Broker {
             }
         }
         emit!(self, Event::Requeued { message: m.id, queue: name.clone() });
-        if by_client && q.is_quorum() {
+        if to_back && q.is_quorum() {
             q.requeue_at_back(m);
         } else {
             q.requeue(m);
@@ -2297,7 +2299,15 @@ impl Broker {
             };
             match (live, requeue) {
                 (_, Some(true)) => {
-                    requeued |= self.requeue_one(u, true).is_some();
+                    // Only a quorum queue's message from basic.get or from a consumer cancelled since goes
+                    // to the back; an active consumer's goes back to the front (RabbitMQ 3.10.8).
+                    let active = u.consumer_tag.as_ref().is_some_and(|tag| {
+                        self.connections
+                            .get(&conn)
+                            .and_then(|c| c.channels.get(&ch))
+                            .is_some_and(|c| c.consumers.contains_key(tag))
+                    });
+                    requeued |= self.requeue_one(u, !active).is_some();
                 }
                 (true, None) => {
                     self.queues.get_mut(queue).expect("live").unacked -= 1;

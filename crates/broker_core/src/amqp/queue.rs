@@ -249,10 +249,10 @@ impl Queue {
         self.evaluate_reject_limit();
     }
 
-    /// Puts a quorum queue's message that a client requeued (`basic.nack` / `basic.reject` with requeue,
-    /// `basic.recover`) at the back, behind everything ready, as RabbitMQ 3.10.8 does; it keeps its expiry
-    /// (`tests/scenarios/amqp/quorum-requeue-order`). A delivery its channel left unacked goes back to the
-    /// front instead ([`Queue::requeue`]).
+    /// Puts a quorum queue's message at the back, behind everything ready, keeping its expiry: RabbitMQ
+    /// 3.10.8 does so with a message requeued by a nack, reject or recover after basic.get or after its
+    /// consumer was cancelled (`tests/scenarios/amqp/quorum-requeue-order`). Other returns go to the
+    /// front ([`Queue::requeue`]).
     pub fn requeue_at_back(&mut self, m: QueuedMessage) {
         let expires_at = m.expires_at();
         self.push(m, expires_at);
