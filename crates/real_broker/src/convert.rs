@@ -261,12 +261,13 @@ pub(crate) fn outgoing(method: &Method) -> Outgoing {
                 nowait: false,
             })))
         }
-        Method::BasicPublish { exchange, routing_key, mandatory, properties, body } => Outgoing {
+        Method::BasicPublish { exchange, routing_key, mandatory, properties, body }
+        | Method::BasicPublishImmediate { exchange, routing_key, mandatory, properties, body } => Outgoing {
             class: AMQPClass::Basic(basic::AMQPMethod::Publish(basic::Publish {
                 exchange: s(exchange),
                 routing_key: s(routing_key),
                 mandatory: *mandatory,
-                immediate: false,
+                immediate: matches!(method, Method::BasicPublishImmediate { .. }),
             })),
             content: Some((to_amqp_properties(properties), body.clone())),
             synchronous: false,

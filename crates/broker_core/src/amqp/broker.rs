@@ -969,6 +969,10 @@ impl Broker {
             Method::QueueDelete { queue, if_unused, if_empty } => {
                 self.queue_delete(conn, &queue, if_unused, if_empty)
             }
+            // `rabbit_channel` refuses `immediate` before anything else of the publish (a connection error).
+            Method::BasicPublishImmediate { .. } => {
+                Err(AmqpError::connection(ReplyCode::NotImplemented, "immediate=true"))
+            }
             // `rabbit_channel`: a prefetch window in bytes is not implemented (a connection error).
             Method::BasicQos { prefetch_size, .. } if prefetch_size != 0 => Err(AmqpError::connection(
                 ReplyCode::NotImplemented,
@@ -1084,7 +1088,7 @@ impl Broker {
         }
         let mut requeued = BTreeSet::new();
         for (_, u) in channel.unacked {
-            if let Some(q) = self.requeue_one(u) {
+            if let Some(q) = self.requeue_one(u, false) {
                 requeued.insert(q);
             }
         }
@@ -1132,8 +1136,12 @@ impl Broker {
         }
     }
 
-    /// Puts one delivery back into its queue; returns the queue if it still exists.
-    fn requeue_one(&mut self, u: Unacked) -> Option<Name> {
+    /// Puts one delivery back into its queue; returns the queue if it still exists. `to_back`: a quorum
+    /// queue puts it behind everything ready, as RabbitMQ 3.10.8 does when a client nacks, rejects or
+    /// recovers with requeue a message it took with basic.get or whose consumer it has cancelled
+    /// (`tests/scenarios/amqp/quorum-requeue-order`); otherwise (an active consumer's message, a channel
+    /// that closed with it unacked) it goes among the returns at the front.
+    fn requeue_one(&mut self, u: Unacked, to_back: bool) -> Option<Name> {
         let Some(q) = self.queues.get_mut(&u.queue).filter(|q| q.incarnation == u.queue_incarnation) else {
             self.totals.drop(DropReason::QueueDeleted);
             emit!(
@@ -1158,7 +1166,11 @@ impl Broker {
             }
         }
         emit!(self, Event::Requeued { message: m.id, queue: name.clone() });
-        q.requeue(m);
+        if to_back && q.is_quorum() {
+            q.requeue_at_back(m);
+        } else {
+            q.requeue(m);
+        }
         Some(name)
     }
 
@@ -1817,7 +1829,11 @@ impl Broker {
                 format!("{} does not support global qos", queue_resource(queue, &vhost)),
             ));
         }
-        if q.exclusive_consumer.is_some() || (exclusive && q.has_consumers()) {
+        // A classic single-active-consumer queue refuses every exclusive consumer, even as its only one; a
+        // quorum queue takes it (`tests/scenarios/amqp/sac-exclusive-conflict`, RabbitMQ 3.10.8).
+        let sac_classic = q.args.single_active_consumer && !q.is_quorum();
+        let exclusive_refused = exclusive && (q.has_consumers() || sac_classic);
+        if q.exclusive_consumer.is_some() || exclusive_refused {
             return Err(AmqpError::channel(
                 ReplyCode::AccessRefused,
                 format!("{} in exclusive use", queue_resource(queue, &vhost)),
@@ -2284,7 +2300,15 @@ impl Broker {
             };
             match (live, requeue) {
                 (_, Some(true)) => {
-                    requeued |= self.requeue_one(u).is_some();
+                    // Only a quorum queue's message from basic.get or from a consumer cancelled since goes
+                    // to the back; an active consumer's goes back to the front (RabbitMQ 3.10.8).
+                    let active = u.consumer_tag.as_ref().is_some_and(|tag| {
+                        self.connections
+                            .get(&conn)
+                            .and_then(|c| c.channels.get(&ch))
+                            .is_some_and(|c| c.consumers.contains_key(tag))
+                    });
+                    requeued |= self.requeue_one(u, !active).is_some();
                 }
                 (true, None) => {
                     self.queues.get_mut(queue).expect("live").unacked -= 1;
@@ -2381,8 +2405,9 @@ impl Broker {
             )
         })?;
         properties.headers.remove("BCC");
-        let channel = self.channel_mut(conn, ch);
-        if let Some(tx) = &mut channel.tx {
+        if self.channel_mut(conn, ch).tx.is_some() {
+            let queues = self.route_at_publish(&xname, &routing_key, &also, &properties.headers);
+            let tx = self.channel_mut(conn, ch).tx.as_mut().expect("checked above");
             tx.publishes.push(HeldPublish {
                 exchange: xname,
                 routing_key,
@@ -2390,11 +2415,37 @@ impl Broker {
                 mandatory,
                 properties,
                 body,
+                queues,
             });
             return Ok(Reply::None);
         }
-        self.publish_checked(conn, ch, xname, routing_key, also, mandatory, properties, body);
+        self.publish_checked(conn, ch, xname, routing_key, also, mandatory, properties, body, None);
         Ok(Reply::None)
+    }
+
+    /// The queues a transaction's publish goes to, chosen when it arrives (see [`HeldPublish::queues`]).
+    fn route_at_publish(
+        &mut self,
+        xname: &Name,
+        routing_key: &str,
+        also: &[Box<str>],
+        headers: &FieldTable,
+    ) -> Vec<Name> {
+        let route = if also.is_empty() {
+            self.routes.get(xname, routing_key)
+        } else {
+            Route::with_also(xname.clone(), routing_key, also.to_vec().into_boxed_slice())
+        };
+        if !xname.is_empty() {
+            return self.route(xname, &route, headers);
+        }
+        // `rabbit_exchange:route/2` on the default exchange: a queue name per key, unchecked.
+        let mut queues: Vec<Name> = route.keys().map(Name::from).collect();
+        if !route.also.is_empty() {
+            queues.sort();
+            queues.dedup();
+        }
+        queues
     }
 
     /// The rest of a publish once it passed every check: a message id, routing, enqueueing, the
@@ -2410,6 +2461,7 @@ impl Broker {
         mandatory: bool,
         properties: BasicProperties,
         body: Vec<u8>,
+        chosen: Option<Vec<Name>>,
     ) {
         let exchange: &str = &Name::clone(&xname);
         let channel = self.channel_mut(conn, ch);
@@ -2447,7 +2499,14 @@ impl Broker {
         let replied = exchange.is_empty()
             && routing_key.starts_with(REPLY_TO_PREFIX)
             && self.deliver_reply(id, routing_key, &properties, &body);
-        let targets = self.route(exchange, &route, &properties.headers);
+        let targets = match chosen {
+            // A committed publish: the queues chosen at its publish that still exist.
+            Some(mut queues) => {
+                queues.retain(|q| self.queues.contains_key(q));
+                queues
+            }
+            None => self.route(exchange, &route, &properties.headers),
+        };
         // The event takes the target list; one target (the usual case) is remembered without a copy.
         let single = match targets.as_slice() {
             [only] => Some(Name::clone(only)),
@@ -2535,6 +2594,7 @@ impl Broker {
                 p.mandatory,
                 p.properties,
                 p.body,
+                Some(p.queues),
             );
         }
         for (held, tags) in tx.settles {
@@ -2557,7 +2617,12 @@ impl Broker {
             unreachable!("routing only returns existing queues")
         };
         let name = q.name.clone();
-        if q.would_overflow(m.body_len()) {
+        let full = if q.is_quorum() && q.args.overflow == Overflow::RejectPublish {
+            q.reject_blocked()
+        } else {
+            q.would_overflow(m.body_len())
+        };
+        if full {
             match q.args.overflow {
                 Overflow::DropHead => {}
                 Overflow::RejectPublish => {

@@ -25,6 +25,11 @@ pub struct HeldPublish {
     pub mandatory: bool,
     pub properties: BasicProperties,
     pub body: Vec<u8>,
+    /// The queues the publish was routed to when it arrived: RabbitMQ routes a transaction's publish at
+    /// once and delivers at the commit to those of them that still exist, whatever the bindings are by
+    /// then (`tests/scenarios/amqp/tx-routing-at-publish`). The default exchange names its queues without
+    /// looking them up, so a queue declared before the commit is among them.
+    pub queues: Vec<Name>,
 }
 
 /// What a held settlement does at commit.

@@ -17,7 +17,7 @@
 //!   `rabbit_queue_consumers:get_consumer`), in registration order for a quorum queue (`rabbit_fifo`'s
 //!   waiting list ignores priorities in 3.10).
 
-use super::arguments::{QueueArguments, QueueType};
+use super::arguments::{Overflow, QueueArguments, QueueType};
 use super::message::QueuedMessage;
 use super::types::{ChannelNumber, ConnectionId, FieldTable, Name};
 use crate::clock::VirtualTime;
@@ -61,6 +61,9 @@ pub struct Queue {
     next_seq: u32,
     /// Quorum queues: how many returned messages sit at the front of level 0.
     returned: usize,
+    /// A quorum queue with `x-overflow: reject-publish` refuses publishes while this is set (see
+    /// [`Queue::evaluate_reject_limit`]).
+    reject_blocked: bool,
     pub consumers: VecDeque<InLine>,
     /// Consumers that had no credit when their turn came; they rejoin the end of their priority in the
     /// line when they get credit back.
@@ -100,6 +103,7 @@ impl Queue {
             bytes_ready: 0,
             next_seq: 0,
             returned: 0,
+            reject_blocked: false,
             consumers: VecDeque::new(),
             blocked: Vec::new(),
             exclusive_consumer: None,
@@ -201,6 +205,32 @@ impl Queue {
             || self.args.max_length_bytes.is_some_and(|max| self.bytes_ready + body_len > max)
     }
 
+    /// Whether a quorum queue with `x-overflow: reject-publish` refuses publishes now.
+    pub fn reject_blocked(&self) -> bool {
+        self.reject_blocked
+    }
+
+    /// `rabbit_fifo`'s limit (3.10) for a quorum queue with `x-overflow: reject-publish`, evaluated after
+    /// every change of its ready messages: the publish that takes the queue over its limit still gets in,
+    /// and from then on publishes are refused until the ready messages (and bytes) are down to 80% of the
+    /// limit, rounded down (`tests/scenarios/amqp/quorum-reject-publish`). A classic queue refuses exactly
+    /// the publish that would not fit ([`Queue::would_overflow`]).
+    fn evaluate_reject_limit(&mut self) {
+        if !self.is_quorum() || self.args.overflow != Overflow::RejectPublish {
+            return;
+        }
+        if self.over_limit() {
+            self.reject_blocked = true;
+        } else if self.reject_blocked {
+            let below = |max: u64, n: u64| n <= max * 8 / 10;
+            let count_below = self.args.max_length.is_none_or(|max| below(max, self.ready_count as u64));
+            let bytes_below = self.args.max_length_bytes.is_none_or(|max| below(max, self.bytes_ready));
+            if count_below && bytes_below {
+                self.reject_blocked = false;
+            }
+        }
+    }
+
     /// Whether the queue holds more than its limits allow (drop-head then removes from the head).
     pub fn over_limit(&self) -> bool {
         self.args.max_length.is_some_and(|max| self.ready_count as u64 > max)
@@ -216,6 +246,16 @@ impl Queue {
         self.ready_count += 1;
         let level = self.level_of(&m);
         self.levels[level].push_back(m);
+        self.evaluate_reject_limit();
+    }
+
+    /// Puts a quorum queue's message at the back, behind everything ready, keeping its expiry: RabbitMQ
+    /// 3.10.8 does so with a message requeued by a nack, reject or recover after basic.get or after its
+    /// consumer was cancelled (`tests/scenarios/amqp/quorum-requeue-order`). Other returns go to the
+    /// front ([`Queue::requeue`]).
+    pub fn requeue_at_back(&mut self, m: QueuedMessage) {
+        let expires_at = m.expires_at();
+        self.push(m, expires_at);
     }
 
     /// Puts a previously delivered message back: a classic queue at its original position, a quorum queue
@@ -233,6 +273,7 @@ impl Queue {
             let at = self.levels[level].partition_point(|e| self.next_seq.wrapping_sub(e.seq) > age);
             self.levels[level].insert(at, m);
         }
+        self.evaluate_reject_limit();
     }
 
     /// The level the next delivery comes from (highest priority with messages).
@@ -252,6 +293,7 @@ impl Queue {
         }
         self.ready_count -= 1;
         self.bytes_ready -= m.body_len();
+        self.evaluate_reject_limit();
         Some(m)
     }
 
@@ -309,6 +351,7 @@ impl Queue {
             }
             *level = kept;
         }
+        self.evaluate_reject_limit();
         removed
     }
 

@@ -184,7 +184,9 @@ const CHANNEL_METHODS: &[(&str, &[&str], usize)] = &[
         1,
     ),
     ("basic_cancel", &["consumer_tag"], 1),
-    ("basic_publish", &["exchange", "routing_key", "body", "properties", "mandatory"], 3),
+    // `immediate`: pika 0.x's last parameter (pika 1.x dropped it); RabbitMQ refuses it, and a scenario can
+    // still send it to see how.
+    ("basic_publish", &["exchange", "routing_key", "body", "properties", "mandatory", "immediate"], 3),
     ("basic_get", &["queue", "auto_ack"], 1),
     ("basic_ack", &["delivery_tag", "multiple"], 0),
     ("basic_nack", &["delivery_tag", "multiple", "requeue"], 0),
@@ -1116,12 +1118,12 @@ fn build_method(name: &str, a: &Args) -> Result<Method, ScenarioError> {
                 Some((Value::Props(p), _)) => (**p).clone(),
                 Some((v, pos)) => return Err(wrong_type(*pos, "properties", "BasicProperties(…)", v)),
             };
-            Method::BasicPublish {
-                exchange: a.string("exchange", "")?,
-                routing_key: a.string("routing_key", "")?,
-                mandatory: a.boolean("mandatory", false)?,
-                properties,
-                body,
+            let (exchange, routing_key) = (a.string("exchange", "")?, a.string("routing_key", "")?);
+            let mandatory = a.boolean("mandatory", false)?;
+            if a.boolean("immediate", false)? {
+                Method::BasicPublishImmediate { exchange, routing_key, mandatory, properties, body }
+            } else {
+                Method::BasicPublish { exchange, routing_key, mandatory, properties, body }
             }
         }
         "basic_get" => {

@@ -658,6 +658,9 @@ impl Model {
             Method::TxSelect | Method::TxCommit | Method::TxRollback => {
                 panic!("model: transactions are not modelled (the workload does not send them)")
             }
+            Method::BasicPublishImmediate { .. } => {
+                panic!("model: immediate publishes are not modelled (the workload does not send them)")
+            }
             Method::BasicQos { prefetch_count, global, .. } => {
                 assert!(!global, "model: only per-consumer prefetch is modelled");
                 self.channel_mut(c, ch).prefetch = *prefetch_count;
