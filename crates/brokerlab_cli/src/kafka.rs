@@ -13,9 +13,9 @@ pub(super) fn is_kafka_program(file: &str) -> bool {
 
 fn print(command: &Command, transcript: &Transcript) {
     if command.json {
-        println!("{}", serde_json::to_string_pretty(transcript).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(transcript).unwrap_or_default());
     } else {
-        print!("{}", transcript.text());
+        out!("{}", transcript.text());
     }
 }
 
@@ -29,7 +29,7 @@ pub(super) fn main(command: &Command, text: &str) -> ExitCode {
         }
     };
     if command.check_only {
-        println!("{}: ok (kafka program, {} statements)", command.file, program.statements.len());
+        outln!("{}: ok (kafka program, {} statements)", command.file, program.statements.len());
         return ExitCode::SUCCESS;
     }
     if command.speed.is_some() {
@@ -77,9 +77,9 @@ mod real {
 
     /// The differences of `name` and a summary line; exit code 1 when one is not in the allow-list.
     fn report(name: &str, differences: &[compare::Difference]) -> ExitCode {
-        print!("{}", compare::render(name, differences));
+        out!("{}", compare::render(name, differences));
         let unexplained = differences.iter().filter(|d| d.allowed.is_none()).count();
-        println!(
+        outln!(
             "{name}: {} difference(s) between the engine and Kafka, {unexplained} not in the allow-list",
             differences.len()
         );
@@ -111,10 +111,10 @@ mod real {
         let real_lines = doc::outcome_lines(&real.outcome, &Default::default());
         if !command.compare {
             for l in &real.log {
-                println!("{l}");
+                outln!("{l}");
             }
             for l in &real_lines {
-                println!("{}", l.text);
+                outln!("{}", l.text);
             }
             return ExitCode::SUCCESS;
         }
@@ -124,7 +124,7 @@ mod real {
         if differences.iter().any(|d| d.allowed.is_none()) {
             // What the real run did, to tell a difference's cause.
             for l in &real.log {
-                println!("  kafka: {l}");
+                outln!("  kafka: {l}");
             }
         }
         code

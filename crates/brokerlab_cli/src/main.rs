@@ -10,6 +10,29 @@ use broker_core::scenario::sim::{CheckStatus, SimOptions, Simulation};
 use broker_core::scenario::{self, EventFilter, RunOptions, Scenario};
 use std::process::ExitCode;
 
+/// `println!` for the runner's output: when the reader of a pipe has gone (`brokerlab run … | head`), the
+/// runner ends quietly with status 141 (128 + SIGPIPE, as a Unix tool killed by the signal) instead of the
+/// panic `println!` gives on a closed pipe. Other write errors still panic, as `println!` does.
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::write_out(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` for the runner's output; see [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::write_out(format_args!($($arg)*)) };
+}
+
+/// Writes to standard output; a closed pipe ends the process (see [`outln!`]).
+fn write_out(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if let Err(e) = std::io::stdout().lock().write_fmt(text) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        panic!("failed printing to stdout: {e}");
+    }
+}
+
 mod kafka;
 mod redis;
 mod sqs;
@@ -161,11 +184,11 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
-        print!("{USAGE}");
+        out!("{USAGE}");
         return ExitCode::SUCCESS;
     }
     if args.iter().any(|a| a == "--version") {
-        println!("brokerlab {} (scenario format {})", broker_core::VERSION, scenario::FORMAT_VERSION);
+        outln!("brokerlab {} (scenario format {})", broker_core::VERSION, scenario::FORMAT_VERSION);
         return ExitCode::SUCCESS;
     }
     if args.first().map(String::as_str) == Some("definitions") {
@@ -212,7 +235,7 @@ fn main() -> ExitCode {
         }
     };
     if command.check_only {
-        println!(
+        outln!(
             "{}: ok (format {}, {} statements)",
             command.file,
             scenario.version,
@@ -232,9 +255,9 @@ fn main() -> ExitCode {
     }
     let report = scenario::run(&scenario, &command.options);
     if command.json {
-        println!("{}", report.to_json(&command.filter));
+        outln!("{}", report.to_json(&command.filter));
     } else {
-        print!("{}", report.transcript(&command.filter));
+        out!("{}", report.transcript(&command.filter));
     }
     match &report.stopped {
         Some(stop) => {
@@ -280,7 +303,7 @@ fn definitions_command(args: &[String]) -> ExitCode {
     if verb == "export" {
         return match Simulation::from_json(&text, SimOptions::default()) {
             Ok(sim) => {
-                println!("{}", definitions::export(sim.broker()).to_json_pretty());
+                outln!("{}", definitions::export(sim.broker()).to_json_pretty());
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -292,7 +315,7 @@ fn definitions_command(args: &[String]) -> ExitCode {
     let mut broker = Broker::new(BrokerConfig::default(), 0);
     match definitions::import_json(&mut broker, VirtualTime::ZERO, &text) {
         Ok(report) => {
-            println!(
+            outln!(
                 "{file}: imported {} exchange(s), {} queue(s), {} binding(s); {} policy application(s)",
                 report.exchanges.len(),
                 report.queues.len(),
@@ -300,7 +323,7 @@ fn definitions_command(args: &[String]) -> ExitCode {
                 report.applied_policies.len()
             );
             for warning in &report.warnings {
-                println!("warning: {warning}");
+                outln!("warning: {warning}");
             }
             ExitCode::SUCCESS
         }
@@ -337,7 +360,7 @@ fn run_document(command: &Command, text: &str) -> ExitCode {
         }
     };
     if command.check_only {
-        println!(
+        outln!(
             "{}: ok (format {}, {} checks)",
             command.file,
             scenario::document::DOCUMENT_VERSION,
@@ -347,9 +370,9 @@ fn run_document(command: &Command, text: &str) -> ExitCode {
     }
     sim.run();
     if command.json {
-        println!("{}", sim.to_json(&command.filter));
+        outln!("{}", sim.to_json(&command.filter));
     } else {
-        print!("{}", sim.transcript_filtered(&command.filter));
+        out!("{}", sim.transcript_filtered(&command.filter));
     }
     let failed = sim.check_results().iter().filter(|r| r.status != CheckStatus::Pass).count();
     if let Some(stop) = sim.stopped() {
@@ -397,7 +420,7 @@ fn run_kafka_document(command: &Command, text: &str) -> ExitCode {
         }
     };
     if command.check_only {
-        println!(
+        outln!(
             "{}: ok (format {}, model kafka, {} checks)",
             command.file,
             scenario::document::DOCUMENT_VERSION,
@@ -411,9 +434,9 @@ fn run_kafka_document(command: &Command, text: &str) -> ExitCode {
         return kafka::real_document(command, uri, &run);
     }
     if command.json {
-        println!("{}", run.to_json());
+        outln!("{}", run.to_json());
     } else {
-        print!("{}", run.transcript());
+        out!("{}", run.transcript());
     }
     if let Some(stop) = run.stopped() {
         eprintln!("{}: {} {}", command.file, stop.at, stop.message);
@@ -463,9 +486,9 @@ mod real {
         };
         if !command.compare {
             if command.json {
-                println!("{}", real.to_json(&command.filter));
+                outln!("{}", real.to_json(&command.filter));
             } else {
-                print!("{}", real.transcript(&command.filter));
+                out!("{}", real.transcript(&command.filter));
             }
             return match &real.stopped {
                 Some(stop) => {
@@ -477,9 +500,9 @@ mod real {
         }
         let name = command.name.clone().unwrap_or_else(|| super::scenario_name(&command.file));
         let differences = compare::compare(&name, &engine, &real, &allow);
-        print!("{}", compare::render(&name, &differences));
+        out!("{}", compare::render(&name, &differences));
         let unexplained = differences.iter().filter(|d| d.allowed.is_none()).count();
-        println!(
+        outln!(
             "{name}: {} difference(s) between the engine and RabbitMQ, {unexplained} not in the allow-list",
             differences.len()
         );
@@ -529,17 +552,17 @@ mod real {
             engine.run();
             let name = command.name.clone().unwrap_or_else(|| super::scenario_name(&command.file));
             let differences = document::compare_documents(&name, &engine, &real, &allow);
-            print!("{}", compare::render(&name, &differences));
+            out!("{}", compare::render(&name, &differences));
             let unobservable = document::unobservable_checks(&real);
             if !unobservable.is_empty() {
                 let list: Vec<String> = unobservable.iter().map(|i| (i + 1).to_string()).collect();
-                println!(
+                outln!(
                     "{name}: check(s) {} not compared: they count events that happen inside the broker",
                     list.join(", ")
                 );
             }
             let unexplained = differences.iter().filter(|d| d.allowed.is_none()).count();
-            println!(
+            outln!(
                 "{name}: {} difference(s) between the engine and RabbitMQ (speed {}), {unexplained} not in the \
                  allow-list",
                 differences.len(),
@@ -552,9 +575,9 @@ mod real {
             }
         } else {
             if command.json {
-                println!("{}", real.to_json(&command.filter));
+                outln!("{}", real.to_json(&command.filter));
             } else {
-                print!("{}", real.transcript_filtered(&command.filter));
+                out!("{}", real.transcript_filtered(&command.filter));
             }
             let failed = real.check_results().iter().filter(|r| r.status == CheckStatus::Fail).count();
             if let Some(stop) = real.stopped() {

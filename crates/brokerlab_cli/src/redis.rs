@@ -13,9 +13,9 @@ pub(super) fn is_redis_program(file: &str) -> bool {
 
 fn print(command: &Command, transcript: &Transcript) {
     if command.json {
-        println!("{}", serde_json::to_string_pretty(transcript).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(transcript).unwrap_or_default());
     } else {
-        print!("{}", transcript.text());
+        out!("{}", transcript.text());
     }
 }
 
@@ -29,7 +29,7 @@ pub(super) fn main(command: &Command, text: &str) -> ExitCode {
         }
     };
     if command.check_only {
-        println!("{}: ok (redis program, {} statements)", command.file, program.statements.len());
+        outln!("{}: ok (redis program, {} statements)", command.file, program.statements.len());
         return ExitCode::SUCCESS;
     }
     if command.speed.is_some() || command.brokers.is_some() {
@@ -59,7 +59,7 @@ fn real(command: &Command, uri: &str, program: &Program) -> ExitCode {
         }
     }
     if !command.compare {
-        print!("{real_text}");
+        out!("{real_text}");
         return ExitCode::SUCCESS;
     }
     let engine = program::run(program).text();
@@ -70,14 +70,14 @@ fn real(command: &Command, uri: &str, program: &Program) -> ExitCode {
     let name = command.name.clone().unwrap_or_else(|| golden_name(&command.file));
     let differences = program::compare::differences(&name, &engine, &real_text, program, &allow);
     if differences.is_empty() {
-        println!(
+        outln!(
             "{}: no differences from redis-server (after normalising stream-id milliseconds and idle times)",
             command.file
         );
         ExitCode::SUCCESS
     } else {
         for d in &differences {
-            println!("{d}");
+            outln!("{d}");
         }
         ExitCode::from(1)
     }

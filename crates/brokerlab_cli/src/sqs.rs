@@ -12,9 +12,9 @@ pub(super) fn is_sqs_program(file: &str) -> bool {
 
 fn print(command: &Command, transcript: &Transcript) {
     if command.json {
-        println!("{}", serde_json::to_string_pretty(transcript).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(transcript).unwrap_or_default());
     } else {
-        print!("{}", transcript.text());
+        out!("{}", transcript.text());
     }
 }
 
@@ -28,7 +28,7 @@ pub(super) fn main(command: &Command, text: &str) -> ExitCode {
         }
     };
     if command.check_only {
-        println!("{}: ok (sqs program, {} statements)", command.file, program.statements.len());
+        outln!("{}: ok (sqs program, {} statements)", command.file, program.statements.len());
         return ExitCode::SUCCESS;
     }
     if command.speed.is_some() || command.record.is_some() || command.brokers.is_some() {
@@ -75,7 +75,7 @@ fn real(command: &Command, uri: &str, program: &program::Program) -> ExitCode {
     };
     let real_text = String::from_utf8_lossy(&out.stdout).to_string();
     if !command.compare {
-        print!("{real_text}");
+        out!("{real_text}");
         return ExitCode::SUCCESS;
     }
     let engine = program::run(program, command.options.seed.unwrap_or(0)).text();
@@ -86,14 +86,14 @@ fn real(command: &Command, uri: &str, program: &program::Program) -> ExitCode {
     let name = command.name.clone().unwrap_or_else(|| golden_name(&command.file));
     let differences = program::compare::differences(&name, &engine, &real_text, program, &allow);
     if differences.is_empty() {
-        println!(
+        outln!(
             "{}: no differences from the emulator outside the allow-list (after normalising ids, handles, URLs and timestamps)",
             command.file
         );
         ExitCode::SUCCESS
     } else {
         for d in &differences {
-            println!("{d}");
+            outln!("{d}");
         }
         ExitCode::from(1)
     }

@@ -383,3 +383,30 @@ fn a_kafka_document_runs_with_its_transcript_or_json_and_checks() {
         stdout(&out)
     );
 }
+
+/// A reader that leaves (`brokerlab run … | head`) ends the runner quietly with 141 (128 + SIGPIPE), for
+/// every model's runner: the output pipe is closed before the runner writes its first line.
+#[test]
+fn a_closed_output_pipe_ends_the_runner_without_a_panic() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for program in [
+        "tests/scenarios/redis/blocking-pops/program.redis",
+        "tests/scenarios/kafka/keys-to-partitions/program.kafka",
+        "tests/scenarios/sqs/fifo-groups-and-deduplication/program.sqs",
+    ] {
+        let path = root.join(program);
+        assert!(path.exists(), "{program} exists");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_brokerlab"))
+            .arg("run")
+            .arg(&path)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the runner starts");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("the runner ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{program}: {stderr}");
+        assert_eq!(out.status.code(), Some(141), "{program}: {stderr}");
+    }
+}

@@ -2,8 +2,8 @@
 //! per element type.
 //!
 //! `slice::sort_by` is generic over the element and the comparison, so every call site with its own
-//! element type or closure compiles its own driftsort (about 4.5 kB of WebAssembly each; the RabbitMQ
-//! page had 24 of them, 108 kB before `wasm-opt`, BENCHMARKS.md). [`sort_by`] sorts the positions
+//! element type or closure compiles its own driftsort (about 4.5 kB of WebAssembly each; one page had 24
+//! of them, 108 kB before `wasm-opt`, BENCHMARKS.md). [`sort_by`] sorts the positions
 //! `0..len` instead, with a comparison reached through `dyn`, so every caller shares one instantiation
 //! (of `usize`), and then moves the items into that order.
 //!
