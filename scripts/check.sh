@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check CI makes, in CI's order: set-up, format, clippy (native and wasm32), native tests, the
-# real-RabbitMQ comparison, the SQS emulator comparison, the real-Redis comparison, the real-Kafka comparison beside bounded cargo-fuzz runs of every input kind,
+# real-RabbitMQ comparison, the real-Kafka comparison beside the SQS emulator comparison, the real-Redis
+# comparison and bounded cargo-fuzz runs of every input kind,
 # browser tests (wasm-bindgen-test in headless Chromium), and the end-to-end test (trunk release build,
 # served on loopback, driven through WebDriver). This is the README's test command; .ci/run calls it.
 set -euo pipefail
@@ -27,21 +28,26 @@ cargo test --workspace --locked
 step "real broker: every golden scenario on the engine and on RabbitMQ 3.10 (--compare)"
 "$(dirname "$0")/real-broker-tests.sh"
 
+# The Kafka comparison (the longest step, ~12 min) waits mostly on the JVM and the broker; the SQS and
+# Redis comparisons and the fuzzers have no outcome that depends on tens of milliseconds, so they run one
+# after the other beside it (the RabbitMQ comparison above has checks timed in tens of milliseconds and
+# runs alone). Each is bounded on its own; the Kafka log is printed whole at the end.
+step "real Kafka: every Kafka golden program on Apache Kafka 4.1 and on the engine (--compare), beside the SQS and Redis comparisons and the bounded fuzzers"
+logs=$(mktemp -d /tmp/brokerlab-check.XXXXXX)
+"$(dirname "$0")/real-kafka-tests.sh" > "$logs/kafka.log" 2>&1 & kafka_pid=$!
+# A failure below must not leave the Kafka comparison running behind the script.
+trap 'kill "$kafka_pid" 2>/dev/null || true' EXIT
+
 step "SQS emulator: every SQS golden program on moto (boto3) and on the engine (--compare, AWS's pages decide)"
 timeout 900 "$(dirname "$0")/real-sqs-tests.sh"
 
 step "real Redis: every Redis golden program on redis-server 7 and on the engine (--compare)"
 timeout 600 "$(dirname "$0")/real-redis-tests.sh"
 
-# The Kafka comparison waits mostly on the JVM and the broker, the fuzzers on the CPU and none of their
-# outcomes depends on timing, so they run side by side (the RabbitMQ comparison above has checks timed in
-# tens of milliseconds and runs alone). Each is bounded on its own; both logs are printed whole.
-step "real Kafka: every Kafka golden program on Apache Kafka 4.1 and on the engine (--compare), beside the bounded fuzzers"
-logs=$(mktemp -d /tmp/brokerlab-check.XXXXXX)
-"$(dirname "$0")/real-kafka-tests.sh" > "$logs/kafka.log" 2>&1 & kafka_pid=$!
 step "fuzz: every cargo-fuzz target, bounded (fixed seed and input count)"
 fuzz_status=0; "$(dirname "$0")/fuzz-bounded.sh" || fuzz_status=$?
 kafka_status=0; wait "$kafka_pid" || kafka_status=$?
+trap - EXIT
 echo; echo "==> real Kafka's log"; cat "$logs/kafka.log"; rm -rf "$logs"
 [ "$fuzz_status" = 0 ] || { echo "fuzz: FAILED ($fuzz_status)" >&2; exit 1; }
 [ "$kafka_status" = 0 ] || { echo "real Kafka: FAILED ($kafka_status)" >&2; exit 1; }

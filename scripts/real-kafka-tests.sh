@@ -9,12 +9,13 @@
 # 127.0.0.1 with its data in a temporary folder (then a three-broker cluster for the programs whose `args`
 # say --brokers 3), compiles the Java driver, and stops everything at the end.
 # Bounded: everything after the runner's build is killed after BROKERLAB_KAFKA_TEST_TIMEOUT seconds
-# (default 720; on 2026-12-06 the 26 programs took 208 s here and the documents about 4 minutes more;
+# (default 900; on 2026-12-06 the 26 programs took 208 s here and the documents about 4 minutes more;
 # later that day, on a 2-core machine at a load of ~10, the 30 programs ran 268 s plus seven cluster
 # starts of ~15 s each, the documents ~205 s: about 620 s in all. The four replication goldens
 # (replica-assignment, broker-crash-session-timeout, leader-failover-and-preferred-election,
 # unclean-leader-election) cost 62 s of programs and three cluster starts, ~105 s; the first of them
-# shares its cluster with the next, and brokers start alongside their controller).
+# shares its cluster with the next, and brokers start alongside their controller; the transaction and
+# group goldens added beside them (timeouts, fencing, compaction, OffsetDelete, migration) ~80 s more).
 # Environment: BROKERLAB_KAFKA_PORT (default 9092; the controller uses the next port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,7 @@ if [ -z "${BROKERLAB_KAFKA_TEST_UNDER_TIMEOUT:-}" ]; then
   echo "[real-kafka] building the runner with the real-broker feature"
   cargo build -q -p brokerlab_cli --features real-broker --locked
   export BROKERLAB_KAFKA_TEST_UNDER_TIMEOUT=1
-  exec timeout --kill-after=15 "${BROKERLAB_KAFKA_TEST_TIMEOUT:-720}" "$0" "$@"
+  exec timeout --kill-after=15 "${BROKERLAB_KAFKA_TEST_TIMEOUT:-900}" "$0" "$@"
 fi
 start=$SECONDS
 say() { echo "[real-kafka] $*"; }
