@@ -12,26 +12,16 @@ pub(super) fn is_kafka_program(file: &str) -> bool {
 }
 
 fn print(command: &Command, transcript: &Transcript) {
-    if command.json {
-        outln!("{}", serde_json::to_string_pretty(transcript).unwrap_or_default());
-    } else {
-        out!("{}", transcript.text());
-    }
+    super::programs::print_transcript(command, transcript, || transcript.text());
 }
 
 /// Runs or checks the program in `text`.
 pub(super) fn main(command: &Command, text: &str) -> ExitCode {
-    let program = match program::parse(text) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("{}", e.located(&command.file));
-            return ExitCode::from(2);
-        }
+    let parsed = program::parse(text).map_err(|e| e.located(&command.file));
+    let program = match super::programs::parse_or_check(command, "kafka", parsed, |p| p.statements.len()) {
+        std::ops::ControlFlow::Continue(p) => p,
+        std::ops::ControlFlow::Break(code) => return code,
     };
-    if command.check_only {
-        outln!("{}: ok (kafka program, {} statements)", command.file, program.statements.len());
-        return ExitCode::SUCCESS;
-    }
     if command.speed.is_some() {
         eprintln!("brokerlab: {}: --speed does not apply to a Kafka program", command.file);
         return ExitCode::from(2);

@@ -34,6 +34,7 @@ fn write_out(text: std::fmt::Arguments<'_>) {
 }
 
 mod kafka;
+mod programs;
 mod redis;
 mod sqs;
 
