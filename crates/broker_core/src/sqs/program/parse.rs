@@ -188,6 +188,24 @@ pub const METHODS: &[MethodSpec] = &[
         params: &["QueueUrl", "Entries"],
         required: &["QueueUrl", "Entries"],
     },
+    MethodSpec {
+        name: "start_message_move_task",
+        operation: "StartMessageMoveTask",
+        params: &["SourceArn", "DestinationArn", "MaxNumberOfMessagesPerSecond"],
+        required: &["SourceArn"],
+    },
+    MethodSpec {
+        name: "list_message_move_tasks",
+        operation: "ListMessageMoveTasks",
+        params: &["SourceArn", "MaxResults"],
+        required: &["SourceArn"],
+    },
+    MethodSpec {
+        name: "cancel_message_move_task",
+        operation: "CancelMessageMoveTask",
+        params: &["TaskHandle"],
+        required: &["TaskHandle"],
+    },
 ];
 
 pub fn method(name: &str) -> Option<&'static MethodSpec> {
