@@ -14,7 +14,9 @@
 //! purged or dead-lettered message is in no state of its source queue; no message outlives its queue's
 //! retention period; no message stays in flight more than 12 hours past its last receive; FIFO messages
 //! all have a group; a message id appears once per queue; a deleted queue's name stays unavailable for
-//! 60 seconds. That a FIFO group with a message in flight delivers nothing else, and that receives return
+//! 60 seconds; a message move task never counts more moved than it had to move, a source queue has at
+//! most one running task (and a running task's source exists), and only a failed task has a failure
+//! reason. That a FIFO group with a message in flight delivers nothing else, and that receives return
 //! the oldest visible messages, is checked against the naive model of `tests/sqs_lockstep.rs`.
 
 pub mod digest;

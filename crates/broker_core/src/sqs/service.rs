@@ -1401,3 +1401,203 @@ fn received(m: &StoredMessage, arrival: u64, request: &ReceiveMessage) -> Receiv
         message_attributes: picked,
     }
 }
+
+#[cfg(test)]
+mod move_task_tests {
+    //! Message move tasks (dead-letter queue redrive), checked against what the API Reference's
+    //! `StartMessageMoveTask` / `ListMessageMoveTasks` / `CancelMessageMoveTask` pages and the Developer
+    //! Guide's "Configure a dead-letter queue redrive" say; invariants after every step.
+
+    use super::*;
+
+    const DLQ: &str = "arn:aws:sqs:us-east-1:123456789012:dlq";
+
+    fn attrs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn redrive(max: u32) -> String {
+        format!("{{\"deadLetterTargetArn\":\"{DLQ}\",\"maxReceiveCount\":{max}}}")
+    }
+
+    fn ok(sqs: &Sqs) {
+        sqs.check_invariants().unwrap();
+    }
+
+    /// A DLQ and the given source queues (visibility 1 s, one receive allowed), each source's `n`
+    /// messages dead-lettered by a second receive; returns the URLs of the sources.
+    fn dead_lettered(sqs: &mut Sqs, sources: &[&str], n: usize) -> Vec<String> {
+        sqs.set_short_poll_sampling(false);
+        sqs.create_queue("dlq", &BTreeMap::new()).unwrap();
+        let mut urls = Vec::new();
+        for s in sources {
+            let url = sqs
+                .create_queue(s, &attrs(&[("VisibilityTimeout", "1"), ("RedrivePolicy", &redrive(1))]))
+                .unwrap();
+            for i in 0..n {
+                sqs.send_message(&url, &SendMessage { body: format!("{s} {i}"), ..Default::default() })
+                    .unwrap();
+            }
+            let all = ReceiveMessage { max_number_of_messages: Some(10), ..Default::default() };
+            assert_eq!(sqs.receive_message(&url, &all).unwrap().len(), n);
+            ok(sqs);
+            urls.push(url);
+        }
+        sqs.advance_to(sqs.now().plus_millis(1_000));
+        for url in &urls {
+            let all = ReceiveMessage { max_number_of_messages: Some(10), ..Default::default() };
+            assert!(sqs.receive_message(url, &all).unwrap().is_empty());
+        }
+        assert_eq!(sqs.census("dlq").visible, n * sources.len());
+        ok(sqs);
+        urls
+    }
+
+    #[test]
+    fn moves_at_the_given_rate_on_virtual_time() {
+        let mut sqs = Sqs::new(1);
+        dead_lettered(&mut sqs, &["orders"], 3);
+        let start = sqs.now();
+        sqs.start_message_move_task(DLQ, None, Some(2)).unwrap();
+        // 2 per second: the first move half a second after the start, the next one at 1 s.
+        sqs.advance_to(start.plus_millis(499));
+        assert_eq!((sqs.census("orders").visible, sqs.move_tasks()[0].moved), (0, 0));
+        ok(&sqs);
+        sqs.advance_to(start.plus_millis(500));
+        assert_eq!((sqs.census("orders").visible, sqs.census("dlq").visible), (1, 2));
+        ok(&sqs);
+        sqs.advance_to(start.plus_millis(1_500));
+        let task = &sqs.move_tasks()[0];
+        assert_eq!((task.status, task.moved, task.to_move), (MoveStatus::Completed, 3, 3));
+        assert_eq!((sqs.census("orders").visible, sqs.census("dlq").visible), (3, 0));
+        assert_eq!(sqs.next_deadline().map(|t| t > start.plus_millis(1_500)), Some(true));
+        ok(&sqs);
+    }
+
+    #[test]
+    fn a_moved_message_is_new_and_returns_to_its_own_source() {
+        let mut sqs = Sqs::new(2);
+        let urls = dead_lettered(&mut sqs, &["orders", "payments"], 1);
+        let old: Vec<String> =
+            sqs.queue("dlq").unwrap().messages.values().map(|m| m.message_id.clone()).collect();
+        let dead_lettered_at = sqs.queue("dlq").unwrap().messages.values().next().unwrap().sent;
+        sqs.start_message_move_task(DLQ, None, None).unwrap();
+        let moved_at = sqs.now().plus_millis(1_000);
+        sqs.advance_to(moved_at);
+        ok(&sqs);
+        for (name, url) in ["orders", "payments"].iter().zip(&urls) {
+            let q = sqs.queue(name).unwrap();
+            assert_eq!(q.messages.len(), 1, "{name}");
+            let m = q.messages.values().next().unwrap();
+            assert_eq!(m.body, format!("{name} 0"));
+            // New message id and enqueue time, no receives ("Configure a dead-letter queue redrive").
+            assert!(!old.contains(&m.message_id));
+            assert!(m.sent > dead_lettered_at);
+            assert_eq!((m.receive_count, m.first_receive, m.dead_letter_source.clone()), (0, None, None));
+            let want = ReceiveMessage {
+                system_attribute_names: vec!["ApproximateReceiveCount".into()],
+                ..Default::default()
+            };
+            let got = sqs.receive_message(url, &want).unwrap();
+            assert_eq!(got[0].attributes["ApproximateReceiveCount"], "1");
+        }
+    }
+
+    #[test]
+    fn a_long_poll_returns_when_a_moved_message_arrives() {
+        let mut sqs = Sqs::new(3);
+        let urls = dead_lettered(&mut sqs, &["orders"], 1);
+        let start = sqs.now();
+        sqs.start_message_move_task(DLQ, None, Some(1)).unwrap();
+        let wait = ReceiveMessage { wait_time_seconds: Some(20), ..Default::default() };
+        let got = sqs.receive_message(&urls[0], &wait).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(sqs.now(), start.plus_millis(1_000));
+        ok(&sqs);
+    }
+
+    #[test]
+    fn validation_as_documented() {
+        let mut sqs = Sqs::new(4);
+        sqs.create_queue("dlq", &BTreeMap::new()).unwrap();
+        let not_dlq = sqs.start_message_move_task(DLQ, None, None).unwrap_err();
+        assert_eq!(not_dlq.code, "InvalidParameterValue");
+        let missing = sqs.start_message_move_task("arn:aws:sqs:us-east-1:123456789012:x", None, None);
+        assert_eq!(missing.unwrap_err().code, "ResourceNotFoundException");
+        sqs.create_queue("orders", &attrs(&[("RedrivePolicy", &redrive(1))])).unwrap();
+        sqs.create_queue("q.fifo", &attrs(&[("FifoQueue", "true")])).unwrap();
+        let other_type = sqs
+            .start_message_move_task(DLQ, Some("arn:aws:sqs:us-east-1:123456789012:q.fifo"), None)
+            .unwrap_err();
+        assert_eq!(other_type.code, "InvalidParameterValue");
+        let no_destination =
+            sqs.start_message_move_task(DLQ, Some("arn:aws:sqs:us-east-1:123456789012:gone"), None);
+        assert_eq!(no_destination.unwrap_err().code, "ResourceNotFoundException");
+        for rate in [0, 501, -1] {
+            assert_eq!(
+                sqs.start_message_move_task(DLQ, None, Some(rate)).unwrap_err().code,
+                "InvalidParameterValue"
+            );
+        }
+        assert_eq!(sqs.list_message_move_tasks(DLQ, Some(0)).unwrap_err().code, "InvalidParameterValue");
+        assert_eq!(sqs.cancel_message_move_task("nope").unwrap_err().code, "ResourceNotFoundException");
+        // An empty dead-letter queue: the task completes at once, and cannot be cancelled.
+        let handle = sqs.start_message_move_task(DLQ, None, Some(500)).unwrap();
+        let listed = sqs.list_message_move_tasks(DLQ, None).unwrap();
+        assert_eq!((listed[0].status, listed[0].to_move), (MoveStatus::Completed, 0));
+        assert_eq!(sqs.cancel_message_move_task(&handle).unwrap_err().code, "InvalidParameterValue");
+        ok(&sqs);
+    }
+
+    #[test]
+    fn one_running_task_per_source_and_cancel_keeps_what_moved() {
+        let mut sqs = Sqs::new(5);
+        dead_lettered(&mut sqs, &["orders"], 3);
+        let start = sqs.now();
+        let handle = sqs.start_message_move_task(DLQ, None, Some(1)).unwrap();
+        assert_eq!(sqs.start_message_move_task(DLQ, None, None).unwrap_err().code, "InvalidParameterValue");
+        sqs.advance_to(start.plus_millis(1_000));
+        assert_eq!(sqs.cancel_message_move_task(&handle).unwrap(), 1);
+        sqs.advance_to(start.plus_millis(10_000));
+        assert_eq!((sqs.census("orders").visible, sqs.census("dlq").visible), (1, 2));
+        ok(&sqs);
+        // A new task may start once the other is no longer running; it counts what is there now.
+        sqs.start_message_move_task(DLQ, None, None).unwrap();
+        assert_eq!(sqs.list_message_move_tasks(DLQ, Some(10)).unwrap()[0].to_move, 2);
+        ok(&sqs);
+    }
+
+    #[test]
+    fn a_task_fails_when_it_cannot_place_a_message_or_loses_its_source() {
+        let mut sqs = Sqs::new(6);
+        dead_lettered(&mut sqs, &["orders"], 1);
+        // Sent to the dead-letter queue directly: no source queue to go back to.
+        let dlq_url = sqs.get_queue_url("dlq").unwrap();
+        sqs.send_message(&dlq_url, &SendMessage { body: "direct".into(), ..Default::default() }).unwrap();
+        sqs.start_message_move_task(DLQ, None, Some(10)).unwrap();
+        sqs.advance_to(sqs.now().plus_millis(1_000));
+        let t = &sqs.move_tasks()[0];
+        assert_eq!((t.status, t.moved), (MoveStatus::Failed, 1));
+        assert!(t.failure_reason.as_deref().is_some_and(|r| r.contains("DestinationArn")));
+        ok(&sqs);
+        // Deleting the source of a running task fails it.
+        sqs.start_message_move_task(DLQ, None, Some(1)).unwrap();
+        sqs.delete_queue(&dlq_url).unwrap();
+        assert_eq!(sqs.move_tasks()[1].status, MoveStatus::Failed);
+        ok(&sqs);
+    }
+
+    #[test]
+    fn at_most_ten_tasks_kept_per_source() {
+        let mut sqs = Sqs::new(7);
+        sqs.create_queue("dlq", &BTreeMap::new()).unwrap();
+        sqs.create_queue("orders", &attrs(&[("RedrivePolicy", &redrive(1))])).unwrap();
+        let handles: Vec<String> =
+            (0..12).map(|_| sqs.start_message_move_task(DLQ, None, None).unwrap()).collect();
+        assert_eq!(sqs.move_tasks().len(), 10);
+        let listed = sqs.list_message_move_tasks(DLQ, Some(10)).unwrap();
+        assert_eq!(listed[0].handle, handles[11]);
+        assert_eq!(listed[9].handle, handles[2]);
+        ok(&sqs);
+    }
+}
