@@ -6,6 +6,7 @@
 //! - [`queue`] holds a queue's attributes (with AWS's bounds) and its stored messages.
 //! - [`digest`] computes the MD5 digests SQS returns and the SHA-256 of content-based deduplication.
 //! - [`error::SqsError`] is an SQS error as boto3 raises it (exception class, code, message).
+//! - [`sns`] is SNS's fan-out to SQS (topics, subscriptions, filter policies, raw delivery).
 //! - [`program`] is the line format that reads like boto3 code (`docs/sqs-programs.md`).
 //!
 //! Invariants (checked by [`service::Sqs::check_invariants`] after every step of the seeded tests):
@@ -24,6 +25,7 @@ pub mod error;
 pub mod program;
 pub mod queue;
 pub mod service;
+pub mod sns;
 pub mod types;
 
 pub use error::SqsError;

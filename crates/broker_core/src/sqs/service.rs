@@ -154,6 +154,11 @@ impl Sqs {
         self.queues.get_mut(&name).ok_or_else(SqsError::queue_does_not_exist)
     }
 
+    /// A fresh id (a version-4 UUID drawn from the seed), for the services built on this one (SNS).
+    pub fn new_id(&mut self) -> String {
+        self.uuid()
+    }
+
     fn uuid(&mut self) -> String {
         let a = self.prng.next_u64();
         let b = self.prng.next_u64();

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::parse::{method, Action, Expr, Program};
 use super::value::Py;
+use crate::sqs::sns::{Publish, Sns};
 use crate::sqs::types::*;
 use crate::sqs::{Sqs, SqsError};
 use crate::VirtualTime;
@@ -84,12 +85,13 @@ impl Failure {
 
 struct Session {
     sqs: Sqs,
+    sns: Sns,
     names: BTreeMap<String, Py>,
 }
 
 /// Runs `program` on a fresh engine seeded with `seed` (short-poll sampling on, as on AWS).
 pub fn run(program: &Program, seed: u64) -> Transcript {
-    let mut s = Session { sqs: Sqs::new(seed), names: BTreeMap::new() };
+    let mut s = Session { sqs: Sqs::new(seed), sns: Sns::new(), names: BTreeMap::new() };
     let mut transcript = Transcript::default();
     for st in &program.statements {
         let (output, reply, error_code) = match &st.action {
@@ -609,6 +611,38 @@ impl Session {
                     &sqs.change_message_visibility_batch(&url()?, &requests).map_err(Failure::Sqs)?,
                     |_| Vec::new(),
                 )
+            }
+            "sns.create_topic" => {
+                let arn = self.sns.create_topic(&s("Name")?.unwrap_or_default()).map_err(Failure::Sqs)?;
+                Py::Dict(vec![("TopicArn".into(), Py::Str(arn))])
+            }
+            "sns.subscribe" => {
+                let attrs =
+                    a("Attributes").map(|v| str_map("Attributes", v)).transpose()?.unwrap_or_default();
+                let arn = self
+                    .sns
+                    .subscribe(
+                        sqs,
+                        &s("TopicArn")?.unwrap_or_default(),
+                        &s("Protocol")?.unwrap_or_default(),
+                        &s("Endpoint")?.unwrap_or_default(),
+                        &attrs,
+                    )
+                    .map_err(Failure::Sqs)?;
+                Py::Dict(vec![("SubscriptionArn".into(), Py::Str(arn))])
+            }
+            "sns.publish" => {
+                let request = Publish {
+                    message: s("Message")?.unwrap_or_default(),
+                    subject: s("Subject")?,
+                    attributes: a("MessageAttributes")
+                        .map(|v| message_attributes("MessageAttributes", v))
+                        .transpose()?
+                        .unwrap_or_default(),
+                };
+                let topic = s("TopicArn")?.or(s("TargetArn")?).unwrap_or_default();
+                let id = self.sns.publish(sqs, &topic, &request).map_err(Failure::Sqs)?;
+                Py::Dict(vec![("MessageId".into(), Py::Str(id))])
             }
             "start_message_move_task" => {
                 let handle = sqs
