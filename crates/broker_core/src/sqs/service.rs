@@ -736,6 +736,12 @@ impl Sqs {
                     // without a destination sends it back).
                     m.visible_at = now;
                     m.dead_letter_source = Some(queue_arn(name));
+                    // FIFO to FIFO: the deduplication id becomes the message id, so that the dead-letter
+                    // queue's deduplication cannot drop an independent message that shared an id
+                    // (Developer Guide, "Configure a dead-letter queue redrive").
+                    if attrs.fifo {
+                        m.deduplication_id = Some(m.message_id.clone());
+                    }
                     let arrival = self.next_arrival;
                     self.next_arrival += 1;
                     if let Some(dlq) = self.queues.get_mut(&target) {
@@ -1589,6 +1595,40 @@ mod move_task_tests {
         sqs.start_message_move_task(DLQ, None, Some(1)).unwrap();
         sqs.delete_queue(&dlq_url).unwrap();
         assert_eq!(sqs.move_tasks()[1].status, MoveStatus::Failed);
+        ok(&sqs);
+    }
+
+    #[test]
+    fn a_fifo_message_dead_lettered_takes_its_message_id_as_deduplication_id() {
+        let mut sqs = Sqs::new(8);
+        let dlq = "arn:aws:sqs:us-east-1:123456789012:dlq.fifo";
+        sqs.create_queue("dlq.fifo", &attrs(&[("FifoQueue", "true")])).unwrap();
+        let policy = format!("{{\"deadLetterTargetArn\":\"{dlq}\",\"maxReceiveCount\":1}}");
+        let url = sqs
+            .create_queue(
+                "orders.fifo",
+                &attrs(&[("FifoQueue", "true"), ("VisibilityTimeout", "1"), ("RedrivePolicy", &policy)]),
+            )
+            .unwrap();
+        let send = SendMessage {
+            body: "b".into(),
+            group_id: Some("g".into()),
+            deduplication_id: Some("d-1".into()),
+            ..Default::default()
+        };
+        let sent = sqs.send_message(&url, &send).unwrap();
+        assert_eq!(sqs.receive_message(&url, &ReceiveMessage::default()).unwrap().len(), 1);
+        sqs.advance_to(sqs.now().plus_millis(1_000));
+        assert!(sqs.receive_message(&url, &ReceiveMessage::default()).unwrap().is_empty());
+        let m = sqs.queue("dlq.fifo").unwrap().messages.values().next().unwrap();
+        assert_eq!(m.deduplication_id.as_deref(), Some(sent.message_id.as_str()));
+        ok(&sqs);
+        // Redriven back to the FIFO source: a new message in the same group, with a sequence number.
+        sqs.start_message_move_task(dlq, None, None).unwrap();
+        sqs.advance_to(sqs.now().plus_millis(1_000));
+        let back = sqs.queue("orders.fifo").unwrap().messages.values().next().unwrap();
+        assert_eq!(back.group_id.as_deref(), Some("g"));
+        assert!(back.sequence_number.is_some() && back.message_id != sent.message_id);
         ok(&sqs);
     }
 
