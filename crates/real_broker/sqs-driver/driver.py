@@ -19,9 +19,10 @@ import botocore.config
 class Recorder:
     """A boto3 client that remembers each reply of the statement being run."""
 
-    def __init__(self, client):
+    def __init__(self, client, replies=None):
         self._client = client
-        self.replies = []
+        # Shared by the sqs and sns recorders: a statement's replies in call order.
+        self.replies = [] if replies is None else replies
 
     def __getattr__(self, name):
         method = getattr(self._client, name)
@@ -47,7 +48,7 @@ def quiet(expr):
     if not isinstance(expr, ast.Call):
         return False
     func = ast.unparse(expr.func)
-    return func in ("print", "time.sleep") or func.startswith(("sqs.", "brokerlab."))
+    return func in ("print", "time.sleep") or func.startswith(("sqs.", "sns.", "brokerlab."))
 
 
 def main():
@@ -64,7 +65,18 @@ def main():
         config=botocore.config.Config(retries={"max_attempts": 1}),
     )
     sqs = Recorder(client)
-    names = {"sqs": sqs, "time": time, "brokerlab": Sandbox()}
+    sns = Recorder(
+        boto3.client(
+            "sns",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=botocore.config.Config(retries={"max_attempts": 1}),
+        ),
+        sqs.replies,
+    )
+    names = {"sqs": sqs, "sns": sns, "time": time, "brokerlab": Sandbox()}
     tree = ast.parse(text, filename=path)
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -74,7 +86,7 @@ def main():
             continue
         source = " ".join(l.strip() for l in lines[node.lineno - 1 : node.end_lineno])
         print(">>> " + source, flush=True)
-        sqs.replies = []
+        sqs.replies.clear()
         try:
             if isinstance(node, ast.Expr) and not quiet(node.value):
                 # A bare expression: its repr, as in Python's interactive mode.

@@ -166,6 +166,20 @@ impl SqsError {
     }
 }
 
+impl SqsError {
+    /// A message move task's source, destination or task that does not exist: the text is the
+    /// description of `ResourceNotFoundException` on the API Reference's `StartMessageMoveTask`,
+    /// `ListMessageMoveTasks` and `CancelMessageMoveTask` pages (botocore models the exception with its
+    /// own name as the code).
+    pub fn resource_not_found() -> Self {
+        Self::modeled(
+            "ResourceNotFoundException",
+            "ResourceNotFoundException",
+            "One or more specified resources don't exist.",
+        )
+    }
+}
+
 impl fmt::Display for SqsError {
     /// As `str(e)` of boto3's `ClientError` (without the operation, which the caller adds).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -266,6 +266,10 @@ pub struct StoredMessage {
     pub handle_nonce: u64,
     /// The server of a standard queue that holds it (short polling samples servers).
     pub server: u8,
+    /// The ARN of the queue it was dead-lettered from, once its redrive policy moved it
+    /// (`DeadLetterQueueSourceArn`): where a move task without a destination sends it back.
+    #[serde(default)]
+    pub dead_letter_source: Option<String>,
 }
 
 /// Where a message is at a moment: exactly one of these.
@@ -343,4 +347,55 @@ impl Queue {
 
 pub fn queue_url(name: &str) -> String {
     format!("https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}")
+}
+
+/// The states of a message move task (`ListMessageMoveTasksResultEntry.Status`). The engine moves on
+/// virtual time and cancels at once, so it never shows `CANCELLING`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MoveStatus {
+    Running,
+    Completed,
+    Cancelled,
+    Failed,
+}
+
+impl MoveStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MoveStatus::Running => "RUNNING",
+            MoveStatus::Completed => "COMPLETED",
+            MoveStatus::Cancelled => "CANCELLED",
+            MoveStatus::Failed => "FAILED",
+        }
+    }
+}
+
+/// A message move task (`StartMessageMoveTask`): moves the messages visible in a dead-letter queue when
+/// it started, oldest first, to one destination or back to each message's source queue, at
+/// `MaxNumberOfMessagesPerSecond` on virtual time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveTask {
+    pub handle: String,
+    pub source_arn: String,
+    pub destination_arn: Option<String>,
+    /// As requested; `None` moves at [`DEFAULT_MOVE_RATE`].
+    pub max_per_second: Option<u32>,
+    pub status: MoveStatus,
+    pub moved: u64,
+    pub to_move: u64,
+    pub started: VirtualTime,
+    pub failure_reason: Option<String>,
+}
+
+/// The rate of a move task started without `MaxNumberOfMessagesPerSecond`. AWS then "optimizes the rate
+/// based on the backlog" (API Reference, `StartMessageMoveTask`); the engine takes the documented
+/// maximum, 500 per second.
+pub const DEFAULT_MOVE_RATE: u32 = 500;
+
+impl MoveTask {
+    /// When the task's `k`-th move (from 1) happens: `k` seconds' worth of its rate after its start.
+    pub fn move_time(&self, k: u64) -> VirtualTime {
+        let rate = u64::from(self.max_per_second.unwrap_or(DEFAULT_MOVE_RATE).max(1));
+        self.started.plus_millis(k * 1000 / rate)
+    }
 }

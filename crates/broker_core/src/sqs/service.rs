@@ -32,7 +32,13 @@ pub struct Sqs {
     next_arrival: u64,
     /// The last FIFO sequence number handed out (shared by all queues: increasing, with gaps).
     last_sequence: u128,
+    /// Message move tasks in the order they started (at most [`MOVE_TASKS_KEPT`] per source queue).
+    #[serde(default)]
+    move_tasks: Vec<MoveTask>,
 }
+
+/// How many tasks `ListMessageMoveTasks` can show per source queue: "the most recent … (up to 10)".
+const MOVE_TASKS_KEPT: usize = 10;
 
 /// What a receive can move: the counts a census sees.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +58,7 @@ impl Sqs {
             short_poll_sampling: true,
             next_arrival: 0,
             last_sequence: 10_000_000_000_000_000_000,
+            move_tasks: Vec::new(),
         }
     }
 
@@ -106,10 +113,23 @@ impl Sqs {
                 }
             }
         }
-        best
+        match (best, self.next_move()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// When the next move of a running move task happens.
+    fn next_move(&self) -> Option<VirtualTime> {
+        self.move_tasks
+            .iter()
+            .filter(|t| t.status == MoveStatus::Running)
+            .map(|t| t.move_time(t.moved + 1))
+            .min()
     }
 
     fn expire(&mut self) {
+        self.run_move_tasks();
         let now = self.now;
         self.deleted.retain(|_, at| at.plus_millis(NAME_REUSE_MILLIS) > now);
         for q in self.queues.values_mut() {
@@ -132,6 +152,11 @@ impl Sqs {
     fn queue_mut(&mut self, url: &str) -> Result<&mut Queue, SqsError> {
         let name = self.name_of_url(url)?;
         self.queues.get_mut(&name).ok_or_else(SqsError::queue_does_not_exist)
+    }
+
+    /// A fresh id (a version-4 UUID drawn from the seed), for the services built on this one (SNS).
+    pub fn new_id(&mut self) -> String {
+        self.uuid()
     }
 
     fn uuid(&mut self) -> String {
@@ -300,6 +325,13 @@ impl Sqs {
         self.expire();
         let name = self.name_of_url(url)?;
         self.queues.remove(&name);
+        // A running move task from a deleted queue cannot go on.
+        let arn = queue_arn(&name);
+        for t in self.move_tasks.iter_mut().filter(|t| t.status == MoveStatus::Running && t.source_arn == arn)
+        {
+            t.status = MoveStatus::Failed;
+            t.failure_reason = Some(format!("The source queue {arn} was deleted."));
+        }
         self.deleted.insert(name, self.now);
         Ok(())
     }
@@ -493,6 +525,7 @@ impl Sqs {
                 last_receive: None,
                 handle_nonce: 0,
                 server,
+                dead_letter_source: None,
             },
         );
         Ok(Sent { message_id, md5_of_body, md5_of_attributes, sequence_number })
@@ -603,6 +636,11 @@ impl Sqs {
             }
             let q = &self.queues[&name];
             let next = q.messages.values().map(|m| m.visible_at).filter(|t| *t > self.now).min();
+            // A move task's next move can bring a message: the poll looks again then.
+            let next = match (next, self.next_move()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             match next {
                 Some(t) if t <= deadline => self.advance_to(t),
                 _ => self.advance_to(deadline),
@@ -693,8 +731,17 @@ impl Sqs {
                     let Some(mut m) = self.queues.get_mut(name).and_then(|q| q.messages.remove(&k)) else {
                         continue;
                     };
-                    // The moved copy keeps its id, body, attributes, receive count and first send time.
+                    // The moved copy keeps its id, body, attributes, receive count and first send time,
+                    // and records where it came from (`DeadLetterQueueSourceArn`, where a move task
+                    // without a destination sends it back).
                     m.visible_at = now;
+                    m.dead_letter_source = Some(queue_arn(name));
+                    // FIFO to FIFO: the deduplication id becomes the message id, so that the dead-letter
+                    // queue's deduplication cannot drop an independent message that shared an id
+                    // (Developer Guide, "Configure a dead-letter queue redrive").
+                    if attrs.fifo {
+                        m.deduplication_id = Some(m.message_id.clone());
+                    }
                     let arrival = self.next_arrival;
                     self.next_arrival += 1;
                     if let Some(dlq) = self.queues.get_mut(&target) {
@@ -871,6 +918,216 @@ impl Sqs {
         Ok(result)
     }
 
+    // ---- dead-letter queue redrive (message move tasks) ----
+
+    /// `StartMessageMoveTask`: moves the messages visible in the dead-letter queue `source_arn` now,
+    /// oldest first, to `destination_arn` or (without one) back to the queue each came from, at
+    /// `max_per_second` (1..=500) on virtual time. Returns the task handle.
+    ///
+    /// Errors: a source or destination that does not exist, `ResourceNotFoundException`; a source no
+    /// queue's redrive policy names, a destination of the other queue type, a second task on a source
+    /// with one running, or a rate outside 1..=500, `InvalidParameterValue` (API Reference,
+    /// `StartMessageMoveTask`; Developer Guide, "Configure a dead-letter queue redrive"). The texts of
+    /// the `InvalidParameterValue`s are the engine's: no AWS page quotes them.
+    pub fn start_message_move_task(
+        &mut self,
+        source_arn: &str,
+        destination_arn: Option<&str>,
+        max_per_second: Option<i64>,
+    ) -> Result<String, SqsError> {
+        self.expire();
+        if let Some(r) = max_per_second {
+            if !(1..=500).contains(&r) {
+                return Err(SqsError::invalid_value(
+                    r,
+                    "MaxNumberOfMessagesPerSecond",
+                    "Must be between 1 and 500, if provided",
+                ));
+            }
+        }
+        let source = self.queue_of_arn(source_arn).ok_or_else(SqsError::resource_not_found)?;
+        let is_dead_letter_queue = self.queues.values().any(|q| {
+            q.attributes.redrive_policy.as_ref().is_some_and(|(_, p)| p.dead_letter_target_arn == source_arn)
+        });
+        if !is_dead_letter_queue {
+            return Err(SqsError::invalid_value(
+                source_arn,
+                "SourceArn",
+                "Source queue must be configured as a Dead Letter Queue",
+            ));
+        }
+        if self.move_tasks.iter().any(|t| t.status == MoveStatus::Running && t.source_arn == source_arn) {
+            return Err(SqsError::invalid_value(
+                source_arn,
+                "SourceArn",
+                "There is already a task running. Only one active task is allowed for a source queue arn at a given time",
+            ));
+        }
+        if let Some(d) = destination_arn {
+            let dest = self.queue_of_arn(d).ok_or_else(SqsError::resource_not_found)?;
+            if self.queues[&dest].attributes.fifo != self.queues[&source].attributes.fifo {
+                return Err(SqsError::invalid_value(
+                    d,
+                    "DestinationArn",
+                    "The destination queue must be the same type of queue as the source queue",
+                ));
+            }
+        }
+        let to_move = self.queues[&source].count(self.now, MessageState::Visible) as u64;
+        let handle = self.uuid();
+        self.move_tasks.push(MoveTask {
+            handle: handle.clone(),
+            source_arn: source_arn.to_string(),
+            destination_arn: destination_arn.map(str::to_string),
+            max_per_second: max_per_second.map(|r| r as u32),
+            status: MoveStatus::Running,
+            moved: 0,
+            to_move,
+            started: self.now,
+            failure_reason: None,
+        });
+        // Keep the most recent tasks per source queue, as `ListMessageMoveTasks` can show them.
+        let of_source = self.move_tasks.iter().filter(|t| t.source_arn == source_arn).count();
+        if of_source > MOVE_TASKS_KEPT {
+            if let Some(oldest) = self.move_tasks.iter().position(|t| t.source_arn == source_arn) {
+                self.move_tasks.remove(oldest);
+            }
+        }
+        // Nothing to move: the task is complete at once.
+        self.run_move_tasks();
+        Ok(handle)
+    }
+
+    /// `ListMessageMoveTasks`: the most recent tasks of a source queue, newest first, `max_results`
+    /// (1..=10, default 1) of them.
+    pub fn list_message_move_tasks(
+        &mut self,
+        source_arn: &str,
+        max_results: Option<i64>,
+    ) -> Result<Vec<MoveTask>, SqsError> {
+        self.expire();
+        let max = max_results.unwrap_or(1);
+        if !(1..=10).contains(&max) {
+            return Err(SqsError::invalid_value(max, "MaxResults", "Must be between 1 and 10, if provided"));
+        }
+        self.queue_of_arn(source_arn).ok_or_else(SqsError::resource_not_found)?;
+        Ok(self
+            .move_tasks
+            .iter()
+            .rev()
+            .filter(|t| t.source_arn == source_arn)
+            .take(max as usize)
+            .cloned()
+            .collect())
+    }
+
+    /// `CancelMessageMoveTask`: stops a running task (what it moved stays moved) and returns how many
+    /// it moved. Only a `RUNNING` task can be cancelled (API Reference, `CancelMessageMoveTask`); the
+    /// engine's text for another one is its own.
+    pub fn cancel_message_move_task(&mut self, handle: &str) -> Result<u64, SqsError> {
+        self.expire();
+        let task = self
+            .move_tasks
+            .iter_mut()
+            .find(|t| t.handle == handle)
+            .ok_or_else(SqsError::resource_not_found)?;
+        if task.status != MoveStatus::Running {
+            return Err(SqsError::invalid_value(
+                handle,
+                "TaskHandle",
+                &format!(
+                    "Only a task in RUNNING status can be cancelled; this one is {}",
+                    task.status.as_str()
+                ),
+            ));
+        }
+        task.status = MoveStatus::Cancelled;
+        Ok(task.moved)
+    }
+
+    pub fn move_tasks(&self) -> &[MoveTask] {
+        &self.move_tasks
+    }
+
+    /// The queue an ARN of this account and region names, if it exists.
+    fn queue_of_arn(&self, arn: &str) -> Option<String> {
+        let name = arn.strip_prefix(&format!("arn:aws:sqs:{REGION}:{ACCOUNT}:"))?;
+        self.queues.contains_key(name).then(|| name.to_string())
+    }
+
+    /// Makes every move of the running tasks due by now, each at its own moment: the oldest message
+    /// visible in the source then becomes a new message of its destination — a new message id and send
+    /// time (so retention starts again), no receives — keeping its body, attributes and message group
+    /// (Developer Guide, "Configure a dead-letter queue redrive": "All redriven messages are considered
+    /// new messages with a new messageID and enqueueTime"). A task whose source has no visible message
+    /// left completes; one that cannot place a message (no destination given and the message has no
+    /// source queue, or that queue is gone) fails.
+    fn run_move_tasks(&mut self) {
+        let now = self.now;
+        for i in 0..self.move_tasks.len() {
+            while self.move_tasks[i].status == MoveStatus::Running {
+                let task = &self.move_tasks[i];
+                if task.moved >= task.to_move {
+                    self.move_tasks[i].status = MoveStatus::Completed;
+                    break;
+                }
+                let at = task.move_time(task.moved + 1);
+                if at > now {
+                    break;
+                }
+                let source = arn_queue_name(&task.source_arn).to_string();
+                let explicit = task.destination_arn.clone();
+                let next = self.queues.get(&source).and_then(|q| {
+                    q.messages
+                        .iter()
+                        .find(|(_, m)| m.state(at) == MessageState::Visible)
+                        .map(|(k, m)| (*k, m))
+                });
+                let Some((key, message)) = next else {
+                    self.move_tasks[i].status = MoveStatus::Completed;
+                    break;
+                };
+                let target = explicit.clone().or_else(|| message.dead_letter_source.clone());
+                let dest = target.as_deref().and_then(|a| self.queue_of_arn(a));
+                let Some(dest) = dest else {
+                    let reason = match target {
+                        Some(a) => format!("The destination queue {a} does not exist."),
+                        None => format!(
+                            "Message {} has no source queue to return to; give a DestinationArn.",
+                            message.message_id
+                        ),
+                    };
+                    self.move_tasks[i].status = MoveStatus::Failed;
+                    self.move_tasks[i].failure_reason = Some(reason);
+                    break;
+                };
+                let Some(mut m) = self.queues.get_mut(&source).and_then(|q| q.messages.remove(&key)) else {
+                    break;
+                };
+                let dest_attrs = self.queues[&dest].attributes.clone();
+                m.message_id = self.uuid();
+                m.sent = at;
+                m.visible_at = at.plus_millis(dest_attrs.delay_seconds as u64 * 1000);
+                m.receive_count = 0;
+                m.first_receive = None;
+                m.last_receive = None;
+                m.handle_nonce = 0;
+                m.dead_letter_source = None;
+                m.server = self.prng.below(u64::from(SERVERS)) as u8;
+                if dest_attrs.fifo {
+                    self.last_sequence += u128::from(self.prng.range_inclusive(1, 1_000_000));
+                    m.sequence_number = Some(self.last_sequence.to_string());
+                }
+                let arrival = self.next_arrival;
+                self.next_arrival += 1;
+                if let Some(q) = self.queues.get_mut(&dest) {
+                    q.messages.insert(arrival, m);
+                }
+                self.move_tasks[i].moved += 1;
+            }
+        }
+    }
+
     /// Checks the stored-state invariants of the `sqs` module doc: the census adds up (each message in
     /// exactly one state), ids unique per queue, nothing kept past retention or in flight past 12 hours,
     /// every FIFO message in a group, no name re-created within 60 s of its deletion.
@@ -900,6 +1157,23 @@ impl Sqs {
             }
             if q.attributes.fifo && q.messages.values().any(|m| m.group_id.is_none()) {
                 return Err(format!("{}: FIFO message without a group", q.name));
+            }
+        }
+        let mut running = std::collections::BTreeSet::new();
+        for t in &self.move_tasks {
+            if t.moved > t.to_move {
+                return Err(format!("move task {}: moved {} of {}", t.handle, t.moved, t.to_move));
+            }
+            if t.status == MoveStatus::Running {
+                if !running.insert(&t.source_arn) {
+                    return Err(format!("{}: two running move tasks", t.source_arn));
+                }
+                if !self.queues.contains_key(arn_queue_name(&t.source_arn)) {
+                    return Err(format!("move task {}: running without its source queue", t.handle));
+                }
+            }
+            if (t.status == MoveStatus::Failed) != t.failure_reason.is_some() {
+                return Err(format!("move task {}: a failure reason only when failed", t.handle));
             }
         }
         for q in self.queues.values() {
@@ -949,6 +1223,15 @@ const KNOWN_ATTRIBUTES: &[&str] = &[
     "RedriveAllowPolicy",
     "SqsManagedSseEnabled",
 ];
+
+fn queue_arn(name: &str) -> String {
+    format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}")
+}
+
+/// The queue name an SQS ARN ends with.
+fn arn_queue_name(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or("")
+}
 
 fn failure(id: &str, e: &SqsError) -> BatchFailure {
     BatchFailure { id: id.to_string(), sender_fault: true, code: e.entry_code(), message: e.message.clone() }
@@ -1103,6 +1386,7 @@ fn received(m: &StoredMessage, arrival: u64, request: &ReceiveMessage) -> Receiv
     put("SequenceNumber", m.sequence_number.clone());
     put("MessageDeduplicationId", m.deduplication_id.clone());
     put("MessageGroupId", m.group_id.clone());
+    put("DeadLetterQueueSourceArn", m.dead_letter_source.clone());
     let picked: BTreeMap<String, AttributeValue> = m
         .attributes
         .iter()
@@ -1126,5 +1410,239 @@ fn received(m: &StoredMessage, arrival: u64, request: &ReceiveMessage) -> Receiv
         attributes,
         md5_of_attributes: md5_of_attributes(&picked),
         message_attributes: picked,
+    }
+}
+
+#[cfg(test)]
+mod move_task_tests {
+    //! Message move tasks (dead-letter queue redrive), checked against what the API Reference's
+    //! `StartMessageMoveTask` / `ListMessageMoveTasks` / `CancelMessageMoveTask` pages and the Developer
+    //! Guide's "Configure a dead-letter queue redrive" say; invariants after every step.
+
+    use super::*;
+
+    const DLQ: &str = "arn:aws:sqs:us-east-1:123456789012:dlq";
+
+    fn attrs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn redrive(max: u32) -> String {
+        format!("{{\"deadLetterTargetArn\":\"{DLQ}\",\"maxReceiveCount\":{max}}}")
+    }
+
+    fn ok(sqs: &Sqs) {
+        sqs.check_invariants().unwrap();
+    }
+
+    /// A DLQ and the given source queues (visibility 1 s, one receive allowed), each source's `n`
+    /// messages dead-lettered by a second receive; returns the URLs of the sources.
+    fn dead_lettered(sqs: &mut Sqs, sources: &[&str], n: usize) -> Vec<String> {
+        sqs.set_short_poll_sampling(false);
+        sqs.create_queue("dlq", &BTreeMap::new()).unwrap();
+        let mut urls = Vec::new();
+        for s in sources {
+            let url = sqs
+                .create_queue(s, &attrs(&[("VisibilityTimeout", "1"), ("RedrivePolicy", &redrive(1))]))
+                .unwrap();
+            for i in 0..n {
+                sqs.send_message(&url, &SendMessage { body: format!("{s} {i}"), ..Default::default() })
+                    .unwrap();
+            }
+            let all = ReceiveMessage { max_number_of_messages: Some(10), ..Default::default() };
+            assert_eq!(sqs.receive_message(&url, &all).unwrap().len(), n);
+            ok(sqs);
+            urls.push(url);
+        }
+        sqs.advance_to(sqs.now().plus_millis(1_000));
+        for url in &urls {
+            let all = ReceiveMessage { max_number_of_messages: Some(10), ..Default::default() };
+            assert!(sqs.receive_message(url, &all).unwrap().is_empty());
+        }
+        assert_eq!(sqs.census("dlq").visible, n * sources.len());
+        ok(sqs);
+        urls
+    }
+
+    #[test]
+    fn moves_at_the_given_rate_on_virtual_time() {
+        let mut sqs = Sqs::new(1);
+        dead_lettered(&mut sqs, &["orders"], 3);
+        let start = sqs.now();
+        sqs.start_message_move_task(DLQ, None, Some(2)).unwrap();
+        // 2 per second: the first move half a second after the start, the next one at 1 s.
+        sqs.advance_to(start.plus_millis(499));
+        assert_eq!((sqs.census("orders").visible, sqs.move_tasks()[0].moved), (0, 0));
+        ok(&sqs);
+        sqs.advance_to(start.plus_millis(500));
+        assert_eq!((sqs.census("orders").visible, sqs.census("dlq").visible), (1, 2));
+        ok(&sqs);
+        sqs.advance_to(start.plus_millis(1_500));
+        let task = &sqs.move_tasks()[0];
+        assert_eq!((task.status, task.moved, task.to_move), (MoveStatus::Completed, 3, 3));
+        assert_eq!((sqs.census("orders").visible, sqs.census("dlq").visible), (3, 0));
+        assert_eq!(sqs.next_deadline().map(|t| t > start.plus_millis(1_500)), Some(true));
+        ok(&sqs);
+    }
+
+    #[test]
+    fn a_moved_message_is_new_and_returns_to_its_own_source() {
+        let mut sqs = Sqs::new(2);
+        let urls = dead_lettered(&mut sqs, &["orders", "payments"], 1);
+        let old: Vec<String> =
+            sqs.queue("dlq").unwrap().messages.values().map(|m| m.message_id.clone()).collect();
+        let dead_lettered_at = sqs.queue("dlq").unwrap().messages.values().next().unwrap().sent;
+        sqs.start_message_move_task(DLQ, None, None).unwrap();
+        let moved_at = sqs.now().plus_millis(1_000);
+        sqs.advance_to(moved_at);
+        ok(&sqs);
+        for (name, url) in ["orders", "payments"].iter().zip(&urls) {
+            let q = sqs.queue(name).unwrap();
+            assert_eq!(q.messages.len(), 1, "{name}");
+            let m = q.messages.values().next().unwrap();
+            assert_eq!(m.body, format!("{name} 0"));
+            // New message id and enqueue time, no receives ("Configure a dead-letter queue redrive").
+            assert!(!old.contains(&m.message_id));
+            assert!(m.sent > dead_lettered_at);
+            assert_eq!((m.receive_count, m.first_receive, m.dead_letter_source.clone()), (0, None, None));
+            let want = ReceiveMessage {
+                system_attribute_names: vec!["ApproximateReceiveCount".into()],
+                ..Default::default()
+            };
+            let got = sqs.receive_message(url, &want).unwrap();
+            assert_eq!(got[0].attributes["ApproximateReceiveCount"], "1");
+        }
+    }
+
+    #[test]
+    fn a_long_poll_returns_when_a_moved_message_arrives() {
+        let mut sqs = Sqs::new(3);
+        let urls = dead_lettered(&mut sqs, &["orders"], 1);
+        let start = sqs.now();
+        sqs.start_message_move_task(DLQ, None, Some(1)).unwrap();
+        let wait = ReceiveMessage { wait_time_seconds: Some(20), ..Default::default() };
+        let got = sqs.receive_message(&urls[0], &wait).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(sqs.now(), start.plus_millis(1_000));
+        ok(&sqs);
+    }
+
+    #[test]
+    fn validation_as_documented() {
+        let mut sqs = Sqs::new(4);
+        sqs.create_queue("dlq", &BTreeMap::new()).unwrap();
+        let not_dlq = sqs.start_message_move_task(DLQ, None, None).unwrap_err();
+        assert_eq!(not_dlq.code, "InvalidParameterValue");
+        let missing = sqs.start_message_move_task("arn:aws:sqs:us-east-1:123456789012:x", None, None);
+        assert_eq!(missing.unwrap_err().code, "ResourceNotFoundException");
+        sqs.create_queue("orders", &attrs(&[("RedrivePolicy", &redrive(1))])).unwrap();
+        sqs.create_queue("q.fifo", &attrs(&[("FifoQueue", "true")])).unwrap();
+        let other_type = sqs
+            .start_message_move_task(DLQ, Some("arn:aws:sqs:us-east-1:123456789012:q.fifo"), None)
+            .unwrap_err();
+        assert_eq!(other_type.code, "InvalidParameterValue");
+        let no_destination =
+            sqs.start_message_move_task(DLQ, Some("arn:aws:sqs:us-east-1:123456789012:gone"), None);
+        assert_eq!(no_destination.unwrap_err().code, "ResourceNotFoundException");
+        for rate in [0, 501, -1] {
+            assert_eq!(
+                sqs.start_message_move_task(DLQ, None, Some(rate)).unwrap_err().code,
+                "InvalidParameterValue"
+            );
+        }
+        assert_eq!(sqs.list_message_move_tasks(DLQ, Some(0)).unwrap_err().code, "InvalidParameterValue");
+        assert_eq!(sqs.cancel_message_move_task("nope").unwrap_err().code, "ResourceNotFoundException");
+        // An empty dead-letter queue: the task completes at once, and cannot be cancelled.
+        let handle = sqs.start_message_move_task(DLQ, None, Some(500)).unwrap();
+        let listed = sqs.list_message_move_tasks(DLQ, None).unwrap();
+        assert_eq!((listed[0].status, listed[0].to_move), (MoveStatus::Completed, 0));
+        assert_eq!(sqs.cancel_message_move_task(&handle).unwrap_err().code, "InvalidParameterValue");
+        ok(&sqs);
+    }
+
+    #[test]
+    fn one_running_task_per_source_and_cancel_keeps_what_moved() {
+        let mut sqs = Sqs::new(5);
+        dead_lettered(&mut sqs, &["orders"], 3);
+        let start = sqs.now();
+        let handle = sqs.start_message_move_task(DLQ, None, Some(1)).unwrap();
+        assert_eq!(sqs.start_message_move_task(DLQ, None, None).unwrap_err().code, "InvalidParameterValue");
+        sqs.advance_to(start.plus_millis(1_000));
+        assert_eq!(sqs.cancel_message_move_task(&handle).unwrap(), 1);
+        sqs.advance_to(start.plus_millis(10_000));
+        assert_eq!((sqs.census("orders").visible, sqs.census("dlq").visible), (1, 2));
+        ok(&sqs);
+        // A new task may start once the other is no longer running; it counts what is there now.
+        sqs.start_message_move_task(DLQ, None, None).unwrap();
+        assert_eq!(sqs.list_message_move_tasks(DLQ, Some(10)).unwrap()[0].to_move, 2);
+        ok(&sqs);
+    }
+
+    #[test]
+    fn a_task_fails_when_it_cannot_place_a_message_or_loses_its_source() {
+        let mut sqs = Sqs::new(6);
+        dead_lettered(&mut sqs, &["orders"], 1);
+        // Sent to the dead-letter queue directly: no source queue to go back to.
+        let dlq_url = sqs.get_queue_url("dlq").unwrap();
+        sqs.send_message(&dlq_url, &SendMessage { body: "direct".into(), ..Default::default() }).unwrap();
+        sqs.start_message_move_task(DLQ, None, Some(10)).unwrap();
+        sqs.advance_to(sqs.now().plus_millis(1_000));
+        let t = &sqs.move_tasks()[0];
+        assert_eq!((t.status, t.moved), (MoveStatus::Failed, 1));
+        assert!(t.failure_reason.as_deref().is_some_and(|r| r.contains("DestinationArn")));
+        ok(&sqs);
+        // Deleting the source of a running task fails it.
+        sqs.start_message_move_task(DLQ, None, Some(1)).unwrap();
+        sqs.delete_queue(&dlq_url).unwrap();
+        assert_eq!(sqs.move_tasks()[1].status, MoveStatus::Failed);
+        ok(&sqs);
+    }
+
+    #[test]
+    fn a_fifo_message_dead_lettered_takes_its_message_id_as_deduplication_id() {
+        let mut sqs = Sqs::new(8);
+        let dlq = "arn:aws:sqs:us-east-1:123456789012:dlq.fifo";
+        sqs.create_queue("dlq.fifo", &attrs(&[("FifoQueue", "true")])).unwrap();
+        let policy = format!("{{\"deadLetterTargetArn\":\"{dlq}\",\"maxReceiveCount\":1}}");
+        let url = sqs
+            .create_queue(
+                "orders.fifo",
+                &attrs(&[("FifoQueue", "true"), ("VisibilityTimeout", "1"), ("RedrivePolicy", &policy)]),
+            )
+            .unwrap();
+        let send = SendMessage {
+            body: "b".into(),
+            group_id: Some("g".into()),
+            deduplication_id: Some("d-1".into()),
+            ..Default::default()
+        };
+        let sent = sqs.send_message(&url, &send).unwrap();
+        assert_eq!(sqs.receive_message(&url, &ReceiveMessage::default()).unwrap().len(), 1);
+        sqs.advance_to(sqs.now().plus_millis(1_000));
+        assert!(sqs.receive_message(&url, &ReceiveMessage::default()).unwrap().is_empty());
+        let m = sqs.queue("dlq.fifo").unwrap().messages.values().next().unwrap();
+        assert_eq!(m.deduplication_id.as_deref(), Some(sent.message_id.as_str()));
+        ok(&sqs);
+        // Redriven back to the FIFO source: a new message in the same group, with a sequence number.
+        sqs.start_message_move_task(dlq, None, None).unwrap();
+        sqs.advance_to(sqs.now().plus_millis(1_000));
+        let back = sqs.queue("orders.fifo").unwrap().messages.values().next().unwrap();
+        assert_eq!(back.group_id.as_deref(), Some("g"));
+        assert!(back.sequence_number.is_some() && back.message_id != sent.message_id);
+        ok(&sqs);
+    }
+
+    #[test]
+    fn at_most_ten_tasks_kept_per_source() {
+        let mut sqs = Sqs::new(7);
+        sqs.create_queue("dlq", &BTreeMap::new()).unwrap();
+        sqs.create_queue("orders", &attrs(&[("RedrivePolicy", &redrive(1))])).unwrap();
+        let handles: Vec<String> =
+            (0..12).map(|_| sqs.start_message_move_task(DLQ, None, None).unwrap()).collect();
+        assert_eq!(sqs.move_tasks().len(), 10);
+        let listed = sqs.list_message_move_tasks(DLQ, Some(10)).unwrap();
+        assert_eq!(listed[0].handle, handles[11]);
+        assert_eq!(listed[9].handle, handles[2]);
+        ok(&sqs);
     }
 }

@@ -188,6 +188,53 @@ pub const METHODS: &[MethodSpec] = &[
         params: &["QueueUrl", "Entries"],
         required: &["QueueUrl", "Entries"],
     },
+    // SNS (`sns = boto3.client("sns")`): the fan-out to SQS.
+    MethodSpec {
+        name: "sns.create_topic",
+        operation: "CreateTopic",
+        params: &["Name", "Attributes", "Tags", "DataProtectionPolicy"],
+        required: &["Name"],
+    },
+    MethodSpec {
+        name: "sns.subscribe",
+        operation: "Subscribe",
+        params: &["TopicArn", "Protocol", "Endpoint", "Attributes", "ReturnSubscriptionArn"],
+        required: &["TopicArn", "Protocol"],
+    },
+    MethodSpec {
+        name: "sns.publish",
+        operation: "Publish",
+        params: &[
+            "TopicArn",
+            "TargetArn",
+            "PhoneNumber",
+            "Message",
+            "Subject",
+            "MessageStructure",
+            "MessageAttributes",
+            "MessageDeduplicationId",
+            "MessageGroupId",
+        ],
+        required: &["Message"],
+    },
+    MethodSpec {
+        name: "start_message_move_task",
+        operation: "StartMessageMoveTask",
+        params: &["SourceArn", "DestinationArn", "MaxNumberOfMessagesPerSecond"],
+        required: &["SourceArn"],
+    },
+    MethodSpec {
+        name: "list_message_move_tasks",
+        operation: "ListMessageMoveTasks",
+        params: &["SourceArn", "MaxResults"],
+        required: &["SourceArn"],
+    },
+    MethodSpec {
+        name: "cancel_message_move_task",
+        operation: "CancelMessageMoveTask",
+        params: &["TaskHandle"],
+        required: &["TaskHandle"],
+    },
 ];
 
 pub fn method(name: &str) -> Option<&'static MethodSpec> {
@@ -581,8 +628,8 @@ impl Parser<'_> {
                         self.next();
                     }
                     self.end_of_statement()?;
-                    if target.as_deref() != Some("sqs") {
-                        return Err(err(start.line, start.col, "name the client `sqs`: sqs = boto3.client(\"sqs\")"));
+                    if !matches!(target.as_deref(), Some("sqs" | "sns")) {
+                        return Err(err(start.line, start.col, "name the client `sqs` (or `sns`): sqs = boto3.client(\"sqs\")"));
                     }
                     return Ok(None);
                 }
@@ -609,9 +656,12 @@ impl Parser<'_> {
                     self.expect(')')?;
                     Action::ShortPollSampling(on)
                 }
-                "sqs" => {
+                "sqs" | "sns" => {
+                    let member = if object == "sns" { format!("sns.{member}") } else { member };
                     let spec = method(&member).ok_or_else(|| {
-                        err(mline, mcol, format!("'SQS' object has no attribute '{member}' (this sandbox knows: {})", known_methods()))
+                        let client = if object == "sns" { "SNS" } else { "SQS" };
+                        let bare = member.trim_start_matches("sns.");
+                        err(mline, mcol, format!("'{client}' object has no attribute '{bare}' (this sandbox knows: {})", known_methods()))
                     })?;
                     let args = self.args()?;
                     for (name, _, l, c) in &args {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::parse::{method, Action, Expr, Program};
 use super::value::Py;
+use crate::sqs::sns::{Publish, Sns};
 use crate::sqs::types::*;
 use crate::sqs::{Sqs, SqsError};
 use crate::VirtualTime;
@@ -84,12 +85,13 @@ impl Failure {
 
 struct Session {
     sqs: Sqs,
+    sns: Sns,
     names: BTreeMap<String, Py>,
 }
 
 /// Runs `program` on a fresh engine seeded with `seed` (short-poll sampling on, as on AWS).
 pub fn run(program: &Program, seed: u64) -> Transcript {
-    let mut s = Session { sqs: Sqs::new(seed), names: BTreeMap::new() };
+    let mut s = Session { sqs: Sqs::new(seed), sns: Sns::new(), names: BTreeMap::new() };
     let mut transcript = Transcript::default();
     for st in &program.statements {
         let (output, reply, error_code) = match &st.action {
@@ -610,6 +612,64 @@ impl Session {
                     |_| Vec::new(),
                 )
             }
+            "sns.create_topic" => {
+                let arn = self.sns.create_topic(&s("Name")?.unwrap_or_default()).map_err(Failure::Sqs)?;
+                Py::Dict(vec![("TopicArn".into(), Py::Str(arn))])
+            }
+            "sns.subscribe" => {
+                let attrs =
+                    a("Attributes").map(|v| str_map("Attributes", v)).transpose()?.unwrap_or_default();
+                let arn = self
+                    .sns
+                    .subscribe(
+                        sqs,
+                        &s("TopicArn")?.unwrap_or_default(),
+                        &s("Protocol")?.unwrap_or_default(),
+                        &s("Endpoint")?.unwrap_or_default(),
+                        &attrs,
+                    )
+                    .map_err(Failure::Sqs)?;
+                Py::Dict(vec![("SubscriptionArn".into(), Py::Str(arn))])
+            }
+            "sns.publish" => {
+                let request = Publish {
+                    message: s("Message")?.unwrap_or_default(),
+                    subject: s("Subject")?,
+                    attributes: a("MessageAttributes")
+                        .map(|v| message_attributes("MessageAttributes", v))
+                        .transpose()?
+                        .unwrap_or_default(),
+                };
+                let topic = s("TopicArn")?.or(s("TargetArn")?).unwrap_or_default();
+                let id = self.sns.publish(sqs, &topic, &request).map_err(Failure::Sqs)?;
+                Py::Dict(vec![("MessageId".into(), Py::Str(id))])
+            }
+            "start_message_move_task" => {
+                let handle = sqs
+                    .start_message_move_task(
+                        &s("SourceArn")?.unwrap_or_default(),
+                        s("DestinationArn")?.as_deref(),
+                        i("MaxNumberOfMessagesPerSecond")?,
+                    )
+                    .map_err(Failure::Sqs)?;
+                Py::Dict(vec![("TaskHandle".into(), Py::Str(handle))])
+            }
+            "list_message_move_tasks" => {
+                let tasks = sqs
+                    .list_message_move_tasks(&s("SourceArn")?.unwrap_or_default(), i("MaxResults")?)
+                    .map_err(Failure::Sqs)?;
+                let mut d = empty();
+                if !tasks.is_empty() {
+                    d.put("Results", Py::List(tasks.iter().map(move_task_reply).collect()));
+                }
+                d
+            }
+            "cancel_message_move_task" => {
+                let moved = sqs
+                    .cancel_message_move_task(&s("TaskHandle")?.unwrap_or_default())
+                    .map_err(Failure::Sqs)?;
+                Py::Dict(vec![("ApproximateNumberOfMessagesMoved".into(), Py::Int(moved as i64))])
+            }
             other => {
                 return Err(Failure::Python(format!(
                     "AttributeError: 'SQS' object has no attribute '{other}'"
@@ -618,6 +678,30 @@ impl Session {
         };
         Ok(reply)
     }
+}
+
+/// One `ListMessageMoveTasksResultEntry`, in botocore's member order; the handle only while running.
+fn move_task_reply(t: &crate::sqs::queue::MoveTask) -> Py {
+    use crate::sqs::queue::MoveStatus;
+    let mut d = Py::dict();
+    if t.status == MoveStatus::Running {
+        d.put("TaskHandle", Py::Str(t.handle.clone()));
+    }
+    d.put("Status", Py::Str(t.status.as_str().into()));
+    d.put("SourceArn", Py::Str(t.source_arn.clone()));
+    if let Some(a) = &t.destination_arn {
+        d.put("DestinationArn", Py::Str(a.clone()));
+    }
+    if let Some(r) = t.max_per_second {
+        d.put("MaxNumberOfMessagesPerSecond", Py::Int(i64::from(r)));
+    }
+    d.put("ApproximateNumberOfMessagesMoved", Py::Int(t.moved as i64));
+    d.put("ApproximateNumberOfMessagesToMove", Py::Int(t.to_move as i64));
+    if let Some(r) = &t.failure_reason {
+        d.put("FailureReason", Py::Str(r.clone()));
+    }
+    d.put("StartedTimestamp", Py::Int(t.started.as_millis() as i64));
+    d
 }
 
 /// The virtual time a transcript line was printed at, for readers of `--json`.
