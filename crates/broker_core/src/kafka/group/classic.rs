@@ -2,7 +2,8 @@
 //! `classicGroupSync…`, `classicGroupHeartbeat…`, `classicGroupLeave…`) and `ClassicGroup`.
 
 use super::consumer::{
-    ConsumerGroupEvent, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, ConsumerGroups,
+    ClassicJoinOutcome, ClassicMemberMetadata, ConsumerGroup, ConsumerGroupEvent,
+    ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, ConsumerGroupMember, ConsumerGroups,
     ConsumerProtocolConfig,
 };
 use super::types::*;
@@ -293,6 +294,10 @@ pub struct GroupCoordinator {
     events: Vec<GroupEvent>,
     /// The groups of the consumer protocol (KIP-848), beside the classic ones.
     consumer_groups: ConsumerGroups,
+    /// Partition counts of the topics as the last ConsumerGroupHeartbeat saw them, for the JoinGroups of
+    /// classic members inside a consumer group.
+    #[serde(default)]
+    topic_partitions: BTreeMap<String, i32>,
 }
 
 impl GroupCoordinator {
@@ -310,6 +315,7 @@ impl GroupCoordinator {
                 ConsumerProtocolConfig::default(),
                 seed ^ 0x9E37_79B9_7F4A_7C15,
             ),
+            topic_partitions: BTreeMap::new(),
         }
     }
 
@@ -324,8 +330,11 @@ impl GroupCoordinator {
         &self.consumer_groups
     }
 
-    /// A `ConsumerGroupHeartbeat` at `at` over topics with these partition counts. A group id belongs to
-    /// one protocol: a heartbeat for a classic group's id is refused as Kafka refuses it.
+    /// A `ConsumerGroupHeartbeat` at `at` over topics with these partition counts. A joining member
+    /// (epoch 0) upgrades a classic group with members to a consumer group when
+    /// `group.consumer.migration.policy` allows it, the group uses the consumer protocol type and its size
+    /// fits `group.consumer.max.size` (`validateOnlineUpgrade`); otherwise the id is refused as Kafka
+    /// refuses it. A member leaving may downgrade the group back (see [`Self::consumer_groups`]).
     pub fn consumer_group_heartbeat(
         &mut self,
         at: VirtualTime,
@@ -333,13 +342,111 @@ impl GroupCoordinator {
         partitions: &BTreeMap<String, i32>,
     ) -> Result<ConsumerGroupHeartbeatResponse, KafkaError> {
         self.fire_due(at);
-        if self.groups.get(&request.group_id).is_some_and(|g| !g.members.is_empty()) {
-            return Err(KafkaError::with_message(
-                ErrorCode::GroupIdNotFound,
-                format!("Group {} is not a consumer group", request.group_id),
+        self.topic_partitions = partitions.clone();
+        if let Some(g) = self.groups.get(&request.group_id).filter(|g| !g.members.is_empty()) {
+            let upgrade = request.member_epoch == 0
+                && self.config.migration_policy.upgrade_enabled()
+                && g.protocol_type.as_deref() == Some("consumer")
+                && g.members.len() <= self.consumer_groups.config().max_size;
+            if !upgrade {
+                return Err(KafkaError::with_message(
+                    ErrorCode::GroupIdNotFound,
+                    format!("Group {} is not a consumer group.", request.group_id),
+                ));
+            }
+            self.upgrade_to_consumer_group(&request.group_id, partitions);
+        }
+        let response = self.consumer_groups.heartbeat(at, request, partitions);
+        self.apply_downgrades();
+        response
+    }
+
+    /// `convertToConsumerGroup`: the classic group's waiting JoinGroups and SyncGroups are answered
+    /// `REBALANCE_IN_PROGRESS`; its members become classic members of a consumer group at epoch =
+    /// generation, owning their current assignment, which is also the target assignment.
+    fn upgrade_to_consumer_group(&mut self, group_id: &str, partitions: &BTreeMap<String, i32>) {
+        let Some(g) = self.groups.remove(group_id) else { return };
+        let mut members = Vec::new();
+        for m in &g.members {
+            if let Some(conn) = m.awaiting_join {
+                self.deliver(conn, join_error(&m.member_id, ErrorCode::RebalanceInProgress));
+            }
+            if let Some(conn) = m.awaiting_sync {
+                self.deliver(conn, sync_error(ErrorCode::RebalanceInProgress));
+            }
+            // The preferred protocol first: its subscription is the member's.
+            let mut protocols = m.protocols.clone();
+            if let Some(i) = protocols.iter().position(|p| Some(&p.name) == g.protocol_name.as_ref()) {
+                let selected = protocols.remove(i);
+                protocols.insert(0, selected);
+            }
+            members.push(ConsumerGroupMember::from_classic(
+                &m.member_id,
+                m.group_instance_id.clone(),
+                &m.client_id,
+                &m.client_host,
+                m.rebalance_timeout_ms,
+                g.generation_id,
+                &m.assignment,
+                ClassicMemberMetadata { session_timeout_ms: m.session_timeout_ms, protocols },
             ));
         }
-        self.consumer_groups.heartbeat(at, request, partitions)
+        let converted = ConsumerGroup::from_classic(group_id, g.generation_id, members, partitions);
+        self.consumer_groups.insert_upgraded(converted);
+    }
+
+    /// `convertToClassicGroup` for the groups whose last consumer-protocol member was fenced, when
+    /// `group.consumer.migration.policy` allows a downgrade and the remaining members fit
+    /// `group.classic.max.size`: a Stable classic group at generation = the group epoch, each member
+    /// holding its target assignment, then a rebalance (`prepareRebalance`) so the members rejoin.
+    fn apply_downgrades(&mut self) {
+        for (group_id, epoch) in self.consumer_groups.take_downgrade_candidates() {
+            let Some(cg) = self.consumer_groups.group(&group_id) else { continue };
+            if cg.members.is_empty()
+                || !cg.all_classic_except("")
+                || !self.config.migration_policy.downgrade_enabled()
+                || cg.members.len() > self.config.max_size
+            {
+                continue;
+            }
+            let cg = self.consumer_groups.take_group(&group_id).expect("just seen");
+            let now = self.now;
+            let mut g = Group::new(&group_id);
+            g.state = ClassicGroupState::Stable;
+            g.generation_id = epoch;
+            for m in cg.members.values() {
+                let classic = m.classic.clone().expect("only classic members remain");
+                g.add(Member {
+                    member_id: m.member_id.clone(),
+                    group_instance_id: m.instance_id.clone(),
+                    client_id: m.client_id.clone(),
+                    client_host: m.client_host.clone(),
+                    rebalance_timeout_ms: m.rebalance_timeout_ms,
+                    session_timeout_ms: classic.session_timeout_ms,
+                    protocol_type: "consumer".to_string(),
+                    protocols: classic.protocols,
+                    assignment: cg
+                        .target
+                        .get(&m.member_id)
+                        .map(|t| t.iter().cloned().collect())
+                        .unwrap_or_default(),
+                    awaiting_join: None,
+                    awaiting_sync: None,
+                    is_new: false,
+                    heartbeat_deadline: now.plus_millis(classic.session_timeout_ms),
+                });
+            }
+            g.protocol_name = g.select_protocol();
+            self.groups.insert(group_id.clone(), g);
+            self.prepare_rebalance(&group_id);
+        }
+    }
+
+    /// Whether requests of the classic protocol for `group_id` go to a consumer group (one with members,
+    /// after an online upgrade).
+    fn in_consumer_group(&self, group_id: &str) -> bool {
+        self.consumer_groups.group(group_id).is_some_and(|g| !g.members.is_empty())
+            && self.groups.get(group_id).is_none_or(|g| g.members.is_empty())
     }
 
     /// ListGroups for the consumer-protocol groups (`kafka-consumer-groups --list` shows both kinds):
@@ -409,6 +516,7 @@ impl GroupCoordinator {
         while let Some(due) = self.next_deadline().filter(|t| *t <= at) {
             self.now = self.now.max(due);
             self.consumer_groups.advance_to(due);
+            self.apply_downgrades();
             self.fire_timers_at(due);
         }
         self.now = self.now.max(at);
@@ -514,6 +622,26 @@ impl GroupCoordinator {
             || request.session_timeout_ms > self.config.max_session_timeout_ms
         {
             return self.deliver(conn, join_error(&member_id, ErrorCode::InvalidSessionTimeout));
+        }
+        if self.in_consumer_group(&request.group_id) {
+            let now = self.now;
+            let partitions = self.topic_partitions.clone();
+            let response = match self.consumer_groups.classic_join(now, &request, &partitions) {
+                Ok(ClassicJoinOutcome::MemberIdRequired(id)) => join_error(&id, ErrorCode::MemberIdRequired),
+                Ok(ClassicJoinOutcome::Joined { member_id, generation, protocol }) => {
+                    GroupResponse::JoinGroup(JoinGroupResponse {
+                        error: None,
+                        generation_id: generation,
+                        protocol_name: Some(protocol),
+                        leader: String::new(),
+                        member_id,
+                        members: Vec::new(),
+                        skip_assignment: false,
+                    })
+                }
+                Err(code) => join_error(&member_id, code),
+            };
+            return self.deliver(conn, response);
         }
         let unknown = member_id.is_empty();
         if !self.groups.contains_key(&request.group_id) && !unknown {
@@ -892,6 +1020,15 @@ impl GroupCoordinator {
 
     fn handle_sync(&mut self, conn: u64, request: SyncGroupRequest) {
         let now = self.now;
+        if self.in_consumer_group(&request.group_id) {
+            let response = match self.consumer_groups.classic_sync(now, &request) {
+                Ok((protocol, assignment)) => {
+                    GroupResponse::SyncGroup { error: None, protocol_name: Some(protocol), assignment }
+                }
+                Err(code) => sync_error(code),
+            };
+            return self.deliver(conn, response);
+        }
         let Some(g) = self.groups.get(&request.group_id) else {
             return self.deliver(conn, sync_error(ErrorCode::UnknownMemberId));
         };
@@ -1018,6 +1155,9 @@ impl GroupCoordinator {
         generation_id: i32,
     ) -> Option<ErrorCode> {
         let now = self.now;
+        if self.in_consumer_group(group_id) {
+            return self.consumer_groups.classic_heartbeat(now, group_id, member_id, instance, generation_id);
+        }
         let Some(g) = self.groups.get_mut(group_id) else { return Some(ErrorCode::UnknownMemberId) };
         if g.state == ClassicGroupState::Dead {
             return Some(ErrorCode::CoordinatorNotAvailable);
@@ -1119,6 +1259,21 @@ impl GroupCoordinator {
     }
 
     fn handle_leave(&mut self, group_id: &str, members: &[LeaveMember]) -> GroupResponse {
+        if self.in_consumer_group(group_id) {
+            let now = self.now;
+            let mut results = Vec::new();
+            for who in members {
+                let error = self.consumer_groups.classic_leave(
+                    now,
+                    group_id,
+                    &who.member_id,
+                    who.group_instance_id.as_deref(),
+                );
+                results.push((who.member_id.clone(), who.group_instance_id.clone(), error));
+            }
+            self.apply_downgrades();
+            return GroupResponse::LeaveGroup { error: None, members: results };
+        }
         let Some(g) = self.groups.get(group_id) else {
             return GroupResponse::LeaveGroup {
                 error: Some(ErrorCode::UnknownMemberId),

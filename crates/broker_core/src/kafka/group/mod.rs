@@ -25,11 +25,12 @@ mod types;
 
 pub use classic::GroupCoordinator;
 pub use consumer::{
-    ConsumerGroup, ConsumerGroupEvent, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse,
-    ConsumerGroupMember, ConsumerGroupState, ConsumerGroups, ConsumerProtocolConfig, MemberState,
+    ClassicMemberMetadata, ConsumerGroup, ConsumerGroupEvent, ConsumerGroupHeartbeatRequest,
+    ConsumerGroupHeartbeatResponse, ConsumerGroupMember, ConsumerGroupState, ConsumerGroups,
+    ConsumerProtocolConfig, MemberState,
 };
 pub use types::{
     ClassicGroupState, CoordinatorConfig, Delivery, DescribedGroup, DescribedMember, GroupEvent,
     GroupListing, GroupResponse, JoinGroupRequest, JoinGroupResponse, JoinedMember, LeaveMember,
-    OffsetCommitRequest, ProtocolMetadata, RemovalReason, SyncGroupRequest,
+    MigrationPolicy, OffsetCommitRequest, ProtocolMetadata, RemovalReason, SyncGroupRequest,
 };
