@@ -1683,4 +1683,226 @@ mod tests {
             Err(ErrorCode::NonEmptyGroup)
         );
     }
+
+    // ----- KIP-848's online migration (GroupMetadataManager of Kafka 4.1: validateOnlineUpgrade,
+    // convertToConsumerGroup, classicGroup…ToConsumerGroup, validateOnlineDowngradeWithFencedMember,
+    // convertToClassicGroup), the behaviour tests/scenarios/kafka/consumer-protocol-migration records. -----
+
+    use crate::kafka::group::consumer::{ConsumerGroupState, LEAVE_GROUP_MEMBER_EPOCH};
+
+    const AT: VirtualTime = VirtualTime::ZERO;
+
+    fn migrating(policy: MigrationPolicy, classic_max_size: usize) -> GroupCoordinator {
+        let config = CoordinatorConfig {
+            initial_rebalance_delay_ms: 0,
+            max_size: classic_max_size,
+            migration_policy: policy,
+            ..CoordinatorConfig::default()
+        };
+        GroupCoordinator::new(config, 7)
+    }
+
+    fn partitions() -> BTreeMap<String, i32> {
+        BTreeMap::from([("t".to_string(), 2)])
+    }
+
+    fn classic_join_request(member_id: &str) -> JoinGroupRequest {
+        JoinGroupRequest {
+            group_id: "g".into(),
+            session_timeout_ms: 45_000,
+            rebalance_timeout_ms: 300_000,
+            member_id: member_id.into(),
+            group_instance_id: None,
+            protocol_type: "consumer".into(),
+            protocols: vec![ProtocolMetadata {
+                name: "range".into(),
+                topics: vec!["t".into()],
+                owned_partitions: Vec::new(),
+                generation: -1,
+            }],
+            client_id: "old".into(),
+            client_host: "/127.0.0.1".into(),
+        }
+    }
+
+    fn join_response(out: Vec<Delivery>) -> JoinGroupResponse {
+        out.into_iter()
+            .find_map(|d| match d.response {
+                GroupResponse::JoinGroup(r) => Some(r),
+                _ => None,
+            })
+            .expect("a JoinGroup response")
+    }
+
+    fn sync(c: &mut GroupCoordinator, member: &str, generation: i32, leader: bool) -> GroupResponse {
+        let assignments =
+            if leader { vec![(member.to_string(), vec![tp("t", 0), tp("t", 1)])] } else { Vec::new() };
+        let request = SyncGroupRequest {
+            group_id: "g".into(),
+            generation_id: generation,
+            member_id: member.into(),
+            group_instance_id: None,
+            protocol_type: Some("consumer".into()),
+            protocol_name: Some("range".into()),
+            assignments,
+        };
+        c.sync_group(AT, 1, request).pop().expect("a SyncGroup response").response
+    }
+
+    /// A classic member alone in a Stable group at generation 1, owning t-0 and t-1; returns its id.
+    fn stable_classic_member(c: &mut GroupCoordinator) -> String {
+        let id = join_response(c.join_group(AT, 1, classic_join_request(""))).member_id;
+        let mut out = c.join_group(AT, 1, classic_join_request(&id));
+        out.extend(c.advance_to(AT));
+        let joined = join_response(out);
+        assert_eq!((joined.generation_id, joined.leader.as_str()), (1, id.as_str()));
+        sync(c, &id, 1, true);
+        assert_eq!(c.describe_group("g").state, ClassicGroupState::Stable);
+        id
+    }
+
+    fn consumer_heartbeat(member: &str, epoch: i32) -> ConsumerGroupHeartbeatRequest {
+        ConsumerGroupHeartbeatRequest {
+            group_id: "g".into(),
+            member_id: member.into(),
+            member_epoch: epoch,
+            instance_id: None,
+            rack_id: None,
+            rebalance_timeout_ms: Some(300_000),
+            subscribed_topic_names: Some(vec!["t".into()]),
+            server_assignor: None,
+            owned_partitions: Some(Vec::new()),
+            client_id: "modern".into(),
+            client_host: "/127.0.0.1".into(),
+        }
+    }
+
+    fn assigned(c: &GroupCoordinator, member: &str) -> Vec<TopicPartition> {
+        let g = c.consumer_groups().group("g").expect("a consumer group");
+        g.members[member].assigned.iter().cloned().collect()
+    }
+
+    #[test]
+    fn a_consumer_member_upgrades_a_classic_group_and_its_leaving_downgrades_it() {
+        let mut c = migrating(MigrationPolicy::Bidirectional, usize::MAX);
+        let old = stable_classic_member(&mut c);
+
+        // The upgrade: the classic group is gone; its member is a classic member at epoch 1 (its generation).
+        let r = c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap();
+        assert_eq!(c.describe_group("g").state, ClassicGroupState::Dead);
+        let g = c.consumer_groups().group("g").unwrap();
+        assert_eq!((g.group_epoch, g.members[&old].member_epoch), (2, 1));
+        assert!(g.members[&old].classic.is_some() && g.members["new"].classic.is_none());
+        // uniform keeps t-0 with the classic member; t-1 waits until the classic member gives it up.
+        assert_eq!(g.target[&old].iter().cloned().collect::<Vec<_>>(), vec![tp("t", 0)]);
+        assert_eq!(g.target["new"].iter().cloned().collect::<Vec<_>>(), vec![tp("t", 1)]);
+        assert_eq!(r.assignment, Some(Vec::new()));
+        assert_eq!(c.consumer_groups().assignor_name("g"), Some("uniform"));
+
+        // The classic member hears of the rebalance on its heartbeat, rejoins (no leader: the coordinator
+        // assigns) at generation 2 and syncs its new assignment.
+        let hb = c.heartbeat(AT, 1, "g", &old, None, 1).pop().unwrap().response;
+        assert_eq!(hb, GroupResponse::Heartbeat { error: Some(ErrorCode::RebalanceInProgress) });
+        let joined = join_response(c.join_group(AT, 1, classic_join_request(&old)));
+        assert_eq!((joined.error, joined.generation_id, joined.leader.as_str()), (None, 2, ""));
+        assert_eq!(
+            sync(&mut c, &old, 2, false),
+            GroupResponse::SyncGroup {
+                error: None,
+                protocol_name: Some("range".into()),
+                assignment: vec![tp("t", 0)]
+            }
+        );
+        let r = c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 2), &partitions()).unwrap();
+        assert_eq!(r.assignment, Some(vec![tp("t", 1)]));
+        assert_eq!(assigned(&c, &old), vec![tp("t", 0)]);
+        assert_eq!(c.consumer_groups().group("g").unwrap().state(), ConsumerGroupState::Stable);
+        let hb = c.heartbeat(AT, 1, "g", &old, None, 2).pop().unwrap().response;
+        assert_eq!(hb, GroupResponse::Heartbeat { error: None });
+
+        // The last consumer-protocol member leaves: a classic group again, rebalancing, the classic member
+        // holding its target assignment until it rejoins.
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", LEAVE_GROUP_MEMBER_EPOCH), &partitions())
+            .unwrap();
+        assert!(c.consumer_groups().group("g").is_none());
+        let d = c.describe_group("g");
+        // (DescribeGroups names the protocol only once the group is Stable again.)
+        assert_eq!((d.state, d.generation_id), (ClassicGroupState::PreparingRebalance, 2));
+        assert_eq!(d.members.len(), 1);
+        assert_eq!(c.groups["g"].members[0].assignment, vec![tp("t", 0)]);
+        // It rejoins and, the leader now, assigns both partitions (range).
+        let mut out = c.join_group(AT, 1, classic_join_request(&old));
+        out.extend(c.advance_to(AT));
+        let joined = join_response(out);
+        assert_eq!((joined.generation_id, joined.leader.as_str()), (3, old.as_str()));
+        sync(&mut c, &old, 3, true);
+        let d = c.describe_group("g");
+        assert_eq!(d.state, ClassicGroupState::Stable);
+        assert_eq!(d.members[0].assignment, vec![tp("t", 0), tp("t", 1)]);
+    }
+
+    #[test]
+    fn the_upgrade_is_refused_as_kafka_refuses_it_when_the_policy_forbids_it() {
+        for policy in [MigrationPolicy::Disabled, MigrationPolicy::Downgrade] {
+            let mut c = migrating(policy, usize::MAX);
+            stable_classic_member(&mut c);
+            let e = c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::GroupIdNotFound);
+            assert_eq!(e.message, "Group g is not a consumer group.", "{policy:?}");
+            assert_eq!(c.describe_group("g").state, ClassicGroupState::Stable);
+        }
+        // A group whose members are not consumers (Kafka Connect's workers) is never upgraded.
+        let mut c = migrating(MigrationPolicy::Bidirectional, usize::MAX);
+        join(&mut c, "connect", &["t"]);
+        let e = c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::GroupIdNotFound);
+    }
+
+    #[test]
+    fn the_downgrade_needs_the_policy_and_room_in_a_classic_group() {
+        // `upgrade` only: the group stays a consumer group with its classic member.
+        let mut c = migrating(MigrationPolicy::Upgrade, usize::MAX);
+        let old = stable_classic_member(&mut c);
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap();
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", LEAVE_GROUP_MEMBER_EPOCH), &partitions())
+            .unwrap();
+        let g = c.consumer_groups().group("g").expect("still a consumer group");
+        assert_eq!(g.members.keys().cloned().collect::<Vec<_>>(), vec![old.clone()]);
+        assert_eq!(c.describe_group("g").state, ClassicGroupState::Dead);
+
+        // A classic member leaving while a consumer-protocol member stays: no downgrade; that member then
+        // leaving the group empty: none either (an empty group stays what it is).
+        let mut c = migrating(MigrationPolicy::Bidirectional, usize::MAX);
+        let old = stable_classic_member(&mut c);
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap();
+        c.leave_group(AT, 1, "g", &[LeaveMember { member_id: old, group_instance_id: None }]);
+        assert_eq!(c.consumer_groups().group("g").unwrap().members.len(), 1);
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", LEAVE_GROUP_MEMBER_EPOCH), &partitions())
+            .unwrap();
+        assert!(c.consumer_groups().group("g").unwrap().members.is_empty());
+        assert_eq!(c.describe_group("g").state, ClassicGroupState::Dead);
+    }
+
+    #[test]
+    fn the_downgrade_waits_while_the_classic_members_exceed_group_classic_max_size() {
+        // Two classic members (max size 2 while classic), then the limit is 1 when the consumer member leaves.
+        let mut c = migrating(MigrationPolicy::Bidirectional, usize::MAX);
+        let old = stable_classic_member(&mut c);
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap();
+        let second = match c.join_group(AT, 2, classic_join_request("")).pop().unwrap().response {
+            GroupResponse::JoinGroup(r) => {
+                assert_eq!(r.error, Some(ErrorCode::MemberIdRequired));
+                r.member_id
+            }
+            other => panic!("{other:?}"),
+        };
+        let joined = join_response(c.join_group(AT, 2, classic_join_request(&second)));
+        assert_eq!(joined.error, None);
+        assert_eq!(c.consumer_groups().group("g").unwrap().members.len(), 3);
+        c.config.max_size = 1;
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", LEAVE_GROUP_MEMBER_EPOCH), &partitions())
+            .unwrap();
+        let g = c.consumer_groups().group("g").expect("too big for a classic group");
+        assert!(g.members.contains_key(&old) && g.members.contains_key(&second));
+    }
 }
