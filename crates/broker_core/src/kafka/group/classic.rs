@@ -1777,6 +1777,13 @@ mod tests {
         }
     }
 
+    /// The members of group `g` are in one kind of group: never in a classic and a consumer group at once.
+    fn one_kind(c: &GroupCoordinator) {
+        let classic = c.groups.get("g").is_some_and(|g| !g.members.is_empty());
+        let consumer = c.consumer_groups().group("g").is_some_and(|g| !g.members.is_empty());
+        assert!(!(classic && consumer), "group g is both classic and consumer");
+    }
+
     fn assigned(c: &GroupCoordinator, member: &str) -> Vec<TopicPartition> {
         let g = c.consumer_groups().group("g").expect("a consumer group");
         g.members[member].assigned.iter().cloned().collect()
@@ -1789,6 +1796,7 @@ mod tests {
 
         // The upgrade: the classic group is gone; its member is a classic member at epoch 1 (its generation).
         let r = c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap();
+        one_kind(&c);
         assert_eq!(c.describe_group("g").state, ClassicGroupState::Dead);
         let g = c.consumer_groups().group("g").unwrap();
         assert_eq!((g.group_epoch, g.members[&old].member_epoch), (2, 1));
@@ -1825,6 +1833,7 @@ mod tests {
         c.consumer_group_heartbeat(AT, consumer_heartbeat("new", LEAVE_GROUP_MEMBER_EPOCH), &partitions())
             .unwrap();
         assert!(c.consumer_groups().group("g").is_none());
+        one_kind(&c);
         let d = c.describe_group("g");
         // (DescribeGroups names the protocol only once the group is Stable again.)
         assert_eq!((d.state, d.generation_id), (ClassicGroupState::PreparingRebalance, 2));
