@@ -1827,6 +1827,25 @@ mod tests {
         assert_eq!(c.consumer_groups().group("g").unwrap().state(), ConsumerGroupState::Stable);
         let hb = c.heartbeat(AT, 1, "g", &old, None, 2).pop().unwrap().response;
         assert_eq!(hb, GroupResponse::Heartbeat { error: None });
+        // Its commits carry its generation: the member epoch, else ILLEGAL_GENERATION (not STALE_MEMBER_EPOCH).
+        let commit = |c: &mut GroupCoordinator, generation: i32| {
+            let offsets = vec![(tp("t", 0), OffsetAndMetadata { offset: 1, metadata: String::new() })];
+            let request = OffsetCommitRequest {
+                group_id: "g".into(),
+                generation_id: generation,
+                member_id: old.clone(),
+                group_instance_id: None,
+                offsets,
+            };
+            c.offset_commit(AT, 1, request).pop().unwrap().response
+        };
+        assert_eq!(commit(&mut c, 2), GroupResponse::OffsetCommit { partitions: vec![(tp("t", 0), None)] });
+        assert_eq!(
+            commit(&mut c, 1),
+            GroupResponse::OffsetCommit {
+                partitions: vec![(tp("t", 0), Some(ErrorCode::IllegalGeneration))]
+            }
+        );
 
         // The last consumer-protocol member leaves: a classic group again, rebalancing, the classic member
         // holding its target assignment until it rejoins.
@@ -1913,5 +1932,42 @@ mod tests {
             .unwrap();
         let g = c.consumer_groups().group("g").expect("too big for a classic group");
         assert!(g.members.contains_key(&old) && g.members.contains_key(&second));
+    }
+
+    #[test]
+    fn a_classic_member_that_does_not_rejoin_within_its_rebalance_timeout_is_fenced() {
+        let mut c = migrating(MigrationPolicy::Bidirectional, usize::MAX);
+        let old = stable_classic_member(&mut c);
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap();
+        c.take_consumer_group_events();
+        // Both heartbeat every 10 s (within their 45 s sessions); the classic member never rejoins.
+        let mut t = 0;
+        while c.consumer_groups().group("g").unwrap().members.contains_key(&old) {
+            t += 10_000;
+            assert!(t <= 310_000, "still a member at {t} ms");
+            let at = VirtualTime::from_millis(t);
+            let epoch = c.consumer_groups().group("g").unwrap().members["new"].member_epoch;
+            let mut hb = consumer_heartbeat("new", epoch);
+            hb.rebalance_timeout_ms = None;
+            hb.subscribed_topic_names = None;
+            hb.owned_partitions = None;
+            c.consumer_group_heartbeat(at, hb, &partitions()).unwrap();
+            if c.consumer_groups().group("g").unwrap().members.contains_key(&old) {
+                let hb = c.heartbeat(at, 1, "g", &old, None, 1).pop().unwrap().response;
+                assert_eq!(hb, GroupResponse::Heartbeat { error: Some(ErrorCode::RebalanceInProgress) });
+            }
+        }
+        // Told to rejoin at 10 s, fenced 300 s (its max.poll.interval.ms) later.
+        assert_eq!(t, 310_000);
+        let fenced: Vec<String> = c
+            .take_consumer_group_events()
+            .into_iter()
+            .filter(|e| e.kind() == "member-fenced")
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(fenced.len(), 1, "{fenced:?}");
+        assert!(fenced[0].contains("did not rejoin before the rebalance timeout"), "{fenced:?}");
+        // The consumer-protocol member stays: no downgrade.
+        assert_eq!(c.describe_group("g").state, ClassicGroupState::Dead);
     }
 }

@@ -162,6 +162,19 @@ pub struct ConsumerGroupMember {
     /// consumer group, after an online upgrade (`ClassicMemberMetadata`).
     #[serde(default)]
     pub classic: Option<ClassicMemberMetadata>,
+    /// A classic member's pending rejoin or sync and when it times out (its rebalance timeout):
+    /// `scheduleConsumerGroupJoinTimeoutIfAbsent` / `scheduleConsumerGroupSyncTimeout`.
+    #[serde(default)]
+    classic_deadline: Option<(VirtualTime, ClassicWait)>,
+}
+
+/// What a classic member of a consumer group is expected to send before its rebalance timeout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum ClassicWait {
+    /// A JoinGroup: it was told `REBALANCE_IN_PROGRESS`.
+    Join,
+    /// A SyncGroup: it joined.
+    Sync,
 }
 
 /// What a classic-protocol member of a consumer group sent in its last JoinGroup: the session timeout
@@ -210,6 +223,7 @@ impl ConsumerGroupMember {
             session_deadline: VirtualTime::NEVER,
             rebalance_deadline: None,
             classic: None,
+            classic_deadline: None,
         }
     }
 
@@ -587,7 +601,13 @@ impl ConsumerGroups {
         self.groups
             .values()
             .flat_map(|g| g.members.values())
-            .flat_map(|m| [Some(m.session_deadline), m.rebalance_deadline.map(|(t, _)| t)])
+            .flat_map(|m| {
+                [
+                    Some(m.session_deadline),
+                    m.rebalance_deadline.map(|(t, _)| t),
+                    m.classic_deadline.map(|(t, _)| t),
+                ]
+            })
             .flatten()
             .filter(|t| *t != VirtualTime::NEVER)
             .min()
@@ -602,6 +622,13 @@ impl ConsumerGroups {
                 for m in g.members.values() {
                     if m.session_deadline == due {
                         fenced.push((g.group_id.clone(), m.member_id.clone(), "session timeout"));
+                    } else if let Some((t, wait)) = m.classic_deadline.filter(|(t, _)| *t == due) {
+                        debug_assert_eq!(t, due);
+                        let reason = match wait {
+                            ClassicWait::Join => "did not rejoin before the rebalance timeout",
+                            ClassicWait::Sync => "did not sync before the rebalance timeout",
+                        };
+                        fenced.push((g.group_id.clone(), m.member_id.clone(), reason));
                     } else if let Some((t, epoch)) = m.rebalance_deadline {
                         if t == due {
                             if m.member_epoch == epoch && m.state == MemberState::UnrevokedPartitions {
@@ -844,7 +871,8 @@ impl ConsumerGroups {
     }
 
     /// `ConsumerGroup.validateOffsetCommit`: a commit with a negative epoch is accepted only by an empty
-    /// group; otherwise the member must exist and commit with its current epoch (`STALE_MEMBER_EPOCH`).
+    /// group; otherwise the member must exist and commit with its current epoch (`STALE_MEMBER_EPOCH`, or
+    /// `ILLEGAL_GENERATION` for a classic member, whose generation is its member epoch).
     pub fn validate_offset_commit(
         &self,
         group_id: &str,
@@ -866,6 +894,16 @@ impl ConsumerGroups {
                 format!("Member {member_id} is not a member of group {group_id}."),
             ));
         };
+        if member_epoch != member.member_epoch && member.classic.is_some() {
+            // A classic member (after an online upgrade) commits with its generation.
+            return Err(KafkaError::with_message(
+                ErrorCode::IllegalGeneration,
+                format!(
+                    "The received generation id {member_epoch} does not match the expected member epoch {}.",
+                    member.member_epoch
+                ),
+            ));
+        }
         if member_epoch != member.member_epoch {
             return Err(KafkaError::with_message(
                 ErrorCode::StaleMemberEpoch,
@@ -1251,6 +1289,9 @@ impl ConsumerGroups {
             .map_err(|e| e.code)?;
         }
         reconciled.session_deadline = now.plus_millis(request.session_timeout_ms);
+        // The rejoin came: now a SyncGroup is due within the rebalance timeout.
+        reconciled.classic_deadline =
+            Some((now.plus_millis(request.rebalance_timeout_ms), ClassicWait::Sync));
         let changed = reconciled.member_epoch != updated.member_epoch
             || reconciled.state != updated.state
             || reconciled.assigned != updated.assigned
@@ -1303,6 +1344,7 @@ impl ConsumerGroups {
         let id = member.member_id.clone();
         if let Some(m) = self.groups.get_mut(&request.group_id).and_then(|g| g.members.get_mut(&id)) {
             m.session_deadline = deadline;
+            m.classic_deadline = None;
         }
         Ok((protocol, assigned))
     }
@@ -1330,8 +1372,12 @@ impl ConsumerGroups {
             || member.state == MemberState::UnrevokedPartitions
             || (member.state == MemberState::UnreleasedPartitions && !g.waiting_on_unreleased(&member));
         let timeout = member.classic.as_ref().map_or(0, |c| c.session_timeout_ms);
+        let now = self.now;
         if let Some(m) = g.members.get_mut(&member.member_id) {
-            m.session_deadline = self.now.plus_millis(timeout);
+            m.session_deadline = now.plus_millis(timeout);
+            if rejoin && m.classic_deadline.is_none() {
+                m.classic_deadline = Some((now.plus_millis(m.rebalance_timeout_ms), ClassicWait::Join));
+            }
         }
         rejoin.then_some(ErrorCode::RebalanceInProgress)
     }

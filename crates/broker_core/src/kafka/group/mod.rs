@@ -24,9 +24,10 @@
 //! is fenced (left, timed out) and the others all speak the classic protocol, the group is downgraded
 //! (`convertToClassicGroup`) if the policy allows downgrades, at least one member remains and they fit
 //! `group.classic.max.size` ([`CoordinatorConfig::max_size`]): a Stable classic group at generation = the
-//! group epoch, each member holding its target assignment, which then rebalances. Not modelled: the
-//! replacement of a static member by a new classic one (Kafka's downgrade on static-member replacement),
-//! the classic members' join and sync timeouts inside a consumer group (their session timeout is kept).
+//! group epoch, each member holding its target assignment, which then rebalances. A classic member inside
+//! a consumer group keeps its own session timeout, and is fenced when it does not rejoin (after being told
+//! `REBALANCE_IN_PROGRESS`) or sync (after its JoinGroup) within its rebalance timeout. Not modelled: a
+//! static member replaced by a new one of the other protocol (Kafka converts the group then, too).
 //!
 //! Invariants (checked by `tests/kafka_groups.rs` after every step): a group's state is one of
 //! Empty, PreparingRebalance, CompletingRebalance, Stable, Dead; a Stable group's members' assignments are
