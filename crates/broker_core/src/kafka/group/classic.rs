@@ -643,6 +643,10 @@ impl GroupCoordinator {
             };
             return self.deliver(conn, response);
         }
+        // `maybeDeleteEmptyConsumerGroup`: an empty consumer group gives its id to the classic group.
+        if self.consumer_groups.group(&request.group_id).is_some_and(|g| g.members.is_empty()) {
+            self.consumer_groups.take_group(&request.group_id);
+        }
         let unknown = member_id.is_empty();
         if !self.groups.contains_key(&request.group_id) && !unknown {
             return self.deliver(conn, join_error(&member_id, ErrorCode::UnknownMemberId));
@@ -1969,5 +1973,16 @@ mod tests {
         assert!(fenced[0].contains("did not rejoin before the rebalance timeout"), "{fenced:?}");
         // The consumer-protocol member stays: no downgrade.
         assert_eq!(c.describe_group("g").state, ClassicGroupState::Dead);
+    }
+
+    #[test]
+    fn a_classic_member_takes_over_the_id_of_an_empty_consumer_group() {
+        let mut c = migrating(MigrationPolicy::Bidirectional, usize::MAX);
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap();
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", LEAVE_GROUP_MEMBER_EPOCH), &partitions())
+            .unwrap();
+        assert!(c.consumer_groups().group("g").is_some_and(|g| g.members.is_empty()));
+        stable_classic_member(&mut c);
+        assert!(c.consumer_groups().group("g").is_none());
     }
 }
