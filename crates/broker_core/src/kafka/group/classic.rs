@@ -391,8 +391,11 @@ impl GroupCoordinator {
                 ClassicMemberMetadata { session_timeout_ms: m.session_timeout_ms, protocols },
             ));
         }
+        let at = self.now;
+        let count = members.len();
         let converted = ConsumerGroup::from_classic(group_id, g.generation_id, members, partitions);
         self.consumer_groups.insert_upgraded(converted);
+        self.event(GroupEvent::UpgradedToConsumerGroup { at, group: group_id.to_string(), members: count });
     }
 
     /// `convertToClassicGroup` for the groups whose last consumer-protocol member was fenced, when
@@ -437,7 +440,9 @@ impl GroupCoordinator {
                 });
             }
             g.protocol_name = g.select_protocol();
+            let members = g.members.len();
             self.groups.insert(group_id.clone(), g);
+            self.event(GroupEvent::DowngradedToClassicGroup { at: now, group: group_id.clone(), members });
             self.prepare_rebalance(&group_id);
         }
     }
@@ -1857,6 +1862,11 @@ mod tests {
             .unwrap();
         assert!(c.consumer_groups().group("g").is_none());
         one_kind(&c);
+        let kinds: Vec<&str> = c.take_events().iter().map(GroupEvent::kind).collect();
+        assert!(
+            kinds.contains(&"upgraded-to-consumer-group") && kinds.contains(&"downgraded-to-classic-group"),
+            "{kinds:?}"
+        );
         let d = c.describe_group("g");
         // (DescribeGroups names the protocol only once the group is Stable again.)
         assert_eq!((d.state, d.generation_id), (ClassicGroupState::PreparingRebalance, 2));

@@ -622,8 +622,7 @@ impl ConsumerGroups {
                 for m in g.members.values() {
                     if m.session_deadline == due {
                         fenced.push((g.group_id.clone(), m.member_id.clone(), "session timeout"));
-                    } else if let Some((t, wait)) = m.classic_deadline.filter(|(t, _)| *t == due) {
-                        debug_assert_eq!(t, due);
+                    } else if let Some((_, wait)) = m.classic_deadline.filter(|(t, _)| *t == due) {
                         let reason = match wait {
                             ClassicWait::Join => "did not rejoin before the rebalance timeout",
                             ClassicWait::Sync => "did not sync before the rebalance timeout",

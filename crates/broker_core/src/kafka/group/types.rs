@@ -405,6 +405,25 @@ pub enum GroupEvent {
         /// Group.
         group: String,
     },
+    /// A classic group became a consumer group: a consumer-protocol member joined it (KIP-848's online
+    /// upgrade); its members stay, speaking the classic protocol.
+    UpgradedToConsumerGroup {
+        /// When.
+        at: VirtualTime,
+        /// Group.
+        group: String,
+        /// The classic members it keeps.
+        members: usize,
+    },
+    /// A consumer group became a classic group again: its last consumer-protocol member left.
+    DowngradedToClassicGroup {
+        /// When.
+        at: VirtualTime,
+        /// Group.
+        group: String,
+        /// The classic members it keeps.
+        members: usize,
+    },
 }
 
 impl GroupEvent {
@@ -422,6 +441,8 @@ impl GroupEvent {
             GroupEvent::OffsetsCommitted { .. } => "offsets-committed",
             GroupEvent::OffsetsDeleted { .. } => "offsets-deleted",
             GroupEvent::GroupDeleted { .. } => "group-deleted",
+            GroupEvent::UpgradedToConsumerGroup { .. } => "upgraded-to-consumer-group",
+            GroupEvent::DowngradedToClassicGroup { .. } => "downgraded-to-classic-group",
         }
     }
 }
@@ -478,6 +499,15 @@ impl fmt::Display for GroupEvent {
                 write!(f, "{at} group {group}: offsets deleted [{}]", partitions(list))
             }
             GroupEvent::GroupDeleted { at, group } => write!(f, "{at} group {group}: deleted"),
+            GroupEvent::UpgradedToConsumerGroup { at, group, members } => {
+                write!(
+                    f,
+                    "{at} group {group}: upgraded to a consumer group, {members} classic member(s) kept"
+                )
+            }
+            GroupEvent::DowngradedToClassicGroup { at, group, members } => {
+                write!(f, "{at} group {group}: downgraded to a classic group, {members} member(s) kept")
+            }
         }
     }
 }
