@@ -115,6 +115,16 @@ fn bad_consumer_settings_get_kafkas_own_messages() {
         refuse("\"protocol\": \"fancy\""),
         "consumers[0].protocol: ConfigException: Invalid value fancy for configuration group.protocol: String must be one of (case insensitive): CONSUMER, CLASSIC"
     );
+    // A broker setting: `group.consumer.migration.policy`, refused with the broker's ConfigException
+    // (GroupCoordinatorConfig's validator of kafka 4.1.1 given the bad value).
+    let bad = "{ \"brokerlab\": 2, \"model\": \"kafka\",\n  \"cluster\": { \"brokers\": 1, \"group_consumer_migration_policy\": \"sideways\" } }";
+    let e = KafkaRun::from_json(bad, KafkaRunOptions::default()).err().expect("refused").to_string();
+    assert_eq!(
+        e.split_once(' ').expect("a location").1,
+        "cluster.group_consumer_migration_policy: ConfigException: Invalid value sideways for configuration group.consumer.migration.policy: String must be one of (case insensitive): DISABLED, DOWNGRADE, UPGRADE, BIDIRECTIONAL"
+    );
+    let ok = bad.replace("sideways", "Upgrade");
+    assert!(KafkaRun::from_json(&ok, KafkaRunOptions::default()).is_ok());
     // Case-insensitive, as Kafka's validator is.
     let ok = "{ \"brokerlab\": 2, \"model\": \"kafka\", \"topics\": [ { \"name\": \"t\", \"partitions\": 1 } ],\n  \"consumers\": [ { \"name\": \"c\", \"group\": \"g\", \"topics\": [\"t\"], \"protocol\": \"CONSUMER\" } ] }";
     assert!(KafkaRun::from_json(ok, KafkaRunOptions::default()).is_ok());

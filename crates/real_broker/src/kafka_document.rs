@@ -37,6 +37,18 @@ const ADMIN: &str = " documents";
 /// Why `doc` cannot run on a real Kafka at `speed`, one sentence per reason naming the document field.
 pub fn refusals(doc: &KafkaDocument, speed: u64) -> Vec<String> {
     let mut out = Vec::new();
+    if doc
+        .cluster
+        .group_consumer_migration_policy
+        .as_deref()
+        .is_some_and(|p| !p.eq_ignore_ascii_case("bidirectional"))
+    {
+        out.push(
+            "cluster.group_consumer_migration_policy: a broker setting (server.properties) a client cannot change; \
+             the real broker runs with its default, bidirectional"
+                .to_string(),
+        );
+    }
     for (i, f) in doc.faults.iter().enumerate() {
         if f.slow_follower.is_some() {
             out.push(format!(

@@ -2,7 +2,8 @@
 //! `classicGroupSync…`, `classicGroupHeartbeat…`, `classicGroupLeave…`) and `ClassicGroup`.
 
 use super::consumer::{
-    ConsumerGroupEvent, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, ConsumerGroups,
+    ClassicJoinOutcome, ClassicMemberMetadata, ConsumerGroup, ConsumerGroupEvent,
+    ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, ConsumerGroupMember, ConsumerGroups,
     ConsumerProtocolConfig,
 };
 use super::types::*;
@@ -293,6 +294,10 @@ pub struct GroupCoordinator {
     events: Vec<GroupEvent>,
     /// The groups of the consumer protocol (KIP-848), beside the classic ones.
     consumer_groups: ConsumerGroups,
+    /// Partition counts of the topics as the last ConsumerGroupHeartbeat saw them, for the JoinGroups of
+    /// classic members inside a consumer group.
+    #[serde(default)]
+    topic_partitions: BTreeMap<String, i32>,
 }
 
 impl GroupCoordinator {
@@ -310,6 +315,7 @@ impl GroupCoordinator {
                 ConsumerProtocolConfig::default(),
                 seed ^ 0x9E37_79B9_7F4A_7C15,
             ),
+            topic_partitions: BTreeMap::new(),
         }
     }
 
@@ -324,8 +330,11 @@ impl GroupCoordinator {
         &self.consumer_groups
     }
 
-    /// A `ConsumerGroupHeartbeat` at `at` over topics with these partition counts. A group id belongs to
-    /// one protocol: a heartbeat for a classic group's id is refused as Kafka refuses it.
+    /// A `ConsumerGroupHeartbeat` at `at` over topics with these partition counts. A joining member
+    /// (epoch 0) upgrades a classic group with members to a consumer group when
+    /// `group.consumer.migration.policy` allows it, the group uses the consumer protocol type and its size
+    /// fits `group.consumer.max.size` (`validateOnlineUpgrade`); otherwise the id is refused as Kafka
+    /// refuses it. A member leaving may downgrade the group back (see [`Self::consumer_groups`]).
     pub fn consumer_group_heartbeat(
         &mut self,
         at: VirtualTime,
@@ -333,13 +342,116 @@ impl GroupCoordinator {
         partitions: &BTreeMap<String, i32>,
     ) -> Result<ConsumerGroupHeartbeatResponse, KafkaError> {
         self.fire_due(at);
-        if self.groups.get(&request.group_id).is_some_and(|g| !g.members.is_empty()) {
-            return Err(KafkaError::with_message(
-                ErrorCode::GroupIdNotFound,
-                format!("Group {} is not a consumer group", request.group_id),
+        self.topic_partitions = partitions.clone();
+        if let Some(g) = self.groups.get(&request.group_id).filter(|g| !g.members.is_empty()) {
+            let upgrade = request.member_epoch == 0
+                && self.config.migration_policy.upgrade_enabled()
+                && g.protocol_type.as_deref() == Some("consumer")
+                && g.members.len() <= self.consumer_groups.config().max_size;
+            if !upgrade {
+                return Err(KafkaError::with_message(
+                    ErrorCode::GroupIdNotFound,
+                    format!("Group {} is not a consumer group.", request.group_id),
+                ));
+            }
+            self.upgrade_to_consumer_group(&request.group_id, partitions);
+        }
+        let response = self.consumer_groups.heartbeat(at, request, partitions);
+        self.apply_downgrades();
+        response
+    }
+
+    /// `convertToConsumerGroup`: the classic group's waiting JoinGroups and SyncGroups are answered
+    /// `REBALANCE_IN_PROGRESS`; its members become classic members of a consumer group at epoch =
+    /// generation, owning their current assignment, which is also the target assignment.
+    fn upgrade_to_consumer_group(&mut self, group_id: &str, partitions: &BTreeMap<String, i32>) {
+        let Some(g) = self.groups.remove(group_id) else { return };
+        let mut members = Vec::new();
+        for m in &g.members {
+            if let Some(conn) = m.awaiting_join {
+                self.deliver(conn, join_error(&m.member_id, ErrorCode::RebalanceInProgress));
+            }
+            if let Some(conn) = m.awaiting_sync {
+                self.deliver(conn, sync_error(ErrorCode::RebalanceInProgress));
+            }
+            // The preferred protocol first: its subscription is the member's.
+            let mut protocols = m.protocols.clone();
+            if let Some(i) = protocols.iter().position(|p| Some(&p.name) == g.protocol_name.as_ref()) {
+                let selected = protocols.remove(i);
+                protocols.insert(0, selected);
+            }
+            members.push(ConsumerGroupMember::from_classic(
+                &m.member_id,
+                m.group_instance_id.clone(),
+                &m.client_id,
+                &m.client_host,
+                m.rebalance_timeout_ms,
+                g.generation_id,
+                &m.assignment,
+                ClassicMemberMetadata { session_timeout_ms: m.session_timeout_ms, protocols },
             ));
         }
-        self.consumer_groups.heartbeat(at, request, partitions)
+        let at = self.now;
+        let count = members.len();
+        let converted = ConsumerGroup::from_classic(group_id, g.generation_id, members, partitions);
+        self.consumer_groups.insert_upgraded(converted);
+        self.event(GroupEvent::UpgradedToConsumerGroup { at, group: group_id.to_string(), members: count });
+    }
+
+    /// `convertToClassicGroup` for the groups whose last consumer-protocol member was fenced, when
+    /// `group.consumer.migration.policy` allows a downgrade and the remaining members fit
+    /// `group.classic.max.size`: a Stable classic group at generation = the group epoch, each member
+    /// holding its target assignment, then a rebalance (`prepareRebalance`) so the members rejoin.
+    fn apply_downgrades(&mut self) {
+        for (group_id, epoch) in self.consumer_groups.take_downgrade_candidates() {
+            let Some(cg) = self.consumer_groups.group(&group_id) else { continue };
+            if cg.members.is_empty()
+                || !cg.all_classic_except("")
+                || !self.config.migration_policy.downgrade_enabled()
+                || cg.members.len() > self.config.max_size
+            {
+                continue;
+            }
+            let cg = self.consumer_groups.take_group(&group_id).expect("just seen");
+            let now = self.now;
+            let mut g = Group::new(&group_id);
+            g.state = ClassicGroupState::Stable;
+            g.generation_id = epoch;
+            for m in cg.members.values() {
+                let classic = m.classic.clone().expect("only classic members remain");
+                g.add(Member {
+                    member_id: m.member_id.clone(),
+                    group_instance_id: m.instance_id.clone(),
+                    client_id: m.client_id.clone(),
+                    client_host: m.client_host.clone(),
+                    rebalance_timeout_ms: m.rebalance_timeout_ms,
+                    session_timeout_ms: classic.session_timeout_ms,
+                    protocol_type: "consumer".to_string(),
+                    protocols: classic.protocols,
+                    assignment: cg
+                        .target
+                        .get(&m.member_id)
+                        .map(|t| t.iter().cloned().collect())
+                        .unwrap_or_default(),
+                    awaiting_join: None,
+                    awaiting_sync: None,
+                    is_new: false,
+                    heartbeat_deadline: now.plus_millis(classic.session_timeout_ms),
+                });
+            }
+            g.protocol_name = g.select_protocol();
+            let members = g.members.len();
+            self.groups.insert(group_id.clone(), g);
+            self.event(GroupEvent::DowngradedToClassicGroup { at: now, group: group_id.clone(), members });
+            self.prepare_rebalance(&group_id);
+        }
+    }
+
+    /// Whether requests of the classic protocol for `group_id` go to a consumer group (one with members,
+    /// after an online upgrade).
+    fn in_consumer_group(&self, group_id: &str) -> bool {
+        self.consumer_groups.group(group_id).is_some_and(|g| !g.members.is_empty())
+            && self.groups.get(group_id).is_none_or(|g| g.members.is_empty())
     }
 
     /// ListGroups for the consumer-protocol groups (`kafka-consumer-groups --list` shows both kinds):
@@ -409,6 +521,7 @@ impl GroupCoordinator {
         while let Some(due) = self.next_deadline().filter(|t| *t <= at) {
             self.now = self.now.max(due);
             self.consumer_groups.advance_to(due);
+            self.apply_downgrades();
             self.fire_timers_at(due);
         }
         self.now = self.now.max(at);
@@ -514,6 +627,30 @@ impl GroupCoordinator {
             || request.session_timeout_ms > self.config.max_session_timeout_ms
         {
             return self.deliver(conn, join_error(&member_id, ErrorCode::InvalidSessionTimeout));
+        }
+        if self.in_consumer_group(&request.group_id) {
+            let now = self.now;
+            let partitions = self.topic_partitions.clone();
+            let response = match self.consumer_groups.classic_join(now, &request, &partitions) {
+                Ok(ClassicJoinOutcome::MemberIdRequired(id)) => join_error(&id, ErrorCode::MemberIdRequired),
+                Ok(ClassicJoinOutcome::Joined { member_id, generation, protocol }) => {
+                    GroupResponse::JoinGroup(JoinGroupResponse {
+                        error: None,
+                        generation_id: generation,
+                        protocol_name: Some(protocol),
+                        leader: String::new(),
+                        member_id,
+                        members: Vec::new(),
+                        skip_assignment: false,
+                    })
+                }
+                Err(code) => join_error(&member_id, code),
+            };
+            return self.deliver(conn, response);
+        }
+        // `maybeDeleteEmptyConsumerGroup`: an empty consumer group gives its id to the classic group.
+        if self.consumer_groups.group(&request.group_id).is_some_and(|g| g.members.is_empty()) {
+            self.consumer_groups.take_group(&request.group_id);
         }
         let unknown = member_id.is_empty();
         if !self.groups.contains_key(&request.group_id) && !unknown {
@@ -892,6 +1029,15 @@ impl GroupCoordinator {
 
     fn handle_sync(&mut self, conn: u64, request: SyncGroupRequest) {
         let now = self.now;
+        if self.in_consumer_group(&request.group_id) {
+            let response = match self.consumer_groups.classic_sync(now, &request) {
+                Ok((protocol, assignment)) => {
+                    GroupResponse::SyncGroup { error: None, protocol_name: Some(protocol), assignment }
+                }
+                Err(code) => sync_error(code),
+            };
+            return self.deliver(conn, response);
+        }
         let Some(g) = self.groups.get(&request.group_id) else {
             return self.deliver(conn, sync_error(ErrorCode::UnknownMemberId));
         };
@@ -1018,6 +1164,9 @@ impl GroupCoordinator {
         generation_id: i32,
     ) -> Option<ErrorCode> {
         let now = self.now;
+        if self.in_consumer_group(group_id) {
+            return self.consumer_groups.classic_heartbeat(now, group_id, member_id, instance, generation_id);
+        }
         let Some(g) = self.groups.get_mut(group_id) else { return Some(ErrorCode::UnknownMemberId) };
         if g.state == ClassicGroupState::Dead {
             return Some(ErrorCode::CoordinatorNotAvailable);
@@ -1119,6 +1268,21 @@ impl GroupCoordinator {
     }
 
     fn handle_leave(&mut self, group_id: &str, members: &[LeaveMember]) -> GroupResponse {
+        if self.in_consumer_group(group_id) {
+            let now = self.now;
+            let mut results = Vec::new();
+            for who in members {
+                let error = self.consumer_groups.classic_leave(
+                    now,
+                    group_id,
+                    &who.member_id,
+                    who.group_instance_id.as_deref(),
+                );
+                results.push((who.member_id.clone(), who.group_instance_id.clone(), error));
+            }
+            self.apply_downgrades();
+            return GroupResponse::LeaveGroup { error: None, members: results };
+        }
         let Some(g) = self.groups.get(group_id) else {
             return GroupResponse::LeaveGroup {
                 error: Some(ErrorCode::UnknownMemberId),
@@ -1527,5 +1691,308 @@ mod tests {
             connect.offset_delete(VirtualTime::ZERO, "g", &[tp("u", 0)]),
             Err(ErrorCode::NonEmptyGroup)
         );
+    }
+
+    // ----- KIP-848's online migration (GroupMetadataManager of Kafka 4.1: validateOnlineUpgrade,
+    // convertToConsumerGroup, classicGroup…ToConsumerGroup, validateOnlineDowngradeWithFencedMember,
+    // convertToClassicGroup), the behaviour tests/scenarios/kafka/consumer-protocol-migration records. -----
+
+    use crate::kafka::group::consumer::{ConsumerGroupState, LEAVE_GROUP_MEMBER_EPOCH};
+
+    const AT: VirtualTime = VirtualTime::ZERO;
+
+    fn migrating(policy: MigrationPolicy, classic_max_size: usize) -> GroupCoordinator {
+        let config = CoordinatorConfig {
+            initial_rebalance_delay_ms: 0,
+            max_size: classic_max_size,
+            migration_policy: policy,
+            ..CoordinatorConfig::default()
+        };
+        GroupCoordinator::new(config, 7)
+    }
+
+    fn partitions() -> BTreeMap<String, i32> {
+        BTreeMap::from([("t".to_string(), 2)])
+    }
+
+    fn classic_join_request(member_id: &str) -> JoinGroupRequest {
+        JoinGroupRequest {
+            group_id: "g".into(),
+            session_timeout_ms: 45_000,
+            rebalance_timeout_ms: 300_000,
+            member_id: member_id.into(),
+            group_instance_id: None,
+            protocol_type: "consumer".into(),
+            protocols: vec![ProtocolMetadata {
+                name: "range".into(),
+                topics: vec!["t".into()],
+                owned_partitions: Vec::new(),
+                generation: -1,
+            }],
+            client_id: "old".into(),
+            client_host: "/127.0.0.1".into(),
+        }
+    }
+
+    fn join_response(out: Vec<Delivery>) -> JoinGroupResponse {
+        out.into_iter()
+            .find_map(|d| match d.response {
+                GroupResponse::JoinGroup(r) => Some(r),
+                _ => None,
+            })
+            .expect("a JoinGroup response")
+    }
+
+    fn sync(c: &mut GroupCoordinator, member: &str, generation: i32, leader: bool) -> GroupResponse {
+        let assignments =
+            if leader { vec![(member.to_string(), vec![tp("t", 0), tp("t", 1)])] } else { Vec::new() };
+        let request = SyncGroupRequest {
+            group_id: "g".into(),
+            generation_id: generation,
+            member_id: member.into(),
+            group_instance_id: None,
+            protocol_type: Some("consumer".into()),
+            protocol_name: Some("range".into()),
+            assignments,
+        };
+        c.sync_group(AT, 1, request).pop().expect("a SyncGroup response").response
+    }
+
+    /// A classic member alone in a Stable group at generation 1, owning t-0 and t-1; returns its id.
+    fn stable_classic_member(c: &mut GroupCoordinator) -> String {
+        let id = join_response(c.join_group(AT, 1, classic_join_request(""))).member_id;
+        let mut out = c.join_group(AT, 1, classic_join_request(&id));
+        out.extend(c.advance_to(AT));
+        let joined = join_response(out);
+        assert_eq!((joined.generation_id, joined.leader.as_str()), (1, id.as_str()));
+        sync(c, &id, 1, true);
+        assert_eq!(c.describe_group("g").state, ClassicGroupState::Stable);
+        id
+    }
+
+    fn consumer_heartbeat(member: &str, epoch: i32) -> ConsumerGroupHeartbeatRequest {
+        ConsumerGroupHeartbeatRequest {
+            group_id: "g".into(),
+            member_id: member.into(),
+            member_epoch: epoch,
+            instance_id: None,
+            rack_id: None,
+            rebalance_timeout_ms: Some(300_000),
+            subscribed_topic_names: Some(vec!["t".into()]),
+            server_assignor: None,
+            owned_partitions: Some(Vec::new()),
+            client_id: "modern".into(),
+            client_host: "/127.0.0.1".into(),
+        }
+    }
+
+    /// The members of group `g` are in one kind of group: never in a classic and a consumer group at once.
+    fn one_kind(c: &GroupCoordinator) {
+        let classic = c.groups.get("g").is_some_and(|g| !g.members.is_empty());
+        let consumer = c.consumer_groups().group("g").is_some_and(|g| !g.members.is_empty());
+        assert!(!(classic && consumer), "group g is both classic and consumer");
+    }
+
+    fn assigned(c: &GroupCoordinator, member: &str) -> Vec<TopicPartition> {
+        let g = c.consumer_groups().group("g").expect("a consumer group");
+        g.members[member].assigned.iter().cloned().collect()
+    }
+
+    #[test]
+    fn a_consumer_member_upgrades_a_classic_group_and_its_leaving_downgrades_it() {
+        let mut c = migrating(MigrationPolicy::Bidirectional, usize::MAX);
+        let old = stable_classic_member(&mut c);
+
+        // The upgrade: the classic group is gone; its member is a classic member at epoch 1 (its generation).
+        let r = c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap();
+        one_kind(&c);
+        assert_eq!(c.describe_group("g").state, ClassicGroupState::Dead);
+        let g = c.consumer_groups().group("g").unwrap();
+        assert_eq!((g.group_epoch, g.members[&old].member_epoch), (2, 1));
+        assert!(g.members[&old].classic.is_some() && g.members["new"].classic.is_none());
+        // uniform keeps t-0 with the classic member; t-1 waits until the classic member gives it up.
+        assert_eq!(g.target[&old].iter().cloned().collect::<Vec<_>>(), vec![tp("t", 0)]);
+        assert_eq!(g.target["new"].iter().cloned().collect::<Vec<_>>(), vec![tp("t", 1)]);
+        assert_eq!(r.assignment, Some(Vec::new()));
+        assert_eq!(c.consumer_groups().assignor_name("g"), Some("uniform"));
+
+        // The classic member hears of the rebalance on its heartbeat, rejoins (no leader: the coordinator
+        // assigns) at generation 2 and syncs its new assignment.
+        let hb = c.heartbeat(AT, 1, "g", &old, None, 1).pop().unwrap().response;
+        assert_eq!(hb, GroupResponse::Heartbeat { error: Some(ErrorCode::RebalanceInProgress) });
+        let joined = join_response(c.join_group(AT, 1, classic_join_request(&old)));
+        assert_eq!((joined.error, joined.generation_id, joined.leader.as_str()), (None, 2, ""));
+        assert_eq!(
+            sync(&mut c, &old, 2, false),
+            GroupResponse::SyncGroup {
+                error: None,
+                protocol_name: Some("range".into()),
+                assignment: vec![tp("t", 0)]
+            }
+        );
+        let r = c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 2), &partitions()).unwrap();
+        assert_eq!(r.assignment, Some(vec![tp("t", 1)]));
+        assert_eq!(assigned(&c, &old), vec![tp("t", 0)]);
+        assert_eq!(c.consumer_groups().group("g").unwrap().state(), ConsumerGroupState::Stable);
+        let hb = c.heartbeat(AT, 1, "g", &old, None, 2).pop().unwrap().response;
+        assert_eq!(hb, GroupResponse::Heartbeat { error: None });
+        // Its commits carry its generation: the member epoch, else ILLEGAL_GENERATION (not STALE_MEMBER_EPOCH).
+        let commit = |c: &mut GroupCoordinator, generation: i32| {
+            let offsets = vec![(tp("t", 0), OffsetAndMetadata { offset: 1, metadata: String::new() })];
+            let request = OffsetCommitRequest {
+                group_id: "g".into(),
+                generation_id: generation,
+                member_id: old.clone(),
+                group_instance_id: None,
+                offsets,
+            };
+            c.offset_commit(AT, 1, request).pop().unwrap().response
+        };
+        assert_eq!(commit(&mut c, 2), GroupResponse::OffsetCommit { partitions: vec![(tp("t", 0), None)] });
+        assert_eq!(
+            commit(&mut c, 1),
+            GroupResponse::OffsetCommit {
+                partitions: vec![(tp("t", 0), Some(ErrorCode::IllegalGeneration))]
+            }
+        );
+
+        // The last consumer-protocol member leaves: a classic group again, rebalancing, the classic member
+        // holding its target assignment until it rejoins.
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", LEAVE_GROUP_MEMBER_EPOCH), &partitions())
+            .unwrap();
+        assert!(c.consumer_groups().group("g").is_none());
+        one_kind(&c);
+        let kinds: Vec<&str> = c.take_events().iter().map(GroupEvent::kind).collect();
+        assert!(
+            kinds.contains(&"upgraded-to-consumer-group") && kinds.contains(&"downgraded-to-classic-group"),
+            "{kinds:?}"
+        );
+        let d = c.describe_group("g");
+        // (DescribeGroups names the protocol only once the group is Stable again.)
+        assert_eq!((d.state, d.generation_id), (ClassicGroupState::PreparingRebalance, 2));
+        assert_eq!(d.members.len(), 1);
+        assert_eq!(c.groups["g"].members[0].assignment, vec![tp("t", 0)]);
+        // It rejoins and, the leader now, assigns both partitions (range).
+        let mut out = c.join_group(AT, 1, classic_join_request(&old));
+        out.extend(c.advance_to(AT));
+        let joined = join_response(out);
+        assert_eq!((joined.generation_id, joined.leader.as_str()), (3, old.as_str()));
+        sync(&mut c, &old, 3, true);
+        let d = c.describe_group("g");
+        assert_eq!(d.state, ClassicGroupState::Stable);
+        assert_eq!(d.members[0].assignment, vec![tp("t", 0), tp("t", 1)]);
+    }
+
+    #[test]
+    fn the_upgrade_is_refused_as_kafka_refuses_it_when_the_policy_forbids_it() {
+        for policy in [MigrationPolicy::Disabled, MigrationPolicy::Downgrade] {
+            let mut c = migrating(policy, usize::MAX);
+            stable_classic_member(&mut c);
+            let e = c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::GroupIdNotFound);
+            assert_eq!(e.message, "Group g is not a consumer group.", "{policy:?}");
+            assert_eq!(c.describe_group("g").state, ClassicGroupState::Stable);
+        }
+        // A group whose members are not consumers (Kafka Connect's workers) is never upgraded.
+        let mut c = migrating(MigrationPolicy::Bidirectional, usize::MAX);
+        join(&mut c, "connect", &["t"]);
+        let e = c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::GroupIdNotFound);
+    }
+
+    #[test]
+    fn the_downgrade_needs_the_policy_and_room_in_a_classic_group() {
+        // `upgrade` only: the group stays a consumer group with its classic member.
+        let mut c = migrating(MigrationPolicy::Upgrade, usize::MAX);
+        let old = stable_classic_member(&mut c);
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap();
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", LEAVE_GROUP_MEMBER_EPOCH), &partitions())
+            .unwrap();
+        let g = c.consumer_groups().group("g").expect("still a consumer group");
+        assert_eq!(g.members.keys().cloned().collect::<Vec<_>>(), vec![old.clone()]);
+        assert_eq!(c.describe_group("g").state, ClassicGroupState::Dead);
+
+        // A classic member leaving while a consumer-protocol member stays: no downgrade; that member then
+        // leaving the group empty: none either (an empty group stays what it is).
+        let mut c = migrating(MigrationPolicy::Bidirectional, usize::MAX);
+        let old = stable_classic_member(&mut c);
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap();
+        c.leave_group(AT, 1, "g", &[LeaveMember { member_id: old, group_instance_id: None }]);
+        assert_eq!(c.consumer_groups().group("g").unwrap().members.len(), 1);
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", LEAVE_GROUP_MEMBER_EPOCH), &partitions())
+            .unwrap();
+        assert!(c.consumer_groups().group("g").unwrap().members.is_empty());
+        assert_eq!(c.describe_group("g").state, ClassicGroupState::Dead);
+    }
+
+    #[test]
+    fn the_downgrade_waits_while_the_classic_members_exceed_group_classic_max_size() {
+        // Two classic members (max size 2 while classic), then the limit is 1 when the consumer member leaves.
+        let mut c = migrating(MigrationPolicy::Bidirectional, usize::MAX);
+        let old = stable_classic_member(&mut c);
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap();
+        let second = match c.join_group(AT, 2, classic_join_request("")).pop().unwrap().response {
+            GroupResponse::JoinGroup(r) => {
+                assert_eq!(r.error, Some(ErrorCode::MemberIdRequired));
+                r.member_id
+            }
+            other => panic!("{other:?}"),
+        };
+        let joined = join_response(c.join_group(AT, 2, classic_join_request(&second)));
+        assert_eq!(joined.error, None);
+        assert_eq!(c.consumer_groups().group("g").unwrap().members.len(), 3);
+        c.config.max_size = 1;
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", LEAVE_GROUP_MEMBER_EPOCH), &partitions())
+            .unwrap();
+        let g = c.consumer_groups().group("g").expect("too big for a classic group");
+        assert!(g.members.contains_key(&old) && g.members.contains_key(&second));
+    }
+
+    #[test]
+    fn a_classic_member_that_does_not_rejoin_within_its_rebalance_timeout_is_fenced() {
+        let mut c = migrating(MigrationPolicy::Bidirectional, usize::MAX);
+        let old = stable_classic_member(&mut c);
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap();
+        c.take_consumer_group_events();
+        // Both heartbeat every 10 s (within their 45 s sessions); the classic member never rejoins.
+        let mut t = 0;
+        while c.consumer_groups().group("g").unwrap().members.contains_key(&old) {
+            t += 10_000;
+            assert!(t <= 310_000, "still a member at {t} ms");
+            let at = VirtualTime::from_millis(t);
+            let epoch = c.consumer_groups().group("g").unwrap().members["new"].member_epoch;
+            let mut hb = consumer_heartbeat("new", epoch);
+            hb.rebalance_timeout_ms = None;
+            hb.subscribed_topic_names = None;
+            hb.owned_partitions = None;
+            c.consumer_group_heartbeat(at, hb, &partitions()).unwrap();
+            if c.consumer_groups().group("g").unwrap().members.contains_key(&old) {
+                let hb = c.heartbeat(at, 1, "g", &old, None, 1).pop().unwrap().response;
+                assert_eq!(hb, GroupResponse::Heartbeat { error: Some(ErrorCode::RebalanceInProgress) });
+            }
+        }
+        // Told to rejoin at 10 s, fenced 300 s (its max.poll.interval.ms) later.
+        assert_eq!(t, 310_000);
+        let fenced: Vec<String> = c
+            .take_consumer_group_events()
+            .into_iter()
+            .filter(|e| e.kind() == "member-fenced")
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(fenced.len(), 1, "{fenced:?}");
+        assert!(fenced[0].contains("did not rejoin before the rebalance timeout"), "{fenced:?}");
+        // The consumer-protocol member stays: no downgrade.
+        assert_eq!(c.describe_group("g").state, ClassicGroupState::Dead);
+    }
+
+    #[test]
+    fn a_classic_member_takes_over_the_id_of_an_empty_consumer_group() {
+        let mut c = migrating(MigrationPolicy::Bidirectional, usize::MAX);
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", 0), &partitions()).unwrap();
+        c.consumer_group_heartbeat(AT, consumer_heartbeat("new", LEAVE_GROUP_MEMBER_EPOCH), &partitions())
+            .unwrap();
+        assert!(c.consumer_groups().group("g").is_some_and(|g| g.members.is_empty()));
+        stable_classic_member(&mut c);
+        assert!(c.consumer_groups().group("g").is_none());
     }
 }

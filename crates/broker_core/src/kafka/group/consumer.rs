@@ -12,6 +12,7 @@
 //! at most one member at a time (so never owned by two members); a member's epoch never exceeds the
 //! target assignment epoch, which never exceeds the group epoch; the group epoch never decreases.
 
+use super::types::{JoinGroupRequest, ProtocolMetadata, SyncGroupRequest};
 use crate::kafka::assignor::{Assignment, ServerAssignor, ServerMember};
 use crate::kafka::{ErrorCode, KafkaError, TopicPartition};
 use crate::{Prng, VirtualTime};
@@ -157,6 +158,50 @@ pub struct ConsumerGroupMember {
     session_deadline: VirtualTime,
     /// (deadline, epoch) while it has partitions to revoke.
     rebalance_deadline: Option<(VirtualTime, i32)>,
+    /// Set for a member that speaks the classic protocol (JoinGroup / SyncGroup / Heartbeat) inside a
+    /// consumer group, after an online upgrade (`ClassicMemberMetadata`).
+    #[serde(default)]
+    pub classic: Option<ClassicMemberMetadata>,
+    /// A classic member's pending rejoin or sync and when it times out (its rebalance timeout):
+    /// `scheduleConsumerGroupJoinTimeoutIfAbsent` / `scheduleConsumerGroupSyncTimeout`.
+    #[serde(default)]
+    classic_deadline: Option<(VirtualTime, ClassicWait)>,
+}
+
+/// What a classic member of a consumer group is expected to send before its rebalance timeout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum ClassicWait {
+    /// A JoinGroup: it was told `REBALANCE_IN_PROGRESS`.
+    Join,
+    /// A SyncGroup: it joined.
+    Sync,
+}
+
+/// What a classic-protocol member of a consumer group sent in its last JoinGroup: the session timeout
+/// its heartbeats keep and the protocols (assignors) it supports, which a downgrade gives back to the
+/// classic group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassicMemberMetadata {
+    /// `session.timeout.ms`.
+    pub session_timeout_ms: u64,
+    /// Its JoinGroup protocols, preferred first.
+    pub protocols: Vec<ProtocolMetadata>,
+}
+
+/// The answer to a classic member's JoinGroup sent to a consumer group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClassicJoinOutcome {
+    /// A new dynamic member got an id and must rejoin with it (`MEMBER_ID_REQUIRED`).
+    MemberIdRequired(String),
+    /// Joined: the generation is the member epoch; no leader (the coordinator assigns).
+    Joined {
+        /// Member id.
+        member_id: String,
+        /// Its member epoch, given as the generation.
+        generation: i32,
+        /// Its preferred protocol.
+        protocol: String,
+    },
 }
 
 impl ConsumerGroupMember {
@@ -177,7 +222,41 @@ impl ConsumerGroupMember {
             pending_revocation: BTreeSet::new(),
             session_deadline: VirtualTime::NEVER,
             rebalance_deadline: None,
+            classic: None,
+            classic_deadline: None,
         }
+    }
+
+    /// `ConsumerGroup.fromClassicGroup` for one member: stable at `generation`, owning its classic
+    /// assignment, subscribed to the topics of its preferred protocol.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn from_classic(
+        member_id: &str,
+        instance_id: Option<String>,
+        client_id: &str,
+        client_host: &str,
+        rebalance_timeout_ms: u64,
+        generation: i32,
+        assignment: &[TopicPartition],
+        classic: ClassicMemberMetadata,
+    ) -> Self {
+        let mut m = ConsumerGroupMember::new(member_id);
+        m.instance_id = instance_id;
+        m.client_id = client_id.to_string();
+        m.client_host = client_host.to_string();
+        m.rebalance_timeout_ms = rebalance_timeout_ms;
+        m.subscribed_topics =
+            classic.protocols.first().map(|p| p.topics.iter().cloned().collect()).unwrap_or_default();
+        m.member_epoch = generation;
+        m.previous_member_epoch = generation;
+        m.assigned = assignment.iter().cloned().collect();
+        m.classic = Some(classic);
+        m
+    }
+
+    /// Its session timeout: the classic one for a classic member, else the broker's.
+    fn session_timeout_ms(&self, config: &ConsumerProtocolConfig) -> u64 {
+        self.classic.as_ref().map_or(config.session_timeout_ms, |c| c.session_timeout_ms)
     }
 
     fn is_reconciled_to(&self, epoch: i32) -> bool {
@@ -264,6 +343,37 @@ impl ConsumerGroup {
         }
         self.target.remove(member_id);
         Some(old)
+    }
+
+    /// `ConsumerGroup.fromClassicGroup`: a consumer group at epoch `generation` whose members and target
+    /// assignment are the classic group's.
+    pub(super) fn from_classic(
+        group_id: &str,
+        generation: i32,
+        members: Vec<ConsumerGroupMember>,
+        partitions: &BTreeMap<String, i32>,
+    ) -> Self {
+        let mut g = ConsumerGroup::new(group_id);
+        g.group_epoch = generation;
+        g.assignment_epoch = generation;
+        for m in members {
+            g.target.insert(m.member_id.clone(), m.assigned.clone());
+            g.update_member(m);
+        }
+        g.subscription_metadata = g.metadata_for(partitions);
+        g
+    }
+
+    /// `allMembersUseClassicProtocolExcept`: every member but `member_id` speaks the classic protocol.
+    pub fn all_classic_except(&self, member_id: &str) -> bool {
+        self.members.values().filter(|m| m.member_id != member_id).all(|m| m.classic.is_some())
+    }
+
+    /// `waitingOnUnreleasedPartition`: a partition of its target another member still holds.
+    fn waiting_on_unreleased(&self, member: &ConsumerGroupMember) -> bool {
+        self.target.get(&member.member_id).is_some_and(|t| {
+            t.iter().any(|tp| !member.assigned.contains(tp) && self.partition_epochs.contains_key(tp))
+        })
     }
 
     /// The topics any member subscribes to (`subscribedTopicNames`).
@@ -400,6 +510,10 @@ pub struct ConsumerGroups {
     prng: Prng,
     now: VirtualTime,
     events: Vec<ConsumerGroupEvent>,
+    /// Groups whose remaining members all speak the classic protocol after a member was fenced, with
+    /// the group epoch before it: the coordinator decides whether to downgrade them.
+    #[serde(default)]
+    downgrade_candidates: Vec<(String, i32)>,
 }
 
 fn invalid(message: &str) -> KafkaError {
@@ -415,7 +529,34 @@ impl ConsumerGroups {
             prng: Prng::new(seed),
             now: VirtualTime::ZERO,
             events: Vec::new(),
+            downgrade_candidates: Vec::new(),
         }
+    }
+
+    /// The broker settings of the consumer protocol.
+    pub fn config(&self) -> &ConsumerProtocolConfig {
+        &self.config
+    }
+
+    /// Puts a group converted from a classic group in place, its members' sessions running from now.
+    pub(super) fn insert_upgraded(&mut self, mut group: ConsumerGroup) {
+        let now = self.now;
+        let members: Vec<ConsumerGroupMember> = group.members.values().cloned().collect();
+        for mut m in members {
+            m.session_deadline = now.plus_millis(m.session_timeout_ms(&self.config));
+            group.members.insert(m.member_id.clone(), m);
+        }
+        self.groups.insert(group.group_id.clone(), group);
+    }
+
+    /// Takes a group out (it becomes a classic group).
+    pub(super) fn take_group(&mut self, group_id: &str) -> Option<ConsumerGroup> {
+        self.groups.remove(group_id)
+    }
+
+    /// The groups left with only classic members since the last call, with their epoch before.
+    pub(super) fn take_downgrade_candidates(&mut self) -> Vec<(String, i32)> {
+        std::mem::take(&mut self.downgrade_candidates)
     }
 
     /// A group, if it exists.
@@ -460,7 +601,13 @@ impl ConsumerGroups {
         self.groups
             .values()
             .flat_map(|g| g.members.values())
-            .flat_map(|m| [Some(m.session_deadline), m.rebalance_deadline.map(|(t, _)| t)])
+            .flat_map(|m| {
+                [
+                    Some(m.session_deadline),
+                    m.rebalance_deadline.map(|(t, _)| t),
+                    m.classic_deadline.map(|(t, _)| t),
+                ]
+            })
             .flatten()
             .filter(|t| *t != VirtualTime::NEVER)
             .min()
@@ -475,6 +622,12 @@ impl ConsumerGroups {
                 for m in g.members.values() {
                     if m.session_deadline == due {
                         fenced.push((g.group_id.clone(), m.member_id.clone(), "session timeout"));
+                    } else if let Some((_, wait)) = m.classic_deadline.filter(|(t, _)| *t == due) {
+                        let reason = match wait {
+                            ClassicWait::Join => "did not rejoin before the rebalance timeout",
+                            ClassicWait::Sync => "did not sync before the rebalance timeout",
+                        };
+                        fenced.push((g.group_id.clone(), m.member_id.clone(), reason));
                     } else if let Some((t, epoch)) = m.rebalance_deadline {
                         if t == due {
                             if m.member_epoch == epoch && m.state == MemberState::UnrevokedPartitions {
@@ -503,6 +656,10 @@ impl ConsumerGroups {
     fn fence(&mut self, group_id: &str, member_id: &str, reason: &str) {
         let now = self.now;
         let Some(g) = self.groups.get_mut(group_id) else { return };
+        // `validateOnlineDowngradeWithFencedMember`: the others all classic, and not the last member.
+        if g.members.contains_key(member_id) && g.members.len() > 1 && g.all_classic_except(member_id) {
+            self.downgrade_candidates.push((group_id.to_string(), g.group_epoch));
+        }
         if g.remove_member(member_id).is_none() {
             return;
         }
@@ -682,7 +839,7 @@ impl ConsumerGroups {
         } else {
             reconciled.rebalance_deadline = None;
         }
-        reconciled.session_deadline = now.plus_millis(self.config.session_timeout_ms);
+        reconciled.session_deadline = now.plus_millis(reconciled.session_timeout_ms(&self.config));
         let changed = reconciled.member_epoch != updated.member_epoch
             || reconciled.state != updated.state
             || reconciled.assigned != updated.assigned
@@ -713,7 +870,8 @@ impl ConsumerGroups {
     }
 
     /// `ConsumerGroup.validateOffsetCommit`: a commit with a negative epoch is accepted only by an empty
-    /// group; otherwise the member must exist and commit with its current epoch (`STALE_MEMBER_EPOCH`).
+    /// group; otherwise the member must exist and commit with its current epoch (`STALE_MEMBER_EPOCH`, or
+    /// `ILLEGAL_GENERATION` for a classic member, whose generation is its member epoch).
     pub fn validate_offset_commit(
         &self,
         group_id: &str,
@@ -735,6 +893,16 @@ impl ConsumerGroups {
                 format!("Member {member_id} is not a member of group {group_id}."),
             ));
         };
+        if member_epoch != member.member_epoch && member.classic.is_some() {
+            // A classic member (after an online upgrade) commits with its generation.
+            return Err(KafkaError::with_message(
+                ErrorCode::IllegalGeneration,
+                format!(
+                    "The received generation id {member_epoch} does not match the expected member epoch {}.",
+                    member.member_epoch
+                ),
+            ));
+        }
         if member_epoch != member.member_epoch {
             return Err(KafkaError::with_message(
                 ErrorCode::StaleMemberEpoch,
@@ -986,4 +1154,255 @@ fn compute_next(
         m.pending_revocation.clear();
     }
     m
+}
+
+/// The classic protocol spoken inside a consumer group (KIP-848's online migration): a classic member's
+/// JoinGroup, SyncGroup, Heartbeat and LeaveGroup, as `GroupMetadataManager.classicGroup…ToConsumerGroup`
+/// handles them. The coordinator assigns (the JoinGroup answer names no leader); the generation is the
+/// member epoch; a member behind the group epoch, or with partitions to revoke, is told to rejoin
+/// (`REBALANCE_IN_PROGRESS`).
+impl ConsumerGroups {
+    fn classic_member(
+        &self,
+        group_id: &str,
+        member_id: &str,
+        instance: Option<&str>,
+    ) -> Result<&ConsumerGroupMember, ErrorCode> {
+        let g = self.groups.get(group_id).ok_or(ErrorCode::UnknownMemberId)?;
+        let member = match instance {
+            None => g.members.get(member_id).ok_or(ErrorCode::UnknownMemberId)?,
+            Some(i) => {
+                let m = g
+                    .static_members
+                    .get(i)
+                    .and_then(|id| g.members.get(id))
+                    .ok_or(ErrorCode::UnknownMemberId)?;
+                if m.member_id != member_id {
+                    return Err(ErrorCode::FencedInstanceId);
+                }
+                m
+            }
+        };
+        // `throwIfMemberDoesNotUseClassicProtocol`.
+        if member.classic.is_none() {
+            return Err(ErrorCode::UnknownMemberId);
+        }
+        Ok(member)
+    }
+
+    /// A classic member's JoinGroup to consumer group `request.group_id`, over topics with these
+    /// partition counts: the member is created or updated, the target assignment recomputed if the group
+    /// epoch moved, and the member reconciled towards it (an eager member owns nothing when it rejoins).
+    pub(super) fn classic_join(
+        &mut self,
+        at: VirtualTime,
+        request: &JoinGroupRequest,
+        partitions: &BTreeMap<String, i32>,
+    ) -> Result<ClassicJoinOutcome, ErrorCode> {
+        self.advance_to(at);
+        let group_id = request.group_id.clone();
+        if !self.groups.contains_key(&group_id) {
+            return Err(ErrorCode::UnknownMemberId);
+        }
+        let unknown = request.member_id.is_empty();
+        let member_id = if unknown { self.new_member_id() } else { request.member_id.clone() };
+        let g = &self.groups[&group_id];
+        let existing = match &request.group_instance_id {
+            Some(i) => g.static_members.get(i).and_then(|id| g.members.get(id)).cloned(),
+            None => g.members.get(&member_id).cloned(),
+        };
+        // `throwIfConsumerGroupIsFull`.
+        if existing.is_none() && g.members.len() >= self.config.max_size {
+            return Err(ErrorCode::GroupMaxSizeReached);
+        }
+        // `throwIfClassicProtocolIsNotSupported`: the consumer protocol type, and a protocol every other
+        // classic member supports.
+        let supported = request.protocol_type == "consumer"
+            && !request.protocols.is_empty()
+            && request.protocols.iter().any(|p| {
+                g.members
+                    .values()
+                    .filter(|m| m.member_id != member_id)
+                    .all(|m| m.classic.as_ref().is_none_or(|c| c.protocols.iter().any(|q| q.name == p.name)))
+            });
+        if !supported {
+            return Err(ErrorCode::InconsistentGroupProtocol);
+        }
+        if unknown && request.group_instance_id.is_none() {
+            return Ok(ClassicJoinOutcome::MemberIdRequired(member_id));
+        }
+        let member = match existing {
+            Some(m) if m.member_id == member_id => m,
+            // A static member rejoining with a new id: Kafka replaces it (not modelled here).
+            Some(_) => return Err(ErrorCode::FencedInstanceId),
+            None => ConsumerGroupMember::new(&member_id),
+        };
+        let is_new = !g.members.contains_key(&member_id);
+        let subscription = &request.protocols[0];
+        let mut updated = member.clone();
+        updated.instance_id = request.group_instance_id.clone().or(updated.instance_id);
+        updated.rebalance_timeout_ms = request.rebalance_timeout_ms;
+        updated.server_assignor = None;
+        updated.subscribed_topics = subscription.topics.iter().cloned().collect();
+        updated.client_id = request.client_id.clone();
+        updated.client_host = request.client_host.clone();
+        updated.classic = Some(ClassicMemberMetadata {
+            session_timeout_ms: request.session_timeout_ms,
+            protocols: request.protocols.clone(),
+        });
+        let subscription_changed = is_new || updated.subscribed_topics != member.subscribed_topics;
+        let g = self.groups.get_mut(&group_id).expect("exists");
+        g.update_member(updated.clone());
+        let metadata = g.metadata_for(partitions);
+        let mut bump = subscription_changed;
+        if metadata != g.subscription_metadata {
+            g.subscription_metadata = metadata;
+            bump = true;
+        }
+        let now = self.now;
+        if bump {
+            g.group_epoch += 1;
+            let epoch = g.group_epoch;
+            self.events.push(ConsumerGroupEvent::GroupEpochBumped {
+                at: now,
+                group: group_id.clone(),
+                epoch,
+            });
+        }
+        let g = &self.groups[&group_id];
+        if g.group_epoch > g.assignment_epoch {
+            self.compute_target_assignment(&group_id, partitions);
+        }
+        let g = self.groups.get_mut(&group_id).expect("exists");
+        let target_epoch = g.assignment_epoch;
+        let target = g.target.get(&member_id).cloned().unwrap_or_default();
+        let mut reconciled = updated.clone();
+        if !reconciled.is_reconciled_to(target_epoch) {
+            reconciled = reconcile(
+                &reconciled,
+                target_epoch,
+                &target,
+                &g.partition_epochs,
+                Some(&subscription.owned_partitions),
+            )
+            .map_err(|e| e.code)?;
+        }
+        reconciled.session_deadline = now.plus_millis(request.session_timeout_ms);
+        // The rejoin came: now a SyncGroup is due within the rebalance timeout.
+        reconciled.classic_deadline =
+            Some((now.plus_millis(request.rebalance_timeout_ms), ClassicWait::Sync));
+        let changed = reconciled.member_epoch != updated.member_epoch
+            || reconciled.state != updated.state
+            || reconciled.assigned != updated.assigned
+            || reconciled.pending_revocation != updated.pending_revocation;
+        g.update_member(reconciled.clone());
+        if changed {
+            self.events.push(ConsumerGroupEvent::MemberReconciled {
+                at: now,
+                group: group_id,
+                member: member_id.clone(),
+                epoch: reconciled.member_epoch,
+                state: reconciled.state,
+                assigned: reconciled.assigned.iter().cloned().collect(),
+                revoking: reconciled.pending_revocation.iter().cloned().collect(),
+            });
+        }
+        Ok(ClassicJoinOutcome::Joined {
+            member_id,
+            generation: reconciled.member_epoch,
+            protocol: subscription.name.clone(),
+        })
+    }
+
+    /// A classic member's SyncGroup: its assigned partitions, unless it must rejoin first.
+    pub(super) fn classic_sync(
+        &mut self,
+        at: VirtualTime,
+        request: &SyncGroupRequest,
+    ) -> Result<(String, Vec<TopicPartition>), ErrorCode> {
+        self.advance_to(at);
+        let member =
+            self.classic_member(&request.group_id, &request.member_id, request.group_instance_id.as_deref())?;
+        // `throwIfGenerationIdUnmatched`, `throwIfClassicProtocolUnmatched`, `throwIfRebalanceInProgress`.
+        if request.generation_id != member.member_epoch {
+            return Err(ErrorCode::IllegalGeneration);
+        }
+        let classic = member.classic.as_ref().expect("a classic member");
+        let protocol = request.protocol_name.clone().unwrap_or_default();
+        if request.protocol_type.as_deref().is_some_and(|t| t != "consumer")
+            || !classic.protocols.iter().any(|p| p.name == protocol)
+        {
+            return Err(ErrorCode::InconsistentGroupProtocol);
+        }
+        let g = &self.groups[&request.group_id];
+        if g.group_epoch > member.member_epoch && member.state != MemberState::UnrevokedPartitions {
+            return Err(ErrorCode::RebalanceInProgress);
+        }
+        let assigned: Vec<TopicPartition> = member.assigned.iter().cloned().collect();
+        let deadline = self.now.plus_millis(classic.session_timeout_ms);
+        let id = member.member_id.clone();
+        if let Some(m) = self.groups.get_mut(&request.group_id).and_then(|g| g.members.get_mut(&id)) {
+            m.session_deadline = deadline;
+            m.classic_deadline = None;
+        }
+        Ok((protocol, assigned))
+    }
+
+    /// A classic member's Heartbeat: `REBALANCE_IN_PROGRESS` when the group epoch moved past its
+    /// epoch, when it has partitions to revoke, or when partitions it waited for are free.
+    pub(super) fn classic_heartbeat(
+        &mut self,
+        at: VirtualTime,
+        group_id: &str,
+        member_id: &str,
+        instance: Option<&str>,
+        generation: i32,
+    ) -> Option<ErrorCode> {
+        self.advance_to(at);
+        let member = match self.classic_member(group_id, member_id, instance) {
+            Ok(m) => m.clone(),
+            Err(e) => return Some(e),
+        };
+        if generation != member.member_epoch {
+            return Some(ErrorCode::IllegalGeneration);
+        }
+        let g = self.groups.get_mut(group_id).expect("exists");
+        let rejoin = member.member_epoch < g.group_epoch
+            || member.state == MemberState::UnrevokedPartitions
+            || (member.state == MemberState::UnreleasedPartitions && !g.waiting_on_unreleased(&member));
+        let timeout = member.classic.as_ref().map_or(0, |c| c.session_timeout_ms);
+        let now = self.now;
+        if let Some(m) = g.members.get_mut(&member.member_id) {
+            m.session_deadline = now.plus_millis(timeout);
+            if rejoin && m.classic_deadline.is_none() {
+                m.classic_deadline = Some((now.plus_millis(m.rebalance_timeout_ms), ClassicWait::Join));
+            }
+        }
+        rejoin.then_some(ErrorCode::RebalanceInProgress)
+    }
+
+    /// A classic member's LeaveGroup (one entry of the batch): the member is fenced.
+    pub(super) fn classic_leave(
+        &mut self,
+        at: VirtualTime,
+        group_id: &str,
+        member_id: &str,
+        instance: Option<&str>,
+    ) -> Option<ErrorCode> {
+        self.advance_to(at);
+        let g = self.groups.get(group_id)?;
+        let id = match instance {
+            Some(i) => match g.static_members.get(i) {
+                None => return Some(ErrorCode::UnknownMemberId),
+                Some(id) if !member_id.is_empty() && id != member_id => {
+                    return Some(ErrorCode::FencedInstanceId)
+                }
+                Some(id) => id.clone(),
+            },
+            None if g.members.contains_key(member_id) => member_id.to_string(),
+            None => return Some(ErrorCode::UnknownMemberId),
+        };
+        self.fence(group_id, &id, "left");
+        None
+    }
 }

@@ -18,6 +18,49 @@ pub struct CoordinatorConfig {
     pub max_size: usize,
     /// How long a new member may take to join before it is dropped (Kafka's fixed 5 minutes).
     pub new_member_join_timeout_ms: u64,
+    /// `group.consumer.migration.policy` (`bidirectional`): which online conversions between a classic
+    /// group and a consumer group (KIP-848) the coordinator makes.
+    #[serde(default)]
+    pub migration_policy: MigrationPolicy,
+}
+
+/// `group.consumer.migration.policy`: whether a classic group with members is upgraded to a consumer group
+/// when a `group.protocol=consumer` member joins it, and whether a consumer group whose remaining members
+/// all use the classic protocol is downgraded when its last consumer-protocol member leaves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MigrationPolicy {
+    /// `disabled`: neither conversion.
+    Disabled,
+    /// `upgrade`: classic to consumer only.
+    Upgrade,
+    /// `downgrade`: consumer to classic only.
+    Downgrade,
+    /// `bidirectional` (Kafka 4.1's default): both.
+    #[default]
+    Bidirectional,
+}
+
+impl MigrationPolicy {
+    /// The policy named as `server.properties` spells it (case-insensitive, as Kafka parses it).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "disabled" => Some(MigrationPolicy::Disabled),
+            "upgrade" => Some(MigrationPolicy::Upgrade),
+            "downgrade" => Some(MigrationPolicy::Downgrade),
+            "bidirectional" => Some(MigrationPolicy::Bidirectional),
+            _ => None,
+        }
+    }
+
+    /// Whether a classic group may become a consumer group.
+    pub fn upgrade_enabled(self) -> bool {
+        matches!(self, MigrationPolicy::Upgrade | MigrationPolicy::Bidirectional)
+    }
+
+    /// Whether a consumer group may become a classic group.
+    pub fn downgrade_enabled(self) -> bool {
+        matches!(self, MigrationPolicy::Downgrade | MigrationPolicy::Bidirectional)
+    }
 }
 
 impl Default for CoordinatorConfig {
@@ -28,6 +71,7 @@ impl Default for CoordinatorConfig {
             max_session_timeout_ms: 1_800_000,
             max_size: usize::MAX,
             new_member_join_timeout_ms: 300_000,
+            migration_policy: MigrationPolicy::Bidirectional,
         }
     }
 }
@@ -361,6 +405,25 @@ pub enum GroupEvent {
         /// Group.
         group: String,
     },
+    /// A classic group became a consumer group: a consumer-protocol member joined it (KIP-848's online
+    /// upgrade); its members stay, speaking the classic protocol.
+    UpgradedToConsumerGroup {
+        /// When.
+        at: VirtualTime,
+        /// Group.
+        group: String,
+        /// The classic members it keeps.
+        members: usize,
+    },
+    /// A consumer group became a classic group again: its last consumer-protocol member left.
+    DowngradedToClassicGroup {
+        /// When.
+        at: VirtualTime,
+        /// Group.
+        group: String,
+        /// The classic members it keeps.
+        members: usize,
+    },
 }
 
 impl GroupEvent {
@@ -378,6 +441,8 @@ impl GroupEvent {
             GroupEvent::OffsetsCommitted { .. } => "offsets-committed",
             GroupEvent::OffsetsDeleted { .. } => "offsets-deleted",
             GroupEvent::GroupDeleted { .. } => "group-deleted",
+            GroupEvent::UpgradedToConsumerGroup { .. } => "upgraded-to-consumer-group",
+            GroupEvent::DowngradedToClassicGroup { .. } => "downgraded-to-classic-group",
         }
     }
 }
@@ -434,6 +499,15 @@ impl fmt::Display for GroupEvent {
                 write!(f, "{at} group {group}: offsets deleted [{}]", partitions(list))
             }
             GroupEvent::GroupDeleted { at, group } => write!(f, "{at} group {group}: deleted"),
+            GroupEvent::UpgradedToConsumerGroup { at, group, members } => {
+                write!(
+                    f,
+                    "{at} group {group}: upgraded to a consumer group, {members} classic member(s) kept"
+                )
+            }
+            GroupEvent::DowngradedToClassicGroup { at, group, members } => {
+                write!(f, "{at} group {group}: downgraded to a classic group, {members} member(s) kept")
+            }
         }
     }
 }

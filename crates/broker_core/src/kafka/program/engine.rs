@@ -1020,22 +1020,25 @@ impl EngineClients {
                 return false;
             }
             if let Some(group) = &c.group {
-                let stable = if consumer_protocol {
-                    self.coordinator
-                        .consumer_groups()
-                        .group(group)
-                        .is_some_and(|g| g.state() == crate::kafka::group::ConsumerGroupState::Stable)
-                } else {
-                    self.coordinator.describe_group(group).state
-                        == crate::kafka::group::ClassicGroupState::Stable
+                // The group's kind decides, not the member's protocol: after an online upgrade (KIP-848)
+                // a classic member lives in a consumer group, and after a downgrade the reverse.
+                let stable = match self.coordinator.consumer_groups().group(group) {
+                    Some(g) if !g.members.is_empty() => {
+                        g.state() == crate::kafka::group::ConsumerGroupState::Stable
+                    }
+                    _ => {
+                        self.coordinator.describe_group(group).state
+                            == crate::kafka::group::ClassicGroupState::Stable
+                    }
                 };
                 if !stable {
                     return false;
                 }
             }
-            // With the consumer protocol the generation is the member epoch.
+            // Each member's generation in its own protocol: the member epoch with the consumer protocol,
+            // the generation (the member epoch inside a consumer group) with the classic one.
             let epoch = |c: &Consumer| {
-                if consumer_protocol {
+                if c.client.config().group_protocol == GroupProtocol::Consumer {
                     c.client.member_epoch()
                 } else {
                     c.client.generation()

@@ -65,11 +65,20 @@ pub struct ClusterSpec {
     /// `replica.lag.time.max.ms` (30 s).
     #[serde(default)]
     pub replica_lag_time_max: Option<Millis>,
+    /// `group.consumer.migration.policy` (`bidirectional`; `disabled`, `upgrade`, `downgrade`): the online
+    /// conversions between classic and consumer groups (KIP-848).
+    #[serde(default)]
+    pub group_consumer_migration_policy: Option<String>,
 }
 
 impl Default for ClusterSpec {
     fn default() -> Self {
-        ClusterSpec { brokers: 1, racks: Vec::new(), replica_lag_time_max: None }
+        ClusterSpec {
+            brokers: 1,
+            racks: Vec::new(),
+            replica_lag_time_max: None,
+            group_consumer_migration_policy: None,
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use super::document::*;
 use super::script::API;
 use super::script::{record_map, RecordCall, ON_RECORD};
 use crate::kafka::consumer::ConsumerEvent;
-use crate::kafka::group::CoordinatorConfig;
+use crate::kafka::group::{CoordinatorConfig, MigrationPolicy};
 use crate::kafka::producer::{KafkaProducer, ProducerConfig, SendId};
 use crate::kafka::{
     AutoOffsetReset, ClientAssignor, Cluster, ClusterSettings, ConsumerConfig, ConsumerEnv, ConsumerRecord,
@@ -492,7 +492,20 @@ impl KafkaRun {
                 .create_topic(VirtualTime::ZERO, &new)
                 .map_err(|e| Problem::new(format!("topics[{i}]"), e.to_string()))?;
         }
-        let coordinator = GroupCoordinator::new(CoordinatorConfig::default(), prng.next_u64());
+        let mut coordinator_config = CoordinatorConfig::default();
+        if let Some(name) = &doc.cluster.group_consumer_migration_policy {
+            coordinator_config.migration_policy = MigrationPolicy::from_name(name).ok_or_else(|| {
+                Problem::new(
+                    "cluster.group_consumer_migration_policy",
+                    // The broker's own ConfigException (kafka 4.1.1's GroupCoordinatorConfig).
+                    format!(
+                        "ConfigException: Invalid value {name} for configuration group.consumer.migration.policy: \
+                         String must be one of (case insensitive): DISABLED, DOWNGRADE, UPGRADE, BIDIRECTIONAL"
+                    ),
+                )
+            })?;
+        }
+        let coordinator = GroupCoordinator::new(coordinator_config, prng.next_u64());
         let end = VirtualTime::from_millis(doc.duration.0);
         let mut wakes = DeadlineQueue::new();
         let mut producers = Vec::new();
