@@ -186,6 +186,17 @@ fn is_blocking(argv: &[Vec<u8>]) -> bool {
     )
 }
 
+/// A blocking command's timeout in seconds: `XREAD`/`XREADGROUP`'s `BLOCK` milliseconds, or the other
+/// commands' last argument (seconds).
+fn block_timeout_secs(argv: &[Vec<u8>]) -> Option<f64> {
+    let text = |a: &Vec<u8>| std::str::from_utf8(a).ok().and_then(|a| a.parse::<f64>().ok());
+    if argv[0].eq_ignore_ascii_case(b"XREAD") || argv[0].eq_ignore_ascii_case(b"XREADGROUP") {
+        let at = argv.iter().position(|a| a.eq_ignore_ascii_case(b"BLOCK"))?;
+        return argv.get(at + 1).and_then(text).map(|ms| ms / 1000.0);
+    }
+    argv.last().and_then(text)
+}
+
 /// The ids of `clients` that Redis still has blocked.
 fn still_blocked(control: &mut Conn, ids: &[i64]) -> Result<Vec<i64>, String> {
     if ids.is_empty() {
@@ -252,10 +263,7 @@ pub fn run(uri: &str, program: &Program) -> Result<String, String> {
                             break;
                         }
                         if still_blocked(&mut control, &[id])?.contains(&id) {
-                            let secs = argv
-                                .last()
-                                .and_then(|a| std::str::from_utf8(a).ok())
-                                .and_then(|a| a.parse::<f64>().ok());
+                            let secs = block_timeout_secs(argv);
                             let until =
                                 secs.filter(|s| *s > 0.0).map(|s| waited_from + Duration::from_secs_f64(s));
                             blocked.push((s.client, until));

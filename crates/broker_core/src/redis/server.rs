@@ -69,6 +69,10 @@ pub enum BlockedOp {
     Pop(End),
     /// `BLMOVE` / `BRPOPLPUSH`: moves to `destination`, replies the element.
     Move { destination: Vec<u8>, from: End, to: End },
+    /// `XREAD BLOCK`: each key's id (`$` resolved when it blocked); replies entries after it.
+    XRead { after: Vec<crate::redis::stream::StreamId>, count: usize },
+    /// `XREADGROUP BLOCK … >`: replies the group's new entries, pending for `consumer` unless `noack`.
+    XReadGroup { group: Vec<u8>, consumer: Vec<u8>, count: usize, noack: bool },
 }
 
 /// A client waiting in a blocking command.
@@ -99,7 +103,8 @@ pub struct Redis {
     pub keys: BTreeMap<Vec<u8>, Entry>,
     /// Blocked clients in the order they blocked.
     pub blocked: Vec<Blocked>,
-    /// Keys that became lists during the current command (Redis's `ready_keys`), in order.
+    /// Keys that became lists or got stream entries during the current command (Redis's
+    /// `ready_keys`), in order.
     ready: Vec<Vec<u8>>,
     /// Pub/sub channels and the clients subscribed to each, in the order they subscribed.
     pub channels: BTreeMap<Vec<u8>, Vec<ClientId>>,
@@ -145,6 +150,7 @@ fn arity(name: &str) -> Option<i32> {
         "xtrim" => -4,
         "xgroup" => -2,
         "xreadgroup" => -7,
+        "xread" => -4,
         "xack" => -4,
         "xpending" => -3,
         "subscribe" | "psubscribe" => -2,
@@ -213,8 +219,8 @@ impl Redis {
         self.blocked.retain(|b| {
             if b.deadline.is_some_and(|d| d <= now) {
                 let nil = match b.op {
-                    BlockedOp::Pop(_) => Reply::NilArray,
                     BlockedOp::Move { .. } => Reply::Nil,
+                    _ => Reply::NilArray,
                 };
                 out.push((b.client, nil));
                 false
@@ -436,7 +442,8 @@ impl Redis {
             "xdel" => self.xdel(argv).map(Outcome::Reply),
             "xtrim" => self.xtrim(argv).map(Outcome::Reply),
             "xgroup" => self.xgroup(argv).map(Outcome::Reply),
-            "xreadgroup" => self.xreadgroup(argv).map(Outcome::Reply),
+            "xreadgroup" => self.xread(client, argv, true),
+            "xread" => self.xread(client, argv, false),
             "xack" => self.xack(argv).map(Outcome::Reply),
             "xpending" => self.xpending(argv).map(Outcome::Reply),
             _ => r(unknown_command(argv)),
@@ -521,7 +528,7 @@ impl Redis {
         n
     }
 
-    fn block(&mut self, client: ClientId, keys: Vec<Vec<u8>>, timeout: u64, op: BlockedOp) {
+    pub(super) fn block(&mut self, client: ClientId, keys: Vec<Vec<u8>>, timeout: u64, op: BlockedOp) {
         let deadline = (timeout > 0).then(|| self.now.saturating_add(timeout));
         self.blocked.push(Blocked { client, keys, deadline, op });
     }
@@ -563,6 +570,13 @@ impl Redis {
     fn drop_if_empty(&mut self, key: &[u8]) {
         if matches!(self.keys.get(key), Some(Entry { value: Value::List(l), .. }) if l.is_empty()) {
             self.keys.remove(key);
+        }
+    }
+
+    /// Marks `key` ready for its blocked clients once, in order.
+    pub(super) fn signal_ready(&mut self, key: &[u8]) {
+        if !self.ready.iter().any(|k| k == key) {
+            self.ready.push(key.to_vec());
         }
     }
 
@@ -731,6 +745,10 @@ impl Redis {
         while !self.ready.is_empty() {
             let batch = std::mem::take(&mut self.ready);
             for key in batch {
+                if matches!(self.stream(&key), Ok(Some(_))) {
+                    self.serve_stream_waiters(&key, &mut out);
+                    continue;
+                }
                 let mut i = 0;
                 while i < self.blocked.len() {
                     if !self.blocked[i].keys.contains(&key) {
@@ -738,18 +756,23 @@ impl Redis {
                         continue;
                     }
                     let Ok(Some(_)) = self.list(&key) else { break };
-                    let b = self.blocked.remove(i);
-                    let reply = match &b.op {
+                    let reply = match self.blocked[i].op.clone() {
                         BlockedOp::Pop(end) => {
                             let list = self.list_mut(&key).ok().flatten().expect("checked");
-                            let el = pop(list, *end).unwrap_or_default();
+                            let el = pop(list, end).unwrap_or_default();
                             self.drop_if_empty(&key);
                             Reply::Array(vec![Reply::bulk(&key), Reply::Bulk(el)])
                         }
                         BlockedOp::Move { destination, from, to } => {
-                            self.lmove(&key, destination, *from, *to).unwrap_or_else(|e| e)
+                            self.lmove(&key, &destination, from, to).unwrap_or_else(|e| e)
+                        }
+                        // Stream readers wait on stream keys: a list under their key serves none.
+                        BlockedOp::XRead { .. } | BlockedOp::XReadGroup { .. } => {
+                            i += 1;
+                            continue;
                         }
                     };
+                    let b = self.blocked.remove(i);
                     out.push((b.client, reply));
                 }
             }

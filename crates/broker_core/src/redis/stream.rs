@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::args::{self, is, INVALID_ID, NOT_INTEGER, SYNTAX};
 use super::reply::Reply;
-use super::server::{Entry, Redis, Value, EPOCH_MS};
+use super::server::{BlockedOp, ClientId, Entry, Outcome, Redis, Value, Wakeups, EPOCH_MS};
 
 /// `stream-node-max-entries`: entries (live or deleted) a node takes before a new one starts.
 pub const NODE_MAX_ENTRIES: usize = 100;
@@ -404,6 +404,7 @@ impl Redis {
         if let Some(strategy) = a.strategy {
             s.trim(strategy, a.approx, a.limit);
         }
+        self.signal_ready(key);
         Ok(id.reply())
     }
 
@@ -562,7 +563,12 @@ impl Redis {
             }
             "destroy" => {
                 let s = self.stream_mut(key)?.expect("exists");
-                Ok(Reply::Int(i64::from(s.groups.remove(&group).is_some())))
+                let destroyed = s.groups.remove(&group).is_some();
+                if destroyed {
+                    // Readers blocked on the group get NOGROUP now, as Redis 7.0 signals the key.
+                    self.signal_ready(key);
+                }
+                Ok(Reply::Int(i64::from(destroyed)))
             }
             "createconsumer" => {
                 let s = self.stream_mut(key)?.expect("exists");
@@ -586,14 +592,30 @@ impl Redis {
         }
     }
 
-    pub(super) fn xreadgroup(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+    /// `XREAD` and `XREADGROUP` (`group`): entries after each stream's id, or the group's new entries
+    /// (`>`) or the consumer's own history; with `BLOCK ms` and nothing to serve, the client waits on
+    /// every key until an `XADD` gives one of them an entry after its id (served by
+    /// [`Redis::serve_stream_waiters`]) or the timeout passes (`(nil)`).
+    pub(super) fn xread(
+        &mut self,
+        client: ClientId,
+        argv: &[Vec<u8>],
+        group_cmd: bool,
+    ) -> Result<Outcome, Reply> {
         let (mut count, mut noack, mut streams_at, mut group) = (0i64, false, None, None);
+        let mut block: Option<u64> = None;
         let mut i = 1;
         while i < argv.len() {
             let more = argv.len() - i - 1;
             let o = &argv[i];
             if is(o, "BLOCK") && more > 0 {
-                return Err(Reply::err("ERR XREADGROUP BLOCK is not modelled yet"));
+                i += 1;
+                let ms = args::int(&argv[i])
+                    .ok_or_else(|| Reply::err("ERR timeout is not an integer or out of range"))?;
+                if ms < 0 {
+                    return Err(Reply::err("ERR timeout is negative"));
+                }
+                block = Some(ms as u64);
             } else if is(o, "COUNT") && more > 0 {
                 i += 1;
                 count = args::int_or_err(&argv[i])?.max(0);
@@ -604,9 +626,19 @@ impl Redis {
                 streams_at = Some(i + 1);
                 break;
             } else if is(o, "GROUP") && more >= 2 {
+                if !group_cmd {
+                    return Err(Reply::err(
+                        "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
+                    ));
+                }
                 group = Some((argv[i + 1].clone(), argv[i + 2].clone()));
                 i += 2;
             } else if is(o, "NOACK") {
+                if !group_cmd {
+                    return Err(Reply::err(
+                        "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
+                    ));
+                }
                 noack = true;
             } else {
                 return Err(Reply::err(SYNTAX));
@@ -614,80 +646,187 @@ impl Redis {
             i += 1;
         }
         let Some(at) = streams_at else { return Err(Reply::err(SYNTAX)) };
-        let Some((group, consumer)) = group else {
+        if group_cmd && group.is_none() {
             return Err(Reply::err("ERR Missing GROUP option for XREADGROUP"));
-        };
+        }
         let n = (argv.len() - at) / 2;
-        // Validate every stream first, as Redis does before serving any.
+        // Validate every stream first, as Redis does before serving any; `$` becomes the last id now.
         let mut ids = Vec::with_capacity(n);
         for k in 0..n {
             let key = &argv[at + k];
             let id_arg = &argv[at + n + k];
-            let exists = self.stream(key)?.is_some_and(|s| s.groups.contains_key(&group));
-            if !exists {
-                return Err(no_group(key, &group, " in XREADGROUP with GROUP option"));
+            let stream = self.stream(key)?;
+            if let Some((g, _)) = &group {
+                if !stream.is_some_and(|s| s.groups.contains_key(g)) {
+                    return Err(no_group(key, g, " in XREADGROUP with GROUP option"));
+                }
             }
-            if id_arg.as_slice() == b"$" {
-                return Err(Reply::err("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."));
-            }
-            ids.push(if id_arg.as_slice() == b">" { None } else { Some(args::stream_id(id_arg, 0, true)?) });
+            ids.push(if id_arg.as_slice() == b"$" {
+                if group.is_some() {
+                    return Err(Reply::err("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."));
+                }
+                Some(stream.map_or(StreamId::MIN, |s| s.last_id))
+            } else if id_arg.as_slice() == b">" {
+                if group.is_none() {
+                    return Err(Reply::err("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."));
+                }
+                None
+            } else {
+                Some(args::stream_id(id_arg, 0, true)?)
+            });
         }
-        let now = self.now;
         let limit = if count == 0 { usize::MAX } else { count as usize };
         let mut out = Vec::new();
-        for (k, id) in ids.into_iter().enumerate() {
-            let key = argv[at + k].clone();
-            let s = self.stream_mut(&key)?.expect("checked");
-            let Stream { entries, groups, .. } = s;
-            let g = groups.get_mut(&group).expect("checked");
-            match id {
-                Some(from) => {
-                    let c = g.consumers.entry(consumer.clone()).or_default();
-                    let mut items = Vec::new();
-                    let from = from.incr().unwrap_or(StreamId::MAX);
-                    for pid in c.pel.range(from..).take(limit) {
-                        match entries.get(pid) {
-                            Some(fields) => {
-                                items.push(entry_reply(*pid, fields));
-                                let p = g.pel.get_mut(pid).expect("shared PEL");
-                                p.delivered_at = now;
-                                p.deliveries += 1;
-                            }
-                            None => items.push(Reply::Array(vec![pid.reply(), Reply::NilArray])),
-                        }
-                    }
-                    out.push(Reply::Array(vec![Reply::bulk(&key), Reply::Array(items)]));
-                }
-                None => {
-                    let start = g.last_delivered.incr().unwrap_or(StreamId::MAX);
-                    let new: Vec<StreamId> = entries.range(start..).take(limit).map(|(id, _)| *id).collect();
-                    if new.is_empty() {
-                        continue;
-                    }
-                    g.consumers.entry(consumer.clone()).or_default();
-                    let mut items = Vec::new();
-                    for id in new {
-                        g.last_delivered = g.last_delivered.max(id);
-                        items.push(entry_reply(id, &entries[&id]));
-                        if noack {
-                            continue;
-                        }
-                        if let Some(old) = g.pel.get(&id).map(|p| p.consumer.clone()) {
-                            if let Some(c) = g.consumers.get_mut(&old) {
-                                c.pel.remove(&id);
-                            }
-                        }
-                        g.pel.insert(
-                            id,
-                            Pending { consumer: consumer.clone(), delivered_at: now, deliveries: 1 },
-                        );
-                        g.consumers.get_mut(&consumer).expect("created").pel.insert(id);
-                    }
-                    out.push(Reply::Array(vec![Reply::bulk(&key), Reply::Array(items)]));
-                }
+        for (k, id) in ids.iter().enumerate() {
+            let key = &argv[at + k];
+            let served = match &group {
+                Some((g, c)) => self.read_group(key, g, c, *id, limit, noack),
+                None => self.read_after(key, id.expect("XREAD ids are never >"), limit),
+            };
+            if let Some(items) = served {
+                out.push(Reply::Array(vec![Reply::bulk(key), Reply::Array(items)]));
             }
         }
-        Ok(if out.is_empty() { Reply::NilArray } else { Reply::Array(out) })
+        if !out.is_empty() {
+            return Ok(Outcome::Reply(Reply::Array(out)));
+        }
+        let Some(timeout) = block else { return Ok(Outcome::Reply(Reply::NilArray)) };
+        let keys = argv[at..at + n].to_vec();
+        let op = match group {
+            Some((group, consumer)) => BlockedOp::XReadGroup { group, consumer, count: limit, noack },
+            None => BlockedOp::XRead {
+                after: ids.into_iter().map(|id| id.expect("XREAD")).collect(),
+                count: limit,
+            },
+        };
+        self.block(client, keys, timeout, op);
+        Ok(Outcome::Blocked)
+    }
+
+    /// `XREAD`'s entries of `key` after `after`, or `None` when it has none.
+    fn read_after(&self, key: &[u8], after: StreamId, limit: usize) -> Option<Vec<Reply>> {
+        let s = self.stream(key).ok().flatten()?;
+        let start = after.incr()?;
+        let items: Vec<Reply> =
+            s.entries.range(start..).take(limit).map(|(id, f)| entry_reply(*id, f)).collect();
+        (!items.is_empty()).then_some(items)
+    }
+
+    /// `XREADGROUP` on one stream whose group exists: the consumer's history after `from`, or (`None`)
+    /// the group's entries after its last-delivered id, which become pending for the consumer unless
+    /// `noack`. `None` when `>` has nothing new (the consumer is then not created, as in Redis 7.0).
+    fn read_group(
+        &mut self,
+        key: &[u8],
+        group: &[u8],
+        consumer: &[u8],
+        from: Option<StreamId>,
+        limit: usize,
+        noack: bool,
+    ) -> Option<Vec<Reply>> {
+        let now = self.now;
+        let s = self.stream_mut(key).ok().flatten()?;
+        let Stream { entries, groups, .. } = s;
+        let g = groups.get_mut(group)?;
+        match from {
+            Some(from) => {
+                let c = g.consumers.entry(consumer.to_vec()).or_default();
+                let mut items = Vec::new();
+                let from = from.incr().unwrap_or(StreamId::MAX);
+                for pid in c.pel.range(from..).take(limit) {
+                    match entries.get(pid) {
+                        Some(fields) => {
+                            items.push(entry_reply(*pid, fields));
+                            let p = g.pel.get_mut(pid).expect("shared PEL");
+                            p.delivered_at = now;
+                            p.deliveries += 1;
+                        }
+                        None => items.push(Reply::Array(vec![pid.reply(), Reply::NilArray])),
+                    }
+                }
+                Some(items)
+            }
+            None => {
+                let start = g.last_delivered.incr().unwrap_or(StreamId::MAX);
+                let new: Vec<StreamId> = entries.range(start..).take(limit).map(|(id, _)| *id).collect();
+                if new.is_empty() {
+                    return None;
+                }
+                g.consumers.entry(consumer.to_vec()).or_default();
+                let mut items = Vec::new();
+                for id in new {
+                    g.last_delivered = g.last_delivered.max(id);
+                    items.push(entry_reply(id, &entries[&id]));
+                    if noack {
+                        continue;
+                    }
+                    if let Some(old) = g.pel.get(&id).map(|p| p.consumer.clone()) {
+                        if let Some(c) = g.consumers.get_mut(&old) {
+                            c.pel.remove(&id);
+                        }
+                    }
+                    g.pel.insert(
+                        id,
+                        Pending { consumer: consumer.to_vec(), delivered_at: now, deliveries: 1 },
+                    );
+                    g.consumers.get_mut(consumer).expect("created").pel.insert(id);
+                }
+                Some(items)
+            }
+        }
+    }
+
+    /// Serves the clients blocked in `XREAD`/`XREADGROUP` on `key` after an `XADD`, as Redis 7.0's
+    /// `serveClientsBlockedOnStreamKey`: in the order they blocked, each one whose id (its group's
+    /// last-delivered id for `XREADGROUP`) is below the stream's last id gets one `[key, entries]`; a
+    /// client whose group is gone gets Redis's `NOGROUP` error.
+    pub(super) fn serve_stream_waiters(&mut self, key: &[u8], out: &mut Wakeups) {
+        let mut i = 0;
+        while i < self.blocked.len() {
+            let Some(pos) = self.blocked[i].keys.iter().position(|k| k == key) else {
+                i += 1;
+                continue;
+            };
+            let Ok(Some(s)) = self.stream(key) else { return };
+            let last = s.last_id;
+            let reply = match self.blocked[i].op.clone() {
+                BlockedOp::XRead { after, count } => {
+                    if last <= after[pos] {
+                        i += 1;
+                        continue;
+                    }
+                    self.read_after(key, after[pos], count).map(|items| {
+                        Reply::Array(vec![Reply::Array(vec![Reply::bulk(key), Reply::Array(items)])])
+                    })
+                }
+                BlockedOp::XReadGroup { group, consumer, count, noack } => match s.groups.get(&group) {
+                    None => Some(Reply::err(
+                        "NOGROUP the consumer group this client was blocked on no longer exists",
+                    )),
+                    Some(g) if last <= g.last_delivered => {
+                        i += 1;
+                        continue;
+                    }
+                    Some(_) => {
+                        let items =
+                            self.read_group(key, &group, &consumer, None, count, noack).unwrap_or_default();
+                        Some(Reply::Array(vec![Reply::Array(vec![Reply::bulk(key), Reply::Array(items)])]))
+                    }
+                },
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            let b = self.blocked.remove(i);
+            out.push((
+                b.client,
+                reply.unwrap_or(Reply::Array(vec![Reply::Array(vec![
+                    Reply::bulk(key),
+                    Reply::Array(Vec::new()),
+                ])])),
+            ));
+        }
     }
 
     pub(super) fn xack(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
