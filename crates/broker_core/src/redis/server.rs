@@ -152,6 +152,7 @@ fn arity(name: &str) -> Option<i32> {
         "xreadgroup" => -7,
         "xread" => -4,
         "xack" => -4,
+        "xclaim" | "xautoclaim" => -6,
         "xpending" => -3,
         "subscribe" | "psubscribe" => -2,
         "unsubscribe" | "punsubscribe" => -1,
@@ -445,6 +446,8 @@ impl Redis {
             "xreadgroup" => self.xread(client, argv, true),
             "xread" => self.xread(client, argv, false),
             "xack" => self.xack(argv).map(Outcome::Reply),
+            "xclaim" => self.xclaim(argv).map(Outcome::Reply),
+            "xautoclaim" => self.xautoclaim(argv).map(Outcome::Reply),
             "xpending" => self.xpending(argv).map(Outcome::Reply),
             _ => r(unknown_command(argv)),
         }

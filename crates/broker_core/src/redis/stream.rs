@@ -69,14 +69,17 @@ pub struct Node {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
     pub consumer: Vec<u8>,
-    /// Virtual milliseconds of the last delivery.
-    pub delivered_at: u64,
+    /// Virtual milliseconds of the last delivery (negative when `XCLAIM … IDLE` dates it before the
+    /// start).
+    pub delivered_at: i64,
     pub deliveries: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Consumer {
     pub pel: BTreeSet<StreamId>,
+    /// Virtual milliseconds of the consumer's last read or claim (`XINFO CONSUMERS`' idle).
+    pub seen_at: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -724,13 +727,14 @@ impl Redis {
         limit: usize,
         noack: bool,
     ) -> Option<Vec<Reply>> {
-        let now = self.now;
+        let now = self.now as i64;
         let s = self.stream_mut(key).ok().flatten()?;
         let Stream { entries, groups, .. } = s;
         let g = groups.get_mut(group)?;
         match from {
             Some(from) => {
                 let c = g.consumers.entry(consumer.to_vec()).or_default();
+                c.seen_at = now as u64;
                 let mut items = Vec::new();
                 let from = from.incr().unwrap_or(StreamId::MAX);
                 for pid in c.pel.range(from..).take(limit) {
@@ -752,7 +756,7 @@ impl Redis {
                 if new.is_empty() {
                     return None;
                 }
-                g.consumers.entry(consumer.to_vec()).or_default();
+                g.consumers.entry(consumer.to_vec()).or_default().seen_at = now as u64;
                 let mut items = Vec::new();
                 for id in new {
                     g.last_delivered = g.last_delivered.max(id);
@@ -827,6 +831,199 @@ impl Redis {
                 ])])),
             ));
         }
+    }
+
+    /// `XCLAIM key group consumer min-idle-time id… [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE] [JUSTID]
+    /// [LASTID id]`, as Redis 7.0: ids are parsed up to the first that is not one, the rest are options;
+    /// a pending entry idle at least `min-idle-time` moves to the consumer (created if need be) with a new
+    /// delivery time and its delivery counter incremented (set by `RETRYCOUNT`, kept by `JUSTID`); `FORCE`
+    /// makes an existing entry pending; an id whose entry was deleted leaves the PEL unreplied.
+    pub(super) fn xclaim(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let exists = self.stream(&argv[1])?.is_some_and(|s| s.groups.contains_key(&argv[2]));
+        if !exists {
+            return Err(no_group(&argv[1], &argv[2], ""));
+        }
+        let min_idle = args::int(&argv[4])
+            .ok_or_else(|| Reply::err("ERR Invalid min-idle-time argument for XCLAIM"))?
+            .max(0);
+        let mut j = 5;
+        let mut ids = Vec::new();
+        while j < argv.len() {
+            match args::stream_id(&argv[j], 0, true) {
+                Ok(id) => ids.push(id),
+                Err(_) => break,
+            }
+            j += 1;
+        }
+        let wall = (EPOCH_MS + self.now) as i64;
+        let (mut force, mut justid, mut retrycount, mut delivery, mut last_id) =
+            (false, false, None, None, StreamId::MIN);
+        while j < argv.len() {
+            let more = j + 1 < argv.len();
+            let opt = &argv[j];
+            let number = |arg: &[u8], what: &str| {
+                args::int(arg)
+                    .ok_or_else(|| Reply::err(format!("ERR Invalid {what} option argument for XCLAIM")))
+            };
+            if is(opt, "FORCE") {
+                force = true;
+            } else if is(opt, "JUSTID") {
+                justid = true;
+            } else if is(opt, "IDLE") && more {
+                j += 1;
+                delivery = Some(wall.wrapping_sub(number(&argv[j], "IDLE")?));
+            } else if is(opt, "TIME") && more {
+                j += 1;
+                delivery = Some(number(&argv[j], "TIME")?);
+            } else if is(opt, "RETRYCOUNT") && more {
+                j += 1;
+                retrycount = Some(number(&argv[j], "RETRYCOUNT")?);
+            } else if is(opt, "LASTID") && more {
+                j += 1;
+                last_id = args::stream_id(&argv[j], 0, true)?;
+            } else {
+                return Err(Reply::err(format!(
+                    "ERR Unrecognized XCLAIM option '{}'",
+                    String::from_utf8_lossy(opt)
+                )));
+            }
+            j += 1;
+        }
+        // A bogus delivery time (negative or in the future) is now, as Redis decides.
+        let delivered_wall = match delivery {
+            Some(t) if (0..=wall).contains(&t) => t,
+            _ => wall,
+        };
+        let delivered_at = delivered_wall - EPOCH_MS as i64;
+        let (now, seen) = (self.now as i64, self.now);
+        let consumer = argv[3].clone();
+        let s = self.stream_mut(&argv[1])?.expect("checked");
+        let Stream { entries, groups, .. } = s;
+        let g = groups.get_mut(&argv[2]).expect("checked");
+        if last_id > g.last_delivered {
+            g.last_delivered = last_id;
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            let pending = g.pel.contains_key(&id);
+            if !entries.contains_key(&id) {
+                if let Some(p) = g.pel.remove(&id) {
+                    if let Some(c) = g.consumers.get_mut(&p.consumer) {
+                        c.pel.remove(&id);
+                    }
+                }
+                continue;
+            }
+            let owner = match g.pel.get(&id) {
+                Some(p) => Some(p.consumer.clone()),
+                None if force => None,
+                None => continue,
+            };
+            if pending && min_idle > 0 && now - g.pel[&id].delivered_at < min_idle {
+                continue;
+            }
+            let deliveries = g.pel.get(&id).map_or(1, |p| p.deliveries);
+            if let Some(old) = &owner {
+                if let Some(c) = g.consumers.get_mut(old) {
+                    c.pel.remove(&id);
+                }
+            }
+            let deliveries = match retrycount {
+                Some(n) if n >= 0 => n as u64,
+                _ if justid => deliveries,
+                _ => deliveries + 1,
+            };
+            g.pel.insert(id, Pending { consumer: consumer.clone(), delivered_at, deliveries });
+            let c = g.consumers.entry(consumer.clone()).or_default();
+            c.pel.insert(id);
+            c.seen_at = seen;
+            out.push(if justid { id.reply() } else { entry_reply(id, &entries[&id]) });
+        }
+        Ok(Reply::Array(out))
+    }
+
+    /// `XAUTOCLAIM key group consumer min-idle-time start [COUNT n] [JUSTID]`, as Redis 7.0: walks the
+    /// group's PEL from `start` for at most `10 × COUNT` entries, claims up to `COUNT` idle ones, drops
+    /// (and counts against `COUNT`) the ids whose entries were deleted, and replies the next id to scan
+    /// (`0-0` at the end), the claimed entries (or ids) and the deleted ids.
+    pub(super) fn xautoclaim(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let min_idle = args::int(&argv[4])
+            .ok_or_else(|| Reply::err("ERR Invalid min-idle-time argument for XAUTOCLAIM"))?
+            .max(0);
+        let (mut start, ex) = args::interval_id(&argv[5], 0)?;
+        if ex {
+            start = start.incr().ok_or_else(|| Reply::err("ERR invalid start ID for the interval"))?;
+        }
+        let (mut count, mut justid) = (100i64, false);
+        let mut j = 6;
+        while j < argv.len() {
+            let more = j + 1 < argv.len();
+            if is(&argv[j], "COUNT") && more {
+                count = match args::int(&argv[j + 1]) {
+                    Some(n) if (1..=i64::MAX / 16).contains(&n) => n,
+                    _ => return Err(Reply::err("ERR COUNT must be > 0")),
+                };
+                j += 1;
+            } else if is(&argv[j], "JUSTID") {
+                justid = true;
+            } else {
+                return Err(Reply::err(SYNTAX));
+            }
+            j += 1;
+        }
+        let exists = self.stream(&argv[1])?.is_some_and(|s| s.groups.contains_key(&argv[2]));
+        if !exists {
+            return Err(no_group(&argv[1], &argv[2], ""));
+        }
+        let now = self.now as i64;
+        let seen = self.now;
+        let consumer = argv[3].clone();
+        let s = self.stream_mut(&argv[1])?.expect("checked");
+        let Stream { entries, groups, .. } = s;
+        let g = groups.get_mut(&argv[2]).expect("checked");
+        let mut attempts = count.saturating_mul(10);
+        let (mut claimed, mut deleted) = (Vec::new(), Vec::new());
+        let mut cursor = start;
+        let mut next = None;
+        loop {
+            if attempts == 0 || count == 0 {
+                next = g.pel.range(cursor..).next().map(|(id, _)| *id);
+                break;
+            }
+            attempts -= 1;
+            let Some(id) = g.pel.range(cursor..).next().map(|(id, _)| *id) else { break };
+            cursor = id.incr().unwrap_or(StreamId::MAX);
+            if !entries.contains_key(&id) {
+                let p = g.pel.remove(&id).expect("found");
+                if let Some(c) = g.consumers.get_mut(&p.consumer) {
+                    c.pel.remove(&id);
+                }
+                deleted.push(id.reply());
+                count -= 1;
+                continue;
+            }
+            let p = &g.pel[&id];
+            if min_idle > 0 && now - p.delivered_at < min_idle {
+                continue;
+            }
+            let old = p.consumer.clone();
+            if let Some(c) = g.consumers.get_mut(&old) {
+                c.pel.remove(&id);
+            }
+            let p = g.pel.get_mut(&id).expect("found");
+            p.consumer = consumer.clone();
+            p.delivered_at = now;
+            if !justid {
+                p.deliveries += 1;
+            }
+            let c = g.consumers.entry(consumer.clone()).or_default();
+            c.pel.insert(id);
+            c.seen_at = seen;
+            claimed.push(if justid { id.reply() } else { entry_reply(id, &entries[&id]) });
+            count -= 1;
+        }
+        let next = next.unwrap_or(StreamId::MIN);
+        Ok(Reply::Array(vec![next.reply(), Reply::Array(claimed), Reply::Array(deleted)]))
     }
 
     pub(super) fn xack(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
@@ -915,7 +1112,7 @@ impl Redis {
                     break;
                 }
                 let p = &g.pel[&id];
-                let idle = now.saturating_sub(p.delivered_at) as i64;
+                let idle = now as i64 - p.delivered_at;
                 if min_idle > 0 && idle < min_idle {
                     continue;
                 }
