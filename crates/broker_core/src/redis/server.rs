@@ -153,6 +153,8 @@ fn arity(name: &str) -> Option<i32> {
         "xread" => -4,
         "xack" => -4,
         "xclaim" | "xautoclaim" => -6,
+        "xinfo" => -2,
+        "xsetid" => -3,
         "xpending" => -3,
         "subscribe" | "psubscribe" => -2,
         "unsubscribe" | "punsubscribe" => -1,
@@ -448,6 +450,8 @@ impl Redis {
             "xack" => self.xack(argv).map(Outcome::Reply),
             "xclaim" => self.xclaim(argv).map(Outcome::Reply),
             "xautoclaim" => self.xautoclaim(argv).map(Outcome::Reply),
+            "xinfo" => self.xinfo(argv).map(Outcome::Reply),
+            "xsetid" => self.xsetid(argv).map(Outcome::Reply),
             "xpending" => self.xpending(argv).map(Outcome::Reply),
             _ => r(unknown_command(argv)),
         }

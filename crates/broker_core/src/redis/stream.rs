@@ -85,6 +85,9 @@ pub struct Consumer {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
     pub last_delivered: StreamId,
+    /// Entries the group has read (its logical read counter), `None` when Redis cannot tell
+    /// (`SCG_INVALID_ENTRIES_READ`).
+    pub entries_read: Option<u64>,
     pub pel: BTreeMap<StreamId, Pending>,
     pub consumers: BTreeMap<Vec<u8>, Consumer>,
 }
@@ -195,6 +198,59 @@ impl Stream {
         deleted
     }
 
+    /// The counters Redis 7.0 computes read counters and lag from.
+    pub fn counters(&self) -> Counters {
+        Counters {
+            length: self.entries.len() as u64,
+            first_id: self.entries.keys().next().copied().unwrap_or(StreamId::MIN),
+            last_id: self.last_id,
+            max_deleted: self.max_deleted,
+            entries_added: self.entries_added,
+        }
+    }
+
+    /// The nodes of Redis's radix tree over the node keys (16-byte big-endian ids) — what `XINFO
+    /// STREAM` calls `radix-tree-nodes`: the root, every key, every prefix with two or more
+    /// continuations and every child of such a prefix (the other prefixes are inside compressed
+    /// nodes). Redis's insertions keep this shape; a tree shaped by deletions may differ.
+    pub fn radix_tree_nodes(&self) -> usize {
+        let keys: Vec<[u8; 16]> = self
+            .nodes
+            .iter()
+            .map(|n| {
+                let mut k = [0u8; 16];
+                k[..8].copy_from_slice(&n.master.ms.to_be_bytes());
+                k[8..].copy_from_slice(&n.master.seq.to_be_bytes());
+                k
+            })
+            .collect();
+        if keys.is_empty() {
+            return 1;
+        }
+        let mut counted: BTreeSet<Vec<u8>> = BTreeSet::new();
+        counted.insert(Vec::new());
+        for k in &keys {
+            counted.insert(k.to_vec());
+        }
+        for len in 0..16 {
+            let mut children: BTreeMap<&[u8], BTreeSet<u8>> = BTreeMap::new();
+            for k in &keys {
+                children.entry(&k[..len]).or_default().insert(k[len]);
+            }
+            for (prefix, next) in children {
+                if next.len() >= 2 {
+                    counted.insert(prefix.to_vec());
+                    for b in next {
+                        let mut child = prefix.to_vec();
+                        child.push(b);
+                        counted.insert(child);
+                    }
+                }
+            }
+        }
+        counted.len()
+    }
+
     pub fn check_invariants(&self) -> Result<(), String> {
         if let Some((last, _)) = self.entries.iter().next_back() {
             if *last > self.last_id {
@@ -235,6 +291,65 @@ impl Stream {
             }
         }
         Ok(())
+    }
+}
+
+/// What Redis 7.0 derives read counters and lag from: the stream's length, first entry, last id, the
+/// largest deleted id and the number of entries ever added.
+#[derive(Clone, Copy, Debug)]
+pub struct Counters {
+    pub length: u64,
+    pub first_id: StreamId,
+    pub last_id: StreamId,
+    pub max_deleted: StreamId,
+    pub entries_added: u64,
+}
+
+impl Counters {
+    /// `streamRangeHasTombstones(s, from, +)`: whether a deleted entry may lie at or after `from`.
+    pub fn tombstones_from(&self, from: StreamId) -> bool {
+        if self.length == 0 || self.max_deleted == StreamId::MIN || self.first_id > self.max_deleted {
+            return false;
+        }
+        from <= self.max_deleted
+    }
+
+    /// `streamEstimateDistanceFromFirstEverEntry`: the read counter of `id`, `None` when it cannot be
+    /// known (a future id, or deleted entries between the first entry and it).
+    pub fn distance_from_first_ever(&self, id: StreamId) -> Option<u64> {
+        if self.entries_added == 0 {
+            return Some(0);
+        }
+        if self.length == 0 && id <= self.last_id {
+            return Some(self.entries_added);
+        }
+        if id == self.last_id {
+            return Some(self.entries_added);
+        }
+        if id > self.last_id {
+            return None;
+        }
+        if self.max_deleted == StreamId::MIN || self.max_deleted < self.first_id {
+            if id < self.first_id {
+                return Some(self.entries_added - self.length);
+            }
+            if id == self.first_id {
+                return Some(self.entries_added - self.length + 1);
+            }
+        }
+        None
+    }
+
+    /// `XINFO GROUPS`' lag of a group (`streamReplyWithCGLag`), `None` when Redis replies nil.
+    pub fn lag(&self, group: &Group) -> Option<u64> {
+        if self.entries_added == 0 {
+            return Some(0);
+        }
+        let read = match group.entries_read {
+            Some(n) if !self.tombstones_from(group.last_delivered) => Some(n),
+            _ => self.distance_from_first_ever(group.last_delivered),
+        };
+        read.map(|n| self.entries_added.saturating_sub(n))
     }
 }
 
@@ -504,6 +619,7 @@ impl Redis {
             return Err(Reply::err("ERR XGROUP HELP is not modelled"));
         }
         let mut mkstream = false;
+        let mut entries_read = None;
         if sub == "create" || sub == "setid" {
             let mut i = 5;
             while i < argv.len() {
@@ -515,6 +631,7 @@ impl Redis {
                     if n < 0 && n != -1 {
                         return Err(Reply::err("ERR value for ENTRIESREAD must be positive or -1"));
                     }
+                    entries_read = u64::try_from(n).ok();
                     i += 2;
                 } else {
                     return Err(subcommand_syntax());
@@ -553,7 +670,12 @@ impl Redis {
                 }
                 s.groups.insert(
                     group,
-                    Group { last_delivered: id, pel: BTreeMap::new(), consumers: BTreeMap::new() },
+                    Group {
+                        last_delivered: id,
+                        entries_read,
+                        pel: BTreeMap::new(),
+                        consumers: BTreeMap::new(),
+                    },
                 );
                 Ok(Reply::ok())
             }
@@ -561,7 +683,9 @@ impl Redis {
                 let last = self.stream(key)?.map_or(StreamId::MIN, |s| s.last_id);
                 let id = if argv[4].as_slice() == b"$" { last } else { args::stream_id(&argv[4], 0, false)? };
                 let s = self.stream_mut(key)?.expect("exists");
-                s.groups.get_mut(&group).expect("checked").last_delivered = id;
+                let g = s.groups.get_mut(&group).expect("checked");
+                g.last_delivered = id;
+                g.entries_read = entries_read;
                 Ok(Reply::ok())
             }
             "destroy" => {
@@ -574,12 +698,13 @@ impl Redis {
                 Ok(Reply::Int(i64::from(destroyed)))
             }
             "createconsumer" => {
+                let now = self.now;
                 let s = self.stream_mut(key)?.expect("exists");
                 let g = s.groups.get_mut(&group).expect("checked");
                 if g.consumers.contains_key(&argv[4]) {
                     return Ok(Reply::Int(0));
                 }
-                g.consumers.insert(argv[4].clone(), Consumer::default());
+                g.consumers.insert(argv[4].clone(), Consumer { pel: BTreeSet::new(), seen_at: now });
                 Ok(Reply::Int(1))
             }
             "delconsumer" => {
@@ -729,6 +854,7 @@ impl Redis {
     ) -> Option<Vec<Reply>> {
         let now = self.now as i64;
         let s = self.stream_mut(key).ok().flatten()?;
+        let info = s.counters();
         let Stream { entries, groups, .. } = s;
         let g = groups.get_mut(group)?;
         match from {
@@ -759,6 +885,13 @@ impl Redis {
                 g.consumers.entry(consumer.to_vec()).or_default().seen_at = now as u64;
                 let mut items = Vec::new();
                 for id in new {
+                    // Redis 7.0's `streamReplyWithRange`: the read counter counts on while no deleted
+                    // entry lies ahead, and is estimated again otherwise.
+                    g.entries_read = match g.entries_read {
+                        Some(n) if !info.tombstones_from(id) => Some(n + 1),
+                        _ if info.entries_added > 0 => info.distance_from_first_ever(id),
+                        other => other,
+                    };
                     g.last_delivered = g.last_delivered.max(id);
                     items.push(entry_reply(id, &entries[&id]));
                     if noack {
@@ -1024,6 +1157,174 @@ impl Redis {
         }
         let next = next.unwrap_or(StreamId::MIN);
         Ok(Reply::Array(vec![next.reply(), Reply::Array(claimed), Reply::Array(deleted)]))
+    }
+
+    /// `XINFO STREAM key`, `XINFO GROUPS key`, `XINFO CONSUMERS key group` as Redis 7.0 replies them
+    /// (`STREAM … FULL` and `HELP` are not modelled).
+    pub(super) fn xinfo(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+        let arity = match sub.as_str() {
+            "consumers" => 4,
+            "groups" => 3,
+            "stream" => -3,
+            "help" => 2,
+            _ => {
+                return Err(Reply::err(format!(
+                    "ERR unknown subcommand '{}'. Try XINFO HELP.",
+                    String::from_utf8_lossy(&argv[1]).chars().take(128).collect::<String>()
+                )))
+            }
+        };
+        let n = argv.len() as i32;
+        if (arity > 0 && n != arity) || n < -arity {
+            return Err(Reply::err(format!("ERR wrong number of arguments for 'xinfo|{sub}' command")));
+        }
+        if sub == "help" {
+            return Err(Reply::err("ERR XINFO HELP is not modelled"));
+        }
+        let now = self.now;
+        let s = self.stream(&argv[2])?.ok_or_else(|| Reply::err("ERR no such key"))?;
+        let text = |t: &str| Reply::bulk(t);
+        let count = |n: usize| Reply::Int(n as i64);
+        match sub.as_str() {
+            "consumers" => {
+                let g = s.groups.get(&argv[3]).ok_or_else(|| {
+                    Reply::err(format!(
+                        "NOGROUP No such consumer group '{}' for key name '{}'",
+                        String::from_utf8_lossy(&argv[3]),
+                        String::from_utf8_lossy(&argv[2])
+                    ))
+                })?;
+                Ok(Reply::Array(
+                    g.consumers
+                        .iter()
+                        .map(|(name, c)| {
+                            Reply::Array(vec![
+                                text("name"),
+                                Reply::bulk(name),
+                                text("pending"),
+                                count(c.pel.len()),
+                                text("idle"),
+                                Reply::Int(now.saturating_sub(c.seen_at) as i64),
+                            ])
+                        })
+                        .collect(),
+                ))
+            }
+            "groups" => {
+                let info = s.counters();
+                Ok(Reply::Array(
+                    s.groups
+                        .iter()
+                        .map(|(name, g)| {
+                            Reply::Array(vec![
+                                text("name"),
+                                Reply::bulk(name),
+                                text("consumers"),
+                                count(g.consumers.len()),
+                                text("pending"),
+                                count(g.pel.len()),
+                                text("last-delivered-id"),
+                                g.last_delivered.reply(),
+                                text("entries-read"),
+                                g.entries_read.map_or(Reply::Nil, |n| Reply::Int(n as i64)),
+                                text("lag"),
+                                info.lag(g).map_or(Reply::Nil, |n| Reply::Int(n as i64)),
+                            ])
+                        })
+                        .collect(),
+                ))
+            }
+            _ => {
+                if argv.len() > 3 {
+                    if is(&argv[3], "FULL") {
+                        return Err(Reply::err("ERR XINFO STREAM FULL is not modelled"));
+                    }
+                    return Err(Reply::err(format!(
+                        "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
+                        String::from_utf8_lossy(&argv[1])
+                    )));
+                }
+                let info = s.counters();
+                let first = s.entries.iter().next().map_or(Reply::Nil, |(id, f)| entry_reply(*id, f));
+                let last = s.entries.iter().next_back().map_or(Reply::Nil, |(id, f)| entry_reply(*id, f));
+                Ok(Reply::Array(vec![
+                    text("length"),
+                    count(s.len()),
+                    text("radix-tree-keys"),
+                    count(s.nodes.len()),
+                    text("radix-tree-nodes"),
+                    count(s.radix_tree_nodes()),
+                    text("last-generated-id"),
+                    s.last_id.reply(),
+                    text("max-deleted-entry-id"),
+                    s.max_deleted.reply(),
+                    text("entries-added"),
+                    Reply::Int(s.entries_added as i64),
+                    text("recorded-first-entry-id"),
+                    info.first_id.reply(),
+                    text("groups"),
+                    count(s.groups.len()),
+                    text("first-entry"),
+                    first,
+                    text("last-entry"),
+                    last,
+                ]))
+            }
+        }
+    }
+
+    /// `XSETID key last-id [ENTRIESADDED n] [MAXDELETEDID id]`, with Redis 7.0's checks.
+    pub(super) fn xsetid(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let id = args::stream_id(&argv[2], 0, true)?;
+        let (mut entries_added, mut max_deleted) = (None, StreamId::MIN);
+        let mut i = 3;
+        while i < argv.len() {
+            let more = i + 1 < argv.len();
+            if is(&argv[i], "ENTRIESADDED") && more {
+                let n = args::int_or_err(&argv[i + 1])?;
+                if n < 0 {
+                    return Err(Reply::err("ERR entries_added must be positive"));
+                }
+                entries_added = Some(n as u64);
+            } else if is(&argv[i], "MAXDELETEDID") && more {
+                max_deleted = args::stream_id(&argv[i + 1], 0, true)?;
+                if id < max_deleted {
+                    return Err(Reply::err(
+                        "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id",
+                    ));
+                }
+            } else {
+                return Err(Reply::err(SYNTAX));
+            }
+            i += 2;
+        }
+        let s = self.stream_mut(&argv[1])?.ok_or_else(|| Reply::err("ERR no such key"))?;
+        if id < s.max_deleted {
+            return Err(Reply::err(
+                "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id",
+            ));
+        }
+        if let Some((top, _)) = s.entries.iter().next_back() {
+            if id < *top {
+                return Err(Reply::err(
+                    "ERR The ID specified in XSETID is smaller than the target stream top item",
+                ));
+            }
+            if entries_added.is_some_and(|n| (s.len() as u64) > n) {
+                return Err(Reply::err(
+                    "ERR The entries_added specified in XSETID is smaller than the target stream length",
+                ));
+            }
+        }
+        s.last_id = id;
+        if let Some(n) = entries_added {
+            s.entries_added = n;
+        }
+        if max_deleted != StreamId::MIN {
+            s.max_deleted = max_deleted;
+        }
+        Ok(Reply::ok())
     }
 
     pub(super) fn xack(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
