@@ -95,6 +95,14 @@ pub enum Outcome {
     Replies(Vec<Reply>),
 }
 
+/// A client between `MULTI` and `EXEC`: its queued commands, and whether one was refused (then `EXEC`
+/// replies `EXECABORT`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Transaction {
+    pub queued: Vec<Vec<Vec<u8>>>,
+    pub refused: bool,
+}
+
 /// One Redis server with one database.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Redis {
@@ -113,6 +121,12 @@ pub struct Redis {
     /// Messages published to subscribers and not yet taken ([`Redis::take_pushes`]). Nothing is kept for
     /// a channel without subscribers: pub/sub is fire-and-forget.
     pushes: Vec<(ClientId, Reply)>,
+    /// Clients inside `MULTI`.
+    pub transactions: BTreeMap<ClientId, Transaction>,
+    /// Keys each client `WATCH`es.
+    pub watched: BTreeMap<ClientId, Vec<Vec<u8>>>,
+    /// Clients one of whose watched keys a command changed since `WATCH`: their `EXEC` replies nil.
+    pub touched: std::collections::BTreeSet<ClientId>,
 }
 
 /// Replies to clients that were blocked, in the order they were produced.
@@ -159,6 +173,8 @@ fn arity(name: &str) -> Option<i32> {
         "subscribe" | "psubscribe" => -2,
         "unsubscribe" | "punsubscribe" => -1,
         "publish" => 3,
+        "multi" | "exec" | "discard" | "unwatch" => 1,
+        "watch" => -2,
         _ => return None,
     })
 }
@@ -192,31 +208,116 @@ impl Redis {
         };
         self.expire_keys();
         let name = String::from_utf8_lossy(first).to_ascii_lowercase();
-        let Some(a) = arity(&name) else {
-            return (Outcome::Reply(unknown_command(argv)), Vec::new());
-        };
-        let n = argv.len() as i32;
-        if (a > 0 && n != a) || n < -a {
-            return (Outcome::Reply(arity_error(&name)), Vec::new());
+        if let Err(e) = self.admit(client, &name, argv) {
+            // A refused command inside MULTI makes the transaction fail at EXEC, as Redis's
+            // `rejectCommand` flags it.
+            if let Some(t) = self.transactions.get_mut(&client) {
+                t.refused = true;
+                // A refused EXEC ends the transaction with the reason (Redis's `execCommandAbort`).
+                if name == "exec" {
+                    self.transactions.remove(&client);
+                    self.watched.remove(&client);
+                    self.touched.remove(&client);
+                    let Reply::Error(text) = e else { return (Outcome::Reply(e), Vec::new()) };
+                    let reason = text.strip_prefix("ERR ").unwrap_or(&text);
+                    let abort = format!("EXECABORT Transaction discarded because of: {reason}");
+                    return (Outcome::Reply(Reply::err(abort)), Vec::new());
+                }
+            }
+            return (Outcome::Reply(e), Vec::new());
         }
-        let allowed = ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ping"];
-        if self.subscriptions(client) > 0 && !allowed.contains(&name.as_str()) {
-            let e = format!("ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
-            return (Outcome::Reply(Reply::err(e)), Vec::new());
+        let in_multi = self.transactions.contains_key(&client);
+        if in_multi && !["exec", "discard", "multi", "watch"].contains(&name.as_str()) {
+            self.transactions.get_mut(&client).expect("in MULTI").queued.push(argv.to_vec());
+            return (Outcome::Reply(Reply::Status("QUEUED".into())), Vec::new());
         }
+        let before = self.watched_entries();
         let outcome = match self.dispatch(client, &name, argv) {
             Ok(o) => o,
             Err(e) => Outcome::Reply(e),
         };
         let woken = self.serve_ready();
+        self.touch_changed(before);
         (outcome, woken)
+    }
+
+    /// Redis's checks before running or queueing a command: known, right arity, allowed in subscribe
+    /// mode.
+    fn admit(&self, client: ClientId, name: &str, argv: &[Vec<u8>]) -> Result<(), Reply> {
+        let Some(a) = arity(name) else { return Err(unknown_command(argv)) };
+        let n = argv.len() as i32;
+        if (a > 0 && n != a) || n < -a {
+            return Err(arity_error(name));
+        }
+        let allowed = ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ping"];
+        if self.subscriptions(client) > 0 && !allowed.contains(&name) {
+            let e = format!("ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
+            return Err(Reply::err(e));
+        }
+        Ok(())
+    }
+
+    /// What every watched key holds now.
+    fn watched_entries(&self) -> BTreeMap<Vec<u8>, Option<Entry>> {
+        self.watched.values().flatten().map(|k| (k.clone(), self.keys.get(k).cloned())).collect()
+    }
+
+    /// Marks the watchers of every key that changed since `before` as touched. A command that writes
+    /// a key back to the very value it held is not noticed (Redis notices every write).
+    fn touch_changed(&mut self, before: BTreeMap<Vec<u8>, Option<Entry>>) {
+        for (key, then) in before {
+            if self.keys.get(&key) != then.as_ref() {
+                for (c, keys) in &self.watched {
+                    if keys.contains(&key) {
+                        self.touched.insert(*c);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `EXEC`: `EXECABORT` after a refused command, nil when a watched key changed, else every queued
+    /// command's reply in order; a blocking command inside does not block (its timeout reply), and the
+    /// clients its writes serve are served after the whole transaction, as in Redis.
+    fn exec(&mut self, client: ClientId) -> Result<Outcome, Reply> {
+        let Some(t) = self.transactions.remove(&client) else {
+            return Err(Reply::err("ERR EXEC without MULTI"));
+        };
+        self.watched.remove(&client);
+        let touched = self.touched.remove(&client);
+        if t.refused {
+            return Err(Reply::err("EXECABORT Transaction discarded because of previous errors."));
+        }
+        if touched {
+            return Ok(Outcome::Reply(Reply::NilArray));
+        }
+        let mut replies = Vec::new();
+        for argv in &t.queued {
+            let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
+            match self.dispatch(client, &name, argv) {
+                Ok(Outcome::Reply(r)) | Err(r) => replies.push(r),
+                Ok(Outcome::Replies(rs)) => replies.extend(rs),
+                Ok(Outcome::Blocked) => {
+                    let i = self.blocked.iter().position(|b| b.client == client).expect("just blocked");
+                    let b = self.blocked.remove(i);
+                    replies.push(if matches!(b.op, BlockedOp::Move { .. }) {
+                        Reply::Nil
+                    } else {
+                        Reply::NilArray
+                    });
+                }
+            }
+        }
+        Ok(Outcome::Reply(Reply::Array(replies)))
     }
 
     /// Advances virtual time by `millis`: expires keys and times out blocked clients (their `(nil)`
     /// replies, in the order the clients blocked).
     pub fn advance(&mut self, millis: u64) -> Wakeups {
         self.now = self.now.saturating_add(millis);
+        let before = self.watched_entries();
         self.expire_keys();
+        self.touch_changed(before);
         let now = self.now;
         let mut out = Vec::new();
         self.blocked.retain(|b| {
@@ -258,6 +359,39 @@ impl Redis {
                 Ok(Outcome::Replies(self.pubsub(client, name, &argv[1..])))
             }
             "publish" => r(Reply::Int(self.publish(&argv[1], &argv[2]))),
+            "multi" => {
+                if self.transactions.contains_key(&client) {
+                    return Err(Reply::err("ERR MULTI calls can not be nested"));
+                }
+                self.transactions.insert(client, Transaction::default());
+                r(Reply::ok())
+            }
+            "exec" => self.exec(client),
+            "discard" => {
+                if self.transactions.remove(&client).is_none() {
+                    return Err(Reply::err("ERR DISCARD without MULTI"));
+                }
+                self.watched.remove(&client);
+                self.touched.remove(&client);
+                r(Reply::ok())
+            }
+            "watch" => {
+                if self.transactions.contains_key(&client) {
+                    return Err(Reply::err("ERR WATCH inside MULTI is not allowed"));
+                }
+                let list = self.watched.entry(client).or_default();
+                for key in &argv[1..] {
+                    if !list.contains(key) {
+                        list.push(key.clone());
+                    }
+                }
+                r(Reply::ok())
+            }
+            "unwatch" => {
+                self.watched.remove(&client);
+                self.touched.remove(&client);
+                r(Reply::ok())
+            }
             "ping" => match argv.len() {
                 1 => r(Reply::Status("PONG".into())),
                 2 => r(Reply::Bulk(argv[1].clone())),
