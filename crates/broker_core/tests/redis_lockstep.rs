@@ -103,7 +103,7 @@ fn run_seed(seed: u64, steps: usize) {
         let client = rng.below(CLIENTS as u64) as usize;
         let key = KEYS[rng.below(3) as usize].to_string();
         let blocked = naive.waiting.iter().any(|w| w.client == client);
-        let op = rng.below(14);
+        let op = rng.below(15);
         let (words, expected, expected_woken): (Vec<String>, Option<Reply>, Vec<(usize, Reply)>) = match op {
             _ if op == 0 || blocked && op < 8 => {
                 let ms = rng.below(400);
@@ -279,6 +279,32 @@ fn run_seed(seed: u64, steps: usize) {
                     _ => 0,
                 };
                 (words, Some(Reply::Int(r)), Vec::new())
+            }
+            13 => {
+                // XCLAIM … 0 id JUSTID: a pending entry changes owner and keeps its delivery count; an
+                // id that is not an entry is not claimed.
+                let consumer = CONSUMERS[rng.below(3) as usize].to_string();
+                let pick =
+                    (!naive.pending.is_empty()).then(|| rng.below(naive.pending.len() as u64) as usize);
+                let id = pick.map_or((1, 1), |i| naive.pending[i].0);
+                let words: Vec<String> = vec![
+                    "XCLAIM".into(),
+                    "s".into(),
+                    "g".into(),
+                    consumer.clone(),
+                    "0".into(),
+                    id_text(id),
+                    "JUSTID".into(),
+                ];
+                let r = match pick {
+                    _ if !naive.group => Reply::err("NOGROUP No such key 's' or consumer group 'g'"),
+                    Some(i) => {
+                        naive.pending[i].1 = consumer;
+                        Reply::Array(vec![bulk(&id_text(id))])
+                    }
+                    None => Reply::Array(Vec::new()),
+                };
+                (words, Some(r), Vec::new())
             }
             _ => {
                 let words: Vec<String> = "XPENDING s g".split(' ').map(String::from).collect();

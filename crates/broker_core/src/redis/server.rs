@@ -1,18 +1,23 @@
 //! The server: one database of keys (strings, lists, streams) on virtual time, the clients blocked on
-//! list keys, and the command table with Redis 7.0's arities and error texts.
+//! list keys (`BLPOP`…) and stream keys (`XREAD`/`XREADGROUP BLOCK`), transactions (`MULTI`/`EXEC`,
+//! `WATCH`), and the command table with Redis 7.0's arities and error texts.
 //!
 //! Invariants (checked by [`Redis::check_invariants`]):
 //! - no stored list is empty (Redis deletes a list with its last element), and no stream entry is outside
 //!   its stream's nodes;
 //! - no key is past its expiry time after a command or a time advance (keys are expired before each
 //!   command and on every advance, so what a client sees equals Redis's lazy plus active expiry);
+//! - a client blocked in `XREAD` waits on streams holding no entry after its id (it would have been
+//!   served by the `XADD` that added one);
 //! - a blocked client waits on keys that hold no list (Redis blocks only when every key is missing), is
 //!   blocked once, and is served in the order it blocked among the clients waiting on the same key;
 //! - every reply to a served or timed-out blocked client is produced exactly once.
 //!
 //! Where this model simplifies: `KEYS` returns keys sorted (Redis returns its hash table's order, which
 //! depends on its hash seed); `SET` takes no options; stream nodes are cut by entry count only
-//! (`stream-node-max-entries` 100), not by their byte size (`stream-node-max-bytes` 4096).
+//! (`stream-node-max-entries` 100), not by their byte size (`stream-node-max-bytes` 4096); a watched key
+//! counts as changed when a command leaves it with another value or expiry (Redis: whenever a command
+//! writes it, even with the same value).
 
 use std::collections::BTreeMap;
 use std::collections::VecDeque;
@@ -944,6 +949,20 @@ impl Redis {
                     b.client,
                     String::from_utf8_lossy(k)
                 ));
+            }
+            if let BlockedOp::XRead { after, .. } = &b.op {
+                for (key, after) in b.keys.iter().zip(after) {
+                    let newer = self.stream(key).ok().flatten().and_then(|s| {
+                        use std::ops::Bound::{Excluded, Unbounded};
+                        s.entries.range((Excluded(*after), Unbounded)).next()
+                    });
+                    if let Some((id, _)) = newer {
+                        return Err(format!(
+                            "client {} waits in XREAD although entry {id} is after its id",
+                            b.client
+                        ));
+                    }
+                }
             }
             if b.deadline.is_some_and(|d| d <= self.now) {
                 return Err(format!("client {} is blocked past its timeout", b.client));

@@ -1,7 +1,9 @@
 //! Streams: entries with increasing ids in radix-tree nodes of up to 100 entries, consumer groups with
 //! their last-delivered id, and each group's pending entries list (PEL) shared with its consumers' own
-//! PELs — and the stream commands (`XADD`, `XRANGE`, `XDEL`, `XTRIM`, `XGROUP`, `XREADGROUP`, `XACK`,
-//! `XPENDING`) with Redis 7.0's argument rules and error texts.
+//! PELs — and the stream commands (`XADD`, `XRANGE`, `XDEL`, `XTRIM`, `XSETID`, `XGROUP`, `XREAD`,
+//! `XREADGROUP` with `BLOCK`, `XACK`, `XPENDING`, `XCLAIM`, `XAUTOCLAIM`, `XINFO`) with Redis 7.0's
+//! argument rules and error texts; groups keep Redis 7.0's logical read counter (`entries-read`),
+//! from which `XINFO GROUPS` derives the lag, or nil when a deleted entry makes it unknowable.
 //!
 //! Invariants (checked by [`Stream::check_invariants`]): entry ids are strictly increasing and none is
 //! above `last_id`; each node holds the live entries from its first id up to the next node's first id,
