@@ -320,3 +320,20 @@ pub fn run(uri: &str, program: &Program) -> Result<String, String> {
     t.finish(names);
     Ok(t.text())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::block_timeout_secs;
+
+    fn argv(line: &str) -> Vec<Vec<u8>> {
+        line.split(' ').map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn a_blocking_commands_timeout_is_its_last_argument_or_xreads_block_milliseconds() {
+        assert_eq!(block_timeout_secs(&argv("BLPOP a b 0.5")), Some(0.5));
+        assert_eq!(block_timeout_secs(&argv("XREAD BLOCK 250 STREAMS s $")), Some(0.25));
+        assert_eq!(block_timeout_secs(&argv("xreadgroup GROUP g c block 0 STREAMS s >")), Some(0.0));
+        assert_eq!(block_timeout_secs(&argv("XREAD STREAMS s 5")), None);
+    }
+}
