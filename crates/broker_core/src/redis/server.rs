@@ -17,7 +17,8 @@
 //! depends on its hash seed); `SET` takes no options; stream nodes are cut by entry count only
 //! (`stream-node-max-entries` 100), not by their byte size (`stream-node-max-bytes` 4096); a watched key
 //! counts as changed when a command leaves it with another value or expiry (Redis: whenever a command
-//! writes it, even with the same value).
+//! writes it, even with the same value); `DEL` of a stream ends its `XREADGROUP` waiters (`UNBLOCKED`),
+//! an expiry does not yet.
 
 use std::collections::BTreeMap;
 use std::collections::VecDeque;
@@ -409,8 +410,16 @@ impl Redis {
             }
             "dbsize" => r(Reply::Int(self.keys.len() as i64)),
             "del" => {
-                let n = argv[1..].iter().filter(|k| self.keys.remove(*k).is_some()).count();
-                r(Reply::Int(n as i64))
+                let mut n = 0;
+                for key in &argv[1..] {
+                    let Some(e) = self.keys.remove(key) else { continue };
+                    n += 1;
+                    // A deleted stream ends its XREADGROUP waiters (Redis 7.0's `signalDeletedKeyAsReady`).
+                    if matches!(e.value, Value::Stream(_)) {
+                        self.signal_ready(key);
+                    }
+                }
+                r(Reply::Int(n))
             }
             "exists" => r(Reply::Int(argv[1..].iter().filter(|k| self.keys.contains_key(*k)).count() as i64)),
             "type" => {
@@ -895,6 +904,14 @@ impl Redis {
                     self.serve_stream_waiters(&key, &mut out);
                     continue;
                 }
+                // The key is no stream now: clients reading it in a group are told, XREAD keeps waiting.
+                self.blocked.retain(|b| {
+                    let gone = matches!(b.op, BlockedOp::XReadGroup { .. }) && b.keys.contains(&key);
+                    if gone {
+                        out.push((b.client, Reply::err("UNBLOCKED the stream key no longer exists")));
+                    }
+                    !gone
+                });
                 let mut i = 0;
                 while i < self.blocked.len() {
                     if !self.blocked[i].keys.contains(&key) {
