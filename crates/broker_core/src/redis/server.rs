@@ -17,8 +17,8 @@
 //! depends on its hash seed); `SET` takes no options; stream nodes are cut by entry count only
 //! (`stream-node-max-entries` 100), not by their byte size (`stream-node-max-bytes` 4096); a watched key
 //! counts as changed when a command leaves it with another value or expiry (Redis: whenever a command
-//! writes it, even with the same value); `DEL` of a stream ends its `XREADGROUP` waiters (`UNBLOCKED`),
-//! an expiry does not yet.
+//! writes it, even with the same value); `DEL` or expiry of a stream ends its `XREADGROUP` waiters
+//! (`UNBLOCKED`), before the timeouts of the same instant.
 
 use std::collections::BTreeMap;
 use std::collections::VecDeque;
@@ -325,7 +325,7 @@ impl Redis {
         self.expire_keys();
         self.touch_changed(before);
         let now = self.now;
-        let mut out = Vec::new();
+        let mut out = self.serve_ready();
         self.blocked.retain(|b| {
             if b.deadline.is_some_and(|d| d <= now) {
                 let nil = match b.op {
@@ -346,9 +346,21 @@ impl Redis {
         self.blocked.iter().any(|b| b.client == client)
     }
 
+    /// Deletes the keys past their expiry; an expired stream ends its `XREADGROUP` waiters, as a deleted
+    /// one does.
     fn expire_keys(&mut self) {
         let now = self.now;
-        self.keys.retain(|_, e| e.expires_at.is_none_or(|t| t > now));
+        let mut streams = Vec::new();
+        self.keys.retain(|k, e| {
+            let keep = e.expires_at.is_none_or(|t| t > now);
+            if !keep && matches!(e.value, Value::Stream(_)) {
+                streams.push(k.clone());
+            }
+            keep
+        });
+        for k in streams {
+            self.signal_ready(&k);
+        }
     }
 
     fn dispatch(&mut self, client: ClientId, name: &str, argv: &[Vec<u8>]) -> Result<Outcome, Reply> {
