@@ -16,9 +16,11 @@
 //! Where this model simplifies: `KEYS` returns keys sorted (Redis returns its hash table's order, which
 //! depends on its hash seed); `SET` takes no options; stream nodes are cut by entry count only
 //! (`stream-node-max-entries` 100), not by their byte size (`stream-node-max-bytes` 4096); a watched key
-//! counts as changed when a command leaves it with another value or expiry (Redis: whenever a command
-//! writes it, even with the same value); `DEL` or expiry of a stream ends its `XREADGROUP` waiters
-//! (`UNBLOCKED`), before the timeouts of the same instant.
+//! counts as touched when a command changes its data or expiry (consumer groups excluded, as in Redis)
+//! or is one of the writes Redis counts even when they change nothing (`SET`, `LSET`, `LTRIM`, `LMOVE`,
+//! `RPOPLPUSH`, `EXPIRE`, `PERSIST`, `XSETID`); other writes of the very same data go unnoticed. `DEL`
+//! or expiry of a stream ends its `XREADGROUP` waiters (`UNBLOCKED`), before the timeouts of the same
+//! instant.
 
 use std::collections::BTreeMap;
 use std::collections::VecDeque;
@@ -107,6 +109,37 @@ pub enum Outcome {
 pub struct Transaction {
     pub queued: Vec<Vec<Vec<u8>>>,
     pub refused: bool,
+}
+
+/// What a `WATCH` looks at: a key's data and expiry. Consumer groups are left out: Redis's `XREADGROUP`,
+/// `XACK`, `XCLAIM` and `XGROUP` do not touch watched keys.
+#[derive(Clone, Debug, PartialEq)]
+enum WatchView {
+    Plain(Value, Option<u64>),
+    Stream {
+        entries: super::stream::Fields,
+        ids: Vec<super::stream::StreamId>,
+        last_id: super::stream::StreamId,
+        max_deleted: super::stream::StreamId,
+        entries_added: u64,
+        expires_at: Option<u64>,
+    },
+}
+
+impl WatchView {
+    fn of(e: &Entry) -> WatchView {
+        match &e.value {
+            Value::Stream(s) => WatchView::Stream {
+                entries: s.entries.values().flatten().cloned().collect(),
+                ids: s.entries.keys().copied().collect(),
+                last_id: s.last_id,
+                max_deleted: s.max_deleted,
+                entries_added: s.entries_added,
+                expires_at: e.expires_at,
+            },
+            other => WatchView::Plain(other.clone(), e.expires_at),
+        }
+    }
 }
 
 /// One Redis server with one database.
@@ -242,6 +275,9 @@ impl Redis {
             Ok(o) => o,
             Err(e) => Outcome::Reply(e),
         };
+        if let Outcome::Reply(reply) = &outcome {
+            self.touch_written(&name, argv, reply);
+        }
         let woken = self.serve_ready();
         self.touch_changed(before);
         (outcome, woken)
@@ -264,20 +300,41 @@ impl Redis {
     }
 
     /// What every watched key holds now.
-    fn watched_entries(&self) -> BTreeMap<Vec<u8>, Option<Entry>> {
-        self.watched.values().flatten().map(|k| (k.clone(), self.keys.get(k).cloned())).collect()
+    fn watched_entries(&self) -> BTreeMap<Vec<u8>, Option<WatchView>> {
+        self.watched.values().flatten().map(|k| (k.clone(), self.keys.get(k).map(WatchView::of))).collect()
     }
 
-    /// Marks the watchers of every key that changed since `before` as touched. A command that writes
-    /// a key back to the very value it held is not noticed (Redis notices every write).
-    fn touch_changed(&mut self, before: BTreeMap<Vec<u8>, Option<Entry>>) {
+    /// Marks the watchers of every key whose data changed since `before` as touched.
+    fn touch_changed(&mut self, before: BTreeMap<Vec<u8>, Option<WatchView>>) {
         for (key, then) in before {
-            if self.keys.get(&key) != then.as_ref() {
-                for (c, keys) in &self.watched {
-                    if keys.contains(&key) {
-                        self.touched.insert(*c);
-                    }
-                }
+            if self.keys.get(&key).map(WatchView::of) != then {
+                self.touch(&key);
+            }
+        }
+    }
+
+    /// Redis's `touchWatchedKey`: every client watching `key` will see its `EXEC` fail.
+    fn touch(&mut self, key: &[u8]) {
+        for (c, keys) in &self.watched {
+            if keys.iter().any(|k| k == key) {
+                self.touched.insert(*c);
+            }
+        }
+    }
+
+    /// Writes that may leave a key as it was still touch it in Redis (`SET` of the same value, an
+    /// `LSET`, `LTRIM` or rotation that changes nothing, an `EXPIRE` to the same time).
+    fn touch_written(&mut self, name: &str, argv: &[Vec<u8>], reply: &Reply) {
+        let applied = match name {
+            "set" | "lset" | "ltrim" | "xsetid" => !matches!(reply, Reply::Error(_)),
+            "lmove" | "rpoplpush" => matches!(reply, Reply::Bulk(_)),
+            "expire" | "pexpire" | "persist" => *reply == Reply::Int(1),
+            _ => false,
+        };
+        if applied {
+            self.touch(&argv[1].clone());
+            if name == "lmove" || name == "rpoplpush" {
+                self.touch(&argv[2].clone());
             }
         }
     }
@@ -301,7 +358,10 @@ impl Redis {
         for argv in &t.queued {
             let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
             match self.dispatch(client, &name, argv) {
-                Ok(Outcome::Reply(r)) | Err(r) => replies.push(r),
+                Ok(Outcome::Reply(r)) | Err(r) => {
+                    self.touch_written(&name, argv, &r);
+                    replies.push(r);
+                }
                 Ok(Outcome::Replies(rs)) => replies.extend(rs),
                 Ok(Outcome::Blocked) => {
                     let i = self.blocked.iter().position(|b| b.client == client).expect("just blocked");
