@@ -4,7 +4,7 @@
 # wall-clock stream ids and idle times fails the test (there is no allow-list yet: Redis is the oracle).
 # redis-server listens on 127.0.0.1:$BROKERLAB_REDIS_PORT (default 6390) with a temporary directory, no
 # persistence, and is stopped by its process id at the end. Never passes without having compared.
-# Time on this machine: ≈ 3–10 s for the programs (their sleeps are real there), plus the runner's build.
+# Time on this machine: ≈ 5–15 s for the 15 programs (their sleeps are real there), plus the runner's build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS

@@ -2,7 +2,9 @@
 //! with blocked clients in a `Vec` scanned in full, one stream as a `Vec` of ids whose pending entries
 //! each name one consumer — comparing every reply and every unblocked client's reply, with the engine's
 //! invariants (`Redis::check_invariants`) checked after every step, and the naive model's own: stream ids
-//! strictly increasing, each pending entry owned by exactly one consumer.
+//! strictly increasing, each pending entry owned by exactly one consumer. Stream readers may block
+//! (`XREADGROUP … BLOCK`) and be served by a later `XADD` in the order they blocked, or time out; pending
+//! entries change owner by `XCLAIM … JUSTID`.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -19,6 +21,8 @@ struct Waiting {
     keys: Vec<String>,
     deadline: Option<u64>,
     left: bool,
+    /// `XREADGROUP … BLOCK … STREAMS s >`: the consumer and its COUNT (the keys are then `["s"]`).
+    group_read: Option<(String, u64)>,
 }
 
 #[derive(Default)]
@@ -80,6 +84,46 @@ impl Naive {
         (reply, woken)
     }
 
+    /// Delivers new entries of `s` to the group: pending for `consumer`; the `[s, entries]` reply.
+    fn deliver(&mut self, consumer: &str, count: u64) -> Option<Reply> {
+        let new: Vec<(u64, u64, String)> = self
+            .entries
+            .iter()
+            .filter(|e| (e.0, e.1) > self.last_delivered)
+            .take(count as usize)
+            .cloned()
+            .collect();
+        if new.is_empty() {
+            return None;
+        }
+        let mut items = Vec::new();
+        for (ms, seq, v) in new {
+            self.last_delivered = (ms, seq);
+            self.pending.push(((ms, seq), consumer.to_string(), 1));
+            items
+                .push(Reply::Array(vec![bulk(&id_text((ms, seq))), Reply::Array(vec![bulk("f"), bulk(&v)])]));
+        }
+        Some(Reply::Array(vec![Reply::Array(vec![bulk("s"), Reply::Array(items)])]))
+    }
+
+    /// Serves the clients blocked in `XREADGROUP` after an `XADD`, in the order they blocked, each
+    /// while the group has new entries.
+    fn serve_stream(&mut self) -> Vec<(usize, Reply)> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < self.waiting.len() {
+            let Some((consumer, count)) = self.waiting[i].group_read.clone() else {
+                i += 1;
+                continue;
+            };
+            match self.deliver(&consumer, count) {
+                Some(r) => out.push((self.waiting.remove(i).client, r)),
+                None => i += 1,
+            }
+        }
+        out
+    }
+
     fn check(&self) {
         for w in self.entries.windows(2) {
             assert!((w[0].0, w[0].1) < (w[1].0, w[1].1), "naive stream ids not increasing");
@@ -94,16 +138,18 @@ fn argv(words: &[String]) -> Vec<Vec<u8>> {
     words.iter().map(|w| w.as_bytes().to_vec()).collect()
 }
 
-fn run_seed(seed: u64, steps: usize) {
+/// Runs one seed; returns how many blocked `XREADGROUP` clients an `XADD` served.
+fn run_seed(seed: u64, steps: usize) -> usize {
     let mut rng = Prng::new(seed);
     let mut redis = Redis::new();
     let mut naive = Naive::default();
     let mut counter = 0u64;
+    let mut stream_wakeups = 0;
     for step in 0..steps {
         let client = rng.below(CLIENTS as u64) as usize;
         let key = KEYS[rng.below(3) as usize].to_string();
         let blocked = naive.waiting.iter().any(|w| w.client == client);
-        let op = rng.below(14);
+        let op = rng.below(15);
         let (words, expected, expected_woken): (Vec<String>, Option<Reply>, Vec<(usize, Reply)>) = match op {
             _ if op == 0 || blocked && op < 8 => {
                 let ms = rng.below(400);
@@ -181,7 +227,7 @@ fn run_seed(seed: u64, steps: usize) {
                     }
                     None => {
                         let deadline = (timeout_ms > 0).then(|| naive.now + timeout_ms);
-                        naive.waiting.push(Waiting { client, keys, deadline, left });
+                        naive.waiting.push(Waiting { client, keys, deadline, left, group_read: None });
                         (words, None, Vec::new())
                     }
                 }
@@ -208,10 +254,12 @@ fn run_seed(seed: u64, steps: usize) {
                 naive.entries.push((id.0, id.1, value.clone()));
                 naive.last = id;
                 naive.stream_exists = true;
+                let woken = naive.serve_stream();
+                stream_wakeups += woken.len();
                 (
                     vec!["XADD".into(), "s".into(), "*".into(), "f".into(), value],
                     Some(bulk(&id_text(id))),
-                    Vec::new(),
+                    woken,
                 )
             }
             10 => {
@@ -229,40 +277,33 @@ fn run_seed(seed: u64, steps: usize) {
             11 => {
                 let consumer = CONSUMERS[rng.below(3) as usize].to_string();
                 let count = rng.range_inclusive(1, 3);
-                let words: Vec<String> = format!("XREADGROUP GROUP g {consumer} COUNT {count} STREAMS s >")
-                    .split(' ')
-                    .map(String::from)
-                    .collect();
+                // A client that is not blocked may wait (BLOCK 0 forever, or up to 400 ms).
+                let block = (!blocked && rng.chance(1, 2)).then(|| rng.below(5) * 100);
+                let block_words = block.map_or(String::new(), |ms| format!("BLOCK {ms} "));
+                let words: Vec<String> =
+                    format!("XREADGROUP GROUP g {consumer} {block_words}COUNT {count} STREAMS s >")
+                        .split(' ')
+                        .map(String::from)
+                        .collect();
                 if !naive.group {
                     let r = Reply::err(
                         "NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option",
                     );
                     (words, Some(r), Vec::new())
                 } else {
-                    let new: Vec<(u64, u64, String)> = naive
-                        .entries
-                        .iter()
-                        .filter(|e| (e.0, e.1) > naive.last_delivered)
-                        .take(count as usize)
-                        .cloned()
-                        .collect();
-                    if new.is_empty() {
-                        (words, Some(Reply::NilArray), Vec::new())
-                    } else {
-                        let mut items = Vec::new();
-                        for (ms, seq, v) in new {
-                            naive.last_delivered = (ms, seq);
-                            naive.pending.push(((ms, seq), consumer.clone(), 1));
-                            items.push(Reply::Array(vec![
-                                bulk(&id_text((ms, seq))),
-                                Reply::Array(vec![bulk("f"), bulk(&v)]),
-                            ]));
+                    match (naive.deliver(&consumer, count), block) {
+                        (Some(r), _) => (words, Some(r), Vec::new()),
+                        (None, None) => (words, Some(Reply::NilArray), Vec::new()),
+                        (None, Some(ms)) => {
+                            naive.waiting.push(Waiting {
+                                client,
+                                keys: vec!["s".into()],
+                                deadline: (ms > 0).then(|| naive.now + ms),
+                                left: true,
+                                group_read: Some((consumer, count)),
+                            });
+                            (words, None, Vec::new())
                         }
-                        (
-                            words,
-                            Some(Reply::Array(vec![Reply::Array(vec![bulk("s"), Reply::Array(items)])])),
-                            Vec::new(),
-                        )
                     }
                 }
             }
@@ -279,6 +320,32 @@ fn run_seed(seed: u64, steps: usize) {
                     _ => 0,
                 };
                 (words, Some(Reply::Int(r)), Vec::new())
+            }
+            13 => {
+                // XCLAIM … 0 id JUSTID: a pending entry changes owner and keeps its delivery count; an
+                // id that is not an entry is not claimed.
+                let consumer = CONSUMERS[rng.below(3) as usize].to_string();
+                let pick =
+                    (!naive.pending.is_empty()).then(|| rng.below(naive.pending.len() as u64) as usize);
+                let id = pick.map_or((1, 1), |i| naive.pending[i].0);
+                let words: Vec<String> = vec![
+                    "XCLAIM".into(),
+                    "s".into(),
+                    "g".into(),
+                    consumer.clone(),
+                    "0".into(),
+                    id_text(id),
+                    "JUSTID".into(),
+                ];
+                let r = match pick {
+                    _ if !naive.group => Reply::err("NOGROUP No such key 's' or consumer group 'g'"),
+                    Some(i) => {
+                        naive.pending[i].1 = consumer;
+                        Reply::Array(vec![bulk(&id_text(id))])
+                    }
+                    None => Reply::Array(Vec::new()),
+                };
+                (words, Some(r), Vec::new())
             }
             _ => {
                 let words: Vec<String> = "XPENDING s g".split(' ').map(String::from).collect();
@@ -319,11 +386,11 @@ fn run_seed(seed: u64, steps: usize) {
             .unwrap_or_else(|e| panic!("seed {seed} step {step}: {}: {e}", words.join(" ")));
         naive.check();
     }
+    stream_wakeups
 }
 
 #[test]
 fn the_engine_agrees_with_a_naive_model_step_by_step() {
-    for seed in 0..40 {
-        run_seed(seed, 400);
-    }
+    let served: usize = (0..40).map(|seed| run_seed(seed, 400)).sum();
+    assert!(served > 0, "no blocked XREADGROUP was ever served: the runs miss what they should test");
 }

@@ -186,6 +186,17 @@ fn is_blocking(argv: &[Vec<u8>]) -> bool {
     )
 }
 
+/// A blocking command's timeout in seconds: `XREAD`/`XREADGROUP`'s `BLOCK` milliseconds, or the other
+/// commands' last argument (seconds).
+fn block_timeout_secs(argv: &[Vec<u8>]) -> Option<f64> {
+    let text = |a: &Vec<u8>| std::str::from_utf8(a).ok().and_then(|a| a.parse::<f64>().ok());
+    if argv[0].eq_ignore_ascii_case(b"XREAD") || argv[0].eq_ignore_ascii_case(b"XREADGROUP") {
+        let at = argv.iter().position(|a| a.eq_ignore_ascii_case(b"BLOCK"))?;
+        return argv.get(at + 1).and_then(text).map(|ms| ms / 1000.0);
+    }
+    argv.last().and_then(text)
+}
+
 /// The ids of `clients` that Redis still has blocked.
 fn still_blocked(control: &mut Conn, ids: &[i64]) -> Result<Vec<i64>, String> {
     if ids.is_empty() {
@@ -252,10 +263,7 @@ pub fn run(uri: &str, program: &Program) -> Result<String, String> {
                             break;
                         }
                         if still_blocked(&mut control, &[id])?.contains(&id) {
-                            let secs = argv
-                                .last()
-                                .and_then(|a| std::str::from_utf8(a).ok())
-                                .and_then(|a| a.parse::<f64>().ok());
+                            let secs = block_timeout_secs(argv);
                             let until =
                                 secs.filter(|s| *s > 0.0).map(|s| waited_from + Duration::from_secs_f64(s));
                             blocked.push((s.client, until));
@@ -311,4 +319,21 @@ pub fn run(uri: &str, program: &Program) -> Result<String, String> {
     }
     t.finish(names);
     Ok(t.text())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::block_timeout_secs;
+
+    fn argv(line: &str) -> Vec<Vec<u8>> {
+        line.split(' ').map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn a_blocking_commands_timeout_is_its_last_argument_or_xreads_block_milliseconds() {
+        assert_eq!(block_timeout_secs(&argv("BLPOP a b 0.5")), Some(0.5));
+        assert_eq!(block_timeout_secs(&argv("XREAD BLOCK 250 STREAMS s $")), Some(0.25));
+        assert_eq!(block_timeout_secs(&argv("xreadgroup GROUP g c block 0 STREAMS s >")), Some(0.0));
+        assert_eq!(block_timeout_secs(&argv("XREAD STREAMS s 5")), None);
+    }
 }

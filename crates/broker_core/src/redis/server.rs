@@ -1,18 +1,26 @@
 //! The server: one database of keys (strings, lists, streams) on virtual time, the clients blocked on
-//! list keys, and the command table with Redis 7.0's arities and error texts.
+//! list keys (`BLPOP`…) and stream keys (`XREAD`/`XREADGROUP BLOCK`), transactions (`MULTI`/`EXEC`,
+//! `WATCH`), and the command table with Redis 7.0's arities and error texts.
 //!
 //! Invariants (checked by [`Redis::check_invariants`]):
 //! - no stored list is empty (Redis deletes a list with its last element), and no stream entry is outside
 //!   its stream's nodes;
 //! - no key is past its expiry time after a command or a time advance (keys are expired before each
 //!   command and on every advance, so what a client sees equals Redis's lazy plus active expiry);
+//! - a client blocked in `XREAD` waits on streams holding no entry after its id (it would have been
+//!   served by the `XADD` that added one);
 //! - a blocked client waits on keys that hold no list (Redis blocks only when every key is missing), is
 //!   blocked once, and is served in the order it blocked among the clients waiting on the same key;
 //! - every reply to a served or timed-out blocked client is produced exactly once.
 //!
 //! Where this model simplifies: `KEYS` returns keys sorted (Redis returns its hash table's order, which
 //! depends on its hash seed); `SET` takes no options; stream nodes are cut by entry count only
-//! (`stream-node-max-entries` 100), not by their byte size (`stream-node-max-bytes` 4096).
+//! (`stream-node-max-entries` 100), not by their byte size (`stream-node-max-bytes` 4096); a watched key
+//! counts as touched when a command changes its data or expiry (consumer groups excluded, as in Redis)
+//! or is one of the writes Redis counts even when they change nothing (`SET`, `LSET`, `LTRIM`, `LMOVE`,
+//! `RPOPLPUSH`, `EXPIRE`, `PERSIST`, `XSETID`); other writes of the very same data go unnoticed. `DEL`
+//! or expiry of a stream ends its `XREADGROUP` waiters (`UNBLOCKED`), before the timeouts of the same
+//! instant.
 
 use std::collections::BTreeMap;
 use std::collections::VecDeque;
@@ -69,6 +77,10 @@ pub enum BlockedOp {
     Pop(End),
     /// `BLMOVE` / `BRPOPLPUSH`: moves to `destination`, replies the element.
     Move { destination: Vec<u8>, from: End, to: End },
+    /// `XREAD BLOCK`: each key's id (`$` resolved when it blocked); replies entries after it.
+    XRead { after: Vec<crate::redis::stream::StreamId>, count: usize },
+    /// `XREADGROUP BLOCK … >`: replies the group's new entries, pending for `consumer` unless `noack`.
+    XReadGroup { group: Vec<u8>, consumer: Vec<u8>, count: usize, noack: bool },
 }
 
 /// A client waiting in a blocking command.
@@ -91,6 +103,45 @@ pub enum Outcome {
     Replies(Vec<Reply>),
 }
 
+/// A client between `MULTI` and `EXEC`: its queued commands, and whether one was refused (then `EXEC`
+/// replies `EXECABORT`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Transaction {
+    pub queued: Vec<Vec<Vec<u8>>>,
+    pub refused: bool,
+}
+
+/// What a `WATCH` looks at: a key's data and expiry. Consumer groups are left out: Redis's `XREADGROUP`,
+/// `XACK`, `XCLAIM` and `XGROUP` do not touch watched keys.
+#[derive(Clone, Debug, PartialEq)]
+enum WatchView {
+    Plain(Value, Option<u64>),
+    Stream {
+        entries: super::stream::Fields,
+        ids: Vec<super::stream::StreamId>,
+        last_id: super::stream::StreamId,
+        max_deleted: super::stream::StreamId,
+        entries_added: u64,
+        expires_at: Option<u64>,
+    },
+}
+
+impl WatchView {
+    fn of(e: &Entry) -> WatchView {
+        match &e.value {
+            Value::Stream(s) => WatchView::Stream {
+                entries: s.entries.values().flatten().cloned().collect(),
+                ids: s.entries.keys().copied().collect(),
+                last_id: s.last_id,
+                max_deleted: s.max_deleted,
+                entries_added: s.entries_added,
+                expires_at: e.expires_at,
+            },
+            other => WatchView::Plain(other.clone(), e.expires_at),
+        }
+    }
+}
+
 /// One Redis server with one database.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Redis {
@@ -99,7 +150,8 @@ pub struct Redis {
     pub keys: BTreeMap<Vec<u8>, Entry>,
     /// Blocked clients in the order they blocked.
     pub blocked: Vec<Blocked>,
-    /// Keys that became lists during the current command (Redis's `ready_keys`), in order.
+    /// Keys that became lists or got stream entries during the current command (Redis's
+    /// `ready_keys`), in order.
     ready: Vec<Vec<u8>>,
     /// Pub/sub channels and the clients subscribed to each, in the order they subscribed.
     pub channels: BTreeMap<Vec<u8>, Vec<ClientId>>,
@@ -108,6 +160,12 @@ pub struct Redis {
     /// Messages published to subscribers and not yet taken ([`Redis::take_pushes`]). Nothing is kept for
     /// a channel without subscribers: pub/sub is fire-and-forget.
     pushes: Vec<(ClientId, Reply)>,
+    /// Clients inside `MULTI`.
+    pub transactions: BTreeMap<ClientId, Transaction>,
+    /// Keys each client `WATCH`es.
+    pub watched: BTreeMap<ClientId, Vec<Vec<u8>>>,
+    /// Clients one of whose watched keys a command changed since `WATCH`: their `EXEC` replies nil.
+    pub touched: std::collections::BTreeSet<ClientId>,
 }
 
 /// Replies to clients that were blocked, in the order they were produced.
@@ -145,11 +203,17 @@ fn arity(name: &str) -> Option<i32> {
         "xtrim" => -4,
         "xgroup" => -2,
         "xreadgroup" => -7,
+        "xread" => -4,
         "xack" => -4,
+        "xclaim" | "xautoclaim" => -6,
+        "xinfo" => -2,
+        "xsetid" => -3,
         "xpending" => -3,
         "subscribe" | "psubscribe" => -2,
         "unsubscribe" | "punsubscribe" => -1,
         "publish" => 3,
+        "multi" | "exec" | "discard" | "unwatch" => 1,
+        "watch" => -2,
         _ => return None,
     })
 }
@@ -183,38 +247,150 @@ impl Redis {
         };
         self.expire_keys();
         let name = String::from_utf8_lossy(first).to_ascii_lowercase();
-        let Some(a) = arity(&name) else {
-            return (Outcome::Reply(unknown_command(argv)), Vec::new());
-        };
-        let n = argv.len() as i32;
-        if (a > 0 && n != a) || n < -a {
-            return (Outcome::Reply(arity_error(&name)), Vec::new());
+        if let Err(e) = self.admit(client, &name, argv) {
+            // A refused command inside MULTI makes the transaction fail at EXEC, as Redis's
+            // `rejectCommand` flags it.
+            if let Some(t) = self.transactions.get_mut(&client) {
+                t.refused = true;
+                // A refused EXEC ends the transaction with the reason (Redis's `execCommandAbort`).
+                if name == "exec" {
+                    self.transactions.remove(&client);
+                    self.watched.remove(&client);
+                    self.touched.remove(&client);
+                    let Reply::Error(text) = e else { return (Outcome::Reply(e), Vec::new()) };
+                    let reason = text.strip_prefix("ERR ").unwrap_or(&text);
+                    let abort = format!("EXECABORT Transaction discarded because of: {reason}");
+                    return (Outcome::Reply(Reply::err(abort)), Vec::new());
+                }
+            }
+            return (Outcome::Reply(e), Vec::new());
         }
-        let allowed = ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ping"];
-        if self.subscriptions(client) > 0 && !allowed.contains(&name.as_str()) {
-            let e = format!("ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
-            return (Outcome::Reply(Reply::err(e)), Vec::new());
+        let in_multi = self.transactions.contains_key(&client);
+        if in_multi && !["exec", "discard", "multi", "watch"].contains(&name.as_str()) {
+            self.transactions.get_mut(&client).expect("in MULTI").queued.push(argv.to_vec());
+            return (Outcome::Reply(Reply::Status("QUEUED".into())), Vec::new());
         }
+        let before = self.watched_entries();
         let outcome = match self.dispatch(client, &name, argv) {
             Ok(o) => o,
             Err(e) => Outcome::Reply(e),
         };
+        if let Outcome::Reply(reply) = &outcome {
+            self.touch_written(&name, argv, reply);
+        }
         let woken = self.serve_ready();
+        self.touch_changed(before);
         (outcome, woken)
+    }
+
+    /// Redis's checks before running or queueing a command: known, right arity, allowed in subscribe
+    /// mode.
+    fn admit(&self, client: ClientId, name: &str, argv: &[Vec<u8>]) -> Result<(), Reply> {
+        let Some(a) = arity(name) else { return Err(unknown_command(argv)) };
+        let n = argv.len() as i32;
+        if (a > 0 && n != a) || n < -a {
+            return Err(arity_error(name));
+        }
+        let allowed = ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ping"];
+        if self.subscriptions(client) > 0 && !allowed.contains(&name) {
+            let e = format!("ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
+            return Err(Reply::err(e));
+        }
+        Ok(())
+    }
+
+    /// What every watched key holds now.
+    fn watched_entries(&self) -> BTreeMap<Vec<u8>, Option<WatchView>> {
+        self.watched.values().flatten().map(|k| (k.clone(), self.keys.get(k).map(WatchView::of))).collect()
+    }
+
+    /// Marks the watchers of every key whose data changed since `before` as touched.
+    fn touch_changed(&mut self, before: BTreeMap<Vec<u8>, Option<WatchView>>) {
+        for (key, then) in before {
+            if self.keys.get(&key).map(WatchView::of) != then {
+                self.touch(&key);
+            }
+        }
+    }
+
+    /// Redis's `touchWatchedKey`: every client watching `key` will see its `EXEC` fail.
+    fn touch(&mut self, key: &[u8]) {
+        for (c, keys) in &self.watched {
+            if keys.iter().any(|k| k == key) {
+                self.touched.insert(*c);
+            }
+        }
+    }
+
+    /// Writes that may leave a key as it was still touch it in Redis (`SET` of the same value, an
+    /// `LSET`, `LTRIM` or rotation that changes nothing, an `EXPIRE` to the same time).
+    fn touch_written(&mut self, name: &str, argv: &[Vec<u8>], reply: &Reply) {
+        let applied = match name {
+            "set" | "lset" | "ltrim" | "xsetid" => !matches!(reply, Reply::Error(_)),
+            "lmove" | "rpoplpush" => matches!(reply, Reply::Bulk(_)),
+            "expire" | "pexpire" | "persist" => *reply == Reply::Int(1),
+            _ => false,
+        };
+        if applied {
+            self.touch(&argv[1].clone());
+            if name == "lmove" || name == "rpoplpush" {
+                self.touch(&argv[2].clone());
+            }
+        }
+    }
+
+    /// `EXEC`: `EXECABORT` after a refused command, nil when a watched key changed, else every queued
+    /// command's reply in order; a blocking command inside does not block (its timeout reply), and the
+    /// clients its writes serve are served after the whole transaction, as in Redis.
+    fn exec(&mut self, client: ClientId) -> Result<Outcome, Reply> {
+        let Some(t) = self.transactions.remove(&client) else {
+            return Err(Reply::err("ERR EXEC without MULTI"));
+        };
+        self.watched.remove(&client);
+        let touched = self.touched.remove(&client);
+        if t.refused {
+            return Err(Reply::err("EXECABORT Transaction discarded because of previous errors."));
+        }
+        if touched {
+            return Ok(Outcome::Reply(Reply::NilArray));
+        }
+        let mut replies = Vec::new();
+        for argv in &t.queued {
+            let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
+            match self.dispatch(client, &name, argv) {
+                Ok(Outcome::Reply(r)) | Err(r) => {
+                    self.touch_written(&name, argv, &r);
+                    replies.push(r);
+                }
+                Ok(Outcome::Replies(rs)) => replies.extend(rs),
+                Ok(Outcome::Blocked) => {
+                    let i = self.blocked.iter().position(|b| b.client == client).expect("just blocked");
+                    let b = self.blocked.remove(i);
+                    replies.push(if matches!(b.op, BlockedOp::Move { .. }) {
+                        Reply::Nil
+                    } else {
+                        Reply::NilArray
+                    });
+                }
+            }
+        }
+        Ok(Outcome::Reply(Reply::Array(replies)))
     }
 
     /// Advances virtual time by `millis`: expires keys and times out blocked clients (their `(nil)`
     /// replies, in the order the clients blocked).
     pub fn advance(&mut self, millis: u64) -> Wakeups {
         self.now = self.now.saturating_add(millis);
+        let before = self.watched_entries();
         self.expire_keys();
+        self.touch_changed(before);
         let now = self.now;
-        let mut out = Vec::new();
+        let mut out = self.serve_ready();
         self.blocked.retain(|b| {
             if b.deadline.is_some_and(|d| d <= now) {
                 let nil = match b.op {
-                    BlockedOp::Pop(_) => Reply::NilArray,
                     BlockedOp::Move { .. } => Reply::Nil,
+                    _ => Reply::NilArray,
                 };
                 out.push((b.client, nil));
                 false
@@ -230,9 +406,21 @@ impl Redis {
         self.blocked.iter().any(|b| b.client == client)
     }
 
+    /// Deletes the keys past their expiry; an expired stream ends its `XREADGROUP` waiters, as a deleted
+    /// one does.
     fn expire_keys(&mut self) {
         let now = self.now;
-        self.keys.retain(|_, e| e.expires_at.is_none_or(|t| t > now));
+        let mut streams = Vec::new();
+        self.keys.retain(|k, e| {
+            let keep = e.expires_at.is_none_or(|t| t > now);
+            if !keep && matches!(e.value, Value::Stream(_)) {
+                streams.push(k.clone());
+            }
+            keep
+        });
+        for k in streams {
+            self.signal_ready(&k);
+        }
     }
 
     fn dispatch(&mut self, client: ClientId, name: &str, argv: &[Vec<u8>]) -> Result<Outcome, Reply> {
@@ -249,6 +437,39 @@ impl Redis {
                 Ok(Outcome::Replies(self.pubsub(client, name, &argv[1..])))
             }
             "publish" => r(Reply::Int(self.publish(&argv[1], &argv[2]))),
+            "multi" => {
+                if self.transactions.contains_key(&client) {
+                    return Err(Reply::err("ERR MULTI calls can not be nested"));
+                }
+                self.transactions.insert(client, Transaction::default());
+                r(Reply::ok())
+            }
+            "exec" => self.exec(client),
+            "discard" => {
+                if self.transactions.remove(&client).is_none() {
+                    return Err(Reply::err("ERR DISCARD without MULTI"));
+                }
+                self.watched.remove(&client);
+                self.touched.remove(&client);
+                r(Reply::ok())
+            }
+            "watch" => {
+                if self.transactions.contains_key(&client) {
+                    return Err(Reply::err("ERR WATCH inside MULTI is not allowed"));
+                }
+                let list = self.watched.entry(client).or_default();
+                for key in &argv[1..] {
+                    if !list.contains(key) {
+                        list.push(key.clone());
+                    }
+                }
+                r(Reply::ok())
+            }
+            "unwatch" => {
+                self.watched.remove(&client);
+                self.touched.remove(&client);
+                r(Reply::ok())
+            }
             "ping" => match argv.len() {
                 1 => r(Reply::Status("PONG".into())),
                 2 => r(Reply::Bulk(argv[1].clone())),
@@ -261,8 +482,16 @@ impl Redis {
             }
             "dbsize" => r(Reply::Int(self.keys.len() as i64)),
             "del" => {
-                let n = argv[1..].iter().filter(|k| self.keys.remove(*k).is_some()).count();
-                r(Reply::Int(n as i64))
+                let mut n = 0;
+                for key in &argv[1..] {
+                    let Some(e) = self.keys.remove(key) else { continue };
+                    n += 1;
+                    // A deleted stream ends its XREADGROUP waiters (Redis 7.0's `signalDeletedKeyAsReady`).
+                    if matches!(e.value, Value::Stream(_)) {
+                        self.signal_ready(key);
+                    }
+                }
+                r(Reply::Int(n))
             }
             "exists" => r(Reply::Int(argv[1..].iter().filter(|k| self.keys.contains_key(*k)).count() as i64)),
             "type" => {
@@ -436,8 +665,13 @@ impl Redis {
             "xdel" => self.xdel(argv).map(Outcome::Reply),
             "xtrim" => self.xtrim(argv).map(Outcome::Reply),
             "xgroup" => self.xgroup(argv).map(Outcome::Reply),
-            "xreadgroup" => self.xreadgroup(argv).map(Outcome::Reply),
+            "xreadgroup" => self.xread(client, argv, true),
+            "xread" => self.xread(client, argv, false),
             "xack" => self.xack(argv).map(Outcome::Reply),
+            "xclaim" => self.xclaim(argv).map(Outcome::Reply),
+            "xautoclaim" => self.xautoclaim(argv).map(Outcome::Reply),
+            "xinfo" => self.xinfo(argv).map(Outcome::Reply),
+            "xsetid" => self.xsetid(argv).map(Outcome::Reply),
             "xpending" => self.xpending(argv).map(Outcome::Reply),
             _ => r(unknown_command(argv)),
         }
@@ -521,7 +755,7 @@ impl Redis {
         n
     }
 
-    fn block(&mut self, client: ClientId, keys: Vec<Vec<u8>>, timeout: u64, op: BlockedOp) {
+    pub(super) fn block(&mut self, client: ClientId, keys: Vec<Vec<u8>>, timeout: u64, op: BlockedOp) {
         let deadline = (timeout > 0).then(|| self.now.saturating_add(timeout));
         self.blocked.push(Blocked { client, keys, deadline, op });
     }
@@ -563,6 +797,13 @@ impl Redis {
     fn drop_if_empty(&mut self, key: &[u8]) {
         if matches!(self.keys.get(key), Some(Entry { value: Value::List(l), .. }) if l.is_empty()) {
             self.keys.remove(key);
+        }
+    }
+
+    /// Marks `key` ready for its blocked clients once, in order.
+    pub(super) fn signal_ready(&mut self, key: &[u8]) {
+        if !self.ready.iter().any(|k| k == key) {
+            self.ready.push(key.to_vec());
         }
     }
 
@@ -731,6 +972,18 @@ impl Redis {
         while !self.ready.is_empty() {
             let batch = std::mem::take(&mut self.ready);
             for key in batch {
+                if matches!(self.stream(&key), Ok(Some(_))) {
+                    self.serve_stream_waiters(&key, &mut out);
+                    continue;
+                }
+                // The key is no stream now: clients reading it in a group are told, XREAD keeps waiting.
+                self.blocked.retain(|b| {
+                    let gone = matches!(b.op, BlockedOp::XReadGroup { .. }) && b.keys.contains(&key);
+                    if gone {
+                        out.push((b.client, Reply::err("UNBLOCKED the stream key no longer exists")));
+                    }
+                    !gone
+                });
                 let mut i = 0;
                 while i < self.blocked.len() {
                     if !self.blocked[i].keys.contains(&key) {
@@ -738,18 +991,23 @@ impl Redis {
                         continue;
                     }
                     let Ok(Some(_)) = self.list(&key) else { break };
-                    let b = self.blocked.remove(i);
-                    let reply = match &b.op {
+                    let reply = match self.blocked[i].op.clone() {
                         BlockedOp::Pop(end) => {
                             let list = self.list_mut(&key).ok().flatten().expect("checked");
-                            let el = pop(list, *end).unwrap_or_default();
+                            let el = pop(list, end).unwrap_or_default();
                             self.drop_if_empty(&key);
                             Reply::Array(vec![Reply::bulk(&key), Reply::Bulk(el)])
                         }
                         BlockedOp::Move { destination, from, to } => {
-                            self.lmove(&key, destination, *from, *to).unwrap_or_else(|e| e)
+                            self.lmove(&key, &destination, from, to).unwrap_or_else(|e| e)
+                        }
+                        // Stream readers wait on stream keys: a list under their key serves none.
+                        BlockedOp::XRead { .. } | BlockedOp::XReadGroup { .. } => {
+                            i += 1;
+                            continue;
                         }
                     };
+                    let b = self.blocked.remove(i);
                     out.push((b.client, reply));
                 }
             }
@@ -780,6 +1038,20 @@ impl Redis {
                     b.client,
                     String::from_utf8_lossy(k)
                 ));
+            }
+            if let BlockedOp::XRead { after, .. } = &b.op {
+                for (key, after) in b.keys.iter().zip(after) {
+                    let newer = self.stream(key).ok().flatten().and_then(|s| {
+                        use std::ops::Bound::{Excluded, Unbounded};
+                        s.entries.range((Excluded(*after), Unbounded)).next()
+                    });
+                    if let Some((id, _)) = newer {
+                        return Err(format!(
+                            "client {} waits in XREAD although entry {id} is after its id",
+                            b.client
+                        ));
+                    }
+                }
             }
             if b.deadline.is_some_and(|d| d <= self.now) {
                 return Err(format!("client {} is blocked past its timeout", b.client));

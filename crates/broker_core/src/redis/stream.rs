@@ -1,7 +1,9 @@
 //! Streams: entries with increasing ids in radix-tree nodes of up to 100 entries, consumer groups with
 //! their last-delivered id, and each group's pending entries list (PEL) shared with its consumers' own
-//! PELs — and the stream commands (`XADD`, `XRANGE`, `XDEL`, `XTRIM`, `XGROUP`, `XREADGROUP`, `XACK`,
-//! `XPENDING`) with Redis 7.0's argument rules and error texts.
+//! PELs — and the stream commands (`XADD`, `XRANGE`, `XDEL`, `XTRIM`, `XSETID`, `XGROUP`, `XREAD`,
+//! `XREADGROUP` with `BLOCK`, `XACK`, `XPENDING`, `XCLAIM`, `XAUTOCLAIM`, `XINFO`) with Redis 7.0's
+//! argument rules and error texts; groups keep Redis 7.0's logical read counter (`entries-read`),
+//! from which `XINFO GROUPS` derives the lag, or nil when a deleted entry makes it unknowable.
 //!
 //! Invariants (checked by [`Stream::check_invariants`]): entry ids are strictly increasing and none is
 //! above `last_id`; each node holds the live entries from its first id up to the next node's first id,
@@ -14,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::args::{self, is, INVALID_ID, NOT_INTEGER, SYNTAX};
 use super::reply::Reply;
-use super::server::{Entry, Redis, Value, EPOCH_MS};
+use super::server::{BlockedOp, ClientId, Entry, Outcome, Redis, Value, Wakeups, EPOCH_MS};
 
 /// `stream-node-max-entries`: entries (live or deleted) a node takes before a new one starts.
 pub const NODE_MAX_ENTRIES: usize = 100;
@@ -69,19 +71,25 @@ pub struct Node {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
     pub consumer: Vec<u8>,
-    /// Virtual milliseconds of the last delivery.
-    pub delivered_at: u64,
+    /// Virtual milliseconds of the last delivery (negative when `XCLAIM … IDLE` dates it before the
+    /// start).
+    pub delivered_at: i64,
     pub deliveries: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Consumer {
     pub pel: BTreeSet<StreamId>,
+    /// Virtual milliseconds of the consumer's last read or claim (`XINFO CONSUMERS`' idle).
+    pub seen_at: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
     pub last_delivered: StreamId,
+    /// Entries the group has read (its logical read counter), `None` when Redis cannot tell
+    /// (`SCG_INVALID_ENTRIES_READ`).
+    pub entries_read: Option<u64>,
     pub pel: BTreeMap<StreamId, Pending>,
     pub consumers: BTreeMap<Vec<u8>, Consumer>,
 }
@@ -192,6 +200,59 @@ impl Stream {
         deleted
     }
 
+    /// The counters Redis 7.0 computes read counters and lag from.
+    pub fn counters(&self) -> Counters {
+        Counters {
+            length: self.entries.len() as u64,
+            first_id: self.entries.keys().next().copied().unwrap_or(StreamId::MIN),
+            last_id: self.last_id,
+            max_deleted: self.max_deleted,
+            entries_added: self.entries_added,
+        }
+    }
+
+    /// The nodes of Redis's radix tree over the node keys (16-byte big-endian ids) — what `XINFO
+    /// STREAM` calls `radix-tree-nodes`: the root, every key, every prefix with two or more
+    /// continuations and every child of such a prefix (the other prefixes are inside compressed
+    /// nodes). Redis's insertions keep this shape; a tree shaped by deletions may differ.
+    pub fn radix_tree_nodes(&self) -> usize {
+        let keys: Vec<[u8; 16]> = self
+            .nodes
+            .iter()
+            .map(|n| {
+                let mut k = [0u8; 16];
+                k[..8].copy_from_slice(&n.master.ms.to_be_bytes());
+                k[8..].copy_from_slice(&n.master.seq.to_be_bytes());
+                k
+            })
+            .collect();
+        if keys.is_empty() {
+            return 1;
+        }
+        let mut counted: BTreeSet<Vec<u8>> = BTreeSet::new();
+        counted.insert(Vec::new());
+        for k in &keys {
+            counted.insert(k.to_vec());
+        }
+        for len in 0..16 {
+            let mut children: BTreeMap<&[u8], BTreeSet<u8>> = BTreeMap::new();
+            for k in &keys {
+                children.entry(&k[..len]).or_default().insert(k[len]);
+            }
+            for (prefix, next) in children {
+                if next.len() >= 2 {
+                    counted.insert(prefix.to_vec());
+                    for b in next {
+                        let mut child = prefix.to_vec();
+                        child.push(b);
+                        counted.insert(child);
+                    }
+                }
+            }
+        }
+        counted.len()
+    }
+
     pub fn check_invariants(&self) -> Result<(), String> {
         if let Some((last, _)) = self.entries.iter().next_back() {
             if *last > self.last_id {
@@ -232,6 +293,65 @@ impl Stream {
             }
         }
         Ok(())
+    }
+}
+
+/// What Redis 7.0 derives read counters and lag from: the stream's length, first entry, last id, the
+/// largest deleted id and the number of entries ever added.
+#[derive(Clone, Copy, Debug)]
+pub struct Counters {
+    pub length: u64,
+    pub first_id: StreamId,
+    pub last_id: StreamId,
+    pub max_deleted: StreamId,
+    pub entries_added: u64,
+}
+
+impl Counters {
+    /// `streamRangeHasTombstones(s, from, +)`: whether a deleted entry may lie at or after `from`.
+    pub fn tombstones_from(&self, from: StreamId) -> bool {
+        if self.length == 0 || self.max_deleted == StreamId::MIN || self.first_id > self.max_deleted {
+            return false;
+        }
+        from <= self.max_deleted
+    }
+
+    /// `streamEstimateDistanceFromFirstEverEntry`: the read counter of `id`, `None` when it cannot be
+    /// known (a future id, or deleted entries between the first entry and it).
+    pub fn distance_from_first_ever(&self, id: StreamId) -> Option<u64> {
+        if self.entries_added == 0 {
+            return Some(0);
+        }
+        if self.length == 0 && id <= self.last_id {
+            return Some(self.entries_added);
+        }
+        if id == self.last_id {
+            return Some(self.entries_added);
+        }
+        if id > self.last_id {
+            return None;
+        }
+        if self.max_deleted == StreamId::MIN || self.max_deleted < self.first_id {
+            if id < self.first_id {
+                return Some(self.entries_added - self.length);
+            }
+            if id == self.first_id {
+                return Some(self.entries_added - self.length + 1);
+            }
+        }
+        None
+    }
+
+    /// `XINFO GROUPS`' lag of a group (`streamReplyWithCGLag`), `None` when Redis replies nil.
+    pub fn lag(&self, group: &Group) -> Option<u64> {
+        if self.entries_added == 0 {
+            return Some(0);
+        }
+        let read = match group.entries_read {
+            Some(n) if !self.tombstones_from(group.last_delivered) => Some(n),
+            _ => self.distance_from_first_ever(group.last_delivered),
+        };
+        read.map(|n| self.entries_added.saturating_sub(n))
     }
 }
 
@@ -404,6 +524,7 @@ impl Redis {
         if let Some(strategy) = a.strategy {
             s.trim(strategy, a.approx, a.limit);
         }
+        self.signal_ready(key);
         Ok(id.reply())
     }
 
@@ -500,6 +621,7 @@ impl Redis {
             return Err(Reply::err("ERR XGROUP HELP is not modelled"));
         }
         let mut mkstream = false;
+        let mut entries_read = None;
         if sub == "create" || sub == "setid" {
             let mut i = 5;
             while i < argv.len() {
@@ -511,6 +633,7 @@ impl Redis {
                     if n < 0 && n != -1 {
                         return Err(Reply::err("ERR value for ENTRIESREAD must be positive or -1"));
                     }
+                    entries_read = u64::try_from(n).ok();
                     i += 2;
                 } else {
                     return Err(subcommand_syntax());
@@ -549,7 +672,12 @@ impl Redis {
                 }
                 s.groups.insert(
                     group,
-                    Group { last_delivered: id, pel: BTreeMap::new(), consumers: BTreeMap::new() },
+                    Group {
+                        last_delivered: id,
+                        entries_read,
+                        pel: BTreeMap::new(),
+                        consumers: BTreeMap::new(),
+                    },
                 );
                 Ok(Reply::ok())
             }
@@ -557,20 +685,28 @@ impl Redis {
                 let last = self.stream(key)?.map_or(StreamId::MIN, |s| s.last_id);
                 let id = if argv[4].as_slice() == b"$" { last } else { args::stream_id(&argv[4], 0, false)? };
                 let s = self.stream_mut(key)?.expect("exists");
-                s.groups.get_mut(&group).expect("checked").last_delivered = id;
+                let g = s.groups.get_mut(&group).expect("checked");
+                g.last_delivered = id;
+                g.entries_read = entries_read;
                 Ok(Reply::ok())
             }
             "destroy" => {
                 let s = self.stream_mut(key)?.expect("exists");
-                Ok(Reply::Int(i64::from(s.groups.remove(&group).is_some())))
+                let destroyed = s.groups.remove(&group).is_some();
+                if destroyed {
+                    // Readers blocked on the group get NOGROUP now, as Redis 7.0 signals the key.
+                    self.signal_ready(key);
+                }
+                Ok(Reply::Int(i64::from(destroyed)))
             }
             "createconsumer" => {
+                let now = self.now;
                 let s = self.stream_mut(key)?.expect("exists");
                 let g = s.groups.get_mut(&group).expect("checked");
                 if g.consumers.contains_key(&argv[4]) {
                     return Ok(Reply::Int(0));
                 }
-                g.consumers.insert(argv[4].clone(), Consumer::default());
+                g.consumers.insert(argv[4].clone(), Consumer { pel: BTreeSet::new(), seen_at: now });
                 Ok(Reply::Int(1))
             }
             "delconsumer" => {
@@ -586,14 +722,30 @@ impl Redis {
         }
     }
 
-    pub(super) fn xreadgroup(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+    /// `XREAD` and `XREADGROUP` (`group`): entries after each stream's id, or the group's new entries
+    /// (`>`) or the consumer's own history; with `BLOCK ms` and nothing to serve, the client waits on
+    /// every key until an `XADD` gives one of them an entry after its id (served by
+    /// [`Redis::serve_stream_waiters`]) or the timeout passes (`(nil)`).
+    pub(super) fn xread(
+        &mut self,
+        client: ClientId,
+        argv: &[Vec<u8>],
+        group_cmd: bool,
+    ) -> Result<Outcome, Reply> {
         let (mut count, mut noack, mut streams_at, mut group) = (0i64, false, None, None);
+        let mut block: Option<u64> = None;
         let mut i = 1;
         while i < argv.len() {
             let more = argv.len() - i - 1;
             let o = &argv[i];
             if is(o, "BLOCK") && more > 0 {
-                return Err(Reply::err("ERR XREADGROUP BLOCK is not modelled yet"));
+                i += 1;
+                let ms = args::int(&argv[i])
+                    .ok_or_else(|| Reply::err("ERR timeout is not an integer or out of range"))?;
+                if ms < 0 {
+                    return Err(Reply::err("ERR timeout is negative"));
+                }
+                block = Some(ms as u64);
             } else if is(o, "COUNT") && more > 0 {
                 i += 1;
                 count = args::int_or_err(&argv[i])?.max(0);
@@ -604,9 +756,19 @@ impl Redis {
                 streams_at = Some(i + 1);
                 break;
             } else if is(o, "GROUP") && more >= 2 {
+                if !group_cmd {
+                    return Err(Reply::err(
+                        "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
+                    ));
+                }
                 group = Some((argv[i + 1].clone(), argv[i + 2].clone()));
                 i += 2;
             } else if is(o, "NOACK") {
+                if !group_cmd {
+                    return Err(Reply::err(
+                        "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
+                    ));
+                }
                 noack = true;
             } else {
                 return Err(Reply::err(SYNTAX));
@@ -614,80 +776,557 @@ impl Redis {
             i += 1;
         }
         let Some(at) = streams_at else { return Err(Reply::err(SYNTAX)) };
-        let Some((group, consumer)) = group else {
+        if group_cmd && group.is_none() {
             return Err(Reply::err("ERR Missing GROUP option for XREADGROUP"));
-        };
+        }
         let n = (argv.len() - at) / 2;
-        // Validate every stream first, as Redis does before serving any.
+        // Validate every stream first, as Redis does before serving any; `$` becomes the last id now.
         let mut ids = Vec::with_capacity(n);
         for k in 0..n {
             let key = &argv[at + k];
             let id_arg = &argv[at + n + k];
-            let exists = self.stream(key)?.is_some_and(|s| s.groups.contains_key(&group));
-            if !exists {
-                return Err(no_group(key, &group, " in XREADGROUP with GROUP option"));
+            let stream = self.stream(key)?;
+            if let Some((g, _)) = &group {
+                if !stream.is_some_and(|s| s.groups.contains_key(g)) {
+                    return Err(no_group(key, g, " in XREADGROUP with GROUP option"));
+                }
             }
-            if id_arg.as_slice() == b"$" {
-                return Err(Reply::err("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."));
-            }
-            ids.push(if id_arg.as_slice() == b">" { None } else { Some(args::stream_id(id_arg, 0, true)?) });
+            ids.push(if id_arg.as_slice() == b"$" {
+                if group.is_some() {
+                    return Err(Reply::err("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."));
+                }
+                Some(stream.map_or(StreamId::MIN, |s| s.last_id))
+            } else if id_arg.as_slice() == b">" {
+                if group.is_none() {
+                    return Err(Reply::err("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."));
+                }
+                None
+            } else {
+                Some(args::stream_id(id_arg, 0, true)?)
+            });
         }
-        let now = self.now;
         let limit = if count == 0 { usize::MAX } else { count as usize };
         let mut out = Vec::new();
-        for (k, id) in ids.into_iter().enumerate() {
-            let key = argv[at + k].clone();
-            let s = self.stream_mut(&key)?.expect("checked");
-            let Stream { entries, groups, .. } = s;
-            let g = groups.get_mut(&group).expect("checked");
-            match id {
-                Some(from) => {
-                    let c = g.consumers.entry(consumer.clone()).or_default();
-                    let mut items = Vec::new();
-                    let from = from.incr().unwrap_or(StreamId::MAX);
-                    for pid in c.pel.range(from..).take(limit) {
-                        match entries.get(pid) {
-                            Some(fields) => {
-                                items.push(entry_reply(*pid, fields));
-                                let p = g.pel.get_mut(pid).expect("shared PEL");
-                                p.delivered_at = now;
-                                p.deliveries += 1;
-                            }
-                            None => items.push(Reply::Array(vec![pid.reply(), Reply::NilArray])),
-                        }
-                    }
-                    out.push(Reply::Array(vec![Reply::bulk(&key), Reply::Array(items)]));
-                }
-                None => {
-                    let start = g.last_delivered.incr().unwrap_or(StreamId::MAX);
-                    let new: Vec<StreamId> = entries.range(start..).take(limit).map(|(id, _)| *id).collect();
-                    if new.is_empty() {
-                        continue;
-                    }
-                    g.consumers.entry(consumer.clone()).or_default();
-                    let mut items = Vec::new();
-                    for id in new {
-                        g.last_delivered = g.last_delivered.max(id);
-                        items.push(entry_reply(id, &entries[&id]));
-                        if noack {
-                            continue;
-                        }
-                        if let Some(old) = g.pel.get(&id).map(|p| p.consumer.clone()) {
-                            if let Some(c) = g.consumers.get_mut(&old) {
-                                c.pel.remove(&id);
-                            }
-                        }
-                        g.pel.insert(
-                            id,
-                            Pending { consumer: consumer.clone(), delivered_at: now, deliveries: 1 },
-                        );
-                        g.consumers.get_mut(&consumer).expect("created").pel.insert(id);
-                    }
-                    out.push(Reply::Array(vec![Reply::bulk(&key), Reply::Array(items)]));
-                }
+        for (k, id) in ids.iter().enumerate() {
+            let key = &argv[at + k];
+            let served = match &group {
+                Some((g, c)) => self.read_group(key, g, c, *id, limit, noack),
+                None => self.read_after(key, id.expect("XREAD ids are never >"), limit),
+            };
+            if let Some(items) = served {
+                out.push(Reply::Array(vec![Reply::bulk(key), Reply::Array(items)]));
             }
         }
-        Ok(if out.is_empty() { Reply::NilArray } else { Reply::Array(out) })
+        if !out.is_empty() {
+            return Ok(Outcome::Reply(Reply::Array(out)));
+        }
+        let Some(timeout) = block else { return Ok(Outcome::Reply(Reply::NilArray)) };
+        let keys = argv[at..at + n].to_vec();
+        let op = match group {
+            Some((group, consumer)) => BlockedOp::XReadGroup { group, consumer, count: limit, noack },
+            None => BlockedOp::XRead {
+                after: ids.into_iter().map(|id| id.expect("XREAD")).collect(),
+                count: limit,
+            },
+        };
+        self.block(client, keys, timeout, op);
+        Ok(Outcome::Blocked)
+    }
+
+    /// `XREAD`'s entries of `key` after `after`, or `None` when it has none.
+    fn read_after(&self, key: &[u8], after: StreamId, limit: usize) -> Option<Vec<Reply>> {
+        let s = self.stream(key).ok().flatten()?;
+        let start = after.incr()?;
+        let items: Vec<Reply> =
+            s.entries.range(start..).take(limit).map(|(id, f)| entry_reply(*id, f)).collect();
+        (!items.is_empty()).then_some(items)
+    }
+
+    /// `XREADGROUP` on one stream whose group exists: the consumer's history after `from`, or (`None`)
+    /// the group's entries after its last-delivered id, which become pending for the consumer unless
+    /// `noack`. `None` when `>` has nothing new (the consumer is then not created, as in Redis 7.0).
+    fn read_group(
+        &mut self,
+        key: &[u8],
+        group: &[u8],
+        consumer: &[u8],
+        from: Option<StreamId>,
+        limit: usize,
+        noack: bool,
+    ) -> Option<Vec<Reply>> {
+        let now = self.now as i64;
+        let s = self.stream_mut(key).ok().flatten()?;
+        let info = s.counters();
+        let Stream { entries, groups, .. } = s;
+        let g = groups.get_mut(group)?;
+        match from {
+            Some(from) => {
+                let c = g.consumers.entry(consumer.to_vec()).or_default();
+                c.seen_at = now as u64;
+                let mut items = Vec::new();
+                let from = from.incr().unwrap_or(StreamId::MAX);
+                for pid in c.pel.range(from..).take(limit) {
+                    match entries.get(pid) {
+                        Some(fields) => {
+                            items.push(entry_reply(*pid, fields));
+                            let p = g.pel.get_mut(pid).expect("shared PEL");
+                            p.delivered_at = now;
+                            p.deliveries += 1;
+                        }
+                        None => items.push(Reply::Array(vec![pid.reply(), Reply::NilArray])),
+                    }
+                }
+                Some(items)
+            }
+            None => {
+                let start = g.last_delivered.incr().unwrap_or(StreamId::MAX);
+                let new: Vec<StreamId> = entries.range(start..).take(limit).map(|(id, _)| *id).collect();
+                if new.is_empty() {
+                    return None;
+                }
+                g.consumers.entry(consumer.to_vec()).or_default().seen_at = now as u64;
+                let mut items = Vec::new();
+                for id in new {
+                    // Redis 7.0's `streamReplyWithRange`: the read counter counts on while no deleted
+                    // entry lies ahead, and is estimated again otherwise.
+                    g.entries_read = match g.entries_read {
+                        Some(n) if !info.tombstones_from(id) => Some(n + 1),
+                        _ if info.entries_added > 0 => info.distance_from_first_ever(id),
+                        other => other,
+                    };
+                    g.last_delivered = g.last_delivered.max(id);
+                    items.push(entry_reply(id, &entries[&id]));
+                    if noack {
+                        continue;
+                    }
+                    if let Some(old) = g.pel.get(&id).map(|p| p.consumer.clone()) {
+                        if let Some(c) = g.consumers.get_mut(&old) {
+                            c.pel.remove(&id);
+                        }
+                    }
+                    g.pel.insert(
+                        id,
+                        Pending { consumer: consumer.to_vec(), delivered_at: now, deliveries: 1 },
+                    );
+                    g.consumers.get_mut(consumer).expect("created").pel.insert(id);
+                }
+                Some(items)
+            }
+        }
+    }
+
+    /// Serves the clients blocked in `XREAD`/`XREADGROUP` on `key` after an `XADD`, as Redis 7.0's
+    /// `serveClientsBlockedOnStreamKey`: in the order they blocked, each one whose id (its group's
+    /// last-delivered id for `XREADGROUP`) is below the stream's last id gets one `[key, entries]`; a
+    /// client whose group is gone gets Redis's `NOGROUP` error.
+    pub(super) fn serve_stream_waiters(&mut self, key: &[u8], out: &mut Wakeups) {
+        let mut i = 0;
+        while i < self.blocked.len() {
+            let Some(pos) = self.blocked[i].keys.iter().position(|k| k == key) else {
+                i += 1;
+                continue;
+            };
+            let Ok(Some(s)) = self.stream(key) else { return };
+            let last = s.last_id;
+            let reply = match self.blocked[i].op.clone() {
+                BlockedOp::XRead { after, count } => {
+                    if last <= after[pos] {
+                        i += 1;
+                        continue;
+                    }
+                    self.read_after(key, after[pos], count).map(|items| {
+                        Reply::Array(vec![Reply::Array(vec![Reply::bulk(key), Reply::Array(items)])])
+                    })
+                }
+                BlockedOp::XReadGroup { group, consumer, count, noack } => match s.groups.get(&group) {
+                    None => Some(Reply::err(
+                        "NOGROUP the consumer group this client was blocked on no longer exists",
+                    )),
+                    Some(g) if last <= g.last_delivered => {
+                        i += 1;
+                        continue;
+                    }
+                    Some(_) => {
+                        let items =
+                            self.read_group(key, &group, &consumer, None, count, noack).unwrap_or_default();
+                        Some(Reply::Array(vec![Reply::Array(vec![Reply::bulk(key), Reply::Array(items)])]))
+                    }
+                },
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            let b = self.blocked.remove(i);
+            out.push((
+                b.client,
+                reply.unwrap_or(Reply::Array(vec![Reply::Array(vec![
+                    Reply::bulk(key),
+                    Reply::Array(Vec::new()),
+                ])])),
+            ));
+        }
+    }
+
+    /// `XCLAIM key group consumer min-idle-time id… [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE] [JUSTID]
+    /// [LASTID id]`, as Redis 7.0: ids are parsed up to the first that is not one, the rest are options;
+    /// a pending entry idle at least `min-idle-time` moves to the consumer (created if need be) with a new
+    /// delivery time and its delivery counter incremented (set by `RETRYCOUNT`, kept by `JUSTID`); `FORCE`
+    /// makes an existing entry pending; an id whose entry was deleted leaves the PEL unreplied.
+    pub(super) fn xclaim(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let exists = self.stream(&argv[1])?.is_some_and(|s| s.groups.contains_key(&argv[2]));
+        if !exists {
+            return Err(no_group(&argv[1], &argv[2], ""));
+        }
+        let min_idle = args::int(&argv[4])
+            .ok_or_else(|| Reply::err("ERR Invalid min-idle-time argument for XCLAIM"))?
+            .max(0);
+        let mut j = 5;
+        let mut ids = Vec::new();
+        while j < argv.len() {
+            match args::stream_id(&argv[j], 0, true) {
+                Ok(id) => ids.push(id),
+                Err(_) => break,
+            }
+            j += 1;
+        }
+        let wall = (EPOCH_MS + self.now) as i64;
+        let (mut force, mut justid, mut retrycount, mut delivery, mut last_id) =
+            (false, false, None, None, StreamId::MIN);
+        while j < argv.len() {
+            let more = j + 1 < argv.len();
+            let opt = &argv[j];
+            let number = |arg: &[u8], what: &str| {
+                args::int(arg)
+                    .ok_or_else(|| Reply::err(format!("ERR Invalid {what} option argument for XCLAIM")))
+            };
+            if is(opt, "FORCE") {
+                force = true;
+            } else if is(opt, "JUSTID") {
+                justid = true;
+            } else if is(opt, "IDLE") && more {
+                j += 1;
+                delivery = Some(wall.wrapping_sub(number(&argv[j], "IDLE")?));
+            } else if is(opt, "TIME") && more {
+                j += 1;
+                delivery = Some(number(&argv[j], "TIME")?);
+            } else if is(opt, "RETRYCOUNT") && more {
+                j += 1;
+                retrycount = Some(number(&argv[j], "RETRYCOUNT")?);
+            } else if is(opt, "LASTID") && more {
+                j += 1;
+                last_id = args::stream_id(&argv[j], 0, true)?;
+            } else {
+                return Err(Reply::err(format!(
+                    "ERR Unrecognized XCLAIM option '{}'",
+                    String::from_utf8_lossy(opt)
+                )));
+            }
+            j += 1;
+        }
+        // A bogus delivery time (negative or in the future) is now, as Redis decides.
+        let delivered_wall = match delivery {
+            Some(t) if (0..=wall).contains(&t) => t,
+            _ => wall,
+        };
+        let delivered_at = delivered_wall - EPOCH_MS as i64;
+        let (now, seen) = (self.now as i64, self.now);
+        let consumer = argv[3].clone();
+        let s = self.stream_mut(&argv[1])?.expect("checked");
+        let Stream { entries, groups, .. } = s;
+        let g = groups.get_mut(&argv[2]).expect("checked");
+        if last_id > g.last_delivered {
+            g.last_delivered = last_id;
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            let pending = g.pel.contains_key(&id);
+            if !entries.contains_key(&id) {
+                if let Some(p) = g.pel.remove(&id) {
+                    if let Some(c) = g.consumers.get_mut(&p.consumer) {
+                        c.pel.remove(&id);
+                    }
+                }
+                continue;
+            }
+            let owner = match g.pel.get(&id) {
+                Some(p) => Some(p.consumer.clone()),
+                None if force => None,
+                None => continue,
+            };
+            if pending && min_idle > 0 && now - g.pel[&id].delivered_at < min_idle {
+                continue;
+            }
+            let deliveries = g.pel.get(&id).map_or(1, |p| p.deliveries);
+            if let Some(old) = &owner {
+                if let Some(c) = g.consumers.get_mut(old) {
+                    c.pel.remove(&id);
+                }
+            }
+            let deliveries = match retrycount {
+                Some(n) if n >= 0 => n as u64,
+                _ if justid => deliveries,
+                _ => deliveries + 1,
+            };
+            g.pel.insert(id, Pending { consumer: consumer.clone(), delivered_at, deliveries });
+            let c = g.consumers.entry(consumer.clone()).or_default();
+            c.pel.insert(id);
+            c.seen_at = seen;
+            out.push(if justid { id.reply() } else { entry_reply(id, &entries[&id]) });
+        }
+        Ok(Reply::Array(out))
+    }
+
+    /// `XAUTOCLAIM key group consumer min-idle-time start [COUNT n] [JUSTID]`, as Redis 7.0: walks the
+    /// group's PEL from `start` for at most `10 × COUNT` entries, claims up to `COUNT` idle ones, drops
+    /// (and counts against `COUNT`) the ids whose entries were deleted, and replies the next id to scan
+    /// (`0-0` at the end), the claimed entries (or ids) and the deleted ids.
+    pub(super) fn xautoclaim(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let min_idle = args::int(&argv[4])
+            .ok_or_else(|| Reply::err("ERR Invalid min-idle-time argument for XAUTOCLAIM"))?
+            .max(0);
+        let (mut start, ex) = args::interval_id(&argv[5], 0)?;
+        if ex {
+            start = start.incr().ok_or_else(|| Reply::err("ERR invalid start ID for the interval"))?;
+        }
+        let (mut count, mut justid) = (100i64, false);
+        let mut j = 6;
+        while j < argv.len() {
+            let more = j + 1 < argv.len();
+            if is(&argv[j], "COUNT") && more {
+                count = match args::int(&argv[j + 1]) {
+                    Some(n) if (1..=i64::MAX / 16).contains(&n) => n,
+                    _ => return Err(Reply::err("ERR COUNT must be > 0")),
+                };
+                j += 1;
+            } else if is(&argv[j], "JUSTID") {
+                justid = true;
+            } else {
+                return Err(Reply::err(SYNTAX));
+            }
+            j += 1;
+        }
+        let exists = self.stream(&argv[1])?.is_some_and(|s| s.groups.contains_key(&argv[2]));
+        if !exists {
+            return Err(no_group(&argv[1], &argv[2], ""));
+        }
+        let now = self.now as i64;
+        let seen = self.now;
+        let consumer = argv[3].clone();
+        let s = self.stream_mut(&argv[1])?.expect("checked");
+        let Stream { entries, groups, .. } = s;
+        let g = groups.get_mut(&argv[2]).expect("checked");
+        let mut attempts = count.saturating_mul(10);
+        let (mut claimed, mut deleted) = (Vec::new(), Vec::new());
+        let mut cursor = start;
+        let mut next = None;
+        loop {
+            if attempts == 0 || count == 0 {
+                next = g.pel.range(cursor..).next().map(|(id, _)| *id);
+                break;
+            }
+            attempts -= 1;
+            let Some(id) = g.pel.range(cursor..).next().map(|(id, _)| *id) else { break };
+            cursor = id.incr().unwrap_or(StreamId::MAX);
+            if !entries.contains_key(&id) {
+                let p = g.pel.remove(&id).expect("found");
+                if let Some(c) = g.consumers.get_mut(&p.consumer) {
+                    c.pel.remove(&id);
+                }
+                deleted.push(id.reply());
+                count -= 1;
+                continue;
+            }
+            let p = &g.pel[&id];
+            if min_idle > 0 && now - p.delivered_at < min_idle {
+                continue;
+            }
+            let old = p.consumer.clone();
+            if let Some(c) = g.consumers.get_mut(&old) {
+                c.pel.remove(&id);
+            }
+            let p = g.pel.get_mut(&id).expect("found");
+            p.consumer = consumer.clone();
+            p.delivered_at = now;
+            if !justid {
+                p.deliveries += 1;
+            }
+            let c = g.consumers.entry(consumer.clone()).or_default();
+            c.pel.insert(id);
+            c.seen_at = seen;
+            claimed.push(if justid { id.reply() } else { entry_reply(id, &entries[&id]) });
+            count -= 1;
+        }
+        let next = next.unwrap_or(StreamId::MIN);
+        Ok(Reply::Array(vec![next.reply(), Reply::Array(claimed), Reply::Array(deleted)]))
+    }
+
+    /// `XINFO STREAM key`, `XINFO GROUPS key`, `XINFO CONSUMERS key group` as Redis 7.0 replies them
+    /// (`STREAM … FULL` and `HELP` are not modelled).
+    pub(super) fn xinfo(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+        let arity = match sub.as_str() {
+            "consumers" => 4,
+            "groups" => 3,
+            "stream" => -3,
+            "help" => 2,
+            _ => {
+                return Err(Reply::err(format!(
+                    "ERR unknown subcommand '{}'. Try XINFO HELP.",
+                    String::from_utf8_lossy(&argv[1]).chars().take(128).collect::<String>()
+                )))
+            }
+        };
+        let n = argv.len() as i32;
+        if (arity > 0 && n != arity) || n < -arity {
+            return Err(Reply::err(format!("ERR wrong number of arguments for 'xinfo|{sub}' command")));
+        }
+        if sub == "help" {
+            return Err(Reply::err("ERR XINFO HELP is not modelled"));
+        }
+        let now = self.now;
+        let s = self.stream(&argv[2])?.ok_or_else(|| Reply::err("ERR no such key"))?;
+        let text = |t: &str| Reply::bulk(t);
+        let count = |n: usize| Reply::Int(n as i64);
+        match sub.as_str() {
+            "consumers" => {
+                let g = s.groups.get(&argv[3]).ok_or_else(|| {
+                    Reply::err(format!(
+                        "NOGROUP No such consumer group '{}' for key name '{}'",
+                        String::from_utf8_lossy(&argv[3]),
+                        String::from_utf8_lossy(&argv[2])
+                    ))
+                })?;
+                Ok(Reply::Array(
+                    g.consumers
+                        .iter()
+                        .map(|(name, c)| {
+                            Reply::Array(vec![
+                                text("name"),
+                                Reply::bulk(name),
+                                text("pending"),
+                                count(c.pel.len()),
+                                text("idle"),
+                                Reply::Int(now.saturating_sub(c.seen_at) as i64),
+                            ])
+                        })
+                        .collect(),
+                ))
+            }
+            "groups" => {
+                let info = s.counters();
+                Ok(Reply::Array(
+                    s.groups
+                        .iter()
+                        .map(|(name, g)| {
+                            Reply::Array(vec![
+                                text("name"),
+                                Reply::bulk(name),
+                                text("consumers"),
+                                count(g.consumers.len()),
+                                text("pending"),
+                                count(g.pel.len()),
+                                text("last-delivered-id"),
+                                g.last_delivered.reply(),
+                                text("entries-read"),
+                                g.entries_read.map_or(Reply::Nil, |n| Reply::Int(n as i64)),
+                                text("lag"),
+                                info.lag(g).map_or(Reply::Nil, |n| Reply::Int(n as i64)),
+                            ])
+                        })
+                        .collect(),
+                ))
+            }
+            _ => {
+                if argv.len() > 3 {
+                    if is(&argv[3], "FULL") {
+                        return Err(Reply::err("ERR XINFO STREAM FULL is not modelled"));
+                    }
+                    return Err(Reply::err(format!(
+                        "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
+                        String::from_utf8_lossy(&argv[1])
+                    )));
+                }
+                let info = s.counters();
+                let first = s.entries.iter().next().map_or(Reply::Nil, |(id, f)| entry_reply(*id, f));
+                let last = s.entries.iter().next_back().map_or(Reply::Nil, |(id, f)| entry_reply(*id, f));
+                Ok(Reply::Array(vec![
+                    text("length"),
+                    count(s.len()),
+                    text("radix-tree-keys"),
+                    count(s.nodes.len()),
+                    text("radix-tree-nodes"),
+                    count(s.radix_tree_nodes()),
+                    text("last-generated-id"),
+                    s.last_id.reply(),
+                    text("max-deleted-entry-id"),
+                    s.max_deleted.reply(),
+                    text("entries-added"),
+                    Reply::Int(s.entries_added as i64),
+                    text("recorded-first-entry-id"),
+                    info.first_id.reply(),
+                    text("groups"),
+                    count(s.groups.len()),
+                    text("first-entry"),
+                    first,
+                    text("last-entry"),
+                    last,
+                ]))
+            }
+        }
+    }
+
+    /// `XSETID key last-id [ENTRIESADDED n] [MAXDELETEDID id]`, with Redis 7.0's checks.
+    pub(super) fn xsetid(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let id = args::stream_id(&argv[2], 0, true)?;
+        let (mut entries_added, mut max_deleted) = (None, StreamId::MIN);
+        let mut i = 3;
+        while i < argv.len() {
+            let more = i + 1 < argv.len();
+            if is(&argv[i], "ENTRIESADDED") && more {
+                let n = args::int_or_err(&argv[i + 1])?;
+                if n < 0 {
+                    return Err(Reply::err("ERR entries_added must be positive"));
+                }
+                entries_added = Some(n as u64);
+            } else if is(&argv[i], "MAXDELETEDID") && more {
+                max_deleted = args::stream_id(&argv[i + 1], 0, true)?;
+                if id < max_deleted {
+                    return Err(Reply::err(
+                        "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id",
+                    ));
+                }
+            } else {
+                return Err(Reply::err(SYNTAX));
+            }
+            i += 2;
+        }
+        let s = self.stream_mut(&argv[1])?.ok_or_else(|| Reply::err("ERR no such key"))?;
+        if id < s.max_deleted {
+            return Err(Reply::err(
+                "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id",
+            ));
+        }
+        if let Some((top, _)) = s.entries.iter().next_back() {
+            if id < *top {
+                return Err(Reply::err(
+                    "ERR The ID specified in XSETID is smaller than the target stream top item",
+                ));
+            }
+            if entries_added.is_some_and(|n| (s.len() as u64) > n) {
+                return Err(Reply::err(
+                    "ERR The entries_added specified in XSETID is smaller than the target stream length",
+                ));
+            }
+        }
+        s.last_id = id;
+        if let Some(n) = entries_added {
+            s.entries_added = n;
+        }
+        if max_deleted != StreamId::MIN {
+            s.max_deleted = max_deleted;
+        }
+        Ok(Reply::ok())
     }
 
     pub(super) fn xack(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
@@ -776,7 +1415,7 @@ impl Redis {
                     break;
                 }
                 let p = &g.pel[&id];
-                let idle = now.saturating_sub(p.delivered_at) as i64;
+                let idle = now as i64 - p.delivered_at;
                 if min_idle > 0 && idle < min_idle {
                     continue;
                 }

@@ -3,8 +3,9 @@
 //!
 //! Normalised, because they depend on the wall clock: the milliseconds of stream ids (13 digits and
 //! more; the engine's clock starts at `EPOCH_MS`), replaced by `<ms N>` in order of first appearance
-//! with their sequence kept; and the idle times in `XPENDING`'s extended reply, floored to 100 ms (the
-//! real server's idle is the program's sleeps plus a few milliseconds of round trips).
+//! with their sequence kept; and the idle times in `XPENDING`'s extended reply and `XINFO CONSUMERS`'
+//! `idle` field, floored to 100 ms (the real server's idle is the program's sleeps plus a few
+//! milliseconds of round trips).
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,8 @@ use super::{Program, StatementKind};
 pub fn normalise(text: &str, program: &Program) -> Vec<Line> {
     let ms = Regex::new(r"\b(\d{13,20})-(\d+)\b").expect("valid pattern");
     let idle = Regex::new(r"^(\s*(?:\d+\) )?\s*)3\) \(integer\) (\d+)$").expect("valid pattern");
+    let field_idle = Regex::new(r"^(.*\d+\) )\(integer\) (\d+)$").expect("valid pattern");
+    let mut after_idle_field = false;
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::new();
     let echoes: Vec<(String, u32, bool)> = program
@@ -53,7 +56,13 @@ pub fn normalise(text: &str, program: &Program) -> Vec<Line> {
                 let v: u64 = c[2].parse().unwrap_or(0);
                 line = format!("{}3) (integer) <idle {} ms>", &c[1], v / 100 * 100);
             }
+        } else if after_idle_field {
+            if let Some(c) = field_idle.captures(&line) {
+                let v: u64 = c[2].parse().unwrap_or(0);
+                line = format!("{}(integer) <idle {} ms>", &c[1], v / 100 * 100);
+            }
         }
+        after_idle_field = raw.ends_with(") \"idle\"");
         out.push(Line { step_line, text: line });
     }
     out
