@@ -40,3 +40,40 @@ pub(super) fn print_transcript(
         out!("{}", text());
     }
 }
+
+/// The end of a program's `--broker` run whose real side printed `real_text`: `--record FILE` keeps it;
+/// without `--compare` it is printed; with it, the model's `differences(name, engine, real, allow)`
+/// between the engine's transcript (`engine`, run only then) and the real one, outside the allow-list,
+/// are printed (exit 1), or `agreement` after the file's name (exit 0).
+pub(super) fn finish_real_run(
+    command: &Command,
+    real_text: &str,
+    engine: impl FnOnce() -> String,
+    differences: impl FnOnce(&str, &str, &str, &str) -> Vec<String>,
+    agreement: &str,
+) -> ExitCode {
+    if let Some(path) = &command.record {
+        if let Err(e) = std::fs::write(path, real_text) {
+            eprintln!("brokerlab: cannot write {path}: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    if !command.compare {
+        out!("{real_text}");
+        return ExitCode::SUCCESS;
+    }
+    let allow = match &command.allow_list {
+        Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
+        None => String::new(),
+    };
+    let name = command.name.clone().unwrap_or_else(|| super::scenario_name(&command.file));
+    let found = differences(&name, &engine(), real_text, &allow);
+    if found.is_empty() {
+        outln!("{}: {agreement}", command.file);
+        return ExitCode::SUCCESS;
+    }
+    for d in &found {
+        outln!("{d}");
+    }
+    ExitCode::from(1)
+}

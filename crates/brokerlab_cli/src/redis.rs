@@ -42,52 +42,17 @@ fn real(command: &Command, uri: &str, program: &Program) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(path) = &command.record {
-        if let Err(e) = std::fs::write(path, &real_text) {
-            eprintln!("brokerlab: cannot write {path}: {e}");
-            return ExitCode::from(2);
-        }
-    }
-    if !command.compare {
-        out!("{real_text}");
-        return ExitCode::SUCCESS;
-    }
-    let engine = program::run(program).text();
-    let allow = match &command.allow_list {
-        Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
-        None => String::new(),
-    };
-    let name = command.name.clone().unwrap_or_else(|| golden_name(&command.file));
-    let differences = program::compare::differences(&name, &engine, &real_text, program, &allow);
-    if differences.is_empty() {
-        outln!(
-            "{}: no differences from redis-server (after normalising stream-id milliseconds and idle times)",
-            command.file
-        );
-        ExitCode::SUCCESS
-    } else {
-        for d in &differences {
-            outln!("{d}");
-        }
-        ExitCode::from(1)
-    }
+    super::programs::finish_real_run(
+        command,
+        &real_text,
+        || program::run(program).text(),
+        |name, engine, real, allow| program::compare::differences(name, engine, real, program, allow),
+        "no differences from redis-server (after normalising stream-id milliseconds and idle times)",
+    )
 }
 
 #[cfg(not(feature = "real-broker"))]
 fn real(command: &Command, _: &str, _: &Program) -> ExitCode {
     eprintln!("brokerlab: {}: --broker needs a build with `--features real-broker`", command.file);
     ExitCode::from(2)
-}
-
-/// `tests/scenarios/redis/<name>/program.redis` is `<name>`; another file is its stem.
-#[cfg_attr(not(feature = "real-broker"), allow(dead_code))]
-fn golden_name(file: &str) -> String {
-    let path = std::path::Path::new(file);
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or(file);
-    if stem == "program" {
-        if let Some(dir) = path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()) {
-            return dir.to_string();
-        }
-    }
-    stem.to_string()
 }

@@ -64,39 +64,12 @@ fn real(command: &Command, uri: &str, program: &program::Program) -> ExitCode {
         }
     };
     let real_text = String::from_utf8_lossy(&out.stdout).to_string();
-    if !command.compare {
-        out!("{real_text}");
-        return ExitCode::SUCCESS;
-    }
-    let engine = program::run(program, command.options.seed.unwrap_or(0)).text();
-    let allow = match &command.allow_list {
-        Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
-        None => String::new(),
-    };
-    let name = command.name.clone().unwrap_or_else(|| golden_name(&command.file));
-    let differences = program::compare::differences(&name, &engine, &real_text, program, &allow);
-    if differences.is_empty() {
-        outln!(
-            "{}: no differences from the emulator outside the allow-list (after normalising ids, handles, URLs and timestamps)",
-            command.file
-        );
-        ExitCode::SUCCESS
-    } else {
-        for d in &differences {
-            outln!("{d}");
-        }
-        ExitCode::from(1)
-    }
-}
-
-/// `tests/scenarios/sqs/<name>/program.sqs` is `<name>`; another file is its stem.
-fn golden_name(file: &str) -> String {
-    let path = std::path::Path::new(file);
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or(file);
-    if stem == "program" {
-        if let Some(dir) = path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()) {
-            return dir.to_string();
-        }
-    }
-    stem.to_string()
+    let seed = command.options.seed.unwrap_or(0);
+    super::programs::finish_real_run(
+        command,
+        &real_text,
+        || program::run(program, seed).text(),
+        |name, engine, emulator, allow| program::compare::differences(name, engine, emulator, program, allow),
+        "no differences from the emulator outside the allow-list (after normalising ids, handles, URLs and timestamps)",
+    )
 }
