@@ -51,31 +51,26 @@ def quiet(expr):
     return func in ("print", "time.sleep") or func.startswith(("sqs.", "sns.", "brokerlab."))
 
 
-def main():
-    endpoint, path = sys.argv[1], sys.argv[2]
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    lines = text.splitlines()
-    client = boto3.client(
-        "sqs",
+def emulator_client(service, endpoint):
+    """A boto3 client of `service` on the emulator, with its test credentials and no retries (a retried
+    call would hide the first reply)."""
+    return boto3.client(
+        service,
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         config=botocore.config.Config(retries={"max_attempts": 1}),
     )
-    sqs = Recorder(client)
-    sns = Recorder(
-        boto3.client(
-            "sns",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=botocore.config.Config(retries={"max_attempts": 1}),
-        ),
-        sqs.replies,
-    )
+
+
+def main():
+    endpoint, path = sys.argv[1], sys.argv[2]
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    lines = text.splitlines()
+    sqs = Recorder(emulator_client("sqs", endpoint))
+    sns = Recorder(emulator_client("sns", endpoint), sqs.replies)
     names = {"sqs": sqs, "sns": sns, "time": time, "brokerlab": Sandbox()}
     tree = ast.parse(text, filename=path)
     for node in tree.body:
