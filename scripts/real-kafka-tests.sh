@@ -15,7 +15,9 @@
 # (replica-assignment, broker-crash-session-timeout, leader-failover-and-preferred-election,
 # unclean-leader-election) cost 62 s of programs and three cluster starts, ~105 s; the first of them
 # shares its cluster with the next, and brokers start alongside their controller; the transaction and
-# group goldens added beside them (timeouts, fencing, compaction, OffsetDelete, migration) ~80 s more).
+# group goldens added beside them (timeouts, fencing, compaction, OffsetDelete, migration) ~80 s more;
+# range-assignor-racks (its own racked cluster) and leader-election-tool (stops a broker: a fresh cluster)
+# add two cluster starts (~15 s each on an idle machine, 93 s at a load of ~10) and ~13 s + ~25 s of programs).
 # Environment: BROKERLAB_KAFKA_PORT (default 9092; the controller uses the next port).
 set -euo pipefail
 cd "$(dirname "$0")/.."

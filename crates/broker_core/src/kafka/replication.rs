@@ -337,7 +337,19 @@ impl Cluster {
         unclean: bool,
     ) -> Result<(), KafkaError> {
         self.advance_to(at);
-        let p = self.partition(tp).ok_or_else(|| KafkaError::new(ErrorCode::UnknownTopicOrPartition))?;
+        // The controller's messages (ReplicationControlManager.electLeader), seen on Kafka 4.1.1.
+        if !self.topics.contains_key(tp.topic.as_str()) {
+            return Err(KafkaError::with_message(
+                ErrorCode::UnknownTopicOrPartition,
+                format!("No such topic as {}", tp.topic),
+            ));
+        }
+        let p = self.partition(tp).ok_or_else(|| {
+            KafkaError::with_message(
+                ErrorCode::UnknownTopicOrPartition,
+                format!("No such partition as {}-{}", tp.topic, tp.partition),
+            )
+        })?;
         if unclean {
             if p.leader.is_some() {
                 return Err(KafkaError::new(ErrorCode::ElectionNotNeeded));
