@@ -739,7 +739,10 @@ impl ConsumerGroups {
                     match existing {
                         None => (ConsumerGroupMember::new(&member_id), None),
                         Some(old) => {
-                            if old.member_epoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH {
+                            // Kafka checks that the instance id was released only when the old member
+                            // uses the consumer protocol too: a classic static member (one not yet
+                            // upgraded, KIP-848's online migration) is replaced whatever its epoch.
+                            if old.classic.is_none() && old.member_epoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH {
                                 return Err(KafkaError::with_message(
                                     ErrorCode::UnreleasedInstanceId,
                                     format!(
@@ -753,6 +756,9 @@ impl ConsumerGroups {
                             m.member_id = member_id.clone();
                             m.member_epoch = 0;
                             m.previous_member_epoch = 0;
+                            // It heartbeats with the consumer protocol from now on.
+                            m.classic = None;
+                            m.classic_deadline = None;
                             (m, Some(old.member_id))
                         }
                     }
