@@ -17,7 +17,8 @@
 # shares its cluster with the next, and brokers start alongside their controller; the transaction and
 # group goldens added beside them (timeouts, fencing, compaction, OffsetDelete, migration) ~80 s more;
 # range-assignor-racks (its own racked cluster) and leader-election-tool (stops a broker: a fresh cluster)
-# add two cluster starts (~15 s each on an idle machine, 93 s at a load of ~10) and ~13 s + ~25 s of programs).
+# add two cluster starts (~15 s each on an idle machine, 93 s at a load of ~10) and ~13 s + ~25 s of programs;
+# static-member-protocol-upgrade ~12 s on the single node).
 # Environment: BROKERLAB_KAFKA_PORT (default 9092; the controller uses the next port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
