@@ -16,7 +16,8 @@
 #                                      restarts broker I of a cluster, for broker-down cases; node-kill DIR I
 #                                      kills it (SIGKILL: a crash, no controlled shutdown)
 #   (BROKERLAB_KAFKA_PORT picks the client port, default 9092, the controller's is the next one;
-#   BROKERLAB_KAFKA_PROPS adds lines to server.properties, e.g. "offsets.topic.num.partitions=1")
+#   BROKERLAB_KAFKA_PROPS adds lines to server.properties, e.g. "offsets.topic.num.partitions=1";
+#   BROKERLAB_KAFKA_RACKS=a,b,c gives cluster broker i the i-th `broker.rack`, an empty item none)
 #   scripts/kafka-node.sh tool DIR CLASS ARGS…   runs one of Kafka's command-line tools with the same jars,
 #                                      e.g. `tool DIR org.apache.kafka.tools.TopicCommand --bootstrap-server
 #                                      127.0.0.1:9092 --create --topic t --partitions 3`
@@ -103,6 +104,11 @@ cluster_props() {
   local dir=$1 i=$2 n=$3 listeners
   listeners="PLAINTEXT://127.0.0.1:$((PORT + 2 * (i - 1)))"
   local rf=$(( n < 3 ? n : 3 ))
+  local rack=""
+  if [ -n "${BROKERLAB_KAFKA_RACKS:-}" ]; then
+    IFS=, read -r -a racks <<< "$BROKERLAB_KAFKA_RACKS"
+    [ -n "${racks[$((i - 1))]:-}" ] && rack="broker.rack=${racks[$((i - 1))]}"
+  fi
   cat > "$dir/server.properties" <<PROPS
 process.roles=broker
 node.id=$i
@@ -119,6 +125,7 @@ group.initial.rebalance.delay.ms=0
 log.retention.check.interval.ms=1000
 share.coordinator.state.topic.replication.factor=$rf
 share.coordinator.state.topic.min.isr=1
+$rack
 $(group_props)
 ${BROKERLAB_KAFKA_PROPS:-}
 PROPS

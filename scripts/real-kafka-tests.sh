@@ -15,7 +15,10 @@
 # (replica-assignment, broker-crash-session-timeout, leader-failover-and-preferred-election,
 # unclean-leader-election) cost 62 s of programs and three cluster starts, ~105 s; the first of them
 # shares its cluster with the next, and brokers start alongside their controller; the transaction and
-# group goldens added beside them (timeouts, fencing, compaction, OffsetDelete, migration) ~80 s more).
+# group goldens added beside them (timeouts, fencing, compaction, OffsetDelete, migration) ~80 s more;
+# range-assignor-racks (its own racked cluster) and leader-election-tool (stops a broker: a fresh cluster)
+# add two cluster starts (~15 s each on an idle machine, 93 s at a load of ~10) and ~13 s + ~25 s of programs;
+# static-member-protocol-upgrade ~12 s on the single node).
 # Environment: BROKERLAB_KAFKA_PORT (default 9092; the controller uses the next port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -96,10 +99,12 @@ CLUSTER_URI="kafka://127.0.0.1:$BROKERLAB_KAFKA_PORT,127.0.0.1:$((BROKERLAB_KAFK
 cluster_fresh=0
 cluster_programs=()
 for folder in tests/scenarios/kafka/*/; do
-  [ -f "$folder/args" ] && ! grep -q "kafka-server-" "$folder/program.kafka" && cluster_programs+=("$folder")
+  [ -f "$folder/args" ] && ! grep -q -- "--racks" "$folder/args" && ! grep -q "kafka-server-" "$folder/program.kafka" \
+    && cluster_programs+=("$folder")
 done
 for folder in tests/scenarios/kafka/*/; do
-  [ -f "$folder/args" ] && grep -q "kafka-server-" "$folder/program.kafka" && cluster_programs+=("$folder")
+  [ -f "$folder/args" ] && ! grep -q -- "--racks" "$folder/args" && grep -q "kafka-server-" "$folder/program.kafka" \
+    && cluster_programs+=("$folder")
 done
 for folder in "${cluster_programs[@]}"; do
   if [ "$cluster_fresh" = 0 ]; then
@@ -114,6 +119,17 @@ for folder in "${cluster_programs[@]}"; do
   export BROKERLAB_KAFKA_NODE_CONTROL="scripts/kafka-node.sh $DIR/cluster"
   run_golden "$folder" "$CLUSTER_URI"
   unset BROKERLAB_KAFKA_NODE_CONTROL
+done
+# Programs whose `args` give the brokers racks (`--brokers 3 --racks a,b,c`): each on a fresh cluster whose
+# brokers have those broker.racks (range-assignor-racks: ~15 s to start the cluster, ~13 s to run).
+for folder in tests/scenarios/kafka/*/; do
+  [ -f "$folder/args" ] && grep -q -- "--racks" "$folder/args" || continue
+  racks=$(sed -n 's/.*--racks \([^ ]*\).*/\1/p' "$folder/args")
+  scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
+  say "starting a three-broker cluster on racks $racks for $(basename "$folder")"
+  BROKERLAB_KAFKA_RACKS=$racks BROKERLAB_KAFKA_PROPS="offsets.topic.num.partitions=1" \
+    scripts/kafka-node.sh cluster "$DIR/cluster" 3 || fail "the cluster did not start"
+  run_golden "$folder" "$CLUSTER_URI"
 done
 
 

@@ -26,8 +26,12 @@ import java.util.*;
 public class AssignorProbe {
     static final class Member {
         String id; String instance; List<String> topics = new ArrayList<>();
-        List<TopicPartition> owned = new ArrayList<>(); Integer generation;
+        List<TopicPartition> owned = new ArrayList<>(); Integer generation; String rack;
     }
+    // Rack cases: broker i's rack (`brokers a,b,-`: node ids from 0, `-` for none) and each topic's
+    // replica lists (`topic t 2 replicas=0/1,1/2`).
+    static List<String> brokerRacks = new ArrayList<>();
+    static Map<String, List<int[]>> replicas = new HashMap<>();
 
     public static void main(String[] args) throws Exception {
         List<String> lines = Files.readAllLines(Path.of(args[0]));
@@ -39,9 +43,19 @@ public class AssignorProbe {
             String t = line.trim();
             if (t.startsWith("expect ")) continue;
             out.append(line).append('\n');
-            if (t.startsWith("case ")) { assignor = null; topics.clear(); members.clear(); }
+            if (t.startsWith("case ")) { assignor = null; topics.clear(); members.clear(); brokerRacks.clear(); replicas.clear(); }
+            else if (t.startsWith("brokers ")) brokerRacks.addAll(Arrays.asList(t.substring(8).trim().split(",")));
             else if (t.startsWith("assignor ")) assignor = t.substring(9).trim();
-            else if (t.startsWith("topic ")) { String[] p = t.split("\\s+"); topics.put(p[1], Integer.parseInt(p[2])); }
+            else if (t.startsWith("topic ")) {
+                String[] p = t.split("\\s+");
+                topics.put(p[1], Integer.parseInt(p[2]));
+                if (p.length > 3 && p[3].startsWith("replicas=")) {
+                    List<int[]> list = new ArrayList<>();
+                    for (String r : p[3].substring(9).split(","))
+                        list.add(Arrays.stream(r.split("/")).mapToInt(Integer::parseInt).toArray());
+                    replicas.put(p[1], list);
+                }
+            }
             else if (t.startsWith("member ")) members.add(parseMember(t));
             else if (t.equals("run")) {
                 Map<String, List<TopicPartition>> result = run(assignor, topics, members);
@@ -73,6 +87,7 @@ public class AssignorProbe {
                     }
                     break;
                 case "generation": m.generation = Integer.parseInt(kv[1]); break;
+                case "rack": m.rack = kv[1]; break;
                 default: throw new IllegalArgumentException("unknown field " + kv[0]);
             }
         }
@@ -93,7 +108,7 @@ public class AssignorProbe {
                         Optional.ofNullable(m.generation)));
                 s = new Subscription(m.topics, userData, List.of(), generation, Optional.empty());
             } else {
-                s = new Subscription(m.topics, null, m.owned, generation, Optional.empty());
+                s = new Subscription(m.topics, null, m.owned, generation, Optional.ofNullable(m.rack));
             }
             if (m.instance != null) s.setGroupInstanceId(Optional.of(m.instance));
             subscriptions.put(m.id, s);
@@ -111,7 +126,23 @@ public class AssignorProbe {
             case "cooperative-sticky": a = new CooperativeStickyAssignor(); break;
             default: throw new IllegalArgumentException(assignor);
         }
-        return a.assign(partitionsPerTopic, subscriptions);
+        if (brokerRacks.isEmpty()) return a.assign(partitionsPerTopic, subscriptions);
+        // With racks: partition infos whose replicas are nodes with racks, as the consumer's metadata has them.
+        Map<String, List<org.apache.kafka.common.PartitionInfo>> infos = new HashMap<>();
+        for (String topic : partitionsPerTopic.keySet()) {
+            List<org.apache.kafka.common.PartitionInfo> list = new ArrayList<>();
+            for (int p = 0; p < partitionsPerTopic.get(topic); p++) {
+                int[] ids = replicas.get(topic).get(p);
+                org.apache.kafka.common.Node[] nodes = new org.apache.kafka.common.Node[ids.length];
+                for (int i = 0; i < ids.length; i++) {
+                    String rack = brokerRacks.get(ids[i]);
+                    nodes[i] = new org.apache.kafka.common.Node(ids[i], "", ids[i], rack.equals("-") ? null : rack);
+                }
+                list.add(new org.apache.kafka.common.PartitionInfo(topic, p, nodes[0], nodes, nodes));
+            }
+            infos.put(topic, list);
+        }
+        return a.assignPartitions(infos, subscriptions);
     }
 
     static Map<String, List<TopicPartition>> runServer(String assignor, Map<String, Integer> topics, List<Member> members) {

@@ -2,11 +2,13 @@
 //! 4.1.1's own assignor classes computed for it (written by `scripts/kafka-probes/AssignorProbe.java`),
 //! and this model must compute the same. The cases are Kafka's own assignor tests re-expressed as data
 //! (`kafka_tests.txt`) and seeded random groups (`random.txt`, `scripts/kafka-probes/random_cases.py`).
+//! Rack-aware range assignments (KIP-881) come from Kafka's rack tests (`kafka_rack_tests.txt`) and
+//! seeded random racked groups (`random_racks.txt`, `scripts/kafka-probes/random_rack_cases.py`).
 //! Every result is also checked for the invariants every assignment keeps.
 
 use broker_core::kafka::{
-    Assignment, ClientAssignor, MemberSubscription, PartitionCounts, ServerAssignor, ServerMember,
-    TopicPartition,
+    Assignment, ClientAssignor, MemberSubscription, PartitionCounts, PartitionRacks, ServerAssignor,
+    ServerMember, TopicPartition,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,6 +18,10 @@ struct Case {
     assignor: String,
     topics: PartitionCounts,
     members: Vec<MemberSubscription>,
+    /// Rack cases: node id → its rack (`None`: no `broker.rack`).
+    brokers: Vec<Option<String>>,
+    /// Rack cases: the replicas' racks of each partition.
+    racks: PartitionRacks,
     expected: BTreeMap<String, Vec<TopicPartition>>,
 }
 
@@ -40,6 +46,8 @@ fn parse(text: &str) -> Vec<Case> {
                 assignor: String::new(),
                 topics: PartitionCounts::new(),
                 members: Vec::new(),
+                brokers: Vec::new(),
+                racks: PartitionRacks::new(),
                 expected: BTreeMap::new(),
             });
             continue;
@@ -48,9 +56,22 @@ fn parse(text: &str) -> Vec<Case> {
         match head {
             "source" | "run" => {}
             "assignor" => case.assignor = words.next().expect("assignor").to_string(),
+            "brokers" => {
+                let list = words.next().expect("racks");
+                case.brokers = list.split(',').map(|r| Some(r.to_string()).filter(|r| r != "-")).collect();
+            }
             "topic" => {
                 let name = words.next().expect("topic name");
                 case.topics.insert(name.to_string(), words.next().expect("count").parse().expect("count"));
+                if let Some(replicas) = words.next().and_then(|w| w.strip_prefix("replicas=")) {
+                    for (p, nodes) in replicas.split(',').enumerate() {
+                        let racks: BTreeSet<String> = nodes
+                            .split('/')
+                            .filter_map(|id| case.brokers[id.parse::<usize>().expect("node id")].clone())
+                            .collect();
+                        case.racks.insert(TopicPartition::new(name, p as i32), racks);
+                    }
+                }
             }
             "member" => {
                 let mut m = MemberSubscription::new(words.next().expect("member id"), &[]);
@@ -66,6 +87,7 @@ fn parse(text: &str) -> Vec<Case> {
                                 value.split(',').filter(|t| !t.is_empty()).map(parse_tp).collect()
                         }
                         "generation" => m.generation = Some(value.parse().expect("generation")),
+                        "rack" => m.rack_id = Some(value.to_string()),
                         other => panic!("line {}: unknown field {other}", n + 1),
                     }
                 }
@@ -100,7 +122,7 @@ fn run(case: &Case) -> Assignment {
         }
         name => ClientAssignor::from_name(name)
             .unwrap_or_else(|| panic!("unknown assignor {name}"))
-            .assign(&case.members, &case.topics),
+            .assign_with_racks(&case.members, &case.topics, &case.racks),
     }
 }
 
@@ -192,5 +214,17 @@ fn assignor_names_are_kafkas() {
 #[test]
 fn seeded_random_groups_match_kafka() {
     let n = check_file(include_str!("kafka/assignors/random.txt"), "random.txt");
+    assert!(n >= 300, "{n} cases");
+}
+
+#[test]
+fn range_rack_cases_of_kafkas_tests() {
+    let n = check_file(include_str!("kafka/assignors/kafka_rack_tests.txt"), "kafka_rack_tests.txt");
+    assert!(n >= 40, "{n} cases");
+}
+
+#[test]
+fn seeded_random_rack_groups_match_kafka() {
+    let n = check_file(include_str!("kafka/assignors/random_racks.txt"), "random_racks.txt");
     assert!(n >= 300, "{n} cases");
 }

@@ -129,6 +129,7 @@ impl Harness {
                 Vec::new()
             },
             generation: m.generation,
+            rack_id: None,
         }];
         let request = JoinGroupRequest {
             group_id: GROUP.to_string(),
@@ -246,6 +247,7 @@ impl Harness {
                                         topics: jm.metadata.topics.clone(),
                                         owned_partitions: jm.metadata.owned_partitions.clone(),
                                         generation: Some(jm.metadata.generation).filter(|g| *g >= 0),
+                                        rack_id: None,
                                     })
                                     .collect();
                                 m.assignor.assign(&subs, &self.partitions).into_iter().collect()

@@ -45,7 +45,8 @@ pub(super) fn main(command: &Command, text: &str) -> ExitCode {
 /// `--brokers N` as its `cluster DIR N` does).
 fn engine(program: &Program, command: &Command) -> Result<Transcript, String> {
     let seed = command.options.seed.unwrap_or(0);
-    let mut clients = program::engine::EngineClients::with_brokers(seed, command.brokers.unwrap_or(1));
+    let mut clients =
+        program::engine::EngineClients::with_racks(seed, command.brokers.unwrap_or(1), &command.racks);
     Ok(program::run(program, &mut clients))
 }
 

@@ -70,6 +70,8 @@ options for run:
   --name NAME              with --compare: the scenario's name in the allow-list
                            (default: its folder's name)
   --brokers N              a Kafka program's cluster size on the engine (default 1)
+  --racks A,B,…            with --brokers: broker i's broker.rack is the i-th item
+                           (scripts/kafka-node.sh's BROKERLAB_KAFKA_RACKS)
   --record FILE            with --broker and a Kafka program: also write the real
                            transcript to FILE (how tests/scenarios/kafka goldens are made)
   --speed N                with --broker and a JSON document: run N times faster than
@@ -90,6 +92,7 @@ struct Command {
     speed: Option<u64>,
     record: Option<String>,
     brokers: Option<i32>,
+    racks: Vec<String>,
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {
@@ -113,6 +116,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         speed: None,
         record: None,
         brokers: None,
+        racks: Vec::new(),
     };
     let mut file = None;
     let mut it = rest.iter();
@@ -147,6 +151,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                 }
                 command.brokers = Some(n);
             }
+            "--racks" => command.racks = value("--racks")?.split(',').map(String::from).collect(),
             "--speed" => {
                 let v = value("--speed")?;
                 let speed: u64 = v.parse().map_err(|_| format!("--speed needs a whole number, got '{v}'"))?;

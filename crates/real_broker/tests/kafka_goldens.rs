@@ -60,14 +60,19 @@ fn every_kafka_golden_runs_the_same_on_the_engine() {
         let text = std::fs::read_to_string(folder.join("program.kafka")).expect("program");
         let expected = std::fs::read_to_string(folder.join("expected.txt")).expect("expected.txt");
         let program = program::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        // `args` holds `--brokers N` for a program written for a cluster.
+        // `args` holds `--brokers N` for a program written for a cluster (and `--racks A,B,C` for its
+        // brokers' racks).
         let args = std::fs::read_to_string(folder.join("args")).unwrap_or_default();
-        let brokers = match args.split_whitespace().collect::<Vec<_>>().as_slice() {
-            ["--brokers", n] => n.parse().expect("--brokers N"),
-            [] => 1,
-            other => panic!("{name}: unknown args {other:?}"),
-        };
-        let mut engine = Checked(EngineClients::with_brokers(0, brokers));
+        let (brokers, racks): (i32, Vec<String>) =
+            match args.split_whitespace().collect::<Vec<_>>().as_slice() {
+                ["--brokers", n] => (n.parse().expect("--brokers N"), Vec::new()),
+                ["--brokers", n, "--racks", r] => {
+                    (n.parse().expect("--brokers N"), r.split(',').map(String::from).collect())
+                }
+                [] => (1, Vec::new()),
+                other => panic!("{name}: unknown args {other:?}"),
+            };
+        let mut engine = Checked(EngineClients::with_racks(0, brokers, &racks));
         let transcript = program::run(&program, &mut engine);
         let differences = compare(&name, &transcript, &recorded(&expected), &allow);
         matched.extend(

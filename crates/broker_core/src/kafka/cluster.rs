@@ -1095,6 +1095,14 @@ impl crate::kafka::PartitionReader for Cluster {
         self.topics.get(topic).map(|t| t.partitions.len() as i32)
     }
 
+    fn replica_racks(&self, partition: &TopicPartition) -> std::collections::BTreeSet<String> {
+        let Some(p) = self.partition(partition) else { return Default::default() };
+        p.replicas
+            .iter()
+            .filter_map(|id| self.brokers.iter().find(|b| b.id == *id).and_then(|b| b.rack.clone()))
+            .collect()
+    }
+
     fn fetch(
         &mut self,
         at: VirtualTime,

@@ -76,6 +76,9 @@ pub struct ConsumerConfig {
     pub group_protocol: GroupProtocol,
     /// `group.remote.assignor` for the consumer protocol (`uniform`, `range`; none: the broker's default).
     pub group_remote_assignor: Option<String>,
+    /// `client.rack` (KIP-881): sent in JoinGroup subscriptions and consumer-group heartbeats.
+    #[serde(default)]
+    pub client_rack: Option<String>,
 }
 
 /// `group.protocol`.
@@ -107,6 +110,7 @@ impl ConsumerConfig {
             client_host: "/127.0.0.1".to_string(),
             group_protocol: GroupProtocol::Classic,
             group_remote_assignor: None,
+            client_rack: None,
         }
     }
 }
@@ -334,7 +338,7 @@ impl KafkaConsumer {
                 member_id: self.member_id.clone(),
                 member_epoch: leave_epoch.unwrap_or(self.member_epoch),
                 instance_id: self.config.group_instance_id.clone(),
-                rack_id: None,
+                rack_id: self.config.client_rack.clone(),
                 rebalance_timeout_ms: Some(self.config.max_poll_interval_ms),
                 subscribed_topic_names: Some(topics.clone()),
                 server_assignor: self.config.group_remote_assignor.clone(),
@@ -694,17 +698,26 @@ impl KafkaConsumer {
                 topics: m.metadata.topics.clone(),
                 owned_partitions: m.metadata.owned_partitions.clone(),
                 generation: Some(m.metadata.generation).filter(|g| *g >= 0),
+                rack_id: m.metadata.rack_id.clone(),
             })
             .collect();
         let mut counts = PartitionCounts::new();
+        let mut racks = crate::kafka::assignor::PartitionRacks::new();
         for m in members {
             for t in &m.metadata.topics {
                 if let Some(n) = env.reader.partition_count(t) {
                     counts.insert(t.clone(), n);
+                    for p in 0..n {
+                        let tp = TopicPartition::new(t, p);
+                        let r = env.reader.replica_racks(&tp);
+                        if !r.is_empty() {
+                            racks.insert(tp, r);
+                        }
+                    }
                 }
             }
         }
-        assignor.assign(&subscriptions, &counts).into_iter().collect()
+        assignor.assign_with_racks(&subscriptions, &counts, &racks).into_iter().collect()
     }
 
     fn on_assignment(&mut self, at: VirtualTime, assignment: Vec<TopicPartition>) {
@@ -753,6 +766,7 @@ impl KafkaConsumer {
                 topics: topics.clone(),
                 owned_partitions: owned.clone(),
                 generation: self.generation,
+                rack_id: self.config.client_rack.clone(),
             })
             .collect();
         let request = JoinGroupRequest {

@@ -29,7 +29,9 @@ pub mod share;
 pub mod transaction;
 pub mod types;
 
-pub use assignor::{Assignment, ClientAssignor, MemberSubscription, PartitionCounts, RebalanceProtocol};
+pub use assignor::{
+    Assignment, ClientAssignor, MemberSubscription, PartitionCounts, PartitionRacks, RebalanceProtocol,
+};
 pub use assignor::{ServerAssignor, ServerMember};
 pub use cluster::{Acks, Cluster, ClusterSettings, NewTopic};
 pub use cluster::{ProduceOutcome, ProduceRequest, ProduceResponse};

@@ -10,8 +10,14 @@
 //!   weights the draw by the partitions' queue sizes: [`PartitionLoadStats`] gives partition `i` the
 //!   frequency `max + 1 - queue[i]` and picks with `toPositive(random) % sum` in the cumulative table; with
 //!   fewer than two partitions or all queues equal the draw is uniform. The producer does not feed it queue
-//!   sizes yet: its queues are drained every time a batch is ready, so it draws uniformly (documented gap;
-//!   nor is `partitioner.availability.timeout.ms` modelled).
+//!   sizes yet, so it draws uniformly (nor is `partitioner.availability.timeout.ms` modelled). Wiring it as
+//!   Kafka 4.1's `RecordAccumulator.partitionReady` does needs three things the producer does not keep:
+//!   the stats are a snapshot taken in the sender's `ready()` pass (not at the draw), over the deques'
+//!   sizes — batches not yet drained, where `KafkaProducer::queues` also holds batches in flight — and
+//!   only once the accumulator has held a deque for every partition of the topic (before that, uniform).
+//!   Taking the queues at the draw instead would change which partition null-keyed records go to in the
+//!   engine's goldens wherever queues differ at a draw, with nothing recorded from Kafka to check it
+//!   against (a real producer's draws are random), so it is left out rather than approximated.
 
 use crate::Prng;
 use serde::{Deserialize, Serialize};

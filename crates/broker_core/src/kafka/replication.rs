@@ -237,6 +237,20 @@ impl Cluster {
         }
     }
 
+    /// `broker`'s state, or Kafka's `BROKER_ID_NOT_REGISTERED` for a node id the cluster does not have
+    /// (the broker-down, crash and up faults all look their broker up this way).
+    fn registered_broker_mut(
+        &mut self,
+        broker: NodeId,
+    ) -> Result<&mut crate::kafka::cluster::BrokerState, KafkaError> {
+        self.brokers.iter_mut().find(|b| b.id == broker).ok_or_else(|| {
+            KafkaError::with_message(
+                ErrorCode::BrokerIdNotRegistered,
+                format!("Broker {} is not registered.", broker.0),
+            )
+        })
+    }
+
     /// The slow-follower fault: every fetch of `broker`'s follower replicas takes `delay_ms` longer.
     pub fn set_follower_delay(&mut self, at: VirtualTime, broker: NodeId, delay_ms: u64) {
         self.advance_to(at);
@@ -248,12 +262,7 @@ impl Cluster {
     /// Stops `broker`: it leaves the ISRs (unless last), its leaderships move (see the module doc).
     pub fn broker_down(&mut self, at: VirtualTime, broker: NodeId) -> Result<(), KafkaError> {
         self.advance_to(at);
-        let b = self.brokers.iter_mut().find(|b| b.id == broker).ok_or_else(|| {
-            KafkaError::with_message(
-                ErrorCode::BrokerIdNotRegistered,
-                format!("Broker {} is not registered.", broker.0),
-            )
-        })?;
+        let b = self.registered_broker_mut(broker)?;
         if !b.up {
             return Ok(());
         }
@@ -299,12 +308,7 @@ impl Cluster {
     /// when it is fenced as [`Cluster::broker_down`] removes a broker.
     pub fn broker_crash(&mut self, at: VirtualTime, broker: NodeId) -> Result<(), KafkaError> {
         self.advance_to(at);
-        let b = self.brokers.iter_mut().find(|b| b.id == broker).ok_or_else(|| {
-            KafkaError::with_message(
-                ErrorCode::BrokerIdNotRegistered,
-                format!("Broker {} is not registered.", broker.0),
-            )
-        })?;
+        let b = self.registered_broker_mut(broker)?;
         if !b.up || b.crashed {
             return Ok(());
         }
@@ -337,7 +341,19 @@ impl Cluster {
         unclean: bool,
     ) -> Result<(), KafkaError> {
         self.advance_to(at);
-        let p = self.partition(tp).ok_or_else(|| KafkaError::new(ErrorCode::UnknownTopicOrPartition))?;
+        // The controller's messages (ReplicationControlManager.electLeader), seen on Kafka 4.1.1.
+        if !self.topics.contains_key(tp.topic.as_str()) {
+            return Err(KafkaError::with_message(
+                ErrorCode::UnknownTopicOrPartition,
+                format!("No such topic as {}", tp.topic),
+            ));
+        }
+        let p = self.partition(tp).ok_or_else(|| {
+            KafkaError::with_message(
+                ErrorCode::UnknownTopicOrPartition,
+                format!("No such partition as {}-{}", tp.topic, tp.partition),
+            )
+        })?;
         if unclean {
             if p.leader.is_some() {
                 return Err(KafkaError::new(ErrorCode::ElectionNotNeeded));
@@ -363,12 +379,7 @@ impl Cluster {
     /// Restarts `broker`: its replicas follow again (and catch up), or lead partitions left offline.
     pub fn broker_up(&mut self, at: VirtualTime, broker: NodeId) -> Result<(), KafkaError> {
         self.advance_to(at);
-        let b = self.brokers.iter_mut().find(|b| b.id == broker).ok_or_else(|| {
-            KafkaError::with_message(
-                ErrorCode::BrokerIdNotRegistered,
-                format!("Broker {} is not registered.", broker.0),
-            )
-        })?;
+        let b = self.registered_broker_mut(broker)?;
         let was_crashed = std::mem::replace(&mut b.crashed, false);
         if b.up {
             // Restarted before its session expired: it re-registers and is followed again.

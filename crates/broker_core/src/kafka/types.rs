@@ -284,6 +284,12 @@ pub enum OffsetSpec {
 pub trait PartitionReader {
     /// The number of partitions `topic` has, `None` if it does not exist.
     fn partition_count(&self, topic: &str) -> Option<i32>;
+    /// The `broker.rack`s of `partition`'s replicas (brokers without one left out), as the metadata
+    /// response gives them to a rack-aware assignor; empty by default.
+    fn replica_racks(&self, partition: &TopicPartition) -> std::collections::BTreeSet<String> {
+        let _ = partition;
+        std::collections::BTreeSet::new()
+    }
     /// Up to `max_records` records from `offset` on, as the leader serves them (up to the high watermark,
     /// or the last stable offset for `read_committed`). `OFFSET_OUT_OF_RANGE` when `offset` is below the
     /// log start or above the end; `UNKNOWN_TOPIC_OR_PARTITION` when there is no such partition.

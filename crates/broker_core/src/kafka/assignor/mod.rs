@@ -25,6 +25,12 @@
 //! member back a partition it owned in an earlier generation of a topic it no longer subscribes to (the
 //! Java consumer then finds its assignment does not match its subscription and rejoins).
 //!
+//! Racks (KIP-881): the classic `RangeAssignor` takes the members' `client.rack` and the racks of each
+//! partition's replicas into account ([`ClientAssignor::assign_with_racks`]), checked against Kafka's
+//! classes on the rack cases of `RangeAssignorTest`. The sticky assignors' rack-aware variants are not
+//! modelled: with racks on both sides they may differ from Kafka (without racks, or when every partition
+//! has a replica on every rack, they are the same).
+//!
 //! The server-side assignors iterate topic ids (random UUIDs in a real cluster) and members in hash order;
 //! this module uses topic names and member ids in order instead, so it equals one possible cluster.
 
@@ -37,10 +43,14 @@ pub use server::{ServerAssignor, ServerMember};
 use crate::kafka::TopicPartition;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Topic name → number of partitions, as the cluster's metadata gives it to the assignor.
 pub type PartitionCounts = BTreeMap<String, i32>;
+
+/// Partition → the racks of its replicas' brokers (brokers without `broker.rack` left out), as the consumer's
+/// metadata gives them to a rack-aware assignor (KIP-881). A partition absent counts as no racks.
+pub type PartitionRacks = BTreeMap<TopicPartition, BTreeSet<String>>;
 
 /// Member id → the partitions it is assigned, each list sorted by topic then partition.
 pub type Assignment = BTreeMap<String, Vec<TopicPartition>>;
@@ -59,6 +69,10 @@ pub struct MemberSubscription {
     pub owned_partitions: Vec<TopicPartition>,
     /// The generation in which it owned them (`None` when it never had an assignment).
     pub generation: Option<i32>,
+    /// Its `client.rack` (KIP-881: rack-aware assignors prefer partitions with a replica on it; an empty
+    /// rack counts as none, as in Kafka).
+    #[serde(default)]
+    pub rack_id: Option<String>,
 }
 
 impl MemberSubscription {
@@ -70,7 +84,14 @@ impl MemberSubscription {
             topics: topics.iter().map(|t| t.to_string()).collect(),
             owned_partitions: Vec::new(),
             generation: None,
+            rack_id: None,
         }
+    }
+
+    /// The same member, with this `client.rack`.
+    pub fn with_rack(mut self, rack: impl Into<String>) -> Self {
+        self.rack_id = Some(rack.into());
+        self
     }
 
     /// The same member, static with this `group.instance.id`.
@@ -156,8 +177,20 @@ impl ClientAssignor {
 
     /// The assignment the group leader computes and sends back in `SyncGroup`.
     pub fn assign(self, members: &[MemberSubscription], partitions: &PartitionCounts) -> Assignment {
+        self.assign_with_racks(members, partitions, &PartitionRacks::new())
+    }
+
+    /// [`ClientAssignor::assign`] knowing the partitions' replica racks (KIP-881). The range assignor uses
+    /// them when some member has a `client.rack` that some replica's broker has; the other assignors here
+    /// ignore racks (Kafka's sticky assignors are rack-aware too: not modelled, see the module docs).
+    pub fn assign_with_racks(
+        self,
+        members: &[MemberSubscription],
+        partitions: &PartitionCounts,
+        racks: &PartitionRacks,
+    ) -> Assignment {
         let mut result = match self {
-            ClientAssignor::Range => client::range(members, partitions),
+            ClientAssignor::Range => client::range(members, partitions, racks),
             ClientAssignor::RoundRobin => client::round_robin(members, partitions),
             ClientAssignor::Sticky => sticky::assign(members, partitions).assignment,
             ClientAssignor::CooperativeSticky => sticky::assign_cooperative(members, partitions),

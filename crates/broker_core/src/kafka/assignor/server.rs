@@ -113,6 +113,7 @@ fn range(members: &[ServerMember], partitions: &BTreeMap<String, i32>) -> Assign
             topics: Vec::new(),
             owned_partitions: Vec::new(),
             generation: None,
+            rack_id: None,
         };
         member_order(&key(a), &key(b))
     });

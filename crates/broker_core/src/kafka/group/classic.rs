@@ -247,6 +247,7 @@ impl Group {
                         topics: Vec::new(),
                         owned_partitions: Vec::new(),
                         generation: -1,
+                        rack_id: None,
                     }
                 }),
             })
@@ -1643,6 +1644,7 @@ mod tests {
                     topics: topics.iter().map(|t| t.to_string()).collect(),
                     owned_partitions: Vec::new(),
                     generation: -1,
+                    rack_id: None,
                 }],
                 client_id: "c".into(),
                 client_host: "/127.0.0.1".into(),
@@ -1728,6 +1730,7 @@ mod tests {
                 topics: vec!["t".into()],
                 owned_partitions: Vec::new(),
                 generation: -1,
+                rack_id: None,
             }],
             client_id: "old".into(),
             client_host: "/127.0.0.1".into(),

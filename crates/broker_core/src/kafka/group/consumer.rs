@@ -739,7 +739,10 @@ impl ConsumerGroups {
                     match existing {
                         None => (ConsumerGroupMember::new(&member_id), None),
                         Some(old) => {
-                            if old.member_epoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH {
+                            // Kafka checks that the instance id was released only when the old member
+                            // uses the consumer protocol too: a classic static member (one not yet
+                            // upgraded, KIP-848's online migration) is replaced whatever its epoch.
+                            if old.classic.is_none() && old.member_epoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH {
                                 return Err(KafkaError::with_message(
                                     ErrorCode::UnreleasedInstanceId,
                                     format!(
@@ -753,6 +756,9 @@ impl ConsumerGroups {
                             m.member_id = member_id.clone();
                             m.member_epoch = 0;
                             m.previous_member_epoch = 0;
+                            // It heartbeats with the consumer protocol from now on.
+                            m.classic = None;
+                            m.classic_deadline = None;
                             (m, Some(old.member_id))
                         }
                     }
@@ -803,29 +809,10 @@ impl ConsumerGroups {
             || updated.subscribed_topics != member.subscribed_topics
             || updated.server_assignor != member.server_assignor
             || updated.rack_id != member.rack_id;
-        // Put the member in place (with its current assignment) to compute metadata over the new subscriptions.
-        g.update_member(updated.clone());
-        let metadata = g.metadata_for(partitions);
-        let mut bump = subscription_changed;
-        if metadata != g.subscription_metadata {
-            g.subscription_metadata = metadata;
-            bump = true;
-        }
+        let (target_epoch, target) =
+            self.update_member_and_target(&request.group_id, &updated, subscription_changed, partitions);
         let now = self.now;
-        if bump {
-            g.group_epoch += 1;
-            self.events.push(ConsumerGroupEvent::GroupEpochBumped {
-                at: now,
-                group: request.group_id.clone(),
-                epoch: g.group_epoch,
-            });
-        }
-        if g.group_epoch > g.assignment_epoch {
-            self.compute_target_assignment(&request.group_id, partitions);
-        }
         let g = self.groups.get_mut(&request.group_id).expect("exists");
-        let target_epoch = g.assignment_epoch;
-        let target: BTreeSet<TopicPartition> = g.target.get(&member_id).cloned().unwrap_or_default();
         let mut reconciled = updated.clone();
         if !reconciled.is_reconciled_to(target_epoch) {
             reconciled = reconcile(&reconciled, target_epoch, &target, &g.partition_epochs, owned)?;
@@ -1027,6 +1014,44 @@ impl ConsumerGroups {
             heartbeat_interval_ms: 0,
             assignment: None,
         })
+    }
+
+    /// Puts `updated` in its group (with its current assignment, so that the subscription metadata covers
+    /// its new subscription), bumps the group epoch when its subscription or the subscribed topics'
+    /// metadata changed, and computes a new target assignment when the group epoch has moved past the
+    /// target's. Returns the target's epoch and the member's target partitions. Shared by the consumer
+    /// protocol's heartbeat and a classic member's join into a consumer-protocol group.
+    fn update_member_and_target(
+        &mut self,
+        group_id: &str,
+        updated: &ConsumerGroupMember,
+        subscription_changed: bool,
+        partitions: &BTreeMap<String, i32>,
+    ) -> (i32, BTreeSet<TopicPartition>) {
+        let now = self.now;
+        let g = self.groups.get_mut(group_id).expect("the caller found the group");
+        g.update_member(updated.clone());
+        let metadata = g.metadata_for(partitions);
+        let mut bump = subscription_changed;
+        if metadata != g.subscription_metadata {
+            g.subscription_metadata = metadata;
+            bump = true;
+        }
+        if bump {
+            g.group_epoch += 1;
+            let epoch = g.group_epoch;
+            self.events.push(ConsumerGroupEvent::GroupEpochBumped {
+                at: now,
+                group: group_id.to_string(),
+                epoch,
+            });
+        }
+        let g = &self.groups[group_id];
+        if g.group_epoch > g.assignment_epoch {
+            self.compute_target_assignment(group_id, partitions);
+        }
+        let g = &self.groups[group_id];
+        (g.assignment_epoch, g.target.get(&updated.member_id).cloned().unwrap_or_default())
     }
 
     fn compute_target_assignment(&mut self, group_id: &str, partitions: &BTreeMap<String, i32>) {
@@ -1251,31 +1276,10 @@ impl ConsumerGroups {
             protocols: request.protocols.clone(),
         });
         let subscription_changed = is_new || updated.subscribed_topics != member.subscribed_topics;
-        let g = self.groups.get_mut(&group_id).expect("exists");
-        g.update_member(updated.clone());
-        let metadata = g.metadata_for(partitions);
-        let mut bump = subscription_changed;
-        if metadata != g.subscription_metadata {
-            g.subscription_metadata = metadata;
-            bump = true;
-        }
+        let (target_epoch, target) =
+            self.update_member_and_target(&group_id, &updated, subscription_changed, partitions);
         let now = self.now;
-        if bump {
-            g.group_epoch += 1;
-            let epoch = g.group_epoch;
-            self.events.push(ConsumerGroupEvent::GroupEpochBumped {
-                at: now,
-                group: group_id.clone(),
-                epoch,
-            });
-        }
-        let g = &self.groups[&group_id];
-        if g.group_epoch > g.assignment_epoch {
-            self.compute_target_assignment(&group_id, partitions);
-        }
         let g = self.groups.get_mut(&group_id).expect("exists");
-        let target_epoch = g.assignment_epoch;
-        let target = g.target.get(&member_id).cloned().unwrap_or_default();
         let mut reconciled = updated.clone();
         if !reconciled.is_reconciled_to(target_epoch) {
             reconciled = reconcile(

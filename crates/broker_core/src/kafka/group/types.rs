@@ -121,6 +121,9 @@ pub struct ProtocolMetadata {
     pub owned_partitions: Vec<TopicPartition>,
     /// The generation of its last assignment, `-1` if none.
     pub generation: i32,
+    /// Its `client.rack` (the subscription's `RackId`, KIP-881), for rack-aware assignors.
+    #[serde(default)]
+    pub rack_id: Option<String>,
 }
 
 /// A JoinGroup request (`JoinGroupRequestData`, version ≥ 4: a new dynamic member must rejoin with the

@@ -200,6 +200,12 @@ impl EngineClients {
     /// A cluster of `brokers` (node ids 1..=brokers, 1 to 9) configured as [`EngineClients::new`]'s, as
     /// `scripts/kafka-node.sh cluster DIR N` starts one.
     pub fn with_brokers(seed: u64, brokers: i32) -> Self {
+        Self::with_racks(seed, brokers, &[])
+    }
+
+    /// [`EngineClients::with_brokers`] with `broker.rack`s: broker `i` gets `racks[i - 1]` (none when the
+    /// list is shorter or the item empty), as `BROKERLAB_KAFKA_RACKS=a,b,c scripts/kafka-node.sh cluster`.
+    pub fn with_racks(seed: u64, brokers: i32, racks: &[String]) -> Self {
         // As scripts/kafka-node.sh: the KIP-848 heartbeat interval at 500 ms.
         let coordinator = GroupCoordinator::new(
             CoordinatorConfig { initial_rebalance_delay_ms: 0, ..CoordinatorConfig::default() },
@@ -221,7 +227,8 @@ impl EngineClients {
                 };
                 let mut cluster = Cluster::new(seed, settings);
                 for id in 1..=brokers.clamp(1, 9) {
-                    cluster.add_broker(NodeId(id), None).expect("1 to 9 brokers fit a cluster");
+                    let rack = racks.get(id as usize - 1).filter(|r| !r.is_empty()).cloned();
+                    cluster.add_broker(NodeId(id), rack).expect("1 to 9 brokers fit a cluster");
                 }
                 cluster
             },
@@ -957,6 +964,8 @@ impl EngineClients {
         if let Some(v) = prop(props, "group.remote.assignor") {
             config.group_remote_assignor = Some(v.to_string());
         }
+        // The Java client sends no rack for an empty client.rack (its default).
+        config.client_rack = prop(props, "client.rack").filter(|r| !r.is_empty()).map(String::from);
         if let Some(v) = prop(props, "group.protocol") {
             config.group_protocol = match v {
                 "classic" => GroupProtocol::Classic,

@@ -89,6 +89,9 @@ pub enum Tool {
     /// `kafka-server-stop --node-id N` / `kafka-server-start --node-id N`: a broker fault; `kill` for
     /// `SIGNAL=KILL kafka-server-stop …` (the script's `kill -s $SIGNAL`: a crash, not a controlled shutdown).
     Server { start: bool, node: i32, kill: bool },
+    /// `kafka-leader-election --election-type PREFERRED|UNCLEAN --topic T --partition P` (the type in any
+    /// case, as the tool takes it): one partition's election, reported as the tool reports it.
+    LeaderElection { election: String, topic: String, partition: i32 },
 }
 
 /// What a statement does when run.
@@ -1363,7 +1366,8 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
         "kafka-console-consumer" => &["--topic", "--from-beginning", "--group", "--max-messages", "--property", "--bootstrap-server"],
         "kafka-consumer-groups" => &["--describe", "--group", "--reset-offsets", "--delete-offsets", "--topic", "--to-earliest", "--to-latest", "--to-offset", "--shift-by", "--dry-run", "--execute", "--bootstrap-server"],
         "kafka-server-stop" | "kafka-server-start" => &["--node-id"],
-        _ => return err(line, col0, format!("unknown tool '{command}' (kafka-topics, kafka-console-producer, kafka-console-consumer, kafka-consumer-groups, kafka-server-stop, kafka-server-start)")),
+        "kafka-leader-election" => &["--election-type", "--topic", "--partition", "--bootstrap-server"],
+        _ => return err(line, col0, format!("unknown tool '{command}' (kafka-topics, kafka-console-producer, kafka-console-consumer, kafka-consumer-groups, kafka-server-stop, kafka-server-start, kafka-leader-election)")),
     };
     let mut opts: Vec<(String, Option<String>, u32, u32)> = Vec::new();
     let mut i = 1;
@@ -1387,6 +1391,7 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
                 | "--to-earliest"
                 | "--to-latest"
                 | "--all-topics"
+                | "--all-topic-partitions"
         );
         if flag {
             opts.push((w.clone(), None, *col, *col));
@@ -1550,6 +1555,20 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
                 return err(line, c, format!("--node-id is 1 to 9, not {node}"));
             }
             Ok(Tool::Server { start: command == "kafka-server-start", node: node as i32, kill })
+        }
+        "kafka-leader-election" => {
+            let (kind, c) = need("--election-type")?;
+            let election = kind.to_ascii_uppercase();
+            if election != "PREFERRED" && election != "UNCLEAN" {
+                return err(line, c, format!("--election-type is PREFERRED or UNCLEAN, not '{kind}'"));
+            }
+            let topic = need("--topic")?.0;
+            let (v, c) = need("--partition")?;
+            let partition = i32::try_from(number((v.clone(), c))?)
+                .ok()
+                .filter(|p| *p >= 0)
+                .ok_or_else(|| ProgramError { line, col: c, message: format!("'{v}' is not a partition") })?;
+            Ok(Tool::LeaderElection { election, topic, partition })
         }
         _ => {
             let group = need("--group")?.0;

@@ -587,6 +587,33 @@ impl<C: KafkaClients> Runner<'_, C> {
                 let reply = self.call(&call);
                 self.show_reply(&reply);
             }
+            Tool::LeaderElection { election, topic, partition } => {
+                // As `LeaderElectionCommand`: elected, not needed, or an error line and the count of
+                // failures the command then throws (AdminCommandFailedException).
+                let admin = self.admin()?;
+                let tp = format!("{topic}-{partition}");
+                match self.call(&ClientCall::ElectLeaders {
+                    admin,
+                    election: election.clone(),
+                    partitions: vec![super::client::Tp { topic: topic.clone(), partition: *partition }],
+                }) {
+                    ClientReply::Error { error } if error.exception == "ElectionNotNeededException" => {
+                        self.emit(format!("Valid replica already elected for partitions {tp}"));
+                    }
+                    ClientReply::Error { error } => {
+                        self.out.errors += 1;
+                        self.emit(format!(
+                            "Error completing leader election ({election}) for partition: {tp}: \
+                             org.apache.kafka.common.errors.{}: {}",
+                            error.exception, error.message
+                        ));
+                        self.emit("1 replica(s) could not be elected".to_string());
+                    }
+                    _ => self.emit(format!(
+                        "Successfully completed leader election ({election}) for partitions {tp}"
+                    )),
+                }
+            }
             Tool::GroupsDeleteOffsets { group, topics } => {
                 // As `ConsumerGroupCommand.deleteOffsets`: a topic named without partitions stands for all
                 // of them (an unknown one is a row of its own), then one OffsetDelete for the rest.
