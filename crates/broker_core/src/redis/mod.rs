@@ -20,6 +20,7 @@ pub mod args;
 pub mod glob;
 pub mod program;
 pub mod reply;
+pub mod scan;
 pub mod server;
 pub mod stream;
 

@@ -14,7 +14,8 @@
 //! - every reply to a served or timed-out blocked client is produced exactly once.
 //!
 //! Where this model simplifies: `KEYS` returns keys sorted (Redis returns its hash table's order, which
-//! depends on its hash seed); `SET` takes no options; stream nodes are cut by entry count only
+//! depends on its hash seed); `SCAN`'s cursor walks a modelled table with a fixed hash ([`scan`]);
+//! `SET` takes no options; stream nodes are cut by entry count only
 //! (`stream-node-max-entries` 100), not by their byte size (`stream-node-max-bytes` 4096); a watched key
 //! counts as touched when a command changes its data or expiry (consumer groups excluded, as in Redis)
 //! or is one of the writes Redis counts even when they change nothing (`SET`, `LSET`, `LTRIM`, `LMOVE`,
@@ -30,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use super::args::{self, is, NOT_INTEGER, SYNTAX, WRONGTYPE};
 use super::glob;
 use super::reply::Reply;
+use super::scan::{self, Table};
 use super::stream::Stream;
 
 /// A client, by the index the program gives it.
@@ -166,6 +168,9 @@ pub struct Redis {
     pub watched: BTreeMap<ClientId, Vec<Vec<u8>>>,
     /// Clients one of whose watched keys a command changed since `WATCH`: their `EXEC` replies nil.
     pub touched: std::collections::BTreeSet<ClientId>,
+    /// The keyspace's hash table, as far as `SCAN`'s cursor depends on it (its size).
+    #[serde(default)]
+    pub table: Table,
 }
 
 /// Replies to clients that were blocked, in the order they were produced.
@@ -185,6 +190,7 @@ fn arity(name: &str) -> Option<i32> {
         "del" | "exists" => -2,
         "type" | "ttl" | "pttl" | "persist" | "get" | "llen" | "xlen" => 2,
         "keys" => 2,
+        "scan" => -2,
         "expire" | "pexpire" => -3,
         "set" => -3,
         "lpush" | "rpush" | "lpushx" | "rpushx" => -3,
@@ -279,6 +285,8 @@ impl Redis {
             self.touch_written(&name, argv, reply);
         }
         let woken = self.serve_ready();
+        // Served BLMOVEs may have created keys too.
+        self.table.grow_to(self.keys.len());
         self.touch_changed(before);
         (outcome, woken)
     }
@@ -383,9 +391,13 @@ impl Redis {
         self.now = self.now.saturating_add(millis);
         let before = self.watched_entries();
         self.expire_keys();
+        if millis > 0 {
+            self.table.shrink(self.keys.len());
+        }
         self.touch_changed(before);
         let now = self.now;
         let mut out = self.serve_ready();
+        self.table.grow_to(self.keys.len());
         self.blocked.retain(|b| {
             if b.deadline.is_some_and(|d| d <= now) {
                 let nil = match b.op {
@@ -478,6 +490,7 @@ impl Redis {
             "echo" => r(Reply::Bulk(argv[1].clone())),
             "flushall" => {
                 self.keys.clear();
+                self.table.clear();
                 r(Reply::ok())
             }
             "dbsize" => r(Reply::Int(self.keys.len() as i64)),
@@ -500,6 +513,7 @@ impl Redis {
             "keys" => r(Reply::Array(
                 self.keys.keys().filter(|k| glob::matches(&argv[1], k)).map(Reply::bulk).collect(),
             )),
+            "scan" => self.scan(argv).map(Outcome::Reply),
             "expire" | "pexpire" => self.expire(name, argv).map(Outcome::Reply),
             "ttl" | "pttl" => {
                 let reply = match self.keys.get(&argv[1]) {
@@ -1015,8 +1029,32 @@ impl Redis {
         out
     }
 
+    /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]` over the keyspace ([`scan`]): buckets
+    /// visited first, then `MATCH` and `TYPE` (case-insensitive; an unknown type matches nothing) filter
+    /// what they held, so a call may return fewer keys than `COUNT`, or none, with a cursor not 0.
+    fn scan(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let cursor = scan::parse_cursor(&argv[1])?;
+        let options = scan::parse_options(&argv[2..])?;
+        // Keys created earlier in a transaction have grown the table already.
+        self.table.grow_to(self.keys.len());
+        let (next, visited) = scan::visit(&self.table, self.keys.keys(), cursor, options.count);
+        let keys = visited
+            .into_iter()
+            .filter(|k| options.pattern.as_ref().is_none_or(|p| glob::matches(p, k)))
+            .filter(|k| {
+                options
+                    .type_name
+                    .as_ref()
+                    .is_none_or(|t| self.keys.get(k).is_some_and(|e| args::is(t, e.value.type_name())))
+            })
+            .map(Reply::Bulk)
+            .collect();
+        Ok(Reply::Array(vec![Reply::bulk(next.to_string()), Reply::Array(keys)]))
+    }
+
     /// Checks the invariants of the module docs; the first one broken, described.
     pub fn check_invariants(&self) -> Result<(), String> {
+        self.table.check(self.keys.len())?;
         for (k, e) in &self.keys {
             let name = String::from_utf8_lossy(k);
             if e.expires_at.is_some_and(|t| t <= self.now) {
