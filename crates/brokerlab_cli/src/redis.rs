@@ -61,7 +61,7 @@ fn real(command: &Command, uri: &str, program: &Program) -> ExitCode {
     let differences = program::compare::differences(&name, &engine, &real_text, program, &allow);
     if differences.is_empty() {
         outln!(
-            "{}: no differences from redis-server (after normalising stream-id milliseconds, idle times and the order of KEYS and SCAN keys)",
+            "{}: no differences from redis-server (after normalising stream-id milliseconds, idle times and the order of KEYS, SCAN and PUBSUB CHANNELS lists)",
             command.file
         );
         ExitCode::SUCCESS

@@ -8,8 +8,9 @@
 //! milliseconds of round trips).
 //!
 //! Sorted, because it depends on the hash seed redis-server draws at each start: the keys of a `KEYS`
-//! reply and of a `SCAN` reply's key list come in the order of its hash table's buckets, so each such
-//! list is compared with its keys sorted (numbering and cursor kept). This is why the golden programs
+//! reply and of a `SCAN` reply's key list, and the channels of `PUBSUB CHANNELS|SHARDCHANNELS`, come in
+//! the order of its hash tables' buckets, so each such list is compared sorted (numbering and cursor
+//! kept). This is why the golden programs
 //! only `SCAN` where the first call finishes the iteration: its cursor is then `0` on any server.
 
 use std::collections::BTreeMap;
@@ -46,6 +47,14 @@ pub fn normalise(text: &str, program: &Program) -> Vec<Line> {
         .filter_map(|s| match &s.kind {
             StatementKind::Command(argv) if argv[0].eq_ignore_ascii_case(b"KEYS") => Some((s.line, false)),
             StatementKind::Command(argv) if argv[0].eq_ignore_ascii_case(b"SCAN") => Some((s.line, true)),
+            StatementKind::Command(argv)
+                if argv[0].eq_ignore_ascii_case(b"PUBSUB")
+                    && argv.get(1).is_some_and(|a| {
+                        a.eq_ignore_ascii_case(b"CHANNELS") || a.eq_ignore_ascii_case(b"SHARDCHANNELS")
+                    }) =>
+            {
+                Some((s.line, false))
+            }
             _ => None,
         })
         .collect();
