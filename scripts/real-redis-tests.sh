@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The Redis differential: every golden Redis program (tests/scenarios/redis/*/program.redis) runs on the
 # engine and on a real redis-server 7 (Debian's package) over RESP, and any difference after normalising
-# wall-clock stream ids and idle times fails the test (there is no allow-list yet: Redis is the oracle).
+# wall-clock stream ids and idle times, and the order of KEYS, SCAN and PUBSUB CHANNELS lists (redis-server's hash seed), fails the test (there is no allow-list yet: Redis is the oracle).
 # redis-server listens on 127.0.0.1:$BROKERLAB_REDIS_PORT (default 6390) with a temporary directory, no
 # persistence, and is stopped by its process id at the end. Never passes without having compared.
-# Time on this machine: ≈ 5–15 s for the 15 programs (their sleeps are real there), plus the runner's build.
+# Time on this machine: ≈ 5–15 s for the 17 programs (their sleeps are real there), plus the runner's build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS

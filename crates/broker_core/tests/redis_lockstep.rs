@@ -4,7 +4,8 @@
 //! invariants (`Redis::check_invariants`) checked after every step, and the naive model's own: stream ids
 //! strictly increasing, each pending entry owned by exactly one consumer. Stream readers may block
 //! (`XREADGROUP … BLOCK`) and be served by a later `XADD` in the order they blocked, or time out; pending
-//! entries change owner by `XCLAIM … JUSTID`.
+//! entries change owner by `XCLAIM … JUSTID`. After every step a full `SCAN` iteration must return exactly
+//! the naive model's keys, and `XINFO GROUPS` the group's pending count and lag.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -134,6 +135,54 @@ impl Naive {
     }
 }
 
+/// Checks what every step must keep, through commands of a client the run never uses otherwise: a full
+/// `SCAN` iteration (`COUNT` 1 to 3, so it takes several calls) returns exactly the naive model's keys
+/// (no key changes during it, so Redis's guarantee makes it exact); `XINFO GROUPS` reports the group's
+/// pending count and a lag equal to the entries after its last-delivered id (nothing is deleted here).
+fn check_scan_and_lag(redis: &mut Redis, naive: &Naive, seed: u64, step: usize) {
+    let observer = CLIENTS;
+    let mut want: Vec<Vec<u8>> =
+        naive.lists.iter().filter(|(_, l)| !l.is_empty()).map(|(k, _)| k.as_bytes().to_vec()).collect();
+    if naive.stream_exists {
+        want.push(b"s".to_vec());
+    }
+    want.sort();
+    let mut got = Vec::new();
+    let mut cursor = "0".to_string();
+    let count = 1 + step % 3;
+    for calls in 0.. {
+        assert!(calls < 100, "seed {seed} step {step}: SCAN does not finish");
+        let words = vec!["SCAN".to_string(), cursor.clone(), "COUNT".into(), count.to_string()];
+        let (outcome, woken) = redis.execute(observer, &argv(&words));
+        assert!(woken.is_empty());
+        let Outcome::Reply(Reply::Array(parts)) = outcome else { panic!("seed {seed} step {step}: SCAN") };
+        let [Reply::Bulk(next), Reply::Array(keys)] = parts.as_slice() else { panic!("SCAN's reply") };
+        got.extend(keys.iter().map(|k| match k {
+            Reply::Bulk(k) => k.clone(),
+            other => panic!("SCAN key {other:?}"),
+        }));
+        cursor = String::from_utf8(next.clone()).unwrap();
+        if cursor == "0" {
+            break;
+        }
+    }
+    got.sort();
+    assert_eq!(got, want, "seed {seed} step {step}: a full SCAN iteration");
+    if !naive.group {
+        return;
+    }
+    let (outcome, _) = redis.execute(observer, &argv(&["XINFO".into(), "GROUPS".into(), "s".into()]));
+    let Outcome::Reply(Reply::Array(groups)) = outcome else { panic!("seed {seed} step {step}: XINFO") };
+    let Some(Reply::Array(fields)) = groups.first() else { panic!("seed {seed} step {step}: no group") };
+    let field = |name: &str| {
+        let at = fields.iter().position(|f| *f == bulk(name)).expect("XINFO GROUPS field");
+        fields[at + 1].clone()
+    };
+    let after = naive.entries.iter().filter(|e| (e.0, e.1) > naive.last_delivered).count();
+    assert_eq!(field("lag"), Reply::Int(after as i64), "seed {seed} step {step}: lag");
+    assert_eq!(field("pending"), Reply::Int(naive.pending.len() as i64), "seed {seed} step {step}: pending");
+}
+
 fn argv(words: &[String]) -> Vec<Vec<u8>> {
     words.iter().map(|w| w.as_bytes().to_vec()).collect()
 }
@@ -168,6 +217,7 @@ fn run_seed(seed: u64, steps: usize) -> usize {
                 assert_eq!(got, woken, "seed {seed} step {step}: sleep {ms}");
                 redis.check_invariants().unwrap_or_else(|e| panic!("seed {seed} step {step}: {e}"));
                 naive.check();
+                check_scan_and_lag(&mut redis, &naive, seed, step);
                 continue;
             }
             1 | 2 => {
@@ -385,6 +435,7 @@ fn run_seed(seed: u64, steps: usize) -> usize {
             .check_invariants()
             .unwrap_or_else(|e| panic!("seed {seed} step {step}: {}: {e}", words.join(" ")));
         naive.check();
+        check_scan_and_lag(&mut redis, &naive, seed, step);
     }
     stream_wakeups
 }

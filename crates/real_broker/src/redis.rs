@@ -124,7 +124,10 @@ impl Conn {
 
 fn is_pubsub(argv: &[Vec<u8>]) -> bool {
     let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
-    matches!(name.as_str(), "subscribe" | "psubscribe" | "unsubscribe" | "punsubscribe")
+    matches!(
+        name.as_str(),
+        "subscribe" | "psubscribe" | "unsubscribe" | "punsubscribe" | "ssubscribe" | "sunsubscribe"
+    )
 }
 
 fn is_pong(r: &Reply) -> bool {
@@ -159,15 +162,19 @@ fn until_pong(conn: &mut Conn, skip_first: bool) -> Result<Vec<Reply>, String> {
     }
 }
 
-/// The subscription count in the last (un)subscribe confirmation of `replies`, if any.
-fn subscription_count(replies: &[Reply]) -> Option<i64> {
-    replies.iter().rev().find_map(|r| match r {
-        Reply::Array(items) if items.len() == 3 => match (&items[0], &items[2]) {
-            (Reply::Bulk(kind), Reply::Int(n)) if kind.ends_with(b"subscribe") => Some(*n),
-            _ => None,
-        },
-        _ => None,
-    })
+/// Updates a client's subscription counts from the (un)subscribe confirmations in `replies`: `[0]`
+/// channels and patterns, `[1]` shard channels (Redis counts them apart; the client is in subscribe
+/// mode while either is above 0).
+fn update_subscription_counts(replies: &[Reply], counts: &mut [i64; 2]) {
+    for r in replies {
+        if let Reply::Array(items) = r {
+            if let [Reply::Bulk(kind), _, Reply::Int(n)] = items.as_slice() {
+                if kind.ends_with(b"subscribe") {
+                    counts[usize::from(kind.starts_with(b"s"))] = *n;
+                }
+            }
+        }
+    }
 }
 
 fn is_blocking(argv: &[Vec<u8>]) -> bool {
@@ -228,6 +235,7 @@ pub fn run(uri: &str, program: &Program) -> Result<String, String> {
     let mut blocked: Vec<(usize, Option<Instant>)> = Vec::new();
     let mut t = Transcript::new(names.len());
     let mut subscribed = vec![false; names.len()];
+    let mut counts = vec![[0i64; 2]; names.len()];
     for s in &program.statements {
         match &s.kind {
             StatementKind::Client(_) => continue,
@@ -249,9 +257,8 @@ pub fn run(uri: &str, program: &Program) -> Result<String, String> {
                 if is_pubsub(argv) || subscribed[s.client] {
                     let own_ping = argv[0].eq_ignore_ascii_case(b"PING");
                     let replies = until_pong(conn, own_ping)?;
-                    if let Some(n) = subscription_count(&replies) {
-                        subscribed[s.client] = n > 0;
-                    }
+                    update_subscription_counts(&replies, &mut counts[s.client]);
+                    subscribed[s.client] = counts[s.client].iter().any(|n| *n > 0);
                     replies.iter().for_each(|r| t.reply(r));
                 } else if is_blocking(argv) {
                     let id = conn.id;

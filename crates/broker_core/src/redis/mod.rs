@@ -8,18 +8,22 @@
 //!   wall clock of `*` stream ids is [`server::EPOCH_MS`] plus it).
 //! - [`stream`] holds streams, groups and PELs, and the stream commands.
 //! - [`reply::Reply`] is a RESP2 value and prints as redis-cli prints it.
-//! - [`glob`] is Redis's glob matching; [`args`] its argument parsing rules.
+//! - [`glob`] is Redis's glob matching; [`args`] its argument parsing rules; [`scan`] `SCAN`'s cursor
+//!   over a modelled hash table.
 //! - [`program`] is the line format that is simply redis-cli (`docs/redis-programs.md`).
 //!
 //! Invariants (checked by [`server::Redis::check_invariants`] after every step of the seeded tests): no
 //! stored list is empty; no key outlives its expiry; a blocked client waits on keys holding no list and
 //! is served in blocking order per key; stream ids strictly increase and never exceed the stream's last
-//! id; every pending entry belongs to exactly one consumer, whose own PEL holds it.
+//! id; every pending entry belongs to exactly one consumer, whose own PEL holds it; the keyspace table
+//! is a power of two holding every key; no channel, pattern or shard channel is kept without subscribers
+//! or lists one twice.
 
 pub mod args;
 pub mod glob;
 pub mod program;
 pub mod reply;
+pub mod scan;
 pub mod server;
 pub mod stream;
 

@@ -14,7 +14,8 @@
 //! - every reply to a served or timed-out blocked client is produced exactly once.
 //!
 //! Where this model simplifies: `KEYS` returns keys sorted (Redis returns its hash table's order, which
-//! depends on its hash seed); `SET` takes no options; stream nodes are cut by entry count only
+//! depends on its hash seed); `SCAN`'s cursor walks a modelled table with a fixed hash ([`scan`]);
+//! `SET` takes no options; stream nodes are cut by entry count only
 //! (`stream-node-max-entries` 100), not by their byte size (`stream-node-max-bytes` 4096); a watched key
 //! counts as touched when a command changes its data or expiry (consumer groups excluded, as in Redis)
 //! or is one of the writes Redis counts even when they change nothing (`SET`, `LSET`, `LTRIM`, `LMOVE`,
@@ -30,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use super::args::{self, is, NOT_INTEGER, SYNTAX, WRONGTYPE};
 use super::glob;
 use super::reply::Reply;
+use super::scan::{self, Table};
 use super::stream::Stream;
 
 /// A client, by the index the program gives it.
@@ -157,6 +159,10 @@ pub struct Redis {
     pub channels: BTreeMap<Vec<u8>, Vec<ClientId>>,
     /// Pub/sub patterns and their subscribers.
     pub patterns: BTreeMap<Vec<u8>, Vec<ClientId>>,
+    /// Shard channels (`SSUBSCRIBE`) and their subscribers: on a standalone server, channels of their
+    /// own that `SPUBLISH` reaches and patterns never match.
+    #[serde(default)]
+    pub shard_channels: BTreeMap<Vec<u8>, Vec<ClientId>>,
     /// Messages published to subscribers and not yet taken ([`Redis::take_pushes`]). Nothing is kept for
     /// a channel without subscribers: pub/sub is fire-and-forget.
     pushes: Vec<(ClientId, Reply)>,
@@ -166,6 +172,9 @@ pub struct Redis {
     pub watched: BTreeMap<ClientId, Vec<Vec<u8>>>,
     /// Clients one of whose watched keys a command changed since `WATCH`: their `EXEC` replies nil.
     pub touched: std::collections::BTreeSet<ClientId>,
+    /// The keyspace's hash table, as far as `SCAN`'s cursor depends on it (its size).
+    #[serde(default)]
+    pub table: Table,
 }
 
 /// Replies to clients that were blocked, in the order they were produced.
@@ -185,6 +194,7 @@ fn arity(name: &str) -> Option<i32> {
         "del" | "exists" => -2,
         "type" | "ttl" | "pttl" | "persist" | "get" | "llen" | "xlen" => 2,
         "keys" => 2,
+        "scan" => -2,
         "expire" | "pexpire" => -3,
         "set" => -3,
         "lpush" | "rpush" | "lpushx" | "rpushx" => -3,
@@ -209,13 +219,19 @@ fn arity(name: &str) -> Option<i32> {
         "xinfo" => -2,
         "xsetid" => -3,
         "xpending" => -3,
-        "subscribe" | "psubscribe" => -2,
-        "unsubscribe" | "punsubscribe" => -1,
-        "publish" => 3,
+        "subscribe" | "psubscribe" | "ssubscribe" => -2,
+        "unsubscribe" | "punsubscribe" | "sunsubscribe" => -1,
+        "publish" | "spublish" => 3,
+        "pubsub" => -2,
         "multi" | "exec" | "discard" | "unwatch" => 1,
         "watch" => -2,
         _ => return None,
     })
+}
+
+/// At most `n` characters of `text` (Redis's `%.128s`).
+fn cut(text: &str, n: usize) -> String {
+    text.chars().take(n).collect()
 }
 
 fn unknown_command(argv: &[Vec<u8>]) -> Reply {
@@ -279,6 +295,8 @@ impl Redis {
             self.touch_written(&name, argv, reply);
         }
         let woken = self.serve_ready();
+        // Served BLMOVEs may have created keys too.
+        self.table.grow_to(self.keys.len());
         self.touch_changed(before);
         (outcome, woken)
     }
@@ -291,8 +309,9 @@ impl Redis {
         if (a > 0 && n != a) || n < -a {
             return Err(arity_error(name));
         }
-        let allowed = ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ping"];
-        if self.subscriptions(client) > 0 && !allowed.contains(&name) {
+        let allowed =
+            ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "ping"];
+        if self.in_subscribe_mode(client) && !allowed.contains(&name) {
             let e = format!("ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
             return Err(Reply::err(e));
         }
@@ -383,9 +402,13 @@ impl Redis {
         self.now = self.now.saturating_add(millis);
         let before = self.watched_entries();
         self.expire_keys();
+        if millis > 0 {
+            self.table.shrink(self.keys.len());
+        }
         self.touch_changed(before);
         let now = self.now;
         let mut out = self.serve_ready();
+        self.table.grow_to(self.keys.len());
         self.blocked.retain(|b| {
             if b.deadline.is_some_and(|d| d <= now) {
                 let nil = match b.op {
@@ -426,17 +449,19 @@ impl Redis {
     fn dispatch(&mut self, client: ClientId, name: &str, argv: &[Vec<u8>]) -> Result<Outcome, Reply> {
         let r = |reply: Reply| Ok(Outcome::Reply(reply));
         match name {
-            "ping" if self.subscriptions(client) > 0 => {
+            "ping" if self.in_subscribe_mode(client) => {
                 if argv.len() > 2 {
                     return r(arity_error("ping"));
                 }
                 let text = argv.get(1).cloned().unwrap_or_default();
                 r(Reply::Array(vec![Reply::bulk("pong"), Reply::Bulk(text)]))
             }
-            "subscribe" | "psubscribe" | "unsubscribe" | "punsubscribe" => {
+            "subscribe" | "psubscribe" | "unsubscribe" | "punsubscribe" | "ssubscribe" | "sunsubscribe" => {
                 Ok(Outcome::Replies(self.pubsub(client, name, &argv[1..])))
             }
             "publish" => r(Reply::Int(self.publish(&argv[1], &argv[2]))),
+            "spublish" => r(Reply::Int(self.spublish(&argv[1], &argv[2]))),
+            "pubsub" => self.pubsub_introspection(argv).map(Outcome::Reply),
             "multi" => {
                 if self.transactions.contains_key(&client) {
                     return Err(Reply::err("ERR MULTI calls can not be nested"));
@@ -478,6 +503,7 @@ impl Redis {
             "echo" => r(Reply::Bulk(argv[1].clone())),
             "flushall" => {
                 self.keys.clear();
+                self.table.clear();
                 r(Reply::ok())
             }
             "dbsize" => r(Reply::Int(self.keys.len() as i64)),
@@ -497,9 +523,15 @@ impl Redis {
             "type" => {
                 r(Reply::Status(self.keys.get(&argv[1]).map_or("none", |e| e.value.type_name()).to_string()))
             }
-            "keys" => r(Reply::Array(
-                self.keys.keys().filter(|k| glob::matches(&argv[1], k)).map(Reply::bulk).collect(),
-            )),
+            "keys" => {
+                // `KEYS *` lists every key without matching (so the empty key too, which `*` does not
+                // match: `glob`).
+                let all = argv[1].as_slice() == b"*";
+                r(Reply::Array(
+                    self.keys.keys().filter(|k| all || glob::matches(&argv[1], k)).map(Reply::bulk).collect(),
+                ))
+            }
+            "scan" => self.scan(argv).map(Outcome::Reply),
             "expire" | "pexpire" => self.expire(name, argv).map(Outcome::Reply),
             "ttl" | "pttl" => {
                 let reply = match self.keys.get(&argv[1]) {
@@ -677,9 +709,19 @@ impl Redis {
         }
     }
 
-    /// How many channels and patterns `client` is subscribed to.
+    /// How many channels and patterns `client` is subscribed to (Redis's `clientSubscriptionsCount`).
     pub fn subscriptions(&self, client: ClientId) -> usize {
         self.channels.values().chain(self.patterns.values()).filter(|subs| subs.contains(&client)).count()
+    }
+
+    /// How many shard channels `client` is subscribed to (`clientShardSubscriptionsCount`).
+    pub fn shard_subscriptions(&self, client: ClientId) -> usize {
+        self.shard_channels.values().filter(|subs| subs.contains(&client)).count()
+    }
+
+    /// Whether `client` is in subscribe mode (RESP2): subscribed to anything, shard channels included.
+    pub fn in_subscribe_mode(&self, client: ClientId) -> bool {
+        self.subscriptions(client) + self.shard_subscriptions(client) > 0
     }
 
     /// The messages published since the last call, in the order they were sent.
@@ -692,22 +734,39 @@ impl Redis {
     /// the client's channels in name order (Redis: its dict's order).
     fn pubsub(&mut self, client: ClientId, name: &str, targets: &[Vec<u8>]) -> Vec<Reply> {
         let pattern = name.starts_with('p');
+        let shard = name == "ssubscribe" || name == "sunsubscribe";
         let subscribe = !name.contains("unsub");
+        // The count in each confirmation: shard channels count apart from channels and patterns.
+        let count = |r: &Redis| {
+            if shard {
+                r.shard_subscriptions(client)
+            } else {
+                r.subscriptions(client)
+            }
+        };
         let mut targets = targets.to_vec();
         if !subscribe && targets.is_empty() {
-            let map = if pattern { &self.patterns } else { &self.channels };
+            let map = match (pattern, shard) {
+                (true, _) => &self.patterns,
+                (_, true) => &self.shard_channels,
+                _ => &self.channels,
+            };
             targets = map.iter().filter(|(_, subs)| subs.contains(&client)).map(|(k, _)| k.clone()).collect();
             if targets.is_empty() {
                 return vec![Reply::Array(vec![
                     Reply::bulk(name),
                     Reply::Nil,
-                    Reply::Int(self.subscriptions(client) as i64),
+                    Reply::Int(count(self) as i64),
                 ])];
             }
         }
         let mut out = Vec::new();
         for t in targets {
-            let map = if pattern { &mut self.patterns } else { &mut self.channels };
+            let map = match (pattern, shard) {
+                (true, _) => &mut self.patterns,
+                (_, true) => &mut self.shard_channels,
+                _ => &mut self.channels,
+            };
             let subs = map.entry(t.clone()).or_default();
             if subscribe {
                 if !subs.contains(&client) {
@@ -719,13 +778,56 @@ impl Redis {
                     map.remove(&t);
                 }
             }
-            out.push(Reply::Array(vec![
-                Reply::bulk(name),
-                Reply::Bulk(t),
-                Reply::Int(self.subscriptions(client) as i64),
-            ]));
+            out.push(Reply::Array(vec![Reply::bulk(name), Reply::Bulk(t), Reply::Int(count(self) as i64)]));
         }
         out
+    }
+
+    /// `SPUBLISH`: the shard channel's subscribers (patterns never see shard messages); the number of
+    /// deliveries.
+    fn spublish(&mut self, channel: &[u8], message: &[u8]) -> i64 {
+        let subs = self.shard_channels.get(channel).cloned().unwrap_or_default();
+        for &c in &subs {
+            let m = vec![Reply::bulk("smessage"), Reply::bulk(channel), Reply::bulk(message)];
+            self.pushes.push((c, Reply::Array(m)));
+        }
+        subs.len() as i64
+    }
+
+    /// `PUBSUB CHANNELS|NUMSUB|NUMPAT|SHARDCHANNELS|SHARDNUMSUB`, with Redis 7.0's checks (`HELP` is not
+    /// modelled). Channels are listed in name order (Redis: its dict's order).
+    fn pubsub_introspection(&self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let sub = String::from_utf8_lossy(&argv[1]).to_string();
+        let lower = sub.to_ascii_lowercase();
+        let list = |map: &BTreeMap<Vec<u8>, Vec<ClientId>>| {
+            let pattern = argv.get(2);
+            Reply::Array(
+                map.keys().filter(|c| pattern.is_none_or(|p| glob::matches(p, c))).map(Reply::bulk).collect(),
+            )
+        };
+        let numsub = |map: &BTreeMap<Vec<u8>, Vec<ClientId>>| {
+            Reply::Array(
+                argv[2..]
+                    .iter()
+                    .flat_map(|c| [Reply::bulk(c), Reply::Int(map.get(c).map_or(0, Vec::len) as i64)])
+                    .collect(),
+            )
+        };
+        match lower.as_str() {
+            "channels" if argv.len() <= 3 => Ok(list(&self.channels)),
+            "shardchannels" if argv.len() <= 3 => Ok(list(&self.shard_channels)),
+            "numsub" => Ok(numsub(&self.channels)),
+            "shardnumsub" => Ok(numsub(&self.shard_channels)),
+            "numpat" if argv.len() == 2 => Ok(Reply::Int(self.patterns.len() as i64)),
+            // The command table's arity for `PUBSUB NUMPAT` and `PUBSUB HELP` (2).
+            "numpat" | "help" if argv.len() != 2 => Err(arity_error(&format!("pubsub|{lower}"))),
+            "channels" | "shardchannels" => Err(Reply::err(format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+                cut(&sub, 128)
+            ))),
+            "help" => Err(Reply::err("ERR PUBSUB HELP is not modelled")),
+            _ => Err(Reply::err(format!("ERR unknown subcommand '{}'. Try PUBSUB HELP.", cut(&sub, 128)))),
+        }
     }
 
     /// `PUBLISH`: the channel's subscribers, then every matching pattern's; the number of deliveries.
@@ -1015,8 +1117,47 @@ impl Redis {
         out
     }
 
+    /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]` over the keyspace ([`scan`]): buckets
+    /// visited first, then `MATCH` and `TYPE` (case-insensitive; an unknown type matches nothing) filter
+    /// what they held, so a call may return fewer keys than `COUNT`, or none, with a cursor not 0.
+    fn scan(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let cursor = scan::parse_cursor(&argv[1])?;
+        let options = scan::parse_options(&argv[2..])?;
+        // Keys created earlier in a transaction have grown the table already.
+        self.table.grow_to(self.keys.len());
+        let (next, visited) = scan::visit(&self.table, self.keys.keys(), cursor, options.count);
+        let keys = visited
+            .into_iter()
+            .filter(|k| options.pattern.as_ref().is_none_or(|p| glob::matches(p, k)))
+            .filter(|k| {
+                options
+                    .type_name
+                    .as_ref()
+                    .is_none_or(|t| self.keys.get(k).is_some_and(|e| args::is(t, e.value.type_name())))
+            })
+            .map(Reply::Bulk)
+            .collect();
+        Ok(Reply::Array(vec![Reply::bulk(next.to_string()), Reply::Array(keys)]))
+    }
+
     /// Checks the invariants of the module docs; the first one broken, described.
     pub fn check_invariants(&self) -> Result<(), String> {
+        self.table.check(self.keys.len())?;
+        for (kind, map) in [
+            ("channel", &self.channels),
+            ("pattern", &self.patterns),
+            ("shard channel", &self.shard_channels),
+        ] {
+            for (name, subs) in map {
+                let name = String::from_utf8_lossy(name);
+                if subs.is_empty() {
+                    return Err(format!("{kind} '{name}' is kept without subscribers"));
+                }
+                if subs.iter().enumerate().any(|(i, c)| subs[..i].contains(c)) {
+                    return Err(format!("a client is subscribed twice to {kind} '{name}'"));
+                }
+            }
+        }
         for (k, e) in &self.keys {
             let name = String::from_utf8_lossy(k);
             if e.expires_at.is_some_and(|t| t <= self.now) {

@@ -259,6 +259,12 @@ impl Stream {
                 return Err(format!("entry {last} is above the last id {}", self.last_id));
             }
         }
+        if self.max_deleted > self.last_id {
+            return Err(format!("deleted id {} is above the last id {}", self.max_deleted, self.last_id));
+        }
+        if (self.entries.len() as u64) > self.entries_added {
+            return Err(format!("{} entries but {} ever added", self.entries.len(), self.entries_added));
+        }
         let mut counted = 0;
         for (i, n) in self.nodes.iter().enumerate() {
             let live = match self.nodes.get(i + 1) {
@@ -342,8 +348,11 @@ impl Counters {
         None
     }
 
-    /// `XINFO GROUPS`' lag of a group (`streamReplyWithCGLag`), `None` when Redis replies nil.
-    pub fn lag(&self, group: &Group) -> Option<u64> {
+    /// `XINFO GROUPS`' lag of a group (`streamReplyWithCGLag`), `None` when Redis replies nil. Negative
+    /// when `ENTRIESREAD` claimed more entries than were ever added (redis-server 7.0.15 replies
+    /// `lag -99` after `XGROUP CREATE s g 0 ENTRIESREAD 100` on a one-entry stream): Redis subtracts
+    /// unsigned counters and replies the difference as a signed one.
+    pub fn lag(&self, group: &Group) -> Option<i64> {
         if self.entries_added == 0 {
             return Some(0);
         }
@@ -351,7 +360,7 @@ impl Counters {
             Some(n) if !self.tombstones_from(group.last_delivered) => Some(n),
             _ => self.distance_from_first_ever(group.last_delivered),
         };
-        read.map(|n| self.entries_added.saturating_sub(n))
+        read.map(|n| self.entries_added.wrapping_sub(n) as i64)
     }
 }
 
@@ -1231,7 +1240,7 @@ impl Redis {
                                 text("entries-read"),
                                 g.entries_read.map_or(Reply::Nil, |n| Reply::Int(n as i64)),
                                 text("lag"),
-                                info.lag(g).map_or(Reply::Nil, |n| Reply::Int(n as i64)),
+                                info.lag(g).map_or(Reply::Nil, Reply::Int),
                             ])
                         })
                         .collect(),

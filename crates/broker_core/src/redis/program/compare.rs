@@ -6,6 +6,12 @@
 //! with their sequence kept; and the idle times in `XPENDING`'s extended reply and `XINFO CONSUMERS`'
 //! `idle` field, floored to 100 ms (the real server's idle is the program's sleeps plus a few
 //! milliseconds of round trips).
+//!
+//! Sorted, because it depends on the hash seed redis-server draws at each start: the keys of a `KEYS`
+//! reply and of a `SCAN` reply's key list, and the channels of `PUBSUB CHANNELS|SHARDCHANNELS`, come in
+//! the order of its hash tables' buckets, so each such list is compared sorted (numbering and cursor
+//! kept). This is why the golden programs
+//! only `SCAN` where the first call finishes the iteration: its cursor is then `0` on any server.
 
 use std::collections::BTreeMap;
 
@@ -34,16 +40,42 @@ pub fn normalise(text: &str, program: &Program) -> Vec<Line> {
             StatementKind::Client(_) => None,
         })
         .collect();
+    // (line, whether SCAN) of each KEYS and SCAN statement.
+    let unordered: Vec<(u32, bool)> = program
+        .statements
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StatementKind::Command(argv) if argv[0].eq_ignore_ascii_case(b"KEYS") => Some((s.line, false)),
+            StatementKind::Command(argv) if argv[0].eq_ignore_ascii_case(b"SCAN") => Some((s.line, true)),
+            StatementKind::Command(argv)
+                if argv[0].eq_ignore_ascii_case(b"PUBSUB")
+                    && argv.get(1).is_some_and(|a| {
+                        a.eq_ignore_ascii_case(b"CHANNELS") || a.eq_ignore_ascii_case(b"SHARDCHANNELS")
+                    }) =>
+            {
+                Some((s.line, false))
+            }
+            _ => None,
+        })
+        .collect();
     let mut next = 0usize;
     let (mut step_line, mut in_xpending) = (0u32, false);
+    let mut lines: Vec<(u32, bool, bool, String)> = Vec::new();
     for raw in text.lines() {
+        let mut echo_line = false;
         if let Some((echo, line, xp)) = echoes.get(next) {
             if raw.ends_with(echo.as_str()) && (raw == echo || !raw.starts_with('(')) {
                 step_line = *line;
                 in_xpending = *xp;
                 next += 1;
+                echo_line = true;
             }
         }
+        lines.push((step_line, echo_line, in_xpending, raw.to_string()));
+    }
+    sort_key_lists(&mut lines, &unordered);
+    for (step_line, _, in_xpending, raw) in lines {
+        let raw = raw.as_str();
         let mut line = ms
             .replace_all(raw, |c: &regex_lite::Captures<'_>| {
                 let n = seen.len() + 1;
@@ -66,6 +98,40 @@ pub fn normalise(text: &str, program: &Program) -> Vec<Line> {
         out.push(Line { step_line, text: line });
     }
     out
+}
+
+/// Sorts the keys each `KEYS` (`N) "key"` lines) or `SCAN` (`2) N) "key"` lines after the cursor) reply
+/// lists, in place, keeping each line's numbering.
+fn sort_key_lists(lines: &mut [(u32, bool, bool, String)], unordered: &[(u32, bool)]) {
+    let item = Regex::new(r"^((?:2\) )?\s*\d+\) )(.*)$").expect("valid pattern");
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(&(_, is_scan)) = unordered.iter().find(|(l, _)| lines[i].1 && *l == lines[i].0) else {
+            i += 1;
+            continue;
+        };
+        let step = lines[i].0;
+        let mut end = i + 1;
+        while end < lines.len() && lines[end].0 == step && !lines[end].1 {
+            end += 1;
+        }
+        let block = &mut lines[i + 1..end];
+        // A SCAN reply starts with its cursor line `1) "N"`, which stays where it is.
+        let first = usize::from(is_scan);
+        let mut values: Vec<String> = Vec::new();
+        let mut prefixes: Vec<(usize, String)> = Vec::new();
+        for (n, l) in block.iter().enumerate().skip(first) {
+            if let Some(c) = item.captures(&l.3) {
+                prefixes.push((n, c[1].to_string()));
+                values.push(c[2].to_string());
+            }
+        }
+        values.sort();
+        for ((n, prefix), value) in prefixes.into_iter().zip(values) {
+            block[n].3 = format!("{prefix}{value}");
+        }
+        i = end;
+    }
 }
 
 /// The differences not covered by the allow-list, rendered; an allow-list error is one difference.

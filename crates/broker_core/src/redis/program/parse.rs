@@ -84,10 +84,7 @@ pub fn split_args(line: &str) -> Result<Vec<Vec<u8>>, (u32, &'static str)> {
                         c => c,
                     });
                 } else if b[i] == b'"' {
-                    if i + 1 < b.len() && !b[i + 1].is_ascii_whitespace() {
-                        return Err(bad(i + 1));
-                    }
-                    i += 1;
+                    i = closing_quote(b, i).map_err(bad)?;
                     break;
                 } else {
                     cur.push(b[i]);
@@ -100,10 +97,7 @@ pub fn split_args(line: &str) -> Result<Vec<Vec<u8>>, (u32, &'static str)> {
                     i += 1;
                     cur.push(b'\'');
                 } else if b[i] == b'\'' {
-                    if i + 1 < b.len() && !b[i + 1].is_ascii_whitespace() {
-                        return Err(bad(i + 1));
-                    }
-                    i += 1;
+                    i = closing_quote(b, i).map_err(bad)?;
                     break;
                 } else {
                     cur.push(b[i]);
@@ -124,6 +118,15 @@ pub fn split_args(line: &str) -> Result<Vec<Vec<u8>>, (u32, &'static str)> {
         if out.len() > MAX_ARGS {
             return Err((start as u32 + 1, "too many arguments on one line"));
         }
+    }
+}
+
+/// A closing quote at `at` must end the argument (a space or the line's end follows, as redis-cli's
+/// `sdssplitargs` requires); the index after it, or the index of the offending byte.
+fn closing_quote(b: &[u8], at: usize) -> Result<usize, usize> {
+    match b.get(at + 1) {
+        Some(c) if !c.is_ascii_whitespace() => Err(at + 1),
+        _ => Ok(at + 1),
     }
 }
 

@@ -46,3 +46,19 @@ fn a_blocked_pop_is_served_by_another_client() {
         "w> BRPOP jobs 0\n(blocked)\nmain> LPUSH jobs a b\n(integer) 2\nw> (unblocked, line 2)\n1) \"jobs\"\n2) \"a\"\nmain> LLEN jobs\n(integer) 1\n"
     );
 }
+
+#[test]
+fn the_comparison_sorts_the_keys_of_keys_and_scan_replies_and_nothing_else() {
+    let p = parse("KEYS *\nSCAN 0\nLRANGE l 0 -1\n").unwrap();
+    let real = "main> KEYS *\n1) \"b\"\n2) \"a\"\nmain> SCAN 0\n1) \"0\"\n2) 1) \"z\"\n   2) \"y\"\nmain> LRANGE l 0 -1\n1) \"b\"\n2) \"a\"\n";
+    let same = "main> KEYS *\n1) \"a\"\n2) \"b\"\nmain> SCAN 0\n1) \"0\"\n2) 1) \"y\"\n   2) \"z\"\nmain> LRANGE l 0 -1\n1) \"b\"\n2) \"a\"\n";
+    assert!(compare::differences("t", same, real, &p, "").is_empty());
+    // A list's order is data: it is compared as printed.
+    let list_order = same.replace("LRANGE l 0 -1\n1) \"b\"\n2) \"a\"", "LRANGE l 0 -1\n1) \"a\"\n2) \"b\"");
+    assert!(!compare::differences("t", &list_order, real, &p, "").is_empty());
+    // So are a SCAN's cursor and the keys themselves.
+    let cursor = same.replace("1) \"0\"", "1) \"4\"");
+    assert!(!compare::differences("t", &cursor, real, &p, "").is_empty());
+    let other_key = same.replace("1) \"y\"", "1) \"x\"");
+    assert!(!compare::differences("t", &other_key, real, &p, "").is_empty());
+}
