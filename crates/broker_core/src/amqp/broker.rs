@@ -1811,7 +1811,7 @@ impl Broker {
         let q = self.queue_for(conn, queue)?;
         let priority = match arguments.get("x-priority") {
             None => 0,
-            Some(FieldValue::Int(p)) => *p,
+            Some(v) if v.integer().is_some() => v.integer().unwrap_or_default(),
             Some(v) => {
                 return Err(AmqpError::channel(
                     ReplyCode::PreconditionFailed,
