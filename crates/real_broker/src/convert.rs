@@ -277,13 +277,12 @@ pub(crate) fn outgoing(method: &Method) -> Outgoing {
                 nowait: false,
             })))
         }
-        Method::BasicPublish { exchange, routing_key, mandatory, properties, body }
-        | Method::BasicPublishImmediate { exchange, routing_key, mandatory, properties, body } => Outgoing {
+        Method::BasicPublish { exchange, routing_key, mandatory, immediate, properties, body } => Outgoing {
             class: AMQPClass::Basic(basic::AMQPMethod::Publish(basic::Publish {
                 exchange: s(exchange),
                 routing_key: s(routing_key),
                 mandatory: *mandatory,
-                immediate: matches!(method, Method::BasicPublishImmediate { .. }),
+                immediate: *immediate,
             })),
             content: Some((to_amqp_properties(properties), body.clone())),
             synchronous: false,

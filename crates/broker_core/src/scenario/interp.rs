@@ -1333,11 +1333,8 @@ fn build_method(name: &str, a: &Args) -> Result<Method, ScenarioError> {
             };
             let (exchange, routing_key) = (a.string("exchange", "")?, a.string("routing_key", "")?);
             let mandatory = a.boolean("mandatory", false)?;
-            if a.boolean("immediate", false)? {
-                Method::BasicPublishImmediate { exchange, routing_key, mandatory, properties, body }
-            } else {
-                Method::BasicPublish { exchange, routing_key, mandatory, properties, body }
-            }
+            let immediate = a.boolean("immediate", false)?;
+            Method::BasicPublish { exchange, routing_key, mandatory, immediate, properties, body }
         }
         "basic_get" => {
             Method::BasicGet { queue: a.string("queue", "")?, auto_ack: a.boolean("auto_ack", false)? }
