@@ -282,6 +282,7 @@ impl PublishForm {
             mandatory: self.mandatory,
             properties: self.properties()?,
             body: self.body.clone().into_bytes(),
+            immediate: false,
         })
     }
 }

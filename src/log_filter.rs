@@ -216,6 +216,7 @@ mod tests {
                 mandatory: false,
                 properties: Default::default(),
                 body: Vec::new(),
+                immediate: false,
             })
             .unwrap();
         }

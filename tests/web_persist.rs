@@ -54,6 +54,7 @@ fn publish(queue: &str, persistent: bool, body: &str) -> Method {
             ..Default::default()
         },
         body: body.as_bytes().to_vec(),
+        immediate: false,
     }
 }
 

@@ -79,6 +79,7 @@ mod tests {
             mandatory: false,
             properties: BasicProperties { delivery_mode: Some(mode), ..Default::default() },
             body: format!("{queue}-{mode}").into_bytes(),
+            immediate: false,
         }
     }
 

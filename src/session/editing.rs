@@ -282,6 +282,7 @@ impl Session {
                 mandatory: false,
                 properties: d.properties.clone(),
                 body: d.body.clone(),
+                immediate: false,
             };
             self.tool_apply(connection, 2, publish).map_err(|e| e.to_string())?;
             let ack = Method::BasicAck { delivery_tag: d.delivery_tag, multiple: false };
@@ -306,6 +307,7 @@ impl Session {
             mandatory: false,
             properties: delivery.properties.clone(),
             body: delivery.body.clone(),
+            immediate: false,
         };
         let result = self.tool_apply(connection, 1, publish).map(|_| ());
         self.close_tool_connection(connection);
@@ -443,6 +445,7 @@ mod tests {
             mandatory: false,
             properties: BasicProperties::default(),
             body: body.as_bytes().to_vec(),
+            immediate: false,
         };
         s.ui_apply(method).unwrap();
     }

@@ -551,6 +551,7 @@ mod tests {
             mandatory: false,
             properties: BasicProperties::default(),
             body: b"task".to_vec(),
+            immediate: false,
         })
         .unwrap();
         // The delivery is in the page's log now, and the worker acks after its 100 ms of work, not at the
@@ -591,6 +592,7 @@ mod tests {
                 mandatory: false,
                 properties: BasicProperties::default(),
                 body: b"x".to_vec(),
+                immediate: false,
             };
             s.ui_apply(publish).unwrap();
         }
@@ -625,6 +627,7 @@ mod tests {
                 mandatory: false,
                 properties: BasicProperties::default(),
                 body: Vec::new(),
+                immediate: false,
             })
             .unwrap();
         }

@@ -596,6 +596,7 @@ mod tests {
             mandatory: false,
             properties: BasicProperties::default(),
             body: body.as_bytes().to_vec(),
+            immediate: false,
         }
     }
 

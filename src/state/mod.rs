@@ -826,6 +826,7 @@ impl AppState {
                 mandatory: false,
                 properties: Default::default(),
                 body: format!("{{\"order\": {}}}", i + 1).into_bytes(),
+                immediate: false,
             };
             if let Err(e) = session.client_apply(producer, pch, publish) {
                 drop(session);

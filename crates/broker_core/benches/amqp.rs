@@ -150,6 +150,7 @@ impl Client {
                 mandatory: false,
                 properties: BasicProperties::default(),
                 body: body(),
+                immediate: false,
             },
         );
     }

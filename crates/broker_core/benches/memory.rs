@@ -78,6 +78,7 @@ fn main() {
             mandatory: false,
             properties: BasicProperties::default(),
             body: vec![b'm'; BODY_BYTES],
+            immediate: false,
         };
         call(&mut broker, publish);
     }

@@ -125,6 +125,7 @@ fn engine_floor(seconds: u64) -> f64 {
             mandatory: false,
             properties: Default::default(),
             body: format!("task {ms}").into_bytes(),
+            immediate: false,
         };
         broker.apply(now, producers[(ms % 2) as usize], ch, publish).expect("publish");
         broker.drain_events_into(&mut log);

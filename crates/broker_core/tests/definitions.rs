@@ -46,6 +46,7 @@ fn publish(b: &mut Broker, at: VirtualTime, exchange: &str, key: &str) {
         mandatory: false,
         properties: BasicProperties::default(),
         body: b"m".to_vec(),
+        immediate: false,
     };
     b.apply(at, c, ch, method).expect("publish");
     b.close_connection(at, c);

@@ -199,6 +199,7 @@ fn a_body_over_max_message_size_is_a_406() {
         mandatory: false,
         properties: BasicProperties::default(),
         body,
+        immediate: false,
     };
     assert_eq!(
         t.channel_err(c, ch, method),

@@ -2,11 +2,13 @@
 //! tables, message properties, the methods a scenario sends and the replies and errors RabbitMQ sends back.
 
 use amq_protocol::protocol::{basic, channel, confirm, exchange, queue, tx, AMQPClass};
-use amq_protocol::types::{AMQPValue, FieldArray, FieldTable, LongString, ShortString};
-use broker_core::amqp::{AmqpError, BasicProperties, ErrorScope, FieldValue, Method, ReplyCode};
+use amq_protocol::types::{
+    AMQPValue, ByteArray, DecimalValue, FieldArray, FieldTable, LongString, ShortString,
+};
+use broker_core::amqp::{AmqpError, BasicProperties, ErrorScope, FieldValue, Method, ReplyCode, TypedValue};
 
 /// A scenario value as pika encodes it: integers as signed 32 bits when they fit (`I`), else 64 (`l`);
-/// strings as long strings (`S`); floats as doubles (`d`).
+/// strings as long strings (`S`); floats as doubles (`d`). A typed value goes as its own type.
 pub(crate) fn to_amqp_value(v: &FieldValue) -> AMQPValue {
     match v {
         FieldValue::Bool(b) => AMQPValue::Boolean(*b),
@@ -21,6 +23,20 @@ pub(crate) fn to_amqp_value(v: &FieldValue) -> AMQPValue {
         }
         FieldValue::Table(t) => AMQPValue::FieldTable(to_amqp_table(t)),
         FieldValue::Void => AMQPValue::Void,
+        FieldValue::Typed(t) => match t {
+            TypedValue::Int8(v) => AMQPValue::ShortShortInt(*v),
+            TypedValue::Uint8(v) => AMQPValue::ShortShortUInt(*v),
+            TypedValue::Int16(v) => AMQPValue::ShortInt(*v),
+            TypedValue::Uint16(v) => AMQPValue::ShortUInt(*v),
+            TypedValue::Uint32(v) => AMQPValue::LongUInt(*v),
+            TypedValue::Int64(v) => AMQPValue::LongLongInt(*v),
+            TypedValue::Float32(v) => AMQPValue::Float(*v),
+            TypedValue::Decimal(scale, value) => {
+                AMQPValue::DecimalValue(DecimalValue { scale: *scale, value: *value })
+            }
+            TypedValue::Timestamp(v) => AMQPValue::Timestamp(*v),
+            TypedValue::Bytes(b) => AMQPValue::ByteArray(ByteArray::from(b.clone())),
+        },
     }
 }
 
@@ -32,25 +48,25 @@ pub(crate) fn to_amqp_table(t: &broker_core::amqp::FieldTable) -> FieldTable {
     out
 }
 
-/// A received value in the engine's terms: every integer type (and timestamps) as `Int`, strings and
-/// byte arrays as `Str` (bytes that are not UTF-8 are shown lossily).
+/// A received value in the engine's terms: what pika reads as a Python `int` (`I`, `l`) as `Int`, strings
+/// as `Str`, every other type exactly (so a transcript shows what was sent).
 pub(crate) fn from_amqp_value(v: &AMQPValue) -> FieldValue {
     match v {
         AMQPValue::Boolean(b) => FieldValue::Bool(*b),
-        AMQPValue::ShortShortInt(i) => FieldValue::Int(i64::from(*i)),
-        AMQPValue::ShortShortUInt(i) => FieldValue::Int(i64::from(*i)),
-        AMQPValue::ShortInt(i) => FieldValue::Int(i64::from(*i)),
-        AMQPValue::ShortUInt(i) => FieldValue::Int(i64::from(*i)),
+        AMQPValue::ShortShortInt(i) => FieldValue::Typed(TypedValue::Int8(*i)),
+        AMQPValue::ShortShortUInt(i) => FieldValue::Typed(TypedValue::Uint8(*i)),
+        AMQPValue::ShortInt(i) => FieldValue::Typed(TypedValue::Int16(*i)),
+        AMQPValue::ShortUInt(i) => FieldValue::Typed(TypedValue::Uint16(*i)),
         AMQPValue::LongInt(i) => FieldValue::Int(i64::from(*i)),
-        AMQPValue::LongUInt(i) => FieldValue::Int(i64::from(*i)),
+        AMQPValue::LongUInt(i) => FieldValue::Typed(TypedValue::Uint32(*i)),
         AMQPValue::LongLongInt(i) => FieldValue::Int(*i),
-        AMQPValue::Timestamp(t) => FieldValue::Int(i64::try_from(*t).unwrap_or(i64::MAX)),
-        AMQPValue::Float(x) => FieldValue::Float(f64::from(*x)),
+        AMQPValue::Timestamp(t) => FieldValue::Typed(TypedValue::Timestamp(*t)),
+        AMQPValue::Float(x) => FieldValue::Typed(TypedValue::Float32(*x)),
         AMQPValue::Double(x) => FieldValue::Float(*x),
-        AMQPValue::DecimalValue(d) => FieldValue::Float(f64::from(d.value) / 10f64.powi(i32::from(d.scale))),
+        AMQPValue::DecimalValue(d) => FieldValue::Typed(TypedValue::Decimal(d.scale, d.value)),
         AMQPValue::ShortString(s) => FieldValue::Str(s.as_str().to_string()),
         AMQPValue::LongString(s) => FieldValue::Str(String::from_utf8_lossy(s.as_bytes()).into_owned()),
-        AMQPValue::ByteArray(b) => FieldValue::Str(String::from_utf8_lossy(b.as_slice()).into_owned()),
+        AMQPValue::ByteArray(b) => FieldValue::Typed(TypedValue::Bytes(b.as_slice().to_vec())),
         AMQPValue::FieldArray(items) => {
             FieldValue::Array(items.as_slice().iter().map(from_amqp_value).collect())
         }
@@ -261,13 +277,12 @@ pub(crate) fn outgoing(method: &Method) -> Outgoing {
                 nowait: false,
             })))
         }
-        Method::BasicPublish { exchange, routing_key, mandatory, properties, body }
-        | Method::BasicPublishImmediate { exchange, routing_key, mandatory, properties, body } => Outgoing {
+        Method::BasicPublish { exchange, routing_key, mandatory, immediate, properties, body } => Outgoing {
             class: AMQPClass::Basic(basic::AMQPMethod::Publish(basic::Publish {
                 exchange: s(exchange),
                 routing_key: s(routing_key),
                 mandatory: *mandatory,
-                immediate: matches!(method, Method::BasicPublishImmediate { .. }),
+                immediate: *immediate,
             })),
             content: Some((to_amqp_properties(properties), body.clone())),
             synchronous: false,

@@ -7,7 +7,7 @@
 //! Unknown arguments (`x-foo`) are accepted and ignored, as RabbitMQ does.
 
 use super::error::{AmqpError, ReplyCode};
-use super::types::{FieldTable, FieldValue, Name};
+use super::types::{FieldTable, FieldValue, Name, TypedValue};
 
 /// Longest TTL / expiry RabbitMQ accepts: ten years in milliseconds.
 pub const MAX_EXPIRY_MILLIS: i64 = 315_360_000_000;
@@ -121,6 +121,7 @@ fn erlang_term(v: &FieldValue) -> String {
         FieldValue::Bool(b) => b.to_string(),
         FieldValue::Float(x) => format!("{x:?}"),
         FieldValue::Str(s) => format!("<<\"{s}\">>"),
+        FieldValue::Typed(_) => super::exchange::headers::erlang_value(v),
         other => other.to_string(),
     }
 }
@@ -139,10 +140,7 @@ pub fn exchange_resource(exchange: &str, vhost: &str) -> String {
 type Complaint = String;
 
 fn int_arg(v: &FieldValue) -> Result<i64, Complaint> {
-    match v {
-        FieldValue::Int(i) => Ok(*i),
-        other => Err(format!("\"expected integer, got {}\"", type_name(other))),
-    }
+    v.integer().ok_or_else(|| format!("\"expected integer, got {}\"", type_name(v)))
 }
 
 fn non_neg_int_arg(v: &FieldValue) -> Result<i64, Complaint> {
@@ -333,8 +331,8 @@ pub fn parse_queue_arguments(
 
     // x-delivery-limit has no validator in RabbitMQ 3.10: a non-integer is simply not a limit.
     if queue_type == QueueType::Quorum {
-        if let Some(FieldValue::Int(i)) = arguments.get("x-delivery-limit") {
-            parsed.delivery_limit = Some((*i).max(0) as u64);
+        if let Some(i) = arguments.get("x-delivery-limit").and_then(FieldValue::integer) {
+            parsed.delivery_limit = Some(i.max(0) as u64);
         }
     }
     Ok(parsed)
@@ -360,6 +358,22 @@ fn typed_val(v: Option<&FieldValue>) -> String {
     match v {
         None => "none".to_string(),
         Some(v) => format!("the value '{}' of type '{}'", erlang_plain(v), type_name(v)),
+    }
+}
+
+/// RabbitMQ's test for an argument's old and new value: the same type class (every integer type and
+/// `decimal` are one class, `float` and `double` another, each other type its own) and equal as Erlang's
+/// `==` compares the decoded values. So `int8(5)` redeclares `5`, and `5.0` does not.
+fn equivalent(current: &FieldValue, received: &FieldValue) -> bool {
+    type_class(current) == type_class(received) && super::exchange::headers::identical(current, received)
+}
+
+fn type_class(v: &FieldValue) -> &'static str {
+    match v {
+        FieldValue::Typed(TypedValue::Decimal(..)) => "int",
+        FieldValue::Float(_) | FieldValue::Typed(TypedValue::Float32(_)) => "float",
+        other if other.integer().is_some() => "int",
+        other => type_name(other),
     }
 }
 
@@ -397,7 +411,7 @@ pub fn assert_args_equivalence(
         match (c, r) {
             (None, None) => {}
             (Some(c), Some(r)) => {
-                if c != r {
+                if !equivalent(c, r) {
                     return Err(inequivalent(key, resource, &plain_val(r), &plain_val(c)));
                 }
             }

@@ -970,7 +970,7 @@ impl Broker {
                 self.queue_delete(conn, &queue, if_unused, if_empty)
             }
             // `rabbit_channel` refuses `immediate` before anything else of the publish (a connection error).
-            Method::BasicPublishImmediate { .. } => {
+            Method::BasicPublish { immediate: true, .. } => {
                 Err(AmqpError::connection(ReplyCode::NotImplemented, "immediate=true"))
             }
             // `rabbit_channel`: a prefetch window in bytes is not implemented (a connection error).
@@ -996,7 +996,7 @@ impl Broker {
                 self.basic_consume(conn, ch, &queue, consumer_tag, auto_ack, exclusive, &arguments)
             }
             Method::BasicCancel { consumer_tag } => self.basic_cancel(conn, ch, &consumer_tag),
-            Method::BasicPublish { exchange, routing_key, mandatory, properties, body } => {
+            Method::BasicPublish { exchange, routing_key, mandatory, properties, body, .. } => {
                 self.publish(conn, ch, &exchange, routing_key, mandatory, properties, body)
             }
             Method::BasicGet { queue, auto_ack } => self.basic_get(conn, ch, &queue, auto_ack),
@@ -1811,7 +1811,7 @@ impl Broker {
         let q = self.queue_for(conn, queue)?;
         let priority = match arguments.get("x-priority") {
             None => 0,
-            Some(FieldValue::Int(p)) => *p,
+            Some(v) if v.integer().is_some() => v.integer().unwrap_or_default(),
             Some(v) => {
                 return Err(AmqpError::channel(
                     ReplyCode::PreconditionFailed,

@@ -468,6 +468,7 @@ mod tests {
                 mandatory: false,
                 properties,
                 body: body.to_vec(),
+                immediate: false,
             });
         }
     }
@@ -596,6 +597,7 @@ mod tests {
                 mandatory: false,
                 properties: BasicProperties { delivery_mode: Some(2), ..Default::default() },
                 body: b"late".to_vec(),
+                immediate: false,
             };
             b.apply(at, conn, ChannelNumber(1), publish).unwrap();
             b.assert_invariants();

@@ -4,7 +4,7 @@
 //! bindings: direct by routing key, fanout as one destination set, topic as a trie over words
 //! (`exchange/topic.rs`); headers bindings are checked one by one (`exchange/headers.rs`), as RabbitMQ does.
 
-mod headers;
+pub(crate) mod headers;
 mod topic;
 
 use self::topic::TopicNode;

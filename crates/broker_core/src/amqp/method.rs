@@ -207,23 +207,13 @@ pub enum Method {
         routing_key: String,
         #[serde(default)]
         mandatory: bool,
-        #[serde(default)]
-        properties: BasicProperties,
-        #[serde(default)]
-        body: Vec<u8>,
-    },
-    /// `basic.publish` with its `immediate` bit set (pika 0.x's `basic_publish(…, immediate=True)`, any
-    /// client's `Basic.Publish(immediate=True)`). RabbitMQ never implemented it: it closes the connection
-    /// with 540 NOT_IMPLEMENTED - immediate=true before looking at the exchange, the properties or the
-    /// channel's mode (`tests/scenarios/amqp/publish-immediate`). A variant of its own, so the ordinary
-    /// publish everyone builds keeps its fields; the fields are still the real frame's, for `--broker`.
-    BasicPublishImmediate {
-        #[serde(default)]
-        exchange: String,
-        #[serde(default)]
-        routing_key: String,
-        #[serde(default)]
-        mandatory: bool,
+        /// The `immediate` bit (pika 0.x's `basic_publish(…, immediate=True)`, any client's
+        /// `Basic.Publish(immediate=True)`). RabbitMQ never implemented it: it closes the connection with
+        /// 540 NOT_IMPLEMENTED - immediate=true before looking at the exchange, the properties or the
+        /// channel's mode (`tests/scenarios/amqp/publish-immediate`). Left out of JSON when false, so an
+        /// ordinary publish keeps its shape.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        immediate: bool,
         #[serde(default)]
         properties: BasicProperties,
         #[serde(default)]
@@ -315,8 +305,7 @@ impl Method {
                 check_table("arguments", arguments)
             }
             Method::BasicCancel { consumer_tag } => s("consumer_tag", consumer_tag),
-            Method::BasicPublish { exchange, routing_key, properties, .. }
-            | Method::BasicPublishImmediate { exchange, routing_key, properties, .. } => {
+            Method::BasicPublish { exchange, routing_key, properties, .. } => {
                 s("exchange", exchange)?;
                 s("routing_key", routing_key)?;
                 check_properties(properties)
@@ -346,7 +335,7 @@ impl Method {
             Method::BasicQos { .. } => "basic.qos",
             Method::BasicConsume { .. } => "basic.consume",
             Method::BasicCancel { .. } => "basic.cancel",
-            Method::BasicPublish { .. } | Method::BasicPublishImmediate { .. } => "basic.publish",
+            Method::BasicPublish { .. } => "basic.publish",
             Method::BasicGet { .. } => "basic.get",
             Method::BasicAck { .. } => "basic.ack",
             Method::BasicNack { .. } => "basic.nack",

@@ -37,5 +37,5 @@ pub use event::{CancelReason, DropReason, Event, LoggedEvent, QueueDeletedReason
 pub use method::{check_short_string, Method, Reply, ShortStringTooLong, SHORT_STRING_MAX};
 pub use types::{
     BasicProperties, ChannelNumber, ConnectionId, Delivery, DeliveryTag, FieldTable, FieldValue, MessageId,
-    Name,
+    Name, TypedValue,
 };

@@ -18,7 +18,9 @@ use crate::amqp::channel::ChannelNumbers;
 use crate::amqp::error::{AmqpError, ErrorScope};
 use crate::amqp::event::{Event, LoggedEvent};
 use crate::amqp::method::{Method, Reply};
-use crate::amqp::types::{BasicProperties, ChannelNumber, ConnectionId, DeliveryTag, FieldTable, FieldValue};
+use crate::amqp::types::{
+    BasicProperties, ChannelNumber, ConnectionId, DeliveryTag, FieldTable, FieldValue, TypedValue,
+};
 use crate::amqp::{Broker, BrokerConfig, DEFAULT_CHANNEL_MAX};
 use crate::clock::VirtualTime;
 use std::collections::BTreeMap;
@@ -36,6 +38,8 @@ enum Value {
     List(Vec<Value>),
     /// Keys are strings; order as written (converted to a sorted field table when sent).
     Dict(Vec<(String, Value)>),
+    /// A field value of an exact AMQP type (`int8(5)`, `Decimal("1.25")`, `datetime.datetime(…)`).
+    Field(TypedValue),
     Props(Box<BasicProperties>),
     /// Index into the interpreter's connections.
     Conn(usize),
@@ -63,6 +67,7 @@ impl Value {
             Value::Bytes(_) => "bytes",
             Value::List(_) => "a list",
             Value::Dict(_) => "a dict",
+            Value::Field(_) => "a typed field value",
             Value::Props(_) => "BasicProperties",
             Value::Conn(_) => "a connection",
             Value::Chan(_) => "a channel",
@@ -88,6 +93,7 @@ impl Value {
                 "{{{}}}",
                 entries.iter().map(|(k, v)| format!("{k:?}: {}", v.display())).collect::<Vec<_>>().join(", ")
             ),
+            Value::Field(t) => t.to_string(),
             Value::Props(p) => super::report::properties_text(p),
             Value::Reply(r) => super::report::reply_text(r),
             other => other.type_name().to_string(),
@@ -343,10 +349,9 @@ fn field_value(v: &Value, pos: Pos) -> Result<FieldValue, ScenarioError> {
         Value::Int(i) => FieldValue::Int(*i),
         Value::Float(x) => FieldValue::Float(*x),
         Value::Str(s) => FieldValue::Str(s.clone()),
-        Value::Bytes(b) => match std::str::from_utf8(b) {
-            Ok(s) => FieldValue::Str(s.to_string()),
-            Err(_) => return Err(ScenarioError::new(pos, "a field-table value in bytes must be UTF-8")),
-        },
+        // pika sends Python bytes as a byte array (`x`).
+        Value::Bytes(b) => FieldValue::Typed(TypedValue::Bytes(b.clone())),
+        Value::Field(t) => FieldValue::Typed(t.clone()),
         Value::List(items) => {
             FieldValue::Array(items.iter().map(|i| field_value(i, pos)).collect::<Result<_, _>>()?)
         }
@@ -841,6 +846,23 @@ impl<'b> Interp<'b> {
                 attribute(&base_value, attr, pos)?
             }
             ExprKind::Call { callee, args } => {
+                if let Some(path) = constant_path(callee) {
+                    if !self.vars.contains_key(path[0]) {
+                        if let Some(kind) = FieldConstructor::named(&path) {
+                            let values = args
+                                .iter()
+                                .map(|a| Ok((self.eval(&a.value)?, a.value.pos)))
+                                .collect::<Result<Vec<_>, ScenarioError>>()?;
+                            if let Some(keyword) = args.iter().find_map(|a| a.keyword.as_ref()) {
+                                return Err(ScenarioError::new(
+                                    keyword.1,
+                                    format!("{}(…) takes its values by position", path.join(".")),
+                                ));
+                            }
+                            return kind.build(&path.join("."), &values, pos);
+                        }
+                    }
+                }
                 let is_props = match constant_path(callee) {
                     Some(path) => {
                         !self.vars.contains_key(path[0])
@@ -867,7 +889,9 @@ impl<'b> Interp<'b> {
                         ExprKind::Name(n) if n == "connect" => {
                             "connect(…) is a step of its own: `conn = connect(\"name\")`".to_string()
                         }
-                        _ => "only BasicProperties(…) can be called inside a value".to_string(),
+                        _ => "only BasicProperties(…) and typed values such as int8(…) or Decimal(…) can be \
+                              called inside a value"
+                            .to_string(),
                     };
                     return Err(ScenarioError::new(pos, msg));
                 }
@@ -877,6 +901,190 @@ impl<'b> Interp<'b> {
             }
         })
     }
+}
+
+/// The calls that write a field value of an exact AMQP type. pika's own values first (`Decimal`, the
+/// `datetime` it sends as a timestamp), then the integer widths and the 32-bit float pika cannot send.
+#[derive(Clone, Copy, Debug)]
+enum FieldConstructor {
+    /// `int8` … `int64`, `uint8` … `uint32`: the AMQP type, the smallest and the largest value.
+    Integer(fn(i64) -> TypedValue, i64, i64),
+    Float32,
+    Decimal,
+    Datetime,
+    Timestamp,
+}
+
+impl FieldConstructor {
+    fn named(path: &[&str]) -> Option<Self> {
+        Some(match path {
+            ["int8"] => {
+                FieldConstructor::Integer(|v| TypedValue::Int8(v as i8), i8::MIN.into(), i8::MAX.into())
+            }
+            ["uint8"] => FieldConstructor::Integer(|v| TypedValue::Uint8(v as u8), 0, u8::MAX.into()),
+            ["int16"] => {
+                FieldConstructor::Integer(|v| TypedValue::Int16(v as i16), i16::MIN.into(), i16::MAX.into())
+            }
+            ["uint16"] => FieldConstructor::Integer(|v| TypedValue::Uint16(v as u16), 0, u16::MAX.into()),
+            // pika's own encoding of an `int` that fits 32 bits: the plain value.
+            ["int32"] => FieldConstructor::Integer(TypedValue::Int64, i32::MIN.into(), i32::MAX.into()),
+            ["uint32"] => FieldConstructor::Integer(|v| TypedValue::Uint32(v as u32), 0, u32::MAX.into()),
+            ["int64"] => FieldConstructor::Integer(TypedValue::Int64, i64::MIN, i64::MAX),
+            ["float32"] => FieldConstructor::Float32,
+            ["Decimal"] | ["decimal", "Decimal"] => FieldConstructor::Decimal,
+            ["datetime"] | ["datetime", "datetime"] => FieldConstructor::Datetime,
+            ["timestamp"] => FieldConstructor::Timestamp,
+            _ => return None,
+        })
+    }
+
+    /// The value of `name(values…)`; errors point at the value that is wrong.
+    fn build(self, name: &str, values: &[(Value, Pos)], call_pos: Pos) -> Result<Value, ScenarioError> {
+        if values.iter().any(|(v, _)| matches!(v, Value::Unknown)) {
+            return Ok(Value::Unknown);
+        }
+        let (min_args, max_args, what) = match self {
+            FieldConstructor::Datetime => {
+                (3, 6, "a year, month and day, then optionally hour, minute, second")
+            }
+            FieldConstructor::Decimal => (1, 1, "one string of digits such as \"1.25\""),
+            FieldConstructor::Float32 => (1, 1, "one number"),
+            _ => (1, 1, "one integer"),
+        };
+        if values.len() < min_args || values.len() > max_args {
+            return Err(ScenarioError::new(call_pos, format!("{name}(…) takes {what}")));
+        }
+        let int_at = |i: usize| match &values[i] {
+            (Value::Int(v), _) => Ok(*v),
+            (other, pos) => {
+                Err(ScenarioError::new(*pos, format!("{name}(…) takes {what}, found {}", other.type_name())))
+            }
+        };
+        let out_of_range = |pos: Pos, v: &dyn std::fmt::Display, range: &str| {
+            ScenarioError::new(pos, format!("{name}({v}) is out of range: {range}"))
+        };
+        let typed = match self {
+            FieldConstructor::Integer(make, min, max) => {
+                let v = int_at(0)?;
+                if v < min || v > max {
+                    return Err(out_of_range(values[0].1, &v, &format!("{name} holds {min} to {max}")));
+                }
+                if name == "int32" {
+                    return Ok(Value::Int(v));
+                }
+                make(v)
+            }
+            FieldConstructor::Float32 => {
+                let x = match &values[0] {
+                    (Value::Float(x), _) => *x,
+                    (Value::Int(i), _) => *i as f64,
+                    (other, pos) => {
+                        return Err(ScenarioError::new(
+                            *pos,
+                            format!("{name}(…) takes {what}, found {}", other.type_name()),
+                        ))
+                    }
+                };
+                if x.abs() > f64::from(f32::MAX) {
+                    return Err(out_of_range(values[0].1, &x, "a 32-bit float is at most 3.4028235e38"));
+                }
+                TypedValue::Float32(x as f32)
+            }
+            FieldConstructor::Timestamp => {
+                let v = int_at(0)?;
+                if v < 0 {
+                    return Err(out_of_range(
+                        values[0].1,
+                        &v,
+                        "a timestamp is seconds since 1970, not negative",
+                    ));
+                }
+                TypedValue::Timestamp(v as u64)
+            }
+            FieldConstructor::Decimal => match &values[0] {
+                (Value::Str(text), pos) => parse_decimal(text, *pos)?,
+                (Value::Int(i), pos) => parse_decimal(&i.to_string(), *pos)?,
+                (other, pos) => {
+                    return Err(ScenarioError::new(
+                        *pos,
+                        format!("{name}(…) takes {what}, found {}", other.type_name()),
+                    ))
+                }
+            },
+            FieldConstructor::Datetime => {
+                let mut parts = [0i64; 6];
+                for (i, part) in parts.iter_mut().enumerate().take(values.len()) {
+                    *part = int_at(i)?;
+                }
+                let [year, month, day, hour, minute, second] = parts;
+                let checks: [(i64, i64, i64, &str); 6] = [
+                    (year, 1970, 9999, "the year is 1970 to 9999 (a timestamp counts seconds from 1970)"),
+                    (month, 1, 12, "the month is 1 to 12"),
+                    (day, 1, days_in_month(year, month), "the day is not in that month"),
+                    (hour, 0, 23, "the hour is 0 to 23"),
+                    (minute, 0, 59, "the minute is 0 to 59"),
+                    (second, 0, 59, "the second is 0 to 59"),
+                ];
+                for (i, (v, min, max, range)) in checks.iter().enumerate().take(values.len()) {
+                    if v < min || v > max {
+                        return Err(ScenarioError::new(
+                            values[i].1,
+                            format!("{name}(…): {v} is out of range: {range}"),
+                        ));
+                    }
+                }
+                let days = days_from_civil(year, month, day);
+                TypedValue::Timestamp((days * 86_400 + hour * 3600 + minute * 60 + second) as u64)
+            }
+        };
+        Ok(Value::Field(typed))
+    }
+}
+
+/// A decimal as pika encodes Python's `Decimal`: the digits as a 32-bit integer, the scale as the number
+/// of digits after the point (`"1.25"` → 125, scale 2). A negative value goes as its two's complement,
+/// which RabbitMQ reads back as unsigned.
+fn parse_decimal(text: &str, pos: Pos) -> Result<TypedValue, ScenarioError> {
+    let bad = |why: &str| ScenarioError::new(pos, format!("Decimal({text:?}) {why}"));
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if int.is_empty() && frac.is_empty() || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
+        return Err(bad("is not a decimal number: write digits with at most one '.', such as \"1.25\""));
+    }
+    let scale = u8::try_from(frac.len()).map_err(|_| bad("has more than 255 digits after the point"))?;
+    let digits: i64 = format!("{int}{frac}")
+        .trim_start_matches('0')
+        .parse::<i64>()
+        .or_else(|e| if int.chars().chain(frac.chars()).all(|c| c == '0') { Ok(0) } else { Err(e) })
+        .map_err(|_| bad("has more digits than 32 bits hold (pika packs them as a signed 32-bit integer)"))?;
+    let value = if negative { -digits } else { digits };
+    let value = i32::try_from(value)
+        .map_err(|_| bad("has more digits than 32 bits hold (pika packs them as a signed 32-bit integer)"))?;
+    Ok(TypedValue::Decimal(scale, value as u32))
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 fn unknown_name(name: &str, pos: Pos) -> ScenarioError {
@@ -1002,6 +1210,11 @@ fn from_field_value(v: &FieldValue) -> Value {
             Value::Dict(t.iter().map(|(k, v)| (k.clone(), from_field_value(v))).collect())
         }
         FieldValue::Void => Value::None,
+        FieldValue::Typed(TypedValue::Bytes(b)) => Value::Bytes(b.clone()),
+        FieldValue::Typed(t) => match t.integer() {
+            Some(i) => Value::Int(i),
+            None => Value::Field(t.clone()),
+        },
     }
 }
 
@@ -1120,11 +1333,8 @@ fn build_method(name: &str, a: &Args) -> Result<Method, ScenarioError> {
             };
             let (exchange, routing_key) = (a.string("exchange", "")?, a.string("routing_key", "")?);
             let mandatory = a.boolean("mandatory", false)?;
-            if a.boolean("immediate", false)? {
-                Method::BasicPublishImmediate { exchange, routing_key, mandatory, properties, body }
-            } else {
-                Method::BasicPublish { exchange, routing_key, mandatory, properties, body }
-            }
+            let immediate = a.boolean("immediate", false)?;
+            Method::BasicPublish { exchange, routing_key, mandatory, immediate, properties, body }
         }
         "basic_get" => {
             Method::BasicGet { queue: a.string("queue", "")?, auto_ack: a.boolean("auto_ack", false)? }

@@ -340,6 +340,7 @@ fn script_turn(outcome: ScriptOutcome) -> ScriptTurn {
                 mandatory: false,
                 properties: p.properties,
                 body: p.body.into_bytes(),
+                immediate: false,
             })
             .collect(),
         logs: outcome.logs,
@@ -1366,6 +1367,7 @@ impl<B: SimPort> Simulation<B> {
             mandatory: p.spec.mandatory,
             properties,
             body,
+            immediate: false,
         };
         self.track_confirm(i);
         self.published_total += 1;
@@ -1531,6 +1533,7 @@ impl<B: SimPort> Simulation<B> {
             mandatory: false,
             properties,
             body: text.into_bytes(),
+            immediate: false,
         })
     }
 

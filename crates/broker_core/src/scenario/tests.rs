@@ -179,7 +179,7 @@ fn unpacking_is_only_for_basic_get() {
         "4:1: a connection or channel method is a step of its own: write it on its own line"
     );
     assert_eq!(error("x = foo(1)\n"), "2:5: unknown variable 'foo'");
-    assert_eq!(error("x = 1\ny = x(1)\n"), "3:5: only BasicProperties(…) can be called inside a value");
+    assert_eq!(error("x = 1\ny = x(1)\n"), "3:5: only BasicProperties(…) and typed values such as int8(…) or Decimal(…) can be called inside a value");
 }
 
 #[test]

@@ -658,7 +658,7 @@ impl Model {
             Method::TxSelect | Method::TxCommit | Method::TxRollback => {
                 panic!("model: transactions are not modelled (the workload does not send them)")
             }
-            Method::BasicPublishImmediate { .. } => {
+            Method::BasicPublish { immediate: true, .. } => {
                 panic!("model: immediate publishes are not modelled (the workload does not send them)")
             }
             Method::BasicQos { prefetch_count, global, .. } => {
@@ -808,7 +808,7 @@ impl Model {
                 }
                 Ok(Reply::BasicCancelOk { consumer_tag: consumer_tag.clone() })
             }
-            Method::BasicPublish { exchange, routing_key, mandatory, properties, body } => {
+            Method::BasicPublish { exchange, routing_key, mandatory, properties, body, .. } => {
                 self.publish(c, ch, exchange, routing_key, *mandatory, properties, body)
             }
             Method::BasicGet { queue, auto_ack } => self.basic_get(c, ch, queue, *auto_ack),

@@ -128,6 +128,7 @@ impl Script {
                 mandatory: true,
                 properties,
                 body: body.as_bytes().to_vec(),
+                immediate: false,
             },
         );
     }

@@ -50,7 +50,8 @@ impl fmt::Display for Step {
             Op::Method {
                 connection,
                 channel,
-                method: Method::BasicPublish { exchange, routing_key, mandatory, properties, body },
+                method:
+                    Method::BasicPublish { exchange, routing_key, mandatory, properties, body, immediate: false },
             } => {
                 write!(
                     f,
@@ -459,7 +460,14 @@ impl Workload {
             pick_str(&mut self.prng, &ROUTING_KEYS).to_string()
         };
         let _ = model;
-        Method::BasicPublish { exchange: exchange.to_string(), routing_key, mandatory, properties, body }
+        Method::BasicPublish {
+            exchange: exchange.to_string(),
+            routing_key,
+            mandatory,
+            properties,
+            body,
+            immediate: false,
+        }
     }
 
     fn settle(&mut self, model: &Model, c: ConnectionId, ch: ChannelNumber) -> Method {

@@ -284,6 +284,7 @@ pub fn publish_props(x: &str, key: &str, body: &str, properties: BasicProperties
         mandatory: false,
         properties,
         body: body.as_bytes().to_vec(),
+        immediate: false,
     }
 }
 pub fn publish_mandatory(x: &str, key: &str, body: &str) -> Method {
@@ -293,6 +294,7 @@ pub fn publish_mandatory(x: &str, key: &str, body: &str) -> Method {
         mandatory: true,
         properties: BasicProperties::default(),
         body: body.as_bytes().to_vec(),
+        immediate: false,
     }
 }
 pub fn expiring(ms: &str) -> BasicProperties {

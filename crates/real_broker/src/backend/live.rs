@@ -442,9 +442,23 @@ impl SimPort for LivePort {
             inner.emit(conn, now, event);
         }
         let method = match method {
-            Method::BasicPublish { exchange, routing_key, mandatory: false, properties, body } => {
+            Method::BasicPublish {
+                exchange,
+                routing_key,
+                mandatory: false,
+                properties,
+                body,
+                immediate: _,
+            } => {
                 self.forced_mandatory.insert(MessageId(self.next_message));
-                Method::BasicPublish { exchange, routing_key, mandatory: true, properties, body }
+                Method::BasicPublish {
+                    exchange,
+                    routing_key,
+                    mandatory: true,
+                    properties,
+                    body,
+                    immediate: false,
+                }
             }
             other => other,
         };

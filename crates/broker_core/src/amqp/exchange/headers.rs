@@ -4,11 +4,12 @@
 //! (the message's own `x-` headers included). Under `all` / `any` the binding's arguments whose names start
 //! with `x-` take no part; under `all-with-x` / `any-with-x` only `x-match` itself is left out. An argument
 //! whose value is void matches when the header is present with any value; any other value must equal the
-//! header's as Erlang's `==` compares them (1 and 1.0 are equal, 1 and "1" are not; see [`identical`]). `all` with nothing to compare matches
+//! header's as Erlang's `==` compares them (1 and 1.0 are equal, 1 and "1" are not, integers of every
+//! AMQP width and timestamps are numbers, a byte array equals the same string; see [`identical`]). `all` with nothing to compare matches
 //! every message; `any` with nothing to compare matches none. A missing `x-match` means `all`.
 
 use super::super::error::{AmqpError, ReplyCode};
-use super::super::types::{FieldTable, FieldValue};
+use super::super::types::{FieldTable, FieldValue, TypedValue};
 use std::fmt::Write as _;
 
 /// How a headers binding combines its arguments.
@@ -132,21 +133,53 @@ fn argument_matches(expected: &FieldValue, actual: Option<&FieldValue>) -> bool 
 /// and 0), while a string never equals a number and `true` never equals 1. Inside an array or a table
 /// each element is a `{Type, Value}` tuple, so there the types must be the same too (`[1]` does not
 /// match `[1.0]`). Observed on RabbitMQ 3.10.8: `tests/scenarios/amqp/headers-value-comparison`.
-fn identical(a: &FieldValue, b: &FieldValue) -> bool {
-    match (a, b) {
-        (FieldValue::Int(x), FieldValue::Int(y)) => x == y,
+pub(crate) fn identical(a: &FieldValue, b: &FieldValue) -> bool {
+    match (erlang_number(a), erlang_number(b)) {
+        (Some(ErlangNumber::Integer(x)), Some(ErlangNumber::Integer(y))) => return x == y,
         // Erlang converts the integer to a float to compare it with one.
-        (FieldValue::Int(i), FieldValue::Float(f)) | (FieldValue::Float(f), FieldValue::Int(i)) => {
-            *i as f64 == *f
-        }
-        (FieldValue::Float(x), FieldValue::Float(y)) => x == y,
+        (Some(ErlangNumber::Integer(i)), Some(ErlangNumber::Float(f)))
+        | (Some(ErlangNumber::Float(f)), Some(ErlangNumber::Integer(i))) => return i as f64 == f,
+        (Some(ErlangNumber::Float(x)), Some(ErlangNumber::Float(y))) => return x == y,
+        (Some(_), None) | (None, Some(_)) => return false,
+        (None, None) => {}
+    }
+    match (a, b) {
         (FieldValue::Array(xs), FieldValue::Array(ys)) => {
             xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_typed(x, y))
         }
         (FieldValue::Table(xs), FieldValue::Table(ys)) => {
             xs.len() == ys.len() && xs.iter().zip(ys).all(|((kx, x), (ky, y))| kx == ky && same_typed(x, y))
         }
-        _ => a == b,
+        // A long string and a byte array both decode to an Erlang binary.
+        _ => match (erlang_bytes(a), erlang_bytes(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => a == b,
+        },
+    }
+}
+
+/// A value RabbitMQ decodes to an Erlang number: every integer type and timestamps to an integer, `float`
+/// and `double` to a float (a decimal decodes to a `{Scale, Value}` tuple, not a number).
+enum ErlangNumber {
+    Integer(i128),
+    Float(f64),
+}
+
+fn erlang_number(v: &FieldValue) -> Option<ErlangNumber> {
+    match v {
+        FieldValue::Float(x) => Some(ErlangNumber::Float(*x)),
+        FieldValue::Typed(TypedValue::Float32(x)) => Some(ErlangNumber::Float(f64::from(*x))),
+        FieldValue::Typed(TypedValue::Timestamp(t)) => Some(ErlangNumber::Integer(i128::from(*t))),
+        other => other.integer().map(|i| ErlangNumber::Integer(i128::from(i))),
+    }
+}
+
+/// The bytes of a value RabbitMQ decodes to an Erlang binary (`longstr` and `binary`).
+fn erlang_bytes(v: &FieldValue) -> Option<&[u8]> {
+    match v {
+        FieldValue::Str(s) => Some(s.as_bytes()),
+        FieldValue::Typed(TypedValue::Bytes(b)) => Some(b),
+        _ => None,
     }
 }
 
@@ -196,13 +229,23 @@ fn erlang_binary(s: &str) -> String {
 }
 
 /// A field value as Erlang's `~tp` prints RabbitMQ's decoded form (arrays and tables keep their types).
-fn erlang_value(value: &FieldValue) -> String {
+pub(crate) fn erlang_value(value: &FieldValue) -> String {
     match value {
         FieldValue::Bool(b) => b.to_string(),
         FieldValue::Int(i) => i.to_string(),
         FieldValue::Float(x) => erlang_float(*x),
         FieldValue::Str(s) => erlang_binary(s),
         FieldValue::Void => "undefined".to_string(),
+        FieldValue::Typed(TypedValue::Float32(x)) => erlang_float(f64::from(*x)),
+        FieldValue::Typed(TypedValue::Decimal(scale, value)) => format!("{{{scale},{value}}}"),
+        FieldValue::Typed(TypedValue::Timestamp(t)) => t.to_string(),
+        FieldValue::Typed(TypedValue::Bytes(b)) => match std::str::from_utf8(b) {
+            Ok(text) if text.chars().all(|c| !c.is_control() || c == '\n' || c == '\t') => {
+                erlang_binary(text)
+            }
+            _ => format!("<<{}>>", b.iter().map(u8::to_string).collect::<Vec<_>>().join(",")),
+        },
+        FieldValue::Typed(other) => other.integer().unwrap_or_default().to_string(),
         FieldValue::Array(items) => {
             let items: Vec<String> =
                 items.iter().map(|v| format!("{{{},{}}}", amqp_type_name(v), erlang_value(v))).collect();

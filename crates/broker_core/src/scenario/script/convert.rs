@@ -5,7 +5,7 @@
 //! decimal text.
 
 use super::ScriptMessage;
-use crate::amqp::types::{BasicProperties, FieldTable, FieldValue};
+use crate::amqp::types::{BasicProperties, FieldTable, FieldValue, TypedValue};
 use sim_kernel::script::rhai::{Array, Dynamic, Map};
 
 // Counters and text cross as the kernel's sandbox converts them for every model.
@@ -62,6 +62,12 @@ pub(super) fn field_to_dynamic(value: &FieldValue) -> Dynamic {
         FieldValue::Array(items) => Dynamic::from_array(items.iter().map(field_to_dynamic).collect()),
         FieldValue::Table(t) => Dynamic::from_map(table_to_map(t)),
         FieldValue::Void => Dynamic::UNIT,
+        // Integers of every width and timestamps as script integers; the rest as their transcript text.
+        FieldValue::Typed(t) => match (value.integer(), t) {
+            (Some(i), _) => Dynamic::from_int(i),
+            (None, TypedValue::Timestamp(s)) => int(*s),
+            (None, _) => Dynamic::from(t.to_string()),
+        },
     }
 }
 

@@ -14,7 +14,7 @@ use super::{
     Decision, ScriptError, ScriptHost, ScriptLimits, ScriptMessage, ScriptOutcome, ScriptPublish,
     ScriptRuntime,
 };
-use crate::amqp::types::{BasicProperties, FieldTable, FieldValue};
+use crate::amqp::types::{BasicProperties, FieldTable, FieldValue, TypedValue};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -32,6 +32,10 @@ enum Value {
     A(Vec<Value>),
     T(BTreeMap<String, Value>),
     V,
+    /// A 32-bit float's bit pattern.
+    F32(u32),
+    /// Any other typed value (no floats inside).
+    X(TypedValue),
 }
 
 fn to_wire(v: &FieldValue) -> Value {
@@ -43,6 +47,8 @@ fn to_wire(v: &FieldValue) -> Value {
         FieldValue::Array(items) => Value::A(items.iter().map(to_wire).collect()),
         FieldValue::Table(t) => Value::T(table_to_wire(t)),
         FieldValue::Void => Value::V,
+        FieldValue::Typed(TypedValue::Float32(x)) => Value::F32(x.to_bits()),
+        FieldValue::Typed(t) => Value::X(t.clone()),
     }
 }
 
@@ -55,6 +61,8 @@ fn from_wire(v: Value) -> FieldValue {
         Value::A(items) => FieldValue::Array(items.into_iter().map(from_wire).collect()),
         Value::T(t) => FieldValue::Table(table_from_wire(t)),
         Value::V => FieldValue::Void,
+        Value::F32(bits) => FieldValue::Typed(TypedValue::Float32(f32::from_bits(bits))),
+        Value::X(t) => FieldValue::Typed(t),
     }
 }
 
