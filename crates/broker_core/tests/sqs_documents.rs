@@ -104,3 +104,30 @@ fn a_seed_changes_the_draws_and_the_same_seed_the_same_run() {
     assert_eq!(play(None), play(None));
     assert_ne!(play(Some(99)).0, play(None).0);
 }
+
+/// A consumer that crashes while working: its message comes back after the visibility timeout and the
+/// other consumer processes it; nothing is lost and the ledger holds throughout (the run does not stop).
+#[test]
+fn a_crashed_consumers_message_comes_back_after_its_visibility_timeout() {
+    let text = r#"{ "brokerlab": 2, "model": "sqs", "duration": "30s", "short_poll_sampling": false,
+      "queues": [ { "name": "q", "attributes": { "VisibilityTimeout": "10" } } ],
+      "producers": [ { "name": "p", "queue": "q", "count": 1, "body": "job" } ],
+      "consumers": [ { "name": "a", "queue": "q", "wait_time_seconds": 20, "processing": "5s" },
+                     { "name": "b", "queue": "q", "start": "1s", "wait_time_seconds": 20, "processing": "5s" } ],
+      "faults": [ { "at": "2s", "consumer_crash": "a" } ],
+      "checks": [ { "at": "5s", "in_flight": { "queue": "q" }, "expect": 1 },
+                  { "at": "9s", "received": { "consumer": "b" }, "expect": 0 },
+                  { "received": { "consumer": "b" }, "expect": 1 },
+                  { "processed": { "consumer": "a" }, "expect": 0 },
+                  { "deleted": { "consumer": "b" }, "expect": 1 },
+                  { "max_receive_count": { "queue": "q" }, "expect": 2 } ] }"#;
+    let mut run = SqsRun::from_json(text, SqsRunOptions::default()).unwrap();
+    run.run();
+    assert!(run.stopped().is_none(), "{:?}", run.stopped());
+    let transcript = run.transcript();
+    for r in run.check_results() {
+        assert_eq!(r.status, CheckStatus::Pass, "{}\n{transcript}", r.line());
+    }
+    assert!(transcript.contains("2.000s a crashed\n"), "{transcript}");
+    assert!(transcript.contains("10.000s b <- q \"job\""), "{transcript}");
+}
