@@ -20,13 +20,16 @@ pub fn model_query(model: ModelName) -> &'static str {
     match model {
         ModelName::Amqp => "",
         ModelName::Kafka => "?model=kafka",
+        ModelName::Sqs => "?model=sqs",
     }
 }
 
 /// The model a scenario document is written for, when it is not `here`'s: the document goes to that
 /// model's page. `None`: this page opens it (or refuses it with its own parser's error, at its line).
 pub fn elsewhere(text: &str, here: ModelName) -> Option<ModelName> {
-    model_of(text).ok().filter(|m| *m != here)
+    // SQS documents have no page yet (the native runner plays them): a page opens them itself and
+    // refuses them with its parser's error, rather than forwarding them to a page that would forward back.
+    model_of(text).ok().filter(|m| *m != here && *m != ModelName::Sqs)
 }
 
 /// The address (relative to the page's path: query and fragment) that opens `document` on `model`'s
@@ -50,6 +53,7 @@ pub fn page_name(model: ModelName) -> &'static str {
     match model {
         ModelName::Amqp => "RabbitMQ",
         ModelName::Kafka => "Kafka",
+        ModelName::Sqs => "SQS",
     }
 }
 

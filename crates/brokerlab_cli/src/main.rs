@@ -228,6 +228,9 @@ fn main() -> ExitCode {
         if scenario::document::model_of(&text) == Ok(scenario::document::ModelName::Kafka) {
             return run_kafka_document(&command, &text);
         }
+        if scenario::document::model_of(&text) == Ok(scenario::document::ModelName::Sqs) {
+            return run_sqs_document(&command, &text);
+        }
         if let (Some(uri), false) = (&command.broker, command.check_only) {
             return real::run_document(&command, uri, &text);
         }
@@ -439,6 +442,54 @@ fn run_kafka_document(command: &Command, text: &str) -> ExitCode {
         // The engine's run gives the records to send and the outcome to compare with.
         return kafka::real_document(command, uri, &run);
     }
+    if command.json {
+        outln!("{}", run.to_json());
+    } else {
+        out!("{}", run.transcript());
+    }
+    if let Some(stop) = run.stopped() {
+        eprintln!("{}: {} {}", command.file, stop.at, stop.message);
+        return ExitCode::from(1);
+    }
+    let failed = run.check_results().iter().filter(|r| r.status != CheckStatus::Pass).count();
+    if failed > 0 {
+        eprintln!("{}: {failed} check(s) failed", command.file);
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+/// `brokerlab run DOC.json` for an SQS document (`"model": "sqs"`): played on the engine only.
+fn run_sqs_document(command: &Command, text: &str) -> ExitCode {
+    use broker_core::sqs::scenario::{SqsRun, SqsRunOptions};
+    if command.broker.is_some() {
+        eprintln!(
+            "brokerlab: {}: SQS documents run on the engine only; --broker sqs://… plays .sqs programs",
+            command.file
+        );
+        return ExitCode::from(2);
+    }
+    let options = SqsRunOptions {
+        seed: command.options.seed,
+        max_firings_per_instant: Some(command.options.max_timer_firings),
+    };
+    let mut run = match SqsRun::from_json(text, options) {
+        Ok(run) => run,
+        Err(e) => {
+            eprintln!("{}", e.located(&command.file));
+            return ExitCode::from(2);
+        }
+    };
+    if command.check_only {
+        outln!(
+            "{}: ok (format {}, model sqs, {} checks)",
+            command.file,
+            scenario::document::DOCUMENT_VERSION,
+            run.check_results().len()
+        );
+        return ExitCode::SUCCESS;
+    }
+    run.run();
     if command.json {
         outln!("{}", run.to_json());
     } else {

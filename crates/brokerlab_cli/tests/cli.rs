@@ -411,3 +411,48 @@ fn a_closed_output_pipe_ends_the_runner_without_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(141), "{stderr}");
 }
+
+#[test]
+fn an_sqs_document_runs_with_its_transcript_or_json_and_checks() {
+    let dir = "tests/scenarios/sqs-tutorials/dead-letter-queue-and-redrive";
+    let doc = repo_file(&format!("{dir}/document.json"));
+    let out = brokerlab(&["run", doc.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let expected = std::fs::read_to_string(repo_file(&format!("{dir}/expected.txt"))).unwrap();
+    assert_eq!(stdout(&out), expected);
+    let out = brokerlab(&["run", doc.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("the report is JSON");
+    assert_eq!(json["format"], "brokerlab-report");
+    assert_eq!(json["model"], "sqs");
+    assert_eq!(json["checks"].as_array().unwrap().len(), 6);
+    assert_eq!(json["events"][0]["event"], "sent");
+    let out = brokerlab(&["check", doc.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).ends_with("ok (format 2, model sqs, 6 checks)\n"), "{}", stdout(&out));
+    // A failing check exits 1; a malformed document 2, located.
+    let failing = temp_file(
+        "sqs-failing.json",
+        "{ \"brokerlab\": 2, \"model\": \"sqs\", \"duration\": \"1s\", \"queues\": [ { \"name\": \"q\" } ],\n  \"checks\": [ { \"visible\": { \"queue\": \"q\" }, \"expect\": 1 } ] }",
+    );
+    let out = brokerlab(&["run", failing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).ends_with(
+            "1.000s check 1 FAIL: at the end messages visible in q = 1; observed 0 (expected = 1)\n"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    let malformed = temp_file(
+        "sqs-malformed.json",
+        "{ \"brokerlab\": 2, \"model\": \"sqs\",\n  \"producers\": [ { \"name\": \"p\", \"queue\": \"nowhere\" } ] }",
+    );
+    let out = brokerlab(&["run", malformed.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(":2:42: producers[0].queue: no queue 'nowhere' in queues"),
+        "{}",
+        stderr(&out)
+    );
+}

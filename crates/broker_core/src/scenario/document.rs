@@ -72,17 +72,20 @@ pub enum ModelName {
     Amqp,
     /// Apache Kafka.
     Kafka,
+    /// Amazon SQS (with SNS's fan-out to it), played by `crate::sqs::scenario`.
+    Sqs,
 }
 
 impl ModelName {
     /// Every model, in the order error texts list them.
-    pub const ALL: [ModelName; 2] = [ModelName::Amqp, ModelName::Kafka];
+    pub const ALL: [ModelName; 3] = [ModelName::Amqp, ModelName::Kafka, ModelName::Sqs];
 
     /// The name a document writes (`"amqp"`).
     pub fn as_str(self) -> &'static str {
         match self {
             ModelName::Amqp => "amqp",
             ModelName::Kafka => "kafka",
+            ModelName::Sqs => "sqs",
         }
     }
 
@@ -91,10 +94,11 @@ impl ModelName {
         match self {
             ModelName::Amqp => "RabbitMQ's AMQP 0-9-1",
             ModelName::Kafka => "Apache Kafka",
+            ModelName::Sqs => "Amazon SQS",
         }
     }
 
-    /// `"amqp" (RabbitMQ's AMQP 0-9-1), "kafka" (Apache Kafka)`.
+    /// `"amqp" (RabbitMQ's AMQP 0-9-1), "kafka" (Apache Kafka), "sqs" (Amazon SQS)`.
     fn known_list() -> String {
         ModelName::ALL
             .iter()

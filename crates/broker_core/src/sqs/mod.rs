@@ -24,6 +24,7 @@ pub mod digest;
 pub mod error;
 pub mod program;
 pub mod queue;
+pub mod scenario;
 pub mod service;
 pub mod sns;
 pub mod types;

@@ -562,6 +562,27 @@ impl Sqs {
         url: &str,
         request: &ReceiveMessage,
     ) -> Result<Vec<Received>, SqsError> {
+        self.receive(url, request, true)
+    }
+
+    /// One look of a `ReceiveMessage` that does not move the clock: with a wait (the request's or the
+    /// queue's) it asks every server, as a long poll does, but returns at once, empty or not. A caller
+    /// that plays many clients on one clock (the document runtime) keeps the poll open itself and looks
+    /// again when something changed, until the wait ends.
+    pub fn receive_message_without_waiting(
+        &mut self,
+        url: &str,
+        request: &ReceiveMessage,
+    ) -> Result<Vec<Received>, SqsError> {
+        self.receive(url, request, false)
+    }
+
+    fn receive(
+        &mut self,
+        url: &str,
+        request: &ReceiveMessage,
+        block: bool,
+    ) -> Result<Vec<Received>, SqsError> {
         self.expire();
         let name = self.name_of_url(url)?;
         let max = request.max_number_of_messages.unwrap_or(1);
@@ -609,7 +630,7 @@ impl Sqs {
         let wait = request
             .wait_time_seconds
             .unwrap_or(self.queues[&name].attributes.receive_message_wait_time_seconds);
-        let deadline = self.now.plus_millis(wait as u64 * 1000);
+        let deadline = if block { self.now.plus_millis(wait as u64 * 1000) } else { self.now };
         loop {
             // A long poll asks every server; a short poll a sample of them.
             let got = self.receive_now(&name, max as usize, request, wait == 0)?;
