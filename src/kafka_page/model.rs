@@ -42,6 +42,18 @@ pub const BUNDLED: &[Bundled] = &[
         title: "A slow consumer: lag grows, then falls back to 0",
         text: include_str!("../../tests/scenarios/kafka-documents/slow-consumer-lag/document.json"),
     },
+    // The tutorials (issue #17 point 5): each file is also a golden (crates/broker_core/tests/kafka_documents.rs)
+    // and is compared with a real Kafka (scripts/real-kafka-tests.sh).
+    Bundled {
+        id: "partitions-and-keys",
+        title: "Tutorial: partitions and keys (order per key, not per topic)",
+        text: include_str!("../../tests/scenarios/kafka-tutorials/partitions-and-keys/document.json"),
+    },
+    Bundled {
+        id: "consumer-groups",
+        title: "Tutorial: consumer groups (one group shares the work, two groups each get everything)",
+        text: include_str!("../../tests/scenarios/kafka-tutorials/consumer-groups/document.json"),
+    },
 ];
 
 /// How many lag samples the chart holds over the whole run.
