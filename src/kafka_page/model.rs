@@ -54,6 +54,33 @@ pub const BUNDLED: &[Bundled] = &[
         title: "Tutorial: consumer groups (one group shares the work, two groups each get everything)",
         text: include_str!("../../tests/scenarios/kafka-tutorials/consumer-groups/document.json"),
     },
+    Bundled {
+        id: "offsets-and-lag",
+        title: "Tutorial: offsets and lag (a slow consumer catches up; commit policies)",
+        text: include_str!("../../tests/scenarios/kafka-tutorials/offsets-and-lag/document.json"),
+    },
+    Bundled {
+        id: "rebalancing",
+        title: "Tutorial: rebalancing (eager versus cooperative, static membership)",
+        text: include_str!("../../tests/scenarios/kafka-tutorials/rebalancing/document.json"),
+    },
+    Bundled {
+        id: "replication-and-acks",
+        title: "Tutorial: replication, acks and min.insync.replicas with brokers going down",
+        text: include_str!("../../tests/scenarios/kafka-tutorials/replication-and-acks/document.json"),
+    },
+    Bundled {
+        id: "retention-and-compaction",
+        title: "Tutorial: retention and compaction",
+        text: include_str!("../../tests/scenarios/kafka-tutorials/retention-and-compaction/document.json"),
+    },
+    Bundled {
+        id: "idempotence-and-transactions",
+        title: "Tutorial: idempotence and transactions (read_committed)",
+        text: include_str!(
+            "../../tests/scenarios/kafka-tutorials/idempotence-and-transactions/document.json"
+        ),
+    },
 ];
 
 /// How many lag samples the chart holds over the whole run.
