@@ -577,4 +577,17 @@ mod tests {
         s.toggle_broker(leader);
         assert!(s.brokers().iter().find(|b| b.id == leader).unwrap().up);
     }
+
+    #[test]
+    fn every_bundled_tutorial_opens_and_passes_all_its_checks_at_the_end() {
+        let tutorials: Vec<&Bundled> = BUNDLED.iter().filter(|b| b.title.starts_with("Tutorial")).collect();
+        assert!(tutorials.len() >= 8, "the quickstart and seven tutorials, found {}", tutorials.len());
+        for b in tutorials {
+            let mut s = KafkaSession::bundled(b.id).unwrap_or_else(|| panic!("{} opens", b.id));
+            s.seek(s.end_ms());
+            let checks = s.checks();
+            let (pass, fail, pending) = check_counts(&checks);
+            assert!(pass > 0 && fail == 0 && pending == 0, "{}: {checks:#?}", b.id);
+        }
+    }
 }
