@@ -142,7 +142,9 @@ done
 # Scaled by --speed where the document states no Kafka timer (the runner refuses a speed-up otherwise):
 # a document of D virtual seconds takes D/speed real seconds plus about 2 s of set-up.
 DOC_ALLOW=tests/real_broker/kafka-documents-allowlist.toml
-DOC_PROPS=$'offsets.topic.num.partitions=1\ngroup.initial.rebalance.delay.ms=3000'
+# log.retention.check.interval.ms: the retention tutorial's cluster.log_retention_check_interval (only
+# topics with a retention.ms or retention.bytes of seconds notice it).
+DOC_PROPS=$'offsets.topic.num.partitions=1\ngroup.initial.rebalance.delay.ms=3000\nlog.retention.check.interval.ms=5000'
 scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
 scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
 docs_start=$SECONDS
@@ -178,11 +180,36 @@ for folder in tests/scenarios/kafka-documents/*/; do
     *) fail "document $name is in no lane of scripts/real-kafka-tests.sh" ;;
   esac
 done
+# The Kafka page's tutorials (tests/scenarios/kafka-tutorials/*/document.json, the files the page bundles), a
+# third lane beside the other two; their topic and group names are their own. Measured alone on 2026-12-06
+# (2 cores, load 10-20): partitions-and-keys 21 s, consumer-groups 36 s, offsets-and-lag 36 s, rebalancing
+# 23 s, idempotence-and-transactions 27 s, retention-and-compaction 31 s (it needs the node's
+# log.retention.check.interval.ms=5000, in DOC_PROPS); replication-and-acks (43 s) runs on the cluster below.
+# Classic groups, so all at --speed 1 (the runner refuses a speed-up). In the documents-only run of
+# 2026-12-06 19:32 (load ~20) the three lanes took 176 s (a), 136 s (b) and 172 s (tutorials): the
+# tutorials' lane adds no wall time beside lane a; replication-and-acks adds 42 s and broker 2's restart.
+lane_t=("partitions-and-keys 1" "consumer-groups 1" "offsets-and-lag 1" "rebalancing 1"
+  "idempotence-and-transactions 1" "retention-and-compaction 1")
+tutorial_lane() {
+  local entry
+  for entry in "$@"; do run_document "tests/scenarios/kafka-tutorials/${entry% *}/" "${entry#* }"; done
+}
+doc_count=$((doc_count + ${#lane_t[@]} + 1))
+for folder in tests/scenarios/kafka-tutorials/*/; do
+  name=$(basename "$folder")
+  case " ${lane_t[*]} replication-and-acks " in
+    *" $name "*) ;;
+    *) fail "tutorial $name is in no lane of scripts/real-kafka-tests.sh" ;;
+  esac
+done
 lane "${lane_a[@]}" > "$DIR/lane-a.log" 2>&1 &
 lane_a_pid=$!
+tutorial_lane "${lane_t[@]}" > "$DIR/lane-t.log" 2>&1 &
+lane_t_pid=$!
 lane "${lane_b[@]}" 2>&1 | tee "$DIR/lane-b.log"
 wait "$lane_a_pid" || true
-cat "$DIR/lane-a.log"
+wait "$lane_t_pid" || true
+cat "$DIR/lane-a.log" "$DIR/lane-t.log"
 refusal=$("$bin" run tests/scenarios/kafka-documents/idempotence-and-retries/document.json --broker "$URI" 2>&1 || true)
 if grep -q "faults\[0\].slow_follower" <<< "$refusal"; then
   say "document idempotence-and-retries: refused as expected (slow_follower)"
@@ -199,6 +226,11 @@ BROKERLAB_KAFKA_PROPS="$DOC_PROPS"$'\nreplica.lag.time.max.ms=5000' \
   scripts/kafka-node.sh cluster "$DIR/cluster" 3 || fail "the cluster did not start"
 export BROKERLAB_KAFKA_NODE_CONTROL="scripts/kafka-node.sh $DIR/cluster"
 run_document tests/scenarios/kafka-documents/broker-down-min-insync/ 1
+# The replication tutorial on the same cluster, once broker 2 (left down by broker-down-min-insync) is back.
+if ! kill -0 "$(cat "$DIR/cluster/node-2/pid")" 2>/dev/null; then
+  scripts/kafka-node.sh node-start "$DIR/cluster" 2 >/dev/null 2>&1 || failed+=("replication-and-acks(broker 2 restart)")
+fi
+run_document tests/scenarios/kafka-tutorials/replication-and-acks/ 1
 unset BROKERLAB_KAFKA_NODE_CONTROL
 if [ -f "$DIR/documents.failed" ]; then mapfile -t -O "${#failed[@]}" failed < "$DIR/documents.failed"; fi
 say "the documents took $((SECONDS - docs_start)) s"

@@ -42,6 +42,45 @@ pub const BUNDLED: &[Bundled] = &[
         title: "A slow consumer: lag grows, then falls back to 0",
         text: include_str!("../../tests/scenarios/kafka-documents/slow-consumer-lag/document.json"),
     },
+    // The tutorials (issue #17 point 5): each file is also a golden (crates/broker_core/tests/kafka_documents.rs)
+    // and is compared with a real Kafka (scripts/real-kafka-tests.sh).
+    Bundled {
+        id: "partitions-and-keys",
+        title: "Tutorial: partitions and keys (order per key, not per topic)",
+        text: include_str!("../../tests/scenarios/kafka-tutorials/partitions-and-keys/document.json"),
+    },
+    Bundled {
+        id: "consumer-groups",
+        title: "Tutorial: consumer groups (one group shares the work, two groups each get everything)",
+        text: include_str!("../../tests/scenarios/kafka-tutorials/consumer-groups/document.json"),
+    },
+    Bundled {
+        id: "offsets-and-lag",
+        title: "Tutorial: offsets and lag (a slow consumer catches up; commit policies)",
+        text: include_str!("../../tests/scenarios/kafka-tutorials/offsets-and-lag/document.json"),
+    },
+    Bundled {
+        id: "rebalancing",
+        title: "Tutorial: rebalancing (eager versus cooperative, static membership)",
+        text: include_str!("../../tests/scenarios/kafka-tutorials/rebalancing/document.json"),
+    },
+    Bundled {
+        id: "replication-and-acks",
+        title: "Tutorial: replication, acks and min.insync.replicas with brokers going down",
+        text: include_str!("../../tests/scenarios/kafka-tutorials/replication-and-acks/document.json"),
+    },
+    Bundled {
+        id: "retention-and-compaction",
+        title: "Tutorial: retention and compaction",
+        text: include_str!("../../tests/scenarios/kafka-tutorials/retention-and-compaction/document.json"),
+    },
+    Bundled {
+        id: "idempotence-and-transactions",
+        title: "Tutorial: idempotence and transactions (read_committed)",
+        text: include_str!(
+            "../../tests/scenarios/kafka-tutorials/idempotence-and-transactions/document.json"
+        ),
+    },
 ];
 
 /// How many lag samples the chart holds over the whole run.
@@ -537,5 +576,18 @@ mod tests {
         // Brought back by a second click.
         s.toggle_broker(leader);
         assert!(s.brokers().iter().find(|b| b.id == leader).unwrap().up);
+    }
+
+    #[test]
+    fn every_bundled_tutorial_opens_and_passes_all_its_checks_at_the_end() {
+        let tutorials: Vec<&Bundled> = BUNDLED.iter().filter(|b| b.title.starts_with("Tutorial")).collect();
+        assert!(tutorials.len() >= 8, "the quickstart and seven tutorials, found {}", tutorials.len());
+        for b in tutorials {
+            let mut s = KafkaSession::bundled(b.id).unwrap_or_else(|| panic!("{} opens", b.id));
+            s.seek(s.end_ms());
+            let checks = s.checks();
+            let (pass, fail, pending) = check_counts(&checks);
+            assert!(pass > 0 && fail == 0 && pending == 0, "{}: {checks:#?}", b.id);
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! The Kafka document goldens: every `tests/scenarios/kafka-documents/<name>/document.json` is played and
+//! The Kafka document goldens: every `tests/scenarios/kafka-documents/<name>/document.json` (and every
+//! tutorial, `tests/scenarios/kafka-tutorials/<name>/document.json`, the file the Kafka page bundles) is played and
 //! its transcript compared with `expected.txt` next to it (written once from a reviewed run; a change
 //! in a transcript is a change in behaviour, to be explained, never regenerated to hide it). Every check
 //! of every golden passes. `UPDATE_GOLDEN=1` writes missing or changed files for review.
@@ -8,13 +9,17 @@ use sim_kernel::checks::CheckStatus;
 use std::path::{Path, PathBuf};
 
 fn golden_dirs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios/kafka-documents");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("tests/scenarios/kafka-documents")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.join("document.json").exists())
-        .collect();
-    dirs.sort();
+    let mut dirs = Vec::new();
+    for folder in ["kafka-documents", "kafka-tutorials"] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios").join(folder);
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&root)
+            .unwrap_or_else(|e| panic!("tests/scenarios/{folder}: {e}"))
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.join("document.json").exists())
+            .collect();
+        found.sort();
+        dirs.extend(found);
+    }
     dirs
 }
 

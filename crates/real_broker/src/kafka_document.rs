@@ -70,6 +70,9 @@ pub fn refusals(doc: &KafkaDocument, speed: u64) -> Vec<String> {
         if doc.cluster.replica_lag_time_max.is_some() {
             timers.push("cluster.replica_lag_time_max".to_string());
         }
+        if doc.cluster.log_retention_check_interval.is_some() {
+            timers.push("cluster.log_retention_check_interval".to_string());
+        }
         for (i, f) in doc.faults.iter().enumerate() {
             if f.broker_down.is_some() || f.broker_up.is_some() {
                 timers.push(format!("faults[{i}] (a broker's shutdown, election and restart)"));
@@ -192,6 +195,7 @@ fn consumer_properties(doc: &KafkaDocument, c: &ConsumerSpec, speed: u64) -> Vec
     put("session.timeout.ms", c.session_timeout.map(|v| v.0.to_string()));
     put("heartbeat.interval.ms", c.heartbeat_interval.map(|v| v.0.to_string()));
     put("isolation.level", c.read_committed.then(|| "read_committed".to_string()));
+    put("group.instance.id", c.group_instance_id.clone());
     out
 }
 

@@ -519,7 +519,10 @@ impl KafkaConsumer {
         if self.closed {
             return None;
         }
-        let mut next = self.next_heartbeat;
+        // A classic member waiting for its JoinGroup response sends no heartbeat (the Java client's heartbeat
+        // thread is off while it has not joined): its heartbeat time is not a deadline until the join ends.
+        let joining = self.membership == Membership::Joining && !self.uses_consumer_protocol();
+        let mut next = if joining { VirtualTime::NEVER } else { self.next_heartbeat };
         if self.membership == Membership::Stable {
             next = next.min(self.last_poll.plus_millis(self.config.max_poll_interval_ms));
         }

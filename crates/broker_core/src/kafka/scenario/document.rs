@@ -65,6 +65,10 @@ pub struct ClusterSpec {
     /// `replica.lag.time.max.ms` (30 s).
     #[serde(default)]
     pub replica_lag_time_max: Option<Millis>,
+    /// `log.retention.check.interval.ms` (5 minutes): how often the log manager deletes segments past
+    /// `retention.ms` / `retention.bytes`. A broker setting: a real broker must be started with it.
+    #[serde(default)]
+    pub log_retention_check_interval: Option<Millis>,
     /// `group.consumer.migration.policy` (`bidirectional`; `disabled`, `upgrade`, `downgrade`): the online
     /// conversions between classic and consumer groups (KIP-848).
     #[serde(default)]
@@ -77,6 +81,7 @@ impl Default for ClusterSpec {
             brokers: 1,
             racks: Vec::new(),
             replica_lag_time_max: None,
+            log_retention_check_interval: None,
             group_consumer_migration_policy: None,
         }
     }
@@ -262,6 +267,11 @@ pub struct ConsumerSpec {
     pub auto_offset_reset: Option<String>,
     #[serde(default)]
     pub read_committed: bool,
+    /// `group.instance.id`: a static member (classic protocol). Its `close()` does not leave the group, so
+    /// a consumer started later with the same id takes its place and its partitions without a rebalance,
+    /// if it comes back before the session times out.
+    #[serde(default)]
+    pub group_instance_id: Option<String>,
     /// How long an empty poll waits (`poll(Duration)`, default 100 ms).
     #[serde(default)]
     pub poll_timeout: Option<Millis>,

@@ -478,6 +478,9 @@ impl KafkaRun {
         if let Some(m) = doc.cluster.replica_lag_time_max {
             settings.replica_lag_time_max_ms = m.0;
         }
+        if let Some(m) = doc.cluster.log_retention_check_interval {
+            settings.log_retention_check_interval_ms = m.0.max(1);
+        }
         let mut cluster = Cluster::new(prng.next_u64(), settings);
         for id in 1..=doc.cluster.brokers {
             let rack = doc.cluster.racks.get(id as usize - 1).cloned();
@@ -602,6 +605,7 @@ impl KafkaRun {
             if c.read_committed {
                 config.isolation_level = IsolationLevel::ReadCommitted;
             }
+            config.group_instance_id = c.group_instance_id.clone();
             wakes.schedule(VirtualTime::from_millis(c.start.0), Wake::ConsumerStart(i));
             if let Some(stop) = c.stop {
                 wakes.schedule(VirtualTime::from_millis(stop.0), Wake::ConsumerStop(i));
