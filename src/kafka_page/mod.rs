@@ -7,6 +7,8 @@
 
 pub mod model;
 pub mod view;
+pub mod workspaces;
+pub mod ws_view;
 
 /// Mounts the Kafka page on `<body>`.
 pub fn start() {
