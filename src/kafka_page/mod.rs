@@ -6,6 +6,8 @@
 //! - [`view`]: the views.
 
 pub mod model;
+pub mod ops;
+pub mod ops_view;
 pub mod view;
 pub mod workspaces;
 pub mod ws_view;

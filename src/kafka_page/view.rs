@@ -299,6 +299,10 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
             bump();
         })
     };
+    let on_ops_done = {
+        let bump = bump.clone();
+        Callback::from(move |()| bump())
+    };
     let s = session.borrow();
     let now = s.time_ms();
     let end = s.end_ms();
@@ -426,6 +430,8 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                             }) }
                         </ul>
                     </section>
+                    <super::ops_view::OpsPanel session={super::ws_view::SessionRef(session.clone())}
+                        on_done={on_ops_done} />
                     <GroupsView groups={groups.clone()} />
                     <LagChart series={s.lag.clone()} now={now} end={end} />
                     <section id="kafka-log" class="panel kafka-panel" aria-label="Event log">

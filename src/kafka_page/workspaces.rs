@@ -28,6 +28,8 @@ impl KafkaSession {
         doc.scenario = Some(self.played_text());
         doc.virtual_millis = self.time_ms();
         doc.layout = Layout { tab: TAB.into(), ..Layout::default() };
+        doc.operations =
+            self.ops.iter().map(|a| serde_json::to_value(a).expect("an operation serialises")).collect();
         doc
     }
 
@@ -37,6 +39,15 @@ impl KafkaSession {
         let text = doc.scenario.as_deref().ok_or("the workspace holds no scenario document")?;
         let bundled = BUNDLED.iter().find(|b| b.text == text).map(|b| b.id);
         let mut session = KafkaSession::open(text, bundled)?;
+        let mut ops = Vec::new();
+        for (i, op) in doc.operations.iter().enumerate() {
+            let applied: super::ops::Applied = serde_json::from_value(op.clone())
+                .map_err(|e| format!("operations[{i}] is not an operation of the Kafka page: {e}"))?;
+            ops.push(applied);
+        }
+        if !ops.is_empty() {
+            session.set_ops(ops);
+        }
         session.seek(doc.virtual_millis);
         Ok(session)
     }
