@@ -224,7 +224,11 @@ pub fn workspace_bar(props: &WorkspaceBarProps) -> Html {
                                 ));
                                 if let Some(w) = web_sys::window() {
                                     let l = w.location();
-                                    let _ = l.set_href(&l.pathname().unwrap_or_default());
+                                    // The RabbitMQ page reopens its last workspace, in the same database.
+                                    let db = database_name();
+                                    let query = db.strip_prefix("brokerlab-").map(|d| format!("?db={d}"));
+                                    let path = l.pathname().unwrap_or_default();
+                                    let _ = l.set_href(&format!("{path}{}", query.unwrap_or_default()));
                                 }
                             }
                             Err(p) => b.status = Some((true, p.to_string())),
