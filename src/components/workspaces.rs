@@ -435,6 +435,21 @@ mod store_side {
     /// Opens workspace `id`: reads it, takes its lock, replaces the session.
     async fn open_existing(p: &Rc<Persist>, id: &str) {
         match catalog::load(&p.store, id).await {
+            // A Kafka workspace (the Kafka page's, in the same store) opens on its page (`?ws=`).
+            Ok(Some(doc))
+                if doc
+                    .scenario
+                    .as_deref()
+                    .is_some_and(|s| crate::shell::elsewhere(s, ModelName::Amqp).is_some()) =>
+            {
+                let db =
+                    p.database.strip_prefix("brokerlab-").map(|d| format!("&db={d}")).unwrap_or_default();
+                if let Some(w) = web_sys::window() {
+                    let l = w.location();
+                    let path = l.pathname().unwrap_or_default();
+                    let _ = l.set_href(&format!("{path}?model=kafka&ws={id}{db}"));
+                }
+            }
             Ok(Some(doc)) => open_doc(p, id, doc).await,
             Ok(None) => {
                 // Listed but missing (deleted in another tab): forget it and open another.

@@ -11,7 +11,6 @@ use broker_core::kafka::scenario::{KafkaRun, KafkaRunOptions};
 use broker_core::kafka::TopicPartition;
 use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::{CheckResult, CheckStatus};
-use broker_core::VirtualTime;
 
 /// A bundled Kafka document: its id (`?doc=`), its title and its text.
 pub struct Bundled {
@@ -162,6 +161,8 @@ pub struct KafkaSession {
     pub text: String,
     /// Broker faults the learner added: (at ms, broker, up).
     pub clicks: Vec<(u64, i32, bool)>,
+    /// What the learner did from the forms, at its instant, in time order ([`super::ops`]).
+    pub ops: Vec<super::ops::Applied>,
     run: KafkaRun,
     pub lag: LagSeries,
 }
@@ -174,6 +175,7 @@ impl KafkaSession {
             bundled,
             text: text.to_string(),
             clicks: Vec::new(),
+            ops: Vec::new(),
             run,
             lag: LagSeries::default(),
         };
@@ -219,9 +221,11 @@ impl KafkaSession {
         let end = run.end_time().as_millis();
         let lines: Vec<(String, TopicPartition)> = group_partitions(&run);
         let mut samples = Vec::new();
+        let mut played = None;
         for i in 0..=LAG_SAMPLES {
             let at_ms = end * i / LAG_SAMPLES;
-            run.run_until(VirtualTime::from_millis(at_ms));
+            super::ops::play(&mut run, &self.ops, played, at_ms);
+            played = Some(at_ms);
             let lags = lines.iter().map(|(g, tp)| lag_of(&run, g, tp).1).collect();
             samples.push(LagSample { at_ms, lags });
         }
@@ -241,13 +245,15 @@ impl KafkaSession {
     /// Plays to `to_ms` (clamped to the end); going back plays again from 0.
     pub fn seek(&mut self, to_ms: u64) {
         let to_ms = to_ms.min(self.end_ms());
+        let mut from = Some(self.time_ms());
         if to_ms < self.time_ms() {
             match self.build() {
                 Ok(run) => self.run = run,
                 Err(_) => return,
             }
+            from = None;
         }
-        self.run.run_until(VirtualTime::from_millis(to_ms));
+        super::ops::play(&mut self.run, &self.ops, from, to_ms);
     }
 
     /// Takes a broker down (or brings it back) now: a fault added to the document at the current time,
@@ -258,11 +264,42 @@ impl KafkaSession {
         self.clicks.push((now, broker, up));
         if let Ok(run) = self.build() {
             self.run = run;
-            self.run.run_until(VirtualTime::from_millis(now));
+            super::ops::play(&mut self.run, &self.ops, None, now);
         }
         if let Ok(lag) = self.sample_lag() {
             self.lag = lag;
         }
+    }
+
+    /// Does a form's operation now, through the engine; kept (in time order) so that replaying the run
+    /// does it again at this instant. A refusal is the engine's, at its field, and nothing is kept.
+    pub fn operate(&mut self, op: super::ops::KafkaOp) -> Result<String, super::ops::OpError> {
+        let said = super::ops::apply(&mut self.run, &op)?;
+        let now = self.time_ms();
+        let i = self.ops.partition_point(|a| a.at <= now);
+        self.ops.insert(i, super::ops::Applied { at: now, op });
+        if let Ok(lag) = self.sample_lag() {
+            self.lag = lag;
+        }
+        Ok(said)
+    }
+
+    /// Replaces the learner's operations (a reopened workspace's) and plays again from 0.
+    pub fn set_ops(&mut self, mut ops: Vec<super::ops::Applied>) {
+        ops.sort_by_key(|a| a.at);
+        self.ops = ops;
+        if let Ok(run) = self.build() {
+            self.run = run;
+            super::ops::play(&mut self.run, &self.ops, None, 0);
+        }
+        if let Ok(lag) = self.sample_lag() {
+            self.lag = lag;
+        }
+    }
+
+    #[cfg(test)]
+    pub fn run_for_tests(&self) -> &KafkaRun {
+        &self.run
     }
 
     pub fn description(&self) -> &str {

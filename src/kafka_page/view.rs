@@ -291,6 +291,18 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
         }
     });
 
+    let on_ws_opened = {
+        let playing = playing.clone();
+        let bump = bump.clone();
+        Callback::from(move |()| {
+            playing.set(false);
+            bump();
+        })
+    };
+    let on_ops_done = {
+        let bump = bump.clone();
+        Callback::from(move |()| bump())
+    };
     let s = session.borrow();
     let now = s.time_ms();
     let end = s.end_ms();
@@ -355,6 +367,8 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                 <span class="kafka-files">
                     <FileButtons prefix="kafka" on_share={on_share} on_export={on_export} on_import={on_import} />
                 </span>
+                <super::ws_view::WorkspaceBar session={super::ws_view::SessionRef(session.clone())}
+                    version={*version} playing={*playing} on_opened={on_ws_opened} />
                 <div class="time-controls">
                     <button id="kafka-play" class="btn primary" onclick={on_play}
                             aria-keyshortcuts="Space">{ if *playing { "Pause" } else { "Play" } }</button>
@@ -416,6 +430,8 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                             }) }
                         </ul>
                     </section>
+                    <super::ops_view::OpsPanel session={super::ws_view::SessionRef(session.clone())}
+                        on_done={on_ops_done} />
                     <GroupsView groups={groups.clone()} />
                     <LagChart series={s.lag.clone()} now={now} end={end} />
                     <section id="kafka-log" class="panel kafka-panel" aria-label="Event log">

@@ -40,6 +40,13 @@ pub struct Index {
     pub last: Option<String>,
     /// The next id handed out (`w<n>`).
     pub next_id: u64,
+    /// The workspaces that hold a Kafka document (the Kafka page's; listed on both pages).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kafka: Vec<String>,
+    /// The Kafka workspace open last on the Kafka page (reopened there); `last` stays the RabbitMQ
+    /// page's, so neither page sends the learner to the other on load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_kafka: Option<String>,
 }
 
 impl Index {
@@ -63,8 +70,12 @@ impl Index {
 
     pub fn remove(&mut self, id: &str) {
         self.entries.retain(|e| e.id != id);
+        self.kafka.retain(|k| k != id);
+        if self.last_kafka.as_deref() == Some(id) {
+            self.last_kafka = None;
+        }
         if self.last.as_deref() == Some(id) {
-            self.last = self.entries.first().map(|e| e.id.clone());
+            self.last = self.entries.iter().find(|e| !self.kafka.contains(&e.id)).map(|e| e.id.clone());
         }
     }
 
@@ -194,6 +205,20 @@ pub async fn reset(store: &impl KvStore) -> Result<Index, PersistError> {
 pub fn save_writes(index: &mut Index, id: &str, doc: &WorkspaceDoc) -> [Write; 2] {
     index.upsert(id, &doc.name);
     index.last = Some(id.to_string());
+    [
+        Write::Put { key: workspace_key(id), json: doc.to_json() },
+        Write::Put { key: INDEX_KEY.into(), json: index.to_json() },
+    ]
+}
+
+/// The Kafka page's [`save_writes`]: `doc` (holding a Kafka document) is saved as workspace `id`, listed
+/// as a Kafka workspace and made the Kafka page's last one; the RabbitMQ page's `last` is left alone.
+pub fn save_kafka_writes(index: &mut Index, id: &str, doc: &WorkspaceDoc) -> [Write; 2] {
+    index.upsert(id, &doc.name);
+    if !index.kafka.iter().any(|k| k == id) {
+        index.kafka.push(id.to_string());
+    }
+    index.last_kafka = Some(id.to_string());
     [
         Write::Put { key: workspace_key(id), json: doc.to_json() },
         Write::Put { key: INDEX_KEY.into(), json: index.to_json() },

@@ -54,6 +54,11 @@ pub struct WorkspaceDoc {
     /// says what it models; informative, not checked on reading.
     #[serde(default = "imitated_version")]
     pub rabbitmq_version: String,
+    /// What the learner did from the Kafka page's forms, each with its instant (the Kafka page's
+    /// `ops::Applied`, kept as JSON here so the store does not depend on a model): reopening does them
+    /// again at their instants.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<serde_json::Value>,
 }
 
 /// The version written into workspaces: the engine's, as in its `definitions.json` export.
@@ -77,6 +82,7 @@ impl WorkspaceDoc {
             dropped_messages: 0,
             layout: Layout::default(),
             rabbitmq_version: imitated_version(),
+            operations: Vec::new(),
         }
     }
 

@@ -269,6 +269,7 @@ impl AppState {
                 speed: self.speed,
             },
             rabbitmq_version: crate::persist::workspace::imitated_version(),
+            operations: Vec::new(),
         }
     }
 }

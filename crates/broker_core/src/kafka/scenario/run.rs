@@ -707,6 +707,18 @@ impl KafkaRun {
         &self.coordinator
     }
 
+    /// The cluster, for an operator's admin calls between two steps of the run (the Kafka page's forms:
+    /// create a topic, delete records, produce by hand); the run's clients see the change from then on.
+    pub fn cluster_mut(&mut self) -> &mut Cluster {
+        &mut self.cluster
+    }
+
+    /// The group coordinator, for an operator's calls between two steps (`kafka-consumer-groups
+    /// --reset-offsets` from the Kafka page).
+    pub fn coordinator_mut(&mut self) -> &mut GroupCoordinator {
+        &mut self.coordinator
+    }
+
     /// The document played.
     pub fn document(&self) -> &KafkaDocument {
         &self.doc
