@@ -17,7 +17,6 @@ use broker_core::kafka::scenario::{ActorEvent, KafkaRun};
 use broker_core::kafka::{
     ClientAssignor, IsolationLevel, MemberSubscription, PartitionCounts, TopicPartition,
 };
-use broker_core::VirtualTime;
 use std::collections::BTreeMap;
 
 /// `topic-3` → (`topic`, 3), as the events name partitions.
@@ -746,6 +745,7 @@ mod tests {
     use super::*;
     use crate::kafka_page::model::BUNDLED;
     use broker_core::kafka::scenario::KafkaRunOptions;
+    use broker_core::VirtualTime;
 
     fn run_to(id: &str, ms: u64) -> KafkaRun {
         let text = BUNDLED.iter().find(|b| b.id == id).unwrap().text;
