@@ -14,6 +14,10 @@ use yew::prelude::*;
 /// How many of a partition's latest records get a button.
 pub const RECORD_BUTTONS: i64 = 40;
 
+/// How many partitions get a row of record buttons (a topic of 100 partitions would otherwise draw
+/// thousands of buttons at every step of the player).
+pub const RECORD_ROWS: usize = 12;
+
 /// The page's session, compared by identity (the page bumps `version` when it changes).
 #[derive(Clone)]
 pub struct SessionRef(pub Rc<RefCell<KafkaSession>>);
@@ -77,8 +81,11 @@ pub fn inspector(props: &InspectorProps) -> Html {
     let s = props.session.0.borrow();
     let partitions = s.partitions();
     let groups = s.groups();
-    let incidents = explain::incidents(s.run());
-    let record_rows = partitions.iter().map(|p| {
+    // Read from every event of the run: only while shown.
+    let incidents =
+        if shown.as_ref() == Some(&Shown::Incidents) { explain::incidents(s.run()) } else { Vec::new() };
+    let more_partitions = partitions.len().saturating_sub(RECORD_ROWS);
+    let record_rows = partitions.iter().take(RECORD_ROWS).map(|p| {
         let tp = TopicPartition::new(p.topic.clone(), p.partition);
         let from = p.log_start.max(p.log_end - RECORD_BUTTONS);
         html! {
@@ -124,7 +131,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
         html! {
             <button class="btn kafka-why" id="why-lost" onclick={onclick}
                     aria-pressed={(shown.as_ref() == Some(&Shown::Incidents)).to_string()}>
-                { format!("Lost or duplicated records ({})", incidents.len()) }
+                { "Lost or duplicated records" }
             </button>
         }
     };
@@ -226,6 +233,9 @@ pub fn inspector(props: &InspectorProps) -> Html {
             <h2>{ "Records and explanations" }</h2>
             <p class="muted kafka-legend">{ "Click a record (or Tab to it and press Enter) to see it and why it is in its partition; Escape closes." }</p>
             { for record_rows }
+            if more_partitions > 0 {
+                <p class="muted">{ format!("… and {more_partitions} more partitions (the first {RECORD_ROWS} are listed)") }</p>
+            }
             <div class="kafka-why-rows">
                 { for group_rows }
                 <div class="kafka-why-row">{ incidents_button }</div>
