@@ -11,6 +11,7 @@ mod editing;
 mod embed;
 mod graph;
 mod kafka;
+mod kafka_explain;
 mod laptop;
 mod persist;
 mod render;
