@@ -5,6 +5,8 @@
 //! - [`model`]: the session (a document, the learner's faults, the run at the page's time), plain Rust.
 //! - [`view`]: the views.
 
+pub mod explain;
+pub mod explain_view;
 pub mod model;
 pub mod ops;
 pub mod ops_view;

@@ -536,6 +536,32 @@ pub fn check_counts(checks: &[CheckResult]) -> (usize, usize, usize) {
     (count(CheckStatus::Pass), count(CheckStatus::Fail), count(CheckStatus::Pending))
 }
 
+/// What the explanations read (`super::explain`): the run at the page's time, and each rebalance of a
+/// group with the generation (classic) or group epoch and member epochs (consumer protocol) the group had
+/// when it ended, read from a second run played to each end in turn.
+impl KafkaSession {
+    pub fn run(&self) -> &KafkaRun {
+        &self.run
+    }
+
+    pub fn rebalances(&self, group: &str) -> Vec<super::explain::Rebalance> {
+        let Ok(mut replay) = self.build() else {
+            return super::explain::rebalances(&self.run, group, &mut |_| (None, Vec::new()));
+        };
+        super::explain::rebalances(&self.run, group, &mut |at_ms| {
+            replay.run_until(VirtualTime::from_millis(at_ms));
+            let coordinator = replay.coordinator();
+            match coordinator.consumer_groups().group(group) {
+                Some(g) => (
+                    Some(g.group_epoch),
+                    g.members.values().map(|m| (m.client_id.clone(), m.member_epoch)).collect(),
+                ),
+                None => (Some(coordinator.describe_group(group).generation_id), Vec::new()),
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

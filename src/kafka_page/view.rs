@@ -404,6 +404,7 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                         <h2>{ "Partition logs" }</h2>
                         { for partitions.iter().map(|p| log_strip(p, &groups, owner_of(&TopicPartition::new(p.topic.clone(), p.partition)))) }
                     </section>
+                    <super::explain_view::Inspector session={super::explain_view::SessionRef(session.clone())} version={*version} />
                 </section>
                 <section class="kafka-col">
                     <section id="kafka-checks" class="panel kafka-panel" aria-label="Checks">

@@ -12,6 +12,7 @@ mod embed;
 mod graph;
 mod kafka;
 mod kafka_ops;
+mod kafka_explain;
 mod laptop;
 mod persist;
 mod render;
