@@ -489,3 +489,94 @@ impl Page {
             .unwrap_or_default()
     }
 }
+
+/// One file of a page's initial download: its path in the dist, raw, `gzip -9` and (when the `brotli`
+/// tool is installed) `brotli -q 11` sizes.
+pub struct Fetched {
+    pub file: String,
+    pub raw: u64,
+    pub gzip: u64,
+    pub brotli: Option<u64>,
+}
+
+fn is_download_kind(file: &str) -> bool {
+    matches!(Path::new(file).extension().and_then(|e| e.to_str()), Some("wasm" | "js" | "css"))
+}
+
+/// Every file under `dir`, as paths relative to it, sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A page's initial download (issues 6 and 17): the wasm, JS and CSS files the browser fetched (Resource
+/// Timing) from loading `path` on `port` until `selector` shows and two seconds more, sized from `dist`
+/// (what the server sent); and the dist's other wasm, JS and CSS files, which nothing fetched at start
+/// (another page's module, the lazy scripting module, the embedders' helper script). Leaves the page open.
+pub fn initial_download(
+    page: &Page,
+    port: u16,
+    path: &str,
+    selector: &str,
+    dist: &Path,
+) -> (Vec<Fetched>, Vec<String>) {
+    post(&format!("{}/url", page.s), json!({"url": format!("http://127.0.0.1:{port}{path}")}));
+    page.find(selector);
+    std::thread::sleep(Duration::from_secs(2));
+    let names = page.execute("return performance.getEntriesByType('resource').map(e => e.name);", json!([]));
+    let origin = format!("http://127.0.0.1:{port}/");
+    let mut fetched: Vec<String> = names
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter_map(|url| url.strip_prefix(&origin))
+        .map(|rel| rel.split(['?', '#']).next().unwrap_or(rel).to_string())
+        .filter(|rel| is_download_kind(rel))
+        .collect();
+    fetched.sort();
+    fetched.dedup();
+    let sized = fetched
+        .iter()
+        .map(|rel| {
+            let path = dist.join(rel);
+            let raw = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{rel} was fetched: {e}")).len();
+            let gz = Command::new("gzip").args(["-9", "-c"]).arg(&path).output().expect("gzip");
+            assert!(gz.status.success(), "gzip -9 {rel}");
+            // Brotli (quality 11, as a static host precompresses) when the `brotli` tool is installed.
+            let br = Command::new("brotli")
+                .args(["-q", "11", "-c"])
+                .arg(&path)
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| o.stdout.len() as u64);
+            Fetched { file: rel.clone(), raw, gzip: gz.stdout.len() as u64, brotli: br }
+        })
+        .collect();
+    let left =
+        files_under(dist).into_iter().filter(|f| is_download_kind(f) && !fetched.contains(f)).collect();
+    (sized, left)
+}
+
+/// The pages whose first download has a budget (issue 17: each model's page at most 650 kB gzipped, the
+/// RabbitMQ page at most 2% above the 649.2 kB it had before the Kafka page existed): (name, path, the
+/// selector that shows once it has started, budget in gzipped bytes). The embedded sandbox is the
+/// RabbitMQ model's other page; it has the per-page budget.
+pub const PAGE_BUDGETS: [(&str, &str, &str, u64); 3] = [
+    ("RabbitMQ", "/", "header.app-header", 662_200),
+    ("Kafka", "/?model=kafka", ".kafka-app", 650_000),
+    ("embedded sandbox", "/?embed=1", "#embed", 650_000),
+];

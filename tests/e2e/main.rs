@@ -7,6 +7,7 @@
 mod harness;
 
 mod app;
+mod budgets;
 mod editing;
 mod embed;
 mod graph;

@@ -67,7 +67,8 @@ pub struct RunOptions {
     /// Overrides the scenario's `seed`.
     pub seed: Option<u64>,
     /// Calls [`Broker::assert_invariants`](crate::amqp::Broker::assert_invariants) after every step
-    /// (tests turn this on; it panics on a broken invariant).
+    /// (tests turn this on; it panics on a broken invariant). The page's release build (feature
+    /// `skip-invariant-checks`) has no such check: there it does nothing.
     pub check_invariants: bool,
     /// The runaway guard: at most this many timer firings while advancing to one point in time.
     pub max_timer_firings: u64,

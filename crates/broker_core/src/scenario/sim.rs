@@ -71,6 +71,7 @@ pub struct SimOptions {
     /// The runaway guard: at most this many wake-ups and broker timer firings at one instant.
     pub max_firings_per_instant: u64,
     /// Calls [`Broker::assert_invariants`] after every instant (tests; it panics on a broken invariant).
+    /// The page's release build (feature `skip-invariant-checks`) has no such check: there it does nothing.
     pub check_invariants: bool,
     /// The most messages, body bytes and events the run may cost ([`budget`]): a document over it is
     /// refused before it runs, and a run that goes past it is stopped at that message or event.

@@ -1,0 +1,32 @@
+//! The download budgets (issue 17) on the release build the other tests use: each page's first download
+//! — the wasm, JS and CSS the browser fetched at start, `gzip -9` — must stay within its budget
+//! ([`PAGE_BUDGETS`]). Measured from the served files, as `scripts/web-bench.sh` measures them; the bench
+//! adds brotli, first render and frame times.
+
+use crate::harness::*;
+
+#[test]
+fn each_page_s_first_download_is_within_its_budget() {
+    let browser = Browser::open("/");
+    let page = &browser.page;
+    let (port, dist) = (served_port(), trunk_build());
+    let mut over = Vec::new();
+    for (name, path, selector, budget) in PAGE_BUDGETS {
+        let (fetched, _) = initial_download(page, port, path, selector, &dist);
+        assert!(
+            fetched.iter().any(|f| f.file.ends_with(".wasm")),
+            "{name} page fetched no wasm: {:?}",
+            fetched.iter().map(|f| &f.file).collect::<Vec<_>>()
+        );
+        let total: u64 = fetched.iter().map(|f| f.gzip).sum();
+        let files: Vec<String> = fetched.iter().map(|f| format!("{} {}", f.file, f.gzip)).collect();
+        println!("{name} page ({path}): {total} bytes gzipped, budget {budget}: {}", files.join(", "));
+        if total > budget {
+            over.push(format!(
+                "{name} page ({path}): {total} bytes gzipped > {budget} ({})",
+                files.join(", ")
+            ));
+        }
+    }
+    assert!(over.is_empty(), "over budget: {over:#?}");
+}
