@@ -7,13 +7,12 @@
 mod harness;
 
 mod app;
-mod budgets;
 mod editing;
 mod embed;
 mod graph;
 mod kafka;
-mod kafka_ops;
 mod kafka_explain;
+mod kafka_ops;
 mod laptop;
 mod persist;
 mod render;
