@@ -11,6 +11,7 @@ use broker_core::kafka::scenario::{KafkaRun, KafkaRunOptions};
 use broker_core::kafka::TopicPartition;
 use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::{CheckResult, CheckStatus};
+use broker_core::VirtualTime;
 
 /// A bundled Kafka document: its id (`?doc=`), its title and its text.
 pub struct Bundled {
