@@ -8,6 +8,7 @@
 
 use broker_core::scenario::sim::{CheckStatus, SimOptions, Simulation};
 use broker_core::scenario::{self, EventFilter, RunOptions, Scenario};
+use std::ops::ControlFlow;
 use std::process::ExitCode;
 
 /// `println!` for the runner's output: when the reader of a pipe has gone (`brokerlab run … | head`), the
@@ -414,6 +415,59 @@ pub(crate) fn scenario_name(file: &str) -> String {
     stem
 }
 
+/// A model's document read for `run` or `check`: a malformed one is reported at its place (exit 2);
+/// `check` prints the format, the model and the number of checks (exit 0); otherwise the run to play.
+fn loaded_document<R>(
+    command: &Command,
+    model: &str,
+    parsed: Result<R, scenario::ScenarioError>,
+    checks: impl FnOnce(&R) -> usize,
+) -> ControlFlow<ExitCode, R> {
+    let run = match parsed {
+        Ok(run) => run,
+        Err(e) => {
+            eprintln!("{}", e.located(&command.file));
+            return ControlFlow::Break(ExitCode::from(2));
+        }
+    };
+    if command.check_only {
+        outln!(
+            "{}: ok (format {}, model {model}, {} checks)",
+            command.file,
+            scenario::document::DOCUMENT_VERSION,
+            checks(&run)
+        );
+        return ControlFlow::Break(ExitCode::SUCCESS);
+    }
+    ControlFlow::Continue(run)
+}
+
+/// A played document's output (its JSON report with `--json`, else its transcript) and exit code: 1 when
+/// the run stopped early or a check did not pass.
+fn document_outcome(
+    command: &Command,
+    json: impl FnOnce() -> String,
+    transcript: impl FnOnce() -> String,
+    stopped: Option<&scenario::report::StopInfo>,
+    results: &[broker_core::scenario::sim::CheckResult],
+) -> ExitCode {
+    if command.json {
+        outln!("{}", json());
+    } else {
+        out!("{}", transcript());
+    }
+    if let Some(stop) = stopped {
+        eprintln!("{}: {} {}", command.file, stop.at, stop.message);
+        return ExitCode::from(1);
+    }
+    let failed = results.iter().filter(|r| r.status != CheckStatus::Pass).count();
+    if failed > 0 {
+        eprintln!("{}: {failed} check(s) failed", command.file);
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
 /// Runs (or checks) a Kafka document (`"model": "kafka"`): transcript or JSON report, then the checks.
 fn run_kafka_document(command: &Command, text: &str) -> ExitCode {
     use broker_core::kafka::scenario::{KafkaRun, KafkaRunOptions};
@@ -421,42 +475,18 @@ fn run_kafka_document(command: &Command, text: &str) -> ExitCode {
         seed: command.options.seed,
         max_firings_per_instant: Some(command.options.max_timer_firings),
     };
-    let mut run = match KafkaRun::from_json(text, options) {
-        Ok(run) => run,
-        Err(e) => {
-            eprintln!("{}", e.located(&command.file));
-            return ExitCode::from(2);
-        }
+    let mut run = match loaded_document(command, "kafka", KafkaRun::from_json(text, options), |r| {
+        r.check_results().len()
+    }) {
+        ControlFlow::Continue(run) => run,
+        ControlFlow::Break(code) => return code,
     };
-    if command.check_only {
-        outln!(
-            "{}: ok (format {}, model kafka, {} checks)",
-            command.file,
-            scenario::document::DOCUMENT_VERSION,
-            run.check_results().len()
-        );
-        return ExitCode::SUCCESS;
-    }
     run.run();
     if let Some(uri) = &command.broker {
         // The engine's run gives the records to send and the outcome to compare with.
         return kafka::real_document(command, uri, &run);
     }
-    if command.json {
-        outln!("{}", run.to_json());
-    } else {
-        out!("{}", run.transcript());
-    }
-    if let Some(stop) = run.stopped() {
-        eprintln!("{}: {} {}", command.file, stop.at, stop.message);
-        return ExitCode::from(1);
-    }
-    let failed = run.check_results().iter().filter(|r| r.status != CheckStatus::Pass).count();
-    if failed > 0 {
-        eprintln!("{}: {failed} check(s) failed", command.file);
-        return ExitCode::from(1);
-    }
-    ExitCode::SUCCESS
+    document_outcome(command, || run.to_json(), || run.transcript(), run.stopped(), &run.check_results())
 }
 
 /// `brokerlab run DOC.json` for an SQS document (`"model": "sqs"`): played on the engine only.
@@ -473,38 +503,14 @@ fn run_sqs_document(command: &Command, text: &str) -> ExitCode {
         seed: command.options.seed,
         max_firings_per_instant: Some(command.options.max_timer_firings),
     };
-    let mut run = match SqsRun::from_json(text, options) {
-        Ok(run) => run,
-        Err(e) => {
-            eprintln!("{}", e.located(&command.file));
-            return ExitCode::from(2);
-        }
+    let mut run = match loaded_document(command, "sqs", SqsRun::from_json(text, options), |r| {
+        r.check_results().len()
+    }) {
+        ControlFlow::Continue(run) => run,
+        ControlFlow::Break(code) => return code,
     };
-    if command.check_only {
-        outln!(
-            "{}: ok (format {}, model sqs, {} checks)",
-            command.file,
-            scenario::document::DOCUMENT_VERSION,
-            run.check_results().len()
-        );
-        return ExitCode::SUCCESS;
-    }
     run.run();
-    if command.json {
-        outln!("{}", run.to_json());
-    } else {
-        out!("{}", run.transcript());
-    }
-    if let Some(stop) = run.stopped() {
-        eprintln!("{}: {} {}", command.file, stop.at, stop.message);
-        return ExitCode::from(1);
-    }
-    let failed = run.check_results().iter().filter(|r| r.status != CheckStatus::Pass).count();
-    if failed > 0 {
-        eprintln!("{}: {failed} check(s) failed", command.file);
-        return ExitCode::from(1);
-    }
-    ExitCode::SUCCESS
+    document_outcome(command, || run.to_json(), || run.transcript(), run.stopped(), &run.check_results())
 }
 
 #[cfg(feature = "real-broker")]

@@ -106,6 +106,49 @@ impl<E> fmt::Debug for EventFilter<E> {
     }
 }
 
+/// A model's JSON report in the shared envelope: `format`, the model's name, the seed, the end time, why
+/// it stopped (if it did), its events each with `at_ms` added beside the event's own fields, and the
+/// checks' results. The field order is part of the frozen report shape.
+pub fn report_json<'e, E: Serialize + 'e>(
+    model: &str,
+    seed: u64,
+    end: VirtualTime,
+    stopped: Option<&StopInfo>,
+    events: impl IntoIterator<Item = (VirtualTime, &'e E)>,
+    checks: Vec<crate::checks::CheckResult>,
+) -> String {
+    #[derive(Serialize)]
+    struct Report<'a> {
+        format: &'static str,
+        model: &'a str,
+        seed: u64,
+        end: String,
+        stopped: Option<String>,
+        events: Vec<serde_json::Value>,
+        checks: Vec<crate::checks::CheckResult>,
+    }
+    let events = events
+        .into_iter()
+        .map(|(at, e)| {
+            let mut v = serde_json::to_value(e).unwrap_or(serde_json::Value::Null);
+            if let Some(o) = v.as_object_mut() {
+                o.insert("at_ms".to_string(), serde_json::Value::from(at.as_millis()));
+            }
+            v
+        })
+        .collect();
+    let report = Report {
+        format: REPORT_FORMAT,
+        model,
+        seed,
+        end: end.to_string(),
+        stopped: stopped.map(|s| s.message.clone()),
+        events,
+        checks,
+    };
+    serde_json::to_string_pretty(&report).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -957,7 +957,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "3:12: model: unknown model 'kafak'; the models are \"amqp\" (RabbitMQ's AMQP 0-9-1), \"kafka\" \
-             (Apache Kafka)"
+             (Apache Kafka), \"sqs\" (Amazon SQS)"
         );
         assert_eq!(Document::parse(misspelt).unwrap_err(), e);
         let number = "{ \"brokerlab\": 2, \"model\": 1 }";

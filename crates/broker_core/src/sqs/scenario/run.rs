@@ -28,7 +28,7 @@ use sim_kernel::pace::Pace;
 use sim_kernel::prng::Prng;
 use sim_kernel::runtime::{self, Run};
 use sim_kernel::template::Template;
-use sim_kernel::transcript::{end_line, StopInfo, REPORT_FORMAT};
+use sim_kernel::transcript::{end_line, StopInfo};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
@@ -1142,37 +1142,14 @@ impl SqsRun {
 
     /// The JSON report (the kernel's envelope).
     pub fn to_json(&self) -> String {
-        #[derive(Serialize)]
-        struct Report {
-            format: &'static str,
-            model: &'static str,
-            seed: u64,
-            end: String,
-            stopped: Option<String>,
-            events: Vec<serde_json::Value>,
-            checks: Vec<CheckResult>,
-        }
-        let events = self
-            .events
-            .iter()
-            .map(|(at, e)| {
-                let mut v = serde_json::to_value(e).unwrap_or(serde_json::Value::Null);
-                if let Some(o) = v.as_object_mut() {
-                    o.insert("at_ms".to_string(), serde_json::Value::from(at.as_millis()));
-                }
-                v
-            })
-            .collect();
-        let report = Report {
-            format: REPORT_FORMAT,
-            model: "sqs",
-            seed: self.seed,
-            end: self.now.to_string(),
-            stopped: self.stopped.as_ref().map(|s| s.message.clone()),
-            events,
-            checks: self.check_results(),
-        };
-        serde_json::to_string_pretty(&report).unwrap_or_default()
+        sim_kernel::transcript::report_json(
+            "sqs",
+            self.seed,
+            self.now,
+            self.stopped.as_ref(),
+            self.events.iter().map(|(at, e)| (*at, e)),
+            self.check_results(),
+        )
     }
 }
 
