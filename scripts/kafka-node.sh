@@ -63,6 +63,16 @@ POM
 
 java_run() { java -Xmx512m -cp "$LIB/*" "$@"; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# stop_process PIDFILE: SIGTERM (a controlled shutdown), then wait until the JVM has exited — its listeners
+# close one by one, so a closed client port does not mean the controller port is free yet — SIGKILL after 30 s.
+stop_process() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 0
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
+  kill -KILL "$pid" 2>/dev/null || true
+  for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+}
 wait_port() {
   for _ in $(seq 1 120); do port_open "$1" && return 0; sleep 0.5; done
   return 1
@@ -212,18 +222,10 @@ PROPS
     DIR=${2:?usage: kafka-node.sh stop DIR}
     if [ -f "$DIR/nodes" ]; then
       for i in $(seq 1 "$(cat "$DIR/nodes")"); do kill "$(cat "$DIR/node-$i/pid")" 2>/dev/null || true; done
-      for i in $(seq 1 "$(cat "$DIR/nodes")"); do
-        for _ in $(seq 1 60); do port_open $((PORT + 2 * (i - 1))) || break; sleep 0.5; done
-      done
+      for i in $(seq 1 "$(cat "$DIR/nodes")"); do stop_process "$DIR/node-$i/pid"; done
     fi
-    if [ -f "$DIR/controller/pid" ]; then
-      kill "$(cat "$DIR/controller/pid")" 2>/dev/null || true
-      for _ in $(seq 1 60); do port_open "$CONTROLLER_PORT" || break; sleep 0.5; done
-    fi
-    if [ -f "$DIR/pid" ]; then
-      kill "$(cat "$DIR/pid")" 2>/dev/null || true
-      for _ in $(seq 1 60); do port_open "$PORT" || break; sleep 0.5; done
-    fi
+    [ -f "$DIR/controller/pid" ] && stop_process "$DIR/controller/pid"
+    [ -f "$DIR/pid" ] && stop_process "$DIR/pid"
     rm -rf "$DIR" ;;
   tool)
     DIR=${2:?}; shift 2; fetch_jars; java_run "$@" ;;
