@@ -309,6 +309,29 @@ pub const KEY_RELEASE_ALL: char = '\u{E000}';
 pub const KEY_BACKSPACE: char = '\u{E003}';
 pub const KEY_ENTER: char = '\u{E007}';
 pub const KEY_END: char = '\u{E010}';
+pub const KEY_ESCAPE: char = '\u{E00C}';
+pub const KEY_HOME: char = '\u{E011}';
+pub const KEY_LEFT: char = '\u{E012}';
+pub const KEY_RIGHT: char = '\u{E014}';
+
+/// Presses keys on the page as a keyboard does: keyDown / keyUp to whatever has the focus.
+pub fn keys(page: &Page, keys: &[char]) {
+    let mut actions = Vec::new();
+    for k in keys {
+        actions.push(json!({"type": "keyDown", "value": k.to_string()}));
+        actions.push(json!({"type": "keyUp", "value": k.to_string()}));
+    }
+    post(
+        &format!("{}/actions", page.s),
+        json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+    );
+    let _ = ureq::delete(&format!("{}/actions", page.s)).call();
+}
+
+/// Moves the focus off any control, as a click on the page's background does.
+pub fn blur(page: &Page) {
+    page.execute("document.activeElement && document.activeElement.blur();", json!([]));
+}
 
 impl Browser {
     /// [`Browser::open`] with the page's viewport (`innerWidth` × `innerHeight`) exactly `width` × `height`.

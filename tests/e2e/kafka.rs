@@ -10,29 +10,6 @@ use crate::harness::*;
 use serde_json::json;
 use std::time::Duration;
 
-const KEY_HOME: char = '\u{E011}';
-const KEY_LEFT: char = '\u{E012}';
-const KEY_RIGHT: char = '\u{E014}';
-
-/// Presses keys on the page as a keyboard does (keyDown/keyUp to whatever has the focus: the body).
-fn keys(page: &Page, keys: &[char]) {
-    let mut actions = Vec::new();
-    for k in keys {
-        actions.push(json!({"type": "keyDown", "value": k.to_string()}));
-        actions.push(json!({"type": "keyUp", "value": k.to_string()}));
-    }
-    post(
-        &format!("{}/actions", page.s),
-        json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
-    );
-    let _ = ureq::delete(&format!("{}/actions", page.s)).call();
-}
-
-/// Moves the focus off any control, as a click on the page's background does.
-fn blur(page: &Page) {
-    page.execute("document.activeElement && document.activeElement.blur();", json!([]));
-}
-
 /// The wasm and JS files the page fetched (Resource Timing).
 fn fetched(page: &Page) -> Vec<String> {
     let v = page.execute(

@@ -8,29 +8,6 @@ use crate::harness::*;
 use serde_json::json;
 use std::time::Duration;
 
-const KEY_ENTER: char = '\u{E007}';
-const KEY_ESCAPE: char = '\u{E00C}';
-const KEY_HOME: char = '\u{E011}';
-const KEY_RIGHT: char = '\u{E014}';
-
-/// Presses keys as a keyboard does: to whatever has the focus.
-fn keys(page: &Page, keys: &[char]) {
-    let mut actions = Vec::new();
-    for k in keys {
-        actions.push(json!({"type": "keyDown", "value": k.to_string()}));
-        actions.push(json!({"type": "keyUp", "value": k.to_string()}));
-    }
-    post(
-        &format!("{}/actions", page.s),
-        json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
-    );
-    let _ = ureq::delete(&format!("{}/actions", page.s)).call();
-}
-
-fn blur(page: &Page) {
-    page.execute("document.activeElement && document.activeElement.blur();", json!([]));
-}
-
 fn exists(page: &Page, css: &str) -> bool {
     page.execute("return document.querySelector(arguments[0]) !== null;", json!([css])).as_bool()
         == Some(true)
