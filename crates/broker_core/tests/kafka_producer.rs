@@ -550,7 +550,7 @@ fn a_transaction_timeout_above_transaction_max_timeout_ms_is_refused_at_init_tra
         ..Default::default()
     };
     let mut p = KafkaProducer::new(config, 1).unwrap();
-    // Kafka 4.1.1's client and broker (tests/scenarios/kafka/transaction-timeout, line 17).
+    // Kafka 4.1.1's client and broker (tests/scenarios/kafka/transaction-timeout, line 19).
     assert_eq!(
         p.init_transactions(&mut c, at(0)).unwrap_err().to_string(),
         "KafkaException: Unexpected error in InitProducerIdResponse; The transaction timeout is larger than the maximum value allowed by the broker (as configured by transaction.max.timeout.ms)."
