@@ -2,8 +2,10 @@
 //! 4.1.1's own assignor classes computed for it (written by `scripts/kafka-probes/AssignorProbe.java`),
 //! and this model must compute the same. The cases are Kafka's own assignor tests re-expressed as data
 //! (`kafka_tests.txt`) and seeded random groups (`random.txt`, `scripts/kafka-probes/random_cases.py`).
-//! Rack-aware range assignments (KIP-881) come from Kafka's rack tests (`kafka_rack_tests.txt`) and
-//! seeded random racked groups (`random_racks.txt`, `scripts/kafka-probes/random_rack_cases.py`).
+//! Rack-aware assignments (KIP-881) come from Kafka's rack tests (`kafka_rack_tests.txt`: RangeAssignorTest's
+//! and AbstractStickyAssignorTest's, for the range, sticky and cooperative-sticky assignors) and seeded
+//! random racked groups (`random_racks.txt` for range, `scripts/kafka-probes/random_rack_cases.py`;
+//! `random_sticky_racks.txt` for the sticky assignors, `scripts/kafka-probes/random_sticky_rack_cases.py`).
 //! Every result is also checked for the invariants every assignment keeps.
 
 use broker_core::kafka::{
@@ -218,13 +220,19 @@ fn seeded_random_groups_match_kafka() {
 }
 
 #[test]
-fn range_rack_cases_of_kafkas_tests() {
+fn rack_cases_of_kafkas_tests() {
     let n = check_file(include_str!("kafka/assignors/kafka_rack_tests.txt"), "kafka_rack_tests.txt");
-    assert!(n >= 40, "{n} cases");
+    assert!(n >= 110, "{n} cases");
 }
 
 #[test]
 fn seeded_random_rack_groups_match_kafka() {
     let n = check_file(include_str!("kafka/assignors/random_racks.txt"), "random_racks.txt");
     assert!(n >= 300, "{n} cases");
+}
+
+#[test]
+fn seeded_random_sticky_rack_groups_match_kafka() {
+    let n = check_file(include_str!("kafka/assignors/random_sticky_racks.txt"), "random_sticky_racks.txt");
+    assert!(n >= 290, "{n} cases");
 }

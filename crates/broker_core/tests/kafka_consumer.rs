@@ -382,9 +382,11 @@ fn a_consumer_that_stops_polling_leaves_and_its_commit_fails() {
             &mut w.env(),
         )
         .unwrap_err();
+    // The client left (its generation reset), so it fails the commit without sending it, with
+    // ConsumerCoordinator.sendOffsetCommitRequest's message for a consumer with no generation.
     assert_eq!(err.exception(), "CommitFailedException");
     assert!(err.to_string().starts_with(
-        "CommitFailedException: Commit cannot be completed since the group has already rebalanced"
+        "CommitFailedException: Offset commit cannot be completed since the consumer is not part of an active group"
     ));
     assert_eq!(w.coordinator.describe_group("g1").members.len(), 0, "it left the group");
     // Mixing subscribe and assign is refused as the Java client refuses it.

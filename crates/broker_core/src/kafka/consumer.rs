@@ -154,6 +154,8 @@ impl fmt::Display for ConsumerError {
 
 impl std::error::Error for ConsumerError {}
 
+/// `CommitFailedException` of a commit made while the consumer has no generation (not in the group).
+const COMMIT_NOT_IN_GROUP: &str = "Offset commit cannot be completed since the consumer is not part of an active group for auto partition assignment; it is likely that the consumer was kicked out of the group.";
 const COMMIT_FAILED: &str = "Commit cannot be completed since the group has already rebalanced and assigned the partitions to another member. This means that the time between subsequent calls to poll() was longer than the configured max.poll.interval.ms, which typically implies that the poll loop is spending too much time message processing. You can address this either by increasing max.poll.interval.ms or by reducing the maximum size of batches returned in poll() with max.poll.records.";
 const COMMIT_DURING_REBALANCE: &str = "Offset commit cannot be completed since the consumer is undergoing a rebalance for auto partition assignment. You can try completing the rebalance by calling poll() and then retry the operation.";
 const MUTUALLY_EXCLUSIVE: &str = "Subscription to topics, partitions and pattern are mutually exclusive";
@@ -670,6 +672,14 @@ impl KafkaConsumer {
                 None => {}
                 Some(ErrorCode::RebalanceInProgress) => self.rejoin_needed = true,
                 Some(ErrorCode::FencedInstanceId) => {
+                    // Another consumer took this group.instance.id. As the Java client's heartbeat
+                    // handler does, the generation and member id are reset (the partitions stay until a
+                    // rejoin): a commitSync now fails with CommitFailedException (not part of an active
+                    // group), and the next poll throws the heartbeat thread's FencedInstanceIdException.
+                    self.member_id.clear();
+                    self.generation = -1;
+                    self.membership = Membership::Unjoined;
+                    self.next_heartbeat = VirtualTime::NEVER;
                     self.fatal = Some(ConsumerError::Kafka(KafkaError::new(ErrorCode::FencedInstanceId)));
                 }
                 Some(e) => {
@@ -1045,7 +1055,9 @@ impl KafkaConsumer {
         let (generation, member_id) =
             if in_group && valid { (current, self.member_id.clone()) } else { (-1, String::new()) };
         if in_group && generation < 0 {
-            return Err(ConsumerError::client("CommitFailedException", COMMIT_FAILED));
+            // `sendOffsetCommitRequest` with no stable generation (fenced, or left after
+            // max.poll.interval.ms): the client fails the commit itself, with its own message.
+            return Err(ConsumerError::client("CommitFailedException", COMMIT_NOT_IN_GROUP));
         }
         let request = OffsetCommitRequest {
             group_id: group,

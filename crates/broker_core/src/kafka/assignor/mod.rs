@@ -25,11 +25,11 @@
 //! member back a partition it owned in an earlier generation of a topic it no longer subscribes to (the
 //! Java consumer then finds its assignment does not match its subscription and rejoins).
 //!
-//! Racks (KIP-881): the classic `RangeAssignor` takes the members' `client.rack` and the racks of each
-//! partition's replicas into account ([`ClientAssignor::assign_with_racks`]), checked against Kafka's
-//! classes on the rack cases of `RangeAssignorTest`. The sticky assignors' rack-aware variants are not
-//! modelled: with racks on both sides they may differ from Kafka (without racks, or when every partition
-//! has a replica on every rack, they are the same).
+//! Racks (KIP-881): the classic `RangeAssignor`, `StickyAssignor` and `CooperativeStickyAssignor` take the
+//! members' `client.rack` and the racks of each partition's replicas into account
+//! ([`ClientAssignor::assign_with_racks`]), checked against Kafka's classes on the rack cases of
+//! `RangeAssignorTest` and `AbstractStickyAssignorTest` and on seeded random racked groups.
+//! `RoundRobinAssignor` has no rack-aware variant in Kafka either.
 //!
 //! The server-side assignors iterate topic ids (random UUIDs in a real cluster) and members in hash order;
 //! this module uses topic names and member ids in order instead, so it equals one possible cluster.
@@ -180,9 +180,9 @@ impl ClientAssignor {
         self.assign_with_racks(members, partitions, &PartitionRacks::new())
     }
 
-    /// [`ClientAssignor::assign`] knowing the partitions' replica racks (KIP-881). The range assignor uses
-    /// them when some member has a `client.rack` that some replica's broker has; the other assignors here
-    /// ignore racks (Kafka's sticky assignors are rack-aware too: not modelled, see the module docs).
+    /// [`ClientAssignor::assign`] knowing the partitions' replica racks (KIP-881). The range and sticky
+    /// assignors use them when some member has a `client.rack` that some replica's broker has (and the
+    /// partitions' rack sets differ); round-robin ignores racks, as in Kafka.
     pub fn assign_with_racks(
         self,
         members: &[MemberSubscription],
@@ -192,8 +192,8 @@ impl ClientAssignor {
         let mut result = match self {
             ClientAssignor::Range => client::range(members, partitions, racks),
             ClientAssignor::RoundRobin => client::round_robin(members, partitions),
-            ClientAssignor::Sticky => sticky::assign(members, partitions).assignment,
-            ClientAssignor::CooperativeSticky => sticky::assign_cooperative(members, partitions),
+            ClientAssignor::Sticky => sticky::assign(members, partitions, racks).assignment,
+            ClientAssignor::CooperativeSticky => sticky::assign_cooperative(members, partitions, racks),
         };
         for list in result.values_mut() {
             list.sort();

@@ -11,10 +11,20 @@
 //! Owned partitions are validated first as Kafka does: partitions of topics that no longer exist (or
 //! outside the topic's partition count) are dropped; of two members claiming a partition, the one of the
 //! higher generation keeps it, and in the same generation neither does.
+//!
+//! Racks (KIP-881, Kafka's `RackInfo`): when some member has a `client.rack` that some partition's replica
+//! has, and not every partition has replicas on every rack, the assignment is rack-aware. A member keeps
+//! an owned partition only if a replica is on its rack (a member without a rack matches everything). The
+//! constrained builder deals the unassigned partitions, those with the fewest same-rack members first,
+//! round-robin to under-quota members on a replica's rack before the plain round-robin; the general
+//! builder first gives each unassigned partition to the least loaded eligible member on a replica's rack,
+//! then the rest as without racks (its balancing moves are the same as without racks, as in Kafka).
+//! As in Kafka, the order by same-rack members applies as soon as some member has a rack, even when the
+//! assignment is not rack-aware.
 
 use super::{
     java_bucket, java_capacity, java_cmp, java_hash_map_order, java_topic_partition_hash, partitions_of,
-    Assignment, JavaString, MemberSubscription, PartitionCounts,
+    Assignment, JavaString, MemberSubscription, PartitionCounts, PartitionRacks,
 };
 use crate::kafka::TopicPartition;
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,8 +41,12 @@ pub(super) struct StickyOutcome {
 
 /// `CooperativeStickyAssignor.assignPartitions`: the sticky assignment without the partitions that must
 /// first be revoked from another member (they are assigned in the follow-up rebalance).
-pub(super) fn assign_cooperative(members: &[MemberSubscription], partitions: &PartitionCounts) -> Assignment {
-    let StickyOutcome { mut assignment, transferring } = assign(members, partitions);
+pub(super) fn assign_cooperative(
+    members: &[MemberSubscription],
+    partitions: &PartitionCounts,
+    racks: &PartitionRacks,
+) -> Assignment {
+    let StickyOutcome { mut assignment, transferring } = assign(members, partitions, racks);
     let transferring = match transferring {
         Some(t) => t,
         None => {
@@ -64,8 +78,12 @@ pub(super) fn assign_cooperative(members: &[MemberSubscription], partitions: &Pa
     assignment
 }
 
-/// `AbstractStickyAssignor.assignPartitions` (rack-unaware).
-pub(super) fn assign(members: &[MemberSubscription], partitions: &PartitionCounts) -> StickyOutcome {
+/// `AbstractStickyAssignor.assignPartitions`, with the partitions' replica racks (KIP-881).
+pub(super) fn assign(
+    members: &[MemberSubscription],
+    partitions: &PartitionCounts,
+    racks: &PartitionRacks,
+) -> StickyOutcome {
     // Members in the order Kafka's `HashMap` of subscriptions yields them (a repeated member id counts
     // once, its first subscription).
     let mut seen = BTreeSet::new();
@@ -85,14 +103,94 @@ pub(super) fn assign(members: &[MemberSubscription], partitions: &PartitionCount
         .filter_map(|t| partitions.get(t).filter(|&&n| n > 0).map(|&n| (t.clone(), n)))
         .collect();
 
+    let rack_info = RackInfo::new(&ordered, &topics, racks);
     let validated = validate_owned(&ordered, &topics);
     if validated.all_subscriptions_equal {
-        let mut builder = Constrained::new(&topics, &ordered, validated);
+        let mut builder = Constrained::new(&topics, &ordered, validated, rack_info);
         let assignment = builder.build();
         StickyOutcome { assignment, transferring: Some(builder.transferring) }
     } else {
-        let assignment = General::new(&topics, &ordered, validated).build();
+        let assignment = General::new(&topics, &ordered, validated, rack_info).build();
         StickyOutcome { assignment, transferring: None }
+    }
+}
+
+/// `AbstractStickyAssignor.RackInfo`: the members' racks and the partitions' replica racks.
+#[derive(Default)]
+struct RackInfo {
+    /// Member → its rack; empty unless the assignment is rack-aware.
+    consumer_racks: BTreeMap<String, String>,
+    /// Partition → its replicas' racks; empty unless the assignment is rack-aware.
+    partition_racks: BTreeMap<TopicPartition, BTreeSet<String>>,
+    /// Partition → how many members are on one of its replicas' racks; filled whenever some member has a
+    /// rack (Kafka computes it from the racks before deciding whether the assignment is rack-aware).
+    consumers_by_partition: BTreeMap<TopicPartition, usize>,
+}
+
+impl RackInfo {
+    fn new(members: &[&MemberSubscription], topics: &BTreeMap<String, i32>, racks: &PartitionRacks) -> Self {
+        let member_racks: Vec<(&str, &str)> = members
+            .iter()
+            .filter_map(|m| m.rack_id.as_deref().filter(|r| !r.is_empty()).map(|r| (m.member_id.as_str(), r)))
+            .collect();
+        if member_racks.is_empty() {
+            return RackInfo::default();
+        }
+        let mut members_on_rack: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, rack) in &member_racks {
+            *members_on_rack.entry(rack).or_default() += 1;
+        }
+        let no_racks = BTreeSet::new();
+        let partition_racks: BTreeMap<TopicPartition, BTreeSet<String>> = topics
+            .iter()
+            .flat_map(|(t, &n)| partitions_of(t, n))
+            .map(|tp| {
+                let set = racks.get(&tp).unwrap_or(&no_racks).clone();
+                (tp, set)
+            })
+            .collect();
+        let all_racks: BTreeSet<&String> = partition_racks.values().flatten().collect();
+        let consumers_by_partition = partition_racks
+            .iter()
+            .map(|(tp, set)| {
+                (tp.clone(), set.iter().map(|r| members_on_rack.get(r.as_str()).unwrap_or(&0)).sum())
+            })
+            .collect();
+        // `useRackAwareAssignment`: some member's rack is a replica's rack, and the partitions' rack sets
+        // are not all the set of every rack.
+        let shared = members_on_rack.keys().any(|r| all_racks.iter().any(|a| a.as_str() == *r));
+        let uneven = partition_racks.values().any(|set| set.len() != all_racks.len());
+        if shared && uneven {
+            RackInfo {
+                consumer_racks: member_racks.iter().map(|(m, r)| (m.to_string(), r.to_string())).collect(),
+                partition_racks,
+                consumers_by_partition,
+            }
+        } else {
+            RackInfo { consumers_by_partition, ..RackInfo::default() }
+        }
+    }
+
+    /// `racksMismatch`: the member has a rack and no replica of the partition is on it.
+    fn mismatch(&self, member: &str, tp: &TopicPartition) -> bool {
+        self.consumer_racks
+            .get(member)
+            .is_some_and(|rack| !self.partition_racks.get(tp).is_some_and(|set| set.contains(rack)))
+    }
+
+    /// `sortPartitionsByRackConsumers`: a stable sort by the number of members on a replica's rack.
+    fn sort_by_rack_consumers(&self, partitions: &mut [TopicPartition]) {
+        if !self.consumers_by_partition.is_empty() {
+            partitions.sort_by_key(|tp| self.consumers_by_partition.get(tp).copied().unwrap_or(0));
+        }
+    }
+
+    /// `nextRackConsumer`: the first member of `list` from `first` on (wrapping) whose rack has a replica.
+    fn next_rack_consumer(&self, tp: &TopicPartition, list: &[String], first: usize) -> Option<usize> {
+        let racks = self.partition_racks.get(tp).filter(|set| !set.is_empty())?;
+        (0..list.len())
+            .map(|i| (first + i) % list.len())
+            .find(|&index| self.consumer_racks.get(&list[index]).is_some_and(|rack| racks.contains(rack)))
     }
 }
 
@@ -172,10 +270,16 @@ struct Constrained<'a> {
     assignment: Assignment,
     assigned: Vec<TopicPartition>,
     transferring: BTreeMap<TopicPartition, String>,
+    racks: RackInfo,
 }
 
 impl<'a> Constrained<'a> {
-    fn new(topics: &'a BTreeMap<String, i32>, members: &[&MemberSubscription], validated: Validated) -> Self {
+    fn new(
+        topics: &'a BTreeMap<String, i32>,
+        members: &[&MemberSubscription],
+        validated: Validated,
+        racks: RackInfo,
+    ) -> Self {
         let total: usize = topics.values().map(|&n| n as usize).sum();
         let n = members.len().max(1);
         Constrained {
@@ -193,6 +297,7 @@ impl<'a> Constrained<'a> {
             assignment: members.iter().map(|m| (m.member_id.clone(), Vec::new())).collect(),
             assigned: Vec::new(),
             transferring: BTreeMap::new(),
+            racks,
         }
     }
 
@@ -201,12 +306,14 @@ impl<'a> Constrained<'a> {
         let assigned: BTreeSet<&TopicPartition> = self.assigned.iter().collect();
         let mut topic_order: Vec<&String> = self.topics.keys().collect();
         topic_order.sort_by(|a, b| java_cmp(a, b));
-        let unassigned: Vec<TopicPartition> = all_partitions_sorted(self.topics, &topic_order)
+        let mut unassigned: Vec<TopicPartition> = all_partitions_sorted(self.topics, &topic_order)
             .into_iter()
             .filter(|tp| !assigned.contains(tp))
             .collect();
         self.under_min_quota.sort_by(|a, b| java_cmp(a, b));
         self.exactly_min_quota.sort_by(|a, b| java_cmp(a, b));
+        self.racks.sort_by_rack_consumers(&mut unassigned);
+        self.assign_rack_aware_round_robin(&mut unassigned);
         self.assign_round_robin(&unassigned);
         std::mem::take(&mut self.assignment)
     }
@@ -214,6 +321,14 @@ impl<'a> Constrained<'a> {
     fn assign_owned(&mut self) {
         for member in self.members.clone() {
             let mut owned = self.owned.get(&member).cloned().unwrap_or_default();
+            // An owned partition with no replica on the member's rack is given up (it may move).
+            owned.retain(|tp| {
+                let mismatch = self.racks.mismatch(&member, tp);
+                if mismatch {
+                    self.maybe_revoked.insert(tp.clone(), member.clone());
+                }
+                !mismatch
+            });
             owned.sort_by(|a, b| a.partition.cmp(&b.partition).then_with(|| java_cmp(&a.topic, &b.topic)));
             owned.retain(|tp| !self.multiply_claimed.contains(tp));
             let keep = if owned.len() < self.min_quota {
@@ -238,6 +353,51 @@ impl<'a> Constrained<'a> {
             self.assignment.get_mut(&member).expect("every member has an entry").extend_from_slice(kept);
             self.assigned.extend_from_slice(kept);
         }
+    }
+
+    /// `assignRackAwareRoundRobin`: each partition, in turn, to the next under-quota member (from where
+    /// the walk stopped) on one of its replicas' racks, else to the first member at the minimum quota on
+    /// one; a partition that found none is left for [`Constrained::assign_round_robin`].
+    fn assign_rack_aware_round_robin(&mut self, unassigned: &mut Vec<TopicPartition>) {
+        if self.racks.consumer_racks.is_empty() {
+            return;
+        }
+        let mut next = 0;
+        let mut left = Vec::new();
+        for tp in std::mem::take(unassigned) {
+            let mut chosen = None;
+            if let Some(mut index) = self.racks.next_rack_consumer(&tp, &self.under_min_quota, next) {
+                let member = self.under_min_quota[index].clone();
+                let count = self.assignment[&member].len() + 1;
+                if count >= self.min_quota {
+                    self.under_min_quota.remove(index);
+                    if count < self.max_quota && self.current_over_min < self.expected_over_min {
+                        self.exactly_min_quota.push(member.clone());
+                    }
+                } else {
+                    index += 1;
+                }
+                next = if self.under_min_quota.is_empty() { 0 } else { index % self.under_min_quota.len() };
+                chosen = Some(member);
+            } else if let Some(index) = self.racks.next_rack_consumer(&tp, &self.exactly_min_quota, 0) {
+                let member = self.exactly_min_quota[index].clone();
+                if self.assignment[&member].len() + 1 == self.max_quota {
+                    self.exactly_min_quota.remove(index);
+                    self.current_over_min += 1;
+                    if self.current_over_min == self.expected_over_min {
+                        self.exactly_min_quota.clear();
+                    }
+                }
+                chosen = Some(member);
+            }
+            match chosen {
+                Some(member) => {
+                    self.assign_new(&tp, &member);
+                }
+                None => left.push(tp),
+            }
+        }
+        *unassigned = left;
     }
 
     fn assign_round_robin(&mut self, unassigned: &[TopicPartition]) {
@@ -300,10 +460,16 @@ struct General<'a> {
     movements: Movements,
     members: Vec<(String, Option<i32>, Vec<TopicPartition>)>,
     max_generation: i32,
+    racks: RackInfo,
 }
 
 impl<'a> General<'a> {
-    fn new(topics: &'a BTreeMap<String, i32>, members: &[&MemberSubscription], validated: Validated) -> Self {
+    fn new(
+        topics: &'a BTreeMap<String, i32>,
+        members: &[&MemberSubscription],
+        validated: Validated,
+        racks: RackInfo,
+    ) -> Self {
         let mut topic_consumers: BTreeMap<String, Vec<String>> =
             topics.keys().map(|t| (t.clone(), Vec::new())).collect();
         let mut consumer_topics = BTreeMap::new();
@@ -350,6 +516,7 @@ impl<'a> General<'a> {
                 .map(|m| (m.member_id.clone(), m.generation, m.owned_partitions.clone()))
                 .collect(),
             max_generation: validated.max_generation,
+            racks,
         }
     }
 
@@ -399,11 +566,12 @@ impl<'a> General<'a> {
         let mut assigned = Vec::new();
         for (member, list) in self.current.iter_mut() {
             let subscribed = &self.subscriptions[member];
+            let racks = &self.racks;
             list.retain(|tp| {
                 if !self.topic_consumers.contains_key(tp.topic.as_str()) {
                     self.partition_consumer.remove(tp);
                     false
-                } else if !subscribed.contains(tp.topic.as_str()) {
+                } else if !subscribed.contains(tp.topic.as_str()) || racks.mismatch(member, tp) {
                     self.revocation_required = true;
                     false
                 } else {
@@ -465,19 +633,23 @@ impl<'a> General<'a> {
             || list.iter().any(|tp| self.can_topic_participate(&tp.topic))
     }
 
-    /// Gives `tp` to the least loaded member subscribed to its topic.
-    fn maybe_assign_partition(&mut self, tp: &TopicPartition) {
+    /// Gives `tp` to the least loaded member subscribed to its topic (with `same_rack`, on one of its
+    /// replicas' racks or without a rack); whether it found one.
+    fn maybe_assign_partition(&mut self, tp: &TopicPartition, same_rack: bool) -> bool {
         let chosen = self
             .sorted_consumers
             .iter()
-            .find(|(_, m)| self.consumer_topics[&m.0].iter().any(|t| *t == tp.topic))
+            .find(|(_, m)| {
+                self.consumer_topics[&m.0].iter().any(|t| *t == tp.topic)
+                    && !(same_rack && self.racks.mismatch(&m.0, tp))
+            })
             .map(|(_, m)| m.0.clone());
-        if let Some(member) = chosen {
-            self.sorted_consumers.remove(&self.key(&member));
-            self.current.get_mut(&member).expect("member").push(tp.clone());
-            self.partition_consumer.insert(tp.clone(), member.clone());
-            self.sorted_consumers.insert(self.key(&member));
-        }
+        let Some(member) = chosen else { return false };
+        self.sorted_consumers.remove(&self.key(&member));
+        self.current.get_mut(&member).expect("member").push(tp.clone());
+        self.partition_consumer.insert(tp.clone(), member.clone());
+        self.sorted_consumers.insert(self.key(&member));
+        true
     }
 
     fn balance(
@@ -486,11 +658,24 @@ impl<'a> General<'a> {
         mut unassigned: Vec<TopicPartition>,
     ) {
         let initializing = self.sorted_consumers.last().is_none_or(|(n, _)| *n == 0);
-        for tp in &unassigned {
+        // With racks, a first pass on the members of a replica's rack; the rest as without racks.
+        let mut to_assign = unassigned.clone();
+        if !self.racks.consumer_racks.is_empty() {
+            let mut left = Vec::new();
+            for tp in to_assign {
+                if self.topic_consumers[tp.topic.as_str()].is_empty()
+                    || !self.maybe_assign_partition(&tp, true)
+                {
+                    left.push(tp);
+                }
+            }
+            to_assign = left;
+        }
+        for tp in &to_assign {
             if self.topic_consumers[tp.topic.as_str()].is_empty() {
                 continue;
             }
-            self.maybe_assign_partition(tp);
+            self.maybe_assign_partition(tp, false);
         }
         let fixed_topics: BTreeSet<String> =
             self.topic_consumers.keys().filter(|t| !self.can_topic_participate(t)).cloned().collect();
