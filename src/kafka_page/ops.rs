@@ -13,6 +13,7 @@ use broker_core::kafka::group::OffsetCommitRequest;
 use broker_core::kafka::log::AppendRecord;
 use broker_core::kafka::scenario::document::AcksSpec;
 use broker_core::kafka::scenario::KafkaRun;
+use broker_core::kafka::tools::{self, PartitionFacts, ResetSpec};
 use broker_core::kafka::{
     ErrorCode, Header, KafkaError, NewTopic, OffsetAndMetadata, ProduceOutcome, ProduceRequest,
     TopicPartition,
@@ -33,6 +34,21 @@ pub enum ResetTo {
     Datetime(i64),
     /// `--shift-by N`: the committed offset plus N, kept within the log.
     ShiftBy(i64),
+    /// `--to-offset N`, kept within the log.
+    Offset(i64),
+}
+
+impl ResetTo {
+    /// The tool's option for it.
+    pub fn spec(&self) -> ResetSpec {
+        match *self {
+            ResetTo::Earliest => ResetSpec::ToEarliest,
+            ResetTo::Latest => ResetSpec::ToLatest,
+            ResetTo::Datetime(ms) => ResetSpec::ToDatetime(ms),
+            ResetTo::ShiftBy(n) => ResetSpec::ShiftBy(n),
+            ResetTo::Offset(n) => ResetSpec::ToOffset(n),
+        }
+    }
 }
 
 /// One operation from the page's forms.
@@ -108,20 +124,17 @@ fn create_field(code: ErrorCode) -> &'static str {
     }
 }
 
-/// The group's state as `kafka-consumer-groups` prints it, and whether it is inactive (no members).
-fn group_state(run: &KafkaRun, group: &str) -> Option<(String, bool)> {
+/// The group's state as `describeConsumerGroups` names it (`Dead` for a group the coordinator does not
+/// know), which decides whether `kafka-consumer-groups` may reset it.
+fn group_state(run: &KafkaRun, group: &str) -> String {
     let coordinator = run.coordinator();
     if let Some(g) = coordinator.consumer_groups().group(group) {
-        let state = format!("{:?}", g.state());
-        let inactive = g.members.is_empty();
-        return Some((state, inactive));
+        return format!("{:?}", g.state());
     }
     if coordinator.group_ids().iter().any(|g| g == group) {
-        let g = coordinator.describe_group(group);
-        let inactive = g.members.is_empty();
-        return Some((g.state.to_string(), inactive));
+        return coordinator.describe_group(group).state.to_string();
     }
-    None
+    "Dead".to_string()
 }
 
 /// Does `op` on the run at its current instant; says what happened, or refuses with the engine's text.
@@ -199,17 +212,11 @@ pub fn apply(run: &mut KafkaRun, op: &KafkaOp) -> Result<String, OpError> {
     }
 }
 
-/// `kafka-consumer-groups --reset-offsets --execute`: only an inactive group's offsets move.
+/// `kafka-consumer-groups --reset-offsets --execute`, the tool's rules being the engine's
+/// ([`tools::reset_offsets`]): the facts are read from the run, the new offsets committed as the tool does.
 fn reset_offsets(run: &mut KafkaRun, group: &str, topic: &str, to: &ResetTo) -> Result<String, OpError> {
-    if let Some((state, false)) = group_state(run, group) {
-        // kafka-consumer-groups' own refusal (kafka-tools 4.1.1, ConsumerGroupCommand).
-        return Err(OpError {
-            field: "group",
-            message: format!(
-                "Assignments can only be reset if the group '{group}' is inactive, but the current state is {state}."
-            ),
-        });
-    }
+    let state = group_state(run, group);
+    tools::check_inactive(group, &state).map_err(|e| OpError { field: "group", message: e.to_string() })?;
     let Some(t) = run.cluster().topic(topic) else {
         let e = KafkaError::with_message(
             ErrorCode::UnknownTopicOrPartition,
@@ -217,43 +224,48 @@ fn reset_offsets(run: &mut KafkaRun, group: &str, topic: &str, to: &ResetTo) -> 
         );
         return Err(kafka("topic", e));
     };
-    let mut offsets = Vec::new();
-    for (i, p) in t.partitions.iter().enumerate() {
-        let tp = TopicPartition::new(topic.to_string(), i as i32);
-        let (start, hw) = (p.log.log_start_offset(), p.log.high_watermark());
-        let target = match to {
-            ResetTo::Earliest => start,
-            ResetTo::Latest => hw,
-            ResetTo::Datetime(ms) => p.log.offset_for_timestamp(*ms, hw).unwrap_or(hw),
-            ResetTo::ShiftBy(n) => match run.coordinator().offsets().committed_offset(group, &tp) {
-                Some(c) => c.saturating_add(*n).clamp(start, hw),
-                None => {
-                    return Err(OpError {
-                        field: "to",
-                        message: format!(
-                            "Cannot shift offset for partition {topic}-{i} since there is no current committed offset"
-                        ),
-                    })
-                }
-            },
-        };
-        offsets.push((tp, OffsetAndMetadata { offset: target, metadata: String::new() }));
-    }
-    let said = offsets
+    let spec = to.spec();
+    let facts: Vec<PartitionFacts> = t
+        .partitions
         .iter()
-        .map(|(tp, o)| format!("{}-{}: {}", tp.topic, tp.partition, o.offset))
+        .enumerate()
+        .map(|(i, p)| {
+            let tp = TopicPartition::new(topic.to_string(), i as i32);
+            let (earliest, latest) = (p.log.log_start_offset(), p.log.high_watermark());
+            let for_datetime = match spec {
+                ResetSpec::ToDatetime(ms) => p.log.offset_for_timestamp(ms, latest),
+                _ => None,
+            };
+            let committed = run.coordinator().offsets().committed_offset(group, &tp);
+            PartitionFacts { partition: tp, earliest, latest, committed, for_datetime }
+        })
+        .collect();
+    let new = tools::reset_offsets(group, &state, &facts, &spec)
+        .map_err(|e| OpError { field: "to", message: e.to_string() })?;
+    let said = new
+        .iter()
+        .map(|o| format!("{}-{}: {}", o.partition.topic, o.partition.partition, o.offset))
         .collect::<Vec<_>>();
+    let warnings: Vec<&str> = new.iter().filter_map(|o| o.warning.as_deref()).collect();
     let request = OffsetCommitRequest {
         group_id: group.to_string(),
         generation_id: -1,
         member_id: String::new(),
         group_instance_id: None,
-        offsets,
+        offsets: new
+            .iter()
+            .map(|o| (o.partition.clone(), OffsetAndMetadata { offset: o.offset, metadata: String::new() }))
+            .collect(),
     };
     let at = run.time();
     // The tool's commit, answered to it alone (not to a client of the run).
     let _answer = run.coordinator_mut().offset_commit(at, u64::MAX, request);
-    Ok(format!("Reset group {group}'s offsets of {topic}: {}", said.join(", ")))
+    let mut out = format!("Reset group {group}'s offsets of {topic}: {}", said.join(", "));
+    // The tool logs its clamping at WARN; the page says it after the result.
+    for w in warnings {
+        out.push_str(&format!(". {w}"));
+    }
+    Ok(out)
 }
 
 /// Plays `run` to `to_ms`, applying each operation at its instant: those after `from_ms` (all from 0
@@ -375,6 +387,12 @@ mod tests {
         assert_eq!(committed(&s), Some(7));
         s.operate(reset("audit", ResetTo::ShiftBy(-30))).unwrap();
         assert_eq!(committed(&s), Some(0), "kept within the log");
+        let said = s.operate(reset("audit", ResetTo::Offset(12))).unwrap();
+        assert_eq!(
+            said,
+            "Reset group audit's offsets of quickstart-events: quickstart-events-0: 10. New offset (12) is higher \
+             than latest offset for topic partition quickstart-events-0. Value will be set to 10"
+        );
         s.operate(reset("audit", ResetTo::Datetime(0))).unwrap();
         assert_eq!(committed(&s), Some(0));
         s.operate(reset("audit", ResetTo::Datetime(i64::MAX))).unwrap();
