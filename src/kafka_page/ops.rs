@@ -11,6 +11,7 @@
 
 use broker_core::kafka::group::OffsetCommitRequest;
 use broker_core::kafka::log::AppendRecord;
+use broker_core::kafka::partitioner::StickyPartitioner;
 use broker_core::kafka::scenario::document::AcksSpec;
 use broker_core::kafka::scenario::KafkaRun;
 use broker_core::kafka::tools::{self, PartitionFacts, ResetSpec};
@@ -79,7 +80,7 @@ pub enum KafkaOp {
     },
     Produce {
         topic: String,
-        /// `None`: the key's partition (murmur2), or the first partition for a null key.
+        /// `None`: the key's partition (murmur2), or the sticky partitioner's for a null key.
         partition: Option<i32>,
         key: Option<String>,
         value: Option<String>,
@@ -137,6 +138,19 @@ fn group_state(run: &KafkaRun, group: &str) -> String {
     "Dead".to_string()
 }
 
+/// Where the Java producer puts a record without key, sent by hand: each hand send is a fresh producer
+/// (as one run of `kafka-console-producer` per record), whose sticky partitioner has no partition yet and
+/// draws one uniformly among the partitions that have a leader (all of them when none has). The draw
+/// comes from the document's seed and the send's instant, so a replay draws the same partition.
+fn hand_sticky_partition(run: &KafkaRun, topic: &str, count: i32, at: VirtualTime) -> i32 {
+    let available: Vec<i32> = run.cluster().topic(topic).map_or_else(Vec::new, |t| {
+        (0..count).filter(|&p| t.partitions.get(p as usize).is_some_and(|s| s.leader.is_some())).collect()
+    });
+    let seed = run.document().seed ^ at.as_millis().wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut prng = broker_core::Prng::new(seed);
+    StickyPartitioner::default().partition(count, &available, &mut prng)
+}
+
 /// Does `op` on the run at its current instant; says what happened, or refuses with the engine's text.
 pub fn apply(run: &mut KafkaRun, op: &KafkaOp) -> Result<String, OpError> {
     let at = run.time();
@@ -175,6 +189,7 @@ pub fn apply(run: &mut KafkaRun, op: &KafkaOp) -> Result<String, OpError> {
                 (None, Some(k)) if count > 0 => {
                     broker_core::kafka::partitioner::partition_for_key(k.as_bytes(), count)
                 }
+                (None, None) if count > 0 => hand_sticky_partition(run, topic, count, at),
                 _ => 0,
             };
             let record = AppendRecord {
@@ -355,6 +370,40 @@ mod tests {
         .unwrap();
         assert_eq!(back.ops, s.ops);
         assert_eq!(back.partitions(), s.partitions());
+    }
+
+    #[test]
+    fn a_hand_record_without_key_goes_to_a_sticky_draw_among_the_partitions_and_replays_there() {
+        let mut s = KafkaSession::bundled("quickstart").unwrap();
+        s.seek(1_000);
+        s.operate(create("clicks", 4, 1)).unwrap();
+        let mut placed = Vec::new();
+        for i in 0..12u64 {
+            s.seek(2_000 + 100 * i);
+            let said = s
+                .operate(KafkaOp::Produce {
+                    topic: "clicks".into(),
+                    partition: None,
+                    key: None,
+                    value: Some(format!("v{i}")),
+                    headers: vec![],
+                    acks: AcksSpec::One,
+                })
+                .unwrap();
+            let p: i32 =
+                said["Wrote the record to clicks-".len()..].split(' ').next().unwrap().parse().unwrap();
+            placed.push(p);
+        }
+        let ends: Vec<i64> = (0..4).map(|p| log_end(&s, "clicks", p).unwrap()).collect();
+        for p in 0..4 {
+            assert_eq!(ends[p as usize], placed.iter().filter(|&&q| q == p).count() as i64, "{placed:?}");
+        }
+        // Each hand send is a new producer: its sticky partition is drawn, not always partition 0.
+        assert!(placed.iter().any(|&p| p != placed[0]), "{placed:?}");
+        // Rewound and replayed (a reopened page): every record lands where it did.
+        s.seek(0);
+        s.seek(5_000);
+        assert_eq!((0..4).map(|p| log_end(&s, "clicks", p).unwrap()).collect::<Vec<_>>(), ends);
     }
 
     #[test]

@@ -130,27 +130,27 @@ pub fn build(form: &str, v: &BTreeMap<String, String>) -> Result<KafkaOp, OpErro
             partition: number("partition", &get("partition"))?,
             before: number("before", &get("before"))?,
         },
-        _ => {
-            KafkaOp::ResetOffsets {
-                group: get("group"),
-                topic: get("topic"),
-                to: match get("to").trim() {
-                    "earliest" => ResetTo::Earliest,
-                    "latest" => ResetTo::Latest,
-                    t => match t.split_once(':') {
-                        Some(("datetime", ms)) => ResetTo::Datetime(number("to", ms)?),
-                        Some(("shift-by", n)) => ResetTo::ShiftBy(number("to", n)?),
-                        Some(("offset", n)) => ResetTo::Offset(number("to", n)?),
-                        _ => return Err(OpError {
+        _ => KafkaOp::ResetOffsets {
+            group: get("group"),
+            topic: get("topic"),
+            to: match get("to").trim() {
+                "earliest" => ResetTo::Earliest,
+                "latest" => ResetTo::Latest,
+                t => match t.split_once(':') {
+                    Some(("datetime", ms)) => ResetTo::Datetime(number("to", ms)?),
+                    Some(("shift-by", n)) => ResetTo::ShiftBy(number("to", n)?),
+                    Some(("offset", n)) => ResetTo::Offset(number("to", n)?),
+                    _ => {
+                        return Err(OpError {
                             field: "to",
                             message: format!(
                                 "'{t}' is not earliest, latest, datetime:<ms>, shift-by:<n> or offset:<n>"
                             ),
-                        }),
-                    },
+                        })
+                    }
                 },
-            }
-        }
+            },
+        },
     })
 }
 
