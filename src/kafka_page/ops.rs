@@ -9,6 +9,7 @@
 //!   reopened workspace) applies it again at that instant, after the run's own step there, so the state
 //!   at any time does not depend on how the page got there (as the learner's broker clicks).
 
+use broker_core::kafka::cluster::RequestId;
 use broker_core::kafka::group::OffsetCommitRequest;
 use broker_core::kafka::log::AppendRecord;
 use broker_core::kafka::partitioner::StickyPartitioner;
@@ -151,8 +152,50 @@ fn hand_sticky_partition(run: &KafkaRun, topic: &str, count: i32, at: VirtualTim
     StickyPartitioner::default().partition(count, &available, &mut prng)
 }
 
+/// A hand `acks=all` send's final answer, once the in-sync replicas have it (or it failed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HandAnswer {
+    /// When it was sent and when it was answered (ms).
+    pub sent_at: u64,
+    pub answered_at: u64,
+    /// `Acknowledged: orders-2 at offset 7`, or the engine's error text.
+    pub text: String,
+}
+
+/// The hand sends waiting for their answer, and the answers so far. Not saved: replaying the operations
+/// (from 0) rebuilds it, as it rebuilds the run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HandSends {
+    /// (sent at ms, the cluster's request, `topic-partition`).
+    waiting: Vec<(u64, RequestId, String)>,
+    pub answers: Vec<HandAnswer>,
+}
+
+impl HandSends {
+    /// Takes the answers the cluster has given to the waiting sends (each its own, not the run's).
+    fn collect(&mut self, run: &mut KafkaRun) {
+        let answers = &mut self.answers;
+        self.waiting.retain(|(sent_at, request, tp)| match run.cluster_mut().take_completion(*request) {
+            Some(c) => {
+                let text = match c.result {
+                    Ok(r) => format!("Acknowledged: {tp} at offset {}", r.base_offset),
+                    Err(e) => format!("Failed: {tp}: {e}"),
+                };
+                answers.push(HandAnswer { sent_at: *sent_at, answered_at: c.at.as_millis(), text });
+                false
+            }
+            None => true,
+        });
+    }
+}
+
 /// Does `op` on the run at its current instant; says what happened, or refuses with the engine's text.
 pub fn apply(run: &mut KafkaRun, op: &KafkaOp) -> Result<String, OpError> {
+    apply_with(run, op, &mut HandSends::default())
+}
+
+/// [`apply`], keeping a waiting `acks=all` send in `sends` for its final answer.
+pub fn apply_with(run: &mut KafkaRun, op: &KafkaOp, sends: &mut HandSends) -> Result<String, OpError> {
     let at = run.time();
     match op {
         KafkaOp::CreateTopic { name, partitions, replication_factor, configs } => {
@@ -218,7 +261,9 @@ pub fn apply(run: &mut KafkaRun, op: &KafkaOp) -> Result<String, OpError> {
                 ProduceOutcome::Done(Err(e)) => {
                     Err(kafka(if partition.is_some() { "partition" } else { "topic" }, e))
                 }
-                ProduceOutcome::Pending(_) => {
+                ProduceOutcome::Pending(request) => {
+                    sends.waiting.push((at.as_millis(), request, format!("{topic}-{p}")));
+                    sends.collect(run);
                     Ok(format!("Appended the record to {topic}-{p}: acks=all waits for the in-sync replicas"))
                 }
             }
@@ -286,15 +331,31 @@ fn reset_offsets(run: &mut KafkaRun, group: &str, topic: &str, to: &ResetTo) -> 
 /// Plays `run` to `to_ms`, applying each operation at its instant: those after `from_ms` (all from 0
 /// when `from_ms` is `None`, a run built afresh).
 pub fn play(run: &mut KafkaRun, ops: &[Applied], from_ms: Option<u64>, to_ms: u64) {
+    play_with(run, ops, from_ms, to_ms, &mut HandSends::default());
+}
+
+/// [`play`], collecting the hand sends' answers in `sends` (a fresh one when `from_ms` is `None`).
+pub fn play_with(
+    run: &mut KafkaRun,
+    ops: &[Applied],
+    from_ms: Option<u64>,
+    to_ms: u64,
+    sends: &mut HandSends,
+) {
+    if from_ms.is_none() {
+        *sends = HandSends::default();
+    }
     for a in ops {
         let due = a.at <= to_ms && from_ms.is_none_or(|from| a.at > from);
         if due {
             run.run_until(VirtualTime::from_millis(a.at));
+            sends.collect(run);
             // A refusal was shown when the learner did it; replaying refuses it again the same way.
-            let _ = apply(run, &a.op);
+            let _ = apply_with(run, &a.op, sends);
         }
     }
     run.run_until(VirtualTime::from_millis(to_ms));
+    sends.collect(run);
 }
 
 #[cfg(test)]
@@ -404,6 +465,38 @@ mod tests {
         s.seek(0);
         s.seek(5_000);
         assert_eq!((0..4).map(|p| log_end(&s, "clicks", p).unwrap()).collect::<Vec<_>>(), ends);
+    }
+
+    #[test]
+    fn a_hand_acks_all_send_shows_its_final_answer_once_the_replicas_give_it() {
+        let mut s = KafkaSession::bundled("replication-and-acks").unwrap();
+        let send = || KafkaOp::Produce {
+            topic: "shipments".into(),
+            partition: Some(0),
+            key: Some("k".into()),
+            value: Some("v".into()),
+            headers: vec![],
+            acks: AcksSpec::All,
+        };
+        // Three in-sync replicas: the leader answers once the followers have fetched the record.
+        s.seek(2_000);
+        let said = s.operate(send()).unwrap();
+        assert_eq!(said, "Appended the record to shipments-0: acks=all waits for the in-sync replicas");
+        assert!(s.sends.answers.is_empty(), "not yet fetched by the followers");
+        s.seek(3_000);
+        let a = s.sends.answers.clone();
+        assert_eq!(a.len(), 1, "{a:?}");
+        assert!(a[0].text.starts_with("Acknowledged: shipments-0 at offset "), "{a:?}");
+        assert!(a[0].sent_at == 2_000 && a[0].answered_at > 2_000 && a[0].answered_at <= 3_000, "{a:?}");
+        // Rewound before the send: no answer; played forward again: the same answer.
+        s.seek(1_000);
+        assert!(s.sends.answers.is_empty());
+        s.seek(3_000);
+        assert_eq!(s.sends.answers, a);
+        // Brokers 2 and 3 down (9 s): one in-sync replica, under min.insync.replicas=2: refused.
+        s.seek(10_000);
+        let e = s.operate(send()).unwrap_err();
+        assert!(e.message.starts_with("NotEnoughReplicasException"), "{e:?}");
     }
 
     #[test]

@@ -154,6 +154,23 @@ pub fn build(form: &str, v: &BTreeMap<String, String>) -> Result<KafkaOp, OpErro
     })
 }
 
+/// The hand `acks=all` sends' final answers up to the page's time, the latest first (at most five). Drawn
+/// by the page with the time (the forms' panel keeps its own state and does not redraw as time moves).
+pub fn acks_all_answers(s: &super::model::KafkaSession) -> Html {
+    if s.sends.answers.is_empty() {
+        return html! {};
+    }
+    html! {
+        <ul class="kafka-op-answers" id="kafka-op-produce-answers" aria-label="acks=all answers">
+            { for s.sends.answers.iter().rev().take(5).map(|a| html! {
+                <li class={classes!(a.text.starts_with("Failed").then_some("failed"))}>
+                    { format!("{:.1} s → {:.1} s: {}", a.sent_at as f64 / 1000.0, a.answered_at as f64 / 1000.0, a.text) }
+                </li>
+            }) }
+        </ul>
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct OpsPanelProps {
     pub session: SessionRef,
