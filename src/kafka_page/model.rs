@@ -164,6 +164,8 @@ pub struct KafkaSession {
     pub clicks: Vec<(u64, i32, bool)>,
     /// What the learner did from the forms, at its instant, in time order ([`super::ops`]).
     pub ops: Vec<super::ops::Applied>,
+    /// The hand `acks=all` sends' final answers up to the page's time ([`super::ops::HandSends`]).
+    pub sends: super::ops::HandSends,
     run: KafkaRun,
     pub lag: LagSeries,
 }
@@ -177,6 +179,7 @@ impl KafkaSession {
             text: text.to_string(),
             clicks: Vec::new(),
             ops: Vec::new(),
+            sends: super::ops::HandSends::default(),
             run,
             lag: LagSeries::default(),
         };
@@ -254,7 +257,7 @@ impl KafkaSession {
             }
             from = None;
         }
-        super::ops::play(&mut self.run, &self.ops, from, to_ms);
+        super::ops::play_with(&mut self.run, &self.ops, from, to_ms, &mut self.sends);
     }
 
     /// Takes a broker down (or brings it back) now: a fault added to the document at the current time,
@@ -265,7 +268,7 @@ impl KafkaSession {
         self.clicks.push((now, broker, up));
         if let Ok(run) = self.build() {
             self.run = run;
-            super::ops::play(&mut self.run, &self.ops, None, now);
+            super::ops::play_with(&mut self.run, &self.ops, None, now, &mut self.sends);
         }
         if let Ok(lag) = self.sample_lag() {
             self.lag = lag;
@@ -275,7 +278,7 @@ impl KafkaSession {
     /// Does a form's operation now, through the engine; kept (in time order) so that replaying the run
     /// does it again at this instant. A refusal is the engine's, at its field, and nothing is kept.
     pub fn operate(&mut self, op: super::ops::KafkaOp) -> Result<String, super::ops::OpError> {
-        let said = super::ops::apply(&mut self.run, &op)?;
+        let said = super::ops::apply_with(&mut self.run, &op, &mut self.sends)?;
         let now = self.time_ms();
         let i = self.ops.partition_point(|a| a.at <= now);
         self.ops.insert(i, super::ops::Applied { at: now, op });
@@ -291,7 +294,7 @@ impl KafkaSession {
         self.ops = ops;
         if let Ok(run) = self.build() {
             self.run = run;
-            super::ops::play(&mut self.run, &self.ops, None, 0);
+            super::ops::play_with(&mut self.run, &self.ops, None, 0, &mut self.sends);
         }
         if let Ok(lag) = self.sample_lag() {
             self.lag = lag;

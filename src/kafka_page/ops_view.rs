@@ -62,7 +62,7 @@ const FORMS: &[(&str, &str, &str, Fields)] = &[
         &[
             ("group", "Group", ""),
             ("topic", "Topic", ""),
-            ("to", "To (earliest, latest, datetime:<ms>, shift-by:<n>)", "earliest"),
+            ("to", "To (earliest, latest, datetime:<ms>, shift-by:<n>, offset:<n>)", "earliest"),
         ],
     ),
 ];
@@ -139,16 +139,36 @@ pub fn build(form: &str, v: &BTreeMap<String, String>) -> Result<KafkaOp, OpErro
                 t => match t.split_once(':') {
                     Some(("datetime", ms)) => ResetTo::Datetime(number("to", ms)?),
                     Some(("shift-by", n)) => ResetTo::ShiftBy(number("to", n)?),
+                    Some(("offset", n)) => ResetTo::Offset(number("to", n)?),
                     _ => {
                         return Err(OpError {
                             field: "to",
-                            message: format!("'{t}' is not earliest, latest, datetime:<ms> or shift-by:<n>"),
+                            message: format!(
+                                "'{t}' is not earliest, latest, datetime:<ms>, shift-by:<n> or offset:<n>"
+                            ),
                         })
                     }
                 },
             },
         },
     })
+}
+
+/// The hand `acks=all` sends' final answers up to the page's time, the latest first (at most five). Drawn
+/// by the page with the time (the forms' panel keeps its own state and does not redraw as time moves).
+pub fn acks_all_answers(s: &super::model::KafkaSession) -> Html {
+    if s.sends.answers.is_empty() {
+        return html! {};
+    }
+    html! {
+        <ul class="kafka-op-answers" id="kafka-op-produce-answers" aria-label="acks=all answers">
+            { for s.sends.answers.iter().rev().take(5).map(|a| html! {
+                <li class={classes!(a.text.starts_with("Failed").then_some("failed"))}>
+                    { format!("{:.1} s → {:.1} s: {}", a.sent_at as f64 / 1000.0, a.answered_at as f64 / 1000.0, a.text) }
+                </li>
+            }) }
+        </ul>
+    }
 }
 
 #[derive(Properties, PartialEq)]

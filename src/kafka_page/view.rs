@@ -433,6 +433,7 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                     </section>
                     <super::ops_view::OpsPanel session={super::ws_view::SessionRef(session.clone())}
                         on_done={on_ops_done} />
+                    { super::ops_view::acks_all_answers(&s) }
                     <GroupsView groups={groups.clone()} />
                     <LagChart series={s.lag.clone()} now={now} end={end} />
                     <section id="kafka-log" class="panel kafka-panel" aria-label="Event log">

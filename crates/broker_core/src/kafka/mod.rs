@@ -26,6 +26,7 @@ pub mod program;
 pub mod replication;
 pub mod scenario;
 pub mod share;
+pub mod tools;
 pub mod transaction;
 pub mod types;
 

@@ -36,18 +36,8 @@ impl fmt::Display for ProgramError {
     }
 }
 
-/// How `--reset-offsets` picks the new offsets.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ResetSpec {
-    /// `--to-earliest`.
-    ToEarliest,
-    /// `--to-latest`.
-    ToLatest,
-    /// `--to-offset N`.
-    ToOffset(i64),
-    /// `--shift-by N`.
-    ShiftBy(i64),
-}
+/// How `--reset-offsets` picks the new offsets (the tool's rules live in [`crate::kafka::tools`]).
+pub use crate::kafka::tools::ResetSpec;
 
 /// One of the quickstart's command-line tools, as the runner emulates it with the same client calls.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,6 +12,8 @@ use super::client::{
     SendOutcome, SendRecord, Tp,
 };
 use super::parse::{Action, Program, ResetSpec, Tool};
+use crate::kafka::tools::{self, PartitionFacts, ResetError};
+use crate::kafka::TopicPartition;
 use serde::{Deserialize, Serialize};
 
 /// One line of a transcript and the program line of the statement it belongs to.
@@ -703,9 +705,9 @@ impl<C: KafkaClients> Runner<'_, C> {
                     ),
                     Err(e) => return Err(e),
                 };
-                if !(info.state == "Empty" || info.state == "Dead") {
+                if let Err(e) = tools::check_inactive(group, &info.state) {
                     self.out.errors += 1;
-                    self.emit(format!("Error: Assignments can only be reset if the group '{group}' is inactive, but the current state is {}.", info.state));
+                    self.emit(format!("Error: {e}"));
                     return Ok(());
                 }
                 let partitions =
@@ -723,26 +725,49 @@ impl<C: KafkaClients> Runner<'_, C> {
                             .collect::<Vec<_>>(),
                         _ => Vec::new(),
                     };
-                let mut new_offsets = Vec::new();
+                let mut facts = Vec::new();
                 for tp in &partitions {
                     let earliest = self.list_offset(&admin, tp, OffsetQuery::Earliest)?.unwrap_or(0);
                     let latest = self.list_offset(&admin, tp, OffsetQuery::Latest)?.unwrap_or(0);
-                    let current = committed
+                    let for_datetime = match spec {
+                        ResetSpec::ToDatetime(ms) => {
+                            self.list_offset(&admin, tp, OffsetQuery::ForTimestamp(*ms))?
+                        }
+                        _ => None,
+                    };
+                    let committed = committed
                         .iter()
                         .find(|c| c.topic == tp.topic && c.partition == tp.partition)
                         .and_then(|c| c.offset);
-                    let target = match spec {
-                        ResetSpec::ToEarliest => earliest,
-                        ResetSpec::ToLatest => latest,
-                        ResetSpec::ToOffset(n) => *n,
-                        ResetSpec::ShiftBy(n) => current.unwrap_or(latest).saturating_add(*n),
-                    };
-                    new_offsets.push(PartitionOffset {
-                        topic: tp.topic.clone(),
-                        partition: tp.partition,
-                        offset: Some(target.clamp(earliest, latest.max(earliest))),
+                    facts.push(PartitionFacts {
+                        partition: TopicPartition::new(tp.topic.clone(), tp.partition),
+                        earliest,
+                        latest: latest.max(earliest),
+                        committed,
+                        for_datetime,
                     });
                 }
+                let new_offsets = match tools::reset_offsets(group, &info.state, &facts, spec) {
+                    Ok(offsets) => offsets
+                        .into_iter()
+                        .map(|o| PartitionOffset {
+                            topic: o.partition.topic.to_string(),
+                            partition: o.partition.partition,
+                            offset: Some(o.offset),
+                        })
+                        .collect::<Vec<_>>(),
+                    Err(e @ ResetError::GroupNotInactive { .. }) => {
+                        self.out.errors += 1;
+                        self.emit(format!("Error: {e}"));
+                        return Ok(());
+                    }
+                    Err(e) => {
+                        // An IllegalArgumentException: the tool prints its message (then its usage).
+                        self.out.errors += 1;
+                        self.emit(e.to_string());
+                        return Ok(());
+                    }
+                };
                 if *execute {
                     Self::ok(self.call(&ClientCall::AlterConsumerGroupOffsets {
                         admin,
