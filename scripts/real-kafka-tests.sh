@@ -188,8 +188,10 @@ done
 # Classic groups, so all at --speed 1 (the runner refuses a speed-up). In the documents-only run of
 # 2026-12-06 19:32 (load ~20) the three lanes took 176 s (a), 136 s (b) and 172 s (tutorials): the
 # tutorials' lane adds no wall time beside lane a; replication-and-acks adds 42 s and broker 2's restart.
+# share-groups (share consumers, KIP-932: the node's share.version=1 and 1 s minimum lock of kafka-node.sh)
+# took 45 s alone on 2026-12-06 22:31 (load ~15), with no difference from the engine.
 lane_t=("partitions-and-keys 1" "consumer-groups 1" "offsets-and-lag 1" "rebalancing 1"
-  "idempotence-and-transactions 1" "retention-and-compaction 1")
+  "idempotence-and-transactions 1" "retention-and-compaction 1" "share-groups 1")
 tutorial_lane() {
   local entry
   for entry in "$@"; do run_document "tests/scenarios/kafka-tutorials/${entry% *}/" "${entry#* }"; done
