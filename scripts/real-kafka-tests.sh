@@ -172,7 +172,9 @@ lane() {
   for entry in "$@"; do run_document "tests/scenarios/kafka-documents/${entry% *}/" "${entry#* }"; done
 }
 lane_a=("keyed-order 1" "script-per-record 1" "slow-poll-loop-and-transactions 1" "consumer-crash-rebalance 1")
-lane_b=("slow-consumer-lag 1" "groups-share-and-fan-out 1" "zipf-decimal-exponent 1" "hot-key-skew 5" "client-latency 1")
+# share-lock-expiry (a share consumer's acquisition lock runs out; 12 s of document, 20 s alone on 2026-12-06).
+lane_b=("slow-consumer-lag 1" "groups-share-and-fan-out 1" "zipf-decimal-exponent 1" "hot-key-skew 5" "client-latency 1"
+  "share-lock-expiry 1")
 doc_count=$(( ${#lane_a[@]} + ${#lane_b[@]} + 1 ))
 for folder in tests/scenarios/kafka-documents/*/; do
   name=$(basename "$folder")
@@ -189,8 +191,10 @@ done
 # Classic groups, so all at --speed 1 (the runner refuses a speed-up). In the documents-only run of
 # 2026-12-06 19:32 (load ~20) the three lanes took 176 s (a), 136 s (b) and 172 s (tutorials): the
 # tutorials' lane adds no wall time beside lane a; replication-and-acks adds 42 s and broker 2's restart.
+# share-groups (share consumers, KIP-932: the node's share.version=1 and 1 s minimum lock of kafka-node.sh)
+# took 45 s alone on 2026-12-06 22:31 (load ~15), with no difference from the engine.
 lane_t=("partitions-and-keys 1" "consumer-groups 1" "offsets-and-lag 1" "rebalancing 1"
-  "idempotence-and-transactions 1" "retention-and-compaction 1")
+  "idempotence-and-transactions 1" "retention-and-compaction 1" "share-groups 1")
 tutorial_lane() {
   local entry
   for entry in "$@"; do run_document "tests/scenarios/kafka-tutorials/${entry% *}/" "${entry#* }"; done

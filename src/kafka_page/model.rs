@@ -81,6 +81,11 @@ pub const BUNDLED: &[Bundled] = &[
             "../../tests/scenarios/kafka-tutorials/idempotence-and-transactions/document.json"
         ),
     },
+    Bundled {
+        id: "share-groups",
+        title: "Tutorial: share groups (KIP-932: more members than partitions, release, redelivery, the delivery limit)",
+        text: include_str!("../../tests/scenarios/kafka-tutorials/share-groups/document.json"),
+    },
 ];
 
 /// How many lag samples the chart holds over the whole run.

@@ -161,3 +161,68 @@ fn a_consumer_script_that_does_not_compile_or_fails_is_located() {
     let stop = run.stopped().expect("the failing call stops the run");
     assert_eq!(stop.message, "c: script 's' line 2, col 3: bad record");
 }
+
+/// Share consumers' fields (KIP-932): a bad one is refused at its place, `line:col: path: message`.
+#[test]
+fn bad_share_consumer_fields_are_refused_where_they_are_wrong() {
+    let refuse = |share: &str, rest: &str| {
+        let text = format!(
+            "{{ \"brokerlab\": 2, \"model\": \"kafka\", \"topics\": [ {{ \"name\": \"t\", \"partitions\": 1 }} ],\n  \"consumers\": [ {{ \"name\": \"c\", \"group\": \"g\", \"topics\": [\"t\"] }} ],\n  \"share_consumers\": [ {{ \"name\": \"s\", \"group\": \"q\", \"topics\": [\"t\"]{share} }} ]{rest} }}"
+        );
+        KafkaRun::from_json(&text, KafkaRunOptions::default()).err().map(|e| e.to_string())
+    };
+    assert_eq!(refuse("", ""), None, "a plain share consumer is fine");
+    assert_eq!(
+        refuse(", \"acknowledge\": { \"release_evry\": 2 }", "").unwrap(),
+        "3:100: unknown field `release_evry`, expected one of `release_every`, `poison`, `poison_action`"
+    );
+    assert_eq!(
+        refuse(", \"acknowledge\": { \"poison\": \"x\", \"poison_action\": \"drop\" }", "").unwrap(),
+        "3:124: unknown variant `drop`, expected `reject` or `release`"
+    );
+    assert_eq!(
+        refuse(", \"acknowledge\": { \"release_every\": 0 }", "").unwrap(),
+        "3:104: share_consumers[0].acknowledge.release_every: release every 1st record or more (0 releases none: leave it out)"
+    );
+    assert_eq!(
+        refuse(", \"acknowledge\": { \"poison_action\": \"release\" }", "").unwrap(),
+        "3:104: share_consumers[0].acknowledge.poison_action: poison_action goes with poison (the text a poison record's value contains)"
+    );
+    assert_eq!(
+        refuse(", \"max_poll_records\": 0", "").unwrap(),
+        "3:90: share_consumers[0].max_poll_records: ConfigException: Invalid value 0 for configuration max.poll.records: Value must be at least 1"
+    );
+    let group_clash = "{ \"brokerlab\": 2, \"model\": \"kafka\", \"topics\": [ { \"name\": \"t\", \"partitions\": 1 } ],\n  \"consumers\": [ { \"name\": \"c\", \"group\": \"g\", \"topics\": [\"t\"] } ],\n  \"share_consumers\": [ { \"name\": \"s\", \"group\": \"g\", \"topics\": [\"t\"] } ] }";
+    assert_eq!(
+        KafkaRun::from_json(group_clash, KafkaRunOptions::default()).err().unwrap().to_string(),
+        "3:48: share_consumers[0].group: 'g' is a consumer group here; a group is of one type, a share group needs a name of its own"
+    );
+    assert_eq!(
+        refuse("", ",\n  \"share_groups\": [ { \"name\": \"q\", \"record_lock_duration\": \"500ms\" } ]")
+            .unwrap(),
+        "4:60: share_groups[0].record_lock_duration: share.record.lock.duration.ms from 1000 to 60000 ms"
+    );
+    assert_eq!(
+        refuse("", ",\n  \"share_groups\": [ { \"name\": \"nobody\" } ]").unwrap(),
+        "4:31: share_groups[0].name: no share consumer is in share group 'nobody'"
+    );
+    assert_eq!(
+        refuse("", ",\n  \"checks\": [ { \"lag\": { \"group\": \"q\", \"topic\": \"t\" }, \"expect\": 0 } ]")
+            .unwrap(),
+        "4:15: checks[0]: 'q' is a share group: it has no committed offsets, lag or consumer-group state"
+    );
+    assert_eq!(
+        refuse("", ",\n  \"checks\": [ { \"delivery_count\": { \"group\": \"g\" }, \"expect\": 1 } ]")
+            .unwrap(),
+        "4:15: checks[0]: no share consumer is in share group 'g'"
+    );
+    assert_eq!(
+        refuse("", ",\n  \"checks\": [ { \"acquired\": { \"consumer\": \"c\" }, \"expect\": 0 } ]").unwrap(),
+        "4:43: checks[0].acquired.consumer: no share consumer 'c'"
+    );
+    assert_eq!(
+        refuse("", ",\n  \"checks\": [ { \"share_acknowledgements\": { \"group\": \"q\", \"type\": \"ack\" }, \"expect\": 0 } ]")
+            .unwrap(),
+        "4:71: unknown variant `ack`, expected one of `accept`, `release`, `reject`"
+    );
+}

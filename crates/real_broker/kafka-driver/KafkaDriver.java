@@ -565,6 +565,32 @@ public class KafkaDriver {
                 return reply("done");
             }
             case "shareClose": s.client.close(); return reply("done");
+            case "docSharePoll": {
+                // One poll of a document's share consumer (short: one driver serves every actor in turn).
+                List<ConsumerRecord<String, String>> got = new ArrayList<>();
+                for (ConsumerRecord<String, String> r : s.client.poll(Duration.ofMillis(call.get("ms").asLong()))) got.add(r);
+                s.last = got;
+                ObjectNode r = reply("docPolled");
+                ArrayNode a = r.putArray("records");
+                for (ConsumerRecord<String, String> rec : got) {
+                    ObjectNode n = recordNode(a, rec);
+                    org.apache.kafka.common.header.Header h = rec.headers().lastHeader("brokerlab-origin");
+                    if (h == null) n.putNull("origin"); else n.put("origin", new String(h.value(), StandardCharsets.UTF_8));
+                }
+                return r;
+            }
+            case "docShareAcknowledge": {
+                // The last poll's records, each acknowledged with its own type, then commitSync(): the
+                // failure of each partition's acknowledgements (InvalidRecordStateException when a lock expired).
+                JsonNode kinds = call.get("kinds");
+                for (int i = 0; i < s.last.size() && i < kinds.size(); i++) s.client.acknowledge(s.last.get(i), AcknowledgeType.valueOf(kinds.get(i).asText()));
+                ObjectNode r = reply("docAcknowledged");
+                ObjectNode failed = r.putObject("failed");
+                for (Map.Entry<TopicIdPartition, Optional<KafkaException>> e : s.client.commitSync().entrySet())
+                    if (e.getValue().isPresent()) failed.put(e.getKey().topic() + "-" + e.getKey().partition(), e.getValue().get().getClass().getSimpleName());
+                s.last = new ArrayList<>();
+                return r;
+            }
         }
         throw new IllegalArgumentException("unknown share consumer call " + op);
     }

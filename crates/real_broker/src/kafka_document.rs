@@ -17,8 +17,12 @@ use crate::compare::{AllowEntry, Difference, Line};
 use crate::kafka::{parse_kafka_uri, JavaClients, SIDES};
 use broker_core::kafka::program::client::{NewTopic, OffsetQuery, Tp};
 use broker_core::kafka::program::{ClientCall, ClientReply, KafkaClients};
-use broker_core::kafka::scenario::document::{CheckSpec, CommitPolicy, ConsumerSpec, KafkaDocument, Reader};
-use broker_core::kafka::scenario::run::ORIGIN_HEADER;
+use broker_core::kafka::scenario::document::{
+    AcknowledgeKind, CheckSpec, CommitPolicy, ConsumerSpec, KafkaDocument, Reader, ShareConsumerSpec,
+};
+use broker_core::kafka::scenario::run::{
+    acknowledge_name, share_acknowledge_type, share_delivery_limit, ORIGIN_HEADER,
+};
 use broker_core::kafka::scenario::script::{record_map, RecordCall, API, ON_RECORD};
 use broker_core::kafka::scenario::{ActorEvent, KafkaRun};
 use broker_core::kafka::PartitionReader;
@@ -107,6 +111,11 @@ pub fn refusals(doc: &KafkaDocument, speed: u64) -> Vec<String> {
             timers.push(format!(
                 "consumers[{i}] (a classic group's first join waits for the broker's group.initial.rebalance.delay.ms)"
             ));
+        }
+        if !doc.share_consumers.is_empty() {
+            timers.push(
+                "share_consumers (share groups' heartbeats, assignments and acquisition locks)".to_string(),
+            );
         }
         for (i, _) in doc.faults.iter().enumerate().filter(|(_, f)| f.consumer_crash.is_some()) {
             timers.push(format!("faults[{i}].consumer_crash (the session timeout)"));
@@ -199,7 +208,21 @@ fn consumer_properties(doc: &KafkaDocument, c: &ConsumerSpec, speed: u64) -> Vec
     out
 }
 
-/// One read by a consumer: partition, offset, key, origin (`producer/seq`).
+/// The Java client's properties for a document's share consumer (explicit acknowledgement).
+fn share_consumer_properties(c: &ShareConsumerSpec) -> Vec<(String, String)> {
+    let mut out = vec![
+        ("client.id".to_string(), c.name.clone()),
+        ("group.id".to_string(), c.group.clone()),
+        ("share.acknowledgement.mode".to_string(), "explicit".to_string()),
+    ];
+    if let Some(n) = c.max_poll_records {
+        out.push(("max.poll.records".to_string(), n.to_string()));
+    }
+    out
+}
+
+/// One read by a consumer: partition, offset, key, origin (`producer/seq`); a share consumer's with its
+/// delivery count.
 #[derive(Clone, Debug)]
 struct Read {
     consumer: String,
@@ -207,6 +230,45 @@ struct Read {
     offset: i64,
     key: Option<String>,
     origin: Option<String>,
+    delivery_count: Option<i32>,
+}
+
+/// A share consumer's acknowledgements: ACCEPT, RELEASE, REJECT, and how many of them archived a record
+/// (a REJECT, or a RELEASE on the last allowed delivery) with no error from `commitSync()`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShareAcks {
+    pub accept: u64,
+    pub release: u64,
+    pub reject: u64,
+    pub archived: u64,
+}
+
+impl ShareAcks {
+    fn count(&mut self, kind: &str, delivery_count: i32, failed: bool) {
+        match kind {
+            "ACCEPT" => self.accept += 1,
+            "RELEASE" => self.release += 1,
+            _ => self.reject += 1,
+        }
+        if !failed && (kind == "REJECT" || (kind == "RELEASE" && delivery_count >= share_delivery_limit())) {
+            self.archived += 1;
+        }
+    }
+
+    fn get(&self, kind: AcknowledgeKind) -> u64 {
+        match kind {
+            AcknowledgeKind::Accept => self.accept,
+            AcknowledgeKind::Release => self.release,
+            AcknowledgeKind::Reject => self.reject,
+        }
+    }
+
+    fn add(&mut self, o: &ShareAcks) {
+        self.accept += o.accept;
+        self.release += o.release;
+        self.reject += o.reject;
+        self.archived += o.archived;
+    }
 }
 
 /// What a run (engine or real) ended with, in the terms both can tell.
@@ -224,6 +286,10 @@ pub struct DocumentOutcome {
     pub group_states: BTreeMap<String, String>,
     reads: Vec<Read>,
     groups_of: BTreeMap<String, String>,
+    /// Per share consumer: its acknowledgements.
+    share_acks: BTreeMap<String, ShareAcks>,
+    /// The share groups (their reads are in `reads`, their members in `groups_of`).
+    share_groups: BTreeSet<String>,
     /// `stopped: …` when the run stopped early.
     pub stopped: Option<String>,
 }
@@ -236,6 +302,21 @@ fn reads_of<'a>(reads: &'a [Read], groups_of: &BTreeMap<String, String>, r: &Rea
             r.consumer.as_ref() == Some(&x.consumer) || r.group.as_ref() == groups_of.get(&x.consumer)
         })
         .collect()
+}
+
+/// The acknowledgements of a share group or share consumer.
+fn share_acks_of(o: &DocumentOutcome, group: &Option<String>, consumer: &Option<String>) -> ShareAcks {
+    let mut total = ShareAcks::default();
+    for (c, a) in &o.share_acks {
+        if consumer.as_ref() == Some(c) || (group.is_some() && group.as_ref() == o.groups_of.get(c)) {
+            total.add(a);
+        }
+    }
+    total
+}
+
+fn highest_delivery(reads: &[&Read]) -> u64 {
+    reads.iter().filter_map(|r| r.delivery_count).max().unwrap_or(0).max(0) as u64
 }
 
 fn duplicates(reads: &[&Read]) -> u64 {
@@ -261,7 +342,13 @@ pub fn engine_outcome(run: &KafkaRun) -> DocumentOutcome {
     let doc = run.document();
     let mut out = DocumentOutcome {
         checks: run.check_results().into_iter().map(|r| (r.index, r.description, r.status)).collect(),
-        groups_of: doc.consumers.iter().map(|c| (c.name.clone(), c.group.clone())).collect(),
+        groups_of: doc
+            .consumers
+            .iter()
+            .map(|c| (c.name.clone(), c.group.clone()))
+            .chain(doc.share_consumers.iter().map(|c| (c.name.clone(), c.group.clone())))
+            .collect(),
+        share_groups: doc.share_consumers.iter().map(|c| c.group.clone()).collect(),
         stopped: run.stopped().map(|s| s.message.clone()),
         ..DocumentOutcome::default()
     };
@@ -285,16 +372,39 @@ pub fn engine_outcome(run: &KafkaRun) -> DocumentOutcome {
     for c in &doc.consumers {
         out.group_states.insert(c.group.clone(), run.group_state(&c.group));
     }
+    let mut last_delivery: BTreeMap<(String, i64), i32> = BTreeMap::new();
     for (_, e) in run.events() {
-        if let ActorEvent::Consumed { consumer, partition, offset, key, origin, .. } = e {
-            out.reads.push(Read {
+        match e {
+            ActorEvent::Consumed { consumer, partition, offset, key, origin, .. } => out.reads.push(Read {
                 consumer: consumer.clone(),
                 partition: partition.clone(),
                 offset: *offset,
                 key: key.clone(),
                 origin: origin.clone(),
-            });
+                delivery_count: None,
+            }),
+            ActorEvent::ShareConsumed {
+                consumer, partition, offset, key, origin, delivery_count, ..
+            } => {
+                last_delivery.insert((partition.clone(), *offset), *delivery_count);
+                out.reads.push(Read {
+                    consumer: consumer.clone(),
+                    partition: partition.clone(),
+                    offset: *offset,
+                    key: key.clone(),
+                    origin: origin.clone(),
+                    delivery_count: Some(*delivery_count),
+                });
+            }
+            ActorEvent::ShareAcknowledged { consumer, partition, offset, kind, error } => {
+                let d = last_delivery.get(&(partition.clone(), *offset)).copied().unwrap_or(0);
+                out.share_acks.entry(consumer.clone()).or_default().count(kind, d, error.is_some());
+            }
+            _ => {}
         }
+    }
+    for c in &doc.share_consumers {
+        out.share_acks.entry(c.name.clone()).or_default();
     }
     out
 }
@@ -328,6 +438,21 @@ pub fn outcome_lines(o: &DocumentOutcome, skip: &BTreeSet<usize>) -> Vec<Line> {
     let groups: BTreeSet<&String> = o.groups_of.values().collect();
     for g in groups {
         let r = Reader { group: Some(g.clone()), consumer: None };
+        if o.share_groups.contains(g) {
+            let reads = reads_of(&o.reads, &o.groups_of, &r);
+            let a = share_acks_of(o, &Some(g.clone()), &None);
+            out.push(line(format!(
+                "share group {g}: consumed {}, duplicates {}, highest delivery count {}, accept {}, release {}, reject {}, archived {}",
+                reads.len(),
+                duplicates(&reads),
+                highest_delivery(&reads),
+                a.accept,
+                a.release,
+                a.reject,
+                a.archived
+            )));
+            continue;
+        }
         let reads = reads_of(&o.reads, &o.groups_of, &r);
         out.push(line(format!(
             "group {g}: consumed {}, duplicates {}, per-key order {}",
@@ -369,6 +494,17 @@ struct RealConsumer {
     since_commit: u64,
     commit_requested: bool,
     assignment: Vec<String>,
+}
+
+struct RealShare {
+    spec: ShareConsumerSpec,
+    running: bool,
+    started: bool,
+    next_poll: u64,
+    /// After a poll's records: when they are processed (then acknowledge, `commitSync()`, poll).
+    processed_at: Option<u64>,
+    /// The last poll's records: partition, delivery count, how each is acknowledged.
+    holding: Vec<(String, i32, &'static str)>,
 }
 
 /// The real run: the driver, the clock, what was seen.
@@ -439,7 +575,12 @@ impl Player<'_> {
     }
 
     /// A check decided now, from the cluster and what the consumers read.
-    fn evaluate(&mut self, spec: &CheckSpec, consumers: &[RealConsumer]) -> Result<bool, String> {
+    fn evaluate(
+        &mut self,
+        spec: &CheckSpec,
+        consumers: &[RealConsumer],
+        shares: &[RealShare],
+    ) -> Result<bool, String> {
         let holds = |n: u64| spec.expect.is_some_and(|e| e.holds(n));
         if let Some(x) = &spec.lag {
             let committed = self.committed(&x.group)?;
@@ -498,6 +639,19 @@ impl Player<'_> {
         if let Some(p) = &spec.failed {
             return Ok(holds(o.producers.get(&p.producer).map_or(0, |c| c.1)));
         }
+        if let Some(r) = &spec.delivery_count {
+            return Ok(holds(highest_delivery(&reads_of(&o.reads, &o.groups_of, r))));
+        }
+        if let Some(a) = &spec.share_acknowledgements {
+            return Ok(holds(share_acks_of(o, &a.group, &a.consumer).get(a.kind)));
+        }
+        if let Some(r) = &spec.archived {
+            return Ok(holds(share_acks_of(o, &r.group, &r.consumer).archived));
+        }
+        if let Some(a) = &spec.acquired {
+            let held = shares.iter().find(|s| s.spec.name == a.consumer).map_or(0, |s| s.holding.len());
+            return Ok(holds(held as u64));
+        }
         Ok(false)
     }
 }
@@ -546,8 +700,11 @@ pub fn run_document_real(
     let topics: Vec<String> = doc.topics.iter().map(|t| t.name.clone()).collect();
     let groups: Vec<String> =
         doc.consumers.iter().map(|c| c.group.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let share_groups: BTreeSet<String> = doc.share_consumers.iter().map(|c| c.group.clone()).collect();
+    // Deleted before and after with the consumer groups (the driver deletes a share group by its own call).
+    let all_groups: Vec<String> = groups.iter().chain(share_groups.iter()).cloned().collect();
     if clean {
-        crate::kafka::clean(&mut clients, &topics, &groups)?;
+        crate::kafka::clean(&mut clients, &topics, &all_groups)?;
     }
     let mut p = Player {
         doc,
@@ -556,7 +713,14 @@ pub fn run_document_real(
         speed,
         log: Vec::new(),
         outcome: DocumentOutcome {
-            groups_of: doc.consumers.iter().map(|c| (c.name.clone(), c.group.clone())).collect(),
+            groups_of: doc
+                .consumers
+                .iter()
+                .map(|c| (c.name.clone(), c.group.clone()))
+                .chain(doc.share_consumers.iter().map(|c| (c.name.clone(), c.group.clone())))
+                .collect(),
+            share_groups: share_groups.clone(),
+            share_acks: doc.share_consumers.iter().map(|c| (c.name.clone(), ShareAcks::default())).collect(),
             ..DocumentOutcome::default()
         },
     };
@@ -603,6 +767,36 @@ pub fn run_document_real(
             return Err(format!("new KafkaConsumer threw {}: {}", error.exception, error.message));
         }
     }
+    // Share groups: their configs on the group (`incrementalAlterConfigs`), then the share consumers.
+    for g in &share_groups {
+        let spec = doc.share_groups.iter().find(|s| &s.name == g);
+        let mut ops = vec![json!({
+            "name": "share.auto.offset.reset",
+            "value": spec.and_then(|s| s.auto_offset_reset.clone()).unwrap_or_else(|| "earliest".into()),
+        })];
+        if let Some(d) = spec.and_then(|s| s.record_lock_duration) {
+            ops.push(json!({ "name": "share.record.lock.duration.ms", "value": d.0.to_string() }));
+        }
+        p.raw(json!({ "op": "alterGroupConfigs", "admin": ADMIN, "group": g, "ops": ops }))?;
+    }
+    for c in &doc.share_consumers {
+        let properties: Vec<Value> =
+            share_consumer_properties(c).into_iter().map(|(k, v)| json!([k, v])).collect();
+        p.raw(json!({ "op": "newShareConsumer", "share": c.name, "properties": properties }))
+            .map_err(|e| format!("new KafkaShareConsumer threw {e}"))?;
+    }
+    let mut shares: Vec<RealShare> = doc
+        .share_consumers
+        .iter()
+        .map(|c| RealShare {
+            spec: c.clone(),
+            running: false,
+            started: false,
+            next_poll: c.start.0,
+            processed_at: None,
+            holding: Vec::new(),
+        })
+        .collect();
     let mut consumers: Vec<RealConsumer> = doc
         .consumers
         .iter()
@@ -698,6 +892,13 @@ pub fn run_document_real(
                 brokers.push(control_broker("node-start", b)?);
                 p.say(format!("fault: broker {b} up"));
             } else if let Some(name) = &f.consumer_crash {
+                // A share consumer's process dies: it polls no more and acknowledges nothing; what it
+                // holds stays acquired until the locks expire (the client is closed after the run).
+                if let Some(s) = shares.iter_mut().find(|s| &s.spec.name == name && s.running) {
+                    s.running = false;
+                    s.holding.clear();
+                    p.say(format!("{name} crashed (no close, no leave)"));
+                }
                 if let Some(c) = consumers.iter_mut().find(|c| &c.spec.name == name && c.running) {
                     c.running = false;
                     p.raw(json!({ "op": "docCrash", "consumer": name }))?;
@@ -779,6 +980,7 @@ pub fn run_document_real(
                     offset,
                     key: key.clone(),
                     origin: origin.clone(),
+                    delivery_count: None,
                 });
                 c.since_commit += 1;
                 let mut asked = None;
@@ -813,12 +1015,90 @@ pub fn run_document_real(
             }
             c.processed_at = Some(t.saturating_add(c.spec.poll_overhead.0));
         }
+        // Share consumers.
+        for s in shares.iter_mut() {
+            let now = p.now();
+            let name = s.spec.name.clone();
+            if !s.started && s.spec.start.0 <= now {
+                s.started = true;
+                p.raw(json!({ "op": "shareSubscribe", "share": name, "topics": s.spec.topics }))?;
+                s.running = true;
+                p.say(format!("{name} subscribe [{}]", s.spec.topics.join(", ")));
+            }
+            if !s.running {
+                continue;
+            }
+            if s.spec.stop.is_some_and(|t| t.0 <= now) {
+                s.running = false;
+                s.holding.clear();
+                p.raw(json!({ "op": "shareClose", "share": name }))?;
+                p.say(format!("{name} close()"));
+                continue;
+            }
+            if let Some(at) = s.processed_at {
+                if at > now {
+                    continue;
+                }
+                s.processed_at = None;
+                let kinds: Vec<&str> = s.holding.iter().map(|h| h.2).collect();
+                let reply = p.raw(json!({ "op": "docShareAcknowledge", "share": name, "kinds": kinds }))?;
+                let failed = reply["failed"].as_object().cloned().unwrap_or_default();
+                let acks = p.outcome.share_acks.entry(name.clone()).or_default();
+                for (partition, delivery, kind) in std::mem::take(&mut s.holding) {
+                    acks.count(kind, delivery, failed.contains_key(&partition));
+                }
+                for (partition, e) in &failed {
+                    p.say(format!("{name} commitSync: {partition} {e}"));
+                }
+                s.next_poll = now;
+            }
+            if s.next_poll > now {
+                continue;
+            }
+            let reply = match p.raw(json!({ "op": "docSharePoll", "share": name, "ms": POLL_MS })) {
+                Ok(r) => r,
+                Err(e) => {
+                    p.say(format!("{name} poll threw {e}"));
+                    s.next_poll = now + 100;
+                    continue;
+                }
+            };
+            let records = reply["records"].as_array().cloned().unwrap_or_default();
+            if records.is_empty() {
+                continue;
+            }
+            p.say(format!("{name} poll returned {} record(s)", records.len()));
+            let mut t = now;
+            for r in &records {
+                let partition = format!("{}-{}", r["topic"].as_str().unwrap_or(""), r["partition"]);
+                let value = r["value"].as_str().map(String::from);
+                let origin = r["origin"].as_str().map(String::from);
+                let delivery = r["delivery_count"].as_i64().unwrap_or(1) as i32;
+                let kind = acknowledge_name(share_acknowledge_type(
+                    &s.spec.acknowledge,
+                    value.as_deref(),
+                    origin.as_deref(),
+                    delivery,
+                ));
+                p.outcome.reads.push(Read {
+                    consumer: name.clone(),
+                    partition: partition.clone(),
+                    offset: r["offset"].as_i64().unwrap_or(-1),
+                    key: r["key"].as_str().map(String::from),
+                    origin,
+                    delivery_count: Some(delivery),
+                });
+                s.holding.push((partition, delivery, kind));
+                t = t.saturating_add(s.spec.processing.draw(&mut prng));
+            }
+            s.processed_at = Some(t);
+        }
         // Checks due.
         let now = p.now();
         for (index, at, result) in checks.iter_mut() {
             if result.is_none() && *at <= now {
                 let spec = doc.checks[*index].clone();
-                *result = Some(p.evaluate(&spec, &consumers)?);
+                *result = Some(p.evaluate(&spec, &consumers, &shares)?);
             }
         }
         if now >= doc.duration.0 && checks.iter().all(|c| c.2.is_some()) {
@@ -855,11 +1135,15 @@ pub fn run_document_real(
     for c in consumers.iter().filter(|c| c.running) {
         p.call(&ClientCall::CloseConsumer { consumer: c.spec.name.clone() })?;
     }
+    for s in shares.iter().filter(|s| s.started) {
+        // A crashed one too: its records were released by their locks already, or are now.
+        let _ = p.raw(json!({ "op": "shareClose", "share": s.spec.name }));
+    }
     for mut b in brokers {
         let _ = b.wait();
     }
     if clean {
-        crate::kafka::clean(&mut p.clients, &topics, &groups)?;
+        crate::kafka::clean(&mut p.clients, &topics, &all_groups)?;
     }
     Ok(RealDocumentRun { outcome: p.outcome, log: p.log })
 }
@@ -936,6 +1220,43 @@ mod tests {
         // A speed-up divides the client's auto-commit interval.
         let fast = consumer_properties(&doc, &doc.consumers[0], 4);
         assert!(fast.contains(&("auto.commit.interval.ms".to_string(), "1250".to_string())), "{fast:?}");
+    }
+
+    /// The share-groups tutorial: its share consumers' Java properties, its refusal to be sped up, and the
+    /// outcome lines its engine run gives (the numbers of its golden, tests/scenarios/kafka-tutorials/share-groups).
+    #[test]
+    fn share_consumers_run_with_explicit_acknowledgement_and_in_real_time() {
+        let path = format!(
+            "{}/../../tests/scenarios/kafka-tutorials/share-groups/document.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let doc = KafkaDocument::parse(&text).unwrap();
+        let props = share_consumer_properties(&doc.share_consumers[0]);
+        for (k, v) in [
+            ("client.id", "crew-1"),
+            ("group.id", "crew"),
+            ("share.acknowledgement.mode", "explicit"),
+            ("max.poll.records", "1"),
+        ] {
+            assert!(props.contains(&(k.to_string(), v.to_string())), "{k}={v} in {props:?}");
+        }
+        assert!(refusals(&doc, 1).is_empty());
+        let r = refusals(&doc, 2);
+        assert!(r.len() == 1 && r[0].contains("share_consumers (share groups' heartbeats"), "{r:?}");
+        let mut run = KafkaRun::from_json(&text, KafkaRunOptions::default()).unwrap();
+        run.run();
+        let o = engine_outcome(&run);
+        let lines: Vec<String> = outcome_lines(&o, &BTreeSet::new()).into_iter().map(|l| l.text).collect();
+        for want in [
+            "share group crew: consumed 49, duplicates 8, highest delivery count 5, accept 40, release 9, reject 0, archived 1",
+            "group batch: consumed 41, duplicates 0, per-key order held",
+            "group batch committed jobs-0: 41",
+        ] {
+            assert!(lines.iter().any(|l| l == want), "{want:?} not in {lines:#?}");
+        }
+        // A share group has no committed offsets or consumer-group state line.
+        assert!(!lines.iter().any(|l| l.starts_with("group crew")), "{lines:#?}");
     }
 
     #[test]

@@ -46,6 +46,12 @@ pub struct KafkaDocument {
     pub producers: Vec<ProducerSpec>,
     #[serde(default)]
     pub consumers: Vec<ConsumerSpec>,
+    /// `KafkaShareConsumer`s (KIP-932 share groups).
+    #[serde(default)]
+    pub share_consumers: Vec<ShareConsumerSpec>,
+    /// Share groups' own configs, set on the group before the run.
+    #[serde(default)]
+    pub share_groups: Vec<ShareGroupSpec>,
     #[serde(default)]
     pub faults: Vec<FaultSpec>,
     #[serde(default)]
@@ -290,6 +296,78 @@ pub struct ConsumerSpec {
     pub latency: Millis,
 }
 
+/// What a share consumer does with a poison record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoisonAction {
+    /// `acknowledge(record, REJECT)` at once: archived, never delivered again.
+    Reject,
+    /// `acknowledge(record, RELEASE)` every time: delivered again until the broker archives it at
+    /// `group.share.delivery.count.limit` (5) deliveries.
+    Release,
+}
+
+/// How a share consumer acknowledges (`share.acknowledgement.mode=explicit`): `ACCEPT` unless one of these
+/// says otherwise. Each rule depends on the record, never on which member got it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareAcknowledgeSpec {
+    /// `RELEASE` on its first delivery every record whose send number (its producer's `{seq}`) is a multiple
+    /// of this (a failure a retry gets past); `ACCEPT` when it comes again.
+    #[serde(default)]
+    pub release_every: Option<u64>,
+    /// Records whose value contains this text are poison: their processing always fails.
+    #[serde(default)]
+    pub poison: Option<String>,
+    /// What a poison record gets (default `reject`).
+    #[serde(default)]
+    pub poison_action: Option<PoisonAction>,
+}
+
+/// One `KafkaShareConsumer` of a share group in a poll loop: poll, process each record, acknowledge each
+/// as `acknowledge` says, `commitSync()`, poll again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareConsumerSpec {
+    pub name: String,
+    /// The share group (`group.id`); no consumer group may have the same name.
+    pub group: String,
+    pub topics: Vec<String>,
+    /// Time spent on each record.
+    #[serde(default)]
+    pub processing: Processing,
+    #[serde(default)]
+    pub max_poll_records: Option<usize>,
+    #[serde(default)]
+    pub acknowledge: ShareAcknowledgeSpec,
+    /// How long an empty poll waits (default 100 ms).
+    #[serde(default)]
+    pub poll_timeout: Option<Millis>,
+    #[serde(default)]
+    pub start: Millis,
+    /// `close()` at this time: what it holds is released.
+    #[serde(default)]
+    pub stop: Option<Millis>,
+}
+
+/// A share group's configs (`incrementalAlterConfigs` on the group, before the run).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareGroupSpec {
+    pub name: String,
+    /// `share.auto.offset.reset`: `earliest` (the documents' default, as for consumers) or `latest`.
+    #[serde(default)]
+    pub auto_offset_reset: Option<String>,
+    /// `share.record.lock.duration.ms` (default: the broker's `group.share.record.lock.duration.ms`, 30 s).
+    #[serde(default)]
+    pub record_lock_duration: Option<Millis>,
+}
+
+/// The shortest and longest acquisition lock a document may ask for: Kafka's default maximum
+/// (`group.share.max.record.lock.duration.ms`, 60 s) and the minimum `scripts/kafka-node.sh` gives its
+/// brokers (`group.share.min.record.lock.duration.ms=1000`; Kafka's default is 15 s).
+pub const RECORD_LOCK_DURATION_RANGE: (u64, u64) = (1_000, 60_000);
+
 /// A fault at a time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -302,7 +380,8 @@ pub struct FaultSpec {
     /// A follower that fetches this much later than the others.
     #[serde(default)]
     pub slow_follower: Option<SlowFollower>,
-    /// The consumer's process dies: no `close()`, no leave; its session times out.
+    /// The consumer's process dies: no `close()`, no leave; its session times out. A share consumer's
+    /// records stay acquired until their locks expire.
     #[serde(default)]
     pub consumer_crash: Option<String>,
 }
@@ -352,6 +431,19 @@ pub struct CheckSpec {
     pub acknowledged: Option<ProducerCount>,
     #[serde(default)]
     pub failed: Option<ProducerCount>,
+    /// The highest delivery count among a share group's (or share consumer's) deliveries.
+    #[serde(default)]
+    pub delivery_count: Option<Reader>,
+    /// How many records a share group (or share consumer) acknowledged with one type.
+    #[serde(default)]
+    pub share_acknowledgements: Option<ShareAcknowledgements>,
+    /// Records a share consumer holds acquired (delivered, not yet acknowledged) at the check's time.
+    #[serde(default)]
+    pub acquired: Option<ShareConsumerRef>,
+    /// Records a share group archived as its members saw it: rejected, or released on their last allowed
+    /// delivery (`group.share.delivery.count.limit`, 5).
+    #[serde(default)]
+    pub archived: Option<Reader>,
     /// What the number must be (all counting checks).
     #[serde(default)]
     pub expect: Option<Comparison>,
@@ -404,6 +496,32 @@ pub struct GroupStateCheck {
     pub state: String,
 }
 
+/// `ACCEPT`, `RELEASE` or `REJECT` as a document writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AcknowledgeKind {
+    Accept,
+    Release,
+    Reject,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareAcknowledgements {
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default)]
+    pub consumer: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: AcknowledgeKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareConsumerRef {
+    pub consumer: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProducerCount {
@@ -448,6 +566,10 @@ pub const CHECK_KINDS: &[&str] = &[
     "group_state",
     "acknowledged",
     "failed",
+    "delivery_count",
+    "share_acknowledgements",
+    "acquired",
+    "archived",
 ];
 
 impl CheckSpec {
@@ -464,6 +586,10 @@ impl CheckSpec {
             self.group_state.is_some(),
             self.acknowledged.is_some(),
             self.failed.is_some(),
+            self.delivery_count.is_some(),
+            self.share_acknowledgements.is_some(),
+            self.acquired.is_some(),
+            self.archived.is_some(),
         ];
         CHECK_KINDS.iter().zip(set).filter(|(_, s)| *s).map(|(k, _)| *k).collect()
     }
@@ -652,6 +778,108 @@ impl KafkaDocument {
                 ));
             }
         }
+        let consumer_groups: BTreeSet<&str> = self.consumers.iter().map(|c| c.group.as_str()).collect();
+        let mut share_consumers = BTreeSet::new();
+        for (i, c) in self.share_consumers.iter().enumerate() {
+            let path = format!("share_consumers[{i}]");
+            if c.name.is_empty()
+                || names.contains(c.name.as_str())
+                || consumers.contains(c.name.as_str())
+                || !share_consumers.insert(c.name.as_str())
+            {
+                return Err(Problem::new(
+                    format!("{path}.name"),
+                    format!("a share consumer needs a name of its own, not '{}'", c.name),
+                ));
+            }
+            if c.group.is_empty() {
+                return Err(Problem::new(
+                    format!("{path}.group"),
+                    "a share consumer needs a group (group.id)",
+                ));
+            }
+            if consumer_groups.contains(c.group.as_str()) {
+                return Err(Problem::new(
+                    format!("{path}.group"),
+                    format!("'{}' is a consumer group here; a group is of one type, a share group needs a name of its own", c.group),
+                ));
+            }
+            if c.topics.is_empty() {
+                return Err(Problem::new(format!("{path}.topics"), "subscribe to at least one topic"));
+            }
+            for (j, t) in c.topics.iter().enumerate() {
+                if !topics.contains(t.as_str()) {
+                    return Err(Problem::new(
+                        format!("{path}.topics[{j}]"),
+                        format!("no topic '{t}' in topics"),
+                    ));
+                }
+            }
+            if c.max_poll_records == Some(0) {
+                return Err(Problem::new(
+                    format!("{path}.max_poll_records"),
+                    "ConfigException: Invalid value 0 for configuration max.poll.records: Value must be at least 1",
+                ));
+            }
+            if c.acknowledge.release_every == Some(0) {
+                return Err(Problem::new(
+                    format!("{path}.acknowledge.release_every"),
+                    "release every 1st record or more (0 releases none: leave it out)",
+                ));
+            }
+            if c.acknowledge.poison.as_deref() == Some("") {
+                return Err(Problem::new(
+                    format!("{path}.acknowledge.poison"),
+                    "a poison record's value contains a text that is not empty",
+                ));
+            }
+            if c.acknowledge.poison_action.is_some() && c.acknowledge.poison.is_none() {
+                return Err(Problem::new(
+                    format!("{path}.acknowledge.poison_action"),
+                    "poison_action goes with poison (the text a poison record's value contains)",
+                ));
+            }
+            if c.poll_timeout.is_some_and(|t| t.0 == 0) {
+                return Err(Problem::new(
+                    format!("{path}.poll_timeout"),
+                    "an empty poll waits more than 0 ms",
+                ));
+            }
+        }
+        let share_groups: BTreeSet<&str> = self.share_consumers.iter().map(|c| c.group.as_str()).collect();
+        let mut configured = BTreeSet::new();
+        for (i, g) in self.share_groups.iter().enumerate() {
+            let path = format!("share_groups[{i}]");
+            if !share_groups.contains(g.name.as_str()) {
+                return Err(Problem::new(
+                    format!("{path}.name"),
+                    format!("no share consumer is in share group '{}'", g.name),
+                ));
+            }
+            if !configured.insert(g.name.as_str()) {
+                return Err(Problem::new(
+                    format!("{path}.name"),
+                    format!("share group '{}' is configured twice", g.name),
+                ));
+            }
+            if let Some(r) = &g.auto_offset_reset {
+                if !["earliest", "latest"].contains(&r.as_str()) {
+                    return Err(Problem::new(
+                        format!("{path}.auto_offset_reset"),
+                        format!("share.auto.offset.reset is earliest or latest, not '{r}'"),
+                    ));
+                }
+            }
+            let (min, max) = RECORD_LOCK_DURATION_RANGE;
+            if let Some(d) = g.record_lock_duration {
+                if !(min..=max).contains(&d.0) {
+                    return Err(Problem::new(
+                        format!("{path}.record_lock_duration"),
+                        format!("share.record.lock.duration.ms from {min} to {max} ms"),
+                    ));
+                }
+            }
+        }
         for (i, f) in self.faults.iter().enumerate() {
             let path = format!("faults[{i}]");
             let kinds = [
@@ -677,12 +905,12 @@ impl KafkaDocument {
                 }
             }
             if let Some(c) = &f.consumer_crash {
-                if !consumers.contains(c.as_str()) {
+                if !consumers.contains(c.as_str()) && !share_consumers.contains(c.as_str()) {
                     return Err(Problem::new(format!("{path}.consumer_crash"), format!("no consumer '{c}'")));
                 }
             }
         }
-        let groups: BTreeSet<&str> = self.consumers.iter().map(|c| c.group.as_str()).collect();
+        let groups: BTreeSet<&str> = consumer_groups.union(&share_groups).copied().collect();
         let producers = names;
         for (i, c) in self.checks.iter().enumerate() {
             let path = format!("checks[{i}]");
@@ -714,20 +942,44 @@ impl KafkaDocument {
                     Err(Problem::new(path.clone(), format!("no topic '{t}' in topics")))
                 }
             };
+            // A check that only a share group (or share consumer) answers.
+            let share_reader = |g: &Option<String>, c: &Option<String>| -> Result<(), Problem> {
+                match (g, c) {
+                    (Some(g), None) if share_groups.contains(g.as_str()) => Ok(()),
+                    (Some(g), None) => {
+                        Err(Problem::new(path.clone(), format!("no share consumer is in share group '{g}'")))
+                    }
+                    (None, Some(c)) if share_consumers.contains(c.as_str()) => Ok(()),
+                    (None, Some(c)) => Err(Problem::new(path.clone(), format!("no share consumer '{c}'"))),
+                    _ => Err(Problem::new(path.clone(), "name a share group or a share consumer")),
+                }
+            };
+            // Offsets, lag and states are a consumer group's; a share group has none of them.
+            let consumer_group = |g: &str| -> Result<(), Problem> {
+                if share_groups.contains(g) {
+                    Err(Problem::new(path.clone(), format!("'{g}' is a share group: it has no committed offsets, lag or consumer-group state")))
+                } else {
+                    group(g)
+                }
+            };
             let reader = |r: &Reader| -> Result<(), Problem> {
                 match (&r.group, &r.consumer) {
                     (Some(g), None) => group(g),
-                    (None, Some(c)) if consumers.contains(c.as_str()) => Ok(()),
+                    (None, Some(c))
+                        if consumers.contains(c.as_str()) || share_consumers.contains(c.as_str()) =>
+                    {
+                        Ok(())
+                    }
                     (None, Some(c)) => Err(Problem::new(path.clone(), format!("no consumer '{c}'"))),
                     _ => Err(Problem::new(path.clone(), "name a group or a consumer")),
                 }
             };
             if let Some(x) = &c.lag {
-                group(&x.group)?;
+                consumer_group(&x.group)?;
                 topic(&x.topic)?;
             }
             if let Some(x) = &c.committed {
-                group(&x.group)?;
+                consumer_group(&x.group)?;
                 topic(&x.topic)?;
             }
             if let Some(x) = &c.records {
@@ -745,7 +997,21 @@ impl KafkaDocument {
                 }
             }
             if let Some(x) = &c.group_state {
-                group(&x.group)?;
+                consumer_group(&x.group)?;
+            }
+            for r in [&c.delivery_count, &c.archived].into_iter().flatten() {
+                share_reader(&r.group, &r.consumer)?;
+            }
+            if let Some(x) = &c.share_acknowledgements {
+                share_reader(&x.group, &x.consumer)?;
+            }
+            if let Some(x) = &c.acquired {
+                if !share_consumers.contains(x.consumer.as_str()) {
+                    return Err(Problem::new(
+                        format!("{path}.acquired.consumer"),
+                        format!("no share consumer '{}'", x.consumer),
+                    ));
+                }
             }
             for p in [&c.acknowledged, &c.failed].into_iter().flatten() {
                 if !producers.contains(p.producer.as_str()) {

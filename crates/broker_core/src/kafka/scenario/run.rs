@@ -21,9 +21,10 @@ use crate::kafka::consumer::ConsumerEvent;
 use crate::kafka::group::{CoordinatorConfig, MigrationPolicy};
 use crate::kafka::producer::{KafkaProducer, ProducerConfig, SendId};
 use crate::kafka::{
-    AutoOffsetReset, ClientAssignor, Cluster, ClusterSettings, ConsumerConfig, ConsumerEnv, ConsumerRecord,
-    GroupCoordinator, GroupProtocol, Header, IsolationLevel, KafkaConsumer, KafkaEvent, Mailbox, NewTopic,
-    NodeId, Offset, PartitionReader, ProducerRecord, TopicPartition,
+    AcknowledgeType, AutoOffsetReset, ClientAssignor, Cluster, ClusterSettings, ConsumerConfig, ConsumerEnv,
+    ConsumerRecord, GroupCoordinator, GroupProtocol, Header, IsolationLevel, KafkaConsumer, KafkaEvent,
+    KafkaShareConsumer, Mailbox, NewTopic, NodeId, Offset, PartitionReader, ProducerRecord, ShareConfig,
+    SharePartitions, TopicPartition,
 };
 use serde::Serialize;
 use sim_kernel::checks::{CheckResult, CheckStatus, EventInfo};
@@ -59,6 +60,12 @@ pub enum Wake {
     Deliver(usize),
     /// A producer sees its acknowledgments and failures after the client's latency.
     Notice(usize),
+    /// A share consumer subscribes, polls, has processed its poll's records (acknowledge, `commitSync`),
+    /// closes.
+    ShareStart(usize),
+    SharePoll(usize),
+    ShareProcessed(usize),
+    ShareStop(usize),
 }
 
 /// What the actors saw, one plain value each (the checks and the transcript read these).
@@ -92,6 +99,25 @@ pub enum ActorEvent {
         key: Option<String>,
         value: Option<String>,
         origin: Option<String>,
+    },
+    /// A share consumer's poll returned this record, delivered for the `delivery_count`-th time.
+    ShareConsumed {
+        consumer: String,
+        partition: String,
+        offset: Offset,
+        key: Option<String>,
+        value: Option<String>,
+        origin: Option<String>,
+        delivery_count: i32,
+    },
+    /// A share consumer acknowledged a record (`ACCEPT`, `RELEASE`, `REJECT`), and its `commitSync()`
+    /// reported this error for it (`InvalidRecordStateException` when its lock had expired).
+    ShareAcknowledged {
+        consumer: String,
+        partition: String,
+        offset: Offset,
+        kind: String,
+        error: Option<String>,
     },
     /// `onPartitionsAssigned` / `onPartitionsRevoked` / `onPartitionsLost`.
     Assigned {
@@ -154,6 +180,8 @@ impl ActorEvent {
         "send_failed",
         "transaction_ended",
         "consumed",
+        "share_consumed",
+        "share_acknowledged",
         "assigned",
         "revoked",
         "lost",
@@ -177,6 +205,8 @@ impl EventInfo for ActorEvent {
             ActorEvent::SendFailed { .. } => "send_failed",
             ActorEvent::TransactionEnded { .. } => "transaction_ended",
             ActorEvent::Consumed { .. } => "consumed",
+            ActorEvent::ShareConsumed { .. } => "share_consumed",
+            ActorEvent::ShareAcknowledged { .. } => "share_acknowledged",
             ActorEvent::Assigned { .. } => "assigned",
             ActorEvent::Revoked { .. } => "revoked",
             ActorEvent::Lost { .. } => "lost",
@@ -201,14 +231,23 @@ impl EventInfo for ActorEvent {
                 "producer",
             ) => producer == value,
             (
-                ActorEvent::Acknowledged { partition, .. } | ActorEvent::Consumed { partition, .. },
+                ActorEvent::Acknowledged { partition, .. }
+                | ActorEvent::Consumed { partition, .. }
+                | ActorEvent::ShareConsumed { partition, .. }
+                | ActorEvent::ShareAcknowledged { partition, .. },
                 "partition",
             ) => partition == value,
-            (ActorEvent::Acknowledged { key, .. } | ActorEvent::Consumed { key, .. }, "key") => {
-                key.as_deref() == Some(value)
-            }
+            (
+                ActorEvent::Acknowledged { key, .. }
+                | ActorEvent::Consumed { key, .. }
+                | ActorEvent::ShareConsumed { key, .. },
+                "key",
+            ) => key.as_deref() == Some(value),
+            (ActorEvent::ShareAcknowledged { kind, .. }, "kind") => kind.eq_ignore_ascii_case(value),
             (
                 ActorEvent::Consumed { consumer, .. }
+                | ActorEvent::ShareConsumed { consumer, .. }
+                | ActorEvent::ShareAcknowledged { consumer, .. }
                 | ActorEvent::Assigned { consumer, .. }
                 | ActorEvent::Revoked { consumer, .. }
                 | ActorEvent::Lost { consumer, .. }
@@ -246,6 +285,21 @@ impl fmt::Display for ActorEvent {
             }
             ActorEvent::Consumed { consumer, partition, offset, key, value, .. } => {
                 write!(f, "{consumer} <- {partition}@{offset} key={} value={}", quoted(key), quoted(value))
+            }
+            ActorEvent::ShareConsumed { consumer, partition, offset, key, value, delivery_count, .. } => {
+                write!(
+                    f,
+                    "{consumer} <- {partition}@{offset} key={} value={} delivery={delivery_count}",
+                    quoted(key),
+                    quoted(value)
+                )
+            }
+            ActorEvent::ShareAcknowledged { consumer, partition, offset, kind, error } => {
+                write!(f, "{consumer} acknowledge {partition}@{offset} {kind}")?;
+                if let Some(e) = error {
+                    write!(f, " failed: {e}")?;
+                }
+                Ok(())
             }
             ActorEvent::Assigned { consumer, partitions } => {
                 write!(f, "{consumer} onPartitionsAssigned [{}]", partitions.join(", "))
@@ -382,6 +436,55 @@ struct ConsumerActor {
     latency: u64,
 }
 
+/// A share consumer in its poll loop (explicit acknowledgement).
+struct ShareActor {
+    spec: ShareConsumerSpec,
+    consumer: KafkaShareConsumer,
+    running: bool,
+    poll_timeout: u64,
+    /// The last poll's records and how each is to be acknowledged once processed.
+    processing: Vec<(ConsumerRecord, AcknowledgeType)>,
+    /// Acknowledgements made, by type.
+    acknowledged: BTreeMap<&'static str, u64>,
+}
+
+/// How a share consumer acknowledges a record delivered for the `delivery_count`-th time: a rule of the
+/// record (its value, its send number), the same whichever member has it.
+pub fn share_acknowledge_type(
+    spec: &ShareAcknowledgeSpec,
+    value: Option<&str>,
+    origin: Option<&str>,
+    delivery_count: i32,
+) -> AcknowledgeType {
+    if let (Some(p), Some(v)) = (&spec.poison, value) {
+        if v.contains(p.as_str()) {
+            return match spec.poison_action.unwrap_or(PoisonAction::Reject) {
+                PoisonAction::Reject => AcknowledgeType::Reject,
+                PoisonAction::Release => AcknowledgeType::Release,
+            };
+        }
+    }
+    let seq = origin.and_then(|o| o.rsplit_once('/')).and_then(|(_, s)| s.parse::<u64>().ok());
+    match (spec.release_every, seq) {
+        (Some(n), Some(seq)) if n > 0 && seq % n == 0 && delivery_count == 1 => AcknowledgeType::Release,
+        _ => AcknowledgeType::Accept,
+    }
+}
+
+/// `ACCEPT`, `RELEASE`, `REJECT`: the Java enum's names.
+pub fn acknowledge_name(kind: AcknowledgeType) -> &'static str {
+    match kind {
+        AcknowledgeType::Accept => "ACCEPT",
+        AcknowledgeType::Release => "RELEASE",
+        AcknowledgeType::Reject => "REJECT",
+    }
+}
+
+/// The delivery count at which a released record is archived (`group.share.delivery.count.limit`).
+pub fn share_delivery_limit() -> i32 {
+    ShareConfig::default().delivery_count_limit
+}
+
 struct CheckState {
     spec: CheckSpec,
     at: VirtualTime,
@@ -403,6 +506,9 @@ pub struct KafkaRun {
     prng: Prng,
     producers: Vec<ProducerActor>,
     consumers: Vec<ConsumerActor>,
+    /// Every share group's share-partitions.
+    shares: SharePartitions,
+    share_consumers: Vec<ShareActor>,
     wakes: DeadlineQueue<Wake>,
     events: Vec<(VirtualTime, ActorEvent)>,
     checks: Vec<CheckState>,
@@ -621,6 +727,31 @@ impl KafkaRun {
                 latency: c.latency.0,
             });
         }
+        let mut shares = SharePartitions::new(ShareConfig::default());
+        let mut share_consumers = Vec::new();
+        for (i, c) in doc.share_consumers.iter().enumerate() {
+            // Every share group of a document reads from the earliest offset unless it says otherwise.
+            let spec = doc.share_groups.iter().find(|g| g.name == c.group);
+            let earliest = spec.and_then(|g| g.auto_offset_reset.as_deref()) != Some("latest");
+            let lock = spec.and_then(|g| g.record_lock_duration).map(|d| d.0);
+            shares.set_group_config(&c.group, Some(earliest), lock);
+            let mut consumer = KafkaShareConsumer::new(&c.group, &c.name, true);
+            if let Some(n) = c.max_poll_records {
+                consumer.set_max_poll_records(n);
+            }
+            wakes.schedule(VirtualTime::from_millis(c.start.0), Wake::ShareStart(i));
+            if let Some(stop) = c.stop {
+                wakes.schedule(VirtualTime::from_millis(stop.0), Wake::ShareStop(i));
+            }
+            share_consumers.push(ShareActor {
+                spec: c.clone(),
+                consumer,
+                running: false,
+                poll_timeout: c.poll_timeout.map_or(100, |t| t.0),
+                processing: Vec::new(),
+                acknowledged: BTreeMap::new(),
+            });
+        }
         for (i, f) in doc.faults.iter().enumerate() {
             wakes.schedule(VirtualTime::from_millis(f.at.0), Wake::Fault(i));
         }
@@ -654,6 +785,8 @@ impl KafkaRun {
             prng,
             producers,
             consumers,
+            shares,
+            share_consumers,
             wakes,
             events: Vec::new(),
             checks,
@@ -1074,6 +1207,139 @@ impl KafkaRun {
         self.wakes.schedule(now.plus_millis(latency), Wake::Poll(i));
     }
 
+    fn start_share(&mut self, i: usize) {
+        let c = &mut self.share_consumers[i];
+        let topics: Vec<&str> = c.spec.topics.iter().map(String::as_str).collect();
+        c.consumer.subscribe(&topics);
+        c.running = true;
+        let event = ActorEvent::Subscribed { consumer: c.spec.name.clone(), topics: c.spec.topics.clone() };
+        self.push(event);
+        self.wakes.schedule(self.now, Wake::SharePoll(i));
+    }
+
+    fn share_poll(&mut self, i: usize) {
+        let now = self.now;
+        let c = &mut self.share_consumers[i];
+        if !c.running {
+            return;
+        }
+        let name = c.spec.name.clone();
+        let mut out = Vec::new();
+        let next = match c.consumer.poll(now, &mut self.shares, &mut self.cluster) {
+            Ok(records) if records.is_empty() => Wake::SharePoll(i).at(now.plus_millis(c.poll_timeout)),
+            Ok(records) => {
+                let mut t = now.as_millis();
+                for r in records {
+                    let event = consumed(&name, &r.record);
+                    let ActorEvent::Consumed { partition, offset, key, value, origin, .. } = event else {
+                        unreachable!("consumed() makes a Consumed")
+                    };
+                    let kind = share_acknowledge_type(
+                        &c.spec.acknowledge,
+                        value.as_deref(),
+                        origin.as_deref(),
+                        r.delivery_count,
+                    );
+                    out.push(ActorEvent::ShareConsumed {
+                        consumer: name.clone(),
+                        partition,
+                        offset,
+                        key,
+                        value,
+                        origin,
+                        delivery_count: r.delivery_count,
+                    });
+                    c.processing.push((r.record, kind));
+                    t = t.saturating_add(c.spec.processing.draw(&mut self.prng));
+                }
+                Wake::ShareProcessed(i).at(VirtualTime::from_millis(t))
+            }
+            Err(e) => {
+                out.push(ActorEvent::ConsumerError {
+                    consumer: name,
+                    call: "poll".into(),
+                    error: e.to_string(),
+                });
+                Wake::SharePoll(i).at(now.plus_millis(c.poll_timeout))
+            }
+        };
+        for e in out {
+            self.push(e);
+        }
+        self.wakes.schedule(next.0, next.1);
+    }
+
+    /// The poll's records are processed: each acknowledged, then `commitSync()` (its per-record errors
+    /// shown on the acknowledgements), then the next poll.
+    fn share_processed(&mut self, i: usize) {
+        let now = self.now;
+        let c = &mut self.share_consumers[i];
+        if !c.running {
+            return;
+        }
+        let name = c.spec.name.clone();
+        let mut out = Vec::new();
+        for (record, kind) in std::mem::take(&mut c.processing) {
+            let result = c.consumer.acknowledge(now, &record, kind, &mut self.shares);
+            *c.acknowledged.entry(acknowledge_name(kind)).or_default() += 1;
+            out.push(ActorEvent::ShareAcknowledged {
+                consumer: name.clone(),
+                partition: record.partition.to_string(),
+                offset: record.offset,
+                kind: acknowledge_name(kind).to_string(),
+                error: result.err().map(|e| e.to_string()),
+            });
+        }
+        for e in out {
+            self.push(e);
+        }
+        self.wakes.schedule(now, Wake::SharePoll(i));
+    }
+
+    fn stop_share(&mut self, i: usize) {
+        let now = self.now;
+        let c = &mut self.share_consumers[i];
+        if !c.running {
+            return;
+        }
+        c.running = false;
+        c.processing.clear();
+        c.consumer.close(now, &mut self.shares);
+        let name = c.spec.name.clone();
+        self.push(ActorEvent::Closed { consumer: name });
+    }
+
+    /// What share consumer `name` holds acquired now, over every share-partition of its group.
+    fn acquired_by(&self, name: &str) -> u64 {
+        let Some(c) = self.share_consumers.iter().find(|c| c.spec.name == name) else { return 0 };
+        let mut n = 0;
+        for t in &c.spec.topics {
+            for tp in self.partitions(t) {
+                if let Some(p) = self.shares.partition(&c.spec.group, &tp) {
+                    n += p.acquired_by().iter().filter(|(_, m)| m == name).count() as u64;
+                }
+            }
+        }
+        n
+    }
+
+    /// The share group's share-partitions, for views: (partition, start offset, in-flight records).
+    pub fn share_partitions(&self, group: &str) -> Vec<(TopicPartition, Option<Offset>, usize)> {
+        let mut topics: BTreeSet<&String> = BTreeSet::new();
+        for c in self.share_consumers.iter().filter(|c| c.spec.group == group) {
+            topics.extend(c.spec.topics.iter());
+        }
+        let mut out = Vec::new();
+        for t in topics {
+            for tp in self.partitions(t) {
+                if let Some(p) = self.shares.partition(group, &tp) {
+                    out.push((tp, p.start_offset(), p.in_flight_count()));
+                }
+            }
+        }
+        out
+    }
+
     fn stop_consumer(&mut self, i: usize) {
         let now = self.now;
         let (consumers, mut env) = self.env_parts();
@@ -1105,6 +1371,15 @@ impl KafkaRun {
             self.cluster.set_follower_delay(now, NodeId(s.broker), s.delay.0);
             format!("broker {}'s followers fetch {} later", s.broker, s.delay)
         } else if let Some(name) = &f.consumer_crash {
+            if let Some(c) = self.share_consumers.iter_mut().find(|c| &c.spec.name == name) {
+                // No close: what it holds stays acquired until the locks expire.
+                if c.running {
+                    c.running = false;
+                    c.processing.clear();
+                    self.push(ActorEvent::Crashed { consumer: name.clone() });
+                }
+                return;
+            }
             let Some(c) = self.consumers.iter_mut().find(|c| &c.spec.name == name) else { return };
             if c.running {
                 c.running = false;
@@ -1164,11 +1439,21 @@ impl KafkaRun {
                 reader.group.as_ref() == Some(&c.spec.group) || reader.consumer.as_ref() == Some(&c.spec.name)
             })
             .map(|c| c.spec.name.as_str())
+            .chain(
+                self.share_consumers
+                    .iter()
+                    .filter(|c| {
+                        reader.group.as_ref() == Some(&c.spec.group)
+                            || reader.consumer.as_ref() == Some(&c.spec.name)
+                    })
+                    .map(|c| c.spec.name.as_str()),
+            )
             .collect();
         self.events
             .iter()
             .filter_map(|(_, e)| match e {
                 ActorEvent::Consumed { consumer, partition, offset, key, origin, .. }
+                | ActorEvent::ShareConsumed { consumer, partition, offset, key, origin, .. }
                     if members.contains(consumer.as_str()) =>
                 {
                     Some((partition, *offset, key, origin))
@@ -1286,6 +1571,74 @@ impl KafkaRun {
             let a = self.producers.iter().find(|a| a.spec.name == p.producer).expect("validated");
             return count(a.failed);
         }
+        let share_members = |group: &Option<String>, consumer: &Option<String>| -> BTreeSet<&str> {
+            self.share_consumers
+                .iter()
+                .filter(|c| group.as_ref() == Some(&c.spec.group) || consumer.as_ref() == Some(&c.spec.name))
+                .map(|c| c.spec.name.as_str())
+                .collect()
+        };
+        if let Some(r) = &spec.delivery_count {
+            let members = share_members(&r.group, &r.consumer);
+            let highest = self
+                .events
+                .iter()
+                .filter_map(|(_, e)| match e {
+                    ActorEvent::ShareConsumed { consumer, delivery_count, .. }
+                        if members.contains(consumer.as_str()) =>
+                    {
+                        Some(*delivery_count as u64)
+                    }
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+            return count(highest);
+        }
+        if let Some(a) = &spec.share_acknowledgements {
+            let members = share_members(&a.group, &a.consumer);
+            let want = acknowledge_name(match a.kind {
+                AcknowledgeKind::Accept => AcknowledgeType::Accept,
+                AcknowledgeKind::Release => AcknowledgeType::Release,
+                AcknowledgeKind::Reject => AcknowledgeType::Reject,
+            });
+            let n: u64 = self
+                .share_consumers
+                .iter()
+                .filter(|c| members.contains(c.spec.name.as_str()))
+                .map(|c| c.acknowledged.get(want).copied().unwrap_or(0))
+                .sum();
+            return count(n);
+        }
+        if let Some(a) = &spec.acquired {
+            return count(self.acquired_by(&a.consumer));
+        }
+        if let Some(r) = &spec.archived {
+            let members = share_members(&r.group, &r.consumer);
+            let limit = share_delivery_limit();
+            // The acknowledgements that archive: a REJECT, or a RELEASE of a record on its last delivery.
+            let mut last: BTreeMap<(&String, Offset), i32> = BTreeMap::new();
+            let mut archived = 0;
+            for (_, e) in &self.events {
+                match e {
+                    ActorEvent::ShareConsumed { consumer, partition, offset, delivery_count, .. }
+                        if members.contains(consumer.as_str()) =>
+                    {
+                        last.insert((partition, *offset), *delivery_count);
+                    }
+                    ActorEvent::ShareAcknowledged { consumer, partition, offset, kind, error: None }
+                        if members.contains(consumer.as_str()) =>
+                    {
+                        let at_limit = last.get(&(partition, *offset)).is_some_and(|d| *d >= limit);
+                        if kind == "REJECT" || (kind == "RELEASE" && at_limit) {
+                            archived += 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            return count(archived);
+        }
         ("-".to_string(), false, "no check".to_string())
     }
 
@@ -1330,6 +1683,25 @@ impl KafkaRun {
                     row.client_id.as_deref().unwrap_or("-")
                 ));
             }
+        }
+        let share_groups: BTreeSet<&String> = self.share_consumers.iter().map(|c| &c.spec.group).collect();
+        for g in share_groups {
+            for (tp, start, in_flight) in self.share_partitions(g) {
+                let start = start.map_or("-".to_string(), |s| s.to_string());
+                out.push_str(&format!(
+                    "{at} share-group {g} {tp} start-offset={start} in-flight={in_flight}\n"
+                ));
+            }
+        }
+        for c in &self.share_consumers {
+            let n = |k: &str| c.acknowledged.get(k).copied().unwrap_or(0);
+            out.push_str(&format!(
+                "{at} share-consumer {} accepted={} released={} rejected={}\n",
+                c.spec.name,
+                n("ACCEPT"),
+                n("RELEASE"),
+                n("REJECT")
+            ));
         }
         for p in &self.producers {
             out.push_str(&format!(
@@ -1416,6 +1788,16 @@ fn describe(spec: &CheckSpec) -> String {
         format!("records acknowledged to {}", p.producer)
     } else if let Some(p) = &spec.failed {
         format!("records failed for {}", p.producer)
+    } else if let Some(r) = &spec.delivery_count {
+        format!("highest delivery count seen by {}", reader_name(r))
+    } else if let Some(a) = &spec.share_acknowledgements {
+        let r = Reader { group: a.group.clone(), consumer: a.consumer.clone() };
+        let kind = serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(str::to_uppercase));
+        format!("{} acknowledgements by {}", kind.unwrap_or_default(), reader_name(&r))
+    } else if let Some(a) = &spec.acquired {
+        format!("records {} holds acquired", a.consumer)
+    } else if let Some(r) = &spec.archived {
+        format!("records archived by {}", reader_name(r))
     } else {
         String::new()
     };
@@ -1467,6 +1849,10 @@ impl Run for KafkaRun {
             Wake::Fault(i) => self.fault(i),
             Wake::Deliver(i) => self.deliver(i),
             Wake::Notice(i) => self.noticed(i),
+            Wake::ShareStart(i) => self.start_share(i),
+            Wake::SharePoll(i) => self.share_poll(i),
+            Wake::ShareProcessed(i) => self.share_processed(i),
+            Wake::ShareStop(i) => self.stop_share(i),
         }
         self.collect();
     }
@@ -1475,7 +1861,7 @@ impl Run for KafkaRun {
             self.producers.iter().filter_map(|p| p.producer.as_ref()?.next_deadline(&self.cluster));
         let consumers =
             self.consumers.iter().filter(|c| c.running).filter_map(|c| c.consumer.next_deadline());
-        [self.cluster.next_deadline(), self.coordinator.next_deadline()]
+        [self.cluster.next_deadline(), self.coordinator.next_deadline(), self.shares.next_deadline()]
             .into_iter()
             .flatten()
             .chain(producers)
@@ -1484,6 +1870,8 @@ impl Run for KafkaRun {
     }
     fn advance_system(&mut self, to: VirtualTime) {
         self.cluster.advance_to(to);
+        // Acquisition locks that expire are released (or archived at the delivery limit).
+        self.shares.advance_to(to);
         for p in &mut self.producers {
             if let Some(producer) = p.producer.as_mut() {
                 producer.advance_to(&mut self.cluster, to);
@@ -1601,5 +1989,38 @@ pub fn run_document_transcript(text: &str) -> Result<String, String> {
 impl PartialEq for KafkaRun {
     fn eq(&self, other: &Self) -> bool {
         self.transcript() == other.transcript()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_share_consumer_acknowledges_by_the_record_never_by_the_member() {
+        let spec = ShareAcknowledgeSpec {
+            release_every: Some(10),
+            poison: Some("poison".into()),
+            poison_action: Some(PoisonAction::Release),
+        };
+        let kind = |value: &str, origin: &str, delivery: i32| {
+            acknowledge_name(share_acknowledge_type(&spec, Some(value), Some(origin), delivery))
+        };
+        assert_eq!(kind("job-9", "dispatch/9", 1), "ACCEPT");
+        // Every tenth send fails once: released on its first delivery, accepted on the second.
+        assert_eq!(kind("job-20", "dispatch/20", 1), "RELEASE");
+        assert_eq!(kind("job-20", "dispatch/20", 2), "ACCEPT");
+        // A poison record is released on every delivery (the broker archives it at the limit).
+        assert_eq!(kind("poison-pill", "intake/1", 1), "RELEASE");
+        assert_eq!(kind("poison-pill", "intake/1", 5), "RELEASE");
+        let reject = ShareAcknowledgeSpec { poison_action: None, ..spec.clone() };
+        assert_eq!(
+            acknowledge_name(share_acknowledge_type(&reject, Some("poison-pill"), Some("intake/1"), 1)),
+            "REJECT"
+        );
+        // No origin header (a record sent by hand): only the poison rule applies.
+        assert_eq!(acknowledge_name(share_acknowledge_type(&spec, Some("x"), None, 1)), "ACCEPT");
+        // Kafka 4.1.1's group.share.delivery.count.limit default.
+        assert_eq!(share_delivery_limit(), 5);
     }
 }
