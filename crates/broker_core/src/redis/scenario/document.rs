@@ -46,6 +46,8 @@ pub struct RedisDocument {
     #[serde(default)]
     pub subscribers: Vec<SubscriberSpec>,
     #[serde(default)]
+    pub reapers: Vec<ReaperSpec>,
+    #[serde(default)]
     pub faults: Vec<FaultSpec>,
     #[serde(default)]
     pub checks: Vec<CheckSpec>,
@@ -162,6 +164,39 @@ pub struct WorkerSpec {
     pub start: Millis,
     #[serde(default)]
     pub processing: Processing,
+    /// A liveness key the worker keeps alive while it runs (a reaper looks at it).
+    #[serde(default)]
+    pub heartbeat: Option<HeartbeatSpec>,
+}
+
+/// Every `every`: `SET key 1`, then `PEXPIRE key ttl`; once the worker is gone the key expires.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatSpec {
+    pub key: String,
+    pub every: Millis,
+    pub ttl: Millis,
+}
+
+/// A reaper: every `every` (from `start`), for each processing list it watches, `EXISTS alive_key`; when
+/// the key is gone (its worker stopped refreshing it), `LMOVE processing_list list RIGHT RIGHT` until the
+/// processing list is empty, so the oldest job left behind is the next one taken.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReaperSpec {
+    pub name: String,
+    pub every: Millis,
+    #[serde(default)]
+    pub start: Millis,
+    pub watch: Vec<ReapSpec>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReapSpec {
+    pub processing_list: String,
+    pub list: String,
+    pub alive_key: String,
 }
 
 impl WorkerSpec {
@@ -276,6 +311,9 @@ pub struct CheckSpec {
     /// `PUBLISH` replies of 0: nobody was listening.
     #[serde(default)]
     pub published_to_nobody: Option<ActorRef>,
+    /// Elements a reaper moved back from a processing list to its queue.
+    #[serde(default)]
+    pub requeued: Option<ActorRef>,
     #[serde(default)]
     pub expect: Option<Comparison>,
 }
@@ -295,6 +333,7 @@ pub const CHECK_KINDS: &[&str] = &[
     "lost",
     "sent",
     "published_to_nobody",
+    "requeued",
 ];
 
 impl CheckSpec {
@@ -314,6 +353,7 @@ impl CheckSpec {
             self.lost.is_some(),
             self.sent.is_some(),
             self.published_to_nobody.is_some(),
+            self.requeued.is_some(),
         ];
         CHECK_KINDS.iter().zip(set).filter(|(_, s)| *s).map(|(k, _)| *k).collect()
     }
@@ -329,6 +369,7 @@ impl CheckSpec {
             &self.lost,
             &self.sent,
             &self.published_to_nobody,
+            &self.requeued,
         ]
         .into_iter()
         .find_map(|a| a.as_ref())
@@ -515,6 +556,29 @@ impl RedisDocument {
             own_name(format!("{path}.name"), &s.name, "subscriber")?;
             if s.channels.is_empty() && s.patterns.is_empty() {
                 return Err(Problem::new(path, "a subscriber subscribes to channels or patterns: give one"));
+            }
+        }
+        for (i, w) in self.workers.iter().enumerate() {
+            if let Some(h) = &w.heartbeat {
+                if h.every.0 == 0 || h.ttl.0 == 0 {
+                    return Err(Problem::new(
+                        format!("workers[{i}].heartbeat"),
+                        "a heartbeat comes every more than 0 ms and lives more than 0 ms",
+                    ));
+                }
+            }
+        }
+        for (i, r) in self.reapers.iter().enumerate() {
+            let path = format!("reapers[{i}]");
+            own_name(format!("{path}.name"), &r.name, "reaper")?;
+            if r.every.0 == 0 {
+                return Err(Problem::new(format!("{path}.every"), "a reaper looks every more than 0 ms"));
+            }
+            if r.watch.is_empty() {
+                return Err(Problem::new(
+                    format!("{path}.watch"),
+                    "a reaper watches at least one processing list",
+                ));
             }
         }
         let workers: BTreeSet<&str> = self.workers.iter().map(|w| w.name.as_str()).collect();

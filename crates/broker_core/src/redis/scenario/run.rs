@@ -56,6 +56,10 @@ pub enum Wake {
     Processed(usize, u64),
     /// A subscriber connects and subscribes.
     Connect(usize, u64),
+    /// A worker refreshes its liveness key.
+    Heartbeat(usize),
+    /// A reaper looks at the processing lists it watches.
+    Reap(usize),
     Fault(usize),
 }
 
@@ -148,6 +152,17 @@ pub enum RedisEvent {
     Restarted {
         keys_lost: usize,
     },
+    /// A reaper found a liveness key gone (`EXISTS` replied 0).
+    WorkerGone {
+        reaper: String,
+        command: String,
+    },
+    /// A reaper moved an element back to its queue.
+    Requeued {
+        reaper: String,
+        command: String,
+        element: String,
+    },
 }
 
 impl RedisEvent {
@@ -166,6 +181,7 @@ impl RedisEvent {
             | Message { subscriber, .. }
             | Missed { subscriber, .. }
             | Disconnected { subscriber } => subscriber,
+            WorkerGone { reaper, .. } | Requeued { reaper, .. } => reaper,
             GroupCreated { .. } | Lost { .. } | Restarted { .. } => return None,
         })
     }
@@ -189,6 +205,8 @@ impl EventInfo for RedisEvent {
         "crashed",
         "lost",
         "restarted",
+        "worker_gone",
+        "requeued",
     ];
     /// Events name actors by their index in the run; the report carries names.
     type Client = usize;
@@ -212,6 +230,8 @@ impl EventInfo for RedisEvent {
             Crashed { .. } => "crashed",
             Lost { .. } => "lost",
             Restarted { .. } => "restarted",
+            WorkerGone { .. } => "worker_gone",
+            Requeued { .. } => "requeued",
         }
     }
 
@@ -309,6 +329,10 @@ impl fmt::Display for RedisEvent {
                 }
             }
             Lost { key, element, reason } => write!(f, "element {} of {key} lost: {reason}", shown(element)),
+            WorkerGone { reaper, command } => {
+                write!(f, "{reaper} {command} -> (integer) 0 (its worker stopped refreshing it)")
+            }
+            Requeued { reaper, command, element } => write!(f, "{reaper} {command} -> {}", shown(element)),
             Restarted { keys_lost } => write!(
                 f,
                 "redis-server restarted without persistence: {keys_lost} keys lost, every client disconnected"
@@ -391,6 +415,7 @@ enum Did {
     Acked,
     Missed,
     Lost,
+    Requeued,
 }
 
 struct CheckSlot {
@@ -541,6 +566,14 @@ impl RedisRun {
                 }
             })
             .collect();
+        for (i, w) in doc.workers.iter().enumerate() {
+            if w.heartbeat.is_some() {
+                wakes.schedule(VirtualTime::from_millis(w.start.0), Wake::Heartbeat(i));
+            }
+        }
+        for (r, reaper) in doc.reapers.iter().enumerate() {
+            wakes.schedule(VirtualTime::from_millis(reaper.start.0), Wake::Reap(r));
+        }
         for (i, f) in doc.faults.iter().enumerate() {
             wakes.schedule(VirtualTime::from_millis(f.at.0), Wake::Fault(i));
         }
@@ -561,7 +594,7 @@ impl RedisRun {
                 },
             })
             .collect();
-        let admin = workers.len() + subscribers.len() + producers.len();
+        let admin = workers.len() + subscribers.len() + producers.len() + doc.reapers.len();
         let mut run = RedisRun {
             seed,
             now: VirtualTime::ZERO,
@@ -1006,6 +1039,72 @@ impl RedisRun {
         self.work_on_next(i);
     }
 
+    /// `SET key 1` and `PEXPIRE key ttl`, and the next heartbeat, while the worker runs.
+    fn heartbeat(&mut self, i: usize) {
+        let w = &self.workers[i];
+        let Some(h) = w.spec.heartbeat.clone() else { return };
+        if !w.alive {
+            return;
+        }
+        let (client, name) = (w.client, w.spec.name.clone());
+        for argv in [
+            vec!["SET".to_string(), h.key.clone(), "1".to_string()],
+            vec!["PEXPIRE".to_string(), h.key.clone(), h.ttl.0.to_string()],
+        ] {
+            if let Reply::Error(error) = self.execute(client, &argv) {
+                self.push(RedisEvent::CommandFailed {
+                    actor: name.clone(),
+                    command: command_text(&argv),
+                    error,
+                });
+            }
+        }
+        self.wakes.schedule(self.now.plus_millis(h.every.0), Wake::Heartbeat(i));
+    }
+
+    /// A reaper's look: each watched processing list whose liveness key is gone goes back to its queue.
+    fn reap(&mut self, r: usize) {
+        let spec = self.doc.reapers[r].clone();
+        let client = self.workers.len() + self.subscribers.len() + self.producers.len() + r;
+        for watch in &spec.watch {
+            let exists = vec!["EXISTS".to_string(), watch.alive_key.clone()];
+            if self.execute(client, &exists) != Reply::Int(0) {
+                continue;
+            }
+            let argv: Vec<String> =
+                ["LMOVE", &watch.processing_list, &watch.list, "RIGHT", "RIGHT"].map(String::from).to_vec();
+            let mut announced = false;
+            loop {
+                let (reply, woken) = self.execute_then_route(client, &argv);
+                let Some(element) = reply.as_ref().and_then(bulk_text) else {
+                    self.route(woken);
+                    break;
+                };
+                if !announced {
+                    announced = true;
+                    self.push(RedisEvent::WorkerGone {
+                        reaper: spec.name.clone(),
+                        command: command_text(&exists),
+                    });
+                }
+                // The ledger first: a worker blocked on the queue may take the element at once.
+                self.move_element(
+                    &element,
+                    &Place::InList(watch.processing_list.clone()),
+                    Place::InList(watch.list.clone()),
+                );
+                self.log.push((spec.name.clone(), Did::Requeued, format!("{} {element}", watch.list)));
+                self.push(RedisEvent::Requeued {
+                    reaper: spec.name.clone(),
+                    command: command_text(&argv),
+                    element,
+                });
+                self.route(woken);
+            }
+        }
+        self.wakes.schedule(self.now.plus_millis(spec.every.0), Wake::Reap(r));
+    }
+
     fn connect(&mut self, j: usize) {
         let s = &self.subscribers[j];
         if s.connected {
@@ -1312,6 +1411,9 @@ impl RedisRun {
         if let Some(a) = &spec.published_to_nobody {
             return number(total(a, |p| p.to_nobody));
         }
+        if let Some(a) = &spec.requeued {
+            return number(self.count(a, Did::Requeued));
+        }
         ("-".to_string(), false, "no check".to_string())
     }
 
@@ -1446,6 +1548,8 @@ fn describe(spec: &CheckSpec) -> String {
         format!("messages sent by {}", who(a))
     } else if let Some(a) = &spec.published_to_nobody {
         format!("messages {} published to nobody", who(a))
+    } else if let Some(a) = &spec.requeued {
+        format!("elements requeued by {}", who(a))
     } else {
         String::new()
     };
@@ -1498,12 +1602,16 @@ impl Run for RedisRun {
                     self.connect(j)
                 }
             }
+            Wake::Heartbeat(i) => self.heartbeat(i),
+            Wake::Reap(r) => self.reap(r),
             Wake::Fault(f) => self.fault(f),
         }
     }
     fn system_deadline(&self) -> Option<VirtualTime> {
-        // The server's timers: blocked clients' timeouts (the documents set no expiries).
-        self.redis.blocked.iter().filter_map(|b| b.deadline).min().map(VirtualTime::from_millis)
+        // The server's timers: blocked clients' timeouts and keys' expiry (heartbeats).
+        let blocked = self.redis.blocked.iter().filter_map(|b| b.deadline);
+        let expiries = self.redis.keys.values().filter_map(|e| e.expires_at);
+        blocked.chain(expiries).min().map(VirtualTime::from_millis)
     }
     fn advance_system(&mut self, to: VirtualTime) {
         let to = to.as_millis();
