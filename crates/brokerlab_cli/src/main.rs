@@ -226,6 +226,9 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     if text.trim_start().starts_with('{') {
+        if is_redis_document(&text) {
+            return run_redis_document(&command, &text);
+        }
         if scenario::document::model_of(&text) == Ok(scenario::document::ModelName::Kafka) {
             return run_kafka_document(&command, &text);
         }
@@ -504,6 +507,37 @@ fn run_sqs_document(command: &Command, text: &str) -> ExitCode {
         max_firings_per_instant: Some(command.options.max_timer_firings),
     };
     let mut run = match loaded_document(command, "sqs", SqsRun::from_json(text, options), |r| {
+        r.check_results().len()
+    }) {
+        ControlFlow::Continue(run) => run,
+        ControlFlow::Break(code) => return code,
+    };
+    run.run();
+    document_outcome(command, || run.to_json(), || run.transcript(), run.stopped(), &run.check_results())
+}
+
+/// Whether a document says `"model": "redis"` (read apart from the other models' envelope, which
+/// does not list Redis).
+fn is_redis_document(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(scenario::strip_bom(text))
+        .is_ok_and(|v| v.get("model").and_then(|m| m.as_str()) == Some("redis"))
+}
+
+/// `brokerlab run DOC.json` for a Redis document (`"model": "redis"`): played on the engine only.
+fn run_redis_document(command: &Command, text: &str) -> ExitCode {
+    use broker_core::redis::scenario::{RedisRun, RedisRunOptions};
+    if command.broker.is_some() {
+        eprintln!(
+            "brokerlab: {}: Redis documents run on the engine only; --broker redis://… plays .redis programs",
+            command.file
+        );
+        return ExitCode::from(2);
+    }
+    let options = RedisRunOptions {
+        seed: command.options.seed,
+        max_firings_per_instant: Some(command.options.max_timer_firings),
+    };
+    let mut run = match loaded_document(command, "redis", RedisRun::from_json(text, options), |r| {
         r.check_results().len()
     }) {
         ControlFlow::Continue(run) => run,

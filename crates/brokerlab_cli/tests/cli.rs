@@ -456,3 +456,31 @@ fn an_sqs_document_runs_with_its_transcript_or_json_and_checks() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_redis_document_runs_with_its_transcript_or_json_and_checks() {
+    let dir = "tests/scenarios/redis-tutorials/job-queue-brpop-and-blmove";
+    let doc = repo_file(&format!("{dir}/document.json"));
+    let out = brokerlab(&["run", doc.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let expected = std::fs::read_to_string(repo_file(&format!("{dir}/expected.txt"))).unwrap();
+    assert_eq!(stdout(&out), expected);
+    let out = brokerlab(&["run", doc.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let expected = std::fs::read_to_string(repo_file(&format!("{dir}/expected.json"))).unwrap();
+    assert_eq!(stdout(&out), expected);
+    let out = brokerlab(&["check", doc.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).ends_with("ok (format 2, model redis, 9 checks)\n"), "{}", stdout(&out));
+    let malformed = temp_file(
+        "redis-malformed.json",
+        "{ \"brokerlab\": 2, \"model\": \"redis\",\n  \"workers\": [ { \"name\": \"w\" } ] }",
+    );
+    let out = brokerlab(&["run", malformed.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(":2:16: workers[0]: a worker takes from a list or reads a stream"),
+        "{}",
+        stderr(&out)
+    );
+}

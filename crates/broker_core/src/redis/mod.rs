@@ -11,6 +11,8 @@
 //! - [`glob`] is Redis's glob matching; [`args`] its argument parsing rules; [`scan`] `SCAN`'s cursor
 //!   over a modelled hash table.
 //! - [`program`] is the line format that is simply redis-cli (`docs/redis-programs.md`).
+//! - [`scenario`] plays documents (`"model": "redis"`): producers, workers, subscribers, faults and
+//!   checks as clients of the server (`docs/redis-documents.md`).
 //!
 //! Invariants (checked by [`server::Redis::check_invariants`] after every step of the seeded tests): no
 //! stored list is empty; no key outlives its expiry; a blocked client waits on keys holding no list and
@@ -24,6 +26,7 @@ pub mod glob;
 pub mod program;
 pub mod reply;
 pub mod scan;
+pub mod scenario;
 pub mod server;
 pub mod stream;
 

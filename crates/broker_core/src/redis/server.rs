@@ -424,6 +424,23 @@ impl Redis {
         out
     }
 
+    /// The client's connection closes (a crash, a disconnect): Redis frees its blocked command, its
+    /// subscriptions (a channel or pattern left without subscribers is forgotten), its transaction and
+    /// its watched keys, and nothing published is kept for it.
+    pub fn disconnect(&mut self, client: ClientId) {
+        self.blocked.retain(|b| b.client != client);
+        for map in [&mut self.channels, &mut self.patterns, &mut self.shard_channels] {
+            for subs in map.values_mut() {
+                subs.retain(|c| *c != client);
+            }
+            map.retain(|_, subs| !subs.is_empty());
+        }
+        self.pushes.retain(|(c, _)| *c != client);
+        self.transactions.remove(&client);
+        self.watched.remove(&client);
+        self.touched.remove(&client);
+    }
+
     /// Whether `client` waits in a blocking command.
     pub fn is_blocked(&self, client: ClientId) -> bool {
         self.blocked.iter().any(|b| b.client == client)
