@@ -7,6 +7,7 @@
 //! - [`embed`]: the compact embedded sandbox and its `postMessage` API.
 //! - [`persist`]: a narrow key–value trait so native tests use memory and the browser IndexedDB.
 //! - [`kafka_page`]: the Kafka page (its own wasm module, `src/kafka_main.rs`).
+//! - [`sqs_page`]: the SQS page (its own wasm module, `src/sqs_main.rs`).
 //! - [`shell`]: what every model's page shares of its shell (files, links, forwarding to another model's page).
 //! - [`scripting`]: the scripting engine (a second wasm module), loaded before a document with scripts.
 
@@ -23,6 +24,7 @@ pub mod scenarios;
 pub mod scripting;
 pub mod session;
 pub mod shell;
+pub mod sqs_page;
 pub mod state;
 pub mod topology;
 

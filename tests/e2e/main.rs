@@ -17,4 +17,5 @@ mod laptop;
 mod persist;
 mod render;
 mod scripting;
+mod sqs;
 mod start;

@@ -488,6 +488,26 @@ impl SqsRun {
         &self.doc
     }
 
+    /// Plays every instant up to `to` (clamped to the end), for a page that moves through the run.
+    pub fn run_until(&mut self, to: VirtualTime) {
+        runtime::run_until(self, to);
+    }
+
+    /// The instant played up to.
+    pub fn time(&self) -> VirtualTime {
+        self.now
+    }
+
+    /// The document's end (its `duration`).
+    pub fn end_time(&self) -> VirtualTime {
+        self.end
+    }
+
+    /// The SNS topics and their subscriptions, for views.
+    pub fn sns(&self) -> &Sns {
+        &self.sns
+    }
+
     fn push(&mut self, event: SqsEvent) {
         self.events.push((self.now, event));
     }

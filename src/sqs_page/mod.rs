@@ -1,0 +1,17 @@
+//! The SQS page: its own wasm module (`brokerlab_sqs`, built from `src/sqs_main.rs`), which the page's
+//! loader (index.html) imports for `?model=sqs`; the RabbitMQ page's module never references this code,
+//! so SQS does not reach its download (ARCHITECTURE.md, "One page per model").
+//!
+//! - [`model`]: the session (a document and its run at the page's time) and what the views show, plain Rust.
+//! - [`explain`]: why a receive came back empty, why a group is blocked, why a message reached the DLQ.
+//! - [`view`]: the views.
+
+pub mod explain;
+pub mod model;
+pub mod view;
+
+/// Mounts the SQS page on `<body>`.
+pub fn start() {
+    #[cfg(target_arch = "wasm32")]
+    yew::Renderer::<view::SqsApp>::with_props(view::SqsAppProps { doc: None }).render();
+}
