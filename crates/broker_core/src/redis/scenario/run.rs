@@ -1643,3 +1643,75 @@ pub fn run_document_transcript(text: &str) -> Result<String, String> {
     run.run();
     Ok(run.transcript())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_of(text: &str) -> RedisRun {
+        RedisRun::from_json(text, RedisRunOptions::default()).expect("a valid document")
+    }
+
+    #[test]
+    fn a_blocking_timeout_is_written_as_a_client_writes_seconds() {
+        assert_eq!(seconds(0), "0");
+        assert_eq!(seconds(2_000), "2");
+        assert_eq!(seconds(1_500), "1.5");
+        assert_eq!(seconds(250), "0.25");
+    }
+
+    /// The ledgers are not a second copy of the server: a change made behind their back breaks them,
+    /// and the run stops with the reason.
+    #[test]
+    fn the_list_ledger_catches_an_element_nobody_pushed() {
+        let mut run = run_of(
+            r#"{ "brokerlab": 2, "model": "redis", "duration": "5s",
+                 "producers": [ { "name": "p", "list": "q", "count": 1 } ] }"#,
+        );
+        runtime::run_until(&mut run, VirtualTime::from_millis(1_000));
+        assert!(run.stopped().is_none());
+        run.redis.execute(99, &[b"RPUSH".to_vec(), b"q".to_vec(), b"stowaway".to_vec()]);
+        run.verify();
+        let stop = run.stopped().expect("stopped").message.clone();
+        assert!(stop.starts_with("invariant broken: list 'q' holds {\"p-1\": 1, \"stowaway\": 1}"), "{stop}");
+    }
+
+    #[test]
+    fn the_group_ledger_catches_an_entry_read_behind_its_back() {
+        let mut run = run_of(
+            r#"{ "brokerlab": 2, "model": "redis", "duration": "5s",
+                 "groups": [ { "stream": "s", "name": "g" } ],
+                 "producers": [ { "name": "p", "stream": "s", "count": 1 } ] }"#,
+        );
+        runtime::run_until(&mut run, VirtualTime::from_millis(1_000));
+        assert!(run.stopped().is_none());
+        let argv: Vec<Vec<u8>> = ["XREADGROUP", "GROUP", "g", "intruder", "STREAMS", "s", ">"]
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect();
+        run.redis.execute(99, &argv);
+        run.verify();
+        let stop = run.stopped().expect("stopped").message.clone();
+        assert_eq!(
+            stop,
+            "invariant broken: entry 1700000000000-0 of s is Pending(\"intruder\") in group g, the ledger says Unread"
+        );
+    }
+
+    #[test]
+    fn events_know_their_kind_and_serialise_with_it() {
+        let e = RedisEvent::Requeued {
+            reaper: "r".into(),
+            command: "LMOVE a b RIGHT RIGHT".into(),
+            element: "j".into(),
+        };
+        assert_eq!(e.kind(), "requeued");
+        assert!(RedisEvent::KINDS.contains(&e.kind()));
+        assert!(e.field_is("actor", "r"));
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(
+            json,
+            r#"{"event":"requeued","reaper":"r","command":"LMOVE a b RIGHT RIGHT","element":"j"}"#
+        );
+    }
+}
