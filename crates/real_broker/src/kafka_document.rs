@@ -1088,6 +1088,7 @@ pub fn run_document_real(
                     origin,
                     delivery_count: Some(delivery),
                 });
+                p.say(format!("{name} <- {partition}@{} delivery={delivery} ({kind})", r["offset"]));
                 s.holding.push((partition, delivery, kind));
                 t = t.saturating_add(s.spec.processing.draw(&mut prng));
             }

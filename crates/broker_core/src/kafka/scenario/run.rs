@@ -1,5 +1,6 @@
-//! Playing a Kafka document: producers and consumers as clients of the engine (`Cluster`,
-//! `KafkaProducer`, `GroupCoordinator`, `KafkaConsumer`) on the kernel's time loop
+//! Playing a Kafka document: producers, consumers and share consumers as clients of the engine
+//! (`Cluster`, `KafkaProducer`, `GroupCoordinator`, `KafkaConsumer`, `SharePartitions` with
+//! `KafkaShareConsumer`) on the kernel's time loop
 //! ([`sim_kernel::runtime::Run`]), faults at their times, checks decided at theirs, a transcript and a
 //! JSON report.
 //!
@@ -10,6 +11,9 @@
 //!   consumer with mail is ticked before the instant ends.
 //! - The cluster's invariants hold after every instant ([`Cluster::check_invariants`]); a violation stops
 //!   the run with its text.
+//! - A share consumer acknowledges each record it polled at most once (not when it crashes or closes first),
+//!   after its processing, by a rule of the record ([`share_acknowledge_type`]), never of the member;
+//!   acquisition locks expire on the kernel's clock ([`SharePartitions::next_deadline`] is a system deadline).
 //! - A run is bounded: its producers' sends are counted before it starts ([`MAX_RECORDS`]) and the
 //!   kernel's runaway guard stops an instant that would never end.
 
