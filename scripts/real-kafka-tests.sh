@@ -19,7 +19,8 @@
 # range-assignor-racks (its own racked cluster) and leader-election-tool (stops a broker: a fresh cluster)
 # add two cluster starts (~15 s each on an idle machine, 93 s at a load of ~10) and ~13 s + ~25 s of programs;
 # static-member-protocol-upgrade ~12 s on the single node; static-member-restart ~15 s on the single node and
-# high-watermark-below-min-isr ~30 s plus a fresh cluster's start, as it stops a broker).
+# high-watermark-below-min-isr ~30 s plus a fresh cluster's start, as it stops a broker; sticky-assignors-racks
+# its own racked cluster, ~20 s to start and ~20 s to run).
 # Environment: BROKERLAB_KAFKA_PORT (default 9092; the controller uses the next port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
