@@ -424,3 +424,27 @@ fn headers_seek_by_time_transactional_offsets_and_share_loops_parse() {
     );
     assert_eq!(calls[7], &ClientCall::ShareAcknowledge { share: "s".into(), kind: "RELEASE".into() });
 }
+
+#[test]
+fn reset_offsets_shift_by_without_a_committed_offset_is_the_tools_refusal() {
+    // kafka-tools 4.1.1's ConsumerGroupCommand throws IllegalArgumentException for this (it then prints
+    // its usage); the runner prints the message and counts the statement as failed.
+    let program = parse(
+        "Properties props = new Properties();\n\
+         props.put(\"bootstrap.servers\", \"localhost:9092\");\n\
+         Admin admin = Admin.create(props);\n\
+         admin.createTopics(List.of(new NewTopic(\"clicks\", 1, (short) 1))).all().get();\n\
+         kafka-consumer-groups --reset-offsets --group fresh --topic clicks --shift-by -1 --execute --bootstrap-server localhost:9092\n",
+    )
+    .unwrap();
+    let mut engine = super::engine::EngineClients::new(1);
+    let t = run(&program, &mut engine);
+    assert_eq!(t.errors, 1, "{}", t.text());
+    assert!(
+        t.text().ends_with(
+            "  Cannot shift offset for partition clicks-0 since there is no current committed offset\n"
+        ),
+        "{}",
+        t.text()
+    );
+}
