@@ -429,7 +429,7 @@ fn groups(state: &KafkaEmbed) -> Html {
                     <td class="name">{ g.id.clone() }</td>
                     <td>{ format!("{}-{}", tp.topic, tp.partition) }</td>
                     <td class="num committed">{ committed.map_or("–".to_string(), |c| c.to_string()) }</td>
-                    <td class="num lag">{ *lag }</td>
+                    <td class="num group-lag">{ *lag }</td>
                     <td>{ g.state.clone() }</td>
                 </tr>
             });
@@ -466,7 +466,7 @@ fn checks(state: &KafkaEmbed) -> Html {
                 }
                 { for list.iter().map(|c| {
                     let status = protocol::status_text(c.status);
-                    html! { <li class={format!("check {status}")}>{ format!("{} — {status}", c.description) }</li> }
+                    html! { <li class={format!("embed-check {status}")}>{ format!("{} — {status}", c.description) }</li> }
                 }) }
             </ol>
         </section>
