@@ -51,6 +51,16 @@ pub fn start_embed() {
     }
 }
 
+/// Mounts the Kafka sandbox on `<body>` (the Kafka embed module's entry, `src/embed_kafka_main.rs`): a
+/// module of its own, so neither the RabbitMQ sandbox nor the Kafka page carries the other's code.
+pub fn start_embed_kafka() {
+    #[cfg(target_arch = "wasm32")]
+    {
+        std::panic::set_hook(Box::new(report_panic));
+        yew::Renderer::<embed::kafka_view::KafkaEmbedApp>::new().render();
+    }
+}
+
 /// A panic is a bug, but the page must not go blank: log it and show it as text at the top of the page.
 #[cfg(target_arch = "wasm32")]
 fn report_panic(info: &std::panic::PanicHookInfo<'_>) {

@@ -11,6 +11,10 @@
  *   const { queues, timeMillis } = await sandbox.counters();  // per queue: ready, unacked, published,
  *                                                              // delivered, acked, consumers
  *   const { checks, passed, failed } = await sandbox.checks();
+ *
+ * Kafka documents play in a Kafka sandbox: <div data-brokerlab data-model="kafka" data-scenario="quickstart"
+ * data-panels="controls,partitions,groups"></div>; there `produce({topic, key, value})` writes a record and
+ * `counters({topic, group})` gives offsets, high watermarks and lag per group and partition.
  *   const stop = sandbox.on("event", record => …);    // engine events; also "finished", "ready"
  *
  * The sandbox is loaded from index.html next to this script (override with data-src). It only obeys
@@ -118,12 +122,26 @@
   Sandbox.prototype.setSpeed = function (speed) {
     return this.request("setSpeed", { speed: speed });
   };
+  /**
+   * Kafka sandboxes (data-model="kafka"): a record to a topic, `{topic, key, value, partition, headers, acks}`
+   * (key and value text or null; partition: the key's by default; headers: an object of strings; acks:
+   * "all" (default), 1 or 0). Resolves with the clock and `produced` (where the record went).
+   */
+  Sandbox.prototype.produce = function (record) {
+    return this.request("produce", record);
+  };
   /** `{exchange, routingKey, body, persistent, mandatory, headers, priority, expiration, ...}`. */
   Sandbox.prototype.publish = function (message) {
     return this.request("publish", message);
   };
-  Sandbox.prototype.counters = function (queue) {
-    return this.request("counters", queue === undefined ? {} : { queue: queue });
+  /**
+   * RabbitMQ: `counters()` or `counters("task_queue")`. Kafka: `counters()` or `counters({topic, group})`:
+   * per topic partition `logStartOffset`, `highWatermark`, `logEndOffset`, `leader`, `isr`; per group its
+   * `state`, total `lag` and per partition `committedOffset` and `lag`.
+   */
+  Sandbox.prototype.counters = function (which) {
+    if (which === undefined) return this.request("counters", {});
+    return this.request("counters", isObject(which) ? which : { queue: which });
   };
   Sandbox.prototype.checks = function () {
     return this.request("checks");
@@ -251,7 +269,8 @@
     var pick = function (name) {
       return options[name] !== undefined ? options[name] : host.getAttribute("data-" + name);
     };
-    ["scenario", "panels", "theme", "speed"].forEach(function (name) {
+    // "kafka" opens the Kafka sandbox (its own module); a RabbitMQ sandbox otherwise.
+    ["model", "scenario", "panels", "theme", "speed"].forEach(function (name) {
       var v = pick(name);
       if (v !== null && v !== undefined && v !== "") url.searchParams.set(name, String(v));
     });

@@ -225,14 +225,21 @@ pub const MAX_MESSAGE_VALUES: usize = 1_000_000;
 /// node, a cycle) are not a Brokerlab message: ignored. A message too deep or too large to convert is
 /// refused before the conversion (an error reply when it is a Brokerlab request, else ignored).
 pub fn parse_js(data: &wasm_bindgen::JsValue) -> Incoming {
+    match js_value(data) {
+        Ok(Some(value)) => protocol::parse(&value),
+        Ok(None) => Incoming::Ignore,
+        Err(error) => Incoming::Bad { id: Value::Null, error },
+    }
+}
+
+/// A message's data as JSON, for either model's parser: `Ok(None)` when it is not JSON or too large and
+/// not a Brokerlab message (ignored), `Err(why)` when a Brokerlab message is too deep or too large.
+pub fn js_value(data: &wasm_bindgen::JsValue) -> Result<Option<Value>, String> {
     if let Err(error) = check_shape(data) {
         let ours = data.is_object() && js_sys::Reflect::has(data, &"brokerlab".into()).unwrap_or(false);
-        return if ours { Incoming::Bad { id: Value::Null, error } } else { Incoming::Ignore };
+        return if ours { Err(error) } else { Ok(None) };
     }
-    match serde_wasm_bindgen::from_value::<Value>(data.clone()) {
-        Ok(value) => protocol::parse(&value),
-        Err(_) => Incoming::Ignore,
-    }
+    Ok(serde_wasm_bindgen::from_value::<Value>(data.clone()).ok())
 }
 
 /// Walks the message without recursion: at most [`MAX_MESSAGE_DEPTH`] levels and
@@ -268,13 +275,13 @@ pub fn parent_window() -> Option<web_sys::Window> {
     (!same_window(&parent, &window)).then_some(parent)
 }
 
-fn same_window(a: &web_sys::Window, b: &web_sys::Window) -> bool {
+pub fn same_window(a: &web_sys::Window, b: &web_sys::Window) -> bool {
     let (a, b): (&wasm_bindgen::JsValue, &wasm_bindgen::JsValue) = (a.as_ref(), b.as_ref());
     a == b
 }
 
 /// Posts a JSON value as a plain JavaScript object (not a `Map`) to `target`, for `origin` only.
-fn post(target: &web_sys::Window, origin: &str, message: &Value) {
+pub fn post(target: &web_sys::Window, origin: &str, message: &Value) {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     if let Ok(js) = message.serialize(&serializer) {
         // A window that went away (its frame removed) cannot be answered; nothing else to do.

@@ -9,6 +9,8 @@
 
 pub mod bridge;
 pub mod config;
+pub mod kafka;
+pub mod kafka_view;
 pub mod protocol;
 pub mod view;
 

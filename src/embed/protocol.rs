@@ -9,7 +9,7 @@
 
 use crate::forms::{FieldRow, PublishForm, ValueKind};
 use crate::state::{Action, AppState, NoticeKind, SPEEDS};
-use broker_core::scenario::document::Millis;
+use broker_core::scenario::document::{model_of, Millis, ModelName};
 use broker_core::scenario::sim::CheckStatus;
 use broker_core::VirtualTime;
 use serde_json::{json, Map, Value};
@@ -21,6 +21,10 @@ pub const PROTOCOL_VERSION: u64 = 1;
 /// A scenario document or a message body larger than this is refused (a page cannot make the sandbox
 /// swallow unbounded text).
 pub const MAX_TEXT_BYTES: usize = 1 << 20;
+
+/// A RabbitMQ sandbox's refusal of a Kafka document.
+pub const KAFKA_ELSEWHERE: &str = "this is a Kafka document: it plays in a Kafka sandbox (the address's \
+     model=kafka, or data-model=\"kafka\" with brokerlab-embed.js)";
 
 /// Request ids longer than this are refused.
 const MAX_ID_CHARS: usize = 200;
@@ -104,11 +108,27 @@ const OUTGOING_TYPES: &[&str] = &["reply", "ready", "events", "finished", "resiz
 
 /// Classifies and validates one incoming message's data.
 pub fn parse(data: &Value) -> Incoming {
-    let Some(object) = data.as_object() else { return Incoming::Ignore };
-    let Some(version) = object.get("brokerlab") else { return Incoming::Ignore };
+    match envelope(data, REQUESTS) {
+        Ok((id, kind, object)) => match request(kind, object) {
+            Ok(request) => Incoming::Request { id, request },
+            Err(error) => Incoming::Bad { id, error },
+        },
+        Err(incoming) => incoming,
+    }
+}
+
+/// The checks every request goes through, whichever model the sandbox runs: a Brokerlab message (not an
+/// echo of the sandbox's own), with a valid id, this protocol version, a type from `table` and only the
+/// fields `table` lists for it. `Ok((id, type, fields))`, else what the message is (ignored, or refused).
+pub(crate) fn envelope<'a>(
+    data: &'a Value,
+    table: &[(&str, &[&str])],
+) -> Result<(Value, &'a str, &'a Map<String, Value>), Incoming> {
+    let Some(object) = data.as_object() else { return Err(Incoming::Ignore) };
+    let Some(version) = object.get("brokerlab") else { return Err(Incoming::Ignore) };
     let kind = object.get("type").and_then(Value::as_str);
     if object.contains_key("ok") || kind.is_some_and(|k| OUTGOING_TYPES.contains(&k)) {
-        return Incoming::Ignore;
+        return Err(Incoming::Ignore);
     }
     let id = match object.get("id") {
         Some(Value::String(s)) if s.chars().count() <= MAX_ID_CHARS => Value::String(s.clone()),
@@ -116,33 +136,30 @@ pub fn parse(data: &Value) -> Incoming {
         _ => {
             let error =
                 format!("a request needs an 'id': a string (at most {MAX_ID_CHARS} characters) or a number");
-            return Incoming::Bad { id: Value::Null, error };
+            return Err(Incoming::Bad { id: Value::Null, error });
         }
     };
     let bad = |error: String| Incoming::Bad { id: id.clone(), error };
     if version.as_u64() != Some(PROTOCOL_VERSION) {
-        return bad(format!(
+        return Err(bad(format!(
             "unsupported protocol version {version}: this sandbox speaks brokerlab {PROTOCOL_VERSION}"
-        ));
+        )));
     }
-    let Some(kind) = kind else { return bad("a request needs a 'type' (a string)".into()) };
-    let Some((_, allowed)) = REQUESTS.iter().find(|(name, _)| *name == kind) else {
-        let known: Vec<&str> = REQUESTS.iter().map(|(name, _)| *name).collect();
-        return bad(format!("unknown request type '{}'; known: {}", clip(kind), known.join(", ")));
+    let Some(kind) = kind else { return Err(bad("a request needs a 'type' (a string)".into())) };
+    let Some((_, allowed)) = table.iter().find(|(name, _)| *name == kind) else {
+        let known: Vec<&str> = table.iter().map(|(name, _)| *name).collect();
+        return Err(bad(format!("unknown request type '{}'; known: {}", clip(kind), known.join(", "))));
     };
     for key in object.keys() {
         if !matches!(key.as_str(), "brokerlab" | "id" | "type") && !allowed.contains(&key.as_str()) {
-            return bad(format!("'{kind}' takes no field '{}'", clip(key)));
+            return Err(bad(format!("'{kind}' takes no field '{}'", clip(key))));
         }
     }
-    match request(kind, object) {
-        Ok(request) => Incoming::Request { id, request },
-        Err(error) => bad(error),
-    }
+    Ok((id, kind, object))
 }
 
 /// User text quoted in an error, cut so an error reply stays small.
-fn clip(text: &str) -> String {
+pub(crate) fn clip(text: &str) -> String {
     const MAX: usize = 60;
     if text.chars().count() <= MAX {
         text.to_string()
@@ -151,7 +168,8 @@ fn clip(text: &str) -> String {
     }
 }
 
-fn request(kind: &str, o: &Map<String, Value>) -> Result<Request, String> {
+/// The request of a validated envelope (the types every model's sandbox shares, and RabbitMQ's).
+pub(crate) fn request(kind: &str, o: &Map<String, Value>) -> Result<Request, String> {
     Ok(match kind {
         "info" => Request::Info,
         "load" => match (o.get("scenario"), o.get("document")) {
@@ -209,7 +227,7 @@ fn speeds_text() -> String {
 }
 
 /// A point in virtual time: milliseconds (a whole number) or a duration text (`"10s"`, `"250ms"`).
-fn time(value: Option<&Value>) -> Result<VirtualTime, String> {
+pub(crate) fn time(value: Option<&Value>) -> Result<VirtualTime, String> {
     const WHAT: &str = "'time' must be milliseconds (a whole number ≥ 0) or a duration like \"10s\"";
     match value {
         Some(Value::Number(n)) => match n.as_u64() {
@@ -229,7 +247,7 @@ fn time(value: Option<&Value>) -> Result<VirtualTime, String> {
     }
 }
 
-fn string_field(o: &Map<String, Value>, key: &str) -> Result<String, String> {
+pub(crate) fn string_field(o: &Map<String, Value>, key: &str) -> Result<String, String> {
     match o.get(key) {
         None | Some(Value::Null) => Ok(String::new()),
         Some(Value::String(s)) => Ok(s.clone()),
@@ -368,7 +386,13 @@ pub fn handle(sandbox: &mut impl Sandbox, request: Request) -> Result<Value, Str
                     }
                     Action::LoadScenario(id)
                 }
-                LoadSource::Document(text) => Action::LoadDocument(text),
+                LoadSource::Document(text) => {
+                    // A Kafka document plays in the Kafka sandbox, its own module (`?model=kafka`).
+                    if model_of(&text) == Ok(ModelName::Kafka) {
+                        return Err(KAFKA_ELSEWHERE.into());
+                    }
+                    Action::LoadDocument(text)
+                }
             };
             act_checked(sandbox, action)?;
             Ok(info(sandbox.current()))
@@ -497,7 +521,7 @@ pub fn counters(state: &AppState, only: Option<&str>) -> Result<Value, String> {
     Ok(with_clock(state, json!({"queues": queues})))
 }
 
-fn status_text(status: CheckStatus) -> &'static str {
+pub(crate) fn status_text(status: CheckStatus) -> &'static str {
     match status {
         CheckStatus::Pass => "pass",
         CheckStatus::Fail => "fail",

@@ -426,7 +426,7 @@ impl KafkaSession {
 }
 
 /// Every (group, partition) the document's consumers subscribe to, in document order.
-fn group_partitions(run: &KafkaRun) -> Vec<(String, TopicPartition)> {
+pub(crate) fn group_partitions(run: &KafkaRun) -> Vec<(String, TopicPartition)> {
     let mut out: Vec<(String, TopicPartition)> = Vec::new();
     for c in &run.document().consumers {
         for topic in &c.topics {
@@ -444,7 +444,7 @@ fn group_partitions(run: &KafkaRun) -> Vec<(String, TopicPartition)> {
 
 /// A group's committed offset of a partition and its lag: log end offset minus the committed offset
 /// (the log start offset where nothing is committed), as the documents' `lag` check counts it.
-fn lag_of(run: &KafkaRun, group: &str, tp: &TopicPartition) -> (Option<i64>, u64) {
+pub(crate) fn lag_of(run: &KafkaRun, group: &str, tp: &TopicPartition) -> (Option<i64>, u64) {
     let Some(state) = run.cluster().partition(tp) else { return (None, 0) };
     let committed = run.coordinator().offsets().committed_offset(group, tp);
     let from = committed.unwrap_or(state.log.log_start_offset());
