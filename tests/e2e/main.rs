@@ -18,3 +18,4 @@ mod persist;
 mod render;
 mod scripting;
 mod start;
+mod typed_fields;
