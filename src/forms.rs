@@ -3,32 +3,89 @@
 //! Forms only check what a browser form must (a number is a number); every broker rule (a negative TTL,
 //! an unknown `x-overflow`, an inequivalent redeclare) is the engine's to refuse, with RabbitMQ's text.
 
-use broker_core::amqp::{BasicProperties, FieldTable, FieldValue, Method};
+use broker_core::amqp::{BasicProperties, FieldTable, FieldValue, Method, TypedValue};
+use broker_core::scenario::parse_field_value;
 
-/// The type a field-table value is entered as.
+/// The type a field-table value is entered as: the three a browser form always had (a `Number` is what
+/// pika sends for a Python `int` or `float`), then every AMQP field type written exactly. The exact types
+/// are read by the engine's own reader of scenario values ([`parse_field_value`]), so a form refuses what
+/// a scenario line refuses, with the same words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValueKind {
     String,
     Number,
     Boolean,
+    Int8,
+    Uint8,
+    Int16,
+    Uint16,
+    Int32,
+    Uint32,
+    Int64,
+    Float32,
+    Float64,
+    Decimal,
+    /// Seconds since 1970-01-01 UTC.
+    Timestamp,
+    /// The value's UTF-8 bytes as a byte array (`x`).
+    Bytes,
+    /// Any value as a scenario writes it: arrays, tables, `datetime.datetime(…)`, nested typed values.
+    Format1,
 }
 
 impl ValueKind {
-    pub const ALL: [ValueKind; 3] = [ValueKind::String, ValueKind::Number, ValueKind::Boolean];
+    pub const ALL: [ValueKind; 16] = [
+        ValueKind::String,
+        ValueKind::Number,
+        ValueKind::Boolean,
+        ValueKind::Int8,
+        ValueKind::Uint8,
+        ValueKind::Int16,
+        ValueKind::Uint16,
+        ValueKind::Int32,
+        ValueKind::Uint32,
+        ValueKind::Int64,
+        ValueKind::Float32,
+        ValueKind::Float64,
+        ValueKind::Decimal,
+        ValueKind::Timestamp,
+        ValueKind::Bytes,
+        ValueKind::Format1,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ValueKind::String => "String",
             ValueKind::Number => "Number",
             ValueKind::Boolean => "Boolean",
+            ValueKind::Int8 => "int8",
+            ValueKind::Uint8 => "uint8",
+            ValueKind::Int16 => "int16",
+            ValueKind::Uint16 => "uint16",
+            ValueKind::Int32 => "int32",
+            ValueKind::Uint32 => "uint32",
+            ValueKind::Int64 => "int64",
+            ValueKind::Float32 => "float32",
+            ValueKind::Float64 => "float64",
+            ValueKind::Decimal => "decimal",
+            ValueKind::Timestamp => "timestamp",
+            ValueKind::Bytes => "bytes",
+            ValueKind::Format1 => "format 1",
         }
     }
 
     pub fn parse(s: &str) -> ValueKind {
-        match s {
-            "Number" => ValueKind::Number,
-            "Boolean" => ValueKind::Boolean,
-            _ => ValueKind::String,
+        ValueKind::ALL.into_iter().find(|k| k.as_str() == s).unwrap_or(ValueKind::String)
+    }
+
+    /// What the value box suggests for this type.
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            ValueKind::Boolean => "true or false",
+            ValueKind::Decimal => "1.25",
+            ValueKind::Timestamp => "seconds since 1970",
+            ValueKind::Format1 => "[int8(1), \"a\"] or {\"k\": uint32(1)}",
+            _ => "value",
         }
     }
 }
@@ -68,6 +125,39 @@ impl FieldRow {
     }
 }
 
+/// The value of one editor row, or why it is not one (a located error from the engine's reader for the
+/// exact types, its column counted in what was typed).
+pub fn row_value(row: &FieldRow) -> Result<FieldValue, String> {
+    let key = row.key.trim();
+    let text = row.value.trim();
+    // An exact type is read as the scenario call that writes it (`int8(` + text + `)`).
+    let read = |prefix: &str, suffix: &str| {
+        parse_field_value(&format!("{prefix}{text}{suffix}")).map_err(|e| {
+            let col = (e.pos.col as usize).saturating_sub(prefix.len()).max(1);
+            format!("argument '{key}': {}:{col}: {}", e.pos.line, e.message)
+        })
+    };
+    Ok(match row.kind {
+        ValueKind::String => FieldValue::Str(row.value.clone()),
+        ValueKind::Number | ValueKind::Float64 => match text.parse::<i64>() {
+            Ok(i) if row.kind == ValueKind::Number => FieldValue::Int(i),
+            _ => match text.parse::<f64>() {
+                Ok(x) if x.is_finite() => FieldValue::Float(x),
+                _ => return Err(format!("argument '{key}': '{text}' is not a number")),
+            },
+        },
+        ValueKind::Boolean => match text {
+            "true" => FieldValue::Bool(true),
+            "false" => FieldValue::Bool(false),
+            other => return Err(format!("argument '{key}': '{other}' is not true or false")),
+        },
+        ValueKind::Decimal => read("Decimal(\"", "\")")?,
+        ValueKind::Bytes => FieldValue::Typed(TypedValue::Bytes(row.value.clone().into_bytes())),
+        ValueKind::Format1 => read("", "")?,
+        exact => read(&format!("{}(", exact.as_str()), ")")?,
+    })
+}
+
 /// Builds a field table from editor rows; rows with an empty key are ignored.
 pub fn field_table(rows: &[FieldRow]) -> Result<FieldTable, String> {
     let mut table = FieldTable::new();
@@ -76,26 +166,7 @@ pub fn field_table(rows: &[FieldRow]) -> Result<FieldTable, String> {
         if key.is_empty() {
             continue;
         }
-        let value = match row.kind {
-            ValueKind::String => FieldValue::Str(row.value.clone()),
-            ValueKind::Number => {
-                let text = row.value.trim();
-                if let Ok(i) = text.parse::<i64>() {
-                    FieldValue::Int(i)
-                } else {
-                    match text.parse::<f64>() {
-                        Ok(x) if x.is_finite() => FieldValue::Float(x),
-                        _ => return Err(format!("argument '{key}': '{text}' is not a number")),
-                    }
-                }
-            }
-            ValueKind::Boolean => match row.value.trim() {
-                "true" => FieldValue::Bool(true),
-                "false" => FieldValue::Bool(false),
-                other => return Err(format!("argument '{key}': '{other}' is not true or false")),
-            },
-        };
-        if table.insert(key.to_string(), value).is_some() {
+        if table.insert(key.to_string(), row_value(row)?).is_some() {
             return Err(format!("argument '{key}' is given twice"));
         }
     }
@@ -355,6 +426,49 @@ mod tests {
         assert!(field_table(&twice).unwrap_err().contains("twice"));
         let form = PublishForm { priority: "300".into(), ..PublishForm::default() };
         assert!(form.to_method().unwrap_err().contains("priority"));
+    }
+
+    #[test]
+    fn exact_types_are_read_by_the_engines_reader() {
+        let rows = vec![
+            FieldRow::new("n8", ValueKind::Int8, "-5"),
+            FieldRow::new("u32", ValueKind::Uint32, "4294967295"),
+            FieldRow::new("f", ValueKind::Float32, "0.5"),
+            FieldRow::new("d", ValueKind::Float64, "10"),
+            FieldRow::new("dec", ValueKind::Decimal, "1.25"),
+            FieldRow::new("ts", ValueKind::Timestamp, "7"),
+            FieldRow::new("b", ValueKind::Bytes, "all"),
+            FieldRow::new("a", ValueKind::Format1, r#"[uint16(1), b"z", {"k": int8(2)}]"#),
+        ];
+        let t = field_table(&rows).unwrap();
+        assert_eq!(t["n8"], FieldValue::Typed(TypedValue::Int8(-5)));
+        assert_eq!(t["u32"], FieldValue::Typed(TypedValue::Uint32(u32::MAX)));
+        assert_eq!(t["f"], FieldValue::Typed(TypedValue::Float32(0.5)));
+        assert_eq!(t["d"], FieldValue::Float(10.0));
+        assert_eq!(t["dec"], FieldValue::Typed(TypedValue::Decimal(2, 125)));
+        assert_eq!(t["ts"], FieldValue::Typed(TypedValue::Timestamp(7)));
+        assert_eq!(t["b"], FieldValue::Typed(TypedValue::Bytes(b"all".to_vec())));
+        let FieldValue::Array(items) = &t["a"] else { panic!("an array: {:?}", t["a"]) };
+        assert_eq!(items[0], FieldValue::Typed(TypedValue::Uint16(1)));
+        assert_eq!(items[1], FieldValue::Typed(TypedValue::Bytes(b"z".to_vec())));
+        let FieldValue::Table(inner) = &items[2] else { panic!("a table") };
+        assert_eq!(inner["k"], FieldValue::Typed(TypedValue::Int8(2)));
+    }
+
+    #[test]
+    fn an_exact_type_refuses_with_the_engines_located_error() {
+        let err = |kind, text: &str| row_value(&FieldRow::new("h", kind, text)).unwrap_err();
+        // The same words as the scenario line `int8(300)`; the column is in what was typed.
+        let e = err(ValueKind::Int8, "300");
+        assert!(e.starts_with("argument 'h': 1:1: "), "{e}");
+        assert!(e.contains("out of range"), "{e}");
+        assert!(err(ValueKind::Uint32, "-1").contains("out of range"));
+        assert!(err(ValueKind::Decimal, "x").starts_with("argument 'h': "));
+        let e = err(ValueKind::Format1, "[1, }");
+        assert!(e.starts_with("argument 'h': 1:"), "{e}");
+        assert!(err(ValueKind::Format1, "[1] 2").contains("expected the end of the value"));
+        assert!(err(ValueKind::Format1, "BasicProperties()").contains("cannot go in a field table"));
+        assert!(err(ValueKind::Int16, "nope").starts_with("argument 'h': 1:1: "));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Declaration forms: exchanges, queues (with a typed arguments editor) and bindings.
 
 use super::{event_value, use_app};
-use crate::forms::{BindingForm, ExchangeForm, FieldRow, QueueForm, ValueKind, QUEUE_ARGUMENTS};
+use crate::forms::{row_value, BindingForm, ExchangeForm, FieldRow, QueueForm, ValueKind, QUEUE_ARGUMENTS};
 use crate::state::Action;
 use yew::prelude::*;
 
@@ -74,15 +74,20 @@ pub fn field_rows_editor(p: &FieldRowsProps) -> Html {
                                }
                                r.key = v;
                            }).reform(Event::from)} />
-                    <select aria-label="Value type" onchange={update(i, |r, v, _| r.kind = ValueKind::parse(&v))}>
+                    <select id={format!("{}-type-{i}", p.id)} aria-label="Value type" onchange={update(i, |r, v, _| r.kind = ValueKind::parse(&v))}>
                         { for ValueKind::ALL.iter().map(|k| html! {
                             <option value={k.as_str()} selected={*k == row.kind}>{ k.as_str() }</option>
                         }) }
                     </select>
-                    <input id={format!("{}-value-{i}", p.id)} aria-label="Argument value" placeholder="value"
+                    <input id={format!("{}-value-{i}", p.id)} aria-label="Argument value"
+                           placeholder={row.kind.placeholder()}
                            value={row.value.clone()} oninput={update(i, |r, v, _| r.value = v).reform(Event::from)} />
                     <button type="button" class="btn small" aria-label="Remove this argument"
                             onclick={remove(i)}>{ "✕" }</button>
+                    // The row's own error, while it is typed; the rows stay as they are.
+                    if let Some(e) = (!row.key.trim().is_empty()).then(|| row_value(row).err()).flatten() {
+                        <span id={format!("{}-error-{i}", p.id)} class="field-error error-text" role="alert">{ e }</span>
+                    }
                 </div>
             }) }
         </div>

@@ -19,3 +19,4 @@ mod render;
 mod scripting;
 mod sqs;
 mod start;
+mod typed_fields;

@@ -84,13 +84,38 @@ pub struct AmqpError {
 impl AmqpError {
     /// A channel error whose text is `NAME - detail`.
     pub fn channel(code: ReplyCode, detail: impl fmt::Display) -> Self {
-        AmqpError { scope: ErrorScope::Channel, code, text: format!("{} - {detail}", code.name()) }
+        AmqpError { scope: ErrorScope::Channel, code, text: reply_text(code, detail) }
     }
 
     /// A connection error whose text is `NAME - detail`.
     pub fn connection(code: ReplyCode, detail: impl fmt::Display) -> Self {
-        AmqpError { scope: ErrorScope::Connection, code, text: format!("{} - {detail}", code.name()) }
+        AmqpError { scope: ErrorScope::Connection, code, text: reply_text(code, detail) }
     }
+
+    /// What a crash inside RabbitMQ's channel process sends: the connection closes with 541 and the
+    /// code's name alone as its text.
+    pub fn internal_error() -> Self {
+        let code = ReplyCode::InternalError;
+        AmqpError { scope: ErrorScope::Connection, code, text: code.name().to_string() }
+    }
+}
+
+/// The most bytes of a reply-text: it travels as an AMQP short string.
+pub const MAX_REPLY_TEXT: usize = 255;
+
+/// `NAME - detail`, cut as RabbitMQ 3.10 cuts a longer one: its first 252 bytes, then `...` (at a
+/// character boundary here, where RabbitMQ may split a UTF-8 character).
+fn reply_text(code: ReplyCode, detail: impl fmt::Display) -> String {
+    let mut text = format!("{} - {detail}", code.name());
+    if text.len() > MAX_REPLY_TEXT {
+        let mut cut = MAX_REPLY_TEXT - 3;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str("...");
+    }
+    text
 }
 
 impl fmt::Display for AmqpError {

@@ -18,7 +18,7 @@ pub mod sim;
 pub mod syntax;
 
 pub use backend::{AdvanceStop, BackendFailure, EngineBackend, StepBackend};
-pub use interp::{run, run_on};
+pub use interp::{parse_field_value, run, run_on};
 pub use report::{EventFilter, Outcome, Report, StepRecord, StopInfo};
 
 // Located errors and the longest time are the kernel's, shared by every model's documents.

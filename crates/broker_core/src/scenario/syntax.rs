@@ -147,6 +147,25 @@ pub(crate) fn parse(text: &str) -> Result<(u32, Vec<RawStatement>), ScenarioErro
     Ok((version, statements))
 }
 
+/// One value alone on one line, written as in a scenario (`int8(5)`, `[1, "a"]`, `{"k": Decimal("1.5")}`):
+/// the page's forms read a typed field value with it. Positions are on line 1.
+pub(crate) fn parse_value(text: &str) -> Result<Expr, ScenarioError> {
+    let mut lexer = Lexer::new(text, 0, 1);
+    let mut tokens = lexer.next_line()?;
+    if !lexer.next_line()?.is_empty() {
+        let pos = tokens.last().map_or(Pos::new(1, 1), |t| t.pos);
+        return Err(ScenarioError::new(pos, "a value is one line"));
+    }
+    let last = tokens.last().map_or(Pos::new(1, 1), |t| t.pos);
+    tokens.push(Token { tok: Tok::Eof, pos: last, start: text.len(), end: text.len() });
+    let mut parser = Parser { text, tokens, i: 0 };
+    let expr = parser.expr()?;
+    if !matches!(parser.peek().tok, Tok::Newline | Tok::Eof) {
+        return Err(parser.error_here("the end of the value"));
+    }
+    Ok(expr)
+}
+
 fn parse_header(line: &str) -> Result<u32, ScenarioError> {
     let line = line.strip_prefix('\u{feff}').unwrap_or(line);
     let expected = || {

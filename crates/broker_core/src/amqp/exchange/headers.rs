@@ -74,11 +74,12 @@ pub(super) fn validate(arguments: &FieldTable) -> Result<(), AmqpError> {
             "Invalid x-match field value {}; expected all, any, all-with-x, or any-with-x",
             erlang_binary(s)
         ),
-        Some(other) => format!(
-            "Invalid x-match field type {} (value {}); expected longstr",
-            amqp_type_name(other),
-            erlang_value(other)
-        ),
+        Some(other) => {
+            let head = format!("Invalid x-match field type {} (value ", amqp_type_name(other));
+            // `~p` breaks a long value over lines, indented to the column it starts at.
+            let value = erlang_pretty(other, head.chars().count() + 1);
+            format!("{head}{value}); expected longstr")
+        }
     };
     Err(AmqpError::channel(ReplyCode::PreconditionFailed, detail))
 }
@@ -261,12 +262,234 @@ pub(crate) fn erlang_value(value: &FieldValue) -> String {
     }
 }
 
-/// Erlang prints a float with at least one decimal and `e` exponents as `1.0e-5`.
-fn erlang_float(x: f64) -> String {
-    let shortest = format!("{x:?}");
-    match shortest.split_once('e') {
-        Some((mantissa, exponent)) if !mantissa.contains('.') => format!("{mantissa}.0e{exponent}"),
-        _ => shortest,
+/// A value as Erlang's `~p` lays it out from column `col` (1-based) of a line 80 wide, as
+/// `io_lib_pretty` does: on one line when it fits; else a list or tuple puts each element that is
+/// itself a list or tuple on a line of its own, indented to just inside its bracket, and packs plain
+/// elements (numbers, atoms, binaries) on a line while they fit. RabbitMQ prints an array as
+/// `[{Type,Value},…]` and a table as `[{Key,Type,Value},…]`. For a value starting past the middle of the
+/// line (column 41 and on, where RabbitMQ's errors print them): there `io_lib_pretty` never lines a
+/// tagged tuple's elements up after its tag. Not modelled: a binary of non-printable bytes longer than a
+/// line (split between bytes).
+pub(crate) fn erlang_pretty(value: &FieldValue, col: usize) -> String {
+    let term = Term::of(value);
+    let len = term.len();
+    let mut out = String::new();
+    if len < LINE - col.min(LINE) {
+        term.write(&mut out);
+    } else {
+        let fit = Fit { max: len };
+        fit.pp(&term, col, &" ".repeat(col.saturating_sub(1)), 0, 0, &mut out);
+    }
+    out
+}
+
+/// `~p`'s line length.
+const LINE: usize = 80;
+
+/// An Erlang term as `io_lib_pretty` sees it: a printed atom, number or binary, a list, or a tuple
+/// (tagged when its first element is an atom, as `{signedint,1}` is).
+enum Term {
+    Leaf(String),
+    List(Vec<Term>),
+    Tuple(Vec<Term>),
+}
+
+impl Term {
+    fn of(value: &FieldValue) -> Term {
+        let typed = |v: &FieldValue| Term::Tuple(vec![Term::Leaf(amqp_type_name(v).into()), Term::of(v)]);
+        match value {
+            FieldValue::Array(items) => Term::List(items.iter().map(typed).collect()),
+            FieldValue::Table(table) => Term::List(
+                table
+                    .iter()
+                    .map(|(k, v)| {
+                        Term::Tuple(vec![
+                            Term::Leaf(erlang_binary(k)),
+                            Term::Leaf(amqp_type_name(v).into()),
+                            Term::of(v),
+                        ])
+                    })
+                    .collect(),
+            ),
+            FieldValue::Typed(TypedValue::Decimal(scale, v)) => {
+                Term::Tuple(vec![Term::Leaf(scale.to_string()), Term::Leaf(v.to_string())])
+            }
+            other => Term::Leaf(erlang_value(other)),
+        }
+    }
+
+    /// The length written on one line.
+    fn len(&self) -> usize {
+        match self {
+            Term::Leaf(s) => s.chars().count(),
+            Term::List(items) | Term::Tuple(items) => {
+                2 + items.iter().map(Term::len).sum::<usize>() + items.len().saturating_sub(1)
+            }
+        }
+    }
+
+    fn is_leaf(&self) -> bool {
+        matches!(self, Term::Leaf(_))
+    }
+
+    fn write(&self, out: &mut String) {
+        let (open, close, items) = match self {
+            Term::Leaf(s) => return out.push_str(s),
+            Term::List(items) => ('[', ']', items),
+            Term::Tuple(items) => ('{', '}', items),
+        };
+        out.push(open);
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            item.write(out);
+        }
+        out.push(close);
+    }
+}
+
+/// `io_lib_pretty`'s layout. `col` is where the term starts, `ind` the indentation of its continuation
+/// lines, `ld` how many closing brackets follow it on its last line, `w` what is already on the line.
+struct Fit {
+    /// The most characters on one line (`M`): the whole term's length, as `~p` sets it.
+    max: usize,
+}
+
+impl Fit {
+    fn fits(&self, len: usize, col: usize, ld: usize, w: usize) -> bool {
+        len + col + ld < LINE && len + w + ld <= self.max
+    }
+
+    fn pp(&self, term: &Term, col: usize, ind: &str, ld: usize, w: usize, out: &mut String) {
+        if self.fits(term.len(), col, ld, w) {
+            return term.write(out);
+        }
+        match term {
+            Term::Leaf(s) => out.push_str(s),
+            Term::List(items) => {
+                out.push('[');
+                self.pp_list(items, col + 1, &format!("{ind} "), ld, w + 1, out);
+                out.push(']');
+            }
+            Term::Tuple(items) if items.len() > 1 && matches!(&items[0], Term::Leaf(t) if is_atom(t)) => {
+                // A tagged tuple: `io_lib_pretty` first tries to line the other elements up after the
+                // tag, which it refuses past the middle of the line (where RabbitMQ's values start);
+                // then they go one column in, as here.
+                let Term::Leaf(tag) = &items[0] else { return };
+                let tag_len = tag.chars().count();
+                out.push('{');
+                out.push_str(tag);
+                self.pp_tail(
+                    &items[1..],
+                    col + 1,
+                    col + tag_len + 2,
+                    &format!("{ind} "),
+                    ld,
+                    w + 1 + tag_len,
+                    out,
+                );
+                out.push('}');
+            }
+            Term::Tuple(items) => {
+                out.push('{');
+                self.pp_list(items, col + 1, &format!("{ind} "), ld, w + 1, out);
+                out.push('}');
+            }
+        }
+    }
+
+    /// Elements after the opening bracket at `col0`.
+    fn pp_list(&self, items: &[Term], col0: usize, ind: &str, ld: usize, w: usize, out: &mut String) {
+        let Some(first) = items.first() else { return };
+        let ld1 = if items.len() > 1 { 0 } else { ld + 1 };
+        let width = self.pp_element(first, col0, ind, ld1, w, out);
+        self.pp_tail(&items[1..], col0, col0 + width, ind, ld, w + width, out);
+    }
+
+    /// The elements after the first, each after a comma: on the same line while a plain one fits, else
+    /// on a new line at `col0`; `col` is where the line is now.
+    #[allow(clippy::too_many_arguments)]
+    fn pp_tail(
+        &self,
+        items: &[Term],
+        col0: usize,
+        col: usize,
+        ind: &str,
+        ld: usize,
+        w: usize,
+        out: &mut String,
+    ) {
+        let (mut col, mut w) = (col, w);
+        for (i, item) in items.iter().enumerate() {
+            let ld1 = if i + 1 < items.len() { 0 } else { ld + 1 };
+            let elen = 1 + item.len();
+            let packs = item.is_leaf()
+                && if ld1 == 0 {
+                    elen + 1 + col < LINE && w + elen < self.max
+                } else {
+                    elen + col + ld1 < LINE && w + elen + ld1 <= self.max
+                };
+            if packs {
+                out.push(',');
+                item.write(out);
+                col += elen;
+                w += elen;
+            } else {
+                out.push_str(",\n");
+                out.push_str(ind);
+                let width = self.pp_element(item, col0, ind, ld1, 0, out);
+                col = col0 + width;
+                w = width;
+            }
+        }
+    }
+
+    /// One element; returns its width, or a full line when the next element must start a new one.
+    fn pp_element(&self, term: &Term, col: usize, ind: &str, ld: usize, w: usize, out: &mut String) -> usize {
+        if term.is_leaf() && self.fits(term.len(), col, ld, w) {
+            term.write(out);
+            term.len()
+        } else {
+            self.pp(term, col, ind, ld, w, out);
+            LINE
+        }
+    }
+}
+
+/// Whether a printed leaf is an atom (a type name, `true`, `undefined`), not a number or a binary.
+fn is_atom(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+/// A float as Erlang (OTP 25) prints it: the shortest digits that read back as the same float, written
+/// `2.5e3` when that is shorter than `2500.0` (at a tie the plain form: `100.0`, `0.0001`), and always
+/// with an exponent from 2^53 on (`1.2345678901234568e16`); at least one digit after the point.
+pub(crate) fn erlang_float(x: f64) -> String {
+    let shortest = format!("{x:e}");
+    let Some((mantissa, exponent)) = shortest.split_once('e') else { return shortest };
+    let exponent: i64 = exponent.parse().unwrap_or(0);
+    let (sign, mantissa) = mantissa.strip_prefix('-').map_or(("", mantissa), |m| ("-", m));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let (first, rest) = digits.split_at(1);
+    let scientific = format!("{sign}{first}.{}e{exponent}", if rest.is_empty() { "0" } else { rest });
+    if x.abs() >= 9_007_199_254_740_992.0 {
+        return scientific;
+    }
+    let plain = if exponent >= 0 {
+        let point = exponent as usize + 1;
+        if digits.len() > point {
+            format!("{sign}{}.{}", &digits[..point], &digits[point..])
+        } else {
+            format!("{sign}{digits}{}.0", "0".repeat(point - digits.len()))
+        }
+    } else {
+        format!("{sign}0.{}{digits}", "0".repeat((-exponent - 1) as usize))
+    };
+    if scientific.len() < plain.len() {
+        scientific
+    } else {
+        plain
     }
 }
 
@@ -311,6 +534,118 @@ mod tests {
             erlang_value(&FieldValue::Array(vec![s("a"), FieldValue::Int(2)])),
             "[{longstr,<<\"a\">>},{signedint,2}]"
         );
+    }
+
+    #[test]
+    fn floats_print_as_erlang_prints_them() {
+        // `io:format("~p", [F])` on the Erlang 25 RabbitMQ 3.10 runs on.
+        for (x, erlang) in [
+            (2500.0, "2.5e3"),
+            (-2500.0, "-2.5e3"),
+            (1000.0, "1.0e3"),
+            (100.0, "100.0"),
+            (123456.0, "123456.0"),
+            (123456789.0, "123456789.0"),
+            (1e15, "1.0e15"),
+            (12345678901234567.0, "1.2345678901234568e16"),
+            (9007199254740992.0, "9.007199254740992e15"),
+            (9007199254740990.0, "9007199254740990.0"),
+            (0.001, "0.001"),
+            (0.0001, "0.0001"),
+            (1e-5, "1.0e-5"),
+            (1e-10, "1.0e-10"),
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (0.1, "0.1"),
+            (0.30000000000000004, "0.30000000000000004"),
+            (1e100, "1.0e100"),
+            (5e-324, "5.0e-324"),
+            (123.456, "123.456"),
+        ] {
+            assert_eq!(erlang_float(x), erlang, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn long_values_wrap_as_erlang_pretty_prints_them() {
+        // `io_lib:format("Invalid x-match field type ~p (value ~p); expected longstr", [Type, Term])` on
+        // Erlang 25, the RabbitMQ 3.10 reply before its cut to 255 bytes.
+        let message = |v: &FieldValue| {
+            let head = format!("Invalid x-match field type {} (value ", amqp_type_name(v));
+            format!("{head}{}); expected longstr", erlang_pretty(v, head.len() + 1))
+        };
+        let pad = " ".repeat(41);
+        let ints = FieldValue::Array((1..=18).map(FieldValue::Int).collect());
+        let lines: Vec<String> = (1..=18).map(|i| format!("{{signedint,{i}}}")).collect();
+        assert_eq!(
+            message(&ints),
+            format!(
+                "Invalid x-match field type array (value [{}]); expected longstr",
+                lines.join(&format!(",\n{pad}"))
+            )
+        );
+        let nested = FieldValue::Array(vec![FieldValue::Array((1..=30).map(FieldValue::Int).collect())]);
+        let lines: Vec<String> = (1..=30).map(|i| format!("{{signedint,{i}}}")).collect();
+        assert_eq!(
+            message(&nested),
+            format!(
+                "Invalid x-match field type array (value [{{array,\n{pad} [{}]}}]); expected longstr",
+                lines.join(&format!(",\n{pad}  "))
+            )
+        );
+        let wide = table(&[("a", FieldValue::Int(1)), (&"b".repeat(35), s(&"c".repeat(30)))]);
+        assert_eq!(
+            message(&FieldValue::Table(wide)),
+            format!(
+                "Invalid x-match field type table (value [{{<<\"a\">>,signedint,1}},\n{pad}{{<<\"{}\">>,\n{pad} \
+                 longstr,\n{pad} <<\"{}\">>}}]); expected longstr",
+                "b".repeat(35),
+                "c".repeat(30)
+            )
+        );
+        let inner = table(&[("inner", s(&"v".repeat(40)))]);
+        let deep =
+            table(&[("d", FieldValue::Typed(TypedValue::Decimal(2, 125))), ("k", FieldValue::Table(inner))]);
+        assert_eq!(
+            message(&FieldValue::Table(deep)),
+            format!(
+                "Invalid x-match field type table (value [{{<<\"d\">>,decimal,{{2,125}}}},\n{pad}{{<<\"k\">>,table,\n\
+                 {pad} [{{<<\"inner\">>,longstr,\n{pad}   <<\"{}\">>}}]}}]); expected longstr",
+                "v".repeat(40)
+            )
+        );
+        let mixed = FieldValue::Array(vec![
+            FieldValue::Bool(true),
+            FieldValue::Bool(false),
+            FieldValue::Void,
+            FieldValue::Float(2500.0),
+            FieldValue::Typed(TypedValue::Decimal(2, 125)),
+            s("some text here"),
+        ]);
+        let lines = [
+            "{bool,true}",
+            "{bool,false}",
+            "{void,undefined}",
+            "{double,2.5e3}",
+            "{decimal,{2,125}}",
+            "{longstr,<<\"some text here\">>}",
+        ];
+        assert_eq!(
+            message(&mixed),
+            format!(
+                "Invalid x-match field type array (value [{}]); expected longstr",
+                lines.join(&format!(",\n{pad}"))
+            )
+        );
+        let short = FieldValue::Array(vec![FieldValue::Int(1)]);
+        assert_eq!(
+            message(&short),
+            "Invalid x-match field type array (value [{signedint,1}]); expected longstr"
+        );
+        // RabbitMQ cuts the reply-text to 252 bytes and `...` (seen on RabbitMQ 3.10.8).
+        let e = validate(&table(&[("x-match", ints)])).unwrap_err();
+        assert_eq!(e.text.len(), 255);
+        assert!(e.text.ends_with("{signedint,4},\n      ..."), "{}", e.text);
     }
 
     #[test]
