@@ -396,7 +396,7 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
                 </span>
                 <div class="time-controls">
                     <button id="sqs-rewind" class="btn" onclick={rewind} aria-label="Back to 0"
-                            aria-keyshortcuts="Home">{ "⏮" }</button>
+                            aria-keyshortcuts="Home">{ "Rewind" }</button>
                     <button id="sqs-play" class="btn primary" onclick={on_play}
                             aria-keyshortcuts="Space">{ if *playing { "Pause" } else { "Play" } }</button>
                     <button id="sqs-step" class="btn" onclick={step} aria-label="Step to the next event">{ "Step" }</button>
