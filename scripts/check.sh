@@ -21,6 +21,8 @@ cargo clippy -p brokerlab --target wasm32-unknown-unknown --lib --tests --locked
 # The page's own build: without Rhai, with its on-demand scripting module (src/scripting.rs, crates/brokerlab_scripts).
 cargo clippy -p brokerlab --target wasm32-unknown-unknown --lib --features lazy-scripts --locked -- -D warnings
 cargo clippy -p brokerlab_scripts --target wasm32-unknown-unknown --locked -- -D warnings
+# The SQS page's module (src/sqs_main.rs, built by index.html into sqs/).
+cargo clippy -p brokerlab --target wasm32-unknown-unknown --bin brokerlab_sqs --features lazy-scripts --locked -- -D warnings
 
 step "native tests: cargo test --workspace"
 cargo test --workspace --locked

@@ -114,7 +114,14 @@ async fn fifo_lanes_a_blocked_group_and_the_dead_letter_edge() {
     }
     settle().await;
     assert_eq!(count(&root, ".sqs-dlq-link"), 1);
-    assert!(text(&root, ".sqs-dlq-link").contains("> 3 receives · moved 1"));
+    // An SVG group, not an HTML element: read its text directly.
+    let link = root
+        .query_selector(".sqs-dlq-link")
+        .unwrap()
+        .expect("the DLQ edge")
+        .text_content()
+        .unwrap_or_default();
+    assert!(link.contains("> 3 receives · moved 1"), "{link}");
     assert!(text(&root, "#queue-payments .sqs-dlq-edge").contains("payments-dlq after 3 receives · moved 1"));
     find(&root, ".sqs-why-dlq").click();
     settle().await;

@@ -396,7 +396,7 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
                 </span>
                 <div class="time-controls">
                     <button id="sqs-rewind" class="btn" onclick={rewind} aria-label="Back to 0"
-                            aria-keyshortcuts="Home">{ "⏮" }</button>
+                            aria-keyshortcuts="Home">{ "Rewind" }</button>
                     <button id="sqs-play" class="btn primary" onclick={on_play}
                             aria-keyshortcuts="Space">{ if *playing { "Pause" } else { "Play" } }</button>
                     <button id="sqs-step" class="btn" onclick={step} aria-label="Step to the next event">{ "Step" }</button>
@@ -649,7 +649,7 @@ fn graph(queues: &[QueueView], topics: &[TopicView]) -> Html {
         *row += 1.0;
     }
     let at = |name: &str| place.iter().find(|(n, _, _)| n == name).map(|(_, x, y)| (*x, *y));
-    let rows = (rows_mid as f64).max(rows_right).max(topics.len() as f64).max(1.0);
+    let rows = rows_mid.max(rows_right).max(topics.len() as f64).max(1.0);
     let height = 16.0 + rows * ROW;
     let width = col_x[2] + BOX_W + 8.0;
     html! {
