@@ -79,7 +79,7 @@ async fn the_visibility_timeout_tutorial_shows_the_clock_running_out_and_the_job
     let buttons = root.query_selector_all(".sqs-why-empty").unwrap();
     let b = (0..buttons.length())
         .filter_map(|i| buttons.item(i))
-        .map(|n| wasm_bindgen::JsCast::unchecked_into::<web_sys::HtmlElement>(n))
+        .map(wasm_bindgen::JsCast::unchecked_into::<web_sys::HtmlElement>)
         .find(|b| b.text_content().unwrap_or_default() == "careful-b 30.0 s")
         .expect("careful-b's empty receive at 30 s");
     b.click();
