@@ -9,7 +9,7 @@
 # 127.0.0.1 with its data in a temporary folder (then a three-broker cluster for the programs whose `args`
 # say --brokers 3), compiles the Java driver, and stops everything at the end.
 # Bounded: everything after the runner's build is killed after BROKERLAB_KAFKA_TEST_TIMEOUT seconds
-# (default 900; on 2026-12-06 the 26 programs took 208 s here and the documents about 4 minutes more;
+# (default 1500; on 2026-12-06 the 26 programs took 208 s here and the documents about 4 minutes more;
 # later that day, on a 2-core machine at a load of ~10, the 30 programs ran 268 s plus seven cluster
 # starts of ~15 s each, the documents ~205 s: about 620 s in all. The four replication goldens
 # (replica-assignment, broker-crash-session-timeout, leader-failover-and-preferred-election,
@@ -20,7 +20,8 @@
 # add two cluster starts (~15 s each on an idle machine, 93 s at a load of ~10) and ~13 s + ~25 s of programs;
 # static-member-protocol-upgrade ~12 s on the single node; static-member-restart ~15 s on the single node and
 # high-watermark-below-min-isr ~30 s plus a fresh cluster's start, as it stops a broker; sticky-assignors-racks
-# its own racked cluster, ~20 s to start and ~20 s to run).
+# its own racked cluster, ~20 s to start and ~20 s to run. At 23:20 that day, beside a workspace build, the
+# whole step passed 900 s while the documents' last cluster ran and was killed there: the bound is now 1500).
 # Environment: BROKERLAB_KAFKA_PORT (default 9092; the controller uses the next port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +30,7 @@ if [ -z "${BROKERLAB_KAFKA_TEST_UNDER_TIMEOUT:-}" ]; then
   echo "[real-kafka] building the runner with the real-broker feature"
   cargo build -q -p brokerlab_cli --features real-broker --locked
   export BROKERLAB_KAFKA_TEST_UNDER_TIMEOUT=1
-  exec timeout --kill-after=15 "${BROKERLAB_KAFKA_TEST_TIMEOUT:-900}" "$0" "$@"
+  exec timeout --kill-after=15 "${BROKERLAB_KAFKA_TEST_TIMEOUT:-1500}" "$0" "$@"
 fi
 start=$SECONDS
 say() { echo "[real-kafka] $*"; }
