@@ -168,19 +168,21 @@ run_document() {
 # consumer: --speed 5. Two lanes run side by side; documents that share a topic or group name
 # (orders, g, views) are in the same lane, one after the other. Refused, and why:
 #   idempotence-and-retries: its slow_follower fault has no counterpart on a real broker (checked below);
-#   broker-down-min-insync: runs on a three-broker cluster below.
+#   broker-down-min-insync: runs on a three-broker cluster below;
+#   share-lock-expiry: which member of a share group fetches a record first is a race on a real broker
+#     (a fresh-clone run on 2026-12-07 saw `quick`, started 2.5 s after `stuck`, get all three records, so
+#     nothing was held under a lock); its native golden stands, its real comparison waits for a document
+#     whose first fetch cannot race (issue #17).
 lane() {
   local entry
   for entry in "$@"; do run_document "tests/scenarios/kafka-documents/${entry% *}/" "${entry#* }"; done
 }
 lane_a=("keyed-order 1" "script-per-record 1" "slow-poll-loop-and-transactions 1" "consumer-crash-rebalance 1")
-# share-lock-expiry (a share consumer's acquisition lock runs out; 12 s of document, 20 s alone on 2026-12-06).
-lane_b=("slow-consumer-lag 1" "groups-share-and-fan-out 1" "zipf-decimal-exponent 1" "hot-key-skew 5" "client-latency 1"
-  "share-lock-expiry 1")
+lane_b=("slow-consumer-lag 1" "groups-share-and-fan-out 1" "zipf-decimal-exponent 1" "hot-key-skew 5" "client-latency 1")
 doc_count=$(( ${#lane_a[@]} + ${#lane_b[@]} + 1 ))
 for folder in tests/scenarios/kafka-documents/*/; do
   name=$(basename "$folder")
-  case " ${lane_a[*]} ${lane_b[*]} idempotence-and-retries broker-down-min-insync " in
+  case " ${lane_a[*]} ${lane_b[*]} idempotence-and-retries broker-down-min-insync share-lock-expiry " in
     *" $name "*) ;;
     *) fail "document $name is in no lane of scripts/real-kafka-tests.sh" ;;
   esac
