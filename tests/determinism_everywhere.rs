@@ -76,8 +76,9 @@ const DOCUMENTS: [(&str, &str, &str); 11] = [
 ];
 
 /// The Kafka document goldens (`"model": "kafka"`): (name, document, expected transcript), the same files
-/// `crates/broker_core/tests/kafka_documents.rs` plays natively.
-const KAFKA_DOCUMENTS: [(&str, &str, &str); 11] = [
+/// `crates/broker_core/tests/kafka_documents.rs` plays natively (from `kafka-documents/` and, for the
+/// share-groups tutorial, `kafka-tutorials/`).
+const KAFKA_DOCUMENTS: [(&str, &str, &str); 13] = [
     (
         "broker-down-min-insync",
         include_str!("scenarios/kafka-documents/broker-down-min-insync/document.json"),
@@ -124,6 +125,11 @@ const KAFKA_DOCUMENTS: [(&str, &str, &str); 11] = [
         include_str!("scenarios/kafka-documents/script-per-record/expected.txt"),
     ),
     (
+        "share-lock-expiry",
+        include_str!("scenarios/kafka-documents/share-lock-expiry/document.json"),
+        include_str!("scenarios/kafka-documents/share-lock-expiry/expected.txt"),
+    ),
+    (
         "slow-consumer-lag",
         include_str!("scenarios/kafka-documents/slow-consumer-lag/document.json"),
         include_str!("scenarios/kafka-documents/slow-consumer-lag/expected.txt"),
@@ -132,6 +138,12 @@ const KAFKA_DOCUMENTS: [(&str, &str, &str); 11] = [
         "zipf-decimal-exponent",
         include_str!("scenarios/kafka-documents/zipf-decimal-exponent/document.json"),
         include_str!("scenarios/kafka-documents/zipf-decimal-exponent/expected.txt"),
+    ),
+    // A tutorial the Kafka page bundles (its document is also a golden of kafka_documents.rs).
+    (
+        "tutorial-share-groups",
+        include_str!("scenarios/kafka-tutorials/share-groups/document.json"),
+        include_str!("scenarios/kafka-tutorials/share-groups/expected.txt"),
     ),
 ];
 

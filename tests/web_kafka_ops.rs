@@ -49,7 +49,12 @@ async fn create_a_topic_fix_its_name_produce_by_key_and_reset_offsets() {
     let root = root();
     yew::Renderer::<OpsPanel>::with_root_and_props(
         root.clone(),
-        OpsPanelProps { session: SessionRef(Rc::clone(&session)), on_done: Callback::noop() },
+        OpsPanelProps {
+            session: SessionRef(Rc::clone(&session)),
+            on_done: Callback::noop(),
+            version: 0,
+            open: Some(true),
+        },
     )
     .render();
     settle().await;

@@ -456,6 +456,13 @@ fn groups(state: &KafkaEmbed) -> Html {
     }
 }
 
+/// A check's description without the number the list gives it: the tutorials number their checks
+/// ("1. reporting is slower…") and the `<ol>` numbers them too, which showed "1. 1. …". A description
+/// numbered otherwise (or not at all) is kept as written.
+fn unnumbered(index: usize, description: &str) -> &str {
+    description.strip_prefix(&format!("{}. ", index + 1)).unwrap_or(description)
+}
+
 fn checks(state: &KafkaEmbed) -> Html {
     let list = state.session.as_ref().map(|s| s.checks()).unwrap_or_default();
     html! {
@@ -464,9 +471,10 @@ fn checks(state: &KafkaEmbed) -> Html {
                 if list.is_empty() {
                     <li class="muted">{ "No checks" }</li>
                 }
-                { for list.iter().map(|c| {
+                { for list.iter().enumerate().map(|(i, c)| {
                     let status = protocol::status_text(c.status);
-                    html! { <li class={format!("embed-check {status}")}>{ format!("{} — {status}", c.description) }</li> }
+                    let text = unnumbered(i, &c.description);
+                    html! { <li class={format!("embed-check {status}")}>{ format!("{text} — {status}") }</li> }
                 }) }
             </ol>
         </section>
@@ -538,5 +546,23 @@ mod tests {
         );
         let (_, panels) = kafka_config(&[], None, "https://app.example");
         assert_eq!(panels, vec![KafkaPanel::Controls, KafkaPanel::Partitions, KafkaPanel::Groups]);
+    }
+
+    #[test]
+    fn a_tutorials_numbered_check_is_numbered_once_in_the_list() {
+        assert_eq!(unnumbered(0, "1. reporting is slower"), "reporting is slower");
+        assert_eq!(unnumbered(1, "1. out of order"), "1. out of order", "kept: not its place in the list");
+        assert_eq!(
+            unnumbered(2, "lag of reporting on sensor-readings at the end"),
+            "lag of reporting on sensor-readings at the end"
+        );
+        // Every bundled tutorial's check, as the sandbox lists it: no number twice.
+        for b in crate::kafka_page::model::BUNDLED {
+            let s = crate::kafka_page::model::KafkaSession::bundled(b.id).expect("opens");
+            for (i, c) in s.checks().iter().enumerate() {
+                let shown = unnumbered(i, &c.description);
+                assert!(!shown.starts_with(&format!("{}. ", i + 1)), "{}: {shown}", b.id);
+            }
+        }
     }
 }

@@ -144,6 +144,47 @@ pub struct GroupView {
     pub offsets: Vec<(TopicPartition, Option<i64>, u64)>,
 }
 
+/// A share group's member (KIP-932): a share consumer of the document, and the records it holds now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShareMemberView {
+    pub name: String,
+    /// Polling now (false once closed or crashed: what it held stays acquired until the locks expire).
+    pub running: bool,
+    /// The records it has acquired, as `topic-partition@offset`.
+    pub acquired: Vec<String>,
+}
+
+/// A record in flight in a share-partition: its state, delivery count and holder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InFlightView {
+    pub offset: i64,
+    /// `Available`, `Acquired`, `Acknowledged` or `Archived` (Kafka's `RecordState`).
+    pub state: &'static str,
+    pub delivery_count: i32,
+    /// Who holds it, when acquired.
+    pub member: Option<String>,
+}
+
+/// One partition as a share group sees it: the share-partition start offset (SPSO; none before the
+/// first fetch) and the records in flight from it on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SharePartitionView {
+    pub partition: TopicPartition,
+    pub start_offset: Option<i64>,
+    pub log_end: i64,
+    pub in_flight: Vec<InFlightView>,
+}
+
+/// A share group (KIP-932): its members, its settings and its share-partitions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShareGroupView {
+    pub id: String,
+    pub delivery_limit: i32,
+    pub lock_duration_ms: u64,
+    pub members: Vec<ShareMemberView>,
+    pub partitions: Vec<SharePartitionView>,
+}
+
 /// One sample of every (group, partition)'s lag.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LagSample {
@@ -228,7 +269,8 @@ impl KafkaSession {
     fn sample_lag(&self) -> Result<LagSeries, String> {
         let mut run = self.build()?;
         let end = run.end_time().as_millis();
-        let lines: Vec<(String, TopicPartition)> = group_partitions(&run);
+        // The lines: the document's groups and the hand consumer's, partitions counted now.
+        let lines: Vec<(String, TopicPartition)> = group_partitions_with(&self.run, &self.ops);
         let mut samples = Vec::new();
         let mut played = None;
         for i in 0..=LAG_SAMPLES {
@@ -281,16 +323,21 @@ impl KafkaSession {
     }
 
     /// Does a form's operation now, through the engine; kept (in time order) so that replaying the run
-    /// does it again at this instant. A refusal is the engine's, at its field, and nothing is kept.
+    /// does it again at this instant. A refusal is the engine's, at its field, and nothing is kept — but
+    /// a hand consumer's call that threw is kept: it happened (the run shows its exception as an event,
+    /// and a new consumer may have been made for it), so a replay must throw it again.
     pub fn operate(&mut self, op: super::ops::KafkaOp) -> Result<String, super::ops::OpError> {
-        let said = super::ops::apply_with(&mut self.run, &op, &mut self.sends)?;
+        let result = super::ops::apply_with(&mut self.run, &op, &mut self.sends);
+        if result.is_err() && !op.is_hand_call() {
+            return result;
+        }
         let now = self.time_ms();
         let i = self.ops.partition_point(|a| a.at <= now);
         self.ops.insert(i, super::ops::Applied { at: now, op });
         if let Ok(lag) = self.sample_lag() {
             self.lag = lag;
         }
-        Ok(said)
+        result
     }
 
     /// Replaces the learner's operations (a reopened workspace's) and plays again from 0.
@@ -368,7 +415,7 @@ impl KafkaSession {
     pub fn groups(&self) -> Vec<GroupView> {
         let coordinator = self.run.coordinator();
         let mut out = Vec::new();
-        let pairs = group_partitions(&self.run);
+        let pairs = group_partitions_with(&self.run, &self.ops);
         let offsets_of = |group: &str| -> Vec<(TopicPartition, Option<i64>, u64)> {
             pairs
                 .iter()
@@ -425,17 +472,131 @@ impl KafkaSession {
     }
 }
 
+impl KafkaSession {
+    /// The share groups (KIP-932), in document order: members with what each holds acquired, and per
+    /// share-partition its SPSO and the records in flight with their state and delivery count.
+    pub fn share_groups(&self) -> Vec<ShareGroupView> {
+        use broker_core::kafka::share::RecordState;
+        let run = &self.run;
+        let doc = run.document();
+        let mut ids: Vec<&String> = Vec::new();
+        for c in &doc.share_consumers {
+            if !ids.contains(&&c.group) {
+                ids.push(&c.group);
+            }
+        }
+        let members = run.share_members();
+        ids.into_iter()
+            .map(|id| {
+                let config = run.share_config(id);
+                let mut topics: Vec<&String> = Vec::new();
+                for c in doc.share_consumers.iter().filter(|c| &c.group == id) {
+                    for t in &c.topics {
+                        if !topics.contains(&t) {
+                            topics.push(t);
+                        }
+                    }
+                }
+                let mut partitions = Vec::new();
+                for t in topics {
+                    let count = run.cluster().topic(t).map_or(0, |t| t.partitions.len() as i32);
+                    for p in 0..count {
+                        let tp = TopicPartition::new(t.clone(), p);
+                        let log_end = run.cluster().partition(&tp).map_or(0, |s| s.log.log_end_offset());
+                        let share = run.share_partition(id, &tp);
+                        let start_offset = share.and_then(|s| s.start_offset());
+                        let holders: Vec<(i64, String)> = share.map(|s| s.acquired_by()).unwrap_or_default();
+                        let in_flight = match (share, start_offset) {
+                            (Some(s), Some(from)) => (from..log_end)
+                                .filter_map(|o| {
+                                    let (state, delivery_count) = s.record_state(o)?;
+                                    let state = match state {
+                                        RecordState::Available => "Available",
+                                        RecordState::Acquired => "Acquired",
+                                        RecordState::Acknowledged => "Acknowledged",
+                                        RecordState::Archived => "Archived",
+                                    };
+                                    let member =
+                                        holders.iter().find(|(h, _)| *h == o).map(|(_, m)| m.clone());
+                                    Some(InFlightView { offset: o, state, delivery_count, member })
+                                })
+                                .collect(),
+                            _ => Vec::new(),
+                        };
+                        partitions.push(SharePartitionView {
+                            partition: tp,
+                            start_offset,
+                            log_end,
+                            in_flight,
+                        });
+                    }
+                }
+                let members = members
+                    .iter()
+                    .filter(|(g, _, _)| g == id)
+                    .map(|(_, name, running)| ShareMemberView {
+                        name: name.clone(),
+                        running: *running,
+                        acquired: partitions
+                            .iter()
+                            .flat_map(|p| {
+                                p.in_flight
+                                    .iter()
+                                    .filter(|r| r.member.as_ref() == Some(name))
+                                    .map(|r| format!("{}@{}", p.partition, r.offset))
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                ShareGroupView {
+                    id: id.clone(),
+                    delivery_limit: config.delivery_count_limit,
+                    lock_duration_ms: config.record_lock_duration_ms,
+                    members,
+                    partitions,
+                }
+            })
+            .collect()
+    }
+}
+
 /// Every (group, partition) the document's consumers subscribe to, in document order.
 pub(crate) fn group_partitions(run: &KafkaRun) -> Vec<(String, TopicPartition)> {
+    group_partitions_with(run, &[])
+}
+
+/// [`group_partitions`], then those the learner's hand consumer subscribed to or assigned itself with a
+/// group, in the order of the operations.
+pub(crate) fn group_partitions_with(
+    run: &KafkaRun,
+    ops: &[super::ops::Applied],
+) -> Vec<(String, TopicPartition)> {
+    use super::ops::KafkaOp;
     let mut out: Vec<(String, TopicPartition)> = Vec::new();
-    for c in &run.document().consumers {
-        for topic in &c.topics {
+    let mut add = |pair: (String, TopicPartition)| {
+        if !out.contains(&pair) {
+            out.push(pair);
+        }
+    };
+    let subscriptions =
+        run.document().consumers.iter().map(|c| (&c.group, &c.topics)).chain(ops.iter().filter_map(|a| {
+            match &a.op {
+                KafkaOp::HandSubscribe { group, topics, .. } if !group.is_empty() => Some((group, topics)),
+                _ => None,
+            }
+        }));
+    for (group, topics) in subscriptions {
+        for topic in topics {
             let count = run.cluster().topic(topic).map_or(0, |t| t.partitions.len());
             for p in 0..count {
-                let pair = (c.group.clone(), TopicPartition::new(topic.clone(), p as i32));
-                if !out.contains(&pair) {
-                    out.push(pair);
-                }
+                add((group.clone(), TopicPartition::new(topic.clone(), p as i32)));
+            }
+        }
+    }
+    for a in ops {
+        if let KafkaOp::HandAssign { group: Some(group), partitions, .. } = &a.op {
+            for (topic, p) in partitions.iter().filter(|_| !group.is_empty()) {
+                add((group.clone(), TopicPartition::new(topic.clone(), *p)));
             }
         }
     }
@@ -648,6 +809,58 @@ mod tests {
         // Brought back by a second click.
         s.toggle_broker(leader);
         assert!(s.brokers().iter().find(|b| b.id == leader).unwrap().up);
+    }
+
+    #[test]
+    fn the_share_groups_members_hold_acquired_records_and_the_partition_counts_deliveries() {
+        let mut s = KafkaSession::bundled("share-groups").expect("opens");
+        assert!(KafkaSession::bundled("quickstart").unwrap().share_groups().is_empty());
+        let g = &s.share_groups()[0];
+        assert_eq!((g.id.as_str(), g.delivery_limit, g.lock_duration_ms), ("crew", 5, 30_000));
+        assert_eq!(
+            g.members.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+            ["crew-1", "crew-2", "crew-3"]
+        );
+        assert_eq!(g.partitions[0].start_offset, None, "no fetch yet");
+        // While the crew works: each member holds at most one record (max.poll.records 1), every holder
+        // is the record's in the partition, acquired records are Acquired, delivery counts ≥ 1.
+        let mut saw_acquired = false;
+        let mut saw_redelivery = false;
+        let mut saw_limit = false;
+        for t in (100..30_000).step_by(100) {
+            s.seek(t);
+            let g = &s.share_groups()[0];
+            let p = &g.partitions[0];
+            for m in &g.members {
+                assert!(m.acquired.len() <= 1, "{t}: {m:?}");
+                for a in &m.acquired {
+                    let o: i64 = a.rsplit_once('@').unwrap().1.parse().unwrap();
+                    let r = p.in_flight.iter().find(|r| r.offset == o).expect("in flight");
+                    assert_eq!((r.state, r.member.as_deref()), ("Acquired", Some(m.name.as_str())), "{t}");
+                }
+            }
+            for r in &p.in_flight {
+                assert!(r.delivery_count >= 1 && r.delivery_count <= g.delivery_limit, "{t}: {r:?}");
+                assert!(p.start_offset.is_some_and(|so| r.offset >= so), "{t}: {p:?}");
+                assert_eq!(r.member.is_some(), r.state == "Acquired", "{t}: {r:?}");
+            }
+            saw_acquired |= p.in_flight.iter().any(|r| r.state == "Acquired");
+            saw_redelivery |= p.in_flight.iter().any(|r| r.delivery_count > 1);
+            // The poison record (offset 8), released at every delivery, reaches the delivery limit…
+            saw_limit |= p.in_flight.iter().any(|r| r.offset == 8 && r.delivery_count == g.delivery_limit);
+            if t == 5_000 {
+                // … and, released once more, is archived: at the front, the SPSO moves past it.
+                assert!(p.start_offset.is_some_and(|so| so > 8), "{p:?}");
+            }
+        }
+        assert!(
+            saw_acquired && saw_redelivery && saw_limit,
+            "the tutorial acquires, redelivers, reaches the limit"
+        );
+        // At the end every record is done: the SPSO is past the last one, nothing in flight.
+        s.seek(s.end_ms());
+        let p = &s.share_groups()[0].partitions[0];
+        assert_eq!((p.start_offset, p.log_end, p.in_flight.len()), (Some(41), 41, 0), "{p:?}");
     }
 
     #[test]

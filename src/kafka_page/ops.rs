@@ -1,6 +1,9 @@
 //! What the learner does to the cluster from the Kafka page's forms, as engine calls: create a topic, add
 //! partitions, alter a config, delete records, produce a record, reset a group's offsets (the rules of
-//! `kafka-consumer-groups --reset-offsets`). Plain Rust, tested natively.
+//! `kafka-consumer-groups --reset-offsets`), and consume by hand — `subscribe` / `assign`, `poll`,
+//! `commitSync`, `seek`, `close` on the run's hand consumer (the engine's `KafkaConsumer`, a member of its
+//! group like the document's consumers: `KafkaRun::hand_poll` and its siblings). Plain Rust, tested
+//! natively.
 //!
 //! Invariants:
 //! - Every refusal is the engine's [`KafkaError`] text (or `kafka-consumer-groups`' own, for its rules),
@@ -14,8 +17,9 @@ use broker_core::kafka::group::OffsetCommitRequest;
 use broker_core::kafka::log::AppendRecord;
 use broker_core::kafka::partitioner::StickyPartitioner;
 use broker_core::kafka::scenario::document::AcksSpec;
-use broker_core::kafka::scenario::KafkaRun;
+use broker_core::kafka::scenario::{HandSeek, KafkaRun, HAND_CONSUMER};
 use broker_core::kafka::tools::{self, PartitionFacts, ResetSpec};
+use broker_core::kafka::{AutoOffsetReset, ConsumerConfig, ConsumerError};
 use broker_core::kafka::{
     ErrorCode, Header, KafkaError, NewTopic, OffsetAndMetadata, ProduceOutcome, ProduceRequest,
     TopicPartition,
@@ -94,6 +98,58 @@ pub enum KafkaOp {
         topic: String,
         to: ResetTo,
     },
+    /// A hand consumer (`group.id`, `max.poll.records`, `auto.offset.reset`; `enable.auto.commit=false`)
+    /// that `subscribe`s to `topics`: the same one when its settings are the same, else a new one (the
+    /// previous closed).
+    HandSubscribe {
+        group: String,
+        topics: Vec<String>,
+        max_poll_records: usize,
+        auto_offset_reset: String,
+    },
+    /// A hand consumer (`group.id` optional: for commits) that `assign`s itself `partitions`.
+    HandAssign {
+        #[serde(default)]
+        group: Option<String>,
+        partitions: Vec<(String, i32)>,
+        max_poll_records: usize,
+        auto_offset_reset: String,
+    },
+    HandPoll,
+    HandCommit,
+    HandSeek {
+        topic: String,
+        partition: i32,
+        to: SeekTo,
+    },
+    HandClose,
+}
+
+impl KafkaOp {
+    /// A call on the hand consumer (kept even when it threw: [`super::model::KafkaSession::operate`]).
+    pub fn is_hand_call(&self) -> bool {
+        matches!(
+            self,
+            KafkaOp::HandSubscribe { .. }
+                | KafkaOp::HandAssign { .. }
+                | KafkaOp::HandPoll
+                | KafkaOp::HandCommit
+                | KafkaOp::HandSeek { .. }
+                | KafkaOp::HandClose
+        )
+    }
+}
+
+/// Where the hand consumer's `seek` moves a partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeekTo {
+    /// `seek(partition, offset)`.
+    Offset(i64),
+    /// `seekToBeginning`.
+    Beginning,
+    /// `seekToEnd`.
+    End,
 }
 
 /// An operation and the instant (ms) it was done at.
@@ -269,7 +325,135 @@ pub fn apply_with(run: &mut KafkaRun, op: &KafkaOp, sends: &mut HandSends) -> Re
             }
         }
         KafkaOp::ResetOffsets { group, topic, to } => reset_offsets(run, group, topic, to),
+        KafkaOp::HandSubscribe { group, topics, max_poll_records, auto_offset_reset } => {
+            let group = (!group.is_empty()).then_some(group.as_str());
+            let config = hand_config(run, group, *max_poll_records, auto_offset_reset)?;
+            let replaced = hand_made(run, config);
+            run.hand_subscribe(topics).map_err(|e| consumer("topics", e))?;
+            Ok(format!(
+                "{replaced}{HAND_CONSUMER} subscribe([{}]) in group {}: it joins the group at its next poll()",
+                topics.join(", "),
+                group.unwrap_or_default()
+            ))
+        }
+        KafkaOp::HandAssign { group, partitions, max_poll_records, auto_offset_reset } => {
+            let group = group.as_deref().filter(|g| !g.is_empty());
+            let config = hand_config(run, group, *max_poll_records, auto_offset_reset)?;
+            let replaced = hand_made(run, config);
+            let list: Vec<TopicPartition> =
+                partitions.iter().map(|(t, p)| TopicPartition::new(t.clone(), *p)).collect();
+            run.hand_assign(&list).map_err(|e| consumer("partitions", e))?;
+            Ok(format!(
+                "{replaced}{HAND_CONSUMER} assign({}): no group membership, no rebalance",
+                bracketed(&list)
+            ))
+        }
+        KafkaOp::HandPoll => {
+            let records = run.hand_poll().map_err(|e| consumer("poll", e))?;
+            let assignment = run.hand_state().map(|h| h.assignment).unwrap_or_default();
+            let assigned: Vec<TopicPartition> = assignment.into_iter().map(|(tp, _)| tp).collect();
+            let n = records.len();
+            Ok(format!(
+                "poll() returned {n} record{}; assignment() = {}",
+                if n == 1 { "" } else { "s" },
+                bracketed(&assigned)
+            ))
+        }
+        KafkaOp::HandCommit => {
+            let offsets = run.hand_commit_sync().map_err(|e| consumer("commit", e))?;
+            if offsets.is_empty() {
+                return Ok("commitSync(): no partition has a position yet, nothing was committed".into());
+            }
+            let list: Vec<String> = offsets.iter().map(|(tp, o)| format!("{tp}={o}")).collect();
+            Ok(format!("commitSync() committed {{{}}}", list.join(", ")))
+        }
+        KafkaOp::HandSeek { topic, partition, to } => {
+            let tp = TopicPartition::new(topic.clone(), *partition);
+            let seek = match to {
+                SeekTo::Offset(o) => HandSeek::Offset(*o),
+                SeekTo::Beginning => HandSeek::Beginning,
+                SeekTo::End => HandSeek::End,
+            };
+            run.hand_seek(&tp, seek).map_err(|e| consumer("partition", e))?;
+            Ok(match to {
+                SeekTo::Offset(o) => format!("seek({tp}, {o}): the next poll() reads {tp} from offset {o}"),
+                SeekTo::Beginning => {
+                    format!("seekToBeginning([{tp}]): the next poll() reads from the log start")
+                }
+                SeekTo::End => format!("seekToEnd([{tp}]): the next poll() reads from the high watermark"),
+            })
+        }
+        KafkaOp::HandClose => {
+            let group = run.hand_config().and_then(|c| c.group_id.clone());
+            run.hand_close();
+            Ok(match group {
+                Some(g) => format!("close(): {HAND_CONSUMER} left group {g}"),
+                None => "close()".to_string(),
+            })
+        }
     }
+}
+
+fn consumer(field: &'static str, e: ConsumerError) -> OpError {
+    OpError { field, message: e.to_string() }
+}
+
+/// `[orders-0, orders-1]`, as the Java client prints a set of partitions.
+fn bracketed(list: &[TopicPartition]) -> String {
+    format!("[{}]", list.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+}
+
+/// The hand consumer's settings: the form's, `enable.auto.commit=false` (it commits by hand), and the
+/// `group.protocol` of the document's consumers of that group (a member speaks its group's protocol;
+/// `classic`, the Java client's default, for a group of its own). `max.poll.records=0` is refused as the
+/// Java constructor's `ConfigException`.
+fn hand_config(
+    run: &KafkaRun,
+    group: Option<&str>,
+    max_poll_records: usize,
+    auto_offset_reset: &str,
+) -> Result<ConsumerConfig, OpError> {
+    let mut config = ConsumerConfig::new(HAND_CONSUMER, group);
+    config.enable_auto_commit = false;
+    if max_poll_records == 0 {
+        return Err(OpError {
+            field: "max_poll_records",
+            message: "ConfigException: Invalid value 0 for configuration max.poll.records: Value must be at least 1"
+                .into(),
+        });
+    }
+    config.max_poll_records = max_poll_records;
+    config.auto_offset_reset = match auto_offset_reset {
+        "earliest" => AutoOffsetReset::Earliest,
+        "latest" => AutoOffsetReset::Latest,
+        "none" => AutoOffsetReset::None,
+        // The page's own check (the form offers these three), as the produce form's for acks.
+        other => {
+            return Err(OpError {
+                field: "auto_offset_reset",
+                message: format!("auto.offset.reset is earliest, latest or none, not '{other}'"),
+            })
+        }
+    };
+    if let Some(g) = group {
+        let doc = run.document();
+        if let Some(protocol) = doc.consumers.iter().find(|c| c.group == g).and_then(|c| doc.protocol(c).ok())
+        {
+            config.group_protocol = protocol;
+        }
+    }
+    Ok(config)
+}
+
+/// Keeps the hand consumer when it is open with these settings, else makes a new one; says when an
+/// open one was closed for it.
+fn hand_made(run: &mut KafkaRun, mut config: ConsumerConfig) -> String {
+    config.client_id = HAND_CONSUMER.to_string();
+    let same = run.hand_state().is_some_and(|h| !h.closed) && run.hand_config() == Some(&config);
+    if same || !run.hand_new(config) {
+        return String::new();
+    }
+    "Closed the previous hand consumer (other settings). ".to_string()
 }
 
 /// `kafka-consumer-groups --reset-offsets --execute`, the tool's rules being the engine's
@@ -548,5 +732,204 @@ mod tests {
             .unwrap();
         assert!(said.contains("before offset 4"), "{said}");
         assert_eq!(s.partitions()[0].log_start, 4);
+    }
+
+    fn subscribe(group: &str, topic: &str, max: usize) -> KafkaOp {
+        KafkaOp::HandSubscribe {
+            group: group.into(),
+            topics: vec![topic.into()],
+            max_poll_records: max,
+            auto_offset_reset: "earliest".into(),
+        }
+    }
+
+    /// (partition, offset) of the last poll's records.
+    fn polled(s: &KafkaSession) -> Vec<(String, i64)> {
+        let h = s.run().hand_state().expect("a hand consumer");
+        h.last_poll
+            .map_or_else(Vec::new, |(_, r)| r.iter().map(|r| (r.partition.to_string(), r.offset)).collect())
+    }
+
+    #[test]
+    fn a_hand_consumer_misused_throws_the_java_clients_exceptions_and_the_throw_is_kept() {
+        let mut s = KafkaSession::bundled("quickstart").unwrap();
+        s.seek(1_000);
+        let e = s.operate(KafkaOp::HandPoll).unwrap_err();
+        assert_eq!(e.field, "poll");
+        assert_eq!(
+            e.message,
+            "IllegalStateException: Consumer is not subscribed to any topics or assigned any partitions"
+        );
+        let seek =
+            KafkaOp::HandSeek { topic: "quickstart-events".into(), partition: 0, to: SeekTo::Offset(2) };
+        let e = s.operate(seek.clone()).unwrap_err();
+        assert_eq!(
+            e.message,
+            "IllegalStateException: No current assignment for partition quickstart-events-0"
+        );
+        // A consumer made without group.id has none to commit to.
+        let e = s.operate(KafkaOp::HandCommit).unwrap_err();
+        assert!(e.message.starts_with("InvalidGroupIdException: To use the group management"), "{e:?}");
+        // The calls happened: their exceptions are events of the run, and a replay throws them again.
+        let threw = |s: &KafkaSession| {
+            s.events().iter().filter(|(_, e)| e.contains("hand-consumer") && e.contains("threw")).count()
+        };
+        assert_eq!(threw(&s), 3, "{:?}", s.events());
+        assert_eq!(s.ops.len(), 3);
+        s.seek(0);
+        s.seek(2_000);
+        assert_eq!(threw(&s), 3);
+        // Subscribed, then assigned: the Java client's rule.
+        s.operate(subscribe("audit", "quickstart-events", 3)).unwrap();
+        let e = s
+            .operate(KafkaOp::HandAssign {
+                group: Some("audit".into()),
+                partitions: vec![("quickstart-events".into(), 0)],
+                max_poll_records: 3,
+                auto_offset_reset: "earliest".into(),
+            })
+            .unwrap_err();
+        assert_eq!(e.field, "partitions");
+        assert_eq!(
+            e.message,
+            "IllegalStateException: Subscription to topics, partitions and pattern are mutually exclusive"
+        );
+        // Subscribed but not yet assigned (no poll, no rebalance): seek throws.
+        let e = s.operate(seek).unwrap_err();
+        assert_eq!(
+            e.message,
+            "IllegalStateException: No current assignment for partition quickstart-events-0"
+        );
+        let e = s.operate(subscribe("audit", "quickstart-events", 0)).unwrap_err();
+        assert_eq!(e.field, "max_poll_records");
+        assert_eq!(
+            e.message,
+            "ConfigException: Invalid value 0 for configuration max.poll.records: Value must be at least 1"
+        );
+    }
+
+    #[test]
+    fn a_hand_consumer_joins_its_group_polls_commits_and_seeks_and_the_group_shows_it() {
+        let mut s = KafkaSession::bundled("quickstart").unwrap();
+        s.seek(12_000);
+        let said = s.operate(subscribe("audit", "quickstart-events", 3)).unwrap();
+        assert_eq!(
+            said,
+            "hand-consumer subscribe([quickstart-events]) in group audit: it joins the group at its next poll()"
+        );
+        // The first poll sends the JoinGroup: nothing yet.
+        assert_eq!(s.operate(KafkaOp::HandPoll).unwrap(), "poll() returned 0 records; assignment() = []");
+        // Played on: the group (the hand consumer alone) has rebalanced; it is a member with the partition.
+        s.seek(16_000);
+        let g = s.groups().into_iter().find(|g| g.id == "audit").expect("the group audit");
+        assert_eq!(g.state, "Stable");
+        assert_eq!(g.members.len(), 1);
+        assert_eq!(g.members[0].client_id, "hand-consumer");
+        assert_eq!(g.members[0].assignment, vec![TopicPartition::new("quickstart-events", 0)]);
+        assert_eq!(
+            g.offsets,
+            vec![(TopicPartition::new("quickstart-events", 0), None, 10)],
+            "nothing committed: lag 10"
+        );
+        let said = s.operate(KafkaOp::HandPoll).unwrap();
+        assert_eq!(said, "poll() returned 3 records; assignment() = [quickstart-events-0]");
+        assert_eq!(
+            polled(&s),
+            [
+                ("quickstart-events-0".to_string(), 0),
+                ("quickstart-events-0".into(), 1),
+                ("quickstart-events-0".into(), 2)
+            ]
+        );
+        let first = &s.run().hand_state().unwrap().last_poll.unwrap().1[0];
+        assert_eq!(first.value.as_deref(), Some(&b"This is event number 1"[..]));
+        assert_eq!(s.operate(KafkaOp::HandCommit).unwrap(), "commitSync() committed {quickstart-events-0=3}");
+        let lag =
+            |s: &KafkaSession| s.groups().into_iter().find(|g| g.id == "audit").unwrap().offsets[0].clone();
+        assert_eq!(lag(&s), (TopicPartition::new("quickstart-events", 0), Some(3), 7), "committed 3, lag 7");
+        // The run's events say it, as they say the document's consumers'.
+        let events: Vec<String> = s.events().into_iter().map(|(_, e)| e).collect();
+        assert!(
+            events.iter().any(|e| e == "hand-consumer onPartitionsAssigned [quickstart-events-0]"),
+            "{events:?}"
+        );
+        assert!(
+            events.iter().any(|e| e.starts_with("hand-consumer <- quickstart-events-0@2 ")),
+            "{events:?}"
+        );
+        assert!(events.iter().any(|e| e == "hand-consumer committed {quickstart-events-0=3}"), "{events:?}");
+        // Seek: to an offset, to the beginning, to the end.
+        let seek = |to| KafkaOp::HandSeek { topic: "quickstart-events".into(), partition: 0, to };
+        s.operate(seek(SeekTo::Offset(8))).unwrap();
+        assert_eq!(
+            s.run().hand_state().unwrap().assignment,
+            vec![(TopicPartition::new("quickstart-events", 0), Some(8))]
+        );
+        s.operate(KafkaOp::HandPoll).unwrap();
+        assert_eq!(polled(&s), [("quickstart-events-0".to_string(), 8), ("quickstart-events-0".into(), 9)]);
+        let said = s.operate(seek(SeekTo::Beginning)).unwrap();
+        assert_eq!(said, "seekToBeginning([quickstart-events-0]): the next poll() reads from the log start");
+        assert_eq!(s.run().hand_state().unwrap().assignment[0].1, None, "decided at the next poll");
+        s.operate(KafkaOp::HandPoll).unwrap();
+        assert_eq!(polled(&s)[0], ("quickstart-events-0".to_string(), 0));
+        s.operate(seek(SeekTo::End)).unwrap();
+        assert_eq!(
+            s.operate(KafkaOp::HandPoll).unwrap(),
+            "poll() returned 0 records; assignment() = [quickstart-events-0]"
+        );
+        assert_eq!(
+            s.operate(KafkaOp::HandCommit).unwrap(),
+            "commitSync() committed {quickstart-events-0=10}"
+        );
+        assert_eq!(lag(&s).2, 0);
+        // The lag chart over the whole run has the hand consumer's group, its lag falling to 0 at its commit.
+        let line = s.lag.lines.iter().position(|l| l == "audit: quickstart-events-0").expect("a lag line");
+        assert_eq!(s.lag.samples.last().unwrap().lags[line], 0);
+        // Closed: it leaves the group; a closed consumer refuses the next poll.
+        assert_eq!(s.operate(KafkaOp::HandClose).unwrap(), "close(): hand-consumer left group audit");
+        let e = s.operate(KafkaOp::HandPoll).unwrap_err();
+        assert_eq!(e.message, "IllegalStateException: This consumer has already been closed.");
+        let g = s.groups().into_iter().find(|g| g.id == "audit").unwrap();
+        assert!(g.members.is_empty() && g.state == "Empty", "{g:?}");
+        // Rewound and played again (a reopened workspace too): the same records, commits and state.
+        let at_end = (s.groups(), s.events(), s.run().hand_state());
+        s.seek(14_000);
+        assert_eq!(lag(&s).1, None, "before the commit");
+        s.seek(16_000);
+        assert_eq!((s.groups(), s.events(), s.run().hand_state()), at_end);
+        let doc = s.to_workspace("hand");
+        let back = KafkaSession::from_workspace(
+            &crate::persist::workspace::WorkspaceDoc::from_json(&doc.to_json()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(back.ops, s.ops);
+    }
+
+    #[test]
+    fn a_hand_consumer_joining_a_busy_group_makes_it_rebalance_and_takes_a_share_of_the_partitions() {
+        let mut s = KafkaSession::bundled("consumer-groups").unwrap();
+        s.seek(6_000);
+        let before = s.groups().into_iter().find(|g| g.id == "settlement").unwrap();
+        assert_eq!(before.members.len(), 3, "{before:?}");
+        s.operate(subscribe("settlement", "card-payments", 100)).unwrap();
+        s.operate(KafkaOp::HandPoll).unwrap();
+        // The members rejoin at their next polls; the hand consumer's JoinGroup is answered meanwhile.
+        s.seek(9_000);
+        let after = s.groups().into_iter().find(|g| g.id == "settlement").unwrap();
+        assert_eq!(after.state, "Stable", "{after:?}");
+        assert!(after.generation > before.generation, "a rebalance: {before:?} → {after:?}");
+        assert_eq!(after.members.len(), 4, "{after:?}");
+        let mine = after.members.iter().find(|m| m.client_id == "hand-consumer").expect("a member");
+        assert_eq!(mine.assignment.len(), 1, "four partitions, four members: {after:?}");
+        assert!(after.members.iter().all(|m| m.assignment.len() == 1), "{after:?}");
+        let said = s.operate(KafkaOp::HandPoll).unwrap();
+        let tp = mine.assignment[0].to_string();
+        assert!(said.ends_with(&format!("assignment() = [{tp}]")), "{said}");
+        assert!(polled(&s).iter().all(|(p, _)| *p == tp), "only its own partition: {:?}", polled(&s));
+        let events: Vec<String> = s.events().into_iter().map(|(_, e)| e).collect();
+        assert!(
+            events.iter().any(|e| e.starts_with("worker-1 onPartitionsRevoked")),
+            "the others gave up theirs: {events:?}"
+        );
     }
 }

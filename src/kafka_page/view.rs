@@ -6,7 +6,8 @@
 //! second, Home goes back to 0, End to the end; every control is a focusable button, select or slider.
 
 use super::model::{
-    check_counts, open_file, open_link, GroupView, KafkaSession, LagSeries, Opening, PartitionView, BUNDLED,
+    check_counts, open_file, open_link, GroupView, KafkaSession, LagSeries, Opening, PartitionView,
+    ShareGroupView, BUNDLED,
 };
 use crate::persist::permalink;
 use crate::shell::{FileButtons, ShareField};
@@ -432,9 +433,10 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                         </ul>
                     </section>
                     <super::ops_view::OpsPanel session={super::ws_view::SessionRef(session.clone())}
-                        on_done={on_ops_done} />
+                        on_done={on_ops_done} version={*version} />
                     { super::ops_view::acks_all_answers(&s) }
                     <GroupsView groups={groups.clone()} />
+                    <ShareGroupsView groups={s.share_groups()} />
                     <LagChart series={s.lag.clone()} now={now} end={end} />
                     <section id="kafka-log" class="panel kafka-panel" aria-label="Event log">
                         <h2>{ "Events" }</h2>
@@ -652,6 +654,92 @@ pub fn groups_view(props: &GroupsProps) -> Html {
                         </tbody>
                     </table>
                 </div>
+            }) }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ShareGroupsProps {
+    pub groups: Vec<ShareGroupView>,
+}
+
+/// Share groups (KIP-932), in the consumer groups' style: members (one colour each) with the records
+/// they hold acquired, and per share-partition its start offset (SPSO) and every record in flight as a
+/// cell — available, acquired (the holder's colour), acknowledged or archived — with its delivery count.
+/// Nothing is drawn for a document without share consumers.
+#[function_component(ShareGroupsView)]
+pub fn share_groups_view(props: &ShareGroupsProps) -> Html {
+    if props.groups.is_empty() {
+        return html! {};
+    }
+    html! {
+        <section id="kafka-share-groups" class="panel kafka-panel" aria-label="Share groups">
+            <h2>{ "Share groups" }</h2>
+            <p class="muted kafka-legend">
+                <span class="share-cell available">{ "available" }</span>{ " " }
+                <span class="share-cell acquired">{ "acquired" }</span>{ " " }
+                <span class="share-cell acknowledged">{ "acknowledged" }</span>{ " " }
+                <span class="share-cell archived">{ "archived" }</span>
+                { " · the number is the delivery count" }
+            </p>
+            { for props.groups.iter().map(|g| {
+                let colour_of = |member: &str| g.members.iter().position(|m| m.name == member).map(colour);
+                html! {
+                    <div class="kafka-group kafka-share-group" id={format!("share-group-{}", g.id)}>
+                        <div class="kafka-group-head">
+                            <strong>{ &g.id }</strong>
+                            <span class="muted">{ "share group" }</span>
+                            <span class="muted">{ format!("delivery limit {} · record lock {}", g.delivery_limit, seconds(g.lock_duration_ms)) }</span>
+                        </div>
+                        <ul class="kafka-members">
+                            { for g.members.iter().enumerate().map(|(i, m)| html! {
+                                <li class={classes!((!m.running).then_some("stopped"))}>
+                                    <span class="swatch" style={format!("background:{}", colour(i))}></span>
+                                    <strong>{ &m.name }</strong>{ " " }
+                                    if !m.running { <span class="muted">{ "not polling · " }</span> }
+                                    if m.acquired.is_empty() { <span class="muted">{ "holds no record" }</span> }
+                                    { for m.acquired.iter().map(|a| html! {
+                                        <span class="chip" style={format!("border-color:{0};color:{0}", colour(i))}>{ a }</span>
+                                    }) }
+                                </li>
+                            }) }
+                        </ul>
+                        <table class="kafka-table">
+                            <thead><tr><th>{ "partition" }</th><th>{ "start offset" }</th><th>{ "in flight" }</th><th>{ "acquired" }</th></tr></thead>
+                            <tbody>
+                                { for g.partitions.iter().map(|p| html! {
+                                    <tr>
+                                        <td>{ p.partition.to_string() }</td>
+                                        <td>{ p.start_offset.map_or("- (no fetch yet)".to_string(), |o| o.to_string()) }</td>
+                                        <td>{ p.in_flight.len() }</td>
+                                        <td class="lag-value">{ p.in_flight.iter().filter(|r| r.state == "Acquired").count() }</td>
+                                    </tr>
+                                }) }
+                            </tbody>
+                        </table>
+                        { for g.partitions.iter().filter(|p| !p.in_flight.is_empty()).map(|p| html! {
+                            <div class="share-records" id={format!("share-{}-{}", g.id, p.partition)}
+                                 role="list" aria-label={format!("{}: records in flight from offset {}", p.partition, p.start_offset.unwrap_or(0))}>
+                                <span class="kafka-records-name">{ format!("{} from {}", p.partition, p.start_offset.unwrap_or(0)) }</span>
+                                { for p.in_flight.iter().map(|r| {
+                                    let holder = r.member.as_deref().and_then(colour_of);
+                                    let title = match &r.member {
+                                        Some(m) => format!("offset {}: acquired by {m}, delivery {}", r.offset, r.delivery_count),
+                                        None => format!("offset {}: {}, delivered {} time(s)", r.offset, r.state.to_lowercase(), r.delivery_count),
+                                    };
+                                    html! {
+                                        <span role="listitem" class={classes!("share-cell", r.state.to_lowercase())} title={title.clone()} aria-label={title}
+                                              style={holder.map(|c| format!("background:{c};border-color:{c}"))}>
+                                            <span class="share-offset">{ r.offset }</span>
+                                            <sub>{ r.delivery_count }</sub>
+                                        </span>
+                                    }
+                                }) }
+                            </div>
+                        }) }
+                    </div>
+                }
             }) }
         </section>
     }

@@ -5,12 +5,8 @@
 //! engine's events, and sees the slow group's lag fall to 0 — at 1280×720 and 1920×1080, screenshots
 //! `artifacts/e2e-embed-kafka-*.png`.
 //!
-//! Not yet listed in `main.rs`: written on 2026-12-06 (h-kembed) without a release build in time to run it
-//! (the trunk build took over 35 minutes on the shared cores); it is listed there in the commit that runs it.
-//! The same requests were driven through `brokerlab-embed.js` by hand on a debug build of the Kafka sandbox
-//! (lag 70 at 6 s, the page's record at offset 100, Kafka's refusal of an unknown topic, lag 0 with
-//! committed offset = high watermark = 101 at 18 s, 320 events, checks 6 passed / 3 failed / 0 pending);
-//! it compiles and is clippy-clean with `--features e2e`.
+//! The sandbox's checks panel numbers each check once (the tutorial's descriptions carry their number,
+//! which the list used to add again: "1. 1. …").
 
 use crate::harness::*;
 use serde_json::{json, Value};
@@ -77,9 +73,11 @@ fn run_at(width: i64, height: i64) {
     page.screenshot(&format!("e2e-embed-kafka-6s-{width}x{height}.png"));
 
     // A record from the page: offset 100 (the sensor wrote 0–99).
-    let produced = sandbox_call(page, "produce({topic: 'sensor-readings', key: 'page', value: 'from the page'})");
+    let produced =
+        sandbox_call(page, "produce({topic: 'sensor-readings', key: 'page', value: 'from the page'})");
     assert_eq!(produced["produced"], "Wrote the record to sensor-readings-0 at offset 100", "{produced}");
-    let refused = api(page, "Brokerlab.get('#sandbox-kafka').produce({topic: 'nope', value: 'x'})").unwrap_err();
+    let refused =
+        api(page, "Brokerlab.get('#sandbox-kafka').produce({topic: 'nope', value: 'x'})").unwrap_err();
     assert!(refused.contains("This server does not host this topic-partition"), "Kafka's refusal: {refused}");
 
     // To the end: the slow group caught up, lag 0, committed offset = high watermark = 101.
@@ -99,6 +97,21 @@ fn run_at(width: i64, height: i64) {
     assert!(events.iter().all(|e| e["at"].is_u64() && e["text"].is_string()), "records have at and text");
     let checks = sandbox_call(page, "checks()");
     assert_eq!(checks["pending"], 0, "{checks}");
+    // The sandbox's checks list: each check numbered once, by the list.
+    let listed = page.execute(
+        "const d = document.querySelector('#sandbox-kafka iframe').contentDocument;
+         return Array.from(d.querySelectorAll('#embed-checks li')).map(li => li.textContent);",
+        json!([]),
+    );
+    let listed: Vec<&str> =
+        listed.as_array().expect("the checks list").iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(listed.len(), checks["checks"].as_array().map_or(0, Vec::len), "{listed:?}");
+    assert!(listed[0].starts_with("reporting is slower than the sensor"), "{listed:?}");
+    assert!(
+        listed.iter().all(|l| !l.starts_with(|c: char| c.is_ascii_digit())),
+        "numbered twice: {listed:?}"
+    );
+    page.execute("document.querySelector('#sandbox-kafka').scrollIntoView({block: 'end'});", json!([]));
     page.screenshot(&format!("e2e-embed-kafka-end-{width}x{height}.png"));
 }
 

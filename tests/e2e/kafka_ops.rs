@@ -3,7 +3,8 @@
 //! next to the name field; fixed, it is created; a keyed record typed into the produce form lands at its
 //! partition; a group's offsets are reset (refused while the group is active, with kafka-consumer-groups'
 //! rule); the page saved as a workspace by Enter in its name field, reopened after a reload with the
-//! topic the form created. Screenshots: `artifacts/e2e-kafka-ops-*.png`.
+//! topic the form created. At 1280×720 the Operate panel starts folded (the groups in view) and is
+//! unfolded with Tab and Enter. Screenshots: `artifacts/e2e-kafka-ops-*.png`.
 
 use crate::harness::*;
 use serde_json::json;
@@ -12,11 +13,60 @@ fn scroll_to(page: &Page, css: &str) {
     page.execute("document.querySelector(arguments[0]).scrollIntoView({block: 'center'});", json!([css]));
 }
 
+fn expanded(page: &Page) -> String {
+    let v = page.execute(
+        "return document.querySelector('#kafka-ops-toggle').getAttribute('aria-expanded');",
+        json!([]),
+    );
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// The Operate panel starts folded on a laptop's 720 px (the groups and lag stay in view) and open on a
+/// taller window; unfolded here from the keyboard: Tab reaches its heading's button, Enter opens it.
+pub(crate) fn open_operate(page: &Page, height: i64) {
+    if height >= 900 {
+        assert_eq!(expanded(page), "true", "open from the start on a tall window");
+        return;
+    }
+    assert_eq!(expanded(page), "false", "folded at {height} px");
+    assert!(page.try_find("#kafka-op-create-name").is_none_or(|_| {
+        page.execute(
+            "return document.querySelector('#kafka-op-create-name').offsetParent === null;",
+            json!([]),
+        ) == json!(true)
+    }));
+    page.assert_in_view("#kafka-groups", "the groups above the fold with the panel folded");
+    // Tab from the top of the page, through the header's and the left column's controls.
+    blur(page);
+    for _ in 0..200 {
+        let on = page.execute("return document.activeElement && document.activeElement.id;", json!([]));
+        if on == json!("kafka-ops-toggle") {
+            break;
+        }
+        keys(page, &['\u{E004}']);
+    }
+    let on = page.execute("return document.activeElement && document.activeElement.id;", json!([]));
+    assert_eq!(on, json!("kafka-ops-toggle"), "Tab reaches the Operate panel's button");
+    keys(page, &[KEY_ENTER]);
+    for _ in 0..100 {
+        if expanded(page) == "true" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(expanded(page), "true", "Enter unfolds it");
+    page.find("#kafka-op-create-name");
+}
+
 fn run_at(width: i64, height: i64) {
     let db = format!("e2eops{width}");
     let b = Browser::open_sized(&format!("/?model=kafka&db={db}"), width, height);
     let page = &b.page;
     page.wait_text("#kafka-about h2", "quickstart");
+    if height < 900 {
+        page.screenshot(&format!("e2e-kafka-ops-folded-{width}.png"));
+    }
+    open_operate(page, height);
 
     // A bad topic name, typed and submitted with Enter: Kafka's refusal next to the field.
     scroll_to(page, "#kafka-op-create");

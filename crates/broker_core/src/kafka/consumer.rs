@@ -444,6 +444,21 @@ impl KafkaConsumer {
         self.assigned.keys().cloned().collect()
     }
 
+    /// Each assigned partition with its position when one is known now (none: the next `poll` decides
+    /// it, from the committed offset, `auto.offset.reset` or a pending `seekToBeginning` / `seekToEnd`).
+    /// Unlike `position`, it asks nobody: a view's read.
+    pub fn known_positions(&self) -> Vec<(TopicPartition, Option<Offset>)> {
+        self.assigned
+            .iter()
+            .map(|(tp, s)| (tp.clone(), if s.pending_reset.is_some() { None } else { s.position }))
+            .collect()
+    }
+
+    /// Whether `close()` was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
     /// `paused()`.
     pub fn paused(&self) -> Vec<TopicPartition> {
         self.assigned.iter().filter(|(_, s)| s.paused).map(|(tp, _)| tp.clone()).collect()

@@ -12,4 +12,7 @@ pub mod script;
 pub mod zipf;
 
 pub use document::KafkaDocument;
-pub use run::{run_document_transcript, ActorEvent, KafkaRun, KafkaRunOptions, SentRecord};
+pub use run::{
+    run_document_transcript, ActorEvent, HandSeek, HandState, KafkaRun, KafkaRunOptions, SentRecord,
+    HAND_CONSUMER,
+};

@@ -45,6 +45,9 @@ use sim_kernel::transcript::{end_line, StopInfo};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
+mod hand;
+pub use hand::{HandSeek, HandState, HAND_CONSUMER};
+
 /// The header every record carries so checks can tell a record from its copies: `producer/seq`.
 pub const ORIGIN_HEADER: &str = "brokerlab-origin";
 /// The runaway guard's default: the most firings at one instant.
@@ -521,6 +524,8 @@ pub struct KafkaRun {
     sandbox: Option<RecordSandbox>,
     /// Every record sent, in order.
     sends: Vec<SentRecord>,
+    /// The consumer a learner drives by hand between two steps ([`hand`]), once made.
+    hand: Option<hand::Hand>,
 }
 
 /// The consumers' script sandbox. The web page's build (`external-scripts`, set only by its trunk build)
@@ -797,6 +802,7 @@ impl KafkaRun {
             failure: None,
             sandbox,
             sends: Vec::new(),
+            hand: None,
         };
         run.collect();
         Ok(run)
@@ -1344,6 +1350,25 @@ impl KafkaRun {
         out
     }
 
+    /// The share groups' members, for views: (group, member, polling now), in document order.
+    pub fn share_members(&self) -> Vec<(String, String, bool)> {
+        self.share_consumers.iter().map(|c| (c.spec.group.clone(), c.spec.name.clone(), c.running)).collect()
+    }
+
+    /// A share group's share-partition (SPSO, in-flight records), for views.
+    pub fn share_partition(
+        &self,
+        group: &str,
+        tp: &TopicPartition,
+    ) -> Option<&crate::kafka::share::SharePartition> {
+        self.shares.partition(group, tp)
+    }
+
+    /// A share group's settings (delivery limit, lock duration), for views.
+    pub fn share_config(&self, group: &str) -> ShareConfig {
+        self.shares.group_config(group)
+    }
+
     fn stop_consumer(&mut self, i: usize) {
         let now = self.now;
         let (consumers, mut env) = self.env_parts();
@@ -1402,25 +1427,7 @@ impl KafkaRun {
         let c = &mut self.consumers[i];
         let name = c.spec.name.clone();
         let events = c.consumer.take_events();
-        for e in events {
-            let event = match e {
-                ConsumerEvent::PartitionsAssigned(list) => {
-                    ActorEvent::Assigned { consumer: name.clone(), partitions: names(&list) }
-                }
-                ConsumerEvent::PartitionsRevoked(list) => {
-                    ActorEvent::Revoked { consumer: name.clone(), partitions: names(&list) }
-                }
-                ConsumerEvent::PartitionsLost(list) => {
-                    ActorEvent::Lost { consumer: name.clone(), partitions: names(&list) }
-                }
-                ConsumerEvent::PositionReset { .. } => continue,
-                ConsumerEvent::CommitCompleted { offsets, error } => ActorEvent::Committed {
-                    consumer: name.clone(),
-                    offsets: offsets.iter().map(|(tp, o)| (tp.to_string(), *o)).collect(),
-                    error,
-                },
-                ConsumerEvent::PollTimeoutExpired => ActorEvent::PollTimeout { consumer: name.clone() },
-            };
+        for event in actor_events(&name, events) {
             self.push(event);
         }
     }
@@ -1742,6 +1749,33 @@ impl At for Wake {
     }
 }
 
+/// A consumer's callbacks and commit results, as the events the run shows.
+fn actor_events(name: &str, events: Vec<ConsumerEvent>) -> Vec<ActorEvent> {
+    events
+        .into_iter()
+        .filter_map(|e| {
+            Some(match e {
+                ConsumerEvent::PartitionsAssigned(list) => {
+                    ActorEvent::Assigned { consumer: name.to_string(), partitions: names(&list) }
+                }
+                ConsumerEvent::PartitionsRevoked(list) => {
+                    ActorEvent::Revoked { consumer: name.to_string(), partitions: names(&list) }
+                }
+                ConsumerEvent::PartitionsLost(list) => {
+                    ActorEvent::Lost { consumer: name.to_string(), partitions: names(&list) }
+                }
+                ConsumerEvent::PositionReset { .. } => return None,
+                ConsumerEvent::CommitCompleted { offsets, error } => ActorEvent::Committed {
+                    consumer: name.to_string(),
+                    offsets: offsets.iter().map(|(tp, o)| (tp.to_string(), *o)).collect(),
+                    error,
+                },
+                ConsumerEvent::PollTimeoutExpired => ActorEvent::PollTimeout { consumer: name.to_string() },
+            })
+        })
+        .collect()
+}
+
 fn consumed(name: &str, rec: &ConsumerRecord) -> ActorEvent {
     let origin = rec.headers.iter().find(|h| h.key == ORIGIN_HEADER).and_then(|h| text(&h.value));
     ActorEvent::Consumed {
@@ -1865,7 +1899,8 @@ impl Run for KafkaRun {
             self.producers.iter().filter_map(|p| p.producer.as_ref()?.next_deadline(&self.cluster));
         let consumers =
             self.consumers.iter().filter(|c| c.running).filter_map(|c| c.consumer.next_deadline());
-        [self.cluster.next_deadline(), self.coordinator.next_deadline(), self.shares.next_deadline()]
+        let hand = self.hand.as_ref().and_then(|h| h.consumer.next_deadline());
+        [self.cluster.next_deadline(), self.coordinator.next_deadline(), self.shares.next_deadline(), hand]
             .into_iter()
             .flatten()
             .chain(producers)
@@ -1887,6 +1922,17 @@ impl Run for KafkaRun {
         for c in consumers.iter_mut().filter(|c| c.running) {
             if c.consumer.next_deadline().is_some_and(|d| d <= to) {
                 c.consumer.tick(to, &mut env);
+            }
+        }
+        // The hand consumer's heartbeat thread runs whether or not the learner polls.
+        if let Some(h) = self.hand.as_mut() {
+            if h.consumer.next_deadline().is_some_and(|d| d <= to) {
+                let mut env = ConsumerEnv {
+                    coordinator: &mut self.coordinator,
+                    mailbox: &mut self.mailbox,
+                    reader: &mut self.cluster,
+                };
+                h.consumer.tick(to, &mut env);
             }
         }
     }
@@ -1938,6 +1984,7 @@ impl Run for KafkaRun {
         for i in 0..self.consumers.len() {
             self.take_consumer_events(i);
         }
+        self.take_hand_events();
         let _ = self.coordinator.take_events();
     }
     fn drain(&mut self) {
@@ -1952,6 +1999,15 @@ impl Run for KafkaRun {
                     c.consumer.tick(now, &mut env);
                     ticked = true;
                 }
+            }
+            if let Some(h) = self.hand.as_mut().filter(|h| self.mailbox.has_mail(h.consumer.conn())) {
+                let mut env = ConsumerEnv {
+                    coordinator: &mut self.coordinator,
+                    mailbox: &mut self.mailbox,
+                    reader: &mut self.cluster,
+                };
+                h.consumer.tick(now, &mut env);
+                ticked = true;
             }
             if !ticked {
                 break;
