@@ -33,8 +33,11 @@ fn lossy(bytes: &Option<Vec<u8>>) -> Option<String> {
     bytes.as_ref().map(|b| String::from_utf8_lossy(b).into_owned())
 }
 
-/// A consumer's group, from the document.
+/// A consumer's group, from the document (the learner's hand consumer: its `group.id` now).
 fn group_of(run: &KafkaRun, consumer: &str) -> Option<String> {
+    if consumer == broker_core::kafka::scenario::HAND_CONSUMER {
+        return run.hand_config().and_then(|c| c.group_id.clone());
+    }
     run.document().consumers.iter().find(|c| c.name == consumer).map(|c| c.group.clone())
 }
 

@@ -858,6 +858,12 @@ mod tests {
             "{events:?}"
         );
         assert!(events.iter().any(|e| e == "hand-consumer committed {quickstart-events-0=3}"), "{events:?}");
+        // A record's detail names the hand consumer among its readers, and its group's commit past it.
+        let tp = TopicPartition::new("quickstart-events", 0);
+        let d = crate::kafka_page::explain::record_detail(s.run(), &tp, 2).expect("the record");
+        let read = d.reads.iter().find(|r| r.consumer == "hand-consumer").expect("read by hand");
+        assert_eq!((read.group.as_str(), read.at_ms), ("audit", 16_000));
+        assert!(d.commits.iter().any(|c| c.group == "audit" && c.offset == 3 && c.at_ms == 16_000), "{d:?}");
         // Seek: to an offset, to the beginning, to the end.
         let seek = |to| KafkaOp::HandSeek { topic: "quickstart-events".into(), partition: 0, to };
         s.operate(seek(SeekTo::Offset(8))).unwrap();

@@ -98,11 +98,14 @@ fn run_at(width: i64, height: i64) {
     let checks = sandbox_call(page, "checks()");
     assert_eq!(checks["pending"], 0, "{checks}");
     // The sandbox's checks list: each check numbered once, by the list.
+    // Inside the sandbox's frame (WebDriver's frame switch: the frame is the sandbox's own document).
+    let frame = page.find("#sandbox-kafka iframe");
+    post(&format!("{}/frame", page.s), json!({"id": {"element-6066-11e4-a52e-4f735466cecf": frame}}));
     let listed = page.execute(
-        "const d = document.querySelector('#sandbox-kafka iframe').contentDocument;
-         return Array.from(d.querySelectorAll('#embed-checks li')).map(li => li.textContent);",
+        "return Array.from(document.querySelectorAll('#embed-checks li')).map(li => li.textContent);",
         json!([]),
     );
+    post(&format!("{}/frame/parent", page.s), json!({}));
     let listed: Vec<&str> =
         listed.as_array().expect("the checks list").iter().filter_map(|v| v.as_str()).collect();
     assert_eq!(listed.len(), checks["checks"].as_array().map_or(0, Vec::len), "{listed:?}");

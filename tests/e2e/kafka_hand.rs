@@ -4,8 +4,9 @@
 //! `poll()` joins the group, and once the page has played on it is a member of the group in the groups
 //! view; `poll()` shows the records returned (partition, offset, key, value), `commitSync()` moves the
 //! group's committed offset and lag, `seek` to an offset reads from there, a seek on a partition it is not
-//! assigned is refused with the client's text next to the field. Screenshots:
-//! `artifacts/e2e-kafka-hand-*.png`.
+//! assigned is refused with the client's text next to the field. The share-groups tutorial draws its
+//! share group: members with the records they hold, each record in flight with its delivery count.
+//! Screenshots: `artifacts/e2e-kafka-hand-*.png`, `artifacts/e2e-kafka-share-*.png`.
 
 use crate::harness::*;
 use serde_json::json;
@@ -30,8 +31,11 @@ fn group_row(page: &Page) -> String {
 }
 
 fn run_at(width: i64, height: i64) {
-    let b = Browser::open_sized(&format!("/?model=kafka&db=e2ehand{width}"), width, height);
+    let path = format!("/?model=kafka&db=e2ehand{width}");
+    let b = Browser::open_sized(&path, width, height);
     let page = &b.page;
+    // Loaded again at its size: the Operate panel folds or not by the window's height at load.
+    page.goto(&path);
     page.wait_text("#kafka-about h2", "quickstart");
     crate::kafka_ops::open_operate(page, height);
 
@@ -112,11 +116,12 @@ fn run_at(width: i64, height: i64) {
     assert_eq!(group_row(page).split_whitespace().collect::<Vec<_>>(), ["quickstart-events-0", "10", "0"]);
     page.screenshot(&format!("e2e-kafka-hand-seek-{width}.png"));
 
-    // Rewound before the subscription: no hand consumer, no group audit; forward again: all back.
+    // Rewound before the subscription: only the consumer of the first poll() (no group), no group audit;
+    // forward again: all back.
     blur(page);
     keys(page, &[KEY_HOME]);
     page.wait_text("#kafka-clock", "0.000 s / 20.000 s");
-    page.wait_text("#kafka-hand-state", "No hand consumer yet");
+    page.wait_text("#kafka-hand-state", "group none");
     assert!(page.try_find("#group-audit").is_none());
     forward(page, 16);
     page.wait_text("#kafka-clock", "16.000 s / 20.000 s");
@@ -133,4 +138,40 @@ fn kafka_hand_consumer_at_1280x720() {
 #[test]
 fn kafka_hand_consumer_at_1920x1080() {
     run_at(1920, 1080);
+}
+
+fn share_groups_at(width: i64, height: i64) {
+    let b = Browser::open_sized("/?model=kafka&doc=share-groups", width, height);
+    let page = &b.page;
+    page.wait_text("#kafka-about h2", "This document");
+    forward(page, 3);
+    page.wait_text("#kafka-clock", "3.000 s / 30.000 s");
+    let group = page.wait_text("#share-group-crew", "crew-3");
+    assert!(group.contains("delivery limit 5"), "{group}");
+    // Three members, one record each (max.poll.records 1), each drawn in its holder's colour.
+    let held = page.execute(
+        "return Array.from(document.querySelectorAll('#share-group-crew .kafka-members li')).map(li => li.textContent);",
+        json!([]),
+    );
+    let held: Vec<&str> = held.as_array().expect("members").iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(held.len(), 3, "{held:?}");
+    assert!(held.iter().any(|m| m.contains("jobs-0@")), "{held:?}");
+    let cells = page.text("#share-crew-jobs-0");
+    assert!(cells.starts_with("jobs-0 from "), "{cells}");
+    page.execute(
+        "document.querySelector('#kafka-share-groups').scrollIntoView({block: 'start'});",
+        json!([]),
+    );
+    page.screenshot(&format!("e2e-kafka-share-3s-{width}.png"));
+    assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
+}
+
+#[test]
+fn kafka_share_groups_drawn_at_1280x720() {
+    share_groups_at(1280, 720);
+}
+
+#[test]
+fn kafka_share_groups_drawn_at_1920x1080() {
+    share_groups_at(1920, 1080);
 }

@@ -60,8 +60,11 @@ pub(crate) fn open_operate(page: &Page, height: i64) {
 
 fn run_at(width: i64, height: i64) {
     let db = format!("e2eops{width}");
-    let b = Browser::open_sized(&format!("/?model=kafka&db={db}"), width, height);
+    let path = format!("/?model=kafka&db={db}");
+    let b = Browser::open_sized(&path, width, height);
     let page = &b.page;
+    // Loaded again at its size: the Operate panel folds or not by the window's height at load.
+    page.goto(&path);
     page.wait_text("#kafka-about h2", "quickstart");
     if height < 900 {
         page.screenshot(&format!("e2e-kafka-ops-folded-{width}.png"));
