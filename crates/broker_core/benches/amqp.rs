@@ -15,9 +15,7 @@
 
 mod amqp_support;
 
-use amqp_support::{
-    baseline_batch, verified_direct, Client, BATCH_MESSAGES, PREFETCH_COUNT,
-};
+use amqp_support::{baseline_batch, verified_direct, Client, BATCH_MESSAGES, PREFETCH_COUNT};
 use broker_core::amqp::exchange::{Binding, BindingTable, Destination, ExchangeType};
 use broker_core::amqp::{FieldTable, Name};
 use broker_core::Prng;
@@ -312,9 +310,7 @@ fn benchmarks(c: &mut Criterion) {
 
     group.throughput(Throughput::Elements(BATCH_MESSAGES));
     let mut baseline: VecDeque<Vec<u8>> = VecDeque::new();
-    group.bench_function("baseline_vecdeque_push_pop", |b| {
-        b.iter(|| baseline_batch(&mut baseline))
-    });
+    group.bench_function("baseline_vecdeque_push_pop", |b| b.iter(|| baseline_batch(&mut baseline)));
     let mut direct = None;
     group.bench_function("direct_publish_deliver_ack", |b| {
         let direct = direct.get_or_insert_with(|| verified_direct(false));
