@@ -48,7 +48,8 @@ impl Plan {
         if spec == "full" {
             return Plan::FULL;
         }
-        let n: Vec<u32> = spec.split(',').map(|s| s.trim().parse().expect("AMQP_WASM_BENCH: a number")).collect();
+        let n: Vec<u32> =
+            spec.split(',').map(|s| s.trim().parse().expect("AMQP_WASM_BENCH: a number")).collect();
         let [warm_up_batches, rounds, batches] = n[..] else {
             panic!("AMQP_WASM_BENCH is `full` or `warm_up,rounds,batches`, not `{spec}`")
         };
