@@ -79,7 +79,7 @@ use super::arguments::{
     parse_queue_arguments, queue_resource, type_name, Overflow, QueueType,
 };
 use super::census::{Census, Totals};
-use super::channel::{Channel, Connection, HeldPublish, HeldSettle, Transaction, Unacked};
+use super::channel::{Channel, Connection, HeldPublish, HeldSettle, Transaction, Unacked, UnackedMap};
 use super::consumer::Consumer;
 use super::dead_letter::{dead_letter_copy_via, is_cycle};
 use super::definitions::{self, CompiledPolicy, EntityKind, Policy};
@@ -301,6 +301,11 @@ pub struct Broker {
     totals: Totals,
     /// Shares one (exchange, routing key) between successive messages: memory only, no behaviour.
     routes: RouteCache,
+    /// Scratch space of [`route`](Broker::route), kept empty between calls so a publish allocates none:
+    /// memory only, no behaviour.
+    route_dests: Vec<Destination>,
+    /// An emptied list of routed queues kept for the next [`route`](Broker::route): memory only.
+    route_targets: Vec<Name>,
     /// The vhost's policies, validated and compiled, in the order they were first set.
     policies: Vec<CompiledPolicy>,
 }
@@ -373,6 +378,8 @@ impl Broker {
             next_message: 1,
             totals: Totals::default(),
             routes: RouteCache::default(),
+            route_dests: Vec::new(),
+            route_targets: Vec::new(),
             policies: Vec::new(),
         }
     }
@@ -697,7 +704,7 @@ impl Broker {
                 let mut per_consumer: BTreeMap<(Name, Name, u64), (u32, u32)> = BTreeMap::new();
                 let mut via_consumers = 0;
                 let mut last_tag = 0;
-                for (tag, u) in &ch.unacked {
+                for (tag, u) in ch.unacked.iter() {
                     assert!(
                         *tag > last_tag && *tag < ch.next_delivery_tag,
                         "{cid}/{chn}: tag {tag} out of order"
@@ -833,9 +840,9 @@ impl Broker {
         &mut self,
         conn: ConnectionId,
         ch: ChannelNumber,
-        method: Method,
+        mut method: Method,
     ) -> Result<Reply, AmqpError> {
-        let method = self.expand_queue_shortcut(conn, ch, method)?;
+        self.expand_queue_shortcut(conn, ch, &mut method)?;
         let declared = matches!(method, Method::QueueDeclare { .. });
         let result = self.dispatch_expanded(conn, ch, method);
         if let (true, Ok(Reply::QueueDeclareOk { queue, .. })) = (declared, &result) {
@@ -854,9 +861,9 @@ impl Broker {
         &mut self,
         conn: ConnectionId,
         ch: ChannelNumber,
-        mut method: Method,
-    ) -> Result<Method, AmqpError> {
-        let (queue, routing_key) = match &mut method {
+        method: &mut Method,
+    ) -> Result<(), AmqpError> {
+        let (queue, routing_key) = match method {
             Method::QueueBind { queue, routing_key, .. } | Method::QueueUnbind { queue, routing_key, .. } => {
                 (queue, Some(routing_key))
             }
@@ -864,10 +871,10 @@ impl Broker {
             | Method::QueueDelete { queue, .. }
             | Method::BasicConsume { queue, .. }
             | Method::BasicGet { queue, .. } => (queue, None),
-            _ => return Ok(method),
+            _ => return Ok(()),
         };
         if !queue.is_empty() {
-            return Ok(method);
+            return Ok(());
         }
         let Some(last) = self.channel_mut(conn, ch).last_declared_queue.clone() else {
             return Err(AmqpError::channel(ReplyCode::NotFound, "no previously declared queue"));
@@ -878,7 +885,7 @@ impl Broker {
                 key.push_str(&last);
             }
         }
-        Ok(method)
+        Ok(())
     }
 
     fn dispatch_expanded(
@@ -1019,7 +1026,7 @@ impl Broker {
                 if let Some(tx) = &channel.tx {
                     let (held, rest): (Vec<_>, Vec<_>) =
                         all.into_iter().partition(|(tag, _)| tx.held_tags.contains(tag));
-                    channel.unacked = BTreeMap::new();
+                    channel.unacked = UnackedMap::default();
                     channel.unacked.extend(held); // not `collect`: see crate::order
                     all = rest;
                 }
@@ -1219,6 +1226,19 @@ impl Broker {
         for q in &also {
             self.run_delivery(q);
         }
+    }
+
+    /// [`run_channel_queues`](Self::run_channel_queues) right after delivery ran on queue `ran` with
+    /// nothing changed since (a single settle): when every consumer of the channel reads `ran` there is
+    /// nothing left to run, since a queue's delivery runs until no message or no consumer with credit
+    /// is left, and only a settle gives credit back.
+    fn run_channel_queues_after(&mut self, conn: ConnectionId, ch: ChannelNumber, ran: &str) {
+        if let Some(channel) = self.connections.get(&conn).and_then(|c| c.channels.get(&ch)) {
+            if channel.consumers.values().all(|c| *c.queue == *ran) {
+                return;
+            }
+        }
+        self.run_channel_queues(conn, ch, BTreeSet::new());
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -1438,28 +1458,53 @@ impl Broker {
     /// The queues a message published to `exchange` via `route` reaches: every routing key of the route
     /// (the published one and the sender-selected `CC` / `BCC` ones) through the exchange graph, with an
     /// exchange's alternate exchange used when none of the keys matched a binding of that exchange.
-    fn route(&self, exchange: &str, route: &Route, headers: &FieldTable) -> Vec<Name> {
+    /// The list it returns reuses the allocation of the last list handed back with
+    /// [`recycle_targets`](Self::recycle_targets).
+    fn route(&mut self, exchange: &str, route: &Route, headers: &FieldTable) -> Vec<Name> {
+        let mut dests = std::mem::take(&mut self.route_dests);
+        let mut queues = std::mem::take(&mut self.route_targets);
+        self.route_with(exchange, route, headers, &mut dests, &mut queues);
+        self.route_dests = dests;
+        queues
+    }
+
+    /// Keeps a routed list no longer needed, emptied, for the next [`route`](Self::route): memory only.
+    fn recycle_targets(&mut self, mut targets: Vec<Name>) {
+        targets.clear();
+        self.route_targets = targets;
+    }
+
+    /// [`route`](Self::route) into `queues` (empty on entry) with its scratch space (`dests`, left
+    /// empty).
+    fn route_with(
+        &self,
+        exchange: &str,
+        route: &Route,
+        headers: &FieldTable,
+        dests: &mut Vec<Destination>,
+        queues: &mut Vec<Name>,
+    ) {
         if exchange.is_empty() {
-            let mut queues: Vec<Name> = route
-                .keys()
-                .filter_map(|k| self.queues.get_key_value(k).map(|(name, _)| name.clone()))
-                .collect();
+            queues.extend(
+                route.keys().filter_map(|k| self.queues.get_key_value(k).map(|(name, _)| name.clone())),
+            );
             if !route.also.is_empty() {
-                crate::order::sort(&mut queues);
+                crate::order::sort(queues);
                 queues.dedup();
             }
-            return queues;
+            return;
         }
-        let mut queues = Vec::new();
-        let Some((first, _)) = self.exchanges.get_key_value(exchange) else { return queues };
-        let mut seen: Vec<Name> = vec![first.clone()];
-        let mut work: Vec<Name> = vec![first.clone()];
-        let mut dests = Vec::new();
-        while let Some(xname) = work.pop() {
-            let Some(x) = self.exchanges.get(&xname) else { continue };
+        let Some(first) = self.exchanges.get_key_value(exchange) else { return };
+        // The exchanges reached besides the first, and those of them still to visit (last found, first
+        // visited). Both stay empty, so nothing is allocated, unless a binding or an alternate exchange
+        // leads to another exchange: the common publish visits one exchange and allocates only `queues`.
+        let mut seen: Vec<&Name> = Vec::new();
+        let mut work: Vec<(&Name, &ExchangeState)> = Vec::new();
+        let mut next = Some(first);
+        while let Some((_, x)) = next.take().or_else(|| work.pop()) {
             dests.clear();
             for key in route.keys() {
-                x.table.route(key, headers, &mut dests);
+                x.table.route(key, headers, dests);
             }
             if dests.is_empty() {
                 if let Some(ae) = &x.alternate {
@@ -1474,17 +1519,18 @@ impl Broker {
                         }
                     }
                     Destination::Exchange(e) => {
-                        if !seen.contains(&e) && self.exchanges.contains_key(&e) {
-                            seen.push(e.clone());
-                            work.push(e);
+                        if let Some(found) = self.exchanges.get_key_value(&e) {
+                            if found.0 != first.0 && !seen.contains(&found.0) {
+                                seen.push(found.0);
+                                work.push(found);
+                            }
                         }
                     }
                 }
             }
         }
-        crate::order::sort(&mut queues);
+        crate::order::sort(queues);
         queues.dedup();
-        queues
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -2002,18 +2048,22 @@ impl Broker {
     /// Consumers that got credit back rejoin the end of their priority in the line, in the order they
     /// were blocked (`rabbit_queue_consumers:unblock`).
     fn unblock_in(q: &mut Queue, connections: &BTreeMap<ConnectionId, Connection>) {
-        if !q.blocked.iter().any(|c| Self::can_take_in(connections, &c.key)) {
+        let Some(first) = q.blocked.iter().position(|c| Self::can_take_in(connections, &c.key)) else {
             return;
-        }
-        let mut still = Vec::new();
-        for c in std::mem::take(&mut q.blocked) {
-            if Self::can_take_in(connections, &c.key) {
-                q.enter_line(c);
+        };
+        // In place, so the list keeps its allocation: a consumer blocks and unblocks once per ack when
+        // its prefetch is full. Those before `first` were just found blocked still.
+        let mut blocked = std::mem::take(&mut q.blocked);
+        q.enter_line(blocked.remove(first));
+        let mut i = first;
+        while i < blocked.len() {
+            if Self::can_take_in(connections, &blocked[i].key) {
+                q.enter_line(blocked.remove(i));
             } else {
-                still.push(c);
+                i += 1;
             }
         }
-        q.blocked = still;
+        q.blocked = blocked;
     }
 
     /// Delivers ready messages to consumers with credit until none is left. As RabbitMQ does, consumers
@@ -2021,73 +2071,89 @@ impl Broker {
     /// priority; one without credit leaves the line
     /// (blocked) until an ack gives it credit back. A single-active-consumer queue serves only the front.
     fn run_delivery(&mut self, queue: &str) {
-        let mut unblocked = false;
-        loop {
+        self.run_delivery_from(queue, false);
+    }
+
+    /// [`run_delivery`](Self::run_delivery), told whether the queue's blocked consumers were just
+    /// unblocked with no credit given back since (then they are not checked again).
+    fn run_delivery_from(&mut self, queue: &str, mut unblocked: bool) {
+        'lookup: loop {
             let Some(q) = self.queues.get_mut(queue) else { return };
             if !unblocked {
                 Self::unblock_in(q, &self.connections);
                 unblocked = true;
             }
-            if q.is_empty() {
-                return;
-            }
-            let Some(front) = q.consumers.front() else { return };
-            let single_active = q.args.single_active_consumer;
-            if !Self::can_take_in(&self.connections, &front.key) {
-                if single_active {
+            // The queue stays borrowed from one delivery to the next; it is looked up again only after
+            // `expire_heads`, which needs the whole broker.
+            loop {
+                if q.is_empty() {
                     return;
                 }
-                let front = q.consumers.pop_front().expect("just looked at");
-                q.blocked.push(front);
-                continue;
-            }
-            let key = front.key.clone();
-            if !single_active {
-                // Served: to the end of its priority (with one priority, the back of the line).
-                let served = q.consumers.pop_front().expect("just looked at");
-                q.enter_line(served);
-            }
-            let m = q.pop().expect("not empty");
-            // No head left with an expiry: `expire_heads` would find nothing to drop and no timer to arm.
-            let heads_quiet = q.next_head_expiry().is_none() && self.now < VirtualTime::NEVER;
-            let qname = q.name.clone();
-            let incarnation = q.incarnation;
-            let quorum_count = (q.is_quorum() && m.delivery_count > 0).then_some(m.delivery_count);
-            let channel = self
-                .connections
-                .get_mut(&key.connection)
-                .and_then(|c| c.channels.get_mut(&key.channel))
-                .expect("can_take checked the channel");
-            let tag = channel.take_delivery_tag();
-            let consumer = channel.consumers.get_mut(&key.tag).expect("can_take checked the consumer");
-            let auto_ack = consumer.auto_ack;
-            emit!(
-                self,
-                Event::Delivered {
-                    connection: key.connection,
-                    channel: key.channel,
-                    queue: qname.clone(),
-                    delivery: Box::new(m.to_delivery(DeliveryTag(tag), Some(&key.tag), None, quorum_count)),
+                let Some(key) = q.consumers.front().map(|c| c.key.clone()) else { return };
+                let single_active = q.args.single_active_consumer;
+                // The consumer's channel, found once for the credit check (`can_take`) and the delivery.
+                let channel =
+                    self.connections.get_mut(&key.connection).and_then(|c| c.channels.get_mut(&key.channel));
+                let Some(channel) = channel.filter(|ch| {
+                    ch.consumers
+                        .get(&key.tag)
+                        .is_some_and(|c| c.auto_ack || (c.has_credit() && ch.has_global_credit()))
+                }) else {
+                    if single_active {
+                        return;
+                    }
+                    let front = q.consumers.pop_front().expect("just looked at");
+                    q.blocked.push(front);
+                    continue;
+                };
+                if !single_active {
+                    // Served: to the end of its priority (with one priority, the back of the line).
+                    let served = q.consumers.pop_front().expect("just looked at");
+                    q.enter_line(served);
                 }
-            );
-            if auto_ack {
-                self.totals.acked += 1;
-            } else {
-                consumer.unacked += 1;
-                channel.consumer_unacked += 1;
-                channel.unacked.insert(
-                    tag,
-                    Unacked {
-                        message: m,
-                        queue: qname,
-                        queue_incarnation: incarnation,
-                        consumer_tag: Some(key.tag),
-                    },
+                let m = q.pop().expect("not empty");
+                // No head left with an expiry: `expire_heads` would find nothing to drop and no timer to arm.
+                let heads_quiet = q.next_head_expiry().is_none() && self.now < VirtualTime::NEVER;
+                let qname = q.name.clone();
+                let incarnation = q.incarnation;
+                let quorum_count = (q.is_quorum() && m.delivery_count > 0).then_some(m.delivery_count);
+                let tag = channel.take_delivery_tag();
+                let consumer = channel.consumers.get_mut(&key.tag).expect("checked with the channel");
+                let auto_ack = consumer.auto_ack;
+                emit!(
+                    self,
+                    Event::Delivered {
+                        connection: key.connection,
+                        channel: key.channel,
+                        queue: qname.clone(),
+                        delivery: Box::new(m.to_delivery(
+                            DeliveryTag(tag),
+                            Some(&key.tag),
+                            None,
+                            quorum_count
+                        )),
+                    }
                 );
-                q.unacked += 1;
-            }
-            if !heads_quiet {
-                self.expire_heads(queue);
+                if auto_ack {
+                    self.totals.acked += 1;
+                } else {
+                    consumer.unacked += 1;
+                    channel.consumer_unacked += 1;
+                    channel.unacked.insert(
+                        tag,
+                        Unacked {
+                            message: m,
+                            queue: qname,
+                            queue_incarnation: incarnation,
+                            consumer_tag: Some(key.tag),
+                        },
+                    );
+                    q.unacked += 1;
+                }
+                if !heads_quiet {
+                    self.expire_heads(queue);
+                    continue 'lookup;
+                }
             }
         }
     }
@@ -2167,7 +2233,7 @@ impl Broker {
                     format!("unknown delivery tag {tag}"),
                 ));
             } else if multiple {
-                unacked.range(..=tag).map(|(t, _)| *t).filter(open).collect()
+                unacked.up_to(tag).map(|(t, _)| *t).filter(open).collect()
             } else {
                 vec![tag]
             };
@@ -2197,7 +2263,7 @@ impl Broker {
             self.forget_consumer_unacked(conn, ch, tag, &u);
             let (queue, incarnation) = (u.queue.clone(), u.queue_incarnation);
             self.settle_group_taken(conn, ch, &queue, incarnation, std::iter::once((tag, u)), op);
-            self.run_channel_queues(conn, ch, BTreeSet::new());
+            self.run_channel_queues_after(conn, ch, &queue);
             return Ok(Reply::None);
         };
         self.settle_taken(conn, ch, taken, op);
@@ -2332,7 +2398,9 @@ impl Broker {
         if requeued {
             self.after_requeue(queue);
         } else {
-            self.run_delivery(queue);
+            // Acks give no credit back after the unblocking above (the consumers' counters were updated
+            // before it).
+            self.run_delivery_from(queue, live && op == Settle::Ack);
         }
     }
 
@@ -2513,7 +2581,11 @@ impl Broker {
             _ => None,
         };
         let targets = if single.is_some() {
-            emit!(self, Event::Routed { message: id, exchange: xname.clone(), queues: targets });
+            if self.config.record_events {
+                emit!(self, Event::Routed { message: id, exchange: xname.clone(), queues: targets });
+            } else {
+                self.recycle_targets(targets);
+            }
             Vec::new()
         } else {
             emit!(self, Event::Routed { message: id, exchange: xname.clone(), queues: targets.clone() });
@@ -2653,15 +2725,23 @@ impl Broker {
         };
         let expires_at = ttl.map_or(VirtualTime::NEVER, |t| self.now.plus_millis(t));
         let id = m.id;
+        let timed = expires_at != VirtualTime::NEVER;
         q.push(m, expires_at);
-        // Delivery never changes a queue's arguments: without drop-head there is nothing to drop after it.
-        let drop_head = q.args.overflow == Overflow::DropHead;
+        // Delivery never changes a queue's arguments: without drop-head, or without a length limit, there
+        // is nothing to drop after it.
+        let drop_head = q.args.overflow == Overflow::DropHead
+            && (q.args.max_length.is_some() || q.args.max_length_bytes.is_some());
         emit!(self, Event::Enqueued { message: id, queue: name.clone() });
         self.run_delivery(&name);
         if drop_head {
             self.drop_head_over_limit(&name);
         }
-        self.expire_heads(&name);
+        // Only a new head can need expiring or a timer: one that came with an expiry, or one that
+        // drop-head uncovered. Delivery expires the heads it uncovers itself, and the heads before the
+        // publish were expired or timed when the time came (`advance_to` fires timers first).
+        if timed || drop_head {
+            self.expire_heads(&name);
+        }
         true
     }
 

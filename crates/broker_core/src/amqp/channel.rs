@@ -6,13 +6,14 @@
 //!   `basic.get-ok`); `unacked` is keyed by tag, so iteration is in delivery order.
 //! - `consumer_unacked` is the number of entries of `unacked` that came from a consumer (not `basic.get`),
 //!   which is what a global (`basic.qos global=true`) prefetch limits, as RabbitMQ 3.x's limiter does.
+//! - `UnackedMap` holds its entries in increasing tag order, each tag once.
 //! - A transactional channel (`tx`) never has confirms on. Its `held_tags` are exactly the tags of its
 //!   held settlements, each also still in `unacked` (it stays there, counted, until the commit).
 
 use super::consumer::Consumer;
 use super::message::QueuedMessage;
 use super::types::{BasicProperties, ChannelNumber, Name};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// A publish held by a transaction until `tx.commit`, already checked (exchange, size, expiration,
 /// `CC` / `BCC`).
@@ -62,10 +63,100 @@ pub struct Unacked {
     pub consumer_tag: Option<Name>,
 }
 
+/// A channel's unacknowledged deliveries by delivery tag, in tag order: the ordered map the broker needs
+/// (lookup, removal, ranges and iteration by tag), kept as a deque because tags only grow. A delivery
+/// appends at the back and the usual ack (the oldest, or one near it) removes at or near the front, so
+/// neither allocates nor moves more than a few entries, where a B-tree searched and rebalanced nodes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UnackedMap {
+    entries: VecDeque<(u64, Unacked)>,
+}
+
+impl UnackedMap {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Where `tag` is, or where it would go.
+    fn position(&self, tag: u64) -> Result<usize, usize> {
+        // Acks usually come in delivery order: the oldest is found at once, any other by bisection.
+        match self.entries.front() {
+            Some((first, _)) if *first == tag => return Ok(0),
+            _ => {}
+        }
+        self.entries.binary_search_by_key(&tag, |(t, _)| *t)
+    }
+
+    /// Adds the delivery with `tag` (a new tag is the largest so far: appended), replacing any with that
+    /// tag.
+    pub fn insert(&mut self, tag: u64, u: Unacked) {
+        if self.entries.back().is_none_or(|(last, _)| *last < tag) {
+            self.entries.push_back((tag, u));
+            return;
+        }
+        match self.position(tag) {
+            Ok(i) => self.entries[i].1 = u,
+            Err(i) => self.entries.insert(i, (tag, u)),
+        }
+    }
+
+    pub fn contains_key(&self, tag: &u64) -> bool {
+        self.position(*tag).is_ok()
+    }
+
+    pub fn remove(&mut self, tag: &u64) -> Option<Unacked> {
+        let i = self.position(*tag).ok()?;
+        self.entries.remove(i).map(|(_, u)| u)
+    }
+
+    /// The entries from `tag` on, removed (`BTreeMap::split_off`).
+    pub fn split_off(&mut self, tag: &u64) -> UnackedMap {
+        let i = self.position(*tag).unwrap_or_else(|i| i);
+        UnackedMap { entries: self.entries.split_off(i) }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&u64, &Unacked)> {
+        self.entries.iter().map(|(t, u)| (t, u))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &u64> {
+        self.entries.iter().map(|(t, _)| t)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Unacked> {
+        self.entries.iter().map(|(_, u)| u)
+    }
+
+    /// The entries with a tag at most `tag`, in order (`BTreeMap::range(..=tag)`).
+    pub fn up_to(&self, tag: u64) -> impl Iterator<Item = (&u64, &Unacked)> {
+        self.iter().take_while(move |(t, _)| **t <= tag)
+    }
+}
+
+impl IntoIterator for UnackedMap {
+    type Item = (u64, Unacked);
+    type IntoIter = std::collections::vec_deque::IntoIter<(u64, Unacked)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+impl Extend<(u64, Unacked)> for UnackedMap {
+    fn extend<I: IntoIterator<Item = (u64, Unacked)>>(&mut self, items: I) {
+        for (tag, u) in items {
+            self.insert(tag, u);
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Channel {
     pub next_delivery_tag: u64,
-    pub unacked: BTreeMap<u64, Unacked>,
+    pub unacked: UnackedMap,
     pub consumer_unacked: u32,
     pub consumers: BTreeMap<Name, Consumer>,
     /// `basic.qos global=false`: the prefetch given to consumers started from now on (0 = unlimited).
