@@ -22,9 +22,10 @@
 # high-watermark-below-min-isr ~30 s plus a fresh cluster's start, as it stops a broker; sticky-assignors-racks
 # its own racked cluster, ~20 s to start and ~20 s to run. At 23:20 that day, beside a workspace build, the
 # whole step passed 900 s while the documents' last cluster ran and was killed there: the bound is now 1500).
-# On 2026-12-07 four single-node programs were added (committed-offset-out-of-range 8 s,
+# On 2026-12-07 five single-node programs were added (committed-offset-out-of-range 8 s,
 # compaction-tombstones-and-delete 58 s — three waits for the log cleaner —, linger-batch-and-max-poll 11 s,
-# log-append-time 3 s, at a load of ~14): about 80 s more.
+# log-append-time 3 s, at a load of ~14) and min-cleanable-dirty-ratio (~59 s: three cleaner waits): about
+# 140 s more.
 # Environment: BROKERLAB_KAFKA_PORT (default 9092; the controller uses the next port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
