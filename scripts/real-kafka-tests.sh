@@ -176,12 +176,13 @@ run_document() {
 #   share-lock-expiry: which member of a share group fetches a record first is a race on a real broker
 #     (a fresh-clone run on 2026-12-07 saw `quick`, started 2.5 s after `stuck`, get all three records, so
 #     nothing was held under a lock); its native golden stands, its real comparison waits for a document
-#     whose first fetch cannot race (issue #17). Tried on 2026-12-07 (h-k16): with `quick` starting at 8 s
-#     and the later records sent at 14 s, `stuck` (joined at 4.0 s here) was alone long enough, but the
-#     real KafkaShareConsumer's own fetches go on while the application does not poll (and the runner's
-#     crash leaves the client open): after its lock expired `stuck`'s client took the record again (inferred: `quick` got
-#     it with delivery count 3, not 2, and `stuck`'s poll had shown one delivery). The engine's share consumer fetches only when polled; matching that
-#     needs the client's background fetch modelled (or a crash that closes the client's connection).
+#     whose first fetch cannot race (issue #17). Tried on 2026-12-07 (h-k16): with `quick` starting at
+#     8 s and the later records sent at 14 s, `stuck` (joined at 4.0 s here) was alone long enough, but
+#     the real KafkaShareConsumer's own fetches go on while the application does not poll (and the
+#     runner's crash leaves the client open): after its lock expired `stuck`'s client took the record
+#     again (inferred: `quick` got it with delivery count 3, not 2, and `stuck`'s poll had shown one
+#     delivery). The engine's share consumer fetches only when polled; matching that needs the client's
+#     background fetch modelled (or a crash that closes the client's connection).
 lane() {
   local entry
   for entry in "$@"; do run_document "tests/scenarios/kafka-documents/${entry% *}/" "${entry#* }"; done
