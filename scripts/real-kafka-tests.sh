@@ -167,6 +167,7 @@ run_document() {
   fi
   say "document $name: $((SECONDS - t)) s"
 }
+# bursty-producer (added 2026-12-07, ~12 s; topic ticks, group tickers) runs last in lane b.
 # Real time (--speed 1): a classic group's first join waits for the broker's initial rebalance delay, a
 # Kafka timer (the runner refuses a speed-up for a document with a classic group); hot-key-skew has no
 # consumer: --speed 5. Two lanes run side by side; documents that share a topic or group name
@@ -188,7 +189,8 @@ lane() {
   for entry in "$@"; do run_document "tests/scenarios/kafka-documents/${entry% *}/" "${entry#* }"; done
 }
 lane_a=("keyed-order 1" "script-per-record 1" "slow-poll-loop-and-transactions 1" "consumer-crash-rebalance 1")
-lane_b=("slow-consumer-lag 1" "groups-share-and-fan-out 1" "zipf-decimal-exponent 1" "hot-key-skew 5" "client-latency 1")
+lane_b=("slow-consumer-lag 1" "groups-share-and-fan-out 1" "zipf-decimal-exponent 1" "hot-key-skew 5" "client-latency 1"
+  "bursty-producer 1")
 doc_count=$(( ${#lane_a[@]} + ${#lane_b[@]} + 1 ))
 for folder in tests/scenarios/kafka-documents/*/; do
   name=$(basename "$folder")
