@@ -838,10 +838,16 @@ impl Cluster {
         }
     }
 
+    /// The log manager's retention check. It skips `compact,delete` logs: Kafka's log cleaner applies their
+    /// retention (`run_cleaner`), so it comes at the cleaner's pace, not every
+    /// `log.retention.check.interval.ms`.
     fn run_retention(&mut self) {
         let now = self.now_ms();
         let mut out = Vec::new();
         for (name, topic) in self.topics.iter_mut() {
+            if topic.config.cleanup_policy.compact && topic.config.cleanup_policy.delete {
+                continue;
+            }
             for (i, p) in topic.partitions.iter_mut().enumerate() {
                 for (segments, reason, start) in p.log.apply_retention(now, &topic.config) {
                     out.push(KafkaEvent::SegmentsDeleted {
@@ -869,6 +875,18 @@ impl Cluster {
                         records_removed: r.records_removed,
                         cleaned_up_to: r.cleaned_up_to,
                     });
+                }
+                // Kafka's cleaner thread deletes old segments of `compact,delete` logs after each pass
+                // (`LogCleanerManager.deletableLogs`); the log manager's retention check leaves them out.
+                if topic.config.cleanup_policy.compact && topic.config.cleanup_policy.delete {
+                    for (segments, reason, start) in p.log.apply_retention(now, &topic.config) {
+                        out.push(KafkaEvent::SegmentsDeleted {
+                            partition: TopicPartition::new(name.clone(), i as i32),
+                            segments,
+                            log_start_offset: start,
+                            reason: reason.to_string(),
+                        });
+                    }
                 }
             }
         }
@@ -1101,6 +1119,13 @@ impl crate::kafka::PartitionReader for Cluster {
             .iter()
             .filter_map(|id| self.brokers.iter().find(|b| b.id == *id).and_then(|b| b.rack.clone()))
             .collect()
+    }
+
+    fn leader_and_epoch(&self, partition: &TopicPartition) -> Option<(NodeId, Option<String>, i32)> {
+        let p = self.partition(partition)?;
+        let leader = p.leader?;
+        let rack = self.brokers.iter().find(|b| b.id == leader).and_then(|b| b.rack.clone());
+        Some((leader, rack, p.leader_epoch))
     }
 
     fn fetch(

@@ -23,7 +23,7 @@ use crate::kafka::group::{
     SyncGroupRequest,
 };
 use crate::kafka::{
-    ConsumerRecord, ErrorCode, IsolationLevel, KafkaError, Offset, OffsetAndMetadata, OffsetSpec,
+    ConsumerRecord, ErrorCode, IsolationLevel, KafkaError, NodeId, Offset, OffsetAndMetadata, OffsetSpec,
     PartitionReader, TopicPartition,
 };
 use crate::VirtualTime;
@@ -261,6 +261,12 @@ enum Reset {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct PartitionState {
     position: Option<Offset>,
+    /// The leader epoch the Java client keeps with its position (`FetchPosition.offsetEpoch`): the epoch of
+    /// what it last fetched or of a reset's `ListOffsets` answer (taken as the leader's current epoch), none
+    /// after a `seek` or from a committed offset (the engine keeps no epoch with committed offsets; a
+    /// consumer's own commit would carry one in Kafka).
+    #[serde(default)]
+    offset_epoch: Option<i32>,
     paused: bool,
     pending_reset: Option<Reset>,
 }
@@ -921,8 +927,10 @@ impl KafkaConsumer {
             let state = self.assigned[&tp].clone();
             if let Some(reset) = state.pending_reset {
                 let offset = self.reset_offset(&tp, reset, env)?;
+                let epoch = env.reader.leader_and_epoch(&tp).map(|(_, _, e)| e);
                 let s = self.assigned.get_mut(&tp).expect("assigned");
                 s.position = Some(offset);
+                s.offset_epoch = epoch;
                 s.pending_reset = None;
                 continue;
             }
@@ -934,12 +942,19 @@ impl KafkaConsumer {
                 None => None,
             };
             let position = match (committed, self.policy()) {
-                (Some(offset), _) => Some(offset),
-                (None, Some(reset)) => Some(self.reset_offset(&tp, reset, env)?),
+                (Some(offset), _) => Some((offset, None)),
+                (None, Some(reset)) => Some((
+                    self.reset_offset(&tp, reset, env)?,
+                    env.reader.leader_and_epoch(&tp).map(|(_, _, e)| e),
+                )),
                 (None, None) => None,
             };
             match position {
-                Some(p) => self.assigned.get_mut(&tp).expect("assigned").position = Some(p),
+                Some((p, epoch)) => {
+                    let s = self.assigned.get_mut(&tp).expect("assigned");
+                    s.position = Some(p);
+                    s.offset_epoch = epoch;
+                }
                 None => undefined.push(tp),
             }
         }
@@ -981,7 +996,10 @@ impl KafkaConsumer {
                 if let Some(reset) = self.policy() {
                     // Reset, then fetch again within the same poll, as the Java client's poll loop does.
                     let offset = self.reset_offset(tp, reset, env)?;
-                    self.assigned.get_mut(tp).expect("assigned").position = Some(offset);
+                    let epoch = env.reader.leader_and_epoch(tp).map(|(_, _, e)| e);
+                    let s = self.assigned.get_mut(tp).expect("assigned");
+                    s.position = Some(offset);
+                    s.offset_epoch = epoch;
                     fetched = env.reader.fetch(at, tp, offset, room, self.config.isolation_level);
                 }
             }
@@ -990,16 +1008,24 @@ impl KafkaConsumer {
                 Err(e) if e.code == ErrorCode::OffsetOutOfRange => match self.policy() {
                     Some(_) => continue,
                     None => {
+                        let epoch = self.assigned[tp].offset_epoch;
+                        let leader = env.reader.leader_and_epoch(tp);
                         return Err(ConsumerError::client(
                             "OffsetOutOfRangeException",
-                            format!("Fetch position FetchPosition{{offset={position}}} is out of range for partition {tp}"),
-                        ))
+                            format!(
+                                "Fetch position {} is out of range for partition {tp}",
+                                fetch_position_text(position, epoch, leader)
+                            ),
+                        ));
                     }
                 },
                 Err(e) => return Err(ConsumerError::Kafka(e)),
             };
             if let Some(last) = batch.last() {
-                self.assigned.get_mut(tp).expect("assigned").position = Some(last.offset + 1);
+                let epoch = env.reader.leader_and_epoch(tp).map(|(_, _, e)| e);
+                let s = self.assigned.get_mut(tp).expect("assigned");
+                s.position = Some(last.offset + 1);
+                s.offset_epoch = epoch.or(s.offset_epoch);
             }
             if batch.len() < room {
                 // The read stopped at the end the consumer may see (high watermark or last stable
@@ -1197,6 +1223,7 @@ impl KafkaConsumer {
         }
         let s = self.state_mut(tp)?;
         s.position = Some(offset);
+        s.offset_epoch = None;
         s.pending_reset = None;
         Ok(())
     }
@@ -1362,4 +1389,34 @@ pub fn describe_group_offsets(
         }
     }
     rows.into_values().collect()
+}
+
+/// The Java client's `FetchPosition.toString()`, as its `OffsetOutOfRangeException` prints it: the offset,
+/// the epoch kept with it and the partition's current leader and leader epoch. A real client prints the
+/// leader's advertised `host:port`; the engine writes `localhost` and the port the test script gives broker
+/// N (`9092 + 2(N-1)`), and the program transcript prints every one as `HOST:PORT`.
+fn fetch_position_text(
+    offset: Offset,
+    epoch: Option<i32>,
+    leader: Option<(NodeId, Option<String>, i32)>,
+) -> String {
+    let optional =
+        |e: Option<i32>| e.map_or_else(|| "Optional.empty".to_string(), |e| format!("Optional[{e}]"));
+    let (node, leader_epoch) = match leader {
+        Some((id, rack, e)) => (
+            format!(
+                "Optional[localhost:{} (id: {} rack: {} isFenced: false)]",
+                9092 + 2 * (id.0 - 1),
+                id.0,
+                rack.as_deref().unwrap_or("null")
+            ),
+            Some(e),
+        ),
+        None => ("Optional.empty".to_string(), None),
+    };
+    format!(
+        "FetchPosition{{offset={offset}, offsetEpoch={}, currentLeader=LeaderAndEpoch{{leader={node}, epoch={}}}}}",
+        optional(epoch),
+        leader_epoch.map_or_else(|| "absent".to_string(), |e| e.to_string())
+    )
 }

@@ -164,6 +164,12 @@ pub struct TransactionOutcome {
 struct Batch {
     records: Vec<(SendId, AppendRecord)>,
     size: usize,
+    /// The Java client's write limit for the batch: its buffer, `batch.size` or, when the first record's
+    /// upper-bound estimate is larger, that estimate. A record fits while the exact size stays within it,
+    /// and the batch is full (sent without waiting for `linger.ms`) once the size reaches it — so a batch
+    /// whose one record is larger than `batch.size` is not full: it goes when the next record opens a
+    /// batch behind it, its linger ends or a flush comes.
+    limit: usize,
     created: VirtualTime,
     attempts: u32,
     base_sequence: Option<i32>,
@@ -467,7 +473,7 @@ impl KafkaProducer {
             let ts = timestamp - b.records[0].1.timestamp;
             let bytes =
                 record_size(delta, ts, append.key.as_deref(), append.value.as_deref(), &append.headers);
-            (b.size + bytes <= self.config.batch_size).then_some(bytes)
+            (b.size + bytes <= b.limit).then_some(bytes)
         });
         let appended = if let Some(bytes) = fits {
             let b = queue.back_mut().expect("checked");
@@ -489,6 +495,7 @@ impl KafkaProducer {
             queue.push_back(Batch {
                 records,
                 size,
+                limit: self.config.batch_size.max(estimate),
                 created: at,
                 attempts: 0,
                 base_sequence: None,
@@ -501,7 +508,7 @@ impl KafkaProducer {
             topic.sticky.record_appended(appended, self.config.batch_size);
         }
         if let Some(b) = queue.back_mut() {
-            if b.size >= self.config.batch_size {
+            if b.size >= b.limit {
                 b.closed = true;
                 self.maybe_closed = true;
             }

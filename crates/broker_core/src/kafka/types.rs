@@ -290,6 +290,13 @@ pub trait PartitionReader {
         let _ = partition;
         std::collections::BTreeSet::new()
     }
+    /// The partition's leader as a client's metadata names it — node id, `broker.rack`, leader epoch —
+    /// for the texts that print it (the Java client's `FetchPosition{…}`); `None` when it has none
+    /// (the default).
+    fn leader_and_epoch(&self, partition: &TopicPartition) -> Option<(NodeId, Option<String>, i32)> {
+        let _ = partition;
+        None
+    }
     /// Up to `max_records` records from `offset` on, as the leader serves them (up to the high watermark,
     /// or the last stable offset for `read_committed`). `OFFSET_OUT_OF_RANGE` when `offset` is below the
     /// log start or above the end; `UNKNOWN_TOPIC_OR_PARTITION` when there is no such partition.

@@ -62,7 +62,51 @@ pub fn show(s: &Option<String>) -> String {
 }
 
 fn error_text(e: &ClientError) -> String {
-    format!("{}: {}", e.exception, producer_id_normalised(&expiry_normalised(&e.message)))
+    let message = producer_id_normalised(&expiry_normalised(&e.message));
+    format!("{}: {}", e.exception, timestamp_bounds_normalised(&leader_address_normalised(&message)))
+}
+
+/// The Java consumer's `FetchPosition{…}` (an `OffsetOutOfRangeException`) names the leader by its
+/// advertised address (`Optional[127.0.0.1:9092 (id: 1 rack: null isFenced: false)]`), which depends on
+/// where the broker listens: printed as `HOST:PORT`.
+fn leader_address_normalised(message: &str) -> String {
+    const OPEN: &str = "leader=Optional[";
+    const ID: &str = " (id: ";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(OPEN) {
+        let (head, tail) = rest.split_at(at + OPEN.len());
+        out.push_str(head);
+        match tail.find(ID) {
+            Some(end) if end > 0 && !tail[..end].contains([' ', ']']) => {
+                out.push_str("HOST:PORT");
+                rest = &tail[end..];
+            }
+            _ => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A refused `CreateTime` names the bounds the leader's clock gave (`The timestamp should be within
+/// [-9223370240304540893, 1796553834914]`), which differ from run to run: printed as `[N, N]`.
+fn timestamp_bounds_normalised(message: &str) -> String {
+    const KEY: &str = "The timestamp should be within [";
+    let Some(at) = message.find(KEY) else { return message.to_string() };
+    let tail = &message[at + KEY.len()..];
+    let Some(close) = tail.find(']') else { return message.to_string() };
+    let inside = &tail[..close];
+    if inside.split(", ").count() == 2
+        && inside.split(", ").all(|n| {
+            let n = n.strip_prefix('-').unwrap_or(n);
+            !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+        })
+    {
+        format!("{}{KEY}N, N{}", &message[..at], &tail[close..])
+    } else {
+        message.to_string()
+    }
 }
 
 /// A transactional producer's error names its producer id (`(producerId=7, epoch=0)`), which a real
@@ -888,7 +932,7 @@ fn replica_assignment_tool_error(assignment: &[(i32, Vec<i32>)]) -> Option<Strin
 
 #[cfg(test)]
 mod normalisation_tests {
-    use super::producer_id_normalised;
+    use super::{leader_address_normalised, producer_id_normalised, timestamp_bounds_normalised};
 
     #[test]
     fn producer_ids_in_error_messages_print_as_n() {
@@ -899,5 +943,18 @@ mod normalisation_tests {
         );
         assert_eq!(producer_id_normalised("no id here"), "no id here");
         assert_eq!(producer_id_normalised("producerId=, producerId=3"), "producerId=, producerId=N");
+        assert_eq!(
+            leader_address_normalised(
+                "Fetch position FetchPosition{offset=1, offsetEpoch=Optional.empty, currentLeader=LeaderAndEpoch{leader=Optional[127.0.0.1:29092 (id: 1 rack: null isFenced: false)], epoch=0}} is out of range for partition t-0"
+            ),
+            "Fetch position FetchPosition{offset=1, offsetEpoch=Optional.empty, currentLeader=LeaderAndEpoch{leader=Optional[HOST:PORT (id: 1 rack: null isFenced: false)], epoch=0}} is out of range for partition t-0"
+        );
+        assert_eq!(leader_address_normalised("leader=Optional.empty"), "leader=Optional.empty");
+        assert_eq!(
+            timestamp_bounds_normalised(
+                "Timestamp 9 of message with offset 0 is out of range. The timestamp should be within [-92233, 17965]"
+            ),
+            "Timestamp 9 of message with offset 0 is out of range. The timestamp should be within [N, N]"
+        );
     }
 }
