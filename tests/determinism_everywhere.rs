@@ -78,7 +78,12 @@ const DOCUMENTS: [(&str, &str, &str); 11] = [
 /// The Kafka document goldens (`"model": "kafka"`): (name, document, expected transcript), the same files
 /// `crates/broker_core/tests/kafka_documents.rs` plays natively (from `kafka-documents/` and, for the
 /// share-groups tutorial, `kafka-tutorials/`).
-const KAFKA_DOCUMENTS: [(&str, &str, &str); 13] = [
+const KAFKA_DOCUMENTS: [(&str, &str, &str); 14] = [
+    (
+        "bursty-producer",
+        include_str!("scenarios/kafka-documents/bursty-producer/document.json"),
+        include_str!("scenarios/kafka-documents/bursty-producer/expected.txt"),
+    ),
     (
         "broker-down-min-insync",
         include_str!("scenarios/kafka-documents/broker-down-min-insync/document.json"),
