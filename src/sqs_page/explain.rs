@@ -7,7 +7,6 @@
 use super::model::{GroupLane, QueueView, SqsSession};
 use broker_core::sqs::queue::MessageState;
 use broker_core::sqs::scenario::SqsEvent;
-use broker_core::VirtualTime;
 
 /// An empty receive the log shows: its index in the run's events, who, where, when.
 #[derive(Clone, Debug, PartialEq)]

@@ -209,7 +209,8 @@ impl SqsSession {
     /// again at this instant. A refusal is the engine's, at its field, and nothing is kept.
     pub fn operate(&mut self, op: SqsOp) -> Result<String, OpError> {
         let said = super::ops::apply(&mut self.run, &op)?;
-        keep_applied(&mut self.ops, self.time_ms(), op);
+        let now = self.time_ms();
+        keep_applied(&mut self.ops, now, op);
         Ok(said)
     }
 

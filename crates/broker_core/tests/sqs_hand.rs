@@ -190,11 +190,21 @@ fn a_message_sent_by_hand_reaches_a_waiting_consumer_at_once_and_a_hand_long_pol
     let r = &run.hand_receives()[i];
     assert_eq!(r.answered_at, Some(VirtualTime::from_millis(15_000)));
     assert_eq!(r.messages[0].body, "late");
-    // Another long poll with nothing to come returns empty when its wait ends.
+    // Another one returns as soon as the malformed payment is moved in by the redrive policy (15.5 s).
     let j = run.hand_receive("payments-dlq", &receive(1, None, Some(3))).expect("open");
     run.run_until(VirtualTime::from_millis(20_000));
     let r = &run.hand_receives()[j];
-    assert_eq!((r.answered_at, r.messages.len()), (Some(VirtualTime::from_millis(18_000)), 0));
+    assert_eq!(r.answered_at, Some(VirtualTime::from_millis(15_500)));
+    assert_eq!(r.messages[0].body, "payment-1-malformed");
+    assert!(run
+        .events()
+        .iter()
+        .any(|(t, e)| t.as_millis() == 15_500 && e.to_string().contains("moved payments -> payments-dlq")));
+    // One with nothing to come (both messages in flight) returns empty when its wait ends.
+    let k = run.hand_receive("payments-dlq", &receive(1, None, Some(3))).expect("open");
+    run.run_until(VirtualTime::from_millis(25_000));
+    let r = &run.hand_receives()[k];
+    assert_eq!((r.answered_at, r.messages.len()), (Some(VirtualTime::from_millis(23_000)), 0));
     assert!(
         hand_lines(&run).last().unwrap().ends_with("you <- payments-dlq nothing (waited 3.000s)"),
         "{:?}",
