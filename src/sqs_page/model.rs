@@ -15,6 +15,7 @@ use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::{CheckResult, CheckStatus};
 use broker_core::sqs::queue::{MessageState, Queue, StoredMessage};
 use broker_core::sqs::scenario::{SqsEvent, SqsRun, SqsRunOptions};
+use broker_core::sqs::service::Census;
 use broker_core::VirtualTime;
 
 /// A bundled SQS document: its id (`?doc=`), its title and its text.
@@ -147,6 +148,23 @@ pub struct HandRow {
     pub latest: bool,
 }
 
+/// How many intervals the charts sample the run in.
+pub const CHART_SAMPLES: u64 = 100;
+
+/// Every queue's counts at one moment (in [`CountSeries::queues`]' order).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct CountSample {
+    pub at_ms: u64,
+    pub counts: Vec<Census>,
+}
+
+/// Each queue's visible / in-flight / delayed counts over the whole run, as the engine counts them.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct CountSeries {
+    pub queues: Vec<String>,
+    pub samples: Vec<CountSample>,
+}
+
 /// The page's session: the document and its run at the page's time.
 pub struct SqsSession {
     /// The bundled document's id, when it is one.
@@ -155,6 +173,8 @@ pub struct SqsSession {
     /// What the learner did by hand, at its instant, in time order ([`super::ops`]).
     pub ops: Vec<Applied<SqsOp>>,
     run: SqsRun,
+    /// The charts' samples over the whole run (with the calls by hand).
+    pub counts: CountSeries,
 }
 
 impl std::fmt::Debug for SqsSession {
@@ -172,7 +192,15 @@ impl SqsSession {
     /// Opens a document at time 0; refuses it with the engine's error (`line:col`).
     pub fn open(text: &str, bundled: Option<&'static str>) -> Result<SqsSession, String> {
         let run = SqsRun::from_json(text, SqsRunOptions::default()).map_err(|e| e.to_string())?;
-        Ok(SqsSession { bundled, text: text.to_string(), ops: Vec::new(), run })
+        let mut session = SqsSession {
+            bundled,
+            text: text.to_string(),
+            ops: Vec::new(),
+            run,
+            counts: CountSeries::default(),
+        };
+        session.counts = session.sample_counts();
+        Ok(session)
     }
 
     /// A bundled document by id.
@@ -211,7 +239,26 @@ impl SqsSession {
         let said = super::ops::apply(&mut self.run, &op)?;
         let now = self.time_ms();
         keep_applied(&mut self.ops, now, op);
+        self.counts = self.sample_counts();
         Ok(said)
+    }
+
+    /// Every queue's counts at [`CHART_SAMPLES`] + 1 moments from 0 to the end, from a run played afresh
+    /// with the calls by hand.
+    fn sample_counts(&self) -> CountSeries {
+        let Some(mut run) = self.replay() else { return CountSeries::default() };
+        let queues: Vec<String> = run.service().queues().map(|q| q.name.clone()).collect();
+        let end = run.end_time().as_millis();
+        let mut samples = Vec::new();
+        let mut played = None;
+        for i in 0..=CHART_SAMPLES {
+            let at_ms = end * i / CHART_SAMPLES;
+            super::ops::play(&mut run, &self.ops, played, at_ms);
+            played = Some(at_ms);
+            let counts = queues.iter().map(|q| run.service().census(q)).collect();
+            samples.push(CountSample { at_ms, counts });
+        }
+        CountSeries { queues, samples }
     }
 
     /// The messages the receives by hand returned, the latest receive first, each with where it is now.
@@ -589,6 +636,40 @@ mod tests {
             .collect();
         assert_eq!(subs, [("audit", false, false), ("europe", true, true), ("refunds", true, true)]);
         assert!(t.subscriptions[1].filter_policy.as_deref().unwrap().contains("eu-"));
+    }
+
+    #[test]
+    fn the_charts_samples_are_the_queues_counts_at_their_moments_calls_by_hand_included() {
+        let mut s = SqsSession::bundled("visibility-timeout").expect("opens");
+        assert_eq!(s.counts.queues, ["jobs", "jobs-heartbeat"]);
+        assert_eq!(s.counts.samples.len() as u64, CHART_SAMPLES + 1);
+        s.seek(3_000);
+        s.operate(SqsOp::Send {
+            queue: "jobs-heartbeat".into(),
+            body: "by hand".into(),
+            attributes: vec![],
+            delay_seconds: Some(10),
+            group_id: None,
+            deduplication_id: None,
+        })
+        .unwrap();
+        let series = s.counts.clone();
+        let mut saw_delayed = false;
+        for sample in &series.samples {
+            s.seek(sample.at_ms);
+            for (i, q) in series.queues.iter().enumerate() {
+                let v = queue(&s.queues(), q).clone();
+                let c = sample.counts[i];
+                assert_eq!(
+                    (c.visible, c.in_flight, c.delayed),
+                    (v.visible, v.in_flight, v.delayed),
+                    "{q} at {}",
+                    sample.at_ms
+                );
+                saw_delayed |= c.delayed > 0;
+            }
+        }
+        assert!(saw_delayed, "the message sent by hand with DelaySeconds=10 is charted as delayed");
     }
 
     #[test]

@@ -444,11 +444,9 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
                         { for queues.iter().map(|q| queue_card(q, &explain)) }
                     </section>
                     { explanations(&s, explained.as_ref(), &queues, &explain) }
+                    <super::charts::CountCharts series={s.counts.clone()} now={now} end={end} />
                 </section>
                 <section class="sqs-col">
-                    <super::ops_view::HandPanel key={s.bundled.unwrap_or("opened")}
-                        session={super::ops_view::SqsSessionRef(session.clone())} version={*version}
-                        on_done={on_hand.clone()} />
                     <section id="sqs-checks" class="panel sqs-panel" aria-label="Checks">
                         <h2>{ format!("Checks: {passed} passed, {failed} failed, {pending} to come") }</h2>
                         <ul class="sqs-check-list">
@@ -485,6 +483,9 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
                             }) }
                         </ul>
                     </section>
+                    <super::ops_view::HandPanel key={s.bundled.unwrap_or("opened")}
+                        session={super::ops_view::SqsSessionRef(session.clone())} version={*version}
+                        on_done={on_hand.clone()} />
                     <section id="sqs-log" class="panel sqs-panel" aria-label="Event log">
                         <h2>{ "Events" }</h2>
                         <ul class="sqs-events" aria-label="Latest first">

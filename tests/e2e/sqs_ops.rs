@@ -101,20 +101,22 @@ fn run_at(width: i64, height: i64) {
     page.assert_in_view("#sqs-op-visibility-receipt_handle-error", "the error next to the handle field");
     page.screenshot(&format!("e2e-sqs-ops-deleted-{width}.png"));
 
-    // Rewound to 0 with the keyboard, then forward: the calls are kept at their instants.
+    // Rewound to 0 with the keyboard, then forward: the calls are kept at their instants (sent and
+    // received at 0 s, the same receipt handle; deleted at 5 s).
     blur(page);
     keys(page, &[KEY_HOME]);
     page.wait_text("#sqs-clock", "0.000 s / 60.000 s");
-    page.wait_text("#queue-payments-dlq [data-count=in-flight]", "in flight 0");
-    keys(page, &[KEY_RIGHT; 3]);
-    page.wait_text("#sqs-clock", "3.000 s / 60.000 s");
     page.wait_text("#queue-payments-dlq [data-count=in-flight]", "in flight 1");
-    page.wait_text("#sqs-hand-received .sqs-hand-msg", "in flight · 27.0 s left");
+    page.wait_text("#sqs-hand-received .sqs-hand-msg", "in flight · 30.0 s left");
     let again = page.execute(
         "return document.querySelector('#sqs-hand-received .sqs-hand-msg').dataset.handle;",
         json!([]),
     );
     assert_eq!(again.as_str(), Some(handle.as_str()), "the same receipt handle");
+    keys(page, &[KEY_RIGHT; 6]);
+    page.wait_text("#sqs-clock", "6.000 s / 60.000 s");
+    page.wait_text("#queue-payments-dlq [data-count=in-flight]", "in flight 0");
+    page.wait_text("#sqs-hand-received .sqs-hand-msg", "gone");
     assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
 }
 
