@@ -5,13 +5,17 @@
 
 use super::model::CountSeries;
 use crate::components::charts::nice_step;
+use broker_core::sqs::service::Census;
 use yew::prelude::*;
 
 const W: f64 = 520.0;
 const H: f64 = 96.0;
 
+/// Which count of a census a line draws.
+type Count = fn(&Census) -> usize;
+
 /// (label, CSS class, which count).
-const LINES: [(&str, &str, fn(&broker_core::sqs::service::Census) -> usize); 3] = [
+const LINES: [(&str, &str, Count); 3] = [
     ("visible", "visible", |c| c.visible),
     ("in flight", "in-flight", |c| c.in_flight),
     ("delayed", "delayed", |c| c.delayed),

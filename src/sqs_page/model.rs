@@ -236,8 +236,11 @@ impl SqsSession {
     /// Does a form's call now, through the engine; kept (in time order) so that replaying the run does it
     /// again at this instant. A refusal is the engine's, at its field, and nothing is kept.
     pub fn operate(&mut self, op: SqsOp) -> Result<String, OpError> {
-        let said = super::ops::apply(&mut self.run, &op)?;
         let now = self.time_ms();
+        // After the run's own step at this instant, as a replay does it (a page just opened at 0 has not
+        // played instant 0 yet).
+        self.run.run_until(VirtualTime::from_millis(now));
+        let said = super::ops::apply(&mut self.run, &op)?;
         keep_applied(&mut self.ops, now, op);
         self.counts = self.sample_counts();
         Ok(said)

@@ -391,6 +391,19 @@ mod tests {
     }
 
     #[test]
+    fn calls_at_0_on_a_page_just_opened_are_made_after_instant_0_as_a_replay_makes_them() {
+        let mut s = SqsSession::bundled("dead-letter-queue-and-redrive").unwrap();
+        assert_eq!(s.time_ms(), 0);
+        s.operate(build("send", &values(&[("queue", "payments-dlq"), ("body", "at zero")])).unwrap())
+            .unwrap();
+        s.operate(build("receive", &values(&[("queue", "payments-dlq")])).unwrap()).unwrap();
+        let handle = s.hand_received()[0].receipt_handle.clone();
+        s.seek(5_000);
+        s.seek(0);
+        assert_eq!(s.hand_received()[0].receipt_handle, handle, "the same receipt handle after a rewind");
+    }
+
+    #[test]
     fn a_fifo_send_without_a_group_is_refused_at_the_group_field() {
         let mut s = SqsSession::bundled("fifo-order-and-deduplication").unwrap();
         s.seek(500);
