@@ -68,6 +68,29 @@ pub fn safe_file_name(name: &str, fallback: &str) -> String {
     }
 }
 
+/// An operation a page's form did to its running document, and the instant (ms) it was done at. A page
+/// keeps these in time order ([`keep_applied`]) and replays each at its instant, after the run's own step
+/// there ([`is_due`]), so the state at any time does not depend on how the page got there (a rewind, a
+/// reopened workspace). The Kafka and SQS pages share it; each brings its own operations.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Applied<Op> {
+    pub at: u64,
+    pub op: Op,
+}
+
+/// Keeps `op`, done at `at`, after every operation done at or before `at` (an operation done after a
+/// rewind goes before the later ones).
+pub fn keep_applied<Op>(ops: &mut Vec<Applied<Op>>, at: u64, op: Op) {
+    let i = ops.partition_point(|a| a.at <= at);
+    ops.insert(i, Applied { at, op });
+}
+
+/// Whether an operation done at `at` is played when a run goes from `from_ms` (`None`: a run built afresh,
+/// from 0) to `to_ms`.
+pub fn is_due(at: u64, from_ms: Option<u64>, to_ms: u64) -> bool {
+    at <= to_ms && from_ms.is_none_or(|from| at > from)
+}
+
 pub use browser::*;
 
 /// The browser side (compiles natively too, as web-sys does; only the page calls it).

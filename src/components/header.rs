@@ -124,6 +124,7 @@ pub fn header() -> Html {
                 <select id="model-picker" onchange={pick_model} aria-label="Broker model">
                     <option value="rabbitmq" selected=true>{ "RabbitMQ" }</option>
                     <option value="kafka">{ "Kafka" }</option>
+                    <option value="sqs">{ "Amazon SQS" }</option>
                 </select>
                 { " sandbox" }
             </label>

@@ -152,12 +152,8 @@ pub enum SeekTo {
     End,
 }
 
-/// An operation and the instant (ms) it was done at.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Applied {
-    pub at: u64,
-    pub op: KafkaOp,
-}
+/// An operation and the instant (ms) it was done at (the shell's, shared with the SQS page).
+pub type Applied = crate::shell::Applied<KafkaOp>;
 
 /// A refusal, at the form field it concerns.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -530,8 +526,7 @@ pub fn play_with(
         *sends = HandSends::default();
     }
     for a in ops {
-        let due = a.at <= to_ms && from_ms.is_none_or(|from| a.at > from);
-        if due {
+        if crate::shell::is_due(a.at, from_ms, to_ms) {
             run.run_until(VirtualTime::from_millis(a.at));
             sends.collect(run);
             // A refusal was shown when the learner did it; replaying refuses it again the same way.

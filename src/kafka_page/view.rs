@@ -355,6 +355,7 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                     <select id="model-picker" aria-label="Broker model" onchange={pick_model}>
                         <option value="rabbitmq">{ "RabbitMQ" }</option>
                         <option value="kafka" selected=true>{ "Kafka" }</option>
+                        <option value="sqs">{ "Amazon SQS" }</option>
                     </select>
                 </label>
                 <select id="kafka-doc" aria-label="Kafka document" onchange={pick_doc}>

@@ -7,7 +7,6 @@
 use super::model::{GroupLane, QueueView, SqsSession};
 use broker_core::sqs::queue::MessageState;
 use broker_core::sqs::scenario::SqsEvent;
-use broker_core::VirtualTime;
 
 /// An empty receive the log shows: its index in the run's events, who, where, when.
 #[derive(Clone, Debug, PartialEq)]
@@ -152,8 +151,9 @@ pub fn empty_receives(session: &SqsSession) -> Vec<EmptyReceive> {
 /// poll, just before it ended).
 pub fn before(session: &SqsSession, receive: &EmptyReceive) -> Before {
     let sampling = session.run().document().short_poll_sampling;
-    let Some(mut run) = session.replay() else { return Before { sampling, ..Before::default() } };
-    run.run_until(VirtualTime::from_millis(receive.at_ms.saturating_sub(1)));
+    let Some(run) = session.replayed_to(receive.at_ms.saturating_sub(1)) else {
+        return Before { sampling, ..Before::default() };
+    };
     let now = run.time();
     let Some(q) = run.service().queue(&receive.queue) else {
         return Before { sampling, ..Before::default() };

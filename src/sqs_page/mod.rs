@@ -4,10 +4,15 @@
 //!
 //! - [`model`]: the session (a document and its run at the page's time) and what the views show, plain Rust.
 //! - [`explain`]: why a receive came back empty, why a group is blocked, why a message reached the DLQ.
-//! - [`view`]: the views.
+//! - [`ops`]: send, receive, delete and change visibility by hand on the running document, plain Rust.
+//! - [`view`], [`ops_view`] and [`charts`]: the views (the forms and the messages received by hand in
+//!   `ops_view`; each queue's counts over the run in `charts`).
 
+pub mod charts;
 pub mod explain;
 pub mod model;
+pub mod ops;
+pub mod ops_view;
 pub mod view;
 
 /// Mounts the SQS page on `<body>`.

@@ -3,15 +3,19 @@
 //! message with its visibility clock, FIFO message groups as lanes (blocked while one of their messages
 //! is in flight), the dead-letter edges with receive counts, SNS topics with their subscriptions.
 //!
-//! Invariants: the run is always the document played from 0 to `time`, so going back rebuilds it and plays
-//! it again — the engine is deterministic, so the state at a time never depends on how the page got there.
+//! Invariants: the run is always the document played from 0 to `time` with the learner's calls by hand
+//! ([`super::ops`]) done at their instants, so going back rebuilds it and plays it again — the engine is
+//! deterministic, so the state at a time never depends on how the page got there.
 //! Every count and state shown is read from the engine ([`SqsRun::service`]), never worked out again here.
 
+use super::ops::{OpError, SqsOp};
 use crate::persist::permalink;
+use crate::shell::{keep_applied, Applied};
 use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::{CheckResult, CheckStatus};
-use broker_core::sqs::queue::{MessageState, Queue};
+use broker_core::sqs::queue::{MessageState, Queue, StoredMessage};
 use broker_core::sqs::scenario::{SqsEvent, SqsRun, SqsRunOptions};
+use broker_core::sqs::service::Census;
 use broker_core::VirtualTime;
 
 /// A bundled SQS document: its id (`?doc=`), its title and its text.
@@ -125,12 +129,52 @@ pub struct DoneTwice {
     pub by: Vec<String>,
 }
 
+/// A message a receive by hand returned, as the page lists it, with where it is now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HandRow {
+    pub queue: String,
+    pub received_at_ms: u64,
+    pub body: String,
+    pub message_id: String,
+    pub receipt_handle: String,
+    /// `ApproximateReceiveCount` when this receive returned it.
+    pub receive_count: u32,
+    /// Its state in that queue now; `None` once it left it (deleted, moved to a dead-letter queue, expired).
+    pub state: Option<MessageState>,
+    /// In flight or delayed: how long until it is visible again, and that clock's whole length.
+    pub remaining_ms: u64,
+    pub clock_ms: u64,
+    /// Whether this receive is the message's latest (its handle the one that deletes it).
+    pub latest: bool,
+}
+
+/// How many intervals the charts sample the run in.
+pub const CHART_SAMPLES: u64 = 100;
+
+/// Every queue's counts at one moment (in [`CountSeries::queues`]' order).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct CountSample {
+    pub at_ms: u64,
+    pub counts: Vec<Census>,
+}
+
+/// Each queue's visible / in-flight / delayed counts over the whole run, as the engine counts them.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct CountSeries {
+    pub queues: Vec<String>,
+    pub samples: Vec<CountSample>,
+}
+
 /// The page's session: the document and its run at the page's time.
 pub struct SqsSession {
     /// The bundled document's id, when it is one.
     pub bundled: Option<&'static str>,
     pub text: String,
+    /// What the learner did by hand, at its instant, in time order ([`super::ops`]).
+    pub ops: Vec<Applied<SqsOp>>,
     run: SqsRun,
+    /// The charts' samples over the whole run (with the calls by hand).
+    pub counts: CountSeries,
 }
 
 impl std::fmt::Debug for SqsSession {
@@ -148,7 +192,15 @@ impl SqsSession {
     /// Opens a document at time 0; refuses it with the engine's error (`line:col`).
     pub fn open(text: &str, bundled: Option<&'static str>) -> Result<SqsSession, String> {
         let run = SqsRun::from_json(text, SqsRunOptions::default()).map_err(|e| e.to_string())?;
-        Ok(SqsSession { bundled, text: text.to_string(), run })
+        let mut session = SqsSession {
+            bundled,
+            text: text.to_string(),
+            ops: Vec::new(),
+            run,
+            counts: CountSeries::default(),
+        };
+        session.counts = session.sample_counts();
+        Ok(session)
     }
 
     /// A bundled document by id.
@@ -163,9 +215,98 @@ impl SqsSession {
         bundled.map_or("Opened document", |b| b.title)
     }
 
-    /// A fresh run of the document at time 0 (the explanations replay one to an earlier moment).
+    /// A fresh run of the document at time 0, without the calls by hand (see [`SqsSession::replayed_to`]).
     pub fn replay(&self) -> Option<SqsRun> {
         SqsRun::from_json(&self.text, SqsRunOptions::default()).ok()
+    }
+
+    /// A fresh run played to `to_ms` with the calls by hand done at their instants: the state the page
+    /// showed at `to_ms` (the explanations look at an earlier moment with it).
+    pub fn replayed_to(&self, to_ms: u64) -> Option<SqsRun> {
+        let mut run = self.replay()?;
+        super::ops::play(&mut run, &self.ops, None, to_ms);
+        Some(run)
+    }
+
+    /// Plays `run` (at `from_ms`) on to `to_ms`, with the calls by hand due on the way.
+    pub fn play_on(&self, run: &mut SqsRun, from_ms: u64, to_ms: u64) {
+        super::ops::play(run, &self.ops, Some(from_ms), to_ms);
+    }
+
+    /// Does a form's call now, through the engine; kept (in time order) so that replaying the run does it
+    /// again at this instant. A refusal is the engine's, at its field, and nothing is kept.
+    pub fn operate(&mut self, op: SqsOp) -> Result<String, OpError> {
+        let now = self.time_ms();
+        // After the run's own step at this instant, as a replay does it (a page just opened at 0 has not
+        // played instant 0 yet).
+        self.run.run_until(VirtualTime::from_millis(now));
+        let said = super::ops::apply(&mut self.run, &op)?;
+        keep_applied(&mut self.ops, now, op);
+        self.counts = self.sample_counts();
+        Ok(said)
+    }
+
+    /// Every queue's counts at [`CHART_SAMPLES`] + 1 moments from 0 to the end, from a run played afresh
+    /// with the calls by hand.
+    fn sample_counts(&self) -> CountSeries {
+        let Some(mut run) = self.replay() else { return CountSeries::default() };
+        let queues: Vec<String> = run.service().queues().map(|q| q.name.clone()).collect();
+        let end = run.end_time().as_millis();
+        let mut samples = Vec::new();
+        let mut played = None;
+        for i in 0..=CHART_SAMPLES {
+            let at_ms = end * i / CHART_SAMPLES;
+            super::ops::play(&mut run, &self.ops, played, at_ms);
+            played = Some(at_ms);
+            let counts = queues.iter().map(|q| run.service().census(q)).collect();
+            samples.push(CountSample { at_ms, counts });
+        }
+        CountSeries { queues, samples }
+    }
+
+    /// The messages the receives by hand returned, the latest receive first, each with where it is now.
+    pub fn hand_received(&self) -> Vec<HandRow> {
+        let now = self.run.time();
+        let mut rows = Vec::new();
+        for r in self.run.hand_receives().iter().rev() {
+            let Some(at) = r.answered_at else { continue };
+            let stored = self.run.service().queue(&r.queue);
+            for m in &r.messages {
+                let count: u32 =
+                    m.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(0);
+                let here = stored.and_then(|q| q.messages.values().find(|s| s.message_id == m.message_id));
+                let (state, remaining_ms, clock_ms) = match here {
+                    Some(s) => {
+                        let (remaining, clock) = clock_of(s, now);
+                        (Some(s.state(now)), remaining, clock)
+                    }
+                    None => (None, 0, 0),
+                };
+                rows.push(HandRow {
+                    queue: r.queue.clone(),
+                    received_at_ms: at.as_millis(),
+                    body: m.body.clone(),
+                    message_id: m.message_id.clone(),
+                    receipt_handle: m.receipt_handle.clone(),
+                    receive_count: count,
+                    state,
+                    remaining_ms,
+                    clock_ms,
+                    latest: here.is_some_and(|s| s.receive_count == count),
+                });
+            }
+        }
+        rows
+    }
+
+    /// The long polls by hand still open: (queue, asked at ms, wait ends at ms).
+    pub fn open_polls(&self) -> Vec<(String, u64, u64)> {
+        self.run
+            .hand_receives()
+            .iter()
+            .filter(|r| r.answered_at.is_none())
+            .map(|r| (r.queue.clone(), r.asked_at.as_millis(), r.wait_until.as_millis()))
+            .collect()
     }
 
     pub fn run(&self) -> &SqsRun {
@@ -180,16 +321,19 @@ impl SqsSession {
         self.run.end_time().as_millis()
     }
 
-    /// Plays to `to_ms` (clamped to the end); going back plays again from 0.
+    /// Plays to `to_ms` (clamped to the end), doing the calls by hand due on the way; going back plays
+    /// again from 0.
     pub fn seek(&mut self, to_ms: u64) {
         let to_ms = to_ms.min(self.end_ms());
+        let mut from = Some(self.time_ms());
         if to_ms < self.time_ms() {
             match self.replay() {
                 Some(run) => self.run = run,
                 None => return,
             }
+            from = None;
         }
-        self.run.run_until(VirtualTime::from_millis(to_ms));
+        super::ops::play(&mut self.run, &self.ops, from, to_ms);
     }
 
     pub fn description(&self) -> &str {
@@ -266,6 +410,21 @@ impl SqsSession {
     }
 }
 
+/// A message's clock now: (how long until it is visible again, the clock's whole length — from the last
+/// receive when in flight, from the send when delayed); (0, 0) when visible.
+fn clock_of(m: &StoredMessage, now: VirtualTime) -> (u64, u64) {
+    let state = m.state(now);
+    let from = match state {
+        MessageState::Visible => return (0, 0),
+        MessageState::InFlight => m.last_receive.unwrap_or(m.sent),
+        MessageState::Delayed => m.sent,
+    };
+    (
+        m.visible_at.as_millis().saturating_sub(now.as_millis()),
+        m.visible_at.as_millis().saturating_sub(from.as_millis()),
+    )
+}
+
 fn queue_view(
     q: &Queue,
     now: VirtualTime,
@@ -277,20 +436,7 @@ fn queue_view(
         .values()
         .map(|m| {
             let state = m.state(now);
-            let (remaining_ms, clock_ms) = match state {
-                MessageState::Visible => (0, 0),
-                MessageState::InFlight | MessageState::Delayed => {
-                    let from = if state == MessageState::InFlight {
-                        m.last_receive.unwrap_or(m.sent)
-                    } else {
-                        m.sent
-                    };
-                    (
-                        m.visible_at.as_millis().saturating_sub(now.as_millis()),
-                        m.visible_at.as_millis().saturating_sub(from.as_millis()),
-                    )
-                }
-            };
+            let (remaining_ms, clock_ms) = clock_of(m, now);
             MessageView {
                 message_id: m.message_id.clone(),
                 body: m.body.clone(),
@@ -493,6 +639,40 @@ mod tests {
             .collect();
         assert_eq!(subs, [("audit", false, false), ("europe", true, true), ("refunds", true, true)]);
         assert!(t.subscriptions[1].filter_policy.as_deref().unwrap().contains("eu-"));
+    }
+
+    #[test]
+    fn the_charts_samples_are_the_queues_counts_at_their_moments_calls_by_hand_included() {
+        let mut s = SqsSession::bundled("visibility-timeout").expect("opens");
+        assert_eq!(s.counts.queues, ["jobs", "jobs-heartbeat"]);
+        assert_eq!(s.counts.samples.len() as u64, CHART_SAMPLES + 1);
+        s.seek(3_000);
+        s.operate(SqsOp::Send {
+            queue: "jobs-heartbeat".into(),
+            body: "by hand".into(),
+            attributes: vec![],
+            delay_seconds: Some(10),
+            group_id: None,
+            deduplication_id: None,
+        })
+        .unwrap();
+        let series = s.counts.clone();
+        let mut saw_delayed = false;
+        for sample in &series.samples {
+            s.seek(sample.at_ms);
+            for (i, q) in series.queues.iter().enumerate() {
+                let v = queue(&s.queues(), q).clone();
+                let c = sample.counts[i];
+                assert_eq!(
+                    (c.visible, c.in_flight, c.delayed),
+                    (v.visible, v.in_flight, v.delayed),
+                    "{q} at {}",
+                    sample.at_ms
+                );
+                saw_delayed |= c.delayed > 0;
+            }
+        }
+        assert!(saw_delayed, "the message sent by hand with DelaySeconds=10 is charted as delayed");
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! its messages (each in-flight message's visibility clock running out, each delayed one's delay), FIFO
 //! message groups as lanes with the blocked ones marked, the explanations (why a receive came back
 //! empty, why a group is blocked, why a message reached the DLQ), the document's checks, the messages
-//! done twice and the event log. Keyboard: Space plays or pauses, ← / → move one second, Home goes back
-//! to 0, End to the end; every control is a focusable button, select or slider.
+//! done twice, the calls by hand ([`super::ops_view`]) and the event log. Keyboard: Space plays or
+//! pauses, ← / → move one second, Home goes back to 0, End to the end (unless a field has the focus);
+//! every control is a focusable button, select, slider or labelled field.
 
 use super::explain;
 use super::model::{check_counts, open_file, open_link, Opening, QueueView, SqsSession, TopicView, BUNDLED};
@@ -340,13 +341,14 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
             let to = {
                 let s = session.borrow();
                 let n = s.run().events().len();
-                let mut probe = s.replay();
+                let mut probe = s.replayed_to(s.time_ms());
                 let mut to = s.time_ms() + 1000;
                 if let Some(run) = probe.as_mut() {
                     let mut t = s.time_ms();
                     while t < s.end_ms() {
+                        let from = t;
                         t = (t + 100).min(s.end_ms());
-                        run.run_until(broker_core::VirtualTime::from_millis(t));
+                        s.play_on(run, from, t);
                         if run.events().len() > n {
                             to = t;
                             break;
@@ -366,6 +368,10 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
                 seek.emit(ms);
             }
         })
+    };
+    let on_hand = {
+        let bump = bump.clone();
+        Callback::from(move |_: ()| bump())
     };
     let checks = s.checks();
     let (passed, failed, pending) = check_counts(&checks);
@@ -438,6 +444,7 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
                         { for queues.iter().map(|q| queue_card(q, &explain)) }
                     </section>
                     { explanations(&s, explained.as_ref(), &queues, &explain) }
+                    <super::charts::CountCharts series={s.counts.clone()} now={now} end={end} />
                 </section>
                 <section class="sqs-col">
                     <section id="sqs-checks" class="panel sqs-panel" aria-label="Checks">
@@ -476,6 +483,9 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
                             }) }
                         </ul>
                     </section>
+                    <super::ops_view::HandPanel key={s.bundled.unwrap_or("opened")}
+                        session={super::ops_view::SqsSessionRef(session.clone())} version={*version}
+                        on_done={on_hand.clone()} />
                     <section id="sqs-log" class="panel sqs-panel" aria-label="Event log">
                         <h2>{ "Events" }</h2>
                         <ul class="sqs-events" aria-label="Latest first">

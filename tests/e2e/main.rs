@@ -20,5 +20,6 @@ mod persist;
 mod render;
 mod scripting;
 mod sqs;
+mod sqs_ops;
 mod start;
 mod typed_fields;

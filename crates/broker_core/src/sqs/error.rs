@@ -180,6 +180,14 @@ impl SqsError {
     }
 }
 
+impl SqsError {
+    /// What `str(e)` of boto3's `ClientError` says for this error raised by `operation` (`DeleteMessage`):
+    /// `An error occurred (CODE) when calling the OPERATION operation: MESSAGE`.
+    pub fn client_error(&self, operation: &str) -> String {
+        format!("An error occurred ({}) when calling the {operation} operation: {}", self.code, self.message)
+    }
+}
+
 impl fmt::Display for SqsError {
     /// As `str(e)` of boto3's `ClientError` (without the operation, which the caller adds).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

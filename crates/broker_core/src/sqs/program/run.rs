@@ -70,10 +70,7 @@ impl Failure {
                     .as_deref()
                     .map(|c| format!("botocore.errorfactory.{c}"))
                     .unwrap_or_else(|| "botocore.exceptions.ClientError".to_string());
-                format!(
-                    "{class}: An error occurred ({}) when calling the {operation} operation: {}",
-                    e.code, e.message
-                )
+                format!("{class}: {}", e.client_error(operation))
             }
             Failure::Param(m) => {
                 format!("botocore.exceptions.ParamValidationError: Parameter validation failed:\n{m}")

@@ -13,4 +13,4 @@ pub mod document;
 pub mod run;
 
 pub use document::SqsDocument;
-pub use run::{run_document_transcript, SqsEvent, SqsRun, SqsRunOptions};
+pub use run::{run_document_transcript, HandDelete, HandReceive, SqsEvent, SqsRun, SqsRunOptions, HAND};

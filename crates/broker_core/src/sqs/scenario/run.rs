@@ -8,6 +8,9 @@
 //! above 0) that finds nothing stays open: the runtime looks again for it after everything that happens
 //! while it waits, and it returns at the first look that finds messages, or empty when its wait ends.
 //!
+//! Calls can also be made by hand at the run's current instant ([`hand`]: the SQS page's forms), as
+//! the caller [`HAND`], with the same answers and the same ledger.
+//!
 //! # Invariants (checked after every instant; a break stops the run with the reason)
 //! - The engine's own ([`Sqs::check_invariants`]).
 //! - Every message the run has seen is in exactly one of: visible, in flight or delayed in exactly one
@@ -32,6 +35,9 @@ use sim_kernel::transcript::{end_line, StopInfo};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
+mod hand;
+pub use hand::{HandDelete, HandReceive, HAND};
+
 /// The runaway guard's default: the most firings at one instant.
 const MAX_FIRINGS: u64 = 100_000;
 
@@ -49,6 +55,8 @@ pub enum Wake {
     Heartbeat(usize, u64),
     Stop(usize),
     Fault(usize),
+    /// A long poll made by hand ends its wait (its index in the receives by hand).
+    HandWaitEnds(usize),
 }
 
 /// One thing that happened, as the transcript and the report show it.
@@ -334,6 +342,10 @@ pub struct SqsRun {
     /// How many messages each move task (by handle) had moved at the last reconciliation.
     moves_seen: BTreeMap<String, u64>,
     failure: Option<String>,
+    /// Messages sent by hand so far ([`hand`]).
+    hand_sends: u64,
+    /// Receives made by hand, answered or open.
+    hand_receives: Vec<HandReceive>,
 }
 
 impl SqsRun {
@@ -458,6 +470,8 @@ impl SqsRun {
             sent_at: BTreeMap::new(),
             moves_seen: BTreeMap::new(),
             failure: None,
+            hand_sends: 0,
+            hand_receives: Vec::new(),
             doc,
         })
     }
@@ -890,6 +904,7 @@ impl SqsRun {
                 }
             }
         }
+        self.look_again_by_hand();
     }
 
     /// The engine's invariants and the ledger's; a break stops the run with the reason.
@@ -1258,6 +1273,7 @@ impl Run for SqsRun {
             Wake::Heartbeat(i, no) => self.heartbeat(i, no),
             Wake::Stop(i) => self.stop_consumer(i),
             Wake::Fault(i) => self.fault(i),
+            Wake::HandWaitEnds(i) => self.hand_wait_ends(i),
         }
     }
     fn system_deadline(&self) -> Option<VirtualTime> {
