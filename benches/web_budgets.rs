@@ -1,19 +1,22 @@
 //! The web budgets of issues #6 and #17, measured in headless Chromium through WebDriver
 //! (`scripts/web-bench.sh`), every figure also as a ratio to a baseline of the same run:
 //! (a) frame times with 100 queues and 10,000 virtual messages a second playing on the RabbitMQ load page,
-//! and with 100 partitions and 10,000 records a second playing on the Kafka page itself (a generated
-//! document opened by its share link), each against an idle blank Yew page sampled the same way in the
-//! same run; (b) the initial download of each page (the wasm, JS and CSS the RabbitMQ page `/`, the Kafka
-//! page `/?model=kafka` and the embedded sandbox `/?embed=1` fetch at start, gzipped and, when the `brotli`
-//! tool is installed, brotli-compressed), against its budget; (c) first render of each against a blank Yew
-//! page built with the same toolchain, measured in the same run. Prints tables; asserts nothing about time
-//! (the download budgets are asserted by the e2e test `budgets`).
+//! with 100 partitions and 10,000 records a second playing on the Kafka page itself (a generated
+//! document opened by its share link), and with 10 queues and 1,000 messages a second on the SQS page
+//! (the same way; an SQS run holds at most 20,000 messages), each against an idle blank Yew page sampled
+//! the same way in the same run; (b) the initial download of each page (the wasm, JS and CSS the RabbitMQ
+//! page `/`, the Kafka page `/?model=kafka`, the SQS page `/?model=sqs` and the embedded sandbox
+//! `/?embed=1` fetch at start, gzipped and, when the `brotli` tool is installed, brotli-compressed),
+//! against its budget; (c) first render of each against a blank Yew page built with the same toolchain,
+//! measured in the same run. Prints tables; asserts nothing about time (the download budgets are asserted
+//! by the e2e test `budgets`).
 //!
 //! Environment: `WEB_BENCH_SECONDS` (frame sampling, default 12), `WEB_BENCH_LOADS` (page loads per page
 //! for first render, default 9), `WEB_BENCH_QUEUES` / `WEB_BENCH_PRODUCERS` / `WEB_BENCH_RATE` (the
 //! RabbitMQ load: default 100 queues, 10 producers × 1,000 messages a second), `WEB_BENCH_PARTITIONS` /
 //! `WEB_BENCH_KAFKA_PRODUCERS` / `WEB_BENCH_KAFKA_RATE` (the Kafka load: default 100 partitions, 10
-//! producers × 1,000 records a second).
+//! producers × 1,000 records a second), `WEB_BENCH_SQS_QUEUES` / `WEB_BENCH_SQS_RATE` (the SQS load:
+//! default 10 queues, one producer of 100 messages a second and one consumer each).
 
 #[path = "../tests/e2e/harness.rs"]
 mod harness;
@@ -161,6 +164,56 @@ fn kafka_load_document(partitions: u64, producers: u64, rate: u64) -> String {
     .unwrap()
 }
 
+/// The SQS page's load: `queues` standard queues, each with one producer of `rate` messages a second and
+/// one consumer (long polls, up to 10 messages a receive, 1 ms of processing each, deleted), as long as a
+/// run's message budget allows (19 s at 1,000 messages a second).
+fn sqs_load_document(queues: u64, rate: u64) -> String {
+    let per_second = (queues * rate).max(1);
+    let max_messages = broker_core::sqs::scenario::document::MAX_MESSAGES;
+    let seconds = (max_messages * 95 / 100 / per_second).clamp(1, 60);
+    let names: Vec<String> = (0..queues).map(|i| format!("jobs-{i}")).collect();
+    let queue_list: Vec<Value> = names.iter().map(|q| json!({"name": q})).collect();
+    let producers: Vec<Value> =
+        names.iter().map(|q| json!({"name": format!("{q}-producer"), "queue": q, "rate": rate})).collect();
+    let consumers: Vec<Value> = names
+        .iter()
+        .map(|q| {
+            json!({"name": format!("{q}-worker"), "queue": q, "wait_time_seconds": 20,
+                   "max_number_of_messages": 10, "processing": "1ms"})
+        })
+        .collect();
+    serde_json::to_string_pretty(&json!({
+        "brokerlab": 2,
+        "model": "sqs",
+        "description": format!("Web bench load: {queues} queues, {per_second} messages/s"),
+        "seed": 1,
+        "duration": format!("{seconds}s"),
+        "queues": queue_list,
+        "producers": producers,
+        "consumers": consumers
+    }))
+    .unwrap()
+}
+
+/// Opens a model's page on a generated document by its share link (the page plays it to the end once
+/// before its first render: waited for up to 2 minutes), presses its Play button, waits 3 s of warm-up.
+fn open_playing(port: u16, model: &str, document: &str, play: &str) -> Browser {
+    let fragment = brokerlab::persist::permalink::encode(document);
+    let browser = browser_at(port, &format!("/?model={model}#{fragment}"));
+    let opened = (0..600).any(|_| {
+        let shown =
+            browser.page.execute("return document.body.textContent.includes('Web bench load');", json!([]));
+        shown == json!(true) || {
+            std::thread::sleep(Duration::from_millis(200));
+            false
+        }
+    });
+    assert!(opened, "the {model} page opened the bench's document");
+    browser.page.click(play);
+    std::thread::sleep(Duration::from_secs(3)); // warm-up: consumers start, messages flow
+    browser
+}
+
 /// Samples the frames of a page under load for `ms`, with the virtual clock shown by `clock` before and
 /// after: (the frames' answer, clock text before, after, console errors).
 fn sample_under_load(page: &Page, ms: f64, clock: &str) -> (Value, String, String, Vec<Value>) {
@@ -183,6 +236,7 @@ fn main() {
         env_u64("WEB_BENCH_KAFKA_PRODUCERS", 10),
         env_u64("WEB_BENCH_KAFKA_RATE", 1000),
     );
+    let (sqs_queues, sqs_rate) = (env_u64("WEB_BENCH_SQS_QUEUES", 10), env_u64("WEB_BENCH_SQS_RATE", 100));
 
     let app_dist = trunk_build();
     let blank_dist = trunk_build_page("blank");
@@ -281,28 +335,20 @@ fn main() {
 
     // The Kafka page itself, opened on the generated document by its share link, played by its button.
     let kafka_doc = kafka_load_document(partitions, kafka_producers, kafka_rate);
-    let kafka_port = serve_with_headers(app_dist.clone(), ISOLATED);
-    let fragment = brokerlab::persist::permalink::encode(&kafka_doc);
-    let browser = browser_at(kafka_port, &format!("/?model=kafka#{fragment}"));
-    // Opening the document plays it to the end once before the page first renders (the lag chart covers
-    // the whole run): waited for up to 2 minutes.
-    let opened = (0..600).any(|_| {
-        let shown =
-            browser.page.execute("return document.body.textContent.includes('Web bench load');", json!([]));
-        shown == json!(true) || {
-            std::thread::sleep(Duration::from_millis(200));
-            false
-        }
-    });
-    assert!(opened, "the Kafka page opened the bench's document");
-    browser.page.click("#kafka-play");
-    std::thread::sleep(Duration::from_secs(3)); // warm-up: the group forms, records flow
+    let isolated_port = serve_with_headers(app_dist.clone(), ISOLATED);
+    let browser = open_playing(isolated_port, "kafka", &kafka_doc, "#kafka-play");
     let (kv, kafka_before, kafka_after, kafka_errors) = sample_under_load(&browser.page, ms, "#kafka-clock");
     let kafka_partitions_shown = browser
         .page
         .execute("return document.querySelectorAll('#kafka-cluster tbody tr').length;", json!([]));
     drop(browser);
     let kafka_intervals = frame_intervals(&kv);
+
+    // The SQS page the same way.
+    let browser = open_playing(isolated_port, "sqs", &sqs_load_document(sqs_queues, sqs_rate), "#sqs-play");
+    let (sv, sqs_before, sqs_after, sqs_errors) = sample_under_load(&browser.page, ms, "#sqs-clock");
+    drop(browser);
+    let sqs_intervals = frame_intervals(&sv);
 
     let clock = |s: &str| {
         s.trim_start_matches("t = ")
@@ -333,20 +379,37 @@ fn main() {
         clock(&kafka_after) - clock(&kafka_before),
     );
     println!(
+        "\nSQS page: {sqs_queues} queues, one producer of {sqs_rate} msg/s and one long-polling consumer each \
+         = {} msg/s; the same warm-up and sampling. Virtual clock {sqs_before} → {sqs_after} ({:.2} virtual s \
+         in {seconds} wall s).",
+        sqs_queues * sqs_rate,
+        clock(&sqs_after) - clock(&sqs_before),
+    );
+    println!(
         "\n| Page | timestamp resolution | Frames | p50 ms | p95 ms | p99 ms | max ms | frames > 16.7 ms | \
          frames > 20 ms (dropped) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     println!("{}", frame_row("blank Yew page, idle", &idle, &idle_intervals));
     println!("{}", frame_row("RabbitMQ load page (100 queues)", &v, &intervals));
     println!("{}", frame_row("Kafka page (100 partitions)", &kv, &kafka_intervals));
+    println!("{}", frame_row("SQS page (10 queues)", &sv, &sqs_intervals));
     let idle_p95 = percentile(&idle_intervals, 95.0);
     let (p95, kafka_p95) = (percentile(&intervals, 95.0), percentile(&kafka_intervals, 95.0));
-    println!("\np95 / idle p95: RabbitMQ {:.3}, Kafka {:.3}", p95 / idle_p95, kafka_p95 / idle_p95);
+    let sqs_p95 = percentile(&sqs_intervals, 95.0);
+    println!(
+        "\np95 / idle p95: RabbitMQ {:.3}, Kafka {:.3}, SQS {:.3}",
+        p95 / idle_p95,
+        kafka_p95 / idle_p95,
+        sqs_p95 / idle_p95
+    );
     if !errors.is_empty() {
         println!("\nconsole errors on the RabbitMQ load page: {errors:?}");
     }
     if !kafka_errors.is_empty() {
         println!("\nconsole errors on the Kafka page: {kafka_errors:?}");
+    }
+    if !sqs_errors.is_empty() {
+        println!("\nconsole errors on the SQS page: {sqs_errors:?}");
     }
 
     println!("\n## Budgets\n");
@@ -354,6 +417,7 @@ fn main() {
     for (name, p95, what) in [
         ("RabbitMQ", p95, "100 queues, 10,000 msg/s"),
         ("Kafka", kafka_p95, "100 partitions, 10,000 records/s"),
+        ("SQS", sqs_p95, "10 queues, 1,000 msg/s"),
     ] {
         println!(
             "| p95 frame time ≤ 16.7 ms, {name} ({what}) | {p95:.3} ms ({:.3}× the idle page's {idle_p95:.3} ms) | {} |",
