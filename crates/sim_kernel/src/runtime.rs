@@ -15,9 +15,32 @@
 //! - At most [`Run::max_firings_per_instant`] firings happen at one instant; past it the run stops (the
 //!   runaway guard), so no document loops for ever.
 
-use crate::clock::VirtualTime;
+use crate::clock::{DeadlineQueue, VirtualTime};
 use crate::located::Pos;
 use crate::transcript::StopInfo;
+
+/// What every simulation's time loop keeps, whatever its model: the current instant, the run's end, why
+/// it stopped early, the runaway guard, and the wake-ups of its actors and scenario.
+#[derive(Clone, Debug)]
+pub struct RunClock<W> {
+    /// The current instant.
+    pub now: VirtualTime,
+    /// The run's end (its document's duration).
+    pub end: VirtualTime,
+    /// Set once the run stopped early (never cleared).
+    pub stopped: Option<StopInfo>,
+    /// The runaway guard: the most firings at one instant.
+    pub max_firings: u64,
+    /// The wake-ups, due in time order and then in the order they were scheduled.
+    pub wakes: DeadlineQueue<W>,
+}
+
+impl<W> RunClock<W> {
+    /// A clock at instant zero, running until `end`.
+    pub fn new(end: VirtualTime, max_firings: u64) -> Self {
+        RunClock { now: VirtualTime::ZERO, end, stopped: None, max_firings, wakes: DeadlineQueue::new() }
+    }
+}
 
 /// What the kernel's time loop needs from a simulation.
 pub trait Run {
@@ -28,22 +51,41 @@ pub trait Run {
     /// [`wait_system`](Run::wait_system) between instants, and things arrive while it waits.
     const LIVE: bool = false;
 
-    /// The current instant.
-    fn now(&self) -> VirtualTime;
-    fn set_now(&mut self, now: VirtualTime);
-    /// The run's end (its document's duration).
-    fn end(&self) -> VirtualTime;
-    /// Whether the run stopped early.
-    fn is_stopped(&self) -> bool;
-    /// Stops the run (only called while it is not stopped).
-    fn stop(&mut self, stop: StopInfo);
-    /// The runaway guard: the most firings at one instant.
-    fn max_firings_per_instant(&self) -> u64;
+    /// The run's clock: the current instant, the end, the stop, the runaway guard and the wake-ups.
+    fn clock(&self) -> &RunClock<Self::Wake>;
+    fn clock_mut(&mut self) -> &mut RunClock<Self::Wake>;
 
+    /// The current instant.
+    fn now(&self) -> VirtualTime {
+        self.clock().now
+    }
+    fn set_now(&mut self, now: VirtualTime) {
+        self.clock_mut().now = now;
+    }
+    /// The run's end (its document's duration).
+    fn end(&self) -> VirtualTime {
+        self.clock().end
+    }
+    /// Whether the run stopped early.
+    fn is_stopped(&self) -> bool {
+        self.clock().stopped.is_some()
+    }
+    /// Stops the run (only called while it is not stopped).
+    fn stop(&mut self, stop: StopInfo) {
+        self.clock_mut().stopped = Some(stop);
+    }
+    /// The runaway guard: the most firings at one instant.
+    fn max_firings_per_instant(&self) -> u64 {
+        self.clock().max_firings
+    }
     /// When the earliest wake-up is due.
-    fn next_wake(&self) -> Option<VirtualTime>;
+    fn next_wake(&self) -> Option<VirtualTime> {
+        self.clock().wakes.next_due()
+    }
     /// Takes the earliest wake-up if it is due at or before `due`.
-    fn pop_wake(&mut self, due: VirtualTime) -> Option<Self::Wake>;
+    fn pop_wake(&mut self, due: VirtualTime) -> Option<Self::Wake> {
+        self.clock_mut().wakes.pop_due(due).map(|(_, wake)| wake)
+    }
     /// Does what a wake-up says.
     fn fire(&mut self, wake: Self::Wake);
 
@@ -194,50 +236,40 @@ fn run_live_until<R: Run>(run: &mut R, to: VirtualTime) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::DeadlineQueue;
 
     /// A toy simulation: a system with one timer, wake-ups that log their name, a check at 5 ms.
-    #[derive(Default)]
     struct Toy {
-        now: VirtualTime,
-        wakes: DeadlineQueue<&'static str>,
+        clock: RunClock<&'static str>,
         system_timer: Option<VirtualTime>,
         log: Vec<String>,
-        stopped: Option<StopInfo>,
         check_at_5: Option<usize>,
         again: bool,
     }
 
+    impl Default for Toy {
+        fn default() -> Self {
+            Toy {
+                clock: RunClock::new(VirtualTime(10), 5),
+                system_timer: None,
+                log: Vec::new(),
+                check_at_5: None,
+                again: false,
+            }
+        }
+    }
+
     impl Run for Toy {
         type Wake = &'static str;
-        fn now(&self) -> VirtualTime {
-            self.now
+        fn clock(&self) -> &RunClock<&'static str> {
+            &self.clock
         }
-        fn set_now(&mut self, now: VirtualTime) {
-            self.now = now;
-        }
-        fn end(&self) -> VirtualTime {
-            VirtualTime(10)
-        }
-        fn is_stopped(&self) -> bool {
-            self.stopped.is_some()
-        }
-        fn stop(&mut self, stop: StopInfo) {
-            self.stopped = Some(stop);
-        }
-        fn max_firings_per_instant(&self) -> u64 {
-            5
-        }
-        fn next_wake(&self) -> Option<VirtualTime> {
-            self.wakes.next_due()
-        }
-        fn pop_wake(&mut self, due: VirtualTime) -> Option<&'static str> {
-            self.wakes.pop_due(due).map(|(_, w)| w)
+        fn clock_mut(&mut self) -> &mut RunClock<&'static str> {
+            &mut self.clock
         }
         fn fire(&mut self, wake: &'static str) {
-            self.log.push(format!("{} {wake}", self.now));
+            self.log.push(format!("{} {wake}", self.clock.now));
             if wake == "loop" && self.again {
-                self.wakes.schedule(self.now, "loop");
+                self.clock.wakes.schedule(self.clock.now, "loop");
             }
         }
         fn system_deadline(&self) -> Option<VirtualTime> {
@@ -264,24 +296,24 @@ mod tests {
     #[test]
     fn the_system_fires_first_then_wakes_in_order_and_checks_at_their_time() {
         let mut toy = Toy { system_timer: Some(VirtualTime(5)), ..Toy::default() };
-        toy.wakes.schedule(VirtualTime(5), "b");
-        toy.wakes.schedule(VirtualTime(2), "a");
-        toy.wakes.schedule(VirtualTime(11), "after the end");
+        toy.clock.wakes.schedule(VirtualTime(5), "b");
+        toy.clock.wakes.schedule(VirtualTime(2), "a");
+        toy.clock.wakes.schedule(VirtualTime(11), "after the end");
         run_until(&mut toy, VirtualTime(100));
         assert_eq!(toy.log, ["0.002s a", "0.005s system timer", "0.005s b"]);
         // Decided once everything due at 5 ms fired.
         assert_eq!(toy.check_at_5, Some(3));
-        assert_eq!(toy.now, VirtualTime(10));
+        assert_eq!(toy.clock.now, VirtualTime(10));
         assert_eq!(next_deadline(&toy), None);
     }
 
     #[test]
     fn the_runaway_guard_stops_an_instant_that_never_ends() {
         let mut toy = Toy { again: true, ..Toy::default() };
-        toy.wakes.schedule(VirtualTime(3), "loop");
+        toy.clock.wakes.schedule(VirtualTime(3), "loop");
         assert_eq!(step(&mut toy), Some(VirtualTime(3)));
         assert_eq!(toy.log.len(), 5);
-        let stop = toy.stopped.clone().expect("stopped");
+        let stop = toy.clock.stopped.clone().expect("stopped");
         assert_eq!(stop.message, "runaway: more than 5 firings at 0.003s; the run was stopped");
         assert_eq!(step(&mut toy), None);
     }

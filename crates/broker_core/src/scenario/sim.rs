@@ -7,9 +7,10 @@
 //! after the client sends it and an event reaches the client `L` after the broker emits it (connection
 //! set-up itself is immediate). Everything that happens later — a producer's next publish slot, the
 //! end of a consumer's work on a message, a fault, a delayed command or event — is a wake-up on one
-//! [`DeadlineQueue`], fired in `(due, seq)` order; at an equal instant the broker's own timers fire
-//! first. Randomness (templates, processing times, probabilities) comes from one [`Prng`] seeded by the
-//! document, so a document and a seed give the same transcript every time, natively and in wasm.
+//! [`DeadlineQueue`](crate::clock::DeadlineQueue) (the run's [`RunClock`]), fired in `(due, seq)` order;
+//! at an equal instant the broker's own timers fire first. Randomness (templates, processing times,
+//! probabilities) comes from one [`Prng`] seeded by the document, so a document and a seed give the same
+//! transcript every time, natively and in wasm.
 //!
 //! The broker is reached through the narrow [`SimPort`] trait (`sim/port.rs`): the engine's [`Broker`] by
 //! default (`Simulation` is `Simulation<Broker>`), or a real RabbitMQ in the native runner (crate
@@ -37,12 +38,12 @@ use crate::amqp::event::{CancelReason, Event, LoggedEvent};
 use crate::amqp::method::{Method, Reply};
 use crate::amqp::types::{BasicProperties, ChannelNumber, ConnectionId, Delivery, MessageId};
 use crate::amqp::{Broker, BrokerConfig};
-use crate::clock::{DeadlineQueue, VirtualTime};
+use crate::clock::VirtualTime;
 use crate::prng::Prng;
 use serde::{Deserialize, Serialize};
 use sim_kernel::checks::order_verdict;
 use sim_kernel::pace::Pace;
-use sim_kernel::runtime::{self, Run};
+use sim_kernel::runtime::{self, Run, RunClock};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
 
@@ -383,9 +384,7 @@ pub struct Simulation<B = Broker> {
     prng: Prng,
     seed: u64,
     options: SimOptions,
-    now: VirtualTime,
-    end: VirtualTime,
-    wakeups: DeadlineQueue<Wake>,
+    clock: RunClock<Wake>,
     producers: Vec<ProducerActor>,
     consumers: Vec<ConsumerActor>,
     faults: Vec<super::document::Fault>,
@@ -408,7 +407,6 @@ pub struct Simulation<B = Broker> {
     /// Published by actors and not yet acked by a consumer (kept only when a check needs it).
     unacked_published: Option<BTreeSet<MessageId>>,
     published_total: u64,
-    stopped: Option<StopInfo>,
     finished: bool,
     stats: SimStats,
     scripts: ScriptSeam,
@@ -572,14 +570,13 @@ impl<B: SimPort> Simulation<B> {
                 result: None,
             })
             .collect();
+        let clock = RunClock::new(VirtualTime(doc.duration.0), options.max_firings_per_instant);
         let mut sim = Simulation {
             broker,
             prng,
             seed,
             options,
-            now: VirtualTime::ZERO,
-            end: VirtualTime(doc.duration.0),
-            wakeups: DeadlineQueue::new(),
+            clock,
             producers,
             consumers,
             faults: doc.faults.clone(),
@@ -596,7 +593,6 @@ impl<B: SimPort> Simulation<B> {
             event_index: 0,
             unacked_published: needs_acks.then(BTreeSet::new),
             published_total: 0,
-            stopped: None,
             finished: false,
             stats: SimStats::default(),
             scripts,
@@ -605,22 +601,22 @@ impl<B: SimPort> Simulation<B> {
         sim.import_definitions(doc)?;
         for i in 0..sim.producers.len() {
             let p = &sim.producers[i];
-            sim.wakeups.schedule(VirtualTime(p.spec.start.0), Wake::Connect(ActorRef::Producer(i)));
+            sim.clock.wakes.schedule(VirtualTime(p.spec.start.0), Wake::Connect(ActorRef::Producer(i)));
             for b in &p.spec.bursts {
-                sim.wakeups.schedule(VirtualTime(b.at.0), Wake::Burst(i, b.count));
+                sim.clock.wakes.schedule(VirtualTime(b.at.0), Wake::Burst(i, b.count));
             }
         }
         for i in 0..sim.consumers.len() {
             let c = &sim.consumers[i].spec;
             let (start, stop) = (c.start.0, c.stop);
-            sim.wakeups.schedule(VirtualTime(start), Wake::Connect(ActorRef::Consumer(i)));
+            sim.clock.wakes.schedule(VirtualTime(start), Wake::Connect(ActorRef::Consumer(i)));
             if let Some(stop) = stop {
-                sim.wakeups.schedule(VirtualTime(stop.0), Wake::Stop(i));
+                sim.clock.wakes.schedule(VirtualTime(stop.0), Wake::Stop(i));
             }
         }
         for (i, f) in sim.faults.iter().enumerate() {
             if let Some(at) = f.at {
-                sim.wakeups.schedule(VirtualTime(at.0), Wake::Fault(i));
+                sim.clock.wakes.schedule(VirtualTime(at.0), Wake::Fault(i));
             }
         }
         Ok(sim)
@@ -662,12 +658,12 @@ impl<B: SimPort> Simulation<B> {
     // ----- observation -----
 
     pub fn now(&self) -> VirtualTime {
-        self.now
+        self.clock.now
     }
 
     /// The document's end (its `duration`).
     pub fn end(&self) -> VirtualTime {
-        self.end
+        self.clock.end
     }
 
     /// Every actor of the document, producers first, in document order, and where each stands now
@@ -709,7 +705,7 @@ impl<B: SimPort> Simulation<B> {
 
     /// Why the run stopped early (the runaway guard), if it did.
     pub fn stopped(&self) -> Option<&StopInfo> {
-        self.stopped.as_ref()
+        self.clock.stopped.as_ref()
     }
 
     pub fn stats(&self) -> SimStats {
@@ -769,8 +765,8 @@ impl<B: SimPort> Simulation<B> {
             steps: self.steps.clone(),
             events: self.log.clone(),
             queues: self.broker.queues(),
-            end: self.now,
-            stopped: self.stopped.clone(),
+            end: self.clock.now,
+            stopped: self.clock.stopped.clone(),
         }
     }
 
@@ -782,7 +778,7 @@ impl<B: SimPort> Simulation<B> {
     pub fn transcript_filtered(&self, filter: &EventFilter) -> String {
         let mut out = self.report().transcript(filter);
         for r in self.check_results() {
-            let _ = writeln!(out, "{} {}", self.now, r.line());
+            let _ = writeln!(out, "{} {}", self.clock.now, r.line());
         }
         out
     }
@@ -804,8 +800,8 @@ impl<B: SimPort> Simulation<B> {
     /// The next instant something happens, within the document's duration (the kernel's time loop,
     /// [`sim_kernel::runtime`]).
     pub fn next_deadline(&self) -> Option<VirtualTime> {
-        let (system, wake) = (self.broker.next_deadline(), self.wakeups.next_due());
-        runtime::next_instant(self.stopped.is_some(), system, wake, self.now, self.end)
+        let (system, wake) = (self.broker.next_deadline(), self.clock.wakes.next_due());
+        runtime::next_instant(self.clock.stopped.is_some(), system, wake, self.clock.now, self.clock.end)
     }
 
     /// Fires one instant: the broker's timers and every wake-up due then, including those the instant
@@ -824,10 +820,10 @@ impl<B: SimPort> Simulation<B> {
 
     /// Runs to the document's end and makes the final checks.
     pub fn run(&mut self) {
-        self.run_until(self.end);
-        if self.stopped.is_none() && !self.finished {
+        self.run_until(self.clock.end);
+        if self.clock.stopped.is_none() && !self.finished {
             self.finished = true;
-            let end = self.end;
+            let end = self.clock.end;
             for i in 0..self.checks.len() {
                 if self.checks[i].result.is_none() {
                     let mut r = self.evaluate(i);
@@ -895,7 +891,7 @@ impl<B: SimPort> Simulation<B> {
             _ => return,
         };
         let Some(&actor) = self.owners.get(&connection) else { return };
-        let now = self.now;
+        let now = self.clock.now;
         let link = self.link_mut(actor);
         if link.conn != Some(connection) {
             return;
@@ -916,7 +912,7 @@ impl<B: SimPort> Simulation<B> {
                 } else {
                     let epoch = link.epoch;
                     let arrival = link.receive_arrival(now);
-                    self.wakeups.schedule(arrival, Wake::Receive(actor, epoch, Box::new(e)));
+                    self.clock.wakes.schedule(arrival, Wake::Receive(actor, epoch, Box::new(e)));
                 }
             }
         }
@@ -991,7 +987,7 @@ impl<B: SimPort> Simulation<B> {
                     let source = format!("{} stops", link.name);
                     self.reset_consumer(i);
                     let start = self.log.len();
-                    self.broker.close_connection(self.now, conn);
+                    self.broker.close_connection(self.clock.now, conn);
                     self.collect();
                     self.record(start, source, Some(conn), None, None, Outcome::ConnectionClosed);
                 }
@@ -1004,7 +1000,7 @@ impl<B: SimPort> Simulation<B> {
                 let more = p.remaining() > p.backlog;
                 let next = if more { p.pace.as_mut().and_then(Pace::next) } else { None };
                 if let Some(t) = next {
-                    self.wakeups.schedule(VirtualTime(t).max(self.now), Wake::Tick(i));
+                    self.clock.wakes.schedule(VirtualTime(t).max(self.clock.now), Wake::Tick(i));
                 }
                 self.try_publish(i);
             }
@@ -1037,7 +1033,7 @@ impl<B: SimPort> Simulation<B> {
     /// Sends a method from an actor: at once, or to arrive after the actor's latency. A publish is
     /// charged to the run's budget first; the one past it is not sent and stops the run.
     fn send(&mut self, actor: ActorRef, method: Method) {
-        if self.stopped.is_some() {
+        if self.clock.stopped.is_some() {
             return;
         }
         // A rendered name or key over 255 bytes cannot be sent: the client library raises (pika's
@@ -1060,18 +1056,18 @@ impl<B: SimPort> Simulation<B> {
                     ),
                 };
                 let message = self.meter.count.stop_message(exceeded, &who);
-                self.stopped = Some(StopInfo { pos, at: self.now, message });
+                self.clock.stopped = Some(StopInfo { pos, at: self.clock.now, message });
                 return;
             }
         }
-        let now = self.now;
+        let now = self.clock.now;
         let link = self.link_mut(actor);
         if link.latency_millis == 0 {
             self.apply(actor, method);
         } else {
             let arrival = link.send_arrival(now);
             let epoch = link.epoch;
-            self.wakeups.schedule(arrival, Wake::Command(actor, epoch, Box::new(method)));
+            self.clock.wakes.schedule(arrival, Wake::Command(actor, epoch, Box::new(method)));
         }
     }
 
@@ -1079,7 +1075,7 @@ impl<B: SimPort> Simulation<B> {
     /// `channel.close` event tells the actor.
     fn apply(&mut self, actor: ActorRef, method: Method) {
         let Some(conn) = self.link(actor).conn else { return };
-        let _ = self.broker.apply(self.now, conn, CHANNEL, method);
+        let _ = self.broker.apply(self.clock.now, conn, CHANNEL, method);
         self.collect();
     }
 
@@ -1090,7 +1086,7 @@ impl<B: SimPort> Simulation<B> {
         let source = format!("{} {}", link.name, method_text(&method));
         let start = self.log.len();
         let logged = self.options.keep_log.then(|| method.clone());
-        let result = self.broker.apply(self.now, conn, CHANNEL, method);
+        let result = self.broker.apply(self.clock.now, conn, CHANNEL, method);
         self.collect();
         let outcome = match &result {
             Ok(reply) => Outcome::Reply { reply: reply.clone() },
@@ -1112,7 +1108,7 @@ impl<B: SimPort> Simulation<B> {
         if self.options.keep_log {
             self.steps.push(StepRecord {
                 line: 0,
-                at: self.now,
+                at: self.clock.now,
                 source,
                 connection,
                 channel,
@@ -1135,7 +1131,7 @@ impl<B: SimPort> Simulation<B> {
         }
         let name = link.name.clone();
         let start = self.log.len();
-        let conn = self.broker.connect(self.now, &name);
+        let conn = self.broker.connect(self.clock.now, &name);
         self.owners.insert(conn, actor);
         self.collect();
         let link = self.link_mut(actor);
@@ -1172,7 +1168,7 @@ impl<B: SimPort> Simulation<B> {
             p.backlog = p.remaining();
         } else if first_connect {
             if let Some(t) = p.pace.as_mut().and_then(Pace::next) {
-                self.wakeups.schedule(VirtualTime(t).max(self.now), Wake::Tick(i));
+                self.clock.wakes.schedule(VirtualTime(t).max(self.clock.now), Wake::Tick(i));
             }
         }
         self.try_publish(i);
@@ -1261,7 +1257,7 @@ impl<B: SimPort> Simulation<B> {
         link.gone = true;
         let name = link.name.clone();
         if let Some(conn) = link.disconnect() {
-            self.broker.close_connection(self.now, conn);
+            self.broker.close_connection(self.clock.now, conn);
             self.collect();
         }
         if let ActorRef::Consumer(i) = actor {
@@ -1272,14 +1268,14 @@ impl<B: SimPort> Simulation<B> {
 
     /// The broker closed an actor's connection (a restart): it reconnects after its delay.
     fn lost_connection(&mut self, actor: ActorRef, error: AmqpError) {
-        let now = self.now;
+        let now = self.clock.now;
         let link = self.link_mut(actor);
         let at = link.lost(now);
         let name = link.name.clone();
         if let ActorRef::Consumer(i) = actor {
             self.reset_consumer(i);
         }
-        self.wakeups.schedule(at, Wake::Connect(actor));
+        self.clock.wakes.schedule(at, Wake::Connect(actor));
         self.note(format!("{name} lost its connection ({error})"), format!("reconnects at {at}"));
     }
 
@@ -1296,7 +1292,7 @@ impl<B: SimPort> Simulation<B> {
                 p.backlog = 0;
                 return;
             }
-            if !p.gate_open() || self.stopped.is_some() {
+            if !p.gate_open() || self.clock.stopped.is_some() {
                 return;
             }
             p.backlog -= 1;
@@ -1311,7 +1307,7 @@ impl<B: SimPort> Simulation<B> {
         if let Some(script) = p.spec.script.clone() {
             // A script producer: each slot is one `on_tick` (seq from 0), publishing what it asks for.
             let name = p.link.name.clone();
-            match self.scripts.on_tick(&script, &name, self.now.as_millis(), seq - 1) {
+            match self.scripts.on_tick(&script, &name, self.clock.now.as_millis(), seq - 1) {
                 Ok(turn) => {
                     for line in turn.logs {
                         self.note(format!("{name} log"), line);
@@ -1415,7 +1411,8 @@ impl<B: SimPort> Simulation<B> {
         let mut in_hand = InHand { delivery, seq, decision: None, publishes: Vec::new() };
         if let Some(script) = c.spec.script.clone() {
             let name = c.link.name.clone();
-            match self.scripts.on_message(&script, &name, self.now.as_millis(), &in_hand.delivery, seq) {
+            match self.scripts.on_message(&script, &name, self.clock.now.as_millis(), &in_hand.delivery, seq)
+            {
                 Ok(turn) => {
                     millis = turn.processing_millis.unwrap_or(millis);
                     in_hand.decision = turn.decision;
@@ -1430,21 +1427,21 @@ impl<B: SimPort> Simulation<B> {
         let c = &mut self.consumers[i];
         c.current = Some(in_hand);
         let epoch = c.link.epoch;
-        self.wakeups.schedule(self.now.plus_millis(millis), Wake::Processed(i, epoch));
+        self.clock.wakes.schedule(self.clock.now.plus_millis(millis), Wake::Processed(i, epoch));
     }
 
     /// Stops the whole run for a script's error, located at the script in the document.
     fn stop_script(&mut self, script: &str, message: String) {
-        if self.stopped.is_none() {
+        if self.clock.stopped.is_none() {
             let pos = self.meter.script_pos(script);
-            self.stopped = Some(StopInfo { pos, at: self.now, message });
+            self.clock.stopped = Some(StopInfo { pos, at: self.clock.now, message });
         }
     }
 
     /// Stops the whole run (the broker's failure): nothing fires any more.
     fn stop_run(&mut self, message: String) {
-        if self.stopped.is_none() {
-            self.stopped = Some(StopInfo { pos: Pos::new(0, 0), at: self.now, message });
+        if self.clock.stopped.is_none() {
+            self.clock.stopped = Some(StopInfo { pos: Pos::new(0, 0), at: self.clock.now, message });
         }
     }
 
@@ -1542,15 +1539,15 @@ impl<B: SimPort> Simulation<B> {
     /// held). It comes back after `restart_after`, if given.
     fn crash(&mut self, i: usize, why: String) {
         let c = &mut self.consumers[i];
-        let Some((conn, restart)) = c.link.crash(self.now, c.spec.restart_after) else { return };
+        let Some((conn, restart)) = c.link.crash(self.clock.now, c.spec.restart_after) else { return };
         let name = c.link.name.clone();
         self.reset_consumer(i);
         let start = self.log.len();
-        self.broker.close_connection(self.now, conn);
+        self.broker.close_connection(self.clock.now, conn);
         self.collect();
         let value = match restart {
             Some(at) => {
-                self.wakeups.schedule(at, Wake::Connect(ActorRef::Consumer(i)));
+                self.clock.wakes.schedule(at, Wake::Connect(ActorRef::Consumer(i)));
                 format!("connection closed; restarts at {at}")
             }
             None => "connection closed".to_string(),
@@ -1579,7 +1576,7 @@ impl<B: SimPort> Simulation<B> {
             }
         } else if f.restart_broker {
             let start = self.log.len();
-            self.broker.restart(self.now);
+            self.broker.restart(self.clock.now);
             self.collect();
             self.record(
                 start,
@@ -1599,15 +1596,15 @@ impl<B: SimPort> Simulation<B> {
 
     /// An actor's connection closes under it; it reconnects after its `reconnect_after`.
     fn drop_connection(&mut self, actor: ActorRef, source: String) {
-        let now = self.now;
+        let now = self.clock.now;
         let Some((conn, at)) = self.link_mut(actor).drop_connection(now) else { return };
         if let ActorRef::Consumer(i) = actor {
             self.reset_consumer(i);
         }
         let start = self.log.len();
-        self.broker.close_connection(self.now, conn);
+        self.broker.close_connection(self.clock.now, conn);
         self.collect();
-        self.wakeups.schedule(at, Wake::Connect(actor));
+        self.clock.wakes.schedule(at, Wake::Connect(actor));
         let value = format!("connection closed; reconnects at {at}");
         self.record(start, source, Some(conn), None, None, Outcome::Value { value });
     }
@@ -1618,9 +1615,9 @@ impl<B: SimPort> Simulation<B> {
     fn observe(&mut self, e: &LoggedEvent) {
         let index = self.event_index;
         self.event_index += 1;
-        if self.event_index > self.meter.count.budget.events && self.stopped.is_none() {
+        if self.event_index > self.meter.count.budget.events && self.clock.stopped.is_none() {
             let message = self.meter.count.stop_message(budget::Exceeded::Events, "");
-            self.stopped = Some(StopInfo { pos: Pos::new(0, 0), at: self.now, message });
+            self.clock.stopped = Some(StopInfo { pos: Pos::new(0, 0), at: self.clock.now, message });
         }
         if let Some(set) = &mut self.unacked_published {
             match &e.event {
@@ -1774,7 +1771,7 @@ impl<B: SimPort> Simulation<B> {
     /// it would on a real broker — not at the document's next scheduled event, which may be far off.
     /// Does nothing after the end (no actor acts any more).
     pub fn take_outside_effects(&mut self) {
-        if self.finished || self.stopped.is_some() {
+        if self.finished || self.clock.stopped.is_some() {
             return;
         }
         self.collect();
@@ -1790,36 +1787,12 @@ impl<B: SimPort> Run for Driven<'_, B> {
     type Wake = Wake;
     const LIVE: bool = B::LIVE;
 
-    fn now(&self) -> VirtualTime {
-        self.0.now
+    fn clock(&self) -> &RunClock<Wake> {
+        &self.0.clock
     }
 
-    fn set_now(&mut self, now: VirtualTime) {
-        self.0.now = now;
-    }
-
-    fn end(&self) -> VirtualTime {
-        self.0.end
-    }
-
-    fn is_stopped(&self) -> bool {
-        self.0.stopped.is_some()
-    }
-
-    fn stop(&mut self, stop: StopInfo) {
-        self.0.stopped = Some(stop);
-    }
-
-    fn max_firings_per_instant(&self) -> u64 {
-        self.0.options.max_firings_per_instant
-    }
-
-    fn next_wake(&self) -> Option<VirtualTime> {
-        self.0.wakeups.next_due()
-    }
-
-    fn pop_wake(&mut self, due: VirtualTime) -> Option<Wake> {
-        self.0.wakeups.pop_due(due).map(|(_, wake)| wake)
+    fn clock_mut(&mut self) -> &mut RunClock<Wake> {
+        &mut self.0.clock
     }
 
     fn fire(&mut self, wake: Wake) {

@@ -37,7 +37,7 @@ use sim_kernel::link::Link;
 use sim_kernel::located::{Pos, Problem, ScenarioError};
 use sim_kernel::pace::Pace;
 use sim_kernel::prng::Prng;
-use sim_kernel::runtime::{self, Run};
+use sim_kernel::runtime::{self, Run, RunClock};
 #[cfg(not(feature = "external-scripts"))]
 use sim_kernel::script::{Sandbox, ScriptLimits};
 use sim_kernel::template::Template;
@@ -503,10 +503,7 @@ pub struct KafkaRun {
     doc: KafkaDocument,
     /// The seed played (the document's, or the one the caller gave instead).
     seed: u64,
-    now: VirtualTime,
-    end: VirtualTime,
-    stopped: Option<StopInfo>,
-    max_firings: u64,
+    clock: RunClock<Wake>,
     cluster: Cluster,
     coordinator: GroupCoordinator,
     mailbox: Mailbox,
@@ -516,7 +513,6 @@ pub struct KafkaRun {
     /// Every share group's share-partitions.
     shares: SharePartitions,
     share_consumers: Vec<ShareActor>,
-    wakes: DeadlineQueue<Wake>,
     events: Vec<(VirtualTime, ActorEvent)>,
     checks: Vec<CheckState>,
     failure: Option<String>,
@@ -784,10 +780,13 @@ impl KafkaRun {
         let mut run = KafkaRun {
             doc,
             seed,
-            now: VirtualTime::ZERO,
-            end,
-            stopped: None,
-            max_firings: options.max_firings_per_instant.unwrap_or(MAX_FIRINGS_PER_INSTANT),
+            clock: RunClock {
+                now: VirtualTime::ZERO,
+                end,
+                stopped: None,
+                max_firings: options.max_firings_per_instant.unwrap_or(MAX_FIRINGS_PER_INSTANT),
+                wakes,
+            },
             cluster,
             coordinator,
             mailbox: Mailbox::new(),
@@ -796,7 +795,6 @@ impl KafkaRun {
             consumers,
             shares,
             share_consumers,
-            wakes,
             events: Vec::new(),
             checks,
             failure: None,
@@ -810,7 +808,7 @@ impl KafkaRun {
 
     /// Plays the document to its end (or until it stops).
     pub fn run(&mut self) {
-        let end = self.end;
+        let end = self.clock.end;
         runtime::run_until(self, end);
     }
 
@@ -823,7 +821,7 @@ impl KafkaRun {
     }
 
     pub fn stopped(&self) -> Option<&StopInfo> {
-        self.stopped.as_ref()
+        self.clock.stopped.as_ref()
     }
 
     pub fn cluster(&self) -> &Cluster {
@@ -837,12 +835,12 @@ impl KafkaRun {
 
     /// The instant played up to.
     pub fn time(&self) -> VirtualTime {
-        self.now
+        self.clock.now
     }
 
     /// The document's end (its `duration`).
     pub fn end_time(&self) -> VirtualTime {
-        self.end
+        self.clock.end
     }
 
     /// The group coordinator (groups, members, committed offsets), for views.
@@ -894,7 +892,7 @@ impl KafkaRun {
     }
 
     fn push(&mut self, event: ActorEvent) {
-        self.events.push((self.now, event));
+        self.events.push((self.clock.now, event));
     }
 
     fn env_parts(&mut self) -> (&mut Vec<ConsumerActor>, ConsumerEnv<'_>) {
@@ -909,7 +907,7 @@ impl KafkaRun {
     }
 
     fn send(&mut self, i: usize) {
-        let now = self.now;
+        let now = self.clock.now;
         let p = &mut self.producers[i];
         if p.spec.count.is_some_and(|c| p.sent >= c) {
             return;
@@ -954,13 +952,13 @@ impl KafkaRun {
         } else {
             let arrival = p.link.send_arrival(now);
             p.on_the_way.push_back((arrival, seq, key, record));
-            self.wakes.schedule(arrival, Wake::Deliver(i));
+            self.clock.wakes.schedule(arrival, Wake::Deliver(i));
             Vec::new()
         };
         let p = &mut self.producers[i];
         let next = if p.spec.count.is_some_and(|c| p.sent >= c) { None } else { p.pace.next() };
         if let Some(next) = next {
-            self.wakes.schedule(VirtualTime::from_millis(next), Wake::Send(i));
+            self.clock.wakes.schedule(VirtualTime::from_millis(next), Wake::Send(i));
         }
         for (seq, error) in errors {
             self.push(ActorEvent::SendFailed { producer: name.clone(), seq, error });
@@ -971,7 +969,7 @@ impl KafkaRun {
     fn deliver(&mut self, i: usize) {
         let name = self.producers[i].spec.name.clone();
         while let Some((at, ..)) = self.producers[i].on_the_way.front() {
-            if *at > self.now {
+            if *at > self.clock.now {
                 break;
             }
             let (_, seq, key, record) = self.producers[i].on_the_way.pop_front().expect("a front");
@@ -990,7 +988,7 @@ impl KafkaRun {
         key: Option<String>,
         record: ProducerRecord,
     ) -> Vec<(u64, String)> {
-        let now = self.now;
+        let now = self.clock.now;
         let p = &mut self.producers[i];
         let Some(producer) = p.producer.as_mut() else { return Vec::new() };
         let mut errors = Vec::new();
@@ -1035,15 +1033,15 @@ impl KafkaRun {
             self.learn(i, event, counts);
             return;
         }
-        let at = p.link.receive_arrival(self.now);
+        let at = p.link.receive_arrival(self.clock.now);
         p.coming_back.push_back((at, event, counts));
-        self.wakes.schedule(at, Wake::Notice(i));
+        self.clock.wakes.schedule(at, Wake::Notice(i));
     }
 
     /// Producer `i`'s outcomes whose latency has passed: its callbacks run.
     fn noticed(&mut self, i: usize) {
         while let Some((at, ..)) = self.producers[i].coming_back.front() {
-            if *at > self.now {
+            if *at > self.clock.now {
                 break;
             }
             let (_, event, counts) = self.producers[i].coming_back.pop_front().expect("a front");
@@ -1069,7 +1067,7 @@ impl KafkaRun {
                 c.running = true;
                 let topics = c.spec.topics.clone();
                 self.push(ActorEvent::Subscribed { consumer: name, topics });
-                self.wakes.schedule(self.now, Wake::Poll(i));
+                self.clock.wakes.schedule(self.clock.now, Wake::Poll(i));
             }
             Err(e) => self.push(ActorEvent::ConsumerError {
                 consumer: name,
@@ -1080,7 +1078,7 @@ impl KafkaRun {
     }
 
     fn poll(&mut self, i: usize) {
-        let now = self.now;
+        let now = self.clock.now;
         let mut env = ConsumerEnv {
             coordinator: &mut self.coordinator,
             mailbox: &mut self.mailbox,
@@ -1169,11 +1167,11 @@ impl KafkaRun {
         for e in out {
             self.push(e);
         }
-        self.wakes.schedule(next.0, next.1);
+        self.clock.wakes.schedule(next.0, next.1);
     }
 
     fn processed(&mut self, i: usize) {
-        let now = self.now;
+        let now = self.clock.now;
         let (consumers, mut env) = self.env_parts();
         let c = &mut consumers[i];
         if !c.running {
@@ -1214,7 +1212,7 @@ impl KafkaRun {
         for e in out {
             self.push(e);
         }
-        self.wakes.schedule(now.plus_millis(latency), Wake::Poll(i));
+        self.clock.wakes.schedule(now.plus_millis(latency), Wake::Poll(i));
     }
 
     fn start_share(&mut self, i: usize) {
@@ -1224,11 +1222,11 @@ impl KafkaRun {
         c.running = true;
         let event = ActorEvent::Subscribed { consumer: c.spec.name.clone(), topics: c.spec.topics.clone() };
         self.push(event);
-        self.wakes.schedule(self.now, Wake::SharePoll(i));
+        self.clock.wakes.schedule(self.clock.now, Wake::SharePoll(i));
     }
 
     fn share_poll(&mut self, i: usize) {
-        let now = self.now;
+        let now = self.clock.now;
         let c = &mut self.share_consumers[i];
         if !c.running {
             return;
@@ -1276,13 +1274,13 @@ impl KafkaRun {
         for e in out {
             self.push(e);
         }
-        self.wakes.schedule(next.0, next.1);
+        self.clock.wakes.schedule(next.0, next.1);
     }
 
     /// The poll's records are processed: each acknowledged, then `commitSync()` (its per-record errors
     /// shown on the acknowledgements), then the next poll.
     fn share_processed(&mut self, i: usize) {
-        let now = self.now;
+        let now = self.clock.now;
         let c = &mut self.share_consumers[i];
         if !c.running {
             return;
@@ -1303,11 +1301,11 @@ impl KafkaRun {
         for e in out {
             self.push(e);
         }
-        self.wakes.schedule(now, Wake::SharePoll(i));
+        self.clock.wakes.schedule(now, Wake::SharePoll(i));
     }
 
     fn stop_share(&mut self, i: usize) {
-        let now = self.now;
+        let now = self.clock.now;
         let c = &mut self.share_consumers[i];
         if !c.running {
             return;
@@ -1370,7 +1368,7 @@ impl KafkaRun {
     }
 
     fn stop_consumer(&mut self, i: usize) {
-        let now = self.now;
+        let now = self.clock.now;
         let (consumers, mut env) = self.env_parts();
         let c = &mut consumers[i];
         if !c.running {
@@ -1384,7 +1382,7 @@ impl KafkaRun {
     }
 
     fn fault(&mut self, i: usize) {
-        let now = self.now;
+        let now = self.clock.now;
         let f = self.doc.faults[i].clone();
         let what = if let Some(b) = f.broker_down {
             match self.cluster.broker_down(now, NodeId(b)) {
@@ -1659,11 +1657,11 @@ impl KafkaRun {
         for (at, e) in &self.events {
             out.push_str(&format!("{at} {e}\n"));
         }
-        if let Some(stop) = &self.stopped {
+        if let Some(stop) = &self.clock.stopped {
             out.push_str(&stop.transcript_line());
             out.push('\n');
         }
-        let at = self.now;
+        let at = self.clock.now;
         out.push_str(&end_line(at));
         out.push('\n');
         for t in &self.doc.topics {
@@ -1731,8 +1729,8 @@ impl KafkaRun {
         sim_kernel::transcript::report_json(
             "kafka",
             self.seed,
-            self.now,
-            self.stopped.as_ref(),
+            self.clock.now,
+            self.clock.stopped.as_ref(),
             self.events.iter().map(|(at, e)| (*at, e)),
             self.check_results(),
         )
@@ -1853,29 +1851,11 @@ fn reader_name(r: &Reader) -> String {
 impl Run for KafkaRun {
     type Wake = Wake;
 
-    fn now(&self) -> VirtualTime {
-        self.now
+    fn clock(&self) -> &RunClock<Wake> {
+        &self.clock
     }
-    fn set_now(&mut self, now: VirtualTime) {
-        self.now = now;
-    }
-    fn end(&self) -> VirtualTime {
-        self.end
-    }
-    fn is_stopped(&self) -> bool {
-        self.stopped.is_some()
-    }
-    fn stop(&mut self, stop: StopInfo) {
-        self.stopped = Some(stop);
-    }
-    fn max_firings_per_instant(&self) -> u64 {
-        self.max_firings
-    }
-    fn next_wake(&self) -> Option<VirtualTime> {
-        self.wakes.next_due()
-    }
-    fn pop_wake(&mut self, due: VirtualTime) -> Option<Wake> {
-        self.wakes.pop_due(due).map(|(_, w)| w)
+    fn clock_mut(&mut self) -> &mut RunClock<Wake> {
+        &mut self.clock
     }
     fn fire(&mut self, wake: Wake) {
         match wake {
@@ -1991,7 +1971,7 @@ impl Run for KafkaRun {
         // Responses waiting for consumers: tick each one with mail until none is left (bounded: a tick
         // reads its mail, and the coordinator answers a request once).
         for _ in 0..64 {
-            let now = self.now;
+            let now = self.clock.now;
             let (consumers, mut env) = self.env_parts();
             let mut ticked = false;
             for c in consumers.iter_mut().filter(|c| c.running) {
@@ -2030,9 +2010,9 @@ impl Run for KafkaRun {
     }
     fn instant_done(&mut self, _firings: u64) {
         if let Err(e) = self.cluster.check_invariants() {
-            self.stopped = Some(StopInfo {
+            self.clock.stopped = Some(StopInfo {
                 pos: Pos::new(0, 0),
-                at: self.now,
+                at: self.clock.now,
                 message: format!("engine invariant broken: {e}"),
             });
         }

@@ -33,7 +33,7 @@ use sim_kernel::clock::{DeadlineQueue, VirtualTime};
 use sim_kernel::located::{Pos, Problem, ScenarioError};
 use sim_kernel::pace::Pace;
 use sim_kernel::prng::Prng;
-use sim_kernel::runtime::{self, Run};
+use sim_kernel::runtime::{self, Run, RunClock};
 use sim_kernel::template::Template;
 use sim_kernel::transcript::{end_line, StopInfo};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -435,13 +435,9 @@ pub struct RedisRunOptions {
 pub struct RedisRun {
     doc: RedisDocument,
     seed: u64,
-    now: VirtualTime,
-    end: VirtualTime,
-    stopped: Option<StopInfo>,
-    max_firings: u64,
+    clock: RunClock<Wake>,
     redis: Redis,
     prng: Prng,
-    wakes: DeadlineQueue<Wake>,
     producers: Vec<ProducerActor>,
     workers: Vec<WorkerActor>,
     subscribers: Vec<SubscriberActor>,
@@ -597,13 +593,15 @@ impl RedisRun {
         let admin = workers.len() + subscribers.len() + producers.len() + doc.reapers.len();
         let mut run = RedisRun {
             seed,
-            now: VirtualTime::ZERO,
-            end,
-            stopped: None,
-            max_firings: options.max_firings_per_instant.unwrap_or(MAX_FIRINGS),
+            clock: RunClock {
+                now: VirtualTime::ZERO,
+                end,
+                stopped: None,
+                max_firings: options.max_firings_per_instant.unwrap_or(MAX_FIRINGS),
+                wakes,
+            },
             redis: Redis::new(),
             prng: Prng::new(seed ^ 0x5245_4449_535f_6163),
-            wakes,
             producers,
             workers,
             subscribers,
@@ -635,7 +633,7 @@ impl RedisRun {
 
     /// Plays the document to its end.
     pub fn run(&mut self) {
-        let end = self.end;
+        let end = self.clock.end;
         runtime::run_until(self, end);
     }
 
@@ -648,7 +646,7 @@ impl RedisRun {
     }
 
     pub fn stopped(&self) -> Option<&StopInfo> {
-        self.stopped.as_ref()
+        self.clock.stopped.as_ref()
     }
 
     pub fn server(&self) -> &Redis {
@@ -660,7 +658,7 @@ impl RedisRun {
     }
 
     fn push(&mut self, event: RedisEvent) {
-        self.events.push((self.now, event));
+        self.events.push((self.clock.now, event));
     }
 
     /// One command of `client`: its immediate reply (`None` while it blocks); the replies it gives
@@ -700,7 +698,7 @@ impl RedisRun {
     }
 
     fn send(&mut self, i: usize) {
-        let now = self.now;
+        let now = self.clock.now;
         let p = &mut self.producers[i];
         p.seq += 1;
         let seq = p.seq;
@@ -715,7 +713,7 @@ impl RedisRun {
             p.fields.iter().map(|(k, t)| (k.clone(), t.render(prng, var))).collect();
         if p.spec.count.is_none_or(|c| seq < c) {
             if let Some(t) = p.pace.next() {
-                self.wakes.schedule(VirtualTime::from_millis(t).max(now), Wake::Send(i));
+                self.clock.wakes.schedule(VirtualTime::from_millis(t).max(now), Wake::Send(i));
             }
         }
         let spec = self.producers[i].spec.clone();
@@ -804,10 +802,10 @@ impl RedisRun {
     }
 
     fn failure_invariant(&mut self, message: String) {
-        if self.stopped.is_none() {
-            self.stopped = Some(StopInfo {
+        if self.clock.stopped.is_none() {
+            self.clock.stopped = Some(StopInfo {
                 pos: Pos::new(0, 0),
-                at: self.now,
+                at: self.clock.now,
                 message: format!("invariant broken: {message}"),
             });
         }
@@ -883,7 +881,7 @@ impl RedisRun {
                 command: command.to_string(),
                 error: error.clone(),
             });
-            self.wakes.schedule(self.now.plus_millis(RETRY_MS), Wake::Take(i, generation));
+            self.clock.wakes.schedule(self.clock.now.plus_millis(RETRY_MS), Wake::Take(i, generation));
             return;
         }
         let mut items = Vec::new();
@@ -932,7 +930,7 @@ impl RedisRun {
             self.push(RedisEvent::NothingTaken { worker, command: command.to_string() });
             let pause = spec.xautoclaim.as_ref().map_or(0, |a| a.every.unwrap_or(a.min_idle).0);
             // A timed-out blocking take has waited already; a claimer looks again after its period.
-            self.wakes.schedule(self.now.plus_millis(pause), Wake::Take(i, generation));
+            self.clock.wakes.schedule(self.clock.now.plus_millis(pause), Wake::Take(i, generation));
             return;
         }
         for item in &items {
@@ -974,11 +972,11 @@ impl RedisRun {
                     0
                 }
             });
-            self.wakes.schedule(self.now.plus_millis(pause), Wake::Take(i, generation));
+            self.clock.wakes.schedule(self.clock.now.plus_millis(pause), Wake::Take(i, generation));
             return;
         }
         let took = w.spec.processing.draw(&mut self.prng);
-        self.wakes.schedule(self.now.plus_millis(took), Wake::Processed(i, generation));
+        self.clock.wakes.schedule(self.clock.now.plus_millis(took), Wake::Processed(i, generation));
     }
 
     fn move_element(&mut self, element: &str, from: &Place, to: Place) {
@@ -1059,7 +1057,7 @@ impl RedisRun {
                 });
             }
         }
-        self.wakes.schedule(self.now.plus_millis(h.every.0), Wake::Heartbeat(i));
+        self.clock.wakes.schedule(self.clock.now.plus_millis(h.every.0), Wake::Heartbeat(i));
     }
 
     /// A reaper's look: each watched processing list whose liveness key is gone goes back to its queue.
@@ -1102,7 +1100,7 @@ impl RedisRun {
                 self.route(woken);
             }
         }
-        self.wakes.schedule(self.now.plus_millis(spec.every.0), Wake::Reap(r));
+        self.clock.wakes.schedule(self.clock.now.plus_millis(spec.every.0), Wake::Reap(r));
     }
 
     fn connect(&mut self, j: usize) {
@@ -1193,7 +1191,7 @@ impl RedisRun {
                 // again.
                 w.generation += 1;
                 let generation = w.generation;
-                self.wakes.schedule(self.now, Wake::Take(i, generation));
+                self.clock.wakes.schedule(self.clock.now, Wake::Take(i, generation));
             }
         }
         for j in 0..self.subscribers.len() {
@@ -1202,7 +1200,7 @@ impl RedisRun {
                 let name = self.subscribers[j].spec.name.clone();
                 self.push(RedisEvent::Disconnected { subscriber: name });
                 let generation = self.subscribers[j].generation;
-                self.wakes.schedule(self.now, Wake::Connect(j, generation));
+                self.clock.wakes.schedule(self.clock.now, Wake::Connect(j, generation));
             }
         }
     }
@@ -1224,7 +1222,9 @@ impl RedisRun {
                     self.redis.disconnect(client);
                     self.push(RedisEvent::Disconnected { subscriber: name.clone() });
                     if let Some(back) = spec.length {
-                        self.wakes.schedule(self.now.plus_millis(back.0), Wake::Connect(j, generation));
+                        self.clock
+                            .wakes
+                            .schedule(self.clock.now.plus_millis(back.0), Wake::Connect(j, generation));
                     }
                 }
             }
@@ -1236,7 +1236,7 @@ impl RedisRun {
 
     /// The engine's invariants and the ledgers'; a break stops the run with the reason.
     fn verify(&mut self) {
-        if self.stopped.is_some() {
+        if self.clock.stopped.is_some() {
             return;
         }
         let broken = self.redis.check_invariants().and_then(|()| self.reconcile());
@@ -1370,7 +1370,7 @@ impl RedisRun {
             );
         }
         if let Some(g) = &spec.max_idle_ms {
-            let now = self.now.as_millis() as i64;
+            let now = self.clock.now.as_millis() as i64;
             let idle = self.pel_of(g).iter().map(|(_, at, _)| (now - at).max(0) as u64).max().unwrap_or(0);
             return number(idle);
         }
@@ -1432,11 +1432,11 @@ impl RedisRun {
         for (at, e) in &self.events {
             out.push_str(&format!("{at} {e}\n"));
         }
-        if let Some(stop) = &self.stopped {
+        if let Some(stop) = &self.clock.stopped {
             out.push_str(&stop.transcript_line());
             out.push('\n');
         }
-        let at = self.now;
+        let at = self.clock.now;
         out.push_str(&end_line(at));
         out.push('\n');
         for (key, entry) in &self.redis.keys {
@@ -1500,8 +1500,8 @@ impl RedisRun {
         sim_kernel::transcript::report_json(
             "redis",
             self.seed,
-            self.now,
-            self.stopped.as_ref(),
+            self.clock.now,
+            self.clock.stopped.as_ref(),
             self.events.iter().map(|(at, e)| (*at, e)),
             self.check_results(),
         )
@@ -1559,32 +1559,14 @@ fn describe(spec: &CheckSpec) -> String {
 impl Run for RedisRun {
     type Wake = Wake;
 
-    fn now(&self) -> VirtualTime {
-        self.now
+    fn clock(&self) -> &RunClock<Wake> {
+        &self.clock
     }
-    fn set_now(&mut self, now: VirtualTime) {
-        self.now = now;
-    }
-    fn end(&self) -> VirtualTime {
-        self.end
-    }
-    fn is_stopped(&self) -> bool {
-        self.stopped.is_some()
-    }
-    fn stop(&mut self, stop: StopInfo) {
-        self.stopped = Some(stop);
-    }
-    fn max_firings_per_instant(&self) -> u64 {
-        self.max_firings
-    }
-    fn next_wake(&self) -> Option<VirtualTime> {
-        self.wakes.next_due()
-    }
-    fn pop_wake(&mut self, due: VirtualTime) -> Option<Wake> {
-        self.wakes.pop_due(due).map(|(_, w)| w)
+    fn clock_mut(&mut self) -> &mut RunClock<Wake> {
+        &mut self.clock
     }
     fn fire(&mut self, wake: Wake) {
-        self.advance_system(self.now);
+        self.advance_system(self.clock.now);
         match wake {
             Wake::Send(i) => self.send(i),
             Wake::Take(i, g) => {

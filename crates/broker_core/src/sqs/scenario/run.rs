@@ -29,7 +29,7 @@ use sim_kernel::clock::{DeadlineQueue, VirtualTime};
 use sim_kernel::located::{Pos, Problem, ScenarioError};
 use sim_kernel::pace::Pace;
 use sim_kernel::prng::Prng;
-use sim_kernel::runtime::{self, Run};
+use sim_kernel::runtime::{self, Run, RunClock};
 use sim_kernel::template::Template;
 use sim_kernel::transcript::{end_line, StopInfo};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -320,14 +320,10 @@ pub struct SqsRunOptions {
 pub struct SqsRun {
     doc: SqsDocument,
     seed: u64,
-    now: VirtualTime,
-    end: VirtualTime,
-    stopped: Option<StopInfo>,
-    max_firings: u64,
+    clock: RunClock<Wake>,
     sqs: Sqs,
     sns: Sns,
     prng: Prng,
-    wakes: DeadlineQueue<Wake>,
     producers: Vec<ProducerActor>,
     consumers: Vec<ConsumerActor>,
     checks: Vec<CheckSlot>,
@@ -449,16 +445,18 @@ impl SqsRun {
             .collect();
         Ok(SqsRun {
             seed,
-            now: VirtualTime::ZERO,
-            end,
-            stopped: None,
-            max_firings: options.max_firings_per_instant.unwrap_or(MAX_FIRINGS),
+            clock: RunClock {
+                now: VirtualTime::ZERO,
+                end,
+                stopped: None,
+                max_firings: options.max_firings_per_instant.unwrap_or(MAX_FIRINGS),
+                wakes,
+            },
             sqs,
             sns,
             // The actors' draws (templates, processing times) are apart from the engine's (ids,
             // handles, the short-poll sample), so adding a consumer does not change the ids.
             prng: Prng::new(seed ^ 0x5153_5f61_6374_6f72),
-            wakes,
             producers,
             consumers,
             checks,
@@ -478,7 +476,7 @@ impl SqsRun {
 
     /// Plays the document to its end.
     pub fn run(&mut self) {
-        let end = self.end;
+        let end = self.clock.end;
         runtime::run_until(self, end);
     }
 
@@ -491,7 +489,7 @@ impl SqsRun {
     }
 
     pub fn stopped(&self) -> Option<&StopInfo> {
-        self.stopped.as_ref()
+        self.clock.stopped.as_ref()
     }
 
     pub fn service(&self) -> &Sqs {
@@ -509,12 +507,12 @@ impl SqsRun {
 
     /// The instant played up to.
     pub fn time(&self) -> VirtualTime {
-        self.now
+        self.clock.now
     }
 
     /// The document's end (its `duration`).
     pub fn end_time(&self) -> VirtualTime {
-        self.end
+        self.clock.end
     }
 
     /// The SNS topics and their subscriptions, for views.
@@ -523,11 +521,11 @@ impl SqsRun {
     }
 
     fn push(&mut self, event: SqsEvent) {
-        self.events.push((self.now, event));
+        self.events.push((self.clock.now, event));
     }
 
     fn send(&mut self, i: usize) {
-        let now = self.now;
+        let now = self.clock.now;
         let p = &mut self.producers[i];
         p.seq += 1;
         let seq = p.seq;
@@ -554,7 +552,7 @@ impl SqsRun {
         let more = p.spec.count.is_none_or(|c| seq < c);
         if more {
             if let Some(t) = p.pace.next() {
-                self.wakes.schedule(VirtualTime::from_millis(t).max(now), Wake::Send(i));
+                self.clock.wakes.schedule(VirtualTime::from_millis(t).max(now), Wake::Send(i));
             }
         }
         let spec = self.producers[i].spec.clone();
@@ -670,9 +668,9 @@ impl SqsRun {
         match self.look(i) {
             Some(true) => {}
             Some(false) if wait > 0 => {
-                let until = self.now.plus_millis(wait as u64 * 1000);
-                self.consumers[i].waiting = Some((self.now, until));
-                self.wakes.schedule(until, Wake::WaitEnds(i, no));
+                let until = self.clock.now.plus_millis(wait as u64 * 1000);
+                self.consumers[i].waiting = Some((self.clock.now, until));
+                self.clock.wakes.schedule(until, Wake::WaitEnds(i, no));
             }
             Some(false) => self.empty(i, 0),
             None => self.pause_after_failure(i),
@@ -693,14 +691,14 @@ impl SqsRun {
         let default = if c.wait_seconds > 0 { 0 } else { 1_000 };
         // No pause after an empty long poll is no spin: the next poll waits again.
         let pause = c.spec.pause_when_empty.map_or(default, |p| p.0);
-        self.wakes.schedule(self.now.plus_millis(pause), Wake::Poll(i, c.poll_no));
+        self.clock.wakes.schedule(self.clock.now.plus_millis(pause), Wake::Poll(i, c.poll_no));
     }
 
     /// A receive that failed: the loop tries again a second later (a loop that retried at once would
     /// spin at one instant).
     fn pause_after_failure(&mut self, i: usize) {
         let c = &self.consumers[i];
-        self.wakes.schedule(self.now.plus_millis(1_000), Wake::Poll(i, c.poll_no));
+        self.clock.wakes.schedule(self.clock.now.plus_millis(1_000), Wake::Poll(i, c.poll_no));
     }
 
     fn wait_ends(&mut self, i: usize, no: u64) {
@@ -712,7 +710,7 @@ impl SqsRun {
         self.consumers[i].waiting = None;
         match self.look(i) {
             Some(true) => {}
-            Some(false) => self.empty(i, self.now.as_millis() - since.as_millis()),
+            Some(false) => self.empty(i, self.clock.now.as_millis() - since.as_millis()),
             None => self.pause_after_failure(i),
         }
     }
@@ -740,8 +738,8 @@ impl SqsRun {
         c.batch = got.into();
         let no = c.poll_no;
         if let Some(h) = &c.spec.heartbeat {
-            let at = self.now.plus_millis(h.every.0);
-            self.wakes.schedule(at, Wake::Heartbeat(i, no));
+            let at = self.clock.now.plus_millis(h.every.0);
+            self.clock.wakes.schedule(at, Wake::Heartbeat(i, no));
         }
         self.work_on_next(i);
     }
@@ -749,12 +747,12 @@ impl SqsRun {
     fn work_on_next(&mut self, i: usize) {
         let c = &self.consumers[i];
         if c.batch.is_empty() {
-            self.wakes.schedule(self.now, Wake::Poll(i, c.poll_no));
+            self.clock.wakes.schedule(self.clock.now, Wake::Poll(i, c.poll_no));
             return;
         }
         let no = c.poll_no;
         let took = c.spec.processing.draw(&mut self.prng);
-        self.wakes.schedule(self.now.plus_millis(took), Wake::Processed(i, no));
+        self.clock.wakes.schedule(self.clock.now.plus_millis(took), Wake::Processed(i, no));
     }
 
     fn processed(&mut self, i: usize, no: u64) {
@@ -820,7 +818,7 @@ impl SqsRun {
                 }),
             }
         }
-        self.wakes.schedule(self.now.plus_millis(h.every.0), Wake::Heartbeat(i, no));
+        self.clock.wakes.schedule(self.clock.now.plus_millis(h.every.0), Wake::Heartbeat(i, no));
     }
 
     fn stop_consumer(&mut self, i: usize) {
@@ -909,14 +907,14 @@ impl SqsRun {
 
     /// The engine's invariants and the ledger's; a break stops the run with the reason.
     fn verify(&mut self) {
-        if self.stopped.is_some() {
+        if self.clock.stopped.is_some() {
             return;
         }
         let broken = self.sqs.check_invariants().and_then(|()| self.reconcile());
         if let Err(e) = broken {
-            self.stopped = Some(StopInfo {
+            self.clock.stopped = Some(StopInfo {
                 pos: Pos::new(0, 0),
-                at: self.now,
+                at: self.clock.now,
                 message: format!("invariant broken: {e}"),
             });
         }
@@ -925,7 +923,7 @@ impl SqsRun {
     /// The ledger against the queues: every message in exactly one place; what left a queue was deleted,
     /// purged, or expired; what moved is reported.
     fn reconcile(&mut self) -> Result<(), String> {
-        let now = self.now;
+        let now = self.clock.now;
         let mut seen: BTreeMap<String, (String, u32, MessageState, VirtualTime)> = BTreeMap::new();
         for q in self.sqs.queues() {
             for m in q.messages.values() {
@@ -1130,11 +1128,11 @@ impl SqsRun {
         for (at, e) in &self.events {
             out.push_str(&format!("{at} {e}\n"));
         }
-        if let Some(stop) = &self.stopped {
+        if let Some(stop) = &self.clock.stopped {
             out.push_str(&stop.transcript_line());
             out.push('\n');
         }
-        let at = self.now;
+        let at = self.clock.now;
         out.push_str(&end_line(at));
         out.push('\n');
         for q in self.sqs.queues() {
@@ -1180,8 +1178,8 @@ impl SqsRun {
         sim_kernel::transcript::report_json(
             "sqs",
             self.seed,
-            self.now,
-            self.stopped.as_ref(),
+            self.clock.now,
+            self.clock.stopped.as_ref(),
             self.events.iter().map(|(at, e)| (*at, e)),
             self.check_results(),
         )
@@ -1234,32 +1232,14 @@ fn describe(spec: &CheckSpec) -> String {
 impl Run for SqsRun {
     type Wake = Wake;
 
-    fn now(&self) -> VirtualTime {
-        self.now
+    fn clock(&self) -> &RunClock<Wake> {
+        &self.clock
     }
-    fn set_now(&mut self, now: VirtualTime) {
-        self.now = now;
-    }
-    fn end(&self) -> VirtualTime {
-        self.end
-    }
-    fn is_stopped(&self) -> bool {
-        self.stopped.is_some()
-    }
-    fn stop(&mut self, stop: StopInfo) {
-        self.stopped = Some(stop);
-    }
-    fn max_firings_per_instant(&self) -> u64 {
-        self.max_firings
-    }
-    fn next_wake(&self) -> Option<VirtualTime> {
-        self.wakes.next_due()
-    }
-    fn pop_wake(&mut self, due: VirtualTime) -> Option<Wake> {
-        self.wakes.pop_due(due).map(|(_, w)| w)
+    fn clock_mut(&mut self) -> &mut RunClock<Wake> {
+        &mut self.clock
     }
     fn fire(&mut self, wake: Wake) {
-        self.sqs.advance_to(self.now);
+        self.sqs.advance_to(self.clock.now);
         match wake {
             Wake::Send(i) => self.send(i),
             Wake::Start(i) => self.start_consumer(i),

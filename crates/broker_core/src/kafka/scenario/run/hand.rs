@@ -94,7 +94,7 @@ impl KafkaRun {
         call: &str,
         f: impl FnOnce(&mut KafkaConsumer, VirtualTime, &mut ConsumerEnv<'_>) -> Result<T, ConsumerError>,
     ) -> Result<T, ConsumerError> {
-        let now = self.now;
+        let now = self.clock.now;
         let hand = self.hand.get_or_insert_with(|| Hand {
             consumer: KafkaConsumer::new(ConsumerConfig::new(HAND_CONSUMER, None), HAND_CONN),
             last_poll: None,
@@ -140,7 +140,7 @@ impl KafkaRun {
     /// and returns nothing; the group's answer comes as the run goes on).
     pub fn hand_poll(&mut self) -> Result<Vec<ConsumerRecord>, ConsumerError> {
         let records = self.with_hand("poll", |c, at, env| c.poll(at, 0, env))?.records;
-        let now = self.now;
+        let now = self.clock.now;
         // The rebalance listener ran inside poll, before its records (as in the Java client).
         self.take_hand_events();
         for r in &records {

@@ -50,7 +50,7 @@ pub enum HandDelete {
 impl SqsRun {
     /// `SendMessage` by hand to `queue`, now.
     pub fn hand_send(&mut self, queue: &str, request: &SendMessage) -> Result<Sent, SqsError> {
-        self.sqs.advance_to(self.now);
+        self.sqs.advance_to(self.clock.now);
         let sent = self.sqs.send_message(&queue_url(queue), request)?;
         self.hand_sends += 1;
         let deduplicated = self.ledger.contains_key(&sent.message_id);
@@ -74,21 +74,21 @@ impl SqsRun {
     /// wait (the request's or the queue's `ReceiveMessageWaitTimeSeconds`) and nothing to return, it stays
     /// open on the run's clock.
     pub fn hand_receive(&mut self, queue: &str, request: &ReceiveMessage) -> Result<usize, SqsError> {
-        self.sqs.advance_to(self.now);
+        self.sqs.advance_to(self.clock.now);
         let got = self.sqs.receive_message_without_waiting(&queue_url(queue), request)?;
         let queue_wait = self.sqs.queue(queue).map_or(0, |q| q.attributes.receive_message_wait_time_seconds);
         let wait = request.wait_time_seconds.unwrap_or(queue_wait).max(0) as u64;
         let index = self.hand_receives.len();
         self.hand_receives.push(HandReceive {
             queue: queue.to_string(),
-            asked_at: self.now,
-            wait_until: self.now.plus_millis(wait * 1000),
+            asked_at: self.clock.now,
+            wait_until: self.clock.now.plus_millis(wait * 1000),
             answered_at: None,
             messages: Vec::new(),
             request: request.clone(),
         });
         if got.is_empty() && wait > 0 {
-            self.wakes.schedule(self.now.plus_millis(wait * 1000), Wake::HandWaitEnds(index));
+            self.clock.wakes.schedule(self.clock.now.plus_millis(wait * 1000), Wake::HandWaitEnds(index));
         } else {
             self.answer_hand(index, got);
         }
@@ -104,7 +104,7 @@ impl SqsRun {
 
     /// `DeleteMessage` by hand, now.
     pub fn hand_delete(&mut self, queue: &str, receipt_handle: &str) -> Result<HandDelete, SqsError> {
-        self.sqs.advance_to(self.now);
+        self.sqs.advance_to(self.clock.now);
         let before = self.stored(queue);
         self.sqs.delete_message(&queue_url(queue), receipt_handle)?;
         let after = self.stored(queue);
@@ -148,7 +148,7 @@ impl SqsRun {
         receipt_handle: &str,
         visibility_timeout: i64,
     ) -> Result<Option<String>, SqsError> {
-        self.sqs.advance_to(self.now);
+        self.sqs.advance_to(self.clock.now);
         self.sqs.change_message_visibility(&queue_url(queue), receipt_handle, visibility_timeout)?;
         let body = self.received_by_hand(receipt_handle).map(|m| m.body.clone());
         self.push(SqsEvent::Extended {
@@ -181,7 +181,7 @@ impl SqsRun {
 
     /// A receive by hand returns `got` now (empty: it waited until now).
     fn answer_hand(&mut self, index: usize, got: Vec<Received>) {
-        let now = self.now;
+        let now = self.clock.now;
         let r = &mut self.hand_receives[index];
         r.answered_at = Some(now);
         let (queue, waited_ms) = (r.queue.clone(), now.as_millis() - r.asked_at.as_millis());
