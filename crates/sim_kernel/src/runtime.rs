@@ -36,9 +36,9 @@ pub struct RunClock<W> {
 }
 
 impl<W> RunClock<W> {
-    /// A clock at instant zero, running until `end`.
-    pub fn new(end: VirtualTime, max_firings: u64) -> Self {
-        RunClock { now: VirtualTime::ZERO, end, stopped: None, max_firings, wakes: DeadlineQueue::new() }
+    /// A clock at instant zero, running until `end`, with the wake-ups scheduled so far.
+    pub fn new(end: VirtualTime, max_firings: u64, wakes: DeadlineQueue<W>) -> Self {
+        RunClock { now: VirtualTime::ZERO, end, stopped: None, max_firings, wakes }
     }
 }
 
@@ -249,7 +249,7 @@ mod tests {
     impl Default for Toy {
         fn default() -> Self {
             Toy {
-                clock: RunClock::new(VirtualTime(10), 5),
+                clock: RunClock::new(VirtualTime(10), 5, DeadlineQueue::new()),
                 system_timer: None,
                 log: Vec::new(),
                 check_at_5: None,

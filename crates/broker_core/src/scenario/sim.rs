@@ -38,7 +38,7 @@ use crate::amqp::event::{CancelReason, Event, LoggedEvent};
 use crate::amqp::method::{Method, Reply};
 use crate::amqp::types::{BasicProperties, ChannelNumber, ConnectionId, Delivery, MessageId};
 use crate::amqp::{Broker, BrokerConfig};
-use crate::clock::VirtualTime;
+use crate::clock::{DeadlineQueue, VirtualTime};
 use crate::prng::Prng;
 use serde::{Deserialize, Serialize};
 use sim_kernel::checks::order_verdict;
@@ -570,7 +570,8 @@ impl<B: SimPort> Simulation<B> {
                 result: None,
             })
             .collect();
-        let clock = RunClock::new(VirtualTime(doc.duration.0), options.max_firings_per_instant);
+        let clock =
+            RunClock::new(VirtualTime(doc.duration.0), options.max_firings_per_instant, DeadlineQueue::new());
         let mut sim = Simulation {
             broker,
             prng,

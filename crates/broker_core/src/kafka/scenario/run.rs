@@ -780,13 +780,11 @@ impl KafkaRun {
         let mut run = KafkaRun {
             doc,
             seed,
-            clock: RunClock {
-                now: VirtualTime::ZERO,
+            clock: RunClock::new(
                 end,
-                stopped: None,
-                max_firings: options.max_firings_per_instant.unwrap_or(MAX_FIRINGS_PER_INSTANT),
+                options.max_firings_per_instant.unwrap_or(MAX_FIRINGS_PER_INSTANT),
                 wakes,
-            },
+            ),
             cluster,
             coordinator,
             mailbox: Mailbox::new(),

@@ -593,13 +593,7 @@ impl RedisRun {
         let admin = workers.len() + subscribers.len() + producers.len() + doc.reapers.len();
         let mut run = RedisRun {
             seed,
-            clock: RunClock {
-                now: VirtualTime::ZERO,
-                end,
-                stopped: None,
-                max_firings: options.max_firings_per_instant.unwrap_or(MAX_FIRINGS),
-                wakes,
-            },
+            clock: RunClock::new(end, options.max_firings_per_instant.unwrap_or(MAX_FIRINGS), wakes),
             redis: Redis::new(),
             prng: Prng::new(seed ^ 0x5245_4449_535f_6163),
             producers,

@@ -445,13 +445,7 @@ impl SqsRun {
             .collect();
         Ok(SqsRun {
             seed,
-            clock: RunClock {
-                now: VirtualTime::ZERO,
-                end,
-                stopped: None,
-                max_firings: options.max_firings_per_instant.unwrap_or(MAX_FIRINGS),
-                wakes,
-            },
+            clock: RunClock::new(end, options.max_firings_per_instant.unwrap_or(MAX_FIRINGS), wakes),
             sqs,
             sns,
             // The actors' draws (templates, processing times) are apart from the engine's (ids,
