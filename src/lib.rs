@@ -20,6 +20,7 @@ pub mod forms;
 pub mod kafka_page;
 pub mod log_filter;
 pub mod persist;
+pub mod player;
 pub mod scenarios;
 pub mod scripting;
 pub mod session;

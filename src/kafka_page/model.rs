@@ -732,6 +732,18 @@ impl KafkaSession {
     }
 }
 
+impl crate::player::Playable for KafkaSession {
+    fn time_ms(&self) -> u64 {
+        KafkaSession::time_ms(self)
+    }
+    fn end_ms(&self) -> u64 {
+        KafkaSession::end_ms(self)
+    }
+    fn seek(&mut self, to_ms: u64) {
+        KafkaSession::seek(self, to_ms)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

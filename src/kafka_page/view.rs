@@ -10,20 +10,17 @@ use super::model::{
     ShareGroupView, BUNDLED,
 };
 use crate::persist::permalink;
+use crate::player::{use_player, Player};
 use crate::shell::{FileButtons, ShareField};
 use broker_core::kafka::TopicPartition;
 use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::CheckStatus;
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// The page's own styles (only the Kafka page's download carries them).
 const STYLE: &str = include_str!("kafka.css");
-
-/// Wall milliseconds between two steps while playing; each step plays as much virtual time.
-const TICK_MS: u32 = 100;
 
 /// Member colours (assignment chips, committed-offset marks, lag lines).
 pub const PALETTE: &[&str] =
@@ -111,88 +108,12 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
     };
     let share_link = use_state(|| None::<String>);
     let version = use_state(|| 0u64);
-    let playing = use_state(|| false);
-    let bump = {
+    let bump: Rc<dyn Fn()> = {
         let version = version.clone();
         Rc::new(move || version.set(*version + 1))
     };
-    let seek = {
-        let session = session.clone();
-        let bump = bump.clone();
-        Callback::from(move |to: u64| {
-            session.borrow_mut().seek(to);
-            bump();
-        })
-    };
-    // The player: while playing, every tick plays TICK_MS more; it stops at the end.
-    {
-        let session = session.clone();
-        let playing_handle = playing.clone();
-        let bump = bump.clone();
-        use_effect_with(*playing, move |on| {
-            let interval = on.then(|| {
-                gloo_timers::callback::Interval::new(TICK_MS, move || {
-                    let (now, end) = {
-                        let s = session.borrow();
-                        (s.time_ms(), s.end_ms())
-                    };
-                    if now >= end {
-                        playing_handle.set(false);
-                        return;
-                    }
-                    session.borrow_mut().seek(now + u64::from(TICK_MS));
-                    bump();
-                })
-            });
-            move || drop(interval)
-        });
-    }
-    let toggle_play = {
-        let playing = playing.clone();
-        let session = session.clone();
-        let seek = seek.clone();
-        Callback::from(move |_: ()| {
-            let (now, end) = {
-                let s = session.borrow();
-                (s.time_ms(), s.end_ms())
-            };
-            if !*playing && now >= end {
-                seek.emit(0);
-            }
-            playing.set(!*playing);
-        })
-    };
-    // Keyboard: Space, ←, →, Home, End — unless a field has the focus.
-    {
-        let toggle_play = toggle_play.clone();
-        let session = session.clone();
-        let seek = seek.clone();
-        use_effect_with((), move |_| {
-            let listener = key_listener(move |e: web_sys::KeyboardEvent| {
-                let in_field =
-                    e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| {
-                        matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON")
-                    });
-                if in_field || e.ctrl_key() || e.meta_key() || e.alt_key() {
-                    return;
-                }
-                let (now, end) = {
-                    let s = session.borrow();
-                    (s.time_ms(), s.end_ms())
-                };
-                match e.key().as_str() {
-                    " " => toggle_play.emit(()),
-                    "ArrowLeft" => seek.emit(now.saturating_sub(1000)),
-                    "ArrowRight" => seek.emit(now + 1000),
-                    "Home" => seek.emit(0),
-                    "End" => seek.emit(end),
-                    _ => return,
-                }
-                e.prevent_default();
-            });
-            move || drop(listener)
-        });
-    }
+    // Play, pause, seek and their keys (shared by every model's page: crate::player).
+    let Player { playing, seek, toggle_play } = use_player(session.clone(), bump.clone(), 1);
     let toggle_broker = {
         let session = session.clone();
         let bump = bump.clone();
@@ -451,27 +372,6 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
             </main>
         </div>
     }
-}
-
-/// A `keydown` listener on the document, removed when dropped.
-struct KeyListener {
-    document: web_sys::Document,
-    closure: wasm_bindgen::closure::Closure<dyn Fn(web_sys::KeyboardEvent)>,
-}
-
-impl Drop for KeyListener {
-    fn drop(&mut self) {
-        let _ = self
-            .document
-            .remove_event_listener_with_callback("keydown", self.closure.as_ref().unchecked_ref());
-    }
-}
-
-fn key_listener(f: impl Fn(web_sys::KeyboardEvent) + 'static) -> Option<KeyListener> {
-    let document = web_sys::window()?.document()?;
-    let closure = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(f);
-    document.add_event_listener_with_callback("keydown", closure.as_ref().unchecked_ref()).ok()?;
-    Some(KeyListener { document, closure })
 }
 
 #[derive(Properties, PartialEq)]

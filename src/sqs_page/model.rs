@@ -538,6 +538,18 @@ pub fn check_counts(checks: &[CheckResult]) -> (usize, usize, usize) {
     (count(CheckStatus::Pass), count(CheckStatus::Fail), count(CheckStatus::Pending))
 }
 
+impl crate::player::Playable for SqsSession {
+    fn time_ms(&self) -> u64 {
+        SqsSession::time_ms(self)
+    }
+    fn end_ms(&self) -> u64 {
+        SqsSession::end_ms(self)
+    }
+    fn seek(&mut self, to_ms: u64) {
+        SqsSession::seek(self, to_ms)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

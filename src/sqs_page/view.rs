@@ -10,20 +10,17 @@
 use super::explain;
 use super::model::{check_counts, open_file, open_link, Opening, QueueView, SqsSession, TopicView, BUNDLED};
 use crate::persist::permalink;
+use crate::player::{use_player, Player};
 use crate::shell::{FileButtons, ShareField};
 use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::CheckStatus;
 use broker_core::sqs::queue::MessageState;
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// The page's own styles (only the SQS page's download carries them).
 const STYLE: &str = include_str!("sqs.css");
-
-/// Wall milliseconds between two steps while playing; each step plays `TICK_MS × speed` of virtual time.
-const TICK_MS: u32 = 100;
 
 /// The speeds the player offers.
 const SPEEDS: &[u64] = &[1, 2, 5, 10, 20];
@@ -100,91 +97,14 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
     };
     let share_link = use_state(|| None::<String>);
     let version = use_state(|| 0u64);
-    let playing = use_state(|| false);
     let speed = use_state(|| 1u64);
     let explained = use_state(|| None::<Explained>);
-    let bump = {
+    let bump: Rc<dyn Fn()> = {
         let version = version.clone();
         Rc::new(move || version.set(*version + 1))
     };
-    let seek = {
-        let session = session.clone();
-        let bump = bump.clone();
-        Callback::from(move |to: u64| {
-            session.borrow_mut().seek(to);
-            bump();
-        })
-    };
-    // The player: while playing, every tick plays TICK_MS × speed more; it stops at the end.
-    {
-        let session = session.clone();
-        let playing_handle = playing.clone();
-        let bump = bump.clone();
-        use_effect_with((*playing, *speed), move |(on, speed)| {
-            let step = u64::from(TICK_MS) * *speed;
-            let interval = on.then(|| {
-                gloo_timers::callback::Interval::new(TICK_MS, move || {
-                    let (now, end) = {
-                        let s = session.borrow();
-                        (s.time_ms(), s.end_ms())
-                    };
-                    if now >= end {
-                        playing_handle.set(false);
-                        return;
-                    }
-                    session.borrow_mut().seek(now + step);
-                    bump();
-                })
-            });
-            move || drop(interval)
-        });
-    }
-    let toggle_play = {
-        let playing = playing.clone();
-        let session = session.clone();
-        let seek = seek.clone();
-        Callback::from(move |_: ()| {
-            let (now, end) = {
-                let s = session.borrow();
-                (s.time_ms(), s.end_ms())
-            };
-            if !*playing && now >= end {
-                seek.emit(0);
-            }
-            playing.set(!*playing);
-        })
-    };
-    // Keyboard: Space, ←, →, Home, End — unless a field has the focus.
-    {
-        let toggle_play = toggle_play.clone();
-        let session = session.clone();
-        let seek = seek.clone();
-        use_effect_with((), move |_| {
-            let listener = key_listener(move |e: web_sys::KeyboardEvent| {
-                let in_field =
-                    e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| {
-                        matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON")
-                    });
-                if in_field || e.ctrl_key() || e.meta_key() || e.alt_key() {
-                    return;
-                }
-                let (now, end) = {
-                    let s = session.borrow();
-                    (s.time_ms(), s.end_ms())
-                };
-                match e.key().as_str() {
-                    " " => toggle_play.emit(()),
-                    "ArrowLeft" => seek.emit(now.saturating_sub(1000)),
-                    "ArrowRight" => seek.emit(now + 1000),
-                    "Home" => seek.emit(0),
-                    "End" => seek.emit(end),
-                    _ => return,
-                }
-                e.prevent_default();
-            });
-            move || drop(listener)
-        });
-    }
+    // Play, pause, seek and their keys (shared by every model's page: crate::player).
+    let Player { playing, seek, toggle_play } = use_player(session.clone(), bump.clone(), *speed);
     let on_share = {
         let session = session.clone();
         let share_link = share_link.clone();
@@ -739,25 +659,4 @@ fn shorten(text: &str, max: usize) -> String {
     }
     let head: String = text.chars().take(max - 1).collect();
     format!("{head}…")
-}
-
-/// A `keydown` listener on the document, removed when dropped.
-struct KeyListener {
-    document: web_sys::Document,
-    closure: wasm_bindgen::closure::Closure<dyn Fn(web_sys::KeyboardEvent)>,
-}
-
-impl Drop for KeyListener {
-    fn drop(&mut self) {
-        let _ = self
-            .document
-            .remove_event_listener_with_callback("keydown", self.closure.as_ref().unchecked_ref());
-    }
-}
-
-fn key_listener(f: impl Fn(web_sys::KeyboardEvent) + 'static) -> Option<KeyListener> {
-    let document = web_sys::window()?.document()?;
-    let closure = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(f);
-    document.add_event_listener_with_callback("keydown", closure.as_ref().unchecked_ref()).ok()?;
-    Some(KeyListener { document, closure })
 }

@@ -1,0 +1,145 @@
+//! The player every model's page shares: play and pause virtual time, seek, and the keys that do it.
+//!
+//! A page's session says where its run is and moves it ([`Playable`]); [`use_player`] gives the page a
+//! `playing` state, `seek` and `toggle_play`, plays `tick × speed` of virtual time every wall tick while
+//! playing, stops at the end, and listens for Space, ←, →, Home and End on the document.
+//!
+//! Invariants: the player never seeks past the session's end (it stops there); Play at the end starts
+//! again from 0; a key pressed while a field, a list or a button has the focus, or with Ctrl, Alt or Meta,
+//! is left to the browser (typing a space in a form never plays).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+/// Wall milliseconds between two steps while playing; each step plays `TICK_MS × speed` of virtual time.
+pub const TICK_MS: u32 = 100;
+
+/// A page's run as the player moves it.
+pub trait Playable {
+    /// The instant played up to, in milliseconds.
+    fn time_ms(&self) -> u64;
+    /// The run's end, in milliseconds.
+    fn end_ms(&self) -> u64;
+    /// Plays (or rewinds) to `to_ms`.
+    fn seek(&mut self, to_ms: u64);
+}
+
+/// What a page gets from [`use_player`].
+#[derive(Clone)]
+pub struct Player {
+    /// Whether time is playing.
+    pub playing: UseStateHandle<bool>,
+    /// Moves the run to an instant (milliseconds) and redraws.
+    pub seek: Callback<u64>,
+    /// Play or pause (Play at the end starts again from 0).
+    pub toggle_play: Callback<()>,
+}
+
+/// The player of a page whose run is `session`; `redraw` asks the page to draw again, `speed` multiplies
+/// the virtual time played per tick.
+#[hook]
+pub fn use_player<S: Playable + 'static>(
+    session: Rc<RefCell<S>>,
+    redraw: Rc<dyn Fn()>,
+    speed: u64,
+) -> Player {
+    let playing = use_state(|| false);
+    let seek = {
+        let session = session.clone();
+        let redraw = redraw.clone();
+        Callback::from(move |to: u64| {
+            session.borrow_mut().seek(to);
+            redraw();
+        })
+    };
+    {
+        let session = session.clone();
+        let playing_handle = playing.clone();
+        use_effect_with((*playing, speed), move |(on, speed)| {
+            let step = u64::from(TICK_MS) * *speed;
+            let interval = on.then(|| {
+                gloo_timers::callback::Interval::new(TICK_MS, move || {
+                    let (now, end) = times(&session);
+                    if now >= end {
+                        playing_handle.set(false);
+                        return;
+                    }
+                    session.borrow_mut().seek((now + step).min(end));
+                    redraw();
+                })
+            });
+            move || drop(interval)
+        });
+    }
+    let toggle_play = {
+        let playing = playing.clone();
+        let session = session.clone();
+        let seek = seek.clone();
+        Callback::from(move |_: ()| {
+            let (now, end) = times(&session);
+            if !*playing && now >= end {
+                seek.emit(0);
+            }
+            playing.set(!*playing);
+        })
+    };
+    {
+        let toggle_play = toggle_play.clone();
+        let seek = seek.clone();
+        use_effect_with((), move |_| {
+            let listener = key_listener(move |e: web_sys::KeyboardEvent| {
+                if in_field(&e) || e.ctrl_key() || e.meta_key() || e.alt_key() {
+                    return;
+                }
+                let (now, end) = times(&session);
+                match e.key().as_str() {
+                    " " => toggle_play.emit(()),
+                    "ArrowLeft" => seek.emit(now.saturating_sub(1000)),
+                    "ArrowRight" => seek.emit((now + 1000).min(end)),
+                    "Home" => seek.emit(0),
+                    "End" => seek.emit(end),
+                    _ => return,
+                }
+                e.prevent_default();
+            });
+            move || drop(listener)
+        });
+    }
+    Player { playing, seek, toggle_play }
+}
+
+fn times<S: Playable>(session: &RefCell<S>) -> (u64, u64) {
+    let s = session.borrow();
+    (s.time_ms(), s.end_ms())
+}
+
+/// Whether a key went to a field, a list or a button (which take their own keys).
+fn in_field(e: &web_sys::KeyboardEvent) -> bool {
+    e.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"))
+}
+
+/// A `keydown` listener on the document, removed when dropped.
+pub struct KeyListener {
+    document: web_sys::Document,
+    closure: wasm_bindgen::closure::Closure<dyn Fn(web_sys::KeyboardEvent)>,
+}
+
+impl Drop for KeyListener {
+    fn drop(&mut self) {
+        let _ = self
+            .document
+            .remove_event_listener_with_callback("keydown", self.closure.as_ref().unchecked_ref());
+    }
+}
+
+/// Listens for `keydown` on the document until the returned value is dropped (`None` without a document).
+pub fn key_listener(f: impl Fn(web_sys::KeyboardEvent) + 'static) -> Option<KeyListener> {
+    let document = web_sys::window()?.document()?;
+    let closure = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(f);
+    document.add_event_listener_with_callback("keydown", closure.as_ref().unchecked_ref()).ok()?;
+    Some(KeyListener { document, closure })
+}
