@@ -3,13 +3,14 @@
 //! Forms only check what a browser form must (a number is a number); every broker rule (a negative TTL,
 //! an unknown `x-overflow`, an inequivalent redeclare) is the engine's to refuse, with RabbitMQ's text.
 
+use crate::scripting::read_field_value;
 use broker_core::amqp::{BasicProperties, FieldTable, FieldValue, Method, TypedValue};
-use broker_core::scenario::parse_field_value;
 
 /// The type a field-table value is entered as: the three a browser form always had (a `Number` is what
 /// pika sends for a Python `int` or `float`), then every AMQP field type written exactly. The exact types
-/// are read by the engine's own reader of scenario values ([`parse_field_value`]), so a form refuses what
-/// a scenario line refuses, with the same words.
+/// are read by the engine's own reader of scenario values (`broker_core::scenario::parse_field_value`,
+/// which the page loads with its scripting module: [`read_field_value`]), so a form refuses what a
+/// scenario line refuses, with the same words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValueKind {
     String,
@@ -74,6 +75,18 @@ impl ValueKind {
         }
     }
 
+    /// Whether a value of this type is read by the scenario format's reader ([`read_field_value`]).
+    pub fn needs_reader(self) -> bool {
+        !matches!(
+            self,
+            ValueKind::String
+                | ValueKind::Number
+                | ValueKind::Float64
+                | ValueKind::Boolean
+                | ValueKind::Bytes
+        )
+    }
+
     pub fn parse(s: &str) -> ValueKind {
         ValueKind::ALL.into_iter().find(|k| k.as_str() == s).unwrap_or(ValueKind::String)
     }
@@ -123,7 +136,20 @@ impl FieldRow {
     pub fn blank() -> Self {
         FieldRow::new("", ValueKind::String, "")
     }
+
+    /// Whether this row's value is read by the scenario format's reader (a row with a key and an exact type).
+    pub fn needs_reader(&self) -> bool {
+        !self.key.trim().is_empty() && self.kind.needs_reader()
+    }
 }
+
+/// Whether any of `rows` needs the scenario format's reader, which the page loads on demand.
+pub fn needs_reader(rows: &[FieldRow]) -> bool {
+    rows.iter().any(FieldRow::needs_reader)
+}
+
+/// What a row says while the reader of its exact type is still being loaded.
+pub const READER_LOADING: &str = "reading it once the value reader (lazy/brokerlab_scripts.js) is loaded";
 
 /// The value of one editor row, or why it is not one (a located error from the engine's reader for the
 /// exact types, its column counted in what was typed).
@@ -131,11 +157,12 @@ pub fn row_value(row: &FieldRow) -> Result<FieldValue, String> {
     let key = row.key.trim();
     let text = row.value.trim();
     // An exact type is read as the scenario call that writes it (`int8(` + text + `)`).
-    let read = |prefix: &str, suffix: &str| {
-        parse_field_value(&format!("{prefix}{text}{suffix}")).map_err(|e| {
+    let read = |prefix: &str, suffix: &str| match read_field_value(&format!("{prefix}{text}{suffix}")) {
+        Some(read) => read.map_err(|e| {
             let col = (e.pos.col as usize).saturating_sub(prefix.len()).max(1);
             format!("argument '{key}': {}:{col}: {}", e.pos.line, e.message)
-        })
+        }),
+        None => Err(format!("argument '{key}': {READER_LOADING}")),
     };
     Ok(match row.kind {
         ValueKind::String => FieldValue::Str(row.value.clone()),
@@ -469,6 +496,22 @@ mod tests {
         assert!(err(ValueKind::Format1, "[1] 2").contains("expected the end of the value"));
         assert!(err(ValueKind::Format1, "BasicProperties()").contains("cannot go in a field table"));
         assert!(err(ValueKind::Int16, "nope").starts_with("argument 'h': 1:1: "));
+    }
+
+    #[test]
+    fn exact_types_wait_for_the_reader_the_page_loads_on_demand() {
+        let rows = vec![
+            FieldRow::new("x-match", ValueKind::String, "all"),
+            FieldRow::new("n8", ValueKind::Int8, "5"),
+        ];
+        assert!(needs_reader(&rows));
+        assert!(!needs_reader(&rows[..1]));
+        assert!(!needs_reader(&[FieldRow::new("", ValueKind::Int8, "5")]), "a row without a key is ignored");
+        crate::scripting::pretend_unloaded(true);
+        let waiting = field_table(&rows);
+        crate::scripting::pretend_unloaded(false);
+        assert_eq!(waiting.unwrap_err(), format!("argument 'n8': {READER_LOADING}"));
+        assert_eq!(field_table(&rows).unwrap()["n8"], FieldValue::Typed(TypedValue::Int8(5)));
     }
 
     #[test]

@@ -22,9 +22,14 @@
 //! The same `ScriptHost` code and an exact encoding give the same outcomes as the built-in host, so the
 //! event log is the same (`wire`'s tests check it natively).
 //!
+//! The module also holds the scenario format's reader of one value (`int8(5)`, `[uint16(1), b"z"]`) that
+//! the forms' typed values go through ([`read_field_value`]): its lexer, parser and interpreter were 17 kB
+//! of the page's gzipped first download (BENCHMARKS.md). A form with such a value loads the module while
+//! it is typed, and its submit waits for it (`components::editors::dispatch_when_read`).
+//!
 //! Builds without `lazy-scripts` (native tests, the browser tests, the bench pages) use the engine's
-//! built-in host ([`factory`] is `ScriptFactory::default()`): [`ready`] is always true there and nothing
-//! is loaded.
+//! built-in host ([`factory`] is `ScriptFactory::default()`) and reader: [`ready`] is always true there
+//! and nothing is loaded.
 
 use crate::state::editing::document_scripts;
 
@@ -44,10 +49,10 @@ pub async fn prepare(document_text: &str) -> Result<(), String> {
 }
 
 #[cfg(all(target_arch = "wasm32", feature = "lazy-scripts"))]
-pub use module::{factory, load, ready};
+pub use module::{factory, load, read_field_value, ready};
 
 #[cfg(not(all(target_arch = "wasm32", feature = "lazy-scripts")))]
-pub use built_in::{factory, load, ready};
+pub use built_in::{factory, load, read_field_value, ready};
 
 /// Without `lazy-scripts` the engine's own host serves every simulation: always ready.
 #[cfg(not(all(target_arch = "wasm32", feature = "lazy-scripts")))]
@@ -84,6 +89,13 @@ mod built_in {
     /// Loads the scripting engine: nothing to load here.
     pub async fn load() -> Result<(), String> {
         Ok(())
+    }
+
+    /// One value of the scenario format, read by the engine's own reader (`None` while [`ready`] is false).
+    pub fn read_field_value(
+        text: &str,
+    ) -> Option<Result<broker_core::amqp::FieldValue, broker_core::scenario::ScenarioError>> {
+        ready().then(|| broker_core::scenario::parse_field_value(text))
     }
 }
 
@@ -149,6 +161,7 @@ export function scripts_new(config) { return api.scripts_new(config); }
 export function scripts_clone(handle) { return api.scripts_clone(handle); }
 export function scripts_drop(handle) { api.scripts_drop(handle); }
 export function scripts_call(handle, request) { return api.scripts_call(handle, request); }
+export function scripts_field_value(text) { return api.scripts_field_value(text); }
 "#)]
     extern "C" {
         fn scripts_ready() -> bool;
@@ -158,6 +171,7 @@ export function scripts_call(handle, request) { return api.scripts_call(handle, 
         fn scripts_clone(handle: u32) -> u32;
         fn scripts_drop(handle: u32);
         fn scripts_call(handle: u32, request: &str) -> String;
+        fn scripts_field_value(text: &str) -> String;
     }
 
     /// Whether the scripting module is loaded (and speaks the page's protocol).
@@ -172,6 +186,13 @@ export function scripts_call(handle, request) { return api.scripts_call(handle, 
             .await
             .map(|_| ())
             .map_err(|e| format!("the scripting engine could not be loaded: {}", js_text(&e)))
+    }
+
+    /// One value of the scenario format, read in the scripting module (`None` until it is loaded).
+    pub fn read_field_value(
+        text: &str,
+    ) -> Option<Result<broker_core::amqp::FieldValue, broker_core::scenario::ScenarioError>> {
+        scripts_ready().then(|| wire::field_value_answer(&scripts_field_value(text)))
     }
 
     /// One host in the scripting module; freed with the simulation (or snapshot) that owns it.

@@ -71,7 +71,9 @@ pub fn safe_file_name(name: &str, fallback: &str) -> String {
 /// An operation a page's form did to its running document, and the instant (ms) it was done at. A page
 /// keeps these in time order ([`keep_applied`]) and replays each at its instant, after the run's own step
 /// there ([`is_due`]), so the state at any time does not depend on how the page got there (a rewind, a
-/// reopened workspace). The Kafka and SQS pages share it; each brings its own operations.
+/// reopened workspace). So the form's own call comes after that step too: a page just opened at 0 plays
+/// instant 0 before it (`SqsSession::operate`, `KafkaSession::operate`). The Kafka and SQS pages share it;
+/// each brings its own operations.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Applied<Op> {
     pub at: u64,

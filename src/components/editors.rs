@@ -26,9 +26,27 @@ pub struct FieldRowsProps {
 /// element is keyed (a sibling such as the `<datalist>` made the row be replaced, losing the focus), so
 /// the datalist is outside. Position keys are enough: rows are only appended at the end, and a removal
 /// redraws the controlled values of the rows after it.
+///
+/// A row of an exact type is read by the scenario format's reader in the scripting module
+/// ([`crate::scripting::read_field_value`]): the editor loads the module as soon as such a row has a key,
+/// and draws the rows again once it is there.
 #[function_component(FieldRowsEditor)]
 pub fn field_rows_editor(p: &FieldRowsProps) -> Html {
     let list_id = format!("{}-known", p.id);
+    let reader_ready = use_state(crate::scripting::ready);
+    {
+        let reader_ready = reader_ready.clone();
+        use_effect_with(crate::forms::needs_reader(&p.rows), move |&needs| {
+            if needs && !*reader_ready {
+                wasm_bindgen_futures::spawn_local(async move {
+                    // A failed load leaves the rows saying they wait for it; the submit tries again
+                    // and shows why it failed.
+                    let _ = crate::scripting::load().await;
+                    reader_ready.set(crate::scripting::ready());
+                });
+            }
+        });
+    }
     let update = |i: usize, f: fn(&mut FieldRow, String, &'static [(&'static str, ValueKind)])| {
         let rows = p.rows.clone();
         let onchange = p.onchange.clone();
@@ -95,12 +113,32 @@ pub fn field_rows_editor(p: &FieldRowsProps) -> Html {
     }
 }
 
-/// Dispatches a form's method, or its input error.
-fn submit(app: &super::AppContext, method: Result<broker_core::amqp::Method, String>, done: String) {
+/// The action a form's method gives: applying it, or its input error.
+pub(crate) fn applied(method: Result<broker_core::amqp::Method, String>, done: String) -> Action {
     match method {
-        Ok(method) => app.dispatch(Action::Apply { method, done }),
-        Err(e) => app.dispatch(Action::FormError(e)),
+        Ok(method) => Action::Apply { method, done },
+        Err(e) => Action::FormError(e),
     }
+}
+
+/// Dispatches the action a form gives from its `rows` (and the rest of it), which may need the scenario
+/// format's reader: at once when they do not or it is loaded, else once the scripting module is (its
+/// load's failure is the form's error).
+pub(crate) fn dispatch_when_read(
+    app: &super::AppContext,
+    rows: &[FieldRow],
+    action: impl FnOnce() -> Action + 'static,
+) {
+    if !crate::forms::needs_reader(rows) || crate::scripting::ready() {
+        return app.dispatch(action());
+    }
+    let app = app.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        match crate::scripting::load().await {
+            Ok(()) => app.dispatch(action()),
+            Err(e) => app.dispatch(Action::FormError(e)),
+        }
+    });
 }
 
 macro_rules! text_field {
@@ -158,7 +196,8 @@ pub fn queue_form_view() -> Html {
         let (app, form) = (app.clone(), form.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            submit(&app, form.to_method(), "Declared".into());
+            let f = (*form).clone();
+            dispatch_when_read(&app, &form.arguments, move || applied(f.to_method(), "Declared".into()));
         })
     };
     html! {
@@ -195,7 +234,8 @@ pub fn exchange_form_view() -> Html {
         let (app, form) = (app.clone(), form.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            submit(&app, form.to_method(), format!("Declared exchange '{}'", form.name));
+            let (f, done) = ((*form).clone(), format!("Declared exchange '{}'", form.name));
+            dispatch_when_read(&app, &form.arguments, move || applied(f.to_method(), done));
         })
     };
     html! {
@@ -232,7 +272,8 @@ pub fn binding_form_view() -> Html {
         let (app, form) = (app.clone(), form.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            submit(&app, form.to_method(), "Bound".into());
+            let f = (*form).clone();
+            dispatch_when_read(&app, &form.arguments, move || applied(f.to_method(), "Bound".into()));
         })
     };
     let set_kind = {

@@ -3,7 +3,7 @@
 //! Replay button and the message's lineage from the event log.
 
 use super::body_text_for_ui;
-use super::editors::{check_field, rows_field, text_field, FieldRowsEditor};
+use super::editors::{applied, check_field, dispatch_when_read, rows_field, text_field, FieldRowsEditor};
 use super::{event_value, field_table_view, use_app, use_reveal, value_text};
 use crate::forms::{field_table, AckMode, PublishForm};
 use crate::state::editing::EditAction;
@@ -33,25 +33,19 @@ fn publish_view() -> Html {
         let (app, form) = (app.clone(), form.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            match form.to_method() {
-                Ok(method) => {
-                    let done =
-                        format!("Published to exchange '{}' with key '{}'", form.exchange, form.routing_key);
-                    app.dispatch(Action::Apply { method, done });
-                }
-                Err(e) => app.dispatch(Action::FormError(e)),
-            }
+            let done = format!("Published to exchange '{}' with key '{}'", form.exchange, form.routing_key);
+            let f = (*form).clone();
+            dispatch_when_read(&app, &form.headers, move || applied(f.to_method(), done));
         })
     };
     let explain = {
         let (app, form) = (app.clone(), form.clone());
-        Callback::from(move |_: MouseEvent| match field_table(&form.headers) {
-            Ok(headers) => app.dispatch(Action::Explain {
-                exchange: form.exchange.clone(),
-                routing_key: form.routing_key.clone(),
-                headers,
-            }),
-            Err(e) => app.dispatch(Action::FormError(e)),
+        Callback::from(move |_: MouseEvent| {
+            let f = (*form).clone();
+            dispatch_when_read(&app, &form.headers, move || match field_table(&f.headers) {
+                Ok(headers) => Action::Explain { exchange: f.exchange, routing_key: f.routing_key, headers },
+                Err(e) => Action::FormError(e),
+            })
         })
     };
     let exchanges: Vec<String> =

@@ -327,13 +327,15 @@ impl KafkaSession {
     /// a hand consumer's call that threw is kept: it happened (the run shows its exception as an event,
     /// and a new consumer may have been made for it), so a replay must throw it again.
     pub fn operate(&mut self, op: super::ops::KafkaOp) -> Result<String, super::ops::OpError> {
+        let now = self.time_ms();
+        // After the run's own step at this instant, as a replay does it (a page just opened at 0 has not
+        // played instant 0 yet).
+        super::ops::play_to(&mut self.run, now, &mut self.sends);
         let result = super::ops::apply_with(&mut self.run, &op, &mut self.sends);
         if result.is_err() && !op.is_hand_call() {
             return result;
         }
-        let now = self.time_ms();
-        let i = self.ops.partition_point(|a| a.at <= now);
-        self.ops.insert(i, super::ops::Applied { at: now, op });
+        crate::shell::keep_applied(&mut self.ops, now, op);
         if let Ok(lag) = self.sample_lag() {
             self.lag = lag;
         }

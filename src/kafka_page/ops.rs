@@ -527,13 +527,18 @@ pub fn play_with(
     }
     for a in ops {
         if crate::shell::is_due(a.at, from_ms, to_ms) {
-            run.run_until(VirtualTime::from_millis(a.at));
-            sends.collect(run);
+            play_to(run, a.at, sends);
             // A refusal was shown when the learner did it; replaying refuses it again the same way.
             let _ = apply_with(run, &a.op, sends);
         }
     }
-    run.run_until(VirtualTime::from_millis(to_ms));
+    play_to(run, to_ms, sends);
+}
+
+/// Plays the run's own steps up to and including `at_ms` and takes the hand sends' answers given by
+/// then: what comes before an operation done at `at_ms`, by the learner as in a replay.
+pub fn play_to(run: &mut KafkaRun, at_ms: u64, sends: &mut HandSends) {
+    run.run_until(VirtualTime::from_millis(at_ms));
     sends.collect(run);
 }
 
@@ -610,6 +615,39 @@ mod tests {
         .unwrap();
         assert_eq!(back.ops, s.ops);
         assert_eq!(back.partitions(), s.partitions());
+    }
+
+    #[test]
+    fn an_operation_at_0_on_a_page_just_opened_is_done_after_instant_0_as_its_replay_does_it() {
+        // A producer that writes at 0: the page just opened has not played instant 0 yet.
+        let text = r#"{ "brokerlab": 2, "model": "kafka", "seed": 1, "duration": "5s",
+            "cluster": { "brokers": 1 }, "topics": [ { "name": "t", "partitions": 1, "replication_factor": 1 } ],
+            "producers": [ { "name": "p", "topic": "t", "rate": 1, "count": 3, "value": "doc-{seq}",
+                "linger_ms": 0 } ] }"#;
+        let mut s = KafkaSession::open(text, None).unwrap();
+        assert_eq!(s.time_ms(), 0);
+        let said = s
+            .operate(KafkaOp::Produce {
+                topic: "t".into(),
+                partition: Some(0),
+                key: None,
+                value: Some("by hand".into()),
+                headers: vec![],
+                acks: AcksSpec::One,
+            })
+            .unwrap();
+        let offset: i64 = said.strip_prefix("Wrote the record to t-0 at offset ").unwrap().parse().unwrap();
+        let tp = TopicPartition::new("t", 0);
+        let value = |s: &KafkaSession| {
+            crate::kafka_page::explain::record_detail(s.run(), &tp, offset).and_then(|d| d.value)
+        };
+        s.seek(2_000);
+        let live = value(&s);
+        assert_eq!(live.as_deref(), Some("by hand"), "{said}");
+        // Rewound and played again: the replay does it at 0 too, after the run's own step there.
+        s.seek(0);
+        s.seek(2_000);
+        assert_eq!(value(&s), live, "the same record at offset {offset} after a rewind");
     }
 
     #[test]

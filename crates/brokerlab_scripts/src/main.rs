@@ -2,7 +2,8 @@
 //! the page's simulations through `broker_core::scenario::script::wire`. The page (`src/scripting.rs`)
 //! imports it (an ES module) asynchronously before it opens the first document with scripts, then calls
 //! these exports synchronously; each handle is one host, so a simulation and its rewind snapshots each
-//! keep their own.
+//! keep their own. It also holds the scenario format's reader of one value for the page's forms
+//! ([`scripts_field_value`]), which the page's own module would otherwise carry.
 
 use broker_core::scenario::script::{wire, ScriptHost};
 use std::cell::RefCell;
@@ -70,6 +71,12 @@ pub fn scripts_drop(handle: u32) {
 #[wasm_bindgen]
 pub fn scripts_call(handle: u32, request: &str) -> String {
     with_host(handle, |host| wire::serve(host, request))
+}
+
+/// Reads one value of the scenario format (`int8(5)`) for the page's forms: `wire::serve_field_value`.
+#[wasm_bindgen]
+pub fn scripts_field_value(text: &str) -> String {
+    wire::serve_field_value(text)
 }
 
 fn main() {}

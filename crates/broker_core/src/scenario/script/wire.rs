@@ -9,18 +9,22 @@
 //!
 //! * The caller's side: [`RemoteHost`] implements [`ScriptRuntime`] over a [`Transport`].
 //! * The host's side: [`new_host`] and [`serve`].
+//! * One value of the scenario format for the page's forms ([`serve_field_value`], read back with
+//!   [`field_value_answer`]): the format's reader (lexer, parser and interpreter) lives in the scripting
+//!   module too, so the page's first download does not carry it.
 
 use super::{
     Decision, ScriptError, ScriptHost, ScriptLimits, ScriptMessage, ScriptOutcome, ScriptPublish,
     ScriptRuntime,
 };
 use crate::amqp::types::{BasicProperties, FieldTable, FieldValue, TypedValue};
+use crate::scenario::{Pos, ScenarioError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
 /// The protocol's version; a scripting module answering another one is refused.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
 /// A field value, with floats as bit patterns.
 #[derive(Serialize, Deserialize)]
@@ -228,6 +232,37 @@ pub fn serve(host: &mut ScriptHost, request: &str) -> String {
     serde_json::to_string(&reply).expect("plain data serialises")
 }
 
+/// What [`serve_field_value`] answers: the value, or the reader's located error.
+#[derive(Serialize, Deserialize)]
+enum FieldAnswer {
+    Value(Value),
+    Error { line: u32, col: u32, message: String },
+}
+
+/// The host's side of a form's value: [`crate::scenario::parse_field_value`] of `text`, as wire text.
+pub fn serve_field_value(text: &str) -> String {
+    let answer = match crate::scenario::parse_field_value(text) {
+        Ok(value) => FieldAnswer::Value(to_wire(&value)),
+        Err(e) => FieldAnswer::Error { line: e.pos.line, col: e.pos.col, message: e.message },
+    };
+    serde_json::to_string(&answer).expect("plain data serialises")
+}
+
+/// The caller's side: the value (or the located error) a [`serve_field_value`] answer carries, exactly as
+/// the reader gave it. An answer that cannot be read is an error at line 1, column 1.
+pub fn field_value_answer(answer: &str) -> Result<FieldValue, ScenarioError> {
+    match serde_json::from_str::<FieldAnswer>(answer) {
+        Ok(FieldAnswer::Value(value)) => Ok(from_wire(value)),
+        Ok(FieldAnswer::Error { line, col, message }) => {
+            Err(ScenarioError::new(Pos::new(line, col), message))
+        }
+        Err(e) => Err(ScenarioError::new(
+            Pos::new(1, 1),
+            format!("the scripting module's answer is unreadable: {e}"),
+        )),
+    }
+}
+
 /// How a [`RemoteHost`] reaches its host: one host per transport.
 pub trait Transport: fmt::Debug {
     /// Sends one request to this transport's host and returns the reply.
@@ -387,8 +422,30 @@ mod tests {
     }
 
     #[test]
+    fn a_form_s_value_crosses_as_the_reader_gives_it() {
+        use crate::scenario::parse_field_value;
+        for text in [
+            "int8(5)",
+            "float32(0.1)",
+            "[uint16(1), b\"z\", 0.30000000000000004]",
+            "{\"k\": Decimal(\"1.25\"), \"t\": timestamp(7)}",
+            "int8(300)",
+            "[1, ",
+            "nope(1)",
+        ] {
+            let direct = parse_field_value(text);
+            let crossed = field_value_answer(&serve_field_value(text));
+            assert_eq!(format!("{crossed:?}"), format!("{direct:?}"), "{text}");
+        }
+        let e = field_value_answer("not json").unwrap_err();
+        assert_eq!((e.pos.line, e.pos.col), (1, 1));
+        assert!(e.message.starts_with("the scripting module's answer is unreadable"), "{e:?}");
+    }
+
+    #[test]
     fn a_protocol_mismatch_is_refused() {
-        let config = host_config(ScriptLimits::default(), 1).replace("\"protocol\":1", "\"protocol\":99");
+        let ours = format!("\"protocol\":{PROTOCOL}");
+        let config = host_config(ScriptLimits::default(), 1).replace(&ours, "\"protocol\":99");
         assert!(new_host(&config).unwrap_err().contains("protocol"));
     }
 
