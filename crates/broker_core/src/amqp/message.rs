@@ -88,8 +88,8 @@ impl RouteCache {
 
     /// The shared route for (`exchange`, `routing_key`).
     pub fn get(&mut self, exchange: &Name, routing_key: &str) -> Rc<Route> {
-        if let Some(r) = self.slots.iter().find(|r| *r.routing_key == *routing_key && r.exchange == *exchange)
-        {
+        let same_exchange = |r: &Rc<Route>| Rc::ptr_eq(&r.exchange, exchange) || r.exchange == *exchange;
+        if let Some(r) = self.slots.iter().find(|r| *r.routing_key == *routing_key && same_exchange(r)) {
             return Rc::clone(r);
         }
         let route = Route::new(Name::clone(exchange), routing_key);
