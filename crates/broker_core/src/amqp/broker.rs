@@ -2573,7 +2573,10 @@ impl Broker {
             )
         })?;
         properties.headers.remove("BCC");
-        if self.channel_mut(conn, ch).tx.is_some() {
+        // One channel lookup for both: a transaction holds the publish, else it takes its confirm number.
+        let channel = self.channel_mut(conn, ch);
+        let untransacted = channel.tx.is_none().then(|| channel.take_publish_seq());
+        let Some(seq) = untransacted else {
             let queues = self.route_at_publish(&xname, &routing_key, &also, &properties.headers);
             let tx = self.channel_mut(conn, ch).tx.as_mut().expect("checked above");
             tx.publishes.push(HeldPublish {
@@ -2586,8 +2589,8 @@ impl Broker {
                 queues,
             });
             return Ok(Reply::None);
-        }
-        self.publish_checked(conn, ch, xname, routing_key, also, mandatory, properties, body, None);
+        };
+        self.publish_checked(conn, ch, seq, xname, routing_key, also, mandatory, properties, body, None);
         Ok(Reply::None)
     }
 
@@ -2616,13 +2619,15 @@ impl Broker {
         queues
     }
 
-    /// The rest of a publish once it passed every check: a message id, routing, enqueueing, the
+    /// The rest of a publish once it passed every check and took its confirm number (`seq`, see
+    /// [`Channel::take_publish_seq`]): a message id, routing, enqueueing, the
     /// return or the confirm. A committed transaction's publishes come here at the commit.
     #[allow(clippy::too_many_arguments)]
     fn publish_checked(
         &mut self,
         conn: ConnectionId,
         ch: ChannelNumber,
+        seq: Option<u64>,
         xname: Name,
         routing_key: String,
         also: Vec<Box<str>>,
@@ -2632,14 +2637,6 @@ impl Broker {
         chosen: Option<Vec<Name>>,
     ) {
         let exchange: &str = &Name::clone(&xname);
-        let channel = self.channel_mut(conn, ch);
-        let seq = if channel.confirm {
-            let s = channel.next_publish_seq;
-            channel.next_publish_seq += 1;
-            Some(s)
-        } else {
-            None
-        };
         let id = MessageId(self.next_message);
         self.next_message += 1;
         self.totals.published += 1;
@@ -2757,9 +2754,11 @@ impl Broker {
     /// `rabbit_channel` commits: deliveries first, then acks and rejects).
     fn commit(&mut self, conn: ConnectionId, ch: ChannelNumber, tx: Transaction) {
         for p in tx.publishes {
+            let seq = self.channel_mut(conn, ch).take_publish_seq();
             self.publish_checked(
                 conn,
                 ch,
+                seq,
                 p.exchange,
                 p.routing_key,
                 p.also,

@@ -193,6 +193,16 @@ impl Channel {
         tag
     }
 
+    /// The publish sequence number the next publish is confirmed with, if confirms are on.
+    pub fn take_publish_seq(&mut self) -> Option<u64> {
+        if !self.confirm {
+            return None;
+        }
+        let seq = self.next_publish_seq;
+        self.next_publish_seq += 1;
+        Some(seq)
+    }
+
     /// The consumer with `tag` (see [`consumer_mut`]).
     pub fn consumer(&self, tag: &Name) -> Option<&Consumer> {
         match self.consumers.first_key_value() {

@@ -285,22 +285,19 @@ fn only_delivery_mode(p: &BasicProperties) -> bool {
         user_id,
         app_id,
     } = p;
+    // A chain of tests, not a list of the fields: nothing is built per message.
     headers.is_empty()
         && priority.is_none()
         && timestamp.is_none()
-        && [
-            content_type,
-            content_encoding,
-            correlation_id,
-            reply_to,
-            expiration,
-            message_id,
-            kind,
-            user_id,
-            app_id,
-        ]
-        .iter()
-        .all(|s| s.is_none())
+        && content_type.is_none()
+        && content_encoding.is_none()
+        && correlation_id.is_none()
+        && reply_to.is_none()
+        && expiration.is_none()
+        && message_id.is_none()
+        && kind.is_none()
+        && user_id.is_none()
+        && app_id.is_none()
 }
 
 /// Parses an `expiration` property as RabbitMQ's `rabbit_basic:parse_expiration` does (Erlang
