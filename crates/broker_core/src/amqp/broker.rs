@@ -79,7 +79,9 @@ use super::arguments::{
     parse_queue_arguments, queue_resource, type_name, Overflow, QueueType,
 };
 use super::census::{Census, Totals};
-use super::channel::{Channel, Connection, HeldPublish, HeldSettle, Transaction, Unacked, UnackedMap};
+use super::channel::{
+    consumer_mut, Channel, Connection, HeldPublish, HeldSettle, Transaction, Unacked, UnackedMap,
+};
 use super::consumer::Consumer;
 use super::dead_letter::{dead_letter_copy_via, is_cycle};
 use super::definitions::{self, CompiledPolicy, EntityKind, Policy};
@@ -250,6 +252,35 @@ enum Taker {
     Consumer(Name),
 }
 
+/// What the last publish looked up, remembered so the next one with the same exchange and route skips the
+/// lookups: valid only while [`Broker::topology`] is the count it was filled at. Routing with empty
+/// headers reads nothing but the topology, the exchange and the route's keys, so a remembered result
+/// is the result.
+#[derive(Clone, Debug, Default)]
+struct RouteMemo {
+    /// `Broker::topology` when the entries below were filled.
+    topology: u64,
+    /// The last exchange a publish found, and whether it is internal.
+    exchange: Option<(Name, bool)>,
+    /// The last routing with empty headers: the exchange it started at and the route (the shared one,
+    /// kept alive here so its address is not reused); `targets` holds the queues it reached.
+    routed: Option<(Name, Rc<Route>)>,
+    targets: Vec<Name>,
+}
+
+impl RouteMemo {
+    /// The memo at `topology`, emptied first if it was filled at another count.
+    fn at(&mut self, topology: u64) -> &mut RouteMemo {
+        if self.topology != topology {
+            self.topology = topology;
+            self.exchange = None;
+            self.routed = None;
+            self.targets.clear();
+        }
+        self
+    }
+}
+
 /// The exchanges every RabbitMQ vhost starts with (all durable).
 const PREDECLARED: &[(&str, ExchangeType, bool)] = &[
     ("", ExchangeType::Direct, false),
@@ -306,6 +337,11 @@ pub struct Broker {
     route_dests: Vec<Destination>,
     /// An emptied list of routed queues kept for the next [`route`](Broker::route): memory only.
     route_targets: Vec<Name>,
+    /// Counts changes to what routing reads (exchanges, their bindings and settings, which queues
+    /// exist): a [`RouteMemo`] filled at another count is stale.
+    topology: u64,
+    /// The last publish's exchange and routing, reused while `topology` stands: speed only, no behaviour.
+    memo: RouteMemo,
     /// The vhost's policies, validated and compiled, in the order they were first set.
     policies: Vec<CompiledPolicy>,
 }
@@ -380,6 +416,8 @@ impl Broker {
             routes: RouteCache::default(),
             route_dests: Vec::new(),
             route_targets: Vec::new(),
+            topology: 0,
+            memo: RouteMemo::default(),
             policies: Vec::new(),
         }
     }
@@ -1197,11 +1235,10 @@ impl Broker {
             return;
         };
         channel.consumer_unacked -= 1;
-        if let Some(c) = channel
-            .consumers
-            .get_mut(ctag)
-            .filter(|c| c.queue == u.queue && c.queue_incarnation == u.queue_incarnation)
-        {
+        if let Some(c) = consumer_mut(&mut channel.consumers, ctag).filter(|c| {
+            (Rc::ptr_eq(&c.queue, &u.queue) || c.queue == u.queue)
+                && c.queue_incarnation == u.queue_incarnation
+        }) {
             c.settled(tag);
         }
     }
@@ -1232,9 +1269,9 @@ impl Broker {
     /// nothing changed since (a single settle): when every consumer of the channel reads `ran` there is
     /// nothing left to run, since a queue's delivery runs until no message or no consumer with credit
     /// is left, and only a settle gives credit back.
-    fn run_channel_queues_after(&mut self, conn: ConnectionId, ch: ChannelNumber, ran: &str) {
+    fn run_channel_queues_after(&mut self, conn: ConnectionId, ch: ChannelNumber, ran: &Name) {
         if let Some(channel) = self.connections.get(&conn).and_then(|c| c.channels.get(&ch)) {
-            if channel.consumers.values().all(|c| *c.queue == *ran) {
+            if channel.consumers.values().all(|c| Rc::ptr_eq(&c.queue, ran) || c.queue == *ran) {
                 return;
             }
         }
@@ -1330,6 +1367,7 @@ impl Broker {
             table: BindingTable::new(kind),
         };
         self.apply_exchange_policy(&name, &mut state);
+        self.topology += 1;
         self.exchanges.insert(name, state);
         Ok(Reply::ExchangeDeclareOk)
     }
@@ -1360,6 +1398,7 @@ impl Broker {
     /// go too.
     fn delete_exchange(&mut self, exchange: &str) {
         let Some((name, _)) = self.exchanges.remove_entry(exchange) else { return };
+        self.topology += 1;
         emit!(self, Event::ExchangeDeleted { exchange: name.clone() });
         self.remove_bindings_to(&Destination::Exchange(name));
     }
@@ -1367,6 +1406,7 @@ impl Broker {
     /// Removes every binding to `destination`; source exchanges with auto-delete left empty are deleted.
     fn remove_bindings_to(&mut self, destination: &Destination) {
         let mut emptied = Vec::new();
+        self.topology += 1;
         for (name, x) in self.exchanges.iter_mut() {
             if x.table.remove_destination(destination) > 0 && x.auto_delete && x.table.is_empty() {
                 emptied.push(name.clone());
@@ -1411,6 +1451,7 @@ impl Broker {
             routing_key: routing_key.clone(),
             arguments: arguments.clone(),
         };
+        self.topology += 1;
         let x = self.exchanges.get_mut(source).expect("checked above");
         if x.table.bind(binding)? {
             emit!(self, Event::Bound { source: source_name, destination, routing_key, arguments });
@@ -1441,6 +1482,7 @@ impl Broker {
         let Some((source_name, x)) = self.exchanges.get_key_value(source) else { return Ok(()) };
         let source_name = source_name.clone();
         let auto_delete = x.auto_delete;
+        self.topology += 1;
         let x = self.exchanges.get_mut(source).expect("just found");
         if x.table.unbind(&destination, &routing_key, &arguments) {
             let now_empty = x.table.is_empty();
@@ -1460,11 +1502,29 @@ impl Broker {
     /// exchange's alternate exchange used when none of the keys matched a binding of that exchange.
     /// The list it returns reuses the allocation of the last list handed back with
     /// [`recycle_targets`](Self::recycle_targets).
-    fn route(&mut self, exchange: &str, route: &Route, headers: &FieldTable) -> Vec<Name> {
-        let mut dests = std::mem::take(&mut self.route_dests);
+    fn route(&mut self, exchange: &Name, route: &Rc<Route>, headers: &FieldTable) -> Vec<Name> {
         let mut queues = std::mem::take(&mut self.route_targets);
+        // Without headers the result depends only on the topology, the exchange and the route's keys.
+        let memoizable = headers.is_empty() && route.also.is_empty();
+        let topology = self.topology;
+        if memoizable {
+            let memo = self.memo.at(topology);
+            if let Some((x, r)) = &memo.routed {
+                if Rc::ptr_eq(r, route) && (Rc::ptr_eq(x, exchange) || *x == *exchange) {
+                    queues.extend(memo.targets.iter().cloned());
+                    return queues;
+                }
+            }
+        }
+        let mut dests = std::mem::take(&mut self.route_dests);
         self.route_with(exchange, route, headers, &mut dests, &mut queues);
         self.route_dests = dests;
+        if memoizable {
+            let memo = self.memo.at(topology);
+            memo.routed = Some((Name::clone(exchange), Rc::clone(route)));
+            memo.targets.clear();
+            memo.targets.extend(queues.iter().cloned());
+        }
         queues
     }
 
@@ -1637,6 +1697,7 @@ impl Broker {
         );
         let mut q = Queue::new(name.clone(), incarnation, durable, auto_delete, owner, arguments, args);
         self.apply_queue_policy(&vhost, &mut q);
+        self.topology += 1;
         self.queues.insert(name.clone(), q);
         self.restart_expiry(&name);
         Ok(Reply::QueueDeclareOk { queue: name.to_string(), message_count: 0, consumer_count: 0 })
@@ -1679,6 +1740,7 @@ impl Broker {
     /// settings. Messages already queued keep the expiry they got on entering (as RabbitMQ's do); a
     /// changed `expires` restarts the queue's countdown.
     fn reapply_policies(&mut self) {
+        self.topology += 1;
         let vhost = self.vhost().to_string();
         let names: Vec<Name> = self.queues.keys().cloned().collect();
         for name in names {
@@ -1797,6 +1859,7 @@ impl Broker {
     /// Deliveries of it still held by channels stay there until settled. Returns the ready count.
     fn delete_queue(&mut self, queue: &str, reason: QueueDeletedReason) -> u32 {
         let Some(mut q) = self.queues.remove(queue) else { return 0 };
+        self.topology += 1;
         let consumers: Vec<ConsumerKey> = q.all_consumers().cloned().collect();
         q.consumers.clear();
         q.blocked.clear();
@@ -2041,7 +2104,7 @@ impl Broker {
         let Some(ch) = connections.get(&key.connection).and_then(|c| c.channels.get(&key.channel)) else {
             return false;
         };
-        let Some(c) = ch.consumers.get(&key.tag) else { return false };
+        let Some(c) = ch.consumer(&key.tag) else { return false };
         c.auto_ack || (c.has_credit() && ch.has_global_credit())
     }
 
@@ -2091,14 +2154,18 @@ impl Broker {
                 }
                 let Some(key) = q.consumers.front().map(|c| c.key.clone()) else { return };
                 let single_active = q.args.single_active_consumer;
-                // The consumer's channel, found once for the credit check (`can_take`) and the delivery.
+                // The consumer and its channel, found once for the credit check (`can_take`) and the
+                // delivery.
                 let channel =
                     self.connections.get_mut(&key.connection).and_then(|c| c.channels.get_mut(&key.channel));
-                let Some(channel) = channel.filter(|ch| {
-                    ch.consumers
-                        .get(&key.tag)
-                        .is_some_and(|c| c.auto_ack || (c.has_credit() && ch.has_global_credit()))
-                }) else {
+                let taker = channel.and_then(|ch| {
+                    let global_credit = ch.has_global_credit();
+                    let Channel { consumers, next_delivery_tag, consumer_unacked, unacked, .. } = ch;
+                    let consumer = consumer_mut(consumers, &key.tag)?;
+                    let can_take = consumer.auto_ack || (consumer.has_credit() && global_credit);
+                    can_take.then_some((consumer, next_delivery_tag, consumer_unacked, unacked))
+                });
+                let Some((consumer, next_delivery_tag, channel_unacked, unacked)) = taker else {
                     if single_active {
                         return;
                     }
@@ -2117,8 +2184,8 @@ impl Broker {
                 let qname = q.name.clone();
                 let incarnation = q.incarnation;
                 let quorum_count = (q.is_quorum() && m.delivery_count > 0).then_some(m.delivery_count);
-                let tag = channel.take_delivery_tag();
-                let consumer = channel.consumers.get_mut(&key.tag).expect("checked with the channel");
+                let tag = *next_delivery_tag;
+                *next_delivery_tag += 1;
                 let auto_ack = consumer.auto_ack;
                 emit!(
                     self,
@@ -2138,8 +2205,8 @@ impl Broker {
                     self.totals.acked += 1;
                 } else {
                     consumer.unacked += 1;
-                    channel.consumer_unacked += 1;
-                    channel.unacked.insert(
+                    *channel_unacked += 1;
+                    unacked.insert(
                         tag,
                         Unacked {
                             message: m,
@@ -2326,6 +2393,28 @@ impl Broker {
         let live = match self.queues.get_mut(queue) {
             Some(q) if q.incarnation == incarnation => {
                 Self::unblock_in(q, &self.connections);
+                if op == Settle::Ack {
+                    // Acks to a live queue only count: done with the queue found once. The same as the
+                    // `(true, None)` arm below.
+                    for (tag, u) in group {
+                        let message = u.message.id;
+                        let delivery_tag = DeliveryTag(tag);
+                        emit!(
+                            self,
+                            Event::Acked {
+                                message,
+                                queue: Name::clone(queue),
+                                connection: conn,
+                                channel: ch,
+                                delivery_tag
+                            }
+                        );
+                        q.unacked -= 1;
+                        self.totals.acked += 1;
+                    }
+                    self.run_delivery_from(queue, true);
+                    return;
+                }
                 true
             }
             _ => false,
@@ -2434,17 +2523,28 @@ impl Broker {
                 format!("message ids are exhausted (the next would be {})", self.next_message),
             ));
         }
-        let vhost = self.vhost();
-        let Some((xname, x)) = self.exchanges.get_key_value(exchange) else {
-            return Err(not_found_exchange(exchange, vhost));
+        let topology = self.topology;
+        let remembered = match &self.memo.at(topology).exchange {
+            Some((name, internal)) if **name == *exchange => Some((Name::clone(name), *internal)),
+            _ => None,
         };
-        if x.internal {
+        let (xname, internal) = match remembered {
+            Some(found) => found,
+            None => {
+                let Some((xname, x)) = self.exchanges.get_key_value(exchange) else {
+                    return Err(not_found_exchange(exchange, self.vhost()));
+                };
+                let found = (Name::clone(xname), x.internal);
+                self.memo.at(topology).exchange = Some(found.clone());
+                found
+            }
+        };
+        if internal {
             return Err(AmqpError::channel(
                 ReplyCode::AccessRefused,
-                format!("cannot publish to internal {}", exchange_resource(exchange, vhost)),
+                format!("cannot publish to internal {}", exchange_resource(exchange, self.vhost())),
             ));
         }
-        let xname = xname.clone();
         let mut properties = properties;
         if properties.reply_to.as_deref() == Some(REPLY_TO_QUEUE) {
             // Direct reply-to: the request carries the key of this channel's reply consumer.
@@ -2473,7 +2573,10 @@ impl Broker {
             )
         })?;
         properties.headers.remove("BCC");
-        if self.channel_mut(conn, ch).tx.is_some() {
+        // One channel lookup for both: a transaction holds the publish, else it takes its confirm number.
+        let channel = self.channel_mut(conn, ch);
+        let untransacted = channel.tx.is_none().then(|| channel.take_publish_seq());
+        let Some(seq) = untransacted else {
             let queues = self.route_at_publish(&xname, &routing_key, &also, &properties.headers);
             let tx = self.channel_mut(conn, ch).tx.as_mut().expect("checked above");
             tx.publishes.push(HeldPublish {
@@ -2486,8 +2589,8 @@ impl Broker {
                 queues,
             });
             return Ok(Reply::None);
-        }
-        self.publish_checked(conn, ch, xname, routing_key, also, mandatory, properties, body, None);
+        };
+        self.publish_checked(conn, ch, seq, xname, routing_key, also, mandatory, properties, body, None);
         Ok(Reply::None)
     }
 
@@ -2516,13 +2619,15 @@ impl Broker {
         queues
     }
 
-    /// The rest of a publish once it passed every check: a message id, routing, enqueueing, the
+    /// The rest of a publish once it passed every check and took its confirm number (`seq`, see
+    /// [`Channel::take_publish_seq`]): a message id, routing, enqueueing, the
     /// return or the confirm. A committed transaction's publishes come here at the commit.
     #[allow(clippy::too_many_arguments)]
     fn publish_checked(
         &mut self,
         conn: ConnectionId,
         ch: ChannelNumber,
+        seq: Option<u64>,
         xname: Name,
         routing_key: String,
         also: Vec<Box<str>>,
@@ -2532,14 +2637,6 @@ impl Broker {
         chosen: Option<Vec<Name>>,
     ) {
         let exchange: &str = &Name::clone(&xname);
-        let channel = self.channel_mut(conn, ch);
-        let seq = if channel.confirm {
-            let s = channel.next_publish_seq;
-            channel.next_publish_seq += 1;
-            Some(s)
-        } else {
-            None
-        };
         let id = MessageId(self.next_message);
         self.next_message += 1;
         self.totals.published += 1;
@@ -2573,7 +2670,7 @@ impl Broker {
                 queues.retain(|q| self.queues.contains_key(q));
                 queues
             }
-            None => self.route(exchange, &route, &properties.headers),
+            None => self.route(&xname, &route, &properties.headers),
         };
         // The event takes the target list; one target (the usual case) is remembered without a copy.
         let single = match targets.as_slice() {
@@ -2657,9 +2754,11 @@ impl Broker {
     /// `rabbit_channel` commits: deliveries first, then acks and rejects).
     fn commit(&mut self, conn: ConnectionId, ch: ChannelNumber, tx: Transaction) {
         for p in tx.publishes {
+            let seq = self.channel_mut(conn, ch).take_publish_seq();
             self.publish_checked(
                 conn,
                 ch,
+                seq,
                 p.exchange,
                 p.routing_key,
                 p.also,

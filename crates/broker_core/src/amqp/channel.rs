@@ -14,6 +14,7 @@ use super::consumer::Consumer;
 use super::message::QueuedMessage;
 use super::types::{BasicProperties, ChannelNumber, Name};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::rc::Rc;
 
 /// A publish held by a transaction until `tx.commit`, already checked (exchange, size, expiration,
 /// `CC` / `BCC`).
@@ -191,6 +192,34 @@ impl Channel {
         self.next_delivery_tag += 1;
         tag
     }
+
+    /// The publish sequence number the next publish is confirmed with, if confirms are on.
+    pub fn take_publish_seq(&mut self) -> Option<u64> {
+        if !self.confirm {
+            return None;
+        }
+        let seq = self.next_publish_seq;
+        self.next_publish_seq += 1;
+        Some(seq)
+    }
+
+    /// The consumer with `tag` (see [`consumer_mut`]).
+    pub fn consumer(&self, tag: &Name) -> Option<&Consumer> {
+        match self.consumers.first_key_value() {
+            Some((first, consumer)) if Rc::ptr_eq(first, tag) => Some(consumer),
+            _ => self.consumers.get(tag),
+        }
+    }
+}
+
+/// `consumers.get_mut(tag)`, quicker for the usual caller: it holds the very name the map keeps (a
+/// queue's line and the channel's unacked deliveries share it), so the first consumer — on most channels
+/// the only one — is matched by address before the map is searched by comparing strings.
+pub fn consumer_mut<'a>(consumers: &'a mut BTreeMap<Name, Consumer>, tag: &Name) -> Option<&'a mut Consumer> {
+    if consumers.first_key_value().is_some_and(|(first, _)| Rc::ptr_eq(first, tag)) {
+        return consumers.values_mut().next();
+    }
+    consumers.get_mut(tag)
 }
 
 /// A client connection and its open channels.

@@ -88,8 +88,8 @@ impl RouteCache {
 
     /// The shared route for (`exchange`, `routing_key`).
     pub fn get(&mut self, exchange: &Name, routing_key: &str) -> Rc<Route> {
-        if let Some(r) = self.slots.iter().find(|r| *r.routing_key == *routing_key && r.exchange == *exchange)
-        {
+        let same_exchange = |r: &Rc<Route>| Rc::ptr_eq(&r.exchange, exchange) || r.exchange == *exchange;
+        if let Some(r) = self.slots.iter().find(|r| *r.routing_key == *routing_key && same_exchange(r)) {
             return Rc::clone(r);
         }
         let route = Route::new(Name::clone(exchange), routing_key);
@@ -285,22 +285,19 @@ fn only_delivery_mode(p: &BasicProperties) -> bool {
         user_id,
         app_id,
     } = p;
+    // A chain of tests, not a list of the fields: nothing is built per message.
     headers.is_empty()
         && priority.is_none()
         && timestamp.is_none()
-        && [
-            content_type,
-            content_encoding,
-            correlation_id,
-            reply_to,
-            expiration,
-            message_id,
-            kind,
-            user_id,
-            app_id,
-        ]
-        .iter()
-        .all(|s| s.is_none())
+        && content_type.is_none()
+        && content_encoding.is_none()
+        && correlation_id.is_none()
+        && reply_to.is_none()
+        && expiration.is_none()
+        && message_id.is_none()
+        && kind.is_none()
+        && user_id.is_none()
+        && app_id.is_none()
 }
 
 /// Parses an `expiration` property as RabbitMQ's `rabbit_basic:parse_expiration` does (Erlang

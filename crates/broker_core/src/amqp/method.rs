@@ -68,6 +68,36 @@ fn check_value(field: &str, value: &FieldValue) -> Result<(), ShortStringTooLong
 }
 
 fn check_properties(p: &BasicProperties) -> Result<(), ShortStringTooLong> {
+    // The usual publish has no string property and no header: answered without listing the fields.
+    // Destructured so a new property cannot be missed.
+    let BasicProperties {
+        content_type,
+        content_encoding,
+        headers,
+        delivery_mode: _,
+        priority: _,
+        correlation_id,
+        reply_to,
+        expiration,
+        message_id,
+        timestamp: _,
+        kind,
+        user_id,
+        app_id,
+    } = p;
+    if headers.is_empty()
+        && content_type.is_none()
+        && content_encoding.is_none()
+        && correlation_id.is_none()
+        && reply_to.is_none()
+        && expiration.is_none()
+        && message_id.is_none()
+        && kind.is_none()
+        && user_id.is_none()
+        && app_id.is_none()
+    {
+        return Ok(());
+    }
     let strings = p.string_fields();
     for (field, value) in strings {
         if let Some(v) = value {
