@@ -25,7 +25,9 @@
 # On 2026-12-07 five single-node programs were added (committed-offset-out-of-range 8 s,
 # compaction-tombstones-and-delete 58 s — three waits for the log cleaner —, linger-batch-and-max-poll 11 s,
 # log-append-time 3 s, at a load of ~14) and min-cleanable-dirty-ratio (~59 s: three cleaner waits): about
-# 140 s more; classic-generations ~8 s.
+# 140 s more; classic-generations ~8 s. Later that day (h-k17, not timed one by one): segment-bytes-roll
+# (7.5 s of sleeps), null-key-sticky-batch (4 s), classic-generation-after-leave (2 s) on the single node,
+# and retry-duplicate-and-idempotence (kills broker 3: a fresh cluster; its sends wait ~4 s for the fencing).
 # Environment: BROKERLAB_KAFKA_PORT (default 9092; the controller uses the next port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -167,7 +169,8 @@ run_document() {
   fi
   say "document $name: $((SECONDS - t)) s"
 }
-# bursty-producer (added 2026-12-07, ~12 s; topic ticks, group tickers) runs last in lane b.
+# bursty-producer (added 2026-12-07, ~12 s; topic ticks, group tickers) runs last in lane b;
+# header-poison-pill (added 2026-12-07, 20 s of document; topic tagged-jobs, group taggers) last in lane a.
 # Real time (--speed 1): a classic group's first join waits for the broker's initial rebalance delay, a
 # Kafka timer (the runner refuses a speed-up for a document with a classic group); hot-key-skew has no
 # consumer: --speed 5. Two lanes run side by side; documents that share a topic or group name
@@ -188,7 +191,8 @@ lane() {
   local entry
   for entry in "$@"; do run_document "tests/scenarios/kafka-documents/${entry% *}/" "${entry#* }"; done
 }
-lane_a=("keyed-order 1" "script-per-record 1" "slow-poll-loop-and-transactions 1" "consumer-crash-rebalance 1")
+lane_a=("keyed-order 1" "script-per-record 1" "slow-poll-loop-and-transactions 1" "consumer-crash-rebalance 1"
+  "header-poison-pill 1")
 lane_b=("slow-consumer-lag 1" "groups-share-and-fan-out 1" "zipf-decimal-exponent 1" "hot-key-skew 5" "client-latency 1"
   "bursty-producer 1")
 doc_count=$(( ${#lane_a[@]} + ${#lane_b[@]} + 1 ))

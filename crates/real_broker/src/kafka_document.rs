@@ -985,10 +985,19 @@ pub fn run_document_real(
                 c.since_commit += 1;
                 let mut asked = None;
                 if let (Some(script), Some(sandbox)) = (&c.spec.script, sandbox.as_mut()) {
-                    let mut headers = Vec::new();
-                    if let Some(o) = &origin {
-                        headers.push((ORIGIN_HEADER.to_string(), Some(o.clone())));
-                    }
+                    // The record's headers as the consumer read them (the producer's, then the origin),
+                    // as the engine's script sees them.
+                    let headers: Vec<(String, Option<String>)> = r["headers"]
+                        .as_array()
+                        .map(|hs| {
+                            hs.iter()
+                                .filter_map(|h| {
+                                    let k = h.get(0)?.as_str()?.to_string();
+                                    Some((k, h.get(1).and_then(|v| v.as_str()).map(String::from)))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
                     let topic = r["topic"].as_str().unwrap_or("");
                     let part = r["partition"].as_i64().unwrap_or(0) as i32;
                     let map = record_map(topic, part, offset, 0, key, value, &headers);

@@ -25,7 +25,9 @@
 //!   no live ISR or ELR member, `unclean.leader.election.enable` elects the first live replica (its log
 //!   wins; the records beyond it are lost, and their offsets are given again) or the partition stays
 //!   offline. A killed broker ([`Cluster::broker_crash`]) tells the controller nothing: it keeps its
-//!   leaderships and ISR places until `broker.session.timeout.ms` has passed, then is fenced the same way.
+//!   leaderships and ISR places until `broker.session.timeout.ms` has passed, then is fenced the same way;
+//!   meanwhile its follower replicas fetch nothing, so an `acks=all` request waits for the fencing
+//!   (`tests/scenarios/kafka/retry-duplicate-and-idempotence`).
 //! - `Admin.electLeaders` ([`Cluster::elect_leaders`]): `PREFERRED` moves leadership to the first replica
 //!   when it is live and in the ISR; `UNCLEAN` elects a leader for a leaderless partition.
 //! - Preferred leaders (`auto.leader.rebalance.enable`, as the KRaft controller does it): once a partition
@@ -44,8 +46,9 @@ impl Cluster {
         let now = self.now;
         let lag = self.settings.replica_lag_time_max_ms;
         let latency = self.settings.replica_fetch_latency_ms;
+        // A killed broker (crashed, not yet fenced) fetches nothing, though the controller still counts it.
         let delays: Vec<(NodeId, bool, u64)> =
-            self.brokers.iter().map(|b| (b.id, b.up, b.fetch_delay_ms)).collect();
+            self.brokers.iter().map(|b| (b.id, b.up && !b.crashed, b.fetch_delay_ms)).collect();
         let Some(t) = self.topics.get_mut(topic) else { return };
         let topic_id = t.id;
         let Some(p) = t.partitions.get_mut(partition) else { return };
@@ -136,8 +139,12 @@ impl Cluster {
         self.update_high_watermark(&name, partition as usize);
     }
 
+    /// The replica's broker is running: up, and not killed (a crashed broker's replicas stop fetching at
+    /// once, while its ISR places stay until it is fenced).
     fn broker_up_by_replica(&self, tp: &TopicPartition, replica: usize) -> bool {
-        self.partition(tp).and_then(|p| p.replicas.get(replica)).is_some_and(|r| self.is_broker_up(*r))
+        self.partition(tp)
+            .and_then(|p| p.replicas.get(replica))
+            .is_some_and(|r| self.brokers.iter().any(|b| b.id == *r && b.up && !b.crashed))
     }
 
     pub(crate) fn isr_check(&mut self, topic_id: u64, partition: i32, replica: usize, leader_epoch: i32) {
@@ -385,6 +392,8 @@ impl Cluster {
             // Restarted before its session expired: it re-registers and is followed again.
             if was_crashed {
                 for (name, index) in self.partitions_on(broker) {
+                    // Its replicas fetch again: what they missed while it was down, and a rejoin.
+                    self.after_leader_append(&name, index);
                     self.schedule_rejoin_fetch(&TopicPartition::new(name, index as i32), broker);
                 }
             }

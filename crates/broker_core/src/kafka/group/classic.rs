@@ -1507,12 +1507,10 @@ impl GroupCoordinator {
                 group_instance_id: m.group_instance_id.clone(),
                 client_id: m.client_id.clone(),
                 client_host: m.client_host.clone(),
-                // Kafka shows assignments only once the group is Stable.
-                assignment: if g.state == ClassicGroupState::Stable {
-                    m.assignment.clone()
-                } else {
-                    Vec::new()
-                },
+                // Kafka 4's coordinator shows each member's assignment in every state (a non-Stable
+                // group's members without their metadata, but with the assignment they hold: kept from
+                // Stable into PreparingRebalance, cleared when a rebalance resets it).
+                assignment: m.assignment.clone(),
             })
             .collect();
         members.sort_by(|a, b| a.member_id.cmp(&b.member_id));

@@ -91,6 +91,10 @@ pub enum Action {
     Local,
     /// One client call.
     Call(ClientCall),
+    /// `consumer.poll(…).partitions().size()`: the poll, shown as how many partitions its records came
+    /// from (a property that holds where the partitions themselves are drawn at random, as the null-key
+    /// sticky partitioner's are).
+    PartitionCount(ClientCall),
     /// A command-line tool.
     Tool(Tool),
 }
@@ -117,6 +121,9 @@ pub struct Program {
 pub const MAX_STATEMENTS: usize = 10_000;
 const MAX_DEPTH: usize = 32;
 const MAX_PROGRAM_BYTES: usize = 1 << 20;
+/// The most bytes the `"…".repeat(n)` of one program may make in all (a value of a few hundred KB, as a
+/// golden filling 1 MiB segments needs, fits many times).
+const MAX_REPEAT_BYTES: usize = 16 << 20;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Tok {
@@ -244,6 +251,8 @@ struct Parser {
     at: usize,
     /// Where the statement ends (for errors at its end).
     end: (u32, u32),
+    /// How many bytes `"…".repeat(n)` may still make in this program (bad input stays bounded).
+    repeat_budget: usize,
 }
 
 impl Parser {
@@ -386,7 +395,29 @@ impl Parser {
                 return err(line, col, "the call chain is too long");
             }
             self.at += 1;
+            let (name_line, name_col) = self.pos();
             let name = self.ident()?;
+            if let (Expr::Str(s), "repeat", true) = (&e, name.as_str(), self.is('(')) {
+                // Java's `String.repeat(count)`: a long value without a long line.
+                let args = self.args(depth)?;
+                let count = match args.as_slice() {
+                    [Located { expr: Expr::Num(n), .. }] => *n,
+                    _ => return err(name_line, name_col, "repeat takes one whole number"),
+                };
+                let count = usize::try_from(count)
+                    .or_else(|_| err(name_line, name_col, format!("count is negative: {count}")))?;
+                let bytes = s.len().saturating_mul(count);
+                if bytes > self.repeat_budget {
+                    return err(
+                        name_line,
+                        name_col,
+                        format!("repeat makes at most {MAX_REPEAT_BYTES} bytes in a program"),
+                    );
+                }
+                self.repeat_budget -= bytes;
+                e = Expr::Str(s.repeat(count));
+                continue;
+            }
             let target = Box::new(Located { expr: e, line, col });
             e = if self.is('(') {
                 Expr::Call(target, name, self.args(depth)?)
@@ -871,6 +902,21 @@ impl Context {
                 if let Expr::Call(t, m2, a2) = &inner.expr {
                     if m2 == "send" {
                         return self.method(inner, t, m2, a2, true);
+                    }
+                }
+            }
+        }
+        // `consumer.poll(…).partitions().size()`: how many partitions the poll's records came from.
+        if let Expr::Call(parts, size, a1) = &whole.expr {
+            if let Expr::Call(poll, partitions, a2) = &parts.expr {
+                if size == "size" && a1.is_empty() && partitions == "partitions" && a2.is_empty() {
+                    if let Expr::Call(t, m, args) = &poll.expr {
+                        if m == "poll" && matches!(self.var(t)?.1, Var::Consumer) {
+                            return match self.method(poll, t, m, args, false)? {
+                                Action::Call(call) => Ok(Action::PartitionCount(call)),
+                                other => Ok(other),
+                            };
+                        }
                     }
                 }
             }
@@ -1641,6 +1687,7 @@ pub fn parse(text: &str) -> Result<Program, ProgramError> {
     let lines: Vec<&str> = text.lines().collect();
     let mut ctx = Context { vars: BTreeMap::new() };
     let mut statements = Vec::new();
+    let mut repeat_budget = MAX_REPEAT_BYTES;
     let mut i = 0;
     while i < lines.len() {
         let line_no = i as u32 + 1;
@@ -1703,8 +1750,9 @@ pub fn parse(text: &str) -> Result<Program, ProgramError> {
         let source = chunks.iter().map(|(_, l)| strip_comment(l).trim()).collect::<Vec<_>>().join(" ");
         let toks = lex(&chunks)?;
         let last = toks.last().map(|t| (t.line, t.col + 1)).unwrap_or((line_no, 1));
-        let mut p = Parser { toks, at: 0, end: last };
+        let mut p = Parser { toks, at: 0, end: last, repeat_budget };
         let action = statement(&mut p, &mut ctx)?;
+        repeat_budget = p.repeat_budget;
         statements.push(Statement { line: line_no, source, action });
         i = j + 1;
     }

@@ -15,6 +15,7 @@ use super::parse::{Action, Program, ResetSpec, Tool};
 use crate::kafka::tools::{self, PartitionFacts, ResetError};
 use crate::kafka::TopicPartition;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 /// One line of a transcript and the program line of the statement it belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -848,6 +849,14 @@ pub fn run<C: KafkaClients>(program: &Program, clients: &mut C) -> Transcript {
                 let reply = r.call(call);
                 r.show_reply(&reply);
             }
+            Action::PartitionCount(call) => match r.call(call) {
+                ClientReply::Records { records } => {
+                    let partitions: BTreeSet<(&str, i32)> =
+                        records.iter().map(|rec| (rec.topic.as_str(), rec.partition)).collect();
+                    r.emit(partitions.len().to_string());
+                }
+                other => r.show_reply(&other),
+            },
             Action::Tool(tool) => r.tool(tool),
         }
     }

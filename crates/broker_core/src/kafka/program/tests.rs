@@ -448,3 +448,23 @@ fn reset_offsets_shift_by_without_a_committed_offset_is_the_tools_refusal() {
         t.text()
     );
 }
+
+#[test]
+fn repeated_values_and_partition_counts_parse_within_bounds() {
+    let head = "Properties props = new Properties();\nKafkaProducer<String, String> p = new KafkaProducer<>(props);\n";
+    let c = calls(&format!("{head}p.send(new ProducerRecord<>(\"t\", \"k\", \"ab\".repeat(3))).get();\n"));
+    match &c[1] {
+        ClientCall::Send { record, .. } => assert_eq!(record.value.as_deref(), Some("ababab")),
+        other => panic!("{other:?}"),
+    }
+    let big = format!("{head}p.send(new ProducerRecord<>(\"t\", \"k\", \"ab\".repeat(9000000))).get();\n");
+    assert_eq!(error_of(&big), "3:44: repeat makes at most 16777216 bytes in a program");
+    let negative = format!("{head}p.send(new ProducerRecord<>(\"t\", \"k\", \"a\".repeat(-1))).get();\n");
+    assert_eq!(error_of(&negative), "3:43: count is negative: -1");
+    let consumer = "Properties props = new Properties();\nKafkaConsumer<String, String> c = new KafkaConsumer<>(props);\nc.poll(Duration.ofMillis(10)).partitions().size();\n";
+    let program = parse(consumer).unwrap();
+    assert_eq!(
+        program.statements[2].action,
+        Action::PartitionCount(ClientCall::Poll { consumer: "c".into(), timeout_ms: 10 })
+    );
+}
