@@ -78,7 +78,7 @@ const DOCUMENTS: [(&str, &str, &str); 11] = [
 /// The Kafka document goldens (`"model": "kafka"`): (name, document, expected transcript), the same files
 /// `crates/broker_core/tests/kafka_documents.rs` plays natively (from `kafka-documents/` and, for the
 /// share-groups tutorial, `kafka-tutorials/`).
-const KAFKA_DOCUMENTS: [(&str, &str, &str); 14] = [
+const KAFKA_DOCUMENTS: [(&str, &str, &str); 15] = [
     (
         "bursty-producer",
         include_str!("scenarios/kafka-documents/bursty-producer/document.json"),
@@ -103,6 +103,11 @@ const KAFKA_DOCUMENTS: [(&str, &str, &str); 14] = [
         "groups-share-and-fan-out",
         include_str!("scenarios/kafka-documents/groups-share-and-fan-out/document.json"),
         include_str!("scenarios/kafka-documents/groups-share-and-fan-out/expected.txt"),
+    ),
+    (
+        "header-poison-pill",
+        include_str!("scenarios/kafka-documents/header-poison-pill/document.json"),
+        include_str!("scenarios/kafka-documents/header-poison-pill/expected.txt"),
     ),
     (
         "hot-key-skew",
