@@ -23,6 +23,8 @@ cargo clippy -p brokerlab --target wasm32-unknown-unknown --lib --features lazy-
 cargo clippy -p brokerlab_scripts --target wasm32-unknown-unknown --locked -- -D warnings
 # The SQS page's module (src/sqs_main.rs, built by index.html into sqs/).
 cargo clippy -p brokerlab --target wasm32-unknown-unknown --bin brokerlab_sqs --features lazy-scripts --locked -- -D warnings
+# The Redis page's module (src/redis_main.rs, built by index.html into redis/).
+cargo clippy -p brokerlab --target wasm32-unknown-unknown --bin brokerlab_redis --features lazy-scripts --locked -- -D warnings
 # The Kafka sandbox's module (src/embed_kafka_main.rs, built into embed-kafka/).
 cargo clippy -p brokerlab --target wasm32-unknown-unknown --bin brokerlab_embed_kafka --features lazy-scripts --locked -- -D warnings
 

@@ -8,6 +8,7 @@
 //! - [`persist`]: a narrow key–value trait so native tests use memory and the browser IndexedDB.
 //! - [`kafka_page`]: the Kafka page (its own wasm module, `src/kafka_main.rs`).
 //! - [`sqs_page`]: the SQS page (its own wasm module, `src/sqs_main.rs`).
+//! - [`redis_page`]: the Redis page (its own wasm module, `src/redis_main.rs`).
 //! - [`shell`]: what every model's page shares of its shell (files, links, forwarding to another model's page).
 //! - [`scripting`]: the scripting engine (a second wasm module), loaded before a document with scripts.
 
@@ -21,6 +22,7 @@ pub mod kafka_page;
 pub mod log_filter;
 pub mod persist;
 pub mod player;
+pub mod redis_page;
 pub mod scenarios;
 pub mod scripting;
 pub mod session;

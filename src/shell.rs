@@ -21,6 +21,7 @@ pub fn model_query(model: ModelName) -> &'static str {
         ModelName::Amqp => "",
         ModelName::Kafka => "?model=kafka",
         ModelName::Sqs => "?model=sqs",
+        ModelName::Redis => "?model=redis",
     }
 }
 
@@ -54,6 +55,7 @@ pub fn page_name(model: ModelName) -> &'static str {
         ModelName::Amqp => "RabbitMQ",
         ModelName::Kafka => "Kafka",
         ModelName::Sqs => "SQS",
+        ModelName::Redis => "Redis",
     }
 }
 
@@ -260,6 +262,165 @@ pub fn share_field(props: &ShareFieldProps) -> yew::Html {
     }
 }
 
+/// The time bar every model's page shows, the same way: Rewind, Play/Pause, Step, −1 s, +1 s, the speed,
+/// the clock and the scrubber. `prefix` names their ids (`redis` on the Redis page: `redis-play`, …).
+/// The page owns the time; the bar only asks for moves.
+#[derive(yew::Properties, PartialEq)]
+pub struct TimeBarProps {
+    pub prefix: &'static str,
+    pub now_ms: u64,
+    pub end_ms: u64,
+    pub playing: bool,
+    pub speed: u64,
+    /// The speeds offered (×).
+    pub speeds: &'static [u64],
+    /// Go to an instant (ms; the page clamps it).
+    pub on_seek: yew::Callback<u64>,
+    pub on_play: yew::Callback<()>,
+    /// Step to the next instant something happens.
+    pub on_step: yew::Callback<()>,
+    pub on_speed: yew::Callback<u64>,
+}
+
+/// `12.345 s`: the clock's format.
+pub fn clock_text(ms: u64) -> String {
+    format!("{}.{:03} s", ms / 1000, ms % 1000)
+}
+
+#[yew::function_component(TimeBar)]
+pub fn time_bar(props: &TimeBarProps) -> yew::Html {
+    use yew::TargetCast;
+    let p = props.prefix;
+    let now = props.now_ms;
+    let seek = |to: u64| {
+        let on = props.on_seek.clone();
+        yew::Callback::from(move |_: yew::MouseEvent| on.emit(to))
+    };
+    let on_play = {
+        let on = props.on_play.clone();
+        yew::Callback::from(move |_: yew::MouseEvent| on.emit(()))
+    };
+    let on_step = {
+        let on = props.on_step.clone();
+        yew::Callback::from(move |_: yew::MouseEvent| on.emit(()))
+    };
+    let on_speed = {
+        let on = props.on_speed.clone();
+        yew::Callback::from(move |e: yew::Event| {
+            let value = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+            if let Ok(v) = value.parse::<u64>() {
+                on.emit(v);
+            }
+        })
+    };
+    let scrub = {
+        let on = props.on_seek.clone();
+        yew::Callback::from(move |e: yew::InputEvent| {
+            let v = e.target_unchecked_into::<web_sys::HtmlInputElement>().value();
+            if let Ok(ms) = v.parse::<u64>() {
+                on.emit(ms);
+            }
+        })
+    };
+    yew::html! {
+        <>
+            <div class="time-controls">
+                <button id={format!("{p}-rewind")} class="btn" onclick={seek(0)} aria-label="Back to 0"
+                        aria-keyshortcuts="Home">{ "Rewind" }</button>
+                <button id={format!("{p}-play")} class="btn primary" onclick={on_play}
+                        aria-keyshortcuts="Space">{ if props.playing { "Pause" } else { "Play" } }</button>
+                <button id={format!("{p}-step")} class="btn" onclick={on_step} aria-label="Step to the next event">{ "Step" }</button>
+                <button id={format!("{p}-back")} class="btn" onclick={seek(now.saturating_sub(1000))}
+                        aria-label="Back one second" aria-keyshortcuts="ArrowLeft">{ "−1 s" }</button>
+                <button id={format!("{p}-forward")} class="btn" onclick={seek(now + 1000)}
+                        aria-label="Forward one second" aria-keyshortcuts="ArrowRight">{ "+1 s" }</button>
+                <select id={format!("{p}-speed")} aria-label="Speed" onchange={on_speed}>
+                    { for props.speeds.iter().map(|v| yew::html! {
+                        <option value={v.to_string()} selected={props.speed == *v}>{ format!("{v}×") }</option>
+                    }) }
+                </select>
+                <span id={format!("{p}-clock")} class="clock">{ format!("{} / {}", clock_text(now), clock_text(props.end_ms)) }</span>
+            </div>
+            <input id={format!("{p}-time")} type="range" class="time-scrub" min="0" max={props.end_ms.to_string()}
+                   step="100" value={now.to_string()} oninput={scrub} aria-label="Time (rewind or fast-forward)" />
+        </>
+    }
+}
+
+/// A key the time bar answers when no field has the focus: Space plays or pauses, ← / → move one
+/// second, Home goes back to 0, End to the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeKey {
+    PlayPause,
+    Back,
+    Forward,
+    Start,
+    End,
+}
+
+impl TimeKey {
+    /// The key's meaning, unless a modifier is held or a field (input, select, text area, button) has
+    /// the focus: typing in a console must not move time.
+    pub fn of(key: &str, in_field: bool, modified: bool) -> Option<TimeKey> {
+        if in_field || modified {
+            return None;
+        }
+        Some(match key {
+            " " => TimeKey::PlayPause,
+            "ArrowLeft" => TimeKey::Back,
+            "ArrowRight" => TimeKey::Forward,
+            "Home" => TimeKey::Start,
+            "End" => TimeKey::End,
+            _ => return None,
+        })
+    }
+
+    /// The instant it goes to from `now` (`None`: play or pause).
+    pub fn target(self, now_ms: u64, end_ms: u64) -> Option<u64> {
+        match self {
+            TimeKey::PlayPause => None,
+            TimeKey::Back => Some(now_ms.saturating_sub(1000)),
+            TimeKey::Forward => Some((now_ms + 1000).min(end_ms)),
+            TimeKey::Start => Some(0),
+            TimeKey::End => Some(end_ms),
+        }
+    }
+}
+
+/// A `keydown` listener on the document, removed when dropped.
+pub struct KeyListener {
+    document: web_sys::Document,
+    closure: wasm_bindgen::closure::Closure<dyn Fn(web_sys::KeyboardEvent)>,
+}
+
+impl Drop for KeyListener {
+    fn drop(&mut self) {
+        use wasm_bindgen::JsCast;
+        let _ = self
+            .document
+            .remove_event_listener_with_callback("keydown", self.closure.as_ref().unchecked_ref());
+    }
+}
+
+/// Listens to `keydown` on the document until the returned value is dropped.
+pub fn key_listener(f: impl Fn(web_sys::KeyboardEvent) + 'static) -> Option<KeyListener> {
+    use wasm_bindgen::JsCast;
+    let document = web_sys::window()?.document()?;
+    let closure = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(f);
+    document.add_event_listener_with_callback("keydown", closure.as_ref().unchecked_ref()).ok()?;
+    Some(KeyListener { document, closure })
+}
+
+/// The time keys for a `keydown` event ([`TimeKey::of`], the focused element read from the event).
+pub fn time_key_of(e: &web_sys::KeyboardEvent) -> Option<TimeKey> {
+    use wasm_bindgen::JsCast;
+    let in_field = e
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"));
+    TimeKey::of(&e.key(), in_field, e.ctrl_key() || e.meta_key() || e.alt_key())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,6 +442,19 @@ mod tests {
         let to_rabbit = forward_address(ModelName::Amqp, amqp).unwrap();
         assert!(to_rabbit.starts_with("#scenario="), "{to_rabbit}");
         assert_eq!(permalink::decode(&to_rabbit), Ok(Some(amqp.to_string())));
+    }
+
+    #[test]
+    fn time_keys_act_only_outside_fields_and_without_modifiers() {
+        assert_eq!(TimeKey::of(" ", false, false), Some(TimeKey::PlayPause));
+        assert_eq!(TimeKey::of(" ", true, false), None, "a space typed in the console stays there");
+        assert_eq!(TimeKey::of("ArrowLeft", false, true), None);
+        assert_eq!(TimeKey::of("x", false, false), None);
+        assert_eq!(TimeKey::Back.target(500, 9_000), Some(0));
+        assert_eq!(TimeKey::Forward.target(8_500, 9_000), Some(9_000));
+        assert_eq!(TimeKey::End.target(0, 9_000), Some(9_000));
+        assert_eq!(TimeKey::PlayPause.target(0, 9_000), None);
+        assert_eq!(clock_text(12_345), "12.345 s");
     }
 
     #[test]

@@ -125,6 +125,7 @@ pub fn header() -> Html {
                     <option value="rabbitmq" selected=true>{ "RabbitMQ" }</option>
                     <option value="kafka">{ "Kafka" }</option>
                     <option value="sqs">{ "Amazon SQS" }</option>
+                    <option value="redis">{ "Redis" }</option>
                 </select>
                 { " sandbox" }
             </label>

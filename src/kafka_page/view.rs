@@ -277,6 +277,7 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                         <option value="rabbitmq">{ "RabbitMQ" }</option>
                         <option value="kafka" selected=true>{ "Kafka" }</option>
                         <option value="sqs">{ "Amazon SQS" }</option>
+                        <option value="redis">{ "Redis" }</option>
                     </select>
                 </label>
                 <select id="kafka-doc" aria-label="Kafka document" onchange={pick_doc}>

@@ -307,6 +307,7 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
                         <option value="rabbitmq">{ "RabbitMQ" }</option>
                         <option value="kafka">{ "Kafka" }</option>
                         <option value="sqs" selected=true>{ "Amazon SQS" }</option>
+                        <option value="redis">{ "Redis" }</option>
                     </select>
                 </label>
                 <select id="sqs-doc" aria-label="SQS tutorial" onchange={pick_doc}>

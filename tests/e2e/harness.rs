@@ -313,6 +313,7 @@ pub const KEY_ESCAPE: char = '\u{E00C}';
 pub const KEY_HOME: char = '\u{E011}';
 pub const KEY_LEFT: char = '\u{E012}';
 pub const KEY_RIGHT: char = '\u{E014}';
+pub const KEY_UP: char = '\u{E013}';
 
 /// Presses keys on the page as a keyboard does: keyDown / keyUp to whatever has the focus.
 pub fn keys(page: &Page, keys: &[char]) {
@@ -598,9 +599,10 @@ pub fn initial_download(
 /// RabbitMQ page at most 2% above the 649.2 kB it had before the Kafka page existed): (name, path, the
 /// selector that shows once it has started, budget in gzipped bytes). The embedded sandbox is the
 /// RabbitMQ model's other page; it has the per-page budget.
-pub const PAGE_BUDGETS: [(&str, &str, &str, u64); 4] = [
+pub const PAGE_BUDGETS: [(&str, &str, &str, u64); 5] = [
     ("RabbitMQ", "/", "header.app-header", 662_200),
     ("Kafka", "/?model=kafka", ".kafka-app", 650_000),
     ("SQS", "/?model=sqs", ".sqs-app", 650_000),
+    ("Redis", "/?model=redis", ".redis-app", 650_000),
     ("embedded sandbox", "/?embed=1", "#embed", 650_000),
 ];

@@ -17,6 +17,7 @@ mod kafka_hand;
 mod kafka_ops;
 mod laptop;
 mod persist;
+mod redis;
 mod render;
 mod scripting;
 mod sqs;

@@ -9,7 +9,7 @@ use serde_json::json;
 use std::time::Duration;
 
 /// The wasm and JS files the page fetched (Resource Timing).
-fn fetched(page: &Page) -> Vec<String> {
+pub fn fetched(page: &Page) -> Vec<String> {
     let v = page.execute(
         "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)
                 .filter(p => p.endsWith('.wasm') || p.endsWith('.js'));",
@@ -19,7 +19,7 @@ fn fetched(page: &Page) -> Vec<String> {
 }
 
 /// Waits (bounded: 60 s) until the element's text contains `needle`, for a run played in real time.
-fn wait_long(page: &Page, css: &str, needle: &str) -> String {
+pub fn wait_long(page: &Page, css: &str, needle: &str) -> String {
     let mut last = String::new();
     for _ in 0..600 {
         if page.try_find(css).is_some() {

@@ -143,7 +143,7 @@ fn the_rabbitmq_and_kafka_pickers_go_to_the_sqs_page() {
         "return [...document.querySelectorAll('#model-picker option')].map(o => o.value).join(' ');",
         json!([]),
     );
-    assert_eq!(options.as_str(), Some("rabbitmq kafka sqs"), "the SQS page's picker lists all three");
+    assert_eq!(options.as_str(), Some("rabbitmq kafka sqs redis"), "the SQS page's picker lists all four");
     page.click("#model-picker option[value='kafka']");
     page.wait_text("#kafka-about h2", "quickstart");
     page.click("#model-picker option[value='sqs']");

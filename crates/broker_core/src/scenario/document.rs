@@ -74,11 +74,13 @@ pub enum ModelName {
     Kafka,
     /// Amazon SQS (with SNS's fan-out to it), played by `crate::sqs::scenario`.
     Sqs,
+    /// Redis as a message broker (lists, pub/sub, streams), played by `crate::redis::scenario`.
+    Redis,
 }
 
 impl ModelName {
     /// Every model, in the order error texts list them.
-    pub const ALL: [ModelName; 3] = [ModelName::Amqp, ModelName::Kafka, ModelName::Sqs];
+    pub const ALL: [ModelName; 4] = [ModelName::Amqp, ModelName::Kafka, ModelName::Sqs, ModelName::Redis];
 
     /// The name a document writes (`"amqp"`).
     pub fn as_str(self) -> &'static str {
@@ -86,6 +88,7 @@ impl ModelName {
             ModelName::Amqp => "amqp",
             ModelName::Kafka => "kafka",
             ModelName::Sqs => "sqs",
+            ModelName::Redis => "redis",
         }
     }
 
@@ -95,10 +98,11 @@ impl ModelName {
             ModelName::Amqp => "RabbitMQ's AMQP 0-9-1",
             ModelName::Kafka => "Apache Kafka",
             ModelName::Sqs => "Amazon SQS",
+            ModelName::Redis => "Redis",
         }
     }
 
-    /// `"amqp" (RabbitMQ's AMQP 0-9-1), "kafka" (Apache Kafka), "sqs" (Amazon SQS)`.
+    /// `"amqp" (RabbitMQ's AMQP 0-9-1), "kafka" (Apache Kafka), "sqs" (Amazon SQS), "redis" (Redis)`.
     fn known_list() -> String {
         ModelName::ALL
             .iter()
@@ -165,7 +169,8 @@ fn runtime_missing(model: ModelName) -> Problem {
     Problem::new(
         "model",
         format!(
-            "this is an {} document; it is played by the {} runtime, not read as an \"{}\" document",
+            "this is {} {} document; it is played by the {} runtime, not read as an \"{}\" document",
+            if model == ModelName::Redis { "a" } else { "an" },
             model.system(),
             model.as_str(),
             ModelName::Amqp.as_str()
@@ -957,7 +962,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "3:12: model: unknown model 'kafak'; the models are \"amqp\" (RabbitMQ's AMQP 0-9-1), \"kafka\" \
-             (Apache Kafka), \"sqs\" (Amazon SQS)"
+             (Apache Kafka), \"sqs\" (Amazon SQS), \"redis\" (Redis)"
         );
         assert_eq!(Document::parse(misspelt).unwrap_err(), e);
         let number = "{ \"brokerlab\": 2, \"model\": 1 }";

@@ -14,4 +14,6 @@ pub mod document;
 pub mod run;
 
 pub use document::RedisDocument;
-pub use run::{run_document_transcript, RedisEvent, RedisRun, RedisRunOptions};
+pub use run::{
+    run_document_transcript, HandLine, RedisEvent, RedisRun, RedisRunOptions, HAND, READING_MESSAGES,
+};

@@ -39,6 +39,9 @@ use sim_kernel::transcript::{end_line, StopInfo};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
+mod hand;
+pub use hand::{HandLine, HAND, READING_MESSAGES};
+
 /// The runaway guard's default: the most firings at one instant.
 const MAX_FIRINGS: u64 = 100_000;
 
@@ -163,6 +166,13 @@ pub enum RedisEvent {
         command: String,
         element: String,
     },
+    /// A command typed by hand on the console ([`HAND`]), and its reply on one line (`(blocked)` while
+    /// it waits; the reply when it comes is a second one).
+    Typed {
+        by: String,
+        command: String,
+        reply: String,
+    },
 }
 
 impl RedisEvent {
@@ -182,6 +192,7 @@ impl RedisEvent {
             | Missed { subscriber, .. }
             | Disconnected { subscriber } => subscriber,
             WorkerGone { reaper, .. } | Requeued { reaper, .. } => reaper,
+            Typed { by, .. } => by,
             GroupCreated { .. } | Lost { .. } | Restarted { .. } => return None,
         })
     }
@@ -207,6 +218,7 @@ impl EventInfo for RedisEvent {
         "restarted",
         "worker_gone",
         "requeued",
+        "typed",
     ];
     /// Events name actors by their index in the run; the report carries names.
     type Client = usize;
@@ -232,6 +244,7 @@ impl EventInfo for RedisEvent {
             Restarted { .. } => "restarted",
             WorkerGone { .. } => "worker_gone",
             Requeued { .. } => "requeued",
+            Typed { .. } => "typed",
         }
     }
 
@@ -333,6 +346,7 @@ impl fmt::Display for RedisEvent {
                 write!(f, "{reaper} {command} -> (integer) 0 (its worker stopped refreshing it)")
             }
             Requeued { reaper, command, element } => write!(f, "{reaper} {command} -> {}", shown(element)),
+            Typed { by, command, reply } => write!(f, "{by}> {command} -> {reply}"),
             Restarted { keys_lost } => write!(
                 f,
                 "redis-server restarted without persistence: {keys_lost} keys lost, every client disconnected"
@@ -350,6 +364,8 @@ enum Place {
     InHand(usize),
     Done,
     Lost,
+    /// Taken off its list by a command typed by hand ([`hand`]).
+    ByHand,
 }
 
 /// Where an entry is in one consumer group.
@@ -453,6 +469,8 @@ pub struct RedisRun {
     log: Vec<(String, Did, String)>,
     /// The client that creates the groups (and, as any client, reconnects after a restart).
     admin: ClientId,
+    /// The console's commands typed by hand and what it printed ([`hand`]).
+    hand: hand::Hand,
 }
 
 fn bulk_text(r: &Reply) -> Option<String> {
@@ -606,6 +624,7 @@ impl RedisRun {
             max_deliveries: BTreeMap::new(),
             log: Vec::new(),
             admin,
+            hand: hand::Hand::default(),
             doc,
         };
         run.create_groups()?;
@@ -629,6 +648,21 @@ impl RedisRun {
     pub fn run(&mut self) {
         let end = self.clock.end;
         runtime::run_until(self, end);
+    }
+
+    /// Plays the document up to `to` (the instant included); a page plays it on step by step.
+    pub fn run_until(&mut self, to: VirtualTime) {
+        runtime::run_until(self, to);
+    }
+
+    /// The instant played up to.
+    pub fn time(&self) -> VirtualTime {
+        self.now
+    }
+
+    /// The document's end (its `duration`).
+    pub fn end_time(&self) -> VirtualTime {
+        self.end
     }
 
     pub fn events(&self) -> &[(VirtualTime, RedisEvent)] {
@@ -683,6 +717,10 @@ impl RedisRun {
     /// Replies to blocked workers, then messages to subscribers.
     fn route(&mut self, woken: Wakeups) {
         for (client, reply) in woken {
+            if client == self.hand_client() {
+                self.hand_answered(reply);
+                continue;
+            }
             if let Some(i) = self.workers.iter().position(|w| w.client == client && w.alive) {
                 if let Some(command) = self.workers[i].blocked.take() {
                     self.took(i, &command, reply);
@@ -747,17 +785,18 @@ impl RedisRun {
                 }
             }
         } else if let Some(channel) = &spec.channel {
-            self.published(i, channel, &body, &reply);
+            self.published(Some(i), channel, &body, &reply);
         }
         self.route(woken);
     }
 
     /// After a `PUBLISH`: the messages subscribers got, the ones away missed.
-    fn published(&mut self, producer: usize, channel: &str, message: &str, reply: &Reply) {
+    /// `producer`: `None` for a `PUBLISH` typed by hand.
+    fn published(&mut self, producer: Option<usize>, channel: &str, message: &str, reply: &Reply) {
         let pushes = self.redis.take_pushes();
         let receivers = if let Reply::Int(n) = reply { *n } else { -1 };
-        if receivers == 0 {
-            self.producers[producer].to_nobody += 1;
+        if let (0, Some(p)) = (receivers, producer) {
+            self.producers[p].to_nobody += 1;
         }
         if receivers != pushes.len() as i64 {
             self.failure_invariant(format!(
@@ -766,18 +805,7 @@ impl RedisRun {
             ));
         }
         for (client, push) in pushes {
-            let Some(j) = self.subscribers.iter().position(|s| s.client == client) else { continue };
-            let Reply::Array(parts) = &push else { continue };
-            let texts: Vec<String> = parts.iter().map(|p| bulk_text(p).unwrap_or_default()).collect();
-            let pattern = (texts.first().map(String::as_str) == Some("pmessage")).then(|| texts[1].clone());
-            let subscriber = self.subscribers[j].spec.name.clone();
-            self.log.push((subscriber.clone(), Did::Received, format!("{channel} {message}")));
-            self.push(RedisEvent::Message {
-                subscriber,
-                channel: channel.to_string(),
-                pattern,
-                message: message.to_string(),
-            });
+            self.deliver_push(client, push);
         }
         for j in 0..self.subscribers.len() {
             let s = &self.subscribers[j];
@@ -793,6 +821,27 @@ impl RedisRun {
                 });
             }
         }
+    }
+
+    /// A message pushed to a client: a subscriber's (`message`/`pmessage`, as it logs it), or the
+    /// console's.
+    fn deliver_push(&mut self, client: ClientId, push: Reply) {
+        if client == self.hand_client() {
+            self.hand_received(&push);
+            return;
+        }
+        let Some(j) = self.subscribers.iter().position(|s| s.client == client) else { return };
+        let Reply::Array(parts) = &push else { return };
+        let texts: Vec<String> = parts.iter().map(|p| bulk_text(p).unwrap_or_default()).collect();
+        let (pattern, channel, message) = match texts.first().map(String::as_str) {
+            Some("pmessage") if texts.len() == 4 => (Some(texts[1].clone()), &texts[2], &texts[3]),
+            Some("message" | "smessage") if texts.len() == 3 => (None, &texts[1], &texts[2]),
+            _ => return,
+        };
+        let (channel, message) = (channel.clone(), message.clone());
+        let subscriber = self.subscribers[j].spec.name.clone();
+        self.log.push((subscriber.clone(), Did::Received, format!("{channel} {message}")));
+        self.push(RedisEvent::Message { subscriber, channel, pattern, message });
     }
 
     fn failure_invariant(&mut self, message: String) {
@@ -976,6 +1025,9 @@ impl RedisRun {
     fn move_element(&mut self, element: &str, from: &Place, to: Place) {
         if let Some(e) = self.elements.iter_mut().find(|(b, p)| b == element && p == from) {
             e.1 = to;
+        } else if self.hand.used {
+            // Pushed by hand at this instant, before the ledger followed the server.
+            self.elements.push((element.to_string(), to));
         }
     }
 
@@ -1161,6 +1213,7 @@ impl RedisRun {
         self.redis = Redis::new();
         self.redis.now = now;
         self.push(RedisEvent::Restarted { keys_lost });
+        self.hand_disconnected();
         let mut lost = Vec::new();
         for (body, place) in self.elements.iter_mut() {
             if let Place::InList(key) = place {
@@ -1232,6 +1285,9 @@ impl RedisRun {
     fn verify(&mut self) {
         if self.clock.stopped.is_some() {
             return;
+        }
+        if self.hand.used {
+            self.adopt_hand_changes();
         }
         let broken = self.redis.check_invariants().and_then(|()| self.reconcile());
         if let Err(e) = broken {

@@ -1,0 +1,233 @@
+//! Commands typed by hand on a running Redis document (the page's console): each line gets what
+//! redis-cli prints for redis-server 7's reply or error (the texts as the Redis goldens, compared with a
+//! real redis-server, have them), acts on the run at once (a push serves a blocked worker, a `PUBLISH`
+//! reaches subscribers, an `XREADGROUP` makes entries pending for a consumer of the console's own),
+//! keeps the run going (its ledgers follow what the hand did; no run stops), and a blocking command
+//! waits on the run's clock. The same lines at the same instants replay the same run.
+
+use broker_core::redis::scenario::{HandLine, RedisEvent, RedisRun, RedisRunOptions, HAND, READING_MESSAGES};
+use broker_core::redis::server::Value;
+use broker_core::VirtualTime;
+use std::path::Path;
+
+fn tutorial(name: &str) -> RedisRun {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/scenarios/redis-tutorials")
+        .join(name)
+        .join("document.json");
+    let text = std::fs::read_to_string(path).expect("the tutorial");
+    RedisRun::from_json(&text, RedisRunOptions::default()).expect("opens")
+}
+
+fn at(run: &mut RedisRun, ms: u64) {
+    run.run_until(VirtualTime::from_millis(ms));
+}
+
+fn to_end(run: &mut RedisRun) {
+    let end = run.end_time().as_millis();
+    at(run, end);
+}
+
+fn typed(run: &mut RedisRun, line: &str) -> String {
+    run.hand_command(line)
+        .unwrap_or_else(|e| panic!("{line}: not sent: {e}"))
+        .unwrap_or_else(|| "(blocked)".into())
+}
+
+fn list(run: &RedisRun, key: &str) -> Vec<String> {
+    match run.server().keys.get(key.as_bytes()).map(|e| &e.value) {
+        Some(Value::List(l)) => l.iter().map(|e| String::from_utf8_lossy(e).into_owned()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn replies_and_errors_are_redis_cli_s_text() {
+    let mut run = tutorial("job-queue-brpop-and-blmove");
+    at(&mut run, 2_500);
+    assert_eq!(list(&run, "jobs"), ["job-3", "job-2"]);
+    assert_eq!(typed(&mut run, "LLEN jobs"), "(integer) 2\n");
+    assert_eq!(typed(&mut run, "LPUSH jobs 'by hand'"), "(integer) 3\n");
+    assert_eq!(typed(&mut run, "LRANGE jobs 0 -1"), "1) \"by hand\"\n2) \"job-3\"\n3) \"job-2\"\n");
+    assert_eq!(typed(&mut run, "lpush"), "(error) ERR wrong number of arguments for 'lpush' command\n");
+    assert_eq!(
+        typed(&mut run, "XADD jobs * f v"),
+        "(error) WRONGTYPE Operation against a key holding the wrong kind of value\n"
+    );
+    assert_eq!(
+        typed(&mut run, "FOO bar"),
+        "(error) ERR unknown command 'FOO', with args beginning with: 'bar' \n"
+    );
+    assert_eq!(typed(&mut run, "GET nothing"), "(nil)\n");
+    assert_eq!(typed(&mut run, "TYPE jobs"), "list\n");
+    assert_eq!(typed(&mut run, "LRANGE nothing 0 -1"), "(empty array)\n");
+    // redis-cli refuses an unbalanced quote itself: nothing is sent, nothing recorded.
+    let lines = run.hand_lines().len();
+    assert_eq!(run.hand_command("LPUSH jobs \"open"), Err("Invalid argument(s)".to_string()));
+    assert_eq!(run.hand_command("   "), Err(String::new()));
+    assert_eq!(run.hand_lines().len(), lines);
+    // Every command sent is in the event log as the console's.
+    let typed_events =
+        run.events().iter().filter(|(_, e)| matches!(e, RedisEvent::Typed { by, .. } if by == HAND)).count();
+    assert_eq!(typed_events, 9);
+    assert!(run.events().iter().any(|(_, e)| e.to_string() == "you> LPUSH jobs 'by hand' -> (integer) 3"));
+    // The run goes on and its checks are decided on what happened, the hand's element included.
+    to_end(&mut run);
+    assert!(run.stopped().is_none(), "{:?}", run.stopped());
+}
+
+#[test]
+fn a_push_by_hand_serves_a_blocked_worker_at_once() {
+    let mut run = tutorial("reliable-queue-with-a-reaper");
+    // At 0.5 s worker-b waits in BLMOVE on the empty list jobs.
+    at(&mut run, 500);
+    assert_eq!(typed(&mut run, "RPUSH jobs urgent"), "(integer) 1\n");
+    let took = run.events().iter().rev().find_map(|(t, e)| match e {
+        RedisEvent::Took { worker, body, .. } => Some((t.as_millis(), worker.clone(), body.clone())),
+        _ => None,
+    });
+    assert_eq!(took, Some((500, "worker-b".to_string(), "urgent".to_string())));
+    assert_eq!(list(&run, "jobs"), Vec::<String>::new());
+    assert_eq!(list(&run, "jobs:processing:worker-b"), ["urgent"]);
+    // Taken off a list by hand: the run's ledger follows, and nothing breaks.
+    at(&mut run, 2_500);
+    assert_eq!(typed(&mut run, "RPOP jobs"), "\"job-2\"\n");
+    to_end(&mut run);
+    assert!(run.stopped().is_none(), "{:?}", run.stopped());
+}
+
+#[test]
+fn a_blocking_command_by_hand_waits_on_the_run_s_clock() {
+    let mut run = tutorial("reliable-queue-with-a-reaper");
+    at(&mut run, 500);
+    // Nothing in `extra`: BLPOP waits; the console cannot send another command meanwhile.
+    assert_eq!(run.hand_command("BLPOP extra 2").unwrap(), None);
+    assert_eq!(run.hand_waiting(), Some(("BLPOP extra 2", VirtualTime::from_millis(500))));
+    let refused = run.hand_command("PING").unwrap_err();
+    assert!(refused.contains("waits in BLPOP extra 2 since 0.500 s"), "{refused}");
+    // Its timeout ends at 2.5 s: redis-cli prints (nil).
+    at(&mut run, 2_400);
+    assert!(run.hand_waiting().is_some());
+    at(&mut run, 2_500);
+    assert_eq!(run.hand_waiting(), None);
+    let (t, last) = run.hand_lines().last().unwrap().clone();
+    assert_eq!(t.as_millis(), 2_500);
+    assert_eq!(
+        last,
+        HandLine::Unblocked { command: "BLPOP extra 2".into(), waited_ms: 2_000, text: "(nil)\n".into() }
+    );
+    // Served: behind worker-b (blocked first, served first), the console's BLPOP gets the second push.
+    let mut run = tutorial("reliable-queue-with-a-reaper");
+    at(&mut run, 500);
+    assert_eq!(run.hand_command("BLPOP jobs 0").unwrap(), None);
+    at(&mut run, 1_000);
+    assert!(run.hand_waiting().is_some(), "job-2 went to worker-b, blocked before the console");
+    at(&mut run, 2_000);
+    assert_eq!(run.hand_waiting(), None);
+    let (_, last) = run.hand_lines().last().unwrap().clone();
+    assert_eq!(
+        last,
+        HandLine::Unblocked {
+            command: "BLPOP jobs 0".into(),
+            waited_ms: 1_500,
+            text: "1) \"jobs\"\n2) \"job-3\"\n".into()
+        }
+    );
+    to_end(&mut run);
+    assert!(run.stopped().is_none(), "{:?}", run.stopped());
+}
+
+#[test]
+fn xreadgroup_by_hand_makes_entries_pending_for_the_console_s_consumer() {
+    let mut run = tutorial("streams-consumer-groups-and-xautoclaim");
+    at(&mut run, 1_500);
+    assert_eq!(typed(&mut run, "XLEN orders"), "(integer) 1\n");
+    // alice took the first order at 1 s; an order added by hand goes to the console's consumer `me`.
+    assert_eq!(typed(&mut run, "XADD orders 1700000001200-0 item by-hand"), "\"1700000001200-0\"\n");
+    // (alice and bob block in XREADGROUP … BLOCK 0: the XADD served one of them at once.)
+    let out = typed(&mut run, "XREADGROUP GROUP shipping me COUNT 1 STREAMS orders >");
+    assert_eq!(out, "(nil)\n", "the entry added by hand was delivered to a blocked worker already");
+    assert_eq!(
+        typed(&mut run, "XREADGROUP GROUP shipping me COUNT 1 STREAMS orders 0"),
+        "1) 1) \"orders\"\n   2) (empty array)\n"
+    );
+    at(&mut run, 2_000);
+    let out = typed(&mut run, "XREADGROUP GROUP nosuch me STREAMS orders >");
+    assert_eq!(
+        out,
+        "(error) NOGROUP No such key 'orders' or consumer group 'nosuch' in XREADGROUP with GROUP option\n"
+    );
+    // The shop adds at 2 s; bob and alice are busy: the console's consumer reads it.
+    at(&mut run, 2_100);
+    let out = typed(&mut run, "XREADGROUP GROUP shipping me COUNT 1 STREAMS orders >");
+    assert!(out.starts_with("1) 1) \"orders\"\n   2) 1) 1) \"1700000002000-0\"\n"), "{out}");
+    let pending = typed(&mut run, "XPENDING orders shipping - + 10 me");
+    assert_eq!(pending, "1) 1) \"1700000002000-0\"\n   2) \"me\"\n   3) (integer) 0\n   4) (integer) 1\n");
+    // Acknowledged by hand.
+    assert_eq!(typed(&mut run, "XACK orders shipping 1700000002000-0"), "(integer) 1\n");
+    to_end(&mut run);
+    assert!(run.stopped().is_none(), "{:?}", run.stopped());
+}
+
+#[test]
+fn subscribe_and_publish_by_hand() {
+    let mut run = tutorial("pubsub-fire-and-forget");
+    at(&mut run, 1_200);
+    let out = typed(&mut run, "SUBSCRIBE scores.football");
+    assert_eq!(
+        out,
+        format!("{READING_MESSAGES}\n1) \"subscribe\"\n2) \"scores.football\"\n3) (integer) 1\n")
+    );
+    // In subscribe mode redis-server refuses other commands (Redis 7.0's text).
+    assert_eq!(
+        typed(&mut run, "GET x"),
+        "(error) ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\n"
+    );
+    at(&mut run, 1_500);
+    let (t, last) = run.hand_lines().last().unwrap().clone();
+    assert_eq!(t.as_millis(), 1_500);
+    assert_eq!(
+        last,
+        HandLine::Received { text: "1) \"message\"\n2) \"scores.football\"\n3) \"goal-2\"\n".into() }
+    );
+    // A PUBLISH by hand (on a fresh run): subscribers get it and its reply counts them; those away miss it.
+    let mut run = tutorial("pubsub-fire-and-forget");
+    at(&mut run, 1_200);
+    assert_eq!(typed(&mut run, "PUBLISH scores.football hello"), "(integer) 2\n");
+    let got: Vec<String> =
+        run.events().iter().filter(|(t, _)| t.as_millis() == 1_200).map(|(_, e)| e.to_string()).collect();
+    assert_eq!(
+        got,
+        [
+            "you> PUBLISH scores.football hello -> (integer) 2",
+            "dashboard <- message scores.football hello",
+            "archiver <- pmessage scores.* scores.football hello",
+            "mobile missed scores.football hello (not subscribed when it was published: nothing is kept)",
+        ]
+    );
+    to_end(&mut run);
+    assert!(run.stopped().is_none(), "{:?}", run.stopped());
+}
+
+#[test]
+fn the_same_lines_at_the_same_instants_replay_the_same_run() {
+    let play = || {
+        let mut run = tutorial("streams-consumer-groups-and-xautoclaim");
+        for (ms, line) in [
+            (1_500, "XADD orders * item extra"),
+            (2_100, "XREADGROUP GROUP shipping me COUNT 2 STREAMS orders >"),
+            (9_000, "XAUTOCLAIM orders shipping me 0 0-0"),
+            (9_000, "DEL orders"),
+        ] {
+            at(&mut run, ms);
+            let _ = run.hand_command(line);
+        }
+        to_end(&mut run);
+        (run.transcript(), run.hand_lines().to_vec())
+    };
+    let (a, lines_a) = play();
+    let (b, lines_b) = play();
+    assert_eq!(a, b);
+    assert_eq!(lines_a, lines_b);
+    assert!(a.contains("you> DEL orders -> (integer) 1"), "{a}");
+}

@@ -1,0 +1,19 @@
+//! The Redis page: its own wasm module (`brokerlab_redis`, built from `src/redis_main.rs`), which the
+//! page's loader (index.html) imports for `?model=redis`; no other page's module references this code, so
+//! Redis does not reach their downloads (ARCHITECTURE.md, "One page per model").
+//!
+//! - [`model`]: the session (a document, the commands typed on the console, its run at the page's time)
+//!   and what the views show of the server, plain Rust.
+//! - [`view`]: the page — keys (lists with their items and blocked clients, streams with entries, groups
+//!   and pending entries), pub/sub channels, checks, the event log — and [`console`], the redis-cli
+//!   console (Enter sends, Up / Down recall).
+
+pub mod console;
+pub mod model;
+pub mod view;
+
+/// Mounts the Redis page on `<body>`.
+pub fn start() {
+    #[cfg(target_arch = "wasm32")]
+    yew::Renderer::<view::RedisApp>::with_props(view::RedisAppProps { doc: None }).render();
+}

@@ -1,0 +1,704 @@
+//! The Redis page's state, in plain Rust (tested natively): a document, its run played up to the page's
+//! time, the commands typed on the console at their instants, and what the views show of the server —
+//! every key (lists with their items and the clients blocked on them, streams with their entries, consumer
+//! groups with their last-delivered id, lag and pending entries), pub/sub channels and patterns with
+//! their subscribers.
+//!
+//! Invariants: the run is always the document played from 0 to `time` with the console's commands sent
+//! at their instants ([`crate::shell::Applied`]), so going back rebuilds it and plays it again — the engine
+//! is deterministic, so the state at a time never depends on how the page got there. Everything shown is
+//! read from the engine ([`RedisRun::server`]), never worked out again here; replies are the engine's,
+//! printed as redis-cli prints them.
+
+use crate::persist::permalink;
+use crate::shell::{is_due, keep_applied, Applied};
+use broker_core::redis::reply::quote;
+use broker_core::redis::scenario::{HandLine, RedisRun, RedisRunOptions};
+use broker_core::redis::server::{BlockedOp, Value};
+use broker_core::redis::stream::Stream;
+use broker_core::scenario::document::ModelName;
+use broker_core::scenario::sim::{CheckResult, CheckStatus};
+use broker_core::VirtualTime;
+
+/// A bundled Redis document: its id (`?doc=`), its title and its text.
+pub struct Bundled {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub text: &'static str,
+}
+
+/// The documents the Redis page offers: the tutorials of `tests/scenarios/redis-tutorials/` (the same
+/// files the goldens play). The first is streams with a consumer group.
+pub const BUNDLED: &[Bundled] = &[
+    Bundled {
+        id: "streams-consumer-groups-and-xautoclaim",
+        title: "Tutorial: Streams with a consumer group, and XAUTOCLAIM after a crash",
+        text: include_str!(
+            "../../tests/scenarios/redis-tutorials/streams-consumer-groups-and-xautoclaim/document.json"
+        ),
+    },
+    Bundled {
+        id: "job-queue-brpop-and-blmove",
+        title: "Tutorial: a job queue with BRPOP, and BLMOVE with a processing list",
+        text: include_str!("../../tests/scenarios/redis-tutorials/job-queue-brpop-and-blmove/document.json"),
+    },
+    Bundled {
+        id: "reliable-queue-with-a-reaper",
+        title: "Tutorial: a reliable queue with LMOVE and a reaper",
+        text: include_str!(
+            "../../tests/scenarios/redis-tutorials/reliable-queue-with-a-reaper/document.json"
+        ),
+    },
+    Bundled {
+        id: "pubsub-fire-and-forget",
+        title: "Tutorial: pub/sub is fire-and-forget",
+        text: include_str!("../../tests/scenarios/redis-tutorials/pubsub-fire-and-forget/document.json"),
+    },
+];
+
+/// How many of a stream's latest entries the page shows.
+pub const SHOWN_ENTRIES: usize = 30;
+
+/// A pending entry as `XPENDING … - + N` lists it: id, consumer, idle time, delivery count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingView {
+    pub id: String,
+    pub consumer: String,
+    pub idle_ms: u64,
+    pub deliveries: u64,
+}
+
+/// A consumer of a group: its pending entries and idle time (`XINFO CONSUMERS`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsumerView {
+    pub name: String,
+    pub pending: usize,
+    pub idle_ms: u64,
+}
+
+/// A consumer group (`XINFO GROUPS`): its last-delivered id, entries read and lag (`None`: Redis cannot
+/// tell), its consumers and its pending entries list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupView {
+    pub name: String,
+    pub last_delivered: String,
+    pub entries_read: Option<u64>,
+    pub lag: Option<i64>,
+    pub consumers: Vec<ConsumerView>,
+    pub pending: Vec<PendingView>,
+}
+
+/// A stream entry: its id, its fields as `field=value …`, and whether a group delivered it already
+/// (its id at or before that group's last-delivered id).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryView {
+    pub id: String,
+    pub fields: String,
+    /// Per group (in [`StreamView::groups`]' order): delivered to it, pending in it.
+    pub delivered: Vec<(bool, bool)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamView {
+    pub length: usize,
+    pub last_id: String,
+    /// The latest [`SHOWN_ENTRIES`] entries, oldest first.
+    pub entries: Vec<EntryView>,
+    pub groups: Vec<GroupView>,
+}
+
+/// What a key holds, as the page draws it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    /// A string value, quoted as redis-cli shows it.
+    String(String),
+    /// A list's items from the head (left, where `LPUSH` adds) to the tail (right, where `RPOP` and
+    /// `BRPOP` take).
+    List(Vec<String>),
+    Stream(Box<StreamView>),
+}
+
+/// A key: its name, what it holds, its time to live, and the clients blocked on it (in the order
+/// Redis serves them), each with the command it waits in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyView {
+    pub name: String,
+    pub kind: KeyKind,
+    pub ttl_ms: Option<u64>,
+    pub blocked: Vec<(String, String)>,
+}
+
+impl KeyView {
+    /// `TYPE`'s word for it.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            KeyKind::String(_) => "string",
+            KeyKind::List(_) => "list",
+            KeyKind::Stream(_) => "stream",
+        }
+    }
+}
+
+/// A channel (or a pattern) and its subscribers, in the order they subscribed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelView {
+    pub name: String,
+    pub kind: &'static str,
+    pub subscribers: Vec<String>,
+}
+
+/// A client blocked on keys that hold nothing yet (those without a key to draw them on).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WaitingView {
+    pub client: String,
+    pub keys: Vec<String>,
+    pub what: String,
+}
+
+/// One block of the console, as redis-cli shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConsoleLine {
+    /// `127.0.0.1:6379> COMMAND`, at its instant (ms).
+    Prompt { at_ms: u64, command: String },
+    /// What redis-cli printed (lines).
+    Output(String),
+    /// The console waits in a blocking command.
+    Waiting,
+}
+
+/// redis-cli's prompt.
+pub const PROMPT: &str = "127.0.0.1:6379> ";
+
+/// The page's session: the document, the console's commands and its run at the page's time.
+pub struct RedisSession {
+    /// The bundled document's id, when it is one.
+    pub bundled: Option<&'static str>,
+    pub text: String,
+    /// The commands typed on the console, at their instants, in time order.
+    pub ops: Vec<Applied<String>>,
+    /// Every line typed, sent or not, oldest first (Up recalls them).
+    pub history: Vec<String>,
+    run: RedisRun,
+}
+
+impl std::fmt::Debug for RedisSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSession").field("name", &self.name()).finish_non_exhaustive()
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Plays `run` to `to_ms`, sending each command at its instant: those after `from_ms` (all from 0 when
+/// `from_ms` is `None`, a run built afresh).
+pub fn play(run: &mut RedisRun, ops: &[Applied<String>], from_ms: Option<u64>, to_ms: u64) {
+    for a in ops {
+        if is_due(a.at, from_ms, to_ms) {
+            run.run_until(VirtualTime::from_millis(a.at));
+            // A kept command was sent when it was typed; sent again, it gets the same reply.
+            let _ = run.hand_command(&a.op);
+        }
+    }
+    run.run_until(VirtualTime::from_millis(to_ms));
+}
+
+impl RedisSession {
+    /// Opens a document at time 0; refuses it with the engine's error (`line:col`).
+    pub fn open(text: &str, bundled: Option<&'static str>) -> Result<RedisSession, String> {
+        let run = RedisRun::from_json(text, RedisRunOptions::default()).map_err(|e| e.to_string())?;
+        Ok(RedisSession { bundled, text: text.to_string(), ops: Vec::new(), history: Vec::new(), run })
+    }
+
+    /// A bundled document by id.
+    pub fn bundled(id: &str) -> Option<RedisSession> {
+        let b = BUNDLED.iter().find(|b| b.id == id)?;
+        RedisSession::open(b.text, Some(b.id)).ok()
+    }
+
+    /// What the page calls the document: a bundled one's title, else "Opened document".
+    pub fn name(&self) -> &'static str {
+        let bundled = self.bundled.and_then(|id| BUNDLED.iter().find(|b| b.id == id));
+        bundled.map_or("Opened document", |b| b.title)
+    }
+
+    /// A fresh run of the document at time 0, without the console's commands.
+    fn replay(&self) -> Option<RedisRun> {
+        RedisRun::from_json(&self.text, RedisRunOptions::default()).ok()
+    }
+
+    /// A fresh run played to `to_ms` with the console's commands: the state the page showed at `to_ms`.
+    pub fn replayed_to(&self, to_ms: u64) -> Option<RedisRun> {
+        let mut run = self.replay()?;
+        play(&mut run, &self.ops, None, to_ms);
+        Some(run)
+    }
+
+    pub fn run(&self) -> &RedisRun {
+        &self.run
+    }
+
+    pub fn time_ms(&self) -> u64 {
+        self.run.time().as_millis()
+    }
+
+    pub fn end_ms(&self) -> u64 {
+        self.run.end_time().as_millis()
+    }
+
+    /// Plays to `to_ms` (clamped to the end), sending the commands due on the way; going back plays
+    /// again from 0.
+    pub fn seek(&mut self, to_ms: u64) {
+        let to_ms = to_ms.min(self.end_ms());
+        let mut from = Some(self.time_ms());
+        if to_ms < self.time_ms() {
+            match self.replay() {
+                Some(run) => self.run = run,
+                None => return,
+            }
+            from = None;
+        }
+        play(&mut self.run, &self.ops, from, to_ms);
+    }
+
+    /// The next instant after now at which the run does something (an event), or one second on; at
+    /// most the end.
+    pub fn next_event_ms(&self) -> u64 {
+        let now = self.time_ms();
+        let end = self.end_ms();
+        let Some(mut probe) = self.replayed_to(now) else { return (now + 1000).min(end) };
+        let n = probe.events().len();
+        let mut t = now;
+        while t < end {
+            let from = t;
+            t = (t + 100).min(end);
+            play(&mut probe, &self.ops, Some(from), t);
+            if probe.events().len() > n {
+                return t;
+            }
+        }
+        end
+    }
+
+    /// Sends a console line now, through the engine; what redis-cli prints for it (`None`: it blocks).
+    /// A line sent is kept (at this instant, in time order) so that replaying the run sends it again; one
+    /// not sent (`Err`: redis-cli's refusal, or why the console cannot send it) is not.
+    pub fn type_command(&mut self, line: &str) -> Result<Option<String>, String> {
+        let line = line.trim();
+        if line.is_empty() {
+            return Err(String::new());
+        }
+        if self.history.last().is_none_or(|l| l != line) {
+            self.history.push(line.to_string());
+        }
+        let now = self.time_ms();
+        // After the run's own step at this instant, as a replay sends it (a page just opened at 0 has
+        // not played instant 0 yet).
+        self.run.run_until(VirtualTime::from_millis(now));
+        let said = self.run.hand_command(line)?;
+        keep_applied(&mut self.ops, now, line.to_string());
+        Ok(said)
+    }
+
+    /// The console as redis-cli shows it: each command after its prompt, then its output; a blocking
+    /// command's reply when it came (with redis-cli's `(2.00s)` when it took half a second or more).
+    pub fn console(&self) -> Vec<ConsoleLine> {
+        let mut out = Vec::new();
+        for (t, line) in self.run.hand_lines() {
+            match line {
+                HandLine::Typed { command } => {
+                    out.push(ConsoleLine::Prompt { at_ms: t.as_millis(), command: command.clone() })
+                }
+                HandLine::Output { text } | HandLine::Received { text } | HandLine::Closed { text } => {
+                    out.push(ConsoleLine::Output(text.clone()))
+                }
+                HandLine::Blocked { .. } => {}
+                HandLine::Unblocked { waited_ms, text, .. } => {
+                    let mut text = text.clone();
+                    if *waited_ms >= 500 {
+                        text.push_str(&format!("({:.2}s)\n", *waited_ms as f64 / 1000.0));
+                    }
+                    out.push(ConsoleLine::Output(text));
+                }
+            }
+        }
+        if self.run.hand_waiting().is_some() {
+            out.push(ConsoleLine::Waiting);
+        }
+        out
+    }
+
+    pub fn description(&self) -> &str {
+        self.run.document().description.as_deref().unwrap_or("")
+    }
+
+    pub fn checks(&self) -> Vec<CheckResult> {
+        self.run.check_results()
+    }
+
+    /// The run's events up to now, as the transcript words them.
+    pub fn events(&self) -> Vec<(u64, String)> {
+        self.run.events().iter().map(|(t, e)| (t.as_millis(), e.to_string())).collect()
+    }
+
+    pub fn stopped(&self) -> Option<String> {
+        self.run.stopped().map(|s| s.message.clone())
+    }
+
+    /// Every key, in name order, as the server holds it now.
+    pub fn keys(&self) -> Vec<KeyView> {
+        let redis = self.run.server();
+        redis
+            .keys
+            .iter()
+            .map(|(key, entry)| {
+                let kind = match &entry.value {
+                    Value::String(s) => KeyKind::String(quote(s)),
+                    Value::List(items) => KeyKind::List(items.iter().map(|i| text(i)).collect()),
+                    Value::Stream(s) => KeyKind::Stream(Box::new(self.stream_view(s))),
+                };
+                KeyView {
+                    name: text(key),
+                    kind,
+                    ttl_ms: entry.expires_at.map(|at| at.saturating_sub(self.time_ms())),
+                    blocked: redis
+                        .blocked
+                        .iter()
+                        .filter(|b| b.keys.contains(key))
+                        .map(|b| (self.run.client_name(b.client), blocked_what(&b.op)))
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    /// The clients blocked on keys none of which exists (they show on no key card).
+    pub fn waiting_on_nothing(&self) -> Vec<WaitingView> {
+        let redis = self.run.server();
+        redis
+            .blocked
+            .iter()
+            .filter(|b| !b.keys.iter().any(|k| redis.keys.contains_key(k)))
+            .map(|b| WaitingView {
+                client: self.run.client_name(b.client),
+                keys: b.keys.iter().map(|k| text(k)).collect(),
+                what: blocked_what(&b.op),
+            })
+            .collect()
+    }
+
+    fn stream_view(&self, s: &Stream) -> StreamView {
+        // The page's time: what `XPENDING` or `XINFO` typed now would say.
+        let now = self.time_ms();
+        let groups: Vec<GroupView> = s
+            .groups
+            .iter()
+            .map(|(name, g)| GroupView {
+                name: text(name),
+                last_delivered: g.last_delivered.to_string(),
+                entries_read: g.entries_read,
+                lag: s.counters().lag(g),
+                consumers: g
+                    .consumers
+                    .iter()
+                    .map(|(c, v)| ConsumerView {
+                        name: text(c),
+                        pending: v.pel.len(),
+                        idle_ms: now.saturating_sub(v.seen_at),
+                    })
+                    .collect(),
+                pending: g
+                    .pel
+                    .iter()
+                    .map(|(id, p)| PendingView {
+                        id: id.to_string(),
+                        consumer: text(&p.consumer),
+                        idle_ms: (now as i64 - p.delivered_at).max(0) as u64,
+                        deliveries: p.deliveries,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let skip = s.entries.len().saturating_sub(SHOWN_ENTRIES);
+        let entries = s
+            .entries
+            .iter()
+            .skip(skip)
+            .map(|(id, fields)| EntryView {
+                id: id.to_string(),
+                fields: fields
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", text(k), text(v)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                delivered: s
+                    .groups
+                    .values()
+                    .map(|g| (*id <= g.last_delivered, g.pel.contains_key(id)))
+                    .collect(),
+            })
+            .collect();
+        StreamView { length: s.len(), last_id: s.last_id.to_string(), entries, groups }
+    }
+
+    /// Pub/sub channels, then patterns, then shard channels, each with its subscribers.
+    pub fn channels(&self) -> Vec<ChannelView> {
+        let redis = self.run.server();
+        let mut out = Vec::new();
+        for (kind, map) in [
+            ("channel", &redis.channels),
+            ("pattern", &redis.patterns),
+            ("shard channel", &redis.shard_channels),
+        ] {
+            for (name, clients) in map {
+                out.push(ChannelView {
+                    name: text(name),
+                    kind,
+                    subscribers: clients.iter().map(|c| self.run.client_name(*c)).collect(),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// What a blocked client waits in, in a few words.
+fn blocked_what(op: &BlockedOp) -> String {
+    match op {
+        BlockedOp::Pop(end) => format!("{:?} pop", end).to_lowercase(),
+        BlockedOp::Move { destination, .. } => format!("move to {}", text(destination)),
+        BlockedOp::XRead { .. } => "XREAD".to_string(),
+        BlockedOp::XReadGroup { group, consumer, .. } => {
+            format!("XREADGROUP as {} in {}", text(consumer), text(group))
+        }
+    }
+}
+
+/// What the Redis page does with a link or an imported file.
+#[derive(Debug)]
+pub enum Opening {
+    /// Not a link: the page shows its bundled document.
+    Nothing,
+    /// A Redis document, opened at time 0.
+    Open(Box<RedisSession>),
+    /// Another model's document: the page of `model` opens `fragment` (a share link's).
+    Forward { model: ModelName, fragment: String },
+    /// Refused, as a sentence; nothing was run.
+    Refused(String),
+}
+
+/// A scenario document's text: a Redis document opens here, another model's goes to its page, anything
+/// else is refused with the parser's error (`line:col`) after `what`.
+pub fn open_document(text: String, what: &str) -> Opening {
+    match broker_core::scenario::document::model_of(&text) {
+        Ok(model) if model != ModelName::Redis => {
+            return Opening::Forward { model, fragment: permalink::encode(&text) };
+        }
+        _ => {}
+    }
+    match RedisSession::open(&text, None) {
+        Ok(s) => Opening::Open(Box::new(s)),
+        Err(e) => Opening::Refused(format!("{what} cannot be opened: {e}. Nothing was run.")),
+    }
+}
+
+/// The page's fragment (a share link, `#scenario=…`). A workspace link goes to the RabbitMQ page, which
+/// keeps workspaces.
+pub fn open_link(fragment: &str) -> Opening {
+    match permalink::decode_link(fragment) {
+        Ok(None) => Opening::Nothing,
+        Err(e) => Opening::Refused(e),
+        Ok(Some(permalink::Link::Scenario(text))) => open_document(text, "This link's scenario"),
+        Ok(Some(permalink::Link::Workspace(text))) => match permalink::encode_workspace(&text) {
+            Ok(fragment) => Opening::Forward { model: ModelName::Amqp, fragment },
+            Err(e) => Opening::Refused(e),
+        },
+    }
+}
+
+/// An imported file (`name`): a scenario document (this model's or another's).
+pub fn open_file(name: &str, text: &str) -> Opening {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    open_document(text.to_string(), &format!("'{name}'"))
+}
+
+/// Counts of check statuses: (passed, failed, pending).
+pub fn check_counts(checks: &[CheckResult]) -> (usize, usize, usize) {
+    let count = |s: CheckStatus| checks.iter().filter(|c| c.status == s).count();
+    (count(CheckStatus::Pass), count(CheckStatus::Fail), count(CheckStatus::Pending))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key<'a>(keys: &'a [KeyView], name: &str) -> &'a KeyView {
+        keys.iter().find(|k| k.name == name).unwrap_or_else(|| panic!("key {name}"))
+    }
+
+    fn stream(k: &KeyView) -> &StreamView {
+        match &k.kind {
+            KeyKind::Stream(s) => s,
+            other => panic!("{} is not a stream: {other:?}", k.name),
+        }
+    }
+
+    #[test]
+    fn every_bundled_tutorial_opens_and_passes_all_its_checks_at_the_end() {
+        assert_eq!(BUNDLED.len(), 4);
+        for b in BUNDLED {
+            let mut s = RedisSession::bundled(b.id).unwrap_or_else(|| panic!("{} opens", b.id));
+            assert_eq!(s.time_ms(), 0);
+            s.seek(s.end_ms());
+            let checks = s.checks();
+            let (pass, fail, pending) = check_counts(&checks);
+            assert!(pass > 0 && fail == 0 && pending == 0, "{}: {checks:#?}", b.id);
+            assert!(s.stopped().is_none(), "{}", b.id);
+        }
+    }
+
+    #[test]
+    fn the_stream_shows_its_group_its_pel_with_idle_times_and_the_crashed_consumer_s_entry() {
+        let mut s = RedisSession::bundled("streams-consumer-groups-and-xautoclaim").expect("opens");
+        // At 6 s bob (crashed at 3.2 s) still holds an order in the group's PEL, idle since he read it.
+        s.seek(6_000);
+        let keys = s.keys();
+        let orders = stream(key(&keys, "orders"));
+        assert_eq!(orders.length, 6);
+        assert_eq!(orders.groups.len(), 1);
+        let g = &orders.groups[0];
+        assert_eq!(g.name, "shipping");
+        let bob: Vec<&PendingView> = g.pending.iter().filter(|p| p.consumer == "bob").collect();
+        assert_eq!(bob.len(), 1, "{g:?}");
+        assert!(bob[0].idle_ms >= 3_000, "{:?}", bob[0]);
+        assert_eq!(bob[0].deliveries, 1);
+        // The view is the engine's XPENDING, word for word.
+        let mut run = s.replayed_to(6_000).expect("replays");
+        let xpending = run.hand_command("XPENDING orders shipping - + 10 bob").unwrap().unwrap();
+        assert_eq!(
+            xpending,
+            format!(
+                "1) 1) \"{}\"\n   2) \"bob\"\n   3) (integer) {}\n   4) (integer) 1\n",
+                bob[0].id, bob[0].idle_ms
+            )
+        );
+        // alice read book-5 at 6 s; book-6, added at the same instant, is not delivered yet.
+        assert_eq!(g.last_delivered, "1700000005000-0");
+        assert_eq!(g.lag, Some(1));
+        // At the end the rescuer claimed it (2 deliveries) and acknowledged it: nothing is pending.
+        s.seek(s.end_ms());
+        let keys = s.keys();
+        let g = &stream(key(&keys, "orders")).groups[0];
+        assert!(g.pending.is_empty(), "{g:?}");
+        assert_eq!(g.lag, Some(0));
+        assert_eq!(
+            g.consumers.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["alice", "bob", "rescuer"]
+        );
+    }
+
+    #[test]
+    fn lists_show_their_items_and_the_clients_blocked_on_them() {
+        let mut s = RedisSession::bundled("reliable-queue-with-a-reaper").expect("opens");
+        s.seek(500);
+        // jobs is empty (so absent): worker-b waits on it with no key to draw it on.
+        let waiting = s.waiting_on_nothing();
+        assert_eq!(waiting.len(), 1, "{waiting:?}");
+        assert_eq!(waiting[0].client, "worker-b");
+        assert_eq!(waiting[0].keys, ["jobs"]);
+        let keys = s.keys();
+        assert_eq!(key(&keys, "jobs:processing:worker-a").kind, KeyKind::List(vec!["job-1".into()]));
+        assert!(key(&keys, "alive:worker-a").ttl_ms.is_some());
+        assert_eq!(key(&keys, "alive:worker-a").type_name(), "string");
+    }
+
+    #[test]
+    fn the_console_prints_redis_cli_s_text_and_its_commands_replay_after_a_rewind() {
+        let mut s = RedisSession::bundled("job-queue-brpop-and-blmove").expect("opens");
+        s.seek(2_500);
+        assert_eq!(s.type_command("LPUSH jobs first").unwrap().as_deref(), Some("(integer) 3\n"));
+        assert_eq!(
+            s.type_command("XADD jobs * f v").unwrap().as_deref(),
+            Some("(error) WRONGTYPE Operation against a key holding the wrong kind of value\n")
+        );
+        assert_eq!(s.type_command("SET x \"open"), Err("Invalid argument(s)".into()));
+        assert_eq!(s.ops.len(), 2, "only what was sent is kept");
+        assert_eq!(s.history, ["LPUSH jobs first", "XADD jobs * f v", "SET x \"open"]);
+        let shown = s.console();
+        assert_eq!(shown[0], ConsoleLine::Prompt { at_ms: 2_500, command: "LPUSH jobs first".into() });
+        assert_eq!(shown[1], ConsoleLine::Output("(integer) 3\n".into()));
+        let at_end = {
+            s.seek(s.end_ms());
+            (s.keys(), s.events(), s.console())
+        };
+        // Back before the command: it is not there; forward again: it is sent again, the same.
+        s.seek(1_000);
+        assert!(s.console().is_empty());
+        assert!(!s.events().iter().any(|(_, e)| e.starts_with("you>")));
+        s.seek(s.end_ms());
+        assert_eq!((s.keys(), s.events(), s.console()), at_end);
+        // A command typed after a rewind goes before the later ones.
+        s.seek(1_000);
+        s.type_command("RPUSH jobs early").unwrap();
+        assert_eq!(
+            s.ops.iter().map(|a| (a.at, a.op.as_str())).collect::<Vec<_>>()[0],
+            (1_000, "RPUSH jobs early")
+        );
+    }
+
+    #[test]
+    fn a_blocking_command_waits_and_its_reply_shows_with_the_time_it_took() {
+        let mut s = RedisSession::bundled("reliable-queue-with-a-reaper").expect("opens");
+        s.seek(500);
+        assert_eq!(s.type_command("BLPOP nothing 1.5"), Ok(None));
+        assert_eq!(s.console().last(), Some(&ConsoleLine::Waiting));
+        assert!(s.type_command("PING").unwrap_err().contains("waits in BLPOP nothing 1.5"));
+        s.seek(2_000);
+        assert_eq!(s.console().last(), Some(&ConsoleLine::Output("(nil)\n(1.50s)\n".into())));
+        assert_eq!(s.type_command("PING"), Ok(Some("PONG\n".into())));
+    }
+
+    #[test]
+    fn channels_and_patterns_show_their_subscribers_the_console_included() {
+        let mut s = RedisSession::bundled("pubsub-fire-and-forget").expect("opens");
+        s.seek(1_200);
+        s.type_command("PSUBSCRIBE scores.*").unwrap();
+        let ch = s.channels();
+        let names: Vec<(&str, &str, Vec<&str>)> = ch
+            .iter()
+            .map(|c| (c.kind, c.name.as_str(), c.subscribers.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("channel", "scores.football", vec!["dashboard"]),
+                ("pattern", "scores.*", vec!["archiver", "you"])
+            ]
+        );
+        s.seek(1_500);
+        let last = s.console().last().cloned();
+        assert_eq!(
+            last,
+            Some(ConsoleLine::Output(
+                "1) \"pmessage\"\n2) \"scores.*\"\n3) \"scores.football\"\n4) \"goal-2\"\n".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_link_or_file_opens_a_redis_document_and_forwards_another_models() {
+        let redis = BUNDLED[0].text;
+        let Opening::Open(s) = open_link(&format!("#{}", permalink::encode(redis))) else { panic!("opens") };
+        assert_eq!(s.text, redis);
+        assert!(matches!(open_file("streams.json", redis), Opening::Open(_)));
+        assert!(matches!(open_link(""), Opening::Nothing));
+        let amqp = crate::scenarios::BUNDLED[1].1;
+        let Opening::Forward { model, fragment } = open_file("work.json", amqp) else { panic!("forwarded") };
+        assert_eq!(model, ModelName::Amqp);
+        assert_eq!(permalink::decode(&fragment), Ok(Some(amqp.to_string())));
+        let bad = redis.replacen("\"seed\": 1", "\"seed\": \"one\"", 1);
+        let Opening::Refused(e) = open_file("bad.json", &bad) else { panic!("refused") };
+        assert!(e.starts_with("'bad.json' cannot be opened") && e.contains("Nothing was run"), "{e}");
+    }
+}

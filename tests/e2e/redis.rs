@@ -1,0 +1,109 @@
+//! The Redis page in the browser (issue 20), opened by `?model=redis` from the same index.html as the
+//! other pages, at 1280×720 and 1920×1080: the streams tutorial picked with a click, played with the
+//! keyboard to the moment the crashed consumer's entry waits in the pending entries list, then the
+//! console driven with real key presses — commands typed and sent with Enter, redis-cli's replies and
+//! errors, Up recalling the last command — and the commands played again after a rewind. The page
+//! fetched only the Redis module. Screenshots: `artifacts/e2e-redis-*.png`.
+
+use crate::harness::*;
+use crate::sqs::{fetched, wait_long};
+use serde_json::json;
+
+const INPUT: &str = "#redis-console-input";
+
+/// Types `line` in the console with real key presses and sends it with Enter.
+fn send(page: &Page, line: &str) {
+    page.type_keys(INPUT, line);
+    keys(page, &[KEY_ENTER]);
+}
+
+fn run_at(width: i64, height: i64) {
+    let b = Browser::open_sized("/?model=redis&doc=job-queue-brpop-and-blmove", width, height);
+    let page = &b.page;
+    page.wait_text("#redis-about h2", "a job queue with BRPOP");
+    let files = fetched(page);
+    assert!(files.iter().any(|f| f.ends_with("redis/brokerlab_redis_bg.wasm")), "{files:?}");
+    assert!(
+        !files.iter().any(|f| f.contains("brokerlab_web")
+            || f.contains("brokerlab_kafka")
+            || f.contains("brokerlab_sqs")),
+        "only the Redis module was fetched: {files:?}"
+    );
+
+    // The streams tutorial, picked with a click; played at 5× until the shop added three orders.
+    page.click("#redis-doc option[value='streams-consumer-groups-and-xautoclaim']");
+    page.wait_text("#redis-about h2", "Streams with a consumer group");
+    page.wait_text("#redis-clock", "0.000 s / 20.000 s");
+    page.assert_in_view("#redis-play", "the play button");
+    page.assert_in_view(INPUT, "the console");
+    page.click("#redis-speed option[value='5']");
+    page.click("#redis-play");
+    wait_long(page, "[data-key=orders] .redis-key-head", "XLEN 3");
+    page.click("#redis-play");
+    page.wait_text("#redis-play", "Play");
+
+    // Then with the keyboard to 6 s: bob crashed at 3.2 s holding an order, pending for him.
+    blur(page);
+    keys(page, &[KEY_HOME, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT]);
+    page.wait_text("#redis-clock", "6.000 s / 20.000 s");
+    let bob = page.text(".redis-pel-row[data-consumer=bob]");
+    assert!(bob.contains("bob"), "{bob}");
+    page.assert_in_view(".redis-pel", "the pending entries list");
+
+    // The console: real key presses, Enter sends; redis-cli's replies and errors.
+    send(page, "XPENDING orders shipping - + 10 bob");
+    page.wait_text("#redis-console-out", "4) (integer) 1");
+    send(page, "LPUSH orders x");
+    page.wait_text(
+        "#redis-console-out",
+        "(error) WRONGTYPE Operation against a key holding the wrong kind of value",
+    );
+    send(page, "XADD audit * who me");
+    page.wait_text("#redis-console-out", "\"1700000006000-0\"");
+    page.wait_text("[data-key=audit] .redis-entry-fields", "who=me");
+    // Up recalls the last command.
+    keys(page, &[KEY_UP]);
+    assert_eq!(page.value(INPUT), "XADD audit * who me");
+    let clock = page.text("#redis-clock");
+    assert_eq!(clock, "6.000 s / 20.000 s", "typing in the console does not move time");
+    page.assert_in_view("#redis-console-out", "the console's output");
+    page.screenshot(&format!("e2e-redis-console-{width}.png"));
+
+    // Rewound with the keyboard: the commands are not there yet; at the end they were sent again.
+    blur(page);
+    keys(page, &[KEY_HOME]);
+    page.wait_text("#redis-clock", "0.000 s / 20.000 s");
+    assert_eq!(page.execute("return document.querySelectorAll('.redis-typed').length;", json!([])), json!(0));
+    keys(page, &[KEY_END]);
+    page.wait_text("#redis-clock", "20.000 s / 20.000 s");
+    page.wait_text("#redis-checks h2", "Checks: 8 passed, 0 failed, 0 to come");
+    assert_eq!(page.execute("return document.querySelectorAll('.redis-typed').length;", json!([])), json!(3));
+    page.screenshot(&format!("e2e-redis-end-{width}.png"));
+    assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
+}
+
+#[test]
+fn redis_page_at_1280x720() {
+    run_at(1280, 720);
+}
+
+#[test]
+fn redis_page_at_1920x1080() {
+    run_at(1920, 1080);
+}
+
+#[test]
+fn the_other_pages_pickers_go_to_the_redis_page() {
+    let b = Browser::open_sized("/", 1280, 720);
+    let page = &b.page;
+    page.wait_text("header.app-header", "Scenario");
+    page.click("#model-picker option[value='redis']");
+    page.wait_text("#redis-about h2", "Streams with a consumer group");
+    let search = page.execute("return location.search;", json!([]));
+    assert_eq!(search.as_str(), Some("?model=redis"));
+    page.click("#model-picker option[value='sqs']");
+    page.wait_text("#sqs-about h2", "the visibility timeout");
+    page.click("#model-picker option[value='redis']");
+    page.wait_text("#redis-about h2", "Streams with a consumer group");
+    assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
+}
