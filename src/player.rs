@@ -2,15 +2,16 @@
 //!
 //! A page's session says where its run is and moves it ([`Playable`]); [`use_player`] gives the page a
 //! `playing` state, `seek` and `toggle_play`, plays `tick × speed` of virtual time every wall tick while
-//! playing, stops at the end, and listens for Space, ←, →, Home and End on the document.
+//! playing, stops at the end, and answers the shell's time keys ([`crate::shell::TimeKey`]: Space, ←, →,
+//! Home, End) on the document. The buttons are the shell's [`crate::shell::TimeBar`].
 //!
 //! Invariants: the player never seeks past the session's end (it stops there); Play at the end starts
 //! again from 0; a key pressed while a field, a list or a button has the focus, or with Ctrl, Alt or Meta,
 //! is left to the browser (typing a space in a form never plays).
 
+use crate::shell::{key_listener, time_key_of};
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// Wall milliseconds between two steps while playing; each step plays `TICK_MS × speed` of virtual time.
@@ -90,17 +91,11 @@ pub fn use_player<S: Playable + 'static>(
         let seek = seek.clone();
         use_effect_with((), move |_| {
             let listener = key_listener(move |e: web_sys::KeyboardEvent| {
-                if in_field(&e) || e.ctrl_key() || e.meta_key() || e.alt_key() {
-                    return;
-                }
+                let Some(key) = time_key_of(&e) else { return };
                 let (now, end) = times(&session);
-                match e.key().as_str() {
-                    " " => toggle_play.emit(()),
-                    "ArrowLeft" => seek.emit(now.saturating_sub(1000)),
-                    "ArrowRight" => seek.emit((now + 1000).min(end)),
-                    "Home" => seek.emit(0),
-                    "End" => seek.emit(end),
-                    _ => return,
+                match key.target(now, end) {
+                    Some(to) => seek.emit(to),
+                    None => toggle_play.emit(()),
                 }
                 e.prevent_default();
             });
@@ -113,33 +108,4 @@ pub fn use_player<S: Playable + 'static>(
 fn times<S: Playable>(session: &RefCell<S>) -> (u64, u64) {
     let s = session.borrow();
     (s.time_ms(), s.end_ms())
-}
-
-/// Whether a key went to a field, a list or a button (which take their own keys).
-fn in_field(e: &web_sys::KeyboardEvent) -> bool {
-    e.target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"))
-}
-
-/// A `keydown` listener on the document, removed when dropped.
-pub struct KeyListener {
-    document: web_sys::Document,
-    closure: wasm_bindgen::closure::Closure<dyn Fn(web_sys::KeyboardEvent)>,
-}
-
-impl Drop for KeyListener {
-    fn drop(&mut self) {
-        let _ = self
-            .document
-            .remove_event_listener_with_callback("keydown", self.closure.as_ref().unchecked_ref());
-    }
-}
-
-/// Listens for `keydown` on the document until the returned value is dropped (`None` without a document).
-pub fn key_listener(f: impl Fn(web_sys::KeyboardEvent) + 'static) -> Option<KeyListener> {
-    let document = web_sys::window()?.document()?;
-    let closure = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(f);
-    document.add_event_listener_with_callback("keydown", closure.as_ref().unchecked_ref()).ok()?;
-    Some(KeyListener { document, closure })
 }

@@ -529,6 +529,18 @@ pub fn check_counts(checks: &[CheckResult]) -> (usize, usize, usize) {
     (count(CheckStatus::Pass), count(CheckStatus::Fail), count(CheckStatus::Pending))
 }
 
+impl crate::player::Playable for RedisSession {
+    fn time_ms(&self) -> u64 {
+        RedisSession::time_ms(self)
+    }
+    fn end_ms(&self) -> u64 {
+        RedisSession::end_ms(self)
+    }
+    fn seek(&mut self, to_ms: u64) {
+        RedisSession::seek(self, to_ms)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ use super::model::{
     BUNDLED,
 };
 use crate::persist::permalink;
+use crate::player::{use_player, Player};
 use crate::shell::{clock_text, FileButtons, ShareField, TimeBar};
 use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::CheckStatus;
@@ -22,9 +23,6 @@ use yew::prelude::*;
 
 /// The page's own styles (only the Redis page's download carries them).
 const STYLE: &str = include_str!("redis.css");
-
-/// Wall milliseconds between two steps while playing; each step plays `TICK_MS × speed` of virtual time.
-const TICK_MS: u32 = 100;
 
 /// The speeds the player offers.
 const SPEEDS: &[u64] = &[1, 2, 5, 10, 20];
@@ -100,59 +98,13 @@ pub fn redis_app(props: &RedisAppProps) -> Html {
     };
     let share_link = use_state(|| None::<String>);
     let version = use_state(|| 0u64);
-    let playing = use_state(|| false);
     let speed = use_state(|| 1u64);
-    let bump = {
+    let bump: Rc<dyn Fn()> = {
         let version = version.clone();
         Rc::new(move || version.set(*version + 1))
     };
-    let seek = {
-        let session = session.clone();
-        let bump = bump.clone();
-        Callback::from(move |to: u64| {
-            session.borrow_mut().seek(to);
-            bump();
-        })
-    };
-    // The player: while playing, every tick plays TICK_MS × speed more; it stops at the end.
-    {
-        let session = session.clone();
-        let playing_handle = playing.clone();
-        let bump = bump.clone();
-        use_effect_with((*playing, *speed), move |(on, speed)| {
-            let step = u64::from(TICK_MS) * *speed;
-            let interval = on.then(|| {
-                gloo_timers::callback::Interval::new(TICK_MS, move || {
-                    let (now, end) = {
-                        let s = session.borrow();
-                        (s.time_ms(), s.end_ms())
-                    };
-                    if now >= end {
-                        playing_handle.set(false);
-                        return;
-                    }
-                    session.borrow_mut().seek(now + step);
-                    bump();
-                })
-            });
-            move || drop(interval)
-        });
-    }
-    let toggle_play = {
-        let playing = playing.clone();
-        let session = session.clone();
-        let seek = seek.clone();
-        Callback::from(move |_: ()| {
-            let (now, end) = {
-                let s = session.borrow();
-                (s.time_ms(), s.end_ms())
-            };
-            if !*playing && now >= end {
-                seek.emit(0);
-            }
-            playing.set(!*playing);
-        })
-    };
+    // Play, pause, seek and their keys (shared by every model's page: crate::player).
+    let Player { playing, seek, toggle_play } = use_player(session.clone(), bump.clone(), *speed);
     let step = {
         let session = session.clone();
         let seek = seek.clone();
@@ -161,27 +113,6 @@ pub fn redis_app(props: &RedisAppProps) -> Html {
             seek.emit(to);
         })
     };
-    // Keyboard: the shell's time keys, unless a field (the console) has the focus.
-    {
-        let toggle_play = toggle_play.clone();
-        let session = session.clone();
-        let seek = seek.clone();
-        use_effect_with((), move |_| {
-            let listener = crate::shell::key_listener(move |e: web_sys::KeyboardEvent| {
-                let Some(key) = crate::shell::time_key_of(&e) else { return };
-                let (now, end) = {
-                    let s = session.borrow();
-                    (s.time_ms(), s.end_ms())
-                };
-                match key.target(now, end) {
-                    Some(to) => seek.emit(to),
-                    None => toggle_play.emit(()),
-                }
-                e.prevent_default();
-            });
-            move || drop(listener)
-        });
-    }
     let on_share = {
         let session = session.clone();
         let share_link = share_link.clone();
