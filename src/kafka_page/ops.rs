@@ -541,6 +541,7 @@ pub fn play_with(
 mod tests {
     use super::*;
     use crate::kafka_page::model::KafkaSession;
+    use crate::persist::pages::PageSession;
 
     fn create(name: &str, partitions: i32, rf: i32) -> KafkaOp {
         KafkaOp::CreateTopic {
