@@ -10,6 +10,7 @@
 //! - [`sqs_page`]: the SQS page (its own wasm module, `src/sqs_main.rs`).
 //! - [`redis_page`]: the Redis page (its own wasm module, `src/redis_main.rs`).
 //! - [`shell`]: what every model's page shares of its shell (files, links, forwarding to another model's page).
+//! - [`ws_bar`]: the Kafka and SQS pages' workspace bar (the store's side is [`persist::pages`]).
 //! - [`scripting`]: the scripting engine (a second wasm module), loaded before a document with scripts.
 
 pub mod app;
@@ -30,6 +31,7 @@ pub mod shell;
 pub mod sqs_page;
 pub mod state;
 pub mod topology;
+pub mod ws_bar;
 
 /// Mounts the app on `<body>`, after installing a panic hook that keeps the page readable.
 ///
@@ -61,6 +63,16 @@ pub fn start_embed_kafka() {
     {
         std::panic::set_hook(Box::new(report_panic));
         yew::Renderer::<embed::kafka_view::KafkaEmbedApp>::new().render();
+    }
+}
+
+/// Mounts the SQS sandbox on `<body>` (the SQS embed module's entry, `src/embed_sqs_main.rs`): a module of
+/// its own, so it carries only the SQS engine and no other sandbox or page carries it.
+pub fn start_embed_sqs() {
+    #[cfg(target_arch = "wasm32")]
+    {
+        std::panic::set_hook(Box::new(report_panic));
+        yew::Renderer::<embed::sqs_view::SqsEmbedApp>::new().render();
     }
 }
 

@@ -28,9 +28,18 @@ pub fn model_query(model: ModelName) -> &'static str {
 /// The model a scenario document is written for, when it is not `here`'s: the document goes to that
 /// model's page. `None`: this page opens it (or refuses it with its own parser's error, at its line).
 pub fn elsewhere(text: &str, here: ModelName) -> Option<ModelName> {
-    // SQS documents have no page yet (the native runner plays them): a page opens them itself and
-    // refuses them with its parser's error, rather than forwarding them to a page that would forward back.
-    model_of(text).ok().filter(|m| *m != here && *m != ModelName::Sqs)
+    model_of(text).ok().filter(|m| *m != here)
+}
+
+/// The address query that opens stored workspace `id` on `model`'s page, in the store `database`
+/// (`brokerlab`, or `brokerlab-<name>` for `?db=<name>`): the RabbitMQ page reopens its last workspace
+/// (which the caller sets), the other pages the one `?ws=` names.
+pub fn workspace_query(model: ModelName, id: &str, database: &str) -> String {
+    let db = database.strip_prefix("brokerlab-");
+    match model {
+        ModelName::Amqp => db.map(|d| format!("?db={d}")).unwrap_or_default(),
+        _ => format!("{}&ws={id}{}", model_query(model), db.map(|d| format!("&db={d}")).unwrap_or_default()),
+    }
 }
 
 /// The address (relative to the page's path: query and fragment) that opens `document` on `model`'s
@@ -433,6 +442,11 @@ mod tests {
         assert_eq!(elsewhere(kafka, ModelName::Kafka), None);
         assert_eq!(elsewhere(amqp, ModelName::Kafka), Some(ModelName::Amqp));
         assert_eq!(elsewhere(amqp, ModelName::Amqp), None);
+        let sqs = r#"{"brokerlab": 2, "model": "sqs", "name": "s"}"#;
+        assert_eq!(elsewhere(sqs, ModelName::Amqp), Some(ModelName::Sqs));
+        assert_eq!(elsewhere(sqs, ModelName::Kafka), Some(ModelName::Sqs));
+        assert_eq!(elsewhere(kafka, ModelName::Sqs), Some(ModelName::Kafka));
+        assert_eq!(elsewhere(sqs, ModelName::Sqs), None);
         // Not a document, or an unknown model: this page's own parser refuses it, at its field.
         assert_eq!(elsewhere("not json", ModelName::Amqp), None);
         assert_eq!(elsewhere(r#"{"brokerlab": 2, "model": "mqtt"}"#, ModelName::Amqp), None);
@@ -455,6 +469,14 @@ mod tests {
         assert_eq!(TimeKey::End.target(0, 9_000), Some(9_000));
         assert_eq!(TimeKey::PlayPause.target(0, 9_000), None);
         assert_eq!(clock_text(12_345), "12.345 s");
+    }
+
+    #[test]
+    fn a_stored_workspace_opens_on_its_models_page_in_the_same_database() {
+        assert_eq!(workspace_query(ModelName::Sqs, "w3", "brokerlab"), "?model=sqs&ws=w3");
+        assert_eq!(workspace_query(ModelName::Kafka, "w3", "brokerlab-e2e"), "?model=kafka&ws=w3&db=e2e");
+        assert_eq!(workspace_query(ModelName::Amqp, "w3", "brokerlab-e2e"), "?db=e2e");
+        assert_eq!(workspace_query(ModelName::Amqp, "w3", "brokerlab"), "");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use brokerlab::kafka_page::model::KafkaSession;
 use brokerlab::kafka_page::ops_view::{OpsPanel, OpsPanelProps};
-use brokerlab::kafka_page::ws_view::SessionRef;
+use brokerlab::ws_bar::SessionRef;
 use gloo_timers::future::TimeoutFuture;
 use std::cell::RefCell;
 use std::rc::Rc;

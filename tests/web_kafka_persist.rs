@@ -7,12 +7,12 @@
 
 use broker_core::scenario::document::ModelName;
 use brokerlab::kafka_page::model::KafkaSession;
-use brokerlab::kafka_page::workspaces::{self, Stored};
-use brokerlab::kafka_page::ws_view::{SessionRef, WorkspaceBar, WorkspaceBarProps};
 use brokerlab::persist::catalog::{self, Meta, StoreProblem, INDEX_KEY, META_KEY, SCHEMA_VERSION};
 use brokerlab::persist::idb::IdbStore;
+use brokerlab::persist::pages::{self as workspaces, PageSession, Stored};
 use brokerlab::persist::workspace::WorkspaceDoc;
 use brokerlab::persist::KvStore;
+use brokerlab::ws_bar::{SessionRef, WorkspaceBar, WorkspaceBarProps};
 use gloo_timers::future::TimeoutFuture;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -39,7 +39,8 @@ async fn a_kafka_workspace_reopens_after_a_reload_at_its_time_with_the_broker_st
     let leader = s.partitions()[0].leader.unwrap();
     s.toggle_broker(leader);
     s.seek(6_000);
-    let (id, _) = workspaces::save(&store, None, &s.to_workspace("Leader down")).await.unwrap();
+    let (id, _) =
+        workspaces::save(&store, ModelName::Kafka, None, &s.to_workspace("Leader down")).await.unwrap();
     // A RabbitMQ workspace in the same store, as its page writes it.
     let mut index = workspaces::list(&store).await.unwrap();
     let rid = index.new_id();
@@ -55,11 +56,16 @@ async fn a_kafka_workspace_reopens_after_a_reload_at_its_time_with_the_broker_st
     assert_eq!(index.kafka, vec![id.clone()]);
     assert_eq!(index.last_kafka.as_deref(), Some(id.as_str()));
     assert_eq!(index.last.as_deref(), Some(rid.as_str()), "the RabbitMQ page's last stays its own");
-    let Stored::Kafka(back) = workspaces::open(&reopened, &id).await.unwrap() else { panic!("Kafka") };
+    let Stored::<KafkaSession>::Mine(back) = workspaces::open(&reopened, &id).await.unwrap() else {
+        panic!("Kafka")
+    };
     assert_eq!(back.time_ms(), 6_000);
     assert_eq!(back.partitions(), s.partitions(), "the log, its high watermark, the ISR and leader");
     assert!(!back.brokers().iter().find(|b| b.id == leader).unwrap().up);
-    assert!(matches!(workspaces::open(&reopened, &rid).await.unwrap(), Stored::Elsewhere(ModelName::Amqp)));
+    assert!(matches!(
+        workspaces::open::<KafkaSession>(&reopened, &rid).await.unwrap(),
+        Stored::Elsewhere(ModelName::Amqp)
+    ));
     reopened.close();
 }
 
@@ -74,7 +80,8 @@ async fn a_newer_or_damaged_store_is_reported_and_left_byte_for_byte() {
         store.put(META_KEY, &serde_json::to_string(&Meta { schema: meta }).unwrap()).await.unwrap();
         store.put(INDEX_KEY, index).await.unwrap();
         let before = catalog::export_raw(&store).await.unwrap();
-        let e: StoreProblem = workspaces::save(&store, None, &s.to_workspace("W")).await.unwrap_err();
+        let e: StoreProblem =
+            workspaces::save(&store, ModelName::Kafka, None, &s.to_workspace("W")).await.unwrap_err();
         assert!(e.to_string().contains(problem), "{e}");
         assert!(workspaces::delete(&store, "w1").await.is_err());
         assert_eq!(catalog::export_raw(&store).await.unwrap(), before, "nothing was written");
@@ -115,7 +122,7 @@ async fn the_bar_saves_on_enter_and_reopens_a_picked_workspace() {
     let opened = Rc::new(RefCell::new(0));
     let count = Rc::clone(&opened);
     let root = root();
-    yew::Renderer::<WorkspaceBar>::with_root_and_props(
+    yew::Renderer::<WorkspaceBar<KafkaSession>>::with_root_and_props(
         root.clone(),
         WorkspaceBarProps {
             session: SessionRef(Rc::clone(&session)),

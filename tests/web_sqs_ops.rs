@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use brokerlab::sqs_page::model::SqsSession;
-use brokerlab::sqs_page::ops_view::{HandPanel, HandPanelProps, SqsSessionRef};
+use brokerlab::sqs_page::ops_view::{HandPanel, HandPanelProps, SessionRef};
 use gloo_timers::future::TimeoutFuture;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -47,7 +47,7 @@ async fn send_receive_a_refused_delete_and_a_delete_from_the_list() {
     let root = root();
     yew::Renderer::<HandPanel>::with_root_and_props(
         root.clone(),
-        HandPanelProps { session: SqsSessionRef(Rc::clone(&session)), version: 0, on_done: Callback::noop() },
+        HandPanelProps { session: SessionRef(Rc::clone(&session)), version: 0, on_done: Callback::noop() },
     )
     .render();
     settle().await;

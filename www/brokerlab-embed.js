@@ -15,6 +15,10 @@
  * Kafka documents play in a Kafka sandbox: <div data-brokerlab data-model="kafka" data-scenario="quickstart"
  * data-panels="controls,partitions,groups"></div>; there `produce({topic, key, value})` writes a record and
  * `counters({topic, group})` gives offsets, high watermarks and lag per group and partition.
+ * SQS documents play in an SQS sandbox: <div data-brokerlab data-model="sqs" data-scenario="visibility-timeout"
+ * data-panels="controls,queues"></div>; there `send({queue, body})`, `receive({queue, visibilityTimeout})`
+ * and `deleteMessage({queue, receiptHandle})` are the SQS calls, and `counters({queue})` gives each queue's
+ * visible, in-flight and delayed counts.
  *   const stop = sandbox.on("event", record => …);    // engine events; also "finished", "ready"
  *
  * The sandbox is loaded from index.html next to this script (override with data-src). It only obeys
@@ -130,6 +134,25 @@
   Sandbox.prototype.produce = function (record) {
     return this.request("produce", record);
   };
+  /**
+   * SQS sandboxes (data-model="sqs"): SendMessage, `{queue, body, messageAttributes, delaySeconds,
+   * messageGroupId, messageDeduplicationId}` (attributes: an object of strings). Resolves with the clock
+   * and `said` (the MessageId); a refusal is SQS's error as boto3 words it.
+   */
+  Sandbox.prototype.send = function (message) {
+    return this.request("send", message);
+  };
+  /**
+   * SQS: ReceiveMessage, `{queue, maxNumberOfMessages, visibilityTimeout, waitTimeSeconds}`. Resolves with
+   * `messages` (each `messageId`, `body`, `receiptHandle`, `attributes`) and `waiting` (a long poll still open).
+   */
+  Sandbox.prototype.receive = function (request) {
+    return this.request("receive", request);
+  };
+  /** SQS: DeleteMessage, `{queue, receiptHandle}` (the handle of the message's latest receive). */
+  Sandbox.prototype.deleteMessage = function (request) {
+    return this.request("delete", request);
+  };
   /** `{exchange, routingKey, body, persistent, mandatory, headers, priority, expiration, ...}`. */
   Sandbox.prototype.publish = function (message) {
     return this.request("publish", message);
@@ -137,7 +160,8 @@
   /**
    * RabbitMQ: `counters()` or `counters("task_queue")`. Kafka: `counters()` or `counters({topic, group})`:
    * per topic partition `logStartOffset`, `highWatermark`, `logEndOffset`, `leader`, `isr`; per group its
-   * `state`, total `lag` and per partition `committedOffset` and `lag`.
+   * `state`, total `lag` and per partition `committedOffset` and `lag`. SQS: `counters()` or
+   * `counters("payments")`: per queue `visible`, `inFlight`, `delayed`, `fifo` and `deadLetter`.
    */
   Sandbox.prototype.counters = function (which) {
     if (which === undefined) return this.request("counters", {});
@@ -269,7 +293,7 @@
     var pick = function (name) {
       return options[name] !== undefined ? options[name] : host.getAttribute("data-" + name);
     };
-    // "kafka" opens the Kafka sandbox (its own module); a RabbitMQ sandbox otherwise.
+    // "kafka" opens the Kafka sandbox, "sqs" the SQS sandbox (each its own module); RabbitMQ's otherwise.
     ["model", "scenario", "panels", "theme", "speed"].forEach(function (name) {
       var v = pick(name);
       if (v !== null && v !== undefined && v !== "") url.searchParams.set(name, String(v));

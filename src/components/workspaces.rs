@@ -435,19 +435,16 @@ mod store_side {
     /// Opens workspace `id`: reads it, takes its lock, replaces the session.
     async fn open_existing(p: &Rc<Persist>, id: &str) {
         match catalog::load(&p.store, id).await {
-            // A Kafka workspace (the Kafka page's, in the same store) opens on its page (`?ws=`).
-            Ok(Some(doc))
-                if doc
-                    .scenario
-                    .as_deref()
-                    .is_some_and(|s| crate::shell::elsewhere(s, ModelName::Amqp).is_some()) =>
-            {
-                let db =
-                    p.database.strip_prefix("brokerlab-").map(|d| format!("&db={d}")).unwrap_or_default();
+            // A Kafka or SQS workspace (that page's, in the same store) opens on its page (`?ws=`).
+            Ok(Some(doc)) if crate::persist::pages::model_of_workspace(&doc) != ModelName::Amqp => {
+                let model = crate::persist::pages::model_of_workspace(&doc);
                 if let Some(w) = web_sys::window() {
                     let l = w.location();
                     let path = l.pathname().unwrap_or_default();
-                    let _ = l.set_href(&format!("{path}?model=kafka&ws={id}{db}"));
+                    let _ = l.set_href(&format!(
+                        "{path}{}",
+                        crate::shell::workspace_query(model, id, &p.database)
+                    ));
                 }
             }
             Ok(Some(doc)) => open_doc(p, id, doc).await,

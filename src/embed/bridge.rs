@@ -29,23 +29,14 @@ struct Subscriber {
     kinds: Option<BTreeSet<String>>,
 }
 
-/// A `load` request whose document needs the scripting engine, which is not loaded yet: the listener
-/// awaits the engine, then [`Hub::finish_load`] carries the request out and answers it, so a page that
-/// awaits the reply finds the scenario loaded.
-pub struct PendingLoad {
-    id: Value,
-    source: web_sys::Window,
-    origin: String,
-    request: Request,
-}
-
-/// What the bridge remembers between messages and renders.
+/// What every sandbox's listener (the RabbitMQ one here, each model's in [`super::model_view`]) remembers
+/// between messages and renders: who may talk to it, who subscribed, what was sent.
 ///
 /// # Invariants
-/// - `sent_events` ≤ the session log's length after every [`Hub::flush`]; events before it were offered
+/// - `sent_events` ≤ the run's event count after every [`Listener::flush`]; events before it were offered
 ///   to the subscribers of their time (a new subscriber sees events from its subscription on).
-/// - Every subscriber's `origin` is one of `allowed_origins`.
-pub struct Hub {
+/// - Every subscriber's `origin` is one of `allowed_origins`; the parent's origin is one too, or `None`.
+pub struct Listener {
     allowed_origins: Vec<String>,
     /// The embedding page's origin, when allowed: where `ready`, `resize` and `finished` go.
     parent_origin: Option<String>,
@@ -58,10 +49,10 @@ pub struct Hub {
     last_height: i32,
 }
 
-impl Hub {
-    pub fn new(allowed_origins: Vec<String>, parent_origin: Option<String>) -> Hub {
+impl Listener {
+    pub fn new(allowed_origins: Vec<String>, parent_origin: Option<String>) -> Listener {
         let parent_origin = parent_origin.filter(|o| allowed_origins.contains(o));
-        Hub {
+        Listener {
             allowed_origins,
             parent_origin,
             subscribers: Vec::new(),
@@ -72,6 +63,123 @@ impl Hub {
         }
     }
 
+    /// The window and origin to answer a message from an allowed origin; any other is counted and
+    /// ignored without a word (an answer would tell a stranger we exist).
+    pub fn admit(&mut self, event: &web_sys::MessageEvent) -> Option<(web_sys::Window, String)> {
+        let origin = event.origin();
+        if !self.allowed_origins.contains(&origin) {
+            self.ignored_messages += 1;
+            return None;
+        }
+        // A cross-origin window proxy fails `instanceof Window`, yet `postMessage` on it works.
+        let source: web_sys::Window = event.source()?.unchecked_into();
+        Some((source, origin))
+    }
+
+    /// `subscribe`: events (of `kinds`, or all) go to `source` from now on, replacing its subscription.
+    pub fn subscribe(
+        &mut self,
+        source: &web_sys::Window,
+        origin: &str,
+        kinds: Option<BTreeSet<String>>,
+    ) -> Value {
+        self.subscribers.retain(|s| !(same_window(&s.target, source) && s.origin == origin));
+        self.subscribers.push(Subscriber { target: source.clone(), origin: origin.to_string(), kinds });
+        json!({"subscribed": true})
+    }
+
+    /// `unsubscribe`: no more events to `source`.
+    pub fn unsubscribe(&mut self, source: &web_sys::Window, origin: &str) -> Value {
+        let before = self.subscribers.len();
+        self.subscribers.retain(|s| !(same_window(&s.target, source) && s.origin == origin));
+        json!({"subscribed": false, "removed": before - self.subscribers.len()})
+    }
+
+    /// `info`'s count of ignored messages, added to the sandbox's own.
+    pub fn with_ignored(&self, mut info: Value) -> Value {
+        info["ignoredMessages"] = json!(self.ignored_messages);
+        info
+    }
+
+    /// A new run was loaded: its log starts afresh.
+    pub fn restart(&mut self) {
+        self.sent_events = 0;
+        self.announced_finished = false;
+    }
+
+    /// Sends what is new since the last call: the run's events from the last sent on (`count` of them in
+    /// all, `records(from)` as the protocol's records) to subscribers, `finished` (with `report()`) when
+    /// the run reached its end, and `resize` when the content's height changed.
+    pub fn flush(
+        &mut self,
+        count: usize,
+        records: impl FnOnce(usize) -> Vec<Value>,
+        finished: bool,
+        report: impl FnOnce() -> Option<Value>,
+    ) {
+        if count < self.sent_events {
+            self.sent_events = 0;
+        }
+        if !self.subscribers.is_empty() && count > self.sent_events {
+            let records = records(self.sent_events);
+            for s in &self.subscribers {
+                let chosen: Vec<&Value> = records
+                    .iter()
+                    .filter(|r| s.kinds.as_ref().is_none_or(|k| k.contains(protocol::event_kind(r))))
+                    .collect();
+                if !chosen.is_empty() {
+                    post(&s.target, &s.origin, &protocol::notification("events", json!({"events": chosen})));
+                }
+            }
+        }
+        self.sent_events = count;
+        if finished && !self.announced_finished {
+            self.announced_finished = true;
+            if let Some(report) = report() {
+                self.to_parent(&protocol::notification("finished", report));
+            }
+        } else if !finished {
+            self.announced_finished = false;
+        }
+        // The body's content, not the document: a document is never shorter than its frame, so measuring
+        // it would let the frame grow but never shrink (embed.css lets the body be as short as it is).
+        let height = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+            .map_or(0, |body| body.scroll_height());
+        if height != self.last_height {
+            self.last_height = height;
+            self.to_parent(&protocol::notification("resize", json!({"height": height})));
+        }
+    }
+
+    /// Posts `message` to the embedding page, if its origin is allowed.
+    pub fn to_parent(&self, message: &Value) {
+        let (Some(origin), Some(parent)) = (&self.parent_origin, parent_window()) else { return };
+        post(&parent, origin, message);
+    }
+}
+
+/// A `load` request whose document needs the scripting engine, which is not loaded yet: the listener
+/// awaits the engine, then [`Hub::finish_load`] carries the request out and answers it, so a page that
+/// awaits the reply finds the scenario loaded.
+pub struct PendingLoad {
+    id: Value,
+    source: web_sys::Window,
+    origin: String,
+    request: Request,
+}
+
+/// The RabbitMQ sandbox's listener: the shared [`Listener`] over the app's state.
+pub struct Hub {
+    listener: Listener,
+}
+
+impl Hub {
+    pub fn new(allowed_origins: Vec<String>, parent_origin: Option<String>) -> Hub {
+        Hub { listener: Listener::new(allowed_origins, parent_origin) }
+    }
+
     /// Handles one `message` event; a `load` that must wait for the scripting engine comes back
     /// unanswered, for [`Hub::finish_load`].
     pub fn receive(
@@ -79,15 +187,7 @@ impl Hub {
         sandbox: &mut UseReducerHandle<AppState>,
         event: &web_sys::MessageEvent,
     ) -> Option<PendingLoad> {
-        let origin = event.origin();
-        // Not from an allowed origin: ignored without a word (an answer would tell a stranger we exist).
-        if !self.allowed_origins.contains(&origin) {
-            self.ignored_messages += 1;
-            return None;
-        }
-        let source = event.source()?;
-        // A cross-origin window proxy fails `instanceof Window`, yet `postMessage` on it works.
-        let source: web_sys::Window = source.unchecked_into();
+        let (source, origin) = self.listener.admit(event)?;
         let (id, outcome) = match parse_js(&event.data()) {
             Incoming::Ignore => return None,
             Incoming::Request { id, request } if waits_for_scripting(&request) => {
@@ -96,26 +196,10 @@ impl Hub {
             Incoming::Bad { id, error } => (id, Err(error)),
             Incoming::Request { id, request } => {
                 let outcome = match request {
-                    Request::Subscribe { kinds } => {
-                        self.subscribers.retain(|s| !(same_window(&s.target, &source) && s.origin == origin));
-                        self.subscribers.push(Subscriber {
-                            target: source.clone(),
-                            origin: origin.clone(),
-                            kinds,
-                        });
-                        Ok(json!({"subscribed": true}))
-                    }
-                    Request::Unsubscribe => {
-                        let before = self.subscribers.len();
-                        self.subscribers.retain(|s| !(same_window(&s.target, &source) && s.origin == origin));
-                        Ok(json!({"subscribed": false, "removed": before - self.subscribers.len()}))
-                    }
+                    Request::Subscribe { kinds } => Ok(self.listener.subscribe(&source, &origin, kinds)),
+                    Request::Unsubscribe => Ok(self.listener.unsubscribe(&source, &origin)),
                     request @ Request::Load(_) => self.load(sandbox, request),
-                    Request::Info => {
-                        let mut info = protocol::info(sandbox.current());
-                        info["ignoredMessages"] = json!(self.ignored_messages);
-                        Ok(info)
-                    }
+                    Request::Info => Ok(self.listener.with_ignored(protocol::info(sandbox.current()))),
                     request => protocol::handle(sandbox, request),
                 };
                 (id, outcome)
@@ -131,9 +215,7 @@ impl Hub {
     fn load(&mut self, sandbox: &mut UseReducerHandle<AppState>, request: Request) -> Result<Value, String> {
         let outcome = protocol::handle(sandbox, request);
         if outcome.is_ok() {
-            // A new run: its log starts afresh.
-            self.sent_events = 0;
-            self.announced_finished = false;
+            self.listener.restart();
         }
         outcome
     }
@@ -152,55 +234,22 @@ impl Hub {
         post(&source, &origin, &protocol::reply(&id, outcome));
     }
 
-    /// Sends what is new since the last call: log events to subscribers, `finished` at a run's end, and
-    /// `resize` when the content's height changed.
+    /// Sends what is new since the last call (see [`Listener::flush`]).
     pub fn flush(&mut self, state: &AppState) {
         let session = state.session.borrow();
         let log = session.log();
-        if log.len() < self.sent_events {
-            self.sent_events = 0;
-        }
-        if !self.subscribers.is_empty() && log.len() > self.sent_events {
-            let records: Vec<Value> = log[self.sent_events..].iter().map(protocol::event_record).collect();
-            for s in &self.subscribers {
-                let chosen: Vec<&Value> = records
-                    .iter()
-                    .filter(|r| s.kinds.as_ref().is_none_or(|k| k.contains(protocol::event_kind(r))))
-                    .collect();
-                if !chosen.is_empty() {
-                    post(&s.target, &s.origin, &protocol::notification("events", json!({"events": chosen})));
-                }
-            }
-        }
-        self.sent_events = log.len();
         let finished = session.finished();
-        drop(session);
-        if finished && !self.announced_finished {
-            self.announced_finished = true;
-            self.to_parent(&protocol::notification("finished", protocol::checks(state)));
-        } else if !finished {
-            self.announced_finished = false;
-        }
-        // The body's content, not the document: a document is never shorter than its frame, so measuring
-        // it would let the frame grow but never shrink (embed.css lets the body be as short as it is).
-        let height = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.body())
-            .map_or(0, |body| body.scroll_height());
-        if height != self.last_height {
-            self.last_height = height;
-            self.to_parent(&protocol::notification("resize", json!({"height": height})));
-        }
+        self.listener.flush(
+            log.len(),
+            |from| log[from..].iter().map(protocol::event_record).collect(),
+            finished,
+            || Some(protocol::checks(state)),
+        );
     }
 
     /// Tells the embedding page the sandbox is listening.
     pub fn announce_ready(&self, state: &AppState) {
-        self.to_parent(&protocol::notification("ready", protocol::info(state)));
-    }
-
-    fn to_parent(&self, message: &Value) {
-        let (Some(origin), Some(parent)) = (&self.parent_origin, parent_window()) else { return };
-        post(&parent, origin, message);
+        self.listener.to_parent(&protocol::notification("ready", protocol::info(state)));
     }
 }
 

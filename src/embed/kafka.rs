@@ -1,79 +1,134 @@
-//! The embed protocol (version 1, [`super::protocol`]) for Kafka documents: the same envelope, replies and
-//! notifications as the RabbitMQ sandbox's, with Kafka's own requests — `produce` (a record to a topic)
-//! instead of `publish`, and `counters` per topic partition (log start, high watermark, log end) and per
-//! group and partition (committed offset, lag). Plain Rust (no DOM), tested natively; the Kafka sandbox's
-//! module (`src/embed_kafka_main.rs`, index.html's `embed-kafka/`) wires it to the page ([`super::kafka_view`]).
+//! The embed protocol (version 1, [`super::protocol`]) for Kafka documents: the model sandboxes' shared
+//! requests ([`super::model`]) with Kafka's own — `produce` (a record to a topic) instead of `publish`, and
+//! `counters` per topic partition (log start, high watermark, log end) and per group and partition
+//! (committed offset, lag). Plain Rust (no DOM), tested natively; the Kafka sandbox's module
+//! (`src/embed_kafka_main.rs`, index.html's `embed-kafka/`) wires it to the page ([`super::kafka_view`]).
 //!
 //! Invariants: the sandbox's run is a [`KafkaSession`] (the document and the records the page produced,
 //! each kept at its instant), so the state at a time never depends on how the page got there; the clock
 //! only moves forward through requests and play, and never past the run's end.
 
-use super::protocol::{self, clip, envelope, Incoming, LoadSource, Request};
-use crate::kafka_page::model::{check_counts, group_partitions, lag_of, KafkaSession, BUNDLED};
+use super::model::{self, EmbedSession, ModelEmbed, ModelIncoming, ModelRequest};
+use super::protocol::{self, clip};
+use crate::kafka_page::model::{group_partitions, lag_of, KafkaSession, BUNDLED};
 use crate::kafka_page::ops::KafkaOp;
 use broker_core::kafka::scenario::document::AcksSpec;
 use broker_core::kafka::{ErrorCode, KafkaError};
-use broker_core::scenario::document::{model_of, ModelName};
-use broker_core::VirtualTime;
+use broker_core::scenario::document::ModelName;
+use broker_core::scenario::sim::CheckResult;
 use serde_json::{json, Map, Value};
 
 /// Virtual milliseconds one `step` plays (the Kafka page's step).
 pub const STEP_MS: u64 = 100;
 
-/// The request types a Kafka sandbox takes and the parameters of each.
-const REQUESTS: &[(&str, &[&str])] = &[
-    ("info", &[]),
-    ("load", &["scenario", "document"]),
-    ("play", &[]),
-    ("pause", &[]),
-    ("step", &[]),
-    ("runUntil", &["time"]),
-    ("setSpeed", &["speed"]),
-    ("produce", &["topic", "key", "value", "partition", "headers", "acks"]),
-    ("counters", &["topic", "group"]),
-    ("checks", &[]),
-    ("subscribe", &["events"]),
-    ("unsubscribe", &[]),
-];
-
-/// A validated request to a Kafka sandbox.
+/// Kafka's own requests.
 #[derive(Clone, Debug, PartialEq)]
-pub enum KafkaRequest {
-    /// A request both models' sandboxes take (never `Publish` or `Counters`).
-    Shared(Request),
+pub enum KafkaOwn {
     /// A record to a topic, as the Kafka page's Produce form writes it.
     Produce(KafkaOp),
     /// Counters of one topic and / or one group, or all.
     Counters { topic: Option<String>, group: Option<String> },
 }
 
+/// A validated request to a Kafka sandbox.
+pub type KafkaRequest = ModelRequest<KafkaOwn>;
 /// What an incoming message is, for a Kafka sandbox.
-#[derive(Clone, Debug, PartialEq)]
-pub enum KafkaIncoming {
-    Ignore,
-    Bad { id: Value, error: String },
-    Request { id: Value, request: KafkaRequest },
+pub type KafkaIncoming = ModelIncoming<KafkaOwn>;
+/// The Kafka sandbox's state: the run (once a document is loaded), play and speed, the last outcome.
+pub type KafkaEmbed = ModelEmbed<KafkaSession>;
+
+/// Classifies and validates one incoming message's data.
+pub fn parse(data: &Value) -> KafkaIncoming {
+    model::parse::<KafkaSession>(data)
 }
 
-/// Classifies and validates one incoming message's data (the envelope's rules are the RabbitMQ
-/// sandbox's: [`protocol::envelope`]).
-pub fn parse(data: &Value) -> KafkaIncoming {
-    let (id, kind, o) = match envelope(data, REQUESTS) {
-        Ok(parts) => parts,
-        Err(Incoming::Bad { id, error }) => return KafkaIncoming::Bad { id, error },
-        Err(_) => return KafkaIncoming::Ignore,
-    };
-    let request = match kind {
-        "produce" => produce(o).map(KafkaRequest::Produce),
-        "counters" => match (optional_name(o, "topic"), optional_name(o, "group")) {
-            (Ok(topic), Ok(group)) => Ok(KafkaRequest::Counters { topic, group }),
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        },
-        shared => protocol::request(shared, o).map(KafkaRequest::Shared),
-    };
-    match request {
-        Ok(request) => KafkaIncoming::Request { id, request },
-        Err(error) => KafkaIncoming::Bad { id, error },
+impl EmbedSession for KafkaSession {
+    const MODEL: ModelName = ModelName::Kafka;
+    const REQUESTS: &'static [(&'static str, &'static [&'static str])] = &[
+        ("info", &[]),
+        ("load", &["scenario", "document"]),
+        ("play", &[]),
+        ("pause", &[]),
+        ("step", &[]),
+        ("runUntil", &["time"]),
+        ("setSpeed", &["speed"]),
+        ("produce", &["topic", "key", "value", "partition", "headers", "acks"]),
+        ("counters", &["topic", "group"]),
+        ("checks", &[]),
+        ("subscribe", &["events"]),
+        ("unsubscribe", &[]),
+    ];
+    const STEP_MS: u64 = STEP_MS;
+    type Own = KafkaOwn;
+
+    fn parse_own(kind: &str, o: &Map<String, Value>) -> Option<Result<KafkaOwn, String>> {
+        Some(match kind {
+            "produce" => produce(o).map(KafkaOwn::Produce),
+            "counters" => match (optional_name(o, "topic"), optional_name(o, "group")) {
+                (Ok(topic), Ok(group)) => Ok(KafkaOwn::Counters { topic, group }),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            },
+            _ => return None,
+        })
+    }
+
+    fn handle_own(embed: &mut KafkaEmbed, request: KafkaOwn) -> Result<Value, String> {
+        match request {
+            KafkaOwn::Produce(op) => {
+                let said = embed.session_mut()?.operate(op).map_err(|e| e.message)?;
+                embed.notice = Some((false, said.clone()));
+                Ok(json!({"produced": said}))
+            }
+            KafkaOwn::Counters { topic, group } => counters(embed, topic.as_deref(), group.as_deref()),
+        }
+    }
+
+    fn bundled() -> Vec<(&'static str, &'static str)> {
+        BUNDLED.iter().map(|b| (b.id, b.text)).collect()
+    }
+
+    fn open(text: &str, bundled: Option<&'static str>) -> Result<Self, String> {
+        KafkaSession::open(text, bundled)
+    }
+
+    fn name(&self) -> &str {
+        KafkaSession::name(self)
+    }
+
+    fn description(&self) -> &str {
+        KafkaSession::description(self)
+    }
+
+    fn bundled_id(&self) -> Option<&'static str> {
+        self.bundled
+    }
+
+    fn time_ms(&self) -> u64 {
+        KafkaSession::time_ms(self)
+    }
+
+    fn end_ms(&self) -> u64 {
+        KafkaSession::end_ms(self)
+    }
+
+    fn seek(&mut self, to_ms: u64) {
+        KafkaSession::seek(self, to_ms);
+    }
+
+    fn checks(&self) -> Vec<CheckResult> {
+        KafkaSession::checks(self)
+    }
+
+    fn event_count(&self) -> usize {
+        self.run().events().len()
+    }
+
+    fn event_records(&self, from: usize) -> Vec<Value> {
+        model::event_records(self.run().events(), from)
+    }
+
+    fn last_lines(&self, n: usize) -> Vec<String> {
+        model::last_lines(self.run().events(), n)
     }
 }
 
@@ -141,297 +196,92 @@ fn produce(o: &Map<String, Value>) -> Result<KafkaOp, String> {
     })
 }
 
-/// The Kafka sandbox's state: the run (once a document is loaded), play and speed, the last outcome.
-pub struct KafkaEmbed {
-    pub session: Option<KafkaSession>,
-    pub playing: bool,
-    pub speed: f64,
-    /// The last outcome, as the controls show it: (is an error, text).
-    pub notice: Option<(bool, String)>,
-}
-
-impl Default for KafkaEmbed {
-    fn default() -> Self {
-        KafkaEmbed { session: None, playing: false, speed: 1.0, notice: None }
-    }
-}
-
-impl KafkaEmbed {
-    /// Loads a bundled Kafka document by id (`quickstart`, `offsets-and-lag`, …) or a document's text;
-    /// the sandbox keeps what it had when the document is refused.
-    pub fn load(&mut self, source: LoadSource) -> Result<(), String> {
-        let opened = match source {
-            LoadSource::Bundled(id) => match BUNDLED.iter().find(|b| b.id == id) {
-                Some(b) => KafkaSession::open(b.text, Some(b.id)),
-                None => {
-                    let known: Vec<&str> = BUNDLED.iter().map(|b| b.id).collect();
-                    return Err(format!(
-                        "no bundled Kafka document '{}'; known: {}",
-                        clip(&id),
-                        known.join(", ")
-                    ));
-                }
-            },
-            LoadSource::Document(text) => {
-                if let Ok(model) = model_of(&text) {
-                    if model != ModelName::Kafka {
-                        return Err(format!(
-                            "this document's model is '{}', not 'kafka': it plays in a sandbox without model=kafka",
-                            model.as_str()
-                        ));
-                    }
-                }
-                KafkaSession::open(&text, None)
-            }
-        };
-        let session = opened.map_err(|e| format!("This scenario cannot be loaded: {e}"))?;
-        self.notice = Some((false, format!("Loaded “{}”", session.name())));
-        self.session = Some(session);
-        self.playing = false;
-        Ok(())
-    }
-
-    fn session(&self) -> Result<&KafkaSession, String> {
-        self.session.as_ref().ok_or_else(|| "no document is loaded: send 'load' first".to_string())
-    }
-
-    fn session_mut(&mut self) -> Result<&mut KafkaSession, String> {
-        self.session.as_mut().ok_or_else(|| "no document is loaded: send 'load' first".to_string())
-    }
-
-    /// Whether the run reached its end.
-    pub fn finished(&self) -> bool {
-        self.session.as_ref().is_some_and(|s| s.time_ms() >= s.end_ms())
-    }
-
-    /// Plays `virtual_ms` more (clamped to the end); play stops at the end.
-    pub fn advance(&mut self, virtual_ms: u64) {
-        if let Some(s) = self.session.as_mut() {
-            s.seek(s.time_ms().saturating_add(virtual_ms));
+/// Per topic, each partition's offsets (log start, high watermark, log end), leader and ISR; per
+/// group, its state and each partition's committed offset and lag (log end minus committed, as the
+/// documents' `lag` check counts it), with the group's total lag.
+pub fn counters(embed: &KafkaEmbed, topic: Option<&str>, group: Option<&str>) -> Result<Value, String> {
+    let s = embed.session()?;
+    let mut topics = Map::new();
+    for p in s.partitions() {
+        if topic.is_some_and(|t| t != p.topic) {
+            continue;
         }
-        if self.finished() {
-            self.playing = false;
+        let entry = topics.entry(p.topic.clone()).or_insert_with(|| json!({"partitions": []}));
+        if let Some(list) = entry["partitions"].as_array_mut() {
+            list.push(json!({
+                "partition": p.partition,
+                "logStartOffset": p.log_start,
+                "highWatermark": p.high_watermark,
+                "logEndOffset": p.log_end,
+                "leader": p.leader,
+                "isr": p.isr,
+            }));
         }
     }
-
-    /// Carries out a request (other than subscriptions, which the page's bridge keeps).
-    pub fn handle(&mut self, request: KafkaRequest) -> Result<Value, String> {
-        match request {
-            KafkaRequest::Shared(Request::Info) => Ok(self.info()),
-            KafkaRequest::Shared(Request::Load(source)) => {
-                self.load(source)?;
-                Ok(self.info())
-            }
-            KafkaRequest::Shared(Request::Play) => {
-                let s = self.session()?;
-                if s.time_ms() >= s.end_ms() {
-                    return Err(format!(
-                        "the scenario ended at {}: load it again to replay it",
-                        VirtualTime::from_millis(s.end_ms())
-                    ));
-                }
-                self.playing = true;
-                Ok(self.clock())
-            }
-            KafkaRequest::Shared(Request::Pause) => {
-                self.playing = false;
-                Ok(self.clock())
-            }
-            KafkaRequest::Shared(Request::Step) => {
-                self.session()?;
-                self.playing = false;
-                self.advance(STEP_MS);
-                Ok(self.clock())
-            }
-            KafkaRequest::Shared(Request::RunUntil(target)) => {
-                let now = VirtualTime::from_millis(self.session()?.time_ms());
-                if target < now {
-                    return Err(format!("{target} is in the past: the clock is at {now}"));
-                }
-                self.advance(target.as_millis() - now.as_millis());
-                Ok(self.clock())
-            }
-            KafkaRequest::Shared(Request::SetSpeed(speed)) => {
-                self.speed = speed;
-                Ok(self.clock())
-            }
-            KafkaRequest::Shared(Request::Checks) => self.checks(),
-            KafkaRequest::Produce(op) => {
-                let said = self.session_mut()?.operate(op).map_err(|e| e.message)?;
-                self.notice = Some((false, said.clone()));
-                let mut out = self.clock();
-                out["produced"] = Value::String(said);
-                Ok(out)
-            }
-            KafkaRequest::Counters { topic, group } => self.counters(topic.as_deref(), group.as_deref()),
-            KafkaRequest::Shared(other) => {
-                Err(format!("'{other:?}' is not a Kafka sandbox's request; it is kept by the bridge"))
-            }
-        }
+    if topic.is_some() && topics.is_empty() {
+        // Kafka's refusal of a topic the cluster does not have.
+        return Err(KafkaError::new(ErrorCode::UnknownTopicOrPartition).to_string());
     }
-
-    /// The clock and play state: part of most results (the RabbitMQ sandbox's shape).
-    pub fn clock(&self) -> Value {
-        let (now, end) = self.session.as_ref().map_or((0, None), |s| (s.time_ms(), Some(s.end_ms())));
-        json!({
-            "timeMillis": now,
-            "time": VirtualTime::from_millis(now).to_string(),
-            "endMillis": end,
-            "playing": self.playing,
-            "speed": self.speed,
-            "finished": self.finished(),
-        })
-    }
-
-    fn with_clock(&self, fields: Value) -> Value {
-        let mut out = self.clock();
-        if let (Some(m), Value::Object(f)) = (out.as_object_mut(), fields) {
-            m.extend(f);
+    let mut groups = Map::new();
+    for g in s.groups() {
+        if group.is_some_and(|name| name != g.id) {
+            continue;
         }
-        out
-    }
-
-    /// The loaded document (if any), the model and the clock.
-    pub fn info(&self) -> Value {
-        let scenario = self.session.as_ref().map_or(
-            Value::Null,
-            |s| json!({"name": s.name(), "description": s.description(), "bundled": s.bundled}),
-        );
-        self.with_clock(
-            json!({"protocol": protocol::PROTOCOL_VERSION, "model": "kafka", "scenario": scenario}),
-        )
-    }
-
-    /// Per topic, each partition's offsets (log start, high watermark, log end), leader and ISR; per
-    /// group, its state and each partition's committed offset and lag (log end minus committed, as the
-    /// documents' `lag` check counts it), with the group's total lag.
-    pub fn counters(&self, topic: Option<&str>, group: Option<&str>) -> Result<Value, String> {
-        let s = self.session()?;
-        let mut topics = Map::new();
-        for p in s.partitions() {
-            if topic.is_some_and(|t| t != p.topic) {
-                continue;
-            }
-            let entry = topics.entry(p.topic.clone()).or_insert_with(|| json!({"partitions": []}));
-            if let Some(list) = entry["partitions"].as_array_mut() {
-                list.push(json!({
-                    "partition": p.partition,
-                    "logStartOffset": p.log_start,
-                    "highWatermark": p.high_watermark,
-                    "logEndOffset": p.log_end,
-                    "leader": p.leader,
-                    "isr": p.isr,
-                }));
-            }
-        }
-        if topic.is_some() && topics.is_empty() {
-            // Kafka's refusal of a topic the cluster does not have.
-            return Err(KafkaError::new(ErrorCode::UnknownTopicOrPartition).to_string());
-        }
-        let mut groups = Map::new();
-        for g in s.groups() {
-            if group.is_some_and(|name| name != g.id) {
-                continue;
-            }
-            let partitions: Vec<Value> = g
-                .offsets
-                .iter()
-                .filter(|(tp, _, _)| topic.is_none_or(|t| t == tp.topic))
-                .map(|(tp, committed, lag)| {
-                    json!({"topic": tp.topic, "partition": tp.partition, "committedOffset": committed, "lag": lag})
-                })
-                .collect();
-            let lag: u64 =
-                g.offsets.iter().filter(|(tp, _, _)| topic.is_none_or(|t| t == tp.topic)).map(|o| o.2).sum();
-            groups.insert(
-                g.id.clone(),
-                json!({
-                    "state": g.state,
-                    "protocol": g.protocol,
-                    "generation": g.generation,
-                    "members": g.members.len(),
-                    "lag": lag,
-                    "partitions": partitions,
-                }),
-            );
-        }
-        // The document's groups that have no member yet (their consumers start later): their lag counts
-        // from the log start, as the documents' `lag` check counts it.
-        let mut waiting: Map<String, Value> = Map::new();
-        for (g, tp) in group_partitions(s.run()) {
-            if groups.contains_key(&g)
-                || group.is_some_and(|name| name != g)
-                || topic.is_some_and(|t| t != tp.topic)
-            {
-                continue;
-            }
-            let (committed, lag) = lag_of(s.run(), &g, &tp);
-            let entry = waiting.entry(g).or_insert_with(|| {
-                json!({"state": null, "protocol": null, "generation": null, "members": 0, "lag": 0, "partitions": []})
-            });
-            entry["lag"] = json!(entry["lag"].as_u64().unwrap_or(0) + lag);
-            if let Some(list) = entry["partitions"].as_array_mut() {
-                list.push(json!({"topic": tp.topic, "partition": tp.partition, "committedOffset": committed, "lag": lag}));
-            }
-        }
-        groups.extend(waiting);
-        if let Some(name) = group {
-            if groups.is_empty() {
-                // kafka-consumer-groups' words for a group the coordinator does not know.
-                return Err(format!("Consumer group '{}' does not exist.", clip(name)));
-            }
-        }
-        Ok(self.with_clock(json!({"topics": topics, "groups": groups})))
-    }
-
-    /// The document's checks as judged now, with a tally (the RabbitMQ sandbox's shape).
-    pub fn checks(&self) -> Result<Value, String> {
-        let results = self.session()?.checks();
-        let (passed, failed, pending) = check_counts(&results);
-        let list: Vec<Value> = results
+        let partitions: Vec<Value> = g
+            .offsets
             .iter()
-            .map(|c| {
-                json!({
-                    "index": c.index,
-                    "description": c.description,
-                    "status": protocol::status_text(c.status),
-                    "observed": c.observed,
-                    "reason": c.reason,
-                })
+            .filter(|(tp, _, _)| topic.is_none_or(|t| t == tp.topic))
+            .map(|(tp, committed, lag)| {
+                json!({"topic": tp.topic, "partition": tp.partition, "committedOffset": committed, "lag": lag})
             })
             .collect();
-        Ok(self.with_clock(json!({"passed": passed, "failed": failed, "pending": pending, "checks": list})))
+        let lag: u64 =
+            g.offsets.iter().filter(|(tp, _, _)| topic.is_none_or(|t| t == tp.topic)).map(|o| o.2).sum();
+        groups.insert(
+            g.id.clone(),
+            json!({
+                "state": g.state,
+                "protocol": g.protocol,
+                "generation": g.generation,
+                "members": g.members.len(),
+                "lag": lag,
+                "partitions": partitions,
+            }),
+        );
     }
-
-    /// How many events the run has logged so far.
-    pub fn event_count(&self) -> usize {
-        self.session.as_ref().map_or(0, |s| s.run().events().len())
+    // The document's groups that have no member yet (their consumers start later): their lag counts
+    // from the log start, as the documents' `lag` check counts it.
+    let mut waiting: Map<String, Value> = Map::new();
+    for (g, tp) in group_partitions(s.run()) {
+        if groups.contains_key(&g)
+            || group.is_some_and(|name| name != g)
+            || topic.is_some_and(|t| t != tp.topic)
+        {
+            continue;
+        }
+        let (committed, lag) = lag_of(s.run(), &g, &tp);
+        let entry = waiting.entry(g).or_insert_with(|| {
+            json!({"state": null, "protocol": null, "generation": null, "members": 0, "lag": 0, "partitions": []})
+        });
+        entry["lag"] = json!(entry["lag"].as_u64().unwrap_or(0) + lag);
+        if let Some(list) = entry["partitions"].as_array_mut() {
+            list.push(json!({"topic": tp.topic, "partition": tp.partition, "committedOffset": committed, "lag": lag}));
+        }
     }
-
-    /// The run's events from index `from` on, as sent to subscribers: the engine's record (`event` its
-    /// kind, its fields), `at` in ms, and `text`, its transcript line.
-    pub fn event_records(&self, from: usize) -> Vec<Value> {
-        let Some(s) = &self.session else { return Vec::new() };
-        let events = s.run().events();
-        events
-            .get(from..)
-            .unwrap_or(&[])
-            .iter()
-            .map(|(at, event)| {
-                let mut v = serde_json::to_value(event).unwrap_or_else(|_| json!({}));
-                if let Some(m) = v.as_object_mut() {
-                    m.insert("at".into(), json!(at.as_millis()));
-                    m.insert("text".into(), Value::String(format!("{at} {event}")));
-                }
-                v
-            })
-            .collect()
+    groups.extend(waiting);
+    if let Some(name) = group {
+        if groups.is_empty() {
+            // kafka-consumer-groups' words for a group the coordinator does not know.
+            return Err(format!("Consumer group '{}' does not exist.", clip(name)));
+        }
     }
+    Ok(json!({"topics": topics, "groups": groups}))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::embed::protocol::{Incoming, Request};
 
     fn req(v: Value) -> KafkaRequest {
         match parse(&v) {
@@ -460,18 +310,18 @@ mod tests {
         assert_eq!(
             req(json!({"brokerlab": 1, "id": 1, "type": "produce", "topic": "t", "key": "k", "value": null,
                 "partition": 2.0, "headers": {"h": "v"}, "acks": 1})),
-            KafkaRequest::Produce(KafkaOp::Produce {
+            KafkaRequest::Own(KafkaOwn::Produce(KafkaOp::Produce {
                 topic: "t".into(),
                 partition: Some(2),
                 key: Some("k".into()),
                 value: None,
                 headers: vec![("h".into(), "v".into())],
                 acks: AcksSpec::One,
-            })
+            }))
         );
         assert_eq!(
             req(json!({"brokerlab": 1, "id": 1, "type": "counters", "group": "g"})),
-            KafkaRequest::Counters { topic: None, group: Some("g".into()) }
+            KafkaRequest::Own(KafkaOwn::Counters { topic: None, group: Some("g".into()) })
         );
         assert_eq!(
             parse(&json!({"brokerlab": 1, "type": "reply", "id": 1, "ok": true})),

@@ -5,13 +5,22 @@
 //! origins only ([`config`]); [`bridge`] is the page-side listener. The author's side is
 //! `www/brokerlab-embed.js`; the protocol is documented in `docs/embed.md`.
 //!
+//! The models with a page of their own have a sandbox of their own too, each its own wasm module:
+//! Kafka's ([`kafka`], [`kafka_view`]) and SQS's ([`sqs`], [`sqs_view`]), over what they share
+//! ([`model`]: the protocol over a model's session; [`model_view`]: the listener, player and panels).
+//! Every sandbox's listener is [`bridge::Listener`].
+//!
 //! Every effect is an [`Action`](crate::state::Action) on the same [`AppState`] the full app uses.
 
 pub mod bridge;
 pub mod config;
 pub mod kafka;
 pub mod kafka_view;
+pub mod model;
+pub mod model_view;
 pub mod protocol;
+pub mod sqs;
+pub mod sqs_view;
 pub mod view;
 
 use crate::components::AppContext;

@@ -26,6 +26,10 @@ pub const MAX_TEXT_BYTES: usize = 1 << 20;
 pub const KAFKA_ELSEWHERE: &str = "this is a Kafka document: it plays in a Kafka sandbox (the address's \
      model=kafka, or data-model=\"kafka\" with brokerlab-embed.js)";
 
+/// A RabbitMQ sandbox's refusal of an SQS document.
+pub const SQS_ELSEWHERE: &str = "this is an SQS document: it plays in an SQS sandbox (the address's \
+     model=sqs, or data-model=\"sqs\" with brokerlab-embed.js)";
+
 /// Request ids longer than this are refused.
 const MAX_ID_CHARS: usize = 200;
 
@@ -387,9 +391,11 @@ pub fn handle(sandbox: &mut impl Sandbox, request: Request) -> Result<Value, Str
                     Action::LoadScenario(id)
                 }
                 LoadSource::Document(text) => {
-                    // A Kafka document plays in the Kafka sandbox, its own module (`?model=kafka`).
-                    if model_of(&text) == Ok(ModelName::Kafka) {
-                        return Err(KAFKA_ELSEWHERE.into());
+                    // A Kafka or SQS document plays in its model's sandbox, its own module (`?model=…`).
+                    match model_of(&text) {
+                        Ok(ModelName::Kafka) => return Err(KAFKA_ELSEWHERE.into()),
+                        Ok(ModelName::Sqs) => return Err(SQS_ELSEWHERE.into()),
+                        _ => {}
                     }
                     Action::LoadDocument(text)
                 }

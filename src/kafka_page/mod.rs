@@ -12,7 +12,6 @@ pub mod ops;
 pub mod ops_view;
 pub mod view;
 pub mod workspaces;
-pub mod ws_view;
 
 /// Mounts the Kafka page on `<body>`.
 pub fn start() {

@@ -546,6 +546,7 @@ pub fn play_to(run: &mut KafkaRun, at_ms: u64, sends: &mut HandSends) {
 mod tests {
     use super::*;
     use crate::kafka_page::model::KafkaSession;
+    use crate::persist::pages::PageSession;
 
     fn create(name: &str, partitions: i32, rf: i32) -> KafkaOp {
         KafkaOp::CreateTopic {

@@ -5,8 +5,9 @@
 //! field it concerns with the engine's text ([`super::ops`]) — a button-only form's under its button.
 //! The forms only check what a form must (a number is a number); every Kafka rule is the engine's.
 
+use super::model::KafkaSession;
 use super::ops::{KafkaOp, OpError, ResetTo, SeekTo};
-use super::ws_view::SessionRef;
+use crate::ws_bar::SessionRef;
 use broker_core::kafka::scenario::document::AcksSpec;
 use broker_core::kafka::scenario::HAND_CONSUMER;
 use std::collections::BTreeMap;
@@ -256,7 +257,7 @@ pub fn acks_all_answers(s: &super::model::KafkaSession) -> Html {
 
 #[derive(Properties, PartialEq)]
 pub struct OpsPanelProps {
-    pub session: SessionRef,
+    pub session: SessionRef<KafkaSession>,
     /// The session changed: the page redraws.
     pub on_done: Callback<()>,
     /// Bumped by the page on every change: the hand consumer's state is redrawn at the page's time.
@@ -277,7 +278,7 @@ type Outcome = UseStateHandle<Option<(&'static str, Result<String, OpError>)>>;
 struct FormCtx {
     values: Values,
     outcome: Outcome,
-    session: SessionRef,
+    session: SessionRef<KafkaSession>,
     on_done: Callback<()>,
 }
 

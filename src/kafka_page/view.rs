@@ -291,7 +291,7 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                 <span class="kafka-files">
                     <FileButtons prefix="kafka" on_share={on_share} on_export={on_export} on_import={on_import} />
                 </span>
-                <super::ws_view::WorkspaceBar session={super::ws_view::SessionRef(session.clone())}
+                <crate::ws_bar::WorkspaceBar<KafkaSession> session={crate::ws_bar::SessionRef(session.clone())}
                     version={*version} playing={*playing} on_opened={on_ws_opened} />
                 <div class="time-controls">
                     <button id="kafka-play" class="btn primary" onclick={on_play}
@@ -355,7 +355,7 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                             }) }
                         </ul>
                     </section>
-                    <super::ops_view::OpsPanel session={super::ws_view::SessionRef(session.clone())}
+                    <super::ops_view::OpsPanel session={crate::ws_bar::SessionRef(session.clone())}
                         on_done={on_ops_done} version={*version} />
                     { super::ops_view::acks_all_answers(&s) }
                     <GroupsView groups={groups.clone()} />

@@ -5,6 +5,7 @@
 
 use super::workspace::WorkspaceDoc;
 use super::{KvStore, PersistError, Write};
+use broker_core::scenario::document::ModelName;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -47,6 +48,12 @@ pub struct Index {
     /// page's, so neither page sends the learner to the other on load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_kafka: Option<String>,
+    /// The workspaces that hold an SQS document (the SQS page's), as `kafka` is for Kafka.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sqs: Vec<String>,
+    /// The SQS workspace open last on the SQS page (reopened there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sqs: Option<String>,
 }
 
 impl Index {
@@ -71,11 +78,54 @@ impl Index {
     pub fn remove(&mut self, id: &str) {
         self.entries.retain(|e| e.id != id);
         self.kafka.retain(|k| k != id);
-        if self.last_kafka.as_deref() == Some(id) {
-            self.last_kafka = None;
+        self.sqs.retain(|k| k != id);
+        for model in [ModelName::Kafka, ModelName::Sqs] {
+            if self.last_of(model) == Some(id) {
+                *self.last_of_mut(model) = None;
+            }
         }
         if self.last.as_deref() == Some(id) {
-            self.last = self.entries.iter().find(|e| !self.kafka.contains(&e.id)).map(|e| e.id.clone());
+            let next = self.entries.iter().find(|e| self.model_of(&e.id) == ModelName::Amqp);
+            self.last = next.map(|e| e.id.clone());
+        }
+    }
+
+    /// The model whose page a listed workspace is for (unlisted ones are the RabbitMQ page's).
+    pub fn model_of(&self, id: &str) -> ModelName {
+        if self.kafka.iter().any(|k| k == id) {
+            ModelName::Kafka
+        } else if self.sqs.iter().any(|k| k == id) {
+            ModelName::Sqs
+        } else {
+            ModelName::Amqp
+        }
+    }
+
+    /// The workspace `model`'s page opened last (reopened there on load).
+    pub fn last_of(&self, model: ModelName) -> Option<&str> {
+        match model {
+            ModelName::Amqp => self.last.as_deref(),
+            ModelName::Kafka => self.last_kafka.as_deref(),
+            ModelName::Sqs => self.last_sqs.as_deref(),
+        }
+    }
+
+    pub fn last_of_mut(&mut self, model: ModelName) -> &mut Option<String> {
+        match model {
+            ModelName::Amqp => &mut self.last,
+            ModelName::Kafka => &mut self.last_kafka,
+            ModelName::Sqs => &mut self.last_sqs,
+        }
+    }
+
+    /// Lists `id` as `model`'s workspace (and as no other's), keeping its place when it already is.
+    fn mark(&mut self, model: ModelName, id: &str) {
+        for (list, of) in [(&mut self.kafka, ModelName::Kafka), (&mut self.sqs, ModelName::Sqs)] {
+            if of != model {
+                list.retain(|k| k != id);
+            } else if !list.iter().any(|k| k == id) {
+                list.push(id.to_string());
+            }
         }
     }
 
@@ -211,14 +261,12 @@ pub fn save_writes(index: &mut Index, id: &str, doc: &WorkspaceDoc) -> [Write; 2
     ]
 }
 
-/// The Kafka page's [`save_writes`]: `doc` (holding a Kafka document) is saved as workspace `id`, listed
-/// as a Kafka workspace and made the Kafka page's last one; the RabbitMQ page's `last` is left alone.
-pub fn save_kafka_writes(index: &mut Index, id: &str, doc: &WorkspaceDoc) -> [Write; 2] {
+/// A model page's [`save_writes`]: `doc` (holding `model`'s document) is saved as workspace `id`, listed
+/// as that model's workspace and made that page's last one; the other pages' last ones are left alone.
+pub fn save_page_writes(index: &mut Index, model: ModelName, id: &str, doc: &WorkspaceDoc) -> [Write; 2] {
     index.upsert(id, &doc.name);
-    if !index.kafka.iter().any(|k| k == id) {
-        index.kafka.push(id.to_string());
-    }
-    index.last_kafka = Some(id.to_string());
+    index.mark(model, id);
+    *index.last_of_mut(model) = Some(id.to_string());
     [
         Write::Put { key: workspace_key(id), json: doc.to_json() },
         Write::Put { key: INDEX_KEY.into(), json: index.to_json() },

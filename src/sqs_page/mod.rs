@@ -5,6 +5,8 @@
 //! - [`model`]: the session (a document and its run at the page's time) and what the views show, plain Rust.
 //! - [`explain`]: why a receive came back empty, why a group is blocked, why a message reached the DLQ.
 //! - [`ops`]: send, receive, delete and change visibility by hand on the running document, plain Rust.
+//! - [`workspaces`]: the page's workspaces in the shared store (`crate::persist::pages`, the bar in
+//!   `crate::ws_bar`): the document, the page's time and the calls by hand.
 //! - [`view`], [`ops_view`] and [`charts`]: the views (the forms and the messages received by hand in
 //!   `ops_view`; each queue's counts over the run in `charts`).
 
@@ -14,6 +16,7 @@ pub mod model;
 pub mod ops;
 pub mod ops_view;
 pub mod view;
+pub mod workspaces;
 
 /// Mounts the SQS page on `<body>`.
 pub fn start() {

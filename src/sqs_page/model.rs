@@ -246,6 +246,19 @@ impl SqsSession {
         Ok(said)
     }
 
+    /// Replaces the calls by hand (a reopened workspace's), each kept at its instant in time order, and
+    /// plays the run afresh to time 0 with them (a [`SqsSession::seek`] then plays on).
+    pub fn set_ops(&mut self, ops: Vec<Applied<SqsOp>>) {
+        self.ops = Vec::with_capacity(ops.len());
+        for a in ops {
+            keep_applied(&mut self.ops, a.at, a.op);
+        }
+        if let Some(run) = self.replayed_to(0) {
+            self.run = run;
+        }
+        self.counts = self.sample_counts();
+    }
+
     /// Every queue's counts at [`CHART_SAMPLES`] + 1 moments from 0 to the end, from a run played afresh
     /// with the calls by hand.
     fn sample_counts(&self) -> CountSeries {

@@ -8,9 +8,7 @@
 use super::model::{HandRow, SqsSession};
 use super::ops::{build, OpError};
 use broker_core::sqs::queue::MessageState;
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -80,18 +78,12 @@ fn whereabouts(r: &HandRow) -> (&'static str, String) {
     }
 }
 
-#[derive(Clone)]
-pub struct SqsSessionRef(pub Rc<RefCell<SqsSession>>);
-
-impl PartialEq for SqsSessionRef {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-    }
-}
+/// The page's session, shared with the panel (compared by identity; the workspace bar's).
+pub use crate::ws_bar::SessionRef;
 
 #[derive(Properties, PartialEq)]
 pub struct HandPanelProps {
-    pub session: SqsSessionRef,
+    pub session: SessionRef<SqsSession>,
     /// Changes whenever the page redraws (time moved, a call was made): the list follows.
     pub version: u64,
     /// The session changed: the page redraws.

@@ -293,6 +293,16 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
         let bump = bump.clone();
         Callback::from(move |_: ()| bump())
     };
+    let on_ws_opened = {
+        let playing = playing.clone();
+        let explained = explained.clone();
+        let bump = bump.clone();
+        Callback::from(move |()| {
+            playing.set(false);
+            explained.set(None);
+            bump();
+        })
+    };
     let checks = s.checks();
     let (passed, failed, pending) = check_counts(&checks);
     let twice = s.done_twice();
@@ -321,6 +331,8 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
                 <span class="sqs-files">
                     <FileButtons prefix="sqs" on_share={on_share} on_export={on_export} on_import={on_import} />
                 </span>
+                <crate::ws_bar::WorkspaceBar<SqsSession> session={crate::ws_bar::SessionRef(session.clone())}
+                    version={*version} playing={*playing} on_opened={on_ws_opened} />
                 <div class="time-controls">
                     <button id="sqs-rewind" class="btn" onclick={rewind} aria-label="Back to 0"
                             aria-keyshortcuts="Home">{ "Rewind" }</button>
@@ -405,7 +417,7 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
                         </ul>
                     </section>
                     <super::ops_view::HandPanel key={s.bundled.unwrap_or("opened")}
-                        session={super::ops_view::SqsSessionRef(session.clone())} version={*version}
+                        session={crate::ws_bar::SessionRef(session.clone())} version={*version}
                         on_done={on_hand.clone()} />
                     <section id="sqs-log" class="panel sqs-panel" aria-label="Event log">
                         <h2>{ "Events" }</h2>

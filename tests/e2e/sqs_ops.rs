@@ -4,7 +4,9 @@
 //! and seen in flight with its visibility clock, which runs down as time moves by the keyboard; a delete
 //! with a mistyped handle refused with SQS's ReceiptHandleIsInvalid text next to the handle field; the
 //! message deleted from the list (its Delete button pressed with Enter); its visibility changed after
-//! that, refused with MessageNotInflight; the calls kept over a rewind. Then the model pickers: the
+//! that, refused with MessageNotInflight; the calls kept over a rewind; saved as a workspace by Enter in
+//! its name field and reopened after a reload (`?ws=`) at its time with the calls by hand (the same
+//! receipt handle and visibility clock). Then the model pickers: the
 //! RabbitMQ and Kafka pages list Amazon SQS and go to `?model=sqs`. Screenshots:
 //! `artifacts/e2e-sqs-ops-*.png`.
 
@@ -22,7 +24,9 @@ fn enter_on(page: &Page, css: &str) {
 }
 
 fn run_at(width: i64, height: i64) {
-    let b = Browser::open_sized("/?model=sqs&doc=dead-letter-queue-and-redrive", width, height);
+    let db = format!("e2esqs{width}");
+    let b =
+        Browser::open_sized(&format!("/?model=sqs&doc=dead-letter-queue-and-redrive&db={db}"), width, height);
     let page = &b.page;
     page.wait_text("#sqs-about h2", "dead-letter queue");
     page.wait_text("#sqs-clock", "0.000 s / 60.000 s");
@@ -116,6 +120,32 @@ fn run_at(width: i64, height: i64) {
     keys(page, &[KEY_RIGHT; 6]);
     page.wait_text("#sqs-clock", "6.000 s / 60.000 s");
     page.wait_text("#queue-payments-dlq [data-count=in-flight]", "in flight 0");
+    page.wait_text("#sqs-hand-received .sqs-hand-msg", "gone");
+
+    // Saved as a workspace by Enter in its name, back at 3 s (in flight, 27 s left); reopened after a
+    // reload with the calls by hand at their instants: the same receipt handle, the same clock.
+    keys(page, &[KEY_LEFT; 3]);
+    page.wait_text("#sqs-clock", "3.000 s / 60.000 s");
+    page.type_keys("#sqs-ws-name", "Payments by hand");
+    page.press("#sqs-ws-name", KEY_ENTER);
+    page.wait_text("#sqs-ws-status", "Saved workspace 'Payments by hand'");
+    page.goto(&format!("/?model=sqs&db={db}&ws=w1"));
+    page.wait_text("#sqs-clock", "3.000 s / 60.000 s");
+    page.wait_text("#sqs-about h2", "dead-letter queue");
+    page.wait_text("#queue-payments-dlq [data-count=in-flight]", "in flight 1");
+    let row = page.wait_text("#sqs-hand-received .sqs-hand-msg", "in flight · 27.0 s left");
+    assert!(row.contains("order-42 by hand"), "{row}");
+    let reopened = page.execute(
+        "return document.querySelector('#sqs-hand-received .sqs-hand-msg').dataset.handle;",
+        json!([]),
+    );
+    assert_eq!(reopened.as_str(), Some(handle.as_str()), "the same receipt handle after the reload");
+    assert_eq!(page.value("#sqs-ws-name"), "Payments by hand");
+    page.screenshot(&format!("e2e-sqs-ws-reopened-{width}.png"));
+    // The delete at 5 s is kept too: forward with the keyboard, the message is gone.
+    blur(page);
+    keys(page, &[KEY_RIGHT; 3]);
+    page.wait_text("#sqs-clock", "6.000 s / 60.000 s");
     page.wait_text("#sqs-hand-received .sqs-hand-msg", "gone");
     assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
 }

@@ -1,14 +1,15 @@
-//! The Kafka page's workspace bar: the workspaces of the shared store (both pages' in one list), a name,
-//! Save (into the workspace open, else a new one) and Delete. Opening a Kafka workspace replays its
-//! document to its time here; a RabbitMQ workspace is opened on the RabbitMQ page. While a workspace is
-//! open, the page's changes are saved into it when the clock is not running (a pause, a seek, a click).
-//! A store that cannot be read (newer, damaged, unavailable) is reported in the bar and never written.
+//! A model page's workspace bar (the Kafka and SQS pages'): the workspaces of the shared store (every
+//! page's in one list), a name, Save (into the workspace open, else a new one) and Delete. Opening one of
+//! the page's own workspaces replays its document to its time here; another model's is opened on its page.
+//! While a workspace is open, the page's changes are saved into it when the clock is not running (a pause,
+//! a seek, a click). A store that cannot be read (newer, damaged, unavailable) is reported in the bar and
+//! never written. The store's side is [`crate::persist::pages`]; a page brings its session as a
+//! [`PageSession`], and its element ids start with [`PageSession::ID_PREFIX`] (`#kafka-ws-name`).
 //!
 //! Keyboard: the list is a `<select>`, the name a labelled field where Enter saves.
 
-use super::model::KafkaSession;
-use super::workspaces::{self, Stored};
 use crate::persist::catalog::{Index, StoreProblem};
+use crate::persist::pages::{self, PageSession, Stored};
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -50,19 +51,24 @@ fn requested_workspace() -> Option<String> {
     web_sys::UrlSearchParams::new_with_str(&search).ok().and_then(|p| p.get("ws"))
 }
 
-/// The page's session, shared with the bar (compared by identity).
-#[derive(Clone)]
-pub struct SessionRef(pub Rc<RefCell<KafkaSession>>);
+/// The page's session, shared with the bar and the page's panels (compared by identity).
+pub struct SessionRef<S>(pub Rc<RefCell<S>>);
 
-impl PartialEq for SessionRef {
+impl<S> Clone for SessionRef<S> {
+    fn clone(&self) -> Self {
+        SessionRef(Rc::clone(&self.0))
+    }
+}
+
+impl<S> PartialEq for SessionRef<S> {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct WorkspaceBarProps {
-    pub session: SessionRef,
+#[derive(Properties)]
+pub struct WorkspaceBarProps<S: PageSession + 'static> {
+    pub session: SessionRef<S>,
     /// Bumped by the page on every change (the bar saves the open workspace then).
     pub version: u64,
     pub playing: bool,
@@ -71,6 +77,16 @@ pub struct WorkspaceBarProps {
     /// The database (tests name theirs; the page's is [`database_name`]).
     #[prop_or_default]
     pub database: Option<String>,
+}
+
+impl<S: PageSession + 'static> PartialEq for WorkspaceBarProps<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.session == other.session
+            && self.version == other.version
+            && self.playing == other.playing
+            && self.on_opened == other.on_opened
+            && self.database == other.database
+    }
 }
 
 /// The bar's state.
@@ -86,10 +102,14 @@ struct Bar {
 }
 
 #[function_component(WorkspaceBar)]
-pub fn workspace_bar(props: &WorkspaceBarProps) -> Html {
+pub fn workspace_bar<S: PageSession + 'static>(props: &WorkspaceBarProps<S>) -> Html {
     let bar = use_state(Bar::default);
     let store: Rc<RefCell<Option<Rc<Store>>>> = use_mut_ref(|| None);
-    let name = use_state(|| props.session.0.borrow().name().to_string());
+    let name = use_state(|| props.session.0.borrow().title());
+    let model = S::MODEL;
+    let page = crate::shell::page_name(model);
+    let prefix = S::ID_PREFIX;
+    let database = props.database.clone().unwrap_or_else(database_name);
     // Opening the store once: the list, and the workspace `?ws=` asks for.
     {
         let bar = bar.clone();
@@ -97,7 +117,7 @@ pub fn workspace_bar(props: &WorkspaceBarProps) -> Html {
         let session = props.session.clone();
         let on_opened = props.on_opened.clone();
         let name = name.clone();
-        let database = props.database.clone().unwrap_or_else(database_name);
+        let database = database.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 let opened = match open_store(&database).await {
@@ -111,13 +131,13 @@ pub fn workspace_bar(props: &WorkspaceBarProps) -> Html {
                     }
                 };
                 *store.borrow_mut() = Some(Rc::clone(&opened));
-                let mut state = match workspaces::list(&*opened).await {
+                let mut state = match pages::list(&*opened).await {
                     Ok(index) => Bar { index: Some(index), ..Bar::default() },
                     Err(p) => Bar { status: Some((true, p.to_string())), blocked: true, ..Bar::default() },
                 };
                 if let (Some(id), false) = (requested_workspace(), state.blocked) {
-                    match workspaces::open(&*opened, &id).await {
-                        Ok(Stored::Kafka(s)) => {
+                    match pages::open::<S>(&*opened, &id).await {
+                        Ok(Stored::Mine(s)) => {
                             name.set(
                                 state.index.as_ref().and_then(|i| i.name_of(&id)).unwrap_or("").to_string(),
                             );
@@ -126,7 +146,8 @@ pub fn workspace_bar(props: &WorkspaceBarProps) -> Html {
                             on_opened.emit(());
                         }
                         Ok(_) => {
-                            state.status = Some((true, format!("Workspace {id} is not a Kafka workspace")))
+                            state.status =
+                                Some((true, format!("Workspace {id} is not a workspace of the {page} page")))
                         }
                         Err(e) => state.status = Some((true, e)),
                     }
@@ -147,7 +168,7 @@ pub fn workspace_bar(props: &WorkspaceBarProps) -> Html {
             if let (Some(id), Some(store)) = (target, store) {
                 let doc = session.0.borrow().to_workspace(&name);
                 wasm_bindgen_futures::spawn_local(async move {
-                    if let Err(p) = workspaces::save(&*store, Some(&id), &doc).await {
+                    if let Err(p) = pages::save(&*store, model, Some(&id), &doc).await {
                         let mut b = (*bar).clone();
                         b.status = Some((true, format!("Not saved: {p}")));
                         b.blocked = true;
@@ -174,7 +195,7 @@ pub fn workspace_bar(props: &WorkspaceBarProps) -> Html {
             let bar = bar.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let mut b = (*bar).clone();
-                match workspaces::save(&*store, b.current.as_deref(), &doc).await {
+                match pages::save(&*store, model, b.current.as_deref(), &doc).await {
                     Ok((id, index)) => {
                         b.status = Some((false, format!("Saved workspace '{typed}'")));
                         b.current = Some(id);
@@ -195,40 +216,38 @@ pub fn workspace_bar(props: &WorkspaceBarProps) -> Html {
         let session = props.session.clone();
         let on_opened = props.on_opened.clone();
         let name = name.clone();
+        let database = database.clone();
         Callback::from(move |e: Event| {
             let id = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
             let Some(store) = store.borrow().clone() else { return };
             if id.is_empty() {
                 return;
             }
-            let (bar, session, on_opened, name) =
-                (bar.clone(), session.clone(), on_opened.clone(), name.clone());
+            let (bar, session, on_opened, name, database) =
+                (bar.clone(), session.clone(), on_opened.clone(), name.clone(), database.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let mut b = (*bar).clone();
                 let listed = b.index.as_ref().and_then(|i| i.name_of(&id)).unwrap_or("").to_string();
-                match workspaces::open(&*store, &id).await {
-                    Ok(Stored::Kafka(s)) => {
+                match pages::open::<S>(&*store, &id).await {
+                    Ok(Stored::Mine(s)) => {
                         *session.0.borrow_mut() = *s;
                         b.current = Some(id);
                         b.status = Some((false, format!("Opened workspace '{listed}'")));
                         name.set(listed);
                         on_opened.emit(());
                     }
-                    Ok(Stored::Elsewhere(model)) => {
-                        let page = crate::shell::page_name(model);
-                        match workspaces::hand_to_rabbitmq(&*store, &id).await {
-                            Ok(()) => {
+                    Ok(Stored::Elsewhere(other)) => {
+                        let there = crate::shell::page_name(other);
+                        match pages::hand_over(&*store, other, &id, &database).await {
+                            Ok(query) => {
                                 b.status = Some((
                                     false,
-                                    format!("'{listed}' is for the {page} page: opening it there…"),
+                                    format!("'{listed}' is for the {there} page: opening it there…"),
                                 ));
                                 if let Some(w) = web_sys::window() {
                                     let l = w.location();
-                                    // The RabbitMQ page reopens its last workspace, in the same database.
-                                    let db = database_name();
-                                    let query = db.strip_prefix("brokerlab-").map(|d| format!("?db={d}"));
                                     let path = l.pathname().unwrap_or_default();
-                                    let _ = l.set_href(&format!("{path}{}", query.unwrap_or_default()));
+                                    let _ = l.set_href(&format!("{path}{query}"));
                                 }
                             }
                             Err(p) => b.status = Some((true, p.to_string())),
@@ -236,7 +255,7 @@ pub fn workspace_bar(props: &WorkspaceBarProps) -> Html {
                     }
                     Ok(Stored::Missing) => {
                         b.status = Some((true, format!("Workspace '{listed}' was deleted in another tab")));
-                        b.index = workspaces::list(&*store).await.ok();
+                        b.index = pages::list(&*store).await.ok();
                     }
                     Err(e) => b.status = Some((true, e)),
                 }
@@ -254,7 +273,7 @@ pub fn workspace_bar(props: &WorkspaceBarProps) -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 let mut b = (*bar).clone();
                 let listed = b.index.as_ref().and_then(|i| i.name_of(&id)).unwrap_or("").to_string();
-                match workspaces::delete(&*store, &id).await {
+                match pages::delete(&*store, &id).await {
                     Ok(index) => {
                         b.index = Some(index);
                         b.current = None;
@@ -286,27 +305,28 @@ pub fn workspace_bar(props: &WorkspaceBarProps) -> Html {
     };
     let on_save = Callback::from(move |_: MouseEvent| save.emit(()));
     let entries = bar.index.as_ref().map(|i| i.entries.clone()).unwrap_or_default();
+    let id = |part: &str| format!("{prefix}-ws-{part}");
     html! {
-        <div id="kafka-ws" class="kafka-ws" role="group" aria-label="Workspaces">
-            <label for="kafka-ws-list" class="visually-hidden">{ "Workspace" }</label>
-            <select id="kafka-ws-list" onchange={pick} disabled={bar.blocked}>
+        <div id={id("bar")} class="page-ws" role="group" aria-label="Workspaces">
+            <label for={id("list")} class="visually-hidden">{ "Workspace" }</label>
+            <select id={id("list")} onchange={pick} disabled={bar.blocked}>
                 <option value="" selected={bar.current.is_none()}>{ "Workspaces…" }</option>
                 { for entries.iter().map(|e| {
-                    let label = bar.index.as_ref().map_or(e.name.clone(), |i| workspaces::label(i, &e.id, &e.name));
+                    let label = bar.index.as_ref().map_or(e.name.clone(), |i| pages::label(i, model, &e.id, &e.name));
                     html! { <option value={e.id.clone()} selected={bar.current.as_deref() == Some(e.id.as_str())}>{ label }</option> }
                 }) }
             </select>
-            <label for="kafka-ws-name" class="visually-hidden">{ "Workspace name" }</label>
-            <input id="kafka-ws-name" type="text" value={(*name).clone()} oninput={on_name} onkeydown={on_key}
+            <label for={id("name")} class="visually-hidden">{ "Workspace name" }</label>
+            <input id={id("name")} type="text" value={(*name).clone()} oninput={on_name} onkeydown={on_key}
                    placeholder="Workspace name" maxlength="200" />
-            <button id="kafka-ws-save" class="btn small" onclick={on_save} disabled={bar.blocked}>
+            <button id={id("save")} class="btn small" onclick={on_save} disabled={bar.blocked}>
                 { if bar.current.is_some() { "Save" } else { "Save as workspace" } }
             </button>
             if bar.current.is_some() {
-                <button id="kafka-ws-delete" class="btn small" onclick={delete}>{ "Delete" }</button>
+                <button id={id("delete")} class="btn small" onclick={delete}>{ "Delete" }</button>
             }
             if let Some((problem, text)) = &bar.status {
-                <span id="kafka-ws-status" class={classes!("kafka-ws-status", if *problem { "error" } else { "info" })}
+                <span id={id("status")} class={classes!("page-ws-status", if *problem { "error" } else { "info" })}
                       role={if *problem { "alert" } else { "status" }}>{ text }</span>
             }
         </div>
