@@ -54,6 +54,9 @@ pub struct Index {
     /// The SQS workspace open last on the SQS page (reopened there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sqs: Option<String>,
+    /// The Redis page keeps no workspaces yet: always `None`, never stored (what `last_of_mut` lends for it).
+    #[serde(skip)]
+    pub last_redis: Option<String>,
 }
 
 impl Index {
@@ -107,6 +110,7 @@ impl Index {
             ModelName::Amqp => self.last.as_deref(),
             ModelName::Kafka => self.last_kafka.as_deref(),
             ModelName::Sqs => self.last_sqs.as_deref(),
+            ModelName::Redis => None,
         }
     }
 
@@ -115,6 +119,7 @@ impl Index {
             ModelName::Amqp => &mut self.last,
             ModelName::Kafka => &mut self.last_kafka,
             ModelName::Sqs => &mut self.last_sqs,
+            ModelName::Redis => &mut self.last_redis,
         }
     }
 

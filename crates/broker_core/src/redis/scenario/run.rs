@@ -657,12 +657,12 @@ impl RedisRun {
 
     /// The instant played up to.
     pub fn time(&self) -> VirtualTime {
-        self.now
+        self.clock.now
     }
 
     /// The document's end (its `duration`).
     pub fn end_time(&self) -> VirtualTime {
-        self.end
+        self.clock.end
     }
 
     pub fn events(&self) -> &[(VirtualTime, RedisEvent)] {

@@ -81,10 +81,10 @@ impl RedisRun {
                 since.as_millis() % 1000
             ));
         }
-        self.advance_system(self.now);
+        self.advance_system(self.clock.now);
         let typed = line.trim().to_string();
         self.hand.used = true;
-        let now = self.now;
+        let now = self.clock.now;
         self.hand.lines.push((now, HandLine::Typed { command: typed.clone() }));
         let client = self.hand_client();
         let was_subscribed = self.redis.in_subscribe_mode(client);
@@ -177,16 +177,16 @@ impl RedisRun {
     /// The reply to the console's blocking command (served, or its timeout's nil).
     pub(super) fn hand_answered(&mut self, reply: Reply) {
         let Some((command, since)) = self.hand.waiting.take() else { return };
-        let waited_ms = self.now.as_millis() - since.as_millis();
+        let waited_ms = self.clock.now.as_millis() - since.as_millis();
         let text = reply.render();
         let one_line = text.trim_end().lines().map(str::trim).collect::<Vec<_>>().join(" ");
-        self.hand.lines.push((self.now, HandLine::Unblocked { command: command.clone(), waited_ms, text }));
+        self.hand.lines.push((self.clock.now, HandLine::Unblocked { command: command.clone(), waited_ms, text }));
         self.push(RedisEvent::Typed { by: HAND.to_string(), command, reply: one_line });
     }
 
     /// A message pushed to the console's client.
     pub(super) fn hand_received(&mut self, push: &Reply) {
-        self.hand.lines.push((self.now, HandLine::Received { text: push.render() }));
+        self.hand.lines.push((self.clock.now, HandLine::Received { text: push.render() }));
     }
 
     /// The server restarted: the console's connection closed under it (redis-cli reconnects on the
@@ -195,7 +195,7 @@ impl RedisRun {
         let waiting = self.hand.waiting.take();
         if waiting.is_some() || self.hand.subscribed {
             let text = "Error: Server closed the connection\n".to_string();
-            self.hand.lines.push((self.now, HandLine::Closed { text }));
+            self.hand.lines.push((self.clock.now, HandLine::Closed { text }));
         }
         self.hand.subscribed = false;
     }
