@@ -180,7 +180,9 @@ impl RedisRun {
         let waited_ms = self.clock.now.as_millis() - since.as_millis();
         let text = reply.render();
         let one_line = text.trim_end().lines().map(str::trim).collect::<Vec<_>>().join(" ");
-        self.hand.lines.push((self.clock.now, HandLine::Unblocked { command: command.clone(), waited_ms, text }));
+        self.hand
+            .lines
+            .push((self.clock.now, HandLine::Unblocked { command: command.clone(), waited_ms, text }));
         self.push(RedisEvent::Typed { by: HAND.to_string(), command, reply: one_line });
     }
 
