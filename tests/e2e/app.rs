@@ -17,7 +17,7 @@ fn the_served_app_renders_its_shell_in_chromium() {
         &format!("{}/session", driver.base),
         json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": chrome_options(),
+            "goog:chromeOptions": chrome_options(&driver),
             "goog:loggingPrefs": {"browser": "ALL"}
         }}}),
     );

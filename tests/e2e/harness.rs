@@ -97,16 +97,24 @@ fn handle(mut stream: TcpStream, dist: &Path, headers: &str) {
     let _ = stream.write_all(&body);
 }
 
-/// chromedriver, killed when dropped.
+/// chromedriver, killed when dropped, with the Chromium profile folder of its session, deleted then.
 pub struct Driver {
     child: Child,
     pub base: String,
+    profile: PathBuf,
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Chromium may still be writing as it exits: a few tries, then leave it (it is in /tmp).
+        for _ in 0..5 {
+            if std::fs::remove_dir_all(&self.profile).is_ok() || !self.profile.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
@@ -123,7 +131,10 @@ pub fn start_chromedriver() -> Driver {
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-    let driver = Driver { child, base: format!("http://127.0.0.1:{port}") };
+    static PROFILES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = PROFILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let profile = std::env::temp_dir().join(format!("brokerlab-e2e-profile-{}-{n}", std::process::id()));
+    let driver = Driver { child, base: format!("http://127.0.0.1:{port}"), profile };
     for _ in 0..100 {
         if let Ok(mut r) = ureq::get(&format!("{}/status", driver.base)).call() {
             let v: Value = r.body_mut().read_json().unwrap();
@@ -151,15 +162,14 @@ pub fn get(url: &str) -> Value {
     r.body_mut().read_json().unwrap()
 }
 
-/// The chromeOptions of `webdriver.json` (the same browser and flags the wasm tests use).
-pub fn chrome_options() -> Value {
+/// The chromeOptions of `webdriver.json` (the same browser and flags the wasm tests use), with the
+/// profile folder of `driver` (deleted when the driver is dropped).
+pub fn chrome_options(driver: &Driver) -> Value {
     let text = std::fs::read_to_string(repo_root().join("webdriver.json")).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     let mut opts = v["goog:chromeOptions"].clone();
-    static PROFILES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = PROFILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("brokerlab-e2e-profile-{}-{n}", std::process::id()));
-    opts["args"].as_array_mut().unwrap().push(json!(format!("--user-data-dir={}", dir.display())));
+    let dir = driver.profile.display();
+    opts["args"].as_array_mut().unwrap().push(json!(format!("--user-data-dir={dir}")));
     opts["args"].as_array_mut().unwrap().push(json!("--window-size=1280,800"));
     opts
 }
@@ -256,7 +266,7 @@ impl Browser {
             &format!("{}/session", driver.base),
             json!({"capabilities": {"alwaysMatch": {
                 "browserName": "chrome",
-                "goog:chromeOptions": chrome_options(),
+                "goog:chromeOptions": chrome_options(&driver),
                 "goog:loggingPrefs": {"browser": "ALL"}
             }}}),
         );

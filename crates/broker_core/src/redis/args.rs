@@ -55,6 +55,10 @@ pub fn non_negative(arg: &[u8], message: &str) -> Result<i64, Reply> {
 
 /// A blocking command's timeout in seconds (a float), as milliseconds; 0 means forever.
 pub fn timeout_seconds(arg: &[u8]) -> Result<u64, Reply> {
+    // Whole seconds (what clients send) read exactly, without the float parser.
+    if (1..=9).contains(&arg.len()) && arg.iter().all(u8::is_ascii_digit) {
+        return Ok(arg.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')) * 1000);
+    }
     let text =
         std::str::from_utf8(arg).map_err(|_| Reply::err("ERR timeout is not a float or out of range"))?;
     let valid = !text.is_empty()

@@ -175,6 +175,15 @@ pub struct Redis {
     /// The keyspace's hash table, as far as `SCAN`'s cursor depends on it (its size).
     #[serde(default)]
     pub table: Table,
+    /// Whether a key may carry an expiry: false until an `EXPIRE`-family command sets one, so a
+    /// keyspace without expiries is not swept before every command. Not kept: a server read back
+    /// assumes it may.
+    #[serde(skip, default = "may_expire_when_read")]
+    may_expire: bool,
+}
+
+fn may_expire_when_read() -> bool {
+    true
 }
 
 /// Replies to clients that were blocked, in the order they were produced.
@@ -229,6 +238,22 @@ fn arity(name: &str) -> Option<i32> {
     })
 }
 
+/// The longest command name lowered without an allocation (Redis's longest is 20 bytes).
+const COMMAND_NAME_MAX: usize = 24;
+
+/// A command's name in lower case (Redis looks commands up case-insensitively): lowered in `buffer`
+/// when it is short ASCII, as every real command is; otherwise as text of its own.
+fn command_name<'a>(first: &[u8], buffer: &'a mut [u8; COMMAND_NAME_MAX]) -> std::borrow::Cow<'a, str> {
+    if first.len() <= COMMAND_NAME_MAX && first.is_ascii() {
+        let lowered = &mut buffer[..first.len()];
+        lowered.copy_from_slice(first);
+        lowered.make_ascii_lowercase();
+        std::borrow::Cow::Borrowed(std::str::from_utf8(lowered).expect("ASCII is UTF-8"))
+    } else {
+        std::borrow::Cow::Owned(String::from_utf8_lossy(first).to_ascii_lowercase())
+    }
+}
+
 /// At most `n` characters of `text` (Redis's `%.128s`).
 fn cut(text: &str, n: usize) -> String {
     text.chars().take(n).collect()
@@ -262,8 +287,10 @@ impl Redis {
             return (Outcome::Reply(Reply::err("ERR empty command")), Vec::new());
         };
         self.expire_keys();
-        let name = String::from_utf8_lossy(first).to_ascii_lowercase();
-        if let Err(e) = self.admit(client, &name, argv) {
+        let mut lower = [0u8; COMMAND_NAME_MAX];
+        let name = command_name(first, &mut lower);
+        let name: &str = &name;
+        if let Err(e) = self.admit(client, name, argv) {
             // A refused command inside MULTI makes the transaction fail at EXEC, as Redis's
             // `rejectCommand` flags it.
             if let Some(t) = self.transactions.get_mut(&client) {
@@ -282,17 +309,17 @@ impl Redis {
             return (Outcome::Reply(e), Vec::new());
         }
         let in_multi = self.transactions.contains_key(&client);
-        if in_multi && !["exec", "discard", "multi", "watch"].contains(&name.as_str()) {
+        if in_multi && !["exec", "discard", "multi", "watch"].contains(&name) {
             self.transactions.get_mut(&client).expect("in MULTI").queued.push(argv.to_vec());
             return (Outcome::Reply(Reply::Status("QUEUED".into())), Vec::new());
         }
         let before = self.watched_entries();
-        let outcome = match self.dispatch(client, &name, argv) {
+        let outcome = match self.dispatch(client, name, argv) {
             Ok(o) => o,
             Err(e) => Outcome::Reply(e),
         };
         if let Outcome::Reply(reply) = &outcome {
-            self.touch_written(&name, argv, reply);
+            self.touch_written(name, argv, reply);
         }
         let woken = self.serve_ready();
         // Served BLMOVEs may have created keys too.
@@ -320,11 +347,17 @@ impl Redis {
 
     /// What every watched key holds now.
     fn watched_entries(&self) -> BTreeMap<Vec<u8>, Option<WatchView>> {
+        if self.watched.is_empty() {
+            return BTreeMap::new();
+        }
         self.watched.values().flatten().map(|k| (k.clone(), self.keys.get(k).map(WatchView::of))).collect()
     }
 
     /// Marks the watchers of every key whose data changed since `before` as touched.
     fn touch_changed(&mut self, before: BTreeMap<Vec<u8>, Option<WatchView>>) {
+        if before.is_empty() {
+            return;
+        }
         for (key, then) in before {
             if self.keys.get(&key).map(WatchView::of) != then {
                 self.touch(&key);
@@ -449,6 +482,9 @@ impl Redis {
     /// Deletes the keys past their expiry; an expired stream ends its `XREADGROUP` waiters, as a deleted
     /// one does.
     fn expire_keys(&mut self) {
+        if !self.may_expire {
+            return;
+        }
         let now = self.now;
         let mut streams = Vec::new();
         self.keys.retain(|k, e| {
@@ -738,7 +774,11 @@ impl Redis {
 
     /// Whether `client` is in subscribe mode (RESP2): subscribed to anything, shard channels included.
     pub fn in_subscribe_mode(&self, client: ClientId) -> bool {
-        self.subscriptions(client) + self.shard_subscriptions(client) > 0
+        self.channels
+            .values()
+            .chain(self.patterns.values())
+            .chain(self.shard_channels.values())
+            .any(|subs| subs.contains(&client))
     }
 
     /// The messages published since the last call, in the order they were sent.
@@ -919,9 +959,11 @@ impl Redis {
         }
     }
 
-    /// Marks `key` ready for its blocked clients once, in order.
+    /// Marks `key` ready for its blocked clients once, in order — only when a client is blocked on it,
+    /// as Redis's `signalKeyAsReady` looks the key up among the blocking keys first.
     pub(super) fn signal_ready(&mut self, key: &[u8]) {
-        if !self.ready.iter().any(|k| k == key) {
+        let awaited = self.blocked.iter().any(|b| b.keys.iter().any(|k| k == key));
+        if awaited && !self.ready.iter().any(|k| k == key) {
             self.ready.push(key.to_vec());
         }
     }
@@ -930,9 +972,7 @@ impl Redis {
     fn push(&mut self, key: &[u8], el: Vec<u8>, end: End) -> Result<usize, Reply> {
         if self.list(key)?.is_none() {
             self.keys.insert(key.to_vec(), Entry { value: Value::List(VecDeque::new()), expires_at: None });
-            if !self.ready.iter().any(|k| k == key) {
-                self.ready.push(key.to_vec());
-            }
+            self.signal_ready(key);
         }
         let list = self.list_mut(key)?.expect("just created");
         match end {
@@ -1079,6 +1119,7 @@ impl Redis {
             self.keys.remove(&argv[1]);
         } else {
             entry.expires_at = Some((when - EPOCH_MS as i64) as u64);
+            self.may_expire = true;
         }
         Ok(Reply::Int(1))
     }
@@ -1114,7 +1155,9 @@ impl Redis {
                         BlockedOp::Pop(end) => {
                             let list = self.list_mut(&key).ok().flatten().expect("checked");
                             let el = pop(list, end).unwrap_or_default();
-                            self.drop_if_empty(&key);
+                            if list.is_empty() {
+                                self.keys.remove(&key);
+                            }
                             Reply::Array(vec![Reply::bulk(&key), Reply::Bulk(el)])
                         }
                         BlockedOp::Move { destination, from, to } => {
@@ -1251,4 +1294,27 @@ fn range(len: usize, start: i64, stop: i64) -> Option<(usize, usize)> {
         stop = len - 1;
     }
     Some((start as usize, stop as usize))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(redis: &mut Redis, words: &[&str]) -> Outcome {
+        let argv: Vec<Vec<u8>> = words.iter().map(|w| w.as_bytes().to_vec()).collect();
+        redis.execute(1, &argv).0
+    }
+
+    #[test]
+    fn command_names_are_case_insensitive_and_long_ones_are_unknown_whole() {
+        let mut redis = Redis::new();
+        assert!(matches!(run(&mut redis, &["RPuSh", "q", "a"]), Outcome::Reply(Reply::Int(1))));
+        let long = "x".repeat(COMMAND_NAME_MAX + 1);
+        let Outcome::Reply(Reply::Error(text)) = run(&mut redis, &[&long, "a"]) else { panic!("an error") };
+        assert_eq!(text, format!("ERR unknown command '{long}', with args beginning with: 'a' "));
+        let Outcome::Reply(Reply::Error(text)) = run(&mut redis, &["lPUSHé", "q"]) else {
+            panic!("an error")
+        };
+        assert_eq!(text, "ERR unknown command 'lPUSHé', with args beginning with: 'q' ");
+    }
 }

@@ -48,9 +48,30 @@ impl StreamId {
         }
     }
 
+    /// The id as a bulk string, `ms-seq`, written without the formatting machinery (every entry of a
+    /// read reply carries one).
     fn reply(self) -> Reply {
-        Reply::Bulk(self.to_string().into_bytes())
+        let mut text = Vec::with_capacity(41);
+        push_decimal(&mut text, self.ms);
+        text.push(b'-');
+        push_decimal(&mut text, self.seq);
+        Reply::Bulk(text)
     }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 impl std::fmt::Display for StreamId {
@@ -889,13 +910,17 @@ impl Redis {
             }
             None => {
                 let start = g.last_delivered.incr().unwrap_or(StreamId::MAX);
-                let new: Vec<StreamId> = entries.range(start..).take(limit).map(|(id, _)| *id).collect();
-                if new.is_empty() {
-                    return None;
+                let mut new = entries.range(start..).take(limit).peekable();
+                new.peek()?;
+                match g.consumers.get_mut(consumer) {
+                    Some(c) => c.seen_at = now as u64,
+                    None => {
+                        let c = Consumer { seen_at: now as u64, ..Consumer::default() };
+                        g.consumers.insert(consumer.to_vec(), c);
+                    }
                 }
-                g.consumers.entry(consumer.to_vec()).or_default().seen_at = now as u64;
                 let mut items = Vec::new();
-                for id in new {
+                for (&id, fields) in new {
                     // Redis 7.0's `streamReplyWithRange`: the read counter counts on while no deleted
                     // entry lies ahead, and is estimated again otherwise.
                     g.entries_read = match g.entries_read {
@@ -904,19 +929,16 @@ impl Redis {
                         other => other,
                     };
                     g.last_delivered = g.last_delivered.max(id);
-                    items.push(entry_reply(id, &entries[&id]));
+                    items.push(entry_reply(id, fields));
                     if noack {
                         continue;
                     }
-                    if let Some(old) = g.pel.get(&id).map(|p| p.consumer.clone()) {
-                        if let Some(c) = g.consumers.get_mut(&old) {
+                    let pending = Pending { consumer: consumer.to_vec(), delivered_at: now, deliveries: 1 };
+                    if let Some(old) = g.pel.insert(id, pending) {
+                        if let Some(c) = g.consumers.get_mut(&old.consumer) {
                             c.pel.remove(&id);
                         }
                     }
-                    g.pel.insert(
-                        id,
-                        Pending { consumer: consumer.to_vec(), delivered_at: now, deliveries: 1 },
-                    );
                     g.consumers.get_mut(consumer).expect("created").pel.insert(id);
                 }
                 Some(items)
@@ -1437,5 +1459,28 @@ impl Redis {
             }
         }
         Ok(Reply::Array(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_replies_as_it_prints() {
+        let ids = [
+            StreamId::MIN,
+            StreamId { ms: 1_700_000_000_000, seq: 0 },
+            StreamId { ms: 9, seq: 10 },
+            StreamId { ms: 10, seq: 99 },
+            StreamId::MAX,
+        ];
+        let replies: Vec<Reply> = ids.iter().map(|id| id.reply()).collect();
+        let expected: Vec<Reply> =
+            ["0-0", "1700000000000-0", "9-10", "10-99", "18446744073709551615-18446744073709551615"]
+                .iter()
+                .map(|t| Reply::Bulk(t.as_bytes().to_vec()))
+                .collect();
+        assert_eq!(replies, expected);
     }
 }
