@@ -289,6 +289,15 @@ public class KafkaDriver {
                 admin.electLeaders(ElectionType.valueOf(call.get("election").asText()), tps).all().get();
                 return reply("done");
             }
+            case "describeCluster": {
+                List<Integer> ids = new ArrayList<>();
+                for (org.apache.kafka.common.Node n : admin.describeCluster().nodes().get()) ids.add(n.id());
+                Collections.sort(ids);
+                ObjectNode r = reply("nodes");
+                ArrayNode a = r.putArray("nodes");
+                for (int id : ids) a.add(id);
+                return r;
+            }
             case "describeTopics": {
                 List<String> names = strings(call.get("topics"));
                 Map<String, TopicDescription> d = admin.describeTopics(names).allTopicNames().get();

@@ -108,6 +108,10 @@ pub struct BrokerState {
     /// times out, but it serves nothing.
     #[serde(default)]
     pub crashed: bool,
+    /// Paused (SIGSTOP) and not yet resumed: `crashed` until it is fenced, as a killed broker; resuming
+    /// it (SIGCONT) lets its replicas fetch again (and it re-registers if it was fenced meanwhile).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
 }
 
 /// A follower's view as its leader tracks it (the leader's own entry is unused).
@@ -428,6 +432,7 @@ impl Cluster {
             up: true,
             fetch_delay_ms: 0,
             crashed: false,
+            paused: false,
         });
         self.brokers.sort_by_key(|b| b.id);
         self.emit(KafkaEvent::BrokerRegistered { broker: id, rack });
