@@ -112,6 +112,10 @@ pub struct BrokerState {
     /// it (SIGCONT) lets its replicas fetch again (and it re-registers if it was fenced meanwhile).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub paused: bool,
+    /// Crashed or paused: when its session expires (ms), so that the expiry of an earlier crash or pause
+    /// does not fence it early after it came back and stopped again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_expires_ms: Option<u64>,
 }
 
 /// A follower's view as its leader tracks it (the leader's own entry is unused).
@@ -433,6 +437,7 @@ impl Cluster {
             fetch_delay_ms: 0,
             crashed: false,
             paused: false,
+            session_expires_ms: None,
         });
         self.brokers.sort_by_key(|b| b.id);
         self.emit(KafkaEvent::BrokerRegistered { broker: id, rack });

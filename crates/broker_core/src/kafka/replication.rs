@@ -315,12 +315,13 @@ impl Cluster {
     /// when it is fenced as [`Cluster::broker_down`] removes a broker.
     pub fn broker_crash(&mut self, at: VirtualTime, broker: NodeId) -> Result<(), KafkaError> {
         self.advance_to(at);
+        let due = self.now.plus_millis(self.settings.broker_session_timeout_ms);
         let b = self.registered_broker_mut(broker)?;
         if !b.up || b.crashed {
             return Ok(());
         }
         b.crashed = true;
-        let due = self.now.plus_millis(self.settings.broker_session_timeout_ms);
+        b.session_expires_ms = Some(due.as_millis());
         self.timers.schedule(due, Timer::BrokerSessionExpired { broker });
         Ok(())
     }
@@ -354,7 +355,12 @@ impl Cluster {
 
     /// A crashed broker's session expired: fenced, unless it was restarted meanwhile.
     pub(crate) fn fence_crashed(&mut self, broker: NodeId) {
-        if self.brokers.iter().any(|b| b.id == broker && b.crashed && b.up) {
+        let now = self.now.as_millis();
+        if self
+            .brokers
+            .iter()
+            .any(|b| b.id == broker && b.crashed && b.up && b.session_expires_ms.is_some_and(|t| t <= now))
+        {
             let now = self.now;
             let _ = self.broker_down(now, broker);
             if let Some(b) = self.brokers.iter_mut().find(|b| b.id == broker) {
