@@ -249,11 +249,9 @@ impl EngineClients {
     /// `BROKERLAB_KAFKA_PROPS` adds lines to `scripts/kafka-node.sh`'s `server.properties`: the engine
     /// takes `replica.lag.time.max.ms` and `broker.session.timeout.ms` (milliseconds, at least 1).
     pub fn set_broker_config(&mut self, key: &str, value: &str) -> Result<(), String> {
-        let ms: u64 = value
-            .parse()
-            .ok()
-            .filter(|v| *v >= 1)
-            .ok_or_else(|| format!("{key} needs a whole number of milliseconds (at least 1), got '{value}'"))?;
+        let ms: u64 = value.parse().ok().filter(|v| *v >= 1).ok_or_else(|| {
+            format!("{key} needs a whole number of milliseconds (at least 1), got '{value}'")
+        })?;
         match key {
             "replica.lag.time.max.ms" => self.cluster.settings.replica_lag_time_max_ms = ms,
             "broker.session.timeout.ms" => self.cluster.settings.broker_session_timeout_ms = ms,
