@@ -14,7 +14,10 @@
 #                                      (broker.session.timeout.ms, 9 s by default): what a crash shows
 #   scripts/kafka-node.sh node-stop DIR I / node-start DIR I   stops (SIGTERM: a controlled shutdown) or
 #                                      restarts broker I of a cluster, for broker-down cases; node-kill DIR I
-#                                      kills it (SIGKILL: a crash, no controlled shutdown)
+#                                      kills it (SIGKILL: a crash, no controlled shutdown); node-pause DIR I /
+#                                      node-resume DIR I freeze and thaw its JVM (SIGSTOP / SIGCONT: a slow,
+#                                      live follower; with BROKERLAB_KAFKA_PROPS raising
+#                                      broker.session.timeout.ms it is not fenced meanwhile)
 #   (BROKERLAB_KAFKA_PORT picks the client port, default 9092, the controller's is the next one;
 #   BROKERLAB_KAFKA_PROPS adds lines to server.properties, e.g. "offsets.topic.num.partitions=1";
 #   BROKERLAB_KAFKA_RACKS=a,b,c gives cluster broker i the i-th `broker.rack`, an empty item none)
@@ -214,6 +217,15 @@ PROPS
     DIR=${2:?}; I=${3:?}
     kill -KILL "$(cat "$DIR/node-$I/pid")" 2>/dev/null || true
     for _ in $(seq 1 60); do port_open $((PORT + 2 * (I - 1))) || break; sleep 0.1; done ;;
+  node-pause)
+    # SIGSTOP of broker I's JVM: a live but frozen follower. It stays registered (its connections stay
+    # open) and the controller fences it only after broker.session.timeout.ms without a heartbeat, while
+    # its leaders drop it from their ISRs after replica.lag.time.max.ms.
+    DIR=${2:?}; I=${3:?}
+    kill -STOP "$(cat "$DIR/node-$I/pid")" ;;
+  node-resume)
+    DIR=${2:?}; I=${3:?}
+    kill -CONT "$(cat "$DIR/node-$I/pid")" ;;
   node-start)
     DIR=${2:?}; I=${3:?}
     start_node "$DIR/node-$I"
@@ -221,6 +233,8 @@ PROPS
   stop)
     DIR=${2:?usage: kafka-node.sh stop DIR}
     if [ -f "$DIR/nodes" ]; then
+      # A paused (SIGSTOP) node would not act on SIGTERM: thaw it first.
+      for i in $(seq 1 "$(cat "$DIR/nodes")"); do kill -CONT "$(cat "$DIR/node-$i/pid")" 2>/dev/null || true; done
       for i in $(seq 1 "$(cat "$DIR/nodes")"); do kill "$(cat "$DIR/node-$i/pid")" 2>/dev/null || true; done
       for i in $(seq 1 "$(cat "$DIR/nodes")"); do stop_process "$DIR/node-$i/pid"; done
     fi
@@ -231,5 +245,5 @@ PROPS
     DIR=${2:?}; shift 2; fetch_jars; java_run "$@" ;;
   fetch)
     fetch_jars; echo "$LIB" ;;
-  *) echo "usage: $0 start|stop|cluster|node-stop|node-start|node-kill|tool DIR …|fetch" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|cluster|node-stop|node-start|node-kill|node-pause|node-resume|tool DIR …|fetch" >&2; exit 2 ;;
 esac

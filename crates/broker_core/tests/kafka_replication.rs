@@ -337,6 +337,48 @@ fn a_killed_leader_is_fenced_only_when_its_session_expires() {
     c.assert_invariants();
 }
 
+/// A paused follower (SIGSTOP) leaves the ISR by lag once it is behind, while the controller still counts
+/// it; resumed before its session expires it catches up and rejoins. Paused past its session it is fenced,
+/// and its resume registers it again (tests/scenarios/kafka/isr-shrink-slow-follower).
+#[test]
+fn a_paused_follower_leaves_the_isr_by_lag_and_rejoins_when_resumed() {
+    let mut c = Cluster::new(
+        11,
+        broker_core::kafka::cluster::ClusterSettings {
+            broker_session_timeout_ms: 60_000,
+            replica_lag_time_max_ms: 3000,
+            ..Default::default()
+        },
+    );
+    for i in 1..=3 {
+        c.add_broker(NodeId(i), None).unwrap();
+    }
+    let n = |v: &[i32]| v.iter().map(|&b| NodeId(b)).collect::<Vec<_>>();
+    c.create_topic(at(0), &NewTopic::with_assignment("orders", vec![(0, n(&[1, 2, 3]))])).unwrap();
+    let tp = TopicPartition::new("orders", 0);
+    c.broker_pause(at(100), NodeId(3)).unwrap();
+    c.produce(at(200), &req(&tp, Acks::Leader, "a"));
+    c.advance_to(at(3000));
+    assert_eq!(c.partition(&tp).unwrap().isr, n(&[1, 2, 3]), "behind for less than the lag");
+    c.advance_to(at(3300));
+    assert_eq!(c.partition(&tp).unwrap().isr, n(&[1, 2]), "out of the ISR by lag");
+    assert!(c.brokers().iter().all(|b| b.up), "still registered: not fenced");
+    c.broker_resume(at(5000), NodeId(3)).unwrap();
+    c.advance_to(at(6000));
+    assert_eq!(c.partition(&tp).unwrap().isr, n(&[1, 2, 3]), "caught up and back");
+    // Paused past its session: fenced; the resume registers it again and it rejoins.
+    c.broker_pause(at(7000), NodeId(3)).unwrap();
+    c.advance_to(at(67_001));
+    assert!(!c.brokers().iter().find(|b| b.id == NodeId(3)).unwrap().up, "fenced");
+    c.broker_resume(at(70_000), NodeId(3)).unwrap();
+    c.advance_to(at(71_000));
+    assert!(c.brokers().iter().all(|b| b.up));
+    assert_eq!(c.partition(&tp).unwrap().isr, n(&[1, 2, 3]));
+    // A resume of a broker that is not paused changes nothing.
+    c.broker_resume(at(72_000), NodeId(2)).unwrap();
+    c.assert_invariants();
+}
+
 /// `electLeaders(PREFERRED)` gives leadership back to the first replica once it is in the ISR again
 /// (appended there, as Kafka's AlterPartition does), and answers ELECTION_NOT_NEEDED when it leads already
 /// (tests/scenarios/kafka/leader-failover-and-preferred-election).

@@ -47,6 +47,9 @@ fn engine(program: &Program, command: &Command) -> Result<Transcript, String> {
     let seed = command.options.seed.unwrap_or(0);
     let mut clients =
         program::engine::EngineClients::with_racks(seed, command.brokers.unwrap_or(1), &command.racks);
+    for (key, value) in &command.broker_configs {
+        clients.set_broker_config(key, value).map_err(|e| format!("--broker-config: {e}"))?;
+    }
     Ok(program::run(program, &mut clients))
 }
 

@@ -73,6 +73,9 @@ options for run:
   --brokers N              a Kafka program's cluster size on the engine (default 1)
   --racks A,B,…            with --brokers: broker i's broker.rack is the i-th item
                            (scripts/kafka-node.sh's BROKERLAB_KAFKA_RACKS)
+  --broker-config K=V      a Kafka program's broker setting on the engine (repeatable):
+                           replica.lag.time.max.ms, broker.session.timeout.ms
+                           (scripts/kafka-node.sh's BROKERLAB_KAFKA_PROPS lines)
   --record FILE            with --broker and a Kafka program: also write the real
                            transcript to FILE (how tests/scenarios/kafka goldens are made)
   --speed N                with --broker and a JSON document: run N times faster than
@@ -94,6 +97,7 @@ struct Command {
     record: Option<String>,
     brokers: Option<i32>,
     racks: Vec<String>,
+    broker_configs: Vec<(String, String)>,
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {
@@ -118,6 +122,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         record: None,
         brokers: None,
         racks: Vec::new(),
+        broker_configs: Vec::new(),
     };
     let mut file = None;
     let mut it = rest.iter();
@@ -153,6 +158,12 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                 command.brokers = Some(n);
             }
             "--racks" => command.racks = value("--racks")?.split(',').map(String::from).collect(),
+            "--broker-config" => {
+                let v = value("--broker-config")?;
+                let (k, val) =
+                    v.split_once('=').ok_or_else(|| format!("--broker-config takes KEY=VALUE, got '{v}'"))?;
+                command.broker_configs.push((k.to_string(), val.to_string()));
+            }
             "--speed" => {
                 let v = value("--speed")?;
                 let speed: u64 = v.parse().map_err(|_| format!("--speed needs a whole number, got '{v}'"))?;
@@ -221,8 +232,8 @@ fn main() -> ExitCode {
     if redis::is_redis_program(&command.file) {
         return redis::main(&command, &text);
     }
-    if command.record.is_some() || command.brokers.is_some() {
-        eprintln!("brokerlab: --record and --brokers are for Kafka programs (FILE.kafka)");
+    if command.record.is_some() || command.brokers.is_some() || !command.broker_configs.is_empty() {
+        eprintln!("brokerlab: --record, --brokers and --broker-config are for Kafka programs (FILE.kafka)");
         return ExitCode::from(2);
     }
     if text.trim_start().starts_with('{') {

@@ -58,6 +58,8 @@ public class KafkaDriver {
         boolean polledSinceSubscribe;
         final List<ConsumerRecord<String, String>> buffer = new ArrayList<>();
         Exception asyncCommitError;
+        // A document's `commit_on_revoke`: the listener's onPartitionsRevoked calls commitSync().
+        boolean commitOnRevoke;
 
         Consumer(String name, KafkaConsumer<String, String> client, String group, int maxPollRecords, boolean consumerProtocol) {
             this.name = name;
@@ -69,7 +71,7 @@ public class KafkaDriver {
 
         ConsumerRebalanceListener listener() {
             return new ConsumerRebalanceListener() {
-                public void onPartitionsRevoked(Collection<TopicPartition> p) {}
+                public void onPartitionsRevoked(Collection<TopicPartition> p) { if (commitOnRevoke) client.commitSync(); }
                 public void onPartitionsAssigned(Collection<TopicPartition> p) { assignedSinceSubscribe = true; }
             };
         }
@@ -235,6 +237,7 @@ public class KafkaDriver {
             case "docOutcomes": return docOutcomes(call.get("producer").asText());
             case "docPoll": return docPoll(need(consumers, call.get("consumer").asText(), "consumer"), call.get("ms").asLong());
             case "docCrash": return docCrash(need(consumers, call.get("consumer").asText(), "consumer"));
+            case "docCommitOnRevoke": need(consumers, call.get("consumer").asText(), "consumer").commitOnRevoke = true; return reply("done");
         }
         if (op.equals("newShareConsumer")) {
             Properties p = props(call.get("properties"));
@@ -285,6 +288,15 @@ public class KafkaDriver {
                 for (JsonNode tp : call.get("partitions")) tps.add(new TopicPartition(tp.get("topic").asText(), tp.get("partition").asInt()));
                 admin.electLeaders(ElectionType.valueOf(call.get("election").asText()), tps).all().get();
                 return reply("done");
+            }
+            case "describeCluster": {
+                List<Integer> ids = new ArrayList<>();
+                for (org.apache.kafka.common.Node n : admin.describeCluster().nodes().get()) ids.add(n.id());
+                Collections.sort(ids);
+                ObjectNode r = reply("nodes");
+                ArrayNode a = r.putArray("nodes");
+                for (int id : ids) a.add(id);
+                return r;
             }
             case "describeTopics": {
                 List<String> names = strings(call.get("topics"));

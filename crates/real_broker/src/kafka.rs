@@ -161,6 +161,8 @@ fn control_broker(call: &ClientCall) -> ClientReply {
     let (verb, node) = match call {
         ClientCall::StopBroker { node } => ("node-stop", node),
         ClientCall::KillBroker { node } => ("node-kill", node),
+        ClientCall::PauseBroker { node } => ("node-pause", node),
+        ClientCall::ResumeBroker { node } => ("node-resume", node),
         ClientCall::StartBroker { node } => ("node-start", node),
         _ => unreachable!("only broker faults come here"),
     };
@@ -200,7 +202,11 @@ impl KafkaClients for JavaClients {
     fn call(&mut self, call: &ClientCall) -> ClientReply {
         if matches!(
             call,
-            ClientCall::StopBroker { .. } | ClientCall::StartBroker { .. } | ClientCall::KillBroker { .. }
+            ClientCall::StopBroker { .. }
+                | ClientCall::StartBroker { .. }
+                | ClientCall::KillBroker { .. }
+                | ClientCall::PauseBroker { .. }
+                | ClientCall::ResumeBroker { .. }
         ) {
             let reply = control_broker(call);
             if let ClientReply::Error { error } = &reply {

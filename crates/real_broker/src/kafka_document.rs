@@ -766,6 +766,10 @@ pub fn run_document_real(
         {
             return Err(format!("new KafkaConsumer threw {}: {}", error.exception, error.message));
         }
+        // The driver's rebalance listener then calls commitSync() in onPartitionsRevoked.
+        if c.commit_on_revoke {
+            p.raw(json!({ "op": "docCommitOnRevoke", "consumer": c.name }))?;
+        }
     }
     // Share groups: their configs on the group (`incrementalAlterConfigs`), then the share consumers.
     for g in &share_groups {

@@ -60,19 +60,25 @@ fn every_kafka_golden_runs_the_same_on_the_engine() {
         let text = std::fs::read_to_string(folder.join("program.kafka")).expect("program");
         let expected = std::fs::read_to_string(folder.join("expected.txt")).expect("expected.txt");
         let program = program::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        // `args` holds `--brokers N` for a program written for a cluster (and `--racks A,B,C` for its
-        // brokers' racks).
+        // `args` holds `--brokers N` for a program written for a cluster, `--racks A,B,C` for its
+        // brokers' racks and `--broker-config K=V` for a broker setting (the test script starts its
+        // cluster with the same lines in server.properties).
         let args = std::fs::read_to_string(folder.join("args")).unwrap_or_default();
-        let (brokers, racks): (i32, Vec<String>) =
-            match args.split_whitespace().collect::<Vec<_>>().as_slice() {
-                ["--brokers", n] => (n.parse().expect("--brokers N"), Vec::new()),
-                ["--brokers", n, "--racks", r] => {
-                    (n.parse().expect("--brokers N"), r.split(',').map(String::from).collect())
-                }
-                [] => (1, Vec::new()),
+        let words: Vec<&str> = args.split_whitespace().collect();
+        let (mut brokers, mut racks, mut configs) = (1, Vec::new(), Vec::new());
+        for pair in words.chunks(2) {
+            match pair {
+                ["--brokers", n] => brokers = n.parse().expect("--brokers N"),
+                ["--racks", r] => racks = r.split(',').map(String::from).collect(),
+                ["--broker-config", kv] => configs.push(kv.split_once('=').expect("--broker-config K=V")),
                 other => panic!("{name}: unknown args {other:?}"),
-            };
-        let mut engine = Checked(EngineClients::with_racks(0, brokers, &racks));
+            }
+        }
+        let mut clients = EngineClients::with_racks(0, brokers, &racks);
+        for (k, v) in configs {
+            clients.set_broker_config(k, v).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        let mut engine = Checked(clients);
         let transcript = program::run(&program, &mut engine);
         let differences = compare(&name, &transcript, &recorded(&expected), &allow);
         matched.extend(

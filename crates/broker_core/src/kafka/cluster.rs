@@ -108,6 +108,14 @@ pub struct BrokerState {
     /// times out, but it serves nothing.
     #[serde(default)]
     pub crashed: bool,
+    /// Paused (SIGSTOP) and not yet resumed: `crashed` until it is fenced, as a killed broker; resuming
+    /// it (SIGCONT) lets its replicas fetch again (and it re-registers if it was fenced meanwhile).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
+    /// Crashed or paused: when its session expires (ms), so that the expiry of an earlier crash or pause
+    /// does not fence it early after it came back and stopped again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_expires_ms: Option<u64>,
 }
 
 /// A follower's view as its leader tracks it (the leader's own entry is unused).
@@ -428,6 +436,8 @@ impl Cluster {
             up: true,
             fetch_delay_ms: 0,
             crashed: false,
+            paused: false,
+            session_expires_ms: None,
         });
         self.brokers.sort_by_key(|b| b.id);
         self.emit(KafkaEvent::BrokerRegistered { broker: id, rack });

@@ -292,6 +292,8 @@ pub struct KafkaConsumer {
     closed: bool,
     /// Consumer protocol: the member epoch (0 until joined).
     member_epoch: i32,
+    /// The application's rebalance listener calls `commitSync()` in `onPartitionsRevoked`.
+    commit_on_revoke: bool,
 }
 
 impl KafkaConsumer {
@@ -314,7 +316,29 @@ impl KafkaConsumer {
             events: Vec::new(),
             fatal: None,
             closed: false,
+            commit_on_revoke: false,
             member_epoch: 0,
+        }
+    }
+
+    /// The application's rebalance listener calls `commitSync()` in `onPartitionsRevoked`, as Kafka's
+    /// `ConsumerRebalanceListener` documentation advises with manual commits: the positions of every
+    /// assigned partition (the revoked ones still among them) are committed before the partitions go, so
+    /// their next owner starts where this consumer stopped. Each such commit is a `CommitCompleted` event
+    /// right after the `PartitionsRevoked` one.
+    pub fn set_commit_on_revoke(&mut self, on: bool) {
+        self.commit_on_revoke = on;
+    }
+
+    /// `onPartitionsRevoked(revoked)`, then the partitions go. The listener's `commitSync()` needs a
+    /// stable membership (`Stable`), as the callback runs after the join completed.
+    fn revoke(&mut self, at: VirtualTime, revoked: Vec<TopicPartition>, env: &mut ConsumerEnv<'_>) {
+        self.events.push(ConsumerEvent::PartitionsRevoked(revoked.clone()));
+        if self.commit_on_revoke {
+            let _ = self.commit_positions(at, env, false);
+        }
+        for tp in &revoked {
+            self.assigned.remove(tp);
         }
     }
 
@@ -390,10 +414,7 @@ impl KafkaConsumer {
                                 let _ = self.send_commit(at, offsets, env);
                             }
                         }
-                        self.events.push(ConsumerEvent::PartitionsRevoked(revoked.clone()));
-                        for tp in &revoked {
-                            self.assigned.remove(tp);
-                        }
+                        self.revoke(at, revoked.clone(), env);
                     }
                     if !added.is_empty() {
                         for tp in &added {
@@ -673,7 +694,7 @@ impl KafkaConsumer {
                 }
             },
             GroupResponse::SyncGroup { error, assignment, .. } => match error {
-                None => self.on_assignment(at, assignment),
+                None => self.on_assignment(at, assignment, env),
                 Some(ErrorCode::FencedInstanceId) => {
                     self.fatal = Some(ConsumerError::Kafka(KafkaError::new(ErrorCode::FencedInstanceId)));
                 }
@@ -754,16 +775,14 @@ impl KafkaConsumer {
         assignor.assign_with_racks(&subscriptions, &counts, &racks).into_iter().collect()
     }
 
-    fn on_assignment(&mut self, at: VirtualTime, assignment: Vec<TopicPartition>) {
+    fn on_assignment(&mut self, at: VirtualTime, assignment: Vec<TopicPartition>, env: &mut ConsumerEnv<'_>) {
         let new: BTreeSet<TopicPartition> = assignment.into_iter().collect();
         let owned: BTreeSet<TopicPartition> = self.assigned.keys().cloned().collect();
         let revoked: Vec<TopicPartition> = owned.difference(&new).cloned().collect();
         let added: Vec<TopicPartition> = new.difference(&owned).cloned().collect();
+        self.membership = Membership::Stable;
         if !revoked.is_empty() {
-            self.events.push(ConsumerEvent::PartitionsRevoked(revoked.clone()));
-            for tp in &revoked {
-                self.assigned.remove(tp);
-            }
+            self.revoke(at, revoked, env);
             // Cooperative: give the revoked partitions a new owner in a follow-up rebalance.
             self.rejoin_needed = true;
         }
@@ -771,7 +790,6 @@ impl KafkaConsumer {
             self.assigned.entry(tp.clone()).or_default();
         }
         self.events.push(ConsumerEvent::PartitionsAssigned(added));
-        self.membership = Membership::Stable;
         if self.config.enable_auto_commit && self.next_auto_commit == VirtualTime::NEVER {
             self.next_auto_commit = at.plus_millis(self.config.auto_commit_interval_ms);
         }
@@ -856,8 +874,7 @@ impl KafkaConsumer {
                 }
                 if !self.cooperative() && !self.assigned.is_empty() {
                     let revoked = self.assignment();
-                    self.events.push(ConsumerEvent::PartitionsRevoked(revoked));
-                    self.assigned.clear();
+                    self.revoke(at, revoked, env);
                 }
                 self.rejoin_needed = false;
                 self.send_join(at, env);
@@ -1297,6 +1314,9 @@ impl KafkaConsumer {
         }
         if matches!(self.subscription, Subscription::Topics(_)) && !self.assigned.is_empty() {
             self.events.push(ConsumerEvent::PartitionsRevoked(self.assignment()));
+            if self.commit_on_revoke && self.membership == Membership::Stable {
+                let _ = self.commit_positions(at, env, false);
+            }
         }
         if matches!(self.subscription, Subscription::Topics(_)) && self.membership != Membership::Unjoined {
             if self.uses_consumer_protocol() {

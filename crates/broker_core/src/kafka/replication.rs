@@ -315,19 +315,52 @@ impl Cluster {
     /// when it is fenced as [`Cluster::broker_down`] removes a broker.
     pub fn broker_crash(&mut self, at: VirtualTime, broker: NodeId) -> Result<(), KafkaError> {
         self.advance_to(at);
+        let due = self.now.plus_millis(self.settings.broker_session_timeout_ms);
         let b = self.registered_broker_mut(broker)?;
         if !b.up || b.crashed {
             return Ok(());
         }
         b.crashed = true;
-        let due = self.now.plus_millis(self.settings.broker_session_timeout_ms);
+        b.session_expires_ms = Some(due.as_millis());
         self.timers.schedule(due, Timer::BrokerSessionExpired { broker });
         Ok(())
     }
 
+    /// Pauses `broker` (SIGSTOP of its process): a frozen broker answers nothing and fetches nothing,
+    /// exactly as a killed one, so it is [`Cluster::broker_crash`]ed; it stays registered, and its leaders
+    /// drop it from their ISRs after `replica.lag.time.max.ms`, while the controller fences it only once
+    /// `broker.session.timeout.ms` passed without a heartbeat
+    /// (`tests/scenarios/kafka/isr-shrink-slow-follower`).
+    pub fn broker_pause(&mut self, at: VirtualTime, broker: NodeId) -> Result<(), KafkaError> {
+        self.advance_to(at);
+        let b = self.registered_broker_mut(broker)?;
+        if !b.up || b.crashed {
+            return Ok(());
+        }
+        b.paused = true;
+        self.broker_crash(at, broker)
+    }
+
+    /// Resumes a paused `broker` (SIGCONT): its replicas fetch what they missed and rejoin the ISRs; if it
+    /// was fenced meanwhile, it registers again first, as a restarted broker ([`Cluster::broker_up`]). A
+    /// broker that is not paused is left as it is (SIGCONT to a running or a stopped process does nothing).
+    pub fn broker_resume(&mut self, at: VirtualTime, broker: NodeId) -> Result<(), KafkaError> {
+        self.advance_to(at);
+        let b = self.registered_broker_mut(broker)?;
+        if !std::mem::replace(&mut b.paused, false) {
+            return Ok(());
+        }
+        self.broker_up(at, broker)
+    }
+
     /// A crashed broker's session expired: fenced, unless it was restarted meanwhile.
     pub(crate) fn fence_crashed(&mut self, broker: NodeId) {
-        if self.brokers.iter().any(|b| b.id == broker && b.crashed && b.up) {
+        let now = self.now.as_millis();
+        if self
+            .brokers
+            .iter()
+            .any(|b| b.id == broker && b.crashed && b.up && b.session_expires_ms.is_some_and(|t| t <= now))
+        {
             let now = self.now;
             let _ = self.broker_down(now, broker);
             if let Some(b) = self.brokers.iter_mut().find(|b| b.id == broker) {

@@ -102,6 +102,8 @@ pub enum ClientCall {
     ElectLeaders { admin: String, election: String, partitions: Vec<Tp> },
     /// `admin.describeTopics(…).allTopicNames().get()`.
     DescribeTopics { admin: String, topics: Vec<String> },
+    /// `admin.describeCluster().nodes().get()`: the registered, unfenced brokers.
+    DescribeCluster { admin: String },
     /// `admin.incrementalAlterConfigs(…)` on one topic.
     IncrementalAlterConfigs { admin: String, topic: String, ops: Vec<ConfigOp> },
     /// `admin.incrementalAlterConfigs(…)` on one group (`ConfigResource.Type.GROUP`: a share group's
@@ -220,6 +222,11 @@ pub enum ClientCall {
     KillBroker { node: i32 },
     /// `kafka-server-start --node-id N`: broker N starts again.
     StartBroker { node: i32 },
+    /// `SIGNAL=STOP kafka-server-stop --node-id N`: broker N's process is paused (SIGSTOP): a frozen,
+    /// still registered broker, fenced only after `broker.session.timeout.ms`.
+    PauseBroker { node: i32 },
+    /// `SIGNAL=CONT kafka-server-stop --node-id N`: a paused broker N goes on (SIGCONT).
+    ResumeBroker { node: i32 },
 }
 
 /// Which offset `listOffsets` asks for.
@@ -358,6 +365,8 @@ pub enum ClientReply {
     Partitions { partitions: Vec<Tp> },
     /// Described topics, in the order asked.
     Topics { topics: Vec<TopicInfo> },
+    /// `describeCluster().nodes()`: the brokers' node ids, sorted.
+    Nodes { nodes: Vec<i32> },
     /// Config entries that are not the default, sorted by name.
     Configs { configs: Vec<(String, String)> },
     /// Described groups, in the order asked.

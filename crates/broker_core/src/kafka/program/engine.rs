@@ -245,6 +245,25 @@ impl EngineClients {
         }
     }
 
+    /// A broker setting given to every broker (and the controller) before the program runs, as
+    /// `BROKERLAB_KAFKA_PROPS` adds lines to `scripts/kafka-node.sh`'s `server.properties`: the engine
+    /// takes `replica.lag.time.max.ms` and `broker.session.timeout.ms` (milliseconds, at least 1).
+    pub fn set_broker_config(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let ms: u64 = value.parse().ok().filter(|v| *v >= 1).ok_or_else(|| {
+            format!("{key} needs a whole number of milliseconds (at least 1), got '{value}'")
+        })?;
+        match key {
+            "replica.lag.time.max.ms" => self.cluster.settings.replica_lag_time_max_ms = ms,
+            "broker.session.timeout.ms" => self.cluster.settings.broker_session_timeout_ms = ms,
+            _ => {
+                return Err(format!(
+                    "unknown broker setting '{key}' (replica.lag.time.max.ms, broker.session.timeout.ms)"
+                ))
+            }
+        }
+        Ok(())
+    }
+
     /// The cluster (for invariant checks).
     pub fn cluster(&self) -> &Cluster {
         &self.cluster
@@ -413,6 +432,11 @@ impl EngineClients {
                     Ok(()) => ClientReply::Done,
                     Err(e) => error(kafka_error(&e)),
                 }
+            }
+            ClientCall::DescribeCluster { .. } => {
+                // Registered and unfenced: a paused (or killed) broker is listed until it is fenced.
+                let nodes = self.cluster.brokers().iter().filter(|b| b.up).map(|b| b.id.0).collect();
+                ClientReply::Nodes { nodes }
             }
             ClientCall::DescribeTopics { topics, .. } => {
                 let mut out = Vec::new();
@@ -1467,14 +1491,17 @@ impl KafkaClients for EngineClients {
             }
             ClientCall::StopBroker { node }
             | ClientCall::StartBroker { node }
-            | ClientCall::KillBroker { node } => {
+            | ClientCall::KillBroker { node }
+            | ClientCall::PauseBroker { node }
+            | ClientCall::ResumeBroker { node } => {
                 let now = self.now;
-                let result = if matches!(call, ClientCall::StopBroker { .. }) {
-                    self.cluster.broker_down(now, NodeId(*node))
-                } else if matches!(call, ClientCall::KillBroker { .. }) {
-                    self.cluster.broker_crash(now, NodeId(*node))
-                } else {
-                    self.cluster.broker_up(now, NodeId(*node))
+                let node = NodeId(*node);
+                let result = match call {
+                    ClientCall::StopBroker { .. } => self.cluster.broker_down(now, node),
+                    ClientCall::KillBroker { .. } => self.cluster.broker_crash(now, node),
+                    ClientCall::PauseBroker { .. } => self.cluster.broker_pause(now, node),
+                    ClientCall::ResumeBroker { .. } => self.cluster.broker_resume(now, node),
+                    _ => self.cluster.broker_up(now, node),
                 };
                 match result {
                     Ok(()) => ClientReply::Done,
@@ -1494,6 +1521,7 @@ impl KafkaClients for EngineClients {
             | ClientCall::DeleteTopics { .. }
             | ClientCall::CreatePartitions { .. }
             | ClientCall::DescribeTopics { .. }
+            | ClientCall::DescribeCluster { .. }
             | ClientCall::IncrementalAlterConfigs { .. }
             | ClientCall::AlterGroupConfigs { .. }
             | ClientCall::DescribeConfigs { .. }

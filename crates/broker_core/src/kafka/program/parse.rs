@@ -76,12 +76,22 @@ pub enum Tool {
     /// `kafka-consumer-groups --delete-offsets --group G --topic T[:P,P…]…`: every partition of `T`, or
     /// the ones listed.
     GroupsDeleteOffsets { group: String, topics: Vec<(String, Option<Vec<i32>>)> },
-    /// `kafka-server-stop --node-id N` / `kafka-server-start --node-id N`: a broker fault; `kill` for
-    /// `SIGNAL=KILL kafka-server-stop …` (the script's `kill -s $SIGNAL`: a crash, not a controlled shutdown).
-    Server { start: bool, node: i32, kill: bool },
+    /// `kafka-server-stop --node-id N` / `kafka-server-start --node-id N`: a broker fault; `signal` is
+    /// `SIGNAL=… kafka-server-stop`'s (the script's `kill -s $SIGNAL`): `KILL` a crash, not a controlled
+    /// shutdown; `STOP` / `CONT` pause and resume the broker's process.
+    Server { start: bool, node: i32, signal: ServerSignal },
     /// `kafka-leader-election --election-type PREFERRED|UNCLEAN --topic T --partition P` (the type in any
     /// case, as the tool takes it): one partition's election, reported as the tool reports it.
     LeaderElection { election: String, topic: String, partition: i32 },
+}
+
+/// The signal `kafka-server-stop` sends (`SIGNAL=…`, TERM by default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerSignal {
+    Term,
+    Kill,
+    Stop,
+    Cont,
 }
 
 /// What a statement does when run.
@@ -998,6 +1008,10 @@ impl Context {
                 arity(e, m, args, &[1])?;
                 ClientCall::DescribeTopics { admin: name, topics: strs_of(&args[0])? }
             }
+            (Var::Admin, "describeCluster") => {
+                arity(e, m, args, &[0])?;
+                ClientCall::DescribeCluster { admin: name }
+            }
             (Var::Admin, "createPartitions") => {
                 arity(e, m, args, &[1])?;
                 let pairs = map_of(&args[0])?;
@@ -1380,15 +1394,21 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
         }
     }
     // `SIGNAL=KILL kafka-server-stop …`: kafka-server-stop.sh sends `kill -s $SIGNAL` (TERM by default).
-    let mut kill = false;
-    if let Some(signal) = words[0].0.strip_prefix("SIGNAL=").map(str::to_string) {
-        match signal.as_str() {
-            "KILL" | "SIGKILL" | "9" => kill = true,
-            "TERM" | "SIGTERM" | "15" => {}
+    let mut signal = ServerSignal::Term;
+    if let Some(name) = words[0].0.strip_prefix("SIGNAL=").map(str::to_string) {
+        signal = match name.as_str() {
+            "KILL" | "SIGKILL" | "9" => ServerSignal::Kill,
+            "TERM" | "SIGTERM" | "15" => ServerSignal::Term,
+            "STOP" | "SIGSTOP" | "19" => ServerSignal::Stop,
+            "CONT" | "SIGCONT" | "18" => ServerSignal::Cont,
             _ => {
-                return err(line, words[0].1, format!("SIGNAL is TERM or KILL in a program, not '{signal}'"))
+                return err(
+                    line,
+                    words[0].1,
+                    format!("SIGNAL is TERM, KILL, STOP or CONT in a program, not '{name}'"),
+                )
             }
-        }
+        };
         words.remove(0);
         if words.first().is_none_or(|w| !w.0.trim_start_matches("bin/").starts_with("kafka-server-stop")) {
             return err(line, first_col, "SIGNAL= goes before kafka-server-stop only");
@@ -1590,7 +1610,7 @@ fn tool(line: u32, text: &str, first_col: u32, input: Vec<String>) -> Result<Too
             if !(1..=9).contains(&node) {
                 return err(line, c, format!("--node-id is 1 to 9, not {node}"));
             }
-            Ok(Tool::Server { start: command == "kafka-server-start", node: node as i32, kill })
+            Ok(Tool::Server { start: command == "kafka-server-start", node: node as i32, signal })
         }
         "kafka-leader-election" => {
             let (kind, c) = need("--election-type")?;

@@ -11,7 +11,7 @@ use super::client::{
     ClientCall, ClientError, ClientReply, GroupInfo, KafkaClients, NewTopic, OffsetQuery, PartitionOffset,
     SendOutcome, SendRecord, Tp,
 };
-use super::parse::{Action, Program, ResetSpec, Tool};
+use super::parse::{Action, Program, ResetSpec, ServerSignal, Tool};
 use crate::kafka::tools::{self, PartitionFacts, ResetError};
 use crate::kafka::TopicPartition;
 use serde::{Deserialize, Serialize};
@@ -261,6 +261,10 @@ impl<C: KafkaClients> Runner<'_, C> {
             ClientReply::Partitions { partitions } => {
                 let list: Vec<String> = partitions.iter().map(|p| p.to_string()).collect();
                 self.emit(format!("[{}]", list.join(", ")));
+            }
+            ClientReply::Nodes { nodes } => {
+                let list: Vec<String> = nodes.iter().map(|n| n.to_string()).collect();
+                self.emit(format!("nodes [{}]", list.join(", ")));
             }
             ClientReply::Topics { topics } => {
                 for t in topics {
@@ -623,13 +627,14 @@ impl<C: KafkaClients> Runner<'_, C> {
                     ));
                 }
             }
-            Tool::Server { start, node, kill } => {
-                let call = if *start {
-                    ClientCall::StartBroker { node: *node }
-                } else if *kill {
-                    ClientCall::KillBroker { node: *node }
-                } else {
-                    ClientCall::StopBroker { node: *node }
+            Tool::Server { start, node, signal } => {
+                let node = *node;
+                let call = match signal {
+                    _ if *start => ClientCall::StartBroker { node },
+                    ServerSignal::Kill => ClientCall::KillBroker { node },
+                    ServerSignal::Term => ClientCall::StopBroker { node },
+                    ServerSignal::Stop => ClientCall::PauseBroker { node },
+                    ServerSignal::Cont => ClientCall::ResumeBroker { node },
                 };
                 let reply = self.call(&call);
                 self.show_reply(&reply);

@@ -187,7 +187,7 @@ fn each_kind_of_malformed_line_is_located() {
         ("Properties p = new Properties();\nAdmin a = Admin.create(p);\na.electLeaders(ElectionType.ANY, Set.of());\n", "3:16: expected ElectionType.PREFERRED or ElectionType.UNCLEAN here"),
         ("kafka-topics --create --topic t --replica-assignment 1:x\n", "1:54: --replica-assignment takes broker ids like 1:2:3,2:3:1, not '1:x'"),
         ("kafka-topics --create --topic t --partitions 2 --replica-assignment 1:2\n", "1:69: Option \"[replica-assignment]\" can't be used with option \"[partitions]\""),
-        ("SIGNAL=HUP kafka-server-stop --node-id 1\n", "1:1: SIGNAL is TERM or KILL in a program, not 'HUP'"),
+        ("SIGNAL=HUP kafka-server-stop --node-id 1\n", "1:1: SIGNAL is TERM, KILL, STOP or CONT in a program, not 'HUP'"),
         ("SIGNAL=KILL kafka-topics --describe --topic t\n", "1:1: SIGNAL= goes before kafka-server-stop only"),
         ("Properties p = new Properties();\nKafkaConsumer<String, String> c = new KafkaConsumer<>(p);\nc.poll(500);\n", "3:8: expected Duration.ofMillis(n) here"),
         ("Properties p = new Properties();\nKafkaConsumer<String, String> c = new KafkaConsumer<>(p);\nc.send(new ProducerRecord<>(\"t\", \"v\"));\n", "3:1: 'c' is a KafkaConsumer; this program format has no KafkaConsumer.send"),

@@ -259,6 +259,10 @@ pub struct ConsumerSpec {
     pub poll_overhead: Millis,
     #[serde(default)]
     pub commit: Option<CommitPolicy>,
+    /// The rebalance listener's `onPartitionsRevoked` calls `commitSync()` (Kafka's advice with manual
+    /// commits): what was processed is committed before a partition moves to another member.
+    #[serde(default)]
+    pub commit_on_revoke: bool,
     #[serde(default)]
     pub max_poll_records: Option<usize>,
     #[serde(default)]

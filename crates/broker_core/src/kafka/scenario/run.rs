@@ -721,9 +721,11 @@ impl KafkaRun {
             if let Some(stop) = c.stop {
                 wakes.schedule(VirtualTime::from_millis(stop.0), Wake::ConsumerStop(i));
             }
+            let mut consumer = KafkaConsumer::new(config, i as u64 + 1);
+            consumer.set_commit_on_revoke(c.commit_on_revoke);
             consumers.push(ConsumerActor {
                 spec: c.clone(),
-                consumer: KafkaConsumer::new(config, i as u64 + 1),
+                consumer,
                 running: false,
                 crashed: false,
                 processed_since_commit: 0,
