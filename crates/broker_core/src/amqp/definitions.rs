@@ -481,6 +481,27 @@ fn unsupported_policy_keys(queue_type: QueueType) -> &'static [&'static str] {
             "stream-max-segment-size-bytes",
             "initial-cluster-size",
         ],
+        QueueType::Stream => &[
+            "expires",
+            "message-ttl",
+            "dead-letter-exchange",
+            "dead-letter-routing-key",
+            "max-length",
+            "max-in-memory-length",
+            "max-in-memory-bytes",
+            "max-priority",
+            "overflow",
+            "queue-mode",
+            "single-active-consumer",
+            "delivery-limit",
+            "ha-mode",
+            "ha-params",
+            "ha-sync-mode",
+            "ha-promote-on-shutdown",
+            "ha-promote-on-failure",
+            "queue-master-locator",
+            "dead-letter-strategy",
+        ],
     }
 }
 
@@ -908,10 +929,7 @@ fn import_entities(
             skipped_queues.insert(q.name.clone());
             continue;
         };
-        let declared_type = match queue_type {
-            QueueType::Classic => "classic",
-            QueueType::Quorum => "quorum",
-        };
+        let declared_type = queue_type.name();
         if let Some(kind) = q.kind.as_deref().filter(|k| *k != declared_type) {
             report.warnings.push(format!(
                 "{path} '{}': field type '{kind}' ignored: RabbitMQ declares a {declared_type} queue from \
@@ -1006,13 +1024,7 @@ pub fn export(broker: &Broker) -> Definitions {
         .map(|d| QueueDefinition {
             name: d.info.name.clone(),
             vhost: Some(vhost.clone()),
-            kind: Some(
-                match d.queue_type {
-                    QueueType::Classic => "classic",
-                    QueueType::Quorum => "quorum",
-                }
-                .to_string(),
-            ),
+            kind: Some(d.queue_type.name().to_string()),
             durable: d.info.durable,
             auto_delete: d.info.auto_delete,
             arguments: d.arguments,
