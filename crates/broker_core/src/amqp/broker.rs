@@ -1080,6 +1080,10 @@ impl Broker {
                 if !requeue {
                     return Err(AmqpError::connection(ReplyCode::NotImplemented, "requeue=false"));
                 }
+                // RabbitMQ 3.10's stream client has no requeue: the channel crashes (golden stream-settle).
+                if self.stream_read_among(conn, ch, |_| true).is_some() {
+                    return Err(AmqpError::internal_error());
+                }
                 let channel = self.channel_mut(conn, ch);
                 let mut all: Vec<(u64, Unacked)> = std::mem::take(&mut channel.unacked).into_iter().collect();
                 // Deliveries a transaction settles are no longer the channel's to recover.
@@ -2443,8 +2447,21 @@ impl Broker {
         multiple: bool,
         op: Settle,
     ) -> Result<Reply, AmqpError> {
-        let channel = self.channel_mut(conn, ch);
         let tag = delivery_tag.0;
+        if op != Settle::Ack {
+            let among = |t: u64| if multiple { tag == 0 || t <= tag } else { t == tag };
+            if let Some(queue) = self.stream_read_among(conn, ch, among) {
+                // `rabbit_stream_queue:settle/5` takes only acks (golden stream-settle).
+                return Err(AmqpError::connection(
+                    ReplyCode::NotImplemented,
+                    format!(
+                        "basic.nack and basic.reject not supported by stream queues {}",
+                        queue_resource(&queue, self.vhost())
+                    ),
+                ));
+            }
+        }
+        let channel = self.channel_mut(conn, ch);
         if let Some(tx) = &mut channel.tx {
             let unacked = &channel.unacked;
             let open = |t: &u64| !tx.held_tags.contains(t);
@@ -2491,6 +2508,24 @@ impl Broker {
         };
         self.settle_taken(conn, ch, taken, op);
         Ok(Reply::None)
+    }
+
+    /// The stream (still the one it was) of the first of the channel's unacked deliveries whose tag
+    /// `tags` accepts and that was read from a stream.
+    fn stream_read_among(
+        &self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        tags: impl Fn(u64) -> bool,
+    ) -> Option<Name> {
+        let channel = self.connections.get(&conn)?.channels.get(&ch)?;
+        channel.unacked.iter().find_map(|(t, u)| {
+            let q = self
+                .queues
+                .get(&u.queue)
+                .filter(|q| q.is_stream() && q.incarnation == u.queue_incarnation)?;
+            tags(*t).then(|| q.name.clone())
+        })
     }
 
     /// Settles deliveries as `rabbit_channel:foreach_per_queue` hands them to queues: grouped by (queue,
