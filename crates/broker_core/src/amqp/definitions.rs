@@ -747,11 +747,11 @@ pub(crate) struct Merged {
     without_effect: Vec<String>,
 }
 
-fn queue_type_of(arguments: &FieldTable) -> Option<QueueType> {
+fn queue_type_of(arguments: &FieldTable) -> QueueType {
     match arguments.get("x-queue-type") {
-        Some(FieldValue::Str(s)) if s == "quorum" => Some(QueueType::Quorum),
-        Some(FieldValue::Str(s)) if s == "stream" => None,
-        _ => Some(QueueType::Classic),
+        Some(FieldValue::Str(s)) if s == "quorum" => QueueType::Quorum,
+        Some(FieldValue::Str(s)) if s == "stream" => QueueType::Stream,
+        _ => QueueType::Classic,
     }
 }
 
@@ -924,11 +924,7 @@ fn import_entities(
             report.warnings.push(format!("{path} '{}': already exists: left as it is", q.name));
             continue;
         }
-        let Some(queue_type) = queue_type_of(&q.arguments) else {
-            report.warnings.push(format!("{path} '{}': skipped: stream queues are not simulated", q.name));
-            skipped_queues.insert(q.name.clone());
-            continue;
-        };
+        let queue_type = queue_type_of(&q.arguments);
         let declared_type = queue_type.name();
         if let Some(kind) = q.kind.as_deref().filter(|k| *k != declared_type) {
             report.warnings.push(format!(
