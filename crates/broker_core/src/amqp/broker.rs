@@ -2335,8 +2335,7 @@ impl Broker {
             };
             let Channel { consumers, next_delivery_tag, consumer_unacked, unacked, .. } = channel;
             let Some(consumer) = consumer_mut(consumers, &key.tag) else { continue };
-            loop {
-                let Some(offset) = consumer.stream_offset else { break };
+            while let Some(offset) = consumer.stream_offset {
                 let offset = offset.max(log.first_offset());
                 let Some(entry) = log.get(offset) else {
                     consumer.stream_offset = Some(offset);
@@ -3160,7 +3159,7 @@ mod tests {
     fn route_memo_is_forgotten_when_the_topology_changes() {
         let mut b = Broker::new(BrokerConfig::default(), 1);
         let (conn, ch) = (b.connect(VirtualTime::ZERO, "memo"), ChannelNumber(1));
-        let mut run = |b: &mut Broker, m: Method| b.apply(VirtualTime::ZERO, conn, ch, m);
+        let run = |b: &mut Broker, m: Method| b.apply(VirtualTime::ZERO, conn, ch, m);
         run(&mut b, Method::ChannelOpen).unwrap();
         let declare = |queue: &str| Method::QueueDeclare {
             queue: queue.to_string(),
