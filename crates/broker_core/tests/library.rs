@@ -95,18 +95,20 @@ fn the_library_covers_the_tutorials_and_the_readme_lists_every_file() {
     }
 }
 
-/// The stream tutorial's transcript (`brokerlab run www/scenarios/12-stream-replay.json`), byte for byte:
-/// every delivery with its `x-stream-offset`. `UPDATE_GOLDEN=1` rewrites it.
+/// The stream tutorial's transcript (`brokerlab run www/scenarios/12-stream-replay.json`), byte for byte,
+/// in the folder of the other bundled documents' goldens (`tests/determinism/`): every delivery with its
+/// `x-stream-offset`. `UPDATE_GOLDEN=1` rewrites it.
 #[test]
 fn the_stream_tutorial_transcript_is_golden() {
-    let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/library/12-stream-replay.txt");
+    let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/determinism/scenario-12-stream-replay.txt");
     let actual = broker_core::scenario::sim::run_document_transcript(&scenario("12-stream-replay.json"))
         .expect("the document runs");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::create_dir_all(golden.parent().expect("a folder")).expect("writable folder");
         std::fs::write(&golden, &actual).expect("writable golden");
     }
-    let expected = std::fs::read_to_string(&golden).expect("tests/library/12-stream-replay.txt");
+    let expected = std::fs::read_to_string(&golden).expect("tests/determinism/scenario-12-stream-replay.txt");
     assert_eq!(actual, expected, "the stream tutorial's transcript changed (UPDATE_GOLDEN=1 rewrites it)");
 }
 
