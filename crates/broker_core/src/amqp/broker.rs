@@ -1978,7 +1978,8 @@ impl Broker {
             }
         };
         let stream_start = if q.is_stream() {
-            Some(Self::stream_consume_checks(q, &vhost, auto_ack, prefetch, global_prefetch, arguments)?)
+            let now = self.now;
+            Some(Self::stream_consume_checks(q, &vhost, auto_ack, prefetch, global_prefetch, arguments, now)?)
         } else {
             None
         };
@@ -2289,8 +2290,20 @@ impl Broker {
         prefetch: u16,
         global_prefetch: u16,
         arguments: &FieldTable,
+        now: VirtualTime,
     ) -> Result<u64, AmqpError> {
         let resource = queue_resource(&q.name, vhost);
+        // The offset is a consumer argument: validated before the queue type's own checks (golden
+        // stream-offset-interval).
+        let spec = OffsetSpec::parse(arguments).map_err(|e| match e {
+            OffsetError::BadValue => AmqpError::internal_error(),
+            OffsetError::InvalidInterval(text) => AmqpError::channel(
+                ReplyCode::PreconditionFailed,
+                format!(
+                    "invalid arg 'x-stream-offset' for {resource}: {{invalid_stream_offset_arg,{{longstr,<<\"{text}\">>}}}}"
+                ),
+            ),
+        })?;
         if prefetch == 0 {
             return Err(AmqpError::channel(
                 ReplyCode::PreconditionFailed,
@@ -2309,10 +2322,7 @@ impl Broker {
                 format!("{resource} does not support global qos"),
             ));
         }
-        let spec = OffsetSpec::parse(arguments).map_err(|e| match e {
-            OffsetError::BadValue => AmqpError::internal_error(),
-        })?;
-        Ok(q.stream.as_ref().expect("a stream").start_offset(spec))
+        Ok(q.stream.as_ref().expect("a stream").start_offset(spec, now))
     }
 
     /// Delivers a stream's messages to each of its consumers that has credit, from the offset it reads

@@ -43,6 +43,9 @@ pub enum OffsetSpec {
     Offset(i64),
     /// Milliseconds since 1970 (an AMQP timestamp is seconds: RabbitMQ multiplies by 1000).
     Timestamp(u64),
+    /// A string such as `"10m"` (the units of `x-max-age`): the messages written within that many
+    /// milliseconds before the consumer started.
+    Interval(u64),
 }
 
 impl OffsetSpec {
@@ -55,7 +58,12 @@ impl OffsetSpec {
                 "first" => Ok(OffsetSpec::First),
                 "last" => Ok(OffsetSpec::Last),
                 "next" => Ok(OffsetSpec::Next),
-                _ => Err(OffsetError::BadValue),
+                // RabbitMQ 3.10 reads any other text with `check_max_age`, which crashes on a text without
+                // leading digits.
+                text if !text.starts_with(|c: char| c.is_ascii_digit()) => Err(OffsetError::BadValue),
+                text => super::arguments::max_age_millis(text)
+                    .map(OffsetSpec::Interval)
+                    .ok_or_else(|| OffsetError::InvalidInterval(text.to_string())),
             },
             FieldValue::Typed(TypedValue::Timestamp(seconds)) => {
                 Ok(OffsetSpec::Timestamp(seconds.saturating_mul(1000)))
@@ -67,9 +75,11 @@ impl OffsetSpec {
 
 /// An `x-stream-offset` osiris cannot start a reader at: neither a known word, a timestamp nor an
 /// integer (RabbitMQ 3.10's channel crashes on it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OffsetError {
     BadValue,
+    /// A text with leading digits that is not an `x-max-age` value (`"0s"`, `"10x"`): a 406.
+    InvalidInterval(String),
 }
 
 impl StreamLog {
@@ -104,9 +114,12 @@ impl StreamLog {
         self.entries.front().map_or(self.next_offset, |e| e.offset)
     }
 
-    /// The offset a reader starting at `spec` reads first.
-    pub fn start_offset(&self, spec: OffsetSpec) -> u64 {
+    /// The offset a reader starting at `spec` at `now` reads first.
+    pub fn start_offset(&self, spec: OffsetSpec, now: VirtualTime) -> u64 {
         match spec {
+            OffsetSpec::Interval(ms) => {
+                self.start_offset(OffsetSpec::Timestamp(now.as_millis().saturating_sub(ms)), now)
+            }
             OffsetSpec::First => self.first_offset(),
             OffsetSpec::Next => self.next_offset,
             // Every chunk holds one message: the last chunk starts at the last message.
