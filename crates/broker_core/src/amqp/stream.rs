@@ -160,3 +160,68 @@ impl StreamLog {
         assert_eq!(bytes, self.bytes, "stream bytes");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::amqp::types::BasicProperties;
+
+    fn offset_arg(v: FieldValue) -> FieldTable {
+        [("x-stream-offset".to_string(), v)].into_iter().collect()
+    }
+
+    fn log_at(times: &[u64]) -> StreamLog {
+        let mut log = StreamLog::default();
+        for (i, t) in times.iter().enumerate() {
+            let m = QueuedMessage::new(
+                crate::amqp::types::MessageId(i as u64),
+                "",
+                "s",
+                BasicProperties::default(),
+                b"x",
+            );
+            log.append(m, VirtualTime::from_millis(*t));
+        }
+        log
+    }
+
+    #[test]
+    fn offset_specs_parse_as_rabbitmq_reads_them() {
+        assert_eq!(OffsetSpec::parse(&FieldTable::new()), Ok(OffsetSpec::Next));
+        assert_eq!(OffsetSpec::parse(&offset_arg(FieldValue::Str("first".into()))), Ok(OffsetSpec::First));
+        assert_eq!(OffsetSpec::parse(&offset_arg(FieldValue::Int(-3))), Ok(OffsetSpec::Offset(-3)));
+        assert_eq!(
+            OffsetSpec::parse(&offset_arg(FieldValue::Typed(TypedValue::Timestamp(2)))),
+            Ok(OffsetSpec::Timestamp(2000))
+        );
+        assert_eq!(
+            OffsetSpec::parse(&offset_arg(FieldValue::Str("10m".into()))),
+            Ok(OffsetSpec::Interval(600_000))
+        );
+        assert_eq!(
+            OffsetSpec::parse(&offset_arg(FieldValue::Str("0s".into()))),
+            Err(OffsetError::InvalidInterval("0s".into()))
+        );
+        assert_eq!(
+            OffsetSpec::parse(&offset_arg(FieldValue::Str("bogus".into()))),
+            Err(OffsetError::BadValue)
+        );
+        assert_eq!(OffsetSpec::parse(&offset_arg(FieldValue::Bool(true))), Err(OffsetError::BadValue));
+    }
+
+    #[test]
+    fn start_offsets_follow_the_log() {
+        let log = log_at(&[0, 1000, 2000]);
+        let now = VirtualTime::from_millis(2500);
+        assert_eq!(log.start_offset(OffsetSpec::First, now), 0);
+        assert_eq!(log.start_offset(OffsetSpec::Last, now), 2);
+        assert_eq!(log.start_offset(OffsetSpec::Next, now), 3);
+        assert_eq!(log.start_offset(OffsetSpec::Offset(-1), now), 0);
+        assert_eq!(log.start_offset(OffsetSpec::Offset(9), now), 9, "past the end: waits there");
+        assert_eq!(log.start_offset(OffsetSpec::Timestamp(1000), now), 1);
+        assert_eq!(log.start_offset(OffsetSpec::Timestamp(5000), now), 3);
+        assert_eq!(log.start_offset(OffsetSpec::Interval(1000), now), 2);
+        assert_eq!(StreamLog::default().start_offset(OffsetSpec::Last, now), 0);
+        log.assert_invariants();
+    }
+}
