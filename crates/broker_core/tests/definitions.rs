@@ -394,7 +394,7 @@ fn existing_entities_are_left_alone_as_rabbitmq_does() {
 }
 
 #[test]
-fn default_amq_and_stream_entities_are_skipped() {
+fn default_and_amq_entities_are_skipped_and_streams_imported() {
     let text = r#"{
       "exchanges": [{"name": "", "type": "direct"}, {"name": "amq.direct", "type": "direct"}],
       "queues": [{"name": "amq.gen-abc", "durable": false},
@@ -403,10 +403,12 @@ fn default_amq_and_stream_entities_are_skipped() {
     }"#;
     let (b, r) = import_text(text);
     let report = r.expect("imports");
-    assert!(report.queues.is_empty() && report.exchanges.is_empty() && report.bindings == 0);
-    assert_eq!(report.warnings.len(), 5, "{:#?}", report.warnings);
-    assert!(report.warnings[3].contains("stream queues are not simulated"));
-    assert!(b.queues().is_empty());
+    assert!(report.exchanges.is_empty());
+    assert_eq!(report.queues, ["log"]);
+    assert_eq!(report.bindings, 1);
+    assert_eq!(report.warnings.len(), 3, "{:#?}", report.warnings);
+    let log = b.queue("log").expect("the stream was declared");
+    assert_eq!(log.queue_type, broker_core::amqp::arguments::QueueType::Stream);
 }
 
 // ---- JSON errors are located --------------------------------------------------------------------------

@@ -95,6 +95,40 @@ fn the_library_covers_the_tutorials_and_the_readme_lists_every_file() {
     }
 }
 
+/// The stream tutorial's transcript (`brokerlab run www/scenarios/12-stream-replay.json`), byte for byte,
+/// in the folder of the other bundled documents' goldens (`tests/determinism/`): every delivery with its
+/// `x-stream-offset`. `UPDATE_GOLDEN=1` rewrites it.
+#[test]
+fn the_stream_tutorial_transcript_is_golden() {
+    let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/determinism/scenario-12-stream-replay.txt");
+    let actual = broker_core::scenario::sim::run_document_transcript(&scenario("12-stream-replay.json"))
+        .expect("the document runs");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(golden.parent().expect("a folder")).expect("writable folder");
+        std::fs::write(&golden, &actual).expect("writable golden");
+    }
+    let expected = std::fs::read_to_string(&golden).expect("tests/determinism/scenario-12-stream-replay.txt");
+    assert_eq!(actual, expected, "the stream tutorial's transcript changed (UPDATE_GOLDEN=1 rewrites it)");
+}
+
+#[test]
+fn the_stream_tutorials_checks_guard_its_point() {
+    // Without an offset the audit reads from "next": nothing of the history.
+    let results = run_mutated("12-stream-replay.json", |doc| {
+        doc["consumers"][1]["arguments"] = serde_json::json!({});
+    });
+    assert_eq!(failed(&results), [2, 4], "{}", lines(&results));
+    // A classic queue instead of a stream: messages are consumed once, by whoever is there.
+    let results = run_mutated("12-stream-replay.json", |doc| {
+        doc["definitions"]["queues"][0]["arguments"] = serde_json::json!({});
+        for c in doc["consumers"].as_array_mut().expect("consumers") {
+            c["arguments"] = serde_json::json!({});
+        }
+    });
+    assert_eq!(failed(&results), [1, 2, 3, 4], "{}", lines(&results));
+}
+
 #[test]
 fn a_broken_copy_fails_naming_the_check_and_why() {
     // Work queues without prefetch: RabbitMQ pushes all ten tasks at once, half to each worker.

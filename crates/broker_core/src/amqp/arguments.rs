@@ -15,12 +15,14 @@ pub const MAX_EXPIRY_MILLIS: i64 = 315_360_000_000;
 /// RabbitMQ's `?MAX_SUPPORTED_PRIORITY`.
 pub const MAX_SUPPORTED_PRIORITY: i64 = 255;
 
-/// The queue types of model 1 (streams are out of scope).
+/// The queue types of model 1: classic, quorum and stream (an append-only log read by offset; see
+/// `stream.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QueueType {
     Classic,
     Quorum,
+    Stream,
 }
 
 impl QueueType {
@@ -29,7 +31,23 @@ impl QueueType {
         match self {
             QueueType::Classic => "rabbit_classic_queue",
             QueueType::Quorum => "rabbit_quorum_queue",
+            QueueType::Stream => "rabbit_stream_queue",
         }
+    }
+
+    /// The name `x-queue-type` gives this type.
+    pub fn name(self) -> &'static str {
+        match self {
+            QueueType::Classic => "classic",
+            QueueType::Quorum => "quorum",
+            QueueType::Stream => "stream",
+        }
+    }
+
+    /// Whether a queue of this type must be durable, not exclusive and not auto-delete, and cannot be
+    /// server-named (quorum queues and streams).
+    pub fn is_replicated(self) -> bool {
+        self != QueueType::Classic
     }
 
     /// The arguments this queue type understands (RabbitMQ 3.10 `capabilities()`), in RabbitMQ's order;
@@ -68,14 +86,17 @@ impl QueueType {
                 "x-message-ttl",
                 "x-queue-leader-locator",
             ],
+            QueueType::Stream => &[
+                "x-max-length-bytes",
+                "x-queue-type",
+                "x-max-age",
+                "x-stream-max-segment-size-bytes",
+                "x-initial-cluster-size",
+                "x-queue-leader-locator",
+            ],
         }
     }
 }
-
-/// Arguments of the stream queue type: known to RabbitMQ, so they are "invalid for queue type" on the
-/// other two types rather than ignored.
-const STREAM_ONLY_ARGUMENTS: &[&str] =
-    &["x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size"];
 
 /// What a full queue does with a new message (`x-overflow`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -101,6 +122,10 @@ pub struct QueueArguments {
     pub max_priority: Option<u8>,
     pub single_active_consumer: bool,
     pub delivery_limit: Option<u64>,
+    /// Streams: `x-max-age` in milliseconds.
+    pub max_age_millis: Option<u64>,
+    /// Streams: `x-stream-max-segment-size-bytes`.
+    pub max_segment_size_bytes: Option<u64>,
 }
 
 impl QueueArguments {
@@ -204,15 +229,7 @@ pub fn parse_queue_arguments(
         parsed.queue_type = match s {
             "classic" => Some(QueueType::Classic),
             "quorum" => Some(QueueType::Quorum),
-            "stream" => {
-                return Err(AmqpError::channel(
-                    ReplyCode::NotImplemented,
-                    format!(
-                        "stream queues are not supported by Brokerlab ({})",
-                        queue_resource(queue, vhost)
-                    ),
-                ))
-            }
+            "stream" => Some(QueueType::Stream),
             other => return Err(invalid("x-queue-type", format!("\"unsupported queue type '{other}'\""))),
         };
     }
@@ -236,6 +253,9 @@ pub fn parse_queue_arguments(
         "x-queue-version",
         "x-single-active-consumer",
         "x-quorum-initial-group-size",
+        "x-max-age",
+        "x-stream-max-segment-size-bytes",
+        "x-initial-cluster-size",
     ];
     for key in ORDER.iter().copied().filter(|k| known.contains(k)) {
         let Some(v) = arguments.get(key) else { continue };
@@ -295,7 +315,21 @@ pub fn parse_queue_arguments(
                 }
             }),
             "x-single-active-consumer" => bool_arg(v).map(|b| parsed.single_active_consumer = b),
-            "x-quorum-initial-group-size" => {
+            "x-max-age" => match str_arg(v) {
+                // RabbitMQ 3.10 reads the leading digits with `list_to_integer`, which crashes the
+                // channel when there are none (golden stream-arguments).
+                Ok(s) if !s.starts_with(|c: char| c.is_ascii_digit()) => {
+                    return Err(AmqpError::internal_error())
+                }
+                Ok(s) => max_age_millis(s)
+                    .map(|ms| parsed.max_age_millis = Some(ms))
+                    .ok_or_else(|| "invalid_max_age".to_string()),
+                Err(c) => Err(c),
+            },
+            "x-stream-max-segment-size-bytes" => {
+                non_neg_int_arg(v).map(|i| parsed.max_segment_size_bytes = Some(i as u64))
+            }
+            "x-quorum-initial-group-size" | "x-initial-cluster-size" => {
                 non_neg_int_arg(v).and_then(
                     |i| {
                         if i == 0 {
@@ -312,11 +346,10 @@ pub fn parse_queue_arguments(
     }
 
     // Arguments that only other queue types understand are refused.
-    let other_types = [QueueType::Classic, QueueType::Quorum];
+    let other_types = [QueueType::Classic, QueueType::Quorum, QueueType::Stream];
     for key in arguments.keys() {
         let belongs_elsewhere =
-            other_types.iter().any(|t| *t != queue_type && t.arguments().contains(&&**key))
-                || STREAM_ONLY_ARGUMENTS.contains(&&**key);
+            other_types.iter().any(|t| *t != queue_type && t.arguments().contains(&&**key));
         if belongs_elsewhere && !known.contains(&&**key) {
             return Err(AmqpError::channel(
                 ReplyCode::PreconditionFailed,
@@ -336,6 +369,24 @@ pub fn parse_queue_arguments(
         }
     }
     Ok(parsed)
+}
+
+/// RabbitMQ's `check_max_age`: a positive number then one unit (`Y` 365 days, `M` 30 days, `D`, `h`,
+/// `m`, `s`), in milliseconds; `None` when invalid.
+pub fn max_age_millis(text: &str) -> Option<u64> {
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number.parse().ok().filter(|n| *n > 0)?;
+    let unit_millis: u64 = match unit {
+        "Y" => 365 * 86_400_000,
+        "M" => 30 * 86_400_000,
+        "D" => 86_400_000,
+        "h" => 3_600_000,
+        "m" => 60_000,
+        "s" => 1000,
+        _ => return None,
+    };
+    number.checked_mul(unit_millis)
 }
 
 /// `'1000'` for a value both sides have; RabbitMQ's `val/1` for a plain value.

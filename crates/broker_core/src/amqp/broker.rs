@@ -92,6 +92,7 @@ use super::exchange::{Binding, BindingCheck, BindingTable, Destination, Exchange
 use super::message::{header_routes, parse_expiration, QueuedMessage, Route, RouteCache};
 use super::method::{Method, Reply};
 use super::queue::{ConsumerKey, InLine, Queue};
+use super::stream::{OffsetError, OffsetSpec, StreamLog};
 use super::types::{
     BasicProperties, ChannelNumber, ConnectionId, Delivery, DeliveryTag, FieldTable, FieldValue, MessageId,
     Name,
@@ -510,6 +511,10 @@ impl Broker {
         let Some(q) = self.queues.get_mut(queue) else { return false };
         self.next_message = self.next_message.max(m.id.0.saturating_add(1));
         self.totals.copies += 1;
+        if let Some(log) = &mut q.stream {
+            log.append(m, self.now);
+            return true;
+        }
         if returned && q.is_quorum() {
             q.requeue(m);
         } else {
@@ -641,7 +646,7 @@ impl Broker {
             durable: q.durable,
             exclusive: q.exclusive_owner.is_some(),
             auto_delete: q.auto_delete,
-            messages_ready: q.ready_count() as u32,
+            messages_ready: q.declare_ok_message_count() as u32,
             messages_unacknowledged: q.unacked,
             consumers: q.consumer_count() as u32,
         }
@@ -713,7 +718,11 @@ impl Broker {
 
     /// Counts of message copies per place (message conservation, see [`Census`]).
     pub fn census(&self) -> Census {
-        let ready: u64 = self.queues.values().map(|q| q.ready_count() as u64).sum();
+        let ready: u64 = self
+            .queues
+            .values()
+            .map(|q| (q.ready_count() + q.stream.as_ref().map_or(0, StreamLog::len)) as u64)
+            .sum();
         let unacked: u64 = self
             .connections
             .values()
@@ -805,6 +814,19 @@ impl Broker {
             }
             for k in q.blocked.iter().map(|c| &c.key) {
                 assert!(!self.can_take(k), "queue '{name}': consumer {k:?} blocked with credit");
+            }
+            if let Some(log) = &q.stream {
+                for k in q.all_consumers() {
+                    let c = self.connections[&k.connection].channels[&k.channel].consumers.get(&k.tag);
+                    let offset = c.and_then(|c| c.stream_offset);
+                    assert!(offset.is_some(), "stream '{name}': consumer {k:?} without an offset");
+                    if offset < Some(log.next_offset()) {
+                        assert!(
+                            !self.can_take(k),
+                            "stream '{name}': consumer {k:?} idle with unread messages"
+                        );
+                    }
+                }
             }
             if let Some(expiry) = q.next_head_expiry() {
                 assert!(expiry > self.now, "queue '{name}': expired message at the head");
@@ -1058,6 +1080,10 @@ impl Broker {
                 if !requeue {
                     return Err(AmqpError::connection(ReplyCode::NotImplemented, "requeue=false"));
                 }
+                // RabbitMQ 3.10's stream client has no requeue: the channel crashes (golden stream-settle).
+                if self.stream_read_among(conn, ch, |_| true).is_some() {
+                    return Err(AmqpError::internal_error());
+                }
                 let channel = self.channel_mut(conn, ch);
                 let mut all: Vec<(u64, Unacked)> = std::mem::take(&mut channel.unacked).into_iter().collect();
                 // Deliveries a transaction settles are no longer the channel's to recover.
@@ -1201,6 +1227,11 @@ impl Broker {
         };
         q.unacked -= 1;
         let name = q.name.clone();
+        if q.is_stream() {
+            // Nothing goes back into a stream: the read ends (see `settle_group_taken`).
+            self.totals.acked += 1;
+            return Some(name);
+        }
         let mut m = u.message;
         m.set_redelivered();
         if q.is_quorum() {
@@ -1615,7 +1646,7 @@ impl Broker {
             }
             let reply = Reply::QueueDeclareOk {
                 queue: queue.clone(),
-                message_count: q.ready_count() as u32,
+                message_count: q.declare_ok_message_count() as u32,
                 consumer_count: q.declare_ok_consumer_count() as u32,
             };
             self.restart_expiry_if_unused(&queue);
@@ -1625,10 +1656,13 @@ impl Broker {
         // RabbitMQ makes exclusive queues transient whatever the client asked.
         let durable = durable && !exclusive;
         let name = if queue.is_empty() {
-            if matches!(arguments.get("x-queue-type"), Some(FieldValue::Str(t)) if t == "quorum") {
+            let replicated = [QueueType::Quorum, QueueType::Stream]
+                .into_iter()
+                .find(|t| matches!(arguments.get("x-queue-type"), Some(FieldValue::Str(s)) if s == t.name()));
+            if let Some(t) = replicated {
                 return Err(AmqpError::channel(
                     ReplyCode::PreconditionFailed,
-                    "Cannot declare a server-named queue for type rabbit_quorum_queue",
+                    format!("Cannot declare a server-named queue for type {}", t.module_name()),
                 ));
             }
             self.gen_name("amq.gen")
@@ -1650,7 +1684,7 @@ impl Broker {
             assert_queue_args_equivalence(q.queue_type(), &q.arguments, &arguments, &resource)?;
             let reply = Reply::QueueDeclareOk {
                 queue: name.clone(),
-                message_count: q.ready_count() as u32,
+                message_count: q.declare_ok_message_count() as u32,
                 consumer_count: q.declare_ok_consumer_count() as u32,
             };
             self.restart_expiry_if_unused(&name);
@@ -1665,7 +1699,7 @@ impl Broker {
             }
         }
         let args = parse_queue_arguments(&name, &vhost, &arguments)?;
-        if args.queue_type() == QueueType::Quorum {
+        if args.queue_type().is_replicated() {
             let property = if auto_delete {
                 Some("auto-delete")
             } else if exclusive {
@@ -1817,6 +1851,13 @@ impl Broker {
     fn queue_purge(&mut self, conn: ConnectionId, queue: &str) -> Result<Reply, AmqpError> {
         self.queue_for(conn, queue)?;
         let q = self.queues.get_mut(queue).expect("checked");
+        if q.is_stream() {
+            // `rabbit_stream_queue:purge/1` answers `{error, not_supported}`: a connection error.
+            return Err(AmqpError::connection(
+                ReplyCode::NotImplemented,
+                format!("queue.purge not supported by stream queues {}", queue_resource(queue, self.vhost())),
+            ));
+        }
         let drained = q.drain();
         let name = q.name.clone();
         let n = drained.len() as u32;
@@ -1887,6 +1928,10 @@ impl Broker {
         for _ in &drained {
             self.totals.drop(DropReason::QueueDeleted);
         }
+        // A stream's log goes with it (RabbitMQ reports no message count for a stream).
+        for _ in 0..q.stream.as_mut().map_or(0, StreamLog::clear) {
+            self.totals.drop(DropReason::QueueDeleted);
+        }
         emit!(self, Event::QueueDeleted { queue: q.name.clone(), reason, message_count: n });
         self.remove_bindings_to(&Destination::Queue(q.name.clone()));
         n
@@ -1932,6 +1977,12 @@ impl Broker {
                 ));
             }
         };
+        let stream_start = if q.is_stream() {
+            let now = self.now;
+            Some(Self::stream_consume_checks(q, &vhost, auto_ack, prefetch, global_prefetch, arguments, now)?)
+        } else {
+            None
+        };
         if q.is_quorum() && global_prefetch > 0 {
             return Err(AmqpError::connection(
                 ReplyCode::NotImplemented,
@@ -1976,6 +2027,7 @@ impl Broker {
             first_delivery_tag: channel.next_delivery_tag,
             earlier_unacked: if quorum { 0 } else { earlier },
             extra_credit: 0,
+            stream_offset: stream_start,
         };
         channel.consumers.insert(tag.clone(), consumer);
         let key = ConsumerKey { connection: conn, channel: ch, tag: tag.clone() };
@@ -2140,6 +2192,10 @@ impl Broker {
     /// [`run_delivery`](Self::run_delivery), told whether the queue's blocked consumers were just
     /// unblocked with no credit given back since (then they are not checked again).
     fn run_delivery_from(&mut self, queue: &str, mut unblocked: bool) {
+        if self.queues.get(queue).is_some_and(Queue::is_stream) {
+            self.run_stream_delivery(queue);
+            return;
+        }
         'lookup: loop {
             let Some(q) = self.queues.get_mut(queue) else { return };
             if !unblocked {
@@ -2225,6 +2281,113 @@ impl Broker {
         }
     }
 
+    /// RabbitMQ 3.10's checks of a `basic.consume` on a stream (`rabbit_stream_queue:consume/3`), in its
+    /// order; returns the offset the consumer reads first.
+    fn stream_consume_checks(
+        q: &Queue,
+        vhost: &str,
+        auto_ack: bool,
+        prefetch: u16,
+        global_prefetch: u16,
+        arguments: &FieldTable,
+        now: VirtualTime,
+    ) -> Result<u64, AmqpError> {
+        let resource = queue_resource(&q.name, vhost);
+        // The offset is a consumer argument: validated before the queue type's own checks (golden
+        // stream-offset-interval).
+        let spec = OffsetSpec::parse(arguments).map_err(|e| match e {
+            OffsetError::BadValue => AmqpError::internal_error(),
+            OffsetError::InvalidInterval(text) => AmqpError::channel(
+                ReplyCode::PreconditionFailed,
+                format!(
+                    "invalid arg 'x-stream-offset' for {resource}: {{invalid_stream_offset_arg,{{longstr,<<\"{text}\">>}}}}"
+                ),
+            ),
+        })?;
+        if prefetch == 0 {
+            return Err(AmqpError::channel(
+                ReplyCode::PreconditionFailed,
+                format!("consumer prefetch count is not set for '{resource}'"),
+            ));
+        }
+        if auto_ack {
+            return Err(AmqpError::connection(
+                ReplyCode::NotImplemented,
+                format!("automatic acknowledgement not supported by stream queues {resource}"),
+            ));
+        }
+        if global_prefetch > 0 {
+            return Err(AmqpError::connection(
+                ReplyCode::NotImplemented,
+                format!("{resource} does not support global qos"),
+            ));
+        }
+        Ok(q.stream.as_ref().expect("a stream").start_offset(spec, now))
+    }
+
+    /// Delivers a stream's messages to each of its consumers that has credit, from the offset it reads
+    /// next, until it has no credit or has read everything. Each consumer reads the whole log on its
+    /// own; a delivery carries its offset in the `x-stream-offset` header and is a new copy of the
+    /// message (see [`Census`]): the log keeps the message.
+    fn run_stream_delivery(&mut self, queue: &str) {
+        let Some(q) = self.queues.get_mut(queue) else { return };
+        let Some(log) = &q.stream else { return };
+        // Each channel serves its stream consumers in the order RabbitMQ 3.10's stream client folds over
+        // its readers and prepends their deliveries: by consumer tag, the greatest first (golden
+        // stream-consume). Channels are independent.
+        let mut keys: Vec<ConsumerKey> = q.all_consumers().cloned().collect();
+        keys.sort_by(|a, b| (a.connection, a.channel, &b.tag).cmp(&(b.connection, b.channel, &a.tag)));
+        for key in keys {
+            let Some(channel) =
+                self.connections.get_mut(&key.connection).and_then(|c| c.channels.get_mut(&key.channel))
+            else {
+                continue;
+            };
+            let Channel { consumers, next_delivery_tag, consumer_unacked, unacked, .. } = channel;
+            let Some(consumer) = consumer_mut(consumers, &key.tag) else { continue };
+            while let Some(offset) = consumer.stream_offset {
+                let offset = offset.max(log.first_offset());
+                let Some(entry) = log.get(offset) else {
+                    consumer.stream_offset = Some(offset);
+                    break;
+                };
+                if !consumer.has_credit() {
+                    break;
+                }
+                consumer.stream_offset = Some(offset + 1);
+                let read = &entry.message;
+                let mut properties = read.properties().into_owned();
+                properties.headers.insert("x-stream-offset".to_string(), FieldValue::Int(offset as i64));
+                let m =
+                    QueuedMessage::with_route(read.id, read.route().clone(), properties, read.body().into());
+                let tag = *next_delivery_tag;
+                *next_delivery_tag += 1;
+                self.totals.copies += 1;
+                if self.config.record_events {
+                    let event = Event::Delivered {
+                        connection: key.connection,
+                        channel: key.channel,
+                        queue: q.name.clone(),
+                        delivery: Box::new(m.to_delivery(DeliveryTag(tag), Some(&key.tag), None, None)),
+                    };
+                    self.events.push(LoggedEvent { at: self.now, event });
+                }
+                consumer.unacked += 1;
+                *consumer_unacked += 1;
+                unacked.insert(
+                    tag,
+                    Unacked {
+                        message: m,
+                        queue: q.name.clone(),
+                        queue_incarnation: q.incarnation,
+                        consumer_tag: Some(key.tag.clone()),
+                    },
+                );
+                q.unacked += 1;
+            }
+        }
+    }
+
     fn basic_get(
         &mut self,
         conn: ConnectionId,
@@ -2232,7 +2395,13 @@ impl Broker {
         queue: &str,
         auto_ack: bool,
     ) -> Result<Reply, AmqpError> {
-        self.queue_for(conn, queue)?;
+        if self.queue_for(conn, queue)?.is_stream() {
+            // `rabbit_stream_queue:dequeue/5`.
+            return Err(AmqpError::connection(
+                ReplyCode::NotImplemented,
+                format!("basic.get not supported by stream queues {}", queue_resource(queue, self.vhost())),
+            ));
+        }
         self.restart_expiry_if_unused(queue);
         let q = self.queues.get_mut(queue).expect("checked");
         let qname = q.name.clone();
@@ -2287,8 +2456,21 @@ impl Broker {
         multiple: bool,
         op: Settle,
     ) -> Result<Reply, AmqpError> {
-        let channel = self.channel_mut(conn, ch);
         let tag = delivery_tag.0;
+        if op != Settle::Ack {
+            let among = |t: u64| if multiple { tag == 0 || t <= tag } else { t == tag };
+            if let Some(queue) = self.stream_read_among(conn, ch, among) {
+                // `rabbit_stream_queue:settle/5` takes only acks (golden stream-settle).
+                return Err(AmqpError::connection(
+                    ReplyCode::NotImplemented,
+                    format!(
+                        "basic.nack and basic.reject not supported by stream queues {}",
+                        queue_resource(&queue, self.vhost())
+                    ),
+                ));
+            }
+        }
+        let channel = self.channel_mut(conn, ch);
         if let Some(tx) = &mut channel.tx {
             let unacked = &channel.unacked;
             let open = |t: &u64| !tx.held_tags.contains(t);
@@ -2335,6 +2517,24 @@ impl Broker {
         };
         self.settle_taken(conn, ch, taken, op);
         Ok(Reply::None)
+    }
+
+    /// The stream (still the one it was) of the first of the channel's unacked deliveries whose tag
+    /// `tags` accepts and that was read from a stream.
+    fn stream_read_among(
+        &self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        tags: impl Fn(u64) -> bool,
+    ) -> Option<Name> {
+        let channel = self.connections.get(&conn)?.channels.get(&ch)?;
+        channel.unacked.iter().find_map(|(t, u)| {
+            let q = self
+                .queues
+                .get(&u.queue)
+                .filter(|q| q.is_stream() && q.incarnation == u.queue_incarnation)?;
+            tags(*t).then(|| q.name.clone())
+        })
     }
 
     /// Settles deliveries as `rabbit_channel:foreach_per_queue` hands them to queues: grouped by (queue,
@@ -2393,22 +2593,37 @@ impl Broker {
         let live = match self.queues.get_mut(queue) {
             Some(q) if q.incarnation == incarnation => {
                 Self::unblock_in(q, &self.connections);
-                if op == Settle::Ack {
+                // A stream keeps every message: any settlement only ends the read and gives credit back
+                // (`rabbit_stream_queue:settle/5`); nothing is requeued or dead-lettered.
+                if op == Settle::Ack || q.is_stream() {
                     // Acks to a live queue only count: done with the queue found once. The same as the
                     // `(true, None)` arm below.
                     for (tag, u) in group {
                         let message = u.message.id;
                         let delivery_tag = DeliveryTag(tag);
-                        emit!(
-                            self,
-                            Event::Acked {
-                                message,
-                                queue: Name::clone(queue),
-                                connection: conn,
-                                channel: ch,
-                                delivery_tag
-                            }
-                        );
+                        let (queue, connection, channel) = (Name::clone(queue), conn, ch);
+                        match op {
+                            Settle::Ack => emit!(
+                                self,
+                                Event::Acked { message, queue, connection, channel, delivery_tag }
+                            ),
+                            Settle::Nack { requeue } => emit!(
+                                self,
+                                Event::Nacked { message, queue, connection, channel, delivery_tag, requeue }
+                            ),
+                            Settle::Reject { requeue } => emit!(
+                                self,
+                                Event::Rejected {
+                                    message,
+                                    queue,
+                                    connection,
+                                    channel,
+                                    delivery_tag,
+                                    requeue
+                                }
+                            ),
+                            Settle::Recover => {}
+                        }
                         q.unacked -= 1;
                         self.totals.acked += 1;
                     }
@@ -2788,6 +3003,13 @@ impl Broker {
             unreachable!("routing only returns existing queues")
         };
         let name = q.name.clone();
+        if let Some(log) = &mut q.stream {
+            let id = m.id;
+            log.append(m, self.now);
+            emit!(self, Event::Enqueued { message: id, queue: name.clone() });
+            self.run_stream_delivery(&name);
+            return true;
+        }
         let full = if q.is_quorum() && q.args.overflow == Overflow::RejectPublish {
             q.reject_blocked()
         } else {
@@ -2939,6 +3161,90 @@ mod tests {
         let n = b.gen_name("amq.gen");
         assert!(n.starts_with("amq.gen-") && n.len() == "amq.gen-".len() + 22, "{n}");
         assert!(n["amq.gen-".len()..].chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    /// Two identical publishes with a topology change between them: the second must go where the
+    /// changed topology routes it, not where the [`RouteMemo`] of the first remembers.
+    #[test]
+    fn route_memo_is_forgotten_when_the_topology_changes() {
+        let mut b = Broker::new(BrokerConfig::default(), 1);
+        let (conn, ch) = (b.connect(VirtualTime::ZERO, "memo"), ChannelNumber(1));
+        let run = |b: &mut Broker, m: Method| b.apply(VirtualTime::ZERO, conn, ch, m);
+        run(&mut b, Method::ChannelOpen).unwrap();
+        let declare = |queue: &str| Method::QueueDeclare {
+            queue: queue.to_string(),
+            passive: false,
+            durable: false,
+            exclusive: false,
+            auto_delete: false,
+            arguments: FieldTable::new(),
+        };
+        let bind = |queue: &str| Method::QueueBind {
+            queue: queue.to_string(),
+            exchange: "x".to_string(),
+            routing_key: "k".to_string(),
+            arguments: FieldTable::new(),
+        };
+        let unbind = |queue: &str| Method::QueueUnbind {
+            queue: queue.to_string(),
+            exchange: "x".to_string(),
+            routing_key: "k".to_string(),
+            arguments: FieldTable::new(),
+        };
+        let publish = Method::BasicPublish {
+            exchange: "x".to_string(),
+            routing_key: "k".to_string(),
+            mandatory: false,
+            immediate: false,
+            properties: BasicProperties::default(),
+            body: b"m".to_vec(),
+        };
+        let ready = |b: &Broker| -> Vec<(String, usize)> {
+            b.queues().into_iter().map(|q| (q.name, q.messages_ready as usize)).collect()
+        };
+        let counts = |pairs: &[(&str, usize)]| -> Vec<(String, usize)> {
+            pairs.iter().map(|(n, c)| (n.to_string(), *c)).collect()
+        };
+        run(
+            &mut b,
+            Method::ExchangeDeclare {
+                exchange: "x".to_string(),
+                exchange_type: "direct".to_string(),
+                passive: false,
+                durable: false,
+                auto_delete: false,
+                internal: false,
+                arguments: FieldTable::new(),
+            },
+        )
+        .unwrap();
+        run(&mut b, declare("a")).unwrap();
+        run(&mut b, bind("a")).unwrap();
+        run(&mut b, publish.clone()).unwrap();
+        assert_eq!(ready(&b), counts(&[("a", 1)]));
+        // Declare and bind a second queue: the same publish now reaches both.
+        run(&mut b, declare("b")).unwrap();
+        run(&mut b, publish.clone()).unwrap();
+        assert_eq!(ready(&b), counts(&[("a", 2), ("b", 0)]), "a declare alone routes nothing new");
+        run(&mut b, bind("b")).unwrap();
+        run(&mut b, publish.clone()).unwrap();
+        assert_eq!(ready(&b), counts(&[("a", 3), ("b", 1)]));
+        // Unbind the first: only the second.
+        run(&mut b, unbind("a")).unwrap();
+        run(&mut b, publish.clone()).unwrap();
+        assert_eq!(ready(&b), counts(&[("a", 3), ("b", 2)]));
+        // Delete the second: nowhere (and a new queue of the same name is not bound).
+        run(&mut b, Method::QueueDelete { queue: "b".to_string(), if_unused: false, if_empty: false })
+            .unwrap();
+        run(&mut b, publish.clone()).unwrap();
+        assert_eq!(ready(&b), counts(&[("a", 3)]));
+        run(&mut b, declare("b")).unwrap();
+        run(&mut b, publish.clone()).unwrap();
+        assert_eq!(ready(&b), counts(&[("a", 3), ("b", 0)]));
+        // Delete the exchange: the publish is a channel error now, not a remembered route.
+        run(&mut b, Method::ExchangeDelete { exchange: "x".to_string(), if_unused: false }).unwrap();
+        let e = run(&mut b, publish).unwrap_err();
+        assert_eq!(e.text, "NOT_FOUND - no exchange 'x' in vhost '/'");
     }
 
     #[test]

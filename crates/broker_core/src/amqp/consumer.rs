@@ -44,6 +44,8 @@ pub struct Consumer {
     /// Classic queues: one credit beyond the prefetch per earlier delivery settled since this consumer
     /// started (see the module doc).
     pub extra_credit: u32,
+    /// Stream queues: the offset this consumer reads next (`None` on other queue types).
+    pub stream_offset: Option<u64>,
 }
 
 impl Consumer {

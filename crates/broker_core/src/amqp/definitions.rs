@@ -481,6 +481,27 @@ fn unsupported_policy_keys(queue_type: QueueType) -> &'static [&'static str] {
             "stream-max-segment-size-bytes",
             "initial-cluster-size",
         ],
+        QueueType::Stream => &[
+            "expires",
+            "message-ttl",
+            "dead-letter-exchange",
+            "dead-letter-routing-key",
+            "max-length",
+            "max-in-memory-length",
+            "max-in-memory-bytes",
+            "max-priority",
+            "overflow",
+            "queue-mode",
+            "single-active-consumer",
+            "delivery-limit",
+            "ha-mode",
+            "ha-params",
+            "ha-sync-mode",
+            "ha-promote-on-shutdown",
+            "ha-promote-on-failure",
+            "queue-master-locator",
+            "dead-letter-strategy",
+        ],
     }
 }
 
@@ -726,11 +747,11 @@ pub(crate) struct Merged {
     without_effect: Vec<String>,
 }
 
-fn queue_type_of(arguments: &FieldTable) -> Option<QueueType> {
+fn queue_type_of(arguments: &FieldTable) -> QueueType {
     match arguments.get("x-queue-type") {
-        Some(FieldValue::Str(s)) if s == "quorum" => Some(QueueType::Quorum),
-        Some(FieldValue::Str(s)) if s == "stream" => None,
-        _ => Some(QueueType::Classic),
+        Some(FieldValue::Str(s)) if s == "quorum" => QueueType::Quorum,
+        Some(FieldValue::Str(s)) if s == "stream" => QueueType::Stream,
+        _ => QueueType::Classic,
     }
 }
 
@@ -903,15 +924,8 @@ fn import_entities(
             report.warnings.push(format!("{path} '{}': already exists: left as it is", q.name));
             continue;
         }
-        let Some(queue_type) = queue_type_of(&q.arguments) else {
-            report.warnings.push(format!("{path} '{}': skipped: stream queues are not simulated", q.name));
-            skipped_queues.insert(q.name.clone());
-            continue;
-        };
-        let declared_type = match queue_type {
-            QueueType::Classic => "classic",
-            QueueType::Quorum => "quorum",
-        };
+        let queue_type = queue_type_of(&q.arguments);
+        let declared_type = queue_type.name();
         if let Some(kind) = q.kind.as_deref().filter(|k| *k != declared_type) {
             report.warnings.push(format!(
                 "{path} '{}': field type '{kind}' ignored: RabbitMQ declares a {declared_type} queue from \
@@ -1006,13 +1020,7 @@ pub fn export(broker: &Broker) -> Definitions {
         .map(|d| QueueDefinition {
             name: d.info.name.clone(),
             vhost: Some(vhost.clone()),
-            kind: Some(
-                match d.queue_type {
-                    QueueType::Classic => "classic",
-                    QueueType::Quorum => "quorum",
-                }
-                .to_string(),
-            ),
+            kind: Some(d.queue_type.name().to_string()),
             durable: d.info.durable,
             auto_delete: d.info.auto_delete,
             arguments: d.arguments,

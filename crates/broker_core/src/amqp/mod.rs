@@ -9,7 +9,7 @@
 //! [`error`] (reply codes and texts), [`event`] (what comes out), [`exchange`] (routing: direct, fanout,
 //! topic trie, headers), [`broker`] (the state machine) with its parts: [`arguments`] (queue argument
 //! validation), [`queue`], [`message`] (the compact queued entry), [`channel`], [`consumer`],
-//! [`dead_letter`] (`x-death`), [`census`] (message conservation).
+//! [`dead_letter`] (`x-death`), [`stream`] (a stream queue's log), [`census`] (message conservation).
 
 pub mod arguments;
 pub mod broker;
@@ -25,6 +25,7 @@ pub mod exchange;
 pub mod message;
 pub mod method;
 pub mod queue;
+pub mod stream;
 pub mod types;
 
 pub use broker::{
