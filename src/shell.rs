@@ -122,6 +122,37 @@ mod browser {
             .map_err(|_| "the browser refused to navigate".to_string())
     }
 
+    #[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export async function brokerlab_fetch_text(file) {
+  let response;
+  try {
+    response = await fetch(new URL(file, document.baseURI).href);
+  } catch (e) {
+    throw new Error(`${file}: ${e && e.message ? e.message : e}`);
+  }
+  if (!response.ok) throw new Error(`${file}: HTTP ${response.status}`);
+  return await response.text();
+}
+"#)]
+    extern "C" {
+        fn brokerlab_fetch_text(file: &str) -> js_sys::Promise;
+    }
+
+    /// The text of one of the app's served files (`file` relative to the page, `document.baseURI`, as the
+    /// loader resolves the modules: an embedded page has an opaque origin). The `Err` names the file and
+    /// what failed (`kafka/documents/x/document.json: HTTP 404`, or the browser's network error).
+    pub async fn fetch_text(file: &str) -> Result<String, String> {
+        let answer = wasm_bindgen_futures::JsFuture::from(brokerlab_fetch_text(file)).await;
+        match answer {
+            Ok(text) => text.as_string().ok_or_else(|| format!("{file}: not text")),
+            Err(e) => Err(e
+                .dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+                .or_else(|| e.as_string())
+                .unwrap_or_else(|| format!("{file}: the fetch failed"))),
+        }
+    }
+
     /// The page's own address with `fragment` (a share link): origin, path and model query.
     pub fn page_url(model: ModelName, fragment: &str) -> String {
         let base = web_sys::window()

@@ -5,7 +5,17 @@
 //! green at its end.
 #![cfg(target_arch = "wasm32")]
 
+use brokerlab::kafka_page::model::bundled_text;
 use brokerlab::kafka_page::view::{KafkaApp, KafkaAppProps};
+
+/// The page opened on a bundled document, with its text as the page would have fetched it.
+fn props(doc: &str) -> KafkaAppProps {
+    KafkaAppProps {
+        doc: Some(doc.to_string()),
+        text: bundled_text(doc).map(String::from),
+        ..KafkaAppProps::default()
+    }
+}
 use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen_test::*;
 
@@ -46,11 +56,7 @@ fn leader_and_isr(root: &web_sys::Element) -> (String, String) {
 #[wasm_bindgen_test]
 async fn cluster_logs_groups_lag_and_the_quickstart_checks() {
     let root = root();
-    yew::Renderer::<KafkaApp>::with_root_and_props(
-        root.clone(),
-        KafkaAppProps { doc: Some("replicas-broker-down".to_string()) },
-    )
-    .render();
+    yew::Renderer::<KafkaApp>::with_root_and_props(root.clone(), props("replicas-broker-down")).render();
     settle().await;
     assert_eq!(text(&root, "#kafka-clock"), "0.000 s / 40.000 s");
     assert_eq!(count(&root, ".kafka-broker"), 3, "three brokers");
@@ -108,11 +114,7 @@ async fn cluster_logs_groups_lag_and_the_quickstart_checks() {
 #[wasm_bindgen_test]
 async fn the_quickstart_tutorial_is_played_to_its_checks() {
     let root = root();
-    yew::Renderer::<KafkaApp>::with_root_and_props(
-        root.clone(),
-        KafkaAppProps { doc: Some("quickstart".to_string()) },
-    )
-    .render();
+    yew::Renderer::<KafkaApp>::with_root_and_props(root.clone(), props("quickstart")).render();
     settle().await;
     assert!(text(&root, "#kafka-about h2").contains("quickstart"));
     assert_eq!(text(&root, "#kafka-checks h2"), "Checks: 0 passed, 0 failed, 5 to come");

@@ -5,7 +5,17 @@
 //! with their generations; a slow consumer's lag is explained by its rates.
 #![cfg(target_arch = "wasm32")]
 
+use brokerlab::kafka_page::model::bundled_text;
 use brokerlab::kafka_page::view::{KafkaApp, KafkaAppProps};
+
+/// The page opened on a bundled document, with its text as the page would have fetched it.
+fn props(doc: &str) -> KafkaAppProps {
+    KafkaAppProps {
+        doc: Some(doc.to_string()),
+        text: bundled_text(doc).map(String::from),
+        ..KafkaAppProps::default()
+    }
+}
 use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen_test::*;
 
@@ -43,11 +53,7 @@ fn key(name: &str) {
 #[wasm_bindgen_test]
 async fn a_record_its_partition_the_assignment_and_the_rebalances_explained() {
     let root = root();
-    yew::Renderer::<KafkaApp>::with_root_and_props(
-        root.clone(),
-        KafkaAppProps { doc: Some("consumer-crash-rebalance".to_string()) },
-    )
-    .render();
+    yew::Renderer::<KafkaApp>::with_root_and_props(root.clone(), props("consumer-crash-rebalance")).render();
     settle().await;
     assert!(text(&root, "#kafka-inspect").contains("no records yet"));
     key("End");
@@ -91,11 +97,7 @@ async fn a_record_its_partition_the_assignment_and_the_rebalances_explained() {
 #[wasm_bindgen_test]
 async fn a_slow_consumers_lag_is_explained_by_its_rates() {
     let root = root();
-    yew::Renderer::<KafkaApp>::with_root_and_props(
-        root.clone(),
-        KafkaAppProps { doc: Some("slow-consumer-lag".to_string()) },
-    )
-    .render();
+    yew::Renderer::<KafkaApp>::with_root_and_props(root.clone(), props("slow-consumer-lag")).render();
     settle().await;
     for _ in 0..8 {
         key("ArrowRight");

@@ -84,7 +84,7 @@ impl EmbedSession for KafkaSession {
     }
 
     fn bundled() -> Vec<(&'static str, &'static str)> {
-        BUNDLED.iter().map(|b| (b.id, b.text)).collect()
+        BUNDLED.iter().filter_map(|b| Some((b.id, crate::kafka_page::model::bundled_text(b.id)?))).collect()
     }
 
     fn open(text: &str, bundled: Option<&'static str>) -> Result<Self, String> {
@@ -360,7 +360,7 @@ mod tests {
         let mut s = KafkaEmbed::default();
         let e = run(&mut s, json!({"brokerlab": 1, "id": 1, "type": "play"})).unwrap_err();
         assert_eq!(e, "no document is loaded: send 'load' first");
-        let text = crate::kafka_page::model::BUNDLED[0].text;
+        let text = crate::kafka_page::model::QUICKSTART;
         let info = run(&mut s, json!({"brokerlab": 1, "id": 1, "type": "load", "document": text})).unwrap();
         assert_eq!(info["model"], "kafka");
         assert_eq!(info["endMillis"], 20_000);
@@ -471,7 +471,7 @@ mod tests {
     #[test]
     fn a_rabbitmq_sandbox_sends_a_kafka_document_to_the_kafka_sandbox() {
         let mut state = crate::state::AppState::new(crate::session::Session::new(1));
-        let text = crate::kafka_page::model::BUNDLED[0].text;
+        let text = crate::kafka_page::model::QUICKSTART;
         let request =
             match protocol::parse(&json!({"brokerlab": 1, "id": 1, "type": "load", "document": text})) {
                 Incoming::Request { request, .. } => request,

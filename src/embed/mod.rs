@@ -118,6 +118,10 @@ fn use_listener(state: &UseReducerHandle<AppState>, hub: &Rc<RefCell<bridge::Hub
     });
 }
 
+/// The sandboxes' own styles (`www/css/embed.css`), drawn by each sandbox's root: only the sandboxes'
+/// modules carry them, so the full pages do not fetch a stylesheet they never use (BENCHMARKS.md).
+pub(crate) const STYLE: &str = include_str!("../../www/css/embed.css");
+
 /// Marks `<html>` as an embed (for `embed.css`) and applies the theme the address chose.
 #[hook]
 fn use_page_setup(theme: Theme) {

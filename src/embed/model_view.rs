@@ -214,6 +214,7 @@ pub fn shell<P: ModelPanel, S: EmbedSession>(
     html! {
         <div class={classes!("embed-app", format!("embed-{model}"))} id="embed" data-model={model}
              data-panels={panels.iter().map(|p| p.name()).collect::<Vec<_>>().join(",")}>
+            <style>{ super::STYLE }</style>
             if !config.warnings.is_empty() {
                 <ul class="embed-warnings" role="alert">
                     { for config.warnings.iter().map(|w| html! { <li>{ w.clone() }</li> }) }

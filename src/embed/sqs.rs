@@ -503,7 +503,7 @@ mod tests {
         let stepped = run(&mut s, json!({"brokerlab": 1, "id": 3, "type": "step"})).unwrap();
         assert_eq!((stepped["timeMillis"].clone(), stepped["playing"].clone()), (json!(350), json!(false)));
         // A Kafka document is refused, a broken SQS one with its location; the run stays.
-        let kafka = crate::kafka_page::model::BUNDLED[0].text;
+        let kafka = crate::kafka_page::model::QUICKSTART;
         let e = run(&mut s, json!({"brokerlab": 1, "id": 4, "type": "load", "document": kafka})).unwrap_err();
         assert!(e.starts_with("this document's model is 'kafka', not 'sqs'"), "{e}");
         let e =

@@ -32,6 +32,7 @@ pub fn embed_shell(props: &ShellProps) -> Html {
     };
     html! {
         <div class="embed-app" id="embed" data-panels={props.panels.iter().map(|p| p.name()).collect::<Vec<_>>().join(",")}>
+            <style>{ super::STYLE }</style>
             if !props.warnings.is_empty() {
                 <ul class="embed-warnings" role="alert">
                     { for props.warnings.iter().map(|w| html! { <li>{ w.clone() }</li> }) }

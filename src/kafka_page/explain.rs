@@ -746,12 +746,11 @@ fn acks_name(acks: broker_core::kafka::Acks) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kafka_page::model::BUNDLED;
     use broker_core::kafka::scenario::KafkaRunOptions;
     use broker_core::VirtualTime;
 
     fn run_to(id: &str, ms: u64) -> KafkaRun {
-        let text = BUNDLED.iter().find(|b| b.id == id).unwrap().text;
+        let text = crate::kafka_page::model::bundled_text(id).unwrap();
         let mut run = KafkaRun::from_json(text, KafkaRunOptions::default()).unwrap();
         run.run_until(VirtualTime::from_millis(ms));
         run

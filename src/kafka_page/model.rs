@@ -13,80 +13,93 @@ use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::{CheckResult, CheckStatus};
 use broker_core::VirtualTime;
 
-/// A bundled Kafka document: its id (`?doc=`), its title and its text.
+/// A bundled Kafka document: its id (`?doc=`), its title and its text's fingerprint. The page carries only
+/// the quickstart's text ([`QUICKSTART`], its first document); it fetches another's from the served app
+/// ([`Bundled::file`]; index.html copies each file there) when the address asks for it, so the tutorials'
+/// texts are not in its download. [`bundled_text`] has every text (the tests, the embedded sandbox).
 pub struct Bundled {
     pub id: &'static str,
     pub title: &'static str,
-    pub text: &'static str,
+    /// [`fingerprint`] of the text: a workspace's document is recognised as this one without the text.
+    pub fingerprint: u64,
 }
 
-/// The documents the Kafka page offers; the first is the quickstart tutorial.
-pub const BUNDLED: &[Bundled] = &[
-    Bundled {
-        id: "quickstart",
-        title: "Tutorial: Kafka's quickstart",
-        text: include_str!("documents/quickstart.json"),
-    },
-    Bundled {
-        id: "replicas-broker-down",
-        title: "Replication, acks=all and min.insync.replicas with brokers going down",
-        text: include_str!("../../tests/scenarios/kafka-documents/broker-down-min-insync/document.json"),
-    },
-    Bundled {
-        id: "consumer-crash-rebalance",
-        title: "A consumer crashes: the group rebalances after its session times out",
-        text: include_str!("../../tests/scenarios/kafka-documents/consumer-crash-rebalance/document.json"),
-    },
-    Bundled {
-        id: "slow-consumer-lag",
-        title: "A slow consumer: lag grows, then falls back to 0",
-        text: include_str!("../../tests/scenarios/kafka-documents/slow-consumer-lag/document.json"),
-    },
+impl Bundled {
+    /// Where the page fetches the text, relative to the page (index.html's `copy-file` puts it there).
+    pub fn file(&self) -> String {
+        format!("kafka/documents/{}/document.json", self.id)
+    }
+}
+
+/// FNV-1a (64 bits) of a text, folded with its length; computed at compile time for [`BUNDLED`].
+pub const fn fingerprint(text: &str) -> u64 {
+    let bytes = text.as_bytes();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325 ^ (bytes.len() as u64);
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        i += 1;
+    }
+    hash
+}
+
+/// The quickstart tutorial, the page's first document: carried in the module.
+pub const QUICKSTART: &str = include_str!("documents/quickstart.json");
+
+/// The bundled documents: `(id, title, path of the text)`, in the picker's order after the quickstart.
+/// Defines [`BUNDLED`] (texts as fingerprints only) and [`bundled_text`] (the texts).
+macro_rules! bundled_documents {
+    ($( ($id:literal, $title:literal, $path:literal), )*) => {
+        /// The documents the Kafka page offers; the first is the quickstart tutorial.
+        pub const BUNDLED: &[Bundled] = &[
+            Bundled { id: "quickstart", title: "Tutorial: Kafka's quickstart", fingerprint: fingerprint(QUICKSTART) },
+            $( Bundled { id: $id, title: $title, fingerprint: fingerprint(include_str!($path)) }, )*
+        ];
+
+        /// A bundled document's text by id. The page does not call this (it would carry every text): it
+        /// fetches them ([`Bundled::file`]); the tests and the embedded Kafka sandbox do.
+        pub fn bundled_text(id: &str) -> Option<&'static str> {
+            match id {
+                "quickstart" => Some(QUICKSTART),
+                $( $id => Some(include_str!($path)), )*
+                _ => None,
+            }
+        }
+    };
+}
+
+bundled_documents! {
+    ("replicas-broker-down", "Replication, acks=all and min.insync.replicas with brokers going down",
+        "../../tests/scenarios/kafka-documents/broker-down-min-insync/document.json"),
+    ("consumer-crash-rebalance", "A consumer crashes: the group rebalances after its session times out",
+        "../../tests/scenarios/kafka-documents/consumer-crash-rebalance/document.json"),
+    ("slow-consumer-lag", "A slow consumer: lag grows, then falls back to 0",
+        "../../tests/scenarios/kafka-documents/slow-consumer-lag/document.json"),
     // The tutorials (issue #17 point 5): each file is also a golden (crates/broker_core/tests/kafka_documents.rs)
     // and is compared with a real Kafka (scripts/real-kafka-tests.sh).
-    Bundled {
-        id: "partitions-and-keys",
-        title: "Tutorial: partitions and keys (order per key, not per topic)",
-        text: include_str!("../../tests/scenarios/kafka-tutorials/partitions-and-keys/document.json"),
-    },
-    Bundled {
-        id: "consumer-groups",
-        title: "Tutorial: consumer groups (one group shares the work, two groups each get everything)",
-        text: include_str!("../../tests/scenarios/kafka-tutorials/consumer-groups/document.json"),
-    },
-    Bundled {
-        id: "offsets-and-lag",
-        title: "Tutorial: offsets and lag (a slow consumer catches up; commit policies)",
-        text: include_str!("../../tests/scenarios/kafka-tutorials/offsets-and-lag/document.json"),
-    },
-    Bundled {
-        id: "rebalancing",
-        title: "Tutorial: rebalancing (eager versus cooperative, static membership)",
-        text: include_str!("../../tests/scenarios/kafka-tutorials/rebalancing/document.json"),
-    },
-    Bundled {
-        id: "replication-and-acks",
-        title: "Tutorial: replication, acks and min.insync.replicas with brokers going down",
-        text: include_str!("../../tests/scenarios/kafka-tutorials/replication-and-acks/document.json"),
-    },
-    Bundled {
-        id: "retention-and-compaction",
-        title: "Tutorial: retention and compaction",
-        text: include_str!("../../tests/scenarios/kafka-tutorials/retention-and-compaction/document.json"),
-    },
-    Bundled {
-        id: "idempotence-and-transactions",
-        title: "Tutorial: idempotence and transactions (read_committed)",
-        text: include_str!(
-            "../../tests/scenarios/kafka-tutorials/idempotence-and-transactions/document.json"
-        ),
-    },
-    Bundled {
-        id: "share-groups",
-        title: "Tutorial: share groups (KIP-932: more members than partitions, release, redelivery, the delivery limit)",
-        text: include_str!("../../tests/scenarios/kafka-tutorials/share-groups/document.json"),
-    },
-];
+    ("partitions-and-keys", "Tutorial: partitions and keys (order per key, not per topic)",
+        "../../tests/scenarios/kafka-tutorials/partitions-and-keys/document.json"),
+    ("consumer-groups", "Tutorial: consumer groups (one group shares the work, two groups each get everything)",
+        "../../tests/scenarios/kafka-tutorials/consumer-groups/document.json"),
+    ("offsets-and-lag", "Tutorial: offsets and lag (a slow consumer catches up; commit policies)",
+        "../../tests/scenarios/kafka-tutorials/offsets-and-lag/document.json"),
+    ("rebalancing", "Tutorial: rebalancing (eager versus cooperative, static membership)",
+        "../../tests/scenarios/kafka-tutorials/rebalancing/document.json"),
+    ("replication-and-acks", "Tutorial: replication, acks and min.insync.replicas with brokers going down",
+        "../../tests/scenarios/kafka-tutorials/replication-and-acks/document.json"),
+    ("retention-and-compaction", "Tutorial: retention and compaction",
+        "../../tests/scenarios/kafka-tutorials/retention-and-compaction/document.json"),
+    ("idempotence-and-transactions", "Tutorial: idempotence and transactions (read_committed)",
+        "../../tests/scenarios/kafka-tutorials/idempotence-and-transactions/document.json"),
+    ("share-groups", "Tutorial: share groups (KIP-932: more members than partitions, release, redelivery, the delivery limit)",
+        "../../tests/scenarios/kafka-tutorials/share-groups/document.json"),
+}
+
+/// The bundled document of this id, for a session (its `bundled` field).
+pub fn bundled_entry(id: &str) -> Option<&'static Bundled> {
+    BUNDLED.iter().find(|b| b.id == id)
+}
 
 /// How many lag samples the chart holds over the whole run.
 pub const LAG_SAMPLES: u64 = 120;
@@ -233,10 +246,10 @@ impl KafkaSession {
         Ok(session)
     }
 
-    /// A bundled document by id.
+    /// A bundled document by id (from [`bundled_text`]: not for the page, which fetches the texts).
     pub fn bundled(id: &str) -> Option<KafkaSession> {
-        let b = BUNDLED.iter().find(|b| b.id == id)?;
-        KafkaSession::open(b.text, Some(b.id)).ok()
+        let b = bundled_entry(id)?;
+        KafkaSession::open(bundled_text(id)?, Some(b.id)).ok()
     }
 
     /// The document with the learner's faults, as it is played.
@@ -305,6 +318,26 @@ impl KafkaSession {
             from = None;
         }
         super::ops::play_with(&mut self.run, &self.ops, from, to_ms, &mut self.sends);
+    }
+
+    /// The next instant after now at which the run logs an event (looked for in 100 ms steps on a copy
+    /// of the run), or the end when nothing happens before it: the time bar's Step.
+    pub fn next_event_ms(&self) -> u64 {
+        let (now, end) = (self.time_ms(), self.end_ms());
+        let Ok(mut probe) = self.build() else { return end };
+        let mut sends = super::ops::HandSends::default();
+        super::ops::play_with(&mut probe, &self.ops, None, now, &mut sends);
+        let seen = probe.events().len();
+        let mut at = now;
+        while at < end {
+            let from = at;
+            at = (at + 100).min(end);
+            super::ops::play_with(&mut probe, &self.ops, Some(from), at, &mut sends);
+            if probe.events().len() > seen {
+                return at;
+            }
+        }
+        end
     }
 
     /// Takes a broker down (or brings it back) now: a fault added to the document at the current time,
@@ -642,7 +675,7 @@ impl KafkaSession {
     /// What the page calls the document: a bundled one's title, else "Opened document" (a Kafka document
     /// has no name field).
     pub fn name(&self) -> &'static str {
-        let bundled = self.bundled.and_then(|id| BUNDLED.iter().find(|b| b.id == id));
+        let bundled = self.bundled.and_then(bundled_entry);
         bundled.map_or("Opened document", |b| b.title)
     }
 }
@@ -752,7 +785,7 @@ mod tests {
 
     #[test]
     fn a_link_or_file_opens_a_kafka_document_and_forwards_another_models() {
-        let kafka = BUNDLED[3].text;
+        let kafka = bundled_text(BUNDLED[3].id).unwrap();
         let fragment = permalink::encode(kafka);
         let Opening::Open(s) = open_link(&format!("#{fragment}")) else { panic!("opens") };
         assert_eq!(s.text, kafka, "the document byte for byte");
@@ -875,6 +908,33 @@ mod tests {
         s.seek(s.end_ms());
         let p = &s.share_groups()[0].partitions[0];
         assert_eq!((p.start_offset, p.log_end, p.in_flight.len()), (Some(41), 41, 0), "{p:?}");
+    }
+
+    /// The page fetches every bundled document but the quickstart from `Bundled::file`: index.html must copy
+    /// that very file there, and the fingerprints must tell the documents apart.
+    #[test]
+    fn index_html_serves_every_fetched_document_where_the_page_fetches_it() {
+        let index = include_str!("../../index.html");
+        for b in &BUNDLED[1..] {
+            let dir = b.file().trim_end_matches("/document.json").to_string();
+            let line = index
+                .lines()
+                .find(|l| {
+                    l.contains("rel=\"copy-file\"") && l.contains(&format!("data-target-path=\"{dir}\""))
+                })
+                .unwrap_or_else(|| panic!("index.html copies no file to {dir}"));
+            let href = line.split("href=\"").nth(1).and_then(|r| r.split('"').next()).expect("an href");
+            let on_disk = std::fs::read_to_string(format!("{}/{href}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            assert_eq!(Some(on_disk.as_str()), bundled_text(b.id), "{href} is {}'s text", b.id);
+            assert!(href.ends_with("/document.json"), "served as {}", b.file());
+            assert_eq!(fingerprint(&on_disk), b.fingerprint);
+        }
+        let mut prints: Vec<u64> = BUNDLED.iter().map(|b| b.fingerprint).collect();
+        prints.sort_unstable();
+        prints.dedup();
+        assert_eq!(prints.len(), BUNDLED.len(), "one fingerprint per document");
+        assert_eq!(fingerprint(QUICKSTART), BUNDLED[0].fingerprint);
+        assert_ne!(fingerprint("ab"), fingerprint("ba"));
     }
 
     #[test]

@@ -57,9 +57,11 @@ impl ResetTo {
     }
 }
 
-/// One operation from the page's forms.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+/// One operation from the page's forms. Written as an internally tagged object (`{"op": "produce", …}`);
+/// read back by [`super::op_json`], which accepts the same objects as serde's derived reader would, in far
+/// less code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
 pub enum KafkaOp {
     CreateTopic {
         name: String,

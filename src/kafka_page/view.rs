@@ -2,16 +2,17 @@
 //! down or brought back by a click), each partition's log strip (log start, high watermark, log end, the
 //! retention cut, each group's committed offset), consumer groups (state, generation or epoch, members and
 //! their assignments coloured per member), the lag of every partition over the whole run, the checks of
-//! the document (a tutorial's steps) and its event log. Keyboard: Space plays or pauses, ← / → move one
-//! second, Home goes back to 0, End to the end; every control is a focusable button, select or slider.
+//! the document (a tutorial's steps) and its event log. The time bar and the keys are the shell's
+//! ([`crate::shell::TimeBar`], [`crate::player`]): Space plays or pauses, ← / → move one second, Home goes
+//! back to 0, End to the end; every control is a focusable button, select or slider.
 
 use super::model::{
-    check_counts, open_file, open_link, GroupView, KafkaSession, LagSeries, Opening, PartitionView,
-    ShareGroupView, BUNDLED,
+    bundled_entry, check_counts, open_file, open_link, Bundled, GroupView, KafkaSession, LagSeries, Opening,
+    PartitionView, ShareGroupView, BUNDLED, QUICKSTART,
 };
 use crate::persist::permalink;
 use crate::player::{use_player, Player};
-use crate::shell::{FileButtons, ShareField};
+use crate::shell::{clock_text, FileButtons, ShareField, TimeBar};
 use broker_core::kafka::TopicPartition;
 use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::CheckStatus;
@@ -30,30 +31,34 @@ fn colour(i: usize) -> &'static str {
     PALETTE[i % PALETTE.len()]
 }
 
-fn seconds(ms: u64) -> String {
-    format!("{}.{:03} s", ms / 1000, ms % 1000)
-}
+/// The speeds the player offers.
+const SPEEDS: &[u64] = &[1, 2, 5, 10, 20];
 
-/// The page's model from its address: `?doc=ID` picks a bundled document (default: the quickstart).
-fn initial_doc() -> String {
+/// The bundled document the address asks for (`?doc=ID`, default: the quickstart).
+pub fn initial_doc() -> &'static Bundled {
     let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
     web_sys::UrlSearchParams::new_with_str(&search)
         .ok()
         .and_then(|p| p.get("doc"))
-        .filter(|d| BUNDLED.iter().any(|b| b.id == d))
-        .unwrap_or_else(|| BUNDLED[0].id.to_string())
+        .and_then(|d| bundled_entry(&d))
+        .unwrap_or(&BUNDLED[0])
 }
 
 /// A notice under the header: (is it a refusal, the sentence).
 type Notice = Option<(bool, String)>;
 
 /// The session the page starts with: the document of the address's link (`#scenario=…`, made by either
-/// model's page), else the bundled `doc_id`. Another model's document is forwarded to its page.
-fn starting_session(doc_id: &str, from_address: bool) -> (KafkaSession, Notice) {
+/// model's page) when `from_address`, else the bundled `doc_id` with its `text` (the quickstart's when
+/// none is given). Another model's document is forwarded to its page.
+fn starting_session(doc_id: &str, text: Option<&str>, from_address: bool) -> (KafkaSession, Notice) {
     let bundled = || {
-        KafkaSession::bundled(doc_id)
-            .or_else(|| KafkaSession::bundled(BUNDLED[0].id))
-            .expect("bundled documents open")
+        let opened = match (bundled_entry(doc_id), text) {
+            (Some(b), Some(text)) => KafkaSession::open(text, Some(b.id)).ok(),
+            _ => None,
+        };
+        opened.unwrap_or_else(|| {
+            KafkaSession::open(QUICKSTART, Some(BUNDLED[0].id)).expect("the quickstart opens")
+        })
     };
     if !from_address {
         return (bundled(), None);
@@ -85,20 +90,35 @@ fn go_to_model(model: &str) {
     }
 }
 
-#[derive(Properties, PartialEq)]
+#[derive(Properties, PartialEq, Default)]
 pub struct KafkaAppProps {
-    /// The bundled document to open (tests pass one; the page reads `?doc=`).
+    /// The bundled document to open (default: the quickstart).
     #[prop_or_default]
     pub doc: Option<String>,
+    /// Its text when it is not the quickstart (which the module carries): the page fetched it
+    /// ([`super::start`]); tests pass [`super::model::bundled_text`]'s.
+    #[prop_or_default]
+    pub text: Option<String>,
+    /// Whether the address's link (`#…`) is opened instead (the page: yes; tests: no).
+    #[prop_or_default]
+    pub from_address: bool,
+    /// A refusal to show at start (the document could not be fetched).
+    #[prop_or_default]
+    pub refusal: Option<String>,
 }
 
 /// The whole Kafka page.
 #[function_component(KafkaApp)]
 pub fn kafka_app(props: &KafkaAppProps) -> Html {
-    let doc_id = props.doc.clone().unwrap_or_else(initial_doc);
     let start = {
-        let from_address = props.doc.is_none();
-        use_mut_ref(move || Some(starting_session(&doc_id, from_address)))
+        let doc_id = props.doc.clone().unwrap_or_else(|| BUNDLED[0].id.to_string());
+        let text = props.text.clone();
+        let from_address = props.from_address;
+        let refusal = props.refusal.clone();
+        use_mut_ref(move || {
+            let (session, notice) = starting_session(&doc_id, text.as_deref(), from_address);
+            Some((session, notice.or(refusal.map(|r| (true, r)))))
+        })
     };
     let first_notice = start.borrow().as_ref().and_then(|(_, n)| n.clone());
     let notice = use_state(move || first_notice);
@@ -113,7 +133,20 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
         Rc::new(move || version.set(*version + 1))
     };
     // Play, pause, seek and their keys (shared by every model's page: crate::player).
-    let Player { playing, seek, toggle_play } = use_player(session.clone(), bump.clone(), 1);
+    let speed = use_state(|| 1u64);
+    let Player { playing, seek, toggle_play } = use_player(session.clone(), bump.clone(), *speed);
+    let step = {
+        let session = session.clone();
+        let seek = seek.clone();
+        Callback::from(move |()| {
+            let to = session.borrow().next_event_ms();
+            seek.emit(to);
+        })
+    };
+    let on_speed = {
+        let speed = speed.clone();
+        Callback::from(move |v: u64| speed.set(v))
+    };
     let toggle_broker = {
         let session = session.clone();
         let bump = bump.clone();
@@ -242,27 +275,6 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
         }
         out
     };
-    let on_play = {
-        let t = toggle_play.clone();
-        Callback::from(move |_: MouseEvent| t.emit(()))
-    };
-    let back = {
-        let seek = seek.clone();
-        Callback::from(move |_: MouseEvent| seek.emit(now.saturating_sub(1000)))
-    };
-    let fwd = {
-        let seek = seek.clone();
-        Callback::from(move |_: MouseEvent| seek.emit(now + 1000))
-    };
-    let scrub = {
-        let seek = seek.clone();
-        Callback::from(move |e: InputEvent| {
-            let v = e.target_unchecked_into::<web_sys::HtmlInputElement>().value();
-            if let Ok(ms) = v.parse::<u64>() {
-                seek.emit(ms);
-            }
-        })
-    };
     let checks = s.checks();
     let (passed, failed, pending) = check_counts(&checks);
     let tutorial = s.bundled == Some("quickstart");
@@ -293,17 +305,8 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                 </span>
                 <crate::ws_bar::WorkspaceBar<KafkaSession> session={crate::ws_bar::SessionRef(session.clone())}
                     version={*version} playing={*playing} on_opened={on_ws_opened} />
-                <div class="time-controls">
-                    <button id="kafka-play" class="btn primary" onclick={on_play}
-                            aria-keyshortcuts="Space">{ if *playing { "Pause" } else { "Play" } }</button>
-                    <button id="kafka-back" class="btn" onclick={back} aria-label="Back one second"
-                            aria-keyshortcuts="ArrowLeft">{ "−1 s" }</button>
-                    <button id="kafka-forward" class="btn" onclick={fwd} aria-label="Forward one second"
-                            aria-keyshortcuts="ArrowRight">{ "+1 s" }</button>
-                    <span id="kafka-clock" class="clock">{ format!("{} / {}", seconds(now), seconds(end)) }</span>
-                </div>
-                <input id="kafka-time" type="range" class="kafka-scrub" min="0" max={end.to_string()} step="100"
-                       value={now.to_string()} oninput={scrub} aria-label="Time (rewind or fast-forward)" />
+                <TimeBar prefix="kafka" now_ms={now} end_ms={end} playing={*playing} speed={*speed} speeds={SPEEDS}
+                         on_seek={seek.clone()} on_play={toggle_play.clone()} on_step={step} on_speed={on_speed} />
             </header>
             if notice.is_some() || share_link.is_some() {
                 <div class="kafka-notices">
@@ -365,7 +368,7 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                         <h2>{ "Events" }</h2>
                         <ul class="kafka-events" aria-label="Latest first">
                             { for s.events().into_iter().rev().take(60).map(|(t, e)| html! {
-                                <li><span class="muted">{ seconds(t) }</span>{ " " }{ e }</li>
+                                <li><span class="muted">{ clock_text(t) }</span>{ " " }{ e }</li>
                             }) }
                         </ul>
                     </section>
@@ -592,7 +595,7 @@ pub fn share_groups_view(props: &ShareGroupsProps) -> Html {
                         <div class="kafka-group-head">
                             <strong>{ &g.id }</strong>
                             <span class="muted">{ "share group" }</span>
-                            <span class="muted">{ format!("delivery limit {} · record lock {}", g.delivery_limit, seconds(g.lock_duration_ms)) }</span>
+                            <span class="muted">{ format!("delivery limit {} · record lock {}", g.delivery_limit, clock_text(g.lock_duration_ms)) }</span>
                         </div>
                         <ul class="kafka-members">
                             { for g.members.iter().enumerate().map(|(i, m)| html! {
@@ -673,7 +676,7 @@ pub fn lag_chart(props: &LagProps) -> Html {
                 <line class="axis" x1="0" y1="0" x2="0" y2={H.to_string()} />
                 <text class="tick" x="-4" y={(H - (H - 8.0)).to_string()} text-anchor="end">{ max as u64 }</text>
                 <text class="tick" x="-4" y={H.to_string()} text-anchor="end">{ "0" }</text>
-                <text class="tick" x={W.to_string()} y={(H + 14.0).to_string()} text-anchor="end">{ seconds(props.end) }</text>
+                <text class="tick" x={W.to_string()} y={(H + 14.0).to_string()} text-anchor="end">{ clock_text(props.end) }</text>
                 { for s.lines.iter().enumerate().map(|(i, _)| {
                     let points = s.samples.iter().map(|p| format!("{:.1},{:.1}", x(p.at_ms), y(p.lags[i]))).collect::<Vec<_>>().join(" ");
                     html! { <polyline class="lag-line" points={points} style={format!("stroke:{}", colour(i))} /> }

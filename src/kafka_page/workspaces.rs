@@ -37,7 +37,8 @@ impl PageSession for KafkaSession {
     /// error, `line:col`, when the document does not open).
     fn from_workspace(doc: &WorkspaceDoc) -> Result<KafkaSession, String> {
         let text = doc.scenario.as_deref().ok_or("the workspace holds no scenario document")?;
-        let bundled = BUNDLED.iter().find(|b| b.text == text).map(|b| b.id);
+        let print = super::model::fingerprint(text);
+        let bundled = BUNDLED.iter().find(|b| b.fingerprint == print).map(|b| b.id);
         let mut session = KafkaSession::open(text, bundled)?;
         let mut ops = Vec::new();
         for (i, op) in doc.operations.iter().enumerate() {
