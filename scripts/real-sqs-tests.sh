@@ -2,9 +2,13 @@
 # The SQS emulator differential: every golden SQS program (tests/scenarios/sqs/*/program.sqs) runs on the
 # engine and on moto (PyPI `moto[server]`, driven through boto3 by crates/real_broker/sqs-driver/driver.py),
 # and any difference not in tests/scenarios/sqs/emulator-allow-list.toml (each entry naming the AWS page
-# that decides) fails the test. moto is installed into a venv under ~/.cache/brokerlab and listens on
+# that decides) fails the test. Then every SQS document (tests/scenarios/sqs-tutorials/*/document.json) is
+# played in real time on moto through the same driver's serve mode (crates/real_broker/src/sqs_document.rs)
+# and its outcome compared with the engine's, minus tests/real_broker/sqs-documents-allowlist.toml (each
+# entry naming its AWS page). moto is installed into a venv under ~/.cache/brokerlab and listens on
 # 127.0.0.1 only; it is stopped by its process id at the end. Never passes without having compared.
-# Time on this machine: ≈ 10 s with the venv in place (≈ 1–2 min for the first install).
+# Time on this machine: ≈ 10 s for the programs with the venv in place (≈ 1–2 min for the first install),
+# then the documents' durations in real time (≈ 4½ min; each bounded by its duration plus 60 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -14,6 +18,7 @@ fail() { echo "[real-sqs] FAILED: $*" >&2; exit 1; }
 PORT=${BROKERLAB_SQS_PORT:-5055}
 VENV=${BROKERLAB_SQS_VENV:-$HOME/.cache/brokerlab/sqs-venv}
 ALLOW=tests/scenarios/sqs/emulator-allow-list.toml
+DOCUMENTS_ALLOW=tests/real_broker/sqs-documents-allowlist.toml
 # Pinned: moto 5.2 is the emulator the allow-list was written against; boto3 is the reference client.
 MOTO='moto[server]==5.2.6'
 BOTO3='boto3==1.44.18'
@@ -47,11 +52,14 @@ done
 export BROKERLAB_PYTHON="$VENV/bin/python"
 failed=0
 count=0
+reset() {
+  timeout 10 "$VENV/bin/python" -c "import urllib.request; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:$PORT/moto-api/reset', method='POST'))" \
+    || fail "cannot reset moto"
+}
 for program in tests/scenarios/sqs/*/program.sqs; do
   name=$(basename "$(dirname "$program")")
   # A fresh emulator per program: its queue names are the program's own.
-  timeout 10 "$VENV/bin/python" -c "import urllib.request; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:$PORT/moto-api/reset', method='POST'))" \
-    || fail "cannot reset moto"
+  reset
   count=$((count + 1))
   if ! timeout 120 "$bin" run "$program" --broker "sqs://127.0.0.1:$PORT" --compare --allow-list "$ALLOW" --name "$name"; then
     failed=$((failed + 1))
@@ -61,3 +69,27 @@ done
 [ "$count" -gt 0 ] || fail "no SQS golden programs found"
 [ "$failed" = 0 ] || fail "$failed of $count SQS programs differ from moto outside the allow-list"
 say "all $count SQS programs agree with moto or differ only as the allow-list says ($((SECONDS - start)) s)"
+
+documents=0
+for document in tests/scenarios/sqs-tutorials/*/document.json; do
+  name=$(basename "$(dirname "$document")")
+  reset
+  documents=$((documents + 1))
+  # Real time: the document's duration, plus the driver's start and the last answers.
+  limit=$("$VENV/bin/python" - "$document" <<'PY'
+import json, re, sys
+text = json.load(open(sys.argv[1], encoding="utf-8")).get("duration", "60s")
+m = re.fullmatch(r"([0-9.]+)\s*(ms|s|m|h)", str(text))
+seconds = float(m[1]) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m[2]] if m else 600
+print(int(seconds) + 60)
+PY
+)
+  say "$name: playing the document on moto in real time (at most ${limit} s)"
+  if ! timeout "$limit" "$bin" run "$document" --broker "sqs://127.0.0.1:$PORT" --compare --allow-list "$DOCUMENTS_ALLOW" --name "$name"; then
+    failed=$((failed + 1))
+    echo "[real-sqs] $name: differences outside the allow-list (above)"
+  fi
+done
+[ "$documents" -gt 0 ] || fail "no SQS documents found"
+[ "$failed" = 0 ] || fail "$failed of $documents SQS documents differ from moto outside the allow-list"
+say "all $documents SQS documents agree with moto or differ only as the allow-list says ($((SECONDS - start)) s)"

@@ -7,6 +7,7 @@
 
 use brokerlab::sqs_page::view::{SqsApp, SqsAppProps};
 use gloo_timers::future::TimeoutFuture;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -122,6 +123,25 @@ async fn fifo_lanes_a_blocked_group_and_the_dead_letter_edge() {
         .text_content()
         .unwrap_or_default();
     assert!(link.contains("> 3 receives · moved 1"), "{link}");
+    // The label sits clear of both boxes (it was clipped by them: "ceives · mo").
+    let label = root.query_selector(".sqs-dlq-link text").unwrap().expect("the DLQ edge's label");
+    let l = label.get_bounding_client_rect();
+    assert!(l.width() > 0.0, "the label is laid out");
+    let boxes = root.query_selector_all(".sqs-node rect").unwrap();
+    assert!(boxes.length() >= 2);
+    for i in 0..boxes.length() {
+        let b = boxes.get(i).unwrap().dyn_into::<web_sys::Element>().unwrap().get_bounding_client_rect();
+        let apart =
+            l.right() <= b.left() || b.right() <= l.left() || l.bottom() <= b.top() || b.bottom() <= l.top();
+        assert!(
+            apart,
+            "the label ({}–{}) overlaps a queue's box ({}–{})",
+            l.left(),
+            l.right(),
+            b.left(),
+            b.right()
+        );
+    }
     assert!(text(&root, "#queue-payments .sqs-dlq-edge").contains("payments-dlq after 3 receives · moved 1"));
     find(&root, ".sqs-why-dlq").click();
     settle().await;

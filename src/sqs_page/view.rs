@@ -3,7 +3,8 @@
 //! its messages (each in-flight message's visibility clock running out, each delayed one's delay), FIFO
 //! message groups as lanes with the blocked ones marked, the explanations (why a receive came back
 //! empty, why a group is blocked, why a message reached the DLQ), the document's checks, the messages
-//! done twice, the calls by hand ([`super::ops_view`]) and the event log. Keyboard: Space plays or
+//! done twice, the calls by hand ([`super::ops_view`]) and the event log. The time bar is the shell's
+//! ([`crate::shell::TimeBar`], ids `sqs-play`, `sqs-step`, …). Keyboard: Space plays or
 //! pauses, ← / → move one second, Home goes back to 0, End to the end (unless a field has the focus);
 //! every control is a focusable button, select, slider or labelled field.
 
@@ -11,7 +12,7 @@ use super::explain;
 use super::model::{check_counts, open_file, open_link, Opening, QueueView, SqsSession, TopicView, BUNDLED};
 use crate::persist::permalink;
 use crate::player::{use_player, Player};
-use crate::shell::{FileButtons, ShareField};
+use crate::shell::{FileButtons, ShareField, TimeBar};
 use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::CheckStatus;
 use broker_core::sqs::queue::MessageState;
@@ -220,12 +221,7 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
     });
     let pick_speed = {
         let speed = speed.clone();
-        Callback::from(move |e: Event| {
-            let value = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
-            if let Ok(v) = value.parse::<u64>() {
-                speed.set(v);
-            }
-        })
+        Callback::from(move |v: u64| speed.set(v))
     };
     let explain = {
         let explained = explained.clone();
@@ -237,27 +233,11 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
     let end = s.end_ms();
     let queues = s.queues();
     let topics = s.topics();
-    let on_play = {
-        let t = toggle_play.clone();
-        Callback::from(move |_: MouseEvent| t.emit(()))
-    };
-    let rewind = {
-        let seek = seek.clone();
-        Callback::from(move |_: MouseEvent| seek.emit(0))
-    };
-    let back = {
-        let seek = seek.clone();
-        Callback::from(move |_: MouseEvent| seek.emit(now.saturating_sub(1000)))
-    };
-    let fwd = {
-        let seek = seek.clone();
-        Callback::from(move |_: MouseEvent| seek.emit(now + 1000))
-    };
     let step = {
         let session = session.clone();
         let seek = seek.clone();
         // The next instant something happens (an event), else one second.
-        Callback::from(move |_: MouseEvent| {
+        Callback::from(move |()| {
             let to = {
                 let s = session.borrow();
                 let n = s.run().events().len();
@@ -278,15 +258,6 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
                 to
             };
             seek.emit(to);
-        })
-    };
-    let scrub = {
-        let seek = seek.clone();
-        Callback::from(move |e: InputEvent| {
-            let v = e.target_unchecked_into::<web_sys::HtmlInputElement>().value();
-            if let Ok(ms) = v.parse::<u64>() {
-                seek.emit(ms);
-            }
         })
     };
     let on_hand = {
@@ -333,25 +304,8 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
                 </span>
                 <crate::ws_bar::WorkspaceBar<SqsSession> session={crate::ws_bar::SessionRef(session.clone())}
                     version={*version} playing={*playing} on_opened={on_ws_opened} />
-                <div class="time-controls">
-                    <button id="sqs-rewind" class="btn" onclick={rewind} aria-label="Back to 0"
-                            aria-keyshortcuts="Home">{ "Rewind" }</button>
-                    <button id="sqs-play" class="btn primary" onclick={on_play}
-                            aria-keyshortcuts="Space">{ if *playing { "Pause" } else { "Play" } }</button>
-                    <button id="sqs-step" class="btn" onclick={step} aria-label="Step to the next event">{ "Step" }</button>
-                    <button id="sqs-back" class="btn" onclick={back} aria-label="Back one second"
-                            aria-keyshortcuts="ArrowLeft">{ "−1 s" }</button>
-                    <button id="sqs-forward" class="btn" onclick={fwd} aria-label="Forward one second"
-                            aria-keyshortcuts="ArrowRight">{ "+1 s" }</button>
-                    <select id="sqs-speed" aria-label="Speed" onchange={pick_speed}>
-                        { for SPEEDS.iter().map(|v| html! {
-                            <option value={v.to_string()} selected={*speed == *v}>{ format!("{v}×") }</option>
-                        }) }
-                    </select>
-                    <span id="sqs-clock" class="clock">{ format!("{} / {}", seconds(now), seconds(end)) }</span>
-                </div>
-                <input id="sqs-time" type="range" class="sqs-scrub" min="0" max={end.to_string()} step="100"
-                       value={now.to_string()} oninput={scrub} aria-label="Time (rewind or fast-forward)" />
+                <TimeBar prefix="sqs" now_ms={now} end_ms={end} playing={*playing} speed={*speed} speeds={SPEEDS}
+                         on_seek={seek.clone()} on_play={toggle_play.clone()} on_step={step} on_speed={pick_speed} />
             </header>
             if notice.is_some() || share_link.is_some() {
                 <div class="sqs-notices">
@@ -577,13 +531,17 @@ fn queue_card(q: &QueueView, on: &Callback<Explained>) -> Html {
 }
 
 /// The graph: topics (left) → their subscribed queues (middle, the edge labelled with the filter policy)
-/// → dead-letter queues (right, the edge labelled with maxReceiveCount and the messages moved).
+/// → dead-letter queues (right, the edge labelled with maxReceiveCount and the messages moved; the gap
+/// between the two columns is wide enough for that label).
 fn graph(queues: &[QueueView], topics: &[TopicView]) -> Html {
     const BOX_W: f64 = 190.0;
     const BOX_H: f64 = 50.0;
     const ROW: f64 = 66.0;
     let is_dlq = |name: &str| queues.iter().any(|q| q.dead_letter.as_ref().is_some_and(|d| d.to == name));
-    let col_x = [8.0, 250.0, 500.0];
+    // The gap before the dead-letter column holds its edges' labels (`> 10 receives · moved 100` is about
+    // 140 units wide at the label's size); the labels are drawn after the boxes, so a longer one is not
+    // hidden behind them.
+    let col_x = [8.0, 250.0, 250.0 + BOX_W + 160.0];
     let mut place: Vec<(String, f64, f64)> = Vec::new();
     let (mut rows_mid, mut rows_right) = (0.0, 0.0);
     for q in queues {
@@ -635,6 +593,18 @@ fn graph(queues: &[QueueView], topics: &[TopicView]) -> Html {
                     }
                 }) }
                 { for queues.iter().filter_map(|q| {
+                    let (x, y) = at(&q.name)?;
+                    Some(html! {
+                        <g class={classes!("sqs-node", q.fifo.then_some("fifo"), is_dlq(&q.name).then_some("dlq"))} data-queue={q.name.clone()}>
+                            <rect x={x.to_string()} y={y.to_string()} width={BOX_W.to_string()} height={BOX_H.to_string()} rx="5" />
+                            <text x={(x + 8.0).to_string()} y={(y + 19.0).to_string()} class="sqs-node-name">{ shorten(&q.name, 24) }</text>
+                            <text x={(x + 8.0).to_string()} y={(y + 38.0).to_string()} class="sqs-node-counts">
+                                { format!("{} visible · {} in flight · {} delayed", q.visible, q.in_flight, q.delayed) }
+                            </text>
+                        </g>
+                    })
+                }) }
+                { for queues.iter().filter_map(|q| {
                     let d = q.dead_letter.as_ref()?;
                     let (x1, y1) = at(&q.name)?;
                     let (x2, y2) = at(&d.to)?;
@@ -645,18 +615,6 @@ fn graph(queues: &[QueueView], topics: &[TopicView]) -> Html {
                             <path d={format!("M {sx} {sy} C {mx} {sy}, {mx} {ey}, {ex} {ey}")} marker-end="url(#sqs-arrow)" />
                             <text x={mx.to_string()} y={((sy + ey) / 2.0 - 6.0).to_string()} class="sqs-edge-label" text-anchor="middle">
                                 { format!("> {} receives · moved {}", d.max_receive_count, d.moved) }
-                            </text>
-                        </g>
-                    })
-                }) }
-                { for queues.iter().filter_map(|q| {
-                    let (x, y) = at(&q.name)?;
-                    Some(html! {
-                        <g class={classes!("sqs-node", q.fifo.then_some("fifo"), is_dlq(&q.name).then_some("dlq"))} data-queue={q.name.clone()}>
-                            <rect x={x.to_string()} y={y.to_string()} width={BOX_W.to_string()} height={BOX_H.to_string()} rx="5" />
-                            <text x={(x + 8.0).to_string()} y={(y + 19.0).to_string()} class="sqs-node-name">{ shorten(&q.name, 24) }</text>
-                            <text x={(x + 8.0).to_string()} y={(y + 38.0).to_string()} class="sqs-node-counts">
-                                { format!("{} visible · {} in flight · {} delayed", q.visible, q.in_flight, q.delayed) }
                             </text>
                         </g>
                     })

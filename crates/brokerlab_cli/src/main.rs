@@ -503,16 +503,10 @@ fn run_kafka_document(command: &Command, text: &str) -> ExitCode {
     document_outcome(command, || run.to_json(), || run.transcript(), run.stopped(), &run.check_results())
 }
 
-/// `brokerlab run DOC.json` for an SQS document (`"model": "sqs"`): played on the engine only.
+/// `brokerlab run DOC.json` for an SQS document (`"model": "sqs"`): played on the engine, or with
+/// `--broker sqs://HOST:PORT [--compare]` on an SQS emulator too (`sqs::real_document`).
 fn run_sqs_document(command: &Command, text: &str) -> ExitCode {
     use broker_core::sqs::scenario::{SqsRun, SqsRunOptions};
-    if command.broker.is_some() {
-        eprintln!(
-            "brokerlab: {}: SQS documents run on the engine only; --broker sqs://… plays .sqs programs",
-            command.file
-        );
-        return ExitCode::from(2);
-    }
     let options = SqsRunOptions {
         seed: command.options.seed,
         max_firings_per_instant: Some(command.options.max_timer_firings),
@@ -524,6 +518,10 @@ fn run_sqs_document(command: &Command, text: &str) -> ExitCode {
         ControlFlow::Break(code) => return code,
     };
     run.run();
+    if let Some(uri) = &command.broker {
+        // The engine's run gives the messages to send and the outcome to compare with.
+        return sqs::real_document(command, uri, &run);
+    }
     document_outcome(command, || run.to_json(), || run.transcript(), run.stopped(), &run.check_results())
 }
 

@@ -1,5 +1,6 @@
 //! `brokerlab run|check FILE.sqs`: SQS programs (`docs/sqs-programs.md`) on the engine's SQS model, or
-//! with `--broker sqs://HOST:PORT [--compare]` on an SQS emulator through boto3 (`scripts/real-sqs-tests.sh`).
+//! with `--broker sqs://HOST:PORT [--compare]` on an SQS emulator through boto3 (`scripts/real-sqs-tests.sh`);
+//! SQS documents on an emulator too ([`real_document`], `real_broker::sqs_document`).
 
 use super::Command;
 use broker_core::sqs::program::{self, Transcript};
@@ -72,4 +73,60 @@ fn real(command: &Command, uri: &str, program: &program::Program) -> ExitCode {
         |name, engine, emulator, allow| program::compare::differences(name, engine, emulator, program, allow),
         "no differences from the emulator outside the allow-list (after normalising ids, handles, URLs and timestamps)",
     )
+}
+
+/// An SQS document on the emulator at `uri` in real time, through the same boto3 driver in its serve mode;
+/// with `--compare` the differences from the engine's outcome outside the allow-list (exit code 1).
+#[cfg(feature = "real-broker")]
+pub(super) fn real_document(
+    command: &Command,
+    uri: &str,
+    run: &broker_core::sqs::scenario::SqsRun,
+) -> ExitCode {
+    use real_broker::{compare, sqs_document as doc};
+    let allow = match crate::real::load_allow_list(command) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let real = match doc::run_document_real(run, uri, command.speed.unwrap_or(1)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("brokerlab: {}: {e}", command.file);
+            return ExitCode::from(2);
+        }
+    };
+    if !command.compare {
+        for l in &real.log {
+            outln!("{l}");
+        }
+        for l in doc::outcome_lines(&real.outcome) {
+            outln!("{}", l.text);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let name = command.name.clone().unwrap_or_else(|| crate::scenario_name(&command.file));
+    let differences = doc::compare(&name, &doc::engine_outcome(run), &real.outcome, &allow);
+    out!("{}", compare::render(&name, &differences));
+    let unexplained = differences.iter().filter(|d| d.allowed.is_none()).count();
+    outln!(
+        "{name}: {} difference(s) between the engine and the emulator, {unexplained} not in the allow-list",
+        differences.len()
+    );
+    if unexplained == 0 {
+        return ExitCode::SUCCESS;
+    }
+    // What the emulator run did, to tell a difference's cause.
+    for l in &real.log {
+        outln!("  emulator: {l}");
+    }
+    ExitCode::from(1)
+}
+
+#[cfg(not(feature = "real-broker"))]
+pub(super) fn real_document(_: &Command, _: &str, _: &broker_core::sqs::scenario::SqsRun) -> ExitCode {
+    eprintln!(
+        "brokerlab: this build has no real-broker support; rebuild with \
+         `cargo build -p brokerlab_cli --features real-broker`"
+    );
+    ExitCode::from(2)
 }

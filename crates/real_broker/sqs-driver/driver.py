@@ -3,17 +3,27 @@ the same session transcript as `brokerlab run FILE.sqs`: each statement after `>
 dict without ResponseMetadata (every reply a statement's calls got), a printed value, or the exception.
 
 usage: driver.py ENDPOINT_URL PROGRAM.sqs
+       driver.py --serve ENDPOINT_URL
 
 The program is Python: each top-level statement runs with `sqs` (a boto3 client on ENDPOINT_URL),
 `time` and `brokerlab` (whose `short_poll_sampling` does nothing: an emulator samples as it does).
+
+With --serve the driver plays calls for an SQS document's actors (crates/real_broker/src/sqs_document.rs):
+one JSON request per line on stdin, `{"id": N, "service": "sqs"|"sns", "op": "receive_message",
+"args": {...}}`, each run on a thread of its own (a long poll does not hold up the other actors), and one
+JSON line per answer on stdout, `{"id": N, "reply": {...}}` (without ResponseMetadata) or
+`{"id": N, "error": {"code": ..., "message": ...}}`. The driver ends when stdin closes.
 """
 
 import ast
+import json
 import sys
+import threading
 import time
 
 import boto3
 import botocore.config
+import botocore.exceptions
 
 
 class Recorder:
@@ -51,20 +61,54 @@ def quiet(expr):
     return func in ("print", "time.sleep") or func.startswith(("sqs.", "sns.", "brokerlab."))
 
 
-def emulator_client(service, endpoint):
+def emulator_client(service, endpoint, connections=10):
     """A boto3 client of `service` on the emulator, with its test credentials and no retries (a retried
-    call would hide the first reply)."""
+    call would hide the first reply); `connections` calls at once at most."""
     return boto3.client(
         service,
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
-        config=botocore.config.Config(retries={"max_attempts": 1}),
+        config=botocore.config.Config(retries={"max_attempts": 1}, max_pool_connections=connections),
     )
 
 
+def serve(endpoint):
+    """Answers the calls of a document's actors, each on its own thread, until stdin closes."""
+    clients = {"sqs": emulator_client("sqs", endpoint, 64), "sns": emulator_client("sns", endpoint, 64)}
+    out = threading.Lock()
+
+    def answer(request):
+        try:
+            method = getattr(clients[request["service"]], request["op"])
+            reply = method(**request.get("args", {}))
+            shown = {k: v for k, v in reply.items() if k != "ResponseMetadata"}
+            line = {"id": request["id"], "reply": shown}
+        except botocore.exceptions.ClientError as e:
+            error = e.response.get("Error", {})
+            line = {"id": request["id"], "error": {"code": error.get("Code", ""), "message": error.get("Message", "")}}
+        except Exception as e:  # a bad request or a lost connection: the player reports it
+            line = {"id": request.get("id"), "error": {"code": type(e).__name__, "message": str(e)}}
+        text = json.dumps(line, default=str)
+        with out:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+
+    threads = []
+    for text in sys.stdin:
+        if text.strip():
+            t = threading.Thread(target=answer, args=(json.loads(text),), daemon=True)
+            t.start()
+            threads.append(t)
+    for t in threads:
+        t.join(timeout=25)
+
+
 def main():
+    if sys.argv[1] == "--serve":
+        serve(sys.argv[2])
+        return
     endpoint, path = sys.argv[1], sys.argv[2]
     with open(path, encoding="utf-8") as f:
         text = f.read()
