@@ -57,10 +57,10 @@ impl PageSession for RedisSession {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::redis_page::model::ConsoleLine;
     use crate::persist::catalog::{self, Meta, StoreProblem, INDEX_KEY, META_KEY, SCHEMA_VERSION};
     use crate::persist::pages::{self, delete, label, list, Stored};
     use crate::persist::{KvStore, MemoryStore};
+    use crate::redis_page::model::ConsoleLine;
     use std::future::Future;
     use std::pin::pin;
     use std::task::{Context, Poll, Waker};
@@ -115,7 +115,11 @@ mod tests {
         assert_eq!(back.time_ms(), 6_000);
         assert_eq!(back.ops, s.ops, "the console's commands at their instants");
         assert_eq!(back.console(), s.console(), "the console's transcript, the BRPOP timed out at 4 s");
-        assert!(back.console().contains(&ConsoleLine::Output("(nil)\n(2.00s)\n".into())), "{:?}", back.console());
+        assert!(
+            back.console().contains(&ConsoleLine::Output("(nil)\n(2.00s)\n".into())),
+            "{:?}",
+            back.console()
+        );
         assert_eq!(back.keys(), s.keys(), "the same keys and items");
         assert_eq!(back.checks(), s.checks());
         assert_eq!(back.history, vec!["RPUSH later by-hand", "BRPOP inbox 2", "LRANGE later 0 -1"]);
