@@ -115,7 +115,6 @@ fn workspace_at(width: i64, height: i64) {
 
     // A reload on the workspace: the same time, the commands sent again at their instants.
     page.goto(&format!("/?model=redis&db={db}&ws=w1"));
-    page.wait_text("#redis-ws-status", "Opened workspace 'Jobs by hand'");
     page.wait_text("#redis-clock", "5.000 s / 20.000 s");
     page.wait_text("#redis-about h2", "a job queue with BRPOP");
     let out = page.wait_text("#redis-console-out", "1) \"by-hand\"");
