@@ -2,9 +2,14 @@
 # The Redis differential: every golden Redis program (tests/scenarios/redis/*/program.redis) runs on the
 # engine and on a real redis-server 7 (Debian's package) over RESP, and any difference after normalising
 # wall-clock stream ids and idle times, and the order of KEYS, SCAN and PUBSUB CHANNELS lists (redis-server's hash seed), fails the test (there is no allow-list yet: Redis is the oracle).
+# Then every Redis document (tests/scenarios/redis-tutorials/*/document.json, and any
+# tests/scenarios/redis-documents/*/document.json): the engine's exchanges played on redis-server in real
+# time, compared exchange by exchange and check by check; a difference outside
+# tests/real_broker/redis-documents-allowlist.toml fails the test (docs/real-broker.md, "Redis documents").
 # redis-server listens on 127.0.0.1:$BROKERLAB_REDIS_PORT (default 6390) with a temporary directory, no
 # persistence, and is stopped by its process id at the end. Never passes without having compared.
-# Time on this machine: ≈ 5–15 s for the 17 programs (their sleeps are real there), plus the runner's build.
+# Time on this machine: ≈ 5–15 s for the programs (their sleeps are real there), ≈ 75 s for the documents
+# (their durations: 10–20 s each, in real time), plus the runner's build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -57,3 +62,22 @@ done
 [ "$count" -gt 0 ] || fail "no Redis golden programs found"
 [ "$failed" = 0 ] || fail "$failed of $count Redis programs differ from redis-server"
 say "all $count Redis programs agree with redis-server ($((SECONDS - start)) s)"
+
+DOC_ALLOW=tests/real_broker/redis-documents-allowlist.toml
+doc_failed=0
+doc_count=0
+for document in tests/scenarios/redis-tutorials/*/document.json tests/scenarios/redis-documents/*/document.json; do
+  [ -f "$document" ] || continue
+  name=$(basename "$(dirname "$document")")
+  doc_count=$((doc_count + 1))
+  # A document lasts its duration in real time (at most 60 s by default); the bound leaves room for the
+  # waits of a busy machine.
+  if ! timeout 180 "$bin" run "$document" --broker "redis://127.0.0.1:$PORT" --compare --name "$name" \
+      --allow-list "$DOC_ALLOW"; then
+    doc_failed=$((doc_failed + 1))
+    echo "[real-redis] $name: differences from redis-server (above)"
+  fi
+done
+[ "$doc_count" -gt 0 ] || fail "no Redis documents found"
+[ "$doc_failed" = 0 ] || fail "$doc_failed of $doc_count Redis documents differ from redis-server"
+say "all $doc_count Redis documents agree with redis-server (allow-list: $DOC_ALLOW; $((SECONDS - start)) s in all)"

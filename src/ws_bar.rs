@@ -1,4 +1,4 @@
-//! A model page's workspace bar (the Kafka and SQS pages'): the workspaces of the shared store (every
+//! A model page's workspace bar (the Kafka, SQS and Redis pages'): the workspaces of the shared store (every
 //! page's in one list), a name, Save (into the workspace open, else a new one) and Delete. Opening one of
 //! the page's own workspaces replays its document to its time here; another model's is opened on its page.
 //! While a workspace is open, the page's changes are saved into it when the clock is not running (a pause,

@@ -54,8 +54,11 @@ pub struct Index {
     /// The SQS workspace open last on the SQS page (reopened there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sqs: Option<String>,
-    /// The Redis page keeps no workspaces yet: always `None`, never stored (what `last_of_mut` lends for it).
-    #[serde(skip)]
+    /// The workspaces that hold a Redis document (the Redis page's), as `kafka` is for Kafka.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redis: Vec<String>,
+    /// The Redis workspace open last on the Redis page (reopened there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_redis: Option<String>,
 }
 
@@ -82,7 +85,8 @@ impl Index {
         self.entries.retain(|e| e.id != id);
         self.kafka.retain(|k| k != id);
         self.sqs.retain(|k| k != id);
-        for model in [ModelName::Kafka, ModelName::Sqs] {
+        self.redis.retain(|k| k != id);
+        for model in [ModelName::Kafka, ModelName::Sqs, ModelName::Redis] {
             if self.last_of(model) == Some(id) {
                 *self.last_of_mut(model) = None;
             }
@@ -99,6 +103,8 @@ impl Index {
             ModelName::Kafka
         } else if self.sqs.iter().any(|k| k == id) {
             ModelName::Sqs
+        } else if self.redis.iter().any(|k| k == id) {
+            ModelName::Redis
         } else {
             ModelName::Amqp
         }
@@ -110,7 +116,7 @@ impl Index {
             ModelName::Amqp => self.last.as_deref(),
             ModelName::Kafka => self.last_kafka.as_deref(),
             ModelName::Sqs => self.last_sqs.as_deref(),
-            ModelName::Redis => None,
+            ModelName::Redis => self.last_redis.as_deref(),
         }
     }
 
@@ -125,7 +131,11 @@ impl Index {
 
     /// Lists `id` as `model`'s workspace (and as no other's), keeping its place when it already is.
     fn mark(&mut self, model: ModelName, id: &str) {
-        for (list, of) in [(&mut self.kafka, ModelName::Kafka), (&mut self.sqs, ModelName::Sqs)] {
+        for (list, of) in [
+            (&mut self.kafka, ModelName::Kafka),
+            (&mut self.sqs, ModelName::Sqs),
+            (&mut self.redis, ModelName::Redis),
+        ] {
             if of != model {
                 list.retain(|k| k != id);
             } else if !list.iter().any(|k| k == id) {

@@ -7,7 +7,7 @@
 //!
 //! Submodules: [`catalog`] (the store's schema, its version and migrations, the workspace list),
 //! [`workspace`] (a workspace as stored and as a file), [`permalink`] (scenarios in the URL fragment),
-//! [`saver`] (one write per animation frame), [`pages`] (the Kafka and SQS pages' workspaces), `lock` (tab ownership through Web Locks, browser only).
+//! [`saver`] (one write per animation frame), [`pages`] (the Kafka, SQS and Redis pages' workspaces), `lock` (tab ownership through Web Locks, browser only).
 
 pub mod catalog;
 #[cfg(target_arch = "wasm32")]

@@ -1,4 +1,4 @@
-//! The workspaces of a model's own page (Kafka, SQS), in the store the RabbitMQ page keeps its own in
+//! The workspaces of a model's own page (Kafka, SQS, Redis), in the store the RabbitMQ page keeps its own in
 //! (one IndexedDB database, one schema, one list): a page's workspace is a [`WorkspaceDoc`] whose scenario
 //! is that model's document and whose time is the page's. Each page brings its session as a
 //! [`PageSession`] (how it becomes a workspace and comes back from one); the store's side is written once

@@ -4,19 +4,11 @@
 //! Enter sends, Up / Down walk through the commands typed before, as redis-cli's history does.
 
 use super::model::{ConsoleLine, RedisSession, PROMPT};
-use std::cell::RefCell;
-use std::rc::Rc;
 use yew::prelude::*;
 
-/// The session, shared with the page (compared by identity: the `version` prop says when it changed).
-#[derive(Clone)]
-pub struct SessionRef(pub Rc<RefCell<RedisSession>>);
-
-impl PartialEq for SessionRef {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-    }
-}
+/// The session, shared with the page and the workspace bar (compared by identity: the `version` prop
+/// says when it changed).
+pub use crate::ws_bar::SessionRef;
 
 /// Where Up / Down go in the history (oldest first): `cursor` is the entry shown (`None`: the line being
 /// typed). Returns the new cursor and the text the input shows (`None`: leave the input as it is).
@@ -34,7 +26,7 @@ pub fn recall(history: &[String], cursor: Option<usize>, up: bool) -> (Option<us
 
 #[derive(Properties, PartialEq)]
 pub struct ConsoleProps {
-    pub session: SessionRef,
+    pub session: SessionRef<RedisSession>,
     /// Changes whenever the page redraws (time moved, a command was sent): the console follows.
     pub version: u64,
     /// A command was sent: the page redraws.

@@ -281,6 +281,22 @@ impl RedisSession {
         end
     }
 
+    /// Replaces the console's commands (a workspace reopened): the run plays again from 0 with them, and
+    /// the console's history (Up) recalls them, oldest first.
+    pub fn set_ops(&mut self, ops: Vec<Applied<String>>) {
+        self.ops = Vec::with_capacity(ops.len());
+        self.history.clear();
+        for a in ops {
+            if self.history.last() != Some(&a.op) {
+                self.history.push(a.op.clone());
+            }
+            keep_applied(&mut self.ops, a.at, a.op);
+        }
+        if let Some(run) = self.replayed_to(0) {
+            self.run = run;
+        }
+    }
+
     /// Sends a console line now, through the engine; what redis-cli prints for it (`None`: it blocks).
     /// A line sent is kept (at this instant, in time order) so that replaying the run sends it again; one
     /// not sent (`Err`: redis-cli's refusal, or why the console cannot send it) is not.

@@ -229,6 +229,15 @@ pub fn redis_app(props: &RedisAppProps) -> Html {
         let bump = bump.clone();
         Callback::from(move |_: ()| bump())
     };
+    // A workspace reopened (the bar replaced the session): paused, redrawn.
+    let on_ws_opened = {
+        let playing = playing.clone();
+        let bump = bump.clone();
+        Callback::from(move |()| {
+            playing.set(false);
+            bump();
+        })
+    };
 
     let s = session.borrow();
     let now = s.time_ms();
@@ -263,6 +272,8 @@ pub fn redis_app(props: &RedisAppProps) -> Html {
                 <span class="redis-files">
                     <FileButtons prefix="redis" on_share={on_share} on_export={on_export} on_import={on_import} />
                 </span>
+                <crate::ws_bar::WorkspaceBar<RedisSession> session={SessionRef(session.clone())}
+                    version={*version} playing={*playing} on_opened={on_ws_opened} />
                 <TimeBar prefix="redis" now_ms={now} end_ms={end} playing={*playing} speed={*speed} speeds={SPEEDS}
                          on_seek={seek.clone()} on_play={toggle_play.clone()} on_step={step} on_speed={on_speed} />
             </header>

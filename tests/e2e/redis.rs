@@ -3,7 +3,9 @@
 //! keyboard to the moment the crashed consumer's entry waits in the pending entries list, then the
 //! console driven with real key presses — commands typed and sent with Enter, redis-cli's replies and
 //! errors, Up recalling the last command — and the commands played again after a rewind. The page
-//! fetched only the Redis module. Screenshots: `artifacts/e2e-redis-*.png`.
+//! fetched only the Redis module. A workspace: console commands typed at their instants (a push, a `BRPOP`
+//! that waits and times out, an `LRANGE`), saved by Enter in the bar's name field, and after a reload
+//! (`?ws=`) reopened at its time with the commands replayed. Screenshots: `artifacts/e2e-redis-*.png`.
 
 use crate::harness::*;
 use crate::sqs::{fetched, wait_long};
@@ -80,6 +82,65 @@ fn run_at(width: i64, height: i64) {
     assert_eq!(page.execute("return document.querySelectorAll('.redis-typed').length;", json!([])), json!(3));
     page.screenshot(&format!("e2e-redis-end-{width}.png"));
     assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
+}
+
+/// Console commands at their instants, saved as a workspace with Enter, reopened after a reload.
+fn workspace_at(width: i64, height: i64) {
+    let db = format!("e2eredis{width}");
+    let b =
+        Browser::open_sized(&format!("/?model=redis&doc=job-queue-brpop-and-blmove&db={db}"), width, height);
+    let page = &b.page;
+    page.wait_text("#redis-about h2", "a job queue with BRPOP");
+    page.wait_text("#redis-ws-list", "");
+    // At 0 a push by hand on a list nobody pops; at 2 s a BRPOP with a 2 s timeout, which waits.
+    send(page, "RPUSH later by-hand");
+    page.wait_text("#redis-console-out", "(integer) 1");
+    blur(page);
+    keys(page, &[KEY_RIGHT, KEY_RIGHT]);
+    page.wait_text("#redis-clock", "2.000 s / 20.000 s");
+    send(page, "BRPOP inbox 2");
+    page.wait_text("#redis-console-out", "(waiting…)");
+    // At 5 s it has timed out (redis-cli's `(nil)` and the time it took); the list is read by hand.
+    blur(page);
+    keys(page, &[KEY_RIGHT, KEY_RIGHT, KEY_RIGHT]);
+    page.wait_text("#redis-clock", "5.000 s / 20.000 s");
+    page.wait_text("#redis-console-out", "(2.00s)");
+    send(page, "LRANGE later 0 -1");
+    page.wait_text("#redis-console-out", "1) \"by-hand\"");
+    // Saved by Enter in the bar's name field.
+    page.type_keys("#redis-ws-name", "Jobs by hand");
+    page.press("#redis-ws-name", KEY_ENTER);
+    page.wait_text("#redis-ws-status", "Saved workspace 'Jobs by hand'");
+    page.screenshot(&format!("e2e-redis-ws-saved-{width}.png"));
+
+    // A reload on the workspace: the same time, the commands sent again at their instants.
+    page.goto(&format!("/?model=redis&db={db}&ws=w1"));
+    page.wait_text("#redis-clock", "5.000 s / 20.000 s");
+    page.wait_text("#redis-about h2", "a job queue with BRPOP");
+    let out = page.wait_text("#redis-console-out", "1) \"by-hand\"");
+    assert!(out.contains("RPUSH later by-hand") && out.contains("(nil)") && out.contains("(2.00s)"), "{out}");
+    assert_eq!(page.execute("return document.querySelectorAll('.redis-typed').length;", json!([])), json!(3));
+    let typed_at = page
+        .execute("return [...document.querySelectorAll('.redis-typed')].map(e => e.dataset.at);", json!([]));
+    assert_eq!(typed_at, json!(["0", "2000", "5000"]), "each command at its instant");
+    assert_eq!(page.value("#redis-ws-name"), "Jobs by hand");
+    page.assert_in_view("#redis-ws-name", "the workspace's name");
+    // The console's history came back with the workspace: Up recalls the last command.
+    page.click(INPUT);
+    keys(page, &[KEY_UP]);
+    assert_eq!(page.value(INPUT), "LRANGE later 0 -1");
+    page.screenshot(&format!("e2e-redis-ws-reopened-{width}.png"));
+    assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
+}
+
+#[test]
+fn redis_workspace_at_1280x720() {
+    workspace_at(1280, 720);
+}
+
+#[test]
+fn redis_workspace_at_1920x1080() {
+    workspace_at(1920, 1080);
 }
 
 #[test]

@@ -532,19 +532,14 @@ fn is_redis_document(text: &str) -> bool {
         .is_ok_and(|v| v.get("model").and_then(|m| m.as_str()) == Some("redis"))
 }
 
-/// `brokerlab run DOC.json` for a Redis document (`"model": "redis"`): played on the engine only.
+/// `brokerlab run DOC.json` for a Redis document (`"model": "redis"`): played on the engine, or with
+/// `--broker redis://HOST:PORT [--compare]` also on a real redis-server (`redis::real_document`).
 fn run_redis_document(command: &Command, text: &str) -> ExitCode {
     use broker_core::redis::scenario::{RedisRun, RedisRunOptions};
-    if command.broker.is_some() {
-        eprintln!(
-            "brokerlab: {}: Redis documents run on the engine only; --broker redis://… plays .redis programs",
-            command.file
-        );
-        return ExitCode::from(2);
-    }
     let options = RedisRunOptions {
         seed: command.options.seed,
         max_firings_per_instant: Some(command.options.max_timer_firings),
+        record_wire: command.broker.is_some(),
     };
     let mut run = match loaded_document(command, "redis", RedisRun::from_json(text, options), |r| {
         r.check_results().len()
@@ -553,6 +548,10 @@ fn run_redis_document(command: &Command, text: &str) -> ExitCode {
         ControlFlow::Break(code) => return code,
     };
     run.run();
+    if let Some(uri) = &command.broker {
+        // The engine's run gives the exchanges to play and the lines to compare with.
+        return redis::real_document(command, uri, &run);
+    }
     document_outcome(command, || run.to_json(), || run.transcript(), run.stopped(), &run.check_results())
 }
 

@@ -6,7 +6,8 @@
 //! times; `docs/real-broker.md`) and lists where they differ, minus an allow-list of inherent differences.
 //! Format-2 documents run through the engine's own `Simulation` over a [`LivePort`] ([`document`]).
 //! Kafka programs and Kafka documents run on a real Kafka through Kafka's own Java client ([`kafka`],
-//! [`kafka_document`]). SQS documents run on an SQS emulator through boto3 ([`sqs_document`]).
+//! [`kafka_document`]). SQS documents run on an SQS emulator through boto3 ([`sqs_document`]). Redis
+//! programs and Redis documents run on a real redis-server over RESP ([`redis`], [`redis_document`]).
 //!
 //! The engine (`broker_core`) stays free of I/O: sockets, threads and wall-clock time live here only.
 
@@ -17,6 +18,7 @@ pub mod document;
 pub mod kafka;
 pub mod kafka_document;
 pub mod redis;
+pub mod redis_document;
 pub mod sqs_document;
 mod wire;
 

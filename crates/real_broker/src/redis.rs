@@ -18,16 +18,16 @@ use std::time::{Duration, Instant};
 use broker_core::redis::program::{Program, StatementKind, Transcript};
 use broker_core::redis::Reply;
 
-const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_BULK: usize = 64 << 20;
 
-struct Conn {
-    reader: BufReader<TcpStream>,
-    id: i64,
+pub(crate) struct Conn {
+    pub(crate) reader: BufReader<TcpStream>,
+    pub(crate) id: i64,
 }
 
 impl Conn {
-    fn open(addr: &str) -> Result<Conn, String> {
+    pub(crate) fn open(addr: &str) -> Result<Conn, String> {
         let s = TcpStream::connect(addr).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
         s.set_read_timeout(Some(REPLY_TIMEOUT)).map_err(|e| e.to_string())?;
         s.set_nodelay(true).ok();
@@ -39,7 +39,7 @@ impl Conn {
         Ok(c)
     }
 
-    fn send(&mut self, argv: &[Vec<u8>]) -> Result<(), String> {
+    pub(crate) fn send(&mut self, argv: &[Vec<u8>]) -> Result<(), String> {
         let mut buf = format!("*{}\r\n", argv.len()).into_bytes();
         for a in argv {
             buf.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
@@ -49,13 +49,13 @@ impl Conn {
         self.reader.get_mut().write_all(&buf).map_err(|e| format!("write: {e}"))
     }
 
-    fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, String> {
+    pub(crate) fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, String> {
         self.send(argv)?;
         self.read()
     }
 
     /// Whether a reply has started to arrive within `wait`.
-    fn has_reply(&mut self, wait: Duration) -> Result<bool, String> {
+    pub(crate) fn has_reply(&mut self, wait: Duration) -> Result<bool, String> {
         if !self.reader.buffer().is_empty() {
             return Ok(true);
         }
@@ -84,7 +84,7 @@ impl Conn {
         Ok(String::from_utf8_lossy(&line).into_owned())
     }
 
-    fn read(&mut self) -> Result<Reply, String> {
+    pub(crate) fn read(&mut self) -> Result<Reply, String> {
         let line = self.line()?;
         let (kind, rest) = line.split_at(1.min(line.len()));
         let num = || rest.parse::<i64>().map_err(|_| format!("bad RESP length {rest:?}"));
@@ -122,7 +122,7 @@ impl Conn {
     }
 }
 
-fn is_pubsub(argv: &[Vec<u8>]) -> bool {
+pub(crate) fn is_pubsub(argv: &[Vec<u8>]) -> bool {
     let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
     matches!(
         name.as_str(),
@@ -144,7 +144,7 @@ fn is_pong(r: &Reply) -> bool {
 /// Redis answers `PING` after every message already queued for the client, so this reads exactly the
 /// replies and messages sent so far. `skip_first` keeps the first reply whatever it is (a `PING` of the
 /// program's own).
-fn until_pong(conn: &mut Conn, skip_first: bool) -> Result<Vec<Reply>, String> {
+pub(crate) fn until_pong(conn: &mut Conn, skip_first: bool) -> Result<Vec<Reply>, String> {
     conn.send(&[b"PING".to_vec()])?;
     let mut out = Vec::new();
     if skip_first {
@@ -165,7 +165,7 @@ fn until_pong(conn: &mut Conn, skip_first: bool) -> Result<Vec<Reply>, String> {
 /// Updates a client's subscription counts from the (un)subscribe confirmations in `replies`: `[0]`
 /// channels and patterns, `[1]` shard channels (Redis counts them apart; the client is in subscribe
 /// mode while either is above 0).
-fn update_subscription_counts(replies: &[Reply], counts: &mut [i64; 2]) {
+pub(crate) fn update_subscription_counts(replies: &[Reply], counts: &mut [i64; 2]) {
     for r in replies {
         if let Reply::Array(items) = r {
             if let [Reply::Bulk(kind), _, Reply::Int(n)] = items.as_slice() {
@@ -177,7 +177,7 @@ fn update_subscription_counts(replies: &[Reply], counts: &mut [i64; 2]) {
     }
 }
 
-fn is_blocking(argv: &[Vec<u8>]) -> bool {
+pub(crate) fn is_blocking(argv: &[Vec<u8>]) -> bool {
     let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
     matches!(
         name.as_str(),
@@ -205,7 +205,7 @@ fn block_timeout_secs(argv: &[Vec<u8>]) -> Option<f64> {
 }
 
 /// The ids of `clients` that Redis still has blocked.
-fn still_blocked(control: &mut Conn, ids: &[i64]) -> Result<Vec<i64>, String> {
+pub(crate) fn still_blocked(control: &mut Conn, ids: &[i64]) -> Result<Vec<i64>, String> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -782,6 +782,11 @@ impl Redis {
     }
 
     /// The messages published since the last call, in the order they were sent.
+    /// The messages published and not yet taken, oldest first.
+    pub fn pending_pushes(&self) -> &[(ClientId, Reply)] {
+        &self.pushes
+    }
+
     pub fn take_pushes(&mut self) -> Vec<(ClientId, Reply)> {
         std::mem::take(&mut self.pushes)
     }

@@ -15,5 +15,6 @@ pub mod run;
 
 pub use document::RedisDocument;
 pub use run::{
-    run_document_transcript, HandLine, RedisEvent, RedisRun, RedisRunOptions, HAND, READING_MESSAGES,
+    run_document_transcript, HandLine, RedisEvent, RedisRun, RedisRunOptions, WireStep, HAND,
+    READING_MESSAGES,
 };

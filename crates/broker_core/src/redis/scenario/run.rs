@@ -38,8 +38,10 @@ use sim_kernel::template::Template;
 use sim_kernel::transcript::{end_line, StopInfo};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
+pub use wire::WireStep;
 
 mod hand;
+mod wire;
 pub use hand::{HandLine, HAND, READING_MESSAGES};
 
 /// The runaway guard's default: the most firings at one instant.
@@ -445,6 +447,8 @@ struct CheckSlot {
 pub struct RedisRunOptions {
     pub seed: Option<u64>,
     pub max_firings_per_instant: Option<u64>,
+    /// Keep every exchange with the server ([`RedisRun::wire`]), for a differential runner.
+    pub record_wire: bool,
 }
 
 /// A document being played.
@@ -471,6 +475,8 @@ pub struct RedisRun {
     admin: ClientId,
     /// The console's commands typed by hand and what it printed ([`hand`]).
     hand: hand::Hand,
+    /// The exchanges with the server, when asked for ([`RedisRun::record_wire`]).
+    wire: Option<Vec<WireStep>>,
 }
 
 fn bulk_text(r: &Reply) -> Option<String> {
@@ -625,6 +631,7 @@ impl RedisRun {
             log: Vec::new(),
             admin,
             hand: hand::Hand::default(),
+            wire: options.record_wire.then(Vec::new),
             doc,
         };
         run.create_groups()?;
@@ -689,6 +696,23 @@ impl RedisRun {
         self.events.push((self.clock.now, event));
     }
 
+    /// The exchanges with the server so far, when the run was built with
+    /// [`RedisRunOptions::record_wire`].
+    pub fn wire(&self) -> Option<&[WireStep]> {
+        self.wire.as_deref()
+    }
+
+    /// The connection worker `i`'s heartbeat runs on (after the console's).
+    pub(super) fn heartbeat_client(&self, i: usize) -> ClientId {
+        self.hand_client() + 1 + i
+    }
+
+    fn record(&mut self, step: WireStep) {
+        if let Some(w) = self.wire.as_mut() {
+            w.push(step);
+        }
+    }
+
     /// One command of `client`: its immediate reply (`None` while it blocks); the replies it gives
     /// blocked clients and the messages it publishes go to their actors.
     fn execute_or_block(&mut self, client: ClientId, argv: &[String]) -> Option<Reply> {
@@ -701,7 +725,25 @@ impl RedisRun {
     /// command did).
     fn execute_then_route(&mut self, client: ClientId, argv: &[String]) -> (Option<Reply>, Wakeups) {
         let bytes: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
+        let pushes_before = self.redis.pending_pushes().len();
         let (outcome, woken) = self.redis.execute(client, &bytes);
+        if self.wire.is_some() {
+            let replies = match &outcome {
+                Outcome::Reply(r) => vec![r.clone()],
+                Outcome::Blocked => Vec::new(),
+                Outcome::Replies(rs) => rs.clone(),
+            };
+            let pushes = self.redis.pending_pushes().get(pushes_before..).unwrap_or_default().to_vec();
+            self.record(WireStep::Command {
+                at: self.clock.now,
+                client,
+                actor: self.client_name(client),
+                argv: argv.to_vec(),
+                replies,
+                served: woken.clone(),
+                pushes,
+            });
+        }
         let reply = match outcome {
             Outcome::Reply(r) => Some(r),
             Outcome::Blocked => None,
@@ -1090,7 +1132,9 @@ impl RedisRun {
         if !w.alive {
             return;
         }
-        let (client, name) = (w.client, w.spec.name.clone());
+        // On a connection of its own, as a real worker's heartbeat thread has: the worker's connection
+        // may be blocked in its take, and a blocked client's next command waits until it is served.
+        let (client, name) = (self.heartbeat_client(i), w.spec.name.clone());
         for argv in [
             vec!["SET".to_string(), h.key.clone(), "1".to_string()],
             vec!["PEXPIRE".to_string(), h.key.clone(), h.ttl.0.to_string()],
@@ -1186,6 +1230,14 @@ impl RedisRun {
         let hand: Vec<Item> = w.hand.drain(..).collect();
         let (client, worker) = (w.client, w.spec.name.clone());
         self.redis.disconnect(client);
+        self.record(WireStep::Disconnect { at: self.clock.now, client, actor: worker.clone() });
+        if self.workers[i].spec.heartbeat.is_some() {
+            // The process is gone with every connection it had.
+            let heartbeat = self.heartbeat_client(i);
+            self.redis.disconnect(heartbeat);
+            let actor = self.client_name(heartbeat);
+            self.record(WireStep::Disconnect { at: self.clock.now, client: heartbeat, actor });
+        }
         let spec = &self.workers[i].spec;
         let kept_in = match (&spec.processing_list, &spec.group) {
             (Some(p), _) => Some(p.clone()),
@@ -1212,6 +1264,7 @@ impl RedisRun {
         let now = self.redis.now;
         self.redis = Redis::new();
         self.redis.now = now;
+        self.record(WireStep::Restart { at: self.clock.now });
         self.push(RedisEvent::Restarted { keys_lost });
         self.hand_disconnected();
         let mut lost = Vec::new();
@@ -1267,6 +1320,7 @@ impl RedisRun {
                     s.generation += 1;
                     let (client, generation) = (s.client, s.generation);
                     self.redis.disconnect(client);
+                    self.record(WireStep::Disconnect { at: self.clock.now, client, actor: name.clone() });
                     self.push(RedisEvent::Disconnected { subscriber: name.clone() });
                     if let Some(back) = spec.length {
                         self.clock
@@ -1649,6 +1703,9 @@ impl Run for RedisRun {
         let to = to.as_millis();
         if to > self.redis.now || self.system_deadline().is_some_and(|d| d.as_millis() <= to) {
             let woken = self.redis.advance(to.saturating_sub(self.redis.now));
+            if !woken.is_empty() {
+                self.record(WireStep::Timeouts { at: self.clock.now, served: woken.clone() });
+            }
             self.route(woken);
         }
     }

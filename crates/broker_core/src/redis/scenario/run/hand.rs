@@ -143,7 +143,8 @@ impl RedisRun {
     }
 
     /// A client of the server by name, as views show who waits or listens: a worker's, a subscriber's,
-    /// a producer's or a reaper's name, `admin` (the client that creates the groups), or [`HAND`].
+    /// a producer's or a reaper's name, `admin` (the client that creates the groups), [`HAND`], or a
+    /// worker's heartbeat connection (`worker-a (heartbeat)`).
     pub fn client_name(&self, client: ClientId) -> String {
         let (w, s, p) = (self.workers.len(), self.subscribers.len(), self.producers.len());
         let r = self.doc.reapers.len();
@@ -159,6 +160,8 @@ impl RedisRun {
             "admin".to_string()
         } else if client == self.hand_client() {
             HAND.to_string()
+        } else if let Some(i) = client.checked_sub(self.hand_client() + 1).filter(|i| *i < w) {
+            format!("{} (heartbeat)", self.workers[i].spec.name)
         } else {
             format!("client {client}")
         }
