@@ -16,6 +16,7 @@ pub const BUNDLED: &[(&str, &str)] = &[
     ("09-poison-message", include_str!("../www/scenarios/09-poison-message.json")),
     ("10-priority-queue", include_str!("../www/scenarios/10-priority-queue.json")),
     ("11-slow-consumer-backlog", include_str!("../www/scenarios/11-slow-consumer-backlog.json")),
+    ("12-stream-replay", include_str!("../www/scenarios/12-stream-replay.json")),
 ];
 
 /// A picker entry: the document's own name and description.

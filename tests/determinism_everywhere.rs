@@ -21,7 +21,7 @@ const SEEDS: [(u64, &str); 2] = [
 
 /// Every bundled scenario document: (name, document, golden transcript). Each transcript is frozen here
 /// before the simulation kernel is shared between broker models (issue #16): a move must keep it byte for byte.
-const DOCUMENTS: [(&str, &str, &str); 11] = [
+const DOCUMENTS: [(&str, &str, &str); 12] = [
     (
         "01-hello-world",
         include_str!("../www/scenarios/01-hello-world.json"),
@@ -72,6 +72,11 @@ const DOCUMENTS: [(&str, &str, &str); 11] = [
         "11-slow-consumer-backlog",
         include_str!("../www/scenarios/11-slow-consumer-backlog.json"),
         include_str!("determinism/scenario-11-slow-consumer-backlog.txt"),
+    ),
+    (
+        "12-stream-replay",
+        include_str!("../www/scenarios/12-stream-replay.json"),
+        include_str!("determinism/scenario-12-stream-replay.txt"),
     ),
 ];
 
