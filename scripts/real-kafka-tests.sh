@@ -78,22 +78,7 @@ say "Kafka is up after $((SECONDS - start)) s"
 failed=()
 count=0
 # run_golden FOLDER: the program on Kafka and on the engine (--compare), and the real transcript against
-# the golden. A folder's `args` file (`--brokers 3`) gives the engine's cluster size. A folder may keep a
-# second real transcript, `expected-NAME.txt`, for a race of the real client that Kafka 4.1.1 was seen to
-# take both ways (each one recorded from a real run; its differing line is in the allow-list with the
-# reason); the real transcript must equal one of them.
-same_as_a_golden() {
-  local folder=$1 real=$2 golden
-  for golden in "$folder/expected.txt" "$folder"/expected-*.txt; do
-    [ -f "$golden" ] || continue
-    if cmp -s "$golden" "$real"; then
-      [ "$golden" = "$folder/expected.txt" ] || say "$(basename "$folder"): the real run took the race recorded in $(basename "$golden")"
-      return 0
-    fi
-  done
-  diff -u "$folder/expected.txt" "$real"
-  return 1
-}
+# the golden. A folder's `args` file (`--brokers 3`) gives the engine's cluster size.
 run_golden() {
   local folder=$1 uri=${2:-$URI} name args=() t=$SECONDS
   name=$(basename "$folder")
@@ -103,7 +88,7 @@ run_golden() {
        --record "$DIR/$name.real.txt"; then
     failed+=("$name(engine)")
   fi
-  if [ ! -f "$DIR/$name.real.txt" ] || ! same_as_a_golden "$folder" "$DIR/$name.real.txt"; then
+  if [ ! -f "$DIR/$name.real.txt" ] || ! diff -u "$folder/expected.txt" "$DIR/$name.real.txt"; then
     failed+=("$name(golden)")
   fi
   say "$name: $((SECONDS - t)) s"

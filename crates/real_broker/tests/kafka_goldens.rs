@@ -58,19 +58,7 @@ fn every_kafka_golden_runs_the_same_on_the_engine() {
     for folder in folders {
         let name = folder.file_name().expect("a name").to_string_lossy().into_owned();
         let text = std::fs::read_to_string(folder.join("program.kafka")).expect("program");
-        // `expected.txt`, and any second real transcript of a real-client race (`expected-NAME.txt`, see
-        // scripts/real-kafka-tests.sh): the engine must equal each up to the allow-list.
-        let mut goldens = vec![folder.join("expected.txt")];
-        let mut races: Vec<PathBuf> = std::fs::read_dir(&folder)
-            .expect("the golden's folder")
-            .map(|e| e.expect("entry").path())
-            .filter(|p| {
-                let file = p.file_name().expect("a name").to_string_lossy();
-                file.starts_with("expected-") && file.ends_with(".txt")
-            })
-            .collect();
-        races.sort();
-        goldens.extend(races);
+        let expected = std::fs::read_to_string(folder.join("expected.txt")).expect("expected.txt");
         let program = program::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         // `args` holds `--brokers N` for a program written for a cluster, `--racks A,B,C` for its
         // brokers' racks and `--broker-config K=V` for a broker setting (the test script starts its
@@ -92,15 +80,12 @@ fn every_kafka_golden_runs_the_same_on_the_engine() {
         }
         let mut engine = Checked(clients);
         let transcript = program::run(&program, &mut engine);
-        for golden in &goldens {
-            let expected = std::fs::read_to_string(golden).expect("a golden transcript");
-            let differences = compare(&name, &transcript, &recorded(&expected), &allow);
-            matched.extend(
-                differences.iter().filter(|d| d.allowed.is_some()).map(|d| (name.clone(), d.line.step_line)),
-            );
-            if differences.iter().any(|d| d.allowed.is_none()) {
-                failures.push_str(&render(&name, &differences));
-            }
+        let differences = compare(&name, &transcript, &recorded(&expected), &allow);
+        matched.extend(
+            differences.iter().filter(|d| d.allowed.is_some()).map(|d| (name.clone(), d.line.step_line)),
+        );
+        if differences.iter().any(|d| d.allowed.is_none()) {
+            failures.push_str(&render(&name, &differences));
         }
     }
     assert!(failures.is_empty(), "the engine differs from Kafka's goldens:\n{failures}");
