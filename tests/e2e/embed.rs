@@ -80,15 +80,19 @@ fn the_example_tutorial_drives_two_embedded_sandboxes() {
     assert!(tokens.split(' ').any(|t| t == "allow-scripts"), "{tokens}");
     assert!(!tokens.split(' ').any(|t| t == "allow-same-origin"), "{tokens}");
     assert_eq!(isolation[1], json!(false), "the sandbox's document is out of the page's reach");
-    // Its stylesheets still load (cross-origin from the opaque origin, with their integrity checked).
+    // Its stylesheets still load (cross-origin from the opaque origin, with their integrity checked), and
+    // the sandbox's own styles (embed.css, drawn by the sandbox's root in a <style>) apply too.
     let styles = in_sandbox(
         page,
         "const links = [...document.querySelectorAll('link[rel=stylesheet]')];
-         return [links.length, links.filter(l => l.sheet).length, origin];",
+         const own = [...document.querySelectorAll('style')]
+           .filter(s => s.sheet && s.textContent.includes('html[data-embed]'));
+         return [links.length, links.filter(l => l.sheet).length, origin, own.length];",
     );
-    assert!(styles[0].as_u64().unwrap_or(0) >= 5, "{styles}");
+    assert!(styles[0].as_u64().unwrap_or(0) >= 4, "{styles}");
     assert_eq!(styles[0], styles[1], "every stylesheet applies inside the sandbox: {styles}");
     assert_eq!(styles[2], "null", "the sandbox's origin is opaque");
+    assert_eq!(styles[3], 1, "the sandbox's own styles are drawn once and apply: {styles}");
     assert_eq!(infos[1]["scenario"]["name"], "2. Work queues", "sandbox two loaded by its data-scenario");
     assert_eq!(infos[1]["protocol"], 1);
 
