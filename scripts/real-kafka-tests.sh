@@ -93,18 +93,11 @@ run_golden() {
   fi
   say "$name: $((SECONDS - t)) s"
 }
-# Not compared, and why:
-#   static-member-restart: a race of the real client on Kafka 4.1.1 that shows on a busy machine — the
-#     restarted static member's first poll throws FencedInstanceIdException, and in some runs it ends fenced
-#     itself (assignment [] and its later poll fenced too) while the old member is fenced as recorded; seen
-#     once in the fresh-clone run of 2026-12-07 (beside the SQS and Redis documents) and in 3 of 10 repeat
-#     runs on a loaded machine. The golden (recorded from a quiet real run) stands for the engine
-#     (crates/real_broker/tests/kafka_goldens.rs); its real comparison waits until the race's cause is found.
+# static-member-restart (~15 s) is compared again since 2026-12-07 (h-k19): its race on a busy machine was
+# the driver's, which polled the old instance of a static member (same group.instance.id) inside the
+# restarted one's poll; the driver no longer does (KafkaDriver.java, `otherMember`).
 for folder in tests/scenarios/kafka/*/; do
   [ -f "$folder/args" ] && continue
-  case $(basename "$folder") in
-    static-member-restart) say "static-member-restart: not compared on the real broker (a real-client race, see this script)"; continue ;;
-  esac
   run_golden "$folder"
 done
 

@@ -7,7 +7,9 @@
 // joined its group (every consumer of that group in this driver is in the same generation), it has a
 // position at the end of every assigned, unpaused partition, and its last poll returned nothing — or it
 // has max.poll.records records, or 20 s have passed. Other consumers of the same group are polled too, so
-// a rebalance can complete; what they receive meanwhile is kept for their own next poll.
+// a rebalance can complete; what they receive meanwhile is kept for their own next poll. A consumer with the
+// same group.instance.id is not one of them: it is the static member this one replaces (the process before
+// a restart), which acts only on its own statements (see `otherMember`).
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -49,6 +51,8 @@ public class KafkaDriver {
         final String name;
         final KafkaConsumer<String, String> client;
         final String group;
+        // group.instance.id: a static member (null for a dynamic one).
+        final String instance;
         final int maxPollRecords;
         final boolean consumerProtocol;
         boolean subscribed;
@@ -61,10 +65,11 @@ public class KafkaDriver {
         // A document's `commit_on_revoke`: the listener's onPartitionsRevoked calls commitSync().
         boolean commitOnRevoke;
 
-        Consumer(String name, KafkaConsumer<String, String> client, String group, int maxPollRecords, boolean consumerProtocol) {
+        Consumer(String name, KafkaConsumer<String, String> client, String group, String instance, int maxPollRecords, boolean consumerProtocol) {
             this.name = name;
             this.client = client;
             this.group = group;
+            this.instance = instance;
             this.maxPollRecords = maxPollRecords;
             this.consumerProtocol = consumerProtocol;
         }
@@ -228,7 +233,7 @@ public class KafkaDriver {
                 KafkaConsumer<String, String> k = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
                 int max = Integer.parseInt(p.getProperty("max.poll.records", "500"));
                 boolean kip848 = "consumer".equalsIgnoreCase(p.getProperty("group.protocol", "classic"));
-                consumers.put(name, new Consumer(name, k, p.getProperty("group.id"), max, kip848));
+                consumers.put(name, new Consumer(name, k, p.getProperty("group.id"), p.getProperty("group.instance.id"), max, kip848));
                 return reply("done");
             }
             // Kafka documents (crates/real_broker/src/kafka_document.rs): sends with headers, one plain poll,
@@ -499,6 +504,17 @@ public class KafkaDriver {
         throw new IllegalArgumentException("unknown producer call " + op);
     }
 
+    /// Whether `o` is another member of `c`'s group, polled with it and waited for. Not a consumer with c's
+    /// group.instance.id: that is the static member c replaced, or the one that replaced c. Kafka fences
+    /// the older of the two on its next request (FencedInstanceIdException); polled here, the fenced one
+    /// threw that exception out of the other's poll, and a second poll of it joined again with the same
+    /// group.instance.id and fenced the newer member in turn (scenario static-member-restart, racing with
+    /// the heartbeat that fences it on a loaded machine). A restarted process's old instance acts only on
+    /// its own statements.
+    static boolean otherMember(Consumer c, Consumer o) {
+        return o != c && Objects.equals(o.group, c.group) && !(c.instance != null && c.instance.equals(o.instance));
+    }
+
     /// Whether `c` has caught up: joined with its group's other consumers here, at the end of its partitions.
     static boolean caughtUp(Consumer c) {
         if (c.subscribed) {
@@ -506,7 +522,7 @@ public class KafkaDriver {
             int gen = c.client.groupMetadata().generationId();
             if (gen < 0) return false;
             for (Consumer o : consumers.values()) {
-                if (o != c && o.subscribed && o.polledSinceSubscribe && Objects.equals(o.group, c.group) && o.client.groupMetadata().generationId() != gen) return false;
+                if (otherMember(c, o) && o.subscribed && o.polledSinceSubscribe && o.client.groupMetadata().generationId() != gen) return false;
             }
             // The consumer protocol (KIP-848) reconciles each member on its own: a member's assignment()
             // changes when its own poll runs. Caught up means every subscribed partition is assigned to one
@@ -517,7 +533,7 @@ public class KafkaDriver {
                 for (String t : topics) total += c.client.partitionsFor(t, Duration.ofSeconds(5)).size();
                 int assigned = 0;
                 for (Consumer o : consumers.values()) {
-                    if (!o.closed && o.subscribed && (o == c || o.polledSinceSubscribe) && Objects.equals(o.group, c.group)) assigned += o.client.assignment().size();
+                    if (!o.closed && o.subscribed && (o == c || (otherMember(c, o) && o.polledSinceSubscribe))) assigned += o.client.assignment().size();
                 }
                 if (assigned != total) return false;
             }
@@ -642,7 +658,7 @@ public class KafkaDriver {
                     // The group's other members here (consumers that have polled, so joined) take part in a
                     // rebalance this one started, as their own poll loops would.
                     for (Consumer o : consumers.values()) {
-                        if (o != c && !o.closed && o.subscribed && o.polledSinceSubscribe && c.subscribed && Objects.equals(o.group, c.group)) {
+                        if (otherMember(c, o) && !o.closed && o.subscribed && o.polledSinceSubscribe && c.subscribed) {
                             for (ConsumerRecord<String, String> r : o.client.poll(Duration.ofMillis(20))) o.buffer.add(r);
                         }
                     }
