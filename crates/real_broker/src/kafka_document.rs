@@ -57,14 +57,12 @@ pub fn refusals(doc: &KafkaDocument, speed: u64) -> Vec<String> {
         if f.slow_follower.is_some() {
             out.push(format!(
                 "faults[{i}].slow_follower: a real broker has no setting that delays one follower's fetches; \
-                 Brokerlab does not slow a real broker"
+                 Brokerlab does not slow a real broker (broker_pause freezes one, which a real cluster can do)"
             ));
         }
-        if (f.broker_down.is_some() || f.broker_up.is_some())
-            && std::env::var_os("BROKERLAB_KAFKA_NODE_CONTROL").is_none()
-        {
+        if controls_broker(f) && std::env::var_os("BROKERLAB_KAFKA_NODE_CONTROL").is_none() {
             out.push(format!(
-                "faults[{i}]: stopping a broker needs BROKERLAB_KAFKA_NODE_CONTROL (`scripts/kafka-node.sh DIR` \
+                "faults[{i}]: stopping or pausing a broker needs BROKERLAB_KAFKA_NODE_CONTROL (`scripts/kafka-node.sh DIR` \
                  of a cluster started with `kafka-node.sh cluster DIR N`; scripts/real-kafka-tests.sh sets it)"
             ));
         }
@@ -78,8 +76,8 @@ pub fn refusals(doc: &KafkaDocument, speed: u64) -> Vec<String> {
             timers.push("cluster.log_retention_check_interval".to_string());
         }
         for (i, f) in doc.faults.iter().enumerate() {
-            if f.broker_down.is_some() || f.broker_up.is_some() {
-                timers.push(format!("faults[{i}] (a broker's shutdown, election and restart)"));
+            if controls_broker(f) {
+                timers.push(format!("faults[{i}] (a broker's shutdown, pause, election and restart)"));
             }
         }
         for (i, p) in doc.producers.iter().enumerate() {
@@ -656,7 +654,13 @@ impl Player<'_> {
     }
 }
 
-/// Starts `$BROKERLAB_KAFKA_NODE_CONTROL verb N` (`scripts/kafka-node.sh DIR node-stop|node-start N`)
+/// Whether the fault acts on a broker's process (through `BROKERLAB_KAFKA_NODE_CONTROL`).
+fn controls_broker(f: &broker_core::kafka::scenario::document::FaultSpec) -> bool {
+    f.broker_down.is_some() || f.broker_up.is_some() || f.broker_pause.is_some() || f.broker_resume.is_some()
+}
+
+/// Starts `$BROKERLAB_KAFKA_NODE_CONTROL verb N` (`scripts/kafka-node.sh DIR node-stop|node-start|
+/// node-pause|node-resume N`)
 /// without waiting for it: a broker's controlled shutdown or start takes seconds on a real cluster, and
 /// the document's clients go on meanwhile, as they would.
 fn control_broker(verb: &str, node: i32) -> Result<std::process::Child, String> {
@@ -832,6 +836,8 @@ pub fn run_document_real(
     let mut faults_done = vec![false; doc.faults.len()];
     // Brokers being stopped or started: the document's other actors go on meanwhile.
     let mut brokers: Vec<std::process::Child> = Vec::new();
+    // Brokers paused and not resumed yet: resumed after the run, so the cluster is left running.
+    let mut paused: BTreeSet<i32> = BTreeSet::new();
     let mut checks: Vec<(usize, u64, Option<bool>)> =
         doc.checks.iter().enumerate().map(|(i, c)| (i, c.at.map_or(doc.duration.0, |a| a.0), None)).collect();
     // The end: the document's duration, then the last checks.
@@ -895,6 +901,15 @@ pub fn run_document_real(
             } else if let Some(b) = f.broker_up {
                 brokers.push(control_broker("node-start", b)?);
                 p.say(format!("fault: broker {b} up"));
+            } else if let Some(b) = f.broker_pause {
+                // SIGSTOP of the broker's JVM (kill returns at once): frozen, still registered.
+                brokers.push(control_broker("node-pause", b)?);
+                paused.insert(b);
+                p.say(format!("fault: broker {b} paused"));
+            } else if let Some(b) = f.broker_resume {
+                brokers.push(control_broker("node-resume", b)?);
+                paused.remove(&b);
+                p.say(format!("fault: broker {b} resumed"));
             } else if let Some(name) = &f.consumer_crash {
                 // A share consumer's process dies: it polls no more and acknowledges nothing; what it
                 // holds stays acquired until the locks expire (the client is closed after the run).
@@ -1152,6 +1167,9 @@ pub fn run_document_real(
     for s in shares.iter().filter(|s| s.started) {
         // A crashed one too: its records were released by their locks already, or are now.
         let _ = p.raw(json!({ "op": "shareClose", "share": s.spec.name }));
+    }
+    for b in std::mem::take(&mut paused) {
+        brokers.push(control_broker("node-resume", b)?);
     }
     for mut b in brokers {
         let _ = b.wait();

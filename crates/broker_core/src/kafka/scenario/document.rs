@@ -381,7 +381,18 @@ pub struct FaultSpec {
     pub broker_down: Option<i32>,
     #[serde(default)]
     pub broker_up: Option<i32>,
-    /// A follower that fetches this much later than the others.
+    /// The broker's process is frozen (SIGSTOP: a long GC pause, a stalled VM): it answers and fetches
+    /// nothing, yet stays registered; its leaders drop it from their ISRs after `replica.lag.time.max.ms`
+    /// and the controller fences it once `broker.session.timeout.ms` (9 s) passes without a heartbeat.
+    /// A real cluster does the same (`scripts/kafka-node.sh node-pause`).
+    #[serde(default)]
+    pub broker_pause: Option<i32>,
+    /// A paused broker goes on (SIGCONT): its replicas fetch what they missed and rejoin the ISRs; if it
+    /// was fenced meanwhile, it registers again first.
+    #[serde(default)]
+    pub broker_resume: Option<i32>,
+    /// A follower that fetches this much later than the others (no real broker can be made to do that:
+    /// a document with it is not compared with a real Kafka; `broker_pause` is the fault that is).
     #[serde(default)]
     pub slow_follower: Option<SlowFollower>,
     /// The consumer's process dies: no `close()`, no leave; its session times out. A share consumer's
@@ -889,17 +900,26 @@ impl KafkaDocument {
             let kinds = [
                 f.broker_down.is_some(),
                 f.broker_up.is_some(),
+                f.broker_pause.is_some(),
+                f.broker_resume.is_some(),
                 f.slow_follower.is_some(),
                 f.consumer_crash.is_some(),
             ];
             if kinds.iter().filter(|k| **k).count() != 1 {
                 return Err(Problem::new(
                     path,
-                    "a fault is one of broker_down, broker_up, slow_follower, consumer_crash",
+                    "a fault is one of broker_down, broker_up, broker_pause, broker_resume, slow_follower, consumer_crash",
                 ));
             }
-            for b in
-                [f.broker_down, f.broker_up, f.slow_follower.as_ref().map(|s| s.broker)].into_iter().flatten()
+            for b in [
+                f.broker_down,
+                f.broker_up,
+                f.broker_pause,
+                f.broker_resume,
+                f.slow_follower.as_ref().map(|s| s.broker),
+            ]
+            .into_iter()
+            .flatten()
             {
                 if !(1..=self.cluster.brokers).contains(&b) {
                     return Err(Problem::new(

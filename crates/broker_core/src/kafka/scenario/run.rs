@@ -1394,6 +1394,16 @@ impl KafkaRun {
                 Ok(()) => format!("broker {b} up"),
                 Err(e) => format!("broker {b} up refused: {e}"),
             }
+        } else if let Some(b) = f.broker_pause {
+            match self.cluster.broker_pause(now, NodeId(b)) {
+                Ok(()) => format!("broker {b} paused"),
+                Err(e) => format!("broker {b} pause refused: {e}"),
+            }
+        } else if let Some(b) = f.broker_resume {
+            match self.cluster.broker_resume(now, NodeId(b)) {
+                Ok(()) => format!("broker {b} resumed"),
+                Err(e) => format!("broker {b} resume refused: {e}"),
+            }
         } else if let Some(s) = &f.slow_follower {
             self.cluster.set_follower_delay(now, NodeId(s.broker), s.delay.0);
             format!("broker {}'s followers fetch {} later", s.broker, s.delay)
