@@ -93,6 +93,17 @@ fn bad_kafka_documents_are_refused_where_they_are_wrong() {
         "{ \"brokerlab\": 2, \"model\": \"kafka\", \"duration\": \"1h\",\n  \"topics\": [ { \"name\": \"t\", \"partitions\": 1 } ],\n  \"producers\": [ { \"name\": \"p\", \"topic\": \"t\", \"rate\": 1000000 } ] }",
     );
     assert!(e.starts_with("3:18: producers[0]: the producers could send up to"), "{e}");
+    // A fault names one kind and a broker of the cluster.
+    let faults = |list: &str| {
+        format!("{{ \"brokerlab\": 2, \"model\": \"kafka\", \"cluster\": {{ \"brokers\": 3 }},\n  \"faults\": {list} }}")
+    };
+    let e = refuse(&faults("[ { \"at\": \"1s\", \"broker_pause\": 4 } ]"));
+    assert!(e.ends_with("faults[0]: no broker 4; the brokers are 1 to 3"), "{e}");
+    let e = refuse(&faults("[ { \"at\": \"1s\", \"broker_pause\": 1, \"broker_resume\": 1 } ]"));
+    assert!(
+        e.contains("faults[0]: a fault is one of broker_down, broker_up, broker_pause, broker_resume,"),
+        "{e}"
+    );
 }
 
 /// A consumer setting Kafka refuses is refused with the Java client's own `ConfigException` text (taken from

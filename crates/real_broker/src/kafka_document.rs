@@ -1220,6 +1220,18 @@ mod tests {
         let r = refusals(&crash, 2);
         assert!(r[0].contains("consumers[0].session_timeout"), "{}", r[0]);
         assert!(r[0].contains("faults[0].consumer_crash"), "{}", r[0]);
+        // A paused broker is a broker fault: played in real time, on a cluster the runner can signal.
+        let paused = KafkaDocument::parse(&document("paused-follower")).unwrap();
+        let r = refusals(&paused, 2);
+        assert!(r.iter().any(|r| r.contains("faults[0] (a broker's shutdown, pause")), "{r:?}");
+        assert!(r.iter().any(|r| r.contains("faults[1] (a broker's shutdown, pause")), "{r:?}");
+        if std::env::var_os("BROKERLAB_KAFKA_NODE_CONTROL").is_none() {
+            let r = refusals(&paused, 1);
+            assert!(
+                r.iter().any(|r| r.starts_with("faults[0]: stopping or pausing a broker needs")),
+                "{r:?}"
+            );
+        }
     }
 
     #[test]
