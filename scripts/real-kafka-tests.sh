@@ -28,6 +28,8 @@
 # 140 s more; classic-generations ~8 s. Later that day (h-k17, not timed one by one): segment-bytes-roll
 # (7.5 s of sleeps), null-key-sticky-batch (4 s), classic-generation-after-leave (2 s) on the single node,
 # and retry-duplicate-and-idempotence (kills broker 3: a fresh cluster; its sends wait ~4 s for the fencing).
+# h-k19: static-member-restart compared again (~15-30 s) and the document paused-follower on the documents'
+# cluster (~35 s): about a minute more.
 # Environment: BROKERLAB_KAFKA_PORT (default 9092; the controller uses the next port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
