@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every check CI makes, in CI's order: set-up, format, clippy (native and wasm32), native tests, the
-# real-RabbitMQ comparison, the real-Kafka comparison beside the SQS emulator comparison, the real-Redis
+# real-RabbitMQ comparison, the real-Kafka comparison beside the SQS emulator comparisons (moto, ElasticMQ), the real-Redis
 # comparison and bounded cargo-fuzz runs of every input kind,
 # browser tests (wasm-bindgen-test in headless Chromium), and the end-to-end test (trunk release build,
 # served on loopback, driven through WebDriver). This is the README's test command; .ci/run calls it.
@@ -43,8 +43,11 @@ step "real broker: every golden scenario on the engine and on RabbitMQ 3.10 (--c
 step "real Kafka: every Kafka golden program on Apache Kafka 4.1 and on the engine (--compare), beside the SQS and Redis comparisons and the bounded fuzzers"
 logs=$(mktemp -d /tmp/brokerlab-check.XXXXXX)
 "$(dirname "$0")/real-kafka-tests.sh" > "$logs/kafka.log" 2>&1 & kafka_pid=$!
-# A failure below must not leave the Kafka comparison running behind the script.
-trap 'kill "$kafka_pid" 2>/dev/null || true' EXIT
+# The second SQS emulator, ElasticMQ (a JVM of its own, mostly idle: the programs' sleeps and long polls),
+# beside the others too; bounded on its own, its log printed whole at the end.
+timeout 900 "$(dirname "$0")/real-sqs-elasticmq-tests.sh" > "$logs/elasticmq.log" 2>&1 & elasticmq_pid=$!
+# A failure below must not leave the Kafka or ElasticMQ comparison running behind the script.
+trap 'kill "$kafka_pid" "$elasticmq_pid" 2>/dev/null || true' EXIT
 
 step "SQS emulator: every SQS golden program on moto (boto3) and on the engine (--compare, AWS's pages decide)"
 timeout 900 "$(dirname "$0")/real-sqs-tests.sh"
@@ -55,9 +58,13 @@ timeout 600 "$(dirname "$0")/real-redis-tests.sh"
 step "fuzz: every cargo-fuzz target, bounded (fixed seed and input count)"
 fuzz_status=0; "$(dirname "$0")/fuzz-bounded.sh" || fuzz_status=$?
 kafka_status=0; wait "$kafka_pid" || kafka_status=$?
+elasticmq_status=0; wait "$elasticmq_pid" || elasticmq_status=$?
 trap - EXIT
+echo; echo "==> SQS emulator ElasticMQ: every SQS golden program without SNS on ElasticMQ (boto3) and on the engine (--compare, AWS's pages decide); its log"
+cat "$logs/elasticmq.log"
 echo; echo "==> real Kafka's log"; cat "$logs/kafka.log"; rm -rf "$logs"
 [ "$fuzz_status" = 0 ] || { echo "fuzz: FAILED ($fuzz_status)" >&2; exit 1; }
+[ "$elasticmq_status" = 0 ] || { echo "SQS emulator ElasticMQ: FAILED ($elasticmq_status)" >&2; exit 1; }
 [ "$kafka_status" = 0 ] || { echo "real Kafka: FAILED ($kafka_status)" >&2; exit 1; }
 
 step "browser tests: wasm-bindgen-test in headless Chromium"
