@@ -44,7 +44,10 @@ if [ ! -f "$LIB/.complete" ]; then
 POM
   say "fetching ElasticMQ $VERSION's jars from Maven Central into $LIB"
   mkdir -p "$LIB"
-  (cd "$pom" && timeout 300 mvn -q -B dependency:copy-dependencies -DoutputDirectory="$LIB") \
+  # A Maven repository of its own: CI runs this beside the Kafka step, whose fetch writes ~/.m2 at the
+  # same moment on a fresh machine, and Maven's local repository is not safe for two writers.
+  (cd "$pom" && timeout 300 mvn -q -B -Dmaven.repo.local="$HOME/.cache/brokerlab/m2-elasticmq" \
+     dependency:copy-dependencies -DoutputDirectory="$LIB") \
     || { rm -rf "$pom"; fail "cannot resolve org.elasticmq:elasticmq-server_2.13:$VERSION with Maven"; }
   rm -rf "$pom"
   touch "$LIB/.complete"
