@@ -20,7 +20,8 @@
 //!
 //! Invariants: the run lasts the document's duration plus bounded waits (every read has
 //! [`crate::redis::REPLY_TIMEOUT`]; a timeout or a disconnect is waited for at most a second); the
-//! database is flushed first (point it at a server of its own); connections close at the end.
+//! server is reset first (`crate::redis::reset`: persistence defaults, `FLUSHALL`; point it at a server of
+//! its own); connections close at the end.
 
 use crate::compare::{AllowEntry, Difference, Line};
 use crate::redis::{
