@@ -6,8 +6,10 @@
 # tests/scenarios/redis-documents/*/document.json): the engine's exchanges played on redis-server in real
 # time, compared exchange by exchange and check by check; a difference outside
 # tests/real_broker/redis-documents-allowlist.toml fails the test (docs/real-broker.md, "Redis documents").
-# redis-server listens on 127.0.0.1:$BROKERLAB_REDIS_PORT (default 6390) with a temporary directory, no
-# persistence, and is stopped by its process id at the end. Never passes without having compared.
+# redis-server listens on 127.0.0.1:$BROKERLAB_REDIS_PORT (default 6390) with a temporary directory for its
+# RDB and AOF files and DEBUG allowed from loopback (the persistence programs reload the files with DEBUG
+# RELOAD NOSAVE and DEBUG LOADAOF; the runner resets the persistence configuration before each program),
+# and is stopped by its process id at the end. Never passes without having compared.
 # Time on this machine: ≈ 5–15 s for the programs (their sleeps are real there), ≈ 75 s for the documents
 # (their durations: 10–20 s each, in real time), plus the runner's build.
 set -euo pipefail
@@ -38,7 +40,7 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
 fi
 DIR=$(mktemp -d /tmp/brokerlab-redis.XXXXXX)
 redis-server --bind 127.0.0.1 --port "$PORT" --save '' --appendonly no --dir "$DIR" --daemonize no \
-  --logfile "$DIR/redis.log" &
+  --enable-debug-command local --logfile "$DIR/redis.log" &
 redis_pid=$!
 trap 'kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; rm -rf "$DIR"' EXIT
 for _ in $(seq 1 100); do

@@ -47,7 +47,7 @@ fn real(command: &Command, uri: &str, program: &Program) -> ExitCode {
         &real_text,
         || program::run(program).text(),
         |name, engine, real, allow| program::compare::differences(name, engine, real, program, allow),
-        "no differences from redis-server (after normalising stream-id milliseconds, idle times and the order of KEYS, SCAN and PUBSUB CHANNELS lists)",
+        "no differences from redis-server (after normalising stream-id milliseconds, idle times, LASTSAVE seconds and the order of KEYS, SCAN and PUBSUB CHANNELS lists)",
     )
 }
 

@@ -6,7 +6,7 @@
 //! every statement; a client that no longer has the `b` flag has been served or timed out (Redis
 //! replies to a served client before it replies to the command that served it), so its reply is read
 //! then. A blocking command's own outcome is its reply, or the `b` flag when no reply has come.
-//! The database is flushed (`FLUSHALL`) before the program: point it at a server of its own.
+//! The server is reset before the program ([`reset`]): point it at a server of its own.
 //!
 //! Invariants: every socket read has a timeout (nothing hangs on a silent server); replies are parsed
 //! with bounded sizes; connections are closed at the end.
@@ -222,13 +222,28 @@ pub(crate) fn still_blocked(control: &mut Conn, ids: &[i64]) -> Result<Vec<i64>,
         .collect())
 }
 
+/// Puts the server in the state the engine starts in: redis-server's default persistence
+/// configuration (`broker_core::redis::persist`), then `FLUSHALL`, which with save points also writes
+/// an empty RDB file, so a program's `DEBUG RELOAD NOSAVE` before its first save loads nothing, as on
+/// the engine. An earlier program may have left `appendonly yes`, other save points or a dump file.
+pub(crate) fn reset(control: &mut Conn) -> Result<(), String> {
+    let config =
+        ["CONFIG", "SET", "save", "3600 1 300 100 60 10000", "appendonly", "no", "appendfsync", "everysec"];
+    match control.call(&config.map(|a| a.as_bytes().to_vec()))? {
+        Reply::Status(s) if s == "OK" => {}
+        other => return Err(format!("CONFIG SET replied {other:?}")),
+    }
+    control.call(&[b"FLUSHALL".to_vec()])?;
+    Ok(())
+}
+
 /// Plays `program` on the server at `uri` (`redis://HOST:PORT`) and returns its transcript text.
 pub fn run(uri: &str, program: &Program) -> Result<String, String> {
     let addr =
         uri.strip_prefix("redis://").ok_or("a Redis program runs against --broker redis://HOST:PORT")?;
     let addr = addr.trim_end_matches('/');
     let mut control = Conn::open(addr)?;
-    control.call(&[b"FLUSHALL".to_vec()])?;
+    reset(&mut control)?;
     let names = &program.clients;
     let mut conns: Vec<Option<Conn>> = (0..names.len()).map(|_| None).collect();
     // Blocked clients in blocking order, with the real instant their timeout ends (None: forever).

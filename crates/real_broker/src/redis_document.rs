@@ -20,7 +20,8 @@
 //!
 //! Invariants: the run lasts the document's duration plus bounded waits (every read has
 //! [`crate::redis::REPLY_TIMEOUT`]; a timeout or a disconnect is waited for at most a second); the
-//! database is flushed first (point it at a server of its own); connections close at the end.
+//! server is reset first (`crate::redis::reset`: persistence defaults, `FLUSHALL`; point it at a server of
+//! its own); connections close at the end.
 
 use crate::compare::{AllowEntry, Difference, Line};
 use crate::redis::{
@@ -76,6 +77,28 @@ fn at_text(at: VirtualTime) -> String {
     format!("{}.{:03}s", ms / 1000, ms % 1000)
 }
 
+/// An extended `XPENDING` reply with each entry's idle time shown as `<idle>`: the real one is the
+/// engine's plus the milliseconds of real round trips (a claimer's `XPENDING … IDLE ms` filter and its
+/// `XCLAIM` are compared whole).
+fn without_idle(argv: &[String], reply: &Reply) -> Reply {
+    match reply {
+        Reply::Array(entries) if argv.len() > 3 && argv[0].eq_ignore_ascii_case("XPENDING") => Reply::Array(
+            entries
+                .iter()
+                .map(|e| match e {
+                    Reply::Array(parts) if parts.len() == 4 => {
+                        let mut parts = parts.clone();
+                        parts[2] = Reply::Status("<idle>".to_string());
+                        Reply::Array(parts)
+                    }
+                    other => other.clone(),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 /// The lines of one command step. `served` and `pushes` are sorted by actor (each actor's own in
 /// order): replies to different clients have no order a client can see.
 fn command_lines(
@@ -90,7 +113,7 @@ fn command_lines(
     let reply = if replies.is_empty() {
         "(blocked)".to_string()
     } else {
-        replies.iter().map(one_line).collect::<Vec<_>>().join(" | ")
+        replies.iter().map(|r| one_line(&without_idle(argv, r))).collect::<Vec<_>>().join(" | ")
     };
     let t = at_text(at);
     let mut out = vec![Line { step_line: n, text: format!("{t} {actor}: {} -> {reply}", argv.join(" ")) }];
@@ -409,7 +432,7 @@ pub fn run_document_real(run: &RedisRun, uri: &str) -> Result<RealDocumentRun, S
         uri.strip_prefix("redis://").ok_or("a Redis document runs against --broker redis://HOST:PORT")?;
     let addr = addr.trim_end_matches('/').to_string();
     let mut control = Conn::open(&addr)?;
-    control.call(&[b"FLUSHALL".to_vec()])?;
+    crate::redis::reset(&mut control)?;
     let mut p = Player {
         run,
         addr,

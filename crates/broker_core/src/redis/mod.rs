@@ -23,6 +23,7 @@
 
 pub mod args;
 pub mod glob;
+pub mod persist;
 pub mod program;
 pub mod reply;
 pub mod scan;

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use super::args::{self, is, NOT_INTEGER, SYNTAX, WRONGTYPE};
 use super::glob;
+use super::persist::{self, Persistence};
 use super::reply::Reply;
 use super::scan::{self, Table};
 use super::stream::Stream;
@@ -180,6 +181,9 @@ pub struct Redis {
     /// assumes it may.
     #[serde(skip, default = "may_expire_when_read")]
     may_expire: bool,
+    /// The persistence configuration and the files on disk ([`persist`]).
+    #[serde(default)]
+    pub persistence: Persistence,
 }
 
 fn may_expire_when_read() -> bool {
@@ -234,6 +238,9 @@ fn arity(name: &str) -> Option<i32> {
         "pubsub" => -2,
         "multi" | "exec" | "discard" | "unwatch" => 1,
         "watch" => -2,
+        "config" | "debug" => -2,
+        "save" | "lastsave" | "bgrewriteaof" => 1,
+        "bgsave" => -1,
         _ => return None,
     })
 }
@@ -320,8 +327,14 @@ impl Redis {
         };
         if let Outcome::Reply(reply) = &outcome {
             self.touch_written(name, argv, reply);
+            if persist::is_write(name) && !matches!(reply, Reply::Error(_) | Reply::Nil | Reply::NilArray) {
+                self.note_write();
+            }
         }
         let woken = self.serve_ready();
+        if !woken.is_empty() {
+            self.note_write();
+        }
         // Served BLMOVEs may have created keys too.
         self.table.grow_to(self.keys.len());
         self.touch_changed(before);
@@ -366,7 +379,7 @@ impl Redis {
     }
 
     /// Redis's `touchWatchedKey`: every client watching `key` will see its `EXEC` fail.
-    fn touch(&mut self, key: &[u8]) {
+    pub(super) fn touch(&mut self, key: &[u8]) {
         for (c, keys) in &self.watched {
             if keys.iter().any(|k| k == key) {
                 self.touched.insert(*c);
@@ -432,15 +445,24 @@ impl Redis {
     /// Advances virtual time by `millis`: expires keys and times out blocked clients (their `(nil)`
     /// replies, in the order the clients blocked).
     pub fn advance(&mut self, millis: u64) -> Wakeups {
+        let from = self.now;
         self.now = self.now.saturating_add(millis);
         let before = self.watched_entries();
+        let n_keys = self.keys.len();
         self.expire_keys();
+        if self.keys.len() != n_keys {
+            self.note_write();
+        }
         if millis > 0 {
             self.table.shrink(self.keys.len());
         }
         self.touch_changed(before);
         let now = self.now;
         let mut out = self.serve_ready();
+        if !out.is_empty() {
+            self.note_write();
+        }
+        self.persist_until_now(from);
         self.table.grow_to(self.keys.len());
         self.blocked.retain(|b| {
             if b.deadline.is_some_and(|d| d <= now) {
@@ -477,6 +499,12 @@ impl Redis {
     /// Whether `client` waits in a blocking command.
     pub fn is_blocked(&self, client: ClientId) -> bool {
         self.blocked.iter().any(|b| b.client == client)
+    }
+
+    /// Drops the expired keys of a dataset just loaded (whose keys may carry expiries).
+    pub(super) fn expire_loaded(&mut self) {
+        self.may_expire = true;
+        self.expire_keys();
     }
 
     /// Deletes the keys past their expiry; an expired stream ends its `XREADGROUP` waiters, as a deleted
@@ -557,6 +585,7 @@ impl Redis {
             "flushall" => {
                 self.keys.clear();
                 self.table.clear();
+                self.flushed();
                 r(Reply::ok())
             }
             "dbsize" => r(Reply::Int(self.keys.len() as i64)),
@@ -758,6 +787,9 @@ impl Redis {
             "xinfo" => self.xinfo(argv).map(Outcome::Reply),
             "xsetid" => self.xsetid(argv).map(Outcome::Reply),
             "xpending" => self.xpending(argv).map(Outcome::Reply),
+            name if persist::is_persistence_command(name) => {
+                self.persistence_command(name, argv).map(Outcome::Reply)
+            }
             _ => r(unknown_command(argv)),
         }
     }

@@ -5,7 +5,8 @@
 //! more; the engine's clock starts at `EPOCH_MS`), replaced by `<ms N>` in order of first appearance
 //! with their sequence kept; and the idle times in `XPENDING`'s extended reply and `XINFO CONSUMERS`'
 //! `idle` field, floored to 100 ms (the real server's idle is the program's sleeps plus a few
-//! milliseconds of round trips).
+//! milliseconds of round trips); and `LASTSAVE`'s Unix seconds, replaced by `<lastsave N>` in order of
+//! first appearance (so a save that moved it, or a reload that did not, still shows).
 //!
 //! Sorted, because it depends on the hash seed redis-server draws at each start: the keys of a `KEYS`
 //! reply and of a `SCAN` reply's key list, and the channels of `PUBSUB CHANNELS|SHARDCHANNELS`, come in
@@ -58,6 +59,17 @@ pub fn normalise(text: &str, program: &Program) -> Vec<Line> {
             _ => None,
         })
         .collect();
+    let lastsaves: Vec<u32> = program
+        .statements
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StatementKind::Command(argv) if argv.len() == 1 && argv[0].eq_ignore_ascii_case(b"LASTSAVE") => {
+                Some(s.line)
+            }
+            _ => None,
+        })
+        .collect();
+    let mut saves_seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut next = 0usize;
     let (mut step_line, mut in_xpending) = (0u32, false);
     let mut lines: Vec<(u32, bool, bool, String)> = Vec::new();
@@ -74,7 +86,15 @@ pub fn normalise(text: &str, program: &Program) -> Vec<Line> {
         lines.push((step_line, echo_line, in_xpending, raw.to_string()));
     }
     sort_key_lists(&mut lines, &unordered);
-    for (step_line, _, in_xpending, raw) in lines {
+    for (step_line, echo_line, in_xpending, raw) in lines {
+        if !echo_line && lastsaves.contains(&step_line) {
+            if let Some(seconds) = raw.strip_prefix("(integer) ") {
+                let n = saves_seen.len() + 1;
+                let k = *saves_seen.entry(seconds.to_string()).or_insert(n);
+                out.push(Line { step_line, text: format!("(integer) <lastsave {k}>") });
+                continue;
+            }
+        }
         let raw = raw.as_str();
         let mut line = ms
             .replace_all(raw, |c: &regex_lite::Captures<'_>| {

@@ -36,6 +36,11 @@ pub struct RedisDocument {
     /// How long the run lasts (default 60 s, as for every document).
     #[serde(default = "sixty_seconds")]
     pub duration: Millis,
+    /// The server's persistence, set at 0 before the groups (`CONFIG SET`); absent: redis-server's
+    /// defaults (`save "3600 1 300 100 60 10000"`, `appendonly no`). A `server_restart` reloads what it
+    /// kept.
+    #[serde(default)]
+    pub persistence: Option<PersistenceSpec>,
     /// Consumer groups created at 0 in this order (`XGROUP CREATE key group id MKSTREAM`).
     #[serde(default)]
     pub groups: Vec<GroupSpec>,
@@ -59,6 +64,37 @@ fn sixty_seconds() -> Millis {
 
 fn yes() -> bool {
     true
+}
+
+/// `CONFIG SET` of the persistence parameters given, as redis-server takes them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersistenceSpec {
+    /// `save`: "SECONDS CHANGES …" points, or "" for no snapshots.
+    #[serde(default)]
+    pub save: Option<String>,
+    #[serde(default)]
+    pub appendonly: Option<bool>,
+    /// `always`, `everysec` or `no`.
+    #[serde(default)]
+    pub appendfsync: Option<String>,
+}
+
+impl PersistenceSpec {
+    /// The `CONFIG SET` command, or `None` when nothing is set.
+    pub fn command(&self) -> Option<Vec<String>> {
+        let mut argv = vec!["CONFIG".to_string(), "SET".to_string()];
+        if let Some(save) = &self.save {
+            argv.extend(["save".to_string(), save.clone()]);
+        }
+        if let Some(on) = self.appendonly {
+            argv.extend(["appendonly".to_string(), if on { "yes" } else { "no" }.to_string()]);
+        }
+        if let Some(fsync) = &self.appendfsync {
+            argv.extend(["appendfsync".to_string(), fsync.clone()]);
+        }
+        (argv.len() > 2).then_some(argv)
+    }
 }
 
 /// `XGROUP CREATE stream name id MKSTREAM`.
@@ -108,6 +144,14 @@ pub struct ProducerSpec {
     /// A stream entry's fields, in this order, each value a template.
     #[serde(default)]
     pub fields: Vec<(String, String)>,
+    /// For a stream: `XADD stream MAXLEN n *`, so each add trims the oldest entries beyond `n`
+    /// (read or not: a group's unread entries go too, its pending ones stay in its PEL).
+    #[serde(default)]
+    pub maxlen: Option<u64>,
+    /// With `maxlen`: `MAXLEN ~ n`, trimming whole nodes of 100 entries only, so the stream keeps at
+    /// least `n` and usually more.
+    #[serde(default)]
+    pub approximate: bool,
 }
 
 /// `XAUTOCLAIM stream group consumer min_idle cursor COUNT count`, every `every`.
@@ -156,6 +200,10 @@ pub struct WorkerSpec {
     /// A claimer: `XAUTOCLAIM` instead of `XREADGROUP`.
     #[serde(default)]
     pub xautoclaim: Option<AutoclaimSpec>,
+    /// A claimer by hand: `XPENDING stream group IDLE min_idle - + count` to find the entries idle long
+    /// enough, then `XCLAIM stream group consumer min_idle id…` for them, every `every`.
+    #[serde(default)]
+    pub xclaim: Option<AutoclaimSpec>,
     /// How long a blocking command waits (`BRPOP … timeout`, `XREADGROUP BLOCK`); 0 (default) waits
     /// for ever.
     #[serde(default)]
@@ -203,6 +251,11 @@ impl WorkerSpec {
     pub fn consumer_name(&self) -> &str {
         self.consumer.as_deref().unwrap_or(&self.name)
     }
+
+    /// A claimer's `XAUTOCLAIM` or `XCLAIM` settings.
+    pub fn claim(&self) -> Option<&AutoclaimSpec> {
+        self.xautoclaim.as_ref().or(self.xclaim.as_ref())
+    }
 }
 
 /// A subscriber: `SUBSCRIBE` to channels and `PSUBSCRIBE` to patterns when it connects.
@@ -232,8 +285,8 @@ pub struct FaultSpec {
     pub subscriber_disconnect: Option<String>,
     #[serde(rename = "for", default)]
     pub length: Option<Millis>,
-    /// redis-server restarts without persistence: every key, group and connection is gone; the
-    /// clients reconnect at once.
+    /// redis-server's machine fails and the server restarts from what its persistence kept
+    /// ([`crate::redis::Redis::restart`]); every connection is gone; the clients reconnect at once.
     #[serde(default)]
     pub server_restart: bool,
 }
@@ -463,6 +516,12 @@ impl RedisDocument {
                     return Err(Problem::new(format!("{path}.push"), "push is lpush or rpush, for a list"));
                 }
             }
+            if (p.maxlen.is_some() || p.approximate) && p.stream.is_none() {
+                return Err(Problem::new(format!("{path}.maxlen"), "maxlen trims a stream: give stream"));
+            }
+            if p.approximate && p.maxlen.is_none() {
+                return Err(Problem::new(format!("{path}.approximate"), "approximate goes with maxlen"));
+            }
             if !p.fields.is_empty() && p.stream.is_none() {
                 return Err(Problem::new(format!("{path}.fields"), "fields are for a stream's entries"));
             }
@@ -494,10 +553,15 @@ impl RedisDocument {
             own_name(format!("{path}.name"), &w.name, "worker")?;
             match (&w.list, &w.stream) {
                 (Some(_), None) => {
-                    if w.group.is_some() || w.xautoclaim.is_some() || w.noack || w.count.is_some() {
+                    if w.group.is_some()
+                        || w.xautoclaim.is_some()
+                        || w.xclaim.is_some()
+                        || w.noack
+                        || w.count.is_some()
+                    {
                         return Err(Problem::new(
                             path,
-                            "a list worker pops; group, count, noack and xautoclaim are for a stream worker",
+                            "a list worker pops; group, count, noack, xautoclaim and xclaim are for a stream worker",
                         ));
                     }
                     if let Some(pop) = &w.pop {
@@ -528,16 +592,20 @@ impl RedisDocument {
                     if w.count == Some(0) {
                         return Err(Problem::new(format!("{path}.count"), "a read takes at least 1 entry"));
                     }
-                    if let Some(a) = &w.xautoclaim {
+                    if w.xautoclaim.is_some() && w.xclaim.is_some() {
+                        return Err(Problem::new(path, "a claimer uses xautoclaim or xclaim, not both"));
+                    }
+                    for (what, claim) in [("xautoclaim", &w.xautoclaim), ("xclaim", &w.xclaim)] {
+                        let Some(a) = claim else { continue };
                         if a.every.unwrap_or(a.min_idle).0 == 0 {
                             return Err(Problem::new(
-                                format!("{path}.xautoclaim.every"),
+                                format!("{path}.{what}.every"),
                                 "a claimer looks every more than 0 ms",
                             ));
                         }
                         if a.count == Some(0) {
                             return Err(Problem::new(
-                                format!("{path}.xautoclaim.count"),
+                                format!("{path}.{what}.count"),
                                 "a claim takes at least 1 entry",
                             ));
                         }

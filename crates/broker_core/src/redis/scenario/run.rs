@@ -154,7 +154,10 @@ pub enum RedisEvent {
         element: String,
         reason: String,
     },
+    /// redis-server restarted after its machine failed, from what its disk kept (`from`, in words);
+    /// `keys_lost` keys are gone or back to an older value.
     Restarted {
+        from: String,
         keys_lost: usize,
     },
     /// A reaper found a liveness key gone (`EXISTS` replied 0).
@@ -349,9 +352,9 @@ impl fmt::Display for RedisEvent {
             }
             Requeued { reaper, command, element } => write!(f, "{reaper} {command} -> {}", shown(element)),
             Typed { by, command, reply } => write!(f, "{by}> {command} -> {reply}"),
-            Restarted { keys_lost } => write!(
+            Restarted { from, keys_lost } => write!(
                 f,
-                "redis-server restarted without persistence: {keys_lost} keys lost, every client disconnected"
+                "redis-server restarted from {from}: {keys_lost} keys lost or changed back, every client disconnected"
             ),
         }
     }
@@ -376,6 +379,8 @@ enum Fate {
     Unread,
     Pending(String),
     Acked,
+    /// Trimmed (`MAXLEN`) before the group read it: the group's `>` reads pass over it.
+    Trimmed,
 }
 
 /// What a worker took and works on.
@@ -639,6 +644,12 @@ impl RedisRun {
     }
 
     fn create_groups(&mut self) -> Result<(), Problem> {
+        if let Some(argv) = self.doc.persistence.as_ref().and_then(|p| p.command()) {
+            let reply = self.execute(self.admin, &argv);
+            if let Reply::Error(e) = &reply {
+                return Err(Problem::new("persistence", format!("{}: {e}", command_text(&argv))));
+            }
+        }
         for (i, g) in self.doc.groups.clone().iter().enumerate() {
             let argv = ["XGROUP", "CREATE", &g.stream, &g.name, &g.id, "MKSTREAM"].map(String::from);
             let reply = self.execute(self.admin, &argv);
@@ -795,7 +806,15 @@ impl RedisRun {
         let argv: Vec<String> = if let Some(list) = &spec.list {
             vec![spec.push.as_deref().unwrap_or("lpush").to_ascii_uppercase(), list.clone(), body.clone()]
         } else if let Some(stream) = &spec.stream {
-            let mut argv = vec!["XADD".to_string(), stream.clone(), "*".to_string()];
+            let mut argv = vec!["XADD".to_string(), stream.clone()];
+            if let Some(n) = spec.maxlen {
+                argv.push("MAXLEN".to_string());
+                if spec.approximate {
+                    argv.push("~".to_string());
+                }
+                argv.push(n.to_string());
+            }
+            argv.push("*".to_string());
             for (k, v) in &fields {
                 argv.push(k.clone());
                 argv.push(v.clone());
@@ -824,6 +843,9 @@ impl RedisRun {
                     if s == stream {
                         fates.entry(id).or_insert(Fate::Unread);
                     }
+                }
+                if spec.maxlen.is_some() {
+                    self.trimmed(stream);
                 }
             }
         } else if let Some(channel) = &spec.channel {
@@ -916,6 +938,34 @@ impl RedisRun {
             let stream = spec.stream.clone().unwrap_or_default();
             let group = spec.group.clone().unwrap_or_default();
             let consumer = spec.consumer_name().to_string();
+            if let Some(a) = &spec.xclaim {
+                let count = a.count.unwrap_or(10).to_string();
+                let min_idle = a.min_idle.0.to_string();
+                let find =
+                    ["XPENDING", &stream, &group, "IDLE", &min_idle, "-", "+", &count].map(String::from);
+                let client = w.client;
+                let reply = self.execute(client, &find);
+                let ids: Vec<String> = match &reply {
+                    Reply::Array(entries) => entries
+                        .iter()
+                        .filter_map(|e| match e {
+                            Reply::Array(parts) => parts.first().and_then(bulk_text),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                if ids.is_empty() {
+                    self.took(i, &command_text(&find), reply);
+                    return;
+                }
+                let mut argv: Vec<String> = vec!["XCLAIM".to_string(), stream, group, consumer, min_idle];
+                argv.extend(ids);
+                let command = command_text(&argv);
+                let reply = self.execute(client, &argv);
+                self.took(i, &command, reply);
+                return;
+            }
             match &spec.xautoclaim {
                 Some(a) => {
                     let mut argv = vec![
@@ -989,6 +1039,14 @@ impl RedisRun {
             let group = spec.group.clone().unwrap_or_default();
             let consumer = spec.consumer_name().to_string();
             let got = match (&spec.xautoclaim, &reply) {
+                // XCLAIM's entries; XPENDING's reply when nothing was idle long enough.
+                (None, Reply::Array(_)) if spec.xclaim.is_some() => {
+                    if command.starts_with("XCLAIM") {
+                        entries_of(&reply)
+                    } else {
+                        Vec::new()
+                    }
+                }
                 (Some(_), Reply::Array(parts)) => {
                     if let Some(c) = parts.first().and_then(bulk_text) {
                         self.workers[i].cursor = c;
@@ -1001,6 +1059,18 @@ impl RedisRun {
                 },
                 _ => Vec::new(),
             };
+            // Entries a claim asked for and did not get: deleted ones (trimmed, `XDEL`) left the PEL
+            // (Redis 7.0); others stay where the server has them.
+            let mut asked: Vec<StreamId> = Vec::new();
+            if spec.xclaim.is_some() && command.starts_with("XCLAIM") {
+                asked.extend(command.split(' ').skip(5).filter_map(parse_id));
+            }
+            if let (Some(_), Reply::Array(parts)) = (&spec.xautoclaim, &reply) {
+                if let Some(Reply::Array(deleted)) = parts.get(2) {
+                    asked.extend(deleted.iter().filter_map(bulk_text).filter_map(|t| parse_id(&t)));
+                }
+            }
+            self.refresh_fates(&stream, &group, &asked);
             let fate = if spec.noack { Fate::Acked } else { Fate::Pending(consumer) };
             if let Some(fates) = self.entries.get_mut(&(stream.clone(), group)) {
                 for (id, _) in &got {
@@ -1013,7 +1083,7 @@ impl RedisRun {
         }
         if items.is_empty() {
             self.push(RedisEvent::NothingTaken { worker, command: command.to_string() });
-            let pause = spec.xautoclaim.as_ref().map_or(0, |a| a.every.unwrap_or(a.min_idle).0);
+            let pause = spec.claim().map_or(0, |a| a.every.unwrap_or(a.min_idle).0);
             // A timed-out blocking take has waited already; a claimer looks again after its period.
             self.clock.wakes.schedule(self.clock.now.plus_millis(pause), Wake::Take(i, generation));
             return;
@@ -1032,6 +1102,46 @@ impl RedisRun {
         }
         self.workers[i].hand = items.into();
         self.work_on_next(i);
+    }
+
+    /// Entries unread by a group that trimming took out of `stream` are out of its reach.
+    fn trimmed(&mut self, stream: &str) {
+        let present: BTreeSet<StreamId> = match self.redis.stream(stream.as_bytes()) {
+            Ok(Some(s)) => s.entries.keys().copied().collect(),
+            _ => BTreeSet::new(),
+        };
+        for ((s, _), fates) in self.entries.iter_mut() {
+            if s == stream {
+                for (id, fate) in fates.iter_mut() {
+                    if *fate == Fate::Unread && !present.contains(id) {
+                        *fate = Fate::Trimmed;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The ledger's fate of `ids` in the group, as the server has them now.
+    fn refresh_fates(&mut self, stream: &str, group: &str, ids: &[StreamId]) {
+        let Some(g) = self.group(stream, group) else { return };
+        let now: Vec<(StreamId, Fate)> = ids
+            .iter()
+            .map(|id| {
+                let fate = match g.pel.get(id) {
+                    Some(p) => Fate::Pending(String::from_utf8_lossy(&p.consumer).into_owned()),
+                    None if *id > g.last_delivered => Fate::Unread,
+                    None => Fate::Acked,
+                };
+                (*id, fate)
+            })
+            .collect();
+        if let Some(fates) = self.entries.get_mut(&(stream.to_string(), group.to_string())) {
+            for (id, fate) in now {
+                if fates.contains_key(&id) {
+                    fates.insert(id, fate);
+                }
+            }
+        }
     }
 
     fn deliveries(&self, stream: &str, group: &str, id: StreamId) -> Option<u64> {
@@ -1259,19 +1369,42 @@ impl RedisRun {
         }
     }
 
+    /// The server restarts from what its persistence kept ([`Redis::restart`]); the ledgers follow what
+    /// it reloaded: a list element the ledger had in a list that the reloaded list lacks is lost, one the
+    /// reloaded list holds beyond the ledger's (popped or done after the snapshot) is back in it; each
+    /// group's entries are unread, pending or acknowledged as the reloaded group says, entries added
+    /// after the snapshot are gone, and groups gone with their streams are forgotten.
     fn restart(&mut self) {
-        let keys_lost = self.redis.keys.len();
-        let now = self.redis.now;
-        self.redis = Redis::new();
-        self.redis.now = now;
+        let from = self.redis.reload_source();
+        let keys_lost = self.redis.restart();
         self.record(WireStep::Restart { at: self.clock.now });
-        self.push(RedisEvent::Restarted { keys_lost });
+        self.push(RedisEvent::Restarted { from: from.clone(), keys_lost });
         self.hand_disconnected();
+        let mut held: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+        for (key, entry) in &self.redis.keys {
+            if let Value::List(list) = &entry.value {
+                let counts = held.entry(String::from_utf8_lossy(key).into_owned()).or_default();
+                for e in list {
+                    *counts.entry(String::from_utf8_lossy(e).into_owned()).or_default() += 1;
+                }
+            }
+        }
         let mut lost = Vec::new();
         for (body, place) in self.elements.iter_mut() {
-            if let Place::InList(key) = place {
-                lost.push((key.clone(), body.clone()));
-                *place = Place::Lost;
+            let Place::InList(key) = place else { continue };
+            match held.get_mut(key.as_str()).and_then(|c| c.get_mut(body.as_str())).filter(|n| **n > 0) {
+                Some(n) => *n -= 1,
+                None => {
+                    lost.push((key.clone(), body.clone()));
+                    *place = Place::Lost;
+                }
+            }
+        }
+        for (key, counts) in held {
+            for (body, n) in counts {
+                for _ in 0..n {
+                    self.elements.push((body.clone(), Place::InList(key.clone())));
+                }
             }
         }
         for (key, element) in lost {
@@ -1279,11 +1412,34 @@ impl RedisRun {
             self.push(RedisEvent::Lost {
                 key,
                 element,
-                reason: "the server restarted without persistence".to_string(),
+                reason: format!("the server restarted from {from}, which did not have it"),
             });
         }
-        // Groups are gone with their streams.
-        self.entries.clear();
+        let groups: Vec<(String, String)> = self.entries.keys().cloned().collect();
+        for (stream, group) in groups {
+            let Some(g) = self.group(&stream, &group) else {
+                self.entries.remove(&(stream, group));
+                continue;
+            };
+            let last = g.last_delivered;
+            let pending: Vec<(StreamId, String)> = g
+                .pel
+                .iter()
+                .map(|(id, p)| (*id, String::from_utf8_lossy(&p.consumer).into_owned()))
+                .collect();
+            let top = match self.redis.stream(stream.as_bytes()) {
+                Ok(Some(s)) => s.last_id,
+                _ => StreamId::default(),
+            };
+            let fates = self.entries.get_mut(&(stream, group)).expect("listed");
+            fates.retain(|id, _| *id <= top);
+            for (id, fate) in fates.iter_mut() {
+                *fate = if *id > last { Fate::Unread } else { Fate::Acked };
+            }
+            for (id, consumer) in pending {
+                fates.insert(id, Fate::Pending(consumer));
+            }
+        }
         for i in 0..self.workers.len() {
             let w = &mut self.workers[i];
             if w.alive && w.blocked.take().is_some() {
@@ -1404,7 +1560,9 @@ impl RedisRun {
                     None if *id > g.last_delivered => Fate::Unread,
                     None => Fate::Acked,
                 };
-                if actual != *fate {
+                // A trimmed entry is never delivered: the group's last-delivered id may pass it.
+                let passed_over = *fate == Fate::Trimmed && !matches!(actual, Fate::Pending(_));
+                if actual != *fate && !passed_over {
                     return Err(format!(
                         "entry {id} of {stream} is {actual:?} in group {group}, the ledger says {fate:?}"
                     ));
