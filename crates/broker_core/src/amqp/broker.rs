@@ -89,7 +89,7 @@ use super::durable::base64_encode;
 use super::error::{AmqpError, ErrorScope, ReplyCode};
 use super::event::{CancelReason, DropReason, Event, LoggedEvent, QueueDeletedReason};
 use super::exchange::{Binding, BindingCheck, BindingTable, Destination, ExchangeType};
-use super::message::{header_routes, parse_expiration, QueuedMessage, Route, RouteCache};
+use super::message::{header_routes, parse_expiration, PackedProperties, QueuedMessage, Route, RouteCache};
 use super::method::{Method, Reply};
 use super::queue::{ConsumerKey, InLine, Queue};
 use super::stream::{OffsetError, OffsetSpec, StreamLog};
@@ -97,6 +97,7 @@ use super::types::{
     BasicProperties, ChannelNumber, ConnectionId, Delivery, DeliveryTag, FieldTable, FieldValue, MessageId,
     Name,
 };
+use super::vec_map::VecMap;
 use crate::clock::{DeadlineQueue, VirtualTime};
 use crate::prng::Prng;
 use serde::{Deserialize, Serialize};
@@ -324,7 +325,8 @@ pub struct Broker {
     now: VirtualTime,
     timers: DeadlineQueue<Timer>,
     events: Vec<LoggedEvent>,
-    connections: BTreeMap<ConnectionId, Connection>,
+    /// By id (see [`VecMap`]: the order is a `BTreeMap`'s).
+    connections: VecMap<ConnectionId, Connection>,
     next_connection: u32,
     exchanges: BTreeMap<Name, ExchangeState>,
     queues: BTreeMap<Name, Queue>,
@@ -407,7 +409,7 @@ impl Broker {
             now: VirtualTime::ZERO,
             timers: DeadlineQueue::new(),
             events: Vec::new(),
-            connections: BTreeMap::new(),
+            connections: VecMap::new(),
             next_connection: 1,
             exchanges,
             queues: BTreeMap::new(),
@@ -438,7 +440,7 @@ impl Broker {
         let id = ConnectionId(self.next_connection);
         self.next_connection += 1;
         let name = Name::from(name);
-        self.connections.insert(id, Connection { name: name.clone(), channels: BTreeMap::new() });
+        self.connections.insert(id, Connection { name: name.clone(), channels: VecMap::new() });
         emit!(self, Event::ConnectionOpened { connection: id, name });
         id
     }
@@ -543,7 +545,7 @@ impl Broker {
         at: VirtualTime,
         connection: ConnectionId,
         channel: ChannelNumber,
-        method: Method,
+        mut method: Method,
     ) -> Result<Reply, AmqpError> {
         self.advance_to(at);
         let Some(conn) = self.connections.get(&connection) else {
@@ -575,6 +577,21 @@ impl Broker {
                     conn.channels.len()
                 ),
             ))
+        } else if open
+            && matches!(method, Method::BasicPublish { immediate: false, .. } | Method::BasicAck { .. })
+        {
+            // The two methods of every message, taken apart here rather than moved whole (a `Method` is
+            // some 340 bytes) through `dispatch`, which would send them to the same place: neither has a
+            // queue-name shortcut, and an immediate publish takes the general way to its error.
+            match method {
+                Method::BasicPublish {
+                    exchange, routing_key, mandatory, ref mut properties, body, ..
+                } => self.publish(connection, channel, &exchange, routing_key, mandatory, properties, body),
+                Method::BasicAck { delivery_tag, multiple } => {
+                    self.settle(connection, channel, delivery_tag, multiple, Settle::Ack)
+                }
+                _ => unreachable!("matched above"),
+            }
         } else {
             match (&method, open) {
                 (Method::ChannelOpen, true) => {
@@ -1063,8 +1080,8 @@ impl Broker {
                 self.basic_consume(conn, ch, &queue, consumer_tag, auto_ack, exclusive, &arguments)
             }
             Method::BasicCancel { consumer_tag } => self.basic_cancel(conn, ch, &consumer_tag),
-            Method::BasicPublish { exchange, routing_key, mandatory, properties, body, .. } => {
-                self.publish(conn, ch, &exchange, routing_key, mandatory, properties, body)
+            Method::BasicPublish { exchange, routing_key, mandatory, mut properties, body, .. } => {
+                self.publish(conn, ch, &exchange, routing_key, mandatory, &mut properties, body)
             }
             Method::BasicGet { queue, auto_ack } => self.basic_get(conn, ch, &queue, auto_ack),
             Method::BasicAck { delivery_tag, multiple } => {
@@ -1257,20 +1274,10 @@ impl Broker {
         self.run_delivery(queue);
     }
 
-    /// Updates consumer and channel counters for a delivery (`tag`) that is no longer unacked. The
-    /// consumer now holding its tag counts it only if it reads the same queue: its consumer may have been
-    /// cancelled and the tag reused, on this queue or another.
+    /// [`Channel::forget_consumer_unacked`] on channel `ch` of `conn`.
     fn forget_consumer_unacked(&mut self, conn: ConnectionId, ch: ChannelNumber, tag: u64, u: &Unacked) {
-        let Some(ctag) = &u.consumer_tag else { return };
-        let Some(channel) = self.connections.get_mut(&conn).and_then(|c| c.channels.get_mut(&ch)) else {
-            return;
-        };
-        channel.consumer_unacked -= 1;
-        if let Some(c) = consumer_mut(&mut channel.consumers, ctag).filter(|c| {
-            (Rc::ptr_eq(&c.queue, &u.queue) || c.queue == u.queue)
-                && c.queue_incarnation == u.queue_incarnation
-        }) {
-            c.settled(tag);
+        if let Some(channel) = self.connections.get_mut(&conn).and_then(|c| c.channels.get_mut(&ch)) {
+            channel.forget_consumer_unacked(tag, u);
         }
     }
 
@@ -1280,13 +1287,16 @@ impl Broker {
         if let Some(channel) = self.connections.get(&conn).and_then(|c| c.channels.get(&ch)) {
             // Usually all of a channel's consumers read one queue: then the set would hold just that one.
             if also.is_empty() {
-                let mut queues = channel.consumers.values().map(|c| &c.queue);
-                if let Some(first) = queues.next() {
-                    if queues.all(|q| q == first) {
-                        let only = Name::clone(first);
-                        self.run_delivery(&only);
-                        return;
+                let only = {
+                    let mut queues = channel.consumers.values().map(|c| &c.queue);
+                    match queues.next() {
+                        Some(first) if queues.all(|q| q == first) => Some(Name::clone(first)),
+                        _ => None,
                     }
+                };
+                if let Some(only) = only {
+                    self.run_delivery(&only);
+                    return;
                 }
             }
             also.extend(channel.consumers.values().map(|c| c.queue.clone()));
@@ -2092,7 +2102,7 @@ impl Broker {
         &mut self,
         id: MessageId,
         routing_key: &str,
-        properties: &BasicProperties,
+        properties: &PackedProperties,
         body: &[u8],
     ) -> bool {
         let found = self.connections.iter().find_map(|(cid, c)| {
@@ -2104,7 +2114,8 @@ impl Broker {
             })
         });
         let Some((connection, channel, tag, delivery_tag)) = found else { return false };
-        let m = QueuedMessage::new(id, "", routing_key, properties.clone(), body);
+        let route = Route::new(Name::from(""), routing_key);
+        let m = QueuedMessage::with_packed(id, route, properties.clone(), body.into());
         self.totals.copies += 1;
         self.totals.acked += 1;
         emit!(
@@ -2152,7 +2163,7 @@ impl Broker {
     }
 
     /// [`can_take`](Self::can_take) on the connections alone, so a caller may hold a queue meanwhile.
-    fn can_take_in(connections: &BTreeMap<ConnectionId, Connection>, key: &ConsumerKey) -> bool {
+    fn can_take_in(connections: &VecMap<ConnectionId, Connection>, key: &ConsumerKey) -> bool {
         let Some(ch) = connections.get(&key.connection).and_then(|c| c.channels.get(&key.channel)) else {
             return false;
         };
@@ -2162,7 +2173,7 @@ impl Broker {
 
     /// Consumers that got credit back rejoin the end of their priority in the line, in the order they
     /// were blocked (`rabbit_queue_consumers:unblock`).
-    fn unblock_in(q: &mut Queue, connections: &BTreeMap<ConnectionId, Connection>) {
+    fn unblock_in(q: &mut Queue, connections: &VecMap<ConnectionId, Connection>) {
         let Some(first) = q.blocked.iter().position(|c| Self::can_take_in(connections, &c.key)) else {
             return;
         };
@@ -2192,36 +2203,59 @@ impl Broker {
     /// [`run_delivery`](Self::run_delivery), told whether the queue's blocked consumers were just
     /// unblocked with no credit given back since (then they are not checked again).
     fn run_delivery_from(&mut self, queue: &str, mut unblocked: bool) {
-        if self.queues.get(queue).is_some_and(Queue::is_stream) {
-            self.run_stream_delivery(queue);
-            return;
-        }
         'lookup: loop {
             let Some(q) = self.queues.get_mut(queue) else { return };
+            if q.is_stream() {
+                self.run_stream_delivery(queue);
+                return;
+            }
             if !unblocked {
                 Self::unblock_in(q, &self.connections);
                 unblocked = true;
             }
+            // The consumer last served, when its delivery used up its credit: found at the front again
+            // (the only consumer in the line, say), it is known to be blocked without looking it up.
+            // Nothing between two turns of the loop below gives credit back.
+            let mut spent: Option<ConsumerKey> = None;
             // The queue stays borrowed from one delivery to the next; it is looked up again only after
             // `expire_heads`, which needs the whole broker.
             loop {
                 if q.is_empty() {
                     return;
                 }
-                let Some(key) = q.consumers.front().map(|c| c.key.clone()) else { return };
+                let Some(front) = q.consumers.front() else { return };
                 let single_active = q.args.single_active_consumer;
+                let known_spent = spent.as_ref().is_some_and(|k| k.same_as(&front.key));
+                let key = (!known_spent).then(|| front.key.clone());
                 // The consumer and its channel, found once for the credit check (`can_take`) and the
                 // delivery.
-                let channel =
-                    self.connections.get_mut(&key.connection).and_then(|c| c.channels.get_mut(&key.channel));
-                let taker = channel.and_then(|ch| {
+                let channel = key.as_ref().and_then(|key| {
+                    self.connections.get_mut(&key.connection).and_then(|c| c.channels.get_mut(&key.channel))
+                });
+                let taker = channel.zip(key).and_then(|(ch, key)| {
                     let global_credit = ch.has_global_credit();
-                    let Channel { consumers, next_delivery_tag, consumer_unacked, unacked, .. } = ch;
+                    let Channel {
+                        consumers,
+                        next_delivery_tag,
+                        consumer_unacked,
+                        unacked,
+                        global_prefetch,
+                        ..
+                    } = ch;
                     let consumer = consumer_mut(consumers, &key.tag)?;
                     let can_take = consumer.auto_ack || (consumer.has_credit() && global_credit);
-                    can_take.then_some((consumer, next_delivery_tag, consumer_unacked, unacked))
+                    can_take.then_some((
+                        key,
+                        consumer,
+                        next_delivery_tag,
+                        consumer_unacked,
+                        unacked,
+                        *global_prefetch,
+                    ))
                 });
-                let Some((consumer, next_delivery_tag, channel_unacked, unacked)) = taker else {
+                let Some((key, consumer, next_delivery_tag, channel_unacked, unacked, global_prefetch)) =
+                    taker
+                else {
                     if single_active {
                         return;
                     }
@@ -2262,6 +2296,9 @@ impl Broker {
                 } else {
                     consumer.unacked += 1;
                     *channel_unacked += 1;
+                    if !(consumer.has_credit() && Channel::global_credit(global_prefetch, *channel_unacked)) {
+                        spent = Some(key.clone());
+                    }
                     unacked.insert(
                         tag,
                         Unacked {
@@ -2509,7 +2546,7 @@ impl Broker {
         } else {
             // One delivery is one group: settle it without building, sorting and splitting a list.
             let u = channel.unacked.remove(&tag).expect("checked");
-            self.forget_consumer_unacked(conn, ch, tag, &u);
+            channel.forget_consumer_unacked(tag, &u);
             let (queue, incarnation) = (u.queue.clone(), u.queue_incarnation);
             self.settle_group_taken(conn, ch, &queue, incarnation, std::iter::once((tag, u)), op);
             self.run_channel_queues_after(conn, ch, &queue);
@@ -2601,21 +2638,30 @@ impl Broker {
                     for (tag, u) in group {
                         let message = u.message.id;
                         let delivery_tag = DeliveryTag(tag);
-                        let (queue, connection, channel) = (Name::clone(queue), conn, ch);
+                        let (connection, channel) = (conn, ch);
+                        // The name is cloned only for an event recorded.
+                        let queue = || Name::clone(queue);
                         match op {
                             Settle::Ack => emit!(
                                 self,
-                                Event::Acked { message, queue, connection, channel, delivery_tag }
+                                Event::Acked { message, queue: queue(), connection, channel, delivery_tag }
                             ),
                             Settle::Nack { requeue } => emit!(
                                 self,
-                                Event::Nacked { message, queue, connection, channel, delivery_tag, requeue }
+                                Event::Nacked {
+                                    message,
+                                    queue: queue(),
+                                    connection,
+                                    channel,
+                                    delivery_tag,
+                                    requeue
+                                }
                             ),
                             Settle::Reject { requeue } => emit!(
                                 self,
                                 Event::Rejected {
                                     message,
-                                    queue,
+                                    queue: queue(),
                                     connection,
                                     channel,
                                     delivery_tag,
@@ -2719,7 +2765,7 @@ impl Broker {
         exchange: &str,
         routing_key: String,
         mandatory: bool,
-        properties: BasicProperties,
+        properties: &mut BasicProperties,
         body: Vec<u8>,
     ) -> Result<Reply, AmqpError> {
         // `rabbit_channel:check_msg_size/3`, before anything else about the publish.
@@ -2760,7 +2806,6 @@ impl Broker {
                 format!("cannot publish to internal {}", exchange_resource(exchange, self.vhost())),
             ));
         }
-        let mut properties = properties;
         if properties.reply_to.as_deref() == Some(REPLY_TO_QUEUE) {
             // Direct reply-to: the request carries the key of this channel's reply consumer.
             let Some((_, key)) = &self.channel_mut(conn, ch).reply_consumer else {
@@ -2799,12 +2844,13 @@ impl Broker {
                 routing_key,
                 also,
                 mandatory,
-                properties,
+                properties: std::mem::take(properties),
                 body,
                 queues,
             });
             return Ok(Reply::None);
         };
+        let properties = PackedProperties::from_mut(properties);
         self.publish_checked(conn, ch, seq, xname, routing_key, also, mandatory, properties, body, None);
         Ok(Reply::None)
     }
@@ -2847,7 +2893,7 @@ impl Broker {
         routing_key: String,
         also: Vec<Box<str>>,
         mandatory: bool,
-        properties: BasicProperties,
+        properties: PackedProperties,
         body: Vec<u8>,
         chosen: Option<Vec<Name>>,
     ) {
@@ -2885,7 +2931,7 @@ impl Broker {
                 queues.retain(|q| self.queues.contains_key(q));
                 queues
             }
-            None => self.route(&xname, &route, &properties.headers),
+            None => self.route(&xname, &route, properties.headers()),
         };
         // The event takes the target list; one target (the usual case) is remembered without a copy.
         let single = match targets.as_slice() {
@@ -2927,11 +2973,11 @@ impl Broker {
                 emit!(self, Event::Dropped { message: id, queue: None, reason: DropReason::Unroutable });
             }
         } else if let Some(only) = single {
-            let m = QueuedMessage::with_route(id, Rc::clone(&route), properties, body.into_boxed_slice());
+            let m = QueuedMessage::with_packed(id, Rc::clone(&route), properties, body.into_boxed_slice());
             self.totals.copies += 1;
             ack = self.enqueue(&only, m);
         } else {
-            let m = QueuedMessage::with_route(id, Rc::clone(&route), properties, body.into_boxed_slice());
+            let m = QueuedMessage::with_packed(id, Rc::clone(&route), properties, body.into_boxed_slice());
             let last = targets.len() - 1;
             let mut m = Some(m);
             for (i, t) in targets.iter().enumerate() {
@@ -2978,7 +3024,7 @@ impl Broker {
                 p.routing_key,
                 p.also,
                 p.mandatory,
-                p.properties,
+                PackedProperties::new(p.properties),
                 p.body,
                 Some(p.queues),
             );

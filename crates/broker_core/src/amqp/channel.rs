@@ -13,7 +13,8 @@
 use super::consumer::Consumer;
 use super::message::QueuedMessage;
 use super::types::{BasicProperties, ChannelNumber, Name};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use super::vec_map::VecMap;
+use std::collections::{BTreeSet, VecDeque};
 use std::rc::Rc;
 
 /// A publish held by a transaction until `tx.commit`, already checked (exchange, size, expiration,
@@ -111,7 +112,9 @@ impl UnackedMap {
 
     pub fn remove(&mut self, tag: &u64) -> Option<Unacked> {
         let i = self.position(*tag).ok()?;
-        self.entries.remove(i).map(|(_, u)| u)
+        // The usual ack is of the oldest delivery.
+        let entry = if i == 0 { self.entries.pop_front() } else { self.entries.remove(i) };
+        entry.map(|(_, u)| u)
     }
 
     /// The entries from `tag` on, removed (`BTreeMap::split_off`).
@@ -159,7 +162,8 @@ pub struct Channel {
     pub next_delivery_tag: u64,
     pub unacked: UnackedMap,
     pub consumer_unacked: u32,
-    pub consumers: BTreeMap<Name, Consumer>,
+    /// By tag (see [`VecMap`]: the order is a `BTreeMap`'s).
+    pub consumers: VecMap<Name, Consumer>,
     /// `basic.qos global=false`: the prefetch given to consumers started from now on (0 = unlimited).
     pub consumer_prefetch: u16,
     /// `basic.qos global=true`: a limit shared by all consumers on the channel (0 = unlimited).
@@ -184,7 +188,13 @@ impl Channel {
 
     /// Whether the channel-wide limit allows one more consumer delivery.
     pub fn has_global_credit(&self) -> bool {
-        self.global_prefetch == 0 || self.consumer_unacked < u32::from(self.global_prefetch)
+        Self::global_credit(self.global_prefetch, self.consumer_unacked)
+    }
+
+    /// [`has_global_credit`](Self::has_global_credit) from the two fields, for a caller that holds
+    /// others of the channel's fields borrowed.
+    pub fn global_credit(global_prefetch: u16, consumer_unacked: u32) -> bool {
+        global_prefetch == 0 || consumer_unacked < u32::from(global_prefetch)
     }
 
     pub fn take_delivery_tag(&mut self) -> u64 {
@@ -203,6 +213,20 @@ impl Channel {
         Some(seq)
     }
 
+    /// Updates the consumer and channel counters for a delivery (`tag`) that is no longer unacked. The
+    /// consumer now holding its tag counts it only if it reads the same queue: its consumer may have been
+    /// cancelled and the tag reused, on this queue or another.
+    pub fn forget_consumer_unacked(&mut self, tag: u64, u: &Unacked) {
+        let Some(ctag) = &u.consumer_tag else { return };
+        self.consumer_unacked -= 1;
+        if let Some(c) = consumer_mut(&mut self.consumers, ctag).filter(|c| {
+            (Rc::ptr_eq(&c.queue, &u.queue) || c.queue == u.queue)
+                && c.queue_incarnation == u.queue_incarnation
+        }) {
+            c.settled(tag);
+        }
+    }
+
     /// The consumer with `tag` (see [`consumer_mut`]).
     pub fn consumer(&self, tag: &Name) -> Option<&Consumer> {
         match self.consumers.first_key_value() {
@@ -215,7 +239,7 @@ impl Channel {
 /// `consumers.get_mut(tag)`, quicker for the usual caller: it holds the very name the map keeps (a
 /// queue's line and the channel's unacked deliveries share it), so the first consumer — on most channels
 /// the only one — is matched by address before the map is searched by comparing strings.
-pub fn consumer_mut<'a>(consumers: &'a mut BTreeMap<Name, Consumer>, tag: &Name) -> Option<&'a mut Consumer> {
+pub fn consumer_mut<'a>(consumers: &'a mut VecMap<Name, Consumer>, tag: &Name) -> Option<&'a mut Consumer> {
     if consumers.first_key_value().is_some_and(|(first, _)| Rc::ptr_eq(first, tag)) {
         return consumers.values_mut().next();
     }
@@ -226,7 +250,8 @@ pub fn consumer_mut<'a>(consumers: &'a mut BTreeMap<Name, Consumer>, tag: &Name)
 #[derive(Clone, Debug)]
 pub struct Connection {
     pub name: Name,
-    pub channels: BTreeMap<ChannelNumber, Channel>,
+    /// By number (see [`VecMap`]: the order is a `BTreeMap`'s).
+    pub channels: VecMap<ChannelNumber, Channel>,
 }
 
 /// A client's view of its open channel numbers, handing out the lowest free one as pika does

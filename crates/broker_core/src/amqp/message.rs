@@ -59,6 +59,10 @@ pub const ROUTING_HEADERS: [&str; 2] = ["CC", "BCC"];
 /// `Err((header, type))` when one of them is present but not an array, which RabbitMQ refuses.
 pub fn header_routes(headers: &FieldTable) -> Result<Vec<Box<str>>, (&'static str, &'static str)> {
     let mut keys = Vec::new();
+    if headers.is_empty() {
+        // The usual publish: no header to look for.
+        return Ok(keys);
+    }
     for header in ROUTING_HEADERS {
         match headers.get(header) {
             None => {}
@@ -112,6 +116,45 @@ struct Extras {
     properties: Option<Box<BasicProperties>>,
 }
 
+/// A published message's properties as its queued copies keep them: the delivery mode in a byte when
+/// no other property is set (the usual message), else all of them boxed. Packed once per publish, so the
+/// ~260-byte properties are not moved from call to call on the way to the queue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PackedProperties {
+    rich: Option<Box<BasicProperties>>,
+    flags: u8,
+}
+
+/// The headers of a message that has none.
+static NO_HEADERS: FieldTable = FieldTable::new();
+
+impl PackedProperties {
+    pub fn new(properties: BasicProperties) -> Self {
+        let (rich, flags) = pack_properties(properties);
+        PackedProperties { rich, flags }
+    }
+
+    /// [`new`](Self::new) without moving the properties when they say no more than `delivery_mode`
+    /// (then `properties` is left as it was); otherwise they are taken, leaving the defaults.
+    pub fn from_mut(properties: &mut BasicProperties) -> Self {
+        match properties.delivery_mode {
+            None | Some(1) | Some(2) if only_delivery_mode(properties) => {
+                PackedProperties { rich: None, flags: properties.delivery_mode.unwrap_or(0) << MODE_SHIFT }
+            }
+            _ => PackedProperties::new(std::mem::take(properties)),
+        }
+    }
+
+    pub fn headers(&self) -> &FieldTable {
+        self.rich.as_ref().map_or(&NO_HEADERS, |p| &p.headers)
+    }
+
+    /// The properties as published.
+    pub fn properties(&self) -> Cow<'_, BasicProperties> {
+        unpack_properties(self.rich.as_deref(), self.flags)
+    }
+}
+
 /// One queued copy of a message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueuedMessage {
@@ -141,7 +184,12 @@ impl QueuedMessage {
 
     /// Packs a message published via `route`. The expiry and `seq` are set by the queue on enqueue.
     pub fn with_route(id: MessageId, route: Rc<Route>, properties: BasicProperties, body: Box<[u8]>) -> Self {
-        let (properties, flags) = pack_properties(properties);
+        Self::with_packed(id, route, PackedProperties::new(properties), body)
+    }
+
+    /// [`with_route`](Self::with_route) with the properties packed already.
+    pub fn with_packed(id: MessageId, route: Rc<Route>, packed: PackedProperties, body: Box<[u8]>) -> Self {
+        let PackedProperties { rich: properties, flags } = packed;
         QueuedMessage {
             id,
             route,
@@ -203,16 +251,7 @@ impl QueuedMessage {
     }
 
     pub fn properties(&self) -> Cow<'_, BasicProperties> {
-        match self.rich_properties() {
-            Some(p) => Cow::Borrowed(p),
-            None => {
-                let mode = (self.flags & MODE_MASK) >> MODE_SHIFT;
-                Cow::Owned(BasicProperties {
-                    delivery_mode: if mode == 0 { None } else { Some(mode) },
-                    ..BasicProperties::default()
-                })
-            }
-        }
+        unpack_properties(self.rich_properties(), self.flags)
     }
 
     /// The publisher's priority (0 when unset).
@@ -254,6 +293,20 @@ impl QueuedMessage {
             message_count,
             properties,
             body: self.body().to_vec(),
+        }
+    }
+}
+
+/// The properties `pack_properties` packed into `rich` and `flags`.
+fn unpack_properties(rich: Option<&BasicProperties>, flags: u8) -> Cow<'_, BasicProperties> {
+    match rich {
+        Some(p) => Cow::Borrowed(p),
+        None => {
+            let mode = (flags & MODE_MASK) >> MODE_SHIFT;
+            Cow::Owned(BasicProperties {
+                delivery_mode: if mode == 0 { None } else { Some(mode) },
+                ..BasicProperties::default()
+            })
         }
     }
 }

@@ -39,10 +39,18 @@ impl fmt::Display for ShortStringTooLong {
 impl std::error::Error for ShortStringTooLong {}
 
 /// `Err` if `value` does not fit a short string.
+#[inline]
 pub fn check_short_string(field: &str, value: &str) -> Result<(), ShortStringTooLong> {
     if value.len() <= SHORT_STRING_MAX {
         return Ok(());
     }
+    too_long(field, value)
+}
+
+/// The error of [`check_short_string`], out of line: every method checks its names, almost never fails.
+#[cold]
+#[inline(never)]
+fn too_long(field: &str, value: &str) -> Result<(), ShortStringTooLong> {
     Err(ShortStringTooLong {
         field: field.to_string(),
         len: value.len(),

@@ -9,7 +9,8 @@
 //! [`error`] (reply codes and texts), [`event`] (what comes out), [`exchange`] (routing: direct, fanout,
 //! topic trie, headers), [`broker`] (the state machine) with its parts: [`arguments`] (queue argument
 //! validation), [`queue`], [`message`] (the compact queued entry), [`channel`], [`consumer`],
-//! [`dead_letter`] (`x-death`), [`stream`] (a stream queue's log), [`census`] (message conservation).
+//! [`dead_letter`] (`x-death`), [`stream`] (a stream queue's log), [`census`] (message conservation),
+//! [`vec_map`] (the small ordered map of connections, channels and consumers).
 
 pub mod arguments;
 pub mod broker;
@@ -27,6 +28,7 @@ pub mod method;
 pub mod queue;
 pub mod stream;
 pub mod types;
+pub mod vec_map;
 
 pub use broker::{
     Broker, BrokerConfig, ConsumerInfo, ExchangeInfo, QueueDetail, QueueInfo, DEFAULT_CHANNEL_MAX,

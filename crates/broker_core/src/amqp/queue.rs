@@ -39,6 +39,15 @@ pub struct ConsumerKey {
     pub tag: Name,
 }
 
+impl ConsumerKey {
+    /// `==`, quicker when both hold the same shared tag (a queue's line and a copy of its key do).
+    pub fn same_as(&self, other: &ConsumerKey) -> bool {
+        self.connection == other.connection
+            && self.channel == other.channel
+            && (std::rc::Rc::ptr_eq(&self.tag, &other.tag) || self.tag == other.tag)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Queue {
     pub name: Name,
@@ -139,7 +148,11 @@ impl Queue {
         while at > first && self.consumers[at - 1].priority < entry.priority {
             at -= 1;
         }
-        self.consumers.insert(at, entry);
+        if at == self.consumers.len() {
+            self.consumers.push_back(entry);
+        } else {
+            self.consumers.insert(at, entry);
+        }
     }
 
     pub fn consumer_count(&self) -> usize {
