@@ -721,7 +721,7 @@ fn open_workspace(text: &str, what: &str) -> Opening {
 
 /// An imported file (`name`): recognised as the RabbitMQ page's Import recognises it ([`import::detect`]).
 pub fn open_file(name: &str, text: &str) -> Opening {
-    let found = match import::detect::<serde_json::Value>(text) {
+    let found = match import::detect_as::<serde_json::Value>(text) {
         Ok(found) => found,
         Err(e) => return Opening::Refused(format!("'{name}' was not imported: {e}")),
     };

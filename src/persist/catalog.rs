@@ -236,9 +236,15 @@ pub fn migrate(from: u32, records: &BTreeMap<String, String>) -> Result<Vec<Writ
     Ok(writes)
 }
 
-/// Reads one workspace, its durable image as `Image` (the RabbitMQ page's [`WorkspaceDoc`], another page's
-/// [`super::pages::PageDoc`]); a damaged record is a [`StoreProblem::Corrupt`] (left as it is).
-pub async fn load<Image: Serialize + DeserializeOwned>(
+/// Reads one workspace as the RabbitMQ page does (its durable image read); a damaged record is a
+/// [`StoreProblem::Corrupt`] (left as it is).
+pub async fn load(store: &impl KvStore, id: &str) -> Result<Option<WorkspaceDoc>, StoreProblem> {
+    load_as(store, id).await
+}
+
+/// [`load`] with the durable image read as `Image` (another page's [`super::pages::PageDoc`] keeps it as
+/// JSON).
+pub async fn load_as<Image: Serialize + DeserializeOwned>(
     store: &impl KvStore,
     id: &str,
 ) -> Result<Option<WorkspaceDoc<Image>>, StoreProblem> {

@@ -54,7 +54,12 @@ const DEFINITIONS_KEYS: &[&str] = &[
 
 /// Recognises `text` as one of the files the app writes. A file that is none of them (or not JSON) is
 /// refused with what was expected.
-pub fn detect<Image: Serialize + DeserializeOwned>(text: &str) -> Result<Found<Image>, String> {
+pub fn detect(text: &str) -> Result<Found, String> {
+    detect_as(text)
+}
+
+/// [`detect`] with a workspace's durable image read as `Image` (the other pages' `PageDoc` keeps it as JSON).
+pub fn detect_as<Image: Serialize + DeserializeOwned>(text: &str) -> Result<Found<Image>, String> {
     if text.len() > MAX_FILE_BYTES {
         return Err(format!("the file is {} bytes; at most {MAX_FILE_BYTES} are accepted", text.len()));
     }
@@ -93,12 +98,6 @@ pub fn detect<Image: Serialize + DeserializeOwned>(text: &str) -> Result<Found<I
 mod tests {
     use super::*;
     use crate::session::Session;
-
-    /// As the RabbitMQ page reads a file (the durable image read).
-    fn detect(text: &str) -> Result<Found, String> {
-        super::detect::<DurableImage>(text)
-    }
-
     #[test]
     fn every_file_the_app_writes_is_recognised() {
         // A workspace export, as the Export button writes it.

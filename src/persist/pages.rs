@@ -116,7 +116,7 @@ pub async fn save(
 /// another model's is named for its page. A damaged record is reported, not changed.
 pub async fn open<S: PageSession>(store: &impl KvStore, id: &str) -> Result<Stored<S>, String> {
     let mut index = catalog::open(store).await.map_err(|p| p.to_string())?;
-    let Some(doc) = catalog::load::<Value>(store, id).await.map_err(|p| p.to_string())? else {
+    let Some(doc) = catalog::load_as::<Value>(store, id).await.map_err(|p| p.to_string())? else {
         return Ok(Stored::Missing);
     };
     let model = model_of_workspace(&doc);

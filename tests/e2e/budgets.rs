@@ -24,8 +24,13 @@ fn each_page_s_first_download_is_within_its_budget() {
             fetched.iter().map(|f| &f.file).collect::<Vec<_>>()
         );
         let total: u64 = fetched.iter().map(|f| f.gzip).sum();
+        let brotli: Option<u64> = fetched.iter().map(|f| f.brotli).sum();
+        let brotli = brotli.map_or_else(|| "no brotli tool".to_string(), |b| format!("{b} brotli"));
         let files: Vec<String> = fetched.iter().map(|f| format!("{} {}", f.file, f.gzip)).collect();
-        println!("{name} page ({path}): {total} bytes gzipped, budget {budget}: {}", files.join(", "));
+        println!(
+            "{name} page ({path}): {total} bytes gzipped ({brotli}), budget {budget}: {}",
+            files.join(", ")
+        );
         if total > budget {
             over.push(format!(
                 "{name} page ({path}): {total} bytes gzipped > {budget} ({})",
