@@ -44,7 +44,7 @@ async fn a_kafka_workspace_reopens_after_a_reload_at_its_time_with_the_broker_st
     // A RabbitMQ workspace in the same store, as its page writes it.
     let mut index = workspaces::list(&store).await.unwrap();
     let rid = index.new_id();
-    let mut rabbit = WorkspaceDoc::manual("Orders");
+    let mut rabbit: WorkspaceDoc = WorkspaceDoc::manual("Orders");
     rabbit.scenario = Some(brokerlab::scenarios::BUNDLED[1].1.to_string());
     store.write_batch(&catalog::save_writes(&mut index, &rid, &rabbit)).await.unwrap();
     store.close();

@@ -103,7 +103,7 @@ async fn a_fresh_store_gets_the_schema_and_an_old_one_is_migrated_in_place() {
 
     // Schema 0: bare workspace records, no meta, no index.
     let store = fresh("brokerlab-test-migrate").await;
-    let doc = WorkspaceDoc::manual("Legacy orders");
+    let doc: WorkspaceDoc = WorkspaceDoc::manual("Legacy orders");
     store.put("workspace/w7", &doc.to_json()).await.unwrap();
     let index = catalog::open(&store).await.unwrap();
     assert_eq!(index.entries.len(), 1);
@@ -182,7 +182,7 @@ async fn quota_exceeded_is_reported_and_nothing_is_lost() {
     let store = Quota { inner: &idb, full: Cell::new(true) };
     let mut saver = Saver::default();
     let mut index = Index::default();
-    let doc = WorkspaceDoc::manual("Big one");
+    let doc: WorkspaceDoc = WorkspaceDoc::manual("Big one");
     for w in catalog::save_writes(&mut index, "w1", &doc) {
         if let Write::Put { key, json } = w {
             saver.put(&key, json);
@@ -209,10 +209,10 @@ async fn workspaces_are_listed_renamed_duplicated_deleted_and_the_last_reopens()
     let mut index = catalog::open(&store).await.unwrap();
     let a = index.new_id();
     let b = index.new_id();
-    let mut doc_a = WorkspaceDoc::manual("Orders");
+    let mut doc_a: WorkspaceDoc = WorkspaceDoc::manual("Orders");
     doc_a.virtual_millis = 5_000;
     store.write_batch(&catalog::save_writes(&mut index, &a, &doc_a)).await.unwrap();
-    let doc_b = WorkspaceDoc::manual("Billing");
+    let doc_b: WorkspaceDoc = WorkspaceDoc::manual("Billing");
     store.write_batch(&catalog::save_writes(&mut index, &b, &doc_b)).await.unwrap();
     // Rename a, duplicate it as c, delete b.
     index.upsert(&a, "Orders (EU)");
@@ -349,7 +349,7 @@ async fn benchmark_batched_writes_and_restoring_persisted_messages() {
         session.ui_apply(publish("durable", true, &format!("order {i:06} {{\"amount\": 42}}"))).unwrap();
     }
     let image = session.durable_image();
-    let mut doc = WorkspaceDoc::manual("bench");
+    let mut doc: WorkspaceDoc = WorkspaceDoc::manual("bench");
     doc.image = Some(image);
     let json = doc.to_json();
     store.put("workspace/bench", &json).await.unwrap();
@@ -358,7 +358,7 @@ async fn benchmark_batched_writes_and_restoring_persisted_messages() {
     let store = IdbStore::open("brokerlab-bench").await.unwrap();
     let text = store.get("workspace/bench").await.unwrap().unwrap();
     let read_ms = now_millis() - start;
-    let doc = WorkspaceDoc::from_json(&text).unwrap();
+    let doc: WorkspaceDoc = WorkspaceDoc::from_json(&text).unwrap();
     let parsed_ms = now_millis() - start;
     let restored = Session::from_durable_image(doc.image.as_ref().unwrap(), 1).unwrap();
     let total_ms = now_millis() - start;

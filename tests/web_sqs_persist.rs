@@ -70,7 +70,7 @@ async fn an_sqs_workspace_reopens_after_a_reload_at_its_time_with_its_calls_by_h
     // A RabbitMQ and a Kafka workspace in the same store, as their pages write them.
     let mut index = pages::list(&store).await.unwrap();
     let rid = index.new_id();
-    let mut rabbit = WorkspaceDoc::manual("Orders");
+    let mut rabbit: WorkspaceDoc = WorkspaceDoc::manual("Orders");
     rabbit.scenario = Some(brokerlab::scenarios::BUNDLED[1].1.to_string());
     store.write_batch(&catalog::save_writes(&mut index, &rid, &rabbit)).await.unwrap();
     let kafka = KafkaSession::bundled("quickstart").unwrap();

@@ -227,6 +227,7 @@ mod store_side {
     use crate::state::editing::EditAction;
     use crate::state::workspace::{Ownership, WorkspaceAction};
     use crate::state::{Action, AppState};
+    use broker_core::amqp::durable::DurableImage;
     use broker_core::scenario::document::ModelName;
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
@@ -361,7 +362,9 @@ mod store_side {
         // Another model's document (or a workspace holding one) goes to that model's page, whole.
         let foreign = match &link {
             permalink::Link::Scenario(text) => Some(text.clone()),
-            permalink::Link::Workspace(text) => WorkspaceDoc::from_json(text).ok().and_then(|d| d.scenario),
+            permalink::Link::Workspace(text) => {
+                WorkspaceDoc::<DurableImage>::from_json(text).ok().and_then(|d| d.scenario)
+            }
         };
         if let Some(text) = foreign {
             if let Some(model) = crate::shell::elsewhere(&text, ModelName::Amqp) {

@@ -6,7 +6,7 @@
 //! depends on how the page got there. The lag chart covers the whole run: it is sampled from a second run
 //! played to the end whenever the document changes.
 
-use crate::persist::{import, permalink, workspace::WorkspaceDoc};
+use crate::persist::{import, pages::PageDoc, permalink};
 use broker_core::kafka::scenario::{KafkaRun, KafkaRunOptions};
 use broker_core::kafka::TopicPartition;
 use broker_core::scenario::document::ModelName;
@@ -705,7 +705,7 @@ pub fn open_link(fragment: &str) -> Opening {
 /// A workspace (the RabbitMQ page's share link or export): the Kafka page keeps no workspaces yet, so
 /// one holding a Kafka document opens that document, any other goes to the RabbitMQ page whole.
 fn open_workspace(text: &str, what: &str) -> Opening {
-    match WorkspaceDoc::from_json(text) {
+    match PageDoc::from_json(text) {
         Err(e) => Opening::Refused(format!("{what} cannot be opened: {e}. Nothing was run.")),
         Ok(doc) => match doc.scenario {
             Some(scenario) if crate::shell::elsewhere(&scenario, ModelName::Kafka).is_none() => {
@@ -721,7 +721,7 @@ fn open_workspace(text: &str, what: &str) -> Opening {
 
 /// An imported file (`name`): recognised as the RabbitMQ page's Import recognises it ([`import::detect`]).
 pub fn open_file(name: &str, text: &str) -> Opening {
-    let found = match import::detect(text) {
+    let found = match import::detect_as::<serde_json::Value>(text) {
         Ok(found) => found,
         Err(e) => return Opening::Refused(format!("'{name}' was not imported: {e}")),
     };
@@ -802,8 +802,8 @@ mod tests {
             Opening::Forward { model: ModelName::Amqp, .. }
         ));
         // A RabbitMQ workspace goes there whole; one holding a Kafka document opens here.
-        let mut ws = WorkspaceDoc::manual("W");
-        let as_link = |ws: &WorkspaceDoc| permalink::encode_workspace(&ws.to_json()).unwrap();
+        let mut ws = PageDoc::manual("W");
+        let as_link = |ws: &PageDoc| permalink::encode_workspace(&ws.to_json()).unwrap();
         assert!(matches!(open_link(&as_link(&ws)), Opening::Forward { model: ModelName::Amqp, .. }));
         ws.scenario = Some(kafka.to_string());
         assert!(matches!(open_link(&as_link(&ws)), Opening::Open(_)));

@@ -612,10 +612,9 @@ mod tests {
         // Saved and reopened: the same operations, the same state.
         s.seek(5_000);
         let doc = s.to_workspace("ops");
-        let back = KafkaSession::from_workspace(
-            &crate::persist::workspace::WorkspaceDoc::from_json(&doc.to_json()).unwrap(),
-        )
-        .unwrap();
+        let back =
+            KafkaSession::from_workspace(&crate::persist::pages::PageDoc::from_json(&doc.to_json()).unwrap())
+                .unwrap();
         assert_eq!(back.ops, s.ops);
         assert_eq!(back.partitions(), s.partitions());
     }
@@ -940,10 +939,9 @@ mod tests {
         s.seek(16_000);
         assert_eq!((s.groups(), s.events(), s.run().hand_state()), at_end);
         let doc = s.to_workspace("hand");
-        let back = KafkaSession::from_workspace(
-            &crate::persist::workspace::WorkspaceDoc::from_json(&doc.to_json()).unwrap(),
-        )
-        .unwrap();
+        let back =
+            KafkaSession::from_workspace(&crate::persist::pages::PageDoc::from_json(&doc.to_json()).unwrap())
+                .unwrap();
         assert_eq!(back.ops, s.ops);
     }
 

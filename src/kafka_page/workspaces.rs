@@ -1,13 +1,12 @@
 //! The Kafka page's workspaces, in the store the RabbitMQ page keeps its own in (`crate::persist::pages`,
-//! shared with the SQS page): a Kafka workspace is a [`WorkspaceDoc`] whose scenario is a Kafka document
+//! shared with the SQS page): a Kafka workspace is a [`PageDoc`] whose scenario is a Kafka document
 //! (with the brokers the learner took down, as faults), whose time is the page's and whose operations are
 //! the learner's from the page's forms, each at its instant. Reopening plays the document again to the
 //! saved time: the engine is deterministic, so the state seen is the one saved (the log's records,
 //! offsets, a broker down and what it lost).
 
 use super::model::{KafkaSession, BUNDLED};
-use crate::persist::pages::PageSession;
-use crate::persist::workspace::{Layout, WorkspaceDoc};
+use crate::persist::pages::{self, PageDoc, PageSession};
 use broker_core::scenario::document::ModelName;
 
 /// The layout tab a Kafka workspace records.
@@ -23,29 +22,18 @@ impl PageSession for KafkaSession {
 
     /// The session as a workspace named `name`: the document as played (the learner's clicks are in
     /// it as faults) and the page's time.
-    fn to_workspace(&self, name: &str) -> WorkspaceDoc {
-        let mut doc = WorkspaceDoc::manual(name);
-        doc.scenario = Some(self.played_text());
-        doc.virtual_millis = self.time_ms();
-        doc.layout = Layout { tab: TAB.into(), ..Layout::default() };
-        doc.operations =
-            self.ops.iter().map(|a| serde_json::to_value(a).expect("an operation serialises")).collect();
-        doc
+    fn to_workspace(&self, name: &str) -> PageDoc {
+        pages::page_doc(name, self.played_text(), self.time_ms(), TAB, &self.ops)
     }
 
     /// Reopens a Kafka workspace: its document played again to its time (refused with the engine's
     /// error, `line:col`, when the document does not open).
-    fn from_workspace(doc: &WorkspaceDoc) -> Result<KafkaSession, String> {
+    fn from_workspace(doc: &PageDoc) -> Result<KafkaSession, String> {
         let text = doc.scenario.as_deref().ok_or("the workspace holds no scenario document")?;
         let print = super::model::fingerprint(text);
         let bundled = BUNDLED.iter().find(|b| b.fingerprint == print).map(|b| b.id);
         let mut session = KafkaSession::open(text, bundled)?;
-        let mut ops = Vec::new();
-        for (i, op) in doc.operations.iter().enumerate() {
-            let applied: super::ops::Applied = serde_json::from_value(op.clone())
-                .map_err(|e| format!("operations[{i}] is not an operation of the Kafka page: {e}"))?;
-            ops.push(applied);
-        }
+        let ops = pages::read_ops::<super::ops::KafkaOp>(doc, "an operation of the Kafka page")?;
         if !ops.is_empty() {
             session.set_ops(ops);
         }
@@ -59,6 +47,7 @@ mod tests {
     use super::*;
     use crate::persist::catalog::{self, Meta, StoreProblem, INDEX_KEY, META_KEY, SCHEMA_VERSION};
     use crate::persist::pages::{delete, label, list, Stored};
+    use crate::persist::workspace::WorkspaceDoc;
     use crate::persist::{KvStore, MemoryStore};
     use std::future::Future;
     use std::pin::pin;
@@ -76,7 +65,7 @@ mod tests {
     async fn save(
         store: &MemoryStore,
         id: Option<&str>,
-        doc: &WorkspaceDoc,
+        doc: &PageDoc,
     ) -> Result<(String, catalog::Index), StoreProblem> {
         crate::persist::pages::save(store, ModelName::Kafka, id, doc).await
     }
@@ -154,5 +143,36 @@ mod tests {
         now(store.put(&catalog::workspace_key(&id), "{\"format\": 1")).unwrap();
         let e = now(open(&store, &id)).unwrap_err();
         assert!(e.contains("damaged") && e.contains(&catalog::workspace_key(&id)), "{e}");
+    }
+
+    /// A RabbitMQ workspace whose durable image is damaged (the bad-input case `workspace/image-garbage`):
+    /// this page does not read the image, so it recognises the workspace as the RabbitMQ page's, hands it
+    /// over whole (store and link alike), and the RabbitMQ page's reader refuses it with the line and column.
+    #[test]
+    fn a_damaged_rabbitmq_image_is_handed_over_and_refused_by_the_rabbitmq_page() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-input/workspace");
+        let text = std::fs::read_to_string(root.join("image-garbage.json")).unwrap();
+        let expected = std::fs::read_to_string(root.join("image-garbage.expected")).unwrap();
+        let store = MemoryStore::default();
+        let mut index = now(list(&store)).unwrap();
+        let id = index.new_id();
+        index.upsert(&id, "w");
+        now(store.put(&catalog::workspace_key(&id), &text)).unwrap();
+        now(store.put(INDEX_KEY, &index.to_json())).unwrap();
+        assert!(matches!(now(open(&store, &id)).unwrap(), Stored::Elsewhere(ModelName::Amqp)));
+        let link = crate::persist::permalink::encode_workspace(&text).unwrap();
+        let super::super::model::Opening::Forward { model, fragment } = super::super::model::open_link(&link)
+        else {
+            panic!("handed over")
+        };
+        assert_eq!(model, ModelName::Amqp);
+        let Ok(Some(crate::persist::permalink::Link::Workspace(there))) =
+            crate::persist::permalink::decode_link(&fragment)
+        else {
+            panic!("a workspace link")
+        };
+        let refused =
+            WorkspaceDoc::<broker_core::amqp::durable::DurableImage>::from_json(&there).unwrap_err();
+        assert_eq!(format!("refused: {refused}"), expected.trim_end());
     }
 }

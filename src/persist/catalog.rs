@@ -3,9 +3,11 @@
 //! older store forward in one atomic batch; a newer or corrupt store is reported and left untouched,
 //! so the user can export its raw records before resetting it.
 
+use super::pages::PageDoc;
 use super::workspace::WorkspaceDoc;
 use super::{KvStore, PersistError, Write};
 use broker_core::scenario::document::ModelName;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -234,8 +236,18 @@ pub fn migrate(from: u32, records: &BTreeMap<String, String>) -> Result<Vec<Writ
     Ok(writes)
 }
 
-/// Reads one workspace; a damaged record is a [`StoreProblem::Corrupt`] (left as it is).
+/// Reads one workspace as the RabbitMQ page does (its durable image read); a damaged record is a
+/// [`StoreProblem::Corrupt`] (left as it is).
 pub async fn load(store: &impl KvStore, id: &str) -> Result<Option<WorkspaceDoc>, StoreProblem> {
+    load_as(store, id).await
+}
+
+/// [`load`] with the durable image read as `Image` (another page's [`super::pages::PageDoc`] keeps it as
+/// JSON).
+pub async fn load_as<Image: Serialize + DeserializeOwned>(
+    store: &impl KvStore,
+    id: &str,
+) -> Result<Option<WorkspaceDoc<Image>>, StoreProblem> {
     let key = workspace_key(id);
     match store.get(&key).await? {
         None => Ok(None),
@@ -278,7 +290,7 @@ pub fn save_writes(index: &mut Index, id: &str, doc: &WorkspaceDoc) -> [Write; 2
 
 /// A model page's [`save_writes`]: `doc` (holding `model`'s document) is saved as workspace `id`, listed
 /// as that model's workspace and made that page's last one; the other pages' last ones are left alone.
-pub fn save_page_writes(index: &mut Index, model: ModelName, id: &str, doc: &WorkspaceDoc) -> [Write; 2] {
+pub fn save_page_writes(index: &mut Index, model: ModelName, id: &str, doc: &PageDoc) -> [Write; 2] {
     index.upsert(id, &doc.name);
     index.mark(model, id);
     *index.last_of_mut(model) = Some(id.to_string());

@@ -8,19 +8,23 @@
 //! lenient than opening the same thing another way.
 
 use super::workspace::{WorkspaceDoc, MAX_FILE_BYTES};
+use broker_core::amqp::durable::DurableImage;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
-/// What an imported file turned out to be.
+/// What an imported file turned out to be; a workspace's durable image read as `Image` (as in
+/// [`WorkspaceDoc`]).
 #[derive(Clone, Debug, PartialEq)]
-pub enum Found {
+pub enum Found<Image = DurableImage> {
     /// A workspace export (its format is checked).
-    Workspace(Box<WorkspaceDoc>),
+    Workspace(Box<WorkspaceDoc<Image>>),
     /// A scenario document: the text, and its name when it has one.
     Scenario { text: String, name: String },
     /// A RabbitMQ `definitions.json` (the text).
     Definitions(String),
 }
 
-impl Found {
+impl<Image> Found<Image> {
     /// What was found, for the notice ("a scenario document 'Work queues'").
     pub fn describe(&self) -> String {
         match self {
@@ -51,6 +55,11 @@ const DEFINITIONS_KEYS: &[&str] = &[
 /// Recognises `text` as one of the files the app writes. A file that is none of them (or not JSON) is
 /// refused with what was expected.
 pub fn detect(text: &str) -> Result<Found, String> {
+    detect_as(text)
+}
+
+/// [`detect`] with a workspace's durable image read as `Image` (the other pages' `PageDoc` keeps it as JSON).
+pub fn detect_as<Image: Serialize + DeserializeOwned>(text: &str) -> Result<Found<Image>, String> {
     if text.len() > MAX_FILE_BYTES {
         return Err(format!("the file is {} bytes; at most {MAX_FILE_BYTES} are accepted", text.len()));
     }
@@ -89,7 +98,6 @@ pub fn detect(text: &str) -> Result<Found, String> {
 mod tests {
     use super::*;
     use crate::session::Session;
-
     #[test]
     fn every_file_the_app_writes_is_recognised() {
         // A workspace export, as the Export button writes it.

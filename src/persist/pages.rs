@@ -12,11 +12,22 @@
 //!   another's, so no page sends the learner to another when it loads.
 //! - Reopening plays the document again to the saved time with the learner's operations at their
 //!   instants: the engine is deterministic, so the state seen is the one saved.
+//! - These pages read a workspace as a [`PageDoc`]: a RabbitMQ workspace's durable image stays JSON they
+//!   neither read nor write back, so they only recognise such a workspace and hand it to the RabbitMQ page,
+//!   which refuses a damaged image (with its line and column) when it opens it.
 
 use super::catalog::{self, Index, StoreProblem};
-use super::workspace::WorkspaceDoc;
+use super::workspace::{Layout, WorkspaceDoc};
 use super::{KvStore, Write};
+use crate::shell::Applied;
 use broker_core::scenario::document::{model_of, ModelName};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A workspace as a model's own page reads and writes it: a RabbitMQ workspace's durable image kept as the
+/// JSON it is (never read here; the RabbitMQ page's [`WorkspaceDoc`] reads it).
+pub type PageDoc = WorkspaceDoc<Value>;
 
 /// What a model's page keeps in a workspace.
 pub trait PageSession: Sized {
@@ -28,9 +39,38 @@ pub trait PageSession: Sized {
     fn title(&self) -> String;
     /// The session as a workspace named `name`: the document as played, the page's time and the
     /// learner's operations with their instants.
-    fn to_workspace(&self, name: &str) -> WorkspaceDoc;
+    fn to_workspace(&self, name: &str) -> PageDoc;
     /// Reopens a workspace of this model at its time (refused with a sentence when it does not open).
-    fn from_workspace(doc: &WorkspaceDoc) -> Result<Self, String>;
+    fn from_workspace(doc: &PageDoc) -> Result<Self, String>;
+}
+
+/// A page's session as a workspace named `name`: its document as played, its time (ms), its layout tab
+/// and the learner's operations at their instants (kept as JSON, so the store names no model).
+pub fn page_doc<Op: Serialize>(
+    name: &str,
+    scenario: String,
+    virtual_millis: u64,
+    tab: &str,
+    ops: &[Applied<Op>],
+) -> PageDoc {
+    let mut doc = PageDoc::manual(name);
+    doc.scenario = Some(scenario);
+    doc.virtual_millis = virtual_millis;
+    doc.layout = Layout { tab: tab.into(), ..Layout::default() };
+    doc.operations = ops.iter().map(|a| serde_json::to_value(a).expect("an operation serialises")).collect();
+    doc
+}
+
+/// A workspace's operations read back as the page's `Op`s, in their order; one that is not (`what`, e.g.
+/// "an operation of the Kafka page") is refused with its place and serde's reason.
+pub fn read_ops<Op: DeserializeOwned>(doc: &PageDoc, what: &str) -> Result<Vec<Applied<Op>>, String> {
+    let mut ops = Vec::with_capacity(doc.operations.len());
+    for (i, op) in doc.operations.iter().enumerate() {
+        let applied =
+            Applied::<Op>::deserialize(op).map_err(|e| format!("operations[{i}] is not {what}: {e}"))?;
+        ops.push(applied);
+    }
+    Ok(ops)
 }
 
 /// What a stored workspace is for a page.
@@ -45,7 +85,7 @@ pub enum Stored<S> {
 }
 
 /// The model a stored workspace is for (a manual broker is RabbitMQ's).
-pub fn model_of_workspace(doc: &WorkspaceDoc) -> ModelName {
+pub fn model_of_workspace<Image>(doc: &WorkspaceDoc<Image>) -> ModelName {
     doc.scenario.as_deref().and_then(|text| model_of(text).ok()).unwrap_or(ModelName::Amqp)
 }
 
@@ -60,7 +100,7 @@ pub async fn save(
     store: &impl KvStore,
     model: ModelName,
     id: Option<&str>,
-    doc: &WorkspaceDoc,
+    doc: &PageDoc,
 ) -> Result<(String, Index), StoreProblem> {
     let mut index = catalog::open(store).await?;
     let id = match id {
@@ -76,7 +116,7 @@ pub async fn save(
 /// another model's is named for its page. A damaged record is reported, not changed.
 pub async fn open<S: PageSession>(store: &impl KvStore, id: &str) -> Result<Stored<S>, String> {
     let mut index = catalog::open(store).await.map_err(|p| p.to_string())?;
-    let Some(doc) = catalog::load(store, id).await.map_err(|p| p.to_string())? else {
+    let Some(doc) = catalog::load_as::<Value>(store, id).await.map_err(|p| p.to_string())? else {
         return Ok(Stored::Missing);
     };
     let model = model_of_workspace(&doc);

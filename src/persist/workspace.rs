@@ -4,9 +4,15 @@
 //! A manual workspace keeps only what RabbitMQ keeps across a restart ([`DurableImage`]): reopening it is
 //! a node restart. A scenario workspace keeps its document and the virtual time: reopening replays the
 //! deterministic run to that instant.
+//!
+//! The durable image is a type parameter: the RabbitMQ page reads it as a [`DurableImage`] (the default),
+//! the other models' pages keep it as JSON they never read (`crate::persist::pages::PageDoc`), so their
+//! modules do not carry the AMQP image's reader only to recognise a RabbitMQ workspace and hand it over;
+//! a damaged image is refused, with its line and column, by the page that opens it.
 
 use broker_core::amqp::durable::DurableImage;
 use broker_core::scenario::MAX_TIME_MILLIS;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// The workspace document's format; a newer one is reported, not read.
@@ -30,9 +36,10 @@ impl Default for Layout {
     }
 }
 
-/// One workspace.
+/// One workspace; `Image` is how the page reading it takes a manual broker's durable state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WorkspaceDoc {
+#[serde(bound(deserialize = "Image: Deserialize<'de>"))]
+pub struct WorkspaceDoc<Image = DurableImage> {
     pub format: u32,
     pub name: String,
     /// The scenario document (JSON text) when the workspace plays one; `None`: a manual broker.
@@ -40,7 +47,7 @@ pub struct WorkspaceDoc {
     pub scenario: Option<String>,
     /// A manual broker's durable state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<DurableImage>,
+    pub image: Option<Image>,
     /// The timeline position (virtual milliseconds).
     #[serde(default)]
     pub virtual_millis: u64,
@@ -70,7 +77,7 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-impl WorkspaceDoc {
+impl<Image> WorkspaceDoc<Image> {
     /// An empty manual workspace.
     pub fn manual(name: &str) -> Self {
         WorkspaceDoc {
@@ -85,7 +92,9 @@ impl WorkspaceDoc {
             operations: Vec::new(),
         }
     }
+}
 
+impl<Image: Serialize + DeserializeOwned> WorkspaceDoc<Image> {
     /// Reads a stored or exported workspace; refuses newer formats and oversized text.
     pub fn from_json(text: &str) -> Result<Self, String> {
         if text.len() > MAX_FILE_BYTES {
@@ -96,7 +105,7 @@ impl WorkspaceDoc {
         }
         // A byte-order mark (a file saved by a Windows editor) is ignored, as in every other input.
         let text = broker_core::scenario::strip_bom(text);
-        let doc: WorkspaceDoc =
+        let doc: WorkspaceDoc<Image> =
             serde_json::from_str(text).map_err(|e| format!("not a Brokerlab workspace: {e}"))?;
         if doc.format > WORKSPACE_FORMAT {
             return Err(format!(
@@ -126,6 +135,8 @@ impl WorkspaceDoc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type WorkspaceDoc = super::WorkspaceDoc<DurableImage>;
 
     #[test]
     fn a_workspace_round_trips_and_newer_or_garbage_is_refused() {

@@ -1,5 +1,5 @@
 //! The Redis page's workspaces, in the store every page keeps its own in (`crate::persist::pages`, the
-//! glue the Kafka and SQS pages share, and `crate::ws_bar`'s bar): a Redis workspace is a [`WorkspaceDoc`]
+//! glue the Kafka and SQS pages share, and `crate::ws_bar`'s bar): a Redis workspace is a [`PageDoc`]
 //! whose scenario is a Redis document, whose time is the page's and whose operations are the commands
 //! typed on the console, each at its instant. Reopening plays the document again to the saved time with
 //! those commands at their instants: the engine is deterministic, so the state seen is the one saved —
@@ -7,9 +7,7 @@
 //! transcript (its history recalls the commands with Up).
 
 use super::model::{RedisSession, BUNDLED};
-use crate::persist::pages::PageSession;
-use crate::persist::workspace::{Layout, WorkspaceDoc};
-use crate::shell::Applied;
+use crate::persist::pages::{self, PageDoc, PageSession};
 use broker_core::scenario::document::ModelName;
 
 /// The layout tab a Redis workspace records.
@@ -23,29 +21,18 @@ impl PageSession for RedisSession {
         self.name().to_string()
     }
 
-    fn to_workspace(&self, name: &str) -> WorkspaceDoc {
-        let mut doc = WorkspaceDoc::manual(name);
-        doc.scenario = Some(self.text.clone());
-        doc.virtual_millis = self.time_ms();
-        doc.layout = Layout { tab: TAB.into(), ..Layout::default() };
-        doc.operations =
-            self.ops.iter().map(|a| serde_json::to_value(a).expect("a command serialises")).collect();
-        doc
+    fn to_workspace(&self, name: &str) -> PageDoc {
+        pages::page_doc(name, self.text.clone(), self.time_ms(), TAB, &self.ops)
     }
 
     /// Reopens a Redis workspace: its document played again to its time with the console's commands
     /// (refused with the engine's error, `line:col`, when the document does not open, or naming the
     /// operation that is not a console command).
-    fn from_workspace(doc: &WorkspaceDoc) -> Result<RedisSession, String> {
+    fn from_workspace(doc: &PageDoc) -> Result<RedisSession, String> {
         let text = doc.scenario.as_deref().ok_or("the workspace holds no scenario document")?;
         let bundled = BUNDLED.iter().find(|b| b.text == text).map(|b| b.id);
         let mut session = RedisSession::open(text, bundled)?;
-        let mut ops = Vec::with_capacity(doc.operations.len());
-        for (i, op) in doc.operations.iter().enumerate() {
-            let applied: Applied<String> = serde_json::from_value(op.clone())
-                .map_err(|e| format!("operations[{i}] is not a command of the Redis console: {e}"))?;
-            ops.push(applied);
-        }
+        let ops = pages::read_ops::<String>(doc, "a command of the Redis console")?;
         if !ops.is_empty() {
             session.set_ops(ops);
         }
@@ -77,7 +64,7 @@ mod tests {
     async fn save(
         store: &MemoryStore,
         id: Option<&str>,
-        doc: &WorkspaceDoc,
+        doc: &PageDoc,
     ) -> Result<(String, catalog::Index), StoreProblem> {
         pages::save(store, ModelName::Redis, id, doc).await
     }

@@ -1,5 +1,5 @@
 //! The SQS page's workspaces, in the store every page keeps its own in (`crate::persist::pages`, shared
-//! with the Kafka page): an SQS workspace is a [`WorkspaceDoc`] whose scenario is an SQS document, whose
+//! with the Kafka page): an SQS workspace is a [`PageDoc`] whose scenario is an SQS document, whose
 //! time is the page's and whose operations are the learner's calls by hand (send, receive, delete, change
 //! visibility), each at its instant. Reopening plays the document again to the saved time with those calls
 //! at their instants: the engine is deterministic, so the state seen is the one saved — every queue's
@@ -7,9 +7,7 @@
 
 use super::model::{SqsSession, BUNDLED};
 use super::ops::SqsOp;
-use crate::persist::pages::PageSession;
-use crate::persist::workspace::{Layout, WorkspaceDoc};
-use crate::shell::Applied;
+use crate::persist::pages::{self, PageDoc, PageSession};
 use broker_core::scenario::document::ModelName;
 
 /// The layout tab an SQS workspace records.
@@ -23,29 +21,18 @@ impl PageSession for SqsSession {
         self.name().to_string()
     }
 
-    fn to_workspace(&self, name: &str) -> WorkspaceDoc {
-        let mut doc = WorkspaceDoc::manual(name);
-        doc.scenario = Some(self.text.clone());
-        doc.virtual_millis = self.time_ms();
-        doc.layout = Layout { tab: TAB.into(), ..Layout::default() };
-        doc.operations =
-            self.ops.iter().map(|a| serde_json::to_value(a).expect("an operation serialises")).collect();
-        doc
+    fn to_workspace(&self, name: &str) -> PageDoc {
+        pages::page_doc(name, self.text.clone(), self.time_ms(), TAB, &self.ops)
     }
 
     /// Reopens an SQS workspace: its document played again to its time with the calls by hand (refused
     /// with the engine's error, `line:col`, when the document does not open, or naming the operation that
     /// is not one of the page's).
-    fn from_workspace(doc: &WorkspaceDoc) -> Result<SqsSession, String> {
+    fn from_workspace(doc: &PageDoc) -> Result<SqsSession, String> {
         let text = doc.scenario.as_deref().ok_or("the workspace holds no scenario document")?;
         let bundled = BUNDLED.iter().find(|b| b.text == text).map(|b| b.id);
         let mut session = SqsSession::open(text, bundled)?;
-        let mut ops = Vec::with_capacity(doc.operations.len());
-        for (i, op) in doc.operations.iter().enumerate() {
-            let applied: Applied<SqsOp> = serde_json::from_value(op.clone())
-                .map_err(|e| format!("operations[{i}] is not an operation of the SQS page: {e}"))?;
-            ops.push(applied);
-        }
+        let ops = pages::read_ops::<SqsOp>(doc, "an operation of the SQS page")?;
         if !ops.is_empty() {
             session.set_ops(ops);
         }
@@ -59,6 +46,7 @@ mod tests {
     use super::*;
     use crate::persist::catalog::{self, Meta, StoreProblem, INDEX_KEY, META_KEY, SCHEMA_VERSION};
     use crate::persist::pages::{self, delete, label, list, Stored};
+    use crate::persist::workspace::WorkspaceDoc;
     use crate::persist::{KvStore, MemoryStore};
     use std::future::Future;
     use std::pin::pin;
@@ -76,7 +64,7 @@ mod tests {
     async fn save(
         store: &MemoryStore,
         id: Option<&str>,
-        doc: &WorkspaceDoc,
+        doc: &PageDoc,
     ) -> Result<(String, catalog::Index), StoreProblem> {
         pages::save(store, ModelName::Sqs, id, doc).await
     }
