@@ -56,6 +56,12 @@ async fn type_command(root: &web_sys::Element, line: &str) {
     settle().await;
 }
 
+/// Waits for a page just rendered to open its document and register its key listener (an effect after
+/// its first render; opening samples the charts over the whole run, slow in a debug build on a busy machine).
+async fn mounted() {
+    TimeoutFuture::new(600).await;
+}
+
 fn render(doc: &str) -> web_sys::Element {
     let root = root();
     yew::Renderer::<RedisApp>::with_root_and_props(
@@ -69,7 +75,7 @@ fn render(doc: &str) -> web_sys::Element {
 #[wasm_bindgen_test]
 async fn the_streams_tutorial_shows_entries_groups_and_the_pending_entries_list() {
     let root = render("streams-consumer-groups-and-xautoclaim");
-    settle().await;
+    mounted().await;
     assert_eq!(text(&root, "#redis-clock"), "0.000 s / 20.000 s");
     assert_eq!(text(&root, "[data-key=orders] .redis-type"), "stream");
     assert_eq!(count(&root, "[data-key=orders] .redis-entry"), 0);
@@ -103,7 +109,7 @@ async fn the_streams_tutorial_shows_entries_groups_and_the_pending_entries_list(
 #[wasm_bindgen_test]
 async fn the_console_sends_commands_with_enter_and_recalls_them_with_up() {
     let root = render("job-queue-brpop-and-blmove");
-    settle().await;
+    mounted().await;
     for _ in 0..2 {
         key("ArrowRight");
     }
@@ -157,7 +163,7 @@ fn chart_now(root: &web_sys::Element, slug: &str) -> String {
 async fn the_charts_follow_the_run_and_the_console_s_commands() {
     // Pub/sub (the golden transcript): PUBLISH replied 0, 2, 2, 1, 1, 2, 2, 3, 3, 3; 11 messages missed.
     let root = render("pubsub-fire-and-forget");
-    settle().await;
+    mounted().await;
     assert_eq!(chart_now(&root, "channel:scores.football"), "at 0 s: delivered 0 · missed 0");
     key("End");
     settle().await;
@@ -170,7 +176,7 @@ async fn the_charts_follow_the_run_and_the_console_s_commands() {
 
     // The streams tutorial: the group's pending entries and lag, none before the group exists.
     let root = render("streams-consumer-groups-and-xautoclaim");
-    settle().await;
+    mounted().await;
     let group = "group:orders:shipping";
     assert_eq!(
         text(&root, &format!("[data-chart='{group}'] .redis-chart-title")),
