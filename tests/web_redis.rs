@@ -187,7 +187,8 @@ async fn the_charts_follow_the_run_and_the_console_s_commands() {
     }
     settle().await;
     assert_eq!(chart_now(&root, group), "at 6 s: pending 2 · lag 1");
-    let now_line = root.query_selector(&format!("[data-chart='{group}'] line.now")).unwrap().expect("the now line");
+    let now_line =
+        root.query_selector(&format!("[data-chart='{group}'] line.now")).unwrap().expect("the now line");
     let now_x = now_line.get_attribute("x1");
     assert_eq!(now_x.as_deref(), Some("156"), "6 s of 20 on a 520-wide chart");
 }
