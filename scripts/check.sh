@@ -29,6 +29,8 @@ cargo clippy -p brokerlab --target wasm32-unknown-unknown --bin brokerlab_redis 
 cargo clippy -p brokerlab --target wasm32-unknown-unknown --bin brokerlab_embed_kafka --features lazy-scripts --locked -- -D warnings
 # The SQS sandbox's module (src/embed_sqs_main.rs, built into embed-sqs/).
 cargo clippy -p brokerlab --target wasm32-unknown-unknown --bin brokerlab_embed_sqs --features lazy-scripts --locked -- -D warnings
+# The Redis sandbox's module (src/embed_redis_main.rs, built into embed-redis/).
+cargo clippy -p brokerlab --target wasm32-unknown-unknown --bin brokerlab_embed_redis --features lazy-scripts --locked -- -D warnings
 
 step "native tests: cargo test --workspace"
 cargo test --workspace --locked

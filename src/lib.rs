@@ -76,6 +76,16 @@ pub fn start_embed_sqs() {
     }
 }
 
+/// Mounts the Redis sandbox on `<body>` (the Redis embed module's entry, `src/embed_redis_main.rs`): a
+/// module of its own, so it carries only the Redis engine and no other sandbox or page carries it.
+pub fn start_embed_redis() {
+    #[cfg(target_arch = "wasm32")]
+    {
+        std::panic::set_hook(Box::new(report_panic));
+        yew::Renderer::<embed::redis_view::RedisEmbedApp>::new().render();
+    }
+}
+
 /// A panic is a bug, but the page must not go blank: log it and show it as text at the top of the page.
 #[cfg(target_arch = "wasm32")]
 fn report_panic(info: &std::panic::PanicHookInfo<'_>) {

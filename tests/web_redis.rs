@@ -24,7 +24,7 @@ fn count(root: &web_sys::Element, css: &str) -> u32 {
 }
 
 async fn settle() {
-    TimeoutFuture::new(40).await;
+    TimeoutFuture::new(150).await;
 }
 
 fn key_on(target: &web_sys::EventTarget, name: &str) {
@@ -56,6 +56,12 @@ async fn type_command(root: &web_sys::Element, line: &str) {
     settle().await;
 }
 
+/// Waits for a page just rendered to open its document and register its key listener (an effect after
+/// its first render; opening samples the charts over the whole run, slow in a debug build on a busy machine).
+async fn mounted() {
+    TimeoutFuture::new(600).await;
+}
+
 fn render(doc: &str) -> web_sys::Element {
     let root = root();
     yew::Renderer::<RedisApp>::with_root_and_props(
@@ -69,7 +75,7 @@ fn render(doc: &str) -> web_sys::Element {
 #[wasm_bindgen_test]
 async fn the_streams_tutorial_shows_entries_groups_and_the_pending_entries_list() {
     let root = render("streams-consumer-groups-and-xautoclaim");
-    settle().await;
+    mounted().await;
     assert_eq!(text(&root, "#redis-clock"), "0.000 s / 20.000 s");
     assert_eq!(text(&root, "[data-key=orders] .redis-type"), "stream");
     assert_eq!(count(&root, "[data-key=orders] .redis-entry"), 0);
@@ -103,7 +109,7 @@ async fn the_streams_tutorial_shows_entries_groups_and_the_pending_entries_list(
 #[wasm_bindgen_test]
 async fn the_console_sends_commands_with_enter_and_recalls_them_with_up() {
     let root = render("job-queue-brpop-and-blmove");
-    settle().await;
+    mounted().await;
     for _ in 0..2 {
         key("ArrowRight");
     }
@@ -146,4 +152,139 @@ async fn the_console_sends_commands_with_enter_and_recalls_them_with_up() {
     settle().await;
     assert_eq!(count(&root, ".redis-typed"), 2, "the two commands sent (the refused line was not)");
     assert_eq!(text(&root, "[data-key=todo] .redis-item"), "a b");
+}
+
+/// The readout of the chart `slug` at the page's time.
+fn chart_now(root: &web_sys::Element, slug: &str) -> String {
+    text(root, &format!("[data-chart='{slug}'] .redis-chart-now"))
+}
+
+#[wasm_bindgen_test]
+async fn the_charts_follow_the_run_and_the_console_s_commands() {
+    // Pub/sub (the golden transcript): PUBLISH replied 0, 2, 2, 1, 1, 2, 2, 3, 3, 3; 11 messages missed.
+    let root = render("pubsub-fire-and-forget");
+    mounted().await;
+    assert_eq!(chart_now(&root, "channel:scores.football"), "at 0 s: delivered 0 · missed 0");
+    key("End");
+    settle().await;
+    assert_eq!(text(&root, "#redis-clock"), "10.000 s / 10.000 s");
+    assert_eq!(chart_now(&root, "channel:scores.football"), "at 10 s: delivered 19 · missed 11");
+    assert_eq!(count(&root, "[data-chart='channel:scores.football'] polyline.delivered"), 1);
+    // A PUBLISH typed on the console reaches the three subscribers: on the chart at once.
+    type_command(&root, "PUBLISH scores.football by-hand").await;
+    assert_eq!(chart_now(&root, "channel:scores.football"), "at 10 s: delivered 22 · missed 11");
+
+    // The streams tutorial: the group's pending entries and lag, none before the group exists.
+    let root = render("streams-consumer-groups-and-xautoclaim");
+    mounted().await;
+    let group = "group:orders:shipping";
+    assert_eq!(
+        text(&root, &format!("[data-chart='{group}'] .redis-chart-title")),
+        "stream orders, group shipping: pending and lag"
+    );
+    for _ in 0..6 {
+        key("ArrowRight");
+    }
+    settle().await;
+    assert_eq!(chart_now(&root, group), "at 6 s: pending 2 · lag 1");
+    let now_line =
+        root.query_selector(&format!("[data-chart='{group}'] line.now")).unwrap().expect("the now line");
+    let now_x = now_line.get_attribute("x1");
+    assert_eq!(now_x.as_deref(), Some("156"), "6 s of 20 on a 520-wide chart");
+}
+
+mod sandbox {
+    //! The Redis sandbox's root, mounted in the test page and driven over `postMessage` by the page
+    //! itself (its own origin is the one the sandbox obeys when its address names none).
+    use super::*;
+    use brokerlab::embed::redis_view::RedisEmbedApp;
+    use serde_json::{json, Value};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// Collects the replies the sandbox posts to this window.
+    fn replies() -> Rc<RefCell<Vec<Value>>> {
+        let got = Rc::new(RefCell::new(Vec::new()));
+        let sink = got.clone();
+        let handler = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |e: web_sys::MessageEvent| {
+                let text = js_sys::JSON::stringify(&e.data()).ok().and_then(|t| t.as_string());
+                if let Some(v) = text.and_then(|t| serde_json::from_str::<Value>(&t).ok()) {
+                    if v["type"] == "reply" {
+                        sink.borrow_mut().push(v);
+                    }
+                }
+            },
+        );
+        let window = web_sys::window().unwrap();
+        window.add_event_listener_with_callback("message", handler.as_ref().unchecked_ref()).unwrap();
+        handler.forget();
+        got
+    }
+
+    /// Posts a request and waits (bounded) for its reply.
+    async fn ask(got: &Rc<RefCell<Vec<Value>>>, request: Value) -> Value {
+        let id = request["id"].clone();
+        let message = js_sys::JSON::parse(&request.to_string()).unwrap();
+        web_sys::window().unwrap().post_message(&message, "*").unwrap();
+        for _ in 0..100 {
+            TimeoutFuture::new(20).await;
+            if let Some(r) = got.borrow().iter().find(|r| r["id"] == id) {
+                return r.clone();
+            }
+        }
+        panic!("no reply to {request}");
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_sandbox_loads_runs_and_sends_commands_over_post_message() {
+        let root = root();
+        yew::Renderer::<RedisEmbedApp>::with_root(root.clone()).render();
+        settle().await;
+        let got = replies();
+        assert_eq!(text(&root, "#embed-clock"), "t = 0.000s");
+        assert_eq!(
+            find(&root, "#embed").get_attribute("data-panels").as_deref(),
+            Some("controls,keys,pubsub")
+        );
+
+        let r = ask(
+            &got,
+            json!({"brokerlab": 1, "id": "l", "type": "load", "scenario": "pubsub-fire-and-forget"}),
+        )
+        .await;
+        assert_eq!((r["ok"].clone(), r["result"]["model"].clone()), (json!(true), json!("redis")), "{r}");
+        let r = ask(&got, json!({"brokerlab": 1, "id": "r", "type": "runUntil", "time": "10s"})).await;
+        assert_eq!(r["result"]["finished"], true, "{r}");
+        settle().await;
+        assert_eq!(text(&root, "#embed-clock"), "t = 10.000s / 10.000s");
+        let row = "#embed-pubsub [data-channel='scores.football']";
+        assert_eq!(text(&root, &format!("{row} .delivered")), "19");
+        assert_eq!(text(&root, &format!("{row} .missed")), "11");
+        assert_eq!(count(&root, "#embed-pubsub [data-pattern='scores.*']"), 1);
+
+        // A command on the sandbox's console connection: redis-server's reply, the counters after it.
+        let r = ask(
+            &got,
+            json!({"brokerlab": 1, "id": "c", "type": "command", "line": "PUBLISH scores.football hi"}),
+        )
+        .await;
+        assert_eq!(
+            (r["result"]["output"].clone(), r["result"]["waiting"].clone()),
+            (json!("(integer) 3"), json!(false)),
+            "{r}"
+        );
+        settle().await;
+        assert_eq!(text(&root, &format!("{row} .delivered")), "22");
+        let r =
+            ask(&got, json!({"brokerlab": 1, "id": "k", "type": "counters", "key": "scores.football"})).await;
+        assert_eq!(r["result"]["channels"]["scores.football"]["publishes"], 11, "{r}");
+        let r = ask(&got, json!({"brokerlab": 1, "id": "e", "type": "command", "line": "LPUSH"})).await;
+        assert_eq!(r["ok"], false);
+        assert_eq!(r["error"], "(error) ERR wrong number of arguments for 'lpush' command");
+        settle().await;
+        assert_eq!(text(&root, "#embed-notice"), "(error) ERR wrong number of arguments for 'lpush' command");
+        let r = ask(&got, json!({"brokerlab": 1, "id": "p", "type": "produce", "topic": "t"})).await;
+        assert!(r["error"].as_str().unwrap().starts_with("unknown request type 'produce'"), "{r}");
+    }
 }

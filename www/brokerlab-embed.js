@@ -19,6 +19,11 @@
  * data-panels="controls,queues"></div>; there `send({queue, body})`, `receive({queue, visibilityTimeout})`
  * and `deleteMessage({queue, receiptHandle})` are the SQS calls, and `counters({queue})` gives each queue's
  * visible, in-flight and delayed counts.
+ * Redis documents play in a Redis sandbox: <div data-brokerlab data-model="redis"
+ * data-scenario="streams-consumer-groups-and-xautoclaim" data-panels="controls,keys,console"></div>; there
+ * `command("XADD orders * item book")` sends a redis-cli line on the sandbox's console connection, and
+ * `counters("orders")` gives each list's length, each stream's groups' pending entries and lag, each
+ * channel's publishes, deliveries and missed messages.
  *   const stop = sandbox.on("event", record => …);    // engine events; also "finished", "ready"
  *
  * The sandbox is loaded from index.html next to this script (override with data-src). It only obeys
@@ -153,6 +158,15 @@
   Sandbox.prototype.deleteMessage = function (request) {
     return this.request("delete", request);
   };
+  /**
+   * Redis sandboxes (data-model="redis"): one redis-cli command line, sent now on the sandbox's console
+   * connection (`"LPUSH jobs job-9"`). Resolves with the clock, `output` (the reply as redis-cli prints it,
+   * or null while a blocking command waits) and `waiting`; an error reply rejects with redis-cli's text
+   * (`(error) WRONGTYPE …`), the command still sent.
+   */
+  Sandbox.prototype.command = function (line) {
+    return this.request("command", { line: line });
+  };
   /** `{exchange, routingKey, body, persistent, mandatory, headers, priority, expiration, ...}`. */
   Sandbox.prototype.publish = function (message) {
     return this.request("publish", message);
@@ -161,11 +175,15 @@
    * RabbitMQ: `counters()` or `counters("task_queue")`. Kafka: `counters()` or `counters({topic, group})`:
    * per topic partition `logStartOffset`, `highWatermark`, `logEndOffset`, `leader`, `isr`; per group its
    * `state`, total `lag` and per partition `committedOffset` and `lag`. SQS: `counters()` or
-   * `counters("payments")`: per queue `visible`, `inFlight`, `delayed`, `fifo` and `deadLetter`.
+   * `counters("payments")`: per queue `visible`, `inFlight`, `delayed`, `fifo` and `deadLetter`. Redis:
+   * `counters()` or `counters("orders")` (a key, channel or pattern): `lists`, `streams` (per group
+   * `pending`, `lag`, …), `channels` (`publishes`, `receivers`, `toNobody`, `missed`, `subscribers`),
+   * `patterns`.
    */
   Sandbox.prototype.counters = function (which) {
     if (which === undefined) return this.request("counters", {});
-    return this.request("counters", isObject(which) ? which : { queue: which });
+    if (isObject(which)) return this.request("counters", which);
+    return this.request("counters", this.model === "redis" ? { key: which } : { queue: which });
   };
   Sandbox.prototype.checks = function () {
     return this.request("checks");
@@ -293,7 +311,8 @@
     var pick = function (name) {
       return options[name] !== undefined ? options[name] : host.getAttribute("data-" + name);
     };
-    // "kafka" opens the Kafka sandbox, "sqs" the SQS sandbox (each its own module); RabbitMQ's otherwise.
+    // "kafka" opens the Kafka sandbox, "sqs" the SQS sandbox, "redis" the Redis sandbox (each its own
+    // module); RabbitMQ's otherwise.
     ["model", "scenario", "panels", "theme", "speed"].forEach(function (name) {
       var v = pick(name);
       if (v !== null && v !== undefined && v !== "") url.searchParams.set(name, String(v));
@@ -321,6 +340,8 @@
     var height = host.getAttribute("data-height") || options.height;
     frame.style.height = (height ? parseInt(height, 10) : 420) + "px";
     var sandbox = new Sandbox(host, frame, url.origin);
+    // Which request a plain `counters("name")` makes depends on the model (a queue, or a Redis key).
+    sandbox.model = url.searchParams.get("model") || "rabbitmq";
     frame.addEventListener("load", function () {
       sandbox.startPinging();
     });

@@ -6,7 +6,8 @@
 //! `www/brokerlab-embed.js`; the protocol is documented in `docs/embed.md`.
 //!
 //! The models with a page of their own have a sandbox of their own too, each its own wasm module:
-//! Kafka's ([`kafka`], [`kafka_view`]) and SQS's ([`sqs`], [`sqs_view`]), over what they share
+//! Kafka's ([`kafka`], [`kafka_view`]), SQS's ([`sqs`], [`sqs_view`]) and Redis's ([`redis`],
+//! [`redis_view`]), over what they share
 //! ([`model`]: the protocol over a model's session; [`model_view`]: the listener, player and panels).
 //! Every sandbox's listener is [`bridge::Listener`].
 //!
@@ -19,6 +20,8 @@ pub mod kafka_view;
 pub mod model;
 pub mod model_view;
 pub mod protocol;
+pub mod redis;
+pub mod redis_view;
 pub mod sqs;
 pub mod sqs_view;
 pub mod view;

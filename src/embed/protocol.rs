@@ -30,6 +30,10 @@ pub const KAFKA_ELSEWHERE: &str = "this is a Kafka document: it plays in a Kafka
 pub const SQS_ELSEWHERE: &str = "this is an SQS document: it plays in an SQS sandbox (the address's \
      model=sqs, or data-model=\"sqs\" with brokerlab-embed.js)";
 
+/// A RabbitMQ sandbox's refusal of a Redis document.
+pub const REDIS_ELSEWHERE: &str = "this is a Redis document: it plays in a Redis sandbox (the address's \
+     model=redis, or data-model=\"redis\" with brokerlab-embed.js)";
+
 /// Request ids longer than this are refused.
 const MAX_ID_CHARS: usize = 200;
 
@@ -391,10 +395,12 @@ pub fn handle(sandbox: &mut impl Sandbox, request: Request) -> Result<Value, Str
                     Action::LoadScenario(id)
                 }
                 LoadSource::Document(text) => {
-                    // A Kafka or SQS document plays in its model's sandbox, its own module (`?model=…`).
+                    // A Kafka, SQS or Redis document plays in its model's sandbox, its own module
+                    // (`?model=…`).
                     match model_of(&text) {
                         Ok(ModelName::Kafka) => return Err(KAFKA_ELSEWHERE.into()),
                         Ok(ModelName::Sqs) => return Err(SQS_ELSEWHERE.into()),
+                        Ok(ModelName::Redis) => return Err(REDIS_ELSEWHERE.into()),
                         _ => {}
                     }
                     Action::LoadDocument(text)

@@ -7,9 +7,12 @@
 //! - [`view`]: the page — keys (lists with their items and blocked clients, streams with entries, groups
 //!   and pending entries), pub/sub channels, checks, the event log — and [`console`], the redis-cli
 //!   console (Enter sends, Up / Down recall).
+//! - [`charts`]: each list's length, each group's pending entries and lag, each channel's deliveries and
+//!   missed messages over the whole run.
 //! - [`workspaces`]: the page's workspaces in the shared store (`crate::persist::pages`, the bar
 //!   `crate::ws_bar`): the document, the page's time and the console's commands with their instants.
 
+pub mod charts;
 pub mod console;
 pub mod model;
 pub mod view;

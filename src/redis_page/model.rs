@@ -12,13 +12,15 @@
 
 use crate::persist::permalink;
 use crate::shell::{is_due, keep_applied, Applied};
+use broker_core::redis::program::parse::split_args;
 use broker_core::redis::reply::quote;
-use broker_core::redis::scenario::{HandLine, RedisRun, RedisRunOptions};
+use broker_core::redis::scenario::{HandLine, RedisEvent, RedisRun, RedisRunOptions};
 use broker_core::redis::server::{BlockedOp, Value};
 use broker_core::redis::stream::Stream;
 use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::{CheckResult, CheckStatus};
 use broker_core::VirtualTime;
+use std::collections::BTreeMap;
 
 /// A bundled Redis document: its id (`?doc=`), its title and its text.
 pub struct Bundled {
@@ -179,6 +181,8 @@ pub struct RedisSession {
     /// Every line typed, sent or not, oldest first (Up recalls them).
     pub history: Vec<String>,
     run: RedisRun,
+    /// The charts' samples over the whole run (with the console's commands).
+    pub charts: ChartSeries,
 }
 
 impl std::fmt::Debug for RedisSession {
@@ -208,7 +212,16 @@ impl RedisSession {
     /// Opens a document at time 0; refuses it with the engine's error (`line:col`).
     pub fn open(text: &str, bundled: Option<&'static str>) -> Result<RedisSession, String> {
         let run = RedisRun::from_json(text, RedisRunOptions::default()).map_err(|e| e.to_string())?;
-        Ok(RedisSession { bundled, text: text.to_string(), ops: Vec::new(), history: Vec::new(), run })
+        let mut session = RedisSession {
+            bundled,
+            text: text.to_string(),
+            ops: Vec::new(),
+            history: Vec::new(),
+            run,
+            charts: ChartSeries::default(),
+        };
+        session.charts = session.sample_charts();
+        Ok(session)
     }
 
     /// A bundled document by id.
@@ -295,6 +308,7 @@ impl RedisSession {
         if let Some(run) = self.replayed_to(0) {
             self.run = run;
         }
+        self.charts = self.sample_charts();
     }
 
     /// Sends a console line now, through the engine; what redis-cli prints for it (`None`: it blocks).
@@ -314,6 +328,7 @@ impl RedisSession {
         self.run.run_until(VirtualTime::from_millis(now));
         let said = self.run.hand_command(line)?;
         keep_applied(&mut self.ops, now, line.to_string());
+        self.charts = self.sample_charts();
         Ok(said)
     }
 
@@ -458,6 +473,69 @@ impl RedisSession {
         StreamView { length: s.len(), last_id: s.last_id.to_string(), entries, groups }
     }
 
+    /// What each channel's publishes did so far (the run's `PUBLISH`es and `SPUBLISH`es, the console's
+    /// included), in channel order.
+    pub fn channel_tallies(&self) -> BTreeMap<String, ChannelTally> {
+        let mut out = BTreeMap::new();
+        tally_into(&mut out, self.run.events());
+        out
+    }
+
+    /// Every list's length, every group's pending entries and lag, and every channel's deliveries and
+    /// missed messages at [`CHART_SAMPLES`] + 1 moments from 0 to the end, from a run played afresh with
+    /// the console's commands.
+    fn sample_charts(&self) -> ChartSeries {
+        let Some(mut run) = self.replay() else { return ChartSeries::default() };
+        let end = run.end_time().as_millis();
+        let mut series: BTreeMap<ChartId, Vec<Vec<Option<i64>>>> = BTreeMap::new();
+        let mut at_ms = Vec::new();
+        let mut tallies = BTreeMap::new();
+        let (mut played, mut seen) = (None, 0);
+        for i in 0..=CHART_SAMPLES {
+            let at = end * i / CHART_SAMPLES;
+            play(&mut run, &self.ops, played, at);
+            played = Some(at);
+            let events = run.events();
+            tally_into(&mut tallies, &events[seen..]);
+            seen = events.len();
+            let mut now: BTreeMap<ChartId, Vec<Option<i64>>> = BTreeMap::new();
+            for (key, entry) in &run.server().keys {
+                match &entry.value {
+                    Value::List(items) => {
+                        now.insert(ChartId::List(text(key)), vec![Some(items.len() as i64)]);
+                    }
+                    Value::Stream(s) => {
+                        for (name, g) in &s.groups {
+                            let id = ChartId::Group(text(key), text(name));
+                            now.insert(id, vec![Some(g.pel.len() as i64), s.counters().lag(g)]);
+                        }
+                    }
+                    Value::String(_) => {}
+                }
+            }
+            for (channel, t) in &tallies {
+                now.insert(
+                    ChartId::Channel(channel.clone()),
+                    vec![Some(t.receivers as i64), Some(t.missed as i64)],
+                );
+            }
+            for id in now.keys() {
+                // A chart seen first now: its earlier samples are what Redis would have said then.
+                series
+                    .entry(id.clone())
+                    .or_insert_with(|| id.lines().iter().map(|_| vec![id.absent(); at_ms.len()]).collect());
+            }
+            for (id, lines) in series.iter_mut() {
+                let values = now.get(id).cloned().unwrap_or_else(|| vec![id.absent(); lines.len()]);
+                for (line, v) in lines.iter_mut().zip(values) {
+                    line.push(v);
+                }
+            }
+            at_ms.push(at);
+        }
+        ChartSeries { at_ms, charts: series.into_iter().map(|(id, lines)| Chart { id, lines }).collect() }
+    }
+
     /// Pub/sub channels, then patterns, then shard channels, each with its subscribers.
     pub fn channels(&self) -> Vec<ChannelView> {
         let redis = self.run.server();
@@ -477,6 +555,113 @@ impl RedisSession {
         }
         out
     }
+}
+
+/// What a channel's publishes did, as the run's events tell them: how many `PUBLISH`es (or
+/// `SPUBLISH`es), how many subscribers they reached in all (the sum of their replies: the channel's
+/// subscribers and the matching patterns'), how many reached nobody, and how many messages the document's
+/// subscribers following the channel missed because they were not subscribed then (pub/sub keeps
+/// nothing for them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChannelTally {
+    pub publishes: u64,
+    pub receivers: u64,
+    pub to_nobody: u64,
+    pub missed: u64,
+}
+
+/// Adds what `events` tell about each channel to `tallies`: a `PUBLISH` (a producer's or one typed on the
+/// console) counts once it was answered with its receivers (`(integer) N`; one queued inside `MULTI` is
+/// not answered yet), a `missed` event once.
+pub fn tally_into(tallies: &mut BTreeMap<String, ChannelTally>, events: &[(VirtualTime, RedisEvent)]) {
+    for (_, e) in events {
+        match e {
+            RedisEvent::Sent { command, reply, .. } | RedisEvent::Typed { command, reply, .. } => {
+                let Some(n) = reply.strip_prefix("(integer) ").and_then(|n| n.parse::<u64>().ok()) else {
+                    continue;
+                };
+                let Ok(argv) = split_args(command) else { continue };
+                let publish = argv.first().is_some_and(|c| {
+                    c.eq_ignore_ascii_case(b"publish") || c.eq_ignore_ascii_case(b"spublish")
+                });
+                if publish && argv.len() == 3 {
+                    let t = tallies.entry(text(&argv[1])).or_default();
+                    t.publishes += 1;
+                    t.receivers += n;
+                    t.to_nobody += u64::from(n == 0);
+                }
+            }
+            RedisEvent::Missed { channel, .. } => tallies.entry(channel.clone()).or_default().missed += 1,
+            _ => {}
+        }
+    }
+}
+
+/// How many intervals the charts sample the run in.
+pub const CHART_SAMPLES: u64 = 100;
+
+/// What a chart follows: a list (its length), a stream's consumer group (its pending entries and lag),
+/// or a pub/sub channel (messages delivered and missed so far).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ChartId {
+    List(String),
+    /// (stream key, group).
+    Group(String, String),
+    Channel(String),
+}
+
+impl ChartId {
+    /// The chart's lines: (label, CSS class).
+    pub fn lines(&self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            ChartId::List(_) => &[("length", "length")],
+            ChartId::Group(..) => &[("pending", "pending"), ("lag", "lag")],
+            ChartId::Channel(_) => &[("delivered", "delivered"), ("missed", "missed")],
+        }
+    }
+
+    /// A line's value while the thing does not exist: an absent list is empty (`LLEN` 0), a group that
+    /// does not exist has no count, a channel nothing was published on has delivered and missed nothing.
+    fn absent(&self) -> Option<i64> {
+        match self {
+            ChartId::Group(..) => None,
+            ChartId::List(_) | ChartId::Channel(_) => Some(0),
+        }
+    }
+
+    /// The chart's caption.
+    pub fn title(&self) -> String {
+        match self {
+            ChartId::List(key) => format!("list {key}: LLEN"),
+            ChartId::Group(key, group) => format!("stream {key}, group {group}: pending and lag"),
+            ChartId::Channel(channel) => format!("channel {channel}: delivered and missed (so far)"),
+        }
+    }
+
+    /// A stable name for the chart's element (`list:jobs`, `group:orders:shipping`, `channel:news`).
+    pub fn slug(&self) -> String {
+        match self {
+            ChartId::List(key) => format!("list:{key}"),
+            ChartId::Group(key, group) => format!("group:{key}:{group}"),
+            ChartId::Channel(channel) => format!("channel:{channel}"),
+        }
+    }
+}
+
+/// One chart: per line (in [`ChartId::lines`]' order) a value per sample (`None`: Redis has none, as
+/// `XINFO GROUPS` replies a nil lag, or the group does not exist then).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chart {
+    pub id: ChartId,
+    pub lines: Vec<Vec<Option<i64>>>,
+}
+
+/// The charts over the whole run: the samples' instants and every chart, lists first, then groups,
+/// then channels, each in name order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChartSeries {
+    pub at_ms: Vec<u64>,
+    pub charts: Vec<Chart>,
 }
 
 /// What a blocked client waits in, in a few words.
@@ -712,6 +897,82 @@ mod tests {
                 "1) \"pmessage\"\n2) \"scores.*\"\n3) \"scores.football\"\n4) \"goal-2\"\n".into()
             ))
         );
+    }
+
+    fn chart<'a>(s: &'a RedisSession, id: &ChartId) -> &'a Chart {
+        s.charts.charts.iter().find(|c| c.id == *id).unwrap_or_else(|| panic!("no chart {id:?}"))
+    }
+
+    /// The console's reply to `line` on a fresh run played to `at_ms` (the page's own state untouched).
+    fn asked(s: &RedisSession, at_ms: u64, line: &str) -> String {
+        let mut run = s.replayed_to(at_ms).expect("replays");
+        run.hand_command(line).expect("sent").expect("answered")
+    }
+
+    #[test]
+    fn the_list_charts_are_llen_at_each_sample_the_console_s_pushes_included() {
+        let mut s = RedisSession::bundled("job-queue-brpop-and-blmove").expect("opens");
+        assert_eq!(s.charts.at_ms.len() as u64, CHART_SAMPLES + 1);
+        assert_eq!((s.charts.at_ms[0], *s.charts.at_ms.last().unwrap()), (0, s.end_ms()));
+        s.seek(5_000);
+        s.type_command("RPUSH jobs a b c").unwrap();
+        let ids: Vec<String> = s.charts.charts.iter().map(|c| c.id.slug()).collect();
+        assert!(ids.starts_with(&["list:jobs".to_string()]), "lists first, in name order: {ids:?}");
+        for list in ["jobs", "reliable", "reliable:processing"] {
+            let c = chart(&s, &ChartId::List(list.into()));
+            for (i, at) in s.charts.at_ms.iter().enumerate().step_by(7) {
+                let llen = asked(&s, *at, &format!("LLEN {list}"));
+                assert_eq!(format!("(integer) {}\n", c.lines[0][i].unwrap()), llen, "{list} at {at} ms");
+            }
+        }
+        // The three pushed by hand at 5 s are on the chart from then on.
+        let jobs = chart(&s, &ChartId::List("jobs".into()));
+        let at = |ms: u64| s.charts.at_ms.iter().position(|t| *t >= ms).unwrap();
+        assert!(jobs.lines[0][at(5_000)].unwrap() >= 3, "{:?}", jobs.lines[0]);
+        assert!(jobs.lines[0][..at(5_000)].iter().all(|v| v.unwrap() < 3), "{:?}", jobs.lines[0]);
+    }
+
+    #[test]
+    fn the_group_chart_is_xpending_s_count_and_xinfo_s_lag_at_each_sample() {
+        let s = RedisSession::bundled("streams-consumer-groups-and-xautoclaim").expect("opens");
+        let c = chart(&s, &ChartId::Group("orders".into(), "shipping".into()));
+        let mut saw_pending = false;
+        for (i, at) in s.charts.at_ms.iter().enumerate().step_by(5) {
+            let pending = asked(&s, *at, "XPENDING orders shipping");
+            match c.lines[0][i] {
+                // Before the group exists: XPENDING's NOGROUP error.
+                None => assert!(pending.starts_with("(error) NOGROUP"), "at {at}: {pending}"),
+                Some(n) => {
+                    assert!(pending.starts_with(&format!("1) (integer) {n}\n")), "at {at}: {pending}");
+                    saw_pending |= n > 0;
+                    let info = asked(&s, *at, "XINFO GROUPS orders");
+                    let lag = c.lines[1][i].map_or("(nil)".to_string(), |l| format!("(integer) {l}"));
+                    assert!(info.contains(&format!("\"lag\"\n   12) {lag}\n")), "at {at}: {info}");
+                }
+            }
+        }
+        assert!(saw_pending, "bob's crashed entry is charted as pending: {:?}", c.lines[0]);
+    }
+
+    #[test]
+    fn the_channel_chart_counts_deliveries_and_missed_messages_as_the_golden_transcript_does() {
+        // tests/scenarios/redis-tutorials/pubsub-fire-and-forget/expected.txt (compared with
+        // redis-server): PUBLISH replied 0, 2, 2, 1, 1, 2, 2, 3, 3, 3 and 11 messages were missed.
+        let mut s = RedisSession::bundled("pubsub-fire-and-forget").expect("opens");
+        let c = chart(&s, &ChartId::Channel("scores.football".into()));
+        assert_eq!((c.lines[0].last(), c.lines[1].last()), (Some(&Some(19)), Some(&Some(11))));
+        let at_2s = s.charts.at_ms.iter().position(|t| *t == 2_000).expect("a sample at 2 s");
+        assert_eq!((c.lines[0][at_2s], c.lines[1][at_2s]), (Some(2), Some(4)), "goal-1 and goal-2 only");
+        s.seek(s.end_ms());
+        let t = &s.channel_tallies()["scores.football"];
+        assert_eq!(*t, ChannelTally { publishes: 10, receivers: 19, to_nobody: 1, missed: 11 });
+        // A PUBLISH typed on the console counts too; one on a channel without subscribers reaches nobody.
+        s.type_command("PUBLISH scores.football by-hand").unwrap();
+        s.type_command("PUBLISH empty x").unwrap();
+        let tallies = s.channel_tallies();
+        assert_eq!(tallies["scores.football"].publishes, 11);
+        assert_eq!(tallies["scores.football"].receivers, 22);
+        assert_eq!(tallies["empty"], ChannelTally { publishes: 1, receivers: 0, to_nobody: 1, missed: 0 });
     }
 
     #[test]

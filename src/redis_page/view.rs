@@ -2,8 +2,8 @@
 //! head to tail with the clients blocked on it, a stream as a strip of entries (each marked delivered or
 //! pending per group) with its consumer groups (last-delivered id, entries read, lag), their consumers
 //! and their pending entries lists (id, consumer, idle time, delivery count) — pub/sub channels and
-//! patterns with their subscribers, the redis-cli console ([`super::console`]), the document's checks and
-//! the event log. The time bar and the keyboard are the shell's ([`crate::shell::TimeBar`],
+//! patterns with their subscribers, the charts over the run ([`super::charts`]), the redis-cli console
+//! ([`super::console`]), the document's checks and the event log. The time bar and the keyboard are the shell's ([`crate::shell::TimeBar`],
 //! [`crate::shell::TimeKey`]): Space plays or pauses, ← / → move one second, Home goes back to 0, End
 //! to the end, unless a field (the console) has the focus.
 
@@ -313,6 +313,7 @@ pub fn redis_app(props: &RedisAppProps) -> Html {
                         }
                     </section>
                     { pubsub(&channels) }
+                    <super::charts::RedisCharts series={s.charts.clone()} now={now} end={end} />
                 </section>
                 <section class="redis-col">
                     <Console session={SessionRef(session.clone())} version={*version} on_sent={on_sent} />

@@ -10,6 +10,7 @@ mod app;
 mod editing;
 mod embed;
 mod embed_kafka;
+mod embed_redis;
 mod embed_sqs;
 mod graph;
 mod kafka;

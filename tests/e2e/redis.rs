@@ -5,7 +5,9 @@
 //! errors, Up recalling the last command — and the commands played again after a rewind. The page
 //! fetched only the Redis module. A workspace: console commands typed at their instants (a push, a `BRPOP`
 //! that waits and times out, an `LRANGE`), saved by Enter in the bar's name field, and after a reload
-//! (`?ws=`) reopened at its time with the commands replayed. Screenshots: `artifacts/e2e-redis-*.png`.
+//! (`?ws=`) reopened at its time with the commands replayed. The charts over the run (a group's pending
+//! entries and lag, a channel's deliveries and missed messages, a list's length with the console's
+//! pushes) read at the page's time, moved by the keyboard. Screenshots: `artifacts/e2e-redis-*.png`.
 
 use crate::harness::*;
 use crate::sqs::{fetched, wait_long};
@@ -131,6 +133,83 @@ fn workspace_at(width: i64, height: i64) {
     assert_eq!(page.value(INPUT), "LRANGE later 0 -1");
     page.screenshot(&format!("e2e-redis-ws-reopened-{width}.png"));
     assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
+}
+
+/// The readout of the chart `slug` (`group:orders:shipping`): what it says at the page's time.
+fn chart_now(page: &Page, slug: &str) -> String {
+    page.text(&format!("[data-chart='{slug}'] .redis-chart-now"))
+}
+
+fn charts_at(width: i64, height: i64) {
+    let b = Browser::open_sized("/?model=redis&doc=streams-consumer-groups-and-xautoclaim", width, height);
+    let page = &b.page;
+    page.wait_text("#redis-about h2", "Streams with a consumer group");
+    let group = "group:orders:shipping";
+    page.wait_text(
+        &format!("[data-chart='{group}'] figcaption"),
+        "stream orders, group shipping: pending and lag",
+    );
+    // With the keyboard to 3 s, then 6 s (the golden transcript): at 3 s alice holds book-3 and bob
+    // book-2; at 6 s alice took book-5 and book-6 waits (lag 1).
+    blur(page);
+    keys(page, &[KEY_HOME, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT]);
+    page.wait_text("#redis-clock", "3.000 s / 20.000 s");
+    assert_eq!(chart_now(page, group), "at 3 s: pending 2 · lag 0");
+    keys(page, &[KEY_RIGHT, KEY_RIGHT, KEY_RIGHT]);
+    page.wait_text("#redis-clock", "6.000 s / 20.000 s");
+    assert_eq!(chart_now(page, group), "at 6 s: pending 2 · lag 1");
+    // The line: drawn over the whole run (the group exists from 0), the page's time marked.
+    let drawn = page.execute(
+        "const f = document.querySelector(arguments[0]);
+         return [f.querySelectorAll('polyline.pending').length, f.querySelectorAll('polyline.lag').length,
+                 f.querySelector('line.now').getAttribute('x1')];",
+        json!([format!("[data-chart='{group}']")]),
+    );
+    assert_eq!(drawn, json!([1, 1, "156"]), "6 s of 20 on a 520-wide chart");
+    page.execute("document.querySelector('#redis-charts').scrollIntoView({block: 'start'});", json!([]));
+    page.assert_in_view(&format!("[data-chart='{group}'] svg"), "the group's chart");
+    page.screenshot(&format!("e2e-redis-charts-streams-{width}.png"));
+
+    // Pub/sub, picked with a click, to the end with End: 19 deliveries and 11 missed messages (PUBLISH
+    // replied 0, 2, 2, 1, 1, 2, 2, 3, 3, 3 in the golden transcript).
+    page.click("#redis-doc option[value='pubsub-fire-and-forget']");
+    page.wait_text("#redis-about h2", "pub/sub is fire-and-forget");
+    blur(page);
+    keys(page, &[KEY_END]);
+    page.wait_text("#redis-clock", "10.000 s / 10.000 s");
+    assert_eq!(chart_now(page, "channel:scores.football"), "at 10 s: delivered 19 · missed 11");
+    page.execute("document.querySelector('#redis-charts').scrollIntoView({block: 'start'});", json!([]));
+    page.screenshot(&format!("e2e-redis-charts-pubsub-{width}.png"));
+
+    // The job queue: at 5 s three jobs pushed on the console with real key presses are on the list's
+    // chart from then on.
+    page.click("#redis-doc option[value='job-queue-brpop-and-blmove']");
+    page.wait_text("#redis-about h2", "a job queue with BRPOP");
+    blur(page);
+    keys(page, &[KEY_HOME, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT]);
+    page.wait_text("#redis-clock", "5.000 s / 20.000 s");
+    let before = chart_now(page, "list:jobs");
+    assert_eq!(before, "at 5 s: length 2", "job-3 and job-4 wait (the golden transcript)");
+    send(page, "RPUSH jobs a b c");
+    page.wait_text("#redis-console-out", "(integer) 5");
+    page.wait_text("[data-chart='list:jobs'] .redis-chart-now", "at 5 s: length 5");
+    blur(page);
+    keys(page, &[KEY_LEFT]);
+    page.wait_text("#redis-clock", "4.000 s / 20.000 s");
+    assert_eq!(chart_now(page, "list:jobs"), "at 4 s: length 2", "before the push");
+    page.execute("document.querySelector('#redis-charts').scrollIntoView({block: 'start'});", json!([]));
+    page.screenshot(&format!("e2e-redis-charts-list-{width}.png"));
+    assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
+}
+
+#[test]
+fn redis_charts_at_1280x720() {
+    charts_at(1280, 720);
+}
+
+#[test]
+fn redis_charts_at_1920x1080() {
+    charts_at(1920, 1080);
 }
 
 #[test]
