@@ -38,7 +38,7 @@ fn streams(width: i64, height: i64) {
     page.click("#queue-declare");
     page.wait_text("#notice", "Declared: queue 'events' (0 messages, 0 consumers)");
     let row = page.wait_text("tr[data-queue='events']", "stream");
-    assert!(row.contains("x-max-age=7D"), "{row}");
+    assert!(row.contains("x-max-age=\"7D\""), "{row}");
 
     // Three messages through the default exchange.
     page.click("#tab-messages");
