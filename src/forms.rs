@@ -117,7 +117,80 @@ pub const QUEUE_ARGUMENTS: &[(&str, ValueKind)] = &[
     ("x-queue-type", ValueKind::String),
     ("x-single-active-consumer", ValueKind::Boolean),
     ("x-delivery-limit", ValueKind::Number),
+    ("x-max-age", ValueKind::String),
+    ("x-stream-max-segment-size-bytes", ValueKind::Number),
 ];
+
+/// The queue types the "Add a new queue" form offers (the management UI's "Type" list).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum QueueTypeChoice {
+    /// No `x-queue-type` argument (the vhost's default, classic), unless one is typed as an argument.
+    #[default]
+    Classic,
+    Quorum,
+    Stream,
+}
+
+impl QueueTypeChoice {
+    pub const ALL: [QueueTypeChoice; 3] =
+        [QueueTypeChoice::Classic, QueueTypeChoice::Quorum, QueueTypeChoice::Stream];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueTypeChoice::Classic => "classic",
+            QueueTypeChoice::Quorum => "quorum",
+            QueueTypeChoice::Stream => "stream",
+        }
+    }
+
+    pub fn parse(s: &str) -> QueueTypeChoice {
+        QueueTypeChoice::ALL.into_iter().find(|k| k.as_str() == s).unwrap_or_default()
+    }
+
+    /// The arguments the form offers to add for this type (as the management UI's "Add" links do).
+    pub fn suggested_arguments(self) -> &'static [(&'static str, ValueKind)] {
+        match self {
+            QueueTypeChoice::Classic => &[
+                ("x-message-ttl", ValueKind::Number),
+                ("x-max-length", ValueKind::Number),
+                ("x-dead-letter-exchange", ValueKind::String),
+                ("x-max-priority", ValueKind::Number),
+            ],
+            QueueTypeChoice::Quorum => &[
+                ("x-delivery-limit", ValueKind::Number),
+                ("x-max-length", ValueKind::Number),
+                ("x-dead-letter-exchange", ValueKind::String),
+                ("x-single-active-consumer", ValueKind::Boolean),
+            ],
+            QueueTypeChoice::Stream => &[
+                ("x-max-length-bytes", ValueKind::Number),
+                ("x-max-age", ValueKind::String),
+                ("x-stream-max-segment-size-bytes", ValueKind::Number),
+            ],
+        }
+    }
+}
+
+/// `rows` with an argument `key` of type `kind` to fill in: the row of that key if there is one, else
+/// the trailing blank row (a new blank row kept after it). Returns the rows and the index of the row.
+pub fn with_argument(rows: &[FieldRow], key: &str, kind: ValueKind) -> (Vec<FieldRow>, usize) {
+    let mut rows = rows.to_vec();
+    if let Some(i) = rows.iter().position(|r| r.key.trim() == key) {
+        return (rows, i);
+    }
+    let i = match rows.iter().position(|r| r.key.trim().is_empty() && r.value.is_empty()) {
+        Some(i) => i,
+        None => {
+            rows.push(FieldRow::blank());
+            rows.len() - 1
+        }
+    };
+    rows[i] = FieldRow::new(key, kind, "");
+    if rows.last().is_none_or(|r| !r.key.is_empty()) {
+        rows.push(FieldRow::blank());
+    }
+    (rows, i)
+}
 
 /// One row of a field-table editor.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -245,6 +318,8 @@ pub struct QueueForm {
     pub durable: bool,
     pub exclusive: bool,
     pub auto_delete: bool,
+    /// The "Type" list: a quorum or stream choice is sent as the `x-queue-type` argument.
+    pub queue_type: QueueTypeChoice,
     pub arguments: Vec<FieldRow>,
 }
 
@@ -255,21 +330,187 @@ impl Default for QueueForm {
             durable: true,
             exclusive: false,
             auto_delete: false,
+            queue_type: QueueTypeChoice::Classic,
             arguments: vec![FieldRow::blank()],
         }
     }
 }
 
 impl QueueForm {
+    /// The `queue.declare` a client sends. Every rule of the queue type (a stream is durable, not
+    /// exclusive, takes no `x-message-ttl`, …) is the engine's to refuse, with RabbitMQ's text.
     pub fn to_method(&self) -> Result<Method, String> {
+        let mut arguments = field_table(&self.arguments)?;
+        if self.queue_type != QueueTypeChoice::Classic {
+            let chosen = FieldValue::Str(self.queue_type.as_str().to_string());
+            match arguments.get("x-queue-type") {
+                Some(typed) if typed != &chosen => {
+                    return Err(format!(
+                        "argument 'x-queue-type' is typed as {} while the Type list says '{}': keep one",
+                        match typed {
+                            FieldValue::Str(s) => format!("'{s}'"),
+                            other => other.to_string(),
+                        },
+                        self.queue_type.as_str()
+                    ))
+                }
+                _ => arguments.insert("x-queue-type".to_string(), chosen),
+            };
+        }
         Ok(Method::QueueDeclare {
             queue: self.name.clone(),
             passive: false,
             durable: self.durable,
             exclusive: self.exclusive,
             auto_delete: self.auto_delete,
-            arguments: field_table(&self.arguments)?,
+            arguments,
         })
+    }
+}
+
+/// Where a stream consumer starts reading: the `x-stream-offset` argument of its `basic.consume`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OffsetChoice {
+    /// No `x-stream-offset` (RabbitMQ reads from `next`).
+    Absent,
+    #[default]
+    First,
+    Last,
+    Next,
+    /// An offset (an integer).
+    Offset,
+    /// An AMQP timestamp, seconds since 1970 (the page's clock starts at 1970-01-01 00:00:00).
+    Timestamp,
+    /// A text such as `"10m"`: what was written within that long.
+    Interval,
+}
+
+impl OffsetChoice {
+    pub const ALL: [OffsetChoice; 7] = [
+        OffsetChoice::First,
+        OffsetChoice::Last,
+        OffsetChoice::Next,
+        OffsetChoice::Offset,
+        OffsetChoice::Timestamp,
+        OffsetChoice::Interval,
+        OffsetChoice::Absent,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            OffsetChoice::Absent => "absent",
+            OffsetChoice::First => "first",
+            OffsetChoice::Last => "last",
+            OffsetChoice::Next => "next",
+            OffsetChoice::Offset => "offset",
+            OffsetChoice::Timestamp => "timestamp",
+            OffsetChoice::Interval => "interval",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OffsetChoice::Absent => "(not given: next)",
+            OffsetChoice::First => "\"first\"",
+            OffsetChoice::Last => "\"last\"",
+            OffsetChoice::Next => "\"next\"",
+            OffsetChoice::Offset => "an offset",
+            OffsetChoice::Timestamp => "a timestamp",
+            OffsetChoice::Interval => "an interval (\"10m\")",
+        }
+    }
+
+    pub fn parse(s: &str) -> OffsetChoice {
+        OffsetChoice::ALL.into_iter().find(|k| k.key() == s).unwrap_or_default()
+    }
+
+    /// Whether the choice takes a value typed next to it.
+    pub fn takes_value(self) -> bool {
+        matches!(self, OffsetChoice::Offset | OffsetChoice::Timestamp | OffsetChoice::Interval)
+    }
+
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            OffsetChoice::Offset => "an offset, such as 3",
+            OffsetChoice::Timestamp => "seconds on the page's clock",
+            OffsetChoice::Interval => "10m, 30s, 1h, 7D, 1M, 1Y",
+            _ => "",
+        }
+    }
+}
+
+/// The "Consume from a stream" form: `basic.qos` then `basic.consume` with `x-stream-offset`, on a
+/// channel of the page's own stream-reader connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamConsumeForm {
+    pub queue: String,
+    pub offset: OffsetChoice,
+    pub offset_value: String,
+    /// The consumer prefetch: a stream consumer's credit (RabbitMQ refuses one without it).
+    pub prefetch: String,
+    /// Manual acknowledgements (RabbitMQ refuses automatic ones on a stream).
+    pub manual_ack: bool,
+    /// Empty: the broker names it (`amq.ctag-…`).
+    pub consumer_tag: String,
+}
+
+impl Default for StreamConsumeForm {
+    fn default() -> Self {
+        StreamConsumeForm {
+            queue: String::new(),
+            offset: OffsetChoice::First,
+            offset_value: String::new(),
+            prefetch: "10".into(),
+            manual_ack: true,
+            consumer_tag: String::new(),
+        }
+    }
+}
+
+impl StreamConsumeForm {
+    /// The `x-stream-offset` value, or why what was typed is not one.
+    pub fn offset_value(&self) -> Result<Option<FieldValue>, String> {
+        let text = self.offset_value.trim();
+        Ok(Some(match self.offset {
+            OffsetChoice::Absent => return Ok(None),
+            OffsetChoice::First | OffsetChoice::Last | OffsetChoice::Next => {
+                FieldValue::Str(self.offset.key().to_string())
+            }
+            OffsetChoice::Offset => match text.parse::<i64>() {
+                Ok(n) => FieldValue::Int(n),
+                Err(_) => return Err(format!("x-stream-offset: '{text}' is not an offset (an integer)")),
+            },
+            OffsetChoice::Timestamp => match text.parse::<u64>() {
+                Ok(seconds) => FieldValue::Typed(TypedValue::Timestamp(seconds)),
+                Err(_) => {
+                    return Err(format!("x-stream-offset: '{text}' is not a timestamp (whole seconds)"))
+                }
+            },
+            // The engine reads the interval as RabbitMQ does (a bad one is its 406).
+            OffsetChoice::Interval => FieldValue::Str(text.to_string()),
+        }))
+    }
+
+    /// The two methods a client sends: `basic.qos` (the prefetch) and `basic.consume`.
+    pub fn to_methods(&self) -> Result<[Method; 2], String> {
+        let prefetch = self.prefetch.trim();
+        let prefetch_count = prefetch
+            .parse::<u16>()
+            .map_err(|_| format!("prefetch '{prefetch}' is not a number from 0 to 65535"))?;
+        let mut arguments = FieldTable::new();
+        if let Some(v) = self.offset_value()? {
+            arguments.insert("x-stream-offset".to_string(), v);
+        }
+        Ok([
+            Method::BasicQos { prefetch_size: 0, prefetch_count, global: false },
+            Method::BasicConsume {
+                queue: self.queue.clone(),
+                consumer_tag: self.consumer_tag.trim().to_string(),
+                auto_ack: !self.manual_ack,
+                exclusive: false,
+                arguments,
+            },
+        ])
     }
 }
 
@@ -512,6 +753,80 @@ mod tests {
         crate::scripting::pretend_unloaded(false);
         assert_eq!(waiting.unwrap_err(), format!("argument 'n8': {READER_LOADING}"));
         assert_eq!(field_table(&rows).unwrap()["n8"], FieldValue::Typed(TypedValue::Int8(5)));
+    }
+
+    #[test]
+    fn the_type_list_sends_x_queue_type_and_offers_its_arguments() {
+        let args = |form: &QueueForm| match form.to_method().unwrap() {
+            Method::QueueDeclare { arguments, .. } => arguments,
+            other => panic!("{other:?}"),
+        };
+        assert!(args(&QueueForm::default()).is_empty(), "classic: nothing added");
+        let stream = QueueForm { queue_type: QueueTypeChoice::Stream, ..QueueForm::default() };
+        assert_eq!(args(&stream)["x-queue-type"], FieldValue::Str("stream".into()));
+        let quorum = QueueForm { queue_type: QueueTypeChoice::Quorum, ..QueueForm::default() };
+        assert_eq!(args(&quorum)["x-queue-type"], FieldValue::Str("quorum".into()));
+        // Typed as an argument too: the same is fine, another is the form's error.
+        let same = QueueForm {
+            arguments: vec![FieldRow::new("x-queue-type", ValueKind::String, "stream")],
+            ..stream.clone()
+        };
+        assert_eq!(args(&same).len(), 1);
+        let other = QueueForm {
+            arguments: vec![FieldRow::new("x-queue-type", ValueKind::String, "quorum")],
+            ..stream.clone()
+        };
+        assert_eq!(
+            other.to_method().unwrap_err(),
+            "argument 'x-queue-type' is typed as 'quorum' while the Type list says 'stream': keep one"
+        );
+        let keys: Vec<&str> = QueueTypeChoice::Stream.suggested_arguments().iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, ["x-max-length-bytes", "x-max-age", "x-stream-max-segment-size-bytes"]);
+
+        // Adding an argument fills the blank row and keeps a blank one after it; a second time finds it.
+        let (rows, i) = with_argument(&[FieldRow::blank()], "x-max-age", ValueKind::String);
+        assert_eq!((rows.len(), i, rows[0].key.as_str()), (2, 0, "x-max-age"));
+        let (rows, i) = with_argument(&rows, "x-max-length-bytes", ValueKind::Number);
+        assert_eq!((rows.len(), i, rows[1].kind), (3, 1, ValueKind::Number));
+        assert_eq!(with_argument(&rows, "x-max-age", ValueKind::String), (rows.clone(), 0));
+        assert_eq!(rows.last(), Some(&FieldRow::blank()));
+    }
+
+    #[test]
+    fn the_stream_consume_form_sends_qos_then_consume_with_the_offset() {
+        let form = |offset, value: &str| StreamConsumeForm {
+            queue: "events".into(),
+            offset,
+            offset_value: value.into(),
+            ..StreamConsumeForm::default()
+        };
+        let offset_of = |f: StreamConsumeForm| match f.to_methods().unwrap() {
+            [Method::BasicQos { prefetch_count: 10, prefetch_size: 0, global: false }, Method::BasicConsume { queue, auto_ack: false, arguments, .. }] =>
+            {
+                assert_eq!(queue, "events");
+                arguments.get("x-stream-offset").cloned()
+            }
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(offset_of(form(OffsetChoice::First, "")), Some(FieldValue::Str("first".into())));
+        assert_eq!(offset_of(form(OffsetChoice::Last, "")), Some(FieldValue::Str("last".into())));
+        assert_eq!(offset_of(form(OffsetChoice::Next, "")), Some(FieldValue::Str("next".into())));
+        assert_eq!(offset_of(form(OffsetChoice::Absent, "")), None);
+        assert_eq!(offset_of(form(OffsetChoice::Offset, " -2 ")), Some(FieldValue::Int(-2)));
+        assert_eq!(
+            offset_of(form(OffsetChoice::Timestamp, "60")),
+            Some(FieldValue::Typed(TypedValue::Timestamp(60)))
+        );
+        assert_eq!(offset_of(form(OffsetChoice::Interval, "10m")), Some(FieldValue::Str("10m".into())));
+        assert!(form(OffsetChoice::Offset, "x").to_methods().unwrap_err().contains("not an offset"));
+        assert!(form(OffsetChoice::Timestamp, "-1").to_methods().unwrap_err().contains("not a timestamp"));
+        let bad_prefetch = StreamConsumeForm { prefetch: "lots".into(), ..form(OffsetChoice::First, "") };
+        assert_eq!(bad_prefetch.to_methods().unwrap_err(), "prefetch 'lots' is not a number from 0 to 65535");
+        let auto = StreamConsumeForm { manual_ack: false, ..form(OffsetChoice::First, "") };
+        assert!(matches!(auto.to_methods().unwrap()[1], Method::BasicConsume { auto_ack: true, .. }));
+        for o in OffsetChoice::ALL {
+            assert_eq!(OffsetChoice::parse(o.key()), o);
+        }
     }
 
     #[test]

@@ -100,6 +100,49 @@ pub struct Node {
     /// Whether the node wants attention (a queue with ready messages).
     pub busy: bool,
     pub status: NodeStatus,
+    /// A stream queue's log, drawn as a strip along the node's foot.
+    pub stream: Option<StreamStrip>,
+}
+
+/// The end of a stream queue's log as its graph node draws it: the newest offsets and where each
+/// consumer reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamStrip {
+    /// The oldest offset still in the log.
+    pub first: u64,
+    /// The offset the next message gets.
+    pub next: u64,
+    /// Each consumer's next offset to read.
+    pub positions: Vec<u64>,
+}
+
+/// How many of a stream's newest offsets its node's strip shows.
+pub const STRIP_CELLS: u64 = 14;
+
+impl StreamStrip {
+    /// The strip of stream `queue`, if it is one.
+    pub fn of(broker: &broker_core::amqp::Broker, queue: &str) -> Option<StreamStrip> {
+        let log = broker.stream_log(queue)?;
+        let mut positions: Vec<u64> = broker
+            .queue(queue)
+            .map(|q| q.consumers.iter().filter_map(|c| c.stream_offset).collect())
+            .unwrap_or_default();
+        positions.sort_unstable();
+        Some(StreamStrip { first: log.first_offset(), next: log.next_offset(), positions })
+    }
+
+    /// The offsets the strip shows: the newest [`STRIP_CELLS`] (fewer while the log is shorter).
+    pub fn shown(&self) -> std::ops::Range<u64> {
+        self.next.saturating_sub(STRIP_CELLS).max(self.first)..self.next
+    }
+
+    /// The node's second line: the log's offsets.
+    pub fn detail(&self) -> String {
+        match self.next.checked_sub(1) {
+            Some(last) if last >= self.first => format!("stream · offsets {}–{last}", self.first),
+            _ => format!("stream · next offset {}", self.next),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -523,6 +566,7 @@ impl Graph {
                 y: 0.0,
                 busy: false,
                 status: NodeStatus::Live,
+                stream: None,
             };
             b.add(node, x.name.clone());
         }
@@ -535,11 +579,14 @@ impl Graph {
             x: 0.0,
             y: 0.0,
             busy: false,
+            stream: (status == NodeStatus::Live).then(|| StreamStrip::of(broker, name)).flatten(),
             status,
         };
         let live_queue = |name: &str| queues.iter().find(|q| q.name == name);
-        let queue_text = |q: &broker_core::amqp::QueueInfo| {
-            format!("{} ready · {} unacked", q.messages_ready, q.messages_unacknowledged)
+        let queue_text = |q: &broker_core::amqp::QueueInfo| match StreamStrip::of(broker, &q.name) {
+            // A stream's messages stay in the log: its offsets say more than "ready".
+            Some(strip) => strip.detail(),
+            None => format!("{} ready · {} unacked", q.messages_ready, q.messages_unacknowledged),
         };
         // Queues the document's consumers declare, before the broker's (a server-named one is known by
         // its consumer until it has a name).
@@ -607,6 +654,7 @@ impl Graph {
                 y: 0.0,
                 busy: false,
                 status,
+                stream: None,
             };
             let from = b.add(node, actor_key(&p.name));
             if let Some(conn) = a.connection {
@@ -632,6 +680,7 @@ impl Graph {
                 y: 0.0,
                 busy: false,
                 status: NodeStatus::Live,
+                stream: None,
             };
             let from = b.add(node, id.to_string());
             for (x, count) in &c.published_to {
@@ -671,6 +720,7 @@ impl Graph {
                 y: 0.0,
                 busy: false,
                 status,
+                stream: None,
             };
             let to = b.add(node, actor_key(&c.name));
             if let Some(conn) = a.connection {
@@ -821,6 +871,7 @@ impl Graph {
                     y: 0.0,
                     busy: false,
                     status: NodeStatus::Live,
+                    stream: None,
                 };
                 let to = b.add(node, format!("{}\u{0}{}", q.info.name, c.consumer_tag));
                 let Some(from) = b.find(NodeKind::Queue, &q.info.name) else { continue };

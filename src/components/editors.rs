@@ -1,7 +1,10 @@
 //! Declaration forms: exchanges, queues (with a typed arguments editor) and bindings.
 
 use super::{event_value, use_app};
-use crate::forms::{row_value, BindingForm, ExchangeForm, FieldRow, QueueForm, ValueKind, QUEUE_ARGUMENTS};
+use crate::forms::{
+    row_value, with_argument, BindingForm, ExchangeForm, FieldRow, QueueForm, QueueTypeChoice, ValueKind,
+    QUEUE_ARGUMENTS,
+};
 use crate::state::Action;
 use yew::prelude::*;
 
@@ -200,6 +203,14 @@ pub fn queue_form_view() -> Html {
             dispatch_when_read(&app, &form.arguments, move || applied(f.to_method(), "Declared".into()));
         })
     };
+    let set_type = {
+        let form = form.clone();
+        Callback::from(move |e: Event| {
+            let mut f = (*form).clone();
+            f.queue_type = QueueTypeChoice::parse(&event_value(&e));
+            form.set(f);
+        })
+    };
     html! {
         <form class="card form" id="queue-form" onsubmit={onsubmit} aria-label="Add a new queue">
             <h3>{ "Add a new queue" }</h3>
@@ -213,10 +224,31 @@ pub fn queue_form_view() -> Html {
                 <label><input type="checkbox" id="queue-auto-delete" checked={form.auto_delete}
                               onchange={check_field!(form, auto_delete)} />{ "auto-delete" }</label>
             </div>
+            <label>{ "Type" }
+                <select id="queue-type" onchange={set_type}>
+                    { for QueueTypeChoice::ALL.iter().map(|t| html! {
+                        <option value={t.as_str()} selected={*t == form.queue_type}>{ t.as_str() }</option>
+                    }) }
+                </select>
+            </label>
             <fieldset>
                 <legend>{ "Arguments" }</legend>
                 <FieldRowsEditor id="queue-arg" rows={form.arguments.clone()} onchange={rows_field!(form, arguments)}
                                  known={QUEUE_ARGUMENTS} />
+                <div class="arg-shortcuts" id="queue-arg-shortcuts">
+                    <span class="muted">{ format!("Add ({}):", form.queue_type.as_str()) }</span>
+                    { for form.queue_type.suggested_arguments().iter().map(|(key, kind)| {
+                        let (form, key, kind) = (form.clone(), *key, *kind);
+                        html! {
+                            <button type="button" class="btn small link" id={format!("queue-arg-add-{key}")}
+                                    onclick={Callback::from(move |_: MouseEvent| {
+                                        let mut f = (*form).clone();
+                                        f.arguments = with_argument(&f.arguments, key, kind).0;
+                                        form.set(f);
+                                    })}>{ key }</button>
+                        }
+                    }) }
+                </div>
             </fieldset>
             <button class="btn primary" id="queue-declare" type="submit">{ "Add queue" }</button>
         </form>

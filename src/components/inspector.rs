@@ -33,13 +33,18 @@ pub fn inspector() -> Html {
                             <dt>{ "enqueued / delivered / acked" }</dt>
                             <dd>{ format!("{} / {} / {}", c.enqueued, c.delivered, c.acked) }</dd>
                         </dl>
+                        if broker.stream_log(name).is_some() {
+                            <h4>{ "Log" }</h4>
+                            <super::streams::StreamLogView queue={name.clone()} id="inspector-stream" />
+                        }
                         <h4>{ "Arguments" }</h4>
                         { field_table_view(&q.arguments) }
                         <h4>{ format!("Consumers ({})", q.consumers.len()) }</h4>
                         <ul class="plain">
                             { for q.consumers.iter().map(|c| html! {
-                                <li>{ format!("{} on {}/{} · prefetch {} · {} unacked{}", c.consumer_tag, c.connection,
-                                    c.channel, c.prefetch, c.unacked, if c.auto_ack { " · auto-ack" } else { "" }) }</li>
+                                <li>{ format!("{} on {}/{} · prefetch {} · {} unacked{}{}", c.consumer_tag, c.connection,
+                                    c.channel, c.prefetch, c.unacked, if c.auto_ack { " · auto-ack" } else { "" },
+                                    c.stream_offset.map_or_else(String::new, |o| format!(" · reads offset {o} next"))) }</li>
                             }) }
                         </ul>
                         </>
@@ -112,6 +117,9 @@ pub fn inspector() -> Html {
                             <dt>{ "exclusive" }</dt><dd>{ c.exclusive.to_string() }</dd>
                             <dt>{ "prefetch" }</dt><dd>{ c.prefetch }</dd>
                             <dt>{ "unacked" }</dt><dd>{ c.unacked }</dd>
+                            if let Some(o) = c.stream_offset {
+                                <dt>{ "stream position" }</dt><dd>{ format!("reads offset {o} next") }</dd>
+                            }
                         </dl>
                     },
                 ),

@@ -17,6 +17,8 @@ pub fn messages_tab() -> Html {
         <div class="tab-body messages">
             <PublishView />
             <GetView />
+            <super::streams::StreamConsumeView />
+            <TransactionView />
             <MoveView />
             <LineageLookup />
             <Explanation />
@@ -186,6 +188,42 @@ fn get_view() -> Html {
                     </ol>
                 </div>
             }
+        </section>
+    }
+}
+
+/// `tx.select`, `tx.commit` and `tx.rollback` on the page's own channel: what the Publish form and
+/// "Get messages" send there is held until the commit (RabbitMQ's errors for mixing with confirms, or
+/// committing a channel that is not transactional, are the engine's).
+#[function_component(TransactionView)]
+fn transaction_view() -> Html {
+    let app = use_app();
+    let held = {
+        let session = app.session.borrow();
+        session.ui_connection().and_then(|c| session.broker().transaction_held(c, session.ui_channel()))
+    };
+    let send = |method: Method, done: &'static str| {
+        let app = app.clone();
+        Callback::from(move |_: MouseEvent| {
+            app.dispatch(Action::Apply { method: method.clone(), done: done.into() })
+        })
+    };
+    html! {
+        <section class="card form" aria-label="Transactions">
+            <h3>{ "Transactions (the page's channel)" }</h3>
+            <p class="muted" id="tx-state">{ match held {
+                None => "Not transactional: each publish and ack takes effect at once.".to_string(),
+                Some((p, s)) => format!(
+                    "In a transaction: {} and {} held until tx.commit.",
+                    crate::state::count(p as u64, "publish", "publishes"),
+                    crate::state::count(s as u64, "settlement", "settlements")
+                ),
+            } }</p>
+            <div class="buttons">
+                <button class="btn" id="tx-select" onclick={send(Method::TxSelect, "tx.select-ok: publishes and acks from this page are held until tx.commit")}>{ "tx.select" }</button>
+                <button class="btn primary" id="tx-commit" onclick={send(Method::TxCommit, "tx.commit-ok: the held publishes and acks took effect")}>{ "tx.commit" }</button>
+                <button class="btn" id="tx-rollback" onclick={send(Method::TxRollback, "tx.rollback-ok: the held publishes and acks were forgotten")}>{ "tx.rollback" }</button>
+            </div>
         </section>
     }
 }

@@ -11,6 +11,7 @@ pub mod log;
 pub mod messages;
 pub mod scenario_editor;
 pub mod start;
+pub mod streams;
 pub mod tables;
 pub mod timeline;
 pub mod topology_view;

@@ -54,10 +54,19 @@ pub fn queues_tab() -> Html {
             .queues()
             .into_iter()
             .map(|q| {
-                let args = session.broker().queue(&q.name).map(|d| d.arguments).unwrap_or_default();
+                let detail = session.broker().queue(&q.name);
+                let queue_type = detail.as_ref().map(|d| d.queue_type);
+                let args = detail.map(|d| d.arguments).unwrap_or_default();
                 let (p, d, a) = session.rates(&q.name);
+                // The type first when it is not the default (the management UI's Type column).
+                let features = match queue_type {
+                    Some(t) if t != broker_core::amqp::arguments::QueueType::Classic => {
+                        format!("{} {}", t.name(), features(q.durable, q.exclusive, q.auto_delete))
+                    }
+                    _ => features(q.durable, q.exclusive, q.auto_delete),
+                };
                 QueueRowProps {
-                    features: features(q.durable, q.exclusive, q.auto_delete),
+                    features,
                     arguments: table_text(&args),
                     ready: q.messages_ready,
                     unacked: q.messages_unacknowledged,

@@ -8,8 +8,8 @@
 use super::use_app;
 use crate::state::{Action, AppState, Selection};
 use crate::topology::{
-    EdgeGeometry, Graph, Node, NodeStatus, PanZoom, TokenTracker, TokenView, Viewport, NODE_HEIGHT,
-    NODE_WIDTH, TOKEN_MILLIS,
+    EdgeGeometry, Graph, Node, NodeStatus, PanZoom, StreamStrip, TokenTracker, TokenView, Viewport,
+    NODE_HEIGHT, NODE_WIDTH, STRIP_CELLS, TOKEN_MILLIS,
 };
 use std::rc::Rc;
 use yew::prelude::*;
@@ -300,13 +300,41 @@ fn node_view(props: &NodeProps) -> Html {
             <title>{ format!("{} {}{state}", n.kind.class(), n.label) }</title>
             <rect width={NODE_WIDTH.to_string()} height={NODE_HEIGHT.to_string()} rx="6" />
             <text class="label" x="10" y="17">{ clip(&n.label, if crashed { MAX_LABEL_CHARS - 2 } else { MAX_LABEL_CHARS }) }</text>
-            <text class="detail" x="10" y="33">{ clip(&n.detail, 24) }</text>
+            <text class="detail" x="10" y={if n.stream.is_some() { "31" } else { "33" }}>{ clip(&n.detail, 24) }</text>
+            if let Some(strip) = &n.stream {
+                { stream_strip(strip) }
+            }
             if crashed {
                 <g class="crash-mark" transform={format!("translate({},{})", NODE_WIDTH - 13.0, 13.0)}>
                     <circle r="8" />
                     <path d="M-3.5,-3.5 L3.5,3.5 M3.5,-3.5 L-3.5,3.5" />
                 </g>
             }
+        </g>
+    }
+}
+
+/// A stream queue's log along its node's foot: one cell per offset of the newest ones, and a mark where
+/// each consumer reads next (past the last cell: waiting for the next message).
+fn stream_strip(strip: &StreamStrip) -> Html {
+    let shown = strip.shown();
+    let cell = (NODE_WIDTH - 20.0) / STRIP_CELLS as f64;
+    let x_of = |offset: u64| 10.0 + (offset.saturating_sub(shown.start)) as f64 * cell;
+    let marks: Vec<f64> = strip
+        .positions
+        .iter()
+        .filter(|p| **p >= shown.start)
+        .map(|p| x_of((*p).min(shown.end)).min(NODE_WIDTH - 8.0))
+        .collect();
+    html! {
+        <g class="stream-strip">
+            { for shown.clone().map(|o| html! {
+                <rect class="log-cell" x={format!("{:.1}", x_of(o))} y="35" width={format!("{:.1}", cell - 1.5)}
+                      height="4" />
+            }) }
+            { for marks.into_iter().map(|x| html! {
+                <path class="reader-mark" d={format!("M{x:.1},33 l3,0 l-1.5,2.5 z M{:.1},35 l0,5", x + 1.5)} />
+            }) }
         </g>
     }
 }

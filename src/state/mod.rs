@@ -18,6 +18,7 @@ use yew::Reducible;
 pub mod actors;
 pub mod editing;
 pub mod scripting;
+pub mod streams;
 pub mod timeline;
 pub mod workspace;
 
@@ -260,6 +261,8 @@ pub enum Action {
     Workspace(workspace::WorkspaceAction),
     /// The scripting engine's load finished ([`scripting`]).
     Scripting(scripting::ScriptingAction),
+    /// Reading a stream queue by hand ([`streams`]).
+    Stream(streams::StreamAction),
 }
 
 /// The page's state. Cheap to clone: the engine is shared, not copied.
@@ -520,6 +523,7 @@ impl AppState {
             }
             Action::Workspace(a) => self.apply_workspace(a),
             Action::Scripting(a) => self.apply_scripting(a),
+            Action::Stream(a) => self.apply_stream(a),
         }
         self.version = self.session.borrow().version();
         self.refresh_peek();
@@ -574,12 +578,26 @@ impl AppState {
                         _ => None,
                     })
                 });
+                // On a transactional channel a publish waits for tx.commit: the notice says so.
+                let held = {
+                    let session = self.session.borrow();
+                    session
+                        .ui_connection()
+                        .and_then(|c| session.broker().transaction_held(c, session.ui_channel()))
+                };
                 match returned {
                     Some(text) => {
                         self.publish_returned = Some(text.clone());
                         self.error(text);
                     }
-                    None => self.info(done),
+                    None => match held {
+                        Some((publishes, settlements)) if publishes + settlements > 0 => self.info(format!(
+                            "{done} (held by the transaction until tx.commit: {}, {})",
+                            count(publishes as u64, "publish", "publishes"),
+                            count(settlements as u64, "settlement", "settlements")
+                        )),
+                        _ => self.info(done),
+                    },
                 }
             }
             Err(e) => self.error(e.to_string()),
@@ -1244,5 +1262,34 @@ mod tests {
         let before = s.revealed;
         s.apply(Action::Select(None));
         assert_eq!(s.revealed, before, "closing the inspector reveals nothing");
+    }
+
+    #[test]
+    fn the_pages_channel_holds_publishes_in_a_transaction_until_commit() {
+        let mut s = state();
+        declare(&mut s, &QueueForm { name: "q".into(), ..QueueForm::default() });
+        let tx = |s: &mut AppState, method: Method| s.apply(Action::Apply { method, done: "done".into() });
+        tx(&mut s, Method::TxCommit);
+        assert_eq!(
+            s.notice.clone().unwrap().text,
+            "406 PRECONDITION_FAILED - channel is not transactional",
+            "RabbitMQ's refusal"
+        );
+        tx(&mut s, Method::TxSelect);
+        publish_to(&mut s, "q", "a");
+        assert_eq!(
+            s.notice.clone().unwrap().text,
+            "Published (held by the transaction until tx.commit: 1 publish, 0 settlements)"
+        );
+        publish_to(&mut s, "q", "b");
+        assert_eq!(ready(&s, "q"), 0, "held");
+        tx(&mut s, Method::TxRollback);
+        assert_eq!(ready(&s, "q"), 0, "forgotten");
+        publish_to(&mut s, "q", "c");
+        tx(&mut s, Method::TxCommit);
+        assert_eq!(ready(&s, "q"), 1, "committed");
+        assert_eq!(s.notice.clone().unwrap().kind, NoticeKind::Info);
+        tx(&mut s, Method::ConfirmSelect);
+        assert!(s.notice.clone().unwrap().text.starts_with("406 PRECONDITION_FAILED"), "{:?}", s.notice);
     }
 }

@@ -246,12 +246,17 @@ impl AppState {
         let session = self.session.borrow();
         let scenario = self.workspace.scenario_text.clone().filter(|_| session.scenario().is_some());
         let image = scenario.is_none().then(|| session.durable_image());
-        // What a restart would lose: every message held now that the durable image does not keep.
-        let held: u64 = session
-            .broker()
+        // What a restart would lose: every message held now that the durable image does not keep. A
+        // stream's unacked deliveries are reads of its log, which keeps them: only the log counts.
+        let broker = session.broker();
+        let held: u64 = broker
             .queues()
             .iter()
-            .map(|q| u64::from(q.messages_ready) + u64::from(q.messages_unacknowledged))
+            .map(|q| {
+                let unacked =
+                    if broker.stream_log(&q.name).is_some() { 0 } else { q.messages_unacknowledged };
+                u64::from(q.messages_ready) + u64::from(unacked)
+            })
             .sum();
         let dropped_messages =
             image.as_ref().map_or(0, |image| held.saturating_sub(image.message_count() as u64));

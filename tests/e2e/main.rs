@@ -25,4 +25,5 @@ mod scripting;
 mod sqs;
 mod sqs_ops;
 mod start;
+mod streams;
 mod typed_fields;

@@ -47,3 +47,52 @@ fn json_reports_keep_their_shape() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The durable image a manual workspace stores (`WorkspaceDoc::image`): a stream's log with each entry's
+/// offset and write instant and the next offset, beside a classic queue's persistent messages.
+#[test]
+fn the_durable_image_keeps_its_shape() {
+    use broker_core::amqp::{
+        BasicProperties, Broker, BrokerConfig, ChannelNumber, FieldTable, FieldValue, Method,
+    };
+    use broker_core::VirtualTime;
+    let mut broker = Broker::new(BrokerConfig::default(), 3);
+    let at = VirtualTime::from_millis(1_000);
+    let conn = broker.connect(at, "shapes");
+    let ch = ChannelNumber(1);
+    broker.apply(at, conn, ch, Method::ChannelOpen).unwrap();
+    for (name, kind) in [("events", Some("stream")), ("jobs", None)] {
+        let mut arguments = FieldTable::new();
+        if let Some(kind) = kind {
+            arguments.insert("x-queue-type".into(), FieldValue::Str(kind.into()));
+            arguments.insert("x-max-age".into(), FieldValue::Str("7D".into()));
+        }
+        let declare = Method::QueueDeclare {
+            queue: name.into(),
+            passive: false,
+            durable: true,
+            exclusive: false,
+            auto_delete: false,
+            arguments,
+        };
+        broker.apply(at, conn, ch, declare).unwrap();
+    }
+    for (i, mode) in [2u8, 1, 2].into_iter().enumerate() {
+        let at = VirtualTime::from_millis(2_000 + 500 * i as u64);
+        for queue in ["events", "jobs"] {
+            let publish = Method::BasicPublish {
+                exchange: String::new(),
+                routing_key: queue.into(),
+                mandatory: false,
+                properties: BasicProperties { delivery_mode: Some(mode), ..Default::default() },
+                body: format!("{queue} {i}").into_bytes(),
+                immediate: false,
+            };
+            broker.apply(at, conn, ch, publish).unwrap();
+        }
+    }
+    let image = broker.durable_image();
+    let mut failures = Vec::new();
+    check("durable-image-stream.json", &serde_json::to_string_pretty(&image).unwrap(), &mut failures);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -201,6 +201,9 @@ pub struct ConsumerInfo {
     pub exclusive: bool,
     pub prefetch: u16,
     pub unacked: u32,
+    /// Stream queues: the offset this consumer reads next (its position in the log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_offset: Option<u64>,
 }
 
 /// A timer on the deadline queue. Cancellation is lazy: a timer that no longer matches its queue's
@@ -527,6 +530,50 @@ impl Broker {
         true
     }
 
+    /// Durable recovery (`amqp/durable.rs`): puts an entry read back from disk into stream `queue` at its
+    /// own offset and write instant ([`StreamLog::recover`]), counted as a copy. `Err` says why not.
+    pub(crate) fn recover_stream_entry(
+        &mut self,
+        queue: &str,
+        offset: u64,
+        written_at: VirtualTime,
+        m: QueuedMessage,
+    ) -> Result<(), &'static str> {
+        let Some(q) = self.queues.get_mut(queue) else { return Err("its queue was not recovered") };
+        let Some(log) = &mut q.stream else { return Err("its queue is not a stream") };
+        if written_at > self.now {
+            return Err("it was written after the image was taken");
+        }
+        let id = m.id.0;
+        log.recover(offset, written_at, m)?;
+        self.next_message = self.next_message.max(id.saturating_add(1));
+        self.totals.copies += 1;
+        Ok(())
+    }
+
+    /// Durable recovery (`amqp/durable.rs`): stream `queue`'s log continues at offset `next`.
+    pub(crate) fn continue_stream_offsets(&mut self, queue: &str, next: u64) {
+        if let Some(log) = self.queues.get_mut(queue).and_then(|q| q.stream.as_mut()) {
+            log.continue_offsets_from(next);
+        }
+    }
+
+    /// A channel's open transaction (`tx.select` sent): how many publishes and settlements it holds
+    /// until `tx.commit`; `None` when the channel is not transactional (or not open).
+    pub fn transaction_held(
+        &self,
+        connection: ConnectionId,
+        channel: ChannelNumber,
+    ) -> Option<(usize, usize)> {
+        let tx = self.connections.get(&connection)?.channels.get(&channel)?.tx.as_ref()?;
+        Some((tx.publishes.len(), tx.settles.len()))
+    }
+
+    /// A stream queue's log (offsets, entries, bytes), for views; `None` for another queue type or none.
+    pub fn stream_log(&self, queue: &str) -> Option<&StreamLog> {
+        self.queues.get(queue)?.stream.as_ref()
+    }
+
     /// Whether `connection` is open.
     pub fn is_open(&self, connection: ConnectionId) -> bool {
         self.connections.contains_key(&connection)
@@ -685,6 +732,7 @@ impl Broker {
                     exclusive: c.exclusive,
                     prefetch: c.prefetch,
                     unacked: c.unacked,
+                    stream_offset: c.stream_offset,
                 })
             })
             .collect();

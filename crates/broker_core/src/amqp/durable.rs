@@ -10,6 +10,11 @@
 //!   message that was delivered but not acknowledged when the node stopped comes back in its place with
 //!   `redelivered` set (classic queues), or among the returns (quorum queues), keeping its expiry and
 //!   quorum delivery count.
+//! - A stream's whole log (osiris writes every message to its segment files, persistent or not), each
+//!   entry with its offset and the instant it was written, and the offset the next message gets: after
+//!   the restart a reader asking for `"first"`, an offset or a timestamp finds the same messages at the
+//!   same offsets. A consumer's read position is not kept: an AMQP consumer of a stream is a client's
+//!   subscription, gone with its connection, and it says where to start again when it subscribes.
 //!
 //! # One rule, two paths
 //! [`Broker::durable_image`] does not re-decide any of this: it restarts a *copy* of the broker with
@@ -65,7 +70,11 @@ pub struct DurableImage {
 pub struct DurableQueue {
     #[serde(flatten)]
     pub definition: QueueDefinition,
+    /// Stream queues: the log's entries, oldest first, each with its `offset` and `written_at`.
     pub messages: Vec<DurableMessage>,
+    /// Stream queues: the offset the next message gets (absent for other queue types).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_next_offset: Option<u64>,
 }
 
 /// One persistent message as the message store keeps it.
@@ -95,6 +104,12 @@ pub struct DurableMessage {
     /// Quorum queues: it sits among the returned messages served first.
     #[serde(default, skip_serializing_if = "is_false")]
     pub returned: bool,
+    /// Stream queues: the entry's offset in the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// Stream queues: when the entry was written (what timestamp offsets and `x-max-age` read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_at: Option<VirtualTime>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -116,6 +131,8 @@ pub enum RecoveryError {
     Refused { entity: String, error: AmqpError },
     /// A message whose body is not valid base64 or whose queue is missing.
     BadMessage { queue: String, id: u64, reason: String },
+    /// A stream's log that cannot be put back as written (a corrupt or hand-edited image).
+    BadStream { queue: String, reason: String },
     /// A message id (or the next id) beyond [`MAX_MESSAGE_ID`].
     IdOutOfRange { what: String, id: u64 },
 }
@@ -132,6 +149,7 @@ impl fmt::Display for RecoveryError {
             RecoveryError::BadMessage { queue, id, reason } => {
                 write!(f, "recovering message {id} of queue '{queue}': {reason}")
             }
+            RecoveryError::BadStream { queue, reason } => write!(f, "recovering stream '{queue}': {reason}"),
             RecoveryError::IdOutOfRange { what, id } => {
                 write!(f, "durable image: the {what} has id {id}, beyond the highest message id {MAX_MESSAGE_ID}")
             }
@@ -170,11 +188,26 @@ impl Broker {
             .queues
             .into_iter()
             .map(|definition| {
+                if let Some(log) = copy.stream_log(&definition.name) {
+                    let messages = log
+                        .entries()
+                        .map(|e| DurableMessage {
+                            offset: Some(e.offset),
+                            written_at: Some(e.written_at),
+                            ..durable_message(&e.message, false)
+                        })
+                        .collect();
+                    return DurableQueue {
+                        definition,
+                        messages,
+                        stream_next_offset: Some(log.next_offset()),
+                    };
+                }
                 let messages = copy.queue_state(&definition.name).map_or_else(Vec::new, |q| {
                     let returned = if q.is_quorum() { q.returned_count() } else { 0 };
                     q.iter_ready().enumerate().map(|(i, m)| durable_message(m, i < returned)).collect()
                 });
-                DurableQueue { definition, messages }
+                DurableQueue { definition, messages, stream_next_offset: None }
             })
             .collect();
         DurableImage {
@@ -247,6 +280,8 @@ fn durable_message(m: &QueuedMessage, returned: bool) -> DurableMessage {
         redelivered: m.redelivered(),
         delivery_count: m.delivery_count,
         returned,
+        offset: None,
+        written_at: None,
     }
 }
 
@@ -348,10 +383,37 @@ fn recover_into(
                 queued.set_redelivered();
             }
             queued.delivery_count = m.delivery_count;
-            if !broker.recover_message(name, queued, m.returned) {
+            if broker.stream_log(name).is_some() {
+                let (Some(offset), Some(written_at)) = (m.offset, m.written_at) else {
+                    return Err(bad("a stream's entry needs its offset and written_at"));
+                };
+                broker.recover_stream_entry(name, offset, written_at, queued).map_err(bad)?;
+            } else if !broker.recover_message(name, queued, m.returned) {
                 return Err(bad("its queue was not recovered"));
             }
             recovery.messages += 1;
+        }
+        if let Some(next) = q.stream_next_offset {
+            match broker.stream_log(name) {
+                Some(log) if log.is_empty() || log.next_offset() == next => {
+                    broker.continue_stream_offsets(name, next)
+                }
+                Some(log) => {
+                    return Err(RecoveryError::BadStream {
+                        queue: name.clone(),
+                        reason: format!(
+                            "stream_next_offset {next} does not follow its last entry ({})",
+                            log.next_offset() - 1
+                        ),
+                    })
+                }
+                None => {
+                    return Err(RecoveryError::BadStream {
+                        queue: name.clone(),
+                        reason: "stream_next_offset given for a queue that is not a stream".into(),
+                    })
+                }
+            }
         }
     }
     Ok(recovery)
@@ -626,6 +688,159 @@ mod tests {
         bad.queues[0].definition.arguments.insert("x-max-length".into(), FieldValue::Str("ten".into()));
         let err = Broker::from_durable_image(BrokerConfig::default(), 7, &bad).unwrap_err();
         assert!(err.to_string().starts_with("recovering queue 'durable': 406 PRECONDITION_FAILED"), "{err}");
+    }
+
+    /// A stream written over time (persistent, transient and binary messages), read in part by a
+    /// consumer that has not acked, next to a classic queue.
+    fn stream_broker() -> Broker {
+        let mut c = Client::new();
+        c.queue("log", true, false, &[("x-queue-type", FieldValue::Str("stream".into()))]);
+        c.queue("plain", true, false, &[]);
+        for (i, mode) in [2u8, 1, 2, 1].into_iter().enumerate() {
+            c.broker.advance_to(VirtualTime(2_000 + 1_000 * i as u64));
+            c.publish("", "log", mode, format!("s{i}").as_bytes(), None);
+            c.publish("", "plain", mode, format!("p{i}").as_bytes(), None);
+        }
+        c.publish("", "log", 1, &[0, 255], None);
+        c.ok(Method::BasicQos { prefetch_size: 0, prefetch_count: 2, global: false });
+        let mut arguments = FieldTable::new();
+        arguments.insert("x-stream-offset".into(), FieldValue::Str("first".into()));
+        c.ok(Method::BasicConsume {
+            queue: "log".into(),
+            consumer_tag: "reader".into(),
+            auto_ack: false,
+            exclusive: false,
+            arguments,
+        });
+        c.broker.advance_to(VirtualTime(9_000));
+        c.broker.assert_invariants();
+        c.broker
+    }
+
+    /// What a stream holds: each entry's offset, write instant and body.
+    fn log_of(b: &Broker, queue: &str) -> (u64, Vec<(u64, VirtualTime, Vec<u8>)>) {
+        let log = b.stream_log(queue).expect("a stream");
+        (
+            log.next_offset(),
+            log.entries().map(|e| (e.offset, e.written_at, e.message.body().to_vec())).collect(),
+        )
+    }
+
+    /// The bodies and `x-stream-offset` headers a new reader gets from `spec` on `b`.
+    fn read_from(b: &mut Broker, spec: FieldValue) -> Vec<(String, Option<FieldValue>)> {
+        let at = b.now();
+        let conn = b.connect(at, "reader after");
+        b.apply(at, conn, ChannelNumber(1), Method::ChannelOpen).unwrap();
+        b.apply(
+            at,
+            conn,
+            ChannelNumber(1),
+            Method::BasicQos { prefetch_size: 0, prefetch_count: 100, global: false },
+        )
+        .unwrap();
+        let arguments = [("x-stream-offset".to_string(), spec)].into_iter().collect();
+        let consume = Method::BasicConsume {
+            queue: "log".into(),
+            consumer_tag: "r".into(),
+            auto_ack: false,
+            exclusive: false,
+            arguments,
+        };
+        b.apply(at, conn, ChannelNumber(1), consume).unwrap();
+        b.assert_invariants();
+        b.take_events()
+            .into_iter()
+            .filter_map(|e| match e.event {
+                crate::amqp::Event::Delivered { connection, delivery, .. } if connection == conn => Some((
+                    String::from_utf8_lossy(&delivery.body).into_owned(),
+                    delivery.properties.headers.get("x-stream-offset").cloned(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_stream_keeps_its_whole_log_and_offsets_across_the_image() {
+        let broker = stream_broker();
+        let mut restarted = broker.clone();
+        restarted.restart(restarted.now());
+        let image = broker.durable_image();
+        let log = image.queues.iter().find(|q| q.definition.name == "log").expect("the stream is kept");
+        assert_eq!(log.stream_next_offset, Some(5));
+        let entries: Vec<(Option<u64>, Option<VirtualTime>, &str)> =
+            log.messages.iter().map(|m| (m.offset, m.written_at, m.body.as_str())).collect();
+        assert_eq!(
+            entries,
+            [
+                (Some(0), Some(VirtualTime(2_000)), "s0"),
+                (Some(1), Some(VirtualTime(3_000)), "s1"),
+                (Some(2), Some(VirtualTime(4_000)), "s2"),
+                (Some(3), Some(VirtualTime(5_000)), "s3"),
+                (Some(4), Some(VirtualTime(5_000)), "AP8="),
+            ],
+            "transient messages too (osiris writes everything), the unacked reads change nothing"
+        );
+        let plain = image.queues.iter().find(|q| q.definition.name == "plain").unwrap();
+        assert_eq!(plain.messages.len(), 2, "a classic queue keeps only its persistent messages");
+        assert_eq!(plain.stream_next_offset, None);
+
+        let (mut rebuilt, recovery) =
+            Broker::from_durable_image(BrokerConfig::default(), 7, &image).expect("recovers");
+        rebuilt.assert_invariants();
+        assert_eq!(recovery.messages, 7);
+        assert_eq!(log_of(&rebuilt, "log"), log_of(&restarted, "log"), "same offsets, instants and bodies");
+        assert_eq!(log_of(&rebuilt, "log"), log_of(&broker, "log"), "the restart itself keeps the log");
+        assert_eq!(state(&rebuilt), state(&restarted));
+        drop(restarted.take_events());
+        for spec in [
+            FieldValue::Str("first".into()),
+            FieldValue::Int(3),
+            FieldValue::Typed(crate::amqp::TypedValue::Timestamp(4)),
+            FieldValue::Str("5s".into()),
+        ] {
+            let a = read_from(&mut rebuilt, spec.clone());
+            assert_eq!(a, read_from(&mut restarted, spec.clone()), "{spec:?}");
+            assert!(!a.is_empty(), "{spec:?} reads something");
+        }
+        let text = serde_json::to_string(&image).unwrap();
+        assert_eq!(serde_json::from_str::<DurableImage>(&text).unwrap(), image);
+    }
+
+    #[test]
+    fn a_stream_log_that_cannot_be_as_written_is_refused() {
+        let image = stream_broker().durable_image();
+        let log = image.queues.iter().position(|q| q.definition.name == "log").unwrap();
+        let refused = |edit: &dyn Fn(&mut DurableImage)| {
+            let mut bad = image.clone();
+            edit(&mut bad);
+            Broker::from_durable_image(BrokerConfig::default(), 7, &bad).unwrap_err().to_string()
+        };
+        let e = refused(&|i| i.queues[log].messages[2].offset = Some(7));
+        assert!(e.contains("does not follow"), "{e}");
+        let e = refused(&|i| i.queues[log].messages[1].written_at = Some(VirtualTime(1_000)));
+        assert!(e.contains("written before"), "{e}");
+        let e = refused(&|i| i.queues[log].messages[0].written_at = None);
+        assert!(e.contains("needs its offset and written_at"), "{e}");
+        let e = refused(&|i| i.queues[log].messages[4].written_at = Some(VirtualTime(99_000)));
+        assert!(e.contains("after the image was taken"), "{e}");
+        let e = refused(&|i| i.queues[log].stream_next_offset = Some(9));
+        assert_eq!(e, "recovering stream 'log': stream_next_offset 9 does not follow its last entry (4)");
+        let plain = image.queues.iter().position(|q| q.definition.name == "plain").unwrap();
+        let e = refused(&|i| i.queues[plain].stream_next_offset = Some(0));
+        assert!(e.contains("not a stream"), "{e}");
+        // Retention had removed the first entries: the log starts where the image says.
+        let mut trimmed = image.clone();
+        trimmed.queues[log].messages.drain(..2);
+        let (b, _) = Broker::from_durable_image(BrokerConfig::default(), 7, &trimmed).unwrap();
+        let l = b.stream_log("log").unwrap();
+        assert_eq!((l.first_offset(), l.next_offset()), (2, 5));
+        b.assert_invariants();
+        // And an emptied one still numbers the next message after the last.
+        let mut emptied = image;
+        emptied.queues[log].messages.clear();
+        let (b, _) = Broker::from_durable_image(BrokerConfig::default(), 7, &emptied).unwrap();
+        assert_eq!(b.stream_log("log").unwrap().next_offset(), 5);
     }
 
     #[test]

@@ -133,6 +133,43 @@ impl StreamLog {
         }
     }
 
+    /// The entries, oldest first.
+    pub fn entries(&self) -> impl DoubleEndedIterator<Item = &StreamEntry> + ExactSizeIterator {
+        self.entries.iter()
+    }
+
+    /// Durable recovery: puts back an entry read from disk with its own offset and write instant. The
+    /// first one recovered sets where the log starts (retention may have removed older ones); each next
+    /// one must follow it, written no earlier. Returns why not otherwise.
+    pub fn recover(
+        &mut self,
+        offset: u64,
+        written_at: VirtualTime,
+        message: QueuedMessage,
+    ) -> Result<(), &'static str> {
+        if let Some(last) = self.entries.back() {
+            if offset != self.next_offset {
+                return Err("its offset does not follow the previous entry's");
+            }
+            if written_at < last.written_at {
+                return Err("it was written before the previous entry");
+            }
+        } else if offset < self.next_offset {
+            return Err("its offset is before the log's next offset");
+        }
+        self.next_offset = offset;
+        self.append(message, written_at);
+        Ok(())
+    }
+
+    /// Durable recovery: the log continues at `next` (a log whose last entries retention removed still
+    /// numbers the next message after them); never goes back.
+    pub fn continue_offsets_from(&mut self, next: u64) {
+        if self.entries.is_empty() {
+            self.next_offset = self.next_offset.max(next);
+        }
+    }
+
     /// The entry at `offset`, if it is in the log.
     pub fn get(&self, offset: u64) -> Option<&StreamEntry> {
         let first = self.entries.front()?.offset;

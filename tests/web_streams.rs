@@ -1,0 +1,152 @@
+//! Browser test of stream queues on the RabbitMQ page (issue 18): the queue form's Type list and its
+//! stream arguments, RabbitMQ's refusal shown as the page shows others, and "Consume from a stream" from
+//! "first" with its deliveries listed by offset, the log drawn in the Messages tab, the inspector and the
+//! graph — the whole app rendered by Yew in headless Chromium, driven through the real DOM.
+#![cfg(target_arch = "wasm32")]
+
+use gloo_timers::future::TimeoutFuture;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+mod web_common;
+use web_common::{find, root};
+
+/// The element once it is rendered (waits up to five seconds).
+async fn el(root: &web_sys::Element, css: &str) -> web_sys::HtmlElement {
+    for _ in 0..250 {
+        if root.query_selector(css).unwrap().is_some() {
+            break;
+        }
+        TimeoutFuture::new(20).await;
+    }
+    find(root, css)
+}
+
+/// Sets a field's value as typing would and fires `input` (what the components listen to).
+async fn type_value(root: &web_sys::Element, css: &str, value: &str) {
+    let el = el(root, css).await;
+    if let Some(t) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        t.set_value(value);
+    } else if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+        i.set_value(value);
+    }
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    el.dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
+    settle().await;
+}
+
+async fn select(root: &web_sys::Element, css: &str, value: &str) {
+    let el: web_sys::HtmlSelectElement = el(root, css).await.dyn_into().unwrap();
+    el.set_value(value);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    el.dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
+    settle().await;
+}
+
+async fn click(root: &web_sys::Element, css: &str) {
+    el(root, css).await.click();
+    settle().await;
+}
+
+async fn settle() {
+    TimeoutFuture::new(20).await;
+}
+
+/// The text of `css` once it contains `needle`: waits up to five seconds, then fails with the last text.
+async fn text_with(root: &web_sys::Element, css: &str, needle: &str) -> String {
+    let mut last = None;
+    for _ in 0..250 {
+        last = root.query_selector(css).unwrap().and_then(|e| e.text_content());
+        if last.as_deref().is_some_and(|t| t.contains(needle)) {
+            return last.unwrap_or_default();
+        }
+        TimeoutFuture::new(20).await;
+    }
+    panic!("{css} never contained {needle:?}; last: {last:?}");
+}
+
+#[wasm_bindgen_test]
+async fn a_stream_is_declared_refused_published_to_and_read_from_first_by_offset() {
+    let root = root();
+    yew::Renderer::<brokerlab::app::App>::with_root(root.clone()).render();
+    settle().await;
+    click(&root, "#tab-queues").await;
+
+    // Exclusive: RabbitMQ's refusal, word for word, as the page shows refusals.
+    type_value(&root, "#queue-name", "events").await;
+    select(&root, "#queue-type", "stream").await;
+    click(&root, "#queue-exclusive").await;
+    click(&root, "#queue-declare").await;
+    text_with(
+        &root,
+        "#notice",
+        "406 PRECONDITION_FAILED - invalid property 'exclusive-owner' for queue 'events' in vhost '/'",
+    )
+    .await;
+
+    // The stream's own arguments come from the Type's shortcuts.
+    click(&root, "#queue-exclusive").await;
+    let shortcuts = text_with(&root, "#queue-arg-shortcuts", "x-max-age").await;
+    assert!(shortcuts.contains("x-stream-max-segment-size-bytes"), "{shortcuts}");
+    click(&root, "#queue-arg-add-x-max-age").await;
+    assert_eq!(
+        find(&root, "#queue-arg-key-0").dyn_into::<web_sys::HtmlInputElement>().unwrap().value(),
+        "x-max-age"
+    );
+    type_value(&root, "#queue-arg-value-0", "7D").await;
+    click(&root, "#queue-declare").await;
+    text_with(&root, "#notice", "Declared: queue 'events'").await;
+    let table = text_with(&root, "#tab-panel", "stream").await;
+    assert!(table.contains("x-max-age"), "{table}");
+
+    // Three messages, then a consumer from "first" with a prefetch of 2.
+    click(&root, "#tab-messages").await;
+    type_value(&root, "#publish-key", "events").await;
+    for body in ["e0", "e1", "e2"] {
+        type_value(&root, "#publish-body", body).await;
+        click(&root, "#publish").await;
+        text_with(&root, "#notice", "Published").await;
+    }
+    let log = text_with(&root, "#stream-chosen", "offsets 0–2").await;
+    assert!(log.contains("e2"), "{log}");
+    select(&root, "#stream-offset", "first").await;
+    type_value(&root, "#stream-prefetch", "2").await;
+    click(&root, "#stream-consume").await;
+    text_with(&root, "#notice", "x-stream-offset \"first\"").await;
+    let reads = text_with(&root, "#stream-reads-1", "offset 1").await;
+    assert!(reads.contains("offset 0") && !reads.contains("offset 2"), "the prefetch is the credit: {reads}");
+    text_with(&root, "#stream-reader-1", "reads offset 2 next").await;
+    click(&root, "#stream-ack-1").await;
+    text_with(&root, "#stream-reads-1", "offset 2").await;
+    text_with(&root, "#stream-chosen", "waits for offset 3").await;
+
+    // The graph draws the stream's log with the reader's mark, and the inspector its cells.
+    let node =
+        root.query_selector("g.node.queue[aria-label^='queue events']").unwrap().expect("the stream's node");
+    assert!(node.text_content().unwrap().contains("stream · offsets 0–2"));
+    assert_eq!(node.query_selector_all(".stream-strip .log-cell").unwrap().length(), 3);
+    assert_eq!(node.query_selector_all(".stream-strip .reader-mark").unwrap().length(), 1);
+    click(&root, "#tab-queues").await;
+    let button =
+        root.query_selector("button[data-select-queue='events'], tr[data-queue='events'] button").unwrap();
+    if let Some(b) = button {
+        b.dyn_into::<web_sys::HtmlElement>().unwrap().click();
+    } else {
+        let click = web_sys::MouseEvent::new_with_mouse_event_init_dict("click", &{
+            let init = web_sys::MouseEventInit::new();
+            init.set_bubbles(true);
+            init
+        })
+        .unwrap();
+        node.dispatch_event(&click).unwrap();
+    }
+    settle().await;
+    for offset in 0..3 {
+        el(&root, &format!("#inspector-stream-cell-{offset}")).await;
+    }
+    text_with(&root, ".inspector", "waits for offset 3").await;
+}
