@@ -23,6 +23,7 @@ mod redis;
 mod render;
 mod scripting;
 mod sqs;
+mod sqs_dlq;
 mod sqs_ops;
 mod start;
 mod streams;
