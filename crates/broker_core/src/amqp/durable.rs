@@ -15,6 +15,7 @@
 //!   the restart a reader asking for `"first"`, an offset or a timestamp finds the same messages at the
 //!   same offsets. A consumer's read position is not kept: an AMQP consumer of a stream is a client's
 //!   subscription, gone with its connection, and it says where to start again when it subscribes.
+//!   Seen on RabbitMQ 3.10.8 across a real node restart: `scripts/rabbitmq-probes/stream-restart/`.
 //!
 //! # One rule, two paths
 //! [`Broker::durable_image`] does not re-decide any of this: it restarts a *copy* of the broker with
