@@ -50,6 +50,12 @@ pub struct RealOptions {
     pub timer_window_millis: u64,
     /// How long to wait for a synchronous reply or a connection.
     pub reply_timeout: Duration,
+    /// For each call the scenario makes (connect, close, channel method), in order: its virtual instant and
+    /// how many deliveries, returns and broker cancels the engine saw it cause (see [`crate::expected_arrivals`]).
+    /// After such a call the backend waits up to `settle_max` for that many before the `quiet` window
+    /// starts, so a broker slowed by a loaded machine is not read as one that sent nothing. It only
+    /// lengthens waits: what the broker sends, and when, is still what is compared.
+    pub expected_arrivals: Vec<(VirtualTime, usize)>,
 }
 
 impl Default for RealOptions {
@@ -61,6 +67,7 @@ impl Default for RealOptions {
             timer_margin: Duration::from_millis(40),
             timer_window_millis: 50,
             reply_timeout: Duration::from_secs(5),
+            expected_arrivals: Vec::new(),
         }
     }
 }
@@ -152,6 +159,24 @@ pub struct RealBackend {
     speed: u64,
     /// Documents: message ids by body, the latest publish of a body winning (see `live`).
     body_ids: Option<BTreeMap<Vec<u8>, MessageId>>,
+    /// Deliveries, returns and broker cancels seen so far (see [`RealOptions::expected_arrivals`]).
+    arrivals: usize,
+    /// How many of `options.expected_arrivals` the calls so far used.
+    calls: usize,
+    /// `arrivals` when the current call began, and how many more the engine saw it cause.
+    call_arrivals: (usize, usize),
+}
+
+/// What the broker sends of its own accord after a call: a delivery to a consumer, a returned message, a
+/// consumer cancelled because its queue went (not `basic.get-ok`, a reply; not confirms, which RabbitMQ
+/// may coalesce with `multiple`).
+pub(crate) fn is_arrival(event: &Event) -> bool {
+    match event {
+        Event::Delivered { delivery, .. } => delivery.consumer_tag.is_some(),
+        Event::Returned { .. } => true,
+        Event::ConsumerCancelled { reason, .. } => *reason == CancelReason::QueueDeleted,
+        _ => false,
+    }
 }
 
 fn failure(message: impl Into<String>) -> BackendFailure {
@@ -188,6 +213,9 @@ impl RealBackend {
             exchanges_seen: Vec::new(),
             speed: 1,
             body_ids: None,
+            arrivals: 0,
+            calls: 0,
+            call_arrivals: (0, 0),
         })
     }
 
@@ -223,6 +251,9 @@ impl RealBackend {
 
     fn emit(&mut self, conn: usize, at: Instant, event: Event) {
         if !self.conns[conn].hidden {
+            if is_arrival(&event) {
+                self.arrivals += 1;
+            }
             let at = self.event_time(at);
             self.events.push(LoggedEvent { at, event });
         }
@@ -517,12 +548,29 @@ impl RealBackend {
         }
     }
 
-    /// Collects arrivals until none came for `quiet`; returns an error that closed `(conn, ch)` meanwhile.
+    /// A call of the scenario begins at `at`: how many arrivals the engine saw the matching call cause.
+    fn begin_call(&mut self, at: VirtualTime) {
+        let expected = match self.options.expected_arrivals.get(self.calls) {
+            Some((when, n)) if *when == at => *n,
+            _ => 0,
+        };
+        self.calls += 1;
+        self.call_arrivals = (self.arrivals, expected);
+    }
+
+    /// Collects arrivals until none came for `quiet` (and, first, until the arrivals the engine saw this
+    /// call cause have come); returns an error that closed `(conn, ch)` meanwhile. Bounded by `settle_max`.
     fn settle(&mut self, watch: Option<(usize, u16)>) -> Result<Option<AmqpError>, BackendFailure> {
         let begin = Instant::now();
         let mut closed = None;
         while begin.elapsed() < self.options.settle_max {
-            match self.rx.recv_timeout(self.options.quiet) {
+            let (base, expected) = self.call_arrivals;
+            let wait = if self.arrivals - base < expected {
+                self.options.settle_max.saturating_sub(begin.elapsed())
+            } else {
+                self.options.quiet
+            };
+            match self.rx.recv_timeout(wait) {
                 Ok(arrival) => match (self.absorb(arrival)?, watch) {
                     (Signal::ChannelClosed(c, n, e), Some((wc, wn))) if c == wc && n == wn => {
                         closed = Some(e)
@@ -654,6 +702,7 @@ impl RealBackend {
 impl StepBackend for RealBackend {
     fn connect(&mut self, at: VirtualTime, name: &str) -> Result<ConnectionId, BackendFailure> {
         self.now = at;
+        self.begin_call(at);
         let index = self.open_conn(name, false)?;
         let id = ConnectionId(index as u32 + 1);
         self.emit(index, Instant::now(), Event::ConnectionOpened { connection: id, name: name.into() });
@@ -663,6 +712,7 @@ impl StepBackend for RealBackend {
 
     fn close_connection(&mut self, at: VirtualTime, connection: ConnectionId) -> Result<(), BackendFailure> {
         self.now = at;
+        self.begin_call(at);
         let Some(index) = (connection.0 as usize).checked_sub(1).filter(|i| *i < self.conns.len()) else {
             return Ok(());
         };
@@ -679,6 +729,7 @@ impl StepBackend for RealBackend {
         method: Method,
     ) -> Result<Result<Reply, AmqpError>, BackendFailure> {
         self.now = at;
+        self.begin_call(at);
         // A client cannot encode a short string over 255 bytes: refused before sending, as pika does
         // (`ShortStringTooLong`); the encoder would panic (debug) or write a corrupt frame.
         method.check_short_strings().map_err(|e| failure(e.to_string()))?;

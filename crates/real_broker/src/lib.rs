@@ -42,6 +42,27 @@ pub fn timer_instants(report: &Report) -> Vec<VirtualTime> {
     out
 }
 
+/// For each call `report`'s run made on its backend (a connect, a connection's close, a channel method), in
+/// order: its instant and how many deliveries to consumers, returns and broker cancels the engine recorded at
+/// that instant after it (see [`RealOptions::expected_arrivals`]).
+pub fn expected_arrivals(report: &Report) -> Vec<(VirtualTime, usize)> {
+    let mut out = Vec::new();
+    for (k, step) in report.steps.iter().enumerate() {
+        let call =
+            step.method.is_some() || matches!(step.outcome, Outcome::Connected | Outcome::ConnectionClosed);
+        if !call {
+            continue;
+        }
+        let end = report.steps.get(k + 1).map_or(report.events.len(), |next| next.events_start);
+        let caused = report.events[step.events_start.min(end)..end]
+            .iter()
+            .filter(|e| e.at == step.at && backend::is_arrival(&e.event))
+            .count();
+        out.push((step.at, caused));
+    }
+    out
+}
+
 /// The queue and exchange names a run declared with a name of its own (not server-named, not `amq.*`).
 pub fn declared_names(report: &Report) -> (Vec<String>, Vec<String>) {
     let (mut queues, mut exchanges) = (Vec::new(), Vec::new());
@@ -93,7 +114,11 @@ pub fn run_real(
         let (queues, exchanges) = declared_names(engine_report);
         delete_entities(uri, &queues, &exchanges)?;
     }
-    let options = RealOptions { timer_instants: timer_instants(engine_report), ..RealOptions::default() };
+    let options = RealOptions {
+        timer_instants: timer_instants(engine_report),
+        expected_arrivals: expected_arrivals(engine_report),
+        ..RealOptions::default()
+    };
     let mut backend = RealBackend::new(uri, options)?;
     let report = run_on(scenario, run_options, &mut backend);
     backend.close_all();
@@ -103,4 +128,27 @@ pub fn run_real(
         delete_entities(uri, &queues, &exchanges)?;
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use broker_core::scenario::run;
+
+    /// Counted by hand from the golden transcript of RabbitMQ's tutorial 2 (tests/scenarios/amqp/
+    /// tutorial-2-work-queues/expected.txt): thirteen set-up calls cause nothing; the first two publishes
+    /// are delivered at once, the next two wait for a free prefetch slot; the ack at 1 s frees one (Third),
+    /// worker 2's close frees none for worker 1 (it holds Third), the acks at 3 s and 5 s each free one, the
+    /// last ack finds the queue empty. The assignment of `persistent` is no call.
+    #[test]
+    fn expected_arrivals_follow_the_engine_s_deliveries_call_by_call() {
+        let text = include_str!("../../../tests/scenarios/amqp/tutorial-2-work-queues/scenario.brokerlab");
+        let scenario = Scenario::parse(text).expect("the golden program parses");
+        let report = run(&scenario, &RunOptions::default());
+        let ms = VirtualTime::from_millis;
+        let mut expected = vec![(ms(0), 0); 13];
+        expected.extend([(ms(0), 1), (ms(0), 1), (ms(0), 0), (ms(0), 0)]);
+        expected.extend([(ms(1000), 1), (ms(1500), 0), (ms(3000), 1), (ms(5000), 1), (ms(9000), 0)]);
+        assert_eq!(expected_arrivals(&report), expected);
+    }
 }
