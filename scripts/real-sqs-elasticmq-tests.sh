@@ -12,8 +12,9 @@
 # 123456789012 and region us-east-1 as the engine's), its queues are deleted before each program, and it
 # is stopped by its process id at the end. Never passes without having compared.
 # Time on this machine: the server accepts connections 3–9 s after the JVM starts (quiet / loaded machine);
-# the programs ≈ 1½ min (one of ElasticMQ's StartMessageMoveTask replies takes its 20 s request timeout), then
-# the documents' durations in real time (≈ 4 min; each bounded by its duration plus 60 s).
+# the programs ≈ 2½ min (60.5 s of it the `retention` program's real sleeps; one of ElasticMQ's
+# StartMessageMoveTask replies takes its 20 s request timeout), then the documents' durations in real time
+# (≈ 4 min; each bounded by its duration plus 60 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS

@@ -7,7 +7,8 @@
 # and its outcome compared with the engine's, minus tests/real_broker/sqs-documents-allowlist.toml (each
 # entry naming its AWS page). moto is installed into a venv under ~/.cache/brokerlab and listens on
 # 127.0.0.1 only; it is stopped by its process id at the end. Never passes without having compared.
-# Time on this machine: ≈ 10 s for the programs with the venv in place (≈ 1–2 min for the first install),
+# Time on this machine: ≈ 1¼ min for the programs with the venv in place (60.5 s of it the `retention`
+# program's real sleeps; ≈ 1–2 min more for the first install),
 # then the documents' durations in real time (≈ 4½ min; each bounded by its duration plus 60 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -542,3 +542,75 @@ fn redrive_allow_policy_decides_the_sources() {
     sqs.create_queue("b", &redrive).unwrap();
     sqs.check_invariants().unwrap();
 }
+
+/// A queue with `in_flight` messages in flight: one received through the API (its handle is returned),
+/// then copied under fresh arrival keys and message ids in the engine's saved state. Reaching 120,000
+/// through the API would take 12,000 receives, each looking at every message: minutes in a debug build.
+fn with_in_flight(mut sqs: Sqs, url: &str, template: SendMessage, in_flight: usize) -> (Sqs, String) {
+    sqs.send_message(url, &template).unwrap();
+    let handle = sqs.receive_message(url, &receive(1)).unwrap().remove(0).receipt_handle;
+    let name = url.rsplit('/').next().unwrap();
+    let mut state = serde_json::to_value(&sqs).unwrap();
+    let next = state["next_arrival"].as_u64().unwrap();
+    let messages = state["queues"][name]["messages"].as_object_mut().unwrap();
+    let (_, original) = messages.iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap();
+    for i in 1..in_flight as u64 {
+        let mut copy = original.clone();
+        copy["message_id"] = format!("copy-{i}").into();
+        messages.insert((next + i).to_string(), copy);
+    }
+    state["next_arrival"] = (next + in_flight as u64).into();
+    let sqs: Sqs = serde_json::from_value(state).unwrap();
+    assert_eq!(sqs.census(name).in_flight, in_flight);
+    sqs.check_invariants().unwrap();
+    (sqs, handle)
+}
+
+/// The in-flight quotas. Standard queues ("Amazon SQS standard queue quotas", Messages per queue (in
+/// flight): https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-queues.html):
+/// about 120,000; "If you reach this quota while using short polling, Amazon SQS returns the OverLimit
+/// error message. If you use long polling, Amazon SQS returns no error messages." FIFO queues ("Amazon
+/// SQS FIFO queue quotas": https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-fifo.html):
+/// 120,000; "If this limit is reached, Amazon SQS does not return an error". Not compared with an
+/// emulator (no golden program): neither moto nor ElasticMQ can reasonably be made to hold 120,000
+/// messages in flight within a CI step, and moto 5.2 has no such quota at all.
+#[test]
+fn in_flight_quotas_overlimit_on_short_polls_and_nothing_on_long_polls_and_fifo() {
+    let mut sqs = engine();
+    let url = sqs.create_queue("busy", &BTreeMap::new()).unwrap();
+    let (mut sqs, handle) = with_in_flight(sqs, &url, body("work"), 120_000);
+    sqs.send_message(&url, &body("one more")).unwrap();
+    let e = sqs.receive_message(&url, &receive(1)).unwrap_err();
+    assert_eq!(
+        (e.code.as_str(), e.message.as_str()),
+        ("OverLimit", "The maximum number of in flight messages (120000) is reached.")
+    );
+    // A long poll: no error, nothing, for its whole wait (no message becomes visible meanwhile).
+    let long = ReceiveMessage { wait_time_seconds: Some(2), ..receive(10) };
+    assert!(sqs.receive_message(&url, &long).unwrap().is_empty());
+    assert_eq!(sqs.now(), VirtualTime::from_millis(2000));
+    assert_eq!(
+        sqs.census("busy"),
+        broker_core::sqs::service::Census { visible: 1, in_flight: 120_000, delayed: 0 }
+    );
+    // One deletion makes room for one.
+    sqs.delete_message(&url, &handle).unwrap();
+    assert_eq!(bodies(&sqs.receive_message(&url, &receive(10)).unwrap()), ["one more"]);
+    let e = sqs.receive_message(&url, &receive(1));
+    assert!(e.is_ok_and(|got| got.is_empty()), "nothing visible left: an empty receive, no OverLimit");
+    sqs.check_invariants().unwrap();
+
+    // FIFO: group a holds 120,000 messages in flight; group b's message waits, without an error.
+    let mut sqs = engine();
+    let url = sqs
+        .create_queue("busy.fifo", &attrs(&[("FifoQueue", "true"), ("ContentBasedDeduplication", "true")]))
+        .unwrap();
+    let (mut sqs, handle) = with_in_flight(sqs, &url, fifo_body("a", "a"), 120_000);
+    sqs.send_message(&url, &fifo_body("b", "b")).unwrap();
+    assert!(sqs.receive_message(&url, &receive(10)).unwrap().is_empty());
+    let long = ReceiveMessage { wait_time_seconds: Some(1), ..receive(10) };
+    assert!(sqs.receive_message(&url, &long).unwrap().is_empty());
+    sqs.delete_message(&url, &handle).unwrap();
+    assert_eq!(bodies(&sqs.receive_message(&url, &receive(10)).unwrap()), ["b"]);
+    sqs.check_invariants().unwrap();
+}

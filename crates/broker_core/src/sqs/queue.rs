@@ -19,7 +19,8 @@ pub const MAX_VISIBILITY_SECONDS: i64 = 43_200;
 pub const DEDUP_WINDOW_MILLIS: u64 = 300_000;
 /// How long a `ReceiveRequestAttemptId` can be retried after its receive: 5 minutes.
 pub const RECEIVE_ATTEMPT_MILLIS: u64 = 300_000;
-/// The in-flight quota of a standard queue ("Amazon SQS standard queue quotas"): past it, `OverLimit`.
+/// The in-flight quota of a standard queue ("Amazon SQS standard queue quotas"): past it, a short poll
+/// fails with `OverLimit` and a long poll finds nothing, without an error.
 pub const STANDARD_IN_FLIGHT_LIMIT: usize = 120_000;
 /// The in-flight quota of a FIFO queue ("Amazon SQS FIFO queue quotas"): past it, no error, no message.
 pub const FIFO_IN_FLIGHT_LIMIT: usize = 120_000;

@@ -819,7 +819,12 @@ impl Sqs {
                     chosen.push(*k);
                 }
             }
+            // Past the in-flight quota a short poll fails with OverLimit; a long poll returns no error
+            // ("Amazon SQS standard queue quotas", Messages per queue (in flight)): it finds nothing.
             if !chosen.is_empty() && in_flight + chosen.len() > STANDARD_IN_FLIGHT_LIMIT {
+                if !short_poll {
+                    return Ok(Vec::new());
+                }
                 return Err(SqsError::over_limit(format!(
                     "The maximum number of in flight messages ({STANDARD_IN_FLIGHT_LIMIT}) is reached."
                 )));
