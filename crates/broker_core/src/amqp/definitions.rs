@@ -236,9 +236,13 @@ const USER: Entity = Entity {
         opt("tags", Json),
         opt("limits", Json),
     ],
+    keys: &["name", "password_hash", "hashing_algorithm", "tags", "limits"],
 };
-const VIRTUAL_HOST: Entity =
-    Entity { name: "VirtualHost", fields: &[req("name", Str), opt("limits", Json), opt("metadata", Json)] };
+const VIRTUAL_HOST: Entity = Entity {
+    name: "VirtualHost",
+    fields: &[req("name", Str), opt("limits", Json), opt("metadata", Json)],
+    keys: &["name", "limits", "metadata"],
+};
 const PERMISSION: Entity = Entity {
     name: "Permission",
     fields: &[
@@ -248,17 +252,23 @@ const PERMISSION: Entity = Entity {
         req("write", Str),
         req("read", Str),
     ],
+    keys: &["user", "vhost", "configure", "write", "read"],
 };
 const TOPIC_PERMISSION: Entity = Entity {
     name: "TopicPermission",
     fields: &[req("user", Str), req("vhost", Str), req("exchange", Str), req("write", Str), req("read", Str)],
+    keys: &["user", "vhost", "exchange", "write", "read"],
 };
 const PARAMETER: Entity = Entity {
     name: "Parameter",
     fields: &[opt("vhost", OptStr), req("component", Str), req("name", Str), req("value", Json)],
+    keys: &["vhost", "component", "name", "value"],
 };
-const GLOBAL_PARAMETER: Entity =
-    Entity { name: "GlobalParameter", fields: &[req("name", Str), req("value", Json)] };
+const GLOBAL_PARAMETER: Entity = Entity {
+    name: "GlobalParameter",
+    fields: &[req("name", Str), req("value", Json)],
+    keys: &["name", "value"],
+};
 const POLICY: Entity = Entity {
     name: "Policy",
     fields: &[
@@ -269,6 +279,7 @@ const POLICY: Entity = Entity {
         req("definition", JsonMap),
         opt("priority", I64),
     ],
+    keys: &["vhost", "name", "pattern", "apply-to", "definition", "priority"],
 };
 const QUEUE: Entity = Entity {
     name: "QueueDefinition",
@@ -280,6 +291,7 @@ const QUEUE: Entity = Entity {
         opt("auto_delete", Bool),
         opt("arguments", Table),
     ],
+    keys: &["name", "vhost", "type", "durable", "auto_delete", "arguments"],
 };
 const EXCHANGE: Entity = Entity {
     name: "ExchangeDefinition",
@@ -292,6 +304,7 @@ const EXCHANGE: Entity = Entity {
         opt("internal", Bool),
         opt("arguments", Table),
     ],
+    keys: &["name", "vhost", "type", "durable", "auto_delete", "internal", "arguments"],
 };
 const BINDING: Entity = Entity {
     name: "BindingDefinition",
@@ -303,6 +316,7 @@ const BINDING: Entity = Entity {
         opt("routing_key", Str),
         opt("arguments", Table),
     ],
+    keys: &["source", "vhost", "destination", "destination_type", "routing_key", "arguments"],
 };
 
 /// A required field's value (the reader refused the entity without it).

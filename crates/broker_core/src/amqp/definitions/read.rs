@@ -49,6 +49,9 @@ pub(super) struct Field {
 pub(super) struct Entity {
     pub name: &'static str,
     pub fields: &'static [Field],
+    /// The fields' JSON keys again: a deserializer may choose by them (serde's `flatten` does: a durable
+    /// image's queue is its `QueueDefinition` flattened beside the queue's messages).
+    pub keys: &'static [&'static str],
 }
 
 pub(super) const fn req(name: &'static str, kind: Kind) -> Field {
@@ -138,7 +141,7 @@ pub(super) fn entity<'de, D: Deserializer<'de>>(
     deserializer: D,
     entity: &'static Entity,
 ) -> Result<Slots, D::Error> {
-    deserializer.deserialize_struct(entity.name, &[], EntityVisitor(entity))
+    deserializer.deserialize_struct(entity.name, entity.keys, EntityVisitor(entity))
 }
 
 /// Reads a list of entities.
@@ -265,5 +268,33 @@ impl<'de> DeserializeSeed<'de> for One {
     type Value = Slots;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Slots, D::Error> {
         entity(deserializer, self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{
+        BINDING, EXCHANGE, GLOBAL_PARAMETER, PARAMETER, PERMISSION, POLICY, QUEUE, TOPIC_PERMISSION, USER,
+        VIRTUAL_HOST,
+    };
+
+    #[test]
+    fn every_entity_lists_its_fields_keys_in_order() {
+        let all = [
+            &USER,
+            &VIRTUAL_HOST,
+            &PERMISSION,
+            &TOPIC_PERMISSION,
+            &PARAMETER,
+            &GLOBAL_PARAMETER,
+            &POLICY,
+            &QUEUE,
+            &EXCHANGE,
+            &BINDING,
+        ];
+        for entity in all {
+            let names: Vec<&str> = entity.fields.iter().map(|f| f.name).collect();
+            assert_eq!(entity.keys, names.as_slice(), "{}", entity.name);
+        }
     }
 }
