@@ -81,6 +81,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+mod read;
+
 /// The RabbitMQ version whose export shape [`export`] writes.
 pub const EXPORT_RABBIT_VERSION: &str = "3.10.0";
 
@@ -111,30 +113,30 @@ pub struct Definitions {
 }
 
 /// An internal user (its password hash is kept, never checked).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct User {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hashing_algorithm: Option<String>,
     /// A comma-separated string (older exports) or a list of tags.
-    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
     pub tags: serde_json::Value,
-    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
     pub limits: serde_json::Value,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct VirtualHost {
     pub name: String,
-    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
     pub limits: serde_json::Value,
-    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
     pub metadata: serde_json::Value,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Permission {
     pub user: String,
     pub vhost: String,
@@ -143,7 +145,7 @@ pub struct Permission {
     pub read: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TopicPermission {
     pub user: String,
     pub vhost: String,
@@ -153,90 +155,320 @@ pub struct TopicPermission {
 }
 
 /// A vhost-scoped runtime parameter (federation upstreams, shovels, limits…).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Parameter {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub vhost: Option<String>,
     pub component: String,
     pub name: String,
     pub value: serde_json::Value,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct GlobalParameter {
     pub name: String,
     pub value: serde_json::Value,
 }
 
 /// A policy: `definition` keys apply to the queues and exchanges whose name `pattern` matches.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Policy {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub vhost: Option<String>,
     pub name: String,
     pub pattern: String,
     /// `queues`, `exchanges` or `all` (RabbitMQ's default).
-    #[serde(rename = "apply-to", default = "default_apply_to")]
+    #[serde(rename = "apply-to")]
     pub apply_to: String,
     pub definition: BTreeMap<String, serde_json::Value>,
-    #[serde(default)]
     pub priority: i64,
 }
 
-fn default_apply_to() -> String {
-    "all".to_string()
-}
-
-fn default_true() -> bool {
-    true
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct QueueDefinition {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub vhost: Option<String>,
     /// Informational (`classic`, `quorum`, `stream`): RabbitMQ declares from `x-queue-type`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    #[serde(default = "default_true")]
     pub durable: bool,
-    #[serde(default)]
     pub auto_delete: bool,
-    #[serde(default)]
     pub arguments: FieldTable,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ExchangeDefinition {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub vhost: Option<String>,
     /// `direct`, `fanout`, `topic` or `headers`.
     #[serde(rename = "type")]
     pub kind: String,
-    #[serde(default = "default_true")]
     pub durable: bool,
-    #[serde(default)]
     pub auto_delete: bool,
-    #[serde(default)]
     pub internal: bool,
-    #[serde(default)]
     pub arguments: FieldTable,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BindingDefinition {
     pub source: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub vhost: Option<String>,
     pub destination: String,
     /// `queue` or `exchange`.
     pub destination_type: String,
-    #[serde(default)]
     pub routing_key: String,
-    #[serde(default)]
     pub arguments: FieldTable,
+}
+
+// What each entity reads, and what a file may leave out (`read`'s module doc: one reader for all ten).
+use read::Kind::{Bool, Json, JsonMap, OptStr, Str, Table, I64};
+use read::{opt, req, Entity, Slots};
+
+const USER: Entity = Entity {
+    name: "User",
+    fields: &[
+        req("name", Str),
+        opt("password_hash", OptStr),
+        opt("hashing_algorithm", OptStr),
+        opt("tags", Json),
+        opt("limits", Json),
+    ],
+    keys: &["name", "password_hash", "hashing_algorithm", "tags", "limits"],
+};
+const VIRTUAL_HOST: Entity = Entity {
+    name: "VirtualHost",
+    fields: &[req("name", Str), opt("limits", Json), opt("metadata", Json)],
+    keys: &["name", "limits", "metadata"],
+};
+const PERMISSION: Entity = Entity {
+    name: "Permission",
+    fields: &[
+        req("user", Str),
+        req("vhost", Str),
+        req("configure", Str),
+        req("write", Str),
+        req("read", Str),
+    ],
+    keys: &["user", "vhost", "configure", "write", "read"],
+};
+const TOPIC_PERMISSION: Entity = Entity {
+    name: "TopicPermission",
+    fields: &[req("user", Str), req("vhost", Str), req("exchange", Str), req("write", Str), req("read", Str)],
+    keys: &["user", "vhost", "exchange", "write", "read"],
+};
+const PARAMETER: Entity = Entity {
+    name: "Parameter",
+    fields: &[opt("vhost", OptStr), req("component", Str), req("name", Str), req("value", Json)],
+    keys: &["vhost", "component", "name", "value"],
+};
+const GLOBAL_PARAMETER: Entity = Entity {
+    name: "GlobalParameter",
+    fields: &[req("name", Str), req("value", Json)],
+    keys: &["name", "value"],
+};
+const POLICY: Entity = Entity {
+    name: "Policy",
+    fields: &[
+        opt("vhost", OptStr),
+        req("name", Str),
+        req("pattern", Str),
+        opt("apply-to", Str),
+        req("definition", JsonMap),
+        opt("priority", I64),
+    ],
+    keys: &["vhost", "name", "pattern", "apply-to", "definition", "priority"],
+};
+const QUEUE: Entity = Entity {
+    name: "QueueDefinition",
+    fields: &[
+        req("name", Str),
+        opt("vhost", OptStr),
+        opt("type", OptStr),
+        opt("durable", Bool),
+        opt("auto_delete", Bool),
+        opt("arguments", Table),
+    ],
+    keys: &["name", "vhost", "type", "durable", "auto_delete", "arguments"],
+};
+const EXCHANGE: Entity = Entity {
+    name: "ExchangeDefinition",
+    fields: &[
+        req("name", Str),
+        opt("vhost", OptStr),
+        req("type", Str),
+        opt("durable", Bool),
+        opt("auto_delete", Bool),
+        opt("internal", Bool),
+        opt("arguments", Table),
+    ],
+    keys: &["name", "vhost", "type", "durable", "auto_delete", "internal", "arguments"],
+};
+const BINDING: Entity = Entity {
+    name: "BindingDefinition",
+    fields: &[
+        req("source", Str),
+        opt("vhost", OptStr),
+        req("destination", Str),
+        req("destination_type", Str),
+        opt("routing_key", Str),
+        opt("arguments", Table),
+    ],
+    keys: &["source", "vhost", "destination", "destination_type", "routing_key", "arguments"],
+};
+
+/// A required field's value (the reader refused the entity without it).
+fn required<T>(value: Option<T>) -> T {
+    value.expect("the reader checks required fields")
+}
+
+impl User {
+    fn from_slots(mut s: Slots) -> User {
+        User {
+            name: required(s.string(0)),
+            password_hash: s.opt_string(1),
+            hashing_algorithm: s.opt_string(2),
+            tags: s.json(3),
+            limits: s.json(4),
+        }
+    }
+}
+
+impl VirtualHost {
+    fn from_slots(mut s: Slots) -> VirtualHost {
+        VirtualHost { name: required(s.string(0)), limits: s.json(1), metadata: s.json(2) }
+    }
+}
+
+impl Permission {
+    fn from_slots(mut s: Slots) -> Permission {
+        Permission {
+            user: required(s.string(0)),
+            vhost: required(s.string(1)),
+            configure: required(s.string(2)),
+            write: required(s.string(3)),
+            read: required(s.string(4)),
+        }
+    }
+}
+
+impl TopicPermission {
+    fn from_slots(mut s: Slots) -> TopicPermission {
+        TopicPermission {
+            user: required(s.string(0)),
+            vhost: required(s.string(1)),
+            exchange: required(s.string(2)),
+            write: required(s.string(3)),
+            read: required(s.string(4)),
+        }
+    }
+}
+
+impl Parameter {
+    fn from_slots(mut s: Slots) -> Parameter {
+        Parameter {
+            vhost: s.opt_string(0),
+            component: required(s.string(1)),
+            name: required(s.string(2)),
+            value: s.json(3),
+        }
+    }
+}
+
+impl GlobalParameter {
+    fn from_slots(mut s: Slots) -> GlobalParameter {
+        GlobalParameter { name: required(s.string(0)), value: s.json(1) }
+    }
+}
+
+impl Policy {
+    fn from_slots(mut s: Slots) -> Policy {
+        Policy {
+            vhost: s.opt_string(0),
+            name: required(s.string(1)),
+            pattern: required(s.string(2)),
+            apply_to: s.string(3).unwrap_or_else(|| "all".to_string()),
+            definition: s.json_map(4),
+            priority: s.i64(5).unwrap_or(0),
+        }
+    }
+}
+
+impl QueueDefinition {
+    fn from_slots(mut s: Slots) -> QueueDefinition {
+        QueueDefinition {
+            name: required(s.string(0)),
+            vhost: s.opt_string(1),
+            kind: s.opt_string(2),
+            durable: s.bool(3).unwrap_or(true),
+            auto_delete: s.bool(4).unwrap_or(false),
+            arguments: s.table(5),
+        }
+    }
+}
+
+impl ExchangeDefinition {
+    fn from_slots(mut s: Slots) -> ExchangeDefinition {
+        ExchangeDefinition {
+            name: required(s.string(0)),
+            vhost: s.opt_string(1),
+            kind: required(s.string(2)),
+            durable: s.bool(3).unwrap_or(true),
+            auto_delete: s.bool(4).unwrap_or(false),
+            internal: s.bool(5).unwrap_or(false),
+            arguments: s.table(6),
+        }
+    }
+}
+
+impl BindingDefinition {
+    fn from_slots(mut s: Slots) -> BindingDefinition {
+        BindingDefinition {
+            source: required(s.string(0)),
+            vhost: s.opt_string(1),
+            destination: required(s.string(2)),
+            destination_type: required(s.string(3)),
+            routing_key: s.string(4).unwrap_or_default(),
+            arguments: s.table(5),
+        }
+    }
+}
+
+/// Each entity type read alone (a durable image's policies, for one) goes through the same reader.
+macro_rules! deserialize_entity {
+    ($($ty:ident: $entity:ident),* $(,)?) => {$(
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$ty, D::Error> {
+                read::entity(deserializer, &$entity).map($ty::from_slots)
+            }
+        }
+    )*};
+}
+
+deserialize_entity!(
+    User: USER,
+    VirtualHost: VIRTUAL_HOST,
+    Permission: PERMISSION,
+    TopicPermission: TOPIC_PERMISSION,
+    Parameter: PARAMETER,
+    GlobalParameter: GLOBAL_PARAMETER,
+    Policy: POLICY,
+    QueueDefinition: QUEUE,
+    ExchangeDefinition: EXCHANGE,
+    BindingDefinition: BINDING,
+);
+
+/// A list of entities, through the one sequence reader.
+fn list<'de, A: MapAccess<'de>, T>(
+    map: &mut A,
+    entity: &'static Entity,
+    build: fn(Slots) -> T,
+) -> Result<Vec<T>, A::Error> {
+    let mut out = Vec::new();
+    out.extend(read::list(map, entity)?.into_iter().map(build));
+    Ok(out)
 }
 
 impl<'de> Deserialize<'de> for Definitions {
@@ -261,16 +493,28 @@ impl<'de> Deserialize<'de> for Definitions {
                         "rabbitmq_version" => defs.rabbitmq_version = map.next_value()?,
                         "product_name" => defs.product_name = map.next_value()?,
                         "product_version" => defs.product_version = map.next_value()?,
-                        "users" => defs.users = map.next_value()?,
-                        "vhosts" => defs.vhosts = map.next_value()?,
-                        "permissions" => defs.permissions = map.next_value()?,
-                        "topic_permissions" => defs.topic_permissions = map.next_value()?,
-                        "parameters" => defs.parameters = map.next_value()?,
-                        "global_parameters" => defs.global_parameters = map.next_value()?,
-                        "policies" => defs.policies = map.next_value()?,
-                        "queues" => defs.queues = map.next_value()?,
-                        "exchanges" => defs.exchanges = map.next_value()?,
-                        "bindings" => defs.bindings = map.next_value()?,
+                        "users" => defs.users = list(&mut map, &USER, User::from_slots)?,
+                        "vhosts" => defs.vhosts = list(&mut map, &VIRTUAL_HOST, VirtualHost::from_slots)?,
+                        "permissions" => {
+                            defs.permissions = list(&mut map, &PERMISSION, Permission::from_slots)?
+                        }
+                        "topic_permissions" => {
+                            defs.topic_permissions =
+                                list(&mut map, &TOPIC_PERMISSION, TopicPermission::from_slots)?
+                        }
+                        "parameters" => defs.parameters = list(&mut map, &PARAMETER, Parameter::from_slots)?,
+                        "global_parameters" => {
+                            defs.global_parameters =
+                                list(&mut map, &GLOBAL_PARAMETER, GlobalParameter::from_slots)?
+                        }
+                        "policies" => defs.policies = list(&mut map, &POLICY, Policy::from_slots)?,
+                        "queues" => defs.queues = list(&mut map, &QUEUE, QueueDefinition::from_slots)?,
+                        "exchanges" => {
+                            defs.exchanges = list(&mut map, &EXCHANGE, ExchangeDefinition::from_slots)?
+                        }
+                        "bindings" => {
+                            defs.bindings = list(&mut map, &BINDING, BindingDefinition::from_slots)?
+                        }
                         _ => {
                             let value: serde_json::Value = map.next_value()?;
                             defs.extra.insert(key, value);
