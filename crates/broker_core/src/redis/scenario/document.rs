@@ -148,8 +148,13 @@ pub struct ProducerSpec {
     /// (read or not: a group's unread entries go too, its pending ones stay in its PEL).
     #[serde(default)]
     pub maxlen: Option<u64>,
-    /// With `maxlen`: `MAXLEN ~ n`, trimming whole nodes of 100 entries only, so the stream keeps at
-    /// least `n` and usually more.
+    /// For a stream: `XADD stream MINID <ms>-0 *` with `<ms>` the stream-id milliseconds of `minid_age`
+    /// before now, so each add trims the entries older than that (a time window; Redis compares ids,
+    /// and `*` ids are the milliseconds they were added at).
+    #[serde(default)]
+    pub minid_age: Option<Millis>,
+    /// With `maxlen` or `minid_age`: `MAXLEN ~ n` or `MINID ~ id`, trimming whole nodes of 100 entries
+    /// only, so the stream keeps at least what the exact form keeps and usually more.
     #[serde(default)]
     pub approximate: bool,
 }
@@ -519,8 +524,23 @@ impl RedisDocument {
             if (p.maxlen.is_some() || p.approximate) && p.stream.is_none() {
                 return Err(Problem::new(format!("{path}.maxlen"), "maxlen trims a stream: give stream"));
             }
-            if p.approximate && p.maxlen.is_none() {
-                return Err(Problem::new(format!("{path}.approximate"), "approximate goes with maxlen"));
+            if p.minid_age.is_some() && p.stream.is_none() {
+                return Err(Problem::new(
+                    format!("{path}.minid_age"),
+                    "minid_age trims a stream: give stream",
+                ));
+            }
+            if p.minid_age.is_some() && p.maxlen.is_some() {
+                return Err(Problem::new(
+                    format!("{path}.minid_age"),
+                    "XADD trims by MAXLEN or by MINID, not both: give maxlen or minid_age",
+                ));
+            }
+            if p.approximate && p.maxlen.is_none() && p.minid_age.is_none() {
+                return Err(Problem::new(
+                    format!("{path}.approximate"),
+                    "approximate goes with maxlen or minid_age",
+                ));
             }
             if !p.fields.is_empty() && p.stream.is_none() {
                 return Err(Problem::new(format!("{path}.fields"), "fields are for a stream's entries"));

@@ -814,6 +814,15 @@ impl RedisRun {
                 }
                 argv.push(n.to_string());
             }
+            if let Some(age) = spec.minid_age {
+                argv.push("MINID".to_string());
+                if spec.approximate {
+                    argv.push("~".to_string());
+                }
+                // The id of an entry added `age` ago: ids from `*` are the stream clock's milliseconds.
+                let ms = (crate::redis::server::EPOCH_MS + now.as_millis()).saturating_sub(age.0);
+                argv.push(format!("{ms}-0"));
+            }
             argv.push("*".to_string());
             for (k, v) in &fields {
                 argv.push(k.clone());
@@ -844,7 +853,7 @@ impl RedisRun {
                         fates.entry(id).or_insert(Fate::Unread);
                     }
                 }
-                if spec.maxlen.is_some() {
+                if spec.maxlen.is_some() || spec.minid_age.is_some() {
                     self.trimmed(stream);
                 }
             }
