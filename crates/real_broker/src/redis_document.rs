@@ -54,6 +54,16 @@ pub fn refusals(doc: &RedisDocument, speed: u64) -> Vec<String> {
             ));
         }
     }
+    for (i, f) in doc.faults.iter().enumerate() {
+        if f.subscriber_stall.is_some() {
+            out.push(format!(
+                "faults[{i}].subscriber_stall: a real client that stops reading has its bytes taken by the \
+                 kernel's socket buffers (hundreds of KB on loopback) before redis-server's output buffer \
+                 grows, so when the limit cuts it off depends on the machine; the limits are compared by the \
+                 program pubsub-output-buffer-limit, whose messages pass them within one event-loop turn"
+            ));
+        }
+    }
     if speed != 1 {
         out.push(format!(
             "--speed {speed}: redis-server keeps its own time (key expiry, idle times, blocking timeouts); \

@@ -851,6 +851,12 @@ impl Redis {
         std::mem::take(&mut self.closed)
     }
 
+    /// How many clients the server closed for their output buffer and [`Redis::take_closed`] has not
+    /// given yet.
+    pub fn pending_closed(&self) -> usize {
+        self.closed.len()
+    }
+
     /// Whether `client` reads what it is sent (the default) or lets the server keep it (a slow
     /// subscriber). A client that starts reading again gets everything kept for it.
     pub fn set_reading(&mut self, client: ClientId, reading: bool) {
