@@ -66,6 +66,10 @@ const BAD_CLASS: &str = "Invalid client class specified in buffer limit configur
 const BAD_VALUE: &str = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
 
 impl Limits {
+    pub fn is_default(&self) -> bool {
+        *self == Limits::default()
+    }
+
     /// The value `CONFIG GET client-output-buffer-limit` prints.
     pub fn config_value(&self) -> String {
         let one = |l: &Limit| format!("{} {} {}", l.hard_bytes, l.soft_bytes, l.soft_seconds);
@@ -285,6 +289,55 @@ mod tests {
         for bad in ["pubsub 1 2 -3", "pubsub 1 2 x", "pubsub 1 2 +", "pubsub 1 2 99999999999999999999"] {
             assert_eq!(d.with_config(bad.as_bytes()), Err(BAD_VALUE), "{bad}");
         }
+    }
+
+    fn run(redis: &mut crate::redis::Redis, client: usize, words: &[&str]) -> crate::redis::server::Outcome {
+        let argv: Vec<Vec<u8>> = words.iter().map(|w| w.as_bytes().to_vec()).collect();
+        redis.execute(client, &argv).0
+    }
+
+    #[test]
+    fn a_stalled_subscriber_is_cut_off_by_the_cron_once_past_the_soft_limit_for_its_seconds() {
+        use crate::redis::server::Outcome;
+        let mut redis = crate::redis::Redis::new();
+        run(&mut redis, 0, &["CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 16kb 2"]);
+        run(&mut redis, 1, &["SUBSCRIBE", "c"]);
+        run(&mut redis, 2, &["SUBSCRIBE", "c"]);
+        redis.set_reading(1, false);
+        let body = "x".repeat(1000);
+        // 17 messages of about 1 KB: the stalled client's kept bytes spill past its static buffer.
+        for _ in 0..17 {
+            assert_eq!(run(&mut redis, 0, &["PUBLISH", "c", &body]), Outcome::Reply(Reply::Int(2)));
+        }
+        assert!(redis.take_closed().is_empty());
+        let noted = redis.outputs[&1].soft_since.expect("past the soft limit");
+        assert!(redis.outputs.get(&2).is_none_or(|o| o.pending_bytes() == 0), "a reader keeps nothing");
+        let due = redis.output_deadline().expect("a close is due");
+        assert_eq!(due, (noted + 3) * 1000 - crate::redis::server::EPOCH_MS);
+        redis.advance(due - redis.now - 1);
+        assert!(redis.take_closed().is_empty(), "not before more than 2 whole seconds");
+        redis.advance(1);
+        assert_eq!(redis.take_closed(), vec![1]);
+        assert_eq!(run(&mut redis, 0, &["PUBLISH", "c", "x"]), Outcome::Reply(Reply::Int(1)));
+    }
+
+    #[test]
+    fn one_message_past_the_hard_limit_closes_its_subscriber_and_still_counts() {
+        use crate::redis::server::Outcome;
+        let mut redis = crate::redis::Redis::new();
+        run(&mut redis, 0, &["CONFIG", "SET", "client-output-buffer-limit", "pubsub 32kb 0 0"]);
+        run(&mut redis, 1, &["SUBSCRIBE", "c"]);
+        run(&mut redis, 2, &["PSUBSCRIBE", "*"]);
+        // 40,000 bytes: 23,648 past the static buffer in a 24,560-byte block, under 32 KB.
+        assert_eq!(run(&mut redis, 0, &["PUBLISH", "c", &"x".repeat(40_000)]), Outcome::Reply(Reply::Int(2)));
+        assert!(redis.take_closed().is_empty());
+        assert_eq!(redis.take_pushes().len(), 2);
+        // 60,000 bytes: a 49,136-byte block, past it.
+        assert_eq!(run(&mut redis, 0, &["PUBLISH", "c", &"x".repeat(60_000)]), Outcome::Reply(Reply::Int(2)));
+        assert_eq!(redis.take_closed(), vec![1, 2]);
+        assert!(redis.take_pushes().is_empty(), "nothing is written to a client being closed");
+        assert_eq!(run(&mut redis, 0, &["PUBLISH", "c", "x"]), Outcome::Reply(Reply::Int(0)));
+        redis.check_invariants().unwrap();
     }
 
     #[test]

@@ -185,21 +185,22 @@ pub struct Redis {
     /// The persistence configuration and the files on disk ([`persist`]).
     #[serde(default)]
     pub persistence: Persistence,
-    /// `client-output-buffer-limit` ([`obuf`]).
-    #[serde(default)]
+    /// `client-output-buffer-limit` ([`obuf`]). Like the fields below, left out of the serialized
+    /// server while it has nothing to say, so stored servers read and written before keep their shape.
+    #[serde(default, skip_serializing_if = "Limits::is_default")]
     pub output_limits: Limits,
     /// What each subscriber has been sent and has not read ([`obuf`]); a client that reads has an
     /// empty buffer after every turn.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub outputs: BTreeMap<ClientId, OutputBuffer>,
     /// Clients that do not read what they are sent (a slow subscriber): the server keeps it for them.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
     pub not_reading: std::collections::BTreeSet<ClientId>,
     /// Clients an output buffer limit closes at the end of the current turn.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     closing: Vec<ClientId>,
     /// Clients the server closed for their output buffer, not yet taken ([`Redis::take_closed`]).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     closed: Vec<ClientId>,
 }
 
