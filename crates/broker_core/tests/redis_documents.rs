@@ -7,7 +7,9 @@
 //! consumer's PEL, or acknowledged). `UPDATE_GOLDEN=1` writes missing or changed files for review.
 //! Malformed documents get located errors. The documents of `tests/scenarios/redis-restarts/` (server
 //! restarts from what persistence kept, which a real redis-server cannot be made to show: they are
-//! played on the engine only) are held to the same.
+//! played on the engine only) are held to the same, and so are those of
+//! `tests/scenarios/redis-slow-subscribers/` (subscribers that stop reading and are cut off by
+//! `client-output-buffer-limit pubsub`; engine only too).
 
 use broker_core::redis::scenario::{RedisRun, RedisRunOptions};
 use sim_kernel::checks::CheckStatus;
@@ -56,6 +58,15 @@ fn every_redis_tutorial_plays_its_expected_transcript_and_its_checks_pass() {
 fn every_restart_document_plays_its_expected_transcript_and_its_checks_pass() {
     let dirs = dirs_in("redis-restarts");
     assert!(dirs.len() >= 4, "at least four restart documents, found {}", dirs.len());
+    play_goldens(dirs);
+}
+
+#[test]
+fn every_slow_subscriber_document_plays_its_expected_transcript_and_its_checks_pass() {
+    // Played on the engine only: on a real server the kernel's socket buffers take a client's unread
+    // bytes before redis-server's output buffer grows (docs/redis-documents.md, "Faults").
+    let dirs = dirs_in("redis-slow-subscribers");
+    assert!(!dirs.is_empty(), "at least one slow-subscriber document");
     play_goldens(dirs);
 }
 

@@ -222,13 +222,44 @@ pub(crate) fn still_blocked(control: &mut Conn, ids: &[i64]) -> Result<Vec<i64>,
         .collect())
 }
 
+/// Whether the server has let client `id` go (an output buffer limit closed it): its connection failed,
+/// and within a second `CLIENT LIST ID` no longer lists it.
+fn closed_by_server(control: &mut Conn, id: i64) -> Result<bool, String> {
+    let until = Instant::now() + Duration::from_secs(1);
+    loop {
+        let argv = [b"CLIENT".to_vec(), b"LIST".to_vec(), b"ID".to_vec(), id.to_string().into_bytes()];
+        let Reply::Bulk(text) = control.call(&argv)? else {
+            return Err("CLIENT LIST did not reply a string".into());
+        };
+        if text.is_empty() {
+            return Ok(true);
+        }
+        if Instant::now() > until {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Puts the server in the state the engine starts in: redis-server's default persistence
-/// configuration (`broker_core::redis::persist`), then `FLUSHALL`, which with save points also writes
+/// configuration (`broker_core::redis::persist`) and output buffer limits (`broker_core::redis::obuf`),
+/// then `FLUSHALL`, which with save points also writes
 /// an empty RDB file, so a program's `DEBUG RELOAD NOSAVE` before its first save loads nothing, as on
 /// the engine. An earlier program may have left `appendonly yes`, other save points or a dump file.
 pub(crate) fn reset(control: &mut Conn) -> Result<(), String> {
-    let config =
-        ["CONFIG", "SET", "save", "3600 1 300 100 60 10000", "appendonly", "no", "appendfsync", "everysec"];
+    let limits = broker_core::redis::obuf::Limits::default().config_value();
+    let config = [
+        "CONFIG",
+        "SET",
+        "save",
+        "3600 1 300 100 60 10000",
+        "appendonly",
+        "no",
+        "appendfsync",
+        "everysec",
+        "client-output-buffer-limit",
+        &limits,
+    ];
     match control.call(&config.map(|a| a.as_bytes().to_vec()))? {
         Reply::Status(s) if s == "OK" => {}
         other => return Err(format!("CONFIG SET replied {other:?}")),
@@ -331,13 +362,29 @@ pub fn run(uri: &str, program: &Program) -> Result<String, String> {
             break;
         }
         let mut pushes = Vec::new();
+        let mut closed = Vec::new();
         for (c, on) in subscribed.iter().enumerate() {
             if *on {
                 let conn = conns[c].as_mut().expect("open");
-                pushes.extend(until_pong(conn, false)?.into_iter().map(|r| (c, r)));
+                match until_pong(conn, false) {
+                    Ok(replies) => pushes.extend(replies.into_iter().map(|r| (c, r))),
+                    Err(e) => {
+                        let id = conn.id;
+                        if !closed_by_server(&mut control, id)? {
+                            return Err(format!("line {}: {e}", s.line));
+                        }
+                        closed.push(c);
+                    }
+                }
             }
         }
         t.pushed(names, &pushes);
+        for &c in &closed {
+            conns[c] = None;
+            subscribed[c] = false;
+            counts[c] = [0, 0];
+        }
+        t.closed(names, closed);
     }
     t.finish(names);
     Ok(t.text())

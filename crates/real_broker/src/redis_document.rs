@@ -54,6 +54,16 @@ pub fn refusals(doc: &RedisDocument, speed: u64) -> Vec<String> {
             ));
         }
     }
+    for (i, f) in doc.faults.iter().enumerate() {
+        if f.subscriber_stall.is_some() {
+            out.push(format!(
+                "faults[{i}].subscriber_stall: a real client that stops reading has its bytes taken by the \
+                 kernel's socket buffers (hundreds of KB on loopback) before redis-server's output buffer \
+                 grows, so when the limit cuts it off depends on the machine; the limits are compared by the \
+                 program pubsub-output-buffer-limit, whose messages pass them within one event-loop turn"
+            ));
+        }
+    }
     if speed != 1 {
         out.push(format!(
             "--speed {speed}: redis-server keeps its own time (key expiry, idle times, blocking timeouts); \
@@ -230,6 +240,40 @@ impl Ids {
         self.to_real.get(a).map_or(a, String::as_str).as_bytes().to_vec()
     }
 
+    /// An `XADD … MINID [~] threshold` threshold of the engine's clock, as one of the real server's that
+    /// trims the same entries: the real id of the oldest entry the engine's threshold keeps (the first
+    /// at or after it), or just past the newest real id when it keeps none of them. The threshold falls
+    /// between entries' milliseconds, which the two clocks give differently (real ones drift by round
+    /// trips), so only the entries it separates can be carried over.
+    fn real_threshold(&self, threshold: &str) -> Vec<u8> {
+        let Some(t) = parse_id(threshold) else { return threshold.as_bytes().to_vec() };
+        let mut known: Vec<((u64, u64), (u64, u64))> =
+            self.to_real.iter().filter_map(|(e, r)| Some((parse_id(e)?, parse_id(r)?))).collect();
+        known.sort();
+        match known.iter().find(|(e, _)| *e >= t) {
+            Some((_, (ms, seq))) => format!("{ms}-{seq}").into_bytes(),
+            None => match known.last() {
+                Some((_, (ms, seq))) => format!("{ms}-{}", seq + 1).into_bytes(),
+                None => threshold.as_bytes().to_vec(),
+            },
+        }
+    }
+
+    /// `argv` with the engine's stream ids replaced by the real ones (an `XADD`'s `MINID` threshold by
+    /// [`Ids::real_threshold`]).
+    fn real_argv(&self, argv: &[String]) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = argv.iter().map(|a| self.real_arg(a)).collect();
+        if argv.first().is_some_and(|c| c.eq_ignore_ascii_case("XADD")) {
+            if let Some(i) = argv.iter().position(|a| a.eq_ignore_ascii_case("MINID")) {
+                let at = if argv.get(i + 1).is_some_and(|a| a == "~" || a == "=") { i + 2 } else { i + 1 };
+                if let Some(t) = argv.get(at) {
+                    out[at] = self.real_threshold(t);
+                }
+            }
+        }
+        out
+    }
+
     fn engine_reply(&self, r: &Reply) -> Reply {
         match r {
             Reply::Bulk(b) => match self.to_engine.get(String::from_utf8_lossy(b).as_ref()) {
@@ -240,6 +284,12 @@ impl Ids {
             other => other.clone(),
         }
     }
+}
+
+/// A stream id `ms-seq` as numbers.
+fn parse_id(text: &str) -> Option<(u64, u64)> {
+    let (ms, seq) = text.split_once('-')?;
+    Some((ms.parse().ok()?, seq.parse().ok()?))
 }
 
 /// The real side: connections per engine client, who is blocked and who is subscribed.
@@ -316,7 +366,7 @@ impl Player<'_> {
 
     /// Sends one command of `client`; its replies (empty: blocked).
     fn command(&mut self, client: usize, line: u32, argv: &[String]) -> Result<Vec<Reply>, String> {
-        let real: Vec<Vec<u8>> = argv.iter().map(|a| self.ids.real_arg(a)).collect();
+        let real = self.ids.real_argv(argv);
         let in_subscribe_mode = self.subscribed.contains_key(&client);
         let conn = self.conn(client)?;
         conn.send(&real)?;
@@ -519,6 +569,24 @@ mod tests {
         assert_eq!(ids.real_arg("0-0"), b"0-0".to_vec());
         let real = Reply::Array(vec![Reply::bulk("1765090000123-0"), Reply::bulk("other")]);
         assert_eq!(ids.engine_reply(&real), Reply::Array(vec![Reply::bulk("1000-0"), Reply::bulk("other")]));
+    }
+
+    #[test]
+    fn a_minid_threshold_goes_out_as_the_real_id_of_the_oldest_entry_it_keeps() {
+        let mut ids = Ids::default();
+        ids.learn(&Reply::bulk("1700000000500-0"), &Reply::bulk("1765090000503-0"));
+        ids.learn(&Reply::bulk("1700000001000-0"), &Reply::bulk("1765090001007-0"));
+        let argv = |t: &str| -> Vec<String> {
+            ["XADD", "s", "MINID", "~", t, "*", "body", "x"].iter().map(|a| a.to_string()).collect()
+        };
+        assert_eq!(ids.real_argv(&argv("1700000000700-0"))[4], b"1765090001007-0".to_vec());
+        assert_eq!(ids.real_argv(&argv("1700000000500-0"))[4], b"1765090000503-0".to_vec());
+        assert_eq!(ids.real_argv(&argv("1700000001001-0"))[4], b"1765090001007-1".to_vec());
+        assert_eq!(ids.real_argv(&argv("1700000000001-0"))[4], b"1765090000503-0".to_vec());
+        // Other ids and other commands as before.
+        assert_eq!(ids.real_argv(&argv("1700000000001-0"))[1], b"s".to_vec());
+        let xack: Vec<String> = ["XACK", "s", "g", "1700000000500-0"].iter().map(|a| a.to_string()).collect();
+        assert_eq!(ids.real_argv(&xack)[3], b"1765090000503-0".to_vec());
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! - [`reply::Reply`] is a RESP2 value and prints as redis-cli prints it.
 //! - [`glob`] is Redis's glob matching; [`args`] its argument parsing rules; [`scan`] `SCAN`'s cursor
 //!   over a modelled hash table.
+//! - [`obuf`] is clients' output buffers and `client-output-buffer-limit`, which cuts off a slow
+//!   subscriber.
 //! - [`program`] is the line format that is simply redis-cli (`docs/redis-programs.md`).
 //! - [`scenario`] plays documents (`"model": "redis"`): producers, workers, subscribers, faults and
 //!   checks as clients of the server (`docs/redis-documents.md`).
@@ -23,6 +25,7 @@
 
 pub mod args;
 pub mod glob;
+pub mod obuf;
 pub mod persist;
 pub mod program;
 pub mod reply;

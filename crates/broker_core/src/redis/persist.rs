@@ -106,9 +106,17 @@ impl Default for Persistence {
     }
 }
 
-/// The parameters `CONFIG` knows, in the order `CONFIG GET` lists them.
-const PARAMETERS: [&str; 6] =
-    ["save", "appendonly", "appendfsync", "appendfilename", "appenddirname", "dbfilename"];
+/// The parameters `CONFIG` knows, in the order `CONFIG GET` lists them (`client-output-buffer-limit`
+/// is [`super::obuf`]'s).
+const PARAMETERS: [&str; 7] = [
+    "save",
+    "appendonly",
+    "appendfsync",
+    "appendfilename",
+    "appenddirname",
+    "dbfilename",
+    "client-output-buffer-limit",
+];
 
 fn config_failed(name: &str, why: &str) -> Reply {
     Reply::err(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"))
@@ -292,6 +300,7 @@ impl Redis {
             "appendfilename" => "appendonly.aof".to_string(),
             "appenddirname" => "appendonlydir".to_string(),
             "dbfilename" => "dump.rdb".to_string(),
+            "client-output-buffer-limit" => self.output_limits.config_value(),
             _ => unreachable!("not a parameter: {name}"),
         }
     }
@@ -330,11 +339,14 @@ impl Redis {
                         return Err(config_failed(known, "duplicate parameter"));
                     }
                     let value = pair[1].as_slice();
+                    if *known == "client-output-buffer-limit" {
+                        self.output_limits.with_config(value).map_err(|why| config_failed(known, why))?;
+                    }
                     let fine = match *known {
                         "save" => parse_save(value).is_some(),
                         "appendonly" => is(value, "yes") || is(value, "no"),
                         "appendfsync" => ["always", "everysec", "no"].iter().any(|v| is(value, v)),
-                        "dbfilename" => true,
+                        "dbfilename" | "client-output-buffer-limit" => true,
                         _ => return Err(config_failed(known, "can't set immutable config")),
                     };
                     if !fine {
@@ -372,6 +384,9 @@ impl Redis {
                             } else {
                                 Fsync::No
                             };
+                        }
+                        "client-output-buffer-limit" => {
+                            self.output_limits = self.output_limits.with_config(value).expect("checked");
                         }
                         _ => {}
                     }
@@ -460,6 +475,8 @@ impl Redis {
         fresh.now = self.now;
         // The files stay as they are; a server that loaded the AOF has it synced.
         fresh.persistence = Persistence { lastsave_millis: self.now, dirty: 0, ..self.persistence.clone() };
+        // Like the persistence settings, the output buffer limits are the server's configuration.
+        fresh.output_limits = self.output_limits;
         if fresh.persistence.appendonly {
             fresh.persistence.aof_synced = Some(loaded.clone());
             fresh.persistence.aof_behind = false;

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use super::args::{self, is, NOT_INTEGER, SYNTAX, WRONGTYPE};
 use super::glob;
+use super::obuf::{Limits, OutputBuffer};
 use super::persist::{self, Persistence};
 use super::reply::Reply;
 use super::scan::{self, Table};
@@ -184,6 +185,23 @@ pub struct Redis {
     /// The persistence configuration and the files on disk ([`persist`]).
     #[serde(default)]
     pub persistence: Persistence,
+    /// `client-output-buffer-limit` ([`obuf`]). Like the fields below, left out of the serialized
+    /// server while it has nothing to say, so stored servers read and written before keep their shape.
+    #[serde(default, skip_serializing_if = "Limits::is_default")]
+    pub output_limits: Limits,
+    /// What each subscriber has been sent and has not read ([`obuf`]); a client that reads has an
+    /// empty buffer after every turn.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<ClientId, OutputBuffer>,
+    /// Clients that do not read what they are sent (a slow subscriber): the server keeps it for them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub not_reading: std::collections::BTreeSet<ClientId>,
+    /// Clients an output buffer limit closes at the end of the current turn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    closing: Vec<ClientId>,
+    /// Clients the server closed for their output buffer, not yet taken ([`Redis::take_closed`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    closed: Vec<ClientId>,
 }
 
 fn may_expire_when_read() -> bool {
@@ -335,6 +353,7 @@ impl Redis {
         if !woken.is_empty() {
             self.note_write();
         }
+        self.end_turn();
         // Served BLMOVEs may have created keys too.
         self.table.grow_to(self.keys.len());
         self.touch_changed(before);
@@ -464,6 +483,7 @@ impl Redis {
         }
         self.persist_until_now(from);
         self.table.grow_to(self.keys.len());
+        self.check_outputs();
         self.blocked.retain(|b| {
             if b.deadline.is_some_and(|d| d <= now) {
                 let nil = match b.op {
@@ -491,6 +511,9 @@ impl Redis {
             map.retain(|_, subs| !subs.is_empty());
         }
         self.pushes.retain(|(c, _)| *c != client);
+        self.outputs.remove(&client);
+        self.not_reading.remove(&client);
+        self.closing.retain(|c| *c != client);
         self.transactions.remove(&client);
         self.watched.remove(&client);
         self.touched.remove(&client);
@@ -823,6 +846,98 @@ impl Redis {
         std::mem::take(&mut self.pushes)
     }
 
+    /// The clients the server closed for passing an output buffer limit since the last call, in the
+    /// order it closed them (their connections are gone, as after [`Redis::disconnect`]).
+    pub fn take_closed(&mut self) -> Vec<ClientId> {
+        std::mem::take(&mut self.closed)
+    }
+
+    /// How many clients the server closed for their output buffer and [`Redis::take_closed`] has not
+    /// given yet.
+    pub fn pending_closed(&self) -> usize {
+        self.closed.len()
+    }
+
+    /// Whether `client` reads what it is sent (the default) or lets the server keep it (a slow
+    /// subscriber). A client that starts reading again gets everything kept for it.
+    pub fn set_reading(&mut self, client: ClientId, reading: bool) {
+        if reading {
+            self.not_reading.remove(&client);
+            if let Some(out) = self.outputs.get_mut(&client) {
+                out.drain();
+            }
+        } else {
+            self.not_reading.insert(client);
+        }
+    }
+
+    /// The Unix second of the server's clock (`server.unixtime`).
+    fn unix_seconds(&self) -> u64 {
+        (EPOCH_MS + self.now) / 1000
+    }
+
+    /// Hands `message` to a subscriber through its output buffer; a buffer past its class's limit
+    /// closes the client at the end of the turn and nothing more is written to it (what this turn
+    /// had for it goes too: Redis writes buffers at the end of the turn, not to clients it closes).
+    fn send_push(&mut self, client: ClientId, message: Reply) {
+        if self.closing.contains(&client) {
+            return;
+        }
+        let (limit, unix) = (self.output_limits.pubsub, self.unix_seconds());
+        if self.outputs.entry(client).or_default().push(&message, &limit, unix) {
+            self.closing.push(client);
+            self.pushes.retain(|(c, _)| *c != client);
+            return;
+        }
+        self.pushes.push((client, message));
+    }
+
+    /// The end of an event-loop turn: clients past a limit are closed, the others' buffers are
+    /// written to their sockets unless they do not read.
+    fn end_turn(&mut self) {
+        for client in std::mem::take(&mut self.closing) {
+            self.disconnect(client);
+            self.closed.push(client);
+        }
+        let not_reading = &self.not_reading;
+        for (client, out) in self.outputs.iter_mut() {
+            if !not_reading.contains(client) {
+                out.drain();
+            }
+        }
+        self.outputs.retain(|_, out| out.pending_bytes() > 0 || out.soft_since.is_some());
+    }
+
+    /// `clientsCron`'s check of every client's output buffer (at least once a second): a buffer that
+    /// stayed past the soft limit for its seconds closes its client.
+    fn check_outputs(&mut self) {
+        let (limit, unix) = (self.output_limits.pubsub, self.unix_seconds());
+        let mut over = Vec::new();
+        for (client, out) in self.outputs.iter_mut() {
+            if out.over(&limit, unix) {
+                over.push(*client);
+            }
+        }
+        self.closing.extend(over);
+        self.end_turn();
+    }
+
+    /// The next instant (virtual ms) a kept output buffer closes its client by the soft limit, if
+    /// nothing changes before: the first Unix second more than `soft_seconds` after the note.
+    pub fn output_deadline(&self) -> Option<u64> {
+        let limit = self.output_limits.pubsub;
+        if limit.soft_bytes == 0 {
+            return None;
+        }
+        self.outputs
+            .values()
+            .filter(|out| !out.blocks.is_empty() && out.memory_bytes() >= limit.soft_bytes)
+            .filter_map(|out| out.soft_since)
+            .map(|since| ((since + limit.soft_seconds.max(0) as u64 + 1) * 1000).saturating_sub(EPOCH_MS))
+            .min()
+            .map(|t| t.max(self.now))
+    }
+
     /// `SUBSCRIBE`/`PSUBSCRIBE`/`UNSUBSCRIBE`/`PUNSUBSCRIBE`: one confirmation per channel or pattern,
     /// each with the client's subscription count after it. Unsubscribing from everything goes through
     /// the client's channels in name order (Redis: its dict's order).
@@ -883,7 +998,7 @@ impl Redis {
         let subs = self.shard_channels.get(channel).cloned().unwrap_or_default();
         for &c in &subs {
             let m = vec![Reply::bulk("smessage"), Reply::bulk(channel), Reply::bulk(message)];
-            self.pushes.push((c, Reply::Array(m)));
+            self.send_push(c, Reply::Array(m));
         }
         subs.len() as i64
     }
@@ -926,13 +1041,12 @@ impl Redis {
 
     /// `PUBLISH`: the channel's subscribers, then every matching pattern's; the number of deliveries.
     fn publish(&mut self, channel: &[u8], message: &[u8]) -> i64 {
-        let mut n = 0;
+        let mut out = Vec::new();
         for &c in self.channels.get(channel).into_iter().flatten() {
-            self.pushes.push((
+            out.push((
                 c,
                 Reply::Array(vec![Reply::bulk("message"), Reply::bulk(channel), Reply::bulk(message)]),
             ));
-            n += 1;
         }
         for (p, subs) in &self.patterns {
             if glob::matches(p, channel) {
@@ -943,10 +1057,14 @@ impl Redis {
                         Reply::bulk(channel),
                         Reply::bulk(message),
                     ];
-                    self.pushes.push((c, Reply::Array(m)));
-                    n += 1;
+                    out.push((c, Reply::Array(m)));
                 }
             }
+        }
+        // Every subscription counts, a client being closed by its output buffer too.
+        let n = out.len() as i64;
+        for (c, m) in out {
+            self.send_push(c, m);
         }
         n
     }

@@ -483,6 +483,99 @@ fn parse_trim_args(argv: &[Vec<u8>], xadd: bool) -> Result<TrimArgs, Reply> {
     Ok(a)
 }
 
+/// `XINFO STREAM key FULL` as Redis 7.0 replies it: the stream's counters, its first `count` entries,
+/// and each group with its first `count` pending entries and its consumers with theirs. Delivery and
+/// seen times are Unix milliseconds of the stream clock (`EPOCH_MS` plus virtual time).
+fn stream_full(s: &Stream, count: usize) -> Reply {
+    let text = |t: &str| Reply::bulk(t);
+    let int = |n: usize| Reply::Int(n as i64);
+    let info = s.counters();
+    let groups = s
+        .groups
+        .iter()
+        .map(|(name, g)| {
+            let pending = g
+                .pel
+                .iter()
+                .take(count)
+                .map(|(id, p)| {
+                    Reply::Array(vec![
+                        id.reply(),
+                        Reply::bulk(&p.consumer),
+                        Reply::Int(EPOCH_MS as i64 + p.delivered_at),
+                        Reply::Int(p.deliveries as i64),
+                    ])
+                })
+                .collect();
+            let consumers = g
+                .consumers
+                .iter()
+                .map(|(cname, c)| {
+                    let pel = c
+                        .pel
+                        .iter()
+                        .take(count)
+                        .map(|id| {
+                            let p = &g.pel[id];
+                            Reply::Array(vec![
+                                id.reply(),
+                                Reply::Int(EPOCH_MS as i64 + p.delivered_at),
+                                Reply::Int(p.deliveries as i64),
+                            ])
+                        })
+                        .collect();
+                    Reply::Array(vec![
+                        text("name"),
+                        Reply::bulk(cname),
+                        text("seen-time"),
+                        Reply::Int((EPOCH_MS + c.seen_at) as i64),
+                        text("pel-count"),
+                        int(c.pel.len()),
+                        text("pending"),
+                        Reply::Array(pel),
+                    ])
+                })
+                .collect();
+            Reply::Array(vec![
+                text("name"),
+                Reply::bulk(name),
+                text("last-delivered-id"),
+                g.last_delivered.reply(),
+                text("entries-read"),
+                g.entries_read.map_or(Reply::Nil, |n| Reply::Int(n as i64)),
+                text("lag"),
+                info.lag(g).map_or(Reply::Nil, Reply::Int),
+                text("pel-count"),
+                int(g.pel.len()),
+                text("pending"),
+                Reply::Array(pending),
+                text("consumers"),
+                Reply::Array(consumers),
+            ])
+        })
+        .collect();
+    Reply::Array(vec![
+        text("length"),
+        int(s.len()),
+        text("radix-tree-keys"),
+        int(s.nodes.len()),
+        text("radix-tree-nodes"),
+        int(s.radix_tree_nodes()),
+        text("last-generated-id"),
+        s.last_id.reply(),
+        text("max-deleted-entry-id"),
+        s.max_deleted.reply(),
+        text("entries-added"),
+        Reply::Int(s.entries_added as i64),
+        text("recorded-first-entry-id"),
+        info.first_id.reply(),
+        text("entries"),
+        Reply::Array(s.entries.iter().take(count).map(|(id, f)| entry_reply(*id, f)).collect()),
+        text("groups"),
+        Reply::Array(groups),
+    ])
+}
+
 fn entry_reply(id: StreamId, fields: &Fields) -> Reply {
     let flat = fields.iter().flat_map(|(f, v)| [Reply::bulk(f), Reply::bulk(v)]).collect();
     Reply::Array(vec![id.reply(), Reply::Array(flat)])
@@ -1192,8 +1285,8 @@ impl Redis {
         Ok(Reply::Array(vec![next.reply(), Reply::Array(claimed), Reply::Array(deleted)]))
     }
 
-    /// `XINFO STREAM key`, `XINFO GROUPS key`, `XINFO CONSUMERS key group` as Redis 7.0 replies them
-    /// (`STREAM … FULL` and `HELP` are not modelled).
+    /// `XINFO STREAM key [FULL [COUNT n]]`, `XINFO GROUPS key`, `XINFO CONSUMERS key group` as Redis
+    /// 7.0 replies them (`HELP` is not modelled).
     pub(super) fn xinfo(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
         let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
         let arity = match sub.as_str() {
@@ -1269,14 +1362,29 @@ impl Redis {
                 ))
             }
             _ => {
-                if argv.len() > 3 {
-                    if is(&argv[3], "FULL") {
-                        return Err(Reply::err("ERR XINFO STREAM FULL is not modelled"));
-                    }
-                    return Err(Reply::err(format!(
+                let syntax = || {
+                    Reply::err(format!(
                         "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
                         String::from_utf8_lossy(&argv[1])
-                    )));
+                    ))
+                };
+                if argv.len() > 3 {
+                    // `FULL [COUNT n]`: n entries, and n pending entries per group and per consumer
+                    // (10 by default and for a negative n; 0 for all of them).
+                    let count = match argv.len() {
+                        4 if is(&argv[3], "FULL") => 10,
+                        6 if is(&argv[3], "FULL") && is(&argv[4], "COUNT") => {
+                            let n = args::int_or_err(&argv[5])?;
+                            if n < 0 {
+                                10
+                            } else {
+                                n
+                            }
+                        }
+                        _ => return Err(syntax()),
+                    };
+                    let count = if count == 0 { usize::MAX } else { count as usize };
+                    return Ok(stream_full(s, count));
                 }
                 let info = s.counters();
                 let first = s.entries.iter().next().map_or(Reply::Nil, |(id, f)| entry_reply(*id, f));

@@ -8,6 +8,12 @@
 //! milliseconds of round trips); and `LASTSAVE`'s Unix seconds, replaced by `<lastsave N>` in order of
 //! first appearance (so a save that moved it, or a reload that did not, still shows).
 //!
+//! The Unix milliseconds `XINFO STREAM … FULL` prints (each pending entry's delivery time, each
+//! consumer's `seen-time`) become `<time N>`, numbered in order of first appearance, a time within
+//! 100 ms of one seen before taking its number: the engine's are instants of virtual time, the real
+//! server's the same instants plus a few milliseconds of round trips, so the goldens separate the
+//! instants they compare by sleeps of 0.3 s and more.
+//!
 //! Sorted, because it depends on the hash seed redis-server draws at each start: the keys of a `KEYS`
 //! reply and of a `SCAN` reply's key list, and the channels of `PUBSUB CHANNELS|SHARDCHANNELS`, come in
 //! the order of its hash tables' buckets, so each such list is compared sorted (numbering and cursor
@@ -69,6 +75,25 @@ pub fn normalise(text: &str, program: &Program) -> Vec<Line> {
             _ => None,
         })
         .collect();
+    // The lines of the `XINFO STREAM … FULL` statements.
+    let full_lines: Vec<u32> = program
+        .statements
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StatementKind::Command(argv)
+                if argv.len() > 3
+                    && argv[0].eq_ignore_ascii_case(b"XINFO")
+                    && argv[1].eq_ignore_ascii_case(b"STREAM")
+                    && argv[3].eq_ignore_ascii_case(b"FULL") =>
+            {
+                Some(s.line)
+            }
+            _ => None,
+        })
+        .collect();
+    let unix_ms = Regex::new(r"^(.*)\(integer\) (\d{13,19})$").expect("valid pattern");
+    // First value of each cluster of times, in order of first appearance.
+    let mut times: Vec<u64> = Vec::new();
     let mut saves_seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut next = 0usize;
     let (mut step_line, mut in_xpending) = (0u32, false);
@@ -92,6 +117,20 @@ pub fn normalise(text: &str, program: &Program) -> Vec<Line> {
                 let n = saves_seen.len() + 1;
                 let k = *saves_seen.entry(seconds.to_string()).or_insert(n);
                 out.push(Line { step_line, text: format!("(integer) <lastsave {k}>") });
+                continue;
+            }
+        }
+        if !echo_line && full_lines.contains(&step_line) {
+            if let Some(c) = unix_ms.captures(&raw) {
+                let v: u64 = c[2].parse().unwrap_or(0);
+                let k = match times.iter().position(|t| t.abs_diff(v) <= 100) {
+                    Some(k) => k + 1,
+                    None => {
+                        times.push(v);
+                        times.len()
+                    }
+                };
+                out.push(Line { step_line, text: format!("{}(integer) <time {k}>", &c[1]) });
                 continue;
             }
         }

@@ -83,6 +83,16 @@ impl Transcript {
         }
     }
 
+    /// Clients whose connection the server closed (an output buffer limit), in the program's client
+    /// order. Their next command opens a new connection, as redis-cli reconnects.
+    pub fn closed(&mut self, names: &[String], mut clients: Vec<usize>) {
+        clients.sort_unstable();
+        for client in clients {
+            self.blocked_at[client] = None;
+            self.lines.push(format!("{}> (connection closed by the server)", names[client]));
+        }
+    }
+
     pub fn finish(&mut self, names: &[String]) {
         for (client, at) in self.blocked_at.iter().enumerate() {
             if let Some(line) = at {
@@ -112,6 +122,7 @@ pub fn run_checked(
                 t.sleep(&s.text);
                 let woken = redis.advance(*ms);
                 t.unblocked(names, woken);
+                t.closed(names, redis.take_closed());
             }
             StatementKind::Command(argv) => {
                 t.statement(&names[s.client], &s.text);
@@ -127,6 +138,7 @@ pub fn run_checked(
                 }
                 t.unblocked(names, woken);
                 t.pushed(names, &redis.take_pushes());
+                t.closed(names, redis.take_closed());
             }
         }
         if let Err(e) = check(&redis) {

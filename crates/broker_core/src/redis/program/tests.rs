@@ -62,3 +62,18 @@ fn the_comparison_sorts_the_keys_of_keys_and_scan_replies_and_nothing_else() {
     let other_key = same.replace("1) \"y\"", "1) \"x\"");
     assert!(!compare::differences("t", &other_key, real, &p, "").is_empty());
 }
+
+#[test]
+fn the_comparison_numbers_the_times_of_xinfo_stream_full_by_instant() {
+    let p = parse("XINFO STREAM s FULL\nXLEN s\n").unwrap();
+    let engine = "main> XINFO STREAM s FULL\n1) (integer) 1700000000000\n2) (integer) 1700000000300\n3) (integer) 1700000000000\nmain> XLEN s\n(integer) 1700000000300\n";
+    // The real server's instants are a few milliseconds later, each by its own round trips.
+    let real = "main> XINFO STREAM s FULL\n1) (integer) 1765090000004\n2) (integer) 1765090000309\n3) (integer) 1765090000006\nmain> XLEN s\n(integer) 1700000000300\n";
+    assert!(compare::differences("t", engine, real, &p, "").is_empty());
+    // Which instant each time belongs to is compared.
+    let swapped = real.replace("1) (integer) 1765090000004", "1) (integer) 1765090000304");
+    assert!(!compare::differences("t", engine, &swapped, &p, "").is_empty());
+    // Outside XINFO STREAM … FULL an integer is compared as it is.
+    let other = real.replace("(integer) 1700000000300\n", "(integer) 1700000000301\n");
+    assert!(!compare::differences("t", engine, &other, &p, "").is_empty());
+}

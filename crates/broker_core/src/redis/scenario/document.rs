@@ -41,6 +41,10 @@ pub struct RedisDocument {
     /// kept.
     #[serde(default)]
     pub persistence: Option<PersistenceSpec>,
+    /// `CONFIG SET client-output-buffer-limit <value>` at 0, after the persistence (`"pubsub 64kb 16kb
+    /// 2"`); absent: redis-server's defaults (`pubsub 32mb 8mb 60`).
+    #[serde(default)]
+    pub client_output_buffer_limit: Option<String>,
     /// Consumer groups created at 0 in this order (`XGROUP CREATE key group id MKSTREAM`).
     #[serde(default)]
     pub groups: Vec<GroupSpec>,
@@ -148,8 +152,13 @@ pub struct ProducerSpec {
     /// (read or not: a group's unread entries go too, its pending ones stay in its PEL).
     #[serde(default)]
     pub maxlen: Option<u64>,
-    /// With `maxlen`: `MAXLEN ~ n`, trimming whole nodes of 100 entries only, so the stream keeps at
-    /// least `n` and usually more.
+    /// For a stream: `XADD stream MINID <ms>-0 *` with `<ms>` the stream-id milliseconds of `minid_age`
+    /// before now, so each add trims the entries older than that (a time window; Redis compares ids,
+    /// and `*` ids are the milliseconds they were added at).
+    #[serde(default)]
+    pub minid_age: Option<Millis>,
+    /// With `maxlen` or `minid_age`: `MAXLEN ~ n` or `MINID ~ id`, trimming whole nodes of 100 entries
+    /// only, so the stream keeps at least what the exact form keeps and usually more.
     #[serde(default)]
     pub approximate: bool,
 }
@@ -283,6 +292,11 @@ pub struct FaultSpec {
     /// never).
     #[serde(default)]
     pub subscriber_disconnect: Option<String>,
+    /// The subscriber stops reading (a slow consumer): redis-server keeps what it is sent in its output
+    /// buffer, until `client-output-buffer-limit pubsub` cuts it off; after `for` it reads again and
+    /// gets what was kept (absent: never).
+    #[serde(default)]
+    pub subscriber_stall: Option<String>,
     #[serde(rename = "for", default)]
     pub length: Option<Millis>,
     /// redis-server's machine fails and the server restarts from what its persistence kept
@@ -367,6 +381,9 @@ pub struct CheckSpec {
     /// Elements a reaper moved back from a processing list to its queue.
     #[serde(default)]
     pub requeued: Option<ActorRef>,
+    /// Subscribers redis-server cut off for passing `client-output-buffer-limit pubsub`.
+    #[serde(default)]
+    pub cut_off: Option<ActorRef>,
     #[serde(default)]
     pub expect: Option<Comparison>,
 }
@@ -387,6 +404,7 @@ pub const CHECK_KINDS: &[&str] = &[
     "sent",
     "published_to_nobody",
     "requeued",
+    "cut_off",
 ];
 
 impl CheckSpec {
@@ -407,6 +425,7 @@ impl CheckSpec {
             self.sent.is_some(),
             self.published_to_nobody.is_some(),
             self.requeued.is_some(),
+            self.cut_off.is_some(),
         ];
         CHECK_KINDS.iter().zip(set).filter(|(_, s)| *s).map(|(k, _)| *k).collect()
     }
@@ -423,6 +442,7 @@ impl CheckSpec {
             &self.sent,
             &self.published_to_nobody,
             &self.requeued,
+            &self.cut_off,
         ]
         .into_iter()
         .find_map(|a| a.as_ref())
@@ -519,8 +539,23 @@ impl RedisDocument {
             if (p.maxlen.is_some() || p.approximate) && p.stream.is_none() {
                 return Err(Problem::new(format!("{path}.maxlen"), "maxlen trims a stream: give stream"));
             }
-            if p.approximate && p.maxlen.is_none() {
-                return Err(Problem::new(format!("{path}.approximate"), "approximate goes with maxlen"));
+            if p.minid_age.is_some() && p.stream.is_none() {
+                return Err(Problem::new(
+                    format!("{path}.minid_age"),
+                    "minid_age trims a stream: give stream",
+                ));
+            }
+            if p.minid_age.is_some() && p.maxlen.is_some() {
+                return Err(Problem::new(
+                    format!("{path}.minid_age"),
+                    "XADD trims by MAXLEN or by MINID, not both: give maxlen or minid_age",
+                ));
+            }
+            if p.approximate && p.maxlen.is_none() && p.minid_age.is_none() {
+                return Err(Problem::new(
+                    format!("{path}.approximate"),
+                    "approximate goes with maxlen or minid_age",
+                ));
             }
             if !p.fields.is_empty() && p.stream.is_none() {
                 return Err(Problem::new(format!("{path}.fields"), "fields are for a stream's entries"));
@@ -653,12 +688,25 @@ impl RedisDocument {
         let subscribers: BTreeSet<&str> = self.subscribers.iter().map(|s| s.name.as_str()).collect();
         for (i, f) in self.faults.iter().enumerate() {
             let path = format!("faults[{i}]");
-            let kinds = [f.worker_crash.is_some(), f.subscriber_disconnect.is_some(), f.server_restart];
+            let kinds = [
+                f.worker_crash.is_some(),
+                f.subscriber_disconnect.is_some(),
+                f.subscriber_stall.is_some(),
+                f.server_restart,
+            ];
             if kinds.iter().filter(|k| **k).count() != 1 {
                 return Err(Problem::new(
                     path,
-                    "a fault is one of worker_crash, subscriber_disconnect, server_restart",
+                    "a fault is one of worker_crash, subscriber_disconnect, subscriber_stall, server_restart",
                 ));
+            }
+            if let Some(s) = &f.subscriber_stall {
+                if !subscribers.contains(s.as_str()) {
+                    return Err(Problem::new(
+                        format!("{path}.subscriber_stall"),
+                        format!("no subscriber '{s}'"),
+                    ));
+                }
             }
             if let Some(w) = &f.worker_crash {
                 if !workers.contains(w.as_str()) {
@@ -673,10 +721,10 @@ impl RedisDocument {
                     ));
                 }
             }
-            if f.length.is_some() && f.subscriber_disconnect.is_none() {
+            if f.length.is_some() && f.subscriber_disconnect.is_none() && f.subscriber_stall.is_none() {
                 return Err(Problem::new(
                     format!("{path}.for"),
-                    "\"for\" is how long a subscriber stays away",
+                    "\"for\" is how long a subscriber stays away or stops reading",
                 ));
             }
         }

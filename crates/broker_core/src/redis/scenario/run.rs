@@ -66,6 +66,8 @@ pub enum Wake {
     /// A reaper looks at the processing lists it watches.
     Reap(usize),
     Fault(usize),
+    /// A stalled subscriber reads again (its generation: a cut-off makes older wakes stale).
+    Resume(usize, u64),
 }
 
 /// One thing that happened, as the transcript and the report show it.
@@ -142,6 +144,21 @@ pub enum RedisEvent {
     Disconnected {
         subscriber: String,
     },
+    /// The subscriber stopped reading (a `subscriber_stall` fault): the server keeps what it is sent.
+    Stalled {
+        subscriber: String,
+    },
+    /// The subscriber reads again and gets the `kept` messages the server held for it.
+    Resumed {
+        subscriber: String,
+        kept: usize,
+    },
+    /// redis-server closed the subscriber's connection: its output buffer passed
+    /// `client-output-buffer-limit pubsub`; the `unread` messages the server held for it are lost.
+    CutOff {
+        subscriber: String,
+        unread: usize,
+    },
     /// `kept_in`: where what it held is still kept (its processing list, its group's PEL).
     Crashed {
         worker: String,
@@ -195,7 +212,10 @@ impl RedisEvent {
             Subscribed { subscriber, .. }
             | Message { subscriber, .. }
             | Missed { subscriber, .. }
-            | Disconnected { subscriber } => subscriber,
+            | Disconnected { subscriber }
+            | Stalled { subscriber }
+            | Resumed { subscriber, .. }
+            | CutOff { subscriber, .. } => subscriber,
             WorkerGone { reaper, .. } | Requeued { reaper, .. } => reaper,
             Typed { by, .. } => by,
             GroupCreated { .. } | Lost { .. } | Restarted { .. } => return None,
@@ -218,6 +238,9 @@ impl EventInfo for RedisEvent {
         "message",
         "missed",
         "disconnected",
+        "stalled",
+        "resumed",
+        "cut_off",
         "crashed",
         "lost",
         "restarted",
@@ -244,6 +267,9 @@ impl EventInfo for RedisEvent {
             Message { .. } => "message",
             Missed { .. } => "missed",
             Disconnected { .. } => "disconnected",
+            Stalled { .. } => "stalled",
+            Resumed { .. } => "resumed",
+            CutOff { .. } => "cut_off",
             Crashed { .. } => "crashed",
             Lost { .. } => "lost",
             Restarted { .. } => "restarted",
@@ -337,6 +363,17 @@ impl fmt::Display for RedisEvent {
                 shown(message)
             ),
             Disconnected { subscriber } => write!(f, "{subscriber} disconnected (its subscriptions end)"),
+            Stalled { subscriber } => {
+                write!(f, "{subscriber} stops reading (redis-server keeps what it is sent in its output buffer)")
+            }
+            Resumed { subscriber, kept } => {
+                write!(f, "{subscriber} reads again: {kept} message(s) kept for it by redis-server follow")
+            }
+            CutOff { subscriber, unread } => write!(
+                f,
+                "{subscriber} cut off by redis-server: its output buffer passed client-output-buffer-limit \
+                 pubsub ({unread} unread message(s) lost, its subscriptions end)"
+            ),
             Crashed { worker, holding, .. } if holding.is_empty() => write!(f, "{worker} crashed"),
             Crashed { worker, holding, kept_in } => {
                 let held = holding.iter().map(|h| shown(h)).collect::<Vec<_>>().join(" ");
@@ -428,6 +465,10 @@ struct SubscriberActor {
     client: ClientId,
     connected: bool,
     generation: u64,
+    /// Not reading (a stall): messages the server holds for it, unread, oldest first.
+    stalled: bool,
+    held: Vec<Reply>,
+    cut_off: u64,
 }
 
 /// What an actor did with an item, in order: the actor checks count these.
@@ -588,6 +629,9 @@ impl RedisRun {
                     client: workers.len() + j,
                     connected: false,
                     generation: 0,
+                    stalled: false,
+                    held: Vec::new(),
+                    cut_off: 0,
                 }
             })
             .collect();
@@ -648,6 +692,16 @@ impl RedisRun {
             let reply = self.execute(self.admin, &argv);
             if let Reply::Error(e) = &reply {
                 return Err(Problem::new("persistence", format!("{}: {e}", command_text(&argv))));
+            }
+        }
+        if let Some(value) = self.doc.client_output_buffer_limit.clone() {
+            let argv = ["CONFIG", "SET", "client-output-buffer-limit", &value].map(String::from);
+            let reply = self.execute(self.admin, &argv);
+            if let Reply::Error(e) = &reply {
+                return Err(Problem::new(
+                    "client_output_buffer_limit",
+                    format!("{}: {e}", command_text(&argv)),
+                ));
             }
         }
         for (i, g) in self.doc.groups.clone().iter().enumerate() {
@@ -814,6 +868,15 @@ impl RedisRun {
                 }
                 argv.push(n.to_string());
             }
+            if let Some(age) = spec.minid_age {
+                argv.push("MINID".to_string());
+                if spec.approximate {
+                    argv.push("~".to_string());
+                }
+                // The id of an entry added `age` ago: ids from `*` are the stream clock's milliseconds.
+                let ms = (crate::redis::server::EPOCH_MS + now.as_millis()).saturating_sub(age.0);
+                argv.push(format!("{ms}-0"));
+            }
             argv.push("*".to_string());
             for (k, v) in &fields {
                 argv.push(k.clone());
@@ -844,7 +907,7 @@ impl RedisRun {
                         fates.entry(id).or_insert(Fate::Unread);
                     }
                 }
-                if spec.maxlen.is_some() {
+                if spec.maxlen.is_some() || spec.minid_age.is_some() {
                     self.trimmed(stream);
                 }
             }
@@ -858,11 +921,14 @@ impl RedisRun {
     /// `producer`: `None` for a `PUBLISH` typed by hand.
     fn published(&mut self, producer: Option<usize>, channel: &str, message: &str, reply: &Reply) {
         let pushes = self.redis.take_pushes();
+        // A subscriber this PUBLISH cut off was counted in its reply and handed nothing; it missed it.
+        let n_closed = self.redis.pending_closed();
+        self.cut_off_closed();
         let receivers = if let Reply::Int(n) = reply { *n } else { -1 };
         if let (0, Some(p)) = (receivers, producer) {
             self.producers[p].to_nobody += 1;
         }
-        if receivers != pushes.len() as i64 {
+        if receivers != pushes.len() as i64 && n_closed == 0 {
             self.failure_invariant(format!(
                 "PUBLISH {channel} replied {receivers} but {} messages were handed out",
                 pushes.len()
@@ -895,6 +961,10 @@ impl RedisRun {
             return;
         }
         let Some(j) = self.subscribers.iter().position(|s| s.client == client) else { return };
+        if self.subscribers[j].stalled {
+            self.subscribers[j].held.push(push);
+            return;
+        }
         let Reply::Array(parts) = &push else { return };
         let texts: Vec<String> = parts.iter().map(|p| bulk_text(p).unwrap_or_default()).collect();
         let (pattern, channel, message) = match texts.first().map(String::as_str) {
@@ -1303,6 +1373,45 @@ impl RedisRun {
         self.clock.wakes.schedule(self.clock.now.plus_millis(spec.every.0), Wake::Reap(r));
     }
 
+    /// A stalled subscriber reads again: what the server kept for it arrives, in order.
+    fn resume(&mut self, j: usize) {
+        let s = &mut self.subscribers[j];
+        if !s.stalled {
+            return;
+        }
+        s.stalled = false;
+        let (client, held, name) = (s.client, std::mem::take(&mut s.held), s.spec.name.clone());
+        self.redis.set_reading(client, true);
+        self.push(RedisEvent::Resumed { subscriber: name, kept: held.len() });
+        for push in held {
+            self.deliver_push(client, push);
+        }
+    }
+
+    /// The clients redis-server closed for their output buffer: their subscriptions ended, what it kept
+    /// for them is lost, and they stay away (a later `subscriber_disconnect … for` does not apply).
+    fn cut_off_closed(&mut self) {
+        for client in self.redis.take_closed() {
+            let Some(j) = self.subscribers.iter().position(|s| s.client == client) else { continue };
+            let s = &mut self.subscribers[j];
+            s.connected = false;
+            s.stalled = false;
+            s.generation += 1;
+            s.cut_off += 1;
+            let held = std::mem::take(&mut s.held);
+            let name = s.spec.name.clone();
+            for push in &held {
+                if let Reply::Array(parts) = push {
+                    let texts: Vec<String> = parts.iter().map(|p| bulk_text(p).unwrap_or_default()).collect();
+                    let (channel, message) = (&texts[texts.len() - 2], &texts[texts.len() - 1]);
+                    self.log.push((name.clone(), Did::Missed, format!("{channel} {message}")));
+                }
+            }
+            self.record(WireStep::Disconnect { at: self.clock.now, client, actor: name.clone() });
+            self.push(RedisEvent::CutOff { subscriber: name, unread: held.len() });
+        }
+    }
+
     fn connect(&mut self, j: usize) {
         let s = &self.subscribers[j];
         if s.connected {
@@ -1451,6 +1560,9 @@ impl RedisRun {
             }
         }
         for j in 0..self.subscribers.len() {
+            // A restarted server keeps nothing for anyone: a stalled subscriber's kept messages are gone.
+            self.subscribers[j].stalled = false;
+            self.subscribers[j].held.clear();
             if self.subscribers[j].connected {
                 self.subscribers[j].connected = false;
                 let name = self.subscribers[j].spec.name.clone();
@@ -1474,6 +1586,9 @@ impl RedisRun {
                 if s.connected {
                     s.connected = false;
                     s.generation += 1;
+                    // What the server kept for a stalled subscriber goes with its connection.
+                    s.stalled = false;
+                    s.held.clear();
                     let (client, generation) = (s.client, s.generation);
                     self.redis.disconnect(client);
                     self.record(WireStep::Disconnect { at: self.clock.now, client, actor: name.clone() });
@@ -1482,6 +1597,22 @@ impl RedisRun {
                         self.clock
                             .wakes
                             .schedule(self.clock.now.plus_millis(back.0), Wake::Connect(j, generation));
+                    }
+                }
+            }
+        }
+        if let Some(name) = &spec.subscriber_stall {
+            if let Some(j) = self.subscribers.iter().position(|s| &s.spec.name == name) {
+                let s = &mut self.subscribers[j];
+                if s.connected && !s.stalled {
+                    s.stalled = true;
+                    let (client, generation) = (s.client, s.generation);
+                    self.redis.set_reading(client, false);
+                    self.push(RedisEvent::Stalled { subscriber: name.clone() });
+                    if let Some(back) = spec.length {
+                        self.clock
+                            .wakes
+                            .schedule(self.clock.now.plus_millis(back.0), Wake::Resume(j, generation));
                     }
                 }
             }
@@ -1676,6 +1807,15 @@ impl RedisRun {
         if let Some(a) = &spec.requeued {
             return number(self.count(a, Did::Requeued));
         }
+        if let Some(a) = &spec.cut_off {
+            let n = self
+                .subscribers
+                .iter()
+                .filter(|s| a.actor.as_ref().is_none_or(|x| *x == s.spec.name))
+                .map(|s| s.cut_off)
+                .sum();
+            return number(n);
+        }
         ("-".to_string(), false, "no check".to_string())
     }
 
@@ -1812,6 +1952,8 @@ fn describe(spec: &CheckSpec) -> String {
         format!("messages {} published to nobody", who(a))
     } else if let Some(a) = &spec.requeued {
         format!("elements requeued by {}", who(a))
+    } else if let Some(a) = &spec.cut_off {
+        format!("subscribers among {} cut off by their output buffer", who(a))
     } else {
         String::new()
     };
@@ -1846,6 +1988,11 @@ impl Run for RedisRun {
                     self.connect(j)
                 }
             }
+            Wake::Resume(j, g) => {
+                if self.subscribers[j].generation == g {
+                    self.resume(j)
+                }
+            }
             Wake::Heartbeat(i) => self.heartbeat(i),
             Wake::Reap(r) => self.reap(r),
             Wake::Fault(f) => self.fault(f),
@@ -1855,7 +2002,8 @@ impl Run for RedisRun {
         // The server's timers: blocked clients' timeouts and keys' expiry (heartbeats).
         let blocked = self.redis.blocked.iter().filter_map(|b| b.deadline);
         let expiries = self.redis.keys.values().filter_map(|e| e.expires_at);
-        blocked.chain(expiries).min().map(VirtualTime::from_millis)
+        // And the instant a kept output buffer passes its soft limit's seconds.
+        blocked.chain(expiries).chain(self.redis.output_deadline()).min().map(VirtualTime::from_millis)
     }
     fn advance_system(&mut self, to: VirtualTime) {
         let to = to.as_millis();
@@ -1865,6 +2013,7 @@ impl Run for RedisRun {
                 self.record(WireStep::Timeouts { at: self.clock.now, served: woken.clone() });
             }
             self.route(woken);
+            self.cut_off_closed();
         }
     }
     fn collect(&mut self) {}
