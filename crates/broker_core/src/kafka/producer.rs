@@ -247,6 +247,7 @@ fn is_retriable(code: ErrorCode) -> bool {
             | ErrorCode::NotLeaderOrFollower
             | ErrorCode::LeaderNotAvailable
             | ErrorCode::RequestTimedOut
+            | ErrorCode::NetworkException
     )
 }
 
