@@ -744,7 +744,22 @@ pub fn check_counts(checks: &[CheckResult]) -> (usize, usize, usize) {
     (count(CheckStatus::Pass), count(CheckStatus::Fail), count(CheckStatus::Pending))
 }
 
-impl crate::player::Playable for RedisSession {
+impl crate::player::ModelSession for RedisSession {
+    const MODEL: ModelName = ModelName::Redis;
+    type Event = RedisEvent;
+
+    fn open(text: &str, bundled: Option<&'static str>) -> Result<Self, String> {
+        RedisSession::open(text, bundled)
+    }
+    fn name(&self) -> &'static str {
+        RedisSession::name(self)
+    }
+    fn bundled_id(&self) -> Option<&'static str> {
+        self.bundled
+    }
+    fn description(&self) -> &str {
+        RedisSession::description(self)
+    }
     fn time_ms(&self) -> u64 {
         RedisSession::time_ms(self)
     }
@@ -753,6 +768,12 @@ impl crate::player::Playable for RedisSession {
     }
     fn seek(&mut self, to_ms: u64) {
         RedisSession::seek(self, to_ms)
+    }
+    fn checks(&self) -> Vec<CheckResult> {
+        RedisSession::checks(self)
+    }
+    fn run_events(&self) -> &[(VirtualTime, RedisEvent)] {
+        self.run.events()
     }
 }
 
