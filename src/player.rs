@@ -14,8 +14,8 @@ use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::CheckResult;
 use broker_core::VirtualTime;
 use serde::Serialize;
-use std::fmt::Display;
 use std::cell::RefCell;
+use std::fmt::Display;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -67,11 +67,7 @@ pub struct Player {
 /// The player of a page whose run is `session`; `redraw` asks the page to draw again, `speed` multiplies
 /// the virtual time played per tick.
 #[hook]
-pub fn use_player<S: ModelSession>(
-    session: Rc<RefCell<S>>,
-    redraw: Rc<dyn Fn()>,
-    speed: u64,
-) -> Player {
+pub fn use_player<S: ModelSession>(session: Rc<RefCell<S>>, redraw: Rc<dyn Fn()>, speed: u64) -> Player {
     let playing = use_state(|| false);
     let seek = {
         let session = session.clone();
