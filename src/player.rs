@@ -1,6 +1,6 @@
 //! The player every model's page shares: play and pause virtual time, seek, and the keys that do it.
 //!
-//! A page's session says where its run is and moves it ([`Playable`]); [`use_player`] gives the page a
+//! A page's session says where its run is and moves it ([`ModelSession`]); [`use_player`] gives the page a
 //! `playing` state, `seek` and `toggle_play`, plays `tick × speed` of virtual time every wall tick while
 //! playing, stops at the end, and answers the shell's time keys ([`crate::shell::TimeKey`]: Space, ←, →,
 //! Home, End) on the document. The buttons are the shell's [`crate::shell::TimeBar`].
@@ -10,21 +10,47 @@
 //! is left to the browser (typing a space in a form never plays).
 
 use crate::shell::{key_listener, time_key_of};
+use broker_core::scenario::document::ModelName;
+use broker_core::scenario::sim::CheckResult;
+use broker_core::VirtualTime;
+use serde::Serialize;
 use std::cell::RefCell;
+use std::fmt::Display;
 use std::rc::Rc;
 use yew::prelude::*;
 
 /// Wall milliseconds between two steps while playing; each step plays `TICK_MS × speed` of virtual time.
 pub const TICK_MS: u32 = 100;
 
-/// A page's run as the player moves it.
-pub trait Playable {
+/// A model page's session (Kafka, SQS, Redis): a document played up to the page's time, with what the
+/// learner did by hand kept at its instants. What every model's session answers alike is asked here, once
+/// for all — the player moves it, and the model's sandbox (`crate::embed::model::EmbedSession`, whose impls
+/// then state only the model's own requests) opens, plays and reads it — while each model's impl says only
+/// how its session does it.
+pub trait ModelSession: Sized + 'static {
+    /// The session's model (`model=` in the sandbox's address and in its `info`).
+    const MODEL: ModelName;
+    /// The run's events, as the engine logs them.
+    type Event: Serialize + Display;
+
+    /// Opens a document at time 0 (refused with the engine's error, `line:col`).
+    fn open(text: &str, bundled: Option<&'static str>) -> Result<Self, String>;
+    /// What the page calls the document: a bundled one's title, else "Opened document".
+    fn name(&self) -> &'static str;
+    /// The bundled document's id, when it is one.
+    fn bundled_id(&self) -> Option<&'static str>;
+    /// The document's description (empty without one).
+    fn description(&self) -> &str;
     /// The instant played up to, in milliseconds.
     fn time_ms(&self) -> u64;
     /// The run's end, in milliseconds.
     fn end_ms(&self) -> u64;
-    /// Plays (or rewinds) to `to_ms`.
+    /// Plays (or rewinds) to `to_ms`, clamped to the end.
     fn seek(&mut self, to_ms: u64);
+    /// The document's checks as judged now.
+    fn checks(&self) -> Vec<CheckResult>;
+    /// The run's events up to now, each at its instant.
+    fn run_events(&self) -> &[(VirtualTime, Self::Event)];
 }
 
 /// What a page gets from [`use_player`].
@@ -41,11 +67,7 @@ pub struct Player {
 /// The player of a page whose run is `session`; `redraw` asks the page to draw again, `speed` multiplies
 /// the virtual time played per tick.
 #[hook]
-pub fn use_player<S: Playable + 'static>(
-    session: Rc<RefCell<S>>,
-    redraw: Rc<dyn Fn()>,
-    speed: u64,
-) -> Player {
+pub fn use_player<S: ModelSession>(session: Rc<RefCell<S>>, redraw: Rc<dyn Fn()>, speed: u64) -> Player {
     let playing = use_state(|| false);
     let seek = {
         let session = session.clone();
@@ -105,7 +127,7 @@ pub fn use_player<S: Playable + 'static>(
     Player { playing, seek, toggle_play }
 }
 
-fn times<S: Playable>(session: &RefCell<S>) -> (u64, u64) {
+fn times<S: ModelSession>(session: &RefCell<S>) -> (u64, u64) {
     let s = session.borrow();
     (s.time_ms(), s.end_ms())
 }

@@ -307,7 +307,9 @@ pub fn workspace_bar<S: PageSession + 'static>(props: &WorkspaceBarProps<S>) -> 
     let entries = bar.index.as_ref().map(|i| i.entries.clone()).unwrap_or_default();
     let id = |part: &str| format!("{prefix}-ws-{part}");
     html! {
-        <div id={id("bar")} class="page-ws" role="group" aria-label="Workspaces">
+        // Busy until the store is open (the list read or the store refused): saving waits for it.
+        <div id={id("bar")} class="page-ws" role="group" aria-label="Workspaces"
+             aria-busy={(bar.index.is_none() && !bar.blocked).to_string()}>
             <label for={id("list")} class="visually-hidden">{ "Workspace" }</label>
             <select id={id("list")} onchange={pick} disabled={bar.blocked}>
                 <option value="" selected={bar.current.is_none()}>{ "Workspaces…" }</option>

@@ -6,14 +6,13 @@
 #![cfg(target_arch = "wasm32")]
 
 use brokerlab::redis_page::view::{RedisApp, RedisAppProps};
-use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod web_common;
-use web_common::{find, root};
+use web_common::{click, find, fire, root, settle, text_is, text_with, until};
 
 fn text(root: &web_sys::Element, css: &str) -> String {
     find(root, css).text_content().unwrap_or_default().trim().to_string()
@@ -21,10 +20,6 @@ fn text(root: &web_sys::Element, css: &str) -> String {
 
 fn count(root: &web_sys::Element, css: &str) -> u32 {
     root.query_selector_all(css).unwrap().length()
-}
-
-async fn settle() {
-    TimeoutFuture::new(150).await;
 }
 
 fn key_on(target: &web_sys::EventTarget, name: &str) {
@@ -44,22 +39,26 @@ fn console_input(root: &web_sys::Element) -> web_sys::HtmlInputElement {
     find(root, "#redis-console-input").dyn_into().unwrap()
 }
 
-/// Types `line` in the console and presses Enter.
+/// Types `line` in the console and presses Enter; waits until the console shows it sent (its prompt line
+/// is the last one typed) or refused (the field emptied).
 async fn type_command(root: &web_sys::Element, line: &str) {
     let input = console_input(root);
     input.set_value(line);
-    let init = web_sys::EventInit::new();
-    init.set_bubbles(true);
-    input.dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
+    fire(&input, "input");
     settle().await;
     key_on(&input, "Enter");
-    settle().await;
+    until(
+        &format!("the console to take {line:?}"),
+        || input.value().is_empty().then_some(()),
+        || text(root, "#redis-console-out"),
+    )
+    .await;
 }
 
-/// Waits for a page just rendered to open its document and register its key listener (an effect after
-/// its first render; opening samples the charts over the whole run, slow in a debug build on a busy machine).
-async fn mounted() {
-    TimeoutFuture::new(600).await;
+/// Waits for a page just rendered to show its document at 0 with its key listener registered (an effect
+/// after its first render, which [`settle`] lets Yew finish).
+async fn mounted(root: &web_sys::Element) {
+    text_with(root, "#redis-clock", "0.000 s / ").await;
 }
 
 fn render(doc: &str) -> web_sys::Element {
@@ -75,7 +74,7 @@ fn render(doc: &str) -> web_sys::Element {
 #[wasm_bindgen_test]
 async fn the_streams_tutorial_shows_entries_groups_and_the_pending_entries_list() {
     let root = render("streams-consumer-groups-and-xautoclaim");
-    mounted().await;
+    mounted(&root).await;
     assert_eq!(text(&root, "#redis-clock"), "0.000 s / 20.000 s");
     assert_eq!(text(&root, "[data-key=orders] .redis-type"), "stream");
     assert_eq!(count(&root, "[data-key=orders] .redis-entry"), 0);
@@ -83,8 +82,7 @@ async fn the_streams_tutorial_shows_entries_groups_and_the_pending_entries_list(
     for _ in 0..6 {
         key("ArrowRight");
     }
-    settle().await;
-    assert_eq!(text(&root, "#redis-clock"), "6.000 s / 20.000 s");
+    text_is(&root, "#redis-clock", "6.000 s / 20.000 s").await;
     assert_eq!(count(&root, "[data-key=orders] .redis-entry"), 6);
     // bob crashed at 3.2 s holding an order: it is pending for him, idle since he read it.
     assert_eq!(count(&root, ".redis-pel-row[data-consumer=bob]"), 1);
@@ -97,8 +95,7 @@ async fn the_streams_tutorial_shows_entries_groups_and_the_pending_entries_list(
     assert!(count(&root, "[data-key=orders] .redis-entry.pending") >= 1);
 
     key("End");
-    settle().await;
-    assert_eq!(text(&root, "#redis-clock"), "20.000 s / 20.000 s");
+    text_is(&root, "#redis-clock", "20.000 s / 20.000 s").await;
     assert_eq!(count(&root, ".redis-pel-row"), 0, "the rescuer claimed and acknowledged it");
     assert_eq!(text(&root, "[data-group=shipping] [data-stat=lag]"), "lag 0");
     assert!(text(&root, "#redis-checks h2").starts_with("Checks: 8 passed, 0 failed, 0 to come"));
@@ -109,11 +106,11 @@ async fn the_streams_tutorial_shows_entries_groups_and_the_pending_entries_list(
 #[wasm_bindgen_test]
 async fn the_console_sends_commands_with_enter_and_recalls_them_with_up() {
     let root = render("job-queue-brpop-and-blmove");
-    mounted().await;
+    mounted(&root).await;
     for _ in 0..2 {
         key("ArrowRight");
     }
-    settle().await;
+    text_is(&root, "#redis-clock", "2.000 s / 20.000 s").await;
     // Typing in the console does not move time (the space and the arrows stay in the field).
     type_command(&root, "LPUSH todo 'a b'").await;
     assert_eq!(text(&root, "#redis-clock"), "2.000 s / 20.000 s");
@@ -145,11 +142,11 @@ async fn the_console_sends_commands_with_enter_and_recalls_them_with_up() {
 
     // Back to 0: the commands are not there yet; to the end: they were sent again at 2 s.
     key("Home");
-    settle().await;
+    text_is(&root, "#redis-clock", "0.000 s / 20.000 s").await;
     assert_eq!(count(&root, ".redis-typed"), 0);
     assert_eq!(count(&root, "[data-key=todo]"), 0);
     key("End");
-    settle().await;
+    text_is(&root, "#redis-clock", "20.000 s / 20.000 s").await;
     assert_eq!(count(&root, ".redis-typed"), 2, "the two commands sent (the refused line was not)");
     assert_eq!(text(&root, "[data-key=todo] .redis-item"), "a b");
 }
@@ -163,11 +160,13 @@ fn chart_now(root: &web_sys::Element, slug: &str) -> String {
 async fn the_charts_follow_the_run_and_the_console_s_commands() {
     // Pub/sub (the golden transcript): PUBLISH replied 0, 2, 2, 1, 1, 2, 2, 3, 3, 3; 11 messages missed.
     let root = render("pubsub-fire-and-forget");
-    mounted().await;
+    mounted(&root).await;
+    // Hidden at first (nothing sampled); shown with a click.
+    assert_eq!(count(&root, ".redis-chart"), 0);
+    click(&root, "#redis-charts-toggle").await;
     assert_eq!(chart_now(&root, "channel:scores.football"), "at 0 s: delivered 0 · missed 0");
     key("End");
-    settle().await;
-    assert_eq!(text(&root, "#redis-clock"), "10.000 s / 10.000 s");
+    text_is(&root, "#redis-clock", "10.000 s / 10.000 s").await;
     assert_eq!(chart_now(&root, "channel:scores.football"), "at 10 s: delivered 19 · missed 11");
     assert_eq!(count(&root, "[data-chart='channel:scores.football'] polyline.delivered"), 1);
     // A PUBLISH typed on the console reaches the three subscribers: on the chart at once.
@@ -176,7 +175,8 @@ async fn the_charts_follow_the_run_and_the_console_s_commands() {
 
     // The streams tutorial: the group's pending entries and lag, none before the group exists.
     let root = render("streams-consumer-groups-and-xautoclaim");
-    mounted().await;
+    mounted(&root).await;
+    click(&root, "#redis-charts-toggle").await;
     let group = "group:orders:shipping";
     assert_eq!(
         text(&root, &format!("[data-chart='{group}'] .redis-chart-title")),
@@ -185,7 +185,7 @@ async fn the_charts_follow_the_run_and_the_console_s_commands() {
     for _ in 0..6 {
         key("ArrowRight");
     }
-    settle().await;
+    text_is(&root, "#redis-clock", "6.000 s / 20.000 s").await;
     assert_eq!(chart_now(&root, group), "at 6 s: pending 2 · lag 1");
     let now_line =
         root.query_selector(&format!("[data-chart='{group}'] line.now")).unwrap().expect("the now line");
@@ -227,22 +227,20 @@ mod sandbox {
         let id = request["id"].clone();
         let message = js_sys::JSON::parse(&request.to_string()).unwrap();
         web_sys::window().unwrap().post_message(&message, "*").unwrap();
-        for _ in 0..100 {
-            TimeoutFuture::new(20).await;
-            if let Some(r) = got.borrow().iter().find(|r| r["id"] == id) {
-                return r.clone();
-            }
-        }
-        panic!("no reply to {request}");
+        until(
+            &format!("the reply to {request}"),
+            || got.borrow().iter().find(|r| r["id"] == id).cloned(),
+            || format!("{} replies, none with id {id}", got.borrow().len()),
+        )
+        .await
     }
 
     #[wasm_bindgen_test]
     async fn the_sandbox_loads_runs_and_sends_commands_over_post_message() {
         let root = root();
         yew::Renderer::<RedisEmbedApp>::with_root(root.clone()).render();
-        settle().await;
         let got = replies();
-        assert_eq!(text(&root, "#embed-clock"), "t = 0.000s");
+        text_is(&root, "#embed-clock", "t = 0.000s").await;
         assert_eq!(
             find(&root, "#embed").get_attribute("data-panels").as_deref(),
             Some("controls,keys,pubsub")
@@ -256,8 +254,7 @@ mod sandbox {
         assert_eq!((r["ok"].clone(), r["result"]["model"].clone()), (json!(true), json!("redis")), "{r}");
         let r = ask(&got, json!({"brokerlab": 1, "id": "r", "type": "runUntil", "time": "10s"})).await;
         assert_eq!(r["result"]["finished"], true, "{r}");
-        settle().await;
-        assert_eq!(text(&root, "#embed-clock"), "t = 10.000s / 10.000s");
+        text_is(&root, "#embed-clock", "t = 10.000s / 10.000s").await;
         let row = "#embed-pubsub [data-channel='scores.football']";
         assert_eq!(text(&root, &format!("{row} .delivered")), "19");
         assert_eq!(text(&root, &format!("{row} .missed")), "11");
@@ -274,16 +271,14 @@ mod sandbox {
             (json!("(integer) 3"), json!(false)),
             "{r}"
         );
-        settle().await;
-        assert_eq!(text(&root, &format!("{row} .delivered")), "22");
+        text_is(&root, &format!("{row} .delivered"), "22").await;
         let r =
             ask(&got, json!({"brokerlab": 1, "id": "k", "type": "counters", "key": "scores.football"})).await;
         assert_eq!(r["result"]["channels"]["scores.football"]["publishes"], 11, "{r}");
         let r = ask(&got, json!({"brokerlab": 1, "id": "e", "type": "command", "line": "LPUSH"})).await;
         assert_eq!(r["ok"], false);
         assert_eq!(r["error"], "(error) ERR wrong number of arguments for 'lpush' command");
-        settle().await;
-        assert_eq!(text(&root, "#embed-notice"), "(error) ERR wrong number of arguments for 'lpush' command");
+        text_is(&root, "#embed-notice", "(error) ERR wrong number of arguments for 'lpush' command").await;
         let r = ask(&got, json!({"brokerlab": 1, "id": "p", "type": "produce", "topic": "t"})).await;
         assert!(r["error"].as_str().unwrap().starts_with("unknown request type 'produce'"), "{r}");
     }

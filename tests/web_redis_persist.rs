@@ -14,7 +14,6 @@ use brokerlab::persist::KvStore;
 use brokerlab::redis_page::model::RedisSession;
 use brokerlab::sqs_page::model::SqsSession;
 use brokerlab::ws_bar::{SessionRef, WorkspaceBar, WorkspaceBarProps};
-use gloo_timers::future::TimeoutFuture;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -24,7 +23,7 @@ use yew::Callback;
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod web_common;
-use web_common::{find, root};
+use web_common::{find, fire, root, settle, text_is, text_with};
 
 async fn fresh(name: &str) -> IdbStore {
     IdbStore::delete_database(name).await.expect("delete test database");
@@ -98,14 +97,6 @@ async fn a_newer_or_damaged_store_is_reported_and_left_byte_for_byte() {
     }
 }
 
-async fn settle() {
-    TimeoutFuture::new(60).await;
-}
-
-fn text(root: &web_sys::Element, css: &str) -> String {
-    find(root, css).text_content().unwrap_or_default()
-}
-
 #[wasm_bindgen_test]
 async fn the_bar_saves_on_enter_and_reopens_a_picked_workspace() {
     let database = "brokerlab-test-redis-bar";
@@ -125,28 +116,25 @@ async fn the_bar_saves_on_enter_and_reopens_a_picked_workspace() {
         },
     )
     .render();
-    settle().await;
+    // The bar saves once its store is open.
+    web_common::el(&root, "#redis-ws-bar[aria-busy=false]").await;
     let input: web_sys::HtmlInputElement = find(&root, "#redis-ws-name").dyn_into().unwrap();
     input.set_value("Jobs by hand");
-    let init = web_sys::EventInit::new();
-    init.set_bubbles(true);
-    input.dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
+    fire(&input, "input");
     settle().await;
     let key = web_sys::KeyboardEventInit::new();
     key.set_key("Enter");
     key.set_bubbles(true);
     let enter = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &key).unwrap();
     input.dispatch_event(&enter).unwrap();
-    settle().await;
-    assert_eq!(text(&root, "#redis-ws-status"), "Saved workspace 'Jobs by hand'");
-    assert!(text(&root, "#redis-ws-list").contains("Jobs by hand"));
+    text_is(&root, "#redis-ws-status", "Saved workspace 'Jobs by hand'").await;
+    text_with(&root, "#redis-ws-list", "Jobs by hand").await;
     // Elsewhere the session moves on; picking the workspace brings back its time and commands.
     session.borrow_mut().seek(15_000);
     let list: web_sys::HtmlSelectElement = find(&root, "#redis-ws-list").dyn_into().unwrap();
     list.set_value("w1");
-    list.dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
-    settle().await;
-    assert_eq!(text(&root, "#redis-ws-status"), "Opened workspace 'Jobs by hand'");
+    fire(&list, "change");
+    text_is(&root, "#redis-ws-status", "Opened workspace 'Jobs by hand'").await;
     assert_eq!(session.borrow().time_ms(), 6_000);
     assert_eq!(session.borrow().ops.len(), 3);
     assert_eq!(*opened.borrow(), 1);

@@ -4,70 +4,13 @@
 //! graph — the whole app rendered by Yew in headless Chromium, driven through the real DOM.
 #![cfg(target_arch = "wasm32")]
 
-use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod web_common;
-use web_common::{find, root};
-
-/// The element once it is rendered (waits up to five seconds).
-async fn el(root: &web_sys::Element, css: &str) -> web_sys::HtmlElement {
-    for _ in 0..250 {
-        if root.query_selector(css).unwrap().is_some() {
-            break;
-        }
-        TimeoutFuture::new(20).await;
-    }
-    find(root, css)
-}
-
-/// Sets a field's value as typing would and fires `input` (what the components listen to).
-async fn type_value(root: &web_sys::Element, css: &str, value: &str) {
-    let el = el(root, css).await;
-    if let Some(t) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
-        t.set_value(value);
-    } else if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
-        i.set_value(value);
-    }
-    let init = web_sys::EventInit::new();
-    init.set_bubbles(true);
-    el.dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
-    settle().await;
-}
-
-async fn select(root: &web_sys::Element, css: &str, value: &str) {
-    let el: web_sys::HtmlSelectElement = el(root, css).await.dyn_into().unwrap();
-    el.set_value(value);
-    let init = web_sys::EventInit::new();
-    init.set_bubbles(true);
-    el.dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
-    settle().await;
-}
-
-async fn click(root: &web_sys::Element, css: &str) {
-    el(root, css).await.click();
-    settle().await;
-}
-
-async fn settle() {
-    TimeoutFuture::new(20).await;
-}
-
-/// The text of `css` once it contains `needle`: waits up to five seconds, then fails with the last text.
-async fn text_with(root: &web_sys::Element, css: &str, needle: &str) -> String {
-    let mut last = None;
-    for _ in 0..250 {
-        last = root.query_selector(css).unwrap().and_then(|e| e.text_content());
-        if last.as_deref().is_some_and(|t| t.contains(needle)) {
-            return last.unwrap_or_default();
-        }
-        TimeoutFuture::new(20).await;
-    }
-    panic!("{css} never contained {needle:?}; last: {last:?}");
-}
+use web_common::{click, el, find, root, select, settle, text_with, type_value};
 
 #[wasm_bindgen_test]
 async fn a_stream_is_declared_refused_published_to_and_read_from_first_by_offset() {

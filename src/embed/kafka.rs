@@ -14,8 +14,6 @@ use crate::kafka_page::model::{group_partitions, lag_of, KafkaSession, BUNDLED};
 use crate::kafka_page::ops::KafkaOp;
 use broker_core::kafka::scenario::document::AcksSpec;
 use broker_core::kafka::{ErrorCode, KafkaError};
-use broker_core::scenario::document::ModelName;
-use broker_core::scenario::sim::CheckResult;
 use serde_json::{json, Map, Value};
 
 /// Virtual milliseconds one `step` plays (the Kafka page's step).
@@ -43,7 +41,6 @@ pub fn parse(data: &Value) -> KafkaIncoming {
 }
 
 impl EmbedSession for KafkaSession {
-    const MODEL: ModelName = ModelName::Kafka;
     const REQUESTS: &'static [(&'static str, &'static [&'static str])] = &[
         ("info", &[]),
         ("load", &["scenario", "document"]),
@@ -85,50 +82,6 @@ impl EmbedSession for KafkaSession {
 
     fn bundled() -> Vec<(&'static str, &'static str)> {
         BUNDLED.iter().filter_map(|b| Some((b.id, crate::kafka_page::model::bundled_text(b.id)?))).collect()
-    }
-
-    fn open(text: &str, bundled: Option<&'static str>) -> Result<Self, String> {
-        KafkaSession::open(text, bundled)
-    }
-
-    fn name(&self) -> &str {
-        KafkaSession::name(self)
-    }
-
-    fn description(&self) -> &str {
-        KafkaSession::description(self)
-    }
-
-    fn bundled_id(&self) -> Option<&'static str> {
-        self.bundled
-    }
-
-    fn time_ms(&self) -> u64 {
-        KafkaSession::time_ms(self)
-    }
-
-    fn end_ms(&self) -> u64 {
-        KafkaSession::end_ms(self)
-    }
-
-    fn seek(&mut self, to_ms: u64) {
-        KafkaSession::seek(self, to_ms);
-    }
-
-    fn checks(&self) -> Vec<CheckResult> {
-        KafkaSession::checks(self)
-    }
-
-    fn event_count(&self) -> usize {
-        self.run().events().len()
-    }
-
-    fn event_records(&self, from: usize) -> Vec<Value> {
-        model::event_records(self.run().events(), from)
-    }
-
-    fn last_lines(&self, n: usize) -> Vec<String> {
-        model::last_lines(self.run().events(), n)
     }
 }
 

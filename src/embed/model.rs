@@ -8,17 +8,17 @@
 //! clock only moves forward through requests and play, and never past the run's end.
 
 use super::protocol::{self, clip, envelope, Incoming, LoadSource, Request};
-use broker_core::scenario::document::{model_of, ModelName};
-use broker_core::scenario::sim::CheckResult;
+use broker_core::scenario::document::model_of;
 use broker_core::VirtualTime;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::fmt::{Debug, Display};
 
-/// A model page's session as its sandbox drives it.
-pub trait EmbedSession: Sized + 'static {
-    /// The sandbox's model (`model=` in its address and in `info`).
-    const MODEL: ModelName;
+pub use crate::player::ModelSession;
+
+/// A model page's session as its sandbox drives it: what every session answers alike (open, play, the
+/// clock, the checks, the events) is [`ModelSession`]'s; a model states here only its sandbox's own part.
+pub trait EmbedSession: ModelSession {
     /// The request types the sandbox takes and the parameters of each, the shared ones included, in the
     /// order error texts list them.
     const REQUESTS: &'static [(&'static str, &'static [&'static str])];
@@ -34,21 +34,6 @@ pub trait EmbedSession: Sized + 'static {
 
     /// The bundled documents: (id, text).
     fn bundled() -> Vec<(&'static str, &'static str)>;
-    /// Opens a document at time 0 (refused with the engine's error, `line:col`).
-    fn open(text: &str, bundled: Option<&'static str>) -> Result<Self, String>;
-    fn name(&self) -> &str;
-    fn description(&self) -> &str;
-    fn bundled_id(&self) -> Option<&'static str>;
-    fn time_ms(&self) -> u64;
-    fn end_ms(&self) -> u64;
-    /// Plays on to `to_ms` (clamped to the end).
-    fn seek(&mut self, to_ms: u64);
-    fn checks(&self) -> Vec<CheckResult>;
-    fn event_count(&self) -> usize;
-    /// The run's events from index `from` on, as sent to subscribers ([`event_records`]).
-    fn event_records(&self, from: usize) -> Vec<Value>;
-    /// The latest `n` events as transcript lines (the log panel).
-    fn last_lines(&self, n: usize) -> Vec<String>;
 }
 
 /// The run's events from `from` on as the protocol sends them: the engine's record (`event` its kind, its
@@ -299,11 +284,16 @@ impl<S: EmbedSession> ModelEmbed<S> {
 
     /// How many events the run has logged so far.
     pub fn event_count(&self) -> usize {
-        self.session.as_ref().map_or(0, S::event_count)
+        self.session.as_ref().map_or(0, |s| s.run_events().len())
     }
 
-    /// The run's events from index `from` on, as sent to subscribers.
+    /// The run's events from index `from` on, as sent to subscribers ([`event_records`]).
     pub fn event_records(&self, from: usize) -> Vec<Value> {
-        self.session.as_ref().map_or_else(Vec::new, |s| s.event_records(from))
+        self.session.as_ref().map_or_else(Vec::new, |s| event_records(s.run_events(), from))
+    }
+
+    /// The latest `n` events as transcript lines (the log panel).
+    pub fn last_lines(&self, n: usize) -> Vec<String> {
+        self.session.as_ref().map_or_else(Vec::new, |s| last_lines(s.run_events(), n))
     }
 }

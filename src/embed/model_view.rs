@@ -317,7 +317,7 @@ pub fn checks<S: EmbedSession>(state: &ModelEmbed<S>) -> Html {
 
 /// The latest events, as transcript lines.
 pub fn log<S: EmbedSession>(state: &ModelEmbed<S>) -> Html {
-    let lines = state.session.as_ref().map(|s| s.last_lines(LOG_LINES)).unwrap_or_default();
+    let lines = state.last_lines(LOG_LINES);
     html! {
         <section class="embed-panel embed-log" aria-label="Latest events">
             <ol id="embed-log">

@@ -14,8 +14,6 @@
 use super::model::{self, EmbedSession, ModelEmbed, ModelIncoming, ModelRequest};
 use super::protocol::{self, clip};
 use crate::redis_page::model::{KeyKind, RedisSession, BUNDLED};
-use broker_core::scenario::document::ModelName;
-use broker_core::scenario::sim::CheckResult;
 use broker_core::VirtualTime;
 use serde_json::{json, Map, Value};
 
@@ -75,7 +73,6 @@ fn error_reply(output: &str) -> Option<&str> {
 }
 
 impl EmbedSession for RedisSession {
-    const MODEL: ModelName = ModelName::Redis;
     const REQUESTS: &'static [(&'static str, &'static [&'static str])] = &[
         ("info", &[]),
         ("load", &["scenario", "document"]),
@@ -130,50 +127,6 @@ impl EmbedSession for RedisSession {
 
     fn bundled() -> Vec<(&'static str, &'static str)> {
         BUNDLED.iter().map(|b| (b.id, b.text)).collect()
-    }
-
-    fn open(text: &str, bundled: Option<&'static str>) -> Result<Self, String> {
-        RedisSession::open(text, bundled)
-    }
-
-    fn name(&self) -> &str {
-        RedisSession::name(self)
-    }
-
-    fn description(&self) -> &str {
-        RedisSession::description(self)
-    }
-
-    fn bundled_id(&self) -> Option<&'static str> {
-        self.bundled
-    }
-
-    fn time_ms(&self) -> u64 {
-        RedisSession::time_ms(self)
-    }
-
-    fn end_ms(&self) -> u64 {
-        RedisSession::end_ms(self)
-    }
-
-    fn seek(&mut self, to_ms: u64) {
-        RedisSession::seek(self, to_ms);
-    }
-
-    fn checks(&self) -> Vec<CheckResult> {
-        RedisSession::checks(self)
-    }
-
-    fn event_count(&self) -> usize {
-        self.run().events().len()
-    }
-
-    fn event_records(&self, from: usize) -> Vec<Value> {
-        model::event_records(self.run().events(), from)
-    }
-
-    fn last_lines(&self, n: usize) -> Vec<String> {
-        model::last_lines(self.run().events(), n)
     }
 }
 

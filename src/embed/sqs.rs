@@ -13,8 +13,6 @@ use super::model::{self, EmbedSession, ModelEmbed, ModelIncoming, ModelRequest};
 use super::protocol::{self, clip};
 use crate::sqs_page::model::{SqsSession, BUNDLED};
 use crate::sqs_page::ops::SqsOp;
-use broker_core::scenario::document::ModelName;
-use broker_core::scenario::sim::CheckResult;
 use broker_core::sqs::SqsError;
 use serde_json::{json, Map, Value};
 
@@ -126,7 +124,6 @@ fn delete(o: &Map<String, Value>) -> Result<SqsOp, String> {
 }
 
 impl EmbedSession for SqsSession {
-    const MODEL: ModelName = ModelName::Sqs;
     const REQUESTS: &'static [(&'static str, &'static [&'static str])] = &[
         ("info", &[]),
         ("load", &["scenario", "document"]),
@@ -199,50 +196,6 @@ impl EmbedSession for SqsSession {
 
     fn bundled() -> Vec<(&'static str, &'static str)> {
         BUNDLED.iter().map(|b| (b.id, b.text)).collect()
-    }
-
-    fn open(text: &str, bundled: Option<&'static str>) -> Result<Self, String> {
-        SqsSession::open(text, bundled)
-    }
-
-    fn name(&self) -> &str {
-        SqsSession::name(self)
-    }
-
-    fn description(&self) -> &str {
-        SqsSession::description(self)
-    }
-
-    fn bundled_id(&self) -> Option<&'static str> {
-        self.bundled
-    }
-
-    fn time_ms(&self) -> u64 {
-        SqsSession::time_ms(self)
-    }
-
-    fn end_ms(&self) -> u64 {
-        SqsSession::end_ms(self)
-    }
-
-    fn seek(&mut self, to_ms: u64) {
-        SqsSession::seek(self, to_ms);
-    }
-
-    fn checks(&self) -> Vec<CheckResult> {
-        SqsSession::checks(self)
-    }
-
-    fn event_count(&self) -> usize {
-        self.run().events().len()
-    }
-
-    fn event_records(&self, from: usize) -> Vec<Value> {
-        model::event_records(self.run().events(), from)
-    }
-
-    fn last_lines(&self, n: usize) -> Vec<String> {
-        model::last_lines(self.run().events(), n)
     }
 }
 

@@ -7,7 +7,7 @@
 //! played to the end whenever the document changes.
 
 use crate::persist::{import, pages::PageDoc, permalink};
-use broker_core::kafka::scenario::{KafkaRun, KafkaRunOptions};
+use broker_core::kafka::scenario::{ActorEvent, KafkaRun, KafkaRunOptions};
 use broker_core::kafka::TopicPartition;
 use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::{CheckResult, CheckStatus};
@@ -767,7 +767,22 @@ impl KafkaSession {
     }
 }
 
-impl crate::player::Playable for KafkaSession {
+impl crate::player::ModelSession for KafkaSession {
+    const MODEL: ModelName = ModelName::Kafka;
+    type Event = ActorEvent;
+
+    fn open(text: &str, bundled: Option<&'static str>) -> Result<Self, String> {
+        KafkaSession::open(text, bundled)
+    }
+    fn name(&self) -> &'static str {
+        KafkaSession::name(self)
+    }
+    fn bundled_id(&self) -> Option<&'static str> {
+        self.bundled
+    }
+    fn description(&self) -> &str {
+        KafkaSession::description(self)
+    }
     fn time_ms(&self) -> u64 {
         KafkaSession::time_ms(self)
     }
@@ -776,6 +791,12 @@ impl crate::player::Playable for KafkaSession {
     }
     fn seek(&mut self, to_ms: u64) {
         KafkaSession::seek(self, to_ms)
+    }
+    fn checks(&self) -> Vec<CheckResult> {
+        KafkaSession::checks(self)
+    }
+    fn run_events(&self) -> &[(VirtualTime, ActorEvent)] {
+        self.run.events()
     }
 }
 

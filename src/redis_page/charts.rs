@@ -1,10 +1,12 @@
 //! The Redis page's charts over the whole run: each list's length (`LLEN`), each consumer group's pending
 //! entries (`XPENDING`'s count) and lag (`XINFO GROUPS`), each channel's messages delivered and missed so
 //! far, sampled from 0 to the end with the page's time marked. The samples are the engine's, from a run
-//! played afresh with the console's commands ([`super::model::ChartSeries`]); the axes' steps are the
+//! played afresh with the console's commands ([`super::model::ChartSeries`]), taken only once the panel is
+//! opened and kept until the console's commands change ([`RedisSession::charts`]); the axes' steps are the
 //! shell's ([`crate::components::charts::nice_step`]), the drawing the SQS page's (small step-line charts).
 
-use super::model::{Chart, ChartSeries};
+use super::console::SessionRef;
+use super::model::{Chart, ChartSeries, RedisSession};
 use crate::components::charts::nice_step;
 use yew::prelude::*;
 
@@ -69,21 +71,49 @@ fn at_now(series: &ChartSeries, chart: &Chart, now: u64) -> String {
 
 #[derive(Properties, PartialEq)]
 pub struct RedisChartsProps {
-    pub series: ChartSeries,
-    pub now: u64,
-    pub end: u64,
+    /// The page's session (compared by identity: the `version` prop says when it changed).
+    pub session: SessionRef<RedisSession>,
+    /// Changes whenever the page redraws (time moved, a command was sent, a document opened).
+    pub version: u64,
 }
 
-/// One small chart per list, group and channel, the page's time as a dashed line.
+/// The charts' panel: hidden until asked for, since showing them samples the whole run
+/// ([`RedisSession::charts`], kept until the console's commands change); once shown, one small chart per
+/// list, group and channel, the page's time as a dashed line. The panel stays as it is when another
+/// document opens.
 #[function_component(RedisCharts)]
 pub fn redis_charts(props: &RedisChartsProps) -> Html {
-    let s = &props.series;
-    let end = props.end.max(1) as f64;
-    let x = |t: u64| t as f64 / end * W;
-    let now = props.now.min(props.end);
+    let shown = use_state(|| false);
+    let toggle = {
+        let shown = shown.clone();
+        Callback::from(move |_: MouseEvent| shown.set(!*shown))
+    };
+    let s = props.session.0.borrow();
     html! {
         <section id="redis-charts" class="panel redis-panel" aria-label="Charts over the run">
-            <h2>{ "Over the run" }</h2>
+            <div class="redis-charts-head">
+                <h2>{ "Over the run" }</h2>
+                <button id="redis-charts-toggle" type="button" aria-expanded={shown.to_string()}
+                        aria-controls="redis-charts-body" onclick={toggle}>
+                    { if *shown { "Hide charts" } else { "Show charts" } }
+                </button>
+            </div>
+            if *shown {
+                <div id="redis-charts-body">{ charts(&s.charts(), s.time_ms(), s.end_ms()) }</div>
+            } else {
+                <p class="muted">{ "Each list's length, each consumer group's pending entries and lag, each channel's messages delivered and missed, from 0 to the end (the console's commands included)." }</p>
+            }
+        </section>
+    }
+}
+
+/// One small chart per list, group and channel, the page's time (`now`) as a dashed line.
+fn charts(s: &ChartSeries, now: u64, end_ms: u64) -> Html {
+    let end = end_ms.max(1) as f64;
+    let x = |t: u64| t as f64 / end * W;
+    let now = now.min(end_ms);
+    html! {
+        <>
             if s.charts.is_empty() {
                 <p class="muted">{ "No list, consumer group or channel with publishes in this run." }</p>
             }
@@ -124,14 +154,14 @@ pub fn redis_charts(props: &RedisChartsProps) -> Html {
                             <line class="axis" x1="0" y1="0" x2="0" y2={H.to_string()} />
                             <text class="tick" x="-4" y={(y(y_max as i64) + 4.0).to_string()} text-anchor="end">{ y_max as i64 }</text>
                             <text class="tick" x="-4" y={H.to_string()} text-anchor="end">{ y_min as i64 }</text>
-                            <text class="tick" x={W.to_string()} y={(H + 14.0).to_string()} text-anchor="end">{ seconds(props.end) }</text>
+                            <text class="tick" x={W.to_string()} y={(H + 14.0).to_string()} text-anchor="end">{ seconds(end_ms) }</text>
                             { for polylines }
                             <line class="now" x1={x(now).to_string()} x2={x(now).to_string()} y1="0" y2={H.to_string()} />
                         </svg>
                     </figure>
                 }
             }) }
-        </section>
+        </>
     }
 }
 

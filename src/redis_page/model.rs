@@ -20,7 +20,9 @@ use broker_core::redis::stream::Stream;
 use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::{CheckResult, CheckStatus};
 use broker_core::VirtualTime;
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// A bundled Redis document: its id (`?doc=`), its title and its text.
 pub struct Bundled {
@@ -181,8 +183,10 @@ pub struct RedisSession {
     /// Every line typed, sent or not, oldest first (Up recalls them).
     pub history: Vec<String>,
     run: RedisRun,
-    /// The charts' samples over the whole run (with the console's commands).
-    pub charts: ChartSeries,
+    /// The charts' samples over the whole run (with the console's commands), sampled the first time the
+    /// charts are shown ([`RedisSession::charts`]) and forgotten when the console's commands change: they
+    /// depend on nothing else (the page's time only moves the mark drawn on them).
+    charts: OnceCell<Rc<ChartSeries>>,
 }
 
 impl std::fmt::Debug for RedisSession {
@@ -212,16 +216,14 @@ impl RedisSession {
     /// Opens a document at time 0; refuses it with the engine's error (`line:col`).
     pub fn open(text: &str, bundled: Option<&'static str>) -> Result<RedisSession, String> {
         let run = RedisRun::from_json(text, RedisRunOptions::default()).map_err(|e| e.to_string())?;
-        let mut session = RedisSession {
+        Ok(RedisSession {
             bundled,
             text: text.to_string(),
             ops: Vec::new(),
             history: Vec::new(),
             run,
-            charts: ChartSeries::default(),
-        };
-        session.charts = session.sample_charts();
-        Ok(session)
+            charts: OnceCell::new(),
+        })
     }
 
     /// A bundled document by id.
@@ -308,7 +310,7 @@ impl RedisSession {
         if let Some(run) = self.replayed_to(0) {
             self.run = run;
         }
-        self.charts = self.sample_charts();
+        self.charts.take();
     }
 
     /// Sends a console line now, through the engine; what redis-cli prints for it (`None`: it blocks).
@@ -328,7 +330,7 @@ impl RedisSession {
         self.run.run_until(VirtualTime::from_millis(now));
         let said = self.run.hand_command(line)?;
         keep_applied(&mut self.ops, now, line.to_string());
-        self.charts = self.sample_charts();
+        self.charts.take();
         Ok(said)
     }
 
@@ -479,6 +481,18 @@ impl RedisSession {
         let mut out = BTreeMap::new();
         tally_into(&mut out, self.run.events());
         out
+    }
+
+    /// The charts over the whole run: sampled when first asked for (the charts view shown), then kept
+    /// until the console's commands change, so opening a document, moving in time or typing a command
+    /// with the charts hidden plays nothing more.
+    pub fn charts(&self) -> Rc<ChartSeries> {
+        self.charts.get_or_init(|| Rc::new(self.sample_charts())).clone()
+    }
+
+    /// Whether the charts are sampled and kept (nothing changed them since they were shown).
+    pub fn charts_kept(&self) -> bool {
+        self.charts.get().is_some()
     }
 
     /// Every list's length, every group's pending entries and lag, and every channel's deliveries and
@@ -730,7 +744,22 @@ pub fn check_counts(checks: &[CheckResult]) -> (usize, usize, usize) {
     (count(CheckStatus::Pass), count(CheckStatus::Fail), count(CheckStatus::Pending))
 }
 
-impl crate::player::Playable for RedisSession {
+impl crate::player::ModelSession for RedisSession {
+    const MODEL: ModelName = ModelName::Redis;
+    type Event = RedisEvent;
+
+    fn open(text: &str, bundled: Option<&'static str>) -> Result<Self, String> {
+        RedisSession::open(text, bundled)
+    }
+    fn name(&self) -> &'static str {
+        RedisSession::name(self)
+    }
+    fn bundled_id(&self) -> Option<&'static str> {
+        self.bundled
+    }
+    fn description(&self) -> &str {
+        RedisSession::description(self)
+    }
     fn time_ms(&self) -> u64 {
         RedisSession::time_ms(self)
     }
@@ -739,6 +768,12 @@ impl crate::player::Playable for RedisSession {
     }
     fn seek(&mut self, to_ms: u64) {
         RedisSession::seek(self, to_ms)
+    }
+    fn checks(&self) -> Vec<CheckResult> {
+        RedisSession::checks(self)
+    }
+    fn run_events(&self) -> &[(VirtualTime, RedisEvent)] {
+        self.run.events()
     }
 }
 
@@ -899,8 +934,8 @@ mod tests {
         );
     }
 
-    fn chart<'a>(s: &'a RedisSession, id: &ChartId) -> &'a Chart {
-        s.charts.charts.iter().find(|c| c.id == *id).unwrap_or_else(|| panic!("no chart {id:?}"))
+    fn chart(s: &RedisSession, id: &ChartId) -> Chart {
+        s.charts().charts.iter().find(|c| c.id == *id).cloned().unwrap_or_else(|| panic!("no chart {id:?}"))
     }
 
     /// The console's reply to `line` on a fresh run played to `at_ms` (the page's own state untouched).
@@ -912,22 +947,22 @@ mod tests {
     #[test]
     fn the_list_charts_are_llen_at_each_sample_the_console_s_pushes_included() {
         let mut s = RedisSession::bundled("job-queue-brpop-and-blmove").expect("opens");
-        assert_eq!(s.charts.at_ms.len() as u64, CHART_SAMPLES + 1);
-        assert_eq!((s.charts.at_ms[0], *s.charts.at_ms.last().unwrap()), (0, s.end_ms()));
+        assert_eq!(s.charts().at_ms.len() as u64, CHART_SAMPLES + 1);
+        assert_eq!((s.charts().at_ms[0], *s.charts().at_ms.last().unwrap()), (0, s.end_ms()));
         s.seek(5_000);
         s.type_command("RPUSH jobs a b c").unwrap();
-        let ids: Vec<String> = s.charts.charts.iter().map(|c| c.id.slug()).collect();
+        let ids: Vec<String> = s.charts().charts.iter().map(|c| c.id.slug()).collect();
         assert!(ids.starts_with(&["list:jobs".to_string()]), "lists first, in name order: {ids:?}");
         for list in ["jobs", "reliable", "reliable:processing"] {
             let c = chart(&s, &ChartId::List(list.into()));
-            for (i, at) in s.charts.at_ms.iter().enumerate().step_by(7) {
+            for (i, at) in s.charts().at_ms.iter().enumerate().step_by(7) {
                 let llen = asked(&s, *at, &format!("LLEN {list}"));
                 assert_eq!(format!("(integer) {}\n", c.lines[0][i].unwrap()), llen, "{list} at {at} ms");
             }
         }
         // The three pushed by hand at 5 s are on the chart from then on.
         let jobs = chart(&s, &ChartId::List("jobs".into()));
-        let at = |ms: u64| s.charts.at_ms.iter().position(|t| *t >= ms).unwrap();
+        let at = |ms: u64| s.charts().at_ms.iter().position(|t| *t >= ms).unwrap();
         assert!(jobs.lines[0][at(5_000)].unwrap() >= 3, "{:?}", jobs.lines[0]);
         assert!(jobs.lines[0][..at(5_000)].iter().all(|v| v.unwrap() < 3), "{:?}", jobs.lines[0]);
     }
@@ -937,7 +972,7 @@ mod tests {
         let s = RedisSession::bundled("streams-consumer-groups-and-xautoclaim").expect("opens");
         let c = chart(&s, &ChartId::Group("orders".into(), "shipping".into()));
         let mut saw_pending = false;
-        for (i, at) in s.charts.at_ms.iter().enumerate().step_by(5) {
+        for (i, at) in s.charts().at_ms.iter().enumerate().step_by(5) {
             let pending = asked(&s, *at, "XPENDING orders shipping");
             match c.lines[0][i] {
                 // Before the group exists: XPENDING's NOGROUP error.
@@ -961,7 +996,7 @@ mod tests {
         let mut s = RedisSession::bundled("pubsub-fire-and-forget").expect("opens");
         let c = chart(&s, &ChartId::Channel("scores.football".into()));
         assert_eq!((c.lines[0].last(), c.lines[1].last()), (Some(&Some(19)), Some(&Some(11))));
-        let at_2s = s.charts.at_ms.iter().position(|t| *t == 2_000).expect("a sample at 2 s");
+        let at_2s = s.charts().at_ms.iter().position(|t| *t == 2_000).expect("a sample at 2 s");
         assert_eq!((c.lines[0][at_2s], c.lines[1][at_2s]), (Some(2), Some(4)), "goal-1 and goal-2 only");
         s.seek(s.end_ms());
         let t = &s.channel_tallies()["scores.football"];
@@ -973,6 +1008,28 @@ mod tests {
         assert_eq!(tallies["scores.football"].publishes, 11);
         assert_eq!(tallies["scores.football"].receivers, 22);
         assert_eq!(tallies["empty"], ChannelTally { publishes: 1, receivers: 0, to_nobody: 1, missed: 0 });
+    }
+
+    #[test]
+    fn the_charts_are_sampled_when_shown_and_kept_until_the_console_s_commands_change() {
+        let mut s = RedisSession::bundled("job-queue-brpop-and-blmove").expect("opens");
+        assert!(!s.charts_kept(), "opening a document samples nothing");
+        let shown = s.charts();
+        assert!(s.charts_kept());
+        s.seek(5_000);
+        assert!(Rc::ptr_eq(&shown, &s.charts()), "moving in time plays nothing more");
+        assert!(s.type_command("SET x \"open").is_err());
+        assert!(Rc::ptr_eq(&shown, &s.charts()), "a line not sent changes nothing");
+        s.type_command("RPUSH jobs a b c").unwrap();
+        assert!(!s.charts_kept(), "a command sent forgets them, and samples nothing until they are shown");
+        let after = s.charts();
+        assert_ne!(*after, *shown, "the push is on the list's chart");
+        // A workspace reopened with the same commands (set_ops) draws the same charts.
+        let mut reopened = RedisSession::bundled("job-queue-brpop-and-blmove").expect("opens");
+        assert_eq!(*reopened.charts(), *shown);
+        reopened.set_ops(s.ops.clone());
+        assert!(!reopened.charts_kept(), "new commands forget the charts");
+        assert_eq!(*reopened.charts(), *after);
     }
 
     #[test]

@@ -313,7 +313,7 @@ pub fn redis_app(props: &RedisAppProps) -> Html {
                         }
                     </section>
                     { pubsub(&channels) }
-                    <super::charts::RedisCharts series={s.charts.clone()} now={now} end={end} />
+                    <super::charts::RedisCharts session={SessionRef(session.clone())} version={*version} />
                 </section>
                 <section class="redis-col">
                     <Console session={SessionRef(session.clone())} version={*version} on_sent={on_sent} />

@@ -551,7 +551,22 @@ pub fn check_counts(checks: &[CheckResult]) -> (usize, usize, usize) {
     (count(CheckStatus::Pass), count(CheckStatus::Fail), count(CheckStatus::Pending))
 }
 
-impl crate::player::Playable for SqsSession {
+impl crate::player::ModelSession for SqsSession {
+    const MODEL: ModelName = ModelName::Sqs;
+    type Event = SqsEvent;
+
+    fn open(text: &str, bundled: Option<&'static str>) -> Result<Self, String> {
+        SqsSession::open(text, bundled)
+    }
+    fn name(&self) -> &'static str {
+        SqsSession::name(self)
+    }
+    fn bundled_id(&self) -> Option<&'static str> {
+        self.bundled
+    }
+    fn description(&self) -> &str {
+        SqsSession::description(self)
+    }
     fn time_ms(&self) -> u64 {
         SqsSession::time_ms(self)
     }
@@ -560,6 +575,12 @@ impl crate::player::Playable for SqsSession {
     }
     fn seek(&mut self, to_ms: u64) {
         SqsSession::seek(self, to_ms)
+    }
+    fn checks(&self) -> Vec<CheckResult> {
+        SqsSession::checks(self)
+    }
+    fn run_events(&self) -> &[(VirtualTime, SqsEvent)] {
+        self.run.events()
     }
 }
 
