@@ -1,7 +1,8 @@
-//! Browser test of stream queues on the RabbitMQ page (issue 18): the queue form's Type list and its
-//! stream arguments, RabbitMQ's refusal shown as the page shows others, and "Consume from a stream" from
-//! "first" with its deliveries listed by offset, the log drawn in the Messages tab, the inspector and the
-//! graph — the whole app rendered by Yew in headless Chromium, driven through the real DOM.
+//! Browser tests of stream queues and direct reply-to on the RabbitMQ page (issue 18): the queue form's
+//! Type list and its stream arguments, RabbitMQ's refusal shown as the page shows others, and "Consume
+//! from a stream" from "first" with its deliveries listed by offset, the log drawn in the Messages tab,
+//! the inspector and the graph; RPC through `amq.rabbitmq.reply-to` on the page's channel with RabbitMQ's
+//! refusals — the whole app rendered by Yew in headless Chromium, driven through the real DOM.
 #![cfg(target_arch = "wasm32")]
 
 use wasm_bindgen::JsCast;
@@ -92,4 +93,49 @@ async fn a_stream_is_declared_refused_published_to_and_read_from_first_by_offset
         el(&root, &format!("#inspector-stream-cell-{offset}")).await;
     }
     text_with(&root, ".inspector", "waits for offset 3").await;
+}
+
+#[wasm_bindgen_test]
+async fn a_request_published_with_direct_reply_to_gets_its_reply_on_the_pages_channel() {
+    let root = root();
+    yew::Renderer::<brokerlab::app::App>::with_root(root.clone()).render();
+    settle().await;
+    click(&root, "#tab-queues").await;
+    type_value(&root, "#queue-name", "requests").await;
+    click(&root, "#queue-declare").await;
+    text_with(&root, "#notice", "Declared: queue 'requests'").await;
+
+    // Before the page consumes amq.rabbitmq.reply-to, and with manual acks: RabbitMQ's refusals.
+    click(&root, "#tab-messages").await;
+    text_with(&root, "#reply-to-state", "No reply consumer").await;
+    type_value(&root, "#publish-key", "requests").await;
+    type_value(&root, "#publish-reply-to", "amq.rabbitmq.reply-to").await;
+    type_value(&root, "#publish-correlation-id", "1").await;
+    type_value(&root, "#publish-body", "what time is it?").await;
+    click(&root, "#publish").await;
+    text_with(&root, "#notice", "406 PRECONDITION_FAILED - fast reply consumer does not exist").await;
+    click(&root, "#reply-consume-ack").await;
+    text_with(&root, "#notice", "406 PRECONDITION_FAILED - reply consumer cannot acknowledge").await;
+
+    // No-ack: the request leaves with the consumer's key in reply_to.
+    click(&root, "#reply-consume").await;
+    text_with(&root, "#reply-to-state", "Consuming amq.rabbitmq.reply-to as 'amq.ctag-").await;
+    click(&root, "#publish").await;
+    text_with(&root, "#notice", "Published to exchange '' with key 'requests'").await;
+    let key = find(&root, "#reply-to-state code").text_content().unwrap();
+    assert!(key.starts_with("amq.rabbitmq.reply-to."), "{key}");
+    click(&root, "#get").await;
+    text_with(&root, "#message-detail", &key).await;
+
+    // The page answers as the server: the default exchange, the key as routing key.
+    type_value(&root, "#publish-key", &key).await;
+    type_value(&root, "#publish-reply-to", "").await;
+    type_value(&root, "#publish-body", "noon").await;
+    click(&root, "#publish").await;
+    let replies = text_with(&root, "#reply-list", "noon").await;
+    assert!(replies.contains("correlation_id=1"), "{replies}");
+
+    click(&root, "#reply-cancel").await;
+    text_with(&root, "#notice", "basic.cancel-ok").await;
+    text_with(&root, "#reply-to-state", "No reply consumer").await;
 }

@@ -7,6 +7,7 @@ use super::editors::{applied, check_field, dispatch_when_read, rows_field, text_
 use super::{event_value, field_table_view, use_app, use_reveal, value_text};
 use crate::forms::{field_table, AckMode, PublishForm};
 use crate::state::editing::EditAction;
+use crate::state::reply_to::{self, REPLY_TO_QUEUE};
 use crate::state::{Action, Reveal};
 use broker_core::amqp::{Delivery, FieldTable, FieldValue, MessageId, Method};
 use yew::prelude::*;
@@ -19,6 +20,7 @@ pub fn messages_tab() -> Html {
             <GetView />
             <super::streams::StreamConsumeView />
             <TransactionView />
+            <ReplyToView />
             <MoveView />
             <LineageLookup />
             <Explanation />
@@ -75,7 +77,9 @@ fn publish_view() -> Html {
                                              oninput={text_field!(form, priority)} /></label>
                 <label>{ "content_type" }<input id="publish-content-type" value={form.content_type.clone()}
                                                  oninput={text_field!(form, content_type)} /></label>
-                <label>{ "reply_to" }<input id="publish-reply-to" value={form.reply_to.clone()} oninput={text_field!(form, reply_to)} /></label>
+                <label>{ "reply_to" }<input id="publish-reply-to" list="reply-to-names" value={form.reply_to.clone()}
+                                             oninput={text_field!(form, reply_to)} /></label>
+                <datalist id="reply-to-names"><option value={REPLY_TO_QUEUE} /></datalist>
                 <label>{ "correlation_id" }<input id="publish-correlation-id" value={form.correlation_id.clone()}
                                                    oninput={text_field!(form, correlation_id)} /></label>
             </div>
@@ -224,6 +228,59 @@ fn transaction_view() -> Html {
                 <button class="btn primary" id="tx-commit" onclick={send(Method::TxCommit, "tx.commit-ok: the held publishes and acks took effect")}>{ "tx.commit" }</button>
                 <button class="btn" id="tx-rollback" onclick={send(Method::TxRollback, "tx.rollback-ok: the held publishes and acks were forgotten")}>{ "tx.rollback" }</button>
             </div>
+        </section>
+    }
+}
+
+/// Direct reply-to on the page's own channel ([`reply_to`]): consume `amq.rabbitmq.reply-to` (no-ack;
+/// manual ack offered to show RabbitMQ's refusal), then a request published with that `reply_to` carries
+/// the consumer's key, and the replies sent to it are listed here.
+#[function_component(ReplyToView)]
+fn reply_to_view() -> Html {
+    let app = use_app();
+    let (consumer, replies, channel) = {
+        let session = app.session.borrow();
+        (reply_to::consumer(&session), reply_to::replies(&session), session.ui_channel())
+    };
+    let send = |method: Method, done: &'static str| {
+        let app = app.clone();
+        Callback::from(move |_: MouseEvent| {
+            app.dispatch(Action::Apply { method: method.clone(), done: done.into() })
+        })
+    };
+    let show = |d: &Delivery| {
+        let app = app.clone();
+        let d = Box::new(d.clone());
+        Callback::from(move |_: MouseEvent| app.dispatch(Action::ShowMessage(d.clone())))
+    };
+    html! {
+        <section class="card form" id="reply-to" aria-label="Direct reply-to">
+            <h3>{ "Direct reply-to (the page's channel)" }</h3>
+            <p class="muted" id="reply-to-state">{ match &consumer {
+                None => html! { { format!(
+                    "No reply consumer on channel {channel}: a publish with reply_to {REPLY_TO_QUEUE} is refused until one consumes it."
+                ) } },
+                Some((tag, key)) => html! { <>
+                    { format!("Consuming {REPLY_TO_QUEUE} as '{tag}' (no-ack) on channel {channel}. A request published here with reply_to {REPLY_TO_QUEUE} carries the key ") }
+                    <code>{ key.clone() }</code>{ "; a reply published to the default exchange with that key comes here." }
+                </> },
+            } }</p>
+            <div class="buttons">
+                <button class="btn primary" id="reply-consume" onclick={send(reply_to::consume(false), "basic.consume-ok: replies to this channel's requests arrive below")}>{ "Consume (no-ack)" }</button>
+                <button class="btn" id="reply-consume-ack" onclick={send(reply_to::consume(true), "basic.consume-ok")}>{ "Consume with manual ack" }</button>
+                if let Some((tag, _)) = &consumer {
+                    <button class="btn" id="reply-cancel" onclick={send(Method::BasicCancel { consumer_tag: tag.clone() }, "basic.cancel-ok: replies to its key now route nowhere")}>{ "Cancel" }</button>
+                }
+            </div>
+            if !replies.is_empty() {
+                <h4>{ "Replies" }</h4>
+                <ol class="message-list" id="reply-list">
+                    { for replies.iter().map(|d| html! {
+                        <li><button class="link" onclick={show(d)}>{ format!("{} · {}", d.message, body_text_for_ui(&d.body)) }</button>
+                            <span class="muted">{ format!(" correlation_id={}", d.properties.correlation_id.as_deref().unwrap_or("(none)")) }</span></li>
+                    }) }
+                </ol>
+            }
         </section>
     }
 }

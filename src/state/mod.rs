@@ -17,6 +17,7 @@ use yew::Reducible;
 // Parts of the app state kept in their own files: each owns its slice of the state and of the actions.
 pub mod actors;
 pub mod editing;
+pub mod reply_to;
 pub mod scripting;
 pub mod streams;
 pub mod timeline;

@@ -21,6 +21,7 @@ mod laptop;
 mod persist;
 mod redis;
 mod render;
+mod reply_to;
 mod scripting;
 mod sqs;
 mod sqs_dlq;

@@ -569,6 +569,14 @@ impl Broker {
         Some((tx.publishes.len(), tx.settles.len()))
     }
 
+    /// A channel's direct reply-to consumer (`basic.consume` of `amq.rabbitmq.reply-to`): its consumer
+    /// tag and the routing key its requests' `reply_to` is rewritten to; `None` without one.
+    pub fn reply_consumer(&self, connection: ConnectionId, channel: ChannelNumber) -> Option<(&str, &str)> {
+        let (tag, key) =
+            self.connections.get(&connection)?.channels.get(&channel)?.reply_consumer.as_ref()?;
+        Some((tag, key))
+    }
+
     /// A stream queue's log (offsets, entries, bytes), for views; `None` for another queue type or none.
     pub fn stream_log(&self, queue: &str) -> Option<&StreamLog> {
         self.queues.get(queue)?.stream.as_ref()
