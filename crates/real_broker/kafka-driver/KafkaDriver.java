@@ -207,36 +207,6 @@ public class KafkaDriver {
         return r;
     }
 
-    static Admin settleAdmin;
-
-    /** Waits until broker `node`, just restarted, is back in the ISR of every partition it replicates that
-     *  has a leader (the engine's restart takes no time; a real one's catching up seconds, more on a loaded
-     *  machine); at most `ms`. Replies whether it got there. */
-    static ObjectNode awaitIsr(int node, long ms) throws Exception {
-        if (settleAdmin == null) settleAdmin = Admin.create(props(JSON.createArrayNode()));
-        long end = System.currentTimeMillis() + ms;
-        boolean settled = false;
-        while (!settled && System.currentTimeMillis() < end) {
-            settled = true;
-            try {
-                Set<String> names = settleAdmin.listTopics().names().get();
-                for (TopicDescription d : settleAdmin.describeTopics(names).allTopicNames().get().values()) {
-                    for (TopicPartitionInfo p : d.partitions()) {
-                        boolean replica = p.replicas().stream().anyMatch(n -> n.id() == node);
-                        boolean led = p.leader() != null && !p.leader().isEmpty();
-                        if (replica && led && p.isr().stream().noneMatch(n -> n.id() == node)) settled = false;
-                    }
-                }
-            } catch (ExecutionException e) {
-                settled = false; // a topic deleted meanwhile, or no broker answering yet: ask again
-            }
-            if (!settled) Thread.sleep(100);
-        }
-        ObjectNode r = reply("done");
-        r.put("settled", settled);
-        return r;
-    }
-
     static <T> T need(Map<String, T> m, String name, String what) {
         T v = m.get(name);
         if (v == null) throw new IllegalStateException("no " + what + " named " + name);
@@ -247,7 +217,6 @@ public class KafkaDriver {
         String op = call.get("op").asText();
         switch (op) {
             case "sleep": Thread.sleep(call.get("ms").asLong()); return reply("done");
-            case "awaitIsr": return awaitIsr(call.get("node").asInt(), call.get("ms").asLong());
             case "newAdmin": admins.put(call.get("admin").asText(), Admin.create(props(call.get("properties")))); return reply("done");
             case "newProducer": {
                 Properties p = props(call.get("properties"));

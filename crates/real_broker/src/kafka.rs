@@ -23,9 +23,6 @@ use std::time::Duration;
 /// The longest wait for one reply (a poll is bounded at 20 s by the driver, a send's `.get()` by
 /// `delivery.timeout.ms`).
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(150);
-/// How long `kafka-server-start` waits for the restarted broker to be back in its ISRs (below
-/// [`REPLY_TIMEOUT`]; the driver's `awaitIsr`).
-const ISR_WAIT: Duration = Duration::from_secs(120);
 
 const DRIVER_SOURCE: &str = include_str!("../kafka-driver/KafkaDriver.java");
 
@@ -214,14 +211,6 @@ impl KafkaClients for JavaClients {
             let reply = control_broker(call);
             if let ClientReply::Error { error } = &reply {
                 self.broken = Some(error.message.clone());
-            } else if let ClientCall::StartBroker { node } = call {
-                // The engine's restart takes no time: wait until the broker is back in its ISRs, so that
-                // what the program does next does not depend on how fast this machine catches it up.
-                let wait =
-                    serde_json::json!({ "op": "awaitIsr", "node": node, "ms": ISR_WAIT.as_millis() as u64 });
-                if let Err(message) = self.exchange_json(&wait) {
-                    self.broken = Some(message);
-                }
             }
             return reply;
         }

@@ -10,9 +10,7 @@
 //! its time by reading the cluster through the admin client. [`outcome_lines`] and [`real_outcome_lines`]
 //! turn both runs into the lines compared with the kernel's diff (`sim_kernel::diff`) and the allow-list.
 //!
-//! Invariants: a run lasts the document's duration divided by the speed, plus the driver's bounded calls
-//! and the brokers' stops and starts (the document's clock stands still while one settles, as the
-//! engine's take no time);
+//! Invariants: a run lasts the document's duration divided by the speed, plus the driver's bounded calls;
 //! every wait is bounded (the driver's [`crate::kafka::REPLY_TIMEOUT`]); the driver process ends with the run.
 
 use crate::compare::{AllowEntry, Difference, Line};
@@ -37,8 +35,6 @@ use std::time::{Duration, Instant};
 
 /// How long one real poll waits for records (short, so one driver serves every actor in turn).
 const POLL_MS: i64 = 20;
-/// How long a broker's stop or start may take to show in the ISRs ([`Player::settle_broker`]).
-const SETTLE_TIMEOUT: Duration = Duration::from_secs(180);
 /// The admin client's name in the driver (not one of the document's actors).
 const ADMIN: &str = " documents";
 
@@ -545,51 +541,6 @@ impl Player<'_> {
         Ok(reply)
     }
 
-    /// Waits for broker `node`'s stop (`back` false) or start (`child`, `kafka-node.sh node-stop|node-start`)
-    /// to take effect on the document's topics — out of every ISR it was in (but the last member, whom
-    /// Kafka keeps), or back in the ISR of every partition it replicates that has a leader — and stops
-    /// the document's clock
-    /// meanwhile. The engine's broker_down and broker_up take no time; a real controlled shutdown takes a
-    /// moment and a start seconds (tens of seconds on a loaded machine: JVM, log recovery, registration,
-    /// catching up), so without the wait what a document sees around the fault would depend on how fast
-    /// the machine starts a JVM. Kafka's own timers go on meanwhile: a document leaves no record in flight
-    /// across a broker_up whose outcome its restart decides (broker-down-min-insync). Bounded by
-    /// [`SETTLE_TIMEOUT`]; the log says how long the clock stood still.
-    fn settle_broker(&mut self, node: i32, back: bool, mut child: std::process::Child) -> Result<(), String> {
-        let began = Instant::now();
-        let _ = child.wait();
-        let topics: Vec<String> = self.doc.topics.iter().map(|t| t.name.clone()).collect();
-        let mut settled = false;
-        while !settled && began.elapsed() < SETTLE_TIMEOUT {
-            settled = match self
-                .call(&ClientCall::DescribeTopics { admin: ADMIN.into(), topics: topics.clone() })?
-            {
-                ClientReply::Topics { topics } => {
-                    topics.iter().flat_map(|t| &t.partitions).filter(|p| p.replicas.contains(&node)).all(
-                        |p| match back {
-                            // A partition without a leader (all its ISR down) takes it back only by election.
-                            true => p.isr.contains(&node) || p.leader.is_none(),
-                            false => !p.isr.contains(&node) || p.isr == [node],
-                        },
-                    )
-                }
-                _ => false,
-            };
-            if !settled {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-        let waited = began.elapsed();
-        self.started += waited;
-        let state = match (settled, back) {
-            (true, true) => "back in the ISR",
-            (true, false) => "out of the ISR",
-            (false, _) => "not settled (timed out)",
-        };
-        self.say(format!("(broker {node} {state}; the clock stood still {} ms)", waited.as_millis()));
-        Ok(())
-    }
-
     fn latest(&mut self, tp: &Tp, spec: OffsetQuery) -> Result<i64, String> {
         match self.call(&ClientCall::ListOffsets { admin: ADMIN.into(), partition: tp.clone(), spec })? {
             ClientReply::Offset { offset } => Ok(offset.unwrap_or(0)),
@@ -709,8 +660,9 @@ fn controls_broker(f: &broker_core::kafka::scenario::document::FaultSpec) -> boo
 }
 
 /// Starts `$BROKERLAB_KAFKA_NODE_CONTROL verb N` (`scripts/kafka-node.sh DIR node-stop|node-start|
-/// node-pause|node-resume N`) without waiting for it; a stop or start is then waited for by
-/// [`Player::settle_broker`], with the document's clock stopped.
+/// node-pause|node-resume N`)
+/// without waiting for it: a broker's controlled shutdown or start takes seconds on a real cluster, and
+/// the document's clients go on meanwhile, as they would.
 fn control_broker(verb: &str, node: i32) -> Result<std::process::Child, String> {
     let prefix = std::env::var("BROKERLAB_KAFKA_NODE_CONTROL")
         .map_err(|_| "stopping a broker needs BROKERLAB_KAFKA_NODE_CONTROL".to_string())?;
@@ -782,11 +734,10 @@ pub fn run_document_real(
         .iter()
         .map(|t| NewTopic {
             name: t.name.clone(),
-            // With a manual assignment both counts are absent (-1 on the wire), as Kafka requires.
-            partitions: t.replica_assignment.is_empty().then_some(t.partitions),
-            replication_factor: t.replica_assignment.is_empty().then_some(t.replication_factor as i16),
+            partitions: Some(t.partitions),
+            replication_factor: Some(t.replication_factor as i16),
             configs: t.configs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            replica_assignment: (0..).zip(t.replica_assignment.iter().cloned()).collect(),
+            replica_assignment: Vec::new(),
         })
         .collect();
     if let ClientReply::Error { error } =
@@ -883,8 +834,7 @@ pub fn run_document_real(
     let mut next_send = 0;
     let mut in_transaction: BTreeMap<usize, u64> = BTreeMap::new();
     let mut faults_done = vec![false; doc.faults.len()];
-    // Brokers being paused or resumed (kill returns at once; stops and starts are waited for, with the
-    // document's clock stopped: `Player::settle_broker`).
+    // Brokers being stopped or started: the document's other actors go on meanwhile.
     let mut brokers: Vec<std::process::Child> = Vec::new();
     // Brokers paused and not resumed yet: resumed after the run, so the cluster is left running.
     let mut paused: BTreeSet<i32> = BTreeSet::new();
@@ -946,11 +896,11 @@ pub fn run_document_real(
             }
             faults_done[i] = true;
             if let Some(b) = f.broker_down {
+                brokers.push(control_broker("node-stop", b)?);
                 p.say(format!("fault: broker {b} down"));
-                p.settle_broker(b, false, control_broker("node-stop", b)?)?;
             } else if let Some(b) = f.broker_up {
+                brokers.push(control_broker("node-start", b)?);
                 p.say(format!("fault: broker {b} up"));
-                p.settle_broker(b, true, control_broker("node-start", b)?)?;
             } else if let Some(b) = f.broker_pause {
                 // SIGSTOP of the broker's JVM (kill returns at once): frozen, still registered.
                 brokers.push(control_broker("node-pause", b)?);

@@ -305,11 +305,6 @@ pub(crate) struct PendingProduce {
     pub(crate) required_offset: Offset,
     pub(crate) base_offset: Offset,
     pub(crate) log_append_time: i64,
-    /// Sent to a leader that was killed or frozen and is not fenced yet: nothing was appended and no
-    /// answer comes — not when the high watermark moves, nor when a new leader is elected; the client
-    /// gives up after `request.timeout.ms` (`NETWORK_EXCEPTION`, as the Java client's disconnect).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) unanswered: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -653,12 +648,8 @@ impl Cluster {
     pub fn delete_topic(&mut self, at: VirtualTime, name: &str) -> Result<(), KafkaError> {
         self.advance_to(at);
         let topic = self.topics.remove(name).ok_or_else(unknown_topic)?;
-        let waiting: Vec<RequestId> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| p.topic_id == topic.id && !p.unanswered)
-            .map(|(&id, _)| id)
-            .collect();
+        let waiting: Vec<RequestId> =
+            self.pending.iter().filter(|(_, p)| p.topic_id == topic.id).map(|(&id, _)| id).collect();
         for id in waiting {
             self.complete(id, Err(unknown_topic()));
         }
@@ -824,10 +815,8 @@ impl Cluster {
                 self.isr_check(topic_id, partition, replica, leader_epoch)
             }
             Timer::RequestTimeout(id) => {
-                if let Some(w) = self.pending.get(&id) {
-                    let code =
-                        if w.unanswered { ErrorCode::NetworkException } else { ErrorCode::RequestTimedOut };
-                    self.complete(id, Err(KafkaError::new(code)));
+                if self.pending.contains_key(&id) {
+                    self.complete(id, Err(KafkaError::new(ErrorCode::RequestTimedOut)));
                 }
             }
             Timer::Retention => {
@@ -958,36 +947,6 @@ impl Cluster {
         if state.leader.is_none() {
             return ProduceOutcome::Done(Err(KafkaError::new(ErrorCode::NotLeaderOrFollower)));
         }
-        // A leader killed (SIGKILL) or frozen (SIGSTOP) that the controller has not fenced yet is still
-        // the one the metadata names: the request reaches its socket and nothing answers, whatever the
-        // acks; acks=0 expects no answer, so its record counts as sent and is gone.
-        if self.brokers.iter().any(|b| Some(b.id) == state.leader && b.crashed) {
-            if request.acks == Acks::None {
-                let log_start_offset = state.log.log_start_offset();
-                return ProduceOutcome::Done(Ok(ProduceResponse {
-                    base_offset: -1,
-                    log_append_time: -1,
-                    log_start_offset,
-                }));
-            }
-            let id = self.next_request;
-            self.next_request += 1;
-            let leader_epoch = state.leader_epoch;
-            self.pending.insert(
-                id,
-                PendingProduce {
-                    topic_id,
-                    partition: tp.partition,
-                    leader_epoch,
-                    required_offset: Offset::MAX,
-                    base_offset: -1,
-                    log_append_time: -1,
-                    unanswered: true,
-                },
-            );
-            self.timers.schedule(self.now.plus_millis(request.timeout_ms), Timer::RequestTimeout(id));
-            return ProduceOutcome::Pending(id);
-        }
         let min_isr = (topic.config.min_insync_replicas as usize).min(state.replicas.len());
         if request.acks == Acks::All && state.isr.len() < min_isr {
             return ProduceOutcome::Done(Err(KafkaError::new(ErrorCode::NotEnoughReplicas)));
@@ -1042,7 +1001,6 @@ impl Cluster {
                 required_offset: required,
                 base_offset: info.base_offset,
                 log_append_time: response.log_append_time,
-                unanswered: false,
             },
         );
         self.timers.schedule(self.now.plus_millis(request.timeout_ms), Timer::RequestTimeout(id));

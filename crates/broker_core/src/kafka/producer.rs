@@ -247,7 +247,6 @@ fn is_retriable(code: ErrorCode) -> bool {
             | ErrorCode::NotLeaderOrFollower
             | ErrorCode::LeaderNotAvailable
             | ErrorCode::RequestTimedOut
-            | ErrorCode::NetworkException
     )
 }
 

@@ -222,7 +222,6 @@ impl Cluster {
                     && w.partition == partition as i32
                     && w.leader_epoch == epoch
                     && w.required_offset <= hw
-                    && !w.unanswered
             })
             .map(|(&id, w)| (id, w.base_offset, w.log_append_time, w.required_offset))
             .collect();
@@ -633,12 +632,7 @@ impl Cluster {
         let stale: Vec<u64> = self
             .pending
             .iter()
-            .filter(|(_, w)| {
-                w.topic_id == topic_id
-                    && w.partition == tp.partition
-                    && w.leader_epoch != epoch
-                    && !w.unanswered
-            })
+            .filter(|(_, w)| w.topic_id == topic_id && w.partition == tp.partition && w.leader_epoch != epoch)
             .map(|(&id, _)| id)
             .collect();
         for id in stale {

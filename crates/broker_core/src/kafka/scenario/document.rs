@@ -9,7 +9,7 @@
 //!   [`MAX_RECORDS`] records is refused at the producer that goes past it.
 
 use super::zipf::Exponent;
-use crate::kafka::{Acks, ClientAssignor, GroupProtocol, NewTopic, NodeId};
+use crate::kafka::{Acks, ClientAssignor, GroupProtocol};
 use serde::{Deserialize, Serialize};
 use sim_kernel::located::{json_error, Problem, ScenarioError};
 use sim_kernel::processing::Processing;
@@ -103,35 +103,6 @@ pub struct TopicSpec {
     pub replication_factor: i32,
     #[serde(default)]
     pub configs: BTreeMap<String, String>,
-    /// A manual replica assignment: partition i's replicas by node id, the first its preferred leader
-    /// (`new NewTopic(name, Map<Integer, List<Integer>>)`); one list per partition, each of
-    /// `replication_factor` brokers. Empty: Kafka's placer decides, and on a real cluster it starts at a
-    /// random broker, so a document that stops or pauses a partition's leader names it here.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub replica_assignment: Vec<Vec<i32>>,
-}
-
-impl TopicSpec {
-    /// The `createTopics` request for this topic: the counts, or the manual assignment instead.
-    pub fn new_topic(&self) -> NewTopic {
-        let mut new = if self.replica_assignment.is_empty() {
-            NewTopic::new(self.name.clone(), self.partitions, self.replication_factor)
-        } else {
-            NewTopic {
-                partitions: None,
-                replication_factor: None,
-                replica_assignment: (0..)
-                    .zip(&self.replica_assignment)
-                    .map(|(i, r)| (i, r.iter().map(|&n| NodeId(n)).collect()))
-                    .collect(),
-                ..NewTopic::new(self.name.clone(), self.partitions, self.replication_factor)
-            }
-        };
-        for (k, v) in &self.configs {
-            new = new.config(k, v);
-        }
-        new
-    }
 }
 
 fn sixty_seconds() -> Millis {
@@ -662,16 +633,6 @@ impl KafkaDocument {
         }
         if self.duration.0 == 0 {
             return Err(Problem::new("duration", "a run lasts more than 0 ms"));
-        }
-        for (i, t) in self.topics.iter().enumerate() {
-            let fits = t.replica_assignment.len() == t.partitions.max(0) as usize
-                && t.replica_assignment.iter().all(|r| r.len() == t.replication_factor.max(0) as usize);
-            if !t.replica_assignment.is_empty() && !fits {
-                return Err(Problem::new(
-                    format!("topics[{i}].replica_assignment"),
-                    "give one list of replication_factor node ids per partition",
-                ));
-            }
         }
         let topics: BTreeSet<&str> = self.topics.iter().map(|t| t.name.as_str()).collect();
         let mut names = BTreeSet::new();

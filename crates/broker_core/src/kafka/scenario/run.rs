@@ -27,7 +27,7 @@ use crate::kafka::producer::{KafkaProducer, ProducerConfig, SendId};
 use crate::kafka::{
     AcknowledgeType, AutoOffsetReset, ClientAssignor, Cluster, ClusterSettings, ConsumerConfig, ConsumerEnv,
     ConsumerRecord, GroupCoordinator, GroupProtocol, Header, IsolationLevel, KafkaConsumer, KafkaEvent,
-    KafkaShareConsumer, Mailbox, NodeId, Offset, PartitionReader, ProducerRecord, ShareConfig,
+    KafkaShareConsumer, Mailbox, NewTopic, NodeId, Offset, PartitionReader, ProducerRecord, ShareConfig,
     SharePartitions, TopicPartition,
 };
 use serde::Serialize;
@@ -598,8 +598,12 @@ impl KafkaRun {
             cluster.add_broker(NodeId(id), rack).map_err(|e| Problem::new("cluster", e.to_string()))?;
         }
         for (i, t) in doc.topics.iter().enumerate() {
+            let mut new = NewTopic::new(t.name.clone(), t.partitions, t.replication_factor);
+            for (k, v) in &t.configs {
+                new = new.config(k, v);
+            }
             cluster
-                .create_topic(VirtualTime::ZERO, &t.new_topic())
+                .create_topic(VirtualTime::ZERO, &new)
                 .map_err(|e| Problem::new(format!("topics[{i}]"), e.to_string()))?;
         }
         let mut coordinator_config = CoordinatorConfig::default();
