@@ -1218,6 +1218,40 @@ impl RedisRun {
         self.group(stream, group)?.pel.get(&id).map(|p| p.deliveries)
     }
 
+    /// Each stream entry's fate as its group now says (after a restart or a command by hand): unread past
+    /// the group's last-delivered id, pending with its consumer, acknowledged otherwise; a destroyed group
+    /// is forgotten. With `trimmed_to_top`, entries above the stream's last id (lost with the data they
+    /// were in) are dropped first.
+    fn refresh_group_fates(&mut self, trimmed_to_top: bool) {
+        let groups: Vec<(String, String)> = self.entries.keys().cloned().collect();
+        for (stream, group) in groups {
+            let Some(g) = self.group(&stream, &group) else {
+                self.entries.remove(&(stream, group));
+                continue;
+            };
+            let last = g.last_delivered;
+            let pending: Vec<(StreamId, String)> = g
+                .pel
+                .iter()
+                .map(|(id, p)| (*id, String::from_utf8_lossy(&p.consumer).into_owned()))
+                .collect();
+            let top = match self.redis.stream(stream.as_bytes()) {
+                Ok(Some(s)) => s.last_id,
+                _ => StreamId::default(),
+            };
+            let fates = self.entries.get_mut(&(stream, group)).expect("listed");
+            if trimmed_to_top {
+                fates.retain(|id, _| *id <= top);
+            }
+            for (id, fate) in fates.iter_mut() {
+                *fate = if *id > last { Fate::Unread } else { Fate::Acked };
+            }
+            for (id, consumer) in pending {
+                fates.insert(id, Fate::Pending(consumer));
+            }
+        }
+    }
+
     fn group(&self, stream: &str, group: &str) -> Option<&Group> {
         match &self.redis.keys.get(stream.as_bytes())?.value {
             Value::Stream(s) => s.groups.get(group.as_bytes()),
@@ -1524,31 +1558,7 @@ impl RedisRun {
                 reason: format!("the server restarted from {from}, which did not have it"),
             });
         }
-        let groups: Vec<(String, String)> = self.entries.keys().cloned().collect();
-        for (stream, group) in groups {
-            let Some(g) = self.group(&stream, &group) else {
-                self.entries.remove(&(stream, group));
-                continue;
-            };
-            let last = g.last_delivered;
-            let pending: Vec<(StreamId, String)> = g
-                .pel
-                .iter()
-                .map(|(id, p)| (*id, String::from_utf8_lossy(&p.consumer).into_owned()))
-                .collect();
-            let top = match self.redis.stream(stream.as_bytes()) {
-                Ok(Some(s)) => s.last_id,
-                _ => StreamId::default(),
-            };
-            let fates = self.entries.get_mut(&(stream, group)).expect("listed");
-            fates.retain(|id, _| *id <= top);
-            for (id, fate) in fates.iter_mut() {
-                *fate = if *id > last { Fate::Unread } else { Fate::Acked };
-            }
-            for (id, consumer) in pending {
-                fates.insert(id, Fate::Pending(consumer));
-            }
-        }
+        self.refresh_group_fates(true);
         for i in 0..self.workers.len() {
             let w = &mut self.workers[i];
             if w.alive && w.blocked.take().is_some() {

@@ -234,25 +234,6 @@ impl RedisRun {
             }
         }
         // Groups: each entry's fate is what the group says; a destroyed group is forgotten.
-        let groups: Vec<(String, String)> = self.entries.keys().cloned().collect();
-        for (stream, group) in groups {
-            let Some(g) = self.group(&stream, &group) else {
-                self.entries.remove(&(stream, group));
-                continue;
-            };
-            let last = g.last_delivered;
-            let pending: Vec<(StreamId, String)> = g
-                .pel
-                .iter()
-                .map(|(id, p)| (*id, String::from_utf8_lossy(&p.consumer).into_owned()))
-                .collect();
-            let fates = self.entries.get_mut(&(stream, group)).expect("listed");
-            for (id, fate) in fates.iter_mut() {
-                *fate = if *id > last { Fate::Unread } else { Fate::Acked };
-            }
-            for (id, consumer) in pending {
-                fates.insert(id, Fate::Pending(consumer));
-            }
-        }
+        self.refresh_group_fates(false);
     }
 }
