@@ -66,6 +66,7 @@ say "building the runner"
 cargo build -q -p brokerlab_cli --features real-broker --locked
 bin="${CARGO_TARGET_DIR:-target}/debug/brokerlab"
 [ -x "$bin" ] || fail "no runner at $bin"
+source scripts/sqs-compare.sh
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   fail "127.0.0.1:$PORT is already taken; stop that server or set BROKERLAB_ELASTICMQ_PORT"
@@ -118,10 +119,7 @@ for program in tests/scenarios/sqs/*/program.sqs; do
   fi
   reset
   count=$((count + 1))
-  if ! timeout 180 "$bin" run "$program" --broker "sqs://127.0.0.1:$PORT" --compare --allow-list "$ALLOW" --name "$name"; then
-    failed=$((failed + 1))
-    echo "[elasticmq] $name: differences outside the allow-list (above)"
-  fi
+  sqs_compare 180 "$program" "$ALLOW" "$name"
 done
 [ "$count" -gt 0 ] || fail "no SQS golden programs found"
 [ "$failed" = 0 ] || fail "$failed of $count SQS programs differ from ElasticMQ outside the allow-list"
@@ -136,20 +134,9 @@ for document in tests/scenarios/sqs-tutorials/*/document.json; do
   fi
   reset
   documents=$((documents + 1))
-  # Real time: the document's duration, plus the driver's start and the last answers.
-  limit=$("$VENV/bin/python" - "$document" <<'PY'
-import json, re, sys
-text = json.load(open(sys.argv[1], encoding="utf-8")).get("duration", "60s")
-m = re.fullmatch(r"([0-9.]+)\s*(ms|s|m|h)", str(text))
-seconds = float(m[1]) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m[2]] if m else 600
-print(int(seconds) + 60)
-PY
-)
+  limit=$(sqs_document_limit "$document")
   say "$name: playing the document on ElasticMQ in real time (at most ${limit} s)"
-  if ! timeout "$limit" "$bin" run "$document" --broker "sqs://127.0.0.1:$PORT" --compare --allow-list "$DOCUMENTS_ALLOW" --name "$name"; then
-    failed=$((failed + 1))
-    echo "[elasticmq] $name: differences outside the allow-list (above)"
-  fi
+  sqs_compare "$limit" "$document" "$DOCUMENTS_ALLOW" "$name"
 done
 [ "$documents" -gt 0 ] || fail "no SQS documents without SNS found"
 [ "$failed" = 0 ] || fail "$failed of $documents SQS documents differ from ElasticMQ outside the allow-list"
