@@ -2,7 +2,6 @@
 //! the real DOM (run by `cargo test --target wasm32-unknown-unknown`).
 #![cfg(target_arch = "wasm32")]
 
-use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -11,9 +10,9 @@ wasm_bindgen_test_configure!(run_in_browser);
 mod web_common;
 use web_common::{find, root};
 
-/// Lets Yew's scheduler render what the last event changed.
+/// Yew's renders, then 20 ms for the rest of the page's reaction.
 async fn settle() {
-    TimeoutFuture::new(20).await;
+    web_common::settle_and_pause(20).await;
 }
 
 #[wasm_bindgen_test]

@@ -3,24 +3,17 @@
 //! app rendered by Yew in headless Chromium, driven through the real DOM.
 #![cfg(target_arch = "wasm32")]
 
-use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod web_common;
-use web_common::{find, root};
+use web_common::{el, find, root, text_with};
 
-/// The element once it is rendered (waits up to five seconds).
-async fn el(root: &web_sys::Element, css: &str) -> web_sys::HtmlElement {
-    for _ in 0..250 {
-        if root.query_selector(css).unwrap().is_some() {
-            break;
-        }
-        TimeoutFuture::new(20).await;
-    }
-    find(root, css)
+/// Yew's renders, then 20 ms for the rest of the page's reaction.
+async fn settle() {
+    web_common::settle_and_pause(20).await;
 }
 
 fn text(root: &web_sys::Element, css: &str) -> String {
@@ -50,25 +43,6 @@ fn select(root: &web_sys::Element, css: &str, value: &str) {
     let init = web_sys::EventInit::new();
     init.set_bubbles(true);
     el.dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
-}
-
-/// Lets Yew's scheduler render what the last event changed.
-async fn settle() {
-    TimeoutFuture::new(20).await;
-}
-
-/// The text of `css` once it contains `needle` (Yew renders after the event; a busy machine renders
-/// later): waits up to five seconds, then fails with the last text seen.
-async fn text_with(root: &web_sys::Element, css: &str, needle: &str) -> String {
-    let mut last = None;
-    for _ in 0..250 {
-        last = root.query_selector(css).unwrap().and_then(|e| e.text_content());
-        if last.as_deref().is_some_and(|t| t.contains(needle)) {
-            return last.unwrap_or_default();
-        }
-        TimeoutFuture::new(20).await;
-    }
-    panic!("{css} never contained {needle:?}; last: {last:?}");
 }
 
 #[wasm_bindgen_test]

@@ -16,13 +16,17 @@ fn props(doc: &str) -> KafkaAppProps {
         ..KafkaAppProps::default()
     }
 }
-use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod web_common;
-use web_common::{find, root};
+use web_common::{find, root, until};
+
+/// Yew's renders, then 40 ms for the rest of the page's reaction.
+async fn settle() {
+    web_common::settle_and_pause(40).await;
+}
 
 fn text(root: &web_sys::Element, css: &str) -> String {
     find(root, css).text_content().unwrap_or_default().trim().to_string()
@@ -30,10 +34,6 @@ fn text(root: &web_sys::Element, css: &str) -> String {
 
 fn count(root: &web_sys::Element, css: &str) -> u32 {
     root.query_selector_all(css).unwrap().length()
-}
-
-async fn settle() {
-    TimeoutFuture::new(40).await;
 }
 
 /// A key pressed on the page (the document listens, as with a keyboard and nothing focused).
@@ -120,10 +120,15 @@ async fn the_quickstart_tutorial_is_played_to_its_checks() {
     assert_eq!(text(&root, "#kafka-checks h2"), "Checks: 0 passed, 0 failed, 5 to come");
     // Play with the button; the clock moves.
     find(&root, "#kafka-play").click();
-    TimeoutFuture::new(400).await;
+    let start = "0.000 s / 20.000 s";
+    until(
+        "playing to move the clock",
+        || (text(&root, "#kafka-clock") != start).then_some(()),
+        || text(&root, "#kafka-clock"),
+    )
+    .await;
     find(&root, "#kafka-play").click();
     settle().await;
-    assert_ne!(text(&root, "#kafka-clock"), "0.000 s / 20.000 s", "playing moved the clock");
     // To the end with the keyboard: every check passed, the lag is 0.
     key("End");
     settle().await;

@@ -16,7 +16,6 @@ fn props(doc: &str) -> KafkaAppProps {
         ..KafkaAppProps::default()
     }
 }
-use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -24,16 +23,17 @@ wasm_bindgen_test_configure!(run_in_browser);
 mod web_common;
 use web_common::{find, root};
 
+/// Yew's renders, then 40 ms for the rest of the page's reaction.
+async fn settle() {
+    web_common::settle_and_pause(40).await;
+}
+
 fn text(root: &web_sys::Element, css: &str) -> String {
     find(root, css).text_content().unwrap_or_default().trim().to_string()
 }
 
 fn count(root: &web_sys::Element, css: &str) -> u32 {
     root.query_selector_all(css).unwrap().length()
-}
-
-async fn settle() {
-    TimeoutFuture::new(40).await;
 }
 
 /// A key pressed with the focus on `target` (it bubbles, as a real key press does).

@@ -8,7 +8,6 @@
 use brokerlab::kafka_page::model::KafkaSession;
 use brokerlab::kafka_page::ops_view::{OpsPanel, OpsPanelProps};
 use brokerlab::ws_bar::SessionRef;
-use gloo_timers::future::TimeoutFuture;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -20,8 +19,9 @@ wasm_bindgen_test_configure!(run_in_browser);
 mod web_common;
 use web_common::{find, root};
 
+/// Yew's renders, then 40 ms for the rest of the page's reaction.
 async fn settle() {
-    TimeoutFuture::new(40).await;
+    web_common::settle_and_pause(40).await;
 }
 
 async fn type_value(root: &web_sys::Element, css: &str, value: &str) {

@@ -13,7 +13,6 @@ use brokerlab::persist::pages::{self as workspaces, PageSession, Stored};
 use brokerlab::persist::workspace::WorkspaceDoc;
 use brokerlab::persist::KvStore;
 use brokerlab::ws_bar::{SessionRef, WorkspaceBar, WorkspaceBarProps};
-use gloo_timers::future::TimeoutFuture;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -23,7 +22,12 @@ use yew::Callback;
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod web_common;
-use web_common::{find, root};
+use web_common::{find, root, text_is};
+
+/// Yew's renders, then 60 ms for the rest of the page's reaction.
+async fn settle() {
+    web_common::settle_and_pause(60).await;
+}
 
 async fn fresh(name: &str) -> IdbStore {
     IdbStore::delete_database(name).await.expect("delete test database");
@@ -89,10 +93,6 @@ async fn a_newer_or_damaged_store_is_reported_and_left_byte_for_byte() {
     }
 }
 
-async fn settle() {
-    TimeoutFuture::new(60).await;
-}
-
 fn type_value(root: &web_sys::Element, css: &str, value: &str) {
     let input: web_sys::HtmlInputElement = find(root, css).dyn_into().unwrap();
     input.set_value(value);
@@ -138,7 +138,7 @@ async fn the_bar_saves_on_enter_and_reopens_a_picked_workspace() {
     settle().await;
     press_enter(&root, "#kafka-ws-name");
     settle().await;
-    assert_eq!(text(&root, "#kafka-ws-status"), "Saved workspace 'My quickstart'");
+    text_is(&root, "#kafka-ws-status", "Saved workspace 'My quickstart'").await;
     assert!(text(&root, "#kafka-ws-list").contains("My quickstart"));
     assert_eq!(text(&root, "#kafka-ws-save").trim(), "Save", "saving again goes into it");
     // Elsewhere the session moves on; picking the workspace brings back its time.
@@ -149,7 +149,7 @@ async fn the_bar_saves_on_enter_and_reopens_a_picked_workspace() {
     init.set_bubbles(true);
     list.dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
     settle().await;
-    assert_eq!(text(&root, "#kafka-ws-status"), "Opened workspace 'My quickstart'");
+    text_is(&root, "#kafka-ws-status", "Opened workspace 'My quickstart'").await;
     assert_eq!(session.borrow().time_ms(), 4_000);
     assert_eq!(*opened.borrow(), 1);
     let store = IdbStore::open(database).await.unwrap();

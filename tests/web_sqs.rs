@@ -6,14 +6,18 @@
 #![cfg(target_arch = "wasm32")]
 
 use brokerlab::sqs_page::view::{SqsApp, SqsAppProps};
-use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod web_common;
-use web_common::{find, root};
+use web_common::{find, root, text_with};
+
+/// Yew's renders, then 40 ms for the rest of the page's reaction.
+async fn settle() {
+    web_common::settle_and_pause(40).await;
+}
 
 fn text(root: &web_sys::Element, css: &str) -> String {
     find(root, css).text_content().unwrap_or_default().trim().to_string()
@@ -21,10 +25,6 @@ fn text(root: &web_sys::Element, css: &str) -> String {
 
 fn count(root: &web_sys::Element, css: &str) -> u32 {
     root.query_selector_all(css).unwrap().length()
-}
-
-async fn settle() {
-    TimeoutFuture::new(40).await;
 }
 
 fn key(name: &str) {
@@ -113,7 +113,7 @@ async fn fifo_lanes_a_blocked_group_and_the_dead_letter_edge() {
     for _ in 0..39 {
         key("ArrowRight");
     }
-    settle().await;
+    text_with(&root, "#sqs-clock", "39.000 s /").await;
     assert_eq!(count(&root, ".sqs-dlq-link"), 1);
     // An SVG group, not an HTML element: read its text directly.
     let link = root

@@ -6,7 +6,6 @@
 
 use brokerlab::sqs_page::model::SqsSession;
 use brokerlab::sqs_page::ops_view::{HandPanel, HandPanelProps, SessionRef};
-use gloo_timers::future::TimeoutFuture;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -18,8 +17,9 @@ wasm_bindgen_test_configure!(run_in_browser);
 mod web_common;
 use web_common::{find, root};
 
+/// Yew's renders, then 40 ms for the rest of the page's reaction.
 async fn settle() {
-    TimeoutFuture::new(40).await;
+    web_common::settle_and_pause(40).await;
 }
 
 async fn type_value(root: &web_sys::Element, css: &str, value: &str) {

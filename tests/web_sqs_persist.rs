@@ -16,7 +16,6 @@ use brokerlab::persist::KvStore;
 use brokerlab::sqs_page::model::SqsSession;
 use brokerlab::sqs_page::ops::SqsOp;
 use brokerlab::ws_bar::{SessionRef, WorkspaceBar, WorkspaceBarProps};
-use gloo_timers::future::TimeoutFuture;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -26,7 +25,12 @@ use yew::Callback;
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod web_common;
-use web_common::{find, root};
+use web_common::{find, root, text_is};
+
+/// Yew's renders, then 60 ms for the rest of the page's reaction.
+async fn settle() {
+    web_common::settle_and_pause(60).await;
+}
 
 async fn fresh(name: &str) -> IdbStore {
     IdbStore::delete_database(name).await.expect("delete test database");
@@ -123,10 +127,6 @@ async fn a_newer_or_damaged_store_is_reported_and_left_byte_for_byte() {
     }
 }
 
-async fn settle() {
-    TimeoutFuture::new(60).await;
-}
-
 fn type_value(root: &web_sys::Element, css: &str, value: &str) {
     let input: web_sys::HtmlInputElement = find(root, css).dyn_into().unwrap();
     input.set_value(value);
@@ -171,7 +171,7 @@ async fn the_bar_saves_on_enter_and_reopens_a_picked_workspace() {
     settle().await;
     press_enter(&root, "#sqs-ws-name");
     settle().await;
-    assert_eq!(text(&root, "#sqs-ws-status"), "Saved workspace 'Payments by hand'");
+    text_is(&root, "#sqs-ws-status", "Saved workspace 'Payments by hand'").await;
     assert!(text(&root, "#sqs-ws-list").contains("Payments by hand"));
     assert_eq!(text(&root, "#sqs-ws-save").trim(), "Save", "saving again goes into it");
     // Elsewhere the session moves on; picking the workspace brings back its time and calls by hand.
@@ -182,7 +182,7 @@ async fn the_bar_saves_on_enter_and_reopens_a_picked_workspace() {
     init.set_bubbles(true);
     list.dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
     settle().await;
-    assert_eq!(text(&root, "#sqs-ws-status"), "Opened workspace 'Payments by hand'");
+    text_is(&root, "#sqs-ws-status", "Opened workspace 'Payments by hand'").await;
     assert_eq!(session.borrow().time_ms(), 7_000);
     assert_eq!(session.borrow().hand_received()[0].remaining_ms, 25_000);
     assert_eq!(*opened.borrow(), 1);

@@ -3,7 +3,6 @@
 //! table and the header show the earlier moment), the charts tab drawn, and back to the latest moment.
 #![cfg(target_arch = "wasm32")]
 
-use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -12,17 +11,17 @@ wasm_bindgen_test_configure!(run_in_browser);
 mod web_common;
 use web_common::{find, root};
 
+/// Yew's renders, then 40 ms for the rest of the page's reaction.
+async fn settle() {
+    web_common::settle_and_pause(40).await;
+}
+
 fn element(root: &web_sys::Element, css: &str) -> web_sys::Element {
     root.query_selector(css).unwrap().unwrap_or_else(|| panic!("no element matches {css}"))
 }
 
 fn text(root: &web_sys::Element, css: &str) -> String {
     find(root, css).text_content().unwrap_or_default().trim().to_string()
-}
-
-/// Lets Yew's scheduler render what the last event changed (and a few animation frames pass).
-async fn settle() {
-    TimeoutFuture::new(40).await;
 }
 
 /// Sets a field's value and fires the event Yew listens to.

@@ -42,6 +42,14 @@ pub async fn settle() {
     yew::scheduler::flush().await;
 }
 
+/// [`settle`], then `ms` more: the pages whose reaction to a click or a key is not all scheduled by Yew
+/// by the time [`settle`] returns (a flush alone failed now and then, under load, for the Kafka page's
+/// broker toggle). Checks that depend on work outside Yew (IndexedDB, the clock moving) use [`until`].
+pub async fn settle_and_pause(ms: u32) {
+    settle().await;
+    TimeoutFuture::new(ms).await;
+}
+
 /// Polls `probe` until it gives a value (after letting Yew finish its work each time); after [`WAIT_MS`]
 /// fails with `what` and what `last` says the page showed last.
 pub async fn until<T>(what: &str, mut probe: impl FnMut() -> Option<T>, last: impl Fn() -> String) -> T {
