@@ -85,13 +85,14 @@ use super::channel::{
 use super::consumer::Consumer;
 use super::dead_letter::{dead_letter_copy_via, is_cycle};
 use super::definitions::{self, CompiledPolicy, EntityKind, Policy};
+use super::delivery::{can_take_in, unblock_in, BlockedCheck, Delivered, Deliverer};
 use super::durable::base64_encode;
 use super::error::{AmqpError, ErrorScope, ReplyCode};
 use super::event::{CancelReason, DropReason, Event, LoggedEvent, QueueDeletedReason};
 use super::exchange::{Binding, BindingCheck, BindingTable, Destination, ExchangeType};
 use super::message::{header_routes, parse_expiration, PackedProperties, QueuedMessage, Route, RouteCache};
 use super::method::{Method, Reply};
-use super::queue::{ConsumerKey, InLine, Queue};
+use super::queue::{ConsumerKey, InLine, Queue, QueueName};
 use super::stream::{OffsetError, OffsetSpec, StreamLog};
 use super::types::{
     BasicProperties, ChannelNumber, ConnectionId, Delivery, DeliveryTag, FieldTable, FieldValue, MessageId,
@@ -307,6 +308,21 @@ macro_rules! emit {
     };
 }
 
+/// The [`Deliverer`] of a broker's fields, built by hand (not by a method) so that a queue of
+/// `queues` may stay borrowed meanwhile.
+macro_rules! deliverer {
+    ($self:ident) => {
+        Deliverer {
+            config: &$self.config,
+            now: $self.now,
+            events: &mut $self.events,
+            connections: &mut $self.connections,
+            totals: &mut $self.totals,
+            blocked_check: &mut $self.blocked_check,
+        }
+    };
+}
+
 /// A RabbitMQ broker (one vhost) on virtual time.
 ///
 /// # Invariants
@@ -332,7 +348,8 @@ pub struct Broker {
     connections: VecMap<ConnectionId, Connection>,
     next_connection: u32,
     exchanges: BTreeMap<Name, ExchangeState>,
-    queues: BTreeMap<Name, Queue>,
+    /// By name; the key is the queue's own `name` (see [`QueueName`]).
+    queues: BTreeMap<QueueName, Queue>,
     next_incarnation: u64,
     next_message: u64,
     totals: Totals,
@@ -350,6 +367,9 @@ pub struct Broker {
     memo: RouteMemo,
     /// The vhost's policies, validated and compiled, in the order they were first set.
     policies: Vec<CompiledPolicy>,
+    /// The last queue whose blocked consumers were all found without credit, while no credit came back
+    /// since: speed only, no behaviour.
+    blocked_check: BlockedCheck,
 }
 
 fn not_found_queue(name: &str, vhost: &str) -> AmqpError {
@@ -425,6 +445,7 @@ impl Broker {
             topology: 0,
             memo: RouteMemo::default(),
             policies: Vec::new(),
+            blocked_check: BlockedCheck::default(),
         }
     }
 
@@ -480,9 +501,9 @@ impl Broker {
         for x in transient {
             self.delete_exchange(&x);
         }
-        let names: Vec<Name> = self.queues.keys().cloned().collect();
+        let names: Vec<Name> = self.queues.keys().map(|k| k.0.clone()).collect();
         for name in names {
-            let q = self.queues.get_mut(&name).expect("listed");
+            let q = self.queues.get_mut(&*name).expect("listed");
             for m in q.retain(QueuedMessage::persistent) {
                 self.totals.drop(DropReason::Restart);
                 emit!(
@@ -846,7 +867,7 @@ impl Broker {
                     let key = (ctag.clone(), c.queue.clone(), c.queue_incarnation);
                     let (held, earlier) = per_consumer.get(&key).copied().unwrap_or((0, 0));
                     assert_eq!(c.unacked, held, "{cid}/{chn}: consumer '{ctag}' unacked count");
-                    let q = self.queues.get(&c.queue).expect("a consumer never outlives its queue");
+                    let q = self.queues.get(&*c.queue).expect("a consumer never outlives its queue");
                     let earlier = if q.is_quorum() { 0 } else { earlier };
                     assert_eq!(c.earlier_unacked, earlier, "{cid}/{chn}: consumer '{ctag}' earlier unacked");
                     assert_eq!(q.incarnation, c.queue_incarnation, "consumer '{ctag}' of an older queue");
@@ -859,8 +880,9 @@ impl Broker {
                 }
             }
         }
-        for (name, q) in &self.queues {
-            assert_eq!(name, &q.name);
+        for (key, q) in &self.queues {
+            let name = &key.0;
+            assert_eq!(*name, q.name);
             q.assert_invariants();
             let held = unacked_per_queue.get(&(q.name.clone(), q.incarnation)).copied().unwrap_or(0);
             assert_eq!(q.unacked, held, "queue '{name}': unacked count");
@@ -914,7 +936,7 @@ impl Broker {
     fn fire(&mut self, timer: Timer) {
         match timer {
             Timer::QueueTtl { queue, incarnation } => {
-                let Some(q) = self.queues.get_mut(&queue) else { return };
+                let Some(q) = self.queues.get_mut(&*queue) else { return };
                 if q.incarnation != incarnation || q.ttl_timer != Some(self.now) {
                     return;
                 }
@@ -922,7 +944,7 @@ impl Broker {
                 self.expire_heads(&queue);
             }
             Timer::QueueExpiry { queue, incarnation, generation } => {
-                let Some(q) = self.queues.get(&queue) else { return };
+                let Some(q) = self.queues.get(&*queue) else { return };
                 if q.incarnation == incarnation && q.expiry_generation == generation && !q.has_consumers() {
                     self.delete_queue(&queue, QueueDeletedReason::Expired);
                 }
@@ -1122,6 +1144,7 @@ impl Broker {
                 let channel = self.channel_mut(conn, ch);
                 if global {
                     channel.global_prefetch = prefetch_count;
+                    self.blocked_check.credit_may_return();
                 } else {
                     channel.consumer_prefetch = prefetch_count;
                 }
@@ -1246,7 +1269,7 @@ impl Broker {
 
     /// Removes a consumer from its queue (not from its channel); returns whether the queue still exists.
     fn detach_consumer(&mut self, key: &ConsumerKey, consumer: &Consumer, reason: CancelReason) -> bool {
-        let Some(q) = self.queues.get_mut(&consumer.queue) else { return false };
+        let Some(q) = self.queues.get_mut(&QueueName::of(&consumer.queue)) else { return false };
         if q.incarnation != consumer.queue_incarnation {
             return false;
         }
@@ -1286,7 +1309,9 @@ impl Broker {
     /// (`tests/scenarios/amqp/quorum-requeue-order`); otherwise (an active consumer's message, a channel
     /// that closed with it unacked) it goes among the returns at the front.
     fn requeue_one(&mut self, u: Unacked, to_back: bool) -> Option<Name> {
-        let Some(q) = self.queues.get_mut(&u.queue).filter(|q| q.incarnation == u.queue_incarnation) else {
+        let Some(q) =
+            self.queues.get_mut(&QueueName::of(&u.queue)).filter(|q| q.incarnation == u.queue_incarnation)
+        else {
             self.totals.drop(DropReason::QueueDeleted);
             emit!(
                 self,
@@ -1332,6 +1357,7 @@ impl Broker {
 
     /// [`Channel::forget_consumer_unacked`] on channel `ch` of `conn`.
     fn forget_consumer_unacked(&mut self, conn: ConnectionId, ch: ChannelNumber, tag: u64, u: &Unacked) {
+        self.blocked_check.credit_may_return();
         if let Some(channel) = self.connections.get_mut(&conn).and_then(|c| c.channels.get_mut(&ch)) {
             channel.forget_consumer_unacked(tag, u);
         }
@@ -1531,7 +1557,7 @@ impl Broker {
         }
         match &destination {
             Destination::Queue(q) => {
-                let queue = self.queues.get(q).ok_or_else(|| not_found_queue(q, &vhost))?;
+                let queue = self.queues.get(&**q).ok_or_else(|| not_found_queue(q, &vhost))?;
                 if queue.exclusive_owner.is_some_and(|owner| owner != conn) {
                     return Err(resource_locked(q, &vhost));
                 }
@@ -1570,7 +1596,7 @@ impl Broker {
         }
         // Unbinding what does not exist (exchange, queue or binding) succeeds, as in RabbitMQ.
         if let Destination::Queue(q) = &destination {
-            if let Some(queue) = self.queues.get(q) {
+            if let Some(queue) = self.queues.get(&**q) {
                 if queue.exclusive_owner.is_some_and(|owner| owner != conn) {
                     return Err(resource_locked(q, &vhost));
                 }
@@ -1643,7 +1669,7 @@ impl Broker {
     ) {
         if exchange.is_empty() {
             queues.extend(
-                route.keys().filter_map(|k| self.queues.get_key_value(k).map(|(name, _)| name.clone())),
+                route.keys().filter_map(|k| self.queues.get_key_value(k).map(|(name, _)| name.0.clone())),
             );
             if !route.also.is_empty() {
                 crate::order::sort(queues);
@@ -1671,8 +1697,9 @@ impl Broker {
             for d in dests.drain(..) {
                 match d {
                     Destination::Queue(q) => {
-                        if self.queues.contains_key(&q) {
-                            queues.push(q);
+                        // The queue's own name (a binding holds a copy): enqueueing finds it by address.
+                        if let Some((name, _)) = self.queues.get_key_value(&*q) {
+                            queues.push(name.0.clone());
                         }
                     }
                     Destination::Exchange(e) => {
@@ -1798,7 +1825,7 @@ impl Broker {
         let mut q = Queue::new(name.clone(), incarnation, durable, auto_delete, owner, arguments, args);
         self.apply_queue_policy(&vhost, &mut q);
         self.topology += 1;
-        self.queues.insert(name.clone(), q);
+        self.queues.insert(QueueName(name.clone()), q);
         self.restart_expiry(&name);
         Ok(Reply::QueueDeclareOk { queue: name.to_string(), message_count: 0, consumer_count: 0 })
     }
@@ -1842,9 +1869,9 @@ impl Broker {
     fn reapply_policies(&mut self) {
         self.topology += 1;
         let vhost = self.vhost().to_string();
-        let names: Vec<Name> = self.queues.keys().cloned().collect();
+        let names: Vec<Name> = self.queues.keys().map(|k| k.0.clone()).collect();
         for name in names {
-            let mut q = self.queues.remove(&name).expect("listed");
+            let mut q = self.queues.remove(&*name).expect("listed");
             let before = q.args.expires_millis;
             self.apply_queue_policy(&vhost, &mut q);
             let expires_changed = q.args.expires_millis != before;
@@ -1852,7 +1879,7 @@ impl Broker {
                 // A countdown armed under the old setting is stale.
                 q.expiry_generation += 1;
             }
-            self.queues.insert(name.clone(), q);
+            self.queues.insert(QueueName(name.clone()), q);
             if expires_changed {
                 self.restart_expiry_if_unused(&name);
             }
@@ -2215,37 +2242,7 @@ impl Broker {
 
     /// Whether the consumer at `key` may take one more delivery now.
     fn can_take(&self, key: &ConsumerKey) -> bool {
-        Self::can_take_in(&self.connections, key)
-    }
-
-    /// [`can_take`](Self::can_take) on the connections alone, so a caller may hold a queue meanwhile.
-    fn can_take_in(connections: &VecMap<ConnectionId, Connection>, key: &ConsumerKey) -> bool {
-        let Some(ch) = connections.get(&key.connection).and_then(|c| c.channels.get(&key.channel)) else {
-            return false;
-        };
-        let Some(c) = ch.consumer(&key.tag) else { return false };
-        c.auto_ack || (c.has_credit() && ch.has_global_credit())
-    }
-
-    /// Consumers that got credit back rejoin the end of their priority in the line, in the order they
-    /// were blocked (`rabbit_queue_consumers:unblock`).
-    fn unblock_in(q: &mut Queue, connections: &VecMap<ConnectionId, Connection>) {
-        let Some(first) = q.blocked.iter().position(|c| Self::can_take_in(connections, &c.key)) else {
-            return;
-        };
-        // In place, so the list keeps its allocation: a consumer blocks and unblocks once per ack when
-        // its prefetch is full. Those before `first` were just found blocked still.
-        let mut blocked = std::mem::take(&mut q.blocked);
-        q.enter_line(blocked.remove(first));
-        let mut i = first;
-        while i < blocked.len() {
-            if Self::can_take_in(connections, &blocked[i].key) {
-                q.enter_line(blocked.remove(i));
-            } else {
-                i += 1;
-            }
-        }
-        q.blocked = blocked;
+        can_take_in(&self.connections, key)
     }
 
     /// Delivers ready messages to consumers with credit until none is left. As RabbitMQ does, consumers
@@ -2258,118 +2255,32 @@ impl Broker {
 
     /// [`run_delivery`](Self::run_delivery), told whether the queue's blocked consumers were just
     /// unblocked with no credit given back since (then they are not checked again).
-    fn run_delivery_from(&mut self, queue: &str, mut unblocked: bool) {
-        'lookup: loop {
+    fn run_delivery_from(&mut self, queue: &str, unblocked: bool) {
+        let Some(q) = self.queues.get_mut(queue) else { return };
+        if q.is_stream() {
+            self.run_stream_delivery(queue);
+            return;
+        }
+        let d = deliverer!(self);
+        if d.deliver_ready(q, unblocked) == Delivered::HeadsToExpire {
+            self.expire_heads_and_deliver(queue);
+        }
+    }
+
+    /// The rest of a delivery run that uncovered a head with an expiry: `expire_heads` (which needs the
+    /// whole broker) and delivery again, until a run ends with no such head. The queue's blocked
+    /// consumers were checked at the start of the run and no credit came back since.
+    fn expire_heads_and_deliver(&mut self, queue: &str) {
+        loop {
+            self.expire_heads(queue);
             let Some(q) = self.queues.get_mut(queue) else { return };
             if q.is_stream() {
                 self.run_stream_delivery(queue);
                 return;
             }
-            if !unblocked {
-                Self::unblock_in(q, &self.connections);
-                unblocked = true;
-            }
-            // The consumer last served, when its delivery used up its credit: found at the front again
-            // (the only consumer in the line, say), it is known to be blocked without looking it up.
-            // Nothing between two turns of the loop below gives credit back.
-            let mut spent: Option<ConsumerKey> = None;
-            // The queue stays borrowed from one delivery to the next; it is looked up again only after
-            // `expire_heads`, which needs the whole broker.
-            loop {
-                if q.is_empty() {
-                    return;
-                }
-                let Some(front) = q.consumers.front() else { return };
-                let single_active = q.args.single_active_consumer;
-                let known_spent = spent.as_ref().is_some_and(|k| k.same_as(&front.key));
-                let key = (!known_spent).then(|| front.key.clone());
-                // The consumer and its channel, found once for the credit check (`can_take`) and the
-                // delivery.
-                let channel = key.as_ref().and_then(|key| {
-                    self.connections.get_mut(&key.connection).and_then(|c| c.channels.get_mut(&key.channel))
-                });
-                let taker = channel.zip(key).and_then(|(ch, key)| {
-                    let global_credit = ch.has_global_credit();
-                    let Channel {
-                        consumers,
-                        next_delivery_tag,
-                        consumer_unacked,
-                        unacked,
-                        global_prefetch,
-                        ..
-                    } = ch;
-                    let consumer = consumer_mut(consumers, &key.tag)?;
-                    let can_take = consumer.auto_ack || (consumer.has_credit() && global_credit);
-                    can_take.then_some((
-                        key,
-                        consumer,
-                        next_delivery_tag,
-                        consumer_unacked,
-                        unacked,
-                        *global_prefetch,
-                    ))
-                });
-                let Some((key, consumer, next_delivery_tag, channel_unacked, unacked, global_prefetch)) =
-                    taker
-                else {
-                    if single_active {
-                        return;
-                    }
-                    let front = q.consumers.pop_front().expect("just looked at");
-                    q.blocked.push(front);
-                    continue;
-                };
-                if !single_active {
-                    // Served: to the end of its priority (with one priority, the back of the line).
-                    let served = q.consumers.pop_front().expect("just looked at");
-                    q.enter_line(served);
-                }
-                let m = q.pop().expect("not empty");
-                // No head left with an expiry: `expire_heads` would find nothing to drop and no timer to arm.
-                let heads_quiet = q.next_head_expiry().is_none() && self.now < VirtualTime::NEVER;
-                let qname = q.name.clone();
-                let incarnation = q.incarnation;
-                let quorum_count = (q.is_quorum() && m.delivery_count > 0).then_some(m.delivery_count);
-                let tag = *next_delivery_tag;
-                *next_delivery_tag += 1;
-                let auto_ack = consumer.auto_ack;
-                emit!(
-                    self,
-                    Event::Delivered {
-                        connection: key.connection,
-                        channel: key.channel,
-                        queue: qname.clone(),
-                        delivery: Box::new(m.to_delivery(
-                            DeliveryTag(tag),
-                            Some(&key.tag),
-                            None,
-                            quorum_count
-                        )),
-                    }
-                );
-                if auto_ack {
-                    self.totals.acked += 1;
-                } else {
-                    consumer.unacked += 1;
-                    *channel_unacked += 1;
-                    if !(consumer.has_credit() && Channel::global_credit(global_prefetch, *channel_unacked)) {
-                        spent = Some(key.clone());
-                    }
-                    unacked.insert(
-                        tag,
-                        Unacked {
-                            message: m,
-                            queue: qname,
-                            queue_incarnation: incarnation,
-                            consumer_tag: Some(key.tag),
-                        },
-                    );
-                    q.unacked += 1;
-                }
-                if !heads_quiet {
-                    self.expire_heads(queue);
-                    continue 'lookup;
-                }
+            let d = deliverer!(self);
+            if d.deliver_ready(q, true) == Delivered::AllItCould {
+                return;
             }
         }
     }
@@ -2603,6 +2514,7 @@ impl Broker {
             // One delivery is one group: settle it without building, sorting and splitting a list.
             let u = channel.unacked.remove(&tag).expect("checked");
             channel.forget_consumer_unacked(tag, &u);
+            self.blocked_check.credit_may_return();
             let (queue, incarnation) = (u.queue.clone(), u.queue_incarnation);
             self.settle_group_taken(conn, ch, &queue, incarnation, std::iter::once((tag, u)), op);
             self.run_channel_queues_after(conn, ch, &queue);
@@ -2624,7 +2536,7 @@ impl Broker {
         channel.unacked.iter().find_map(|(t, u)| {
             let q = self
                 .queues
-                .get(&u.queue)
+                .get(&*u.queue)
                 .filter(|q| q.is_stream() && q.incarnation == u.queue_incarnation)?;
             tags(*t).then(|| q.name.clone())
         })
@@ -2683,9 +2595,10 @@ impl Broker {
         group: impl IntoIterator<Item = (u64, Unacked)>,
         op: Settle,
     ) {
-        let live = match self.queues.get_mut(queue) {
+        let live = match self.queues.get_mut(&QueueName::of(queue)) {
             Some(q) if q.incarnation == incarnation => {
-                Self::unblock_in(q, &self.connections);
+                unblock_in(q, &self.connections);
+                self.blocked_check.checked(q);
                 // A stream keeps every message: any settlement only ends the read and gives credit back
                 // (`rabbit_stream_queue:settle/5`); nothing is requeued or dead-lettered.
                 if op == Settle::Ack || q.is_stream() {
@@ -2729,7 +2642,15 @@ impl Broker {
                         q.unacked -= 1;
                         self.totals.acked += 1;
                     }
-                    self.run_delivery_from(queue, true);
+                    // `run_delivery_from(queue, true)` on the queue in hand.
+                    if q.is_stream() {
+                        self.run_stream_delivery(queue);
+                        return;
+                    }
+                    let d = deliverer!(self);
+                    if d.deliver_ready(q, true) == Delivered::HeadsToExpire {
+                        self.expire_heads_and_deliver(queue);
+                    }
                     return;
                 }
                 true
@@ -2783,11 +2704,11 @@ impl Broker {
                     requeued |= self.requeue_one(u, !active).is_some();
                 }
                 (true, None) => {
-                    self.queues.get_mut(queue).expect("live").unacked -= 1;
+                    self.queues.get_mut(&**queue).expect("live").unacked -= 1;
                     self.totals.acked += 1;
                 }
                 (true, Some(false)) => {
-                    self.queues.get_mut(queue).expect("live").unacked -= 1;
+                    self.queues.get_mut(&**queue).expect("live").unacked -= 1;
                     self.dead_letter_or_drop(queue, u.message, DropReason::Rejected);
                 }
                 // The queue is gone: an ack still counts as acknowledged, a reject drops.
@@ -2888,7 +2809,9 @@ impl Broker {
                 format!("invalid message: {{unacceptable_type_in_header,\"{header}\",{kind}}}"),
             )
         })?;
-        properties.headers.remove("BCC");
+        if !properties.headers.is_empty() {
+            properties.headers.remove("BCC");
+        }
         // One channel lookup for both: a transaction holds the publish, else it takes its confirm number.
         let channel = self.channel_mut(conn, ch);
         let untransacted = channel.tx.is_none().then(|| channel.take_publish_seq());
@@ -2984,7 +2907,7 @@ impl Broker {
         let targets = match chosen {
             // A committed publish: the queues chosen at its publish that still exist.
             Some(mut queues) => {
-                queues.retain(|q| self.queues.contains_key(q));
+                queues.retain(|q| self.queues.contains_key(&**q));
                 queues
             }
             None => self.route(&xname, &route, properties.headers()),
@@ -3100,8 +3023,8 @@ impl Broker {
 
     /// Puts a new copy into a queue (the caller counted the copy); returns `false` if the queue refused it
     /// (`x-overflow` reject-publish / reject-publish-dlx), which nacks a confirmed publish.
-    fn enqueue(&mut self, queue: &str, m: QueuedMessage) -> bool {
-        let Some(q) = self.queues.get_mut(queue) else {
+    fn enqueue(&mut self, queue: &Name, m: QueuedMessage) -> bool {
+        let Some(q) = self.queues.get_mut(&QueueName::of(queue)) else {
             unreachable!("routing only returns existing queues")
         };
         let name = q.name.clone();
@@ -3155,7 +3078,11 @@ impl Broker {
         let drop_head = q.args.overflow == Overflow::DropHead
             && (q.args.max_length.is_some() || q.args.max_length_bytes.is_some());
         emit!(self, Event::Enqueued { message: id, queue: name.clone() });
-        self.run_delivery(&name);
+        // `run_delivery` on the queue in hand (not a stream: that returned above).
+        let d = deliverer!(self);
+        if d.deliver_ready(q, false) == Delivered::HeadsToExpire {
+            self.expire_heads_and_deliver(&name);
+        }
         if drop_head {
             self.drop_head_over_limit(&name);
         }
@@ -3184,7 +3111,7 @@ impl Broker {
     /// A message leaves `queue` for `reason`: to the queue's dead-letter exchange if it has one, else
     /// dropped.
     fn dead_letter_or_drop(&mut self, queue: &Name, m: QueuedMessage, reason: DropReason) {
-        let (dlx, dlrk) = match self.queues.get(queue) {
+        let (dlx, dlrk) = match self.queues.get(&**queue) {
             Some(q) => (q.args.dead_letter_exchange.clone(), q.args.dead_letter_routing_key.clone()),
             None => (None, None),
         };

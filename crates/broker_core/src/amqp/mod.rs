@@ -9,7 +9,7 @@
 //! [`error`] (reply codes and texts), [`event`] (what comes out), [`exchange`] (routing: direct, fanout,
 //! topic trie, headers), [`broker`] (the state machine) with its parts: [`arguments`] (queue argument
 //! validation), [`queue`], [`message`] (the compact queued entry), [`channel`], [`consumer`],
-//! [`dead_letter`] (`x-death`), [`stream`] (a stream queue's log), [`census`] (message conservation),
+//! [`dead_letter`] (`x-death`), `delivery` (a queue's delivery run), [`stream`] (a stream queue's log), [`census`] (message conservation),
 //! [`vec_map`] (the small ordered map of connections, channels and consumers).
 
 pub mod arguments;
@@ -19,6 +19,7 @@ pub mod channel;
 pub mod consumer;
 pub mod dead_letter;
 pub mod definitions;
+mod delivery;
 pub mod durable;
 pub mod error;
 pub mod event;

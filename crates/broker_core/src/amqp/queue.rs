@@ -22,7 +22,53 @@ use super::message::QueuedMessage;
 use super::stream::StreamLog;
 use super::types::{ChannelNumber, ConnectionId, FieldTable, Name};
 use crate::clock::VirtualTime;
+use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::collections::VecDeque;
+use std::rc::Rc;
+
+/// A queue's name as the key of the broker's queue map: ordered as the string, and equal at once, without
+/// comparing bytes, to the very name the map holds. The queue itself, its consumers' keys, routing's
+/// results and unacknowledged deliveries all share that name, so the lookups of every message (enqueue,
+/// ack) compare one pointer. Looking up by `&str` works as with a map of strings.
+#[derive(Clone, Debug)]
+pub struct QueueName(pub Name);
+
+impl QueueName {
+    /// The key for looking `name` up (a reference count, not a copy of the string).
+    pub fn of(name: &Name) -> QueueName {
+        QueueName(Name::clone(name))
+    }
+}
+
+impl PartialEq for QueueName {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for QueueName {}
+
+impl PartialOrd for QueueName {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for QueueName {
+    fn cmp(&self, other: &Self) -> Ordering {
+        if Rc::ptr_eq(&self.0, &other.0) {
+            return Ordering::Equal;
+        }
+        self.0.cmp(&other.0)
+    }
+}
+
+impl Borrow<str> for QueueName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
 
 /// A consumer's place in its queue's line: its address and its priority (`x-priority`, default 0).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +90,7 @@ impl ConsumerKey {
     pub fn same_as(&self, other: &ConsumerKey) -> bool {
         self.connection == other.connection
             && self.channel == other.channel
-            && (std::rc::Rc::ptr_eq(&self.tag, &other.tag) || self.tag == other.tag)
+            && (Rc::ptr_eq(&self.tag, &other.tag) || self.tag == other.tag)
     }
 }
 
@@ -139,7 +185,7 @@ impl Queue {
     /// (front) consumer in place, and a quorum one queues waiting consumers in registration order.
     pub fn enter_line(&mut self, entry: InLine) {
         let first = usize::from(self.args.single_active_consumer);
-        if first > 0 && self.is_quorum() {
+        if self.consumers.is_empty() || (first > 0 && self.is_quorum()) {
             self.consumers.push_back(entry);
             return;
         }
