@@ -2,21 +2,23 @@
 //! (`scripts/web-bench.sh`), every figure also as a ratio to a baseline of the same run:
 //! (a) frame times with 100 queues and 10,000 virtual messages a second playing on the RabbitMQ load page,
 //! with 100 partitions and 10,000 records a second playing on the Kafka page itself (a generated
-//! document opened by its share link), and with 10 queues and 1,000 messages a second on the SQS page
-//! (the same way; an SQS run holds at most 20,000 messages), each against an idle blank Yew page sampled
-//! the same way in the same run; (b) the initial download of each page (the wasm, JS and CSS the RabbitMQ
-//! page `/`, the Kafka page `/?model=kafka`, the SQS page `/?model=sqs` and the embedded sandbox
-//! `/?embed=1` fetch at start, gzipped and, when the `brotli` tool is installed, brotli-compressed),
-//! against its budget; (c) first render of each against a blank Yew page built with the same toolchain,
-//! measured in the same run. Prints tables; asserts nothing about time (the download budgets are asserted
-//! by the e2e test `budgets`).
+//! document opened by its share link), with 10 queues and 1,000 messages a second on the SQS page and
+//! with 10 keys and 1,000 messages a second on the Redis page (the same way; an SQS run and a Redis run
+//! each hold at most 20,000 messages), each against an idle blank Yew page sampled the same way in the
+//! same run; (b) the initial download of every page of [`PAGE_BUDGETS`] (each model's page and each
+//! sandbox: the wasm, JS and CSS it fetches at start, gzipped and, when the `brotli` tool is installed,
+//! brotli-compressed), against its budget; (c) first render of each against a blank Yew page built with
+//! the same toolchain, measured in the same run. Prints Markdown tables; asserts nothing about time (the
+//! download budgets are asserted by the e2e test `budgets`).
 //!
 //! Environment: `WEB_BENCH_SECONDS` (frame sampling, default 12), `WEB_BENCH_LOADS` (page loads per page
 //! for first render, default 9), `WEB_BENCH_QUEUES` / `WEB_BENCH_PRODUCERS` / `WEB_BENCH_RATE` (the
 //! RabbitMQ load: default 100 queues, 10 producers × 1,000 messages a second), `WEB_BENCH_PARTITIONS` /
 //! `WEB_BENCH_KAFKA_PRODUCERS` / `WEB_BENCH_KAFKA_RATE` (the Kafka load: default 100 partitions, 10
 //! producers × 1,000 records a second), `WEB_BENCH_SQS_QUEUES` / `WEB_BENCH_SQS_RATE` (the SQS load:
-//! default 10 queues, one producer of 100 messages a second and one consumer each).
+//! default 10 queues, one producer of 100 messages a second and one consumer each),
+//! `WEB_BENCH_REDIS_KEYS` / `WEB_BENCH_REDIS_RATE` (the Redis load: default 10 keys, one producer of 100
+//! messages a second each, see [`redis_load_document`]).
 
 #[path = "../tests/e2e/harness.rs"]
 mod harness;
@@ -195,6 +197,57 @@ fn sqs_load_document(queues: u64, rate: u64) -> String {
     .unwrap()
 }
 
+/// The Redis page's load: `keys` keys taken in turn by the three ways Redis is used as a queue — a list
+/// (`LPUSH`, one `BRPOP` worker), a stream (`XADD`, a consumer group with one `XREADGROUP` worker that
+/// `XACK`s) and a channel (`PUBLISH`, one subscriber) — each key with one producer of `rate` messages a
+/// second, workers processing 1 ms each; as long as a run's message budget allows (19 s at 1,000
+/// messages a second). The streams keep every entry (no `MAXLEN`), as the tutorials' do.
+fn redis_load_document(keys: u64, rate: u64) -> String {
+    let per_second = (keys * rate).max(1);
+    let max_messages = broker_core::redis::scenario::document::MAX_MESSAGES;
+    let seconds = (max_messages * 95 / 100 / per_second).clamp(1, 60);
+    let (mut groups, mut producers, mut workers, mut subscribers) = (vec![], vec![], vec![], vec![]);
+    for i in 0..keys {
+        match i % 3 {
+            0 => {
+                let list = format!("jobs-{i}");
+                producers.push(json!({"name": format!("{list}-producer"), "list": list, "rate": rate}));
+                workers.push(json!({"name": format!("{list}-worker"), "list": list, "processing": "1ms"}));
+            }
+            1 => {
+                let stream = format!("events-{i}");
+                groups.push(json!({"stream": stream, "name": "readers"}));
+                producers.push(json!({"name": format!("{stream}-producer"), "stream": stream, "rate": rate}));
+                workers
+                    .push(json!({"name": format!("{stream}-reader"), "stream": stream, "group": "readers",
+                                    "processing": "1ms"}));
+            }
+            _ => {
+                let channel = format!("news-{i}");
+                producers
+                    .push(json!({"name": format!("{channel}-publisher"), "channel": channel, "rate": rate}));
+                subscribers.push(json!({"name": format!("{channel}-subscriber"), "channels": [channel]}));
+            }
+        }
+    }
+    let text = serde_json::to_string_pretty(&json!({
+        "brokerlab": 2,
+        "model": "redis",
+        "description": format!("Web bench load: {keys} keys, {per_second} messages/s"),
+        "seed": 1,
+        "duration": format!("{seconds}s"),
+        "groups": groups,
+        "producers": producers,
+        "workers": workers,
+        "subscribers": subscribers
+    }))
+    .unwrap();
+    // Refused here, natively, rather than by the page after the release builds.
+    broker_core::redis::scenario::document::RedisDocument::parse(&text)
+        .unwrap_or_else(|e| panic!("the Redis load document is refused: {e:?}"));
+    text
+}
+
 /// Opens a model's page on a generated document by its share link (the page plays it to the end once
 /// before its first render: waited for up to 2 minutes), presses its Play button, waits 3 s of warm-up.
 fn open_playing(port: u16, model: &str, document: &str, play: &str) -> Browser {
@@ -237,6 +290,9 @@ fn main() {
         env_u64("WEB_BENCH_KAFKA_RATE", 1000),
     );
     let (sqs_queues, sqs_rate) = (env_u64("WEB_BENCH_SQS_QUEUES", 10), env_u64("WEB_BENCH_SQS_RATE", 100));
+    let (redis_keys, redis_rate) =
+        (env_u64("WEB_BENCH_REDIS_KEYS", 10), env_u64("WEB_BENCH_REDIS_RATE", 100));
+    let redis_doc = redis_load_document(redis_keys, redis_rate);
 
     let app_dist = trunk_build();
     let blank_dist = trunk_build_page("blank");
@@ -350,6 +406,14 @@ fn main() {
     drop(browser);
     let sqs_intervals = frame_intervals(&sv);
 
+    // The Redis page the same way.
+    let browser = open_playing(isolated_port, "redis", &redis_doc, "#redis-play");
+    let (rv, redis_before, redis_after, redis_errors) = sample_under_load(&browser.page, ms, "#redis-clock");
+    let redis_keys_shown =
+        browser.page.execute("return document.querySelectorAll('#redis-keys .redis-key').length;", json!([]));
+    drop(browser);
+    let redis_intervals = frame_intervals(&rv);
+
     let clock = |s: &str| {
         s.trim_start_matches("t = ")
             .split(['s', '/'])
@@ -385,22 +449,34 @@ fn main() {
         sqs_queues * sqs_rate,
         clock(&sqs_after) - clock(&sqs_before),
     );
+    let (lists, streams) = (redis_keys.div_ceil(3), (redis_keys + 1) / 3);
+    println!(
+        "\nRedis page: {redis_keys} keys ({lists} lists with a BRPOP worker each, {streams} streams with a \
+         consumer group of one XREADGROUP worker each, {} channels with one subscriber each), one producer of \
+         {redis_rate} msg/s per key = {} msg/s; the same warm-up and sampling. Key cards shown at the end: \
+         {redis_keys_shown}; virtual clock {redis_before} → {redis_after} ({:.2} virtual s in {seconds} wall s).",
+        redis_keys - lists - streams,
+        redis_keys * redis_rate,
+        clock(&redis_after) - clock(&redis_before),
+    );
     println!(
         "\n| Page | timestamp resolution | Frames | p50 ms | p95 ms | p99 ms | max ms | frames > 16.7 ms | \
          frames > 20 ms (dropped) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     println!("{}", frame_row("blank Yew page, idle", &idle, &idle_intervals));
-    println!("{}", frame_row("RabbitMQ load page (100 queues)", &v, &intervals));
-    println!("{}", frame_row("Kafka page (100 partitions)", &kv, &kafka_intervals));
-    println!("{}", frame_row("SQS page (10 queues)", &sv, &sqs_intervals));
+    println!("{}", frame_row(&format!("RabbitMQ load page ({queues} queues)"), &v, &intervals));
+    println!("{}", frame_row(&format!("Kafka page ({partitions} partitions)"), &kv, &kafka_intervals));
+    println!("{}", frame_row(&format!("SQS page ({sqs_queues} queues)"), &sv, &sqs_intervals));
+    println!("{}", frame_row(&format!("Redis page ({redis_keys} keys)"), &rv, &redis_intervals));
     let idle_p95 = percentile(&idle_intervals, 95.0);
     let (p95, kafka_p95) = (percentile(&intervals, 95.0), percentile(&kafka_intervals, 95.0));
-    let sqs_p95 = percentile(&sqs_intervals, 95.0);
+    let (sqs_p95, redis_p95) = (percentile(&sqs_intervals, 95.0), percentile(&redis_intervals, 95.0));
     println!(
-        "\np95 / idle p95: RabbitMQ {:.3}, Kafka {:.3}, SQS {:.3}",
+        "\np95 / idle p95: RabbitMQ {:.3}, Kafka {:.3}, SQS {:.3}, Redis {:.3}",
         p95 / idle_p95,
         kafka_p95 / idle_p95,
-        sqs_p95 / idle_p95
+        sqs_p95 / idle_p95,
+        redis_p95 / idle_p95
     );
     if !errors.is_empty() {
         println!("\nconsole errors on the RabbitMQ load page: {errors:?}");
@@ -411,13 +487,17 @@ fn main() {
     if !sqs_errors.is_empty() {
         println!("\nconsole errors on the SQS page: {sqs_errors:?}");
     }
+    if !redis_errors.is_empty() {
+        println!("\nconsole errors on the Redis page: {redis_errors:?}");
+    }
 
     println!("\n## Budgets\n");
     println!("| Budget | Measured | Met |\n| --- | --- | --- |");
     for (name, p95, what) in [
-        ("RabbitMQ", p95, "100 queues, 10,000 msg/s"),
-        ("Kafka", kafka_p95, "100 partitions, 10,000 records/s"),
-        ("SQS", sqs_p95, "10 queues, 1,000 msg/s"),
+        ("RabbitMQ", p95, format!("{queues} queues, {} msg/s", producers * rate)),
+        ("Kafka", kafka_p95, format!("{partitions} partitions, {} records/s", kafka_producers * kafka_rate)),
+        ("SQS", sqs_p95, format!("{sqs_queues} queues, {} msg/s", sqs_queues * sqs_rate)),
+        ("Redis", redis_p95, format!("{redis_keys} keys, {} msg/s", redis_keys * redis_rate)),
     ] {
         println!(
             "| p95 frame time ≤ 16.7 ms, {name} ({what}) | {p95:.3} ms ({:.3}× the idle page's {idle_p95:.3} ms) | {} |",
