@@ -268,7 +268,10 @@ fn a_repeated_line_sends_its_command_that_many_times_and_waits_between_them() {
     let lines: Vec<HandLine> = run.hand_lines().iter().rev().take(2).map(|(_, l)| l.clone()).collect();
     assert_eq!(
         lines,
-        [HandLine::Blocked { command: "2 BLPOP extra2 1".into() }, HandLine::Output { text: "(nil)\n".into() }],
+        [
+            HandLine::Blocked { command: "2 BLPOP extra2 1".into() },
+            HandLine::Output { text: "(nil)\n".into() }
+        ],
         "the first reply, then the second repetition waits"
     );
     at(&mut run, 2_500);

@@ -151,14 +151,15 @@ impl RedisRun {
         if self.hand.subscribed.is_some() {
             return Err("redis-cli reads messages until Ctrl-C; the command was not sent (redis-cli does not send it either)".into());
         }
-        let (repeat, argv) =
-            match repeat_count(&argv).map_err(str::to_string)? {
-                Some(n) if n > MAX_REPEAT => return Err(format!(
+        let (repeat, argv) = match repeat_count(&argv).map_err(str::to_string)? {
+            Some(n) if n > MAX_REPEAT => {
+                return Err(format!(
                     "brokerlab: the console repeats a command at most {MAX_REPEAT} times; nothing was sent"
-                )),
-                Some(n) => (n, argv[1..].to_vec()),
-                None => (1, argv),
-            };
+                ))
+            }
+            Some(n) => (n, argv[1..].to_vec()),
+            None => (1, argv),
+        };
         self.advance_system(self.clock.now);
         let typed = line.trim().to_string();
         self.hand.used = true;
