@@ -2,7 +2,8 @@
 # The Redis differential: every golden Redis program (tests/scenarios/redis/*/program.redis) runs on the
 # engine and on a real redis-server 7 (Debian's package) over RESP, and any difference after normalising
 # wall-clock stream ids and idle times, and the order of KEYS, SCAN and PUBSUB CHANNELS lists (redis-server's hash seed), fails the test (there is no allow-list yet: Redis is the oracle).
-# Then every Redis document (tests/scenarios/redis-tutorials/*/document.json, and any
+# Then the console goldens (tests/scenarios/redis-console/*/: lines typed into the real redis-cli in a
+# terminal, scripts/redis-cli-console.py). Then every Redis document (tests/scenarios/redis-tutorials/*/document.json, and any
 # tests/scenarios/redis-documents/*/document.json): the engine's exchanges played on redis-server in real
 # time, compared exchange by exchange and check by check; a difference outside
 # tests/real_broker/redis-documents-allowlist.toml fails the test (docs/real-broker.md, "Redis documents").
@@ -64,6 +65,23 @@ done
 [ "$count" -gt 0 ] || fail "no Redis golden programs found"
 [ "$failed" = 0 ] || fail "$failed of $count Redis programs differ from redis-server"
 say "all $count Redis programs agree with redis-server ($((SECONDS - start)) s)"
+
+# The console's own lines (tests/scenarios/redis-console/): the real redis-cli in a terminal, typed the
+# golden's lines on this server; crates/broker_core/tests/redis_console.rs types them on the engine's console.
+command -v python3 >/dev/null || fail "python3 is needed to drive redis-cli in a terminal"
+console_failed=0
+console_count=0
+for dir in tests/scenarios/redis-console/*/; do
+  [ -f "$dir/input.txt" ] || continue
+  console_count=$((console_count + 1))
+  if ! timeout 120 python3 scripts/redis-cli-console.py "$PORT" "$dir" --compare; then
+    console_failed=$((console_failed + 1))
+    echo "[real-redis] $(basename "$dir"): the real redis-cli differs from expected.txt (above)"
+  fi
+done
+[ "$console_count" -gt 0 ] || fail "no redis-cli console goldens found"
+[ "$console_failed" = 0 ] || fail "$console_failed of $console_count console goldens differ from redis-cli"
+say "all $console_count console goldens agree with redis-cli ($(redis-cli --version))"
 
 DOC_ALLOW=tests/real_broker/redis-documents-allowlist.toml
 doc_failed=0

@@ -2,7 +2,8 @@
 //! keyboard (→, End, Home); the stream's entries, its group with last-delivered id and lag, and its
 //! pending entries list with the crashed consumer's entry; then the console — commands typed and sent
 //! with Enter, redis-cli's replies and errors, Up recalling the last command, the key the command made,
-//! and the commands played again after a rewind.
+//! and the commands played again after a rewind; redis-cli's `(TX)` prompt, and Ctrl-C getting it out of reading
+//! messages on a new connection.
 #![cfg(target_arch = "wasm32")]
 
 use brokerlab::redis_page::view::{RedisApp, RedisAppProps};
@@ -149,6 +150,38 @@ async fn the_console_sends_commands_with_enter_and_recalls_them_with_up() {
     text_is(&root, "#redis-clock", "20.000 s / 20.000 s").await;
     assert_eq!(count(&root, ".redis-typed"), 2, "the two commands sent (the refused line was not)");
     assert_eq!(text(&root, "[data-key=todo] .redis-item"), "a b");
+}
+
+#[wasm_bindgen_test]
+async fn the_console_has_redis_cli_s_transaction_prompt_and_ctrl_c_leaves_reading_messages() {
+    let root = render("pubsub-fire-and-forget");
+    mounted(&root).await;
+    type_command(&root, "MULTI").await;
+    assert_eq!(text(&root, ".redis-console-line .redis-prompt"), "127.0.0.1:6379(TX)>");
+    type_command(&root, "DISCARD").await;
+    let out = text(&root, "#redis-console-out");
+    assert!(out.contains("127.0.0.1:6379(TX)> DISCARD\nOK"), "{out}");
+    assert_eq!(text(&root, ".redis-console-line .redis-prompt"), "127.0.0.1:6379>");
+    assert_eq!(count(&root, "#redis-console-ctrl-c"), 0, "nothing to interrupt");
+    // Subscribed, redis-cli only reads messages: a line is not sent, until Ctrl-C (the button here).
+    type_command(&root, "SUBSCRIBE scores.football").await;
+    assert!(text(&root, "#redis-console-out").contains("Reading messages... (press Ctrl-C to quit)"));
+    type_command(&root, "PING").await;
+    assert!(text(&root, "#redis-console-out").ends_with("(redis-cli does not send it either)"));
+    click(&root, "#redis-console-ctrl-c").await;
+    until(
+        "Ctrl-C to end the subscription",
+        || (count(&root, "#redis-console-ctrl-c") == 0).then_some(()),
+        || text(&root, "#redis-console-out"),
+    )
+    .await;
+    assert!(text(&root, "#redis-console-out").ends_with("^C"));
+    type_command(&root, "PUBSUB NUMSUB scores.football").await;
+    let out = text(&root, "#redis-console-out");
+    assert!(
+        out.ends_with("1) \"scores.football\"\n2) (integer) 0"),
+        "the old connection's subscription is gone: {out}"
+    );
 }
 
 /// The readout of the chart `slug` at the page's time.

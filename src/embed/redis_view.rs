@@ -11,7 +11,7 @@ use super::bridge;
 use super::config::EmbedConfig;
 use super::model_view::{self, use_model_sandbox, ModelPanel};
 use super::redis::RedisEmbed;
-use crate::redis_page::model::{ConsoleLine, KeyKind, RedisSession, PROMPT};
+use crate::redis_page::model::{ConsoleLine, KeyKind, RedisSession};
 use yew::prelude::*;
 
 /// How many of the console's latest blocks the console panel shows.
@@ -189,7 +189,7 @@ fn console(state: &RedisEmbed) -> Html {
                     <span class="muted">{ "The page's commands and redis-cli's replies show here." }</span>
                 }
                 { for shown.iter().map(|l| match l {
-                    ConsoleLine::Prompt { command, .. } => html! { <span class="prompt">{ format!("{PROMPT}{command}\n") }</span> },
+                    ConsoleLine::Prompt { prompt, command, .. } => html! { <span class="prompt">{ format!("{prompt}{command}\n") }</span> },
                     ConsoleLine::Output(text) => html! { <span>{ text }</span> },
                     ConsoleLine::Waiting => html! { <span class="muted">{ "(waiting…)\n" }</span> },
                 }) }

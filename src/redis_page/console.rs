@@ -1,9 +1,10 @@
 //! The console: redis-cli on the running document. A command typed here is sent at the page's time through
 //! the engine ([`super::model::RedisSession::type_command`]) and its reply printed as redis-cli prints it;
 //! what was sent is kept and sent again when the run is replayed (a rewind, Play after the end). Keyboard:
-//! Enter sends, Up / Down walk through the commands typed before, as redis-cli's history does.
+//! Enter sends, Up / Down walk through the commands typed before, as redis-cli's history does; Ctrl-C
+//! (or the button shown then) gets redis-cli out of a blocking command or of reading messages.
 
-use super::model::{ConsoleLine, RedisSession, PROMPT};
+use super::model::{ConsoleLine, RedisSession, CTRL_C, PROMPT, PROMPT_TX};
 use yew::prelude::*;
 
 /// The session, shared with the page and the workspace bar (compared by identity: the `version` prop
@@ -70,6 +71,20 @@ pub fn console(props: &ConsoleProps) -> Html {
             on_sent.emit(());
         }
     };
+    let interrupt = {
+        let session = props.session.clone();
+        let note = note.clone();
+        let on_sent = props.on_sent.clone();
+        move || {
+            let result = session.0.borrow_mut().type_command(CTRL_C);
+            note.set(result.err().filter(|e| !e.is_empty()));
+            on_sent.emit(());
+        }
+    };
+    let on_ctrl_c = {
+        let interrupt = interrupt.clone();
+        Callback::from(move |_: MouseEvent| interrupt())
+    };
     let onkeydown = {
         let session = props.session.clone();
         let input = input.clone();
@@ -78,6 +93,15 @@ pub fn console(props: &ConsoleProps) -> Html {
             "Enter" => {
                 e.prevent_default();
                 submit();
+            }
+            // Ctrl-C while redis-cli waits or reads messages; otherwise the browser's copy.
+            "c" if e.ctrl_key() && {
+                let s = session.0.borrow();
+                s.run().hand_reading() || s.run().hand_waiting().is_some()
+            } =>
+            {
+                e.prevent_default();
+                interrupt();
             }
             key @ ("ArrowUp" | "ArrowDown") => {
                 e.prevent_default();
@@ -99,7 +123,14 @@ pub fn console(props: &ConsoleProps) -> Html {
     };
     let s = props.session.0.borrow();
     let lines = s.console();
-    let waiting = s.run().hand_waiting().map(|(c, _)| c.to_string());
+    let waiting = s.run().hand_waiting().map(|(c, _)| format!("waiting in {c}… (Ctrl-C ends it)"));
+    let reading = s.run().hand_reading();
+    let prompt = if s.run().hand_in_transaction() { PROMPT_TX } else { PROMPT };
+    let placeholder = match (waiting, reading) {
+        (Some(w), _) => w,
+        (None, true) => "reading messages… (Ctrl-C to quit)".to_string(),
+        (None, false) => String::new(),
+    };
     html! {
         <section id="redis-console" class="panel redis-panel" aria-label="Console (redis-cli)">
             <h2>{ "Console" }<span class="muted">{ " — redis-cli on this run, at the page's time" }</span></h2>
@@ -108,9 +139,9 @@ pub fn console(props: &ConsoleProps) -> Html {
                     <span class="muted">{ "Type a command below: XADD orders * item pen, LRANGE jobs 0 -1, XPENDING orders shipping - + 10…\n" }</span>
                 }
                 { for lines.iter().map(|l| match l {
-                    ConsoleLine::Prompt { at_ms, command } => html! {
+                    ConsoleLine::Prompt { at_ms, prompt, command } => html! {
                         <span class="redis-typed" data-at={at_ms.to_string()}>
-                            <span class="redis-prompt">{ PROMPT }</span>{ command }{ "\n" }
+                            <span class="redis-prompt">{ *prompt }</span>{ command }{ "\n" }
                         </span>
                     },
                     ConsoleLine::Output(text) => html! {
@@ -123,11 +154,17 @@ pub fn console(props: &ConsoleProps) -> Html {
                 }
             </pre>
             <div class="redis-console-line">
-                <label for="redis-console-input" class="redis-prompt">{ PROMPT.trim_end() }</label>
+                <label for="redis-console-input" class="redis-prompt">{ prompt.trim_end() }</label>
                 <input id="redis-console-input" class="redis-console-input" type="text" autocomplete="off"
                        spellcheck="false" aria-label="Command (redis-cli): Enter sends, Up recalls"
-                       placeholder={waiting.map(|c| format!("waiting in {c}…")).unwrap_or_default()}
+                       placeholder={placeholder.clone()}
                        value={(*input).clone()} {oninput} {onkeydown} />
+                if !placeholder.is_empty() {
+                    <button id="redis-console-ctrl-c" type="button" class="redis-ctrl-c" onclick={on_ctrl_c}
+                            title="Ctrl-C: redis-cli leaves the blocking command or stops reading messages (its connection closes)">
+                        { "Ctrl-C" }
+                    </button>
+                }
             </div>
         </section>
     }

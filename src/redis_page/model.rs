@@ -14,7 +14,8 @@ use crate::persist::permalink;
 use crate::shell::{is_due, keep_applied, Applied};
 use broker_core::redis::program::parse::split_args;
 use broker_core::redis::reply::quote;
-use broker_core::redis::scenario::{HandLine, RedisEvent, RedisRun, RedisRunOptions};
+pub use broker_core::redis::scenario::CTRL_C;
+use broker_core::redis::scenario::{repeat_count, HandLine, RedisEvent, RedisRun, RedisRunOptions};
 use broker_core::redis::server::{BlockedOp, Value};
 use broker_core::redis::stream::Stream;
 use broker_core::scenario::document::ModelName;
@@ -162,8 +163,8 @@ pub struct WaitingView {
 /// One block of the console, as redis-cli shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConsoleLine {
-    /// `127.0.0.1:6379> COMMAND`, at its instant (ms).
-    Prompt { at_ms: u64, command: String },
+    /// `127.0.0.1:6379> COMMAND` (`127.0.0.1:6379(TX)> ` in a transaction), at its instant (ms).
+    Prompt { at_ms: u64, prompt: &'static str, command: String },
     /// What redis-cli printed (lines).
     Output(String),
     /// The console waits in a blocking command.
@@ -172,6 +173,8 @@ pub enum ConsoleLine {
 
 /// redis-cli's prompt.
 pub const PROMPT: &str = "127.0.0.1:6379> ";
+/// redis-cli's prompt between `MULTI` and `EXEC` or `DISCARD`.
+pub const PROMPT_TX: &str = "127.0.0.1:6379(TX)> ";
 
 /// The page's session: the document, the console's commands and its run at the page's time.
 pub struct RedisSession {
@@ -302,7 +305,7 @@ impl RedisSession {
         self.ops = Vec::with_capacity(ops.len());
         self.history.clear();
         for a in ops {
-            if self.history.last() != Some(&a.op) {
+            if self.history.last() != Some(&a.op) && a.op != CTRL_C {
                 self.history.push(a.op.clone());
             }
             keep_applied(&mut self.ops, a.at, a.op);
@@ -315,13 +318,14 @@ impl RedisSession {
 
     /// Sends a console line now, through the engine; what redis-cli prints for it (`None`: it blocks).
     /// A line sent is kept (at this instant, in time order) so that replaying the run sends it again; one
-    /// not sent (`Err`: redis-cli's refusal, or why the console cannot send it) is not.
+    /// not sent (`Err`: redis-cli's refusal, or why the console cannot send it) is not. [`CTRL_C`] is
+    /// Ctrl-C (kept, not in the history).
     pub fn type_command(&mut self, line: &str) -> Result<Option<String>, String> {
         let line = line.trim();
         if line.is_empty() {
             return Err(String::new());
         }
-        if self.history.last().is_none_or(|l| l != line) {
+        if self.history.last().is_none_or(|l| l != line) && line != CTRL_C {
             self.history.push(line.to_string());
         }
         let now = self.time_ms();
@@ -340,9 +344,11 @@ impl RedisSession {
         let mut out = Vec::new();
         for (t, line) in self.run.hand_lines() {
             match line {
-                HandLine::Typed { command } => {
-                    out.push(ConsoleLine::Prompt { at_ms: t.as_millis(), command: command.clone() })
-                }
+                HandLine::Typed { command, transaction } => out.push(ConsoleLine::Prompt {
+                    at_ms: t.as_millis(),
+                    prompt: if *transaction { PROMPT_TX } else { PROMPT },
+                    command: command.clone(),
+                }),
                 HandLine::Output { text } | HandLine::Received { text } | HandLine::Closed { text } => {
                     out.push(ConsoleLine::Output(text.clone()))
                 }
@@ -595,6 +601,8 @@ pub fn tally_into(tallies: &mut BTreeMap<String, ChannelTally>, events: &[(Virtu
                     continue;
                 };
                 let Ok(argv) = split_args(command) else { continue };
+                // A repeated line (`3 PUBLISH …`) tells each repetition's reply apart.
+                let argv = if matches!(repeat_count(&argv), Ok(Some(_))) { &argv[1..] } else { &argv[..] };
                 let publish = argv.first().is_some_and(|c| {
                     c.eq_ignore_ascii_case(b"publish") || c.eq_ignore_ascii_case(b"spublish")
                 });
@@ -874,7 +882,10 @@ mod tests {
         assert_eq!(s.ops.len(), 2, "only what was sent is kept");
         assert_eq!(s.history, ["LPUSH jobs first", "XADD jobs * f v", "SET x \"open"]);
         let shown = s.console();
-        assert_eq!(shown[0], ConsoleLine::Prompt { at_ms: 2_500, command: "LPUSH jobs first".into() });
+        assert_eq!(
+            shown[0],
+            ConsoleLine::Prompt { at_ms: 2_500, prompt: PROMPT, command: "LPUSH jobs first".into() }
+        );
         assert_eq!(shown[1], ConsoleLine::Output("(integer) 3\n".into()));
         let at_end = {
             s.seek(s.end_ms());

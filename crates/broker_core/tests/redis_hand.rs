@@ -5,7 +5,9 @@
 //! keeps the run going (its ledgers follow what the hand did; no run stops), and a blocking command
 //! waits on the run's clock. The same lines at the same instants replay the same run.
 
-use broker_core::redis::scenario::{HandLine, RedisEvent, RedisRun, RedisRunOptions, HAND, READING_MESSAGES};
+use broker_core::redis::scenario::{
+    HandLine, RedisEvent, RedisRun, RedisRunOptions, BAD_REPEAT, CTRL_C, HAND, READING_MESSAGES,
+};
 use broker_core::redis::server::Value;
 use broker_core::VirtualTime;
 use std::path::Path;
@@ -178,11 +180,10 @@ fn subscribe_and_publish_by_hand() {
         out,
         format!("{READING_MESSAGES}\n1) \"subscribe\"\n2) \"scores.football\"\n3) (integer) 1\n")
     );
-    // In subscribe mode redis-server refuses other commands (Redis 7.0's text).
-    assert_eq!(
-        typed(&mut run, "GET x"),
-        "(error) ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\n"
-    );
+    // redis-cli 7.0 now only reads messages: a line typed is not sent.
+    let refused = run.hand_command("GET x").unwrap_err();
+    assert!(refused.contains("reads messages until Ctrl-C"), "{refused}");
+    assert!(run.hand_reading());
     at(&mut run, 1_500);
     let (t, last) = run.hand_lines().last().unwrap().clone();
     assert_eq!(t.as_millis(), 1_500);
@@ -230,4 +231,55 @@ fn the_same_lines_at_the_same_instants_replay_the_same_run() {
     assert_eq!(a, b);
     assert_eq!(lines_a, lines_b);
     assert!(a.contains("you> DEL orders -> (integer) 1"), "{a}");
+}
+
+#[test]
+fn ctrl_c_leaves_the_subscription_and_a_wait_on_a_new_connection() {
+    let mut run = tutorial("pubsub-fire-and-forget");
+    at(&mut run, 1_200);
+    typed(&mut run, "SUBSCRIBE scores.football");
+    at(&mut run, 2_500);
+    // Reading messages for 1.3 s: redis-cli prints the time, and the subscription is gone with the old
+    // connection (the next message reaches the two subscribers of the document only).
+    assert_eq!(typed(&mut run, CTRL_C), "^C\n(1.30s)\n");
+    assert!(!run.hand_reading());
+    assert_eq!(typed(&mut run, "PUBLISH scores.football by-hand"), "(integer) 2\n");
+    // In a blocking command redis-cli ends; its BLPOP is gone from the server with the connection.
+    assert_eq!(run.hand_command("BLPOP nothing 0").unwrap(), None);
+    assert_eq!(typed(&mut run, CTRL_C), "^C\n");
+    assert_eq!(run.hand_waiting(), None);
+    assert!(run.server().blocked.is_empty(), "{:?}", run.server().blocked);
+    to_end(&mut run);
+    assert!(run.stopped().is_none(), "{:?}", run.stopped());
+}
+
+#[test]
+fn a_repeated_line_sends_its_command_that_many_times_and_waits_between_them() {
+    let mut run = tutorial("reliable-queue-with-a-reaper");
+    at(&mut run, 500);
+    assert_eq!(typed(&mut run, "3 RPUSH extra x"), "(integer) 1\n(integer) 2\n(integer) 3\n");
+    assert_eq!(run.hand_command("0 LLEN extra").unwrap_err(), BAD_REPEAT);
+    // Two BLPOPs on an empty list, 1 s each: the first times out at 1.5 s, then the second is sent and
+    // times out at 2.5 s; redis-cli times the whole line (2 s).
+    assert_eq!(run.hand_command("2 BLPOP extra2 1").unwrap(), None);
+    at(&mut run, 1_000);
+    assert!(run.hand_waiting().is_some());
+    at(&mut run, 1_500);
+    let lines: Vec<HandLine> = run.hand_lines().iter().rev().take(2).map(|(_, l)| l.clone()).collect();
+    assert_eq!(
+        lines,
+        [
+            HandLine::Blocked { command: "2 BLPOP extra2 1".into() },
+            HandLine::Output { text: "(nil)\n".into() }
+        ],
+        "the first reply, then the second repetition waits"
+    );
+    at(&mut run, 2_500);
+    assert_eq!(run.hand_waiting(), None);
+    assert_eq!(
+        run.hand_lines().last().unwrap().1,
+        HandLine::Unblocked { command: "2 BLPOP extra2 1".into(), waited_ms: 2_000, text: "(nil)\n".into() }
+    );
+    to_end(&mut run);
+    assert!(run.stopped().is_none(), "{:?}", run.stopped());
 }

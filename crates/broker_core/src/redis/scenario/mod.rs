@@ -15,6 +15,6 @@ pub mod run;
 
 pub use document::RedisDocument;
 pub use run::{
-    run_document_transcript, HandLine, RedisEvent, RedisRun, RedisRunOptions, WireStep, HAND,
-    READING_MESSAGES,
+    repeat_count, run_document_transcript, HandLine, RedisEvent, RedisRun, RedisRunOptions, WireStep,
+    BAD_REPEAT, CTRL_C, HAND, MAX_REPEAT, READING_MESSAGES,
 };

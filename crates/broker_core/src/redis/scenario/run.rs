@@ -42,7 +42,7 @@ pub use wire::WireStep;
 
 mod hand;
 mod wire;
-pub use hand::{HandLine, HAND, READING_MESSAGES};
+pub use hand::{repeat_count, HandLine, BAD_REPEAT, CTRL_C, HAND, MAX_REPEAT, READING_MESSAGES};
 
 /// The runaway guard's default: the most firings at one instant.
 const MAX_FIRINGS: u64 = 100_000;

@@ -8,11 +8,21 @@
 //! arrays, `(error) …`), `Reading messages... (press Ctrl-C to quit)` before the first subscription, the
 //! messages pushed while subscribed, a blocking command's reply when it comes or its timeout ends.
 //!
+//! What redis-cli 7.0 does itself, before or instead of the server (compared with the real `redis-cli`
+//! in a terminal by `tests/scenarios/redis-console/`): a line starting with a whole number and more
+//! words sends the rest that many times (`3 PING`; `Invalid redis-cli repeat command option value.` for 0,
+//! below it or out of range); `SUBSCRIBE`, `PSUBSCRIBE` and `SSUBSCRIBE` print `Reading messages…` even
+//! when refused, and once subscribed redis-cli only reads messages: a typed line is not sent, and
+//! [`CTRL_C`] leaves that mode on a new connection (the subscriptions are gone with the old one), printing
+//! the time since the command when it is half a second or more. Ctrl-C in a blocking command or at the
+//! prompt ends redis-cli itself: the console's connection closes (its wait, transaction and watched keys
+//! with it) and the next command opens a new one, as a redis-cli started again would.
+//!
 //! # Invariants
 //! - A line that is not sent changes nothing and records nothing: one redis-cli refuses
-//!   (`Invalid argument(s)`), an empty one, or one typed while the console waits in a blocking command
-//!   (redis-cli cannot send it either). Everything sent is recorded, errors included (a refused command
-//!   inside `MULTI` makes `EXEC` fail).
+//!   (`Invalid argument(s)`, a bad repeat count), an empty one, or one typed while the console waits in a
+//!   blocking command or reads messages (redis-cli cannot send it either). Everything sent is recorded,
+//!   errors included (a refused command inside `MULTI` makes `EXEC` fail).
 //! - A command is sent after everything the run did at its instant (the caller plays the run to the
 //!   instant first); given the same lines at the same instants, a replayed run is the same.
 //! - The hand may move anything anywhere (pop an element a worker would have taken, read entries for a
@@ -30,17 +40,66 @@ pub const HAND: &str = "you";
 /// redis-cli's line before the first message of a subscription (Redis 7.0's `redis-cli`).
 pub const READING_MESSAGES: &str = "Reading messages... (press Ctrl-C to quit)";
 
+/// The console's Ctrl-C, sent as a line of its own (the page's Ctrl-C key, the embed API's `command`).
+pub const CTRL_C: &str = "\u{3}";
+
+/// redis-cli's answer to a repeat count of 0, below it or out of range (`0 PING`).
+pub const BAD_REPEAT: &str = "Invalid redis-cli repeat command option value.";
+
+/// The most times the console repeats one line: redis-cli has no bound, a page needs one.
+pub const MAX_REPEAT: u64 = 1000;
+
+/// redis-cli's repeat count: the first word read as C's `strtol` reads it (leading white space, a sign,
+/// digits; a NUL byte ends it), when that takes the whole word and more words follow. `Ok(None)` when
+/// the line has no count; `Err` with redis-cli's text when the count is 0, below it or out of range.
+pub fn repeat_count(argv: &[Vec<u8>]) -> Result<Option<u64>, &'static str> {
+    if argv.len() < 2 {
+        return Ok(None);
+    }
+    let word = argv[0].split(|b| *b == 0).next().unwrap_or_default();
+    let mut i = word.iter().take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')).count();
+    let negative = match word.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let digits = &word[i..];
+    if digits.is_empty() {
+        // strtol reads nothing and points at the word's start: a count (of 0) only when the word is empty.
+        return if word.is_empty() { Err(BAD_REPEAT) } else { Ok(None) };
+    }
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return Ok(None);
+    }
+    let value = std::str::from_utf8(digits).ok().and_then(|d| d.parse::<i64>().ok());
+    match value {
+        Some(n) if n > 0 && !negative => Ok(Some(n as u64)),
+        _ => Err(BAD_REPEAT),
+    }
+}
+
 /// One line (or block of lines) of the console, at the instant it was printed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "line", rename_all = "snake_case")]
 pub enum HandLine {
-    /// A command as typed.
-    Typed { command: String },
+    /// A command as typed; `transaction` when redis-cli's prompt said `(TX)` (after `MULTI`).
+    Typed {
+        command: String,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        transaction: bool,
+    },
     /// What redis-cli printed for it (one or more lines, each ending with a newline).
     Output { text: String },
     /// The command blocks: its reply comes later.
     Blocked { command: String },
-    /// A blocking command's reply, when it came (served or timed out).
+    /// A blocking command's reply, when it came (served or timed out); `waited_ms` since the line was
+    /// typed (for a repeated line, the last repetition's reply only: redis-cli times the whole line).
     Unblocked { command: String, waited_ms: u64, text: String },
     /// A message pushed to the console's client while it is subscribed.
     Received { text: String },
@@ -56,8 +115,12 @@ pub(super) struct Hand {
     pub(super) waiting: Option<(String, VirtualTime)>,
     /// Whether any command was sent (then the ledgers follow the server).
     pub(super) used: bool,
-    /// Whether the console's client has subscribed since it connected (redis-cli's pub/sub mode).
-    subscribed: bool,
+    /// Since when redis-cli reads messages (its pub/sub mode, entered by a `SUBSCRIBE` it sent).
+    subscribed: Option<VirtualTime>,
+    /// A repeated line's command, and how many times it is still to be sent after the reply it waits for.
+    repeat: Option<(Vec<Vec<u8>>, u64)>,
+    /// When the line whose repetitions are still going was typed.
+    typed_at: VirtualTime,
 }
 
 impl RedisRun {
@@ -68,8 +131,12 @@ impl RedisRun {
 
     /// Sends one redis-cli command line now; returns what redis-cli printed, or `None` when the command
     /// blocks (its reply is a [`HandLine::Unblocked`] later). `Err` when the line is not sent: the text
-    /// the console shows instead (`Invalid argument(s)`, or why it waits); an empty line is `Err("")`.
+    /// the console shows instead (`Invalid argument(s)`, a bad repeat count, or why it waits); an empty
+    /// line is `Err("")`. [`CTRL_C`] is Ctrl-C ([`RedisRun::hand_interrupt`]).
     pub fn hand_command(&mut self, line: &str) -> Result<Option<String>, String> {
+        if line.trim() == CTRL_C {
+            return Ok(Some(self.hand_interrupt()));
+        }
         let argv = split_args(line).map_err(|(_, e)| e.to_string())?;
         if argv.is_empty() {
             return Err(String::new());
@@ -81,50 +148,95 @@ impl RedisRun {
                 since.as_millis() % 1000
             ));
         }
+        if self.hand.subscribed.is_some() {
+            return Err("redis-cli reads messages until Ctrl-C; the command was not sent (redis-cli does not send it either)".into());
+        }
+        let (repeat, argv) = match repeat_count(&argv).map_err(str::to_string)? {
+            Some(n) if n > MAX_REPEAT => {
+                return Err(format!(
+                    "brokerlab: the console repeats a command at most {MAX_REPEAT} times; nothing was sent"
+                ))
+            }
+            Some(n) => (n, argv[1..].to_vec()),
+            None => (1, argv),
+        };
         self.advance_system(self.clock.now);
         let typed = line.trim().to_string();
         self.hand.used = true;
         let now = self.clock.now;
-        self.hand.lines.push((now, HandLine::Typed { command: typed.clone() }));
+        let transaction = self.hand_in_transaction();
+        self.hand.lines.push((now, HandLine::Typed { command: typed.clone(), transaction }));
+        self.hand.typed_at = now;
+        let mut printed = String::new();
+        for left in (0..repeat).rev() {
+            match self.hand_send(&typed, &argv, false) {
+                Some(text) => printed.push_str(&text),
+                None => {
+                    self.hand.repeat = (left > 0).then(|| (argv.clone(), left));
+                    self.verify();
+                    return Ok(None);
+                }
+            }
+            if self.hand.subscribed.is_some() {
+                // redis-cli now only reads messages: the other repetitions are never sent.
+                break;
+            }
+        }
+        self.verify();
+        Ok(Some(printed))
+    }
+
+    /// Sends one command of a typed line on the console's client and records what redis-cli prints;
+    /// `None` when it blocks. `resumed`: an earlier repetition of the line blocked, so this reply ends
+    /// the line's wait (redis-cli times the whole line).
+    fn hand_send(&mut self, typed: &str, argv: &[Vec<u8>], resumed: bool) -> Option<String> {
+        let now = self.clock.now;
         let client = self.hand_client();
-        let was_subscribed = self.redis.in_subscribe_mode(client);
-        let (outcome, woken) = self.redis.execute(client, &argv);
+        let (outcome, woken) = self.redis.execute(client, argv);
         let receivers = match &outcome {
             Outcome::Reply(Reply::Int(n)) => Some(*n),
             _ => None,
         };
+        let refused = matches!(&outcome, Outcome::Reply(Reply::Error(_)));
         let mut output = match outcome {
             Outcome::Reply(r) => Some(r.render()),
             Outcome::Replies(rs) => Some(rs.iter().map(Reply::render).collect::<String>()),
             Outcome::Blocked => None,
         };
-        if let Some(text) = output.as_mut() {
-            // redis-cli enters its pub/sub mode with this line, before the confirmations.
-            if !was_subscribed && !self.hand.subscribed && self.redis.in_subscribe_mode(client) {
-                self.hand.subscribed = true;
+        // redis-cli enters its pub/sub mode for these commands with this line, before the reply, and
+        // leaves it at once when the reply is an error.
+        let name = argv[0].to_ascii_lowercase();
+        if matches!(name.as_slice(), b"subscribe" | b"psubscribe" | b"ssubscribe") {
+            if let Some(text) = output.as_mut() {
                 *text = format!("{READING_MESSAGES}\n{text}");
+                if !refused {
+                    self.hand.subscribed = Some(self.hand.typed_at);
+                }
             }
         }
+        let command = typed.to_string();
         match &output {
             Some(text) => {
-                self.hand.lines.push((now, HandLine::Output { text: text.clone() }));
+                let line = if resumed {
+                    let waited_ms = now.as_millis() - self.hand.typed_at.as_millis();
+                    HandLine::Unblocked { command: command.clone(), waited_ms, text: text.clone() }
+                } else {
+                    HandLine::Output { text: text.clone() }
+                };
+                self.hand.lines.push((now, line));
                 let reply = text.trim_end().lines().filter(|l| *l != READING_MESSAGES);
                 let reply = reply.map(str::trim).collect::<Vec<_>>().join(" ");
-                self.push(RedisEvent::Typed { by: HAND.to_string(), command: typed, reply });
+                self.push(RedisEvent::Typed { by: HAND.to_string(), command, reply });
             }
             None => {
-                self.hand.waiting = Some((typed.clone(), now));
-                self.hand.lines.push((now, HandLine::Blocked { command: typed.clone() }));
-                self.push(RedisEvent::Typed {
-                    by: HAND.to_string(),
-                    command: typed,
-                    reply: "(blocked)".into(),
-                });
+                self.hand.waiting = Some((command.clone(), now));
+                self.hand.lines.push((now, HandLine::Blocked { command: command.clone() }));
+                self.push(RedisEvent::Typed { by: HAND.to_string(), command, reply: "(blocked)".into() });
             }
         }
         // What the command published reaches the subscribers (and the console, when it listens); a
         // `PUBLISH` is told as a producer's is, with the subscribers away missing it.
-        let publish = argv[0].eq_ignore_ascii_case(b"publish") && argv.len() == 3;
+        let publish = name == b"publish" && argv.len() == 3;
         match receivers.filter(|_| publish) {
             Some(n) => {
                 let channel = String::from_utf8_lossy(&argv[1]).into_owned();
@@ -138,8 +250,36 @@ impl RedisRun {
             }
         }
         self.route(woken);
+        output
+    }
+
+    /// Ctrl-C on the console. Reading messages, redis-cli leaves its pub/sub mode on a new connection
+    /// (the old one closes with its subscriptions) and prints the time since the command when it is half
+    /// a second or more; in a blocking command or at its prompt redis-cli ends, and the next command
+    /// opens a new connection. Either way the console's connection closes. Returns what was printed.
+    pub fn hand_interrupt(&mut self) -> String {
+        self.advance_system(self.clock.now);
+        let now = self.clock.now;
+        let mut text = "^C\n".to_string();
+        if let Some(since) = self.hand.subscribed.take() {
+            let ms = now.as_millis() - since.as_millis();
+            if ms >= 500 {
+                text.push_str(&format!("({:.2}s)\n", ms as f64 / 1000.0));
+            }
+        }
+        self.hand.used = true;
+        self.hand.waiting = None;
+        self.hand.repeat = None;
+        let client = self.hand_client();
+        self.redis.disconnect(client);
+        self.hand.lines.push((now, HandLine::Output { text: text.clone() }));
+        self.push(RedisEvent::Typed {
+            by: HAND.to_string(),
+            command: "Ctrl-C".into(),
+            reply: "(connection closed)".into(),
+        });
         self.verify();
-        Ok(output)
+        text
     }
 
     /// A client of the server by name, as views show who waits or listens: a worker's, a subscriber's,
@@ -172,21 +312,44 @@ impl RedisRun {
         &self.hand.lines
     }
 
+    /// Whether the console's connection is in a transaction (redis-cli's prompt says `(TX)`).
+    pub fn hand_in_transaction(&self) -> bool {
+        self.redis.transactions.contains_key(&self.hand_client())
+    }
+
+    /// Whether redis-cli reads messages (its pub/sub mode: only Ctrl-C gets it out).
+    pub fn hand_reading(&self) -> bool {
+        self.hand.subscribed.is_some()
+    }
+
     /// The blocking command the console waits in, and since when.
     pub fn hand_waiting(&self) -> Option<(&str, VirtualTime)> {
         self.hand.waiting.as_ref().map(|(c, t)| (c.as_str(), *t))
     }
 
-    /// The reply to the console's blocking command (served, or its timeout's nil).
+    /// The reply to the console's blocking command (served, or its timeout's nil); a repeated line goes
+    /// on with its next repetition.
     pub(super) fn hand_answered(&mut self, reply: Reply) {
-        let Some((command, since)) = self.hand.waiting.take() else { return };
-        let waited_ms = self.clock.now.as_millis() - since.as_millis();
+        let Some((command, _)) = self.hand.waiting.take() else { return };
         let text = reply.render();
         let one_line = text.trim_end().lines().map(str::trim).collect::<Vec<_>>().join(" ");
-        self.hand
-            .lines
-            .push((self.clock.now, HandLine::Unblocked { command: command.clone(), waited_ms, text }));
-        self.push(RedisEvent::Typed { by: HAND.to_string(), command, reply: one_line });
+        let line = match self.hand.repeat {
+            Some(_) => HandLine::Output { text },
+            None => {
+                let waited_ms = self.clock.now.as_millis() - self.hand.typed_at.as_millis();
+                HandLine::Unblocked { command: command.clone(), waited_ms, text }
+            }
+        };
+        self.hand.lines.push((self.clock.now, line));
+        self.push(RedisEvent::Typed { by: HAND.to_string(), command: command.clone(), reply: one_line });
+        let Some((argv, mut left)) = self.hand.repeat.take() else { return };
+        while left > 0 {
+            left -= 1;
+            if self.hand_send(&command, &argv, left == 0).is_none() {
+                self.hand.repeat = (left > 0).then(|| (argv.clone(), left));
+                return;
+            }
+        }
     }
 
     /// A message pushed to the console's client.
@@ -198,11 +361,12 @@ impl RedisRun {
     /// next command, without its subscriptions).
     pub(super) fn hand_disconnected(&mut self) {
         let waiting = self.hand.waiting.take();
-        if waiting.is_some() || self.hand.subscribed {
+        self.hand.repeat = None;
+        if waiting.is_some() || self.hand.subscribed.is_some() {
             let text = "Error: Server closed the connection\n".to_string();
             self.hand.lines.push((self.clock.now, HandLine::Closed { text }));
         }
-        self.hand.subscribed = false;
+        self.hand.subscribed = None;
     }
 
     /// After commands typed by hand: the ledgers take the server's word (see the module's invariants).
