@@ -50,12 +50,14 @@ fail() { echo "[real-kafka] FAILED: $*" >&2; exit 1; }
 
 export BROKERLAB_KAFKA_PORT=${BROKERLAB_KAFKA_PORT:-9092}
 URI="kafka://127.0.0.1:$BROKERLAB_KAFKA_PORT"
-ALLOW=tests/real_broker/kafka-allowlist.toml
 command -v java >/dev/null && command -v javac >/dev/null || fail "a JDK (java and javac, 17 or newer) is needed"
 
 LIB=$(scripts/kafka-node.sh fetch) || fail "cannot fetch Kafka's jars (Maven Central)"
 export BROKERLAB_KAFKA_LIB=$LIB
 DIR=$(mktemp -d /tmp/brokerlab-kafka.XXXXXX)
+# The programs' allow-list: the engine's open gaps, then the real client's own races (see each file's head).
+ALLOW=$DIR/allow.toml
+cat tests/real_broker/kafka-allowlist.toml tests/real_broker/kafka-client-races.toml > "$ALLOW"
 stop_all() {
   say "stopping Kafka"
   scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
@@ -93,6 +95,14 @@ run_golden() {
   if ! "$bin" run "$folder/program.kafka" "${args[@]}" --broker "$uri" --compare --allow-list "$ALLOW" \
        --record "$DIR/$name.real.txt"; then
     failed+=("$name(engine)")
+  fi
+  # acks-all-timeout-after-append: the broker's REQUEST_TIMED_OUT and the Java client's own request timeout fire
+  # at the same request.timeout.ms, so kafka-clients 4.1.1 words that one timeout either as the broker does ("The
+  # request timed out.", the golden's text) or as itself ("Disconnected from node N due to timeout"): 1 run in 5 at
+  # a load of ~9, nothing a program can wait for decides it. The client's wording is read as the broker's here,
+  # for this program only (its --compare twin is in tests/real_broker/kafka-client-races.toml).
+  if [ "$name" = acks-all-timeout-after-append ] && [ -f "$DIR/$name.real.txt" ]; then
+    sed -i -E 's/^(  TimeoutException: )Disconnected from node [0-9]+ due to timeout$/\1The request timed out./' "$DIR/$name.real.txt"
   fi
   if [ ! -f "$DIR/$name.real.txt" ] || ! diff -u "$folder/expected.txt" "$DIR/$name.real.txt"; then
     failed+=("$name(golden)")
@@ -299,4 +309,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   fail "${#failed[@]} check(s) of $count programs and $doc_count documents failed: ${failed[*]}"
 fi
 say "all $doc_count Kafka documents agree with Kafka 4.1 (allow-list: $DOC_ALLOW)"
-say "all $count Kafka programs agree with Kafka 4.1 (goldens and engine; allow-list: $ALLOW) in $((SECONDS - start)) s"
+say "all $count Kafka programs agree with Kafka 4.1 (goldens and engine; allow-lists: tests/real_broker/kafka-allowlist.toml and kafka-client-races.toml) in $((SECONDS - start)) s"
