@@ -11,8 +11,8 @@
 # RDB and AOF files and DEBUG allowed from loopback (the persistence programs reload the files with DEBUG
 # RELOAD NOSAVE and DEBUG LOADAOF; the runner resets the persistence configuration before each program),
 # and is stopped by its process id at the end. Never passes without having compared.
-# Time on this machine: ≈ 5–15 s for the programs (their sleeps are real there), ≈ 75 s for the documents
-# (their durations: 10–20 s each, in real time), plus the runner's build.
+# Time on this machine: ≈ 5–15 s for the programs (their sleeps are real there), ≈ 105 s for the documents
+# (their durations: 8–20 s each, in real time), plus the runner's build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS

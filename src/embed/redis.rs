@@ -284,7 +284,7 @@ mod tests {
             run(&mut s, json!({"brokerlab": 1, "id": 1, "type": "load", "scenario": "nope"})).unwrap_err();
         assert!(
             e.starts_with(
-                "no bundled Redis document 'nope'; known: streams-consumer-groups-and-xautoclaim, "
+                "no bundled Redis document 'nope'; known: streams-and-consumer-groups, streams-consumer-groups-and-xautoclaim, "
             ),
             "{e}"
         );

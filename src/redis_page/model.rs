@@ -33,11 +33,17 @@ pub struct Bundled {
 }
 
 /// The documents the Redis page offers: the tutorials of `tests/scenarios/redis-tutorials/` (the same
-/// files the goldens play). The first is streams with a consumer group.
+/// files the goldens play). The first is streams with consumer groups as redis.io introduces them, then
+/// the recovery of a crashed consumer's pending entries.
 pub const BUNDLED: &[Bundled] = &[
     Bundled {
+        id: "streams-and-consumer-groups",
+        title: "Tutorial: Streams and consumer groups, as redis.io introduces them",
+        text: include_str!("../../tests/scenarios/redis-tutorials/streams-and-consumer-groups/document.json"),
+    },
+    Bundled {
         id: "streams-consumer-groups-and-xautoclaim",
-        title: "Tutorial: Streams with a consumer group, and XAUTOCLAIM after a crash",
+        title: "Tutorial: a crashed consumer's pending entries, recovered with XAUTOCLAIM",
         text: include_str!(
             "../../tests/scenarios/redis-tutorials/streams-consumer-groups-and-xautoclaim/document.json"
         ),
@@ -802,7 +808,7 @@ mod tests {
 
     #[test]
     fn every_bundled_tutorial_opens_and_passes_all_its_checks_at_the_end() {
-        assert_eq!(BUNDLED.len(), 4);
+        assert_eq!(BUNDLED.len(), 5);
         for b in BUNDLED {
             let mut s = RedisSession::bundled(b.id).unwrap_or_else(|| panic!("{} opens", b.id));
             assert_eq!(s.time_ms(), 0);

@@ -36,7 +36,7 @@ fn run_at(width: i64, height: i64) {
 
     // The streams tutorial, picked with a click; played at 5× until the shop added three orders.
     page.click("#redis-doc option[value='streams-consumer-groups-and-xautoclaim']");
-    page.wait_text("#redis-about h2", "Streams with a consumer group");
+    page.wait_text("#redis-about h2", "recovered with XAUTOCLAIM");
     page.wait_text("#redis-clock", "0.000 s / 20.000 s");
     page.assert_in_view("#redis-play", "the play button");
     page.assert_in_view(INPUT, "the console");
@@ -143,7 +143,7 @@ fn chart_now(page: &Page, slug: &str) -> String {
 fn charts_at(width: i64, height: i64) {
     let b = Browser::open_sized("/?model=redis&doc=streams-consumer-groups-and-xautoclaim", width, height);
     let page = &b.page;
-    page.wait_text("#redis-about h2", "Streams with a consumer group");
+    page.wait_text("#redis-about h2", "recovered with XAUTOCLAIM");
     // Hidden until asked for (showing them samples the whole run); they stay shown for the other documents.
     assert_eq!(page.text("#redis-charts-toggle"), "Show charts");
     page.click("#redis-charts-toggle");
@@ -241,12 +241,12 @@ fn the_other_pages_pickers_go_to_the_redis_page() {
     let page = &b.page;
     page.wait_text("header.app-header", "Scenario");
     page.click("#model-picker option[value='redis']");
-    page.wait_text("#redis-about h2", "Streams with a consumer group");
+    page.wait_text("#redis-about h2", "Streams and consumer groups");
     let search = page.execute("return location.search;", json!([]));
     assert_eq!(search.as_str(), Some("?model=redis"));
     page.click("#model-picker option[value='sqs']");
     page.wait_text("#sqs-about h2", "the visibility timeout");
     page.click("#model-picker option[value='redis']");
-    page.wait_text("#redis-about h2", "Streams with a consumer group");
+    page.wait_text("#redis-about h2", "Streams and consumer groups");
     assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
 }

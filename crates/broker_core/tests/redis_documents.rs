@@ -50,7 +50,7 @@ fn compare(problems: &mut Vec<String>, name: &str, path: &Path, actual: &str) {
 #[test]
 fn every_redis_tutorial_plays_its_expected_transcript_and_its_checks_pass() {
     let dirs = golden_dirs();
-    assert!(dirs.len() >= 4, "at least four Redis tutorials, found {}", dirs.len());
+    assert!(dirs.len() >= 5, "at least five Redis tutorials, found {}", dirs.len());
     play_goldens(dirs);
 }
 

@@ -283,3 +283,74 @@ fn a_repeated_line_sends_its_command_that_many_times_and_waits_between_them() {
     to_end(&mut run);
     assert!(run.stopped().is_none(), "{:?}", run.stopped());
 }
+
+/// The lines the streams tutorial's description asks the reader to type on the console, at 4.2 s: the
+/// shop has added four orders (1–4 s); alice holds the third and bob the second, unacknowledged; the
+/// group audit has read nothing yet. Each reply is what its description says it shows.
+#[test]
+fn the_streams_tutorial_s_console_lines_show_what_its_description_says() {
+    let mut run = tutorial("streams-and-consumer-groups");
+    at(&mut run, 4_200);
+    // Reading leaves the stream as it was: four entries with the ids `*` gave them.
+    assert_eq!(typed(&mut run, "XLEN orders"), "(integer) 4\n");
+    assert_eq!(
+        typed(&mut run, "XREVRANGE orders + - COUNT 1"),
+        "1) 1) \"1700000004000-0\"\n   2) 1) \"item\"\n      2) \"book-4\"\n      3) \"qty\"\n      4) \"2\"\n"
+    );
+    let all = typed(&mut run, "XRANGE orders - +");
+    assert!(all.starts_with("1) 1) \"1700000001000-0\"\n   2) 1) \"item\"\n      2) \"book-1\"\n"), "{all}");
+    assert!(all.contains("\n4) 1) \"1700000004000-0\"\n"), "{all}");
+    let read = typed(&mut run, "XREAD COUNT 2 STREAMS orders 0");
+    assert!(read.starts_with("1) 1) \"orders\"\n   2) 1) 1) \"1700000001000-0\"\n"), "{read}");
+    assert!(
+        read.contains("      2) 1) \"1700000002000-0\"\n") && !read.contains("1700000003000-0"),
+        "{read}"
+    );
+    // The PEL: one order each, bob's idle since 2 s and alice's since 3 s.
+    assert_eq!(
+        typed(&mut run, "XPENDING orders shipping"),
+        "1) (integer) 2\n2) \"1700000002000-0\"\n3) \"1700000003000-0\"\n4) 1) 1) \"alice\"\n      2) \"1\"\n   2) 1) \"bob\"\n      2) \"1\"\n"
+    );
+    assert_eq!(
+        typed(&mut run, "XPENDING orders shipping - + 10"),
+        "1) 1) \"1700000002000-0\"\n   2) \"bob\"\n   3) (integer) 2200\n   4) (integer) 1\n\
+         2) 1) \"1700000003000-0\"\n   2) \"alice\"\n   3) (integer) 1200\n   4) (integer) 1\n"
+    );
+    // shipping has read three of the four orders (lag 1: the fourth waits for a free consumer); audit
+    // has read none, so its lag is every order added.
+    let groups = typed(&mut run, "XINFO GROUPS orders");
+    assert!(groups.starts_with("1)  1) \"name\"\n    2) \"audit\"\n"), "{groups}");
+    assert!(
+        groups.contains("    9) \"entries-read\"\n   10) (nil)\n   11) \"lag\"\n   12) (integer) 4\n2)"),
+        "{groups}"
+    );
+    assert!(
+        groups.ends_with("    9) \"entries-read\"\n   10) (integer) 3\n   11) \"lag\"\n   12) (integer) 1\n"),
+        "{groups}"
+    );
+    // bob's own history: the order he holds, and nothing of alice's.
+    assert_eq!(
+        typed(&mut run, "XREADGROUP GROUP shipping bob STREAMS orders 0"),
+        "1) 1) \"orders\"\n   2) 1) 1) \"1700000002000-0\"\n         2) 1) \"item\"\n            2) \"book-2\"\n            \
+         3) \"qty\"\n            4) \"3\"\n"
+    );
+    // XREAD BLOCK on `$` waits for the next order, added at 5 s.
+    assert_eq!(typed(&mut run, "XREAD BLOCK 0 STREAMS orders $"), "(blocked)");
+    at(&mut run, 5_000);
+    let (t, last) = run.hand_lines().last().unwrap().clone();
+    assert_eq!(t.as_millis(), 5_000);
+    let HandLine::Unblocked { waited_ms, text, .. } = last else { panic!("{last:?}") };
+    assert_eq!(waited_ms, 800);
+    assert!(text.starts_with("1) 1) \"orders\"\n   2) 1) 1) \"1700000005000-0\"\n"), "{text}");
+    at(&mut run, 6_000);
+    // ledger read the five orders at 5.5 s and acknowledged them: audit's lag is 0 again.
+    let groups = typed(&mut run, "XINFO GROUPS orders");
+    assert!(groups.contains("    2) \"audit\"\n"), "{groups}");
+    assert!(
+        groups
+            .contains("    9) \"entries-read\"\n   10) (integer) 6\n   11) \"lag\"\n   12) (integer) 0\n2)"),
+        "{groups}"
+    );
+    to_end(&mut run);
+    assert!(run.stopped().is_none(), "{:?}", run.stopped());
+}
