@@ -65,16 +65,21 @@ pub(super) fn real_document(
 #[cfg(feature = "real-broker")]
 mod real {
     use super::{engine, print, Command};
-    use broker_core::kafka::program::Program;
+    use broker_core::kafka::program::{Program, Transcript};
     use real_broker::{compare, kafka};
     use std::process::ExitCode;
 
-    /// The differences of `name` and a summary line; exit code 1 when one is not in the allow-list.
-    fn report(name: &str, differences: &[compare::Difference]) -> ExitCode {
+    /// The differences of `name` (`left` against Kafka) and a summary line; exit code 1 when one is not in
+    /// the allow-list.
+    fn report(name: &str, differences: &[compare::Difference], left: &str) -> ExitCode {
         out!("{}", compare::render(name, differences));
+        summary(name, differences, left)
+    }
+
+    fn summary(name: &str, differences: &[compare::Difference], left: &str) -> ExitCode {
         let unexplained = differences.iter().filter(|d| d.allowed.is_none()).count();
         outln!(
-            "{name}: {} difference(s) between the engine and Kafka, {unexplained} not in the allow-list",
+            "{name}: {} difference(s) between {left} and Kafka, {unexplained} not in the allow-list",
             differences.len()
         );
         if unexplained > 0 {
@@ -114,7 +119,7 @@ mod real {
         }
         let name = command.name.clone().unwrap_or_else(|| crate::scenario_name(&command.file));
         let differences = doc::compare(&name, &doc::engine_outcome(run), &real.outcome, &allow);
-        let code = report(&name, &differences);
+        let code = report(&name, &differences, "the engine");
         if differences.iter().any(|d| d.allowed.is_none()) {
             // What the real run did, to tell a difference's cause.
             for l in &real.log {
@@ -153,13 +158,39 @@ mod real {
                 return ExitCode::from(2);
             }
         }
-        let Some(engine_transcript) = engine_transcript else {
-            print(command, &real);
-            return ExitCode::SUCCESS;
-        };
         let name = command.name.clone().unwrap_or_else(|| crate::scenario_name(&command.file));
-        let differences = kafka::compare(&name, &engine_transcript, &real, &allow);
-        report(&name, &differences)
+        let code = match engine_transcript {
+            Some(engine_transcript) => {
+                report(&name, &kafka::compare(&name, &engine_transcript, &real, &allow), "the engine")
+            }
+            None if command.golden.is_none() => {
+                print(command, &real);
+                ExitCode::SUCCESS
+            }
+            None => ExitCode::SUCCESS,
+        };
+        match golden(command, &name, &real, &allow) {
+            Ok(golden_code) if code == ExitCode::SUCCESS => golden_code,
+            Ok(_) => code,
+            Err(error_code) => error_code,
+        }
+    }
+
+    /// With `--golden FILE`: this run of Kafka against the recorded transcript, with the same allow-list.
+    fn golden(
+        command: &Command,
+        name: &str,
+        real: &Transcript,
+        allow: &[compare::AllowEntry],
+    ) -> Result<ExitCode, ExitCode> {
+        let Some(path) = &command.golden else { return Ok(ExitCode::SUCCESS) };
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            eprintln!("brokerlab: cannot read {path}: {e}");
+            ExitCode::from(2)
+        })?;
+        let differences = kafka::compare_with_golden(name, &kafka::recorded(&text), real, allow);
+        out!("{}", kafka::render_golden(name, &differences));
+        Ok(summary(name, &differences, "the golden"))
     }
 }
 

@@ -78,6 +78,8 @@ options for run:
                            (scripts/kafka-node.sh's BROKERLAB_KAFKA_PROPS lines)
   --record FILE            with --broker and a Kafka program: also write the real
                            transcript to FILE (how tests/scenarios/kafka goldens are made)
+  --golden FILE            with --broker and a Kafka program: also diff the real transcript
+                           with FILE, a recorded one (its expected.txt), with the allow-list
   --speed N                with --broker and a JSON document: run N times faster than
                            real time (virtual ms = real ms x N; default 1)
 ";
@@ -95,6 +97,7 @@ struct Command {
     name: Option<String>,
     speed: Option<u64>,
     record: Option<String>,
+    golden: Option<String>,
     brokers: Option<i32>,
     racks: Vec<String>,
     broker_configs: Vec<(String, String)>,
@@ -120,6 +123,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         name: None,
         speed: None,
         record: None,
+        golden: None,
         brokers: None,
         racks: Vec::new(),
         broker_configs: Vec::new(),
@@ -149,6 +153,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             "--allow-list" => command.allow_list = Some(value("--allow-list")?),
             "--name" => command.name = Some(value("--name")?),
             "--record" => command.record = Some(value("--record")?),
+            "--golden" => command.golden = Some(value("--golden")?),
             "--brokers" => {
                 let v = value("--brokers")?;
                 let n: i32 = v.parse().map_err(|_| format!("--brokers needs a whole number, got '{v}'"))?;
@@ -187,11 +192,17 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     if command.speed.is_some() && command.broker.is_none() {
         return Err("--speed goes with --broker (the engine runs in virtual time)".to_string());
     }
-    if (command.allow_list.is_some() || command.name.is_some()) && !command.compare {
-        return Err("--allow-list and --name go with --compare".to_string());
+    if (command.allow_list.is_some() || command.name.is_some())
+        && !command.compare
+        && command.golden.is_none()
+    {
+        return Err("--allow-list and --name go with --compare or --golden".to_string());
     }
     if command.record.is_some() && command.broker.is_none() {
         return Err("--record goes with --broker".to_string());
+    }
+    if command.golden.is_some() && command.broker.is_none() {
+        return Err("--golden goes with --broker".to_string());
     }
     if command.compare && command.json {
         return Err("--compare prints differences; it has no --json form".to_string());
@@ -232,8 +243,12 @@ fn main() -> ExitCode {
     if redis::is_redis_program(&command.file) {
         return redis::main(&command, &text);
     }
-    if command.record.is_some() || command.brokers.is_some() || !command.broker_configs.is_empty() {
-        eprintln!("brokerlab: --record, --brokers and --broker-config are for Kafka programs (FILE.kafka)");
+    if command.record.is_some()
+        || command.golden.is_some()
+        || command.brokers.is_some()
+        || !command.broker_configs.is_empty()
+    {
+        eprintln!("brokerlab: --record, --golden, --brokers and --broker-config are for Kafka programs (FILE.kafka)");
         return ExitCode::from(2);
     }
     if text.trim_start().starts_with('{') {

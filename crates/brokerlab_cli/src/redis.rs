@@ -22,8 +22,11 @@ pub(super) fn main(command: &Command, text: &str) -> ExitCode {
         std::ops::ControlFlow::Continue(p) => p,
         std::ops::ControlFlow::Break(code) => return code,
     };
-    if command.speed.is_some() || command.brokers.is_some() {
-        eprintln!("brokerlab: {}: --speed and --brokers do not apply to a Redis program", command.file);
+    if command.speed.is_some() || command.brokers.is_some() || command.golden.is_some() {
+        eprintln!(
+            "brokerlab: {}: --speed, --brokers and --golden do not apply to a Redis program",
+            command.file
+        );
         return ExitCode::from(2);
     }
     if let Some(uri) = &command.broker {

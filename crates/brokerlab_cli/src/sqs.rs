@@ -22,7 +22,11 @@ pub(super) fn main(command: &Command, text: &str) -> ExitCode {
         std::ops::ControlFlow::Continue(p) => p,
         std::ops::ControlFlow::Break(code) => return code,
     };
-    if command.speed.is_some() || command.record.is_some() || command.brokers.is_some() {
+    if command.speed.is_some()
+        || command.record.is_some()
+        || command.brokers.is_some()
+        || command.golden.is_some()
+    {
         eprintln!(
             "brokerlab: {}: --speed, --record and --brokers do not apply to an SQS program",
             command.file

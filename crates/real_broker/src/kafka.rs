@@ -306,6 +306,26 @@ pub fn lines(transcript: &Transcript) -> Vec<Line> {
 /// The two sides of a Kafka comparison, as the differences carry them.
 pub const SIDES: [&str; 2] = ["engine", "kafka"];
 
+/// The two sides of a golden check: the transcript recorded from an earlier run of Kafka (a program's
+/// `expected.txt`) and this run's.
+pub const GOLDEN_SIDES: [&str; 2] = ["golden", "kafka"];
+
+/// A recorded transcript (`Transcript::text`, as `--record` writes it) read back into lines with their
+/// statement line: a line that starts with `N: ` opens statement N, the lines after it belong to it.
+pub fn recorded(text: &str) -> Transcript {
+    let mut transcript = Transcript::default();
+    let mut line = 0;
+    for l in text.lines() {
+        if let Some((n, _)) =
+            l.split_once(": ").filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        {
+            line = n.parse().unwrap_or(line);
+        }
+        transcript.lines.push(program::TranscriptLine { line, text: l.to_string() });
+    }
+    transcript
+}
+
 /// The lines of two transcripts of program `name` that differ (`engine` side first, then `kafka`), with
 /// the allow-list's reasons.
 pub fn compare(name: &str, engine: &Transcript, real: &Transcript, allow: &[AllowEntry]) -> Vec<Difference> {
@@ -314,9 +334,49 @@ pub fn compare(name: &str, engine: &Transcript, real: &Transcript, allow: &[Allo
     differences
 }
 
+/// The lines where this run of Kafka differs from program `name`'s golden (recorded from an earlier run),
+/// with the allow-list's reasons: the same allow-list as [`compare`], so a race of the real client is
+/// allowed in both checks by one entry.
+pub fn compare_with_golden(
+    name: &str,
+    golden: &Transcript,
+    real: &Transcript,
+    allow: &[AllowEntry],
+) -> Vec<Difference> {
+    let mut differences = sim_kernel::diff::diff(&lines(golden), &lines(real), GOLDEN_SIDES);
+    sim_kernel::diff::apply_allow_list(name, &mut differences, allow);
+    differences
+}
+
+/// [`compare_with_golden`]'s differences as text: `- golden` / `+ kafka` lines.
+pub fn render_golden(name: &str, differences: &[Difference]) -> String {
+    sim_kernel::diff::render(name, differences, GOLDEN_SIDES[0])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recorded_transcript_keeps_each_line_s_statement_and_a_race_is_allowed_against_the_golden() {
+        let golden = recorded("3: producer.send(...)\n  partition 0, offset 0\n27: producer.send(...).get()\n  TimeoutException: The request timed out.\n");
+        assert_eq!(golden.lines.iter().map(|l| l.line).collect::<Vec<_>>(), [3, 3, 27, 27]);
+        let real = recorded("3: producer.send(...)\n  partition 0, offset 0\n27: producer.send(...).get()\n  TimeoutException: Disconnected from node 1 due to timeout\n");
+        let race = AllowEntry {
+            scenario: "p".to_string(),
+            line: 27,
+            contains: Some("TimeoutException: ".to_string()),
+            reason: "a race".to_string(),
+        };
+        let differences = compare_with_golden("p", &golden, &real, std::slice::from_ref(&race));
+        assert_eq!(differences.len(), 2, "{differences:?}");
+        assert!(differences.iter().all(|d| d.allowed.as_deref() == Some("a race")));
+        assert_eq!(differences.iter().map(|d| d.side).collect::<Vec<_>>(), GOLDEN_SIDES);
+        // Without the entry, and at another statement, the same difference is not allowed.
+        assert!(compare_with_golden("p", &golden, &real, &[]).iter().all(|d| d.allowed.is_none()));
+        let elsewhere = AllowEntry { line: 3, ..race };
+        assert!(compare_with_golden("p", &golden, &real, &[elsewhere]).iter().all(|d| d.allowed.is_none()));
+    }
 
     #[test]
     fn kafka_uris_need_host_and_port() {

@@ -6,7 +6,7 @@
 use broker_core::kafka::program::engine::EngineClients;
 use broker_core::kafka::program::{self, ClientCall, ClientReply, KafkaClients};
 use real_broker::compare::{parse_allow_list, render};
-use real_broker::kafka::compare;
+use real_broker::kafka::{compare, recorded};
 use std::path::{Path, PathBuf};
 
 /// The engine, with the cluster's invariants asserted after every call.
@@ -24,21 +24,6 @@ impl KafkaClients for Checked {
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Parses a recorded transcript back into lines with their statement line.
-fn recorded(text: &str) -> program::Transcript {
-    let mut t = program::Transcript::default();
-    let mut line = 0;
-    for l in text.lines() {
-        if let Some((n, _)) =
-            l.split_once(": ").filter(|(n, _)| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty())
-        {
-            line = n.parse().expect("a line number");
-        }
-        t.lines.push(program::TranscriptLine { line, text: l.to_string() });
-    }
-    t
 }
 
 #[test]
