@@ -49,20 +49,8 @@ fn every_kafka_golden_runs_the_same_on_the_engine() {
         // brokers' racks and `--broker-config K=V` for a broker setting (the test script starts its
         // cluster with the same lines in server.properties).
         let args = std::fs::read_to_string(folder.join("args")).unwrap_or_default();
-        let words: Vec<&str> = args.split_whitespace().collect();
-        let (mut brokers, mut racks, mut configs) = (1, Vec::new(), Vec::new());
-        for pair in words.chunks(2) {
-            match pair {
-                ["--brokers", n] => brokers = n.parse().expect("--brokers N"),
-                ["--racks", r] => racks = r.split(',').map(String::from).collect(),
-                ["--broker-config", kv] => configs.push(kv.split_once('=').expect("--broker-config K=V")),
-                other => panic!("{name}: unknown args {other:?}"),
-            }
-        }
-        let mut clients = EngineClients::with_racks(0, brokers, &racks);
-        for (k, v) in configs {
-            clients.set_broker_config(k, v).unwrap_or_else(|e| panic!("{name}: {e}"));
-        }
+        let clients =
+            EngineClients::from_golden_args(0, &args).unwrap_or_else(|e| panic!("{name}/args: {e}"));
         let mut engine = Checked(clients);
         let transcript = program::run(&program, &mut engine);
         let differences = compare(&name, &transcript, &recorded(&expected), &allow);

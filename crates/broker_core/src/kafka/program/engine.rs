@@ -245,6 +245,29 @@ impl EngineClients {
         }
     }
 
+    /// The cluster a golden program's `args` file describes (`tests/scenarios/kafka/<name>/args`, the
+    /// runner's options for it): `--brokers N`, `--racks A,B,C` and `--broker-config K=V` (repeatable), as
+    /// [`EngineClients::with_racks`] and [`EngineClients::set_broker_config`] take them; empty `args` is
+    /// one broker. An unknown option or a malformed value is an error naming it.
+    pub fn from_golden_args(seed: u64, args: &str) -> Result<Self, String> {
+        let words: Vec<&str> = args.split_whitespace().collect();
+        let (mut brokers, mut racks, mut configs) = (1, Vec::new(), Vec::new());
+        for pair in words.chunks(2) {
+            match pair {
+                ["--brokers", n] => brokers = n.parse().map_err(|_| format!("--brokers N, got '{n}'"))?,
+                ["--racks", r] => racks = r.split(',').map(String::from).collect(),
+                ["--broker-config", kv] => configs
+                    .push(kv.split_once('=').ok_or_else(|| format!("--broker-config K=V, got '{kv}'"))?),
+                other => return Err(format!("unknown args {other:?}")),
+            }
+        }
+        let mut clients = Self::with_racks(seed, brokers, &racks);
+        for (key, value) in configs {
+            clients.set_broker_config(key, value)?;
+        }
+        Ok(clients)
+    }
+
     /// A broker setting given to every broker (and the controller) before the program runs, as
     /// `BROKERLAB_KAFKA_PROPS` adds lines to `scripts/kafka-node.sh`'s `server.properties`: the engine
     /// takes `replica.lag.time.max.ms` and `broker.session.timeout.ms` (milliseconds, at least 1).
