@@ -8,6 +8,7 @@
 //! deterministic, so the state at a time never depends on how the page got there.
 //! Every count and state shown is read from the engine ([`SqsRun::service`]), never worked out again here.
 
+use super::explain::{DeadLettered, EmptyReceive};
 use super::ops::{OpError, SqsOp};
 use crate::persist::permalink;
 use crate::shell::{keep_applied, Applied};
@@ -181,7 +182,8 @@ pub struct SqsSession {
 }
 
 /// What the page counts from the run's events — the messages done twice, the messages moved to each
-/// dead-letter queue, the publishes of each topic — kept as the run plays: each event is read once,
+/// dead-letter queue, the publishes of each topic, the empty receives and the dead-lettered messages the
+/// explanations list — kept as the run plays: each event is read once,
 /// when it is logged, not on every redraw (a redraw of a long run would read them all again).
 ///
 /// Invariant: it holds what the first `read` events of the run say, and nothing else; a run played
@@ -200,12 +202,16 @@ struct EventTally {
     moved: BTreeMap<(String, String), usize>,
     /// Publishes per SNS topic.
     published: BTreeMap<String, usize>,
+    /// The empty receives, in run order.
+    empty_receives: Vec<EmptyReceive>,
+    /// The messages moved to a dead-letter queue, in run order.
+    dead_lettered: Vec<DeadLettered>,
 }
 
 impl EventTally {
     /// Counts the events logged since the last call.
     fn catch_up(&mut self, events: &[(VirtualTime, SqsEvent)]) {
-        for (_, e) in &events[self.read.min(events.len())..] {
+        for (index, (at, e)) in events.iter().enumerate().skip(self.read) {
             match e {
                 SqsEvent::Processed { consumer, body, message_id } => {
                     if let Some(&i) = self.done_twice_at.get(message_id) {
@@ -221,8 +227,38 @@ impl EventTally {
                         self.done_once.insert(message_id.clone(), consumer.clone());
                     }
                 }
-                SqsEvent::Moved { from, to, .. } => {
+                SqsEvent::Moved { message_id, from, to, receive_count } => {
                     *self.moved.entry((from.clone(), to.clone())).or_default() += 1;
+                    // Its body: from the first receive or send of it logged before (once per move).
+                    let body = events[..index]
+                        .iter()
+                        .find_map(|(_, e)| match e {
+                            SqsEvent::Received { message_id: id, body, .. }
+                            | SqsEvent::Sent { message_id: id, body, .. }
+                                if id == message_id =>
+                            {
+                                Some(body.clone())
+                            }
+                            _ => None,
+                        })
+                        .unwrap_or_default();
+                    self.dead_lettered.push(DeadLettered {
+                        message_id: message_id.clone(),
+                        body,
+                        from: from.clone(),
+                        to: to.clone(),
+                        at_ms: at.as_millis(),
+                        receive_count: *receive_count,
+                    });
+                }
+                SqsEvent::EmptyReceive { consumer, queue, waited_ms } => {
+                    self.empty_receives.push(EmptyReceive {
+                        index,
+                        at_ms: at.as_millis(),
+                        consumer: consumer.clone(),
+                        queue: queue.clone(),
+                        waited_ms: *waited_ms,
+                    })
                 }
                 SqsEvent::Published { topic, .. } => *self.published.entry(topic.clone()).or_default() += 1,
                 _ => {}
@@ -461,6 +497,16 @@ impl SqsSession {
     /// second processing happened.
     pub fn done_twice(&self) -> Vec<DoneTwice> {
         self.tally.done_twice.clone()
+    }
+
+    /// The empty receives of the run so far, in run order.
+    pub fn empty_receives(&self) -> &[EmptyReceive] {
+        &self.tally.empty_receives
+    }
+
+    /// The messages moved to a dead-letter queue so far, in run order.
+    pub fn dead_lettered(&self) -> &[DeadLettered] {
+        &self.tally.dead_lettered
     }
 }
 
