@@ -1,8 +1,9 @@
 //! The player every model's page shares: play and pause virtual time, seek, and the keys that do it.
 //!
 //! A page's session says where its run is and moves it ([`ModelSession`]); [`use_player`] gives the page a
-//! `playing` state, `seek` and `toggle_play`, plays `tick × speed` of virtual time every wall tick while
-//! playing, stops at the end, and answers the shell's time keys ([`crate::shell::TimeKey`]: Space, ←, →,
+//! `playing` state, `seek` and `toggle_play`, plays `STEP_MS × speed` of virtual time every `STEP_MS` of
+//! wall time while playing and redraws every `TICK_MS` (the engine's work spread over the frames between
+//! two redraws), stops at the end, and answers the shell's time keys ([`crate::shell::TimeKey`]: Space, ←, →,
 //! Home, End) on the document. The buttons are the shell's [`crate::shell::TimeBar`].
 //!
 //! Invariants: the player never seeks past the session's end (it stops there); Play at the end starts
@@ -19,7 +20,14 @@ use std::fmt::Display;
 use std::rc::Rc;
 use yew::prelude::*;
 
-/// Wall milliseconds between two steps while playing; each step plays `TICK_MS × speed` of virtual time.
+/// Wall milliseconds between two steps of the engine while playing; each step plays `STEP_MS × speed`
+/// of virtual time, so a step's engine work is a quarter of a redraw's period and fits in a frame beside
+/// it, instead of one large step landing on the frame that also redraws.
+pub const STEP_MS: u32 = 25;
+
+/// Wall milliseconds between two redraws while playing: every `TICK_MS / STEP_MS` steps (and at the end).
+/// The page's clock and timeline show the session's time at each redraw, which is then exactly the
+/// time played; a pause or a seek redraws at once.
 pub const TICK_MS: u32 = 100;
 
 /// A model page's session (Kafka, SQS, Redis): a document played up to the page's time, with what the
@@ -51,6 +59,13 @@ pub trait ModelSession: Sized + 'static {
     fn checks(&self) -> Vec<CheckResult>;
     /// The run's events up to now, each at its instant.
     fn run_events(&self) -> &[(VirtualTime, Self::Event)];
+
+    /// The event log's lines: the latest `n` events up to now, newest first, each at its instant in
+    /// milliseconds and as the transcript words it. Only these are formatted, however long the run is:
+    /// the log is redrawn on every tick.
+    fn latest_events(&self, n: usize) -> Vec<(u64, String)> {
+        self.run_events().iter().rev().take(n).map(|(t, e)| (t.as_millis(), e.to_string())).collect()
+    }
 }
 
 /// What a page gets from [`use_player`].
@@ -81,16 +96,22 @@ pub fn use_player<S: ModelSession>(session: Rc<RefCell<S>>, redraw: Rc<dyn Fn()>
         let session = session.clone();
         let playing_handle = playing.clone();
         use_effect_with((*playing, speed), move |(on, speed)| {
-            let step = u64::from(TICK_MS) * *speed;
+            let step = u64::from(STEP_MS) * *speed;
+            let steps_per_redraw = TICK_MS / STEP_MS;
+            let mut steps = 0;
             let interval = on.then(|| {
-                gloo_timers::callback::Interval::new(TICK_MS, move || {
+                gloo_timers::callback::Interval::new(STEP_MS, move || {
                     let (now, end) = times(&session);
                     if now >= end {
                         playing_handle.set(false);
                         return;
                     }
-                    session.borrow_mut().seek((now + step).min(end));
-                    redraw();
+                    let to = (now + step).min(end);
+                    session.borrow_mut().seek(to);
+                    steps += 1;
+                    if steps % steps_per_redraw == 0 || to >= end {
+                        redraw();
+                    }
                 })
             });
             move || drop(interval)

@@ -12,6 +12,7 @@ use broker_core::kafka::TopicPartition;
 use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::{CheckResult, CheckStatus};
 use broker_core::VirtualTime;
+use std::rc::Rc;
 
 /// A bundled Kafka document: its id (`?doc=`), its title and its text's fingerprint. The page carries only
 /// the quickstart's text ([`QUICKSTART`], its first document); it fetches another's from the served app
@@ -199,18 +200,48 @@ pub struct ShareGroupView {
 }
 
 /// One sample of every (group, partition)'s lag.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LagSample {
     pub at_ms: u64,
     pub lags: Vec<u64>,
 }
 
-/// The lag of every (group, partition) over the whole run.
-#[derive(Clone, Debug, PartialEq, Default)]
+/// The lag of every (group, partition) over the whole run, with each line's points as the chart draws
+/// them ([`LAG_CHART_W`] × [`LAG_CHART_H`]): they change only when the series is sampled again, so they
+/// are worked out then, once, not on every redraw (100 partitions are 100 lines of 201 points).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct LagSeries {
     /// `group: topic-partition` per line.
     pub lines: Vec<String>,
     pub samples: Vec<LagSample>,
+    /// The largest lag of the run (at least 1): the chart's top.
+    pub max: u64,
+    /// Each line's SVG polyline points, in the order of `lines`.
+    pub points: Vec<String>,
+}
+
+/// The lag chart's drawing area, in SVG units (`view::LagChart`).
+pub const LAG_CHART_W: f64 = 520.0;
+pub const LAG_CHART_H: f64 = 140.0;
+
+impl LagSeries {
+    /// The series of `lines` sampled at `samples`, over a run ending at `end_ms`, with its chart points.
+    fn new(lines: Vec<String>, samples: Vec<LagSample>, end_ms: u64) -> LagSeries {
+        let max = samples.iter().flat_map(|x| x.lags.iter().copied()).max().unwrap_or(0).max(1);
+        let (end, top) = (end_ms.max(1) as f64, max as f64);
+        let mut points = vec![String::new(); lines.len()];
+        for sample in &samples {
+            let x = sample.at_ms as f64 / end * LAG_CHART_W;
+            for (line, &lag) in points.iter_mut().zip(&sample.lags) {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                let y = LAG_CHART_H - lag as f64 / top * (LAG_CHART_H - 8.0);
+                line.push_str(&format!("{x:.1},{y:.1}"));
+            }
+        }
+        LagSeries { lines, samples, max, points }
+    }
 }
 
 /// The page's session: the document, its run at the page's time, the whole-run lag chart.
@@ -226,7 +257,9 @@ pub struct KafkaSession {
     /// The hand `acks=all` sends' final answers up to the page's time ([`super::ops::HandSends`]).
     pub sends: super::ops::HandSends,
     run: KafkaRun,
-    pub lag: LagSeries,
+    /// Shared with the lag chart's props: a redraw clones the pointer, and an unchanged series compares
+    /// equal by address.
+    pub lag: Rc<LagSeries>,
 }
 
 impl KafkaSession {
@@ -240,7 +273,7 @@ impl KafkaSession {
             ops: Vec::new(),
             sends: super::ops::HandSends::default(),
             run,
-            lag: LagSeries::default(),
+            lag: Rc::default(),
         };
         session.lag = session.sample_lag()?;
         Ok(session)
@@ -279,7 +312,7 @@ impl KafkaSession {
         KafkaRun::from_json(&self.played_text(), KafkaRunOptions::default()).map_err(|e| e.to_string())
     }
 
-    fn sample_lag(&self) -> Result<LagSeries, String> {
+    fn sample_lag(&self) -> Result<Rc<LagSeries>, String> {
         let mut run = self.build()?;
         let end = run.end_time().as_millis();
         // The lines: the document's groups and the hand consumer's, partitions counted now.
@@ -294,7 +327,7 @@ impl KafkaSession {
             samples.push(LagSample { at_ms, lags });
         }
         let lines = lines.iter().map(|(g, tp)| format!("{g}: {}-{}", tp.topic, tp.partition)).collect();
-        Ok(LagSeries { lines, samples })
+        Ok(Rc::new(LagSeries::new(lines, samples, end)))
     }
 
     /// The time played up to, in ms.

@@ -10,8 +10,9 @@ use super::model::{
     bundled_entry, check_counts, open_file, open_link, Bundled, GroupView, KafkaSession, LagSeries, Opening,
     PartitionView, ShareGroupView, BUNDLED, QUICKSTART,
 };
+use super::model::{LAG_CHART_H, LAG_CHART_W};
 use crate::persist::permalink;
-use crate::player::{use_player, Player};
+use crate::player::{use_player, ModelSession, Player};
 use crate::shell::{clock_text, FileButtons, ShareField, TimeBar};
 use broker_core::kafka::TopicPartition;
 use broker_core::scenario::document::ModelName;
@@ -367,7 +368,7 @@ pub fn kafka_app(props: &KafkaAppProps) -> Html {
                     <section id="kafka-log" class="panel kafka-panel" aria-label="Event log">
                         <h2>{ "Events" }</h2>
                         <ul class="kafka-events" aria-label="Latest first">
-                            { for s.events().into_iter().rev().take(60).map(|(t, e)| html! {
+                            { for s.latest_events(60).into_iter().map(|(t, e)| html! {
                                 <li><span class="muted">{ clock_text(t) }</span>{ " " }{ e }</li>
                             }) }
                         </ul>
@@ -652,7 +653,7 @@ pub fn share_groups_view(props: &ShareGroupsProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 pub struct LagProps {
-    pub series: LagSeries,
+    pub series: Rc<LagSeries>,
     pub now: u64,
     pub end: u64,
 }
@@ -660,13 +661,12 @@ pub struct LagProps {
 /// The lag of every (group, partition) over the whole run, the page's time marked.
 #[function_component(LagChart)]
 pub fn lag_chart(props: &LagProps) -> Html {
-    const W: f64 = 520.0;
-    const H: f64 = 140.0;
+    const W: f64 = LAG_CHART_W;
+    const H: f64 = LAG_CHART_H;
     let s = &props.series;
     let end = props.end.max(1) as f64;
-    let max = s.samples.iter().flat_map(|x| x.lags.iter().copied()).max().unwrap_or(0).max(1) as f64;
+    let max = s.max as f64;
     let x = |t: u64| t as f64 / end * W;
-    let y = |l: u64| H - l as f64 / max * (H - 8.0);
     html! {
         <section id="kafka-lag" class="panel kafka-panel" aria-label="Lag over the run">
             <h2>{ "Lag per partition over the run" }</h2>
@@ -677,9 +677,8 @@ pub fn lag_chart(props: &LagProps) -> Html {
                 <text class="tick" x="-4" y={(H - (H - 8.0)).to_string()} text-anchor="end">{ max as u64 }</text>
                 <text class="tick" x="-4" y={H.to_string()} text-anchor="end">{ "0" }</text>
                 <text class="tick" x={W.to_string()} y={(H + 14.0).to_string()} text-anchor="end">{ clock_text(props.end) }</text>
-                { for s.lines.iter().enumerate().map(|(i, _)| {
-                    let points = s.samples.iter().map(|p| format!("{:.1},{:.1}", x(p.at_ms), y(p.lags[i]))).collect::<Vec<_>>().join(" ");
-                    html! { <polyline class="lag-line" points={points} style={format!("stroke:{}", colour(i))} /> }
+                { for s.points.iter().enumerate().map(|(i, points)| html! {
+                    <polyline class="lag-line" points={points.clone()} style={format!("stroke:{}", colour(i))} />
                 }) }
                 <line class="now" x1={x(props.now).to_string()} x2={x(props.now).to_string()} y1="0" y2={H.to_string()} />
             </svg>

@@ -465,11 +465,13 @@ impl RedisSession {
                     .collect(),
             })
             .collect();
-        let skip = s.entries.len().saturating_sub(SHOWN_ENTRIES);
+        // The last SHOWN_ENTRIES, reached from the end (a stream without MAXLEN holds every entry).
         let entries = s
             .entries
             .iter()
-            .skip(skip)
+            .rev()
+            .take(SHOWN_ENTRIES)
+            .rev()
             .map(|(id, fields)| EntryView {
                 id: id.to_string(),
                 fields: fields

@@ -13,7 +13,7 @@ use super::model::{
     BUNDLED,
 };
 use crate::persist::permalink;
-use crate::player::{use_player, Player};
+use crate::player::{use_player, ModelSession, Player};
 use crate::shell::{clock_text, FileButtons, ShareField, TimeBar};
 use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::CheckStatus;
@@ -344,7 +344,7 @@ pub fn redis_app(props: &RedisAppProps) -> Html {
                     <section id="redis-log" class="panel redis-panel" aria-label="Event log">
                         <h2>{ "Events" }</h2>
                         <ul class="redis-events" aria-label="Latest first">
-                            { for s.events().into_iter().rev().take(80).map(|(t, e)| html! {
+                            { for s.latest_events(80).into_iter().map(|(t, e)| html! {
                                 <li class={classes!(e.starts_with("you>").then_some("by-hand"))}>
                                     <span class="muted">{ clock_text(t) }</span>{ " " }{ e }
                                 </li>

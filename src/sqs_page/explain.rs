@@ -125,26 +125,9 @@ pub fn why_blocked(queue: &QueueView, lane: &GroupLane) -> Vec<String> {
     out
 }
 
-/// The empty receives of the run so far, latest first.
+/// The empty receives of the run so far, latest first (kept by the session as the run plays).
 pub fn empty_receives(session: &SqsSession) -> Vec<EmptyReceive> {
-    let mut out: Vec<EmptyReceive> = session
-        .run()
-        .events()
-        .iter()
-        .enumerate()
-        .filter_map(|(index, (at, e))| match e {
-            SqsEvent::EmptyReceive { consumer, queue, waited_ms } => Some(EmptyReceive {
-                index,
-                at_ms: at.as_millis(),
-                consumer: consumer.clone(),
-                queue: queue.clone(),
-                waited_ms: *waited_ms,
-            }),
-            _ => None,
-        })
-        .collect();
-    out.reverse();
-    out
+    session.empty_receives().iter().rev().cloned().collect()
 }
 
 /// What the queue held just before an empty receive: the run replayed to 1 ms before it (for a long
@@ -195,32 +178,9 @@ pub struct DeadLettered {
     pub receive_count: u32,
 }
 
-/// The messages moved to a dead-letter queue so far, in order.
+/// The messages moved to a dead-letter queue so far, in order (kept by the session as the run plays).
 pub fn dead_lettered(session: &SqsSession) -> Vec<DeadLettered> {
-    let events = session.run().events();
-    events
-        .iter()
-        .filter_map(|(at, e)| match e {
-            SqsEvent::Moved { message_id, from, to, receive_count } => Some(DeadLettered {
-                message_id: message_id.clone(),
-                body: events
-                    .iter()
-                    .find_map(|(_, e)| match e {
-                        SqsEvent::Received { message_id: id, body, .. } if id == message_id => {
-                            Some(body.clone())
-                        }
-                        SqsEvent::Sent { message_id: id, body, .. } if id == message_id => Some(body.clone()),
-                        _ => None,
-                    })
-                    .unwrap_or_default(),
-                from: from.clone(),
-                to: to.clone(),
-                at_ms: at.as_millis(),
-                receive_count: *receive_count,
-            }),
-            _ => None,
-        })
-        .collect()
+    session.dead_lettered().to_vec()
 }
 
 /// Why a message reached the dead-letter queue: its receives, what the consumers did with each, and the

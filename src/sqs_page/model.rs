@@ -8,6 +8,7 @@
 //! deterministic, so the state at a time never depends on how the page got there.
 //! Every count and state shown is read from the engine ([`SqsRun::service`]), never worked out again here.
 
+use super::explain::{DeadLettered, EmptyReceive};
 use super::ops::{OpError, SqsOp};
 use crate::persist::permalink;
 use crate::shell::{keep_applied, Applied};
@@ -17,6 +18,7 @@ use broker_core::sqs::queue::{MessageState, Queue, StoredMessage};
 use broker_core::sqs::scenario::{SqsEvent, SqsRun, SqsRunOptions};
 use broker_core::sqs::service::Census;
 use broker_core::VirtualTime;
+use std::collections::BTreeMap;
 
 /// A bundled SQS document: its id (`?doc=`), its title and its text.
 pub struct Bundled {
@@ -175,6 +177,95 @@ pub struct SqsSession {
     run: SqsRun,
     /// The charts' samples over the whole run (with the calls by hand).
     pub counts: CountSeries,
+    /// What the views count from the run's events, kept up to the run's last event.
+    tally: EventTally,
+}
+
+/// What the page counts from the run's events — the messages done twice, the messages moved to each
+/// dead-letter queue, the publishes of each topic, the empty receives and the dead-lettered messages the
+/// explanations list — kept as the run plays: each event is read once,
+/// when it is logged, not on every redraw (a redraw of a long run would read them all again).
+///
+/// Invariant: it holds what the first `read` events of the run say, and nothing else; a run played
+/// again from 0 starts a new tally.
+#[derive(Debug, Default)]
+struct EventTally {
+    /// How many of the run's events are counted.
+    read: usize,
+    /// Messages processed once so far: message id → the consumer that did it.
+    done_once: BTreeMap<String, String>,
+    /// Messages processed more than once, in the order their second processing happened.
+    done_twice: Vec<DoneTwice>,
+    /// Where each message of `done_twice` is in it, by message id.
+    done_twice_at: BTreeMap<String, usize>,
+    /// Messages moved by a redrive policy: (from, to) → how many.
+    moved: BTreeMap<(String, String), usize>,
+    /// Publishes per SNS topic.
+    published: BTreeMap<String, usize>,
+    /// The empty receives, in run order.
+    empty_receives: Vec<EmptyReceive>,
+    /// The messages moved to a dead-letter queue, in run order.
+    dead_lettered: Vec<DeadLettered>,
+}
+
+impl EventTally {
+    /// Counts the events logged since the last call.
+    fn catch_up(&mut self, events: &[(VirtualTime, SqsEvent)]) {
+        for (index, (at, e)) in events.iter().enumerate().skip(self.read) {
+            match e {
+                SqsEvent::Processed { consumer, body, message_id } => {
+                    if let Some(&i) = self.done_twice_at.get(message_id) {
+                        self.done_twice[i].by.push(consumer.clone());
+                    } else if let Some(first) = self.done_once.remove(message_id) {
+                        self.done_twice_at.insert(message_id.clone(), self.done_twice.len());
+                        self.done_twice.push(DoneTwice {
+                            body: body.clone(),
+                            message_id: message_id.clone(),
+                            by: vec![first, consumer.clone()],
+                        });
+                    } else {
+                        self.done_once.insert(message_id.clone(), consumer.clone());
+                    }
+                }
+                SqsEvent::Moved { message_id, from, to, receive_count } => {
+                    *self.moved.entry((from.clone(), to.clone())).or_default() += 1;
+                    // Its body: from the first receive or send of it logged before (once per move).
+                    let body = events[..index]
+                        .iter()
+                        .find_map(|(_, e)| match e {
+                            SqsEvent::Received { message_id: id, body, .. }
+                            | SqsEvent::Sent { message_id: id, body, .. }
+                                if id == message_id =>
+                            {
+                                Some(body.clone())
+                            }
+                            _ => None,
+                        })
+                        .unwrap_or_default();
+                    self.dead_lettered.push(DeadLettered {
+                        message_id: message_id.clone(),
+                        body,
+                        from: from.clone(),
+                        to: to.clone(),
+                        at_ms: at.as_millis(),
+                        receive_count: *receive_count,
+                    });
+                }
+                SqsEvent::EmptyReceive { consumer, queue, waited_ms } => {
+                    self.empty_receives.push(EmptyReceive {
+                        index,
+                        at_ms: at.as_millis(),
+                        consumer: consumer.clone(),
+                        queue: queue.clone(),
+                        waited_ms: *waited_ms,
+                    })
+                }
+                SqsEvent::Published { topic, .. } => *self.published.entry(topic.clone()).or_default() += 1,
+                _ => {}
+            }
+        }
+        self.read = events.len();
+    }
 }
 
 impl std::fmt::Debug for SqsSession {
@@ -198,8 +289,10 @@ impl SqsSession {
             ops: Vec::new(),
             run,
             counts: CountSeries::default(),
+            tally: EventTally::default(),
         };
         session.counts = session.sample_counts();
+        session.tally.catch_up(session.run.events());
         Ok(session)
     }
 
@@ -240,7 +333,9 @@ impl SqsSession {
         // After the run's own step at this instant, as a replay does it (a page just opened at 0 has not
         // played instant 0 yet).
         self.run.run_until(VirtualTime::from_millis(now));
-        let said = super::ops::apply(&mut self.run, &op)?;
+        let applied = super::ops::apply(&mut self.run, &op);
+        self.tally.catch_up(self.run.events());
+        let said = applied?;
         keep_applied(&mut self.ops, now, op);
         self.counts = self.sample_counts();
         Ok(said)
@@ -255,7 +350,9 @@ impl SqsSession {
         }
         if let Some(run) = self.replayed_to(0) {
             self.run = run;
+            self.tally = EventTally::default();
         }
+        self.tally.catch_up(self.run.events());
         self.counts = self.sample_counts();
     }
 
@@ -344,9 +441,11 @@ impl SqsSession {
                 Some(run) => self.run = run,
                 None => return,
             }
+            self.tally = EventTally::default();
             from = None;
         }
         super::ops::play(&mut self.run, &self.ops, from, to_ms);
+        self.tally.catch_up(self.run.events());
     }
 
     pub fn description(&self) -> &str {
@@ -370,7 +469,7 @@ impl SqsSession {
     pub fn queues(&self) -> Vec<QueueView> {
         let now = self.run.time();
         let service = self.run.service();
-        service.queues().map(|q| queue_view(q, now, self.run.events(), service.census(&q.name))).collect()
+        service.queues().map(|q| queue_view(q, now, &self.tally.moved, service.census(&q.name))).collect()
     }
 
     /// The SNS topics and their subscriptions, with how many messages each topic got so far.
@@ -389,12 +488,7 @@ impl SqsSession {
                         filter_policy: s.filter_policy.clone(),
                     })
                     .collect(),
-                published: self
-                    .run
-                    .events()
-                    .iter()
-                    .filter(|(_, e)| matches!(e, SqsEvent::Published { topic, .. } if *topic == t.name))
-                    .count(),
+                published: self.tally.published.get(&t.name).copied().unwrap_or(0),
             })
             .collect()
     }
@@ -402,24 +496,17 @@ impl SqsSession {
     /// The messages processed more than once so far (the visibility timeout's lesson), in the order their
     /// second processing happened.
     pub fn done_twice(&self) -> Vec<DoneTwice> {
-        let mut out: Vec<DoneTwice> = Vec::new();
-        let mut seen: Vec<(String, String)> = Vec::new();
-        for (_, e) in self.run.events() {
-            let SqsEvent::Processed { consumer, body, message_id } = e else { continue };
-            if let Some(d) = out.iter_mut().find(|d| d.message_id == *message_id) {
-                d.by.push(consumer.clone());
-            } else if let Some(i) = seen.iter().position(|(id, _)| id == message_id) {
-                let first = seen.remove(i).1;
-                out.push(DoneTwice {
-                    body: body.clone(),
-                    message_id: message_id.clone(),
-                    by: vec![first, consumer.clone()],
-                });
-            } else {
-                seen.push((message_id.clone(), consumer.clone()));
-            }
-        }
-        out
+        self.tally.done_twice.clone()
+    }
+
+    /// The empty receives of the run so far, in run order.
+    pub fn empty_receives(&self) -> &[EmptyReceive] {
+        &self.tally.empty_receives
+    }
+
+    /// The messages moved to a dead-letter queue so far, in run order.
+    pub fn dead_lettered(&self) -> &[DeadLettered] {
+        &self.tally.dead_lettered
     }
 }
 
@@ -441,7 +528,7 @@ fn clock_of(m: &StoredMessage, now: VirtualTime) -> (u64, u64) {
 fn queue_view(
     q: &Queue,
     now: VirtualTime,
-    events: &[(VirtualTime, SqsEvent)],
+    moved: &BTreeMap<(String, String), usize>,
     census: broker_core::sqs::service::Census,
 ) -> QueueView {
     let messages: Vec<MessageView> = q
@@ -478,10 +565,7 @@ fn queue_view(
     }
     let dead_letter = q.attributes.redrive_policy.as_ref().map(|(_, p)| {
         let to = name_of_arn(&p.dead_letter_target_arn).to_string();
-        let moved = events
-            .iter()
-            .filter(|(_, e)| matches!(e, SqsEvent::Moved { from, to: t, .. } if *from == q.name && *t == to))
-            .count();
+        let moved = moved.get(&(q.name.clone(), to.clone())).copied().unwrap_or(0);
         DeadLetterEdge { to, max_receive_count: p.max_receive_count, moved }
     });
     QueueView {
@@ -637,6 +721,11 @@ mod tests {
         s.seek(5_000);
         s.seek(20_000);
         assert_eq!(s.queues(), at_20);
+        // The counts kept as the run plays start again with it: nothing done twice yet at 20 s, and the
+        // job done twice once (by the same two workers) at the end again, not counted a second time.
+        assert!(s.done_twice().is_empty());
+        s.seek(s.end_ms());
+        assert_eq!(s.done_twice(), twice);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use super::explain;
 use super::model::{check_counts, open_file, open_link, Opening, QueueView, SqsSession, TopicView, BUNDLED};
 use crate::persist::permalink;
-use crate::player::{use_player, Player};
+use crate::player::{use_player, ModelSession, Player};
 use crate::shell::{FileButtons, ShareField, TimeBar};
 use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::CheckStatus;
@@ -376,7 +376,7 @@ pub fn sqs_app(props: &SqsAppProps) -> Html {
                     <section id="sqs-log" class="panel sqs-panel" aria-label="Event log">
                         <h2>{ "Events" }</h2>
                         <ul class="sqs-events" aria-label="Latest first">
-                            { for s.events().into_iter().rev().take(80).map(|(t, e)| html! {
+                            { for s.latest_events(80).into_iter().map(|(t, e)| html! {
                                 <li><span class="muted">{ seconds(t) }</span>{ " " }{ e }</li>
                             }) }
                         </ul>
