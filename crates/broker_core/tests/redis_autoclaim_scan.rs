@@ -127,8 +127,9 @@ fn the_scan_tells_why_the_others_stay_too_young_deleted_or_beyond_the_count() {
     let scan = r.autoclaim_scan(b"s", b"g", 1000, id(0), 100).unwrap();
     assert_eq!(scan.claimed, vec![id(1), id(3), id(4), id(5)]);
     assert_eq!(scan.deleted, vec![id(2), id(9)]);
-    let young: Vec<(StreamId, i64)> =
-        [(6, 700), (7, 700), (8, 700), (10, 200), (11, 200), (12, 200)].map(|(ms, idle)| (id(ms), idle)).into();
+    let young: Vec<(StreamId, i64)> = [(6, 700), (7, 700), (8, 700), (10, 200), (11, 200), (12, 200)]
+        .map(|(ms, idle)| (id(ms), idle))
+        .into();
     assert_eq!(scan.too_young, young);
     assert_eq!((scan.next, scan.attempts_ran_out), (StreamId::MIN, false));
 
