@@ -150,11 +150,12 @@ pub fn pending_why(run: &RedisRun, now_ms: u64, key: &str, group: &str, id: &str
         ));
     }
     if entry_deleted {
-        reasons.push(format!(
+        reasons.push(
             "Its entry was deleted from the stream (XDEL or trimming) after the delivery: the PEL keeps the id \
              until XAUTOCLAIM meets it (and replies it among the deleted ids) or XCLAIM names it; XACK \
              removes it too."
-        ));
+                .to_string(),
+        );
     }
     reasons.push(format!("What would free it: XACK {key} {group} {id} (by anyone, not only {consumer})."));
     let claimers: Vec<String> = run

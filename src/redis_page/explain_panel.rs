@@ -105,8 +105,8 @@ pub fn explain_panel(props: &ExplainProps) -> Html {
                     && w.xautoclaim.is_some()
             });
             let default_min = claimer.and_then(|w| w.xautoclaim.as_ref()).map_or(0, |a| a.min_idle.0 as i64);
-            let consumer =
-                claimer.map_or("<consumer>".to_string(), |w| w.consumer.clone().unwrap_or(w.name.clone()));
+            let consumer = claimer
+                .map_or("<consumer>".to_string(), |w| w.consumer.clone().unwrap_or_else(|| w.name.clone()));
             let min = min_idle.unwrap_or(default_min);
             let on_min = {
                 let min_idle = min_idle.clone();
