@@ -15,7 +15,7 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod web_common;
-use web_common::{click, find, fire, root, settle, text_is, text_with, until};
+use web_common::{click, find, fire, root, settle, text_is, text_with, type_value, until};
 
 fn text(root: &web_sys::Element, css: &str) -> String {
     find(root, css).text_content().unwrap_or_default().trim().to_string()

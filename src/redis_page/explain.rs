@@ -355,7 +355,7 @@ pub fn publish_why(run: &RedisRun, index: usize) -> Option<PublishWhy> {
     let (mut got, mut held) = (0i64, 0i64);
     for spec in &run.document().subscribers {
         let name = &spec.name;
-        let by_channel = spec.channels.iter().any(|c| *c == channel);
+        let by_channel = spec.channels.contains(&channel);
         let by_pattern: Vec<&String> = if sharded {
             Vec::new()
         } else {
