@@ -3,7 +3,9 @@
 //! pending entries list with the crashed consumer's entry; then the console — commands typed and sent
 //! with Enter, redis-cli's replies and errors, Up recalling the last command, the key the command made,
 //! and the commands played again after a rewind; redis-cli's `(TX)` prompt, and Ctrl-C getting it out of reading
-//! messages on a new connection.
+//! messages on a new connection. The explanations: "why pending?" on bob's entry, "XAUTOCLAIM next?"
+//! on the group with min-idle edited (what it lists then claimed by the same `XAUTOCLAIM` typed on the
+//! console), "who got it?" on a miss of the pub/sub tutorial; each closed with × or Escape.
 #![cfg(target_arch = "wasm32")]
 
 use brokerlab::redis_page::view::{RedisApp, RedisAppProps};
@@ -13,7 +15,7 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod web_common;
-use web_common::{click, find, fire, root, settle, text_is, text_with, until};
+use web_common::{click, find, fire, root, settle, text_is, text_with, type_value, until};
 
 fn text(root: &web_sys::Element, css: &str) -> String {
     find(root, css).text_content().unwrap_or_default().trim().to_string()
@@ -87,8 +89,8 @@ async fn the_streams_tutorial_shows_entries_groups_and_the_pending_entries_list(
     assert_eq!(count(&root, "[data-key=orders] .redis-entry"), 6);
     // bob crashed at 3.2 s holding an order: it is pending for him, idle since he read it.
     assert_eq!(count(&root, ".redis-pel-row[data-consumer=bob]"), 1);
-    let bob = text(&root, ".redis-pel-row[data-consumer=bob]");
-    assert!(bob.contains("bob") && bob.ends_with("1"), "one delivery: {bob}");
+    let bob = text(&root, ".redis-pel-row[data-consumer=bob] td:nth-child(4)");
+    assert_eq!(bob, "1", "one delivery");
     assert_eq!(
         text(&root, "[data-group=shipping] [data-stat=last-delivered]"),
         "last-delivered-id 1700000005000-0"
@@ -315,4 +317,155 @@ mod sandbox {
         let r = ask(&got, json!({"brokerlab": 1, "id": "p", "type": "produce", "topic": "t"})).await;
         assert!(r["error"].as_str().unwrap().starts_with("unknown request type 'produce'"), "{r}");
     }
+}
+
+fn active_id() -> String {
+    let document = web_sys::window().unwrap().document().unwrap();
+    document.active_element().map(|e| e.id()).unwrap_or_default()
+}
+
+fn rows(root: &web_sys::Element, css: &str) -> Vec<(String, String)> {
+    let list = root.query_selector_all(css).unwrap();
+    (0..list.length())
+        .map(|i| {
+            let e: web_sys::Element = list.item(i).unwrap().dyn_into().unwrap();
+            (
+                e.get_attribute("data-id").unwrap_or_default(),
+                e.get_attribute("data-verdict").unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn why_pending_and_what_xautoclaim_takes_next_open_by_click_and_close_with_escape_or_x() {
+    let root = render("streams-consumer-groups-and-xautoclaim");
+    mounted(&root).await;
+    for _ in 0..6 {
+        key("ArrowRight");
+    }
+    text_is(&root, "#redis-clock", "6.000 s / 20.000 s").await;
+    assert_eq!(count(&root, "#redis-explain"), 0);
+
+    click(&root, ".redis-pel-row[data-consumer=bob] .redis-why-pending").await;
+    let bob_id = find(&root, ".redis-pel-row[data-consumer=bob]").get_attribute("data-id").unwrap();
+    text_with(&root, "#redis-explain h2", &format!("Why is {bob_id} still pending")).await;
+    assert_eq!(active_id(), "redis-explain-close", "the panel takes the focus");
+    assert_eq!(text(&root, "[data-fact=consumer]"), "bob");
+    assert_eq!(text(&root, "[data-fact=deliveries]"), "1");
+    assert_eq!(text(&root, "[data-fact=acked]"), "never");
+    let idle: u64 = text(&root, "[data-fact=idle]").trim_end_matches(" ms").parse().unwrap();
+    assert!(idle >= 3000, "bob read it before he crashed at 3.2 s: {idle}");
+    let reasons = text(&root, ".redis-explain-reasons");
+    assert!(reasons.contains("bob (consumer bob) crashed at 3.2 s holding it"), "{reasons}");
+    assert!(reasons.contains(&format!("XACK orders shipping {bob_id}")), "{reasons}");
+    assert!(
+        reasons.contains(&format!(
+            "rescuer claims with XAUTOCLAIM min-idle 5000 ms: this entry is idle long enough in {} ms",
+            5000 - idle
+        )),
+        "{reasons}"
+    );
+    assert!(reasons.contains("XGROUP DELCONSUMER orders shipping bob"), "{reasons}");
+    // Escape closes it; the time keys work again.
+    key_on(&find(&root, "#redis-explain-close"), "Escape");
+    settle().await;
+    assert_eq!(count(&root, "#redis-explain"), 0);
+
+    // What XAUTOCLAIM takes next: the rescuer's min-idle (5 s) first, then edited.
+    click(&root, "[data-group=shipping] .redis-why-autoclaim").await;
+    text_with(&root, "#redis-explain h2", "What does XAUTOCLAIM take next from orders/shipping?").await;
+    let min_idle: web_sys::HtmlInputElement = find(&root, "#redis-autoclaim-min-idle").dyn_into().unwrap();
+    assert_eq!(min_idle.value(), "5000");
+    assert_eq!(
+        text(&root, ".redis-autoclaim-command"),
+        "XAUTOCLAIM orders shipping rescuer 5000 0-0 COUNT 100"
+    );
+    let before = rows(&root, ".redis-autoclaim-row");
+    assert_eq!(before.len() as u32, count(&root, ".redis-pel-row"), "every pending entry is listed");
+    assert!(before.iter().all(|(_, v)| v == "too-young"), "nothing idle 5 s yet: {before:?}");
+    assert!(text(&root, ".redis-autoclaim-summary").contains("claims 0 entries"));
+
+    type_value(&root, "#redis-autoclaim-min-idle", "3000").await;
+    let after = rows(&root, ".redis-autoclaim-row");
+    assert!(after.contains(&(bob_id.clone(), "claimed".to_string())), "{after:?}");
+    type_value(&root, "#redis-autoclaim-count", "1").await;
+    type_value(&root, "#redis-autoclaim-min-idle", "0").await;
+    let one = rows(&root, ".redis-autoclaim-row");
+    assert_eq!(one[0].1, "claimed", "{one:?}");
+    assert!(one[1..].iter().all(|(_, v)| v == "not-reached"), "COUNT 1 stops after the first: {one:?}");
+    assert!(text(&root, ".redis-autoclaim-summary")
+        .contains(&format!("replies the cursor {}", one.get(1).map_or("0-0", |r| &r.0))));
+
+    // The same XAUTOCLAIM typed on the console claims exactly what the panel listed.
+    type_value(&root, "#redis-autoclaim-count", "100").await;
+    let listed: Vec<String> = rows(&root, ".redis-autoclaim-row")
+        .into_iter()
+        .filter(|(_, v)| v == "claimed")
+        .map(|(id, _)| id)
+        .collect();
+    assert!(!listed.is_empty());
+    type_command(&root, "XAUTOCLAIM orders shipping rescuer 0 0-0 COUNT 100 JUSTID").await;
+    let out = text(&root, "#redis-console-out");
+    let reply = &out[out.rfind("JUSTID").unwrap()..];
+    let mut expected = String::from("1) \"0-0\"\n2) ");
+    for (i, id) in listed.iter().enumerate() {
+        let indent = if i == 0 { "" } else { "   " };
+        expected.push_str(&format!("{indent}{}) \"{id}\"\n", i + 1));
+    }
+    expected.push_str("3) (empty array)");
+    assert!(reply.contains(&expected), "{reply}\nexpected {expected}");
+    // × closes it.
+    click(&root, "#redis-explain-close").await;
+    assert_eq!(count(&root, "#redis-explain"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn who_got_a_published_message_and_why_the_others_missed_it() {
+    let root = render("pubsub-fire-and-forget");
+    mounted(&root).await;
+    key("End");
+    text_is(&root, "#redis-clock", "10.000 s / 10.000 s").await;
+    // A miss in the event log: the dashboard away at 3.5 s.
+    let log = root.query_selector_all("#redis-log li").unwrap();
+    let missed = (0..log.length())
+        .map(|i| log.item(i).unwrap().dyn_into::<web_sys::HtmlElement>().unwrap())
+        .find(|li| {
+            let t = li.text_content().unwrap_or_default();
+            t.starts_with("3.500 s") && t.contains("dashboard missed")
+        })
+        .expect("the dashboard missed the message of 3.5 s");
+    missed
+        .query_selector(".redis-why-publish")
+        .unwrap()
+        .unwrap()
+        .dyn_into::<web_sys::HtmlElement>()
+        .unwrap()
+        .click();
+    settle().await;
+    text_with(&root, "#redis-explain h2", "on scores.football?").await;
+    assert_eq!(active_id(), "redis-explain-close");
+    let fate = |who: &str| {
+        let li = find(&root, &format!(".redis-fate[data-subscriber={who}]"));
+        (li.get_attribute("data-fate").unwrap(), li.text_content().unwrap())
+    };
+    let (kind, why) = fate("archiver");
+    assert_eq!(kind, "got", "{why}");
+    assert!(why.contains("through its pattern scores.*, which matches scores.football"), "{why}");
+    let (kind, why) = fate("dashboard");
+    assert_eq!(kind, "missed", "{why}");
+    assert!(why.contains("its connection dropped at 3.0 s; it subscribed only after, at 7.0 s"), "{why}");
+    let (kind, why) = fate("mobile");
+    assert_eq!(kind, "missed", "{why}");
+    assert!(why.contains("not subscribed yet: it subscribes at 5.5 s"), "{why}");
+    assert!(text(&root, "#redis-explain").contains("PUBLISH replied 1"));
+    key_on(&find(&root, "#redis-explain"), "Escape");
+    settle().await;
+    assert_eq!(count(&root, "#redis-explain"), 0);
+
+    // The latest publish from the pub/sub panel: all three got it.
+    click(&root, ".redis-publishes .redis-why-publish").await;
+    text_with(&root, "#redis-explain", "PUBLISH replied 3").await;
+    assert_eq!(count(&root, ".redis-fate[data-fate=got]"), 3);
+    assert!(fate("mobile").1.contains("subscribed to scores.football"));
 }

@@ -7,6 +7,9 @@
 //! - [`view`]: the page — keys (lists with their items and blocked clients, streams with entries, groups
 //!   and pending entries), pub/sub channels, checks, the event log — and [`console`], the redis-cli
 //!   console (Enter sends, Up / Down recall).
+//! - [`explain`]: the explanations, plain Rust — why a pending entry is still pending, what `XAUTOCLAIM`
+//!   takes next (the engine's own scan), who got a published message and who did not — and
+//!   [`explain_panel`], the panel that shows them (opened from the keys, the pub/sub panel or the log).
 //! - [`charts`]: each list's length, each group's pending entries and lag, each channel's deliveries and
 //!   missed messages over the whole run.
 //! - [`workspaces`]: the page's workspaces in the shared store (`crate::persist::pages`, the bar
@@ -14,6 +17,8 @@
 
 pub mod charts;
 pub mod console;
+pub mod explain;
+pub mod explain_panel;
 pub mod model;
 pub mod view;
 pub mod workspaces;

@@ -8,6 +8,8 @@
 //! to the end, unless a field (the console) has the focus.
 
 use super::console::{Console, SessionRef};
+use super::explain::{explains_publish, is_publish};
+use super::explain_panel::{Asked, ExplainPanel};
 use super::model::{
     check_counts, open_file, open_link, ChannelView, KeyKind, KeyView, Opening, RedisSession, StreamView,
     BUNDLED,
@@ -97,6 +99,16 @@ pub fn redis_app(props: &RedisAppProps) -> Html {
         use_mut_ref(move || start.borrow_mut().take().map(|(s, _)| s).expect("the starting session"))
     };
     let share_link = use_state(|| None::<String>);
+    // The explanation panel's question, when one is open.
+    let asked = use_state(|| None::<Asked>);
+    let on_ask = {
+        let asked = asked.clone();
+        Callback::from(move |a: Asked| asked.set(Some(a)))
+    };
+    let on_close_explain = {
+        let asked = asked.clone();
+        Callback::from(move |()| asked.set(None))
+    };
     let version = use_state(|| 0u64);
     let speed = use_state(|| 1u64);
     let bump: Rc<dyn Fn()> = {
@@ -298,7 +310,7 @@ pub fn redis_app(props: &RedisAppProps) -> Html {
                     <section id="redis-keys" class="panel redis-panel" aria-label="Keys">
                         <h2>{ format!("Keys ({})", keys.len()) }</h2>
                         if keys.is_empty() { <p class="muted">{ "No keys at this moment." }</p> }
-                        { for keys.iter().map(key_card) }
+                        { for keys.iter().map(|k| key_card(k, &on_ask)) }
                         if !waiting.is_empty() {
                             <div class="redis-waiting-list" id="redis-waiting">
                                 <strong>{ "Blocked on keys that do not exist yet" }</strong>
@@ -312,10 +324,14 @@ pub fn redis_app(props: &RedisAppProps) -> Html {
                             </div>
                         }
                     </section>
-                    { pubsub(&channels) }
+                    { pubsub(&channels, &publishes(&s), &on_ask) }
                     <super::charts::RedisCharts session={SessionRef(session.clone())} version={*version} />
                 </section>
                 <section class="redis-col">
+                    if let Some(a) = &*asked {
+                        <ExplainPanel key={a.key()} session={SessionRef(session.clone())} version={*version}
+                                      asked={a.clone()} on_close={on_close_explain.clone()} />
+                    }
                     <Console session={SessionRef(session.clone())} version={*version} on_sent={on_sent} />
                     <section id="redis-checks" class="panel redis-panel" aria-label="Checks">
                         <h2>{ format!("Checks: {passed} passed, {failed} failed, {pending} to come") }</h2>
@@ -344,10 +360,14 @@ pub fn redis_app(props: &RedisAppProps) -> Html {
                     <section id="redis-log" class="panel redis-panel" aria-label="Event log">
                         <h2>{ "Events" }</h2>
                         <ul class="redis-events" aria-label="Latest first">
-                            { for s.latest_events(80).into_iter().map(|(t, e)| html! {
-                                <li class={classes!(e.starts_with("you>").then_some("by-hand"))}>
-                                    <span class="muted">{ clock_text(t) }</span>{ " " }{ e }
-                                </li>
+                            { for s.run().events().iter().enumerate().rev().take(80).map(|(i, (t, e))| {
+                                let line = e.to_string();
+                                html! {
+                                    <li class={classes!(line.starts_with("you>").then_some("by-hand"))}>
+                                        <span class="muted">{ clock_text(t.as_millis()) }</span>{ " " }{ line }
+                                        if explains_publish(e) { { ask_button("redis-why-publish", "who got it?", "Who got this message and who did not", Asked::Publish(i), &on_ask) } }
+                                    </li>
+                                }
                             }) }
                         </ul>
                     </section>
@@ -358,7 +378,7 @@ pub fn redis_app(props: &RedisAppProps) -> Html {
 }
 
 /// A key: its name, type and TTL, then what it holds, and who is blocked on it.
-fn key_card(k: &KeyView) -> Html {
+fn key_card(k: &KeyView, on_ask: &Callback<Asked>) -> Html {
     html! {
         <div class={classes!("redis-key", k.type_name())} data-key={k.name.clone()}>
             <div class="redis-key-head">
@@ -374,7 +394,7 @@ fn key_card(k: &KeyView) -> Html {
             { match &k.kind {
                 KeyKind::String(v) => html! { <code class="redis-string">{ v }</code> },
                 KeyKind::List(items) => list_items(items),
-                KeyKind::Stream(s) => stream_view(&k.name, s),
+                KeyKind::Stream(s) => stream_view(&k.name, s, on_ask),
             } }
             if !k.blocked.is_empty() {
                 <ul class="redis-blocked" aria-label="Clients blocked on this key, in the order they are served">
@@ -405,7 +425,7 @@ fn list_items(items: &[String]) -> Html {
 
 /// A stream: its entries as a strip (each marked per group: delivered, pending), then each group with its
 /// last-delivered id, entries read and lag, its consumers and its pending entries list.
-fn stream_view(key: &str, s: &StreamView) -> Html {
+fn stream_view(key: &str, s: &StreamView, on_ask: &Callback<Asked>) -> Html {
     html! {
         <>
             <ol class="redis-entries" aria-label={format!("Entries of {key}, oldest first")}>
@@ -432,6 +452,8 @@ fn stream_view(key: &str, s: &StreamView) -> Html {
                         <span class="redis-gstat" data-stat="entries-read">{ format!("entries-read {}", g.entries_read.map_or("(nil)".to_string(), |n| n.to_string())) }</span>
                         <span class="redis-gstat" data-stat="lag">{ format!("lag {}", g.lag.map_or("(nil)".to_string(), |n| n.to_string())) }</span>
                         <span class="redis-gstat" data-stat="pending">{ format!("pending {}", g.pending.len()) }</span>
+                        { ask_button("redis-why-autoclaim", "XAUTOCLAIM next?", &format!("What XAUTOCLAIM on group {} takes next", g.name),
+                                     Asked::Autoclaim { key: key.to_string(), group: g.name.clone() }, on_ask) }
                     </div>
                     if !g.consumers.is_empty() {
                         <div class="redis-consumers">
@@ -446,7 +468,7 @@ fn stream_view(key: &str, s: &StreamView) -> Html {
                         <p class="muted redis-pel-empty">{ "Pending entries list: empty (every delivered entry was acknowledged)." }</p>
                     } else {
                         <table class="redis-pel" aria-label={format!("Pending entries of group {}", g.name)}>
-                            <thead><tr><th>{ "id" }</th><th>{ "consumer" }</th><th>{ "idle" }</th><th>{ "deliveries" }</th></tr></thead>
+                            <thead><tr><th>{ "id" }</th><th>{ "consumer" }</th><th>{ "idle" }</th><th>{ "deliveries" }</th><th><span class="visually-hidden">{ "explain" }</span></th></tr></thead>
                             <tbody>
                                 { for g.pending.iter().map(|p| html! {
                                     <tr class="redis-pel-row" data-id={p.id.clone()} data-consumer={p.consumer.clone()}>
@@ -454,6 +476,8 @@ fn stream_view(key: &str, s: &StreamView) -> Html {
                                         <td>{ &p.consumer }</td>
                                         <td class="num">{ format!("{} ms", p.idle_ms) }</td>
                                         <td class="num">{ p.deliveries }</td>
+                                        <td>{ ask_button("redis-why-pending", "why pending?", &format!("Why is {} still pending", p.id),
+                                                         Asked::Pending { key: key.to_string(), group: g.name.clone(), id: p.id.clone() }, on_ask) }</td>
                                     </tr>
                                 }) }
                             </tbody>
@@ -465,8 +489,39 @@ fn stream_view(key: &str, s: &StreamView) -> Html {
     }
 }
 
-/// Pub/sub: each channel, pattern and shard channel with its subscribers.
-fn pubsub(channels: &[ChannelView]) -> Html {
+/// A small button that opens the explanation panel on `asked`.
+fn ask_button(
+    class: &'static str,
+    label: &'static str,
+    title: &str,
+    asked: Asked,
+    on_ask: &Callback<Asked>,
+) -> Html {
+    let on_ask = on_ask.clone();
+    let onclick = Callback::from(move |_: MouseEvent| on_ask.emit(asked.clone()));
+    html! {
+        <button type="button" class={classes!("redis-ask", class)} title={title.to_string()} aria-label={title.to_string()} {onclick}>{ label }</button>
+    }
+}
+
+/// How many of the latest publishes the pub/sub panel lists.
+const SHOWN_PUBLISHES: usize = 4;
+
+/// The latest publishes up to the page's time, newest first: (event index, time, command, reply).
+fn publishes(s: &RedisSession) -> Vec<(usize, u64, String)> {
+    let events = s.run().events();
+    events
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, (_, e))| is_publish(e))
+        .take(SHOWN_PUBLISHES)
+        .map(|(i, (t, e))| (i, t.as_millis(), e.to_string()))
+        .collect()
+}
+
+/// Pub/sub: each channel, pattern and shard channel with its subscribers, then the latest publishes.
+fn pubsub(channels: &[ChannelView], publishes: &[(usize, u64, String)], on_ask: &Callback<Asked>) -> Html {
     html! {
         <section id="redis-pubsub" class="panel redis-panel" aria-label="Pub/sub">
             <h2>{ "Pub/sub" }</h2>
@@ -481,6 +536,17 @@ fn pubsub(channels: &[ChannelView]) -> Html {
                     </li>
                 }) }
             </ul>
+            if !publishes.is_empty() {
+                <h3 class="redis-h3">{ "Latest publishes" }</h3>
+                <ul class="redis-publishes">
+                    { for publishes.iter().map(|(i, t, line)| html! {
+                        <li class="redis-publish" data-event={i.to_string()}>
+                            <span class="muted">{ clock_text(*t) }</span>{ " " }{ line }{ " " }
+                            { ask_button("redis-why-publish", "who got it?", "Who got this message and who did not", Asked::Publish(*i), on_ask) }
+                        </li>
+                    }) }
+                </ul>
+            }
         </section>
     }
 }

@@ -117,6 +117,65 @@ pub struct Group {
 
 pub type Fields = Vec<(Vec<u8>, Vec<u8>)>;
 
+/// What `XAUTOCLAIM key group consumer min-idle-time start COUNT count` would do to a group now, found
+/// without doing it ([`Group::autoclaim_scan`]); the command applies exactly this scan, so the two agree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoclaimScan {
+    /// Pending entries idle at least `min-idle-time`, in PEL order: they would move to the consumer.
+    pub claimed: Vec<StreamId>,
+    /// PEL ids whose entries were deleted from the stream: dropped from the PEL and replied as deleted.
+    pub deleted: Vec<StreamId>,
+    /// Pending entries the walk passed over as too young, with their idle time in milliseconds.
+    pub too_young: Vec<(StreamId, i64)>,
+    /// The cursor replied: the first PEL id not looked at, `0-0` when the walk reached the PEL's end.
+    pub next: StreamId,
+    /// Whether the walk stopped at its `10 × COUNT` attempts before `COUNT` ids were claimed or deleted.
+    pub attempts_ran_out: bool,
+}
+
+impl Group {
+    /// `XAUTOCLAIM`'s walk, read-only: from `start` over the PEL for at most `10 × count` ids, an id whose
+    /// entry is gone from `entries` is deleted and one idle at least `min_idle_ms` (at `now_ms`, virtual)
+    /// is claimed, each counting against `count`; younger ones are passed over. `count` ≥ 1.
+    pub fn autoclaim_scan(
+        &self,
+        entries: &BTreeMap<StreamId, Fields>,
+        now_ms: i64,
+        min_idle_ms: i64,
+        start: StreamId,
+        count: i64,
+    ) -> AutoclaimScan {
+        let (mut count, mut attempts) = (count, count.saturating_mul(10));
+        let mut scan = AutoclaimScan {
+            claimed: Vec::new(),
+            deleted: Vec::new(),
+            too_young: Vec::new(),
+            next: StreamId::MIN,
+            attempts_ran_out: false,
+        };
+        let mut walk = self.pel.range(start..).peekable();
+        while let Some((&id, p)) = walk.peek() {
+            if attempts == 0 || count == 0 {
+                scan.attempts_ran_out = count > 0;
+                scan.next = id;
+                break;
+            }
+            attempts -= 1;
+            if !entries.contains_key(&id) {
+                scan.deleted.push(id);
+                count -= 1;
+            } else if min_idle_ms > 0 && now_ms - p.delivered_at < min_idle_ms {
+                scan.too_young.push((id, now_ms - p.delivered_at));
+            } else {
+                scan.claimed.push(id);
+                count -= 1;
+            }
+            walk.next();
+        }
+        scan
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stream {
     pub entries: BTreeMap<StreamId, Fields>,
@@ -1201,6 +1260,22 @@ impl Redis {
         Ok(Reply::Array(out))
     }
 
+    /// What `XAUTOCLAIM key group <any consumer> min_idle_ms start COUNT count` would claim and delete
+    /// now, without changing anything; `None` when `key` is no stream or has no such group. `count` is
+    /// taken as at least 1 (the command refuses less).
+    pub fn autoclaim_scan(
+        &self,
+        key: &[u8],
+        group: &[u8],
+        min_idle_ms: i64,
+        start: StreamId,
+        count: i64,
+    ) -> Option<AutoclaimScan> {
+        let s = self.stream(key).ok()??;
+        let g = s.groups.get(group)?;
+        Some(g.autoclaim_scan(&s.entries, self.now as i64, min_idle_ms.max(0), start, count.max(1)))
+    }
+
     /// `XAUTOCLAIM key group consumer min-idle-time start [COUNT n] [JUSTID]`, as Redis 7.0: walks the
     /// group's PEL from `start` for at most `10 × COUNT` entries, claims up to `COUNT` idle ones, drops
     /// (and counts against `COUNT`) the ids whose entries were deleted, and replies the next id to scan
@@ -1240,49 +1315,39 @@ impl Redis {
         let s = self.stream_mut(&argv[1])?.expect("checked");
         let Stream { entries, groups, .. } = s;
         let g = groups.get_mut(&argv[2]).expect("checked");
-        let mut attempts = count.saturating_mul(10);
-        let (mut claimed, mut deleted) = (Vec::new(), Vec::new());
-        let mut cursor = start;
-        let mut next = None;
-        loop {
-            if attempts == 0 || count == 0 {
-                next = g.pel.range(cursor..).next().map(|(id, _)| *id);
-                break;
+        // The command is its own scan applied: what the page shows as "what XAUTOCLAIM takes next" is
+        // what this takes.
+        let scan = g.autoclaim_scan(entries, now, min_idle, start, count);
+        for id in &scan.deleted {
+            let p = g.pel.remove(id).expect("scanned");
+            if let Some(c) = g.consumers.get_mut(&p.consumer) {
+                c.pel.remove(id);
             }
-            attempts -= 1;
-            let Some(id) = g.pel.range(cursor..).next().map(|(id, _)| *id) else { break };
-            cursor = id.incr().unwrap_or(StreamId::MAX);
-            if !entries.contains_key(&id) {
-                let p = g.pel.remove(&id).expect("found");
-                if let Some(c) = g.consumers.get_mut(&p.consumer) {
-                    c.pel.remove(&id);
-                }
-                deleted.push(id.reply());
-                count -= 1;
-                continue;
-            }
-            let p = &g.pel[&id];
-            if min_idle > 0 && now - p.delivered_at < min_idle {
-                continue;
-            }
-            let old = p.consumer.clone();
-            if let Some(c) = g.consumers.get_mut(&old) {
-                c.pel.remove(&id);
-            }
-            let p = g.pel.get_mut(&id).expect("found");
-            p.consumer = consumer.clone();
+        }
+        for id in &scan.claimed {
+            let p = g.pel.get_mut(id).expect("scanned");
+            let old = std::mem::replace(&mut p.consumer, consumer.clone());
             p.delivered_at = now;
             if !justid {
                 p.deliveries += 1;
             }
-            let c = g.consumers.entry(consumer.clone()).or_default();
-            c.pel.insert(id);
-            c.seen_at = seen;
-            claimed.push(if justid { id.reply() } else { entry_reply(id, &entries[&id]) });
-            count -= 1;
+            if let Some(c) = g.consumers.get_mut(&old) {
+                c.pel.remove(id);
+            }
         }
-        let next = next.unwrap_or(StreamId::MIN);
-        Ok(Reply::Array(vec![next.reply(), Reply::Array(claimed), Reply::Array(deleted)]))
+        if !scan.claimed.is_empty() {
+            let c = g.consumers.entry(consumer).or_default();
+            c.pel.extend(scan.claimed.iter().copied());
+            c.seen_at = seen;
+        }
+        let claimed =
+            scan.claimed.iter().map(|&id| if justid { id.reply() } else { entry_reply(id, &entries[&id]) });
+        let deleted = scan.deleted.iter().map(|id| id.reply());
+        Ok(Reply::Array(vec![
+            scan.next.reply(),
+            Reply::Array(claimed.collect()),
+            Reply::Array(deleted.collect()),
+        ]))
     }
 
     /// `XINFO STREAM key [FULL [COUNT n]]`, `XINFO GROUPS key`, `XINFO CONSUMERS key group` as Redis
