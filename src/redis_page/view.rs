@@ -15,7 +15,7 @@ use super::model::{
     BUNDLED,
 };
 use crate::persist::permalink;
-use crate::player::{use_player, ModelSession, Player};
+use crate::player::{use_player, Player};
 use crate::shell::{clock_text, FileButtons, ShareField, TimeBar};
 use broker_core::scenario::document::ModelName;
 use broker_core::scenario::sim::CheckStatus;
