@@ -7,7 +7,8 @@
 //! that waits and times out, an `LRANGE`), saved by Enter in the bar's name field, and after a reload
 //! (`?ws=`) reopened at its time with the commands replayed. The charts over the run (a group's pending
 //! entries and lag, a channel's deliveries and missed messages, a list's length with the console's
-//! pushes), shown with a click and read at the page's time, moved by the keyboard. Screenshots: `artifacts/e2e-redis-*.png`.
+//! pushes), shown with a click and read at the page's time, moved by the keyboard. The explanations ("why pending?", "XAUTOCLAIM next?", "who got it?") opened with Enter and
+//! closed with Escape. Screenshots: `artifacts/e2e-redis-*.png`.
 
 use crate::harness::*;
 use crate::sqs::{fetched, wait_long};
@@ -203,6 +204,93 @@ fn charts_at(width: i64, height: i64) {
     page.execute("document.querySelector('#redis-charts').scrollIntoView({block: 'start'});", json!([]));
     page.screenshot(&format!("e2e-redis-charts-list-{width}.png"));
     assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
+}
+
+/// Waits (bounded) until nothing matches `css`.
+fn wait_gone(page: &Page, css: &str) {
+    for _ in 0..100 {
+        if page.try_find(css).is_none() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("{css} is still there");
+}
+
+/// The id of the element that has the focus.
+fn focused(page: &Page) -> String {
+    let v = page.execute("return document.activeElement ? document.activeElement.id : '';", json!([]));
+    v.as_str().unwrap_or("").to_string()
+}
+
+/// The three explanations, opened with Enter on their buttons and closed with Escape: why bob's entry is
+/// still pending after his crash, what XAUTOCLAIM would take with a min-idle typed in, and who got a
+/// message published while a subscriber was away.
+fn explanations_at(width: i64, height: i64) {
+    let b = Browser::open_sized("/?model=redis&doc=streams-consumer-groups-and-xautoclaim", width, height);
+    let page = &b.page;
+    page.wait_text("#redis-about h2", "recovered with XAUTOCLAIM");
+    page.wait_text("#redis-clock", "0.000 s / 20.000 s");
+    blur(page);
+    keys(page, &[KEY_HOME, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT]);
+    page.wait_text("#redis-clock", "6.000 s / 20.000 s");
+
+    // "why pending?" on bob's entry, with Enter: the panel takes the focus, Escape closes it.
+    let bob = ".redis-pel-row[data-consumer=bob] .redis-why-pending";
+    page.press(bob, KEY_ENTER);
+    let why = page.wait_text("#redis-explain", "still pending");
+    assert!(why.contains("bob"), "{why}");
+    assert!(why.contains("XACK"), "what would free it: {why}");
+    assert!(page.text("#redis-explain [data-fact=idle]").ends_with(" ms"), "{why}");
+    assert_eq!(focused(page), "redis-explain-close", "the panel has the focus");
+    page.assert_in_view("#redis-explain", "the explanation");
+    page.screenshot(&format!("e2e-redis-why-pending-{width}.png"));
+    keys(page, &[KEY_ESCAPE]);
+    wait_gone(page, "#redis-explain");
+    assert_eq!(page.text("#redis-clock"), "6.000 s / 20.000 s", "Escape in the panel does not move time");
+
+    // "XAUTOCLAIM next?" on the group: with min-idle 0 it claims bob's entry; with a day, nothing.
+    page.press("[data-group=shipping] .redis-why-autoclaim", KEY_ENTER);
+    page.wait_text("#redis-explain", "What does XAUTOCLAIM take next");
+    page.send_keys("#redis-autoclaim-min-idle", "0");
+    page.wait_text(".redis-autoclaim-command", "XAUTOCLAIM orders shipping");
+    let id = page
+        .execute("return document.querySelector('.redis-pel-row[data-consumer=bob]').dataset.id;", json!([]));
+    let id = id.as_str().expect("bob's pending id").to_string();
+    page.wait_text(&format!(".redis-autoclaim-row[data-id='{id}'][data-verdict=claimed]"), "");
+    page.send_keys("#redis-autoclaim-min-idle", "86400000");
+    page.wait_text(&format!(".redis-autoclaim-row[data-id='{id}'][data-verdict=too-young]"), "too young");
+    assert!(page.try_find(".redis-autoclaim-row[data-verdict=claimed]").is_none(), "nothing is a day idle");
+    page.screenshot(&format!("e2e-redis-xautoclaim-next-{width}.png"));
+    page.click("#redis-explain-close");
+    wait_gone(page, "#redis-explain");
+
+    // Pub/sub: at 4 s the dashboard is away; "who got it?" on the latest publish (goal-4 at 3.5 s).
+    page.click("#redis-doc option[value='pubsub-fire-and-forget']");
+    page.wait_text("#redis-clock", "0.000 s / 10.000 s");
+    blur(page);
+    keys(page, &[KEY_RIGHT, KEY_RIGHT, KEY_RIGHT, KEY_RIGHT]);
+    page.wait_text("#redis-clock", "4.000 s / 10.000 s");
+    page.press(".redis-publishes .redis-publish:first-child .redis-why-publish", KEY_ENTER);
+    page.wait_text("#redis-explain", "goal-4");
+    page.wait_text("#redis-explain [data-subscriber=archiver][data-fate=got]", "");
+    page.wait_text("#redis-explain [data-subscriber=dashboard][data-fate=missed]", "");
+    page.wait_text("#redis-explain [data-subscriber=mobile][data-fate=missed]", "");
+    page.assert_in_view("#redis-explain", "the explanation");
+    page.screenshot(&format!("e2e-redis-who-got-it-{width}.png"));
+    keys(page, &[KEY_ESCAPE]);
+    wait_gone(page, "#redis-explain");
+    assert!(page.console_errors().is_empty(), "{:?}", page.console_errors());
+}
+
+#[test]
+fn redis_explanations_at_1280x720() {
+    explanations_at(1280, 720);
+}
+
+#[test]
+fn redis_explanations_at_1920x1080() {
+    explanations_at(1920, 1080);
 }
 
 #[test]
