@@ -230,6 +230,23 @@ pub fn parse_start(start: &str) -> Result<StreamId, String> {
     next.ok_or_else(|| "ERR invalid start ID for the interval".to_string())
 }
 
+/// The min-idle-time field as `XAUTOCLAIM` reads its argument: an integer (a negative one counts as 0), or
+/// Redis's error.
+pub fn parse_min_idle(text: &str) -> Result<i64, String> {
+    text.trim()
+        .parse::<i64>()
+        .map(|n| n.max(0))
+        .map_err(|_| "ERR Invalid min-idle-time argument for XAUTOCLAIM".to_string())
+}
+
+/// The COUNT field as `XAUTOCLAIM` reads it: an integer of at least 1, or Redis's error.
+pub fn parse_count(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("ERR COUNT must be > 0".to_string()),
+    }
+}
+
 /// "What does XAUTOCLAIM take next" with these arguments, `None` when the key or group does not exist.
 pub fn autoclaim_preview(
     redis: &Redis,
@@ -481,4 +498,22 @@ pub fn publish_why(run: &RedisRun, index: usize) -> Option<PublishWhy> {
         None => {}
     }
     Some(PublishWhy { at_ms, publisher, command, channel, message, receivers, fates, notes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_xautoclaim_fields_are_read_as_redis_reads_the_arguments() {
+        assert_eq!(parse_min_idle("5000"), Ok(5000));
+        assert_eq!(parse_min_idle(" -3 "), Ok(0), "a negative min-idle-time counts as 0");
+        let min_error = Err("ERR Invalid min-idle-time argument for XAUTOCLAIM".to_string());
+        assert_eq!(parse_min_idle(""), min_error, "an emptied field is no number");
+        assert_eq!(parse_min_idle("1.5"), min_error);
+        assert_eq!(parse_count("1"), Ok(1));
+        assert_eq!(parse_count("0"), Err("ERR COUNT must be > 0".to_string()));
+        assert_eq!(parse_count(""), Err("ERR COUNT must be > 0".to_string()));
+        assert_eq!(parse_start("(1-1"), Ok(StreamId { ms: 1, seq: 2 }));
+    }
 }

@@ -4,7 +4,9 @@
 //! when it opens (its × button), so Tab reaches its fields and Enter activates them.
 
 use super::console::SessionRef;
-use super::explain::{autoclaim_preview, parse_start, pending_why, publish_why, secs, Verdict};
+use super::explain::{
+    autoclaim_preview, parse_count, parse_min_idle, parse_start, pending_why, publish_why, secs, Verdict,
+};
 use super::model::RedisSession;
 use yew::prelude::*;
 
@@ -39,18 +41,20 @@ pub struct ExplainProps {
     pub on_close: Callback<()>,
 }
 
-/// A number field's value, when it is a whole number.
-fn number(e: &InputEvent) -> Option<i64> {
-    e.target_unchecked_into::<web_sys::HtmlInputElement>().value().trim().parse().ok()
+/// What a field holds after an input event, as typed.
+fn field_text(e: &InputEvent) -> String {
+    e.target_unchecked_into::<web_sys::HtmlInputElement>().value()
 }
 
 #[function_component(ExplainPanel)]
 pub fn explain_panel(props: &ExplainProps) -> Html {
     let close_ref = use_node_ref();
-    // The XAUTOCLAIM preview's arguments (min-idle defaults to the document's claimer's, else 0).
-    let min_idle = use_state(|| None::<i64>);
+    // The XAUTOCLAIM preview's arguments as typed (min-idle shows the document's claimer's, else 0, until
+    // it is edited): a field keeps what the user types, empty or not a number, and the preview shows
+    // Redis's error for it, as the command would reply.
+    let min_idle = use_state(|| None::<String>);
     let start = use_state(|| "0-0".to_string());
-    let count = use_state(|| 100i64);
+    let count = use_state(|| "100".to_string());
     {
         let close_ref = close_ref.clone();
         use_effect_with(props.asked.clone(), move |_| {
@@ -107,36 +111,38 @@ pub fn explain_panel(props: &ExplainProps) -> Html {
             let default_min = claimer.and_then(|w| w.xautoclaim.as_ref()).map_or(0, |a| a.min_idle.0 as i64);
             let consumer = claimer
                 .map_or("<consumer>".to_string(), |w| w.consumer.clone().unwrap_or_else(|| w.name.clone()));
-            let min = min_idle.unwrap_or(default_min);
+            let min = (*min_idle).clone().unwrap_or_else(|| default_min.to_string());
             let on_min = {
                 let min_idle = min_idle.clone();
-                Callback::from(move |e: InputEvent| min_idle.set(number(&e).map(|n| n.max(0))))
+                Callback::from(move |e: InputEvent| min_idle.set(Some(field_text(&e))))
             };
             let on_start = {
                 let start = start.clone();
-                Callback::from(move |e: InputEvent| {
-                    start.set(e.target_unchecked_into::<web_sys::HtmlInputElement>().value())
-                })
+                Callback::from(move |e: InputEvent| start.set(field_text(&e)))
             };
             let on_count = {
                 let count = count.clone();
-                Callback::from(move |e: InputEvent| count.set(number(&e).map_or(100, |n| n.max(1))))
+                Callback::from(move |e: InputEvent| count.set(field_text(&e)))
             };
-            let preview = parse_start(&start)
-                .map(|st| autoclaim_preview(run.server(), key, group, &consumer, min, st, *count));
+            // In the order XAUTOCLAIM checks its arguments: min-idle-time, start, COUNT.
+            let preview = parse_min_idle(&min).and_then(|min| {
+                let st = parse_start(&start)?;
+                let n = parse_count(&count)?;
+                Ok(autoclaim_preview(run.server(), key, group, &consumer, min, st, n))
+            });
             (
                 format!("What does XAUTOCLAIM take next from {key}/{group}?"),
                 html! {
                     <>
                         <div class="redis-explain-args">
                             <label>{ "min-idle-time (ms) " }
-                                <input id="redis-autoclaim-min-idle" type="number" min="0" value={min.to_string()} oninput={on_min} />
+                                <input id="redis-autoclaim-min-idle" type="number" min="0" value={min.clone()} oninput={on_min} />
                             </label>
                             <label>{ "start " }
                                 <input id="redis-autoclaim-start" type="text" size="14" value={(*start).clone()} oninput={on_start} />
                             </label>
                             <label>{ "COUNT " }
-                                <input id="redis-autoclaim-count" type="number" min="1" value={count.to_string()} oninput={on_count} />
+                                <input id="redis-autoclaim-count" type="number" min="1" value={(*count).clone()} oninput={on_count} />
                             </label>
                         </div>
                         { match preview {
@@ -156,7 +162,7 @@ pub fn explain_panel(props: &ExplainProps) -> Html {
                                                     let (class, said) = match &r.verdict {
                                                         Verdict::Claimed => ("claimed", format!("claims it (delivery {} to {consumer})", r.deliveries + 1)),
                                                         Verdict::Deleted => ("deleted", "entry deleted: dropped, replied as deleted".to_string()),
-                                                        Verdict::TooYoung(by) => ("too-young", format!("too young: idle {by} ms short of {min}")),
+                                                        Verdict::TooYoung(by) => ("too-young", format!("too young: idle {by} ms short of {}", min.trim())),
                                                         Verdict::BeforeStart => ("before-start", "before start: not looked at".to_string()),
                                                         Verdict::NotReached => ("not-reached", "after the cursor: the next call".to_string()),
                                                     };

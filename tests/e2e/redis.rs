@@ -11,7 +11,7 @@
 //! closed with Escape. Screenshots: `artifacts/e2e-redis-*.png`.
 
 use crate::harness::*;
-use crate::sqs::{fetched, wait_long};
+use crate::sqs::fetched;
 use serde_json::json;
 
 const INPUT: &str = "#redis-console-input";
@@ -20,6 +20,24 @@ const INPUT: &str = "#redis-console-input";
 fn send(page: &Page, line: &str) {
     page.type_keys(INPUT, line);
     keys(page, &[KEY_ENTER]);
+}
+
+/// Waits (bounded: 60 s) until stream `key` shows at least `n` entries while the page plays: at 5× a
+/// redraw can come after several `XADD`s, so an exact length can be skipped.
+fn wait_xlen_at_least(page: &Page, key: &str, n: usize) {
+    let css = format!("[data-key={key}] .redis-key-head");
+    let mut last = String::new();
+    for _ in 0..600 {
+        if page.try_find(&css).is_some() {
+            last = page.text(&css);
+            let len = last.split("XLEN ").nth(1).and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next());
+            if len.and_then(|l| l.parse::<usize>().ok()).is_some_and(|l| l >= n) {
+                return;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{css} never showed XLEN {n} or more; last text: {last:?}");
 }
 
 fn run_at(width: i64, height: i64) {
@@ -43,7 +61,7 @@ fn run_at(width: i64, height: i64) {
     page.assert_in_view(INPUT, "the console");
     page.click("#redis-speed option[value='5']");
     page.click("#redis-play");
-    wait_long(page, "[data-key=orders] .redis-key-head", "XLEN 3");
+    wait_xlen_at_least(page, "orders", 3);
     page.click("#redis-play");
     page.wait_text("#redis-play", "Play");
 
@@ -249,11 +267,13 @@ fn explanations_at(width: i64, height: i64) {
     wait_gone(page, "#redis-explain");
     assert_eq!(page.text("#redis-clock"), "6.000 s / 20.000 s", "Escape in the panel does not move time");
 
-    // "XAUTOCLAIM next?" on the group: with min-idle 0 it claims bob's entry; with a day, nothing.
+    // "XAUTOCLAIM next?" on the group: with min-idle 0 and COUNT 100 it claims bob's entry; with a day,
+    // nothing.
     page.press("[data-group=shipping] .redis-why-autoclaim", KEY_ENTER);
     page.wait_text("#redis-explain", "What does XAUTOCLAIM take next");
+    page.send_keys("#redis-autoclaim-count", "100");
     page.send_keys("#redis-autoclaim-min-idle", "0");
-    page.wait_text(".redis-autoclaim-command", "XAUTOCLAIM orders shipping");
+    page.wait_text(".redis-autoclaim-command", "XAUTOCLAIM orders shipping rescuer 0 0-0 COUNT 100");
     let id = page
         .execute("return document.querySelector('.redis-pel-row[data-consumer=bob]').dataset.id;", json!([]));
     let id = id.as_str().expect("bob's pending id").to_string();
@@ -262,6 +282,10 @@ fn explanations_at(width: i64, height: i64) {
     page.wait_text(&format!(".redis-autoclaim-row[data-id='{id}'][data-verdict=too-young]"), "too young");
     assert!(page.try_find(".redis-autoclaim-row[data-verdict=claimed]").is_none(), "nothing is a day idle");
     page.screenshot(&format!("e2e-redis-xautoclaim-next-{width}.png"));
+    // A field emptied keeps what was typed, and the preview is Redis's reply to such an argument.
+    page.send_keys("#redis-autoclaim-count", "0");
+    page.wait_text("#redis-explain .notice.error", "ERR COUNT must be > 0");
+    assert_eq!(page.value("#redis-autoclaim-count"), "0");
     page.click("#redis-explain-close");
     wait_gone(page, "#redis-explain");
 
