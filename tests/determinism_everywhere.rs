@@ -230,10 +230,11 @@ const SQS_DOCUMENTS: [Golden; 5] = [
 
 /// The Redis document goldens (`crates/broker_core/tests/redis_documents.rs`): the tutorials the Redis page
 /// bundles, the restart and the slow-subscriber documents.
-const REDIS_DOCUMENTS: [Golden; 9] = [
+const REDIS_DOCUMENTS: [Golden; 10] = [
     document!("redis-tutorials", "job-queue-brpop-and-blmove"),
     document!("redis-tutorials", "pubsub-fire-and-forget"),
     document!("redis-tutorials", "reliable-queue-with-a-reaper"),
+    document!("redis-tutorials", "streams-and-consumer-groups"),
     document!("redis-tutorials", "streams-consumer-groups-and-xautoclaim"),
     document!("redis-restarts", "aof-always-keeps-every-job"),
     document!("redis-restarts", "aof-everysec-loses-the-last-second"),
