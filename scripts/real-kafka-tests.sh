@@ -31,6 +31,7 @@
 # and retry-duplicate-and-idempotence (kills broker 3: a fresh cluster; its sends wait ~4 s for the fencing).
 # h-k19: static-member-restart compared again (~15-30 s) and the document paused-follower on the documents'
 # cluster (~35 s): about a minute more.
+# h-pleader: the document paused-leader on the same cluster after paused-follower (~47 s at a load of 11-18).
 # 2026-12-07 evening: main's step took ~23 min in the fresh-clone CI runs (beside the SQS, Redis and fuzz steps),
 # and a helper's run at a load of 7–12 was killed by the 1500 s bound two minutes into the documents, after
 # 22 min of programs (fresh clusters start in 30–60 s at that load): the bound is now 2100 s (35 min). With
@@ -208,7 +209,7 @@ run_document() {
 # consumer: --speed 5. Two lanes run side by side; documents that share a topic or group name
 # (orders, g, views) are in the same lane, one after the other. Refused, and why:
 #   idempotence-and-retries: its slow_follower fault has no counterpart on a real broker (checked below);
-#   broker-down-min-insync and paused-follower: run on a three-broker cluster below;
+#   broker-down-min-insync, paused-follower and paused-leader: run on a three-broker cluster below;
 #   share-lock-expiry: which member of a share group fetches a record first is a race on a real broker
 #     (a fresh-clone run on 2026-12-07 saw `quick`, started 2.5 s after `stuck`, get all three records, so
 #     nothing was held under a lock); its native golden stands, its real comparison waits for a document
@@ -227,10 +228,10 @@ lane_a=("keyed-order 1" "script-per-record 1" "slow-poll-loop-and-transactions 1
   "header-poison-pill 1")
 lane_b=("slow-consumer-lag 1" "groups-share-and-fan-out 1" "zipf-decimal-exponent 1" "hot-key-skew 5" "client-latency 1"
   "bursty-producer 1")
-doc_count=$(( ${#lane_a[@]} + ${#lane_b[@]} + 2 ))
+doc_count=$(( ${#lane_a[@]} + ${#lane_b[@]} + 3 ))
 for folder in tests/scenarios/kafka-documents/*/; do
   name=$(basename "$folder")
-  case " ${lane_a[*]} ${lane_b[*]} idempotence-and-retries broker-down-min-insync paused-follower share-lock-expiry " in
+  case " ${lane_a[*]} ${lane_b[*]} idempotence-and-retries broker-down-min-insync paused-follower paused-leader share-lock-expiry " in
     *" $name "*) ;;
     *) fail "document $name is in no lane of scripts/real-kafka-tests.sh" ;;
   esac
@@ -278,7 +279,7 @@ fi
 # replica.lag.time.max.ms (5 s), in real time (broker shutdowns and elections do not speed up).
 scripts/kafka-node.sh stop "$DIR/node" >/dev/null 2>&1 || true
 scripts/kafka-node.sh stop "$DIR/cluster" >/dev/null 2>&1 || true
-say "starting a three-broker cluster for paused-follower and broker-down-min-insync"
+say "starting a three-broker cluster for paused-follower, paused-leader and broker-down-min-insync"
 BROKERLAB_KAFKA_PROPS="$DOC_PROPS"$'\nreplica.lag.time.max.ms=5000' \
   scripts/kafka-node.sh cluster "$DIR/cluster" 3 || fail "the cluster did not start"
 export BROKERLAB_KAFKA_NODE_CONTROL="scripts/kafka-node.sh $DIR/cluster"
@@ -286,6 +287,10 @@ export BROKERLAB_KAFKA_NODE_CONTROL="scripts/kafka-node.sh $DIR/cluster"
 # `broker_resume`: node-pause / node-resume), its replica.lag.time.max.ms (5 s) the cluster's; it resumes
 # what it paused, so broker-down-min-insync then finds every broker running, as on a fresh cluster.
 run_document tests/scenarios/kafka-documents/paused-follower/ 1
+# paused-leader (h-pleader, 40 s of document): broker 2, the leader of its hand-assigned partition,
+# frozen from 5 s to 15 s; fenced after the cluster's broker.session.timeout.ms (4 s), broker 3 leads;
+# the producer's requests time out (6 s) and are retried there. Broker 2 is running again at the end.
+run_document tests/scenarios/kafka-documents/paused-leader/ 1
 run_document tests/scenarios/kafka-documents/broker-down-min-insync/ 1
 # The replication tutorial on the same cluster, once broker 2 (left down by broker-down-min-insync) is back.
 if ! kill -0 "$(cat "$DIR/cluster/node-2/pid")" 2>/dev/null; then

@@ -142,6 +142,7 @@ const KAFKA_DOCUMENTS: [Golden; 23] = [
     document!("kafka-documents", "idempotence-and-retries"),
     document!("kafka-documents", "keyed-order"),
     document!("kafka-documents", "paused-follower"),
+    document!("kafka-documents", "paused-leader"),
     document!("kafka-documents", "script-per-record"),
     document!("kafka-documents", "share-lock-expiry"),
     document!("kafka-documents", "slow-consumer-lag"),

@@ -82,8 +82,11 @@ fn bad_kafka_documents_are_refused_where_they_are_wrong() {
     };
     assert_eq!(
         refuse("{\n  \"brokerlab\": 2,\n  \"model\": \"kafka\",\n  \"topics\": [ { \"name\": \"t\", \"partitions\": 1, \"replicas\": 3 } ]\n}"),
-        "4:56: unknown field `replicas`, expected one of `name`, `partitions`, `replication_factor`, `configs`"
+        "4:56: unknown field `replicas`, expected one of `name`, `partitions`, `replication_factor`, `configs`, `replica_assignment`"
     );
+    // A replica assignment gives one list of replication_factor brokers per partition.
+    let e = refuse("{ \"brokerlab\": 2, \"model\": \"kafka\", \"cluster\": { \"brokers\": 3 },\n  \"topics\": [ { \"name\": \"t\", \"partitions\": 1, \"replication_factor\": 3, \"replica_assignment\": [ [ 2, 3 ] ] } ] }");
+    assert!(e.starts_with("2:94: topics[0].replica_assignment: give one list"), "{e}");
     // The engine's own validation, located at the topic.
     let e = refuse("{ \"brokerlab\": 2, \"model\": \"kafka\",\n  \"topics\": [ { \"name\": \"t\", \"partitions\": 1, \"replication_factor\": 3 } ] }");
     assert!(e.starts_with("2:15: topics[0]: "), "{e}");

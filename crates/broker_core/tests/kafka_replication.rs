@@ -379,6 +379,59 @@ fn a_paused_follower_leaves_the_isr_by_lag_and_rejoins_when_resumed() {
     c.assert_invariants();
 }
 
+/// A paused leader (SIGSTOP) reads no request: a write to it is neither appended nor answered until the
+/// client's request timeout, and the election after its fencing does not answer it either; the frozen
+/// leader's followers fetch nothing. Resumed after its fencing, it follows the new leader. Resumed before,
+/// what it held and had not appended fails with NOT_LEADER_OR_FOLLOWER (retriable)
+/// (tests/scenarios/kafka-documents/paused-leader).
+#[test]
+fn a_paused_leader_answers_nothing_until_the_clients_timeout_and_follows_once_resumed() {
+    let mut c = Cluster::new(
+        11,
+        broker_core::kafka::cluster::ClusterSettings {
+            broker_session_timeout_ms: 4000,
+            ..Default::default()
+        },
+    );
+    for i in 1..=3 {
+        c.add_broker(NodeId(i), None).unwrap();
+    }
+    let n = |v: &[i32]| v.iter().map(|&b| NodeId(b)).collect::<Vec<_>>();
+    c.create_topic(at(0), &NewTopic::with_assignment("ledger", vec![(0, n(&[2, 3, 1]))])).unwrap();
+    let tp = TopicPartition::new("ledger", 0);
+    let timed = |t: u64| ProduceRequest { timeout_ms: t, ..req(&tp, Acks::All, "frozen") };
+    c.broker_pause(at(100), NodeId(2)).unwrap();
+    let ProduceOutcome::Pending(first) = c.produce(at(200), &timed(6000)) else { panic!("no answer") };
+    let ProduceOutcome::Pending(second) = c.produce(at(1200), &timed(6000)) else { panic!("no answer") };
+    assert_eq!(c.partition(&tp).unwrap().log.log_end_offset(), 0, "nothing appended");
+    c.advance_to(at(4100));
+    let p = c.partition(&tp).unwrap();
+    assert_eq!((p.leader, p.isr.clone()), (Some(NodeId(3)), n(&[3, 1])), "fenced: broker 3 leads");
+    assert!(c.take_completions().is_empty(), "the election answers nothing the frozen broker holds");
+    c.advance_to(at(6200));
+    let done = c.take_completions();
+    assert_eq!(done.iter().map(|d| d.request).collect::<Vec<_>>(), vec![first, second], "{done:?}");
+    assert!(done
+        .iter()
+        .all(|d| d.at == at(6200) && d.result.as_ref().is_err_and(|e| e.code == ErrorCode::RequestTimedOut)));
+    // The retry goes to the new leader.
+    let ProduceOutcome::Pending(retry) = c.produce(at(6300), &timed(6000)) else { panic!("acks=all") };
+    c.advance_to(at(6400));
+    assert!(c.take_completion(retry).is_some_and(|d| d.result.is_ok()));
+    c.broker_resume(at(8000), NodeId(2)).unwrap();
+    c.advance_to(at(9000));
+    let p = c.partition(&tp).unwrap();
+    assert_eq!((p.leader, p.isr.clone()), (Some(NodeId(3)), n(&[3, 1, 2])), "broker 2 follows again");
+    assert_eq!(values(&mut c, 9000, &tp), vec!["frozen"], "written once");
+    // Paused and resumed before its fencing: what it held unappended fails, retriable.
+    c.broker_pause(at(10_000), NodeId(3)).unwrap();
+    let ProduceOutcome::Pending(held) = c.produce(at(10_100), &timed(6000)) else { panic!("no answer") };
+    c.broker_resume(at(11_000), NodeId(3)).unwrap();
+    let d = c.take_completion(held).expect("answered at the resume");
+    assert_eq!(d.result.unwrap_err().code, ErrorCode::NotLeaderOrFollower);
+    c.assert_invariants();
+}
+
 /// `electLeaders(PREFERRED)` gives leadership back to the first replica once it is in the ISR again
 /// (appended there, as Kafka's AlterPartition does), and answers ELECTION_NOT_NEEDED when it leads already
 /// (tests/scenarios/kafka/leader-failover-and-preferred-election).

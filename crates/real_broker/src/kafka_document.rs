@@ -75,6 +75,9 @@ pub fn refusals(doc: &KafkaDocument, speed: u64) -> Vec<String> {
         if doc.cluster.log_retention_check_interval.is_some() {
             timers.push("cluster.log_retention_check_interval".to_string());
         }
+        if doc.cluster.broker_session_timeout.is_some() {
+            timers.push("cluster.broker_session_timeout".to_string());
+        }
         for (i, f) in doc.faults.iter().enumerate() {
             if controls_broker(f) {
                 timers.push(format!("faults[{i}] (a broker's shutdown, pause, election and restart)"));
@@ -737,7 +740,13 @@ pub fn run_document_real(
             partitions: Some(t.partitions),
             replication_factor: Some(t.replication_factor as i16),
             configs: t.configs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            replica_assignment: Vec::new(),
+            // By hand when the document says so (the driver then leaves partitions and the factor out).
+            replica_assignment: t
+                .replica_assignment
+                .iter()
+                .enumerate()
+                .map(|(p, r)| (p as i32, r.clone()))
+                .collect(),
         })
         .collect();
     if let ClientReply::Error { error } =

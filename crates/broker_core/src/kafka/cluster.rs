@@ -305,6 +305,11 @@ pub(crate) struct PendingProduce {
     pub(crate) required_offset: Offset,
     pub(crate) base_offset: Offset,
     pub(crate) log_append_time: i64,
+    /// The paused (SIGSTOPped) broker that holds the request without answering it: it is answered only
+    /// by the client's own timeout (`request.timeout.ms`), not by the high watermark or an election,
+    /// until the broker resumes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) silent_broker: Option<NodeId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -815,8 +820,23 @@ impl Cluster {
                 self.isr_check(topic_id, partition, replica, leader_epoch)
             }
             Timer::RequestTimeout(id) => {
-                if self.pending.contains_key(&id) {
+                let silent = self.pending.get(&id).map(|w| w.silent_broker);
+                if let Some(silent) = silent {
                     self.complete(id, Err(KafkaError::new(ErrorCode::RequestTimedOut)));
+                    if let Some(broker) = silent {
+                        // The Java client's request timeout closes its connection to the frozen broker:
+                        // every other request in flight on it fails at once (retried, after a metadata
+                        // refresh, to whichever broker leads then).
+                        let others: Vec<RequestId> = self
+                            .pending
+                            .iter()
+                            .filter(|(_, w)| w.silent_broker == Some(broker))
+                            .map(|(&id, _)| id)
+                            .collect();
+                        for other in others {
+                            self.complete(other, Err(KafkaError::new(ErrorCode::RequestTimedOut)));
+                        }
+                    }
                 }
             }
             Timer::Retention => {
@@ -944,8 +964,29 @@ impl Cluster {
         let Some(state) = usize::try_from(tp.partition).ok().and_then(|i| topic.partitions.get_mut(i)) else {
             return ProduceOutcome::Done(Err(unknown_topic()));
         };
-        if state.leader.is_none() {
+        let Some(leader) = state.leader else {
             return ProduceOutcome::Done(Err(KafkaError::new(ErrorCode::NotLeaderOrFollower)));
+        };
+        if self.brokers.iter().any(|b| b.id == leader && b.up && b.paused) {
+            // A frozen leader reads nothing: the request is neither appended nor answered, and the
+            // client times it out after `request.timeout.ms` (tests/scenarios/kafka-documents/paused-leader).
+            let leader_epoch = state.leader_epoch;
+            let id = self.next_request;
+            self.next_request += 1;
+            self.pending.insert(
+                id,
+                PendingProduce {
+                    topic_id,
+                    partition: tp.partition,
+                    leader_epoch,
+                    required_offset: Offset::MAX,
+                    base_offset: -1,
+                    log_append_time: -1,
+                    silent_broker: Some(leader),
+                },
+            );
+            self.timers.schedule(self.now.plus_millis(request.timeout_ms), Timer::RequestTimeout(id));
+            return ProduceOutcome::Pending(id);
         }
         let min_isr = (topic.config.min_insync_replicas as usize).min(state.replicas.len());
         if request.acks == Acks::All && state.isr.len() < min_isr {
@@ -1001,6 +1042,7 @@ impl Cluster {
                 required_offset: required,
                 base_offset: info.base_offset,
                 log_append_time: response.log_append_time,
+                silent_broker: None,
             },
         );
         self.timers.schedule(self.now.plus_millis(request.timeout_ms), Timer::RequestTimeout(id));

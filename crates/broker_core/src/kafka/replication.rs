@@ -28,6 +28,13 @@
 //!   leaderships and ISR places until `broker.session.timeout.ms` has passed, then is fenced the same way;
 //!   meanwhile its follower replicas fetch nothing, so an `acks=all` request waits for the fencing
 //!   (`tests/scenarios/kafka/retry-duplicate-and-idempotence`).
+//! - A paused broker ([`Cluster::broker_pause`], SIGSTOP) is killed as far as the controller knows, and
+//!   reads nothing: a produce request to it as leader is neither appended nor answered (the client's
+//!   `request.timeout.ms` ends it, and every other request held by that broker with it), its followers
+//!   fetch nothing from it, and it shrinks no ISR. Resumed after its fencing it follows the new leader;
+//!   resumed before, the requests it held that it had not appended fail with `NOT_LEADER_OR_FOLLOWER`
+//!   (retriable; a real broker would write them then) and the others wait for the high watermark again
+//!   (`tests/scenarios/kafka-documents/paused-leader`).
 //! - `Admin.electLeaders` ([`Cluster::elect_leaders`]): `PREFERRED` moves leadership to the first replica
 //!   when it is live and in the ISR; `UNCLEAN` elects a leader for a leaderless partition.
 //! - Preferred leaders (`auto.leader.rebalance.enable`, as the KRaft controller does it): once a partition
@@ -104,7 +111,9 @@ impl Cluster {
         let now = self.now_ms();
         let mut expanded = None;
         let tp = TopicPartition::new(name.clone(), partition);
-        if !self.broker_up_by_replica(&tp, replica) {
+        // A follower of a killed or frozen leader gets nothing; it fetches again once a leader is
+        // elected or its leader resumes (both schedule fetches anew).
+        if !self.broker_up_by_replica(&tp, replica) || !self.leader_running(&tp) {
             if let Some(p) = self.partition_mut(&tp) {
                 if let Some(f) = p.followers.get_mut(replica) {
                     f.fetch_scheduled = false;
@@ -139,6 +148,13 @@ impl Cluster {
         self.update_high_watermark(&name, partition as usize);
     }
 
+    /// The partition's leader is running: not killed or frozen (crashed or paused, not yet fenced).
+    fn leader_running(&self, tp: &TopicPartition) -> bool {
+        self.partition(tp)
+            .and_then(|p| p.leader)
+            .is_some_and(|l| self.brokers.iter().any(|b| b.id == l && b.up && !b.crashed))
+    }
+
     /// The replica's broker is running: up, and not killed (a crashed broker's replicas stop fetching at
     /// once, while its ISR places stay until it is fenced).
     fn broker_up_by_replica(&self, tp: &TopicPartition, replica: usize) -> bool {
@@ -149,6 +165,7 @@ impl Cluster {
 
     pub(crate) fn isr_check(&mut self, topic_id: u64, partition: i32, replica: usize, leader_epoch: i32) {
         let Some(name) = self.locate(topic_id) else { return };
+        let leader_running = self.leader_running(&TopicPartition::new(name.clone(), partition));
         let now = self.now_ms();
         let lag = self.settings.replica_lag_time_max_ms as i64;
         let mut shrunk = None;
@@ -165,7 +182,9 @@ impl Cluster {
             let end = p.log.log_end_offset();
             let f = &mut p.followers[replica];
             f.isr_check_scheduled = false;
-            if p.isr.contains(&r) && Some(r) != p.leader && f.log_end_offset < end {
+            // A killed or frozen leader checks nothing (its ISR changes when it is fenced, or are checked
+            // again when it resumes and appends).
+            if leader_running && p.isr.contains(&r) && Some(r) != p.leader && f.log_end_offset < end {
                 if now - f.last_caught_up_ms > lag {
                     p.isr.retain(|x| *x != r);
                     shrunk = Some(p.isr.clone());
@@ -222,6 +241,7 @@ impl Cluster {
                     && w.partition == partition as i32
                     && w.leader_epoch == epoch
                     && w.required_offset <= hw
+                    && w.silent_broker.is_none()
             })
             .map(|(&id, w)| (id, w.base_offset, w.log_append_time, w.required_offset))
             .collect();
@@ -338,6 +358,23 @@ impl Cluster {
             return Ok(());
         }
         b.paused = true;
+        // The requests it leads and holds (acks=all, waiting for the high watermark) get no answer now.
+        let led: Vec<(u64, i32)> = self
+            .topics
+            .values()
+            .flat_map(|t| {
+                t.partitions
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.leader == Some(broker))
+                    .map(move |(i, _)| (t.id, i as i32))
+            })
+            .collect();
+        for w in self.pending.values_mut() {
+            if led.contains(&(w.topic_id, w.partition)) {
+                w.silent_broker = Some(broker);
+            }
+        }
         self.broker_crash(at, broker)
     }
 
@@ -349,6 +386,31 @@ impl Cluster {
         let b = self.registered_broker_mut(broker)?;
         if !std::mem::replace(&mut b.paused, false) {
             return Ok(());
+        }
+        // The requests it held and that its client still waits for are handled now: failed if it no
+        // longer leads their partition (fenced meanwhile), else left to wait for the high watermark.
+        let held: Vec<(u64, u64, i32, i32)> = self
+            .pending
+            .iter()
+            .filter(|(_, w)| w.silent_broker == Some(broker))
+            .map(|(&id, w)| (id, w.topic_id, w.partition, w.leader_epoch))
+            .collect();
+        let mut stale = Vec::new();
+        for (id, topic_id, partition, epoch) in held {
+            let current = self
+                .topics
+                .values()
+                .find(|t| t.id == topic_id)
+                .and_then(|t| t.partitions.get(partition as usize))
+                .filter(|p| p.leader == Some(broker))
+                .map(|p| p.leader_epoch);
+            match self.pending.get_mut(&id) {
+                Some(w) if current == Some(epoch) && w.base_offset >= 0 => w.silent_broker = None,
+                _ => stale.push(id),
+            }
+        }
+        for id in stale {
+            self.complete(id, Err(KafkaError::new(ErrorCode::NotLeaderOrFollower)));
         }
         self.broker_up(at, broker)
     }
@@ -632,7 +694,13 @@ impl Cluster {
         let stale: Vec<u64> = self
             .pending
             .iter()
-            .filter(|(_, w)| w.topic_id == topic_id && w.partition == tp.partition && w.leader_epoch != epoch)
+            .filter(|(_, w)| {
+                w.topic_id == topic_id
+                    && w.partition == tp.partition
+                    && w.leader_epoch != epoch
+                    // A frozen old leader answers nothing: its requests time out at the client.
+                    && w.silent_broker.is_none()
+            })
             .map(|(&id, _)| id)
             .collect();
         for id in stale {

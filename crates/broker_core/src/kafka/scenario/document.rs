@@ -79,6 +79,11 @@ pub struct ClusterSpec {
     /// conversions between classic and consumer groups (KIP-848).
     #[serde(default)]
     pub group_consumer_migration_policy: Option<String>,
+    /// `broker.session.timeout.ms` (9 s; the controller's): a killed or frozen broker is fenced this long
+    /// after its last heartbeat, and its leaderships move. A controller setting: a real cluster must be
+    /// started with it (`scripts/kafka-node.sh cluster` sets 4 s).
+    #[serde(default)]
+    pub broker_session_timeout: Option<Millis>,
 }
 
 impl Default for ClusterSpec {
@@ -89,6 +94,7 @@ impl Default for ClusterSpec {
             replica_lag_time_max: None,
             log_retention_check_interval: None,
             group_consumer_migration_policy: None,
+            broker_session_timeout: None,
         }
     }
 }
@@ -103,6 +109,11 @@ pub struct TopicSpec {
     pub replication_factor: i32,
     #[serde(default)]
     pub configs: BTreeMap<String, String>,
+    /// The replicas of each partition by hand (`new NewTopic(name, Map.of(0, List.of(2, 3, 1), …))`), one
+    /// list per partition in order, its first broker the preferred leader: where the leader is does not
+    /// depend on a real cluster's random placement. Empty: placed by the cluster.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replica_assignment: Vec<Vec<i32>>,
 }
 
 fn sixty_seconds() -> Millis {
@@ -633,6 +644,19 @@ impl KafkaDocument {
         }
         if self.duration.0 == 0 {
             return Err(Problem::new("duration", "a run lasts more than 0 ms"));
+        }
+        for (i, t) in self.topics.iter().enumerate() {
+            if t.replica_assignment.is_empty() {
+                continue;
+            }
+            if t.replica_assignment.len() != t.partitions.max(0) as usize
+                || t.replica_assignment.iter().any(|r| r.len() != t.replication_factor.max(0) as usize)
+            {
+                return Err(Problem::new(
+                    format!("topics[{i}].replica_assignment"),
+                    "give one list of replication_factor brokers per partition",
+                ));
+            }
         }
         let topics: BTreeSet<&str> = self.topics.iter().map(|t| t.name.as_str()).collect();
         let mut names = BTreeSet::new();

@@ -592,13 +592,24 @@ impl KafkaRun {
         if let Some(m) = doc.cluster.log_retention_check_interval {
             settings.log_retention_check_interval_ms = m.0.max(1);
         }
+        if let Some(m) = doc.cluster.broker_session_timeout {
+            settings.broker_session_timeout_ms = m.0.max(1);
+        }
         let mut cluster = Cluster::new(prng.next_u64(), settings);
         for id in 1..=doc.cluster.brokers {
             let rack = doc.cluster.racks.get(id as usize - 1).cloned();
             cluster.add_broker(NodeId(id), rack).map_err(|e| Problem::new("cluster", e.to_string()))?;
         }
         for (i, t) in doc.topics.iter().enumerate() {
-            let mut new = NewTopic::new(t.name.clone(), t.partitions, t.replication_factor);
+            let mut new = if t.replica_assignment.is_empty() {
+                NewTopic::new(t.name.clone(), t.partitions, t.replication_factor)
+            } else {
+                let assignment = t.replica_assignment.iter().enumerate();
+                NewTopic::with_assignment(
+                    t.name.clone(),
+                    assignment.map(|(p, r)| (p as i32, r.iter().map(|&b| NodeId(b)).collect())).collect(),
+                )
+            };
             for (k, v) in &t.configs {
                 new = new.config(k, v);
             }
