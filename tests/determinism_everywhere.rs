@@ -131,7 +131,7 @@ macro_rules! kafka_program {
 
 /// The Kafka document goldens (`"model": "kafka"`), the files `crates/broker_core/tests/kafka_documents.rs`
 /// plays natively: every `kafka-documents/` folder and every tutorial the Kafka page bundles (`kafka-tutorials/`).
-const KAFKA_DOCUMENTS: [Golden; 23] = [
+const KAFKA_DOCUMENTS: [Golden; 24] = [
     document!("kafka-documents", "broker-down-min-insync"),
     document!("kafka-documents", "bursty-producer"),
     document!("kafka-documents", "client-latency"),
