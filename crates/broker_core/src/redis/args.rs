@@ -28,16 +28,39 @@ pub fn int(arg: &[u8]) -> Option<i64> {
     if neg && digits == b"0" {
         return None;
     }
-    let text = std::str::from_utf8(arg).ok()?;
-    text.parse::<i64>().ok()
+    let magnitude = decimal(digits)?;
+    if neg {
+        // Down to `i64::MIN`, whose magnitude is one more than `i64::MAX`.
+        (magnitude <= i64::MIN.unsigned_abs()).then(|| 0i64.wrapping_sub_unsigned(magnitude))
+    } else {
+        i64::try_from(magnitude).ok()
+    }
 }
 
 /// Redis's `string2ull` (stream id parts).
 pub fn uint(arg: &[u8]) -> Option<u64> {
-    if arg.is_empty() || arg.len() > 20 || !arg.iter().all(u8::is_ascii_digit) {
+    if arg.is_empty() || arg.len() > 20 {
         return None;
     }
-    std::str::from_utf8(arg).ok()?.parse::<u64>().ok()
+    decimal(arg)
+}
+
+/// ASCII digits as a number: `None` for anything but digits and past `u64::MAX`. Read in one pass
+/// (every stream id and count of a command goes through here); up to 19 digits cannot overflow.
+fn decimal(digits: &[u8]) -> Option<u64> {
+    let mut n = 0u64;
+    for &d in digits {
+        let digit = d.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = if digits.len() < 20 {
+            n * 10 + u64::from(digit)
+        } else {
+            n.checked_mul(10)?.checked_add(u64::from(digit))?
+        };
+    }
+    Some(n)
 }
 
 /// An integer, or Redis's "not an integer" error.
@@ -108,4 +131,30 @@ pub fn interval_id(arg: &[u8], missing_seq: u64) -> Result<(StreamId, bool), Rep
 /// Case-insensitive comparison with an ASCII keyword.
 pub fn is(arg: &[u8], keyword: &str) -> bool {
     arg.eq_ignore_ascii_case(keyword.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_are_read_as_string2ll_and_string2ull_read_them() {
+        assert_eq!(int(b"0"), Some(0));
+        assert_eq!(int(b"-1"), Some(-1));
+        assert_eq!(int(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(int(b"9223372036854775808"), None);
+        assert_eq!(int(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(int(b"-9223372036854775809"), None);
+        assert_eq!(int(b"99999999999999999999"), None);
+        for refused in [&b""[..], b"-", b"-0", b"01", b"+1", b" 1", b"1 ", b"1.0", b"123456789012345678901"] {
+            assert_eq!(int(refused), None, "{:?}", String::from_utf8_lossy(refused));
+        }
+        assert_eq!(uint(b"007"), Some(7));
+        assert_eq!(uint(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(uint(b"18446744073709551616"), None);
+        assert_eq!(uint(b"99999999999999999999"), None);
+        for refused in [&b""[..], b"-1", b"+1", b"1-", b"123456789012345678901"] {
+            assert_eq!(uint(refused), None, "{:?}", String::from_utf8_lossy(refused));
+        }
+    }
 }

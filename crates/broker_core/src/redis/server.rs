@@ -218,6 +218,12 @@ fn arity_error(name: &str) -> Reply {
 /// Redis 7.0's arity of each command this model knows (negative: at least that many).
 fn arity(name: &str) -> Option<i32> {
     Some(match name {
+        // The queue paths first (arms are tried in order).
+        "lpush" | "rpush" | "lpushx" | "rpushx" => -3,
+        "blpop" | "brpop" => -3,
+        "xadd" => -5,
+        "xreadgroup" => -7,
+        "xack" => -4,
         "ping" => -1,
         "echo" => 2,
         "flushall" => -1,
@@ -228,24 +234,19 @@ fn arity(name: &str) -> Option<i32> {
         "scan" => -2,
         "expire" | "pexpire" => -3,
         "set" => -3,
-        "lpush" | "rpush" | "lpushx" | "rpushx" => -3,
         "lpop" | "rpop" => -2,
         "lrange" | "lrem" | "ltrim" | "lset" => 4,
         "lindex" => 3,
         "lpos" => -3,
         "lmove" => 5,
         "rpoplpush" => 3,
-        "blpop" | "brpop" => -3,
         "blmove" => 6,
         "brpoplpush" => 4,
-        "xadd" => -5,
         "xrange" | "xrevrange" => -4,
         "xdel" => -3,
         "xtrim" => -4,
         "xgroup" => -2,
-        "xreadgroup" => -7,
         "xread" => -4,
-        "xack" => -4,
         "xclaim" | "xautoclaim" => -6,
         "xinfo" => -2,
         "xsetid" => -3,
@@ -377,19 +378,23 @@ impl Redis {
         Ok(())
     }
 
-    /// What every watched key holds now.
-    fn watched_entries(&self) -> BTreeMap<Vec<u8>, Option<WatchView>> {
+    /// What every watched key holds now; `None` when nobody watches (nothing to build or drop).
+    fn watched_entries(&self) -> Option<BTreeMap<Vec<u8>, Option<WatchView>>> {
         if self.watched.is_empty() {
-            return BTreeMap::new();
+            return None;
         }
-        self.watched.values().flatten().map(|k| (k.clone(), self.keys.get(k).map(WatchView::of))).collect()
+        Some(
+            self.watched
+                .values()
+                .flatten()
+                .map(|k| (k.clone(), self.keys.get(k).map(WatchView::of)))
+                .collect(),
+        )
     }
 
     /// Marks the watchers of every key whose data changed since `before` as touched.
-    fn touch_changed(&mut self, before: BTreeMap<Vec<u8>, Option<WatchView>>) {
-        if before.is_empty() {
-            return;
-        }
+    fn touch_changed(&mut self, before: Option<BTreeMap<Vec<u8>, Option<WatchView>>>) {
+        let Some(before) = before else { return };
         for (key, then) in before {
             if self.keys.get(&key).map(WatchView::of) != then {
                 self.touch(&key);
@@ -553,6 +558,39 @@ impl Redis {
     fn dispatch(&mut self, client: ClientId, name: &str, argv: &[Vec<u8>]) -> Result<Outcome, Reply> {
         let r = |reply: Reply| Ok(Outcome::Reply(reply));
         match name {
+            // The queue paths first: arms are tried in order, and these are the commands a broker
+            // mostly runs (the other arms are disjoint from them).
+            "lpush" | "rpush" | "lpushx" | "rpushx" => {
+                let end = if name.starts_with('l') { End::Left } else { End::Right };
+                if name.ends_with('x') && !self.keys.contains_key(&argv[1]) {
+                    return r(Reply::Int(0));
+                }
+                let mut len = 0;
+                for el in &argv[2..] {
+                    len = self.push(&argv[1], el.clone(), end)?;
+                }
+                r(Reply::Int(len as i64))
+            }
+            "blpop" | "brpop" => {
+                let end = if name == "blpop" { End::Left } else { End::Right };
+                let timeout = args::timeout_seconds(&argv[argv.len() - 1])?;
+                let keys = &argv[1..argv.len() - 1];
+                for key in keys {
+                    if let Some(list) = self.list_mut(key)? {
+                        let el = pop(list, end).unwrap_or_default();
+                        // The emptied list goes with its last element (one lookup while it stays).
+                        if list.is_empty() {
+                            self.keys.remove(key);
+                        }
+                        return r(Reply::Array(vec![Reply::bulk(key), Reply::Bulk(el)]));
+                    }
+                }
+                self.block(client, keys.to_vec(), timeout, BlockedOp::Pop(end));
+                Ok(Outcome::Blocked)
+            }
+            "xadd" => self.xadd(argv).map(Outcome::Reply),
+            "xreadgroup" => self.xread(client, argv, true),
+            "xack" => self.xack(argv).map(Outcome::Reply),
             "ping" if self.in_subscribe_mode(client) => {
                 if argv.len() > 2 {
                     return r(arity_error("ping"));
@@ -675,17 +713,6 @@ impl Redis {
                 Some(Entry { value: Value::String(s), .. }) => r(Reply::Bulk(s.clone())),
                 Some(_) => Err(Reply::err(WRONGTYPE)),
             },
-            "lpush" | "rpush" | "lpushx" | "rpushx" => {
-                let end = if name.starts_with('l') { End::Left } else { End::Right };
-                if name.ends_with('x') && !self.keys.contains_key(&argv[1]) {
-                    return r(Reply::Int(0));
-                }
-                let mut len = 0;
-                for el in &argv[2..] {
-                    len = self.push(&argv[1], el.clone(), end)?;
-                }
-                r(Reply::Int(len as i64))
-            }
             "lpop" | "rpop" => self.pop_command(name, argv).map(Outcome::Reply),
             "llen" => r(Reply::Int(self.list(&argv[1])?.map_or(0, |l| l.len()) as i64)),
             "lrange" => {
@@ -768,20 +795,6 @@ impl Redis {
                 };
                 self.lmove(&argv[1], &argv[2], from, to).map(Outcome::Reply)
             }
-            "blpop" | "brpop" => {
-                let end = if name == "blpop" { End::Left } else { End::Right };
-                let timeout = args::timeout_seconds(&argv[argv.len() - 1])?;
-                let keys = &argv[1..argv.len() - 1];
-                for key in keys {
-                    if let Some(list) = self.list_mut(key)? {
-                        let el = pop(list, end).unwrap_or_default();
-                        self.drop_if_empty(key);
-                        return r(Reply::Array(vec![Reply::bulk(key), Reply::Bulk(el)]));
-                    }
-                }
-                self.block(client, keys.to_vec(), timeout, BlockedOp::Pop(end));
-                Ok(Outcome::Blocked)
-            }
             "blmove" | "brpoplpush" => {
                 let (from, to, t) = if name == "blmove" {
                     (end_arg(&argv[3])?, end_arg(&argv[4])?, &argv[5])
@@ -796,15 +809,12 @@ impl Redis {
                 self.block(client, vec![argv[1].clone()], timeout, op);
                 Ok(Outcome::Blocked)
             }
-            "xadd" => self.xadd(argv).map(Outcome::Reply),
             "xlen" => r(Reply::Int(self.stream(&argv[1])?.map_or(0, |s| s.len()) as i64)),
             "xrange" | "xrevrange" => self.xrange(argv, name == "xrevrange").map(Outcome::Reply),
             "xdel" => self.xdel(argv).map(Outcome::Reply),
             "xtrim" => self.xtrim(argv).map(Outcome::Reply),
             "xgroup" => self.xgroup(argv).map(Outcome::Reply),
-            "xreadgroup" => self.xread(client, argv, true),
             "xread" => self.xread(client, argv, false),
-            "xack" => self.xack(argv).map(Outcome::Reply),
             "xclaim" => self.xclaim(argv).map(Outcome::Reply),
             "xautoclaim" => self.xautoclaim(argv).map(Outcome::Reply),
             "xinfo" => self.xinfo(argv).map(Outcome::Reply),
@@ -829,6 +839,9 @@ impl Redis {
 
     /// Whether `client` is in subscribe mode (RESP2): subscribed to anything, shard channels included.
     pub fn in_subscribe_mode(&self, client: ClientId) -> bool {
+        if self.channels.is_empty() && self.patterns.is_empty() && self.shard_channels.is_empty() {
+            return false;
+        }
         self.channels
             .values()
             .chain(self.patterns.values())
@@ -895,6 +908,9 @@ impl Redis {
     /// The end of an event-loop turn: clients past a limit are closed, the others' buffers are
     /// written to their sockets unless they do not read.
     fn end_turn(&mut self) {
+        if self.closing.is_empty() && self.outputs.is_empty() {
+            return;
+        }
         for client in std::mem::take(&mut self.closing) {
             self.disconnect(client);
             self.closed.push(client);
@@ -1125,16 +1141,16 @@ impl Redis {
 
     /// Pushes one element; a new list makes its key ready for blocked clients.
     fn push(&mut self, key: &[u8], el: Vec<u8>, end: End) -> Result<usize, Reply> {
-        if self.list(key)?.is_none() {
-            self.keys.insert(key.to_vec(), Entry { value: Value::List(VecDeque::new()), expires_at: None });
-            self.signal_ready(key);
+        if let Some(list) = self.list_mut(key)? {
+            match end {
+                End::Left => list.push_front(el),
+                End::Right => list.push_back(el),
+            }
+            return Ok(list.len());
         }
-        let list = self.list_mut(key)?.expect("just created");
-        match end {
-            End::Left => list.push_front(el),
-            End::Right => list.push_back(el),
-        }
-        Ok(list.len())
+        self.keys.insert(key.to_vec(), Entry { value: Value::List(VecDeque::from([el])), expires_at: None });
+        self.signal_ready(key);
+        Ok(1)
     }
 
     fn pop_command(&mut self, name: &str, argv: &[Vec<u8>]) -> Result<Reply, Reply> {

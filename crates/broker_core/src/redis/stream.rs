@@ -11,6 +11,7 @@
 //! and no consumer PEL holds an id the group's PEL does not.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -59,17 +60,30 @@ impl StreamId {
     }
 }
 
+/// `00` to `99`: decimal digits are written two at a time.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
+5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
 /// Appends `n` in decimal.
 fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
-    loop {
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        at -= 2;
+        digits[at] = DIGIT_PAIRS[pair];
+        digits[at + 1] = DIGIT_PAIRS[pair + 1];
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        at -= 2;
+        digits[at] = DIGIT_PAIRS[pair];
+        digits[at + 1] = DIGIT_PAIRS[pair + 1];
+    } else {
         at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        digits[at] = b'0' + n as u8;
     }
     out.extend_from_slice(&digits[at..]);
 }
@@ -91,7 +105,9 @@ pub struct Node {
 /// A pending entry: delivered to `consumer`, not yet acknowledged.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
-    pub consumer: Vec<u8>,
+    /// The owner's name, shared by the entries one read or claim made pending (one allocation per
+    /// command, not per entry); serialized as the bytes it holds, as a `Vec<u8>` is.
+    pub consumer: Arc<[u8]>,
     /// Virtual milliseconds of the last delivery (negative when `XCLAIM … IDLE` dates it before the
     /// start).
     pub delivered_at: i64,
@@ -364,7 +380,7 @@ impl Stream {
             for (id, p) in &group.pel {
                 let owner = group
                     .consumers
-                    .get(&p.consumer)
+                    .get(&*p.consumer)
                     .ok_or(format!("group {g}: {id} is owned by a missing consumer"))?;
                 if !owner.pel.contains(id) {
                     return Err(format!("group {g}: {id} is not in its owner's PEL"));
@@ -372,7 +388,7 @@ impl Stream {
             }
             for (c, consumer) in &group.consumers {
                 for id in &consumer.pel {
-                    if group.pel.get(id).map(|p| &p.consumer) != Some(c) {
+                    if group.pel.get(id).map(|p| &*p.consumer) != Some(c.as_slice()) {
                         return Err(format!("group {g}: {id} is in a consumer PEL it is not owned by"));
                     }
                 }
@@ -636,7 +652,11 @@ fn stream_full(s: &Stream, count: usize) -> Reply {
 }
 
 fn entry_reply(id: StreamId, fields: &Fields) -> Reply {
-    let flat = fields.iter().flat_map(|(f, v)| [Reply::bulk(f), Reply::bulk(v)]).collect();
+    let mut flat = Vec::with_capacity(2 * fields.len());
+    for (f, v) in fields {
+        flat.push(Reply::bulk(f));
+        flat.push(Reply::bulk(v));
+    }
     Reply::Array(vec![id.reply(), Reply::Array(flat)])
 }
 
@@ -1038,7 +1058,12 @@ impl Redis {
     ) -> Option<Vec<Reply>> {
         let now = self.now as i64;
         let s = self.stream_mut(key).ok().flatten()?;
-        let info = s.counters();
+        // The counters need the first entry (a walk down the tree's cold left edge); without a deleted
+        // entry no id has tombstones ahead, and a known read counter then only counts on, so a group
+        // that knows its counter reads without them.
+        let counting_on =
+            s.max_deleted == StreamId::MIN && s.groups.get(group).is_some_and(|g| g.entries_read.is_some());
+        let info = (!counting_on).then(|| s.counters());
         let Stream { entries, groups, .. } = s;
         let g = groups.get_mut(group)?;
         match from {
@@ -1071,27 +1096,35 @@ impl Redis {
                         g.consumers.insert(consumer.to_vec(), c);
                     }
                 }
-                let mut items = Vec::new();
+                // Sized for the usual `COUNT` at once rather than grown by doubling.
+                let mut items = Vec::with_capacity(limit.min(16));
+                let owner: Arc<[u8]> = Arc::from(consumer);
                 for (&id, fields) in new {
                     // Redis 7.0's `streamReplyWithRange`: the read counter counts on while no deleted
                     // entry lies ahead, and is estimated again otherwise.
-                    g.entries_read = match g.entries_read {
-                        Some(n) if !info.tombstones_from(id) => Some(n + 1),
-                        _ if info.entries_added > 0 => info.distance_from_first_ever(id),
-                        other => other,
+                    g.entries_read = match (&info, g.entries_read) {
+                        (None, n) => n.map(|n| n + 1),
+                        (Some(info), Some(n)) if !info.tombstones_from(id) => Some(n + 1),
+                        (Some(info), _) if info.entries_added > 0 => info.distance_from_first_ever(id),
+                        (_, other) => other,
                     };
                     g.last_delivered = g.last_delivered.max(id);
                     items.push(entry_reply(id, fields));
                     if noack {
                         continue;
                     }
-                    let pending = Pending { consumer: consumer.to_vec(), delivered_at: now, deliveries: 1 };
+                    let pending = Pending { consumer: Arc::clone(&owner), delivered_at: now, deliveries: 1 };
                     if let Some(old) = g.pel.insert(id, pending) {
-                        if let Some(c) = g.consumers.get_mut(&old.consumer) {
+                        if let Some(c) = g.consumers.get_mut(&*old.consumer) {
                             c.pel.remove(&id);
                         }
                     }
-                    g.consumers.get_mut(consumer).expect("created").pel.insert(id);
+                }
+                // The consumer's own PEL takes the same ids, found once (an id taken from a previous
+                // owner above may have been its own: it is back in now).
+                if !noack {
+                    let c = g.consumers.get_mut(consumer).expect("created");
+                    c.pel.extend(entries.range(start..).take(items.len()).map(|(&id, _)| id));
                 }
                 Some(items)
             }
@@ -1215,6 +1248,7 @@ impl Redis {
         let delivered_at = delivered_wall - EPOCH_MS as i64;
         let (now, seen) = (self.now as i64, self.now);
         let consumer = argv[3].clone();
+        let claimer: Arc<[u8]> = Arc::from(consumer.as_slice());
         let s = self.stream_mut(&argv[1])?.expect("checked");
         let Stream { entries, groups, .. } = s;
         let g = groups.get_mut(&argv[2]).expect("checked");
@@ -1226,7 +1260,7 @@ impl Redis {
             let pending = g.pel.contains_key(&id);
             if !entries.contains_key(&id) {
                 if let Some(p) = g.pel.remove(&id) {
-                    if let Some(c) = g.consumers.get_mut(&p.consumer) {
+                    if let Some(c) = g.consumers.get_mut(&*p.consumer) {
                         c.pel.remove(&id);
                     }
                 }
@@ -1242,7 +1276,7 @@ impl Redis {
             }
             let deliveries = g.pel.get(&id).map_or(1, |p| p.deliveries);
             if let Some(old) = &owner {
-                if let Some(c) = g.consumers.get_mut(old) {
+                if let Some(c) = g.consumers.get_mut(&**old) {
                     c.pel.remove(&id);
                 }
             }
@@ -1251,7 +1285,7 @@ impl Redis {
                 _ if justid => deliveries,
                 _ => deliveries + 1,
             };
-            g.pel.insert(id, Pending { consumer: consumer.clone(), delivered_at, deliveries });
+            g.pel.insert(id, Pending { consumer: Arc::clone(&claimer), delivered_at, deliveries });
             let c = g.consumers.entry(consumer.clone()).or_default();
             c.pel.insert(id);
             c.seen_at = seen;
@@ -1312,6 +1346,7 @@ impl Redis {
         let now = self.now as i64;
         let seen = self.now;
         let consumer = argv[3].clone();
+        let claimer: Arc<[u8]> = Arc::from(consumer.as_slice());
         let s = self.stream_mut(&argv[1])?.expect("checked");
         let Stream { entries, groups, .. } = s;
         let g = groups.get_mut(&argv[2]).expect("checked");
@@ -1320,18 +1355,18 @@ impl Redis {
         let scan = g.autoclaim_scan(entries, now, min_idle, start, count);
         for id in &scan.deleted {
             let p = g.pel.remove(id).expect("scanned");
-            if let Some(c) = g.consumers.get_mut(&p.consumer) {
+            if let Some(c) = g.consumers.get_mut(&*p.consumer) {
                 c.pel.remove(id);
             }
         }
         for id in &scan.claimed {
             let p = g.pel.get_mut(id).expect("scanned");
-            let old = std::mem::replace(&mut p.consumer, consumer.clone());
+            let old = std::mem::replace(&mut p.consumer, Arc::clone(&claimer));
             p.delivered_at = now;
             if !justid {
                 p.deliveries += 1;
             }
-            if let Some(c) = g.consumers.get_mut(&old) {
+            if let Some(c) = g.consumers.get_mut(&*old) {
                 c.pel.remove(id);
             }
         }
@@ -1534,17 +1569,22 @@ impl Redis {
     }
 
     pub(super) fn xack(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
-        let exists = self.stream(&argv[1])?.is_some_and(|s| s.groups.contains_key(&argv[2]));
-        if !exists {
+        let Some(g) = self.stream_mut(&argv[1])?.and_then(|s| s.groups.get_mut(&argv[2])) else {
             return Ok(Reply::Int(0));
+        };
+        // Every id is checked before any is acknowledged, as Redis does; with several, they are read
+        // twice rather than collected (one id, the usual call, is read once and allocates nothing).
+        let ids = &argv[3..];
+        if ids.len() > 1 {
+            for a in ids {
+                args::stream_id(a, 0, true)?;
+            }
         }
-        let ids = argv[3..].iter().map(|a| args::stream_id(a, 0, true)).collect::<Result<Vec<_>, _>>()?;
-        let s = self.stream_mut(&argv[1])?.expect("checked");
-        let g = s.groups.get_mut(&argv[2]).expect("checked");
         let mut n = 0;
-        for id in ids {
+        for a in ids {
+            let id = args::stream_id(a, 0, true)?;
             if let Some(p) = g.pel.remove(&id) {
-                if let Some(c) = g.consumers.get_mut(&p.consumer) {
+                if let Some(c) = g.consumers.get_mut(&*p.consumer) {
                     c.pel.remove(&id);
                 }
                 n += 1;

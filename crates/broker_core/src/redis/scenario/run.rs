@@ -1685,7 +1685,7 @@ impl RedisRun {
             };
             for (id, pending) in &g.pel {
                 let owner = String::from_utf8_lossy(&pending.consumer);
-                if !g.consumers.get(&pending.consumer).is_some_and(|c| c.pel.contains(id)) {
+                if !g.consumers.get(&*pending.consumer).is_some_and(|c| c.pel.contains(id)) {
                     return Err(format!("entry {id} is pending for {owner}, whose own PEL lacks it"));
                 }
                 if g.consumers.iter().filter(|(_, c)| c.pel.contains(id)).count() != 1 {
@@ -1738,7 +1738,7 @@ impl RedisRun {
         group
             .pel
             .iter()
-            .filter(|(_, p)| g.consumer.as_ref().is_none_or(|c| c.as_bytes() == p.consumer.as_slice()))
+            .filter(|(_, p)| g.consumer.as_ref().is_none_or(|c| c.as_bytes() == &*p.consumer))
             .map(|(id, p)| (*id, p.delivered_at, p.deliveries))
             .collect()
     }
