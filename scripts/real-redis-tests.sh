@@ -3,7 +3,7 @@
 # engine and on a real redis-server 7 (Debian's package) over RESP, and any difference after normalising
 # wall-clock stream ids and idle times, and the order of KEYS, SCAN and PUBSUB CHANNELS lists (redis-server's hash seed), fails the test (there is no allow-list yet: Redis is the oracle).
 # Then the console goldens (tests/scenarios/redis-console/*/: lines typed into the real redis-cli in a
-# terminal, scripts/redis-cli-console.py). Then every Redis document (tests/scenarios/redis-tutorials/*/document.json, and any
+# terminal, scripts/redis-cli-console.py) and the console's help entries (scripts/redis-cli-help.py). Then every Redis document (tests/scenarios/redis-tutorials/*/document.json, and any
 # tests/scenarios/redis-documents/*/document.json): the engine's exchanges played on redis-server in real
 # time, compared exchange by exchange and check by check; a difference outside
 # tests/real_broker/redis-documents-allowlist.toml fails the test (docs/real-broker.md, "Redis documents").
@@ -82,6 +82,11 @@ done
 [ "$console_count" -gt 0 ] || fail "no redis-cli console goldens found"
 [ "$console_failed" = 0 ] || fail "$console_failed of $console_count console goldens differ from redis-cli"
 say "all $console_count console goldens agree with redis-cli ($(redis-cli --version))"
+# The console's `help <command>` and `help @<group>` entries: what redis-cli builds from this server's
+# COMMAND DOCS, every entry (the goldens above compare a few as the terminal shows them).
+timeout 120 python3 scripts/redis-cli-help.py "$PORT" crates/broker_core/data/redis-cli-help.tsv --compare \
+  || fail "crates/broker_core/data/redis-cli-help.tsv differs from redis-cli's help (above; --record refreshes it)"
+say "the console's help entries agree with redis-cli's ($(wc -l < crates/broker_core/data/redis-cli-help.tsv) entries)"
 
 DOC_ALLOW=tests/real_broker/redis-documents-allowlist.toml
 doc_failed=0

@@ -155,6 +155,32 @@ async fn the_console_sends_commands_with_enter_and_recalls_them_with_up() {
 }
 
 #[wasm_bindgen_test]
+async fn the_console_s_help_is_redis_cli_s_and_clear_empties_it_but_not_the_history() {
+    let root = render("job-queue-brpop-and-blmove");
+    mounted(&root).await;
+    type_command(&root, "help").await;
+    let out = text(&root, "#redis-console-out");
+    assert!(
+        out.contains("127.0.0.1:6379> help\nredis-cli 7.0.15\nTo get help about Redis commands type:"),
+        "{out}"
+    );
+    type_command(&root, "clear").await;
+    assert_eq!(text(&root, "#redis-console-out"), "", "an empty screen, without the hint");
+    assert_eq!(count(&root, ".redis-typed"), 0);
+    // Up still recalls what was typed before, `clear` included.
+    let input = console_input(&root);
+    key_on(&input, "ArrowUp");
+    settle().await;
+    assert_eq!(input.value(), "clear");
+    key_on(&input, "ArrowUp");
+    settle().await;
+    assert_eq!(input.value(), "help");
+    type_command(&root, "LLEN jobs").await;
+    assert_eq!(count(&root, ".redis-typed"), 1, "only what came after clear");
+    assert!(text(&root, "#redis-console-out").contains("127.0.0.1:6379> LLEN jobs\n(integer) "));
+}
+
+#[wasm_bindgen_test]
 async fn the_console_has_redis_cli_s_transaction_prompt_and_ctrl_c_leaves_reading_messages() {
     let root = render("pubsub-fire-and-forget");
     mounted(&root).await;

@@ -2,7 +2,9 @@
 //! the engine ([`super::model::RedisSession::type_command`]) and its reply printed as redis-cli prints it;
 //! what was sent is kept and sent again when the run is replayed (a rewind, Play after the end). Keyboard:
 //! Enter sends, Up / Down walk through the commands typed before, as redis-cli's history does; Ctrl-C
-//! (or the button shown then) gets redis-cli out of a blocking command or of reading messages.
+//! (or the button shown then) gets redis-cli out of a blocking command or of reading messages. redis-cli's
+//! own commands are the engine's too (`help`, `help SET`, `help @list`, `quit` / `exit`, which close the
+//! connection); `clear` empties what is shown here, the history stays.
 
 use super::model::{ConsoleLine, RedisSession, CTRL_C, PROMPT, PROMPT_TX};
 use yew::prelude::*;
@@ -135,7 +137,8 @@ pub fn console(props: &ConsoleProps) -> Html {
         <section id="redis-console" class="panel redis-panel" aria-label="Console (redis-cli)">
             <h2>{ "Console" }<span class="muted">{ " — redis-cli on this run, at the page's time" }</span></h2>
             <pre id="redis-console-out" class="redis-console-out" ref={out_ref} aria-live="polite">
-                if lines.is_empty() {
+                // The hint until a first line is typed (after `clear`, an empty screen as redis-cli's).
+                if s.run().hand_lines().is_empty() {
                     <span class="muted">{ "Type a command below: XADD orders * item pen, LRANGE jobs 0 -1, XPENDING orders shipping - + 10…\n" }</span>
                 }
                 { for lines.iter().map(|l| match l {

@@ -345,7 +345,8 @@ impl RedisSession {
     }
 
     /// The console as redis-cli shows it: each command after its prompt, then its output; a blocking
-    /// command's reply when it came (with redis-cli's `(2.00s)` when it took half a second or more).
+    /// command's reply when it came (with redis-cli's `(2.00s)` when it took half a second or more); after a
+    /// `clear`, only what came after it.
     pub fn console(&self) -> Vec<ConsoleLine> {
         let mut out = Vec::new();
         for (t, line) in self.run.hand_lines() {
@@ -359,6 +360,8 @@ impl RedisSession {
                     out.push(ConsoleLine::Output(text.clone()))
                 }
                 HandLine::Blocked { .. } => {}
+                // redis-cli's `clear`: the screen shows only what comes after it.
+                HandLine::Cleared => out.clear(),
                 HandLine::Unblocked { waited_ms, text, .. } => {
                     let mut text = text.clone();
                     if *waited_ms >= 500 {
@@ -796,6 +799,7 @@ impl crate::player::ModelSession for RedisSession {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use broker_core::redis::scenario::{CLEAR_SCREEN, HELP_INTRO};
 
     fn key<'a>(keys: &'a [KeyView], name: &str) -> &'a KeyView {
         keys.iter().find(|k| k.name == name).unwrap_or_else(|| panic!("key {name}"))
@@ -912,6 +916,31 @@ mod tests {
             s.ops.iter().map(|a| (a.at, a.op.as_str())).collect::<Vec<_>>()[0],
             (1_000, "RPUSH jobs early")
         );
+    }
+
+    #[test]
+    fn clear_empties_the_console_but_not_the_history_and_replays_after_a_rewind() {
+        let mut s = RedisSession::bundled("job-queue-brpop-and-blmove").expect("opens");
+        s.seek(2_500);
+        s.type_command("LLEN jobs").unwrap();
+        assert_eq!(s.type_command("help").unwrap().as_deref(), Some(HELP_INTRO));
+        assert_eq!(s.console().len(), 4);
+        assert_eq!(s.type_command("clear").unwrap().as_deref(), Some(CLEAR_SCREEN));
+        assert_eq!(s.console(), [], "only what comes after clear is shown");
+        assert_eq!(s.history, ["LLEN jobs", "help", "clear"], "Up still recalls them");
+        s.type_command("LLEN jobs").unwrap();
+        let after = s.console();
+        assert_eq!(
+            after,
+            [
+                ConsoleLine::Prompt { at_ms: 2_500, prompt: PROMPT, command: "LLEN jobs".into() },
+                ConsoleLine::Output("(integer) 2\n".into())
+            ]
+        );
+        // The clear is kept as a line typed: a replay clears at the same place.
+        s.seek(1_000);
+        s.seek(2_500);
+        assert_eq!(s.console(), after);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! typed while redis-cli reads messages costs 0.3 s. Timing lines are cut to tenths, as the script cuts
 //! them.
 
-use broker_core::redis::scenario::{HandLine, RedisRun, RedisRunOptions, CTRL_C};
+use broker_core::redis::scenario::{HandLine, RedisRun, RedisRunOptions, CLEAR_SCREEN, CTRL_C};
 use broker_core::VirtualTime;
 use std::path::{Path, PathBuf};
 
@@ -79,6 +79,7 @@ fn terminal(input: &str) -> String {
         for (_, l) in &run.hand_lines()[from..] {
             match l {
                 HandLine::Typed { .. } | HandLine::Blocked { .. } => {}
+                HandLine::Cleared => shown.push_str(CLEAR_SCREEN),
                 HandLine::Output { text } | HandLine::Received { text } | HandLine::Closed { text } => {
                     shown.push_str(text)
                 }

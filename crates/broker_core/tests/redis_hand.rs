@@ -6,7 +6,8 @@
 //! waits on the run's clock. The same lines at the same instants replay the same run.
 
 use broker_core::redis::scenario::{
-    HandLine, RedisEvent, RedisRun, RedisRunOptions, BAD_REPEAT, CTRL_C, HAND, READING_MESSAGES,
+    help, HandLine, RedisEvent, RedisRun, RedisRunOptions, BAD_REPEAT, CLEAR_SCREEN, CTRL_C, HAND,
+    HELP_INTRO, READING_MESSAGES, RESTART,
 };
 use broker_core::redis::server::Value;
 use broker_core::VirtualTime;
@@ -249,6 +250,117 @@ fn ctrl_c_leaves_the_subscription_and_a_wait_on_a_new_connection() {
     assert_eq!(typed(&mut run, CTRL_C), "^C\n");
     assert_eq!(run.hand_waiting(), None);
     assert!(run.server().blocked.is_empty(), "{:?}", run.server().blocked);
+    to_end(&mut run);
+    assert!(run.stopped().is_none(), "{:?}", run.stopped());
+}
+
+fn typed_events(run: &RedisRun) -> Vec<String> {
+    run.events()
+        .iter()
+        .filter(|(_, e)| matches!(e, RedisEvent::Typed { by, .. } if by == HAND))
+        .map(|(_, e)| e.to_string())
+        .collect()
+}
+
+/// `help`, `clear` and `restart` are redis-cli's own: printed on the console without the server (no
+/// event, no change to the run), `help` after a repeat count too, once.
+#[test]
+fn help_clear_and_restart_are_answered_by_redis_cli_itself() {
+    let mut run = tutorial("job-queue-brpop-and-blmove");
+    at(&mut run, 2_500);
+    let events = run.events().len();
+    let keys = format!("{:?}", run.server().keys);
+    assert_eq!(typed(&mut run, "help"), HELP_INTRO);
+    assert!(HELP_INTRO.starts_with("redis-cli 7.0.15\n"), "{HELP_INTRO}");
+    assert_eq!(typed(&mut run, "?"), HELP_INTRO);
+    assert_eq!(typed(&mut run, "3 HELP"), HELP_INTRO, "a repeat count prints it once");
+    assert_eq!(run.hand_command("0 help"), Err(BAD_REPEAT.to_string()));
+    let llen =
+        "\n  \x1b[1mLLEN\x1b[0m \x1b[90mkey\x1b[0m\n  \x1b[33msummary:\x1b[0m Get the length of a list\n  \
+                \x1b[33msince:\x1b[0m 1.0.0\n  \x1b[33mgroup:\x1b[0m list\n\n";
+    assert_eq!(typed(&mut run, "help llen"), llen);
+    assert_eq!(typed(&mut run, "? LLen"), llen);
+    // A group lists its entries without their group; a container lists its subcommands too.
+    let list = typed(&mut run, "help @LIST");
+    assert!(list.contains("\n  \x1b[1mLLEN\x1b[0m \x1b[90mkey\x1b[0m\n  \x1b[33msummary:\x1b[0m Get the length of a list\n  \x1b[33msince:\x1b[0m 1.0.0\n\n"), "{list}");
+    assert!(!list.contains("group:") && !list.contains("XADD"), "{list}");
+    let xinfo = typed(&mut run, "help xinfo");
+    for name in ["XINFO", "XINFO CONSUMERS", "XINFO GROUPS", "XINFO STREAM"] {
+        assert!(xinfo.contains(&format!("\x1b[1m{name}\x1b[0m")), "{name}: {xinfo}");
+    }
+    // Nothing found: redis-cli's blank line only.
+    for topic in ["help nosuch", "help @li", "help llen jobs", "help ?"] {
+        assert_eq!(typed(&mut run, topic), "\n", "{topic}");
+    }
+    assert_eq!(typed(&mut run, "restart"), format!("{RESTART}\n"));
+    assert_eq!(typed(&mut run, "clear"), CLEAR_SCREEN);
+    assert_eq!(run.hand_lines().last().map(|(_, l)| l.clone()), Some(HandLine::Cleared));
+    // `clear` with words, or after a count, is a command for the server.
+    assert_eq!(
+        typed(&mut run, "clear x"),
+        "(error) ERR unknown command 'clear', with args beginning with: 'x' \n"
+    );
+    assert_eq!(
+        typed_events(&run),
+        ["you> clear x -> (error) ERR unknown command 'clear', with args beginning with: 'x'"]
+    );
+    assert_eq!(run.events().len(), events + 1, "redis-cli's own lines are not the server's events");
+    assert_eq!(format!("{:?}", run.server().keys), keys);
+    to_end(&mut run);
+    assert!(run.stopped().is_none(), "{:?}", run.stopped());
+}
+
+/// Every command the engine implements has redis-cli's help entry (recorded from the real redis-cli by
+/// scripts/redis-cli-help.py), with its group line.
+#[test]
+fn help_knows_every_command_the_engine_implements() {
+    let commands = "PING ECHO FLUSHALL DBSIZE DEL EXISTS TYPE TTL PTTL PERSIST GET LLEN XLEN KEYS SCAN EXPIRE \
+        PEXPIRE SET LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LRANGE LREM LTRIM LSET LINDEX LPOS LMOVE RPOPLPUSH BLPOP \
+        BRPOP BLMOVE BRPOPLPUSH XADD XRANGE XREVRANGE XDEL XTRIM XGROUP XREADGROUP XREAD XACK XCLAIM XAUTOCLAIM \
+        XINFO XSETID XPENDING SUBSCRIBE PSUBSCRIBE SSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE SUNSUBSCRIBE PUBLISH \
+        SPUBLISH PUBSUB MULTI EXEC DISCARD UNWATCH WATCH CONFIG DEBUG SAVE LASTSAVE BGREWRITEAOF BGSAVE";
+    for name in commands.split_whitespace() {
+        let text = help(&[name.to_lowercase().into_bytes()]);
+        assert!(text.starts_with(&format!("\n  \x1b[1m{name}\x1b[0m \x1b[90m")), "{name}: {text:?}");
+        assert!(text.contains("\x1b[33mgroup:\x1b[0m "), "{name}: {text:?}");
+    }
+}
+
+/// `quit` and `exit` end redis-cli as Ctrl-C at its prompt does: the connection closes (its transaction
+/// with it) and the next command opens a new one. Not while redis-cli waits or reads messages: it does
+/// not read the line then.
+#[test]
+fn quit_and_exit_close_the_console_s_connection() {
+    let mut run = tutorial("job-queue-brpop-and-blmove");
+    at(&mut run, 500);
+    assert_eq!(typed(&mut run, "MULTI"), "OK\n");
+    assert_eq!(typed(&mut run, "RPUSH extra a"), "QUEUED\n");
+    assert!(run.hand_in_transaction());
+    assert_eq!(typed(&mut run, "quit"), "");
+    assert!(!run.hand_in_transaction(), "the transaction is gone with the connection");
+    assert_eq!(typed(&mut run, "EXEC"), "(error) ERR EXEC without MULTI\n");
+    assert_eq!(list(&run, "extra"), Vec::<String>::new());
+    assert_eq!(typed(&mut run, "WATCH extra"), "OK\n");
+    assert_eq!(typed(&mut run, "EXIT now"), "", "words after it change nothing");
+    assert_eq!(
+        typed_events(&run)[2..],
+        [
+            "you> quit -> (connection closed)",
+            "you> EXEC -> (error) ERR EXEC without MULTI",
+            "you> WATCH extra -> OK",
+            "you> EXIT now -> (connection closed)"
+        ]
+    );
+    // After a repeat count it is a command for the server (which this model does not know).
+    assert!(typed(&mut run, "2 exit").starts_with("(error) ERR unknown command 'exit'"));
+    // Waiting in a blocking command, redis-cli reads no line: only Ctrl-C ends it.
+    assert_eq!(run.hand_command("BLPOP nothing 0").unwrap(), None);
+    assert!(run.hand_command("quit").is_err());
+    assert!(run.hand_waiting().is_some());
+    typed(&mut run, CTRL_C);
+    typed(&mut run, "SUBSCRIBE news");
+    assert!(run.hand_command("exit").is_err());
+    assert!(run.hand_reading());
     to_end(&mut run);
     assert!(run.stopped().is_none(), "{:?}", run.stopped());
 }

@@ -15,6 +15,6 @@ pub mod run;
 
 pub use document::RedisDocument;
 pub use run::{
-    repeat_count, run_document_transcript, HandLine, RedisEvent, RedisRun, RedisRunOptions, WireStep,
-    BAD_REPEAT, CTRL_C, HAND, MAX_REPEAT, READING_MESSAGES,
+    help, repeat_count, run_document_transcript, HandLine, RedisEvent, RedisRun, RedisRunOptions, WireStep,
+    BAD_REPEAT, CLEAR_SCREEN, CTRL_C, HAND, HELP_INTRO, MAX_REPEAT, READING_MESSAGES, RESTART,
 };

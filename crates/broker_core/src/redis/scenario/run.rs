@@ -42,7 +42,10 @@ pub use wire::WireStep;
 
 mod hand;
 mod wire;
-pub use hand::{repeat_count, HandLine, BAD_REPEAT, CTRL_C, HAND, MAX_REPEAT, READING_MESSAGES};
+pub use hand::{
+    help, repeat_count, HandLine, BAD_REPEAT, CLEAR_SCREEN, CTRL_C, HAND, HELP_INTRO, MAX_REPEAT,
+    READING_MESSAGES, RESTART,
+};
 
 /// The runaway guard's default: the most firings at one instant.
 const MAX_FIRINGS: u64 = 100_000;

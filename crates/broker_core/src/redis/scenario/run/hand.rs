@@ -18,11 +18,27 @@
 //! prompt ends redis-cli itself: the console's connection closes (its wait, transaction and watched keys
 //! with it) and the next command opens a new one, as a redis-cli started again would.
 //!
+//! redis-cli's own commands, never sent (compared the same way, by `tests/scenarios/redis-console/
+//! redis-cli-help-clear-quit/`): `help` or `?` alone prints redis-cli 7.0.15's introduction
+//! ([`HELP_INTRO`]); `help WORDS` every entry whose name begins with those words (`help config` gives
+//! `CONFIG` and its subcommands) and `help @GROUP` a group's entries, as redis-cli prints them from the
+//! server's `COMMAND DOCS` (redis-cli 7.0 asks for it when it connects; its entries, recorded from the
+//! real redis-cli and compared again in CI by `scripts/redis-cli-help.py`, are
+//! `crates/broker_core/data/redis-cli-help.tsv`), a lone blank line when none matches; after a repeat
+//! count too, printed once. `clear` alone clears the screen ([`HandLine::Cleared`]); `restart` says it is
+//! for the Lua debugger only ([`RESTART`]). `quit` or `exit` as the first word (words after it do not
+//! matter) ends redis-cli, as Ctrl-C at the prompt does: the connection closes. After a repeat count
+//! `clear`, `quit` and `exit` are sent to the server (`2 quit` is the server's `QUIT`, which this model
+//! does not know: redis-server answers `OK` and closes the connection). Not modelled: `connect HOST PORT`,
+//! the `:set hints` preferences and `help <tab>` (a terminal's completion).
+//!
 //! # Invariants
-//! - A line that is not sent changes nothing and records nothing: one redis-cli refuses
+//! - A line that is not sent changes nothing on the server and records no event: one redis-cli refuses
 //!   (`Invalid argument(s)`, a bad repeat count), an empty one, or one typed while the console waits in a
-//!   blocking command or reads messages (redis-cli cannot send it either). Everything sent is recorded,
-//!   errors included (a refused command inside `MULTI` makes `EXEC` fail).
+//!   blocking command or reads messages (redis-cli cannot send it either) records nothing at all;
+//!   redis-cli's own `help`, `clear` and `restart` record only their console lines, and `quit` / `exit`
+//!   what Ctrl-C records (the connection closed). Everything sent is recorded, errors included (a
+//!   refused command inside `MULTI` makes `EXEC` fail).
 //! - A command is sent after everything the run did at its instant (the caller plays the run to the
 //!   instant first); given the same lines at the same instants, a replayed run is the same.
 //! - The hand may move anything anywhere (pop an element a worker would have taken, read entries for a
@@ -45,6 +61,80 @@ pub const CTRL_C: &str = "\u{3}";
 
 /// redis-cli's answer to a repeat count of 0, below it or out of range (`0 PING`).
 pub const BAD_REPEAT: &str = "Invalid redis-cli repeat command option value.";
+
+/// What redis-cli writes for `clear`: the cursor home, then the screen erased.
+pub const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J";
+
+/// redis-cli's answer to `restart` outside its Lua debugger.
+pub const RESTART: &str = "Use 'restart' only in Lua debugging mode.";
+
+/// redis-cli 7.0.15's answer to `help` (or `?`) alone.
+pub const HELP_INTRO: &str = "redis-cli 7.0.15
+To get help about Redis commands type:
+      \"help @<group>\" to get a list of commands in <group>
+      \"help <command>\" for help on <command>
+      \"help <tab>\" to get a list of possible help topics
+      \"quit\" to exit
+
+To set redis-cli preferences:
+      \":set hints\" enable online hints
+      \":set nohints\" disable online hints
+Set your preferences in ~/.redisclirc
+";
+
+/// redis-cli's help entries, as redis-cli 7.0.15 builds them from redis-server 7.0.15's `COMMAND DOCS`
+/// (every command and subcommand: name, group, since, arguments, summary; tab-separated, in name order).
+/// Recorded from the real redis-cli by `scripts/redis-cli-help.py`, which compares it again in CI.
+const HELP_ENTRIES: &str = include_str!("../../../../data/redis-cli-help.tsv");
+
+/// One of redis-cli's help entries.
+struct HelpEntry<'a> {
+    name: &'a str,
+    group: &'a str,
+    since: &'a str,
+    arguments: &'a str,
+    summary: &'a str,
+}
+
+fn help_entries() -> impl Iterator<Item = HelpEntry<'static>> {
+    HELP_ENTRIES.lines().map(|line| {
+        let mut f = line.splitn(5, '\t');
+        let mut next = || f.next().expect("redis-cli-help.tsv: five tab-separated fields");
+        HelpEntry { name: next(), group: next(), since: next(), arguments: next(), summary: next() }
+    })
+}
+
+/// What redis-cli 7.0 prints for `help` followed by `topic`: its introduction when there is no topic;
+/// for `@group`, every entry of that group (its name compared without case); otherwise every entry
+/// whose name's first words are the topic's words (`help config` lists `CONFIG` and its subcommands,
+/// `help config get` one). A blank line ends it, the only line when nothing matches.
+pub fn help(topic: &[Vec<u8>]) -> String {
+    let Some(first) = topic.first() else { return HELP_INTRO.to_string() };
+    let mut out = String::new();
+    let heading = |out: &mut String, e: &HelpEntry| {
+        out.push_str(&format!(
+            "\n  \x1b[1m{}\x1b[0m \x1b[90m{}\x1b[0m\n  \x1b[33msummary:\x1b[0m {}\n  \x1b[33msince:\x1b[0m {}\n",
+            e.name, e.arguments, e.summary, e.since
+        ));
+    };
+    for e in help_entries() {
+        if let Some(group) = first.strip_prefix(b"@") {
+            if group.eq_ignore_ascii_case(e.group.as_bytes()) {
+                heading(&mut out, &e);
+            }
+        } else {
+            let words: Vec<&str> = e.name.split(' ').collect();
+            let matches = topic.len() <= words.len()
+                && topic.iter().zip(&words).all(|(t, w)| t.eq_ignore_ascii_case(w.as_bytes()));
+            if matches {
+                heading(&mut out, &e);
+                out.push_str(&format!("  \x1b[33mgroup:\x1b[0m {}\n", e.group));
+            }
+        }
+    }
+    out.push('\n');
+    out
+}
 
 /// The most times the console repeats one line: redis-cli has no bound, a page needs one.
 pub const MAX_REPEAT: u64 = 1000;
@@ -105,6 +195,9 @@ pub enum HandLine {
     Received { text: String },
     /// The connection was closed under the console (a server restart).
     Closed { text: String },
+    /// `clear`: redis-cli cleared the screen (it writes [`CLEAR_SCREEN`]); what was printed before is
+    /// no longer shown.
+    Cleared,
 }
 
 /// The console's state in the run.
@@ -151,7 +244,11 @@ impl RedisRun {
         if self.hand.subscribed.is_some() {
             return Err("redis-cli reads messages until Ctrl-C; the command was not sent (redis-cli does not send it either)".into());
         }
-        let (repeat, argv) = match repeat_count(&argv).map_err(str::to_string)? {
+        let count = repeat_count(&argv).map_err(str::to_string)?;
+        if let Some(printed) = self.hand_own_command(line, &argv, count.is_some()) {
+            return Ok(Some(printed));
+        }
+        let (repeat, argv) = match count {
             Some(n) if n > MAX_REPEAT => {
                 return Err(format!(
                     "brokerlab: the console repeats a command at most {MAX_REPEAT} times; nothing was sent"
@@ -253,6 +350,58 @@ impl RedisRun {
         output
     }
 
+    /// redis-cli's own commands, done before or instead of the server; `None` for a line sent to the
+    /// server. `counted`: the line starts with a repeat count (then only `help` is redis-cli's: `2 quit`
+    /// and `2 clear` are sent, twice). Prints nothing on the server's side and records no event, except
+    /// `quit` / `exit`, which end redis-cli as Ctrl-C at the prompt does: the connection closes.
+    fn hand_own_command(&mut self, line_text: &str, argv: &[Vec<u8>], counted: bool) -> Option<String> {
+        let first = |word: &str| argv[0].eq_ignore_ascii_case(word.as_bytes());
+        let topic = &argv[usize::from(counted)..];
+        let is_help = topic[0].eq_ignore_ascii_case(b"help") || topic[0] == b"?";
+        let line = if !counted && (first("quit") || first("exit")) {
+            None
+        } else if !counted && first("restart") {
+            Some(HandLine::Output { text: format!("{RESTART}\n") })
+        } else if !counted && argv.len() == 1 && first("clear") {
+            Some(HandLine::Cleared)
+        } else if is_help {
+            Some(HandLine::Output { text: help(&topic[1..]) })
+        } else {
+            return None;
+        };
+        self.advance_system(self.clock.now);
+        let now = self.clock.now;
+        let transaction = self.hand_in_transaction();
+        let command = line_text.trim().to_string();
+        self.hand.lines.push((now, HandLine::Typed { command: command.clone(), transaction }));
+        let printed = match &line {
+            Some(HandLine::Output { text }) => text.clone(),
+            Some(_) => CLEAR_SCREEN.to_string(),
+            None => String::new(),
+        };
+        match line {
+            Some(l) => self.hand.lines.push((now, l)),
+            None => self.hand_close(&command),
+        }
+        self.verify();
+        Some(printed)
+    }
+
+    /// redis-cli ends (`quit`, Ctrl-C at the prompt or in a blocking command) or leaves its pub/sub mode:
+    /// the console's connection closes, with its wait, transaction, watched keys and subscriptions.
+    fn hand_close(&mut self, command: &str) {
+        self.hand.used = true;
+        self.hand.waiting = None;
+        self.hand.repeat = None;
+        let client = self.hand_client();
+        self.redis.disconnect(client);
+        self.push(RedisEvent::Typed {
+            by: HAND.to_string(),
+            command: command.to_string(),
+            reply: "(connection closed)".into(),
+        });
+    }
+
     /// Ctrl-C on the console. Reading messages, redis-cli leaves its pub/sub mode on a new connection
     /// (the old one closes with its subscriptions) and prints the time since the command when it is half
     /// a second or more; in a blocking command or at its prompt redis-cli ends, and the next command
@@ -267,17 +416,8 @@ impl RedisRun {
                 text.push_str(&format!("({:.2}s)\n", ms as f64 / 1000.0));
             }
         }
-        self.hand.used = true;
-        self.hand.waiting = None;
-        self.hand.repeat = None;
-        let client = self.hand_client();
-        self.redis.disconnect(client);
         self.hand.lines.push((now, HandLine::Output { text: text.clone() }));
-        self.push(RedisEvent::Typed {
-            by: HAND.to_string(),
-            command: "Ctrl-C".into(),
-            reply: "(connection closed)".into(),
-        });
+        self.hand_close("Ctrl-C");
         self.verify();
         text
     }
