@@ -1634,7 +1634,12 @@ impl Broker {
             let memo = self.memo.at(topology);
             if let Some((x, r)) = &memo.routed {
                 if Rc::ptr_eq(r, route) && (Rc::ptr_eq(x, exchange) || *x == *exchange) {
-                    queues.extend(memo.targets.iter().cloned());
+                    // Usually one queue: pushed without `extend`'s generic reserve-and-fold.
+                    if let [only] = memo.targets.as_slice() {
+                        queues.push(Name::clone(only));
+                    } else {
+                        queues.extend(memo.targets.iter().cloned());
+                    }
                     return queues;
                 }
             }
@@ -2510,6 +2515,14 @@ impl Broker {
         } else if multiple {
             let rest = channel.unacked.split_off(&(tag + 1));
             std::mem::replace(&mut channel.unacked, rest).into_iter().collect()
+        } else if op == Settle::Ack {
+            // The usual settlement, one ack: the delivery is dropped where it lies on the channel rather
+            // than moved out and handed along (see `ack_one`).
+            let (queue, incarnation, message) = channel.ack_unacked(tag).expect("checked");
+            self.blocked_check.credit_may_return();
+            self.ack_one(conn, ch, &queue, incarnation, tag, message);
+            self.run_channel_queues_after(conn, ch, &queue);
+            return Ok(Reply::None);
         } else {
             // One delivery is one group: settle it without building, sorting and splitting a list.
             let u = channel.unacked.remove(&tag).expect("checked");
@@ -2581,6 +2594,52 @@ impl Broker {
             self.forget_consumer_unacked(conn, ch, *tag, u);
         }
         self.settle_group_taken(conn, ch, &queue, incarnation, group, op);
+    }
+
+    /// [`settle_group_taken`](Self::settle_group_taken) of a single ack whose delivery the channel already
+    /// dropped (an ack needs only the message id): the same steps in the same order, without moving the
+    /// delivery (some 100 bytes) from call to call.
+    fn ack_one(
+        &mut self,
+        conn: ConnectionId,
+        ch: ChannelNumber,
+        queue: &Name,
+        incarnation: u64,
+        tag: u64,
+        message: MessageId,
+    ) {
+        let delivery_tag = DeliveryTag(tag);
+        let (connection, channel) = (conn, ch);
+        match self.queues.get_mut(&QueueName::of(queue)) {
+            Some(q) if q.incarnation == incarnation => {
+                unblock_in(q, &self.connections);
+                self.blocked_check.checked(q);
+                emit!(
+                    self,
+                    Event::Acked { message, queue: Name::clone(queue), connection, channel, delivery_tag }
+                );
+                q.unacked -= 1;
+                self.totals.acked += 1;
+                // `run_delivery_from(queue, true)` on the queue in hand.
+                if q.is_stream() {
+                    self.run_stream_delivery(queue);
+                    return;
+                }
+                let d = deliverer!(self);
+                if d.deliver_ready(q, true) == Delivered::HeadsToExpire {
+                    self.expire_heads_and_deliver(queue);
+                }
+            }
+            // The queue is gone: the ack still counts as acknowledged.
+            _ => {
+                emit!(
+                    self,
+                    Event::Acked { message, queue: Name::clone(queue), connection, channel, delivery_tag }
+                );
+                self.totals.acked += 1;
+                self.run_delivery_from(queue, false);
+            }
+        }
     }
 
     /// The rest of [`settle_group`](Self::settle_group), once the consumers' counters were updated: the

@@ -139,18 +139,24 @@ impl Deliverer<'_> {
             let Some(front) = q.consumers.front() else { return Delivered::AllItCould };
             let single_active = q.args.single_active_consumer;
             let known_spent = spent.as_ref().is_some_and(|k| k.same_as(&front.key));
-            let key = (!known_spent).then(|| front.key.clone());
             // The consumer and its channel, found once for the credit check (`can_take_in`) and the
-            // delivery.
-            let channel = key.as_ref().and_then(|key| {
-                self.connections.get_mut(&key.connection).and_then(|c| c.channels.get_mut(&key.channel))
-            });
-            let taker = channel.zip(key).and_then(|(ch, key)| {
+            // delivery. (A labelled block rather than `Option` combinators: at opt-level "s" `zip` was
+            // a call of its own that copied the key and the channel through the stack.)
+            let taker = 'find: {
+                if known_spent {
+                    break 'find None;
+                }
+                let key = front.key.clone();
+                let Some(ch) =
+                    self.connections.get_mut(&key.connection).and_then(|c| c.channels.get_mut(&key.channel))
+                else {
+                    break 'find None;
+                };
                 let global_credit = ch.has_global_credit();
                 let Channel {
                     consumers, next_delivery_tag, consumer_unacked, unacked, global_prefetch, ..
                 } = ch;
-                let consumer = consumer_mut(consumers, &key.tag)?;
+                let Some(consumer) = consumer_mut(consumers, &key.tag) else { break 'find None };
                 let can_take = consumer.auto_ack || (consumer.has_credit() && global_credit);
                 can_take.then_some((
                     key,
@@ -160,7 +166,7 @@ impl Deliverer<'_> {
                     unacked,
                     *global_prefetch,
                 ))
-            });
+            };
             let Some((key, consumer, next_delivery_tag, channel_unacked, unacked, global_prefetch)) = taker
             else {
                 if single_active {
@@ -202,7 +208,7 @@ impl Deliverer<'_> {
                 if !(consumer.has_credit() && Channel::global_credit(global_prefetch, *channel_unacked)) {
                     spent = Some(key.clone());
                 }
-                unacked.insert(
+                unacked.push_newest(
                     tag,
                     Unacked {
                         message: m,
