@@ -267,8 +267,18 @@ pub enum Action {
 }
 
 /// The page's state. Cheap to clone: the engine is shared, not copied.
+///
+/// Equality is identity of the reduce that made the state ([`AppState::serial`]), not a comparison of
+/// its parts: Yew compares the context's states at every render of the app, and a derived comparison of
+/// every field (taken messages, peeks, the editor's and the workspace's slices) was 7.9 kB of the page's
+/// code (BENCHMARKS.md, "The RabbitMQ page's first download, 2026-12-08").
 #[derive(Clone)]
 pub struct AppState {
+    /// Which reduce made this state: each one that does not return its input numbers its output one
+    /// more, so a state and its clones are equal and the outputs of two reduces never are. An action
+    /// that changes nothing shown still makes a new state, which re-renders what reads it to the same
+    /// DOM (a tick not to be shown keeps the same state, as before).
+    serial: u64,
     pub session: Rc<RefCell<Session>>,
     /// The session's version when this state was made; a change re-renders what reads the session.
     pub version: u64,
@@ -307,26 +317,7 @@ pub struct AppState {
 
 impl PartialEq for AppState {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.session, &other.session)
-            && self.version == other.version
-            && self.playing == other.playing
-            && self.speed == other.speed
-            && self.lagging == other.lagging
-            && self.tab == other.tab
-            && self.selected == other.selected
-            && self.notice == other.notice
-            && self.got == other.got
-            && self.peeked == other.peeked
-            && self.message == other.message
-            && self.explanation == other.explanation
-            && self.publish_returned == other.publish_returned
-            && self.revealed == other.revealed
-            && self.theme == other.theme
-            && self.start == other.start
-            && self.timeline == other.timeline
-            && self.edit == other.edit
-            && self.workspace == other.workspace
-            && self.scripting == other.scripting
+        self.serial == other.serial && Rc::ptr_eq(&self.session, &other.session)
     }
 }
 
@@ -340,6 +331,7 @@ impl AppState {
     pub fn new(session: Session) -> Self {
         let version = session.version();
         AppState {
+            serial: 0,
             session: Rc::new(RefCell::new(session)),
             version,
             playing: false,
@@ -870,6 +862,7 @@ impl Reducible for AppState {
             return match self.advance(wall_millis) {
                 Some(tick) if self.tick_shows(tick) => {
                     let mut next = (*self).clone();
+                    next.serial = self.serial.wrapping_add(1);
                     next.show_tick(tick);
                     next.version = next.session.borrow().version();
                     Rc::new(next)
@@ -878,6 +871,7 @@ impl Reducible for AppState {
             };
         }
         let mut next = (*self).clone();
+        next.serial = self.serial.wrapping_add(1);
         next.apply(action);
         Rc::new(next)
     }
@@ -903,6 +897,22 @@ mod tests {
 
     fn ready(s: &AppState, queue: &str) -> u32 {
         s.session.borrow().broker().queues().iter().find(|q| q.name == queue).map_or(0, |q| q.messages_ready)
+    }
+
+    #[test]
+    fn states_are_equal_only_as_outputs_of_the_same_reduce() {
+        let first = Rc::new(state());
+        assert!(*first == (*first).clone(), "a clone is the same state");
+        // A new state even when nothing shown changed: what reads it re-renders (to the same DOM).
+        let closed = Rc::clone(&first).reduce(Action::DismissNotice);
+        assert!(*closed != *first);
+        let again = Rc::clone(&closed).reduce(Action::DismissNotice);
+        assert!(*again != *closed && *again != *first);
+        // A tick of a paused page is not shown: the same state comes back, equal to itself.
+        let paused = Rc::clone(&again).reduce(Action::Tick { wall_millis: 10.0 });
+        assert!(Rc::ptr_eq(&paused, &again) && *paused == *again);
+        // Two pages' states are never equal, even made by as many reduces.
+        assert!(*Rc::new(state()) != *first);
     }
 
     #[test]
