@@ -938,6 +938,10 @@ impl KafkaConsumer {
     /// Gives every assigned partition a position: a pending seek to the beginning or end, else the
     /// committed offset, else `auto.offset.reset`.
     fn update_positions(&mut self, env: &mut ConsumerEnv<'_>) -> Result<(), ConsumerError> {
+        // Every partition has its position (the usual poll): the pass below would change nothing.
+        if self.assigned.values().all(|s| s.pending_reset.is_none() && s.position.is_some()) {
+            return Ok(());
+        }
         let mut undefined = Vec::new();
         let tps: Vec<TopicPartition> = self.assigned.keys().cloned().collect();
         for tp in tps {

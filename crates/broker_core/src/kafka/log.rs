@@ -71,21 +71,39 @@ pub struct ProducerBatch {
     pub transactional: bool,
 }
 
+#[inline]
 fn zigzag_len(v: i64) -> usize {
-    let mut u = ((v << 1) ^ (v >> 63)) as u64;
-    let mut n = 1;
-    while u >= 0x80 {
-        u >>= 7;
-        n += 1;
-    }
-    n
+    let u = ((v << 1) ^ (v >> 63)) as u64;
+    // Seven bits per byte, at least one byte: the significant bits counted at once, no loop.
+    let bits = 64 - (u | 1).leading_zeros() as usize;
+    bits.div_ceil(7)
 }
 
+#[inline]
 fn bytes_len(b: Option<&[u8]>) -> usize {
     match b {
         None => zigzag_len(-1),
         Some(b) => zigzag_len(b.len() as i64) + b.len(),
     }
+}
+
+/// The part of a record's size in a v2 batch that does not depend on its place there: the key, the
+/// value and the headers as they are encoded (their count included). A producer computes it once per
+/// record and adds the deltas with [`record_size_with_payload`].
+#[inline]
+pub fn record_payload_size(key: Option<&[u8]>, value: Option<&[u8]>, headers: &[Header]) -> usize {
+    let mut size = bytes_len(key) + bytes_len(value) + zigzag_len(headers.len() as i64);
+    for h in headers {
+        size += bytes_len(Some(h.key.as_bytes())) + bytes_len(h.value.as_deref());
+    }
+    size
+}
+
+/// [`record_size`] from the record's [`record_payload_size`].
+#[inline]
+pub fn record_size_with_payload(offset_delta: i64, timestamp_delta: i64, payload: usize) -> usize {
+    let body = 1 + zigzag_len(timestamp_delta) + zigzag_len(offset_delta) + payload;
+    zigzag_len(body as i64) + body
 }
 
 /// The size of one record inside a v2 batch, its length prefix included.
@@ -96,24 +114,19 @@ pub fn record_size(
     value: Option<&[u8]>,
     headers: &[Header],
 ) -> usize {
-    let mut body =
-        1 + zigzag_len(timestamp_delta) + zigzag_len(offset_delta) + bytes_len(key) + bytes_len(value);
-    body += zigzag_len(headers.len() as i64);
-    for h in headers {
-        body += bytes_len(Some(h.key.as_bytes())) + bytes_len(h.value.as_deref());
-    }
-    zigzag_len(body as i64) + body
+    record_size_with_payload(offset_delta, timestamp_delta, record_payload_size(key, value, headers))
 }
 
 /// The Java producer's upper bound for a batch holding one record (`estimateSizeInBytesUpperBound`, what
 /// `max.request.size` is checked against at `send`): the batch header, 21 bytes for the record's length,
 /// attributes and deltas at their widest, then the key, value and headers as they are encoded.
 pub fn record_batch_size_upper_bound(key: Option<&[u8]>, value: Option<&[u8]>, headers: &[Header]) -> usize {
-    let mut size = BATCH_OVERHEAD + 21 + bytes_len(key) + bytes_len(value) + zigzag_len(headers.len() as i64);
-    for h in headers {
-        size += bytes_len(Some(h.key.as_bytes())) + bytes_len(h.value.as_deref());
-    }
-    size
+    record_batch_size_upper_bound_with_payload(record_payload_size(key, value, headers))
+}
+
+/// [`record_batch_size_upper_bound`] from the record's [`record_payload_size`].
+pub fn record_batch_size_upper_bound_with_payload(payload: usize) -> usize {
+    BATCH_OVERHEAD + 21 + payload
 }
 
 /// The size of a batch of `records` on the wire (uncompressed v2), as Kafka compares it with
@@ -180,15 +193,33 @@ pub(crate) struct Chunk {
     pub(crate) horizons: Vec<(u32, i64)>,
 }
 
+#[inline]
 fn put_varint(out: &mut Vec<u8>, mut u: u64) {
-    while u >= 0x80 {
-        out.push((u as u8) | 0x80);
-        u >>= 7;
+    // Most varints here (deltas, short lengths, header counts) are one byte.
+    if u < 0x80 {
+        out.push(u as u8);
+        return;
     }
-    out.push(u as u8);
+    let mut buf = [0u8; 10];
+    let mut n = 0;
+    while u >= 0x80 {
+        buf[n] = (u as u8) | 0x80;
+        u >>= 7;
+        n += 1;
+    }
+    buf[n] = u as u8;
+    out.extend_from_slice(&buf[..=n]);
 }
 
+#[inline]
 fn get_varint(data: &[u8], pos: &mut usize) -> u64 {
+    // The one-byte case first (see `put_varint`).
+    if let Some(&b) = data.get(*pos) {
+        if b < 0x80 {
+            *pos += 1;
+            return u64::from(b);
+        }
+    }
     let mut result = 0u64;
     let mut shift = 0;
     while let Some(&b) = data.get(*pos) {
@@ -202,6 +233,7 @@ fn get_varint(data: &[u8], pos: &mut usize) -> u64 {
     result
 }
 
+#[inline]
 fn put_bytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
     match b {
         None => put_varint(out, 0),
@@ -212,6 +244,7 @@ fn put_bytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
     }
 }
 
+#[inline]
 fn get_bytes(data: &[u8], pos: &mut usize) -> Option<Vec<u8>> {
     let n = get_varint(data, pos);
     if n == 0 {
@@ -340,6 +373,7 @@ impl Chunk {
     }
 }
 
+#[derive(Clone, Copy)]
 struct StoredRecordRef<'a> {
     timestamp: i64,
     key: Option<&'a [u8]>,
@@ -611,18 +645,20 @@ impl PartitionLog {
         self.log_end_offset
     }
 
-    fn append_batch(
+    /// Writes a batch of `records` (read twice: their largest timestamp, then their bytes), without
+    /// collecting them first.
+    fn append_batch<'r>(
         &mut self,
         now_ms: i64,
         size: usize,
-        records: &[StoredRecordRef<'_>],
+        records: impl Iterator<Item = StoredRecordRef<'r>> + Clone,
         producer: Option<&ProducerBatch>,
         flags: u8,
         config: &crate::kafka::config::TopicConfig,
     ) -> (Offset, Offset, Option<Offset>) {
         let (segment_bytes, segment_ms) = (config.segment_bytes, config.segment_ms);
         let base_offset = self.log_end_offset;
-        let max_ts = records.iter().map(|r| r.timestamp).max().unwrap_or(now_ms);
+        let max_ts = records.clone().map(|r| r.timestamp).max().unwrap_or(now_ms);
         let mut rolled = None;
         {
             let active = self.segments.last().expect("a log always has an active segment");
@@ -641,10 +677,12 @@ impl PartitionLog {
         }
         let chunk = Arc::make_mut(active.chunks.last_mut().expect("just ensured"));
         let first_slot = chunk.slots.len() as u32;
-        for (i, r) in records.iter().enumerate() {
-            chunk.encode(base_offset, base_offset + i as i64, r);
+        let mut count = 0;
+        for (i, r) in records.enumerate() {
+            chunk.encode(base_offset, base_offset + i as i64, &r);
+            count += 1;
         }
-        let last_offset = base_offset + records.len() as i64 - 1;
+        let last_offset = base_offset + count - 1;
         let producer = chunk.producer_index(producer.map(|p| (p.producer_id, p.producer_epoch)));
         chunk.batches.push(Batch {
             base_offset,
@@ -655,7 +693,7 @@ impl PartitionLog {
             flags,
         });
         active.size_bytes += size as u64;
-        active.records += records.len() as u64;
+        active.records += count as u64;
         active.max_timestamp = active.max_timestamp.max(max_ts);
         if active.rolling_timestamp.is_none() {
             active.rolling_timestamp = Some(max_ts);
@@ -725,20 +763,17 @@ impl PartitionLog {
             }
         }
         let log_append = config.message_timestamp_type == TimestampType::LogAppendTime;
-        let refs: Vec<StoredRecordRef<'_>> = records
-            .iter()
-            .map(|r| StoredRecordRef {
-                timestamp: if log_append { now_ms } else { r.timestamp },
-                key: r.key.as_deref(),
-                value: r.value.as_deref(),
-                headers: &r.headers,
-            })
-            .collect();
+        let refs = records.iter().map(|r| StoredRecordRef {
+            timestamp: if log_append { now_ms } else { r.timestamp },
+            key: r.key.as_deref(),
+            value: r.value.as_deref(),
+            headers: &r.headers,
+        });
         let mut flags = if log_append { LOG_APPEND_TIME } else { 0 };
         if producer.is_some_and(|p| p.transactional) {
             flags |= TRANSACTIONAL;
         }
-        let (base, last, rolled) = self.append_batch(now_ms, size, &refs, producer, flags, config);
+        let (base, last, rolled) = self.append_batch(now_ms, size, refs, producer, flags, config);
         if let Some(p) = producer {
             let count = records.len() as i32;
             let entry = self
@@ -782,7 +817,8 @@ impl PartitionLog {
         let r = StoredRecordRef { timestamp: now_ms, key: Some(&key), value: Some(&value), headers: &[] };
         let p = ProducerBatch { producer_id, producer_epoch, base_sequence: -1, transactional: true };
         let flags = CONTROL | TRANSACTIONAL | if commit { COMMIT } else { 0 };
-        let (offset, _, rolled) = self.append_batch(now_ms, size, &[r], Some(&p), flags, config);
+        let (offset, _, rolled) =
+            self.append_batch(now_ms, size, std::iter::once(r), Some(&p), flags, config);
         // A marker with a newer epoch (a fencing or timed-out abort) makes the producer's older epoch stale here.
         if let Some(entry) = self.producers.get_mut(&producer_id) {
             if producer_epoch > entry.epoch {

@@ -31,7 +31,8 @@
 use crate::clock::VirtualTime;
 use crate::kafka::cluster::{Acks, Cluster, ProduceOutcome, ProduceRequest, RequestId};
 use crate::kafka::log::{
-    record_batch_size_upper_bound, record_size, AppendRecord, ProducerBatch, BATCH_OVERHEAD,
+    record_batch_size_upper_bound_with_payload, record_payload_size, record_size_with_payload, AppendRecord,
+    ProducerBatch, BATCH_OVERHEAD,
 };
 use crate::kafka::partitioner::{partition_for_key, StickyPartitioner};
 use crate::kafka::{
@@ -162,7 +163,10 @@ pub struct TransactionOutcome {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Batch {
-    records: Vec<(SendId, AppendRecord)>,
+    /// The sends' ids, one per record.
+    ids: Vec<SendId>,
+    /// The records, lent whole to each produce request (no per-record move).
+    records: Vec<AppendRecord>,
     size: usize,
     /// The Java client's write limit for the batch: its buffer, `batch.size` or, when the first record's
     /// upper-bound estimate is larger, that estimate. A record fits while the exact size stays within it,
@@ -206,8 +210,11 @@ pub struct KafkaProducer {
     in_flight_count: BTreeMap<TopicPartition, usize>,
     next_sequence: BTreeMap<TopicPartition, i32>,
     /// Per topic sent to: its name as shared by every `TopicPartition` the producer makes (no copy per
-    /// record) and the sticky partitioner's state.
-    topics: BTreeMap<String, ProducerTopic>,
+    /// record) and the sticky partitioner's state; in the order first sent to, found by `topic_index`.
+    topics: Vec<ProducerTopic>,
+    topic_index: BTreeMap<String, usize>,
+    /// The index in `topics` of the last send's topic (checked before searching `topic_index`).
+    last_topic: usize,
     /// An idempotent (not transactional) producer's batch with a sequence failed for good (expired or
     /// out of retries): as the Java client, it bumps its epoch and restarts its sequences at 0 once
     /// nothing is in flight, instead of failing every later batch with an out-of-order sequence.
@@ -237,7 +244,13 @@ pub struct KafkaProducer {
     /// a retry), recomputed after each full pass.
     ready_floor: Option<VirtualTime>,
     maybe_closed: bool,
+    /// The id and record lists of answered batches, emptied, for the next batches to fill (a batch's
+    /// lists grew from 16 to 64 entries anew each time: three allocations and two copies per batch).
+    spare_batches: Vec<(Vec<SendId>, Vec<AppendRecord>)>,
 }
+
+/// At most this many emptied batch lists are kept (one per batch answered at once is plenty).
+const SPARE_BATCHES: usize = 4;
 
 fn is_retriable(code: ErrorCode) -> bool {
     matches!(
@@ -306,7 +319,9 @@ impl KafkaProducer {
             in_flight: BTreeMap::new(),
             in_flight_count: BTreeMap::new(),
             next_sequence: BTreeMap::new(),
-            topics: BTreeMap::new(),
+            topics: Vec::new(),
+            topic_index: BTreeMap::new(),
+            last_topic: 0,
             epoch_bump_required: false,
             results: Vec::new(),
             flush_requested: false,
@@ -319,6 +334,7 @@ impl KafkaProducer {
             expiry_floor: None,
             ready_floor: None,
             maybe_closed: false,
+            spare_batches: Vec::new(),
         })
     }
 
@@ -390,11 +406,11 @@ impl KafkaProducer {
             )
         })?;
         let timestamp = record.timestamp.unwrap_or(at.as_millis() as i64);
-        let size = BATCH_OVERHEAD
-            + record_size(0, 0, record.key.as_deref(), record.value.as_deref(), &record.headers);
+        // The key, value and headers are measured once; the sizes below add the parts that vary.
+        let payload = record_payload_size(record.key.as_deref(), record.value.as_deref(), &record.headers);
+        let size = BATCH_OVERHEAD + record_size_with_payload(0, 0, payload);
         // The Java client checks its upper-bound estimate, not the exact size.
-        let estimate =
-            record_batch_size_upper_bound(record.key.as_deref(), record.value.as_deref(), &record.headers);
+        let estimate = record_batch_size_upper_bound_with_payload(payload);
         if estimate > self.config.max_request_size {
             return Err(KafkaError::with_message(
                 ErrorCode::MessageTooLarge,
@@ -405,13 +421,23 @@ impl KafkaProducer {
             )
             .into());
         }
-        let topic = match self.topics.get_mut(&record.topic) {
-            Some(t) => t,
-            None => self.topics.entry(record.topic.clone()).or_insert_with(|| ProducerTopic {
-                name: TopicName::from(&record.topic),
-                sticky: StickyPartitioner::default(),
-            }),
+        // The topic of the last send first: one comparison of names instead of a map search.
+        let index = match self.topics.get(self.last_topic) {
+            Some(t) if t.name.as_str() == record.topic => self.last_topic,
+            _ => match self.topic_index.get(&record.topic) {
+                Some(&i) => i,
+                None => {
+                    self.topics.push(ProducerTopic {
+                        name: TopicName::from(&record.topic),
+                        sticky: StickyPartitioner::default(),
+                    });
+                    self.topic_index.insert(record.topic.clone(), self.topics.len() - 1);
+                    self.topics.len() - 1
+                }
+            },
         };
+        self.last_topic = index;
+        let topic = &mut self.topics[index];
         let partition = match (record.partition, &record.key) {
             (Some(p), _) => {
                 if p >= partitions {
@@ -470,15 +496,15 @@ impl KafkaProducer {
                 return None;
             }
             let delta = b.records.len() as i64;
-            let ts = timestamp - b.records[0].1.timestamp;
-            let bytes =
-                record_size(delta, ts, append.key.as_deref(), append.value.as_deref(), &append.headers);
+            let ts = timestamp - b.records[0].timestamp;
+            let bytes = record_size_with_payload(delta, ts, payload);
             (b.size + bytes <= b.limit).then_some(bytes)
         });
         let appended = if let Some(bytes) = fits {
             let b = queue.back_mut().expect("checked");
             b.size += bytes;
-            b.records.push((id, append));
+            b.ids.push(id);
+            b.records.push(append);
             bytes
         } else {
             if let Some(b) = queue.back_mut() {
@@ -488,11 +514,14 @@ impl KafkaProducer {
             let bytes = size - BATCH_OVERHEAD;
             // Room for a few records: a batch that lingers takes several, and growing from one costs
             // a reallocation at 1, 4, 8 and 16.
-            let mut records = Vec::with_capacity(16);
-            records.push((id, append));
+            let (mut ids, mut records) =
+                self.spare_batches.pop().unwrap_or_else(|| (Vec::with_capacity(16), Vec::with_capacity(16)));
+            ids.push(id);
+            records.push(append);
             self.ready_floor = Some(self.ready_floor.map_or(ready_at, |f| f.min(ready_at)));
             self.expiry_floor = Some(self.expiry_floor.map_or(at, |f| f.min(at)));
             queue.push_back(Batch {
+                ids,
                 records,
                 size,
                 limit: self.config.batch_size.max(estimate),
@@ -615,6 +644,9 @@ impl KafkaProducer {
     }
 
     fn collect(&mut self, cluster: &mut Cluster) {
+        if self.in_flight.is_empty() {
+            return;
+        }
         let ids: Vec<RequestId> = self.in_flight.keys().copied().collect();
         for id in ids {
             if let Some(done) = cluster.take_completion(id) {
@@ -643,7 +675,7 @@ impl KafkaProducer {
         match result {
             Ok((base, log_append_time)) => {
                 self.results.reserve(batch.records.len());
-                for (i, (id, r)) in batch.records.iter().enumerate() {
+                for (i, (id, r)) in batch.ids.iter().zip(&batch.records).enumerate() {
                     let offset = if base < 0 { -1 } else { base + i as i64 };
                     let timestamp = if log_append_time >= 0 { log_append_time } else { r.timestamp };
                     self.results.push(SendResult {
@@ -651,6 +683,12 @@ impl KafkaProducer {
                         at,
                         result: Ok(RecordMetadata { partition: tp.clone(), offset, timestamp }),
                     });
+                }
+                if self.spare_batches.len() < SPARE_BATCHES {
+                    let (mut ids, mut records) = (batch.ids, batch.records);
+                    ids.clear();
+                    records.clear();
+                    self.spare_batches.push((ids, records));
                 }
             }
             Err(e) => {
@@ -694,7 +732,7 @@ impl KafkaProducer {
                             self.producer_id, self.epoch
                         ));
                     }
-                    for (id, _) in batch.records {
+                    for id in batch.ids {
                         self.results.push(SendResult {
                             id,
                             at,
@@ -739,7 +777,7 @@ impl KafkaProducer {
                     b.records.len()
                 ),
             );
-            for (id, _) in b.records {
+            for id in b.ids {
                 self.results.push(SendResult { id, at: now, result: Err(ProducerError::Kafka(e.clone())) });
             }
         }
@@ -846,21 +884,9 @@ impl KafkaProducer {
                 } else {
                     None
                 };
-                // The records move into the request and back after it (the batch keeps them for a retry),
-                // rather than being copied for every attempt.
-                let records = batch
-                    .records
-                    .iter_mut()
-                    .map(|(_, r)| {
-                        let hollow = AppendRecord {
-                            timestamp: r.timestamp,
-                            key: None,
-                            value: None,
-                            headers: Vec::new(),
-                        };
-                        std::mem::replace(r, hollow)
-                    })
-                    .collect();
+                // The record list moves into the request and back after it (the batch keeps it for a
+                // retry), rather than being copied for every attempt.
+                let records = std::mem::take(&mut batch.records);
                 let request = ProduceRequest {
                     partition: tp.clone(),
                     acks: self.config.acks,
@@ -870,9 +896,7 @@ impl KafkaProducer {
                 };
                 *self.in_flight_count.entry(tp.clone()).or_insert(0) += 1;
                 let outcome = cluster.produce(now, &request);
-                for ((_, slot), r) in batch.records.iter_mut().zip(request.records) {
-                    *slot = r;
-                }
+                batch.records = request.records;
                 match outcome {
                     // acks=0: no answer comes back; the client counts the batch done once sent, offset -1.
                     ProduceOutcome::Done(_) if self.config.acks == Acks::None => {
@@ -1028,7 +1052,7 @@ impl KafkaProducer {
             self.txn = TxnState::Aborting;
             let queued: Vec<Batch> = self.queues.values_mut().flat_map(|q| q.drain(..)).collect();
             for b in queued {
-                for (id, _) in b.records {
+                for id in b.ids {
                     self.results.push(SendResult { id, at, result: Err(ProducerError::TransactionAborted) });
                 }
             }
@@ -1053,7 +1077,7 @@ impl KafkaProducer {
         let queued: Vec<Batch> = self.queues.values_mut().flat_map(|q| q.drain(..)).collect();
         self.queues.clear();
         for b in queued {
-            for (id, _) in b.records {
+            for id in b.ids {
                 self.results.push(SendResult { id, at, result: Err(ProducerError::TransactionAborted) });
             }
         }
